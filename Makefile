@@ -1,0 +1,126 @@
+# SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
+# skiff: XDP program(s) -> libbpf skeleton -> skiffd/skiffctl, plus tests.
+#   make            build everything (build/)
+#   make SAN=1      same under AddressSanitizer/UBSan (build-san/)
+#   make test       unit + BPF + integration suites (needs root for the last two)
+#   make demo       namespaces + veth + skiffd + traffic + stats
+#   make bench      benchmarks against the kernel stack
+#   make check-style   clang-format check
+
+CC      ?= gcc
+CLANG   ?= clang
+BPFTOOL ?= bpftool
+SAN     ?= 0
+WERROR  ?= 0
+
+ifeq ($(SAN),1)
+BUILD   ?= build-san
+SANFLAGS := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
+else
+BUILD   ?= build
+SANFLAGS :=
+endif
+
+ARCH    := $(shell uname -m | sed 's/x86_64/x86/;s/aarch64/arm64/')
+MULTIARCH := $(shell $(CC) -print-multiarch 2>/dev/null)
+
+WARN    := -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes
+ifeq ($(WERROR),1)
+WARN    += -Werror
+endif
+CFLAGS  ?= -O2 -g
+CFLAGS  += -std=gnu11 $(WARN) $(SANFLAGS) -D_GNU_SOURCE -Iinclude -Iuser -I$(BUILD)
+LDFLAGS += $(SANFLAGS)
+LDLIBS  := $(shell pkg-config --libs libxdp libbpf 2>/dev/null || echo -lxdp -lbpf) -lelf -lz -lpthread
+
+BPF_CFLAGS := -target bpf -O2 -g -Wall -D__TARGET_ARCH_$(ARCH) -Iinclude \
+	      -I/usr/include/$(MULTIARCH)
+
+BPF_SRCS := $(wildcard bpf/*.bpf.c)
+BPF_OBJS := $(patsubst bpf/%.bpf.c,$(BUILD)/bpf/%.bpf.o,$(BPF_SRCS))
+SKELS    := $(patsubst bpf/%.bpf.c,$(BUILD)/%.skel.h,$(BPF_SRCS))
+
+LIB_SRCS := $(wildcard user/core/*.c user/link/*.c user/net/*.c user/transport/*.c \
+		       user/sock/*.c user/apps/*.c)
+LIB_OBJS := $(patsubst %.c,$(BUILD)/%.o,$(LIB_SRCS))
+DEV_SRCS := $(wildcard user/dev/*.c)
+DEV_OBJS := $(patsubst %.c,$(BUILD)/%.o,$(DEV_SRCS))
+CTL_SRCS := $(filter-out user/cmd/skiffd.c user/cmd/skiffctl.c,$(wildcard user/cmd/*.c))
+CTL_OBJS := $(patsubst %.c,$(BUILD)/%.o,$(CTL_SRCS))
+
+UNIT_SRCS  := $(wildcard tests/unit/test_*.c)
+UNIT_BINS  := $(patsubst tests/unit/%.c,$(BUILD)/tests/unit/%,$(UNIT_SRCS))
+UNIT_SUPP  := $(filter-out $(UNIT_SRCS),$(wildcard tests/unit/*.c))
+UNIT_SOBJS := $(patsubst %.c,$(BUILD)/%.o,$(UNIT_SUPP))
+BPFT_SRCS  := $(wildcard tests/bpf/test_*.c)
+BPFT_BINS  := $(patsubst tests/bpf/%.c,$(BUILD)/tests/bpf/%,$(BPFT_SRCS))
+
+.PHONY: all check-deps test unit bpf-test integration demo bench check-style format clean
+.DELETE_ON_ERROR:
+
+all: check-deps $(BUILD)/skiffd $(BUILD)/skiffctl $(BPF_OBJS)
+
+check-deps:
+	@scripts/check-deps.sh
+
+$(BUILD)/bpf/%.bpf.o: bpf/%.bpf.c $(wildcard bpf/*.h) include/skiff/skiff.h
+	@mkdir -p $(@D)
+	$(CLANG) $(BPF_CFLAGS) -c $< -o $@
+
+$(BUILD)/%.skel.h: $(BUILD)/bpf/%.bpf.o
+	$(BPFTOOL) gen skeleton $< name $(subst -,_,$*) > $@
+
+$(BUILD)/%.o: %.c $(SKELS)
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) -MMD -MP -c $< -o $@
+
+$(BUILD)/libskiff.a: $(LIB_OBJS)
+	$(AR) rcs $@ $^
+
+$(BUILD)/skiffd: $(BUILD)/user/cmd/skiffd.o $(DEV_OBJS) $(CTL_OBJS) $(BUILD)/libskiff.a
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+$(BUILD)/skiffctl: $(BUILD)/user/cmd/skiffctl.o $(CTL_OBJS) $(BUILD)/libskiff.a
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+$(BUILD)/tests/unit/%: $(BUILD)/tests/unit/%.o $(UNIT_SOBJS) $(BUILD)/libskiff.a
+	$(CC) $(LDFLAGS) -o $@ $^ -lcmocka $(LDLIBS)
+
+$(BUILD)/tests/bpf/%: $(BUILD)/tests/bpf/%.o $(BUILD)/libskiff.a
+	$(CC) $(LDFLAGS) -o $@ $^ -lcmocka $(LDLIBS)
+
+unit-bins: $(UNIT_BINS)
+bpf-test-bins: $(BPFT_BINS) $(BPF_OBJS)
+
+# The suites; scripts/test.sh runs them all and prints the summary line.
+test: check-deps
+	@scripts/test.sh
+
+unit: check-deps $(UNIT_BINS)
+	@scripts/test.sh unit
+
+bpf-test: check-deps $(BPFT_BINS) $(BPF_OBJS)
+	@scripts/test.sh bpf
+
+integration: all
+	@scripts/test.sh integration
+
+demo: check-deps
+	@scripts/demo.sh
+
+bench: all
+	@scripts/bench.sh
+
+check-style:
+	@scripts/check-style.sh
+
+format:
+	clang-format -i $$(git ls-files '*.c' '*.h')
+
+compile_commands.json:
+	bear -- $(MAKE) -B all unit-bins bpf-test-bins
+
+clean:
+	rm -rf build build-san
+
+-include $(shell find $(BUILD) -name '*.d' 2>/dev/null)

@@ -1,0 +1,196 @@
+/* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
+/*
+ * Structures shared by the XDP program (bpf/) and the daemon (user/): the
+ * keys and values of every pinned map, and the counter lists.  Both sides
+ * include this file, so it uses only <linux/types.h> types.  Every map is
+ * described in docs/counters.md and docs/architecture.md.
+ *
+ * Counter lists are X-macros: one list gives the struct fields (named in BTF,
+ * so `bpftool map dump` prints them), the C enum used to index them, and the
+ * strings skiffctl prints.  Add a counter by adding one line to the right
+ * list and one row to docs/counters.md.
+ */
+#ifndef SKIFF_SKIFF_H
+#define SKIFF_SKIFF_H
+
+#include <linux/types.h>
+
+#define SKIFF_MAX_ADDRS		16	/* local IPv4 addresses skiff serves */
+#define SKIFF_MAX_QUEUES	64	/* RX queues (one worker and XSK each) */
+#define SKIFF_MAX_PORTS		4096	/* owned (addr, proto, port) entries */
+#define SKIFF_MAX_NEIGH		1024	/* neighbour map entries */
+#define SKIFF_MAX_FRAGS		4096	/* fragmented datagrams remembered by XDP */
+
+/* ---- config map: BPF_MAP_TYPE_ARRAY, one entry, mmapable ---- */
+struct skiff_config {
+	__u8 mac[6];		/* our MAC: source of XDP_TX replies */
+	__u16 vlan_id;		/* 802.1Q VID skiff serves; 0 = untagged */
+	__u32 flags;		/* SKIFF_CFG_* */
+	__u64 neigh_gen;	/* bumped by XDP when it changes a neighbour's MAC */
+};
+
+#define SKIFF_CFG_ENABLED	(1u << 0)	/* 0: XDP passes everything */
+
+/* ---- addrs map: BPF_MAP_TYPE_HASH, key __be32 IPv4 address ---- */
+struct skiff_addr {
+	__u32 flags;		/* SKIFF_ADDR_* */
+	__u32 prefix_len;
+};
+
+/*
+ * DEDICATED: only skiff has this address: XDP answers ARP and ICMP echo
+ * and steers all other IPv4 to the daemon.  Otherwise the address is SHARED
+ * with the kernel: only owned ports are steered, the rest (ARP, ICMP, other
+ * ports) stays with the kernel.
+ */
+#define SKIFF_ADDR_DEDICATED	(1u << 0)
+
+/* ---- ports map: BPF_MAP_TYPE_HASH, owned (address, protocol, port) ---- */
+struct skiff_port_key {
+	__be32 addr;		/* 0 = every skiff address */
+	__be16 port;
+	__u8 proto;		/* IPPROTO_UDP, IPPROTO_TCP */
+	__u8 pad;
+};
+
+struct skiff_port_val {
+	__u32 refs;		/* sockets bound to it across all workers */
+	__u32 flags;
+};
+
+/* ---- neigh map: BPF_MAP_TYPE_HASH, key __be32 IPv4 address ---- */
+struct skiff_neigh {
+	__u8 mac[6];
+	__u16 state;		/* SKIFF_NEIGH_* */
+	__u64 updated_ns;	/* CLOCK_MONOTONIC (bpf_ktime_get_ns) of last confirmation */
+};
+
+#define SKIFF_NEIGH_REACHABLE	1	/* confirmed by an ARP frame */
+#define SKIFF_NEIGH_STATIC	2	/* set by hand, never aged */
+
+/* ---- frags map: BPF_MAP_TYPE_LRU_HASH, datagrams whose first fragment was seen ---- */
+struct skiff_frag_key {
+	__be32 saddr;
+	__be32 daddr;
+	__be16 id;
+	__u8 proto;
+	__u8 pad;
+};
+
+struct skiff_frag_val {
+	__u32 to_stack;		/* 1: the datagram's port is skiff's */
+	__u32 pad;
+};
+
+/* ---- xsks map: BPF_MAP_TYPE_XSKMAP, key RX queue index ---- */
+
+/* ---- stats map: BPF_MAP_TYPE_PERCPU_ARRAY, one struct skiff_xdp_stats ---- */
+#define SKIFF_XDP_COUNTERS(X)						\
+	X(rx_frames)		/* every frame the program saw */	\
+	X(arp_reply)		/* ARP request answered with XDP_TX */	\
+	X(arp_learn)		/* neighbour entry created or refreshed */ \
+	X(arp_to_stack)		/* ARP reply for a dedicated address, to the daemon */ \
+	X(icmp_echo_reply)	/* ICMP echo answered with XDP_TX */	\
+	X(to_stack)		/* redirected into an AF_XDP socket */	\
+	X(to_kernel)		/* XDP_PASS, all reasons together */	\
+	X(pass_not_ip)		/* ethertype neither IPv4 nor ARP */	\
+	X(pass_vlan)		/* VLAN tag does not match config */	\
+	X(pass_not_ours)	/* IPv4/ARP not for a skiff address */	\
+	X(pass_port)		/* shared address, port not owned */	\
+	X(pass_frag_unknown)	/* non-first fragment, datagram not seen */ \
+	X(pass_truncated)	/* too short to tell whether it is ours */ \
+	X(no_xsk)		/* owned, but no AF_XDP socket on the queue */ \
+	X(frag_first)		/* first fragment seen; owner remembered */ \
+	X(frag_follow)		/* later fragment followed its datagram */ \
+	X(drop_arp_malformed)	/* ARP for us with bad hw/proto fields */ \
+	X(drop_ip_malformed)	/* bad version, IHL or lengths */	\
+	X(drop_ip_csum)		/* IPv4 header checksum wrong */	\
+	X(drop_icmp_malformed)	/* ICMP too short */			\
+	X(drop_icmp_csum)	/* ICMP echo checksum wrong */		\
+	X(drop_l4_truncated)	/* UDP/TCP header cut short */
+
+#define SKIFF_FIELD(name) __u64 name;
+struct skiff_xdp_stats {
+	SKIFF_XDP_COUNTERS(SKIFF_FIELD)
+};
+
+/* ---- ustats map: BPF_MAP_TYPE_ARRAY, mmapable, one struct skiff_ustats per queue ----
+ * Written only by that queue's worker; read by skiffctl and bpftool.
+ * Lists are per layer so each layer's file owns its own list.
+ */
+#define SKIFF_USTATS_DEV(X)						\
+	X(rx_packets)	X(rx_bytes)	X(rx_bursts)			\
+	X(tx_packets)	X(tx_bytes)	X(tx_kicks)			\
+	X(tx_ring_full)	/* transmit dropped: TX ring or frames exhausted */ \
+	X(tx_copied)	/* heap pkb copied into a UMEM frame to send */ \
+	X(fill_empty)	/* fill ring refill found no free frame */	\
+	X(frames_total)	X(frames_free)	X(frames_fill)	X(frames_tx)	/* gauges */
+
+#define SKIFF_USTATS_LINK(X)						\
+	X(eth_rx)	X(eth_tx)					\
+	X(arp_rx)	X(arp_req_sent)	X(arp_reply_sent)		\
+	X(arp_resolved)	X(arp_failed)	X(arp_gratuitous)	X(arp_probe_reply) \
+	X(neigh_queued)	/* packets parked waiting for ARP */
+
+#define SKIFF_USTATS_NET(X)						\
+	X(ip_rx)	X(ip_delivered)	X(ip_tx)			\
+	X(ip_frag_rx)	X(ip_reasm_ok)	X(ip_frag_created)		\
+	X(icmp_rx)	X(icmp_echo_reply)	X(icmp_unreach_sent)	X(icmp_ratelimited)
+
+#define SKIFF_USTATS_TRANSPORT(X)					\
+	X(udp_rx)	X(udp_tx)	X(udp_no_port)
+
+/* Drop reasons: struct skiff_drop_stats fields, indexed by enum skiff_drop. */
+#define SKIFF_DROPS(X)							\
+	X(eth_short)		/* frame shorter than an Ethernet header */ \
+	X(eth_unknown_type)	/* no handler for the ethertype */	\
+	X(eth_other_host)	/* unicast to another MAC */		\
+	X(eth_vlan)		/* VLAN tag not ours */			\
+	X(arp_malformed)	/* bad ARP header or lengths */		\
+	X(arp_not_ours)		/* ARP target not a skiff address */	\
+	X(arp_queue_full)	/* pending-resolution queue full */	\
+	X(arp_unresolved)	/* neighbour never answered */		\
+	X(ip_short)		/* shorter than its header */		\
+	X(ip_version)		/* version != 4 */			\
+	X(ip_ihl)		/* IHL < 5 or past the packet */	\
+	X(ip_csum)		/* header checksum wrong */		\
+	X(ip_len)		/* total length lies */			\
+	X(ip_ttl)		/* TTL 0 */				\
+	X(ip_not_ours)		/* destination not a local address */	\
+	X(ip_unknown_proto)	/* no protocol handler */		\
+	X(ip_no_route)		/* no route to the destination */	\
+	X(ip_df)		/* too big with DF set */		\
+	X(ip_frag_overlap)	/* overlapping fragment: datagram discarded */ \
+	X(ip_frag_timeout)	/* reassembly timed out */		\
+	X(ip_frag_mem)		/* reassembly memory limit */		\
+	X(ip_frag_bad)		/* fragment with bad offset/length */	\
+	X(icmp_short)		/* ICMP shorter than its header */	\
+	X(icmp_csum)		/* ICMP checksum wrong */		\
+	X(icmp_type)		/* type we do not handle */		\
+	X(udp_short)		/* UDP shorter than its header */	\
+	X(udp_len)		/* UDP length lies */			\
+	X(udp_csum)		/* UDP checksum wrong */		\
+	X(udp_no_port)		/* no socket bound to the port */	\
+	X(sock_rcvbuf)		/* socket receive queue full */		\
+	X(no_frame)		/* no free buffer to build a packet */	\
+	X(tx_full)		/* device transmit ring full */
+
+#define SKIFF_DROP_ENUM(name) SKIFF_DROP_##name,
+enum skiff_drop {
+	SKIFF_DROPS(SKIFF_DROP_ENUM)
+	SKIFF_DROP_MAX
+};
+
+struct skiff_drop_stats {
+	SKIFF_DROPS(SKIFF_FIELD)
+};
+
+struct skiff_ustats {
+	SKIFF_USTATS_DEV(SKIFF_FIELD)
+	SKIFF_USTATS_LINK(SKIFF_FIELD)
+	SKIFF_USTATS_NET(SKIFF_FIELD)
+	SKIFF_USTATS_TRANSPORT(SKIFF_FIELD)
+	struct skiff_drop_stats drop;
+};
+
+#endif /* SKIFF_SKIFF_H */

@@ -1,0 +1,137 @@
+/* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
+/*
+ * struct stack: one complete instance of the layered stack, owned by one
+ * worker and serving one device queue (shared-nothing: workers share only
+ * the BPF maps, reached through struct stack_hooks).  Each layer keeps its
+ * state behind an opaque pointer here and registers its upward handlers in
+ * the tables below, so a layer never calls the layer above it directly.
+ *
+ * stack_poll() is the run-to-completion loop body: receive a burst, run every
+ * layer on it, run due timers, dispatch socket events, flush transmit.
+ */
+#ifndef SKIFF_STACK_H
+#define SKIFF_STACK_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <skiff/skiff.h>
+
+#include "core/netdev.h"
+#include "core/pkb.h"
+#include "core/timer.h"
+
+#define STACK_RX_BURST	64
+#define STACK_MAX_PTYPES 8
+#define STACK_MAX_POLL_HOOKS 4
+
+struct stack;
+struct neigh_table;
+struct ip_state;
+struct udp_table;
+struct sock_table;
+
+/* One local IPv4 address (network byte order). */
+struct stack_addr {
+	uint32_t addr;
+	uint8_t prefix_len;
+	bool dedicated;		/* see SKIFF_ADDR_DEDICATED */
+};
+
+/* What the worker was configured with; shared read-only by all workers. */
+struct stack_config {
+	struct stack_addr addrs[SKIFF_MAX_ADDRS];
+	int n_addrs;
+	uint32_t gateway;	/* network order; 0 = none */
+	uint32_t reasm_max_bytes;	/* reassembly memory limit (0: default) */
+	uint32_t udp_rcvbuf;		/* per-socket receive queue bytes (0: default) */
+};
+
+/*
+ * Where the stack meets the outside world beyond its device: the BPF maps
+ * the XDP program reads.  skiffd fills these in (user/dev/loader.c); unit
+ * tests use in-memory fakes; any hook may be NULL (then it is a no-op).
+ * Hooks are called on slow paths only (bind, ARP miss), never per packet.
+ */
+struct stack_hooks {
+	void *ctx;
+	/* An (addr, proto, port) is now owned by a socket / no longer. */
+	int (*port_claim)(void *ctx, uint32_t addr, uint8_t proto, uint16_t port);
+	void (*port_release)(void *ctx, uint32_t addr, uint8_t proto, uint16_t port);
+	/* Shared neighbour map: lookup returns 0 and fills mac/updated_ns, or -ENOENT. */
+	int (*neigh_lookup)(void *ctx, uint32_t ip, uint8_t mac[6], uint64_t *updated_ns);
+	int (*neigh_update)(void *ctx, uint32_t ip, const uint8_t mac[6], uint64_t now);
+	int (*neigh_delete)(void *ctx, uint32_t ip);
+	/* Visit every shared neighbour entry (aging); fn returns nonzero to stop. */
+	void (*neigh_walk)(void *ctx, int (*fn)(void *arg, uint32_t ip, const uint8_t mac[6],
+						 uint64_t updated_ns), void *arg);
+	/* Bumped by XDP whenever it changes a neighbour's MAC (may be NULL). */
+	const volatile uint64_t *neigh_gen;
+};
+
+/* Ethertype handler (Linux's packet_type). */
+struct packet_type {
+	uint16_t type;		/* host order */
+	int (*func)(struct stack *st, struct pkb *pkb);
+};
+
+struct stack {
+	struct netdev *dev;
+	const struct stack_config *cfg;
+	struct stack_hooks hooks;
+	struct skiff_ustats *stats;	/* == dev->stats */
+	uint64_t now;			/* clock_now() at the start of this burst */
+	struct pkb_pool *big_pool;	/* heap buffers larger than a frame (reassembly) */
+	struct timer_wheel *timers;
+
+	/* link layer entry, set by eth_init(): called for every received frame */
+	int (*link_rcv)(struct stack *st, struct pkb *pkb);
+	struct packet_type ptypes[STACK_MAX_PTYPES];
+	int n_ptypes;
+	/* run after every burst (socket event dispatch) */
+	void (*poll_hooks[STACK_MAX_POLL_HOOKS])(struct stack *st);
+	int n_poll_hooks;
+
+	/* per-layer state */
+	struct neigh_table *neigh;
+	struct ip_state *ip;
+	struct udp_table *udp;
+	struct sock_table *socks;
+};
+
+/*
+ * Set up the core of a stack over dev: timer wheel, big pool, hooks.  The
+ * protocol layers are added on top by inet_init() (user/sock/inet.h), the
+ * composition root that knows every layer.  cfg must outlive the stack.
+ * 0 or -errno.
+ */
+int stack_init(struct stack *st, struct netdev *dev, const struct stack_config *cfg,
+	       const struct stack_hooks *hooks);
+void stack_fini(struct stack *st);
+
+/* One iteration of the worker: returns how many packets it received. */
+int stack_poll(struct stack *st);
+
+/* Run one received pkb through the stack (what stack_poll does per packet). */
+void stack_rx(struct stack *st, struct pkb *pkb);
+
+/* Count a drop by reason and free pkb. */
+void pkb_drop(struct stack *st, struct pkb *pkb, enum skiff_drop reason);
+
+/* Register an ethertype handler (host order type). 0 or -ENOSPC. */
+int dev_add_pack(struct stack *st, uint16_t type, int (*func)(struct stack *, struct pkb *));
+/* Deliver pkb (data = network header, pkb->protocol set) to its ethertype handler. */
+int netif_receive_pkb(struct stack *st, struct pkb *pkb);
+
+int stack_add_poll_hook(struct stack *st, void (*fn)(struct stack *st));
+
+/* Address helpers over cfg (network order). */
+const struct stack_addr *stack_find_addr(const struct stack *st, uint32_t addr);
+static inline bool stack_is_local(const struct stack *st, uint32_t addr)
+{
+	return stack_find_addr(st, addr) != 0;
+}
+
+#define STACK_INC(st, field) ((st)->stats->field++)
+
+#endif /* SKIFF_STACK_H */

@@ -1,0 +1,41 @@
+/* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
+/*
+ * The AF_XDP driver: one struct netdev per RX queue over its own UMEM, with
+ * fill/completion/RX/TX rings, frames accounted in a struct pkb_pool
+ * (free + in the fill ring + in flight on TX + held by the stack = total),
+ * batched RX and TX with one kick per burst, need_wakeup.
+ */
+#ifndef SKIFF_XSK_H
+#define SKIFF_XSK_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "core/netdev.h"
+
+#define XSK_DEFAULT_FRAMES	4096
+#define XSK_FRAME_SIZE		4096
+#define XSK_RING_SIZE		2048
+
+struct xsk_netdev_opts {
+	const char *ifname;
+	int ifindex;
+	uint32_t queue_id;
+	uint32_t n_frames;		/* 0: XSK_DEFAULT_FRAMES */
+	bool force_copy;		/* never try zero-copy */
+	bool generic;			/* XDP attached in generic (SKB) mode */
+	uint8_t mac[6];
+	uint16_t vlan_id;
+	uint32_t mtu;
+	struct skiff_ustats *stats;
+};
+
+/* Create the UMEM and socket of one queue (zero-copy if the driver offers
+ * it, copy otherwise).  -errno and a one-line reason in err on failure. */
+int xsk_netdev_create(const struct xsk_netdev_opts *o, struct netdev **out, char *err,
+		      size_t errlen);
+void xsk_netdev_destroy(struct netdev *dev);
+int xsk_netdev_fd(struct netdev *dev);
+bool xsk_netdev_zerocopy(const struct netdev *dev);
+
+#endif /* SKIFF_XSK_H */

@@ -1,0 +1,49 @@
+/* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
+/*
+ * The protocol-agnostic socket API of skiff, used by the built-in services
+ * exactly as an application would use BSD sockets, and later by the client
+ * library.  All calls are non-blocking and return 0 / a byte count, or a
+ * negative errno.  Readiness is delivered as events: a socket's handler runs
+ * after each burst in which its readiness may have changed (edge-triggered,
+ * like EPOLLET: read until -EAGAIN).
+ */
+#ifndef SKIFF_SOCKET_H
+#define SKIFF_SOCKET_H
+
+#include <netinet/in.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "core/stack.h"
+#include "transport/sock.h"
+
+struct socket;
+
+typedef void (*socket_event_fn)(struct socket *so, uint32_t events, void *arg);
+
+/* type: SOCK_DGRAM (UDP); SOCK_STREAM once TCP registers. */
+int skiff_socket(struct stack *st, int type, struct socket **out);
+int skiff_bind(struct socket *so, const struct sockaddr_in *addr);
+int skiff_connect(struct socket *so, const struct sockaddr_in *addr);
+ssize_t skiff_sendto(struct socket *so, const void *buf, size_t len,
+		     const struct sockaddr_in *to);
+ssize_t skiff_recvfrom(struct socket *so, void *buf, size_t len, struct sockaddr_in *from);
+int skiff_close(struct socket *so);
+/* Current readiness, SOCK_EV_*. */
+uint32_t skiff_poll(struct socket *so);
+/* Call fn(so, events, arg) when readiness changes; NULL to stop. */
+void skiff_set_handler(struct socket *so, socket_event_fn fn, void *arg);
+int skiff_setsockopt_rcvbuf(struct socket *so, uint32_t bytes);
+int skiff_getsockname(struct socket *so, struct sockaddr_in *addr);
+
+/* Register a transport for a socket type (done by udp_init, tcp_init). */
+int sock_register_proto(struct stack *st, const struct proto *prot);
+
+int sock_init(struct stack *st);	/* registers the event dispatch poll hook */
+void sock_fini(struct stack *st);	/* closes every socket left */
+
+/* For skiffctl: visit every open socket. */
+void sock_walk(struct stack *st, void (*fn)(void *arg, const struct sock *sk), void *arg);
+
+#endif /* SKIFF_SOCKET_H */
