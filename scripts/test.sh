@@ -1,0 +1,84 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
+# Run skiff's test suites and end with one summary line.
+#   scripts/test.sh                 unit + bpf + integration
+#   scripts/test.sh unit|bpf|integration ...   only those
+# SAN=1 runs everything from the AddressSanitizer/UBSan build (build-san/).
+# Exit status: 0 when every suite passed, 1 otherwise.
+set -u
+cd "$(dirname "$0")/.."
+
+SAN=${SAN:-0}
+if [ "$SAN" = 1 ]; then BUILD=build-san; else BUILD=build; fi
+export SKIFF_BUILD="$PWD/$BUILD"
+# ASan: fail on leaks too; UBSan: stop at the first report.
+export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=0}
+export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
+
+suites=("$@")
+[ ${#suites[@]} -eq 0 ] && suites=(unit bpf integration)
+
+scripts/deps.sh || exit 1
+summary=()
+failed=0
+
+run_unit() {
+	make -s SAN="$SAN" unit-bins >/dev/null || { summary+=("unit: BUILD FAILED"); failed=1; return; }
+	local pass=0 fail=0 t
+	for t in "$BUILD"/tests/unit/test_*; do
+		[ -x "$t" ] || continue
+		if "$t" >"$t.log" 2>&1; then
+			pass=$((pass + 1))
+		else
+			fail=$((fail + 1))
+			echo "---- FAILED: $t (log: $t.log)"
+			tail -n 40 "$t.log"
+		fi
+	done
+	summary+=("unit: $pass/$((pass + fail)) binaries passed")
+	[ $fail -eq 0 ] || failed=1
+}
+
+run_bpf() {
+	if [ "$(id -u)" -ne 0 ]; then summary+=("bpf: SKIPPED (needs root)"); failed=1; return; fi
+	make -s SAN="$SAN" bpf-test-bins >/dev/null || { summary+=("bpf: BUILD FAILED"); failed=1; return; }
+	local pass=0 fail=0 t
+	for t in "$BUILD"/tests/bpf/test_*; do
+		[ -x "$t" ] || continue
+		if "$t" >"$t.log" 2>&1; then
+			pass=$((pass + 1))
+		else
+			fail=$((fail + 1))
+			echo "---- FAILED: $t (log: $t.log)"
+			tail -n 40 "$t.log"
+		fi
+	done
+	summary+=("bpf: $pass/$((pass + fail)) binaries passed")
+	[ $fail -eq 0 ] || failed=1
+}
+
+run_integration() {
+	if [ "$(id -u)" -ne 0 ]; then summary+=("integration: SKIPPED (needs root)"); failed=1; return; fi
+	make -s SAN="$SAN" all >/dev/null || { summary+=("integration: BUILD FAILED"); failed=1; return; }
+	local log="$BUILD/integration.log" rc
+	/usr/bin/python3 -m pytest -q -p no:cacheprovider tests/integration 2>&1 | tee "$log"
+	rc=${PIPESTATUS[0]}
+	summary+=("integration: $(grep -E '^[0-9]+ (passed|failed)|(passed|failed|error)' "$log" | tail -n 1 | tr -d '=' | sed 's/^ *//')")
+	[ "$rc" -eq 0 ] || failed=1
+}
+
+for s in "${suites[@]}"; do
+	case "$s" in
+	unit) run_unit ;;
+	bpf) run_bpf ;;
+	integration) run_integration ;;
+	*) echo "test.sh: unknown suite '$s' (unit, bpf, integration)" >&2; exit 2 ;;
+	esac
+done
+
+status=OK
+[ $failed -eq 0 ] || status=FAILED
+tag=""
+[ "$SAN" = 1 ] && tag=" [ASan/UBSan]"
+echo "skiff tests${tag}: $status — $(IFS=';'; echo "${summary[*]}" | sed 's/;/; /g')"
+exit $failed
