@@ -70,7 +70,10 @@ $(BUILD)/bpf/%.bpf.o: bpf/%.bpf.c $(wildcard bpf/*.h) include/skiff/skiff.h
 $(BUILD)/%.skel.h: $(BUILD)/bpf/%.bpf.o
 	$(BPFTOOL) gen skeleton $< name $(subst -,_,$*) > $@
 
-$(BUILD)/%.o: %.c $(SKELS)
+# Only the loader and the BPF tests include generated skeletons.
+$(BUILD)/user/dev/%.o $(BUILD)/tests/bpf/%.o: $(SKELS)
+
+$(BUILD)/%.o: %.c
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) -MMD -MP -c $< -o $@
 
