@@ -71,7 +71,7 @@ $(BUILD)/%.skel.h: $(BUILD)/bpf/%.bpf.o
 	$(BPFTOOL) gen skeleton $< name $(subst -,_,$*) > $@
 
 # Only the loader and the BPF tests include generated skeletons.
-$(BUILD)/user/dev/%.o $(BUILD)/tests/bpf/%.o: $(SKELS)
+$(DEV_OBJS) $(patsubst %.c,$(BUILD)/%.o,$(BPFT_SRCS)): $(SKELS)
 
 $(BUILD)/%.o: %.c
 	@mkdir -p $(@D)
