@@ -164,9 +164,12 @@ struct skiff_xdp_stats {
 	X(ip_frag_timeout)	/* reassembly timed out */		\
 	X(ip_frag_mem)		/* reassembly memory limit */		\
 	X(ip_frag_bad)		/* fragment with bad offset/length */	\
+	X(ip_frag_dup)		/* exact duplicate fragment (datagram kept) */ \
+	X(ip_martian)		/* source address not unicast (RFC 1122 3.2.1.3) */ \
 	X(icmp_short)		/* ICMP shorter than its header */	\
 	X(icmp_csum)		/* ICMP checksum wrong */		\
 	X(icmp_type)		/* type we do not handle */		\
+	X(icmp_quote)		/* error quotes too little / not our packet */ \
 	X(udp_short)		/* UDP shorter than its header */	\
 	X(udp_len)		/* UDP length lies */			\
 	X(udp_csum)		/* UDP checksum wrong */		\
