@@ -130,7 +130,9 @@ struct skiff_xdp_stats {
 	X(eth_rx)	X(eth_tx)					\
 	X(arp_rx)	X(arp_req_sent)	X(arp_reply_sent)		\
 	X(arp_resolved)	X(arp_failed)	X(arp_gratuitous)	X(arp_probe_reply) \
-	X(neigh_queued)	/* packets parked waiting for ARP */
+	X(neigh_queued)	/* packets parked waiting for ARP */ \
+	X(arp_conflict)	/* ARP from another host claiming one of our addresses */ \
+	X(neigh_evicted)	/* cache entry evicted to make room (table full) */
 
 #define SKIFF_USTATS_NET(X)						\
 	X(ip_rx)	X(ip_delivered)	X(ip_tx)			\
@@ -146,6 +148,7 @@ struct skiff_xdp_stats {
 	X(eth_unknown_type)	/* no handler for the ethertype */	\
 	X(eth_other_host)	/* unicast to another MAC */		\
 	X(eth_vlan)		/* VLAN tag not ours */			\
+	X(eth_headroom)		/* no headroom for the link header (a bug) */ \
 	X(arp_malformed)	/* bad ARP header or lengths */		\
 	X(arp_not_ours)		/* ARP target not a skiff address */	\
 	X(arp_queue_full)	/* pending-resolution queue full */	\
