@@ -1,0 +1,67 @@
+// SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
+/*
+ * The composition root (Linux's inet_init in net/ipv4/af_inet.c): the one
+ * place that knows every layer and brings them up over a core stack, bottom
+ * to top: Ethernet, neighbours/ARP, IPv4, ICMP, the socket layer, then the
+ * transports, which register with both the IP-protocol table and the socket
+ * layer.  TCP will be added here, after UDP.
+ *
+ * Teardown closes every socket first (sock_fini), while the transports they
+ * belong to still exist, then takes the transports and the layers below
+ * down in reverse order.
+ */
+#include "link/eth.h"
+#include "link/neigh.h"
+#include "net/icmp.h"
+#include "net/ip.h"
+#include "sock/inet.h"
+#include "sock/socket.h"
+#include "transport/udp.h"
+
+int inet_init(struct stack *st)
+{
+	int err;
+
+	err = eth_init(st);
+	if (err)
+		return err;
+	err = neigh_init(st);
+	if (err)
+		goto err_eth;
+	err = ip_init(st);
+	if (err)
+		goto err_neigh;
+	err = icmp_init(st);
+	if (err)
+		goto err_ip;
+	err = sock_init(st);
+	if (err)
+		goto err_icmp;
+	err = udp_init(st);
+	if (err)
+		goto err_sock;
+	return 0;
+
+err_sock:
+	sock_fini(st);
+err_icmp:
+	icmp_fini(st);
+err_ip:
+	ip_fini(st);
+err_neigh:
+	neigh_fini(st);
+err_eth:
+	/* eth_init() only set st->link_rcv and the ARP ethertype entry. */
+	st->link_rcv = NULL;
+	return err;
+}
+
+void inet_fini(struct stack *st)
+{
+	sock_fini(st);
+	udp_fini(st);
+	icmp_fini(st);
+	ip_fini(st);
+	neigh_fini(st);
+	st->link_rcv = NULL;
+}

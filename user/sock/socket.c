@@ -1,0 +1,402 @@
+// SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
+/*
+ * The protocol-agnostic socket layer (Linux's net/socket.c + the
+ * sk_data_ready/epoll part of net/core/sock.c): struct socket wraps the
+ * transport's struct sock and gives applications a BSD-like, non-blocking,
+ * errno-returning API.  Transports register a struct proto per socket type
+ * (sock_register_proto), so TCP and an external client API plug in later
+ * without touching this file.
+ *
+ * Readiness is edge-triggered, as EPOLLET: the transport calls
+ * sk->data_ready() whenever readiness may have changed; that puts the
+ * socket once on the stack's ready list, and the poll hook that runs after
+ * every burst calls each ready socket's handler once with skiff_poll().
+ * A handler may close its own socket or any other socket: a socket is taken
+ * off the list before its handler runs, and closing a socket unlinks it
+ * from whichever list it is on.
+ *
+ * Sockets are allocated with calloc() when created (not per packet).
+ */
+#include <errno.h>
+#include <netinet/in.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+
+#include "sock/socket.h"
+
+#define SOCK_MAX_PROTOS 4
+
+/* A circular doubly linked list node (Linux's list_head). */
+struct sock_link {
+	struct sock_link *prev;
+	struct sock_link *next;
+};
+
+struct socket {
+	struct sock *sk;	/* the transport's object (prot->obj_size bytes) */
+	struct stack *st;
+	socket_event_fn handler;
+	void *arg;
+	bool queued;		/* on the ready list (or the batch being dispatched) */
+	struct sock_link ready;	/* in sock_table.ready while queued */
+	struct sock_link all;	/* in sock_table.all while open */
+};
+
+struct sock_table {
+	const struct proto *protos[SOCK_MAX_PROTOS];
+	int n_protos;
+	struct sock_link all;	/* every open socket */
+	struct sock_link ready;	/* sockets whose readiness may have changed */
+	uint32_t n_socks;
+};
+
+#define link_entry(ptr, member) \
+	((struct socket *)((char *)(ptr) - offsetof(struct socket, member)))
+
+static void link_init(struct sock_link *l)
+{
+	l->prev = l->next = l;
+}
+
+static bool link_empty(const struct sock_link *l)
+{
+	return l->next == l;
+}
+
+static void link_add_tail(struct sock_link *head, struct sock_link *l)
+{
+	l->prev = head->prev;
+	l->next = head;
+	head->prev->next = l;
+	head->prev = l;
+}
+
+static void link_del_init(struct sock_link *l)
+{
+	l->prev->next = l->next;
+	l->next->prev = l->prev;
+	link_init(l);
+}
+
+/* Move every node of from to the (empty) list to; from becomes empty. */
+static void link_splice_init(struct sock_link *from, struct sock_link *to)
+{
+	link_init(to);
+	if (link_empty(from))
+		return;
+	to->next = from->next;
+	to->prev = from->prev;
+	to->next->prev = to;
+	to->prev->next = to;
+	link_init(from);
+}
+
+/* sk->data_ready of every socket: queue it once for the next dispatch. */
+static void sock_def_readable(struct sock *sk)
+{
+	struct socket *so = sk->socket;
+	struct sock_table *t;
+
+	if (!so || so->queued || !so->st->socks)
+		return;
+	t = so->st->socks;
+	so->queued = true;
+	link_add_tail(&t->ready, &so->ready);
+}
+
+/*
+ * The poll hook: after each burst (and its timers), call the handler of every
+ * socket queued during it, once.  Sockets queued by the handlers themselves
+ * wait for the next burst, so a handler cannot keep the loop spinning.
+ */
+static void sock_dispatch(struct stack *st)
+{
+	struct sock_table *t = st->socks;
+	struct sock_link batch;
+
+	if (!t)
+		return;
+	link_splice_init(&t->ready, &batch);
+	while (!link_empty(&batch)) {
+		struct socket *so = link_entry(batch.next, ready);
+
+		link_del_init(&so->ready);
+		so->queued = false;
+		if (so->handler)
+			so->handler(so, skiff_poll(so), so->arg);
+		/* so may be freed now */
+	}
+}
+
+int sock_init(struct stack *st)
+{
+	struct sock_table *t;
+	int err;
+
+	t = calloc(1, sizeof(*t));
+	if (!t)
+		return -ENOMEM;
+	link_init(&t->all);
+	link_init(&t->ready);
+	err = stack_add_poll_hook(st, sock_dispatch);
+	if (err) {
+		free(t);
+		return err;
+	}
+	st->socks = t;
+	return 0;
+}
+
+void sock_fini(struct stack *st)
+{
+	struct sock_table *t = st->socks;
+	int i, j;
+
+	if (!t)
+		return;
+	while (!link_empty(&t->all))
+		skiff_close(link_entry(t->all.next, all));
+	/* Unregister the poll hook (the core has no call for it). */
+	for (i = 0, j = 0; i < st->n_poll_hooks; i++)
+		if (st->poll_hooks[i] != sock_dispatch)
+			st->poll_hooks[j++] = st->poll_hooks[i];
+	for (i = j; i < st->n_poll_hooks; i++)
+		st->poll_hooks[i] = NULL;
+	st->n_poll_hooks = j;
+	st->socks = NULL;
+	free(t);
+}
+
+int sock_register_proto(struct stack *st, const struct proto *prot)
+{
+	struct sock_table *t = st->socks;
+	int i;
+
+	if (!t)
+		return -ENODEV;
+	if (!prot || prot->obj_size < sizeof(struct sock))
+		return -EINVAL;
+	for (i = 0; i < t->n_protos; i++)
+		if (t->protos[i]->type == prot->type)
+			return -EEXIST;
+	if (t->n_protos == SOCK_MAX_PROTOS)
+		return -ENOSPC;
+	t->protos[t->n_protos++] = prot;
+	return 0;
+}
+
+static const struct proto *sock_find_proto(const struct sock_table *t, int type)
+{
+	int i;
+
+	for (i = 0; i < t->n_protos; i++)
+		if (t->protos[i]->type == type)
+			return t->protos[i];
+	return NULL;
+}
+
+int skiff_socket(struct stack *st, int type, struct socket **out)
+{
+	const struct proto *prot;
+	struct socket *so;
+	struct sock *sk;
+	int err;
+
+	if (!st || !out)
+		return -EINVAL;
+	*out = NULL;
+	if (!st->socks)
+		return -ENODEV;
+	/* Every skiff socket is non-blocking and has no fd to inherit. */
+	type &= ~(SOCK_NONBLOCK | SOCK_CLOEXEC);
+	prot = sock_find_proto(st->socks, type);
+	if (!prot)
+		return -EPROTONOSUPPORT;
+
+	so = calloc(1, sizeof(*so));
+	sk = calloc(1, prot->obj_size);
+	if (!so || !sk) {
+		free(so);
+		free(sk);
+		return -ENOMEM;
+	}
+	sk->prot = prot;
+	sk->stack = st;
+	sk->rcvbuf = SOCK_DEFAULT_RCVBUF;
+	pkb_queue_init(&sk->rcvq);
+	sk->data_ready = sock_def_readable;
+	sk->socket = so;
+	so->sk = sk;
+	so->st = st;
+	link_init(&so->ready);
+	if (prot->init) {
+		err = prot->init(sk);
+		if (err) {
+			free(sk);
+			free(so);
+			return err;
+		}
+	}
+	link_add_tail(&st->socks->all, &so->all);
+	st->socks->n_socks++;
+	*out = so;
+	return 0;
+}
+
+int skiff_bind(struct socket *so, const struct sockaddr_in *addr)
+{
+	struct sock *sk;
+
+	if (!so)
+		return -EBADF;
+	if (!addr)
+		return -EINVAL;
+	if (addr->sin_family != AF_INET)
+		return -EAFNOSUPPORT;
+	sk = so->sk;
+	if (sk->sport)
+		return -EINVAL;		/* already bound, as Linux */
+	if (addr->sin_addr.s_addr != INADDR_ANY && !stack_is_local(so->st, addr->sin_addr.s_addr))
+		return -EADDRNOTAVAIL;
+	return sk->prot->bind(sk, addr->sin_addr.s_addr, addr->sin_port);
+}
+
+int skiff_connect(struct socket *so, const struct sockaddr_in *addr)
+{
+	struct sock *sk;
+
+	if (!so)
+		return -EBADF;
+	if (!addr)
+		return -EINVAL;
+	sk = so->sk;
+	if (!sk->prot->connect)
+		return -EOPNOTSUPP;
+	/* AF_UNSPEC dissolves the association (connect(2), datagram sockets). */
+	if (addr->sin_family == AF_UNSPEC)
+		return sk->prot->connect(sk, 0, 0);
+	if (addr->sin_family != AF_INET)
+		return -EAFNOSUPPORT;
+	if (addr->sin_addr.s_addr == INADDR_ANY || addr->sin_port == 0)
+		return -EINVAL;
+	return sk->prot->connect(sk, addr->sin_addr.s_addr, addr->sin_port);
+}
+
+ssize_t skiff_sendto(struct socket *so, const void *buf, size_t len,
+		     const struct sockaddr_in *to)
+{
+	struct sock *sk;
+
+	if (!so)
+		return -EBADF;
+	if (!buf && len)
+		return -EFAULT;
+	sk = so->sk;
+	if (!to) {
+		if (!sk->daddr)
+			return -EDESTADDRREQ;
+		return sk->prot->sendmsg(sk, buf, len, 0, 0);
+	}
+	if (to->sin_family != AF_INET)
+		return -EAFNOSUPPORT;
+	if (to->sin_addr.s_addr == INADDR_ANY || to->sin_port == 0)
+		return -EINVAL;
+	return sk->prot->sendmsg(sk, buf, len, to->sin_addr.s_addr, to->sin_port);
+}
+
+ssize_t skiff_recvfrom(struct socket *so, void *buf, size_t len, struct sockaddr_in *from)
+{
+	uint32_t saddr = 0;
+	uint16_t sport = 0;
+	ssize_t n;
+
+	if (!so)
+		return -EBADF;
+	if (!buf && len)
+		return -EFAULT;
+	n = so->sk->prot->recvmsg(so->sk, buf, len, &saddr, &sport);
+	if (n >= 0 && from) {
+		memset(from, 0, sizeof(*from));
+		from->sin_family = AF_INET;
+		from->sin_addr.s_addr = saddr;
+		from->sin_port = sport;
+	}
+	return n;
+}
+
+int skiff_close(struct socket *so)
+{
+	struct sock *sk;
+
+	if (!so)
+		return -EBADF;
+	sk = so->sk;
+	if (so->queued) {
+		link_del_init(&so->ready);
+		so->queued = false;
+	}
+	link_del_init(&so->all);
+	if (so->st->socks)
+		so->st->socks->n_socks--;
+	sk->prot->close(sk);
+	sk->socket = NULL;
+	free(sk);
+	free(so);
+	return 0;
+}
+
+uint32_t skiff_poll(struct socket *so)
+{
+	if (!so)
+		return SOCK_EV_ERR;
+	return so->sk->prot->poll(so->sk);
+}
+
+void skiff_set_handler(struct socket *so, socket_event_fn fn, void *arg)
+{
+	if (!so)
+		return;
+	so->handler = fn;
+	so->arg = arg;
+	/* As EPOLL_CTL_ADD: report what is already pending at the next dispatch. */
+	if (fn && (skiff_poll(so) & (SOCK_EV_IN | SOCK_EV_ERR | SOCK_EV_HUP)))
+		sock_def_readable(so->sk);
+}
+
+int skiff_setsockopt_rcvbuf(struct socket *so, uint32_t bytes)
+{
+	if (!so)
+		return -EBADF;
+	if (!bytes)
+		return -EINVAL;
+	so->sk->rcvbuf = bytes;
+	return 0;
+}
+
+int skiff_getsockname(struct socket *so, struct sockaddr_in *addr)
+{
+	if (!so)
+		return -EBADF;
+	if (!addr)
+		return -EINVAL;
+	memset(addr, 0, sizeof(*addr));
+	addr->sin_family = AF_INET;
+	addr->sin_addr.s_addr = so->sk->saddr;
+	addr->sin_port = so->sk->sport;
+	return 0;
+}
+
+void sock_walk(struct stack *st, void (*fn)(void *arg, const struct sock *sk), void *arg)
+{
+	struct sock_link *l, *next;
+
+	if (!st->socks)
+		return;
+	for (l = st->socks->all.next; l != &st->socks->all; l = next) {
+		next = l->next;
+		fn(arg, link_entry(l, all)->sk);
+	}
+}

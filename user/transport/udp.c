@@ -1,0 +1,532 @@
+// SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
+/*
+ * UDP (RFC 768, RFC 1122 4.1), after Linux's net/ipv4/udp.c.
+ *
+ * Input (udp_rcv): validate the header, the length field and the checksum,
+ * find the socket through a fixed-size hash on the local port and queue the
+ * datagram on it, or answer ICMP port unreachable when the address is
+ * skiff's alone.  Output (udp_sendmsg): build the datagram in one buffer (a
+ * transmit frame, or a big-pool buffer when it does not fit one) and hand it
+ * to ip_output(), which fragments it.
+ *
+ * Receive memory: a queued datagram keeps its buffer (a UMEM frame, or a
+ * big-pool buffer after reassembly) until the application reads it.  Each
+ * one is charged the whole buffer (pool->buf_size, Linux's truesize) against
+ * sk->rcvbuf, so a flood of tiny datagrams pins at most rcvbuf / frame_size
+ * frames per socket, not rcvbuf datagrams.  An empty queue always takes one
+ * datagram, so a small rcvbuf still receives.
+ *
+ * Binding claims (address, UDP, port) through st->hooks.port_claim (the BPF
+ * ports map that steers traffic to us) and close releases it.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <linux/ip.h>
+#include <linux/udp.h>
+#include <netinet/in.h>
+#include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+
+#include "core/csum.h"
+#include "core/netdev.h"
+#include "core/stack.h"
+#include "net/icmp.h"
+#include "net/ip.h"
+#include "sock/socket.h"
+#include "transport/udp.h"
+
+#define UDP_HLEN	8
+/* RFC 768 length field is 16 bits: 65535 - 20 (IPv4 header) - 8 */
+#define UDP_MAX_PAYLOAD	65507u
+
+struct udp_sock {
+	struct sock sk;
+	uint32_t rmem;		/* receive memory charged (truesize of queued buffers) */
+	bool hashed;		/* in the port hash and the port claimed */
+};
+
+struct udp_table {
+	struct sock *hash[UDP_HASH_SLOTS];	/* chained through sk->hnext */
+	uint16_t next_ephemeral;		/* host order, next port to try */
+	uint32_t n_socks;
+};
+
+static inline struct udp_sock *udp_sk(struct sock *sk)
+{
+	return (struct udp_sock *)sk;
+}
+
+static inline unsigned int udp_hashfn(uint16_t port_net)
+{
+	return ntohs(port_net) & (UDP_HASH_SLOTS - 1);
+}
+
+/* What a queued pkb costs its socket: the whole buffer it keeps. */
+static inline uint32_t udp_truesize(const struct pkb *pkb)
+{
+	return pkb->pool ? pkb->pool->buf_size : pkb_len(pkb);
+}
+
+/* ---- port table ---- */
+
+/*
+ * Would binding (addr, port) clash with an existing socket?  Without
+ * SO_REUSEADDR, as Linux: the same port on the same address, or on either
+ * side the wildcard address.
+ */
+static bool udp_port_in_use(const struct udp_table *t, uint32_t addr, uint16_t port)
+{
+	const struct sock *sk;
+
+	for (sk = t->hash[udp_hashfn(port)]; sk; sk = sk->hnext)
+		if (sk->sport == port && (!sk->saddr || !addr || sk->saddr == addr))
+			return true;
+	return false;
+}
+
+static void udp_hash(struct udp_table *t, struct sock *sk)
+{
+	struct sock **slot = &t->hash[udp_hashfn(sk->sport)];
+
+	sk->hnext = *slot;
+	*slot = sk;
+	t->n_socks++;
+}
+
+static void udp_unhash(struct udp_table *t, struct sock *sk)
+{
+	struct sock **pp;
+
+	for (pp = &t->hash[udp_hashfn(sk->sport)]; *pp; pp = &(*pp)->hnext) {
+		if (*pp == sk) {
+			*pp = sk->hnext;
+			sk->hnext = NULL;
+			t->n_socks--;
+			return;
+		}
+	}
+}
+
+/*
+ * The socket for a datagram (saddr, sport) -> (daddr, dport), network order:
+ * the best of those bound to dport, as Linux's compute_score: a bound
+ * address must equal daddr and scores over the wildcard; a connected socket
+ * must have the sender as its peer and scores over an unconnected one.
+ */
+static struct sock *udp_lookup(const struct udp_table *t, uint32_t saddr, uint16_t sport,
+			       uint32_t daddr, uint16_t dport)
+{
+	struct sock *sk, *best = NULL;
+	int score, best_score = -1;
+
+	for (sk = t->hash[udp_hashfn(dport)]; sk; sk = sk->hnext) {
+		if (sk->sport != dport)
+			continue;
+		score = 0;
+		if (sk->saddr) {
+			if (sk->saddr != daddr)
+				continue;
+			score += 2;
+		}
+		if (sk->daddr) {
+			if (sk->daddr != saddr || sk->dport != sport)
+				continue;
+			score += 4;
+		}
+		if (score > best_score) {
+			best = sk;
+			best_score = score;
+		}
+	}
+	return best;
+}
+
+/* ---- input ---- */
+
+static bool udp_is_bcast_or_mcast(const struct stack *st, const struct pkb *pkb, uint32_t daddr)
+{
+	uint32_t h = ntohl(daddr);
+	int i;
+
+	if (pkb->pkt_type == PKB_BROADCAST || pkb->pkt_type == PKB_MULTICAST)
+		return true;
+	if (h == 0xffffffffu || (h & 0xf0000000u) == 0xe0000000u)
+		return true;
+	for (i = 0; i < st->cfg->n_addrs; i++) {
+		const struct stack_addr *a = &st->cfg->addrs[i];
+		uint32_t mask;
+
+		if (a->prefix_len == 0 || a->prefix_len >= 31)
+			continue;
+		mask = 0xffffffffu << (32 - a->prefix_len);
+		if ((h & mask) == (ntohl(a->addr) & mask) && (h & ~mask) == ~mask)
+			return true;
+	}
+	return false;
+}
+
+static void udp_queue_rcv(struct stack *st, struct sock *sk, struct pkb *pkb)
+{
+	struct udp_sock *up = udp_sk(sk);
+	uint32_t size = udp_truesize(pkb);
+
+	if (up->rmem && up->rmem + size > sk->rcvbuf) {
+		pkb_drop(st, pkb, SKIFF_DROP_sock_rcvbuf);
+		return;
+	}
+	up->rmem += size;
+	pkb_queue_tail(&sk->rcvq, pkb);
+	STACK_INC(st, udp_rx);
+	if (sk->data_ready)
+		sk->data_ready(sk);
+}
+
+int udp_rcv(struct stack *st, struct pkb *pkb)
+{
+	const struct iphdr *iph = (const struct iphdr *)pkb_network_header(pkb);
+	const struct stack_addr *local;
+	struct udphdr *uh;
+	struct sock *sk;
+	uint32_t ulen;
+
+	if (!pkb_may_pull(pkb, UDP_HLEN)) {
+		pkb_drop(st, pkb, SKIFF_DROP_udp_short);
+		return 0;
+	}
+	pkb_reset_transport_header(pkb);
+	uh = (struct udphdr *)pkb->data;
+
+	/* RFC 768: the length covers header and data; it may not claim more
+	 * than the IP payload.  Bytes past it are padding and go. */
+	ulen = ntohs(uh->len);
+	if (ulen < UDP_HLEN || ulen > pkb_len(pkb)) {
+		pkb_drop(st, pkb, SKIFF_DROP_udp_len);
+		return 0;
+	}
+	pkb_trim(pkb, ulen);
+
+	/* RFC 768 / RFC 1122 4.1.3.4: a zero checksum means none was sent. */
+	if (uh->check &&
+	    csum_tcpudp_magic(iph->saddr, iph->daddr, ulen, IPPROTO_UDP,
+			      csum_partial(uh, ulen, 0)) != 0) {
+		pkb_drop(st, pkb, SKIFF_DROP_udp_csum);
+		return 0;
+	}
+
+	sk = st->udp ? udp_lookup(st->udp, iph->saddr, uh->source, iph->daddr, uh->dest) : NULL;
+	if (sk) {
+		__pkb_pull(pkb, UDP_HLEN);
+		udp_queue_rcv(st, sk, pkb);
+		return 0;
+	}
+
+	/*
+	 * Nobody bound.  RFC 1122 4.1.3.1: port unreachable, but never for a
+	 * broadcast or multicast (3.2.2).  On a shared address the kernel owns
+	 * every port we do not; we only get here in a race with a close, so
+	 * stay silent and let the peer retry.
+	 */
+	STACK_INC(st, udp_no_port);
+	local = stack_find_addr(st, iph->daddr);
+	if (local && local->dedicated && !udp_is_bcast_or_mcast(st, pkb, iph->daddr))
+		icmp_send(st, pkb, 3 /* ICMP_DEST_UNREACH */, 3 /* ICMP_PORT_UNREACH */, 0);
+	pkb_drop(st, pkb, SKIFF_DROP_udp_no_port);
+	return 0;
+}
+
+/*
+ * An ICMP error about a datagram we sent: pkb->data is the quoted IP header,
+ * followed by at least 8 bytes of it.  As Linux without IP_RECVERR, only a
+ * connected socket hears of it.
+ */
+static void udp_err(struct stack *st, struct pkb *pkb, int err, uint32_t info)
+{
+	const struct iphdr *iph;
+	const struct udphdr *uh;
+	uint32_t ihl;
+	struct sock *sk;
+
+	(void)info;
+	if (!st->udp || !pkb_may_pull(pkb, sizeof(*iph)))
+		return;
+	iph = (const struct iphdr *)pkb->data;
+	ihl = iph->ihl * 4u;
+	if (ihl < sizeof(*iph) || !pkb_may_pull(pkb, ihl + UDP_HLEN))
+		return;
+	uh = (const struct udphdr *)(pkb->data + ihl);
+	/* Quoted as we sent it: we are the source. */
+	sk = udp_lookup(st->udp, iph->daddr, uh->dest, iph->saddr, uh->source);
+	if (!sk || !sk->daddr)
+		return;
+	sk->err = err;
+	if (sk->data_ready)
+		sk->data_ready(sk);
+}
+
+static const struct net_protocol udp_protocol = {
+	.handler = udp_rcv,
+	.err_handler = udp_err,
+};
+
+/* ---- socket operations ---- */
+
+static int udp_init_sock(struct sock *sk)
+{
+	const struct stack_config *cfg = sk->stack->cfg;
+
+	if (cfg && cfg->udp_rcvbuf)
+		sk->rcvbuf = cfg->udp_rcvbuf;
+	return 0;
+}
+
+static int udp_bind(struct sock *sk, uint32_t addr, uint16_t port)
+{
+	struct stack *st = sk->stack;
+	struct udp_table *t = st->udp;
+	int err;
+
+	if (!t)
+		return -ENODEV;
+	if (sk->sport)
+		return -EINVAL;
+	if (addr && !stack_is_local(st, addr))
+		return -EADDRNOTAVAIL;
+
+	if (!port) {
+		const uint32_t range = UDP_EPHEMERAL_HI - UDP_EPHEMERAL_LO + 1;
+		uint32_t i;
+
+		for (i = 0; i < range; i++) {
+			uint16_t p = t->next_ephemeral;
+
+			t->next_ephemeral = p == UDP_EPHEMERAL_HI ? UDP_EPHEMERAL_LO : p + 1;
+			if (!udp_port_in_use(t, addr, htons(p))) {
+				port = htons(p);
+				break;
+			}
+		}
+		if (!port)
+			return -EADDRINUSE;
+	} else if (udp_port_in_use(t, addr, port)) {
+		return -EADDRINUSE;
+	}
+
+	if (st->hooks.port_claim) {
+		err = st->hooks.port_claim(st->hooks.ctx, addr, IPPROTO_UDP, port);
+		if (err)
+			return err;
+	}
+	sk->saddr = addr;
+	sk->sport = port;
+	udp_hash(t, sk);
+	udp_sk(sk)->hashed = true;
+	return 0;
+}
+
+static int udp_connect(struct sock *sk, uint32_t addr, uint16_t port)
+{
+	struct rtable rt;
+	int err;
+
+	if (!addr && !port) {	/* AF_UNSPEC: forget the peer */
+		sk->daddr = 0;
+		sk->dport = 0;
+		return 0;
+	}
+	err = ip_route_output(sk->stack, addr, sk->saddr, &rt);
+	if (err)
+		return err;
+	if (!sk->sport) {
+		err = udp_bind(sk, 0, 0);
+		if (err)
+			return err;
+	}
+	sk->daddr = addr;
+	sk->dport = port;
+	return 0;
+}
+
+/* A buffer for a datagram of len bytes (header included) with room for
+ * every header below: a transmit frame if it fits one, else a big buffer. */
+static struct pkb *udp_alloc_pkb(struct stack *st, uint32_t len)
+{
+	struct pkb *pkb = netdev_alloc_pkb(st->dev);
+
+	if (pkb && pkb_tailroom(pkb) >= len)
+		return pkb;
+	pkb_free(pkb);
+	if (!st->big_pool)
+		return NULL;
+	pkb = pkb_pool_get(st->big_pool);
+	if (pkb && pkb_tailroom(pkb) < len) {
+		pkb_free(pkb);
+		return NULL;
+	}
+	if (pkb)
+		pkb->dev = st->dev;
+	return pkb;
+}
+
+static ssize_t udp_sendmsg(struct sock *sk, const void *buf, size_t len, uint32_t daddr,
+			   uint16_t dport)
+{
+	struct stack *st = sk->stack;
+	struct rtable rt;
+	struct udphdr *uh;
+	struct pkb *pkb;
+	uint32_t ulen;
+	uint16_t check;
+	int err;
+
+	if (len > UDP_MAX_PAYLOAD)
+		return -EMSGSIZE;
+	if (!daddr) {
+		if (!sk->daddr)
+			return -EDESTADDRREQ;
+		daddr = sk->daddr;
+		dport = sk->dport;
+	}
+	if (!dport)
+		return -EINVAL;
+	if (!sk->sport) {
+		err = udp_bind(sk, 0, 0);
+		if (err)
+			return err;
+	}
+	err = ip_route_output(st, daddr, sk->saddr, &rt);
+	if (err)
+		return err;
+
+	ulen = UDP_HLEN + (uint32_t)len;
+	pkb = udp_alloc_pkb(st, ulen);
+	if (!pkb) {
+		st->stats->drop.no_frame++;
+		return -ENOBUFS;
+	}
+	pkb_reset_transport_header(pkb);
+	uh = __pkb_put(pkb, ulen);
+	uh->source = sk->sport;
+	uh->dest = dport;
+	uh->len = htons((uint16_t)ulen);
+	uh->check = 0;
+	if (len)
+		memcpy(uh + 1, buf, len);
+	check = csum_tcpudp_magic(rt.saddr, daddr, ulen, IPPROTO_UDP, csum_partial(uh, ulen, 0));
+	/* RFC 768: a computed zero is sent as all ones (zero means "none"). */
+	uh->check = check ? check : 0xffff;
+
+	/* DF clear: a datagram larger than the MTU is fragmented (RFC 1122 4.1.4
+	 * leaves path MTU to the application; we do as Linux's default for UDP
+	 * without IP_PMTUDISC_DO). */
+	err = ip_output(st, pkb, &rt, IPPROTO_UDP, 0, IP_DEFAULT_TTL, false);
+	if (err)
+		return err;
+	STACK_INC(st, udp_tx);
+	return (ssize_t)len;
+}
+
+static ssize_t udp_recvmsg(struct sock *sk, void *buf, size_t len, uint32_t *saddr,
+			   uint16_t *sport)
+{
+	const struct iphdr *iph;
+	const struct udphdr *uh;
+	struct pkb *pkb;
+	size_t n;
+	int err;
+
+	if (sk->err) {		/* reported once, before any data */
+		err = sk->err;
+		sk->err = 0;
+		return err;
+	}
+	pkb = pkb_dequeue(&sk->rcvq);
+	if (!pkb)
+		return -EAGAIN;
+	udp_sk(sk)->rmem -= udp_truesize(pkb);
+
+	iph = (const struct iphdr *)pkb_network_header(pkb);
+	uh = (const struct udphdr *)pkb_transport_header(pkb);
+	if (saddr)
+		*saddr = iph->saddr;
+	if (sport)
+		*sport = uh->source;
+	/* As recvfrom(2) without MSG_TRUNC: the rest of a long datagram is lost. */
+	n = pkb_len(pkb) < len ? pkb_len(pkb) : len;
+	if (n)
+		memcpy(buf, pkb->data, n);
+	pkb_free(pkb);
+	return (ssize_t)n;
+}
+
+static uint32_t udp_poll(struct sock *sk)
+{
+	uint32_t mask = SOCK_EV_OUT;
+
+	if (!pkb_queue_empty(&sk->rcvq))
+		mask |= SOCK_EV_IN;
+	if (sk->err)
+		mask |= SOCK_EV_ERR;
+	return mask;
+}
+
+static void udp_close(struct sock *sk)
+{
+	struct stack *st = sk->stack;
+	struct udp_sock *up = udp_sk(sk);
+
+	if (up->hashed) {
+		if (st->udp)
+			udp_unhash(st->udp, sk);
+		if (st->hooks.port_release)
+			st->hooks.port_release(st->hooks.ctx, sk->saddr, IPPROTO_UDP, sk->sport);
+		up->hashed = false;
+	}
+	pkb_queue_purge(&sk->rcvq);
+	up->rmem = 0;
+}
+
+const struct proto udp_prot = {
+	.name = "udp",
+	.type = SOCK_DGRAM,
+	.protocol = IPPROTO_UDP,
+	.obj_size = sizeof(struct udp_sock),
+	.init = udp_init_sock,
+	.bind = udp_bind,
+	.connect = udp_connect,
+	.sendmsg = udp_sendmsg,
+	.recvmsg = udp_recvmsg,
+	.poll = udp_poll,
+	.close = udp_close,
+};
+
+int udp_init(struct stack *st)
+{
+	struct udp_table *t;
+	int err;
+
+	t = calloc(1, sizeof(*t));
+	if (!t)
+		return -ENOMEM;
+	/* Spread the workers' ephemeral cursors so they rarely pick the same port. */
+	t->next_ephemeral = (uint16_t)(UDP_EPHEMERAL_LO +
+				       (st->dev ? st->dev->queue_id * 97u : 0u) %
+					       (UDP_EPHEMERAL_HI - UDP_EPHEMERAL_LO + 1));
+	st->udp = t;
+	err = inet_add_protocol(st, IPPROTO_UDP, &udp_protocol);
+	if (!err)
+		err = sock_register_proto(st, &udp_prot);
+	if (err) {
+		st->udp = NULL;
+		free(t);
+	}
+	return err;
+}
+
+void udp_fini(struct stack *st)
+{
+	/* Sockets are closed by sock_fini() first (see inet_fini()). */
+	free(st->udp);
+	st->udp = NULL;
+}
