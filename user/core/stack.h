@@ -123,7 +123,12 @@ int dev_add_pack(struct stack *st, uint16_t type, int (*func)(struct stack *, st
 /* Deliver pkb (data = network header, pkb->protocol set) to its ethertype handler. */
 int netif_receive_pkb(struct stack *st, struct pkb *pkb);
 
+/* Undo dev_add_pack() (a layer's fini). 0 or -ENOENT. */
+int dev_remove_pack(struct stack *st, uint16_t type);
+
 int stack_add_poll_hook(struct stack *st, void (*fn)(struct stack *st));
+/* Undo stack_add_poll_hook(). 0 or -ENOENT. */
+int stack_remove_poll_hook(struct stack *st, void (*fn)(struct stack *st));
 
 /* Address helpers over cfg (network order). */
 const struct stack_addr *stack_find_addr(const struct stack *st, uint32_t addr);

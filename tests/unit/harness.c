@@ -1,0 +1,275 @@
+// SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
+/*
+ * A whole stack for unit tests: the fake driver, the simulated clock, and
+ * in-memory stand-ins for the BPF maps skiffd reaches through struct
+ * stack_hooks (owned ports with reference counts, the shared neighbour map
+ * and XDP's neighbour generation counter).  harness_fini() checks the rule
+ * every test must keep: every frame and every big buffer back in its pool.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "core/clock.h"
+#include "core/csum.h"
+#include "harness.h"
+#include "sock/inet.h"
+
+#define H_FRAMES 512
+
+const uint8_t H_MAC[6] = { 0x02, 0x00, 0x00, 0x00, 0x00, 0x01 };
+const uint8_t H_PEER_MAC[6] = { 0x02, 0x00, 0x00, 0x00, 0x00, 0x02 };
+
+static struct harness_port *h_port_find(struct harness *h, uint32_t addr, uint8_t proto,
+					uint16_t port)
+{
+	int i;
+
+	for (i = 0; i < H_MAX_PORTS; i++) {
+		struct harness_port *p = &h->ports[i];
+
+		if (p->refs && p->addr == addr && p->proto == proto && p->port == port)
+			return p;
+	}
+	return NULL;
+}
+
+static int h_port_claim(void *ctx, uint32_t addr, uint8_t proto, uint16_t port)
+{
+	struct harness *h = ctx;
+	struct harness_port *p = h_port_find(h, addr, proto, port);
+	int i;
+
+	if (p) {
+		p->refs++;
+		return 0;
+	}
+	for (i = 0; i < H_MAX_PORTS; i++) {
+		p = &h->ports[i];
+		if (p->refs)
+			continue;
+		p->addr = addr;
+		p->proto = proto;
+		p->port = port;
+		p->refs = 1;
+		return 0;
+	}
+	return -ENOSPC;
+}
+
+static void h_port_release(void *ctx, uint32_t addr, uint8_t proto, uint16_t port)
+{
+	struct harness_port *p = h_port_find(ctx, addr, proto, port);
+
+	if (p)
+		p->refs--;
+}
+
+static struct harness_neigh *h_neigh_find(struct harness *h, uint32_t ip)
+{
+	int i;
+
+	for (i = 0; i < H_MAX_NEIGH; i++)
+		if (h->neigh[i].used && h->neigh[i].ip == ip)
+			return &h->neigh[i];
+	return NULL;
+}
+
+static int h_neigh_lookup(void *ctx, uint32_t ip, uint8_t mac[6], uint64_t *updated_ns)
+{
+	struct harness_neigh *n = h_neigh_find(ctx, ip);
+
+	if (!n)
+		return -ENOENT;
+	memcpy(mac, n->mac, 6);
+	if (updated_ns)
+		*updated_ns = n->updated_ns;
+	return 0;
+}
+
+/* Set ip -> mac; returns 1 if the MAC changed or the entry is new. */
+static int h_neigh_set(struct harness *h, uint32_t ip, const uint8_t mac[6], uint64_t now)
+{
+	struct harness_neigh *n = h_neigh_find(h, ip);
+	int i, changed;
+
+	if (!n) {
+		for (i = 0; i < H_MAX_NEIGH && !n; i++)
+			if (!h->neigh[i].used)
+				n = &h->neigh[i];
+		if (!n)
+			return -ENOSPC;
+		n->used = 1;
+		n->ip = ip;
+		changed = 1;
+	} else {
+		changed = memcmp(n->mac, mac, 6) != 0;
+	}
+	memcpy(n->mac, mac, 6);
+	n->updated_ns = now;
+	return changed;
+}
+
+static int h_neigh_update(void *ctx, uint32_t ip, const uint8_t mac[6], uint64_t now)
+{
+	int ret = h_neigh_set(ctx, ip, mac, now);
+
+	return ret < 0 ? ret : 0;
+}
+
+static int h_neigh_delete(void *ctx, uint32_t ip)
+{
+	struct harness_neigh *n = h_neigh_find(ctx, ip);
+
+	if (!n)
+		return -ENOENT;
+	memset(n, 0, sizeof(*n));
+	return 0;
+}
+
+static void h_neigh_walk(void *ctx,
+			 int (*fn)(void *arg, uint32_t ip, const uint8_t mac[6], uint64_t updated_ns),
+			 void *arg)
+{
+	struct harness *h = ctx;
+	int i;
+
+	for (i = 0; i < H_MAX_NEIGH; i++) {
+		struct harness_neigh n = h->neigh[i];	/* fn may delete it */
+
+		if (n.used && fn(arg, n.ip, n.mac, n.updated_ns))
+			return;
+	}
+}
+
+int harness_init(struct harness *h, int with_inet)
+{
+	struct stack_hooks hooks = {
+		.port_claim = h_port_claim,
+		.port_release = h_port_release,
+		.neigh_lookup = h_neigh_lookup,
+		.neigh_update = h_neigh_update,
+		.neigh_delete = h_neigh_delete,
+		.neigh_walk = h_neigh_walk,
+	};
+	int err;
+
+	memset(h, 0, sizeof(*h));
+	clock_set_fake(1 * NSEC_PER_SEC);
+
+	err = fakedev_init(&h->fd, "fake0", H_MAC, 1500, H_FRAMES);
+	if (err)
+		return err;
+
+	h->cfg.addrs[0].addr = H_ADDR;
+	h->cfg.addrs[0].prefix_len = 24;
+	h->cfg.addrs[0].dedicated = true;
+	h->cfg.n_addrs = 1;
+	h->cfg.gateway = htonl(0x0a0000fe);	/* 10.0.0.254 */
+
+	hooks.ctx = h;
+	hooks.neigh_gen = &h->neigh_gen;
+	err = stack_init(&h->st, &h->fd.dev, &h->cfg, &hooks);
+	if (err)
+		goto err_dev;
+
+	if (with_inet) {
+		err = inet_init(&h->st);
+		if (err)
+			goto err_stack;
+		h->inet = 1;
+	}
+	return 0;
+
+err_stack:
+	stack_fini(&h->st);
+err_dev:
+	fakedev_fini(&h->fd);
+	return err;
+}
+
+void harness_fini(struct harness *h)
+{
+	uint32_t big_free = 0, big_n = 0;
+
+	if (h->inet)
+		inet_fini(&h->st);
+	h->inet = 0;
+	if (h->st.big_pool) {
+		big_free = h->st.big_pool->n_free;
+		big_n = h->st.big_pool->n;
+	}
+	stack_fini(&h->st);
+	fakedev_purge(&h->fd);
+	assert_int_equal(fakedev_frames_in_use(&h->fd), 0);
+	assert_int_equal(h->fd.pool.double_free, 0);
+	assert_int_equal(big_free, big_n);
+	fakedev_fini(&h->fd);
+}
+
+void harness_add_neigh(struct harness *h, uint32_t ip, const uint8_t mac[6])
+{
+	/* as XDP learning it: a changed MAC bumps the generation */
+	if (h_neigh_set(h, ip, mac, clock_now()) > 0)
+		h->neigh_gen++;
+}
+
+int harness_port_refs(struct harness *h, uint32_t addr, uint8_t proto, uint16_t port)
+{
+	struct harness_port *p = h_port_find(h, addr, proto, port);
+
+	return p ? p->refs : 0;
+}
+
+void harness_rx(struct harness *h, const void *frame, size_t len)
+{
+	assert_int_equal(fakedev_inject(&h->fd, frame, len), 0);
+	stack_poll(&h->st);
+}
+
+void harness_advance(struct harness *h, uint64_t ns)
+{
+	clock_advance(ns);
+	stack_poll(&h->st);
+}
+
+size_t harness_ip_frame(uint8_t *buf, size_t cap, uint32_t saddr, uint32_t daddr, uint8_t proto,
+			uint16_t id, uint16_t frag_off_host, const void *payload, size_t plen)
+{
+	size_t len = 14 + 20 + plen;
+	uint8_t *ip = buf + 14;
+	uint16_t v16;
+
+	if (len > cap || 20 + plen > 0xffff)
+		return 0;
+	/* Ethernet: peer -> us, IPv4 */
+	memcpy(buf, H_MAC, 6);
+	memcpy(buf + 6, H_PEER_MAC, 6);
+	buf[12] = 0x08;
+	buf[13] = 0x00;
+
+	ip[0] = 0x45;
+	ip[1] = 0;
+	v16 = htons((uint16_t)(20 + plen));
+	memcpy(ip + 2, &v16, 2);
+	v16 = htons(id);
+	memcpy(ip + 4, &v16, 2);
+	v16 = htons(frag_off_host);
+	memcpy(ip + 6, &v16, 2);
+	ip[8] = 64;
+	ip[9] = proto;
+	ip[10] = ip[11] = 0;
+	memcpy(ip + 12, &saddr, 4);
+	memcpy(ip + 16, &daddr, 4);
+	v16 = ip_fast_csum(ip, 5);
+	memcpy(ip + 10, &v16, 2);
+
+	if (plen)
+		memcpy(ip + 20, payload, plen);
+	return len;
+}

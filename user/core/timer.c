@@ -1,0 +1,251 @@
+// SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
+/*
+ * A hashed timing wheel (Varghese & Lauck, scheme 6): TIMER_SLOTS lists of
+ * TIMER_TICK_NS each; a timer lives in slot (tick of its expiry) mod
+ * TIMER_SLOTS, unsorted, so arming, re-arming and cancelling are O(1) list
+ * operations and a timer needs no memory beyond its struct timer.  Timers
+ * further out than one revolution stay in their slot and are skipped by
+ * each pass until their revolution comes.
+ *
+ * w->clk is the first tick not yet fully run: every timer with an expiry
+ * tick before clk has fired.  A timer armed for a tick before clk (already
+ * due) is put into clk's slot so the next run fires it.
+ *
+ * timers_run(now) walks the ticks from clk to now's tick.  For each tick it
+ * moves the due timers of that slot onto w->expired, sorts them by expiry
+ * (a stable merge sort of the list: equal expiries fire in arm order) and
+ * runs them one by one.  w->expired is an ordinary timer list, so callbacks
+ * may re-arm or delete any timer, including ones still waiting on it.  A
+ * timer a callback arms for a time already past fires in the next tick of
+ * this run, or in the next run when the current tick is now's tick: one
+ * that keeps re-arming itself for "now" cannot livelock the worker.
+ *
+ * After a long idle gap (TIMER_SLOTS ticks or more) walking tick by tick
+ * would cost the gap, so instead one pass over the whole wheel collects
+ * every timer due by now, sorts them and runs them: never more than one
+ * pass over the wheel per run.
+ */
+#include <errno.h>
+#include <stdlib.h>
+
+#include "core/clock.h"
+#include "core/stack.h"
+#include "core/timer.h"
+
+#define TIMER_TICK_NS	NSEC_PER_MSEC
+#define TIMER_SLOTS	8192U		/* 2^13 ticks: 8.192 s per revolution */
+#define TIMER_MASK	(TIMER_SLOTS - 1)
+
+struct timer_wheel {
+	uint64_t clk;			/* first tick not fully run */
+	uint64_t pending;		/* timers in slots or on expired */
+	struct timer *expired;		/* due, sorted, being run */
+	struct timer *slots[TIMER_SLOTS];
+};
+
+static inline uint64_t timer_tick(uint64_t ns)
+{
+	return ns / TIMER_TICK_NS;
+}
+
+static inline void timer_link(struct timer **head, struct timer *t)
+{
+	t->next = *head;
+	if (t->next)
+		t->next->pprev = &t->next;
+	*head = t;
+	t->pprev = head;
+}
+
+static inline void timer_unlink(struct timer *t)
+{
+	*t->pprev = t->next;
+	if (t->next)
+		t->next->pprev = t->pprev;
+	t->next = NULL;
+	t->pprev = NULL;
+}
+
+void timer_init(struct timer *t, timer_fn fn)
+{
+	t->expires = 0;
+	t->fn = fn;
+	t->next = NULL;
+	t->pprev = NULL;
+}
+
+void timer_mod(struct stack *st, struct timer *t, uint64_t expires)
+{
+	struct timer_wheel *w = st->timers;
+	uint64_t tick = timer_tick(expires);
+
+	if (t->pprev)
+		timer_unlink(t);
+	else
+		w->pending++;
+	t->expires = expires;
+	if (tick < w->clk)
+		tick = w->clk;
+	timer_link(&w->slots[tick & TIMER_MASK], t);
+}
+
+void timer_del(struct stack *st, struct timer *t)
+{
+	if (!t->pprev)
+		return;
+	timer_unlink(t);
+	st->timers->pending--;
+}
+
+/* Stable merge sort of a NULL-terminated list by expires (pprev not kept). */
+static struct timer *timer_sort(struct timer *list)
+{
+	struct timer *a, *b, *slow, *fast, *out = NULL, **tailp = &out;
+
+	if (!list || !list->next)
+		return list;
+	slow = list;
+	fast = list->next;
+	while (fast && fast->next) {
+		slow = slow->next;
+		fast = fast->next->next;
+	}
+	b = slow->next;
+	slow->next = NULL;
+	a = timer_sort(list);
+	b = timer_sort(b);
+	while (a && b) {
+		if (b->expires < a->expires) {
+			*tailp = b;
+			b = b->next;
+		} else {
+			*tailp = a;
+			a = a->next;
+		}
+		tailp = &(*tailp)->next;
+	}
+	*tailp = a ? a : b;
+	return out;
+}
+
+/*
+ * Move the timers of slot that are due onto *list (in reverse slot order,
+ * i.e. oldest armed first, since slots are pushed at the head).  Due means
+ * an expiry tick <= tick, or, when by_ns, an expiry <= now.
+ */
+static void timer_collect(struct timer **slot, struct timer **list, uint64_t tick, uint64_t now,
+			  bool by_ns)
+{
+	struct timer *t = *slot, *next;
+
+	for (; t; t = next) {
+		next = t->next;
+		if (by_ns ? t->expires > now : timer_tick(t->expires) > tick)
+			continue;
+		timer_unlink(t);
+		t->next = *list;
+		*list = t;
+	}
+}
+
+/* Sort list onto w->expired and run it; callbacks see a consistent wheel. */
+static void timer_run_list(struct stack *st, struct timer_wheel *w, struct timer *list)
+{
+	struct timer *t, **pprev;
+
+	if (!list)
+		return;
+	w->expired = timer_sort(list);
+	for (pprev = &w->expired, t = w->expired; t; pprev = &t->next, t = t->next)
+		t->pprev = pprev;
+
+	while ((t = w->expired)) {
+		timer_unlink(t);
+		w->pending--;
+		t->fn(st, t);
+	}
+}
+
+void timers_run(struct stack *st, uint64_t now)
+{
+	struct timer_wheel *w = st->timers;
+	uint64_t now_tick = timer_tick(now), t;
+	struct timer *list = NULL;
+	uint32_t i;
+
+	if (now_tick < w->clk)
+		now_tick = w->clk;
+
+	if (now_tick - w->clk >= TIMER_SLOTS) {
+		/* long idle gap: one pass over the wheel */
+		w->clk = now_tick;
+		if (!w->pending)
+			return;
+		for (i = 0; i < TIMER_SLOTS; i++)
+			timer_collect(&w->slots[i], &list, 0, now, true);
+		timer_run_list(st, w, list);
+		return;
+	}
+
+	for (t = w->clk; t < now_tick; t++) {
+		if (!w->pending) {
+			w->clk = now_tick;
+			return;
+		}
+		list = NULL;
+		timer_collect(&w->slots[t & TIMER_MASK], &list, t, now, false);
+		w->clk = t + 1;
+		timer_run_list(st, w, list);
+	}
+	/* now's own tick, partly elapsed: only what is due by now */
+	list = NULL;
+	timer_collect(&w->slots[now_tick & TIMER_MASK], &list, now_tick, now, true);
+	timer_run_list(st, w, list);
+}
+
+uint64_t timers_next(struct stack *st)
+{
+	struct timer_wheel *w = st->timers;
+	uint64_t tick, min;
+	struct timer *t;
+	uint32_t k;
+
+	if (!w->pending)
+		return UINT64_MAX;
+	for (k = 0; k < TIMER_SLOTS; k++) {
+		tick = w->clk + k;
+		t = w->slots[tick & TIMER_MASK];
+		if (!t)
+			continue;
+		min = UINT64_MAX;
+		for (; t; t = t->next)
+			if (t->expires < min)
+				min = t->expires;
+		/*
+		 * Slots before this one are empty, so nothing expires before
+		 * tick; the slot's earliest timer is the wheel's earliest
+		 * unless it belongs to a later revolution.
+		 */
+		if (timer_tick(min) < w->clk + TIMER_SLOTS)
+			return min;
+		return tick * TIMER_TICK_NS;
+	}
+	/* only timers on w->expired (called from a callback) */
+	return w->expired ? w->expired->expires : UINT64_MAX;
+}
+
+int timer_wheel_create(struct timer_wheel **out, uint64_t now)
+{
+	struct timer_wheel *w = calloc(1, sizeof(*w));
+
+	if (!w)
+		return -ENOMEM;
+	w->clk = timer_tick(now);
+	*out = w;
+	return 0;
+}
+
+void timer_wheel_destroy(struct timer_wheel *w)
+{
+	free(w);
+}
