@@ -1,0 +1,743 @@
+// SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
+/*
+ * Command-line and config-file parsing for skiffd, and the command line of
+ * skiffctl.  One option table serves both sources: a config file line
+ * "key value" is the flag "--key value".  Every error is one line that says
+ * which flag (or file:line) and what was expected; nothing here touches the
+ * system beyond reading the config file.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <sched.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cmd/config.h"
+
+enum opt_id {
+	OPT_IFACE,
+	OPT_ADDR,
+	OPT_GATEWAY,
+	OPT_MODE,
+	OPT_QUEUES,
+	OPT_ECHO,
+	OPT_DISCARD,
+	OPT_PIN_DIR,
+	OPT_CPUS,
+	OPT_VLAN,
+	OPT_CONFIG,
+	OPT_COPY,
+	OPT_FOREGROUND,
+	OPT_VERBOSE,
+	OPT_HELP,
+	OPT_VERSION,
+};
+
+struct opt {
+	const char *name;	/* long flag without "--"; the config file key */
+	char shortc;		/* 0 = none */
+	bool has_arg;
+	bool in_file;		/* allowed as a config file key */
+	enum opt_id id;
+};
+
+static const struct opt opts[] = {
+	{ "iface", 0, true, true, OPT_IFACE },
+	{ "addr", 0, true, true, OPT_ADDR },
+	{ "gateway", 0, true, true, OPT_GATEWAY },
+	{ "mode", 0, true, true, OPT_MODE },
+	{ "queues", 0, true, true, OPT_QUEUES },
+	{ "echo", 0, true, true, OPT_ECHO },
+	{ "discard", 0, true, true, OPT_DISCARD },
+	{ "pin-dir", 0, true, true, OPT_PIN_DIR },
+	{ "cpus", 0, true, true, OPT_CPUS },
+	{ "vlan", 0, true, true, OPT_VLAN },
+	{ "config", 0, true, false, OPT_CONFIG },
+	{ "copy", 0, false, true, OPT_COPY },
+	{ "foreground", 0, false, true, OPT_FOREGROUND },
+	{ "verbose", 'v', false, true, OPT_VERBOSE },
+	{ "help", 'h', false, false, OPT_HELP },
+	{ "version", 0, false, false, OPT_VERSION },
+};
+
+#define N_OPTS (sizeof(opts) / sizeof(opts[0]))
+
+static void seterr(char *err, size_t errlen, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+static void seterr(char *err, size_t errlen, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (!err || !errlen)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(err, errlen, fmt, ap);
+	va_end(ap);
+}
+
+void skiffd_usage(FILE *f)
+{
+	fputs("Usage: skiffd --iface IF --addr A.B.C.D/N [--addr ...] [options]\n"
+	      "\n"
+	      "Serve IPv4 addresses on IF with the skiff XDP/AF_XDP stack, side by side\n"
+	      "with the kernel.  Runs in the foreground until SIGINT or SIGTERM, then\n"
+	      "detaches XDP and removes its pinned maps.\n"
+	      "\n"
+	      "Options:\n"
+	      "  --iface IF          interface to attach to (required)\n"
+	      "  --addr A.B.C.D/N    address to serve (required, repeatable, at most 16);\n"
+	      "                      shared with the kernel if IF already has it (skiff\n"
+	      "                      takes only its own ports), dedicated otherwise (XDP\n"
+	      "                      answers ARP and ping, skiff owns all of it)\n"
+	      "  --gateway A.B.C.D   default gateway, on the subnet of an --addr\n"
+	      "  --mode MODE         XDP attach mode: auto (native if the driver has it,\n"
+	      "                      else generic; the default), native or generic\n"
+	      "  --queues N|all      RX queues to serve, one AF_XDP socket and worker\n"
+	      "                      thread each (default 1; all = every RX queue of IF)\n"
+	      "  --cpus LIST         pin worker i to the i-th CPU of LIST (e.g. 2,3 or 0-3)\n"
+	      "  --echo PORT         UDP echo service (RFC 862) on PORT (repeatable)\n"
+	      "  --discard PORT      UDP discard service (RFC 863) on PORT (repeatable)\n"
+	      "  --vlan ID           serve 802.1Q VLAN ID (1-4094) instead of untagged frames\n"
+	      "  --pin-dir DIR       where to pin the BPF maps (default " SKIFF_PIN_ROOT "/IF)\n"
+	      "  --copy              force AF_XDP copy mode (never try zero-copy)\n"
+	      "  --config FILE       read options from FILE: one \"key value\" per line, keys\n"
+	      "                      are the long options without \"--\" (flags without a\n"
+	      "                      value take yes/no or nothing), '#' starts a comment;\n"
+	      "                      command-line flags override the file, and a repeatable\n"
+	      "                      flag on the command line replaces the file's list\n"
+	      "  --foreground        stay in the foreground (the default; skiffd never\n"
+	      "                      daemonizes)\n"
+	      "  -v, --verbose       say more at start-up (repeat for more)\n"
+	      "  -h, --help          show this help\n"
+	      "  --version           show the version\n"
+	      "\n"
+	      "Every start-up error prints one line \"skiffd: ...\" and exits with status 2.\n"
+	      "Query a running skiffd with skiffctl (status, stats, neigh, sockets).\n",
+	      f);
+}
+
+void skiffd_config_defaults(struct skiffd_config *cfg)
+{
+	memset(cfg, 0, sizeof(*cfg));
+	cfg->mode = SKIFF_XDP_AUTO;
+	cfg->n_queues = 1;
+}
+
+/* A decimal number in [min, max]: digits only, no sign, no spaces. */
+static int parse_uint(const char *s, unsigned long min, unsigned long max, unsigned long *out)
+{
+	unsigned long v = 0;
+	const char *p;
+
+	if (!*s)
+		return -EINVAL;
+	for (p = s; *p; p++) {
+		if (*p < '0' || *p > '9')
+			return -EINVAL;
+		if (v > (max - (unsigned long)(*p - '0')) / 10)
+			return -ERANGE;
+		v = v * 10 + (unsigned long)(*p - '0');
+	}
+	if (v < min)
+		return -ERANGE;
+	*out = v;
+	return 0;
+}
+
+/* A unicast IPv4 address a host can own (network order). */
+static int parse_ipv4(const char *s, uint32_t *out)
+{
+	struct in_addr in;
+	uint32_t h;
+
+	if (inet_pton(AF_INET, s, &in) != 1)
+		return -EINVAL;
+	h = ntohl(in.s_addr);
+	/* 0/8 "this network", 127/8 loopback, 224/4 multicast, 240/4 reserved
+	 * and broadcast (RFC 1122 3.2.1.3): not addresses an interface serves */
+	if ((h >> 24) == 0 || (h >> 24) == 127 || h >= 0xe0000000u)
+		return -EDOM;
+	*out = in.s_addr;
+	return 0;
+}
+
+static uint32_t prefix_mask(uint8_t len)
+{
+	return len ? htonl(~0u << (32 - len)) : 0;
+}
+
+static int parse_cpus(const char *s, struct skiffd_config *cfg)
+{
+	char buf[512], *tok, *save = NULL, *dash;
+	unsigned long a, b, c;
+	int n = 0;
+
+	if (!*s || strlen(s) >= sizeof(buf))
+		return -EINVAL;
+	snprintf(buf, sizeof(buf), "%s", s);
+	if (buf[strlen(buf) - 1] == ',')
+		return -EINVAL;
+	for (tok = strtok_r(buf, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+		dash = strchr(tok, '-');
+		if (dash)
+			*dash = '\0';
+		if (parse_uint(tok, 0, CPU_SETSIZE - 1, &a))
+			return -EINVAL;
+		b = a;
+		if (dash && (parse_uint(dash + 1, 0, CPU_SETSIZE - 1, &b) || b < a))
+			return -EINVAL;
+		/* more CPUs than queues can ever be used is fine: extras unused */
+		for (c = a; c <= b && n < SKIFF_MAX_QUEUES; c++)
+			cfg->cpus[n++] = (int)c;
+	}
+	if (!n)
+		return -EINVAL;
+	cfg->n_cpus = n;
+	return 0;
+}
+
+static int parse_bool(const char *v, bool *out)
+{
+	if (!v || !*v || !strcmp(v, "yes") || !strcmp(v, "true") || !strcmp(v, "on") ||
+	    !strcmp(v, "1"))
+		*out = true;
+	else if (!strcmp(v, "no") || !strcmp(v, "false") || !strcmp(v, "off") || !strcmp(v, "0"))
+		*out = false;
+	else
+		return -EINVAL;
+	return 0;
+}
+
+static int add_port(uint16_t *ports, int *n, unsigned long port, const char *pfx,
+		    const char *label, char *err, size_t errlen)
+{
+	int i;
+
+	for (i = 0; i < *n; i++) {
+		if (ports[i] == port) {
+			seterr(err, errlen, "%s%s %lu given twice", pfx, label, port);
+			return -EINVAL;
+		}
+	}
+	if (*n >= SKIFFD_MAX_SERVICES) {
+		seterr(err, errlen, "%stoo many %s (at most %d)", pfx, label, SKIFFD_MAX_SERVICES);
+		return -EINVAL;
+	}
+	ports[(*n)++] = (uint16_t)port;
+	return 0;
+}
+
+/*
+ * Apply one option to cfg.  pfx is "" for the command line or "FILE:LINE: "
+ * for the config file; label is how the option is named to the user there
+ * ("--addr" or "addr").
+ */
+static int apply_opt(struct skiffd_config *cfg, const struct opt *o, const char *val,
+		     const char *pfx, const char *label, char *err, size_t errlen)
+{
+	char buf[64], *slash;
+	unsigned long v;
+	uint32_t ip;
+	bool on;
+	int i, rc;
+
+	switch (o->id) {
+	case OPT_IFACE:
+		if (!*val || strlen(val) >= IFNAMSIZ || strchr(val, '/') || strchr(val, ' ')) {
+			seterr(err, errlen, "%sbad %s '%s': not an interface name (1 to %d characters)",
+			       pfx, label, val, IFNAMSIZ - 1);
+			return -EINVAL;
+		}
+		snprintf(cfg->iface, sizeof(cfg->iface), "%s", val);
+		return 0;
+	case OPT_ADDR:
+		snprintf(buf, sizeof(buf), "%s", val);
+		slash = strchr(buf, '/');
+		if (strlen(val) >= sizeof(buf) || !slash) {
+			seterr(err, errlen, "%sbad %s '%s': expected A.B.C.D/N (N from 0 to 32)", pfx,
+			       label, val);
+			return -EINVAL;
+		}
+		*slash = '\0';
+		rc = parse_ipv4(buf, &ip);
+		if (rc == -EDOM) {
+			seterr(err, errlen, "%sbad %s '%s': not a unicast address", pfx, label, val);
+			return -EINVAL;
+		}
+		if (rc || parse_uint(slash + 1, 0, 32, &v)) {
+			seterr(err, errlen, "%sbad %s '%s': expected A.B.C.D/N (N from 0 to 32)", pfx,
+			       label, val);
+			return -EINVAL;
+		}
+		for (i = 0; i < cfg->n_addrs; i++) {
+			if (cfg->addrs[i].addr == ip) {
+				seterr(err, errlen, "%s%s %s given twice", pfx, label, buf);
+				return -EINVAL;
+			}
+		}
+		if (cfg->n_addrs >= SKIFF_MAX_ADDRS) {
+			seterr(err, errlen, "%stoo many %s (at most %d)", pfx, label, SKIFF_MAX_ADDRS);
+			return -EINVAL;
+		}
+		cfg->addrs[cfg->n_addrs].addr = ip;
+		cfg->addrs[cfg->n_addrs].prefix_len = (uint8_t)v;
+		cfg->n_addrs++;
+		return 0;
+	case OPT_GATEWAY:
+		rc = parse_ipv4(val, &ip);
+		if (rc) {
+			seterr(err, errlen, "%sbad %s '%s': expected a unicast A.B.C.D", pfx, label,
+			       val);
+			return -EINVAL;
+		}
+		cfg->gateway = ip;
+		return 0;
+	case OPT_MODE:
+		if (!strcmp(val, "auto")) {
+			cfg->mode = SKIFF_XDP_AUTO;
+		} else if (!strcmp(val, "native")) {
+			cfg->mode = SKIFF_XDP_NATIVE;
+		} else if (!strcmp(val, "generic")) {
+			cfg->mode = SKIFF_XDP_GENERIC;
+		} else {
+			seterr(err, errlen, "%sbad %s '%s': expected auto, native or generic", pfx,
+			       label, val);
+			return -EINVAL;
+		}
+		return 0;
+	case OPT_QUEUES:
+		if (!strcmp(val, "all")) {
+			cfg->queues_all = true;
+			cfg->n_queues = 0;
+			return 0;
+		}
+		if (parse_uint(val, 1, SKIFF_MAX_QUEUES, &v)) {
+			seterr(err, errlen, "%sbad %s '%s': expected a number from 1 to %d, or all",
+			       pfx, label, val, SKIFF_MAX_QUEUES);
+			return -EINVAL;
+		}
+		cfg->queues_all = false;
+		cfg->n_queues = (uint32_t)v;
+		return 0;
+	case OPT_ECHO:
+	case OPT_DISCARD:
+		if (parse_uint(val, 1, 65535, &v)) {
+			seterr(err, errlen, "%sbad %s '%s': expected a port from 1 to 65535", pfx,
+			       label, val);
+			return -EINVAL;
+		}
+		if (o->id == OPT_ECHO)
+			return add_port(cfg->echo_ports, &cfg->n_echo, v, pfx, label, err, errlen);
+		return add_port(cfg->discard_ports, &cfg->n_discard, v, pfx, label, err, errlen);
+	case OPT_PIN_DIR:
+		if (!*val || strlen(val) >= sizeof(cfg->pin_dir) - IFNAMSIZ) {
+			seterr(err, errlen, "%sbad %s '%s': expected a directory path", pfx, label,
+			       val);
+			return -EINVAL;
+		}
+		snprintf(cfg->pin_dir, sizeof(cfg->pin_dir), "%s", val);
+		return 0;
+	case OPT_CPUS:
+		if (parse_cpus(val, cfg)) {
+			seterr(err, errlen,
+			       "%sbad %s '%s': expected a CPU list such as 2 or 0,2 or 0-3 (CPUs below %d)",
+			       pfx, label, val, CPU_SETSIZE);
+			return -EINVAL;
+		}
+		return 0;
+	case OPT_VLAN:
+		if (parse_uint(val, 1, 4094, &v)) {
+			seterr(err, errlen, "%sbad %s '%s': expected a VLAN ID from 1 to 4094", pfx,
+			       label, val);
+			return -EINVAL;
+		}
+		cfg->vlan_id = (uint16_t)v;
+		return 0;
+	case OPT_CONFIG:
+		snprintf(cfg->config_file, sizeof(cfg->config_file), "%s", val);
+		return 0;
+	case OPT_COPY:
+	case OPT_FOREGROUND:
+	case OPT_VERBOSE:
+		if (parse_bool(val, &on)) {
+			seterr(err, errlen, "%sbad %s '%s': expected yes or no", pfx, label, val);
+			return -EINVAL;
+		}
+		if (o->id == OPT_COPY)
+			cfg->force_copy = on;
+		else if (o->id == OPT_VERBOSE)
+			cfg->verbose = on ? cfg->verbose + 1 : 0;
+		/* --foreground: always so; accepted for scripts that say it */
+		return 0;
+	case OPT_HELP:
+	case OPT_VERSION:
+		break;
+	}
+	return 0;
+}
+
+static const struct opt *find_long(const char *name, size_t len)
+{
+	size_t i;
+
+	for (i = 0; i < N_OPTS; i++)
+		if (strlen(opts[i].name) == len && !strncmp(opts[i].name, name, len))
+			return &opts[i];
+	return NULL;
+}
+
+static const struct opt *find_short(char c)
+{
+	size_t i;
+
+	for (i = 0; i < N_OPTS; i++)
+		if (opts[i].shortc && opts[i].shortc == c)
+			return &opts[i];
+	return NULL;
+}
+
+static char *trim(char *s)
+{
+	char *e;
+
+	while (*s == ' ' || *s == '\t')
+		s++;
+	e = s + strlen(s);
+	while (e > s && (e[-1] == ' ' || e[-1] == '\t' || e[-1] == '\n' || e[-1] == '\r'))
+		*--e = '\0';
+	return s;
+}
+
+int skiffd_config_load(struct skiffd_config *cfg, const char *path, char *err, size_t errlen)
+{
+	char line[1024], pfx[PATH_MAX + 32], *key, *val, *hash;
+	const struct opt *o;
+	int lineno = 0, rc = 0;
+	size_t klen;
+	FILE *f;
+
+	f = fopen(path, "re");
+	if (!f) {
+		rc = -errno;
+		seterr(err, errlen, "cannot read config file '%s': %s", path, strerror(-rc));
+		return rc;
+	}
+	while (fgets(line, sizeof(line), f)) {
+		lineno++;
+		snprintf(pfx, sizeof(pfx), "%s:%d: ", path, lineno);
+		if (!strchr(line, '\n') && !feof(f)) {
+			seterr(err, errlen, "%sline too long", pfx);
+			rc = -EINVAL;
+			break;
+		}
+		hash = strchr(line, '#');
+		if (hash)
+			*hash = '\0';
+		key = trim(line);
+		if (!*key)
+			continue;
+		klen = strcspn(key, " \t");
+		val = trim(key + klen);
+		key[klen] = '\0';
+		o = find_long(key, klen);
+		if (!o || !o->in_file) {
+			if (o && o->id == OPT_CONFIG)
+				seterr(err, errlen, "%s'config' cannot be used inside a config file",
+				       pfx);
+			else
+				seterr(err, errlen, "%sunknown key '%s'", pfx, key);
+			rc = -EINVAL;
+			break;
+		}
+		if (o->has_arg && !*val) {
+			seterr(err, errlen, "%skey '%s' needs a value", pfx, key);
+			rc = -EINVAL;
+			break;
+		}
+		rc = apply_opt(cfg, o, val, pfx, o->name, err, errlen);
+		if (rc)
+			break;
+	}
+	if (!rc && ferror(f)) {
+		seterr(err, errlen, "cannot read config file '%s': read error", path);
+		rc = -EIO;
+	}
+	fclose(f);
+	return rc;
+}
+
+/* Checks over the whole configuration, once every source is applied. */
+static int config_check(const struct skiffd_config *cfg, char *err, size_t errlen)
+{
+	char a[INET_ADDRSTRLEN];
+	bool onlink = false;
+	int i, j;
+
+	if (!cfg->iface[0]) {
+		seterr(err, errlen, "missing --iface IF (the interface to serve)");
+		return -EINVAL;
+	}
+	if (!cfg->n_addrs) {
+		seterr(err, errlen, "missing --addr A.B.C.D/N (at least one address to serve)");
+		return -EINVAL;
+	}
+	if (cfg->gateway) {
+		for (i = 0; i < cfg->n_addrs; i++) {
+			uint32_t m = prefix_mask(cfg->addrs[i].prefix_len);
+
+			if ((cfg->addrs[i].addr & m) == (cfg->gateway & m))
+				onlink = true;
+			if (cfg->addrs[i].addr == cfg->gateway) {
+				inet_ntop(AF_INET, &cfg->gateway, a, sizeof(a));
+				seterr(err, errlen, "--gateway %s is one of our own --addr", a);
+				return -EINVAL;
+			}
+		}
+		if (!onlink) {
+			inet_ntop(AF_INET, &cfg->gateway, a, sizeof(a));
+			seterr(err, errlen, "--gateway %s is not on the subnet of any --addr", a);
+			return -EINVAL;
+		}
+	}
+	for (i = 0; i < cfg->n_echo; i++) {
+		for (j = 0; j < cfg->n_discard; j++) {
+			if (cfg->echo_ports[i] == cfg->discard_ports[j]) {
+				seterr(err, errlen, "UDP port %u is given to both --echo and --discard",
+				       cfg->echo_ports[i]);
+				return -EINVAL;
+			}
+		}
+	}
+	if (!cfg->queues_all)
+		return skiffd_config_check_queues(cfg, err, errlen);
+	return 0;
+}
+
+int skiffd_config_check_queues(const struct skiffd_config *cfg, char *err, size_t errlen)
+{
+	if (cfg->n_cpus && (uint32_t)cfg->n_cpus < cfg->n_queues) {
+		seterr(err, errlen, "--cpus lists %d CPU%s for %u queues (one CPU per worker)",
+		       cfg->n_cpus, cfg->n_cpus == 1 ? "" : "s", cfg->n_queues);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+struct cli_opt {
+	const struct opt *o;
+	const char *val;
+	char label[40];
+};
+
+int skiffd_config_parse(struct skiffd_config *cfg, int argc, char *const argv[], char *err,
+			size_t errlen)
+{
+	struct cli_opt *list;
+	bool reset_addr = false, reset_echo = false, reset_discard = false;
+	const char *arg, *eq;
+	const struct opt *o;
+	int i, n = 0, rc = 0;
+
+	skiffd_config_defaults(cfg);
+	if (err && errlen)
+		err[0] = '\0';
+	list = calloc((size_t)(argc > 0 ? argc : 1), sizeof(*list));
+	if (!list) {
+		seterr(err, errlen, "out of memory");
+		return -ENOMEM;
+	}
+
+	/* Pass 1: split argv into (option, value) in order; help wins at once. */
+	for (i = 1; i < argc; i++) {
+		arg = argv[i];
+		eq = NULL;
+		if (!strcmp(arg, "--")) {
+			if (i + 1 < argc) {
+				seterr(err, errlen, "unexpected argument '%s' (see skiffd --help)",
+				       argv[i + 1]);
+				rc = -EINVAL;
+				goto out;
+			}
+			break;
+		}
+		if (!strncmp(arg, "--", 2) && arg[2]) {
+			eq = strchr(arg + 2, '=');
+			o = find_long(arg + 2, eq ? (size_t)(eq - arg - 2) : strlen(arg + 2));
+		} else if (arg[0] == '-' && arg[1] && !arg[2]) {
+			o = find_short(arg[1]);
+		} else if (arg[0] == '-' && arg[1]) {
+			o = NULL;
+		} else {
+			seterr(err, errlen, "unexpected argument '%s' (see skiffd --help)", arg);
+			rc = -EINVAL;
+			goto out;
+		}
+		if (!o) {
+			seterr(err, errlen, "unknown option '%.*s' (see skiffd --help)",
+			       eq ? (int)(eq - arg) : (int)strlen(arg), arg);
+			rc = -EINVAL;
+			goto out;
+		}
+		if (o->id == OPT_HELP || o->id == OPT_VERSION) {
+			rc = o->id == OPT_HELP ? SKIFFD_PARSE_HELP : SKIFFD_PARSE_VERSION;
+			goto out;
+		}
+		snprintf(list[n].label, sizeof(list[n].label), "--%s", o->name);
+		list[n].o = o;
+		if (o->has_arg) {
+			if (eq) {
+				list[n].val = eq + 1;
+			} else if (i + 1 < argc) {
+				list[n].val = argv[++i];
+			} else {
+				seterr(err, errlen, "option '--%s' needs a value", o->name);
+				rc = -EINVAL;
+				goto out;
+			}
+		} else if (eq) {
+			seterr(err, errlen, "option '--%s' takes no value", o->name);
+			rc = -EINVAL;
+			goto out;
+		} else {
+			list[n].val = "";
+		}
+		if (o->id == OPT_CONFIG)
+			snprintf(cfg->config_file, sizeof(cfg->config_file), "%s", list[n].val);
+		n++;
+	}
+
+	/* Pass 2: the config file first, then the flags over it. */
+	if (cfg->config_file[0]) {
+		rc = skiffd_config_load(cfg, cfg->config_file, err, errlen);
+		if (rc)
+			goto out;
+	}
+	for (i = 0; i < n; i++) {
+		o = list[i].o;
+		/* a list given on the command line replaces the file's */
+		if (o->id == OPT_ADDR && !reset_addr) {
+			reset_addr = true;
+			cfg->n_addrs = 0;
+		} else if (o->id == OPT_ECHO && !reset_echo) {
+			reset_echo = true;
+			cfg->n_echo = 0;
+		} else if (o->id == OPT_DISCARD && !reset_discard) {
+			reset_discard = true;
+			cfg->n_discard = 0;
+		}
+		rc = apply_opt(cfg, o, list[i].val, "", list[i].label, err, errlen);
+		if (rc)
+			goto out;
+	}
+	rc = config_check(cfg, err, errlen);
+out:
+	free(list);
+	return rc;
+}
+
+int skiffd_cli(struct skiffd_config *cfg, int argc, char *const argv[], FILE *out, FILE *errf)
+{
+	char err[PATH_MAX + 256];
+	int rc;
+
+	rc = skiffd_config_parse(cfg, argc, argv, err, sizeof(err));
+	switch (rc) {
+	case SKIFFD_PARSE_OK:
+		return -1;
+	case SKIFFD_PARSE_HELP:
+		skiffd_usage(out);
+		return 0;
+	case SKIFFD_PARSE_VERSION:
+		fprintf(out, "skiffd %s\n", SKIFF_VERSION);
+		return 0;
+	default:
+		fprintf(errf, "skiffd: %s\n", err[0] ? err : strerror(-rc));
+		return SKIFFD_EXIT_USAGE;
+	}
+}
+
+/* ---- skiffctl ---- */
+
+static const char *const ctl_commands[] = { "status", "stats", "neigh", "sockets" };
+
+void skiffctl_usage(FILE *f)
+{
+	fputs("Usage: skiffctl [--iface IF] [--json] status|stats|neigh|sockets\n"
+	      "\n"
+	      "Ask the skiffd of this network namespace about itself.\n"
+	      "\n"
+	      "Commands:\n"
+	      "  status    interface, XDP mode, queues (zero-copy or copy), addresses\n"
+	      "            (shared or dedicated), services, pin directory, uptime\n"
+	      "  stats     per-queue packets and packets/s, frame pool, XDP counters,\n"
+	      "            daemon counters and drop reasons (non-zero only, unless --json)\n"
+	      "  neigh     the neighbour table shared by XDP and the daemon\n"
+	      "  sockets   open sockets per worker, like ss\n"
+	      "\n"
+	      "Options:\n"
+	      "  --iface IF   the skiffd serving IF (default: the only one running)\n"
+	      "  --json       answer in JSON (also accepted after the command)\n"
+	      "  -h, --help   show this help\n",
+	      f);
+}
+
+int skiffctl_parse(struct skiffctl_args *a, int argc, char *const argv[], char *err,
+		   size_t errlen)
+{
+	const char *arg, *val;
+	size_t c;
+	int i;
+
+	memset(a, 0, sizeof(*a));
+	if (err && errlen)
+		err[0] = '\0';
+	for (i = 1; i < argc; i++) {
+		arg = argv[i];
+		if (!strcmp(arg, "-h") || !strcmp(arg, "--help"))
+			return SKIFFD_PARSE_HELP;
+		if (!strcmp(arg, "--json")) {
+			a->json = true;
+			continue;
+		}
+		if (!strcmp(arg, "--iface") || !strncmp(arg, "--iface=", 8)) {
+			if (arg[7] == '=') {
+				val = arg + 8;
+			} else if (i + 1 < argc) {
+				val = argv[++i];
+			} else {
+				seterr(err, errlen, "option '--iface' needs a value");
+				return -EINVAL;
+			}
+			if (!*val || strlen(val) >= IFNAMSIZ) {
+				seterr(err, errlen, "bad --iface '%s': not an interface name", val);
+				return -EINVAL;
+			}
+			snprintf(a->iface, sizeof(a->iface), "%s", val);
+			continue;
+		}
+		if (arg[0] == '-') {
+			seterr(err, errlen, "unknown option '%s' (see skiffctl --help)", arg);
+			return -EINVAL;
+		}
+		if (a->command) {
+			seterr(err, errlen, "one command at a time ('%s' and '%s')", a->command, arg);
+			return -EINVAL;
+		}
+		for (c = 0; c < sizeof(ctl_commands) / sizeof(ctl_commands[0]); c++)
+			if (!strcmp(arg, ctl_commands[c]))
+				a->command = ctl_commands[c];
+		if (!a->command) {
+			seterr(err, errlen,
+			       "unknown command '%s' (expected status, stats, neigh or sockets)", arg);
+			return -EINVAL;
+		}
+	}
+	if (!a->command) {
+		seterr(err, errlen, "missing command: status, stats, neigh or sockets (see skiffctl --help)");
+		return -EINVAL;
+	}
+	return SKIFFD_PARSE_OK;
+}

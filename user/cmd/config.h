@@ -1,0 +1,104 @@
+/* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
+/*
+ * Configuration of skiffd from its command line and an optional config file
+ * (the same keys, one "key value" per line), and the command line of
+ * skiffctl.  Pure parsing: no privileges, no interface, no network, so the
+ * unit tests drive every error case (tests/unit/test_config.c).  What needs
+ * the system (does the interface exist, how many RX queues for
+ * "--queues all") is resolved later by skiffd itself (cmd/netif.h).
+ */
+#ifndef SKIFF_CONFIG_H
+#define SKIFF_CONFIG_H
+
+#include <limits.h>
+#include <net/if.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include <skiff/skiff.h>
+
+#include "dev/loader.h"
+
+#ifndef SKIFF_VERSION
+#define SKIFF_VERSION "0.1.0"
+#endif
+
+#define SKIFFD_MAX_SERVICES	16	/* per kind (echo, discard) */
+#define SKIFFD_EXIT_USAGE	2	/* exit status of every start-up error */
+
+struct skiffd_addr {
+	uint32_t addr;		/* network order */
+	uint8_t prefix_len;
+};
+
+struct skiffd_config {
+	char iface[IFNAMSIZ];
+	struct skiffd_addr addrs[SKIFF_MAX_ADDRS];
+	int n_addrs;
+	uint32_t gateway;	/* network order, 0 = none */
+	enum skiff_xdp_mode mode;
+	uint32_t n_queues;	/* 0 with queues_all until resolved */
+	bool queues_all;	/* --queues all: every RX queue of the interface */
+	uint16_t echo_ports[SKIFFD_MAX_SERVICES];	/* host order */
+	int n_echo;
+	uint16_t discard_ports[SKIFFD_MAX_SERVICES];
+	int n_discard;
+	char pin_dir[PATH_MAX];	/* "" = SKIFF_PIN_ROOT/<iface> */
+	int cpus[SKIFF_MAX_QUEUES];	/* worker i runs on cpus[i] */
+	int n_cpus;
+	uint16_t vlan_id;	/* 0 = untagged */
+	char config_file[PATH_MAX];
+	bool force_copy;
+	int verbose;
+};
+
+enum {
+	SKIFFD_PARSE_OK = 0,
+	SKIFFD_PARSE_HELP,	/* -h/--help: print skiffd_usage(), exit 0 */
+	SKIFFD_PARSE_VERSION,	/* --version */
+};
+
+/* Defaults: no addresses, mode auto, one queue. */
+void skiffd_config_defaults(struct skiffd_config *cfg);
+
+/*
+ * Parse argv (and the --config file it names; flags override its keys, a
+ * repeatable flag given on the command line replaces the file's list).
+ * Returns SKIFFD_PARSE_*, or -errno with a one-line reason in err (no
+ * "skiffd: " prefix, no newline).
+ */
+int skiffd_config_parse(struct skiffd_config *cfg, int argc, char *const argv[], char *err,
+			size_t errlen);
+
+/* Parse one config file into cfg (keys as the long flags, without "--"). */
+int skiffd_config_load(struct skiffd_config *cfg, const char *path, char *err, size_t errlen);
+
+/* The checks that need the final queue count (after "--queues all" was
+ * resolved): enough --cpus for the workers.  0 or -EINVAL with err. */
+int skiffd_config_check_queues(const struct skiffd_config *cfg, char *err, size_t errlen);
+
+/*
+ * What skiffd's main() does with argv: returns -1 to go on, or the exit
+ * status to leave with — 0 after printing help/version to out, 2 after
+ * printing "skiffd: <reason>" to errf.
+ */
+int skiffd_cli(struct skiffd_config *cfg, int argc, char *const argv[], FILE *out, FILE *errf);
+
+void skiffd_usage(FILE *f);
+
+/* ---- skiffctl ---- */
+
+struct skiffctl_args {
+	char iface[IFNAMSIZ];	/* "" = find the only daemon */
+	const char *command;	/* status, stats, neigh, sockets */
+	bool json;
+};
+
+/* SKIFFD_PARSE_OK / _HELP, or -EINVAL with err. */
+int skiffctl_parse(struct skiffctl_args *a, int argc, char *const argv[], char *err,
+		   size_t errlen);
+void skiffctl_usage(FILE *f);
+
+#endif /* SKIFF_CONFIG_H */
