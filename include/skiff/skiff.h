@@ -97,12 +97,13 @@ struct skiff_frag_val {
 	X(pass_vlan)		/* VLAN tag does not match config */	\
 	X(pass_not_ours)	/* IPv4/ARP not for a skiff address */	\
 	X(pass_port)		/* shared address, port not owned */	\
+	X(pass_shared)		/* shared address: ARP, ICMP, other protocols */ \
 	X(pass_frag_unknown)	/* non-first fragment, datagram not seen */ \
 	X(pass_truncated)	/* too short to tell whether it is ours */ \
 	X(no_xsk)		/* owned, but no AF_XDP socket on the queue */ \
 	X(frag_first)		/* first fragment seen; owner remembered */ \
 	X(frag_follow)		/* later fragment followed its datagram */ \
-	X(drop_arp_malformed)	/* ARP for us with bad hw/proto fields */ \
+	X(drop_arp_malformed)	/* ARP for a dedicated address from a group MAC */ \
 	X(drop_ip_malformed)	/* bad version, IHL or lengths */	\
 	X(drop_ip_csum)		/* IPv4 header checksum wrong */	\
 	X(drop_icmp_malformed)	/* ICMP too short */			\
