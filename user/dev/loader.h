@@ -48,6 +48,8 @@ void skiff_bpf_detach(struct skiff_bpf *b);
 int skiff_bpf_add_addr(struct skiff_bpf *b, uint32_t addr, uint8_t prefix_len, bool dedicated);
 /* Put the AF_XDP socket fd of queue into the XSKMAP. */
 int skiff_bpf_set_xsk(struct skiff_bpf *b, uint32_t queue, int xsk_fd);
+/* Remove queue's socket from the XSKMAP (before closing it). */
+int skiff_bpf_clear_xsk(struct skiff_bpf *b, uint32_t queue);
 /* Start steering (SKIFF_CFG_ENABLED) once the sockets are in place. */
 void skiff_bpf_enable(struct skiff_bpf *b);
 
@@ -64,5 +66,15 @@ const char *skiff_bpf_attach_kind(const struct skiff_bpf *b);
 const char *skiff_bpf_pin_dir(const struct skiff_bpf *b);
 int skiff_bpf_ifindex(const struct skiff_bpf *b);
 void skiff_bpf_mac(const struct skiff_bpf *b, uint8_t mac[6]);
+/* The interface MTU (SIOCGIFMTU at attach time). */
+uint32_t skiff_bpf_mtu(const struct skiff_bpf *b);
+/* Attached in generic (SKB) mode: AF_XDP sockets cannot be zero-copy. */
+bool skiff_bpf_generic(const struct skiff_bpf *b);
+/* Kernel id of the attached program (what `xdp-loader status` lists). */
+int skiff_bpf_prog_id(const struct skiff_bpf *b);
+
+/* RX queues of ifname (ethtool channels; 1 when the driver has no channel
+ * API), or -errno.  Read through ioctl, so right inside any netns. */
+int skiff_dev_rx_queues(const char *ifname);
 
 #endif /* SKIFF_LOADER_H */

@@ -1,0 +1,933 @@
+// SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
+/*
+ * The XDP loader: opens the libbpf skeleton of bpf/skiff_xdp.bpf.c, attaches
+ * it through libxdp (the multi-program dispatcher where the kernel allows
+ * freplace, the single program otherwise), pins every map under the pin
+ * directory, maps the mmapable config and ustats arrays, and provides the
+ * map-backed struct stack_hooks (owned ports with reference counts shared by
+ * all workers, the neighbour map shared with XDP).
+ *
+ * Ownership (libxdp 1.3, lib/libxdp/libxdp.c): xdp_program__from_bpf_obj()
+ * marks the object external, so xdp_program__close() never closes it; the
+ * skeleton (skiff_xdp__destroy) does, after the xdp_program is closed.
+ * libxdp loads the object itself (bpf_object__load, as an XDP program on the
+ * single-program path, as an EXT program behind the dispatcher), so the map
+ * fds of the skeleton are those of the maps the attached program uses.
+ *
+ * libbpf and libxdp print through one capture function into a ring of the
+ * last lines, so the expected noise of the dispatcher probe (its freplace
+ * load is refused on some kernels) stays quiet, and a verifier rejection can
+ * be reported with the tail of its log.  SKIFF_LIBBPF_DEBUG=1 echoes every
+ * line to stderr.
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <net/if.h>
+#include <net/if_arp.h>
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/vfs.h>
+#include <unistd.h>
+
+#include <linux/ethtool.h>
+#include <linux/if_link.h>
+#include <linux/magic.h>
+#include <linux/sockios.h>
+
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+#include <xdp/libxdp.h>
+
+#include "dev/loader.h"
+#include "skiff_xdp.skel.h"
+
+#define SKIFF_PROG_NAME "skiff_xdp_prog"
+
+struct skiff_bpf {
+	struct skiff_xdp *skel;
+	struct xdp_program *prog;
+	enum xdp_attach_mode mode;	/* what the program is attached in */
+	bool dispatcher;		/* behind libxdp's dispatcher */
+	bool pinned;
+	int ifindex;
+	uint32_t mtu;
+	uint8_t mac[6];
+	char ifname[IF_NAMESIZE];
+	char pin_dir[PATH_MAX];
+
+	struct skiff_config *config;	/* mmapped config map */
+	size_t config_len;
+	struct skiff_ustats *ustats;	/* mmapped ustats map */
+	size_t ustats_len;
+	uint32_t ustats_rows;
+
+	pthread_mutex_t port_lock;	/* ports map read-modify-write */
+	int ncpus;
+};
+
+/* ---- libbpf / libxdp log capture ---- */
+
+#define LOG_LINES	96
+#define LOG_LINE_LEN	240
+
+static struct {
+	pthread_mutex_t lock;
+	char lines[LOG_LINES][LOG_LINE_LEN];
+	unsigned int next;	/* total lines ever pushed */
+	int echo;		/* -1: not read yet */
+} loader_log = { PTHREAD_MUTEX_INITIALIZER, { { 0 } }, 0, -1 };
+
+static void log_push_line(const char *s, size_t len)
+{
+	char *dst = loader_log.lines[loader_log.next % LOG_LINES];
+
+	if (len >= LOG_LINE_LEN)
+		len = LOG_LINE_LEN - 1;
+	memcpy(dst, s, len);
+	dst[len] = '\0';
+	loader_log.next++;
+}
+
+static int log_capture(bool debug, const char *fmt, va_list ap)
+{
+	char *text, *p, *nl;
+	int n;
+
+	if (loader_log.echo < 0) {
+		const char *e = getenv("SKIFF_LIBBPF_DEBUG");
+
+		loader_log.echo = e && *e == '1';
+	}
+	if (debug && !loader_log.echo)
+		return 0;
+	n = vasprintf(&text, fmt, ap);
+	if (n < 0)
+		return 0;
+	if (loader_log.echo)
+		fputs(text, stderr);
+	pthread_mutex_lock(&loader_log.lock);
+	for (p = text; *p; p = nl + 1) {
+		nl = strchr(p, '\n');
+		if (!nl) {
+			log_push_line(p, strlen(p));
+			break;
+		}
+		log_push_line(p, (size_t)(nl - p));
+	}
+	pthread_mutex_unlock(&loader_log.lock);
+	free(text);
+	return n;
+}
+
+static int libbpf_log(enum libbpf_print_level level, const char *fmt, va_list ap)
+{
+	return log_capture(level == LIBBPF_DEBUG, fmt, ap);
+}
+
+static int libxdp_log(enum libxdp_print_level level, const char *fmt, va_list ap)
+{
+	return log_capture(level == LIBXDP_DEBUG, fmt, ap);
+}
+
+static void log_install(void)
+{
+	libbpf_set_print(libbpf_log);
+	libxdp_set_print(libxdp_log);
+}
+
+static void log_clear(void)
+{
+	pthread_mutex_lock(&loader_log.lock);
+	loader_log.next = 0;
+	pthread_mutex_unlock(&loader_log.lock);
+}
+
+static bool log_line_is_noise(const char *s)
+{
+	return !*s || !strncmp(s, "processed ", 10) || !strncmp(s, "verification time", 17) ||
+	       !strncmp(s, "stack depth", 11) || strstr(s, "-- END PROG LOAD LOG --");
+}
+
+/*
+ * The relevant tail of what libbpf said: the last few meaningful lines of
+ * the last verifier log (between BEGIN/END PROG LOAD LOG), else the last
+ * lines printed.  Written into out as one line joined by " | ".
+ */
+static void log_tail(char *out, size_t outlen, int max_lines)
+{
+	unsigned int first, end, i, last_end = UINT_MAX;
+	const char *picked[8];
+	int n = 0, k;
+	size_t off = 0;
+
+	if (max_lines > 8)
+		max_lines = 8;
+	out[0] = '\0';
+	pthread_mutex_lock(&loader_log.lock);
+	end = loader_log.next;
+	first = end > LOG_LINES ? end - LOG_LINES : 0;
+	for (i = end; i-- > first;) {
+		if (strstr(loader_log.lines[i % LOG_LINES], "-- END PROG LOAD LOG --")) {
+			last_end = i;
+			break;
+		}
+	}
+	if (last_end != UINT_MAX)
+		end = last_end;
+	for (i = end; i-- > first && n < max_lines;) {
+		const char *s = loader_log.lines[i % LOG_LINES];
+
+		if (last_end != UINT_MAX && strstr(s, "BEGIN PROG LOAD LOG"))
+			break;
+		while (*s == ' ' || *s == '\t')
+			s++;
+		if (log_line_is_noise(s))
+			continue;
+		picked[n++] = s;
+	}
+	for (k = n - 1; k >= 0 && off + 1 < outlen; k--) {
+		int w = snprintf(out + off, outlen - off, "%s%s", off ? " | " : "", picked[k]);
+
+		if (w < 0)
+			break;
+		off += (size_t)w;
+	}
+	pthread_mutex_unlock(&loader_log.lock);
+}
+
+/* ---- interface facts (ioctl: /sys may belong to another netns) ---- */
+
+static int if_ioctl(const char *ifname, unsigned long req, struct ifreq *ifr)
+{
+	int fd, err = 0;
+
+	fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return -errno;
+	memset(ifr, 0, sizeof(*ifr));
+	snprintf(ifr->ifr_name, sizeof(ifr->ifr_name), "%s", ifname);
+	if (ioctl(fd, req, ifr) < 0)
+		err = -errno;
+	close(fd);
+	return err;
+}
+
+int skiff_dev_rx_queues(const char *ifname)
+{
+	struct ethtool_channels ch = { .cmd = ETHTOOL_GCHANNELS };
+	struct ifreq ifr;
+	int fd, err;
+
+	fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return -errno;
+	memset(&ifr, 0, sizeof(ifr));
+	snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "%s", ifname);
+	ifr.ifr_data = (void *)&ch;
+	err = ioctl(fd, SIOCETHTOOL, &ifr) < 0 ? -errno : 0;
+	close(fd);
+	if (err == -EOPNOTSUPP)
+		return 1;	/* no channel API: one queue */
+	if (err)
+		return err;
+	/* NICs report combined channels, veth separate rx/tx counts */
+	return ch.combined_count + ch.rx_count ? (int)(ch.combined_count + ch.rx_count) : 1;
+}
+
+/* ---- pin directory ---- */
+
+/* Nearest existing ancestor of path (path itself excluded) into out. */
+static void existing_parent(const char *path, char *out, size_t outlen)
+{
+	struct stat sb;
+	char *slash;
+
+	snprintf(out, outlen, "%s", path);
+	for (;;) {
+		slash = strrchr(out, '/');
+		if (!slash || slash == out) {
+			snprintf(out, outlen, "/");
+			return;
+		}
+		*slash = '\0';
+		if (!stat(out, &sb))
+			return;
+	}
+}
+
+static int check_bpffs(const char *pin_dir, char *err, size_t errlen)
+{
+	char parent[PATH_MAX];
+	struct statfs sf;
+
+	existing_parent(pin_dir, parent, sizeof(parent));
+	if (statfs(parent, &sf) < 0 || (unsigned long)sf.f_type != BPF_FS_MAGIC) {
+		snprintf(err, errlen,
+			 "bpffs is not mounted at %s: run `mount -t bpf bpf %s` "
+			 "(inside `ip netns exec` too: it gives a fresh /sys)",
+			 parent, parent);
+		return -ENOENT;
+	}
+	return 0;
+}
+
+static int mkdir_p(const char *path, mode_t mode)
+{
+	char buf[PATH_MAX], *p;
+
+	if (snprintf(buf, sizeof(buf), "%s", path) >= (int)sizeof(buf))
+		return -ENAMETOOLONG;
+	for (p = buf + 1; *p; p++) {
+		if (*p != '/')
+			continue;
+		*p = '\0';
+		if (mkdir(buf, mode) < 0 && errno != EEXIST)
+			return -errno;
+		*p = '/';
+	}
+	if (mkdir(buf, mode) < 0 && errno != EEXIST)
+		return -errno;
+	return 0;
+}
+
+/* Pins left behind by a daemon that did not exit cleanly. */
+static void remove_stale_pins(const char *dir)
+{
+	struct dirent *de;
+	int n = 0;
+	DIR *d;
+
+	d = opendir(dir);
+	if (!d)
+		return;
+	while ((de = readdir(d))) {
+		if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
+			continue;
+		if (!unlinkat(dirfd(d), de->d_name, 0))
+			n++;
+	}
+	closedir(d);
+	if (n)
+		fprintf(stderr, "skiffd: removed %d stale pins in %s\n", n, dir);
+}
+
+/* ---- the XDP program already on the interface ---- */
+
+static const char *mode_name(enum xdp_attach_mode m)
+{
+	switch (m) {
+	case XDP_MODE_NATIVE:
+		return "native";
+	case XDP_MODE_SKB:
+		return "generic";
+	case XDP_MODE_HW:
+		return "offload";
+	default:
+		return "unknown";
+	}
+}
+
+/*
+ * A skiff program left by a crashed daemon is detached (skiffd has checked
+ * that no other skiffd serves the interface); a foreign program attached
+ * without the dispatcher cannot be shared, so that is an error.  Programs
+ * behind a dispatcher stay: ours joins them.
+ */
+static int clear_stale_xdp(struct skiff_bpf *b, char *err, size_t errlen)
+{
+	struct xdp_multiprog *mp;
+	struct xdp_program *p;
+	int ret = 0;
+
+	mp = xdp_multiprog__get_from_ifindex(b->ifindex);
+	if (!mp || libxdp_get_error(mp))
+		return 0;	/* nothing attached (or nothing we can see) */
+
+	if (xdp_multiprog__is_legacy(mp)) {
+		p = xdp_multiprog__main_prog(mp);
+		if (!p)
+			goto out;
+		if (strcmp(xdp_program__name(p), SKIFF_PROG_NAME)) {
+			snprintf(err, errlen,
+				 "%s already has XDP program '%s' (id %u, %s) attached without the "
+				 "libxdp dispatcher, so libxdp cannot share the interface: remove it "
+				 "first (`xdp-loader unload %s --all` or `ip link set dev %s xdp off`)",
+				 b->ifname, xdp_program__name(p), xdp_program__id(p),
+				 mode_name(xdp_multiprog__attach_mode(mp)), b->ifname, b->ifname);
+			ret = -EBUSY;
+			goto out;
+		}
+		ret = xdp_multiprog__detach(mp);
+		if (ret) {
+			snprintf(err, errlen, "cannot detach the stale skiff program (id %u) from %s: %s",
+				 xdp_program__id(p), b->ifname, strerror(-ret));
+			goto out;
+		}
+		fprintf(stderr, "skiffd: detached stale skiff XDP program (id %u) from %s\n",
+			xdp_program__id(p), b->ifname);
+		goto out;
+	}
+
+	for (p = xdp_multiprog__next_prog(NULL, mp); p; p = xdp_multiprog__next_prog(p, mp)) {
+		if (strcmp(xdp_program__name(p), SKIFF_PROG_NAME))
+			continue;
+		ret = xdp_program__detach(p, b->ifindex, xdp_multiprog__attach_mode(mp), 0);
+		if (ret) {
+			snprintf(err, errlen,
+				 "cannot detach the stale skiff program (id %u) from the dispatcher "
+				 "on %s: %s",
+				 xdp_program__id(p), b->ifname, strerror(-ret));
+			goto out;
+		}
+		fprintf(stderr, "skiffd: detached stale skiff XDP program (id %u) from %s\n",
+			xdp_program__id(p), b->ifname);
+		break;	/* the dispatcher changed under mp: one per run is enough */
+	}
+out:
+	xdp_multiprog__close(mp);
+	return ret;
+}
+
+/* ---- maps ---- */
+
+#define SKIFF_N_MAPS 8
+
+static void skel_maps(struct skiff_bpf *b, struct bpf_map *maps[SKIFF_N_MAPS])
+{
+	maps[0] = b->skel->maps.config;
+	maps[1] = b->skel->maps.addrs;
+	maps[2] = b->skel->maps.ports;
+	maps[3] = b->skel->maps.neigh;
+	maps[4] = b->skel->maps.frags;
+	maps[5] = b->skel->maps.xsks;
+	maps[6] = b->skel->maps.stats;
+	maps[7] = b->skel->maps.ustats;
+}
+
+static int pin_maps(struct skiff_bpf *b, char *err, size_t errlen)
+{
+	struct bpf_map *maps[SKIFF_N_MAPS];
+	char path[PATH_MAX + 64];
+	int i, ret;
+
+	ret = mkdir_p(b->pin_dir, 0755);
+	if (ret) {
+		snprintf(err, errlen, "cannot create pin directory %s: %s", b->pin_dir,
+			 strerror(-ret));
+		return ret;
+	}
+	b->pinned = true;
+	skel_maps(b, maps);
+	for (i = 0; i < SKIFF_N_MAPS; i++) {
+		snprintf(path, sizeof(path), "%s/%s", b->pin_dir, bpf_map__name(maps[i]));
+		ret = bpf_map__pin(maps[i], path);
+		if (ret) {
+			snprintf(err, errlen, "cannot pin map %s at %s: %s", bpf_map__name(maps[i]),
+				 path, strerror(-ret));
+			return ret;
+		}
+	}
+	return 0;
+}
+
+static void unpin_maps(struct skiff_bpf *b)
+{
+	struct bpf_map *maps[SKIFF_N_MAPS];
+	char parent[PATH_MAX], *slash;
+	int i;
+
+	if (!b->pinned)
+		return;
+	skel_maps(b, maps);
+	for (i = 0; i < SKIFF_N_MAPS; i++)
+		if (bpf_map__is_pinned(maps[i]))
+			bpf_map__unpin(maps[i], NULL);
+	rmdir(b->pin_dir);
+	snprintf(parent, sizeof(parent), "%s", b->pin_dir);
+	slash = strrchr(parent, '/');
+	if (slash) {
+		*slash = '\0';
+		if (!strcmp(parent, SKIFF_PIN_ROOT))
+			rmdir(parent);	/* fails (and stays) while another interface uses it */
+	}
+	b->pinned = false;
+}
+
+static void *map_mmap(struct bpf_map *map, size_t value_size, size_t *len, char *err,
+		      size_t errlen)
+{
+	long page = sysconf(_SC_PAGESIZE);
+	size_t sz;
+	void *p;
+
+	if (bpf_map__value_size(map) != value_size) {
+		snprintf(err, errlen,
+			 "map %s: value size %u, expected %zu (bpf/ and include/skiff/skiff.h "
+			 "disagree: rebuild)",
+			 bpf_map__name(map), bpf_map__value_size(map), value_size);
+		return NULL;
+	}
+	if (!(bpf_map__map_flags(map) & BPF_F_MMAPABLE)) {
+		snprintf(err, errlen, "map %s is not BPF_F_MMAPABLE", bpf_map__name(map));
+		return NULL;
+	}
+	/* an mmapable array lays its values out back to back, 8-byte aligned */
+	sz = ((value_size + 7) & ~(size_t)7) * bpf_map__max_entries(map);
+	sz = (sz + (size_t)page - 1) & ~((size_t)page - 1);
+	p = mmap(NULL, sz, PROT_READ | PROT_WRITE, MAP_SHARED, bpf_map__fd(map), 0);
+	if (p == MAP_FAILED) {
+		snprintf(err, errlen, "cannot mmap map %s: %s", bpf_map__name(map),
+			 strerror(errno));
+		return NULL;
+	}
+	*len = sz;
+	return p;
+}
+
+/* ---- attach / detach ---- */
+
+static int attach_prog(struct skiff_bpf *b, enum skiff_xdp_mode want, char *err, size_t errlen)
+{
+	static const enum xdp_attach_mode order[][2] = {
+		[SKIFF_XDP_AUTO] = { XDP_MODE_NATIVE, XDP_MODE_SKB },
+		[SKIFF_XDP_NATIVE] = { XDP_MODE_NATIVE, XDP_MODE_UNSPEC },
+		[SKIFF_XDP_GENERIC] = { XDP_MODE_SKB, XDP_MODE_UNSPEC },
+	};
+	char tail[768];
+	int i, ret = -EINVAL;
+
+	if ((unsigned int)want > SKIFF_XDP_GENERIC) {
+		snprintf(err, errlen, "unknown XDP mode %d", (int)want);
+		return -EINVAL;
+	}
+	for (i = 0; i < 2 && order[want][i] != XDP_MODE_UNSPEC; i++) {
+		log_clear();
+		ret = xdp_program__attach(b->prog, b->ifindex, order[want][i], 0);
+		if (!ret) {
+			b->mode = order[want][i];
+			return 0;
+		}
+		if (xdp_program__fd(b->prog) < 0)
+			break;	/* never loaded: a verifier rejection, not a mode problem */
+	}
+
+	log_tail(tail, sizeof(tail), 4);
+	if (xdp_program__fd(b->prog) < 0)
+		snprintf(err, errlen, "the kernel rejected %s (%s)%s%s", SKIFF_PROG_NAME,
+			 strerror(-ret), tail[0] ? ": " : "", tail);
+	else
+		snprintf(err, errlen, "cannot attach XDP to %s in %s mode: %s%s%s", b->ifname,
+			 want == SKIFF_XDP_AUTO ? "native or generic" : mode_name(order[want][0]),
+			 strerror(-ret), tail[0] ? ": " : "", tail);
+	return ret;
+}
+
+static void detach_prog(struct skiff_bpf *b)
+{
+	int ret;
+
+	if (!b->prog)
+		return;
+	if (xdp_program__is_attached(b->prog, b->ifindex) != XDP_MODE_UNSPEC) {
+		ret = xdp_program__detach(b->prog, b->ifindex, b->mode, 0);
+		if (ret)
+			fprintf(stderr, "skiffd: detaching XDP from %s failed: %s\n", b->ifname,
+				strerror(-ret));
+	}
+}
+
+static void skiff_bpf_free(struct skiff_bpf *b)
+{
+	if (b->config)
+		munmap(b->config, b->config_len);
+	if (b->ustats)
+		munmap(b->ustats, b->ustats_len);
+	if (b->skel)
+		unpin_maps(b);
+	xdp_program__close(b->prog);	/* external object: not closed here */
+	skiff_xdp__destroy(b->skel);	/* closes the object */
+	pthread_mutex_destroy(&b->port_lock);
+	free(b);
+}
+
+int skiff_bpf_attach(const struct skiff_loader_opts *o, struct skiff_bpf **out, char *err,
+		     size_t errlen)
+{
+	struct xdp_multiprog *mp;
+	struct skiff_bpf *b;
+	struct ifreq ifr;
+	struct stat sb;
+	long perr;
+	int ret;
+
+	*out = NULL;
+	err[0] = '\0';
+	if (!o->ifname || !*o->ifname || strlen(o->ifname) >= IF_NAMESIZE) {
+		snprintf(err, errlen, "bad interface name");
+		return -EINVAL;
+	}
+	b = calloc(1, sizeof(*b));
+	if (!b) {
+		snprintf(err, errlen, "out of memory");
+		return -ENOMEM;
+	}
+	pthread_mutex_init(&b->port_lock, NULL);
+	b->mode = XDP_MODE_UNSPEC;
+	snprintf(b->ifname, sizeof(b->ifname), "%s", o->ifname);
+
+	b->ifindex = (int)if_nametoindex(o->ifname);
+	if (!b->ifindex) {
+		ret = -errno ? -errno : -ENODEV;
+		snprintf(err, errlen, "no interface %s in this network namespace", o->ifname);
+		goto err;
+	}
+	ret = if_ioctl(o->ifname, SIOCGIFHWADDR, &ifr);
+	if (ret) {
+		snprintf(err, errlen, "cannot read the MAC address of %s: %s", o->ifname,
+			 strerror(-ret));
+		goto err;
+	}
+	if (ifr.ifr_hwaddr.sa_family != ARPHRD_ETHER) {
+		snprintf(err, errlen, "%s is not an Ethernet interface", o->ifname);
+		ret = -EPROTONOSUPPORT;
+		goto err;
+	}
+	memcpy(b->mac, ifr.ifr_hwaddr.sa_data, 6);
+	ret = if_ioctl(o->ifname, SIOCGIFMTU, &ifr);
+	b->mtu = ret ? 1500 : (uint32_t)ifr.ifr_mtu;
+
+	if (o->pin_dir)
+		ret = snprintf(b->pin_dir, sizeof(b->pin_dir), "%s", o->pin_dir);
+	else
+		ret = snprintf(b->pin_dir, sizeof(b->pin_dir), "%s/%s", SKIFF_PIN_ROOT, o->ifname);
+	if (ret >= (int)sizeof(b->pin_dir)) {
+		snprintf(err, errlen, "pin directory name too long");
+		ret = -ENAMETOOLONG;
+		goto err;
+	}
+	ret = check_bpffs(b->pin_dir, err, errlen);
+	if (ret)
+		goto err;
+
+	log_install();
+	if (!stat(b->pin_dir, &sb))
+		remove_stale_pins(b->pin_dir);
+	ret = clear_stale_xdp(b, err, errlen);
+	if (ret)
+		goto err;
+
+	log_clear();
+	b->skel = skiff_xdp__open();
+	if (!b->skel) {
+		char tail[512];
+
+		ret = -errno ? -errno : -EINVAL;
+		log_tail(tail, sizeof(tail), 2);
+		snprintf(err, errlen, "cannot open the BPF skeleton: %s%s%s", strerror(-ret),
+			 tail[0] ? ": " : "", tail);
+		goto err;
+	}
+	if (o->n_queues && o->n_queues <= SKIFF_MAX_QUEUES)
+		bpf_map__set_max_entries(b->skel->maps.ustats, o->n_queues);
+
+	b->prog = xdp_program__from_bpf_obj(b->skel->obj, "xdp");
+	perr = libxdp_get_error(b->prog);
+	if (!b->prog || perr) {
+		b->prog = NULL;
+		ret = perr ? (int)perr : -ENOENT;
+		snprintf(err, errlen, "no XDP program in section \"xdp\" of the BPF object: %s",
+			 strerror(-ret));
+		goto err;
+	}
+	ret = attach_prog(b, o->mode, err, errlen);
+	if (ret)
+		goto err;
+
+	mp = xdp_multiprog__get_from_ifindex(b->ifindex);
+	if (mp && !libxdp_get_error(mp)) {
+		b->dispatcher = !xdp_multiprog__is_legacy(mp);
+		xdp_multiprog__close(mp);
+	}
+
+	ret = pin_maps(b, err, errlen);
+	if (ret)
+		goto err_detach;
+	b->config = map_mmap(b->skel->maps.config, sizeof(struct skiff_config), &b->config_len,
+			     err, errlen);
+	if (!b->config) {
+		ret = -EINVAL;
+		goto err_detach;
+	}
+	b->ustats = map_mmap(b->skel->maps.ustats, sizeof(struct skiff_ustats), &b->ustats_len,
+			     err, errlen);
+	if (!b->ustats) {
+		ret = -EINVAL;
+		goto err_detach;
+	}
+	b->ustats_rows = bpf_map__max_entries(b->skel->maps.ustats);
+	b->ncpus = libbpf_num_possible_cpus();
+	if (b->ncpus <= 0) {
+		ret = b->ncpus ? b->ncpus : -EINVAL;
+		snprintf(err, errlen, "cannot count the possible CPUs: %s", strerror(-ret));
+		goto err_detach;
+	}
+
+	memcpy(b->config->mac, b->mac, 6);
+	b->config->vlan_id = o->vlan_id;
+	__atomic_store_n(&b->config->flags, 0, __ATOMIC_RELEASE);
+	*out = b;
+	return 0;
+
+err_detach:
+	detach_prog(b);
+err:
+	skiff_bpf_free(b);
+	return ret;
+}
+
+void skiff_bpf_detach(struct skiff_bpf *b)
+{
+	if (!b)
+		return;
+	if (b->config)
+		__atomic_and_fetch(&b->config->flags, ~SKIFF_CFG_ENABLED, __ATOMIC_SEQ_CST);
+	detach_prog(b);
+	skiff_bpf_free(b);
+}
+
+/* ---- configuration ---- */
+
+int skiff_bpf_add_addr(struct skiff_bpf *b, uint32_t addr, uint8_t prefix_len, bool dedicated)
+{
+	struct skiff_addr val = {
+		.flags = dedicated ? SKIFF_ADDR_DEDICATED : 0,
+		.prefix_len = prefix_len,
+	};
+
+	if (bpf_map__update_elem(b->skel->maps.addrs, &addr, sizeof(addr), &val, sizeof(val),
+				 BPF_ANY))
+		return -errno;
+	return 0;
+}
+
+int skiff_bpf_set_xsk(struct skiff_bpf *b, uint32_t queue, int xsk_fd)
+{
+	uint32_t fd = (uint32_t)xsk_fd;
+
+	if (bpf_map__update_elem(b->skel->maps.xsks, &queue, sizeof(queue), &fd, sizeof(fd),
+				 BPF_ANY))
+		return -errno;
+	return 0;
+}
+
+int skiff_bpf_clear_xsk(struct skiff_bpf *b, uint32_t queue)
+{
+	if (bpf_map__delete_elem(b->skel->maps.xsks, &queue, sizeof(queue), 0) && errno != ENOENT)
+		return -errno;
+	return 0;
+}
+
+void skiff_bpf_enable(struct skiff_bpf *b)
+{
+	__atomic_or_fetch(&b->config->flags, SKIFF_CFG_ENABLED, __ATOMIC_SEQ_CST);
+}
+
+struct skiff_ustats *skiff_bpf_ustats(struct skiff_bpf *b, uint32_t queue)
+{
+	return queue < b->ustats_rows ? &b->ustats[queue] : NULL;
+}
+
+int skiff_bpf_xdp_stats(struct skiff_bpf *b, struct skiff_xdp_stats *sum)
+{
+	const size_t nfields = sizeof(*sum) / sizeof(__u64);
+	__u64 *vals, *s = (__u64 *)sum;
+	uint32_t key = 0;
+	size_t cpu, f;
+
+	memset(sum, 0, sizeof(*sum));
+	vals = calloc((size_t)b->ncpus, sizeof(*sum));
+	if (!vals)
+		return -ENOMEM;
+	if (bpf_map__lookup_elem(b->skel->maps.stats, &key, sizeof(key), vals,
+				 (size_t)b->ncpus * sizeof(*sum), 0)) {
+		int ret = -errno;
+
+		free(vals);
+		return ret;
+	}
+	for (cpu = 0; cpu < (size_t)b->ncpus; cpu++)
+		for (f = 0; f < nfields; f++)
+			s[f] += vals[cpu * nfields + f];
+	free(vals);
+	return 0;
+}
+
+/* ---- hooks ---- */
+
+/* addr network order (0 = every skiff address), port network order */
+static int hook_port_claim(void *ctx, uint32_t addr, uint8_t proto, uint16_t port)
+{
+	struct skiff_bpf *b = ctx;
+	struct skiff_port_key key = { .addr = addr, .port = port, .proto = proto };
+	struct skiff_port_val val;
+	int fd = bpf_map__fd(b->skel->maps.ports), ret = 0;
+
+	pthread_mutex_lock(&b->port_lock);
+	if (bpf_map_lookup_elem(fd, &key, &val)) {
+		val.refs = 1;
+		val.flags = 0;
+	} else {
+		val.refs++;
+	}
+	if (bpf_map_update_elem(fd, &key, &val, BPF_ANY))
+		ret = errno == E2BIG ? -ENOSPC : -errno;
+	pthread_mutex_unlock(&b->port_lock);
+	return ret;
+}
+
+static void hook_port_release(void *ctx, uint32_t addr, uint8_t proto, uint16_t port)
+{
+	struct skiff_bpf *b = ctx;
+	struct skiff_port_key key = { .addr = addr, .port = port, .proto = proto };
+	struct skiff_port_val val;
+	int fd = bpf_map__fd(b->skel->maps.ports);
+
+	pthread_mutex_lock(&b->port_lock);
+	if (!bpf_map_lookup_elem(fd, &key, &val)) {
+		if (val.refs <= 1) {
+			bpf_map_delete_elem(fd, &key);
+		} else {
+			val.refs--;
+			bpf_map_update_elem(fd, &key, &val, BPF_EXIST);
+		}
+	}
+	pthread_mutex_unlock(&b->port_lock);
+}
+
+static int hook_neigh_lookup(void *ctx, uint32_t ip, uint8_t mac[6], uint64_t *updated_ns)
+{
+	struct skiff_bpf *b = ctx;
+	struct skiff_neigh n;
+
+	if (bpf_map_lookup_elem(bpf_map__fd(b->skel->maps.neigh), &ip, &n))
+		return -ENOENT;
+	memcpy(mac, n.mac, 6);
+	if (updated_ns)
+		*updated_ns = n.updated_ns;
+	return 0;
+}
+
+static int hook_neigh_update(void *ctx, uint32_t ip, const uint8_t mac[6], uint64_t now)
+{
+	struct skiff_bpf *b = ctx;
+	int fd = bpf_map__fd(b->skel->maps.neigh);
+	struct skiff_neigh n;
+
+	/* a STATIC entry was set by hand: learning never overrides it */
+	if (!bpf_map_lookup_elem(fd, &ip, &n) && n.state == SKIFF_NEIGH_STATIC)
+		return 0;
+	memset(&n, 0, sizeof(n));
+	memcpy(n.mac, mac, 6);
+	n.state = SKIFF_NEIGH_REACHABLE;
+	n.updated_ns = now;
+	if (bpf_map_update_elem(fd, &ip, &n, BPF_ANY))
+		return errno == E2BIG ? -ENOSPC : -errno;
+	return 0;
+}
+
+static int hook_neigh_delete(void *ctx, uint32_t ip)
+{
+	struct skiff_bpf *b = ctx;
+
+	if (bpf_map_delete_elem(bpf_map__fd(b->skel->maps.neigh), &ip))
+		return -errno;
+	return 0;
+}
+
+static void hook_neigh_walk(void *ctx,
+			    int (*fn)(void *arg, uint32_t ip, const uint8_t mac[6],
+				      uint64_t updated_ns),
+			    void *arg)
+{
+	struct skiff_bpf *b = ctx;
+	int fd = bpf_map__fd(b->skel->maps.neigh);
+	uint32_t keys[SKIFF_MAX_NEIGH], key, *prev = NULL;
+	struct skiff_neigh n;
+	int i, nkeys = 0;
+
+	/* keys first: fn may delete entries, which would restart get_next_key */
+	while (nkeys < SKIFF_MAX_NEIGH && !bpf_map_get_next_key(fd, prev, &key)) {
+		keys[nkeys] = key;
+		prev = &keys[nkeys++];
+	}
+	for (i = 0; i < nkeys; i++) {
+		if (bpf_map_lookup_elem(fd, &keys[i], &n))
+			continue;	/* deleted meanwhile */
+		if (fn(arg, keys[i], n.mac, n.updated_ns))
+			break;
+	}
+}
+
+void skiff_bpf_hooks(struct skiff_bpf *b, struct stack_hooks *hooks)
+{
+	memset(hooks, 0, sizeof(*hooks));
+	hooks->ctx = b;
+	hooks->port_claim = hook_port_claim;
+	hooks->port_release = hook_port_release;
+	hooks->neigh_lookup = hook_neigh_lookup;
+	hooks->neigh_update = hook_neigh_update;
+	hooks->neigh_delete = hook_neigh_delete;
+	hooks->neigh_walk = hook_neigh_walk;
+	hooks->neigh_gen = (const volatile uint64_t *)&b->config->neigh_gen;
+}
+
+/* ---- facts ---- */
+
+const char *skiff_bpf_mode(const struct skiff_bpf *b)
+{
+	return mode_name(b->mode);
+}
+
+const char *skiff_bpf_attach_kind(const struct skiff_bpf *b)
+{
+	return b->dispatcher ? "dispatcher" : "single program";
+}
+
+const char *skiff_bpf_pin_dir(const struct skiff_bpf *b)
+{
+	return b->pin_dir;
+}
+
+int skiff_bpf_ifindex(const struct skiff_bpf *b)
+{
+	return b->ifindex;
+}
+
+void skiff_bpf_mac(const struct skiff_bpf *b, uint8_t mac[6])
+{
+	memcpy(mac, b->mac, 6);
+}
+
+uint32_t skiff_bpf_mtu(const struct skiff_bpf *b)
+{
+	return b->mtu;
+}
+
+bool skiff_bpf_generic(const struct skiff_bpf *b)
+{
+	return b->mode == XDP_MODE_SKB;
+}
+
+int skiff_bpf_prog_id(const struct skiff_bpf *b)
+{
+	return b->prog ? (int)xdp_program__id(b->prog) : 0;
+}
