@@ -1,0 +1,362 @@
+// SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
+/*
+ * ICMP (RFC 792, RFC 1122 3.2.2) in the daemon, after Linux's net/ipv4/icmp.c.
+ *
+ * Input: echo requests that XDP left to us (fragmented ones, reassembled
+ * into a big-pool pkb, or ones with options) are answered, and a reply too
+ * big for one frame is fragmented by ip_output(); destination unreachable,
+ * time exceeded and parameter problem are handed to the err_handler of the
+ * protocol they quote, with Linux's errno for each code.
+ *
+ * Output: icmp_send() builds errors about packets we received, never about
+ * what RFC 1122 3.2.2 forbids, and rate-limits the error types (Linux's
+ * icmp_ratemask: unreachable, source quench, time exceeded, parameter
+ * problem) with a global token bucket and one per destination.
+ */
+#include <errno.h>
+#include <string.h>
+
+#include "core/csum.h"
+#include "core/netdev.h"
+#include "core/pkb.h"
+#include "core/stack.h"
+#include "net/icmp.h"
+#include "net/ip.h"
+#include "net/ip_internal.h"
+
+#define ICMP_HLEN		8
+#define ICMP_QUOTE_MAX		(576 - IP_HLEN - ICMP_HLEN)	/* RFC 1812 4.3.2.3, Linux */
+
+#define ICMP_GLOBAL_INTERVAL_NS	(NSEC_PER_SEC / ICMP_MSGS_PER_SEC)
+
+static bool icmp_is_error(uint8_t type)
+{
+	switch (type) {
+	case ICMP_DEST_UNREACH:
+	case ICMP_SOURCE_QUENCH:
+	case ICMP_REDIRECT:
+	case ICMP_TIME_EXCEEDED:
+	case ICMP_PARAMETERPROB:
+		return true;
+	default:
+		/* Linux: an unknown type is treated as an error too */
+		return type > NR_ICMP_TYPES;
+	}
+}
+
+/* Linux's default icmp_ratemask 0x1818 */
+static bool icmp_is_ratelimited(uint8_t type)
+{
+	return type == ICMP_DEST_UNREACH || type == ICMP_SOURCE_QUENCH ||
+	       type == ICMP_TIME_EXCEEDED || type == ICMP_PARAMETERPROB;
+}
+
+/* Bring a bucket's credit up to now, capped at burst messages. */
+static void icmp_bucket_refill(struct icmp_bucket *b, uint64_t now, uint64_t cap)
+{
+	if (now > b->stamp) {
+		b->credit += now - b->stamp;
+		b->stamp = now;
+	}
+	if (b->credit > cap)
+		b->credit = cap;
+}
+
+static struct icmp_peer *icmp_peer_get(struct ip_state *ip, uint32_t daddr, uint64_t now)
+{
+	struct icmp_peer *victim = &ip->icmp_peers[0];
+
+	for (int i = 0; i < ICMP_PEERS; i++) {
+		struct icmp_peer *p = &ip->icmp_peers[i];
+
+		if (p->daddr == daddr)
+			return p;
+		if (p->last_used < victim->last_used || (victim->daddr && !p->daddr))
+			victim = p;
+	}
+	/* A new (or recycled) destination starts with a full bucket, as
+	 * Linux's inet_peer does. */
+	victim->daddr = daddr;
+	victim->bucket.credit = ICMP_PEER_BURST * ICMP_PEER_INTERVAL_NS;
+	victim->bucket.stamp = now;
+	return victim;
+}
+
+/*
+ * Linux's icmpv4_global_allow() + icmpv4_xrlim_allow(): a global bucket of
+ * ICMP_MSGS_PER_SEC (burst ICMP_MSGS_BURST) and, per destination, one
+ * message per second with a burst of 6.  The global credit is taken only
+ * when the destination's bucket also allows.  Fragmentation needed is
+ * never limited (path MTU discovery depends on it).
+ */
+static bool icmp_rate_allow(struct stack *st, uint32_t daddr, uint8_t type, uint8_t code)
+{
+	struct ip_state *ip = st->ip;
+	struct icmp_peer *peer;
+	uint64_t now = st->now;
+
+	if (!icmp_is_ratelimited(type))
+		return true;
+	if (type == ICMP_DEST_UNREACH && code == ICMP_FRAG_NEEDED)
+		return true;
+
+	icmp_bucket_refill(&ip->icmp_global, now, ICMP_MSGS_BURST * ICMP_GLOBAL_INTERVAL_NS);
+	if (ip->icmp_global.credit < ICMP_GLOBAL_INTERVAL_NS)
+		return false;
+
+	peer = icmp_peer_get(ip, daddr, now);
+	peer->last_used = now;
+	icmp_bucket_refill(&peer->bucket, now, ICMP_PEER_BURST * ICMP_PEER_INTERVAL_NS);
+	if (peer->bucket.credit < ICMP_PEER_INTERVAL_NS)
+		return false;
+	peer->bucket.credit -= ICMP_PEER_INTERVAL_NS;
+	ip->icmp_global.credit -= ICMP_GLOBAL_INTERVAL_NS;
+	return true;
+}
+
+void icmp_send(struct stack *st, const struct pkb *in, uint8_t type, uint8_t code,
+	       uint32_t info)
+{
+	const struct iphdr *iph;
+	struct icmphdr *icmph;
+	struct rtable rt;
+	struct pkb *pkb;
+	uint32_t avail, ihl, qlen;
+	uint32_t src;
+
+	if (!st->ip || in->network_header == PKB_HDR_UNSET)
+		return;
+	iph = ip_hdr(in);
+	if (in->tail < (uint8_t *)iph + IP_HLEN)
+		return;
+	avail = (uint32_t)(in->tail - (uint8_t *)iph);
+	ihl = iph->ihl * 4u;
+	if (ihl < IP_HLEN || ihl > avail)
+		return;
+
+	/* RFC 1122 3.2.2: never about a datagram sent to a link-layer or IP
+	 * broadcast or multicast, ... */
+	if (in->pkt_type != PKB_HOST || ipv4_is_lbcast(iph->daddr) ||
+	    ipv4_is_multicast(iph->daddr) || ip_is_subnet_bcast(st, iph->daddr))
+		return;
+	/* ... a fragment other than the first, ... */
+	if (iph->frag_off & htons(IP_OFFSET))
+		return;
+	/* ... a source that does not name a single host, ... */
+	if (ipv4_is_zeronet(iph->saddr) || ipv4_is_lbcast(iph->saddr) ||
+	    ipv4_is_multicast(iph->saddr) || ipv4_is_loopback(iph->saddr) ||
+	    ipv4_is_reserved_e(iph->saddr) || ip_is_subnet_bcast(st, iph->saddr))
+		return;
+	/* ... or an ICMP error message (RFC 1122 3.2.2, RFC 792). */
+	if (iph->protocol == IPPROTO_ICMP) {
+		if (avail < ihl + 1 || icmp_is_error(((const uint8_t *)iph)[ihl]))
+			return;
+	}
+
+	/* Reply from the address the datagram was sent to, if it is ours. */
+	src = stack_is_local(st, iph->daddr) ? iph->daddr : 0;
+	if (ip_route_output(st, iph->saddr, src, &rt)) {
+		STACK_INC(st, drop.ip_no_route);
+		return;
+	}
+	if (!icmp_rate_allow(st, iph->saddr, type, code)) {
+		STACK_INC(st, icmp_ratelimited);
+		return;
+	}
+
+	pkb = netdev_alloc_pkb(st->dev);
+	if (!pkb) {
+		STACK_INC(st, drop.no_frame);
+		return;
+	}
+	/* Quote the header and as much payload as 576 bytes in all allow
+	 * (RFC 792 asks for the header + 64 bits, RFC 1812 4.3.2.3 more). */
+	qlen = avail < ICMP_QUOTE_MAX ? avail : ICMP_QUOTE_MAX;
+	if (ICMP_HLEN + qlen > pkb_tailroom(pkb))
+		qlen = pkb_tailroom(pkb) - ICMP_HLEN;
+	icmph = __pkb_put(pkb, ICMP_HLEN + qlen);
+	memset(icmph, 0, ICMP_HLEN);
+	icmph->type = type;
+	icmph->code = code;
+	if (type == ICMP_PARAMETERPROB)
+		((uint8_t *)icmph)[4] = (uint8_t)info;	/* pointer */
+	else
+		icmph->un.gateway = htonl(info);	/* next-hop MTU in the low half */
+	memcpy(icmph + 1, iph, qlen);
+	icmph->checksum = csum_fold(csum_partial(icmph, ICMP_HLEN + qlen, 0));
+
+	if (type == ICMP_DEST_UNREACH)
+		STACK_INC(st, icmp_unreach_sent);
+	ip_output(st, pkb, &rt, IPPROTO_ICMP,
+		  (uint8_t)((iph->tos & IPTOS_TOS_MASK) | IPTOS_PREC_INTERNETCONTROL),
+		  IP_DEFAULT_TTL, false);
+}
+
+/*
+ * RFC 792 echo / RFC 1122 3.2.2.6: the reply carries the request's
+ * identifier, sequence number and data.  The request may be a reassembled
+ * datagram of up to 64 KiB: the reply goes into a frame when it fits the
+ * MTU, else into a big-pool buffer that ip_output() fragments.
+ */
+static int icmp_echo(struct stack *st, struct pkb *pkb)
+{
+	const struct iphdr *iph = ip_hdr(pkb);
+	uint32_t len = pkb_len(pkb);
+	struct icmphdr *icmph;
+	struct pkb *reply;
+	struct rtable rt;
+	uint8_t tos = iph->tos;
+
+	if (ip_route_output(st, iph->saddr, iph->daddr, &rt)) {
+		pkb_drop(st, pkb, SKIFF_DROP_ip_no_route);
+		return 0;
+	}
+	if (IP_HLEN + len <= rt.mtu)
+		reply = netdev_alloc_pkb(st->dev);
+	else
+		reply = st->big_pool ? pkb_pool_get(st->big_pool) : NULL;
+	if (reply && pkb_tailroom(reply) < len) {
+		pkb_free(reply);
+		reply = NULL;
+	}
+	if (!reply) {
+		pkb_drop(st, pkb, SKIFF_DROP_no_frame);
+		return 0;
+	}
+	icmph = __pkb_put(reply, len);
+	memcpy(icmph, pkb->data, len);
+	pkb_free(pkb);
+
+	icmph->type = ICMP_ECHOREPLY;
+	icmph->code = 0;
+	icmph->checksum = 0;
+	icmph->checksum = csum_fold(csum_partial(icmph, len, 0));
+	STACK_INC(st, icmp_echo_reply);
+	ip_output(st, reply, &rt, IPPROTO_ICMP, tos, IP_DEFAULT_TTL, false);
+	return 0;
+}
+
+/* Linux's icmp_err_convert[] for destination unreachable codes. */
+static const int icmp_unreach_errno[NR_ICMP_UNREACH + 1] = {
+	[ICMP_NET_UNREACH] = ENETUNREACH,
+	[ICMP_HOST_UNREACH] = EHOSTUNREACH,
+	[ICMP_PROT_UNREACH] = ENOPROTOOPT,
+	[ICMP_PORT_UNREACH] = ECONNREFUSED,
+	[ICMP_FRAG_NEEDED] = EMSGSIZE,
+	[ICMP_SR_FAILED] = EOPNOTSUPP,
+	[ICMP_NET_UNKNOWN] = ENETUNREACH,
+	[ICMP_HOST_UNKNOWN] = EHOSTDOWN,
+	[ICMP_HOST_ISOLATED] = ENONET,
+	[ICMP_NET_ANO] = ENETUNREACH,
+	[ICMP_HOST_ANO] = EHOSTUNREACH,
+	[ICMP_NET_UNR_TOS] = ENETUNREACH,
+	[ICMP_HOST_UNR_TOS] = EHOSTUNREACH,
+	[ICMP_PKT_FILTERED] = EHOSTUNREACH,
+	[ICMP_PREC_VIOLATION] = EHOSTUNREACH,
+	[ICMP_PREC_CUTOFF] = EHOSTUNREACH,
+};
+
+/*
+ * An error about a datagram we sent (RFC 1122 3.2.2.1-3.2.2.5): check that
+ * it quotes an IPv4 header of ours and the 8 bytes after it (RFC 792), then
+ * hand it to the quoted protocol with data = the quoted header.
+ */
+static int icmp_error_rcv(struct stack *st, struct pkb *pkb)
+{
+	const struct icmphdr *icmph = (const struct icmphdr *)pkb->data;
+	const struct net_protocol *prot;
+	const struct iphdr *qiph;
+	uint32_t len = pkb_len(pkb);
+	uint32_t qihl, info = 0;
+	int err;
+
+	if (len < ICMP_HLEN + IP_HLEN + 8) {
+		pkb_drop(st, pkb, SKIFF_DROP_icmp_quote);
+		return 0;
+	}
+	qiph = (const struct iphdr *)(pkb->data + ICMP_HLEN);
+	qihl = qiph->ihl * 4u;
+	if (qiph->version != 4 || qihl < IP_HLEN || len < ICMP_HLEN + qihl + 8 ||
+	    !stack_is_local(st, qiph->saddr) || (qiph->frag_off & htons(IP_OFFSET))) {
+		pkb_drop(st, pkb, SKIFF_DROP_icmp_quote);
+		return 0;
+	}
+
+	switch (icmph->type) {
+	case ICMP_DEST_UNREACH:
+		if (icmph->code > NR_ICMP_UNREACH) {
+			pkb_drop(st, pkb, SKIFF_DROP_icmp_type);
+			return 0;
+		}
+		err = icmp_unreach_errno[icmph->code];
+		if (icmph->code == ICMP_FRAG_NEEDED)
+			info = ntohs(icmph->un.frag.mtu);
+		break;
+	case ICMP_TIME_EXCEEDED:
+		err = EHOSTUNREACH;
+		break;
+	default: /* ICMP_PARAMETERPROB */
+		err = EPROTO;
+		info = pkb->data[4];
+		break;
+	}
+
+	prot = st->ip->protos[qiph->protocol];
+	__pkb_pull(pkb, ICMP_HLEN);
+	if (prot && prot->err_handler)
+		prot->err_handler(st, pkb, -err, info);
+	pkb_free(pkb);
+	return 0;
+}
+
+static int icmp_rcv(struct stack *st, struct pkb *pkb)
+{
+	const struct icmphdr *icmph;
+
+	STACK_INC(st, icmp_rx);
+	if (!pkb_may_pull(pkb, ICMP_HLEN)) {
+		pkb_drop(st, pkb, SKIFF_DROP_icmp_short);
+		return 0;
+	}
+	/* RFC 792: the checksum covers the whole ICMP message */
+	if (csum_fold(csum_partial(pkb->data, pkb_len(pkb), 0)) != 0) {
+		pkb_drop(st, pkb, SKIFF_DROP_icmp_csum);
+		return 0;
+	}
+	icmph = (const struct icmphdr *)pkb->data;
+	switch (icmph->type) {
+	case ICMP_ECHO:
+		return icmp_echo(st, pkb);
+	case ICMP_DEST_UNREACH:
+	case ICMP_TIME_EXCEEDED:
+	case ICMP_PARAMETERPROB:
+		return icmp_error_rcv(st, pkb);
+	default:
+		/* echo replies (we send no requests), RFC 6633 source quench,
+		 * redirects (one gateway, nothing to redirect), the rest */
+		pkb_drop(st, pkb, SKIFF_DROP_icmp_type);
+		return 0;
+	}
+}
+
+static const struct net_protocol icmp_protocol = {
+	.handler = icmp_rcv,
+};
+
+int icmp_init(struct stack *st)
+{
+	struct ip_state *ip = st->ip;
+
+	if (!ip)
+		return -EINVAL;
+	ip->icmp_global.credit = ICMP_MSGS_BURST * ICMP_GLOBAL_INTERVAL_NS;
+	ip->icmp_global.stamp = st->now;
+	memset(ip->icmp_peers, 0, sizeof(ip->icmp_peers));
+	return inet_add_protocol(st, IPPROTO_ICMP, &icmp_protocol);
+}
+
+void icmp_fini(struct stack *st)
+{
+	if (st->ip)
+		inet_add_protocol(st, IPPROTO_ICMP, NULL);
+}

@@ -1,0 +1,283 @@
+// SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
+/*
+ * IPv4 reassembly (RFC 791 3.2, RFC 815), after Linux's net/ipv4/ip_fragment.c.
+ *
+ * A datagram under reassembly is a struct ipq in a fixed table of
+ * IP_REASM_SLOTS, keyed by (saddr, daddr, id, protocol).  Each fragment's
+ * payload is copied at once into one big-pool buffer at its offset, and the
+ * fragment's frame is freed: no UMEM frame is ever held while a datagram
+ * waits, so fragments that never complete cannot starve the receive ring.
+ * Received ranges are kept as a sorted list of the fragments' own
+ * [start, end): since overlaps are refused, the datagram is complete when
+ * the last fragment has been seen and the bytes received add up to its end.
+ *
+ * Policy, as Linux since 2018 (CVE-2018-5391, RFC 5722 applied to IPv4): an
+ * exact duplicate of a fragment is dropped and the datagram kept; any other
+ * overlap discards the whole datagram.  Memory is bounded per datagram (it
+ * never exceeds IP_REASM_MAX_DGRAM) and in total (payload bytes held, at
+ * most cfg->reasm_max_bytes); a datagram is dropped IP_REASM_TIMEOUT_NS
+ * after its first fragment arrived, with an ICMP time exceeded (RFC 792,
+ * code 1) when its first fragment is among those received.
+ */
+#include <errno.h>
+#include <stddef.h>
+#include <string.h>
+
+#include "core/csum.h"
+#include "core/pkb.h"
+#include "core/stack.h"
+#include "core/timer.h"
+#include "net/icmp.h"
+#include "net/ip.h"
+#include "net/ip_internal.h"
+
+#define ipq_of_timer(t) ((struct ipq *)((char *)(t) - offsetof(struct ipq, timer)))
+
+static uint8_t *ipq_payload(const struct ipq *q)
+{
+	return q->buf->data + IP_REASM_PAYLOAD_OFF;
+}
+
+/* Forget q and free its buffer (if it still has one). */
+static void ipq_kill(struct stack *st, struct ipq *q)
+{
+	struct ip_state *ip = st->ip;
+
+	timer_del(st, &q->timer);
+	ip->reasm_mem -= q->mem;
+	ip->reasm_count--;
+	pkb_free(q->buf);
+	q->buf = NULL;
+	q->used = false;
+}
+
+/*
+ * Reassembly timed out (RFC 791 3.2; RFC 1122 3.3.2).  RFC 792: if fragment
+ * zero is available, send a time exceeded (fragment reassembly time
+ * exceeded) quoting it.
+ */
+static void ip_reasm_expire(struct stack *st, struct timer *t)
+{
+	struct ipq *q = ipq_of_timer(t);
+	struct pkb *buf = q->buf;
+
+	if (q->first_seen) {
+		/* Rebuild fragment zero in place as it arrived: its header in
+		 * front of its payload (frags[0] is that fragment). */
+		uint8_t *payload = ipq_payload(q);
+
+		buf->data = payload - q->ihl;
+		memcpy(buf->data, q->hdr, q->ihl);
+		buf->tail = payload + q->frags[0].end;
+		pkb_reset_network_header(buf);
+		buf->transport_header = (uint16_t)(payload - buf->head);
+		buf->pkt_type = q->pkt_type;
+		icmp_send(st, buf, ICMP_TIME_EXCEEDED, ICMP_EXC_FRAGTIME, 0);
+	}
+	q->buf = NULL;
+	ipq_kill(st, q);
+	pkb_drop(st, buf, SKIFF_DROP_ip_frag_timeout);
+}
+
+static struct ipq *ipq_find(struct ip_state *ip, const struct iphdr *iph)
+{
+	for (int i = 0; i < IP_REASM_SLOTS; i++) {
+		struct ipq *q = &ip->reasm[i];
+
+		if (q->used && q->id == iph->id && q->saddr == iph->saddr &&
+		    q->daddr == iph->daddr && q->proto == iph->protocol)
+			return q;
+	}
+	return NULL;
+}
+
+static struct ipq *ipq_create(struct stack *st, const struct iphdr *iph)
+{
+	struct ip_state *ip = st->ip;
+	struct ipq *q = NULL;
+
+	for (int i = 0; i < IP_REASM_SLOTS; i++) {
+		if (!ip->reasm[i].used) {
+			q = &ip->reasm[i];
+			break;
+		}
+	}
+	if (!q || !st->big_pool)
+		return NULL;
+	q->buf = pkb_pool_get(st->big_pool);
+	if (!q->buf)
+		return NULL;
+	q->used = true;
+	q->first_seen = q->last_seen = false;
+	q->saddr = iph->saddr;
+	q->daddr = iph->daddr;
+	q->id = iph->id;
+	q->proto = iph->protocol;
+	q->ihl = 0;
+	q->len = q->meat = q->mem = 0;
+	q->n_frags = 0;
+	ip->reasm_count++;
+	timer_mod(st, &q->timer, st->now + IP_REASM_TIMEOUT_NS);
+	return q;
+}
+
+/* Kill q (it can never complete) and drop the fragment that showed it. */
+static struct pkb *ipq_discard(struct stack *st, struct ipq *q, struct pkb *pkb,
+			       enum skiff_drop reason)
+{
+	ipq_kill(st, q);
+	pkb_drop(st, pkb, reason);
+	return NULL;
+}
+
+/* The completed datagram: the first fragment's header in front of the
+ * payload, tot_len and fragment fields fixed, checksum redone. */
+static struct pkb *ipq_reasm(struct stack *st, struct ipq *q)
+{
+	struct pkb *buf = q->buf;
+	uint8_t *payload = ipq_payload(q);
+	struct iphdr *iph;
+
+	buf->data = payload - q->ihl;
+	buf->tail = payload + q->len;
+	memcpy(buf->data, q->hdr, q->ihl);
+	iph = (struct iphdr *)buf->data;
+	iph->tot_len = htons((uint16_t)(q->ihl + q->len));
+	iph->frag_off = 0;
+	iph->check = 0;
+	iph->check = ip_fast_csum(iph, iph->ihl);
+	pkb_reset_network_header(buf);
+	buf->mac_header = PKB_HDR_UNSET;
+	buf->transport_header = PKB_HDR_UNSET;
+	buf->protocol = ETH_P_IP;
+	buf->pkt_type = q->pkt_type;
+	buf->dev = st->dev;
+
+	q->buf = NULL;
+	ipq_kill(st, q);
+	STACK_INC(st, ip_reasm_ok);
+	return buf;
+}
+
+struct pkb *ip_defrag(struct stack *st, struct pkb *pkb)
+{
+	struct ip_state *ip = st->ip;
+	const struct iphdr *iph = (const struct iphdr *)pkb->data;
+	uint32_t ihl = iph->ihl * 4u;
+	uint16_t flags = ntohs(iph->frag_off);
+	uint32_t start = (flags & IP_OFFSET) * 8u;
+	uint32_t plen = pkb_len(pkb) - ihl;
+	uint32_t end = start + plen;
+	bool more = flags & IP_MF;
+	uint32_t charge, cap, i;
+	struct ipq *q;
+
+	/* RFC 791 3.2: every fragment but the last carries a multiple of 8
+	 * bytes; nothing may end past 65535; an empty fragment is useless. */
+	if (plen == 0 || (more && (plen & 7)) || end + ihl > IP_MAX_LEN) {
+		pkb_drop(st, pkb, SKIFF_DROP_ip_frag_bad);
+		return NULL;
+	}
+
+	q = ipq_find(ip, iph);
+	if (q) {
+		/* The end of the datagram is known: nothing may go past it,
+		 * and a second "last" fragment must agree (Linux discards). */
+		if (q->last_seen && (end > q->len || (!more && end != q->len)))
+			return ipq_discard(st, q, pkb, SKIFF_DROP_ip_frag_bad);
+		if (!more && q->n_frags && q->frags[q->n_frags - 1].end > end)
+			return ipq_discard(st, q, pkb, SKIFF_DROP_ip_frag_bad);
+	} else {
+		q = ipq_create(st, iph);
+		if (!q) {
+			pkb_drop(st, pkb, SKIFF_DROP_ip_frag_mem);
+			return NULL;
+		}
+	}
+
+	/* Where it goes among the received ranges (sorted by start). */
+	for (i = 0; i < q->n_frags && q->frags[i].start < start; i++)
+		;
+	if (i < q->n_frags && q->frags[i].start == start && q->frags[i].end == end) {
+		pkb_drop(st, pkb, SKIFF_DROP_ip_frag_dup);
+		return NULL;
+	}
+	if ((i > 0 && q->frags[i - 1].end > start) || (i < q->n_frags && q->frags[i].start < end))
+		return ipq_discard(st, q, pkb, SKIFF_DROP_ip_frag_overlap);
+
+	/* Memory: the buffer must hold it, the datagram and all datagrams
+	 * together stay under their bounds, the range list has room. */
+	charge = plen + (start == 0 ? ihl : 0);
+	cap = (uint32_t)(q->buf->end - q->buf->data);
+	if (IP_REASM_PAYLOAD_OFF + end > cap || q->mem + charge > IP_REASM_MAX_DGRAM ||
+	    q->n_frags == IP_REASM_MAX_FRAGS)
+		return ipq_discard(st, q, pkb, SKIFF_DROP_ip_frag_mem);
+	if (ip->reasm_mem + charge > ip->reasm_limit) {
+		/* As Linux: refuse the fragment, let the datagram live until
+		 * it completes or times out; an empty one goes at once. */
+		if (q->n_frags == 0)
+			return ipq_discard(st, q, pkb, SKIFF_DROP_ip_frag_mem);
+		pkb_drop(st, pkb, SKIFF_DROP_ip_frag_mem);
+		return NULL;
+	}
+
+	memmove(&q->frags[i + 1], &q->frags[i], (q->n_frags - i) * sizeof(q->frags[0]));
+	q->frags[i].start = (uint16_t)start;
+	q->frags[i].end = (uint16_t)end;
+	q->n_frags++;
+	memcpy(ipq_payload(q) + start, pkb->data + ihl, plen);
+	q->meat += plen;
+	q->mem += charge;
+	ip->reasm_mem += charge;
+	if (start == 0) {
+		q->first_seen = true;
+		q->ihl = (uint8_t)ihl;
+		q->pkt_type = pkb->pkt_type;
+		memcpy(q->hdr, iph, ihl);
+	}
+	if (!more) {
+		q->last_seen = true;
+		q->len = end;
+	}
+	pkb_free(pkb);
+
+	if (!q->first_seen || !q->last_seen || q->meat != q->len)
+		return NULL;
+	/* RFC 791: the whole datagram, header included, fits in 65535 */
+	if (q->ihl + q->len > IP_MAX_LEN) {
+		STACK_INC(st, drop.ip_frag_bad);
+		ipq_kill(st, q);
+		return NULL;
+	}
+	return ipq_reasm(st, q);
+}
+
+int ip_reasm_init(struct stack *st)
+{
+	struct ip_state *ip = st->ip;
+
+	ip->reasm_limit = st->cfg && st->cfg->reasm_max_bytes ? st->cfg->reasm_max_bytes
+							      : IP_REASM_MAX_BYTES;
+	for (int i = 0; i < IP_REASM_SLOTS; i++)
+		timer_init(&ip->reasm[i].timer, ip_reasm_expire);
+	return 0;
+}
+
+void ip_reasm_fini(struct stack *st)
+{
+	struct ip_state *ip = st->ip;
+
+	for (int i = 0; i < IP_REASM_SLOTS; i++)
+		if (ip->reasm[i].used)
+			ipq_kill(st, &ip->reasm[i]);
+}
+
+uint32_t ip_reasm_mem(const struct stack *st)
+{
+	return st->ip ? st->ip->reasm_mem : 0;
+}
+
+uint32_t ip_reasm_count(const struct stack *st)
+{
+	return st->ip ? st->ip->reasm_count : 0;
+}
