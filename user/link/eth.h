@@ -16,7 +16,7 @@
 #define ETH_HLEN	14
 #define VLAN_HLEN	4
 
-/* Registers itself as st->link_rcv and ARP as ETH_P_ARP handler. 0 or -errno. */
+/* Registers eth_rcv as st->link_rcv (ARP is registered by neigh_init()). 0 or -errno. */
 int eth_init(struct stack *st);
 
 /* Parse the Ethernet header at pkb->data, set mac_header/protocol/pkt_type,

@@ -36,6 +36,32 @@ int neigh_output(struct stack *st, struct pkb *pkb, uint32_t nexthop);
 /* The cached or shared MAC of ip: 0, or -ENOENT. */
 int neigh_lookup(struct stack *st, uint32_t ip, uint8_t mac[6]);
 
+/* Cache entry states (Linux's NUD_*; DELAY/PROBE folded into STALE). */
+enum neigh_state {
+	NEIGH_NONE = 0,		/* free slot */
+	NEIGH_INCOMPLETE,	/* ARP requests out, packets parked */
+	NEIGH_REACHABLE,	/* confirmed less than NEIGH_STALE_NS ago */
+	NEIGH_STALE,		/* usable; being re-confirmed by unicast requests */
+	NEIGH_FAILED,		/* no answer to NEIGH_MAX_PROBES requests */
+};
+
+/* One cache entry as seen by skiffctl / tests. */
+struct neigh_info {
+	uint32_t ip;		/* network order */
+	uint8_t mac[6];
+	uint8_t state;		/* enum neigh_state */
+	uint8_t probes;		/* requests sent in this state */
+	uint64_t confirmed_ns;	/* last confirmation (clock_now() base) */
+	uint32_t queued;	/* packets parked */
+};
+
+const char *neigh_state_name(int state);
+/* The cache entry of ip (0, or -ENOENT); does not consult the shared map. */
+int neigh_get(struct stack *st, uint32_t ip, struct neigh_info *ni);
+/* Visit every cache entry (worker thread only); fn returns nonzero to stop. */
+void neigh_for_each(struct stack *st, int (*fn)(void *arg, const struct neigh_info *ni),
+		    void *arg);
+
 /* ARP input, registered for ETH_P_ARP.  Owns pkb. */
 int arp_rcv(struct stack *st, struct pkb *pkb);
 

@@ -1,0 +1,202 @@
+// SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
+/*
+ * ARP for IPv4 over Ethernet (RFC 826) in the daemon, behaving as Linux's
+ * arp_process() does with default sysctls.  The XDP program answers most
+ * requests for skiff addresses itself; what reaches this file is the rest:
+ * replies to the requests neigh.c sends, RFC 5227 probes and announcements,
+ * and everything when XDP is not in front of us (unit tests).
+ *
+ *	request, target ours		reply; learn the sender (create/refresh)
+ *	request, sender 0.0.0.0		RFC 5227 probe: reply (Linux: to the prober's
+ *					MAC, target IP 0.0.0.0); do not learn
+ *	sender == target (gratuitous)	update an existing entry, never create one
+ *	reply, target ours		learn: resolves a pending entry
+ *	sender is one of ours		another host claims our address: counted
+ *	anything else			dropped: arp_not_ours
+ *
+ * Learning writes the stack's cache and the shared neighbour map, so the
+ * worker that asked picks the answer up even when the reply arrived on
+ * another worker's queue.  Unlike Linux (arp_accept = 0) an unsolicited
+ * reply addressed to us is learnt: with one cache per worker, the reply to
+ * one worker's request may well land on another worker.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <string.h>
+
+#include <linux/if_ether.h>
+
+#include "core/netdev.h"
+#include "core/pkb.h"
+#include "core/stack.h"
+#include "link/eth.h"
+#include "link/neigh.h"
+#include "link/neigh_internal.h"
+
+static const uint8_t eth_bcast[ETH_ALEN] = { 0xff, 0xff, 0xff, 0xff, 0xff, 0xff };
+
+static inline bool ipv4_is_multicast(uint32_t addr)
+{
+	return (ntohl(addr) & 0xf0000000u) == 0xe0000000u;
+}
+
+static inline bool ipv4_is_loopback(uint32_t addr)
+{
+	return (ntohl(addr) & 0xff000000u) == 0x7f000000u;
+}
+
+static inline bool ipv4_is_lbcast(uint32_t addr)
+{
+	return addr == 0xffffffffu;
+}
+
+/*
+ * Build and send one ARP frame.  eth_dst is the link destination, tha the
+ * target hardware address field (NULL: zeros, as in a request).
+ */
+static int arp_send(struct stack *st, uint16_t op, const uint8_t eth_dst[ETH_ALEN], uint32_t sip,
+		    uint32_t tip, const uint8_t *tha)
+{
+	struct pkb *pkb = netdev_alloc_pkb(st->dev);
+	struct arp_eth_ipv4 *arp;
+
+	if (!pkb) {
+		/* Nothing to free: count the frame we could not build. */
+		st->stats->drop.no_frame++;
+		return -ENOBUFS;
+	}
+	arp = pkb_put(pkb, ARP_LEN);
+	if (!arp) {
+		pkb_drop(st, pkb, SKIFF_DROP_no_frame);
+		return -ENOBUFS;
+	}
+	arp->htype = htons(ARPHRD_ETHER_);
+	arp->ptype = htons(ETH_P_IP);
+	arp->hlen = ETH_ALEN;
+	arp->plen = 4;
+	arp->op = htons(op);
+	memcpy(arp->sha, st->dev->mac, ETH_ALEN);
+	arp->spa = sip;
+	if (tha)
+		memcpy(arp->tha, tha, ETH_ALEN);
+	else
+		memset(arp->tha, 0, ETH_ALEN);
+	arp->tpa = tip;
+	pkb_reset_network_header(pkb);
+	pkb->dev = st->dev;
+	return eth_output(st, pkb, eth_dst, ETH_P_ARP);
+}
+
+/* Our address on tip's subnet, else the first one (Linux picks the source
+ * of the packet being resolved; the IP layer routes from that subnet too). */
+static uint32_t arp_source_for(const struct stack *st, uint32_t tip)
+{
+	const struct stack_config *cfg = st->cfg;
+	int i;
+
+	for (i = 0; i < cfg->n_addrs; i++) {
+		const struct stack_addr *a = &cfg->addrs[i];
+		uint32_t mask = a->prefix_len ? htonl(~0u << (32 - a->prefix_len)) : 0;
+
+		if (((a->addr ^ tip) & mask) == 0)
+			return a->addr;
+	}
+	return cfg->n_addrs ? cfg->addrs[0].addr : 0;
+}
+
+int arp_send_request(struct stack *st, uint32_t tip, const uint8_t *dst)
+{
+	int err;
+
+	/* RFC 826: target hardware address unknown, left zero (as Linux). */
+	err = arp_send(st, ARPOP_REQUEST_, dst ? dst : eth_bcast, arp_source_for(st, tip), tip,
+		       NULL);
+	if (err == 0)
+		STACK_INC(st, arp_req_sent);
+	return err;
+}
+
+int arp_rcv(struct stack *st, struct pkb *pkb)
+{
+	const struct arp_eth_ipv4 *arp;
+	uint8_t sha[ETH_ALEN];
+	uint32_t sip, tip;
+	uint16_t op;
+
+	STACK_INC(st, arp_rx);
+	/* Ethernet frames are padded to 60 bytes: trailing bytes are fine. */
+	if (!pkb_may_pull(pkb, ARP_LEN))
+		goto malformed;
+	arp = (const struct arp_eth_ipv4 *)pkb->data;
+	if (arp->htype != htons(ARPHRD_ETHER_) || arp->ptype != htons(ETH_P_IP) ||
+	    arp->hlen != ETH_ALEN || arp->plen != 4)
+		goto malformed;
+	op = ntohs(arp->op);
+	if (op != ARPOP_REQUEST_ && op != ARPOP_REPLY_)
+		goto malformed;
+	sip = arp->spa;
+	tip = arp->tpa;
+	memcpy(sha, arp->sha, ETH_ALEN);
+
+	/* Never resolve to or for group or loopback addresses (Linux). */
+	if (ipv4_is_multicast(sip) || ipv4_is_loopback(sip) || ipv4_is_lbcast(sip))
+		goto malformed;
+	if (ipv4_is_multicast(tip) || ipv4_is_loopback(tip))
+		goto not_ours;
+
+	/*
+	 * RFC 5227 2.1.1: a probe has sender IP 0.0.0.0 and must not update
+	 * any cache.  Linux answers a probe for one of its addresses with a
+	 * reply to the prober's MAC whose target IP is 0.0.0.0, so the prober
+	 * sees the conflict.
+	 */
+	if (sip == 0) {
+		if (op != ARPOP_REQUEST_ || !stack_find_addr(st, tip))
+			goto not_ours;
+		if (arp_send(st, ARPOP_REPLY_, sha, tip, 0, sha) == 0)
+			STACK_INC(st, arp_probe_reply);
+		pkb_free(pkb);
+		return 0;
+	}
+
+	/* RFC 5227 2.4: someone else uses one of our addresses.  Learning it
+	 * would point our own address at them; count it and go on. */
+	if (stack_find_addr(st, sip)) {
+		STACK_INC(st, arp_conflict);
+		pkb_free(pkb);
+		return 0;
+	}
+
+	/*
+	 * RFC 5227 3 / RFC 826 "merge flag": a gratuitous ARP (announcement)
+	 * refreshes an entry we already have and never creates one (Linux,
+	 * arp_accept = 0).
+	 */
+	if (sip == tip) {
+		STACK_INC(st, arp_gratuitous);
+		neigh_learn(st, sip, sha, false);
+		pkb_free(pkb);
+		return 0;
+	}
+
+	if (!stack_find_addr(st, tip))
+		goto not_ours;
+
+	if (op == ARPOP_REQUEST_) {
+		/* RFC 826: learn the sender first, then swap and reply. */
+		neigh_learn(st, sip, sha, true);
+		if (arp_send(st, ARPOP_REPLY_, sha, tip, sip, sha) == 0)
+			STACK_INC(st, arp_reply_sent);
+	} else {
+		neigh_learn(st, sip, sha, true);
+	}
+	pkb_free(pkb);
+	return 0;
+
+malformed:
+	pkb_drop(st, pkb, SKIFF_DROP_arp_malformed);
+	return -EINVAL;
+not_ours:
+	pkb_drop(st, pkb, SKIFF_DROP_arp_not_ours);
+	return 0;
+}

@@ -1,0 +1,95 @@
+/* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
+/*
+ * Private to the link layer: the per-stack neighbour cache shared by
+ * neigh.c (resolution, queueing, aging) and arp.c (the wire protocol), and
+ * the ARP wire format.  Nothing outside user/link/ includes this file.
+ */
+#ifndef SKIFF_NEIGH_INTERNAL_H
+#define SKIFF_NEIGH_INTERNAL_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "core/pkb.h"
+#include "core/stack.h"
+#include "core/timer.h"
+#include "link/eth.h"
+#include "link/neigh.h"
+
+/* Sizes, fixed at neigh_init(): no allocation afterwards. */
+#define NEIGH_HASH_BITS		8
+#define NEIGH_BUCKETS		(1u << NEIGH_HASH_BITS)
+#define NEIGH_ENTRIES		1024
+#define NEIGH_MAX_PENDING	64	/* INCOMPLETE entries at once */
+#define NEIGH_QUEUE_TOTAL	256	/* packets parked in all */
+#define NEIGH_CHECK_NS		(10ULL * 1000 * 1000)	/* shared-map re-check while INCOMPLETE */
+#define NEIGH_CHECK_BUDGET	16	/* shared-map lookups per check tick */
+#define NEIGH_GC_INTERVAL_NS	(5ULL * 1000 * 1000 * 1000)
+#define NEIGH_GC_BATCH		64	/* shared-map deletions per GC run */
+
+struct neigh_entry {
+	uint32_t ip;			/* network order; the hash key */
+	uint8_t mac[ETH_ALEN];
+	uint8_t state;			/* enum neigh_state */
+	uint8_t probes;			/* requests sent in this state */
+	uint64_t confirmed;		/* last confirmation (ns) */
+	uint64_t updated;		/* last state change (ns) */
+	uint64_t next_probe;		/* INCOMPLETE/STALE: next request due (ns) */
+	uint64_t min_shared;		/* INCOMPLETE: ignore shared entries older than this */
+	struct neigh_entry *hnext;	/* hash chain / free list */
+	struct neigh_entry *pprev_pending;	/* pending list (INCOMPLETE only) */
+	struct neigh_entry *pnext_pending;
+	struct pkb_queue queue;		/* parked packets (data = network header) */
+};
+
+struct neigh_table {
+	struct neigh_entry *buckets[NEIGH_BUCKETS];
+	struct neigh_entry *entries;	/* NEIGH_ENTRIES, one allocation */
+	struct neigh_entry *free_list;
+	uint32_t n_used;
+	uint32_t evict_hand;		/* clock hand over entries[] for eviction */
+	/* INCOMPLETE entries, oldest first; the check tick rotates it. */
+	struct neigh_entry *pending_head;
+	struct neigh_entry *pending_tail;
+	uint32_t n_pending;
+	uint32_t n_queued;		/* packets parked in all entries */
+	uint64_t gen_seen;		/* last value of hooks.neigh_gen */
+	struct timer check_timer;	/* 10 ms tick while anything is INCOMPLETE */
+	struct timer gc_timer;
+	neigh_error_fn err_fn;
+};
+
+/* ARP for Ethernet and IPv4 (RFC 826), the only kind skiff speaks. */
+#define ARPHRD_ETHER_	1
+#define ARPOP_REQUEST_	1
+#define ARPOP_REPLY_	2
+
+struct arp_eth_ipv4 {
+	uint16_t htype;			/* network order */
+	uint16_t ptype;
+	uint8_t hlen;
+	uint8_t plen;
+	uint16_t op;
+	uint8_t sha[ETH_ALEN];
+	uint32_t spa;
+	uint8_t tha[ETH_ALEN];
+	uint32_t tpa;
+} __attribute__((packed));
+
+#define ARP_LEN	28
+_Static_assert(sizeof(struct arp_eth_ipv4) == ARP_LEN, "ARP body is 28 bytes");
+
+/* neigh.c */
+struct neigh_entry *neigh_find(struct neigh_table *tbl, uint32_t ip);
+/*
+ * Learn ip -> mac from an ARP frame: refresh (create) the cache entry and
+ * the shared map.  An INCOMPLETE entry is resolved and its queue flushed.
+ * create = false: only an existing entry is touched (the shared map too).
+ */
+void neigh_learn(struct stack *st, uint32_t ip, const uint8_t mac[ETH_ALEN], bool create);
+
+/* arp.c */
+/* Send an ARP request for tip: broadcast, or unicast to dst when re-confirming. */
+int arp_send_request(struct stack *st, uint32_t tip, const uint8_t *dst);
+
+#endif /* SKIFF_NEIGH_INTERNAL_H */
