@@ -499,6 +499,16 @@ class Skiffd:
     def counters(self):
         return read_counters(self.pin_dir)
 
+    def wait_delta(self, before, pred, timeout=3.0):
+        """Poll the counters until pred(delta) holds or timeout; return the
+        last delta (the daemon updates its counters after the XDP ones)."""
+        deadline = time.monotonic() + timeout
+        while True:
+            d = delta(self.counters(), before)
+            if pred(d) or time.monotonic() > deadline:
+                return d
+            time.sleep(0.05)
+
     def neigh(self):
         return read_neigh(self.pin_dir)
 

@@ -1,0 +1,70 @@
+# SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
+"""skiffctl against a running skiffd (over @skiff/<ifname> in the dut
+namespace), and the pinned maps as bpftool shows them."""
+
+import json
+
+import pytest
+
+import skiffnet as sn
+from conftest import ECHO_PORT
+
+pytestmark = pytest.mark.usefixtures("need_skiff")
+
+COMMANDS = ["status", "stats", "neigh", "sockets"]
+
+
+@pytest.fixture(scope="module", autouse=True)
+def traffic(topo, daemon):
+    """Some traffic first, so the tables have something to show."""
+    sn.ping(topo, topo.ded_ip, count=2)
+    sn.udp_exchange(topo, topo.ded_ip, ECHO_PORT, b"hello")
+
+
+@pytest.mark.parametrize("cmd", COMMANDS)
+def test_skiffctl_command_prints_something(sk, cmd):
+    p = sk.ctl(cmd)
+    assert p.stdout.strip(), f"skiffctl {cmd} printed nothing; stderr: {p.stderr}"
+
+
+@pytest.mark.parametrize("cmd", COMMANDS)
+def test_skiffctl_json_parses(sk, cmd):
+    p = sk.ctl("--json", cmd)
+    try:
+        json.loads(p.stdout)
+    except ValueError as e:
+        pytest.fail(f"skiffctl --json {cmd} is not JSON ({e}):\n{p.stdout[:2000]}")
+
+
+def test_skiffctl_sockets_lists_the_services(sk):
+    out = sk.ctl("sockets").stdout
+    assert str(ECHO_PORT) in out and "9" in out, out
+
+
+def test_skiffctl_neigh_shows_the_peer(topo, sk):
+    out = sk.ctl("neigh").stdout
+    assert topo.peer_ip in out and topo.peer_mac in out.lower(), out
+
+
+def test_skiffctl_stats_shows_xdp_and_daemon_counters(sk):
+    out = sk.ctl("stats").stdout
+    assert "icmp_echo_reply" in out and "rx_packets" in out, out
+
+
+def test_skiffctl_without_daemon_fails_clearly(topo, sk):
+    p = sn.ns_run(topo.dut_ns, [sn.SKIFFCTL, "--iface", "nosuchif0", "status"], check=False)
+    assert p.returncode != 0 and p.stderr.strip(), p.stdout + p.stderr
+
+
+def test_bpftool_dump_of_stats_prints_named_fields(sk):
+    out = sn.run(["bpftool", "map", "dump", "pinned", sk.pin_dir / "stats"]).stdout
+    for name in ("rx_frames", "icmp_echo_reply", "to_stack", "to_kernel"):
+        assert f'"{name}"' in out, out[:1500]
+    c = sk.counters()
+    assert c["xdp.icmp_echo_reply"] >= 2 and c["u.udp_rx"] >= 1
+
+
+def test_every_documented_map_is_pinned(sk):
+    for name in ("config", "addrs", "ports", "neigh", "frags", "xsks", "stats", "ustats"):
+        assert (sk.pin_dir / name).exists(), f"{name} not pinned in {sk.pin_dir}: " \
+                                             f"{sorted(p.name for p in sk.pin_dir.iterdir())}"
