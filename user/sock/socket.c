@@ -153,19 +153,12 @@ int sock_init(struct stack *st)
 void sock_fini(struct stack *st)
 {
 	struct sock_table *t = st->socks;
-	int i, j;
 
 	if (!t)
 		return;
 	while (!link_empty(&t->all))
 		skiff_close(link_entry(t->all.next, all));
-	/* Unregister the poll hook (the core has no call for it). */
-	for (i = 0, j = 0; i < st->n_poll_hooks; i++)
-		if (st->poll_hooks[i] != sock_dispatch)
-			st->poll_hooks[j++] = st->poll_hooks[i];
-	for (i = j; i < st->n_poll_hooks; i++)
-		st->poll_hooks[i] = NULL;
-	st->n_poll_hooks = j;
+	stack_remove_poll_hook(st, sock_dispatch);
 	st->socks = NULL;
 	free(t);
 }
