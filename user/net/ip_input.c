@@ -215,8 +215,8 @@ void ip_fini(struct stack *st)
 {
 	if (!st->ip)
 		return;
-	if (st->neigh)
-		neigh_set_error_handler(st, NULL);
+	neigh_set_error_handler(st, NULL);
+	dev_remove_pack(st, ETH_P_IP);
 	ip_reasm_fini(st);
 	free(st->ip);
 	st->ip = NULL;
