@@ -1,0 +1,360 @@
+// SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
+/*
+ * Formatting of skiffd's control answers (see report.h).  Text is for
+ * people: aligned columns, zero drop reasons left out.  JSON is for
+ * scripts: every counter, always the same keys, numbers as numbers.
+ */
+#include <arpa/inet.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "cmd/report.h"
+
+#define XDP_CTR(name) { #name, offsetof(struct skiff_xdp_stats, name) },
+const struct report_counter report_xdp_counters[] = {
+	SKIFF_XDP_COUNTERS(XDP_CTR)
+};
+const size_t report_n_xdp_counters = sizeof(report_xdp_counters) / sizeof(report_xdp_counters[0]);
+
+#define U_CTR(name) { #name, offsetof(struct skiff_ustats, name) },
+const struct report_counter report_ustats_counters[] = {
+	SKIFF_USTATS_DEV(U_CTR)
+	SKIFF_USTATS_LINK(U_CTR)
+	SKIFF_USTATS_NET(U_CTR)
+	SKIFF_USTATS_TRANSPORT(U_CTR)
+};
+const size_t report_n_ustats_counters =
+	sizeof(report_ustats_counters) / sizeof(report_ustats_counters[0]);
+
+#define D_CTR(name) { #name, offsetof(struct skiff_ustats, drop.name) },
+const struct report_counter report_drop_counters[] = {
+	SKIFF_DROPS(D_CTR)
+};
+const size_t report_n_drop_counters = sizeof(report_drop_counters) / sizeof(report_drop_counters[0]);
+
+void report_ustats_add(struct skiff_ustats *sum, const struct skiff_ustats *add)
+{
+	size_t i;
+
+	for (i = 0; i < report_n_ustats_counters; i++)
+		*(uint64_t *)((char *)sum + report_ustats_counters[i].offset) +=
+			report_get(add, &report_ustats_counters[i]);
+	for (i = 0; i < report_n_drop_counters; i++)
+		*(uint64_t *)((char *)sum + report_drop_counters[i].offset) +=
+			report_get(add, &report_drop_counters[i]);
+}
+
+static const char *ip_str(uint32_t addr, char *buf)
+{
+	return inet_ntop(AF_INET, &addr, buf, INET_ADDRSTRLEN);
+}
+
+void report_error(struct strbuf *sb, const char *msg, bool json)
+{
+	if (json) {
+		sb_puts(sb, "{\"error\": ");
+		sb_json_str(sb, msg);
+		sb_puts(sb, "}\n");
+	} else {
+		sb_printf(sb, "error: %s\n", msg);
+	}
+}
+
+static void uptime_str(uint64_t s, char *buf, size_t len)
+{
+	if (s < 60)
+		snprintf(buf, len, "%llus", (unsigned long long)s);
+	else if (s < 3600)
+		snprintf(buf, len, "%llum%02llus", (unsigned long long)(s / 60),
+			 (unsigned long long)(s % 60));
+	else
+		snprintf(buf, len, "%lluh%02llum%02llus", (unsigned long long)(s / 3600),
+			 (unsigned long long)(s / 60 % 60), (unsigned long long)(s % 60));
+}
+
+static void status_json(struct strbuf *sb, const struct report_status *s)
+{
+	char a[INET_ADDRSTRLEN];
+	int i;
+
+	sb_printf(sb, "{\"version\": ");
+	sb_json_str(sb, s->version);
+	sb_printf(sb, ", \"pid\": %d, \"uptime_s\": %llu, \"iface\": ", s->pid,
+		  (unsigned long long)s->uptime_s);
+	sb_json_str(sb, s->iface);
+	sb_printf(sb, ", \"ifindex\": %d, \"mtu\": %u, \"mode\": ", s->ifindex, s->mtu);
+	sb_json_str(sb, s->mode);
+	sb_puts(sb, ", \"attach\": ");
+	sb_json_str(sb, s->attach);
+	sb_puts(sb, ", \"pin_dir\": ");
+	sb_json_str(sb, s->pin_dir);
+	sb_puts(sb, ", \"control\": ");
+	sb_json_str(sb, s->ctl_name);
+	sb_printf(sb, ", \"vlan\": %u, \"gateway\": ", s->vlan_id);
+	if (s->gateway)
+		sb_json_str(sb, ip_str(s->gateway, a));
+	else
+		sb_puts(sb, "null");
+	sb_puts(sb, ", \"queues\": [");
+	for (i = 0; i < s->n_queues; i++) {
+		sb_printf(sb, "{\"queue\": %u, \"zerocopy\": %s, \"xsk_mode\": \"%s\", \"cpu\": ",
+			  s->queues[i].queue, s->queues[i].zerocopy ? "true" : "false",
+			  s->queues[i].zerocopy ? "zero-copy" : "copy");
+		if (s->queues[i].cpu >= 0)
+			sb_printf(sb, "%d},", s->queues[i].cpu);
+		else
+			sb_puts(sb, "null},");
+	}
+	sb_trim_comma(sb);
+	sb_puts(sb, "], \"addresses\": [");
+	for (i = 0; i < s->n_addrs; i++)
+		sb_printf(sb, "{\"addr\": \"%s\", \"prefix_len\": %u, \"mode\": \"%s\"},",
+			  ip_str(s->addrs[i].addr, a), s->addrs[i].prefix_len,
+			  s->addrs[i].dedicated ? "dedicated" : "shared");
+	sb_trim_comma(sb);
+	sb_puts(sb, "], \"services\": [");
+	for (i = 0; i < s->n_echo; i++)
+		sb_printf(sb, "{\"name\": \"echo\", \"proto\": \"udp\", \"port\": %u},",
+			  s->echo_ports[i]);
+	for (i = 0; i < s->n_discard; i++)
+		sb_printf(sb, "{\"name\": \"discard\", \"proto\": \"udp\", \"port\": %u},",
+			  s->discard_ports[i]);
+	sb_trim_comma(sb);
+	sb_puts(sb, "]}\n");
+}
+
+void report_status(struct strbuf *sb, const struct report_status *s, bool json)
+{
+	char a[INET_ADDRSTRLEN], up[32];
+	int i;
+
+	if (json) {
+		status_json(sb, s);
+		return;
+	}
+	uptime_str(s->uptime_s, up, sizeof(up));
+	sb_printf(sb, "skiffd %s, pid %d, up %s\n", s->version, s->pid, up);
+	sb_printf(sb, "interface  %s (ifindex %d, mtu %u)\n", s->iface, s->ifindex, s->mtu);
+	sb_printf(sb, "xdp        %s mode, %s\n", s->mode, s->attach);
+	sb_printf(sb, "pin dir    %s\n", s->pin_dir);
+	sb_printf(sb, "control    %s\n", s->ctl_name);
+	if (s->vlan_id)
+		sb_printf(sb, "vlan       %u\n", s->vlan_id);
+	sb_printf(sb, "queues     %d\n", s->n_queues);
+	for (i = 0; i < s->n_queues; i++) {
+		sb_printf(sb, "  queue %-3u AF_XDP %s", s->queues[i].queue,
+			  s->queues[i].zerocopy ? "zero-copy" : "copy mode");
+		if (s->queues[i].cpu >= 0)
+			sb_printf(sb, ", worker on cpu %d", s->queues[i].cpu);
+		sb_puts(sb, "\n");
+	}
+	for (i = 0; i < s->n_addrs; i++)
+		sb_printf(sb, "%s %s/%u %s\n", i ? "          " : "addresses ",
+			  ip_str(s->addrs[i].addr, a), s->addrs[i].prefix_len,
+			  s->addrs[i].dedicated ? "dedicated (skiff answers ARP and ping)"
+						: "shared with the kernel (skiff owns its ports only)");
+	sb_printf(sb, "gateway    %s\n", s->gateway ? ip_str(s->gateway, a) : "none");
+	sb_puts(sb, "services  ");
+	if (!s->n_echo && !s->n_discard)
+		sb_puts(sb, " none");
+	for (i = 0; i < s->n_echo; i++)
+		sb_printf(sb, "%s udp echo %u", i ? "," : "", s->echo_ports[i]);
+	for (i = 0; i < s->n_discard; i++)
+		sb_printf(sb, "%s udp discard %u", i || s->n_echo ? "," : "",
+			  s->discard_ports[i]);
+	sb_puts(sb, "\n");
+}
+
+static void counters_json(struct strbuf *sb, const void *base, const struct report_counter *c,
+			  size_t n)
+{
+	size_t i;
+
+	sb_puts(sb, "{");
+	for (i = 0; i < n; i++)
+		sb_printf(sb, "\"%s\": %llu,", c[i].name,
+			  (unsigned long long)report_get(base, &c[i]));
+	sb_trim_comma(sb);
+	sb_puts(sb, "}");
+}
+
+/* name value pairs, three to a line; skip_zero leaves zero counters out */
+static int counters_text(struct strbuf *sb, const void *base, const struct report_counter *c,
+			 size_t n, bool skip_zero)
+{
+	int col = 0, shown = 0;
+	uint64_t v;
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		v = report_get(base, &c[i]);
+		if (skip_zero && !v)
+			continue;
+		sb_printf(sb, "%s%-20s %12llu", col ? "   " : "  ", c[i].name,
+			  (unsigned long long)v);
+		shown++;
+		if (++col == 3) {
+			sb_puts(sb, "\n");
+			col = 0;
+		}
+	}
+	if (col)
+		sb_puts(sb, "\n");
+	return shown;
+}
+
+void report_stats(struct strbuf *sb, const struct report_queue_stats *q, int n_queues,
+		  const struct skiff_xdp_stats *xdp, bool json)
+{
+	struct report_counter xdp_plain[sizeof(report_xdp_counters) / sizeof(report_xdp_counters[0])];
+	struct report_counter xdp_drop[sizeof(report_xdp_counters) / sizeof(report_xdp_counters[0])];
+	size_t n_plain = 0, n_drop = 0, i;
+	struct skiff_ustats sum;
+	int k;
+
+	memset(&sum, 0, sizeof(sum));
+	for (k = 0; k < n_queues; k++)
+		report_ustats_add(&sum, &q[k].st);
+
+	if (json) {
+		sb_puts(sb, "{\"queues\": [");
+		for (k = 0; k < n_queues; k++) {
+			sb_printf(sb, "{\"queue\": %u, \"rx_pps\": %llu, \"tx_pps\": %llu, \"counters\": ",
+				  q[k].queue, (unsigned long long)q[k].rx_pps,
+				  (unsigned long long)q[k].tx_pps);
+			counters_json(sb, &q[k].st, report_ustats_counters, report_n_ustats_counters);
+			sb_puts(sb, ", \"drops\": ");
+			counters_json(sb, &q[k].st, report_drop_counters, report_n_drop_counters);
+			sb_puts(sb, "},");
+		}
+		sb_trim_comma(sb);
+		sb_puts(sb, "], \"xdp\": ");
+		if (xdp)
+			counters_json(sb, xdp, report_xdp_counters, report_n_xdp_counters);
+		else
+			sb_puts(sb, "null");
+		sb_puts(sb, ", \"daemon\": ");
+		counters_json(sb, &sum, report_ustats_counters, report_n_ustats_counters);
+		sb_puts(sb, ", \"drops\": ");
+		counters_json(sb, &sum, report_drop_counters, report_n_drop_counters);
+		sb_puts(sb, "}\n");
+		return;
+	}
+
+	sb_printf(sb, "%-6s %14s %14s %10s %10s  %s\n", "queue", "rx_packets", "tx_packets",
+		  "rx_pps", "tx_pps", "frames free/fill/tx/total");
+	for (k = 0; k < n_queues; k++)
+		sb_printf(sb, "%-6u %14llu %14llu %10llu %10llu  %llu/%llu/%llu/%llu\n", q[k].queue,
+			  (unsigned long long)q[k].st.rx_packets,
+			  (unsigned long long)q[k].st.tx_packets, (unsigned long long)q[k].rx_pps,
+			  (unsigned long long)q[k].tx_pps, (unsigned long long)q[k].st.frames_free,
+			  (unsigned long long)q[k].st.frames_fill,
+			  (unsigned long long)q[k].st.frames_tx,
+			  (unsigned long long)q[k].st.frames_total);
+
+	sb_puts(sb, "\nXDP (all CPUs)\n");
+	if (xdp) {
+		for (i = 0; i < report_n_xdp_counters; i++) {
+			if (!strncmp(report_xdp_counters[i].name, "drop_", 5))
+				xdp_drop[n_drop++] = report_xdp_counters[i];
+			else
+				xdp_plain[n_plain++] = report_xdp_counters[i];
+		}
+		counters_text(sb, xdp, xdp_plain, n_plain, false);
+		counters_text(sb, xdp, xdp_drop, n_drop, true);
+	} else {
+		sb_puts(sb, "  (could not read the XDP stats map)\n");
+	}
+	sb_puts(sb, "\ndaemon (all queues)\n");
+	counters_text(sb, &sum, report_ustats_counters, report_n_ustats_counters, false);
+	sb_puts(sb, "\ndrops (non-zero)\n");
+	if (!counters_text(sb, &sum, report_drop_counters, report_n_drop_counters, true))
+		sb_puts(sb, "  none\n");
+}
+
+static const char *mac_str(const uint8_t m[6], char *buf)
+{
+	snprintf(buf, 18, "%02x:%02x:%02x:%02x:%02x:%02x", m[0], m[1], m[2], m[3], m[4], m[5]);
+	return buf;
+}
+
+void report_neigh(struct strbuf *sb, const struct report_neigh *n, int count, uint64_t stale_ns,
+		  bool json)
+{
+	char a[INET_ADDRSTRLEN], m[18];
+	const char *state;
+	int i;
+
+	if (json)
+		sb_puts(sb, "{\"neighbours\": [");
+	else
+		sb_printf(sb, "%-16s %-18s %-10s %s\n", "address", "mac", "state", "age");
+	for (i = 0; i < count; i++) {
+		/* the map keeps no state word for userspace: confirmation age decides,
+		 * with the daemon's own re-confirm interval (link/neigh.h) */
+		state = n[i].age_ns < stale_ns ? "reachable" : "stale";
+		if (json)
+			sb_printf(sb, "{\"ip\": \"%s\", \"mac\": \"%s\", \"state\": \"%s\", \"age_s\": %.3f},",
+				  ip_str(n[i].ip, a), mac_str(n[i].mac, m), state,
+				  (double)n[i].age_ns / 1e9);
+		else
+			sb_printf(sb, "%-16s %-18s %-10s %.1fs\n", ip_str(n[i].ip, a),
+				  mac_str(n[i].mac, m), state, (double)n[i].age_ns / 1e9);
+	}
+	if (json) {
+		sb_trim_comma(sb);
+		sb_puts(sb, "]}\n");
+	} else if (!count) {
+		sb_puts(sb, "(no entries)\n");
+	}
+}
+
+static void endpoint_str(uint32_t addr, uint16_t port, char *buf, size_t len)
+{
+	char a[INET_ADDRSTRLEN];
+
+	if (!addr && !port)
+		snprintf(buf, len, "*:*");
+	else if (!addr)
+		snprintf(buf, len, "*:%u", ntohs(port));
+	else
+		snprintf(buf, len, "%s:%u", ip_str(addr, a), ntohs(port));
+}
+
+void report_sockets(struct strbuf *sb, const struct report_sock *s, int count, bool json)
+{
+	char l[32], p[32], a[INET_ADDRSTRLEN];
+	int i;
+
+	if (json)
+		sb_puts(sb, "{\"sockets\": [");
+	else
+		sb_printf(sb, "%-6s %-5s %-21s %-21s %12s %12s\n", "worker", "proto", "local", "peer",
+			  "recv-q bytes", "recv-q pkts");
+	for (i = 0; i < count; i++) {
+		if (json) {
+			sb_printf(sb, "{\"worker\": %d, \"proto\": ", s[i].worker);
+			sb_json_str(sb, s[i].proto);
+			sb_printf(sb, ", \"local_addr\": \"%s\", \"local_port\": %u, ",
+				  ip_str(s[i].saddr, a), ntohs(s[i].sport));
+			if (s[i].daddr)
+				sb_printf(sb, "\"peer_addr\": \"%s\", \"peer_port\": %u, ",
+					  ip_str(s[i].daddr, a), ntohs(s[i].dport));
+			else
+				sb_puts(sb, "\"peer_addr\": null, \"peer_port\": null, ");
+			sb_printf(sb, "\"recv_q_bytes\": %u, \"recv_q_packets\": %u},", s[i].rq_bytes,
+				  s[i].rq_packets);
+		} else {
+			endpoint_str(s[i].saddr, s[i].sport, l, sizeof(l));
+			endpoint_str(s[i].daddr, s[i].dport, p, sizeof(p));
+			sb_printf(sb, "%-6d %-5s %-21s %-21s %12u %12u\n", s[i].worker, s[i].proto, l, p,
+				  s[i].rq_bytes, s[i].rq_packets);
+		}
+	}
+	if (json) {
+		sb_trim_comma(sb);
+		sb_puts(sb, "]}\n");
+	} else if (!count) {
+		sb_puts(sb, "(no sockets)\n");
+	}
+}

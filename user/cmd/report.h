@@ -1,0 +1,108 @@
+/* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
+/*
+ * The answers of skiffd's control commands (status, stats, neigh, sockets)
+ * rendered from plain snapshots, as text for people or as JSON for
+ * scripts.  skiffd takes the snapshots (under each worker's lock where the
+ * data is the worker's); this file only formats, so it is tested without a
+ * daemon.  Counter names come from the X-macro lists of skiff/skiff.h.
+ */
+#ifndef SKIFF_REPORT_H
+#define SKIFF_REPORT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <skiff/skiff.h>
+
+#include "cmd/config.h"
+#include "cmd/control.h"
+
+struct report_queue_info {
+	uint32_t queue;
+	bool zerocopy;
+	int cpu;		/* -1: not pinned */
+};
+
+struct report_addr {
+	uint32_t addr;		/* network order */
+	uint8_t prefix_len;
+	bool dedicated;
+};
+
+struct report_status {
+	int pid;
+	uint64_t uptime_s;
+	const char *version;
+	const char *iface;
+	int ifindex;
+	uint32_t mtu;
+	const char *mode;	/* native, generic */
+	const char *attach;	/* dispatcher, single program */
+	const char *pin_dir;
+	const char *ctl_name;	/* "@skiff/<ifname>" */
+	uint16_t vlan_id;
+	uint32_t gateway;
+	int n_queues;
+	struct report_queue_info queues[SKIFF_MAX_QUEUES];
+	int n_addrs;
+	struct report_addr addrs[SKIFF_MAX_ADDRS];
+	int n_echo, n_discard;
+	const uint16_t *echo_ports;
+	const uint16_t *discard_ports;
+};
+
+struct report_queue_stats {
+	uint32_t queue;
+	uint64_t rx_pps;	/* over the last second */
+	uint64_t tx_pps;
+	struct skiff_ustats st;	/* a copy of the queue's counters */
+};
+
+struct report_neigh {
+	uint32_t ip;		/* network order */
+	uint8_t mac[6];
+	uint64_t age_ns;	/* since the last confirmation */
+};
+
+struct report_sock {
+	int worker;
+	const char *proto;	/* struct proto name, static */
+	uint32_t saddr, daddr;	/* network order */
+	uint16_t sport, dport;	/* network order */
+	uint32_t rq_bytes;
+	uint32_t rq_packets;
+};
+
+/* One named 64-bit counter of a struct, for walking the X-macro lists. */
+struct report_counter {
+	const char *name;
+	size_t offset;
+};
+
+extern const struct report_counter report_xdp_counters[];
+extern const size_t report_n_xdp_counters;
+extern const struct report_counter report_ustats_counters[];	/* without the drops */
+extern const size_t report_n_ustats_counters;
+extern const struct report_counter report_drop_counters[];	/* offsets into skiff_ustats */
+extern const size_t report_n_drop_counters;
+
+static inline uint64_t report_get(const void *base, const struct report_counter *c)
+{
+	return *(const uint64_t *)((const char *)base + c->offset);
+}
+
+/* sum += add, every counter of struct skiff_ustats. */
+void report_ustats_add(struct skiff_ustats *sum, const struct skiff_ustats *add);
+
+void report_status(struct strbuf *sb, const struct report_status *s, bool json);
+/* xdp may be NULL when the XDP counters could not be read. */
+void report_stats(struct strbuf *sb, const struct report_queue_stats *q, int n_queues,
+		  const struct skiff_xdp_stats *xdp, bool json);
+void report_neigh(struct strbuf *sb, const struct report_neigh *n, int count,
+		  uint64_t stale_ns, bool json);
+void report_sockets(struct strbuf *sb, const struct report_sock *s, int count, bool json);
+/* "error: msg" or {"error": "msg"}. */
+void report_error(struct strbuf *sb, const char *msg, bool json);
+
+#endif /* SKIFF_REPORT_H */

@@ -1,0 +1,86 @@
+// SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
+/*
+ * skiffctl: asks a running skiffd (status, stats, neigh, sockets) over its
+ * control socket "\0skiff/<ifname>" (protocol in cmd/control.h) and prints
+ * the answer.  Without --iface it uses the only skiffd of the current
+ * network namespace.  Exit status: 0 answered, 1 no daemon or the daemon
+ * reported an error, 2 bad usage.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "cmd/config.h"
+#include "cmd/control.h"
+
+static int pick_daemon(struct skiffctl_args *a)
+{
+	char names[CTL_MAX_DAEMONS][IFNAMSIZ];
+	int n, i;
+
+	n = ctl_find_daemons(names, CTL_MAX_DAEMONS);
+	if (n < 0) {
+		fprintf(stderr, "skiffctl: cannot read /proc/net/unix: %s\n", strerror(-n));
+		return 1;
+	}
+	if (n == 0) {
+		fprintf(stderr, "skiffctl: no skiffd running in this network namespace\n");
+		return 1;
+	}
+	if (n > 1) {
+		fprintf(stderr, "skiffctl: %d skiffd are running here; choose one with --iface:", n);
+		for (i = 0; i < n; i++)
+			fprintf(stderr, " %s", names[i]);
+		fputc('\n', stderr);
+		return 1;
+	}
+	snprintf(a->iface, sizeof(a->iface), "%s", names[0]);
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	struct skiffctl_args a;
+	struct strbuf out;
+	char err[256];
+	const char *s;
+	int ret;
+
+	ret = skiffctl_parse(&a, argc, argv, err, sizeof(err));
+	if (ret == SKIFFD_PARSE_HELP) {
+		skiffctl_usage(stdout);
+		return 0;
+	}
+	if (ret) {
+		fprintf(stderr, "skiffctl: %s\n", err);
+		return 2;
+	}
+	if (!a.iface[0]) {
+		ret = pick_daemon(&a);
+		if (ret)
+			return ret;
+	}
+	sb_init(&out);
+	ret = ctl_request(a.iface, a.command, a.json, &out);
+	if (ret == -ECONNREFUSED || ret == -ENOENT) {
+		fprintf(stderr, "skiffctl: no skiffd running on %s in this network namespace\n",
+			a.iface);
+		sb_free(&out);
+		return 1;
+	}
+	if (ret) {
+		fprintf(stderr, "skiffctl: talking to the skiffd of %s: %s\n", a.iface,
+			strerror(-ret));
+		sb_free(&out);
+		return 1;
+	}
+	s = sb_str(&out);
+	if (!strncmp(s, "error: ", 7) || !strncmp(s, "{\"error\"", 8)) {
+		fputs(s, a.json ? stdout : stderr);
+		sb_free(&out);
+		return 1;
+	}
+	fputs(s, stdout);
+	sb_free(&out);
+	return 0;
+}

@@ -1,0 +1,866 @@
+// SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
+/*
+ * skiffd: the daemon.  Parses its configuration (cmd/config.c), checks the
+ * system, attaches the XDP program (dev/loader.c), brings up one AF_XDP
+ * socket, one complete stack and one worker thread per RX queue, starts the
+ * built-in services, and then serves the control socket (cmd/control.h)
+ * until SIGINT/SIGTERM, when it takes everything down in reverse order and
+ * leaves the interface as it found it.
+ *
+ * Threads.  Worker i owns stack i and runs it to completion (stack_poll)
+ * under its mutex; when nothing arrived for WORKER_IDLE_POLLS polls it
+ * sleeps in poll() on its XSK fd and an eventfd until the next timer is due.
+ * The main thread never touches a stack except under that worker's mutex
+ * (skiffctl sockets), reads the per-queue counters from the mmapped ustats
+ * map (written only by the worker: a reader may see one counter a burst
+ * old, never a torn 64-bit value on the architectures skiff supports), and
+ * the BPF maps through the loader.  The workers share nothing but the BPF
+ * maps (through struct stack_hooks, locked inside the loader) and the
+ * read-only struct stack_config.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <poll.h>
+#include <pthread.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/eventfd.h>
+#include <sys/signalfd.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "apps/services.h"
+#include "cmd/config.h"
+#include "cmd/control.h"
+#include "cmd/netif.h"
+#include "cmd/report.h"
+#include "core/clock.h"
+#include "core/stack.h"
+#include "core/timer.h"
+#include "dev/loader.h"
+#include "dev/xsk.h"
+#include "link/neigh.h"
+#include "sock/inet.h"
+#include "sock/socket.h"
+
+#define WORKER_IDLE_POLLS	2	/* empty polls before sleeping */
+#define RATE_INTERVAL_NS	NSEC_PER_SEC
+
+struct skiffd;
+
+struct worker {
+	struct skiffd *d;
+	uint32_t queue;
+	int cpu;			/* -1: not pinned */
+	pthread_t thread;
+	bool started;
+	pthread_mutex_t lock;		/* held around every use of st */
+	int efd;			/* eventfd: wakes the worker to stop */
+	struct netdev *dev;
+	bool xsk_in_map;
+	struct stack st;
+	bool stack_up;
+	bool inet_up;
+	struct service *svcs[2 * SKIFFD_MAX_SERVICES];
+	int n_svcs;
+	struct skiff_ustats *stats;	/* this queue's row of the ustats map */
+	uint64_t last_rx, last_tx;	/* at the last rate tick */
+	uint64_t rx_pps, tx_pps;
+};
+
+struct skiffd {
+	struct skiffd_config cfg;
+	struct stack_config scfg;	/* shared read-only by every worker */
+	struct skiff_bpf *b;
+	struct stack_hooks hooks;
+	int ifindex;
+	uint32_t mtu;
+	struct worker *w;
+	uint32_t n_workers;
+	int ctl_fd;
+	int sig_fd;
+	atomic_bool stop;
+	uint64_t start_ns;
+	uint64_t last_rate_ns;
+	char ctl_name[IFNAMSIZ + 16];
+};
+
+static void fail(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* The one line every start-up error gets. */
+static void fail(const char *fmt, ...)
+{
+	va_list ap;
+
+	fputs("skiffd: ", stderr);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+}
+
+static void vlog(const struct skiffd *d, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+static void vlog(const struct skiffd *d, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (!d->cfg.verbose)
+		return;
+	fputs("skiffd: ", stderr);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+}
+
+/* ---- workers ---- */
+
+static int poll_timeout_ms(uint64_t next, uint64_t now)
+{
+	uint64_t ms;
+
+	if (next == UINT64_MAX)
+		return -1;
+	if (next <= now)
+		return 1;	/* due now: stack_poll runs it; never spin on a stale bound */
+	ms = (next - now + NSEC_PER_MSEC - 1) / NSEC_PER_MSEC;
+	return ms > 60000 ? 60000 : (int)ms;
+}
+
+static void *worker_main(void *arg)
+{
+	struct worker *w = arg;
+	struct pollfd pfd[2];
+	uint64_t next = UINT64_MAX, v;
+	int idle = 0, n;
+
+	pfd[0].fd = xsk_netdev_fd(w->dev);
+	pfd[0].events = POLLIN;
+	pfd[1].fd = w->efd;
+	pfd[1].events = POLLIN;
+
+	while (!atomic_load_explicit(&w->d->stop, memory_order_acquire)) {
+		pthread_mutex_lock(&w->lock);
+		n = stack_poll(&w->st);
+		if (!n && idle + 1 >= WORKER_IDLE_POLLS)
+			next = timers_next(&w->st);
+		pthread_mutex_unlock(&w->lock);
+		if (n) {
+			idle = 0;
+			continue;
+		}
+		if (++idle < WORKER_IDLE_POLLS)
+			continue;
+		/* idle: sleep until a frame arrives, a timer is due or we are stopped */
+		if (poll(pfd, 2, poll_timeout_ms(next, clock_now())) > 0 &&
+		    (pfd[1].revents & POLLIN)) {
+			if (read(w->efd, &v, sizeof(v)) < 0) {
+				/* EAGAIN: someone else drained it; nothing to do */
+			}
+		}
+	}
+	return NULL;
+}
+
+static void worker_wake(struct worker *w)
+{
+	uint64_t one = 1;
+
+	if (w->efd >= 0 && write(w->efd, &one, sizeof(one)) < 0) {
+		/* the counter is saturated: the worker is awake anyway */
+	}
+}
+
+/* Undo whatever of worker_setup() happened, in reverse. */
+static void worker_teardown(struct skiffd *d, struct worker *w)
+{
+	int i;
+
+	for (i = w->n_svcs - 1; i >= 0; i--)
+		service_stop(w->svcs[i]);
+	w->n_svcs = 0;
+	if (w->inet_up)
+		inet_fini(&w->st);
+	w->inet_up = false;
+	if (w->stack_up)
+		stack_fini(&w->st);
+	w->stack_up = false;
+	if (w->xsk_in_map)
+		skiff_bpf_clear_xsk(d->b, w->queue);
+	w->xsk_in_map = false;
+	if (w->dev)
+		xsk_netdev_destroy(w->dev);
+	w->dev = NULL;
+	if (w->efd >= 0)
+		close(w->efd);
+	w->efd = -1;
+	pthread_mutex_destroy(&w->lock);
+}
+
+static int worker_setup(struct skiffd *d, struct worker *w)
+{
+	struct xsk_netdev_opts xo;
+	char err[512];
+	struct service *svc;
+	int ret, i;
+
+	err[0] = '\0';
+	memset(&xo, 0, sizeof(xo));
+	xo.ifname = d->cfg.iface;
+	xo.ifindex = d->ifindex;
+	xo.queue_id = w->queue;
+	xo.force_copy = d->cfg.force_copy;
+	xo.generic = skiff_bpf_generic(d->b);
+	skiff_bpf_mac(d->b, xo.mac);
+	xo.vlan_id = d->cfg.vlan_id;
+	xo.mtu = d->mtu;
+	xo.stats = w->stats;
+	ret = xsk_netdev_create(&xo, &w->dev, err, sizeof(err));
+	if (ret) {
+		w->dev = NULL;
+		fail("queue %u: %s", w->queue, err[0] ? err : strerror(-ret));
+		return ret;
+	}
+	ret = skiff_bpf_set_xsk(d->b, w->queue, xsk_netdev_fd(w->dev));
+	if (ret) {
+		fail("queue %u: cannot put the AF_XDP socket into the xsks map: %s", w->queue,
+		     strerror(-ret));
+		return ret;
+	}
+	w->xsk_in_map = true;
+	ret = stack_init(&w->st, w->dev, &d->scfg, &d->hooks);
+	if (ret) {
+		fail("queue %u: cannot set up the stack: %s", w->queue, strerror(-ret));
+		return ret;
+	}
+	w->stack_up = true;
+	ret = inet_init(&w->st);
+	if (ret) {
+		fail("queue %u: cannot set up the protocols: %s", w->queue, strerror(-ret));
+		return ret;
+	}
+	w->inet_up = true;
+	for (i = 0; i < d->cfg.n_echo + d->cfg.n_discard; i++) {
+		bool echo = i < d->cfg.n_echo;
+		uint16_t port = echo ? d->cfg.echo_ports[i] : d->cfg.discard_ports[i - d->cfg.n_echo];
+
+		if (echo)
+			ret = echo_service_start(&w->st, SOCK_DGRAM, port, &svc);
+		else
+			ret = discard_service_start(&w->st, SOCK_DGRAM, port, &svc);
+		if (ret) {
+			fail("queue %u: cannot start UDP %s on port %u: %s", w->queue,
+			     echo ? "echo" : "discard", port, strerror(-ret));
+			return ret;
+		}
+		w->svcs[w->n_svcs++] = svc;
+	}
+	vlog(d, "queue %u: AF_XDP socket fd %d (%s), %d service(s)", w->queue,
+	     xsk_netdev_fd(w->dev), xsk_netdev_zerocopy(w->dev) ? "zero-copy" : "copy", w->n_svcs);
+	return 0;
+}
+
+static int workers_start(struct skiffd *d)
+{
+	pthread_attr_t attr;
+	cpu_set_t set;
+	uint32_t i;
+	int ret;
+
+	for (i = 0; i < d->n_workers; i++) {
+		struct worker *w = &d->w[i];
+
+		pthread_attr_init(&attr);
+		if (w->cpu >= 0) {
+			CPU_ZERO(&set);
+			CPU_SET(w->cpu, &set);
+			pthread_attr_setaffinity_np(&attr, sizeof(set), &set);
+		}
+		ret = pthread_create(&w->thread, &attr, worker_main, w);
+		pthread_attr_destroy(&attr);
+		if (ret) {
+			fail("cannot start the worker of queue %u%s%d: %s", w->queue,
+			     w->cpu >= 0 ? " on cpu " : "", w->cpu >= 0 ? w->cpu : 0,
+			     strerror(ret));
+			return -ret;
+		}
+		w->started = true;
+	}
+	return 0;
+}
+
+static void workers_stop(struct skiffd *d)
+{
+	uint32_t i;
+
+	atomic_store_explicit(&d->stop, true, memory_order_release);
+	for (i = 0; i < d->n_workers; i++)
+		worker_wake(&d->w[i]);
+	for (i = 0; i < d->n_workers; i++) {
+		if (d->w[i].started)
+			pthread_join(d->w[i].thread, NULL);
+		d->w[i].started = false;
+	}
+}
+
+/* Everything down in reverse; safe on a partial start-up. */
+static void skiffd_teardown(struct skiffd *d)
+{
+	uint32_t i;
+
+	workers_stop(d);
+	for (i = 0; d->w && i < d->n_workers; i++)
+		worker_teardown(d, &d->w[i]);
+	free(d->w);
+	d->w = NULL;
+	if (d->b)
+		skiff_bpf_detach(d->b);	/* detaches XDP, removes the pins */
+	d->b = NULL;
+	if (d->ctl_fd >= 0)
+		close(d->ctl_fd);
+	d->ctl_fd = -1;
+	if (d->sig_fd >= 0)
+		close(d->sig_fd);
+	d->sig_fd = -1;
+}
+
+/* ---- control ---- */
+
+static void fill_status(struct skiffd *d, struct report_status *s)
+{
+	uint32_t i;
+	int k;
+
+	memset(s, 0, sizeof(*s));
+	s->pid = (int)getpid();
+	s->uptime_s = (clock_now() - d->start_ns) / NSEC_PER_SEC;
+	s->version = SKIFF_VERSION;
+	s->iface = d->cfg.iface;
+	s->ifindex = d->ifindex;
+	s->mtu = d->mtu;
+	s->mode = skiff_bpf_mode(d->b);
+	s->attach = skiff_bpf_attach_kind(d->b);
+	s->pin_dir = skiff_bpf_pin_dir(d->b);
+	s->ctl_name = d->ctl_name;
+	s->vlan_id = d->cfg.vlan_id;
+	s->gateway = d->cfg.gateway;
+	for (i = 0; i < d->n_workers; i++) {
+		s->queues[i].queue = d->w[i].queue;
+		s->queues[i].zerocopy = d->w[i].dev && xsk_netdev_zerocopy(d->w[i].dev);
+		s->queues[i].cpu = d->w[i].cpu;
+	}
+	s->n_queues = (int)d->n_workers;
+	for (k = 0; k < d->scfg.n_addrs; k++) {
+		s->addrs[k].addr = d->scfg.addrs[k].addr;
+		s->addrs[k].prefix_len = d->scfg.addrs[k].prefix_len;
+		s->addrs[k].dedicated = d->scfg.addrs[k].dedicated;
+	}
+	s->n_addrs = d->scfg.n_addrs;
+	s->echo_ports = d->cfg.echo_ports;
+	s->n_echo = d->cfg.n_echo;
+	s->discard_ports = d->cfg.discard_ports;
+	s->n_discard = d->cfg.n_discard;
+}
+
+static void ctl_status(struct skiffd *d, struct strbuf *sb, bool json)
+{
+	struct report_status *s = calloc(1, sizeof(*s));
+
+	if (!s) {
+		report_error(sb, "out of memory", json);
+		return;
+	}
+	fill_status(d, s);
+	report_status(sb, s, json);
+	free(s);
+}
+
+static void ctl_stats(struct skiffd *d, struct strbuf *sb, bool json)
+{
+	struct report_queue_stats *q;
+	struct skiff_xdp_stats xdp;
+	uint32_t i;
+	bool have_xdp;
+
+	q = calloc(d->n_workers ? d->n_workers : 1, sizeof(*q));
+	if (!q) {
+		report_error(sb, "out of memory", json);
+		return;
+	}
+	for (i = 0; i < d->n_workers; i++) {
+		q[i].queue = d->w[i].queue;
+		q[i].rx_pps = d->w[i].rx_pps;
+		q[i].tx_pps = d->w[i].tx_pps;
+		/* the worker writes these concurrently: each 64-bit word is read
+		 * whole, the set may be a burst apart (see the file comment) */
+		memcpy(&q[i].st, (const void *)d->w[i].stats, sizeof(q[i].st));
+	}
+	have_xdp = !skiff_bpf_xdp_stats(d->b, &xdp);
+	report_stats(sb, q, (int)d->n_workers, have_xdp ? &xdp : NULL, json);
+	free(q);
+}
+
+struct neigh_collect {
+	struct report_neigh *v;
+	int n, cap;
+	uint64_t now;
+};
+
+static int neigh_collect_one(void *arg, uint32_t ip, const uint8_t mac[6], uint64_t updated_ns)
+{
+	struct neigh_collect *c = arg;
+	struct report_neigh *v;
+
+	if (c->n == c->cap) {
+		c->cap = c->cap ? 2 * c->cap : 64;
+		v = realloc(c->v, (size_t)c->cap * sizeof(*v));
+		if (!v)
+			return 1;
+		c->v = v;
+	}
+	c->v[c->n].ip = ip;
+	memcpy(c->v[c->n].mac, mac, 6);
+	c->v[c->n].age_ns = c->now > updated_ns ? c->now - updated_ns : 0;
+	c->n++;
+	return 0;
+}
+
+static int neigh_cmp(const void *a, const void *b)
+{
+	uint32_t x = ntohl(((const struct report_neigh *)a)->ip);
+	uint32_t y = ntohl(((const struct report_neigh *)b)->ip);
+
+	return x < y ? -1 : x > y;
+}
+
+static void ctl_neigh(struct skiffd *d, struct strbuf *sb, bool json)
+{
+	struct neigh_collect c = { .now = clock_now() };
+
+	if (d->hooks.neigh_walk)
+		d->hooks.neigh_walk(d->hooks.ctx, neigh_collect_one, &c);
+	if (c.n)
+		qsort(c.v, (size_t)c.n, sizeof(*c.v), neigh_cmp);
+	report_neigh(sb, c.v, c.n, NEIGH_STALE_NS, json);
+	free(c.v);
+}
+
+struct sock_collect {
+	struct report_sock *v;
+	int n, cap;
+	int worker;
+	bool oom;
+};
+
+static void sock_collect_one(void *arg, const struct sock *sk)
+{
+	struct sock_collect *c = arg;
+	struct report_sock *v;
+
+	if (c->n == c->cap) {
+		c->cap = c->cap ? 2 * c->cap : 64;
+		v = realloc(c->v, (size_t)c->cap * sizeof(*v));
+		if (!v) {
+			c->oom = true;
+			c->cap = c->n;
+			return;
+		}
+		c->v = v;
+	}
+	c->v[c->n] = (struct report_sock){
+		.worker = c->worker,
+		.proto = sk->prot && sk->prot->name ? sk->prot->name : "?",
+		.saddr = sk->saddr,
+		.sport = sk->sport,
+		.daddr = sk->daddr,
+		.dport = sk->dport,
+		.rq_bytes = sk->rcvq.bytes,
+		.rq_packets = sk->rcvq.len,
+	};
+	c->n++;
+}
+
+static void ctl_sockets(struct skiffd *d, struct strbuf *sb, bool json)
+{
+	struct sock_collect c = { 0 };
+	uint32_t i;
+
+	for (i = 0; i < d->n_workers; i++) {
+		c.worker = (int)i;
+		pthread_mutex_lock(&d->w[i].lock);
+		sock_walk(&d->w[i].st, sock_collect_one, &c);
+		pthread_mutex_unlock(&d->w[i].lock);
+	}
+	if (c.oom)
+		report_error(sb, "out of memory", json);
+	else
+		report_sockets(sb, c.v, c.n, json);
+	free(c.v);
+}
+
+/* One client: read "<command> [json]", answer, close. */
+static void ctl_serve(struct skiffd *d, int fd)
+{
+	char req[CTL_MAX_REQUEST], cmd[32], mod[32], extra[2];
+	struct strbuf sb;
+	bool json = false;
+	int n;
+
+	if (ctl_read_request(fd, req, sizeof(req)))
+		return;	/* a probe (the single-instance check) or a silent client */
+	sb_init(&sb);
+	cmd[0] = mod[0] = '\0';
+	n = sscanf(req, "%31s %31s %1s", cmd, mod, extra);
+	if (n >= 2 && !strcmp(mod, "json"))
+		json = true;
+	if (n < 1) {
+		report_error(&sb, "empty request (expected: status|stats|neigh|sockets [json])", json);
+	} else if (n > 2 || (n == 2 && !json)) {
+		report_error(&sb, "bad request (expected: <command> [json])", json);
+	} else if (!strcmp(cmd, "status")) {
+		ctl_status(d, &sb, json);
+	} else if (!strcmp(cmd, "stats")) {
+		ctl_stats(d, &sb, json);
+	} else if (!strcmp(cmd, "neigh")) {
+		ctl_neigh(d, &sb, json);
+	} else if (!strcmp(cmd, "sockets")) {
+		ctl_sockets(d, &sb, json);
+	} else {
+		report_error(&sb, "unknown command (expected status, stats, neigh or sockets)", json);
+	}
+	if (sb.oom) {
+		sb_reset(&sb);
+		sb.oom = false;
+		report_error(&sb, "out of memory", json);
+	}
+	ctl_write_all(fd, sb_str(&sb), sb.len);
+	sb_free(&sb);
+}
+
+static void ctl_accept(struct skiffd *d)
+{
+	int fd;
+
+	for (;;) {
+		fd = accept4(d->ctl_fd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
+		if (fd < 0)
+			return;	/* EAGAIN: none left; other errors: try next time */
+		ctl_serve(d, fd);
+		close(fd);
+	}
+}
+
+/* packets/s per queue from the counter deltas since the last tick */
+static void rates_tick(struct skiffd *d, uint64_t now)
+{
+	uint64_t dt = now - d->last_rate_ns, rx, tx;
+	uint32_t i;
+
+	if (!dt)
+		return;
+	for (i = 0; i < d->n_workers; i++) {
+		struct worker *w = &d->w[i];
+
+		rx = ((volatile struct skiff_ustats *)w->stats)->rx_packets;
+		tx = ((volatile struct skiff_ustats *)w->stats)->tx_packets;
+		w->rx_pps = (rx - w->last_rx) * NSEC_PER_SEC / dt;
+		w->tx_pps = (tx - w->last_tx) * NSEC_PER_SEC / dt;
+		w->last_rx = rx;
+		w->last_tx = tx;
+	}
+	d->last_rate_ns = now;
+}
+
+static int main_loop(struct skiffd *d)
+{
+	struct signalfd_siginfo si;
+	struct pollfd pfd[2];
+	uint64_t now;
+	int timeout;
+
+	pfd[0].fd = d->sig_fd;
+	pfd[0].events = POLLIN;
+	pfd[1].fd = d->ctl_fd;
+	pfd[1].events = POLLIN;
+	for (;;) {
+		now = clock_now();
+		if (now - d->last_rate_ns >= RATE_INTERVAL_NS)
+			rates_tick(d, now);
+		timeout = (int)((d->last_rate_ns + RATE_INTERVAL_NS - now + NSEC_PER_MSEC - 1) /
+				NSEC_PER_MSEC);
+		if (poll(pfd, 2, timeout) < 0) {
+			if (errno == EINTR)
+				continue;
+			fail("poll: %s", strerror(errno));
+			return 1;
+		}
+		if (pfd[0].revents & POLLIN) {
+			if (read(d->sig_fd, &si, sizeof(si)) == sizeof(si)) {
+				printf("skiffd: %s, shutting down\n", strsignal((int)si.ssi_signo));
+				return 0;
+			}
+		}
+		if (pfd[1].revents & POLLIN)
+			ctl_accept(d);
+	}
+}
+
+/* ---- start-up ---- */
+
+static int resolve_queues(struct skiffd *d)
+{
+	struct skiffd_config *c = &d->cfg;
+	char err[256];
+	cpu_set_t allowed;
+	int rxq, i;
+
+	rxq = netif_rx_queues(c->iface);
+	if (c->queues_all) {
+		if (rxq > 0) {
+			c->n_queues = rxq > SKIFF_MAX_QUEUES ? SKIFF_MAX_QUEUES : (uint32_t)rxq;
+		} else {
+			vlog(d, "%s does not report its channels (%s): serving 1 queue", c->iface,
+			     strerror(-rxq));
+			c->n_queues = 1;
+		}
+	} else if (rxq > 0 && c->n_queues > (uint32_t)rxq) {
+		fail("%s has %d RX queue%s, --queues %u asks for more", c->iface, rxq,
+		     rxq == 1 ? "" : "s", c->n_queues);
+		return -EINVAL;
+	}
+	if (skiffd_config_check_queues(c, err, sizeof(err))) {
+		fail("%s", err);
+		return -EINVAL;
+	}
+	if (c->n_cpus) {
+		CPU_ZERO(&allowed);
+		if (sched_getaffinity(0, sizeof(allowed), &allowed) < 0) {
+			fail("cannot read the CPUs skiffd may run on: %s", strerror(errno));
+			return -errno;
+		}
+		for (i = 0; i < (int)c->n_queues; i++) {
+			if (!CPU_ISSET(c->cpus[i], &allowed)) {
+				fail("--cpus: CPU %d does not exist or is not available to skiffd",
+				     c->cpus[i]);
+				return -EINVAL;
+			}
+		}
+	}
+	return 0;
+}
+
+static int classify_addrs(struct skiffd *d)
+{
+	char a[INET_ADDRSTRLEN];
+	int i, ret;
+
+	memset(&d->scfg, 0, sizeof(d->scfg));
+	for (i = 0; i < d->cfg.n_addrs; i++) {
+		ret = netif_has_addr(d->cfg.iface, d->cfg.addrs[i].addr);
+		if (ret < 0) {
+			fail("cannot list the addresses of %s: %s", d->cfg.iface, strerror(-ret));
+			return ret;
+		}
+		d->scfg.addrs[i].addr = d->cfg.addrs[i].addr;
+		d->scfg.addrs[i].prefix_len = d->cfg.addrs[i].prefix_len;
+		/* the kernel already has it: share (port split); else skiff's alone */
+		d->scfg.addrs[i].dedicated = !ret;
+		vlog(d, "%s/%u: %s", inet_ntop(AF_INET, &d->cfg.addrs[i].addr, a, sizeof(a)),
+		     d->cfg.addrs[i].prefix_len, ret ? "shared" : "dedicated");
+	}
+	d->scfg.n_addrs = d->cfg.n_addrs;
+	d->scfg.gateway = d->cfg.gateway;
+	return 0;
+}
+
+static int setup_signals(struct skiffd *d)
+{
+	sigset_t set;
+
+	signal(SIGPIPE, SIG_IGN);
+	sigemptyset(&set);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGTERM);
+	/* blocked before any thread exists, so every thread inherits it and
+	 * the signals arrive only through the signalfd */
+	if (pthread_sigmask(SIG_BLOCK, &set, NULL)) {
+		fail("cannot block signals");
+		return -EINVAL;
+	}
+	d->sig_fd = signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK);
+	if (d->sig_fd < 0) {
+		fail("signalfd: %s", strerror(errno));
+		return -errno;
+	}
+	return 0;
+}
+
+static int skiffd_start(struct skiffd *d)
+{
+	struct skiff_loader_opts lo;
+	char err[1024], a[INET_ADDRSTRLEN];
+	pid_t holder;
+	uint32_t i;
+	int ret, k;
+
+	if (!if_nametoindex(d->cfg.iface)) {
+		fail("interface %s does not exist in this network namespace", d->cfg.iface);
+		return -ENODEV;
+	}
+	if (netif_check_privileges(err, sizeof(err))) {
+		fail("%s", err);
+		return -EPERM;
+	}
+	ret = resolve_queues(d);
+	if (ret)
+		return ret;
+
+	/* single instance: the control socket's abstract name is the lock */
+	d->ctl_fd = ctl_listen(d->cfg.iface, &holder);
+	if (d->ctl_fd == -EADDRINUSE) {
+		if (holder)
+			fail("another skiffd is already running on %s (pid %d)", d->cfg.iface,
+			     (int)holder);
+		else
+			fail("another skiffd is already running on %s", d->cfg.iface);
+		return -EADDRINUSE;
+	}
+	if (d->ctl_fd < 0) {
+		ret = d->ctl_fd;
+		fail("cannot create the control socket @%s%s: %s", CTL_NAME_PREFIX, d->cfg.iface,
+		     strerror(-ret));
+		return ret;
+	}
+	snprintf(d->ctl_name, sizeof(d->ctl_name), "@%s%s", CTL_NAME_PREFIX, d->cfg.iface);
+
+	ret = classify_addrs(d);
+	if (ret)
+		return ret;
+	ret = setup_signals(d);
+	if (ret)
+		return ret;
+
+	memset(&lo, 0, sizeof(lo));
+	lo.ifname = d->cfg.iface;
+	lo.pin_dir = d->cfg.pin_dir[0] ? d->cfg.pin_dir : NULL;
+	lo.mode = d->cfg.mode;
+	lo.vlan_id = d->cfg.vlan_id;
+	lo.n_queues = d->cfg.n_queues;
+	err[0] = '\0';
+	ret = skiff_bpf_attach(&lo, &d->b, err, sizeof(err));
+	if (ret) {
+		d->b = NULL;
+		fail("%s", err[0] ? err : strerror(-ret));
+		return ret;
+	}
+	d->ifindex = skiff_bpf_ifindex(d->b);
+	d->mtu = skiff_bpf_mtu(d->b);
+	vlog(d, "XDP attached to %s in %s mode (%s), maps pinned in %s", d->cfg.iface,
+	     skiff_bpf_mode(d->b), skiff_bpf_attach_kind(d->b), skiff_bpf_pin_dir(d->b));
+	for (k = 0; k < d->scfg.n_addrs; k++) {
+		ret = skiff_bpf_add_addr(d->b, d->scfg.addrs[k].addr, d->scfg.addrs[k].prefix_len,
+					 d->scfg.addrs[k].dedicated);
+		if (ret) {
+			fail("cannot add %s to the addrs map: %s",
+			     inet_ntop(AF_INET, &d->scfg.addrs[k].addr, a, sizeof(a)),
+			     strerror(-ret));
+			return ret;
+		}
+	}
+	skiff_bpf_hooks(d->b, &d->hooks);
+
+	d->w = calloc(d->cfg.n_queues, sizeof(*d->w));
+	if (!d->w) {
+		fail("out of memory");
+		return -ENOMEM;
+	}
+	for (i = 0; i < d->cfg.n_queues; i++) {
+		struct worker *w = &d->w[i];
+
+		w->d = d;
+		w->queue = i;
+		w->cpu = d->cfg.n_cpus ? d->cfg.cpus[i] : -1;
+		w->stats = skiff_bpf_ustats(d->b, i);
+		pthread_mutex_init(&w->lock, NULL);
+		w->efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+		d->n_workers = i + 1;	/* from here on teardown undoes this worker */
+		if (w->efd < 0) {
+			fail("eventfd: %s", strerror(errno));
+			return -errno;
+		}
+		if (!w->stats) {
+			fail("queue %u: no row in the ustats map", i);
+			return -ERANGE;
+		}
+		ret = worker_setup(d, w);
+		if (ret)
+			return ret;
+	}
+	skiff_bpf_enable(d->b);
+	d->start_ns = clock_now();
+	d->last_rate_ns = d->start_ns;
+	return 0;
+}
+
+static void print_summary(struct skiffd *d)
+{
+	struct report_status *s = calloc(1, sizeof(*s));
+	struct strbuf sb;
+
+	if (!s)
+		return;
+	sb_init(&sb);
+	fill_status(d, s);
+	report_status(&sb, s, false);
+	fputs(sb_str(&sb), stdout);
+	printf("skiffd: ready on %s (pid %d); stop with SIGINT or SIGTERM\n", d->cfg.iface,
+	       (int)getpid());
+	fflush(stdout);
+	sb_free(&sb);
+	free(s);
+}
+
+int main(int argc, char **argv)
+{
+	struct skiffd *d;
+	int rc;
+
+	setvbuf(stdout, NULL, _IOLBF, 0);
+	d = calloc(1, sizeof(*d));
+	if (!d) {
+		fail("out of memory");
+		return SKIFFD_EXIT_USAGE;
+	}
+	d->ctl_fd = -1;
+	d->sig_fd = -1;
+	atomic_init(&d->stop, false);
+
+	rc = skiffd_cli(&d->cfg, argc, argv, stdout, stderr);
+	if (rc >= 0) {
+		free(d);
+		return rc;
+	}
+	if (skiffd_start(d)) {
+		skiffd_teardown(d);
+		free(d);
+		return SKIFFD_EXIT_USAGE;
+	}
+	if (workers_start(d)) {
+		skiffd_teardown(d);
+		free(d);
+		return SKIFFD_EXIT_USAGE;
+	}
+	print_summary(d);
+	rc = main_loop(d);
+	skiffd_teardown(d);
+	if (!rc)
+		printf("skiffd: detached from %s, pins removed\n", d->cfg.iface);
+	free(d);
+	return rc;
+}
