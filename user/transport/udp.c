@@ -25,6 +25,7 @@
 #include <linux/udp.h>
 #include <netinet/in.h>
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -61,6 +62,29 @@ static inline struct udp_sock *udp_sk(struct sock *sk)
 static inline unsigned int udp_hashfn(uint16_t port_net)
 {
 	return ntohs(port_net) & (UDP_HASH_SLOTS - 1);
+}
+
+/*
+ * IPv4 addresses of a received header.  Read byte-wise: a received IP header
+ * sits 14 bytes into an aligned frame, so it is only 2-byte aligned and a
+ * struct iphdr pointer to it would be misaligned (harmless on x86, but
+ * undefined behaviour).  The UDP header keeps that 2-byte alignment, which
+ * is all struct udphdr needs.
+ */
+static inline uint32_t ip_saddr(const struct pkb *pkb)
+{
+	uint32_t a;
+
+	memcpy(&a, pkb_network_header(pkb) + offsetof(struct iphdr, saddr), sizeof(a));
+	return a;
+}
+
+static inline uint32_t ip_daddr(const struct pkb *pkb)
+{
+	uint32_t a;
+
+	memcpy(&a, pkb_network_header(pkb) + offsetof(struct iphdr, daddr), sizeof(a));
+	return a;
 }
 
 /* What a queued pkb costs its socket: the whole buffer it keeps. */
@@ -185,11 +209,10 @@ static void udp_queue_rcv(struct stack *st, struct sock *sk, struct pkb *pkb)
 
 int udp_rcv(struct stack *st, struct pkb *pkb)
 {
-	const struct iphdr *iph = (const struct iphdr *)pkb_network_header(pkb);
 	const struct stack_addr *local;
+	uint32_t ulen, saddr, daddr;
 	struct udphdr *uh;
 	struct sock *sk;
-	uint32_t ulen;
 
 	if (!pkb_may_pull(pkb, UDP_HLEN)) {
 		pkb_drop(st, pkb, SKIFF_DROP_udp_short);
@@ -206,16 +229,18 @@ int udp_rcv(struct stack *st, struct pkb *pkb)
 		return 0;
 	}
 	pkb_trim(pkb, ulen);
+	saddr = ip_saddr(pkb);
+	daddr = ip_daddr(pkb);
 
 	/* RFC 768 / RFC 1122 4.1.3.4: a zero checksum means none was sent. */
 	if (uh->check &&
-	    csum_tcpudp_magic(iph->saddr, iph->daddr, ulen, IPPROTO_UDP,
+	    csum_tcpudp_magic(saddr, daddr, ulen, IPPROTO_UDP,
 			      csum_partial(uh, ulen, 0)) != 0) {
 		pkb_drop(st, pkb, SKIFF_DROP_udp_csum);
 		return 0;
 	}
 
-	sk = st->udp ? udp_lookup(st->udp, iph->saddr, uh->source, iph->daddr, uh->dest) : NULL;
+	sk = st->udp ? udp_lookup(st->udp, saddr, uh->source, daddr, uh->dest) : NULL;
 	if (sk) {
 		__pkb_pull(pkb, UDP_HLEN);
 		udp_queue_rcv(st, sk, pkb);
@@ -229,8 +254,8 @@ int udp_rcv(struct stack *st, struct pkb *pkb)
 	 * stay silent and let the peer retry.
 	 */
 	STACK_INC(st, udp_no_port);
-	local = stack_find_addr(st, iph->daddr);
-	if (local && local->dedicated && !udp_is_bcast_or_mcast(st, pkb, iph->daddr))
+	local = stack_find_addr(st, daddr);
+	if (local && local->dedicated && !udp_is_bcast_or_mcast(st, pkb, daddr))
 		icmp_send(st, pkb, 3 /* ICMP_DEST_UNREACH */, 3 /* ICMP_PORT_UNREACH */, 0);
 	pkb_drop(st, pkb, SKIFF_DROP_udp_no_port);
 	return 0;
@@ -243,21 +268,21 @@ int udp_rcv(struct stack *st, struct pkb *pkb)
  */
 static void udp_err(struct stack *st, struct pkb *pkb, int err, uint32_t info)
 {
-	const struct iphdr *iph;
-	const struct udphdr *uh;
-	uint32_t ihl;
+	uint16_t ports[2];	/* quoted source, dest */
+	uint32_t ihl, addrs[2];	/* quoted saddr, daddr */
 	struct sock *sk;
 
 	(void)info;
-	if (!st->udp || !pkb_may_pull(pkb, sizeof(*iph)))
+	if (!st->udp || !pkb_may_pull(pkb, sizeof(struct iphdr)))
 		return;
-	iph = (const struct iphdr *)pkb->data;
-	ihl = iph->ihl * 4u;
-	if (ihl < sizeof(*iph) || !pkb_may_pull(pkb, ihl + UDP_HLEN))
+	/* byte-wise: the quote is not aligned (see ip_saddr()) */
+	ihl = (pkb->data[0] & 0x0fu) * 4u;
+	if (ihl < sizeof(struct iphdr) || !pkb_may_pull(pkb, ihl + UDP_HLEN))
 		return;
-	uh = (const struct udphdr *)(pkb->data + ihl);
+	memcpy(addrs, pkb->data + offsetof(struct iphdr, saddr), sizeof(addrs));
+	memcpy(ports, pkb->data + ihl, sizeof(ports));
 	/* Quoted as we sent it: we are the source. */
-	sk = udp_lookup(st->udp, iph->daddr, uh->dest, iph->saddr, uh->source);
+	sk = udp_lookup(st->udp, addrs[1], ports[1], addrs[0], ports[0]);
 	if (!sk || !sk->daddr)
 		return;
 	sk->err = err;
@@ -430,7 +455,6 @@ static ssize_t udp_sendmsg(struct sock *sk, const void *buf, size_t len, uint32_
 static ssize_t udp_recvmsg(struct sock *sk, void *buf, size_t len, uint32_t *saddr,
 			   uint16_t *sport)
 {
-	const struct iphdr *iph;
 	const struct udphdr *uh;
 	struct pkb *pkb;
 	size_t n;
@@ -446,10 +470,9 @@ static ssize_t udp_recvmsg(struct sock *sk, void *buf, size_t len, uint32_t *sad
 		return -EAGAIN;
 	udp_sk(sk)->rmem -= udp_truesize(pkb);
 
-	iph = (const struct iphdr *)pkb_network_header(pkb);
 	uh = (const struct udphdr *)pkb_transport_header(pkb);
 	if (saddr)
-		*saddr = iph->saddr;
+		*saddr = ip_saddr(pkb);
 	if (sport)
 		*sport = uh->source;
 	/* As recvfrom(2) without MSG_TRUNC: the rest of a long datagram is lost. */
