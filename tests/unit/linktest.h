@@ -19,6 +19,7 @@
 #include <setjmp.h>
 #include <cmocka.h>
 
+#include "core/clock.h"
 #include "core/netdev.h"
 #include "core/pkb.h"
 #include "harness.h"
@@ -121,7 +122,8 @@ static inline struct pkb *lt_ip_pkb(struct harness *h, uint16_t seq)
 	uint8_t *p;
 
 	assert_non_null(pkb);
-	p = pkb_put(pkb, 20);
+	assert_true(pkb_tailroom(pkb) >= 20);
+	p = __pkb_put(pkb, 20);
 	memset(p, 0, 20);
 	p[0] = 0x45;
 	lt_put16(p + 4, seq);

@@ -274,6 +274,19 @@ static int neigh_enqueue(struct stack *st, struct neigh_entry *e, struct pkb *pk
 	return 0;
 }
 
+/* When the check tick must run next: in NEIGH_CHECK_NS (only if there is a
+ * shared map to re-read), or when the first retransmission is due. */
+static uint64_t neigh_next_check(struct stack *st)
+{
+	const struct neigh_entry *e;
+	uint64_t next = st->hooks.neigh_lookup ? st->now + NEIGH_CHECK_NS : UINT64_MAX;
+
+	for (e = st->neigh->pending_head; e; e = e->pnext_pending)
+		if (e->next_probe < next)
+			next = e->next_probe;
+	return next;
+}
+
 /*
  * Start resolving e (fresh, FAILED or given-up STALE): INCOMPLETE, park pkb,
  * broadcast the first request, make sure the check tick runs.  Shared-map
@@ -302,7 +315,7 @@ static int neigh_start_resolve(struct stack *st, struct neigh_entry *e, struct p
 	e->probes = 1;
 	e->next_probe = st->now + NEIGH_RETRANS_NS;
 	if (!timer_pending(&tbl->check_timer))
-		timer_mod(st, &tbl->check_timer, st->now + NEIGH_CHECK_NS);
+		timer_mod(st, &tbl->check_timer, neigh_next_check(st));
 	return err;
 }
 
@@ -539,7 +552,7 @@ static void neigh_check_timer(struct stack *st, struct timer *t)
 	}
 
 	if (tbl->n_pending)
-		timer_mod(st, t, st->now + NEIGH_CHECK_NS);
+		timer_mod(st, t, neigh_next_check(st));
 	/* Last: the handler may send (ICMP) and so re-enter neigh_output(). */
 	neigh_report_failed(st, &failed);
 }
