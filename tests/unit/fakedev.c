@@ -114,6 +114,7 @@ struct pkb *fakedev_frame(struct fakedev *fd, const void *bytes, size_t len)
 
 	if (!pkb)
 		return NULL;
+	pkb_reserve(pkb, NET_IP_ALIGN);	/* as the AF_XDP driver receives */
 	if (len > pkb_tailroom(pkb)) {
 		pkb_free(pkb);
 		return NULL;
@@ -127,7 +128,7 @@ int fakedev_inject(struct fakedev *fd, const void *bytes, size_t len)
 {
 	struct pkb *pkb;
 
-	if (len > FAKEDEV_FRAME_SIZE - NETDEV_TX_HEADROOM)
+	if (len > FAKEDEV_FRAME_SIZE - NETDEV_TX_HEADROOM - NET_IP_ALIGN)
 		return -EMSGSIZE;
 	pkb = fakedev_frame(fd, bytes, len);
 	if (!pkb)

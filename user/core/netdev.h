@@ -15,6 +15,14 @@
 struct netdev;
 struct skiff_ustats;
 
+/*
+ * Received frames start NET_IP_ALIGN bytes past a 4-byte boundary so the
+ * IPv4 header after the 14-byte Ethernet header is 4-byte aligned (Linux's
+ * NET_IP_ALIGN).  The AF_XDP driver asks for it as UMEM frame headroom;
+ * fake drivers must do the same.
+ */
+#define NET_IP_ALIGN		2
+
 /* Headroom every transmit pkb gets: room for Ethernet + VLAN + IPv4 + TCP with options. */
 #define NETDEV_TX_HEADROOM	192
 
