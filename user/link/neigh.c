@@ -412,8 +412,7 @@ bcast:
 
 /* ---- output ---- */
 
-static int neigh_output_slow(struct stack *st, struct pkb *pkb, uint32_t ip,
-			     struct neigh_entry *e)
+static int neigh_output_slow(struct stack *st, struct pkb *pkb, uint32_t ip, struct neigh_entry *e)
 {
 	uint8_t mac[ETH_ALEN];
 	uint64_t upd;
@@ -707,8 +706,7 @@ int neigh_get(struct stack *st, uint32_t ip, struct neigh_info *ni)
 	return 0;
 }
 
-void neigh_for_each(struct stack *st, int (*fn)(void *arg, const struct neigh_info *ni),
-		    void *arg)
+void neigh_for_each(struct stack *st, int (*fn)(void *arg, const struct neigh_info *ni), void *arg)
 {
 	struct neigh_info ni;
 	uint32_t i;
