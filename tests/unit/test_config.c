@@ -1,0 +1,696 @@
+// SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
+/*
+ * skiffd's command line and config file, skiffctl's command line, and the
+ * control answers' formatting: every error a user can make gets its one
+ * line and exit status 2, good configurations parse to what they say, and
+ * the JSON answers are well-formed.  No root, no interface.
+ */
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <arpa/inet.h>
+#include <cmocka.h>
+
+#include "cmd/config.h"
+#include "cmd/control.h"
+#include "cmd/report.h"
+
+#define MAX_ARGS 64
+
+/* Run skiffd_cli on a whitespace-separated command line; capture stdout and
+ * stderr; return the exit status (-1: would go on). */
+struct cli_run {
+	struct skiffd_config cfg;
+	char out[8192];
+	char err[1024];
+	int status;
+};
+
+static void run_cli(struct cli_run *r, const char *cmdline)
+{
+	char buf[2048], *argv[MAX_ARGS], *save = NULL, *tok;
+	FILE *out, *err;
+	int argc = 0;
+
+	memset(r, 0, sizeof(*r));
+	snprintf(buf, sizeof(buf), "skiffd %s", cmdline);
+	for (tok = strtok_r(buf, " ", &save); tok && argc < MAX_ARGS - 1;
+	     tok = strtok_r(NULL, " ", &save))
+		argv[argc++] = tok;
+	argv[argc] = NULL;
+	out = fmemopen(r->out, sizeof(r->out) - 1, "w");
+	err = fmemopen(r->err, sizeof(r->err) - 1, "w");
+	assert_non_null(out);
+	assert_non_null(err);
+	r->status = skiffd_cli(&r->cfg, argc, argv, out, err);
+	fclose(out);
+	fclose(err);
+}
+
+/* The run failed with status 2 and exactly one stderr line "skiffd: <want>". */
+static void assert_fails_with(const char *cmdline, const char *want)
+{
+	struct cli_run r;
+	char line[1024];
+
+	run_cli(&r, cmdline);
+	if (r.status != SKIFFD_EXIT_USAGE)
+		fail_msg("'%s': status %d, want 2 (stderr '%s')", cmdline, r.status, r.err);
+	snprintf(line, sizeof(line), "skiffd: %s\n", want);
+	if (strcmp(r.err, line))
+		fail_msg("'%s':\n got  '%s'\n want '%s'", cmdline, r.err, line);
+	assert_string_equal(r.out, "");
+}
+
+static uint32_t ip(const char *s)
+{
+	struct in_addr a;
+
+	assert_int_equal(inet_pton(AF_INET, s, &a), 1);
+	return a.s_addr;
+}
+
+static const char *write_tmp(const char *text, char *path, size_t len)
+{
+	int fd;
+
+	snprintf(path, len, "/tmp/skiff-test-config-XXXXXX");
+	fd = mkstemp(path);
+	assert_true(fd >= 0);
+	assert_int_equal(write(fd, text, strlen(text)), (ssize_t)strlen(text));
+	close(fd);
+	return path;
+}
+
+/* ---- skiffd: errors ---- */
+
+static void test_unknown_flag_is_refused(void **state)
+{
+	(void)state;
+	assert_fails_with("--iface eth0 --addr 10.0.0.1/24 --bogus",
+			  "unknown option '--bogus' (see skiffd --help)");
+	assert_fails_with("-x", "unknown option '-x' (see skiffd --help)");
+	assert_fails_with("--bogus=3", "unknown option '--bogus' (see skiffd --help)");
+	assert_fails_with("--iface eth0 --addr 10.0.0.1/24 extra",
+			  "unexpected argument 'extra' (see skiffd --help)");
+}
+
+static void test_flag_without_value_is_refused(void **state)
+{
+	(void)state;
+	assert_fails_with("--iface eth0 --addr", "option '--addr' needs a value");
+	assert_fails_with("--copy=yes", "option '--copy' takes no value");
+}
+
+static void test_missing_iface_or_addr_is_refused(void **state)
+{
+	(void)state;
+	assert_fails_with("", "missing --iface IF (the interface to serve)");
+	assert_fails_with("--addr 10.0.0.1/24", "missing --iface IF (the interface to serve)");
+	assert_fails_with("--iface eth0",
+			  "missing --addr A.B.C.D/N (at least one address to serve)");
+}
+
+static void test_bad_address_is_refused(void **state)
+{
+	(void)state;
+	assert_fails_with("--iface eth0 --addr 10.0.0.300/24",
+			  "bad --addr '10.0.0.300/24': expected A.B.C.D/N (N from 0 to 32)");
+	assert_fails_with("--iface eth0 --addr 10.0.0.1",
+			  "bad --addr '10.0.0.1': expected A.B.C.D/N (N from 0 to 32)");
+	assert_fails_with("--iface eth0 --addr 10.0.0.1/33",
+			  "bad --addr '10.0.0.1/33': expected A.B.C.D/N (N from 0 to 32)");
+	assert_fails_with("--iface eth0 --addr 10.0.0.1/-1",
+			  "bad --addr '10.0.0.1/-1': expected A.B.C.D/N (N from 0 to 32)");
+	assert_fails_with("--iface eth0 --addr 10.0.0.1/",
+			  "bad --addr '10.0.0.1/': expected A.B.C.D/N (N from 0 to 32)");
+	assert_fails_with("--iface eth0 --addr 224.0.0.1/4",
+			  "bad --addr '224.0.0.1/4': not a unicast address");
+	assert_fails_with("--iface eth0 --addr 127.0.0.1/8",
+			  "bad --addr '127.0.0.1/8': not a unicast address");
+	assert_fails_with("--iface eth0 --addr 10.0.0.1/24 --addr 10.0.0.1/16",
+			  "--addr 10.0.0.1 given twice");
+	assert_fails_with("--iface eth0 --addr 10.0.0.1/24 --gateway 10.0.0",
+			  "bad --gateway '10.0.0': expected a unicast A.B.C.D");
+	assert_fails_with("--iface eth0 --addr 10.0.0.1/24 --gateway 10.1.0.1",
+			  "--gateway 10.1.0.1 is not on the subnet of any --addr");
+	assert_fails_with("--iface eth0 --addr 10.0.0.1/24 --gateway 10.0.0.1",
+			  "--gateway 10.0.0.1 is one of our own --addr");
+}
+
+static void test_too_many_addresses_are_refused(void **state)
+{
+	char cmd[2048];
+	int i, n;
+
+	(void)state;
+	n = snprintf(cmd, sizeof(cmd), "--iface eth0");
+	for (i = 0; i <= SKIFF_MAX_ADDRS; i++)
+		n += snprintf(cmd + n, sizeof(cmd) - (size_t)n, " --addr 10.0.0.%d/24", i + 1);
+	assert_fails_with(cmd, "too many --addr (at most 16)");
+}
+
+static void test_bad_interface_name_is_refused(void **state)
+{
+	(void)state;
+	assert_fails_with("--iface abcdefghijklmnop --addr 10.0.0.1/24",
+			  "bad --iface 'abcdefghijklmnop': not an interface name (1 to 15 characters)");
+	assert_fails_with("--iface= --addr 10.0.0.1/24",
+			  "bad --iface '': not an interface name (1 to 15 characters)");
+}
+
+static void test_bad_port_is_refused(void **state)
+{
+	(void)state;
+	assert_fails_with("--iface eth0 --addr 10.0.0.1/24 --echo 0",
+			  "bad --echo '0': expected a port from 1 to 65535");
+	assert_fails_with("--iface eth0 --addr 10.0.0.1/24 --echo 65536",
+			  "bad --echo '65536': expected a port from 1 to 65535");
+	assert_fails_with("--iface eth0 --addr 10.0.0.1/24 --discard x9",
+			  "bad --discard 'x9': expected a port from 1 to 65535");
+	assert_fails_with("--iface eth0 --addr 10.0.0.1/24 --echo 99999999999999999999999",
+			  "bad --echo '99999999999999999999999': expected a port from 1 to 65535");
+	assert_fails_with("--iface eth0 --addr 10.0.0.1/24 --echo 7 --echo 7",
+			  "--echo 7 given twice");
+	assert_fails_with("--iface eth0 --addr 10.0.0.1/24 --echo 7 --discard 7",
+			  "UDP port 7 is given to both --echo and --discard");
+}
+
+static void test_bad_mode_is_refused(void **state)
+{
+	(void)state;
+	assert_fails_with("--iface eth0 --addr 10.0.0.1/24 --mode skb",
+			  "bad --mode 'skb': expected auto, native or generic");
+}
+
+static void test_bad_queues_are_refused(void **state)
+{
+	(void)state;
+	assert_fails_with("--iface eth0 --addr 10.0.0.1/24 --queues 0",
+			  "bad --queues '0': expected a number from 1 to 64, or all");
+	assert_fails_with("--iface eth0 --addr 10.0.0.1/24 --queues 65",
+			  "bad --queues '65': expected a number from 1 to 64, or all");
+	assert_fails_with("--iface eth0 --addr 10.0.0.1/24 --queues two",
+			  "bad --queues 'two': expected a number from 1 to 64, or all");
+	assert_fails_with("--iface eth0 --addr 10.0.0.1/24 --queues 2 --cpus 1",
+			  "--cpus lists 1 CPU for 2 queues (one CPU per worker)");
+}
+
+static void test_bad_cpus_vlan_pin_dir_are_refused(void **state)
+{
+	(void)state;
+	assert_fails_with("--iface eth0 --addr 10.0.0.1/24 --cpus 3-1",
+			  "bad --cpus '3-1': expected a CPU list such as 2 or 0,2 or 0-3 (CPUs below 1024)");
+	assert_fails_with("--iface eth0 --addr 10.0.0.1/24 --cpus 1,",
+			  "bad --cpus '1,': expected a CPU list such as 2 or 0,2 or 0-3 (CPUs below 1024)");
+	assert_fails_with("--iface eth0 --addr 10.0.0.1/24 --cpus 5000",
+			  "bad --cpus '5000': expected a CPU list such as 2 or 0,2 or 0-3 (CPUs below 1024)");
+	assert_fails_with("--iface eth0 --addr 10.0.0.1/24 --vlan 4095",
+			  "bad --vlan '4095': expected a VLAN ID from 1 to 4094");
+	assert_fails_with("--iface eth0 --addr 10.0.0.1/24 --pin-dir=",
+			  "bad --pin-dir '': expected a directory path");
+}
+
+static void test_config_file_errors_name_file_and_line(void **state)
+{
+	char path[64], want[256];
+
+	(void)state;
+	write_tmp("iface eth0\n# comment\naddr 10.0.0.1/24\nfrobnicate 3\n", path, sizeof(path));
+	snprintf(want, sizeof(want), "%s:4: unknown key 'frobnicate'", path);
+	assert_fails_with(strcat(strcpy((char[128]){ 0 }, "--config "), path), want);
+	unlink(path);
+
+	write_tmp("iface eth0\naddr 10.0.0.1/99\n", path, sizeof(path));
+	snprintf(want, sizeof(want), "%s:2: bad addr '10.0.0.1/99': expected A.B.C.D/N (N from 0 to 32)",
+		 path);
+	assert_fails_with(strcat(strcpy((char[128]){ 0 }, "--config "), path), want);
+	unlink(path);
+
+	write_tmp("iface eth0\naddr\n", path, sizeof(path));
+	snprintf(want, sizeof(want), "%s:2: key 'addr' needs a value", path);
+	assert_fails_with(strcat(strcpy((char[128]){ 0 }, "--config "), path), want);
+	unlink(path);
+
+	write_tmp("config /etc/other\n", path, sizeof(path));
+	snprintf(want, sizeof(want), "%s:1: 'config' cannot be used inside a config file", path);
+	assert_fails_with(strcat(strcpy((char[128]){ 0 }, "--config "), path), want);
+	unlink(path);
+
+	write_tmp("copy maybe\n", path, sizeof(path));
+	snprintf(want, sizeof(want), "%s:1: bad copy 'maybe': expected yes or no", path);
+	assert_fails_with(strcat(strcpy((char[128]){ 0 }, "--config "), path), want);
+	unlink(path);
+
+	assert_fails_with("--config /nonexistent/skiffd.conf",
+			  "cannot read config file '/nonexistent/skiffd.conf': No such file or directory");
+}
+
+/* ---- skiffd: good configurations ---- */
+
+static void test_minimal_config_gets_defaults(void **state)
+{
+	struct cli_run r;
+
+	(void)state;
+	run_cli(&r, "--iface eth0 --addr 10.0.0.1/24");
+	assert_int_equal(r.status, -1);
+	assert_string_equal(r.err, "");
+	assert_string_equal(r.cfg.iface, "eth0");
+	assert_int_equal(r.cfg.n_addrs, 1);
+	assert_int_equal(r.cfg.addrs[0].addr, ip("10.0.0.1"));
+	assert_int_equal(r.cfg.addrs[0].prefix_len, 24);
+	assert_int_equal(r.cfg.mode, SKIFF_XDP_AUTO);
+	assert_int_equal(r.cfg.n_queues, 1);
+	assert_false(r.cfg.queues_all);
+	assert_int_equal(r.cfg.n_echo + r.cfg.n_discard + r.cfg.n_cpus, 0);
+	assert_string_equal(r.cfg.pin_dir, "");
+	assert_int_equal(r.cfg.gateway, 0);
+	assert_false(r.cfg.force_copy);
+}
+
+static void test_full_command_line_parses(void **state)
+{
+	struct cli_run r;
+
+	(void)state;
+	run_cli(&r, "--iface veth1 --addr 10.0.0.2/24 --addr=192.168.7.9/32 --gateway 10.0.0.1 "
+		    "--mode native --queues 2 --echo 7 --echo 7007 --discard 9 --pin-dir /tmp/p "
+		    "--cpus 1,3 --vlan 100 --copy --foreground -v --verbose");
+	assert_int_equal(r.status, -1);
+	assert_string_equal(r.cfg.iface, "veth1");
+	assert_int_equal(r.cfg.n_addrs, 2);
+	assert_int_equal(r.cfg.addrs[1].addr, ip("192.168.7.9"));
+	assert_int_equal(r.cfg.addrs[1].prefix_len, 32);
+	assert_int_equal(r.cfg.gateway, ip("10.0.0.1"));
+	assert_int_equal(r.cfg.mode, SKIFF_XDP_NATIVE);
+	assert_int_equal(r.cfg.n_queues, 2);
+	assert_int_equal(r.cfg.n_echo, 2);
+	assert_int_equal(r.cfg.echo_ports[0], 7);
+	assert_int_equal(r.cfg.echo_ports[1], 7007);
+	assert_int_equal(r.cfg.n_discard, 1);
+	assert_int_equal(r.cfg.discard_ports[0], 9);
+	assert_string_equal(r.cfg.pin_dir, "/tmp/p");
+	assert_int_equal(r.cfg.n_cpus, 2);
+	assert_int_equal(r.cfg.cpus[0], 1);
+	assert_int_equal(r.cfg.cpus[1], 3);
+	assert_int_equal(r.cfg.vlan_id, 100);
+	assert_true(r.cfg.force_copy);
+	assert_int_equal(r.cfg.verbose, 2);
+}
+
+static void test_queues_all_is_left_for_start_up(void **state)
+{
+	struct cli_run r;
+	char err[128];
+
+	(void)state;
+	run_cli(&r, "--iface eth0 --addr 10.0.0.1/24 --queues all --cpus 0-2");
+	assert_int_equal(r.status, -1);
+	assert_true(r.cfg.queues_all);
+	assert_int_equal(r.cfg.n_cpus, 3);
+	/* skiffd resolves "all" from the interface, then checks --cpus again */
+	r.cfg.n_queues = 4;
+	assert_int_equal(skiffd_config_check_queues(&r.cfg, err, sizeof(err)), -EINVAL);
+	assert_string_equal(err, "--cpus lists 3 CPUs for 4 queues (one CPU per worker)");
+	r.cfg.n_queues = 3;
+	assert_int_equal(skiffd_config_check_queues(&r.cfg, err, sizeof(err)), 0);
+	/* a later --queues N overrides all */
+	run_cli(&r, "--iface eth0 --addr 10.0.0.1/24 --queues all --queues 3");
+	assert_false(r.cfg.queues_all);
+	assert_int_equal(r.cfg.n_queues, 3);
+}
+
+static void test_config_file_parses_and_flags_override_it(void **state)
+{
+	char path[64], cmd[256];
+	struct cli_run r;
+
+	(void)state;
+	write_tmp("# skiffd test config\n"
+		  "iface   eth0\n"
+		  "addr 10.0.0.2/24   # the dedicated one\n"
+		  "addr 10.0.0.3/24\n"
+		  "\n"
+		  "\tmode generic\n"
+		  "queues 2\n"
+		  "echo 7\n"
+		  "discard 9\n"
+		  "copy\n"
+		  "verbose no\n"
+		  "vlan 5\n",
+		  path, sizeof(path));
+	snprintf(cmd, sizeof(cmd), "--config %s", path);
+	run_cli(&r, cmd);
+	assert_int_equal(r.status, -1);
+	assert_string_equal(r.cfg.iface, "eth0");
+	assert_int_equal(r.cfg.n_addrs, 2);
+	assert_int_equal(r.cfg.addrs[0].addr, ip("10.0.0.2"));
+	assert_int_equal(r.cfg.addrs[1].addr, ip("10.0.0.3"));
+	assert_int_equal(r.cfg.mode, SKIFF_XDP_GENERIC);
+	assert_int_equal(r.cfg.n_queues, 2);
+	assert_int_equal(r.cfg.n_echo, 1);
+	assert_int_equal(r.cfg.n_discard, 1);
+	assert_true(r.cfg.force_copy);
+	assert_int_equal(r.cfg.verbose, 0);
+	assert_int_equal(r.cfg.vlan_id, 5);
+
+	/* flags win, wherever --config appears; a list flag replaces the file's list */
+	snprintf(cmd, sizeof(cmd), "--mode native --addr 10.9.9.9/16 --config %s --queues all "
+		 "--echo 17 --echo 18", path);
+	run_cli(&r, cmd);
+	assert_int_equal(r.status, -1);
+	assert_string_equal(r.cfg.iface, "eth0");
+	assert_int_equal(r.cfg.mode, SKIFF_XDP_NATIVE);
+	assert_int_equal(r.cfg.n_addrs, 1);
+	assert_int_equal(r.cfg.addrs[0].addr, ip("10.9.9.9"));
+	assert_int_equal(r.cfg.addrs[0].prefix_len, 16);
+	assert_true(r.cfg.queues_all);
+	assert_int_equal(r.cfg.n_echo, 2);
+	assert_int_equal(r.cfg.echo_ports[0], 17);
+	assert_int_equal(r.cfg.echo_ports[1], 18);
+	assert_int_equal(r.cfg.n_discard, 1);	/* untouched by the flags: the file's */
+	unlink(path);
+}
+
+static void test_help_and_version_exit_zero(void **state)
+{
+	struct cli_run r;
+	static const char *const flags[] = {
+		"--iface", "--addr", "--gateway", "--mode", "--queues", "--cpus", "--echo",
+		"--discard", "--vlan", "--pin-dir", "--copy", "--config", "--foreground",
+		"--verbose", "--help", "--version",
+	};
+	size_t i;
+
+	(void)state;
+	run_cli(&r, "--help");
+	assert_int_equal(r.status, 0);
+	assert_string_equal(r.err, "");
+	for (i = 0; i < sizeof(flags) / sizeof(flags[0]); i++)
+		if (!strstr(r.out, flags[i]))
+			fail_msg("--help does not document %s", flags[i]);
+	run_cli(&r, "--iface eth0 -h");
+	assert_int_equal(r.status, 0);
+	assert_non_null(strstr(r.out, "Usage: skiffd"));
+	run_cli(&r, "--version");
+	assert_int_equal(r.status, 0);
+	assert_string_equal(r.out, "skiffd " SKIFF_VERSION "\n");
+}
+
+/* ---- skiffctl ---- */
+
+static int ctl_parse(const char *cmdline, struct skiffctl_args *a, char *err, size_t errlen)
+{
+	char buf[256], *argv[MAX_ARGS], *save = NULL, *tok;
+	int argc = 0;
+
+	snprintf(buf, sizeof(buf), "skiffctl %s", cmdline);
+	for (tok = strtok_r(buf, " ", &save); tok; tok = strtok_r(NULL, " ", &save))
+		argv[argc++] = tok;
+	argv[argc] = NULL;
+	return skiffctl_parse(a, argc, argv, err, errlen);
+}
+
+static void test_skiffctl_command_line(void **state)
+{
+	struct skiffctl_args a;
+	char err[256];
+
+	(void)state;
+	assert_int_equal(ctl_parse("stats", &a, err, sizeof(err)), 0);
+	assert_string_equal(a.command, "stats");
+	assert_false(a.json);
+	assert_string_equal(a.iface, "");
+	assert_int_equal(ctl_parse("--iface veth0 --json neigh", &a, err, sizeof(err)), 0);
+	assert_string_equal(a.iface, "veth0");
+	assert_true(a.json);
+	assert_string_equal(a.command, "neigh");
+	assert_int_equal(ctl_parse("sockets --json --iface=veth1", &a, err, sizeof(err)), 0);
+	assert_true(a.json);
+	assert_string_equal(a.iface, "veth1");
+	assert_int_equal(ctl_parse("--help", &a, err, sizeof(err)), SKIFFD_PARSE_HELP);
+
+	assert_int_equal(ctl_parse("", &a, err, sizeof(err)), -EINVAL);
+	assert_string_equal(err, "missing command: status, stats, neigh or sockets (see skiffctl --help)");
+	assert_int_equal(ctl_parse("route", &a, err, sizeof(err)), -EINVAL);
+	assert_string_equal(err, "unknown command 'route' (expected status, stats, neigh or sockets)");
+	assert_int_equal(ctl_parse("stats neigh", &a, err, sizeof(err)), -EINVAL);
+	assert_string_equal(err, "one command at a time ('stats' and 'neigh')");
+	assert_int_equal(ctl_parse("--xml stats", &a, err, sizeof(err)), -EINVAL);
+	assert_string_equal(err, "unknown option '--xml' (see skiffctl --help)");
+	assert_int_equal(ctl_parse("stats --iface", &a, err, sizeof(err)), -EINVAL);
+	assert_string_equal(err, "option '--iface' needs a value");
+}
+
+/* ---- control answers ---- */
+
+/* A small recursive-descent JSON checker (RFC 8259 grammar, no extensions). */
+static const char *json_value(const char *p);
+
+static const char *json_ws(const char *p)
+{
+	while (*p == ' ' || *p == '\n' || *p == '\t' || *p == '\r')
+		p++;
+	return p;
+}
+
+static const char *json_string(const char *p)
+{
+	if (*p++ != '"')
+		return NULL;
+	for (; *p && *p != '"'; p++) {
+		if ((unsigned char)*p < 0x20)
+			return NULL;
+		if (*p == '\\') {
+			p++;
+			if (*p == 'u') {
+				for (int i = 1; i <= 4; i++)
+					if (!strchr("0123456789abcdefABCDEF", p[i]) || !p[i])
+						return NULL;
+				p += 4;
+			} else if (!*p || !strchr("\"\\/bfnrt", *p)) {
+				return NULL;
+			}
+		}
+	}
+	return *p == '"' ? p + 1 : NULL;
+}
+
+static const char *json_number(const char *p)
+{
+	const char *s = p;
+
+	if (*p == '-')
+		p++;
+	if (*p == '0')
+		p++;
+	else if (*p >= '1' && *p <= '9')
+		while (*p >= '0' && *p <= '9')
+			p++;
+	else
+		return NULL;
+	if (*p == '.') {
+		p++;
+		if (!(*p >= '0' && *p <= '9'))
+			return NULL;
+		while (*p >= '0' && *p <= '9')
+			p++;
+	}
+	return p > s ? p : NULL;
+}
+
+static const char *json_value(const char *p)
+{
+	p = json_ws(p);
+	if (*p == '{' || *p == '[') {
+		char close = *p == '{' ? '}' : ']';
+		bool obj = *p == '{';
+
+		p = json_ws(p + 1);
+		if (*p == close)
+			return p + 1;
+		for (;;) {
+			if (obj) {
+				p = json_string(json_ws(p));
+				if (!p)
+					return NULL;
+				p = json_ws(p);
+				if (*p++ != ':')
+					return NULL;
+			}
+			p = json_value(p);
+			if (!p)
+				return NULL;
+			p = json_ws(p);
+			if (*p == ',') {
+				p++;
+				continue;
+			}
+			return *p == close ? p + 1 : NULL;
+		}
+	}
+	if (*p == '"')
+		return json_string(p);
+	if (!strncmp(p, "true", 4))
+		return p + 4;
+	if (!strncmp(p, "false", 5))
+		return p + 5;
+	if (!strncmp(p, "null", 4))
+		return p + 4;
+	return json_number(p);
+}
+
+static void assert_valid_json(const char *s)
+{
+	const char *end = json_value(s);
+
+	if (!end || *json_ws(end))
+		fail_msg("not valid JSON (at %ld):\n%s", end ? (long)(end - s) : -1L, s);
+}
+
+static void test_status_answers_are_valid_json_and_text(void **state)
+{
+	static const uint16_t echo[] = { 7 }, discard[] = { 9, 19 };
+	struct report_status s = {
+		.pid = 42, .uptime_s = 3725, .version = "0.1.0", .iface = "ve\"th0",
+		.ifindex = 5, .mtu = 1500, .mode = "native", .attach = "single program",
+		.pin_dir = "/sys/fs/bpf/skiff/veth0", .ctl_name = "@skiff/veth0",
+		.n_queues = 2, .n_addrs = 2, .n_echo = 1, .n_discard = 2,
+		.echo_ports = echo, .discard_ports = discard,
+	};
+	struct strbuf sb;
+
+	(void)state;
+	s.queues[0] = (struct report_queue_info){ 0, false, -1 };
+	s.queues[1] = (struct report_queue_info){ 1, true, 3 };
+	s.addrs[0] = (struct report_addr){ ip("10.0.0.2"), 24, true };
+	s.addrs[1] = (struct report_addr){ ip("10.0.0.3"), 24, false };
+	s.gateway = ip("10.0.0.1");
+	sb_init(&sb);
+	report_status(&sb, &s, true);
+	assert_valid_json(sb_str(&sb));
+	assert_non_null(strstr(sb_str(&sb), "\"iface\": \"ve\\\"th0\""));
+	assert_non_null(strstr(sb_str(&sb), "\"mode\": \"dedicated\""));
+	assert_non_null(strstr(sb_str(&sb), "\"mode\": \"shared\""));
+	sb_reset(&sb);
+	report_status(&sb, &s, false);
+	assert_non_null(strstr(sb_str(&sb), "up 1h02m05s"));
+	assert_non_null(strstr(sb_str(&sb), "10.0.0.2/24 dedicated"));
+	assert_non_null(strstr(sb_str(&sb), "10.0.0.3/24 shared"));
+	assert_non_null(strstr(sb_str(&sb), "queue 1   AF_XDP zero-copy, worker on cpu 3"));
+	assert_non_null(strstr(sb_str(&sb), "udp echo 7, udp discard 9, udp discard 19"));
+	sb_free(&sb);
+}
+
+static void test_stats_answers_show_only_nonzero_drops_in_text(void **state)
+{
+	struct report_queue_stats q[2];
+	struct skiff_xdp_stats x;
+	struct strbuf sb;
+	size_t i;
+
+	(void)state;
+	memset(q, 0, sizeof(q));
+	memset(&x, 0, sizeof(x));
+	q[0].queue = 0;
+	q[0].st.rx_packets = 10;
+	q[0].st.drop.udp_csum = 2;
+	q[1].queue = 1;
+	q[1].st.rx_packets = 5;
+	q[1].rx_pps = 123;
+	x.icmp_echo_reply = 7;
+	sb_init(&sb);
+	report_stats(&sb, q, 2, &x, false);
+	assert_non_null(strstr(sb_str(&sb), "udp_csum"));
+	assert_null(strstr(sb_str(&sb), "ip_frag_mem"));	/* zero drop: left out */
+	assert_non_null(strstr(sb_str(&sb), "icmp_echo_reply"));
+	assert_non_null(strstr(sb_str(&sb), "to_kernel"));	/* zero, but not a drop */
+	assert_null(strstr(sb_str(&sb), "drop_ip_csum"));
+	sb_reset(&sb);
+	report_stats(&sb, q, 2, &x, true);
+	assert_valid_json(sb_str(&sb));
+	/* JSON has every counter, the sums over the queues included */
+	for (i = 0; i < report_n_drop_counters; i++)
+		assert_non_null(strstr(sb_str(&sb), report_drop_counters[i].name));
+	for (i = 0; i < report_n_xdp_counters; i++)
+		assert_non_null(strstr(sb_str(&sb), report_xdp_counters[i].name));
+	assert_non_null(strstr(sb_str(&sb), "\"daemon\": {\"rx_packets\": 15,"));
+	assert_non_null(strstr(sb_str(&sb), "\"rx_pps\": 123"));
+	sb_reset(&sb);
+	report_stats(&sb, q, 0, NULL, true);
+	assert_valid_json(sb_str(&sb));
+	sb_free(&sb);
+}
+
+static void test_neigh_and_sockets_answers_are_valid_json(void **state)
+{
+	struct report_neigh n[2] = {
+		{ ip("10.0.0.1"), { 2, 0, 0, 0, 0, 1 }, 1500000000ULL },
+		{ ip("10.0.0.7"), { 0xaa, 0xbb, 0xcc, 0xdd, 0xee, 0xff }, 90000000000ULL },
+	};
+	struct report_sock s[2] = {
+		{ 0, "udp", 0, 0, htons(7), 0, 0, 0 },
+		{ 1, "udp", ip("10.0.0.2"), ip("10.0.0.1"), htons(9), htons(5555), 1500, 3 },
+	};
+	struct strbuf sb;
+
+	(void)state;
+	sb_init(&sb);
+	report_neigh(&sb, n, 2, 30000000000ULL, true);
+	assert_valid_json(sb_str(&sb));
+	sb_reset(&sb);
+	report_neigh(&sb, n, 2, 30000000000ULL, false);
+	assert_non_null(strstr(sb_str(&sb), "02:00:00:00:00:01  reachable"));
+	assert_non_null(strstr(sb_str(&sb), "aa:bb:cc:dd:ee:ff  stale"));
+	sb_reset(&sb);
+	report_neigh(&sb, n, 0, 1, true);
+	assert_valid_json(sb_str(&sb));
+	sb_reset(&sb);
+	report_sockets(&sb, s, 2, true);
+	assert_valid_json(sb_str(&sb));
+	sb_reset(&sb);
+	report_sockets(&sb, s, 2, false);
+	assert_non_null(strstr(sb_str(&sb), "*:7"));
+	assert_non_null(strstr(sb_str(&sb), "10.0.0.2:9"));
+	assert_non_null(strstr(sb_str(&sb), "10.0.0.1:5555"));
+	sb_reset(&sb);
+	report_error(&sb, "bad \"x\"\n", true);
+	assert_valid_json(sb_str(&sb));
+	sb_free(&sb);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_unknown_flag_is_refused),
+		cmocka_unit_test(test_flag_without_value_is_refused),
+		cmocka_unit_test(test_missing_iface_or_addr_is_refused),
+		cmocka_unit_test(test_bad_address_is_refused),
+		cmocka_unit_test(test_too_many_addresses_are_refused),
+		cmocka_unit_test(test_bad_interface_name_is_refused),
+		cmocka_unit_test(test_bad_port_is_refused),
+		cmocka_unit_test(test_bad_mode_is_refused),
+		cmocka_unit_test(test_bad_queues_are_refused),
+		cmocka_unit_test(test_bad_cpus_vlan_pin_dir_are_refused),
+		cmocka_unit_test(test_config_file_errors_name_file_and_line),
+		cmocka_unit_test(test_minimal_config_gets_defaults),
+		cmocka_unit_test(test_full_command_line_parses),
+		cmocka_unit_test(test_queues_all_is_left_for_start_up),
+		cmocka_unit_test(test_config_file_parses_and_flags_override_it),
+		cmocka_unit_test(test_help_and_version_exit_zero),
+		cmocka_unit_test(test_skiffctl_command_line),
+		cmocka_unit_test(test_status_answers_are_valid_json_and_text),
+		cmocka_unit_test(test_stats_answers_show_only_nonzero_drops_in_text),
+		cmocka_unit_test(test_neigh_and_sockets_answers_are_valid_json),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
