@@ -65,11 +65,9 @@ static inline unsigned int udp_hashfn(uint16_t port_net)
 }
 
 /*
- * IPv4 addresses of a received header.  Read byte-wise: a received IP header
- * sits 14 bytes into an aligned frame, so it is only 2-byte aligned and a
- * struct iphdr pointer to it would be misaligned (harmless on x86, but
- * undefined behaviour).  The UDP header keeps that 2-byte alignment, which
- * is all struct udphdr needs.
+ * IPv4 addresses of a received header, read byte-wise so nothing here
+ * depends on the header's alignment (drivers NET_IP_ALIGN received frames,
+ * but a quote inside an ICMP error or a heap buffer need not be aligned).
  */
 static inline uint32_t ip_saddr(const struct pkb *pkb)
 {
