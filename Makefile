@@ -95,6 +95,11 @@ $(BUILD)/tests/unit/test_config: $(CTL_OBJS)
 $(BUILD)/tests/bpf/%: $(BUILD)/tests/bpf/%.o $(BUILD)/libskiff.a
 	$(CC) $(LDFLAGS) -o $@ $^ -lcmocka $(LDLIBS)
 
+$(BUILD)/bench/bench_stack: $(BUILD)/bench/bench_stack.o $(UNIT_SOBJS) $(BUILD)/libskiff.a
+	$(CC) $(LDFLAGS) -o $@ $^ -lcmocka $(LDLIBS)
+
+$(BUILD)/bench/%.o: CFLAGS += -Itests/unit
+
 unit-bins: $(UNIT_BINS)
 bpf-test-bins: $(BPFT_BINS) $(BPF_OBJS)
 
@@ -114,7 +119,7 @@ integration: all
 demo: check-deps
 	@scripts/demo.sh
 
-bench: all
+bench: all $(BUILD)/bench/bench_stack
 	@scripts/bench.sh
 
 check-style:
