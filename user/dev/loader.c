@@ -57,6 +57,7 @@ struct skiff_bpf {
 	struct xdp_program *prog;
 	enum xdp_attach_mode mode;	/* what the program is attached in */
 	bool dispatcher;		/* behind libxdp's dispatcher */
+	char note[160];			/* why not behind the dispatcher, if known */
 	bool pinned;
 	int ifindex;
 	uint32_t mtu;
@@ -157,15 +158,48 @@ static bool log_line_is_noise(const char *s)
 	       !strncmp(s, "stack depth", 11) || strstr(s, "-- END PROG LOAD LOG --");
 }
 
+/* The last captured line containing needle, after it, into out ("" if none). */
+static void log_find(const char *needle, char *out, size_t outlen)
+{
+	unsigned int first, i;
+	const char *hit;
+
+	out[0] = '\0';
+	pthread_mutex_lock(&loader_log.lock);
+	first = loader_log.next > LOG_LINES ? loader_log.next - LOG_LINES : 0;
+	for (i = loader_log.next; i-- > first;) {
+		hit = strstr(loader_log.lines[i % LOG_LINES], needle);
+		if (hit) {
+			snprintf(out, outlen, "%s", hit + strlen(needle));
+			break;
+		}
+	}
+	pthread_mutex_unlock(&loader_log.lock);
+}
+
+/* Copy a log line without the verifier's register-state annotation. */
+static const char *log_strip(const char *s, char *buf, size_t len)
+{
+	const char *semi = strstr(s, "  ;");
+
+	while (*s == ' ' || *s == '\t')
+		s++;
+	if (!semi || semi < s)
+		return s;
+	snprintf(buf, len, "%.*s", (int)(semi - s), s);
+	return buf;
+}
+
 /*
  * The relevant tail of what libbpf said: the last few meaningful lines of
- * the last verifier log (between BEGIN/END PROG LOAD LOG), else the last
- * lines printed.  Written into out as one line joined by " | ".
+ * the last verifier log (between BEGIN/END PROG LOAD LOG), preceded by the
+ * last source line the verifier quoted ("; code @ file.c:line"), else the
+ * last lines printed.  Written into out as one line joined by " | ".
  */
 static void log_tail(char *out, size_t outlen, int max_lines)
 {
 	unsigned int first, end, i, last_end = UINT_MAX;
-	const char *picked[8];
+	char picked[8][LOG_LINE_LEN], src[LOG_LINE_LEN] = "";
 	int n = 0, k;
 	size_t off = 0;
 
@@ -183,16 +217,29 @@ static void log_tail(char *out, size_t outlen, int max_lines)
 	}
 	if (last_end != UINT_MAX)
 		end = last_end;
-	for (i = end; i-- > first && n < max_lines;) {
+	for (i = end; i-- > first;) {
 		const char *s = loader_log.lines[i % LOG_LINES];
+		char buf[LOG_LINE_LEN];
 
 		if (last_end != UINT_MAX && strstr(s, "BEGIN PROG LOAD LOG"))
 			break;
-		while (*s == ' ' || *s == '\t')
-			s++;
+		s = log_strip(s, buf, sizeof(buf));
 		if (log_line_is_noise(s))
 			continue;
-		picked[n++] = s;
+		if (n < max_lines) {
+			snprintf(picked[n++], LOG_LINE_LEN, "%s", s);
+		} else if (s[0] == ';' && strstr(s, " @ ") && strncmp(s, ";  @", 4)) {
+			snprintf(src, sizeof(src), "%s", s);
+			break;
+		} else if (last_end == UINT_MAX) {
+			break;
+		}
+	}
+	pthread_mutex_unlock(&loader_log.lock);
+	if (src[0]) {
+		int w = snprintf(out, outlen, "%s", src);
+
+		off = w < 0 ? 0 : (size_t)w;
 	}
 	for (k = n - 1; k >= 0 && off + 1 < outlen; k--) {
 		int w = snprintf(out + off, outlen - off, "%s%s", off ? " | " : "", picked[k]);
@@ -201,7 +248,6 @@ static void log_tail(char *out, size_t outlen, int max_lines)
 			break;
 		off += (size_t)w;
 	}
-	pthread_mutex_unlock(&loader_log.lock);
 }
 
 /* ---- interface facts (ioctl: /sys may belong to another netns) ---- */
@@ -520,7 +566,7 @@ static int attach_prog(struct skiff_bpf *b, enum skiff_xdp_mode want, char *err,
 			break;	/* never loaded: a verifier rejection, not a mode problem */
 	}
 
-	log_tail(tail, sizeof(tail), 4);
+	log_tail(tail, sizeof(tail), 3);
 	if (xdp_program__fd(b->prog) < 0)
 		snprintf(err, errlen, "the kernel rejected %s (%s)%s%s", SKIFF_PROG_NAME,
 			 strerror(-ret), tail[0] ? ": " : "", tail);
@@ -656,6 +702,15 @@ int skiff_bpf_attach(const struct skiff_loader_opts *o, struct skiff_bpf **out, 
 	if (mp && !libxdp_get_error(mp)) {
 		b->dispatcher = !xdp_multiprog__is_legacy(mp);
 		xdp_multiprog__close(mp);
+	}
+	if (!b->dispatcher) {
+		char why[96];
+
+		/* libxdp probes the dispatcher by loading an freplace program */
+		log_find("Compatibility check for dispatcher program failed: ", why, sizeof(why));
+		if (why[0])
+			snprintf(b->note, sizeof(b->note),
+				 "the kernel refused libxdp's dispatcher (freplace: %s)", why);
 	}
 
 	ret = pin_maps(b, err, errlen);
@@ -900,6 +955,11 @@ const char *skiff_bpf_mode(const struct skiff_bpf *b)
 const char *skiff_bpf_attach_kind(const struct skiff_bpf *b)
 {
 	return b->dispatcher ? "dispatcher" : "single program";
+}
+
+const char *skiff_bpf_attach_note(const struct skiff_bpf *b)
+{
+	return b->note;
 }
 
 const char *skiff_bpf_pin_dir(const struct skiff_bpf *b)

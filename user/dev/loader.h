@@ -42,7 +42,8 @@ struct skiff_bpf;
  */
 int skiff_bpf_attach(const struct skiff_loader_opts *o, struct skiff_bpf **out, char *err,
 		     size_t errlen);
-/* Detach XDP, remove the pins (and the pin dir), close everything. */
+/* Detach XDP, remove the pins (and the pin dir), close everything.  Call it
+ * after the workers stopped: it unmaps the ustats rows they write. */
 void skiff_bpf_detach(struct skiff_bpf *b);
 
 int skiff_bpf_add_addr(struct skiff_bpf *b, uint32_t addr, uint8_t prefix_len, bool dedicated);
@@ -63,6 +64,10 @@ void skiff_bpf_hooks(struct skiff_bpf *b, struct stack_hooks *hooks);
 /* "native" or "generic"; "dispatcher" or "single program". */
 const char *skiff_bpf_mode(const struct skiff_bpf *b);
 const char *skiff_bpf_attach_kind(const struct skiff_bpf *b);
+/* Why libxdp attached a single program instead of its dispatcher, when it
+ * said so (e.g. "the kernel refused libxdp's dispatcher (freplace:
+ * Operation not permitted)"), else "". */
+const char *skiff_bpf_attach_note(const struct skiff_bpf *b);
 const char *skiff_bpf_pin_dir(const struct skiff_bpf *b);
 int skiff_bpf_ifindex(const struct skiff_bpf *b);
 void skiff_bpf_mac(const struct skiff_bpf *b, uint8_t mac[6]);
