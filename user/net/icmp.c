@@ -117,8 +117,8 @@ static bool icmp_rate_allow(struct stack *st, uint32_t daddr, uint8_t type, uint
 void icmp_send(struct stack *st, const struct pkb *in, uint8_t type, uint8_t code,
 	       uint32_t info)
 {
-	const struct iphdr *iph;
-	struct icmphdr *icmph;
+	const struct ip_hdr *iph;
+	struct icmp_hdr *icmph;
 	struct rtable rt;
 	struct pkb *pkb;
 	uint32_t avail, ihl, qlen;
@@ -179,7 +179,7 @@ void icmp_send(struct stack *st, const struct pkb *in, uint8_t type, uint8_t cod
 	icmph->type = type;
 	icmph->code = code;
 	if (type == ICMP_PARAMETERPROB)
-		((uint8_t *)icmph)[4] = (uint8_t)info;	/* pointer */
+		icmph->un.pointer = (uint8_t)info;
 	else
 		icmph->un.gateway = htonl(info);	/* next-hop MTU in the low half */
 	memcpy(icmph + 1, iph, qlen);
@@ -200,9 +200,9 @@ void icmp_send(struct stack *st, const struct pkb *in, uint8_t type, uint8_t cod
  */
 static int icmp_echo(struct stack *st, struct pkb *pkb)
 {
-	const struct iphdr *iph = ip_hdr(pkb);
+	const struct ip_hdr *iph = ip_hdr(pkb);
 	uint32_t len = pkb_len(pkb);
-	struct icmphdr *icmph;
+	struct icmp_hdr *icmph;
 	struct pkb *reply;
 	struct rtable rt;
 	uint8_t tos = iph->tos;
@@ -263,9 +263,9 @@ static const int icmp_unreach_errno[NR_ICMP_UNREACH + 1] = {
  */
 static int icmp_error_rcv(struct stack *st, struct pkb *pkb)
 {
-	const struct icmphdr *icmph = (const struct icmphdr *)pkb->data;
+	const struct icmp_hdr *icmph = (const struct icmp_hdr *)pkb->data;
 	const struct net_protocol *prot;
-	const struct iphdr *qiph;
+	const struct ip_hdr *qiph;
 	uint32_t len = pkb_len(pkb);
 	uint32_t qihl, info = 0;
 	int err;
@@ -274,7 +274,7 @@ static int icmp_error_rcv(struct stack *st, struct pkb *pkb)
 		pkb_drop(st, pkb, SKIFF_DROP_icmp_quote);
 		return 0;
 	}
-	qiph = (const struct iphdr *)(pkb->data + ICMP_HLEN);
+	qiph = (const struct ip_hdr *)(pkb->data + ICMP_HLEN);
 	qihl = qiph->ihl * 4u;
 	if (qiph->version != 4 || qihl < IP_HLEN || len < ICMP_HLEN + qihl + 8 ||
 	    !stack_is_local(st, qiph->saddr) || (qiph->frag_off & htons(IP_OFFSET))) {
@@ -297,7 +297,7 @@ static int icmp_error_rcv(struct stack *st, struct pkb *pkb)
 		break;
 	default: /* ICMP_PARAMETERPROB */
 		err = EPROTO;
-		info = pkb->data[4];
+		info = icmph->un.pointer;
 		break;
 	}
 
@@ -311,7 +311,7 @@ static int icmp_error_rcv(struct stack *st, struct pkb *pkb)
 
 static int icmp_rcv(struct stack *st, struct pkb *pkb)
 {
-	const struct icmphdr *icmph;
+	const struct icmp_hdr *icmph;
 
 	STACK_INC(st, icmp_rx);
 	if (!pkb_may_pull(pkb, ICMP_HLEN)) {
@@ -323,7 +323,7 @@ static int icmp_rcv(struct stack *st, struct pkb *pkb)
 		pkb_drop(st, pkb, SKIFF_DROP_icmp_csum);
 		return 0;
 	}
-	icmph = (const struct icmphdr *)pkb->data;
+	icmph = (const struct icmp_hdr *)pkb->data;
 	switch (icmph->type) {
 	case ICMP_ECHO:
 		return icmp_echo(st, pkb);

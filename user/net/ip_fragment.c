@@ -79,7 +79,7 @@ static void ip_reasm_expire(struct stack *st, struct timer *t)
 	pkb_drop(st, buf, SKIFF_DROP_ip_frag_timeout);
 }
 
-static struct ipq *ipq_find(struct ip_state *ip, const struct iphdr *iph)
+static struct ipq *ipq_find(struct ip_state *ip, const struct ip_hdr *iph)
 {
 	for (int i = 0; i < IP_REASM_SLOTS; i++) {
 		struct ipq *q = &ip->reasm[i];
@@ -91,7 +91,7 @@ static struct ipq *ipq_find(struct ip_state *ip, const struct iphdr *iph)
 	return NULL;
 }
 
-static struct ipq *ipq_create(struct stack *st, const struct iphdr *iph)
+static struct ipq *ipq_create(struct stack *st, const struct ip_hdr *iph)
 {
 	struct ip_state *ip = st->ip;
 	struct ipq *q = NULL;
@@ -136,12 +136,12 @@ static struct pkb *ipq_reasm(struct stack *st, struct ipq *q)
 {
 	struct pkb *buf = q->buf;
 	uint8_t *payload = ipq_payload(q);
-	struct iphdr *iph;
+	struct ip_hdr *iph;
 
 	buf->data = payload - q->ihl;
 	buf->tail = payload + q->len;
 	memcpy(buf->data, q->hdr, q->ihl);
-	iph = (struct iphdr *)buf->data;
+	iph = (struct ip_hdr *)buf->data;
 	iph->tot_len = htons((uint16_t)(q->ihl + q->len));
 	iph->frag_off = 0;
 	iph->check = 0;
@@ -162,7 +162,7 @@ static struct pkb *ipq_reasm(struct stack *st, struct ipq *q)
 struct pkb *ip_defrag(struct stack *st, struct pkb *pkb)
 {
 	struct ip_state *ip = st->ip;
-	const struct iphdr *iph = (const struct iphdr *)pkb->data;
+	const struct ip_hdr *iph = (const struct ip_hdr *)pkb->data;
 	uint32_t ihl = iph->ihl * 4u;
 	uint16_t flags = ntohs(iph->frag_off);
 	uint32_t start = (flags & IP_OFFSET) * 8u;

@@ -54,7 +54,7 @@ const struct net_protocol *inet_get_protocol(struct stack *st, uint8_t proto)
 
 int ip_local_deliver(struct stack *st, struct pkb *pkb)
 {
-	const struct iphdr *iph = (const struct iphdr *)pkb->data;
+	const struct ip_hdr *iph = (const struct ip_hdr *)pkb->data;
 	const struct net_protocol *prot;
 	const struct stack_addr *a;
 
@@ -86,7 +86,7 @@ static bool ip_martian_source(const struct stack *st, uint32_t saddr)
 
 int ip_rcv(struct stack *st, struct pkb *pkb)
 {
-	const struct iphdr *iph;
+	const struct ip_hdr *iph;
 	uint32_t ihl, tot_len;
 
 	STACK_INC(st, ip_rx);
@@ -101,7 +101,7 @@ int ip_rcv(struct stack *st, struct pkb *pkb)
 		pkb_drop(st, pkb, SKIFF_DROP_ip_short);
 		return 0;
 	}
-	iph = (const struct iphdr *)pkb->data;
+	iph = (const struct ip_hdr *)pkb->data;
 	if (iph->version != 4) {
 		pkb_drop(st, pkb, SKIFF_DROP_ip_version);
 		return 0;
@@ -168,7 +168,7 @@ int ip_rcv(struct stack *st, struct pkb *pkb)
  */
 static void ip_neigh_error(struct stack *st, struct pkb *pkb, int err)
 {
-	const struct iphdr *iph = (const struct iphdr *)pkb->data;
+	const struct ip_hdr *iph = (const struct ip_hdr *)pkb->data;
 	const struct net_protocol *prot;
 
 	if (st->ip && pkb_may_pull(pkb, IP_HLEN) && !(iph->frag_off & htons(IP_OFFSET))) {

@@ -86,6 +86,50 @@ struct icmp_peer {
 	struct icmp_bucket bucket;
 };
 
+/*
+ * Wire headers.  After a 14-byte Ethernet header the IPv4 header starts at 2
+ * mod 4 (AF_XDP frames have no NET_IP_ALIGN slack), so these are packed with
+ * alignment 2: the compiler then never assumes an aligned 32-bit field.
+ * Same field names as Linux's struct iphdr / struct icmphdr.
+ */
+struct ip_hdr {				/* RFC 791 3.1 */
+#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+	uint8_t ihl : 4, version : 4;
+#else
+	uint8_t version : 4, ihl : 4;
+#endif
+	uint8_t tos;
+	uint16_t tot_len;
+	uint16_t id;
+	uint16_t frag_off;
+	uint8_t ttl;
+	uint8_t protocol;
+	uint16_t check;
+	uint32_t saddr;
+	uint32_t daddr;
+} __attribute__((packed, aligned(2)));
+
+struct icmp_hdr {			/* RFC 792 */
+	uint8_t type;
+	uint8_t code;
+	uint16_t checksum;
+	union {
+		struct {
+			uint16_t id;
+			uint16_t sequence;
+		} echo;
+		uint32_t gateway;
+		struct {
+			uint16_t unused;
+			uint16_t mtu;
+		} frag;
+		uint8_t pointer;	/* parameter problem */
+	} un;
+} __attribute__((packed, aligned(2)));
+
+_Static_assert(sizeof(struct ip_hdr) == 20, "IPv4 header is 20 bytes");
+_Static_assert(sizeof(struct icmp_hdr) == 8, "ICMP header is 8 bytes");
+
 struct ip_state {
 	const struct net_protocol *protos[256];
 	uint16_t ident;		/* next IP identification (host order) */
@@ -101,9 +145,9 @@ struct ip_state {
 	struct icmp_peer icmp_peers[ICMP_PEERS];
 };
 
-static inline struct iphdr *ip_hdr(const struct pkb *pkb)
+static inline struct ip_hdr *ip_hdr(const struct pkb *pkb)
 {
-	return (struct iphdr *)pkb_network_header(pkb);
+	return (struct ip_hdr *)pkb_network_header(pkb);
 }
 
 /* Address classes, network order in, RFC 1122 3.2.1.3 / RFC 5735. */

@@ -18,7 +18,7 @@
 #include "net/ip.h"
 #include "net/ip_internal.h"
 
-static void ip_build_header(struct iphdr *iph, const struct rtable *rt, uint8_t proto,
+static void ip_build_header(struct ip_hdr *iph, const struct rtable *rt, uint8_t proto,
 			    uint8_t tos, uint8_t ttl, uint16_t id, uint16_t tot_len,
 			    uint16_t frag_off)
 {
@@ -95,7 +95,7 @@ int ip_output(struct stack *st, struct pkb *pkb, const struct rtable *rt, uint8_
 {
 	uint32_t len = pkb_len(pkb);
 	uint16_t id = st->ip->ident++;
-	struct iphdr *iph;
+	struct ip_hdr *iph;
 
 	/* RFC 1122 3.2.1.7: a host MUST NOT send TTL 0: 0 means the default */
 	if (ttl == 0)
