@@ -61,6 +61,7 @@ _lock = threading.Lock()
 _topologies = []  # live Topology objects, for emergency cleanup
 _daemons = []  # live Skiffd objects
 LOGDIR = Path(tempfile.mkdtemp(prefix=f"skiff-it-{PID}-"))
+READY_TIMEOUT = float(os.environ.get("SKIFF_READY_TIMEOUT", "20"))
 
 
 class CmdError(AssertionError):
@@ -419,18 +420,19 @@ class Skiffd:
     def ctl_socket(self):
         return f"@skiff/{self.iface}"
 
-    def start(self, timeout=15):
+    def start(self, wait=True, timeout=None):
         self._errf = open(self.log, "w")
         self.proc = subprocess.Popen(nsenter(self.topo.dut_ns, self.argv),
                          stdout=self._errf, stderr=subprocess.STDOUT,
                          stdin=subprocess.DEVNULL)
         with _lock:
             _daemons.append(self)
-        if timeout:
+        if wait:
             self.wait_ready(timeout)
         return self
 
-    def wait_ready(self, timeout=15):
+    def wait_ready(self, timeout=None):
+        timeout = timeout or READY_TIMEOUT
         deadline = time.monotonic() + timeout
         while True:
             if self.proc.poll() is not None:

@@ -1,0 +1,178 @@
+# SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
+# shellcheck shell=bash disable=SC2034  # variables are for the sourcing script
+#
+# Bash helpers shared by scripts/demo.sh and the benchmarks: a peer and a dut
+# network namespace joined by one veth pair, with the peer's kernel set up as
+# a wire-like reference (see docs/veth.md for why), skiffd started inside the
+# dut namespace, counters read from the pinned maps, and guaranteed clean-up.
+# Source it, then:
+#
+#   netns_init <prefix>        names: <prefix><pid>-peer/-dut, <prefix><pid>p/d
+#   netns_trap                 clean up on EXIT, INT and TERM
+#   netns_create [queues]      namespaces, veth, addresses, peer offloads/XDP
+#   netns_peer cmd... / netns_dut cmd...   run a command in a namespace
+#   netns_start_skiffd log args...          skiffd --iface DUT_IF args...; waits
+#   netns_stop_skiffd          SIGTERM by PID; returns skiffd's exit status
+#   netns_counter pin-dir name            sum of an XDP or daemon counter
+#   netns_cleanup              stop what we started, delete the namespaces
+#
+# Variables set: PEER_NS DUT_NS PEER_IF DUT_IF PEER_IP DUT_IP DED_IP PREFIX_LEN
+# PEER_MAC DUT_MAC PIN_DIR SKIFFD_PID; SKIFF_BUILD (default build) picks the binaries.
+
+SKIFF_ROOT=${SKIFF_ROOT:-$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)}
+SKIFF_BUILD=${SKIFF_BUILD:-build}
+case $SKIFF_BUILD in /*) ;; *) SKIFF_BUILD=$SKIFF_ROOT/$SKIFF_BUILD ;; esac
+SKIFFD=$SKIFF_BUILD/skiffd
+SKIFFCTL=$SKIFF_BUILD/skiffctl
+XDP_PASS_OBJ=${XDP_PASS_OBJ:-$SKIFF_BUILD/bpf/xdp_pass.bpf.o}
+
+_NETNS_CREATED=()
+_NETNS_PIDS=()
+SKIFFD_PID=
+
+netns_init() {
+	local prefix=${1:-sk}
+	PEER_NS=${prefix}$$-peer
+	DUT_NS=${prefix}$$-dut
+	PEER_IF=${prefix}$$p
+	DUT_IF=${prefix}$$d
+	if [ ${#PEER_IF} -gt 15 ]; then
+		echo "netns-lib: interface name $PEER_IF longer than 15 characters" >&2
+		return 1
+	fi
+	PREFIX_LEN=24
+	PEER_IP=10.77.0.1
+	DUT_IP=10.77.0.2	# the kernel's address (shared when given to skiffd)
+	DED_IP=10.77.0.3	# dedicated to skiff: not on the kernel
+	# skiffd's default; set PIN_DIR and pass --pin-dir "$PIN_DIR" to change it.
+	PIN_DIR=/sys/fs/bpf/skiff/$DUT_IF
+}
+
+netns_peer() { nsenter --net="/run/netns/$PEER_NS" "$@"; }
+netns_dut() { nsenter --net="/run/netns/$DUT_NS" "$@"; }
+
+# Remember a background process to stop at clean-up (never by name).
+netns_track_pid() { _NETNS_PIDS+=("$1"); }
+
+netns_cleanup() {
+	local pid ns
+	if [ -n "$SKIFFD_PID" ] && kill -0 "$SKIFFD_PID" 2>/dev/null; then
+		netns_stop_skiffd >/dev/null 2>&1 || true
+	fi
+	for pid in "${_NETNS_PIDS[@]}"; do
+		kill "$pid" 2>/dev/null || true
+		wait "$pid" 2>/dev/null || true
+	done
+	_NETNS_PIDS=()
+	for ns in "${_NETNS_CREATED[@]}"; do
+		ip netns del "$ns" 2>/dev/null || true
+	done
+	_NETNS_CREATED=()
+}
+
+# EXIT runs the clean-up; INT and TERM exit through it with the usual status.
+netns_trap() {
+	trap 'netns_cleanup' EXIT
+	trap 'exit 130' INT
+	trap 'exit 143' TERM
+}
+
+netns_ensure_bpffs() {
+	mount | grep -q 'type bpf' && return 0
+	mount -t bpf bpf /sys/fs/bpf
+}
+
+netns_create() {
+	local q=${1:-1} ns
+	netns_ensure_bpffs || return 1
+	for ns in "$PEER_NS" "$DUT_NS"; do
+		ip netns add "$ns" || return 1
+		_NETNS_CREATED+=("$ns")
+		nsenter --net="/run/netns/$ns" ip link set dev lo up
+		# IPv6 off: no router solicitations or neighbour discovery noise.
+		nsenter --net="/run/netns/$ns" sysctl -qw net.ipv6.conf.all.disable_ipv6=1 \
+			net.ipv6.conf.default.disable_ipv6=1
+	done
+	ip link add "$PEER_IF" numtxqueues "$q" numrxqueues "$q" netns "$PEER_NS" type veth \
+		peer name "$DUT_IF" numtxqueues "$q" numrxqueues "$q" netns "$DUT_NS" || return 1
+	# The peer sends as a wire does: full checksums, no 64 KiB segments.
+	netns_peer ethtool -K "$PEER_IF" tx off tso off gso off >/dev/null || return 1
+	# XDP_TX and AF_XDP frames reach a veth peer only if it runs NAPI,
+	# which an XDP program (XDP_PASS is enough) turns on.
+	ip -n "$PEER_NS" link set dev "$PEER_IF" xdpdrv obj "$XDP_PASS_OBJ" sec xdp || return 1
+	netns_peer ip addr add "$PEER_IP/$PREFIX_LEN" dev "$PEER_IF" || return 1
+	netns_dut ip addr add "$DUT_IP/$PREFIX_LEN" dev "$DUT_IF" || return 1
+	netns_peer ip link set dev "$PEER_IF" up || return 1
+	netns_dut ip link set dev "$DUT_IF" up || return 1
+	PEER_MAC=$(ip -n "$PEER_NS" -br link show dev "$PEER_IF" | awk '{print $3}')
+	DUT_MAC=$(ip -n "$DUT_NS" -br link show dev "$DUT_IF" | awk '{print $3}')
+}
+
+# netns_start_skiffd LOG ARGS...: start skiffd --iface $DUT_IF ARGS... in the
+# dut namespace, output to LOG; wait (20 s) for its control socket
+# @skiff/$DUT_IF and its pinned stats map in $PIN_DIR.  On failure print LOG
+# and return 1.
+netns_start_skiffd() {
+	local log=$1 i
+	shift
+	netns_dut "$SKIFFD" --iface "$DUT_IF" "$@" >"$log" 2>&1 &
+	SKIFFD_PID=$!
+	for i in $(seq 400); do
+		if ! kill -0 "$SKIFFD_PID" 2>/dev/null; then
+			wait "$SKIFFD_PID"
+			echo "skiffd exited ($?) before it was ready:" >&2
+			cat "$log" >&2
+			SKIFFD_PID=
+			return 1
+		fi
+		if netns_dut cat /proc/net/unix | grep -q "@skiff/$DUT_IF\$" &&
+			[ -e "$PIN_DIR/stats" ]; then
+			return 0
+		fi
+		sleep 0.05
+	done
+	echo "skiffd not ready after 20 s:" >&2
+	cat "$log" >&2
+	return 1
+}
+
+# SIGTERM by PID; returns skiffd's exit status.
+netns_stop_skiffd() {
+	local pid=$SKIFFD_PID rc i
+	[ -n "$pid" ] || return 0
+	kill -TERM "$pid" 2>/dev/null
+	for i in $(seq 100); do
+		kill -0 "$pid" 2>/dev/null || break
+		sleep 0.1
+	done
+	if kill -0 "$pid" 2>/dev/null; then
+		echo "skiffd did not exit within 10 s; killing it" >&2
+		kill -KILL "$pid" 2>/dev/null
+	fi
+	wait "$pid"
+	rc=$?
+	SKIFFD_PID=
+	return $rc
+}
+
+# netns_counter PIN_DIR NAME: an XDP counter (summed over CPUs) or, as
+# u.NAME / u.drop.NAME, a daemon counter (summed over queues).
+netns_counter() {
+	python3 - "$1" "$2" <<'EOF'
+import json, subprocess, sys
+pin, name = sys.argv[1], sys.argv[2]
+def dump(m):
+    return json.loads(subprocess.run(["bpftool", "-j", "map", "dump", "pinned", f"{pin}/{m}"],
+                                     check=True, capture_output=True, text=True).stdout)
+def get(v, path):
+    for p in path:
+        v = v[p]
+    return v
+if name.startswith("u."):
+    path = name[2:].split(".")
+    print(sum(get(e["formatted"]["value"], path) for e in dump("ustats")))
+else:
+    print(sum(get(c["value"], name.split(".")) for e in dump("stats")
+              for c in e["formatted"]["values"]))
+EOF
+}
