@@ -183,6 +183,30 @@ static void echo_of_8000_bytes_in_fragments_comes_back_in_fragments(void **state
 	service_stop(svc);
 }
 
+static void echo_answers_from_the_address_it_was_asked_on(void **state)
+{
+	struct harness *h = *state;
+	struct stack_addr *a2 = &h->cfg.addrs[h->cfg.n_addrs++];
+	struct service *svc;
+	struct t_tx t;
+
+	/* a second address on the same prefix: the route alone would pick
+	 * 10.0.0.1 as the source of every reply */
+	a2->addr = 0x0300000aU;	/* 10.0.0.3 */
+	a2->prefix_len = 24;
+	a2->dedicated = false;
+	assert_int_equal(echo_service_start(&h->st, SOCK_DGRAM, ECHO_PORT, &svc), 0);
+	t_rx_udp(h, a2->addr, T_PEER_PORT, ECHO_PORT, "two", 3, T_CSUM_OK);
+	t_rx_udp(h, H_ADDR, T_PEER_PORT, ECHO_PORT, "one", 3, T_CSUM_OK);
+	assert_int_equal(t_pop_ip(h, &t), 0);
+	assert_int_equal(t.iph->saddr, a2->addr);
+	assert_int_equal(t_udp_sum(a2->addr, H_PEER, t.l4, t.l4_len), 0xffff);
+	assert_memory_equal(t.l4 + 8, "two", 3);
+	t_tx_free(&t);
+	expect_echo(h, T_PEER_PORT, (const uint8_t *)"one", 3);
+	service_stop(svc);
+}
+
 static void discard_consumes_without_replying(void **state)
 {
 	struct harness *h = *state;
@@ -229,6 +253,7 @@ int main(void)
 		T(echo_returns_small_and_full_mtu_datagrams_byte_identical),
 		T(echo_answers_every_datagram_of_a_burst),
 		T(echo_of_8000_bytes_in_fragments_comes_back_in_fragments),
+		T(echo_answers_from_the_address_it_was_asked_on),
 		T(discard_consumes_without_replying),
 		T(services_refuse_stream_and_taken_ports),
 #undef T

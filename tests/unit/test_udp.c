@@ -571,6 +571,44 @@ static void udp_connected_send_goes_to_peer(void **state)
 	skiff_close(so);
 }
 
+static void udp_recvmsg_reports_local_address_and_sendmsg_picks_source(void **state)
+{
+	struct harness *h = *state;
+	struct socket *so, *fixed;
+	struct sockaddr_in from, local, bad;
+	char buf[16];
+	struct t_tx t;
+
+	add_addr(h, H_ADDR2, false);
+	so = bound(h, 0, 7000);
+	t_rx_udp(h, H_ADDR2, T_PEER_PORT, 7000, "q", 1, T_CSUM_OK);
+	assert_int_equal(skiff_recvmsg(so, buf, sizeof(buf), &from, &local), 1);
+	assert_int_equal(from.sin_addr.s_addr, H_PEER);
+	assert_int_equal(local.sin_family, AF_INET);
+	assert_int_equal(local.sin_addr.s_addr, H_ADDR2);
+	assert_int_equal(ntohs(local.sin_port), 7000);
+
+	/* answer from where it was asked */
+	assert_int_equal(skiff_sendmsg(so, "r", 1, &from, &local), 1);
+	assert_int_equal(t_pop_ip(h, &t), 0);
+	assert_int_equal(t.iph->saddr, H_ADDR2);
+	assert_int_equal(t_udp_sum(H_ADDR2, H_PEER, t.l4, t.l4_len), 0xffff);
+	t_tx_free(&t);
+	/* without a local address: the route's source */
+	assert_int_equal(skiff_sendmsg(so, "r", 1, &from, NULL), 1);
+	assert_int_equal(t_pop_ip(h, &t), 0);
+	assert_int_equal(t.iph->saddr, H_ADDR);
+	t_tx_free(&t);
+
+	bad = t_sin(0x0900000a, 0);
+	assert_int_equal(skiff_sendmsg(so, "r", 1, &from, &bad), -EADDRNOTAVAIL);
+	fixed = bound(h, H_ADDR, 7001);
+	assert_int_equal(skiff_sendmsg(fixed, "r", 1, &from, &local), -EINVAL);
+	assert_null(fakedev_pop_tx(&h->fd));
+	skiff_close(fixed);
+	skiff_close(so);
+}
+
 static void udp_port_unreachable_from_peer_reaches_connected_socket_once(void **state)
 {
 	struct harness *h = *state;
@@ -634,6 +672,7 @@ int main(void)
 		T(udp_computed_zero_checksum_is_sent_as_ffff),
 		T(udp_send_errors),
 		T(udp_connected_send_goes_to_peer),
+		T(udp_recvmsg_reports_local_address_and_sendmsg_picks_source),
 		T(udp_port_unreachable_from_peer_reaches_connected_socket_once),
 #undef T
 	};

@@ -5,7 +5,10 @@
  * datagram back to its sender, discard (RFC 863) reads and forgets.
  *
  * Each service is one datagram socket bound to INADDR_ANY:port with an
- * edge-triggered handler that reads until -EAGAIN.  TCP (SOCK_STREAM)
+ * edge-triggered handler that reads until -EAGAIN; echo answers from the
+ * local address each datagram was sent to (skiff_recvmsg/skiff_sendmsg, the
+ * IP_PKTINFO of skiff), so a client on any of our addresses sees the reply
+ * come from where it sent.  TCP (SOCK_STREAM)
  * arrives with the TCP issue.
  */
 #include <errno.h>
@@ -30,21 +33,22 @@ struct service {
 static void service_event(struct socket *so, uint32_t events, void *arg)
 {
 	struct service *svc = arg;
-	struct sockaddr_in from;
+	struct sockaddr_in from, local;
 	ssize_t n;
 
 	if (!(events & (SOCK_EV_IN | SOCK_EV_ERR)))
 		return;
 	for (;;) {
-		n = skiff_recvfrom(so, svc->buf, sizeof(svc->buf), &from);
+		n = skiff_recvmsg(so, svc->buf, sizeof(svc->buf), &from, &local);
 		if (n == -EAGAIN)
 			break;
 		if (n < 0)
 			continue;	/* a pending error, reported once: nothing to do */
-		/* RFC 862: "send it back as received"; a reply that cannot be
-		 * sent now is lost, as the datagram service allows. */
+		/* RFC 862: "send it back as received", from the address it
+		 * came to (the socket is bound to INADDR_ANY).  A reply that
+		 * cannot be sent now is lost, as the datagram service allows. */
 		if (svc->echo)
-			(void)skiff_sendto(so, svc->buf, (size_t)n, &from);
+			(void)skiff_sendmsg(so, svc->buf, (size_t)n, &from, &local);
 	}
 }
 

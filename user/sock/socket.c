@@ -278,9 +278,19 @@ int skiff_connect(struct socket *so, const struct sockaddr_in *addr)
 	return sk->prot->connect(sk, addr->sin_addr.s_addr, addr->sin_port);
 }
 
-ssize_t skiff_sendto(struct socket *so, const void *buf, size_t len,
-		     const struct sockaddr_in *to)
+static void sin_fill(struct sockaddr_in *sin, uint32_t addr, uint16_t port)
 {
+	memset(sin, 0, sizeof(*sin));
+	sin->sin_family = AF_INET;
+	sin->sin_addr.s_addr = addr;
+	sin->sin_port = port;
+}
+
+ssize_t skiff_sendmsg(struct socket *so, const void *buf, size_t len,
+		      const struct sockaddr_in *to, const struct sockaddr_in *local)
+{
+	uint32_t daddr = 0, saddr = 0;
+	uint16_t dport = 0;
 	struct sock *sk;
 
 	if (!so)
@@ -288,36 +298,66 @@ ssize_t skiff_sendto(struct socket *so, const void *buf, size_t len,
 	if (!buf && len)
 		return -EFAULT;
 	sk = so->sk;
-	if (!to) {
-		if (!sk->daddr)
-			return -EDESTADDRREQ;
-		return sk->prot->sendmsg(sk, buf, len, 0, 0);
+	if (to) {
+		if (to->sin_family != AF_INET)
+			return -EAFNOSUPPORT;
+		if (to->sin_addr.s_addr == INADDR_ANY || to->sin_port == 0)
+			return -EINVAL;
+		daddr = to->sin_addr.s_addr;
+		dport = to->sin_port;
+	} else if (!sk->daddr) {
+		return -EDESTADDRREQ;
 	}
-	if (to->sin_family != AF_INET)
-		return -EAFNOSUPPORT;
-	if (to->sin_addr.s_addr == INADDR_ANY || to->sin_port == 0)
-		return -EINVAL;
-	return sk->prot->sendmsg(sk, buf, len, to->sin_addr.s_addr, to->sin_port);
+	if (local) {
+		if (local->sin_family != AF_INET)
+			return -EAFNOSUPPORT;
+		saddr = local->sin_addr.s_addr;
+	}
+	if (!saddr)
+		return sk->prot->sendmsg(sk, buf, len, daddr, dport);
+	if (!sk->prot->sendmsg_from)
+		return -EOPNOTSUPP;
+	return sk->prot->sendmsg_from(sk, buf, len, daddr, dport, saddr);
 }
 
-ssize_t skiff_recvfrom(struct socket *so, void *buf, size_t len, struct sockaddr_in *from)
+ssize_t skiff_sendto(struct socket *so, const void *buf, size_t len,
+		     const struct sockaddr_in *to)
 {
-	uint32_t saddr = 0;
+	return skiff_sendmsg(so, buf, len, to, NULL);
+}
+
+ssize_t skiff_recvmsg(struct socket *so, void *buf, size_t len, struct sockaddr_in *from,
+		      struct sockaddr_in *local)
+{
+	uint32_t saddr = 0, daddr = 0;
 	uint16_t sport = 0;
+	struct sock *sk;
 	ssize_t n;
 
 	if (!so)
 		return -EBADF;
 	if (!buf && len)
 		return -EFAULT;
-	n = so->sk->prot->recvmsg(so->sk, buf, len, &saddr, &sport);
-	if (n >= 0 && from) {
-		memset(from, 0, sizeof(*from));
-		from->sin_family = AF_INET;
-		from->sin_addr.s_addr = saddr;
-		from->sin_port = sport;
+	sk = so->sk;
+	if (local) {
+		if (!sk->prot->recvmsg_to)
+			return -EOPNOTSUPP;
+		n = sk->prot->recvmsg_to(sk, buf, len, &saddr, &sport, &daddr);
+	} else {
+		n = sk->prot->recvmsg(sk, buf, len, &saddr, &sport);
 	}
+	if (n < 0)
+		return n;
+	if (from)
+		sin_fill(from, saddr, sport);
+	if (local)
+		sin_fill(local, daddr, sk->sport);
 	return n;
+}
+
+ssize_t skiff_recvfrom(struct socket *so, void *buf, size_t len, struct sockaddr_in *from)
+{
+	return skiff_recvmsg(so, buf, len, from, NULL);
 }
 
 int skiff_close(struct socket *so)
@@ -375,10 +415,7 @@ int skiff_getsockname(struct socket *so, struct sockaddr_in *addr)
 		return -EBADF;
 	if (!addr)
 		return -EINVAL;
-	memset(addr, 0, sizeof(*addr));
-	addr->sin_family = AF_INET;
-	addr->sin_addr.s_addr = so->sk->saddr;
-	addr->sin_port = so->sk->sport;
+	sin_fill(addr, so->sk->saddr, so->sk->sport);
 	return 0;
 }
 

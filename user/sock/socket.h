@@ -29,6 +29,19 @@ int skiff_connect(struct socket *so, const struct sockaddr_in *addr);
 ssize_t skiff_sendto(struct socket *so, const void *buf, size_t len,
 		     const struct sockaddr_in *to);
 ssize_t skiff_recvfrom(struct socket *so, void *buf, size_t len, struct sockaddr_in *from);
+/*
+ * Added: recvfrom/sendto with the local address of the datagram, as
+ * IP_PKTINFO does for BSD sockets.  skiff_recvmsg() also fills local (may be
+ * NULL) with the address and port the datagram was sent to; skiff_sendmsg()
+ * sends from local->sin_addr (local NULL or INADDR_ANY: the routed source),
+ * which must be one of ours and match the bound address, if any.  A server
+ * bound to INADDR_ANY uses them to answer from the address it was asked on.
+ * -EOPNOTSUPP for a transport without them.
+ */
+ssize_t skiff_recvmsg(struct socket *so, void *buf, size_t len, struct sockaddr_in *from,
+		      struct sockaddr_in *local);
+ssize_t skiff_sendmsg(struct socket *so, const void *buf, size_t len,
+		      const struct sockaddr_in *to, const struct sockaddr_in *local);
 int skiff_close(struct socket *so);
 /* Current readiness, SOCK_EV_*. */
 uint32_t skiff_poll(struct socket *so);

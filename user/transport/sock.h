@@ -43,6 +43,14 @@ struct proto {
 	/* Copy out the next datagram / bytes; -EAGAIN when none. */
 	ssize_t (*recvmsg)(struct sock *sk, void *buf, size_t len, uint32_t *saddr,
 			   uint16_t *sport);
+	/* Optional, IP_PKTINFO-style (added for wildcard-bound servers, so a
+	 * reply leaves from the address the request came to):
+	 * recvmsg that also gives the local address the datagram was sent to
+	 * (*daddr), and sendmsg from the local address saddr (0: as routed). */
+	ssize_t (*recvmsg_to)(struct sock *sk, void *buf, size_t len, uint32_t *saddr,
+			      uint16_t *sport, uint32_t *daddr);
+	ssize_t (*sendmsg_from)(struct sock *sk, const void *buf, size_t len, uint32_t daddr,
+				uint16_t dport, uint32_t saddr);
 	/* Readiness mask SOCK_EV_* now. */
 	uint32_t (*poll)(struct sock *sk);
 	/* Unhash, release the port, free queued pkbs (not the object). */

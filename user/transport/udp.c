@@ -392,8 +392,9 @@ static struct pkb *udp_alloc_pkb(struct stack *st, uint32_t len)
 	return pkb;
 }
 
-static ssize_t udp_sendmsg(struct sock *sk, const void *buf, size_t len, uint32_t daddr,
-			   uint16_t dport)
+/* sendmsg from the local address saddr (0: the route's source). */
+static ssize_t udp_sendmsg_from(struct sock *sk, const void *buf, size_t len, uint32_t daddr,
+				uint16_t dport, uint32_t saddr)
 {
 	struct stack *st = sk->stack;
 	struct rtable rt;
@@ -413,12 +414,16 @@ static ssize_t udp_sendmsg(struct sock *sk, const void *buf, size_t len, uint32_
 	}
 	if (!dport)
 		return -EINVAL;
+	if (saddr && sk->saddr && saddr != sk->saddr)
+		return -EINVAL;		/* bound to another address */
+	if (saddr && !stack_is_local(st, saddr))
+		return -EADDRNOTAVAIL;
 	if (!sk->sport) {
 		err = udp_bind(sk, 0, 0);
 		if (err)
 			return err;
 	}
-	err = ip_route_output(st, daddr, sk->saddr, &rt);
+	err = ip_route_output(st, daddr, saddr ? saddr : sk->saddr, &rt);
 	if (err)
 		return err;
 
@@ -450,8 +455,15 @@ static ssize_t udp_sendmsg(struct sock *sk, const void *buf, size_t len, uint32_
 	return (ssize_t)len;
 }
 
-static ssize_t udp_recvmsg(struct sock *sk, void *buf, size_t len, uint32_t *saddr,
-			   uint16_t *sport)
+static ssize_t udp_sendmsg(struct sock *sk, const void *buf, size_t len, uint32_t daddr,
+			   uint16_t dport)
+{
+	return udp_sendmsg_from(sk, buf, len, daddr, dport, 0);
+}
+
+/* recvmsg that also reports the local address the datagram came to. */
+static ssize_t udp_recvmsg_to(struct sock *sk, void *buf, size_t len, uint32_t *saddr,
+			      uint16_t *sport, uint32_t *daddr)
 {
 	const struct udphdr *uh;
 	struct pkb *pkb;
@@ -471,6 +483,8 @@ static ssize_t udp_recvmsg(struct sock *sk, void *buf, size_t len, uint32_t *sad
 	uh = (const struct udphdr *)pkb_transport_header(pkb);
 	if (saddr)
 		*saddr = ip_saddr(pkb);
+	if (daddr)
+		*daddr = ip_daddr(pkb);
 	if (sport)
 		*sport = uh->source;
 	/* As recvfrom(2) without MSG_TRUNC: the rest of a long datagram is lost. */
@@ -479,6 +493,12 @@ static ssize_t udp_recvmsg(struct sock *sk, void *buf, size_t len, uint32_t *sad
 		memcpy(buf, pkb->data, n);
 	pkb_free(pkb);
 	return (ssize_t)n;
+}
+
+static ssize_t udp_recvmsg(struct sock *sk, void *buf, size_t len, uint32_t *saddr,
+			   uint16_t *sport)
+{
+	return udp_recvmsg_to(sk, buf, len, saddr, sport, NULL);
 }
 
 static uint32_t udp_poll(struct sock *sk)
@@ -518,6 +538,8 @@ const struct proto udp_prot = {
 	.connect = udp_connect,
 	.sendmsg = udp_sendmsg,
 	.recvmsg = udp_recvmsg,
+	.recvmsg_to = udp_recvmsg_to,
+	.sendmsg_from = udp_sendmsg_from,
 	.poll = udp_poll,
 	.close = udp_close,
 };
