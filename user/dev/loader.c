@@ -186,6 +186,8 @@ static const char *log_strip(const char *s, char *buf, size_t len)
 		s++;
 	if (!semi || semi < s)
 		return s;
+	while (semi > s && (semi[-1] == ' ' || semi[-1] == '\t'))
+		semi--;
 	snprintf(buf, len, "%.*s", (int)(semi - s), s);
 	return buf;
 }
