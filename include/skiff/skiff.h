@@ -124,6 +124,7 @@ struct skiff_xdp_stats {
 	X(tx_packets)	X(tx_bytes)	X(tx_kicks)			\
 	X(tx_ring_full)	/* transmit dropped: TX ring or frames exhausted */ \
 	X(tx_copied)	/* heap pkb copied into a UMEM frame to send */ \
+	X(tx_invalid)	/* transmit dropped: shorter than Ethernet, or past its frame */ \
 	X(fill_empty)	/* fill ring refill found no free frame */	\
 	X(frames_total)	X(frames_free)	X(frames_fill)	X(frames_tx)	/* gauges */
 

@@ -159,7 +159,14 @@ static int xsk_xmit(struct netdev *dev, struct pkb *pkb)
 
 	if (pkb->pool != &x->pool) {
 		/* a heap buffer (reassembly, big pool): the wire needs a UMEM frame */
-		struct pkb *copy = pkb_copy(&x->pool, pkb);
+		struct pkb *copy;
+
+		if (pkb_len(pkb) > XSK_FRAME_SIZE) {
+			pkb_free(pkb);
+			dev->stats->tx_invalid++;
+			return -EMSGSIZE;
+		}
+		copy = pkb_copy(&x->pool, pkb);
 
 		pkb_free(pkb);
 		if (!copy) {
@@ -170,6 +177,14 @@ static int xsk_xmit(struct netdev *dev, struct pkb *pkb)
 		pkb = copy;
 	}
 
+	/* the kernel skips an invalid descriptor without completing it, which
+	 * would lose the frame: never hand it one */
+	len = pkb_len(pkb);
+	if (len < 14 || pkb->data < pkb->head || pkb->tail > pkb->end) {
+		pkb_free(pkb);
+		dev->stats->tx_invalid++;
+		return -EINVAL;
+	}
 	if (xsk_ring_prod__reserve(&x->tx, 1, &idx) != 1) {
 		xsk_reap(x);
 		if (xsk_ring_prod__reserve(&x->tx, 1, &idx) != 1) {
@@ -178,7 +193,6 @@ static int xsk_xmit(struct netdev *dev, struct pkb *pkb)
 			return -ENOBUFS;
 		}
 	}
-	len = pkb_len(pkb);
 	d = xsk_ring_prod__tx_desc(&x->tx, idx);
 	d->addr = (uint64_t)(pkb->data - x->area);
 	d->len = len;
