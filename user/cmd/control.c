@@ -163,7 +163,7 @@ static pid_t ctl_holder_pid(const char *ifname)
 	return pid;
 }
 
-int ctl_listen(const char *ifname, pid_t *holder)
+int ctl_bind(const char *ifname, pid_t *holder)
 {
 	struct sockaddr_un sun;
 	socklen_t len;
@@ -184,12 +184,12 @@ int ctl_listen(const char *ifname, pid_t *holder)
 			*holder = ctl_holder_pid(ifname);
 		return err;
 	}
-	if (listen(fd, 16) < 0) {
-		err = -errno;
-		close(fd);
-		return err;
-	}
 	return fd;
+}
+
+int ctl_listen(int fd)
+{
+	return listen(fd, 16) < 0 ? -errno : 0;
 }
 
 int ctl_connect(const char *ifname)
@@ -343,7 +343,7 @@ out:
 
 #define SO_ACCEPTCON_FLAG 0x10000	/* __SO_ACCEPTCON in /proc/net/unix Flags: listening */
 
-int ctl_find_daemons(char names[][IFNAMSIZ], int max)
+int ctl_find_daemons(char names[][IFNAMSIZ], int max, bool starting)
 {
 	const char *pfx = "@" CTL_NAME_PREFIX;
 	char line[512], path[256];
@@ -359,7 +359,7 @@ int ctl_find_daemons(char names[][IFNAMSIZ], int max)
 	while (fgets(line, sizeof(line), f)) {
 		if (sscanf(line, "%*s %*s %*s %x %*s %*s %*s %255s", &flags, path) != 2)
 			continue;
-		if (!(flags & SO_ACCEPTCON_FLAG) || strncmp(path, pfx, strlen(pfx)))
+		if (!(flags & SO_ACCEPTCON_FLAG) != starting || strncmp(path, pfx, strlen(pfx)))
 			continue;
 		if (strlen(path + strlen(pfx)) >= IFNAMSIZ || !path[strlen(pfx)])
 			continue;

@@ -6,8 +6,9 @@
  * Protocol.  skiffd listens on the abstract Unix stream socket
  * "\0skiff/<ifname>" (abstract names live in the network namespace and
  * vanish with the process, so the socket doubles as the single-instance
- * lock: a second skiffd on the same interface gets EADDRINUSE).  A client
- * connects and sends one line
+ * lock: a second skiffd on the same interface gets EADDRINUSE).  It binds
+ * the name first thing and listens only when fully up, so a listening name
+ * means a ready daemon.  A client connects and sends one line
  *
  *	<command> [json]\n
  *
@@ -62,11 +63,19 @@ const char *sb_str(const struct strbuf *sb);
 int ctl_addr(const char *ifname, struct sockaddr_un *sun, socklen_t *len);
 
 /*
- * Bind and listen on the control socket of ifname.  Returns the fd, or
- * -EADDRINUSE when another skiffd holds it (then *holder is its pid, or 0
- * when it could not be learned), or another -errno.
+ * Bind the control socket of ifname: the single-instance lock, taken before
+ * anything touches the interface.  Returns the fd, or -EADDRINUSE when
+ * another skiffd holds it (then *holder is its pid, or 0 when it could not
+ * be learned: a skiffd still starting up does not accept yet), or -errno.
  */
-int ctl_listen(const char *ifname, pid_t *holder);
+int ctl_bind(const char *ifname, pid_t *holder);
+
+/*
+ * Start accepting on a bound control socket: skiffd does this last, once
+ * every queue is served, so "the name is listening" (Flags 00010000 in
+ * /proc/net/unix, or a connect() that succeeds) means "ready".  0 or -errno.
+ */
+int ctl_listen(int fd);
 
 /* Connect to the daemon of ifname: fd, or -errno (-ECONNREFUSED: none). */
 int ctl_connect(const char *ifname);
@@ -84,9 +93,11 @@ int ctl_request(const char *ifname, const char *cmd, bool json, struct strbuf *o
 
 /*
  * The interfaces that have a skiffd in this network namespace, from the
- * listening "@skiff/<ifname>" entries of /proc/net/unix (which shows the
- * reader's namespace).  Returns how many (at most max), or -errno.
+ * "@skiff/<ifname>" entries of /proc/net/unix (which shows the reader's
+ * namespace): only the ready (listening) ones unless starting is true, when
+ * only those still starting up (bound, not listening yet) are listed.
+ * Returns how many (at most max), or -errno.
  */
-int ctl_find_daemons(char names[][IFNAMSIZ], int max);
+int ctl_find_daemons(char names[][IFNAMSIZ], int max, bool starting);
 
 #endif /* SKIFF_CONTROL_H */

@@ -18,13 +18,17 @@ static int pick_daemon(struct skiffctl_args *a)
 	char names[CTL_MAX_DAEMONS][IFNAMSIZ];
 	int n, i;
 
-	n = ctl_find_daemons(names, CTL_MAX_DAEMONS);
+	n = ctl_find_daemons(names, CTL_MAX_DAEMONS, false);
 	if (n < 0) {
 		fprintf(stderr, "skiffctl: cannot read /proc/net/unix: %s\n", strerror(-n));
 		return 1;
 	}
 	if (n == 0) {
-		fprintf(stderr, "skiffctl: no skiffd running in this network namespace\n");
+		if (ctl_find_daemons(names, CTL_MAX_DAEMONS, true) > 0)
+			fprintf(stderr, "skiffctl: the skiffd of %s is still starting up\n",
+				names[0]);
+		else
+			fprintf(stderr, "skiffctl: no skiffd running in this network namespace\n");
 		return 1;
 	}
 	if (n > 1) {
@@ -36,6 +40,19 @@ static int pick_daemon(struct skiffctl_args *a)
 	}
 	snprintf(a->iface, sizeof(a->iface), "%s", names[0]);
 	return 0;
+}
+
+/* ifname's skiffd has bound its control name but does not listen yet */
+static bool starting(const char *ifname)
+{
+	char names[CTL_MAX_DAEMONS][IFNAMSIZ];
+	int n, i;
+
+	n = ctl_find_daemons(names, CTL_MAX_DAEMONS, true);
+	for (i = 0; i < n; i++)
+		if (!strcmp(names[i], ifname))
+			return true;
+	return false;
 }
 
 int main(int argc, char **argv)
@@ -63,8 +80,18 @@ int main(int argc, char **argv)
 	sb_init(&out);
 	ret = ctl_request(a.iface, a.command, a.json, &out);
 	if (ret == -ECONNREFUSED || ret == -ENOENT) {
-		fprintf(stderr, "skiffctl: no skiffd running on %s in this network namespace\n",
-			a.iface);
+		if (starting(a.iface))
+			fprintf(stderr, "skiffctl: the skiffd of %s is still starting up\n",
+				a.iface);
+		else
+			fprintf(stderr,
+				"skiffctl: no skiffd running on %s in this network namespace\n",
+				a.iface);
+		sb_free(&out);
+		return 1;
+	}
+	if (ret == -ETIMEDOUT) {
+		fprintf(stderr, "skiffctl: the skiffd of %s did not answer in time\n", a.iface);
 		sb_free(&out);
 		return 1;
 	}

@@ -722,7 +722,7 @@ static int skiffd_start(struct skiffd *d)
 		return ret;
 
 	/* single instance: the control socket's abstract name is the lock */
-	d->ctl_fd = ctl_listen(d->cfg.iface, &holder);
+	d->ctl_fd = ctl_bind(d->cfg.iface, &holder);
 	if (d->ctl_fd == -EADDRINUSE) {
 		if (holder)
 			fail("another skiffd is already running on %s (pid %d)", d->cfg.iface,
@@ -808,6 +808,16 @@ static int skiffd_start(struct skiffd *d)
 	return 0;
 }
 
+/* Accept control clients: from now on skiffd counts as ready. */
+static int skiffd_ready(struct skiffd *d)
+{
+	int ret = ctl_listen(d->ctl_fd);
+
+	if (ret)
+		fail("cannot listen on the control socket %s: %s", d->ctl_name, strerror(-ret));
+	return ret;
+}
+
 static void print_summary(struct skiffd *d)
 {
 	struct report_status *s = calloc(1, sizeof(*s));
@@ -851,7 +861,7 @@ int main(int argc, char **argv)
 		free(d);
 		return SKIFFD_EXIT_USAGE;
 	}
-	if (workers_start(d)) {
+	if (workers_start(d) || skiffd_ready(d)) {
 		skiffd_teardown(d);
 		free(d);
 		return SKIFFD_EXIT_USAGE;
