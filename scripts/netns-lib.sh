@@ -125,7 +125,9 @@ netns_start_skiffd() {
 			SKIFFD_PID=
 			return 1
 		fi
-		if netns_dut cat /proc/net/unix | grep -q "@skiff/$DUT_IF\$" &&
+		# listening (Flags 00010000): skiffd binds the name first, listens when ready
+		if netns_dut cat /proc/net/unix |
+			awk -v n="@skiff/$DUT_IF" '$8 == n && $4 == "00010000" { f = 1 } END { exit !f }' &&
 			[ -e "$PIN_DIR/stats" ]; then
 			return 0
 		fi

@@ -122,12 +122,15 @@ def ns_socket(ns, family=socket.AF_INET, type=socket.SOCK_DGRAM, proto=0):
         return socket.socket(family, type, proto)
 
 
-def unix_sockets(ns):
-    """Paths of the unix sockets in ns ('@name' for abstract ones)."""
+def unix_sockets(ns, listening=False):
+    """Paths of the unix sockets in ns ('@name' for abstract ones); with
+    listening, only those accepting connections (Flags __SO_ACCEPTCON):
+    skiffd binds @skiff/<ifname> first (its lock) and listens once ready."""
     with in_netns(ns):
         with open("/proc/thread-self/net/unix") as f:
             lines = f.read().splitlines()[1:]
-    return {ln.split()[7] for ln in lines if len(ln.split()) >= 8}
+    return {ln.split()[7] for ln in lines if len(ln.split()) >= 8
+            and (not listening or int(ln.split()[3], 16) & 0x10000)}
 
 
 def ensure_bpffs():
@@ -439,7 +442,7 @@ class Skiffd:
                 self.rc = self.proc.returncode
                 raise CmdError(f"skiffd exited with {self.rc} before it was ready:\n"
                            f"{' '.join(map(str, self.argv))}\n{self.output()}")
-            if (self.ctl_socket in unix_sockets(self.topo.dut_ns)
+            if (self.ctl_socket in unix_sockets(self.topo.dut_ns, listening=True)
                 and (self.pin_dir / "stats").exists()
                 and (self.pin_dir / "ustats").exists()):
                 return
