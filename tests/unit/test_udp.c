@@ -421,6 +421,22 @@ static void udp_no_socket_on_shared_address_is_silent(void **state)
 	assert_null(fakedev_pop_tx(&h->fd));
 }
 
+static void udp_no_socket_for_link_broadcast_is_silent(void **state)
+{
+	struct harness *h = *state;
+	uint8_t frame[256];
+	size_t n;
+
+	/* RFC 1122 3.2.2: no ICMP error about a link-layer broadcast */
+	n = t_udp_frame(frame, sizeof(frame), H_PEER, H_ADDR, T_PEER_PORT, 9999, "knock", 5,
+			T_CSUM_OK);
+	memset(frame, 0xff, 6);
+	harness_rx(h, frame, n);
+	assert_null(fakedev_pop_tx(&h->fd));
+	assert_int_equal(h->st.stats->udp_no_port, 1);	/* it got this far */
+	assert_int_equal(h->st.stats->drop.udp_no_port, 1);
+}
+
 /* ---- receive queue ---- */
 
 static void udp_full_receive_buffer_drops_and_counts(void **state)
@@ -666,6 +682,7 @@ int main(void)
 		T(udp_bind_claims_the_port_and_close_releases_it),
 		T(udp_no_socket_on_dedicated_address_sends_port_unreachable),
 		T(udp_no_socket_on_shared_address_is_silent),
+		T(udp_no_socket_for_link_broadcast_is_silent),
 		T(udp_full_receive_buffer_drops_and_counts),
 		T(udp_recvfrom_truncates_and_reports_sender),
 		T(udp_sendto_puts_exact_datagram_on_the_wire),
