@@ -47,6 +47,7 @@
 #include <bpf/libbpf.h>
 #include <xdp/libxdp.h>
 
+#include "core/clock.h"
 #include "dev/loader.h"
 #include "skiff_xdp.skel.h"
 
@@ -870,6 +871,13 @@ static void hook_port_release(void *ctx, uint32_t addr, uint8_t proto, uint16_t 
 	pthread_mutex_unlock(&b->port_lock);
 }
 
+/* A STATIC entry was set by hand: it never goes stale nor ages out, so it
+ * reads as confirmed just now. */
+static uint64_t neigh_confirmed(const struct skiff_neigh *n)
+{
+	return n->state == SKIFF_NEIGH_STATIC ? clock_now() : n->updated_ns;
+}
+
 static int hook_neigh_lookup(void *ctx, uint32_t ip, uint8_t mac[6], uint64_t *updated_ns)
 {
 	struct skiff_bpf *b = ctx;
@@ -879,7 +887,7 @@ static int hook_neigh_lookup(void *ctx, uint32_t ip, uint8_t mac[6], uint64_t *u
 		return -ENOENT;
 	memcpy(mac, n.mac, 6);
 	if (updated_ns)
-		*updated_ns = n.updated_ns;
+		*updated_ns = neigh_confirmed(&n);
 	return 0;
 }
 
@@ -929,7 +937,7 @@ static void hook_neigh_walk(void *ctx,
 	for (i = 0; i < nkeys; i++) {
 		if (bpf_map_lookup_elem(fd, &keys[i], &n))
 			continue;	/* deleted meanwhile */
-		if (fn(arg, keys[i], n.mac, n.updated_ns))
+		if (fn(arg, keys[i], n.mac, neigh_confirmed(&n)))
 			break;
 	}
 }

@@ -258,7 +258,7 @@ static int xsk_umem_setup(struct xsk_dev *x)
 		.fill_size = XSK_RING_SIZE,
 		.comp_size = XSK_RING_SIZE,
 		.frame_size = XSK_FRAME_SIZE,
-		.frame_headroom = 0,
+		.frame_headroom = NET_IP_ALIGN,	/* IPv4 header 4-byte aligned */
 		.flags = 0,
 	};
 

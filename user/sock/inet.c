@@ -40,7 +40,15 @@ int inet_init(struct stack *st)
 	err = udp_init(st);
 	if (err)
 		goto err_sock;
+	/* the socket layer learns of each transport here, so transports never
+	 * include the layer above them */
+	err = sock_register_proto(st, &udp_prot);
+	if (err)
+		goto err_udp;
 	return 0;
+
+err_udp:
+	udp_fini(st);
 
 err_sock:
 	sock_fini(st);

@@ -35,7 +35,6 @@
 #include "core/stack.h"
 #include "net/icmp.h"
 #include "net/ip.h"
-#include "sock/socket.h"
 #include "transport/udp.h"
 
 #define UDP_HLEN	8
@@ -558,8 +557,6 @@ int udp_init(struct stack *st)
 					       (UDP_EPHEMERAL_HI - UDP_EPHEMERAL_LO + 1));
 	st->udp = t;
 	err = inet_add_protocol(st, IPPROTO_UDP, &udp_protocol);
-	if (!err)
-		err = sock_register_proto(st, &udp_prot);
 	if (err) {
 		st->udp = NULL;
 		free(t);

@@ -16,7 +16,7 @@
 
 extern const struct proto udp_prot;
 
-int udp_init(struct stack *st);		/* registers IPPROTO_UDP and udp_prot */
+int udp_init(struct stack *st);		/* registers IPPROTO_UDP; inet_init registers udp_prot */
 void udp_fini(struct stack *st);
 int udp_rcv(struct stack *st, struct pkb *pkb);
 
