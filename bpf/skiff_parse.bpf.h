@@ -28,7 +28,8 @@ struct skiff_pkt {
 	struct ethhdr *eth;
 	void *l3;			/* header after Ethernet and the optional tag */
 	__u32 l3_off;			/* its offset from data: 14 or 18 */
-	__u32 l3_len;			/* bytes from l3 to the end of the frame */
+	__u32 l3_len;			/* bytes from l3 to the end of the frame,
+					 * fragments of a multi-buffer frame included */
 	__u16 proto;			/* ethertype after the tag, host order */
 	struct skiff_config *cfg;
 	struct skiff_xdp_stats *st;
@@ -107,7 +108,13 @@ static __always_inline int skiff_parse_eth(struct skiff_pkt *p)
 	p->eth = eth;
 	p->l3 = nh;
 	p->l3_off = nh - p->data;
-	p->l3_len = p->data_end - nh;
+	/*
+	 * The whole frame, fragments included.  The kernel hands a program
+	 * without frags support linear frames only (then this is data_end -
+	 * data), but bpf_prog_test_run puts bytes past ~3.5 KB in fragments
+	 * even for one; the ICMP checksum reads them with bpf_xdp_load_bytes.
+	 */
+	p->l3_len = bpf_xdp_get_buff_len(p->ctx) - p->l3_off;
 	p->proto = proto;
 	return SKIFF_CONTINUE;
 }
