@@ -269,6 +269,7 @@ static int worker_setup(struct skiffd *d, struct worker *w)
 static int workers_start(struct skiffd *d)
 {
 	pthread_attr_t attr;
+	char name[16];
 	cpu_set_t set;
 	uint32_t i;
 	int ret;
@@ -291,6 +292,8 @@ static int workers_start(struct skiffd *d)
 			return -ret;
 		}
 		w->started = true;
+		snprintf(name, sizeof(name), "skiffd-q%u", w->queue);
+		pthread_setname_np(w->thread, name);	/* for top -H; failure is harmless */
 	}
 	return 0;
 }
