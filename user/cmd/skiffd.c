@@ -7,6 +7,14 @@
  * until SIGINT/SIGTERM, when it takes everything down in reverse order and
  * leaves the interface as it found it.
  *
+ * Start-up order: parse -> interface, privileges, queue count -> bind the
+ * control name "\0skiff/<ifname>" (the single-instance lock, before anything
+ * touches the interface) -> attach XDP -> addresses -> per queue: AF_XDP
+ * socket, XSKMAP entry, stack, protocols, services -> enable steering ->
+ * workers -> listen on the control socket (from then on skiffd is "ready").
+ * Exit status: 0 after SIGINT/SIGTERM, 2 for every start-up error (one line
+ * "skiffd: ..." on stderr), 1 when the interface disappears under it.
+ *
  * Threads.  Worker i owns stack i and runs it to completion (stack_poll)
  * under its mutex; when nothing arrived for WORKER_IDLE_POLLS polls it
  * sleeps in poll() on its XSK fd and an eventfd until the next timer is due.
@@ -20,6 +28,7 @@
  */
 #include <arpa/inet.h>
 #include <errno.h>
+#include <net/if.h>
 #include <poll.h>
 #include <pthread.h>
 #include <sched.h>
@@ -593,8 +602,14 @@ static int main_loop(struct skiffd *d)
 	pfd[1].events = POLLIN;
 	for (;;) {
 		now = clock_now();
-		if (now - d->last_rate_ns >= RATE_INTERVAL_NS)
+		if (now - d->last_rate_ns >= RATE_INTERVAL_NS) {
 			rates_tick(d, now);
+			/* the interface was deleted (or its netns torn down) */
+			if ((int)if_nametoindex(d->cfg.iface) != d->ifindex) {
+				printf("skiffd: %s disappeared, shutting down\n", d->cfg.iface);
+				return 1;
+			}
+		}
 		timeout = (int)((d->last_rate_ns + RATE_INTERVAL_NS - now + NSEC_PER_MSEC - 1) /
 				NSEC_PER_MSEC);
 		if (poll(pfd, 2, timeout) < 0) {
