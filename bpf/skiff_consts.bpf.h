@@ -13,22 +13,22 @@
  * (XDP_PASS, XDP_DROP, XDP_TX, XDP_REDIRECT) means "stop here, this is the
  * verdict"; SKIFF_CONTINUE means "not decided, keep going".
  */
-#define SKIFF_CONTINUE		(-1)
+#define SKIFF_CONTINUE (-1)
 
-#define SKIFF_VLAN_HLEN		4
-#define SKIFF_VLAN_VID_MASK	0x0fff
+#define SKIFF_VLAN_HLEN 4
+#define SKIFF_VLAN_VID_MASK 0x0fff
 
 /* RFC 826 layout for Ethernet/IPv4: the only one skiff answers. */
-#define SKIFF_ARPHRD_ETHER	1
-#define SKIFF_ARPOP_REQUEST	1
-#define SKIFF_ARPOP_REPLY	2
+#define SKIFF_ARPHRD_ETHER 1
+#define SKIFF_ARPOP_REQUEST 1
+#define SKIFF_ARPOP_REPLY 2
 
 /* RFC 791 3.1: flags and fragment offset share one 16-bit field. */
-#define SKIFF_IP_MF		0x2000
-#define SKIFF_IP_OFFSET		0x1fff
+#define SKIFF_IP_MF 0x2000
+#define SKIFF_IP_OFFSET 0x1fff
 
-#define SKIFF_ECHO_TTL		64	/* TTL of XDP echo replies (Linux default) */
-#define SKIFF_TCP_MIN_HLEN	20	/* RFC 9293 3.1: data offset >= 5 */
+#define SKIFF_ECHO_TTL 64     /* TTL of XDP echo replies (Linux default) */
+#define SKIFF_TCP_MIN_HLEN 20 /* RFC 9293 3.1: data offset >= 5 */
 
 /*
  * The ICMP checksum is summed in chunks copied to the stack
@@ -37,8 +37,8 @@
  * CHUNK * MAX_CHUNKS bounds the echo XDP answers (9216 bytes: jumbo
  * frames); a longer one goes to the daemon.
  */
-#define SKIFF_CSUM_CHUNK	256
-#define SKIFF_CSUM_MAX_CHUNKS	36
-#define SKIFF_CSUM_MAX_LEN	(SKIFF_CSUM_CHUNK * SKIFF_CSUM_MAX_CHUNKS)
+#define SKIFF_CSUM_CHUNK 256
+#define SKIFF_CSUM_MAX_CHUNKS 36
+#define SKIFF_CSUM_MAX_LEN (SKIFF_CSUM_CHUNK * SKIFF_CSUM_MAX_CHUNKS)
 
 #endif /* SKIFF_CONSTS_BPF_H */

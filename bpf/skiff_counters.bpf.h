@@ -11,21 +11,21 @@
 
 #include <skiff/skiff.h>
 
-#define skiff_inc(st, name)	((st)->name++)
+#define skiff_inc(st, name) ((st)->name++)
 
 /* XDP_PASS to the kernel, counted by reason. */
-#define skiff_pass(st, reason)						\
-	({								\
-		skiff_inc(st, reason);					\
-		skiff_inc(st, to_kernel);				\
-		XDP_PASS;						\
+#define skiff_pass(st, reason) \
+	({ \
+		skiff_inc(st, reason); \
+		skiff_inc(st, to_kernel); \
+		XDP_PASS; \
 	})
 
 /* XDP_DROP, counted by reason. */
-#define skiff_drop(st, reason)						\
-	({								\
-		skiff_inc(st, reason);					\
-		XDP_DROP;						\
+#define skiff_drop(st, reason) \
+	({ \
+		skiff_inc(st, reason); \
+		XDP_DROP; \
 	})
 
 #endif /* SKIFF_COUNTERS_BPF_H */

@@ -57,9 +57,9 @@ __noinline long skiff_csum_frame(struct xdp_md *ctx, __u32 off, __u32 len)
 	 * bounds-checks a zero-extended copy and passes the unchecked register
 	 * to the helper ("R4 min value is negative").
 	 */
-	__u64 full = len / SKIFF_CSUM_CHUNK;	/* whole chunks */
+	__u64 full = len / SKIFF_CSUM_CHUNK; /* whole chunks */
 	__u64 rest = len % SKIFF_CSUM_CHUNK;
-	__u64 words = rest & ~3ull;	/* bpf_csum_diff sums whole 32-bit words */
+	__u64 words = rest & ~3ull; /* bpf_csum_diff sums whole 32-bit words */
 	__u64 tail = rest & 3ull;
 	__s64 sum = 0;
 	__u64 i;
@@ -107,9 +107,9 @@ __noinline long skiff_csum_frame(struct xdp_md *ctx, __u32 off, __u32 len)
 }
 
 /* RFC 1624 eqn. 3: HC' = ~(~HC + ~m + m') after one 16-bit word m became m'. */
-static __always_inline __u16 skiff_csum_replace2(__u16 check, __u16 old, __u16 new)
+static __always_inline __u16 skiff_csum_replace2(__u16 check, __u16 old, __u16 repl)
 {
-	__u32 sum = (__u16)~check + (__u16)~old + (__u32)new;
+	__u32 sum = (__u16)~check + (__u16)~old + (__u32)repl;
 
 	return ~skiff_csum_fold(sum);
 }

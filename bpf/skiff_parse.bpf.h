@@ -26,11 +26,10 @@ struct skiff_pkt {
 	void *data;
 	void *data_end;
 	struct ethhdr *eth;
-	void *l3;			/* header after Ethernet and the optional tag */
-	__u32 l3_off;			/* its offset from data: 14 or 18 */
-	__u32 l3_len;			/* bytes from l3 to the end of the frame,
-					 * fragments of a multi-buffer frame included */
-	__u16 proto;			/* ethertype after the tag, host order */
+	void *l3;     /* header after Ethernet and the optional tag */
+	__u32 l3_off; /* its offset from data: 14 or 18 */
+	__u32 l3_len; /* bytes from l3 to the end, fragments included */
+	__u16 proto;  /* ethertype after the tag, host order */
 	struct skiff_config *cfg;
 	struct skiff_xdp_stats *st;
 };
@@ -55,18 +54,18 @@ struct skiff_arp {
 };
 
 /* Fixed part of any ARP packet: enough to tell the layout. */
-#define SKIFF_ARP_FIXED_LEN	8
+#define SKIFF_ARP_FIXED_LEN 8
 
 static __always_inline bool skiff_mac_multicast(const __u8 *mac)
 {
-	return mac[0] & 1;	/* group bit: multicast or broadcast */
+	return mac[0] & 1; /* group bit: multicast or broadcast */
 }
 
 static __always_inline bool skiff_mac_equal(const __u8 *a, const __u8 *b)
 {
 	/* Byte compares: clang would turn memcmp into a call BPF cannot make. */
-	return a[0] == b[0] && a[1] == b[1] && a[2] == b[2] && a[3] == b[3] &&
-	       a[4] == b[4] && a[5] == b[5];
+	return a[0] == b[0] && a[1] == b[1] && a[2] == b[2] && a[3] == b[3] && a[4] == b[4] &&
+	       a[5] == b[5];
 }
 
 /* RFC 1122 3.2.1.3: sources that must never get a reply. */

@@ -103,7 +103,7 @@ static __always_inline int skiff_to_stack(struct skiff_pkt *p)
 	if (!bpf_map_lookup_elem(&xsks, &queue))
 		return skiff_pass(p->st, no_xsk);
 	if (bpf_redirect_map(&xsks, queue, XDP_PASS) != XDP_REDIRECT)
-		return skiff_pass(p->st, no_xsk);	/* socket removed meanwhile */
+		return skiff_pass(p->st, no_xsk); /* socket removed meanwhile */
 	skiff_inc(p->st, to_stack);
 	return XDP_REDIRECT;
 }
@@ -138,7 +138,7 @@ static __always_inline void skiff_neigh_learn(struct skiff_pkt *p, __u32 ip, con
 	 * sees half of an old MAC and half of a new one.
 	 */
 	if (bpf_map_update_elem(&neigh, &ip, &n, old ? BPF_EXIST : BPF_NOEXIST))
-		return;		/* full, or raced with the daemon: next ARP retries */
+		return; /* full, or raced with the daemon: next ARP retries */
 	if (changed)
 		__sync_fetch_and_add(&p->cfg->neigh_gen, 1);
 	skiff_inc(p->st, arp_learn);
@@ -154,7 +154,7 @@ static __always_inline int skiff_arp_reply(struct skiff_pkt *p, struct skiff_arp
 
 	arp->op = bpf_htons(SKIFF_ARPOP_REPLY);
 	__builtin_memcpy(arp->tha, requester, ETH_ALEN);
-	__builtin_memcpy(arp->tpa, &spa, 4);	/* 0 for an RFC 5227 probe */
+	__builtin_memcpy(arp->tpa, &spa, 4); /* 0 for an RFC 5227 probe */
 	__builtin_memcpy(arp->sha, p->cfg->mac, ETH_ALEN);
 	__builtin_memcpy(arp->spa, &tpa, 4);
 
@@ -209,7 +209,7 @@ static __always_inline int skiff_handle_arp(struct skiff_pkt *p)
 		skiff_neigh_learn(p, spa, arp->sha, true);
 
 	if (!dedicated)
-		return skiff_pass(p->st, pass_shared);	/* the kernel's address too */
+		return skiff_pass(p->st, pass_shared); /* the kernel's address too */
 
 	if (op == SKIFF_ARPOP_REQUEST)
 		return skiff_arp_reply(p, arp, spa, tpa);
@@ -219,7 +219,7 @@ static __always_inline int skiff_handle_arp(struct skiff_pkt *p)
 		skiff_inc(p->st, arp_to_stack);
 		return XDP_REDIRECT;
 	}
-	return XDP_PASS;	/* counted no_xsk */
+	return XDP_PASS; /* counted no_xsk */
 }
 
 /* ---- IPv4 ---- */
@@ -230,7 +230,7 @@ static __always_inline int skiff_handle_arp(struct skiff_pkt *p)
  */
 static __always_inline int skiff_icmp_echo(struct skiff_pkt *p, struct iphdr *ip, __u32 hlen)
 {
-	__u32 len = bpf_ntohs(ip->tot_len) - hlen;	/* >= 0: skiff_ipv4_hlen */
+	__u32 len = bpf_ntohs(ip->tot_len) - hlen; /* >= 0: skiff_ipv4_hlen */
 	struct icmphdr *icmp = (void *)ip + hlen;
 	__u32 addr;
 	__u16 old;
@@ -246,9 +246,9 @@ static __always_inline int skiff_icmp_echo(struct skiff_pkt *p, struct iphdr *ip
 	if (icmp->type != ICMP_ECHO || icmp->code != 0)
 		return SKIFF_CONTINUE;
 	if (hlen != sizeof(*ip) || len > SKIFF_CSUM_MAX_LEN)
-		return SKIFF_CONTINUE;	/* options or jumbo: the daemon answers */
+		return SKIFF_CONTINUE; /* options or jumbo: the daemon answers */
 	if (skiff_ipv4_martian_src(ip->saddr))
-		return SKIFF_CONTINUE;	/* the daemon validates and drops it */
+		return SKIFF_CONTINUE; /* the daemon validates and drops it */
 
 	/* RFC 1122 3.2.1.2: silently discard a bad header checksum. */
 	if (skiff_csum_fold(skiff_ipv4_sum20(ip)) != 0xffff)
@@ -269,7 +269,7 @@ static __always_inline int skiff_icmp_echo(struct skiff_pkt *p, struct iphdr *ip
 	ip->check = 0;
 	ip->check = ~skiff_csum_fold(skiff_ipv4_sum20(ip));
 
-	old = *(__u16 *)icmp;	/* type and code: the only word that changes */
+	old = *(__u16 *)icmp; /* type and code: the only word that changes */
 	icmp->type = ICMP_ECHOREPLY;
 	icmp->checksum = skiff_csum_replace2(icmp->checksum, old, *(__u16 *)icmp);
 
@@ -302,11 +302,11 @@ static __always_inline int skiff_port_owned(struct skiff_pkt *p, struct iphdr *i
 		return skiff_drop(p->st, drop_l4_truncated);
 
 	key.addr = ip->daddr;
-	key.port = ((struct udphdr *)l4)->dest;	/* same place in TCP */
+	key.port = ((struct udphdr *)l4)->dest; /* same place in TCP */
 	key.proto = ip->protocol;
 	*owned = bpf_map_lookup_elem(&ports, &key) != NULL;
 	if (!*owned) {
-		key.addr = 0;	/* bound to every skiff address */
+		key.addr = 0; /* bound to every skiff address */
 		*owned = bpf_map_lookup_elem(&ports, &key) != NULL;
 	}
 	return SKIFF_CONTINUE;

@@ -10,7 +10,7 @@
 
 struct xdp_count {
 	__u64 frames;
-	__u64 bytes;	/* whole frame, fragments of a multi-buffer frame included */
+	__u64 bytes; /* whole frame, fragments of a multi-buffer frame included */
 };
 
 /* count: frames and bytes seen, per CPU. */

@@ -37,31 +37,31 @@
 
 #include "skiff_xdp.skel.h"
 
-#define FRAME_MAX	10000
-#define ETH_LEN		14
-#define VLAN_LEN	4
-#define IP_LEN		20
-#define ARP_LEN		28
-#define ICMP_HLEN	8
-#define UDP_HLEN	8
-#define TCP_HLEN	20
-#define NO_VLAN		(-1)
+#define FRAME_MAX 10000
+#define ETH_LEN 14
+#define VLAN_LEN 4
+#define IP_LEN 20
+#define ARP_LEN 28
+#define ICMP_HLEN 8
+#define UDP_HLEN 8
+#define TCP_HLEN 20
+#define NO_VLAN (-1)
 
-static const uint8_t our_mac[6] = { 0x02, 0x00, 0x00, 0x00, 0x00, 0x01 };
-static const uint8_t peer_mac[6] = { 0x02, 0x00, 0x00, 0x00, 0x00, 0x09 };
-static const uint8_t other_mac[6] = { 0x02, 0x00, 0x00, 0x00, 0x00, 0x0a };
-static const uint8_t bcast_mac[6] = { 0xff, 0xff, 0xff, 0xff, 0xff, 0xff };
+static const uint8_t our_mac[6] = {0x02, 0x00, 0x00, 0x00, 0x00, 0x01};
+static const uint8_t peer_mac[6] = {0x02, 0x00, 0x00, 0x00, 0x00, 0x09};
+static const uint8_t other_mac[6] = {0x02, 0x00, 0x00, 0x00, 0x00, 0x0a};
+static const uint8_t bcast_mac[6] = {0xff, 0xff, 0xff, 0xff, 0xff, 0xff};
 static const uint8_t zero_mac[6];
 
 #define IP(a, b, c, d) htonl((uint32_t)(a) << 24 | (b) << 16 | (c) << 8 | (d))
-#define DED_IP		IP(10, 0, 0, 1)		/* dedicated skiff address */
-#define SHR_IP		IP(10, 0, 0, 2)		/* shared with the kernel */
-#define OTHER_IP	IP(10, 0, 0, 3)		/* not skiff's */
-#define PEER_IP		IP(10, 0, 0, 9)
-#define PEER2_IP	IP(10, 0, 0, 10)
+#define DED_IP IP(10, 0, 0, 1)	 /* dedicated skiff address */
+#define SHR_IP IP(10, 0, 0, 2)	 /* shared with the kernel */
+#define OTHER_IP IP(10, 0, 0, 3) /* not skiff's */
+#define PEER_IP IP(10, 0, 0, 9)
+#define PEER2_IP IP(10, 0, 0, 10)
 
-#define SKIFF_PORT	7
-#define KERNEL_PORT	22
+#define SKIFF_PORT 7
+#define KERNEL_PORT 22
 
 /* ---- fixture: the loaded object, its maps, one AF_XDP socket on lo ---- */
 
@@ -78,29 +78,28 @@ struct fixture {
 	struct xsk_ring_cons cq;
 	struct xsk_ring_cons rx;
 	struct xsk_ring_prod tx;
-	char xsk_err[160];	/* why there is no socket, if there is none */
+	char xsk_err[160]; /* why there is no socket, if there is none */
 };
 
 static struct fixture fx;
 static bool is_root;
 
-#define REQUIRE_ROOT()								\
-	do {									\
-		if (!is_root) {							\
-			print_message("skipped: BPF tests need root "		\
-				      "(CAP_BPF, CAP_NET_ADMIN)\n");		\
-			skip();							\
-		}								\
+#define REQUIRE_ROOT() \
+	do { \
+		if (!is_root) { \
+			print_message("skipped: BPF tests need root " \
+				      "(CAP_BPF, CAP_NET_ADMIN)\n"); \
+			skip(); \
+		} \
 	} while (0)
 
-#define REQUIRE_XSK()								\
-	do {									\
-		REQUIRE_ROOT();							\
-		if (!fx.xsk) {							\
-			print_message("skipped: no AF_XDP socket on lo: %s\n",	\
-				      fx.xsk_err);				\
-			skip();							\
-		}								\
+#define REQUIRE_XSK() \
+	do { \
+		REQUIRE_ROOT(); \
+		if (!fx.xsk) { \
+			print_message("skipped: no AF_XDP socket on lo: %s\n", fx.xsk_err); \
+			skip(); \
+		} \
 	} while (0)
 
 static int xsk_open(void)
@@ -120,8 +119,8 @@ static int xsk_open(void)
 	int err;
 
 	fx.umem_size = 64 * XSK_UMEM__DEFAULT_FRAME_SIZE;
-	fx.umem_area = mmap(NULL, fx.umem_size, PROT_READ | PROT_WRITE,
-			    MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	fx.umem_area = mmap(NULL, fx.umem_size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS,
+			    -1, 0);
 	if (fx.umem_area == MAP_FAILED) {
 		fx.umem_area = NULL;
 		snprintf(fx.xsk_err, sizeof(fx.xsk_err), "mmap: %s", strerror(errno));
@@ -129,8 +128,7 @@ static int xsk_open(void)
 	}
 	err = xsk_umem__create(&fx.umem, fx.umem_area, fx.umem_size, &fx.fq, &fx.cq, &ucfg);
 	if (err) {
-		snprintf(fx.xsk_err, sizeof(fx.xsk_err), "xsk_umem__create: %s",
-			 strerror(-err));
+		snprintf(fx.xsk_err, sizeof(fx.xsk_err), "xsk_umem__create: %s", strerror(-err));
 		fx.umem = NULL;
 		return err;
 	}
@@ -181,7 +179,7 @@ static int group_setup(void **state)
 	fx.lo_ifindex = if_nametoindex("lo");
 	if (fx.ncpus <= 0 || !fx.lo_ifindex)
 		return -1;
-	xsk_open();	/* failure only skips the to_stack tests, with the reason */
+	xsk_open(); /* failure only skips the to_stack tests, with the reason */
 	return 0;
 }
 
@@ -207,7 +205,7 @@ static void map_clear(int fd, size_t key_size)
 
 static void set_config(uint16_t vlan_id, uint32_t flags)
 {
-	struct skiff_config c = { .vlan_id = vlan_id, .flags = flags };
+	struct skiff_config c = {.vlan_id = vlan_id, .flags = flags};
 	uint32_t zero = 0;
 
 	memcpy(c.mac, our_mac, 6);
@@ -225,15 +223,15 @@ static struct skiff_config get_config(void)
 
 static void add_addr(uint32_t addr, bool dedicated)
 {
-	struct skiff_addr a = { .flags = dedicated ? SKIFF_ADDR_DEDICATED : 0, .prefix_len = 24 };
+	struct skiff_addr a = {.flags = dedicated ? SKIFF_ADDR_DEDICATED : 0, .prefix_len = 24};
 
 	assert_int_equal(bpf_map_update_elem(fx.addrs, &addr, &a, BPF_ANY), 0);
 }
 
 static void add_port(uint32_t addr, uint16_t port, uint8_t proto)
 {
-	struct skiff_port_key k = { .addr = addr, .port = htons(port), .proto = proto };
-	struct skiff_port_val v = { .refs = 1 };
+	struct skiff_port_key k = {.addr = addr, .port = htons(port), .proto = proto};
+	struct skiff_port_val v = {.refs = 1};
 
 	assert_int_equal(bpf_map_update_elem(fx.ports, &k, &v, BPF_ANY), 0);
 }
@@ -253,7 +251,7 @@ static void set_xsk(bool present)
 
 static void set_neigh(uint32_t ip, const uint8_t *mac, uint16_t state, uint64_t ns)
 {
-	struct skiff_neigh n = { .state = state, .updated_ns = ns };
+	struct skiff_neigh n = {.state = state, .updated_ns = ns};
 
 	memcpy(n.mac, mac, 6);
 	assert_int_equal(bpf_map_update_elem(fx.neigh, &ip, &n, BPF_ANY), 0);
@@ -298,7 +296,7 @@ static struct skiff_xdp_stats stats_sum(void)
 
 /* Every counter except rx_frames and the ones named must be zero. */
 #define SKIFF_NAME(name) #name,
-static const char *const counter_names[] = { SKIFF_XDP_COUNTERS(SKIFF_NAME) };
+static const char *const counter_names[] = {SKIFF_XDP_COUNTERS(SKIFF_NAME)};
 
 static void assert_counters(const char *expect, ...)
 {
@@ -356,7 +354,7 @@ static int test_setup(void **state)
 struct frame {
 	uint8_t b[FRAME_MAX];
 	size_t len;
-	size_t l3;	/* offset of the ARP/IPv4 header */
+	size_t l3; /* offset of the ARP/IPv4 header */
 };
 
 struct result {
@@ -369,12 +367,12 @@ static int run_frame(const uint8_t *data, size_t len, struct result *r)
 {
 	struct xdp_md ctx = {
 		.data_end = len,
-		.ingress_ifindex = fx.lo_ifindex,	/* as if received on lo... */
-		.rx_queue_index = 0,			/* ...queue 0, where the XSK is */
+		.ingress_ifindex = fx.lo_ifindex, /* as if received on lo... */
+		.rx_queue_index = 0,		  /* ...queue 0, where the XSK is */
 	};
-	LIBBPF_OPTS(bpf_test_run_opts, o, .data_in = data, .data_size_in = len,
-		    .data_out = r->b, .data_size_out = sizeof(r->b), .ctx_in = &ctx,
-		    .ctx_size_in = sizeof(ctx), .repeat = 1);
+	LIBBPF_OPTS(bpf_test_run_opts, o, .data_in = data, .data_size_in = len, .data_out = r->b,
+		    .data_size_out = sizeof(r->b), .ctx_in = &ctx, .ctx_size_in = sizeof(ctx),
+		    .repeat = 1);
 	int err;
 
 	memset(r->b, 0xee, sizeof(r->b));
@@ -405,21 +403,25 @@ static void assert_untouched(const struct frame *f, const struct result *r)
 static const char *verdict_name(int v)
 {
 	switch (v) {
-	case XDP_ABORTED: return "XDP_ABORTED";
-	case XDP_DROP: return "XDP_DROP";
-	case XDP_PASS: return "XDP_PASS";
-	case XDP_TX: return "XDP_TX";
-	case XDP_REDIRECT: return "XDP_REDIRECT";
+	case XDP_ABORTED:
+		return "XDP_ABORTED";
+	case XDP_DROP:
+		return "XDP_DROP";
+	case XDP_PASS:
+		return "XDP_PASS";
+	case XDP_TX:
+		return "XDP_TX";
+	case XDP_REDIRECT:
+		return "XDP_REDIRECT";
 	}
 	return "?";
 }
 
-#define assert_verdict(got, want)						\
-	do {									\
-		int g_ = (got), w_ = (want);					\
-		if (g_ != w_)							\
-			fail_msg("verdict %s, expected %s", verdict_name(g_),	\
-				 verdict_name(w_));				\
+#define assert_verdict(got, want) \
+	do { \
+		int g_ = (got), w_ = (want); \
+		if (g_ != w_) \
+			fail_msg("verdict %s, expected %s", verdict_name(g_), verdict_name(w_)); \
 	} while (0)
 
 /* ---- building frames (and checksums), independently of the program ---- */
@@ -456,8 +458,8 @@ static uint16_t get16(const uint8_t *p)
 }
 
 /* Ethernet header (and a tag if vlan >= 0, with tpid); returns its length. */
-static size_t put_eth(uint8_t *b, const uint8_t *dst, const uint8_t *src, int vlan,
-		      uint16_t tpid, uint16_t type)
+static size_t put_eth(uint8_t *b, const uint8_t *dst, const uint8_t *src, int vlan, uint16_t tpid,
+		      uint16_t type)
 {
 	memcpy(b, dst, 6);
 	memcpy(b + 6, src, 6);
@@ -466,7 +468,7 @@ static size_t put_eth(uint8_t *b, const uint8_t *dst, const uint8_t *src, int vl
 		return ETH_LEN;
 	}
 	put16(b + 12, tpid);
-	put16(b + 14, (uint16_t)vlan | 0x2000);	/* PCP 1: must not matter */
+	put16(b + 14, (uint16_t)vlan | 0x2000); /* PCP 1: must not matter */
 	put16(b + 16, type);
 	return ETH_LEN + VLAN_LEN;
 }
@@ -523,8 +525,8 @@ static void build_ipv4(struct frame *f, int vlan, uint8_t proto, uint32_t saddr,
 	memcpy(ip + 12, &saddr, 4);
 	memcpy(ip + 16, &daddr, 4);
 	if (optlen)
-		memset(ip + IP_LEN, 1, optlen);	/* NOP options */
-	memcpy(ip + 10, (uint16_t[]){ csum(ip, hlen) }, 2);
+		memset(ip + IP_LEN, 1, optlen); /* NOP options */
+	memcpy(ip + 10, (uint16_t[]){csum(ip, hlen)}, 2);
 	memcpy(ip + hlen, l4, l4len);
 	f->len = f->l3 + hlen + l4len;
 }
@@ -535,7 +537,7 @@ static void fix_ip_csum(struct frame *f)
 	size_t hlen = (ip[0] & 0xf) * 4;
 
 	ip[10] = ip[11] = 0;
-	memcpy(ip + 10, (uint16_t[]){ csum(ip, hlen) }, 2);
+	memcpy(ip + 10, (uint16_t[]){csum(ip, hlen)}, 2);
 }
 
 static uint8_t l4buf[FRAME_MAX];
@@ -547,12 +549,12 @@ static void build_echo(struct frame *f, int vlan, uint32_t daddr, size_t datalen
 	size_t i;
 
 	memset(l4buf, 0, ICMP_HLEN);
-	l4buf[0] = 8;		/* echo request */
-	put16(l4buf + 4, 0x1234);	/* identifier */
-	put16(l4buf + 6, 7);		/* sequence */
+	l4buf[0] = 8;		  /* echo request */
+	put16(l4buf + 4, 0x1234); /* identifier */
+	put16(l4buf + 6, 7);	  /* sequence */
 	for (i = 0; i < datalen; i++)
 		l4buf[ICMP_HLEN + i] = (uint8_t)(i * 7 + 3);
-	memcpy(l4buf + 2, (uint16_t[]){ csum(l4buf, ICMP_HLEN + datalen) }, 2);
+	memcpy(l4buf + 2, (uint16_t[]){csum(l4buf, ICMP_HLEN + datalen)}, 2);
 	build_ipv4(f, vlan, IPPROTO_ICMP, PEER_IP, daddr, frag, 0x4242, optlen, l4buf,
 		   ICMP_HLEN + datalen);
 }
@@ -565,8 +567,7 @@ static void build_udp(struct frame *f, uint32_t daddr, uint16_t dport, size_t da
 	put16(l4buf + 2, dport);
 	put16(l4buf + 4, (uint16_t)(UDP_HLEN + datalen));
 	memset(l4buf + UDP_HLEN, 'u', datalen);
-	build_ipv4(f, NO_VLAN, IPPROTO_UDP, PEER_IP, daddr, frag, id, 0, l4buf,
-		   UDP_HLEN + datalen);
+	build_ipv4(f, NO_VLAN, IPPROTO_UDP, PEER_IP, daddr, frag, id, 0, l4buf, UDP_HLEN + datalen);
 }
 
 static void build_tcp(struct frame *f, uint32_t daddr, uint16_t dport)
@@ -575,7 +576,7 @@ static void build_tcp(struct frame *f, uint32_t daddr, uint16_t dport)
 	put16(l4buf, 40000);
 	put16(l4buf + 2, dport);
 	l4buf[12] = 5 << 4;
-	l4buf[13] = 0x02;	/* SYN */
+	l4buf[13] = 0x02; /* SYN */
 	put16(l4buf + 14, 65535);
 	build_ipv4(f, NO_VLAN, IPPROTO_TCP, PEER_IP, daddr, 0, 1, 0, l4buf, TCP_HLEN);
 }
@@ -628,8 +629,9 @@ static void non_ip_ethertypes_pass_untouched(void **state)
 	f.len = put_eth(f.b, our_mac, peer_mac, NO_VLAN, 0, ETH_P_IPV6) + 40;
 	assert_verdict(run(&f, &r), XDP_PASS);
 	assert_untouched(&f, &r);
-	f.len = put_eth(f.b, (uint8_t[]){ 0x01, 0x80, 0xc2, 0, 0, 0x0e }, peer_mac, NO_VLAN, 0,
-			0x88cc) + 30;	/* LLDP */
+	f.len = put_eth(f.b, (uint8_t[]){0x01, 0x80, 0xc2, 0, 0, 0x0e}, peer_mac, NO_VLAN, 0,
+			0x88cc) +
+		30; /* LLDP */
 	assert_verdict(run(&f, &r), XDP_PASS);
 	assert_untouched(&f, &r);
 	/* A second tag is not parsed: QinQ inner tag counts as "not IP". */
@@ -669,7 +671,7 @@ static void priority_tag_counts_as_untagged(void **state)
 
 	(void)state;
 	REQUIRE_ROOT();
-	build_echo(&f, 0, DED_IP, 56, 0, 0);	/* 802.1Q tag with VID 0 */
+	build_echo(&f, 0, DED_IP, 56, 0, 0); /* 802.1Q tag with VID 0 */
 	assert_verdict(run(&f, &r), XDP_TX);
 	COUNTERS(C(icmp_echo_reply, 1));
 }
@@ -704,14 +706,14 @@ static void arp_request_for_dedicated_address_is_answered_in_place(void **state)
 	assert_memory_equal(n.mac, peer_mac, 6);
 	assert_int_equal(n.state, SKIFF_NEIGH_REACHABLE);
 	assert_true(n.updated_ns > 0);
-	assert_int_equal(get_config().neigh_gen, 0);	/* created, not changed */
+	assert_int_equal(get_config().neigh_gen, 0); /* created, not changed */
 }
 
 static void arp_reply_keeps_padding_and_vlan_tag(void **state)
 {
 	struct frame f, want;
 	struct result r;
-	uint16_t tpids[] = { ETH_P_8021Q, ETH_P_8021AD };
+	uint16_t tpids[] = {ETH_P_8021Q, ETH_P_8021AD};
 	size_t i;
 
 	(void)state;
@@ -720,10 +722,10 @@ static void arp_reply_keeps_padding_and_vlan_tag(void **state)
 	for (i = 0; i < 2; i++) {
 		build_arp(&f, 100, 1, peer_mac, PEER_IP, zero_mac, DED_IP);
 		put16(f.b + 12, tpids[i]);
-		f.len = 64;	/* minimum frame, zero padded */
+		f.len = 64; /* minimum frame, zero padded */
 		assert_verdict(run(&f, &r), XDP_TX);
 		expect_arp_reply(&want, 100, tpids[i], peer_mac, PEER_IP, DED_IP);
-		put16(want.b + 14, get16(f.b + 14));	/* TCI as received */
+		put16(want.b + 14, get16(f.b + 14)); /* TCI as received */
 		want.len = 64;
 		assert_int_equal(r.len, 64);
 		assert_memory_equal(r.b, want.b, want.len);
@@ -865,11 +867,11 @@ static void static_neighbour_is_never_overwritten(void **state)
 	(void)state;
 	REQUIRE_ROOT();
 	set_neigh(PEER_IP, other_mac, SKIFF_NEIGH_STATIC, 5);
-	build_arp(&f, NO_VLAN, 1, peer_mac, PEER_IP, zero_mac, DED_IP);	/* request */
+	build_arp(&f, NO_VLAN, 1, peer_mac, PEER_IP, zero_mac, DED_IP); /* request */
 	assert_verdict(run(&f, &r), XDP_TX);
-	build_arp(&f, NO_VLAN, 2, peer_mac, PEER_IP, our_mac, SHR_IP);	/* reply */
+	build_arp(&f, NO_VLAN, 2, peer_mac, PEER_IP, our_mac, SHR_IP); /* reply */
 	assert_verdict(run(&f, &r), XDP_PASS);
-	build_arp(&f, NO_VLAN, 1, peer_mac, PEER_IP, zero_mac, PEER_IP);	/* gratuitous */
+	build_arp(&f, NO_VLAN, 1, peer_mac, PEER_IP, zero_mac, PEER_IP); /* gratuitous */
 	assert_verdict(run(&f, &r), XDP_PASS);
 	assert_true(get_neigh(PEER_IP, &n));
 	assert_memory_equal(n.mac, other_mac, 6);
@@ -937,11 +939,21 @@ static void arp_other_layouts_and_ops_pass_as_not_ours(void **state)
 	for (i = 0; i < 5; i++) {
 		build_arp(&f, NO_VLAN, 1, peer_mac, PEER_IP, zero_mac, DED_IP);
 		switch (i) {
-		case 0: put16(f.b + f.l3, 6); break;		/* htype IEEE 802 */
-		case 1: put16(f.b + f.l3 + 2, ETH_P_IPV6); break;
-		case 2: f.b[f.l3 + 4] = 8; break;		/* hlen */
-		case 3: f.b[f.l3 + 5] = 16; break;		/* plen */
-		case 4: put16(f.b + f.l3 + 6, 3); break;	/* RARP request */
+		case 0:
+			put16(f.b + f.l3, 6);
+			break; /* htype IEEE 802 */
+		case 1:
+			put16(f.b + f.l3 + 2, ETH_P_IPV6);
+			break;
+		case 2:
+			f.b[f.l3 + 4] = 8;
+			break; /* hlen */
+		case 3:
+			f.b[f.l3 + 5] = 16;
+			break; /* plen */
+		case 4:
+			put16(f.b + f.l3 + 6, 3);
+			break; /* RARP request */
 		}
 		assert_verdict(run(&f, &r), XDP_PASS);
 		assert_untouched(&f, &r);
@@ -991,7 +1003,7 @@ static void truncated_arp_passes_at_every_length(void **state)
 
 	(void)state;
 	REQUIRE_ROOT();
-	for (vlan = NO_VLAN; vlan <= 0; vlan++) {	/* untagged, then priority-tagged */
+	for (vlan = NO_VLAN; vlan <= 0; vlan++) { /* untagged, then priority-tagged */
 		test_setup(NULL);
 		build_arp(&f, vlan, 1, peer_mac, PEER_IP, zero_mac, DED_IP);
 		run_prefixes(&f, f.len, &passes, &drops);
@@ -1108,13 +1120,29 @@ static void bad_ihl_version_and_lengths_are_dropped(void **state)
 		build_udp(&f, DED_IP, SKIFF_PORT, 32, 0, 1);
 		ip = f.b + f.l3;
 		switch (i) {
-		case 0: ip[0] = 0x44; break;	/* IHL 4 */
-		case 1: ip[0] = 0x40; break;	/* IHL 0 */
-		case 2: ip[0] = 0x4f; f.len = f.l3 + 40; put16(ip + 2, 40); break; /* IHL past end */
-		case 3: ip[0] = 0x65; break;	/* version 6 */
-		case 4: put16(ip + 2, 19); break;	/* tot_len < IHL*4 */
-		case 5: put16(ip + 2, (uint16_t)(f.len - f.l3 + 1)); break;	/* past frame */
-		case 6: put16(ip + 2, 0xffff); break;
+		case 0:
+			ip[0] = 0x44;
+			break; /* IHL 4 */
+		case 1:
+			ip[0] = 0x40;
+			break; /* IHL 0 */
+		case 2:
+			ip[0] = 0x4f;
+			f.len = f.l3 + 40;
+			put16(ip + 2, 40);
+			break; /* IHL past end */
+		case 3:
+			ip[0] = 0x65;
+			break; /* version 6 */
+		case 4:
+			put16(ip + 2, 19);
+			break; /* tot_len < IHL*4 */
+		case 5:
+			put16(ip + 2, (uint16_t)(f.len - f.l3 + 1));
+			break; /* past frame */
+		case 6:
+			put16(ip + 2, 0xffff);
+			break;
 		}
 		fix_ip_csum(&f);
 		assert_verdict(run(&f, &r), XDP_DROP);
@@ -1129,7 +1157,7 @@ static void ethernet_padding_after_datagram_is_accepted(void **state)
 
 	(void)state;
 	REQUIRE_ROOT();
-	build_udp(&f, DED_IP, SKIFF_PORT, 2, 0, 1);	/* 44 bytes: padded to 60 */
+	build_udp(&f, DED_IP, SKIFF_PORT, 2, 0, 1); /* 44 bytes: padded to 60 */
 	f.len = 60;
 	assert_verdict(run(&f, &r), XDP_PASS);
 	assert_untouched(&f, &r);
@@ -1156,7 +1184,7 @@ static void expect_echo_reply(const struct frame *req, struct frame *want)
 	icmp = ip + IP_LEN;
 	icmp[0] = 0;
 	icmp[2] = icmp[3] = 0;
-	memcpy(icmp + 2, (uint16_t[]){ csum(icmp, tot - IP_LEN) }, 2);
+	memcpy(icmp + 2, (uint16_t[]){csum(icmp, tot - IP_LEN)}, 2);
 }
 
 static void check_echo(size_t datalen, int vlan)
@@ -1173,8 +1201,8 @@ static void check_echo(size_t datalen, int vlan)
 		struct skiff_xdp_stats st = stats_sum();
 
 		fail_msg("echo of %zu data bytes: verdict %s (drop_ip_malformed %llu, "
-			 "drop_icmp_csum %llu, test_run output %zu bytes)", datalen,
-			 verdict_name(r.verdict), (unsigned long long)st.drop_ip_malformed,
+			 "drop_icmp_csum %llu, test_run output %zu bytes)",
+			 datalen, verdict_name(r.verdict), (unsigned long long)st.drop_ip_malformed,
 			 (unsigned long long)st.drop_icmp_csum, r.len);
 	}
 	expect_echo_reply(&f, &want);
@@ -1242,10 +1270,10 @@ static void echo_with_bad_checksums_is_dropped(void **state)
 	f.b[f.l3 + 10] ^= 0x01;
 	assert_verdict(run(&f, &r), XDP_DROP);
 	build_echo(&f, NO_VLAN, DED_IP, 1472, 0, 0);
-	f.b[f.len - 1] ^= 0x80;	/* last data byte: the whole message is summed */
+	f.b[f.len - 1] ^= 0x80; /* last data byte: the whole message is summed */
 	assert_verdict(run(&f, &r), XDP_DROP);
 	build_echo(&f, NO_VLAN, DED_IP, 57, 0, 0);
-	f.b[f.len - 1] ^= 0x01;	/* odd length: the padded last byte */
+	f.b[f.len - 1] ^= 0x01; /* odd length: the padded last byte */
 	assert_verdict(run(&f, &r), XDP_DROP);
 	COUNTERS(C(drop_ip_csum, 1), C(drop_icmp_csum, 2));
 }
@@ -1274,18 +1302,18 @@ static void echo_with_options_or_fragmented_goes_to_daemon(void **state)
 
 	(void)state;
 	REQUIRE_ROOT();
-	build_echo(&f, NO_VLAN, DED_IP, 56, 0, 4);		/* IHL 6 */
+	build_echo(&f, NO_VLAN, DED_IP, 56, 0, 4); /* IHL 6 */
 	assert_verdict(run(&f, &r), XDP_PASS);
 	assert_untouched(&f, &r);
-	build_echo(&f, NO_VLAN, DED_IP, 56, 0x2000, 0);	/* MF */
+	build_echo(&f, NO_VLAN, DED_IP, 56, 0x2000, 0); /* MF */
 	assert_verdict(run(&f, &r), XDP_PASS);
 	assert_untouched(&f, &r);
-	build_echo(&f, NO_VLAN, DED_IP, 56, 0x00b9, 0);	/* offset 1480 */
+	build_echo(&f, NO_VLAN, DED_IP, 56, 0x00b9, 0); /* offset 1480 */
 	assert_verdict(run(&f, &r), XDP_PASS);
 	assert_untouched(&f, &r);
 	/* an ICMP that is not an echo request, and one from a broadcast source */
 	build_echo(&f, NO_VLAN, DED_IP, 56, 0, 0);
-	f.b[f.l3 + IP_LEN] = 13;	/* timestamp */
+	f.b[f.l3 + IP_LEN] = 13; /* timestamp */
 	assert_verdict(run(&f, &r), XDP_PASS);
 	assert_untouched(&f, &r);
 	build_echo(&f, NO_VLAN, DED_IP, 56, 0, 0);
@@ -1332,18 +1360,18 @@ static void dedicated_address_sends_everything_else_to_xsk(void **state)
 	(void)state;
 	REQUIRE_XSK();
 	set_xsk(true);
-	build_udp(&f, DED_IP, 9999, 100, 0, 1);		/* any port */
+	build_udp(&f, DED_IP, 9999, 100, 0, 1); /* any port */
 	assert_verdict(run(&f, &r), XDP_REDIRECT);
 	assert_untouched(&f, &r);
 	build_tcp(&f, DED_IP, 80);
 	assert_verdict(run(&f, &r), XDP_REDIRECT);
-	build_ipv4(&f, NO_VLAN, 47, PEER_IP, DED_IP, 0, 1, 0, (uint8_t[8]){}, 8);	/* GRE */
+	build_ipv4(&f, NO_VLAN, 47, PEER_IP, DED_IP, 0, 1, 0, (uint8_t[8]){}, 8); /* GRE */
 	assert_verdict(run(&f, &r), XDP_REDIRECT);
-	build_udp(&f, DED_IP, 9999, 1000, 0x2000, 9);	/* first fragment */
+	build_udp(&f, DED_IP, 9999, 1000, 0x2000, 9); /* first fragment */
 	assert_verdict(run(&f, &r), XDP_REDIRECT);
-	build_udp(&f, DED_IP, 9999, 1000, 0x00b9, 9);	/* later fragment */
+	build_udp(&f, DED_IP, 9999, 1000, 0x00b9, 9); /* later fragment */
 	assert_verdict(run(&f, &r), XDP_REDIRECT);
-	build_echo(&f, NO_VLAN, DED_IP, 56, 0x2000, 0);	/* fragmented ping */
+	build_echo(&f, NO_VLAN, DED_IP, 56, 0x2000, 0); /* fragmented ping */
 	assert_verdict(run(&f, &r), XDP_REDIRECT);
 	COUNTERS(C(to_stack, 6));
 	assert_int_equal(stats_sum().frag_first + stats_sum().frag_follow, 0);
@@ -1357,8 +1385,8 @@ static void shared_address_steers_owned_ports_only(void **state)
 	(void)state;
 	REQUIRE_XSK();
 	set_xsk(true);
-	add_port(SHR_IP, SKIFF_PORT, IPPROTO_UDP);	/* exact address */
-	add_port(0, 9000, IPPROTO_TCP);			/* every skiff address */
+	add_port(SHR_IP, SKIFF_PORT, IPPROTO_UDP); /* exact address */
+	add_port(0, 9000, IPPROTO_TCP);		   /* every skiff address */
 
 	build_udp(&f, SHR_IP, SKIFF_PORT, 64, 0, 1);
 	assert_verdict(run(&f, &r), XDP_REDIRECT);
@@ -1408,8 +1436,7 @@ static void shared_address_owned_port_without_xsk_passes(void **state)
 static bool frag_lookup(uint32_t saddr, uint32_t daddr, uint16_t id, uint8_t proto,
 			struct skiff_frag_val *v)
 {
-	struct skiff_frag_key k = { .saddr = saddr, .daddr = daddr, .id = htons(id),
-				    .proto = proto };
+	struct skiff_frag_key k = {.saddr = saddr, .daddr = daddr, .id = htons(id), .proto = proto};
 
 	return bpf_map_lookup_elem(fx.frags, &k, v) == 0;
 }
@@ -1471,9 +1498,9 @@ static void shared_fragment_before_its_first_goes_to_kernel(void **state)
 	assert_untouched(&f, &r);
 	/* same id, but another source or protocol: another datagram */
 	build_udp(&f, SHR_IP, SKIFF_PORT, 1472, 0x2000, 80);
-	assert_verdict(run(&f, &r), XDP_PASS);	/* first: owned, but no XSK */
+	assert_verdict(run(&f, &r), XDP_PASS); /* first: owned, but no XSK */
 	build_udp(&f, SHR_IP, 0, 100, 185, 80);
-	memcpy(f.b + f.l3 + 12, &(uint32_t){ PEER2_IP }, 4);
+	memcpy(f.b + f.l3 + 12, &(uint32_t){PEER2_IP}, 4);
 	fix_ip_csum(&f);
 	assert_verdict(run(&f, &r), XDP_PASS);
 	COUNTERS(C(pass_frag_unknown, 2), C(frag_first, 1), C(no_xsk, 1), C(to_kernel, 3));
