@@ -64,7 +64,7 @@ __noinline long skiff_csum_frame(struct xdp_md *ctx, __u32 off, __u32 len)
 	__s64 sum = 0;
 	__u64 i;
 
-	if (!ctx || len > SKIFF_CSUM_MAX_LEN)
+	if (len > SKIFF_CSUM_MAX_LEN)
 		return -1;
 
 	/*
