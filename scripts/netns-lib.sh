@@ -115,7 +115,9 @@ netns_create() {
 netns_start_skiffd() {
 	local log=$1 i
 	shift
-	netns_dut "$SKIFFD" --iface "$DUT_IF" "$@" >"$log" 2>&1 &
+	# nsenter directly, not the netns_dut function: `func &` forks a bash
+	# subshell, and SIGTERM to $! would hit that shell instead of skiffd
+	nsenter --net="/run/netns/$DUT_NS" "$SKIFFD" --iface "$DUT_IF" "$@" >"$log" 2>&1 &
 	SKIFFD_PID=$!
 	for i in $(seq 400); do
 		if ! kill -0 "$SKIFFD_PID" 2>/dev/null; then
