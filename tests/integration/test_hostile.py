@@ -23,8 +23,10 @@ pytestmark = pytest.mark.usefixtures("need_skiff")
 COPIES = 3  # each hostile frame is sent this many times
 
 
-def eth(t):
-    return Ether(dst=t.dut_mac, src=t.peer_mac)
+def eth(t, **kw):
+    """To the dut's MAC.  Alone (before raw IPv4 bytes), pass type=0x0800:
+    scapy picks the ethertype from the layer that follows."""
+    return Ether(dst=t.dut_mac, src=t.peer_mac, **kw)
 
 
 def ip(t, **kw):
@@ -60,11 +62,11 @@ CASES = {
                                       pdst=t.ded_ip))[:14 + 20]],
         {"xdp.pass_truncated", "xdp.drop_arp_malformed", "u.drop.arp_malformed"}),
     "bad_ip_checksum_icmp_echo": (
-        lambda t: [bytes(eth(t)) + with_wrong_checksum(ip(t) / ICMP(id=7, seq=1) / Raw(b"x" * 32),
-                                                       IP)],
+        lambda t: [bytes(eth(t, type=0x0800)) +
+                   with_wrong_checksum(ip(t) / ICMP(id=7, seq=1) / Raw(b"x" * 32), IP)],
         {"xdp.drop_ip_csum", "u.drop.ip_csum"}),
     "bad_ip_checksum_udp": (
-        lambda t: [bytes(eth(t)) + with_wrong_checksum(ip(t) / udp_echo(t), IP)],
+        lambda t: [bytes(eth(t, type=0x0800)) + with_wrong_checksum(ip(t) / udp_echo(t), IP)],
         {"xdp.drop_ip_csum", "u.drop.ip_csum"}),
     "ihl_below_5": (
         lambda t: [bytes(eth(t) / ip(t, ihl=4) / udp_echo(t))],
@@ -88,11 +90,11 @@ CASES = {
         lambda t: [bytes(eth(t) / ip(t) / udp_echo(t, len=4))],
         {"xdp.drop_l4_truncated", "u.drop.udp_len", "u.drop.udp_short"}),
     "bad_udp_checksum": (
-        lambda t: [bytes(eth(t)) + with_wrong_checksum(ip(t) / udp_echo(t), UDP)],
+        lambda t: [bytes(eth(t, type=0x0800)) + with_wrong_checksum(ip(t) / udp_echo(t), UDP)],
         {"u.drop.udp_csum"}),
     "bad_icmp_checksum": (
-        lambda t: [bytes(eth(t)) + with_wrong_checksum(ip(t) / ICMP(id=7, seq=2) / Raw(b"y" * 32),
-                                                       ICMP)],
+        lambda t: [bytes(eth(t, type=0x0800)) +
+                   with_wrong_checksum(ip(t) / ICMP(id=7, seq=2) / Raw(b"y" * 32), ICMP)],
         {"xdp.drop_icmp_csum", "u.drop.icmp_csum"}),
     "icmp_shorter_than_its_header": (
         lambda t: [bytes(eth(t) / ip(t, proto=1) / Raw(b"\x08\x00\xf7"))],
@@ -127,10 +129,10 @@ def fragments_of(t, payload, pieces, dst=None, dport=ECHO_PORT):
 
 
 @pytest.fixture(scope="module")
-def lone_first_fragment(topo, sk, tx):
+def lone_first_fragment(topo, daemon, tx):
     """Sent early in the module: a first fragment whose datagram never
     completes; the last test checks the reassembly timeout counted it."""
-    before = sk.counters()
+    before = daemon.counters()
     tx.send(fragments_of(topo, os.urandom(3000), [(0, 1480, True)]))
     return before, time.monotonic()
 
@@ -171,7 +173,8 @@ def test_later_fragment_alone_to_shared_address_goes_to_kernel(topo, sk, tx):
 
 def test_malformed_frame_for_another_address_goes_to_kernel_untouched(topo, sk, tx):
     before = sk.counters()
-    frame = bytes(eth(topo)) + with_wrong_checksum(ip(topo, dst=topo.other_ip) / udp_echo(topo), IP)
+    frame = bytes(eth(topo, type=0x0800)) + \
+        with_wrong_checksum(ip(topo, dst=topo.other_ip) / udp_echo(topo), IP)
     tx.send([frame] * COPIES)
     d = sk.wait_delta(before, lambda d: d["xdp.to_kernel"] >= COPIES)
     assert d["xdp.to_kernel"] >= COPIES, sn.nonzero(d)
