@@ -180,8 +180,7 @@ struct skiff_xdp_stats {
 	X(udp_csum)		/* UDP checksum wrong */		\
 	X(udp_no_port)		/* no socket bound to the port */	\
 	X(sock_rcvbuf)		/* socket receive queue full */		\
-	X(no_frame)		/* no free buffer to build a packet */	\
-	X(tx_full)		/* device transmit ring full */
+	X(no_frame)		/* no free buffer to build a packet */
 
 #define SKIFF_DROP_ENUM(name) SKIFF_DROP_##name,
 enum skiff_drop {

@@ -156,10 +156,10 @@ static void drop_reasons_are_counted_separately(void **state)
 	harness_rx(h, f, 10);	/* shorter than Ethernet */
 	pkb_drop(&h->st, fakedev_frame(&h->fd, f, 20), SKIFF_DROP_ip_csum);
 	pkb_drop(&h->st, fakedev_frame(&h->fd, f, 20), SKIFF_DROP_ip_csum);
-	pkb_drop(&h->st, fakedev_frame(&h->fd, f, 20), SKIFF_DROP_tx_full);
+	pkb_drop(&h->st, fakedev_frame(&h->fd, f, 20), SKIFF_DROP_no_frame);
 	assert_int_equal(h->st.stats->drop.eth_short, 1);
 	assert_int_equal(h->st.stats->drop.ip_csum, 2);
-	assert_int_equal(h->st.stats->drop.tx_full, 1);
+	assert_int_equal(h->st.stats->drop.no_frame, 1);
 	assert_int_equal(h->st.stats->drop.eth_unknown_type, 0);
 	assert_int_equal(fakedev_frames_in_use(&h->fd), 0);
 }
