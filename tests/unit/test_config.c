@@ -632,9 +632,11 @@ static void test_stats_answers_show_only_nonzero_drops_in_text(void **state)
 
 static void test_neigh_and_sockets_answers_are_valid_json(void **state)
 {
-	struct report_neigh n[2] = {
-		{ ip("10.0.0.1"), { 2, 0, 0, 0, 0, 1 }, 1500000000ULL },
-		{ ip("10.0.0.7"), { 0xaa, 0xbb, 0xcc, 0xdd, 0xee, 0xff }, 90000000000ULL },
+	struct report_neigh n[4] = {
+		{ ip("10.0.0.1"), { 2, 0, 0, 0, 0, 1 }, 1500000000ULL, NULL, -1 },
+		{ ip("10.0.0.7"), { 0xaa, 0xbb, 0xcc, 0xdd, 0xee, 0xff }, 90000000000ULL, NULL, -1 },
+		{ ip("10.0.0.8"), { 0 }, 2000000000ULL, "incomplete", 1 },
+		{ ip("10.0.0.9"), { 0 }, REPORT_AGE_NEVER, "failed", 0 },
 	};
 	struct report_sock s[2] = {
 		{ 0, "udp", 0, 0, htons(7), 0, 0, 0 },
@@ -644,12 +646,17 @@ static void test_neigh_and_sockets_answers_are_valid_json(void **state)
 
 	(void)state;
 	sb_init(&sb);
-	report_neigh(&sb, n, 2, 30000000000ULL, true);
+	report_neigh(&sb, n, 4, 30000000000ULL, true);
 	assert_valid_json(sb_str(&sb));
+	assert_non_null(strstr(sb_str(&sb), "\"state\": \"incomplete\", \"age_s\": 2.000, \"worker\": 1"));
+	assert_non_null(strstr(sb_str(&sb), "\"state\": \"failed\", \"age_s\": null, \"worker\": 0"));
 	sb_reset(&sb);
-	report_neigh(&sb, n, 2, 30000000000ULL, false);
+	report_neigh(&sb, n, 4, 30000000000ULL, false);
 	assert_non_null(strstr(sb_str(&sb), "02:00:00:00:00:01  reachable"));
 	assert_non_null(strstr(sb_str(&sb), "aa:bb:cc:dd:ee:ff  stale"));
+	assert_non_null(strstr(sb_str(&sb), "10.0.0.8"));
+	assert_non_null(strstr(sb_str(&sb), "incomplete 2.0s (worker 1)"));
+	assert_non_null(strstr(sb_str(&sb), "failed     - (worker 0)"));
 	sb_reset(&sb);
 	report_neigh(&sb, n, 0, 1, true);
 	assert_valid_json(sb_str(&sb));

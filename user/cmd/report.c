@@ -281,7 +281,7 @@ static const char *mac_str(const uint8_t m[6], char *buf)
 void report_neigh(struct strbuf *sb, const struct report_neigh *n, int count, uint64_t stale_ns,
 		  bool json)
 {
-	char a[INET_ADDRSTRLEN], m[18];
+	char a[INET_ADDRSTRLEN], m[18], w[24];
 	const char *state;
 	int i;
 
@@ -290,16 +290,36 @@ void report_neigh(struct strbuf *sb, const struct report_neigh *n, int count, ui
 	else
 		sb_printf(sb, "%-16s %-18s %-10s %s\n", "address", "mac", "state", "age");
 	for (i = 0; i < count; i++) {
-		/* the map keeps no state word for userspace: confirmation age decides,
-		 * with the daemon's own re-confirm interval (link/neigh.h) */
-		state = n[i].age_ns < stale_ns ? "reachable" : "stale";
-		if (json)
-			sb_printf(sb, "{\"ip\": \"%s\", \"mac\": \"%s\", \"state\": \"%s\", \"age_s\": %.3f},",
-				  ip_str(n[i].ip, a), mac_str(n[i].mac, m), state,
-				  (double)n[i].age_ns / 1e9);
-		else
+		/* shared entries are resolved ones: confirmation age decides, with the
+		 * daemon's own re-confirm interval (link/neigh.h); entries only in a
+		 * worker's cache (resolution pending or failed) carry their state */
+		state = n[i].state ? n[i].state
+				   : n[i].age_ns < stale_ns ? "reachable" : "stale";
+		if (json) {
+			sb_printf(sb, "{\"ip\": \"%s\", \"mac\": \"%s\", \"state\": ",
+				  ip_str(n[i].ip, a), mac_str(n[i].mac, m));
+			sb_json_str(sb, state);
+			if (n[i].age_ns == REPORT_AGE_NEVER)
+				sb_puts(sb, ", \"age_s\": null, \"worker\": ");
+			else
+				sb_printf(sb, ", \"age_s\": %.3f, \"worker\": ",
+					  (double)n[i].age_ns / 1e9);
+			if (n[i].worker >= 0)
+				sb_printf(sb, "%d},", n[i].worker);
+			else
+				sb_puts(sb, "null},");
+		} else if (n[i].state) {
+			snprintf(w, sizeof(w), "(worker %d)", n[i].worker);
+			if (n[i].age_ns == REPORT_AGE_NEVER)
+				snprintf(m, sizeof(m), "-");
+			else
+				snprintf(m, sizeof(m), "%.1fs", (double)n[i].age_ns / 1e9);
+			sb_printf(sb, "%-16s %-18s %-10s %s %s\n", ip_str(n[i].ip, a), "-", state, m,
+				  n[i].worker >= 0 ? w : "");
+		} else {
 			sb_printf(sb, "%-16s %-18s %-10s %.1fs\n", ip_str(n[i].ip, a),
 				  mac_str(n[i].mac, m), state, (double)n[i].age_ns / 1e9);
+		}
 	}
 	if (json) {
 		sb_trim_comma(sb);

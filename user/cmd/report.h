@@ -59,10 +59,14 @@ struct report_queue_stats {
 	struct skiff_ustats st;	/* a copy of the queue's counters */
 };
 
+#define REPORT_AGE_NEVER UINT64_MAX
+
 struct report_neigh {
 	uint32_t ip;		/* network order */
 	uint8_t mac[6];
-	uint64_t age_ns;	/* since the last confirmation */
+	uint64_t age_ns;	/* since the last confirmation, REPORT_AGE_NEVER: never */
+	const char *state;	/* NULL: reachable/stale from age_ns; else e.g. "incomplete" */
+	int worker;		/* whose cache holds a non-shared entry, -1: shared map */
 };
 
 struct report_sock {

@@ -422,6 +422,7 @@ struct neigh_collect {
 	struct report_neigh *v;
 	int n, cap;
 	uint64_t now;
+	int worker;
 };
 
 static int neigh_collect_one(void *arg, uint32_t ip, const uint8_t mac[6], uint64_t updated_ns)
@@ -436,10 +437,33 @@ static int neigh_collect_one(void *arg, uint32_t ip, const uint8_t mac[6], uint6
 			return 1;
 		c->v = v;
 	}
+	memset(&c->v[c->n], 0, sizeof(c->v[c->n]));
 	c->v[c->n].ip = ip;
 	memcpy(c->v[c->n].mac, mac, 6);
 	c->v[c->n].age_ns = c->now > updated_ns ? c->now - updated_ns : 0;
+	c->v[c->n].worker = -1;
 	c->n++;
+	return 0;
+}
+
+/* A worker's cache entry that the shared map lacks: resolution pending or
+ * failed.  Resolved entries are the map's, already listed. */
+static int neigh_collect_pending(void *arg, const struct neigh_info *ni)
+{
+	struct neigh_collect *c = arg;
+	int i, n = c->n;
+
+	if (ni->state != NEIGH_INCOMPLETE && ni->state != NEIGH_FAILED)
+		return 0;
+	for (i = 0; i < n; i++)
+		if (c->v[i].ip == ni->ip && c->v[i].worker < 0)
+			return 0;
+	if (neigh_collect_one(c, ni->ip, ni->mac, ni->confirmed_ns))
+		return 1;
+	if (!ni->confirmed_ns)
+		c->v[c->n - 1].age_ns = REPORT_AGE_NEVER;
+	c->v[c->n - 1].state = ni->state == NEIGH_INCOMPLETE ? "incomplete" : "failed";
+	c->v[c->n - 1].worker = c->worker;
 	return 0;
 }
 
@@ -455,8 +479,16 @@ static void ctl_neigh(struct skiffd *d, struct strbuf *sb, bool json)
 {
 	struct neigh_collect c = { .now = clock_now() };
 
+	uint32_t i;
+
 	if (d->hooks.neigh_walk)
 		d->hooks.neigh_walk(d->hooks.ctx, neigh_collect_one, &c);
+	for (i = 0; i < d->n_workers; i++) {
+		c.worker = (int)i;
+		pthread_mutex_lock(&d->w[i].lock);
+		neigh_for_each(&d->w[i].st, neigh_collect_pending, &c);
+		pthread_mutex_unlock(&d->w[i].lock);
+	}
 	if (c.n)
 		qsort(c.v, (size_t)c.n, sizeof(*c.v), neigh_cmp);
 	report_neigh(sb, c.v, c.n, NEIGH_STALE_NS, json);
