@@ -22,11 +22,12 @@ scripts/deps.sh || exit 1
 summary=()
 failed=0
 
-run_unit() {
-	make -s SAN="$SAN" unit-bins >/dev/null || { summary+=("unit: BUILD FAILED"); failed=1; return; }
-	local pass=0 fail=0 t
-	for t in "$BUILD"/tests/unit/test_*; do
-		[ -x "$t" ] || continue
+# Build target $2 and run every test binary of $BUILD/tests/$1 (suite name $1).
+run_bins() {
+	local suite=$1 target=$2 pass=0 fail=0 t
+	make -s SAN="$SAN" "$target" >/dev/null || { summary+=("$suite: BUILD FAILED"); failed=1; return; }
+	for t in "$BUILD/tests/$suite"/test_*; do
+		[ -f "$t" ] && [ -x "$t" ] || continue
 		if "$t" >"$t.log" 2>&1; then
 			pass=$((pass + 1))
 		else
@@ -35,26 +36,17 @@ run_unit() {
 			tail -n 40 "$t.log"
 		fi
 	done
-	summary+=("unit: $pass/$((pass + fail)) binaries passed")
+	summary+=("$suite: $pass/$((pass + fail)) binaries passed")
 	[ $fail -eq 0 ] || failed=1
+}
+
+run_unit() {
+	run_bins unit unit-bins
 }
 
 run_bpf() {
 	if [ "$(id -u)" -ne 0 ]; then summary+=("bpf: SKIPPED (needs root)"); failed=1; return; fi
-	make -s SAN="$SAN" bpf-test-bins >/dev/null || { summary+=("bpf: BUILD FAILED"); failed=1; return; }
-	local pass=0 fail=0 t
-	for t in "$BUILD"/tests/bpf/test_*; do
-		[ -x "$t" ] || continue
-		if "$t" >"$t.log" 2>&1; then
-			pass=$((pass + 1))
-		else
-			fail=$((fail + 1))
-			echo "---- FAILED: $t (log: $t.log)"
-			tail -n 40 "$t.log"
-		fi
-	done
-	summary+=("bpf: $pass/$((pass + fail)) binaries passed")
-	[ $fail -eq 0 ] || failed=1
+	run_bins bpf bpf-test-bins
 }
 
 run_integration() {

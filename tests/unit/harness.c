@@ -11,6 +11,7 @@
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <cmocka.h>
@@ -272,4 +273,24 @@ size_t harness_ip_frame(uint8_t *buf, size_t cap, uint32_t saddr, uint32_t daddr
 	if (plen)
 		memcpy(ip + 20, payload, plen);
 	return len;
+}
+
+int harness_setup_peer(void **state)
+{
+	struct harness *h = calloc(1, sizeof(*h));
+
+	if (!h || harness_init(h, 1)) {
+		free(h);
+		return -1;
+	}
+	harness_add_neigh(h, H_PEER, H_PEER_MAC);
+	*state = h;
+	return 0;
+}
+
+int harness_teardown(void **state)
+{
+	harness_fini(*state);
+	free(*state);
+	return 0;
 }

@@ -50,6 +50,9 @@ extern const uint8_t H_PEER_MAC[6];
 int harness_init(struct harness *h, int with_inet);
 /* inet_fini, stack_fini, then assert every frame is back in the pool. */
 void harness_fini(struct harness *h);
+/* cmocka fixtures: a heap harness with inet and the peer in the neighbour map. */
+int harness_setup_peer(void **state);
+int harness_teardown(void **state);
 /* Put a neighbour into the fake shared map. */
 void harness_add_neigh(struct harness *h, uint32_t ip, const uint8_t mac[6]);
 /* Refs of an owned port in the fake map (0 if absent). */

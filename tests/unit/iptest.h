@@ -93,6 +93,22 @@ static inline void t_teardown(struct harness *h)
 	harness_fini(h);
 }
 
+/* cmocka fixtures shared by the IPv4 tests */
+static int setup(void **state)
+{
+	static struct harness h;
+
+	t_setup(&h);
+	*state = &h;
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	t_teardown(*state);
+	return 0;
+}
+
 static inline uint32_t t_sum(const void *p, size_t len, uint32_t sum)
 {
 	const uint8_t *b = p;

@@ -16,20 +16,6 @@ static uint8_t dgram[T_MAX_DGRAM];
 static uint8_t frames[MAX_FRAGS][T_FRAME_MAX];
 static size_t frame_len[MAX_FRAGS];
 
-static int setup(void **state)
-{
-	static struct harness h;
-
-	t_setup(&h);
-	*state = &h;
-	return 0;
-}
-
-static int teardown(void **state)
-{
-	t_teardown(*state);
-	return 0;
-}
 
 /* A big-pool pkb holding dgram[0, len). */
 static struct pkb *big_pkb(struct harness *h, uint32_t len)

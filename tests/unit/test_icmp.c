@@ -14,20 +14,6 @@
 static uint8_t msg[T_MAX_DGRAM];
 static uint8_t out[T_FRAME_MAX];
 
-static int setup(void **state)
-{
-	static struct harness h;
-
-	t_setup(&h);
-	*state = &h;
-	return 0;
-}
-
-static int teardown(void **state)
-{
-	t_teardown(*state);
-	return 0;
-}
 
 /* An ICMP message of len bytes in msg: header, then body. */
 static void icmp_msg(uint8_t type, uint8_t code, uint32_t rest, const void *body, size_t blen)

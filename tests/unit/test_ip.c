@@ -14,20 +14,6 @@
 
 static const uint8_t payload[] = "0123456789abcdefghij";	/* 21 bytes */
 
-static int setup(void **state)
-{
-	static struct harness h;
-
-	t_setup(&h);
-	*state = &h;
-	return 0;
-}
-
-static int teardown(void **state)
-{
-	t_teardown(*state);
-	return 0;
-}
 
 static void test_ip_delivers_payload_to_registered_protocol(void **state)
 {

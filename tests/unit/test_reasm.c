@@ -14,20 +14,6 @@
 
 static uint8_t dgram[T_MAX_DGRAM];
 
-static int setup(void **state)
-{
-	static struct harness h;
-
-	t_setup(&h);
-	*state = &h;
-	return 0;
-}
-
-static int teardown(void **state)
-{
-	t_teardown(*state);
-	return 0;
-}
 
 /* The datagram the test protocol got is dgram[0, len) with a header fixed up. */
 static void assert_delivered(struct harness *h, uint32_t len, int calls)

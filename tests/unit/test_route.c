@@ -8,20 +8,6 @@
 
 #include <errno.h>
 
-static int setup(void **state)
-{
-	static struct harness h;
-
-	t_setup(&h);
-	*state = &h;
-	return 0;
-}
-
-static int teardown(void **state)
-{
-	t_teardown(*state);
-	return 0;
-}
 
 static uint32_t a(uint8_t b0, uint8_t b1, uint8_t b2, uint8_t b3)
 {

@@ -18,25 +18,6 @@
 #define DISCARD_PORT	9
 #define IP_MF_BIT	0x2000
 
-static int setup(void **state)
-{
-	struct harness *h = calloc(1, sizeof(*h));
-
-	if (!h || harness_init(h, 1))
-		return -1;
-	harness_add_neigh(h, H_PEER, H_PEER_MAC);
-	*state = h;
-	return 0;
-}
-
-static int teardown(void **state)
-{
-	struct harness *h = *state;
-
-	harness_fini(h);
-	free(h);
-	return 0;
-}
 
 static void fill(uint8_t *p, size_t n, unsigned int seed)
 {
@@ -249,7 +230,7 @@ static void services_refuse_stream_and_taken_ports(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-#define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
+#define T(fn) cmocka_unit_test_setup_teardown(fn, harness_setup_peer, harness_teardown)
 		T(echo_returns_small_and_full_mtu_datagrams_byte_identical),
 		T(echo_answers_every_datagram_of_a_burst),
 		T(echo_of_8000_bytes_in_fragments_comes_back_in_fragments),

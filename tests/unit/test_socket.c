@@ -14,25 +14,6 @@
 #include "sock/inet.h"
 #include "sock/socket.h"
 
-static int setup(void **state)
-{
-	struct harness *h = calloc(1, sizeof(*h));
-
-	if (!h || harness_init(h, 1))
-		return -1;
-	harness_add_neigh(h, H_PEER, H_PEER_MAC);
-	*state = h;
-	return 0;
-}
-
-static int teardown(void **state)
-{
-	struct harness *h = *state;
-
-	harness_fini(h);
-	free(h);
-	return 0;
-}
 
 static struct socket *bound(struct harness *h, uint32_t addr, uint16_t port)
 {
@@ -323,7 +304,7 @@ static void teardown_closes_sockets_left_open_and_releases_ports(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-#define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
+#define T(fn) cmocka_unit_test_setup_teardown(fn, harness_setup_peer, harness_teardown)
 		T(socket_of_unregistered_type_is_eprotonosupport),
 		T(calls_on_no_socket_are_ebadf),
 		T(non_inet_addresses_are_eafnosupport),

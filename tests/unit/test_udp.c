@@ -16,25 +16,6 @@
 
 #define H_ADDR2 0x0300000aU	/* 10.0.0.3, a second local address */
 
-static int setup(void **state)
-{
-	struct harness *h = calloc(1, sizeof(*h));
-
-	if (!h || harness_init(h, 1))
-		return -1;
-	harness_add_neigh(h, H_PEER, H_PEER_MAC);
-	*state = h;
-	return 0;
-}
-
-static int teardown(void **state)
-{
-	struct harness *h = *state;
-
-	harness_fini(h);
-	free(h);
-	return 0;
-}
 
 static void add_addr(struct harness *h, uint32_t addr, bool dedicated)
 {
@@ -664,7 +645,7 @@ static void udp_port_unreachable_from_peer_reaches_connected_socket_once(void **
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-#define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
+#define T(fn) cmocka_unit_test_setup_teardown(fn, harness_setup_peer, harness_teardown)
 		T(udp_right_checksum_is_delivered),
 		T(udp_wrong_checksum_is_dropped_and_counted),
 		T(udp_zero_checksum_means_none_and_is_delivered),
