@@ -48,6 +48,19 @@ uint32_t skiff_poll(struct socket *so);
 /* Call fn(so, events, arg) when readiness changes; NULL to stop. */
 void skiff_set_handler(struct socket *so, socket_event_fn fn, void *arg);
 int skiff_setsockopt_rcvbuf(struct socket *so, uint32_t bytes);
+
+/* Stream sockets (SOCK_STREAM, TCP). */
+int skiff_listen(struct socket *so, int backlog);
+/* A new connected socket (handler unset) and its peer, or -EAGAIN. */
+int skiff_accept(struct socket *so, struct socket **out, struct sockaddr_in *peer);
+/* connect() on a stream socket returns -EINPROGRESS; completion is
+ * SOCK_EV_OUT (success) or SOCK_EV_ERR (skiff_getsockopt SKIFF_SO_ERROR). */
+ssize_t skiff_send(struct socket *so, const void *buf, size_t len);	/* -EAGAIN when full */
+ssize_t skiff_recv(struct socket *so, void *buf, size_t len);	/* 0 = EOF, -EAGAIN */
+int skiff_shutdown(struct socket *so, int how);
+int skiff_setsockopt(struct socket *so, int opt, int val);	/* SKIFF_SO_* */
+int skiff_getsockopt(struct socket *so, int opt, int *val);
+int skiff_getpeername(struct socket *so, struct sockaddr_in *addr);
 int skiff_getsockname(struct socket *so, struct sockaddr_in *addr);
 
 /* Register a transport for a socket type (done by udp_init, tcp_init). */

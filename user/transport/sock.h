@@ -53,8 +53,43 @@ struct proto {
 				uint16_t dport, uint32_t saddr);
 	/* Readiness mask SOCK_EV_* now. */
 	uint32_t (*poll)(struct sock *sk);
-	/* Unhash, release the port, free queued pkbs (not the object). */
+	/* Unhash, release the port, free queued pkbs.  Frees the object only
+	 * with PROTO_F_OWNS_OBJECT (else the socket layer frees it after). */
 	void (*close)(struct sock *sk);
+
+	/* Stream sockets (NULL where the protocol has no such operation). */
+	int (*listen)(struct sock *sk, int backlog);
+	/* Take one established connection off the accept queue: 0 and
+	 * *newsk, or -EAGAIN.  newsk->data_ready is set by the caller. */
+	int (*accept)(struct sock *sk, struct sock **newsk);
+	/* how: SHUT_RD, SHUT_WR, SHUT_RDWR (<sys/socket.h>). */
+	int (*shutdown)(struct sock *sk, int how);
+	int (*setsockopt)(struct sock *sk, int opt, int val);	/* SKIFF_SO_* */
+	int (*getsockopt)(struct sock *sk, int opt, int *val);
+	uint32_t flags;		/* PROTO_F_* */
+};
+
+/*
+ * The protocol frees the object itself: a TCP connection outlives
+ * skiff_close() (FIN_WAIT, TIME_WAIT) as an orphan; after ->close() the
+ * socket layer never touches sk again and sk->socket is NULL.
+ */
+#define PROTO_F_OWNS_OBJECT	0x1u
+
+/* Socket options (skiff_setsockopt); values are ints. */
+enum {
+	SKIFF_SO_RCVBUF = 1,	/* receive buffer bytes */
+	SKIFF_SO_SNDBUF,	/* send buffer bytes */
+	SKIFF_SO_REUSEADDR,	/* bind while a connection on the port is in TIME_WAIT */
+	SKIFF_SO_KEEPALIVE,	/* 0/1 */
+	SKIFF_SO_LINGER_ABORT,	/* 1: close() sends RST and frees at once (SO_LINGER 0) */
+	SKIFF_SO_ERROR,		/* get only: pending error, cleared */
+	SKIFF_TCP_NODELAY,	/* 1: no Nagle */
+	SKIFF_TCP_KEEPIDLE,	/* seconds idle before the first probe */
+	SKIFF_TCP_KEEPINTVL,	/* seconds between probes */
+	SKIFF_TCP_KEEPCNT,	/* probes before the connection is dropped */
+	SKIFF_TCP_CONGESTION,	/* 0 = CUBIC (default), 1 = NewReno */
+	SKIFF_TCP_MAXSEG,	/* get: effective send MSS */
 };
 
 struct sock {
@@ -68,7 +103,9 @@ struct sock {
 	uint32_t rcvbuf;	/* receive queue limit, bytes */
 	struct pkb_queue rcvq;	/* received, not yet read */
 	struct sock *hnext;	/* transport's hash chain */
-	/* set by the socket layer: readiness may have changed */
+	/* set by the socket layer: readiness may have changed (readable,
+	 * writable again, error, hang-up, a connection to accept).  The
+	 * transport calls it for every such change. */
 	void (*data_ready)(struct sock *sk);
 	void *socket;		/* the socket layer's handle */
 };

@@ -1,0 +1,69 @@
+/* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
+/*
+ * TCP (RFC 9293) — public face: initialisation, the struct proto the socket
+ * layer uses, input from IPv4, and a snapshot of a connection for skiffctl
+ * (like `ss -tani`).  The engine's internals are in tcp_sock.h.
+ */
+#ifndef SKIFF_TCP_H
+#define SKIFF_TCP_H
+
+#include <stdint.h>
+
+#include "core/stack.h"
+#include "transport/sock.h"
+
+/* RFC 9293 3.3.2 states (Linux numbering order is not relied upon). */
+enum tcp_state {
+	TCP_CLOSED = 0,
+	TCP_LISTEN,
+	TCP_SYN_SENT,
+	TCP_SYN_RECEIVED,
+	TCP_ESTABLISHED,
+	TCP_FIN_WAIT_1,
+	TCP_FIN_WAIT_2,
+	TCP_CLOSE_WAIT,
+	TCP_CLOSING,
+	TCP_LAST_ACK,
+	TCP_TIME_WAIT,
+	TCP_STATE_MAX
+};
+
+/* Per-stack limits and defaults (struct stack_config may override later). */
+#define TCP_EPHEMERAL_LO	32768	/* host order; UDP uses 49152.. */
+#define TCP_EPHEMERAL_HI	49151
+#define TCP_DEFAULT_SNDBUF	(256u * 1024)
+#define TCP_DEFAULT_RCVBUF	(256u * 1024)
+#define TCP_MAX_CONNS		131072	/* connection table entries per stack */
+
+extern const struct proto tcp_prot;
+
+int tcp_init(struct stack *st);		/* registers IPPROTO_TCP; inet_init registers tcp_prot */
+void tcp_fini(struct stack *st);
+int tcp_rcv(struct stack *st, struct pkb *pkb);
+
+const char *tcp_state_name(int state);
+
+/* What skiffctl sockets shows for a TCP socket. */
+struct tcp_conn_info {
+	int state;
+	uint32_t rcvq;		/* bytes received, not read (listener: accept queue length) */
+	uint32_t sndq;		/* bytes not yet acknowledged (listener: backlog) */
+	uint32_t cwnd;		/* bytes */
+	uint32_t ssthresh;
+	uint32_t srtt_us;
+	uint32_t rttvar_us;
+	uint32_t rto_ms;
+	uint32_t mss;
+	uint32_t snd_wnd;
+	uint32_t rcv_wnd;
+	uint64_t retrans;	/* segments retransmitted */
+	const char *cc;		/* "cubic", "newreno" */
+};
+/* 0 and info for a TCP sock, -EINVAL for anything else. */
+int tcp_get_info(const struct sock *sk, struct tcp_conn_info *info);
+/* Visit every connection of the stack, orphans and TIME_WAIT included. */
+void tcp_walk(struct stack *st, void (*fn)(void *arg, const struct sock *sk), void *arg);
+/* Bytes of memory one connection costs (struct size, no buffered data). */
+size_t tcp_conn_size(void);
+
+#endif /* SKIFF_TCP_H */

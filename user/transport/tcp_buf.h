@@ -1,0 +1,95 @@
+/* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
+/*
+ * TCP byte buffers: send and receive streams and the out-of-order queue,
+ * built from fixed-size chunks of a per-stack pool.  Data is copied out of
+ * UMEM frames on arrival, so frames are never held by slow readers, and an
+ * idle connection holds no chunk at all (100k idle connections cost only
+ * their struct).  Getting and returning a chunk is O(1) from a free list;
+ * the pool grows in slabs up to its limit and never shrinks.
+ */
+#ifndef SKIFF_TCP_BUF_H
+#define SKIFF_TCP_BUF_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define TCP_CHUNK_DATA	2048	/* payload bytes per chunk */
+
+struct tcp_chunk;
+
+struct tcp_chunk_pool {
+	struct tcp_chunk *free;	/* free list */
+	uint32_t n_total;	/* chunks allocated so far */
+	uint32_t n_free;
+	uint32_t max;		/* allocation limit (chunks) */
+	void **slabs;		/* for fini */
+	uint32_t n_slabs, cap_slabs;
+};
+
+int tcp_chunk_pool_init(struct tcp_chunk_pool *p, uint32_t max_chunks);
+void tcp_chunk_pool_fini(struct tcp_chunk_pool *p);	/* every chunk must be back */
+static inline uint32_t tcp_chunk_pool_in_use(const struct tcp_chunk_pool *p)
+{
+	return p->n_total - p->n_free;
+}
+
+/* A byte stream: appended at the tail, read / peeked / dropped at the head. */
+struct tcp_stream {
+	struct tcp_chunk *head;
+	struct tcp_chunk *tail;
+	uint32_t head_off;	/* bytes already consumed in head */
+	uint32_t len;		/* bytes in the stream */
+};
+
+/* Append up to len bytes; returns how many (fewer when the pool is out). */
+size_t tcp_stream_append(struct tcp_chunk_pool *p, struct tcp_stream *s, const void *data,
+			 size_t len);
+/* Copy len bytes starting off bytes after the head; returns bytes copied. */
+size_t tcp_stream_peek(const struct tcp_stream *s, size_t off, void *dst, size_t len);
+/* Drop len bytes from the head (returns chunks to the pool). */
+void tcp_stream_drop(struct tcp_chunk_pool *p, struct tcp_stream *s, size_t len);
+/* peek + drop. */
+size_t tcp_stream_read(struct tcp_chunk_pool *p, struct tcp_stream *s, void *dst, size_t len);
+void tcp_stream_purge(struct tcp_chunk_pool *p, struct tcp_stream *s);
+
+struct tcp_sack_block {
+	uint32_t start;		/* first sequence number */
+	uint32_t end;		/* one past the last */
+};
+
+struct tcp_ooo_seg;
+
+/* Out-of-order queue: segments beyond RCV.NXT, kept sorted, merged, bounded. */
+struct tcp_ooo {
+	struct tcp_ooo_seg *head;
+	uint32_t bytes;		/* payload bytes held */
+	uint32_t nsegs;
+};
+
+/*
+ * Keep [seq, seq+len) (after RCV.NXT); overlaps with what is held are
+ * trimmed, adjacent ranges merged.  limit bounds ooo->bytes: what does not
+ * fit is dropped (returns -ENOBUFS, the rest kept).  0 or -errno.
+ */
+int tcp_ooo_insert(struct tcp_chunk_pool *p, struct tcp_ooo *q, uint32_t seq, const void *data,
+		   uint32_t len, uint32_t limit);
+/* Move the bytes now in order at *rcv_nxt into s, advancing *rcv_nxt, and
+ * free everything at or below it; returns bytes moved. */
+uint32_t tcp_ooo_drain(struct tcp_chunk_pool *p, struct tcp_ooo *q, uint32_t *rcv_nxt,
+		       struct tcp_stream *s);
+/* The held ranges, lowest first; returns how many (<= max). */
+int tcp_ooo_blocks(const struct tcp_ooo *q, struct tcp_sack_block *out, int max);
+void tcp_ooo_purge(struct tcp_chunk_pool *p, struct tcp_ooo *q);
+
+/* Sequence arithmetic (RFC 9293 3.4), modulo 2^32. */
+static inline int tcp_before(uint32_t a, uint32_t b)
+{
+	return (int32_t)(a - b) < 0;
+}
+
+static inline int tcp_after(uint32_t a, uint32_t b)
+{
+	return tcp_before(b, a);
+}
+
+#endif /* SKIFF_TCP_BUF_H */

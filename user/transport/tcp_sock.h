@@ -1,0 +1,258 @@
+/* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
+/*
+ * The TCP engine's internals, shared by its files:
+ *   tcp.c          struct proto ops, connection tables, ports, listeners, tcp_init
+ *   tcp_input.c    segment parsing, demux, the RFC 9293 3.10.7 event
+ *                  processing (all states), acceptability, RST, RFC 5961,
+ *                  PAWS, receive queue / out-of-order, SYN queue + cookies
+ *   tcp_output.c   building and sending segments, options, windows
+ *                  (receiver SWS avoidance), Nagle, tcp_push, RST/ACK senders
+ *   tcp_ack.c      the ACK field: SND.UNA/SND.WND, RTT (RFC 6298), SACK
+ *                  scoreboard, fast retransmit / NewReno (RFC 6582) / RFC 6675
+ *                  recovery, congestion control calls
+ *   tcp_timer.c    RTO, delayed ACK, persist, keepalive, TIME_WAIT, FIN_WAIT_2
+ * Sequence numbers are host order; addresses and ports in struct sock are
+ * network order.  Every field group says which file writes it.
+ */
+#ifndef SKIFF_TCP_SOCK_H
+#define SKIFF_TCP_SOCK_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "core/pkb.h"
+#include "core/stack.h"
+#include "core/timer.h"
+#include "transport/sock.h"
+#include "transport/tcp.h"
+#include "transport/tcp_buf.h"
+#include "transport/tcp_cong.h"
+
+#define TCP_HDR_LEN		20
+#define TCP_MAX_OPT_LEN		40
+#define TCP_MSS_DEFAULT		536	/* RFC 9293 3.7.1: when the peer sends none */
+#define TCP_MAX_WSCALE		14	/* RFC 7323 2.3 */
+#define TCP_MAX_SACK_BLOCKS	4	/* on receive; we send at most 3 with TS, 4 without */
+#define TCP_SCOREBOARD		32	/* sender's SACKed ranges remembered */
+
+#define TCP_RTO_MIN_NS		(200ULL * 1000 * 1000)	/* Linux; RFC 6298 2.4 says 1 s, allows lower */
+#define TCP_RTO_MAX_NS		(120ULL * 1000 * 1000 * 1000)	/* RFC 6298 2.5 */
+#define TCP_RTO_INIT_NS		(1000ULL * 1000 * 1000)	/* RFC 6298 2.1 */
+#define TCP_DELACK_NS		(40ULL * 1000 * 1000)	/* Linux min delayed ACK; RFC 9293: < 0.5 s */
+#define TCP_MSL_NS		(30ULL * 1000 * 1000 * 1000)	/* TIME_WAIT = 2 MSL = 60 s, as Linux */
+#define TCP_FIN_WAIT2_NS	(60ULL * 1000 * 1000 * 1000)	/* orphaned FIN_WAIT_2 timeout */
+#define TCP_SYN_RETRIES		6
+#define TCP_SYNACK_RETRIES	5
+#define TCP_RETRIES2		15	/* RFC 1122 4.2.3.5 R2 */
+#define TCP_KEEPIDLE_S		7200
+#define TCP_KEEPINTVL_S		75
+#define TCP_KEEPCNT		9
+#define TCP_SYN_BACKLOG		256	/* per listener, then SYN cookies */
+
+/* TCP header flags (host order, low byte of the 13th/14th header bytes). */
+#define TCPF_FIN	0x01
+#define TCPF_SYN	0x02
+#define TCPF_RST	0x04
+#define TCPF_PSH	0x08
+#define TCPF_ACK	0x10
+#define TCPF_URG	0x20
+#define TCPF_ECE	0x40
+#define TCPF_CWR	0x80
+
+/* A received segment, parsed once by tcp_input.c. */
+struct tcp_seg {
+	uint32_t seq;
+	uint32_t ack;
+	uint32_t end_seq;	/* seq + len + SYN + FIN */
+	uint32_t wnd;		/* raw window field (not yet scaled) */
+	uint16_t len;		/* payload bytes */
+	uint8_t flags;		/* TCPF_* */
+	uint8_t doff;		/* header bytes */
+	const uint8_t *payload;
+	/* options */
+	uint16_t mss;		/* 0: none */
+	int8_t wscale;		/* -1: none */
+	bool sack_ok;
+	bool has_ts;
+	uint32_t ts_val;
+	uint32_t ts_ecr;
+	uint8_t n_sack;
+	struct tcp_sack_block sack[TCP_MAX_SACK_BLOCKS];
+	/* addressing (network order) */
+	uint32_t saddr, daddr;
+	uint16_t sport, dport;
+};
+
+/* Loss recovery state (tcp_ack.c). */
+enum tcp_ca_state {
+	TCP_CA_OPEN = 0,
+	TCP_CA_DISORDER,	/* dupacks or SACKs seen, no recovery yet */
+	TCP_CA_RECOVERY,	/* fast recovery (NewReno or RFC 6675) */
+	TCP_CA_LOSS,		/* after an RTO, until everything sent before it is acked */
+};
+
+struct tcp_sock {
+	struct sock sk;			/* must be first */
+	struct stack *st;
+
+	/* ---- connection identity and state (tcp.c, tcp_input.c) ---- */
+	uint8_t state;			/* enum tcp_state */
+	bool orphan;			/* the application closed it; freed when done */
+	bool in_hash;
+	struct tcp_sock *hnext;		/* connection hash chain (tcp.c) */
+	struct tcp_sock *lnext;		/* every connection of the stack (tcp_walk) */
+	struct tcp_sock **lpprev;
+
+	/* ---- listener (tcp.c, tcp_input.c) ---- */
+	struct tcp_sock *parent;	/* listener of an embryonic / unaccepted connection */
+	struct tcp_sock *accept_head;	/* established, waiting for accept() */
+	struct tcp_sock *accept_tail;
+	struct tcp_sock *qnext;		/* link in the parent's SYN or accept queue */
+	uint32_t syn_qlen;		/* connections in SYN_RECEIVED */
+	uint32_t accept_qlen;
+	uint32_t backlog;
+
+	/* ---- send sequence space (RFC 9293 3.3.1) ---- */
+	uint32_t iss;
+	uint32_t snd_una;		/* tcp_ack.c */
+	uint32_t snd_nxt;		/* tcp_output.c (rewound on RTO by tcp_timer.c) */
+	uint32_t snd_max;		/* highest sequence sent + 1 */
+	uint32_t snd_wnd;		/* scaled, tcp_ack.c */
+	uint32_t max_snd_wnd;		/* largest window the peer offered (RFC 5961 5.2) */
+	uint32_t snd_wl1, snd_wl2;	/* tcp_ack.c */
+	uint32_t write_seq;		/* sequence of the next byte the app writes */
+	bool fin_queued;		/* shutdown(SHUT_WR)/close: FIN after the data */
+	bool fin_sent;
+
+	/* ---- receive sequence space (tcp_input.c) ---- */
+	uint32_t irs;
+	uint32_t rcv_nxt;
+	uint32_t rcv_wnd;		/* last advertised window (bytes) */
+	uint32_t rcv_wup;		/* rcv_nxt when rcv_wnd was advertised */
+	bool fin_rcvd;			/* peer's FIN consumed (EOF after the data) */
+	bool rd_shutdown;
+
+	/* ---- options negotiated (tcp_input.c on SYN / SYN-ACK) ---- */
+	uint16_t mss;			/* effective send MSS (payload bytes) */
+	uint16_t adv_mss;		/* MSS we announce: route MTU - 40 */
+	uint8_t snd_wscale;		/* peer's shift: scale its windows by it */
+	uint8_t rcv_wscale;		/* our shift */
+	bool wscale_ok, sack_ok, ts_ok;
+	uint32_t ts_recent;		/* RFC 7323 TS.Recent */
+	uint64_t ts_recent_stamp;	/* when ts_recent was set (ns), for PAWS aging */
+	uint32_t ts_offset;		/* our TSval = now_ms + ts_offset */
+
+	/* ---- buffers (tcp_input.c receive side; tcp.c/tcp_output.c send side) ---- */
+	struct tcp_stream sndq;		/* bytes from snd_una on, unacked and unsent */
+	struct tcp_stream rcvq;		/* in-order bytes not yet read */
+	struct tcp_ooo ooo;		/* out of order, beyond rcv_nxt */
+	uint32_t sndbuf;		/* limits, bytes */
+	uint32_t rcvbuf;
+	struct tcp_sack_block rcv_sacks[TCP_MAX_SACK_BLOCKS];	/* to report, most recent first */
+	uint8_t n_rcv_sacks;
+
+	/* ---- RTT and retransmission (tcp_ack.c, tcp_timer.c) ---- */
+	uint32_t srtt_us, rttvar_us;	/* 0 = no sample yet */
+	uint64_t rto_ns;
+	uint8_t backoff;		/* RTO doublings */
+	uint8_t retries;		/* consecutive RTOs (R2) */
+	uint32_t rtt_seq;		/* timed segment (when no timestamps) */
+	uint64_t rtt_start;		/* its send time, 0 = none timed (Karn) */
+	uint64_t retrans_total;
+	uint64_t last_send_ns;		/* for idle restart */
+	uint64_t last_rcv_ns;		/* for keepalive */
+
+	/* ---- congestion control and recovery (tcp_ack.c) ---- */
+	const struct tcp_cong_ops *cc_ops;
+	struct tcp_cong cc;
+	uint8_t ca_state;		/* enum tcp_ca_state */
+	uint8_t dupacks;
+	uint32_t recover;		/* RFC 6582 "recover" / RFC 6675 RecoveryPoint */
+	uint32_t high_rxt;		/* RFC 6675 HighRxt */
+	uint32_t rescue_rxt;		/* RFC 6675 RescueRxt */
+	struct tcp_sack_block scoreboard[TCP_SCOREBOARD];	/* SACKed ranges above snd_una */
+	uint8_t n_scoreboard;
+
+	/* ---- timers (tcp_timer.c) ---- */
+	struct timer rtx_timer;		/* RTO or persist (zero window probe) */
+	struct timer delack_timer;
+	struct timer keepalive_timer;	/* keepalive, SYN_RECEIVED/FIN_WAIT_2/TIME_WAIT expiry */
+	uint8_t pending_acks;		/* full segments received since our last ACK */
+	bool ack_now;			/* send an ACK at the end of this input */
+	uint8_t probes;			/* persist / keepalive probes sent */
+
+	/* ---- options set by the application (tcp.c) ---- */
+	bool nodelay;
+	bool keepalive;
+	bool reuseaddr;
+	bool linger_abort;
+	uint32_t keepidle_s, keepintvl_s, keepcnt;
+};
+
+static inline struct tcp_sock *tcp_sk(struct sock *sk)
+{
+	return (struct tcp_sock *)sk;
+}
+
+/* ---- tcp.c ---- */
+/* Per-stack TCP state (connection hash, listeners, chunk pool, ports). */
+struct tcp_table;
+struct tcp_table *tcp_table(struct stack *st);
+struct tcp_chunk_pool *tcp_chunks(struct stack *st);
+/* A new connection object (defaults, timers initialised), not hashed. */
+struct tcp_sock *tcp_sock_alloc(struct stack *st);
+/* Insert / remove an established-or-connecting connection in the 4-tuple hash. */
+int tcp_hash(struct stack *st, struct tcp_sock *tp);
+void tcp_unhash(struct stack *st, struct tcp_sock *tp);
+/* Lookup for input: a connection on the exact 4-tuple, else a listener on
+ * (daddr or any, dport); NULL if none. */
+struct tcp_sock *tcp_lookup(struct stack *st, uint32_t saddr, uint16_t sport, uint32_t daddr,
+			    uint16_t dport);
+/* Move to a new state; on CLOSED: stop timers, unhash, release the port,
+ * free the buffers, and free the object if it is an orphan. */
+void tcp_set_state(struct stack *st, struct tcp_sock *tp, int state);
+/* Abort with err (negative errno) reported to the application. */
+void tcp_reset_conn(struct stack *st, struct tcp_sock *tp, int err);
+/* Wake the application (sk->data_ready) if it has a socket. */
+void tcp_wake(struct tcp_sock *tp);
+
+/* ---- tcp_input.c ---- */
+int tcp_parse_options(const uint8_t *opt, int len, struct tcp_seg *seg);
+
+/* ---- tcp_output.c ---- */
+/* Send as much queued data (and a queued FIN) as windows, cwnd and Nagle
+ * allow; arms the RTO when something is in flight. */
+void tcp_push(struct stack *st, struct tcp_sock *tp);
+/* Send [seq, seq+len) again from sndq (len may include the FIN). */
+int tcp_retransmit(struct stack *st, struct tcp_sock *tp, uint32_t seq, uint32_t len);
+void tcp_send_ack(struct stack *st, struct tcp_sock *tp);
+/* RFC 1122 4.2.3.2: ACK at once every second full segment, else arm the delayed ACK. */
+void tcp_ack_schedule(struct stack *st, struct tcp_sock *tp, bool full_segment);
+int tcp_send_syn(struct stack *st, struct tcp_sock *tp);	/* SYN or SYN-ACK by state */
+/* RST for a segment that has no connection (RFC 9293 3.10.7.1). */
+void tcp_send_reset_for(struct stack *st, const struct tcp_seg *seg);
+void tcp_send_active_reset(struct stack *st, struct tcp_sock *tp);
+/* Window to advertise (receiver SWS avoidance, RFC 9293 3.8.6.2.2), scaled down by rcv_wscale. */
+uint32_t tcp_select_window(struct tcp_sock *tp);
+/* Zero-window probe / keepalive probe (one byte below snd_una / SEG.SEQ = SND.UNA-1). */
+void tcp_send_probe(struct stack *st, struct tcp_sock *tp);
+uint32_t tcp_tsval(const struct tcp_sock *tp, uint64_t now);
+uint16_t tcp_mss_for_route(struct stack *st, uint32_t daddr);
+
+/* ---- tcp_ack.c ---- */
+/* Process the ACK field of an acceptable segment in a synchronized state
+ * (RFC 9293 3.10.7.4 "fifth, check the ACK field" after the RFC 5961 range
+ * check done by input).  Returns bytes newly acknowledged (FIN excluded). */
+uint32_t tcp_ack(struct stack *st, struct tcp_sock *tp, const struct tcp_seg *seg);
+void tcp_cong_init(struct tcp_sock *tp, uint64_t now);
+/* Bytes in flight (RFC 6675 "pipe" when SACK is on). */
+uint32_t tcp_in_flight(const struct tcp_sock *tp);
+
+/* ---- tcp_timer.c ---- */
+void tcp_timers_init(struct tcp_sock *tp);
+void tcp_clear_timers(struct stack *st, struct tcp_sock *tp);
+void tcp_rearm_rto(struct stack *st, struct tcp_sock *tp);	/* after new data acked/sent */
+void tcp_enter_time_wait(struct stack *st, struct tcp_sock *tp);
+void tcp_reset_keepalive(struct stack *st, struct tcp_sock *tp);
+
+#endif /* SKIFF_TCP_SOCK_H */
