@@ -33,7 +33,8 @@ fail() {
 	exit 1
 }
 # Run a command in the peer namespace, showing it as the kernel-side command.
-peer() { show "$*   # in $PEER_NS"; netns_peer "$@"; }
+# (The command line goes to stderr so "peer cmd | tail" still shows it.)
+peer() { show "$*   # in $PEER_NS" >&2; netns_peer "$@"; }
 
 if [ "$(id -u)" -ne 0 ]; then
 	echo "demo: needs root (network namespaces, XDP); try: sudo make demo" >&2
@@ -127,11 +128,9 @@ u1=$(netns_counter "$PIN" u.udp_rx)
 ok "daemon counter udp_rx: $u0 -> $u1"
 
 step "The hybrid: kernel services on the shared address $DUT_IP keep working"
-netns_dut socat TCP-LISTEN:8080,bind="$DUT_IP",reuseaddr,fork \
-	SYSTEM:'echo hello from the kernel TCP service in the dut namespace' 2>/dev/null &
-netns_track_pid $!
-netns_dut socat -u UDP-RECV:5000,bind="$DUT_IP" OPEN:"$WORK/udp5000",creat 2>/dev/null &
-netns_track_pid $!
+netns_bg "$DUT_NS" socat TCP-LISTEN:8080,bind="$DUT_IP",reuseaddr,fork \
+	SYSTEM:'echo hello from the kernel TCP service in the dut namespace' 2>/dev/null
+netns_bg "$DUT_NS" socat -u UDP-RECV:5000,bind="$DUT_IP" OPEN:"$WORK/udp5000",creat 2>/dev/null
 sleep 0.3
 show "socat -t 2 - TCP:$DUT_IP:8080   # in $PEER_NS (a kernel socat listens in $DUT_NS)"
 got=$(netns_peer socat -t 2 - "TCP:$DUT_IP:8080" </dev/null)
@@ -146,9 +145,10 @@ peer ping -c 2 -i 0.2 -W 2 "$DUT_IP" | tail -n 2 | sed 's/^/  /'
 [ "${PIPESTATUS[0]}" -eq 0 ] || fail "kernel ping $DUT_IP"
 ok "ping of the shared address answered by the kernel (XDP passed it)"
 
-step "Counters: bpftool map dump pinned $PIN/stats (zeros trimmed)"
+step "Counters: bpftool map dump pinned $PIN/stats (per CPU; zero counters left out)"
 show "bpftool map dump pinned $PIN/stats"
-bpftool map dump pinned "$PIN/stats" | grep -vE '": 0,?$' | sed 's/^/  /' | head -n 60
+bpftool map dump pinned "$PIN/stats" |
+	awk '/^ +"[a-z_]+": 0,?$/ && !/"(key|cpu)"/ { next } { print "  " $0 }' | head -n 60
 show "skiffctl --iface $DUT_IF stats"
 netns_dut "$SKIFFCTL" --iface "$DUT_IF" stats | sed 's/^/  /' || fail "skiffctl stats"
 

@@ -11,6 +11,7 @@
 #   netns_trap                 clean up on EXIT, INT and TERM
 #   netns_create [queues]      namespaces, veth, addresses, peer offloads/XDP
 #   netns_peer cmd... / netns_dut cmd...   run a command in a namespace
+#   netns_bg NS cmd...         run it in the background (PID in NETNS_BG_PID)
 #   netns_start_skiffd log args...          skiffd --iface DUT_IF args...; waits
 #   netns_stop_skiffd          SIGTERM by PID; returns skiffd's exit status
 #   netns_counter pin-dir name            sum of an XDP or daemon counter
@@ -53,6 +54,18 @@ netns_dut() { nsenter --net="/run/netns/$DUT_NS" "$@"; }
 
 # Remember a background process to stop at clean-up (never by name).
 netns_track_pid() { _NETNS_PIDS+=("$1"); }
+
+# netns_bg NS cmd...: start cmd in the background in namespace NS; its PID
+# (nsenter execs cmd, so it is cmd's own) is in NETNS_BG_PID and is stopped
+# at clean-up.  Not "netns_dut cmd &": that forks a subshell for the
+# function, and killing the subshell would orphan cmd.
+netns_bg() {
+	local ns=$1
+	shift
+	nsenter --net="/run/netns/$ns" "$@" &
+	NETNS_BG_PID=$!
+	netns_track_pid "$NETNS_BG_PID"
+}
 
 netns_cleanup() {
 	local pid ns
