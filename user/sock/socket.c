@@ -15,7 +15,14 @@
  * off the list before its handler runs, and closing a socket unlinks it
  * from whichever list it is on.
  *
- * Sockets are allocated with calloc() when created (not per packet).
+ * Stream sockets (SOCK_STREAM) add listen/accept/send/recv/shutdown and
+ * options.  skiff_accept() wraps the transport's new connection in a struct
+ * socket of its own.  A transport with PROTO_F_OWNS_OBJECT (TCP) keeps its
+ * object after skiff_close() (FIN_WAIT, TIME_WAIT, orphans): the socket layer
+ * detaches from it before ->close() and never touches it again.
+ *
+ * Sockets are allocated with calloc() when created or accepted (not per
+ * packet).
  */
 #include <errno.h>
 #include <netinet/in.h>
@@ -374,6 +381,16 @@ int skiff_close(struct socket *so)
 	link_del_init(&so->all);
 	if (so->st->socks)
 		so->st->socks->n_socks--;
+	if (sk->prot->flags & PROTO_F_OWNS_OBJECT) {
+		/* The transport frees sk when the connection is done, perhaps
+		 * inside ->close() itself: detach first, so nothing it does
+		 * afterwards can reach this socket, and never touch sk again. */
+		sk->socket = NULL;
+		sk->data_ready = NULL;
+		sk->prot->close(sk);
+		free(so);
+		return 0;
+	}
 	sk->prot->close(sk);
 	sk->socket = NULL;
 	free(sk);
@@ -390,12 +407,19 @@ uint32_t skiff_poll(struct socket *so)
 
 void skiff_set_handler(struct socket *so, socket_event_fn fn, void *arg)
 {
+	uint32_t ev;
+
 	if (!so)
 		return;
 	so->handler = fn;
 	so->arg = arg;
-	/* As EPOLL_CTL_ADD: report what is already pending at the next dispatch. */
-	if (fn && (skiff_poll(so) & (SOCK_EV_IN | SOCK_EV_ERR | SOCK_EV_HUP)))
+	/* As EPOLL_CTL_ADD: report what is already pending at the next dispatch
+	 * (for a stream socket also that it is writable: a freshly accepted
+	 * or connected socket gets its first event without waiting for data). */
+	ev = SOCK_EV_IN | SOCK_EV_ERR | SOCK_EV_HUP;
+	if (so->sk->prot->type == SOCK_STREAM)
+		ev |= SOCK_EV_OUT;
+	if (fn && (skiff_poll(so) & ev))
 		sock_def_readable(so->sk);
 }
 
@@ -416,6 +440,165 @@ int skiff_getsockname(struct socket *so, struct sockaddr_in *addr)
 	if (!addr)
 		return -EINVAL;
 	sin_fill(addr, so->sk->saddr, so->sk->sport);
+	return 0;
+}
+
+/* ---- stream sockets ---- */
+
+int skiff_listen(struct socket *so, int backlog)
+{
+	struct sock *sk;
+
+	if (!so)
+		return -EBADF;
+	sk = so->sk;
+	if (!sk->prot->listen)
+		return -EOPNOTSUPP;
+	if (backlog < 1)
+		backlog = 1;
+	return sk->prot->listen(sk, backlog);
+}
+
+int skiff_accept(struct socket *so, struct socket **out, struct sockaddr_in *peer)
+{
+	struct sock *sk, *newsk = NULL;
+	struct socket *nso;
+	int err;
+
+	if (!so)
+		return -EBADF;
+	if (!out)
+		return -EINVAL;
+	*out = NULL;
+	sk = so->sk;
+	if (!sk->prot->accept)
+		return -EOPNOTSUPP;
+	err = sk->prot->accept(sk, &newsk);
+	if (err)
+		return err;
+	nso = calloc(1, sizeof(*nso));
+	if (!nso) {
+		/* no socket to give it: abort the connection as an orphan */
+		newsk->socket = NULL;
+		newsk->data_ready = NULL;
+		newsk->prot->close(newsk);
+		return -ENOMEM;
+	}
+	if (!newsk->prot)
+		newsk->prot = sk->prot;
+	if (!newsk->stack)
+		newsk->stack = so->st;
+	newsk->socket = nso;
+	newsk->data_ready = sock_def_readable;
+	nso->sk = newsk;
+	nso->st = so->st;
+	link_init(&nso->ready);
+	link_add_tail(&so->st->socks->all, &nso->all);
+	so->st->socks->n_socks++;
+	if (peer)
+		sin_fill(peer, newsk->daddr, newsk->dport);
+	*out = nso;
+	return 0;
+}
+
+ssize_t skiff_send(struct socket *so, const void *buf, size_t len)
+{
+	struct sock *sk;
+
+	if (!so)
+		return -EBADF;
+	if (!buf && len)
+		return -EFAULT;
+	sk = so->sk;
+	if (sk->prot->type != SOCK_STREAM && !sk->daddr)
+		return -EDESTADDRREQ;
+	return sk->prot->sendmsg(sk, buf, len, 0, 0);
+}
+
+ssize_t skiff_recv(struct socket *so, void *buf, size_t len)
+{
+	uint32_t saddr;
+	uint16_t sport;
+
+	if (!so)
+		return -EBADF;
+	if (!buf && len)
+		return -EFAULT;
+	return so->sk->prot->recvmsg(so->sk, buf, len, &saddr, &sport);
+}
+
+int skiff_shutdown(struct socket *so, int how)
+{
+	struct sock *sk;
+
+	if (!so)
+		return -EBADF;
+	if (how != SHUT_RD && how != SHUT_WR && how != SHUT_RDWR)
+		return -EINVAL;
+	sk = so->sk;
+	if (!sk->prot->shutdown)
+		return -EOPNOTSUPP;
+	return sk->prot->shutdown(sk, how);
+}
+
+int skiff_setsockopt(struct socket *so, int opt, int val)
+{
+	struct sock *sk;
+	int err = -ENOPROTOOPT;
+
+	if (!so)
+		return -EBADF;
+	sk = so->sk;
+	if (opt == SKIFF_SO_ERROR)
+		return -ENOPROTOOPT;	/* get only */
+	if (sk->prot->setsockopt)
+		err = sk->prot->setsockopt(sk, opt, val);
+	/* The socket layer's own receive limit serves a transport that has no
+	 * option of its own (UDP: sk->rcvbuf is its only knob). */
+	if (err == -ENOPROTOOPT && opt == SKIFF_SO_RCVBUF) {
+		if (val <= 0)
+			return -EINVAL;
+		sk->rcvbuf = (uint32_t)val;
+		return 0;
+	}
+	return err;
+}
+
+int skiff_getsockopt(struct socket *so, int opt, int *val)
+{
+	struct sock *sk;
+	int err = -ENOPROTOOPT;
+
+	if (!so)
+		return -EBADF;
+	if (!val)
+		return -EINVAL;
+	sk = so->sk;
+	/* SO_ERROR: the pending error as a positive errno (0: none), cleared,
+	 * as getsockopt(2) after a non-blocking connect. */
+	if (opt == SKIFF_SO_ERROR) {
+		*val = -sk->err;
+		sk->err = 0;
+		return 0;
+	}
+	if (sk->prot->getsockopt)
+		err = sk->prot->getsockopt(sk, opt, val);
+	if (err == -ENOPROTOOPT && opt == SKIFF_SO_RCVBUF) {
+		*val = (int)sk->rcvbuf;
+		return 0;
+	}
+	return err;
+}
+
+int skiff_getpeername(struct socket *so, struct sockaddr_in *addr)
+{
+	if (!so)
+		return -EBADF;
+	if (!addr)
+		return -EINVAL;
+	if (!so->sk->daddr)
+		return -ENOTCONN;
+	sin_fill(addr, so->sk->daddr, so->sk->dport);
 	return 0;
 }
 

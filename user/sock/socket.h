@@ -59,6 +59,9 @@ ssize_t skiff_send(struct socket *so, const void *buf, size_t len);	/* -EAGAIN w
 ssize_t skiff_recv(struct socket *so, void *buf, size_t len);	/* 0 = EOF, -EAGAIN */
 int skiff_shutdown(struct socket *so, int how);
 int skiff_setsockopt(struct socket *so, int opt, int val);	/* SKIFF_SO_* */
+/* SKIFF_SO_ERROR gives the pending error as a positive errno (0: none) and
+ * clears it; SKIFF_SO_RCVBUF falls back to sk->rcvbuf for a transport
+ * without options of its own (UDP). */
 int skiff_getsockopt(struct socket *so, int opt, int *val);
 int skiff_getpeername(struct socket *so, struct sockaddr_in *addr);
 int skiff_getsockname(struct socket *so, struct sockaddr_in *addr);
