@@ -142,7 +142,19 @@ struct skiff_xdp_stats {
 	X(icmp_rx)	X(icmp_echo_reply)	X(icmp_unreach_sent)	X(icmp_ratelimited)
 
 #define SKIFF_USTATS_TRANSPORT(X)					\
-	X(udp_rx)	X(udp_tx)	X(udp_no_port)
+	X(udp_rx)	X(udp_tx)	X(udp_no_port)				\
+	X(tcp_rx)		/* segments received and checked */	\
+	X(tcp_passive_opens)	/* connections created by a SYN to a listener */ \
+	X(tcp_active_opens)	/* connect() calls that sent a SYN */	\
+	X(tcp_estab_resets)	/* synchronized connections reset by a RST */ \
+	X(tcp_rst_noconn)	/* RST sent for a segment with no connection */ \
+	X(tcp_syncookies_sent)	/* SYN-ACK with a cookie, no state kept */ \
+	X(tcp_syncookies_ok)	/* ACK with a valid cookie: connection created */ \
+	X(tcp_challenge_acks)	/* RFC 5961 challenge ACKs sent */	\
+	X(tcp_ooo_segs)		/* segments queued out of order */	\
+	X(tcp_tw_reuse)		/* TIME_WAIT connection reused by a new SYN */ \
+	X(tcp_pmtu_updates)	/* MSS lowered by ICMP frag needed */	\
+	X(tcp_conn_refused)	/* connect() refused (RST or ICMP unreachable) */
 
 /* Drop reasons: struct skiff_drop_stats fields, indexed by enum skiff_drop. */
 #define SKIFF_DROPS(X)							\
@@ -179,6 +191,22 @@ struct skiff_xdp_stats {
 	X(udp_len)		/* UDP length lies */			\
 	X(udp_csum)		/* UDP checksum wrong */		\
 	X(udp_no_port)		/* no socket bound to the port */	\
+	X(tcp_short)		/* TCP shorter than its header */	\
+	X(tcp_bad_doff)		/* data offset < 5 or past the segment */ \
+	X(tcp_csum)		/* TCP checksum wrong */		\
+	X(tcp_flags)		/* impossible flags (SYN+FIN, SYN+RST, none) */ \
+	X(tcp_no_port)		/* no connection or listener */		\
+	X(tcp_paws)		/* RFC 7323 5: timestamp older than TS.Recent */ \
+	X(tcp_not_acceptable)	/* outside the receive window (ACKed) */ \
+	X(tcp_rst_ignored)	/* RST not acceptable / challenged */	\
+	X(tcp_syn_challenged)	/* SYN in a synchronized state (RFC 5961 4) */ \
+	X(tcp_ack_range)	/* ACK outside RFC 5961 5.2 range / unacceptable */ \
+	X(tcp_no_ack)		/* no ACK bit in a synchronized state */ \
+	X(tcp_listen_drop)	/* listener: not a SYN, or queues full */ \
+	X(tcp_cookie_bad)	/* ACK to a listener with an invalid cookie */ \
+	X(tcp_ooo_full)		/* out-of-order queue or buffer limit */ \
+	X(tcp_rcvbuf)		/* data beyond the receive buffer */	\
+	X(tcp_closed_state)	/* segment for a closing connection with no use */ \
 	X(sock_rcvbuf)		/* socket receive queue full */		\
 	X(no_frame)		/* no free buffer to build a packet */
 

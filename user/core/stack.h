@@ -29,6 +29,7 @@ struct stack;
 struct neigh_table;
 struct ip_state;
 struct udp_table;
+struct tcp_table;
 struct sock_table;
 
 /* One local IPv4 address (network byte order). */
@@ -96,6 +97,7 @@ struct stack {
 	struct neigh_table *neigh;
 	struct ip_state *ip;
 	struct udp_table *udp;
+	struct tcp_table *tcp;
 	struct sock_table *socks;
 };
 

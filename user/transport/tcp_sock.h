@@ -102,6 +102,8 @@ struct tcp_sock {
 	struct tcp_sock *hnext;		/* connection hash chain (tcp.c) */
 	struct tcp_sock *lnext;		/* every connection of the stack (tcp_walk) */
 	struct tcp_sock **lpprev;
+	struct tcp_port_ref *pref;	/* local port claim this connection holds (tcp.c) */
+	bool synced;			/* reached a synchronized state once (tcp.c) */
 
 	/* ---- listener (tcp.c, tcp_input.c) ---- */
 	struct tcp_sock *parent;	/* listener of an embryonic / unaccepted connection */
@@ -197,6 +199,7 @@ static inline struct tcp_sock *tcp_sk(struct sock *sk)
 /* ---- tcp.c ---- */
 /* Per-stack TCP state (connection hash, listeners, chunk pool, ports). */
 struct tcp_table;
+struct tcp_port_ref;
 struct tcp_table *tcp_table(struct stack *st);
 struct tcp_chunk_pool *tcp_chunks(struct stack *st);
 /* A new connection object (defaults, timers initialised), not hashed. */
@@ -215,6 +218,13 @@ void tcp_set_state(struct stack *st, struct tcp_sock *tp, int state);
 void tcp_reset_conn(struct stack *st, struct tcp_sock *tp, int err);
 /* Wake the application (sk->data_ready) if it has a socket. */
 void tcp_wake(struct tcp_sock *tp);
+
+/* Free a connection object that is CLOSED (unhashed, no port, no buffers). */
+void tcp_sock_free(struct stack *st, struct tcp_sock *tp);
+/* Share the listener's port claim with a child (passive open). */
+void tcp_port_share(struct tcp_sock *child, struct tcp_sock *listener);
+/* Put an established child on its listener's accept queue and wake it. */
+void tcp_accept_enqueue(struct stack *st, struct tcp_sock *child);
 
 /* ---- tcp_input.c ---- */
 int tcp_parse_options(const uint8_t *opt, int len, struct tcp_seg *seg);
