@@ -54,11 +54,16 @@ UNIT_SUPP  := $(filter-out $(UNIT_SRCS),$(wildcard tests/unit/*.c))
 UNIT_SOBJS := $(patsubst %.c,$(BUILD)/%.o,$(UNIT_SUPP))
 BPFT_SRCS  := $(wildcard tests/bpf/test_*.c)
 BPFT_BINS  := $(patsubst tests/bpf/%.c,$(BUILD)/tests/bpf/%,$(BPFT_SRCS))
+# Standalone test tools (link impairment bridge...): one binary per file.
+TOOL_SRCS  := $(wildcard tests/tools/*.c)
+TOOL_BINS  := $(patsubst tests/tools/%.c,$(BUILD)/tests/tools/%,$(TOOL_SRCS))
 
-.PHONY: all check-deps test unit bpf-test integration demo bench check-style format clean
+.PHONY: all tools check-deps test unit bpf-test integration demo bench check-style format clean
 .DELETE_ON_ERROR:
 
-all: check-deps $(BUILD)/skiffd $(BUILD)/skiffctl $(BPF_OBJS)
+all: check-deps $(BUILD)/skiffd $(BUILD)/skiffctl $(BPF_OBJS) tools
+
+tools: $(TOOL_BINS)
 
 check-deps:
 	@scripts/check-deps.sh
@@ -95,6 +100,9 @@ $(BUILD)/tests/unit/test_config: $(CTL_OBJS)
 $(BUILD)/tests/bpf/%: $(BUILD)/tests/bpf/%.o $(BUILD)/libskiff.a
 	$(CC) $(LDFLAGS) -o $@ $^ -lcmocka $(LDLIBS)
 
+$(BUILD)/tests/tools/%: $(BUILD)/tests/tools/%.o
+	$(CC) $(LDFLAGS) -o $@ $^
+
 $(BUILD)/bench/bench_stack: $(BUILD)/bench/bench_stack.o $(UNIT_SOBJS) $(BUILD)/libskiff.a
 	$(CC) $(LDFLAGS) -o $@ $^ -lcmocka $(LDLIBS)
 
@@ -120,7 +128,7 @@ integration: all
 demo:
 	@scripts/demo.sh
 
-bench: all $(BUILD)/bench/bench_stack
+bench: all tools $(BUILD)/bench/bench_stack
 	@scripts/bench.sh
 
 check-style:

@@ -27,6 +27,21 @@ Skiffd.counters() returns one flat dict whose keys are
     "u.drop.<reason>"      daemon drop reasons (struct skiff_drop_stats), summed
     "u<q>.<field>"         the same per queue q (e.g. "u1.rx_packets")
 and delta(after, before) subtracts two snapshots.
+
+Topology(impaired=dict(...)) puts a third namespace between the two, a relay
+running the userspace impairment bridge build/tests/tools/impair (this kernel
+has no sch_netem):
+
+    peer ns  <peer_if> <--veth--> <relay_a> relay ns <relay_b> <--veth--> <dut_if>  dut ns
+                                  impair --a relay_a --b relay_b --loss ...
+
+The keys of the dict are impair's options without the dashes ("loss", "dup",
+"corrupt", "reorder" in percent, "delay", "jitter", "reorder_hold" in ms,
+"seed"); a suffix "_ab" applies to peer->dut only, "_ba" to dut->peer only
+(e.g. loss_ab=5).  An empty dict bridges without impairment.  MAC addresses
+pass through unchanged, so everything else works as on the direct veth.
+topo.set_impairment(**params) restarts the bridge with new parameters and
+topo.impair_stats() returns its counters ({"ab.lost": n, ...}).
 """
 
 import atexit
@@ -52,6 +67,7 @@ if not BUILD.is_absolute():
 SKIFFD = BUILD / "skiffd"
 SKIFFCTL = BUILD / "skiffctl"
 XDP_PASS_OBJ = Path(os.environ.get("SKIFF_XDP_PASS_OBJ", BUILD / "bpf" / "xdp_pass.bpf.o"))
+IMPAIR = BUILD / "tests" / "tools" / "impair"
 SKIFF_H = ROOT / "include" / "skiff" / "skiff.h"
 BPFFS = Path("/sys/fs/bpf")
 
@@ -154,10 +170,12 @@ class Topology:
 
     queues: RX/TX queue count of both veth ends.  peer_xdp: attach the
     XDP_PASS program on the peer veth (needed for XDP_TX/AF_XDP frames to
-    reach the peer); None means "if the object exists".
+    reach the peer); None means "if the object exists".  impaired: None for
+    the direct veth, or a dict of impair parameters for the relay topology
+    (see the module docstring).
     """
 
-    def __init__(self, queues=1, peer_xdp=None):
+    def __init__(self, queues=1, peer_xdp=None, impaired=None):
         self.n = next(_seq)
         base = f"skp{PID}-{self.n}"
         self.peer_ns = f"{base}-peer"
@@ -176,6 +194,13 @@ class Topology:
             peer_xdp = XDP_PASS_OBJ.exists()
         self.peer_xdp = peer_xdp
         self.peer_mac = self.dut_mac = None
+        self.impaired = None if impaired is None else dict(impaired)
+        self.relay_ns = f"{base}-relay" if impaired is not None else None
+        self.relay_a = f"sk{PID}-{self.n}a"  # relay end facing the peer
+        self.relay_b = f"sk{PID}-{self.n}b"  # relay end facing the dut
+        self.impair_proc = None
+        self.impair_log = LOGDIR / f"impair-{self.n}.log"
+        self.impair_stats_file = LOGDIR / f"impair-{self.n}.stats"
         self._pins = itertools.count(1)
         self.closed = False
         with _lock:
@@ -186,17 +211,23 @@ class Topology:
             self.close()
             raise
 
+    def _namespaces(self):
+        return [ns for ns in (self.peer_ns, self.relay_ns, self.dut_ns) if ns]
+
     def _setup(self):
         q = str(self.queues)
-        for ns in (self.peer_ns, self.dut_ns):
+        for ns in self._namespaces():
             run(["ip", "netns", "add", ns])
             ns_run(ns, ["ip", "link", "set", "dev", "lo", "up"])
             # IPv6 off: no router solicitations or ND in the counters.
             ns_run(ns, ["sysctl", "-qw", "net.ipv6.conf.all.disable_ipv6=1",
                     "net.ipv6.conf.default.disable_ipv6=1"])
-        run(["ip", "link", "add", self.peer_if, "numtxqueues", q, "numrxqueues", q,
-             "netns", self.peer_ns, "type", "veth", "peer", "name", self.dut_if,
-             "numtxqueues", q, "numrxqueues", q, "netns", self.dut_ns])
+        if self.relay_ns is None:
+            run(["ip", "link", "add", self.peer_if, "numtxqueues", q, "numrxqueues", q,
+                 "netns", self.peer_ns, "type", "veth", "peer", "name", self.dut_if,
+                 "numtxqueues", q, "numrxqueues", q, "netns", self.dut_ns])
+        else:
+            self._setup_relay_links(q)
         # The peer sends as a wire does: full checksums, no 64 KiB segments.
         ns_run(self.peer_ns, ["ethtool", "-K", self.peer_if, "tx", "off", "tso", "off",
                       "gso", "off"])
@@ -215,6 +246,117 @@ class Topology:
             if time.monotonic() > deadline:
                 raise CmdError(f"{self.peer_if}: carrier never came up")
             time.sleep(0.02)
+        if self.relay_ns is not None:
+            self.start_impair()
+
+    def _setup_relay_links(self, q):
+        """peer <-veth-> relay <-veth-> dut; the relay's ends are bridged by
+        impair, so they must hand it wire-sized frames with full checksums:
+        tx checksum/TSO/GSO off on every end that sends into the relay (the
+        dut kernel too: its partial checksums would otherwise cross the
+        bridge unfinished) and GRO/LRO off on the relay ends.  The relay ends
+        receive XDP_TX/AF_XDP frames from skiffd (relay_b) and are NAPI
+        devices for the frames impair sends, so they run XDP_PASS."""
+        run(["ip", "link", "add", self.peer_if, "numtxqueues", q, "numrxqueues", q,
+             "netns", self.peer_ns, "type", "veth", "peer", "name", self.relay_a,
+             "numtxqueues", q, "numrxqueues", q, "netns", self.relay_ns])
+        run(["ip", "link", "add", self.relay_b, "numtxqueues", q, "numrxqueues", q,
+             "netns", self.relay_ns, "type", "veth", "peer", "name", self.dut_if,
+             "numtxqueues", q, "numrxqueues", q, "netns", self.dut_ns])
+        for ifname in (self.relay_a, self.relay_b):
+            ns_run(self.relay_ns, ["ethtool", "-K", ifname, "tx", "off", "tso", "off",
+                           "gso", "off", "gro", "off"])
+            ns_run(self.relay_ns, ["ethtool", "-K", ifname, "lro", "off"], check=False)
+            if XDP_PASS_OBJ.exists():
+                run(["ip", "-n", self.relay_ns, "link", "set", "dev", ifname,
+                     "xdpdrv", "obj", XDP_PASS_OBJ, "sec", "xdp"])
+            ns_run(self.relay_ns, ["ip", "link", "set", "dev", ifname, "up"])
+        ns_run(self.dut_ns, ["ethtool", "-K", self.dut_if, "tx", "off", "tso", "off",
+                     "gso", "off"])
+
+    def impair_argv(self, params=None):
+        params = self.impaired if params is None else params
+        argv = [IMPAIR, "--a", self.relay_a, "--b", self.relay_b,
+                "--stats-file", self.impair_stats_file]
+        for k, v in params.items():
+            argv += [f"--{k.replace('_', '-')}", v]
+        return [str(a) for a in argv]
+
+    def start_impair(self, params=None):
+        """Start the impairment bridge in the relay namespace; wait for its
+        "impair: ready" line."""
+        if not IMPAIR.exists():
+            raise CmdError(f"{IMPAIR} not built (make tools)")
+        if params is not None:
+            self.impaired = dict(params)
+        self._impair_out = open(self.impair_log, "a")
+        self.impair_proc = subprocess.Popen(nsenter(self.relay_ns, self.impair_argv()),
+                                            stdout=subprocess.PIPE, stderr=self._impair_out,
+                                            stdin=subprocess.DEVNULL, text=True)
+        line = self.impair_proc.stdout.readline()
+        if "ready" not in line:
+            self.impair_proc.wait(5)
+            raise CmdError(f"impair did not start ({self.impair_proc.returncode}): "
+                           f"{' '.join(self.impair_argv())}\n{self.impair_output()}")
+
+    def stop_impair(self):
+        """SIGTERM the bridge by PID; return its final counters."""
+        p = self.impair_proc
+        if p is None:
+            return {}
+        if p.poll() is None:
+            p.send_signal(signal.SIGTERM)
+            try:
+                p.wait(5)
+            except subprocess.TimeoutExpired:
+                p.kill()
+                p.wait()
+        self.impair_proc = None
+        p.stdout.close()
+        self._impair_out.close()
+        return self._read_impair_stats()
+
+    def set_impairment(self, **params):
+        """Restart the bridge with new parameters (frames in flight are lost)."""
+        self.stop_impair()
+        self.start_impair(params)
+
+    def impair_output(self):
+        try:
+            return self.impair_log.read_text(errors="replace")
+        except OSError:
+            return ""
+
+    def _read_impair_stats(self):
+        out = {}
+        try:
+            for ln in self.impair_stats_file.read_text().splitlines():
+                k, _, v = ln.partition("=")
+                out[k] = int(v)
+        except (OSError, ValueError):
+            pass
+        return out
+
+    def impair_stats(self, timeout=2.0):
+        """Current counters of the running bridge (SIGUSR1 rewrites its stats
+        file): {"ab.rx": .., "ab.lost": .., "ba.dup": ..}; ab = peer->dut."""
+        p = self.impair_proc
+        if p is None or p.poll() is not None:
+            raise CmdError(f"impair is not running:\n{self.impair_output()}")
+        try:
+            old = self.impair_stats_file.stat().st_mtime_ns
+        except OSError:
+            old = None
+        p.send_signal(signal.SIGUSR1)
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            try:
+                if self.impair_stats_file.stat().st_mtime_ns != old:
+                    break
+            except OSError:
+                pass
+            time.sleep(0.01)
+        return self._read_impair_stats()
 
     def attach_peer_xdp(self, obj=None):
         obj = obj or XDP_PASS_OBJ
@@ -242,7 +384,10 @@ class Topology:
         for d in list(_daemons):
             if d.topo is self:
                 d.kill()
-        for ns in (self.peer_ns, self.dut_ns):
+        # impair keeps the relay namespace alive: stop it first
+        if self.impair_proc is not None:
+            self.stop_impair()
+        for ns in self._namespaces():
             if Path(f"/run/netns/{ns}").exists():
                 run(["ip", "netns", "del", ns], check=False)
         with _lock:
