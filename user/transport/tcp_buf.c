@@ -1,0 +1,446 @@
+// SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
+/*
+ * TCP byte buffers: the chunk pool, byte streams and the out-of-order queue.
+ *
+ * A chunk carries up to TCP_CHUNK_DATA bytes at data[off, off + len).  A
+ * stream is a list of chunks; appending fills the free space after the
+ * tail's bytes, then takes new chunks; consuming at the head advances the
+ * head's off and returns a chunk to the pool as soon as it is empty, so an
+ * empty stream holds no chunk.
+ *
+ * The out-of-order queue is a list of segments sorted by sequence number,
+ * never overlapping and never adjacent (adjacent ones are merged).  A
+ * segment's descriptor lives in the header of its first chunk, so the queue
+ * needs no allocator besides the chunk pool.  Merging two segments and
+ * draining a segment into the receive stream move chunks instead of
+ * copying bytes, except that a chunk small enough to fit in the free space
+ * of the destination's tail is copied there and freed, which keeps runs of
+ * small segments from pinning a chunk each.
+ *
+ * Every sequence comparison is modulo 2^32 (RFC 9293 3.4).
+ */
+#include <errno.h>
+#include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "transport/tcp_buf.h"
+
+#define TCP_SLAB_CHUNKS	64
+
+/*
+ * An out-of-order segment: [seq, seq + data.len).  It is stored in the
+ * header of data.head, which stays the first chunk for as long as the
+ * segment exists (nothing is dropped from the front of a queued segment).
+ */
+struct tcp_ooo_seg {
+	struct tcp_ooo_seg *next;
+	uint32_t seq;
+	struct tcp_stream data;
+};
+
+struct tcp_chunk {
+	struct tcp_chunk *next;
+	uint16_t off;			/* first valid byte in data[] */
+	uint16_t len;			/* valid bytes */
+	struct tcp_ooo_seg seg;		/* only in the first chunk of an ooo segment */
+	uint8_t data[TCP_CHUNK_DATA];
+};
+
+_Static_assert(TCP_CHUNK_DATA <= UINT16_MAX, "chunk offsets are 16 bits");
+
+/* ---- the pool ---- */
+
+int tcp_chunk_pool_init(struct tcp_chunk_pool *p, uint32_t max_chunks)
+{
+	memset(p, 0, sizeof(*p));
+	if (!max_chunks)
+		return -EINVAL;
+	p->max = max_chunks;
+	return 0;
+}
+
+void tcp_chunk_pool_fini(struct tcp_chunk_pool *p)
+{
+	uint32_t i;
+
+	for (i = 0; i < p->n_slabs; i++)
+		free(p->slabs[i]);
+	free(p->slabs);
+	memset(p, 0, sizeof(*p));
+}
+
+/* One more slab on the free list; -ENOMEM at the limit or without memory. */
+static int tcp_chunk_pool_grow(struct tcp_chunk_pool *p)
+{
+	uint32_t n = p->max - p->n_total, i;
+	struct tcp_chunk *slab;
+
+	if (!n)
+		return -ENOMEM;
+	if (n > TCP_SLAB_CHUNKS)
+		n = TCP_SLAB_CHUNKS;
+	if (p->n_slabs == p->cap_slabs) {
+		uint32_t cap = p->cap_slabs ? p->cap_slabs * 2 : 16;
+		void **s = realloc(p->slabs, cap * sizeof(*s));
+
+		if (!s)
+			return -ENOMEM;
+		p->slabs = s;
+		p->cap_slabs = cap;
+	}
+	slab = malloc((size_t)n * sizeof(*slab));
+	if (!slab)
+		return -ENOMEM;
+	p->slabs[p->n_slabs++] = slab;
+	for (i = 0; i < n; i++) {
+		slab[i].next = p->free;
+		p->free = &slab[i];
+	}
+	p->n_total += n;
+	p->n_free += n;
+	return 0;
+}
+
+static struct tcp_chunk *tcp_chunk_get(struct tcp_chunk_pool *p)
+{
+	struct tcp_chunk *c = p->free;
+
+	if (!c) {
+		if (tcp_chunk_pool_grow(p))
+			return NULL;
+		c = p->free;
+	}
+	p->free = c->next;
+	p->n_free--;
+	c->next = NULL;
+	c->off = 0;
+	c->len = 0;
+	return c;
+}
+
+static void tcp_chunk_put(struct tcp_chunk_pool *p, struct tcp_chunk *c)
+{
+	c->next = p->free;
+	p->free = c;
+	p->n_free++;
+}
+
+/* ---- streams ---- */
+
+static uint32_t chunk_room(const struct tcp_chunk *c)
+{
+	return TCP_CHUNK_DATA - c->off - c->len;
+}
+
+size_t tcp_stream_append(struct tcp_chunk_pool *p, struct tcp_stream *s, const void *data,
+			 size_t len)
+{
+	const uint8_t *src = data;
+	size_t done = 0;
+
+	while (done < len) {
+		struct tcp_chunk *c = s->tail;
+		size_t n;
+
+		if (!c || !chunk_room(c)) {
+			c = tcp_chunk_get(p);
+			if (!c)
+				break;
+			if (s->tail)
+				s->tail->next = c;
+			else
+				s->head = c;
+			s->tail = c;
+		}
+		n = chunk_room(c);
+		if (n > len - done)
+			n = len - done;
+		memcpy(c->data + c->off + c->len, src + done, n);
+		c->len += n;
+		done += n;
+	}
+	s->len += done;
+	return done;
+}
+
+size_t tcp_stream_peek(const struct tcp_stream *s, size_t off, void *dst, size_t len)
+{
+	const struct tcp_chunk *c = s->head;
+	uint8_t *out = dst;
+	size_t done = 0;
+
+	if (off >= s->len)
+		return 0;
+	if (len > s->len - off)
+		len = s->len - off;
+	while (c && off >= c->len) {
+		off -= c->len;
+		c = c->next;
+	}
+	while (c && done < len) {
+		size_t n = c->len - off;
+
+		if (n > len - done)
+			n = len - done;
+		memcpy(out + done, c->data + c->off + off, n);
+		done += n;
+		off = 0;
+		c = c->next;
+	}
+	return done;
+}
+
+void tcp_stream_drop(struct tcp_chunk_pool *p, struct tcp_stream *s, size_t len)
+{
+	if (len > s->len)
+		len = s->len;
+	s->len -= len;
+	while (len) {
+		struct tcp_chunk *c = s->head;
+		size_t n = c->len < len ? c->len : len;
+
+		c->off += n;
+		c->len -= n;
+		len -= n;
+		if (!c->len) {
+			s->head = c->next;
+			if (!s->head)
+				s->tail = NULL;
+			tcp_chunk_put(p, c);
+		}
+	}
+	s->head_off = s->head ? s->head->off : 0;
+}
+
+size_t tcp_stream_read(struct tcp_chunk_pool *p, struct tcp_stream *s, void *dst, size_t len)
+{
+	size_t n = tcp_stream_peek(s, 0, dst, len);
+
+	tcp_stream_drop(p, s, n);
+	return n;
+}
+
+void tcp_stream_purge(struct tcp_chunk_pool *p, struct tcp_stream *s)
+{
+	struct tcp_chunk *c = s->head;
+
+	while (c) {
+		struct tcp_chunk *next = c->next;
+
+		tcp_chunk_put(p, c);
+		c = next;
+	}
+	memset(s, 0, sizeof(*s));
+}
+
+/*
+ * Move every chunk of src to the end of dst (src ends empty).  A chunk whose
+ * bytes fit in the free space of dst's tail is copied there and freed.
+ */
+static void tcp_stream_splice(struct tcp_chunk_pool *p, struct tcp_stream *dst,
+			      struct tcp_stream *src)
+{
+	struct tcp_chunk *c = src->head;
+
+	while (c) {
+		struct tcp_chunk *next = c->next;
+
+		if (dst->tail && c->len <= chunk_room(dst->tail)) {
+			struct tcp_chunk *t = dst->tail;
+
+			memcpy(t->data + t->off + t->len, c->data + c->off, c->len);
+			t->len += c->len;
+			tcp_chunk_put(p, c);
+		} else {
+			c->next = NULL;
+			if (dst->tail)
+				dst->tail->next = c;
+			else
+				dst->head = c;
+			dst->tail = c;
+		}
+		c = next;
+	}
+	dst->len += src->len;
+	dst->head_off = dst->head ? dst->head->off : 0;
+	memset(src, 0, sizeof(*src));
+}
+
+/* ---- the out-of-order queue ---- */
+
+static uint32_t seg_end(const struct tcp_ooo_seg *g)
+{
+	return g->seq + g->data.len;
+}
+
+/*
+ * How many separate ranges the queue may hold for a byte limit.  Each one
+ * pins at least one chunk however few bytes it holds, so without this a
+ * peer sending one-byte segments with gaps between them would tie up a
+ * chunk per byte.  With it the chunks held stay within about twice what
+ * the byte limit alone would cost.
+ */
+static uint32_t ooo_max_segs(uint32_t limit)
+{
+	return limit / (TCP_CHUNK_DATA / 2) + 8;
+}
+
+/*
+ * Queue the new bytes [seq, seq + len), which overlap nothing held, at the
+ * link *pp; prev is the segment before it (or NULL), next_seq the start of
+ * the segment after it (valid when has_next).  Returns 0, or -ENOBUFS when
+ * only part (maybe none) of it was kept.
+ */
+static int ooo_add(struct tcp_chunk_pool *p, struct tcp_ooo *q, struct tcp_ooo_seg **pp,
+		   struct tcp_ooo_seg *prev, bool has_next, uint32_t next_seq, uint32_t seq,
+		   const uint8_t *data, uint32_t len, uint32_t limit)
+{
+	struct tcp_ooo_seg *g;
+	struct tcp_chunk *c;
+	uint32_t n = len;
+	size_t got;
+
+	if (q->bytes >= limit)
+		return -ENOBUFS;
+	if (n > limit - q->bytes)
+		n = limit - q->bytes;
+
+	/* Extends the segment before it: append in place. */
+	if (prev && seg_end(prev) == seq) {
+		got = tcp_stream_append(p, &prev->data, data, n);
+		q->bytes += got;
+		return got == len ? 0 : -ENOBUFS;
+	}
+
+	/* A new range, unless it will merge with the one after it. */
+	if (q->nsegs >= ooo_max_segs(limit) && !(has_next && n == len && seq + len == next_seq))
+		return -ENOBUFS;
+	c = tcp_chunk_get(p);
+	if (!c)
+		return -ENOBUFS;
+	g = &c->seg;
+	memset(g, 0, sizeof(*g));
+	g->seq = seq;
+	g->data.head = g->data.tail = c;
+	got = tcp_stream_append(p, &g->data, data, n);	/* fills c first: got > 0 */
+	g->next = *pp;
+	*pp = g;
+	q->nsegs++;
+	q->bytes += got;
+	return got == len ? 0 : -ENOBUFS;
+}
+
+/* Merge every pair of adjacent segments. */
+static void ooo_merge(struct tcp_chunk_pool *p, struct tcp_ooo *q)
+{
+	struct tcp_ooo_seg *g;
+
+	for (g = q->head; g; g = g->next) {
+		while (g->next && seg_end(g) == g->next->seq) {
+			struct tcp_ooo_seg *n = g->next;
+			/* n lives in its first chunk, which the splice moves or frees. */
+			struct tcp_stream data = n->data;
+
+			g->next = n->next;
+			tcp_stream_splice(p, &g->data, &data);
+			q->nsegs--;
+		}
+	}
+}
+
+int tcp_ooo_insert(struct tcp_chunk_pool *p, struct tcp_ooo *q, uint32_t seq, const void *data,
+		   uint32_t len, uint32_t limit)
+{
+	const uint8_t *bytes = data;
+	struct tcp_ooo_seg **pp = &q->head, *prev = NULL;
+	uint32_t end = seq + len, cur = seq;
+	int ret = 0;
+
+	if (!len)
+		return 0;
+	/* Walk the held segments; queue the pieces of [seq, end) between them. */
+	while (*pp && tcp_before(cur, end)) {
+		struct tcp_ooo_seg *g = *pp;
+		uint32_t gs = g->seq, ge = seg_end(g);
+
+		if (!tcp_after(ge, cur)) {	/* g ends at or before cur */
+			prev = g;
+			pp = &g->next;
+			continue;
+		}
+		if (!tcp_before(gs, end))	/* g starts at or after end */
+			break;
+		if (tcp_before(cur, gs)) {
+			ret = ooo_add(p, q, pp, prev, true, gs, cur, bytes + (cur - seq), gs - cur,
+				      limit);
+			if (ret)
+				goto out;
+		}
+		cur = ge;
+		/* The new piece (if any) sits before g; g is now the previous. */
+		prev = g;
+		pp = &g->next;
+	}
+	if (tcp_before(cur, end))
+		ret = ooo_add(p, q, pp, prev, *pp != NULL, *pp ? (*pp)->seq : 0, cur,
+			      bytes + (cur - seq), end - cur, limit);
+out:
+	ooo_merge(p, q);
+	return ret;
+}
+
+uint32_t tcp_ooo_drain(struct tcp_chunk_pool *p, struct tcp_ooo *q, uint32_t *rcv_nxt,
+		       struct tcp_stream *s)
+{
+	uint32_t moved = 0;
+
+	while (q->head && !tcp_after(q->head->seq, *rcv_nxt)) {
+		struct tcp_ooo_seg *g = q->head;
+		/* g lives in its first chunk, which the drop may free: copy it. */
+		struct tcp_stream data = g->data;
+		uint32_t gs = g->seq, ge = seg_end(g);
+
+		q->head = g->next;
+		q->nsegs--;
+		q->bytes -= data.len;
+		if (tcp_after(ge, *rcv_nxt)) {
+			uint32_t n = ge - *rcv_nxt;
+
+			tcp_stream_drop(p, &data, *rcv_nxt - gs);
+			tcp_stream_splice(p, s, &data);
+			*rcv_nxt = ge;
+			moved += n;
+		} else {
+			tcp_stream_purge(p, &data);
+		}
+	}
+	return moved;
+}
+
+int tcp_ooo_blocks(const struct tcp_ooo *q, struct tcp_sack_block *out, int max)
+{
+	const struct tcp_ooo_seg *g;
+	int n = 0;
+
+	for (g = q->head; g && n < max; g = g->next) {
+		out[n].start = g->seq;
+		out[n].end = seg_end(g);
+		n++;
+	}
+	return n;
+}
+
+void tcp_ooo_purge(struct tcp_chunk_pool *p, struct tcp_ooo *q)
+{
+	struct tcp_ooo_seg *g = q->head;
+
+	while (g) {
+		struct tcp_ooo_seg *next = g->next;
+		struct tcp_stream data = g->data;
+
+		tcp_stream_purge(p, &data);
+		g = next;
+	}
+	memset(q, 0, sizeof(*q));
+}
