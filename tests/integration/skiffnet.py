@@ -669,6 +669,18 @@ class Skiffd:
     def ctl_json(self, *args):
         return json.loads(self.ctl("--json", *args).stdout)
 
+    def ctl_counters(self):
+        """The counters as `skiffctl --json stats` reports them, flattened to
+        the keys of counters() (xdp.*, u.*, u.drop.*, u<q>.*, u<q>.drop.*)."""
+        j = self.ctl_json("stats")
+        out = {f"xdp.{k}": v for k, v in j["xdp"].items()}
+        out.update({f"u.{k}": v for k, v in j["daemon"].items()})
+        out.update({f"u.drop.{k}": v for k, v in j["drops"].items()})
+        for q in j["queues"]:
+            out.update({f"u{q['queue']}.{k}": v for k, v in q["counters"].items()})
+            out.update({f"u{q['queue']}.drop.{k}": v for k, v in q.get("drops", {}).items()})
+        return out
+
 
 def skiffd_run_to_exit(topo, args, timeout=15, iface=None, pin_dir=None, with_iface=True):
     """Run a skiffd that is expected to exit by itself; return (status, output)."""

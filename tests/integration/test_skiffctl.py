@@ -64,6 +64,25 @@ def test_bpftool_dump_of_stats_prints_named_fields(sk):
     assert c["xdp.icmp_echo_reply"] >= 2 and c["u.udp_rx"] >= 1
 
 
+def test_skiffctl_json_counters_match_the_pinned_maps(topo, sk):
+    """skiffctl reads the same counters bpftool dumps (idle daemon: no
+    traffic between the two reads; gauges may still move)."""
+    maps = sk.counters()
+    ctl = sk.ctl_counters()
+    common = [k for k in maps if k in ctl and not k.split(".")[-1].startswith("frames_")]
+    assert len(common) > 50, f"few counters in common: {sorted(set(maps) ^ set(ctl))[:20]}"
+    differ = {k: (maps[k], ctl[k]) for k in common if maps[k] != ctl[k]}
+    assert not differ, f"bpftool vs skiffctl: {differ}"
+    assert ctl["xdp.icmp_echo_reply"] >= 2 and ctl["u.udp_rx"] >= 1
+
+
+def test_skiffctl_status_json_describes_the_set_up(topo, sk):
+    st = sk.ctl_json("status")
+    text = json.dumps(st)
+    for token in (topo.dut_if, topo.ded_ip, topo.dut_ip, str(sk.pin_dir)):
+        assert token in text, f"{token} not in status: {text[:1000]}"
+
+
 def test_every_documented_map_is_pinned(sk):
     for name in ("config", "addrs", "ports", "neigh", "frags", "xsks", "stats", "ustats"):
         assert (sk.pin_dir / name).exists(), f"{name} not pinned in {sk.pin_dir}: " \
