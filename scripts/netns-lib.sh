@@ -10,6 +10,9 @@
 #   netns_init <prefix>        names: <prefix><pid>-peer/-dut, <prefix><pid>p/d
 #   netns_trap                 clean up on EXIT, INT and TERM
 #   netns_create [queues]      namespaces, veth, addresses, peer offloads/XDP
+#   netns_create_impaired [queues]   the same with a relay namespace between
+#                              peer and dut (no sch_netem here: see below)
+#   netns_start_impair args... / netns_stop_impair / netns_impair_stats
 #   netns_peer cmd... / netns_dut cmd...   run a command in a namespace
 #   netns_bg NS cmd...         run it in the background (PID in NETNS_BG_PID)
 #   netns_start_skiffd log args...          skiffd --iface DUT_IF args...; waits
@@ -19,6 +22,14 @@
 #
 # Variables set: PEER_NS DUT_NS PEER_IF DUT_IF PEER_IP DUT_IP DED_IP PREFIX_LEN
 # PEER_MAC DUT_MAC PIN_DIR SKIFFD_PID; SKIFF_BUILD (default build) picks the binaries.
+#
+# Impaired link: netns_create_impaired builds
+#   PEER_IF (peer ns) <-veth-> RELAY_A (relay ns) RELAY_B <-veth-> DUT_IF (dut ns)
+# and netns_start_impair ARGS... runs $IMPAIR (build/tests/tools/impair, a
+# userspace bridge; `make tools`) between RELAY_A and RELAY_B with impair's
+# options, e.g. netns_start_impair --loss 3 --reorder 25 --dup 1 --corrupt 1
+# --delay 10 --seed 1 (A->B = peer->dut; -ab/-ba suffixes set one direction).
+# netns_impair_stats prints its counters (key=value); netns_stop_impair stops it.
 
 SKIFF_ROOT=${SKIFF_ROOT:-$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)}
 SKIFF_BUILD=${SKIFF_BUILD:-build}
@@ -26,6 +37,8 @@ case $SKIFF_BUILD in /*) ;; *) SKIFF_BUILD=$SKIFF_ROOT/$SKIFF_BUILD ;; esac
 SKIFFD=$SKIFF_BUILD/skiffd
 SKIFFCTL=$SKIFF_BUILD/skiffctl
 XDP_PASS_OBJ=${XDP_PASS_OBJ:-$SKIFF_BUILD/bpf/xdp_pass.bpf.o}
+IMPAIR=${IMPAIR:-$SKIFF_BUILD/tests/tools/impair}
+IMPAIR_PID=
 
 _NETNS_CREATED=()
 _NETNS_PIDS=()
@@ -37,6 +50,10 @@ netns_init() {
 	DUT_NS=${prefix}$$-dut
 	PEER_IF=${prefix}$$p
 	DUT_IF=${prefix}$$d
+	RELAY_NS=${prefix}$$-relay
+	RELAY_A=${prefix}$$a	# relay end facing the peer
+	RELAY_B=${prefix}$$b	# relay end facing the dut
+	IMPAIR_STATS=/tmp/${prefix}$$-impair.stats
 	if [ ${#PEER_IF} -gt 15 ]; then
 		echo "netns-lib: interface name $PEER_IF longer than 15 characters" >&2
 		return 1
@@ -72,6 +89,8 @@ netns_cleanup() {
 	if [ -n "$SKIFFD_PID" ] && kill -0 "$SKIFFD_PID" 2>/dev/null; then
 		netns_stop_skiffd >/dev/null 2>&1 || true
 	fi
+	# impair holds the relay namespace: stop it before deleting namespaces
+	netns_stop_impair >/dev/null 2>&1 || true
 	for pid in "${_NETNS_PIDS[@]}"; do
 		kill "$pid" 2>/dev/null || true
 		wait "$pid" 2>/dev/null || true
@@ -119,6 +138,90 @@ netns_create() {
 	netns_dut ip link set dev "$DUT_IF" up || return 1
 	PEER_MAC=$(ip -n "$PEER_NS" -br link show dev "$PEER_IF" | awk '{print $3}')
 	DUT_MAC=$(ip -n "$DUT_NS" -br link show dev "$DUT_IF" | awk '{print $3}')
+}
+
+# netns_create_impaired [queues]: like netns_create, with the relay namespace
+# between peer and dut.  Every end that sends into the relay sends as a wire
+# (tx checksum/TSO/GSO off, the dut kernel too, or its partial checksums would
+# cross the bridge unfinished); the relay ends have GRO/LRO off, so impair
+# reads frames of MTU size, and run XDP_PASS (they receive skiffd's
+# XDP_TX/AF_XDP frames and impair's transmissions).  Start the bridge with
+# netns_start_impair.
+netns_create_impaired() {
+	local q=${1:-1} ns ifname
+	netns_ensure_bpffs || return 1
+	for ns in "$PEER_NS" "$RELAY_NS" "$DUT_NS"; do
+		ip netns add "$ns" || return 1
+		_NETNS_CREATED+=("$ns")
+		nsenter --net="/run/netns/$ns" ip link set dev lo up
+		nsenter --net="/run/netns/$ns" sysctl -qw net.ipv6.conf.all.disable_ipv6=1 \
+			net.ipv6.conf.default.disable_ipv6=1
+	done
+	ip link add "$PEER_IF" numtxqueues "$q" numrxqueues "$q" netns "$PEER_NS" type veth \
+		peer name "$RELAY_A" numtxqueues "$q" numrxqueues "$q" netns "$RELAY_NS" || return 1
+	ip link add "$RELAY_B" numtxqueues "$q" numrxqueues "$q" netns "$RELAY_NS" type veth \
+		peer name "$DUT_IF" numtxqueues "$q" numrxqueues "$q" netns "$DUT_NS" || return 1
+	for ifname in "$RELAY_A" "$RELAY_B"; do
+		nsenter --net="/run/netns/$RELAY_NS" ethtool -K "$ifname" tx off tso off gso off \
+			gro off >/dev/null || return 1
+		nsenter --net="/run/netns/$RELAY_NS" ethtool -K "$ifname" lro off >/dev/null 2>&1
+		ip -n "$RELAY_NS" link set dev "$ifname" xdpdrv obj "$XDP_PASS_OBJ" sec xdp || return 1
+		ip -n "$RELAY_NS" link set dev "$ifname" up || return 1
+	done
+	netns_peer ethtool -K "$PEER_IF" tx off tso off gso off >/dev/null || return 1
+	netns_dut ethtool -K "$DUT_IF" tx off tso off gso off >/dev/null || return 1
+	ip -n "$PEER_NS" link set dev "$PEER_IF" xdpdrv obj "$XDP_PASS_OBJ" sec xdp || return 1
+	netns_peer ip addr add "$PEER_IP/$PREFIX_LEN" dev "$PEER_IF" || return 1
+	netns_dut ip addr add "$DUT_IP/$PREFIX_LEN" dev "$DUT_IF" || return 1
+	netns_peer ip link set dev "$PEER_IF" up || return 1
+	netns_dut ip link set dev "$DUT_IF" up || return 1
+	PEER_MAC=$(ip -n "$PEER_NS" -br link show dev "$PEER_IF" | awk '{print $3}')
+	DUT_MAC=$(ip -n "$DUT_NS" -br link show dev "$DUT_IF" | awk '{print $3}')
+}
+
+# netns_start_impair ARGS...: run impair between RELAY_A and RELAY_B with
+# ARGS (impair's options); waits for its "ready" line (5 s).
+netns_start_impair() {
+	local i
+	[ -x "$IMPAIR" ] || { echo "netns-lib: $IMPAIR not built (make tools)" >&2; return 1; }
+	rm -f "$IMPAIR_STATS" "$IMPAIR_STATS.out"
+	nsenter --net="/run/netns/$RELAY_NS" "$IMPAIR" --a "$RELAY_A" --b "$RELAY_B" \
+		--stats-file "$IMPAIR_STATS" "$@" >"$IMPAIR_STATS.out" 2>&1 &
+	IMPAIR_PID=$!
+	for i in $(seq 100); do
+		grep -q 'impair: ready' "$IMPAIR_STATS.out" 2>/dev/null && return 0
+		if ! kill -0 "$IMPAIR_PID" 2>/dev/null; then
+			cat "$IMPAIR_STATS.out" >&2
+			IMPAIR_PID=
+			return 1
+		fi
+		sleep 0.05
+	done
+	echo "netns-lib: impair not ready after 5 s" >&2
+	return 1
+}
+
+# Print impair's counters (key=value lines) without stopping it.
+netns_impair_stats() {
+	local i
+	[ -n "$IMPAIR_PID" ] || return 1
+	rm -f "$IMPAIR_STATS"
+	kill -USR1 "$IMPAIR_PID" || return 1
+	for i in $(seq 100); do
+		[ -s "$IMPAIR_STATS" ] && { cat "$IMPAIR_STATS"; return 0; }
+		sleep 0.02
+	done
+	return 1
+}
+
+# SIGTERM by PID; impair writes its final counters to $IMPAIR_STATS.
+netns_stop_impair() {
+	local pid=$IMPAIR_PID
+	[ -n "$pid" ] || return 0
+	kill -TERM "$pid" 2>/dev/null
+	wait "$pid"
+	IMPAIR_PID=
+	rm -f "$IMPAIR_STATS.out"
 }
 
 # netns_start_skiffd LOG ARGS...: start skiffd --iface $DUT_IF ARGS... in the
