@@ -1,0 +1,688 @@
+// SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
+/*
+ * The built-in HTTP/1.1 static file server (RFC 9110 semantics, RFC 9112
+ * message syntax), an application of the socket API like any other: one
+ * listening stream socket, one struct http_conn per connection, all driven
+ * by edge-triggered events.
+ *
+ * Each connection runs one loop until the socket says -EAGAIN: flush what
+ * is queued, refill from the file being sent (pread, HTTP_OUT_BUF at a time,
+ * so a 100 MiB file costs 16 KiB), and only when the current response is
+ * done parse the next request, reading more input only when the buffer
+ * holds no complete request.  Pipelined requests are so answered in order
+ * and wait in TCP's receive buffer, not here: a connection holds at most
+ * HTTP_MAX_HEADER + HTTP_OUT_BUF bytes.
+ *
+ * Files are opened with openat2(RESOLVE_BENEATH) relative to DIR, so
+ * neither "..", an absolute path nor a symlink can reach outside DIR; the
+ * decoded path is also refused outright when it has a ".." segment.
+ */
+#include <ctype.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/openat2.h>
+#include <netinet/in.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "apps/http.h"
+#include "sock/socket.h"
+
+/* ---- request parsing (RFC 9112) ---- */
+
+/* RFC 9110 5.6.2 tchar */
+static bool is_tchar(unsigned char c)
+{
+	return isalnum(c) || (c && strchr("!#$%&'*+-.^_`|~", c));
+}
+
+static int hexval(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
+int http_decode_path(const char *target, size_t len, char *out, size_t outlen)
+{
+	char seg[HTTP_MAX_URI + 1];
+	size_t i = 0, o = 0, s;
+	int hi, lo;
+
+	if (!outlen)
+		return -ENAMETOOLONG;
+	out[0] = '\0';
+	while (i < len) {
+		/* one segment, decoded; an encoded '/' (%2F) ends it as well */
+		s = 0;
+		while (i < len && target[i] != '/') {
+			char c = target[i];
+
+			if (c == '%') {
+				if (i + 2 >= len)
+					return -EINVAL;
+				hi = hexval(target[i + 1]);
+				lo = hexval(target[i + 2]);
+				if (hi < 0 || lo < 0)
+					return -EINVAL;
+				c = (char)(hi << 4 | lo);
+				i += 3;
+				if (!c)
+					return -EINVAL;	/* NUL would truncate the path */
+				if (c == '/')
+					break;
+			} else {
+				i++;
+			}
+			if (s >= sizeof(seg) - 1)
+				return -ENAMETOOLONG;
+			seg[s++] = c;
+		}
+		if (i < len && target[i] == '/')
+			i++;
+		seg[s] = '\0';
+		if (!s || !strcmp(seg, "."))
+			continue;
+		if (!strcmp(seg, ".."))
+			return -EINVAL;	/* never climb, even inside DIR */
+		if (o + (o ? 1 : 0) + s + 1 > outlen)
+			return -ENAMETOOLONG;
+		if (o)
+			out[o++] = '/';
+		memcpy(out + o, seg, s);
+		o += s;
+		out[o] = '\0';
+	}
+	return 0;
+}
+
+/* Find the end of line starting at p: the '\n', or NULL. */
+static const char *line_end(const char *p, const char *end)
+{
+	return memchr(p, '\n', (size_t)(end - p));
+}
+
+/* Length of a line without its CRLF / LF. */
+static size_t line_len(const char *p, const char *nl)
+{
+	return (size_t)(nl - p) - (nl > p && nl[-1] == '\r' ? 1 : 0);
+}
+
+static bool token_has(const char *v, size_t len, const char *tok)
+{
+	size_t tl = strlen(tok), i = 0, b, e;
+
+	/* a comma-separated list, case-insensitive (RFC 9110 7.6.1) */
+	while (i < len) {
+		while (i < len && (v[i] == ' ' || v[i] == '\t' || v[i] == ','))
+			i++;
+		b = i;
+		while (i < len && v[i] != ',')
+			i++;
+		e = i;
+		while (e > b && (v[e - 1] == ' ' || v[e - 1] == '\t'))
+			e--;
+		if (e - b == tl && !strncasecmp(v + b, tok, tl))
+			return true;
+	}
+	return false;
+}
+
+static size_t parse_fail(struct http_request *req, int status, size_t taken)
+{
+	req->status = status;
+	req->keep_alive = false;
+	return taken;
+}
+
+/* The request line: method SP request-target SP HTTP-version (RFC 9112 3). */
+static int parse_request_line(const char *p, size_t n, struct http_request *req)
+{
+	const char *sp1, *sp2, *end = p + n, *tgt, *q;
+	size_t mlen, tlen;
+
+	sp1 = memchr(p, ' ', n);
+	if (!sp1 || sp1 == p)
+		return 400;
+	sp2 = memchr(sp1 + 1, ' ', (size_t)(end - sp1 - 1));
+	if (!sp2 || sp2 == sp1 + 1 || memchr(sp2 + 1, ' ', (size_t)(end - sp2 - 1)))
+		return (size_t)(sp2 ? sp2 - sp1 : end - sp1) > HTTP_MAX_URI ? 414 : 400;
+	mlen = (size_t)(sp1 - p);
+	for (q = p; q < sp1; q++)
+		if (!is_tchar((unsigned char)*q))
+			return 400;
+	/* RFC 9112 2.3: HTTP-version = "HTTP/" DIGIT "." DIGIT, case-sensitive */
+	if (end - sp2 - 1 != 8 || strncmp(sp2 + 1, "HTTP/", 5) || !isdigit((unsigned char)sp2[6]) ||
+	    sp2[7] != '.' || !isdigit((unsigned char)sp2[8]))
+		return 400;
+	if (sp2[6] != '1' || (sp2[8] != '0' && sp2[8] != '1'))
+		return 505;
+	req->version = sp2[8] == '1' ? 11 : 10;
+	req->keep_alive = req->version == 11;
+	if (mlen == 3 && !memcmp(p, "GET", 3))
+		req->method = HTTP_M_GET;
+	else if (mlen == 4 && !memcmp(p, "HEAD", 4))
+		req->method = HTTP_M_HEAD;
+	else
+		req->method = HTTP_M_OTHER;
+
+	tgt = sp1 + 1;
+	tlen = (size_t)(sp2 - tgt);
+	if (tlen > HTTP_MAX_URI)
+		return 414;
+	for (q = tgt; q < sp2; q++)
+		if ((unsigned char)*q <= 0x20 || (unsigned char)*q >= 0x7f)
+			return 400;
+	/* absolute-form (RFC 9112 3.2.2): keep only the path */
+	if (tlen > 7 && !strncasecmp(tgt, "http://", 7)) {
+		q = memchr(tgt + 7, '/', tlen - 7);
+		if (!q)
+			q = sp2;
+		tlen -= (size_t)(q - tgt);
+		tgt = q;
+		if (!tlen) {
+			tgt = "/";
+			tlen = 1;
+		}
+	}
+	if (tgt[0] != '/')
+		return req->method == HTTP_M_OTHER ? 0 : 400;	/* "*": OPTIONS, answered 405 */
+	/* the query and fragment do not name a file */
+	q = tgt;
+	while (q < tgt + tlen && *q != '?' && *q != '#')
+		q++;
+	switch (http_decode_path(tgt, (size_t)(q - tgt), req->path, sizeof(req->path))) {
+	case 0:
+		return 0;
+	case -ENAMETOOLONG:
+		return 414;
+	default:
+		return 400;
+	}
+}
+
+size_t http_parse_request(const char *buf, size_t len, struct http_request *req)
+{
+	const char *p = buf, *end = buf + len, *nl, *colon, *v;
+	size_t n, vlen, skip;
+	int status, fields = 0, hosts = 0;
+	bool body = false;
+
+	memset(req, 0, sizeof(*req));
+	/* RFC 9112 2.2: ignore empty lines before the request line */
+	while (p < end && (*p == '\r' || *p == '\n')) {
+		if (*p == '\r' && (p + 1 >= end || p[1] != '\n'))
+			break;
+		p += *p == '\r' ? 2 : 1;
+	}
+	skip = (size_t)(p - buf);
+	if (skip > 64)
+		return parse_fail(req, 400, len);
+	nl = line_end(p, end);
+	if (!nl) {
+		if (len - skip > HTTP_MAX_URI + 32)
+			return parse_fail(req, 414, len);
+		if (len >= HTTP_MAX_HEADER)
+			return parse_fail(req, 431, len);
+		return 0;
+	}
+	/* the whole header block first, so an error answer takes all of it */
+	for (v = nl + 1;; v = nl + 1) {
+		nl = line_end(v, end);
+		if (!nl) {
+			if (len >= HTTP_MAX_HEADER)
+				return parse_fail(req, 431, len);
+			return 0;
+		}
+		if ((size_t)(nl + 1 - buf) > HTTP_MAX_HEADER)
+			return parse_fail(req, 431, len);
+		if (!line_len(v, nl))
+			break;
+	}
+	n = (size_t)(nl + 1 - buf);	/* the request, without a body */
+
+	nl = line_end(p, end);
+	status = parse_request_line(p, line_len(p, nl), req);
+	if (status == 505 || status == 414 || (status == 400 && !req->version))
+		return parse_fail(req, status, n);
+	for (p = nl + 1;; p = nl + 1) {
+		size_t ll;
+
+		nl = line_end(p, end);
+		ll = line_len(p, nl);
+		if (!ll)
+			break;
+		if (++fields > HTTP_MAX_FIELDS)
+			return parse_fail(req, 431, n);
+		/* RFC 9112 5.1: field-name ":" OWS field-value OWS, no space before ':' */
+		colon = memchr(p, ':', ll);
+		if (!colon || colon == p)
+			return parse_fail(req, 400, n);
+		for (v = p; v < colon; v++)
+			if (!is_tchar((unsigned char)*v))
+				return parse_fail(req, 400, n);
+		v = colon + 1;
+		vlen = ll - (size_t)(v - p);
+		while (vlen && (*v == ' ' || *v == '\t')) {
+			v++;
+			vlen--;
+		}
+		while (vlen && (v[vlen - 1] == ' ' || v[vlen - 1] == '\t'))
+			vlen--;
+#define FIELD_IS(name) ((size_t)(colon - p) == sizeof(name) - 1 && !strncasecmp(p, name, sizeof(name) - 1))
+		if (FIELD_IS("host")) {
+			hosts++;
+		} else if (FIELD_IS("connection")) {
+			if (token_has(v, vlen, "close"))
+				req->keep_alive = false;
+			else if (token_has(v, vlen, "keep-alive"))
+				req->keep_alive = true;
+		} else if (FIELD_IS("content-length")) {
+			if (!vlen || vlen > 18)
+				return parse_fail(req, 400, n);
+			for (skip = 0; skip < vlen; skip++)
+				if (!isdigit((unsigned char)v[skip]))
+					return parse_fail(req, 400, n);
+			if (strtoull(v, NULL, 10))
+				body = true;
+		} else if (FIELD_IS("transfer-encoding")) {
+			body = true;
+		}
+#undef FIELD_IS
+	}
+	if (status)
+		return parse_fail(req, status, n);
+	/* RFC 9112 3.2: a 1.1 request without exactly one Host is a 400 */
+	if (req->version == 11 && hosts != 1)
+		return parse_fail(req, 400, n);
+	if (req->method == HTTP_M_OTHER) {
+		req->status = 405;
+		/* its body (if any) is not read: the connection cannot go on */
+		if (body)
+			req->keep_alive = false;
+		return n;
+	}
+	/* a GET/HEAD with a body: we do not read it, so we cannot frame what
+	 * follows; answer this one and close */
+	if (body)
+		req->keep_alive = false;
+	return n;
+}
+
+/* ---- files ---- */
+
+static int open_beneath(int dirfd, const char *rel, int *fd)
+{
+	struct open_how how;
+	long r;
+
+	memset(&how, 0, sizeof(how));
+	/* O_NONBLOCK: a FIFO must not block the worker; it is refused below */
+	how.flags = O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY;
+	/* nothing outside DIR, whatever the path or its symlinks say */
+	how.resolve = RESOLVE_BENEATH | RESOLVE_NO_MAGICLINKS;
+	r = syscall(SYS_openat2, dirfd, rel, &how, sizeof(how));
+	if (r < 0)
+		return -errno;
+	*fd = (int)r;
+	return 0;
+}
+
+int http_open(int dirfd, const char *rel, int *fd, off_t *size)
+{
+	char idx[HTTP_MAX_URI + 16];
+	struct stat stb;
+	int f, err;
+
+	err = open_beneath(dirfd, rel[0] ? rel : ".", &f);
+	if (err)
+		return err == -EACCES ? -EACCES : -ENOENT;	/* EXDEV (escape), ELOOP...: 404 */
+	if (fstat(f, &stb) < 0) {
+		close(f);
+		return -ENOENT;
+	}
+	if (S_ISDIR(stb.st_mode)) {
+		close(f);
+		snprintf(idx, sizeof(idx), "%s%sindex.html", rel, rel[0] ? "/" : "");
+		err = open_beneath(dirfd, idx, &f);
+		if (err)
+			return err == -EACCES ? -EACCES : -ENOENT;
+		if (fstat(f, &stb) < 0) {
+			close(f);
+			return -ENOENT;
+		}
+	}
+	if (!S_ISREG(stb.st_mode)) {
+		close(f);
+		return -ENOENT;
+	}
+	*fd = f;
+	*size = stb.st_size;
+	return 0;
+}
+
+const char *http_content_type(const char *path)
+{
+	static const struct {
+		const char *ext, *type;
+	} types[] = {
+		{ "html", "text/html; charset=utf-8" },
+		{ "htm", "text/html; charset=utf-8" },
+		{ "txt", "text/plain; charset=utf-8" },
+		{ "css", "text/css" },
+		{ "js", "text/javascript" },
+		{ "json", "application/json" },
+		{ "png", "image/png" },
+		{ "jpg", "image/jpeg" },
+		{ "jpeg", "image/jpeg" },
+		{ "gif", "image/gif" },
+		{ "svg", "image/svg+xml" },
+		{ "pdf", "application/pdf" },
+	};
+	const char *slash = strrchr(path, '/'), *dot = strrchr(path, '.');
+	size_t i;
+
+	if (!path[0])
+		return types[0].type;	/* DIR itself: its index.html */
+	if (dot && (!slash || dot > slash))
+		for (i = 0; i < sizeof(types) / sizeof(types[0]); i++)
+			if (!strcasecmp(dot + 1, types[i].ext))
+				return types[i].type;
+	return "application/octet-stream";
+}
+
+/* ---- the server ---- */
+
+struct http_conn {
+	struct http_server *srv;
+	struct socket *so;
+	struct http_conn *prev, *next;
+	size_t in_len;
+	size_t out_off, out_len;	/* out[out_off, out_len) still to send */
+	int fd;				/* the file being sent, -1: none */
+	off_t file_off, file_end;
+	bool close_after;		/* after the current response: close */
+	bool lingering;			/* write side shut: read until the peer's EOF */
+	bool peer_eof;
+	char in[HTTP_MAX_HEADER];
+	char out[HTTP_OUT_BUF];
+};
+
+struct http_server {
+	struct stack *st;
+	struct socket *lso;
+	int dirfd;
+	struct http_conn *conns;
+	uint32_t n_conns;
+};
+
+static const char *status_text(int status)
+{
+	switch (status) {
+	case 200: return "OK";
+	case 400: return "Bad Request";
+	case 403: return "Forbidden";
+	case 404: return "Not Found";
+	case 405: return "Method Not Allowed";
+	case 414: return "URI Too Long";
+	case 431: return "Request Header Fields Too Large";
+	case 505: return "HTTP Version Not Supported";
+	default: return "Internal Server Error";
+	}
+}
+
+static void conn_free(struct http_conn *c)
+{
+	struct http_server *srv = c->srv;
+
+	if (c->fd >= 0)
+		close(c->fd);
+	if (c->so)
+		skiff_close(c->so);
+	if (c->prev)
+		c->prev->next = c->next;
+	else
+		srv->conns = c->next;
+	if (c->next)
+		c->next->prev = c->prev;
+	srv->n_conns--;
+	free(c);
+}
+
+/* Queue the status line and header fields (and a short body for errors). */
+static void conn_respond(struct http_conn *c, const struct http_request *req)
+{
+	char date[64], body[96];
+	const char *ctype = "text/plain; charset=utf-8";
+	off_t length = 0;
+	time_t now = time(NULL);
+	struct tm tm;
+	int status = req->status, err, n;
+	bool send_body = req->method != HTTP_M_HEAD;
+
+	if (!status) {
+		err = http_open(c->srv->dirfd, req->path, &c->fd, &length);
+		if (!err) {
+			status = 200;
+			ctype = http_content_type(req->path);
+		} else {
+			c->fd = -1;
+			status = err == -EACCES ? 403 : 404;
+		}
+	}
+	if (!req->keep_alive)
+		c->close_after = true;
+	if (status != 200) {
+		n = snprintf(body, sizeof(body), "%d %s\n", status, status_text(status));
+		length = n;
+	}
+	/* RFC 9110 6.6.1: an origin server with a clock sends Date */
+	gmtime_r(&now, &tm);
+	strftime(date, sizeof(date), "%a, %d %b %Y %H:%M:%S GMT", &tm);
+	n = snprintf(c->out, sizeof(c->out),
+		     "HTTP/1.1 %d %s\r\nServer: skiff\r\nDate: %s\r\nContent-Type: %s\r\n"
+		     "Content-Length: %lld\r\n%s%s\r\n",
+		     status, status_text(status), date, ctype, (long long)length,
+		     status == 405 ? "Allow: GET, HEAD\r\n" : "",
+		     c->close_after ? "Connection: close\r\n"
+				    : req->version == 10 ? "Connection: keep-alive\r\n" : "");
+	c->out_off = 0;
+	c->out_len = (size_t)n;
+	if (status != 200) {
+		if (send_body && c->out_len + (size_t)length <= sizeof(c->out)) {
+			memcpy(c->out + c->out_len, body, (size_t)length);
+			c->out_len += (size_t)length;
+		}
+		return;
+	}
+	c->file_off = 0;
+	c->file_end = length;
+	if (!send_body || !length) {
+		close(c->fd);
+		c->fd = -1;
+	}
+}
+
+/* Next chunk of the file into out; false when the file ended early. */
+static bool conn_refill(struct http_conn *c)
+{
+	size_t want = sizeof(c->out);
+	ssize_t n;
+
+	if ((off_t)want > c->file_end - c->file_off)
+		want = (size_t)(c->file_end - c->file_off);
+	n = pread(c->fd, c->out, want, c->file_off);
+	if (n <= 0)
+		return false;	/* truncated under us: the length promised is a lie */
+	c->file_off += n;
+	c->out_off = 0;
+	c->out_len = (size_t)n;
+	if (c->file_off == c->file_end) {
+		close(c->fd);
+		c->fd = -1;
+	}
+	return true;
+}
+
+/* Run the connection until the socket would block; false: it is freed. */
+static bool conn_run(struct http_conn *c)
+{
+	struct http_request req;
+	ssize_t n;
+	size_t used;
+
+	for (;;) {
+		if (c->out_off < c->out_len) {
+			n = skiff_send(c->so, c->out + c->out_off, c->out_len - c->out_off);
+			if (n == -EAGAIN)
+				return true;
+			if (n < 0)
+				return false;
+			c->out_off += (size_t)n;
+			continue;
+		}
+		if (c->fd >= 0) {
+			if (!conn_refill(c))
+				return false;
+			continue;
+		}
+		if (c->lingering) {
+			/* RFC 9112 9.6: after a close, read until the peer is done,
+			 * so unread input does not turn our FIN into a reset */
+			n = skiff_recv(c->so, c->in, sizeof(c->in));
+			if (n == -EAGAIN)
+				return true;
+			if (n <= 0)
+				return false;
+			continue;
+		}
+		if (c->close_after) {
+			c->lingering = true;
+			if (skiff_shutdown(c->so, SHUT_WR))
+				return false;
+			continue;
+		}
+		/* the previous response is out: the next request */
+		used = c->in_len ? http_parse_request(c->in, c->in_len, &req) : 0;
+		if (used) {
+			memmove(c->in, c->in + used, c->in_len - used);
+			c->in_len -= used;
+			conn_respond(c, &req);
+			continue;
+		}
+		if (c->peer_eof)
+			return false;	/* nothing more will come; a partial request is dropped */
+		n = skiff_recv(c->so, c->in + c->in_len, sizeof(c->in) - c->in_len);
+		if (n == -EAGAIN)
+			return true;
+		if (n < 0)
+			return false;
+		if (!n)
+			c->peer_eof = true;
+		c->in_len += (size_t)n;
+	}
+}
+
+static void conn_event(struct socket *so, uint32_t events, void *arg)
+{
+	struct http_conn *c = arg;
+
+	(void)so;
+	(void)events;	/* errors and hang-ups show as recv/send results */
+	if (!conn_run(c))
+		conn_free(c);
+}
+
+static void listener_event(struct socket *so, uint32_t events, void *arg)
+{
+	struct http_server *srv = arg;
+	struct socket *nso;
+	struct http_conn *c;
+
+	(void)events;
+	while (!skiff_accept(so, &nso, NULL)) {
+		c = srv->n_conns < HTTP_MAX_CONNS ? malloc(sizeof(*c)) : NULL;
+		if (!c) {
+			skiff_close(nso);
+			continue;
+		}
+		memset(c, 0, offsetof(struct http_conn, in));
+		c->srv = srv;
+		c->so = nso;
+		c->fd = -1;
+		c->next = srv->conns;
+		if (c->next)
+			c->next->prev = c;
+		srv->conns = c;
+		srv->n_conns++;
+		/* reports what is pending (data, writable) at the next dispatch */
+		skiff_set_handler(nso, conn_event, c);
+	}
+}
+
+int http_server_start(struct stack *st, uint16_t port, const char *dir, struct http_server **out)
+{
+	struct http_server *srv;
+	struct sockaddr_in addr;
+	int err;
+
+	if (!out || !dir || !port)
+		return -EINVAL;
+	*out = NULL;
+	srv = calloc(1, sizeof(*srv));
+	if (!srv)
+		return -ENOMEM;
+	srv->st = st;
+	srv->dirfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (srv->dirfd < 0) {
+		err = -errno;
+		goto err_free;
+	}
+	err = skiff_socket(st, SOCK_STREAM, &srv->lso);
+	if (err)
+		goto err_dir;
+	(void)skiff_setsockopt(srv->lso, SKIFF_SO_REUSEADDR, 1);
+	memset(&addr, 0, sizeof(addr));
+	addr.sin_family = AF_INET;
+	addr.sin_addr.s_addr = htonl(INADDR_ANY);
+	addr.sin_port = htons(port);
+	err = skiff_bind(srv->lso, &addr);
+	if (!err)
+		err = skiff_listen(srv->lso, 1024);
+	if (err)
+		goto err_close;
+	skiff_set_handler(srv->lso, listener_event, srv);
+	*out = srv;
+	return 0;
+
+err_close:
+	skiff_close(srv->lso);
+err_dir:
+	close(srv->dirfd);
+err_free:
+	free(srv);
+	return err;
+}
+
+void http_server_stop(struct http_server *srv)
+{
+	if (!srv)
+		return;
+	while (srv->conns)
+		conn_free(srv->conns);
+	skiff_close(srv->lso);
+	close(srv->dirfd);
+	free(srv);
+}

@@ -1,0 +1,73 @@
+/* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
+/*
+ * The built-in HTTP/1.1 static file server (`skiffd --http PORT:DIR`),
+ * written against the socket API only.  GET and HEAD of regular files under
+ * DIR, keep-alive and pipelining, file bodies streamed with pread() as the
+ * connection drains.  The request parser and the path resolution are
+ * exposed for the unit tests (tests/unit/test_http.c).
+ */
+#ifndef SKIFF_HTTP_H
+#define SKIFF_HTTP_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "core/stack.h"
+
+#define HTTP_MAX_HEADER	8192	/* request line + headers, bytes (else 431 / 414) */
+#define HTTP_MAX_URI	2048	/* request target, bytes (else 414) */
+#define HTTP_MAX_FIELDS	100	/* header fields per request (else 431) */
+#define HTTP_OUT_BUF	16384	/* per connection: response head / one file chunk */
+#define HTTP_MAX_CONNS	4096	/* per server and worker; more are closed at once */
+
+enum http_method {
+	HTTP_M_GET = 1,
+	HTTP_M_HEAD,
+	HTTP_M_OTHER,		/* a valid token we do not serve: 405 */
+};
+
+struct http_request {
+	int method;		/* enum http_method */
+	int version;		/* 10 or 11 (0 when the request line was not understood) */
+	int status;		/* 0: serve path; else the error status to answer */
+	bool keep_alive;	/* the connection may carry another request */
+	char path[HTTP_MAX_URI + 1];	/* decoded, normalised, relative to DIR ("" = DIR) */
+};
+
+/*
+ * Parse one request from the start of buf.  Returns the bytes it takes
+ * (> 0) with *req filled, or 0 when the request is not complete yet (and
+ * still within HTTP_MAX_HEADER).  A request that cannot be served has
+ * req->status set (400, 405, 414, 431, 505); when its end could not be
+ * found, it takes every byte and keep_alive is false.
+ */
+size_t http_parse_request(const char *buf, size_t len, struct http_request *req);
+
+/*
+ * Percent-decode an origin-form path (without query) into a normalised path
+ * relative to the served directory: empty and "." segments dropped, no
+ * leading '/'.  -EINVAL for a bad escape, an encoded NUL or a ".." segment
+ * (before or after decoding); -ENAMETOOLONG when it does not fit out.
+ */
+int http_decode_path(const char *target, size_t len, char *out, size_t outlen);
+
+/*
+ * Open rel (from http_decode_path) under the directory dirfd, never
+ * resolving to anything outside it (symlinks included); a directory gives
+ * its index.html.  0 with *fd and *size of a regular file; -ENOENT (also
+ * for anything not a regular file or outside dirfd), -EACCES.
+ */
+int http_open(int dirfd, const char *rel, int *fd, off_t *size);
+
+/* Content-Type for a file name, by extension. */
+const char *http_content_type(const char *path);
+
+struct http_server;
+
+/* Serve dir on TCP port (host order) on every local address. */
+int http_server_start(struct stack *st, uint16_t port, const char *dir, struct http_server **out);
+void http_server_stop(struct http_server *srv);
+
+#endif /* SKIFF_HTTP_H */
