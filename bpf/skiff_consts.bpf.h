@@ -29,6 +29,7 @@
 
 #define SKIFF_ECHO_TTL 64     /* TTL of XDP echo replies (Linux default) */
 #define SKIFF_TCP_MIN_HLEN 20 /* RFC 9293 3.1: data offset >= 5 */
+#define SKIFF_ICMP_QUOTE_L4 8 /* RFC 792: transport bytes an ICMP error quotes */
 
 /*
  * The ICMP checksum is summed in chunks copied to the stack

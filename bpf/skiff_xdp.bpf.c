@@ -53,7 +53,21 @@
  *    - SHARED address: UDP or TCP to an owned port goes to the XSK; owned
  *      means ports has {daddr, dport, proto} or {0, dport, proto}.  A
  *      UDP/TCP header cut short: DROP drop_l4_truncated.  Not owned: PASS
- *      pass_port.  Other protocols (ICMP...): PASS pass_shared.
+ *      pass_port.  Other protocols: PASS pass_shared.
+ *    - SHARED address, ICMP error (not fragmented; type 3 destination
+ *      unreachable with any code, fragmentation needed included, 11 time
+ *      exceeded, 12 parameter problem): the quoted packet is one we sent,
+ *      so its SOURCE address and port decide.  The quoted IPv4 header
+ *      (version 4, IHL >= 5) and the first 8 bytes of its transport header
+ *      (RFC 792) must be inside the ICMP message and the frame, and the
+ *      quote must not be a later fragment, else PASS pass_icmp_quote.
+ *      Quoted protocol not UDP/TCP, or quoted saddr other than daddr (an
+ *      error goes to the offending packet's source, RFC 1812 4.3.2.2):
+ *      PASS pass_icmp_err.  ports has {quoted saddr, sport, proto} or
+ *      {0, sport, proto}: redirect to the XSK (icmp_err_to_stack with
+ *      to_stack), else PASS pass_icmp_err.  Checksums are not checked
+ *      here: the daemon or the kernel does.  Any other ICMP (echo, an
+ *      ICMP header cut short, a fragment): PASS pass_shared.
  *    - SHARED address, fragments: the first fragment (offset 0, MF set)
  *      carries the ports; it is decided as above and its verdict stored in
  *      frags under {saddr, daddr, id, proto} (frag_first).  A later
@@ -312,6 +326,75 @@ static __always_inline int skiff_port_owned(struct skiff_pkt *p, struct iphdr *i
 	return SKIFF_CONTINUE;
 }
 
+/*
+ * An ICMP error to a shared address (not fragmented): destination
+ * unreachable (every code, fragmentation needed included), time exceeded or
+ * parameter problem.  RFC 792 / RFC 1122 3.2.2: it quotes the IPv4 header
+ * and at least the first 8 transport bytes of a packet we sent, so the
+ * quoted SOURCE is our address and port.  The daemon gets the error when
+ * ports owns {quoted saddr, sport, proto} or {0, sport, proto}; otherwise
+ * it is the kernel's.  SKIFF_CONTINUE: not an ICMP error (or too short for
+ * the ICMP header): the caller decides as for any other ICMP.
+ */
+static __always_inline int skiff_icmp_error_shared(struct skiff_pkt *p, struct iphdr *ip,
+						   __u32 hlen)
+{
+	__u32 len = bpf_ntohs(ip->tot_len) - hlen; /* >= 0: skiff_ipv4_hlen */
+	struct icmphdr *icmp = (void *)ip + hlen;
+	struct skiff_port_key key = {};
+	struct iphdr *q;
+	__u32 qhlen;
+	void *ql4;
+
+	if (len < sizeof(*icmp) || (void *)(icmp + 1) > p->data_end)
+		return SKIFF_CONTINUE;
+	if (icmp->type != ICMP_DEST_UNREACH && icmp->type != ICMP_TIME_EXCEEDED &&
+	    icmp->type != ICMP_PARAMETERPROB)
+		return SKIFF_CONTINUE;
+
+	/*
+	 * The quoted header: cut short or malformed, the kernel judges it.
+	 * Each length is checked twice, against tot_len (the ICMP message)
+	 * and against data_end: the verifier cannot use the first as a proof.
+	 */
+	q = (void *)(icmp + 1);
+	len -= sizeof(*icmp);
+	if (len < sizeof(*q) || (void *)(q + 1) > p->data_end)
+		return skiff_pass(p->st, pass_icmp_quote);
+	qhlen = q->ihl * 4;
+	if (q->version != 4 || qhlen < sizeof(*q))
+		return skiff_pass(p->st, pass_icmp_quote);
+	if (q->protocol != IPPROTO_UDP && q->protocol != IPPROTO_TCP)
+		return skiff_pass(p->st, pass_icmp_err);
+	/*
+	 * Errors go to the source of the offending datagram (RFC 1812
+	 * 4.3.2.2): one quoting another address's packet is not about a flow
+	 * of this address, whatever a wildcard ports entry says.
+	 */
+	if (q->saddr != ip->daddr)
+		return skiff_pass(p->st, pass_icmp_err);
+	/* A later fragment quoted carries no ports to attribute it by. */
+	if (bpf_ntohs(q->frag_off) & SKIFF_IP_OFFSET)
+		return skiff_pass(p->st, pass_icmp_quote);
+	/* RFC 792: the original data's first 64 bits, i.e. both ports. */
+	ql4 = (void *)q + qhlen;
+	if (len < qhlen + SKIFF_ICMP_QUOTE_L4 || ql4 + SKIFF_ICMP_QUOTE_L4 > p->data_end)
+		return skiff_pass(p->st, pass_icmp_quote);
+
+	key.addr = q->saddr;
+	key.port = ((struct udphdr *)ql4)->source; /* same place in TCP */
+	key.proto = q->protocol;
+	if (!bpf_map_lookup_elem(&ports, &key)) {
+		key.addr = 0; /* bound to every skiff address */
+		if (!bpf_map_lookup_elem(&ports, &key))
+			return skiff_pass(p->st, pass_icmp_err);
+	}
+	if (skiff_to_stack(p) != XDP_REDIRECT)
+		return XDP_PASS; /* counted no_xsk */
+	skiff_inc(p->st, icmp_err_to_stack);
+	return XDP_REDIRECT;
+}
+
 /* A shared address: only owned UDP/TCP ports are skiff's. */
 static __always_inline int skiff_ipv4_shared(struct skiff_pkt *p, struct iphdr *ip, __u32 hlen)
 {
@@ -322,6 +405,11 @@ static __always_inline int skiff_ipv4_shared(struct skiff_pkt *p, struct iphdr *
 	bool owned = false;
 	int ret;
 
+	if (ip->protocol == IPPROTO_ICMP && !(frag & (SKIFF_IP_MF | SKIFF_IP_OFFSET))) {
+		ret = skiff_icmp_error_shared(p, ip, hlen);
+		if (ret != SKIFF_CONTINUE)
+			return ret;
+	}
 	if (ip->protocol != IPPROTO_UDP && ip->protocol != IPPROTO_TCP)
 		return skiff_pass(p->st, pass_shared);
 

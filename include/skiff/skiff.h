@@ -90,6 +90,7 @@ struct skiff_frag_val {
 	X(arp_reply)		/* ARP request answered with XDP_TX */	\
 	X(arp_learn)		/* neighbour entry created or refreshed */ \
 	X(arp_to_stack)		/* ARP reply for a dedicated address, to the daemon */ \
+	X(icmp_err_to_stack)	/* ICMP error on a shared address quoting a skiff flow, to the daemon */ \
 	X(icmp_echo_reply)	/* ICMP echo answered with XDP_TX */	\
 	X(to_stack)		/* redirected into an AF_XDP socket */	\
 	X(to_kernel)		/* XDP_PASS, all reasons together */	\
@@ -98,6 +99,8 @@ struct skiff_frag_val {
 	X(pass_not_ours)	/* IPv4/ARP not for a skiff address */	\
 	X(pass_port)		/* shared address, port not owned */	\
 	X(pass_shared)		/* shared address: ARP, ICMP, other protocols */ \
+	X(pass_icmp_err)	/* shared address: ICMP error quoting a flow not skiff's */ \
+	X(pass_icmp_quote)	/* shared address: ICMP error whose quote is cut short or malformed */ \
 	X(pass_frag_unknown)	/* non-first fragment, datagram not seen */ \
 	X(pass_truncated)	/* too short to tell whether it is ours */ \
 	X(no_xsk)		/* owned, but no AF_XDP socket on the queue */ \
@@ -142,7 +145,17 @@ struct skiff_xdp_stats {
 	X(icmp_rx)	X(icmp_echo_reply)	X(icmp_unreach_sent)	X(icmp_ratelimited)
 
 #define SKIFF_USTATS_TRANSPORT(X)					\
-	X(udp_rx)	X(udp_tx)	X(udp_no_port)				\
+	X(udp_rx)	X(udp_tx)	X(udp_no_port)	\
+	X(tcp_out_segs)		/* TCP segments sent (all kinds) */	\
+	X(tcp_out_rsts)		/* RST segments sent */			\
+	X(tcp_retrans_segs)	/* segments sent again */		\
+	X(tcp_fast_retrans)	/* NewReno fast retransmits (3 dupacks) */ \
+	X(tcp_sack_recovery)	/* RFC 6675 recovery episodes */	\
+	X(tcp_rto)		/* retransmission timeouts */		\
+	X(tcp_delayed_acks)	/* ACKs sent by the delayed-ACK timer */ \
+	X(tcp_zero_window_probes)	/* persist-timer probes */	\
+	X(tcp_keepalive_probes)	/* keepalive probes sent */		\
+	X(tcp_timeouts)		/* connections aborted by a timer (-ETIMEDOUT) */				\
 	X(tcp_rx)		/* segments received and checked */	\
 	X(tcp_passive_opens)	/* connections created by a SYN to a listener */ \
 	X(tcp_active_opens)	/* connect() calls that sent a SYN */	\

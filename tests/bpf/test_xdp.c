@@ -1525,6 +1525,275 @@ static void short_first_fragment_is_dropped_and_not_remembered(void **state)
 	COUNTERS(C(drop_l4_truncated, 1));
 }
 
+/* ---- 4: ICMP errors on a shared address ---- */
+
+#define ROUTER_IP PEER2_IP
+#define QUOTE_OFF (IP_LEN + ICMP_HLEN) /* quoted header, from the outer IPv4 header */
+
+static void fix_icmp_csum(struct frame *f)
+{
+	uint8_t *ip = f->b + f->l3, *icmp;
+	size_t hlen = (ip[0] & 0xf) * 4;
+
+	icmp = ip + hlen;
+	icmp[2] = icmp[3] = 0;
+	memcpy(icmp + 2, (uint16_t[]){csum(icmp, get16(ip + 2) - hlen)}, 2);
+}
+
+/*
+ * An ICMP error from a router to daddr quoting a packet we sent: the
+ * quoted IPv4 header (IHL 5, qsaddr -> PEER_IP, protocol qproto), then
+ * qdata bytes of its transport header (source port qsport, destination
+ * 40000, then a pattern).  info is the ICMP header's second word (the
+ * next-hop MTU of fragmentation needed, RFC 1191).
+ */
+static void build_icmp_err(struct frame *f, uint32_t daddr, uint8_t type, uint8_t code,
+			   uint16_t info, uint8_t qproto, uint32_t qsaddr, uint16_t qsport,
+			   size_t qdata)
+{
+	uint8_t *q = l4buf + ICMP_HLEN;
+	size_t i;
+
+	memset(l4buf, 0, ICMP_HLEN + IP_LEN + qdata);
+	l4buf[0] = type;
+	l4buf[1] = code;
+	put16(l4buf + 6, info);
+	q[0] = 0x45;
+	put16(q + 2, (uint16_t)(IP_LEN + 1400)); /* the original was longer */
+	put16(q + 4, 0x5151);
+	put16(q + 6, 0x4000); /* DF */
+	q[8] = 1;
+	q[9] = qproto;
+	memcpy(q + 12, &qsaddr, 4);
+	memcpy(q + 16, &(uint32_t){PEER_IP}, 4);
+	memcpy(q + 10, (uint16_t[]){csum(q, IP_LEN)}, 2);
+	for (i = 0; i < qdata; i++)
+		q[IP_LEN + i] = (uint8_t)(i * 13 + 1);
+	if (qdata >= 2)
+		put16(q + IP_LEN, qsport);
+	if (qdata >= 4)
+		put16(q + IP_LEN + 2, 40000);
+	memcpy(l4buf + 2, (uint16_t[]){csum(l4buf, ICMP_HLEN + IP_LEN + qdata)}, 2);
+	build_ipv4(f, NO_VLAN, IPPROTO_ICMP, ROUTER_IP, daddr, 0, 0x6161, 0, l4buf,
+		   ICMP_HLEN + IP_LEN + qdata);
+}
+
+static void icmp_errors_quoting_owned_udp_flow_go_to_xsk(void **state)
+{
+	static const uint8_t types[][2] = {{3, 3}, {3, 1}, {11, 0}, {12, 0}};
+	struct frame f;
+	struct result r;
+	size_t i;
+
+	(void)state;
+	REQUIRE_XSK();
+	set_xsk(true);
+	add_port(SHR_IP, SKIFF_PORT, IPPROTO_UDP);
+	/* port and host unreachable, time exceeded, parameter problem */
+	for (i = 0; i < sizeof(types) / sizeof(types[0]); i++) {
+		build_icmp_err(&f, SHR_IP, types[i][0], types[i][1], 0, IPPROTO_UDP, SHR_IP,
+			       SKIFF_PORT, UDP_HLEN);
+		assert_verdict(run(&f, &r), XDP_REDIRECT);
+		assert_untouched(&f, &r);
+	}
+	/* a quote of 548 bytes, as Linux sends (576 in all) */
+	build_icmp_err(&f, SHR_IP, 3, 3, 0, IPPROTO_UDP, SHR_IP, SKIFF_PORT,
+		       576 - QUOTE_OFF - IP_LEN);
+	assert_verdict(run(&f, &r), XDP_REDIRECT);
+	assert_untouched(&f, &r);
+	COUNTERS(C(icmp_err_to_stack, 5), C(to_stack, 5));
+}
+
+static void frag_needed_quoting_owned_tcp_port_goes_to_xsk(void **state)
+{
+	struct frame f;
+	struct result r;
+
+	(void)state;
+	REQUIRE_XSK();
+	set_xsk(true);
+	add_port(SHR_IP, 9000, IPPROTO_TCP);
+	/* RFC 1191: code 4 with the next-hop MTU; RFC 792 minimum quote */
+	build_icmp_err(&f, SHR_IP, 3, 4, 1400, IPPROTO_TCP, SHR_IP, 9000, 8);
+	assert_verdict(run(&f, &r), XDP_REDIRECT);
+	assert_untouched(&f, &r);
+	/* the whole TCP header quoted */
+	build_icmp_err(&f, SHR_IP, 3, 4, 1280, IPPROTO_TCP, SHR_IP, 9000, TCP_HLEN);
+	assert_verdict(run(&f, &r), XDP_REDIRECT);
+	/* quoted options: the ports follow IHL, not a fixed offset */
+	build_icmp_err(&f, SHR_IP, 3, 4, 1400, IPPROTO_TCP, SHR_IP, 0, 8 + 8);
+	f.b[f.l3 + QUOTE_OFF] = 0x47;			  /* IHL 7 */
+	memset(f.b + f.l3 + QUOTE_OFF + IP_LEN, 1, 8);	  /* NOP options */
+	put16(f.b + f.l3 + QUOTE_OFF + IP_LEN + 8, 9000); /* source port */
+	fix_icmp_csum(&f);
+	assert_verdict(run(&f, &r), XDP_REDIRECT);
+	assert_untouched(&f, &r);
+	COUNTERS(C(icmp_err_to_stack, 3), C(to_stack, 3));
+}
+
+static void icmp_error_quoting_kernel_flow_passes_untouched(void **state)
+{
+	struct frame f;
+	struct result r;
+
+	(void)state;
+	REQUIRE_XSK();
+	set_xsk(true);
+	add_port(SHR_IP, SKIFF_PORT, IPPROTO_UDP);
+	/* the kernel's port; the owned port's other protocol */
+	build_icmp_err(&f, SHR_IP, 3, 3, 0, IPPROTO_UDP, SHR_IP, KERNEL_PORT, UDP_HLEN);
+	assert_verdict(run(&f, &r), XDP_PASS);
+	assert_untouched(&f, &r);
+	build_icmp_err(&f, SHR_IP, 3, 4, 1400, IPPROTO_TCP, SHR_IP, SKIFF_PORT, TCP_HLEN);
+	assert_verdict(run(&f, &r), XDP_PASS);
+	assert_untouched(&f, &r);
+	/* the DESTINATION port is not what decides: the quote is our packet */
+	build_icmp_err(&f, SHR_IP, 3, 3, 0, IPPROTO_UDP, SHR_IP, KERNEL_PORT, UDP_HLEN);
+	put16(f.b + f.l3 + QUOTE_OFF + IP_LEN + 2, SKIFF_PORT);
+	fix_icmp_csum(&f);
+	assert_verdict(run(&f, &r), XDP_PASS);
+	/* a quoted ping (time exceeded for the kernel's traceroute -I) */
+	build_icmp_err(&f, SHR_IP, 11, 0, 0, IPPROTO_ICMP, SHR_IP, 0x0800, 8);
+	assert_verdict(run(&f, &r), XDP_PASS);
+	assert_untouched(&f, &r);
+	COUNTERS(C(pass_icmp_err, 4), C(to_kernel, 4));
+}
+
+static void other_icmp_to_shared_address_stays_with_kernel(void **state)
+{
+	static const uint8_t types[] = {0, 4, 5, 13, 14};
+	struct frame f;
+	struct result r;
+	size_t i, n;
+
+	(void)state;
+	REQUIRE_XSK();
+	set_xsk(true);
+	add_port(SHR_IP, SKIFF_PORT, IPPROTO_UDP);
+	/* echo reply, source quench, redirect, timestamps: not errors decided here */
+	for (i = 0; i < sizeof(types); i++) {
+		build_icmp_err(&f, SHR_IP, types[i], 0, 0, IPPROTO_UDP, SHR_IP, SKIFF_PORT,
+			       UDP_HLEN);
+		assert_verdict(run(&f, &r), XDP_PASS);
+		assert_untouched(&f, &r);
+	}
+	/* a fragmented error, and one shorter than the ICMP header */
+	build_icmp_err(&f, SHR_IP, 3, 3, 0, IPPROTO_UDP, SHR_IP, SKIFF_PORT, UDP_HLEN);
+	put16(f.b + f.l3 + 6, 0x2000);
+	fix_ip_csum(&f);
+	assert_verdict(run(&f, &r), XDP_PASS);
+	assert_untouched(&f, &r);
+	for (n = 0; n < ICMP_HLEN; n++) {
+		build_icmp_err(&f, SHR_IP, 3, 3, 0, IPPROTO_UDP, SHR_IP, SKIFF_PORT, UDP_HLEN);
+		put16(f.b + f.l3 + 2, (uint16_t)(IP_LEN + n));
+		fix_ip_csum(&f);
+		f.len = f.l3 + IP_LEN + n;
+		assert_verdict(run(&f, &r), XDP_PASS);
+	}
+	COUNTERS(C(pass_shared, sizeof(types) + 1 + ICMP_HLEN),
+		 C(to_kernel, sizeof(types) + 1 + ICMP_HLEN));
+}
+
+static void truncated_icmp_error_quote_passes_at_every_length(void **state)
+{
+	struct frame f;
+	struct result r;
+	size_t n;
+
+	(void)state;
+	REQUIRE_XSK();
+	set_xsk(true);
+	add_port(0, SKIFF_PORT, IPPROTO_UDP);
+	add_port(0, SKIFF_PORT, IPPROTO_TCP);
+	/* from an empty quote up to one transport byte short of RFC 792's 8 */
+	for (n = 0; n < IP_LEN + 8; n++) {
+		build_icmp_err(&f, SHR_IP, 3, 4, 1400, IPPROTO_TCP, SHR_IP, SKIFF_PORT, 8);
+		put16(f.b + f.l3 + 2, (uint16_t)(QUOTE_OFF + n));
+		fix_ip_csum(&f);
+		f.len = f.l3 + QUOTE_OFF + n;
+		fix_icmp_csum(&f);
+		assert_verdict(run(&f, &r), XDP_PASS);
+		assert_untouched(&f, &r);
+	}
+	/* tot_len says the quote ends early, Ethernet padding follows */
+	build_icmp_err(&f, SHR_IP, 3, 3, 0, IPPROTO_UDP, SHR_IP, SKIFF_PORT, UDP_HLEN);
+	put16(f.b + f.l3 + 2, (uint16_t)(QUOTE_OFF + IP_LEN + 4));
+	fix_ip_csum(&f);
+	assert_verdict(run(&f, &r), XDP_PASS);
+	COUNTERS(C(pass_icmp_quote, IP_LEN + 8 + 1), C(to_kernel, IP_LEN + 8 + 1));
+}
+
+static void icmp_error_with_bad_quoted_header_passes(void **state)
+{
+	static const uint8_t first[] = {0x44, 0x40, 0x41, 0x65, 0x4f};
+	struct frame f;
+	struct result r;
+	size_t i;
+
+	(void)state;
+	REQUIRE_XSK();
+	set_xsk(true);
+	add_port(0, SKIFF_PORT, IPPROTO_UDP);
+	/* IHL 4, 0, 1; version 6; IHL 15 with 8 bytes after 20 */
+	for (i = 0; i < sizeof(first); i++) {
+		build_icmp_err(&f, SHR_IP, 3, 3, 0, IPPROTO_UDP, SHR_IP, SKIFF_PORT, UDP_HLEN);
+		f.b[f.l3 + QUOTE_OFF] = first[i];
+		fix_icmp_csum(&f);
+		assert_verdict(run(&f, &r), XDP_PASS);
+		assert_untouched(&f, &r);
+	}
+	/* a quoted later fragment: its first bytes are data, not ports */
+	build_icmp_err(&f, SHR_IP, 3, 4, 1400, IPPROTO_UDP, SHR_IP, SKIFF_PORT, UDP_HLEN);
+	put16(f.b + f.l3 + QUOTE_OFF + 6, 185);
+	fix_icmp_csum(&f);
+	assert_verdict(run(&f, &r), XDP_PASS);
+	assert_untouched(&f, &r);
+	COUNTERS(C(pass_icmp_quote, sizeof(first) + 1), C(to_kernel, sizeof(first) + 1));
+}
+
+static void wildcard_port_entry_owns_icmp_errors_for_its_flows(void **state)
+{
+	struct frame f;
+	struct result r;
+
+	(void)state;
+	REQUIRE_XSK();
+	set_xsk(true);
+	add_port(0, SKIFF_PORT, IPPROTO_UDP);
+	build_icmp_err(&f, SHR_IP, 3, 3, 0, IPPROTO_UDP, SHR_IP, SKIFF_PORT, UDP_HLEN);
+	assert_verdict(run(&f, &r), XDP_REDIRECT);
+	assert_untouched(&f, &r);
+	COUNTERS(C(icmp_err_to_stack, 1), C(to_stack, 1));
+
+	/* a quote whose source is not the address the error came to */
+	stats_reset();
+	build_icmp_err(&f, SHR_IP, 3, 3, 0, IPPROTO_UDP, OTHER_IP, SKIFF_PORT, UDP_HLEN);
+	assert_verdict(run(&f, &r), XDP_PASS);
+	assert_untouched(&f, &r);
+	/* an exact entry for another address does not own this address's flow */
+	test_setup(NULL);
+	set_xsk(true);
+	add_port(DED_IP, SKIFF_PORT, IPPROTO_UDP);
+	build_icmp_err(&f, SHR_IP, 3, 3, 0, IPPROTO_UDP, SHR_IP, SKIFF_PORT, UDP_HLEN);
+	assert_verdict(run(&f, &r), XDP_PASS);
+	assert_untouched(&f, &r);
+	COUNTERS(C(pass_icmp_err, 1), C(to_kernel, 1));
+}
+
+static void icmp_error_for_owned_flow_without_xsk_passes(void **state)
+{
+	struct frame f;
+	struct result r;
+
+	(void)state;
+	REQUIRE_ROOT();
+	add_port(0, SKIFF_PORT, IPPROTO_UDP);
+	build_icmp_err(&f, SHR_IP, 3, 3, 0, IPPROTO_UDP, SHR_IP, SKIFF_PORT, UDP_HLEN);
+	assert_verdict(run(&f, &r), XDP_PASS);
+	assert_untouched(&f, &r);
+	COUNTERS(C(no_xsk, 1), C(to_kernel, 1));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1570,6 +1839,14 @@ int main(void)
 		T(shared_fragments_follow_first_fragment_to_kernel),
 		T(shared_fragment_before_its_first_goes_to_kernel),
 		T(short_first_fragment_is_dropped_and_not_remembered),
+		T(icmp_errors_quoting_owned_udp_flow_go_to_xsk),
+		T(frag_needed_quoting_owned_tcp_port_goes_to_xsk),
+		T(icmp_error_quoting_kernel_flow_passes_untouched),
+		T(other_icmp_to_shared_address_stays_with_kernel),
+		T(truncated_icmp_error_quote_passes_at_every_length),
+		T(icmp_error_with_bad_quoted_header_passes),
+		T(wildcard_port_entry_owns_icmp_errors_for_its_flows),
+		T(icmp_error_for_owned_flow_without_xsk_passes),
 #undef T
 	};
 
