@@ -145,17 +145,7 @@ struct skiff_xdp_stats {
 	X(icmp_rx)	X(icmp_echo_reply)	X(icmp_unreach_sent)	X(icmp_ratelimited)
 
 #define SKIFF_USTATS_TRANSPORT(X)					\
-	X(udp_rx)	X(udp_tx)	X(udp_no_port)	\
-	X(tcp_out_segs)		/* TCP segments sent (all kinds) */	\
-	X(tcp_out_rsts)		/* RST segments sent */			\
-	X(tcp_retrans_segs)	/* segments sent again */		\
-	X(tcp_fast_retrans)	/* NewReno fast retransmits (3 dupacks) */ \
-	X(tcp_sack_recovery)	/* RFC 6675 recovery episodes */	\
-	X(tcp_rto)		/* retransmission timeouts */		\
-	X(tcp_delayed_acks)	/* ACKs sent by the delayed-ACK timer */ \
-	X(tcp_zero_window_probes)	/* persist-timer probes */	\
-	X(tcp_keepalive_probes)	/* keepalive probes sent */		\
-	X(tcp_timeouts)		/* connections aborted by a timer (-ETIMEDOUT) */				\
+	X(udp_rx)	X(udp_tx)	X(udp_no_port)				\
 	X(tcp_rx)		/* segments received and checked */	\
 	X(tcp_passive_opens)	/* connections created by a SYN to a listener */ \
 	X(tcp_active_opens)	/* connect() calls that sent a SYN */	\
@@ -167,7 +157,17 @@ struct skiff_xdp_stats {
 	X(tcp_ooo_segs)		/* segments queued out of order */	\
 	X(tcp_tw_reuse)		/* TIME_WAIT connection reused by a new SYN */ \
 	X(tcp_pmtu_updates)	/* MSS lowered by ICMP frag needed */	\
-	X(tcp_conn_refused)	/* connect() refused (RST or ICMP unreachable) */
+	X(tcp_conn_refused)	/* connect() refused (RST or ICMP unreachable) */ \
+	X(tcp_out_segs)		/* TCP segments sent (all kinds) */	\
+	X(tcp_out_rsts)		/* RST segments sent */			\
+	X(tcp_retrans_segs)	/* segments sent again */		\
+	X(tcp_fast_retrans)	/* NewReno fast retransmits (3 dupacks) */ \
+	X(tcp_sack_recovery)	/* RFC 6675 recovery episodes */	\
+	X(tcp_rto)		/* retransmission timeouts */		\
+	X(tcp_delayed_acks)	/* ACKs sent by the delayed-ACK timer */ \
+	X(tcp_zero_window_probes)	/* persist-timer probes */	\
+	X(tcp_keepalive_probes)	/* keepalive probes sent */		\
+	X(tcp_timeouts)		/* connections aborted by a timer (ETIMEDOUT) */
 
 /* Drop reasons: struct skiff_drop_stats fields, indexed by enum skiff_drop. */
 #define SKIFF_DROPS(X)							\
