@@ -238,7 +238,10 @@ int tcp_retransmit(struct stack *st, struct tcp_sock *tp, uint32_t seq, uint32_t
 void tcp_send_ack(struct stack *st, struct tcp_sock *tp);
 /* RFC 1122 4.2.3.2: ACK at once every second full segment, else arm the delayed ACK. */
 void tcp_ack_schedule(struct stack *st, struct tcp_sock *tp, bool full_segment);
-int tcp_send_syn(struct stack *st, struct tcp_sock *tp);	/* SYN or SYN-ACK by state */
+/* SYN (SYN_SENT) or SYN-ACK (SYN_RECEIVED); sets SND.UNA = ISS, SND.NXT =
+ * SND.MAX = ISS + 1 and arms the RTO only when tp is hashed (a SYN-cookie
+ * answer is a transient object). */
+int tcp_send_syn(struct stack *st, struct tcp_sock *tp);
 /* RST for a segment that has no connection (RFC 9293 3.10.7.1). */
 void tcp_send_reset_for(struct stack *st, const struct tcp_seg *seg);
 void tcp_send_active_reset(struct stack *st, struct tcp_sock *tp);
@@ -248,21 +251,34 @@ uint32_t tcp_select_window(struct tcp_sock *tp);
 void tcp_send_probe(struct stack *st, struct tcp_sock *tp);
 uint32_t tcp_tsval(const struct tcp_sock *tp, uint64_t now);
 uint16_t tcp_mss_for_route(struct stack *st, uint32_t daddr);
+/* Payload bytes per segment now: tp->mss less the options we send. */
+uint32_t tcp_send_mss(const struct tcp_sock *tp);
+/* One segment at SND.NXT if window, cwnd, Nagle and SWS allow (force: the
+ * persist timer's override); returns sequence space sent, 0 if none. */
+uint32_t tcp_push_one(struct stack *st, struct tcp_sock *tp, bool force);
 
 /* ---- tcp_ack.c ---- */
 /* Process the ACK field of an acceptable segment in a synchronized state
  * (RFC 9293 3.10.7.4 "fifth, check the ACK field" after the RFC 5961 range
- * check done by input).  Returns bytes newly acknowledged (FIN excluded). */
+ * check done by input).  Returns bytes newly acknowledged (FIN excluded).
+ * Old ACKs (below SND.UNA) and ACKs above SND.MAX change nothing.  Runs
+ * loss recovery and ends with tcp_push() for what the window now allows. */
 uint32_t tcp_ack(struct stack *st, struct tcp_sock *tp, const struct tcp_seg *seg);
 void tcp_cong_init(struct tcp_sock *tp, uint64_t now);
 /* Bytes in flight (RFC 6675 "pipe" when SACK is on). */
 uint32_t tcp_in_flight(const struct tcp_sock *tp);
+/* RFC 6675 5 (C): send by NextSeg() while cwnd - pipe >= 1 SMSS (in recovery). */
+void tcp_sack_xmit(struct stack *st, struct tcp_sock *tp);
 
 /* ---- tcp_timer.c ---- */
 void tcp_timers_init(struct tcp_sock *tp);
 void tcp_clear_timers(struct stack *st, struct tcp_sock *tp);
 void tcp_rearm_rto(struct stack *st, struct tcp_sock *tp);	/* after new data acked/sent */
 void tcp_enter_time_wait(struct stack *st, struct tcp_sock *tp);
+/* Arm keepalive_timer for the state: keepalive (when enabled) in
+ * ESTABLISHED/CLOSE_WAIT, the orphan timeout in FIN_WAIT_2. */
 void tcp_reset_keepalive(struct stack *st, struct tcp_sock *tp);
+/* Arm rtx_timer as the persist timer (zero window, nothing in flight). */
+void tcp_arm_persist(struct stack *st, struct tcp_sock *tp);
 
 #endif /* SKIFF_TCP_SOCK_H */

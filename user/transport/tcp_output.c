@@ -1,0 +1,620 @@
+// SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
+/*
+ * TCP output (after Linux's net/ipv4/tcp_output.c): every segment skiff
+ * sends is built here, in one transmit frame with the Ethernet, IPv4 and
+ * TCP headers pushed into its headroom.  Payload is copied from the send
+ * stream (tp->sndq holds the bytes from SND.UNA on), so a retransmission is
+ * built exactly like a first transmission.
+ *
+ * tcp_push() decides what may leave now: the peer's window, the congestion
+ * window less what is in flight, the MSS, Nagle (RFC 1122 4.2.3.4) and the
+ * sender's SWS avoidance (RFC 9293 3.8.6.2.1).  When the peer's window is
+ * closed with data waiting, it leaves the persist timer (tcp_timer.c) to
+ * probe.  The receive window we advertise is chosen by tcp_select_window()
+ * (receiver SWS avoidance, RFC 9293 3.8.6.2.2, never shrinking the right
+ * edge, RFC 9293 3.8.6).  Every segment is sent with DF set: path MTU
+ * discovery (RFC 1191) lowers tp->mss when an ICMP "fragmentation needed"
+ * comes back (tcp_input.c).
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <string.h>
+
+#include "core/clock.h"
+#include "core/csum.h"
+#include "core/netdev.h"
+#include "core/stack.h"
+#include "net/ip.h"
+#include "transport/tcp_sock.h"
+
+/* Option kinds (RFC 9293 3.2, RFC 7323, RFC 2018). */
+#define TCPOPT_EOL		0
+#define TCPOPT_NOP		1
+#define TCPOPT_MSS		2
+#define TCPOPT_WS		3
+#define TCPOPT_SACK_PERM	4
+#define TCPOPT_SACK		5
+#define TCPOPT_TS		8
+
+#define TCPOLEN_TS_ALIGNED	12	/* NOP NOP TS(10) */
+
+/* One segment to build, with or without a connection. */
+struct tcp_out {
+	uint32_t saddr, daddr;		/* network order; saddr 0: the route's */
+	uint16_t sport, dport;		/* network order */
+	uint32_t seq, ack;
+	uint8_t flags;
+	uint16_t wnd;			/* window field, already scaled */
+	const uint8_t *opt;
+	uint32_t optlen;		/* multiple of 4, <= 40 */
+	const struct tcp_stream *src;	/* payload source, or NULL */
+	uint32_t src_off;
+	uint32_t len;			/* payload bytes */
+};
+
+static inline uint32_t min_u32(uint32_t a, uint32_t b)
+{
+	return a < b ? a : b;
+}
+
+static inline void put_be16(uint8_t *p, uint16_t v)
+{
+	p[0] = (uint8_t)(v >> 8);
+	p[1] = (uint8_t)v;
+}
+
+static inline void put_be32(uint8_t *p, uint32_t v)
+{
+	p[0] = (uint8_t)(v >> 24);
+	p[1] = (uint8_t)(v >> 16);
+	p[2] = (uint8_t)(v >> 8);
+	p[3] = (uint8_t)v;
+}
+
+/* A transmit buffer with room for len bytes after the headers' headroom. */
+static struct pkb *tcp_alloc_pkb(struct stack *st, uint32_t len)
+{
+	struct pkb *pkb = netdev_alloc_pkb(st->dev);
+
+	if (pkb && pkb_tailroom(pkb) >= len)
+		return pkb;
+	pkb_free(pkb);
+	if (!st->big_pool)
+		return NULL;
+	pkb = pkb_pool_get(st->big_pool);
+	if (pkb && pkb_tailroom(pkb) < len) {
+		pkb_free(pkb);
+		return NULL;
+	}
+	if (pkb)
+		pkb->dev = st->dev;
+	return pkb;
+}
+
+/* Build and send one segment.  0 or -errno (nothing sent). */
+static int tcp_xmit(struct stack *st, const struct tcp_out *o)
+{
+	uint32_t hlen = TCP_HDR_LEN + o->optlen, tlen = hlen + o->len;
+	struct rtable rt;
+	struct pkb *pkb;
+	uint8_t *th;
+	uint16_t check;
+	int err;
+
+	err = ip_route_output(st, o->daddr, o->saddr, &rt);
+	if (err)
+		return err;
+	pkb = tcp_alloc_pkb(st, tlen);
+	if (!pkb) {
+		st->stats->drop.no_frame++;
+		return -ENOBUFS;
+	}
+	pkb_reset_transport_header(pkb);
+	th = __pkb_put(pkb, tlen);
+	memcpy(th, &o->sport, 2);
+	memcpy(th + 2, &o->dport, 2);
+	put_be32(th + 4, o->seq);
+	put_be32(th + 8, (o->flags & TCPF_ACK) ? o->ack : 0);
+	th[12] = (uint8_t)((hlen / 4) << 4);
+	th[13] = o->flags;
+	put_be16(th + 14, o->wnd);
+	th[16] = th[17] = 0;	/* checksum */
+	th[18] = th[19] = 0;	/* urgent pointer */
+	if (o->optlen)
+		memcpy(th + TCP_HDR_LEN, o->opt, o->optlen);
+	if (o->len && tcp_stream_peek(o->src, o->src_off, th + hlen, o->len) != o->len) {
+		pkb_free(pkb);
+		return -EINVAL;	/* the stream is shorter than the range: a bug */
+	}
+	/* RFC 9293 3.1: checksum over the pseudo-header, header and data. */
+	check = csum_tcpudp_magic(rt.saddr, o->daddr, tlen, IPPROTO_TCP, csum_partial(th, tlen, 0));
+	memcpy(th + 16, &check, 2);
+
+	/* DF: path MTU discovery (RFC 1191), segments are never fragmented. */
+	err = ip_output(st, pkb, &rt, IPPROTO_TCP, 0, IP_DEFAULT_TTL, true);
+	if (err)
+		return err;
+	STACK_INC(st, tcp_out_segs);
+	if (o->flags & TCPF_RST)
+		STACK_INC(st, tcp_out_rsts);
+	return 0;
+}
+
+uint32_t tcp_tsval(const struct tcp_sock *tp, uint64_t now)
+{
+	/* RFC 7323 5.4: a 1 ms clock, offset per connection (RFC 7323 7.1). */
+	return (uint32_t)(now / NSEC_PER_MSEC) + tp->ts_offset;
+}
+
+uint16_t tcp_mss_for_route(struct stack *st, uint32_t daddr)
+{
+	struct rtable rt;
+
+	/* RFC 9293 3.7.1: MSS = MTU - 20 (IPv4) - 20 (TCP) */
+	if (ip_route_output(st, daddr, 0, &rt) || rt.mtu <= 40 + 8)
+		return TCP_MSS_DEFAULT;
+	return (uint16_t)min_u32(rt.mtu - 40, 65535 - 40);
+}
+
+/* Options of a data or ACK segment: TS (RFC 7323 3.2), SACK blocks (RFC 2018 4). */
+static uint32_t tcp_data_options(struct stack *st, const struct tcp_sock *tp, uint8_t *p)
+{
+	uint32_t n = 0, i, nblk;
+
+	if (tp->ts_ok) {
+		p[0] = TCPOPT_NOP;
+		p[1] = TCPOPT_NOP;
+		p[2] = TCPOPT_TS;
+		p[3] = 10;
+		put_be32(p + 4, tcp_tsval(tp, st->now));
+		put_be32(p + 8, tp->ts_recent);
+		n = TCPOLEN_TS_ALIGNED;
+	}
+	if (tp->sack_ok && tp->n_rcv_sacks) {
+		/* RFC 2018 3: at most 3 blocks beside a timestamp, else 4 */
+		nblk = min_u32(tp->n_rcv_sacks, tp->ts_ok ? 3 : 4);
+		p[n] = TCPOPT_NOP;
+		p[n + 1] = TCPOPT_NOP;
+		p[n + 2] = TCPOPT_SACK;
+		p[n + 3] = (uint8_t)(2 + 8 * nblk);
+		n += 4;
+		for (i = 0; i < nblk; i++) {
+			put_be32(p + n, tp->rcv_sacks[i].start);
+			put_be32(p + n + 4, tp->rcv_sacks[i].end);
+			n += 8;
+		}
+	}
+	return n;
+}
+
+static uint32_t tcp_data_optlen(const struct tcp_sock *tp)
+{
+	uint32_t n = tp->ts_ok ? TCPOLEN_TS_ALIGNED : 0;
+
+	if (tp->sack_ok && tp->n_rcv_sacks)
+		n += 4 + 8 * min_u32(tp->n_rcv_sacks, tp->ts_ok ? 3 : 4);
+	return n;
+}
+
+/* Payload bytes per segment now: the MSS less the options we send (RFC 9293 3.7.1). */
+uint32_t tcp_send_mss(const struct tcp_sock *tp)
+{
+	uint32_t mss = tp->mss ? tp->mss : TCP_MSS_DEFAULT;
+	uint32_t opt = tcp_data_optlen(tp);
+
+	return mss > opt + 8 ? mss - opt : 8;
+}
+
+uint32_t tcp_select_window(struct tcp_sock *tp)
+{
+	uint32_t used = tp->rcvq.len + tp->ooo.bytes;
+	uint32_t free_space = used < tp->rcvbuf ? tp->rcvbuf - used : 0;
+	uint32_t scale = tp->wscale_ok ? tp->rcv_wscale : 0;
+	uint32_t right = tp->rcv_wup + tp->rcv_wnd;	/* right edge advertised last */
+	uint32_t cur = tcp_after(right, tp->rcv_nxt) ? right - tp->rcv_nxt : 0;
+	uint32_t mss = tp->adv_mss ? tp->adv_mss : (tp->mss ? tp->mss : TCP_MSS_DEFAULT);
+	uint32_t win = min_u32(free_space, 65535u << scale);
+	uint32_t field;
+
+	/* RFC 9293 3.8.6.2.2: move the right edge only by min(rcvbuf/2, MSS) or more. */
+	if (win > cur && win - cur < min_u32(tp->rcvbuf / 2, mss))
+		win = cur;
+	/* RFC 9293 3.8.6: never shrink the window once offered. */
+	if (win < cur)
+		win = cur;
+	field = win >> scale;
+	if ((field << scale) < cur)
+		field++;	/* round up rather than shrink */
+	if (field > 65535)
+		field = 65535;
+	tp->rcv_wnd = field << scale;
+	tp->rcv_wup = tp->rcv_nxt;
+	return field;
+}
+
+/* What every segment of a connection shares. */
+static void tcp_out_init(struct tcp_out *o, const struct tcp_sock *tp)
+{
+	memset(o, 0, sizeof(*o));
+	o->saddr = tp->sk.saddr;
+	o->daddr = tp->sk.daddr;
+	o->sport = tp->sk.sport;
+	o->dport = tp->sk.dport;
+	o->ack = tp->rcv_nxt;
+}
+
+/* An ACK goes with this segment: nothing is owed any more. */
+static void tcp_ack_sent(struct stack *st, struct tcp_sock *tp)
+{
+	tp->pending_acks = 0;
+	tp->ack_now = false;
+	if (timer_pending(&tp->delack_timer))
+		timer_del(st, &tp->delack_timer);
+}
+
+/*
+ * Send [seq, seq + len) from sndq, with the FIN when fin.  Does not move
+ * SND.NXT.  retrans: the range was sent before (counted; Karn's rule).
+ */
+static int tcp_send_range(struct stack *st, struct tcp_sock *tp, uint32_t seq, uint32_t len,
+			  bool fin, bool retrans)
+{
+	uint8_t opt[TCP_MAX_OPT_LEN];
+	uint32_t data_start = tp->write_seq - tp->sndq.len;
+	struct tcp_out o;
+	int err;
+
+	tcp_out_init(&o, tp);
+	o.seq = seq;
+	o.flags = TCPF_ACK | (fin ? TCPF_FIN : 0);
+	if (len && seq + len == tp->write_seq)
+		o.flags |= TCPF_PSH;
+	o.optlen = tcp_data_options(st, tp, opt);
+	o.opt = opt;
+	o.wnd = (uint16_t)tcp_select_window(tp);
+	o.src = &tp->sndq;
+	o.src_off = seq - data_start;
+	o.len = len;
+	err = tcp_xmit(st, &o);
+	if (err)
+		return err;
+	tcp_ack_sent(st, tp);
+	if (len || fin)
+		tp->last_send_ns = st->now;
+	if (retrans) {
+		STACK_INC(st, tcp_retrans_segs);
+		tp->retrans_total++;
+		tp->rtt_start = 0;	/* Karn: no sample from an ambiguous ACK */
+	}
+	if (fin)
+		tp->fin_sent = true;
+	return 0;
+}
+
+int tcp_retransmit(struct stack *st, struct tcp_sock *tp, uint32_t seq, uint32_t len)
+{
+	uint32_t mss = tcp_send_mss(tp), end = seq + len, n;
+	bool fin;
+	int err;
+
+	while (tcp_before(seq, end)) {
+		/* the FIN is the sequence number after the last data byte */
+		n = min_u32(end - seq, mss);
+		fin = false;
+		if (tp->fin_sent && tcp_after(seq + n, tp->write_seq)) {
+			n = tp->write_seq - seq;
+			fin = true;
+		}
+		if (!n && !fin)
+			break;
+		err = tcp_send_range(st, tp, seq, n, fin, true);
+		if (err)
+			return err;
+		seq += n + (fin ? 1 : 0);
+	}
+	return 0;
+}
+
+static bool tcp_can_send_data(const struct tcp_sock *tp)
+{
+	switch (tp->state) {
+	case TCP_ESTABLISHED:
+	case TCP_CLOSE_WAIT:
+	case TCP_FIN_WAIT_1:
+	case TCP_CLOSING:
+	case TCP_LAST_ACK:
+		return true;
+	default:
+		return false;
+	}
+}
+
+/* Unsent data or FIN at SND.NXT. */
+static bool tcp_has_unsent(const struct tcp_sock *tp)
+{
+	if (tcp_after(tp->write_seq, tp->snd_nxt))
+		return true;
+	return tp->fin_queued && tp->snd_nxt == tp->write_seq;
+}
+
+/*
+ * Send one segment at SND.NXT if the rules allow; returns the sequence
+ * space it used (0: nothing sent).  force: the persist timer's SWS override
+ * (RFC 9293 3.8.6.2.1 (d)) — ignore Nagle and the SWS rule.
+ */
+uint32_t tcp_push_one(struct stack *st, struct tcp_sock *tp, bool force)
+{
+	uint32_t seq = tp->snd_nxt, mss = tcp_send_mss(tp);
+	uint32_t avail, wnd_end, wnd_room, in_flight, cwnd_room, len;
+	bool retrans = tcp_before(seq, tp->snd_max), fin;
+
+	if (!tcp_can_send_data(tp) || !tcp_has_unsent(tp))
+		return 0;
+	avail = tcp_after(tp->write_seq, seq) ? tp->write_seq - seq : 0;
+	fin = tp->fin_queued;
+	wnd_end = tp->snd_una + tp->snd_wnd;
+	if (retrans && tcp_after(tp->snd_max, wnd_end))
+		wnd_end = tp->snd_max;	/* what was once in the window may go again */
+	wnd_room = tcp_after(wnd_end, seq) ? wnd_end - seq : 0;
+	in_flight = tcp_in_flight(tp);
+	cwnd_room = tp->cc.cwnd > in_flight ? tp->cc.cwnd - in_flight : 0;
+
+	len = min_u32(avail, mss);
+	if (len > wnd_room) {
+		/* RFC 9293 3.8.6.2.1: a window-limited piece only if it is at
+		 * least half the largest window the peer offered. */
+		if (force || (wnd_room && wnd_room >= tp->max_snd_wnd / 2))
+			len = wnd_room;
+		else
+			return 0;
+	}
+	if (len > cwnd_room && !(force && !in_flight))
+		return 0;	/* RFC 5681: never beyond cwnd */
+	if (!len && (avail || !cwnd_room))
+		return 0;
+	fin = fin && seq + len == tp->write_seq;
+	/* RFC 1122 4.2.3.4 (Nagle): a small segment only when nothing is
+	 * unacknowledged, unless it ends the stream with the FIN. */
+	if (!force && !retrans && len < mss && !fin && !tp->nodelay && tp->snd_una != tp->snd_max)
+		return 0;
+	if (!force && !retrans && len < mss && len < avail)
+		return 0;	/* sender SWS: more is queued than may go; wait */
+
+	if (tcp_send_range(st, tp, seq, len, fin, retrans))
+		return 0;
+	/* RFC 6298 / Karn: time one new segment when timestamps are off */
+	if (!retrans && !tp->ts_ok && !tp->rtt_start && len) {
+		tp->rtt_seq = seq + len;
+		tp->rtt_start = st->now ? st->now : 1;
+	}
+	tp->snd_nxt = seq + len + (fin ? 1 : 0);
+	if (tcp_after(tp->snd_nxt, tp->snd_max))
+		tp->snd_max = tp->snd_nxt;
+	return len + (fin ? 1 : 0);
+}
+
+void tcp_push(struct stack *st, struct tcp_sock *tp)
+{
+	bool idle = tp->snd_una == tp->snd_max;
+	uint32_t sent = 0, n;
+
+	if (!tcp_can_send_data(tp) || !tcp_has_unsent(tp))
+		return;
+	if (!tp->cc.cwnd)
+		tcp_cong_init(tp, st->now);
+	tp->cc.mss = tcp_send_mss(tp);
+	/* RFC 5681 4.1: restart from the initial window after an idle RTO. */
+	if (idle && tp->last_send_ns && st->now - tp->last_send_ns > tp->rto_ns &&
+	    tp->cc_ops && tp->cc_ops->event)
+		tp->cc_ops->event(&tp->cc, TCP_CA_EVENT_IDLE_RESTART, st->now);
+
+	if (tp->ca_state == TCP_CA_RECOVERY && tp->sack_ok) {
+		tcp_sack_xmit(st, tp);	/* RFC 6675 NextSeg decides */
+	} else {
+		while ((n = tcp_push_one(st, tp, false)) > 0)
+			sent += n;
+	}
+
+	if (tp->snd_una != tp->snd_max) {
+		/* RFC 6298 5.1: the timer runs while data is outstanding */
+		if (idle || !timer_pending(&tp->rtx_timer))
+			tcp_rearm_rto(st, tp);
+	} else if (!sent && tcp_has_unsent(tp) && !timer_pending(&tp->rtx_timer)) {
+		/* RFC 9293 3.8.6.1: window closed (or too small) with data
+		 * waiting and nothing in flight to bring an update: persist. */
+		tcp_arm_persist(st, tp);
+	}
+}
+
+void tcp_send_ack(struct stack *st, struct tcp_sock *tp)
+{
+	uint8_t opt[TCP_MAX_OPT_LEN];
+	struct tcp_out o;
+
+	tcp_out_init(&o, tp);
+	/* RFC 9293 3.10.7.4: <SEQ=SND.NXT><ACK=RCV.NXT><CTL=ACK> */
+	o.seq = tp->snd_max;
+	o.flags = TCPF_ACK;
+	o.optlen = tcp_data_options(st, tp, opt);
+	o.opt = opt;
+	o.wnd = (uint16_t)tcp_select_window(tp);
+	tcp_ack_sent(st, tp);
+	tcp_xmit(st, &o);
+}
+
+void tcp_ack_schedule(struct stack *st, struct tcp_sock *tp, bool full_segment)
+{
+	if (full_segment)
+		tp->pending_acks++;
+	/*
+	 * RFC 1122 4.2.3.2 / RFC 9293 3.8.6.3: ACK at least every second
+	 * full-sized segment; RFC 5681 4.2: at once for an out-of-order
+	 * segment (input sets ack_now, or data waits in the ooo queue).
+	 * Otherwise delay, by less than 0.5 s.
+	 */
+	if (tp->ack_now || tp->pending_acks >= 2 || tp->ooo.nsegs) {
+		tcp_send_ack(st, tp);
+		return;
+	}
+	if (!timer_pending(&tp->delack_timer))
+		timer_mod(st, &tp->delack_timer, st->now + TCP_DELACK_NS);
+}
+
+/* SYN / SYN-ACK options, RFC 9293 3.7.1, RFC 7323 2.2 / 3.2, RFC 2018 2. */
+static uint32_t tcp_syn_options(struct stack *st, struct tcp_sock *tp, bool synack, uint8_t *p)
+{
+	bool ts = synack ? tp->ts_ok : true;
+	bool sack = synack ? tp->sack_ok : true;
+	bool ws = synack ? tp->wscale_ok : true;
+	uint32_t n = 0;
+
+	p[n++] = TCPOPT_MSS;
+	p[n++] = 4;
+	put_be16(p + n, tp->adv_mss ? tp->adv_mss : TCP_MSS_DEFAULT);
+	n += 2;
+	if (ts) {
+		if (sack) {
+			p[n++] = TCPOPT_SACK_PERM;
+			p[n++] = 2;
+		} else {
+			p[n++] = TCPOPT_NOP;
+			p[n++] = TCPOPT_NOP;
+		}
+		p[n++] = TCPOPT_TS;
+		p[n++] = 10;
+		put_be32(p + n, tcp_tsval(tp, st->now));
+		/* RFC 7323 3.2: TSecr is 0 on a SYN, TS.Recent on a SYN-ACK */
+		put_be32(p + n + 4, synack ? tp->ts_recent : 0);
+		n += 8;
+	} else if (sack) {
+		p[n++] = TCPOPT_NOP;
+		p[n++] = TCPOPT_NOP;
+		p[n++] = TCPOPT_SACK_PERM;
+		p[n++] = 2;
+	}
+	if (ws) {
+		p[n++] = TCPOPT_NOP;
+		p[n++] = TCPOPT_WS;
+		p[n++] = 3;
+		p[n++] = tp->rcv_wscale;
+	}
+	return n;
+}
+
+/* RFC 7323 2.2: the smallest shift that lets the window cover rcvbuf. */
+static uint8_t tcp_choose_wscale(uint32_t rcvbuf)
+{
+	uint8_t s = 0;
+
+	while (s < TCP_MAX_WSCALE && (rcvbuf >> s) > 65535)
+		s++;
+	return s;
+}
+
+int tcp_send_syn(struct stack *st, struct tcp_sock *tp)
+{
+	bool synack = tp->state == TCP_SYN_RECEIVED;
+	bool again = tp->snd_max == tp->iss + 1;
+	uint8_t opt[TCP_MAX_OPT_LEN];
+	struct tcp_out o;
+	int err;
+
+	if (tp->state != TCP_SYN_SENT && !synack)
+		return -EINVAL;
+	if (!synack || tp->wscale_ok)
+		tp->rcv_wscale = tcp_choose_wscale(tp->rcvbuf);
+	tcp_out_init(&o, tp);
+	o.seq = tp->iss;
+	o.flags = TCPF_SYN | (synack ? TCPF_ACK : 0);
+	o.optlen = tcp_syn_options(st, tp, synack, opt);
+	o.opt = opt;
+	/* RFC 7323 2.2: the window of a SYN is never scaled */
+	o.wnd = (uint16_t)min_u32(tp->rcvbuf, 65535);
+	tp->rcv_wnd = o.wnd;
+	tp->rcv_wup = tp->rcv_nxt;
+	err = tcp_xmit(st, &o);
+	if (synack)
+		tcp_ack_sent(st, tp);
+	tp->snd_una = tp->iss;
+	tp->snd_nxt = tp->iss + 1;
+	tp->snd_max = tp->iss + 1;
+	if (!tp->sndq.len && !tp->fin_queued)
+		tp->write_seq = tp->iss + 1;
+	if (!err) {
+		tp->last_send_ns = st->now;
+		if (again) {
+			STACK_INC(st, tcp_retrans_segs);
+			tp->retrans_total++;
+			tp->rtt_start = 0;	/* Karn */
+		} else {
+			tp->rtt_seq = tp->iss + 1;
+			tp->rtt_start = st->now ? st->now : 1;
+		}
+	}
+	/* A SYN-cookie answer is a transient object, never hashed: no timer. */
+	if (tp->in_hash && (!again || !timer_pending(&tp->rtx_timer)))
+		tcp_rearm_rto(st, tp);
+	return err;
+}
+
+static void tcp_send_rst(struct stack *st, uint32_t saddr, uint32_t daddr, uint16_t sport,
+			 uint16_t dport, uint32_t seq, uint32_t ack, uint8_t flags)
+{
+	struct tcp_out o;
+
+	memset(&o, 0, sizeof(o));
+	o.saddr = saddr;
+	o.daddr = daddr;
+	o.sport = sport;
+	o.dport = dport;
+	o.seq = seq;
+	o.ack = ack;
+	o.flags = flags;
+	tcp_xmit(st, &o);
+}
+
+void tcp_send_reset_for(struct stack *st, const struct tcp_seg *seg)
+{
+	/* RFC 9293 3.10.7.1: never a RST in answer to a RST */
+	if (seg->flags & TCPF_RST)
+		return;
+	if (seg->flags & TCPF_ACK)
+		/* <SEQ=SEG.ACK><CTL=RST> */
+		tcp_send_rst(st, seg->daddr, seg->saddr, seg->dport, seg->sport, seg->ack, 0,
+			     TCPF_RST);
+	else
+		/* <SEQ=0><ACK=SEG.SEQ+SEG.LEN><CTL=RST,ACK>, SYN and FIN counted */
+		tcp_send_rst(st, seg->daddr, seg->saddr, seg->dport, seg->sport, 0,
+			     seg->seq + seg->len + ((seg->flags & TCPF_SYN) ? 1 : 0) +
+				     ((seg->flags & TCPF_FIN) ? 1 : 0),
+			     TCPF_RST | TCPF_ACK);
+}
+
+void tcp_send_active_reset(struct stack *st, struct tcp_sock *tp)
+{
+	/* RFC 9293 3.10.4 ABORT: <SEQ=SND.NXT><CTL=RST> (with the ACK, as Linux) */
+	if (tp->state == TCP_SYN_SENT || tp->state == TCP_CLOSED || tp->state == TCP_LISTEN)
+		return;
+	tcp_send_rst(st, tp->sk.saddr, tp->sk.daddr, tp->sk.sport, tp->sk.dport, tp->snd_max,
+		     tp->rcv_nxt, TCPF_RST | TCPF_ACK);
+}
+
+void tcp_send_probe(struct stack *st, struct tcp_sock *tp)
+{
+	uint8_t opt[TCP_MAX_OPT_LEN];
+	struct tcp_out o;
+
+	/* RFC 1122 4.2.3.6 / RFC 9293 3.8.6.1: an old sequence number
+	 * (SND.UNA - 1), no data: the peer must answer with an ACK that
+	 * carries its current window. */
+	tcp_out_init(&o, tp);
+	o.seq = tp->snd_una - 1;
+	o.flags = TCPF_ACK;
+	o.optlen = tcp_data_options(st, tp, opt);
+	o.opt = opt;
+	o.wnd = (uint16_t)tcp_select_window(tp);
+	tcp_xmit(st, &o);
+}
