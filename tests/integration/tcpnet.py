@@ -1,0 +1,290 @@
+# SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
+"""Helpers of the TCP integration tests (test_tcp*.py): the kernel as TCP
+peer of skiffd.
+
+need_tcp        fixture: skip, saying why, only while build/skiffd has no TCP
+                (its --help does not mention --http)
+http_dir        fixture: a directory of files for --http, with their SHA-256
+frames_settled  poll until every queue's UMEM frames are back (free + fill
+                == total), the accounting baseline after each test
+upload/echo_roundtrip/curl_get   kernel-side traffic with SHA-256 checks
+skiffd_client   run skiffd as a client (--fetch/--send) until it exits
+
+Sizes: BIG (100 MiB) on the direct veth; IMPAIRED_SIZE (20 MiB) through the
+impaired relay, which the kernel itself crosses at ~25 MB/s with 3% loss,
+25% reordering and 10 ms delay: 100 MiB there would add minutes per test.
+"""
+
+import functools
+import hashlib
+import os
+import re
+import socket
+import subprocess
+import threading
+import time
+from pathlib import Path
+
+import pytest
+
+import skiffnet as sn
+
+BIG = 100 << 20
+IMPAIRED_SIZE = 20 << 20
+HTTP_PORT = 80
+# The impairment of issue 3.
+FULL_IMPAIRMENT = dict(loss=3, reorder=25, dup=1, corrupt=1, delay=10, seed=1)
+
+
+@functools.lru_cache(maxsize=None)
+def skiffd_help():
+    if not sn.SKIFFD.exists():
+        return ""
+    p = subprocess.run([str(sn.SKIFFD), "--help"], capture_output=True, text=True, timeout=10)
+    return p.stdout + p.stderr
+
+
+def tcp_missing_reason():
+    if not sn.SKIFFD.exists():
+        return f"{sn.SKIFFD} not built (run make)"
+    if "--http" not in skiffd_help():
+        return "skiffd has no TCP yet (skiffd --help does not mention --http)"
+    return None
+
+
+@pytest.fixture(scope="session")
+def need_tcp(need_skiff):
+    reason = tcp_missing_reason()
+    if reason:
+        pytest.skip(reason)
+
+
+def sha256(b):
+    return hashlib.sha256(b).hexdigest()
+
+
+def make_file(path, size, chunk=1 << 20):
+    """Random file of size bytes; returns its SHA-256."""
+    h = hashlib.sha256()
+    with open(path, "wb") as f:
+        left = size
+        while left:
+            b = os.urandom(min(chunk, left))
+            f.write(b)
+            h.update(b)
+            left -= len(b)
+    return h.hexdigest()
+
+
+class HttpDir:
+    """A document root: big.bin (100 MiB), mid.bin (IMPAIRED_SIZE), small.txt,
+    index.html, sub/inner.txt; sha[name] is each file's SHA-256."""
+
+    def __init__(self, big=BIG, mid=IMPAIRED_SIZE):
+        self.path = Path(sn.LOGDIR) / f"www-{os.getpid()}-{id(self)}"
+        (self.path / "sub").mkdir(parents=True)
+        self.sha = {"big.bin": make_file(self.path / "big.bin", big),
+                    "mid.bin": make_file(self.path / "mid.bin", mid)}
+        for name, body in (("small.txt", b"hello from skiff\n" * 64),
+                           ("index.html", b"<html><body>skiff</body></html>\n"),
+                           ("sub/inner.txt", b"inner\n")):
+            (self.path / name).write_bytes(body)
+            self.sha[name] = sha256(body)
+        self.size = {n: (self.path / n).stat().st_size for n in self.sha}
+
+    def remove(self):
+        import shutil
+        shutil.rmtree(self.path, ignore_errors=True)
+
+
+def frames_settled(sk, timeout=5.0):
+    """Wait until every queue's frames are back in the pool (free + fill ==
+    total); return (ok, per-queue detail)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        c = sk.counters()
+        qs = sorted({k.split(".")[0] for k in c if re.match(r"u\d+\.frames_total$", k)})
+        detail = {q: (c[f"{q}.frames_free"], c[f"{q}.frames_fill"], c[f"{q}.frames_tx"],
+                      c[f"{q}.frames_total"]) for q in qs}
+        ok = all(f + fl == t for f, fl, _, t in detail.values())
+        if ok or time.monotonic() > deadline:
+            return ok, {q: dict(zip(("free", "fill", "tx", "total"), v))
+                        for q, v in detail.items()}
+        time.sleep(0.1)
+
+
+def assert_frames_back(sk, timeout=5.0):
+    ok, detail = frames_settled(sk, timeout)
+    assert ok, f"UMEM frames not back after the test: {detail}"
+
+
+def connect(topo, addr, port, timeout=10, ns=None):
+    c = sn.ns_socket(ns or topo.peer_ns, type=socket.SOCK_STREAM)
+    c.settimeout(timeout)
+    c.connect((addr, port))
+    return c
+
+
+def recv_all(sock, limit=None):
+    h = hashlib.sha256()
+    n = 0
+    while True:
+        d = sock.recv(1 << 20)
+        if not d:
+            break
+        h.update(d)
+        n += len(d)
+        if limit and n >= limit:
+            break
+    return n, h.hexdigest()
+
+
+def upload(topo, addr, port, size, timeout=60):
+    """Send size random bytes and close the write side; wait for the
+    server's FIN.  Returns (seconds, sha256 sent, bytes the server sent)."""
+    c = connect(topo, addr, port, timeout=timeout)
+    buf = os.urandom(1 << 20)
+    h = hashlib.sha256()
+    t0 = time.monotonic()
+    try:
+        left = size
+        while left:
+            b = buf[:min(left, len(buf))]
+            c.sendall(b)
+            h.update(b)
+            left -= len(b)
+        c.shutdown(socket.SHUT_WR)
+        n, _ = recv_all(c)
+    finally:
+        c.close()
+    return time.monotonic() - t0, h.hexdigest(), n
+
+
+def echo_roundtrip(topo, addr, port, size, timeout=60):
+    """Stream size random bytes to an echo service while reading the echo;
+    half-close after the last byte.  Returns (seconds, sha sent, bytes back,
+    sha back)."""
+    c = connect(topo, addr, port, timeout=timeout)
+    buf = os.urandom(1 << 20)
+    sent = hashlib.sha256()
+    res = {}
+
+    def reader():
+        try:
+            res["n"], res["sha"] = recv_all(c)
+        except OSError as e:
+            res["err"] = e
+
+    th = threading.Thread(target=reader, daemon=True)
+    t0 = time.monotonic()
+    th.start()
+    try:
+        left = size
+        while left:
+            b = buf[:min(left, len(buf))]
+            c.sendall(b)
+            sent.update(b)
+            left -= len(b)
+        c.shutdown(socket.SHUT_WR)
+        th.join(timeout)
+    finally:
+        c.close()
+    if "err" in res:
+        raise res["err"]
+    return time.monotonic() - t0, sent.hexdigest(), res.get("n"), res.get("sha")
+
+
+def curl_get(topo, url, timeout=120, extra=()):
+    """curl from the peer namespace, body piped into sha256sum.  Returns
+    (http_code, size_download, seconds, sha256 of the body, curl stderr)."""
+    script = ("set -o pipefail; curl -sS --max-time %d -o - -w '%%{stderr}%%{http_code} "
+              "%%{size_download} %%{time_total}\\n' %s '%s' | sha256sum") % (
+                  timeout, " ".join(extra), url)
+    p = sn.ns_run(topo.peer_ns, ["bash", "-c", script], check=False, timeout=timeout + 10)
+    m = re.search(r"(\d{3}) (\d+) ([\d.]+)\s*$", p.stderr)
+    code, size, secs = (int(m.group(1)), int(m.group(2)), float(m.group(3))) if m else (0, 0, 0)
+    return code, size, secs, p.stdout.split()[0] if p.stdout else "", p.stderr
+
+
+FETCH_RE = re.compile(r"fetch: (\d+) bytes in ([\d.]+) s, sha256 ([0-9a-f]{64})")
+
+
+def skiffd_client(topo, args, timeout=120):
+    """Run skiffd with a client flag (--fetch URL / --send HOST:PORT:BYTES)
+    and --exit-after-client; return (status, output, (bytes, secs, sha) or None)."""
+    rc, out = sn.skiffd_run_to_exit(topo, ["--addr", f"{topo.ded_ip}/{topo.prefix}",
+                                           *args, "--exit-after-client"], timeout=timeout)
+    m = FETCH_RE.search(out)
+    return rc, out, (int(m.group(1)), float(m.group(2)), m.group(3)) if m else None
+
+
+class KernelSink:
+    """A kernel TCP server in ns that reads everything of each connection and
+    records (bytes, sha256) per connection; optionally sends `reply` first."""
+
+    def __init__(self, ns, addr, port, reply=b""):
+        self.sock = sn.ns_socket(ns, type=socket.SOCK_STREAM)
+        self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        self.sock.bind((addr, port))
+        self.sock.listen(64)
+        self.sock.settimeout(0.2)
+        self.reply = reply
+        self.results = []
+        self.stopping = False
+        self.thread = threading.Thread(target=self._loop, daemon=True)
+        self.thread.start()
+
+    def _loop(self):
+        while not self.stopping:
+            try:
+                c, _ = self.sock.accept()
+            except (socket.timeout, OSError):
+                continue
+            threading.Thread(target=self._serve, args=(c,), daemon=True).start()
+
+    def _serve(self, c):
+        with c:
+            c.settimeout(60)
+            try:
+                if self.reply:
+                    c.sendall(self.reply)
+                self.results.append(recv_all(c))
+            except OSError as e:
+                self.results.append(("error", str(e)))
+
+    def close(self):
+        self.stopping = True
+        self.thread.join(2)
+        self.sock.close()
+
+
+class KernelHttpServer:
+    """`python3 -m http.server` in ns serving directory on addr:port."""
+
+    def __init__(self, ns, addr, port, directory):
+        self.proc = subprocess.Popen(
+            sn.nsenter(ns, ["/usr/bin/python3", "-m", "http.server", str(port), "--bind", addr,
+                            "--directory", str(directory)]),
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, stdin=subprocess.DEVNULL)
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline:
+            try:
+                s = sn.ns_socket(ns, type=socket.SOCK_STREAM)
+                s.settimeout(1)
+                s.connect((addr, port))
+                s.close()
+                return
+            except OSError:
+                s.close()
+                time.sleep(0.1)
+        self.close()
+        raise sn.CmdError("python3 -m http.server did not start")
+
+    def close(self):
+        if self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(5)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
