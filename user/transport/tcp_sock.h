@@ -228,6 +228,8 @@ void tcp_accept_enqueue(struct stack *st, struct tcp_sock *child);
 
 /* ---- tcp_input.c ---- */
 int tcp_parse_options(const uint8_t *opt, int len, struct tcp_seg *seg);
+/* ICMP error handler (struct net_protocol err_handler) for IPPROTO_TCP. */
+void tcp_err(struct stack *st, struct pkb *pkb, int err, uint32_t info);
 
 /* ---- tcp_output.c ---- */
 /* Send as much queued data (and a queued FIN) as windows, cwnd and Nagle

@@ -1,0 +1,1107 @@
+// SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
+/*
+ * TCP (RFC 9293): the per-stack tables and the socket operations, after
+ * Linux's net/ipv4/tcp.c and inet_hashtables.c.
+ *
+ * struct tcp_table holds, per stack (so per worker, never shared):
+ *   - the connection hash on the 4-tuple, sized at start-up;
+ *   - the listener hash on the local port;
+ *   - the list of every connection object (tcp_walk, teardown);
+ *   - the chunk pool that every send/receive buffer is built from;
+ *   - the local port claims: one entry per (address, port) in use, with a
+ *     count of the connections holding it.  The first user claims the port
+ *     in the BPF ports map (st->hooks.port_claim), the last one releases
+ *     it, so steering follows the port for as long as any connection uses
+ *     it (a listener as long as it listens, its children until they close).
+ *
+ * Objects: a socket's tcp_sock is allocated by the socket layer; children of
+ * a listener by tcp_sock_alloc().  With PROTO_F_OWNS_OBJECT this file frees
+ * both: a connection the application closed lives on as an orphan (FIN
+ * exchange, TIME_WAIT) and is freed when it reaches CLOSED.
+ * Memory per connection is sizeof(struct tcp_sock) (tcp_conn_size()): idle
+ * connections hold no buffer chunk.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+
+#include "core/stack.h"
+#include "net/ip.h"
+#include "transport/tcp_isn.h"
+#include "transport/tcp_sock.h"
+
+#define TCP_EHASH_SLOTS		65536u	/* connection hash buckets */
+#define TCP_LHASH_SLOTS		256u	/* listener buckets */
+#define TCP_PHASH_SLOTS		1024u	/* port claim buckets */
+#define TCP_CHUNKS_MAX		65536u	/* 64k chunks x 2 KiB = 128 MiB of buffers at most */
+#define TCP_MIN_BUF		4096u
+#define TCP_MAX_BUF		(64u << 20)
+
+/* One local (address, port) in use; addr 0 = every address. */
+struct tcp_port_ref {
+	struct tcp_port_ref *next;
+	uint32_t addr;
+	uint16_t port;		/* network order */
+	uint32_t refs;		/* connections holding it */
+	uint32_t n_listen;	/* of which listeners */
+};
+
+struct tcp_table {
+	struct tcp_sock **ehash;	/* TCP_EHASH_SLOTS chains (hnext) */
+	struct tcp_sock *lhash[TCP_LHASH_SLOTS];	/* listeners (hnext) */
+	struct tcp_port_ref *phash[TCP_PHASH_SLOTS];
+	struct tcp_sock *all;		/* every object (lnext/lpprev) */
+	struct tcp_chunk_pool chunks;
+	uint32_t n_conns;		/* objects alive */
+	uint16_t next_ephemeral;	/* host order */
+};
+
+struct tcp_table *tcp_table(struct stack *st)
+{
+	return st->tcp;
+}
+
+struct tcp_chunk_pool *tcp_chunks(struct stack *st)
+{
+	return &st->tcp->chunks;
+}
+
+size_t tcp_conn_size(void)
+{
+	return sizeof(struct tcp_sock);
+}
+
+const char *tcp_state_name(int state)
+{
+	static const char *const names[TCP_STATE_MAX] = {
+		[TCP_CLOSED] = "CLOSED",	   [TCP_LISTEN] = "LISTEN",
+		[TCP_SYN_SENT] = "SYN-SENT",	   [TCP_SYN_RECEIVED] = "SYN-RECV",
+		[TCP_ESTABLISHED] = "ESTAB",	   [TCP_FIN_WAIT_1] = "FIN-WAIT-1",
+		[TCP_FIN_WAIT_2] = "FIN-WAIT-2",   [TCP_CLOSE_WAIT] = "CLOSE-WAIT",
+		[TCP_CLOSING] = "CLOSING",	   [TCP_LAST_ACK] = "LAST-ACK",
+		[TCP_TIME_WAIT] = "TIME-WAIT",
+	};
+
+	if (state < 0 || state >= TCP_STATE_MAX)
+		return "?";
+	return names[state];
+}
+
+/* ---- hashing ---- */
+
+static inline uint32_t tcp_ehashfn(uint32_t laddr, uint16_t lport, uint32_t faddr,
+				   uint16_t fport)
+{
+	uint32_t h = laddr * 0x9e3779b1u;
+
+	h ^= faddr * 0x85ebca6bu;
+	h ^= ((uint32_t)lport << 16 | fport) * 0xc2b2ae35u;
+	h ^= h >> 15;
+	return h & (TCP_EHASH_SLOTS - 1);
+}
+
+static inline uint32_t tcp_porthashfn(uint16_t port)
+{
+	return ntohs(port);
+}
+
+int tcp_hash(struct stack *st, struct tcp_sock *tp)
+{
+	struct tcp_table *t = st->tcp;
+	struct tcp_sock **slot;
+
+	if (tp->in_hash)
+		return 0;
+	if (tp->state == TCP_LISTEN)
+		slot = &t->lhash[tcp_porthashfn(tp->sk.sport) & (TCP_LHASH_SLOTS - 1)];
+	else
+		slot = &t->ehash[tcp_ehashfn(tp->sk.saddr, tp->sk.sport, tp->sk.daddr,
+					     tp->sk.dport)];
+	tp->hnext = *slot;
+	*slot = tp;
+	tp->in_hash = true;
+	return 0;
+}
+
+void tcp_unhash(struct stack *st, struct tcp_sock *tp)
+{
+	struct tcp_table *t = st->tcp;
+	struct tcp_sock **pp;
+	int pass;
+
+	if (!tp->in_hash)
+		return;
+	/* A listener's state may already have moved on: try both tables. */
+	for (pass = 0; pass < 2; pass++) {
+		pp = pass == 0 ? &t->ehash[tcp_ehashfn(tp->sk.saddr, tp->sk.sport, tp->sk.daddr,
+						       tp->sk.dport)]
+			       : &t->lhash[tcp_porthashfn(tp->sk.sport) & (TCP_LHASH_SLOTS - 1)];
+		for (; *pp; pp = &(*pp)->hnext) {
+			if (*pp == tp) {
+				*pp = tp->hnext;
+				tp->hnext = NULL;
+				tp->in_hash = false;
+				return;
+			}
+		}
+	}
+}
+
+struct tcp_sock *tcp_lookup(struct stack *st, uint32_t saddr, uint16_t sport, uint32_t daddr,
+			    uint16_t dport)
+{
+	struct tcp_table *t = st->tcp;
+	struct tcp_sock *tp, *wild = NULL;
+
+	if (!t)
+		return NULL;
+	for (tp = t->ehash[tcp_ehashfn(daddr, dport, saddr, sport)]; tp; tp = tp->hnext)
+		if (tp->sk.sport == dport && tp->sk.dport == sport && tp->sk.daddr == saddr &&
+		    tp->sk.saddr == daddr)
+			return tp;
+	for (tp = t->lhash[tcp_porthashfn(dport) & (TCP_LHASH_SLOTS - 1)]; tp; tp = tp->hnext) {
+		if (tp->sk.sport != dport)
+			continue;
+		if (tp->sk.saddr == daddr)
+			return tp;
+		if (!tp->sk.saddr && !wild)
+			wild = tp;
+	}
+	return wild;
+}
+
+/* ---- the list of every object ---- */
+
+static void tcp_link_all(struct tcp_table *t, struct tcp_sock *tp)
+{
+	tp->lnext = t->all;
+	if (t->all)
+		t->all->lpprev = &tp->lnext;
+	t->all = tp;
+	tp->lpprev = &t->all;
+	t->n_conns++;
+}
+
+static void tcp_unlink_all(struct tcp_table *t, struct tcp_sock *tp)
+{
+	if (!tp->lpprev)
+		return;
+	*tp->lpprev = tp->lnext;
+	if (tp->lnext)
+		tp->lnext->lpprev = tp->lpprev;
+	tp->lnext = NULL;
+	tp->lpprev = NULL;
+	t->n_conns--;
+}
+
+void tcp_walk(struct stack *st, void (*fn)(void *arg, const struct sock *sk), void *arg)
+{
+	struct tcp_sock *tp, *next;
+
+	if (!st->tcp)
+		return;
+	for (tp = st->tcp->all; tp; tp = next) {
+		next = tp->lnext;
+		fn(arg, &tp->sk);
+	}
+}
+
+/* ---- local ports ---- */
+
+static struct tcp_port_ref *tcp_port_find(struct tcp_table *t, uint32_t addr, uint16_t port)
+{
+	struct tcp_port_ref *r;
+
+	for (r = t->phash[tcp_porthashfn(port) & (TCP_PHASH_SLOTS - 1)]; r; r = r->next)
+		if (r->port == port && r->addr == addr)
+			return r;
+	return NULL;
+}
+
+/*
+ * Would binding (addr, port) clash?  As Linux: any user of the port on the
+ * same address or either side the wildcard clashes, unless the new socket
+ * has SO_REUSEADDR and nobody listens there (so a server restarts while its
+ * old connections sit in TIME_WAIT or still run).
+ */
+static bool tcp_port_busy(struct tcp_table *t, uint32_t addr, uint16_t port, bool reuse)
+{
+	struct tcp_port_ref *r;
+
+	for (r = t->phash[tcp_porthashfn(port) & (TCP_PHASH_SLOTS - 1)]; r; r = r->next) {
+		if (r->port != port || !r->refs)
+			continue;
+		if (r->addr && addr && r->addr != addr)
+			continue;
+		if (!reuse || r->n_listen)
+			return true;
+	}
+	return false;
+}
+
+/* Hold (addr, port) for tp; claims it in the ports map on first use. */
+static int tcp_port_get(struct stack *st, struct tcp_sock *tp, uint32_t addr, uint16_t port)
+{
+	struct tcp_table *t = st->tcp;
+	struct tcp_port_ref *r = tcp_port_find(t, addr, port);
+	int err;
+
+	if (!r) {
+		r = calloc(1, sizeof(*r));
+		if (!r)
+			return -ENOMEM;
+		if (st->hooks.port_claim) {
+			err = st->hooks.port_claim(st->hooks.ctx, addr, IPPROTO_TCP, port);
+			if (err) {
+				free(r);
+				return err;
+			}
+		}
+		r->addr = addr;
+		r->port = port;
+		r->next = t->phash[tcp_porthashfn(port) & (TCP_PHASH_SLOTS - 1)];
+		t->phash[tcp_porthashfn(port) & (TCP_PHASH_SLOTS - 1)] = r;
+	}
+	r->refs++;
+	tp->pref = r;
+	return 0;
+}
+
+static void tcp_port_put(struct stack *st, struct tcp_sock *tp)
+{
+	struct tcp_table *t = st->tcp;
+	struct tcp_port_ref *r = tp->pref, **pp;
+
+	if (!r)
+		return;
+	tp->pref = NULL;
+	if (tp->state == TCP_LISTEN && r->n_listen)
+		r->n_listen--;
+	if (--r->refs)
+		return;
+	for (pp = &t->phash[tcp_porthashfn(r->port) & (TCP_PHASH_SLOTS - 1)]; *pp;
+	     pp = &(*pp)->next) {
+		if (*pp == r) {
+			*pp = r->next;
+			break;
+		}
+	}
+	if (st->hooks.port_release)
+		st->hooks.port_release(st->hooks.ctx, r->addr, IPPROTO_TCP, r->port);
+	free(r);
+}
+
+void tcp_port_share(struct tcp_sock *child, struct tcp_sock *listener)
+{
+	if (listener->pref) {
+		listener->pref->refs++;
+		child->pref = listener->pref;
+	}
+}
+
+/* ---- objects ---- */
+
+static void tcp_sock_defaults(struct stack *st, struct tcp_sock *tp)
+{
+	const struct tcp_cong_ops *cc = tcp_cong_find("cubic");
+
+	tp->st = st;
+	tp->sk.stack = st;
+	tp->state = TCP_CLOSED;
+	tp->sndbuf = TCP_DEFAULT_SNDBUF;
+	tp->rcvbuf = TCP_DEFAULT_RCVBUF;
+	tp->sk.rcvbuf = tp->rcvbuf;
+	tp->cc_ops = cc ? cc : tcp_cong_find("newreno");
+	tp->mss = TCP_MSS_DEFAULT;
+	tp->adv_mss = TCP_MSS_DEFAULT;
+	tp->rto_ns = TCP_RTO_INIT_NS;
+	tp->keepidle_s = TCP_KEEPIDLE_S;
+	tp->keepintvl_s = TCP_KEEPINTVL_S;
+	tp->keepcnt = TCP_KEEPCNT;
+	tp->snd_wscale = 0;
+	tp->rcv_wscale = 0;
+	tcp_timers_init(tp);
+	tcp_link_all(st->tcp, tp);
+}
+
+struct tcp_sock *tcp_sock_alloc(struct stack *st)
+{
+	struct tcp_sock *tp;
+
+	if (!st->tcp || st->tcp->n_conns >= TCP_MAX_CONNS)
+		return NULL;
+	tp = calloc(1, sizeof(*tp));
+	if (!tp)
+		return NULL;
+	tp->sk.prot = &tcp_prot;
+	pkb_queue_init(&tp->sk.rcvq);
+	tcp_sock_defaults(st, tp);
+	return tp;
+}
+
+void tcp_sock_free(struct stack *st, struct tcp_sock *tp)
+{
+	tcp_clear_timers(st, tp);
+	tcp_unhash(st, tp);
+	tcp_port_put(st, tp);
+	if (st->tcp) {
+		tcp_stream_purge(&st->tcp->chunks, &tp->sndq);
+		tcp_stream_purge(&st->tcp->chunks, &tp->rcvq);
+		tcp_ooo_purge(&st->tcp->chunks, &tp->ooo);
+		tcp_unlink_all(st->tcp, tp);
+	}
+	free(tp);
+}
+
+void tcp_wake(struct tcp_sock *tp)
+{
+	if (tp->sk.data_ready && tp->sk.socket)
+		tp->sk.data_ready(&tp->sk);
+}
+
+/* Take a child off its listener's queues. */
+static void tcp_child_unlink(struct tcp_sock *tp)
+{
+	struct tcp_sock *parent = tp->parent, **pp;
+
+	if (!parent)
+		return;
+	for (pp = &parent->accept_head; *pp; pp = &(*pp)->qnext) {
+		if (*pp != tp)
+			continue;
+		*pp = tp->qnext;
+		if (parent->accept_tail == tp) {
+			struct tcp_sock *q;
+
+			parent->accept_tail = NULL;
+			for (q = parent->accept_head; q; q = q->qnext)
+				parent->accept_tail = q;
+		}
+		parent->accept_qlen--;
+		break;
+	}
+	tp->qnext = NULL;
+	tp->parent = NULL;
+}
+
+void tcp_accept_enqueue(struct stack *st, struct tcp_sock *child)
+{
+	struct tcp_sock *parent = child->parent;
+
+	(void)st;
+	if (!parent)
+		return;
+	child->qnext = NULL;
+	if (parent->accept_tail)
+		parent->accept_tail->qnext = child;
+	else
+		parent->accept_head = child;
+	parent->accept_tail = child;
+	parent->accept_qlen++;
+	tcp_wake(parent);
+}
+
+void tcp_set_state(struct stack *st, struct tcp_sock *tp, int state)
+{
+	int old = tp->state;
+
+	if (old == state)
+		return;
+	if (old == TCP_SYN_RECEIVED && tp->parent && tp->parent->syn_qlen)
+		tp->parent->syn_qlen--;	/* leaves the listener's SYN queue */
+	if (old == TCP_LISTEN && tp->pref && tp->pref->n_listen)
+		tp->pref->n_listen--;
+	tp->state = (uint8_t)state;
+	if (state == TCP_LISTEN && tp->pref)
+		tp->pref->n_listen++;
+	if (state == TCP_ESTABLISHED || state == TCP_SYN_RECEIVED)
+		tp->synced = tp->synced || state == TCP_ESTABLISHED;
+	if (state != TCP_CLOSED)
+		return;
+
+	/* CLOSED: nothing of the connection remains but what the application
+	 * may still read (pending error, EOF). */
+	tcp_child_unlink(tp);
+	tcp_clear_timers(st, tp);
+	tcp_unhash(st, tp);
+	tcp_port_put(st, tp);
+	tcp_stream_purge(&st->tcp->chunks, &tp->sndq);
+	tcp_ooo_purge(&st->tcp->chunks, &tp->ooo);
+	if (tp->orphan) {
+		tcp_sock_free(st, tp);
+		return;
+	}
+	tcp_wake(tp);
+}
+
+void tcp_reset_conn(struct stack *st, struct tcp_sock *tp, int err)
+{
+	tp->sk.err = err;
+	/* RFC 9293 3.10.7.4: queued data is flushed, the user is told. */
+	tcp_stream_purge(&st->tcp->chunks, &tp->rcvq);
+	tcp_wake(tp);
+	tcp_set_state(st, tp, TCP_CLOSED);
+}
+
+int tcp_get_info(const struct sock *sk, struct tcp_conn_info *info)
+{
+	const struct tcp_sock *tp = (const struct tcp_sock *)sk;
+
+	if (!sk || !info || sk->prot != &tcp_prot)
+		return -EINVAL;
+	memset(info, 0, sizeof(*info));
+	info->state = tp->state;
+	if (tp->state == TCP_LISTEN) {
+		info->rcvq = tp->accept_qlen;
+		info->sndq = tp->backlog;
+	} else {
+		info->rcvq = tp->rcvq.len;
+		info->sndq = tp->snd_max - tp->snd_una;
+		if (tp->sndq.len > info->sndq)
+			info->sndq = tp->sndq.len;
+	}
+	info->cwnd = tp->cc.cwnd;
+	info->ssthresh = tp->cc.ssthresh;
+	info->srtt_us = tp->srtt_us;
+	info->rttvar_us = tp->rttvar_us;
+	info->rto_ms = (uint32_t)(tp->rto_ns / 1000000u);
+	info->mss = tp->mss;
+	info->snd_wnd = tp->snd_wnd;
+	info->rcv_wnd = tp->rcv_wnd;
+	info->retrans = tp->retrans_total;
+	info->cc = tp->cc_ops ? tp->cc_ops->name : "?";
+	return 0;
+}
+
+/* ---- socket operations ---- */
+
+static int tcp_init_sock(struct sock *sk)
+{
+	struct stack *st = sk->stack;
+	struct tcp_sock *tp = tcp_sk(sk);
+
+	if (!st->tcp)
+		return -ENODEV;
+	if (st->tcp->n_conns >= TCP_MAX_CONNS)
+		return -ENOBUFS;
+	tcp_sock_defaults(st, tp);
+	return 0;
+}
+
+static int tcp_bind(struct sock *sk, uint32_t addr, uint16_t port)
+{
+	struct stack *st = sk->stack;
+	struct tcp_table *t = st->tcp;
+	struct tcp_sock *tp = tcp_sk(sk);
+	int err;
+
+	if (sk->sport || tp->state != TCP_CLOSED)
+		return -EINVAL;
+	if (addr && !stack_is_local(st, addr))
+		return -EADDRNOTAVAIL;
+	if (!port) {
+		const uint32_t range = TCP_EPHEMERAL_HI - TCP_EPHEMERAL_LO + 1;
+		uint32_t i;
+
+		for (i = 0; i < range; i++) {
+			uint16_t p = t->next_ephemeral;
+
+			t->next_ephemeral = p >= TCP_EPHEMERAL_HI ? TCP_EPHEMERAL_LO : p + 1;
+			if (!tcp_port_busy(t, addr, htons(p), false)) {
+				port = htons(p);
+				break;
+			}
+		}
+		if (!port)
+			return -EADDRINUSE;
+	} else if (tcp_port_busy(t, addr, port, tp->reuseaddr)) {
+		return -EADDRINUSE;
+	}
+	err = tcp_port_get(st, tp, addr, port);
+	if (err)
+		return err;
+	sk->saddr = addr;
+	sk->sport = port;
+	return 0;
+}
+
+static int tcp_listen(struct sock *sk, int backlog)
+{
+	struct stack *st = sk->stack;
+	struct tcp_sock *tp = tcp_sk(sk);
+	int err;
+
+	if (tp->state == TCP_LISTEN) {
+		tp->backlog = (uint32_t)backlog;
+		return 0;
+	}
+	if (tp->state != TCP_CLOSED || tp->synced)
+		return -EINVAL;
+	if (!sk->sport) {
+		err = tcp_bind(sk, 0, 0);
+		if (err)
+			return err;
+	} else if (tp->pref && tp->pref->n_listen) {
+		return -EADDRINUSE;	/* another listener under SO_REUSEADDR */
+	}
+	tp->backlog = backlog > 0 ? (uint32_t)backlog : 1;
+	tcp_set_state(st, tp, TCP_LISTEN);
+	return tcp_hash(st, tp);
+}
+
+static int tcp_accept(struct sock *sk, struct sock **newsk)
+{
+	struct tcp_sock *tp = tcp_sk(sk), *child;
+
+	if (tp->state != TCP_LISTEN)
+		return -EINVAL;
+	child = tp->accept_head;
+	if (!child)
+		return -EAGAIN;
+	tp->accept_head = child->qnext;
+	if (!tp->accept_head)
+		tp->accept_tail = NULL;
+	tp->accept_qlen--;
+	child->qnext = NULL;
+	child->parent = NULL;
+	child->orphan = false;
+	*newsk = &child->sk;
+	return 0;
+}
+
+static int tcp_connect(struct sock *sk, uint32_t addr, uint16_t port)
+{
+	struct stack *st = sk->stack;
+	struct tcp_sock *tp = tcp_sk(sk), *other;
+	struct rtable rt;
+	int err;
+
+	switch (tp->state) {
+	case TCP_CLOSED:
+		break;
+	case TCP_SYN_SENT:
+	case TCP_SYN_RECEIVED:
+		return -EALREADY;
+	case TCP_LISTEN:
+		return -EINVAL;
+	default:
+		return -EISCONN;
+	}
+	if (tp->synced)
+		return -EISCONN;
+	if (!addr || !port)
+		return -EINVAL;
+	err = ip_route_output(st, addr, sk->saddr, &rt);
+	if (err)
+		return err;
+	if (!sk->sport) {
+		/* autobind on the routed source, in skiff's ephemeral range */
+		err = tcp_bind(sk, rt.saddr, 0);
+		if (err)
+			return err;
+	}
+	sk->saddr = rt.saddr;
+	sk->daddr = addr;
+	sk->dport = port;
+	other = tcp_lookup(st, addr, port, rt.saddr, sk->sport);
+	if (other && other->state != TCP_LISTEN) {
+		sk->daddr = 0;
+		sk->dport = 0;
+		return -EADDRNOTAVAIL;	/* 4-tuple in use (TIME_WAIT of an old one) */
+	}
+	tp->iss = tcp_isn(tcp_secret_global(), sk->saddr, sk->daddr, sk->sport, sk->dport,
+			  st->now);
+	tp->snd_una = tp->iss;
+	tp->snd_nxt = tp->iss;
+	tp->snd_max = tp->iss;
+	tp->write_seq = tp->iss + 1;
+	tp->adv_mss = tcp_mss_for_route(st, addr);
+	tp->rcv_wscale = 0;
+	while (tp->rcv_wscale < TCP_MAX_WSCALE && (tp->rcvbuf >> tp->rcv_wscale) > 65535)
+		tp->rcv_wscale++;
+	tp->wscale_ok = true;	/* offered; tcp_input.c settles on the SYN-ACK */
+	tp->sack_ok = true;
+	tp->ts_ok = true;
+	tp->ts_offset = tcp_isn(tcp_secret_global(), sk->daddr, sk->saddr, sk->dport,
+				sk->sport, 0);
+	tp->rcv_wnd = tp->rcvbuf < 65535 ? tp->rcvbuf : 65535;
+	tcp_set_state(st, tp, TCP_SYN_SENT);
+	tcp_hash(st, tp);
+	STACK_INC(st, tcp_active_opens);
+	err = tcp_send_syn(st, tp);
+	if (err && err != -EAGAIN && err != -ENOBUFS) {
+		/* nothing sent and nothing to retry from: undo */
+		tcp_set_state(st, tp, TCP_CLOSED);	/* unhashes, releases the port */
+		sk->daddr = 0;
+		sk->dport = 0;
+		sk->sport = 0;
+		return err;
+	}
+	return -EINPROGRESS;
+}
+
+static ssize_t tcp_sendmsg(struct sock *sk, const void *buf, size_t len, uint32_t daddr,
+			   uint16_t dport)
+{
+	struct stack *st = sk->stack;
+	struct tcp_sock *tp = tcp_sk(sk);
+	size_t room, n;
+	int err;
+
+	(void)daddr;
+	(void)dport;
+	if (sk->err) {
+		err = sk->err;
+		sk->err = 0;
+		return err;
+	}
+	if (tp->fin_queued)
+		return -EPIPE;
+	switch (tp->state) {
+	case TCP_ESTABLISHED:
+	case TCP_CLOSE_WAIT:
+		break;
+	case TCP_SYN_SENT:
+	case TCP_SYN_RECEIVED:
+		return -EAGAIN;
+	case TCP_CLOSED:
+	case TCP_LISTEN:
+		return tp->synced ? -EPIPE : -ENOTCONN;
+	default:
+		return -EPIPE;
+	}
+	if (!len)
+		return 0;
+	room = tp->sndq.len < tp->sndbuf ? tp->sndbuf - tp->sndq.len : 0;
+	if (!room)
+		return -EAGAIN;
+	n = len < room ? len : room;
+	n = tcp_stream_append(&st->tcp->chunks, &tp->sndq, buf, n);
+	if (!n)
+		return -EAGAIN;		/* chunk pool exhausted: try again later */
+	tp->write_seq += (uint32_t)n;
+	tcp_push(st, tp);
+	return (ssize_t)n;
+}
+
+/* Bytes of window we could offer now, if the reader keeps up. */
+static uint32_t tcp_rcv_space(const struct tcp_sock *tp)
+{
+	uint32_t used = tp->rcvq.len + tp->ooo.bytes;
+
+	return used < tp->rcvbuf ? tp->rcvbuf - used : 0;
+}
+
+static ssize_t tcp_recvmsg(struct sock *sk, void *buf, size_t len, uint32_t *saddr,
+			   uint16_t *sport)
+{
+	struct stack *st = sk->stack;
+	struct tcp_sock *tp = tcp_sk(sk);
+	uint32_t cur, space, thresh;
+	size_t n;
+	int err;
+
+	if (saddr)
+		*saddr = sk->daddr;
+	if (sport)
+		*sport = sk->dport;
+	if (tp->state == TCP_LISTEN)
+		return -ENOTCONN;
+	if (!tp->rcvq.len) {
+		if (sk->err) {
+			err = sk->err;
+			sk->err = 0;
+			return err;
+		}
+		if (tp->fin_rcvd || tp->rd_shutdown)
+			return 0;
+		if (tp->state == TCP_CLOSED)
+			return tp->synced ? 0 : -ENOTCONN;
+		return -EAGAIN;
+	}
+	if (!len)
+		return 0;
+	n = tcp_stream_read(&st->tcp->chunks, &tp->rcvq, buf, len);
+
+	/*
+	 * RFC 9293 3.8.6.2.2 receiver SWS avoidance: tell the peer about the
+	 * freed space only once the window can move right by at least
+	 * min(buffer / 2, MSS).
+	 */
+	switch (tp->state) {
+	case TCP_ESTABLISHED:
+	case TCP_FIN_WAIT_1:
+	case TCP_FIN_WAIT_2:
+		if (tp->fin_rcvd)
+			break;
+		cur = tp->rcv_wup + tp->rcv_wnd - tp->rcv_nxt;
+		if ((int32_t)cur < 0)
+			cur = 0;
+		space = tcp_rcv_space(tp);
+		thresh = tp->rcvbuf / 2 < tp->adv_mss ? tp->rcvbuf / 2 : tp->adv_mss;
+		if (space > cur && space - cur >= thresh)
+			tcp_send_ack(st, tp);
+		break;
+	default:
+		break;
+	}
+	return (ssize_t)n;
+}
+
+static uint32_t tcp_poll(struct sock *sk)
+{
+	struct tcp_sock *tp = tcp_sk(sk);
+	uint32_t mask = 0;
+
+	if (sk->err)
+		mask |= SOCK_EV_ERR;
+	if (tp->state == TCP_LISTEN)
+		return mask | (tp->accept_head ? SOCK_EV_IN : 0);
+	if (tp->rcvq.len || tp->fin_rcvd || tp->rd_shutdown)
+		mask |= SOCK_EV_IN;
+	switch (tp->state) {
+	case TCP_ESTABLISHED:
+	case TCP_CLOSE_WAIT:
+		if (!tp->fin_queued && tp->sndq.len < tp->sndbuf)
+			mask |= SOCK_EV_OUT;
+		break;
+	case TCP_CLOSED:
+		/* as Linux: a closed socket is hung up (and reads return) */
+		mask |= SOCK_EV_HUP | SOCK_EV_IN;
+		if (!tp->synced)
+			mask |= SOCK_EV_OUT;
+		break;
+	default:
+		break;
+	}
+	if (tp->fin_rcvd && tp->fin_queued)
+		mask |= SOCK_EV_HUP;
+	return mask;
+}
+
+/* RFC 9293 3.10.4 CLOSE / shutdown of the write side: queue a FIN after the data. */
+static void tcp_shutdown_write(struct stack *st, struct tcp_sock *tp)
+{
+	if (tp->fin_queued)
+		return;
+	switch (tp->state) {
+	case TCP_SYN_RECEIVED:	/* FIN once established (RFC 9293 3.10.4) */
+	case TCP_ESTABLISHED:
+		tp->fin_queued = true;
+		tcp_set_state(st, tp, TCP_FIN_WAIT_1);
+		break;
+	case TCP_CLOSE_WAIT:
+		tp->fin_queued = true;
+		tcp_set_state(st, tp, TCP_LAST_ACK);
+		break;
+	default:
+		return;
+	}
+	tcp_push(st, tp);
+}
+
+static int tcp_shutdown(struct sock *sk, int how)
+{
+	struct stack *st = sk->stack;
+	struct tcp_sock *tp = tcp_sk(sk);
+
+	switch (tp->state) {
+	case TCP_CLOSED:
+	case TCP_LISTEN:
+		return -ENOTCONN;
+	case TCP_SYN_SENT:
+		if (how != SHUT_RD) {
+			tcp_set_state(st, tp, TCP_CLOSED);
+			return 0;
+		}
+		break;
+	default:
+		break;
+	}
+	if (how == SHUT_RD || how == SHUT_RDWR) {
+		tp->rd_shutdown = true;
+		tcp_stream_purge(&st->tcp->chunks, &tp->rcvq);
+	}
+	if (how == SHUT_WR || how == SHUT_RDWR)
+		tcp_shutdown_write(st, tp);
+	tcp_wake(tp);
+	return 0;
+}
+
+static void tcp_close_listener(struct stack *st, struct tcp_sock *tp)
+{
+	struct tcp_sock *c, *next;
+
+	/* Children not yet accepted (queued or embryonic) are reset. */
+	for (c = st->tcp->all; c; c = next) {
+		next = c->lnext;	/* only c is freed below */
+		if (c->parent != tp)
+			continue;
+		tcp_send_active_reset(st, c);
+		c->orphan = true;
+		tcp_set_state(st, c, TCP_CLOSED);	/* frees c */
+	}
+	tp->orphan = true;
+	tcp_set_state(st, tp, TCP_CLOSED);
+}
+
+static void tcp_close(struct sock *sk)
+{
+	struct stack *st = sk->stack;
+	struct tcp_sock *tp = tcp_sk(sk);
+
+	sk->data_ready = NULL;
+	sk->socket = NULL;
+	tp->orphan = true;
+	switch (tp->state) {
+	case TCP_LISTEN:
+		tcp_close_listener(st, tp);
+		return;
+	case TCP_CLOSED:
+		tcp_sock_free(st, tp);	/* no transition: free it here */
+		return;
+	case TCP_SYN_SENT:
+		tcp_set_state(st, tp, TCP_CLOSED);	/* frees the orphan */
+		return;
+	default:
+		break;
+	}
+	/* RFC 9293 3.10.4 / RFC 2525 2.17: data the application never read, or
+	 * SO_LINGER 0, aborts with RST rather than a graceful FIN. */
+	if (tp->rcvq.len || tp->linger_abort) {
+		tcp_send_active_reset(st, tp);
+		tcp_set_state(st, tp, TCP_CLOSED);
+		return;
+	}
+	tcp_shutdown_write(st, tp);
+	if (tp->state == TCP_FIN_WAIT_2)
+		tcp_reset_keepalive(st, tp);	/* orphan FIN_WAIT_2 timeout */
+}
+
+static int tcp_clamp_buf(int val, uint32_t *out)
+{
+	if (val <= 0)
+		return -EINVAL;
+	*out = (uint32_t)val < TCP_MIN_BUF ? TCP_MIN_BUF
+					   : (uint32_t)val > TCP_MAX_BUF ? TCP_MAX_BUF : (uint32_t)val;
+	return 0;
+}
+
+static int tcp_setsockopt(struct sock *sk, int opt, int val)
+{
+	struct stack *st = sk->stack;
+	struct tcp_sock *tp = tcp_sk(sk);
+	const struct tcp_cong_ops *cc;
+	int err;
+
+	switch (opt) {
+	case SKIFF_SO_RCVBUF:
+		err = tcp_clamp_buf(val, &tp->rcvbuf);
+		sk->rcvbuf = tp->rcvbuf;
+		return err;
+	case SKIFF_SO_SNDBUF:
+		err = tcp_clamp_buf(val, &tp->sndbuf);
+		if (!err)
+			tcp_wake(tp);
+		return err;
+	case SKIFF_SO_REUSEADDR:
+		tp->reuseaddr = val != 0;
+		return 0;
+	case SKIFF_SO_KEEPALIVE:
+		tp->keepalive = val != 0;
+		if (tp->state != TCP_CLOSED && tp->state != TCP_LISTEN)
+			tcp_reset_keepalive(st, tp);
+		return 0;
+	case SKIFF_SO_LINGER_ABORT:
+		tp->linger_abort = val != 0;
+		return 0;
+	case SKIFF_TCP_NODELAY:
+		tp->nodelay = val != 0;
+		if (tp->nodelay && (tp->state == TCP_ESTABLISHED || tp->state == TCP_CLOSE_WAIT))
+			tcp_push(st, tp);
+		return 0;
+	case SKIFF_TCP_KEEPIDLE:
+	case SKIFF_TCP_KEEPINTVL:
+	case SKIFF_TCP_KEEPCNT:
+		if (val < 1 || val > 32767)
+			return -EINVAL;
+		if (opt == SKIFF_TCP_KEEPIDLE)
+			tp->keepidle_s = (uint32_t)val;
+		else if (opt == SKIFF_TCP_KEEPINTVL)
+			tp->keepintvl_s = (uint32_t)val;
+		else
+			tp->keepcnt = (uint32_t)val;
+		if (tp->keepalive && tp->state != TCP_CLOSED && tp->state != TCP_LISTEN)
+			tcp_reset_keepalive(st, tp);
+		return 0;
+	case SKIFF_TCP_CONGESTION:
+		if (val != 0 && val != 1)
+			return -EINVAL;
+		cc = tcp_cong_find(val ? "newreno" : "cubic");
+		if (!cc)
+			return -ENOENT;
+		if (cc != tp->cc_ops) {
+			tp->cc_ops = cc;
+			/* a live connection keeps its window, restarts the algorithm's state */
+			if (tp->state != TCP_CLOSED && tp->state != TCP_LISTEN) {
+				uint32_t cwnd = tp->cc.cwnd, ssthresh = tp->cc.ssthresh;
+
+				memset(tp->cc.priv, 0, sizeof(tp->cc.priv));
+				if (cc->init)
+					cc->init(&tp->cc, st->now);
+				tp->cc.cwnd = cwnd;
+				tp->cc.ssthresh = ssthresh;
+			}
+		}
+		return 0;
+	case SKIFF_TCP_MAXSEG:
+		if (val < 88 || val > 65495)
+			return -EINVAL;
+		if (tp->state == TCP_CLOSED && (uint32_t)val < tp->adv_mss)
+			tp->adv_mss = (uint16_t)val;
+		return 0;
+	default:
+		return -ENOPROTOOPT;
+	}
+}
+
+static int tcp_getsockopt(struct sock *sk, int opt, int *val)
+{
+	struct tcp_sock *tp = tcp_sk(sk);
+
+	switch (opt) {
+	case SKIFF_SO_RCVBUF:
+		*val = (int)tp->rcvbuf;
+		return 0;
+	case SKIFF_SO_SNDBUF:
+		*val = (int)tp->sndbuf;
+		return 0;
+	case SKIFF_SO_REUSEADDR:
+		*val = tp->reuseaddr;
+		return 0;
+	case SKIFF_SO_KEEPALIVE:
+		*val = tp->keepalive;
+		return 0;
+	case SKIFF_SO_LINGER_ABORT:
+		*val = tp->linger_abort;
+		return 0;
+	case SKIFF_SO_ERROR:
+		*val = -sk->err;
+		sk->err = 0;
+		return 0;
+	case SKIFF_TCP_NODELAY:
+		*val = tp->nodelay;
+		return 0;
+	case SKIFF_TCP_KEEPIDLE:
+		*val = (int)tp->keepidle_s;
+		return 0;
+	case SKIFF_TCP_KEEPINTVL:
+		*val = (int)tp->keepintvl_s;
+		return 0;
+	case SKIFF_TCP_KEEPCNT:
+		*val = (int)tp->keepcnt;
+		return 0;
+	case SKIFF_TCP_CONGESTION:
+		*val = tp->cc_ops == tcp_cong_find("newreno") ? 1 : 0;
+		return 0;
+	case SKIFF_TCP_MAXSEG:
+		*val = tp->state == TCP_CLOSED || tp->state == TCP_LISTEN ? tp->adv_mss : tp->mss;
+		return 0;
+	default:
+		return -ENOPROTOOPT;
+	}
+}
+
+const struct proto tcp_prot = {
+	.name = "tcp",
+	.type = SOCK_STREAM,
+	.protocol = IPPROTO_TCP,
+	.obj_size = sizeof(struct tcp_sock),
+	.init = tcp_init_sock,
+	.bind = tcp_bind,
+	.connect = tcp_connect,
+	.sendmsg = tcp_sendmsg,
+	.recvmsg = tcp_recvmsg,
+	.poll = tcp_poll,
+	.close = tcp_close,
+	.listen = tcp_listen,
+	.accept = tcp_accept,
+	.shutdown = tcp_shutdown,
+	.setsockopt = tcp_setsockopt,
+	.getsockopt = tcp_getsockopt,
+	.flags = PROTO_F_OWNS_OBJECT,
+};
+
+static const struct net_protocol tcp_protocol = {
+	.handler = tcp_rcv,
+	.err_handler = tcp_err,
+};
+
+int tcp_init(struct stack *st)
+{
+	struct tcp_table *t;
+	int err;
+
+	t = calloc(1, sizeof(*t));
+	if (!t)
+		return -ENOMEM;
+	t->ehash = calloc(TCP_EHASH_SLOTS, sizeof(*t->ehash));
+	if (!t->ehash) {
+		err = -ENOMEM;
+		goto err_free;
+	}
+	err = tcp_chunk_pool_init(&t->chunks, TCP_CHUNKS_MAX);
+	if (err)
+		goto err_free;
+	/* Spread the workers' ephemeral cursors so they rarely pick the same port. */
+	t->next_ephemeral = (uint16_t)(TCP_EPHEMERAL_LO +
+				       (st->dev ? st->dev->queue_id * 1021u : 0u) %
+					       (TCP_EPHEMERAL_HI - TCP_EPHEMERAL_LO + 1));
+	st->tcp = t;
+	err = inet_add_protocol(st, IPPROTO_TCP, &tcp_protocol);
+	if (err) {
+		st->tcp = NULL;
+		tcp_chunk_pool_fini(&t->chunks);
+		goto err_free;
+	}
+	return 0;
+
+err_free:
+	free(t->ehash);
+	free(t);
+	return err;
+}
+
+void tcp_fini(struct stack *st)
+{
+	struct tcp_table *t = st->tcp;
+	struct tcp_sock *tp;
+	uint32_t i;
+
+	if (!t)
+		return;
+	/* Sockets were closed by sock_fini(); what is left are orphans
+	 * (FIN_WAIT, TIME_WAIT) and unaccepted children: free them all. */
+	while ((tp = t->all)) {
+		tp->orphan = true;
+		tcp_sock_free(st, tp);
+	}
+	for (i = 0; i < TCP_PHASH_SLOTS; i++) {
+		struct tcp_port_ref *r, *next;
+
+		for (r = t->phash[i]; r; r = next) {
+			next = r->next;
+			if (st->hooks.port_release)
+				st->hooks.port_release(st->hooks.ctx, r->addr, IPPROTO_TCP,
+						       r->port);
+			free(r);
+		}
+	}
+	tcp_chunk_pool_fini(&t->chunks);
+	free(t->ehash);
+	free(t);
+	st->tcp = NULL;
+}

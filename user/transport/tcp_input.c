@@ -1,0 +1,1002 @@
+// SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
+/*
+ * TCP input (RFC 9293 3.10.7 "SEGMENT ARRIVES"), after Linux's tcp_ipv4.c
+ * and tcp_input.c: header and checksum checks, option parsing, demux, and
+ * the event processing of every state:
+ *   - no connection: RST (3.10.7.1) on a dedicated address only;
+ *   - LISTEN (3.10.7.2): children in SYN-RECEIVED on a bounded SYN queue,
+ *     SYN cookies (RFC 4987) once it or the accept queue is full;
+ *   - SYN-SENT (3.10.7.3), including simultaneous open;
+ *   - the synchronized states (3.10.7.4): PAWS (RFC 7323 5), the
+ *     acceptability test, trimming to the window, RST and SYN with RFC 5961
+ *     challenge ACKs, the RFC 5961 5.2 ACK range, then tcp_ack(), data in
+ *     order into the receive stream and out of order into the bounded
+ *     out-of-order queue with SACK blocks (RFC 2018), FIN and the closing
+ *     states, TIME-WAIT reuse.
+ * Data is copied out of the frame into chunk buffers, so every pkb is freed
+ * here.  Replies go through tcp_output.c; timers through tcp_timer.c.
+ * ICMP errors for our connections arrive in tcp_err().
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <linux/ip.h>
+#include <netinet/in.h>
+#include <stddef.h>
+#include <string.h>
+
+#include "core/csum.h"
+#include "core/stack.h"
+#include "net/ip.h"
+#include "transport/tcp_isn.h"
+#include "transport/tcp_sock.h"
+
+#define TCP_CONSUMED		(-1)	/* handler result: segment used, free it */
+#define TCP_PAWS_24DAYS_NS	(24ULL * 24 * 3600 * 1000000000ULL)	/* RFC 7323 5.5 */
+#define TCP_PMTU_MIN_MSS	536u	/* floor for a PMTU-lowered MSS */
+
+/* TCP option kinds (RFC 9293 3.2, RFC 7323, RFC 2018). */
+#define TCPOPT_EOL		0
+#define TCPOPT_NOP		1
+#define TCPOPT_MSS		2
+#define TCPOPT_WS		3
+#define TCPOPT_SACK_OK		4
+#define TCPOPT_SACK		5
+#define TCPOPT_TS		8
+
+static inline uint32_t get_be32(const uint8_t *p)
+{
+	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
+}
+
+static inline uint16_t get_be16(const uint8_t *p)
+{
+	return (uint16_t)(p[0] << 8 | p[1]);
+}
+
+/*
+ * Parse the options of a segment.  RFC 9293 3.2: an option of unknown kind
+ * is skipped by its length; a length that is < 2 or runs past the header
+ * ends parsing (what came before stays); a known option of the wrong length
+ * is ignored.
+ */
+int tcp_parse_options(const uint8_t *opt, int len, struct tcp_seg *seg)
+{
+	int i = 0;
+
+	seg->mss = 0;
+	seg->wscale = -1;
+	seg->sack_ok = false;
+	seg->has_ts = false;
+	seg->n_sack = 0;
+	while (i < len) {
+		uint8_t kind = opt[i], olen;
+
+		if (kind == TCPOPT_EOL)
+			break;
+		if (kind == TCPOPT_NOP) {
+			i++;
+			continue;
+		}
+		if (i + 1 >= len)
+			break;
+		olen = opt[i + 1];
+		if (olen < 2 || i + olen > len)
+			break;
+		switch (kind) {
+		case TCPOPT_MSS:
+			if (olen == 4 && (seg->flags & TCPF_SYN))
+				seg->mss = get_be16(opt + i + 2);
+			break;
+		case TCPOPT_WS:
+			if (olen == 3 && (seg->flags & TCPF_SYN)) {
+				/* RFC 7323 2.3: a shift above 14 is used as 14 */
+				uint8_t ws = opt[i + 2];
+
+				seg->wscale = (int8_t)(ws > TCP_MAX_WSCALE ? TCP_MAX_WSCALE : ws);
+			}
+			break;
+		case TCPOPT_SACK_OK:
+			if (olen == 2 && (seg->flags & TCPF_SYN))
+				seg->sack_ok = true;
+			break;
+		case TCPOPT_SACK:
+			if (olen >= 10 && (olen - 2) % 8 == 0) {
+				int j;
+
+				for (j = i + 2; j + 8 <= i + olen && seg->n_sack < TCP_MAX_SACK_BLOCKS;
+				     j += 8) {
+					seg->sack[seg->n_sack].start = get_be32(opt + j);
+					seg->sack[seg->n_sack].end = get_be32(opt + j + 4);
+					seg->n_sack++;
+				}
+			}
+			break;
+		case TCPOPT_TS:
+			if (olen == 10) {
+				seg->has_ts = true;
+				seg->ts_val = get_be32(opt + i + 2);
+				seg->ts_ecr = get_be32(opt + i + 6);
+			}
+			break;
+		default:
+			break;
+		}
+		i += olen;
+	}
+	return 0;
+}
+
+/* ---- helpers ---- */
+
+/* Window we offered that is still open at RCV.NXT (RCV.WND). */
+static uint32_t tcp_rcv_wnd_now(const struct tcp_sock *tp)
+{
+	int32_t w = (int32_t)(tp->rcv_wup + tp->rcv_wnd - tp->rcv_nxt);
+
+	return w < 0 ? 0 : (uint32_t)w;
+}
+
+/* Our window shift for a buffer: the smallest that lets the buffer show. */
+static uint8_t tcp_wscale_for(uint32_t rcvbuf)
+{
+	uint8_t ws = 0;
+
+	while (ws < TCP_MAX_WSCALE && (rcvbuf >> ws) > 65535)
+		ws++;
+	return ws;
+}
+
+static void tcp_challenge_ack(struct stack *st, struct tcp_sock *tp)
+{
+	/* RFC 5961 7 suggests a rate limit; the ACK is tiny and answers one
+	 * segment, so none is applied here (Linux limits per second). */
+	STACK_INC(st, tcp_challenge_acks);
+	tcp_send_ack(st, tp);
+}
+
+/* TSval for our side that never goes below a TSecr the peer already saw. */
+static void tcp_ts_offset_at_least(struct tcp_sock *tp, uint64_t now, uint32_t seen)
+{
+	uint32_t base;
+
+	tp->ts_offset = 0;
+	base = tcp_tsval(tp, now);
+	if (tcp_after(seen, base))
+		tp->ts_offset = seen - base;
+}
+
+/* Settle the options of a connection from the peer's SYN (RFC 9293 3.7.1,
+ * RFC 7323 1.3/2.2, RFC 2018 2). */
+static void tcp_syn_options(struct tcp_sock *tp, const struct tcp_seg *seg, uint64_t now)
+{
+	uint16_t peer_mss = seg->mss ? seg->mss : TCP_MSS_DEFAULT;
+
+	tp->mss = peer_mss < tp->adv_mss ? peer_mss : tp->adv_mss;
+	/* RFC 7323 2.2: scaling only when both sides sent the option. */
+	if (tp->wscale_ok && seg->wscale >= 0) {
+		tp->snd_wscale = (uint8_t)seg->wscale;
+	} else {
+		tp->wscale_ok = false;
+		tp->snd_wscale = 0;
+		tp->rcv_wscale = 0;
+	}
+	tp->sack_ok = tp->sack_ok && seg->sack_ok;
+	tp->ts_ok = tp->ts_ok && seg->has_ts;
+	if (tp->ts_ok) {
+		tp->ts_recent = seg->ts_val;
+		tp->ts_recent_stamp = now;
+	}
+}
+
+/* A child of listener lp for seg, with the listener's settings, not hashed. */
+static struct tcp_sock *tcp_child_new(struct stack *st, struct tcp_sock *lp,
+				      const struct tcp_seg *seg)
+{
+	struct tcp_sock *c = tcp_sock_alloc(st);
+
+	if (!c)
+		return NULL;
+	c->sk.saddr = seg->daddr;
+	c->sk.sport = seg->dport;
+	c->sk.daddr = seg->saddr;
+	c->sk.dport = seg->sport;
+	c->sk.rcvbuf = lp->rcvbuf;
+	c->parent = lp;
+	c->orphan = true;	/* no socket until accept() */
+	c->sndbuf = lp->sndbuf;
+	c->rcvbuf = lp->rcvbuf;
+	c->nodelay = lp->nodelay;
+	c->keepalive = lp->keepalive;
+	c->linger_abort = lp->linger_abort;
+	c->keepidle_s = lp->keepidle_s;
+	c->keepintvl_s = lp->keepintvl_s;
+	c->keepcnt = lp->keepcnt;
+	c->cc_ops = lp->cc_ops;
+	c->adv_mss = tcp_mss_for_route(st, seg->saddr);
+	if (lp->adv_mss && lp->adv_mss < c->adv_mss && lp->adv_mss != TCP_MSS_DEFAULT)
+		c->adv_mss = lp->adv_mss;	/* TCP_MAXSEG on the listener */
+	c->rcv_wscale = tcp_wscale_for(c->rcvbuf);
+	c->wscale_ok = true;
+	c->sack_ok = true;
+	c->ts_ok = true;
+	tcp_port_share(c, lp);
+	return c;
+}
+
+/* RFC 2018 4: the first SACK block holds the segment that arrived last, the
+ * others the most recently reported ranges, as they now stand. */
+static void tcp_update_sacks(struct tcp_sock *tp, uint32_t newest, bool have_newest)
+{
+	struct tcp_sack_block all[16], out[TCP_MAX_SACK_BLOCKS];
+	int n_all, n_out = 0, i, j, k;
+
+	n_all = tcp_ooo_blocks(&tp->ooo, all, 16);
+	if (have_newest) {
+		for (i = 0; i < n_all; i++) {
+			if (!tcp_before(newest, all[i].start) && tcp_before(newest, all[i].end)) {
+				out[n_out++] = all[i];
+				break;
+			}
+		}
+	}
+	for (k = 0; k < tp->n_rcv_sacks && n_out < TCP_MAX_SACK_BLOCKS; k++) {
+		uint32_t s = tp->rcv_sacks[k].start;
+
+		for (i = 0; i < n_all; i++) {
+			if (tcp_before(s, all[i].start) || !tcp_before(s, all[i].end))
+				continue;
+			for (j = 0; j < n_out; j++)
+				if (out[j].start == all[i].start)
+					break;
+			if (j == n_out)
+				out[n_out++] = all[i];
+			break;
+		}
+	}
+	memcpy(tp->rcv_sacks, out, sizeof(out[0]) * (size_t)n_out);
+	tp->n_rcv_sacks = (uint8_t)n_out;
+}
+
+/* ---- no connection (RFC 9293 3.10.7.1) ---- */
+
+static int tcp_no_conn(struct stack *st, struct pkb *pkb, const struct tcp_seg *seg)
+{
+	const struct stack_addr *local;
+
+	if (seg->flags & TCPF_RST)
+		return SKIFF_DROP_tcp_no_port;	/* "an incoming segment containing a RST is discarded" */
+	/*
+	 * On a shared address the kernel owns every port we do not: a segment
+	 * reaches us only in a race with a close, so stay silent.  Never
+	 * answer a broadcast or multicast (RFC 1122 4.2.3.10).
+	 */
+	local = stack_find_addr(st, seg->daddr);
+	if (local && local->dedicated && pkb->pkt_type == PKB_HOST) {
+		tcp_send_reset_for(st, seg);
+		STACK_INC(st, tcp_rst_noconn);
+	}
+	return SKIFF_DROP_tcp_no_port;
+}
+
+/* ---- LISTEN (RFC 9293 3.10.7.2) ---- */
+
+/* RFC 4987: answer a SYN with a cookie SYN-ACK and keep no state.  The
+ * SYN-ACK is built by tcp_send_syn() from a transient object that is never
+ * hashed, has no buffers and no timer left armed. */
+static void tcp_send_cookie(struct stack *st, struct tcp_sock *lp, const struct tcp_seg *seg)
+{
+	struct tcp_cookie_opts o;
+	struct tcp_sock tmp;
+	uint16_t adv_mss = tcp_mss_for_route(st, seg->saddr);
+	uint16_t peer_mss = seg->mss ? seg->mss : TCP_MSS_DEFAULT;
+	uint32_t cookie, base;
+
+	memset(&o, 0, sizeof(o));
+	o.mss = peer_mss < adv_mss ? peer_mss : adv_mss;
+	o.wscale_ok = seg->wscale >= 0;
+	o.wscale = o.wscale_ok ? (uint8_t)seg->wscale : 0;
+	o.sack_ok = seg->sack_ok;
+	o.ts_ok = seg->has_ts;
+	cookie = tcp_cookie_make(tcp_secret_global(), seg->daddr, seg->saddr, seg->dport,
+				 seg->sport, seg->seq, &o, st->now);
+
+	memset(&tmp, 0, sizeof(tmp));
+	tmp.sk.prot = &tcp_prot;
+	tmp.sk.stack = st;
+	tmp.st = st;
+	tmp.sk.saddr = seg->daddr;
+	tmp.sk.sport = seg->dport;
+	tmp.sk.daddr = seg->saddr;
+	tmp.sk.dport = seg->sport;
+	tmp.state = TCP_SYN_RECEIVED;
+	tmp.iss = cookie;
+	tmp.snd_una = tmp.snd_nxt = tmp.snd_max = cookie;
+	tmp.write_seq = cookie + 1;
+	tmp.irs = seg->seq;
+	tmp.rcv_nxt = seg->seq + 1;
+	tmp.rcv_wup = tmp.rcv_nxt;
+	tmp.rcvbuf = lp->rcvbuf;
+	tmp.sndbuf = lp->sndbuf;
+	tmp.rcv_wnd = lp->rcvbuf < 65535 ? lp->rcvbuf : 65535;
+	tmp.adv_mss = adv_mss;
+	tmp.mss = o.mss;
+	tmp.cc_ops = lp->cc_ops;
+	tmp.wscale_ok = o.wscale_ok;
+	tmp.snd_wscale = o.wscale;
+	tmp.rcv_wscale = o.wscale_ok ? tcp_wscale_for(lp->rcvbuf) : 0;
+	tmp.sack_ok = o.sack_ok;
+	tmp.ts_ok = o.ts_ok;
+	tmp.ts_recent = seg->ts_val;
+	tmp.ts_recent_stamp = st->now;
+	tmp.orphan = true;
+	tcp_timers_init(&tmp);
+	if (o.ts_ok) {
+		/* the options travel in the low bits of our TSval */
+		base = tcp_tsval(&tmp, st->now);
+		tmp.ts_offset = tcp_cookie_tsval(base, &o) - base;
+	}
+	tcp_send_syn(st, &tmp);
+	tcp_clear_timers(st, &tmp);
+	STACK_INC(st, tcp_syncookies_sent);
+}
+
+/* The established child for the ACK of a cookie, or NULL (reason set). */
+static struct tcp_sock *tcp_cookie_child(struct stack *st, struct tcp_sock *lp,
+					 const struct tcp_seg *seg, int *reason)
+{
+	struct tcp_cookie_opts o;
+	struct tcp_sock *c;
+
+	if (lp->accept_qlen >= lp->backlog) {
+		*reason = SKIFF_DROP_tcp_listen_drop;	/* the peer will retransmit */
+		return NULL;
+	}
+	if (tcp_cookie_check(tcp_secret_global(), seg->daddr, seg->saddr, seg->dport, seg->sport,
+			     seg->seq - 1, seg->ack - 1, seg->has_ts, seg->ts_ecr, &o, st->now)) {
+		*reason = SKIFF_DROP_tcp_cookie_bad;
+		return NULL;
+	}
+	c = tcp_child_new(st, lp, seg);
+	if (!c) {
+		*reason = SKIFF_DROP_tcp_listen_drop;
+		return NULL;
+	}
+	c->irs = seg->seq - 1;
+	c->rcv_nxt = seg->seq;
+	c->rcv_wup = seg->seq;
+	c->iss = seg->ack - 1;
+	c->snd_una = c->snd_nxt = c->snd_max = seg->ack;
+	c->write_seq = seg->ack;
+	c->mss = o.mss < c->adv_mss ? o.mss : c->adv_mss;
+	c->wscale_ok = o.wscale_ok;
+	c->snd_wscale = o.wscale_ok ? o.wscale : 0;
+	c->rcv_wscale = o.wscale_ok ? tcp_wscale_for(c->rcvbuf) : 0;
+	c->sack_ok = o.sack_ok;
+	c->ts_ok = o.ts_ok && seg->has_ts;
+	if (c->ts_ok) {
+		c->ts_recent = seg->ts_val;
+		c->ts_recent_stamp = st->now;
+		tcp_ts_offset_at_least(c, st->now, seg->ts_ecr);
+	}
+	c->snd_wnd = seg->wnd << c->snd_wscale;
+	c->max_snd_wnd = c->snd_wnd;
+	c->snd_wl1 = seg->seq;
+	c->snd_wl2 = seg->ack;
+	c->rcv_wnd = c->rcvbuf < (65535u << c->rcv_wscale) ? c->rcvbuf : 65535u << c->rcv_wscale;
+	c->cc.mss = c->mss;
+	tcp_cong_init(c, st->now);
+	tcp_set_state(st, c, TCP_ESTABLISHED);
+	tcp_hash(st, c);
+	tcp_accept_enqueue(st, c);
+	STACK_INC(st, tcp_syncookies_ok);
+	STACK_INC(st, tcp_passive_opens);
+	return c;
+}
+
+static int tcp_rcv_state_process(struct stack *st, struct tcp_sock *tp, struct tcp_seg *seg);
+
+static int tcp_listen_rcv(struct stack *st, struct tcp_sock *lp, struct tcp_seg *seg)
+{
+	struct tcp_sock *c;
+	int reason;
+
+	/* first, check for an RST: ignore it */
+	if (seg->flags & TCPF_RST)
+		return SKIFF_DROP_tcp_listen_drop;
+	/* second, an ACK: bad in LISTEN, unless it returns one of our cookies */
+	if (seg->flags & TCPF_ACK) {
+		if (seg->flags & TCPF_SYN) {
+			tcp_send_reset_for(st, seg);
+			return SKIFF_DROP_tcp_listen_drop;
+		}
+		c = tcp_cookie_child(st, lp, seg, &reason);
+		if (!c) {
+			if (reason == SKIFF_DROP_tcp_cookie_bad) {
+				tcp_send_reset_for(st, seg);
+				STACK_INC(st, tcp_rst_noconn);
+			}
+			return reason;
+		}
+		/* data or FIN riding on the third segment: process as established */
+		return tcp_rcv_state_process(st, c, seg);
+	}
+	/* third, a SYN */
+	if (!(seg->flags & TCPF_SYN))
+		return SKIFF_DROP_tcp_listen_drop;
+
+	/* RFC 4987: a full SYN or accept queue answers with a cookie, so a
+	 * flood never keeps a legitimate peer out. */
+	if (lp->syn_qlen >= TCP_SYN_BACKLOG || lp->accept_qlen >= lp->backlog) {
+		tcp_send_cookie(st, lp, seg);
+		return TCP_CONSUMED;
+	}
+	c = tcp_child_new(st, lp, seg);
+	if (!c) {
+		tcp_send_cookie(st, lp, seg);	/* out of memory: stateless still works */
+		return TCP_CONSUMED;
+	}
+	c->irs = seg->seq;
+	c->rcv_nxt = seg->seq + 1;
+	c->rcv_wup = c->rcv_nxt;
+	tcp_syn_options(c, seg, st->now);
+	c->iss = tcp_isn(tcp_secret_global(), seg->daddr, seg->saddr, seg->dport, seg->sport,
+			 st->now);
+	c->snd_una = c->snd_nxt = c->snd_max = c->iss;
+	c->write_seq = c->iss + 1;
+	/* RFC 7323 2.2: the window of a SYN is never scaled */
+	c->snd_wnd = seg->wnd;
+	c->max_snd_wnd = c->snd_wnd;
+	c->snd_wl1 = seg->seq;
+	c->snd_wl2 = c->iss;
+	c->rcv_wnd = c->rcvbuf < 65535 ? c->rcvbuf : 65535;
+	if (c->ts_ok)
+		c->ts_offset = tcp_isn(tcp_secret_global(), seg->saddr, seg->daddr, seg->sport,
+				       seg->dport, 0);
+	c->cc.mss = c->mss;
+	tcp_set_state(st, c, TCP_SYN_RECEIVED);
+	lp->syn_qlen++;
+	tcp_hash(st, c);
+	STACK_INC(st, tcp_passive_opens);
+	tcp_send_syn(st, c);
+	return TCP_CONSUMED;
+}
+
+/* ---- SYN-SENT (RFC 9293 3.10.7.3) ---- */
+
+static int tcp_syn_sent_rcv(struct stack *st, struct tcp_sock *tp, struct tcp_seg *seg)
+{
+	bool ack_ok = false;
+
+	/* first, the ACK bit: it must acknowledge our SYN */
+	if (seg->flags & TCPF_ACK) {
+		if (!tcp_after(seg->ack, tp->iss) || tcp_after(seg->ack, tp->snd_max)) {
+			if (!(seg->flags & TCPF_RST))
+				tcp_send_reset_for(st, seg);
+			return SKIFF_DROP_tcp_ack_range;
+		}
+		ack_ok = true;
+	}
+	/* second, RST: with an acceptable ACK the connection is refused
+	 * (RFC 5961 3.2: without one, ignored) */
+	if (seg->flags & TCPF_RST) {
+		if (!ack_ok)
+			return SKIFF_DROP_tcp_rst_ignored;
+		STACK_INC(st, tcp_conn_refused);
+		tcp_reset_conn(st, tp, -ECONNREFUSED);
+		return TCP_CONSUMED;
+	}
+	/* fourth, SYN */
+	if (!(seg->flags & TCPF_SYN))
+		return SKIFF_DROP_tcp_closed_state;
+
+	tp->irs = seg->seq;
+	tp->rcv_nxt = seg->seq + 1;
+	tp->rcv_wup = tp->rcv_nxt;
+	tcp_syn_options(tp, seg, st->now);
+	tp->cc.mss = tp->mss;
+	if (ack_ok) {
+		/* our SYN is acknowledged: ESTABLISHED */
+		tp->snd_una = seg->ack;
+		if (tcp_before(tp->snd_nxt, seg->ack))
+			tp->snd_nxt = seg->ack;
+		tp->snd_wnd = seg->wnd;	/* RFC 7323 2.2: not scaled in a SYN */
+		tp->max_snd_wnd = tp->snd_wnd;
+		tp->snd_wl1 = seg->seq;
+		tp->snd_wl2 = seg->ack;
+		tp->backoff = 0;
+		tp->retries = 0;
+		tcp_cong_init(tp, st->now);
+		tcp_set_state(st, tp, TCP_ESTABLISHED);
+		tcp_rearm_rto(st, tp);
+		tp->last_rcv_ns = st->now;
+		if (tp->keepalive)
+			tcp_reset_keepalive(st, tp);
+		tcp_send_ack(st, tp);
+		tcp_wake(tp);	/* connect() completed: writable */
+		if (seg->len || (seg->flags & TCPF_FIN)) {
+			/* "continue processing at the sixth step": text and FIN */
+			seg->seq++;	/* past the SYN */
+			seg->flags &= (uint8_t)~TCPF_SYN;
+			return tcp_rcv_state_process(st, tp, seg);
+		}
+		return TCP_CONSUMED;
+	}
+	/* simultaneous open: SYN-RECEIVED, answer SYN-ACK (same ISS) */
+	tp->snd_wnd = seg->wnd;
+	tp->max_snd_wnd = tp->snd_wnd;
+	tp->snd_wl1 = seg->seq;
+	tcp_set_state(st, tp, TCP_SYN_RECEIVED);
+	tp->snd_nxt = tp->iss;
+	tcp_send_syn(st, tp);
+	return TCP_CONSUMED;
+}
+
+/* ---- synchronized states (RFC 9293 3.10.7.4) ---- */
+
+/* Text of an acceptable, trimmed segment: in order into rcvq, else the
+ * out-of-order queue.  Returns true when the segment's FIN is now in order. */
+static bool tcp_data_queue(struct stack *st, struct tcp_sock *tp, const struct tcp_seg *seg,
+			   uint32_t seq, const uint8_t *data, uint32_t len)
+{
+	struct tcp_chunk_pool *pool = tcp_chunks(st);
+	uint32_t room, n, had_ooo;
+
+	if (seq == tp->rcv_nxt) {
+		room = tp->rcvq.len < tp->rcvbuf ? tp->rcvbuf - tp->rcvq.len : 0;
+		n = len < room ? len : room;
+		if (n)
+			n = (uint32_t)tcp_stream_append(pool, &tp->rcvq, data, n);
+		tp->rcv_nxt += n;
+		if (n < len)
+			STACK_INC(st, drop.tcp_rcvbuf);	/* beyond the buffer: the peer resends */
+		had_ooo = tp->ooo.bytes;
+		if (had_ooo) {
+			tcp_ooo_drain(pool, &tp->ooo, &tp->rcv_nxt, &tp->rcvq);
+			tcp_update_sacks(tp, 0, false);
+		}
+		if (n)
+			tcp_wake(tp);
+		/* RFC 5681 4.2: ACK at once when a hole is filled (or partly) */
+		if (had_ooo || tp->n_rcv_sacks)
+			tcp_send_ack(st, tp);
+		else if (n)
+			tcp_ack_schedule(st, tp, n >= tp->adv_mss || n >= tp->mss);
+		return n == len && (seg->flags & TCPF_FIN) && tp->rcv_nxt == seq + len;
+	}
+
+	/* out of order: keep it (bounded by the free buffer), report it by
+	 * SACK and ACK at once so the sender sees the hole (RFC 5681 4.2) */
+	room = tp->rcvbuf > tp->rcvq.len ? tp->rcvbuf - tp->rcvq.len : 0;
+	if (tcp_ooo_insert(pool, &tp->ooo, seq, data, len, room) < 0)
+		STACK_INC(st, drop.tcp_ooo_full);
+	else
+		STACK_INC(st, tcp_ooo_segs);
+	tcp_update_sacks(tp, seq, true);
+	tcp_send_ack(st, tp);
+	return false;	/* a FIN out of order is dropped; the peer resends it */
+}
+
+/* RFC 9293 3.10.7.4 "eighth, check the FIN bit" (FIN now in order). */
+static int tcp_fin(struct stack *st, struct tcp_sock *tp)
+{
+	tp->rcv_nxt++;
+	tp->fin_rcvd = true;
+	switch (tp->state) {
+	case TCP_SYN_RECEIVED:
+	case TCP_ESTABLISHED:
+		tcp_set_state(st, tp, TCP_CLOSE_WAIT);
+		break;
+	case TCP_FIN_WAIT_1:
+		/* our FIN not yet acked: simultaneous close */
+		tcp_set_state(st, tp, TCP_CLOSING);
+		break;
+	case TCP_FIN_WAIT_2:
+		tcp_send_ack(st, tp);
+		tcp_set_state(st, tp, TCP_TIME_WAIT);
+		tcp_enter_time_wait(st, tp);
+		tcp_wake(tp);
+		return TCP_CONSUMED;
+	default:
+		break;
+	}
+	tcp_send_ack(st, tp);
+	tcp_wake(tp);
+	return TCP_CONSUMED;
+}
+
+/* TIME-WAIT and a new SYN: RFC 6191 (timestamps) / RFC 1122 4.2.2.13
+ * (sequence above the old one) allow reuse.  Returns the listener to hand
+ * the SYN to, or NULL. */
+static struct tcp_sock *tcp_tw_reuse(struct stack *st, struct tcp_sock *tp,
+				     const struct tcp_seg *seg)
+{
+	bool newer;
+
+	if (!tp->orphan)
+		return NULL;
+	if (tp->ts_ok && seg->has_ts)
+		newer = tcp_after(seg->ts_val, tp->ts_recent);
+	else
+		newer = tcp_after(seg->seq, tp->rcv_nxt);
+	if (!newer)
+		return NULL;
+	tcp_set_state(st, tp, TCP_CLOSED);	/* frees the orphan */
+	STACK_INC(st, tcp_tw_reuse);
+	tp = tcp_lookup(st, seg->saddr, seg->sport, seg->daddr, seg->dport);
+	return tp && tp->state == TCP_LISTEN ? tp : NULL;
+}
+
+static int tcp_rcv_state_process(struct stack *st, struct tcp_sock *tp, struct tcp_seg *seg)
+{
+	const uint8_t *data = seg->payload;
+	uint32_t seq = seg->seq, len = seg->len, wnd, seg_len, fin_seq;
+	bool acceptable, fin_in_order = false, drop_text = false, fin_ok;
+
+	/* A retransmitted SYN for an embryonic child: the SYN-ACK again. */
+	if (tp->state == TCP_SYN_RECEIVED && (seg->flags & TCPF_SYN) &&
+	    !(seg->flags & (TCPF_ACK | TCPF_RST)) && seg->seq == tp->irs) {
+		tp->snd_nxt = tp->iss;
+		tcp_send_syn(st, tp);
+		return TCP_CONSUMED;
+	}
+
+	/* RFC 7323 5.3 R1, PAWS: a timestamp older than TS.Recent (that is
+	 * not 24 days stale, 5.5) marks an old duplicate: ACK and drop. */
+	if (tp->ts_ok && seg->has_ts && !(seg->flags & TCPF_RST) &&
+	    tcp_before(seg->ts_val, tp->ts_recent) &&
+	    st->now - tp->ts_recent_stamp < TCP_PAWS_24DAYS_NS) {
+		tcp_send_ack(st, tp);
+		return SKIFF_DROP_tcp_paws;
+	}
+
+	/*
+	 * RFC 9293 3.10.7.4 first, the acceptability test:
+	 *   len 0, wnd 0:   SEG.SEQ = RCV.NXT
+	 *   len 0, wnd >0:  RCV.NXT =< SEG.SEQ < RCV.NXT+RCV.WND
+	 *   len >0, wnd 0:  not acceptable
+	 *   len >0, wnd >0: the first or the last byte inside the window
+	 * "If the RCV.WND is zero ... special allowance should be made to
+	 * accept valid ACKs, URGs, and RSTs": a segment at RCV.NXT with a
+	 * zero window (a window probe) has its ACK and RST used, its text
+	 * dropped and answered with an ACK.
+	 */
+	wnd = tcp_rcv_wnd_now(tp);
+	seg_len = seg->end_seq - seg->seq;
+	if (seg_len == 0) {
+		if (wnd == 0)
+			acceptable = seq == tp->rcv_nxt;
+		else
+			acceptable = !tcp_before(seq, tp->rcv_nxt) &&
+				     tcp_before(seq, tp->rcv_nxt + wnd);
+	} else if (wnd == 0) {
+		acceptable = false;
+		if (seq == tp->rcv_nxt) {
+			acceptable = true;
+			drop_text = true;
+		}
+	} else {
+		acceptable = (!tcp_before(seq, tp->rcv_nxt) &&
+			      tcp_before(seq, tp->rcv_nxt + wnd)) ||
+			     (!tcp_before(seq + seg_len - 1, tp->rcv_nxt) &&
+			      tcp_before(seq + seg_len - 1, tp->rcv_nxt + wnd));
+	}
+	if (!acceptable) {
+		if (seg->flags & TCPF_RST)
+			return SKIFF_DROP_tcp_rst_ignored;	/* RFC 5961 3.2: outside: drop */
+		tcp_send_ack(st, tp);
+		/* TIME-WAIT: the peer's FIN again restarts the 2 MSL timeout */
+		if (tp->state == TCP_TIME_WAIT && (seg->flags & TCPF_FIN))
+			tcp_enter_time_wait(st, tp);
+		return SKIFF_DROP_tcp_not_acceptable;
+	}
+
+	/* RFC 7323 4.3: TS.Recent follows the segment covering Last.ACK.sent */
+	if (tp->ts_ok && seg->has_ts && !tcp_before(seg->ts_val, tp->ts_recent) &&
+	    !tcp_after(seq, tp->rcv_wup)) {
+		tp->ts_recent = seg->ts_val;
+		tp->ts_recent_stamp = st->now;
+	}
+	tp->last_rcv_ns = st->now;
+
+	/* RFC 5961 3.2: a RST is acted on only at exactly RCV.NXT; in the
+	 * window it earns a challenge ACK. */
+	if (seg->flags & TCPF_RST) {
+		if (seq != tp->rcv_nxt) {
+			tcp_challenge_ack(st, tp);
+			return SKIFF_DROP_tcp_rst_ignored;
+		}
+		switch (tp->state) {
+		case TCP_SYN_RECEIVED:
+			/* passive: back to LISTEN, i.e. the child goes; active: refused */
+			if (!tp->parent)
+				STACK_INC(st, tcp_conn_refused);
+			tcp_reset_conn(st, tp, tp->parent ? -ECONNRESET : -ECONNREFUSED);
+			break;
+		case TCP_ESTABLISHED:
+		case TCP_FIN_WAIT_1:
+		case TCP_FIN_WAIT_2:
+		case TCP_CLOSE_WAIT:
+			STACK_INC(st, tcp_estab_resets);
+			tcp_reset_conn(st, tp, -ECONNRESET);
+			break;
+		default:	/* CLOSING, LAST-ACK, TIME-WAIT */
+			tcp_set_state(st, tp, TCP_CLOSED);
+			break;
+		}
+		return TCP_CONSUMED;
+	}
+
+	/* RFC 5961 4.2: a SYN in a synchronized state gets a challenge ACK */
+	if (seg->flags & TCPF_SYN) {
+		tcp_challenge_ack(st, tp);
+		return SKIFF_DROP_tcp_syn_challenged;
+	}
+
+	/* trim to the window: the old duplicate part, then what lies beyond */
+	if (tcp_before(seq, tp->rcv_nxt)) {
+		uint32_t dup = tp->rcv_nxt - seq;
+
+		if (dup >= len) {
+			data += len;
+			len = 0;
+		} else {
+			data += dup;
+			len -= dup;
+		}
+		seq = tp->rcv_nxt;
+	}
+	fin_seq = seg->end_seq - 1;
+	fin_ok = (seg->flags & TCPF_FIN) && !drop_text;
+	if (drop_text) {
+		len = 0;
+	} else if (len && tcp_after(seq + len, tp->rcv_nxt + wnd)) {
+		len = tp->rcv_nxt + wnd - seq;
+		fin_ok = false;	/* the FIN lies beyond the window too */
+	}
+
+	/* fifth, the ACK field */
+	if (!(seg->flags & TCPF_ACK))
+		return SKIFF_DROP_tcp_no_ack;
+	if (tp->state == TCP_SYN_RECEIVED) {
+		if (!tcp_after(seg->ack, tp->snd_una) || tcp_after(seg->ack, tp->snd_max)) {
+			tcp_send_reset_for(st, seg);
+			return SKIFF_DROP_tcp_ack_range;
+		}
+		if (tp->parent && tp->parent->accept_qlen >= tp->parent->backlog)
+			return SKIFF_DROP_tcp_listen_drop;	/* stays embryonic; peer resends */
+		tp->snd_una = seg->ack;
+		if (tcp_before(tp->snd_nxt, seg->ack))
+			tp->snd_nxt = seg->ack;
+		tp->snd_wnd = seg->wnd << tp->snd_wscale;
+		tp->max_snd_wnd = tp->snd_wnd;
+		tp->snd_wl1 = seg->seq;
+		tp->snd_wl2 = seg->ack;
+		tp->backoff = 0;
+		tp->retries = 0;
+		tcp_cong_init(tp, st->now);
+		tcp_set_state(st, tp, TCP_ESTABLISHED);
+		tcp_rearm_rto(st, tp);
+		if (tp->keepalive)
+			tcp_reset_keepalive(st, tp);
+		if (tp->parent)
+			tcp_accept_enqueue(st, tp);
+		else
+			tcp_wake(tp);	/* simultaneous open completed */
+	} else {
+		/* RFC 5961 5.2: SND.UNA - MAX.SND.WND =< SEG.ACK =< SND.NXT */
+		if (tcp_after(seg->ack, tp->snd_max) ||
+		    tcp_before(seg->ack, tp->snd_una - tp->max_snd_wnd)) {
+			tcp_challenge_ack(st, tp);
+			return SKIFF_DROP_tcp_ack_range;
+		}
+		if (tcp_ack(st, tp, seg))
+			tcp_wake(tp);
+		if (tp->fin_sent && !tcp_before(seg->ack, tp->write_seq + 1)) {
+			/* our FIN is acknowledged */
+			switch (tp->state) {
+			case TCP_FIN_WAIT_1:
+				tcp_set_state(st, tp, TCP_FIN_WAIT_2);
+				if (tp->orphan)
+					tcp_reset_keepalive(st, tp);	/* FIN-WAIT-2 timeout */
+				tcp_wake(tp);
+				break;
+			case TCP_CLOSING:
+				tcp_set_state(st, tp, TCP_TIME_WAIT);
+				tcp_enter_time_wait(st, tp);
+				tcp_wake(tp);
+				return TCP_CONSUMED;
+			case TCP_LAST_ACK:
+				tcp_set_state(st, tp, TCP_CLOSED);	/* may free tp */
+				return TCP_CONSUMED;
+			default:
+				break;
+			}
+		}
+		if (tp->state == TCP_TIME_WAIT) {
+			/* only the peer's FIN again: ACK it, restart the 2 MSL */
+			if (seg->flags & TCPF_FIN) {
+				tcp_send_ack(st, tp);
+				tcp_enter_time_wait(st, tp);
+			}
+			return TCP_CONSUMED;
+		}
+	}
+
+	/* sixth/seventh, the text */
+	switch (tp->state) {
+	case TCP_ESTABLISHED:
+	case TCP_FIN_WAIT_1:
+	case TCP_FIN_WAIT_2:
+		if (!len)
+			break;
+		if (tp->orphan || tp->rd_shutdown) {
+			/* nobody will read it (RFC 9293 3.10.7.4 / Linux): reset */
+			tcp_send_active_reset(st, tp);
+			tcp_reset_conn(st, tp, -ECONNRESET);
+			return TCP_CONSUMED;
+		}
+		fin_in_order = tcp_data_queue(st, tp, seg, seq, data, len);
+		break;
+	default:
+		len = 0;	/* FIN already received: text ignored */
+		break;
+	}
+
+	/* eighth, the FIN bit (only once everything before it is in) */
+	if (fin_ok) {
+		if (len == 0 && fin_seq == tp->rcv_nxt && !tp->fin_rcvd)
+			fin_in_order = true;
+		if (fin_in_order) {
+			tcp_fin(st, tp);
+			return TCP_CONSUMED;
+		}
+		if (tp->fin_rcvd)
+			tcp_send_ack(st, tp);	/* retransmitted FIN: ACK again */
+	}
+	if (drop_text && seg->len)
+		tcp_send_ack(st, tp);	/* zero window probe: tell the window */
+
+	/* the ACK may have opened the window or cwnd */
+	switch (tp->state) {
+	case TCP_ESTABLISHED:
+	case TCP_CLOSE_WAIT:
+	case TCP_FIN_WAIT_1:
+	case TCP_LAST_ACK:
+		if (tp->sndq.len || (tp->fin_queued && !tp->fin_sent))
+			tcp_push(st, tp);
+		break;
+	default:
+		break;
+	}
+	return TCP_CONSUMED;
+}
+
+/* ---- entry from IPv4 ---- */
+
+int tcp_rcv(struct stack *st, struct pkb *pkb)
+{
+	struct tcp_seg seg;
+	struct tcp_sock *tp;
+	const uint8_t *th;
+	uint32_t len, doff;
+	int ret;
+
+	if (!pkb_may_pull(pkb, TCP_HDR_LEN)) {
+		pkb_drop(st, pkb, SKIFF_DROP_tcp_short);
+		return 0;
+	}
+	pkb_reset_transport_header(pkb);
+	th = pkb->data;
+	len = pkb_len(pkb);
+	doff = (th[12] >> 4) * 4u;
+	if (doff < TCP_HDR_LEN || doff > len) {
+		pkb_drop(st, pkb, SKIFF_DROP_tcp_bad_doff);
+		return 0;
+	}
+	memset(&seg, 0, sizeof(seg));
+	memcpy(&seg.saddr, pkb_network_header(pkb) + offsetof(struct iphdr, saddr), 4);
+	memcpy(&seg.daddr, pkb_network_header(pkb) + offsetof(struct iphdr, daddr), 4);
+	/* RFC 9293 3.1: the checksum covers the pseudo-header, header and text */
+	if (csum_tcpudp_magic(seg.saddr, seg.daddr, len, IPPROTO_TCP, csum_partial(th, len, 0))) {
+		pkb_drop(st, pkb, SKIFF_DROP_tcp_csum);
+		return 0;
+	}
+	memcpy(&seg.sport, th, 2);
+	memcpy(&seg.dport, th + 2, 2);
+	seg.seq = get_be32(th + 4);
+	seg.ack = get_be32(th + 8);
+	seg.flags = th[13];
+	seg.wnd = get_be16(th + 14);
+	seg.doff = (uint8_t)doff;
+	seg.len = (uint16_t)(len - doff);
+	seg.payload = th + doff;
+	seg.end_seq = seg.seq + seg.len + ((seg.flags & TCPF_SYN) ? 1 : 0) +
+		      ((seg.flags & TCPF_FIN) ? 1 : 0);
+	tcp_parse_options(th + TCP_HDR_LEN, (int)(doff - TCP_HDR_LEN), &seg);
+
+	/* Flag combinations no TCP sends (SYN+FIN, SYN+RST: "all flags set",
+	 * the Christmas tree) are dropped without an answer, as Linux does. */
+	if ((seg.flags & TCPF_SYN) && (seg.flags & (TCPF_FIN | TCPF_RST))) {
+		pkb_drop(st, pkb, SKIFF_DROP_tcp_flags);
+		return 0;
+	}
+	STACK_INC(st, tcp_rx);
+
+	tp = tcp_lookup(st, seg.saddr, seg.sport, seg.daddr, seg.dport);
+	if (tp && tp->state == TCP_TIME_WAIT && (seg.flags & TCPF_SYN) &&
+	    !(seg.flags & (TCPF_ACK | TCPF_RST))) {
+		struct tcp_sock *lp = tcp_tw_reuse(st, tp, &seg);
+
+		if (lp)
+			tp = lp;
+	}
+	if (!tp || tp->state == TCP_CLOSED)
+		ret = tcp_no_conn(st, pkb, &seg);
+	else if (tp->state == TCP_LISTEN)
+		ret = tcp_listen_rcv(st, tp, &seg);
+	else if (tp->state == TCP_SYN_SENT)
+		ret = tcp_syn_sent_rcv(st, tp, &seg);
+	else
+		ret = tcp_rcv_state_process(st, tp, &seg);
+	if (ret == TCP_CONSUMED)
+		pkb_free(pkb);
+	else
+		pkb_drop(st, pkb, (enum skiff_drop)ret);
+	return 0;
+}
+
+/*
+ * An ICMP error about a segment we sent (RFC 1122 4.2.3.9, RFC 5927):
+ * pkb->data is the quoted IP header and at least 8 bytes of our TCP header
+ * (ports and sequence number).  The quoted sequence must lie in
+ * [SND.UNA, SND.NXT) or the message is a forgery or stale (RFC 5927 4.1).
+ */
+void tcp_err(struct stack *st, struct pkb *pkb, int err, uint32_t info)
+{
+	uint32_t ihl, addrs[2], seq, mtu;
+	uint16_t ports[2];
+	struct tcp_sock *tp;
+	uint16_t mss;
+
+	if (!st->tcp || !pkb_may_pull(pkb, sizeof(struct iphdr)))
+		return;
+	ihl = (pkb->data[0] & 0x0fu) * 4u;
+	if (ihl < sizeof(struct iphdr) || !pkb_may_pull(pkb, ihl + 8))
+		return;
+	memcpy(addrs, pkb->data + offsetof(struct iphdr, saddr), sizeof(addrs));
+	memcpy(ports, pkb->data + ihl, sizeof(ports));
+	seq = get_be32(pkb->data + ihl + 4);
+	/* quoted as we sent it: we are its source */
+	tp = tcp_lookup(st, addrs[1], ports[1], addrs[0], ports[0]);
+	if (!tp || tp->state == TCP_LISTEN || tp->state == TCP_CLOSED)
+		return;
+	if (tcp_before(seq, tp->snd_una) || !tcp_before(seq, tp->snd_max))
+		return;
+
+	if (err == -EMSGSIZE) {
+		/* RFC 1191: lower the MSS to the next hop's MTU (an old router
+		 * sends 0: nothing to go by) and resend what was dropped. */
+		if (tp->state == TCP_SYN_SENT || !info)
+			return;
+		mtu = info < 68 ? 68 : info;
+		mss = (uint16_t)(mtu > 40 + TCP_PMTU_MIN_MSS ? mtu - 40 : TCP_PMTU_MIN_MSS);
+		if (mss >= tp->mss)
+			return;
+		tp->mss = mss;
+		tp->cc.mss = mss;
+		STACK_INC(st, tcp_pmtu_updates);
+		if (tcp_after(tp->snd_max, tp->snd_una)) {
+			uint32_t n = tp->snd_max - tp->snd_una;
+
+			tcp_retransmit(st, tp, tp->snd_una, n < mss ? n : mss);
+		}
+		return;
+	}
+	/* RFC 1122 4.2.3.9: unreachables are soft errors for a synchronized
+	 * connection; a connect() in progress is aborted (as Linux). */
+	if (tp->state == TCP_SYN_SENT) {
+		if (err == -ECONNREFUSED)
+			STACK_INC(st, tcp_conn_refused);
+		tcp_reset_conn(st, tp, err);
+	}
+}
