@@ -180,7 +180,7 @@ static void test_bad_port_is_refused(void **state)
 	assert_fails_with("--iface eth0 --addr 10.0.0.1/24 --echo 7 --echo 7",
 			  "--echo 7 given twice");
 	assert_fails_with("--iface eth0 --addr 10.0.0.1/24 --echo 7 --discard 7",
-			  "UDP port 7 is given to both --echo and --discard");
+			  "port 7 is given to both --echo and --discard");
 }
 
 static void test_bad_mode_is_refused(void **state)
@@ -304,6 +304,65 @@ static void test_full_command_line_parses(void **state)
 	assert_int_equal(r.cfg.vlan_id, 100);
 	assert_true(r.cfg.force_copy);
 	assert_int_equal(r.cfg.verbose, 2);
+}
+
+static void test_http_fetch_send_flags_parse(void **state)
+{
+	struct cli_run r;
+
+	(void)state;
+	run_cli(&r, "--iface veth1 --addr 10.0.0.2/24 --http 8080:/srv/www --echo 7 "
+		    "--fetch http://10.0.0.1:8000/big.bin --exit-after-client");
+	assert_int_equal(r.status, -1);
+	assert_int_equal(r.cfg.http_port, 8080);
+	assert_string_equal(r.cfg.http_dir, "/srv/www");
+	assert_string_equal(r.cfg.fetch_url, "http://10.0.0.1:8000/big.bin");
+	assert_true(r.cfg.exit_after_client);
+	assert_int_equal(r.cfg.send_addr, 0);
+	run_cli(&r, "--iface veth1 --addr 10.0.0.2/24 --send 10.0.0.1:9:100M");
+	assert_int_equal(r.status, -1);
+	assert_int_equal(r.cfg.send_addr, ip("10.0.0.1"));
+	assert_int_equal(r.cfg.send_port, 9);
+	assert_int_equal(r.cfg.send_bytes, 100ULL << 20);
+	assert_false(r.cfg.exit_after_client);
+	run_cli(&r, "--iface veth1 --addr 10.0.0.2/24 --send=10.0.0.1:7:12345 --fetch http://10.0.0.9");
+	assert_int_equal(r.status, SKIFFD_EXIT_USAGE);
+	run_cli(&r, "--iface veth1 --addr 10.0.0.2/24 --send 10.0.0.1:7:4k");
+	assert_int_equal(r.cfg.send_bytes, 4096);
+	run_cli(&r, "--iface veth1 --addr 10.0.0.2/24 --send 10.0.0.1:7:0");
+	assert_int_equal(r.status, -1);
+	assert_int_equal(r.cfg.send_bytes, 0);
+}
+
+static void test_bad_http_fetch_send_flags_are_refused(void **state)
+{
+	(void)state;
+	assert_fails_with("--iface eth0 --addr 10.0.0.1/24 --http 80",
+			  "bad --http '80': expected PORT:DIR");
+	assert_fails_with("--iface eth0 --addr 10.0.0.1/24 --http 80:",
+			  "bad --http '80:': expected PORT:DIR");
+	assert_fails_with("--iface eth0 --addr 10.0.0.1/24 --http 0:/srv",
+			  "bad --http '0:/srv': expected a port from 1 to 65535 before ':'");
+	assert_fails_with("--iface eth0 --addr 10.0.0.1/24 --http 7:/srv --echo 7",
+			  "TCP port 7 is given to both --http and --echo");
+	assert_fails_with("--iface eth0 --addr 10.0.0.1/24 --fetch ftp://10.0.0.2/",
+			  "bad --fetch 'ftp://10.0.0.2/': expected http://A.B.C.D[:PORT][/PATH]");
+	assert_fails_with("--iface eth0 --addr 10.0.0.1/24 --fetch http://example.com/",
+			  "bad --fetch 'http://example.com/': expected http://A.B.C.D[:PORT][/PATH]");
+	assert_fails_with("--iface eth0 --addr 10.0.0.1/24 --fetch http://10.0.0.2:0/",
+			  "bad --fetch 'http://10.0.0.2:0/': expected http://A.B.C.D[:PORT][/PATH]");
+	assert_fails_with("--iface eth0 --addr 10.0.0.1/24 --send 10.0.0.2:9",
+			  "bad --send '10.0.0.2:9': expected A.B.C.D:PORT:BYTES");
+	assert_fails_with("--iface eth0 --addr 10.0.0.1/24 --send 10.0.0.2:0:5",
+			  "bad --send '10.0.0.2:0:5': expected a port from 1 to 65535");
+	assert_fails_with("--iface eth0 --addr 10.0.0.1/24 --send 127.0.0.1:9:5",
+			  "bad --send '127.0.0.1:9:5': expected a unicast A.B.C.D");
+	assert_fails_with("--iface eth0 --addr 10.0.0.1/24 --send 10.0.0.2:9:5X",
+			  "bad --send '10.0.0.2:9:5X': expected BYTES as a number, optionally with K, M or G");
+	assert_fails_with("--iface eth0 --addr 10.0.0.1/24 --send 10.0.0.2:9:5 --fetch http://10.0.0.2/",
+			  "--fetch and --send cannot be used together (one client run)");
+	assert_fails_with("--iface eth0 --addr 10.0.0.1/24 --exit-after-client",
+			  "--exit-after-client needs --fetch or --send");
 }
 
 static void test_queues_all_is_left_for_start_up(void **state)
@@ -587,6 +646,19 @@ static void test_status_answers_are_valid_json_and_text(void **state)
 	assert_non_null(strstr(sb_str(&sb), "10.0.0.3/24 shared"));
 	assert_non_null(strstr(sb_str(&sb), "queue 1   AF_XDP zero-copy, worker on cpu 3"));
 	assert_non_null(strstr(sb_str(&sb), "udp echo 7, udp discard 9, udp discard 19"));
+	/* with TCP and --http */
+	s.tcp = true;
+	s.http_port = 8080;
+	s.http_dir = "/srv/\"www\"";
+	sb_reset(&sb);
+	report_status(&sb, &s, false);
+	assert_non_null(strstr(sb_str(&sb), "udp discard 19, tcp echo 7, tcp discard 9, "
+					    "tcp discard 19, http 8080 (/srv/\"www\")"));
+	sb_reset(&sb);
+	report_status(&sb, &s, true);
+	assert_valid_json(sb_str(&sb));
+	assert_non_null(strstr(sb_str(&sb), "{\"name\": \"echo\", \"proto\": \"tcp\", \"port\": 7}"));
+	assert_non_null(strstr(sb_str(&sb), "\"name\": \"http\", \"proto\": \"tcp\", \"port\": 8080"));
 	sb_free(&sb);
 }
 
@@ -638,9 +710,16 @@ static void test_neigh_and_sockets_answers_are_valid_json(void **state)
 		{ ip("10.0.0.8"), { 0 }, 2000000000ULL, "incomplete", 1 },
 		{ ip("10.0.0.9"), { 0 }, REPORT_AGE_NEVER, "failed", 0 },
 	};
-	struct report_sock s[2] = {
-		{ 0, "udp", 0, 0, htons(7), 0, 0, 0 },
-		{ 1, "udp", ip("10.0.0.2"), ip("10.0.0.1"), htons(9), htons(5555), 1500, 3 },
+	struct report_sock s[4] = {
+		{ .worker = 0, .proto = "udp", .sport = htons(7) },
+		{ .worker = 1, .proto = "udp", .saddr = ip("10.0.0.2"), .daddr = ip("10.0.0.1"),
+		  .sport = htons(9), .dport = htons(5555), .rq_bytes = 1500, .rq_packets = 3 },
+		{ .worker = 0, .proto = "tcp", .sport = htons(80), .tcp = true, .state = "LISTEN",
+		  .rq_bytes = 0, .sq_bytes = 1024 },
+		{ .worker = 0, .proto = "tcp", .saddr = ip("10.0.0.2"), .daddr = ip("10.0.0.1"),
+		  .sport = htons(80), .dport = htons(40000), .tcp = true, .state = "ESTABLISHED",
+		  .rq_bytes = 17, .sq_bytes = 65536, .cwnd = 14480, .srtt_us = 1250, .rttvar_us = 500,
+		  .rto_ms = 201, .mss = 1448, .retrans = 3, .cc = "cubic" },
 	};
 	struct strbuf sb;
 
@@ -661,13 +740,24 @@ static void test_neigh_and_sockets_answers_are_valid_json(void **state)
 	report_neigh(&sb, n, 0, 1, true);
 	assert_valid_json(sb_str(&sb));
 	sb_reset(&sb);
-	report_sockets(&sb, s, 2, true);
+	report_sockets(&sb, s, 4, true);
 	assert_valid_json(sb_str(&sb));
+	assert_non_null(strstr(sb_str(&sb), "\"state\": \"ESTABLISHED\", \"recv_q\": 17, "
+					    "\"send_q\": 65536, \"cwnd\": 14480, \"srtt_us\": 1250"));
 	sb_reset(&sb);
-	report_sockets(&sb, s, 2, false);
+	report_sockets(&sb, s, 4, false);
 	assert_non_null(strstr(sb_str(&sb), "*:7"));
 	assert_non_null(strstr(sb_str(&sb), "10.0.0.2:9"));
 	assert_non_null(strstr(sb_str(&sb), "10.0.0.1:5555"));
+	assert_non_null(strstr(sb_str(&sb), "LISTEN"));
+	assert_non_null(strstr(sb_str(&sb), "*:80"));
+	assert_non_null(strstr(sb_str(&sb), "ESTABLISHED       17    65536 10.0.0.2:80"));
+	assert_non_null(strstr(sb_str(&sb), "1.250/0.500"));
+	assert_non_null(strstr(sb_str(&sb), "cubic"));
+	sb_reset(&sb);
+	report_sockets(&sb, s + 2, 2, false);	/* TCP only: no UDP header */
+	assert_null(strstr(sb_str(&sb), "recv-q pkts"));
+	assert_non_null(strstr(sb_str(&sb), "ESTABLISHED"));
 	sb_reset(&sb);
 	report_error(&sb, "bad \"x\"\n", true);
 	assert_valid_json(sb_str(&sb));
@@ -690,6 +780,8 @@ int main(void)
 		cmocka_unit_test(test_config_file_errors_name_file_and_line),
 		cmocka_unit_test(test_minimal_config_gets_defaults),
 		cmocka_unit_test(test_full_command_line_parses),
+		cmocka_unit_test(test_http_fetch_send_flags_parse),
+		cmocka_unit_test(test_bad_http_fetch_send_flags_are_refused),
 		cmocka_unit_test(test_queues_all_is_left_for_start_up),
 		cmocka_unit_test(test_config_file_parses_and_flags_override_it),
 		cmocka_unit_test(test_help_and_version_exit_zero),

@@ -33,6 +33,10 @@ enum opt_id {
 	OPT_VERBOSE,
 	OPT_HELP,
 	OPT_VERSION,
+	OPT_HTTP,
+	OPT_FETCH,
+	OPT_SEND,
+	OPT_EXIT_AFTER_CLIENT,
 };
 
 struct opt {
@@ -60,6 +64,10 @@ static const struct opt opts[] = {
 	{ "verbose", 'v', false, true, OPT_VERBOSE },
 	{ "help", 'h', false, false, OPT_HELP },
 	{ "version", 0, false, false, OPT_VERSION },
+	{ "http", 0, true, true, OPT_HTTP },
+	{ "fetch", 0, true, true, OPT_FETCH },
+	{ "send", 0, true, true, OPT_SEND },
+	{ "exit-after-client", 0, false, true, OPT_EXIT_AFTER_CLIENT },
 };
 
 #define N_OPTS (sizeof(opts) / sizeof(opts[0]))
@@ -98,8 +106,18 @@ void skiffd_usage(FILE *f)
 	      "  --queues N|all      RX queues to serve, one AF_XDP socket and worker\n"
 	      "                      thread each (default 1; all = every RX queue of IF)\n"
 	      "  --cpus LIST         pin worker i to the i-th CPU of LIST (e.g. 2,3 or 0-3)\n"
-	      "  --echo PORT         UDP echo service (RFC 862) on PORT (repeatable)\n"
-	      "  --discard PORT      UDP discard service (RFC 863) on PORT (repeatable)\n"
+	      "  --echo PORT         echo service (RFC 862) on UDP and TCP PORT (repeatable)\n"
+	      "  --discard PORT      discard service (RFC 863) on UDP and TCP PORT (repeatable)\n"
+	      "  --http PORT:DIR     HTTP/1.1 server of the files under DIR on TCP PORT\n"
+	      "                      (GET and HEAD, keep-alive; nothing outside DIR)\n"
+	      "  --fetch URL         once started, GET http://A.B.C.D[:PORT]/PATH from worker 0\n"
+	      "                      and print \"fetch: N bytes in S s, sha256 HEX\"\n"
+	      "  --send A.B.C.D:PORT:BYTES\n"
+	      "                      once started, send BYTES (suffix K, M or G for KiB, MiB,\n"
+	      "                      GiB) of the pattern \"byte i = i mod 251\" over TCP and\n"
+	      "                      print \"send: N bytes in S s, sha256 HEX, ...\"\n"
+	      "  --exit-after-client stop after --fetch/--send; exit status 0 if it succeeded,\n"
+	      "                      1 if not\n"
 	      "  --vlan ID           serve 802.1Q VLAN ID (1-4094) instead of untagged frames\n"
 	      "  --pin-dir DIR       where to pin the BPF maps (default " SKIFF_PIN_ROOT "/IF)\n"
 	      "  --copy              force AF_XDP copy mode (never try zero-copy)\n"
@@ -227,6 +245,142 @@ static int add_port(uint16_t *ports, int *n, unsigned long port, const char *pfx
 		return -EINVAL;
 	}
 	ports[(*n)++] = (uint16_t)port;
+	return 0;
+}
+
+/* http://A.B.C.D[:PORT][/PATH], the form apps/client.c fetches (it parses
+ * the URL again at start-up; this is the early, one-line refusal). */
+static int check_url(const char *url)
+{
+	const char *h, *p, *colon;
+	char host[INET_ADDRSTRLEN], port[8];
+	unsigned long v;
+	uint32_t ip;
+	size_t n;
+
+	if (strncmp(url, "http://", 7))
+		return -EINVAL;
+	h = url + 7;
+	p = h + strcspn(h, "/");
+	colon = memchr(h, ':', (size_t)(p - h));
+	n = (size_t)((colon ? colon : p) - h);
+	if (!n || n >= sizeof(host))
+		return -EINVAL;
+	memcpy(host, h, n);
+	host[n] = '\0';
+	if (parse_ipv4(host, &ip))
+		return -EINVAL;
+	if (colon) {
+		n = (size_t)(p - colon - 1);
+		if (!n || n >= sizeof(port))
+			return -EINVAL;
+		memcpy(port, colon + 1, n);
+		port[n] = '\0';
+		if (parse_uint(port, 1, 65535, &v))
+			return -EINVAL;
+	}
+	for (; *p; p++)
+		if ((unsigned char)*p <= 0x20 || (unsigned char)*p >= 0x7f)
+			return -EINVAL;
+	return 0;
+}
+
+/* --http PORT:DIR */
+static int parse_http(struct skiffd_config *cfg, const char *val, const char *pfx,
+		      const char *label, char *err, size_t errlen)
+{
+	const char *colon = strchr(val, ':');
+	char port[8];
+	unsigned long v;
+
+	if (!colon || colon == val || (size_t)(colon - val) >= sizeof(port) || !colon[1]) {
+		seterr(err, errlen, "%sbad %s '%s': expected PORT:DIR", pfx, label, val);
+		return -EINVAL;
+	}
+	memcpy(port, val, (size_t)(colon - val));
+	port[colon - val] = '\0';
+	if (parse_uint(port, 1, 65535, &v)) {
+		seterr(err, errlen, "%sbad %s '%s': expected a port from 1 to 65535 before ':'",
+		       pfx, label, val);
+		return -EINVAL;
+	}
+	if (strlen(colon + 1) >= sizeof(cfg->http_dir)) {
+		seterr(err, errlen, "%sbad %s '%s': directory path too long", pfx, label, val);
+		return -EINVAL;
+	}
+	cfg->http_port = (uint16_t)v;
+	snprintf(cfg->http_dir, sizeof(cfg->http_dir), "%s", colon + 1);
+	return 0;
+}
+
+/* BYTES with an optional binary suffix K, M, G. */
+static int parse_size(const char *s, uint64_t *out)
+{
+	char num[24];
+	size_t n = strlen(s);
+	unsigned long v;
+	int shift = 0;
+
+	switch (n ? s[n - 1] : 0) {
+	case 'k':
+	case 'K':
+		shift = 10;
+		break;
+	case 'm':
+	case 'M':
+		shift = 20;
+		break;
+	case 'g':
+	case 'G':
+		shift = 30;
+		break;
+	}
+	if (shift)
+		n--;
+	if (!n || n >= sizeof(num))
+		return -EINVAL;
+	memcpy(num, s, n);
+	num[n] = '\0';
+	if (parse_uint(num, 0, 1UL << 40, &v))
+		return -EINVAL;
+	*out = (uint64_t)v << shift;
+	return *out >> 50 ? -ERANGE : 0;
+}
+
+/* --send A.B.C.D:PORT:BYTES */
+static int parse_send(struct skiffd_config *cfg, const char *val, const char *pfx,
+		      const char *label, char *err, size_t errlen)
+{
+	char buf[64], *c1, *c2;
+	unsigned long port;
+	uint64_t bytes;
+	uint32_t ip;
+
+	snprintf(buf, sizeof(buf), "%s", val);
+	c1 = strchr(buf, ':');
+	c2 = c1 ? strchr(c1 + 1, ':') : NULL;
+	if (strlen(val) >= sizeof(buf) || !c2) {
+		seterr(err, errlen, "%sbad %s '%s': expected A.B.C.D:PORT:BYTES", pfx, label, val);
+		return -EINVAL;
+	}
+	*c1 = *c2 = '\0';
+	if (parse_ipv4(buf, &ip)) {
+		seterr(err, errlen, "%sbad %s '%s': expected a unicast A.B.C.D", pfx, label, val);
+		return -EINVAL;
+	}
+	if (parse_uint(c1 + 1, 1, 65535, &port)) {
+		seterr(err, errlen, "%sbad %s '%s': expected a port from 1 to 65535", pfx, label,
+		       val);
+		return -EINVAL;
+	}
+	if (parse_size(c2 + 1, &bytes)) {
+		seterr(err, errlen, "%sbad %s '%s': expected BYTES as a number, optionally with K, M or G",
+		       pfx, label, val);
+		return -EINVAL;
+	}
+	cfg->send_addr = ip;
+	cfg->send_port = (uint16_t)port;
+	cfg->send_bytes = bytes;
 	return 0;
 }
 
@@ -372,6 +526,26 @@ static int apply_opt(struct skiffd_config *cfg, const struct opt *o, const char 
 			cfg->verbose = on ? cfg->verbose + 1 : 0;
 		/* --foreground: always so; accepted for scripts that say it */
 		return 0;
+	case OPT_HTTP:
+		return parse_http(cfg, val, pfx, label, err, errlen);
+	case OPT_FETCH:
+		if (strlen(val) >= sizeof(cfg->fetch_url) || check_url(val)) {
+			seterr(err, errlen,
+			       "%sbad %s '%s': expected http://A.B.C.D[:PORT][/PATH]", pfx, label,
+			       val);
+			return -EINVAL;
+		}
+		snprintf(cfg->fetch_url, sizeof(cfg->fetch_url), "%s", val);
+		return 0;
+	case OPT_SEND:
+		return parse_send(cfg, val, pfx, label, err, errlen);
+	case OPT_EXIT_AFTER_CLIENT:
+		if (parse_bool(val, &on)) {
+			seterr(err, errlen, "%sbad %s '%s': expected yes or no", pfx, label, val);
+			return -EINVAL;
+		}
+		cfg->exit_after_client = on;
+		return 0;
 	case OPT_HELP:
 	case OPT_VERSION:
 		break;
@@ -505,11 +679,29 @@ static int config_check(const struct skiffd_config *cfg, char *err, size_t errle
 	for (i = 0; i < cfg->n_echo; i++) {
 		for (j = 0; j < cfg->n_discard; j++) {
 			if (cfg->echo_ports[i] == cfg->discard_ports[j]) {
-				seterr(err, errlen, "UDP port %u is given to both --echo and --discard",
+				seterr(err, errlen, "port %u is given to both --echo and --discard",
 				       cfg->echo_ports[i]);
 				return -EINVAL;
 			}
 		}
+	}
+	for (i = 0; cfg->http_port && i < cfg->n_echo + cfg->n_discard; i++) {
+		bool echo = i < cfg->n_echo;
+		uint16_t p = echo ? cfg->echo_ports[i] : cfg->discard_ports[i - cfg->n_echo];
+
+		if (p == cfg->http_port) {
+			seterr(err, errlen, "TCP port %u is given to both --http and --%s", p,
+			       echo ? "echo" : "discard");
+			return -EINVAL;
+		}
+	}
+	if (cfg->fetch_url[0] && cfg->send_addr) {
+		seterr(err, errlen, "--fetch and --send cannot be used together (one client run)");
+		return -EINVAL;
+	}
+	if (cfg->exit_after_client && !cfg->fetch_url[0] && !cfg->send_addr) {
+		seterr(err, errlen, "--exit-after-client needs --fetch or --send");
+		return -EINVAL;
 	}
 	if (!cfg->queues_all)
 		return skiffd_config_check_queues(cfg, err, errlen);

@@ -25,7 +25,7 @@
 #define SKIFF_VERSION "0.1.0"
 #endif
 
-#define SKIFFD_MAX_SERVICES	16	/* per kind (echo, discard) */
+#define SKIFFD_MAX_SERVICES	16	/* per kind (echo, discard), each over UDP and TCP */
 #define SKIFFD_EXIT_USAGE	2	/* exit status of every start-up error */
 
 struct skiffd_addr {
@@ -52,6 +52,15 @@ struct skiffd_config {
 	char config_file[PATH_MAX];
 	bool force_copy;
 	int verbose;
+	/* --http PORT:DIR: the HTTP/1.1 file server, 0 = none */
+	uint16_t http_port;	/* host order */
+	char http_dir[PATH_MAX];
+	/* the built-in client, run once after start-up on worker 0 */
+	char fetch_url[1100];	/* --fetch URL, "" = none */
+	uint32_t send_addr;	/* --send HOST:PORT:BYTES (network order), 0 = none */
+	uint16_t send_port;	/* host order */
+	uint64_t send_bytes;
+	bool exit_after_client;	/* stop once the client is done (status: its success) */
 };
 
 enum {

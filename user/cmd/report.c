@@ -119,6 +119,18 @@ static void status_json(struct strbuf *sb, const struct report_status *s)
 	for (i = 0; i < s->n_discard; i++)
 		sb_printf(sb, "{\"name\": \"discard\", \"proto\": \"udp\", \"port\": %u},",
 			  s->discard_ports[i]);
+	for (i = 0; s->tcp && i < s->n_echo; i++)
+		sb_printf(sb, "{\"name\": \"echo\", \"proto\": \"tcp\", \"port\": %u},",
+			  s->echo_ports[i]);
+	for (i = 0; s->tcp && i < s->n_discard; i++)
+		sb_printf(sb, "{\"name\": \"discard\", \"proto\": \"tcp\", \"port\": %u},",
+			  s->discard_ports[i]);
+	if (s->http_port) {
+		sb_printf(sb, "{\"name\": \"http\", \"proto\": \"tcp\", \"port\": %u, \"dir\": ",
+			  s->http_port);
+		sb_json_str(sb, s->http_dir ? s->http_dir : "");
+		sb_puts(sb, "},");
+	}
 	sb_trim_comma(sb);
 	sb_puts(sb, "]}\n");
 }
@@ -155,13 +167,20 @@ void report_status(struct strbuf *sb, const struct report_status *s, bool json)
 						: "shared with the kernel (skiff owns its ports only)");
 	sb_printf(sb, "gateway    %s\n", s->gateway ? ip_str(s->gateway, a) : "none");
 	sb_puts(sb, "services  ");
-	if (!s->n_echo && !s->n_discard)
+	if (!s->n_echo && !s->n_discard && !s->http_port)
 		sb_puts(sb, " none");
 	for (i = 0; i < s->n_echo; i++)
 		sb_printf(sb, "%s udp echo %u", i ? "," : "", s->echo_ports[i]);
 	for (i = 0; i < s->n_discard; i++)
 		sb_printf(sb, "%s udp discard %u", i || s->n_echo ? "," : "",
 			  s->discard_ports[i]);
+	for (i = 0; s->tcp && i < s->n_echo; i++)
+		sb_printf(sb, ", tcp echo %u", s->echo_ports[i]);
+	for (i = 0; s->tcp && i < s->n_discard; i++)
+		sb_printf(sb, ", tcp discard %u", s->discard_ports[i]);
+	if (s->http_port)
+		sb_printf(sb, "%s http %u (%s)", s->n_echo || s->n_discard ? "," : "", s->http_port,
+			  s->http_dir ? s->http_dir : "");
 	sb_puts(sb, "\n");
 }
 
@@ -341,40 +360,82 @@ static void endpoint_str(uint32_t addr, uint16_t port, char *buf, size_t len)
 		snprintf(buf, len, "%s:%u", ip_str(addr, a), ntohs(port));
 }
 
+static void socket_json(struct strbuf *sb, const struct report_sock *s)
+{
+	char a[INET_ADDRSTRLEN];
+
+	sb_printf(sb, "{\"worker\": %d, \"proto\": ", s->worker);
+	sb_json_str(sb, s->proto);
+	sb_printf(sb, ", \"local_addr\": \"%s\", \"local_port\": %u, ", ip_str(s->saddr, a),
+		  ntohs(s->sport));
+	if (s->daddr)
+		sb_printf(sb, "\"peer_addr\": \"%s\", \"peer_port\": %u, ", ip_str(s->daddr, a),
+			  ntohs(s->dport));
+	else
+		sb_puts(sb, "\"peer_addr\": null, \"peer_port\": null, ");
+	if (!s->tcp) {
+		sb_printf(sb, "\"recv_q_bytes\": %u, \"recv_q_packets\": %u},", s->rq_bytes,
+			  s->rq_packets);
+		return;
+	}
+	sb_puts(sb, "\"state\": ");
+	sb_json_str(sb, s->state ? s->state : "?");
+	sb_printf(sb, ", \"recv_q\": %u, \"send_q\": %u, \"cwnd\": %u, \"srtt_us\": %u, "
+		  "\"rttvar_us\": %u, \"rto_ms\": %u, \"mss\": %u, \"retrans\": %llu, "
+		  "\"orphan\": %s, \"cc\": ",
+		  s->rq_bytes, s->sq_bytes, s->cwnd, s->srtt_us, s->rttvar_us, s->rto_ms, s->mss,
+		  (unsigned long long)s->retrans, s->orphan ? "true" : "false");
+	sb_json_str(sb, s->cc ? s->cc : "");
+	sb_puts(sb, "},");
+}
+
 void report_sockets(struct strbuf *sb, const struct report_sock *s, int count, bool json)
 {
-	char l[32], p[32], a[INET_ADDRSTRLEN];
-	int i;
+	char l[32], p[32], rtt[32];
+	int i, n_tcp = 0;
 
-	if (json)
+	if (json) {
 		sb_puts(sb, "{\"sockets\": [");
-	else
+		for (i = 0; i < count; i++)
+			socket_json(sb, &s[i]);
+		sb_trim_comma(sb);
+		sb_puts(sb, "]}\n");
+		return;
+	}
+	for (i = 0; i < count; i++)
+		n_tcp += s[i].tcp;
+	if (count > n_tcp)
 		sb_printf(sb, "%-6s %-5s %-21s %-21s %12s %12s\n", "worker", "proto", "local", "peer",
 			  "recv-q bytes", "recv-q pkts");
 	for (i = 0; i < count; i++) {
-		if (json) {
-			sb_printf(sb, "{\"worker\": %d, \"proto\": ", s[i].worker);
-			sb_json_str(sb, s[i].proto);
-			sb_printf(sb, ", \"local_addr\": \"%s\", \"local_port\": %u, ",
-				  ip_str(s[i].saddr, a), ntohs(s[i].sport));
-			if (s[i].daddr)
-				sb_printf(sb, "\"peer_addr\": \"%s\", \"peer_port\": %u, ",
-					  ip_str(s[i].daddr, a), ntohs(s[i].dport));
-			else
-				sb_puts(sb, "\"peer_addr\": null, \"peer_port\": null, ");
-			sb_printf(sb, "\"recv_q_bytes\": %u, \"recv_q_packets\": %u},", s[i].rq_bytes,
-				  s[i].rq_packets);
-		} else {
+		if (s[i].tcp)
+			continue;
+		endpoint_str(s[i].saddr, s[i].sport, l, sizeof(l));
+		endpoint_str(s[i].daddr, s[i].dport, p, sizeof(p));
+		sb_printf(sb, "%-6d %-5s %-21s %-21s %12u %12u\n", s[i].worker, s[i].proto, l, p,
+			  s[i].rq_bytes, s[i].rq_packets);
+	}
+	if (n_tcp) {
+		/* as ss -tani: state, queues, endpoints, then the engine's view */
+		if (count > n_tcp)
+			sb_puts(sb, "\n");
+		sb_printf(sb, "%-6s %-11s %8s %8s %-21s %-21s %8s %15s %7s %5s %7s %s\n", "worker",
+			  "state", "recv-q", "send-q", "local", "peer", "cwnd", "rtt/var ms",
+			  "rto ms", "mss", "retrans", "cc");
+		for (i = 0; i < count; i++) {
+			if (!s[i].tcp)
+				continue;
 			endpoint_str(s[i].saddr, s[i].sport, l, sizeof(l));
 			endpoint_str(s[i].daddr, s[i].dport, p, sizeof(p));
-			sb_printf(sb, "%-6d %-5s %-21s %-21s %12u %12u\n", s[i].worker, s[i].proto, l, p,
-				  s[i].rq_bytes, s[i].rq_packets);
+			snprintf(rtt, sizeof(rtt), "%.3f/%.3f", s[i].srtt_us / 1000.0,
+				 s[i].rttvar_us / 1000.0);
+			sb_printf(sb, "%-6d %-11s %8u %8u %-21s %-21s %8u %15s %7u %5u %7llu %s%s\n",
+				  s[i].worker, s[i].state ? s[i].state : "?", s[i].rq_bytes,
+				  s[i].sq_bytes, l, p, s[i].cwnd, rtt, s[i].rto_ms, s[i].mss,
+				  (unsigned long long)s[i].retrans, s[i].cc ? s[i].cc : "",
+				  s[i].orphan ? " (orphan)" : "");
 		}
 	}
-	if (json) {
-		sb_trim_comma(sb);
-		sb_puts(sb, "]}\n");
-	} else if (!count) {
+	if (!count)
 		sb_puts(sb, "(no sockets)\n");
-	}
 }

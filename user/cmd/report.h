@@ -50,6 +50,9 @@ struct report_status {
 	int n_echo, n_discard;
 	const uint16_t *echo_ports;
 	const uint16_t *discard_ports;
+	bool tcp;		/* echo/discard also serve TCP */
+	uint16_t http_port;	/* 0: no --http */
+	const char *http_dir;
 };
 
 struct report_queue_stats {
@@ -76,6 +79,15 @@ struct report_sock {
 	uint16_t sport, dport;	/* network order */
 	uint32_t rq_bytes;
 	uint32_t rq_packets;
+	/* TCP only (tcp true): as ss -tani shows them */
+	bool tcp;
+	const char *state;	/* tcp_state_name(), static */
+	uint32_t sq_bytes;	/* Send-Q: not yet acknowledged (listener: backlog) */
+	uint32_t cwnd;		/* bytes */
+	uint32_t srtt_us, rttvar_us, rto_ms, mss;
+	uint64_t retrans;
+	const char *cc;		/* static */
+	bool orphan;		/* closed by the application, still finishing */
 };
 
 /* One named 64-bit counter of a struct, for walking the X-macro lists. */
