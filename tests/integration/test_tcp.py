@@ -9,6 +9,7 @@ import http.client
 import re
 import socket
 import struct
+import threading
 import time
 
 import pytest
@@ -229,8 +230,6 @@ def test_half_close_client_still_receives_the_echo(topo, sk):
     try:
         # write everything, close our side, and only then start reading
         sender_done = []
-
-        import threading
 
         def send():
             c.sendall(payload)
