@@ -1,0 +1,506 @@
+// SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
+/*
+ * The ACK field (after Linux's tcp_ack() in net/ipv4/tcp_input.c): what a
+ * segment tells the sender.  SND.UNA advances and the acknowledged bytes
+ * leave the send stream; the send window follows the SND.WL1/SND.WL2 rule
+ * (RFC 9293 3.10.7.4); RTT samples feed RFC 6298 (timestamps, RFC 7323 4.1,
+ * or one timed segment under Karn's rule); the congestion control module
+ * grows cwnd outside recovery.
+ *
+ * Loss recovery:
+ *  - with SACK, RFC 6675: a scoreboard of SACKed ranges above SND.UNA,
+ *    IsLost() with DupThresh 3, pipe, NextSeg() rules 1-4, HighRxt and
+ *    RescueRxt;
+ *  - without, RFC 5681 fast retransmit and RFC 6582 NewReno (partial ACKs
+ *    retransmit the next hole, a full ACK ends recovery), with the cwnd
+ *    inflation and deflation RFC 5681 3.2 / RFC 6582 3.2 describe;
+ *  - after an RTO (TCP_CA_LOSS, tcp_timer.c), go-back-N from SND.UNA in
+ *    slow start until everything sent before the timeout is acknowledged.
+ * Byte-based throughout: "segments" are SMSS-sized ranges.
+ */
+#include <stdbool.h>
+#include <stddef.h>
+#include <string.h>
+
+#include "core/clock.h"
+#include "core/stack.h"
+#include "transport/tcp_sock.h"
+
+#define TCP_DUPTHRESH	3	/* RFC 5681 3.2, RFC 6675 2 */
+
+static inline uint32_t min_u32(uint32_t a, uint32_t b)
+{
+	return a < b ? a : b;
+}
+
+static inline uint32_t max_u32(uint32_t a, uint32_t b)
+{
+	return a > b ? a : b;
+}
+
+/* ---- SACK scoreboard (RFC 6675 3) ---- */
+
+/* Forget what SND.UNA now covers. */
+static void tcp_sack_trim(struct tcp_sock *tp)
+{
+	uint8_t i, n = 0;
+
+	for (i = 0; i < tp->n_scoreboard; i++) {
+		struct tcp_sack_block b = tp->scoreboard[i];
+
+		if (!tcp_after(b.end, tp->snd_una))
+			continue;
+		if (tcp_before(b.start, tp->snd_una))
+			b.start = tp->snd_una;
+		tp->scoreboard[n++] = b;
+	}
+	tp->n_scoreboard = n;
+}
+
+/* Merge one block into the sorted, disjoint scoreboard; true if it was new. */
+static bool tcp_sack_add(struct tcp_sock *tp, uint32_t start, uint32_t end)
+{
+	struct tcp_sack_block *sb = tp->scoreboard;
+	uint8_t i, j, n = tp->n_scoreboard;
+
+	/* covered entirely already? */
+	for (i = 0; i < n; i++)
+		if (!tcp_before(start, sb[i].start) && !tcp_after(end, sb[i].end))
+			return false;
+	/* first block that ends at or after start */
+	for (i = 0; i < n && tcp_before(sb[i].end, start); i++)
+		;
+	/* absorb every block it overlaps or touches */
+	j = i;
+	while (j < n && !tcp_after(sb[j].start, end)) {
+		if (tcp_before(sb[j].start, start))
+			start = sb[j].start;
+		if (tcp_after(sb[j].end, end))
+			end = sb[j].end;
+		j++;
+	}
+	if (j == i && n == TCP_SCOREBOARD) {
+		/* full: keep the lowest ranges, they decide what is lost */
+		if (i == n)
+			return false;
+		n--;
+		if (j > n)
+			j = n;
+	}
+	memmove(&sb[i + 1], &sb[j], (size_t)(n - j) * sizeof(*sb));
+	sb[i].start = start;
+	sb[i].end = end;
+	tp->n_scoreboard = (uint8_t)(n - (j - i) + 1);
+	return true;
+}
+
+/* RFC 2018 / RFC 6675 Update(): returns true when a block SACKed new data. */
+static bool tcp_sack_update(struct tcp_sock *tp, const struct tcp_seg *seg)
+{
+	bool news = false;
+	uint8_t i;
+
+	if (!tp->sack_ok)
+		return false;
+	for (i = 0; i < seg->n_sack && i < TCP_MAX_SACK_BLOCKS; i++) {
+		uint32_t s = seg->sack[i].start, e = seg->sack[i].end;
+
+		/* below SND.UNA (RFC 2883 D-SACK) or beyond what we sent: ignore */
+		if (!tcp_after(e, s) || !tcp_after(s, tp->snd_una) || tcp_after(e, tp->snd_max))
+			continue;
+		news |= tcp_sack_add(tp, s, e);
+	}
+	return news;
+}
+
+/* Bytes SACKed above seq, and the count of SACKed ranges entirely above it. */
+static uint32_t tcp_sacked_above(const struct tcp_sock *tp, uint32_t seq, uint32_t *nblocks)
+{
+	uint32_t bytes = 0, n = 0;
+	uint8_t i;
+
+	for (i = 0; i < tp->n_scoreboard; i++) {
+		const struct tcp_sack_block *b = &tp->scoreboard[i];
+
+		if (!tcp_after(b->end, seq))
+			continue;
+		if (tcp_before(b->start, seq)) {
+			bytes += b->end - seq;
+		} else {
+			bytes += b->end - b->start;
+			n++;
+		}
+	}
+	*nblocks = n;
+	return bytes;
+}
+
+/* RFC 6675 4 IsLost(SeqNum): DupThresh discontiguous SACKed ranges above
+ * it, or more than (DupThresh - 1) * SMSS bytes SACKed above it. */
+static bool tcp_is_lost(const struct tcp_sock *tp, uint32_t seq)
+{
+	uint32_t nblocks, bytes = tcp_sacked_above(tp, seq, &nblocks);
+
+	return nblocks >= TCP_DUPTHRESH || bytes > (TCP_DUPTHRESH - 1) * tcp_send_mss(tp);
+}
+
+/* The hole (unSACKed range) at or after seq below end: false if none. */
+static bool tcp_next_hole(const struct tcp_sock *tp, uint32_t seq, uint32_t end, uint32_t *hs,
+			  uint32_t *he)
+{
+	uint8_t i;
+
+	for (i = 0; i < tp->n_scoreboard; i++) {
+		const struct tcp_sack_block *b = &tp->scoreboard[i];
+
+		if (!tcp_after(b->end, seq))
+			continue;
+		if (tcp_before(seq, b->start)) {
+			*hs = seq;
+			*he = tcp_before(b->start, end) ? b->start : end;
+			return tcp_before(*hs, *he);
+		}
+		seq = b->end;	/* inside a SACKed range: skip it */
+	}
+	*hs = seq;
+	*he = end;
+	return tcp_before(seq, end);
+}
+
+/* RFC 6675 4 SetPipe(), byte-wise: each hole below SND.MAX counts unless
+ * lost, and again for what was retransmitted (below HighRxt). */
+static uint32_t tcp_pipe(const struct tcp_sock *tp)
+{
+	uint32_t seq = tp->snd_una, hs, he, pipe = 0;
+	bool in_rec = tp->ca_state == TCP_CA_RECOVERY;
+
+	while (tcp_next_hole(tp, seq, tp->snd_max, &hs, &he)) {
+		if (!tcp_is_lost(tp, hs))
+			pipe += he - hs;
+		if (in_rec && tcp_before(hs, tp->high_rxt))
+			pipe += min_u32(he, tp->high_rxt) - hs;
+		seq = he;
+	}
+	return pipe;
+}
+
+uint32_t tcp_in_flight(const struct tcp_sock *tp)
+{
+	/* After an RTO everything beyond SND.NXT is taken as lost (go-back-N). */
+	if (tp->ca_state == TCP_CA_LOSS)
+		return tcp_after(tp->snd_nxt, tp->snd_una) ? tp->snd_nxt - tp->snd_una : 0;
+	if (tp->sack_ok && tp->n_scoreboard)
+		return tcp_pipe(tp);
+	/* NewReno: what "left the network" is accounted by inflating cwnd (RFC 5681 3.2) */
+	return tp->snd_max - tp->snd_una;
+}
+
+void tcp_cong_init(struct tcp_sock *tp, uint64_t now)
+{
+	if (!tp->cc_ops)
+		tp->cc_ops = &tcp_cubic;
+	memset(&tp->cc, 0, sizeof(tp->cc));
+	tp->cc.mss = tcp_send_mss(tp);
+	if (tp->cc_ops->init)
+		tp->cc_ops->init(&tp->cc, now);
+	if (!tp->cc.cwnd)	/* RFC 5681 3.1 / RFC 6928: IW */
+		tp->cc.cwnd = 10 * tp->cc.mss;
+	if (!tp->cc.ssthresh)
+		tp->cc.ssthresh = UINT32_MAX;
+	tp->ca_state = TCP_CA_OPEN;
+	tp->dupacks = 0;
+	tp->recover = tp->snd_una;
+	tp->high_rxt = tp->snd_una;
+	tp->rescue_rxt = tp->snd_una;
+	tp->n_scoreboard = 0;
+}
+
+/* ---- RTT (RFC 6298 2) ---- */
+
+static void tcp_rtt_sample(struct stack *st, struct tcp_sock *tp, uint32_t r)
+{
+	uint64_t rto_us;
+	uint32_t d;
+
+	if (!r)
+		r = 1;
+	if (!tp->srtt_us) {
+		/* 2.2: SRTT = R, RTTVAR = R/2 */
+		tp->srtt_us = r;
+		tp->rttvar_us = r / 2;
+	} else {
+		/* 2.3: RTTVAR = 3/4 RTTVAR + 1/4 |SRTT - R'|, SRTT = 7/8 SRTT + 1/8 R' */
+		d = tp->srtt_us > r ? tp->srtt_us - r : r - tp->srtt_us;
+		tp->rttvar_us = (uint32_t)(((uint64_t)tp->rttvar_us * 3 + d) / 4);
+		tp->srtt_us = (uint32_t)(((uint64_t)tp->srtt_us * 7 + r) / 8);
+		if (!tp->srtt_us)
+			tp->srtt_us = 1;
+	}
+	/* RTO = SRTT + max(G, K*RTTVAR), G = 1 ms (the wheel's tick) */
+	rto_us = (uint64_t)tp->srtt_us + max_u32(1000, 4 * tp->rttvar_us);
+	tp->rto_ns = rto_us * NSEC_PER_USEC;
+	/* 2.4 (Linux's lower bound) and 2.5 */
+	if (tp->rto_ns < TCP_RTO_MIN_NS)
+		tp->rto_ns = TCP_RTO_MIN_NS;
+	if (tp->rto_ns > TCP_RTO_MAX_NS)
+		tp->rto_ns = TCP_RTO_MAX_NS;
+	if (tp->cc.min_rtt_us == 0 || r < tp->cc.min_rtt_us)
+		tp->cc.min_rtt_us = r;
+	if (tp->cc_ops && tp->cc_ops->rtt_sample)
+		tp->cc_ops->rtt_sample(&tp->cc, r, st->now);
+}
+
+/* An RTT sample for an ACK of new data, if there is a trustworthy one. */
+static void tcp_rtt_from_ack(struct stack *st, struct tcp_sock *tp, const struct tcp_seg *seg)
+{
+	uint32_t ms;
+
+	/* RFC 7323 4.1: TSecr of an ACK that advances SND.UNA */
+	if (tp->ts_ok && seg->has_ts && seg->ts_ecr) {
+		ms = tcp_tsval(tp, st->now) - seg->ts_ecr;
+		if (ms < 3600u * 1000)	/* sanity: not from the future, not ancient */
+			tcp_rtt_sample(st, tp, ms * 1000);
+		tp->rtt_start = 0;
+		return;
+	}
+	/* the timed segment (Karn: cleared whenever anything is retransmitted) */
+	if (tp->rtt_start && !tcp_before(seg->ack, tp->rtt_seq)) {
+		tcp_rtt_sample(st, tp, (uint32_t)((st->now - tp->rtt_start) / NSEC_PER_USEC));
+		tp->rtt_start = 0;
+	}
+}
+
+/* ---- recovery ---- */
+
+/* RFC 6675 4 NextSeg() and 5 (C): send while cwnd - pipe >= 1 SMSS. */
+void tcp_sack_xmit(struct stack *st, struct tcp_sock *tp)
+{
+	uint32_t mss = tcp_send_mss(tp), pipe, hs, he, hi_sacked, seq, len;
+	int guard;
+
+	if (tcp_before(tp->high_rxt, tp->snd_una))
+		tp->high_rxt = tp->snd_una;
+	for (guard = 0; guard < 1024; guard++) {
+		pipe = tcp_in_flight(tp);
+		if (pipe >= tp->cc.cwnd || tp->cc.cwnd - pipe < mss)
+			return;
+		hi_sacked = tp->n_scoreboard ? tp->scoreboard[tp->n_scoreboard - 1].end : tp->snd_una;
+		/* rule 1: the first lost hole above HighRxt below the highest SACK */
+		seq = tp->high_rxt;
+		while (tcp_next_hole(tp, seq, hi_sacked, &hs, &he) && !tcp_is_lost(tp, hs))
+			seq = he;
+		if (tcp_before(hs, hi_sacked) && tcp_before(hs, he) && tcp_is_lost(tp, hs)) {
+			len = min_u32(he - hs, mss);
+			if (tcp_retransmit(st, tp, hs, len))
+				return;
+			tp->high_rxt = hs + len;
+			continue;
+		}
+		/* rule 2: new data, if the receiver's window allows */
+		if (tp->snd_nxt == tp->snd_max && tcp_push_one(st, tp, false))
+			continue;
+		/* rule 3: an unSACKed, not-yet-lost hole above HighRxt */
+		if (tcp_next_hole(tp, tp->high_rxt, hi_sacked, &hs, &he)) {
+			len = min_u32(he - hs, mss);
+			if (tcp_retransmit(st, tp, hs, len))
+				return;
+			tp->high_rxt = hs + len;
+			continue;
+		}
+		/* rule 4: one rescue retransmission per recovery, of the last
+		 * segment's worth of unSACKed data below HighData */
+		if (tcp_after(tp->snd_una, tp->rescue_rxt) &&
+		    tcp_next_hole(tp, max_u32(hi_sacked, tp->high_rxt), tp->snd_max, &hs, &he)) {
+			seq = he - hs > mss ? he - mss : hs;
+			if (tcp_retransmit(st, tp, seq, he - seq))
+				return;
+			tp->rescue_rxt = tp->recover;
+			continue;
+		}
+		return;
+	}
+}
+
+static void tcp_enter_recovery(struct stack *st, struct tcp_sock *tp)
+{
+	uint32_t flight = tp->snd_max - tp->snd_una, mss = tcp_send_mss(tp), len;
+
+	/* RFC 5681 eq. 4 / RFC 6675 (4.2), by the algorithm */
+	tp->cc.ssthresh = tp->cc_ops && tp->cc_ops->ssthresh
+				  ? tp->cc_ops->ssthresh(&tp->cc, flight, st->now)
+				  : max_u32(flight / 2, 2 * mss);
+	tp->recover = tp->snd_max;	/* RecoveryPoint = HighData */
+	tp->ca_state = TCP_CA_RECOVERY;
+	if (tp->cc_ops && tp->cc_ops->event)
+		tp->cc_ops->event(&tp->cc, TCP_CA_EVENT_RECOVERY_START, st->now);
+	len = min_u32(mss, flight);
+	if (tp->sack_ok) {
+		/* RFC 6675 5 (4.2)-(4.5) */
+		STACK_INC(st, tcp_sack_recovery);
+		tp->cc.cwnd = tp->cc.ssthresh;
+		tcp_retransmit(st, tp, tp->snd_una, len);
+		tp->high_rxt = tp->snd_una + len;
+		tp->rescue_rxt = tp->snd_una + len;
+		tcp_sack_xmit(st, tp);
+	} else {
+		/* RFC 6582 3.2 step 2 / RFC 5681 3.2 steps 2-3 */
+		STACK_INC(st, tcp_fast_retrans);
+		tcp_retransmit(st, tp, tp->snd_una, len);
+		tp->cc.cwnd = tp->cc.ssthresh + 3 * mss;
+	}
+}
+
+static void tcp_exit_recovery(struct stack *st, struct tcp_sock *tp)
+{
+	uint32_t mss = tcp_send_mss(tp), flight = tp->snd_max - tp->snd_una;
+
+	if (tp->sack_ok)
+		tp->cc.cwnd = tp->cc.ssthresh;	/* RFC 6675 */
+	else	/* RFC 6582 3.2 step 3, option (1): no burst on leaving */
+		tp->cc.cwnd = min_u32(tp->cc.ssthresh, max_u32(flight, mss) + mss);
+	tp->ca_state = TCP_CA_OPEN;
+	tp->dupacks = 0;
+	if (tp->cc_ops && tp->cc_ops->event)
+		tp->cc_ops->event(&tp->cc, TCP_CA_EVENT_RECOVERY_END, st->now);
+}
+
+/* A duplicate ACK (RFC 5681 2) or, with SACK, an ACK with new SACK info. */
+static void tcp_dupack(struct stack *st, struct tcp_sock *tp, bool is_dup)
+{
+	uint32_t mss = tcp_send_mss(tp);
+
+	if (tp->ca_state == TCP_CA_LOSS)
+		return;	/* go-back-N is under way */
+	if (tp->ca_state == TCP_CA_RECOVERY) {
+		if (tp->sack_ok) {
+			tcp_sack_xmit(st, tp);	/* RFC 6675 5 (B), (C) */
+		} else if (is_dup) {
+			tp->cc.cwnd += mss;	/* RFC 5681 3.2 step 4: inflate */
+			tcp_push(st, tp);
+		}
+		return;
+	}
+	if (is_dup)
+		tp->dupacks++;
+	tp->ca_state = TCP_CA_DISORDER;
+	if (tp->dupacks < TCP_DUPTHRESH && !(tp->sack_ok && tcp_is_lost(tp, tp->snd_una)))
+		return;
+	/* RFC 6582 3.2 step 2 / RFC 6675 5.1: not again until SND.UNA
+	 * passes the previous RecoveryPoint (a late burst of duplicates). */
+	if (tcp_before(tp->snd_una, tp->recover))
+		return;
+	tcp_enter_recovery(st, tp);
+}
+
+uint32_t tcp_ack(struct stack *st, struct tcp_sock *tp, const struct tcp_seg *seg)
+{
+	uint32_t ack = seg->ack, data_start, acked = 0, prior_flight, wnd, mss;
+	bool window_changed = false, new_sack, fin_acked = false, dup;
+
+	if (tcp_before(ack, tp->snd_una) || tcp_after(ack, tp->snd_max))
+		return 0;	/* RFC 9293 3.10.7.4: old duplicate, or not ours to judge */
+	tp->probes = 0;		/* the peer answers (persist, keepalive) */
+	prior_flight = tcp_in_flight(tp);
+	mss = tcp_send_mss(tp);
+
+	/* RFC 9293 3.10.7.4: update the window when the segment is newer
+	 * (SND.WL1 < SEG.SEQ) or as new with a newer ACK (SND.WL2 =< SEG.ACK).
+	 * RFC 7323 2.2: a SYN's window is never scaled. */
+	wnd = (seg->flags & TCPF_SYN) ? seg->wnd : seg->wnd << tp->snd_wscale;
+	if ((seg->flags & TCPF_SYN) || tcp_before(tp->snd_wl1, seg->seq) ||
+	    (tp->snd_wl1 == seg->seq && !tcp_before(ack, tp->snd_wl2))) {
+		if (wnd != tp->snd_wnd) {
+			window_changed = true;
+			if (!tp->snd_wnd)
+				tp->backoff = 0;	/* the window opened: persist is over */
+		}
+		tp->snd_wnd = wnd;
+		tp->snd_wl1 = seg->seq;
+		tp->snd_wl2 = ack;
+		if (wnd > tp->max_snd_wnd)
+			tp->max_snd_wnd = wnd;
+	}
+
+	if (ack == tp->snd_una) {
+		new_sack = tcp_sack_update(tp, seg);
+		/* RFC 5681 2: data outstanding, no data, no SYN/FIN, same ACK, same window */
+		dup = tp->snd_una != tp->snd_max && !seg->len &&
+		      !(seg->flags & (TCPF_SYN | TCPF_FIN)) && !window_changed;
+		if (dup || new_sack)
+			tcp_dupack(st, tp, dup);
+		if (window_changed)
+			tcp_push(st, tp);
+		return 0;
+	}
+
+	/* New data acknowledged: the stream drops it (the SYN is not in it). */
+	data_start = tp->write_seq - tp->sndq.len;
+	if (tcp_after(ack, data_start)) {
+		acked = min_u32(ack - data_start, tp->sndq.len);
+		tcp_stream_drop(tcp_chunks(st), &tp->sndq, acked);
+	}
+	if (tp->fin_sent && tcp_after(ack, tp->write_seq))
+		fin_acked = true;
+	tp->snd_una = ack;
+	if (tcp_before(tp->snd_nxt, ack))
+		tp->snd_nxt = ack;
+	if (tcp_before(tp->high_rxt, ack))
+		tp->high_rxt = ack;
+	tcp_rtt_from_ack(st, tp, seg);
+	/* RFC 6298 5.7-style: a new ACK ends the backoff and the R2 count */
+	tp->backoff = 0;
+	tp->retries = 0;
+	tcp_sack_trim(tp);
+	tcp_sack_update(tp, seg);
+
+	switch (tp->ca_state) {
+	case TCP_CA_LOSS:
+		if (!tcp_before(ack, tp->recover)) {
+			tp->ca_state = TCP_CA_OPEN;
+			tp->dupacks = 0;
+		}
+		/* slow start from 1 SMSS (RFC 5681 3.1) */
+		if (tp->cc_ops && tp->cc_ops->cong_avoid)
+			tp->cc_ops->cong_avoid(&tp->cc, acked, prior_flight, 1, st->now);
+		break;
+	case TCP_CA_RECOVERY:
+		if (!tcp_before(ack, tp->recover)) {
+			tcp_exit_recovery(st, tp);	/* full ACK */
+		} else if (tp->sack_ok) {
+			tcp_sack_xmit(st, tp);	/* RFC 6675 5 (B)-(C) */
+		} else {
+			/* RFC 6582 3.2 step 3, partial ACK: the next hole goes
+			 * now; deflate by what was acked, add one SMSS back
+			 * when that was at least one SMSS. */
+			tcp_retransmit(st, tp, tp->snd_una,
+				       min_u32(mss, tp->snd_max - tp->snd_una));
+			tp->cc.cwnd = tp->cc.cwnd > acked ? tp->cc.cwnd - acked : mss;
+			if (acked >= mss)
+				tp->cc.cwnd += mss;
+			if (tp->cc.cwnd < mss)
+				tp->cc.cwnd = mss;
+		}
+		break;
+	default:
+		tp->dupacks = 0;
+		/* keep RecoveryPoint behind SND.UNA but within sequence-space reach */
+		if (tcp_before(tp->recover, ack - (1u << 30)))
+			tp->recover = ack - (1u << 30);
+		tp->ca_state = tp->n_scoreboard ? TCP_CA_DISORDER : TCP_CA_OPEN;
+		if (tp->cc_ops && tp->cc_ops->cong_avoid)
+			tp->cc_ops->cong_avoid(&tp->cc, acked, prior_flight,
+					       prior_flight + mss > tp->cc.cwnd, st->now);
+		break;
+	}
+
+	/* RFC 6298 5.2 / 5.3: stop the timer when all is acked, else restart it */
+	tcp_rearm_rto(st, tp);
+	if (acked || fin_acked)
+		tcp_wake(tp);	/* send space freed */
+	/* our FIN acked in FIN_WAIT_1: input moves to FIN_WAIT_2, where an
+	 * orphan may wait only TCP_FIN_WAIT2_NS for the peer's FIN */
+	if (fin_acked && tp->state == TCP_FIN_WAIT_1)
+		timer_mod(st, &tp->keepalive_timer, st->now + TCP_FIN_WAIT2_NS);
+	tcp_push(st, tp);
+	return acked;
+}

@@ -1,0 +1,288 @@
+// SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
+/*
+ * TCP timers (after Linux's net/ipv4/tcp_timer.c), three per connection on
+ * the stack's timing wheel, so an idle connection costs nothing per tick
+ * and nothing ever scans the connection table:
+ *   rtx_timer        retransmission (RFC 6298) while data is in flight, the
+ *                    persist timer (RFC 9293 3.8.6.1) while the peer's
+ *                    window is closed and nothing is in flight;
+ *   delack_timer     the delayed ACK (RFC 1122 4.2.3.2);
+ *   keepalive_timer  keepalive (RFC 1122 4.2.3.6) in ESTABLISHED and
+ *                    CLOSE_WAIT, the orphan timeout in FIN_WAIT_2, and
+ *                    2 MSL in TIME_WAIT (RFC 9293 3.6.1).
+ * Each callback finds its connection with container_of and decides from
+ * the state what the expiry means.
+ */
+#include <errno.h>
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "core/clock.h"
+#include "core/stack.h"
+#include "core/timer.h"
+#include "transport/tcp_sock.h"
+
+#define tcp_from_timer(t, member) \
+	((struct tcp_sock *)((char *)(t) - offsetof(struct tcp_sock, member)))
+
+/* RTO with the current backoff (RFC 6298 5.5), bounded by TCP_RTO_MAX_NS. */
+static uint64_t tcp_rto_backed_off(const struct tcp_sock *tp)
+{
+	uint64_t rto = tp->rto_ns ? tp->rto_ns : TCP_RTO_INIT_NS;
+	uint8_t i;
+
+	for (i = 0; i < tp->backoff && rto < TCP_RTO_MAX_NS; i++)
+		rto *= 2;
+	return rto < TCP_RTO_MAX_NS ? rto : TCP_RTO_MAX_NS;
+}
+
+void tcp_rearm_rto(struct stack *st, struct tcp_sock *tp)
+{
+	if (tp->snd_una == tp->snd_max) {
+		/* RFC 6298 5.2: everything acked, the timer stops */
+		timer_del(st, &tp->rtx_timer);
+		return;
+	}
+	/* RFC 6298 5.1 / 5.3 */
+	timer_mod(st, &tp->rtx_timer, st->now + tcp_rto_backed_off(tp));
+}
+
+void tcp_arm_persist(struct stack *st, struct tcp_sock *tp)
+{
+	timer_mod(st, &tp->rtx_timer, st->now + tcp_rto_backed_off(tp));
+}
+
+static void tcp_abort_timeout(struct stack *st, struct tcp_sock *tp)
+{
+	STACK_INC(st, tcp_timeouts);
+	tcp_reset_conn(st, tp, -ETIMEDOUT);
+}
+
+static void tcp_bump_backoff(struct tcp_sock *tp)
+{
+	if (tp->backoff < 32 && tcp_rto_backed_off(tp) < TCP_RTO_MAX_NS)
+		tp->backoff++;
+}
+
+/* Zero window probing (RFC 9293 3.8.6.1, RFC 1122 4.2.2.17). */
+static void tcp_persist_fire(struct stack *st, struct tcp_sock *tp)
+{
+	if (!tcp_after(tp->write_seq, tp->snd_max) && !(tp->fin_queued && !tp->fin_sent))
+		return;	/* nothing waits any more */
+	/* The window opened a little: the SWS override (RFC 9293 3.8.6.2.1 (d)). */
+	if (tp->snd_wnd && tcp_push_one(st, tp, true)) {
+		tcp_rearm_rto(st, tp);
+		return;
+	}
+	/* Unanswered probes give up like R2; answered ones (tcp_ack clears
+	 * probes) continue for as long as the peer keeps its window shut. */
+	if (tp->probes >= TCP_RETRIES2) {
+		tcp_abort_timeout(st, tp);
+		return;
+	}
+	tcp_send_probe(st, tp);
+	STACK_INC(st, tcp_zero_window_probes);
+	tp->probes++;
+	tcp_bump_backoff(tp);
+	tcp_arm_persist(st, tp);
+}
+
+static void tcp_rtx_fire(struct stack *st, struct timer *t)
+{
+	struct tcp_sock *tp = tcp_from_timer(t, rtx_timer);
+	uint32_t flight;
+
+	switch (tp->state) {
+	case TCP_SYN_SENT:
+	case TCP_SYN_RECEIVED:
+		STACK_INC(st, tcp_rto);
+		if (tp->retries >= (tp->state == TCP_SYN_SENT ? TCP_SYN_RETRIES
+							       : TCP_SYNACK_RETRIES)) {
+			if (tp->state == TCP_SYN_RECEIVED && tp->parent) {
+				/* an embryonic child nobody will accept: drop it
+				 * (leaving SYN_RECEIVED takes it off the parent's
+				 * SYN queue, tcp_set_state) */
+				STACK_INC(st, tcp_timeouts);
+				tp->orphan = true;
+				tcp_set_state(st, tp, TCP_CLOSED);
+				return;
+			}
+			tcp_abort_timeout(st, tp);
+			return;
+		}
+		tp->retries++;
+		tcp_bump_backoff(tp);
+		tcp_send_syn(st, tp);
+		tcp_rearm_rto(st, tp);
+		return;
+	case TCP_ESTABLISHED:
+	case TCP_CLOSE_WAIT:
+	case TCP_FIN_WAIT_1:
+	case TCP_CLOSING:
+	case TCP_LAST_ACK:
+		break;
+	default:
+		return;
+	}
+
+	if (tp->snd_una == tp->snd_max) {
+		tcp_persist_fire(st, tp);
+		return;
+	}
+
+	/* RFC 6298 5.4-5.7 */
+	STACK_INC(st, tcp_rto);
+	if (tp->retries >= TCP_RETRIES2) {
+		tcp_abort_timeout(st, tp);	/* RFC 1122 4.2.3.5 R2 */
+		return;
+	}
+	if (!tp->cc.cwnd)
+		tcp_cong_init(tp, st->now);
+	flight = tp->snd_max - tp->snd_una;
+	/* RFC 5681 3.1 eq. 4: ssthresh falls once per loss episode, not on
+	 * every backed-off retransmission of the same data */
+	if (tp->ca_state == TCP_CA_OPEN || tp->ca_state == TCP_CA_DISORDER)
+		tp->cc.ssthresh = tp->cc_ops && tp->cc_ops->ssthresh
+					  ? tp->cc_ops->ssthresh(&tp->cc, flight, st->now)
+					  : (flight / 2 > 2 * tp->cc.mss ? flight / 2 : 2 * tp->cc.mss);
+	/* eq. 5: LW = 1 SMSS */
+	tp->cc.cwnd = tcp_send_mss(tp);
+	tp->ca_state = TCP_CA_LOSS;
+	tp->recover = tp->snd_max;
+	tp->dupacks = 0;
+	/* RFC 2018 8: after a timeout the receiver may have reneged */
+	tp->n_scoreboard = 0;
+	tp->high_rxt = tp->snd_una;
+	tp->rtt_start = 0;	/* Karn */
+	if (tp->cc_ops && tp->cc_ops->event)
+		tp->cc_ops->event(&tp->cc, TCP_CA_EVENT_LOSS, st->now);
+	/* go-back-N: SND.NXT rewinds; tcp_push resends from SND.UNA in slow start */
+	tp->snd_nxt = tp->snd_una;
+	tp->retries++;
+	tcp_bump_backoff(tp);	/* 5.5: RTO = RTO * 2, at most the maximum */
+	tcp_push_one(st, tp, true);	/* 5.4: the earliest unacked segment */
+	tcp_rearm_rto(st, tp);	/* 5.6 */
+}
+
+static void tcp_delack_fire(struct stack *st, struct timer *t)
+{
+	struct tcp_sock *tp = tcp_from_timer(t, delack_timer);
+
+	if (tp->state == TCP_CLOSED || tp->state == TCP_LISTEN || tp->state == TCP_SYN_SENT)
+		return;
+	STACK_INC(st, tcp_delayed_acks);
+	tcp_send_ack(st, tp);
+}
+
+static uint64_t tcp_keepidle_ns(const struct tcp_sock *tp)
+{
+	return (uint64_t)(tp->keepidle_s ? tp->keepidle_s : TCP_KEEPIDLE_S) * NSEC_PER_SEC;
+}
+
+static uint64_t tcp_keepintvl_ns(const struct tcp_sock *tp)
+{
+	return (uint64_t)(tp->keepintvl_s ? tp->keepintvl_s : TCP_KEEPINTVL_S) * NSEC_PER_SEC;
+}
+
+/* RFC 1122 4.2.3.6: probes only after keepidle without anything received. */
+static void tcp_keepalive(struct stack *st, struct tcp_sock *tp)
+{
+	uint64_t idle = st->now - tp->last_rcv_ns, keepidle = tcp_keepidle_ns(tp);
+	uint32_t cnt = tp->keepcnt ? tp->keepcnt : TCP_KEEPCNT;
+
+	if (!tp->keepalive)
+		return;
+	/* data in flight: the retransmission timer watches the peer */
+	if (tp->snd_una != tp->snd_max || tp->sndq.len) {
+		timer_mod(st, &tp->keepalive_timer, st->now + keepidle);
+		return;
+	}
+	if (tp->last_rcv_ns && idle < keepidle) {
+		tp->probes = 0;
+		timer_mod(st, &tp->keepalive_timer, tp->last_rcv_ns + keepidle);
+		return;
+	}
+	if (tp->probes >= cnt) {
+		tcp_send_active_reset(st, tp);
+		tcp_abort_timeout(st, tp);
+		return;
+	}
+	tcp_send_probe(st, tp);
+	STACK_INC(st, tcp_keepalive_probes);
+	tp->probes++;
+	timer_mod(st, &tp->keepalive_timer, st->now + tcp_keepintvl_ns(tp));
+}
+
+static void tcp_keepalive_fire(struct stack *st, struct timer *t)
+{
+	struct tcp_sock *tp = tcp_from_timer(t, keepalive_timer);
+
+	switch (tp->state) {
+	case TCP_TIME_WAIT:
+		/* RFC 9293 3.10.8: 2 MSL are over */
+		tcp_set_state(st, tp, TCP_CLOSED);
+		return;
+	case TCP_FIN_WAIT_2:
+		if (tp->orphan) {
+			/* nobody will ever read: do not wait for the peer's FIN forever */
+			tcp_send_active_reset(st, tp);
+			tcp_set_state(st, tp, TCP_CLOSED);
+		} else if (tp->keepalive) {
+			tcp_keepalive(st, tp);
+		}
+		return;
+	case TCP_ESTABLISHED:
+	case TCP_CLOSE_WAIT:
+		tcp_keepalive(st, tp);
+		return;
+	default:
+		return;
+	}
+}
+
+void tcp_timers_init(struct tcp_sock *tp)
+{
+	timer_init(&tp->rtx_timer, tcp_rtx_fire);
+	timer_init(&tp->delack_timer, tcp_delack_fire);
+	timer_init(&tp->keepalive_timer, tcp_keepalive_fire);
+	if (!tp->rto_ns)
+		tp->rto_ns = TCP_RTO_INIT_NS;	/* RFC 6298 2.1 */
+}
+
+void tcp_clear_timers(struct stack *st, struct tcp_sock *tp)
+{
+	timer_del(st, &tp->rtx_timer);
+	timer_del(st, &tp->delack_timer);
+	timer_del(st, &tp->keepalive_timer);
+}
+
+void tcp_enter_time_wait(struct stack *st, struct tcp_sock *tp)
+{
+	tcp_set_state(st, tp, TCP_TIME_WAIT);
+	timer_del(st, &tp->rtx_timer);
+	timer_del(st, &tp->delack_timer);
+	/* RFC 9293 3.6.1: 2 MSL; restarted by a retransmitted FIN (3.10.7.4) */
+	timer_mod(st, &tp->keepalive_timer, st->now + 2 * TCP_MSL_NS);
+}
+
+void tcp_reset_keepalive(struct stack *st, struct tcp_sock *tp)
+{
+	switch (tp->state) {
+	case TCP_ESTABLISHED:
+	case TCP_CLOSE_WAIT:
+		tp->probes = 0;
+		if (tp->keepalive)
+			timer_mod(st, &tp->keepalive_timer, st->now + tcp_keepidle_ns(tp));
+		else
+			timer_del(st, &tp->keepalive_timer);
+		return;
+	case TCP_FIN_WAIT_2:
+		if (tp->orphan)
+			timer_mod(st, &tp->keepalive_timer, st->now + TCP_FIN_WAIT2_NS);
+		else if (tp->keepalive)
+			timer_mod(st, &tp->keepalive_timer, st->now + tcp_keepidle_ns(tp));
+		return;
+	default:
+		return;	/* TIME_WAIT keeps its 2 MSL; others have no keepalive */
+	}
+}
