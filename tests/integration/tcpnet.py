@@ -5,6 +5,7 @@ peer of skiffd.
 need_tcp        fixture: skip, saying why, only while build/skiffd has no TCP
                 (its --help does not mention --http)
 http_dir        fixture: a directory of files for --http, with their SHA-256
+frames_back     fixture: after each test skiffd is alive and its frames are back
 frames_settled  poll until every queue's UMEM frames are back (free + fill
                 == total), the accounting baseline after each test
 upload/echo_roundtrip/curl_get   kernel-side traffic with SHA-256 checks
@@ -59,8 +60,28 @@ def need_tcp(need_skiff):
         pytest.skip(reason)
 
 
+@pytest.fixture
+def frames_back(daemon):
+    """After the test: skiffd still alive and its UMEM frames all back.
+    (Depends on the module's daemon so it is torn down before it.)"""
+    yield
+    assert daemon.alive(), f"skiffd died ({daemon.proc.returncode}):\n{daemon.output()[-3000:]}"
+    assert_frames_back(daemon, timeout=10)
+
+
 def sha256(b):
     return hashlib.sha256(b).hexdigest()
+
+
+def pattern_sha(n):
+    """SHA-256 of skiffd --send's n bytes: byte i = i mod 251."""
+    block = bytes(range(251)) * 4177  # a multiple of the period, ~1 MiB
+    h = hashlib.sha256()
+    while n:
+        b = block[:min(n, len(block))]
+        h.update(b)
+        n -= len(b)
+    return h.hexdigest()
 
 
 def make_file(path, size, chunk=1 << 20):
@@ -206,7 +227,7 @@ def curl_get(topo, url, timeout=120, extra=()):
     return code, size, secs, p.stdout.split()[0] if p.stdout else "", p.stderr
 
 
-FETCH_RE = re.compile(r"fetch: (\d+) bytes in ([\d.]+) s, sha256 ([0-9a-f]{64})")
+FETCH_RE = re.compile(r"(?:fetch|send): (\d+) bytes in ([\d.]+) s, sha256 ([0-9a-f]{64})")
 
 
 def skiffd_client(topo, args, timeout=120):

@@ -21,9 +21,9 @@ from scapy.packet import Raw
 import skiffnet as sn
 import tcpnet as tn
 from conftest import ECHO_PORT, standard_args
-from tcpnet import need_tcp  # noqa: F401  (fixture)
+from tcpnet import frames_back, need_tcp  # noqa: F401  (fixtures)
 
-pytestmark = pytest.mark.usefixtures("need_tcp")
+pytestmark = pytest.mark.usefixtures("need_tcp", "frames_back")
 
 M32 = 1 << 32
 
@@ -44,13 +44,6 @@ def daemon(need_tcp, topo):
     assert rc == 0, f"skiffd exited {rc} on SIGTERM:\n{d.output()}"
 
 
-@pytest.fixture(autouse=True)
-def frames_back(request):
-    yield
-    if "sk" in request.fixturenames:
-        sk = request.getfixturevalue("sk")
-        assert sk.alive(), f"skiffd died:\n{sk.output()[-3000:]}"
-        tn.assert_frames_back(sk)
 
 
 class Sniffer:
