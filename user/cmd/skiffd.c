@@ -13,7 +13,9 @@
  * socket, XSKMAP entry, stack, protocols, services -> enable steering ->
  * workers -> listen on the control socket (from then on skiffd is "ready").
  * Exit status: 0 after SIGINT/SIGTERM, 2 for every start-up error (one line
- * "skiffd: ..." on stderr), 1 when the interface disappears under it.
+ * "skiffd: ..." on stderr), 1 when the interface disappears under it; with
+ * --exit-after-client, 0 when the client (--fetch/--send, started on worker
+ * 0 once skiffd is ready) succeeded and 1 when it did not.
  *
  * Threads.  Worker i owns stack i and runs it to completion (stack_poll)
  * under its mutex; when nothing arrived for WORKER_IDLE_POLLS polls it
@@ -43,6 +45,8 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "apps/client.h"
+#include "apps/http.h"
 #include "apps/services.h"
 #include "cmd/config.h"
 #include "cmd/control.h"
@@ -56,6 +60,7 @@
 #include "link/neigh.h"
 #include "sock/inet.h"
 #include "sock/socket.h"
+#include "transport/tcp.h"
 
 #define WORKER_IDLE_POLLS	2	/* empty polls before sleeping */
 #define RATE_INTERVAL_NS	NSEC_PER_SEC
@@ -75,8 +80,11 @@ struct worker {
 	struct stack st;
 	bool stack_up;
 	bool inet_up;
-	struct service *svcs[2 * SKIFFD_MAX_SERVICES];
+	struct service *svcs[4 * SKIFFD_MAX_SERVICES];	/* echo/discard, UDP and TCP */
 	int n_svcs;
+	bool tcp_svcs;			/* the TCP services run */
+	struct http_server *http;
+	struct client *client;		/* worker 0: --fetch / --send */
 	struct skiff_ustats *stats;	/* this queue's row of the ustats map */
 	uint64_t last_rx, last_tx;	/* at the last rate tick */
 	uint64_t rx_pps, tx_pps;
@@ -97,6 +105,8 @@ struct skiffd {
 	uint64_t start_ns;
 	uint64_t last_rate_ns;
 	char ctl_name[IFNAMSIZ + 16];
+	int client_efd;			/* eventfd: the client finished */
+	atomic_int client_rc;		/* 0: it succeeded, 1: it failed */
 };
 
 static void fail(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
@@ -191,6 +201,10 @@ static void worker_teardown(struct skiffd *d, struct worker *w)
 {
 	int i;
 
+	client_free(w->client);
+	w->client = NULL;
+	http_server_stop(w->http);
+	w->http = NULL;
 	for (i = w->n_svcs - 1; i >= 0; i--)
 		service_stop(w->svcs[i]);
 	w->n_svcs = 0;
@@ -255,20 +269,36 @@ static int worker_setup(struct skiffd *d, struct worker *w)
 		return ret;
 	}
 	w->inet_up = true;
-	for (i = 0; i < d->cfg.n_echo + d->cfg.n_discard; i++) {
-		bool echo = i < d->cfg.n_echo;
-		uint16_t port = echo ? d->cfg.echo_ports[i] : d->cfg.discard_ports[i - d->cfg.n_echo];
+	w->tcp_svcs = true;
+	for (i = 0; i < 2 * (d->cfg.n_echo + d->cfg.n_discard); i++) {
+		int k = i / 2, type = i % 2 ? SOCK_STREAM : SOCK_DGRAM;
+		bool echo = k < d->cfg.n_echo;
+		uint16_t port = echo ? d->cfg.echo_ports[k] : d->cfg.discard_ports[k - d->cfg.n_echo];
 
 		if (echo)
-			ret = echo_service_start(&w->st, SOCK_DGRAM, port, &svc);
+			ret = echo_service_start(&w->st, type, port, &svc);
 		else
-			ret = discard_service_start(&w->st, SOCK_DGRAM, port, &svc);
+			ret = discard_service_start(&w->st, type, port, &svc);
+		if (ret == -EPROTONOSUPPORT && type == SOCK_STREAM) {
+			w->tcp_svcs = false;	/* a build without TCP: UDP only */
+			continue;
+		}
 		if (ret) {
-			fail("queue %u: cannot start UDP %s on port %u: %s", w->queue,
-			     echo ? "echo" : "discard", port, strerror(-ret));
+			fail("queue %u: cannot start %s %s on port %u: %s", w->queue,
+			     type == SOCK_STREAM ? "TCP" : "UDP", echo ? "echo" : "discard", port,
+			     strerror(-ret));
 			return ret;
 		}
 		w->svcs[w->n_svcs++] = svc;
+	}
+	if (d->cfg.http_port) {
+		ret = http_server_start(&w->st, d->cfg.http_port, d->cfg.http_dir, &w->http);
+		if (ret) {
+			w->http = NULL;
+			fail("queue %u: cannot serve HTTP on port %u from %s: %s", w->queue,
+			     d->cfg.http_port, d->cfg.http_dir, strerror(-ret));
+			return ret;
+		}
 	}
 	vlog(d, "queue %u: AF_XDP socket fd %d (%s), %d service(s)", w->queue,
 	     xsk_netdev_fd(w->dev), xsk_netdev_zerocopy(w->dev) ? "zero-copy" : "copy", w->n_svcs);
@@ -340,6 +370,9 @@ static void skiffd_teardown(struct skiffd *d)
 	if (d->sig_fd >= 0)
 		close(d->sig_fd);
 	d->sig_fd = -1;
+	if (d->client_efd >= 0)
+		close(d->client_efd);
+	d->client_efd = -1;
 }
 
 /* ---- control ---- */
@@ -378,6 +411,9 @@ static void fill_status(struct skiffd *d, struct report_status *s)
 	s->n_echo = d->cfg.n_echo;
 	s->discard_ports = d->cfg.discard_ports;
 	s->n_discard = d->cfg.n_discard;
+	s->tcp = d->n_workers && d->w[0].tcp_svcs;
+	s->http_port = d->cfg.http_port;
+	s->http_dir = d->cfg.http_dir;
 }
 
 static void ctl_status(struct skiffd *d, struct strbuf *sb, bool json)
@@ -500,13 +536,18 @@ struct sock_collect {
 	int n, cap;
 	int worker;
 	bool oom;
+	bool tcp_walk;		/* visiting TCP connections */
 };
 
 static void sock_collect_one(void *arg, const struct sock *sk)
 {
 	struct sock_collect *c = arg;
+	struct tcp_conn_info ti;
 	struct report_sock *v;
 
+	/* TCP is listed from tcp_walk, which also sees the orphans */
+	if (!c->tcp_walk && sk->prot && sk->prot->protocol == IPPROTO_TCP)
+		return;
 	if (c->n == c->cap) {
 		c->cap = c->cap ? 2 * c->cap : 64;
 		v = realloc(c->v, (size_t)c->cap * sizeof(*v));
@@ -527,6 +568,22 @@ static void sock_collect_one(void *arg, const struct sock *sk)
 		.rq_bytes = sk->rcvq.bytes,
 		.rq_packets = sk->rcvq.len,
 	};
+	if (c->tcp_walk && !tcp_get_info(sk, &ti)) {
+		v = &c->v[c->n];
+		v->tcp = true;
+		v->state = tcp_state_name(ti.state);
+		v->rq_bytes = ti.rcvq;
+		v->rq_packets = 0;
+		v->sq_bytes = ti.sndq;
+		v->cwnd = ti.cwnd;
+		v->srtt_us = ti.srtt_us;
+		v->rttvar_us = ti.rttvar_us;
+		v->rto_ms = ti.rto_ms;
+		v->mss = ti.mss;
+		v->retrans = ti.retrans;
+		v->cc = ti.cc;
+		v->orphan = !sk->socket;
+	}
 	c->n++;
 }
 
@@ -538,7 +595,10 @@ static void ctl_sockets(struct skiffd *d, struct strbuf *sb, bool json)
 	for (i = 0; i < d->n_workers; i++) {
 		c.worker = (int)i;
 		pthread_mutex_lock(&d->w[i].lock);
+		c.tcp_walk = false;
 		sock_walk(&d->w[i].st, sock_collect_one, &c);
+		c.tcp_walk = true;
+		tcp_walk(&d->w[i].st, sock_collect_one, &c);
 		pthread_mutex_unlock(&d->w[i].lock);
 	}
 	if (c.oom)
@@ -624,14 +684,16 @@ static void rates_tick(struct skiffd *d, uint64_t now)
 static int main_loop(struct skiffd *d)
 {
 	struct signalfd_siginfo si;
-	struct pollfd pfd[2];
-	uint64_t now;
+	struct pollfd pfd[3];
+	uint64_t now, v;
 	int timeout;
 
 	pfd[0].fd = d->sig_fd;
 	pfd[0].events = POLLIN;
 	pfd[1].fd = d->ctl_fd;
 	pfd[1].events = POLLIN;
+	pfd[2].fd = d->client_efd;	/* -1 without a client: ignored by poll */
+	pfd[2].events = POLLIN;
 	for (;;) {
 		now = clock_now();
 		if (now - d->last_rate_ns >= RATE_INTERVAL_NS) {
@@ -644,7 +706,7 @@ static int main_loop(struct skiffd *d)
 		}
 		timeout = (int)((d->last_rate_ns + RATE_INTERVAL_NS - now + NSEC_PER_MSEC - 1) /
 				NSEC_PER_MSEC);
-		if (poll(pfd, 2, timeout) < 0) {
+		if (poll(pfd, 3, timeout) < 0) {
 			if (errno == EINTR)
 				continue;
 			fail("poll: %s", strerror(errno));
@@ -658,7 +720,68 @@ static int main_loop(struct skiffd *d)
 		}
 		if (pfd[1].revents & POLLIN)
 			ctl_accept(d);
+		if ((pfd[2].revents & POLLIN) && read(d->client_efd, &v, sizeof(v)) == sizeof(v) &&
+		    d->cfg.exit_after_client) {
+			printf("skiffd: client done, shutting down\n");
+			return atomic_load(&d->client_rc);
+		}
 	}
+}
+
+/* ---- the built-in client (worker 0) ---- */
+
+/* Runs on worker 0 from its event dispatch, under its lock. */
+static void client_done(const struct client_result *res, void *arg)
+{
+	struct skiffd *d = arg;
+	bool fetch = d->cfg.fetch_url[0];
+	char line[512];
+	uint64_t one = 1;
+	bool ok;
+
+	client_format(res, fetch, line, sizeof(line));
+	/* a fetch succeeds with a 2xx answer only */
+	ok = !res->err && (!fetch || (res->http_status >= 200 && res->http_status < 300));
+	printf("%s\n", line);
+	fflush(stdout);
+	atomic_store(&d->client_rc, ok ? 0 : 1);
+	if (d->client_efd >= 0 && write(d->client_efd, &one, sizeof(one)) < 0) {
+		/* saturated: the main loop is woken anyway */
+	}
+}
+
+static int client_begin(struct skiffd *d)
+{
+	struct worker *w = &d->w[0];
+	char line[256];
+	int ret;
+
+	if (!d->cfg.fetch_url[0] && !d->cfg.send_addr)
+		return 0;
+	d->client_efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	if (d->client_efd < 0) {
+		fail("eventfd: %s", strerror(errno));
+		return -errno;
+	}
+	pthread_mutex_lock(&w->lock);
+	if (d->cfg.fetch_url[0])
+		ret = client_fetch_start(&w->st, d->cfg.fetch_url, client_done, d, &w->client);
+	else
+		ret = client_send_start(&w->st, d->cfg.send_addr, htons(d->cfg.send_port),
+					d->cfg.send_bytes, client_done, d, &w->client);
+	pthread_mutex_unlock(&w->lock);
+	worker_wake(w);
+	if (ret) {
+		struct client_result res = { .err = ret };
+
+		w->client = NULL;
+		client_format(&res, d->cfg.fetch_url[0], line, sizeof(line));
+		printf("%s\n", line);
+		atomic_store(&d->client_rc, 1);
+		if (d->cfg.exit_after_client)
+			return ret;
+	}
+	return 0;
 }
 
 /* ---- start-up ---- */
@@ -899,7 +1022,9 @@ int main(int argc, char **argv)
 	}
 	d->ctl_fd = -1;
 	d->sig_fd = -1;
+	d->client_efd = -1;
 	atomic_init(&d->stop, false);
+	atomic_init(&d->client_rc, 0);
 
 	rc = skiffd_cli(&d->cfg, argc, argv, stdout, stderr);
 	if (rc >= 0) {
@@ -917,6 +1042,11 @@ int main(int argc, char **argv)
 		return SKIFFD_EXIT_USAGE;
 	}
 	print_summary(d);
+	if (client_begin(d)) {
+		skiffd_teardown(d);
+		free(d);
+		return 1;
+	}
 	rc = main_loop(d);
 	skiffd_teardown(d);
 	if (!rc)
