@@ -441,17 +441,17 @@ bool ts_tcp_parse(uint8_t *frame, uint32_t len, struct ts_tcp *t)
 }
 
 size_t ts_tcp_build(uint8_t *buf, size_t cap, int from, uint16_t sport, uint16_t dport,
-		    uint32_t seq, uint32_t ack, uint8_t flags, uint16_t win, const void *payload,
-		    size_t plen)
+		    uint32_t seq, uint32_t ack, uint8_t flags, uint16_t win, const uint8_t *opts,
+		    size_t olen, const void *payload, size_t plen)
 {
 	uint32_t saddr = from == TS_A ? TS_ADDR_A : TS_ADDR_B;
 	uint32_t daddr = from == TS_A ? TS_ADDR_B : TS_ADDR_A;
-	size_t tlen = 20 + plen, len = 14 + 20 + tlen;
+	size_t tlen = 20 + olen + plen, len = 14 + 20 + tlen;
 	uint8_t *ip = buf + 14, *th = ip + 20;
 	uint16_t v16;
 	uint32_t v32;
 
-	if (len > cap || len > FAKEDEV_FRAME_SIZE)
+	if (len > cap || len > FAKEDEV_FRAME_SIZE || olen % 4 || olen > 40)
 		return 0;
 	memcpy(buf, from == TS_A ? H_PEER_MAC : H_MAC, 6);
 	memcpy(buf + 6, from == TS_A ? H_MAC : H_PEER_MAC, 6);
@@ -479,12 +479,14 @@ size_t ts_tcp_build(uint8_t *buf, size_t cap, int from, uint16_t sport, uint16_t
 	memcpy(th + 4, &v32, 4);
 	v32 = htonl(ack);
 	memcpy(th + 8, &v32, 4);
-	th[12] = 5 << 4;
+	th[12] = (uint8_t)((20 + olen) / 4) << 4;
 	th[13] = flags;
 	v16 = htons(win);
 	memcpy(th + 14, &v16, 2);
+	if (olen)
+		memcpy(th + 20, opts, olen);
 	if (plen)
-		memcpy(th + 20, payload, plen);
+		memcpy(th + 20 + olen, payload, plen);
 	v16 = csum_tcpudp_magic(saddr, daddr, (uint32_t)tlen, IPPROTO_TCP,
 				csum_partial(th, tlen, 0));
 	memcpy(th + 16, &v16, 2);

@@ -134,11 +134,12 @@ bool ts_tcp_parse(uint8_t *frame, uint32_t len, struct ts_tcp *t);
 
 /*
  * Build Ethernet (from's MAC -> the other's) + IPv4 + TCP with correct
- * checksums and no options; addresses as sent by `from`, ports host order.
- * Returns the frame length (0 if cap is short).
+ * checksums; addresses as sent by `from`, ports host order; olen (a
+ * multiple of 4, <= 40) bytes of TCP options.  Returns the frame length (0
+ * if cap is short or olen is not valid).
  */
 size_t ts_tcp_build(uint8_t *buf, size_t cap, int from, uint16_t sport, uint16_t dport,
-		    uint32_t seq, uint32_t ack, uint8_t flags, uint16_t win, const void *payload,
-		    size_t plen);
+		    uint32_t seq, uint32_t ack, uint8_t flags, uint16_t win, const uint8_t *opts,
+		    size_t olen, const void *payload, size_t plen);
 
 #endif /* SKIFF_TEST_TWOSTACK_H */
