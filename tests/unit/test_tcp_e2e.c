@@ -32,17 +32,17 @@
 #include "transport/tcp_sock.h"
 #include "twostack.h"
 
-#define MS		NSEC_PER_MSEC
-#define SEC		NSEC_PER_SEC
-#define PORT		80
-#define MSS		1460
+#define MS NSEC_PER_MSEC
+#define SEC NSEC_PER_SEC
+#define PORT 80
+#define MSS 1460
 
 /* ---------------------------------------------------------------- data */
 
 /* The byte at stream offset k is pat[(k + base) % PAT_P]: a prime period, so
  * a segment delivered at the wrong offset shows. */
-#define PAT_P		65521
-#define PAT_MAX		16384
+#define PAT_P 65521
+#define PAT_MAX 16384
 static uint8_t pat[PAT_P + PAT_MAX];
 
 static void pat_init(void)
@@ -69,10 +69,10 @@ static const uint8_t *pat_at(uint64_t base, uint64_t off)
 /* ---------------------------------------------------------------- events */
 
 struct ev {
-	uint32_t seen;		/* SOCK_EV_* ever reported */
+	uint32_t seen; /* SOCK_EV_* ever reported */
 	int calls;
-	uint64_t t_out;		/* first SOCK_EV_OUT */
-	uint64_t t_err;		/* first SOCK_EV_ERR */
+	uint64_t t_out; /* first SOCK_EV_OUT */
+	uint64_t t_err; /* first SOCK_EV_ERR */
 	uint64_t t_hup;
 };
 
@@ -97,13 +97,13 @@ static int so_error(struct socket *so)
 	int v = 0;
 
 	assert_int_equal(skiff_getsockopt(so, SKIFF_SO_ERROR, &v), 0);
-	return v < 0 ? -v : v;	/* either sign: the errno */
+	return v < 0 ? -v : v; /* either sign: the errno */
 }
 
 /* ---------------------------------------------------------------- connections */
 
 struct find {
-	uint16_t lport, rport;	/* host order, 0 = any */
+	uint16_t lport, rport; /* host order, 0 = any */
 	const struct tcp_sock *tp;
 	int n;
 };
@@ -124,10 +124,9 @@ static void find_fn(void *arg, const struct sock *sk)
 }
 
 /* The connection of side on (lport, rport), NULL if none (valid until the next poll). */
-static const struct tcp_sock *conn_of(struct twostack *ts, int side, uint16_t lport,
-				      uint16_t rport)
+static const struct tcp_sock *conn_of(struct twostack *ts, int side, uint16_t lport, uint16_t rport)
 {
-	struct find f = { .lport = lport, .rport = rport };
+	struct find f = {.lport = lport, .rport = rport};
 
 	tcp_walk(twostack_stack(ts, side), find_fn, &f);
 	return f.tp;
@@ -170,21 +169,21 @@ static const char *state_name(int s)
 	return s < 0 ? "(none)" : tcp_state_name(s);
 }
 
-#define assert_state(ts, side, lport, rport, want)                                         \
-	do {                                                                               \
-		int s_ = conn_state(ts, side, lport, rport);                               \
-		if (s_ != (want))                                                          \
+#define assert_state(ts, side, lport, rport, want) \
+	do { \
+		int s_ = conn_state(ts, side, lport, rport); \
+		if (s_ != (want)) \
 			fail_msg("side %c: state %s, expected %s", "AB"[side], state_name(s_), \
-				 state_name(want));                                        \
+				 state_name(want)); \
 	} while (0)
 
 /* Closed: gone, or CLOSED while the application still holds the socket. */
-#define assert_closed(ts, side, lport, rport)                                               \
-	do {                                                                               \
-		int s_ = conn_state(ts, side, lport, rport);                               \
-		if (s_ != -1 && s_ != TCP_CLOSED)                                          \
-			fail_msg("side %c: state %s, expected closed", "AB"[side],           \
-				 state_name(s_));                                          \
+#define assert_closed(ts, side, lport, rport) \
+	do { \
+		int s_ = conn_state(ts, side, lport, rport); \
+		if (s_ != -1 && s_ != TCP_CLOSED) \
+			fail_msg("side %c: state %s, expected closed", "AB"[side], \
+				 state_name(s_)); \
 	} while (0)
 
 static struct sockaddr_in sin_of(uint32_t addr, uint16_t port)
@@ -211,8 +210,8 @@ struct pair {
 	struct socket *lst, *a, *b;
 	struct ev el, ea, eb;
 	struct sockaddr_in bpeer;
-	uint16_t port;		/* B's port */
-	uint16_t aport;		/* A's ephemeral port */
+	uint16_t port;	/* B's port */
+	uint16_t aport; /* A's ephemeral port */
 };
 
 static void pair_listen(struct twostack *ts, struct pair *p, uint16_t port, int backlog)
@@ -276,11 +275,11 @@ static void pair_close(struct pair *p)
 struct xfer {
 	struct socket *tx, *rx;
 	uint64_t total, sent, rcvd, base;
-	bool shut;		/* shutdown(SHUT_WR) once everything is sent */
+	bool shut; /* shutdown(SHUT_WR) once everything is sent */
 	bool shut_done;
-	bool paused;		/* the reader does not read */
+	bool paused; /* the reader does not read */
 	bool eof;
-	int err;		/* first unexpected error of send / recv */
+	int err; /* first unexpected error of send / recv */
 	uint64_t t_done;
 };
 
@@ -320,8 +319,8 @@ static void xfer_pump(struct xfer *x)
 		}
 		if (x->rcvd + (uint64_t)r > x->total ||
 		    memcmp(buf, pat_at(x->base, x->rcvd), (size_t)r)) {
-			fail_msg("stream corrupt at offset %llu (+%zd)", (unsigned long long)x->rcvd,
-				 r);
+			fail_msg("stream corrupt at offset %llu (+%zd)",
+				 (unsigned long long)x->rcvd, r);
 		}
 		x->rcvd += (uint64_t)r;
 	}
@@ -361,10 +360,10 @@ static bool cond_xfer(void *arg)
 }
 
 /* Send total bytes tx -> rx and check them all; returns the simulated time it took. */
-static uint64_t transfer(struct twostack *ts, struct socket *tx, struct socket *rx,
-			 uint64_t total, uint64_t timeout)
+static uint64_t transfer(struct twostack *ts, struct socket *tx, struct socket *rx, uint64_t total,
+			 uint64_t timeout)
 {
-	struct xfer x = { .tx = tx, .rx = rx, .total = total, .base = total % 977 };
+	struct xfer x = {.tx = tx, .rx = rx, .total = total, .base = total % 977};
 	uint64_t t0 = clock_now();
 
 	assert_true(twostack_run(ts, timeout, cond_xfer, &x));
@@ -389,16 +388,16 @@ struct trace {
 	struct rec *r;
 	size_t n, cap;
 	bool drop_all[2];
-	int drop_syn[2];		/* drop this many more SYNs (no ACK) sent by the side */
+	int drop_syn[2]; /* drop this many more SYNs (no ACK) sent by the side */
 	/* drop the nth (1-based) first transmission of a data segment of a side ... */
 	uint32_t drop_nth[2][TR_MAX_DROPS];
 	int n_drop_nth[2];
-	int drop_times;			/* ... this many times in all (0: once) */
+	int drop_times; /* ... this many times in all (0: once) */
 	/* the segments chosen so far */
 	uint32_t drop_seq[TR_MAX_DROPS];
 	int drop_side[TR_MAX_DROPS];
 	int drop_left[TR_MAX_DROPS];
-	uint64_t drop_t[TR_MAX_DROPS];	/* first transmission time */
+	uint64_t drop_t[TR_MAX_DROPS]; /* first transmission time */
 	int n_drop_seq;
 	/* B -> A frames to these ports (the SYN flood's SYN-ACKs) */
 	uint16_t flood_lo, flood_hi;
@@ -488,11 +487,12 @@ static void trace_dump(const struct trace *tr, const char *what)
 	for (i = 0; i < tr->n; i++) {
 		const struct rec *r = &tr->r[i];
 
-		fprintf(stderr, "%12.6f %c %5u>%-5u %c%c%c%c%c seq %10u ack %10u len %5u win %5u%s\n",
-			(double)r->t / 1e9, "AB"[r->from], r->sport, r->dport,
-			r->flags & TCPF_SYN ? 'S' : '.', r->flags & TCPF_ACK ? 'A' : '.',
-			r->flags & TCPF_FIN ? 'F' : '.', r->flags & TCPF_RST ? 'R' : '.',
-			r->flags & TCPF_PSH ? 'P' : '.', r->seq, r->ack, r->len, r->win,
+		fprintf(stderr,
+			"%12.6f %c %5u>%-5u %c%c%c%c%c seq %10u ack %10u len %5u win %5u%s\n",
+			(double)r->t / 1e9, "AB"[r->from], r -> sport, r -> dport,
+			r -> flags &TCPF_SYN ? 'S' : '.', r->flags &TCPF_ACK ? 'A' : '.',
+			r->flags &TCPF_FIN ? 'F' : '.', r->flags &TCPF_RST ? 'R' : '.',
+			r->flags &TCPF_PSH ? 'P' : '.', r->seq, r->ack, r->len, r->win,
 			r->dropped ? " DROPPED" : "");
 	}
 }
@@ -526,8 +526,7 @@ static int trace_times(const struct trace *tr, int from, uint32_t seq, uint64_t 
 }
 
 /* Segments of side from with all flags in `all` set and none of `none`. */
-static int trace_count(const struct trace *tr, int from, uint8_t all, uint8_t none,
-		       bool with_data)
+static int trace_count(const struct trace *tr, int from, uint8_t all, uint8_t none, bool with_data)
 {
 	size_t i;
 	int n = 0;
@@ -567,8 +566,8 @@ static int trace_retrans(const struct trace *tr, int from)
 
 /* ---------------------------------------------------------------- fixtures */
 
-static const uint8_t test_key[16] = { 's', 'k', 'i', 'f', 'f', '-', 't', 'c',
-				      'p', '-', 'e', '2', 'e', 0, 1, 2 };
+static const uint8_t test_key[16] = {'s', 'k', 'i', 'f', 'f', '-', 't', 'c',
+				     'p', '-', 'e', '2', 'e', 0,   1,	2};
 
 static bool cond_no_conns(void *arg)
 {
@@ -591,7 +590,7 @@ static void collect_fn(void *arg, const struct sock *sk)
 /* Close what a failed test left open; returns how many there were. */
 static int close_leftovers(struct twostack *ts)
 {
-	struct so_list l = { .n = 0 };
+	struct so_list l = {.n = 0};
 	int i;
 
 	sock_walk(twostack_stack(ts, TS_A), collect_fn, &l);
@@ -655,7 +654,7 @@ static void ts_free(struct twostack *ts)
 		tcp_fini(twostack_stack(ts, TS_A));
 		tcp_fini(twostack_stack(ts, TS_B));
 	}
-	twostack_fini(ts);	/* every frame back */
+	twostack_fini(ts); /* every frame back */
 	free(ts);
 }
 
@@ -678,7 +677,7 @@ static int e2e_teardown(void **state)
 struct udp_rx {
 	struct socket *so;
 	int got;
-	uint64_t t_sent, delay;	/* first datagram: when sent, how long it took */
+	uint64_t t_sent, delay; /* first datagram: when sent, how long it took */
 };
 
 static bool cond_udp_rx(void *arg)
@@ -698,7 +697,7 @@ static int udp_count_received(uint64_t seed, const struct ts_impair *imp, uint64
 {
 	struct twostack *ts = ts_new(seed);
 	struct sockaddr_in sa = sin_of(TS_ADDR_A, 5000), sb = sin_of(TS_ADDR_B, 5001);
-	struct udp_rx u = { 0 };
+	struct udp_rx u = {0};
 	struct socket *a;
 	int i;
 
@@ -725,7 +724,7 @@ static int udp_count_received(uint64_t seed, const struct ts_impair *imp, uint64
 
 static void link_loss_is_seeded_and_deterministic(void **state)
 {
-	struct ts_impair imp = { .loss_pct = 10 };
+	struct ts_impair imp = {.loss_pct = 10};
 	int n1 = udp_count_received(7, &imp, NULL);
 	int n2 = udp_count_received(7, &imp, NULL);
 	int n3 = udp_count_received(8, &imp, NULL);
@@ -741,7 +740,7 @@ static void link_loss_is_seeded_and_deterministic(void **state)
 
 static void link_delay_holds_frames_for_the_one_way_delay(void **state)
 {
-	struct ts_impair imp = { .delay_ns = 700 * NSEC_PER_USEC };
+	struct ts_impair imp = {.delay_ns = 700 * NSEC_PER_USEC};
 	uint64_t seen = 0;
 
 	(void)state;
@@ -751,7 +750,7 @@ static void link_delay_holds_frames_for_the_one_way_delay(void **state)
 
 static void link_corruption_is_caught_by_the_checksum(void **state)
 {
-	struct ts_impair imp = { .corrupt_pct = 100 };
+	struct ts_impair imp = {.corrupt_pct = 100};
 
 	(void)state;
 	assert_int_equal(udp_count_received(5, &imp, NULL), 0);
@@ -762,7 +761,7 @@ static void link_corruption_is_caught_by_the_checksum(void **state)
 static void connect_is_einprogress_then_writable_and_accepted(void **state)
 {
 	struct twostack *ts = *state;
-	struct pair p = { 0 };
+	struct pair p = {0};
 	struct trace *tr;
 	struct sockaddr_in sin = sin_of(TS_ADDR_B, PORT), peer;
 	struct socket *tmp;
@@ -778,7 +777,7 @@ static void connect_is_einprogress_then_writable_and_accepted(void **state)
 	assert_true(twostack_run(ts, 1 * SEC, cond_established, &p));
 	assert_true(p.ea.seen & SOCK_EV_OUT);
 	assert_false(p.ea.seen & SOCK_EV_ERR);
-	assert_true(p.el.seen & SOCK_EV_IN);	/* the listener had one to accept */
+	assert_true(p.el.seen & SOCK_EV_IN); /* the listener had one to accept */
 	assert_non_null(p.b);
 	assert_int_equal(p.bpeer.sin_addr.s_addr, TS_ADDR_A);
 	assert_int_equal(ntohs(p.bpeer.sin_port), p.aport);
@@ -815,7 +814,7 @@ static void connect_is_einprogress_then_writable_and_accepted(void **state)
 static void one_byte_each_way_is_one_segment_each(void **state)
 {
 	struct twostack *ts = *state;
-	struct pair p = { 0 };
+	struct pair p = {0};
 	struct trace *tr;
 	char c = 0;
 
@@ -848,7 +847,7 @@ static int full_segment(struct twostack *ts, struct pair *p)
 static void maxseg_is_the_payload_of_a_full_segment(void **state)
 {
 	struct twostack *ts = *state;
-	struct pair p = { 0 };
+	struct pair p = {0};
 	int mss_a = 0, mss_b = 0, full;
 
 	pair_open(ts, &p, PORT);
@@ -871,7 +870,7 @@ static void maxseg_is_the_payload_of_a_full_segment(void **state)
 static void one_mss_each_way_is_one_full_segment(void **state)
 {
 	struct twostack *ts = *state;
-	struct pair p = { 0 };
+	struct pair p = {0};
 	struct trace *tr;
 	size_t i;
 	int full;
@@ -893,21 +892,21 @@ static void one_mss_each_way_is_one_full_segment(void **state)
 static void one_mib_both_ways_at_once_arrives_intact(void **state)
 {
 	struct twostack *ts = *state;
-	struct pair p = { 0 };
-	struct xfer ab = { 0 }, ba = { 0 };
-	struct xfers xs = { .x = { &ab, &ba }, .n = 2 };
+	struct pair p = {0};
+	struct xfer ab = {0}, ba = {0};
+	struct xfers xs = {.x = {&ab, &ba}, .n = 2};
 	struct tcp_conn_info ia, ib;
 
 	pair_open(ts, &p, PORT);
-	ab = (struct xfer){ .tx = p.a, .rx = p.b, .total = 1 << 20, .base = 1 };
-	ba = (struct xfer){ .tx = p.b, .rx = p.a, .total = 1 << 20, .base = 2 };
+	ab = (struct xfer){.tx = p.a, .rx = p.b, .total = 1 << 20, .base = 1};
+	ba = (struct xfer){.tx = p.b, .rx = p.a, .total = 1 << 20, .base = 2};
 	assert_true(twostack_run(ts, 60 * SEC, cond_xfers, &xs));
 	assert_int_equal(ab.err, 0);
 	assert_int_equal(ba.err, 0);
 	assert_true(ab.rcvd == 1 << 20 && ba.rcvd == 1 << 20);
 	info_of(ts, TS_A, p.aport, PORT, &ia);
 	info_of(ts, TS_B, PORT, p.aport, &ib);
-	assert_true(ia.retrans == 0 && ib.retrans == 0);	/* a clean link */
+	assert_true(ia.retrans == 0 && ib.retrans == 0); /* a clean link */
 	pair_close(&p);
 }
 
@@ -927,7 +926,7 @@ static bool cond_eof(void *arg)
 /* side `first` (A or B) closes first, the other after reading EOF. */
 static void close_sequence(struct twostack *ts, int first)
 {
-	struct pair p = { 0 };
+	struct pair p = {0};
 	struct socket *c1, *c2;
 	uint16_t l1, r1;
 	int second = !first;
@@ -949,7 +948,7 @@ static void close_sequence(struct twostack *ts, int first)
 	twostack_run(ts, 100 * MS, NULL, NULL);
 	assert_state(ts, first, l1, r1, TCP_FIN_WAIT_2);
 	assert_state(ts, second, r1, l1, TCP_CLOSE_WAIT);
-	assert_true(skiff_poll(c2) & SOCK_EV_IN);	/* EOF is readable */
+	assert_true(skiff_poll(c2) & SOCK_EV_IN); /* EOF is readable */
 
 	assert_int_equal(skiff_close(c2), 0);
 	if (first == TS_A)
@@ -958,7 +957,7 @@ static void close_sequence(struct twostack *ts, int first)
 		p.a = NULL;
 	twostack_run(ts, 1 * SEC, NULL, NULL);
 	assert_state(ts, first, l1, r1, TCP_TIME_WAIT);
-	assert_closed(ts, second, r1, l1);	/* LAST_ACK ended */
+	assert_closed(ts, second, r1, l1); /* LAST_ACK ended */
 	pair_close(&p);
 }
 
@@ -975,8 +974,8 @@ static void active_close_by_b_ends_in_time_wait_on_b(void **state)
 static void simultaneous_close_goes_through_closing_to_time_wait(void **state)
 {
 	struct twostack *ts = *state;
-	struct ts_impair imp = { .delay_ns = 10 * MS };
-	struct pair p = { 0 };
+	struct ts_impair imp = {.delay_ns = 10 * MS};
+	struct pair p = {0};
 	struct trace *tr;
 	uint16_t aport;
 
@@ -984,12 +983,12 @@ static void simultaneous_close_goes_through_closing_to_time_wait(void **state)
 	pair_open(ts, &p, PORT);
 	aport = p.aport;
 	transfer(ts, p.a, p.b, 3000, 1 * SEC);
-	twostack_run(ts, 1 * SEC, NULL, NULL);	/* everything acked */
+	twostack_run(ts, 1 * SEC, NULL, NULL); /* everything acked */
 	tr = trace_on(ts);
 	assert_int_equal(skiff_close(p.a), 0);
 	assert_int_equal(skiff_close(p.b), 0);
 	p.a = p.b = NULL;
-	twostack_run(ts, 15 * MS, NULL, NULL);	/* FINs crossed, their ACKs on the way */
+	twostack_run(ts, 15 * MS, NULL, NULL); /* FINs crossed, their ACKs on the way */
 	assert_int_equal(trace_count(tr, TS_A, TCPF_FIN, 0, false), 1);
 	assert_int_equal(trace_count(tr, TS_B, TCPF_FIN, 0, false), 1);
 	assert_state(ts, TS_A, aport, PORT, TCP_CLOSING);
@@ -1004,12 +1003,12 @@ static void simultaneous_close_goes_through_closing_to_time_wait(void **state)
 static void half_close_lets_the_other_way_flow(void **state)
 {
 	struct twostack *ts = *state;
-	struct pair p = { 0 };
-	struct xfer ab = { 0 }, ba = { 0 };
+	struct pair p = {0};
+	struct xfer ab = {0}, ba = {0};
 
 	pair_open(ts, &p, PORT);
 	/* A sends 10 kB and shuts its write side; B reads it all and EOF */
-	ab = (struct xfer){ .tx = p.a, .rx = p.b, .total = 10000, .base = 5, .shut = true };
+	ab = (struct xfer){.tx = p.a, .rx = p.b, .total = 10000, .base = 5, .shut = true};
 	assert_true(twostack_run(ts, 2 * SEC, cond_xfer, &ab));
 	assert_int_equal(ab.err, 0);
 	assert_true(ab.eof);
@@ -1019,7 +1018,7 @@ static void half_close_lets_the_other_way_flow(void **state)
 	assert_int_equal(skiff_send(p.a, "z", 1), -EPIPE);
 
 	/* B still sends 300 kB to A, then shuts down: A reads it all and EOF */
-	ba = (struct xfer){ .tx = p.b, .rx = p.a, .total = 300000, .base = 6, .shut = true };
+	ba = (struct xfer){.tx = p.b, .rx = p.a, .total = 300000, .base = 6, .shut = true};
 	assert_true(twostack_run(ts, 10 * SEC, cond_xfer, &ba));
 	assert_int_equal(ba.err, 0);
 	assert_true(ba.eof && ba.rcvd == 300000);
@@ -1032,7 +1031,7 @@ static void half_close_lets_the_other_way_flow(void **state)
 static void close_with_unread_data_sends_rst(void **state)
 {
 	struct twostack *ts = *state;
-	struct pair p = { 0 };
+	struct pair p = {0};
 	struct trace *tr;
 	char buf[64];
 
@@ -1041,9 +1040,9 @@ static void close_with_unread_data_sends_rst(void **state)
 	twostack_run(ts, 100 * MS, NULL, NULL);
 	assert_true(skiff_poll(p.b) & SOCK_EV_IN);
 	tr = trace_on(ts);
-	assert_int_equal(skiff_close(p.b), 0);	/* 11 bytes never read */
+	assert_int_equal(skiff_close(p.b), 0); /* 11 bytes never read */
 	p.b = NULL;
-	assert_closed(ts, TS_B, PORT, p.aport);	/* gone at once */
+	assert_closed(ts, TS_B, PORT, p.aport); /* gone at once */
 	twostack_run(ts, 100 * MS, NULL, NULL);
 	assert_int_equal(trace_count(tr, TS_B, TCPF_RST, 0, false), 1);
 	assert_int_equal(trace_count(tr, TS_B, TCPF_FIN, 0, false), 0);
@@ -1059,7 +1058,7 @@ static void close_with_unread_data_sends_rst(void **state)
 static void connect_to_a_closed_port_is_refused(void **state)
 {
 	struct twostack *ts = *state;
-	struct pair p = { 0 };
+	struct pair p = {0};
 	struct trace *tr;
 	struct sockaddr_in sin = sin_of(TS_ADDR_B, 81);
 
@@ -1070,7 +1069,7 @@ static void connect_to_a_closed_port_is_refused(void **state)
 	assert_true(p.ea.seen & SOCK_EV_ERR);
 	assert_int_equal(trace_count(tr, TS_B, TCPF_RST, 0, false), 1);
 	assert_int_equal(so_error(p.a), ECONNREFUSED);
-	assert_int_equal(so_error(p.a), 0);	/* reported once */
+	assert_int_equal(so_error(p.a), 0); /* reported once */
 	assert_int_equal(twostack_stack(ts, TS_A)->stats->tcp_conn_refused, 1);
 	assert_int_equal(twostack_stack(ts, TS_B)->stats->tcp_rst_noconn, 1);
 	assert_closed(ts, TS_A, p.aport, 81);
@@ -1082,7 +1081,7 @@ static void connect_to_a_closed_port_is_refused(void **state)
 static void linger_abort_close_resets_the_peer(void **state)
 {
 	struct twostack *ts = *state;
-	struct pair p = { 0 };
+	struct pair p = {0};
 	struct trace *tr;
 	char buf[64];
 
@@ -1092,7 +1091,7 @@ static void linger_abort_close_resets_the_peer(void **state)
 	assert_int_equal(skiff_setsockopt(p.a, SKIFF_SO_LINGER_ABORT, 1), 0);
 	assert_int_equal(skiff_close(p.a), 0);
 	p.a = NULL;
-	assert_closed(ts, TS_A, p.aport, PORT);	/* freed at once, no TIME_WAIT */
+	assert_closed(ts, TS_A, p.aport, PORT); /* freed at once, no TIME_WAIT */
 	twostack_run(ts, 100 * MS, NULL, NULL);
 	assert_int_equal(trace_count(tr, TS_A, TCPF_RST, 0, false), 1);
 	assert_int_equal(trace_count(tr, TS_A, TCPF_FIN, 0, false), 0);
@@ -1109,7 +1108,7 @@ static void linger_abort_close_resets_the_peer(void **state)
 static void lost_syns_are_resent_after_1s_then_2s_then_4s(void **state)
 {
 	struct twostack *ts = *state;
-	struct pair p = { 0 };
+	struct pair p = {0};
 	struct trace *tr;
 	uint64_t t[8];
 	int n = 0;
@@ -1128,7 +1127,7 @@ static void lost_syns_are_resent_after_1s_then_2s_then_4s(void **state)
 	assert_int_equal(t[1] - t[0], 1 * SEC);
 	assert_int_equal(t[2] - t[1], 2 * SEC);
 	assert_int_equal(t[3] - t[2], 4 * SEC);
-	assert_int_equal(p.ea.t_out, t[3]);	/* no delay on the link: established at once */
+	assert_int_equal(p.ea.t_out, t[3]); /* no delay on the link: established at once */
 	pair_close(&p);
 	trace_free(tr);
 }
@@ -1136,8 +1135,8 @@ static void lost_syns_are_resent_after_1s_then_2s_then_4s(void **state)
 static void lost_data_is_resent_after_the_rto_then_with_backoff(void **state)
 {
 	struct twostack *ts = *state;
-	struct ts_impair imp = { .delay_ns = 50 * MS };
-	struct pair p = { 0 };
+	struct ts_impair imp = {.delay_ns = 50 * MS};
+	struct pair p = {0};
 	struct trace *tr;
 	struct tcp_conn_info info;
 	uint64_t t[8], rto;
@@ -1165,6 +1164,10 @@ static void lost_data_is_resent_after_the_rto_then_with_backoff(void **state)
 	assert_in_range(t[3] - t[2], 4 * rto - 4 * MS, 4 * rto + 4 * MS);
 	info_of(ts, TS_A, p.aport, PORT, &info);
 	assert_int_equal(info.retrans, 3);
+	print_message("RTO %llu ms (RTT 100 ms): resent after %llu, %llu, %llu ms\n",
+		      (unsigned long long)(rto / MS), (unsigned long long)((t[1] - t[0]) / MS),
+		      (unsigned long long)((t[2] - t[1]) / MS),
+		      (unsigned long long)((t[3] - t[2]) / MS));
 	pair_close(&p);
 	trace_free(tr);
 }
@@ -1185,9 +1188,9 @@ static int acks_of(const struct trace *tr, uint32_t seq, uint64_t t)
 static void one_lost_segment_is_fast_retransmitted_before_the_rto(void **state)
 {
 	struct twostack *ts = *state;
-	struct ts_impair imp = { .delay_ns = 10 * MS };
+	struct ts_impair imp = {.delay_ns = 10 * MS};
 	const uint64_t rtt = 20 * MS;
-	struct pair p = { 0 };
+	struct pair p = {0};
 	struct trace *tr;
 	struct tcp_conn_info info;
 	uint64_t t[4];
@@ -1214,9 +1217,9 @@ static void one_lost_segment_is_fast_retransmitted_before_the_rto(void **state)
 static void sack_recovers_several_losses_of_one_window_in_about_one_rtt(void **state)
 {
 	struct twostack *ts = *state;
-	struct ts_impair imp = { .delay_ns = 10 * MS };
+	struct ts_impair imp = {.delay_ns = 10 * MS};
 	const uint64_t rtt = 20 * MS;
-	struct pair p = { 0 };
+	struct pair p = {0};
 	struct trace *tr;
 	struct tcp_conn_info info;
 	uint64_t t[4], first = UINT64_MAX, last = 0, lo = UINT64_MAX, hi = 0;
@@ -1226,7 +1229,7 @@ static void sack_recovers_several_losses_of_one_window_in_about_one_rtt(void **s
 	pair_open(ts, &p, PORT);
 	tr = trace_on(ts);
 	for (i = 0; i < 4; i++)
-		tr->drop_nth[TS_A][i] = 60 + 2 * (uint32_t)i;	/* 60, 62, 64, 66 */
+		tr->drop_nth[TS_A][i] = 60 + 2 * (uint32_t)i; /* 60, 62, 64, 66 */
 	tr->n_drop_nth[TS_A] = 4;
 	transfer(ts, p.a, p.b, 1 << 20, 30 * SEC);
 	assert_int_equal(tr->n_drop_seq, 4);
@@ -1241,7 +1244,7 @@ static void sack_recovers_several_losses_of_one_window_in_about_one_rtt(void **s
 		if (t[1] > last)
 			last = t[1];
 	}
-	assert_true(hi - lo < rtt);	/* one window */
+	assert_true(hi - lo < rtt); /* one window */
 	/* detected one RTT after the first loss, all resent within about one more RTT */
 	assert_true(first - lo <= rtt + 5 * MS);
 	assert_true(last - first <= rtt + 5 * MS);
@@ -1257,7 +1260,7 @@ static void sack_recovers_several_losses_of_one_window_in_about_one_rtt(void **s
 static void zero_window_is_probed_until_the_reader_resumes(void **state)
 {
 	struct twostack *ts = *state;
-	struct pair p = { 0 };
+	struct pair p = {0};
 	struct trace *tr;
 	struct xfer x;
 	uint64_t t_zero = 0, t_resume, prev = 0, gap = 0;
@@ -1271,7 +1274,7 @@ static void zero_window_is_probed_until_the_reader_resumes(void **state)
 	tr = trace_on(ts);
 
 	/* B writes 100 kB to A, which does not read for 20 s */
-	x = (struct xfer){ .tx = p.b, .rx = p.a, .total = 100000, .base = 9, .paused = true };
+	x = (struct xfer){.tx = p.b, .rx = p.a, .total = 100000, .base = 9, .paused = true};
 	twostack_run(ts, 20 * SEC, cond_xfer, &x);
 	assert_int_equal(x.err, 0);
 	assert_true(x.rcvd == 0);
@@ -1281,7 +1284,7 @@ static void zero_window_is_probed_until_the_reader_resumes(void **state)
 		if (tr->r[i].from == TS_A && tr->r[i].win == 0 && !t_zero)
 			t_zero = tr->r[i].t;
 	}
-	assert_true(t_zero != 0);	/* A advertised a zero window */
+	assert_true(t_zero != 0); /* A advertised a zero window */
 	/* the persist timer: B probes, with backoff */
 	for (i = 0; i < tr->n; i++) {
 		if (tr->r[i].from != TS_B || tr->r[i].t <= t_zero)
@@ -1316,7 +1319,7 @@ static bool cond_err(void *arg)
 static void keepalive_detects_a_vanished_peer_after_idle_plus_count_intervals(void **state)
 {
 	struct twostack *ts = *state;
-	struct pair p = { 0 };
+	struct pair p = {0};
 	struct trace *tr;
 	uint64_t t_last_rx = 0, t_gone;
 	int probes = 0;
@@ -1379,8 +1382,8 @@ static bool cond_tw(void *arg)
 static void time_wait_lasts_two_msl_then_the_connection_is_gone(void **state)
 {
 	struct twostack *ts = *state;
-	struct pair p = { 0 };
-	struct tw_watch w = { .ts = ts };
+	struct pair p = {0};
+	struct tw_watch w = {.ts = ts};
 
 	pair_open(ts, &p, PORT);
 	w.aport = p.aport;
@@ -1401,7 +1404,7 @@ static void syn_flood_falls_back_to_cookies_and_a_real_connect_succeeds(void **s
 {
 	struct twostack *ts = *state;
 	struct stack *sb = twostack_stack(ts, TS_B);
-	struct pair p = { 0 };
+	struct pair p = {0};
 	struct trace *tr;
 	uint8_t frame[128];
 	const int nflood = TCP_SYN_BACKLOG + 100;
@@ -1410,11 +1413,11 @@ static void syn_flood_falls_back_to_cookies_and_a_real_connect_succeeds(void **s
 	pair_listen(ts, &p, PORT, 8);
 	tr = trace_on(ts);
 	tr->flood_lo = 20000;
-	tr->flood_hi = (uint16_t)(20000 + nflood - 1);	/* their SYN-ACKs are lost */
+	tr->flood_hi = (uint16_t)(20000 + nflood - 1); /* their SYN-ACKs are lost */
 	for (i = 0; i < nflood; i++) {
 		size_t len = ts_tcp_build(frame, sizeof(frame), TS_A, (uint16_t)(20000 + i), PORT,
-					  0x1000000u * (uint32_t)i + 7, 0, TCPF_SYN, 65535, NULL,
-					  0, NULL, 0);
+					  0x1000000u * (uint32_t)i + 7, 0, TCPF_SYN, 65535, NULL, 0,
+					  NULL, 0);
 
 		assert_true(len > 0);
 		assert_int_equal(twostack_inject(ts, TS_B, frame, len), 0);
@@ -1422,7 +1425,7 @@ static void syn_flood_falls_back_to_cookies_and_a_real_connect_succeeds(void **s
 			twostack_run(ts, 1 * MS, NULL, NULL);
 	}
 	twostack_run(ts, 10 * MS, NULL, NULL);
-	assert_true(sb->stats->tcp_syncookies_sent > 0);	/* the SYN queue filled up */
+	assert_true(sb->stats->tcp_syncookies_sent > 0); /* the SYN queue filled up */
 	assert_true(trace_count(tr, TS_B, TCPF_SYN | TCPF_ACK, 0, false) >= nflood);
 
 	pair_socket_a(ts, &p);
@@ -1442,7 +1445,7 @@ static void inject_to_a(struct twostack *ts, struct pair *p, uint32_t seq, uint3
 			uint8_t flags)
 {
 	const struct tcp_sock *tpa = conn_of(ts, TS_A, p->aport, PORT);
-	uint8_t frame[128], opts[12] = { 1, 1, 8, 10 };
+	uint8_t frame[128], opts[12] = {1, 1, 8, 10};
 	uint32_t v;
 	size_t len, olen = 0;
 
@@ -1454,8 +1457,8 @@ static void inject_to_a(struct twostack *ts, struct pair *p, uint32_t seq, uint3
 		memcpy(opts + 8, &v, 4);
 		olen = sizeof(opts);
 	}
-	len = ts_tcp_build(frame, sizeof(frame), TS_B, PORT, p->aport, seq, ack, flags, 1000,
-			   opts, olen, NULL, 0);
+	len = ts_tcp_build(frame, sizeof(frame), TS_B, PORT, p->aport, seq, ack, flags, 1000, opts,
+			   olen, NULL, 0);
 	assert_true(len > 0);
 	assert_int_equal(twostack_inject(ts, TS_A, frame, len), 0);
 }
@@ -1464,7 +1467,7 @@ static void in_window_rst_and_syn_get_challenge_acks_and_the_connection_lives(vo
 {
 	struct twostack *ts = *state;
 	struct stack *sa = twostack_stack(ts, TS_A);
-	struct pair p = { 0 };
+	struct pair p = {0};
 	struct trace *tr;
 	const struct tcp_sock *tpa;
 	uint32_t rcv_nxt, snd_nxt;
@@ -1522,7 +1525,7 @@ static void in_window_rst_and_syn_get_challenge_acks_and_the_connection_lives(vo
 /* ================================================================ long, impaired */
 
 struct long_result {
-	uint64_t t_done;	/* simulated ns from connect to the last byte */
+	uint64_t t_done; /* simulated ns from connect to the last byte */
 	struct ts_counters c[2];
 	uint64_t retrans;
 };
@@ -1530,13 +1533,16 @@ struct long_result {
 static void long_transfer(uint64_t seed, struct long_result *res)
 {
 	struct ts_impair imp = {
-		.loss_pct = 3, .reorder_pct = 25, .dup_pct = 1, .corrupt_pct = 1,
+		.loss_pct = 3,
+		.reorder_pct = 25,
+		.dup_pct = 1,
+		.corrupt_pct = 1,
 		.delay_ns = 10 * MS,
 	};
 	struct twostack *ts = ts_new(seed);
-	struct pair p = { 0 };
+	struct pair p = {0};
 	struct xfer ab, ba;
-	struct xfers xs = { .x = { &ab, &ba }, .n = 2 };
+	struct xfers xs = {.x = {&ab, &ba}, .n = 2};
 	struct tcp_conn_info info;
 	uint64_t t0 = clock_now();
 
@@ -1545,9 +1551,9 @@ static void long_transfer(uint64_t seed, struct long_result *res)
 	pair_socket_a(ts, &p);
 	pair_connect(ts, &p, 60 * SEC);
 	/* 4 MiB A -> B while 512 kB go B -> A, both ends half-closing when done */
-	ab = (struct xfer){ .tx = p.a, .rx = p.b, .total = 4 << 20, .base = seed, .shut = true };
-	ba = (struct xfer){ .tx = p.b, .rx = p.a, .total = 512 << 10, .base = seed + 1,
-			    .shut = true };
+	ab = (struct xfer){.tx = p.a, .rx = p.b, .total = 4 << 20, .base = seed, .shut = true};
+	ba = (struct xfer){
+		.tx = p.b, .rx = p.a, .total = 512 << 10, .base = seed + 1, .shut = true};
 	assert_true(twostack_run(ts, 30 * 60 * SEC, cond_xfers, &xs));
 	assert_int_equal(ab.err, 0);
 	assert_int_equal(ba.err, 0);
@@ -1563,7 +1569,7 @@ static void long_transfer(uint64_t seed, struct long_result *res)
 		    res->c[0].corrupted > 0);
 	assert_true(twostack_stack(ts, TS_B)->stats->drop.tcp_csum > 0);
 	pair_close(&p);
-	ts_free(ts);	/* the FINs' last ACKs still cross the impaired link */
+	ts_free(ts); /* the FINs' last ACKs still cross the impaired link */
 }
 
 static void long_transfer_through_an_impaired_link(void **state)
@@ -1573,7 +1579,8 @@ static void long_transfer_through_an_impaired_link(void **state)
 
 	long_transfer(seed, &r);
 	print_message("seed %llu: 4 MiB + 512 kB in %.3f s simulated, %llu retransmitted, "
-		      "lost %llu/%llu\n", (unsigned long long)seed, (double)r.t_done / 1e9,
+		      "lost %llu/%llu\n",
+		      (unsigned long long)seed, (double)r.t_done / 1e9,
 		      (unsigned long long)r.retrans, (unsigned long long)r.c[0].lost,
 		      (unsigned long long)r.c[1].lost);
 }

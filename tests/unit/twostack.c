@@ -28,16 +28,16 @@
 #include "sock/inet.h"
 #include "twostack.h"
 
-#define TS_REORDER_K_DEFAULT	3
-#define TS_REORDER_MAX_DEFAULT	(5 * NSEC_PER_MSEC)
+#define TS_REORDER_K_DEFAULT 3
+#define TS_REORDER_MAX_DEFAULT (5 * NSEC_PER_MSEC)
 /* Loop turns at one instant before the clock is pushed on regardless. */
-#define TS_SPIN_LIMIT		100000
+#define TS_SPIN_LIMIT 100000
 
 struct ts_frame {
 	struct ts_frame *next;
-	uint64_t due;			/* delivery time */
-	uint64_t deadline;		/* held: delivered by then at the latest */
-	uint32_t wait;			/* held: deliveries still to let pass */
+	uint64_t due;	   /* delivery time */
+	uint64_t deadline; /* held: delivered by then at the latest */
+	uint32_t wait;	   /* held: deliveries still to let pass */
 	uint32_t len;
 	uint8_t data[FAKEDEV_FRAME_SIZE];
 };
@@ -382,7 +382,7 @@ bool twostack_run(struct twostack *ts, uint64_t ns, bool (*cond)(void *arg), voi
 				next = t;
 		}
 		if (next <= now && spins < TS_SPIN_LIMIT && idle < 4)
-			continue;	/* a timer due now: let the stacks run it */
+			continue; /* a timer due now: let the stacks run it */
 		if (next <= now)
 			next = now + NSEC_PER_USEC;
 		if (next > end) {
@@ -462,7 +462,7 @@ size_t ts_tcp_build(uint8_t *buf, size_t cap, int from, uint16_t sport, uint16_t
 	ip[0] = 0x45;
 	v16 = htons((uint16_t)(20 + tlen));
 	memcpy(ip + 2, &v16, 2);
-	ip[6] = 0x40;		/* DF */
+	ip[6] = 0x40; /* DF */
 	ip[8] = 64;
 	ip[9] = IPPROTO_TCP;
 	memcpy(ip + 12, &saddr, 4);

@@ -25,30 +25,30 @@
 
 enum { TS_A = 0, TS_B = 1 };
 
-#define TS_ADDR_A	H_ADDR		/* 10.0.0.1, network order */
-#define TS_ADDR_B	H_PEER		/* 10.0.0.2 */
+#define TS_ADDR_A H_ADDR /* 10.0.0.1, network order */
+#define TS_ADDR_B H_PEER /* 10.0.0.2 */
 
 /* What the link does to the frames of one direction (percentages 0..100). */
 struct ts_impair {
 	uint32_t loss_pct;
-	uint32_t dup_pct;		/* the copy is delivered right after the original */
-	uint32_t reorder_pct;		/* held back ... */
-	uint32_t reorder_k;		/* ... until k later frames were delivered (0: 3) */
-	uint64_t reorder_max_ns;	/* ... or this long past its time (0: 5 ms) */
-	uint32_t corrupt_pct;		/* one bit flipped after the IP header */
-	uint64_t delay_ns;		/* one-way delay */
+	uint32_t dup_pct;	 /* the copy is delivered right after the original */
+	uint32_t reorder_pct;	 /* held back ... */
+	uint32_t reorder_k;	 /* ... until k later frames were delivered (0: 3) */
+	uint64_t reorder_max_ns; /* ... or this long past its time (0: 5 ms) */
+	uint32_t corrupt_pct;	 /* one bit flipped after the IP header */
+	uint64_t delay_ns;	 /* one-way delay */
 };
 
 /* Per direction, frames sent by that side. */
 struct ts_counters {
-	uint64_t sent;			/* taken from the sender's device */
-	uint64_t delivered;		/* put on the receiver's device */
-	uint64_t lost;			/* dropped by the impairment */
-	uint64_t filtered;		/* dropped by the filter */
+	uint64_t sent;	    /* taken from the sender's device */
+	uint64_t delivered; /* put on the receiver's device */
+	uint64_t lost;	    /* dropped by the impairment */
+	uint64_t filtered;  /* dropped by the filter */
 	uint64_t duplicated;
 	uint64_t reordered;
 	uint64_t corrupted;
-	uint64_t rx_full;		/* receiver had no free frame */
+	uint64_t rx_full; /* receiver had no free frame */
 };
 
 enum { TS_PASS = 0, TS_DROP = 1 };
@@ -66,19 +66,19 @@ struct ts_frame;
 
 struct ts_dir {
 	struct ts_impair imp;
-	struct ts_frame *head, *tail;	/* in flight, in delivery order */
-	struct ts_frame *held;		/* reordered, waiting */
+	struct ts_frame *head, *tail; /* in flight, in delivery order */
+	struct ts_frame *held;	      /* reordered, waiting */
 	struct ts_counters c;
 };
 
 struct twostack {
-	struct harness side[2];		/* TS_A, TS_B */
-	struct ts_dir dir[2];		/* dir[i]: frames sent by side i */
-	struct ts_frame *free;		/* spare link frames */
-	uint64_t rng;			/* xorshift64 state */
+	struct harness side[2]; /* TS_A, TS_B */
+	struct ts_dir dir[2];	/* dir[i]: frames sent by side i */
+	struct ts_frame *free;	/* spare link frames */
+	uint64_t rng;		/* xorshift64 state */
 	ts_filter_fn filter;
 	void *filter_arg;
-	uint64_t iterations;		/* loop turns of twostack_run, for the curious */
+	uint64_t iterations; /* loop turns of twostack_run, for the curious */
 };
 
 /* Both stacks with inet on the fake clock at 1 s; seed != 0. 0 or -errno. */
@@ -117,15 +117,15 @@ int twostack_inject(struct twostack *ts, int to, const void *frame, size_t len);
 /* ---- TCP on the wire, for filters and crafted segments ---- */
 
 struct ts_tcp {
-	uint32_t saddr, daddr;		/* network order */
-	uint16_t sport, dport;		/* host order */
-	uint32_t seq, ack;		/* host order */
-	uint8_t flags;			/* FIN 0x01 SYN 0x02 RST 0x04 PSH 0x08 ACK 0x10 */
-	uint16_t win;			/* raw window field */
-	uint16_t doff;			/* TCP header bytes */
-	uint32_t len;			/* payload bytes */
-	uint8_t *tcph;			/* the TCP header inside the frame */
-	const uint8_t *opts;		/* options, doff - 20 bytes */
+	uint32_t saddr, daddr; /* network order */
+	uint16_t sport, dport; /* host order */
+	uint32_t seq, ack;     /* host order */
+	uint8_t flags;	       /* FIN 0x01 SYN 0x02 RST 0x04 PSH 0x08 ACK 0x10 */
+	uint16_t win;	       /* raw window field */
+	uint16_t doff;	       /* TCP header bytes */
+	uint32_t len;	       /* payload bytes */
+	uint8_t *tcph;	       /* the TCP header inside the frame */
+	const uint8_t *opts;   /* options, doff - 20 bytes */
 	const uint8_t *payload;
 };
 
