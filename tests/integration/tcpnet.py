@@ -3,7 +3,8 @@
 peer of skiffd.
 
 need_tcp        fixture: skip, saying why, only while build/skiffd has no TCP
-                (its --help does not mention --http)
+                (its --help does not mention --http, or --http fails with
+                "Protocol not supported": no TCP in the stack yet)
 http_dir        fixture: a directory of files for --http, with their SHA-256
 frames_back     fixture: after each test skiffd is alive and its frames are back
 frames_settled  poll until every queue's UMEM frames are back (free + fill
@@ -45,12 +46,31 @@ def skiffd_help():
     return p.stdout + p.stderr
 
 
+def _probe_tcp():
+    """Start a skiffd with --http on a scratch topology: None if it serves,
+    else why not.  Only "Protocol not supported" (no TCP registered in the
+    stack yet) counts as missing TCP; any other failure is left to the tests."""
+    t = sn.Topology()
+    d = sn.Skiffd(t, ["--addr", f"{t.ded_ip}/{t.prefix}", "--http", f"{HTTP_PORT}:{sn.LOGDIR}"])
+    try:
+        d.start()
+        d.stop()
+    except sn.CmdError as e:
+        if "Protocol not supported" in str(e):
+            return "skiffd has no TCP protocol registered yet (--http: Protocol not supported)"
+    finally:
+        d.kill()
+        t.close()
+    return None
+
+
+@functools.lru_cache(maxsize=None)
 def tcp_missing_reason():
     if not sn.SKIFFD.exists():
         return f"{sn.SKIFFD} not built (run make)"
     if "--http" not in skiffd_help():
         return "skiffd has no TCP yet (skiffd --help does not mention --http)"
-    return None
+    return _probe_tcp()
 
 
 @pytest.fixture(scope="session")
