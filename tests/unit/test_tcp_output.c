@@ -24,15 +24,15 @@
 #include "harness.h"
 #include "transport/tcp_sock.h"
 
-#define ISS	1000u
-#define IRS	5000u
-#define MS	NSEC_PER_MSEC
+#define ISS 1000u
+#define IRS 5000u
+#define MS NSEC_PER_MSEC
 
 struct out_seg {
 	uint32_t seq, ack;
 	uint8_t flags;
 	uint16_t wnd;
-	uint32_t len;		/* payload */
+	uint32_t len; /* payload */
 	uint8_t opt[40];
 	uint32_t optlen;
 	uint8_t payload[2048];
@@ -55,7 +55,7 @@ static int pop_seg(struct harness *h, struct out_seg *s)
 		return 0;
 	ip = pkb->data + 14;
 	assert_int_equal(ip[9], IPPROTO_TCP);
-	assert_true(ip[6] & 0x40);	/* DF */
+	assert_true(ip[6] & 0x40); /* DF */
 	iplen = (uint32_t)ip[2] << 8 | ip[3];
 	th = ip + 20;
 	tlen = iplen - 20;
@@ -71,7 +71,8 @@ static int pop_seg(struct harness *h, struct out_seg *s)
 	memcpy(s->opt, th + 20, s->optlen);
 	s->len = tlen - doff;
 	memcpy(s->payload, th + doff, s->len);
-	s->csum_ok = csum_tcpudp_magic(saddr, daddr, tlen, IPPROTO_TCP, csum_partial(th, tlen, 0)) == 0;
+	s->csum_ok =
+		csum_tcpudp_magic(saddr, daddr, tlen, IPPROTO_TCP, csum_partial(th, tlen, 0)) == 0;
 	pkb_free(pkb);
 	return 1;
 }
@@ -198,12 +199,12 @@ static void syn_carries_mss_sack_timestamps_and_window_scale(void **state)
 	assert_true(s.csum_ok);
 	assert_int_equal(s.flags, TCPF_SYN);
 	assert_int_equal(s.seq, ISS);
-	assert_int_equal(s.wnd, 65535);	/* never scaled on a SYN */
+	assert_int_equal(s.wnd, 65535); /* never scaled on a SYN */
 	assert_int_equal(s.optlen, 20);
 	{
 		/* MSS 1460, SACK-permitted, TS, NOP, WS 3 (256 KiB >> 3 fits 16 bits) */
-		const uint8_t want_head[] = { 2, 4, 0x05, 0xb4, 4, 2, 8, 10 };
-		const uint8_t want_tail[] = { 0, 0, 0, 0, 1, 3, 3, 3 };
+		const uint8_t want_head[] = {2, 4, 0x05, 0xb4, 4, 2, 8, 10};
+		const uint8_t want_tail[] = {0, 0, 0, 0, 1, 3, 3, 3};
 
 		assert_memory_equal(s.opt, want_head, sizeof(want_head));
 		assert_memory_equal(s.opt + 12, want_tail, sizeof(want_tail));
@@ -227,7 +228,7 @@ static void syn_ack_offers_only_what_the_peer_offered(void **state)
 	struct harness *h = *state;
 	struct tcp_sock *tp = tcp_sock_alloc(&h->st);
 	struct out_seg s;
-	const uint8_t want[] = { 2, 4, 0x05, 0xb4, 1, 1, 4, 2 };
+	const uint8_t want[] = {2, 4, 0x05, 0xb4, 1, 1, 4, 2};
 
 	tp->sk.saddr = H_ADDR;
 	tp->sk.daddr = H_PEER;
@@ -236,9 +237,9 @@ static void syn_ack_offers_only_what_the_peer_offered(void **state)
 	tp->iss = ISS;
 	tp->rcv_nxt = IRS + 1;
 	tp->adv_mss = 1460;
-	tp->sack_ok = true;	/* peer offered SACK only */
+	tp->sack_ok = true; /* peer offered SACK only */
 	tp->state = TCP_SYN_RECEIVED;
-	assert_int_equal(tcp_send_syn(&h->st, tp), 0);	/* not hashed: no timer */
+	assert_int_equal(tcp_send_syn(&h->st, tp), 0); /* not hashed: no timer */
 	assert_false(timer_pending(&tp->rtx_timer));
 	assert_true(pop_seg(h, &s));
 	assert_int_equal(s.flags, TCPF_SYN | TCPF_ACK);
@@ -266,13 +267,12 @@ static void data_leaves_in_mss_segments_up_to_cwnd(void **state)
 		assert_int_equal(s.payload[0], (uint8_t)s.seq);
 		assert_int_equal(s.payload[999], (uint8_t)(s.seq + 999));
 	}
-	assert_false(pop_seg(h, &s));	/* cwnd (10 MSS) is full */
+	assert_false(pop_seg(h, &s)); /* cwnd (10 MSS) is full */
 	assert_int_equal(tcp_in_flight(tp), 10000);
 	assert_true(timer_pending(&tp->rtx_timer));
 
 	/* an ACK of 2 segments frees room: the window now limits to 3000 */
-	assert_int_equal(ack_seg(h, tp, ISS + 1 + 2000, 2000 + 8000 + 3000 - 2000, NULL, 0),
-			 2000);
+	assert_int_equal(ack_seg(h, tp, ISS + 1 + 2000, 2000 + 8000 + 3000 - 2000, NULL, 0), 2000);
 	assert_int_equal(tp->sndq.len, 13000);
 	/* right edge = 2000 + 11000: three more MSS fit the window */
 	assert_int_equal(count_segs(h), 3);
@@ -288,14 +288,14 @@ static void nagle_holds_a_small_segment_while_data_is_unacked(void **state)
 
 	put_data(h, tp, 100);
 	tcp_push(&h->st, tp);
-	assert_true(pop_seg(h, &s));	/* nothing unacked: it goes */
+	assert_true(pop_seg(h, &s)); /* nothing unacked: it goes */
 	assert_int_equal(s.len, 100);
 	assert_true(s.flags & TCPF_PSH);
 	put_data(h, tp, 100);
 	tcp_push(&h->st, tp);
-	assert_false(pop_seg(h, &s));	/* held (RFC 1122 4.2.3.4) */
+	assert_false(pop_seg(h, &s)); /* held (RFC 1122 4.2.3.4) */
 	ack_seg(h, tp, ISS + 101, 65535, NULL, 0);
-	assert_true(pop_seg(h, &s));	/* the ACK releases it */
+	assert_true(pop_seg(h, &s)); /* the ACK releases it */
 	assert_int_equal(s.seq, ISS + 101);
 	assert_int_equal(s.len, 100);
 	/* with nodelay a small segment goes at once */
@@ -327,12 +327,12 @@ static void rto_retransmits_the_first_segment_and_doubles(void **state)
 	assert_int_equal(count_segs(h), 3);
 	harness_advance(h, 999 * MS);
 	assert_false(pop_seg(h, &s));
-	harness_advance(h, 2 * MS);	/* 1 s: RFC 6298 2.1 */
+	harness_advance(h, 2 * MS); /* 1 s: RFC 6298 2.1 */
 	assert_true(pop_seg(h, &s));
 	assert_int_equal(s.seq, ISS + 1);
 	assert_int_equal(s.len, 1000);
 	assert_int_equal(s.payload[5], (uint8_t)(ISS + 1 + 5));
-	assert_false(pop_seg(h, &s));	/* cwnd = 1 MSS (RFC 5681 eq. 5) */
+	assert_false(pop_seg(h, &s)); /* cwnd = 1 MSS (RFC 5681 eq. 5) */
 	assert_int_equal(tp->ca_state, TCP_CA_LOSS);
 	assert_int_equal(tp->cc.cwnd, 1000);
 	assert_int_equal(h->fd.stats.tcp_rto, rto0 + 1);
@@ -363,7 +363,7 @@ static void rto_is_capped_and_gives_up_after_r2(void **state)
 	struct tcp_sock *tp = est(h, 1000, false, false);
 	int i;
 
-	tp->orphan = true;	/* freed by the abort */
+	tp->orphan = true; /* freed by the abort */
 	put_data(h, tp, 500);
 	tcp_push(&h->st, tp);
 	for (i = 0; i < 40 && !h->fd.stats.tcp_timeouts; i++) {
@@ -429,18 +429,18 @@ static void three_dupacks_fast_retransmit_then_newreno_partial_ack(void **state)
 	ack_seg(h, tp, ISS + 1, 65535, NULL, 0);
 	assert_false(pop_seg(h, &s));
 	ack_seg(h, tp, ISS + 1, 65535, NULL, 0);
-	assert_true(pop_seg(h, &s));	/* third dupack: fast retransmit */
+	assert_true(pop_seg(h, &s)); /* third dupack: fast retransmit */
 	assert_int_equal(s.seq, ISS + 1);
 	assert_int_equal(s.len, 1000);
 	assert_int_equal(tp->ca_state, TCP_CA_RECOVERY);
-	assert_int_equal(tp->cc.ssthresh, 5000);	/* FlightSize / 2 */
+	assert_int_equal(tp->cc.ssthresh, 5000); /* FlightSize / 2 */
 	assert_int_equal(tp->cc.cwnd, 5000 + 3000);
 	assert_int_equal(h->fd.stats.tcp_fast_retrans, 1);
 	/* further dupacks inflate cwnd: new data goes once cwnd exceeds flight */
 	for (i = 0; i < 3; i++)
 		ack_seg(h, tp, ISS + 1, 65535, NULL, 0);
 	assert_int_equal(tp->cc.cwnd, 11000);
-	assert_int_equal(count_segs(h), 0);	/* flight 10000 + nothing more queued */
+	assert_int_equal(count_segs(h), 0); /* flight 10000 + nothing more queued */
 	/* partial ACK up to segment 4 (also lost): it goes at once */
 	ack_seg(h, tp, ISS + 1 + 4000, 65535, NULL, 0);
 	assert_true(pop_seg(h, &s));
@@ -477,7 +477,7 @@ static void sack_recovery_retransmits_the_holes_the_blocks_show(void **state)
 	assert_true(pop_seg(h, &s));
 	assert_int_equal(s.seq, ISS + 1);
 	assert_true(pop_seg(h, &s));
-	assert_int_equal(s.seq, ISS + 1 + 3000);	/* the second hole, also lost */
+	assert_int_equal(s.seq, ISS + 1 + 3000); /* the second hole, also lost */
 	assert_int_equal(tp->cc.cwnd, tp->cc.ssthresh);
 	/* cumulative ACK of everything ends recovery */
 	ack_seg(h, tp, ISS + 1 + 10000, 65535, NULL, 0);
@@ -499,7 +499,7 @@ static void zero_window_is_probed_with_backoff(void **state)
 	assert_true(timer_pending(&tp->rtx_timer));
 	harness_advance(h, 1001 * MS);
 	assert_true(pop_seg(h, &s));
-	assert_int_equal(s.seq, ISS);	/* SND.UNA - 1, no data */
+	assert_int_equal(s.seq, ISS); /* SND.UNA - 1, no data */
 	assert_int_equal(s.len, 0);
 	assert_int_equal(h->fd.stats.tcp_zero_window_probes, 1);
 	/* the peer answers, window still 0: the next probe after 2 s */
@@ -523,7 +523,7 @@ static void keepalive_probes_then_aborts(void **state)
 	struct out_seg s;
 	int i;
 
-	tp->orphan = true;	/* freed by the abort */
+	tp->orphan = true; /* freed by the abort */
 	tp->keepalive = true;
 	tp->keepidle_s = 10;
 	tp->keepintvl_s = 2;
@@ -533,14 +533,14 @@ static void keepalive_probes_then_aborts(void **state)
 	assert_false(pop_seg(h, &s));
 	harness_advance(h, 20 * MS);
 	assert_true(pop_seg(h, &s));
-	assert_int_equal(s.seq, ISS);	/* SEG.SEQ = SND.UNA - 1 */
+	assert_int_equal(s.seq, ISS); /* SEG.SEQ = SND.UNA - 1 */
 	assert_int_equal(s.len, 0);
 	for (i = 0; i < 2; i++) {
 		harness_advance(h, 2000 * MS);
 		assert_true(pop_seg(h, &s));
 	}
 	assert_int_equal(h->fd.stats.tcp_keepalive_probes, 3);
-	harness_advance(h, 2000 * MS);	/* 3 unanswered: RST and abort */
+	harness_advance(h, 2000 * MS); /* 3 unanswered: RST and abort */
 	assert_true(pop_seg(h, &s));
 	assert_true(s.flags & TCPF_RST);
 	assert_int_equal(h->fd.stats.tcp_timeouts, 1);
@@ -578,7 +578,7 @@ static void window_advertised_never_shrinks_and_avoids_sws(void **state)
 {
 	struct harness *h = *state;
 	struct tcp_sock *tp = est(h, 1000, false, false);
-	uint8_t junk[3000] = { 0 };
+	uint8_t junk[3000] = {0};
 	uint32_t w;
 
 	tp->rcvbuf = 8000;
@@ -636,7 +636,7 @@ static void time_wait_ends_after_60_seconds(void **state)
 	tcp_enter_time_wait(&h->st, tp);
 	assert_int_equal(tp->state, TCP_TIME_WAIT);
 	harness_advance(h, 30ULL * NSEC_PER_SEC);
-	tcp_enter_time_wait(&h->st, tp);	/* restarted by a retransmitted FIN */
+	tcp_enter_time_wait(&h->st, tp); /* restarted by a retransmitted FIN */
 	harness_advance(h, 59ULL * NSEC_PER_SEC);
 	assert_int_equal(tp->state, TCP_TIME_WAIT);
 	harness_advance(h, 2ULL * NSEC_PER_SEC);

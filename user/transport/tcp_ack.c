@@ -26,7 +26,7 @@
 #include "core/stack.h"
 #include "transport/tcp_sock.h"
 
-#define TCP_DUPTHRESH	3	/* RFC 5681 3.2, RFC 6675 2 */
+#define TCP_DUPTHRESH 3 /* RFC 5681 3.2, RFC 6675 2 */
 
 static inline uint32_t min_u32(uint32_t a, uint32_t b)
 {
@@ -160,7 +160,7 @@ static bool tcp_next_hole(const struct tcp_sock *tp, uint32_t seq, uint32_t end,
 			*he = tcp_before(b->start, end) ? b->start : end;
 			return tcp_before(*hs, *he);
 		}
-		seq = b->end;	/* inside a SACKed range: skip it */
+		seq = b->end; /* inside a SACKed range: skip it */
 	}
 	*hs = seq;
 	*he = end;
@@ -203,7 +203,7 @@ void tcp_cong_init(struct tcp_sock *tp, uint64_t now)
 	tp->cc.mss = tcp_send_mss(tp);
 	if (tp->cc_ops->init)
 		tp->cc_ops->init(&tp->cc, now);
-	if (!tp->cc.cwnd)	/* RFC 5681 3.1 / RFC 6928: IW */
+	if (!tp->cc.cwnd) /* RFC 5681 3.1 / RFC 6928: IW */
 		tp->cc.cwnd = 10 * tp->cc.mss;
 	if (!tp->cc.ssthresh)
 		tp->cc.ssthresh = UINT32_MAX;
@@ -258,7 +258,7 @@ static void tcp_rtt_from_ack(struct stack *st, struct tcp_sock *tp, const struct
 	/* RFC 7323 4.1: TSecr of an ACK that advances SND.UNA */
 	if (tp->ts_ok && seg->has_ts && seg->ts_ecr) {
 		ms = tcp_tsval(tp, st->now) - seg->ts_ecr;
-		if (ms < 3600u * 1000)	/* sanity: not from the future, not ancient */
+		if (ms < 3600u * 1000) /* sanity: not from the future, not ancient */
 			tcp_rtt_sample(st, tp, ms * 1000);
 		tp->rtt_start = 0;
 		return;
@@ -284,7 +284,8 @@ void tcp_sack_xmit(struct stack *st, struct tcp_sock *tp)
 		pipe = tcp_in_flight(tp);
 		if (pipe >= tp->cc.cwnd || tp->cc.cwnd - pipe < mss)
 			return;
-		hi_sacked = tp->n_scoreboard ? tp->scoreboard[tp->n_scoreboard - 1].end : tp->snd_una;
+		hi_sacked =
+			tp->n_scoreboard ? tp->scoreboard[tp->n_scoreboard - 1].end : tp->snd_una;
 		/* rule 1: the first lost hole above HighRxt below the highest SACK */
 		seq = tp->high_rxt;
 		while (tcp_next_hole(tp, seq, hi_sacked, &hs, &he) && !tcp_is_lost(tp, hs))
@@ -329,7 +330,7 @@ static void tcp_enter_recovery(struct stack *st, struct tcp_sock *tp)
 	tp->cc.ssthresh = tp->cc_ops && tp->cc_ops->ssthresh
 				  ? tp->cc_ops->ssthresh(&tp->cc, flight, st->now)
 				  : max_u32(flight / 2, 2 * mss);
-	tp->recover = tp->snd_max;	/* RecoveryPoint = HighData */
+	tp->recover = tp->snd_max; /* RecoveryPoint = HighData */
 	tp->ca_state = TCP_CA_RECOVERY;
 	if (tp->cc_ops && tp->cc_ops->event)
 		tp->cc_ops->event(&tp->cc, TCP_CA_EVENT_RECOVERY_START, st->now);
@@ -355,8 +356,8 @@ static void tcp_exit_recovery(struct stack *st, struct tcp_sock *tp)
 	uint32_t mss = tcp_send_mss(tp), flight = tp->snd_max - tp->snd_una;
 
 	if (tp->sack_ok)
-		tp->cc.cwnd = tp->cc.ssthresh;	/* RFC 6675 */
-	else	/* RFC 6582 3.2 step 3, option (1): no burst on leaving */
+		tp->cc.cwnd = tp->cc.ssthresh; /* RFC 6675 */
+	else /* RFC 6582 3.2 step 3, option (1): no burst on leaving */
 		tp->cc.cwnd = min_u32(tp->cc.ssthresh, max_u32(flight, mss) + mss);
 	tp->ca_state = TCP_CA_OPEN;
 	tp->dupacks = 0;
@@ -370,12 +371,12 @@ static void tcp_dupack(struct stack *st, struct tcp_sock *tp, bool is_dup)
 	uint32_t mss = tcp_send_mss(tp);
 
 	if (tp->ca_state == TCP_CA_LOSS)
-		return;	/* go-back-N is under way */
+		return; /* go-back-N is under way */
 	if (tp->ca_state == TCP_CA_RECOVERY) {
 		if (tp->sack_ok) {
-			tcp_sack_xmit(st, tp);	/* RFC 6675 5 (B), (C) */
+			tcp_sack_xmit(st, tp); /* RFC 6675 5 (B), (C) */
 		} else if (is_dup) {
-			tp->cc.cwnd += mss;	/* RFC 5681 3.2 step 4: inflate */
+			tp->cc.cwnd += mss; /* RFC 5681 3.2 step 4: inflate */
 			tcp_push(st, tp);
 		}
 		return;
@@ -398,8 +399,8 @@ uint32_t tcp_ack(struct stack *st, struct tcp_sock *tp, const struct tcp_seg *se
 	bool window_changed = false, new_sack, fin_acked = false, dup;
 
 	if (tcp_before(ack, tp->snd_una) || tcp_after(ack, tp->snd_max))
-		return 0;	/* RFC 9293 3.10.7.4: old duplicate, or not ours to judge */
-	tp->probes = 0;		/* the peer answers (persist, keepalive) */
+		return 0; /* RFC 9293 3.10.7.4: old duplicate, or not ours to judge */
+	tp->probes = 0;	  /* the peer answers (persist, keepalive) */
 	prior_flight = tcp_in_flight(tp);
 	mss = tcp_send_mss(tp);
 
@@ -412,7 +413,7 @@ uint32_t tcp_ack(struct stack *st, struct tcp_sock *tp, const struct tcp_seg *se
 		if (wnd != tp->snd_wnd) {
 			window_changed = true;
 			if (!tp->snd_wnd)
-				tp->backoff = 0;	/* the window opened: persist is over */
+				tp->backoff = 0; /* the window opened: persist is over */
 		}
 		tp->snd_wnd = wnd;
 		tp->snd_wl1 = seg->seq;
@@ -465,9 +466,9 @@ uint32_t tcp_ack(struct stack *st, struct tcp_sock *tp, const struct tcp_seg *se
 		break;
 	case TCP_CA_RECOVERY:
 		if (!tcp_before(ack, tp->recover)) {
-			tcp_exit_recovery(st, tp);	/* full ACK */
+			tcp_exit_recovery(st, tp); /* full ACK */
 		} else if (tp->sack_ok) {
-			tcp_sack_xmit(st, tp);	/* RFC 6675 5 (B)-(C) */
+			tcp_sack_xmit(st, tp); /* RFC 6675 5 (B)-(C) */
 		} else {
 			/* RFC 6582 3.2 step 3, partial ACK: the next hole goes
 			 * now; deflate by what was acked, add one SMSS back
@@ -496,7 +497,7 @@ uint32_t tcp_ack(struct stack *st, struct tcp_sock *tp, const struct tcp_seg *se
 	/* RFC 6298 5.2 / 5.3: stop the timer when all is acked, else restart it */
 	tcp_rearm_rto(st, tp);
 	if (acked || fin_acked)
-		tcp_wake(tp);	/* send space freed */
+		tcp_wake(tp); /* send space freed */
 	/* our FIN acked in FIN_WAIT_1: input moves to FIN_WAIT_2, where an
 	 * orphan may wait only TCP_FIN_WAIT2_NS for the peer's FIN */
 	if (fin_acked && tp->state == TCP_FIN_WAIT_1)

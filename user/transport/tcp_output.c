@@ -31,28 +31,28 @@
 #include "transport/tcp_sock.h"
 
 /* Option kinds (RFC 9293 3.2, RFC 7323, RFC 2018). */
-#define TCPOPT_EOL		0
-#define TCPOPT_NOP		1
-#define TCPOPT_MSS		2
-#define TCPOPT_WS		3
-#define TCPOPT_SACK_PERM	4
-#define TCPOPT_SACK		5
-#define TCPOPT_TS		8
+#define TCPOPT_EOL 0
+#define TCPOPT_NOP 1
+#define TCPOPT_MSS 2
+#define TCPOPT_WS 3
+#define TCPOPT_SACK_PERM 4
+#define TCPOPT_SACK 5
+#define TCPOPT_TS 8
 
-#define TCPOLEN_TS_ALIGNED	12	/* NOP NOP TS(10) */
+#define TCPOLEN_TS_ALIGNED 12 /* NOP NOP TS(10) */
 
 /* One segment to build, with or without a connection. */
 struct tcp_out {
-	uint32_t saddr, daddr;		/* network order; saddr 0: the route's */
-	uint16_t sport, dport;		/* network order */
+	uint32_t saddr, daddr; /* network order; saddr 0: the route's */
+	uint16_t sport, dport; /* network order */
 	uint32_t seq, ack;
 	uint8_t flags;
-	uint16_t wnd;			/* window field, already scaled */
+	uint16_t wnd; /* window field, already scaled */
 	const uint8_t *opt;
-	uint32_t optlen;		/* multiple of 4, <= 40 */
-	const struct tcp_stream *src;	/* payload source, or NULL */
+	uint32_t optlen;	      /* multiple of 4, <= 40 */
+	const struct tcp_stream *src; /* payload source, or NULL */
 	uint32_t src_off;
-	uint32_t len;			/* payload bytes */
+	uint32_t len; /* payload bytes */
 };
 
 static inline uint32_t min_u32(uint32_t a, uint32_t b)
@@ -121,13 +121,13 @@ static int tcp_xmit(struct stack *st, const struct tcp_out *o)
 	th[12] = (uint8_t)((hlen / 4) << 4);
 	th[13] = o->flags;
 	put_be16(th + 14, o->wnd);
-	th[16] = th[17] = 0;	/* checksum */
-	th[18] = th[19] = 0;	/* urgent pointer */
+	th[16] = th[17] = 0; /* checksum */
+	th[18] = th[19] = 0; /* urgent pointer */
 	if (o->optlen)
 		memcpy(th + TCP_HDR_LEN, o->opt, o->optlen);
 	if (o->len && tcp_stream_peek(o->src, o->src_off, th + hlen, o->len) != o->len) {
 		pkb_free(pkb);
-		return -EINVAL;	/* the stream is shorter than the range: a bug */
+		return -EINVAL; /* the stream is shorter than the range: a bug */
 	}
 	/* RFC 9293 3.1: checksum over the pseudo-header, header and data. */
 	check = csum_tcpudp_magic(rt.saddr, o->daddr, tlen, IPPROTO_TCP, csum_partial(th, tlen, 0));
@@ -213,7 +213,7 @@ uint32_t tcp_select_window(struct tcp_sock *tp)
 	uint32_t used = tp->rcvq.len + tp->ooo.bytes;
 	uint32_t free_space = used < tp->rcvbuf ? tp->rcvbuf - used : 0;
 	uint32_t scale = tp->wscale_ok ? tp->rcv_wscale : 0;
-	uint32_t right = tp->rcv_wup + tp->rcv_wnd;	/* right edge advertised last */
+	uint32_t right = tp->rcv_wup + tp->rcv_wnd; /* right edge advertised last */
 	uint32_t cur = tcp_after(right, tp->rcv_nxt) ? right - tp->rcv_nxt : 0;
 	uint32_t mss = tp->adv_mss ? tp->adv_mss : (tp->mss ? tp->mss : TCP_MSS_DEFAULT);
 	uint32_t win = min_u32(free_space, 65535u << scale);
@@ -227,7 +227,7 @@ uint32_t tcp_select_window(struct tcp_sock *tp)
 		win = cur;
 	field = win >> scale;
 	if ((field << scale) < cur)
-		field++;	/* round up rather than shrink */
+		field++; /* round up rather than shrink */
 	if (field > 65535)
 		field = 65535;
 	tp->rcv_wnd = field << scale;
@@ -287,7 +287,7 @@ static int tcp_send_range(struct stack *st, struct tcp_sock *tp, uint32_t seq, u
 	if (retrans) {
 		STACK_INC(st, tcp_retrans_segs);
 		tp->retrans_total++;
-		tp->rtt_start = 0;	/* Karn: no sample from an ambiguous ACK */
+		tp->rtt_start = 0; /* Karn: no sample from an ambiguous ACK */
 	}
 	if (fin)
 		tp->fin_sent = true;
@@ -357,7 +357,7 @@ uint32_t tcp_push_one(struct stack *st, struct tcp_sock *tp, bool force)
 	fin = tp->fin_queued;
 	wnd_end = tp->snd_una + tp->snd_wnd;
 	if (retrans && tcp_after(tp->snd_max, wnd_end))
-		wnd_end = tp->snd_max;	/* what was once in the window may go again */
+		wnd_end = tp->snd_max; /* what was once in the window may go again */
 	wnd_room = tcp_after(wnd_end, seq) ? wnd_end - seq : 0;
 	in_flight = tcp_in_flight(tp);
 	cwnd_room = tp->cc.cwnd > in_flight ? tp->cc.cwnd - in_flight : 0;
@@ -372,7 +372,7 @@ uint32_t tcp_push_one(struct stack *st, struct tcp_sock *tp, bool force)
 			return 0;
 	}
 	if (len > cwnd_room && !(force && !in_flight))
-		return 0;	/* RFC 5681: never beyond cwnd */
+		return 0; /* RFC 5681: never beyond cwnd */
 	if (!len && (avail || !cwnd_room))
 		return 0;
 	fin = fin && seq + len == tp->write_seq;
@@ -381,7 +381,7 @@ uint32_t tcp_push_one(struct stack *st, struct tcp_sock *tp, bool force)
 	if (!force && !retrans && len < mss && !fin && !tp->nodelay && tp->snd_una != tp->snd_max)
 		return 0;
 	if (!force && !retrans && len < mss && len < avail)
-		return 0;	/* sender SWS: more is queued than may go; wait */
+		return 0; /* sender SWS: more is queued than may go; wait */
 
 	if (tcp_send_range(st, tp, seq, len, fin, retrans))
 		return 0;
@@ -407,12 +407,12 @@ void tcp_push(struct stack *st, struct tcp_sock *tp)
 		tcp_cong_init(tp, st->now);
 	tp->cc.mss = tcp_send_mss(tp);
 	/* RFC 5681 4.1: restart from the initial window after an idle RTO. */
-	if (idle && tp->last_send_ns && st->now - tp->last_send_ns > tp->rto_ns &&
-	    tp->cc_ops && tp->cc_ops->event)
+	if (idle && tp->last_send_ns && st->now - tp->last_send_ns > tp->rto_ns && tp->cc_ops &&
+	    tp->cc_ops->event)
 		tp->cc_ops->event(&tp->cc, TCP_CA_EVENT_IDLE_RESTART, st->now);
 
 	if (tp->ca_state == TCP_CA_RECOVERY && tp->sack_ok) {
-		tcp_sack_xmit(st, tp);	/* RFC 6675 NextSeg decides */
+		tcp_sack_xmit(st, tp); /* RFC 6675 NextSeg decides */
 	} else {
 		while ((n = tcp_push_one(st, tp, false)) > 0)
 			sent += n;
@@ -548,7 +548,7 @@ int tcp_send_syn(struct stack *st, struct tcp_sock *tp)
 		if (again) {
 			STACK_INC(st, tcp_retrans_segs);
 			tp->retrans_total++;
-			tp->rtt_start = 0;	/* Karn */
+			tp->rtt_start = 0; /* Karn */
 		} else {
 			tp->rtt_seq = tp->iss + 1;
 			tp->rtt_start = st->now ? st->now : 1;

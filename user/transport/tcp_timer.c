@@ -23,7 +23,7 @@
 #include "transport/tcp_sock.h"
 
 #define tcp_from_timer(t, member) \
-	((struct tcp_sock *)((char *)(t) - offsetof(struct tcp_sock, member)))
+	((struct tcp_sock *)((char *)(t)-offsetof(struct tcp_sock, member)))
 
 /* RTO with the current backoff (RFC 6298 5.5), bounded by TCP_RTO_MAX_NS. */
 static uint64_t tcp_rto_backed_off(const struct tcp_sock *tp)
@@ -68,7 +68,7 @@ static void tcp_bump_backoff(struct tcp_sock *tp)
 static void tcp_persist_fire(struct stack *st, struct tcp_sock *tp)
 {
 	if (!tcp_after(tp->write_seq, tp->snd_max) && !(tp->fin_queued && !tp->fin_sent))
-		return;	/* nothing waits any more */
+		return; /* nothing waits any more */
 	/* The window opened a little: the SWS override (RFC 9293 3.8.6.2.1 (d)). */
 	if (tp->snd_wnd && tcp_push_one(st, tp, true)) {
 		tcp_rearm_rto(st, tp);
@@ -96,8 +96,8 @@ static void tcp_rtx_fire(struct stack *st, struct timer *t)
 	case TCP_SYN_SENT:
 	case TCP_SYN_RECEIVED:
 		STACK_INC(st, tcp_rto);
-		if (tp->retries >= (tp->state == TCP_SYN_SENT ? TCP_SYN_RETRIES
-							       : TCP_SYNACK_RETRIES)) {
+		if (tp->retries >=
+		    (tp->state == TCP_SYN_SENT ? TCP_SYN_RETRIES : TCP_SYNACK_RETRIES)) {
 			if (tp->state == TCP_SYN_RECEIVED && tp->parent) {
 				/* an embryonic child nobody will accept: drop it
 				 * (leaving SYN_RECEIVED takes it off the parent's
@@ -133,7 +133,7 @@ static void tcp_rtx_fire(struct stack *st, struct timer *t)
 	/* RFC 6298 5.4-5.7 */
 	STACK_INC(st, tcp_rto);
 	if (tp->retries >= TCP_RETRIES2) {
-		tcp_abort_timeout(st, tp);	/* RFC 1122 4.2.3.5 R2 */
+		tcp_abort_timeout(st, tp); /* RFC 1122 4.2.3.5 R2 */
 		return;
 	}
 	if (!tp->cc.cwnd)
@@ -142,9 +142,10 @@ static void tcp_rtx_fire(struct stack *st, struct timer *t)
 	/* RFC 5681 3.1 eq. 4: ssthresh falls once per loss episode, not on
 	 * every backed-off retransmission of the same data */
 	if (tp->ca_state == TCP_CA_OPEN || tp->ca_state == TCP_CA_DISORDER)
-		tp->cc.ssthresh = tp->cc_ops && tp->cc_ops->ssthresh
-					  ? tp->cc_ops->ssthresh(&tp->cc, flight, st->now)
-					  : (flight / 2 > 2 * tp->cc.mss ? flight / 2 : 2 * tp->cc.mss);
+		tp->cc.ssthresh =
+			tp->cc_ops && tp->cc_ops->ssthresh
+				? tp->cc_ops->ssthresh(&tp->cc, flight, st->now)
+				: (flight / 2 > 2 * tp->cc.mss ? flight / 2 : 2 * tp->cc.mss);
 	/* eq. 5: LW = 1 SMSS */
 	tp->cc.cwnd = tcp_send_mss(tp);
 	tp->ca_state = TCP_CA_LOSS;
@@ -153,15 +154,15 @@ static void tcp_rtx_fire(struct stack *st, struct timer *t)
 	/* RFC 2018 8: after a timeout the receiver may have reneged */
 	tp->n_scoreboard = 0;
 	tp->high_rxt = tp->snd_una;
-	tp->rtt_start = 0;	/* Karn */
+	tp->rtt_start = 0; /* Karn */
 	if (tp->cc_ops && tp->cc_ops->event)
 		tp->cc_ops->event(&tp->cc, TCP_CA_EVENT_LOSS, st->now);
 	/* go-back-N: SND.NXT rewinds; tcp_push resends from SND.UNA in slow start */
 	tp->snd_nxt = tp->snd_una;
 	tp->retries++;
-	tcp_bump_backoff(tp);	/* 5.5: RTO = RTO * 2, at most the maximum */
-	tcp_push_one(st, tp, true);	/* 5.4: the earliest unacked segment */
-	tcp_rearm_rto(st, tp);	/* 5.6 */
+	tcp_bump_backoff(tp);	    /* 5.5: RTO = RTO * 2, at most the maximum */
+	tcp_push_one(st, tp, true); /* 5.4: the earliest unacked segment */
+	tcp_rearm_rto(st, tp);	    /* 5.6 */
 }
 
 static void tcp_delack_fire(struct stack *st, struct timer *t)
@@ -246,7 +247,7 @@ void tcp_timers_init(struct tcp_sock *tp)
 	timer_init(&tp->delack_timer, tcp_delack_fire);
 	timer_init(&tp->keepalive_timer, tcp_keepalive_fire);
 	if (!tp->rto_ns)
-		tp->rto_ns = TCP_RTO_INIT_NS;	/* RFC 6298 2.1 */
+		tp->rto_ns = TCP_RTO_INIT_NS; /* RFC 6298 2.1 */
 }
 
 void tcp_clear_timers(struct stack *st, struct tcp_sock *tp)
@@ -283,6 +284,6 @@ void tcp_reset_keepalive(struct stack *st, struct tcp_sock *tp)
 			timer_mod(st, &tp->keepalive_timer, st->now + tcp_keepidle_ns(tp));
 		return;
 	default:
-		return;	/* TIME_WAIT keeps its 2 MSL; others have no keepalive */
+		return; /* TIME_WAIT keeps its 2 MSL; others have no keepalive */
 	}
 }
