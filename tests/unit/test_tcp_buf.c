@@ -716,6 +716,76 @@ static void ooo_matches_byte_map_model_on_random_segments(void **state)
 	}
 }
 
+/*
+ * Under pressure: a small byte limit and a small pool, random segments.
+ * Whatever is refused, the queue stays sorted, merged and within the
+ * limit, and what drains is the right bytes.
+ */
+static void ooo_stays_consistent_under_limit_and_pool_pressure(void **state)
+{
+	struct tcp_sack_block b[128];
+	uint32_t seed;
+
+	(void)state;
+	for (seed = 1; seed <= 20; seed++) {
+		struct tcp_chunk_pool small;
+		struct tcp_ooo q = { 0 };
+		struct tcp_stream s = { 0 };
+		uint32_t nxt = 0xffffe000U + seed, limit = 6000 + seed * 500;
+		int step;
+
+		rng_state = seed * 0x2545f4914f6cdd1dULL;
+		assert_int_equal(tcp_chunk_pool_init(&small, 6 + seed % 4), 0);
+		for (step = 0; step < 300; step++) {
+			uint32_t off = 1 + rng() % 12000, len = 1 + rng() % 1400, sum = 0;
+			int n, i, ret;
+
+			ret = ooo_insert_pat(&small, &q, nxt + off, len, limit);
+			assert_true(ret == 0 || ret == -ENOBUFS);
+			n = tcp_ooo_blocks(&q, b, 128);
+			assert_int_equal(n, q.nsegs);
+			for (i = 0; i < n; i++) {
+				assert_true(tcp_before(nxt, b[i].start));
+				assert_true(tcp_before(b[i].start, b[i].end));
+				if (i)	/* sorted, and never adjacent */
+					assert_true(tcp_before(b[i - 1].end, b[i].start));
+				sum += b[i].end - b[i].start;
+			}
+			assert_int_equal(sum, q.bytes);
+			assert_true(q.bytes <= limit);
+			/* Sometimes the hole before the first block is filled
+			 * (and read at once), then the block drains. */
+			if (n && rng() % 5 == 0) {
+				static uint8_t got[16384], want[16384];
+				size_t k;
+
+				nxt = b[0].start;
+				n = (int)tcp_ooo_drain(&small, &q, &nxt, &s);
+				assert_int_equal(n, b[0].end - b[0].start);
+				assert_int_equal(nxt, b[0].end);
+				k = tcp_stream_read(&small, &s, got, sizeof(got));
+				assert_int_equal(k, (size_t)n);
+				pat(b[0].start, want, k);
+				assert_memory_equal(got, want, k);
+			}
+		}
+		tcp_stream_purge(&small, &s);
+		tcp_ooo_purge(&small, &q);
+		assert_int_equal(tcp_chunk_pool_in_use(&small), 0);
+		tcp_chunk_pool_fini(&small);
+	}
+}
+
+static void ooo_rejects_a_range_beyond_half_the_sequence_space(void **state)
+{
+	struct tcp_chunk_pool *p = *state;
+	struct tcp_ooo q = { 0 };
+	uint8_t b = 0;
+
+	assert_int_equal(tcp_ooo_insert(p, &q, 0, &b, 0x80000000U, 0xffffffffU), -EINVAL);
+	assert_null(q.head);
+}
+
 #define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
 
 int main(void)
@@ -747,6 +817,8 @@ int main(void)
 		T(ooo_works_across_the_2_32_wrap),
 		T(ooo_drain_discards_across_the_wrap),
 		T(ooo_matches_byte_map_model_on_random_segments),
+		T(ooo_stays_consistent_under_limit_and_pool_pressure),
+		T(ooo_rejects_a_range_beyond_half_the_sequence_space),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -139,6 +139,8 @@ size_t tcp_stream_append(struct tcp_chunk_pool *p, struct tcp_stream *s, const v
 	const uint8_t *src = data;
 	size_t done = 0;
 
+	if (len > UINT32_MAX - s->len)	/* s->len is 32 bits */
+		len = UINT32_MAX - s->len;
 	while (done < len) {
 		struct tcp_chunk *c = s->tail;
 		size_t n;
@@ -359,6 +361,8 @@ int tcp_ooo_insert(struct tcp_chunk_pool *p, struct tcp_ooo *q, uint32_t seq, co
 
 	if (!len)
 		return 0;
+	if (len > INT32_MAX)	/* not a range sequence arithmetic can order */
+		return -EINVAL;
 	/* Walk the held segments; queue the pieces of [seq, end) between them. */
 	while (*pp && tcp_before(cur, end)) {
 		struct tcp_ooo_seg *g = *pp;

@@ -82,8 +82,10 @@ static void reno_cong_avoid(struct tcp_cong *c, uint32_t acked, uint32_t in_flig
 {
 	(void)in_flight;
 	(void)now;
-	if (!is_cwnd_limited || !acked)
+	if (!is_cwnd_limited || !acked || !c->mss)
 		return;
+	if (c->cwnd < c->mss)	/* byte counting needs a window of a segment */
+		c->cwnd = c->mss;
 	if (c->cwnd < c->ssthresh) {
 		acked = tcp_slow_start(c, acked);
 		if (!acked)
@@ -220,8 +222,10 @@ static void cubic_cong_avoid(struct tcp_cong *c, uint32_t acked, uint32_t in_fli
 	double t, rtt, target, w_t, alpha, inc;
 
 	(void)in_flight;
-	if (!is_cwnd_limited || !acked)
+	if (!is_cwnd_limited || !acked || !c->mss)
 		return;
+	if (c->cwnd < c->mss)	/* never divide by a window below one segment */
+		c->cwnd = c->mss;
 	if (c->cwnd < c->ssthresh) {
 		/* RFC 9438 4.10: slow start as in RFC 5681. */
 		acked = tcp_slow_start(c, acked);
