@@ -3,7 +3,8 @@
  * The built-in services (user/apps/services.c) over the whole stack and the
  * fake device: UDP echo (RFC 862) sends back exactly what came, including a
  * datagram that arrives in fragments and leaves in fragments; discard
- * (RFC 863) consumes without a word.
+ * (RFC 863) consumes without a word.  Over TCP they listen and release
+ * their port (their traffic is in test_apps_tcp.c, over two stacks).
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -13,6 +14,7 @@
 
 #include "apps/services.h"
 #include "sock/socket.h"
+#include "transport/tcp.h"
 
 #define ECHO_PORT	7
 #define DISCARD_PORT	9
@@ -209,22 +211,52 @@ static void discard_consumes_without_replying(void **state)
 	assert_int_equal(harness_port_refs(h, 0, IPPROTO_UDP, htons(DISCARD_PORT)), 0);
 }
 
-static void services_refuse_stream_and_taken_ports(void **state)
+static void services_refuse_taken_ports_and_unknown_types(void **state)
 {
 	struct harness *h = *state;
 	struct service *a, *b = (struct service *)1;
 
-	assert_int_equal(echo_service_start(&h->st, SOCK_STREAM, ECHO_PORT, &b),
-			 -EPROTONOSUPPORT);
+	assert_int_equal(echo_service_start(&h->st, SOCK_RAW, ECHO_PORT, &b), -EINVAL);
 	assert_null(b);
-	assert_int_equal(discard_service_start(&h->st, SOCK_STREAM, DISCARD_PORT, &b),
-			 -EPROTONOSUPPORT);
 	assert_int_equal(echo_service_start(&h->st, SOCK_DGRAM, ECHO_PORT, &a), 0);
 	assert_int_equal(discard_service_start(&h->st, SOCK_DGRAM, ECHO_PORT, &b), -EADDRINUSE);
 	assert_null(b);
 	assert_int_equal(harness_port_refs(h, 0, IPPROTO_UDP, htons(ECHO_PORT)), 1);
 	service_stop(a);
 	service_stop(NULL);
+}
+
+/* TCP on the harness stack: inet_init's, or brought up here (returns true). */
+static bool tcp_up(struct harness *h)
+{
+	if (h->st.tcp)
+		return false;
+	assert_int_equal(tcp_init(&h->st), 0);
+	assert_int_equal(sock_register_proto(&h->st, &tcp_prot), 0);
+	return true;
+}
+
+static void stream_services_listen_on_tcp_and_release_the_port(void **state)
+{
+	struct harness *h = *state;
+	struct service *e, *d, *u, *x = (struct service *)1;
+	bool own = tcp_up(h);
+
+	assert_int_equal(echo_service_start(&h->st, SOCK_STREAM, ECHO_PORT, &e), 0);
+	assert_int_equal(harness_port_refs(h, 0, IPPROTO_TCP, htons(ECHO_PORT)), 1);
+	assert_int_equal(discard_service_start(&h->st, SOCK_STREAM, DISCARD_PORT, &d), 0);
+	/* the same number over UDP is another port */
+	assert_int_equal(echo_service_start(&h->st, SOCK_DGRAM, ECHO_PORT, &u), 0);
+	/* but not twice over TCP */
+	assert_int_equal(discard_service_start(&h->st, SOCK_STREAM, ECHO_PORT, &x), -EADDRINUSE);
+	assert_null(x);
+	service_stop(u);
+	service_stop(e);
+	service_stop(d);
+	assert_int_equal(harness_port_refs(h, 0, IPPROTO_TCP, htons(ECHO_PORT)), 0);
+	assert_int_equal(harness_port_refs(h, 0, IPPROTO_TCP, htons(DISCARD_PORT)), 0);
+	if (own)
+		tcp_fini(&h->st);
 }
 
 int main(void)
@@ -236,7 +268,8 @@ int main(void)
 		T(echo_of_8000_bytes_in_fragments_comes_back_in_fragments),
 		T(echo_answers_from_the_address_it_was_asked_on),
 		T(discard_consumes_without_replying),
-		T(services_refuse_stream_and_taken_ports),
+		T(services_refuse_taken_ports_and_unknown_types),
+		T(stream_services_listen_on_tcp_and_release_the_port),
 #undef T
 	};
 

@@ -48,6 +48,7 @@ int client_parse_url(const char *url, uint32_t *addr, uint16_t *port, char *path
  * client_free() (which may be called from done). */
 int client_fetch_start(struct stack *st, const char *url, client_done_fn done, void *arg,
 		       struct client **out);
+/* addr network order, port host order. */
 int client_send_start(struct stack *st, uint32_t addr, uint16_t port, uint64_t bytes,
 		      client_done_fn done, void *arg, struct client **out);
 void client_free(struct client *c);

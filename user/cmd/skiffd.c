@@ -767,7 +767,7 @@ static int client_begin(struct skiffd *d)
 	if (d->cfg.fetch_url[0])
 		ret = client_fetch_start(&w->st, d->cfg.fetch_url, client_done, d, &w->client);
 	else
-		ret = client_send_start(&w->st, d->cfg.send_addr, htons(d->cfg.send_port),
+		ret = client_send_start(&w->st, d->cfg.send_addr, d->cfg.send_port,
 					d->cfg.send_bytes, client_done, d, &w->client);
 	pthread_mutex_unlock(&w->lock);
 	worker_wake(w);

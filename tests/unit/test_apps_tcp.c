@@ -1,0 +1,344 @@
+// SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
+/*
+ * The built-in TCP applications end to end over two whole stacks on the
+ * simulated link (twostack.h): the HTTP server on B fetched by the built-in
+ * client on A (body and SHA-256 equal to the file, 404, pipelined requests
+ * answered in order, also through a lossy, reordering link), and the
+ * built-in sender against the TCP echo and discard services.  Every socket,
+ * connection, TCP chunk and frame is back after each test.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <arpa/inet.h>
+#include <cmocka.h>
+
+#include "apps/client.h"
+#include "apps/http.h"
+#include "apps/services.h"
+#include "apps/sha256.h"
+#include "core/clock.h"
+#include "sock/socket.h"
+#include "transport/tcp.h"
+#include "transport/tcp_isn.h"
+#include "transport/tcp_sock.h"
+#include "twostack.h"
+
+#define MS	(1000ULL * 1000)
+#define SEC	(1000ULL * MS)
+#define BIG	(3u << 20)	/* 3 MiB: many windows, bounded test time */
+
+static const uint8_t key[16] = { 's', 'k', 'i', 'f', 'f', '-', 'a', 'p', 'p', 's' };
+
+struct fixture {
+	struct twostack ts;
+	bool own_tcp;
+	char dir[64];
+	char big_sha[SHA256_HEX_LEN];
+};
+
+struct done {
+	bool done;
+	struct client_result res;
+};
+
+static void on_done(const struct client_result *res, void *arg)
+{
+	struct done *d = arg;
+
+	d->done = true;
+	d->res = *res;
+}
+
+static bool cond_done(void *arg)
+{
+	return ((struct done *)arg)->done;
+}
+
+static void write_file(const char *dir, const char *name, const void *data, size_t len)
+{
+	char p[128];
+	int fd;
+
+	snprintf(p, sizeof(p), "%s/%s", dir, name);
+	fd = open(p, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+	assert_true(fd >= 0);
+	assert_int_equal(write(fd, data, len), (ssize_t)len);
+	close(fd);
+}
+
+static int setup(void **state)
+{
+	struct fixture *f = calloc(1, sizeof(*f));
+	uint8_t d[SHA256_DIGEST_LEN], *big;
+	struct sha256 c;
+	size_t i;
+	int s;
+
+	assert_non_null(f);
+	tcp_secret_set(key);
+	assert_int_equal(twostack_init(&f->ts, 7), 0);
+	for (s = 0; s < 2; s++) {
+		struct stack *st = twostack_stack(&f->ts, s);
+
+		if (st->tcp)
+			continue;	/* inet_init brought TCP up */
+		f->own_tcp = true;
+		assert_int_equal(tcp_init(st), 0);
+		assert_int_equal(sock_register_proto(st, &tcp_prot), 0);
+	}
+	snprintf(f->dir, sizeof(f->dir), "/tmp/skiff-apps-XXXXXX");
+	assert_non_null(mkdtemp(f->dir));
+	write_file(f->dir, "small.txt", "hello, skiff\n", 13);
+	write_file(f->dir, "index.html", "<p>index</p>\n", 13);
+	big = malloc(BIG);
+	assert_non_null(big);
+	for (i = 0; i < BIG; i++)
+		big[i] = (uint8_t)(i * 2654435761u >> 13);
+	write_file(f->dir, "big.bin", big, BIG);
+	sha256_init(&c);
+	sha256_update(&c, big, BIG);
+	sha256_final(&c, d);
+	sha256_hex(d, f->big_sha);
+	free(big);
+	*state = f;
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	struct fixture *f = *state;
+	char cmd[128];
+	int s;
+
+	twostack_set_filter(&f->ts, NULL, NULL);
+	twostack_set_impair2(&f->ts, &(struct ts_impair){ 0 });
+	/* let orphans finish (FIN retransmissions, TIME_WAIT) */
+	twostack_run(&f->ts, 5 * 60 * SEC, NULL, NULL);
+	for (s = 0; s < 2; s++)
+		assert_int_equal(tcp_chunk_pool_in_use(tcp_chunks(twostack_stack(&f->ts, s))), 0);
+	if (f->own_tcp) {
+		tcp_fini(twostack_stack(&f->ts, TS_A));
+		tcp_fini(twostack_stack(&f->ts, TS_B));
+	}
+	twostack_fini(&f->ts);
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", f->dir);
+	assert_int_equal(system(cmd), 0);
+	free(f);
+	return 0;
+}
+
+static struct stack *A(struct fixture *f)
+{
+	return twostack_stack(&f->ts, TS_A);
+}
+
+static struct stack *B(struct fixture *f)
+{
+	return twostack_stack(&f->ts, TS_B);
+}
+
+static void fetch(struct fixture *f, const char *url, struct done *d, uint64_t limit)
+{
+	struct client *c;
+
+	memset(d, 0, sizeof(*d));
+	assert_int_equal(client_fetch_start(A(f), url, on_done, d, &c), 0);
+	if (!twostack_run(&f->ts, limit, cond_done, d))
+		fail_msg("fetch of %s did not finish", url);
+	if (d->res.err)
+		print_message("fetch %s: err %d after %llu bytes, status %d\n", url, d->res.err,
+			      (unsigned long long)d->res.bytes, d->res.http_status);
+	client_free(c);
+}
+
+static void fetch_returns_the_file_with_its_sha256(void **state)
+{
+	struct fixture *f = *state;
+	struct http_server *srv;
+	struct done d;
+
+	assert_int_equal(http_server_start(B(f), 80, f->dir, &srv), 0);
+	fetch(f, "http://10.0.0.2/big.bin", &d, 120 * SEC);
+	assert_int_equal(d.res.err, 0);
+	assert_int_equal(d.res.http_status, 200);
+	assert_int_equal(d.res.bytes, BIG);
+	assert_string_equal(d.res.sha256, f->big_sha);
+	fetch(f, "http://10.0.0.2/", &d, 10 * SEC);
+	assert_int_equal(d.res.http_status, 200);
+	assert_int_equal(d.res.bytes, 13);
+	fetch(f, "http://10.0.0.2/no-such-file", &d, 10 * SEC);
+	assert_int_equal(d.res.err, 0);
+	assert_int_equal(d.res.http_status, 404);
+	fetch(f, "http://10.0.0.2/%2e%2e/etc/passwd", &d, 10 * SEC);
+	assert_int_equal(d.res.http_status, 400);
+	http_server_stop(srv);
+}
+
+static void fetch_through_a_lossy_reordering_link_is_intact(void **state)
+{
+	struct fixture *f = *state;
+	struct ts_impair imp = { .loss_pct = 3, .reorder_pct = 25, .dup_pct = 1,
+				 .corrupt_pct = 1, .delay_ns = 10 * MS };
+	struct http_server *srv;
+	struct done d;
+
+	assert_int_equal(http_server_start(B(f), 8080, f->dir, &srv), 0);
+	twostack_set_impair2(&f->ts, &imp);
+	fetch(f, "http://10.0.0.2:8080/big.bin", &d, 600 * SEC);
+	assert_int_equal(d.res.err, 0);
+	assert_int_equal(d.res.bytes, BIG);
+	assert_string_equal(d.res.sha256, f->big_sha);
+	http_server_stop(srv);
+}
+
+/* A raw client socket on A: connect, send req, read until EOF into out. */
+struct raw {
+	struct socket *so;
+	const char *req;
+	size_t sent;
+	char out[4096];
+	size_t len;
+	bool eof;
+};
+
+static bool cond_raw(void *arg)
+{
+	struct raw *r = arg;
+	ssize_t n;
+
+	if (r->sent < strlen(r->req)) {
+		n = skiff_send(r->so, r->req + r->sent, strlen(r->req) - r->sent);
+		if (n > 0)
+			r->sent += (size_t)n;
+	}
+	while ((n = skiff_recv(r->so, r->out + r->len, sizeof(r->out) - 1 - r->len)) > 0)
+		r->len += (size_t)n;
+	r->out[r->len] = '\0';
+	if (!n)
+		r->eof = true;
+	return r->eof;
+}
+
+static void raw_exchange(struct fixture *f, uint16_t port, const char *req, struct raw *r)
+{
+	struct sockaddr_in sin = { .sin_family = AF_INET, .sin_port = htons(port),
+				   .sin_addr.s_addr = TS_ADDR_B };
+
+	memset(r, 0, sizeof(*r));
+	r->req = req;
+	assert_int_equal(skiff_socket(A(f), SOCK_STREAM, &r->so), 0);
+	assert_int_equal(skiff_connect(r->so, &sin), -EINPROGRESS);
+	if (!twostack_run(&f->ts, 30 * SEC, cond_raw, r))
+		fail_msg("no EOF; got '%s'", r->out);
+	skiff_close(r->so);
+}
+
+static void pipelined_requests_are_answered_in_order(void **state)
+{
+	struct fixture *f = *state;
+	struct http_server *srv;
+	struct raw r;
+	char *a, *b, *c;
+
+	assert_int_equal(http_server_start(B(f), 80, f->dir, &srv), 0);
+	raw_exchange(f, 80,
+		     "GET /small.txt HTTP/1.1\r\nHost: x\r\n\r\n"
+		     "HEAD /index.html HTTP/1.1\r\nHost: x\r\n\r\n"
+		     "DELETE /small.txt HTTP/1.1\r\nHost: x\r\n\r\n"
+		     "GET /missing HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"
+		     "GET /small.txt HTTP/1.1\r\nHost: x\r\n\r\n",	/* after close: ignored */
+		     &r);
+	a = strstr(r.out, "HTTP/1.1 200 OK\r\n");
+	assert_non_null(a);
+	assert_non_null(strstr(a, "Content-Length: 13\r\n"));
+	assert_non_null(strstr(a, "\r\n\r\nhello, skiff\nHTTP/1.1 200 OK\r\n"));
+	b = strstr(a + 1, "HTTP/1.1 405 Method Not Allowed\r\n");
+	assert_non_null(b);
+	assert_non_null(strstr(b, "Allow: GET, HEAD\r\n"));
+	c = strstr(b, "HTTP/1.1 404 Not Found\r\n");
+	assert_non_null(c);
+	assert_non_null(strstr(c, "Connection: close\r\n"));
+	assert_null(strstr(c + 1, "HTTP/1.1"));	/* nothing after the close */
+	/* HEAD: the head of index.html, no body */
+	assert_non_null(strstr(r.out, "Content-Type: text/html; charset=utf-8\r\nContent-Length: 13\r\n"
+				      "\r\nHTTP/1.1 405"));
+	/* HTTP/1.0 without keep-alive: one answer, then the server closes */
+	raw_exchange(f, 80, "GET /small.txt HTTP/1.0\r\n\r\n", &r);
+	assert_non_null(strstr(r.out, "Connection: close\r\n"));
+	assert_non_null(strstr(r.out, "\r\n\r\nhello, skiff\n"));
+	raw_exchange(f, 80, "GET / HTTP/3.0\r\nHost: x\r\n\r\n", &r);
+	assert_non_null(strstr(r.out, "HTTP/1.1 505 "));
+	http_server_stop(srv);
+}
+
+static void send_to_echo_comes_back_whole_and_to_discard_is_consumed(void **state)
+{
+	struct fixture *f = *state;
+	struct service *echo, *discard;
+	struct client *c;
+	struct done d = { 0 };
+
+	assert_int_equal(echo_service_start(B(f), SOCK_STREAM, 7, &echo), 0);
+	assert_int_equal(discard_service_start(B(f), SOCK_STREAM, 9, &discard), 0);
+	assert_int_equal(client_send_start(A(f), TS_ADDR_B, 7, BIG, on_done, &d, &c), 0);
+	assert_true(twostack_run(&f->ts, 120 * SEC, cond_done, &d));
+	client_free(c);
+	if (d.res.err)
+		print_message("echo: err %d after %llu bytes sent, %llu back\n", d.res.err,
+			      (unsigned long long)d.res.bytes, (unsigned long long)d.res.rx_bytes);
+	assert_int_equal(d.res.err, 0);
+	assert_int_equal(d.res.bytes, BIG);
+	assert_int_equal(d.res.rx_bytes, BIG);
+	assert_string_equal(d.res.sha256, d.res.rx_sha256);
+
+	memset(&d, 0, sizeof(d));
+	assert_int_equal(client_send_start(A(f), TS_ADDR_B, 9, BIG, on_done, &d, &c), 0);
+	assert_true(twostack_run(&f->ts, 120 * SEC, cond_done, &d));
+	client_free(c);
+	assert_int_equal(d.res.err, 0);
+	assert_int_equal(d.res.bytes, BIG);
+	assert_int_equal(d.res.rx_bytes, 0);
+	service_stop(echo);
+	service_stop(discard);
+}
+
+static void connect_to_a_closed_port_is_refused(void **state)
+{
+	struct fixture *f = *state;
+	struct client *c;
+	struct done d = { 0 };
+
+	assert_int_equal(client_send_start(A(f), TS_ADDR_B, 4444, 10, on_done, &d, &c), 0);
+	assert_true(twostack_run(&f->ts, 10 * SEC, cond_done, &d));
+	client_free(c);
+	assert_int_equal(d.res.err, -ECONNREFUSED);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(fetch_returns_the_file_with_its_sha256, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(pipelined_requests_are_answered_in_order, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(
+			send_to_echo_comes_back_whole_and_to_discard_is_consumed, setup, teardown),
+		cmocka_unit_test_setup_teardown(connect_to_a_closed_port_is_refused, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(fetch_through_a_lossy_reordering_link_is_intact,
+						setup, teardown),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
