@@ -4,7 +4,7 @@
  * place that knows every layer and brings them up over a core stack, bottom
  * to top: Ethernet, neighbours/ARP, IPv4, ICMP, the socket layer, then the
  * transports, which register with both the IP-protocol table and the socket
- * layer.  TCP will be added here, after UDP.
+ * layer: UDP, then TCP.
  *
  * Teardown closes every socket first (sock_fini), while the transports they
  * belong to still exist, then takes the transports and the layers below
@@ -16,6 +16,7 @@
 #include "net/ip.h"
 #include "sock/inet.h"
 #include "sock/socket.h"
+#include "transport/tcp.h"
 #include "transport/udp.h"
 
 int inet_init(struct stack *st)
@@ -45,8 +46,16 @@ int inet_init(struct stack *st)
 	err = sock_register_proto(st, &udp_prot);
 	if (err)
 		goto err_udp;
+	err = tcp_init(st);
+	if (err)
+		goto err_udp;
+	err = sock_register_proto(st, &tcp_prot);
+	if (err)
+		goto err_tcp;
 	return 0;
 
+err_tcp:
+	tcp_fini(st);
 err_udp:
 	udp_fini(st);
 
@@ -67,6 +76,7 @@ err_eth:
 void inet_fini(struct stack *st)
 {
 	sock_fini(st);
+	tcp_fini(st);
 	udp_fini(st);
 	icmp_fini(st);
 	ip_fini(st);

@@ -829,8 +829,10 @@ static int tcp_rcv_state_process(struct stack *st, struct tcp_sock *tp, struct t
 	case TCP_FIN_WAIT_2:
 		if (!len)
 			break;
-		if (tp->orphan || tp->rd_shutdown) {
-			/* nobody will read it (RFC 9293 3.10.7.4 / Linux): reset */
+		if ((tp->orphan && !tp->parent) || tp->rd_shutdown) {
+			/* closed by the application, nobody will read it (RFC
+			 * 9293 3.10.7.4 / Linux): reset.  (An unaccepted child
+			 * is an orphan with a parent: its data waits.) */
 			tcp_send_active_reset(st, tp);
 			tcp_reset_conn(st, tp, -ECONNRESET);
 			return TCP_CONSUMED;

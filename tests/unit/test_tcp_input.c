@@ -1,0 +1,976 @@
+// SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
+/*
+ * TCP input (user/transport/tcp_input.c, tcp.c) on crafted segments: the
+ * peer is the test, writing TCP headers byte by byte (checksums computed
+ * here, independently of core/csum.c) and reading back what the stack
+ * transmits.  RST for closed ports (RFC 9293 3.10.7.1), passive open and
+ * its options, every case of the acceptability test, RFC 5961 challenge
+ * ACKs, PAWS, out-of-order data with SACK blocks, FIN, hostile headers,
+ * and SYN cookies under a SYN flood.
+ */
+#include <errno.h>
+#include <stdbool.h>
+#include <stdlib.h>
+#include <sys/socket.h>
+
+#include "udptest.h"
+
+#include "core/clock.h"
+#include "sock/socket.h"
+#include "transport/tcp_sock.h"
+
+#define T_PORT		8080
+#define T_PPORT		40000
+#define T_PEER_ISN	1000000u
+#define T_SHARED	0x0300000aU	/* 10.0.0.3, shared with the kernel */
+
+#define F_FIN	0x01
+#define F_SYN	0x02
+#define F_RST	0x04
+#define F_PSH	0x08
+#define F_ACK	0x10
+
+/* ---- crafting segments from the peer ---- */
+
+static uint16_t t_tcp_csum(uint32_t saddr, uint32_t daddr, const uint8_t *seg, size_t len)
+{
+	uint32_t sum = 0;
+
+	sum = t_sum(&saddr, 4, sum);
+	sum = t_sum(&daddr, 4, sum);
+	sum += IPPROTO_TCP;
+	sum += (uint32_t)len;
+	return (uint16_t)~t_fold(t_sum(seg, len, sum));
+}
+
+static void put32(uint8_t *p, uint32_t v)
+{
+	p[0] = (uint8_t)(v >> 24);
+	p[1] = (uint8_t)(v >> 16);
+	p[2] = (uint8_t)(v >> 8);
+	p[3] = (uint8_t)v;
+}
+
+static uint32_t get32(const uint8_t *p)
+{
+	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
+}
+
+struct t_out {
+	uint32_t daddr;
+	uint16_t sport, dport;
+	uint32_t seq, ack;
+	uint8_t flags;
+	uint16_t wnd;
+	const uint8_t *opt;
+	size_t optlen;		/* multiple of 4 */
+	const void *data;
+	size_t len;
+	int doff_override;	/* header words instead of the right value (0: none) */
+	bool bad_csum;
+};
+
+static void t_send(struct harness *h, const struct t_out *o)
+{
+	static uint8_t seg[4096], frame[4200];
+	static uint16_t id = 1;
+	size_t hl = 20 + o->optlen, n;
+	uint16_t c;
+
+	memset(seg, 0, hl);
+	seg[0] = (uint8_t)(o->sport >> 8);
+	seg[1] = (uint8_t)o->sport;
+	seg[2] = (uint8_t)(o->dport >> 8);
+	seg[3] = (uint8_t)o->dport;
+	put32(seg + 4, o->seq);
+	put32(seg + 8, o->ack);
+	seg[12] = (uint8_t)((o->doff_override ? o->doff_override : (int)(hl / 4)) << 4);
+	seg[13] = o->flags;
+	seg[14] = (uint8_t)(o->wnd >> 8);
+	seg[15] = (uint8_t)o->wnd;
+	if (o->optlen)
+		memcpy(seg + 20, o->opt, o->optlen);
+	if (o->len)
+		memcpy(seg + hl, o->data, o->len);
+	c = t_tcp_csum(H_PEER, o->daddr, seg, hl + o->len);
+	if (o->bad_csum)
+		c = (uint16_t)(c + 1);
+	seg[16] = (uint8_t)(c >> 8);
+	seg[17] = (uint8_t)c;
+	n = harness_ip_frame(frame, sizeof(frame), H_PEER, o->daddr, IPPROTO_TCP, id++, 0, seg,
+			     hl + o->len);
+	assert_true(n > 0);
+	harness_rx(h, frame, n);
+}
+
+/* ---- reading what we sent ---- */
+
+struct t_seg {
+	uint16_t sport, dport;
+	uint32_t seq, ack;
+	uint8_t flags;
+	uint16_t wnd;
+	uint16_t mss;
+	int ws;			/* -1: none */
+	bool sack_ok, has_ts;
+	uint32_t tsval, tsecr;
+	int nsack;
+	uint32_t sack[4][2];
+	size_t len;
+	uint8_t data[2048];
+};
+
+/* Pop the next transmitted TCP segment; false if none. */
+static bool t_pop(struct harness *h, struct t_seg *s)
+{
+	struct t_tx tx;
+	const uint8_t *th, *o;
+	size_t hl, i;
+
+	if (t_pop_ip(h, &tx))
+		return false;
+	assert_int_equal(tx.iph->protocol, IPPROTO_TCP);
+	th = tx.l4;
+	assert_true(tx.l4_len >= 20);
+	/* the checksum is right */
+	assert_int_equal(t_tcp_csum(tx.iph->saddr, tx.iph->daddr, th, tx.l4_len), 0);
+	memset(s, 0, sizeof(*s));
+	s->sport = (uint16_t)(th[0] << 8 | th[1]);
+	s->dport = (uint16_t)(th[2] << 8 | th[3]);
+	s->seq = get32(th + 4);
+	s->ack = get32(th + 8);
+	s->flags = th[13];
+	s->wnd = (uint16_t)(th[14] << 8 | th[15]);
+	s->ws = -1;
+	hl = (th[12] >> 4) * 4u;
+	assert_true(hl >= 20 && hl <= tx.l4_len);
+	o = th + 20;
+	for (i = 0; i < hl - 20;) {
+		if (o[i] == 0)
+			break;
+		if (o[i] == 1) {
+			i++;
+			continue;
+		}
+		assert_true(i + 1 < hl - 20 && o[i + 1] >= 2);
+		switch (o[i]) {
+		case 2:
+			s->mss = (uint16_t)(o[i + 2] << 8 | o[i + 3]);
+			break;
+		case 3:
+			s->ws = o[i + 2];
+			break;
+		case 4:
+			s->sack_ok = true;
+			break;
+		case 5:
+			for (s->nsack = 0; s->nsack < (o[i + 1] - 2) / 8 && s->nsack < 4; s->nsack++) {
+				s->sack[s->nsack][0] = get32(o + i + 2 + 8 * s->nsack);
+				s->sack[s->nsack][1] = get32(o + i + 6 + 8 * s->nsack);
+			}
+			break;
+		case 8:
+			s->has_ts = true;
+			s->tsval = get32(o + i + 2);
+			s->tsecr = get32(o + i + 6);
+			break;
+		}
+		i += o[i + 1];
+	}
+	s->len = tx.l4_len - hl;
+	assert_true(s->len <= sizeof(s->data));
+	memcpy(s->data, th + hl, s->len);
+	t_tx_free(&tx);
+	return true;
+}
+
+/* Pop segments until a TCP one with these flags set; false if none. */
+static bool t_pop_flags(struct harness *h, struct t_seg *s, uint8_t flags)
+{
+	while (t_pop(h, s)) {
+		if ((s->flags & flags) == flags)
+			return true;
+	}
+	return false;
+}
+
+static void t_drain(struct harness *h)
+{
+	struct pkb *p;
+
+	while ((p = fakedev_pop_tx(&h->fd)))
+		pkb_free(p);
+}
+
+/* ---- a connection driven by the test ---- */
+
+struct t_conn {
+	struct socket *ls, *so;
+	uint32_t iss;		/* ours */
+	uint32_t snd;		/* peer's next sequence number */
+	uint32_t rcv;		/* what the peer acknowledges of ours */
+	uint16_t pport;
+	bool ts;
+	uint32_t tsval;		/* peer's clock */
+	uint32_t our_ts;	/* last TSval we sent */
+	int ws;			/* our shift as announced */
+	uint8_t opt[40];
+	size_t optlen;
+};
+
+static struct socket *t_listen(struct harness *h, uint16_t port, int backlog)
+{
+	struct sockaddr_in sin = t_sin(0, port);
+	struct socket *so;
+
+	assert_int_equal(skiff_socket(&h->st, SOCK_STREAM, &so), 0);
+	assert_int_equal(skiff_bind(so, &sin), 0);
+	assert_int_equal(skiff_listen(so, backlog), 0);
+	return so;
+}
+
+/* Options of an ACK-bearing segment from the peer: timestamps if in use. */
+static void t_conn_opts(struct t_conn *c)
+{
+	c->optlen = 0;
+	if (c->ts) {
+		uint8_t *o = c->opt;
+
+		o[0] = 1;
+		o[1] = 1;
+		o[2] = 8;
+		o[3] = 10;
+		put32(o + 4, c->tsval);
+		put32(o + 8, c->our_ts);
+		c->optlen = 12;
+	}
+}
+
+/* A segment on the connection: flags, data at seq (ack = c->rcv). */
+static void t_seg_at(struct harness *h, struct t_conn *c, uint32_t seq, uint8_t flags,
+		     const void *data, size_t len)
+{
+	struct t_out o = {
+		.daddr = H_ADDR, .sport = c->pport, .dport = T_PORT, .seq = seq, .ack = c->rcv,
+		.flags = flags, .wnd = 65535, .data = data, .len = len,
+	};
+
+	t_conn_opts(c);
+	o.opt = c->opt;
+	o.optlen = c->optlen;
+	t_send(h, &o);
+}
+
+/* The peer's SYN with MSS 1460, SACK-permitted, WS 7 and (ts) timestamps. */
+static void t_syn(struct harness *h, uint16_t pport, uint32_t isn, bool ts, uint32_t tsval)
+{
+	uint8_t opt[20] = { 2, 4, 0x05, 0xb4, 1, 3, 3, 7, 4, 2, 1, 1 };
+	struct t_out o = {
+		.daddr = H_ADDR, .sport = pport, .dport = T_PORT, .seq = isn, .flags = F_SYN,
+		.wnd = 65535, .opt = opt, .optlen = 12,
+	};
+
+	if (ts) {
+		opt[10] = 8;
+		opt[11] = 10;
+		put32(opt + 12, tsval);
+		put32(opt + 16, 0);
+		o.optlen = 20;
+	}
+	t_send(h, &o);
+}
+
+/* Passive open on T_PORT: SYN, SYN-ACK checked, ACK, accept(). */
+static void t_establish(struct harness *h, struct t_conn *c, bool ts)
+{
+	struct t_seg s;
+
+	memset(c, 0, sizeof(*c));
+	c->pport = T_PPORT;
+	c->ts = ts;
+	c->tsval = 5000;
+	c->ls = t_listen(h, T_PORT, 8);
+	t_syn(h, c->pport, T_PEER_ISN, ts, c->tsval);
+	assert_true(t_pop(h, &s));
+	assert_int_equal(s.flags, F_SYN | F_ACK);
+	assert_int_equal(s.sport, T_PORT);
+	assert_int_equal(s.dport, c->pport);
+	assert_int_equal(s.ack, T_PEER_ISN + 1);
+	c->iss = s.seq;
+	c->snd = T_PEER_ISN + 1;
+	c->rcv = s.seq + 1;
+	c->ws = s.ws;
+	c->our_ts = s.tsval;
+	assert_null(fakedev_pop_tx(&h->fd));
+
+	c->tsval++;
+	t_seg_at(h, c, c->snd, F_ACK, NULL, 0);
+	assert_int_equal(skiff_accept(c->ls, &c->so, NULL), 0);
+	assert_non_null(c->so);
+	t_drain(h);
+}
+
+/* The connection object for c (or the listener once it is gone). */
+static struct tcp_sock *t_conn_lookup(struct harness *h, const struct t_conn *c)
+{
+	struct tcp_sock *tp = tcp_lookup(&h->st, H_PEER, htons(c->pport), H_ADDR, htons(T_PORT));
+
+	assert_non_null(tp);
+	return tp;
+}
+
+static void t_close_all(struct harness *h, struct t_conn *c)
+{
+	if (c->so) {
+		skiff_setsockopt(c->so, SKIFF_SO_LINGER_ABORT, 1);
+		skiff_close(c->so);
+		c->so = NULL;
+	}
+	if (c->ls) {
+		skiff_close(c->ls);
+		c->ls = NULL;
+	}
+	t_drain(h);
+	/* every buffer chunk is back */
+	assert_int_equal(tcp_chunk_pool_in_use(tcp_chunks(&h->st)), 0);
+}
+
+/* ---- RFC 9293 3.10.7.1: no connection ---- */
+
+static void tcp_closed_port_ack_gets_rst_with_seq_of_its_ack(void **state)
+{
+	struct harness *h = *state;
+	struct t_out o = { .daddr = H_ADDR, .sport = T_PPORT, .dport = 9999, .seq = 1000,
+			   .ack = 5000, .flags = F_ACK, .wnd = 1000, .data = "abc", .len = 3 };
+	struct t_seg s;
+
+	t_send(h, &o);
+	assert_true(t_pop(h, &s));
+	/* <SEQ=SEG.ACK><CTL=RST> */
+	assert_int_equal(s.flags, F_RST);
+	assert_int_equal(s.seq, 5000);
+	assert_int_equal(s.sport, 9999);
+	assert_int_equal(s.dport, T_PPORT);
+	assert_int_equal(s.len, 0);
+	assert_false(t_pop(h, &s));
+	assert_int_equal(h->st.stats->drop.tcp_no_port, 1);
+	assert_int_equal(h->st.stats->tcp_rst_noconn, 1);
+}
+
+static void tcp_closed_port_syn_gets_rst_ack_of_its_length(void **state)
+{
+	struct harness *h = *state;
+	struct t_out o = { .daddr = H_ADDR, .sport = T_PPORT, .dport = 9999, .seq = 1000,
+			   .flags = F_SYN, .wnd = 1000, .data = "abcd", .len = 4 };
+	struct t_seg s;
+
+	t_send(h, &o);
+	assert_true(t_pop(h, &s));
+	/* <SEQ=0><ACK=SEG.SEQ+SEG.LEN><CTL=RST,ACK>, SYN counted in the length */
+	assert_int_equal(s.flags, F_RST | F_ACK);
+	assert_int_equal(s.seq, 0);
+	assert_int_equal(s.ack, 1000 + 4 + 1);
+	assert_false(t_pop(h, &s));
+}
+
+static void tcp_closed_port_rst_is_not_answered(void **state)
+{
+	struct harness *h = *state;
+	struct t_out o = { .daddr = H_ADDR, .sport = T_PPORT, .dport = 9999, .seq = 1000,
+			   .flags = F_RST, .wnd = 0 };
+	struct t_seg s;
+
+	t_send(h, &o);
+	assert_false(t_pop(h, &s));
+	assert_int_equal(h->st.stats->drop.tcp_no_port, 1);
+}
+
+static void tcp_closed_port_on_shared_address_is_silent(void **state)
+{
+	struct harness *h = *state;
+	struct t_out o = { .daddr = T_SHARED, .sport = T_PPORT, .dport = 9999, .seq = 1000,
+			   .flags = F_SYN, .wnd = 1000 };
+	struct stack_addr *a = &h->cfg.addrs[h->cfg.n_addrs++];
+	struct t_seg s;
+
+	a->addr = T_SHARED;
+	a->prefix_len = 24;
+	a->dedicated = false;
+	t_send(h, &o);
+	assert_false(t_pop(h, &s));
+	assert_int_equal(h->st.stats->drop.tcp_no_port, 1);
+	assert_int_equal(h->st.stats->tcp_rst_noconn, 0);
+}
+
+/* ---- passive open ---- */
+
+static void tcp_syn_gets_syn_ack_with_our_options_and_ack_completes_accept(void **state)
+{
+	struct harness *h = *state;
+	struct socket *ls = t_listen(h, T_PORT, 4), *so = NULL, *other = NULL;
+	struct sockaddr_in peer;
+	struct t_seg s;
+	struct t_out ack = { .daddr = H_ADDR, .sport = T_PPORT, .dport = T_PORT,
+			     .seq = T_PEER_ISN + 1, .flags = F_ACK, .wnd = 512 };
+	uint8_t tsopt[12] = { 1, 1, 8, 10 };
+
+	/* the listener holds its port in the steering map */
+	assert_int_equal(harness_port_refs(h, 0, IPPROTO_TCP, htons(T_PORT)), 1);
+	assert_int_equal(skiff_accept(ls, &other, NULL), -EAGAIN);
+	assert_int_equal(skiff_poll(ls) & SOCK_EV_IN, 0);
+
+	t_syn(h, T_PPORT, T_PEER_ISN, true, 777);
+	assert_true(t_pop(h, &s));
+	assert_int_equal(s.flags, F_SYN | F_ACK);
+	assert_int_equal(s.ack, T_PEER_ISN + 1);
+	assert_int_equal(s.mss, 1460);		/* MTU 1500 - 40 */
+	assert_true(s.ws >= 0 && s.ws <= 14);	/* peer offered: we answer */
+	assert_true(s.sack_ok);
+	assert_true(s.has_ts);
+	assert_int_equal(s.tsecr, 777);
+	assert_int_equal(h->st.stats->tcp_passive_opens, 1);
+	/* not yet acceptable */
+	assert_int_equal(skiff_accept(ls, &other, NULL), -EAGAIN);
+
+	ack.ack = s.seq + 1;
+	put32(tsopt + 4, 778);
+	put32(tsopt + 8, s.tsval);
+	ack.opt = tsopt;
+	ack.optlen = sizeof(tsopt);
+	t_send(h, &ack);
+	assert_true(skiff_poll(ls) & SOCK_EV_IN);
+	assert_int_equal(skiff_accept(ls, &so, &peer), 0);
+	assert_int_equal(peer.sin_addr.s_addr, H_PEER);
+	assert_int_equal(ntohs(peer.sin_port), T_PPORT);
+	assert_true(skiff_poll(so) & SOCK_EV_OUT);
+	assert_int_equal(skiff_accept(ls, &other, NULL), -EAGAIN);
+
+	skiff_close(so);	/* graceful: a FIN goes out (at the burst's flush) */
+	stack_poll(&h->st);
+	assert_true(t_pop_flags(h, &s, F_FIN | F_ACK));
+	assert_int_equal(s.seq, ack.ack);
+	skiff_close(ls);
+	t_drain(h);
+}
+
+static void tcp_syn_without_options_gets_default_mss_and_no_scaling(void **state)
+{
+	struct harness *h = *state;
+	struct socket *ls = t_listen(h, T_PORT, 4);
+	struct t_out o = { .daddr = H_ADDR, .sport = T_PPORT, .dport = T_PORT, .seq = 5,
+			   .flags = F_SYN, .wnd = 8192 };
+	struct t_seg s;
+
+	t_send(h, &o);
+	assert_true(t_pop(h, &s));
+	assert_int_equal(s.flags, F_SYN | F_ACK);
+	assert_int_equal(s.ws, -1);	/* RFC 7323 2.2: both sides or neither */
+	assert_false(s.sack_ok);
+	assert_false(s.has_ts);
+	skiff_close(ls);
+	t_drain(h);
+}
+
+static void tcp_ack_to_listener_gets_rst(void **state)
+{
+	struct harness *h = *state;
+	struct socket *ls = t_listen(h, T_PORT, 4);
+	struct t_out o = { .daddr = H_ADDR, .sport = T_PPORT, .dport = T_PORT, .seq = 5,
+			   .ack = 123456, .flags = F_ACK, .wnd = 8192 };
+	struct t_seg s;
+
+	t_send(h, &o);
+	assert_true(t_pop(h, &s));
+	assert_int_equal(s.flags, F_RST);
+	assert_int_equal(s.seq, 123456);
+	skiff_close(ls);
+	t_drain(h);
+}
+
+/* ---- acceptability (RFC 9293 3.10.7.4) ---- */
+
+static void tcp_in_order_data_is_delivered_and_acked(void **state)
+{
+	struct harness *h = *state;
+	struct t_conn c;
+	struct t_seg s;
+	char buf[64];
+
+	t_establish(h, &c, false);
+	t_seg_at(h, &c, c.snd, F_ACK | F_PSH, "hello", 5);
+	assert_true(skiff_poll(c.so) & SOCK_EV_IN);
+	assert_int_equal(skiff_recv(c.so, buf, sizeof(buf)), 5);
+	assert_memory_equal(buf, "hello", 5);
+	assert_int_equal(skiff_recv(c.so, buf, sizeof(buf)), -EAGAIN);
+	/* the delayed ACK */
+	harness_advance(h, 500ULL * 1000 * 1000);
+	assert_true(t_pop_flags(h, &s, F_ACK));
+	assert_int_equal(s.ack, c.snd + 5);
+	t_close_all(h, &c);
+}
+
+static void tcp_old_duplicate_is_acked_and_not_delivered_again(void **state)
+{
+	struct harness *h = *state;
+	struct t_conn c;
+	struct t_seg s;
+	char buf[64];
+
+	t_establish(h, &c, false);
+	t_seg_at(h, &c, c.snd, F_ACK, "hello", 5);
+	assert_int_equal(skiff_recv(c.so, buf, sizeof(buf)), 5);
+	t_drain(h);
+	t_seg_at(h, &c, c.snd, F_ACK, "hello", 5);	/* all old */
+	assert_true(t_pop(h, &s));
+	assert_int_equal(s.flags & (F_ACK | F_RST | F_SYN), F_ACK);
+	assert_int_equal(s.ack, c.snd + 5);
+	assert_int_equal(skiff_recv(c.so, buf, sizeof(buf)), -EAGAIN);
+	assert_int_equal(h->st.stats->drop.tcp_not_acceptable, 1);
+	t_close_all(h, &c);
+}
+
+static void tcp_partially_new_segment_delivers_only_the_new_bytes(void **state)
+{
+	struct harness *h = *state;
+	struct t_conn c;
+	char buf[64];
+
+	t_establish(h, &c, false);
+	t_seg_at(h, &c, c.snd, F_ACK, "hello", 5);
+	t_seg_at(h, &c, c.snd + 3, F_ACK, "lo world", 8);
+	assert_int_equal(skiff_recv(c.so, buf, sizeof(buf)), 11);
+	assert_memory_equal(buf, "hello world", 11);
+	t_close_all(h, &c);
+}
+
+static void tcp_segment_beyond_the_window_is_acked_and_dropped(void **state)
+{
+	struct harness *h = *state;
+	struct t_conn c;
+	struct t_seg s;
+	char buf[64];
+
+	t_establish(h, &c, false);
+	t_seg_at(h, &c, c.snd + 10u * 1000 * 1000, F_ACK, "far", 3);
+	assert_true(t_pop(h, &s));
+	assert_int_equal(s.flags & (F_ACK | F_RST), F_ACK);
+	assert_int_equal(s.ack, c.snd);
+	assert_int_equal(s.nsack, 0);
+	assert_int_equal(skiff_recv(c.so, buf, sizeof(buf)), -EAGAIN);
+	assert_int_equal(h->st.stats->drop.tcp_not_acceptable, 1);
+	t_close_all(h, &c);
+}
+
+static void tcp_zero_window_probe_is_answered_and_its_byte_not_taken(void **state)
+{
+	struct harness *h = *state;
+	struct t_conn c;
+	struct t_seg s;
+	static char big[4096];
+	char buf[64];
+	size_t off;
+
+	memset(&c, 0, sizeof(c));
+	c.pport = T_PPORT;
+	/* smallest receive buffer, set on the listener before the SYN */
+	c.ls = t_listen(h, T_PORT, 8);
+	assert_int_equal(skiff_setsockopt(c.ls, SKIFF_SO_RCVBUF, 4096), 0);
+	t_syn(h, c.pport, T_PEER_ISN, false, 0);
+	assert_true(t_pop(h, &s));
+	c.iss = s.seq;
+	c.snd = T_PEER_ISN + 1;
+	c.rcv = s.seq + 1;
+	t_seg_at(h, &c, c.snd, F_ACK, NULL, 0);
+	assert_int_equal(skiff_accept(c.ls, &c.so, NULL), 0);
+	t_drain(h);
+
+	/* fill the whole buffer in MSS-sized pieces */
+	memset(big, 'z', sizeof(big));
+	for (off = 0; off < sizeof(big); off += 1024)
+		t_seg_at(h, &c, c.snd + (uint32_t)off, F_ACK, big + off, 1024);
+	c.snd += sizeof(big);
+	harness_advance(h, 500ULL * 1000 * 1000);	/* any delayed ACK goes out */
+	t_drain(h);
+
+	/* RFC 9293: len > 0 with a zero window is not acceptable: ACK */
+	t_seg_at(h, &c, c.snd, F_ACK, "P", 1);
+	assert_true(t_pop(h, &s));
+	assert_int_equal(s.flags & (F_ACK | F_RST), F_ACK);
+	assert_int_equal(s.ack, c.snd);
+	assert_int_equal(s.wnd, 0);
+	/* the buffer has the 4096 bytes and not the probe */
+	for (off = 0; skiff_recv(c.so, buf, sizeof(buf)) > 0;)
+		off++;
+	assert_int_equal(off, 4096 / sizeof(buf));
+	t_close_all(h, &c);
+}
+
+static void tcp_zero_length_ack_at_rcv_nxt_is_accepted(void **state)
+{
+	struct harness *h = *state;
+	struct t_conn c;
+	struct t_seg s;
+
+	t_establish(h, &c, false);
+	t_seg_at(h, &c, c.snd, F_ACK, NULL, 0);
+	assert_false(t_pop(h, &s));	/* nothing to say */
+	assert_int_equal(h->st.stats->drop.tcp_not_acceptable, 0);
+	t_close_all(h, &c);
+}
+
+/* ---- RST and SYN (RFC 5961) ---- */
+
+static void tcp_rst_at_rcv_nxt_resets_the_connection(void **state)
+{
+	struct harness *h = *state;
+	struct t_conn c;
+	struct t_seg s;
+	char buf[8];
+
+	t_establish(h, &c, false);
+	t_seg_at(h, &c, c.snd, F_RST, NULL, 0);
+	assert_false(t_pop(h, &s));
+	assert_true(skiff_poll(c.so) & SOCK_EV_ERR);
+	assert_int_equal(skiff_recv(c.so, buf, sizeof(buf)), -ECONNRESET);
+	assert_int_equal(skiff_recv(c.so, buf, sizeof(buf)), 0);
+	assert_int_equal(h->st.stats->tcp_estab_resets, 1);
+	t_close_all(h, &c);
+}
+
+static void tcp_rst_in_window_gets_a_challenge_ack(void **state)
+{
+	struct harness *h = *state;
+	struct t_conn c;
+	struct t_seg s;
+
+	t_establish(h, &c, false);
+	t_seg_at(h, &c, c.snd + 100, F_RST, NULL, 0);
+	assert_true(t_pop(h, &s));
+	assert_int_equal(s.flags & (F_ACK | F_RST), F_ACK);
+	assert_int_equal(s.ack, c.snd);
+	assert_int_equal(s.seq, c.rcv);
+	assert_true(skiff_poll(c.so) & SOCK_EV_OUT);
+	assert_int_equal(skiff_poll(c.so) & SOCK_EV_ERR, 0);
+	assert_int_equal(h->st.stats->tcp_challenge_acks, 1);
+	assert_int_equal(h->st.stats->drop.tcp_rst_ignored, 1);
+	t_close_all(h, &c);
+}
+
+static void tcp_rst_outside_window_is_ignored(void **state)
+{
+	struct harness *h = *state;
+	struct t_conn c;
+	struct t_seg s;
+
+	t_establish(h, &c, false);
+	t_seg_at(h, &c, c.snd - 100000, F_RST, NULL, 0);
+	assert_false(t_pop(h, &s));
+	assert_int_equal(skiff_poll(c.so) & SOCK_EV_ERR, 0);
+	assert_int_equal(h->st.stats->drop.tcp_rst_ignored, 1);
+	t_close_all(h, &c);
+}
+
+static void tcp_syn_in_established_gets_a_challenge_ack(void **state)
+{
+	struct harness *h = *state;
+	struct t_conn c;
+	struct t_seg s;
+
+	t_establish(h, &c, false);
+	t_seg_at(h, &c, c.snd + 5, F_SYN, NULL, 0);
+	assert_true(t_pop(h, &s));
+	assert_int_equal(s.flags & (F_ACK | F_RST | F_SYN), F_ACK);
+	assert_int_equal(s.ack, c.snd);
+	assert_int_equal(skiff_poll(c.so) & SOCK_EV_ERR, 0);
+	assert_int_equal(h->st.stats->drop.tcp_syn_challenged, 1);
+	assert_int_equal(h->st.stats->tcp_challenge_acks, 1);
+	t_close_all(h, &c);
+}
+
+static void tcp_ack_of_unsent_data_gets_a_challenge_ack(void **state)
+{
+	struct harness *h = *state;
+	struct t_conn c;
+	struct t_seg s;
+	char buf[8];
+
+	t_establish(h, &c, false);
+	c.rcv += 5000;	/* acknowledges what we never sent */
+	t_seg_at(h, &c, c.snd, F_ACK, "data", 4);
+	assert_true(t_pop(h, &s));
+	assert_int_equal(s.flags & (F_ACK | F_RST), F_ACK);
+	assert_int_equal(s.ack, c.snd);		/* the data was not taken */
+	assert_int_equal(skiff_recv(c.so, buf, sizeof(buf)), -EAGAIN);
+	assert_int_equal(h->st.stats->drop.tcp_ack_range, 1);
+	t_close_all(h, &c);
+}
+
+/* ---- PAWS (RFC 7323 5) ---- */
+
+static void tcp_paws_drops_a_segment_with_an_old_timestamp(void **state)
+{
+	struct harness *h = *state;
+	struct t_conn c;
+	struct t_seg s;
+	char buf[16];
+
+	t_establish(h, &c, true);
+	c.tsval = 6000;
+	t_seg_at(h, &c, c.snd, F_ACK, "new", 3);
+	assert_int_equal(skiff_recv(c.so, buf, sizeof(buf)), 3);
+	t_drain(h);
+	c.tsval = 5500;		/* older than TS.Recent */
+	t_seg_at(h, &c, c.snd + 3, F_ACK, "old", 3);
+	assert_true(t_pop(h, &s));
+	assert_int_equal(s.flags & (F_ACK | F_RST), F_ACK);
+	assert_int_equal(s.ack, c.snd + 3);
+	assert_true(s.has_ts);
+	assert_int_equal(s.tsecr, 6000);
+	assert_int_equal(skiff_recv(c.so, buf, sizeof(buf)), -EAGAIN);
+	assert_int_equal(h->st.stats->drop.tcp_paws, 1);
+	t_close_all(h, &c);
+}
+
+/* ---- out of order and SACK (RFC 2018) ---- */
+
+static void tcp_out_of_order_is_sacked_and_delivered_once_the_hole_fills(void **state)
+{
+	struct harness *h = *state;
+	struct t_conn c;
+	struct t_seg s;
+	char a[100], b[100], d[100], buf[512];
+
+	memset(a, 'a', sizeof(a));
+	memset(b, 'b', sizeof(b));
+	memset(d, 'd', sizeof(d));
+	t_establish(h, &c, false);
+	t_seg_at(h, &c, c.snd + 100, F_ACK, b, 100);
+	assert_true(t_pop(h, &s));
+	assert_int_equal(s.ack, c.snd);
+	assert_int_equal(s.nsack, 1);
+	assert_int_equal(s.sack[0][0], c.snd + 100);
+	assert_int_equal(s.sack[0][1], c.snd + 200);
+	assert_int_equal(skiff_recv(c.so, buf, sizeof(buf)), -EAGAIN);
+
+	t_seg_at(h, &c, c.snd + 300, F_ACK, d, 100);
+	assert_true(t_pop(h, &s));
+	assert_int_equal(s.ack, c.snd);
+	assert_int_equal(s.nsack, 2);
+	/* RFC 2018 4: the block of the latest segment first */
+	assert_int_equal(s.sack[0][0], c.snd + 300);
+	assert_int_equal(s.sack[0][1], c.snd + 400);
+	assert_int_equal(s.sack[1][0], c.snd + 100);
+	assert_int_equal(s.sack[1][1], c.snd + 200);
+	assert_int_equal(h->st.stats->tcp_ooo_segs, 2);
+
+	/* the first hole fills: ACK at once, up to the second hole */
+	t_seg_at(h, &c, c.snd, F_ACK, a, 100);
+	assert_true(t_pop(h, &s));
+	assert_int_equal(s.ack, c.snd + 200);
+	assert_int_equal(s.nsack, 1);
+	assert_int_equal(s.sack[0][0], c.snd + 300);
+	assert_int_equal(skiff_recv(c.so, buf, sizeof(buf)), 200);
+	assert_memory_equal(buf, a, 100);
+	assert_memory_equal(buf + 100, b, 100);
+
+	t_seg_at(h, &c, c.snd + 200, F_ACK, "c", 1);
+	t_seg_at(h, &c, c.snd + 201, F_ACK, b, 99);
+	assert_int_equal(skiff_recv(c.so, buf, sizeof(buf)), 200);
+	assert_int_equal(buf[0], 'c');
+	assert_memory_equal(buf + 100, d, 100);
+	t_close_all(h, &c);
+}
+
+/* ---- FIN ---- */
+
+static void tcp_fin_moves_to_close_wait_and_recv_returns_eof(void **state)
+{
+	struct harness *h = *state;
+	struct t_conn c;
+	struct tcp_conn_info info;
+	struct tcp_sock *tp;
+	struct t_seg s;
+	char buf[16];
+
+	t_establish(h, &c, false);
+	t_seg_at(h, &c, c.snd, F_ACK | F_FIN, "bye", 3);
+	assert_true(t_pop(h, &s));
+	assert_int_equal(s.ack, c.snd + 4);	/* data and FIN */
+	assert_true(skiff_poll(c.so) & SOCK_EV_IN);
+	assert_int_equal(skiff_recv(c.so, buf, sizeof(buf)), 3);
+	assert_int_equal(skiff_recv(c.so, buf, sizeof(buf)), 0);
+	tp = t_conn_lookup(h, &c);
+	assert_int_equal(tcp_get_info(&tp->sk, &info), 0);
+	assert_int_equal(info.state, TCP_CLOSE_WAIT);
+	/* our close sends the FIN: LAST-ACK, and its ACK closes */
+	skiff_close(c.so);
+	c.so = NULL;
+	stack_poll(&h->st);
+	assert_true(t_pop_flags(h, &s, F_FIN));
+	c.snd += 4;
+	c.rcv = s.seq + 1;
+	assert_int_equal(t_conn_lookup(h, &c)->state, TCP_LAST_ACK);
+	t_seg_at(h, &c, c.snd, F_ACK, NULL, 0);
+	/* CLOSED and freed: only the listener answers the 4-tuple now */
+	assert_int_equal(t_conn_lookup(h, &c)->state, TCP_LISTEN);
+	t_close_all(h, &c);
+}
+
+/* ---- hostile headers ---- */
+
+static void tcp_bad_checksum_bad_offset_and_all_flags_are_dropped_and_counted(void **state)
+{
+	struct harness *h = *state;
+	struct socket *ls = t_listen(h, T_PORT, 4);
+	struct t_out o = { .daddr = H_ADDR, .sport = T_PPORT, .dport = T_PORT, .seq = 5,
+			   .flags = F_SYN, .wnd = 8192 };
+	struct t_seg s;
+
+	o.bad_csum = true;
+	t_send(h, &o);
+	o.bad_csum = false;
+	o.doff_override = 4;	/* < 5 */
+	t_send(h, &o);
+	o.doff_override = 15;	/* 60 bytes: past the segment */
+	t_send(h, &o);
+	o.doff_override = 0;
+	o.flags = 0xff;		/* every flag: SYN+FIN+RST... */
+	t_send(h, &o);
+	assert_false(t_pop(h, &s));
+	assert_int_equal(h->st.stats->drop.tcp_csum, 1);
+	assert_int_equal(h->st.stats->drop.tcp_bad_doff, 2);
+	assert_int_equal(h->st.stats->drop.tcp_flags, 1);
+	assert_int_equal(h->st.stats->tcp_passive_opens, 0);
+	skiff_close(ls);
+}
+
+static void tcp_short_segment_is_dropped_and_counted(void **state)
+{
+	struct harness *h = *state;
+	uint8_t frame[128], seg[10] = { 0 };
+	size_t n = harness_ip_frame(frame, sizeof(frame), H_PEER, H_ADDR, IPPROTO_TCP, 9, 0, seg,
+				    sizeof(seg));
+
+	harness_rx(h, frame, n);
+	assert_int_equal(h->st.stats->drop.tcp_short, 1);
+	assert_null(fakedev_pop_tx(&h->fd));
+}
+
+/* ---- SYN cookies (RFC 4987) ---- */
+
+static void tcp_syn_flood_gets_cookies_and_a_cookie_ack_connects(void **state)
+{
+	struct harness *h = *state;
+	struct socket *ls = t_listen(h, T_PORT, 16), *so = NULL;
+	struct t_seg s;
+	uint8_t tsopt[12] = { 1, 1, 8, 10 };
+	struct t_out ack = { .daddr = H_ADDR, .dport = T_PORT, .flags = F_ACK, .wnd = 1000 };
+	char buf[8];
+	int i;
+
+	/* fill the SYN queue: every SYN gets a stateful SYN-ACK */
+	for (i = 0; i < TCP_SYN_BACKLOG; i++) {
+		t_syn(h, (uint16_t)(20000 + i), 1000u * (uint32_t)i, true, 100);
+		t_drain(h);
+	}
+	assert_int_equal(h->st.stats->tcp_passive_opens, TCP_SYN_BACKLOG);
+	assert_int_equal(h->st.stats->tcp_syncookies_sent, 0);
+
+	/* the next one is answered with a cookie, and no state */
+	t_syn(h, 30000, 424242, true, 900);
+	assert_true(t_pop(h, &s));
+	assert_int_equal(s.flags, F_SYN | F_ACK);
+	assert_int_equal(s.ack, 424243);
+	assert_int_equal(s.mss, 1460);
+	assert_true(s.has_ts);
+	assert_int_equal(s.tsecr, 900);
+	assert_int_equal(h->st.stats->tcp_syncookies_sent, 1);
+	assert_int_equal(h->st.stats->tcp_passive_opens, TCP_SYN_BACKLOG);
+
+	/* a wrong cookie is refused with RST */
+	ack.sport = 30000;
+	ack.seq = 424243;
+	ack.ack = s.seq + 2;
+	put32(tsopt + 4, 901);
+	put32(tsopt + 8, s.tsval);
+	ack.opt = tsopt;
+	ack.optlen = sizeof(tsopt);
+	t_send(h, &ack);
+	assert_true(t_pop(h, &s) || true);
+	assert_int_equal(h->st.stats->drop.tcp_cookie_bad, 1);
+	t_drain(h);
+
+	/* the right one creates the connection, established, with its data */
+	ack.ack -= 1;
+	ack.data = "hi";
+	ack.len = 2;
+	t_send(h, &ack);
+	assert_int_equal(h->st.stats->tcp_syncookies_ok, 1);
+	assert_int_equal(skiff_accept(ls, &so, NULL), 0);
+	assert_int_equal(skiff_recv(so, buf, sizeof(buf)), 2);
+	assert_memory_equal(buf, "hi", 2);
+	skiff_setsockopt(so, SKIFF_SO_LINGER_ABORT, 1);
+	skiff_close(so);
+	skiff_close(ls);	/* resets the 256 embryonic children */
+	t_drain(h);
+	assert_int_equal(tcp_chunk_pool_in_use(tcp_chunks(&h->st)), 0);
+}
+
+/* ---- ICMP ---- */
+
+static void tcp_parse_options_survives_malformed_lengths(void **state)
+{
+	struct tcp_seg seg;
+	/* MSS, then an option claiming 40 bytes in a 12-byte area */
+	const uint8_t bad[12] = { 2, 4, 0x05, 0xb4, 30, 40, 0, 0, 0, 0, 0, 0 };
+	/* zero length (would loop forever) */
+	const uint8_t zero[4] = { 30, 0, 2, 4 };
+	/* MSS of the wrong length is ignored, the rest parsed */
+	const uint8_t wrong[8] = { 2, 3, 5, 4, 2, 1, 1, 0 };
+
+	(void)state;
+	memset(&seg, 0, sizeof(seg));
+	seg.flags = TCPF_SYN;
+	assert_int_equal(tcp_parse_options(bad, sizeof(bad), &seg), 0);
+	assert_int_equal(seg.mss, 1460);
+	assert_int_equal(tcp_parse_options(zero, sizeof(zero), &seg), 0);
+	assert_int_equal(seg.mss, 0);
+	assert_int_equal(tcp_parse_options(wrong, sizeof(wrong), &seg), 0);
+	assert_int_equal(seg.mss, 0);
+	assert_true(seg.sack_ok);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+#define T(fn) cmocka_unit_test_setup_teardown(fn, harness_setup_peer, harness_teardown)
+		T(tcp_closed_port_ack_gets_rst_with_seq_of_its_ack),
+		T(tcp_closed_port_syn_gets_rst_ack_of_its_length),
+		T(tcp_closed_port_rst_is_not_answered),
+		T(tcp_closed_port_on_shared_address_is_silent),
+		T(tcp_syn_gets_syn_ack_with_our_options_and_ack_completes_accept),
+		T(tcp_syn_without_options_gets_default_mss_and_no_scaling),
+		T(tcp_ack_to_listener_gets_rst),
+		T(tcp_in_order_data_is_delivered_and_acked),
+		T(tcp_old_duplicate_is_acked_and_not_delivered_again),
+		T(tcp_partially_new_segment_delivers_only_the_new_bytes),
+		T(tcp_segment_beyond_the_window_is_acked_and_dropped),
+		T(tcp_zero_window_probe_is_answered_and_its_byte_not_taken),
+		T(tcp_zero_length_ack_at_rcv_nxt_is_accepted),
+		T(tcp_rst_at_rcv_nxt_resets_the_connection),
+		T(tcp_rst_in_window_gets_a_challenge_ack),
+		T(tcp_rst_outside_window_is_ignored),
+		T(tcp_syn_in_established_gets_a_challenge_ack),
+		T(tcp_ack_of_unsent_data_gets_a_challenge_ack),
+		T(tcp_paws_drops_a_segment_with_an_old_timestamp),
+		T(tcp_out_of_order_is_sacked_and_delivered_once_the_hole_fills),
+		T(tcp_fin_moves_to_close_wait_and_recv_returns_eof),
+		T(tcp_bad_checksum_bad_offset_and_all_flags_are_dropped_and_counted),
+		T(tcp_short_segment_is_dropped_and_counted),
+		T(tcp_syn_flood_gets_cookies_and_a_cookie_ack_connects),
+		cmocka_unit_test(tcp_parse_options_survives_malformed_lengths),
+#undef T
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
