@@ -325,6 +325,80 @@ static void connect_to_a_closed_port_is_refused(void **state)
 	assert_int_equal(d.res.err, -ECONNREFUSED);
 }
 
+struct pair {
+	struct socket *l, *c, *s;
+	struct sockaddr_in peer;
+};
+
+static bool cond_accepted(void *arg)
+{
+	struct pair *p = arg;
+
+	return p->s || !skiff_accept(p->l, &p->s, &p->peer);
+}
+
+static void stream_socket_calls_report_peers_options_and_errors(void **state)
+{
+	struct fixture *f = *state;
+	struct sockaddr_in sin = { .sin_family = AF_INET, .sin_port = htons(5000),
+				   .sin_addr.s_addr = TS_ADDR_B };
+	struct sockaddr_in got;
+	struct pair p = { 0 };
+	struct socket *u;
+	int v;
+
+	assert_int_equal(skiff_socket(B(f), SOCK_STREAM, &p.l), 0);
+	assert_int_equal(skiff_bind(p.l, &(struct sockaddr_in){ .sin_family = AF_INET,
+								 .sin_port = htons(5000) }), 0);
+	assert_int_equal(skiff_listen(p.l, 0), 0);
+	assert_int_equal(skiff_accept(p.l, &p.s, NULL), -EAGAIN);
+	assert_int_equal(skiff_getpeername(p.l, &got), -ENOTCONN);
+	assert_int_equal(skiff_socket(A(f), SOCK_STREAM, &p.c), 0);
+	assert_int_equal(skiff_setsockopt(p.c, SKIFF_TCP_NODELAY, 1), 0);
+	assert_int_equal(skiff_setsockopt(p.c, SKIFF_SO_SNDBUF, 64 * 1024), 0);
+	assert_int_equal(skiff_getsockopt(p.c, SKIFF_SO_SNDBUF, &v), 0);
+	assert_true(v >= 64 * 1024);
+	assert_int_equal(skiff_setsockopt(p.c, SKIFF_SO_ERROR, 1), -ENOPROTOOPT);
+	assert_int_equal(skiff_connect(p.c, &sin), -EINPROGRESS);
+	assert_true(twostack_run(&f->ts, 5 * SEC, cond_accepted, &p));
+	/* both ends agree on who is who */
+	assert_int_equal(p.peer.sin_addr.s_addr, TS_ADDR_A);
+	assert_int_equal(skiff_getpeername(p.c, &got), 0);
+	assert_int_equal(got.sin_addr.s_addr, TS_ADDR_B);
+	assert_int_equal(ntohs(got.sin_port), 5000);
+	assert_int_equal(skiff_getsockname(p.c, &got), 0);
+	assert_int_equal(got.sin_port, p.peer.sin_port);
+	assert_int_equal(skiff_getsockopt(p.s, SKIFF_SO_ERROR, &v), 0);
+	assert_int_equal(v, 0);
+	assert_int_equal(skiff_shutdown(p.s, 42), -EINVAL);
+	assert_int_equal(skiff_send(p.c, "x", 1), 1);
+	skiff_close(p.s);
+	skiff_close(p.c);
+	skiff_close(p.l);
+
+	/* a refused connect: SOCK_EV_ERR, then SO_ERROR once */
+	assert_int_equal(skiff_socket(A(f), SOCK_STREAM, &p.c), 0);
+	assert_int_equal(skiff_connect(p.c, &sin), -EINPROGRESS);
+	twostack_run(&f->ts, 1 * SEC, NULL, NULL);
+	assert_true(skiff_poll(p.c) & SOCK_EV_ERR);
+	assert_int_equal(skiff_getsockopt(p.c, SKIFF_SO_ERROR, &v), 0);
+	assert_int_equal(v, ECONNREFUSED);
+	assert_int_equal(skiff_getsockopt(p.c, SKIFF_SO_ERROR, &v), 0);
+	assert_int_equal(v, 0);
+	skiff_close(p.c);
+
+	/* stream-only calls on a datagram socket */
+	assert_int_equal(skiff_socket(A(f), SOCK_DGRAM, &u), 0);
+	assert_int_equal(skiff_listen(u, 1), -EOPNOTSUPP);
+	assert_int_equal(skiff_accept(u, &p.s, NULL), -EOPNOTSUPP);
+	assert_int_equal(skiff_shutdown(u, SHUT_WR), -EOPNOTSUPP);
+	assert_int_equal(skiff_setsockopt(u, SKIFF_SO_RCVBUF, 4096), 0);
+	assert_int_equal(skiff_getsockopt(u, SKIFF_SO_RCVBUF, &v), 0);
+	assert_int_equal(v, 4096);
+	assert_int_equal(skiff_setsockopt(u, SKIFF_TCP_NODELAY, 1), -ENOPROTOOPT);
+	skiff_close(u);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -336,6 +410,8 @@ int main(void)
 			send_to_echo_comes_back_whole_and_to_discard_is_consumed, setup, teardown),
 		cmocka_unit_test_setup_teardown(connect_to_a_closed_port_is_refused, setup,
 						teardown),
+		cmocka_unit_test_setup_teardown(stream_socket_calls_report_peers_options_and_errors,
+						setup, teardown),
 		cmocka_unit_test_setup_teardown(fetch_through_a_lossy_reordering_link_is_intact,
 						setup, teardown),
 	};
