@@ -660,5 +660,12 @@ int main(int argc, char **argv)
 	}
 	write_stats(stderr, dirs);
 	dump_stats_file(dirs);
+	close(dirs[0].in_fd);
+	close(dirs[1].in_fd);
+	for (i = 0; i < NDIR; i++)
+		free(dirs[i].heap);
+	free(free_slots);
+	free(frame_len);
+	free(frames);
 	return 0;
 }
