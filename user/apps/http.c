@@ -461,7 +461,11 @@ static void conn_free(struct http_conn *c)
 	free(c);
 }
 
-/* Queue the status line and header fields (and a short body for errors). */
+static bool conn_refill(struct http_conn *c);
+
+/* Queue the status line and header fields, and the start of the body: a
+ * small response leaves in one segment (head and body apart would wait for
+ * the peer's delayed ACK under Nagle). */
 static void conn_respond(struct http_conn *c, const struct http_request *req)
 {
 	char date[64], body[96];
@@ -512,23 +516,30 @@ static void conn_respond(struct http_conn *c, const struct http_request *req)
 	if (!send_body || !length) {
 		close(c->fd);
 		c->fd = -1;
+		return;
+	}
+	if (!conn_refill(c)) {
+		/* nothing readable after all: promise nothing we cannot keep */
+		close(c->fd);
+		c->fd = -1;
+		c->out_len = 0;
+		c->close_after = true;
 	}
 }
 
-/* Next chunk of the file into out; false when the file ended early. */
+/* Append the next chunk of the file to out; false when the file ended early. */
 static bool conn_refill(struct http_conn *c)
 {
-	size_t want = sizeof(c->out);
+	size_t want = sizeof(c->out) - c->out_len;
 	ssize_t n;
 
 	if ((off_t)want > c->file_end - c->file_off)
 		want = (size_t)(c->file_end - c->file_off);
-	n = pread(c->fd, c->out, want, c->file_off);
+	n = pread(c->fd, c->out + c->out_len, want, c->file_off);
 	if (n <= 0)
 		return false;	/* truncated under us: the length promised is a lie */
 	c->file_off += n;
-	c->out_off = 0;
-	c->out_len = (size_t)n;
+	c->out_len += (size_t)n;
 	if (c->file_off == c->file_end) {
 		close(c->fd);
 		c->fd = -1;
@@ -554,6 +565,7 @@ static bool conn_run(struct http_conn *c)
 			continue;
 		}
 		if (c->fd >= 0) {
+			c->out_off = c->out_len = 0;
 			if (!conn_refill(c))
 				return false;
 			continue;
@@ -627,6 +639,8 @@ static void listener_event(struct socket *so, uint32_t events, void *arg)
 			c->next->prev = c;
 		srv->conns = c;
 		srv->n_conns++;
+		/* responses are written whole; Nagle would only delay their tails */
+		(void)skiff_setsockopt(nso, SKIFF_TCP_NODELAY, 1);
 		/* reports what is pending (data, writable) at the next dispatch */
 		skiff_set_handler(nso, conn_event, c);
 	}

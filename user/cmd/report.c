@@ -433,7 +433,9 @@ void report_sockets(struct strbuf *sb, const struct report_sock *s, int count, b
 				  s[i].worker, s[i].state ? s[i].state : "?", s[i].rq_bytes,
 				  s[i].sq_bytes, l, p, s[i].cwnd, rtt, s[i].rto_ms, s[i].mss,
 				  (unsigned long long)s[i].retrans, s[i].cc ? s[i].cc : "",
-				  s[i].orphan ? " (orphan)" : "");
+				  s[i].orphan && strcmp(s[i].state ? s[i].state : "", "TIME-WAIT")
+					  ? " (orphan)"
+					  : "");
 		}
 	}
 	if (!count)
