@@ -274,3 +274,17 @@ def test_syn_flood_then_normal_connection_succeeds(topo, sk, http_dir):
 def test_skiffctl_sockets_lists_tcp_listeners(topo, sk):
     out = sk.ctl("sockets").stdout
     assert re.search(r"LISTEN", out, re.I) and f":{tn.HTTP_PORT}" in out, out
+
+
+def test_spoofed_syn_flood_falls_back_to_syn_cookies(topo, sk, http_dir):
+    """SYNs from an address nobody answers for (no RST cleans the SYN queue):
+    the bounded SYN queue fills, SYN cookies take over (RFC 4987), and a
+    real client still connects."""
+    before = sk.counters()
+    topo.peer(["hping3", "-q", "-S", "-a", topo.other_ip, "-p", tn.HTTP_PORT, "-c", "20000",
+               "--faster", topo.ded_ip], check=False, timeout=90)
+    code, _, _, sha, err = tn.curl_get(topo, url(topo, "small.txt"), timeout=10)
+    d = sn.delta(sk.counters(), before)
+    assert sk.alive()
+    assert code == 200 and sha == http_dir.sha["small.txt"], f"{code} {err}\n{sn.nonzero(d)}"
+    assert d["u.tcp_syncookies_sent"] >= 1, sn.nonzero(d, "u.")
