@@ -195,17 +195,18 @@ def test_kernel_tcp_survives_the_full_impairment(rtopo):
         assert st["ab." + k] > 0 and st["ba." + k] > 0, st
 
 
-def test_relay_keeps_up_with_a_gigabit(rtopo):
+def test_relay_forwards_a_bulk_transfer_without_loss(rtopo):
+    # No throughput floor here: speed belongs in `make bench`, not in tests
+    # on a shared machine.  What the test holds the relay to: with no
+    # impairment configured, a kernel TCP bulk transfer at full speed loses,
+    # truncates or fails to send nothing.
     rtopo.set_impairment()
     ok, secs = kernel_tcp_transfer(rtopo, 100 << 20, 6002)
     st = rtopo.impair_stats()
-    gbit = (100 << 20) * 8 / secs / 1e9
-    print(f"kernel TCP through the relay: {gbit:.2f} Gbit/s")
+    print(f"kernel TCP through the relay: {(100 << 20) * 8 / secs / 1e9:.2f} Gbit/s")
     assert ok
     assert st["ab.tx_err"] == st["ab.no_slot"] == st["ab.lost"] == 0, st
-    # plain builds do ~1.7 Gbit/s here; the sanitizer build of impair is slower
-    floor = 0.3 if "san" in str(sn.BUILD) else 0.8
-    assert gbit >= floor, f"{gbit:.2f} Gbit/s: {st}"
+    assert st["ab.truncated"] == st["ba.truncated"] == 0, st
 
 
 def test_impair_exits_0_on_sigterm_with_counters_and_2_on_bad_flags(rtopo):
