@@ -56,7 +56,7 @@
 #define PACKET_IGNORE_OUTGOING 23
 #endif
 
-#define FRAME_MAX 2048	/* relay ends have GRO/TSO off: frames fit an MTU of 1500 */
+#define FRAME_MAX 2048 /* relay ends have GRO/TSO off: frames fit an MTU of 1500 */
 #define BATCH 64
 #define HELD_MAX 16
 #define NDIR 2
@@ -72,7 +72,7 @@ struct dir_stats {
 
 struct held {
 	uint32_t slot;
-	int gap;	  /* frames of this direction still to pass it */
+	int gap;	   /* frames of this direction still to pass it */
 	uint64_t deadline; /* send by then regardless */
 };
 
@@ -212,8 +212,8 @@ static bool corrupt_frame(struct dir *d, unsigned char *f, unsigned int len)
 
 static void enqueue(struct dir *d, uint32_t slot, uint64_t when, bool reorder)
 {
-	heap_push(d, (struct heap_ent){ .when = when, .seq = seq_ctr++, .slot = slot,
-					 .reorder = reorder });
+	heap_push(d, (struct heap_ent){
+			     .when = when, .seq = seq_ctr++, .slot = slot, .reorder = reorder});
 }
 
 /* One received frame (already in slot): decide its fate. */
@@ -275,8 +275,8 @@ static void receive(struct dir *d)
 		slots[i] = slot_get();
 		if (slots[i] == UINT32_MAX)
 			break;
-		iov[i] = (struct iovec){ slot_data(slots[i]), FRAME_MAX };
-		msgs[i] = (struct mmsghdr){ .msg_hdr = { .msg_iov = &iov[i], .msg_iovlen = 1 } };
+		iov[i] = (struct iovec){slot_data(slots[i]), FRAME_MAX};
+		msgs[i] = (struct mmsghdr){.msg_hdr = {.msg_iov = &iov[i], .msg_iovlen = 1}};
 		n++;
 	}
 	if (!n) {
@@ -314,7 +314,8 @@ static void pass_held(struct dir *d)
 	int i = 0;
 
 	while (i < d->nheld) {
-		if (--d->held[i].gap <= 0 && d->npend < (int)(sizeof(d->pend) / sizeof(d->pend[0]))) {
+		if (--d->held[i].gap <= 0 &&
+		    d->npend < (int)(sizeof(d->pend) / sizeof(d->pend[0]))) {
 			d->pend[d->npend++] = d->held[i].slot;
 			d->held[i] = d->held[--d->nheld];
 			continue;
@@ -341,9 +342,9 @@ static void collect_due(struct dir *d, uint64_t now)
 
 		if (e.reorder && d->nheld < HELD_MAX) {
 			d->st.reordered++;
-			d->held[d->nheld++] = (struct held){
-				.slot = e.slot, .gap = 1 + (int)(rnd(d) % 3),
-				.deadline = now + d->p.hold_ns };
+			d->held[d->nheld++] = (struct held){.slot = e.slot,
+							    .gap = 1 + (int)(rnd(d) % 3),
+							    .deadline = now + d->p.hold_ns};
 			continue;
 		}
 		d->pend[d->npend++] = e.slot;
@@ -363,8 +364,9 @@ static void transmit(struct dir *d)
 		for (i = 0; i < n; i++) {
 			uint32_t s = d->pend[done + i];
 
-			iov[i] = (struct iovec){ slot_data(s), frame_len[s] };
-			msgs[i] = (struct mmsghdr){ .msg_hdr = { .msg_iov = &iov[i], .msg_iovlen = 1 } };
+			iov[i] = (struct iovec){slot_data(s), frame_len[s]};
+			msgs[i] =
+				(struct mmsghdr){.msg_hdr = {.msg_iov = &iov[i], .msg_iovlen = 1}};
 		}
 		sent = sendmmsg(d->out_fd, msgs, n, MSG_DONTWAIT);
 		if (sent < 0) {
@@ -400,8 +402,8 @@ static uint64_t next_event(struct dir *d)
 
 static int open_if(const char *ifname)
 {
-	struct sockaddr_ll sll = { .sll_family = AF_PACKET, .sll_protocol = htons(ETH_P_ALL) };
-	struct packet_mreq mr = { .mr_type = PACKET_MR_PROMISC };
+	struct sockaddr_ll sll = {.sll_family = AF_PACKET, .sll_protocol = htons(ETH_P_ALL)};
+	struct packet_mreq mr = {.mr_type = PACKET_MR_PROMISC};
 	int fd, one = 1, buf = 16 << 20;
 
 	sll.sll_ifindex = (int)if_nametoindex(ifname);
@@ -445,9 +447,8 @@ static void write_stats(FILE *f, struct dir *dirs)
 			dirs[i].name, (unsigned long long)s->dup, dirs[i].name,
 			(unsigned long long)s->corrupt, dirs[i].name,
 			(unsigned long long)s->reordered, dirs[i].name,
-			(unsigned long long)s->tx_err, dirs[i].name,
-			(unsigned long long)s->no_slot, dirs[i].name,
-			(unsigned long long)s->truncated);
+			(unsigned long long)s->tx_err, dirs[i].name, (unsigned long long)s->no_slot,
+			dirs[i].name, (unsigned long long)s->truncated);
 	}
 }
 
@@ -498,20 +499,34 @@ static int parse_num(const char *s, double *out)
 
 enum { O_A = 256, O_B, O_SEED, O_STATS, O_SLOTS, O_HELP, O_IMP = 512 };
 
-static const char *const imp_names[] = { "loss", "dup", "corrupt", "reorder",
-					 "delay", "jitter", "reorder-hold" };
+static const char *const imp_names[] = {"loss",	 "dup",	   "corrupt",	  "reorder",
+					"delay", "jitter", "reorder-hold"};
 #define NIMP (int)(sizeof(imp_names) / sizeof(imp_names[0]))
 
 static void set_param(struct params *p, int which, double v)
 {
 	switch (which) {
-	case 0: p->loss = v; break;
-	case 1: p->dup = v; break;
-	case 2: p->corrupt = v; break;
-	case 3: p->reorder = v; break;
-	case 4: p->delay_ns = (uint64_t)(v * 1e6); break;
-	case 5: p->jitter_ns = (uint64_t)(v * 1e6); break;
-	case 6: p->hold_ns = (uint64_t)(v * 1e6); break;
+	case 0:
+		p->loss = v;
+		break;
+	case 1:
+		p->dup = v;
+		break;
+	case 2:
+		p->corrupt = v;
+		break;
+	case 3:
+		p->reorder = v;
+		break;
+	case 4:
+		p->delay_ns = (uint64_t)(v * 1e6);
+		break;
+	case 5:
+		p->jitter_ns = (uint64_t)(v * 1e6);
+		break;
+	case 6:
+		p->hold_ns = (uint64_t)(v * 1e6);
+		break;
 	}
 }
 
@@ -520,9 +535,9 @@ int main(int argc, char **argv)
 	static char names[NIMP * 3][24];
 	struct option opts[NIMP * 3 + 8];
 	const char *ifa = NULL, *ifb = NULL;
-	struct dir dirs[NDIR] = { { .name = "ab" }, { .name = "ba" } };
+	struct dir dirs[NDIR] = {{.name = "ab"}, {.name = "ba"}};
 	uint64_t seed = 1;
-	struct sigaction sa = { .sa_handler = on_signal };
+	struct sigaction sa = {.sa_handler = on_signal};
 	int nopt = 0, c, i;
 	double v;
 
@@ -533,23 +548,31 @@ int main(int argc, char **argv)
 		snprintf(names[3 * i + 1], sizeof(names[0]), "%s-ab", imp_names[i]);
 		snprintf(names[3 * i + 2], sizeof(names[0]), "%s-ba", imp_names[i]);
 		for (c = 0; c < 3; c++)
-			opts[nopt++] = (struct option){ names[3 * i + c], required_argument, NULL,
-							O_IMP + 3 * i + c };
+			opts[nopt++] = (struct option){names[3 * i + c], required_argument, NULL,
+						       O_IMP + 3 * i + c};
 	}
-	opts[nopt++] = (struct option){ "a", required_argument, NULL, O_A };
-	opts[nopt++] = (struct option){ "b", required_argument, NULL, O_B };
-	opts[nopt++] = (struct option){ "seed", required_argument, NULL, O_SEED };
-	opts[nopt++] = (struct option){ "stats-file", required_argument, NULL, O_STATS };
-	opts[nopt++] = (struct option){ "slots", required_argument, NULL, O_SLOTS };
-	opts[nopt++] = (struct option){ "help", no_argument, NULL, O_HELP };
-	opts[nopt] = (struct option){ 0 };
+	opts[nopt++] = (struct option){"a", required_argument, NULL, O_A};
+	opts[nopt++] = (struct option){"b", required_argument, NULL, O_B};
+	opts[nopt++] = (struct option){"seed", required_argument, NULL, O_SEED};
+	opts[nopt++] = (struct option){"stats-file", required_argument, NULL, O_STATS};
+	opts[nopt++] = (struct option){"slots", required_argument, NULL, O_SLOTS};
+	opts[nopt++] = (struct option){"help", no_argument, NULL, O_HELP};
+	opts[nopt] = (struct option){0};
 
 	while ((c = getopt_long_only(argc, argv, "", opts, NULL)) != -1) {
 		switch (c) {
-		case O_A: ifa = optarg; break;
-		case O_B: ifb = optarg; break;
-		case O_STATS: stats_file = optarg; break;
-		case O_HELP: usage(stdout); return 0;
+		case O_A:
+			ifa = optarg;
+			break;
+		case O_B:
+			ifb = optarg;
+			break;
+		case O_STATS:
+			stats_file = optarg;
+			break;
+		case O_HELP:
+			usage(stdout);
+			return 0;
 		case O_SEED:
 		case O_SLOTS:
 			if (parse_num(optarg, &v)) {
