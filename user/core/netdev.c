@@ -33,3 +33,20 @@ int dev_queue_xmit(struct pkb *pkb)
 	}
 	return dev->ops->xmit(dev, pkb);
 }
+
+struct pkb *netdev_alloc_pkb_len(struct netdev *dev, struct pkb_pool *big, uint32_t len)
+{
+	struct pkb *pkb = netdev_alloc_pkb(dev);
+
+	if (pkb && pkb_tailroom(pkb) >= len)
+		return pkb;
+	pkb_free(pkb);
+	pkb = big ? pkb_pool_get(big) : NULL;
+	if (pkb && pkb_tailroom(pkb) < len) {
+		pkb_free(pkb);
+		return NULL;
+	}
+	if (pkb)
+		pkb->dev = dev;
+	return pkb;
+}

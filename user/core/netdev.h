@@ -55,6 +55,12 @@ struct netdev {
 /* A fresh pkb for transmit on dev with NETDEV_TX_HEADROOM reserved, or NULL. */
 struct pkb *netdev_alloc_pkb(struct netdev *dev);
 
+/* A transmit buffer with room for len bytes after the headroom: a frame of
+ * dev if it fits, else a buffer of big (reassembly-sized heap pool, may be
+ * NULL); NULL when neither has room.  The driver copies a big buffer into a
+ * frame if it must go out whole. */
+struct pkb *netdev_alloc_pkb_len(struct netdev *dev, struct pkb_pool *big, uint32_t len);
+
 /* Send pkb (data = Ethernet header) on pkb->dev; owns pkb. 0 or -errno. */
 int dev_queue_xmit(struct pkb *pkb);
 

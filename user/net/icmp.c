@@ -211,14 +211,7 @@ static int icmp_echo(struct stack *st, struct pkb *pkb)
 		pkb_drop(st, pkb, SKIFF_DROP_ip_no_route);
 		return 0;
 	}
-	if (IP_HLEN + len <= rt.mtu)
-		reply = netdev_alloc_pkb(st->dev);
-	else
-		reply = st->big_pool ? pkb_pool_get(st->big_pool) : NULL;
-	if (reply && pkb_tailroom(reply) < len) {
-		pkb_free(reply);
-		reply = NULL;
-	}
+	reply = netdev_alloc_pkb_len(st->dev, st->big_pool, len);
 	if (!reply) {
 		pkb_drop(st, pkb, SKIFF_DROP_no_frame);
 		return 0;

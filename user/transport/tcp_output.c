@@ -74,26 +74,6 @@ static inline void put_be32(uint8_t *p, uint32_t v)
 	p[3] = (uint8_t)v;
 }
 
-/* A transmit buffer with room for len bytes after the headers' headroom. */
-static struct pkb *tcp_alloc_pkb(struct stack *st, uint32_t len)
-{
-	struct pkb *pkb = netdev_alloc_pkb(st->dev);
-
-	if (pkb && pkb_tailroom(pkb) >= len)
-		return pkb;
-	pkb_free(pkb);
-	if (!st->big_pool)
-		return NULL;
-	pkb = pkb_pool_get(st->big_pool);
-	if (pkb && pkb_tailroom(pkb) < len) {
-		pkb_free(pkb);
-		return NULL;
-	}
-	if (pkb)
-		pkb->dev = st->dev;
-	return pkb;
-}
-
 /* Build and send one segment.  0 or -errno (nothing sent). */
 static int tcp_xmit(struct stack *st, const struct tcp_out *o)
 {
@@ -107,7 +87,7 @@ static int tcp_xmit(struct stack *st, const struct tcp_out *o)
 	err = ip_route_output(st, o->daddr, o->saddr, &rt);
 	if (err)
 		return err;
-	pkb = tcp_alloc_pkb(st, tlen);
+	pkb = netdev_alloc_pkb_len(st->dev, st->big_pool, tlen);
 	if (!pkb) {
 		st->stats->drop.no_frame++;
 		return -ENOBUFS;

@@ -370,27 +370,6 @@ static int udp_connect(struct sock *sk, uint32_t addr, uint16_t port)
 	return 0;
 }
 
-/* A buffer for a datagram of len bytes (header included) with room for
- * every header below: a transmit frame if it fits one, else a big buffer. */
-static struct pkb *udp_alloc_pkb(struct stack *st, uint32_t len)
-{
-	struct pkb *pkb = netdev_alloc_pkb(st->dev);
-
-	if (pkb && pkb_tailroom(pkb) >= len)
-		return pkb;
-	pkb_free(pkb);
-	if (!st->big_pool)
-		return NULL;
-	pkb = pkb_pool_get(st->big_pool);
-	if (pkb && pkb_tailroom(pkb) < len) {
-		pkb_free(pkb);
-		return NULL;
-	}
-	if (pkb)
-		pkb->dev = st->dev;
-	return pkb;
-}
-
 /* sendmsg from the local address saddr (0: the route's source). */
 static ssize_t udp_sendmsg_from(struct sock *sk, const void *buf, size_t len, uint32_t daddr,
 				uint16_t dport, uint32_t saddr)
@@ -427,7 +406,7 @@ static ssize_t udp_sendmsg_from(struct sock *sk, const void *buf, size_t len, ui
 		return err;
 
 	ulen = UDP_HLEN + (uint32_t)len;
-	pkb = udp_alloc_pkb(st, ulen);
+	pkb = netdev_alloc_pkb_len(st->dev, st->big_pool, ulen);
 	if (!pkb) {
 		st->stats->drop.no_frame++;
 		return -ENOBUFS;
