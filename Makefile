@@ -106,6 +106,9 @@ $(BUILD)/tests/tools/%: $(BUILD)/tests/tools/%.o
 $(BUILD)/bench/bench_stack: $(BUILD)/bench/bench_stack.o $(UNIT_SOBJS) $(BUILD)/libskiff.a
 	$(CC) $(LDFLAGS) -o $@ $^ -lcmocka $(LDLIBS)
 
+$(BUILD)/bench/bench_conns: $(BUILD)/bench/bench_conns.o $(UNIT_SOBJS) $(BUILD)/libskiff.a
+	$(CC) $(LDFLAGS) -o $@ $^ -lcmocka $(LDLIBS)
+
 $(BUILD)/bench/%.o: CFLAGS += -Itests/unit
 
 unit-bins: $(UNIT_BINS)
@@ -128,7 +131,7 @@ integration: all
 demo:
 	@scripts/demo.sh
 
-bench: all tools $(BUILD)/bench/bench_stack
+bench: all tools $(BUILD)/bench/bench_stack $(BUILD)/bench/bench_conns
 	@scripts/bench.sh
 
 check-style:

@@ -224,11 +224,14 @@ uint64_t timers_next(struct stack *st)
 		/*
 		 * Slots before this one are empty, so nothing expires before
 		 * tick; the slot's earliest timer is the wheel's earliest
-		 * unless it belongs to a later revolution.
+		 * unless it belongs to a later revolution.  Then nothing
+		 * expires before the next tick either (tick >= clk, so this
+		 * is in the future: a caller sleeping until it does not spin
+		 * through the rest of the tick).
 		 */
 		if (timer_tick(min) < w->clk + TIMER_SLOTS)
 			return min;
-		return tick * TIMER_TICK_NS;
+		return (tick + 1) * TIMER_TICK_NS;
 	}
 	/* only timers on w->expired (called from a callback) */
 	return w->expired ? w->expired->expires : UINT64_MAX;
