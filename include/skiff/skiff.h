@@ -164,6 +164,7 @@ struct skiff_xdp_stats {
 	X(tcp_fast_retrans)	/* NewReno fast retransmits (3 dupacks) */ \
 	X(tcp_sack_recovery)	/* RFC 6675 recovery episodes */	\
 	X(tcp_rto)		/* retransmission timeouts */		\
+	X(tcp_disordered_acks)	/* old-TS duplicate ACKs let past PAWS */ \
 	X(tcp_delayed_acks)	/* ACKs sent by the delayed-ACK timer */ \
 	X(tcp_zero_window_probes)	/* persist-timer probes */	\
 	X(tcp_keepalive_probes)	/* keepalive probes sent */		\

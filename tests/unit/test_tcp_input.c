@@ -731,6 +731,97 @@ static void tcp_paws_drops_a_segment_with_an_old_timestamp(void **state)
 	t_close_all(h, &c);
 }
 
+/* A pure ACK from the peer with timestamps and one SACK block. */
+static void t_sack_ack(struct harness *h, struct t_conn *c, uint32_t tsval, uint32_t ack,
+		       uint32_t sstart, uint32_t send)
+{
+	uint8_t opt[24] = {1, 1, 8, 10};
+	struct t_out o = {
+		.daddr = H_ADDR, .sport = c->pport, .dport = T_PORT, .seq = c->snd, .ack = ack,
+		.flags = F_ACK, .wnd = 65535, .opt = opt, .optlen = 24,
+	};
+
+	put32(opt + 4, tsval);
+	put32(opt + 8, c->our_ts);
+	opt[12] = 1;
+	opt[13] = 1;
+	opt[14] = 5;
+	opt[15] = 10;
+	put32(opt + 16, sstart);
+	put32(opt + 20, send);
+	t_send(h, &o);
+}
+
+/*
+ * RFC 7323 5.3 / Linux's tcp_disordered_ack(): a duplicate ACK overtaken by
+ * a later one carries an older timestamp; it is no old duplicate, and its
+ * SACK block counts.  Data with an old timestamp, and an ACK far older than
+ * an RTO, are still dropped by PAWS.
+ */
+static void tcp_paws_lets_a_disordered_duplicate_ack_through_with_its_sack(void **state)
+{
+	struct harness *h = *state;
+	static char out[3 * 1448];	/* 3 segments of MSS 1460 less TS */
+	struct tcp_sock *tp;
+	struct t_conn c;
+	struct t_seg s;
+	uint32_t seg_start[3], seg_len = 0, una;
+	char buf[16];
+	int i;
+
+	t_establish(h, &c, true);
+	tp = t_conn_lookup(h, &c);
+	memset(out, 'x', sizeof(out));
+	assert_int_equal(skiff_send(c.so, out, sizeof(out)), (int)sizeof(out));
+	for (i = 0; i < 3; i++) {
+		assert_true(t_pop(h, &s));
+		assert_true(s.len > 0);
+		seg_start[i] = s.seq;
+		seg_len = (uint32_t)s.len;
+		c.our_ts = s.tsval;
+	}
+	t_drain(h);
+	una = c.rcv;
+	assert_int_equal(seg_start[0], una);
+
+	/* the later duplicate ACK arrives first: it SACKs the third segment */
+	c.tsval = 6000;
+	t_sack_ack(h, &c, c.tsval, una, seg_start[2], seg_start[2] + seg_len);
+	assert_int_equal(tp->n_scoreboard, 1);
+	t_drain(h);
+	/* the earlier one, overtaken, with TSval 10 ms older: used, not dropped */
+	t_sack_ack(h, &c, 5990, una, seg_start[1], seg_start[1] + seg_len);
+	assert_int_equal(h->st.stats->drop.tcp_paws, 0);
+	assert_int_equal(h->st.stats->tcp_disordered_acks, 1);
+	assert_int_equal(tp->n_scoreboard, 1);	/* merged with the first block */
+	assert_int_equal(tp->scoreboard[0].start, seg_start[1]);
+	assert_int_equal(tp->scoreboard[0].end, seg_start[2] + seg_len);
+	assert_int_equal(tp->ts_recent, 6000);	/* TS.Recent never goes back */
+	t_drain(h);
+
+	/* data at TS.Recent is taken; data with an older timestamp is still
+	 * PAWS-dropped (and ACKed) */
+	t_seg_at(h, &c, c.snd, F_ACK, "new", 3);
+	assert_int_equal(skiff_recv(c.so, buf, sizeof(buf)), 3);
+	c.snd += 3;
+	t_drain(h);
+	c.tsval = 5990;
+	t_seg_at(h, &c, c.snd, F_ACK, "late", 4);
+	assert_true(t_pop(h, &s));
+	assert_int_equal(s.ack, c.snd);
+	assert_int_equal(h->st.stats->drop.tcp_paws, 1);
+	assert_int_equal(skiff_recv(c.so, buf, sizeof(buf)), -EAGAIN);
+	t_drain(h);
+
+	/* a duplicate ACK more than an RTO older than TS.Recent is dropped too */
+	t_sack_ack(h, &c, 6000 - (uint32_t)(tp->rto_ns / NSEC_PER_MSEC) - 1, una, seg_start[0] + 1,
+		   seg_start[0] + 2);
+	assert_int_equal(h->st.stats->drop.tcp_paws, 2);
+	assert_int_equal(h->st.stats->tcp_disordered_acks, 1);
+	assert_int_equal(tp->scoreboard[0].start, seg_start[1]);
+	t_close_all(h, &c);
+}
+
 /* ---- out of order and SACK (RFC 2018) ---- */
 
 static void tcp_out_of_order_is_sacked_and_delivered_once_the_hole_fills(void **state)
@@ -963,6 +1054,7 @@ int main(void)
 		T(tcp_syn_in_established_gets_a_challenge_ack),
 		T(tcp_ack_of_unsent_data_gets_a_challenge_ack),
 		T(tcp_paws_drops_a_segment_with_an_old_timestamp),
+		T(tcp_paws_lets_a_disordered_duplicate_ack_through_with_its_sack),
 		T(tcp_out_of_order_is_sacked_and_delivered_once_the_hole_fills),
 		T(tcp_fin_moves_to_close_wait_and_recv_returns_eof),
 		T(tcp_bad_checksum_bad_offset_and_all_flags_are_dropped_and_counted),

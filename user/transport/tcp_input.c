@@ -24,6 +24,7 @@
 #include <stddef.h>
 #include <string.h>
 
+#include "core/clock.h"
 #include "core/csum.h"
 #include "core/stack.h"
 #include "net/ip.h"
@@ -626,6 +627,36 @@ static struct tcp_sock *tcp_tw_reuse(struct stack *st, struct tcp_sock *tp,
 	return tp && tp->state == TCP_LISTEN ? tp : NULL;
 }
 
+/*
+ * RFC 7323 5.3 (and its note on ACKs overtaking each other), as Linux's
+ * tcp_disordered_ack(): a pure ACK whose timestamp is older than TS.Recent
+ * only because a later ACK overtook it on the path is no old duplicate
+ * from a previous incarnation.  Dropping it would lose its SACK blocks (and
+ * its duplicate-ACK count) when the path reorders.  Exempt from PAWS is a
+ * segment that is all of:
+ *   - a pure ACK (no text, SYN or FIN) at exactly RCV.NXT,
+ *   - a duplicate ACK: SEG.ACK = SND.UNA,
+ *   - the send window unchanged, SEG.SEQ not past SND.WL1 (no window
+ *     update, RFC 9293 3.10.7.4),
+ *   - at most one RTO older than TS.Recent (our TS clock ticks in ms).
+ * Everything else with an old timestamp is still dropped.  The exempt ACK
+ * never moves TS.Recent back (RFC 7323 4.3 needs SEG.TSval >= TS.Recent).
+ */
+static bool tcp_disordered_ack(const struct tcp_sock *tp, const struct tcp_seg *seg)
+{
+	uint32_t wnd = seg->wnd << tp->snd_wscale;
+
+	if (tp->state == TCP_SYN_RECEIVED || !(seg->flags & TCPF_ACK) ||
+	    (seg->flags & (TCPF_SYN | TCPF_FIN)) || seg->len || seg->seq != tp->rcv_nxt ||
+	    seg->ack != tp->snd_una)
+		return false;
+	/* the window it carries is the one in use (tcp_ack() would take an
+	 * older, smaller one from SEG.SEQ = SND.WL1), and it is no newer */
+	if (tcp_after(seg->seq, tp->snd_wl1) || wnd != tp->snd_wnd)
+		return false;
+	return (uint64_t)(tp->ts_recent - seg->ts_val) <= tp->rto_ns / NSEC_PER_MSEC;
+}
+
 static int tcp_rcv_state_process(struct stack *st, struct tcp_sock *tp, struct tcp_seg *seg)
 {
 	const uint8_t *data = seg->payload;
@@ -641,12 +672,16 @@ static int tcp_rcv_state_process(struct stack *st, struct tcp_sock *tp, struct t
 	}
 
 	/* RFC 7323 5.3 R1, PAWS: a timestamp older than TS.Recent (that is
-	 * not 24 days stale, 5.5) marks an old duplicate: ACK and drop. */
+	 * not 24 days stale, 5.5) marks an old duplicate: ACK and drop --
+	 * unless it is a disordered duplicate ACK (tcp_disordered_ack). */
 	if (tp->ts_ok && seg->has_ts && !(seg->flags & TCPF_RST) &&
 	    tcp_before(seg->ts_val, tp->ts_recent) &&
 	    st->now - tp->ts_recent_stamp < TCP_PAWS_24DAYS_NS) {
-		tcp_send_ack(st, tp);
-		return SKIFF_DROP_tcp_paws;
+		if (!tcp_disordered_ack(tp, seg)) {
+			tcp_send_ack(st, tp);
+			return SKIFF_DROP_tcp_paws;
+		}
+		STACK_INC(st, tcp_disordered_acks);
 	}
 
 	/*
