@@ -165,6 +165,8 @@ struct skiff_xdp_stats {
 	X(tcp_sack_recovery)	/* RFC 6675 recovery episodes */	\
 	X(tcp_rto)		/* retransmission timeouts */		\
 	X(tcp_disordered_acks)	/* old-TS duplicate ACKs let past PAWS */ \
+	X(tcp_spurious_rtx)	/* spurious fast retransmits / RTOs (Eifel) */ \
+	X(tcp_undo)		/* cwnd reductions undone (RFC 4015) */	\
 	X(tcp_delayed_acks)	/* ACKs sent by the delayed-ACK timer */ \
 	X(tcp_zero_window_probes)	/* persist-timer probes */	\
 	X(tcp_keepalive_probes)	/* keepalive probes sent */		\

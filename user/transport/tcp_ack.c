@@ -15,7 +15,17 @@
  *    retransmit the next hole, a full ACK ends recovery), with the cwnd
  *    inflation and deflation RFC 5681 3.2 / RFC 6582 3.2 describe;
  *  - after an RTO (TCP_CA_LOSS, tcp_timer.c), go-back-N from SND.UNA in
- *    slow start until everything sent before the timeout is acknowledged.
+ *    slow start until everything sent before the timeout is acknowledged;
+ *  - limited transmit (RFC 3042; with SACK, new data as the pipe allows,
+ *    RFC 6675 / RFC 4653) on duplicate ACKs below the threshold.
+ * Reordering (after Linux's tp->reordering): DupThresh starts at 3 and
+ * rises, up to TCP_MAX_REORDERING segments, when a hole below SACKed data
+ * is filled by an original transmission (reordering, not loss), bounded by
+ * 2/3 of the flight (RFC 4653) so a small window still recovers by SACK.
+ * A spurious fast retransmit or RTO is detected by timestamps (Eifel, RFC
+ * 3522: the ACK echoes a TSval older than the first retransmission) and its
+ * congestion response undone (RFC 4015: cwnd, ssthresh and the algorithm's
+ * state as they were before the episode).
  * Byte-based throughout: "segments" are SMSS-sized ranges.
  */
 #include <stdbool.h>
@@ -26,7 +36,7 @@
 #include "core/stack.h"
 #include "transport/tcp_sock.h"
 
-#define TCP_DUPTHRESH 3 /* RFC 5681 3.2, RFC 6675 2 */
+#define TCP_DUPTHRESH 3 /* RFC 5681 3.2, RFC 6675 2: the initial, lowest DupThresh */
 
 static inline uint32_t min_u32(uint32_t a, uint32_t b)
 {
@@ -135,13 +145,29 @@ static uint32_t tcp_sacked_above(const struct tcp_sock *tp, uint32_t seq, uint32
 	return bytes;
 }
 
+/* DupThresh now: tp->reordering (the reordering this path showed), but at
+ * most 2/3 of the segments in flight (RFC 4653 4.1's bound, so enough
+ * duplicates can still arrive) and never below 3 (RFC 5681). */
+static uint32_t tcp_dupthresh(const struct tcp_sock *tp, uint32_t mss)
+{
+	uint32_t thresh = tp->reordering, lim;
+
+	if (thresh <= TCP_DUPTHRESH)
+		return TCP_DUPTHRESH;
+	lim = (tp->snd_max - tp->snd_una) / mss * 2 / 3;
+	if (thresh > lim)
+		thresh = lim;
+	return max_u32(thresh, TCP_DUPTHRESH);
+}
+
 /* RFC 6675 4 IsLost(SeqNum): DupThresh discontiguous SACKed ranges above
  * it, or more than (DupThresh - 1) * SMSS bytes SACKed above it. */
 static bool tcp_is_lost(const struct tcp_sock *tp, uint32_t seq)
 {
 	uint32_t nblocks, bytes = tcp_sacked_above(tp, seq, &nblocks);
+	uint32_t mss = tcp_send_mss(tp), thresh = tcp_dupthresh(tp, mss);
 
-	return nblocks >= TCP_DUPTHRESH || bytes > (TCP_DUPTHRESH - 1) * tcp_send_mss(tp);
+	return nblocks >= thresh || bytes > (thresh - 1) * mss;
 }
 
 /* The hole (unSACKed range) at or after seq below end: false if none. */
@@ -186,13 +212,22 @@ static uint32_t tcp_pipe(const struct tcp_sock *tp)
 
 uint32_t tcp_in_flight(const struct tcp_sock *tp)
 {
+	uint32_t flight, lt;
+
 	/* After an RTO everything beyond SND.NXT is taken as lost (go-back-N). */
 	if (tp->ca_state == TCP_CA_LOSS)
 		return tcp_after(tp->snd_nxt, tp->snd_una) ? tp->snd_nxt - tp->snd_una : 0;
 	if (tp->sack_ok && tp->n_scoreboard)
 		return tcp_pipe(tp);
+	flight = tp->snd_max - tp->snd_una;
+	/* RFC 3042 limited transmit: the first two duplicate ACKs each let
+	 * one new segment go beyond cwnd */
+	if (tp->ca_state == TCP_CA_DISORDER && !tp->sack_ok) {
+		lt = min_u32(tp->dupacks, 2) * tcp_send_mss(tp);
+		return flight > lt ? flight - lt : 0;
+	}
 	/* NewReno: what "left the network" is accounted by inflating cwnd (RFC 5681 3.2) */
-	return tp->snd_max - tp->snd_una;
+	return flight;
 }
 
 void tcp_cong_init(struct tcp_sock *tp, uint64_t now)
@@ -213,6 +248,9 @@ void tcp_cong_init(struct tcp_sock *tp, uint64_t now)
 	tp->high_rxt = tp->snd_una;
 	tp->rescue_rxt = tp->snd_una;
 	tp->n_scoreboard = 0;
+	if (tp->reordering < TCP_DUPTHRESH)
+		tp->reordering = TCP_DUPTHRESH;
+	tp->undo_ok = false;
 }
 
 /* ---- RTT (RFC 6298 2) ---- */
@@ -322,10 +360,93 @@ void tcp_sack_xmit(struct stack *st, struct tcp_sock *tp)
 	}
 }
 
+/* ---- reordering and spurious retransmissions ---- */
+
+void tcp_undo_mark(struct stack *st, struct tcp_sock *tp)
+{
+	/* Eifel (RFC 3522) needs timestamps; without them nothing is undone */
+	tp->undo_ok = tp->ts_ok;
+	tp->spurious_seen = false;
+	tp->undo_cc = tp->cc;
+	tp->undo_tsval = tcp_tsval(tp, st->now);
+}
+
+/* The hole at prior_una was filled by an original transmission while
+ * SACKed data lay up to fack: the path reordered by that many segments
+ * (Linux's tcp_check_sack_reordering()).  Raise DupThresh past it. */
+static void tcp_reordering_seen(struct tcp_sock *tp, uint32_t prior_una, uint32_t fack)
+{
+	uint32_t mss = tcp_send_mss(tp), degree;
+
+	if (!tcp_after(fack, prior_una))
+		return;
+	degree = (fack - prior_una + mss - 1) / mss + 1;
+	if (degree > TCP_MAX_REORDERING)
+		degree = TCP_MAX_REORDERING;
+	if (degree > tp->reordering)
+		tp->reordering = (uint8_t)degree;
+}
+
+/* RFC 3522 3.2: the ACK of a retransmitted segment echoes a TSval older
+ * than the first retransmission: the original arrived, the retransmission
+ * was spurious.  Valid on an ACK that advances SND.UNA (RFC 7323 4.3: the
+ * receiver's TS.Recent comes from the segment that filled the hole). */
+static bool tcp_eifel_spurious(const struct tcp_sock *tp, const struct tcp_seg *seg)
+{
+	return tp->undo_ok && seg->has_ts && seg->ts_ecr &&
+	       tcp_before(seg->ts_ecr, tp->undo_tsval);
+}
+
+/* RFC 4015 3.2 (and Linux's tcp_undo_cwnd_reduction()): back to the
+ * congestion state before the episode; resume with new data after an RTO. */
+static void tcp_undo(struct stack *st, struct tcp_sock *tp)
+{
+	uint32_t cwnd = tp->cc.cwnd, ssthresh = tp->cc.ssthresh;
+	uint32_t mss = tp->cc.mss, min_rtt = tp->cc.min_rtt_us;
+
+	STACK_INC(st, tcp_undo);
+	tp->cc = tp->undo_cc;
+	tp->cc.cwnd = max_u32(tp->cc.cwnd, cwnd);
+	tp->cc.ssthresh = max_u32(tp->cc.ssthresh, ssthresh);
+	tp->cc.mss = mss;
+	tp->cc.min_rtt_us = min_rtt;
+	if (tp->ca_state == TCP_CA_LOSS && tcp_before(tp->snd_nxt, tp->snd_max))
+		tp->snd_nxt = tp->snd_max; /* RFC 4015 3.2 step 3: no go-back-N */
+	tp->ca_state = tp->n_scoreboard ? TCP_CA_DISORDER : TCP_CA_OPEN;
+	tp->dupacks = 0;
+	tp->undo_ok = false;
+	/* the reduction did not happen: a real loss may start one at once */
+	tp->recover = tp->snd_una;
+	tp->high_rxt = tp->snd_una;
+	tp->rescue_rxt = tp->snd_una;
+}
+
+/* An ACK advancing SND.UNA from prior_una in RECOVERY or LOSS: true when
+ * it showed the episode spurious and the response was undone. */
+static bool tcp_try_undo(struct stack *st, struct tcp_sock *tp, const struct tcp_seg *seg,
+			 uint32_t prior_una, uint32_t fack)
+{
+	if (!tcp_eifel_spurious(tp, seg))
+		return false;
+	if (!tp->spurious_seen) {
+		tp->spurious_seen = true;
+		STACK_INC(st, tcp_spurious_rtx);
+		if (tp->ca_state == TCP_CA_RECOVERY)
+			tcp_reordering_seen(tp, prior_una, fack);
+	}
+	/* Linux's tcp_try_undo_partial(): while other retransmissions are
+	 * still unacknowledged, one of them may have repaired a real loss */
+	if (tp->ca_state == TCP_CA_RECOVERY && tcp_after(tp->high_rxt, tp->snd_una))
+		return false;
+	tcp_undo(st, tp);
+	return true;
+}
+
 static void tcp_enter_recovery(struct stack *st, struct tcp_sock *tp)
 {
 	uint32_t flight = tp->snd_max - tp->snd_una, mss = tcp_send_mss(tp), len;
 
+	tcp_undo_mark(st, tp);
 	/* RFC 5681 eq. 4 / RFC 6675 (4.2), by the algorithm */
 	tp->cc.ssthresh = tp->cc_ops && tp->cc_ops->ssthresh
 				  ? tp->cc_ops->ssthresh(&tp->cc, flight, st->now)
@@ -361,6 +482,7 @@ static void tcp_exit_recovery(struct stack *st, struct tcp_sock *tp)
 		tp->cc.cwnd = min_u32(tp->cc.ssthresh, max_u32(flight, mss) + mss);
 	tp->ca_state = TCP_CA_OPEN;
 	tp->dupacks = 0;
+	tp->undo_ok = false;
 	if (tp->cc_ops && tp->cc_ops->event)
 		tp->cc_ops->event(&tp->cc, TCP_CA_EVENT_RECOVERY_END, st->now);
 }
@@ -381,21 +503,25 @@ static void tcp_dupack(struct stack *st, struct tcp_sock *tp, bool is_dup)
 		}
 		return;
 	}
-	if (is_dup)
+	if (is_dup && tp->dupacks < 255)
 		tp->dupacks++;
 	tp->ca_state = TCP_CA_DISORDER;
-	if (tp->dupacks < TCP_DUPTHRESH && !(tp->sack_ok && tcp_is_lost(tp, tp->snd_una)))
-		return;
 	/* RFC 6582 3.2 step 2 / RFC 6675 5.1: not again until SND.UNA
 	 * passes the previous RecoveryPoint (a late burst of duplicates). */
-	if (tcp_before(tp->snd_una, tp->recover))
+	if ((tp->dupacks >= tcp_dupthresh(tp, mss) || (tp->sack_ok && tcp_is_lost(tp, tp->snd_una))) &&
+	    !tcp_before(tp->snd_una, tp->recover)) {
+		tcp_enter_recovery(st, tp);
 		return;
-	tcp_enter_recovery(st, tp);
+	}
+	/* RFC 3042 limited transmit (tcp_in_flight() counts the first two
+	 * duplicates out); with SACK, RFC 6675's pipe lets new data replace
+	 * what was SACKed (RFC 4653's extended limited transmit) */
+	tcp_push(st, tp);
 }
 
 uint32_t tcp_ack(struct stack *st, struct tcp_sock *tp, const struct tcp_seg *seg)
 {
-	uint32_t ack = seg->ack, data_start, acked = 0, prior_flight, wnd, mss;
+	uint32_t ack = seg->ack, data_start, acked = 0, prior_flight, wnd, mss, prior_una, fack;
 	bool window_changed = false, new_sack, fin_acked = false, dup;
 
 	if (tcp_before(ack, tp->snd_una) || tcp_after(ack, tp->snd_max))
@@ -435,6 +561,8 @@ uint32_t tcp_ack(struct stack *st, struct tcp_sock *tp, const struct tcp_seg *se
 	}
 
 	/* New data acknowledged: the stream drops it (the SYN is not in it). */
+	prior_una = tp->snd_una;
+	fack = tp->n_scoreboard ? tp->scoreboard[tp->n_scoreboard - 1].end : prior_una;
 	data_start = tp->write_seq - tp->sndq.len;
 	if (tcp_after(ack, data_start)) {
 		acked = min_u32(ack - data_start, tp->sndq.len);
@@ -456,15 +584,20 @@ uint32_t tcp_ack(struct stack *st, struct tcp_sock *tp, const struct tcp_seg *se
 
 	switch (tp->ca_state) {
 	case TCP_CA_LOSS:
+		if (tcp_try_undo(st, tp, seg, prior_una, fack))
+			break; /* spurious RTO (RFC 4015) */
 		if (!tcp_before(ack, tp->recover)) {
 			tp->ca_state = TCP_CA_OPEN;
 			tp->dupacks = 0;
+			tp->undo_ok = false;
 		}
 		/* slow start from 1 SMSS (RFC 5681 3.1) */
 		if (tp->cc_ops && tp->cc_ops->cong_avoid)
 			tp->cc_ops->cong_avoid(&tp->cc, acked, prior_flight, 1, st->now);
 		break;
 	case TCP_CA_RECOVERY:
+		if (tcp_try_undo(st, tp, seg, prior_una, fack))
+			break; /* spurious fast retransmit */
 		if (!tcp_before(ack, tp->recover)) {
 			tcp_exit_recovery(st, tp); /* full ACK */
 		} else if (tp->sack_ok) {
@@ -483,6 +616,10 @@ uint32_t tcp_ack(struct stack *st, struct tcp_sock *tp, const struct tcp_seg *se
 		}
 		break;
 	default:
+		/* a hole below SACKed data filled with nothing retransmitted
+		 * in it: reordering, not loss */
+		if (tp->ca_state == TCP_CA_DISORDER && !tcp_after(tp->high_rxt, prior_una))
+			tcp_reordering_seen(tp, prior_una, fack);
 		tp->dupacks = 0;
 		/* keep RecoveryPoint behind SND.UNA but within sequence-space reach */
 		if (tcp_before(tp->recover, ack - (1u << 30)))

@@ -34,6 +34,7 @@
 #define TCP_MAX_WSCALE		14	/* RFC 7323 2.3 */
 #define TCP_MAX_SACK_BLOCKS	4	/* on receive; we send at most 3 with TS, 4 without */
 #define TCP_SCOREBOARD		32	/* sender's SACKed ranges remembered */
+#define TCP_MAX_REORDERING	127	/* cap of the adaptive DupThresh (segments) */
 
 #define TCP_RTO_MIN_NS		(200ULL * 1000 * 1000)	/* Linux; RFC 6298 2.4 says 1 s, allows lower */
 #define TCP_RTO_MAX_NS		(120ULL * 1000 * 1000 * 1000)	/* RFC 6298 2.5 */
@@ -174,6 +175,12 @@ struct tcp_sock {
 	uint32_t rescue_rxt;		/* RFC 6675 RescueRxt */
 	struct tcp_sack_block scoreboard[TCP_SCOREBOARD];	/* SACKed ranges above snd_una */
 	uint8_t n_scoreboard;
+	/* reordering and undo (tcp_ack.c; tcp_timer.c starts an RTO episode) */
+	uint8_t reordering;		/* DupThresh in segments: 3, raised by reordering seen */
+	bool undo_ok;			/* this episode's cwnd cut may still be undone */
+	bool spurious_seen;		/* counted tcp_spurious_rtx for this episode */
+	uint32_t undo_tsval;		/* our TSval of the episode's first retransmission */
+	struct tcp_cong undo_cc;	/* congestion state before the episode (RFC 4015) */
 
 	/* ---- timers (tcp_timer.c) ---- */
 	struct timer rtx_timer;		/* RTO or persist (zero window probe) */
@@ -271,6 +278,10 @@ void tcp_cong_init(struct tcp_sock *tp, uint64_t now);
 uint32_t tcp_in_flight(const struct tcp_sock *tp);
 /* RFC 6675 5 (C): send by NextSeg() while cwnd - pipe >= 1 SMSS (in recovery). */
 void tcp_sack_xmit(struct stack *st, struct tcp_sock *tp);
+/* A loss episode starts (fast recovery or RTO from OPEN/DISORDER): remember
+ * the congestion state and the TSval of the first retransmission, so a
+ * spurious retransmission can be undone (RFC 3522 / RFC 4015). */
+void tcp_undo_mark(struct stack *st, struct tcp_sock *tp);
 
 /* ---- tcp_timer.c ---- */
 void tcp_timers_init(struct tcp_sock *tp);

@@ -142,6 +142,8 @@ static void tcp_rtx_fire(struct stack *st, struct timer *t)
 	/* RFC 5681 3.1 eq. 4: ssthresh falls once per loss episode, not on
 	 * every backed-off retransmission of the same data */
 	if (tp->ca_state == TCP_CA_OPEN || tp->ca_state == TCP_CA_DISORDER)
+		tcp_undo_mark(st, tp); /* a spurious RTO can be undone (RFC 4015) */
+	if (tp->ca_state == TCP_CA_OPEN || tp->ca_state == TCP_CA_DISORDER)
 		tp->cc.ssthresh =
 			tp->cc_ops && tp->cc_ops->ssthresh
 				? tp->cc_ops->ssthresh(&tp->cc, flight, st->now)
