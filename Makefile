@@ -111,6 +111,11 @@ $(BUILD)/bench/bench_conns: $(BUILD)/bench/bench_conns.o $(UNIT_SOBJS) $(BUILD)/
 
 $(BUILD)/bench/%.o: CFLAGS += -Itests/unit
 
+# Kernel-socket servers and load of the end-to-end comparison (no libskiff).
+E2E_BENCH := $(BUILD)/bench/bench_kserver $(BUILD)/bench/bench_load
+$(E2E_BENCH): $(BUILD)/bench/%: $(BUILD)/bench/%.o
+	$(CC) $(LDFLAGS) -o $@ $^
+
 unit-bins: $(UNIT_BINS)
 bpf-test-bins: $(BPFT_BINS) $(BPF_OBJS)
 
@@ -131,7 +136,7 @@ integration: all
 demo:
 	@scripts/demo.sh
 
-bench: all tools $(BUILD)/bench/bench_stack $(BUILD)/bench/bench_conns
+bench: all tools $(BUILD)/bench/bench_stack $(BUILD)/bench/bench_conns $(E2E_BENCH)
 	@scripts/bench.sh
 
 check-style:

@@ -10,3 +10,267 @@ BUILD=${BUILD:-build}
 "$BUILD"/bench/bench_stack "${ROUNDS:-20000}" 64
 "$BUILD"/bench/bench_stack "${ROUNDS:-20000}" 1472
 "$BUILD"/bench/bench_conns "${CONNS:-100000}" 16 10
+
+# ---- skiff vs the kernel, end to end -----------------------------------
+# The same workload against skiffd (dedicated address DED_IP) and against a
+# kernel server (bench_kserver on the dut kernel's DUT_IP) in the same dut
+# namespace, on the same veth, runs interleaved skiff/kernel; the load tools
+# run in the peer namespace pinned to CPU0, skiffd's worker and the kernel
+# servers to CPU1.  Every figure is the median of E2E_RUNS (3) runs, every
+# ratio skiff/kernel from the medians of this one run.  Both veth ends send
+# as a wire (tx checksum, TSO, GSO off; see docs/veth.md), so the kernel
+# also puts MTU-sized frames on the link.  E2E=0 skips this section;
+# E2E_SIZE (default 1G) sets the bulk size, E2E_IMP_SIZE (20M) the size
+# through the impaired relay.  Figures: docs/performance.md, "skiff vs the
+# kernel, end to end".
+e2e_median() { sort -g | awk '{ v[NR] = $1 } END { if (NR) print v[int((NR + 1) / 2)]; else print "nan" }'; }
+e2e_ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (a == "nan" || b == "nan" || b == 0) print "n/a"; else printf "%.2f\n", a / b }'; }
+e2e_say() { printf '%s\n' "$*" | tee -a "$E2E_SUMMARY"; }
+
+# e2e_curl URL SIZE [mbit]: one download from the peer namespace; prints
+# Gbit/s (Mbit/s with mbit), or nan (and the reason on stderr) when the
+# status or the size is wrong.
+e2e_curl() {
+	local out div=1e9
+	[ "${3:-}" = mbit ] && div=1e6
+	out=$(netns_peer taskset -c 0 curl -sS --max-time 300 -o /dev/null \
+		-w '%{http_code} %{size_download} %{speed_download}' "$1" 2>&1) || true
+	# shellcheck disable=SC2086  # split curl's three fields
+	set -- "$2" $out
+	if [ "${2:-}" = 200 ] && [ "${3:-}" = "$1" ]; then
+		awk -v s="$4" -v d="$div" 'BEGIN { printf "%.3f\n", s * 8 / d }'
+	else
+		echo "  download failed: $*" >&2
+		echo nan
+	fi
+}
+
+# e2e_upload ADDR BYTES: bench_load tcpsend to the discard port 9; Gbit/s or nan.
+e2e_upload() {
+	local out
+	out=$(netns_peer taskset -c 0 "$BUILD"/bench/bench_load tcpsend "$1" 9 "$2" 2>&1) || true
+	case $out in
+	tcpsend:*) echo "$out" | awk '{ print $(NF - 1) }' ;;
+	*) echo "  upload failed: $out" >&2; echo nan ;;
+	esac
+}
+
+# e2e_ab ARGS... URL: requests/s of one ab run (nan if any request failed).
+e2e_ab() {
+	local out failed rps non2xx
+	out=$(netns_peer taskset -c 0 ab -q -r -s 10 "$@" 2>&1) || true
+	failed=$(echo "$out" | awk '/^Failed requests:/ { print $3 }')
+	rps=$(echo "$out" | awk '/^Requests per second:/ { print $4 }')
+	non2xx=$(echo "$out" | awk '/^Non-2xx responses:/ { print $3 }')
+	if [ -n "$rps" ] && [ "${failed:-1}" = 0 ] && [ -z "$non2xx" ]; then
+		echo "$rps"
+	else
+		echo "  ab failed (failed=${failed:-?} non-2xx=${non2xx:-0}): $(echo "$out" | tail -3)" >&2
+		echo nan
+	fi
+}
+
+# e2e_compare NAME UNIT "SKIFF CMD" "KERNEL CMD": E2E_RUNS interleaved runs of
+# two commands that each print one number; prints every run, the medians
+# and the ratio.  The commands are printed as run (with the namespace).
+e2e_compare() {
+	local name=$1 unit=$2 cs=$3 ck=$4 i s k ms mk
+	local -a vs=() vk=()
+	echo "== $name"
+	echo "   skiff:  $cs"
+	echo "   kernel: $ck"
+	for i in $(seq "$E2E_RUNS"); do
+		s=$(eval "$cs")
+		k=$(eval "$ck")
+		vs+=("$s")
+		vk+=("$k")
+		echo "   run $i: skiff $s, kernel $k $unit"
+	done
+	ms=$(printf '%s\n' "${vs[@]}" | e2e_median)
+	mk=$(printf '%s\n' "${vk[@]}" | e2e_median)
+	e2e_say "| $name | $ms | $mk | $unit | $(e2e_ratio "$ms" "$mk") | skiff ${vs[*]} / kernel ${vk[*]} |"
+}
+
+# e2e_only NAME UNIT "CMD": the same for one command (kernel variants).
+e2e_only() {
+	local name=$1 unit=$2 c=$3 i v m
+	local -a vv=()
+	echo "== $name"
+	echo "   $c"
+	for i in $(seq "$E2E_RUNS"); do
+		v=$(eval "$c")
+		vv+=("$v")
+		echo "   run $i: $v $unit"
+	done
+	m=$(printf '%s\n' "${vv[@]}" | e2e_median)
+	e2e_say "| $name | | $m | $unit | | ${vv[*]} |"
+}
+
+# e2e_start_kserver MODE ARGS...: bench_kserver in the dut namespace on CPU1.
+e2e_start_kserver() {
+	local log=$E2E_TMP/kserver-$1.log i
+	nsenter --net="/run/netns/$DUT_NS" taskset -c 1 "$BUILD"/bench/bench_kserver "$@" \
+		>"$log" 2>&1 &
+	netns_track_pid $!
+	for i in $(seq 100); do
+		grep -q ready "$log" && return 0
+		sleep 0.05
+	done
+	echo "bench_kserver $* did not start: $(cat "$log")" >&2
+	return 1
+}
+
+# Direct veth: bulk both ways, connection churn, UDP echo.
+e2e_direct() {
+	local size=$1 www=$2 bytes
+	bytes=$(stat -c %s "$www/bulk.bin")
+	netns_init sb || return 1
+	netns_trap
+	netns_create 1 || return 1
+	netns_dut ethtool -K "$DUT_IF" tx off tso off gso off >/dev/null
+	e2e_set_cc cubic
+	netns_start_skiffd "$E2E_TMP/skiffd.log" --addr "$DED_IP/$PREFIX_LEN" --cpus 1 \
+		--http "80:$www" --discard 9 --echo 7 || return 1
+	e2e_start_kserver http "$DUT_IP" 80 "$www" || return 1
+	e2e_start_kserver discard "$DUT_IP" 9 || return 1
+	e2e_start_kserver udpecho "$DUT_IP" 7 || return 1
+	echo "topology: $PEER_NS ($PEER_IP, load on CPU0) <veth> $DUT_NS (skiffd $DED_IP," \
+		"kernel $DUT_IP, servers on CPU1); both veth ends tx/tso/gso off"
+	echo "skiffd: $SKIFFD --iface $DUT_IF --addr $DED_IP/$PREFIX_LEN --cpus 1" \
+		"--http 80:$www --discard 9 --echo 7"
+	echo "kernel: taskset -c 1 $BUILD/bench/bench_kserver http|discard|udpecho $DUT_IP PORT [DIR]"
+	echo "kernel congestion control: cubic in both namespaces (as skiff's default)"
+	# warm the page cache and both servers
+	e2e_curl "http://$DUT_IP/bulk.bin" "$bytes" >/dev/null
+	e2e_curl "http://$DED_IP/small.bin" 1024 >/dev/null
+
+	e2e_compare "TCP download $size (curl, Gbit/s)" Gbit/s \
+		"e2e_curl http://$DED_IP/bulk.bin $bytes" "e2e_curl http://$DUT_IP/bulk.bin $bytes"
+	e2e_compare "TCP upload $size (bench_load tcpsend to discard)" Gbit/s \
+		"e2e_upload $DED_IP $bytes" "e2e_upload $DUT_IP $bytes"
+	e2e_compare "HTTP 1 KiB, ab -n 20000 -c 64, Connection: close" req/s \
+		"e2e_ab -n 20000 -c 64 http://$DED_IP/small.bin" \
+		"e2e_ab -n 20000 -c 64 http://$DUT_IP/small.bin"
+	e2e_compare "HTTP 1 KiB, ab -k -n 50000 -c 64, keep-alive" req/s \
+		"e2e_ab -k -n 50000 -c 64 http://$DED_IP/small.bin" \
+		"e2e_ab -k -n 50000 -c 64 http://$DUT_IP/small.bin"
+	e2e_compare "UDP echo 64 B, 256 in flight, 3 s (replies/s)" replies/s \
+		"e2e_udp $DED_IP 256 rate" "e2e_udp $DUT_IP 256 rate"
+	e2e_udp_latency "UDP echo 64 B, 1 in flight, 3 s" \
+		"e2e_udp $DED_IP 1" "e2e_udp $DUT_IP 1"
+
+	# The kernel once more with this machine's default congestion control
+	# (BBR), then with the veth's own 64 KiB TSO/GSO segments (not
+	# wire-like: context for the baseline's offload-on figures).
+	netns_stop_skiffd || echo "skiffd exited with status $?" >&2
+	e2e_set_cc bbr
+	e2e_only "TCP download $size, kernel with BBR" Gbit/s \
+		"e2e_curl http://$DUT_IP/bulk.bin $bytes"
+	e2e_set_cc cubic
+	netns_dut ethtool -K "$DUT_IF" tx on tso on gso on >/dev/null
+	e2e_only "TCP download $size, kernel with dut TSO/GSO on (64 KiB segments)" Gbit/s \
+		"e2e_curl http://$DUT_IP/bulk.bin $bytes"
+}
+
+# e2e_set_cc ALG: the kernel's TCP congestion control in both namespaces
+# (per namespace; this machine's default is BBR, skiff's CUBIC).
+e2e_set_cc() {
+	netns_peer sysctl -qw net.ipv4.tcp_congestion_control="$1"
+	netns_dut sysctl -qw net.ipv4.tcp_congestion_control="$1"
+}
+
+# e2e_udp ADDR INFLIGHT [rate]: one 3 s bench_load udp run against port 7;
+# prints replies/s with "rate", else "p50 p99" in us (nan on failure).  The
+# full line goes to stderr.
+e2e_udp() {
+	local out
+	out=$(netns_peer taskset -c 0 "$BUILD"/bench/bench_load udp "$1" 7 3 "$2" 2>&1) || true
+	echo "   $out" >&2
+	if [ "${3:-}" = rate ]; then
+		echo "$out" | sed -n 's/.* \([0-9.]*\) replies\/s.*/\1/p' | grep . || echo nan
+	else
+		echo "$out" | sed -n 's/.*p50 \([0-9.]*\) us p99 \([0-9.]*\) us.*/\1 \2/p' | grep . ||
+			echo nan nan
+	fi
+}
+
+# e2e_udp_latency NAME "SKIFF CMD" "KERNEL CMD": like e2e_compare for
+# commands that print "p50 p99"; one summary row each.
+e2e_udp_latency() {
+	local name=$1 cs=$2 ck=$3 i s k
+	local -a s50=() s99=() k50=() k99=()
+	echo "== $name: latency"
+	echo "   skiff:  $cs"
+	echo "   kernel: $ck"
+	for i in $(seq "$E2E_RUNS"); do
+		s=$(eval "$cs")
+		k=$(eval "$ck")
+		s50+=("${s% *}") s99+=("${s#* }") k50+=("${k% *}") k99+=("${k#* }")
+		echo "   run $i: skiff p50/p99 $s, kernel $k us"
+	done
+	for i in 50 99; do
+		local -n rs=s$i rk=k$i
+		local ms mk
+		ms=$(printf '%s\n' "${rs[@]}" | e2e_median)
+		mk=$(printf '%s\n' "${rk[@]}" | e2e_median)
+		e2e_say "| $name, p$i latency | $ms | $mk | us | $(e2e_ratio "$ms" "$mk") |" \
+			"skiff ${rs[*]} / kernel ${rk[*]} |"
+		unset -n rs rk
+	done
+}
+
+# Through the impaired relay: the same download, smaller.
+e2e_impaired() {
+	local size=$1 www=$2 bytes
+	bytes=$(stat -c %s "$www/mid.bin")
+	netns_init si || return 1
+	netns_trap
+	netns_create_impaired 1 || return 1
+	netns_start_impair --loss 3 --reorder 25 --dup 1 --corrupt 1 --delay 10 --seed 1 || return 1
+	e2e_set_cc cubic
+	netns_start_skiffd "$E2E_TMP/skiffd-imp.log" --addr "$DED_IP/$PREFIX_LEN" --cpus 1 \
+		--http "80:$www" || return 1
+	e2e_start_kserver http "$DUT_IP" 80 "$www" || return 1
+	echo "impaired relay: $IMPAIR --a $RELAY_A --b $RELAY_B --loss 3 --reorder 25 --dup 1" \
+		"--corrupt 1 --delay 10 --seed 1 (both directions)"
+	e2e_compare "TCP download $size through the impaired relay (curl)" Mbit/s \
+		"e2e_curl http://$DED_IP/mid.bin $bytes mbit" \
+		"e2e_curl http://$DUT_IP/mid.bin $bytes mbit"
+	e2e_set_cc bbr
+	e2e_only "TCP download $size through the impaired relay, kernel with BBR" Mbit/s \
+		"e2e_curl http://$DUT_IP/mid.bin $bytes mbit"
+	netns_impair_stats | tr '\n' ' ' | sed 's/^/   impair: /'
+	echo
+}
+
+bench_e2e() {
+	local size=${E2E_SIZE:-1G} isize=${E2E_IMP_SIZE:-20M} rc=0
+	E2E_RUNS=${E2E_RUNS:-3}
+	E2E_TMP=$(mktemp -d /tmp/skiff-bench-e2e.XXXXXX)
+	E2E_SUMMARY=$E2E_TMP/summary.md
+	local www=$E2E_TMP/www
+	mkdir -p "$www"
+	head -c "$(numfmt --from=iec "$size")" /dev/urandom >"$www/bulk.bin"
+	head -c "$(numfmt --from=iec "$isize")" /dev/urandom >"$www/mid.bin"
+	head -c 1024 /dev/urandom >"$www/small.bin"
+	chmod -R a+rX "$E2E_TMP"
+	trap 'rm -rf "$E2E_TMP"' EXIT
+	echo
+	echo "### skiff vs the kernel, end to end ($(date -u '+%F %H:%M UTC'), build" \
+		"$(git rev-parse --short HEAD 2>/dev/null || echo '?')$(git diff --quiet HEAD -- user bpf include 2>/dev/null || echo '+local changes'))"
+	echo "| workload | skiff | kernel | unit | skiff/kernel | runs |" >"$E2E_SUMMARY"
+	echo "|---|---|---|---|---|---|" >>"$E2E_SUMMARY"
+	(e2e_direct "$size" "$www") || rc=1
+	(e2e_impaired "$isize" "$www") || rc=1
+	echo
+	echo "Summary (medians of $E2E_RUNS; skiff/kernel < 1 means skiff is slower, for latency > 1):"
+	cat "$E2E_SUMMARY"
+	return $rc
+}
+
+if [ "${E2E:-1}" != 0 ]; then
+	[ "$(id -u)" = 0 ] || { echo "bench: the end-to-end section needs root (E2E=0 skips it)" >&2; exit 1; }
+	# shellcheck source=scripts/netns-lib.sh
+	SKIFF_BUILD=$BUILD . scripts/netns-lib.sh
+	(bench_e2e)
+fi
