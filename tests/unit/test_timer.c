@@ -370,6 +370,34 @@ static void timer_armed_in_the_past_fires_on_next_run(void **state)
 	assert_int_equal(e.fired, 1);
 }
 
+/* timers_next() is cached: every change that can move the earliest expiry
+ * must show in the next answer. */
+static void timers_next_follows_arm_rearm_delete_and_run(void **state)
+{
+	struct stack *st = *state;
+	static struct ev e[3];
+
+	ev_init(&e[0], 0);
+	ev_init(&e[1], 1);
+	ev_init(&e[2], 2);
+	timer_mod(st, &e[0].t, T0 + 50 * MS);
+	assert_int_equal(timers_next(st), T0 + 50 * MS);
+	timer_mod(st, &e[1].t, T0 + 10 * MS);		/* earlier: lowers it */
+	assert_int_equal(timers_next(st), T0 + 10 * MS);
+	timer_mod(st, &e[1].t, T0 + 70 * MS);		/* the earliest moves later */
+	assert_int_equal(timers_next(st), T0 + 50 * MS);
+	timer_mod(st, &e[2].t, T0 + 60 * MS);		/* later than the earliest: no change */
+	assert_int_equal(timers_next(st), T0 + 50 * MS);
+	timer_del(st, &e[0].t);				/* the earliest goes */
+	assert_int_equal(timers_next(st), T0 + 60 * MS);
+	run(st, T0 + 60 * MS);				/* it fires */
+	assert_int_equal(n_log, 1);
+	assert_int_equal(timers_next(st), T0 + 70 * MS);
+	timer_del(st, &e[1].t);
+	assert_int_equal(timers_next(st), UINT64_MAX);
+	n_log = 0;
+}
+
 static void timers_next_is_a_lower_bound_of_the_earliest_expiry(void **state)
 {
 	struct stack *st = *state;
@@ -467,6 +495,7 @@ int main(void)
 		T(long_idle_gap_fires_everything_due_in_order),
 		T(timer_armed_in_the_past_fires_on_next_run),
 		T(timers_next_is_a_lower_bound_of_the_earliest_expiry),
+		T(timers_next_follows_arm_rearm_delete_and_run),
 		T(many_timers_arm_rearm_cancel_and_fire_exactly_once),
 #undef T
 	};

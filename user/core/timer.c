@@ -26,6 +26,7 @@
  * pass over the wheel per run.
  */
 #include <errno.h>
+#include <stdbool.h>
 #include <stdlib.h>
 
 #include "core/clock.h"
@@ -39,6 +40,8 @@
 struct timer_wheel {
 	uint64_t clk;			/* first tick not fully run */
 	uint64_t pending;		/* timers in slots or on expired */
+	uint64_t next;			/* cached timers_next() answer ... */
+	bool next_valid;		/* ... while nothing made it stale */
 	struct timer *expired;		/* due, sorted, being run */
 	struct timer *slots[TIMER_SLOTS];
 };
@@ -79,11 +82,17 @@ void timer_mod(struct stack *st, struct timer *t, uint64_t expires)
 	struct timer_wheel *w = st->timers;
 	uint64_t tick = timer_tick(expires);
 
-	if (t->pprev)
+	if (t->pprev) {
+		/* the cached earliest may have been this timer, now later */
+		if (w->next_valid && t->expires == w->next && expires > t->expires)
+			w->next_valid = false;
 		timer_unlink(t);
-	else
+	} else {
 		w->pending++;
+	}
 	t->expires = expires;
+	if (w->next_valid && expires < w->next)
+		w->next = expires;
 	if (tick < w->clk)
 		tick = w->clk;
 	timer_link(&w->slots[tick & TIMER_MASK], t);
@@ -91,10 +100,14 @@ void timer_mod(struct stack *st, struct timer *t, uint64_t expires)
 
 void timer_del(struct stack *st, struct timer *t)
 {
+	struct timer_wheel *w = st->timers;
+
 	if (!t->pprev)
 		return;
+	if (w->next_valid && t->expires == w->next)
+		w->next_valid = false;
 	timer_unlink(t);
-	st->timers->pending--;
+	w->pending--;
 }
 
 /* Stable merge sort of a NULL-terminated list by expires (pprev not kept). */
@@ -155,6 +168,7 @@ static void timer_run_list(struct stack *st, struct timer_wheel *w, struct timer
 
 	if (!list)
 		return;
+	w->next_valid = false;	/* the earliest timers are about to go */
 	w->expired = timer_sort(list);
 	for (pprev = &w->expired, t = w->expired; t; pprev = &t->next, t = t->next)
 		t->pprev = pprev;
@@ -203,15 +217,34 @@ void timers_run(struct stack *st, uint64_t now)
 	timer_run_list(st, w, list);
 }
 
+/*
+ * The answer is cached: a slot can hold very many timers (100k connections
+ * arming keepalive in the same millisecond all land in one), and an idle
+ * worker asks before every sleep.  timer_mod() lowers the cache, and
+ * timer_del(), a later re-arm of the cached timer, or a run drop it.  A
+ * cached lower bound that the clock has passed is recomputed too.
+ */
+static uint64_t timers_next_scan(struct timer_wheel *w);
+
 uint64_t timers_next(struct stack *st)
 {
 	struct timer_wheel *w = st->timers;
+
+	if (!w->pending)
+		return UINT64_MAX;
+	if (!w->next_valid || w->next < w->clk * TIMER_TICK_NS) {
+		w->next = timers_next_scan(w);
+		w->next_valid = !w->expired;
+	}
+	return w->next;
+}
+
+static uint64_t timers_next_scan(struct timer_wheel *w)
+{
 	uint64_t tick, min;
 	struct timer *t;
 	uint32_t k;
 
-	if (!w->pending)
-		return UINT64_MAX;
 	for (k = 0; k < TIMER_SLOTS; k++) {
 		tick = w->clk + k;
 		t = w->slots[tick & TIMER_MASK];
