@@ -13,7 +13,8 @@
  *   bench_kserver udpecho ADDR PORT    UDP echo: recvmmsg/sendmmsg, 64 a call,
  *                                      blocking (sleeps when idle, as skiffd)
  *
- * Prints "ready" once listening; runs until SIGTERM or SIGINT.  Not part of
+ * Prints "ready" once listening; runs until SIGTERM or SIGINT.
+ * BENCH_TCP_CC=ALG (environment) sets the TCP congestion control.  Not part of
  * skiff: a reference that is not slowed by an interpreter (python's
  * http.server is far below the kernel's TCP rate) and needs no package.
  */
@@ -56,6 +57,22 @@ static int parse_addr(const char *ip, const char *port, struct sockaddr_in *sa)
 	return inet_pton(AF_INET, ip, &sa->sin_addr) == 1 ? 0 : -EINVAL;
 }
 
+/*
+ * BENCH_TCP_CC=ALG in the environment: the listening socket's congestion
+ * control (accepted sockets inherit it).  Per socket, because a network
+ * namespace may set its default only to an algorithm in
+ * net.ipv4.tcp_allowed_congestion_control, while setsockopt() with
+ * CAP_NET_ADMIN may pick any.
+ */
+static int set_cc(int fd)
+{
+	const char *cc = getenv("BENCH_TCP_CC");
+
+	if (!cc || !*cc)
+		return 0;
+	return setsockopt(fd, IPPROTO_TCP, TCP_CONGESTION, cc, (socklen_t)strlen(cc));
+}
+
 /* A bound socket: a non-blocking listening one if stream, else UDP. */
 static int open_socket(bool stream, const struct sockaddr_in *sa)
 {
@@ -65,6 +82,12 @@ static int open_socket(bool stream, const struct sockaddr_in *sa)
 	if (fd < 0)
 		return -errno;
 	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	if (stream && set_cc(fd) < 0) {
+		int err = -errno;
+
+		close(fd);
+		return err;
+	}
 	if (bind(fd, (const struct sockaddr *)sa, sizeof(*sa)) < 0 ||
 	    (stream && listen(fd, 4096) < 0)) {
 		int err = -errno;

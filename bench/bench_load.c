@@ -7,7 +7,8 @@
  *   bench_load tcpsend ADDR PORT BYTES
  *       connect, send BYTES (suffix K/M/G) from one buffer, shut down the
  *       write side and wait for the server's FIN; prints
- *       "tcpsend: N bytes in S s, G Gbit/s" (time from connect to the FIN)
+ *       "tcpsend: N bytes in S s, G Gbit/s" (time from connect to the FIN);
+ *       BENCH_TCP_CC=ALG (environment) sets its congestion control
  *   bench_load udp ADDR PORT SECONDS INFLIGHT [SIZE]
  *       UDP request/response on one socket: keep INFLIGHT requests of SIZE
  *       bytes (default 64) outstanding, each stamped with its send time;
@@ -22,6 +23,7 @@
  */
 #include <errno.h>
 #include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <arpa/inet.h>
 #include <poll.h>
 #include <stdint.h>
@@ -83,6 +85,7 @@ static int tcp_send(const struct sockaddr_in *sa, uint64_t bytes)
 	static char buf[1 << 20];
 	uint64_t left = bytes, t0, t1;
 	char drain[4096];
+	const char *cc;
 	ssize_t n;
 	int fd;
 
@@ -90,6 +93,9 @@ static int tcp_send(const struct sockaddr_in *sa, uint64_t bytes)
 	fd = socket(AF_INET, SOCK_STREAM, 0);
 	if (fd < 0)
 		return -errno;
+	cc = getenv("BENCH_TCP_CC");
+	if (cc && *cc && setsockopt(fd, IPPROTO_TCP, TCP_CONGESTION, cc, (socklen_t)strlen(cc)) < 0)
+		goto err;
 	t0 = now_ns();
 	if (connect(fd, (const struct sockaddr *)sa, sizeof(*sa)) < 0)
 		goto err;

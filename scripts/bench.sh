@@ -19,7 +19,9 @@ BUILD=${BUILD:-build}
 # servers to CPU1.  Every figure is the median of E2E_RUNS (3) runs, every
 # ratio skiff/kernel from the medians of this one run.  Both veth ends send
 # as a wire (tx checksum, TSO, GSO off; see docs/veth.md), so the kernel
-# also puts MTU-sized frames on the link.  E2E=0 skips this section;
+# also puts MTU-sized frames on the link; kernel TCP uses CUBIC as skiff
+# does (per socket, BENCH_TCP_CC), plus one row with the machine's default
+# (BBR here), which ignores loss.  E2E=0 skips this section;
 # E2E_SIZE (default 1G) sets the bulk size, E2E_IMP_SIZE (20M) the size
 # through the impaired relay.  Figures: docs/performance.md, "skiff vs the
 # kernel, end to end".
@@ -48,7 +50,8 @@ e2e_curl() {
 # e2e_upload ADDR BYTES: bench_load tcpsend to the discard port 9; Gbit/s or nan.
 e2e_upload() {
 	local out
-	out=$(netns_peer taskset -c 0 "$BUILD"/bench/bench_load tcpsend "$1" 9 "$2" 2>&1) || true
+	out=$(netns_peer env BENCH_TCP_CC=cubic taskset -c 0 "$BUILD"/bench/bench_load tcpsend \
+		"$1" 9 "$2" 2>&1) || true
 	case $out in
 	tcpsend:*) echo "$out" | awk '{ print $(NF - 1) }' ;;
 	*) echo "  upload failed: $out" >&2; echo nan ;;
@@ -106,11 +109,14 @@ e2e_only() {
 	e2e_say "| $name | | $m | $unit | | ${vv[*]} |"
 }
 
-# e2e_start_kserver MODE ARGS...: bench_kserver in the dut namespace on CPU1.
+# e2e_start_kserver CC MODE ARGS...: bench_kserver in the dut namespace on
+# CPU1, TCP congestion control CC ("" = the namespace's default).
 e2e_start_kserver() {
-	local log=$E2E_TMP/kserver-$1.log i
-	nsenter --net="/run/netns/$DUT_NS" taskset -c 1 "$BUILD"/bench/bench_kserver "$@" \
-		>"$log" 2>&1 &
+	local cc=$1 log i
+	shift
+	log=$E2E_TMP/kserver-$1-$3.log
+	nsenter --net="/run/netns/$DUT_NS" env BENCH_TCP_CC="$cc" taskset -c 1 \
+		"$BUILD"/bench/bench_kserver "$@" >"$log" 2>&1 &
 	netns_track_pid $!
 	for i in $(seq 100); do
 		grep -q ready "$log" && return 0
@@ -128,18 +134,20 @@ e2e_direct() {
 	netns_trap
 	netns_create 1 || return 1
 	netns_dut ethtool -K "$DUT_IF" tx off tso off gso off >/dev/null
-	e2e_set_cc cubic
 	netns_start_skiffd "$E2E_TMP/skiffd.log" --addr "$DED_IP/$PREFIX_LEN" --cpus 1 \
 		--http "80:$www" --discard 9 --echo 7 || return 1
-	e2e_start_kserver http "$DUT_IP" 80 "$www" || return 1
-	e2e_start_kserver discard "$DUT_IP" 9 || return 1
-	e2e_start_kserver udpecho "$DUT_IP" 7 || return 1
+	e2e_start_kserver cubic http "$DUT_IP" 80 "$www" || return 1
+	e2e_start_kserver "" http "$DUT_IP" 8080 "$www" || return 1
+	e2e_start_kserver cubic discard "$DUT_IP" 9 || return 1
+	e2e_start_kserver "" udpecho "$DUT_IP" 7 || return 1
 	echo "topology: $PEER_NS ($PEER_IP, load on CPU0) <veth> $DUT_NS (skiffd $DED_IP," \
 		"kernel $DUT_IP, servers on CPU1); both veth ends tx/tso/gso off"
 	echo "skiffd: $SKIFFD --iface $DUT_IF --addr $DED_IP/$PREFIX_LEN --cpus 1" \
 		"--http 80:$www --discard 9 --echo 7"
 	echo "kernel: taskset -c 1 $BUILD/bench/bench_kserver http|discard|udpecho $DUT_IP PORT [DIR]"
-	echo "kernel congestion control: cubic in both namespaces (as skiff's default)"
+	echo "kernel TCP: CUBIC (skiff's algorithm) set per socket with BENCH_TCP_CC=cubic on" \
+		"the servers and the upload client; the namespaces' default" \
+		"($(netns_dut sysctl -n net.ipv4.tcp_congestion_control)) only on port 8080"
 	# warm the page cache and both servers
 	e2e_curl "http://$DUT_IP/bulk.bin" "$bytes" >/dev/null
 	e2e_curl "http://$DED_IP/small.bin" 1024 >/dev/null
@@ -159,25 +167,18 @@ e2e_direct() {
 	e2e_udp_latency "UDP echo 64 B, 1 in flight, 3 s" \
 		"e2e_udp $DED_IP 1" "e2e_udp $DUT_IP 1"
 
-	# The kernel once more with this machine's default congestion control
-	# (BBR), then with the veth's own 64 KiB TSO/GSO segments (not
+	# The kernel once more with the namespace's default congestion control
+	# (BBR on this machine; a namespace may not set CUBIC as its default),
+	# then with the veth's own 64 KiB TSO/GSO segments (not
 	# wire-like: context for the baseline's offload-on figures).
 	netns_stop_skiffd || echo "skiffd exited with status $?" >&2
-	e2e_set_cc bbr
-	e2e_only "TCP download $size, kernel with BBR" Gbit/s \
-		"e2e_curl http://$DUT_IP/bulk.bin $bytes"
-	e2e_set_cc cubic
+	e2e_only "TCP download $size, kernel with its default congestion control ($(netns_dut sysctl -n net.ipv4.tcp_congestion_control))" \
+		Gbit/s "e2e_curl http://$DUT_IP:8080/bulk.bin $bytes"
 	netns_dut ethtool -K "$DUT_IF" tx on tso on gso on >/dev/null
 	e2e_only "TCP download $size, kernel with dut TSO/GSO on (64 KiB segments)" Gbit/s \
 		"e2e_curl http://$DUT_IP/bulk.bin $bytes"
 }
 
-# e2e_set_cc ALG: the kernel's TCP congestion control in both namespaces
-# (per namespace; this machine's default is BBR, skiff's CUBIC).
-e2e_set_cc() {
-	netns_peer sysctl -qw net.ipv4.tcp_congestion_control="$1"
-	netns_dut sysctl -qw net.ipv4.tcp_congestion_control="$1"
-}
 
 # e2e_udp ADDR INFLIGHT [rate]: one 3 s bench_load udp run against port 7;
 # prints replies/s with "rate", else "p50 p99" in us (nan on failure).  The
@@ -227,18 +228,17 @@ e2e_impaired() {
 	netns_trap
 	netns_create_impaired 1 || return 1
 	netns_start_impair --loss 3 --reorder 25 --dup 1 --corrupt 1 --delay 10 --seed 1 || return 1
-	e2e_set_cc cubic
 	netns_start_skiffd "$E2E_TMP/skiffd-imp.log" --addr "$DED_IP/$PREFIX_LEN" --cpus 1 \
 		--http "80:$www" || return 1
-	e2e_start_kserver http "$DUT_IP" 80 "$www" || return 1
+	e2e_start_kserver cubic http "$DUT_IP" 80 "$www" || return 1
+	e2e_start_kserver "" http "$DUT_IP" 8080 "$www" || return 1
 	echo "impaired relay: $IMPAIR --a $RELAY_A --b $RELAY_B --loss 3 --reorder 25 --dup 1" \
 		"--corrupt 1 --delay 10 --seed 1 (both directions)"
 	e2e_compare "TCP download $size through the impaired relay (curl)" Mbit/s \
 		"e2e_curl http://$DED_IP/mid.bin $bytes mbit" \
 		"e2e_curl http://$DUT_IP/mid.bin $bytes mbit"
-	e2e_set_cc bbr
-	e2e_only "TCP download $size through the impaired relay, kernel with BBR" Mbit/s \
-		"e2e_curl http://$DUT_IP/mid.bin $bytes mbit"
+	e2e_only "TCP download $size through the impaired relay, kernel with the default congestion control ($(netns_dut sysctl -n net.ipv4.tcp_congestion_control))" \
+		Mbit/s "e2e_curl http://$DUT_IP:8080/mid.bin $bytes mbit"
 	netns_impair_stats | tr '\n' ' ' | sed 's/^/   impair: /'
 	echo
 }
