@@ -705,6 +705,56 @@ static void tcp_ack_of_unsent_data_gets_a_challenge_ack(void **state)
 	t_close_all(h, &c);
 }
 
+/*
+ * RFC 5961 7: challenge ACKs are throttled by a per-stack budget, refilled
+ * every second to a random value in [limit/2, limit/2 + limit) (as Linux's
+ * tcp_challenge_ack_limit).  What is over the budget is counted, not sent.
+ */
+static void tcp_challenge_acks_are_rate_limited_per_second(void **state)
+{
+	struct harness *h = *state;
+	struct t_conn c;
+	struct t_seg s;
+	uint32_t i, sent = 0, n = 1600;
+
+	t_establish(h, &c, false);
+	assert_int_equal(tcp_challenge_budget(&h->st)->limit, TCP_CHALLENGE_ACK_LIMIT);
+	for (i = 0; i < n; i++) {
+		t_seg_at(h, &c, c.snd + 100 + i, F_RST, NULL, 0);
+		while (t_pop(h, &s)) {
+			assert_int_equal(s.flags & (F_ACK | F_RST), F_ACK);
+			sent++;
+		}
+	}
+	assert_true(sent >= TCP_CHALLENGE_ACK_LIMIT / 2);
+	assert_true(sent < TCP_CHALLENGE_ACK_LIMIT / 2 + TCP_CHALLENGE_ACK_LIMIT);
+	assert_int_equal(h->st.stats->tcp_challenge_acks, sent);
+	assert_int_equal(h->st.stats->tcp_challenge_ack_limited, n - sent);
+	assert_int_equal(h->st.stats->drop.tcp_rst_ignored, n);
+	assert_int_equal(skiff_poll(c.so) & SOCK_EV_ERR, 0);
+
+	/* the next second brings a new budget: a SYN is challenged again */
+	harness_advance(h, NSEC_PER_SEC);
+	t_drain(h);
+	t_seg_at(h, &c, c.snd + 5, F_SYN, NULL, 0);
+	assert_true(t_pop(h, &s));
+	assert_int_equal(s.flags & (F_ACK | F_RST | F_SYN), F_ACK);
+	assert_int_equal(h->st.stats->tcp_challenge_acks, sent + 1);
+
+	/* a small limit: the budget lies in [limit/2, limit/2 + limit) */
+	tcp_challenge_budget(&h->st)->limit = 4;
+	harness_advance(h, NSEC_PER_SEC);
+	t_drain(h);
+	sent = 0;
+	for (i = 0; i < 20; i++) {
+		t_seg_at(h, &c, c.snd + 100 + i, F_RST, NULL, 0);
+		while (t_pop(h, &s))
+			sent++;
+	}
+	assert_true(sent >= 2 && sent < 6);
+	t_close_all(h, &c);
+}
+
 /* ---- PAWS (RFC 7323 5) ---- */
 
 static void tcp_paws_drops_a_segment_with_an_old_timestamp(void **state)
@@ -1053,6 +1103,7 @@ int main(void)
 		T(tcp_rst_outside_window_is_ignored),
 		T(tcp_syn_in_established_gets_a_challenge_ack),
 		T(tcp_ack_of_unsent_data_gets_a_challenge_ack),
+		T(tcp_challenge_acks_are_rate_limited_per_second),
 		T(tcp_paws_drops_a_segment_with_an_old_timestamp),
 		T(tcp_paws_lets_a_disordered_duplicate_ack_through_with_its_sack),
 		T(tcp_out_of_order_is_sacked_and_delivered_once_the_hole_fills),

@@ -57,6 +57,7 @@ struct tcp_table {
 	struct tcp_chunk_pool chunks;
 	uint32_t n_conns;		/* objects alive */
 	uint16_t next_ephemeral;	/* host order */
+	struct tcp_challenge_budget challenge;	/* RFC 5961 7 */
 };
 
 struct tcp_table *tcp_table(struct stack *st)
@@ -67,6 +68,11 @@ struct tcp_table *tcp_table(struct stack *st)
 struct tcp_chunk_pool *tcp_chunks(struct stack *st)
 {
 	return &st->tcp->chunks;
+}
+
+struct tcp_challenge_budget *tcp_challenge_budget(struct stack *st)
+{
+	return &st->tcp->challenge;
 }
 
 size_t tcp_conn_size(void)
@@ -1060,6 +1066,8 @@ int tcp_init(struct stack *st)
 	t->next_ephemeral = (uint16_t)(TCP_EPHEMERAL_LO +
 				       (st->dev ? st->dev->queue_id * 1021u : 0u) %
 					       (TCP_EPHEMERAL_HI - TCP_EPHEMERAL_LO + 1));
+	t->challenge.second = UINT64_MAX;
+	t->challenge.limit = TCP_CHALLENGE_ACK_LIMIT;
 	st->tcp = t;
 	err = inet_add_protocol(st, IPPROTO_TCP, &tcp_protocol);
 	if (err) {

@@ -147,10 +147,45 @@ static uint8_t tcp_wscale_for(uint32_t rcvbuf)
 	return ws;
 }
 
+/*
+ * RFC 5961 7: "an implementation SHOULD include an ACK throttling
+ * mechanism" so the challenge ACKs of sections 3-5 cannot be used to make
+ * us flood.  As Linux's tcp_send_challenge_ack() (net.ipv4.
+ * tcp_challenge_ack_limit, 1000): a per-stack budget refilled every second
+ * to a random value in [limit/2, limit/2 + limit), drawn with the keyed
+ * hash so an off-path attacker cannot count it down and read from the
+ * remainder whether his guess was in the window (CVE-2016-5696, the reason
+ * Linux randomised it).  What the budget refuses is counted, not sent.
+ */
+static bool tcp_challenge_ack_allowed(struct stack *st)
+{
+	struct tcp_challenge_budget *b = tcp_challenge_budget(st);
+	uint64_t sec = st->now / NSEC_PER_SEC;
+
+	if (!b->limit)
+		return true;
+	if (sec != b->second) {
+		struct {
+			uint64_t sec;
+			uintptr_t st;
+		} in = { sec, (uintptr_t)st };
+		uint64_t r = siphash24(tcp_secret_global()->key, &in, sizeof(in));
+
+		b->second = sec;
+		b->left = (b->limit + 1) / 2 + (uint32_t)(r % b->limit);
+	}
+	if (!b->left)
+		return false;
+	b->left--;
+	return true;
+}
+
 static void tcp_challenge_ack(struct stack *st, struct tcp_sock *tp)
 {
-	/* RFC 5961 7 suggests a rate limit; the ACK is tiny and answers one
-	 * segment, so none is applied here (Linux limits per second). */
+	if (!tcp_challenge_ack_allowed(st)) {
+		STACK_INC(st, tcp_challenge_ack_limited);
+		return;
+	}
 	STACK_INC(st, tcp_challenge_acks);
 	tcp_send_ack(st, tp);
 }

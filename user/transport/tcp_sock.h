@@ -49,6 +49,7 @@
 #define TCP_KEEPINTVL_S		75
 #define TCP_KEEPCNT		9
 #define TCP_SYN_BACKLOG		256	/* per listener, then SYN cookies */
+#define TCP_CHALLENGE_ACK_LIMIT	1000	/* per stack and second, mean (Linux's tcp_challenge_ack_limit) */
 
 /* TCP header flags (host order, low byte of the 13th/14th header bytes). */
 #define TCPF_FIN	0x01
@@ -228,6 +229,19 @@ void tcp_wake(struct tcp_sock *tp);
 
 /* Free a connection object that is CLOSED (unhashed, no port, no buffers). */
 void tcp_sock_free(struct stack *st, struct tcp_sock *tp);
+/*
+ * RFC 5961 7: the per-stack budget of challenge ACKs.  Each second it is
+ * refilled to a value drawn in [limit/2, limit/2 + limit) (as Linux since
+ * the CVE-2016-5696 fix: a fixed, global count was a side channel that let
+ * an off-path attacker learn whether a guess was in the window).  limit 0:
+ * unlimited.  Owned by tcp.c, spent by tcp_input.c.
+ */
+struct tcp_challenge_budget {
+	uint64_t second;	/* st->now / 1 s of the current budget; UINT64_MAX: none yet */
+	uint32_t left;		/* challenge ACKs still allowed this second */
+	uint32_t limit;		/* mean per second; 0 = no limit */
+};
+struct tcp_challenge_budget *tcp_challenge_budget(struct stack *st);
 /* Share the listener's port claim with a child (passive open). */
 void tcp_port_share(struct tcp_sock *child, struct tcp_sock *listener);
 /* Put an established child on its listener's accept queue and wake it. */
