@@ -154,9 +154,10 @@ struct skiff_xdp_stats {
 	X(tcp_syncookies_sent)	/* SYN-ACK with a cookie, no state kept */ \
 	X(tcp_syncookies_ok)	/* ACK with a valid cookie: connection created */ \
 	X(tcp_challenge_acks)	/* RFC 5961 challenge ACKs sent */	\
-	X(tcp_ooo_segs)		/* segments queued out of order */	\
-	X(tcp_tw_reuse)		/* TIME_WAIT connection reused by a new SYN */ \
 	X(tcp_challenge_ack_limited)	/* challenge ACKs not sent: RFC 5961 7 budget */ \
+	X(tcp_ooo_segs)		/* segments queued out of order */	\
+	X(tcp_ooo_fins)		/* FINs beyond a hole kept until it filled */ \
+	X(tcp_tw_reuse)		/* TIME_WAIT connection reused by a new SYN */ \
 	X(tcp_pmtu_updates)	/* MSS lowered by ICMP frag needed */	\
 	X(tcp_conn_refused)	/* connect() refused (RST or ICMP unreachable) */ \
 	X(tcp_out_segs)		/* TCP segments sent (all kinds) */	\

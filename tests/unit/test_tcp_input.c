@@ -957,6 +957,87 @@ static void tcp_fin_moves_to_close_wait_and_recv_returns_eof(void **state)
 	t_close_all(h, &c);
 }
 
+/*
+ * RFC 9293 3.10.7.4 eighth step: a FIN beyond a hole is not processed, but
+ * it is kept with the out-of-order data and processed once the hole fills
+ * (the peer need not send it again): one ACK covers the data and the FIN.
+ */
+static void tcp_fin_out_of_order_is_processed_when_the_hole_fills(void **state)
+{
+	struct harness *h = *state;
+	struct t_conn c;
+	struct tcp_sock *tp;
+	struct t_seg s;
+	char a[100], b[100], buf[512];
+
+	memset(a, 'a', sizeof(a));
+	memset(b, 'b', sizeof(b));
+	t_establish(h, &c, false);
+	tp = t_conn_lookup(h, &c);
+	t_seg_at(h, &c, c.snd + 100, F_ACK | F_FIN, b, 100);
+	assert_true(t_pop(h, &s));
+	assert_int_equal(s.ack, c.snd);		/* duplicate ACK, data SACKed */
+	assert_int_equal(s.nsack, 1);
+	assert_int_equal(s.sack[0][0], c.snd + 100);
+	assert_int_equal(s.sack[0][1], c.snd + 200);
+	assert_false(t_pop(h, &s));
+	assert_int_equal(tp->state, TCP_ESTABLISHED);
+	assert_int_equal(skiff_recv(c.so, buf, sizeof(buf)), -EAGAIN);
+
+	/* the hole fills: data and the FIN are taken, one ACK for both */
+	t_seg_at(h, &c, c.snd, F_ACK, a, 100);
+	assert_true(t_pop(h, &s));
+	assert_int_equal(s.ack, c.snd + 201);
+	assert_int_equal(s.nsack, 0);
+	assert_false(t_pop(h, &s));
+	assert_int_equal(tp->state, TCP_CLOSE_WAIT);
+	assert_int_equal(skiff_recv(c.so, buf, sizeof(buf)), 200);
+	assert_memory_equal(buf, a, 100);
+	assert_memory_equal(buf + 100, b, 100);
+	assert_int_equal(skiff_recv(c.so, buf, sizeof(buf)), 0);	/* EOF */
+	assert_int_equal(h->st.stats->tcp_ooo_fins, 1);
+
+	/* the peer's retransmitted FIN is only ACKed again */
+	t_seg_at(h, &c, c.snd + 100, F_ACK | F_FIN, b, 100);
+	assert_true(t_pop(h, &s));
+	assert_int_equal(s.ack, c.snd + 201);
+	assert_int_equal(tp->state, TCP_CLOSE_WAIT);
+	t_close_all(h, &c);
+}
+
+/* A bare FIN beyond a hole (the data before it lost): kept, processed when
+ * all of the data has arrived. */
+static void tcp_bare_fin_beyond_a_hole_waits_for_the_data(void **state)
+{
+	struct harness *h = *state;
+	struct t_conn c;
+	struct tcp_sock *tp;
+	struct t_seg s;
+	char a[50], buf[128];
+
+	memset(a, 'a', sizeof(a));
+	t_establish(h, &c, false);
+	tp = t_conn_lookup(h, &c);
+	t_seg_at(h, &c, c.snd + 50, F_ACK | F_FIN, NULL, 0);
+	assert_true(t_pop(h, &s));
+	assert_int_equal(s.ack, c.snd);
+	assert_int_equal(tp->state, TCP_ESTABLISHED);
+	assert_true(tp->ooo_fin);
+
+	/* part of the hole: no FIN yet */
+	t_seg_at(h, &c, c.snd, F_ACK, a, 20);
+	assert_int_equal(tp->state, TCP_ESTABLISHED);
+	t_drain(h);
+	t_seg_at(h, &c, c.snd + 20, F_ACK, a + 20, 30);
+	assert_true(t_pop_flags(h, &s, F_ACK));
+	assert_int_equal(s.ack, c.snd + 51);
+	assert_int_equal(tp->state, TCP_CLOSE_WAIT);
+	assert_false(tp->ooo_fin);
+	assert_int_equal(skiff_recv(c.so, buf, sizeof(buf)), 50);
+	assert_int_equal(skiff_recv(c.so, buf, sizeof(buf)), 0);
+	t_close_all(h, &c);
+}
+
 /* ---- hostile headers ---- */
 
 static void tcp_bad_checksum_bad_offset_and_all_flags_are_dropped_and_counted(void **state)
@@ -1108,6 +1189,8 @@ int main(void)
 		T(tcp_paws_lets_a_disordered_duplicate_ack_through_with_its_sack),
 		T(tcp_out_of_order_is_sacked_and_delivered_once_the_hole_fills),
 		T(tcp_fin_moves_to_close_wait_and_recv_returns_eof),
+		T(tcp_fin_out_of_order_is_processed_when_the_hole_fills),
+		T(tcp_bare_fin_beyond_a_hole_waits_for_the_data),
 		T(tcp_bad_checksum_bad_offset_and_all_flags_are_dropped_and_counted),
 		T(tcp_short_segment_is_dropped_and_counted),
 		T(tcp_syn_flood_gets_cookies_and_a_cookie_ack_connects),

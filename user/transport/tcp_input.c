@@ -569,10 +569,39 @@ static int tcp_syn_sent_rcv(struct stack *st, struct tcp_sock *tp, struct tcp_se
 
 /* ---- synchronized states (RFC 9293 3.10.7.4) ---- */
 
+/*
+ * A FIN that arrived beyond a hole (RFC 9293 3.10.7.4 eighth step: "If the
+ * FIN bit is set [and] ... not in sequence, do not process it"): remember
+ * where it is, as Linux keeps the FIN with its segment in the out-of-order
+ * queue, and process it once RCV.NXT reaches it -- the peer does not have
+ * to send it again.  tcp_buf.c's queue keeps bytes only, so the FIN's
+ * place is kept here.  A later FIN at another place (a confused peer)
+ * replaces it.
+ */
+static void tcp_ooo_fin_note(struct stack *st, struct tcp_sock *tp, uint32_t fin_seq)
+{
+	if (!tp->ooo_fin || tp->ooo_fin_seq != fin_seq)
+		STACK_INC(st, tcp_ooo_fins);
+	tp->ooo_fin = true;
+	tp->ooo_fin_seq = fin_seq;
+}
+
+/* After RCV.NXT moved: true (and forgotten) when a remembered FIN is now
+ * in order; one that RCV.NXT passed (data beyond it) is forgotten. */
+static bool tcp_ooo_fin_ready(struct tcp_sock *tp)
+{
+	if (!tp->ooo_fin || tcp_before(tp->rcv_nxt, tp->ooo_fin_seq))
+		return false;
+	tp->ooo_fin = false;
+	return tp->rcv_nxt == tp->ooo_fin_seq;
+}
+
 /* Text of an acceptable, trimmed segment: in order into rcvq, else the
- * out-of-order queue.  Returns true when the segment's FIN is now in order. */
-static bool tcp_data_queue(struct stack *st, struct tcp_sock *tp, const struct tcp_seg *seg,
-			   uint32_t seq, const uint8_t *data, uint32_t len)
+ * out-of-order queue.  fin: the segment's FIN is inside the window.
+ * Returns true when a FIN (this segment's, or one held out of order) is now
+ * in order; the caller's tcp_fin() then sends the ACK. */
+static bool tcp_data_queue(struct stack *st, struct tcp_sock *tp, uint32_t seq,
+			   const uint8_t *data, uint32_t len, bool fin)
 {
 	struct tcp_chunk_pool *pool = tcp_chunks(st);
 	uint32_t room, n, had_ooo;
@@ -592,24 +621,29 @@ static bool tcp_data_queue(struct stack *st, struct tcp_sock *tp, const struct t
 		}
 		if (n)
 			tcp_wake(tp);
+		if ((n == len && fin && tp->rcv_nxt == seq + len) || tcp_ooo_fin_ready(tp))
+			return true;	/* tcp_fin() ACKs */
 		/* RFC 5681 4.2: ACK at once when a hole is filled (or partly) */
 		if (had_ooo || tp->n_rcv_sacks)
 			tcp_send_ack(st, tp);
 		else if (n)
 			tcp_ack_schedule(st, tp, n >= tp->adv_mss || n >= tp->mss);
-		return n == len && (seg->flags & TCPF_FIN) && tp->rcv_nxt == seq + len;
+		return false;
 	}
 
 	/* out of order: keep it (bounded by the free buffer), report it by
 	 * SACK and ACK at once so the sender sees the hole (RFC 5681 4.2) */
 	room = tp->rcvbuf > tp->rcvq.len ? tp->rcvbuf - tp->rcvq.len : 0;
-	if (tcp_ooo_insert(pool, &tp->ooo, seq, data, len, room) < 0)
-		STACK_INC(st, drop.tcp_ooo_full);
-	else
+	if (tcp_ooo_insert(pool, &tp->ooo, seq, data, len, room) < 0) {
+		STACK_INC(st, drop.tcp_ooo_full);	/* its tail (and FIN) is resent */
+	} else {
 		STACK_INC(st, tcp_ooo_segs);
+		if (fin)
+			tcp_ooo_fin_note(st, tp, seq + len);
+	}
 	tcp_update_sacks(tp, seq, true);
 	tcp_send_ack(st, tp);
-	return false;	/* a FIN out of order is dropped; the peer resends it */
+	return false;
 }
 
 /* RFC 9293 3.10.7.4 "eighth, check the FIN bit" (FIN now in order). */
@@ -907,24 +941,30 @@ static int tcp_rcv_state_process(struct stack *st, struct tcp_sock *tp, struct t
 			tcp_reset_conn(st, tp, -ECONNRESET);
 			return TCP_CONSUMED;
 		}
-		fin_in_order = tcp_data_queue(st, tp, seg, seq, data, len);
+		fin_in_order = tcp_data_queue(st, tp, seq, data, len, fin_ok);
 		break;
 	default:
 		len = 0;	/* FIN already received: text ignored */
 		break;
 	}
 
-	/* eighth, the FIN bit (only once everything before it is in) */
-	if (fin_ok) {
-		if (len == 0 && fin_seq == tp->rcv_nxt && !tp->fin_rcvd)
+	/* eighth, the FIN bit (only once everything before it is in; a FIN
+	 * beyond a hole waits for it, tcp_ooo_fin_note) */
+	if (fin_ok && len == 0 && !tp->fin_rcvd) {
+		if (fin_seq == tp->rcv_nxt) {
 			fin_in_order = true;
-		if (fin_in_order) {
-			tcp_fin(st, tp);
-			return TCP_CONSUMED;
+		} else if (tcp_after(fin_seq, tp->rcv_nxt)) {
+			/* a bare FIN beyond a hole: keep it, duplicate ACK (RFC 5681 4.2) */
+			tcp_ooo_fin_note(st, tp, fin_seq);
+			tcp_send_ack(st, tp);
 		}
-		if (tp->fin_rcvd)
-			tcp_send_ack(st, tp);	/* retransmitted FIN: ACK again */
 	}
+	if (fin_in_order) {
+		tcp_fin(st, tp);
+		return TCP_CONSUMED;
+	}
+	if (fin_ok && tp->fin_rcvd)
+		tcp_send_ack(st, tp);	/* retransmitted FIN: ACK again */
 	if (drop_text && seg->len)
 		tcp_send_ack(st, tp);	/* zero window probe: tell the window */
 

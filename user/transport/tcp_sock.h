@@ -135,6 +135,8 @@ struct tcp_sock {
 	uint32_t rcv_wup;		/* rcv_nxt when rcv_wnd was advertised */
 	bool fin_rcvd;			/* peer's FIN consumed (EOF after the data) */
 	bool rd_shutdown;
+	bool ooo_fin;			/* a FIN beyond RCV.NXT waits with the out-of-order data */
+	uint32_t ooo_fin_seq;		/* its sequence number (consumed when RCV.NXT gets there) */
 
 	/* ---- options negotiated (tcp_input.c on SYN / SYN-ACK) ---- */
 	uint16_t mss;			/* effective send MSS (payload bytes) */
