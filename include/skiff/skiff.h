@@ -159,6 +159,7 @@ struct skiff_xdp_stats {
 	X(tcp_ooo_fins)		/* FINs beyond a hole kept until it filled */ \
 	X(tcp_tw_reuse)		/* TIME_WAIT connection reused by a new SYN */ \
 	X(tcp_pmtu_updates)	/* MSS lowered by ICMP frag needed */	\
+	X(tcp_icmp_soft_errors)	/* ICMP errors kept as a connection's soft error */ \
 	X(tcp_conn_refused)	/* connect() refused (RST or ICMP unreachable) */ \
 	X(tcp_out_segs)		/* TCP segments sent (all kinds) */	\
 	X(tcp_out_rsts)		/* RST segments sent */			\

@@ -1140,6 +1140,96 @@ static void tcp_syn_flood_gets_cookies_and_a_cookie_ack_connects(void **state)
 
 /* ---- ICMP ---- */
 
+/* The peer's router answers our segment at seq with ICMP type/code. */
+static void t_icmp_about(struct harness *h, const struct t_conn *c, uint8_t type, uint8_t code,
+			 uint32_t seq)
+{
+	uint8_t msg[8 + 20 + 8], frame[128];
+	uint32_t saddr = H_ADDR, daddr = H_PEER;
+	uint16_t ck;
+	size_t n;
+
+	memset(msg, 0, sizeof(msg));
+	msg[0] = type;
+	msg[1] = code;
+	/* the quoted IPv4 header of our segment, then 8 bytes of its TCP header */
+	msg[8] = 0x45;
+	msg[8 + 3] = 60;
+	msg[8 + 8] = 64;
+	msg[8 + 9] = IPPROTO_TCP;
+	memcpy(msg + 8 + 12, &saddr, 4);
+	memcpy(msg + 8 + 16, &daddr, 4);
+	msg[28] = (uint8_t)(T_PORT >> 8);
+	msg[29] = (uint8_t)T_PORT;
+	msg[30] = (uint8_t)(c->pport >> 8);
+	msg[31] = (uint8_t)c->pport;
+	put32(msg + 32, seq);
+	ck = (uint16_t)~t_fold(t_sum(msg, sizeof(msg), 0));
+	msg[2] = (uint8_t)(ck >> 8);
+	msg[3] = (uint8_t)ck;
+	n = harness_ip_frame(frame, sizeof(frame), H_PEER, H_ADDR, IPPROTO_ICMP, 77, 0, msg,
+			     sizeof(msg));
+	assert_true(n > 0);
+	harness_rx(h, frame, n);
+}
+
+/*
+ * RFC 1122 4.2.3.9 / RFC 5927 7, as Linux: on an established connection an
+ * ICMP unreachable (even port unreachable, a hard error) never aborts; the
+ * last one is kept, an ACK clears it, and if the connection then times out
+ * the application hears it instead of ETIMEDOUT.  One quoting a sequence
+ * not in flight is ignored (RFC 5927 4.1).
+ */
+static void tcp_icmp_errors_on_established_are_soft_and_reported_on_timeout(void **state)
+{
+	struct harness *h = *state;
+	struct t_conn c;
+	struct tcp_sock *tp;
+	struct t_seg s;
+	char buf[16];
+	int i;
+
+	t_establish(h, &c, false);
+	tp = t_conn_lookup(h, &c);
+	assert_int_equal(skiff_send(c.so, "data", 4), 4);
+	assert_true(t_pop(h, &s));
+	assert_int_equal(s.seq, c.rcv);
+
+	t_icmp_about(h, &c, 3, 1, c.rcv + 4);	/* not in flight: ignored */
+	assert_int_equal(tp->soft_err, 0);
+	t_icmp_about(h, &c, 3, 1, c.rcv);	/* host unreachable */
+	assert_int_equal(tp->state, TCP_ESTABLISHED);
+	assert_int_equal(tp->soft_err, -EHOSTUNREACH);
+	t_icmp_about(h, &c, 3, 3, c.rcv);	/* port unreachable: soft too */
+	assert_int_equal(tp->state, TCP_ESTABLISHED);
+	assert_int_equal(tp->soft_err, -ECONNREFUSED);
+	assert_int_equal(h->st.stats->tcp_icmp_soft_errors, 2);
+	assert_int_equal(skiff_poll(c.so) & SOCK_EV_ERR, 0);
+
+	/* the peer ACKs: the error is forgotten */
+	c.rcv += 4;
+	t_seg_at(h, &c, c.snd, F_ACK, NULL, 0);
+	assert_int_equal(tp->soft_err, 0);
+	t_drain(h);
+
+	/* the path dies: network unreachable, then the retransmissions time out */
+	assert_int_equal(skiff_send(c.so, "more", 4), 4);
+	assert_true(t_pop(h, &s));
+	t_icmp_about(h, &c, 3, 0, c.rcv);
+	assert_int_equal(tp->soft_err, -ENETUNREACH);
+	for (i = 0; i < 3000 && skiff_poll(c.so) == SOCK_EV_OUT; i++) {
+		/* the next hop stays resolved (else ARP's EHOSTUNREACH, also a
+		 * soft error, would be the last one) */
+		harness_add_neigh(h, H_PEER, H_PEER_MAC);
+		harness_advance(h, NSEC_PER_SEC);
+		t_drain(h);
+	}
+	assert_true(skiff_poll(c.so) & SOCK_EV_ERR);
+	assert_int_equal(h->st.stats->tcp_timeouts, 1);
+	assert_int_equal(skiff_recv(c.so, buf, sizeof(buf)), -ENETUNREACH);
+	t_close_all(h, &c);
+}
+
 static void tcp_parse_options_survives_malformed_lengths(void **state)
 {
 	struct tcp_seg seg;
@@ -1194,6 +1284,7 @@ int main(void)
 		T(tcp_bad_checksum_bad_offset_and_all_flags_are_dropped_and_counted),
 		T(tcp_short_segment_is_dropped_and_counted),
 		T(tcp_syn_flood_gets_cookies_and_a_cookie_ack_connects),
+		T(tcp_icmp_errors_on_established_are_soft_and_reported_on_timeout),
 		cmocka_unit_test(tcp_parse_options_survives_malformed_lengths),
 #undef T
 	};

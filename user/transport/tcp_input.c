@@ -893,6 +893,7 @@ static int tcp_rcv_state_process(struct stack *st, struct tcp_sock *tp, struct t
 			tcp_challenge_ack(st, tp);
 			return SKIFF_DROP_tcp_ack_range;
 		}
+		tp->soft_err = 0;	/* something got through (as Linux's tcp_ack) */
 		if (tcp_ack(st, tp, seg))
 			tcp_wake(tp);
 		if (tp->fin_sent && !tcp_before(seg->ack, tp->write_seq + 1)) {
@@ -1104,11 +1105,28 @@ void tcp_err(struct stack *st, struct pkb *pkb, int err, uint32_t info)
 		}
 		return;
 	}
-	/* RFC 1122 4.2.3.9: unreachables are soft errors for a synchronized
-	 * connection; a connect() in progress is aborted (as Linux). */
+	/* A connect() in progress is aborted by any of them, as Linux does
+	 * (RFC 5461: not what RFC 1122 says for soft errors, but widely done,
+	 * so a dead address fails fast). */
 	if (tp->state == TCP_SYN_SENT) {
 		if (err == -ECONNREFUSED)
 			STACK_INC(st, tcp_conn_refused);
 		tcp_reset_conn(st, tp, err);
+		return;
 	}
+	/*
+	 * RFC 1122 4.2.3.9: net/host unreachable (codes 0, 1, 5), time exceeded
+	 * and parameter problem are soft errors: the connection MUST NOT be
+	 * aborted, the information SHOULD reach the application.  Protocol and
+	 * port unreachable (2, 3) are hard errors that RFC 1122 says SHOULD
+	 * abort -- but for a synchronized connection RFC 5927 7 shows that this
+	 * is a blind connection-reset attack (a forged ICMP needs only the
+	 * 4-tuple and a sequence in flight) and recommends treating hard errors
+	 * as soft ones; Linux's tcp_v4_err() does (sk_err_soft, "we will keep
+	 * trying until we time out").  So every error is kept as the last soft
+	 * error, and reported in place of ETIMEDOUT if the connection then
+	 * times out (tcp_timer.c); an ACK that arrives clears it (tcp_ack).
+	 */
+	tp->soft_err = err;
+	STACK_INC(st, tcp_icmp_soft_errors);
 }

@@ -167,6 +167,8 @@ struct tcp_sock {
 	uint64_t retrans_total;
 	uint64_t last_send_ns;		/* for idle restart */
 	uint64_t last_rcv_ns;		/* for keepalive */
+	int soft_err;			/* last ICMP soft error (-errno), 0: none; replaces
+					 * ETIMEDOUT on a timeout (Linux's sk_err_soft) */
 
 	/* ---- congestion control and recovery (tcp_ack.c) ---- */
 	const struct tcp_cong_ops *cc_ops;

@@ -52,10 +52,13 @@ void tcp_arm_persist(struct stack *st, struct tcp_sock *tp)
 	timer_mod(st, &tp->rtx_timer, st->now + tcp_rto_backed_off(tp));
 }
 
+/* Give up (R2, SYN retries, probes).  The application hears the last ICMP
+ * soft error if one came since the last ACK (RFC 1122 4.2.3.9 "make the
+ * information available"; Linux's tcp_write_err), else ETIMEDOUT. */
 static void tcp_abort_timeout(struct stack *st, struct tcp_sock *tp)
 {
 	STACK_INC(st, tcp_timeouts);
-	tcp_reset_conn(st, tp, -ETIMEDOUT);
+	tcp_reset_conn(st, tp, tp->soft_err ? tp->soft_err : -ETIMEDOUT);
 }
 
 static void tcp_bump_backoff(struct tcp_sock *tp)
