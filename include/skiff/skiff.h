@@ -157,6 +157,7 @@ struct skiff_xdp_stats {
 	X(tcp_challenge_ack_limited)	/* challenge ACKs not sent: RFC 5961 7 budget */ \
 	X(tcp_ooo_segs)		/* segments queued out of order */	\
 	X(tcp_ooo_fins)		/* FINs beyond a hole kept until it filled */ \
+	X(tcp_dsacks)		/* duplicate segments reported by D-SACK (RFC 2883) */ \
 	X(tcp_tw_reuse)		/* TIME_WAIT connection reused by a new SYN */ \
 	X(tcp_pmtu_updates)	/* MSS lowered by ICMP frag needed */	\
 	X(tcp_icmp_soft_errors)	/* ICMP errors kept as a connection's soft error */ \

@@ -922,6 +922,69 @@ static void tcp_out_of_order_is_sacked_and_delivered_once_the_hole_fills(void **
 	t_close_all(h, &c);
 }
 
+/*
+ * RFC 2883: a duplicate is reported once, as the first SACK block of the
+ * ACK it triggers: an old duplicate (4.1.1), the old part of a partly new
+ * segment (4.1.2, ACKed at once), and data already held out of order (4.2,
+ * then the block holding it).
+ */
+static void tcp_duplicates_are_reported_by_dsack(void **state)
+{
+	struct harness *h = *state;
+	struct t_conn c;
+	struct t_seg s;
+	char b[100], buf[64];
+
+	memset(b, 'b', sizeof(b));
+	t_establish(h, &c, false);
+	t_seg_at(h, &c, c.snd, F_ACK, "hello", 5);
+	assert_int_equal(skiff_recv(c.so, buf, sizeof(buf)), 5);
+	harness_advance(h, 500ULL * 1000 * 1000);
+	t_drain(h);
+
+	/* all old: the ACK says which bytes came twice */
+	t_seg_at(h, &c, c.snd, F_ACK, "hello", 5);
+	assert_true(t_pop(h, &s));
+	assert_int_equal(s.ack, c.snd + 5);
+	assert_int_equal(s.nsack, 1);
+	assert_int_equal(s.sack[0][0], c.snd);
+	assert_int_equal(s.sack[0][1], c.snd + 5);
+	assert_false(t_pop(h, &s));
+	c.snd += 5;
+
+	/* partly new: the old two bytes, in an immediate ACK; only once */
+	t_seg_at(h, &c, c.snd - 2, F_ACK, "lo world", 8);
+	assert_true(t_pop(h, &s));
+	assert_int_equal(s.ack, c.snd + 6);
+	assert_int_equal(s.nsack, 1);
+	assert_int_equal(s.sack[0][0], c.snd - 2);
+	assert_int_equal(s.sack[0][1], c.snd);
+	c.snd += 6;
+	t_seg_at(h, &c, c.snd, F_ACK, "!", 1);
+	harness_advance(h, 500ULL * 1000 * 1000);
+	assert_true(t_pop_flags(h, &s, F_ACK));
+	assert_int_equal(s.ack, c.snd + 1);
+	assert_int_equal(s.nsack, 0);
+	c.snd += 1;
+	assert_int_equal(skiff_recv(c.so, buf, sizeof(buf)), 7);
+
+	/* held out of order already: D-SACK, then the block holding it */
+	t_seg_at(h, &c, c.snd + 100, F_ACK, b, 100);
+	t_seg_at(h, &c, c.snd + 300, F_ACK, b, 100);
+	t_drain(h);
+	t_seg_at(h, &c, c.snd + 150, F_ACK, b, 50);
+	assert_true(t_pop(h, &s));
+	assert_int_equal(s.ack, c.snd);
+	assert_int_equal(s.nsack, 3);
+	assert_int_equal(s.sack[0][0], c.snd + 150);
+	assert_int_equal(s.sack[0][1], c.snd + 200);
+	assert_int_equal(s.sack[1][0], c.snd + 100);
+	assert_int_equal(s.sack[1][1], c.snd + 200);
+	assert_int_equal(s.sack[2][0], c.snd + 300);
+	assert_int_equal(h->st.stats->tcp_dsacks, 3);
+	t_close_all(h, &c);
+}
+
 /* ---- FIN ---- */
 
 static void tcp_fin_moves_to_close_wait_and_recv_returns_eof(void **state)
@@ -1278,6 +1341,7 @@ int main(void)
 		T(tcp_paws_drops_a_segment_with_an_old_timestamp),
 		T(tcp_paws_lets_a_disordered_duplicate_ack_through_with_its_sack),
 		T(tcp_out_of_order_is_sacked_and_delivered_once_the_hole_fills),
+		T(tcp_duplicates_are_reported_by_dsack),
 		T(tcp_fin_moves_to_close_wait_and_recv_returns_eof),
 		T(tcp_fin_out_of_order_is_processed_when_the_hole_fills),
 		T(tcp_bare_fin_beyond_a_hole_waits_for_the_data),

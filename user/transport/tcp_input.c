@@ -596,6 +596,57 @@ static bool tcp_ooo_fin_ready(struct tcp_sock *tp)
 	return tp->rcv_nxt == tp->ooo_fin_seq;
 }
 
+/*
+ * RFC 2883: report a duplicate [start, end) as the first SACK block of the
+ * next segment we send (tcp_output.c clears it once sent).  Only with SACK
+ * (RFC 2883 4: a D-SACK is a SACK block).  It lets the sender see that a
+ * retransmission was spurious, and Linux's sender uses it to detect
+ * reordering (tcp_check_dsack) and undo its window reduction.
+ */
+static void tcp_dsack_set(struct stack *st, struct tcp_sock *tp, uint32_t start, uint32_t end)
+{
+	if (!tp->sack_ok || !tcp_before(start, end))
+		return;
+	tp->dsack.start = start;
+	tp->dsack.end = end;
+	tp->dsack_pending = true;
+	STACK_INC(st, tcp_dsacks);
+}
+
+/* A segment with text below RCV.NXT that is dropped (old duplicate, PAWS):
+ * its old part is the duplicate (as Linux's tcp_send_dupack). */
+static void tcp_dsack_old(struct stack *st, struct tcp_sock *tp, const struct tcp_seg *seg)
+{
+	uint32_t end = seg->seq + seg->len;
+
+	if (!seg->len || !tcp_before(seg->seq, tp->rcv_nxt))
+		return;
+	tcp_dsack_set(st, tp, seg->seq, tcp_before(end, tp->rcv_nxt) ? end : tp->rcv_nxt);
+}
+
+/* RFC 2883 4.2: data beyond RCV.NXT that we already hold out of order is a
+ * duplicate too; the block holding it then comes second (tcp_update_sacks
+ * puts the block of the newest segment first among the normal blocks). */
+static void tcp_dsack_ooo(struct stack *st, struct tcp_sock *tp, uint32_t seq, uint32_t len)
+{
+	struct tcp_sack_block held[16];
+	uint32_t end = seq + len;
+	int n, i;
+
+	if (!tp->sack_ok || !tp->ooo.nsegs)
+		return;
+	n = tcp_ooo_blocks(&tp->ooo, held, 16);
+	for (i = 0; i < n; i++) {
+		uint32_t s = tcp_after(held[i].start, seq) ? held[i].start : seq;
+		uint32_t e = tcp_before(held[i].end, end) ? held[i].end : end;
+
+		if (tcp_before(s, e)) {
+			tcp_dsack_set(st, tp, s, e);
+			return;
+		}
+	}
+}
+
 /* Text of an acceptable, trimmed segment: in order into rcvq, else the
  * out-of-order queue.  fin: the segment's FIN is inside the window.
  * Returns true when a FIN (this segment's, or one held out of order) is now
@@ -634,6 +685,7 @@ static bool tcp_data_queue(struct stack *st, struct tcp_sock *tp, uint32_t seq,
 	/* out of order: keep it (bounded by the free buffer), report it by
 	 * SACK and ACK at once so the sender sees the hole (RFC 5681 4.2) */
 	room = tp->rcvbuf > tp->rcvq.len ? tp->rcvbuf - tp->rcvq.len : 0;
+	tcp_dsack_ooo(st, tp, seq, len);
 	if (tcp_ooo_insert(pool, &tp->ooo, seq, data, len, room) < 0) {
 		STACK_INC(st, drop.tcp_ooo_full);	/* its tail (and FIN) is resent */
 	} else {
@@ -747,6 +799,7 @@ static int tcp_rcv_state_process(struct stack *st, struct tcp_sock *tp, struct t
 	    tcp_before(seg->ts_val, tp->ts_recent) &&
 	    st->now - tp->ts_recent_stamp < TCP_PAWS_24DAYS_NS) {
 		if (!tcp_disordered_ack(tp, seg)) {
+			tcp_dsack_old(st, tp, seg);
 			tcp_send_ack(st, tp);
 			return SKIFF_DROP_tcp_paws;
 		}
@@ -787,6 +840,7 @@ static int tcp_rcv_state_process(struct stack *st, struct tcp_sock *tp, struct t
 	if (!acceptable) {
 		if (seg->flags & TCPF_RST)
 			return SKIFF_DROP_tcp_rst_ignored;	/* RFC 5961 3.2: outside: drop */
+		tcp_dsack_old(st, tp, seg);
 		tcp_send_ack(st, tp);
 		/* TIME-WAIT: the peer's FIN again restarts the 2 MSL timeout */
 		if (tp->state == TCP_TIME_WAIT && (seg->flags & TCPF_FIN))
@@ -840,6 +894,11 @@ static int tcp_rcv_state_process(struct stack *st, struct tcp_sock *tp, struct t
 	if (tcp_before(seq, tp->rcv_nxt)) {
 		uint32_t dup = tp->rcv_nxt - seq;
 
+		/* RFC 2883 4.1.1/4.1.2: the old part is a duplicate; ACK at once */
+		if (len && !drop_text) {
+			tcp_dsack_set(st, tp, seq, seq + (dup < len ? dup : len));
+			tp->ack_now = true;
+		}
 		if (dup >= len) {
 			data += len;
 			len = 0;

@@ -139,6 +139,15 @@ uint16_t tcp_mss_for_route(struct stack *st, uint32_t daddr)
 	return (uint16_t)min_u32(rt.mtu - 40, 65535 - 40);
 }
 
+/* SACK blocks the next segment carries: a pending D-SACK (RFC 2883) and the
+ * receiver's blocks, at most 3 beside a timestamp, else 4 (RFC 2018 3). */
+static uint32_t tcp_sack_nblocks(const struct tcp_sock *tp)
+{
+	if (!tp->sack_ok)
+		return 0;
+	return min_u32(tp->n_rcv_sacks + (tp->dsack_pending ? 1u : 0u), tp->ts_ok ? 3 : 4);
+}
+
 /* Options of a data or ACK segment: TS (RFC 7323 3.2), SACK blocks (RFC 2018 4). */
 static uint32_t tcp_data_options(struct stack *st, const struct tcp_sock *tp, uint8_t *p)
 {
@@ -153,14 +162,20 @@ static uint32_t tcp_data_options(struct stack *st, const struct tcp_sock *tp, ui
 		put_be32(p + 8, tp->ts_recent);
 		n = TCPOLEN_TS_ALIGNED;
 	}
-	if (tp->sack_ok && tp->n_rcv_sacks) {
-		/* RFC 2018 3: at most 3 blocks beside a timestamp, else 4 */
-		nblk = min_u32(tp->n_rcv_sacks, tp->ts_ok ? 3 : 4);
+	nblk = tcp_sack_nblocks(tp);
+	if (nblk) {
 		p[n] = TCPOPT_NOP;
 		p[n + 1] = TCPOPT_NOP;
 		p[n + 2] = TCPOPT_SACK;
 		p[n + 3] = (uint8_t)(2 + 8 * nblk);
 		n += 4;
+		if (tp->dsack_pending) {
+			/* RFC 2883 4: the duplicate first, then the usual blocks */
+			put_be32(p + n, tp->dsack.start);
+			put_be32(p + n + 4, tp->dsack.end);
+			n += 8;
+			nblk--;
+		}
 		for (i = 0; i < nblk; i++) {
 			put_be32(p + n, tp->rcv_sacks[i].start);
 			put_be32(p + n + 4, tp->rcv_sacks[i].end);
@@ -172,10 +187,10 @@ static uint32_t tcp_data_options(struct stack *st, const struct tcp_sock *tp, ui
 
 static uint32_t tcp_data_optlen(const struct tcp_sock *tp)
 {
-	uint32_t n = tp->ts_ok ? TCPOLEN_TS_ALIGNED : 0;
+	uint32_t n = tp->ts_ok ? TCPOLEN_TS_ALIGNED : 0, nblk = tcp_sack_nblocks(tp);
 
-	if (tp->sack_ok && tp->n_rcv_sacks)
-		n += 4 + 8 * min_u32(tp->n_rcv_sacks, tp->ts_ok ? 3 : 4);
+	if (nblk)
+		n += 4 + 8 * nblk;
 	return n;
 }
 
@@ -231,6 +246,7 @@ static void tcp_ack_sent(struct stack *st, struct tcp_sock *tp)
 {
 	tp->pending_acks = 0;
 	tp->ack_now = false;
+	tp->dsack_pending = false;	/* a D-SACK is reported once (RFC 2883 4) */
 	if (timer_pending(&tp->delack_timer))
 		timer_del(st, &tp->delack_timer);
 }

@@ -156,6 +156,8 @@ struct tcp_sock {
 	uint32_t rcvbuf;
 	struct tcp_sack_block rcv_sacks[TCP_MAX_SACK_BLOCKS];	/* to report, most recent first */
 	uint8_t n_rcv_sacks;
+	bool dsack_pending;		/* report dsack first in the next segment (RFC 2883) */
+	struct tcp_sack_block dsack;	/* duplicate received (tcp_input.c; cleared once sent) */
 
 	/* ---- RTT and retransmission (tcp_ack.c, tcp_timer.c) ---- */
 	uint32_t srtt_us, rttvar_us;	/* 0 = no sample yet */
