@@ -699,15 +699,19 @@ def skiffd_run_to_exit(topo, args, timeout=15, iface=None, pin_dir=None, with_if
 
 # ---- kernel-side services in a namespace ----
 
-class TcpEchoServer:
-    """A kernel TCP echo server (one thread per connection) in namespace ns."""
+class KernelTcpServer:
+    """A kernel TCP server in namespace ns: one thread accepts, one thread per
+    connection runs self.serve(conn).  Subclasses define serve()."""
+
+    backlog = 64
+    conn_timeout = 10
 
     def __init__(self, ns, addr, port):
         with in_netns(ns):
             self.sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
         self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         self.sock.bind((addr, port))
-        self.sock.listen(16)
+        self.sock.listen(self.backlog)
         self.sock.settimeout(0.2)
         self.stopping = False
         self.thread = threading.Thread(target=self._loop, daemon=True)
@@ -719,22 +723,31 @@ class TcpEchoServer:
                 c, _ = self.sock.accept()
             except (socket.timeout, OSError):
                 continue
-            threading.Thread(target=self._echo, args=(c,), daemon=True).start()
+            threading.Thread(target=self._conn, args=(c,), daemon=True).start()
 
-    @staticmethod
-    def _echo(c):
+    def _conn(self, c):
         with c:
-            c.settimeout(10)
-            try:
-                while data := c.recv(65536):
-                    c.sendall(data)
-            except OSError:
-                pass
+            c.settimeout(self.conn_timeout)
+            self.serve(c)
+
+    def serve(self, c):
+        raise NotImplementedError
 
     def close(self):
         self.stopping = True
         self.thread.join(2)
         self.sock.close()
+
+
+class TcpEchoServer(KernelTcpServer):
+    """A kernel TCP echo server in namespace ns."""
+
+    def serve(self, c):
+        try:
+            while data := c.recv(65536):
+                c.sendall(data)
+        except OSError:
+            pass
 
 
 # ---- emergency cleanup ----

@@ -259,44 +259,24 @@ def skiffd_client(topo, args, timeout=120):
     return rc, out, (int(m.group(1)), float(m.group(2)), m.group(3)) if m else None
 
 
-class KernelSink:
+class KernelSink(sn.KernelTcpServer):
     """A kernel TCP server in ns that reads everything of each connection and
     records (bytes, sha256) per connection; optionally sends `reply` first."""
 
+    conn_timeout = 60
+
     def __init__(self, ns, addr, port, reply=b""):
-        self.sock = sn.ns_socket(ns, type=socket.SOCK_STREAM)
-        self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        self.sock.bind((addr, port))
-        self.sock.listen(64)
-        self.sock.settimeout(0.2)
         self.reply = reply
         self.results = []
-        self.stopping = False
-        self.thread = threading.Thread(target=self._loop, daemon=True)
-        self.thread.start()
+        super().__init__(ns, addr, port)
 
-    def _loop(self):
-        while not self.stopping:
-            try:
-                c, _ = self.sock.accept()
-            except (socket.timeout, OSError):
-                continue
-            threading.Thread(target=self._serve, args=(c,), daemon=True).start()
-
-    def _serve(self, c):
-        with c:
-            c.settimeout(60)
-            try:
-                if self.reply:
-                    c.sendall(self.reply)
-                self.results.append(recv_all(c))
-            except OSError as e:
-                self.results.append(("error", str(e)))
-
-    def close(self):
-        self.stopping = True
-        self.thread.join(2)
-        self.sock.close()
+    def serve(self, c):
+        try:
+            if self.reply:
+                c.sendall(self.reply)
+            self.results.append(recv_all(c))
+        except OSError as e:
+            self.results.append(("error", str(e)))
 
 
 class KernelHttpServer:
