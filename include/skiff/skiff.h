@@ -129,7 +129,9 @@ struct skiff_xdp_stats {
 	X(tx_copied)	/* heap pkb copied into a UMEM frame to send */ \
 	X(tx_invalid)	/* transmit dropped: shorter than Ethernet, or past its frame */ \
 	X(fill_empty)	/* fill ring refill found no free frame */	\
-	X(frames_total)	X(frames_free)	X(frames_fill)	X(frames_tx)	/* gauges */
+	X(frames_total)	X(frames_free)	X(frames_fill)	X(frames_tx)	/* gauges */ \
+	X(handoff_out)	/* frames handed to the worker owning their port */ \
+	X(handoff_in)	/* frames handed over by another worker */
 
 #define SKIFF_USTATS_LINK(X)						\
 	X(eth_rx)	X(eth_tx)					\
@@ -228,7 +230,8 @@ struct skiff_xdp_stats {
 	X(tcp_rcvbuf)		/* data beyond the receive buffer */	\
 	X(tcp_closed_state)	/* segment for a closing connection with no use */ \
 	X(sock_rcvbuf)		/* socket receive queue full */		\
-	X(no_frame)		/* no free buffer to build a packet */
+	X(no_frame)		/* no free buffer to build a packet */	\
+	X(handoff_drop)		/* handoff ring full / frame too big / no frame */
 
 #define SKIFF_DROP_ENUM(name) SKIFF_DROP_##name,
 enum skiff_drop {

@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "core/clock.h"
+#include "core/handoff.h"
 #include "core/stack.h"
 
 /*
@@ -100,17 +101,35 @@ int stack_poll(struct stack *st)
 {
 	struct pkb *pkbs[STACK_RX_BURST];
 	struct netdev *dev = st->dev;
-	int i, n;
+	int i, n, rx;
 
 	st->now = clock_now();
-	n = dev->ops->rx_burst(dev, pkbs, STACK_RX_BURST);
-	for (i = 0; i < n; i++)
+	/* frames other workers received for our ephemeral ports come first */
+	n = handoff_drain(st, STACK_RX_BURST);
+	rx = dev->ops->rx_burst(dev, pkbs, STACK_RX_BURST);
+	for (i = 0; i < rx; i++)
 		stack_rx(st, pkbs[i]);
+	n += rx;
+	if (st->handoff_wake)
+		handoff_kick(st);	/* once per burst, not per frame */
 	timers_run(st, st->now);
 	for (i = 0; i < st->n_poll_hooks; i++)
 		st->poll_hooks[i](st);
 	dev->ops->flush(dev);
 	return n;
+}
+
+int stack_set_worker(struct stack *st, uint32_t worker, uint32_t n_workers, struct handoff *h)
+{
+	if (!n_workers || worker >= n_workers || n_workers > HANDOFF_MAX_WORKERS)
+		return -EINVAL;
+	if (h && handoff_n_workers(h) != n_workers)
+		return -EINVAL;
+	st->worker = worker;
+	st->n_workers = n_workers;
+	st->handoff = n_workers > 1 ? h : NULL;
+	st->handoff_wake = 0;
+	return 0;
 }
 
 int dev_add_pack(struct stack *st, uint16_t type, int (*func)(struct stack *, struct pkb *))

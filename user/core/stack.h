@@ -31,6 +31,7 @@ struct ip_state;
 struct udp_table;
 struct tcp_table;
 struct sock_table;
+struct handoff;
 
 /* One local IPv4 address (network byte order). */
 struct stack_addr {
@@ -99,6 +100,19 @@ struct stack {
 	struct udp_table *udp;
 	struct tcp_table *tcp;
 	struct sock_table *socks;
+
+	/*
+	 * Multi-worker (stack_set_worker(), by skiffd): this stack is worker
+	 * `worker` of `n_workers` (0 or 1: alone, the default) and allocates
+	 * only the ephemeral ports it owns (stack_port_owner()); frames for
+	 * another worker's ephemeral ports go through `handoff`
+	 * (core/handoff.h).  handoff_wake: a bit per worker handed frames in
+	 * this burst (woken once at its end).
+	 */
+	uint32_t worker;
+	uint32_t n_workers;
+	struct handoff *handoff;
+	uint64_t handoff_wake;
 };
 
 /*
@@ -137,6 +151,25 @@ const struct stack_addr *stack_find_addr(const struct stack *st, uint32_t addr);
 static inline bool stack_is_local(const struct stack *st, uint32_t addr)
 {
 	return stack_find_addr(st, addr) != 0;
+}
+
+/*
+ * Make st worker `worker` of n_workers, sharing h (may be NULL: ports are
+ * still partitioned, foreign frames are answered as before).  Call before
+ * any socket binds.  0 or -EINVAL.
+ */
+int stack_set_worker(struct stack *st, uint32_t worker, uint32_t n_workers,
+		     struct handoff *h);
+
+/* The worker that allocates ephemeral port (host order): port % n_workers. */
+static inline uint32_t stack_port_owner(const struct stack *st, uint16_t port)
+{
+	return st->n_workers > 1 ? port % st->n_workers : st->worker;
+}
+
+static inline bool stack_owns_port(const struct stack *st, uint16_t port)
+{
+	return stack_port_owner(st, port) == st->worker;
 }
 
 #define STACK_INC(st, field) ((st)->stats->field++)
