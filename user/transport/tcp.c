@@ -516,6 +516,10 @@ static int tcp_bind(struct sock *sk, uint32_t addr, uint16_t port)
 			uint16_t p = t->next_ephemeral;
 
 			t->next_ephemeral = p >= TCP_EPHEMERAL_HI ? TCP_EPHEMERAL_LO : p + 1;
+			/* only ports this worker owns (p % n_workers == worker),
+			 * so replies another queue receives can be handed here */
+			if (!stack_owns_port(st, p))
+				continue;
 			if (!tcp_port_busy(t, addr, htons(p), false)) {
 				port = htons(p);
 				break;

@@ -26,6 +26,7 @@
 
 #include "core/clock.h"
 #include "core/csum.h"
+#include "core/handoff.h"
 #include "core/stack.h"
 #include "net/ip.h"
 #include "transport/tcp_isn.h"
@@ -294,6 +295,22 @@ static void tcp_update_sacks(struct tcp_sock *tp, uint32_t newest, bool have_new
 }
 
 /* ---- no connection (RFC 9293 3.10.7.1) ---- */
+
+/*
+ * No connection here for a segment to one of skiff's ephemeral ports that
+ * another worker allocates: the connection is that worker's (RSS brought
+ * the reply to our queue), so the frame goes to it (core/handoff.h) rather
+ * than being answered with a RST that would kill the connection.  true:
+ * pkb was taken.
+ */
+static bool tcp_handoff(struct stack *st, struct pkb *pkb, const struct tcp_seg *seg)
+{
+	uint16_t port = ntohs(seg->dport);
+
+	if (port < TCP_EPHEMERAL_LO || port > TCP_EPHEMERAL_HI)
+		return false;
+	return handoff_rx(st, pkb, port);
+}
 
 static int tcp_no_conn(struct stack *st, struct pkb *pkb, const struct tcp_seg *seg)
 {
@@ -1102,6 +1119,8 @@ int tcp_rcv(struct stack *st, struct pkb *pkb)
 		if (lp)
 			tp = lp;
 	}
+	if ((!tp || tp->state == TCP_CLOSED) && tcp_handoff(st, pkb, &seg))
+		return 0;	/* another worker's connection: handed over */
 	if (!tp || tp->state == TCP_CLOSED)
 		ret = tcp_no_conn(st, pkb, &seg);
 	else if (tp->state == TCP_LISTEN)

@@ -31,6 +31,7 @@
 #include <sys/socket.h>
 
 #include "core/csum.h"
+#include "core/handoff.h"
 #include "core/netdev.h"
 #include "core/stack.h"
 #include "net/icmp.h"
@@ -210,6 +211,7 @@ int udp_rcv(struct stack *st, struct pkb *pkb)
 	uint32_t ulen, saddr, daddr;
 	struct udphdr *uh;
 	struct sock *sk;
+	uint8_t *ip_end;
 
 	if (!pkb_may_pull(pkb, UDP_HLEN)) {
 		pkb_drop(st, pkb, SKIFF_DROP_udp_short);
@@ -225,6 +227,7 @@ int udp_rcv(struct stack *st, struct pkb *pkb)
 		pkb_drop(st, pkb, SKIFF_DROP_udp_len);
 		return 0;
 	}
+	ip_end = pkb->tail;
 	pkb_trim(pkb, ulen);
 	saddr = ip_saddr(pkb);
 	daddr = ip_daddr(pkb);
@@ -249,7 +252,19 @@ int udp_rcv(struct stack *st, struct pkb *pkb)
 	 * broadcast or multicast (3.2.2).  On a shared address the kernel owns
 	 * every port we do not; we only get here in a race with a close, so
 	 * stay silent and let the peer retry.
+	 *
+	 * But first: an ephemeral port another worker allocates is that
+	 * worker's socket (RSS brought the reply to our queue); hand it the
+	 * frame as received, IP padding included (core/handoff.h).
 	 */
+	if (ntohs(uh->dest) >= UDP_EPHEMERAL_LO && ntohs(uh->dest) <= UDP_EPHEMERAL_HI) {
+		uint8_t *udp_end = pkb->tail;
+
+		pkb->tail = ip_end;
+		if (handoff_rx(st, pkb, ntohs(uh->dest)))
+			return 0;
+		pkb->tail = udp_end;
+	}
 	STACK_INC(st, udp_no_port);
 	local = stack_find_addr(st, daddr);
 	if (local && local->dedicated && !udp_is_bcast_or_mcast(st, pkb, daddr))
@@ -324,6 +339,10 @@ static int udp_bind(struct sock *sk, uint32_t addr, uint16_t port)
 			uint16_t p = t->next_ephemeral;
 
 			t->next_ephemeral = p == UDP_EPHEMERAL_HI ? UDP_EPHEMERAL_LO : p + 1;
+			/* only ports this worker owns (p % n_workers == worker),
+			 * so replies another queue receives can be handed here */
+			if (!stack_owns_port(st, p))
+				continue;
 			if (!udp_port_in_use(t, addr, htons(p))) {
 				port = htons(p);
 				break;

@@ -1,0 +1,493 @@
+// SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
+/*
+ * The handoff between workers (core/handoff.h): two whole stacks in one
+ * process as workers 0 and 1 of one interface (same address and MAC, each
+ * over its own fake device), sharing one handoff.  A reply that lands on
+ * the worker that does not own its ephemeral port is handed to the owner
+ * and delivered there, not answered with a RST / port unreachable; a full
+ * ring drops and counts; ephemeral ports are partitioned by p % n; and the
+ * ring itself is checked under a real producer and consumer thread.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdlib.h>
+#include <sys/socket.h>
+#include <time.h>
+
+#include "udptest.h"
+
+#include "core/clock.h"
+#include "core/handoff.h"
+#include "sock/socket.h"
+#include "transport/tcp.h"
+#include "transport/udp.h"
+
+#define F_SYN	0x02
+#define F_RST	0x04
+#define F_ACK	0x10
+
+struct pair {
+	struct harness w[2];	/* worker 0 (A) and worker 1 (B) */
+	struct handoff *h;
+};
+
+static int pair_setup_slots(void **state, uint32_t slots)
+{
+	struct pair *p = calloc(1, sizeof(*p));
+	int i;
+
+	if (!p || handoff_create(&p->h, 2, slots, 0))
+		goto err;
+	for (i = 0; i < 2; i++) {
+		if (harness_init(&p->w[i], 1))
+			goto err;
+		harness_add_neigh(&p->w[i], H_PEER, H_PEER_MAC);
+		if (stack_set_worker(&p->w[i].st, (uint32_t)i, 2, p->h))
+			goto err;
+	}
+	*state = p;
+	return 0;
+err:
+	free(p);
+	return -1;
+}
+
+static int pair_setup(void **state)
+{
+	return pair_setup_slots(state, 0);
+}
+
+static int pair_setup_small(void **state)
+{
+	return pair_setup_slots(state, 4);
+}
+
+static int pair_teardown(void **state)
+{
+	struct pair *p = *state;
+
+	harness_fini(&p->w[0]);
+	harness_fini(&p->w[1]);
+	handoff_destroy(p->h);
+	free(p);
+	return 0;
+}
+
+/* A UDP socket of worker w bound to an ephemeral port; returns the port (host). */
+static struct socket *udp_ephemeral(struct harness *w, uint16_t *port)
+{
+	struct sockaddr_in sin = t_sin(0, 0);
+	struct socket *so;
+
+	assert_int_equal(skiff_socket(&w->st, SOCK_DGRAM, &so), 0);
+	assert_int_equal(skiff_bind(so, &sin), 0);
+	assert_int_equal(skiff_getsockname(so, &sin), 0);
+	*port = ntohs(sin.sin_port);
+	assert_true(*port >= UDP_EPHEMERAL_LO && *port <= UDP_EPHEMERAL_HI);
+	return so;
+}
+
+static void udp_reply_on_other_queue_is_handed_to_the_owner_and_delivered(void **state)
+{
+	struct pair *p = *state;
+	struct harness *a = &p->w[0], *b = &p->w[1];
+	struct sockaddr_in from;
+	struct socket *so;
+	char buf[64];
+	uint16_t port;
+
+	so = udp_ephemeral(a, &port);
+	assert_int_equal(port % 2, 0);
+
+	/* the reply arrives on worker 1's queue: no socket there */
+	t_rx_udp(b, H_ADDR, 53, port, "answer", 6, T_CSUM_OK);
+	assert_null(fakedev_pop_tx(&b->fd));	/* no ICMP port unreachable */
+	assert_int_equal(b->fd.stats.handoff_out, 1);
+	assert_int_equal(b->fd.stats.udp_no_port, 0);
+	assert_int_equal(b->fd.stats.icmp_unreach_sent, 0);
+	assert_int_equal(handoff_pending(p->h, 1, 0), 1);
+
+	/* worker 0 picks it up at the start of its next poll */
+	assert_int_equal(skiff_recvfrom(so, buf, sizeof(buf), &from), -EAGAIN);
+	assert_int_equal(stack_poll(&a->st), 1);
+	assert_int_equal(a->fd.stats.handoff_in, 1);
+	assert_int_equal(handoff_pending(p->h, 1, 0), 0);
+	assert_int_equal(skiff_recvfrom(so, buf, sizeof(buf), &from), 6);
+	assert_memory_equal(buf, "answer", 6);
+	assert_int_equal(ntohs(from.sin_port), 53);
+	assert_int_equal(from.sin_addr.s_addr, H_PEER);
+	skiff_close(so);
+}
+
+static void udp_to_own_ephemeral_port_without_socket_gets_port_unreachable(void **state)
+{
+	struct pair *p = *state;
+	struct harness *b = &p->w[1];
+	struct t_tx tx;
+	uint16_t port = UDP_EPHEMERAL_LO + 1;	/* odd: worker 1's own */
+
+	t_rx_udp(b, H_ADDR, 53, port, "x", 1, T_CSUM_OK);
+	assert_int_equal(b->fd.stats.handoff_out, 0);
+	assert_int_equal(b->fd.stats.udp_no_port, 1);
+	assert_int_equal(t_pop_ip(b, &tx), 0);
+	assert_int_equal(tx.iph->protocol, IPPROTO_ICMP);
+	assert_int_equal(tx.l4[0], 3);	/* destination unreachable */
+	t_tx_free(&tx);
+	/* a fixed (non-ephemeral) port is never handed over either */
+	t_rx_udp(b, H_ADDR, 53, 7000, "x", 1, T_CSUM_OK);
+	assert_int_equal(b->fd.stats.handoff_out, 0);
+	fakedev_purge(&b->fd);
+}
+
+static void ephemeral_ports_are_partitioned_by_port_modulo_workers(void **state)
+{
+	struct pair *p = *state;
+	struct socket *so[2][40];
+	uint16_t port;
+	int w, i;
+
+	for (w = 0; w < 2; w++) {
+		for (i = 0; i < 40; i++) {
+			so[w][i] = udp_ephemeral(&p->w[w], &port);
+			assert_int_equal(port % 2, w);
+			assert_int_equal(stack_port_owner(&p->w[w].st, port), (uint32_t)w);
+		}
+	}
+	for (w = 0; w < 2; w++)
+		for (i = 0; i < 40; i++)
+			skiff_close(so[w][i]);
+}
+
+static void a_lone_stack_allocates_every_port_and_hands_nothing_over(void **state)
+{
+	struct harness *h = calloc(1, sizeof(*h));
+	struct socket *so[3];
+	uint16_t port, prev = 0;
+	int i, odd = 0, even = 0;
+
+	(void)state;
+	assert_non_null(h);
+	assert_int_equal(harness_init(h, 1), 0);
+	assert_int_equal(h->st.n_workers, 0);	/* the default: alone */
+	for (i = 0; i < 3; i++) {
+		so[i] = udp_ephemeral(h, &port);
+		if (i)
+			assert_int_equal(port, prev + 1);	/* consecutive, none skipped */
+		prev = port;
+		if (port % 2)
+			odd++;
+		else
+			even++;
+	}
+	assert_true(odd && even);
+	t_rx_udp(h, H_ADDR, 53, (uint16_t)(prev + 1), "x", 1, T_CSUM_OK);
+	assert_int_equal(h->fd.stats.handoff_out, 0);
+	assert_int_equal(h->fd.stats.udp_no_port, 1);
+	for (i = 0; i < 3; i++)
+		skiff_close(so[i]);
+	harness_fini(h);
+	free(h);
+}
+
+/* ---- TCP ---- */
+
+static void put32(uint8_t *b, uint32_t v)
+{
+	b[0] = (uint8_t)(v >> 24);
+	b[1] = (uint8_t)(v >> 16);
+	b[2] = (uint8_t)(v >> 8);
+	b[3] = (uint8_t)v;
+}
+
+static uint32_t get32(const uint8_t *b)
+{
+	return (uint32_t)b[0] << 24 | (uint32_t)b[1] << 16 | (uint32_t)b[2] << 8 | b[3];
+}
+
+/* A bare TCP segment from the peer (10.0.0.2:sport) to us:dport into w. */
+static void tcp_rx(struct harness *w, uint16_t sport, uint16_t dport, uint32_t seq, uint32_t ack,
+		   uint8_t flags)
+{
+	uint8_t seg[20], frame[128];
+	uint32_t sum = 0;
+	uint16_t c;
+	uint32_t peer = H_PEER, us = H_ADDR;
+	size_t n;
+
+	memset(seg, 0, sizeof(seg));
+	seg[0] = (uint8_t)(sport >> 8);
+	seg[1] = (uint8_t)sport;
+	seg[2] = (uint8_t)(dport >> 8);
+	seg[3] = (uint8_t)dport;
+	put32(seg + 4, seq);
+	put32(seg + 8, ack);
+	seg[12] = 5 << 4;
+	seg[13] = flags;
+	seg[14] = 0xff;
+	seg[15] = 0xff;
+	sum = t_sum(&peer, 4, sum);
+	sum = t_sum(&us, 4, sum);
+	sum += IPPROTO_TCP + sizeof(seg);
+	c = (uint16_t)~t_fold(t_sum(seg, sizeof(seg), sum));
+	seg[16] = (uint8_t)(c >> 8);
+	seg[17] = (uint8_t)c;
+	n = harness_ip_frame(frame, sizeof(frame), H_PEER, H_ADDR, IPPROTO_TCP, 1, 0, seg,
+			     sizeof(seg));
+	harness_rx(w, frame, n);
+}
+
+/* Pop the next TCP segment w sent: flags, ports, seq. */
+static void tcp_pop(struct harness *w, uint8_t *flags, uint16_t *sport, uint32_t *seq)
+{
+	struct t_tx tx;
+
+	assert_int_equal(t_pop_ip(w, &tx), 0);
+	assert_int_equal(tx.iph->protocol, IPPROTO_TCP);
+	*sport = (uint16_t)(tx.l4[0] << 8 | tx.l4[1]);
+	*seq = get32(tx.l4 + 4);
+	*flags = tx.l4[13];
+	t_tx_free(&tx);
+}
+
+static void tcp_syn_ack_on_other_queue_is_handed_over_not_reset(void **state)
+{
+	struct pair *p = *state;
+	struct harness *a = &p->w[0], *b = &p->w[1];
+	struct sockaddr_in dst = t_sin(H_PEER, 80);
+	struct socket *so;
+	uint16_t sport, port;
+	uint32_t iss, seq;
+	uint8_t flags;
+	char buf[8];
+
+	assert_int_equal(skiff_socket(&a->st, SOCK_STREAM, &so), 0);
+	assert_int_equal(skiff_connect(so, &dst), -EINPROGRESS);
+	stack_poll(&a->st);
+	tcp_pop(a, &flags, &port, &iss);
+	assert_int_equal(flags, F_SYN);
+	assert_true(port >= TCP_EPHEMERAL_LO && port <= TCP_EPHEMERAL_HI);
+	assert_int_equal(port % 2, 0);
+
+	/* the SYN-ACK lands on worker 1: handed to worker 0, no RST */
+	tcp_rx(b, 80, port, 5000, iss + 1, F_SYN | F_ACK);
+	assert_null(fakedev_pop_tx(&b->fd));
+	assert_int_equal(b->fd.stats.handoff_out, 1);
+	assert_int_equal(b->fd.stats.tcp_rst_noconn, 0);
+	assert_int_equal(b->fd.stats.tcp_out_rsts, 0);
+
+	/* worker 0 completes the handshake with it */
+	stack_poll(&a->st);
+	assert_int_equal(a->fd.stats.handoff_in, 1);
+	tcp_pop(a, &flags, &sport, &seq);
+	assert_int_equal(flags, F_ACK);
+	assert_int_equal(sport, port);
+	assert_int_equal(seq, iss + 1);
+	assert_int_equal(skiff_send(so, "hi", 2), 2);
+
+	/* and a RST for it that lands on worker 1 reaches it too */
+	tcp_rx(b, 80, port, 5001, 0, F_RST);
+	assert_int_equal(b->fd.stats.handoff_out, 2);
+	stack_poll(&a->st);
+	assert_int_equal(a->fd.stats.handoff_in, 2);
+	assert_int_equal(a->fd.stats.tcp_estab_resets, 1);
+	assert_true(skiff_recv(so, buf, sizeof(buf)) < 0);
+	skiff_close(so);
+	fakedev_purge(&a->fd);
+}
+
+static void tcp_segment_for_own_port_without_connection_still_gets_rst(void **state)
+{
+	struct pair *p = *state;
+	struct harness *b = &p->w[1];
+	uint16_t sport;
+	uint32_t seq;
+	uint8_t flags;
+
+	/* worker 1 owns odd ports: nobody else can have the connection */
+	tcp_rx(b, 80, TCP_EPHEMERAL_LO + 1, 5000, 77, F_ACK);
+	assert_int_equal(b->fd.stats.handoff_out, 0);
+	assert_int_equal(b->fd.stats.tcp_rst_noconn, 1);
+	tcp_pop(b, &flags, &sport, &seq);
+	assert_true(flags & F_RST);
+	assert_int_equal(seq, 77);
+	/* and nothing was handed to worker 0 */
+	assert_int_equal(handoff_pending(p->h, 1, 0), 0);
+}
+
+/* ---- a full ring ---- */
+
+static void full_ring_drops_and_counts_then_delivers_the_rest(void **state)
+{
+	struct pair *p = *state;
+	struct harness *a = &p->w[0], *b = &p->w[1];
+	struct socket *so;
+	char buf[16];
+	uint16_t port;
+	int i, got = 0;
+
+	assert_int_equal(handoff_ring_slots(p->h), 4);
+	so = udp_ephemeral(a, &port);
+	for (i = 0; i < 6; i++)
+		t_rx_udp(b, H_ADDR, 53, port, &i, sizeof(i), T_CSUM_OK);
+	assert_int_equal(b->fd.stats.handoff_out, 4);
+	assert_int_equal(b->fd.stats.drop.handoff_drop, 2);
+	assert_int_equal(handoff_pending(p->h, 1, 0), 4);
+	assert_int_equal(stack_poll(&a->st), 4);
+	assert_int_equal(a->fd.stats.handoff_in, 4);
+	for (i = 0; i < 4; i++) {
+		int v;
+
+		assert_int_equal(skiff_recvfrom(so, buf, sizeof(buf), NULL), (int)sizeof(v));
+		memcpy(&v, buf, sizeof(v));
+		assert_int_equal(v, i);	/* in order, the first four */
+		got++;
+	}
+	assert_int_equal(got, 4);
+	/* room again */
+	t_rx_udp(b, H_ADDR, 53, port, "z", 1, T_CSUM_OK);
+	assert_int_equal(b->fd.stats.handoff_out, 5);
+	stack_poll(&a->st);
+	assert_int_equal(skiff_recvfrom(so, buf, sizeof(buf), NULL), 1);
+	skiff_close(so);
+}
+
+static void ring_rejects_bad_workers_and_oversized_frames(void **state)
+{
+	struct handoff *h;
+	static uint8_t big[4096];
+	uint32_t len;
+
+	(void)state;
+	assert_int_equal(handoff_create(&h, 1, 0, 0), -EINVAL);
+	assert_int_equal(handoff_create(&h, 3, 6, 0), -EINVAL);	/* not a power of two */
+	assert_int_equal(handoff_create(&h, 3, 0, 0), 0);
+	assert_int_equal(handoff_ring_slots(h), HANDOFF_SLOTS_MAX);
+	assert_int_equal(handoff_push(h, 0, 0, big, 10), -EINVAL);
+	assert_int_equal(handoff_push(h, 0, 3, big, 10), -EINVAL);
+	assert_int_equal(handoff_push(h, 2, 1, big, handoff_frame_max(h) + 1), -EMSGSIZE);
+	assert_int_equal(handoff_push(h, 2, 1, big, handoff_frame_max(h)), 0);
+	assert_non_null(handoff_peek(h, 2, 1, &len));
+	assert_int_equal(len, handoff_frame_max(h));
+	assert_null(handoff_peek(h, 1, 2, &len));	/* the other direction is its own ring */
+	handoff_pop(h, 2, 1);
+	assert_null(handoff_peek(h, 2, 1, &len));
+	handoff_destroy(h);
+	/* many workers: fewer slots per ring, never fewer than the minimum */
+	assert_int_equal(handoff_create(&h, 64, 0, 0), 0);
+	assert_int_equal(handoff_ring_slots(h), HANDOFF_SLOTS_MIN);
+	handoff_destroy(h);
+}
+
+/* ---- the ring under two threads ---- */
+
+#define STRESS_FRAMES	2000000u
+
+static uint64_t mono_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * NSEC_PER_SEC + (uint64_t)ts.tv_nsec;
+}
+
+struct stress {
+	struct handoff *h;
+	atomic_bool fail;
+	uint64_t full;		/* producer retries on a full ring */
+};
+
+/* Frame of sequence number s: its length and every byte derive from s. */
+static uint32_t stress_len(uint32_t s)
+{
+	return 8 + s % 1500;
+}
+
+static void *stress_producer(void *arg)
+{
+	struct stress *x = arg;
+	uint8_t frame[1600];
+	uint32_t s, i, len;
+
+	for (s = 0; s < STRESS_FRAMES && !atomic_load(&x->fail); s++) {
+		len = stress_len(s);
+		memcpy(frame, &s, 4);
+		for (i = 4; i < len; i++)
+			frame[i] = (uint8_t)(s + i);
+		while (handoff_push(x->h, 1, 0, frame, len) == -ENOBUFS) {
+			x->full++;
+			if (atomic_load(&x->fail))
+				return NULL;
+		}
+	}
+	return NULL;
+}
+
+static void ring_keeps_order_and_bytes_under_concurrent_producer_and_consumer(void **state)
+{
+	struct stress x = { 0 };
+	pthread_t th;
+	uint32_t expect = 0, len, s, i;
+	uint64_t t0 = mono_ns(), bad = 0;
+
+	(void)state;
+	assert_int_equal(handoff_create(&x.h, 2, 64, 0), 0);
+	atomic_init(&x.fail, false);
+	assert_int_equal(pthread_create(&th, NULL, stress_producer, &x), 0);
+	while (expect < STRESS_FRAMES) {
+		const uint8_t *f = handoff_peek(x.h, 1, 0, &len);
+
+		if (!f) {
+			if (mono_ns() - t0 > 20 * NSEC_PER_SEC)
+				break;	/* stuck: fail below */
+			continue;
+		}
+		memcpy(&s, f, 4);
+		if (s != expect || len != stress_len(s))
+			bad++;
+		for (i = 4; i < len && !bad; i++)
+			if (f[i] != (uint8_t)(s + i))
+				bad++;
+		handoff_pop(x.h, 1, 0);
+		if (bad) {
+			atomic_store(&x.fail, true);
+			break;
+		}
+		expect++;
+	}
+	pthread_join(th, NULL);
+	assert_int_equal(bad, 0);
+	assert_int_equal(expect, STRESS_FRAMES);
+	assert_int_equal(handoff_pending(x.h, 1, 0), 0);
+	print_message("%u frames through a 64-slot ring, producer found it full %llu times\n",
+		      STRESS_FRAMES, (unsigned long long)x.full);
+	handoff_destroy(x.h);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(
+			udp_reply_on_other_queue_is_handed_to_the_owner_and_delivered, pair_setup,
+			pair_teardown),
+		cmocka_unit_test_setup_teardown(
+			udp_to_own_ephemeral_port_without_socket_gets_port_unreachable, pair_setup,
+			pair_teardown),
+		cmocka_unit_test_setup_teardown(
+			ephemeral_ports_are_partitioned_by_port_modulo_workers, pair_setup,
+			pair_teardown),
+		cmocka_unit_test(a_lone_stack_allocates_every_port_and_hands_nothing_over),
+		cmocka_unit_test_setup_teardown(tcp_syn_ack_on_other_queue_is_handed_over_not_reset,
+						pair_setup, pair_teardown),
+		cmocka_unit_test_setup_teardown(
+			tcp_segment_for_own_port_without_connection_still_gets_rst, pair_setup,
+			pair_teardown),
+		cmocka_unit_test_setup_teardown(full_ring_drops_and_counts_then_delivers_the_rest,
+						pair_setup_small, pair_teardown),
+		cmocka_unit_test(ring_rejects_bad_workers_and_oversized_frames),
+		cmocka_unit_test(ring_keeps_order_and_bytes_under_concurrent_producer_and_consumer),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
