@@ -53,6 +53,7 @@
 #include "cmd/netif.h"
 #include "cmd/report.h"
 #include "core/clock.h"
+#include "core/handoff.h"
 #include "core/stack.h"
 #include "core/timer.h"
 #include "dev/loader.h"
@@ -99,6 +100,7 @@ struct skiffd {
 	uint32_t mtu;
 	struct worker *w;
 	uint32_t n_workers;
+	struct handoff *handoff;	/* frames between workers (2+ queues) */
 	int ctl_fd;
 	int sig_fd;
 	atomic_bool stop;
@@ -196,6 +198,16 @@ static void worker_wake(struct worker *w)
 	}
 }
 
+/* The handoff's wake hook: frames were queued for worker i (called by the
+ * producing worker once per burst). */
+static void worker_wake_idx(void *ctx, uint32_t i)
+{
+	struct skiffd *d = ctx;
+
+	if (i < d->n_workers)
+		worker_wake(&d->w[i]);
+}
+
 /* Undo whatever of worker_setup() happened, in reverse. */
 static void worker_teardown(struct skiffd *d, struct worker *w)
 {
@@ -263,6 +275,12 @@ static int worker_setup(struct skiffd *d, struct worker *w)
 		return ret;
 	}
 	w->stack_up = true;
+	/* before any socket binds: the ephemeral ports this worker owns */
+	ret = stack_set_worker(&w->st, (uint32_t)(w - d->w), d->cfg.n_queues, d->handoff);
+	if (ret) {
+		fail("queue %u: cannot set the worker index: %s", w->queue, strerror(-ret));
+		return ret;
+	}
 	ret = inet_init(&w->st);
 	if (ret) {
 		fail("queue %u: cannot set up the protocols: %s", w->queue, strerror(-ret));
@@ -361,6 +379,8 @@ static void skiffd_teardown(struct skiffd *d)
 		worker_teardown(d, &d->w[i]);
 	free(d->w);
 	d->w = NULL;
+	handoff_destroy(d->handoff);	/* holds frame copies only: nothing to free */
+	d->handoff = NULL;
 	if (d->b)
 		skiff_bpf_detach(d->b);	/* detaches XDP, removes the pins */
 	d->b = NULL;
@@ -952,6 +972,21 @@ static int skiffd_start(struct skiffd *d)
 	if (!d->w) {
 		fail("out of memory");
 		return -ENOMEM;
+	}
+	if (d->cfg.n_queues > 1) {
+		/* a slot holds a whole frame: MTU + Ethernet header + VLAN tag */
+		uint32_t fmax = d->mtu + 18 > HANDOFF_SLOT_SIZE - 8 ? d->mtu + 18 : 0;
+
+		ret = handoff_create(&d->handoff, d->cfg.n_queues, 0, fmax);
+		if (ret) {
+			fail("cannot set up the handoff between %u workers: %s", d->cfg.n_queues,
+			     strerror(-ret));
+			return ret;
+		}
+		handoff_set_wake(d->handoff, worker_wake_idx, d);
+		vlog(d, "handoff: %u x %u slots of %u bytes between %u workers",
+		     d->cfg.n_queues * (d->cfg.n_queues - 1), handoff_ring_slots(d->handoff),
+		     handoff_frame_max(d->handoff), d->cfg.n_queues);
 	}
 	for (i = 0; i < d->cfg.n_queues; i++) {
 		struct worker *w = &d->w[i];
