@@ -1066,9 +1066,13 @@ int tcp_init(struct stack *st)
 	err = tcp_chunk_pool_init(&t->chunks, TCP_CHUNKS_MAX);
 	if (err)
 		goto err_free;
-	/* Spread the workers' ephemeral cursors so they rarely pick the same port. */
+	/* Start the ephemeral cursor at a place that depends on the queue and
+	 * the start time (RFC 6056 3.1: not predictable from one run to the
+	 * next), so a restarted daemon does not reuse the last run's ports.
+	 * Workers never collide: each takes only the ports it owns. */
 	t->next_ephemeral = (uint16_t)(TCP_EPHEMERAL_LO +
-				       (st->dev ? st->dev->queue_id * 1021u : 0u) %
+				       (uint32_t)(st->now / 1000u +
+						  (st->dev ? st->dev->queue_id * 1021u : 0u)) %
 					       (TCP_EPHEMERAL_HI - TCP_EPHEMERAL_LO + 1));
 	t->challenge.second = UINT64_MAX;
 	t->challenge.limit = TCP_CHALLENGE_ACK_LIMIT;

@@ -549,9 +549,13 @@ int udp_init(struct stack *st)
 	t = calloc(1, sizeof(*t));
 	if (!t)
 		return -ENOMEM;
-	/* Spread the workers' ephemeral cursors so they rarely pick the same port. */
+	/* Start the ephemeral cursor at a place that depends on the queue and
+	 * the start time (RFC 6056 3.1), so a restarted daemon does not reuse
+	 * the last run's ports.  Workers never collide: each takes only the
+	 * ports it owns. */
 	t->next_ephemeral = (uint16_t)(UDP_EPHEMERAL_LO +
-				       (st->dev ? st->dev->queue_id * 97u : 0u) %
+				       (uint32_t)(st->now / 1000u +
+						  (st->dev ? st->dev->queue_id * 97u : 0u)) %
 					       (UDP_EPHEMERAL_HI - UDP_EPHEMERAL_LO + 1));
 	st->udp = t;
 	err = inet_add_protocol(st, IPPROTO_UDP, &udp_protocol);
