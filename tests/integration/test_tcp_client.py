@@ -6,6 +6,7 @@ HOST:PORT:BYTES` to a kernel sink, each with --exit-after-client; the line
 what the kernel received, on the direct veth (100 MiB) and through the
 impaired relay (20 MiB, see test_tcp_impaired.py)."""
 
+import re
 import time
 
 import pytest
@@ -113,3 +114,110 @@ def test_send_through_impaired_link(impaired):
             f"kernel got {sink.results}, skiff says {res}"
     finally:
         sink.close()
+
+
+# ---- two queues: replies on the other worker's queue (core/handoff.h) ----
+#
+# With --queues 2 the client runs on worker 0 and allocates only even
+# ephemeral ports; the kernel picks the TX queue of each connection from its
+# random per-socket hash, and veth delivers on the same-numbered RX queue, so
+# about half of the connections get their replies on worker 1's queue.  That
+# worker hands the frames to worker 0 instead of answering with a RST.
+
+MQ_RUNS = 5  # runs at least; more (up to MQ_MAX_RUNS) until one used the other queue
+MQ_MAX_RUNS = 16  # each run has a 1/2 chance: all 16 on worker 0's queue is 2^-16
+
+
+@pytest.fixture(scope="module")
+def two_queues(http_dir):
+    t = sn.Topology(queues=2)
+    srv = tn.KernelHttpServer(t.peer_ns, t.peer_ip, KPORT, http_dir.path)
+    yield t
+    srv.close()
+    t.close()
+
+
+CLIENT_LINE_RE = re.compile(r"^(?:fetch|send): .*$", re.M)
+
+
+def client_on_two_queues(topo, args, timeout=120):
+    """skiffd --queues 2 running a client: wait for its result line, read the
+    counters while it still runs, stop it.  Returns (line, counters, output)."""
+    d = sn.Skiffd(topo, ["--addr", f"{topo.ded_ip}/{topo.prefix}", "--queues", "2", *args])
+    d.start()
+    try:
+        deadline = time.monotonic() + timeout
+        line = None
+        while time.monotonic() < deadline and d.alive():
+            m = CLIENT_LINE_RE.search(d.output())
+            if m:
+                line = m.group(0)
+                break
+            time.sleep(0.1)
+        counters = d.counters()
+        rc = d.stop()
+        assert rc == 0, f"skiffd exited {rc}:\n{d.output()[-3000:]}"
+        return line, counters, d.output()
+    finally:
+        d.kill()
+
+
+def handoff_summary(c):
+    return {k: c.get(k, 0) for k in ("u0.rx_packets", "u1.rx_packets", "u1.handoff_out",
+                                     "u0.handoff_in", "u0.handoff_out", "u1.handoff_in",
+                                     "u.drop.handoff_drop", "u.tcp_rst_noconn")}
+
+
+def test_fetches_on_two_queues_complete_whichever_queue_the_replies_use(two_queues, http_dir):
+    handed = runs = 0
+    for i in range(MQ_MAX_RUNS):
+        if i >= MQ_RUNS and handed:
+            break
+        runs += 1
+        line, c, out = client_on_two_queues(
+            two_queues, ["--fetch", f"http://{two_queues.peer_ip}:{KPORT}/mid.bin"])
+        m = tn.FETCH_RE.search(line or "")
+        s = handoff_summary(c)
+        assert m, f"run {i}: no result: {line}\n{s}\n{out[-3000:]}"
+        assert int(m.group(1)) == tn.IMPAIRED_SIZE and m.group(3) == http_dir.sha["mid.bin"], \
+            f"run {i}: {line} {s}"
+        assert s["u.tcp_rst_noconn"] == 0, f"run {i}: a worker reset the connection: {s}"
+        # the client is worker 0's: worker 0 never hands anything over
+        assert s["u0.handoff_out"] == 0 and s["u1.handoff_in"] == 0, s
+        assert s["u1.handoff_out"] == s["u0.handoff_in"], s
+        handed += s["u0.handoff_in"] > 0
+        print(f"fetch {i}: {s}")
+    print(f"{handed} of {runs} fetches had their replies on the other queue")
+    assert handed, "no fetch had its replies on worker 1's queue: the handoff was not exercised"
+
+
+def test_sends_on_two_queues_complete_whichever_queue_the_acks_use(two_queues):
+    sink = tn.KernelSink(two_queues.peer_ns, two_queues.peer_ip, 9002)
+    size = 8 << 20
+    handed = runs = 0
+    try:
+        for i in range(MQ_MAX_RUNS):
+            if i >= MQ_RUNS and handed:
+                break
+            runs += 1
+            n_before = len(sink.results)
+            line, c, out = client_on_two_queues(
+                two_queues, ["--send", f"{two_queues.peer_ip}:9002:{size}"])
+            s = handoff_summary(c)
+            m = tn.FETCH_RE.search(line or "")
+            assert m and int(m.group(1)) == size and m.group(3) == tn.pattern_sha(size), \
+                f"run {i}: {line}\n{s}\n{out[-3000:]}"
+            for _ in range(50):
+                if len(sink.results) > n_before:
+                    break
+                time.sleep(0.1)
+            assert sink.results[n_before:] == [(size, tn.pattern_sha(size))], \
+                f"run {i}: kernel got {sink.results[n_before:]}, {s}"
+            assert s["u.tcp_rst_noconn"] == 0, f"run {i}: a worker reset the connection: {s}"
+            assert s["u1.handoff_out"] == s["u0.handoff_in"], s
+            handed += s["u0.handoff_in"] > 0
+            print(f"send {i}: {s}")
+    finally:
+        sink.close()
+    print(f"{handed} of {runs} sends had their ACKs on the other queue")
+    assert handed, "no send had its ACKs on worker 1's queue: the handoff was not exercised"
