@@ -4,7 +4,9 @@
 HOST:PORT:BYTES` to a kernel sink, each with --exit-after-client; the line
 "fetch: <bytes> bytes in <s> s, sha256 <hex>" is checked against the file /
 what the kernel received, on the direct veth (100 MiB) and through the
-impaired relay (20 MiB, see test_tcp_impaired.py)."""
+impaired relay (20 MiB, see test_tcp_impaired.py); and with --queues 2 on a
+2-queue veth, where the replies of a connection may land on the other
+worker's queue and must be handed to the client's worker (core/handoff.h)."""
 
 import re
 import time
