@@ -25,8 +25,11 @@
  * map (written only by the worker: a reader may see one counter a burst
  * old, never a torn 64-bit value on the architectures skiff supports), and
  * the BPF maps through the loader.  The workers share nothing but the BPF
- * maps (through struct stack_hooks, locked inside the loader) and the
- * read-only struct stack_config.
+ * maps (through struct stack_hooks, locked inside the loader), the
+ * read-only struct stack_config and, with 2+ queues, the handoff
+ * (core/handoff.h: lock-free rings of frame copies per worker pair, for
+ * replies that land on another worker's queue; the producer wakes the
+ * owner through its eventfd).
  */
 #include <arpa/inet.h>
 #include <errno.h>
