@@ -393,6 +393,27 @@ static void tcp_send_cookie(struct stack *st, struct tcp_sock *lp, const struct 
 	STACK_INC(st, tcp_syncookies_sent);
 }
 
+/*
+ * Our SYN is acknowledged (RFC 9293 3.10.7.3 / 3.10.7.4 SYN-RECEIVED):
+ * take the peer's window (wnd already scaled as the state requires), set
+ * SND.WL1/WL2, start congestion control and enter ESTABLISHED.
+ */
+static void tcp_established(struct stack *st, struct tcp_sock *tp, const struct tcp_seg *seg,
+			    uint32_t wnd)
+{
+	tp->snd_una = seg->ack;
+	if (tcp_before(tp->snd_nxt, seg->ack))
+		tp->snd_nxt = seg->ack;
+	tp->snd_wnd = wnd;
+	tp->max_snd_wnd = wnd;
+	tp->snd_wl1 = seg->seq;
+	tp->snd_wl2 = seg->ack;
+	tp->backoff = 0;
+	tp->retries = 0;
+	tcp_cong_init(tp, st->now);
+	tcp_set_state(st, tp, TCP_ESTABLISHED);
+}
+
 /* The established child for the ACK of a cookie, or NULL (reason set). */
 static struct tcp_sock *tcp_cookie_child(struct stack *st, struct tcp_sock *lp,
 					 const struct tcp_seg *seg, int *reason)
@@ -431,14 +452,9 @@ static struct tcp_sock *tcp_cookie_child(struct stack *st, struct tcp_sock *lp,
 		c->ts_recent_stamp = st->now;
 		tcp_ts_offset_at_least(c, st->now, seg->ts_ecr);
 	}
-	c->snd_wnd = seg->wnd << c->snd_wscale;
-	c->max_snd_wnd = c->snd_wnd;
-	c->snd_wl1 = seg->seq;
-	c->snd_wl2 = seg->ack;
 	c->rcv_wnd = c->rcvbuf < (65535u << c->rcv_wscale) ? c->rcvbuf : 65535u << c->rcv_wscale;
 	c->cc.mss = c->mss;
-	tcp_cong_init(c, st->now);
-	tcp_set_state(st, c, TCP_ESTABLISHED);
+	tcp_established(st, c, seg, seg->wnd << c->snd_wscale);
 	tcp_hash(st, c);
 	tcp_accept_enqueue(st, c);
 	STACK_INC(st, tcp_syncookies_ok);
@@ -549,17 +565,7 @@ static int tcp_syn_sent_rcv(struct stack *st, struct tcp_sock *tp, struct tcp_se
 	tp->cc.mss = tp->mss;
 	if (ack_ok) {
 		/* our SYN is acknowledged: ESTABLISHED */
-		tp->snd_una = seg->ack;
-		if (tcp_before(tp->snd_nxt, seg->ack))
-			tp->snd_nxt = seg->ack;
-		tp->snd_wnd = seg->wnd;	/* RFC 7323 2.2: not scaled in a SYN */
-		tp->max_snd_wnd = tp->snd_wnd;
-		tp->snd_wl1 = seg->seq;
-		tp->snd_wl2 = seg->ack;
-		tp->backoff = 0;
-		tp->retries = 0;
-		tcp_cong_init(tp, st->now);
-		tcp_set_state(st, tp, TCP_ESTABLISHED);
+		tcp_established(st, tp, seg, seg->wnd);	/* RFC 7323 2.2: not scaled in a SYN */
 		tcp_rearm_rto(st, tp);
 		tp->last_rcv_ns = st->now;
 		if (tp->keepalive)
@@ -944,17 +950,7 @@ static int tcp_rcv_state_process(struct stack *st, struct tcp_sock *tp, struct t
 		}
 		if (tp->parent && tp->parent->accept_qlen >= tp->parent->backlog)
 			return SKIFF_DROP_tcp_listen_drop;	/* stays embryonic; peer resends */
-		tp->snd_una = seg->ack;
-		if (tcp_before(tp->snd_nxt, seg->ack))
-			tp->snd_nxt = seg->ack;
-		tp->snd_wnd = seg->wnd << tp->snd_wscale;
-		tp->max_snd_wnd = tp->snd_wnd;
-		tp->snd_wl1 = seg->seq;
-		tp->snd_wl2 = seg->ack;
-		tp->backoff = 0;
-		tp->retries = 0;
-		tcp_cong_init(tp, st->now);
-		tcp_set_state(st, tp, TCP_ESTABLISHED);
+		tcp_established(st, tp, seg, seg->wnd << tp->snd_wscale);
 		tcp_rearm_rto(st, tp);
 		if (tp->keepalive)
 			tcp_reset_keepalive(st, tp);
