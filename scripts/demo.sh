@@ -44,7 +44,7 @@ fi
 # ---- dependencies and binaries ----
 need_deps=0
 scripts/check-deps.sh >/dev/null 2>&1 || need_deps=1
-for c in ip nsenter ethtool arping ping socat bpftool python3; do
+for c in ip nsenter ethtool arping ping socat bpftool python3 curl; do
 	command -v "$c" >/dev/null 2>&1 || need_deps=1
 done
 if [ $need_deps -eq 1 ]; then
@@ -75,9 +75,11 @@ echo "  $PEER_IF $PEER_MAC $PEER_IP/$PREFIX_LEN  <-->  $DUT_IF $DUT_MAC $DUT_IP/
 echo "  peer veth: tx checksum/TSO/GSO off, XDP_PASS program attached (docs/veth.md)"
 
 step "Start skiffd: $DED_IP dedicated to skiff, $DUT_IP shared with the kernel"
-show "skiffd --iface $DUT_IF --addr $DED_IP/$PREFIX_LEN --addr $DUT_IP/$PREFIX_LEN --echo 7 --discard 9   # in $DUT_NS"
+mkdir -p "$WORK/www"
+head -c $((16 << 20)) /dev/urandom >"$WORK/www/file.bin"
+show "skiffd --iface $DUT_IF --addr $DED_IP/$PREFIX_LEN --addr $DUT_IP/$PREFIX_LEN --echo 7 --discard 9 --http 80:$WORK/www   # in $DUT_NS"
 netns_start_skiffd "$LOG" --addr "$DED_IP/$PREFIX_LEN" --addr "$DUT_IP/$PREFIX_LEN" \
-	--echo 7 --discard 9 || fail "skiffd did not start"
+	--echo 7 --discard 9 --http "80:$WORK/www" || fail "skiffd did not start"
 sed 's/^/  /' "$LOG"
 show "skiffctl --iface $DUT_IF status"
 netns_dut "$SKIFFCTL" --iface "$DUT_IF" status | sed 's/^/  /' || fail "skiffctl status"
@@ -126,6 +128,21 @@ got=$(printf '%s' "$big" | netns_peer socat -t 2 -b 65536 - "UDP:$DED_IP:7")
 ok "an 8000-byte datagram (fragmented both ways) came back identical"
 u1=$(netns_counter "$PIN" u.udp_rx)
 ok "daemon counter udp_rx: $u0 -> $u1"
+
+step "TCP served by the daemon: curl a 16 MiB file from skiffd --http"
+t0=$(netns_counter "$PIN" u.tcp_passive_opens)
+show "curl -s -o file.bin http://$DED_IP/file.bin   # in $PEER_NS"
+netns_peer curl -s -S --max-time 60 -o "$WORK/got.bin" \
+	-w '  HTTP %{http_code}, %{size_download} bytes in %{time_total} s\n' \
+	"http://$DED_IP/file.bin" || fail "curl from skiffd --http"
+want=$(sha256sum <"$WORK/www/file.bin" | cut -d' ' -f1)
+got=$(sha256sum <"$WORK/got.bin" | cut -d' ' -f1)
+[ "$want" = "$got" ] || fail "the downloaded file differs"
+ok "sha256 matches ($got)"
+t1=$(netns_counter "$PIN" u.tcp_passive_opens)
+ok "daemon counter tcp_passive_opens: $t0 -> $t1"
+show "skiffctl --iface $DUT_IF sockets"
+netns_dut "$SKIFFCTL" --iface "$DUT_IF" sockets | sed 's/^/  /' || fail "skiffctl sockets"
 
 step "The hybrid: kernel services on the shared address $DUT_IP keep working"
 netns_bg "$DUT_NS" socat TCP-LISTEN:8080,bind="$DUT_IP",reuseaddr,fork \
