@@ -8,7 +8,7 @@ PKGS=(
 	libbpf-dev libxdp-dev xdp-tools libelf-dev zlib1g-dev linux-libc-dev
 	libcmocka-dev
 	iproute2 iputils-ping arping ethtool netcat-openbsd socat
-	curl apache2-utils hping3 tcpdump
+	curl apache2-utils wrk hping3 tcpdump
 	python3 python3-pytest python3-scapy
 )
 missing=()

@@ -7,6 +7,7 @@ total) and at the end skiffd exits 0 on SIGTERM."""
 
 import http.client
 import re
+import shutil
 import socket
 import struct
 import threading
@@ -142,6 +143,20 @@ def test_1000_concurrent_connections_all_succeed(topo, sk):
     assert p.returncode == 0 and m and int(m.group(1)) == 3000, f"{out[-1500:]}\n{sn.nonzero(d, 'u.')}"
     assert int(f.group(1)) == 0 and not nx, out[-1500:]
     assert d["u.tcp_passive_opens"] + d["u.tcp_syncookies_ok"] >= 3000, sn.nonzero(d, "u.")
+
+
+def test_wrk_keepalive_load_gets_only_good_answers(topo, sk):
+    """wrk (keep-alive, 200 connections, 3 s): every response is a 200 and no
+    connection errors, reads, writes or timeouts are reported."""
+    if not shutil.which("wrk"):
+        pytest.skip("wrk is not installed (scripts/deps.sh installs it)")
+    p = topo.peer(["bash", "-c", "ulimit -n 8192; wrk -t 1 -c 200 -d 3s --timeout 10s "
+                   f"{url(topo, 'small.txt')}"], check=False, timeout=60)
+    out = p.stdout + p.stderr
+    m = re.search(r"(\d+) requests in", out)
+    assert p.returncode == 0 and m and int(m.group(1)) > 0, out
+    assert "Socket errors" not in out, out
+    assert "Non-2xx" not in out, out
 
 
 def test_closed_port_on_dedicated_address_is_refused_with_rst(topo, sk):
