@@ -114,23 +114,25 @@ netns_ensure_bpffs() {
 	mount -t bpf bpf /sys/fs/bpf
 }
 
-netns_create() {
-	local q=${1:-1} ns
-	netns_ensure_bpffs || return 1
-	for ns in "$PEER_NS" "$DUT_NS"; do
+# _netns_add NS...: create the namespaces (removed by netns_cleanup), lo up,
+# IPv6 off (no router solicitations or neighbour discovery noise).
+_netns_add() {
+	local ns
+	for ns in "$@"; do
 		ip netns add "$ns" || return 1
 		_NETNS_CREATED+=("$ns")
 		nsenter --net="/run/netns/$ns" ip link set dev lo up
-		# IPv6 off: no router solicitations or neighbour discovery noise.
 		nsenter --net="/run/netns/$ns" sysctl -qw net.ipv6.conf.all.disable_ipv6=1 \
 			net.ipv6.conf.default.disable_ipv6=1
 	done
-	ip link add "$PEER_IF" numtxqueues "$q" numrxqueues "$q" netns "$PEER_NS" type veth \
-		peer name "$DUT_IF" numtxqueues "$q" numrxqueues "$q" netns "$DUT_NS" || return 1
-	# The peer sends as a wire does: full checksums, no 64 KiB segments.
+}
+
+# _netns_endpoints: the peer veth sends as a wire does (full checksums, no
+# 64 KiB segments) and runs XDP_PASS (XDP_TX frames reach a veth peer only
+# if it runs NAPI, which an XDP program turns on); both ends get their
+# addresses, come up, and PEER_MAC/DUT_MAC are read.
+_netns_endpoints() {
 	netns_peer ethtool -K "$PEER_IF" tx off tso off gso off >/dev/null || return 1
-	# XDP_TX and AF_XDP frames reach a veth peer only if it runs NAPI,
-	# which an XDP program (XDP_PASS is enough) turns on.
 	ip -n "$PEER_NS" link set dev "$PEER_IF" xdpdrv obj "$XDP_PASS_OBJ" sec xdp || return 1
 	netns_peer ip addr add "$PEER_IP/$PREFIX_LEN" dev "$PEER_IF" || return 1
 	netns_dut ip addr add "$DUT_IP/$PREFIX_LEN" dev "$DUT_IF" || return 1
@@ -138,6 +140,15 @@ netns_create() {
 	netns_dut ip link set dev "$DUT_IF" up || return 1
 	PEER_MAC=$(ip -n "$PEER_NS" -br link show dev "$PEER_IF" | awk '{print $3}')
 	DUT_MAC=$(ip -n "$DUT_NS" -br link show dev "$DUT_IF" | awk '{print $3}')
+}
+
+netns_create() {
+	local q=${1:-1}
+	netns_ensure_bpffs || return 1
+	_netns_add "$PEER_NS" "$DUT_NS" || return 1
+	ip link add "$PEER_IF" numtxqueues "$q" numrxqueues "$q" netns "$PEER_NS" type veth \
+		peer name "$DUT_IF" numtxqueues "$q" numrxqueues "$q" netns "$DUT_NS" || return 1
+	_netns_endpoints
 }
 
 # netns_create_impaired [queues]: like netns_create, with the relay namespace
@@ -148,15 +159,9 @@ netns_create() {
 # XDP_TX/AF_XDP frames and impair's transmissions).  Start the bridge with
 # netns_start_impair.
 netns_create_impaired() {
-	local q=${1:-1} ns ifname
+	local q=${1:-1} ifname
 	netns_ensure_bpffs || return 1
-	for ns in "$PEER_NS" "$RELAY_NS" "$DUT_NS"; do
-		ip netns add "$ns" || return 1
-		_NETNS_CREATED+=("$ns")
-		nsenter --net="/run/netns/$ns" ip link set dev lo up
-		nsenter --net="/run/netns/$ns" sysctl -qw net.ipv6.conf.all.disable_ipv6=1 \
-			net.ipv6.conf.default.disable_ipv6=1
-	done
+	_netns_add "$PEER_NS" "$RELAY_NS" "$DUT_NS" || return 1
 	ip link add "$PEER_IF" numtxqueues "$q" numrxqueues "$q" netns "$PEER_NS" type veth \
 		peer name "$RELAY_A" numtxqueues "$q" numrxqueues "$q" netns "$RELAY_NS" || return 1
 	ip link add "$RELAY_B" numtxqueues "$q" numrxqueues "$q" netns "$RELAY_NS" type veth \
@@ -168,15 +173,8 @@ netns_create_impaired() {
 		ip -n "$RELAY_NS" link set dev "$ifname" xdpdrv obj "$XDP_PASS_OBJ" sec xdp || return 1
 		ip -n "$RELAY_NS" link set dev "$ifname" up || return 1
 	done
-	netns_peer ethtool -K "$PEER_IF" tx off tso off gso off >/dev/null || return 1
 	netns_dut ethtool -K "$DUT_IF" tx off tso off gso off >/dev/null || return 1
-	ip -n "$PEER_NS" link set dev "$PEER_IF" xdpdrv obj "$XDP_PASS_OBJ" sec xdp || return 1
-	netns_peer ip addr add "$PEER_IP/$PREFIX_LEN" dev "$PEER_IF" || return 1
-	netns_dut ip addr add "$DUT_IP/$PREFIX_LEN" dev "$DUT_IF" || return 1
-	netns_peer ip link set dev "$PEER_IF" up || return 1
-	netns_dut ip link set dev "$DUT_IF" up || return 1
-	PEER_MAC=$(ip -n "$PEER_NS" -br link show dev "$PEER_IF" | awk '{print $3}')
-	DUT_MAC=$(ip -n "$DUT_NS" -br link show dev "$DUT_IF" | awk '{print $3}')
+	_netns_endpoints
 }
 
 # netns_start_impair ARGS...: run impair between RELAY_A and RELAY_B with
