@@ -16,6 +16,7 @@
 #include <linux/types.h>
 
 #define SKIFF_MAX_ADDRS		16	/* local IPv4 addresses skiff serves */
+#define SKIFF_MAX_ROUTES	32	/* static routes (skiffd --route) */
 #define SKIFF_MAX_QUEUES	64	/* RX queues (one worker and XSK each) */
 #define SKIFF_MAX_PORTS		4096	/* owned (addr, proto, port) entries */
 #define SKIFF_MAX_NEIGH		1024	/* neighbour map entries */

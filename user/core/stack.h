@@ -40,6 +40,13 @@ struct stack_addr {
 	bool dedicated;		/* see SKIFF_ADDR_DEDICATED */
 };
 
+/* A static route (network order): dst/prefix_len via gateway (on-link). */
+struct stack_route {
+	uint32_t dst;		/* host bits zero */
+	uint8_t prefix_len;	/* 1 to 32 (the default route is gateway) */
+	uint32_t gateway;
+};
+
 /* What the worker was configured with; shared read-only by all workers. */
 struct stack_config {
 	struct stack_addr addrs[SKIFF_MAX_ADDRS];
@@ -47,6 +54,8 @@ struct stack_config {
 	uint32_t gateway;	/* network order; 0 = none */
 	uint32_t reasm_max_bytes;	/* reassembly memory limit (0: default) */
 	uint32_t udp_rcvbuf;		/* per-socket receive queue bytes (0: default) */
+	struct stack_route routes[SKIFF_MAX_ROUTES];	/* net/route.c */
+	int n_routes;
 };
 
 /*

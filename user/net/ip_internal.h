@@ -18,6 +18,7 @@
 #include "core/clock.h"
 #include "core/stack.h"
 #include "core/timer.h"
+#include "net/route.h"
 #include "net/ip.h"
 
 #ifndef ETH_P_IP
@@ -143,6 +144,9 @@ struct ip_state {
 	/* ICMP error rate limiting (icmp.c) */
 	struct icmp_bucket icmp_global;
 	struct icmp_peer icmp_peers[ICMP_PEERS];
+
+	/* route.c: lookups that chose each route (ROUTE_SLOT_*, net/route.h) */
+	uint64_t route_uses[ROUTE_SLOTS];
 };
 
 static inline struct ip_hdr *ip_hdr(const struct pkb *pkb)
