@@ -116,6 +116,18 @@ E2E_BENCH := $(BUILD)/bench/bench_kserver $(BUILD)/bench/bench_load
 $(E2E_BENCH): $(BUILD)/bench/%: $(BUILD)/bench/%.o
 	$(CC) $(LDFLAGS) -o $@ $^
 
+# Packet-rate flood (bench/flood.c): a live-frames generator and a reply
+# counter in BPF, each with its own skeleton under $(BUILD)/bench/.
+FLOOD_BPF := $(BUILD)/bench/flood_gen.bpf.o $(BUILD)/bench/flood_count.bpf.o
+$(FLOOD_BPF): $(BUILD)/bench/%.bpf.o: bench/%.bpf.c bench/flood.h
+	@mkdir -p $(@D)
+	$(CLANG) $(BPF_CFLAGS) -c $< -o $@
+$(BUILD)/bench/flood_gen.skel.h $(BUILD)/bench/flood_count.skel.h: $(BUILD)/bench/%.skel.h: $(BUILD)/bench/%.bpf.o
+	$(BPFTOOL) gen skeleton $< name $* > $@
+$(BUILD)/bench/flood.o: $(BUILD)/bench/flood_gen.skel.h $(BUILD)/bench/flood_count.skel.h
+$(BUILD)/bench/flood: $(BUILD)/bench/flood.o
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
 unit-bins: $(UNIT_BINS)
 bpf-test-bins: $(BPFT_BINS) $(BPF_OBJS)
 
@@ -136,7 +148,8 @@ integration: all
 demo:
 	@scripts/demo.sh
 
-bench: all tools $(BUILD)/bench/bench_stack $(BUILD)/bench/bench_conns $(E2E_BENCH)
+bench: all tools $(BUILD)/bench/bench_stack $(BUILD)/bench/bench_conns $(E2E_BENCH) \
+	$(BUILD)/bench/flood
 	@scripts/bench.sh
 
 check-style:

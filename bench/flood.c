@@ -1,0 +1,485 @@
+// SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
+/*
+ * flood: the packet-rate benchmark of `make bench` (scripts/bench.sh, the
+ * flood section).  Run in the peer namespace, it floods the dut with one
+ * kind of request faster than any kernel socket could send them (the
+ * baseline: an AF_PACKET or ping sender saturates its own core near
+ * 1 Mpps, below what either stack answers) and counts the replies:
+ *
+ *   flood --iface PEER_IF --dst-mac DUT_MAC --src-ip PEER_IP --dst-ip ADDR
+ *         --kind icmp|arp|udp [--port 7] [--payload 64] [--ports 1024]
+ *         [--seconds 5] [--call-ms 250] [--warmup-ms 500]
+ *
+ * Generator: flood_gen.bpf.c run with BPF_PROG_RUN and
+ * BPF_F_TEST_XDP_LIVE_FRAMES on a crafted frame (ICMP echo request with 56
+ * bytes of data, ARP who-has padded to 60 bytes, or UDP to --port with
+ * --payload bytes and a source port cycling over --ports values); each
+ * repetition is redirected out of PEER_IF.  Each call tears down a
+ * page_pool and waits for an RCU grace period, so calls are sized to last
+ * about --call-ms (the repeat count follows the measured rate), in a loop
+ * for --seconds after an unmeasured --warmup-ms (neighbour resolution,
+ * caches).
+ *
+ * Counter: flood_count.bpf.c replaces the XDP program on PEER_IF for the
+ * run (the one there before, xdp_pass in the benchmarks, is put back at
+ * the end, also on SIGINT/SIGTERM), counts the replies by kind per CPU and
+ * drops them.
+ *
+ * Prints one line:
+ *   flood KIND ADDR: offered X Mpps replies Y Mpps (arp A icmp I udp U other O) in S s, C calls
+ * X is what the generator sent (frames redirected / time); Y the replies of
+ * KIND counted on the peer, including those still arriving within 100 ms
+ * after the last call, over the same time.  Needs root.  Not part of skiff.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include <arpa/inet.h>
+#include <net/if.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
+#include <linux/if_ether.h>
+#include <linux/if_link.h>
+#include <linux/ip.h>
+#include <linux/icmp.h>
+#include <linux/udp.h>
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+
+#include "flood.h"
+#include "bench/flood_gen.skel.h"
+#include "bench/flood_count.skel.h"
+
+#define FRAME_MAX 1514
+#define ICMP_DATA 56 /* ping's default */
+#define ARP_FRAME 60 /* minimum Ethernet frame without FCS: a wire pads to it */
+
+enum kind { K_ICMP, K_ARP, K_UDP };
+
+static const char *const kind_names[] = {"icmp", "arp", "udp"};
+static const enum flood_kind kind_reply[] = {FLOOD_ICMP_ECHOREPLY, FLOOD_ARP_REPLY, FLOOD_UDP_ECHO};
+
+struct opts {
+	const char *iface;
+	uint8_t src_mac[ETH_ALEN], dst_mac[ETH_ALEN];
+	struct in_addr src_ip, dst_ip;
+	enum kind kind;
+	unsigned int port, payload, ports;
+	double seconds, call_ms, warmup_ms;
+};
+
+static volatile sig_atomic_t stopping;
+
+static void on_signal(int sig)
+{
+	(void)sig;
+	stopping = 1;
+}
+
+static double now_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
+
+/* RFC 1071 Internet checksum of len bytes. */
+static uint16_t inet_csum(const void *buf, size_t len)
+{
+	const uint8_t *p = buf;
+	uint32_t sum = 0;
+
+	for (; len > 1; p += 2, len -= 2)
+		sum += (uint32_t)p[0] << 8 | p[1];
+	if (len)
+		sum += (uint32_t)p[0] << 8;
+	while (sum >> 16)
+		sum = (sum & 0xffff) + (sum >> 16);
+	return htons((uint16_t)~sum);
+}
+
+static size_t build_ipv4(uint8_t *f, const struct opts *o, uint8_t proto, size_t l4_len)
+{
+	struct ethhdr *eth = (struct ethhdr *)f;
+	struct iphdr *ip = (struct iphdr *)(eth + 1);
+
+	memcpy(eth->h_dest, o->dst_mac, ETH_ALEN);
+	memcpy(eth->h_source, o->src_mac, ETH_ALEN);
+	eth->h_proto = htons(ETH_P_IP);
+	ip->version = 4;
+	ip->ihl = 5;
+	ip->tot_len = htons((uint16_t)(sizeof(*ip) + l4_len));
+	ip->frag_off = htons(0x4000); /* DF */
+	ip->ttl = 64;
+	ip->protocol = proto;
+	ip->saddr = o->src_ip.s_addr;
+	ip->daddr = o->dst_ip.s_addr;
+	ip->check = inet_csum(ip, sizeof(*ip));
+	return sizeof(*eth) + sizeof(*ip);
+}
+
+/* The request frame; returns its length. */
+static size_t build_frame(uint8_t *f, const struct opts *o)
+{
+	size_t off, i;
+
+	memset(f, 0, FRAME_MAX);
+	switch (o->kind) {
+	case K_ICMP: {
+		struct icmphdr *ic;
+
+		off = build_ipv4(f, o, IPPROTO_ICMP, sizeof(*ic) + ICMP_DATA);
+		ic = (struct icmphdr *)(f + off);
+		ic->type = ICMP_ECHO;
+		ic->un.echo.id = htons(0x5346);
+		ic->un.echo.sequence = htons(1);
+		for (i = 0; i < ICMP_DATA; i++)
+			f[off + sizeof(*ic) + i] = (uint8_t)i;
+		ic->checksum = inet_csum(ic, sizeof(*ic) + ICMP_DATA);
+		return off + sizeof(*ic) + ICMP_DATA;
+	}
+	case K_UDP: {
+		struct udphdr *uh;
+
+		off = build_ipv4(f, o, IPPROTO_UDP, sizeof(*uh) + o->payload);
+		uh = (struct udphdr *)(f + off);
+		uh->source = htons(10000);
+		uh->dest = htons((uint16_t)o->port);
+		uh->len = htons((uint16_t)(sizeof(*uh) + o->payload));
+		uh->check = 0; /* none (RFC 768): the generator rewrites the source port */
+		for (i = 0; i < o->payload; i++)
+			f[off + sizeof(*uh) + i] = (uint8_t)('a' + i % 26);
+		return off + sizeof(*uh) + o->payload;
+	}
+	case K_ARP: {
+		struct ethhdr *eth = (struct ethhdr *)f;
+		uint8_t *a = (uint8_t *)(eth + 1);
+
+		memset(eth->h_dest, 0xff, ETH_ALEN);
+		memcpy(eth->h_source, o->src_mac, ETH_ALEN);
+		eth->h_proto = htons(ETH_P_ARP);
+		a[1] = 1;    /* htype Ethernet */
+		a[2] = 0x08; /* ptype IPv4 */
+		a[4] = ETH_ALEN;
+		a[5] = 4;
+		a[7] = 1; /* op request */
+		memcpy(a + 8, o->src_mac, ETH_ALEN);
+		memcpy(a + 14, &o->src_ip, 4);
+		/* tha stays zero */
+		memcpy(a + 24, &o->dst_ip, 4);
+		return ARP_FRAME;
+	}
+	}
+	return 0;
+}
+
+static int parse_mac(const char *s, uint8_t *mac)
+{
+	unsigned int b[ETH_ALEN];
+	int i;
+
+	if (sscanf(s, "%x:%x:%x:%x:%x:%x", &b[0], &b[1], &b[2], &b[3], &b[4], &b[5]) != 6)
+		return -EINVAL;
+	for (i = 0; i < ETH_ALEN; i++) {
+		if (b[i] > 0xff)
+			return -EINVAL;
+		mac[i] = (uint8_t)b[i];
+	}
+	return 0;
+}
+
+static int iface_mac(const char *name, uint8_t *mac)
+{
+	struct ifreq ifr;
+	int fd, err = 0;
+
+	fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return -errno;
+	memset(&ifr, 0, sizeof(ifr));
+	snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "%s", name);
+	if (ioctl(fd, SIOCGIFHWADDR, &ifr) < 0)
+		err = -errno;
+	else
+		memcpy(mac, ifr.ifr_hwaddr.sa_data, ETH_ALEN);
+	close(fd);
+	return err;
+}
+
+static void usage(void)
+{
+	fprintf(stderr,
+		"usage: flood --iface IF --dst-mac MAC --src-ip A --dst-ip B --kind icmp|arp|udp\n"
+		"             [--port 7] [--payload 64] [--ports 1024] [--seconds 5]\n"
+		"             [--call-ms 250] [--warmup-ms 500]\n");
+	exit(2);
+}
+
+static void parse_opts(int argc, char **argv, struct opts *o)
+{
+	static const struct option lo[] = {
+		{"iface", required_argument, NULL, 'i'},
+		{"dst-mac", required_argument, NULL, 'm'},
+		{"src-ip", required_argument, NULL, 's'},
+		{"dst-ip", required_argument, NULL, 'd'},
+		{"kind", required_argument, NULL, 'k'},
+		{"port", required_argument, NULL, 'p'},
+		{"payload", required_argument, NULL, 'l'},
+		{"ports", required_argument, NULL, 'n'},
+		{"seconds", required_argument, NULL, 't'},
+		{"call-ms", required_argument, NULL, 'c'},
+		{"warmup-ms", required_argument, NULL, 'w'},
+		{NULL, 0, NULL, 0},
+	};
+	bool mac = false, sip = false, dip = false, kind = false;
+	int c;
+
+	memset(o, 0, sizeof(*o));
+	o->port = 7;
+	o->payload = 64;
+	o->ports = 1024;
+	o->seconds = 5;
+	o->call_ms = 250;
+	o->warmup_ms = 500;
+	while ((c = getopt_long(argc, argv, "", lo, NULL)) != -1) {
+		switch (c) {
+		case 'i':
+			o->iface = optarg;
+			break;
+		case 'm':
+			mac = !parse_mac(optarg, o->dst_mac);
+			break;
+		case 's':
+			sip = inet_pton(AF_INET, optarg, &o->src_ip) == 1;
+			break;
+		case 'd':
+			dip = inet_pton(AF_INET, optarg, &o->dst_ip) == 1;
+			break;
+		case 'k':
+			for (o->kind = K_ICMP; o->kind <= K_UDP; o->kind++)
+				if (!strcmp(optarg, kind_names[o->kind]))
+					break;
+			kind = o->kind <= K_UDP;
+			break;
+		case 'p':
+			o->port = (unsigned int)strtoul(optarg, NULL, 0);
+			break;
+		case 'l':
+			o->payload = (unsigned int)strtoul(optarg, NULL, 0);
+			break;
+		case 'n':
+			o->ports = (unsigned int)strtoul(optarg, NULL, 0);
+			break;
+		case 't':
+			o->seconds = strtod(optarg, NULL);
+			break;
+		case 'c':
+			o->call_ms = strtod(optarg, NULL);
+			break;
+		case 'w':
+			o->warmup_ms = strtod(optarg, NULL);
+			break;
+		default:
+			usage();
+		}
+	}
+	if (!o->iface || !mac || !sip || !dip || !kind || optind != argc || !o->port ||
+	    o->port > 65535 || o->ports > 65536 - 1024 || o->payload > FRAME_MAX - 42 ||
+	    o->seconds <= 0 || o->call_ms <= 0)
+		usage();
+}
+
+/* Sum the per-CPU reply counters into n[FLOOD_NKINDS]. */
+static int read_replies(int map_fd, uint64_t *n)
+{
+	int ncpu = libbpf_num_possible_cpus();
+	uint64_t *v;
+	uint32_t k;
+	int i;
+
+	if (ncpu < 0)
+		return ncpu;
+	v = calloc((size_t)ncpu, sizeof(*v));
+	if (!v)
+		return -ENOMEM;
+	for (k = 0; k < FLOOD_NKINDS; k++) {
+		n[k] = 0;
+		if (bpf_map_lookup_elem(map_fd, &k, v) < 0) {
+			free(v);
+			return -errno;
+		}
+		for (i = 0; i < ncpu; i++)
+			n[k] += v[i];
+	}
+	free(v);
+	return 0;
+}
+
+/*
+ * One BPF_PROG_RUN call of repeat frames.  Returns the frames sent (all of
+ * them unless a signal cut the call short: then 0, they are not counted)
+ * or -errno.
+ */
+static long run_once(int prog_fd, uint8_t *frame, size_t len, uint32_t repeat)
+{
+	LIBBPF_OPTS(bpf_test_run_opts, topts, .data_in = frame, .data_size_in = (uint32_t)len,
+		    .repeat = repeat, .flags = BPF_F_TEST_XDP_LIVE_FRAMES);
+	int err = bpf_prog_test_run_opts(prog_fd, &topts);
+
+	if (err == -EINTR || (err < 0 && errno == EINTR))
+		return 0;
+	if (err < 0)
+		return errno ? -errno : err;
+	return (long)repeat;
+}
+
+/*
+ * Flood for `seconds`, each call sized to last about call_ms.  Returns the
+ * frames sent and the elapsed time in *elapsed, or -errno.
+ */
+static long long flood_for(int prog_fd, uint8_t *frame, size_t len, double seconds, double call_ms,
+			   uint32_t *repeat, double *elapsed, unsigned int *calls)
+{
+	double t0 = now_s(), t = t0, tc;
+	long long sent = 0;
+
+	while (!stopping && t - t0 < seconds) {
+		long n;
+
+		tc = t;
+		n = run_once(prog_fd, frame, len, *repeat);
+		if (n < 0)
+			return n;
+		t = now_s();
+		sent += n;
+		(*calls)++;
+		if (n && t > tc) {
+			double r = (double)*repeat * call_ms * 1e-3 / (t - tc);
+
+			*repeat = r < 1024 ? 1024 : r > 1e8 ? 100000000 : (uint32_t)r;
+		}
+	}
+	*elapsed = t - t0;
+	return sent;
+}
+
+int main(int argc, char **argv)
+{
+	struct flood_count *cnt = NULL;
+	struct flood_gen *gen = NULL;
+	struct sigaction sa = {.sa_handler = on_signal};
+	uint64_t before[FLOOD_NKINDS], after[FLOOD_NKINDS];
+	uint8_t frame[FRAME_MAX];
+	uint32_t old_id = 0, repeat = 65536;
+	int ifindex, old_fd = -1, err, rc = 1;
+	unsigned int calls = 0, wcalls = 0;
+	double elapsed = 0, welapsed;
+	long long sent;
+	size_t len;
+	struct opts o;
+	char dst[INET_ADDRSTRLEN];
+
+	parse_opts(argc, argv, &o);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	ifindex = (int)if_nametoindex(o.iface);
+	if (!ifindex || iface_mac(o.iface, o.src_mac) < 0) {
+		fprintf(stderr, "flood: no interface %s here\n", o.iface);
+		return 1;
+	}
+	len = build_frame(frame, &o);
+	inet_ntop(AF_INET, &o.dst_ip, dst, sizeof(dst));
+
+	cnt = flood_count__open();
+	gen = flood_gen__open();
+	if (!cnt || !gen) {
+		fprintf(stderr, "flood: cannot open the BPF skeletons\n");
+		goto out;
+	}
+	cnt->rodata->echo_port = (uint16_t)o.port;
+	gen->rodata->out_ifindex = (uint32_t)ifindex;
+	if (o.kind == K_UDP && o.ports > 1) {
+		gen->rodata->sport_base = 10000;
+		gen->rodata->sport_count = (uint16_t)o.ports;
+	}
+	if ((err = flood_count__load(cnt)) || (err = flood_gen__load(gen))) {
+		fprintf(stderr, "flood: loading the BPF programs: %s\n", strerror(-err));
+		goto out;
+	}
+
+	/* Hold the program that is there now, to put it back afterwards. */
+	if (!bpf_xdp_query_id(ifindex, XDP_FLAGS_DRV_MODE, &old_id) && old_id) {
+		old_fd = bpf_prog_get_fd_by_id(old_id);
+		if (old_fd < 0) {
+			fprintf(stderr, "flood: cannot hold XDP program %u: %s\n", old_id,
+				strerror(errno));
+			goto out;
+		}
+	}
+	err = bpf_xdp_attach(ifindex, bpf_program__fd(cnt->progs.flood_count), XDP_FLAGS_DRV_MODE,
+			     NULL);
+	if (err) {
+		fprintf(stderr, "flood: attaching the counter to %s: %s\n", o.iface,
+			strerror(-err));
+		goto out;
+	}
+
+	sent = flood_for(bpf_program__fd(gen->progs.flood_gen), frame, len, o.warmup_ms * 1e-3,
+			 o.call_ms, &repeat, &welapsed, &wcalls);
+	if (sent >= 0) {
+		usleep(100000);
+		err = read_replies(bpf_map__fd(cnt->maps.replies), before);
+		if (!err)
+			sent = flood_for(bpf_program__fd(gen->progs.flood_gen), frame, len,
+					 o.seconds, o.call_ms, &repeat, &elapsed, &calls);
+		usleep(100000); /* replies still in the dut's queues */
+		if (!err)
+			err = read_replies(bpf_map__fd(cnt->maps.replies), after);
+	}
+	if (sent < 0) {
+		fprintf(stderr, "flood: BPF_PROG_RUN (live frames): %s\n", strerror((int)-sent));
+	} else if (err) {
+		fprintf(stderr, "flood: reading the counters: %s\n", strerror(-err));
+	} else if (stopping) {
+		fprintf(stderr, "flood: interrupted\n");
+	} else {
+		uint64_t d[FLOOD_NKINDS];
+		int k;
+
+		for (k = 0; k < FLOOD_NKINDS; k++)
+			d[k] = after[k] - before[k];
+		printf("flood %s %s: offered %.3f Mpps replies %.3f Mpps (arp %llu icmp %llu udp "
+		       "%llu other %llu) in %.2f s, %u calls, last repeat %u\n",
+		       kind_names[o.kind], dst, (double)sent / elapsed * 1e-6,
+		       (double)d[kind_reply[o.kind]] / elapsed * 1e-6,
+		       (unsigned long long)d[FLOOD_ARP_REPLY],
+		       (unsigned long long)d[FLOOD_ICMP_ECHOREPLY],
+		       (unsigned long long)d[FLOOD_UDP_ECHO], (unsigned long long)d[FLOOD_OTHER],
+		       elapsed, calls, repeat);
+		rc = 0;
+	}
+
+	/* Put the previous program back (or leave none). */
+	if (old_fd >= 0)
+		err = bpf_xdp_attach(ifindex, old_fd, XDP_FLAGS_DRV_MODE, NULL);
+	else
+		err = bpf_xdp_detach(ifindex, XDP_FLAGS_DRV_MODE, NULL);
+	if (err) {
+		fprintf(stderr, "flood: restoring XDP on %s: %s\n", o.iface, strerror(-err));
+		rc = 1;
+	}
+out:
+	if (old_fd >= 0)
+		close(old_fd);
+	flood_gen__destroy(gen);
+	flood_count__destroy(cnt);
+	return rc;
+}
