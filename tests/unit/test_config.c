@@ -443,7 +443,7 @@ static void test_help_and_version_exit_zero(void **state)
 {
 	struct cli_run r;
 	static const char *const flags[] = {
-		"--iface", "--addr", "--gateway", "--mode", "--queues", "--cpus", "--echo",
+		"--iface", "--addr", "--gateway", "--route", "--mode", "--queues", "--cpus", "--echo",
 		"--discard", "--vlan", "--pin-dir", "--copy", "--config", "--foreground",
 		"--verbose", "--help", "--version",
 	};
@@ -462,6 +462,172 @@ static void test_help_and_version_exit_zero(void **state)
 	run_cli(&r, "--version");
 	assert_int_equal(r.status, 0);
 	assert_string_equal(r.out, "skiffd " SKIFF_VERSION "\n");
+}
+
+/* ---- skiffd: --route ---- */
+
+static void test_route_flag_parses_like_ip_route(void **state)
+{
+	char *argv1[] = { "skiffd", "--iface", "eth0", "--addr", "10.0.0.2/24",
+			  "--route", "10.9.0.0/16 via 10.0.0.254", NULL };
+	char *argv2[] = { "skiffd", "--iface", "eth0", "--addr", "10.0.0.2/24",
+			  "--route=10.9.0.0/16", "via", "10.0.0.254", NULL };
+	struct skiffd_config cfg;
+	struct cli_run r;
+	char err[256];
+
+	(void)state;
+	/* three words, as ip route add DST via GW */
+	run_cli(&r, "--iface eth0 --addr 10.0.0.2/24 --addr 172.16.0.2/16 "
+		    "--route 10.9.0.0/16 via 10.0.0.254 --gateway 10.0.0.1 "
+		    "--route 192.168.5.7 via 172.16.9.9 --route 10.9.8.0/24 via 10.0.0.253 --echo 7");
+	assert_int_equal(r.status, -1);
+	assert_string_equal(r.err, "");
+	assert_int_equal(r.cfg.n_routes, 3);
+	assert_int_equal(r.cfg.routes[0].dst, ip("10.9.0.0"));
+	assert_int_equal(r.cfg.routes[0].prefix_len, 16);
+	assert_int_equal(r.cfg.routes[0].gateway, ip("10.0.0.254"));
+	/* no /N: a host route, as ip route */
+	assert_int_equal(r.cfg.routes[1].dst, ip("192.168.5.7"));
+	assert_int_equal(r.cfg.routes[1].prefix_len, 32);
+	assert_int_equal(r.cfg.routes[1].gateway, ip("172.16.9.9"));
+	assert_int_equal(r.cfg.routes[2].dst, ip("10.9.8.0"));
+	assert_int_equal(r.cfg.routes[2].prefix_len, 24);
+	assert_int_equal(r.cfg.gateway, ip("10.0.0.1"));
+	assert_int_equal(r.cfg.n_echo, 1);
+
+	/* one argument with the words inside, and --route=DST via GW */
+	assert_int_equal(skiffd_config_parse(&cfg, 7, argv1, err, sizeof(err)), 0);
+	assert_int_equal(cfg.n_routes, 1);
+	assert_int_equal(cfg.routes[0].gateway, ip("10.0.0.254"));
+	assert_int_equal(skiffd_config_parse(&cfg, 8, argv2, err, sizeof(err)), 0);
+	assert_int_equal(cfg.n_routes, 1);
+	assert_int_equal(cfg.routes[0].dst, ip("10.9.0.0"));
+	assert_int_equal(cfg.routes[0].gateway, ip("10.0.0.254"));
+
+	/* a route to part of an on-link subnet (its gateway inside it) is fine */
+	run_cli(&r, "--iface eth0 --addr 10.0.0.2/24 --route 10.0.0.128/25 via 10.0.0.200");
+	assert_int_equal(r.status, -1);
+	assert_int_equal(r.cfg.n_routes, 1);
+	/* routes are optional */
+	run_cli(&r, "--iface eth0 --addr 10.0.0.2/24");
+	assert_int_equal(r.cfg.n_routes, 0);
+}
+
+static void test_route_in_config_file_and_flags_replace_it(void **state)
+{
+	char path[64], cmd[256];
+	struct cli_run r;
+
+	(void)state;
+	write_tmp("iface eth0\naddr 10.0.0.2/24\n"
+		  "route 10.9.0.0/16 via 10.0.0.254   # the lab\n"
+		  "route\t10.8.0.0/16\tvia\t10.0.0.253\n",
+		  path, sizeof(path));
+	snprintf(cmd, sizeof(cmd), "--config %s", path);
+	run_cli(&r, cmd);
+	assert_int_equal(r.status, -1);
+	assert_int_equal(r.cfg.n_routes, 2);
+	assert_int_equal(r.cfg.routes[1].dst, ip("10.8.0.0"));
+	assert_int_equal(r.cfg.routes[1].gateway, ip("10.0.0.253"));
+	/* a --route on the command line replaces the file's list */
+	snprintf(cmd, sizeof(cmd), "--config %s --route 10.7.0.0/16 via 10.0.0.252", path);
+	run_cli(&r, cmd);
+	assert_int_equal(r.status, -1);
+	assert_int_equal(r.cfg.n_routes, 1);
+	assert_int_equal(r.cfg.routes[0].dst, ip("10.7.0.0"));
+	unlink(path);
+
+	write_tmp("iface eth0\naddr 10.0.0.2/24\nroute 10.9.0.0/16 10.0.0.254\n", path,
+		  sizeof(path));
+	snprintf(cmd, sizeof(cmd), "--config %s", path);
+	run_cli(&r, cmd);
+	assert_int_equal(r.status, SKIFFD_EXIT_USAGE);
+	snprintf(cmd, sizeof(cmd),
+		 "skiffd: %s:3: bad route '10.9.0.0/16 10.0.0.254': expected A.B.C.D/N via G.G.G.G\n",
+		 path);
+	assert_string_equal(r.err, cmd);
+	unlink(path);
+}
+
+static void test_bad_route_is_refused(void **state)
+{
+	(void)state;
+	/* syntax */
+	assert_fails_with("--iface eth0 --addr 10.0.0.2/24 --route 10.9.0.0/16",
+			  "bad --route '10.9.0.0/16': expected A.B.C.D/N via G.G.G.G");
+	assert_fails_with("--iface eth0 --addr 10.0.0.2/24 --route 10.9.0.0/16 via",
+			  "bad --route '10.9.0.0/16 via': expected A.B.C.D/N via G.G.G.G");
+	assert_fails_with("--iface eth0 --addr 10.0.0.2/24 --route 10.9.0.0/16,via=10.0.0.254",
+			  "bad --route '10.9.0.0/16,via=10.0.0.254': expected A.B.C.D/N via G.G.G.G");
+	assert_fails_with("--iface eth0 --addr 10.0.0.2/24 --route",
+			  "option '--route' needs a value");
+	/* bad prefixes */
+	assert_fails_with("--iface eth0 --addr 10.0.0.2/24 --route 10.9.0.0/33 via 10.0.0.254",
+			  "bad --route '10.9.0.0/33 via 10.0.0.254': expected A.B.C.D/N via G.G.G.G");
+	assert_fails_with("--iface eth0 --addr 10.0.0.2/24 --route 10.9.0.0/ via 10.0.0.254",
+			  "bad --route '10.9.0.0/ via 10.0.0.254': expected A.B.C.D/N via G.G.G.G");
+	assert_fails_with("--iface eth0 --addr 10.0.0.2/24 --route 10.9.0/16 via 10.0.0.254",
+			  "bad --route '10.9.0/16 via 10.0.0.254': expected A.B.C.D/N via G.G.G.G");
+	assert_fails_with("--iface eth0 --addr 10.0.0.2/24 --route 10.9.1.0/16 via 10.0.0.254",
+			  "bad --route '10.9.1.0/16 via 10.0.0.254': 10.9.1.0 has host bits set "
+			  "for /16 (the network is 10.9.0.0/16)");
+	assert_fails_with("--iface eth0 --addr 10.0.0.2/24 --route 0.0.0.0/0 via 10.0.0.254",
+			  "bad --route '0.0.0.0/0 via 10.0.0.254': the default route is --gateway G.G.G.G");
+	assert_fails_with("--iface eth0 --addr 10.0.0.2/24 --route 224.0.0.0/4 via 10.0.0.254",
+			  "bad --route '224.0.0.0/4 via 10.0.0.254': 224.0.0.0/4 holds no unicast address");
+	assert_fails_with("--iface eth0 --addr 10.0.0.2/24 --route 127.0.0.0/8 via 10.0.0.254",
+			  "bad --route '127.0.0.0/8 via 10.0.0.254': 127.0.0.0/8 holds no unicast address");
+	/* the gateway */
+	assert_fails_with("--iface eth0 --addr 10.0.0.2/24 --route 10.9.0.0/16 via 224.0.0.1",
+			  "bad --route '10.9.0.0/16 via 224.0.0.1': expected a unicast gateway "
+			  "G.G.G.G after 'via'");
+	assert_fails_with("--iface eth0 --addr 10.0.0.2/24 --route 10.9.0.0/16 via 192.168.1.1",
+			  "--route 10.9.0.0/16 via 192.168.1.1: the gateway is not on the subnet "
+			  "of any --addr");
+	assert_fails_with("--iface eth0 --addr 10.0.0.2/24 --route 10.9.0.0/16 via 10.0.0.2",
+			  "--route 10.9.0.0/16 via 10.0.0.2: the gateway is our own --addr");
+	/* duplicates and overlaps with what is on-link */
+	assert_fails_with("--iface eth0 --addr 10.0.0.2/24 --route 10.9.0.0/16 via 10.0.0.254 "
+			  "--route 10.9.0.0/16 via 10.0.0.253",
+			  "--route 10.9.0.0/16 given twice (via 10.0.0.254 and via 10.0.0.253)");
+	assert_fails_with("--iface eth0 --addr 10.0.0.2/24 --route 10.0.0.0/24 via 10.0.0.254",
+			  "--route 10.0.0.0/24 via 10.0.0.254: 10.0.0.0/24 is the subnet of --addr "
+			  "10.0.0.2/24, on-link already");
+	assert_fails_with("--iface eth0 --addr 10.0.0.2/24 --addr 10.5.0.3/32 "
+			  "--route 10.5.0.3 via 10.0.0.254",
+			  "--route 10.5.0.3/32 via 10.0.0.254: 10.5.0.3/32 is the subnet of --addr "
+			  "10.5.0.3/32, on-link already");
+}
+
+static void test_too_many_routes_are_refused(void **state)
+{
+	char *argv[5 + 4 * (SKIFF_MAX_ROUTES + 1) + 1];
+	char dst[SKIFF_MAX_ROUTES + 1][24];
+	struct skiffd_config cfg;
+	char err[256];
+	int argc = 0, i;
+
+	(void)state;
+	argv[argc++] = "skiffd";
+	argv[argc++] = "--iface";
+	argv[argc++] = "eth0";
+	argv[argc++] = "--addr";
+	argv[argc++] = "10.0.0.2/24";
+	for (i = 0; i <= SKIFF_MAX_ROUTES; i++) {
+		snprintf(dst[i], sizeof(dst[i]), "10.%d.0.0/16", 100 + i);
+		argv[argc++] = "--route";
+		argv[argc++] = dst[i];
+		argv[argc++] = "via";
+		argv[argc++] = "10.0.0.254";
+	}
+	argv[argc] = NULL;
+	assert_int_equal(skiffd_config_parse(&cfg, argc, argv, err, sizeof(err)), -EINVAL);
+	assert_string_equal(err, "too many --route (at most 32)");
+	/* exactly the limit is fine */
+	argv[argc - 4] = NULL;
+	assert_int_equal(skiffd_config_parse(&cfg, argc - 4, argv, err, sizeof(err)), 0);
+	assert_int_equal(cfg.n_routes, SKIFF_MAX_ROUTES);
 }
 
 /* ---- skiffctl ---- */
@@ -497,10 +663,14 @@ static void test_skiffctl_command_line(void **state)
 	assert_string_equal(a.iface, "veth1");
 	assert_int_equal(ctl_parse("--help", &a, err, sizeof(err)), SKIFFD_PARSE_HELP);
 
+	assert_int_equal(ctl_parse("routes --json", &a, err, sizeof(err)), 0);
+	assert_string_equal(a.command, "routes");
+	assert_true(a.json);
+
 	assert_int_equal(ctl_parse("", &a, err, sizeof(err)), -EINVAL);
-	assert_string_equal(err, "missing command: status, stats, neigh or sockets (see skiffctl --help)");
+	assert_string_equal(err, "missing command: status, stats, neigh, sockets or routes (see skiffctl --help)");
 	assert_int_equal(ctl_parse("route", &a, err, sizeof(err)), -EINVAL);
-	assert_string_equal(err, "unknown command 'route' (expected status, stats, neigh or sockets)");
+	assert_string_equal(err, "unknown command 'route' (expected status, stats, neigh, sockets or routes)");
 	assert_int_equal(ctl_parse("stats neigh", &a, err, sizeof(err)), -EINVAL);
 	assert_string_equal(err, "one command at a time ('stats' and 'neigh')");
 	assert_int_equal(ctl_parse("--xml stats", &a, err, sizeof(err)), -EINVAL);
@@ -764,6 +934,45 @@ static void test_neigh_and_sockets_answers_are_valid_json(void **state)
 	sb_free(&sb);
 }
 
+static void test_routes_answer_reads_like_ip_route(void **state)
+{
+	struct report_route rt[3] = {
+		{ REPORT_ROUTE_DEFAULT, 0, 0, ip("10.0.0.1"), ip("10.0.0.2"), 4 },
+		{ REPORT_ROUTE_LINK, ip("10.0.0.0"), 24, 0, ip("10.0.0.2"), 17 },
+		{ REPORT_ROUTE_STATIC, ip("10.9.0.0"), 16, ip("10.0.0.254"), ip("10.0.0.2"), 0 },
+	};
+	struct strbuf sb;
+
+	(void)state;
+	sb_init(&sb);
+	report_routes(&sb, rt, 3, "veth0", false);
+	assert_string_equal(sb_str(&sb),
+			    "default via 10.0.0.1 dev veth0 src 10.0.0.2 uses 4\n"
+			    "10.0.0.0/24 dev veth0 scope link src 10.0.0.2 uses 17\n"
+			    "10.9.0.0/16 via 10.0.0.254 dev veth0 src 10.0.0.2 uses 0\n");
+	sb_reset(&sb);
+	report_routes(&sb, rt, 3, "veth0", true);
+	assert_valid_json(sb_str(&sb));
+	assert_non_null(strstr(sb_str(&sb),
+			       "{\"dst\": \"default\", \"prefix_len\": 0, \"gateway\": \"10.0.0.1\", "
+			       "\"dev\": \"veth0\", \"scope\": \"global\", \"prefsrc\": \"10.0.0.2\", "
+			       "\"kind\": \"default\", \"uses\": 4}"));
+	assert_non_null(strstr(sb_str(&sb),
+			       "{\"dst\": \"10.0.0.0/24\", \"prefix_len\": 24, \"gateway\": null, "
+			       "\"dev\": \"veth0\", \"scope\": \"link\", \"prefsrc\": \"10.0.0.2\", "
+			       "\"kind\": \"link\", \"uses\": 17}"));
+	assert_non_null(strstr(sb_str(&sb), "\"dst\": \"10.9.0.0/16\", \"prefix_len\": 16, "
+					    "\"gateway\": \"10.0.0.254\""));
+	sb_reset(&sb);
+	report_routes(&sb, rt, 0, "veth0", true);
+	assert_valid_json(sb_str(&sb));
+	assert_string_equal(sb_str(&sb), "{\"routes\": []}\n");
+	sb_reset(&sb);
+	report_routes(&sb, rt, 0, "veth0", false);
+	assert_string_equal(sb_str(&sb), "(no routes)\n");
+	sb_free(&sb);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -782,6 +991,10 @@ int main(void)
 		cmocka_unit_test(test_full_command_line_parses),
 		cmocka_unit_test(test_http_fetch_send_flags_parse),
 		cmocka_unit_test(test_bad_http_fetch_send_flags_are_refused),
+		cmocka_unit_test(test_route_flag_parses_like_ip_route),
+		cmocka_unit_test(test_route_in_config_file_and_flags_replace_it),
+		cmocka_unit_test(test_bad_route_is_refused),
+		cmocka_unit_test(test_too_many_routes_are_refused),
 		cmocka_unit_test(test_queues_all_is_left_for_start_up),
 		cmocka_unit_test(test_config_file_parses_and_flags_override_it),
 		cmocka_unit_test(test_help_and_version_exit_zero),
@@ -789,6 +1002,7 @@ int main(void)
 		cmocka_unit_test(test_status_answers_are_valid_json_and_text),
 		cmocka_unit_test(test_stats_answers_show_only_nonzero_drops_in_text),
 		cmocka_unit_test(test_neigh_and_sockets_answers_are_valid_json),
+		cmocka_unit_test(test_routes_answer_reads_like_ip_route),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -20,6 +20,7 @@ enum opt_id {
 	OPT_IFACE,
 	OPT_ADDR,
 	OPT_GATEWAY,
+	OPT_ROUTE,
 	OPT_MODE,
 	OPT_QUEUES,
 	OPT_ECHO,
@@ -51,6 +52,7 @@ static const struct opt opts[] = {
 	{ "iface", 0, true, true, OPT_IFACE },
 	{ "addr", 0, true, true, OPT_ADDR },
 	{ "gateway", 0, true, true, OPT_GATEWAY },
+	{ "route", 0, true, true, OPT_ROUTE },
 	{ "mode", 0, true, true, OPT_MODE },
 	{ "queues", 0, true, true, OPT_QUEUES },
 	{ "echo", 0, true, true, OPT_ECHO },
@@ -101,6 +103,13 @@ void skiffd_usage(FILE *f)
 	      "                      takes only its own ports), dedicated otherwise (XDP\n"
 	      "                      answers ARP and ping, skiff owns all of it)\n"
 	      "  --gateway A.B.C.D   default gateway, on the subnet of an --addr\n"
+	      "  --route A.B.C.D/N via G.G.G.G\n"
+	      "                      static route, as ip route add: packets to A.B.C.D/N\n"
+	      "                      go through gateway G.G.G.G, which must be on the\n"
+	      "                      subnet of an --addr (repeatable, at most 32; the\n"
+	      "                      longest matching prefix wins; /N omitted means /32;\n"
+	      "                      also one argument \"A.B.C.D/N via G.G.G.G\", and the\n"
+	      "                      config file line \"route A.B.C.D/N via G.G.G.G\")\n"
 	      "  --mode MODE         XDP attach mode: auto (native if the driver has it,\n"
 	      "                      else generic; the default), native or generic\n"
 	      "  --queues N|all      RX queues to serve, one AF_XDP socket and worker\n"
@@ -133,7 +142,7 @@ void skiffd_usage(FILE *f)
 	      "  --version           show the version\n"
 	      "\n"
 	      "Every start-up error prints one line \"skiffd: ...\" and exits with status 2.\n"
-	      "Query a running skiffd with skiffctl (status, stats, neigh, sockets).\n",
+	      "Query a running skiffd with skiffctl (status, stats, neigh, sockets, routes).\n",
 	      f);
 }
 
@@ -313,6 +322,88 @@ static int parse_http(struct skiffd_config *cfg, const char *val, const char *pf
 	return 0;
 }
 
+/*
+ * --route "DST[/N] via GW" (the words of ip route add; the command line may
+ * give them as three arguments, joined before they get here).  The checks
+ * that need every --addr are config_check()'s.
+ */
+static int parse_route(struct skiffd_config *cfg, const char *val, const char *pfx,
+		       const char *label, char *err, size_t errlen)
+{
+	char buf[128], dst_s[INET_ADDRSTRLEN + 4], *w[4], *save = NULL, *slash;
+	char a[INET_ADDRSTRLEN], b[INET_ADDRSTRLEN];
+	unsigned long plen = 32;
+	struct in_addr in;
+	uint32_t dst, gw, mask, h;
+	int n = 0, i;
+
+	if (strlen(val) >= sizeof(buf))
+		goto syntax;
+	snprintf(buf, sizeof(buf), "%s", val);
+	for (char *t = strtok_r(buf, " \t", &save); t; t = strtok_r(NULL, " \t", &save)) {
+		if (n == 4)
+			goto syntax;
+		w[n++] = t;
+	}
+	if (n != 3 || strcmp(w[1], "via") || strlen(w[0]) >= sizeof(dst_s))
+		goto syntax;
+	snprintf(dst_s, sizeof(dst_s), "%s", w[0]);
+	slash = strchr(dst_s, '/');
+	if (slash) {
+		*slash = '\0';
+		if (parse_uint(slash + 1, 0, 32, &plen))
+			goto syntax;
+	}
+	if (inet_pton(AF_INET, dst_s, &in) != 1)
+		goto syntax;
+	dst = in.s_addr;
+	if (!plen) {
+		seterr(err, errlen, "%sbad %s '%s': the default route is --gateway G.G.G.G", pfx,
+		       label, val);
+		return -EINVAL;
+	}
+	mask = prefix_mask((uint8_t)plen);
+	if (dst & ~mask) {
+		in.s_addr = dst & mask;
+		seterr(err, errlen, "%sbad %s '%s': %s has host bits set for /%lu (the network is %s/%lu)",
+		       pfx, label, val, dst_s, plen, inet_ntop(AF_INET, &in, a, sizeof(a)), plen);
+		return -EINVAL;
+	}
+	/* RFC 1122 3.2.1.3: 0/8, 127/8 and 224/3 hold no host to route to */
+	h = ntohl(dst);
+	if ((plen >= 8 && ((h >> 24) == 0 || (h >> 24) == 127)) || (plen >= 4 && h >= 0xe0000000u)) {
+		seterr(err, errlen, "%sbad %s '%s': %s/%lu holds no unicast address", pfx, label, val,
+		       dst_s, plen);
+		return -EINVAL;
+	}
+	if (parse_ipv4(w[2], &gw)) {
+		seterr(err, errlen, "%sbad %s '%s': expected a unicast gateway G.G.G.G after 'via'",
+		       pfx, label, val);
+		return -EINVAL;
+	}
+	for (i = 0; i < cfg->n_routes; i++) {
+		if (cfg->routes[i].dst == dst && cfg->routes[i].prefix_len == plen) {
+			in.s_addr = cfg->routes[i].gateway;
+			seterr(err, errlen, "%s%s %s/%lu given twice (via %s and via %s)", pfx, label,
+			       dst_s, plen, inet_ntop(AF_INET, &in, a, sizeof(a)),
+			       inet_ntop(AF_INET, &gw, b, sizeof(b)));
+			return -EINVAL;
+		}
+	}
+	if (cfg->n_routes >= SKIFF_MAX_ROUTES) {
+		seterr(err, errlen, "%stoo many %s (at most %d)", pfx, label, SKIFF_MAX_ROUTES);
+		return -EINVAL;
+	}
+	cfg->routes[cfg->n_routes].dst = dst;
+	cfg->routes[cfg->n_routes].prefix_len = (uint8_t)plen;
+	cfg->routes[cfg->n_routes].gateway = gw;
+	cfg->n_routes++;
+	return 0;
+syntax:
+	seterr(err, errlen, "%sbad %s '%s': expected A.B.C.D/N via G.G.G.G", pfx, label, val);
+	return -EINVAL;
+}
+
 /* BYTES with an optional binary suffix K, M, G. */
 static int parse_size(const char *s, uint64_t *out)
 {
@@ -449,6 +540,8 @@ static int apply_opt(struct skiffd_config *cfg, const struct opt *o, const char 
 		}
 		cfg->gateway = ip;
 		return 0;
+	case OPT_ROUTE:
+		return parse_route(cfg, val, pfx, label, err, errlen);
 	case OPT_MODE:
 		if (!strcmp(val, "auto")) {
 			cfg->mode = SKIFF_XDP_AUTO;
@@ -643,6 +736,49 @@ int skiffd_config_load(struct skiffd_config *cfg, const char *path, char *err, s
 	return rc;
 }
 
+/* A --route against the --addr list: its gateway on-link and not ours, its
+ * destination not an on-link subnet or one of our addresses. */
+static int route_check(const struct skiffd_config *cfg, const struct skiffd_route *r, char *err,
+		       size_t errlen)
+{
+	char d[INET_ADDRSTRLEN], g[INET_ADDRSTRLEN], a[INET_ADDRSTRLEN];
+	bool onlink = false;
+	int i;
+
+	inet_ntop(AF_INET, &r->dst, d, sizeof(d));
+	inet_ntop(AF_INET, &r->gateway, g, sizeof(g));
+	for (i = 0; i < cfg->n_addrs; i++) {
+		const struct skiffd_addr *ad = &cfg->addrs[i];
+		uint32_t m = prefix_mask(ad->prefix_len);
+
+		inet_ntop(AF_INET, &ad->addr, a, sizeof(a));
+		if (ad->addr == r->gateway) {
+			seterr(err, errlen, "--route %s/%u via %s: the gateway is our own --addr", d,
+			       r->prefix_len, g);
+			return -EINVAL;
+		}
+		if ((ad->addr & m) == (r->gateway & m))
+			onlink = true;
+		if (ad->prefix_len == r->prefix_len && (ad->addr & m) == r->dst) {
+			seterr(err, errlen,
+			       "--route %s/%u via %s: %s/%u is the subnet of --addr %s/%u, on-link already",
+			       d, r->prefix_len, g, d, r->prefix_len, a, ad->prefix_len);
+			return -EINVAL;
+		}
+		if (r->prefix_len == 32 && r->dst == ad->addr) {
+			seterr(err, errlen, "--route %s/32 via %s: %s is our own --addr", d, g, d);
+			return -EINVAL;
+		}
+	}
+	if (!onlink) {
+		seterr(err, errlen,
+		       "--route %s/%u via %s: the gateway is not on the subnet of any --addr", d,
+		       r->prefix_len, g);
+		return -EINVAL;
+	}
+	return 0;
+}
+
 /* Checks over the whole configuration, once every source is applied. */
 static int config_check(const struct skiffd_config *cfg, char *err, size_t errlen)
 {
@@ -675,6 +811,10 @@ static int config_check(const struct skiffd_config *cfg, char *err, size_t errle
 			seterr(err, errlen, "--gateway %s is not on the subnet of any --addr", a);
 			return -EINVAL;
 		}
+	}
+	for (i = 0; i < cfg->n_routes; i++) {
+		if (route_check(cfg, &cfg->routes[i], err, errlen))
+			return -EINVAL;
 	}
 	for (i = 0; i < cfg->n_echo; i++) {
 		for (j = 0; j < cfg->n_discard; j++) {
@@ -722,13 +862,14 @@ struct cli_opt {
 	const struct opt *o;
 	const char *val;
 	char label[40];
+	char joined[128];	/* --route DST via GW given as three arguments */
 };
 
 int skiffd_config_parse(struct skiffd_config *cfg, int argc, char *const argv[], char *err,
 			size_t errlen)
 {
 	struct cli_opt *list;
-	bool reset_addr = false, reset_echo = false, reset_discard = false;
+	bool reset_addr = false, reset_echo = false, reset_discard = false, reset_route = false;
 	const char *arg, *eq;
 	const struct opt *o;
 	int i, n = 0, rc = 0;
@@ -789,6 +930,20 @@ int skiffd_config_parse(struct skiffd_config *cfg, int argc, char *const argv[],
 				rc = -EINVAL;
 				goto out;
 			}
+			/* --route DST via GW: the words of ip route, as separate arguments */
+			if (o->id == OPT_ROUTE && !strpbrk(list[n].val, " \t") && i + 2 < argc &&
+			    !strcmp(argv[i + 1], "via")) {
+				snprintf(list[n].joined, sizeof(list[n].joined), "%s via %s",
+					 list[n].val, argv[i + 2]);
+				list[n].val = list[n].joined;
+				i += 2;
+			} else if (o->id == OPT_ROUTE && i + 1 < argc && !strcmp(argv[i + 1], "via")) {
+				seterr(err, errlen,
+				       "bad --route '%s via': expected A.B.C.D/N via G.G.G.G",
+				       list[n].val);
+				rc = -EINVAL;
+				goto out;
+			}
 		} else if (eq) {
 			seterr(err, errlen, "option '--%s' takes no value", o->name);
 			rc = -EINVAL;
@@ -819,6 +974,9 @@ int skiffd_config_parse(struct skiffd_config *cfg, int argc, char *const argv[],
 		} else if (o->id == OPT_DISCARD && !reset_discard) {
 			reset_discard = true;
 			cfg->n_discard = 0;
+		} else if (o->id == OPT_ROUTE && !reset_route) {
+			reset_route = true;
+			cfg->n_routes = 0;
 		}
 		rc = apply_opt(cfg, o, list[i].val, "", list[i].label, err, errlen);
 		if (rc)
@@ -853,11 +1011,11 @@ int skiffd_cli(struct skiffd_config *cfg, int argc, char *const argv[], FILE *ou
 
 /* ---- skiffctl ---- */
 
-static const char *const ctl_commands[] = { "status", "stats", "neigh", "sockets" };
+static const char *const ctl_commands[] = { "status", "stats", "neigh", "sockets", "routes" };
 
 void skiffctl_usage(FILE *f)
 {
-	fputs("Usage: skiffctl [--iface IF] [--json] status|stats|neigh|sockets\n"
+	fputs("Usage: skiffctl [--iface IF] [--json] status|stats|neigh|sockets|routes\n"
 	      "\n"
 	      "Ask the skiffd of this network namespace about itself.\n"
 	      "\n"
@@ -869,6 +1027,9 @@ void skiffctl_usage(FILE *f)
 	      "  neigh     the neighbour table shared by XDP and the daemon\n"
 	      "  sockets   UDP sockets and TCP connections per worker, like ss -tani:\n"
 	      "            state, queues, cwnd, rtt, rto, mss, retransmissions\n"
+	      "  routes    the route table, like ip route: on-link prefixes (dev IF scope\n"
+	      "            link), --route and --gateway (via G), source address, and how\n"
+	      "            many lookups chose each route\n"
 	      "\n"
 	      "Options:\n"
 	      "  --iface IF   the skiffd serving IF (default: the only one running)\n"
@@ -924,12 +1085,13 @@ int skiffctl_parse(struct skiffctl_args *a, int argc, char *const argv[], char *
 				a->command = ctl_commands[c];
 		if (!a->command) {
 			seterr(err, errlen,
-			       "unknown command '%s' (expected status, stats, neigh or sockets)", arg);
+			       "unknown command '%s' (expected status, stats, neigh, sockets or routes)",
+			       arg);
 			return -EINVAL;
 		}
 	}
 	if (!a->command) {
-		seterr(err, errlen, "missing command: status, stats, neigh or sockets (see skiffctl --help)");
+		seterr(err, errlen, "missing command: status, stats, neigh, sockets or routes (see skiffctl --help)");
 		return -EINVAL;
 	}
 	return SKIFFD_PARSE_OK;

@@ -33,11 +33,20 @@ struct skiffd_addr {
 	uint8_t prefix_len;
 };
 
+/* --route DST/N via GW: a static route (network order). */
+struct skiffd_route {
+	uint32_t dst;		/* host bits zero */
+	uint8_t prefix_len;	/* 1 to 32 */
+	uint32_t gateway;
+};
+
 struct skiffd_config {
 	char iface[IFNAMSIZ];
 	struct skiffd_addr addrs[SKIFF_MAX_ADDRS];
 	int n_addrs;
 	uint32_t gateway;	/* network order, 0 = none */
+	struct skiffd_route routes[SKIFF_MAX_ROUTES];	/* --route, in the order given */
+	int n_routes;
 	enum skiff_xdp_mode mode;
 	uint32_t n_queues;	/* 0 with queues_all until resolved */
 	bool queues_all;	/* --queues all: every RX queue of the interface */
@@ -101,7 +110,7 @@ void skiffd_usage(FILE *f);
 
 struct skiffctl_args {
 	char iface[IFNAMSIZ];	/* "" = find the only daemon */
-	const char *command;	/* status, stats, neigh, sockets */
+	const char *command;	/* status, stats, neigh, sockets, routes */
 	bool json;
 };
 

@@ -441,3 +441,55 @@ void report_sockets(struct strbuf *sb, const struct report_sock *s, int count, b
 	if (!count)
 		sb_puts(sb, "(no sockets)\n");
 }
+
+static const char *const route_kind_names[] = {
+	[REPORT_ROUTE_LINK] = "link",
+	[REPORT_ROUTE_STATIC] = "static",
+	[REPORT_ROUTE_DEFAULT] = "default",
+};
+
+void report_routes(struct strbuf *sb, const struct report_route *r, int count, const char *dev,
+		   bool json)
+{
+	char d[INET_ADDRSTRLEN + 4], g[INET_ADDRSTRLEN], s[INET_ADDRSTRLEN];
+	int i;
+
+	if (json)
+		sb_puts(sb, "{\"routes\": [");
+	for (i = 0; i < count; i++) {
+		if (r[i].kind == REPORT_ROUTE_DEFAULT)
+			snprintf(d, sizeof(d), "default");
+		else
+			snprintf(d, sizeof(d), "%s/%u", ip_str(r[i].dst, g), r[i].prefix_len);
+		ip_str(r[i].src, s);
+		if (r[i].gateway)
+			ip_str(r[i].gateway, g);
+		if (json) {
+			/* the keys of ip -j route, plus kind and uses */
+			sb_printf(sb, "{\"dst\": \"%s\", \"prefix_len\": %u, \"gateway\": ", d,
+				  r[i].prefix_len);
+			if (r[i].gateway)
+				sb_printf(sb, "\"%s\"", g);
+			else
+				sb_puts(sb, "null");
+			sb_puts(sb, ", \"dev\": ");
+			sb_json_str(sb, dev);
+			sb_printf(sb, ", \"scope\": \"%s\", \"prefsrc\": \"%s\", \"kind\": \"%s\", "
+				  "\"uses\": %llu},",
+				  r[i].gateway ? "global" : "link", s, route_kind_names[r[i].kind],
+				  (unsigned long long)r[i].uses);
+		} else if (r[i].gateway) {
+			sb_printf(sb, "%s via %s dev %s src %s uses %llu\n", d, g, dev, s,
+				  (unsigned long long)r[i].uses);
+		} else {
+			sb_printf(sb, "%s dev %s scope link src %s uses %llu\n", d, dev, s,
+				  (unsigned long long)r[i].uses);
+		}
+	}
+	if (json) {
+		sb_trim_comma(sb);
+		sb_puts(sb, "]}\n");
+	} else if (!count) {
+		sb_puts(sb, "(no routes)\n");
+	}
+}

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
 /*
- * The answers of skiffd's control commands (status, stats, neigh, sockets)
+ * The answers of skiffd's control commands (status, stats, neigh, sockets,
+ * routes)
  * rendered from plain snapshots, as text for people or as JSON for
  * scripts.  skiffd takes the snapshots (under each worker's lock where the
  * data is the worker's); this file only formats, so it is tested without a
@@ -90,6 +91,22 @@ struct report_sock {
 	bool orphan;		/* closed by the application, still finishing */
 };
 
+enum report_route_kind {
+	REPORT_ROUTE_LINK,	/* on-link prefix of an --addr: dev IF scope link */
+	REPORT_ROUTE_STATIC,	/* --route DST/N via G */
+	REPORT_ROUTE_DEFAULT,	/* --gateway G */
+};
+
+/* One route, in the order to show (net/route.h ip_route_dump()). */
+struct report_route {
+	enum report_route_kind kind;
+	uint32_t dst;		/* network order; 0 for the default route */
+	uint8_t prefix_len;
+	uint32_t gateway;	/* 0: on-link */
+	uint32_t src;		/* the source address the route gives */
+	uint64_t uses;		/* lookups that chose it, summed over the workers */
+};
+
 /* One named 64-bit counter of a struct, for walking the X-macro lists. */
 struct report_counter {
 	const char *name;
@@ -118,6 +135,9 @@ void report_stats(struct strbuf *sb, const struct report_queue_stats *q, int n_q
 void report_neigh(struct strbuf *sb, const struct report_neigh *n, int count,
 		  uint64_t stale_ns, bool json);
 void report_sockets(struct strbuf *sb, const struct report_sock *s, int count, bool json);
+/* As ip route shows them, dev being the interface; plus the use counts. */
+void report_routes(struct strbuf *sb, const struct report_route *r, int count, const char *dev,
+		   bool json);
 /* "error: msg" or {"error": "msg"}. */
 void report_error(struct strbuf *sb, const char *msg, bool json);
 

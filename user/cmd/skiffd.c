@@ -62,6 +62,7 @@
 #include "dev/loader.h"
 #include "dev/xsk.h"
 #include "link/neigh.h"
+#include "net/route.h"
 #include "sock/inet.h"
 #include "sock/socket.h"
 #include "transport/tcp.h"
@@ -631,6 +632,37 @@ static void ctl_sockets(struct skiffd *d, struct strbuf *sb, bool json)
 	free(c.v);
 }
 
+/* The route table (the same in every worker) with the use counts summed. */
+static void ctl_routes(struct skiffd *d, struct strbuf *sb, bool json)
+{
+	struct route_info ri[ROUTE_MAX_ENTRIES];
+	struct report_route rr[ROUTE_MAX_ENTRIES];
+	uint64_t uses[ROUTE_SLOTS] = { 0 };
+	int n = 0, k;
+	uint32_t i;
+
+	for (i = 0; i < d->n_workers; i++) {
+		pthread_mutex_lock(&d->w[i].lock);
+		n = ip_route_dump(&d->w[i].st, ri, ROUTE_MAX_ENTRIES);
+		pthread_mutex_unlock(&d->w[i].lock);
+		for (k = 0; k < n; k++)
+			uses[ri[k].slot] += ri[k].uses;
+	}
+	for (k = 0; k < n; k++) {
+		rr[k] = (struct report_route){
+			.kind = ri[k].kind == ROUTE_LINK     ? REPORT_ROUTE_LINK
+				: ri[k].kind == ROUTE_STATIC ? REPORT_ROUTE_STATIC
+							     : REPORT_ROUTE_DEFAULT,
+			.dst = ri[k].dst,
+			.prefix_len = ri[k].prefix_len,
+			.gateway = ri[k].gateway,
+			.src = ri[k].src,
+			.uses = uses[ri[k].slot],
+		};
+	}
+	report_routes(sb, rr, n, d->cfg.iface, json);
+}
+
 /* One client: read "<command> [json]", answer, close. */
 static void ctl_serve(struct skiffd *d, int fd)
 {
@@ -647,7 +679,8 @@ static void ctl_serve(struct skiffd *d, int fd)
 	if (n >= 2 && !strcmp(mod, "json"))
 		json = true;
 	if (n < 1) {
-		report_error(&sb, "empty request (expected: status|stats|neigh|sockets [json])", json);
+		report_error(&sb, "empty request (expected: status|stats|neigh|sockets|routes [json])",
+			     json);
 	} else if (n > 2 || (n == 2 && !json)) {
 		report_error(&sb, "bad request (expected: <command> [json])", json);
 	} else if (!strcmp(cmd, "status")) {
@@ -658,8 +691,12 @@ static void ctl_serve(struct skiffd *d, int fd)
 		ctl_neigh(d, &sb, json);
 	} else if (!strcmp(cmd, "sockets")) {
 		ctl_sockets(d, &sb, json);
+	} else if (!strcmp(cmd, "routes")) {
+		ctl_routes(d, &sb, json);
 	} else {
-		report_error(&sb, "unknown command (expected status, stats, neigh or sockets)", json);
+		report_error(&sb,
+			     "unknown command (expected status, stats, neigh, sockets or routes)",
+			     json);
 	}
 	if (sb.oom) {
 		sb_reset(&sb);
@@ -872,6 +909,13 @@ static int classify_addrs(struct skiffd *d)
 	}
 	d->scfg.n_addrs = d->cfg.n_addrs;
 	d->scfg.gateway = d->cfg.gateway;
+	/* --route: checked on-link by config; net/route.c does the lookups */
+	for (i = 0; i < d->cfg.n_routes; i++) {
+		d->scfg.routes[i].dst = d->cfg.routes[i].dst;
+		d->scfg.routes[i].prefix_len = d->cfg.routes[i].prefix_len;
+		d->scfg.routes[i].gateway = d->cfg.routes[i].gateway;
+	}
+	d->scfg.n_routes = d->cfg.n_routes;
 	return 0;
 }
 
