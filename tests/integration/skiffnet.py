@@ -42,6 +42,11 @@ The keys of the dict are impair's options without the dashes ("loss", "dup",
 pass through unchanged, so everything else works as on the direct veth.
 topo.set_impairment(**params) restarts the bridge with new parameters and
 topo.impair_stats() returns its counters ({"ab.lost": n, ...}).
+
+Topology(far=True) adds a namespace behind the peer, which routes (ip_forward):
+    far ns <far_if> 10.78.<n>.2/24 <--veth--> <rtr_if> 10.78.<n>.1/24 peer ns
+far's default route is the peer; the dut reaches topo.far_net only through a
+route via topo.peer_ip (skiffd --route, tests/integration/test_routes.py).
 """
 
 import atexit
@@ -175,7 +180,7 @@ class Topology:
     (see the module docstring).
     """
 
-    def __init__(self, queues=1, peer_xdp=None, impaired=None):
+    def __init__(self, queues=1, peer_xdp=None, impaired=None, far=False):
         self.n = next(_seq)
         base = f"skp{PID}-{self.n}"
         self.peer_ns = f"{base}-peer"
@@ -198,6 +203,14 @@ class Topology:
         self.relay_ns = f"{base}-relay" if impaired is not None else None
         self.relay_a = f"sk{PID}-{self.n}a"  # relay end facing the peer
         self.relay_b = f"sk{PID}-{self.n}b"  # relay end facing the dut
+        # far=True: a third namespace behind the peer, which routes (see _setup_far)
+        self.far_ns = f"{base}-far" if far else None
+        self.rtr_if = f"sk{PID}-{self.n}r"  # the peer's end towards far
+        self.far_if = f"sk{PID}-{self.n}f"
+        far_net = f"10.78.{self.n % 250}"
+        self.far_net = f"{far_net}.0/24"
+        self.rtr_ip = f"{far_net}.1"  # the peer (router) on the far link
+        self.far_ip = f"{far_net}.2"
         self.impair_proc = None
         self.impair_log = LOGDIR / f"impair-{self.n}.log"
         self.impair_stats_file = LOGDIR / f"impair-{self.n}.stats"
@@ -212,7 +225,7 @@ class Topology:
             raise
 
     def _namespaces(self):
-        return [ns for ns in (self.peer_ns, self.relay_ns, self.dut_ns) if ns]
+        return [ns for ns in (self.peer_ns, self.relay_ns, self.dut_ns, self.far_ns) if ns]
 
     def _setup(self):
         q = str(self.queues)
@@ -248,6 +261,36 @@ class Topology:
             time.sleep(0.02)
         if self.relay_ns is not None:
             self.start_impair()
+        if self.far_ns is not None:
+            self._setup_far()
+
+    def _setup_far(self):
+        """far ns <far_if> far_ip/24 <--veth--> <rtr_if> rtr_ip/24 peer ns, the
+        peer forwarding (ip_forward=1) between far and the dut link; far's
+        default route is the peer, so the dut reaches far_net only through a
+        route via peer_ip.  The far end sends as a wire (tx csum/TSO/GSO off)
+        so what the peer forwards to skiff is wire-sized with full checksums;
+        the peer veth already carries XDP_PASS (docs/veth.md)."""
+        run(["ip", "link", "add", self.rtr_if, "netns", self.peer_ns, "type", "veth",
+             "peer", "name", self.far_if, "netns", self.far_ns])
+        ns_run(self.far_ns, ["ethtool", "-K", self.far_if, "tx", "off", "tso", "off",
+                     "gso", "off"])
+        ns_run(self.peer_ns, ["ethtool", "-K", self.rtr_if, "tx", "off", "tso", "off",
+                      "gso", "off"])
+        ns_run(self.peer_ns, ["sysctl", "-qw", "net.ipv4.ip_forward=1"])
+        ns_run(self.peer_ns, ["ip", "addr", "add", f"{self.rtr_ip}/24", "dev", self.rtr_if])
+        ns_run(self.far_ns, ["ip", "addr", "add", f"{self.far_ip}/24", "dev", self.far_if])
+        ns_run(self.peer_ns, ["ip", "link", "set", "dev", self.rtr_if, "up"])
+        ns_run(self.far_ns, ["ip", "link", "set", "dev", self.far_if, "up"])
+        ns_run(self.far_ns, ["ip", "route", "add", "default", "via", self.rtr_ip])
+        deadline = time.monotonic() + 5
+        while "LOWER_UP" not in link_info(self.far_ns, self.far_if)["flags"]:
+            if time.monotonic() > deadline:
+                raise CmdError(f"{self.far_if}: carrier never came up")
+            time.sleep(0.02)
+
+    def far(self, argv, **kw):
+        return ns_run(self.far_ns, argv, **kw)
 
     def _setup_relay_links(self, q):
         """peer <-veth-> relay <-veth-> dut; the relay's ends are bridged by
