@@ -2,6 +2,7 @@
 # skiff: XDP program(s) -> libbpf skeleton -> skiffd/skiffctl, plus tests.
 #   make            build everything (build/)
 #   make SAN=1      same under AddressSanitizer/UBSan (build-san/)
+#   make fuzz       libFuzzer harnesses (clang, build-fuzz/), FUZZ_SECONDS each
 #   make test       unit + BPF + integration suites (needs root for the last two)
 #   make demo       namespaces + veth + skiffd + traffic + stats
 #   make bench      benchmarks against the kernel stack
@@ -13,7 +14,14 @@ BPFTOOL ?= bpftool
 SAN     ?= 0
 WERROR  ?= 0
 
-ifeq ($(SAN),1)
+ifeq ($(FUZZ),1)
+# libFuzzer build (tests/fuzz/, docs/fuzzing.md): everything instrumented
+# for coverage, ASan and UBSan; only the harnesses link the fuzzer's main.
+BUILD   ?= build-fuzz
+CC      := $(CLANG)
+SANFLAGS := -fsanitize=fuzzer-no-link,address,undefined -fno-omit-frame-pointer \
+	    -fno-sanitize-recover=undefined
+else ifeq ($(SAN),1)
 BUILD   ?= build-san
 SANFLAGS := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
 else
@@ -57,8 +65,13 @@ BPFT_BINS  := $(patsubst tests/bpf/%.c,$(BUILD)/tests/bpf/%,$(BPFT_SRCS))
 # Standalone test tools (link impairment bridge...): one binary per file.
 TOOL_SRCS  := $(wildcard tests/tools/*.c)
 TOOL_BINS  := $(patsubst tests/tools/%.c,$(BUILD)/tests/tools/%,$(TOOL_SRCS))
+# libFuzzer harnesses: one binary per tests/fuzz/fuzz_*.c, built with FUZZ=1.
+FUZZ_SRCS  := $(wildcard tests/fuzz/fuzz_*.c)
+FUZZ_BINS  := $(patsubst tests/fuzz/%.c,build-fuzz/tests/fuzz/%,$(FUZZ_SRCS))
+FUZZ_SECONDS ?= 60
 
-.PHONY: all tools check-deps test unit bpf-test integration demo bench check-style format clean
+.PHONY: all tools check-deps test unit bpf-test integration demo bench check-style format clean \
+	fuzz fuzz-bins
 .DELETE_ON_ERROR:
 
 all: check-deps $(BUILD)/skiffd $(BUILD)/skiffctl $(BPF_OBJS) tools
@@ -109,12 +122,21 @@ $(BUILD)/bench/bench_stack: $(BUILD)/bench/bench_stack.o $(UNIT_SOBJS) $(BUILD)/
 $(BUILD)/bench/bench_conns: $(BUILD)/bench/bench_conns.o $(UNIT_SOBJS) $(BUILD)/libskiff.a
 	$(CC) $(LDFLAGS) -o $@ $^ -lcmocka $(LDLIBS)
 
+$(BUILD)/bench/bench_bulk: $(BUILD)/bench/bench_bulk.o $(UNIT_SOBJS) $(BUILD)/libskiff.a
+	$(CC) $(LDFLAGS) -o $@ $^ -lcmocka $(LDLIBS)
+
 $(BUILD)/bench/%.o: CFLAGS += -Itests/unit
 
 # Kernel-socket servers and load of the end-to-end comparison (no libskiff).
 E2E_BENCH := $(BUILD)/bench/bench_kserver $(BUILD)/bench/bench_load
 $(E2E_BENCH): $(BUILD)/bench/%: $(BUILD)/bench/%.o
 	$(CC) $(LDFLAGS) -o $@ $^
+
+# Harnesses link the unit tests' fake driver and harness, and the cmd/ parsers.
+$(BUILD)/tests/fuzz/%: $(BUILD)/tests/fuzz/%.o $(UNIT_SOBJS) $(CTL_OBJS) $(BUILD)/libskiff.a
+	$(CC) $(LDFLAGS) -fsanitize=fuzzer -o $@ $^ -lcmocka $(LDLIBS)
+
+$(BUILD)/tests/fuzz/%.o: CFLAGS += -Itests/unit
 
 # Packet-rate flood (bench/flood.c): a live-frames generator and a reply
 # counter in BPF, each with its own skeleton under $(BUILD)/bench/.
@@ -145,10 +167,17 @@ bpf-test: check-deps $(BPFT_BINS) $(BPF_OBJS)
 integration: all
 	@scripts/test.sh integration
 
+fuzz-bins:
+	$(MAKE) FUZZ=1 $(FUZZ_BINS)
+
+# Replay the regression inputs, then fuzz each target for FUZZ_SECONDS.
+fuzz: check-deps
+	@FUZZ_SECONDS=$(FUZZ_SECONDS) scripts/test.sh fuzz
+
 demo:
 	@scripts/demo.sh
 
-bench: all tools $(BUILD)/bench/bench_stack $(BUILD)/bench/bench_conns $(E2E_BENCH) \
+bench: all tools $(BUILD)/bench/bench_stack $(BUILD)/bench/bench_conns $(BUILD)/bench/bench_bulk $(E2E_BENCH) \
 	$(BUILD)/bench/flood
 	@scripts/bench.sh
 
@@ -162,6 +191,6 @@ compile_commands.json:
 	bear -- $(MAKE) -B all unit-bins bpf-test-bins
 
 clean:
-	rm -rf build build-san
+	rm -rf build build-san build-fuzz
 
 -include $(shell find $(BUILD) -name '*.d' 2>/dev/null)

@@ -6,7 +6,7 @@ set -euo pipefail
 PKGS=(
 	build-essential clang llvm pkg-config bpftool
 	libbpf-dev libxdp-dev xdp-tools libelf-dev zlib1g-dev linux-libc-dev
-	libcmocka-dev
+	libcmocka-dev libclang-rt-dev
 	iproute2 iputils-ping arping ethtool netcat-openbsd socat
 	curl apache2-utils wrk hping3 tcpdump
 	python3 python3-pytest python3-scapy

@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
 # Run skiff's test suites and end with one summary line.
-#   scripts/test.sh                 unit + bpf + integration
-#   scripts/test.sh unit|bpf|integration ...   only those
+#   scripts/test.sh                 unit + bpf + integration (+ fuzz unless SAN=1)
+#   scripts/test.sh unit|bpf|integration|fuzz ...   only those
 # SAN=1 runs everything from the AddressSanitizer/UBSan build (build-san/).
+# fuzz: the libFuzzer harnesses of tests/fuzz/ (always ASan/UBSan, clang,
+# build-fuzz/), FUZZ_SECONDS (default 20) each; see docs/fuzzing.md.
 # Exit status: 0 when every suite passed, 1 otherwise.
 set -u
 cd "$(dirname "$0")/.."
@@ -16,7 +18,10 @@ export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=0}
 export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
 
 suites=("$@")
-[ ${#suites[@]} -eq 0 ] && suites=(unit bpf integration)
+if [ ${#suites[@]} -eq 0 ]; then
+	suites=(unit bpf integration)
+	[ "$SAN" = 1 ] || suites+=(fuzz)
+fi
 
 scripts/deps.sh || exit 1
 summary=()
@@ -59,12 +64,45 @@ run_integration() {
 	[ "$rc" -eq 0 ] || failed=1
 }
 
+# Replay tests/fuzz/regress/<target>/ and the seeds (tests/fuzz/seeds.py),
+# then fuzz each target for FUZZ_SECONDS from them, one at a time; a crash
+# fails the suite and leaves its input in build-fuzz/fuzz-<target>/.
+run_fuzz() {
+	local secs=${FUZZ_SECONDS:-20} pass=0 fail=0 bin t dir reg dict
+	make -s fuzz-bins >/dev/null || { summary+=("fuzz: BUILD FAILED"); failed=1; return; }
+	/usr/bin/python3 tests/fuzz/seeds.py build-fuzz/seeds || { summary+=("fuzz: SEEDS FAILED"); failed=1; return; }
+	for bin in build-fuzz/tests/fuzz/fuzz_*; do
+		case "$bin" in *.*) continue ;; esac
+		t=$(basename "$bin")
+		dir=build-fuzz/fuzz-$t
+		reg=()
+		[ -d "tests/fuzz/regress/$t" ] && reg=("tests/fuzz/regress/$t")
+		dict=()
+		[ -f "tests/fuzz/$t.dict" ] && dict=("-dict=tests/fuzz/$t.dict")
+		mkdir -p "$dir/corpus"
+		if "$bin" -runs=0 "${reg[@]}" "build-fuzz/seeds/$t" >"$dir/log" 2>&1 &&
+			"$bin" -max_total_time="$secs" -timeout=10 -rss_limit_mb=2048 \
+				-artifact_prefix="$dir/" -print_final_stats=1 "${dict[@]}" \
+				"$dir/corpus" "build-fuzz/seeds/$t" >>"$dir/log" 2>&1; then
+			pass=$((pass + 1))
+			grep -E '^#[0-9]+[[:space:]]+DONE' "$dir/log" | tail -n 1 | sed "s|^|$t: |"
+		else
+			fail=$((fail + 1))
+			echo "---- FAILED: $t (log: $dir/log; input: $dir/crash-* / leak-* / timeout-*)"
+			grep -vE '^(#|INFO)' "$dir/log" | tail -n 40
+		fi
+	done
+	summary+=("fuzz: $pass/$((pass + fail)) targets passed (${secs}s each)")
+	[ $fail -eq 0 ] || failed=1
+}
+
 for s in "${suites[@]}"; do
 	case "$s" in
 	unit) run_unit ;;
 	bpf) run_bpf ;;
 	integration) run_integration ;;
-	*) echo "test.sh: unknown suite '$s' (unit, bpf, integration)" >&2; exit 2 ;;
+	fuzz) run_fuzz ;;
+	*) echo "test.sh: unknown suite '$s' (unit, bpf, integration, fuzz)" >&2; exit 2 ;;
 	esac
 done
 

@@ -1,0 +1,142 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
+"""Write the seed corpora of the fuzz harnesses (tests/fuzz/fuzz_*.c).
+
+    tests/fuzz/seeds.py OUTDIR     -> OUTDIR/fuzz_stack/, fuzz_http/, fuzz_config/
+
+fuzz_stack seeds are record sequences in the harness's format (see the
+comment at the top of fuzz_stack.c): valid ARP, ICMP echo, UDP to echo and
+a closed port, a fragmented datagram, a SYN, data, HTTP requests and ACKs
+on the pre-established connections, an active open, timers.  The harness
+fixes checksums and sequence numbers, so seeds stay small and readable.
+"""
+import os
+import struct
+import sys
+
+MAC = bytes([2, 0, 0, 0, 0, 1])
+PEER_MAC = bytes([2, 0, 0, 0, 0, 2])
+ADDR = bytes([10, 0, 0, 1])
+PEER = bytes([10, 0, 0, 2])
+
+# record kinds
+RAW, IP, L4, SEG, APP, CLOCK = 0, 1, 2, 3, 4, 5
+# fuzz_stack conn seg ctl bits
+SEQ_ABS, ACK_ABS, TS = 0x04, 0x08, 0x10
+FIN, SYN, RST, PSH, ACK = 0x01, 0x02, 0x04, 0x08, 0x10
+
+
+def rec(kind, payload=b"", step=0, nopoll=False):
+    op = kind | (0x08 if nopoll else 0) | (step << 4)
+    return bytes([op]) + struct.pack(">H", len(payload)) + payload
+
+
+def seg(conn, flags, data=b"", seq=0, ack=0, wnd=0x1000, ctl=TS, opts=b"", step=0):
+    return rec(SEG, bytes([conn | ctl]) + struct.pack(">IIBH", seq & 0xFFFFFFFF,
+               ack & 0xFFFFFFFF, flags, wnd) + bytes([len(opts)]) + opts + data, step=step)
+
+
+def app(act, sock=0, arg=0):
+    return rec(APP, bytes([act | sock << 5]) + struct.pack(">H", arg))
+
+
+def clock(ms):
+    return rec(CLOCK, struct.pack(">H", ms))
+
+
+def l4(proto, data, dst=0):
+    return rec(L4, bytes([proto, dst]) + data)
+
+
+def udp(sport, dport, data):
+    return struct.pack(">HHHH", sport, dport, 8 + len(data), 0) + data
+
+
+def ipv4(proto, payload, ident=1, frag=0, total=None):
+    tot = 20 + len(payload) if total is None else total
+    return struct.pack(">BBHHHBBH4s4s", 0x45, 0, tot, ident, frag, 64, proto, 0, PEER,
+                       ADDR) + payload
+
+
+def stack_seeds():
+    arp = (b"\xff" * 6 + PEER_MAC + b"\x08\x06" +
+           struct.pack(">HHBBH", 1, 0x0800, 6, 4, 1) + PEER_MAC + PEER + b"\0" * 6 + ADDR)
+    icmp_echo = struct.pack(">BBHHH", 8, 0, 0, 1, 1) + b"ping" * 8
+    dgram = udp(40000, 7, b"x" * 60)
+    get = b"GET / HTTP/1.1\r\nHost: skiff\r\n\r\n"
+    getbig = b"GET /big.bin HTTP/1.1\r\nHost: skiff\r\n\r\n"
+    s = {
+        "arp": rec(RAW, arp),
+        "icmp-echo": l4(1, icmp_echo),
+        "udp-echo": l4(17, udp(40000, 7, b"hello")),
+        "udp-closed-port": l4(17, udp(40000, 5555, b"anyone?")),
+        "udp-broadcast": l4(17, udp(40000, 9, b"all"), dst=1),
+        "udp-fragments": (rec(IP, ipv4(17, dgram[:32], ident=7, frag=0x2000,
+                                       total=52), nopoll=True) +
+                          rec(IP, ipv4(17, dgram[32:], ident=7, frag=4))),
+        "tcp-syn": l4(6, struct.pack(">HHIIBBHHH", 41000, 8080, 1, 0, 0x50, SYN, 65535, 0,
+                                     0)),
+        "tcp-echo": seg(2, PSH | ACK, b"hello") + seg(2, ACK, step=8) +
+        seg(2, FIN | ACK, seq=5, ack=5, step=9),
+        "http-get": seg(1, PSH | ACK, get) + seg(1, ACK, ack=200, step=8),
+        "http-big": seg(1, PSH | ACK, getbig) +
+        b"".join(seg(1, ACK, seq=len(getbig), ack=2896, step=7) for _ in range(8)) +
+        clock(3000),
+        "app-send-ack-fin": app(0, 0, 5000) + seg(0, ACK, ack=1448, step=7) +
+        seg(0, ACK, ack=2896) + seg(0, FIN | ACK, ack=656) + app(1, 0, 100) + app(4, 0, 0),
+        "app-out-of-order": seg(0, ACK, b"b" * 500, seq=500) + seg(0, ACK, b"a" * 500) +
+        app(1, 0, 2000),
+        "app-rto": app(0, 0, 3000) + clock(1000) + rec(CLOCK, struct.pack(">H", 0), step=11) +
+        rec(CLOCK, b"\0\0", step=12) + seg(0, ACK, ack=3000),
+        "app-rst": seg(0, RST | ACK),
+        "client-connect": app(6, 0, 80) +
+        seg(3, SYN | ACK, seq=12345, ack=1, ctl=SEQ_ABS, opts=b"\x02\x04\x05\xb4") +
+        app(0, 1, 2000) + seg(3, ACK, ack=2000, ctl=0),
+        "listener-accept": l4(6, struct.pack(">HHIIBBHHH", 41001, 8080, 7, 0, 0x50, SYN,
+                                             65535, 0, 0)) + app(7) + app(9),
+    }
+    return s
+
+
+def http_seeds():
+    return {
+        "get": b"GET /index.html HTTP/1.1\r\nHost: a\r\nConnection: keep-alive\r\n\r\n",
+        "head-10": b"HEAD /a/./b/%41 HTTP/1.0\r\n\r\n",
+        "pipelined": b"GET / HTTP/1.1\r\nHost: a\r\n\r\nGET /x?q=1 HTTP/1.1\r\nHost: a\r\n"
+                     b"Connection: close\r\n\r\n",
+        "post-body": b"POST /f HTTP/1.1\r\nHost: a\r\nContent-Length: 3\r\n\r\nabc",
+        "absolute": b"GET http://h.example/p%2fq HTTP/1.1\r\nHost: h\r\n\r\n",
+        "options-star": b"OPTIONS * HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n",
+    }
+
+
+def config(file, *args):
+    """The config file, a NUL, then the arguments separated by NULs."""
+    return file + b"\0" + b"\0".join(args)
+
+
+def config_seeds():
+    return {
+        "args": config(b"", b"--iface", b"veth0", b"--addr", b"10.0.0.1/24", b"--echo", b"7",
+                       b"--queues", b"all"),
+        "file": config(b"iface veth0\naddr 10.0.0.1/24\ngateway 10.0.0.254\nhttp 80:/srv\n"
+                       b"cpus 0-1\nvlan 5\nroute 10.9.0.0/16 via 10.0.0.254\n",
+                       b"--send", b"10.0.0.2:9:1M"),
+        "fetch": config(b"", b"--iface", b"eth0", b"--addr", b"10.1.1.1/16", b"--fetch",
+                        b"http://10.1.1.2:8080/x", b"--exit-after-client", b"-v"),
+    }
+
+
+def main():
+    out = sys.argv[1] if len(sys.argv) > 1 else "build-fuzz/corpus"
+    for target, seeds in (("fuzz_stack", stack_seeds()), ("fuzz_http", http_seeds()),
+                          ("fuzz_config", config_seeds())):
+        d = os.path.join(out, target)
+        os.makedirs(d, exist_ok=True)
+        for name, data in seeds.items():
+            with open(os.path.join(d, "seed-" + name), "wb") as f:
+                f.write(data)
+
+
+if __name__ == "__main__":
+    main()
