@@ -1,9 +1,9 @@
 // SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
 /*
- * Ethernet: receive demux (destination class, one 802.1Q tag, the
- * ethertype table) and the drops by reason; transmit bytes with and
- * without a VLAN tag.  Frames are byte arrays; a test ethertype handler
- * records what eth_rcv() handed up.
+ * Ethernet: receive demux (destination class, one 802.1Q tag or a
+ * priority tag, the ethertype table) and the drops by reason; transmit
+ * bytes with and without a VLAN tag.  Frames are byte arrays; a test
+ * ethertype handler records what eth_rcv() handed up.
  */
 #include "linktest.h"
 
@@ -145,6 +145,32 @@ static void tagged_frame_on_untagged_device_is_dropped_eth_vlan(void **state)
 	assert_int_equal(h->fd.stats.drop.eth_vlan, 1);
 }
 
+/* XDP passes a VID 0 tag as untagged; the daemon must not drop it then. */
+static void priority_tagged_frame_on_untagged_device_is_accepted(void **state)
+{
+	struct harness *h = *state;
+	uint8_t f[20];
+
+	harness_rx(h, f, t_tagged(f, H_MAC, 3 << 13, T_ETHERTYPE)); /* PCP 3, VID 0 */
+	assert_int_equal(seen.calls, 1);
+	assert_int_equal(seen.protocol, T_ETHERTYPE);
+	assert_int_equal(seen.vlan_tci, 3 << 13);
+	assert_int_equal(seen.pulled, 18);
+	assert_int_equal(seen.first, 0xa1);
+	assert_int_equal(h->fd.stats.drop.eth_vlan, 0);
+}
+
+static void priority_tagged_frame_on_vlan_device_is_dropped_eth_vlan(void **state)
+{
+	struct harness *h = *state;
+	uint8_t f[20];
+
+	h->fd.dev.vlan_id = 100;
+	harness_rx(h, f, t_tagged(f, H_MAC, 3 << 13, T_ETHERTYPE));
+	assert_int_equal(seen.calls, 0);
+	assert_int_equal(h->fd.stats.drop.eth_vlan, 1);
+}
+
 static void matching_vlan_tag_is_accepted_and_pulled(void **state)
 {
 	struct harness *h = *state;
@@ -253,6 +279,8 @@ int main(void)
 		T(unicast_to_another_host_is_dropped_eth_other_host),
 		T(unknown_ethertype_is_dropped_eth_unknown_type),
 		T(tagged_frame_on_untagged_device_is_dropped_eth_vlan),
+		T(priority_tagged_frame_on_untagged_device_is_accepted),
+		T(priority_tagged_frame_on_vlan_device_is_dropped_eth_vlan),
 		T(matching_vlan_tag_is_accepted_and_pulled),
 		T(other_vlan_or_untagged_frame_on_vlan_device_is_dropped),
 		T(tag_cut_short_is_dropped_eth_short),

@@ -66,15 +66,20 @@ int eth_rcv(struct stack *st, struct pkb *pkb)
 	}
 	type = get_be16(eth + ETH_OFF_TYPE);
 
-	/* IEEE 802.1Q: one tag, and only the VLAN this device serves; an
-	 * untagged device accepts untagged frames only. */
+	/*
+	 * IEEE 802.1Q: one tag, and only the VLAN this device serves.  A
+	 * priority tag (VID 0, IEEE 802.1Q 9.6) belongs to the untagged
+	 * device, as in Linux's vlan receive path and in the XDP program,
+	 * which lets it through on an untagged skiff; a tagged device
+	 * accepts its own VID only.
+	 */
 	if (type == ETH_P_8021Q) {
 		if (!pkb_may_pull(pkb, ETH_HLEN + VLAN_HLEN)) {
 			pkb_drop(st, pkb, SKIFF_DROP_eth_short);
 			return -EINVAL;
 		}
 		tci = get_be16(eth + ETH_HLEN);
-		if (dev->vlan_id == 0 || (tci & VLAN_VID_MASK) != dev->vlan_id) {
+		if ((tci & VLAN_VID_MASK) != dev->vlan_id) {
 			pkb_drop(st, pkb, SKIFF_DROP_eth_vlan);
 			return -EINVAL;
 		}
