@@ -23,7 +23,8 @@
  *     reaches deep into tcp_input / tcp_ack
  *   4 an application call on one of the sockets (fz_app())
  *   5 clock step only (payload: u16 milliseconds)
- *   6, 7: as 2 and 3
+ *   6 an ICMP error quoting one of our connections (fz_icmp_err())
+ *   7 as 3
  *
  * Every frame the stack transmits is checked (IPv4 header checksum and
  * length, TCP/UDP/ICMP checksum) and freed.  After each input every socket
@@ -372,6 +373,8 @@ static void fz_establish(struct fz_conn *c, uint16_t lport, uint16_t pport)
  *   ctl & 0x10  add a timestamp option (TSval from the peer's clock, TSecr ours)
  *   ctl & 0x20  ... with a TSval 1000 behind (PAWS)
  *   ctl & 0x40  the data offset byte is optlen's byte as is
+ *   ctl & 0x80  the option bytes are SACK blocks: pairs of u32 deltas from
+ *               SND.UNA, written as a SACK option (at most 4 blocks)
  *   optlen      & 0x3f, at most 40 minus the timestamp option
  */
 static void fz_conn_seg(const uint8_t *p, size_t n)
@@ -414,6 +417,22 @@ static void fz_conn_seg(const uint8_t *p, size_t n)
 	n -= 13;
 	if (optlen > n)
 		optlen = n;
+	if (ctl & 0x80) {
+		size_t i, nb = optlen / 8;
+
+		if (nb > (40 - tl - 2) / 8)
+			nb = (40 - tl - 2) / 8;
+		opt[tl] = 5;
+		opt[tl + 1] = (uint8_t)(2 + 8 * nb);
+		for (i = 0; i < nb; i++) {
+			put32(opt + tl + 2 + 8 * i, snd_una + get32(p + 8 * i));
+			put32(opt + tl + 6 + 8 * i, snd_una + get32(p + 8 * i + 4));
+		}
+		tl += nb ? 2 + 8 * nb : 0;
+		p += optlen;
+		n -= optlen;
+		optlen = 0;
+	}
 	memcpy(opt + tl, p, optlen);
 	t.opt = opt;
 	t.optlen = tl + optlen;
@@ -436,6 +455,56 @@ static void fz_l4(const uint8_t *p, size_t n)
 	daddr = dsts[p[1] & 3];
 	memcpy(fz.buf, p + 2, n - 2);
 	len = fz_ip_frame(H_PEER, daddr, proto, fz.buf, n - 2);
+	fz_inject(fz.frame, len);
+}
+
+/*
+ * Kind 6: an ICMP error about one of our flows, from the peer:
+ * [ctl][type][code][info:4][seq:4][more quoted bytes...]
+ *   ctl & 3     connection (fz.conn[]); ctl & 4: about the UDP echo socket instead
+ *   seq         SND.UNA + seq (the quoted TCP sequence number)
+ * The quote is our IPv4 header (us -> peer) and the first transport bytes.
+ */
+static void fz_icmp_err(const uint8_t *p, size_t n)
+{
+	struct fz_conn *c;
+	struct tcp_sock *tp;
+	uint8_t *icmp = fz.buf, *q;
+	size_t len, more;
+	uint8_t ctl;
+
+	if (n < 11)
+		return;
+	ctl = p[0];
+	c = &fz.conn[ctl & 3];
+	tp = fz_conn_tp(c);
+	more = n - 11;
+	if (more > 512)
+		more = 512;
+	memset(icmp, 0, 8 + 20 + 8);
+	icmp[0] = p[1];
+	icmp[1] = p[2];
+	memcpy(icmp + 4, p + 3, 4);
+	q = icmp + 8;		/* the quoted IPv4 header: what we sent */
+	q[0] = 0x45;
+	put16(q + 2, (uint16_t)(20 + 8 + more + 20));
+	q[8] = 64;
+	q[9] = ctl & 4 ? IPPROTO_UDP : IPPROTO_TCP;
+	memcpy(q + 12, &(uint32_t){ H_ADDR }, 4);
+	memcpy(q + 16, &(uint32_t){ H_PEER }, 4);
+	put16(q + 10, (uint16_t)~fz_fold(fz_sum(q, 20, 0)));
+	q += 20;
+	if (ctl & 4) {
+		put16(q, 7);
+		put16(q + 2, 40000);
+		put16(q + 4, (uint16_t)(8 + more));
+	} else {
+		put16(q, c->lport);
+		put16(q + 2, c->pport);
+		put32(q + 4, (tp ? tp->snd_una : 0) + get32(p + 7));
+	}
+	memcpy(q + 8, p + 11, more);
+	len = fz_ip_frame(H_PEER, H_ADDR, IPPROTO_ICMP, icmp, 8 + 20 + 8 + more);
 	fz_inject(fz.frame, len);
 }
 
@@ -556,8 +625,10 @@ static void fz_record(uint8_t op, const uint8_t *p, size_t n)
 		fz_ip(p, n);
 		break;
 	case 2:
-	case 6:
 		fz_l4(p, n);
+		break;
+	case 6:
+		fz_icmp_err(p, n);
 		break;
 	case 3:
 	case 7:

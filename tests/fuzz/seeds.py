@@ -21,8 +21,9 @@ PEER = bytes([10, 0, 0, 2])
 
 # record kinds
 RAW, IP, L4, SEG, APP, CLOCK = 0, 1, 2, 3, 4, 5
+ICMP_ERR = 6
 # fuzz_stack conn seg ctl bits
-SEQ_ABS, ACK_ABS, TS = 0x04, 0x08, 0x10
+SEQ_ABS, ACK_ABS, TS, SACK = 0x04, 0x08, 0x10, 0x80
 FIN, SYN, RST, PSH, ACK = 0x01, 0x02, 0x04, 0x08, 0x10
 
 
@@ -42,6 +43,16 @@ def app(act, sock=0, arg=0):
 
 def clock(ms):
     return rec(CLOCK, struct.pack(">H", ms))
+
+
+def sack(*blocks):
+    """SACK blocks as (left, right) deltas from SND.UNA (ctl SACK)."""
+    return b"".join(struct.pack(">II", a, b) for a, b in blocks)
+
+
+def icmp_err(conn, typ, code, info=b"\0\0\0\0", seq=0, udp=False):
+    return rec(ICMP_ERR, bytes([conn | (4 if udp else 0), typ, code]) + info +
+               struct.pack(">I", seq))
 
 
 def l4(proto, data, dst=0):
@@ -92,6 +103,24 @@ def stack_seeds():
         "client-connect": app(6, 0, 80) +
         seg(3, SYN | ACK, seq=12345, ack=1, ctl=SEQ_ABS, opts=b"\x02\x04\x05\xb4") +
         app(0, 1, 2000) + seg(3, ACK, ack=2000, ctl=0),
+        "sack-recovery": app(0, 0, 20000) +
+        seg(0, ACK, ctl=TS | SACK, opts=sack((1448, 2896))) +
+        seg(0, ACK, ctl=TS | SACK, opts=sack((1448, 4344))) +
+        seg(0, ACK, ctl=TS | SACK, opts=sack((1448, 5792))) +
+        seg(0, ACK, ctl=TS | SACK, opts=sack((1448, 7240), (8688, 10136)), step=6) +
+        seg(0, ACK, ack=14480, step=8) + seg(0, ACK, ack=5520, step=8),
+        "dupacks-no-sack": app(0, 0, 8000) + seg(0, ACK, ctl=0) + seg(0, ACK, ctl=0) +
+        seg(0, ACK, ctl=0) + seg(0, ACK, ctl=0) + seg(0, ACK, ack=8000, ctl=0, step=8),
+        "time-wait": app(4, 0, 0) + seg(0, ACK, ack=1) + seg(0, FIN | ACK) +
+        clock(30000) + l4(6, struct.pack(">HHIIBBHHH", 40000, 8080, 99999999, 0, 0x50, SYN,
+                                         65535, 0, 0)) + clock(40000),
+        "icmp-frag-needed": app(0, 0, 5000) + icmp_err(0, 3, 4, b"\0\0\x05\x00") +
+        icmp_err(1, 3, 1) + icmp_err(2, 11, 0) + icmp_err(0, 3, 3, udp=True),
+        "keepalive": app(5, 0, 0x3001) + app(5, 0, 0x7001) + app(5, 0, 0x8001) +
+        rec(CLOCK, b"\0\0", step=13) + rec(CLOCK, b"\0\0", step=13) +
+        rec(CLOCK, b"\0\0", step=14),
+        "zero-window": seg(0, ACK, wnd=0) + app(0, 0, 3000) + rec(CLOCK, b"\0\0", step=10) +
+        rec(CLOCK, b"\0\0", step=11) + seg(0, ACK, wnd=100),
         "listener-accept": l4(6, struct.pack(">HHIIBBHHH", 41001, 8080, 7, 0, 0x50, SYN,
                                              65535, 0, 0)) + app(7) + app(9),
     }
