@@ -10,6 +10,8 @@
  *   __vlan_hwaccel_put_tag() a vlan device uses.  The tag is skb metadata;
  *   the core writes it into the frame only if the veth has no tx VLAN
  *   offload (`ethtool -K <veth> txvlan off`), exactly as for a vlan device.
+ *   A frame its sender tagged already (arping -V, a raw socket) leaves as
+ *   it is.
  * - vlan_peer_ingress (clsact ingress): the core has already moved a
  *   received tag into skb metadata (skb_vlan_untag); a frame of config.vid
  *   is popped and goes up untagged; an untagged frame or one of another VID
@@ -88,8 +90,13 @@ int vlan_peer_egress(struct __sk_buff *skb)
 {
 	struct vlan_peer_stats *st = vlan_peer_st();
 	__u32 vid = vlan_peer_vid();
+	__be16 type;
 
 	if (!vid || skb->vlan_present)
+		return TC_ACT_OK;
+	/* Tagged by the sender itself (arping -V, a raw socket): as it is. */
+	if (bpf_skb_load_bytes(skb, 12, &type, sizeof(type)) ||
+	    type == bpf_htons(ETH_P_8021Q) || type == bpf_htons(ETH_P_8021AD))
 		return TC_ACT_OK;
 	if (bpf_skb_vlan_push(skb, bpf_htons(ETH_P_8021Q), vid))
 		return TC_ACT_SHOT;
