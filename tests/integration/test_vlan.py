@@ -28,6 +28,7 @@ import json
 import re
 import shutil
 import socket
+import time
 
 import pytest
 
@@ -326,3 +327,46 @@ def test_peer_rx_vlan_offload_does_not_change_what_arrives(topo, sk, vpeer, rxvl
     finally:
         vpeer.set_offload("rxvlan", True)
     assert pd["xdp_tagged"] == 4 and pd["rx_ok"] == 4 and pd["rx_untagged"] == 0, pd
+
+
+# ---- skiff as the client: the daemon's own ARP and SYN carry the tag ----
+
+@pytest.fixture(scope="module")
+def client_topo(need_tcp):
+    """A second topology, with no module daemon on it: skiffd --fetch runs
+    there and exits.  The peer is a VLAN station with a kernel HTTP server."""
+    t = sn.Topology()
+    try:
+        v = VlanPeer(t, VID)
+        v.set_offload("txvlan", False)
+        yield t, v
+    finally:
+        t.close()
+
+
+def test_skiffd_fetch_resolves_and_connects_over_the_vlan(client_topo, http_dir):
+    """Nobody has told skiff the peer's MAC: the daemon ARPs (eth_output
+    tags the request), XDP hands the tagged reply to it (arp_to_stack), and
+    the TCP connection runs over the VLAN."""
+    topo, vpeer = client_topo
+    server = tn.KernelHttpServer(topo.peer_ns, topo.peer_ip, 8000, http_dir[0])
+    d = sn.Skiffd(topo, ["--vlan", VID, "--addr", f"{topo.ded_ip}/{topo.prefix}", "--fetch",
+                         f"http://{topo.peer_ip}:8000/file.bin"])
+    try:
+        pbefore = vpeer.counters()
+        d.start()
+        deadline = time.monotonic() + 60
+        while "fetch:" not in d.output() and d.alive() and time.monotonic() < deadline:
+            time.sleep(0.1)
+        c = d.counters()
+        pd = pdelta(vpeer.counters(), pbefore)
+        assert d.stop() == 0, d.output()
+    finally:
+        d.kill()
+        server.close()
+    m = tn.FETCH_RE.search(d.output())
+    assert m, d.output()[-3000:]
+    assert int(m.group(1)) == 4 << 20 and m.group(3) == http_dir[1], m.group(0)
+    assert c["u.arp_req_sent"] >= 1 and c["u.arp_resolved"] >= 1, sn.nonzero(c)
+    assert c["xdp.arp_to_stack"] >= 1 and c["u.drop.eth_vlan"] == 0, sn.nonzero(c)
+    assert pd["rx_ok"] > 100 and pd["rx_untagged"] == 0 and pd["rx_other_vid"] == 0, pd
