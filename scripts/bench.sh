@@ -7,9 +7,17 @@
 set -eu
 cd "$(dirname "$0")/.."
 BUILD=${BUILD:-build}
-"$BUILD"/bench/bench_stack "${ROUNDS:-20000}" 64
-"$BUILD"/bench/bench_stack "${ROUNDS:-20000}" 1472
-"$BUILD"/bench/bench_conns "${CONNS:-100000}" 16 10
+#   bench_bulk: one TCP bulk transfer between two stacks (instructions per MiB sent)
+# BENCH_ONLY=download runs only the end-to-end download comparison (skiff and
+# the kernel, E2E_RUNS interleaved runs, CPU use of both CPUs; E2E_PERF=1 also
+# records a perf profile of both CPUs during one more download of each,
+# E2E_KEEP=1 keeps $E2E_TMP with the profiles).
+if [ -z "${BENCH_ONLY:-}" ]; then	# download and flood run alone
+	"$BUILD"/bench/bench_stack "${ROUNDS:-20000}" 64
+	"$BUILD"/bench/bench_stack "${ROUNDS:-20000}" 1472
+	"$BUILD"/bench/bench_conns "${CONNS:-100000}" 16 10
+	"$BUILD"/bench/bench_bulk "${BULK_MIB:-256}"
+fi
 
 # ---- skiff vs the kernel, end to end -----------------------------------
 # The same workload against skiffd (dedicated address DED_IP) and against a
@@ -46,6 +54,23 @@ e2e_curl() {
 		echo "  download failed: $*" >&2
 		echo nan
 	fi
+}
+
+# e2e_curl_cpu URL SIZE: e2e_curl, and on stderr the busy share of CPU0 (the
+# load) and CPU1 (the server) during the download, from /proc/stat (user+nice
+# +system+irq+softirq over all but iowait/steal), and CPU-seconds per GiB.
+e2e_cpu_snap() { awk '/^cpu[01] / { printf "%s %d %d ", $1, $2 + $3 + $4 + $7 + $8, $2 + $3 + $4 + $5 + $6 + $7 + $8 }' /proc/stat; }
+e2e_curl_cpu() {
+	local a b r
+	a=$(e2e_cpu_snap)
+	r=$(e2e_curl "$@")
+	b=$(e2e_cpu_snap)
+	echo "$a $b" | awk -v bytes="$2" -v url="$1" '{
+		b0 = $8 - $2; t0 = $9 - $3; b1 = $11 - $5; t1 = $12 - $6
+		gib = bytes / 1073741824
+		printf "   %s: cpu0 %.0f%% cpu1 %.0f%% busy; cpu-s/GiB cpu0 %.2f cpu1 %.2f\n", url,
+			100 * b0 / t0, 100 * b1 / t1, b0 / 100 / gib, b1 / 100 / gib }' >&2
+	echo "$r"
 }
 
 # e2e_upload ADDR BYTES: bench_load tcpsend to the discard port 9; Gbit/s or nan.
@@ -127,6 +152,24 @@ e2e_start_kserver() {
 	return 1
 }
 
+# e2e_perf NAME URL BYTES: one more download with perf record -a -g on both
+# CPUs (software cpu-clock samples: this VM has no hardware counters);
+# prints the split by CPU and command and the top symbols of CPU1.
+e2e_perf() {
+	local data=$E2E_TMP/perf-$1.data pid
+	perf record -q -a -g -o "$data" >"$E2E_TMP/perf-$1.log" 2>&1 &
+	pid=$!
+	sleep 0.5
+	echo "   perf $1 download: $(e2e_curl "$2" "$3") Gbit/s"
+	kill -INT "$pid"
+	wait "$pid" || true
+	perf report -i "$data" --no-children -g none --sort cpu,comm --stdio 2>/dev/null |
+		grep -E '^ +[0-9]' | head -8 | sed 's/^/   /'
+	perf report -i "$data" --no-children -g none --cpu 1 --sort dso,sym --stdio 2>/dev/null |
+		grep -E '^ +[0-9]' | head -25 | sed 's/^/   cpu1 /'
+	echo "   (perf data: $data)"
+}
+
 # Direct veth: bulk both ways, connection churn, UDP echo.
 e2e_direct() {
 	local size=$1 www=$2 bytes
@@ -153,6 +196,19 @@ e2e_direct() {
 	e2e_curl "http://$DUT_IP/bulk.bin" "$bytes" >/dev/null
 	e2e_curl "http://$DED_IP/small.bin" 1024 >/dev/null
 
+	if [ "${BENCH_ONLY:-}" = download ]; then
+		e2e_compare "TCP download $size (curl, Gbit/s)" Gbit/s \
+			"e2e_curl_cpu http://$DED_IP/bulk.bin $bytes" \
+			"e2e_curl_cpu http://$DUT_IP/bulk.bin $bytes"
+		if [ "${E2E_PERF:-0}" = 1 ]; then
+			e2e_perf skiff "http://$DED_IP/bulk.bin" "$bytes"
+			e2e_perf kernel "http://$DUT_IP/bulk.bin" "$bytes"
+		fi
+		netns_dut "$SKIFFCTL" --iface "$DUT_IF" stats 2>/dev/null |
+			grep -E 'tx_kicks|tx_packets|tcp_out_segs|tcp_retrans|tx_ring_full|no_frame' |
+			sed 's/^/   skiffd: /' || true
+		return 0
+	fi
 	e2e_compare "TCP download $size (curl, Gbit/s)" Gbit/s \
 		"e2e_curl http://$DED_IP/bulk.bin $bytes" "e2e_curl http://$DUT_IP/bulk.bin $bytes"
 	e2e_compare "TCP upload $size (bench_load tcpsend to discard)" Gbit/s \
@@ -255,23 +311,168 @@ bench_e2e() {
 	head -c "$(numfmt --from=iec "$isize")" /dev/urandom >"$www/mid.bin"
 	head -c 1024 /dev/urandom >"$www/small.bin"
 	chmod -R a+rX "$E2E_TMP"
-	trap 'rm -rf "$E2E_TMP"' EXIT
+	[ "${E2E_KEEP:-0}" = 1 ] || trap 'rm -rf "$E2E_TMP"' EXIT
 	echo
 	echo "### skiff vs the kernel, end to end ($(date -u '+%F %H:%M UTC'), build" \
 		"$(git rev-parse --short HEAD 2>/dev/null || echo '?')$(git diff --quiet HEAD -- user bpf include 2>/dev/null || echo '+local changes'))"
 	echo "| workload | skiff | kernel | unit | skiff/kernel | runs |" >"$E2E_SUMMARY"
 	echo "|---|---|---|---|---|---|" >>"$E2E_SUMMARY"
 	(e2e_direct "$size" "$www") || rc=1
-	(e2e_impaired "$isize" "$www") || rc=1
+	[ "${BENCH_ONLY:-}" = download ] || (e2e_impaired "$isize" "$www") || rc=1
 	echo
 	echo "Summary (medians of $E2E_RUNS; skiff/kernel < 1 means skiff is slower, for latency > 1):"
 	cat "$E2E_SUMMARY"
 	return $rc
 }
 
-if [ "${E2E:-1}" != 0 ]; then
+if [ "${E2E:-1}" != 0 ] && [ "${BENCH_ONLY:-}" != flood ]; then
 	[ "$(id -u)" = 0 ] || { echo "bench: the end-to-end section needs root (E2E=0 skips it)" >&2; exit 1; }
 	# shellcheck source=scripts/netns-lib.sh
 	SKIFF_BUILD=$BUILD . scripts/netns-lib.sh
 	(bench_e2e)
+fi
+
+# ---- packet-rate floods: skiff vs the kernel --------------------------
+# A kernel-socket sender saturates its own core near 1 Mpps, below what
+# either stack answers, so the requests come from bench/flood: a BPF
+# program run with BPF_PROG_RUN + BPF_F_TEST_XDP_LIVE_FRAMES that redirects
+# a crafted frame out of the peer veth (~250 ms calls in a loop for
+# FLOOD_SECONDS), while an XDP program on the peer veth counts the replies
+# by kind and drops them.  Three floods, each E2E_RUNS (3) runs interleaved
+# skiff, kernel, skiff ...: ICMP echo (skiff: XDP_TX on the dedicated
+# address DED_IP; kernel: its own DUT_IP), ARP who-has (the same two), UDP
+# echo of 64 bytes to port 7 with the source port cycling over 1024 values
+# (skiffd --echo 7, AF_XDP copy mode; kernel: bench_kserver udpecho,
+# recvmmsg/sendmmsg).  One topology: skiffd's XDP program is in front of the
+# kernel too (it passes DUT_IP's frames on).  The generator runs on CPU0;
+# FLOOD_NAPI=threaded (default) moves the dut veth's receive (NAPI) to a
+# kernel thread pinned to CPU1, beside skiffd's worker and the kernel's
+# server, so the dut is CPU1 and the generator CPU0, as across a wire;
+# FLOOD_NAPI=inline leaves it in the generator's softirq on CPU0 (the veth
+# default).  The peer veth's receive (the counter) runs inline wherever the
+# dut transmits.  The generator, skiffd, bench_kserver and the dut's NAPI
+# thread run at nice FLOOD_NICE (-10; 0 leaves them be), so that other
+# work on the machine takes less of their CPUs.  FLOOD=0 skips the section,
+# FLOOD_SECONDS (5) sets each run's length, BENCH_ONLY=flood runs only this
+# section.  Figures:
+# docs/performance.md, "Packet-rate floods".
+
+# flood_run KIND ADDR: one flood run; prints "OFFERED REPLIES" in Mpps
+# ("nan nan" on failure), flood's own line on stderr.
+flood_run() {
+	local out
+	out=$(netns_peer nice -n "$FLOOD_NICE" taskset -c 0 "$BUILD"/bench/flood --iface "$PEER_IF" --dst-mac "$DUT_MAC" \
+		--src-ip "$PEER_IP" --dst-ip "$2" --kind "$1" --port 7 --payload 64 --ports 1024 \
+		--seconds "$FLOOD_SECONDS" 2>&1) || true
+	echo "   $out" >&2
+	echo "$out" | sed -n 's/.* offered \([0-9.]*\) Mpps replies \([0-9.]*\) Mpps .*/\1 \2/p' |
+		grep . || echo nan nan
+}
+
+# flood_compare NAME KIND: E2E_RUNS interleaved runs against DED_IP (skiff)
+# and DUT_IP (kernel); one summary row with the median replies/s, the ratio
+# and the median offered rates.
+flood_compare() {
+	local name=$1 kind=$2 i s k
+	local -a so=() sr=() ko=() kr=()
+	echo "== $name"
+	echo "   netns $PEER_NS: nice -n $FLOOD_NICE taskset -c 0 $BUILD/bench/flood --iface $PEER_IF --dst-mac $DUT_MAC" \
+		"--src-ip $PEER_IP --dst-ip $DED_IP|$DUT_IP --kind $kind --port 7 --payload 64" \
+		"--ports 1024 --seconds $FLOOD_SECONDS"
+	for i in $(seq "$E2E_RUNS"); do
+		s=$(flood_run "$kind" "$DED_IP")
+		k=$(flood_run "$kind" "$DUT_IP")
+		so+=("${s% *}") sr+=("${s#* }") ko+=("${k% *}") kr+=("${k#* }")
+	done
+	local msr mkr mso mko
+	msr=$(printf '%s\n' "${sr[@]}" | e2e_median)
+	mkr=$(printf '%s\n' "${kr[@]}" | e2e_median)
+	mso=$(printf '%s\n' "${so[@]}" | e2e_median)
+	mko=$(printf '%s\n' "${ko[@]}" | e2e_median)
+	e2e_say "| $name | $msr | $mkr | $(e2e_ratio "$msr" "$mkr") | $mso / $mko |" \
+		"skiff ${sr[*]} / kernel ${kr[*]} |"
+}
+
+# flood_threaded NS IF CPU: threaded NAPI on IF (in NS), its thread on CPU
+# at FLOOD_NICE.
+flood_threaded() {
+	local pid n=0
+	ip netns exec "$1" sh -c "echo 1 > /sys/class/net/$2/threaded" || return 1
+	for pid in $(pgrep -x "napi/$2-[0-9]+"); do
+		taskset -pc "$3" "$pid" >/dev/null || return 1
+		renice -n "$FLOOD_NICE" -p "$pid" >/dev/null || return 1
+		n=$((n + 1))
+	done
+	[ "$n" -gt 0 ] || { echo "flood: no NAPI thread for $2" >&2; return 1; }
+}
+
+# flood_renice PID: every thread of PID to FLOOD_NICE.
+flood_renice() {
+	local t
+	for t in /proc/"$1"/task/*; do
+		renice -n "$FLOOD_NICE" -p "${t##*/}" >/dev/null || return 1
+	done
+}
+
+flood_topology() {
+	netns_init sf || return 1
+	netns_trap
+	netns_create 1 || return 1
+	netns_dut ethtool -K "$DUT_IF" tx off tso off gso off >/dev/null
+	netns_start_skiffd "$FLOOD_TMP/skiffd.log" --addr "$DED_IP/$PREFIX_LEN" --cpus 1 \
+		--echo 7 || return 1
+	e2e_start_kserver "" udpecho "$DUT_IP" 7 || return 1
+	flood_renice "$SKIFFD_PID" || return 1
+	flood_renice "${_NETNS_PIDS[-1]}" || return 1	# bench_kserver
+	case $FLOOD_NAPI in
+	threaded) flood_threaded "$DUT_NS" "$DUT_IF" 1 || return 1 ;;
+	inline) ;;
+	*) echo "FLOOD_NAPI=$FLOOD_NAPI: threaded or inline" >&2; return 1 ;;
+	esac
+	echo "topology: $PEER_NS ($PEER_IP, generator on CPU0) <veth> $DUT_NS (skiffd $DED_IP," \
+		"kernel $DUT_IP, servers on CPU1); both veth ends tx/tso/gso off; dut receive:" \
+		"$FLOOD_NAPI NAPI$([ "$FLOOD_NAPI" = threaded ] && echo ' on CPU1' || echo ' (generator CPU0)')"
+	echo "skiffd: $SKIFFD --iface $DUT_IF --addr $DED_IP/$PREFIX_LEN --cpus 1 --echo 7"
+	echo "kernel: taskset -c 1 $BUILD/bench/bench_kserver udpecho $DUT_IP 7"
+	echo "priority: nice $FLOOD_NICE for the generator, skiffd's threads, bench_kserver and" \
+		"the dut's NAPI thread (other users of the machine compete for both CPUs)"
+	echo "load average before: $(cut -d' ' -f1-3 /proc/loadavg)"
+	flood_compare "ICMP echo flood (replies/s, M)" icmp
+	flood_compare "ARP who-has flood (replies/s, M)" arp
+	flood_compare "UDP echo flood, 64 B (replies/s, M)" udp
+	echo "load average after: $(cut -d' ' -f1-3 /proc/loadavg)"
+	netns_dut "$SKIFFCTL" --iface "$DUT_IF" stats 2>/dev/null |
+		grep -oE '(icmp_echo_reply|arp_reply|udp_rx|udp_tx|tx_ring_full|fill_empty|no_frame) +[0-9]+' |
+		tr -s ' ' | tr '\n' ' ' | sed 's/^/   skiffd: /'
+	echo
+}
+
+bench_flood() {
+	FLOOD_SECONDS=${FLOOD_SECONDS:-5}
+	FLOOD_NAPI=${FLOOD_NAPI:-threaded}
+	FLOOD_NICE=${FLOOD_NICE:--10}
+	E2E_RUNS=${E2E_RUNS:-3}
+	FLOOD_TMP=$(mktemp -d /tmp/skiff-bench-flood.XXXXXX)
+	E2E_TMP=$FLOOD_TMP
+	E2E_SUMMARY=$FLOOD_TMP/summary.md
+	trap 'rm -rf "$FLOOD_TMP"' EXIT
+	echo
+	echo "### Packet-rate floods, skiff vs the kernel ($(date -u '+%F %H:%M UTC'), build" \
+		"$(git rev-parse --short HEAD 2>/dev/null || echo '?')$(git diff --quiet HEAD -- user bpf include bench 2>/dev/null || echo '+local changes'))," \
+		"$FLOOD_SECONDS s runs, dut NAPI $FLOOD_NAPI, nice $FLOOD_NICE"
+	echo "| flood | skiff | kernel | skiff/kernel | offered skiff / kernel (Mpps) | runs (replies, M/s) |" \
+		>"$E2E_SUMMARY"
+	echo "|---|---|---|---|---|---|" >>"$E2E_SUMMARY"
+	(flood_topology) || rc=1
+	echo
+	echo "Summary (medians of $E2E_RUNS, replies in millions per second):"
+	cat "$E2E_SUMMARY"
+	return "${rc:-0}"
+}
+
+if [ "${FLOOD:-1}" != 0 ] && [ "${BENCH_ONLY:-flood}" = flood ]; then
+	[ "$(id -u)" = 0 ] || { echo "bench: the flood section needs root (FLOOD=0 skips it)" >&2; exit 1; }
+	# shellcheck source=scripts/netns-lib.sh
+	SKIFF_BUILD=$BUILD . scripts/netns-lib.sh
+	(bench_flood)
 fi
