@@ -13,7 +13,7 @@
  * Generator: flood_gen.bpf.c run with BPF_PROG_RUN and
  * BPF_F_TEST_XDP_LIVE_FRAMES on a crafted frame (ICMP echo request with 56
  * bytes of data, ARP who-has padded to 60 bytes, or UDP to --port with
- * --payload bytes and a source port cycling over --ports values); each
+ * --payload bytes (at most 214) and a source port cycling over --ports values); each
  * repetition is redirected out of PEER_IF.  Each call tears down a
  * page_pool and waits for an RCU grace period, so calls are sized to last
  * about --call-ms (the repeat count follows the measured rate), in a loop
@@ -57,7 +57,7 @@
 #include "bench/flood_gen.skel.h"
 #include "bench/flood_count.skel.h"
 
-#define FRAME_MAX 1514
+#define FRAME_MAX FLOOD_FRAME_MAX
 #define ICMP_DATA 56 /* ping's default */
 #define ARP_FRAME 60 /* minimum Ethernet frame without FCS: a wire pads to it */
 
@@ -406,6 +406,8 @@ int main(int argc, char **argv)
 	}
 	cnt->rodata->echo_port = (uint16_t)o.port;
 	gen->rodata->out_ifindex = (uint32_t)ifindex;
+	gen->rodata->tmpl_len = (uint32_t)len;
+	memcpy((void *)gen->rodata->tmpl, frame, len);
 	if (o.kind == K_UDP && o.ports > 1) {
 		gen->rodata->sport_base = 10000;
 		gen->rodata->sport_count = (uint16_t)o.ports;

@@ -2,10 +2,14 @@
 /*
  * What the packet-rate flood benchmark's three parts share: the reply kinds
  * that flood_count.bpf.c counts on the peer veth (index of its per-CPU
- * array `replies`), read by bench/flood.c.  Not part of skiff.
+ * array `replies`), read by bench/flood.c, and the size of the generator's
+ * frame template.  Not part of skiff.
  */
 #ifndef SKIFF_BENCH_FLOOD_H
 #define SKIFF_BENCH_FLOOD_H
+
+/* Largest request frame flood.c crafts (the generator's template). */
+#define FLOOD_FRAME_MAX 256
 
 enum flood_kind {
 	FLOOD_ARP_REPLY,      /* ARP op 2 */

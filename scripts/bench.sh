@@ -8,6 +8,7 @@ set -eu
 cd "$(dirname "$0")/.."
 BUILD=${BUILD:-build}
 #   bench_bulk: one TCP bulk transfer between two stacks (instructions per MiB sent)
+# BENCH_ONLY=flood runs only the packet-rate floods (last section);
 # BENCH_ONLY=download runs only the end-to-end download comparison (skiff and
 # the kernel, E2E_RUNS interleaved runs, CPU use of both CPUs; E2E_PERF=1 also
 # records a perf profile of both CPUs during one more download of each,
