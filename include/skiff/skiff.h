@@ -145,7 +145,8 @@ struct skiff_xdp_stats {
 #define SKIFF_USTATS_NET(X)						\
 	X(ip_rx)	X(ip_delivered)	X(ip_tx)			\
 	X(ip_frag_rx)	X(ip_reasm_ok)	X(ip_frag_created)		\
-	X(icmp_rx)	X(icmp_echo_reply)	X(icmp_unreach_sent)	X(icmp_ratelimited)
+	X(icmp_rx)	X(icmp_echo_reply)	X(icmp_unreach_sent)	X(icmp_ratelimited) \
+	X(icmp_err_handoff)	/* ICMP errors handed to the worker(s) that may hold the quoted flow */
 
 #define SKIFF_USTATS_TRANSPORT(X)					\
 	X(udp_rx)	X(udp_tx)	X(udp_no_port)				\
@@ -210,6 +211,7 @@ struct skiff_xdp_stats {
 	X(icmp_csum)		/* ICMP checksum wrong */		\
 	X(icmp_type)		/* type we do not handle */		\
 	X(icmp_quote)		/* error quotes too little / not our packet */ \
+	X(icmp_err_no_flow)	/* error quoting a flow no socket/connection here has */ \
 	X(udp_short)		/* UDP shorter than its header */	\
 	X(udp_len)		/* UDP length lies */			\
 	X(udp_csum)		/* UDP checksum wrong */		\

@@ -7,10 +7,16 @@
  * and delivered there, not answered with a RST / port unreachable; a full
  * ring drops and counts; ephemeral ports are partitioned by p % n; and the
  * ring itself is checked under a real producer and consumer thread.
+ * ICMP errors follow the flow they quote: a port unreachable / frag-needed
+ * that lands on the wrong worker reaches the connection or socket on the
+ * other one (to the port's owner for an ephemeral port, to every other
+ * worker for a fixed one), and one that no worker claims is dropped and
+ * counted where the handoff brought it, never handed on again.
  */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <pthread.h>
+#include <sched.h>
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <sys/socket.h>
@@ -316,6 +322,297 @@ static void tcp_segment_for_own_port_without_connection_still_gets_rst(void **st
 	assert_int_equal(handoff_pending(p->h, 1, 0), 0);
 }
 
+/* ---- ICMP errors about another worker's flow ---- */
+
+/*
+ * The peer's path answers what a worker sent (tx: a frame it transmitted)
+ * with ICMP type/code, quoting its IP header and first 8 bytes (RFC 792);
+ * rest: the 4 bytes after the checksum (the next-hop MTU in the low half
+ * for fragmentation needed, RFC 1191).  Received by worker rx.
+ */
+static void icmp_about(struct harness *rx, const struct t_tx *tx, uint8_t type, uint8_t code,
+		       uint32_t rest)
+{
+	uint8_t msg[8 + 60 + 8], frame[160];
+	size_t ihl = tx->iph->ihl * 4u, len = 8 + ihl + 8, n;
+	uint16_t c;
+
+	memset(msg, 0, 8);
+	msg[0] = type;
+	msg[1] = code;
+	put32(msg + 4, rest);
+	memcpy(msg + 8, tx->iph, ihl + 8);
+	c = (uint16_t)~t_fold(t_sum(msg, len, 0));
+	msg[2] = (uint8_t)(c >> 8);
+	msg[3] = (uint8_t)c;
+	n = harness_ip_frame(frame, sizeof(frame), H_PEER, H_ADDR, IPPROTO_ICMP, 9, 0, msg, len);
+	harness_rx(rx, frame, n);
+}
+
+static int so_error(struct socket *so)
+{
+	int v = -1;
+
+	assert_int_equal(skiff_getsockopt(so, SKIFF_SO_ERROR, &v), 0);
+	return v;
+}
+
+static void tcp_port_unreachable_on_other_queue_refuses_the_connect(void **state)
+{
+	struct pair *p = *state;
+	struct harness *a = &p->w[0], *b = &p->w[1];
+	struct sockaddr_in dst = t_sin(H_PEER, 80);
+	struct socket *so;
+	struct t_tx syn;
+	char buf[8];
+
+	assert_int_equal(skiff_socket(&a->st, SOCK_STREAM, &so), 0);
+	assert_int_equal(skiff_connect(so, &dst), -EINPROGRESS);
+	stack_poll(&a->st);
+	assert_int_equal(t_pop_ip(a, &syn), 0);
+	assert_int_equal(syn.l4[13], F_SYN);
+
+	/* the port unreachable lands on worker 1, which has no such connection:
+	 * the quoted source port is worker 0's ephemeral one, so it goes there
+	 * (and only there) */
+	icmp_about(b, &syn, 3, 3, 0);
+	t_tx_free(&syn);
+	assert_int_equal(b->fd.stats.icmp_rx, 1);
+	assert_int_equal(b->fd.stats.icmp_err_handoff, 1);
+	assert_int_equal(b->fd.stats.handoff_out, 1);
+	assert_int_equal(b->fd.stats.drop.icmp_err_no_flow, 0);
+	assert_int_equal(b->fd.stats.tcp_conn_refused, 0);
+	assert_int_equal(handoff_pending(p->h, 1, 0), 1);
+
+	stack_poll(&a->st);
+	assert_int_equal(a->fd.stats.handoff_in, 1);
+	assert_int_equal(a->fd.stats.icmp_rx, 1);
+	assert_int_equal(a->fd.stats.tcp_conn_refused, 1);
+	assert_int_equal(a->fd.stats.icmp_err_handoff, 0);	/* not handed back */
+	assert_int_equal(handoff_pending(p->h, 0, 1), 0);
+	assert_int_equal(so_error(so), ECONNREFUSED);
+	assert_true(skiff_recv(so, buf, sizeof(buf)) < 0);
+	skiff_close(so);
+	fakedev_purge(&a->fd);
+}
+
+/* A TCP segment from the peer with options opt (len a multiple of 4). */
+static void tcp_rx_opt(struct harness *w, uint16_t sport, uint16_t dport, uint32_t seq,
+		       uint32_t ack, uint8_t flags, const uint8_t *opt, size_t olen)
+{
+	uint8_t seg[60], frame[160];
+	uint32_t sum = 0, peer = H_PEER, us = H_ADDR;
+	size_t hlen = 20 + olen, n;
+	uint16_t c;
+
+	memset(seg, 0, sizeof(seg));
+	seg[0] = (uint8_t)(sport >> 8);
+	seg[1] = (uint8_t)sport;
+	seg[2] = (uint8_t)(dport >> 8);
+	seg[3] = (uint8_t)dport;
+	put32(seg + 4, seq);
+	put32(seg + 8, ack);
+	seg[12] = (uint8_t)((hlen / 4) << 4);
+	seg[13] = flags;
+	seg[14] = 0xff;
+	seg[15] = 0xff;
+	memcpy(seg + 20, opt, olen);
+	sum = t_sum(&peer, 4, sum);
+	sum = t_sum(&us, 4, sum);
+	sum += IPPROTO_TCP + (uint32_t)hlen;
+	c = (uint16_t)~t_fold(t_sum(seg, hlen, sum));
+	seg[16] = (uint8_t)(c >> 8);
+	seg[17] = (uint8_t)c;
+	n = harness_ip_frame(frame, sizeof(frame), H_PEER, H_ADDR, IPPROTO_TCP, 1, 0, seg, hlen);
+	harness_rx(w, frame, n);
+}
+
+static struct socket *tcp_listener(struct harness *w, uint16_t port)
+{
+	struct sockaddr_in sin = t_sin(0, port);
+	struct socket *so;
+
+	assert_int_equal(skiff_socket(&w->st, SOCK_STREAM, &so), 0);
+	assert_int_equal(skiff_bind(so, &sin), 0);
+	assert_int_equal(skiff_listen(so, 8), 0);
+	return so;
+}
+
+/*
+ * A server connection lives on the worker its SYN reached (here 1); a
+ * frag-needed about its data lands on worker 0, which listens on the same
+ * (fixed) port but has no such connection: a copy goes to every other
+ * worker, and worker 1 lowers the MSS and resends (RFC 1191).
+ */
+static void frag_needed_on_other_queue_lowers_the_server_connections_mss(void **state)
+{
+	static const uint8_t mss1460[4] = { 2, 4, 0x05, 0xb4 };
+	struct pair *p = *state;
+	struct harness *a = &p->w[0], *b = &p->w[1];
+	struct socket *la, *lb, *child;
+	static char data[3000];
+	struct t_tx seg;
+	uint16_t sport;
+	uint32_t iss;
+	uint8_t flags;
+	int mss;
+
+	la = tcp_listener(a, 8080);
+	lb = tcp_listener(b, 8080);
+	tcp_rx_opt(b, 40000, 8080, 1000, 0, F_SYN, mss1460, sizeof(mss1460));
+	tcp_pop(b, &flags, &sport, &iss);
+	assert_int_equal(flags, F_SYN | F_ACK);
+	tcp_rx(b, 40000, 8080, 1001, iss + 1, F_ACK);
+	assert_int_equal(skiff_accept(lb, &child, NULL), 0);
+	assert_int_equal(skiff_getsockopt(child, SKIFF_TCP_MAXSEG, &mss), 0);
+	assert_int_equal(mss, 1460);
+
+	memset(data, 'd', sizeof(data));
+	assert_int_equal(skiff_send(child, data, 1000), 1000);
+	stack_poll(&b->st);
+	assert_int_equal(t_pop_ip(b, &seg), 0);
+	assert_int_equal(seg.l4_len, 20 + 1000);
+
+	/* the router before the peer has an MTU of 576 */
+	icmp_about(a, &seg, 3, 4, 576);
+	t_tx_free(&seg);
+	assert_int_equal(a->fd.stats.icmp_err_handoff, 1);
+	assert_int_equal(a->fd.stats.handoff_out, 1);
+	assert_int_equal(a->fd.stats.tcp_pmtu_updates, 0);
+	assert_int_equal(a->fd.stats.drop.icmp_err_no_flow, 0);
+
+	stack_poll(&b->st);
+	assert_int_equal(b->fd.stats.handoff_in, 1);
+	assert_int_equal(b->fd.stats.tcp_pmtu_updates, 1);
+	assert_int_equal(skiff_getsockopt(child, SKIFF_TCP_MAXSEG, &mss), 0);
+	assert_int_equal(mss, 536);
+	/* what was dropped goes out again in segments that fit */
+	assert_int_equal(t_pop_ip(b, &seg), 0);
+	assert_int_equal(seg.l4_len, 20 + 536);
+	assert_int_equal(get32(seg.l4 + 4), iss + 1);
+	t_tx_free(&seg);
+
+	skiff_close(child);
+	skiff_close(la);
+	skiff_close(lb);
+	fakedev_purge(&a->fd);
+	fakedev_purge(&b->fd);
+}
+
+static void udp_port_unreachable_on_other_queue_reaches_the_connected_socket(void **state)
+{
+	struct pair *p = *state;
+	struct harness *a = &p->w[0], *b = &p->w[1];
+	struct sockaddr_in dst = t_sin(H_PEER, 5353);
+	struct socket *so;
+	struct t_tx dg;
+	char buf[8];
+
+	assert_int_equal(skiff_socket(&b->st, SOCK_DGRAM, &so), 0);
+	assert_int_equal(skiff_connect(so, &dst), 0);
+	assert_int_equal(skiff_send(so, "ping", 4), 4);
+	stack_poll(&b->st);
+	assert_int_equal(t_pop_ip(b, &dg), 0);
+	assert_int_equal(dg.iph->protocol, IPPROTO_UDP);
+	assert_int_equal((dg.l4[0] << 8 | dg.l4[1]) % 2, 1);	/* worker 1's port */
+
+	icmp_about(a, &dg, 3, 3, 0);
+	t_tx_free(&dg);
+	assert_int_equal(a->fd.stats.icmp_err_handoff, 1);
+	assert_int_equal(handoff_pending(p->h, 0, 1), 1);
+	stack_poll(&b->st);
+	assert_int_equal(b->fd.stats.handoff_in, 1);
+	assert_int_equal(skiff_recv(so, buf, sizeof(buf)), -ECONNREFUSED);
+	skiff_close(so);
+}
+
+/*
+ * An error no worker claims: quoting a fixed port, worker 0 asks worker 1
+ * (the only other); worker 1 has nothing either and drops it, counted, and
+ * never hands it on (back to 0).  Quoting worker 1's ephemeral port: handed
+ * to it alone, dropped there the same way.
+ */
+static void handed_over_icmp_error_that_still_misses_is_dropped_not_handed_on(void **state)
+{
+	struct pair *p = *state;
+	struct harness *a = &p->w[0], *b = &p->w[1];
+	uint8_t q[28], qbuf[132] __attribute__((aligned(4)));
+	uint8_t *qf = qbuf + 2;	/* the IP header 4-byte aligned */
+	struct t_tx fake;
+	struct socket *lb;
+	size_t n;
+
+	/* a segment "we sent": us:8080 -> peer:40000, never sent by anybody */
+	memset(q, 0, sizeof(q));
+	n = harness_ip_frame(qf, sizeof(qbuf) - 2, H_ADDR, H_PEER, IPPROTO_TCP, 5, 0, q, 8);
+	qf[14 + 20] = 8080 >> 8;
+	qf[14 + 21] = 8080 & 0xff;
+	qf[14 + 22] = 40000 >> 8;
+	qf[14 + 23] = 40000 & 0xff;
+	memset(&fake, 0, sizeof(fake));
+	fake.iph = (const struct iphdr *)(qf + 14);
+	assert_true(n >= 14 + 28);
+
+	lb = tcp_listener(b, 8080);	/* a listener is not the connection */
+	icmp_about(a, &fake, 3, 4, 1000);
+	assert_int_equal(a->fd.stats.icmp_err_handoff, 1);
+	assert_int_equal(a->fd.stats.handoff_out, 1);
+	stack_poll(&b->st);
+	assert_int_equal(b->fd.stats.handoff_in, 1);
+	assert_int_equal(b->fd.stats.icmp_rx, 1);
+	assert_int_equal(b->fd.stats.drop.icmp_err_no_flow, 1);
+	assert_int_equal(b->fd.stats.icmp_err_handoff, 0);
+	assert_int_equal(b->fd.stats.handoff_out, 0);
+	assert_int_equal(handoff_pending(p->h, 1, 0), 0);
+	assert_int_equal(b->fd.stats.tcp_pmtu_updates, 0);
+	stack_poll(&a->st);
+	assert_int_equal(a->fd.stats.handoff_in, 0);
+
+	/* worker 1's ephemeral port: to worker 1 only, dropped there */
+	qf[14 + 20] = (uint8_t)((TCP_EPHEMERAL_LO + 1) >> 8);
+	qf[14 + 21] = (uint8_t)(TCP_EPHEMERAL_LO + 1);
+	icmp_about(a, &fake, 3, 3, 0);
+	assert_int_equal(a->fd.stats.icmp_err_handoff, 2);
+	stack_poll(&b->st);
+	assert_int_equal(b->fd.stats.handoff_in, 2);
+	assert_int_equal(b->fd.stats.drop.icmp_err_no_flow, 2);
+	assert_int_equal(handoff_pending(p->h, 1, 0), 0);
+
+	/* worker 0's own ephemeral port with no connection: nobody else can
+	 * have it, dropped at once */
+	qf[14 + 20] = (uint8_t)(TCP_EPHEMERAL_LO >> 8);
+	qf[14 + 21] = (uint8_t)TCP_EPHEMERAL_LO;
+	icmp_about(a, &fake, 3, 3, 0);
+	assert_int_equal(a->fd.stats.icmp_err_handoff, 2);
+	assert_int_equal(a->fd.stats.drop.icmp_err_no_flow, 1);
+	assert_int_equal(handoff_pending(p->h, 0, 1), 0);
+	skiff_close(lb);
+}
+
+static void icmp_error_on_a_full_ring_is_dropped_and_counted(void **state)
+{
+	struct pair *p = *state;
+	struct harness *a = &p->w[0];
+	uint8_t q[8], qbuf[132] __attribute__((aligned(4)));
+	uint8_t *qf = qbuf + 2;	/* the IP header 4-byte aligned */
+	struct t_tx fake;
+	int i;
+
+	memset(q, 0, sizeof(q));
+	harness_ip_frame(qf, sizeof(qbuf) - 2, H_ADDR, H_PEER, IPPROTO_UDP, 5, 0, q, 8);
+	qf[14 + 20] = 0x1f;	/* a fixed port (8000): may be any worker's */
+	qf[14 + 21] = 0x40;
+	memset(&fake, 0, sizeof(fake));
+	fake.iph = (const struct iphdr *)(qf + 14);
+	for (i = 0; i < 6; i++)
+		icmp_about(a, &fake, 3, 3, 0);
+	assert_int_equal(a->fd.stats.icmp_err_handoff, 4);
+	assert_int_equal(a->fd.stats.drop.handoff_drop, 2);
+	assert_int_equal(a->fd.stats.drop.icmp_err_no_flow, 0);
+	stack_poll(&p->w[1].st);
+	assert_int_equal(p->w[1].fd.stats.drop.icmp_err_no_flow, 4);
+}
+
 /* ---- a full ring ---- */
 
 static void full_ring_drops_and_counts_then_delivers_the_rest(void **state)
@@ -419,6 +716,7 @@ static void *stress_producer(void *arg)
 			x->full++;
 			if (atomic_load(&x->fail))
 				return NULL;
+			sched_yield();	/* the machine may have fewer free cores than threads */
 		}
 	}
 	return NULL;
@@ -439,10 +737,17 @@ static void ring_keeps_order_and_bytes_under_concurrent_producer_and_consumer(vo
 		const uint8_t *f = handoff_peek(x.h, 1, 0, &len);
 
 		if (!f) {
-			if (mono_ns() - t0 > 20 * NSEC_PER_SEC)
-				break;	/* stuck: fail below */
+			/* no frame for 20 s: the producer is stuck (not slow: a
+			 * loaded machine only stretches this).  Tell it to stop,
+			 * or it would wait on the full ring for ever. */
+			if (mono_ns() - t0 > 20 * NSEC_PER_SEC) {
+				atomic_store(&x.fail, true);
+				break;	/* fail below */
+			}
+			sched_yield();
 			continue;
 		}
+		t0 = mono_ns();
 		memcpy(&s, f, 4);
 		if (s != expect || len != stress_len(s))
 			bad++;
@@ -484,6 +789,20 @@ int main(void)
 			tcp_segment_for_own_port_without_connection_still_gets_rst, pair_setup,
 			pair_teardown),
 		cmocka_unit_test_setup_teardown(full_ring_drops_and_counts_then_delivers_the_rest,
+						pair_setup_small, pair_teardown),
+		cmocka_unit_test_setup_teardown(
+			tcp_port_unreachable_on_other_queue_refuses_the_connect, pair_setup,
+			pair_teardown),
+		cmocka_unit_test_setup_teardown(
+			frag_needed_on_other_queue_lowers_the_server_connections_mss, pair_setup,
+			pair_teardown),
+		cmocka_unit_test_setup_teardown(
+			udp_port_unreachable_on_other_queue_reaches_the_connected_socket, pair_setup,
+			pair_teardown),
+		cmocka_unit_test_setup_teardown(
+			handed_over_icmp_error_that_still_misses_is_dropped_not_handed_on, pair_setup,
+			pair_teardown),
+		cmocka_unit_test_setup_teardown(icmp_error_on_a_full_ring_is_dropped_and_counted,
 						pair_setup_small, pair_teardown),
 		cmocka_unit_test(ring_rejects_bad_workers_and_oversized_frames),
 		cmocka_unit_test(ring_keeps_order_and_bytes_under_concurrent_producer_and_consumer),

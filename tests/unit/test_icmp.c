@@ -5,7 +5,8 @@
  * byte for byte; protocol unreachable for a dedicated address only; Linux's
  * rate limits (per destination and global, refilled by the clock); no
  * error about an ICMP error, a broadcast, a later fragment or a bogus
- * source; received errors handed to the quoted protocol's err_handler.
+ * source; received errors handed to the quoted protocol's err_handler, or
+ * dropped and counted when its err_lookup says nobody holds the flow.
  */
 #include "iptest.h"
 
@@ -309,6 +310,52 @@ static void test_icmp_error_with_bad_quote_is_dropped(void **state)
 	assert_int_equal(T_DROP(h, icmp_quote), 2);
 }
 
+/* The test protocol with an err_lookup that says what t_here says. */
+static bool t_here;
+static int t_lookups;
+
+static bool t_proto_err_lookup(struct stack *st, const struct pkb *pkb, int *owner)
+{
+	(void)st;
+	t_lookups++;
+	assert_int_equal(pkb->data[9], T_PROTO);	/* data = the quoted header */
+	*owner = -1;
+	return t_here;
+}
+
+static const struct net_protocol t_proto_lookup = {
+	.handler = t_proto_rcv,
+	.err_handler = t_proto_err,
+	.err_lookup = t_proto_err_lookup,
+};
+
+/*
+ * A protocol with err_lookup: errors about flows it holds reach its
+ * err_handler; one about a flow it does not hold, on a stack with no other
+ * worker to ask, is dropped and counted (Linux counts ICMP_MIB_INERRORS).
+ */
+static void test_icmp_error_about_a_flow_nobody_holds_is_dropped_and_counted(void **state)
+{
+	struct harness *h = *state;
+
+	assert_int_equal(inet_add_protocol(&h->st, T_PROTO, NULL), 0);
+	assert_int_equal(inet_add_protocol(&h->st, T_PROTO, &t_proto_lookup), 0);
+	t_here = true;
+	rx_error(h, ICMP_DEST_UNREACH, ICMP_PORT_UNREACH, 0, H_ADDR, 28);
+	assert_int_equal(t_lookups, 1);
+	assert_int_equal(t_rec.err_calls, 1);
+	assert_int_equal(t_rec.err, -ECONNREFUSED);
+
+	t_here = false;
+	rx_error(h, ICMP_DEST_UNREACH, ICMP_FRAG_NEEDED, 1400, H_ADDR, 28);
+	assert_int_equal(t_lookups, 2);
+	assert_int_equal(t_rec.err_calls, 1);
+	assert_int_equal(T_DROP(h, icmp_err_no_flow), 1);
+	assert_int_equal(T_STAT(h, icmp_err_handoff), 0);
+	assert_int_equal(T_STAT(h, handoff_out), 0);
+	assert_int_equal(t_txq_len(h), 0);
+}
+
 static void test_icmp_input_drops(void **state)
 {
 	struct harness *h = *state;
@@ -347,6 +394,7 @@ int main(void)
 		T(test_icmp_never_about_errors_broadcasts_fragments_bogus_sources),
 		T(test_icmp_errors_reach_the_quoted_protocol),
 		T(test_icmp_error_with_bad_quote_is_dropped),
+		T(test_icmp_error_about_a_flow_nobody_holds_is_dropped_and_counted),
 		T(test_icmp_input_drops),
 	};
 

@@ -2,7 +2,8 @@
 /*
  * Handoff of received frames between workers (see core/handoff.h): one
  * lock-free single-producer/single-consumer ring of frame copies per ordered
- * worker pair, and the stack side that feeds and drains them.
+ * worker pair, and the stack side that feeds them (handoff_rx: to a port's
+ * owner; handoff_copy: to one or every other worker) and drains them.
  *
  * A ring is a power-of-two array of fixed slots and two free-running 32-bit
  * indices: tail, written only by the producer, and head, written only by
@@ -226,32 +227,64 @@ uint32_t handoff_pending(struct handoff *h, uint32_t from, uint32_t to)
 
 /* ---- the stack side ---- */
 
+/* Queue a copy of pkb's frame for worker `to`: 0 or -errno (not counted). */
+static int handoff_push_pkb(struct stack *st, const struct pkb *pkb, uint32_t to)
+{
+	const uint8_t *mac;
+	int err;
+
+	/* the frame as received: a reassembled datagram has no MAC header of
+	 * its own and does not fit a slot either */
+	if (pkb->mac_header == PKB_HDR_UNSET || pkb_mac_header(pkb) >= pkb->tail)
+		return -EINVAL;
+	mac = pkb_mac_header(pkb);
+	err = handoff_push(st->handoff, st->worker, to, mac, (uint32_t)(pkb->tail - mac));
+	if (err)
+		return err;
+	STACK_INC(st, handoff_out);
+	st->handoff_wake |= 1ull << to;
+	return 0;
+}
+
 bool handoff_rx(struct stack *st, struct pkb *pkb, uint16_t port)
 {
-	uint32_t owner, len;
-	const uint8_t *mac;
+	uint32_t owner;
 
-	if (!st->handoff || st->n_workers < 2)
+	if (!st->handoff || st->n_workers < 2 || (pkb->flags & PKB_F_HANDED_OVER))
 		return false;
 	owner = stack_port_owner(st, port);
 	if (owner == st->worker)
 		return false;
-	/* the frame as received: a reassembled datagram has no MAC header of
-	 * its own and does not fit a slot either */
-	if (pkb->mac_header == PKB_HDR_UNSET || pkb_mac_header(pkb) >= pkb->tail) {
+	if (handoff_push_pkb(st, pkb, owner)) {
 		pkb_drop(st, pkb, SKIFF_DROP_handoff_drop);
 		return true;
 	}
-	mac = pkb_mac_header(pkb);
-	len = (uint32_t)(pkb->tail - mac);
-	if (handoff_push(st->handoff, st->worker, owner, mac, len)) {
-		pkb_drop(st, pkb, SKIFF_DROP_handoff_drop);
-		return true;
-	}
-	STACK_INC(st, handoff_out);
-	st->handoff_wake |= 1ull << owner;
 	pkb_free(pkb);
 	return true;
+}
+
+int handoff_copy(struct stack *st, const struct pkb *pkb, int to)
+{
+	uint32_t w, first, last;
+	int queued = 0, failed = 0;
+
+	if (!st->handoff || st->n_workers < 2 || (pkb->flags & PKB_F_HANDED_OVER))
+		return 0;
+	if (to >= (int)st->n_workers || to == (int)st->worker)
+		return 0;
+	first = to < 0 ? 0 : (uint32_t)to;
+	last = to < 0 ? st->n_workers - 1 : (uint32_t)to;
+	for (w = first; w <= last; w++) {
+		if (w == st->worker)
+			continue;
+		if (handoff_push_pkb(st, pkb, w)) {
+			STACK_INC(st, drop.handoff_drop);
+			failed++;
+		} else {
+			queued++;
+		}
+	}
+	return queued ? queued : (failed ? -ENOBUFS : 0);
 }
 
 int handoff_drain(struct stack *st, int budget)
@@ -282,6 +315,7 @@ int handoff_drain(struct stack *st, int budget)
 				continue;
 			}
 			memcpy(__pkb_put(pkb, len), frame, len);
+			pkb->flags |= PKB_F_HANDED_OVER;
 			handoff_pop(h, from, st->worker);
 			STACK_INC(st, handoff_in);
 			stack_rx(st, pkb);

@@ -13,6 +13,11 @@
  * ring from it to the owner instead of answering RST / port unreachable;
  * the owner drains its incoming rings at the start of every stack_poll()
  * and runs each frame through stack_rx() as if it had received it.
+ * ICMP errors follow the flow they quote the same way (net/icmp.c): to the
+ * owner of the quoted ephemeral port, or a copy to every other worker when
+ * the quoted port is a fixed one (a server connection lives where its SYN
+ * arrived).  A frame that came through the handoff is marked
+ * (PKB_F_HANDED_OVER) and never handed on: no loops, no storms.
  *
  * Rings: one single-producer/single-consumer ring per ordered worker pair,
  * lock-free (C11 acquire/release on a head and a tail index), of fixed
@@ -77,12 +82,26 @@ uint32_t handoff_pending(struct handoff *h, uint32_t from, uint32_t to);
  * (host order) is in its protocol's ephemeral range.  If another worker owns
  * that port, hand the frame (mac header .. tail) to it and return true: pkb
  * is consumed (queued copy freed, or dropped and counted).  false: this
- * worker owns the port (or there is no handoff); pkb is untouched.
+ * worker owns the port (or there is no handoff, or pkb was itself handed
+ * over); pkb is untouched.
  */
 bool handoff_rx(struct stack *st, struct pkb *pkb, uint16_t port);
 
+/*
+ * A copy of pkb's frame (mac header .. tail) for worker `to`, or for every
+ * other worker when to < 0 (an ICMP error whose quoted flow may be on any
+ * of them: net/icmp.c).  Does not own pkb.  Returns how many workers it was
+ * queued for; 0 when there is nothing to do (no handoff, `to` is this
+ * worker, or the frame was itself handed over: PKB_F_HANDED_OVER, never
+ * handed on, so a frame moves at most once); -ENOBUFS when every copy
+ * failed (ring full, frame too big, no MAC header), each counted in
+ * drop.handoff_drop.
+ */
+int handoff_copy(struct stack *st, const struct pkb *pkb, int to);
+
 /* stack_poll(): run every frame waiting for this worker through stack_rx
- * (at most budget per source ring).  Returns how many were received. */
+ * (at most budget per source ring), marked PKB_F_HANDED_OVER.  Returns
+ * how many were received. */
 int handoff_drain(struct stack *st, int budget);
 
 /* stack_poll(): wake each worker that was handed frames since the last call. */

@@ -33,6 +33,10 @@ enum {
 	PKB_OTHERHOST,
 };
 
+/* pkb->flags (reset to 0 when a descriptor is taken from its pool) */
+#define PKB_F_HANDED_OVER	0x01	/* came from another worker through the handoff
+					 * (handoff_drain): never handed on again */
+
 struct pkb {
 	uint8_t *head;		/* start of the buffer */
 	uint8_t *data;		/* start of the bytes in use */
@@ -47,7 +51,7 @@ struct pkb {
 	uint16_t transport_header;
 	uint16_t protocol;	/* ethertype, host order, set by eth_rcv */
 	uint8_t pkt_type;	/* PKB_* */
-	uint8_t flags;
+	uint8_t flags;		/* PKB_F_* */
 	uint16_t vlan_tci;
 	uint64_t cb[6] __attribute__((aligned(8)));	/* per-layer scratch (48 bytes) */
 };

@@ -6,7 +6,9 @@
  * into a big-pool pkb, or ones with options) are answered, and a reply too
  * big for one frame is fragmented by ip_output(); destination unreachable,
  * time exceeded and parameter problem are handed to the err_handler of the
- * protocol they quote, with Linux's errno for each code.
+ * protocol they quote, with Linux's errno for each code -- on the worker
+ * that holds the quoted flow: an error that lands on another worker's
+ * queue is handed over to it (icmp_err_elsewhere(), core/handoff.h).
  *
  * Output: icmp_send() builds errors about packets we received, never about
  * what RFC 1122 3.2.2 forbids, and rate-limits the error types (Linux's
@@ -17,6 +19,7 @@
 #include <string.h>
 
 #include "core/csum.h"
+#include "core/handoff.h"
 #include "core/netdev.h"
 #include "core/pkb.h"
 #include "core/stack.h"
@@ -250,9 +253,41 @@ static const int icmp_unreach_errno[NR_ICMP_UNREACH + 1] = {
 };
 
 /*
+ * Multi-worker: the error arrived on whatever queue the sender's hash
+ * picked, but the flow it quotes lives on one worker (a server connection
+ * where its SYN arrived, a client where its ephemeral port was allocated).
+ * Ask the protocol whether it is here (err_lookup); if not, hand a copy of
+ * the frame to the owner of the quoted ephemeral port, or to every other
+ * worker when any of them may hold it.  A frame that came through the
+ * handoff is never handed on (handoff_copy()), so an error no worker
+ * claims is dropped and counted once, wherever it ends.  pkb->data is the
+ * quoted header.  true: pkb consumed.
+ */
+static bool icmp_err_elsewhere(struct stack *st, const struct net_protocol *prot,
+			       struct pkb *pkb)
+{
+	int owner = -1, n;
+
+	if (!prot || !prot->err_lookup || prot->err_lookup(st, pkb, &owner))
+		return false;
+	n = handoff_copy(st, pkb, owner);
+	if (n > 0) {
+		STACK_INC(st, icmp_err_handoff);
+		pkb_free(pkb);
+	} else if (n < 0) {
+		pkb_free(pkb);	/* every copy counted in drop.handoff_drop */
+	} else {
+		/* nobody here, and nobody else to ask (Linux: ICMP_MIB_INERRORS) */
+		pkb_drop(st, pkb, SKIFF_DROP_icmp_err_no_flow);
+	}
+	return true;
+}
+
+/*
  * An error about a datagram we sent (RFC 1122 3.2.2.1-3.2.2.5): check that
  * it quotes an IPv4 header of ours and the 8 bytes after it (RFC 792), then
- * hand it to the quoted protocol with data = the quoted header.
+ * hand it to the quoted protocol with data = the quoted header (or to the
+ * worker that holds the quoted flow: icmp_err_elsewhere()).
  */
 static int icmp_error_rcv(struct stack *st, struct pkb *pkb)
 {
@@ -296,6 +331,8 @@ static int icmp_error_rcv(struct stack *st, struct pkb *pkb)
 
 	prot = st->ip->protos[qiph->protocol];
 	__pkb_pull(pkb, ICMP_HLEN);
+	if (icmp_err_elsewhere(st, prot, pkb))
+		return 0;
 	if (prot && prot->err_handler)
 		prot->err_handler(st, pkb, -err, info);
 	pkb_free(pkb);

@@ -5,7 +5,9 @@
  * and rate limiting as Linux does (a global token bucket of
  * ICMP_MSGS_PER_SEC with burst ICMP_MSGS_BURST, plus one token per second
  * per destination, burst 6, for error types).  Errors received are passed
- * to the transport's err_handler.
+ * to the transport's err_handler on the worker that holds the quoted flow
+ * (struct net_protocol err_lookup; others' are handed over through
+ * core/handoff.h).
  */
 #ifndef SKIFF_ICMP_H
 #define SKIFF_ICMP_H

@@ -29,6 +29,19 @@ struct net_protocol {
 	 * (-ECONNREFUSED, -EHOSTUNREACH, -EMSGSIZE ...), info the ICMP info
 	 * field (next-hop MTU).  Does not own pkb. */
 	void (*err_handler)(struct stack *st, struct pkb *pkb, int err, uint32_t info);
+	/*
+	 * Optional: does this stack hold the flow an ICMP error quotes?  pkb
+	 * as for err_handler (data = the quoted IP header, at least 8 bytes
+	 * after it); neither owned nor changed.  true: it is here, give the
+	 * error to err_handler.  false: it is not; *owner is then the worker
+	 * that allocates the quoted local port when that is one of the
+	 * protocol's ephemeral ports (stack_port_owner(), possibly this
+	 * worker), or -1 when any worker may hold the flow (a fixed port, or
+	 * a port a listener here has too).  icmp.c hands the error to the
+	 * other workers (core/handoff.h) or drops it (drop.icmp_err_no_flow).
+	 * NULL: every error goes to err_handler.
+	 */
+	bool (*err_lookup)(struct stack *st, const struct pkb *pkb, int *owner);
 };
 
 /* Route lookup result. */

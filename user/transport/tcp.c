@@ -23,7 +23,9 @@
  */
 #include <arpa/inet.h>
 #include <errno.h>
+#include <linux/ip.h>
 #include <netinet/in.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -1045,9 +1047,43 @@ const struct proto tcp_prot = {
 	.flags = PROTO_F_OWNS_OBJECT,
 };
 
+/*
+ * struct net_protocol err_lookup: is the connection an ICMP error quotes
+ * (pkb->data = the quoted IP header, our segment after it) on this worker?
+ * The same lookup as tcp_err(); a listener or a closed socket is not the
+ * connection.  If not here: the owner of the quoted ephemeral port, unless
+ * a listener here has that port too (its connections are wherever their
+ * SYNs arrived), else -1: any worker.
+ */
+static bool tcp_err_lookup(struct stack *st, const struct pkb *pkb, int *owner)
+{
+	uint32_t ihl, addrs[2];
+	uint16_t ports[2], port;
+	struct tcp_sock *tp;
+
+	if (!st->tcp || !pkb_may_pull(pkb, sizeof(struct iphdr)))
+		return true;	/* tcp_err() decides */
+	ihl = (pkb->data[0] & 0x0fu) * 4u;
+	if (ihl < sizeof(struct iphdr) || !pkb_may_pull(pkb, ihl + 8))
+		return true;
+	memcpy(addrs, pkb->data + offsetof(struct iphdr, saddr), sizeof(addrs));
+	memcpy(ports, pkb->data + ihl, sizeof(ports));
+	/* quoted as we sent it: we are its source */
+	tp = tcp_lookup(st, addrs[1], ports[1], addrs[0], ports[0]);
+	if (tp && tp->state != TCP_LISTEN && tp->state != TCP_CLOSED)
+		return true;
+	port = ntohs(ports[0]);
+	if (!tp && port >= TCP_EPHEMERAL_LO && port <= TCP_EPHEMERAL_HI)
+		*owner = (int)stack_port_owner(st, port);
+	else
+		*owner = -1;
+	return false;
+}
+
 static const struct net_protocol tcp_protocol = {
 	.handler = tcp_rcv,
 	.err_handler = tcp_err,
+	.err_lookup = tcp_err_lookup,
 };
 
 int tcp_init(struct stack *st)

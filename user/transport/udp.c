@@ -302,9 +302,37 @@ static void udp_err(struct stack *st, struct pkb *pkb, int err, uint32_t info)
 		sk->data_ready(sk);
 }
 
+/*
+ * struct net_protocol err_lookup: is the socket an ICMP error quotes on this
+ * worker (the same lookup as udp_err())?  If not: the owner of the quoted
+ * ephemeral port, else -1 (a fixed port: any worker may have bound it).
+ */
+static bool udp_err_lookup(struct stack *st, const struct pkb *pkb, int *owner)
+{
+	uint16_t ports[2], port;
+	uint32_t ihl, addrs[2];
+
+	if (!st->udp || !pkb_may_pull(pkb, sizeof(struct iphdr)))
+		return true;	/* udp_err() decides */
+	ihl = (pkb->data[0] & 0x0fu) * 4u;
+	if (ihl < sizeof(struct iphdr) || !pkb_may_pull(pkb, ihl + UDP_HLEN))
+		return true;
+	memcpy(addrs, pkb->data + offsetof(struct iphdr, saddr), sizeof(addrs));
+	memcpy(ports, pkb->data + ihl, sizeof(ports));
+	if (udp_lookup(st->udp, addrs[1], ports[1], addrs[0], ports[0]))
+		return true;
+	port = ntohs(ports[0]);
+	if (port >= UDP_EPHEMERAL_LO && port <= UDP_EPHEMERAL_HI)
+		*owner = (int)stack_port_owner(st, port);
+	else
+		*owner = -1;
+	return false;
+}
+
 static const struct net_protocol udp_protocol = {
 	.handler = udp_rcv,
 	.err_handler = udp_err,
+	.err_lookup = udp_err_lookup,
 };
 
 /* ---- socket operations ---- */
