@@ -20,6 +20,7 @@
 
 #include <cmocka.h>
 
+#include "core/csum.h"
 #include "transport/tcp_buf.h"
 
 #define POOL_MAX	4096
@@ -786,6 +787,76 @@ static void ooo_rejects_a_range_beyond_half_the_sequence_space(void **state)
 	assert_null(q.head);
 }
 
+/*
+ * tcp_stream_copy_csum() as a sender uses it: consecutive segments, now and
+ * then one from further back (a retransmission) and ACKs dropping the head,
+ * over chunk boundaries at odd offsets (odd-sized appends after the stream
+ * emptied).  Every copy equals tcp_stream_peek()'s and every sum folds as
+ * csum_partial() of the copied bytes with the same starting sum.
+ */
+static void copy_csum_matches_peek_and_csum_partial(void **state)
+{
+	struct tcp_chunk_pool *p = *state;
+	struct tcp_stream s = { 0 };
+	uint8_t got[3000], want[3000];
+	uint32_t head_seq = 0, tail_seq = 0, next = 0, rng = 12345;
+	int round;
+
+	for (round = 0; round < 4000; round++) {
+		uint32_t r, off, len, sum, init;
+
+		rng = rng * 1103515245u + 12345u;
+		r = rng >> 8;
+		/* keep about 40 KiB queued, in appends of odd sizes */
+		while (tail_seq - head_seq < 40000) {
+			uint32_t n = 1 + (r % 4099);
+
+			append_pat(p, &s, tail_seq, n);
+			tail_seq += n;
+			r = r * 2654435761u + 1;
+		}
+		if (r % 7 == 0 && tail_seq != head_seq) {
+			/* an ACK: drop from the head, sometimes all of it */
+			uint32_t n = (r % 5 == 0) ? tail_seq - head_seq : 1 + (r >> 4) % 5000;
+
+			if (n > tail_seq - head_seq)
+				n = tail_seq - head_seq;
+			tcp_stream_drop(p, &s, n);
+			head_seq += n;
+			if (tcp_before(next, head_seq))
+				next = head_seq;
+			continue;
+		}
+		if (r % 11 == 0)
+			next = head_seq + (r >> 3) % (next - head_seq + 1); /* go back */
+		off = next - head_seq;
+		len = 1 + (r >> 5) % 1500;
+		if (off >= s.len)
+			continue;
+		if (len > s.len - off)
+			len = s.len - off;
+		init = rng ^ 0x5a5a;
+		sum = init;
+		memset(got, 0, sizeof(got));
+		assert_int_equal(tcp_stream_copy_csum(&s, off, got, len, &sum), len);
+		assert_int_equal(tcp_stream_peek(&s, off, want, len), len);
+		assert_memory_equal(got, want, len);
+		pat(next, want, len);
+		assert_memory_equal(got, want, len);
+		assert_int_equal(csum_fold(sum), csum_fold(csum_partial(want, len, init)));
+		next += len;
+	}
+	/* past the end: nothing */
+	{
+		uint32_t sum = 7;
+
+		assert_int_equal(tcp_stream_copy_csum(&s, s.len, got, 10, &sum), 0);
+		assert_int_equal(sum, 7);
+	}
+	tcp_stream_purge(p, &s);
+	assert_null(s.cur);
+}
+
 #define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
 
 int main(void)
@@ -795,6 +866,7 @@ int main(void)
 		T(append_peek_drop_across_chunk_boundaries),
 		T(small_appends_fill_the_tail_chunk),
 		T(read_consumes_and_appending_after_drain_works),
+		T(copy_csum_matches_peek_and_csum_partial),
 		T(append_is_short_when_the_pool_runs_out),
 		T(pool_grows_in_slabs_up_to_its_limit),
 		T(ooo_disjoint_segments_are_kept_sorted),

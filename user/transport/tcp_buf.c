@@ -193,10 +193,130 @@ size_t tcp_stream_peek(const struct tcp_stream *s, size_t off, void *dst, size_t
 	return done;
 }
 
+/*
+ * One's-complement sum of n bytes copied from src to dst, as csum_partial()
+ * of dst would give it (unfolded, 32 bits).  The copy is memcpy's; the sum
+ * then reads dst while it is in L1, 8 bytes per add-with-carry on x86-64
+ * (one chain of adc, as Linux's csum_partial), where the portable
+ * csum_partial() adds 4 bytes at a time: the sum of native-order 64-bit
+ * words with the carries wrapped around folds to the same 16-bit result,
+ * since 2^16 == 1 (mod 2^16 - 1) (RFC 1071 2(B), 2(C)).
+ */
+static uint32_t copy_csum(uint8_t *dst, const uint8_t *src, size_t n)
+{
+	const uint8_t *p = dst;
+	uint64_t acc = 0, w;
+	uint32_t s32, hi;
+
+	memcpy(dst, src, n);
+#if defined(__x86_64__)
+	while (n >= 64) {
+		__asm__("addq 0(%[p]), %[s]\n\t"
+			"adcq 8(%[p]), %[s]\n\t"
+			"adcq 16(%[p]), %[s]\n\t"
+			"adcq 24(%[p]), %[s]\n\t"
+			"adcq 32(%[p]), %[s]\n\t"
+			"adcq 40(%[p]), %[s]\n\t"
+			"adcq 48(%[p]), %[s]\n\t"
+			"adcq 56(%[p]), %[s]\n\t"
+			"adcq $0, %[s]"
+			: [s] "+r"(acc)
+			: [p] "r"(p)
+			: "memory", "cc");
+		p += 64;
+		n -= 64;
+	}
+	while (n >= 8) {
+		memcpy(&w, p, 8);
+		__asm__("addq %[w], %[s]\n\tadcq $0, %[s]" : [s] "+r"(acc) : [w] "r"(w) : "cc");
+		p += 8;
+		n -= 8;
+	}
+#else
+	while (n >= 8) {
+		memcpy(&w, p, 8);
+		acc += (w & 0xffffffffu) + (w >> 32);	/* 33 bits: no overflow for a chunk */
+		p += 8;
+		n -= 8;
+	}
+#endif
+	if (n) {
+		/* the tail, zero-padded (RFC 1071 4.1 for an odd last byte) */
+		uint64_t t = 0;
+
+		memcpy(&t, p, n);
+		acc += t;
+		if (acc < t)
+			acc++;
+	}
+	/* fold 64 -> 32 bits, end-around carry */
+	hi = (uint32_t)(acc >> 32);
+	s32 = (uint32_t)acc + hi;
+	if (s32 < hi)
+		s32++;
+	return s32;
+}
+
+/* One's-complement addition of two unfolded 32-bit sums. */
+static uint32_t csum_add32(uint32_t a, uint32_t b)
+{
+	a += b;
+	return a + (a < b);
+}
+
+size_t tcp_stream_copy_csum(struct tcp_stream *s, size_t off, void *dst, size_t len,
+			    uint32_t *sum)
+{
+	const struct tcp_chunk *c = s->head;
+	uint8_t *out = dst;
+	size_t done = 0, pos = 0;
+	uint32_t part, acc = *sum;
+
+	if (off >= s->len)
+		return 0;
+	if (len > s->len - off)
+		len = s->len - off;
+	if (s->cur && s->cur_pos <= off) {
+		c = s->cur;
+		pos = s->cur_pos;
+	}
+	while (c && off >= pos + c->len) {
+		pos += c->len;
+		c = c->next;
+	}
+	off -= pos;
+	while (c && done < len) {
+		size_t n = c->len - off;
+
+		if (n > len - done)
+			n = len - done;
+		part = copy_csum(out + done, c->data + c->off + off, n);
+		/* a piece at an odd offset of dst has its bytes swapped in
+		 * 16-bit words: rotate its sum by 8 (as Linux's csum_block_add) */
+		if (done & 1)
+			part = (part >> 8) | (part << 24);
+		acc = csum_add32(acc, part);
+		done += n;
+		/* remember the chunk the next segment starts in */
+		s->cur = (struct tcp_chunk *)c;
+		s->cur_pos = (uint32_t)pos;
+		if (done < len) {
+			pos += c->len;
+			off = 0;
+			c = c->next;
+		}
+	}
+	*sum = acc;
+	return done;
+}
+
 void tcp_stream_drop(struct tcp_chunk_pool *p, struct tcp_stream *s, size_t len)
 {
+	size_t dropped;
+
 	if (len > s->len)
 		len = s->len;
+	dropped = len;
 	s->len -= len;
 	while (len) {
 		struct tcp_chunk *c = s->head;
@@ -209,10 +329,16 @@ void tcp_stream_drop(struct tcp_chunk_pool *p, struct tcp_stream *s, size_t len)
 			s->head = c->next;
 			if (!s->head)
 				s->tail = NULL;
+			if (s->cur == c)
+				s->cur = NULL;
 			tcp_chunk_put(p, c);
 		}
 	}
 	s->head_off = s->head ? s->head->off : 0;
+	/* the remembered chunk is still in the stream: every byte dropped
+	 * was before it, or it is the head now (its first byte at 0) */
+	if (s->cur)
+		s->cur_pos = s->cur == s->head ? 0 : s->cur_pos - (uint32_t)dropped;
 }
 
 size_t tcp_stream_read(struct tcp_chunk_pool *p, struct tcp_stream *s, void *dst, size_t len)

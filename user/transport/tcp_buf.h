@@ -33,12 +33,20 @@ static inline uint32_t tcp_chunk_pool_in_use(const struct tcp_chunk_pool *p)
 	return p->n_total - p->n_free;
 }
 
-/* A byte stream: appended at the tail, read / peeked / dropped at the head. */
+/*
+ * A byte stream: appended at the tail, read / peeked / dropped at the head.
+ * cur/cur_pos remember where tcp_stream_copy_csum() stopped (the chunk and
+ * the stream offset of its first byte), so a sender building consecutive
+ * segments from a long send stream does not walk it from the head each
+ * time; tcp_stream_drop() keeps it valid, NULL means none.
+ */
 struct tcp_stream {
 	struct tcp_chunk *head;
 	struct tcp_chunk *tail;
 	uint32_t head_off;	/* bytes already consumed in head */
 	uint32_t len;		/* bytes in the stream */
+	struct tcp_chunk *cur;	/* a chunk of the stream, or NULL */
+	uint32_t cur_pos;	/* offset of cur's first byte from the head */
 };
 
 /* Append up to len bytes; returns how many (fewer when the pool is out). */
@@ -46,6 +54,15 @@ size_t tcp_stream_append(struct tcp_chunk_pool *p, struct tcp_stream *s, const v
 			 size_t len);
 /* Copy len bytes starting off bytes after the head; returns bytes copied. */
 size_t tcp_stream_peek(const struct tcp_stream *s, size_t off, void *dst, size_t len);
+/*
+ * tcp_stream_peek() for a sender: copy len bytes starting off bytes after
+ * the head into dst and add their one's-complement sum (RFC 1071, as
+ * csum_partial() of dst) to *sum.  Starts from the remembered position
+ * when off is at or after it, so consecutive calls cost O(len), not
+ * O(off).  Returns bytes copied.
+ */
+size_t tcp_stream_copy_csum(struct tcp_stream *s, size_t off, void *dst, size_t len,
+			    uint32_t *sum);
 /* Drop len bytes from the head (returns chunks to the pool). */
 void tcp_stream_drop(struct tcp_chunk_pool *p, struct tcp_stream *s, size_t len);
 /* peek + drop. */

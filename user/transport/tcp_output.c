@@ -4,7 +4,10 @@
  * sends is built here, in one transmit frame with the Ethernet, IPv4 and
  * TCP headers pushed into its headroom.  Payload is copied from the send
  * stream (tp->sndq holds the bytes from SND.UNA on), so a retransmission is
- * built exactly like a first transmission.
+ * built exactly like a first transmission.  The copy starts where the last
+ * one ended (the stream remembers the chunk, so building a segment does not
+ * walk the send buffer from SND.UNA) and sums the payload for the checksum
+ * as it goes (tcp_stream_copy_csum).
  *
  * tcp_push() decides what may leave now: the peer's window, the congestion
  * window less what is in flight, the MSS, Nagle (RFC 1122 4.2.3.4) and the
@@ -50,7 +53,7 @@ struct tcp_out {
 	uint16_t wnd; /* window field, already scaled */
 	const uint8_t *opt;
 	uint32_t optlen;	      /* multiple of 4, <= 40 */
-	const struct tcp_stream *src; /* payload source, or NULL */
+	struct tcp_stream *src; /* payload source, or NULL */
 	uint32_t src_off;
 	uint32_t len; /* payload bytes */
 };
@@ -82,6 +85,7 @@ static int tcp_xmit(struct stack *st, const struct tcp_out *o)
 	struct pkb *pkb;
 	uint8_t *th;
 	uint16_t check;
+	uint32_t sum = 0;
 	int err;
 
 	err = ip_route_output(st, o->daddr, o->saddr, &rt);
@@ -105,12 +109,14 @@ static int tcp_xmit(struct stack *st, const struct tcp_out *o)
 	th[18] = th[19] = 0; /* urgent pointer */
 	if (o->optlen)
 		memcpy(th + TCP_HDR_LEN, o->opt, o->optlen);
-	if (o->len && tcp_stream_peek(o->src, o->src_off, th + hlen, o->len) != o->len) {
+	/* The payload's sum is taken as it is copied (hlen is a multiple of 4,
+	 * so it adds to the header's as it is). */
+	if (o->len && tcp_stream_copy_csum(o->src, o->src_off, th + hlen, o->len, &sum) != o->len) {
 		pkb_free(pkb);
 		return -EINVAL; /* the stream is shorter than the range: a bug */
 	}
 	/* RFC 9293 3.1: checksum over the pseudo-header, header and data. */
-	check = csum_tcpudp_magic(rt.saddr, o->daddr, tlen, IPPROTO_TCP, csum_partial(th, tlen, 0));
+	check = csum_tcpudp_magic(rt.saddr, o->daddr, tlen, IPPROTO_TCP, csum_partial(th, hlen, sum));
 	memcpy(th + 16, &check, 2);
 
 	/* DF: path MTU discovery (RFC 1191), segments are never fragmented. */
