@@ -26,10 +26,13 @@
  * drops them.
  *
  * Prints one line:
- *   flood KIND ADDR: offered X Mpps replies Y Mpps (arp A icmp I udp U other O) in S s, C calls
+ *   flood KIND ADDR: offered X Mpps replies Y Mpps (arp A icmp I udp U other O) in S s, C calls,
+ *   last repeat R, total T
  * X is what the generator sent (frames redirected / time); Y the replies of
  * KIND counted on the peer, including those still arriving within 100 ms
- * after the last call, over the same time.  Needs root.  Not part of skiff.
+ * after the last call, over the same time; T all replies of KIND since the
+ * counter was attached, warm-up included (for CPU time per reply measured
+ * around the whole command).  Needs root.  Not part of skiff.
  */
 #include <errno.h>
 #include <getopt.h>
@@ -459,13 +462,13 @@ int main(int argc, char **argv)
 		for (k = 0; k < FLOOD_NKINDS; k++)
 			d[k] = after[k] - before[k];
 		printf("flood %s %s: offered %.3f Mpps replies %.3f Mpps (arp %llu icmp %llu udp "
-		       "%llu other %llu) in %.2f s, %u calls, last repeat %u\n",
+		       "%llu other %llu) in %.2f s, %u calls, last repeat %u, total %llu\n",
 		       kind_names[o.kind], dst, (double)sent / elapsed * 1e-6,
 		       (double)d[kind_reply[o.kind]] / elapsed * 1e-6,
 		       (unsigned long long)d[FLOOD_ARP_REPLY],
 		       (unsigned long long)d[FLOOD_ICMP_ECHOREPLY],
 		       (unsigned long long)d[FLOOD_UDP_ECHO], (unsigned long long)d[FLOOD_OTHER],
-		       elapsed, calls, repeat);
+		       elapsed, calls, repeat, (unsigned long long)after[kind_reply[o.kind]]);
 		rc = 0;
 	}
 

@@ -355,19 +355,37 @@ fi
 # thread run at nice FLOOD_NICE (-10; 0 leaves them be), so that other
 # work on the machine takes less of their CPUs.  FLOOD=0 skips the section,
 # FLOOD_SECONDS (5) sets each run's length, BENCH_ONLY=flood runs only this
-# section.  Figures:
+# section.  Each run also reports the CPU time (user + system) that the
+# dut's NAPI thread, skiffd and bench_kserver used during the command,
+# divided by all replies counted (warm-up included): in threaded mode every
+# dut cost of ICMP and ARP is in that thread, so this figure depends little
+# on other load on the machine; inline, the dut's receive is charged to the
+# generator and only the daemons' share is seen.  Figures:
 # docs/performance.md, "Packet-rate floods".
 
-# flood_run KIND ADDR: one flood run; prints "OFFERED REPLIES" in Mpps
-# ("nan nan" on failure), flood's own line on stderr.
+# flood_cpu_ticks: CPU time (user + system, clock ticks) so far of the dut's
+# processes in FLOOD_CPU_PIDS (the NAPI thread, skiffd, bench_kserver).
+flood_cpu_ticks() {
+	local pid
+	for pid in "${FLOOD_CPU_PIDS[@]}"; do
+		cat "/proc/$pid/stat" 2>/dev/null
+	done | awk '{ t += $14 + $15 } END { print t + 0 }'
+}
+
+# flood_run KIND ADDR: one flood run; prints "OFFERED REPLIES US" (Mpps,
+# Mpps, the dut processes' CPU microseconds per reply) or "nan nan nan";
+# flood's own line on stderr.
 flood_run() {
-	local out
+	local out t0 t1
+	t0=$(flood_cpu_ticks)
 	out=$(netns_peer nice -n "$FLOOD_NICE" taskset -c 0 "$BUILD"/bench/flood --iface "$PEER_IF" --dst-mac "$DUT_MAC" \
 		--src-ip "$PEER_IP" --dst-ip "$2" --kind "$1" --port 7 --payload 64 --ports 1024 \
 		--seconds "$FLOOD_SECONDS" 2>&1) || true
-	echo "   $out" >&2
-	echo "$out" | sed -n 's/.* offered \([0-9.]*\) Mpps replies \([0-9.]*\) Mpps .*/\1 \2/p' |
-		grep . || echo nan nan
+	t1=$(flood_cpu_ticks)
+	echo "   $out; dut CPU $((t1 - t0)) ticks" >&2
+	echo "$out" | sed -n 's/.* offered \([0-9.]*\) Mpps replies \([0-9.]*\) Mpps .* total \([0-9]*\)$/\1 \2 \3/p' |
+		awk -v t="$((t1 - t0))" -v hz="$(getconf CLK_TCK)" \
+			'$3 > 0 { printf "%s %s %.2f\n", $1, $2, t * 1e6 / hz / $3 }' | grep . || echo nan nan nan
 }
 
 # flood_compare NAME KIND: E2E_RUNS interleaved runs against DED_IP (skiff)
@@ -375,7 +393,7 @@ flood_run() {
 # and the median offered rates.
 flood_compare() {
 	local name=$1 kind=$2 i s k
-	local -a so=() sr=() ko=() kr=()
+	local -a so=() sr=() ko=() kr=() sc=() kc=()
 	echo "== $name"
 	echo "   netns $PEER_NS: nice -n $FLOOD_NICE taskset -c 0 $BUILD/bench/flood --iface $PEER_IF --dst-mac $DUT_MAC" \
 		"--src-ip $PEER_IP --dst-ip $DED_IP|$DUT_IP --kind $kind --port 7 --payload 64" \
@@ -383,25 +401,30 @@ flood_compare() {
 	for i in $(seq "$E2E_RUNS"); do
 		s=$(flood_run "$kind" "$DED_IP")
 		k=$(flood_run "$kind" "$DUT_IP")
-		so+=("${s% *}") sr+=("${s#* }") ko+=("${k% *}") kr+=("${k#* }")
+		read -r s1 s2 s3 <<<"$s"
+		read -r k1 k2 k3 <<<"$k"
+		so+=("$s1") sr+=("$s2") sc+=("$s3") ko+=("$k1") kr+=("$k2") kc+=("$k3")
 	done
-	local msr mkr mso mko
+	local msr mkr mso mko msc mkc
 	msr=$(printf '%s\n' "${sr[@]}" | e2e_median)
 	mkr=$(printf '%s\n' "${kr[@]}" | e2e_median)
 	mso=$(printf '%s\n' "${so[@]}" | e2e_median)
 	mko=$(printf '%s\n' "${ko[@]}" | e2e_median)
+	msc=$(printf '%s\n' "${sc[@]}" | e2e_median)
+	mkc=$(printf '%s\n' "${kc[@]}" | e2e_median)
 	e2e_say "| $name | $msr | $mkr | $(e2e_ratio "$msr" "$mkr") | $mso / $mko |" \
-		"skiff ${sr[*]} / kernel ${kr[*]} |"
+		"$msc / $mkc | skiff ${sr[*]} / kernel ${kr[*]} |"
 }
 
 # flood_threaded NS IF CPU: threaded NAPI on IF (in NS), its thread on CPU
-# at FLOOD_NICE.
+# at FLOOD_NICE, its PID added to FLOOD_CPU_PIDS.
 flood_threaded() {
 	local pid n=0
 	ip netns exec "$1" sh -c "echo 1 > /sys/class/net/$2/threaded" || return 1
 	for pid in $(pgrep -x "napi/$2-[0-9]+"); do
 		taskset -pc "$3" "$pid" >/dev/null || return 1
 		renice -n "$FLOOD_NICE" -p "$pid" >/dev/null || return 1
+		FLOOD_CPU_PIDS+=("$pid")
 		n=$((n + 1))
 	done
 	[ "$n" -gt 0 ] || { echo "flood: no NAPI thread for $2" >&2; return 1; }
@@ -425,6 +448,7 @@ flood_topology() {
 	e2e_start_kserver "" udpecho "$DUT_IP" 7 || return 1
 	flood_renice "$SKIFFD_PID" || return 1
 	flood_renice "${_NETNS_PIDS[-1]}" || return 1	# bench_kserver
+	FLOOD_CPU_PIDS=("$SKIFFD_PID" "${_NETNS_PIDS[-1]}")
 	case $FLOOD_NAPI in
 	threaded) flood_threaded "$DUT_NS" "$DUT_IF" 1 || return 1 ;;
 	inline) ;;
@@ -461,9 +485,9 @@ bench_flood() {
 	echo "### Packet-rate floods, skiff vs the kernel ($(date -u '+%F %H:%M UTC'), build" \
 		"$(git rev-parse --short HEAD 2>/dev/null || echo '?')$(git diff --quiet HEAD -- user bpf include bench 2>/dev/null || echo '+local changes'))," \
 		"$FLOOD_SECONDS s runs, dut NAPI $FLOOD_NAPI, nice $FLOOD_NICE"
-	echo "| flood | skiff | kernel | skiff/kernel | offered skiff / kernel (Mpps) | runs (replies, M/s) |" \
-		>"$E2E_SUMMARY"
-	echo "|---|---|---|---|---|---|" >>"$E2E_SUMMARY"
+	echo "| flood | skiff | kernel | skiff/kernel | offered skiff / kernel (Mpps) |" \
+		"dut CPU per reply skiff / kernel (us) | runs (replies, M/s) |" >"$E2E_SUMMARY"
+	echo "|---|---|---|---|---|---|---|" >>"$E2E_SUMMARY"
 	(flood_topology) || rc=1
 	echo
 	echo "Summary (medians of $E2E_RUNS, replies in millions per second):"
