@@ -79,6 +79,10 @@ static const uint64_t fz_steps[16] = {
 struct fz_conn {
 	uint16_t lport, pport;	/* host order */
 	uint32_t peer_ts;	/* the peer's TSval clock */
+	/* what the peer saw, for when no connection object answers (a SYN
+	 * cookie, a connection reset): the end of our last segment, the end
+	 * of the peer's last segment */
+	uint32_t our_end, peer_end;
 };
 
 struct fz {
@@ -87,7 +91,8 @@ struct fz {
 	struct http_server *http;
 	struct socket *ls;			/* application listener, 8080 */
 	struct socket *so[FZ_NSOCKS];		/* 0: accepted on 8080, 1: client, 2..: accepted */
-	struct fz_conn conn[FZ_NCONNS];		/* 0: 8080, 1: HTTP 80, 2: echo 7, 3: client */
+	struct fz_conn conn[FZ_NCONNS];		/* 0: 8080, 1: HTTP 80, 2: echo 7,
+						 * 3: 8080 not connected / the client */
 	uint16_t ip_id;
 	uint8_t buf[FZ_MAX_PAYLOAD + 128];
 	uint8_t frame[FZ_MAX_PAYLOAD + 256];
@@ -184,6 +189,24 @@ static void fz_fix_l4(uint32_t saddr, uint32_t daddr, uint8_t proto, uint8_t *se
 
 /* ---- the stack's output: checked, then freed ---- */
 
+/* Remember where our last segment on one of fz.conn[] ended. */
+static void fz_saw_tcp(const uint8_t *th, size_t len)
+{
+	uint16_t sport = (uint16_t)(th[0] << 8 | th[1]), dport = (uint16_t)(th[2] << 8 | th[3]);
+	size_t hl = (th[12] >> 4) * 4u;
+	int i;
+
+	if (hl < 20 || hl > len)
+		return;
+	for (i = 0; i < FZ_NCONNS; i++) {
+		struct fz_conn *c = &fz.conn[i];
+
+		if (c->lport == sport && c->pport == dport)
+			c->our_end = get32(th + 4) + (uint32_t)(len - hl) + !!(th[13] & TCPF_SYN) +
+				     !!(th[13] & TCPF_FIN);
+	}
+}
+
 static void fz_check_tx(struct pkb *pkb)
 {
 	const uint8_t *d = pkb->data, *ip, *l4;
@@ -220,6 +243,7 @@ static void fz_check_tx(struct pkb *pkb)
 	switch (ip[9]) {
 	case IPPROTO_TCP:
 		FZ_CHECK(tot - ihl >= 20);
+		fz_saw_tcp(l4, tot - ihl);
 		break;
 	case IPPROTO_UDP:
 		FZ_CHECK(tot - ihl >= 8);
@@ -397,6 +421,9 @@ static void fz_conn_seg(const uint8_t *p, size_t n)
 		rcv_nxt = tp->rcv_nxt;
 		snd_una = tp->snd_una;
 		ours = tcp_tsval(tp, fz.h.st.now);
+	} else {
+		rcv_nxt = c->peer_end;
+		snd_una = c->our_end;
 	}
 	t.sport = c->pport;
 	t.dport = c->lport;
@@ -438,6 +465,7 @@ static void fz_conn_seg(const uint8_t *p, size_t n)
 	t.optlen = tl + optlen;
 	t.data = p + optlen;
 	t.len = n - optlen;
+	c->peer_end = t.seq + (uint32_t)t.len + !!(t.flags & TCPF_SYN) + !!(t.flags & TCPF_FIN);
 	fz_tcp_send(&t);
 }
 
@@ -666,12 +694,18 @@ static void fz_setup(void)
 	FZ_CHECK(http_server_start(st, 80, fz_dir, &fz.http) == 0);
 	FZ_CHECK(skiff_socket(st, SOCK_STREAM, &fz.ls) == 0);
 	FZ_CHECK(skiff_bind(fz.ls, &sin) == 0);
-	FZ_CHECK(skiff_listen(fz.ls, 8) == 0);
+	/* backlog 1: one more established connection fills the accept queue,
+	 * so the next SYN is answered with a cookie */
+	FZ_CHECK(skiff_listen(fz.ls, 1) == 0);
 
 	fz_establish(&fz.conn[0], 8080, 40000);
 	FZ_CHECK(skiff_accept(fz.ls, &fz.so[0], NULL) == 0);
 	fz_establish(&fz.conn[1], 80, 40001);
 	fz_establish(&fz.conn[2], 7, 40002);
+	/* conn 3: a free 4-tuple to 8080 until the application connects */
+	fz.conn[3].lport = 8080;
+	fz.conn[3].pport = 40003;
+	fz.conn[3].peer_ts = 9000;
 }
 
 static void fz_teardown(void)

@@ -121,6 +121,10 @@ def stack_seeds():
         rec(CLOCK, b"\0\0", step=14),
         "zero-window": seg(0, ACK, wnd=0) + app(0, 0, 3000) + rec(CLOCK, b"\0\0", step=10) +
         rec(CLOCK, b"\0\0", step=11) + seg(0, ACK, wnd=100),
+        "syn-cookie": seg(0, RST | ACK) + seg(0, SYN, seq=5000, ctl=SEQ_ABS | TS,
+                                              opts=b"\x02\x04\x05\xb4") +
+        seg(0, ACK, ack=1) + seg(3, SYN, seq=7000, ctl=SEQ_ABS | TS) + app(7) +
+        seg(3, ACK, ctl=TS) + app(7) + app(0, 3, 100),
         "listener-accept": l4(6, struct.pack(">HHIIBBHHH", 41001, 8080, 7, 0, 0x50, SYN,
                                              65535, 0, 0)) + app(7) + app(9),
     }
