@@ -370,3 +370,27 @@ def test_skiffd_fetch_resolves_and_connects_over_the_vlan(client_topo, http_dir)
     assert c["u.arp_req_sent"] >= 1 and c["u.arp_resolved"] >= 1, sn.nonzero(c)
     assert c["xdp.arp_to_stack"] >= 1 and c["u.drop.eth_vlan"] == 0, sn.nonzero(c)
     assert pd["rx_ok"] > 100 and pd["rx_untagged"] == 0 and pd["rx_other_vid"] == 0, pd
+
+
+def test_untagged_skiffd_behind_peer_tx_vlan_offload_answers_the_vlan_untagged(client_topo):
+    """Why the peer's txvlan must be off, seen from an untagged skiffd: the
+    VLAN's ARP requests reach XDP without their tag (metadata only), XDP
+    answers them as its own, and the untagged replies never reach the
+    peer's VLAN (dropped by its ingress as untagged)."""
+    topo, vpeer = client_topo
+    d = sn.Skiffd(topo, ["--addr", f"{topo.ded_ip}/{topo.prefix}"])
+    vpeer.set_offload("txvlan", True)
+    try:
+        d.start()
+        topo.peer(["ip", "neigh", "flush", "dev", topo.peer_if])
+        before, pbefore = d.counters(), vpeer.counters()
+        got = sn.ping(topo, topo.ded_ip, count=2, wait=1)
+        c, pd = sn.delta(d.counters(), before), pdelta(vpeer.counters(), pbefore)
+        assert d.stop() == 0, d.output()
+    finally:
+        d.kill()
+        vpeer.set_offload("txvlan", False)
+    assert got == 0, (sn.nonzero(c), pd)
+    assert pd["tx_tagged"] >= 1, pd  # the peer's ARP requests were tagged...
+    assert c["xdp.arp_reply"] >= 1 and c["xdp.pass_vlan"] == 0, sn.nonzero(c)  # ...not for XDP
+    assert pd["rx_untagged"] >= 1 and pd["xdp_tagged"] == 0 and pd["rx_ok"] == 0, pd
