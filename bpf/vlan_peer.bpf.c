@@ -41,13 +41,13 @@ struct vlan_peer_config {
 
 /* Counters, one set for all CPUs (atomic adds). */
 struct vlan_peer_stats {
-	__u64 tx_tagged;	/* egress: tag pushed */
-	__u64 rx_ok;		/* ingress: our VID, popped, delivered */
-	__u64 rx_untagged;	/* ingress: no tag, dropped */
-	__u64 rx_other_vid;	/* ingress: another VID, dropped */
-	__u64 xdp_tagged;	/* XDP: frame carries an 802.1Q tag of config.vid */
-	__u64 xdp_other_vid;	/* XDP: frame carries a tag of another VID */
-	__u64 xdp_untagged;	/* XDP: no tag in the frame */
+	__u64 tx_tagged;     /* egress: tag pushed */
+	__u64 rx_ok;	     /* ingress: our VID, popped, delivered */
+	__u64 rx_untagged;   /* ingress: no tag, dropped */
+	__u64 rx_other_vid;  /* ingress: another VID, dropped */
+	__u64 xdp_tagged;    /* XDP: frame carries an 802.1Q tag of config.vid */
+	__u64 xdp_other_vid; /* XDP: frame carries a tag of another VID */
+	__u64 xdp_untagged;  /* XDP: no tag in the frame */
 };
 
 struct {
@@ -79,10 +79,10 @@ static __always_inline struct vlan_peer_stats *vlan_peer_st(void)
 	return bpf_map_lookup_elem(&vlan_peer_stats, &zero);
 }
 
-#define VLAN_PEER_INC(st, field)                                                                   \
-	do {                                                                                       \
-		if (st)                                                                            \
-			__sync_fetch_and_add(&(st)->field, 1);                                     \
+#define VLAN_PEER_INC(st, field) \
+	do { \
+		if (st) \
+			__sync_fetch_and_add(&(st)->field, 1); \
 	} while (0)
 
 SEC("tc")
@@ -95,8 +95,8 @@ int vlan_peer_egress(struct __sk_buff *skb)
 	if (!vid || skb->vlan_present)
 		return TC_ACT_OK;
 	/* Tagged by the sender itself (arping -V, a raw socket): as it is. */
-	if (bpf_skb_load_bytes(skb, 12, &type, sizeof(type)) ||
-	    type == bpf_htons(ETH_P_8021Q) || type == bpf_htons(ETH_P_8021AD))
+	if (bpf_skb_load_bytes(skb, 12, &type, sizeof(type)) || type == bpf_htons(ETH_P_8021Q) ||
+	    type == bpf_htons(ETH_P_8021AD))
 		return TC_ACT_OK;
 	if (bpf_skb_vlan_push(skb, bpf_htons(ETH_P_8021Q), vid))
 		return TC_ACT_SHOT;
