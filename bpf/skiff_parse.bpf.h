@@ -92,7 +92,12 @@ static __always_inline int skiff_parse_eth(struct skiff_pkt *p)
 	proto = bpf_ntohs(eth->h_proto);
 	nh = eth + 1;
 
-	if (proto == ETH_P_8021Q || proto == ETH_P_8021AD) {
+	/*
+	 * One IEEE 802.1Q (C-)tag.  An 802.1ad S-tag is not parsed: the frame
+	 * is not IP/ARP to us and goes to the kernel untouched, as the daemon
+	 * (eth_rcv) takes 0x8100 only.
+	 */
+	if (proto == ETH_P_8021Q) {
 		struct skiff_vlan_hdr *vh = nh;
 
 		if ((void *)(vh + 1) > p->data_end)
