@@ -10,8 +10,9 @@
  *
  * 1. Every frame counts rx_frames.  config.flags without SKIFF_CFG_ENABLED:
  *    XDP_PASS (to_kernel).
- * 2. Ethernet with at most one 802.1Q tag (an 802.1ad S-tag is not parsed).  The VID (0 = untagged)
- *    must equal config.vlan_id, else PASS (pass_vlan).  Replies keep the
+ * 2. Ethernet with at most one 802.1Q tag (an 802.1ad S-tag is not
+ *    parsed).  The VID (0 = untagged) must equal config.vlan_id, else PASS
+ *    (pass_vlan).  Replies keep the
  *    tag as received.  Too short for the headers: PASS (pass_truncated).
  * 3. ARP, Ethernet/IPv4 layout only (other layouts: PASS pass_not_ours;
  *    too short: PASS pass_truncated).  Ops other than request and reply:
