@@ -259,9 +259,9 @@ static const int icmp_unreach_errno[NR_ICMP_UNREACH + 1] = {
  * Ask the protocol whether it is here (err_lookup); if not, hand a copy of
  * the frame to the owner of the quoted ephemeral port, or to every other
  * worker when any of them may hold it.  A frame that came through the
- * handoff is never handed on (handoff_copy()), so an error no worker
- * claims is dropped and counted once, wherever it ends.  pkb->data is the
- * quoted header.  true: pkb consumed.
+ * handoff is never handed on (handoff_copy()): a copy that finds nothing
+ * where it arrives is dropped and counted there.  pkb->data is the quoted
+ * header.  true: pkb consumed.
  */
 static bool icmp_err_elsewhere(struct stack *st, const struct net_protocol *prot,
 			       struct pkb *pkb)
