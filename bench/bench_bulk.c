@@ -9,7 +9,11 @@
  * measures is the cost of moving bytes through skiff's TCP (both ends,
  * plus the link's frame copies), not a rate on any real wire.
  *
- *   build/bench/bench_bulk [MIB] [PIECE]     (defaults 256 16384)
+ *   build/bench/bench_bulk [MIB] [PIECE] [cork|nodelay]  (defaults 256 16384 cork)
+ *
+ * cork: as the HTTP server sends a file, Nagle on while the data is being
+ * queued and TCP_NODELAY once the last byte is; nodelay: TCP_NODELAY all
+ * along, so each send may push a partial segment (runts).
  *
  * It prints the real time and MiB/s of the transfer on one core, segments
  * and ACKs per MiB, and the sender's cwnd, window and retransmissions.
@@ -53,6 +57,7 @@ static struct socket *lst, *tx, *rx;
 static uint8_t pat[PATTERN + 65536];
 static uint64_t total, sent, got, bad;
 static size_t piece;
+static bool cork = true;
 static int err_seen;
 
 static double now_s(void)
@@ -90,6 +95,10 @@ static void on_tx(struct socket *so, uint32_t events, void *arg)
 		}
 		sent += (uint64_t)r;
 	}
+	if (cork) {
+		cork = false;
+		(void)skiff_setsockopt(so, SKIFF_TCP_NODELAY, 1); /* uncork the tail */
+	}
 }
 
 /* B: read everything, compare with the pattern. */
@@ -116,7 +125,7 @@ static bool cond_accepted(void *arg)
 	(void)arg;
 	if (!tx && skiff_accept(lst, &tx, &peer) == 0) {
 		skiff_set_handler(tx, on_tx, NULL);
-		(void)skiff_setsockopt(tx, SKIFF_TCP_NODELAY, 1);
+		(void)skiff_setsockopt(tx, SKIFF_TCP_NODELAY, !cork);
 		on_tx(tx, SOCK_EV_OUT, NULL);
 	}
 	return tx != NULL || err_seen;
@@ -153,8 +162,10 @@ int main(int argc, char **argv)
 	int err;
 
 	piece = argc > 2 ? strtoul(argv[2], NULL, 0) : 16384;
-	if (!mib || !piece || piece > 65536) {
-		fprintf(stderr, "usage: bench_bulk [MIB] [PIECE <= 65536]\n");
+	if (argc > 3)
+		cork = strcmp(argv[3], "nodelay") != 0;
+	if (!mib || !piece || piece > 65536 || (argc > 3 && cork && strcmp(argv[3], "cork"))) {
+		fprintf(stderr, "usage: bench_bulk [MIB] [PIECE <= 65536] [cork|nodelay]\n");
 		return 2;
 	}
 	total = mib << 20;
@@ -195,9 +206,9 @@ int main(int argc, char **argv)
 
 	memset(&info, 0, sizeof(info));
 	tcp_walk(twostack_stack(&ts, TS_A), find_conn, &info);
-	printf("bench_bulk: %llu MiB A->B in %zu-byte sends: %.3f s real, %.1f MiB/s on one core "
+	printf("bench_bulk: %llu MiB A->B in %zu-byte sends (%s): %.3f s real, %.1f MiB/s on one core "
 	       "(both stacks and the link); %.3f s simulated\n",
-	       (unsigned long long)mib, piece, dt, (double)mib / dt, sim);
+	       (unsigned long long)mib, piece, argc > 3 ? argv[3] : "cork", dt, (double)mib / dt, sim);
 	printf("bench_bulk: per MiB %.1f data segments, %.1f ACKs; sender cwnd %u B, peer window "
 	       "%u B, mss %u, retransmissions %llu; bad bytes %llu: %s\n",
 	       (double)segs_a / (double)mib, (double)segs_b / (double)mib, info.cwnd, info.snd_wnd,

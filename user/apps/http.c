@@ -414,6 +414,7 @@ struct http_conn {
 	int fd;				/* the file being sent, -1: none */
 	off_t file_off, file_end;
 	bool close_after;		/* after the current response: close */
+	bool corked;			/* Nagle on while a file body is queued */
 	bool lingering;			/* write side shut: read until the peer's EOF */
 	bool peer_eof;
 	char in[HTTP_MAX_HEADER];
@@ -524,6 +525,27 @@ static void conn_respond(struct http_conn *c, const struct http_request *req)
 		c->fd = -1;
 		c->out_len = 0;
 		c->close_after = true;
+		return;
+	}
+	/*
+	 * A body that takes more than one send: cork (Nagle on) until its
+	 * last byte is queued.  With TCP_NODELAY each send would push the
+	 * part of a segment at the end of what was queued, whenever the
+	 * windows allow, and a bulk transfer would go out as full segments
+	 * interleaved with runts (1 in 16 segments at HTTP_OUT_BUF = 16 KiB).
+	 * Corking is what Linux's TCP_CORK / autocorking do; uncorking
+	 * (NODELAY on again) pushes the tail at once.
+	 */
+	if (c->fd >= 0 && !skiff_setsockopt(c->so, SKIFF_TCP_NODELAY, 0))
+		c->corked = true;
+}
+
+/* The whole response is queued: let its last partial segment go now. */
+static void conn_uncork(struct http_conn *c)
+{
+	if (c->corked) {
+		c->corked = false;
+		(void)skiff_setsockopt(c->so, SKIFF_TCP_NODELAY, 1);
 	}
 }
 
@@ -570,6 +592,7 @@ static bool conn_run(struct http_conn *c)
 				return false;
 			continue;
 		}
+		conn_uncork(c);
 		if (c->lingering) {
 			/* RFC 9112 9.6: after a close, read until the peer is done,
 			 * so unread input does not turn our FIN into a reset */
