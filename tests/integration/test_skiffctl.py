@@ -11,7 +11,7 @@ from conftest import ECHO_PORT
 
 pytestmark = pytest.mark.usefixtures("need_skiff")
 
-COMMANDS = ["status", "stats", "neigh", "sockets"]
+COMMANDS = ["status", "stats", "neigh", "sockets", "routes"]
 
 
 @pytest.fixture(scope="module", autouse=True)

@@ -363,7 +363,8 @@ static int icmp_rcv(struct stack *st, struct pkb *pkb)
 		return icmp_error_rcv(st, pkb);
 	default:
 		/* echo replies (we send no requests), RFC 6633 source quench,
-		 * redirects (one gateway, nothing to redirect), the rest */
+		 * redirects (not acted on: routes are static, as Linux with
+		 * accept_redirects=0; RFC 1122 3.2.2.2 SHOULD), the rest */
 		pkb_drop(st, pkb, SKIFF_DROP_icmp_type);
 		return 0;
 	}
