@@ -68,7 +68,7 @@ run_integration() {
 # then fuzz each target for FUZZ_SECONDS from them, one at a time; a crash
 # fails the suite and leaves its input in build-fuzz/fuzz-<target>/.
 run_fuzz() {
-	local secs=${FUZZ_SECONDS:-20} pass=0 fail=0 bin t dir reg dict
+	local secs=${FUZZ_SECONDS:-20} pass=0 fail=0 bin t dir reg dict opt
 	make -s fuzz-bins >/dev/null || { summary+=("fuzz: BUILD FAILED"); failed=1; return; }
 	/usr/bin/python3 tests/fuzz/seeds.py build-fuzz/seeds || { summary+=("fuzz: SEEDS FAILED"); failed=1; return; }
 	for bin in build-fuzz/tests/fuzz/fuzz_*; do
@@ -79,6 +79,8 @@ run_fuzz() {
 		[ -d "tests/fuzz/regress/$t" ] && reg=("tests/fuzz/regress/$t")
 		dict=()
 		[ -f "tests/fuzz/$t.dict" ] && dict=("-dict=tests/fuzz/$t.dict")
+		# tests/fuzz/<target>.options: more libFuzzer flags, one line
+		[ -f "tests/fuzz/$t.options" ] && read -r -a opt <"tests/fuzz/$t.options" && dict+=("${opt[@]}")
 		mkdir -p "$dir/corpus"
 		if "$bin" -runs=0 "${reg[@]}" "build-fuzz/seeds/$t" >"$dir/log" 2>&1 &&
 			"$bin" -max_total_time="$secs" -timeout=10 -rss_limit_mb=2048 \

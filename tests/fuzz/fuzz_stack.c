@@ -272,10 +272,44 @@ static void fz_drain(void)
 	}
 }
 
+static bool seq_le(uint32_t a, uint32_t b)
+{
+	return (int32_t)(a - b) <= 0;
+}
+
+/* What must hold for every connection between bursts, whatever came in. */
+static void fz_check_conn(void *arg, const struct sock *sk)
+{
+	const struct tcp_sock *tp = (const struct tcp_sock *)sk;
+	uint32_t una;
+	int i;
+
+	(void)arg;
+	FZ_CHECK(tp->state < TCP_STATE_MAX);
+	FZ_CHECK(tp->n_scoreboard <= TCP_SCOREBOARD);
+	FZ_CHECK(tp->n_rcv_sacks <= TCP_MAX_SACK_BLOCKS);
+	if (tp->state < TCP_ESTABLISHED)
+		return;
+	FZ_CHECK(seq_le(tp->snd_una, tp->snd_nxt));
+	FZ_CHECK(seq_le(tp->snd_nxt, tp->snd_max));
+	/* the send queue holds exactly the bytes from SND.UNA (past our SYN,
+	 * which a close in SYN_RECEIVED leaves unacknowledged) to the app's end */
+	una = tp->snd_una == tp->iss ? tp->iss + 1 : tp->snd_una;
+	if (seq_le(una, tp->write_seq))
+		FZ_CHECK(tp->sndq.len == tp->write_seq - una);
+	else
+		FZ_CHECK(tp->fin_sent && una == tp->write_seq + 1 && !tp->sndq.len);
+	for (i = 0; i < tp->n_scoreboard; i++) {
+		FZ_CHECK(seq_le(tp->scoreboard[i].start, tp->scoreboard[i].end));
+		FZ_CHECK(seq_le(tp->scoreboard[i].end, tp->snd_max));
+	}
+}
+
 static void fz_poll(void)
 {
 	stack_poll(&fz.h.st);
 	fz_drain();
+	tcp_walk(&fz.h.st, fz_check_conn, NULL);
 }
 
 static void fz_advance(uint64_t ns)
