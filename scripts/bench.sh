@@ -387,7 +387,8 @@ flood_run() {
 	echo "   $out; dut CPU $((t1 - t0)) ticks" >&2
 	echo "$out" | sed -n 's/.* offered \([0-9.]*\) Mpps replies \([0-9.]*\) Mpps .* total \([0-9]*\)$/\1 \2 \3/p' |
 		awk -v t="$((t1 - t0))" -v hz="$(getconf CLK_TCK)" \
-			'$3 > 0 { printf "%s %s %.2f\n", $1, $2, t * 1e6 / hz / $3 }' | grep . || echo nan nan nan
+			'$3 > 0 { printf "%s %s %s\n", $1, $2, t ? sprintf("%.2f", t * 1e6 / hz / $3) : "n/a" }' |
+		grep . || echo nan nan nan
 }
 
 # flood_compare NAME KIND: E2E_RUNS interleaved runs against DED_IP (skiff)
