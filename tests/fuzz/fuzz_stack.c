@@ -94,6 +94,7 @@ struct fz {
 	struct fz_conn conn[FZ_NCONNS];		/* 0: 8080, 1: HTTP 80, 2: echo 7,
 						 * 3: 8080 not connected / the client */
 	uint16_t ip_id;
+	struct pkb_queue held;			/* frames taken from the pool (kind 4, act 10) */
 	uint8_t buf[FZ_MAX_PAYLOAD + 128];
 	uint8_t frame[FZ_MAX_PAYLOAD + 256];
 };
@@ -593,6 +594,17 @@ static void fz_ip(const uint8_t *p, size_t n)
 	fz_inject(f, 14 + n);
 }
 
+/* Take frames from the pool until only keep are free (or give them back). */
+static void fz_hold_frames(uint32_t keep)
+{
+	struct pkb *pkb;
+
+	while (fz.h.fd.pool.n_free < keep && (pkb = pkb_dequeue(&fz.held)))
+		pkb_free(pkb);
+	while (fz.h.fd.pool.n_free > keep && (pkb = pkb_pool_get(&fz.h.fd.pool)))
+		pkb_queue_tail(&fz.held, pkb);
+}
+
 /* Kind 4: [act][arg:2]  on socket fz.so[act >> 5]. */
 static void fz_app(const uint8_t *p, size_t n)
 {
@@ -672,6 +684,12 @@ static void fz_app(const uint8_t *p, size_t n)
 			fz.ls = NULL;
 		}
 		break;
+	case 10:	/* the frame pool runs low: hold all but arg & 0x3f free frames */
+		fz_hold_frames(arg & 0x3f);
+		break;
+	case 11:	/* the driver's TX ring: full at arg & 0xf frames (0: never) */
+		fz.h.fd.tx_limit = arg & 0xf;
+		break;
 	default:
 		break;
 	}
@@ -720,6 +738,7 @@ static void fz_setup(void)
 	fz.http = NULL;
 	fz.ip_id = 1;
 	FZ_CHECK(harness_init(&fz.h, 1) == 0);
+	pkb_queue_init(&fz.held);
 	harness_add_neigh(&fz.h, H_PEER, H_PEER_MAC);
 	FZ_CHECK(echo_service_start(st, SOCK_DGRAM, 7, &fz.svc[0]) == 0);
 	FZ_CHECK(echo_service_start(st, SOCK_STREAM, 7, &fz.svc[1]) == 0);
@@ -748,6 +767,8 @@ static void fz_teardown(void)
 	uint32_t big_free, big_n;
 	int i;
 
+	pkb_queue_purge(&fz.held);
+	fz.h.fd.tx_limit = 0;
 	for (i = 0; i < FZ_NSOCKS; i++)
 		if (fz.so[i])
 			skiff_close(fz.so[i]);

@@ -125,6 +125,11 @@ def stack_seeds():
                                               opts=b"\x02\x04\x05\xb4") +
         seg(0, ACK, ack=1) + seg(3, SYN, seq=7000, ctl=SEQ_ABS | TS) + app(7) +
         seg(3, ACK, ctl=TS) + app(7) + app(0, 3, 100),
+        "frames-low": app(10, 0, 3) + app(0, 0, 20000) + l4(17, udp(40000, 7, b"x" * 1400)) +
+        seg(1, PSH | ACK, b"GET /big.bin HTTP/1.1\r\nHost: a\r\n\r\n") +
+        seg(0, ACK, ack=1448, step=8) + app(10, 0, 60) + seg(0, ACK, ack=4000, step=9),
+        "tx-ring-full": app(11, 0, 1) + app(0, 0, 20000) + l4(1, icmp_echo) +
+        seg(0, ACK, ack=1448, step=8) + app(11, 0, 0) + rec(CLOCK, b"\0\0", step=11),
         "listener-accept": l4(6, struct.pack(">HHIIBBHHH", 41001, 8080, 7, 0, 0x50, SYN,
                                              65535, 0, 0)) + app(7) + app(9),
     }
