@@ -185,6 +185,52 @@ static void fetch_returns_the_file_with_its_sha256(void **state)
 	http_server_stop(srv);
 }
 
+struct seg_count {
+	uint32_t data, runts;
+};
+
+/* Count B's data segments, and those shorter than a full one (1460 - 12). */
+static int count_b_segments(struct twostack *ts, int from, uint8_t *frame, uint32_t *len,
+			    void *arg)
+{
+	struct seg_count *c = arg;
+	struct ts_tcp t;
+
+	(void)ts;
+	if (from == TS_B && ts_tcp_parse(frame, *len, &t) && t.len) {
+		c->data++;
+		if (t.len < 1448)
+			c->runts++;
+	}
+	return TS_PASS;
+}
+
+/* The server corks a body: only its last segment may be short (with
+ * TCP_NODELAY throughout, every 16 KiB send left a runt behind). */
+static void a_file_body_leaves_as_full_segments(void **state)
+{
+	struct fixture *f = *state;
+	struct seg_count c = { 0 };
+	struct http_server *srv;
+	struct done d;
+
+	assert_int_equal(http_server_start(B(f), 80, f->dir, &srv), 0);
+	twostack_set_impair2(&f->ts, &(struct ts_impair){ .delay_ns = 50 * 1000 });
+	twostack_set_filter(&f->ts, count_b_segments, &c);
+	fetch(f, "http://10.0.0.2/big.bin", &d, 120 * SEC);
+	assert_int_equal(d.res.err, 0);
+	assert_int_equal(d.res.bytes, BIG);
+	assert_string_equal(d.res.sha256, f->big_sha);
+	assert_true(c.runts <= 1);
+	assert_true(c.data <= (BIG + 1447) / 1448 + 1);
+	/* uncorked again: a small response leaves at once, whole */
+	c = (struct seg_count){ 0 };
+	fetch(f, "http://10.0.0.2/", &d, 10 * SEC);
+	assert_int_equal(d.res.http_status, 200);
+	assert_int_equal(c.data, 1);
+	http_server_stop(srv);
+}
+
 static void fetch_through_a_lossy_reordering_link_is_intact(void **state)
 {
 	struct fixture *f = *state;
@@ -403,6 +449,8 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(fetch_returns_the_file_with_its_sha256, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(a_file_body_leaves_as_full_segments, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(pipelined_requests_are_answered_in_order, setup,
 						teardown),
