@@ -178,7 +178,8 @@ struct skiff_xdp_stats {
 	X(tcp_delayed_acks)	/* ACKs sent by the delayed-ACK timer */ \
 	X(tcp_zero_window_probes)	/* persist-timer probes */	\
 	X(tcp_keepalive_probes)	/* keepalive probes sent */		\
-	X(tcp_timeouts)		/* connections aborted by a timer (ETIMEDOUT) */
+	X(tcp_timeouts)		/* connections aborted by a timer (ETIMEDOUT) */ \
+	X(tcp_chunk_waits)	/* sends refused for lack of buffer chunks (woken later) */
 
 /* Drop reasons: struct skiff_drop_stats fields, indexed by enum skiff_drop. */
 #define SKIFF_DROPS(X)							\

@@ -1681,6 +1681,71 @@ static void reordering_without_loss_does_not_keep_cutting_the_window(void **stat
 
 static uint64_t seed1 = 1, seed2 = 2, seed3 = 3;
 
+/* ================================================================ shared buffer pool */
+
+/* Send from so until it refuses; bytes taken. */
+static size_t send_until_refused(struct socket *so)
+{
+	static uint8_t junk[4096];
+	size_t total = 0;
+	ssize_t r;
+
+	while ((r = skiff_send(so, junk, sizeof(junk))) > 0)
+		total += (size_t)r;
+	assert_int_equal(r, -EAGAIN);
+	return total;
+}
+
+static bool cond_out(void *arg)
+{
+	return ((struct ev *)arg)->seen & SOCK_EV_OUT;
+}
+
+/*
+ * B's chunk pool is shared by its connections: one connection whose reader
+ * stopped can take all of it, and then a send on another one, with nothing
+ * in flight of its own, is refused.  Readiness is edge-triggered, so that
+ * connection must be woken when chunks are free again, though no ACK of its
+ * own will ever come.
+ */
+static void send_refused_for_an_empty_pool_is_woken_when_chunks_free_up(void **state)
+{
+	struct twostack *ts = *state;
+	struct stack *sb = twostack_stack(ts, TS_B);
+	struct pair p1 = {0}, p2 = {0};
+	uint8_t buf[4096];
+	ssize_t r;
+
+	pair_listen(ts, &p1, PORT, 8);
+	pair_socket_a(ts, &p1);
+	assert_int_equal(skiff_setsockopt(p1.a, SKIFF_SO_RCVBUF, 8192), 0);
+	pair_connect(ts, &p1, 1 * SEC);
+	pair_open(ts, &p2, PORT + 1);
+	assert_int_equal(tcp_set_chunk_limit(sb, 8), 0); /* 16 KiB for all of B */
+
+	/* p1: A stops reading, B fills its window and then the whole pool */
+	assert_true(send_until_refused(p1.b) > 0);
+	twostack_run(ts, 2 * SEC, NULL, NULL);
+	send_until_refused(p1.b);
+	twostack_run(ts, 2 * SEC, NULL, NULL);
+	assert_int_equal(tcp_chunk_pool_in_use(tcp_chunks(sb)), 8);
+
+	/* p2 has nothing in flight and is refused: no chunk for it */
+	p2.eb.seen = 0;
+	assert_int_equal(skiff_send(p2.b, "x", 1), -EAGAIN);
+	assert_true(sb->stats->tcp_chunk_waits >= 1);
+	assert_false(twostack_run(ts, 5 * SEC, cond_out, &p2.eb));
+
+	/* A reads: p1's data is acknowledged, its chunks come back, p2 wakes */
+	while ((r = skiff_recv(p1.a, buf, sizeof(buf))) > 0)
+		;
+	assert_true(twostack_run(ts, 5 * SEC, cond_out, &p2.eb));
+	assert_int_equal(skiff_send(p2.b, "x", 1), 1);
+
+	pair_close(&p1);
+	pair_close(&p2);
+}
+
 #define E2E(fn) cmocka_unit_test_setup_teardown(fn, e2e_setup, e2e_teardown)
 
 int main(void)
@@ -1710,6 +1775,7 @@ int main(void)
 		E2E(time_wait_lasts_two_msl_then_the_connection_is_gone),
 		E2E(syn_flood_falls_back_to_cookies_and_a_real_connect_succeeds),
 		E2E(in_window_rst_and_syn_get_challenge_acks_and_the_connection_lives),
+		E2E(send_refused_for_an_empty_pool_is_woken_when_chunks_free_up),
 		cmocka_unit_test_prestate(long_transfer_through_an_impaired_link, &seed1),
 		cmocka_unit_test_prestate(long_transfer_through_an_impaired_link, &seed2),
 		cmocka_unit_test_prestate(long_transfer_through_an_impaired_link, &seed3),

@@ -57,6 +57,7 @@ struct tcp_table {
 	struct tcp_port_ref *phash[TCP_PHASH_SLOTS];
 	struct tcp_sock *all;		/* every object (lnext/lpprev) */
 	struct tcp_chunk_pool chunks;
+	struct tcp_sock *chunk_waiters;	/* send refused for lack of chunks (wnext) */
 	uint32_t n_conns;		/* objects alive */
 	uint16_t next_ephemeral;	/* host order */
 	struct tcp_challenge_budget challenge;	/* RFC 5961 7 */
@@ -350,8 +351,68 @@ struct tcp_sock *tcp_sock_alloc(struct stack *st)
 	return tp;
 }
 
+/*
+ * The chunk pool is shared by every connection of the stack, so a send can
+ * find it empty with nothing of its own in flight: no ACK of its own would
+ * ever make it writable again, and readiness is edge-triggered.  Such a
+ * connection waits on the table's list, and the poll hook wakes every
+ * waiter once chunks are free again (whoever freed them).
+ */
+static void tcp_chunk_wait(struct tcp_table *t, struct tcp_sock *tp)
+{
+	if (tp->chunk_wait)
+		return;
+	tp->chunk_wait = true;
+	tp->wnext = t->chunk_waiters;
+	if (tp->wnext)
+		tp->wnext->wpprev = &tp->wnext;
+	tp->wpprev = &t->chunk_waiters;
+	t->chunk_waiters = tp;
+}
+
+static void tcp_chunk_unwait(struct tcp_sock *tp)
+{
+	if (!tp->chunk_wait)
+		return;
+	*tp->wpprev = tp->wnext;
+	if (tp->wnext)
+		tp->wnext->wpprev = tp->wpprev;
+	tp->chunk_wait = false;
+	tp->wnext = NULL;
+	tp->wpprev = NULL;
+}
+
+/* Poll hook (after every burst): chunks free again, wake every waiter. */
+static void tcp_chunk_wake(struct stack *st)
+{
+	struct tcp_table *t = st->tcp;
+	struct tcp_chunk_pool *p;
+	struct tcp_sock *tp;
+
+	if (!t || !t->chunk_waiters)
+		return;
+	p = &t->chunks;
+	if (!p->n_free && p->n_total >= p->max)
+		return;
+	while ((tp = t->chunk_waiters)) {
+		tcp_chunk_unwait(tp);
+		tcp_wake(tp);
+	}
+}
+
+int tcp_set_chunk_limit(struct stack *st, uint32_t max_chunks)
+{
+	if (!st->tcp || !max_chunks)
+		return -EINVAL;
+	if (max_chunks < st->tcp->chunks.n_total)
+		return -EBUSY;	/* the pool never shrinks */
+	st->tcp->chunks.max = max_chunks;
+	return 0;
+}
+
 void tcp_sock_free(struct stack *st, struct tcp_sock *tp)
 {
+	tcp_chunk_unwait(tp);
 	tcp_clear_timers(st, tp);
 	tcp_unhash(st, tp);
 	tcp_port_put(st, tp);
@@ -692,8 +753,12 @@ static ssize_t tcp_sendmsg(struct sock *sk, const void *buf, size_t len, uint32_
 		return -EAGAIN;
 	n = len < room ? len : room;
 	n = tcp_stream_append(&st->tcp->chunks, &tp->sndq, buf, n);
-	if (!n)
-		return -EAGAIN;		/* chunk pool exhausted: try again later */
+	if (!n) {
+		/* chunk pool exhausted: woken when chunks are free again */
+		STACK_INC(st, tcp_chunk_waits);
+		tcp_chunk_wait(st->tcp, tp);
+		return -EAGAIN;
+	}
 	tp->write_seq += (uint32_t)n;
 	tcp_push(st, tp);
 	return (ssize_t)n;
@@ -1113,13 +1178,19 @@ int tcp_init(struct stack *st)
 	t->challenge.second = UINT64_MAX;
 	t->challenge.limit = TCP_CHALLENGE_ACK_LIMIT;
 	st->tcp = t;
+	err = stack_add_poll_hook(st, tcp_chunk_wake);
+	if (err)
+		goto err_pool;
 	err = inet_add_protocol(st, IPPROTO_TCP, &tcp_protocol);
 	if (err) {
-		st->tcp = NULL;
-		tcp_chunk_pool_fini(&t->chunks);
-		goto err_free;
+		stack_remove_poll_hook(st, tcp_chunk_wake);
+		goto err_pool;
 	}
 	return 0;
+
+err_pool:
+	st->tcp = NULL;
+	tcp_chunk_pool_fini(&t->chunks);
 
 err_free:
 	free(t->ehash);
@@ -1152,6 +1223,7 @@ void tcp_fini(struct stack *st)
 			free(r);
 		}
 	}
+	stack_remove_poll_hook(st, tcp_chunk_wake);
 	tcp_chunk_pool_fini(&t->chunks);
 	free(t->ehash);
 	free(t);

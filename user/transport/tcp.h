@@ -65,5 +65,9 @@ int tcp_get_info(const struct sock *sk, struct tcp_conn_info *info);
 void tcp_walk(struct stack *st, void (*fn)(void *arg, const struct sock *sk), void *arg);
 /* Bytes of memory one connection costs (struct size, no buffered data). */
 size_t tcp_conn_size(void);
+/* Cap the stack's pool of buffer chunks (2 KiB each; default 65536), not
+ * below what it has allocated already (-EBUSY).  Tests use it to run the
+ * pool dry. 0 or -errno. */
+int tcp_set_chunk_limit(struct stack *st, uint32_t max_chunks);
 
 #endif /* SKIFF_TCP_H */
