@@ -238,6 +238,29 @@ static void poll_runs_due_timers_and_poll_hooks_every_time(void **state)
 	timer_del(&h->st, &t);
 }
 
+static int again_left;
+
+static void leave_work_for_the_next_poll(struct stack *st)
+{
+	if (again_left > 0) {
+		again_left--;
+		st->poll_again = true;
+	}
+}
+
+static void poll_with_work_left_by_a_hook_counts_as_busy(void **state)
+{
+	struct harness *h = *state;
+
+	assert_int_equal(stack_add_poll_hook(&h->st, leave_work_for_the_next_poll), 0);
+	assert_int_equal(stack_poll(&h->st), 0);	/* nothing received, nothing left */
+	again_left = 2;
+	assert_int_equal(stack_poll(&h->st), 1);	/* no frame, but poll again */
+	assert_int_equal(stack_poll(&h->st), 1);
+	assert_int_equal(stack_poll(&h->st), 0);	/* idle: the caller may sleep */
+	assert_int_equal(stack_remove_poll_hook(&h->st, leave_work_for_the_next_poll), 0);
+}
+
 static void poll_hook_table_is_bounded(void **state)
 {
 	struct harness *h = *state;
@@ -420,6 +443,7 @@ int main(void)
 		T(poll_receives_in_bursts_of_at_most_rx_burst),
 		T(poll_runs_due_timers_and_poll_hooks_every_time),
 		T(poll_hook_table_is_bounded),
+		T(poll_with_work_left_by_a_hook_counts_as_busy),
 		T(replies_leave_through_the_device_tx_queue),
 		T(full_tx_ring_frees_the_frame_and_counts_it),
 		T(heap_buffer_is_copied_into_a_frame_to_send),

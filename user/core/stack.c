@@ -113,10 +113,11 @@ int stack_poll(struct stack *st)
 	if (st->handoff_wake)
 		handoff_kick(st);	/* once per burst, not per frame */
 	timers_run(st, st->now);
+	st->poll_again = false;
 	for (i = 0; i < st->n_poll_hooks; i++)
 		st->poll_hooks[i](st);
 	dev->ops->flush(dev);
-	return n;
+	return n + (st->poll_again ? 1 : 0);
 }
 
 int stack_set_worker(struct stack *st, uint32_t worker, uint32_t n_workers, struct handoff *h)

@@ -102,6 +102,10 @@ struct stack {
 	/* run after every burst (socket event dispatch) */
 	void (*poll_hooks[STACK_MAX_POLL_HOOKS])(struct stack *st);
 	int n_poll_hooks;
+	/* set by a hook that left work for the next stack_poll() (sockets
+	 * made ready by handlers or by a later hook): the poll counts as
+	 * busy, so the caller polls again instead of sleeping */
+	bool poll_again;
 
 	/* per-layer state */
 	struct neigh_table *neigh;

@@ -117,7 +117,9 @@ static void sock_def_readable(struct sock *sk)
 /*
  * The poll hook: after each burst (and its timers), call the handler of every
  * socket queued during it, once.  Sockets queued by the handlers themselves
- * wait for the next burst, so a handler cannot keep the loop spinning.
+ * wait for the next poll, so a handler cannot keep this loop spinning; the
+ * poll then counts as busy (st->poll_again), so the worker polls again
+ * before it may sleep and such a socket is not left waiting for traffic.
  */
 static void sock_dispatch(struct stack *st)
 {
@@ -136,6 +138,8 @@ static void sock_dispatch(struct stack *st)
 			so->handler(so, skiff_poll(so), so->arg);
 		/* so may be freed now */
 	}
+	if (!link_empty(&t->ready))
+		st->poll_again = true;	/* queued by the handlers: the next poll */
 }
 
 int sock_init(struct stack *st)

@@ -398,6 +398,7 @@ static void tcp_chunk_wake(struct stack *st)
 		tcp_chunk_unwait(tp);
 		tcp_wake(tp);
 	}
+	st->poll_again = true;	/* dispatched by the next poll: do not sleep first */
 }
 
 int tcp_set_chunk_limit(struct stack *st, uint32_t max_chunks)
