@@ -51,6 +51,37 @@ def test_skiffctl_stats_shows_xdp_and_daemon_counters(sk):
     assert "icmp_echo_reply" in out and "rx_packets" in out, out
 
 
+XSK_FIELDS = ("rx_dropped", "rx_invalid_descs", "tx_invalid_descs", "rx_ring_full",
+              "rx_fill_ring_empty_descs", "tx_ring_empty_descs")
+
+
+def test_skiffctl_json_stats_has_each_queues_xsk_kernel_counters(sk):
+    """Every queue carries its AF_XDP socket's own counters (getsockopt
+    XDP_STATISTICS), all six as integers on this kernel."""
+    j = sk.ctl_json("stats")
+    assert j["queues"], j
+    for q in j["queues"]:
+        xsk = q.get("xsk")
+        assert isinstance(xsk, dict), f"queue {q['queue']}: xsk = {xsk!r}"
+        assert set(xsk) == set(XSK_FIELDS), sorted(xsk)
+        for name in XSK_FIELDS:
+            v = xsk[name]
+            assert isinstance(v, int) and not isinstance(v, bool) and v >= 0, (name, v)
+
+
+def test_skiffctl_stats_text_has_the_xsk_section(sk):
+    out = sk.ctl("stats").stdout
+    head, sep, tail = out.partition("AF_XDP sockets, kernel counters (non-zero)\n")
+    assert sep, out
+    assert "rx_packets" in head and "icmp_echo_reply" in head, out
+    lines = [ln for ln in tail.splitlines() if ln.strip()]
+    assert lines, out
+    # either "none" or one line per queue with non-zero counters
+    assert lines == ["  none"] or all(ln.startswith("  queue ") for ln in lines), out
+    for ln in lines:
+        assert "could not read" not in ln, out
+
+
 def test_skiffctl_without_daemon_fails_clearly(topo, sk):
     p = sn.ns_run(topo.dut_ns, [sn.SKIFFCTL, "--iface", "nosuchif0", "status"], check=False)
     assert p.returncode != 0 and p.stderr.strip(), p.stdout + p.stderr

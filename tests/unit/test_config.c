@@ -872,6 +872,52 @@ static void test_stats_answers_show_only_nonzero_drops_in_text(void **state)
 	sb_free(&sb);
 }
 
+static void test_stats_answers_show_xsk_kernel_counters_per_queue(void **state)
+{
+	struct report_queue_stats q[3];
+	struct strbuf sb;
+	const char *out;
+
+	(void)state;
+	memset(q, 0, sizeof(q));
+	q[0].queue = 0;
+	q[0].xsk.n_fields = XSK_KERNEL_STATS_FIELDS;
+	q[0].xsk.rx_dropped = 12;
+	q[0].xsk.rx_fill_ring_empty_descs = 40;
+	q[1].queue = 1;
+	q[1].xsk.n_fields = 3;		/* a pre-5.9 kernel: the short struct */
+	q[2].queue = 2;
+	q[2].xsk_err = -EBADF;
+	sb_init(&sb);
+	report_stats(&sb, q, 3, NULL, false);
+	out = strstr(sb_str(&sb), "AF_XDP sockets");
+	assert_non_null(out);
+	assert_non_null(strstr(out, "queue 0   rx_dropped 12, rx_fill_ring_empty_descs 40\n"));
+	assert_null(strstr(out, "queue 1"));		/* all zero: left out */
+	assert_null(strstr(out, "rx_ring_full"));
+	assert_non_null(strstr(out, "queue 2   (could not read: "));
+	sb_reset(&sb);
+	q[2].xsk_err = 0;
+	q[0].xsk.rx_dropped = q[0].xsk.rx_fill_ring_empty_descs = 0;
+	report_stats(&sb, q, 3, NULL, false);
+	out = strstr(sb_str(&sb), "AF_XDP sockets");
+	assert_non_null(out);
+	assert_non_null(strstr(out, "\n  none\n"));
+	sb_reset(&sb);
+	q[0].xsk.rx_dropped = 12;
+	q[2].xsk_err = -EBADF;
+	report_stats(&sb, q, 3, NULL, true);
+	assert_valid_json(sb_str(&sb));
+	out = sb_str(&sb);
+	/* every field, zero or not; null where the kernel did not report it */
+	assert_non_null(strstr(out, "\"xsk\": {\"rx_dropped\": 12,\"rx_invalid_descs\": 0,"
+				    "\"tx_invalid_descs\": 0,\"rx_ring_full\": 0,"
+				    "\"rx_fill_ring_empty_descs\": 0,\"tx_ring_empty_descs\": 0}"));
+	assert_non_null(strstr(out, "\"tx_invalid_descs\": 0,\"rx_ring_full\": null,"));
+	assert_non_null(strstr(out, "\"xsk\": null}"));
+	sb_free(&sb);
+}
+
 static void test_neigh_and_sockets_answers_are_valid_json(void **state)
 {
 	struct report_neigh n[4] = {
@@ -1001,6 +1047,7 @@ int main(void)
 		cmocka_unit_test(test_skiffctl_command_line),
 		cmocka_unit_test(test_status_answers_are_valid_json_and_text),
 		cmocka_unit_test(test_stats_answers_show_only_nonzero_drops_in_text),
+		cmocka_unit_test(test_stats_answers_show_xsk_kernel_counters_per_queue),
 		cmocka_unit_test(test_neigh_and_sockets_answers_are_valid_json),
 		cmocka_unit_test(test_routes_answer_reads_like_ip_route),
 	};

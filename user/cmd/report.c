@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
 /*
  * Formatting of skiffd's control answers (see report.h).  Text is for
- * people: aligned columns, zero drop reasons left out.  JSON is for
- * scripts: every counter, always the same keys, numbers as numbers.
+ * people: aligned columns, zero drop reasons and AF_XDP socket counters left
+ * out.  JSON is for scripts: every counter, always the same keys, numbers as
+ * numbers.
  */
 #include <arpa/inet.h>
 #include <stdio.h>
@@ -31,6 +32,18 @@ const struct report_counter report_drop_counters[] = {
 	SKIFF_DROPS(D_CTR)
 };
 const size_t report_n_drop_counters = sizeof(report_drop_counters) / sizeof(report_drop_counters[0]);
+
+/* in the kernel's order (struct xdp_statistics): n_fields counts from here */
+#define K_CTR(name) { #name, offsetof(struct xsk_kernel_stats, name) }
+const struct report_counter report_xsk_counters[] = {
+	K_CTR(rx_dropped),
+	K_CTR(rx_invalid_descs),
+	K_CTR(tx_invalid_descs),
+	K_CTR(rx_ring_full),
+	K_CTR(rx_fill_ring_empty_descs),
+	K_CTR(tx_ring_empty_descs),
+};
+const size_t report_n_xsk_counters = sizeof(report_xsk_counters) / sizeof(report_xsk_counters[0]);
 
 void report_ustats_add(struct skiff_ustats *sum, const struct skiff_ustats *add)
 {
@@ -222,6 +235,62 @@ static int counters_text(struct strbuf *sb, const void *base, const struct repor
 	return shown;
 }
 
+static void xsk_json(struct strbuf *sb, const struct report_queue_stats *q)
+{
+	size_t i;
+
+	if (q->xsk_err) {
+		sb_puts(sb, "null");
+		return;
+	}
+	sb_puts(sb, "{");
+	for (i = 0; i < report_n_xsk_counters; i++) {
+		if (i < q->xsk.n_fields)
+			sb_printf(sb, "\"%s\": %llu,", report_xsk_counters[i].name,
+				  (unsigned long long)report_get(&q->xsk, &report_xsk_counters[i]));
+		else	/* the kernel is too old to keep it */
+			sb_printf(sb, "\"%s\": null,", report_xsk_counters[i].name);
+	}
+	sb_trim_comma(sb);
+	sb_puts(sb, "}");
+}
+
+/* One line per queue whose socket counters are not all zero (or unreadable). */
+static void xsk_text(struct strbuf *sb, const struct report_queue_stats *q, int n_queues)
+{
+	int k, shown = 0;
+	uint64_t v;
+	size_t i;
+	bool any;
+
+	sb_puts(sb, "\nAF_XDP sockets, kernel counters (non-zero)\n");
+	for (k = 0; k < n_queues; k++) {
+		if (q[k].xsk_err) {
+			sb_printf(sb, "  queue %-3u (could not read: %s)\n", q[k].queue,
+				  strerror(-q[k].xsk_err));
+			shown++;
+			continue;
+		}
+		any = false;
+		for (i = 0; i < report_n_xsk_counters; i++) {
+			v = report_get(&q[k].xsk, &report_xsk_counters[i]);
+			if (!v)
+				continue;
+			if (!any)
+				sb_printf(sb, "  queue %-3u", q[k].queue);
+			sb_printf(sb, "%s %s %llu", any ? "," : "", report_xsk_counters[i].name,
+				  (unsigned long long)v);
+			any = true;
+		}
+		if (any) {
+			sb_puts(sb, "\n");
+			shown++;
+		}
+	}
+	if (!shown)
+		sb_puts(sb, "  none\n");
+}
+
 void report_stats(struct strbuf *sb, const struct report_queue_stats *q, int n_queues,
 		  const struct skiff_xdp_stats *xdp, bool json)
 {
@@ -244,6 +313,8 @@ void report_stats(struct strbuf *sb, const struct report_queue_stats *q, int n_q
 			counters_json(sb, &q[k].st, report_ustats_counters, report_n_ustats_counters);
 			sb_puts(sb, ", \"drops\": ");
 			counters_json(sb, &q[k].st, report_drop_counters, report_n_drop_counters);
+			sb_puts(sb, ", \"xsk\": ");
+			xsk_json(sb, &q[k]);
 			sb_puts(sb, "},");
 		}
 		sb_trim_comma(sb);
@@ -289,6 +360,7 @@ void report_stats(struct strbuf *sb, const struct report_queue_stats *q, int n_q
 	sb_puts(sb, "\ndrops (non-zero)\n");
 	if (!counters_text(sb, &sum, report_drop_counters, report_n_drop_counters, true))
 		sb_puts(sb, "  none\n");
+	xsk_text(sb, q, n_queues);
 }
 
 static const char *mac_str(const uint8_t m[6], char *buf)

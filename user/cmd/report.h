@@ -18,6 +18,7 @@
 
 #include "cmd/config.h"
 #include "cmd/control.h"
+#include "dev/xsk.h"
 
 struct report_queue_info {
 	uint32_t queue;
@@ -61,6 +62,8 @@ struct report_queue_stats {
 	uint64_t rx_pps;	/* over the last second */
 	uint64_t tx_pps;
 	struct skiff_ustats st;	/* a copy of the queue's counters */
+	int xsk_err;		/* 0: xsk holds the socket's kernel counters; else -errno */
+	struct xsk_kernel_stats xsk;
 };
 
 #define REPORT_AGE_NEVER UINT64_MAX
@@ -119,6 +122,8 @@ extern const struct report_counter report_ustats_counters[];	/* without the drop
 extern const size_t report_n_ustats_counters;
 extern const struct report_counter report_drop_counters[];	/* offsets into skiff_ustats */
 extern const size_t report_n_drop_counters;
+extern const struct report_counter report_xsk_counters[];	/* struct xsk_kernel_stats */
+extern const size_t report_n_xsk_counters;
 
 static inline uint64_t report_get(const void *base, const struct report_counter *c)
 {
@@ -129,7 +134,10 @@ static inline uint64_t report_get(const void *base, const struct report_counter 
 void report_ustats_add(struct skiff_ustats *sum, const struct skiff_ustats *add);
 
 void report_status(struct strbuf *sb, const struct report_status *s, bool json);
-/* xdp may be NULL when the XDP counters could not be read. */
+/* xdp may be NULL when the XDP counters could not be read.  Each queue's
+ * XSK kernel counters: text shows the non-zero ones, JSON all of them ("xsk"
+ * per queue: null when unreadable, a field null when the kernel is too old
+ * to report it). */
 void report_stats(struct strbuf *sb, const struct report_queue_stats *q, int n_queues,
 		  const struct skiff_xdp_stats *xdp, bool json);
 void report_neigh(struct strbuf *sb, const struct report_neigh *n, int count,

@@ -23,7 +23,8 @@
  * The main thread never touches a stack except under that worker's mutex
  * (skiffctl sockets), reads the per-queue counters from the mmapped ustats
  * map (written only by the worker: a reader may see one counter a burst
- * old, never a torn 64-bit value on the architectures skiff supports), and
+ * old, never a torn 64-bit value on the architectures skiff supports), each
+ * AF_XDP socket's kernel counters (getsockopt on its fd, skiffctl stats), and
  * the BPF maps through the loader.  The workers share nothing but the BPF
  * maps (through struct stack_hooks, locked inside the loader), the
  * read-only struct stack_config and, with 2+ queues, the handoff
@@ -472,6 +473,10 @@ static void ctl_stats(struct skiffd *d, struct strbuf *sb, bool json)
 		/* the worker writes these concurrently: each 64-bit word is read
 		 * whole, the set may be a burst apart (see the file comment) */
 		memcpy(&q[i].st, (const void *)d->w[i].stats, sizeof(q[i].st));
+		/* the socket's own counters: one getsockopt on its fd, which is
+		 * safe while the worker runs (nothing else of the device is read) */
+		q[i].xsk_err = d->w[i].dev ? xsk_netdev_kernel_stats(d->w[i].dev, &q[i].xsk)
+					   : -ENODEV;
 	}
 	have_xdp = !skiff_bpf_xdp_stats(d->b, &xdp);
 	report_stats(sb, q, (int)d->n_workers, have_xdp ? &xdp : NULL, json);

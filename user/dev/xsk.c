@@ -407,6 +407,30 @@ int xsk_netdev_fd(struct netdev *dev)
 	return xsk_socket__fd(to_xsk(dev)->xsk);
 }
 
+int xsk_netdev_kernel_stats(struct netdev *dev, struct xsk_kernel_stats *out)
+{
+	struct xdp_statistics ks;
+	socklen_t len = sizeof(ks);
+
+	memset(out, 0, sizeof(*out));
+	memset(&ks, 0, sizeof(ks));
+	/* x->xsk and its fd never change while dev exists: no lock needed */
+	if (getsockopt(xsk_netdev_fd(dev), SOL_XDP, XDP_STATISTICS, &ks, &len))
+		return -errno;
+	/* an older kernel copies a shorter struct (rx_dropped..tx_invalid_descs)
+	 * and says so in len; the rest of ks stays 0 */
+	out->rx_dropped = ks.rx_dropped;
+	out->rx_invalid_descs = ks.rx_invalid_descs;
+	out->tx_invalid_descs = ks.tx_invalid_descs;
+	out->rx_ring_full = ks.rx_ring_full;
+	out->rx_fill_ring_empty_descs = ks.rx_fill_ring_empty_descs;
+	out->tx_ring_empty_descs = ks.tx_ring_empty_descs;
+	out->n_fields = len / sizeof(uint64_t);
+	if (out->n_fields > XSK_KERNEL_STATS_FIELDS)
+		out->n_fields = XSK_KERNEL_STATS_FIELDS;
+	return 0;
+}
+
 bool xsk_netdev_zerocopy(const struct netdev *dev)
 {
 	return ((const struct xsk_dev *)dev->priv)->zerocopy;

@@ -38,4 +38,26 @@ void xsk_netdev_destroy(struct netdev *dev);
 int xsk_netdev_fd(struct netdev *dev);
 bool xsk_netdev_zerocopy(const struct netdev *dev);
 
+/* The socket's own counters as the kernel keeps them (struct
+ * xdp_statistics of <linux/if_xdp.h>; docs/counters.md says what each
+ * means).  Kernels before 5.9 report only the first three: n_fields says
+ * how many leading fields the kernel filled, the others are 0. */
+struct xsk_kernel_stats {
+	uint64_t rx_dropped;		/* see docs/counters.md for all six */
+	uint64_t rx_invalid_descs;
+	uint64_t tx_invalid_descs;
+	uint64_t rx_ring_full;
+	uint64_t rx_fill_ring_empty_descs;
+	uint64_t tx_ring_empty_descs;
+	uint32_t n_fields;
+};
+
+#define XSK_KERNEL_STATS_FIELDS	6
+
+/* Read dev's XSK counters (getsockopt XDP_STATISTICS): a syscall, for the
+ * control path only, never per packet.  Touches nothing but the socket's
+ * fd, so another thread may call it while the worker runs dev.  0 or
+ * -errno. */
+int xsk_netdev_kernel_stats(struct netdev *dev, struct xsk_kernel_stats *out);
+
 #endif /* SKIFF_XSK_H */
