@@ -10,8 +10,18 @@
  *                                      (HTTP/1.1 default or "Connection:
  *                                      keep-alive"), pipelining
  *   bench_kserver discard ADDR PORT    TCP: read and drop, close at EOF
- *   bench_kserver udpecho ADDR PORT    UDP echo: recvmmsg/sendmmsg, 64 a call,
- *                                      blocking (sleeps when idle, as skiffd)
+ *   bench_kserver udpecho ADDR PORT [N]
+ *                                      UDP echo: recvmmsg/sendmmsg, 64 a call,
+ *                                      blocking (sleeps when idle, as skiffd);
+ *                                      N > 1 (at most 16): N SO_REUSEPORT
+ *                                      sockets, one thread each, thread i
+ *                                      pinned to CPU i, and a classic BPF
+ *                                      reuseport program that gives each
+ *                                      datagram to the socket of the CPU that
+ *                                      received it (SKF_AD_CPU), the shape of
+ *                                      skiffd --queues N --cpus 0,..,N-1
+ *                                      (one worker per RX queue, on the CPU
+ *                                      where that queue is received)
  *
  * Prints "ready" once listening; runs until SIGTERM or SIGINT.
  * BENCH_TCP_CC=ALG (environment) sets the TCP congestion control.  Not part of
@@ -23,6 +33,9 @@
 #include <limits.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <linux/filter.h>
+#include <pthread.h>
+#include <sched.h>
 #include <arpa/inet.h>
 #include <signal.h>
 #include <stddef.h>
@@ -40,6 +53,7 @@
 #define REQ_MAX 8192
 #define UDP_BATCH 64
 #define UDP_MAX 2048
+#define UDP_THREADS 16
 
 static volatile sig_atomic_t stopping;
 
@@ -352,25 +366,75 @@ static int tcp_serve(const struct sockaddr_in *sa, bool http)
 
 /* ---- UDP echo -------------------------------------------------------- */
 
-static int udp_echo(const struct sockaddr_in *sa)
+/* A bound UDP socket; SO_REUSEPORT first if reuse (the multi-socket mode). */
+static int udp_socket(const struct sockaddr_in *sa, bool reuse)
 {
-	static char bufs[UDP_BATCH][UDP_MAX];
-	struct sockaddr_in from[UDP_BATCH];
-	struct mmsghdr msgs[UDP_BATCH];
-	struct iovec iov[UDP_BATCH];
 	struct timeval tv = {.tv_usec = 500000};
-	int fd, i, n, bufsz = 8 << 20;
+	int fd, one = 1, bufsz = 8 << 20;
 
-	fd = open_socket(false, sa);
+	fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
 	if (fd < 0)
-		return fd;
+		return -errno;
+	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	if (reuse && setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof(one)) < 0)
+		goto fail;
 	/* wake up now and then to notice SIGTERM (SA_RESTART is not set, but be sure) */
 	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
 	/* room for a burst: the default (~200 KiB of skb truesize) drops a few hundred */
 	setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &bufsz, sizeof(bufsz));
 	setsockopt(fd, SOL_SOCKET, SO_SNDBUFFORCE, &bufsz, sizeof(bufsz));
-	printf("ready\n");
-	fflush(stdout);
+	if (bind(fd, (const struct sockaddr *)sa, sizeof(*sa)) < 0)
+		goto fail;
+	return fd;
+fail:
+	one = -errno;
+	close(fd);
+	return one;
+}
+
+/*
+ * The reuseport group's selector: A = the receiving CPU; return A.  The
+ * kernel takes the socket of that index in the group (the order of bind()),
+ * and falls back to its hash when the index is out of range.
+ */
+static int udp_steer_by_cpu(int fd)
+{
+	struct sock_filter code[] = {
+		{BPF_LD | BPF_W | BPF_ABS, 0, 0, (uint32_t)(SKF_AD_OFF + SKF_AD_CPU)},
+		{BPF_RET | BPF_A, 0, 0, 0},
+	};
+	struct sock_fprog prog = {.len = sizeof(code) / sizeof(code[0]), .filter = code};
+
+	if (setsockopt(fd, SOL_SOCKET, SO_ATTACH_REUSEPORT_CBPF, &prog, sizeof(prog)) < 0)
+		return -errno;
+	return 0;
+}
+
+struct udp_worker {
+	pthread_t tid;
+	int fd;
+	int cpu; /* -1: not pinned */
+	int err;
+};
+
+static void *udp_echo_loop(void *arg)
+{
+	struct udp_worker *w = arg;
+	static __thread char bufs[UDP_BATCH][UDP_MAX];
+	struct sockaddr_in from[UDP_BATCH];
+	struct mmsghdr msgs[UDP_BATCH];
+	struct iovec iov[UDP_BATCH];
+	int fd = w->fd, i, n;
+
+	if (w->cpu >= 0) {
+		cpu_set_t set;
+
+		CPU_ZERO(&set);
+		CPU_SET(w->cpu, &set);
+		w->err = -pthread_setaffinity_np(pthread_self(), sizeof(set), &set);
+		if (w->err)
+			return NULL;
+	}
 	while (!stopping) {
 		for (i = 0; i < UDP_BATCH; i++) {
 			iov[i] = (struct iovec){.iov_base = bufs[i], .iov_len = UDP_MAX};
@@ -389,7 +453,50 @@ static int udp_echo(const struct sockaddr_in *sa)
 		/* replies the socket cannot take are dropped, as a full TX ring would */
 		sendmmsg(fd, msgs, (unsigned int)n, MSG_DONTWAIT);
 	}
-	return 0;
+	return NULL;
+}
+
+/* nthreads == 1: one socket, served in this thread, unpinned (taskset). */
+static int udp_echo(const struct sockaddr_in *sa, int nthreads)
+{
+	static struct udp_worker w[UDP_THREADS];
+	int i, err = 0, started;
+
+	for (i = 0; i < nthreads; i++) {
+		w[i].cpu = nthreads > 1 ? i : -1;
+		w[i].fd = udp_socket(sa, nthreads > 1);
+		if (w[i].fd < 0)
+			return w[i].fd;
+	}
+	if (nthreads > 1) {
+		err = udp_steer_by_cpu(w[0].fd);
+		if (err)
+			return err;
+	}
+	if (nthreads == 1) {
+		printf("ready\n");
+		fflush(stdout);
+		udp_echo_loop(&w[0]);
+		return w[0].err;
+	}
+	for (started = 0; started < nthreads; started++) {
+		err = -pthread_create(&w[started].tid, NULL, udp_echo_loop, &w[started]);
+		if (err) {
+			stopping = 1;
+			break;
+		}
+	}
+	/* after the threads exist: the bench renices every thread once ready */
+	if (!err) {
+		printf("ready\n");
+		fflush(stdout);
+	}
+	for (i = 0; i < started; i++) {
+		pthread_join(w[i].tid, NULL);
+		if (!err)
+			err = w[i].err;
+	}
+	return err;
 }
 
 int main(int argc, char **argv)
@@ -400,7 +507,7 @@ int main(int argc, char **argv)
 
 	if (argc < 4 || parse_addr(argv[2], argv[3], &addr)) {
 		fprintf(stderr, "usage: bench_kserver http ADDR PORT DIR | discard ADDR PORT |"
-				" udpecho ADDR PORT\n");
+				" udpecho ADDR PORT [THREADS]\n");
 		return 2;
 	}
 	sigaction(SIGTERM, &sa, NULL);
@@ -411,8 +518,14 @@ int main(int argc, char **argv)
 		err = tcp_serve(&addr, true);
 	} else if (!strcmp(argv[1], "discard")) {
 		err = tcp_serve(&addr, false);
-	} else if (!strcmp(argv[1], "udpecho")) {
-		err = udp_echo(&addr);
+	} else if (!strcmp(argv[1], "udpecho") && argc <= 5) {
+		int n = argc == 5 ? atoi(argv[4]) : 1;
+
+		if (n < 1 || n > UDP_THREADS) {
+			fprintf(stderr, "bench_kserver: udpecho threads 1..%d\n", UDP_THREADS);
+			return 2;
+		}
+		err = udp_echo(&addr, n);
 	} else {
 		fprintf(stderr, "bench_kserver: unknown mode %s\n", argv[1]);
 		return 2;

@@ -8,7 +8,7 @@
  *
  *   flood --iface PEER_IF --dst-mac DUT_MAC --src-ip PEER_IP --dst-ip ADDR
  *         --kind icmp|arp|udp [--port 7] [--payload 64] [--ports 1024]
- *         [--seconds 5] [--call-ms 250] [--warmup-ms 500]
+ *         [--seconds 5] [--call-ms 250] [--warmup-ms 500] [--cpus LIST]
  *
  * Generator: flood_gen.bpf.c run with BPF_PROG_RUN and
  * BPF_F_TEST_XDP_LIVE_FRAMES on a crafted frame (ICMP echo request with 56
@@ -20,6 +20,16 @@
  * for --seconds after an unmeasured --warmup-ms (neighbour resolution,
  * caches).
  *
+ * --cpus 0,1 runs one generator thread per listed CPU, each pinned there,
+ * all at the same time (offered = their sum).  That is how a flood reaches
+ * more than one RX queue of a multi-queue veth: veth puts a redirected XDP
+ * frame on the peer's RX queue of the CPU that sends it (smp_processor_id()
+ * modulo the queues), not by flow hash, so one generator on CPU0 fills
+ * queue 0 only, whatever the UDP source ports.  Without --cpus, one
+ * generator in the calling thread, on whatever CPU it runs (taskset).  The
+ * generator's source-port cursor is shared by the threads unlocked: ports
+ * may repeat or skip, they stay within --ports.
+ *
  * Counter: flood_count.bpf.c replaces the XDP program on PEER_IF for the
  * run (the one there before, xdp_pass in the benchmarks, is put back at
  * the end, also on SIGINT/SIGTERM), counts the replies by kind per CPU and
@@ -27,7 +37,7 @@
  *
  * Prints one line:
  *   flood KIND ADDR: offered X Mpps replies Y Mpps (arp A icmp I udp U other O) in S s, C calls,
- *   last repeat R, total T
+ *   last repeat R, total T (C: of all generators; R: the first one's)
  * X is what the generator sent (frames redirected / time); Y the replies of
  * KIND counted on the peer, including those still arriving within 100 ms
  * after the last call, over the same time; T all replies of KIND since the
@@ -36,6 +46,8 @@
  */
 #include <errno.h>
 #include <getopt.h>
+#include <pthread.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -63,6 +75,7 @@
 #define FRAME_MAX FLOOD_FRAME_MAX
 #define ICMP_DATA 56 /* ping's default */
 #define ARP_FRAME 60 /* minimum Ethernet frame without FCS: a wire pads to it */
+#define GEN_MAX 16    /* generator threads (--cpus) */
 
 enum kind { K_ICMP, K_ARP, K_UDP };
 
@@ -76,6 +89,8 @@ struct opts {
 	enum kind kind;
 	unsigned int port, payload, ports;
 	double seconds, call_ms, warmup_ms;
+	int cpus[GEN_MAX]; /* --cpus: one generator thread pinned to each */
+	unsigned int ncpus; /* 0: one generator, the calling thread, unpinned */
 };
 
 static volatile sig_atomic_t stopping;
@@ -222,8 +237,37 @@ static void usage(void)
 	fprintf(stderr,
 		"usage: flood --iface IF --dst-mac MAC --src-ip A --dst-ip B --kind icmp|arp|udp\n"
 		"             [--port 7] [--payload 64] [--ports 1024] [--seconds 5]\n"
-		"             [--call-ms 250] [--warmup-ms 500]\n");
+		"             [--call-ms 250] [--warmup-ms 500] [--cpus LIST]\n");
 	exit(2);
+}
+
+/* "0,1" or "0-3": o->cpus[], o->ncpus; -EINVAL if malformed or > GEN_MAX. */
+static int parse_cpus(const char *s, struct opts *o)
+{
+	char *end;
+
+	o->ncpus = 0;
+	while (*s) {
+		long a = strtol(s, &end, 10), b = a;
+
+		if (end == s || a < 0 || a >= CPU_SETSIZE)
+			return -EINVAL;
+		if (*end == '-') {
+			s = end + 1;
+			b = strtol(s, &end, 10);
+			if (end == s || b < a || b >= CPU_SETSIZE)
+				return -EINVAL;
+		}
+		for (; a <= b; a++) {
+			if (o->ncpus == GEN_MAX)
+				return -EINVAL;
+			o->cpus[o->ncpus++] = (int)a;
+		}
+		if (*end && *end != ',')
+			return -EINVAL;
+		s = *end ? end + 1 : end;
+	}
+	return o->ncpus ? 0 : -EINVAL;
 }
 
 static void parse_opts(int argc, char **argv, struct opts *o)
@@ -240,6 +284,7 @@ static void parse_opts(int argc, char **argv, struct opts *o)
 		{"seconds", required_argument, NULL, 't'},
 		{"call-ms", required_argument, NULL, 'c'},
 		{"warmup-ms", required_argument, NULL, 'w'},
+		{"cpus", required_argument, NULL, 'C'},
 		{NULL, 0, NULL, 0},
 	};
 	bool mac = false, sip = false, dip = false, kind = false;
@@ -289,6 +334,10 @@ static void parse_opts(int argc, char **argv, struct opts *o)
 			break;
 		case 'w':
 			o->warmup_ms = strtod(optarg, NULL);
+			break;
+		case 'C':
+			if (parse_cpus(optarg, o) < 0)
+				usage();
 			break;
 		default:
 			usage();
@@ -374,14 +423,95 @@ static long long flood_for(int prog_fd, uint8_t *frame, size_t len, double secon
 	return sent;
 }
 
+/* One generator: its own copy of the frame, its own repeat count. */
+struct gen {
+	pthread_t tid;
+	int cpu; /* -1: the calling thread, unpinned */
+	int prog_fd;
+	uint8_t frame[FRAME_MAX];
+	size_t len;
+	double seconds, call_ms;
+	uint32_t repeat;
+	/* results of the last flood_for() */
+	long long sent;
+	double elapsed;
+	unsigned int calls;
+};
+
+static void *gen_main(void *arg)
+{
+	struct gen *g = arg;
+
+	if (g->cpu >= 0) {
+		cpu_set_t set;
+		int err;
+
+		CPU_ZERO(&set);
+		CPU_SET(g->cpu, &set);
+		err = pthread_setaffinity_np(pthread_self(), sizeof(set), &set);
+		if (err) {
+			g->sent = -err;
+			return NULL;
+		}
+	}
+	g->calls = 0;
+	g->sent = flood_for(g->prog_fd, g->frame, g->len, g->seconds, g->call_ms, &g->repeat,
+			    &g->elapsed, &g->calls);
+	return NULL;
+}
+
+/*
+ * All n generators for `seconds` at the same time (n == 1 and cpu -1: in
+ * this thread).  Returns the frames sent by all, the longest elapsed time
+ * in *elapsed and the calls of all in *calls, or -errno.
+ */
+static long long flood_all(struct gen *g, unsigned int n, double seconds, double *elapsed,
+			   unsigned int *calls)
+{
+	long long sent = 0;
+	unsigned int i, started = 0;
+	int err = 0;
+
+	for (i = 0; i < n; i++)
+		g[i].seconds = seconds;
+	if (n == 1 && g[0].cpu < 0) {
+		gen_main(&g[0]);
+	} else {
+		for (started = 0; started < n; started++) {
+			err = pthread_create(&g[started].tid, NULL, gen_main, &g[started]);
+			if (err) {
+				stopping = 1; /* stop the ones started */
+				break;
+			}
+		}
+		for (i = 0; i < started; i++)
+			pthread_join(g[i].tid, NULL);
+		if (err)
+			return -err;
+	}
+	*elapsed = 0;
+	*calls = 0;
+	for (i = 0; i < n; i++) {
+		if (g[i].sent < 0)
+			return g[i].sent;
+		sent += g[i].sent;
+		*calls += g[i].calls;
+		if (g[i].elapsed > *elapsed)
+			*elapsed = g[i].elapsed;
+	}
+	return sent;
+}
+
 int main(int argc, char **argv)
 {
+	static struct gen gens[GEN_MAX];
+	unsigned int ngen, i;
 	struct flood_count *cnt = NULL;
 	struct flood_gen *gen = NULL;
 	struct sigaction sa = {.sa_handler = on_signal};
 	uint64_t before[FLOOD_NKINDS], after[FLOOD_NKINDS];
 	uint8_t frame[FRAME_MAX];
-	uint32_t old_id = 0, repeat = 65536;
+	uint32_t old_id = 0;
 	int ifindex, old_fd = -1, err, rc = 1;
 	unsigned int calls = 0, wcalls = 0;
 	double elapsed = 0, welapsed;
@@ -437,14 +567,21 @@ int main(int argc, char **argv)
 		goto out;
 	}
 
-	sent = flood_for(bpf_program__fd(gen->progs.flood_gen), frame, len, o.warmup_ms * 1e-3,
-			 o.call_ms, &repeat, &welapsed, &wcalls);
+	ngen = o.ncpus ? o.ncpus : 1;
+	for (i = 0; i < ngen; i++) {
+		gens[i].cpu = o.ncpus ? o.cpus[i] : -1;
+		gens[i].prog_fd = bpf_program__fd(gen->progs.flood_gen);
+		memcpy(gens[i].frame, frame, len);
+		gens[i].len = len;
+		gens[i].call_ms = o.call_ms;
+		gens[i].repeat = 65536;
+	}
+	sent = flood_all(gens, ngen, o.warmup_ms * 1e-3, &welapsed, &wcalls);
 	if (sent >= 0) {
 		usleep(100000);
 		err = read_replies(bpf_map__fd(cnt->maps.replies), before);
 		if (!err)
-			sent = flood_for(bpf_program__fd(gen->progs.flood_gen), frame, len,
-					 o.seconds, o.call_ms, &repeat, &elapsed, &calls);
+			sent = flood_all(gens, ngen, o.seconds, &elapsed, &calls);
 		usleep(100000); /* replies still in the dut's queues */
 		if (!err)
 			err = read_replies(bpf_map__fd(cnt->maps.replies), after);
@@ -468,7 +605,7 @@ int main(int argc, char **argv)
 		       (unsigned long long)d[FLOOD_ARP_REPLY],
 		       (unsigned long long)d[FLOOD_ICMP_ECHOREPLY],
 		       (unsigned long long)d[FLOOD_UDP_ECHO], (unsigned long long)d[FLOOD_OTHER],
-		       elapsed, calls, repeat, (unsigned long long)after[kind_reply[o.kind]]);
+		       elapsed, calls, gens[0].repeat, (unsigned long long)after[kind_reply[o.kind]]);
 		rc = 0;
 	}
 

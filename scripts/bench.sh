@@ -371,8 +371,18 @@ fi
 # divided by all replies counted (warm-up included): in threaded mode every
 # dut cost of ICMP and ARP is in that thread, so this figure depends little
 # on other load on the machine; inline, the dut's receive is charged to the
-# generator and only the daemons' share is seen.  Figures:
-# docs/performance.md, "Packet-rate floods".
+# generator and only the daemons' share is seen.  FLOOD_QUEUES=2 (default
+# 1) floods a veth with 2 RX/TX queues on both ends: skiffd --queues 2
+# --cpus 0,1, bench_kserver udpecho with 2 SO_REUSEPORT sockets (thread i on
+# CPU i, each datagram to the socket of the CPU that received it), and the
+# generator as two threads, one pinned to each CPU (flood --cpus 0,1): veth
+# puts a redirected XDP frame on the RX queue of the sending CPU, not by
+# flow hash, so one generator would fill queue 0 only.  Inline NAPI only:
+# CPU i then runs generator thread i, the dut's receive of queue i in its
+# softirq, skiffd's worker i or the kernel's thread i, and the peer's
+# receive of their replies; the two CPUs are alike and every part shares
+# its CPU with the generator.  Figures: docs/performance.md, "Packet-rate
+# floods".
 
 # flood_cpu_ticks: CPU time (user + system, clock ticks) so far of the dut's
 # processes in FLOOD_CPU_PIDS (the NAPI thread, skiffd, bench_kserver).
@@ -389,9 +399,9 @@ flood_cpu_ticks() {
 flood_run() {
 	local out t0 t1
 	t0=$(flood_cpu_ticks)
-	out=$(netns_peer nice -n "$FLOOD_NICE" taskset -c 0 "$BUILD"/bench/flood --iface "$PEER_IF" --dst-mac "$DUT_MAC" \
+	out=$(netns_peer nice -n "$FLOOD_NICE" taskset -c "$FLOOD_GEN_CPUS" "$BUILD"/bench/flood --iface "$PEER_IF" --dst-mac "$DUT_MAC" \
 		--src-ip "$PEER_IP" --dst-ip "$2" --kind "$1" --port 7 --payload 64 --ports 1024 \
-		--seconds "$FLOOD_SECONDS" 2>&1) || true
+		--seconds "$FLOOD_SECONDS" "${FLOOD_GEN_ARGS[@]}" 2>&1) || true
 	t1=$(flood_cpu_ticks)
 	echo "   $out; dut CPU $((t1 - t0)) ticks" >&2
 	echo "$out" | sed -n 's/.* offered \([0-9.]*\) Mpps replies \([0-9.]*\) Mpps .* total \([0-9]*\)$/\1 \2 \3/p' |
@@ -407,9 +417,9 @@ flood_compare() {
 	local name=$1 kind=$2 i s k
 	local -a so=() sr=() ko=() kr=() sc=() kc=()
 	echo "== $name"
-	echo "   netns $PEER_NS: nice -n $FLOOD_NICE taskset -c 0 $BUILD/bench/flood --iface $PEER_IF --dst-mac $DUT_MAC" \
+	echo "   netns $PEER_NS: nice -n $FLOOD_NICE taskset -c $FLOOD_GEN_CPUS $BUILD/bench/flood --iface $PEER_IF --dst-mac $DUT_MAC" \
 		"--src-ip $PEER_IP --dst-ip $DED_IP|$DUT_IP --kind $kind --port 7 --payload 64" \
-		"--ports 1024 --seconds $FLOOD_SECONDS"
+		"--ports 1024 --seconds $FLOOD_SECONDS${FLOOD_GEN_ARGS[*]:+ ${FLOOD_GEN_ARGS[*]}}"
 	for i in $(seq "$E2E_RUNS"); do
 		s=$(flood_run "$kind" "$DED_IP")
 		k=$(flood_run "$kind" "$DUT_IP")
@@ -464,14 +474,59 @@ flood_autogroup() {
 	echo "$1" >"$f" 2>/dev/null && echo "${old:-0}"
 }
 
+# flood_start_kserver2: bench_kserver udpecho with FLOOD_QUEUES threads (the
+# multi-queue flood; it pins thread i to CPU i itself).
+flood_start_kserver2() {
+	local log=$FLOOD_TMP/kserver-udpecho.log i
+	nsenter --net="/run/netns/$DUT_NS" taskset -c "$FLOOD_GEN_CPUS" \
+		"$BUILD"/bench/bench_kserver udpecho "$DUT_IP" 7 "$FLOOD_QUEUES" >"$log" 2>&1 &
+	netns_track_pid $!
+	for i in $(seq 100); do
+		grep -q ready "$log" && return 0
+		sleep 0.05
+	done
+	echo "bench_kserver udpecho ... $FLOOD_QUEUES did not start: $(cat "$log")" >&2
+	return 1
+}
+
+# flood_queue_stats: per RX queue of the dut veth, frames received (XDP) and
+# dropped (veth), and skiffd's UDP datagrams per queue: the spread.
+flood_queue_stats() {
+	local q
+	for q in $(seq 0 $((FLOOD_QUEUES - 1))); do
+		printf '   queue %s: veth %s;' "$q" "$(netns_dut ethtool -S "$DUT_IF" |
+			grep -E "rx_queue_${q}_(xdp_packets|drops):" | tr -s ' ' | tr '\n' ' ')"
+		netns_dut "$SKIFFCTL" --iface "$DUT_IF" stats --json 2>/dev/null |
+			python3 -c 'import json, sys
+q = [x for x in json.load(sys.stdin)["queues"] if x["queue"] == int(sys.argv[1])][0]["counters"]
+print(" skiffd udp_rx %d udp_tx %d" % (q["udp_rx"], q["udp_tx"]))' "$q" || echo
+	done
+	# the kernel's UDP sockets have no datagram counter: its threads' CPU
+	# time (main thread, then one per socket, in clock ticks) shows both served
+	echo "   bench_kserver CPU ticks per thread: $(cat /proc/"${FLOOD_CPU_PIDS[1]}"/task/*/stat |
+		awk '{ printf "%s ", $14 + $15 }')"
+}
+
 flood_topology() {
+	local scpus=1 kcmd
 	netns_init sf || return 1
+	kcmd="taskset -c 1 $BUILD/bench/bench_kserver udpecho $DUT_IP 7"
 	netns_trap
-	netns_create 1 || return 1
+	netns_create "$FLOOD_QUEUES" || return 1
 	netns_dut ethtool -K "$DUT_IF" tx off tso off gso off >/dev/null
-	netns_start_skiffd "$FLOOD_TMP/skiffd.log" --addr "$DED_IP/$PREFIX_LEN" --cpus 1 \
-		--echo 7 || return 1
-	e2e_start_kserver "" udpecho "$DUT_IP" 7 || return 1
+	if [ "$FLOOD_QUEUES" = 1 ]; then
+		netns_start_skiffd "$FLOOD_TMP/skiffd.log" --addr "$DED_IP/$PREFIX_LEN" --cpus 1 \
+			--echo 7 || return 1
+		e2e_start_kserver "" udpecho "$DUT_IP" 7 || return 1
+	else
+		[ "$FLOOD_NAPI" = inline ] || { echo "FLOOD_QUEUES=$FLOOD_QUEUES: inline NAPI only" >&2; return 1; }
+		scpus="$FLOOD_GEN_CPUS --queues $FLOOD_QUEUES"
+		kcmd="taskset -c $FLOOD_GEN_CPUS $BUILD/bench/bench_kserver udpecho $DUT_IP 7 $FLOOD_QUEUES"
+		# shellcheck disable=SC2086  # scpus: --cpus LIST --queues N
+		netns_start_skiffd "$FLOOD_TMP/skiffd.log" --addr "$DED_IP/$PREFIX_LEN" --cpus $scpus \
+			--echo 7 || return 1
+		flood_start_kserver2 || return 1
+	fi
 	flood_renice "$SKIFFD_PID" || return 1
 	flood_renice "${_NETNS_PIDS[-1]}" || return 1	# bench_kserver
 	FLOOD_CPU_PIDS=("$SKIFFD_PID" "${_NETNS_PIDS[-1]}")
@@ -480,11 +535,17 @@ flood_topology() {
 	inline) ;;
 	*) echo "FLOOD_NAPI=$FLOOD_NAPI: threaded or inline" >&2; return 1 ;;
 	esac
-	echo "topology: $PEER_NS ($PEER_IP, generator on CPU0) <veth> $DUT_NS (skiffd $DED_IP," \
-		"kernel $DUT_IP, servers on CPU1); both veth ends tx/tso/gso off; dut receive:" \
-		"$FLOOD_NAPI NAPI$([ "$FLOOD_NAPI" = threaded ] && echo ' on CPU1' || echo ' (generator CPU0)')"
-	echo "skiffd: $SKIFFD --iface $DUT_IF --addr $DED_IP/$PREFIX_LEN --cpus 1 --echo 7"
-	echo "kernel: taskset -c 1 $BUILD/bench/bench_kserver udpecho $DUT_IP 7"
+	if [ "$FLOOD_QUEUES" = 1 ]; then
+		echo "topology: $PEER_NS ($PEER_IP, generator on CPU0) <veth> $DUT_NS (skiffd $DED_IP," \
+			"kernel $DUT_IP, servers on CPU1); both veth ends tx/tso/gso off; dut receive:" \
+			"$FLOOD_NAPI NAPI$([ "$FLOOD_NAPI" = threaded ] && echo ' on CPU1' || echo ' (generator CPU0)')"
+	else
+		echo "topology: $PEER_NS ($PEER_IP, generator thread i on CPU i) <veth, $FLOOD_QUEUES queues each end>" \
+			"$DUT_NS (skiffd $DED_IP, kernel $DUT_IP, worker/thread i on CPU i); both veth ends" \
+			"tx/tso/gso off; dut receive of queue i: inline NAPI in generator thread i's softirq"
+	fi
+	echo "skiffd: $SKIFFD --iface $DUT_IF --addr $DED_IP/$PREFIX_LEN --cpus $scpus --echo 7"
+	echo "kernel: $kcmd"
 	echo "priority: nice $FLOOD_NICE for the generator, skiffd's threads, bench_kserver and" \
 		"the dut's NAPI thread, and the session's autogroup ($(cat /proc/$BASHPID/autogroup 2>/dev/null || echo none))"
 	echo "load average before: $(cut -d' ' -f1-3 /proc/loadavg)"
@@ -496,12 +557,19 @@ flood_topology() {
 		grep -oE '(icmp_echo_reply|arp_reply|udp_rx|udp_tx|tx_ring_full|fill_empty|no_frame) +[0-9]+' |
 		tr -s ' ' | tr '\n' ' ' | sed 's/^/   skiffd: /'
 	echo
+	[ "$FLOOD_QUEUES" = 1 ] || flood_queue_stats
 }
 
 bench_flood() {
 	FLOOD_SECONDS=${FLOOD_SECONDS:-5}
 	FLOOD_NAPI=${FLOOD_NAPI:-inline}
 	FLOOD_NICE=${FLOOD_NICE:--10}
+	FLOOD_QUEUES=${FLOOD_QUEUES:-1}
+	case $FLOOD_QUEUES in
+	1) FLOOD_GEN_CPUS=0 FLOOD_GEN_ARGS=() ;;
+	2) FLOOD_GEN_CPUS=0,1 FLOOD_GEN_ARGS=(--cpus "0,1") ;;
+	*) echo "FLOOD_QUEUES=$FLOOD_QUEUES: 1 or 2 (2 CPUs here)" >&2; return 1 ;;
+	esac
 	E2E_RUNS=${E2E_RUNS:-3}
 	FLOOD_TMP=$(mktemp -d /tmp/skiff-bench-flood.XXXXXX)
 	E2E_TMP=$FLOOD_TMP
@@ -511,7 +579,7 @@ bench_flood() {
 	echo
 	echo "### Packet-rate floods, skiff vs the kernel ($(date -u '+%F %H:%M UTC'), build" \
 		"$(git rev-parse --short HEAD 2>/dev/null || echo '?')$(git diff --quiet HEAD -- user bpf include bench 2>/dev/null || echo '+local changes'))," \
-		"$FLOOD_SECONDS s runs, dut NAPI $FLOOD_NAPI, nice $FLOOD_NICE"
+		"$FLOOD_SECONDS s runs, dut NAPI $FLOOD_NAPI, nice $FLOOD_NICE$([ "$FLOOD_QUEUES" = 1 ] || echo ", $FLOOD_QUEUES queues")"
 	echo "| flood | skiff | kernel | skiff/kernel | offered skiff / kernel (Mpps) |" \
 		"dut CPU per reply skiff / kernel (us) | runs (replies, M/s) |" >"$E2E_SUMMARY"
 	echo "|---|---|---|---|---|---|---|" >>"$E2E_SUMMARY"
