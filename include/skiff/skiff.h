@@ -175,6 +175,7 @@ struct skiff_xdp_stats {
 	X(tcp_disordered_acks)	/* old-TS duplicate ACKs let past PAWS */ \
 	X(tcp_spurious_rtx)	/* spurious fast retransmits / RTOs (Eifel) */ \
 	X(tcp_undo)		/* cwnd reductions undone (RFC 4015) */	\
+	X(tcp_dsack_undo)	/* of them, found spurious by D-SACK (RFC 3708) */ \
 	X(tcp_delayed_acks)	/* ACKs sent by the delayed-ACK timer */ \
 	X(tcp_zero_window_probes)	/* persist-timer probes */	\
 	X(tcp_keepalive_probes)	/* keepalive probes sent */		\

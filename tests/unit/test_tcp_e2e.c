@@ -1679,6 +1679,223 @@ static void reordering_without_loss_does_not_keep_cutting_the_window(void **stat
 	assert_true(r25.t_done <= 2 * r0.t_done);
 }
 
+/* ================================================================ D-SACK undo (RFC 3708) */
+
+/*
+ * A filter on A's frames: it can take the timestamps option out of A's SYN
+ * (neither end then uses timestamps, RFC 7323 3.2), hold back A's
+ * hold_idx-th data segment until A retransmits it (reordering: the original
+ * reaches B just before the retransmission), lose the lose_idx-th for good,
+ * and deliver the dup_idx-th twice.  Data segments are counted by their
+ * first transmission (1-based; 0: none).
+ */
+struct dsack_filter {
+	bool strip_ts;
+	uint32_t hold_idx, lose_idx, dup_idx;
+	uint32_t n_data, high; /* first transmissions seen, highest end sent */
+	bool holding, released;
+	uint32_t held_seq, held_len;
+	uint8_t held[2048];
+	/* A's congestion state when it retransmitted the held segment */
+	uint32_t pre_cwnd, pre_ssthresh, cut_ssthresh;
+};
+
+/* One's complement sum of n (even) bytes, as 16-bit big-endian words. */
+static uint32_t dsack_sum16(const uint8_t *p, size_t n)
+{
+	uint32_t s = 0;
+	size_t i;
+
+	for (i = 0; i + 1 < n; i += 2)
+		s += (uint32_t)p[i] << 8 | p[i + 1];
+	return s;
+}
+
+/* Replace the timestamps option of a SYN by NOPs, checksum fixed (RFC 1624). */
+static void dsack_strip_ts(struct ts_tcp *t)
+{
+	uint8_t *opt = t->tcph + 20, old[40];
+	size_t olen = t->doff - 20u, i = 0;
+	uint32_t sum;
+	uint16_t csum;
+
+	memcpy(old, opt, olen);
+	while (i < olen && opt[i] != 0) {
+		if (opt[i] == 1) {
+			i++;
+			continue;
+		}
+		if (i + 1 >= olen || opt[i + 1] < 2)
+			break;
+		if (opt[i] == 8 && opt[i + 1] == 10)
+			memset(opt + i, 1, 10);
+		i += opt[i + 1];
+	}
+	csum = (uint16_t)(t->tcph[16] << 8 | t->tcph[17]);
+	sum = (uint16_t)~csum + (0xffffu * (olen / 2) - dsack_sum16(old, olen)) +
+	      dsack_sum16(opt, olen);
+	while (sum >> 16)
+		sum = (sum & 0xffff) + (sum >> 16);
+	csum = (uint16_t)~sum;
+	t->tcph[16] = (uint8_t)(csum >> 8);
+	t->tcph[17] = (uint8_t)csum;
+}
+
+static int dsack_filter_fn(struct twostack *ts, int from, uint8_t *frame, uint32_t *len, void *arg)
+{
+	struct dsack_filter *f = arg;
+	struct ts_tcp t;
+
+	if (from != TS_A || !ts_tcp_parse(frame, *len, &t))
+		return TS_PASS;
+	if ((t.flags & 0x02) && f->strip_ts)
+		dsack_strip_ts(&t);
+	if (!t.len)
+		return TS_PASS;
+	if (f->holding && t.seq == f->held_seq) {
+		/* the retransmission: the original overtakes it */
+		const struct tcp_sock *tp = conn_of(ts, TS_A, t.sport, t.dport);
+
+		assert_non_null(tp);
+		f->pre_cwnd = tp->undo_cc.cwnd;
+		f->pre_ssthresh = tp->undo_cc.ssthresh;
+		f->cut_ssthresh = tp->cc.ssthresh;
+		assert_int_equal(twostack_inject(ts, TS_B, f->held, f->held_len), 0);
+		f->holding = false;
+		f->released = true;
+		return TS_PASS;
+	}
+	if (f->n_data && !tcp_after(t.seq + t.len, f->high))
+		return TS_PASS; /* a retransmission */
+	f->high = t.seq + t.len;
+	f->n_data++;
+	if (f->n_data == f->hold_idx) {
+		assert_true(*len <= sizeof(f->held));
+		memcpy(f->held, frame, *len);
+		f->held_len = *len;
+		f->held_seq = t.seq;
+		f->holding = true;
+		return TS_DROP;
+	}
+	if (f->n_data == f->lose_idx) {
+		const struct tcp_sock *tp = conn_of(ts, TS_A, t.sport, t.dport);
+
+		assert_non_null(tp);
+		f->pre_ssthresh = tp->cc.ssthresh;
+		return TS_DROP;
+	}
+	if (f->n_data == f->dup_idx)
+		assert_int_equal(twostack_inject(ts, TS_B, frame, *len), 0);
+	return TS_PASS;
+}
+
+struct dsack_result {
+	struct skiff_ustats a;		/* A's counters after the transfer */
+	uint32_t cwnd, ssthresh;	/* A's congestion state after it */
+	bool ts_ok, sack_ok;
+};
+
+/* 512 KiB A -> B over 5 ms each way through the filter f. */
+static void dsack_transfer(struct dsack_filter *f, struct dsack_result *r)
+{
+	struct ts_impair imp = {.delay_ns = 5 * MS};
+	struct twostack *ts = ts_new(11);
+	const struct tcp_sock *tp;
+	struct pair p = {0};
+	struct xfer ab;
+
+	twostack_set_impair2(ts, &imp);
+	twostack_set_filter(ts, dsack_filter_fn, f);
+	pair_listen(ts, &p, PORT, 8);
+	pair_socket_a(ts, &p);
+	pair_connect(ts, &p, 10 * SEC);
+	ab = (struct xfer){.tx = p.a, .rx = p.b, .total = 512 << 10, .base = 5, .shut = true};
+	assert_true(twostack_run(ts, 60 * SEC, cond_xfer, &ab));
+	assert_int_equal(ab.err, 0);
+	assert_true(ab.rcvd == 512 << 10 && ab.eof);
+	/* the last D-SACKs and ACKs settle */
+	twostack_run(ts, 1 * SEC, NULL, NULL);
+	tp = conn_of(ts, TS_A, p.aport, PORT);
+	assert_non_null(tp);
+	r->a = *twostack_stack(ts, TS_A)->stats;
+	r->cwnd = tp->cc.cwnd;
+	r->ssthresh = tp->cc.ssthresh;
+	r->ts_ok = tp->ts_ok;
+	r->sack_ok = tp->sack_ok;
+	pair_close(&p);
+	ts_free(ts);
+}
+
+/*
+ * Timestamps off on both ends, so Eifel cannot tell: one segment overtaken
+ * by three later ones makes A fast-retransmit it; B then gets it twice and
+ * reports the second copy as a D-SACK (RFC 2883).  The episode's only
+ * retransmission was a duplicate: A undoes the window reduction (RFC 3708)
+ * and cwnd/ssthresh are back to what they were before it.
+ */
+static void spurious_fast_retransmit_without_timestamps_is_undone_by_dsack(void **state)
+{
+	struct dsack_filter f = {.strip_ts = true, .hold_idx = 40};
+	struct dsack_result r;
+
+	(void)state;
+	dsack_transfer(&f, &r);
+	assert_false(r.ts_ok);
+	assert_true(r.sack_ok);
+	assert_true(f.released);
+	assert_int_equal(r.a.tcp_sack_recovery, 1);
+	assert_int_equal(r.a.tcp_retrans_segs, 1);
+	assert_true(f.cut_ssthresh < f.pre_cwnd); /* the episode did cut the window */
+	assert_int_equal(r.a.tcp_dsack_undo, 1);
+	assert_int_equal(r.a.tcp_undo, 1);
+	assert_int_equal(r.a.tcp_spurious_rtx, 1);
+	assert_int_equal(r.ssthresh, f.pre_ssthresh);
+	assert_true(r.cwnd >= f.pre_cwnd);
+}
+
+/*
+ * Timestamps off: a segment really lost, and a later one duplicated by the
+ * network, which B reports with a D-SACK during the recovery.  That copy
+ * was never retransmitted: it says nothing about the retransmission, and
+ * the reduction stands.
+ */
+static void dsack_for_a_segment_never_retransmitted_does_not_undo_a_real_loss(void **state)
+{
+	struct dsack_filter f = {.strip_ts = true, .lose_idx = 40, .dup_idx = 46};
+	struct dsack_result r;
+
+	(void)state;
+	dsack_transfer(&f, &r);
+	assert_false(r.ts_ok);
+	assert_int_equal(r.a.tcp_sack_recovery, 1);
+	assert_int_equal(r.a.tcp_retrans_segs, 1);
+	assert_int_equal(r.a.tcp_dsack_undo, 0);
+	assert_int_equal(r.a.tcp_undo, 0);
+	assert_int_equal(r.a.tcp_spurious_rtx, 0);
+	assert_true(r.ssthresh < f.pre_ssthresh);
+}
+
+/*
+ * Timestamps on: the same reordering is found spurious by Eifel on the ACK
+ * of the original, and the D-SACK that follows must not undo again.
+ */
+static void spurious_fast_retransmit_with_timestamps_is_undone_once(void **state)
+{
+	struct dsack_filter f = {.hold_idx = 40};
+	struct dsack_result r;
+
+	(void)state;
+	dsack_transfer(&f, &r);
+	assert_true(r.ts_ok && r.sack_ok);
+	assert_true(f.released);
+	assert_int_equal(r.a.tcp_sack_recovery, 1);
+	assert_int_equal(r.a.tcp_retrans_segs, 1);
+	assert_int_equal(r.a.tcp_undo, 1);
+	assert_int_equal(r.a.tcp_spurious_rtx, 1);
+	assert_int_equal(r.a.tcp_dsack_undo, 0);
+	assert_int_equal(r.ssthresh, f.pre_ssthresh);
+}
+
 static uint64_t seed1 = 1, seed2 = 2, seed3 = 3;
 
 /* ================================================================ shared buffer pool */
@@ -1781,6 +1998,9 @@ int main(void)
 		cmocka_unit_test_prestate(long_transfer_through_an_impaired_link, &seed3),
 		cmocka_unit_test(long_transfer_is_deterministic_for_a_seed),
 		cmocka_unit_test(reordering_without_loss_does_not_keep_cutting_the_window),
+		cmocka_unit_test(spurious_fast_retransmit_without_timestamps_is_undone_by_dsack),
+		cmocka_unit_test(dsack_for_a_segment_never_retransmitted_does_not_undo_a_real_loss),
+		cmocka_unit_test(spurious_fast_retransmit_with_timestamps_is_undone_once),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

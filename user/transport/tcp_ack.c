@@ -25,7 +25,10 @@
  * A spurious fast retransmit or RTO is detected by timestamps (Eifel, RFC
  * 3522: the ACK echoes a TSval older than the first retransmission) and its
  * congestion response undone (RFC 4015: cwnd, ssthresh and the algorithm's
- * state as they were before the episode).
+ * state as they were before the episode).  Without timestamps, D-SACKs
+ * show it (RFC 3708, after Linux's undo_retrans): every retransmission of
+ * the episode reported as a duplicate by the receiver (RFC 2883 4.1), the
+ * same undo follows once recovery is over.
  * Byte-based throughout: "segments" are SMSS-sized ranges.
  */
 #include <stdbool.h>
@@ -251,6 +254,7 @@ void tcp_cong_init(struct tcp_sock *tp, uint64_t now)
 	if (tp->reordering < TCP_DUPTHRESH)
 		tp->reordering = TCP_DUPTHRESH;
 	tp->undo_ok = false;
+	tp->dsack_undo_ok = false;
 }
 
 /* ---- RTT (RFC 6298 2) ---- */
@@ -310,6 +314,42 @@ static void tcp_rtt_from_ack(struct stack *st, struct tcp_sock *tp, const struct
 
 /* ---- recovery ---- */
 
+/* Remember [seq, end) as retransmitted by this episode, for D-SACK undo;
+ * when the ranges are full, D-SACKs can no longer tell (no undo by them). */
+static void tcp_undo_rxt_add(struct tcp_sock *tp, uint32_t seq, uint32_t end)
+{
+	struct tcp_sack_block *r;
+	uint8_t i;
+
+	for (i = 0; i < tp->n_undo_rxt; i++) {
+		r = &tp->undo_rxt[i];
+		if (tcp_after(seq, r->end) || tcp_before(end, r->start))
+			continue;
+		if (tcp_before(seq, r->start))
+			r->start = seq;
+		if (tcp_after(end, r->end))
+			r->end = end;
+		return;
+	}
+	if (tp->n_undo_rxt == TCP_UNDO_RXT) {
+		tp->dsack_undo_ok = false;
+		return;
+	}
+	tp->undo_rxt[tp->n_undo_rxt].start = seq;
+	tp->undo_rxt[tp->n_undo_rxt].end = end;
+	tp->n_undo_rxt++;
+}
+
+/* tcp_retransmit() for loss recovery: the range is remembered for RFC 3708. */
+static int tcp_recovery_rtx(struct stack *st, struct tcp_sock *tp, uint32_t seq, uint32_t len)
+{
+	int err = tcp_retransmit(st, tp, seq, len);
+
+	if (!err && tp->dsack_undo_ok)
+		tcp_undo_rxt_add(tp, seq, seq + len);
+	return err;
+}
+
 /* RFC 6675 4 NextSeg() and 5 (C): send while cwnd - pipe >= 1 SMSS. */
 void tcp_sack_xmit(struct stack *st, struct tcp_sock *tp)
 {
@@ -330,7 +370,7 @@ void tcp_sack_xmit(struct stack *st, struct tcp_sock *tp)
 			seq = he;
 		if (tcp_before(hs, hi_sacked) && tcp_before(hs, he) && tcp_is_lost(tp, hs)) {
 			len = min_u32(he - hs, mss);
-			if (tcp_retransmit(st, tp, hs, len))
+			if (tcp_recovery_rtx(st, tp, hs, len))
 				return;
 			tp->high_rxt = hs + len;
 			continue;
@@ -341,7 +381,7 @@ void tcp_sack_xmit(struct stack *st, struct tcp_sock *tp)
 		/* rule 3: an unSACKed, not-yet-lost hole above HighRxt */
 		if (tcp_next_hole(tp, tp->high_rxt, hi_sacked, &hs, &he)) {
 			len = min_u32(he - hs, mss);
-			if (tcp_retransmit(st, tp, hs, len))
+			if (tcp_recovery_rtx(st, tp, hs, len))
 				return;
 			tp->high_rxt = hs + len;
 			continue;
@@ -351,7 +391,7 @@ void tcp_sack_xmit(struct stack *st, struct tcp_sock *tp)
 		if (tcp_after(tp->snd_una, tp->rescue_rxt) &&
 		    tcp_next_hole(tp, max_u32(hi_sacked, tp->high_rxt), tp->snd_max, &hs, &he)) {
 			seq = he - hs > mss ? he - mss : hs;
-			if (tcp_retransmit(st, tp, seq, he - seq))
+			if (tcp_recovery_rtx(st, tp, seq, he - seq))
 				return;
 			tp->rescue_rxt = tp->recover;
 			continue;
@@ -369,6 +409,13 @@ void tcp_undo_mark(struct stack *st, struct tcp_sock *tp)
 	tp->spurious_seen = false;
 	tp->undo_cc = tp->cc;
 	tp->undo_tsval = tcp_tsval(tp, st->now);
+	/* RFC 3708 needs D-SACKs, hence SACK */
+	tp->dsack_undo_ok = tp->sack_ok;
+	tp->undo_in_loss = false;
+	tp->n_undo_rxt = 0;
+	tp->undo_dsacks = 0;
+	tp->undo_rtx_base = tp->retrans_total;
+	tp->undo_last_dsack.start = tp->undo_last_dsack.end = 0;
 }
 
 /* The hole at prior_una was filled by an original transmission while
@@ -393,7 +440,7 @@ static void tcp_reordering_seen(struct tcp_sock *tp, uint32_t prior_una, uint32_
  * receiver's TS.Recent comes from the segment that filled the hole). */
 static bool tcp_eifel_spurious(const struct tcp_sock *tp, const struct tcp_seg *seg)
 {
-	return tp->undo_ok && seg->has_ts && seg->ts_ecr &&
+	return tp->undo_ok && tp->ts_ok && seg->has_ts && seg->ts_ecr &&
 	       tcp_before(seg->ts_ecr, tp->undo_tsval);
 }
 
@@ -415,6 +462,7 @@ static void tcp_undo(struct stack *st, struct tcp_sock *tp)
 	tp->ca_state = tp->n_scoreboard ? TCP_CA_DISORDER : TCP_CA_OPEN;
 	tp->dupacks = 0;
 	tp->undo_ok = false;
+	tp->dsack_undo_ok = false; /* one undo per episode, by Eifel or by D-SACK */
 	/* the reduction did not happen: a real loss may start one at once */
 	tp->recover = tp->snd_una;
 	tp->high_rxt = tp->snd_una;
@@ -442,6 +490,85 @@ static bool tcp_try_undo(struct stack *st, struct tcp_sock *tp, const struct tcp
 	return true;
 }
 
+/* RFC 3708: was [start, end) retransmitted in this episode?  By fast
+ * recovery (the ranges kept), or by an RTO's go-back-N (contiguous from
+ * SND.UNA at the timeout). */
+static bool tcp_undo_was_rxt(const struct tcp_sock *tp, uint32_t start, uint32_t end)
+{
+	uint8_t i;
+
+	for (i = 0; i < tp->n_undo_rxt; i++)
+		if (!tcp_before(start, tp->undo_rxt[i].start) && !tcp_after(end, tp->undo_rxt[i].end))
+			return true;
+	return tp->undo_in_loss && !tcp_before(start, tp->undo_loss_start) &&
+	       !tcp_after(end, tp->undo_loss_high);
+}
+
+/* Note what an RTO's go-back-N has resent so far: from SND.UNA at the
+ * timeout up to SND.NXT, never beyond what was sent before it (recover). */
+static void tcp_undo_note_loss(struct tcp_sock *tp)
+{
+	uint32_t hi;
+
+	if (tp->ca_state != TCP_CA_LOSS || !tp->dsack_undo_ok)
+		return;
+	if (!tp->undo_in_loss) {
+		/* the first ACK since the timeout: SND.UNA is still where it was */
+		tp->undo_in_loss = true;
+		tp->undo_loss_start = tp->snd_una;
+		tp->undo_loss_high = tp->snd_una;
+	}
+	hi = tcp_before(tp->recover, tp->snd_nxt) ? tp->recover : tp->snd_nxt;
+	if (tcp_after(hi, tp->undo_loss_high))
+		tp->undo_loss_high = hi;
+}
+
+/* RFC 2883 4.1: the first SACK block is a D-SACK when it lies below the
+ * cumulative ACK, or inside the second block.  One that reports a segment
+ * this episode retransmitted counts (RFC 3708 3); a duplicate of data
+ * never retransmitted was made by the network and says nothing. */
+static void tcp_dsack_seen(struct tcp_sock *tp, const struct tcp_seg *seg)
+{
+	const struct tcp_sack_block *b = &seg->sack[0];
+
+	if (!tp->sack_ok || !seg->n_sack || !tp->dsack_undo_ok || !tcp_after(b->end, b->start))
+		return;
+	if (!tcp_before(b->start, seg->ack) &&
+	    !(seg->n_sack > 1 && !tcp_before(b->start, seg->sack[1].start) &&
+	      !tcp_after(b->end, seg->sack[1].end)))
+		return;
+	if (!tcp_undo_was_rxt(tp, b->start, b->end))
+		return;
+	/* the same report again (a duplicated ACK) is one duplicate */
+	if (b->start == tp->undo_last_dsack.start && b->end == tp->undo_last_dsack.end)
+		return;
+	tp->undo_last_dsack = *b;
+	tp->undo_dsacks++;
+}
+
+/* RFC 3708 3: once recovery is over, an episode whose every retransmission
+ * was reported as a duplicate was spurious: undo its congestion response,
+ * as Eifel would have (Linux's tcp_try_undo_dsack()). */
+static void tcp_dsack_try_undo(struct stack *st, struct tcp_sock *tp)
+{
+	uint64_t rtx = tp->retrans_total - tp->undo_rtx_base;
+	uint8_t ca_state = tp->ca_state, dupacks = tp->dupacks;
+
+	if (!tp->dsack_undo_ok || !rtx || tp->undo_dsacks < rtx)
+		return;
+	if (ca_state == TCP_CA_RECOVERY || ca_state == TCP_CA_LOSS)
+		return;
+	if (!tp->spurious_seen) {
+		tp->spurious_seen = true;
+		STACK_INC(st, tcp_spurious_rtx);
+	}
+	STACK_INC(st, tcp_dsack_undo);
+	tcp_undo(st, tp);
+	/* outside recovery: keep counting duplicate ACKs as before */
+	tp->ca_state = ca_state;
+	tp->dupacks = dupacks;
+}
+
 static void tcp_enter_recovery(struct stack *st, struct tcp_sock *tp)
 {
 	uint32_t flight = tp->snd_max - tp->snd_una, mss = tcp_send_mss(tp), len;
@@ -460,14 +587,14 @@ static void tcp_enter_recovery(struct stack *st, struct tcp_sock *tp)
 		/* RFC 6675 5 (4.2)-(4.5) */
 		STACK_INC(st, tcp_sack_recovery);
 		tp->cc.cwnd = tp->cc.ssthresh;
-		tcp_retransmit(st, tp, tp->snd_una, len);
+		tcp_recovery_rtx(st, tp, tp->snd_una, len);
 		tp->high_rxt = tp->snd_una + len;
 		tp->rescue_rxt = tp->snd_una + len;
 		tcp_sack_xmit(st, tp);
 	} else {
 		/* RFC 6582 3.2 step 2 / RFC 5681 3.2 steps 2-3 */
 		STACK_INC(st, tcp_fast_retrans);
-		tcp_retransmit(st, tp, tp->snd_una, len);
+		tcp_recovery_rtx(st, tp, tp->snd_una, len);
 		tp->cc.cwnd = tp->cc.ssthresh + 3 * mss;
 	}
 }
@@ -527,6 +654,8 @@ uint32_t tcp_ack(struct stack *st, struct tcp_sock *tp, const struct tcp_seg *se
 	if (tcp_before(ack, tp->snd_una) || tcp_after(ack, tp->snd_max))
 		return 0; /* RFC 9293 3.10.7.4: old duplicate, or not ours to judge */
 	tp->probes = 0;	  /* the peer answers (persist, keepalive) */
+	tcp_undo_note_loss(tp);
+	tcp_dsack_seen(tp, seg);
 	prior_flight = tcp_in_flight(tp);
 	mss = tcp_send_mss(tp);
 
@@ -555,6 +684,7 @@ uint32_t tcp_ack(struct stack *st, struct tcp_sock *tp, const struct tcp_seg *se
 		      !(seg->flags & (TCPF_SYN | TCPF_FIN)) && !window_changed;
 		if (dup || new_sack)
 			tcp_dupack(st, tp, dup);
+		tcp_dsack_try_undo(st, tp);
 		if (window_changed)
 			tcp_push(st, tp);
 		return 0;
@@ -606,8 +736,8 @@ uint32_t tcp_ack(struct stack *st, struct tcp_sock *tp, const struct tcp_seg *se
 			/* RFC 6582 3.2 step 3, partial ACK: the next hole goes
 			 * now; deflate by what was acked, add one SMSS back
 			 * when that was at least one SMSS. */
-			tcp_retransmit(st, tp, tp->snd_una,
-				       min_u32(mss, tp->snd_max - tp->snd_una));
+			tcp_recovery_rtx(st, tp, tp->snd_una,
+					 min_u32(mss, tp->snd_max - tp->snd_una));
 			tp->cc.cwnd = tp->cc.cwnd > acked ? tp->cc.cwnd - acked : mss;
 			if (acked >= mss)
 				tp->cc.cwnd += mss;
@@ -630,6 +760,7 @@ uint32_t tcp_ack(struct stack *st, struct tcp_sock *tp, const struct tcp_seg *se
 					       prior_flight + mss > tp->cc.cwnd, st->now);
 		break;
 	}
+	tcp_dsack_try_undo(st, tp);
 
 	/* RFC 6298 5.2 / 5.3: stop the timer when all is acked, else restart it */
 	tcp_rearm_rto(st, tp);

@@ -35,6 +35,7 @@
 #define TCP_MAX_SACK_BLOCKS	4	/* on receive; we send at most 3 with TS, 4 without */
 #define TCP_SCOREBOARD		32	/* sender's SACKed ranges remembered */
 #define TCP_MAX_REORDERING	127	/* cap of the adaptive DupThresh (segments) */
+#define TCP_UNDO_RXT		4	/* ranges a recovery episode retransmitted, for D-SACK undo */
 
 #define TCP_RTO_MIN_NS		(200ULL * 1000 * 1000)	/* Linux; RFC 6298 2.4 says 1 s, allows lower */
 #define TCP_RTO_MAX_NS		(120ULL * 1000 * 1000 * 1000)	/* RFC 6298 2.5 */
@@ -188,6 +189,16 @@ struct tcp_sock {
 	bool spurious_seen;		/* counted tcp_spurious_rtx for this episode */
 	uint32_t undo_tsval;		/* our TSval of the episode's first retransmission */
 	struct tcp_cong undo_cc;	/* congestion state before the episode (RFC 4015) */
+	/* D-SACK detection of a spurious episode (RFC 2883 4, RFC 3708; tcp_ack.c) */
+	bool dsack_undo_ok;		/* D-SACKs may still show this episode spurious */
+	bool undo_in_loss;		/* an RTO's go-back-N belongs to the episode */
+	uint8_t n_undo_rxt;		/* ranges in undo_rxt */
+	uint32_t undo_loss_start;	/* go-back-N resent [undo_loss_start, undo_loss_high) */
+	uint32_t undo_loss_high;
+	uint32_t undo_dsacks;		/* D-SACKs of this episode's retransmissions */
+	uint64_t undo_rtx_base;		/* retrans_total when the episode began */
+	struct tcp_sack_block undo_last_dsack;	/* last one counted: a repeat counts once */
+	struct tcp_sack_block undo_rxt[TCP_UNDO_RXT];	/* retransmitted by fast recovery */
 
 	/* ---- timers (tcp_timer.c) ---- */
 	struct timer rtx_timer;		/* RTO or persist (zero window probe) */
