@@ -1687,12 +1687,15 @@ static void reordering_without_loss_does_not_keep_cutting_the_window(void **stat
  * hold_idx-th data segment until A retransmits it (reordering: the original
  * reaches B just before the retransmission), lose the lose_idx-th for good,
  * and deliver the dup_idx-th twice.  Data segments are counted by their
- * first transmission (1-based; 0: none).
+ * first transmission (1-based; 0: none).  hold_end: hold back the segment
+ * that ends hold_end bytes into the stream instead (the last one: no
+ * duplicate ACKs follow it, only the RTO resends it).
  */
 struct dsack_filter {
 	bool strip_ts;
-	uint32_t hold_idx, lose_idx, dup_idx;
+	uint32_t hold_idx, lose_idx, dup_idx, hold_end;
 	uint32_t n_data, high; /* first transmissions seen, highest end sent */
+	uint32_t first_seq;    /* of the first data byte */
 	bool holding, released;
 	uint32_t held_seq, held_len;
 	uint8_t held[2048];
@@ -1768,8 +1771,9 @@ static int dsack_filter_fn(struct twostack *ts, int from, uint8_t *frame, uint32
 	if (f->n_data && !tcp_after(t.seq + t.len, f->high))
 		return TS_PASS; /* a retransmission */
 	f->high = t.seq + t.len;
-	f->n_data++;
-	if (f->n_data == f->hold_idx) {
+	if (!f->n_data++)
+		f->first_seq = t.seq;
+	if (f->n_data == f->hold_idx || (f->hold_end && f->high - f->first_seq == f->hold_end)) {
 		assert_true(*len <= sizeof(f->held));
 		memcpy(f->held, frame, *len);
 		f->held_len = *len;
@@ -1873,6 +1877,31 @@ static void dsack_for_a_segment_never_retransmitted_does_not_undo_a_real_loss(vo
 	assert_int_equal(r.a.tcp_undo, 0);
 	assert_int_equal(r.a.tcp_spurious_rtx, 0);
 	assert_true(r.ssthresh < f.pre_ssthresh);
+}
+
+/*
+ * Timestamps off: the last data segment is held back past the RTO, so A
+ * times out and resends it; the original overtakes the retransmission,
+ * which B reports as a D-SACK.  The RTO was spurious: undone (RFC 3708
+ * with the RFC 4015 response).
+ */
+static void spurious_rto_without_timestamps_is_undone_by_dsack(void **state)
+{
+	struct dsack_filter f = {.strip_ts = true, .hold_end = 512 << 10};
+	struct dsack_result r;
+
+	(void)state;
+	dsack_transfer(&f, &r);
+	assert_false(r.ts_ok);
+	assert_true(f.released);
+	assert_int_equal(r.a.tcp_rto, 1);
+	assert_int_equal(r.a.tcp_sack_recovery, 0);
+	assert_int_equal(r.a.tcp_retrans_segs, 1);
+	assert_int_equal(r.a.tcp_dsack_undo, 1);
+	assert_int_equal(r.a.tcp_undo, 1);
+	assert_int_equal(r.a.tcp_spurious_rtx, 1);
+	assert_int_equal(r.ssthresh, f.pre_ssthresh);
+	assert_true(r.cwnd >= f.pre_cwnd);
 }
 
 /*
@@ -2001,6 +2030,7 @@ int main(void)
 		cmocka_unit_test(spurious_fast_retransmit_without_timestamps_is_undone_by_dsack),
 		cmocka_unit_test(dsack_for_a_segment_never_retransmitted_does_not_undo_a_real_loss),
 		cmocka_unit_test(spurious_fast_retransmit_with_timestamps_is_undone_once),
+		cmocka_unit_test(spurious_rto_without_timestamps_is_undone_by_dsack),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
