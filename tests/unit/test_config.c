@@ -20,6 +20,7 @@
 
 #include "cmd/config.h"
 #include "cmd/control.h"
+#include "cmd/netif.h"
 #include "cmd/report.h"
 
 #define MAX_ARGS 64
@@ -283,7 +284,7 @@ static void test_full_command_line_parses(void **state)
 	(void)state;
 	run_cli(&r, "--iface veth1 --addr 10.0.0.2/24 --addr=192.168.7.9/32 --gateway 10.0.0.1 "
 		    "--mode native --queues 2 --echo 7 --echo 7007 --discard 9 --pin-dir /tmp/p "
-		    "--cpus 1,3 --vlan 100 --copy --foreground -v --verbose");
+		    "--cpus 1,3 --vlan 100 --copy --fix-offloads --foreground -v --verbose");
 	assert_int_equal(r.status, -1);
 	assert_string_equal(r.cfg.iface, "veth1");
 	assert_int_equal(r.cfg.n_addrs, 2);
@@ -303,6 +304,7 @@ static void test_full_command_line_parses(void **state)
 	assert_int_equal(r.cfg.cpus[1], 3);
 	assert_int_equal(r.cfg.vlan_id, 100);
 	assert_true(r.cfg.force_copy);
+	assert_true(r.cfg.fix_offloads);
 	assert_int_equal(r.cfg.verbose, 2);
 }
 
@@ -444,7 +446,8 @@ static void test_help_and_version_exit_zero(void **state)
 	struct cli_run r;
 	static const char *const flags[] = {
 		"--iface", "--addr", "--gateway", "--route", "--mode", "--queues", "--cpus", "--echo",
-		"--discard", "--vlan", "--pin-dir", "--copy", "--config", "--foreground",
+		"--discard", "--vlan", "--fix-offloads", "--pin-dir", "--copy", "--config",
+		"--foreground",
 		"--verbose", "--help", "--version",
 	};
 	size_t i;
@@ -1019,6 +1022,28 @@ static void test_routes_answer_reads_like_ip_route(void **state)
 	sb_free(&sb);
 }
 
+/* ETH_SS_FEATURES entries are ETH_GSTRING_LEN (32) bytes, NUL-padded, and a
+ * 32-byte name has no NUL at all. */
+static void test_feature_lookup_finds_the_bit_of_a_whole_name(void **state)
+{
+	char set[4][32];
+
+	(void)state;
+	memset(set, 0, sizeof(set));
+	strcpy(set[0], "rx-vlan-hw-parse-x");
+	strcpy(set[1], "rx-vlan");
+	strcpy(set[2], NETIF_FEAT_RX_VLAN);
+	memset(set[3], 'a', sizeof(set[3]));
+	assert_int_equal(netif_feature_index(&set[0][0], 4, "rx-vlan-hw-parse"), 2);
+	assert_int_equal(netif_feature_index(&set[0][0], 4, "rx-vlan"), 1);
+	assert_int_equal(netif_feature_index(&set[0][0], 2, "rx-vlan-hw-parse"), -ENOENT);
+	assert_int_equal(netif_feature_index(&set[0][0], 4, "tx-vlan-hw-insert"), -ENOENT);
+	assert_int_equal(netif_feature_index(&set[0][0], 4, "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"), 3);
+	assert_int_equal(netif_feature_index(&set[0][0], 4, "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"),
+			 -ENOENT);
+	assert_int_equal(netif_feature_index(&set[0][0], 0, "rx-vlan"), -ENOENT);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1050,6 +1075,7 @@ int main(void)
 		cmocka_unit_test(test_stats_answers_show_xsk_kernel_counters_per_queue),
 		cmocka_unit_test(test_neigh_and_sockets_answers_are_valid_json),
 		cmocka_unit_test(test_routes_answer_reads_like_ip_route),
+		cmocka_unit_test(test_feature_lookup_finds_the_bit_of_a_whole_name),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -30,6 +30,7 @@ enum opt_id {
 	OPT_VLAN,
 	OPT_CONFIG,
 	OPT_COPY,
+	OPT_FIX_OFFLOADS,
 	OPT_FOREGROUND,
 	OPT_VERBOSE,
 	OPT_HELP,
@@ -62,6 +63,7 @@ static const struct opt opts[] = {
 	{ "vlan", 0, true, true, OPT_VLAN },
 	{ "config", 0, true, false, OPT_CONFIG },
 	{ "copy", 0, false, true, OPT_COPY },
+	{ "fix-offloads", 0, false, true, OPT_FIX_OFFLOADS },
 	{ "foreground", 0, false, true, OPT_FOREGROUND },
 	{ "verbose", 'v', false, true, OPT_VERBOSE },
 	{ "help", 'h', false, false, OPT_HELP },
@@ -128,6 +130,9 @@ void skiffd_usage(FILE *f)
 	      "  --exit-after-client stop after --fetch/--send; exit status 0 if it succeeded,\n"
 	      "                      1 if not\n"
 	      "  --vlan ID           serve 802.1Q VLAN ID (1-4094) instead of untagged frames\n"
+	      "  --fix-offloads      with --vlan, turn IF's rx VLAN offload (rxvlan) off while\n"
+	      "                      skiffd runs (it hides the tag from XDP) and back on at\n"
+	      "                      exit; without it skiffd only warns\n"
 	      "  --pin-dir DIR       where to pin the BPF maps (default " SKIFF_PIN_ROOT "/IF)\n"
 	      "  --copy              force AF_XDP copy mode (never try zero-copy)\n"
 	      "  --config FILE       read options from FILE: one \"key value\" per line, keys\n"
@@ -607,6 +612,7 @@ static int apply_opt(struct skiffd_config *cfg, const struct opt *o, const char 
 		snprintf(cfg->config_file, sizeof(cfg->config_file), "%s", val);
 		return 0;
 	case OPT_COPY:
+	case OPT_FIX_OFFLOADS:
 	case OPT_FOREGROUND:
 	case OPT_VERBOSE:
 		if (parse_bool(val, &on)) {
@@ -615,6 +621,8 @@ static int apply_opt(struct skiffd_config *cfg, const struct opt *o, const char 
 		}
 		if (o->id == OPT_COPY)
 			cfg->force_copy = on;
+		else if (o->id == OPT_FIX_OFFLOADS)
+			cfg->fix_offloads = on;
 		else if (o->id == OPT_VERBOSE)
 			cfg->verbose = on ? cfg->verbose + 1 : 0;
 		/* --foreground: always so; accepted for scripts that say it */

@@ -60,6 +60,7 @@ struct skiffd_config {
 	uint16_t vlan_id;	/* 0 = untagged */
 	char config_file[PATH_MAX];
 	bool force_copy;
+	bool fix_offloads;	/* --fix-offloads: rxvlan off while running */
 	int verbose;
 	/* --http PORT:DIR: the HTTP/1.1 file server, 0 = none */
 	uint16_t http_port;	/* host order */

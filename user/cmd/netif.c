@@ -11,6 +11,7 @@
 #include <net/if.h>
 #include <netinet/in.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
@@ -108,4 +109,151 @@ int netif_check_privileges(char *err, size_t errlen)
 	snprintf(err, errlen, "%s: run as root (or with CAP_NET_ADMIN and CAP_BPF) to attach XDP",
 		 geteuid() ? "not root" : "missing CAP_NET_ADMIN or CAP_BPF");
 	return -EPERM;
+}
+
+int netif_feature_index(const char *strings, uint32_t n, const char *name)
+{
+	size_t len = strlen(name);
+	uint32_t i;
+
+	if (len > ETH_GSTRING_LEN)
+		return -ENOENT;
+	for (i = 0; i < n; i++) {
+		const char *s = strings + (size_t)i * ETH_GSTRING_LEN;
+
+		if (!memcmp(s, name, len) && (len == ETH_GSTRING_LEN || s[len] == '\0'))
+			return (int)i;
+	}
+	return -ENOENT;
+}
+
+static int ethtool_ioctl(const char *ifname, void *data)
+{
+	struct ifreq ifr;
+
+	memset(&ifr, 0, sizeof(ifr));
+	ifr.ifr_data = data;
+	return ifreq_ioctl(ifname, SIOCETHTOOL, &ifr);
+}
+
+/* Number of netdev features this kernel names (ETHTOOL_GSSET_INFO). */
+static int features_count(const char *ifname)
+{
+	struct {
+		struct ethtool_sset_info hdr;
+		uint32_t len;
+	} info;
+	int err;
+
+	memset(&info, 0, sizeof(info));
+	info.hdr.cmd = ETHTOOL_GSSET_INFO;
+	info.hdr.sset_mask = 1ULL << ETH_SS_FEATURES;
+	err = ethtool_ioctl(ifname, &info);
+	if (err)
+		return err;
+	if (!(info.hdr.sset_mask & (1ULL << ETH_SS_FEATURES)) || !info.len)
+		return -EOPNOTSUPP;
+	return info.len > 4096 ? -EOVERFLOW : (int)info.len;
+}
+
+/* Bit of name among ifname's features, and how many there are. */
+static int feature_bit(const char *ifname, const char *name, uint32_t *count)
+{
+	struct ethtool_gstrings *gs;
+	int n, bit;
+
+	n = features_count(ifname);
+	if (n < 0)
+		return n;
+	gs = calloc(1, sizeof(*gs) + (size_t)n * ETH_GSTRING_LEN);
+	if (!gs)
+		return -ENOMEM;
+	gs->cmd = ETHTOOL_GSTRINGS;
+	gs->string_set = ETH_SS_FEATURES;
+	gs->len = (uint32_t)n;
+	bit = ethtool_ioctl(ifname, gs);
+	if (!bit)
+		bit = netif_feature_index((const char *)gs->data,
+					  gs->len < (uint32_t)n ? gs->len : (uint32_t)n, name);
+	free(gs);
+	*count = (uint32_t)n;
+	return bit;
+}
+
+#define FEAT_BLOCKS(n) (((n) + 31) / 32)
+
+int netif_get_feature(const char *ifname, const char *name, bool *changeable)
+{
+	struct ethtool_gfeatures *gf;
+	uint32_t count, word, mask;
+	int bit, err;
+
+	bit = feature_bit(ifname, name, &count);
+	if (bit < 0)
+		return bit;
+	gf = calloc(1, sizeof(*gf) + FEAT_BLOCKS(count) * sizeof(gf->features[0]));
+	if (!gf)
+		return -ENOMEM;
+	gf->cmd = ETHTOOL_GFEATURES;
+	gf->size = FEAT_BLOCKS(count);
+	err = ethtool_ioctl(ifname, gf);
+	if (!err) {
+		word = (uint32_t)bit / 32;
+		mask = 1u << (bit % 32);
+		if (changeable)
+			*changeable = gf->features[word].available & mask &&
+				      !(gf->features[word].never_changed & mask);
+		err = gf->features[word].active & mask ? 1 : 0;
+	}
+	free(gf);
+	return err;
+}
+
+int netif_set_feature(const char *ifname, const char *name, bool on)
+{
+	struct ethtool_sfeatures *sf;
+	uint32_t count, word, mask;
+	bool changeable = false;
+	int bit, err;
+
+	err = netif_get_feature(ifname, name, &changeable);
+	if (err < 0)
+		return err;
+	if (err == on)
+		return 0;
+	if (!changeable)
+		return -EOPNOTSUPP;
+	bit = feature_bit(ifname, name, &count);
+	if (bit < 0)
+		return bit;
+	sf = calloc(1, sizeof(*sf) + FEAT_BLOCKS(count) * sizeof(sf->features[0]));
+	if (!sf)
+		return -ENOMEM;
+	sf->cmd = ETHTOOL_SFEATURES;
+	sf->size = FEAT_BLOCKS(count);
+	word = (uint32_t)bit / 32;
+	mask = 1u << (bit % 32);
+	sf->features[word].valid = mask;
+	sf->features[word].requested = on ? mask : 0;
+	/* a positive ETHTOOL_F_* result is not an error: look at the outcome */
+	err = ethtool_ioctl(ifname, sf);
+	free(sf);
+	if (err)
+		return err;
+	err = netif_get_feature(ifname, name, NULL);
+	if (err < 0)
+		return err;
+	return err == on ? 0 : -EOPNOTSUPP;
+}
+
+int netif_driver(const char *ifname, char *buf, size_t len)
+{
+	struct ethtool_drvinfo di = { .cmd = ETHTOOL_GDRVINFO };
+	int err;
+
+	err = ethtool_ioctl(ifname, &di);
+	if (err)
+		return err;
+	snprintf(buf, len, "%.*s", (int)sizeof(di.driver), di.driver);
+	return 0;
 }

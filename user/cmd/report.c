@@ -103,7 +103,9 @@ static void status_json(struct strbuf *sb, const struct report_status *s)
 	sb_json_str(sb, s->pin_dir);
 	sb_puts(sb, ", \"control\": ");
 	sb_json_str(sb, s->ctl_name);
-	sb_printf(sb, ", \"vlan\": %u, \"gateway\": ", s->vlan_id);
+	sb_printf(sb, ", \"vlan\": %u, \"rx_vlan_offload\": %s, \"gateway\": ", s->vlan_id,
+		  !s->vlan_id || s->rx_vlan_offload < 0 ? "null" :
+		  s->rx_vlan_offload ? "true" : "false");
 	if (s->gateway)
 		sb_json_str(sb, ip_str(s->gateway, a));
 	else
@@ -164,7 +166,9 @@ void report_status(struct strbuf *sb, const struct report_status *s, bool json)
 	sb_printf(sb, "pin dir    %s\n", s->pin_dir);
 	sb_printf(sb, "control    %s\n", s->ctl_name);
 	if (s->vlan_id)
-		sb_printf(sb, "vlan       %u\n", s->vlan_id);
+		sb_printf(sb, "vlan       %u (rx VLAN offload %s)\n", s->vlan_id,
+			  s->rx_vlan_offload < 0 ? "unknown" :
+			  s->rx_vlan_offload ? "on: the tag may not reach XDP" : "off");
 	sb_printf(sb, "queues     %d\n", s->n_queues);
 	for (i = 0; i < s->n_queues; i++) {
 		sb_printf(sb, "  queue %-3u AF_XDP %s", s->queues[i].queue,

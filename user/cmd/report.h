@@ -44,6 +44,7 @@ struct report_status {
 	const char *pin_dir;
 	const char *ctl_name;	/* "@skiff/<ifname>" */
 	uint16_t vlan_id;
+	int rx_vlan_offload;	/* with vlan_id: 1 on, 0 off, -1 unknown */
 	uint32_t gateway;
 	int n_queues;
 	struct report_queue_info queues[SKIFF_MAX_QUEUES];

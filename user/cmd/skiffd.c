@@ -114,6 +114,7 @@ struct skiffd {
 	char ctl_name[IFNAMSIZ + 16];
 	int client_efd;			/* eventfd: the client finished */
 	atomic_int client_rc;		/* 0: it succeeded, 1: it failed */
+	bool rxvlan_restore;		/* --fix-offloads turned rxvlan off: on at exit */
 };
 
 static void fail(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
@@ -375,6 +376,23 @@ static void workers_stop(struct skiffd *d)
 }
 
 /* Everything down in reverse; safe on a partial start-up. */
+/* Undo --fix-offloads (after XDP is gone).  Not on SIGKILL or a crash: then
+ * `ethtool -K IF rxvlan on` by hand. */
+static void restore_offloads(struct skiffd *d)
+{
+	int ret;
+
+	if (!d->rxvlan_restore)
+		return;
+	d->rxvlan_restore = false;
+	ret = netif_set_feature(d->cfg.iface, NETIF_FEAT_RX_VLAN, true);
+	if (ret)
+		fail("warning: cannot turn the rx VLAN offload of %s back on: %s; run `ethtool -K %s rxvlan on`",
+		     d->cfg.iface, strerror(-ret), d->cfg.iface);
+	else
+		vlog(d, "%s: rx VLAN offload (rxvlan) back on", d->cfg.iface);
+}
+
 static void skiffd_teardown(struct skiffd *d)
 {
 	uint32_t i;
@@ -398,6 +416,7 @@ static void skiffd_teardown(struct skiffd *d)
 	if (d->client_efd >= 0)
 		close(d->client_efd);
 	d->client_efd = -1;
+	restore_offloads(d);
 }
 
 /* ---- control ---- */
@@ -419,6 +438,12 @@ static void fill_status(struct skiffd *d, struct report_status *s)
 	s->pin_dir = skiff_bpf_pin_dir(d->b);
 	s->ctl_name = d->ctl_name;
 	s->vlan_id = d->cfg.vlan_id;
+	s->rx_vlan_offload = -1;
+	if (s->vlan_id) {
+		int on = netif_get_feature(d->cfg.iface, NETIF_FEAT_RX_VLAN, NULL);
+
+		s->rx_vlan_offload = on < 0 ? -1 : on;
+	}
 	s->gateway = d->cfg.gateway;
 	for (i = 0; i < d->n_workers; i++) {
 		s->queues[i].queue = d->w[i].queue;
@@ -924,6 +949,51 @@ static int classify_addrs(struct skiffd *d)
 	return 0;
 }
 
+/*
+ * --vlan needs the 802.1Q tag in the frame XDP sees; a NIC with rx VLAN
+ * offload ("rx-vlan-offload", feature rx-vlan-hw-parse) strips it into
+ * metadata first, and every frame of the VLAN would be passed as untagged
+ * (pass_vlan).  Warn, or with --fix-offloads turn it off until exit.  Never
+ * fatal: a driver may not report its features.  On veth the flag does not
+ * reach XDP (the peer's tx VLAN offload does, docs/veth.md), so the warning
+ * says so there.
+ */
+static void check_offloads(struct skiffd *d)
+{
+	const char *ifn = d->cfg.iface;
+	char drv[32] = "";
+	int ret;
+
+	if (!d->cfg.vlan_id)
+		return;
+	ret = netif_get_feature(ifn, NETIF_FEAT_RX_VLAN, NULL);
+	if (ret < 0) {
+		vlog(d, "%s: cannot read its rx VLAN offload setting (%s)", ifn, strerror(-ret));
+		return;
+	}
+	if (!ret) {
+		vlog(d, "%s: rx VLAN offload is off: the tag reaches XDP", ifn);
+		return;
+	}
+	if (d->cfg.fix_offloads) {
+		ret = netif_set_feature(ifn, NETIF_FEAT_RX_VLAN, false);
+		if (!ret) {
+			d->rxvlan_restore = true;
+			printf("skiffd: %s: rx VLAN offload (rxvlan) turned off for --vlan; "
+			       "back on at exit\n", ifn);
+			return;
+		}
+		fail("warning: --fix-offloads: cannot turn the rx VLAN offload of %s off: %s",
+		     ifn, strerror(-ret));
+	}
+	netif_driver(ifn, drv, sizeof(drv));
+	fail("warning: %s: rx VLAN offload is on, so the NIC may strip the 802.1Q tag "
+	     "before XDP and --vlan %u sees none of the VLAN's frames: run `ethtool -K %s "
+	     "rxvlan off` (or start skiffd with --fix-offloads)%s", ifn, d->cfg.vlan_id, ifn,
+	     strcmp(drv, "veth") ? "" :
+	     " [veth ignores this flag for XDP; the peer's txvlan must be off instead]");
+}
+
 static int setup_signals(struct skiffd *d)
 {
 	sigset_t set;
@@ -984,6 +1054,7 @@ static int skiffd_start(struct skiffd *d)
 	}
 	snprintf(d->ctl_name, sizeof(d->ctl_name), "@%s%s", CTL_NAME_PREFIX, d->cfg.iface);
 
+	check_offloads(d);
 	ret = classify_addrs(d);
 	if (ret)
 		return ret;
