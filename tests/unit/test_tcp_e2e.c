@@ -1992,6 +1992,132 @@ static void send_refused_for_an_empty_pool_is_woken_when_chunks_free_up(void **s
 	pair_close(&p2);
 }
 
+/* ================================================================ send buffer autotuning */
+
+enum sndbuf_how {
+	SNDBUF_AUTO,	 /* the application never sets SKIFF_SO_SNDBUF */
+	SNDBUF_SOCKET,	 /* set on the sending socket */
+	SNDBUF_LISTENER, /* set on the listener, inherited by the accepted socket */
+};
+
+struct sndbuf_watch {
+	struct xfer x;
+	uint32_t min, max; /* getsockopt(SKIFF_SO_SNDBUF) over the transfer */
+};
+
+static bool cond_sndbuf_watch(void *arg)
+{
+	struct sndbuf_watch *w = arg;
+	int v = 0;
+
+	xfer_pump(&w->x);
+	assert_int_equal(skiff_getsockopt(w->x.tx, SKIFF_SO_SNDBUF, &v), 0);
+	assert_true(v > 0);
+	if ((uint32_t)v < w->min)
+		w->min = (uint32_t)v;
+	if ((uint32_t)v > w->max)
+		w->max = (uint32_t)v;
+	return xfer_finished(&w->x);
+}
+
+/*
+ * B (the accepted socket) sends mib MiB to A over a 20 ms RTT link with no
+ * bandwidth limit, A's receive buffer large enough (16 MiB) that only B's
+ * send buffer and cwnd limit the flight.  chunk_limit: B's chunk pool
+ * limit (0: the default).  Returns the simulated time of the transfer and
+ * the smallest and largest send buffer B's socket reported during it.
+ */
+static uint64_t sndbuf_transfer(enum sndbuf_how how, int val, uint32_t mib, uint32_t chunk_limit,
+				uint32_t *min, uint32_t *max)
+{
+	struct ts_impair imp = {.delay_ns = 10 * MS};
+	struct twostack *ts = ts_new(7);
+	struct sndbuf_watch w = {.min = UINT32_MAX};
+	struct pair p = {0};
+	uint64_t t0;
+	int v = 0;
+
+	twostack_set_impair2(ts, &imp);
+	if (chunk_limit)
+		assert_int_equal(tcp_set_chunk_limit(twostack_stack(ts, TS_B), chunk_limit), 0);
+	pair_listen(ts, &p, PORT, 8);
+	if (how == SNDBUF_LISTENER)
+		assert_int_equal(skiff_setsockopt(p.lst, SKIFF_SO_SNDBUF, val), 0);
+	pair_socket_a(ts, &p);
+	assert_int_equal(skiff_setsockopt(p.a, SKIFF_SO_RCVBUF, 16 << 20), 0);
+	pair_connect(ts, &p, 10 * SEC);
+	if (how == SNDBUF_SOCKET)
+		assert_int_equal(skiff_setsockopt(p.b, SKIFF_SO_SNDBUF, val), 0);
+	assert_int_equal(skiff_getsockopt(p.b, SKIFF_SO_SNDBUF, &v), 0);
+	assert_int_equal(v, how == SNDBUF_AUTO ? (int)TCP_DEFAULT_SNDBUF : val);
+
+	w.x = (struct xfer){.tx = p.b, .rx = p.a, .total = (uint64_t)mib << 20, .base = 5};
+	t0 = clock_now();
+	assert_true(twostack_run(ts, 600 * SEC, cond_sndbuf_watch, &w));
+	assert_int_equal(w.x.err, 0);
+	assert_true(w.x.rcvd == w.x.total);
+	*min = w.min;
+	*max = w.max;
+	pair_close(&p);
+	ts_free(ts);
+	return w.x.t_done - t0;
+}
+
+/*
+ * Without SKIFF_SO_SNDBUF the send buffer grows past the default when it,
+ * not cwnd, limits the flight (as Linux's tcp_sndbuf_expand()), up to
+ * TCP_SNDBUF_AUTO_MAX, and the transfer takes less simulated time than with
+ * the default size set explicitly, which locks it.
+ */
+static void sndbuf_grows_without_so_sndbuf_and_the_transfer_is_faster(void **state)
+{
+	uint32_t amin, amax, lmin, lmax;
+	uint64_t t_auto, t_locked;
+
+	(void)state;
+	t_auto = sndbuf_transfer(SNDBUF_AUTO, 0, 32, 0, &amin, &amax);
+	t_locked = sndbuf_transfer(SNDBUF_SOCKET, (int)TCP_DEFAULT_SNDBUF, 32, 0, &lmin, &lmax);
+	print_message("32 MiB at 20 ms RTT: autotuned %.3f s simulated (sndbuf up to %u), "
+		      "SO_SNDBUF %u: %.3f s\n",
+		      (double)t_auto / 1e9, amax, TCP_DEFAULT_SNDBUF, (double)t_locked / 1e9);
+	assert_int_equal(amin, TCP_DEFAULT_SNDBUF);	/* never below the default */
+	assert_true(amax > TCP_DEFAULT_SNDBUF);
+	assert_true(amax <= TCP_SNDBUF_AUTO_MAX);
+	assert_int_equal(lmin, TCP_DEFAULT_SNDBUF);
+	assert_int_equal(lmax, TCP_DEFAULT_SNDBUF);
+	assert_true(t_auto < t_locked);
+}
+
+/* SKIFF_SO_SNDBUF on the socket, or on the listener before the accept,
+ * locks the size for the whole transfer. */
+static void sndbuf_set_by_the_application_never_changes(void **state)
+{
+	uint32_t min, max;
+
+	(void)state;
+	sndbuf_transfer(SNDBUF_SOCKET, 100000, 8, 0, &min, &max);
+	assert_int_equal(min, 100000);
+	assert_int_equal(max, 100000);
+	sndbuf_transfer(SNDBUF_LISTENER, 300000, 8, 0, &min, &max);
+	assert_int_equal(min, 300000);
+	assert_int_equal(max, 300000);
+}
+
+/* A smaller chunk pool caps the growth at 1/TCP_SNDBUF_POOL_SHARE of its
+ * limit: one connection never takes the pool its worker shares. */
+static void sndbuf_growth_is_capped_by_a_share_of_the_chunk_pool(void **state)
+{
+	uint32_t limit = 4096; /* 8 MiB of chunks: a share of 512 KiB */
+	uint32_t share = limit * TCP_CHUNK_DATA / TCP_SNDBUF_POOL_SHARE;
+	uint32_t min, max;
+
+	(void)state;
+	sndbuf_transfer(SNDBUF_AUTO, 0, 16, limit, &min, &max);
+	assert_int_equal(min, TCP_DEFAULT_SNDBUF);
+	assert_true(max > TCP_DEFAULT_SNDBUF);
+	assert_true(max <= share);
+}
+
 #define E2E(fn) cmocka_unit_test_setup_teardown(fn, e2e_setup, e2e_teardown)
 
 int main(void)
@@ -2031,6 +2157,9 @@ int main(void)
 		cmocka_unit_test(dsack_for_a_segment_never_retransmitted_does_not_undo_a_real_loss),
 		cmocka_unit_test(spurious_fast_retransmit_with_timestamps_is_undone_once),
 		cmocka_unit_test(spurious_rto_without_timestamps_is_undone_by_dsack),
+		cmocka_unit_test(sndbuf_grows_without_so_sndbuf_and_the_transfer_is_faster),
+		cmocka_unit_test(sndbuf_set_by_the_application_never_changes),
+		cmocka_unit_test(sndbuf_growth_is_capped_by_a_share_of_the_chunk_pool),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

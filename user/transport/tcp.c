@@ -19,7 +19,9 @@
  * both: a connection the application closed lives on as an orphan (FIN
  * exchange, TIME_WAIT) and is freed when it reaches CLOSED.
  * Memory per connection is sizeof(struct tcp_sock) (tcp_conn_size()): idle
- * connections hold no buffer chunk.
+ * connections hold no buffer chunk.  Send buffers autotune (after Linux's
+ * tcp_sndbuf_expand()) unless the application sets SKIFF_SO_SNDBUF, within
+ * TCP_SNDBUF_AUTO_MAX and a share of the pool (tcp_sndbuf_expand()).
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -717,6 +719,44 @@ static int tcp_connect(struct sock *sk, uint32_t addr, uint16_t port)
 	return -EINPROGRESS;
 }
 
+/*
+ * Send buffer autotuning, after Linux's tcp_sndbuf_expand() and
+ * tcp_should_expand_sndbuf().  The send queue holds everything from SND.UNA
+ * on, so a buffer of one cwnd caps the flight at cwnd with nothing queued
+ * behind it, and a smaller one caps it below what congestion control allows.
+ * When the buffer is what stops the sender (flight below cwnd with the
+ * buffer full), make room for 2 x cwnd, or the flight plus one cwnd if that
+ * is more (recovery).  Not while the application owns the size
+ * (SKIFF_SO_SNDBUF, Linux's SOCK_SNDBUF_LOCK), never below the current size,
+ * never past TCP_SNDBUF_AUTO_MAX nor 1/TCP_SNDBUF_POOL_SHARE of the shared
+ * chunk pool's limit, and not while more than half of that limit is in use
+ * (Linux's memory pressure): one connection must not take the pool.
+ */
+void tcp_sndbuf_expand(struct stack *st, struct tcp_sock *tp)
+{
+	const struct tcp_chunk_pool *pool = &st->tcp->chunks;
+	uint64_t want, cap;
+	uint32_t flight, cwnd = tp->cc.cwnd;
+
+	if (tp->sndbuf_locked || tp->sndbuf >= TCP_SNDBUF_AUTO_MAX)
+		return;
+	flight = tcp_in_flight(tp);
+	if (flight >= cwnd)
+		return; /* cwnd is the limit, not the buffer */
+	if (tcp_chunk_pool_in_use(pool) > pool->max / 2)
+		return;
+	want = 2 * (uint64_t)cwnd;
+	if ((uint64_t)flight + cwnd > want)
+		want = (uint64_t)flight + cwnd;
+	cap = (uint64_t)pool->max * TCP_CHUNK_DATA / TCP_SNDBUF_POOL_SHARE;
+	if (cap > TCP_SNDBUF_AUTO_MAX)
+		cap = TCP_SNDBUF_AUTO_MAX;
+	if (want > cap)
+		want = cap;
+	if (want > tp->sndbuf)
+		tp->sndbuf = (uint32_t)want;
+}
+
 static ssize_t tcp_sendmsg(struct sock *sk, const void *buf, size_t len, uint32_t daddr,
 			   uint16_t dport)
 {
@@ -750,6 +790,11 @@ static ssize_t tcp_sendmsg(struct sock *sk, const void *buf, size_t len, uint32_
 	if (!len)
 		return 0;
 	room = tp->sndq.len < tp->sndbuf ? tp->sndbuf - tp->sndq.len : 0;
+	if (room < len) {
+		/* the buffer stops the application: autotuning may grow it */
+		tcp_sndbuf_expand(st, tp);
+		room = tp->sndq.len < tp->sndbuf ? tp->sndbuf - tp->sndq.len : 0;
+	}
 	if (!room)
 		return -EAGAIN;
 	n = len < room ? len : room;
@@ -982,8 +1027,10 @@ static int tcp_setsockopt(struct sock *sk, int opt, int val)
 		return err;
 	case SKIFF_SO_SNDBUF:
 		err = tcp_clamp_buf(val, &tp->sndbuf);
-		if (!err)
+		if (!err) {
+			tp->sndbuf_locked = true; /* no autotuning (Linux's SOCK_SNDBUF_LOCK) */
 			tcp_wake(tp);
+		}
 		return err;
 	case SKIFF_SO_REUSEADDR:
 		tp->reuseaddr = val != 0;

@@ -5,7 +5,8 @@
  * leave the send stream; the send window follows the SND.WL1/SND.WL2 rule
  * (RFC 9293 3.10.7.4); RTT samples feed RFC 6298 (timestamps, RFC 7323 4.1,
  * or one timed segment under Karn's rule); the congestion control module
- * grows cwnd outside recovery.
+ * grows cwnd outside recovery, and a cwnd that grew while the send buffer
+ * was full lets tcp.c's autotuning (tcp_sndbuf_expand()) grow the buffer.
  *
  * Loss recovery:
  *  - with SACK, RFC 6675: a scoreboard of SACKed ranges above SND.UNA,
@@ -649,7 +650,8 @@ static void tcp_dupack(struct stack *st, struct tcp_sock *tp, bool is_dup)
 uint32_t tcp_ack(struct stack *st, struct tcp_sock *tp, const struct tcp_seg *seg)
 {
 	uint32_t ack = seg->ack, data_start, acked = 0, prior_flight, wnd, mss, prior_una, fack;
-	bool window_changed = false, new_sack, fin_acked = false, dup;
+	uint32_t prior_cwnd;
+	bool window_changed = false, new_sack, fin_acked = false, dup, sndq_full;
 
 	if (tcp_before(ack, tp->snd_una) || tcp_after(ack, tp->snd_max))
 		return 0; /* RFC 9293 3.10.7.4: old duplicate, or not ours to judge */
@@ -692,6 +694,8 @@ uint32_t tcp_ack(struct stack *st, struct tcp_sock *tp, const struct tcp_seg *se
 
 	/* New data acknowledged: the stream drops it (the SYN is not in it). */
 	prior_una = tp->snd_una;
+	prior_cwnd = tp->cc.cwnd;
+	sndq_full = tp->sndq.len + mss >= tp->sndbuf; /* the buffer held the sender back */
 	fack = tp->n_scoreboard ? tp->scoreboard[tp->n_scoreboard - 1].end : prior_una;
 	data_start = tp->write_seq - tp->sndq.len;
 	if (tcp_after(ack, data_start)) {
@@ -761,6 +765,9 @@ uint32_t tcp_ack(struct stack *st, struct tcp_sock *tp, const struct tcp_seg *se
 		break;
 	}
 	tcp_dsack_try_undo(st, tp);
+	/* cwnd grew while the send buffer was full: autotuning (tcp.c) */
+	if (sndq_full && tp->cc.cwnd > prior_cwnd)
+		tcp_sndbuf_expand(st, tp);
 
 	/* RFC 6298 5.2 / 5.3: stop the timer when all is acked, else restart it */
 	tcp_rearm_rto(st, tp);

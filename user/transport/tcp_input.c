@@ -241,6 +241,7 @@ static struct tcp_sock *tcp_child_new(struct stack *st, struct tcp_sock *lp,
 	c->parent = lp;
 	c->orphan = true;	/* no socket until accept() */
 	c->sndbuf = lp->sndbuf;
+	c->sndbuf_locked = lp->sndbuf_locked;
 	c->rcvbuf = lp->rcvbuf;
 	c->nodelay = lp->nodelay;
 	c->keepalive = lp->keepalive;

@@ -214,6 +214,7 @@ struct tcp_sock {
 	bool reuseaddr;
 	bool linger_abort;
 	bool chunk_wait;		/* on the table's chunk waiters (tcp.c) */
+	bool sndbuf_locked;		/* SKIFF_SO_SNDBUF set: no autotuning (tcp.c) */
 	uint32_t keepidle_s, keepintvl_s, keepcnt;
 	struct tcp_sock *wnext, **wpprev;	/* chunk waiters list (tcp.c) */
 };
@@ -245,6 +246,18 @@ void tcp_set_state(struct stack *st, struct tcp_sock *tp, int state);
 void tcp_reset_conn(struct stack *st, struct tcp_sock *tp, int err);
 /* Wake the application (sk->data_ready) if it has a socket. */
 void tcp_wake(struct tcp_sock *tp);
+
+/*
+ * Send buffer autotuning (after Linux's tcp_sndbuf_expand()): while the
+ * application has not set SKIFF_SO_SNDBUF, grow sndbuf towards 2 x cwnd
+ * when the buffer, not cwnd, limits the flight.  Never shrinks it, never
+ * past TCP_SNDBUF_AUTO_MAX (Linux's tcp_wmem[2]) nor 1/TCP_SNDBUF_POOL_SHARE
+ * of the chunk pool's limit.  Called by tcp.c (send found the buffer full)
+ * and tcp_ack.c (an ACK grew cwnd while it was full).
+ */
+#define TCP_SNDBUF_AUTO_MAX	(4u << 20)
+#define TCP_SNDBUF_POOL_SHARE	16u
+void tcp_sndbuf_expand(struct stack *st, struct tcp_sock *tp);
 
 /* Free a connection object that is CLOSED (unhashed, no port, no buffers). */
 void tcp_sock_free(struct stack *st, struct tcp_sock *tp);
