@@ -375,7 +375,6 @@ static void workers_stop(struct skiffd *d)
 	}
 }
 
-/* Everything down in reverse; safe on a partial start-up. */
 /* Undo --fix-offloads (after XDP is gone).  Not on SIGKILL or a crash: then
  * `ethtool -K IF rxvlan on` by hand. */
 static void restore_offloads(struct skiffd *d)
@@ -393,6 +392,7 @@ static void restore_offloads(struct skiffd *d)
 		vlog(d, "%s: rx VLAN offload (rxvlan) back on", d->cfg.iface);
 }
 
+/* Everything down in reverse; safe on a partial start-up. */
 static void skiffd_teardown(struct skiffd *d)
 {
 	uint32_t i;
