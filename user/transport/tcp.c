@@ -362,9 +362,8 @@ struct tcp_sock *tcp_sock_alloc(struct stack *st)
  */
 static void tcp_chunk_wait(struct tcp_table *t, struct tcp_sock *tp)
 {
-	if (tp->chunk_wait)
-		return;
-	tp->chunk_wait = true;
+	if (tp->wpprev)
+		return;	/* waiting already */
 	tp->wnext = t->chunk_waiters;
 	if (tp->wnext)
 		tp->wnext->wpprev = &tp->wnext;
@@ -374,12 +373,11 @@ static void tcp_chunk_wait(struct tcp_table *t, struct tcp_sock *tp)
 
 static void tcp_chunk_unwait(struct tcp_sock *tp)
 {
-	if (!tp->chunk_wait)
+	if (!tp->wpprev)
 		return;
 	*tp->wpprev = tp->wnext;
 	if (tp->wnext)
 		tp->wnext->wpprev = tp->wpprev;
-	tp->chunk_wait = false;
 	tp->wnext = NULL;
 	tp->wpprev = NULL;
 }

@@ -213,10 +213,9 @@ struct tcp_sock {
 	bool keepalive;
 	bool reuseaddr;
 	bool linger_abort;
-	bool chunk_wait;		/* on the table's chunk waiters (tcp.c) */
 	bool sndbuf_locked;		/* SKIFF_SO_SNDBUF set: no autotuning (tcp.c) */
 	uint32_t keepidle_s, keepintvl_s, keepcnt;
-	struct tcp_sock *wnext, **wpprev;	/* chunk waiters list (tcp.c) */
+	struct tcp_sock *wnext, **wpprev;	/* chunk waiters list (tcp.c); wpprev NULL: not on it */
 };
 
 static inline struct tcp_sock *tcp_sk(struct sock *sk)
