@@ -33,16 +33,7 @@
 #include <sys/socket.h>
 #include <time.h>
 
-#if defined(__has_include)
-#if __has_include(<valgrind/callgrind.h>)
-#include <valgrind/callgrind.h>
-#endif
-#endif
-#ifndef CALLGRIND_DUMP_STATS_AT
-#define CALLGRIND_DUMP_STATS_AT(s) ((void)(s))
-#define CALLGRIND_ZERO_STATS ((void)0)
-#endif
-
+#include "bench_callgrind.h"
 #include "core/clock.h"
 #include "sock/socket.h"
 #include "transport/tcp.h"
