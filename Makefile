@@ -30,7 +30,6 @@ SANFLAGS :=
 endif
 
 ARCH    := $(shell uname -m | sed 's/x86_64/x86/;s/aarch64/arm64/')
-MULTIARCH := $(shell $(CC) -print-multiarch 2>/dev/null)
 
 WARN    := -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes
 ifeq ($(WERROR),1)
@@ -41,8 +40,10 @@ CFLAGS  += -std=gnu11 $(WARN) $(SANFLAGS) -D_GNU_SOURCE -Iinclude -Iuser -I$(BUI
 LDFLAGS += $(SANFLAGS)
 LDLIBS  := $(shell pkg-config --libs libxdp libbpf 2>/dev/null || echo -lxdp -lbpf) -lelf -lz -lpthread
 
-BPF_CFLAGS := -target bpf -O2 -g -Wall -D__TARGET_ARCH_$(ARCH) -Iinclude \
-	      -I/usr/include/$(MULTIARCH)
+# No -I/usr/include/<multiarch>: that directory is glibc's, and a BPF object
+# must never reach glibc (which would ask for 32-bit stubs under -target bpf);
+# bpf/include/asm maps the arch headers to asm-generic (docs/bpf-build.md).
+BPF_CFLAGS := -target bpf -O2 -g -Wall -D__TARGET_ARCH_$(ARCH) -Iinclude -Ibpf/include
 
 BPF_SRCS := $(wildcard bpf/*.bpf.c)
 BPF_OBJS := $(patsubst bpf/%.bpf.c,$(BUILD)/bpf/%.bpf.o,$(BPF_SRCS))
@@ -70,7 +71,7 @@ FUZZ_SRCS  := $(wildcard tests/fuzz/fuzz_*.c)
 FUZZ_BINS  := $(patsubst tests/fuzz/%.c,build-fuzz/tests/fuzz/%,$(FUZZ_SRCS))
 FUZZ_SECONDS ?= 60
 
-.PHONY: all tools check-deps test unit bpf-test integration demo bench check-style format clean \
+.PHONY: all tools check-deps check-bpf-headers test unit bpf-test integration demo bench check-style format clean \
 	fuzz fuzz-bins
 .DELETE_ON_ERROR:
 
@@ -81,7 +82,7 @@ tools: $(TOOL_BINS)
 check-deps:
 	@scripts/check-deps.sh
 
-$(BUILD)/bpf/%.bpf.o: bpf/%.bpf.c $(wildcard bpf/*.h) include/skiff/skiff.h
+$(BUILD)/bpf/%.bpf.o: bpf/%.bpf.c $(wildcard bpf/*.h bpf/include/asm/*.h include/skiff/*.h include/skiff/proto/*.h)
 	@mkdir -p $(@D)
 	$(CLANG) $(BPF_CFLAGS) -c $< -o $@
 
@@ -183,6 +184,10 @@ bench: all tools $(BUILD)/bench/bench_stack $(BUILD)/bench/bench_conns $(BUILD)/
 
 check-style:
 	@scripts/check-style.sh
+
+# No *.bpf.c may include a header that reaches glibc (docs/bpf-build.md).
+check-bpf-headers:
+	@scripts/check-bpf-headers.sh
 
 format:
 	clang-format -i $$(git ls-files '*.c' '*.h')

@@ -27,6 +27,13 @@
 #define SKIFF_IP_MF 0x2000
 #define SKIFF_IP_OFFSET 0x1fff
 
+/* RFC 792 message types the XDP program looks at. */
+#define SKIFF_ICMP_ECHOREPLY 0
+#define SKIFF_ICMP_DEST_UNREACH 3
+#define SKIFF_ICMP_ECHO 8
+#define SKIFF_ICMP_TIME_EXCEEDED 11
+#define SKIFF_ICMP_PARAMETERPROB 12
+
 #define SKIFF_ECHO_TTL 64     /* TTL of XDP echo replies (Linux default) */
 #define SKIFF_TCP_MIN_HLEN 20 /* RFC 9293 3.1: data offset >= 5 */
 #define SKIFF_ICMP_QUOTE_L4 8 /* RFC 792: transport bytes an ICMP error quotes */

@@ -92,13 +92,13 @@
 #include <linux/if_ether.h>
 #include <linux/in.h>
 #include <linux/ip.h>
-#include <linux/icmp.h>
 #include <linux/udp.h>
 #include <linux/tcp.h>
 #include <bpf/bpf_helpers.h>
 #include <bpf/bpf_endian.h>
 
 #include <skiff/skiff.h>
+#include <skiff/proto/icmp.h>
 
 #include "skiff_consts.bpf.h"
 #include "skiff_maps.bpf.h"
@@ -246,7 +246,7 @@ static __always_inline int skiff_handle_arp(struct skiff_pkt *p)
 static __always_inline int skiff_icmp_echo(struct skiff_pkt *p, struct iphdr *ip, __u32 hlen)
 {
 	__u32 len = bpf_ntohs(ip->tot_len) - hlen; /* >= 0: skiff_ipv4_hlen */
-	struct icmphdr *icmp = (void *)ip + hlen;
+	struct icmp_hdr *icmp = (void *)ip + hlen;
 	__u32 addr;
 	__u16 old;
 	long csum;
@@ -258,7 +258,7 @@ static __always_inline int skiff_icmp_echo(struct skiff_pkt *p, struct iphdr *ip
 	if ((void *)(icmp + 1) > p->data_end)
 		return skiff_drop(p->st, drop_icmp_malformed);
 
-	if (icmp->type != ICMP_ECHO || icmp->code != 0)
+	if (icmp->type != SKIFF_ICMP_ECHO || icmp->code != 0)
 		return SKIFF_CONTINUE;
 	if (hlen != sizeof(*ip) || len > SKIFF_CSUM_MAX_LEN)
 		return SKIFF_CONTINUE; /* options or jumbo: the daemon answers */
@@ -285,7 +285,7 @@ static __always_inline int skiff_icmp_echo(struct skiff_pkt *p, struct iphdr *ip
 	ip->check = ~skiff_csum_fold(skiff_ipv4_sum20(ip));
 
 	old = *(__u16 *)icmp; /* type and code: the only word that changes */
-	icmp->type = ICMP_ECHOREPLY;
+	icmp->type = SKIFF_ICMP_ECHOREPLY;
 	icmp->checksum = skiff_csum_replace2(icmp->checksum, old, *(__u16 *)icmp);
 
 	skiff_inc(p->st, icmp_echo_reply);
@@ -341,7 +341,7 @@ static __always_inline int skiff_icmp_error_shared(struct skiff_pkt *p, struct i
 						   __u32 hlen)
 {
 	__u32 len = bpf_ntohs(ip->tot_len) - hlen; /* >= 0: skiff_ipv4_hlen */
-	struct icmphdr *icmp = (void *)ip + hlen;
+	struct icmp_hdr *icmp = (void *)ip + hlen;
 	struct skiff_port_key key = {};
 	struct iphdr *q;
 	__u32 qhlen;
@@ -349,8 +349,8 @@ static __always_inline int skiff_icmp_error_shared(struct skiff_pkt *p, struct i
 
 	if (len < sizeof(*icmp) || (void *)(icmp + 1) > p->data_end)
 		return SKIFF_CONTINUE;
-	if (icmp->type != ICMP_DEST_UNREACH && icmp->type != ICMP_TIME_EXCEEDED &&
-	    icmp->type != ICMP_PARAMETERPROB)
+	if (icmp->type != SKIFF_ICMP_DEST_UNREACH && icmp->type != SKIFF_ICMP_TIME_EXCEEDED &&
+	    icmp->type != SKIFF_ICMP_PARAMETERPROB)
 		return SKIFF_CONTINUE;
 
 	/*

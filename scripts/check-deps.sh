@@ -15,8 +15,8 @@ need_hdr /usr/include/xdp/libxdp.h libxdp-dev
 need_hdr /usr/include/cmocka.h libcmocka-dev
 need_hdr /usr/include/gelf.h libelf-dev
 need_hdr /usr/include/zlib.h zlib1g-dev
-ma=$(gcc -print-multiarch 2>/dev/null || echo x86_64-linux-gnu)
-need_hdr "/usr/include/$ma/asm/types.h" linux-libc-dev
+need_hdr /usr/include/linux/bpf.h linux-libc-dev
+need_hdr /usr/include/asm-generic/types.h linux-libc-dev
 if [ ${#missing[@]} -gt 0 ]; then
 	echo "skiff: missing build dependencies:" >&2
 	printf '  %s\n' "${missing[@]}" >&2

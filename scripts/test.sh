@@ -50,6 +50,8 @@ run_unit() {
 }
 
 run_bpf() {
+	# no BPF object may reach glibc or an arch header (docs/bpf-build.md)
+	scripts/check-bpf-headers.sh || { summary+=("bpf: HEADER CHECK FAILED"); failed=1; }
 	if [ "$(id -u)" -ne 0 ]; then summary+=("bpf: SKIPPED (needs root)"); failed=1; return; fi
 	run_bins bpf bpf-test-bins
 }

@@ -15,6 +15,8 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include <skiff/proto/icmp.h>
+
 #include "core/clock.h"
 #include "core/stack.h"
 #include "core/timer.h"
@@ -91,7 +93,8 @@ struct icmp_peer {
  * Wire headers.  After a 14-byte Ethernet header the IPv4 header starts at 2
  * mod 4 (AF_XDP frames have no NET_IP_ALIGN slack), so these are packed with
  * alignment 2: the compiler then never assumes an aligned 32-bit field.
- * Same field names as Linux's struct iphdr / struct icmphdr.
+ * Same field names as Linux's struct iphdr; the ICMP header is
+ * <skiff/proto/icmp.h>, shared with the XDP program.
  */
 struct ip_hdr {				/* RFC 791 3.1 */
 #if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
@@ -110,26 +113,8 @@ struct ip_hdr {				/* RFC 791 3.1 */
 	uint32_t daddr;
 } __attribute__((packed, aligned(2)));
 
-struct icmp_hdr {			/* RFC 792 */
-	uint8_t type;
-	uint8_t code;
-	uint16_t checksum;
-	union {
-		struct {
-			uint16_t id;
-			uint16_t sequence;
-		} echo;
-		uint32_t gateway;
-		struct {
-			uint16_t unused;
-			uint16_t mtu;
-		} frag;
-		uint8_t pointer;	/* parameter problem */
-	} un;
-} __attribute__((packed, aligned(2)));
 
 _Static_assert(sizeof(struct ip_hdr) == 20, "IPv4 header is 20 bytes");
-_Static_assert(sizeof(struct icmp_hdr) == 8, "ICMP header is 8 bytes");
 
 struct ip_state {
 	const struct net_protocol *protos[256];
