@@ -169,6 +169,7 @@ integration: all
 	@scripts/test.sh integration
 
 fuzz-bins:
+	@scripts/check-deps.sh fuzz
 	$(MAKE) FUZZ=1 $(FUZZ_BINS)
 
 # Replay the regression inputs, then fuzz each target for FUZZ_SECONDS.

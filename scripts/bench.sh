@@ -6,6 +6,7 @@
 #   bench_conns: 100k idle TCP connections between two stacks on the simulated link
 set -eu
 cd "$(dirname "$0")/.."
+scripts/deps.sh bench
 BUILD=${BUILD:-build}
 #   bench_bulk: one TCP bulk transfer between two stacks (instructions per MiB sent)
 # BENCH_ONLY=flood runs only the packet-rate floods (last section);

@@ -17,6 +17,11 @@ need_hdr /usr/include/gelf.h libelf-dev
 need_hdr /usr/include/zlib.h zlib1g-dev
 need_hdr /usr/include/linux/bpf.h linux-libc-dev
 need_hdr /usr/include/asm-generic/types.h linux-libc-dev
+# `scripts/check-deps.sh fuzz`: libFuzzer's runtime too (make fuzz)
+if [ "${1:-}" = fuzz ]; then
+	rt=$(clang -print-resource-dir 2>/dev/null)/lib/linux/libclang_rt.fuzzer-$(uname -m).a
+	need_hdr "$rt" libclang-rt-dev
+fi
 if [ ${#missing[@]} -gt 0 ]; then
 	echo "skiff: missing build dependencies:" >&2
 	printf '  %s\n' "${missing[@]}" >&2

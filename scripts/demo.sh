@@ -42,19 +42,10 @@ if [ "$(id -u)" -ne 0 ]; then
 fi
 
 # ---- dependencies and binaries ----
-need_deps=0
-scripts/check-deps.sh >/dev/null 2>&1 || need_deps=1
-for c in ip nsenter ethtool arping ping socat bpftool python3 curl; do
-	command -v "$c" >/dev/null 2>&1 || need_deps=1
-done
-if [ $need_deps -eq 1 ]; then
-	echo "demo: installing missing packages (scripts/deps.sh)"
-	scripts/deps.sh || exit 1
-fi
-if [ ! -x "$SKIFFD" ] || [ ! -x "$SKIFFCTL" ] || [ ! -e "$XDP_PASS_OBJ" ]; then
-	echo "demo: building skiff (make)"
-	make -s || exit 1
-fi
+# deps.sh installs only what is missing (a dpkg query per package otherwise)
+scripts/deps.sh || exit 1
+# make rebuilds only what changed: never a stale skiffd
+make -s || { echo "demo: the build failed" >&2; exit 1; }
 
 netns_init skd || exit 1
 WORK=$(mktemp -d /tmp/skiff-demo.XXXXXX)

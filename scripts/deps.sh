@@ -1,16 +1,27 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
-# Install the Debian packages skiff needs to build, test and demo.  Idempotent:
-# only missing packages are installed (and apt-get update runs only then).
+# Install the Debian packages skiff needs.  Idempotent: only missing packages
+# are installed (and apt-get update runs only then).
+#   scripts/deps.sh          build, demo, tests and fuzzing (what the README's
+#                            two commands need; run by both of them)
+#   scripts/deps.sh bench    also what `make bench` uses (perf, valgrind)
+# The comments say what uses each group.
 set -euo pipefail
 PKGS=(
-	build-essential clang llvm pkg-config bpftool
+	build-essential clang llvm pkg-config bpftool	# the build (make)
 	libbpf-dev libxdp-dev xdp-tools libelf-dev zlib1g-dev linux-libc-dev
-	libcmocka-dev libclang-rt-dev
-	iproute2 iputils-ping arping ethtool netcat-openbsd socat
-	curl apache2-utils wrk hping3 tcpdump
-	python3 python3-pytest python3-scapy
+	libcmocka-dev					# unit tests
+	libclang-rt-dev					# libFuzzer, ASan/UBSan runtimes (make fuzz)
+	iproute2 procps iputils-ping arping ethtool	# namespaces, sysctl, demo and tests
+	netcat-openbsd socat curl apache2-utils wrk hping3 tcpdump
+	python3 python3-pytest python3-scapy		# integration tests
 )
+if [ "${1:-}" = bench ]; then
+	PKGS+=(linux-perf valgrind)	# bench.sh E2E_PERF=1; callgrind and its client requests
+elif [ $# -gt 0 ]; then
+	echo "deps.sh: unknown group '$1' (none, or bench)" >&2
+	exit 2
+fi
 missing=()
 for p in "${PKGS[@]}"; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
