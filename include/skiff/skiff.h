@@ -182,6 +182,10 @@ struct skiff_xdp_stats {
 	X(tcp_timeouts)		/* connections aborted by a timer (ETIMEDOUT) */ \
 	X(tcp_chunk_waits)	/* sends refused for lack of buffer chunks (woken later) */
 
+#define SKIFF_USTATS_APPS(X)						\
+	X(svc_conn_limited)	/* a service reached its connection limit and stopped accepting */ \
+	X(http_conn_limited)	/* the HTTP server reached its limit and stopped accepting */
+
 /* Drop reasons: struct skiff_drop_stats fields, indexed by enum skiff_drop. */
 #define SKIFF_DROPS(X)							\
 	X(eth_short)		/* frame shorter than an Ethernet header */ \
@@ -229,7 +233,8 @@ struct skiff_xdp_stats {
 	X(tcp_syn_challenged)	/* SYN in a synchronized state (RFC 5961 4) */ \
 	X(tcp_ack_range)	/* ACK outside RFC 5961 5.2 range / unacceptable */ \
 	X(tcp_no_ack)		/* no ACK bit in a synchronized state */ \
-	X(tcp_listen_drop)	/* listener: not a SYN, or queues full */ \
+	X(tcp_listen_drop)	/* listener: not a SYN, or no memory for the connection */ \
+	X(tcp_accept_full)	/* listener's accept queue full: SYN or handshake ACK dropped */ \
 	X(tcp_cookie_bad)	/* ACK to a listener with an invalid cookie */ \
 	X(tcp_ooo_full)		/* out-of-order queue or buffer limit */ \
 	X(tcp_rcvbuf)		/* data beyond the receive buffer */	\
@@ -253,6 +258,7 @@ struct skiff_ustats {
 	SKIFF_USTATS_LINK(SKIFF_FIELD)
 	SKIFF_USTATS_NET(SKIFF_FIELD)
 	SKIFF_USTATS_TRANSPORT(SKIFF_FIELD)
+	SKIFF_USTATS_APPS(SKIFF_FIELD)
 	struct skiff_drop_stats drop;
 };
 

@@ -442,6 +442,8 @@ struct http_server {
 	int dirfd;
 	struct http_conn *conns;
 	uint32_t n_conns;
+	uint32_t max_conns;	/* at the limit, accepting stops (http_server_set_max_conns) */
+	bool limited;		/* stopped at max_conns with connections waiting */
 	uint32_t n_big;		/* connections with big_sndbuf */
 };
 
@@ -459,6 +461,8 @@ static const char *status_text(int status)
 	default: return "Internal Server Error";
 	}
 }
+
+static void server_accept(struct http_server *srv);
 
 static void conn_free(struct http_conn *c)
 {
@@ -480,6 +484,10 @@ static void conn_free(struct http_conn *c)
 		c->next->prev = c->prev;
 	srv->n_conns--;
 	free(c);
+	if (srv->limited) {
+		srv->limited = false;
+		server_accept(srv);	/* room for one that waits */
+	}
 }
 
 static bool conn_refill(struct http_conn *c);
@@ -679,16 +687,21 @@ static void conn_event(struct socket *so, uint32_t events, void *arg)
 		conn_free(c);
 }
 
-static void listener_event(struct socket *so, uint32_t events, void *arg)
+/* Accept while below the limit; at the limit with connections still
+ * waiting in the listen backlog, stop (counted once per stop) until one
+ * closes: they wait there, then TCP drops their SYNs and the peers retry. */
+static void server_accept(struct http_server *srv)
 {
-	struct http_server *srv = arg;
 	struct socket *nso;
 	struct http_conn *c;
 
-	(void)events;
-	while (!skiff_accept(so, &nso, NULL)) {
-		c = srv->n_conns < HTTP_MAX_CONNS ? malloc(sizeof(*c)) : NULL;
+	while (srv->n_conns < srv->max_conns) {
+		if (skiff_accept(srv->lso, &nso, NULL))
+			return;
+		c = malloc(sizeof(*c));
 		if (!c) {
+			/* out of memory: refuse this one (RST) rather than lose track */
+			(void)skiff_setsockopt(nso, SKIFF_SO_LINGER_ABORT, 1);
 			skiff_close(nso);
 			continue;
 		}
@@ -706,6 +719,28 @@ static void listener_event(struct socket *so, uint32_t events, void *arg)
 		/* reports what is pending (data, writable) at the next dispatch */
 		skiff_set_handler(nso, conn_event, c);
 	}
+	if (!srv->limited && srv->max_conns && (skiff_poll(srv->lso) & SOCK_EV_IN)) {
+		srv->limited = true;
+		STACK_INC(srv->st, http_conn_limited);
+	}
+}
+
+static void listener_event(struct socket *so, uint32_t events, void *arg)
+{
+	(void)so;
+	(void)events;
+	server_accept(arg);
+}
+
+void http_server_set_max_conns(struct http_server *srv, uint32_t max)
+{
+	if (!srv)
+		return;
+	srv->max_conns = max ? max : 1;
+	if (srv->n_conns < srv->max_conns) {
+		srv->limited = false;
+		server_accept(srv);
+	}
 }
 
 int http_server_start(struct stack *st, uint16_t port, const char *dir, struct http_server **out)
@@ -721,6 +756,7 @@ int http_server_start(struct stack *st, uint16_t port, const char *dir, struct h
 	if (!srv)
 		return -ENOMEM;
 	srv->st = st;
+	srv->max_conns = HTTP_MAX_CONNS_DEFAULT;
 	srv->dirfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (srv->dirfd < 0) {
 		err = -errno;
@@ -736,7 +772,7 @@ int http_server_start(struct stack *st, uint16_t port, const char *dir, struct h
 	addr.sin_port = htons(port);
 	err = skiff_bind(srv->lso, &addr);
 	if (!err)
-		err = skiff_listen(srv->lso, 1024);
+		err = skiff_listen(srv->lso, SKIFF_SOMAXCONN);
 	if (err)
 		goto err_close;
 	skiff_set_handler(srv->lso, listener_event, srv);
@@ -756,6 +792,8 @@ void http_server_stop(struct http_server *srv)
 {
 	if (!srv)
 		return;
+	srv->max_conns = 0;	/* closing a connection accepts no other */
+	srv->limited = false;
 	while (srv->conns)
 		conn_free(srv->conns);
 	skiff_close(srv->lso);

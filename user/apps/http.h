@@ -20,7 +20,10 @@
 #define HTTP_MAX_URI	2048	/* request target, bytes (else 414) */
 #define HTTP_MAX_FIELDS	100	/* header fields per request (else 431) */
 #define HTTP_OUT_BUF	16384	/* per connection: response head / one file chunk */
-#define HTTP_MAX_CONNS	4096	/* per server and worker; more are closed at once */
+#define HTTP_MAX_CONNS_DEFAULT	4096	/* per server and worker, until http_server_set_max_conns() */
+/* Memory one HTTP connection costs (struct http_conn with its header and
+ * output buffers, TCP's tcp_sock, the socket), rounded up. */
+#define HTTP_CONN_MEM	(28u * 1024)
 
 enum http_method {
 	HTTP_M_GET = 1,
@@ -69,5 +72,10 @@ struct http_server;
 /* Serve dir on TCP port (host order) on every local address. */
 int http_server_start(struct stack *st, uint16_t port, const char *dir, struct http_server **out);
 void http_server_stop(struct http_server *srv);
+
+/* At most max connections on this worker (0 means 1); at the limit the
+ * server stops accepting: connections wait in the listen backlog, then
+ * their SYNs are dropped (ustats http_conn_limited). */
+void http_server_set_max_conns(struct http_server *srv, uint32_t max);
 
 #endif /* SKIFF_HTTP_H */

@@ -12,11 +12,22 @@
  *
  * Over TCP (SOCK_STREAM) each service is a listening socket and one small
  * struct svc_conn per accepted connection.  Echo reads at most
- * SVC_STREAM_BUF bytes, writes them back, and reads again only once all of
- * them are sent: a peer that does not read its echo stops being read, so
- * the backlog stays in TCP's windows, never in unbounded memory here.  At
- * the peer's EOF echo shuts its write side once everything is echoed, then
+ * SVC_STREAM_BUF bytes into the service's buffer and writes them back; what
+ * the socket does not take at once is kept in a buffer of the connection
+ * (allocated only then, freed once sent), and nothing more is read until it
+ * is sent: a peer that does not read its echo stops being read, so the
+ * backlog stays in TCP's windows, never in unbounded memory here.  An idle
+ * connection costs sizeof(struct svc_conn) here, beside TCP's own.  At the
+ * peer's EOF echo shuts its write side once everything is echoed, then
  * closes; discard reads and drops until EOF.
+ *
+ * Connection limit: a service holds at most max_conns connections per
+ * worker (service_set_max_conns(), default service_max_conns_for_memory()).
+ * At the limit it stops accepting: new connections wait in the listener's
+ * accept queue (listen backlog SVC_BACKLOG), then TCP drops their SYNs and
+ * the peers retransmit, as with a Linux server that is slow to accept().
+ * The first time the limit holds a connection back counts svc_conn_limited;
+ * every close accepts the next waiting connection.
  */
 #include <errno.h>
 #include <netinet/in.h>
@@ -31,28 +42,43 @@
 
 /* RFC 768 over IPv4: the largest UDP payload. */
 #define SERVICE_MAX_DGRAM 65507
-#define SVC_STREAM_BUF	16384	/* per TCP connection */
-#define SVC_MAX_CONNS	4096	/* per service and worker; more are closed at once */
+#define SVC_STREAM_BUF	16384	/* one TCP read */
+#define SVC_BACKLOG	SKIFF_SOMAXCONN
 
 struct svc_conn;
 
 struct service {
+	struct stack *st;
 	struct socket *so;		/* the datagram socket, or the listener */
 	bool echo;			/* echo, else discard */
 	bool stream;
+	bool limited;			/* accepting stopped at max_conns */
 	struct svc_conn *conns;		/* TCP connections */
 	uint32_t n_conns;
-	uint8_t buf[SERVICE_MAX_DGRAM];	/* one datagram; allocated once, at start */
+	uint32_t max_conns;
+	uint8_t buf[SERVICE_MAX_DGRAM];	/* one datagram or TCP read; allocated once, at start */
 };
 
 struct svc_conn {
 	struct service *svc;
 	struct socket *so;
 	struct svc_conn *prev, *next;
-	size_t off, len;		/* buf[off, len): read, not yet echoed */
+	uint8_t *pend;			/* echo not yet taken by the socket, or NULL */
+	uint32_t off, len;		/* pend[off, len) is left to send */
 	bool eof;			/* the peer shut its write side */
-	uint8_t buf[SVC_STREAM_BUF];
 };
+
+uint32_t service_max_conns_for_memory(uint64_t mem_bytes, uint32_t n_workers)
+{
+	uint64_t n;
+
+	if (!n_workers)
+		n_workers = 1;
+	n = mem_bytes / 2 / SVC_CONN_MEM / n_workers;
+	if (n < 1)
+		return 1;
+	return n > SKIFF_MAX_CONNS ? SKIFF_MAX_CONNS : (uint32_t)n;
+}
 
 static void service_event(struct socket *so, uint32_t events, void *arg)
 {
@@ -76,6 +102,8 @@ static void service_event(struct socket *so, uint32_t events, void *arg)
 	}
 }
 
+static void svc_accept(struct service *svc);
+
 static void svc_conn_free(struct svc_conn *c)
 {
 	struct service *svc = c->svc;
@@ -88,41 +116,70 @@ static void svc_conn_free(struct svc_conn *c)
 	if (c->next)
 		c->next->prev = c->prev;
 	svc->n_conns--;
+	free(c->pend);
 	free(c);
+	if (svc->limited) {
+		svc->limited = false;
+		svc_accept(svc);	/* room for one that waits */
+	}
+}
+
+/* Keep buf[0, len) to send later; false: no memory for it. */
+static bool svc_conn_keep(struct svc_conn *c, const uint8_t *buf, uint32_t len)
+{
+	c->pend = malloc(len);
+	if (!c->pend)
+		return false;
+	memcpy(c->pend, buf, len);
+	c->off = 0;
+	c->len = len;
+	return true;
 }
 
 /* Run a connection until the socket would block; false: done, free it. */
 static bool svc_conn_run(struct svc_conn *c)
 {
-	ssize_t n;
+	uint8_t *buf = c->svc->buf;
+	ssize_t n, sent;
 
 	for (;;) {
-		if (c->off < c->len) {
-			n = skiff_send(c->so, c->buf + c->off, c->len - c->off);
+		if (c->pend) {
+			n = skiff_send(c->so, c->pend + c->off, c->len - c->off);
 			if (n == -EAGAIN)
 				return true;	/* wait for SOCK_EV_OUT; read nothing meanwhile */
 			if (n < 0)
 				return false;
-			c->off += (size_t)n;
-			continue;
+			c->off += (uint32_t)n;
+			if (c->off < c->len)
+				continue;
+			free(c->pend);
+			c->pend = NULL;
+			c->off = c->len = 0;
 		}
-		c->off = c->len = 0;
 		if (c->eof) {
 			/* RFC 862: everything echoed; the half-close answered by ours */
 			if (c->svc->echo)
 				(void)skiff_shutdown(c->so, SHUT_WR);
 			return false;
 		}
-		n = skiff_recv(c->so, c->buf, sizeof(c->buf));
+		n = skiff_recv(c->so, buf, SVC_STREAM_BUF);
 		if (n == -EAGAIN)
 			return true;
 		if (n < 0)
 			return false;	/* reset or error */
-		if (!n)
+		if (!n) {
 			c->eof = true;
-		else if (c->svc->echo)
-			c->len = (size_t)n;
-		/* discard (RFC 863): dropped */
+			continue;
+		}
+		if (!c->svc->echo)
+			continue;	/* discard (RFC 863): dropped */
+		sent = skiff_send(c->so, buf, (size_t)n);
+		if (sent == -EAGAIN)
+			sent = 0;
+		else if (sent < 0)
+			return false;
+		if (sent < n && !svc_conn_keep(c, buf + sent, (uint32_t)(n - sent)))
+			return false;
 	}
 }
 
@@ -136,20 +193,23 @@ static void svc_conn_event(struct socket *so, uint32_t events, void *arg)
 		svc_conn_free(c);
 }
 
-static void svc_listen_event(struct socket *so, uint32_t events, void *arg)
+/* Accept while below the limit; at the limit with connections still
+ * waiting in the listener's queue, stop (counted once per stop). */
+static void svc_accept(struct service *svc)
 {
-	struct service *svc = arg;
 	struct socket *nso;
 	struct svc_conn *c;
 
-	(void)events;
-	while (!skiff_accept(so, &nso, NULL)) {
-		c = svc->n_conns < SVC_MAX_CONNS ? malloc(sizeof(*c)) : NULL;
+	while (svc->n_conns < svc->max_conns) {
+		if (skiff_accept(svc->so, &nso, NULL))
+			return;
+		c = calloc(1, sizeof(*c));
 		if (!c) {
+			/* out of memory: refuse this one (RST) rather than lose track */
+			(void)skiff_setsockopt(nso, SKIFF_SO_LINGER_ABORT, 1);
 			skiff_close(nso);
 			continue;
 		}
-		memset(c, 0, offsetof(struct svc_conn, buf));
 		c->svc = svc;
 		c->so = nso;
 		c->next = svc->conns;
@@ -158,6 +218,28 @@ static void svc_listen_event(struct socket *so, uint32_t events, void *arg)
 		svc->conns = c;
 		svc->n_conns++;
 		skiff_set_handler(nso, svc_conn_event, c);
+	}
+	if (!svc->limited && svc->max_conns && (skiff_poll(svc->so) & SOCK_EV_IN)) {
+		svc->limited = true;
+		STACK_INC(svc->st, svc_conn_limited);
+	}
+}
+
+static void svc_listen_event(struct socket *so, uint32_t events, void *arg)
+{
+	(void)so;
+	(void)events;
+	svc_accept(arg);
+}
+
+void service_set_max_conns(struct service *svc, uint32_t max)
+{
+	if (!svc || !svc->stream)
+		return;
+	svc->max_conns = max ? max : 1;
+	if (svc->n_conns < svc->max_conns) {
+		svc->limited = false;
+		svc_accept(svc);
 	}
 }
 
@@ -177,8 +259,10 @@ static int service_start(struct stack *st, int type, uint16_t port, bool echo,
 	svc = calloc(1, sizeof(*svc));
 	if (!svc)
 		return -ENOMEM;
+	svc->st = st;
 	svc->echo = echo;
 	svc->stream = type == SOCK_STREAM;
+	svc->max_conns = SVC_MAX_CONNS_DEFAULT;
 	err = skiff_socket(st, type, &svc->so);
 	if (err)
 		goto err_free;
@@ -190,7 +274,7 @@ static int service_start(struct stack *st, int type, uint16_t port, bool echo,
 	addr.sin_port = htons(port);
 	err = skiff_bind(svc->so, &addr);
 	if (!err && svc->stream)
-		err = skiff_listen(svc->so, 1024);
+		err = skiff_listen(svc->so, SVC_BACKLOG);
 	if (err)
 		goto err_close;
 	skiff_set_handler(svc->so, svc->stream ? svc_listen_event : service_event, svc);
@@ -218,6 +302,8 @@ void service_stop(struct service *svc)
 {
 	if (!svc)
 		return;
+	svc->max_conns = 0;	/* closing a connection accepts no other */
+	svc->limited = false;
 	while (svc->conns)
 		svc_conn_free(svc->conns);
 	skiff_close(svc->so);

@@ -15,6 +15,9 @@
 #include <string.h>
 
 #include "cmd/config.h"
+#include "dev/xsk.h"
+#include "sock/socket.h"
+#include "transport/tcp.h"
 
 enum opt_id {
 	OPT_IFACE,
@@ -39,6 +42,9 @@ enum opt_id {
 	OPT_FETCH,
 	OPT_SEND,
 	OPT_EXIT_AFTER_CLIENT,
+	OPT_MAX_CONNS,
+	OPT_SYN_BACKLOG,
+	OPT_FRAMES,
 };
 
 struct opt {
@@ -72,6 +78,9 @@ static const struct opt opts[] = {
 	{ "fetch", 0, true, true, OPT_FETCH },
 	{ "send", 0, true, true, OPT_SEND },
 	{ "exit-after-client", 0, false, true, OPT_EXIT_AFTER_CLIENT },
+	{ "max-conns", 0, true, true, OPT_MAX_CONNS },
+	{ "syn-backlog", 0, true, true, OPT_SYN_BACKLOG },
+	{ "frames", 0, true, true, OPT_FRAMES },
 };
 
 #define N_OPTS (sizeof(opts) / sizeof(opts[0]))
@@ -129,6 +138,19 @@ void skiffd_usage(FILE *f)
 	      "                      print \"send: N bytes in S s, sha256 HEX, ...\"\n"
 	      "  --exit-after-client stop after --fetch/--send; exit status 0 if it succeeded,\n"
 	      "                      1 if not\n"
+	      "  --max-conns N       TCP connections each service (echo, discard, HTTP) holds\n"
+	      "                      per worker, 1 to 131072; at the limit it stops accepting\n"
+	      "                      and new ones wait in the listen backlog, then their SYNs\n"
+	      "                      are dropped (counted svc_conn_limited/http_conn_limited).\n"
+	      "                      Default: half the memory at 2 KiB a connection, split\n"
+	      "                      over the services and workers, at most 131072\n"
+	      "  --syn-backlog N     SYN queue of each TCP listener (connections in SYN-RECEIVED;\n"
+	      "                      SYN cookies beyond it), 1 to 65536; default one per MiB of\n"
+	      "                      memory, from 128 to 65536.  The accept queue is the listen\n"
+	      "                      backlog, at most 4096 (as Linux's somaxconn)\n"
+	      "  --frames N          UMEM frames (4 KiB each) per queue, 256 to 1048576;\n"
+	      "                      default 12288: the fill, RX and TX rings full plus 1024\n"
+	      "                      for the stack, fewer if memory is short\n"
 	      "  --vlan ID           serve 802.1Q VLAN ID (1-4094) instead of untagged frames\n"
 	      "  --fix-offloads      with --vlan, turn IF's rx VLAN offload (rxvlan) off while\n"
 	      "                      skiffd runs (it hides the tag from XDP) and back on at\n"
@@ -646,6 +668,30 @@ static int apply_opt(struct skiffd_config *cfg, const struct opt *o, const char 
 			return -EINVAL;
 		}
 		cfg->exit_after_client = on;
+		return 0;
+	case OPT_MAX_CONNS:
+		if (parse_uint(val, 1, SKIFF_MAX_CONNS, &v)) {
+			seterr(err, errlen, "%sbad %s '%s': expected a number from 1 to %d", pfx,
+			       label, val, SKIFF_MAX_CONNS);
+			return -EINVAL;
+		}
+		cfg->max_conns = (uint32_t)v;
+		return 0;
+	case OPT_SYN_BACKLOG:
+		if (parse_uint(val, 1, TCP_SYN_BACKLOG_MAX, &v)) {
+			seterr(err, errlen, "%sbad %s '%s': expected a number from 1 to %d", pfx,
+			       label, val, TCP_SYN_BACKLOG_MAX);
+			return -EINVAL;
+		}
+		cfg->syn_backlog = (uint32_t)v;
+		return 0;
+	case OPT_FRAMES:
+		if (parse_uint(val, XSK_MIN_FRAMES, XSK_MAX_FRAMES, &v)) {
+			seterr(err, errlen, "%sbad %s '%s': expected a number from %u to %u", pfx,
+			       label, val, XSK_MIN_FRAMES, XSK_MAX_FRAMES);
+			return -EINVAL;
+		}
+		cfg->frames = (uint32_t)v;
 		return 0;
 	case OPT_HELP:
 	case OPT_VERSION:

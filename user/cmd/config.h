@@ -71,6 +71,10 @@ struct skiffd_config {
 	uint16_t send_port;	/* host order */
 	uint64_t send_bytes;
 	bool exit_after_client;	/* stop once the client is done (status: its success) */
+	/* capacity; 0 = skiffd derives it from memory at start-up */
+	uint32_t max_conns;	/* --max-conns: TCP connections per service and worker */
+	uint32_t syn_backlog;	/* --syn-backlog: SYN queue per listener */
+	uint32_t frames;	/* --frames: UMEM frames per queue */
 };
 
 enum {

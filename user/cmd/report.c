@@ -23,6 +23,7 @@ const struct report_counter report_ustats_counters[] = {
 	SKIFF_USTATS_LINK(U_CTR)
 	SKIFF_USTATS_NET(U_CTR)
 	SKIFF_USTATS_TRANSPORT(U_CTR)
+	SKIFF_USTATS_APPS(U_CTR)
 };
 const size_t report_n_ustats_counters =
 	sizeof(report_ustats_counters) / sizeof(report_ustats_counters[0]);

@@ -103,6 +103,7 @@ struct skiffd {
 	struct stack_hooks hooks;
 	int ifindex;
 	uint32_t mtu;
+	uint32_t http_max_conns;	/* --max-conns, within HTTP's memory share */
 	struct worker *w;
 	uint32_t n_workers;
 	struct handoff *handoff;	/* frames between workers (2+ queues) */
@@ -262,6 +263,7 @@ static int worker_setup(struct skiffd *d, struct worker *w)
 	xo.vlan_id = d->cfg.vlan_id;
 	xo.mtu = d->mtu;
 	xo.stats = w->stats;
+	xo.n_frames = d->cfg.frames;
 	ret = xsk_netdev_create(&xo, &w->dev, err, sizeof(err));
 	if (ret) {
 		w->dev = NULL;
@@ -313,6 +315,7 @@ static int worker_setup(struct skiffd *d, struct worker *w)
 			     strerror(-ret));
 			return ret;
 		}
+		service_set_max_conns(svc, d->cfg.max_conns);
 		w->svcs[w->n_svcs++] = svc;
 	}
 	if (d->cfg.http_port) {
@@ -323,6 +326,7 @@ static int worker_setup(struct skiffd *d, struct worker *w)
 			     d->cfg.http_port, d->cfg.http_dir, strerror(-ret));
 			return ret;
 		}
+		http_server_set_max_conns(w->http, d->http_max_conns);
 	}
 	vlog(d, "queue %u: AF_XDP socket fd %d (%s), %d service(s)", w->queue,
 	     xsk_netdev_fd(w->dev), xsk_netdev_zerocopy(w->dev) ? "zero-copy" : "copy", w->n_svcs);
@@ -946,7 +950,42 @@ static int classify_addrs(struct skiffd *d)
 		d->scfg.routes[i].gateway = d->cfg.routes[i].gateway;
 	}
 	d->scfg.n_routes = d->cfg.n_routes;
+	d->scfg.tcp_syn_backlog = d->cfg.syn_backlog;
 	return 0;
+}
+
+/*
+ * The capacity flags left at 0 take what memory allows: the SYN queue one
+ * entry per MiB (tcp_syn_backlog_for_memory), each TCP service half the
+ * memory shared with the others and across workers
+ * (service_max_conns_for_memory; HTTP at HTTP_CONN_MEM a connection), the
+ * UMEM XSK_DEFAULT_FRAMES per queue unless that is more than an eighth of
+ * memory.
+ */
+static void resolve_capacity(struct skiffd *d)
+{
+	long pages = sysconf(_SC_PHYS_PAGES), psize = sysconf(_SC_PAGESIZE);
+	uint64_t mem = pages > 0 && psize > 0 ? (uint64_t)pages * (uint64_t)psize : 1ULL << 30;
+	uint32_t nq = d->cfg.n_queues ? d->cfg.n_queues : 1;
+	uint32_t nsvc = (uint32_t)(d->cfg.n_echo + d->cfg.n_discard) + (d->cfg.http_port ? 1 : 0);
+	uint64_t frames;
+
+	if (!d->cfg.syn_backlog)
+		d->cfg.syn_backlog = tcp_syn_backlog_for_memory(mem);
+	if (!d->cfg.max_conns)
+		d->cfg.max_conns = service_max_conns_for_memory(mem / (nsvc ? nsvc : 1), nq);
+	d->http_max_conns = d->cfg.max_conns;
+	if (d->http_max_conns > mem / 2 / nq / HTTP_CONN_MEM)
+		d->http_max_conns = (uint32_t)(mem / 2 / nq / HTTP_CONN_MEM);
+	if (!d->cfg.frames) {
+		frames = mem / 8 / nq / XSK_FRAME_SIZE;
+		d->cfg.frames = frames < XSK_DEFAULT_FRAMES ? (uint32_t)frames : XSK_DEFAULT_FRAMES;
+		if (d->cfg.frames < XSK_MIN_FRAMES)
+			d->cfg.frames = XSK_MIN_FRAMES;
+	}
+	vlog(d, "capacity: %u TCP connections per service and worker (HTTP %u), SYN queue %u, "
+	     "%u UMEM frames per queue",
+	     d->cfg.max_conns, d->http_max_conns, d->cfg.syn_backlog, d->cfg.frames);
 }
 
 /*
@@ -1055,6 +1094,7 @@ static int skiffd_start(struct skiffd *d)
 	snprintf(d->ctl_name, sizeof(d->ctl_name), "@%s%s", CTL_NAME_PREFIX, d->cfg.iface);
 
 	check_offloads(d);
+	resolve_capacity(d);
 	ret = classify_addrs(d);
 	if (ret)
 		return ret;

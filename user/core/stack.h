@@ -54,6 +54,7 @@ struct stack_config {
 	uint32_t gateway;	/* network order; 0 = none */
 	uint32_t reasm_max_bytes;	/* reassembly memory limit (0: default) */
 	uint32_t udp_rcvbuf;		/* per-socket receive queue bytes (0: default) */
+	uint32_t tcp_syn_backlog;	/* SYN queue per TCP listener (0: TCP_SYN_BACKLOG) */
 	struct stack_route routes[SKIFF_MAX_ROUTES];	/* net/route.c */
 	int n_routes;
 };

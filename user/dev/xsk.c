@@ -14,8 +14,11 @@
  * A frame's index is its UMEM address / XSK_FRAME_SIZE, so RX, TX and
  * completion descriptors need nothing remembered beside them.
  *
- * At most half the frames sit in the fill ring, so transmit always finds
- * frames.  Transmit reserves one TX descriptor per packet and publishes them
+ * The kernel is given up to xsk_fill_target() frames (the fill and RX
+ * rings' worth by default), the rest stay for transmit and the stack, so
+ * transmit always finds frames.  The fill ring is topped up as soon as a
+ * burst is taken off the RX ring, before the stack processes it, so a burst
+ * of small packets (SYNs) never finds it empty while the worker is busy.  Transmit reserves one TX descriptor per packet and publishes them
  * all in flush(), with one kick (sendto) only when the kernel asks for it
  * (need_wakeup); the kernel's copy-mode transmit takes at most a small batch
  * per kick and answers EAGAIN when more is left, so flush kicks again then.
@@ -109,7 +112,7 @@ static void xsk_reap(struct xsk_dev *x)
 {
 	uint32_t n, i, idx = 0;
 
-	n = xsk_ring_cons__peek(&x->comp, XSK_RING_SIZE, &idx);
+	n = xsk_ring_cons__peek(&x->comp, XSK_COMP_RING_SIZE, &idx);
 	if (!n)
 		return;
 	for (i = 0; i < n; i++) {
@@ -119,6 +122,17 @@ static void xsk_reap(struct xsk_dev *x)
 	}
 	xsk_ring_cons__release(&x->comp, n);
 	x->in_tx -= n;
+}
+
+uint32_t xsk_fill_target(uint32_t n_frames)
+{
+	uint32_t keep = XSK_TX_RING_SIZE + XSK_STACK_FRAMES, give;
+
+	if (keep > n_frames / 2)
+		keep = n_frames / 2;
+	give = n_frames - keep;
+	return give < XSK_FILL_RING_SIZE + XSK_RX_RING_SIZE ? give
+							      : XSK_FILL_RING_SIZE + XSK_RX_RING_SIZE;
 }
 
 static int xsk_rx_burst(struct netdev *dev, struct pkb **pkbs, int max)
@@ -145,6 +159,8 @@ static int xsk_rx_burst(struct netdev *dev, struct pkb **pkbs, int max)
 	}
 	xsk_ring_cons__release(&x->rx, n);
 	x->in_fill -= n;
+	/* the kernel gets frames back before the burst is processed */
+	xsk_refill(x);
 	dev->stats->rx_packets += n;
 	dev->stats->rx_bytes += bytes;
 	dev->stats->rx_bursts++;
@@ -255,8 +271,8 @@ static const struct netdev_ops xsk_netdev_ops = {
 static int xsk_umem_setup(struct xsk_dev *x)
 {
 	const struct xsk_umem_config ucfg = {
-		.fill_size = XSK_RING_SIZE,
-		.comp_size = XSK_RING_SIZE,
+		.fill_size = XSK_FILL_RING_SIZE,
+		.comp_size = XSK_COMP_RING_SIZE,
 		.frame_size = XSK_FRAME_SIZE,
 		.frame_headroom = NET_IP_ALIGN,	/* IPv4 header 4-byte aligned */
 		.flags = 0,
@@ -268,8 +284,8 @@ static int xsk_umem_setup(struct xsk_dev *x)
 static int xsk_socket_setup(struct xsk_dev *x, const struct xsk_netdev_opts *o, uint16_t mode)
 {
 	const struct xsk_socket_config scfg = {
-		.rx_size = XSK_RING_SIZE,
-		.tx_size = XSK_RING_SIZE,
+		.rx_size = XSK_RX_RING_SIZE,
+		.tx_size = XSK_TX_RING_SIZE,
 		.libxdp_flags = XSK_LIBXDP_FLAGS__INHIBIT_PROG_LOAD,
 		.xdp_flags = 0,
 		.bind_flags = XDP_USE_NEED_WAKEUP | mode,
@@ -287,8 +303,9 @@ int xsk_netdev_create(const struct xsk_netdev_opts *o, struct netdev **out, char
 	int ret, zc_err = 0;
 
 	*out = NULL;
-	if (n < 2 || n > (1u << 20)) {
-		snprintf(err, errlen, "queue %u: bad frame count %u", o->queue_id, n);
+	if (n < XSK_MIN_FRAMES || n > XSK_MAX_FRAMES) {
+		snprintf(err, errlen, "queue %u: bad frame count %u (%u to %u)", o->queue_id, n,
+			 XSK_MIN_FRAMES, XSK_MAX_FRAMES);
 		return -EINVAL;
 	}
 	x = calloc(1, sizeof(*x));
@@ -354,9 +371,7 @@ int xsk_netdev_create(const struct xsk_netdev_opts *o, struct netdev **out, char
 		}
 	}
 
-	x->fill_max = n / 2;
-	if (x->fill_max > XSK_RING_SIZE)
-		x->fill_max = XSK_RING_SIZE;
+	x->fill_max = xsk_fill_target(n);
 
 	snprintf(x->dev.name, sizeof(x->dev.name), "%s", o->ifname);
 	x->dev.ifindex = o->ifindex;

@@ -13,15 +13,29 @@
 
 #include "core/netdev.h"
 
-#define XSK_DEFAULT_FRAMES	4096
 #define XSK_FRAME_SIZE		4096
-#define XSK_RING_SIZE		2048
+/* Ring sizes (descriptors).  RX and fill are deep enough to hold a burst of
+ * new connections' SYNs (one frame each) while the worker is busy; frames
+ * the kernel holds are in one or the other. */
+#define XSK_RX_RING_SIZE	4096
+#define XSK_FILL_RING_SIZE	4096
+#define XSK_TX_RING_SIZE	2048
+#define XSK_COMP_RING_SIZE	2048
+/* Frames for the stack itself beyond the rings: a burst being processed,
+ * replies being built, packets waiting for ARP, reassembly. */
+#define XSK_STACK_FRAMES	1024
+/* Default frames per queue: the fill and RX rings full, the TX ring full,
+ * and the stack's share (12288 frames = 48 MiB of UMEM). */
+#define XSK_DEFAULT_FRAMES	(XSK_FILL_RING_SIZE + XSK_RX_RING_SIZE + XSK_TX_RING_SIZE + \
+				 XSK_STACK_FRAMES)
+#define XSK_MIN_FRAMES		256
+#define XSK_MAX_FRAMES		(1u << 20)
 
 struct xsk_netdev_opts {
 	const char *ifname;
 	int ifindex;
 	uint32_t queue_id;
-	uint32_t n_frames;		/* 0: XSK_DEFAULT_FRAMES */
+	uint32_t n_frames;		/* XSK_MIN_FRAMES..XSK_MAX_FRAMES; 0: XSK_DEFAULT_FRAMES */
 	bool force_copy;		/* never try zero-copy */
 	bool generic;			/* XDP attached in generic (SKB) mode */
 	uint8_t mac[6];
@@ -35,6 +49,11 @@ struct xsk_netdev_opts {
 int xsk_netdev_create(const struct xsk_netdev_opts *o, struct netdev **out, char *err,
 		      size_t errlen);
 void xsk_netdev_destroy(struct netdev *dev);
+
+/* Frames kept in the kernel's hands (fill + RX rings) out of n_frames: up to
+ * both rings' worth, leaving at least the TX ring and the stack's share
+ * (or half the frames, if fewer) for transmit and processing. */
+uint32_t xsk_fill_target(uint32_t n_frames);
 int xsk_netdev_fd(struct netdev *dev);
 bool xsk_netdev_zerocopy(const struct netdev *dev);
 

@@ -19,6 +19,9 @@
 #include "transport/tcp.h"
 #include "transport/udp.h"
 
+_Static_assert(SKIFF_SOMAXCONN == TCP_SOMAXCONN, "socket.h and tcp.h disagree on somaxconn");
+_Static_assert(SKIFF_MAX_CONNS == TCP_MAX_CONNS, "socket.h and tcp.h disagree on the table size");
+
 int inet_init(struct stack *st)
 {
 	int err;

@@ -50,6 +50,11 @@ void skiff_set_handler(struct socket *so, socket_event_fn fn, void *arg);
 int skiff_setsockopt_rcvbuf(struct socket *so, uint32_t bytes);
 
 /* Stream sockets (SOCK_STREAM, TCP). */
+/* The largest backlog skiff_listen() honours; a larger one is capped, as
+ * listen(2) caps it at net.core.somaxconn (TCP_SOMAXCONN). */
+#define SKIFF_SOMAXCONN		4096
+/* Connections (and listeners) one stack holds at most (TCP_MAX_CONNS). */
+#define SKIFF_MAX_CONNS		131072
 int skiff_listen(struct socket *so, int backlog);
 /* A new connected socket (handler unset) and its peer, or -EAGAIN. */
 int skiff_accept(struct socket *so, struct socket **out, struct sockaddr_in *peer);

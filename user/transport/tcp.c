@@ -61,6 +61,7 @@ struct tcp_table {
 	struct tcp_chunk_pool chunks;
 	struct tcp_sock *chunk_waiters;	/* send refused for lack of chunks (wnext) */
 	uint32_t n_conns;		/* objects alive */
+	uint32_t max_syn_backlog;	/* SYN queue bound of every listener */
 	uint16_t next_ephemeral;	/* host order */
 	struct tcp_challenge_budget challenge;	/* RFC 5961 7 */
 };
@@ -78,6 +79,20 @@ struct tcp_chunk_pool *tcp_chunks(struct stack *st)
 struct tcp_challenge_budget *tcp_challenge_budget(struct stack *st)
 {
 	return &st->tcp->challenge;
+}
+
+uint32_t tcp_max_syn_backlog(struct stack *st)
+{
+	return st->tcp->max_syn_backlog;
+}
+
+uint32_t tcp_syn_backlog_for_memory(uint64_t mem_bytes)
+{
+	uint64_t n = mem_bytes >> 20;
+
+	if (n < TCP_SYN_BACKLOG_MIN)
+		return TCP_SYN_BACKLOG_MIN;
+	return n > TCP_SYN_BACKLOG_MAX ? TCP_SYN_BACKLOG_MAX : (uint32_t)n;
 }
 
 size_t tcp_conn_size(void)
@@ -608,8 +623,11 @@ static int tcp_listen(struct sock *sk, int backlog)
 	struct tcp_sock *tp = tcp_sk(sk);
 	int err;
 
+	/* as Linux: the backlog is silently capped at somaxconn */
+	if (backlog > TCP_SOMAXCONN)
+		backlog = TCP_SOMAXCONN;
 	if (tp->state == TCP_LISTEN) {
-		tp->backlog = (uint32_t)backlog;
+		tp->backlog = backlog > 0 ? (uint32_t)backlog : 1;
 		return 0;
 	}
 	if (tp->state != TCP_CLOSED || tp->synced)
@@ -1221,6 +1239,8 @@ int tcp_init(struct stack *st)
 				       (uint32_t)(st->now / 1000u +
 						  (st->dev ? st->dev->queue_id * 1021u : 0u)) %
 					       (TCP_EPHEMERAL_HI - TCP_EPHEMERAL_LO + 1));
+	t->max_syn_backlog = st->cfg && st->cfg->tcp_syn_backlog ? st->cfg->tcp_syn_backlog
+								   : TCP_SYN_BACKLOG;
 	t->challenge.second = UINT64_MAX;
 	t->challenge.limit = TCP_CHALLENGE_ACK_LIMIT;
 	st->tcp = t;

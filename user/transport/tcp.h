@@ -34,6 +34,20 @@ enum tcp_state {
 #define TCP_DEFAULT_SNDBUF	(256u * 1024)
 #define TCP_DEFAULT_RCVBUF	(256u * 1024)
 #define TCP_MAX_CONNS		131072	/* connection table entries per stack */
+/* listen(): the backlog (accept queue) is honoured up to this, as Linux's
+ * net.core.somaxconn (4096 since 5.4) */
+#define TCP_SOMAXCONN		4096
+/* The SYN queue of each listener (connections in SYN-RECEIVED; SYN cookies
+ * only beyond it): stack_config.tcp_syn_backlog, or TCP_SYN_BACKLOG when 0.
+ * skiffd derives it from memory with tcp_syn_backlog_for_memory(). */
+#define TCP_SYN_BACKLOG_MIN	128
+#define TCP_SYN_BACKLOG_MAX	65536
+
+/* One SYN-queue entry per MiB of memory (a tcp_sock is ~1.2 KiB, so the
+ * queue takes at most ~0.12% of it), within [TCP_SYN_BACKLOG_MIN,
+ * TCP_SYN_BACKLOG_MAX]: the role of Linux's tcp_max_syn_backlog, which
+ * also scales with memory. */
+uint32_t tcp_syn_backlog_for_memory(uint64_t mem_bytes);
 
 extern const struct proto tcp_prot;
 

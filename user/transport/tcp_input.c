@@ -5,7 +5,8 @@
  * the event processing of every state:
  *   - no connection: RST (3.10.7.1) on a dedicated address only;
  *   - LISTEN (3.10.7.2): children in SYN-RECEIVED on a bounded SYN queue,
- *     SYN cookies (RFC 4987) once it or the accept queue is full;
+ *     SYN cookies (RFC 4987) once it is full; a SYN (or the handshake's
+ *     ACK) that finds the accept queue full is dropped, as in Linux;
  *   - SYN-SENT (3.10.7.3), including simultaneous open;
  *   - the synchronized states (3.10.7.4): PAWS (RFC 7323 5), the
  *     acceptability test, trimming to the window, RST and SYN with RFC 5961
@@ -423,7 +424,7 @@ static struct tcp_sock *tcp_cookie_child(struct stack *st, struct tcp_sock *lp,
 	struct tcp_sock *c;
 
 	if (lp->accept_qlen >= lp->backlog) {
-		*reason = SKIFF_DROP_tcp_listen_drop;	/* the peer will retransmit */
+		*reason = SKIFF_DROP_tcp_accept_full;	/* the peer will retransmit */
 		return NULL;
 	}
 	if (tcp_cookie_check(tcp_secret_global(), seg->daddr, seg->saddr, seg->dport, seg->sport,
@@ -494,9 +495,16 @@ static int tcp_listen_rcv(struct stack *st, struct tcp_sock *lp, struct tcp_seg 
 	if (!(seg->flags & TCPF_SYN))
 		return SKIFF_DROP_tcp_listen_drop;
 
-	/* RFC 4987: a full SYN or accept queue answers with a cookie, so a
+	/* A full accept queue means the application is not accepting (or
+	 * is at its own connection limit): the SYN is dropped and the peer
+	 * retransmits it, as Linux does (tcp_conn_request, ListenOverflows).
+	 * A cookie would tell the peer it is connected to a server that then
+	 * ignores it, and the cookie expires while it waits. */
+	if (lp->accept_qlen >= lp->backlog)
+		return SKIFF_DROP_tcp_accept_full;
+	/* RFC 4987: beyond the SYN queue a SYN is answered with a cookie, so a
 	 * flood never keeps a legitimate peer out. */
-	if (lp->syn_qlen >= TCP_SYN_BACKLOG || lp->accept_qlen >= lp->backlog) {
+	if (lp->syn_qlen >= tcp_max_syn_backlog(st)) {
 		tcp_send_cookie(st, lp, seg);
 		return TCP_CONSUMED;
 	}
@@ -950,7 +958,7 @@ static int tcp_rcv_state_process(struct stack *st, struct tcp_sock *tp, struct t
 			return SKIFF_DROP_tcp_ack_range;
 		}
 		if (tp->parent && tp->parent->accept_qlen >= tp->parent->backlog)
-			return SKIFF_DROP_tcp_listen_drop;	/* stays embryonic; peer resends */
+			return SKIFF_DROP_tcp_accept_full;	/* stays embryonic; peer resends */
 		tcp_established(st, tp, seg, seg->wnd << tp->snd_wscale);
 		tcp_rearm_rto(st, tp);
 		if (tp->keepalive)

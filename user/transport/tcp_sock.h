@@ -49,7 +49,7 @@
 #define TCP_KEEPIDLE_S		7200
 #define TCP_KEEPINTVL_S		75
 #define TCP_KEEPCNT		9
-#define TCP_SYN_BACKLOG		256	/* per listener, then SYN cookies */
+#define TCP_SYN_BACKLOG		256	/* per listener when stack_config says 0 */
 #define TCP_CHALLENGE_ACK_LIMIT	1000	/* per stack and second, mean (Linux's tcp_challenge_ack_limit) */
 
 /* TCP header flags (host order, low byte of the 13th/14th header bytes). */
@@ -304,6 +304,9 @@ uint32_t tcp_select_window(struct tcp_sock *tp);
 /* Zero-window probe / keepalive probe (one byte below snd_una / SEG.SEQ = SND.UNA-1). */
 void tcp_send_probe(struct stack *st, struct tcp_sock *tp);
 uint32_t tcp_tsval(const struct tcp_sock *tp, uint64_t now);
+
+/* The SYN queue bound of st's listeners (stack_config.tcp_syn_backlog). */
+uint32_t tcp_max_syn_backlog(struct stack *st);
 uint16_t tcp_mss_for_route(struct stack *st, uint32_t daddr);
 /* Payload bytes per segment now: tp->mss less the options we send. */
 uint32_t tcp_send_mss(const struct tcp_sock *tp);

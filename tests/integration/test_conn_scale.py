@@ -1,0 +1,75 @@
+# SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
+"""Connection scale on the wire: 20,000 concurrent connections opened in
+bursts from the kernel peer to skiffd's TCP echo service (connscale.py in
+the peer namespace, ip_local_port_range widened there).  Every connection
+is established, stays up through an idle period and echoes its byte; skiff
+sends no RST; after the client closes them all skiffd's UMEM frames are
+back and no connection is left.  No speed target: the rate is printed."""
+
+import json
+import time
+from pathlib import Path
+
+import pytest
+
+import skiffnet as sn
+import tcpnet as tn
+from conftest import ECHO_PORT, standard_args
+from tcpnet import frames_back, need_tcp  # noqa: F401  (fixtures)
+
+pytestmark = pytest.mark.usefixtures("need_tcp", "frames_back")
+
+CLIENT = Path(__file__).with_name("connscale.py")
+CONNS = 20000
+
+
+def run_client(topo, dst, conns, burst=2000, gap_ms=20, idle=2, timeout=25):
+    p = topo.peer(["/usr/bin/python3", CLIENT, "--dst", dst, "--port", ECHO_PORT,
+                   "--conns", conns, "--burst", burst, "--gap-ms", gap_ms,
+                   "--idle", idle, "--timeout", timeout], check=False, timeout=3 * timeout + 30)
+    assert p.returncode == 0, f"client failed: {p.stdout}\n{p.stderr}"
+    return json.loads(p.stdout.strip().splitlines()[-1])
+
+
+@pytest.fixture(scope="module", autouse=True)
+def wide_port_range(topo):
+    topo.peer(["sysctl", "-qw", "net.ipv4.ip_local_port_range=1024 65000"])
+
+
+def tcp_conns(sk):
+    c = sk.counters()
+    return c["u.tcp_passive_opens"] + c["u.tcp_syncookies_ok"]
+
+
+def test_20000_connections_in_bursts_all_established_and_echo_after_idle(topo, sk):
+    before = sk.counters()
+    r = run_client(topo, topo.dut_ip, CONNS)
+    d = sn.delta(sk.counters(), before)
+    print(f"{CONNS} connections: {r}")
+    info = f"client {r}\nskiffd {sn.nonzero(d, 'u.')}"
+    assert r["established"] == CONNS and not r["connect_errors"], info
+    assert r["echoed"] == CONNS and r["early_events"] == 0, info
+    assert r["resets"] == 0 and d["u.tcp_out_rsts"] == 0, info
+    assert d["u.svc_conn_limited"] == 0, info
+
+
+def test_all_20000_close_cleanly_and_leave_nothing_behind(topo, sk):
+    # the previous test's connections were closed by the client: skiffd's
+    # ends go through LAST-ACK to CLOSED (the client holds TIME_WAIT)
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline:
+        p = sk_sockets(topo, sk)
+        if p is not None and p <= 4:
+            break
+        time.sleep(0.5)
+    assert p is not None and p <= 4, f"{p} TCP sockets left in skiffd"
+
+
+def sk_sockets(topo, sk):
+    p = sk.ctl("--json", "sockets", check=False)
+    if p.returncode:
+        return None
+    socks = json.loads(p.stdout)
+    if isinstance(socks, dict):
+        socks = socks.get("sockets", [])
+    return sum(1 for s in socks if s.get("proto") == "tcp")
