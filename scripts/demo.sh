@@ -9,6 +9,9 @@
 # interface untouched, then the counters.  Everything is torn down at the end
 # and on Ctrl-C.  Exits non-zero if a step fails.
 set -u
+# a chroot's "/" is not a mount point: ip netns needs one (scripts/rootmount.sh)
+. "$(dirname "$0")/rootmount.sh"
+skiff_root_mount "$0" "$@"
 
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 cd "$ROOT" || exit 1

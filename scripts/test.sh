@@ -8,6 +8,9 @@
 # build-fuzz/), FUZZ_SECONDS (default 20) each; see docs/fuzzing.md.
 # Exit status: 0 when every suite passed, 1 otherwise.
 set -u
+# a chroot's "/" is not a mount point: ip netns needs one (scripts/rootmount.sh)
+. "$(dirname "$0")/rootmount.sh"
+skiff_root_mount "$0" "$@"
 cd "$(dirname "$0")/.."
 
 SAN=${SAN:-0}
