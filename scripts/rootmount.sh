@@ -9,8 +9,7 @@
 # a new mount namespace whose "/" is a bind mount of the current root, so
 # the same commands work there.  On a normal machine ("/" is a mount point)
 # it does nothing.  Mounts made inside (ip netns add) stay in that
-# namespace; the files they cover (/run/netns/NAME) are removed by the
-# scripts' own cleanup as usual.
+# namespace's copy of the root, unmounted again at the end.
 #
 #   skiff_root_mount "$0" "$@"    # returns only when nothing had to be done
 
@@ -24,9 +23,17 @@ skiff_root_mount() {
 		return 0
 	fi
 	echo "skiff: / is not a mount point (a chroot?): re-running in a mount namespace where it is" >&2
+	# `unshare --propagation` cannot be used: it changes "/" too.  The
+	# wrapper shell unmounts the bind mount when the script is done, which
+	# also removes any copy a shared parent mount propagated outside.
 	# shellcheck disable=SC2016 # expanded by the inner shell
-	exec unshare --mount --propagation private -- /bin/sh -c '
-		d=$(mktemp -d /tmp/skiff-root.XXXXXX) && mount --rbind / "$d" &&
-		exec chroot "$d" /usr/bin/env SKIFF_ROOT_MOUNTED=1 /bin/sh -c "cd \"\$0\" && exec \"\$@\"" "$@"
+	exec unshare --mount --propagation unchanged -- /bin/sh -c '
+		d=$(mktemp -d /tmp/skiff-root.XXXXXX) || exit 1
+		mount --rbind / "$d" || { rmdir "$d"; exit 1; }
+		trap : INT TERM # the script handles them (a caught signal is not inherited)
+		chroot "$d" /usr/bin/env SKIFF_ROOT_MOUNTED=1 /bin/sh -c "cd \"\$0\" && exec \"\$@\"" "$@"
+		rc=$?
+		umount -R -l "$d" && rmdir "$d"
+		exit $rc
 	' skiff-root-mount "$PWD" "$@"
 }
