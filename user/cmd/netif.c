@@ -139,9 +139,10 @@ static int ethtool_ioctl(const char *ifname, void *data)
 /* Number of netdev features this kernel names (ETHTOOL_GSSET_INFO). */
 static int features_count(const char *ifname)
 {
-	struct {
+	/* the header and room for the one length its data[] holds */
+	union {
 		struct ethtool_sset_info hdr;
-		uint32_t len;
+		uint8_t buf[sizeof(struct ethtool_sset_info) + sizeof(uint32_t)];
 	} info;
 	int err;
 
@@ -151,9 +152,9 @@ static int features_count(const char *ifname)
 	err = ethtool_ioctl(ifname, &info);
 	if (err)
 		return err;
-	if (!(info.hdr.sset_mask & (1ULL << ETH_SS_FEATURES)) || !info.len)
+	if (!(info.hdr.sset_mask & (1ULL << ETH_SS_FEATURES)) || !info.hdr.data[0])
 		return -EOPNOTSUPP;
-	return info.len > 4096 ? -EOVERFLOW : (int)info.len;
+	return info.hdr.data[0] > 4096 ? -EOVERFLOW : (int)info.hdr.data[0];
 }
 
 /* Bit of name among ifname's features, and how many there are. */
