@@ -32,7 +32,10 @@ def http_dir():
 
 @pytest.fixture(scope="module")
 def daemon(need_tcp, topo, http_dir):
-    d = sn.Skiffd(topo, [*standard_args(topo), "--http", f"{tn.HTTP_PORT}:{http_dir.path}"])
+    # a SYN queue of 256 (the default scales with memory: thousands), so
+    # that the spoofed flood below overflows it into SYN cookies
+    d = sn.Skiffd(topo, [*standard_args(topo), "--http", f"{tn.HTTP_PORT}:{http_dir.path}",
+                         "--syn-backlog", "256"])
     d.start()
     yield d
     rc = d.stop(timeout=20)

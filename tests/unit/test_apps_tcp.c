@@ -445,6 +445,105 @@ static void stream_socket_calls_report_peers_options_and_errors(void **state)
 	skiff_close(u);
 }
 
+/* Connections from A to B:port, each sending one byte (its index). */
+struct limit_clients {
+	struct socket *so[6];
+	int n;
+	uint8_t got[6];
+	int n_got[6];		/* bytes back */
+	bool eof[6];		/* FIN or error seen */
+};
+
+static void limit_clients_poll(struct limit_clients *lc)
+{
+	uint8_t b[8];
+	ssize_t r;
+	int i;
+
+	for (i = 0; i < lc->n; i++) {
+		if (!lc->so[i] || lc->eof[i])
+			continue;
+		while ((r = skiff_recv(lc->so[i], b, sizeof(b))) > 0) {
+			lc->got[i] = b[0];
+			lc->n_got[i] += (int)r;
+		}
+		if (r != -EAGAIN)
+			lc->eof[i] = true;
+	}
+}
+
+static bool cond_never(void *arg)
+{
+	limit_clients_poll(arg);
+	return false;
+}
+
+static void echo_at_its_connection_limit_holds_new_ones_back_without_closing(void **state)
+{
+	struct fixture *f = *state;
+	struct sockaddr_in sin = { .sin_family = AF_INET, .sin_port = htons(7),
+				   .sin_addr.s_addr = TS_ADDR_B };
+	struct limit_clients lc = { .n = 4 };
+	struct service *echo;
+	uint8_t b;
+	int i;
+
+	assert_int_equal(echo_service_start(B(f), SOCK_STREAM, 7, &echo), 0);
+	service_set_max_conns(echo, 2);
+	for (i = 0; i < lc.n; i++) {
+		assert_int_equal(skiff_socket(A(f), SOCK_STREAM, &lc.so[i]), 0);
+		assert_int_equal(skiff_connect(lc.so[i], &sin), -EINPROGRESS);
+		twostack_run(&f->ts, 10 * MS, NULL, NULL);	/* in this order */
+	}
+	twostack_run(&f->ts, 100 * MS, NULL, NULL);
+	for (i = 0; i < lc.n; i++) {
+		/* every handshake completed: the last two wait in the accept queue */
+		assert_true(skiff_poll(lc.so[i]) & SOCK_EV_OUT);
+		b = (uint8_t)(i + 1);
+		assert_int_equal(skiff_send(lc.so[i], &b, 1), 1);
+	}
+	twostack_run(&f->ts, 2 * SEC, cond_never, &lc);
+	for (i = 0; i < lc.n; i++)
+		assert_false(lc.eof[i]);	/* nobody was closed or reset */
+	assert_int_equal(lc.n_got[0], 1);
+	assert_int_equal(lc.n_got[1], 1);
+	assert_int_equal(lc.n_got[2], 0);	/* held back, not served */
+	assert_int_equal(lc.n_got[3], 0);
+	assert_int_equal(B(f)->stats->svc_conn_limited, 1);
+	assert_int_equal(B(f)->stats->tcp_out_rsts, 0);
+
+	/* one served connection ends: the next waiting one is accepted and echoed */
+	skiff_close(lc.so[0]);
+	lc.so[0] = NULL;
+	twostack_run(&f->ts, 2 * SEC, cond_never, &lc);
+	assert_int_equal(lc.n_got[2], 1);
+	assert_int_equal(lc.got[2], 3);
+	assert_int_equal(lc.n_got[3], 0);
+	assert_false(lc.eof[3]);
+	assert_int_equal(B(f)->stats->svc_conn_limited, 2);	/* stopped again, one waits */
+
+	/* a higher limit lets the last one in at once */
+	service_set_max_conns(echo, 10);
+	twostack_run(&f->ts, 2 * SEC, cond_never, &lc);
+	assert_int_equal(lc.n_got[3], 1);
+	assert_int_equal(lc.got[3], 4);
+	assert_int_equal(B(f)->stats->tcp_out_rsts, 0);
+	for (i = 1; i < lc.n; i++)
+		skiff_close(lc.so[i]);
+	service_stop(echo);
+}
+
+static void service_memory_default_limit(void **state)
+{
+	(void)state;
+	/* half the memory at SVC_CONN_MEM a connection, per worker */
+	assert_int_equal(service_max_conns_for_memory(64ULL << 20, 1), (32u << 20) / SVC_CONN_MEM);
+	assert_int_equal(service_max_conns_for_memory(64ULL << 20, 4),
+			 (32u << 20) / SVC_CONN_MEM / 4);
+	assert_int_equal(service_max_conns_for_memory(1ULL << 40, 1), SKIFF_MAX_CONNS);
+	assert_int_equal(service_max_conns_for_memory(0, 0), 1);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -462,6 +561,10 @@ int main(void)
 						setup, teardown),
 		cmocka_unit_test_setup_teardown(fetch_through_a_lossy_reordering_link_is_intact,
 						setup, teardown),
+		cmocka_unit_test_setup_teardown(
+			echo_at_its_connection_limit_holds_new_ones_back_without_closing, setup,
+			teardown),
+		cmocka_unit_test(service_memory_default_limit),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -1201,6 +1201,136 @@ static void tcp_syn_flood_gets_cookies_and_a_cookie_ack_connects(void **state)
 	assert_int_equal(tcp_chunk_pool_in_use(tcp_chunks(&h->st)), 0);
 }
 
+/* ---- listen backlog, accept queue, SYN queue ---- */
+
+/* A SYN from pport and the ACK of our SYN-ACK: the handshake completes. */
+static void t_handshake(struct harness *h, uint16_t pport, uint32_t isn)
+{
+	struct t_out ack = { .daddr = H_ADDR, .sport = pport, .dport = T_PORT, .seq = isn + 1,
+			     .flags = F_ACK, .wnd = 65535 };
+	struct t_seg s;
+
+	t_syn(h, pport, isn, false, 0);
+	assert_true(t_pop(h, &s));
+	assert_int_equal(s.flags, F_SYN | F_ACK);
+	ack.ack = s.seq + 1;
+	t_send(h, &ack);
+	t_drain(h);
+}
+
+static void listen_backlog_above_somaxconn_is_capped_at_4096(void **state)
+{
+	struct harness *h = *state;
+	struct socket *ls = t_listen(h, T_PORT, 1000000);
+	struct tcp_conn_info info;
+	struct tcp_sock *lp = tcp_lookup(&h->st, H_PEER, htons(40000), H_ADDR, htons(T_PORT));
+
+	assert_non_null(lp);
+	assert_int_equal(tcp_get_info(&lp->sk, &info), 0);
+	assert_int_equal(info.sndq, TCP_SOMAXCONN);	/* the listener's backlog */
+	assert_int_equal(skiff_listen(ls, 7), 0);	/* listen again: a new backlog */
+	assert_int_equal(tcp_get_info(&lp->sk, &info), 0);
+	assert_int_equal(info.sndq, 7);
+	skiff_close(ls);
+}
+
+static void syn_to_a_full_accept_queue_is_dropped_until_accept_makes_room(void **state)
+{
+	struct harness *h = *state;
+	struct socket *ls = t_listen(h, T_PORT, 2), *so[3];
+	struct t_seg s;
+	int i;
+
+	t_handshake(h, 20001, 1000);
+	t_handshake(h, 20002, 2000);	/* the accept queue (2) is full */
+	/* a third SYN: no SYN-ACK, no cookie, no RST; the peer will retransmit */
+	t_syn(h, 20003, 3000, false, 0);
+	assert_false(t_pop(h, &s));
+	assert_int_equal(h->st.stats->drop.tcp_accept_full, 1);
+	assert_int_equal(h->st.stats->tcp_syncookies_sent, 0);
+	assert_int_equal(h->st.stats->tcp_out_rsts, 0);
+	/* the application accepts one: the retransmitted SYN is answered */
+	assert_int_equal(skiff_accept(ls, &so[0], NULL), 0);
+	t_handshake(h, 20003, 3000);
+	assert_int_equal(skiff_accept(ls, &so[1], NULL), 0);
+	assert_int_equal(skiff_accept(ls, &so[2], NULL), 0);
+	assert_int_equal(h->st.stats->tcp_passive_opens, 3);
+	for (i = 0; i < 3; i++) {
+		assert_true(skiff_poll(so[i]) & SOCK_EV_OUT);
+		skiff_setsockopt(so[i], SKIFF_SO_LINGER_ABORT, 1);
+		skiff_close(so[i]);
+	}
+	skiff_close(ls);
+	t_drain(h);
+}
+
+static void handshake_ack_to_a_full_accept_queue_leaves_the_child_waiting(void **state)
+{
+	struct harness *h = *state;
+	struct socket *ls = t_listen(h, T_PORT, 1), *so;
+	struct t_out ack = { .daddr = H_ADDR, .sport = 20002, .dport = T_PORT, .seq = 2001,
+			     .flags = F_ACK, .wnd = 65535 };
+	struct t_seg s;
+
+	/* two SYNs while the queue has room: both get a SYN-ACK */
+	t_syn(h, 20001, 1000, false, 0);
+	t_syn(h, 20002, 2000, false, 0);
+	assert_true(t_pop(h, &s));
+	assert_true(t_pop(h, &s));
+	assert_int_equal(s.dport, 20002);
+	ack.ack = s.seq + 1;
+	t_handshake(h, 20001, 1000);	/* its SYN again: the SYN-ACK again, then the ACK */
+	/* the second's ACK finds the accept queue full: dropped, still SYN-RECEIVED */
+	t_send(h, &ack);
+	assert_int_equal(h->st.stats->drop.tcp_accept_full, 1);
+	assert_int_equal(tcp_lookup(&h->st, H_PEER, htons(20002), H_ADDR, htons(T_PORT))->state,
+			 TCP_SYN_RECEIVED);
+	assert_int_equal(skiff_accept(ls, &so, NULL), 0);
+	skiff_setsockopt(so, SKIFF_SO_LINGER_ABORT, 1);
+	skiff_close(so);
+	/* the peer's retransmitted ACK now completes it */
+	t_send(h, &ack);
+	assert_int_equal(skiff_accept(ls, &so, NULL), 0);
+	skiff_setsockopt(so, SKIFF_SO_LINGER_ABORT, 1);
+	skiff_close(so);
+	skiff_close(ls);
+	t_drain(h);
+}
+
+static void syn_queue_size_comes_from_the_stack_config_then_cookies(void **state)
+{
+	struct harness *h = *state;
+	struct socket *ls;
+	struct t_seg s;
+	int i;
+
+	h->cfg.tcp_syn_backlog = 5;
+	ls = t_listen(h, T_PORT, 100);
+	for (i = 0; i < 5; i++)
+		t_syn(h, (uint16_t)(20000 + i), 1000u * (uint32_t)i, false, 0);
+	t_drain(h);
+	assert_int_equal(h->st.stats->tcp_passive_opens, 5);
+	assert_int_equal(h->st.stats->tcp_syncookies_sent, 0);
+	t_syn(h, 30000, 77, false, 0);
+	assert_true(t_pop(h, &s));
+	assert_int_equal(s.flags, F_SYN | F_ACK);
+	assert_int_equal(h->st.stats->tcp_syncookies_sent, 1);
+	assert_int_equal(h->st.stats->tcp_passive_opens, 5);
+	skiff_close(ls);
+	t_drain(h);
+	h->cfg.tcp_syn_backlog = 0;
+}
+
+static void syn_backlog_default_scales_with_memory(void **state)
+{
+	(void)state;
+	assert_int_equal(tcp_syn_backlog_for_memory(0), TCP_SYN_BACKLOG_MIN);
+	assert_int_equal(tcp_syn_backlog_for_memory(64ULL << 20), TCP_SYN_BACKLOG_MIN);
+	assert_int_equal(tcp_syn_backlog_for_memory(4ULL << 30), 4096);
+	assert_int_equal(tcp_syn_backlog_for_memory(24ULL << 30), 24576);
+	assert_int_equal(tcp_syn_backlog_for_memory(1ULL << 40), TCP_SYN_BACKLOG_MAX);
+}
+
 /* ---- ICMP ---- */
 
 /* The peer's router answers our segment at seq with ICMP type/code. */
@@ -1348,6 +1478,11 @@ int main(void)
 		T(tcp_bad_checksum_bad_offset_and_all_flags_are_dropped_and_counted),
 		T(tcp_short_segment_is_dropped_and_counted),
 		T(tcp_syn_flood_gets_cookies_and_a_cookie_ack_connects),
+		T(listen_backlog_above_somaxconn_is_capped_at_4096),
+		T(syn_to_a_full_accept_queue_is_dropped_until_accept_makes_room),
+		T(handshake_ack_to_a_full_accept_queue_leaves_the_child_waiting),
+		T(syn_queue_size_comes_from_the_stack_config_then_cookies),
+		cmocka_unit_test(syn_backlog_default_scales_with_memory),
 		T(tcp_icmp_errors_on_established_are_soft_and_reported_on_timeout),
 		cmocka_unit_test(tcp_parse_options_survives_malformed_lengths),
 #undef T

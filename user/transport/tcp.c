@@ -61,7 +61,6 @@ struct tcp_table {
 	struct tcp_chunk_pool chunks;
 	struct tcp_sock *chunk_waiters;	/* send refused for lack of chunks (wnext) */
 	uint32_t n_conns;		/* objects alive */
-	uint32_t max_syn_backlog;	/* SYN queue bound of every listener */
 	uint16_t next_ephemeral;	/* host order */
 	struct tcp_challenge_budget challenge;	/* RFC 5961 7 */
 };
@@ -81,9 +80,9 @@ struct tcp_challenge_budget *tcp_challenge_budget(struct stack *st)
 	return &st->tcp->challenge;
 }
 
-uint32_t tcp_max_syn_backlog(struct stack *st)
+uint32_t tcp_max_syn_backlog(const struct stack *st)
 {
-	return st->tcp->max_syn_backlog;
+	return st->cfg && st->cfg->tcp_syn_backlog ? st->cfg->tcp_syn_backlog : TCP_SYN_BACKLOG;
 }
 
 uint32_t tcp_syn_backlog_for_memory(uint64_t mem_bytes)
@@ -1239,8 +1238,6 @@ int tcp_init(struct stack *st)
 				       (uint32_t)(st->now / 1000u +
 						  (st->dev ? st->dev->queue_id * 1021u : 0u)) %
 					       (TCP_EPHEMERAL_HI - TCP_EPHEMERAL_LO + 1));
-	t->max_syn_backlog = st->cfg && st->cfg->tcp_syn_backlog ? st->cfg->tcp_syn_backlog
-								   : TCP_SYN_BACKLOG;
 	t->challenge.second = UINT64_MAX;
 	t->challenge.limit = TCP_CHALLENGE_ACK_LIMIT;
 	st->tcp = t;

@@ -306,7 +306,7 @@ void tcp_send_probe(struct stack *st, struct tcp_sock *tp);
 uint32_t tcp_tsval(const struct tcp_sock *tp, uint64_t now);
 
 /* The SYN queue bound of st's listeners (stack_config.tcp_syn_backlog). */
-uint32_t tcp_max_syn_backlog(struct stack *st);
+uint32_t tcp_max_syn_backlog(const struct stack *st);
 uint16_t tcp_mss_for_route(struct stack *st, uint32_t daddr);
 /* Payload bytes per segment now: tp->mss less the options we send. */
 uint32_t tcp_send_mss(const struct tcp_sock *tp);
