@@ -81,8 +81,10 @@
  *      rarely moves a fragment ahead of all of its predecessors.  Entries
  *      are not deleted at the last fragment (duplicates may still come);
  *      the LRU evicts them.
- *    - Redirect: xsks[rx_queue_index] is looked up first; no socket: PASS
- *      no_xsk; else bpf_redirect_map() (to_stack).
+ *    - Redirect: with config.failover_ns set, a queue whose beat_ns is
+ *      older than that (the worker is dead or hung) gets nothing: PASS
+ *      pass_daemon_dead.  Then xsks[rx_queue_index] is looked up; no
+ *      socket: PASS no_xsk; else bpf_redirect_map() (to_stack).
  * 5. Anything else (IPv6, LLDP, a second tag...): PASS pass_not_ip.
  *    Every PASS also counts to_kernel.  A frame that is not for skiff is
  *    never modified; only XDP_TX replies are rewritten.
@@ -106,10 +108,19 @@
 #include "skiff_parse.bpf.h"
 #include "skiff_csum.bpf.h"
 
-/* Redirect to the AF_XDP socket of the RX queue, or PASS if there is none. */
+/*
+ * Redirect to the AF_XDP socket of the RX queue, or PASS if there is none
+ * or its worker has missed its heartbeat (fail open).
+ */
 static __always_inline int skiff_to_stack(struct skiff_pkt *p)
 {
 	__u32 queue = p->ctx->rx_queue_index;
+	__u64 failover = p->cfg->failover_ns;
+
+	/* Verifier: beat_ns[] is indexed by a value from the context. */
+	if (failover && (queue >= SKIFF_MAX_QUEUES ||
+			 bpf_ktime_get_ns() - p->cfg->beat_ns[queue] > failover))
+		return skiff_pass(p->st, pass_daemon_dead);
 
 	/*
 	 * bpf_redirect_map() alone would fall back to XDP_PASS silently;

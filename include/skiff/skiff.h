@@ -28,6 +28,16 @@ struct skiff_config {
 	__u16 vlan_id;		/* 802.1Q VID skiff serves; 0 = untagged */
 	__u32 flags;		/* SKIFF_CFG_* */
 	__u64 neigh_gen;	/* bumped by XDP when it changes a neighbour's MAC */
+	/*
+	 * Fail open: each worker stores bpf_ktime_get_ns()'s clock
+	 * (CLOCK_MONOTONIC) in beat_ns[its queue] at least every
+	 * failover_ns / 4 (also when idle).  A frame XDP would steer to a
+	 * queue whose beat is older than failover_ns goes to the kernel
+	 * instead (pass_daemon_dead): a killed or hung skiffd leaves the
+	 * interface to the kernel, not to dead sockets.  0: never.
+	 */
+	__u64 failover_ns;
+	__u64 beat_ns[SKIFF_MAX_QUEUES];
 };
 
 #define SKIFF_CFG_ENABLED	(1u << 0)	/* 0: XDP passes everything */
@@ -105,6 +115,7 @@ struct skiff_frag_val {
 	X(pass_frag_unknown)	/* non-first fragment, datagram not seen */ \
 	X(pass_truncated)	/* too short to tell whether it is ours */ \
 	X(no_xsk)		/* owned, but no AF_XDP socket on the queue */ \
+	X(pass_daemon_dead)	/* owned, but the queue's worker missed its heartbeat */ \
 	X(frag_first)		/* first fragment seen; owner remembered */ \
 	X(frag_follow)		/* later fragment followed its datagram */ \
 	X(drop_arp_malformed)	/* ARP for a dedicated address from a group MAC */ \

@@ -22,6 +22,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -1378,6 +1379,68 @@ static void dedicated_address_sends_everything_else_to_xsk(void **state)
 	assert_int_equal(stats_sum().frag_first + stats_sum().frag_follow, 0);
 }
 
+/* bpf_ktime_get_ns()'s clock */
+static uint64_t mono_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+static void set_failover(uint64_t failover_ns, uint64_t beat_ns)
+{
+	struct skiff_config c = get_config();
+	uint32_t zero = 0;
+
+	c.failover_ns = failover_ns;
+	c.beat_ns[0] = beat_ns;
+	assert_int_equal(bpf_map_update_elem(fx.config, &zero, &c, BPF_ANY), 0);
+}
+
+static void dead_daemon_fails_open_but_arp_and_ping_stay_answered(void **state)
+{
+	struct frame f;
+	struct result r;
+
+	(void)state;
+	REQUIRE_XSK();
+	set_xsk(true);
+	add_port(SHR_IP, SKIFF_PORT, IPPROTO_UDP);
+	set_failover(500000000, mono_ns() - 600000000); /* last beat 600 ms ago */
+
+	build_udp(&f, SHR_IP, SKIFF_PORT, 64, 0, 1); /* an owned port */
+	assert_verdict(run(&f, &r), XDP_PASS);
+	assert_untouched(&f, &r);
+	build_tcp(&f, DED_IP, 80); /* everything of a dedicated address */
+	assert_verdict(run(&f, &r), XDP_PASS);
+	assert_untouched(&f, &r);
+	COUNTERS(C(pass_daemon_dead, 2), C(to_kernel, 2));
+
+	/* XDP's own answers do not need the daemon */
+	build_echo(&f, NO_VLAN, DED_IP, 56, 0, 0);
+	assert_verdict(run(&f, &r), XDP_TX);
+	COUNTERS(C(pass_daemon_dead, 2), C(to_kernel, 2), C(icmp_echo_reply, 1));
+}
+
+static void live_daemon_and_disabled_failover_steer_as_usual(void **state)
+{
+	struct frame f;
+	struct result r;
+
+	(void)state;
+	REQUIRE_XSK();
+	set_xsk(true);
+	add_port(SHR_IP, SKIFF_PORT, IPPROTO_UDP);
+
+	set_failover(500000000, mono_ns()); /* beat just now */
+	build_udp(&f, SHR_IP, SKIFF_PORT, 64, 0, 1);
+	assert_verdict(run(&f, &r), XDP_REDIRECT);
+	set_failover(0, 0); /* never fail open, even with no beat at all */
+	assert_verdict(run(&f, &r), XDP_REDIRECT);
+	COUNTERS(C(to_stack, 2));
+}
+
 static void shared_address_steers_owned_ports_only(void **state)
 {
 	struct frame f;
@@ -1834,6 +1897,8 @@ int main(void)
 		T(echo_to_shared_address_is_left_to_kernel),
 		T(dedicated_address_without_xsk_passes),
 		T(dedicated_address_sends_everything_else_to_xsk),
+		T(dead_daemon_fails_open_but_arp_and_ping_stay_answered),
+		T(live_daemon_and_disabled_failover_steer_as_usual),
 		T(shared_address_steers_owned_ports_only),
 		T(shared_address_owned_port_without_xsk_passes),
 		T(shared_fragments_follow_first_fragment_to_xsk),

@@ -204,6 +204,25 @@ static void test_bad_queues_are_refused(void **state)
 			  "--cpus lists 1 CPU for 2 queues (one CPU per worker)");
 }
 
+static void test_failover_ms_defaults_to_500_and_is_bounded(void **state)
+{
+	struct cli_run r;
+
+	(void)state;
+	run_cli(&r, "--iface eth0 --addr 10.0.0.1/24");
+	assert_int_equal(r.status, -1); /* -1: run the daemon */
+	assert_int_equal(r.cfg.failover_ms, 500);
+	run_cli(&r, "--iface eth0 --addr 10.0.0.1/24 --failover-ms 0");
+	assert_int_equal(r.status, -1); /* -1: run the daemon */
+	assert_int_equal(r.cfg.failover_ms, 0);
+	run_cli(&r, "--iface eth0 --addr 10.0.0.1/24 --failover-ms 2000");
+	assert_int_equal(r.cfg.failover_ms, 2000);
+	assert_fails_with("--iface eth0 --addr 10.0.0.1/24 --failover-ms 10",
+			  "bad --failover-ms '10': expected 0 (never) or 50 to 60000 ms");
+	assert_fails_with("--iface eth0 --addr 10.0.0.1/24 --failover-ms 1s",
+			  "bad --failover-ms '1s': expected 0 (never) or 50 to 60000 ms");
+}
+
 static void test_bad_cpus_vlan_pin_dir_are_refused(void **state)
 {
 	(void)state;
@@ -1057,6 +1076,7 @@ int main(void)
 		cmocka_unit_test(test_bad_mode_is_refused),
 		cmocka_unit_test(test_bad_queues_are_refused),
 		cmocka_unit_test(test_bad_cpus_vlan_pin_dir_are_refused),
+		cmocka_unit_test(test_failover_ms_defaults_to_500_and_is_bounded),
 		cmocka_unit_test(test_config_file_errors_name_file_and_line),
 		cmocka_unit_test(test_minimal_config_gets_defaults),
 		cmocka_unit_test(test_full_command_line_parses),

@@ -45,6 +45,7 @@ enum opt_id {
 	OPT_MAX_CONNS,
 	OPT_SYN_BACKLOG,
 	OPT_FRAMES,
+	OPT_FAILOVER_MS,
 };
 
 struct opt {
@@ -81,6 +82,7 @@ static const struct opt opts[] = {
 	{ "max-conns", 0, true, true, OPT_MAX_CONNS },
 	{ "syn-backlog", 0, true, true, OPT_SYN_BACKLOG },
 	{ "frames", 0, true, true, OPT_FRAMES },
+	{ "failover-ms", 0, true, true, OPT_FAILOVER_MS },
 };
 
 #define N_OPTS (sizeof(opts) / sizeof(opts[0]))
@@ -151,6 +153,11 @@ void skiffd_usage(FILE *f)
 	      "  --frames N          UMEM frames (4 KiB each) per queue, 256 to 1048576;\n"
 	      "                      default 12288: the fill, RX and TX rings full plus 1024\n"
 	      "                      for the stack, fewer if memory is short\n"
+	      "  --failover-ms MS    fail open: when a worker has not run for MS ms (killed,\n"
+	      "                      hung, stopped), XDP passes what it would steer to that\n"
+	      "                      worker to the kernel instead (counted pass_daemon_dead);\n"
+	      "                      ARP and ping stay answered.  0 never; 50 to 60000;\n"
+	      "                      default 500\n"
 	      "  --vlan ID           serve 802.1Q VLAN ID (1-4094) instead of untagged frames\n"
 	      "  --fix-offloads      with --vlan, turn IF's rx VLAN offload (rxvlan) off while\n"
 	      "                      skiffd runs (it hides the tag from XDP) and back on at\n"
@@ -178,6 +185,7 @@ void skiffd_config_defaults(struct skiffd_config *cfg)
 	memset(cfg, 0, sizeof(*cfg));
 	cfg->mode = SKIFF_XDP_AUTO;
 	cfg->n_queues = 1;
+	cfg->failover_ms = SKIFFD_FAILOVER_MS;
 }
 
 /* A decimal number in [min, max]: digits only, no sign, no spaces. */
@@ -692,6 +700,14 @@ static int apply_opt(struct skiffd_config *cfg, const struct opt *o, const char 
 			return -EINVAL;
 		}
 		cfg->frames = (uint32_t)v;
+		return 0;
+	case OPT_FAILOVER_MS:
+		if (parse_uint(val, 0, 60000, &v) || (v && v < 50)) {
+			seterr(err, errlen, "%sbad %s '%s': expected 0 (never) or 50 to 60000 ms",
+			       pfx, label, val);
+			return -EINVAL;
+		}
+		cfg->failover_ms = (uint32_t)v;
 		return 0;
 	case OPT_HELP:
 	case OPT_VERSION:

@@ -27,6 +27,7 @@
 
 #define SKIFFD_MAX_SERVICES	16	/* per kind (echo, discard), each over UDP and TCP */
 #define SKIFFD_EXIT_USAGE	2	/* exit status of every start-up error */
+#define SKIFFD_FAILOVER_MS	500	/* --failover-ms default (the --help text says it too) */
 
 struct skiffd_addr {
 	uint32_t addr;		/* network order */
@@ -75,6 +76,7 @@ struct skiffd_config {
 	uint32_t max_conns;	/* --max-conns: TCP connections per service and worker */
 	uint32_t syn_backlog;	/* --syn-backlog: SYN queue per listener */
 	uint32_t frames;	/* --frames: UMEM frames per queue */
+	uint32_t failover_ms;	/* --failover-ms: heartbeat bound; 0 = never fail open */
 };
 
 enum {

@@ -166,7 +166,8 @@ static void *worker_main(void *arg)
 	struct worker *w = arg;
 	struct pollfd pfd[2];
 	uint64_t next = UINT64_MAX, v;
-	int idle = 0, n;
+	int beat_ms = skiff_bpf_beat_interval_ms(w->d->b);
+	int idle = 0, n, timeout;
 
 	pfd[0].fd = xsk_netdev_fd(w->dev);
 	pfd[0].events = POLLIN;
@@ -174,6 +175,7 @@ static void *worker_main(void *arg)
 	pfd[1].events = POLLIN;
 
 	while (!atomic_load_explicit(&w->d->stop, memory_order_acquire)) {
+		skiff_bpf_beat(w->d->b, w->queue, clock_now()); /* fail-open heartbeat */
 		pthread_mutex_lock(&w->lock);
 		n = stack_poll(&w->st);
 		if (!n && idle + 1 >= WORKER_IDLE_POLLS)
@@ -185,8 +187,14 @@ static void *worker_main(void *arg)
 		}
 		if (++idle < WORKER_IDLE_POLLS)
 			continue;
-		/* idle: sleep until a frame arrives, a timer is due or we are stopped */
-		if (poll(pfd, 2, poll_timeout_ms(next, clock_now())) > 0 &&
+		/*
+		 * idle: sleep until a frame arrives, a timer is due, we are
+		 * stopped or the heartbeat is due
+		 */
+		timeout = poll_timeout_ms(next, clock_now());
+		if (beat_ms >= 0 && (timeout < 0 || timeout > beat_ms))
+			timeout = beat_ms;
+		if (poll(pfd, 2, timeout) > 0 &&
 		    (pfd[1].revents & POLLIN)) {
 			if (read(w->efd, &v, sizeof(v)) < 0) {
 				/* EAGAIN: someone else drained it; nothing to do */
@@ -1108,6 +1116,7 @@ static int skiffd_start(struct skiffd *d)
 	lo.mode = d->cfg.mode;
 	lo.vlan_id = d->cfg.vlan_id;
 	lo.n_queues = d->cfg.n_queues;
+	lo.failover_ns = (uint64_t)d->cfg.failover_ms * NSEC_PER_MSEC;
 	err[0] = '\0';
 	ret = skiff_bpf_attach(&lo, &d->b, err, sizeof(err));
 	if (ret) {

@@ -741,6 +741,7 @@ int skiff_bpf_attach(const struct skiff_loader_opts *o, struct skiff_bpf **out, 
 
 	memcpy(b->config->mac, b->mac, 6);
 	b->config->vlan_id = o->vlan_id;
+	b->config->failover_ns = o->failover_ns;
 	__atomic_store_n(&b->config->flags, 0, __ATOMIC_RELEASE);
 	*out = b;
 	return 0;
@@ -802,6 +803,26 @@ void skiff_bpf_enable(struct skiff_bpf *b)
 struct skiff_ustats *skiff_bpf_ustats(struct skiff_bpf *b, uint32_t queue)
 {
 	return queue < b->ustats_rows ? &b->ustats[queue] : NULL;
+}
+
+void skiff_bpf_beat(struct skiff_bpf *b, uint32_t queue, uint64_t now)
+{
+	__u64 *beat;
+
+	if (!b->config->failover_ns || queue >= SKIFF_MAX_QUEUES)
+		return;
+	beat = &b->config->beat_ns[queue];
+	if (now - __atomic_load_n(beat, __ATOMIC_RELAXED) > b->config->failover_ns / 8)
+		__atomic_store_n(beat, now, __ATOMIC_RELAXED);
+}
+
+int skiff_bpf_beat_interval_ms(const struct skiff_bpf *b)
+{
+	uint64_t ms = b->config->failover_ns / 4 / 1000000;
+
+	if (!b->config->failover_ns)
+		return -1;
+	return ms ? (int)ms : 1;
 }
 
 int skiff_bpf_xdp_stats(struct skiff_bpf *b, struct skiff_xdp_stats *sum)

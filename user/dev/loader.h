@@ -30,6 +30,7 @@ struct skiff_loader_opts {
 	enum skiff_xdp_mode mode;
 	uint16_t vlan_id;
 	uint32_t n_queues;		/* rows of the ustats map in use */
+	uint64_t failover_ns;		/* config.failover_ns: 0 = never fail open */
 };
 
 struct skiff_bpf;
@@ -56,6 +57,16 @@ void skiff_bpf_enable(struct skiff_bpf *b);
 
 /* This queue's row of the mmapped ustats map. */
 struct skiff_ustats *skiff_bpf_ustats(struct skiff_bpf *b, uint32_t queue);
+
+/*
+ * The worker of queue is alive at now (clock_now()).  Called from its loop;
+ * a plain store into the mmapped config, made only when the last one is
+ * older than failover_ns / 8, so the line XDP reads is rarely dirtied.
+ */
+void skiff_bpf_beat(struct skiff_bpf *b, uint32_t queue, uint64_t now);
+
+/* How long a worker may sleep between beats (ms); -1: no bound. */
+int skiff_bpf_beat_interval_ms(const struct skiff_bpf *b);
 /* Sum of the per-CPU XDP counters. */
 int skiff_bpf_xdp_stats(struct skiff_bpf *b, struct skiff_xdp_stats *sum);
 /* Map-backed hooks for a stack (thread-safe: port refcounts under a lock). */
