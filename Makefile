@@ -108,8 +108,9 @@ $(BUILD)/skiffctl: $(BUILD)/user/cmd/skiffctl.o $(CTL_OBJS) $(BUILD)/libskiff.a
 $(BUILD)/tests/unit/%: $(BUILD)/tests/unit/%.o $(UNIT_SOBJS) $(BUILD)/libskiff.a
 	$(CC) $(LDFLAGS) -o $@ $^ -lcmocka $(LDLIBS)
 
-# test_config also links the cmd/ objects (parsing, control, report) it tests.
-$(BUILD)/tests/unit/test_config: $(CTL_OBJS)
+# test_config and test_control also link the cmd/ objects (parsing, control,
+# report) they test.
+$(BUILD)/tests/unit/test_config $(BUILD)/tests/unit/test_control: $(CTL_OBJS)
 
 $(BUILD)/tests/bpf/%: $(BUILD)/tests/bpf/%.o $(BUILD)/libskiff.a
 	$(CC) $(LDFLAGS) -o $@ $^ -lcmocka $(LDLIBS)

@@ -71,6 +71,7 @@ if not BUILD.is_absolute():
     BUILD = ROOT / BUILD
 SKIFFD = BUILD / "skiffd"
 SKIFFCTL = BUILD / "skiffctl"
+CTL_DIR = "/run/skiff"
 XDP_PASS_OBJ = Path(os.environ.get("SKIFF_XDP_PASS_OBJ", BUILD / "bpf" / "xdp_pass.bpf.o"))
 IMPAIR = BUILD / "tests" / "tools" / "impair"
 SKIFF_H = ROOT / "include" / "skiff" / "skiff.h"
@@ -146,12 +147,23 @@ def ns_socket(ns, family=socket.AF_INET, type=socket.SOCK_DGRAM, proto=0):
 def unix_sockets(ns, listening=False):
     """Paths of the unix sockets in ns ('@name' for abstract ones); with
     listening, only those accepting connections (Flags __SO_ACCEPTCON):
-    skiffd binds @skiff/<ifname> first (its lock) and listens once ready."""
+    skiffd binds its control socket first and listens once ready."""
     with in_netns(ns):
         with open("/proc/thread-self/net/unix") as f:
             lines = f.read().splitlines()[1:]
     return {ln.split()[7] for ln in lines if len(ln.split()) >= 8
             and (not listening or int(ln.split()[3], 16) & 0x10000)}
+
+
+def netns_id(ns):
+    """The inode number of namespace ns (what /proc/self/ns/net stats to
+    inside it): part of skiffd's control socket name."""
+    return os.stat(f"/run/netns/{ns}").st_ino
+
+
+def ctl_socket_path(ns, iface):
+    """skiffd's control socket for iface in namespace ns (cmd/control.h)."""
+    return f"{CTL_DIR}/{iface}.{netns_id(ns)}.sock"
 
 
 def ensure_bpffs():
@@ -592,7 +604,8 @@ class Skiffd:
     """One skiffd process in topo's dut namespace.
 
     args are the flags after --iface/--pin-dir.  start() waits until the
-    control socket (@skiff/<ifname>) and the pinned stats map exist; stop()
+    control socket (/run/skiff/<ifname>.<netns>.sock) listens and the pinned
+    stats map exists; stop()
     sends SIGTERM to the PID and returns the exit status.
     """
 
@@ -609,7 +622,7 @@ class Skiffd:
 
     @property
     def ctl_socket(self):
-        return f"@skiff/{self.iface}"
+        return ctl_socket_path(self.topo.dut_ns, self.iface)
 
     def start(self, wait=True, timeout=None):
         self._errf = open(self.log, "w")

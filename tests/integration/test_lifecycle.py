@@ -28,6 +28,7 @@ def test_sigterm_detaches_xdp_and_removes_pins(topo):
     assert topo.dut_xdp() is None, f"XDP program left on {topo.dut_if}: {topo.dut_xdp()}"
     assert not d.pin_dir.exists(), f"pins left: {list(d.pin_dir.iterdir())}"
     assert d.ctl_socket not in sn.unix_sockets(topo.dut_ns)
+    assert not os.path.exists(d.ctl_socket), "the control socket file was left"
     # The interface behaves as before: the kernel answers, the dedicated address is gone.
     assert sn.ping(topo, topo.dut_ip, count=2) == 2
     assert sn.ping(topo, topo.ded_ip, count=1, wait=1) == 0

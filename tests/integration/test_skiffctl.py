@@ -1,6 +1,6 @@
 # SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
-"""skiffctl against a running skiffd (over @skiff/<ifname> in the dut
-namespace), and the pinned maps as bpftool shows them."""
+"""skiffctl against a running skiffd (over /run/skiff/<ifname>.<netns>.sock
+of the dut namespace), and the pinned maps as bpftool shows them."""
 
 import json
 

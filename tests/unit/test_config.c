@@ -813,7 +813,7 @@ static void test_status_answers_are_valid_json_and_text(void **state)
 	struct report_status s = {
 		.pid = 42, .uptime_s = 3725, .version = "0.1.0", .iface = "ve\"th0",
 		.ifindex = 5, .mtu = 1500, .mode = "native", .attach = "single program",
-		.pin_dir = "/sys/fs/bpf/skiff/veth0", .ctl_name = "@skiff/veth0",
+		.pin_dir = "/sys/fs/bpf/skiff/veth0", .ctl_name = "/run/skiff/veth0.4026531840.sock",
 		.n_queues = 2, .n_addrs = 2, .n_echo = 1, .n_discard = 2,
 		.echo_ports = echo, .discard_ports = discard,
 	};

@@ -1,15 +1,20 @@
 // SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
 /*
- * The control channel of skiffd (see control.h for the protocol): the
- * abstract Unix socket that is both the single-instance lock and the place
- * skiffctl asks its questions, plus the string builder used for answers.
+ * The control channel (see control.h for the protocol and where it
+ * lives): the socket path, request framing and parsing, the peer policy,
+ * the client side used by skiffctl, and the string builder used for
+ * answers.  Nothing here blocks in the daemon: its loop is ctl_server.c.
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <grp.h>
+#include <inttypes.h>
+#include <limits.h>
 #include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -130,87 +135,177 @@ const char *sb_str(const struct strbuf *sb)
 	return sb->s ? sb->s : "";
 }
 
-int ctl_addr(const char *ifname, struct sockaddr_un *sun, socklen_t *len)
-{
-	size_t n = strlen(ifname);
 
-	if (!n || n >= IFNAMSIZ)
-		return -EINVAL;
-	memset(sun, 0, sizeof(*sun));
-	sun->sun_family = AF_UNIX;
-	/* sun_path[0] = '\0': an abstract name, no file, per network namespace */
-	memcpy(sun->sun_path + 1, CTL_NAME_PREFIX, strlen(CTL_NAME_PREFIX));
-	memcpy(sun->sun_path + 1 + strlen(CTL_NAME_PREFIX), ifname, n);
-	*len = (socklen_t)(offsetof(struct sockaddr_un, sun_path) + 1 + strlen(CTL_NAME_PREFIX) + n);
+/* ---- where ---- */
+
+int ctl_netns_id(uint64_t *id)
+{
+	struct stat st;
+
+	if (stat("/proc/self/ns/net", &st) < 0)
+		return -errno;
+	*id = (uint64_t)st.st_ino;
 	return 0;
 }
 
-/* The pid of the process listening on the abstract name (SO_PEERCRED of a
- * connection to it carries the listener's credentials), or 0. */
-static pid_t ctl_holder_pid(const char *ifname)
+int ctl_path(const char *ifname, uint64_t netns, const char *suffix, char *buf, size_t len)
 {
+	size_t n = strlen(ifname);
+	int ret;
+
+	/* an interface name is never "." / ".." nor holds '/' (dev_valid_name) */
+	if (!n || n >= IFNAMSIZ || strchr(ifname, '/') || !strcmp(ifname, ".") ||
+	    !strcmp(ifname, ".."))
+		return -EINVAL;
+	ret = snprintf(buf, len, "%s/%s.%" PRIu64 "%s", CTL_DIR, ifname, netns, suffix);
+	if (ret < 0 || (size_t)ret >= len)
+		return -ENAMETOOLONG;
+	return 0;
+}
+
+/* ---- framing and parsing ---- */
+
+enum ctl_frame ctl_frame_next(const char *buf, size_t len, bool eof, size_t *line_len,
+			      size_t *used)
+{
+	size_t scan = len < CTL_MAX_REQUEST ? len : CTL_MAX_REQUEST;
+	const char *nl = memchr(buf, '\n', scan);
+	size_t n = nl ? (size_t)(nl - buf) : scan;
+
+	*line_len = 0;
+	*used = 0;
+	if (memchr(buf, '\0', n))
+		return CTL_FRAME_NUL;
+	if (!nl) {
+		if (len >= CTL_MAX_REQUEST)
+			return CTL_FRAME_TOO_LONG;
+		if (!eof || !len)
+			return CTL_FRAME_MORE;
+		*used = len;	/* a last line without '\n' still counts */
+	} else {
+		*used = n + 1;
+	}
+	if (n && buf[n - 1] == '\r')
+		n--;
+	*line_len = n;
+	return CTL_FRAME_LINE;
+}
+
+static bool is_blank(char c)
+{
+	return c == ' ' || c == '\t';
+}
+
+int ctl_parse_request(char *line, size_t len, struct ctl_request *req, const char **why)
+{
+	size_t i, w;
+	char *p, *end;
+
+	memset(req, 0, sizeof(*req));
+	for (i = 0; i < len; i++) {
+		unsigned char c = (unsigned char)line[i];
+
+		if ((c < 0x20 && c != '\t') || c > 0x7e) {
+			*why = "bad request: only printable ASCII is allowed";
+			return -EINVAL;
+		}
+	}
+	line[len] = '\0';
+	p = line;
+	end = line + len;
+	while (p < end && is_blank(*p))
+		p++;
+	if (p == end) {
+		*why = "empty request (expected: <command> [json])";
+		return -EINVAL;
+	}
+	for (w = 0; p + w < end && !is_blank(p[w]); w++) {
+		char c = p[w];
+
+		if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_' || c == '-')) {
+			*why = "bad request: a command is lower-case letters, digits, '_' and '-'";
+			return -EINVAL;
+		}
+	}
+	if (w > CTL_MAX_VERB) {
+		*why = "bad request: command name too long";
+		return -EINVAL;
+	}
+	memcpy(req->verb, p, w);
+	req->verb[w] = '\0';
+	p += w;
+	for (;;) {
+		while (p < end && is_blank(*p))
+			*p++ = '\0';
+		if (p == end)
+			break;
+		if (req->argc == CTL_MAX_ARGS) {
+			*why = "bad request: too many arguments";
+			return -EINVAL;
+		}
+		req->argv[req->argc++] = p;
+		while (p < end && !is_blank(*p))
+			p++;
+	}
+	for (i = 0; i < (size_t)req->argc; i++)
+		req->json |= !strcmp(req->argv[i], "json");
+	return 0;
+}
+
+/* ---- who ---- */
+
+bool ctl_peer_may(const struct ctl_peer *peer, enum ctl_perm perm)
+{
+	if (peer->uid == 0)
+		return true;
+	switch (perm) {
+	case CTL_PERM_READ:
+	case CTL_PERM_ATTACH:
+		return peer->in_group;
+	case CTL_PERM_ADMIN:
+	default:
+		return false;
+	}
+}
+
+gid_t ctl_group_gid(void)
+{
+	struct group gr, *res = NULL;
+	char buf[4096];
+
+	if (getgrnam_r(CTL_GROUP, &gr, buf, sizeof(buf), &res) || !res)
+		return (gid_t)-1;
+	return res->gr_gid;
+}
+
+int ctl_peer_get(int fd, gid_t group, struct ctl_peer *peer)
+{
+	gid_t groups[NGROUPS_MAX > 256 ? 256 : NGROUPS_MAX];
 	struct ucred cred;
-	socklen_t clen = sizeof(cred);
-	pid_t pid = 0;
-	int fd;
+	socklen_t len = sizeof(cred);
+	size_t i, n;
 
-	fd = ctl_connect(ifname);
-	if (fd < 0)
+	memset(peer, 0, sizeof(*peer));
+	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) < 0)
+		return -errno;
+	peer->pid = cred.pid;
+	peer->uid = cred.uid;
+	peer->gid = cred.gid;
+	if (group == (gid_t)-1)
 		return 0;
-	if (!getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &clen))
-		pid = cred.pid;
-	close(fd);
-	return pid;
-}
-
-int ctl_bind(const char *ifname, pid_t *holder)
-{
-	struct sockaddr_un sun;
-	socklen_t len;
-	int fd, err;
-
-	if (holder)
-		*holder = 0;
-	err = ctl_addr(ifname, &sun, &len);
-	if (err)
-		return err;
-	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
-	if (fd < 0)
-		return -errno;
-	if (bind(fd, (struct sockaddr *)&sun, len) < 0) {
-		err = -errno;
-		close(fd);
-		if (err == -EADDRINUSE && holder)
-			*holder = ctl_holder_pid(ifname);
-		return err;
+	peer->in_group = cred.gid == group;
+	/* the supplementary groups (Linux 4.13); a peer in more than fit
+	 * (ERANGE) is judged on its primary group alone */
+	len = sizeof(groups);
+	if (!peer->in_group && !getsockopt(fd, SOL_SOCKET, SO_PEERGROUPS, groups, &len)) {
+		n = len / sizeof(groups[0]);
+		for (i = 0; i < n; i++)
+			peer->in_group |= groups[i] == group;
 	}
-	return fd;
+	return 0;
 }
 
-int ctl_listen(int fd)
-{
-	return listen(fd, 16) < 0 ? -errno : 0;
-}
-
-int ctl_connect(const char *ifname)
-{
-	struct sockaddr_un sun;
-	socklen_t len;
-	int fd, err;
-
-	err = ctl_addr(ifname, &sun, &len);
-	if (err)
-		return err;
-	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	if (fd < 0)
-		return -errno;
-	if (connect(fd, (struct sockaddr *)&sun, len) < 0) {
-		err = -errno;
-		close(fd);
-		return err;
-	}
-	return fd;
-}
+/* ---- the client ---- */
 
 static int64_t ms_now(void)
 {
@@ -241,43 +336,31 @@ static int wait_fd(int fd, short events, int64_t deadline)
 	}
 }
 
-int ctl_read_request(int fd, char *buf, size_t len)
+int ctl_connect(const char *ifname)
 {
-	int64_t deadline = ms_now() + CTL_IO_TIMEOUT_MS;
-	size_t got = 0;
-	ssize_t n;
-	char *nl;
-	int err;
+	struct sockaddr_un sun = { .sun_family = AF_UNIX };
+	uint64_t netns = 0;
+	int fd, err;
 
-	if (len < 2)
-		return -EINVAL;
-	for (;;) {
-		err = wait_fd(fd, POLLIN, deadline);
-		if (err)
-			return err;
-		n = read(fd, buf + got, len - 1 - got);
-		if (n < 0) {
-			if (errno == EINTR || errno == EAGAIN)
-				continue;
-			return -errno;
-		}
-		buf[got + (size_t)n] = '\0';
-		nl = strchr(buf + got, '\n');
-		got += (size_t)n;
-		if (nl) {
-			*nl = '\0';
-			return 0;
-		}
-		if (n == 0)	/* EOF: a last line without '\n' still counts */
-			return got ? 0 : -EPROTO;
-		if (got == len - 1)
-			return -EMSGSIZE;
+	err = ctl_netns_id(&netns);
+	if (err)
+		return err;
+	err = ctl_path(ifname, netns, ".sock", sun.sun_path, sizeof(sun.sun_path));
+	if (err)
+		return err;
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return -errno;
+	if (connect(fd, (struct sockaddr *)&sun, sizeof(sun)) < 0) {
+		err = -errno;
+		close(fd);
+		return err;
 	}
+	return fd;
 }
 
-int ctl_write_all(int fd, const char *buf, size_t len)
+static int write_all(int fd, const char *buf, size_t len, int64_t deadline)
 {
-	int64_t deadline = ms_now() + CTL_IO_TIMEOUT_MS;
 	ssize_t n;
 	int err;
 
@@ -301,11 +384,11 @@ int ctl_write_all(int fd, const char *buf, size_t len)
 
 int ctl_request(const char *ifname, const char *cmd, bool json, struct strbuf *out)
 {
+	int64_t deadline = ms_now() + CTL_CLIENT_TIMEOUT_MS;
 	char req[CTL_MAX_REQUEST];
 	char buf[4096];
-	int64_t deadline;
+	int fd, err, werr, len;
 	ssize_t n;
-	int fd, err, len;
 
 	len = snprintf(req, sizeof(req), "%s%s\n", cmd, json ? " json" : "");
 	if (len < 0 || (size_t)len >= sizeof(req))
@@ -313,21 +396,19 @@ int ctl_request(const char *ifname, const char *cmd, bool json, struct strbuf *o
 	fd = ctl_connect(ifname);
 	if (fd < 0)
 		return fd;
-	err = ctl_write_all(fd, req, (size_t)len);
-	if (err)
-		goto out;
-	/* the daemon may be finishing another client's answer: be patient */
-	deadline = ms_now() + 5 * CTL_IO_TIMEOUT_MS;
+	/* a daemon that refuses says why before it closes: read that even
+	 * when the write failed (EPIPE) */
+	werr = write_all(fd, req, (size_t)len, deadline);
 	for (;;) {
 		err = wait_fd(fd, POLLIN, deadline);
 		if (err)
-			goto out;
+			break;
 		n = read(fd, buf, sizeof(buf) - 1);
 		if (n < 0) {
 			if (errno == EINTR)
 				continue;
 			err = -errno;
-			goto out;
+			break;
 		}
 		if (n == 0)
 			break;
@@ -335,23 +416,50 @@ int ctl_request(const char *ifname, const char *cmd, bool json, struct strbuf *o
 		sb_puts(out, buf);
 		/* a NUL byte in the answer would cut it here; the daemon sends none */
 	}
-	err = out->oom ? -ENOMEM : 0;
-out:
 	close(fd);
-	return err;
+	if (out->oom)
+		return -ENOMEM;
+	if (!err && !werr)
+		return 0;
+	if (werr && out->len)
+		return 0;	/* the daemon's reason for refusing */
+	return err ? err : werr;
 }
 
 #define SO_ACCEPTCON_FLAG 0x10000	/* __SO_ACCEPTCON in /proc/net/unix Flags: listening */
 
+/* The <ifname> of CTL_DIR "/<ifname>.<netns>.sock" into name, or false. */
+static bool daemon_name(const char *path, const char *tail, char name[IFNAMSIZ])
+{
+	size_t plen = strlen(CTL_DIR "/"), n, tl = strlen(tail);
+
+	if (strncmp(path, CTL_DIR "/", plen))
+		return false;
+	path += plen;
+	n = strlen(path);
+	if (n <= tl || strcmp(path + n - tl, tail))
+		return false;
+	n -= tl;
+	if (!n || n >= IFNAMSIZ || memchr(path, '/', n))
+		return false;
+	memcpy(name, path, n);
+	name[n] = '\0';
+	return true;
+}
+
 int ctl_find_daemons(char names[][IFNAMSIZ], int max, bool starting)
 {
-	const char *pfx = "@" CTL_NAME_PREFIX;
-	char line[512], path[256];
+	char line[512], path[256], tail[32], name[IFNAMSIZ];
 	unsigned int flags;
+	uint64_t netns = 0;
 	int n = 0, i, err;
 	bool dup;
 	FILE *f;
 
+	err = ctl_netns_id(&netns);
+	if (err)
+		return err;
+	snprintf(tail, sizeof(tail), ".%" PRIu64 ".sock", netns);
 	f = fopen("/proc/net/unix", "re");
 	if (!f)
 		return -errno;
@@ -359,16 +467,14 @@ int ctl_find_daemons(char names[][IFNAMSIZ], int max, bool starting)
 	while (fgets(line, sizeof(line), f)) {
 		if (sscanf(line, "%*s %*s %*s %x %*s %*s %*s %255s", &flags, path) != 2)
 			continue;
-		if (!(flags & SO_ACCEPTCON_FLAG) != starting || strncmp(path, pfx, strlen(pfx)))
-			continue;
-		if (strlen(path + strlen(pfx)) >= IFNAMSIZ || !path[strlen(pfx)])
+		if (!(flags & SO_ACCEPTCON_FLAG) != starting || !daemon_name(path, tail, name))
 			continue;
 		dup = false;
 		for (i = 0; i < n; i++)
-			dup |= !strcmp(names[i], path + strlen(pfx));
+			dup |= !strcmp(names[i], name);
 		if (dup || n >= max)
 			continue;
-		snprintf(names[n++], IFNAMSIZ, "%s", path + strlen(pfx));
+		snprintf(names[n++], IFNAMSIZ, "%s", name);
 	}
 	err = ferror(f) ? -EIO : 0;
 	fclose(f);

@@ -1,24 +1,49 @@
 /* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
 /*
- * The control channel between skiffd and skiffctl, and the small string
- * builder both use to produce answers (text and JSON).
+ * The control channel between skiffd and skiffctl: where the socket lives,
+ * how requests are framed and parsed, who may send which verb, the client
+ * side, and the small string builder both ends use for answers (text and
+ * JSON).  The daemon's event loop is in cmd/ctl_server.h.
  *
- * Protocol.  skiffd listens on the abstract Unix stream socket
- * "\0skiff/<ifname>" (abstract names live in the network namespace and
- * vanish with the process, so the socket doubles as the single-instance
- * lock: a second skiffd on the same interface gets EADDRINUSE).  It binds
- * the name first thing and listens only when fully up, so a listening name
- * means a ready daemon.  A client connects and sends one line
+ * Where.  skiffd serves the Unix stream socket
  *
- *	<command> [json]\n
+ *	/run/skiff/<ifname>.<netns>.sock
  *
- * with command one of status, stats, neigh, sockets.  The daemon writes the
- * whole answer (human-readable text, or one JSON object when the second word
- * is "json") and closes the connection.  A request the daemon cannot serve
- * is answered with a text line starting "error: " (or, in JSON mode, with
- * {"error": "..."}).  Requests and answers are at most CTL_MAX_REQUEST and
- * (practically) a few hundred KiB; a client that does not send its line
- * within CTL_IO_TIMEOUT_MS is dropped.
+ * where <netns> is the inode number of its network namespace
+ * (stat /proc/self/ns/net), so daemons on equally named interfaces in
+ * different namespaces (which share /run) never meet, and skiffctl finds
+ * the daemon of an interface in its own namespace without being told a
+ * path.  /run/skiff is a directory owned by root, mode 0755 (skiffd refuses
+ * one that is not); the socket is mode 0660 root:skiff when a group "skiff"
+ * exists, else 0600 root.  The single-instance lock is a flock() on
+ * /run/skiff/<ifname>.<netns>.lock (root-only, mode 0600), which holds the
+ * holder's pid; nobody but root can create, hold or replace either file.  A
+ * socket file left by a killed skiffd is removed by the next one once it
+ * holds the lock.  skiffd binds the socket early and listens only when fully
+ * up, so "listening" (Flags 00010000 in /proc/net/unix) means "ready".
+ *
+ * Who.  Every connection's peer is checked with SO_PEERCRED (and
+ * SO_PEERGROUPS): each verb has a class (enum ctl_perm), and
+ * ctl_peer_may() is the whole policy (docs/security.md).
+ *
+ * Protocol.  A request is one line of printable ASCII, at most
+ * CTL_MAX_REQUEST bytes with its '\n' (a '\r' before it is ignored):
+ *
+ *	<verb> [arg ...]\n
+ *
+ * today: status, stats, neigh, sockets, routes, each with the optional
+ * argument "json".  The daemon answers each complete line in order (several
+ * lines in one write get one answer each), with human-readable text or, for
+ * "json", one JSON object; a request it cannot serve gets one line starting
+ * "error: " (in JSON mode {"error": "..."}).  When it has answered every
+ * line received and holds no partial one, it closes the connection (so a
+ * client reads to EOF).  A NUL byte or an over-long line is answered with
+ * one error line and the connection is closed (the stream cannot be
+ * resynchronised).  A client that has not sent a complete line within
+ * CTL_REQUEST_TIMEOUT_MS is told so and dropped; one that does not read its
+ * answer within CTL_WRITE_TIMEOUT_MS is dropped.  Verbs that keep a
+ * connection open (application attach) are to be added as their own
+ * class and verbs, with the same framing.
  */
 #ifndef SKIFF_CONTROL_H
 #define SKIFF_CONTROL_H
@@ -32,9 +57,15 @@
 #include <sys/types.h>
 #include <sys/un.h>
 
-#define CTL_NAME_PREFIX		"skiff/"	/* abstract name: "\0skiff/<ifname>" */
-#define CTL_MAX_REQUEST		256
-#define CTL_IO_TIMEOUT_MS	1000
+#define CTL_DIR			"/run/skiff"
+#define CTL_GROUP		"skiff"		/* may read (and attach: security.md) */
+#define CTL_MAX_REQUEST		256		/* one request line, '\n' included */
+#define CTL_MAX_ARGS		8
+#define CTL_MAX_VERB		31
+#define CTL_REQUEST_TIMEOUT_MS	1000		/* connect -> complete line */
+#define CTL_WRITE_TIMEOUT_MS	5000		/* answer -> fully read */
+#define CTL_CLIENT_TIMEOUT_MS	5000		/* skiffctl's wait for the answer */
+#define CTL_MAX_CLIENTS		32		/* served at once by skiffd */
 #define CTL_MAX_DAEMONS		64
 
 /* A growable NUL-terminated string; on allocation failure it sets oom and
@@ -59,44 +90,88 @@ void sb_trim_comma(struct strbuf *sb);
 /* The text of sb (never NULL). */
 const char *sb_str(const struct strbuf *sb);
 
-/* The abstract address of the daemon serving ifname. */
-int ctl_addr(const char *ifname, struct sockaddr_un *sun, socklen_t *len);
+/* ---- where ---- */
+
+/* The inode number of the caller's network namespace.  0 or -errno. */
+int ctl_netns_id(uint64_t *id);
+
+/* CTL_DIR "/<ifname>.<netns>" + suffix (".sock" or ".lock") into buf.
+ * 0, -EINVAL (bad ifname) or -ENAMETOOLONG. */
+int ctl_path(const char *ifname, uint64_t netns, const char *suffix, char *buf, size_t len);
+
+/* ---- framing and parsing ---- */
+
+enum ctl_frame {
+	CTL_FRAME_MORE,		/* no complete line yet: read more */
+	CTL_FRAME_LINE,		/* a line: *line_len bytes, *used with its '\n' */
+	CTL_FRAME_TOO_LONG,	/* no '\n' within CTL_MAX_REQUEST bytes */
+	CTL_FRAME_NUL,		/* a NUL byte before the '\n' */
+};
 
 /*
- * Bind the control socket of ifname: the single-instance lock, taken before
- * anything touches the interface.  Returns the fd, or -EADDRINUSE when
- * another skiffd holds it (then *holder is its pid, or 0 when it could not
- * be learned: a skiffd still starting up does not accept yet), or -errno.
+ * The next request in buf[0..len): a line ends at '\n' (a '\r' before it is
+ * not part of it).  With eof, bytes after the last '\n' count as a last
+ * line.  Never reads past len.
  */
-int ctl_bind(const char *ifname, pid_t *holder);
+enum ctl_frame ctl_frame_next(const char *buf, size_t len, bool eof, size_t *line_len,
+			      size_t *used);
+
+struct ctl_request {
+	char verb[CTL_MAX_VERB + 1];
+	char *argv[CTL_MAX_ARGS];	/* point into the caller's line */
+	int argc;
+	bool json;			/* an argument was "json" */
+};
 
 /*
- * Start accepting on a bound control socket: skiffd does this last, once
- * every queue is served, so "the name is listening" (Flags 00010000 in
- * /proc/net/unix, or a connect() that succeeds) means "ready".  0 or -errno.
+ * Split a line (no '\n'; modified in place) into verb and arguments
+ * separated by spaces or tabs.  0, or -EINVAL with *why set to a message
+ * for the client (empty, non-printable byte, verb too long or not
+ * [a-z0-9_-], too many arguments).
  */
-int ctl_listen(int fd);
+int ctl_parse_request(char *line, size_t len, struct ctl_request *req, const char **why);
 
-/* Connect to the daemon of ifname: fd, or -errno (-ECONNREFUSED: none). */
+/* ---- who ---- */
+
+enum ctl_perm {
+	CTL_PERM_READ,		/* status, counters, tables: root or group skiff */
+	CTL_PERM_ATTACH,	/* an application's own sockets: root or group skiff */
+	CTL_PERM_ADMIN,		/* the daemon's configuration or life: root only */
+};
+
+struct ctl_peer {
+	pid_t pid;
+	uid_t uid;
+	gid_t gid;
+	bool in_group;		/* primary or supplementary group is CTL_GROUP */
+};
+
+/* Whether peer may use a verb of class perm (docs/security.md). */
+bool ctl_peer_may(const struct ctl_peer *peer, enum ctl_perm perm);
+
+/* The credentials of the process at the other end of the connected socket
+ * fd; group is the gid of CTL_GROUP or -1 when there is none.  0 or -errno. */
+int ctl_peer_get(int fd, gid_t group, struct ctl_peer *peer);
+
+/* The gid of CTL_GROUP, or (gid_t)-1 when the system has no such group. */
+gid_t ctl_group_gid(void);
+
+/* ---- the client (skiffctl) ---- */
+
+/* Connect to the daemon of ifname in this namespace: fd, or -errno
+ * (-ENOENT/-ECONNREFUSED: none or not ready; -EACCES: not allowed). */
 int ctl_connect(const char *ifname);
 
-/* Read one request line (without the newline) from fd within the timeout.
- * 0, or -errno (-EPROTO: no complete line). */
-int ctl_read_request(int fd, char *buf, size_t len);
-
-/* Write all of buf to fd within the timeout.  0 or -errno. */
-int ctl_write_all(int fd, const char *buf, size_t len);
-
 /* Send "<cmd>[ json]\n" to the daemon of ifname and read the whole answer
- * into out.  0 or -errno. */
+ * into out within CTL_CLIENT_TIMEOUT_MS.  0 or -errno. */
 int ctl_request(const char *ifname, const char *cmd, bool json, struct strbuf *out);
 
 /*
  * The interfaces that have a skiffd in this network namespace, from the
- * "@skiff/<ifname>" entries of /proc/net/unix (which shows the reader's
- * namespace): only the ready (listening) ones unless starting is true, when
- * only those still starting up (bound, not listening yet) are listed.
- * Returns how many (at most max), or -errno.
+ * CTL_DIR sockets of our namespace listed in /proc/net/unix (which shows the
+ * reader's namespace): only the ready (listening) ones unless starting is
+ * true, when only those still starting up (bound, not listening yet) are
+ * listed.  Returns how many (at most max), or -errno.
  */
 int ctl_find_daemons(char names[][IFNAMSIZ], int max, bool starting);
 

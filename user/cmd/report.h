@@ -42,7 +42,7 @@ struct report_status {
 	const char *mode;	/* native, generic */
 	const char *attach;	/* dispatcher, single program */
 	const char *pin_dir;
-	const char *ctl_name;	/* "@skiff/<ifname>" */
+	const char *ctl_name;	/* "/run/skiff/<ifname>.<netns>.sock" */
 	uint16_t vlan_id;
 	int rx_vlan_offload;	/* with vlan_id: 1 on, 0 off, -1 unknown */
 	uint32_t gateway;

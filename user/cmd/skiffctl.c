@@ -1,12 +1,13 @@
 // SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
 /*
- * skiffctl: asks a running skiffd (status, stats, neigh, sockets) over its
- * control socket "\0skiff/<ifname>" (protocol in cmd/control.h) and prints
- * the answer.  Without --iface it uses the only skiffd of the current
- * network namespace.  Exit status: 0 answered, 1 no daemon or the daemon
- * reported an error, 2 bad usage.
+ * skiffctl: asks a running skiffd (status, stats, neigh, sockets, routes)
+ * over its control socket /run/skiff/<ifname>.<netns>.sock (where and what:
+ * cmd/control.h) and prints the answer.  Without --iface it uses the only
+ * skiffd of the current network namespace.  Exit status: 0 answered, 1 no
+ * daemon, no permission or the daemon reported an error, 2 bad usage.
  */
 #include <errno.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -87,6 +88,19 @@ int main(int argc, char **argv)
 			fprintf(stderr,
 				"skiffctl: no skiffd running on %s in this network namespace\n",
 				a.iface);
+		sb_free(&out);
+		return 1;
+	}
+	if (ret == -EACCES || ret == -EPERM) {
+		char path[108] = CTL_DIR;
+		uint64_t netns = 0;
+
+		if (!ctl_netns_id(&netns))
+			ctl_path(a.iface, netns, ".sock", path, sizeof(path));
+		fprintf(stderr,
+			"skiffctl: permission denied on %s: the skiffd control socket is for "
+			"root and the members of group %s\n",
+			path, CTL_GROUP);
 		sb_free(&out);
 		return 1;
 	}

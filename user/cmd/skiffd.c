@@ -4,11 +4,12 @@
  * system, attaches the XDP program (dev/loader.c), brings up one AF_XDP
  * socket, one complete stack and one worker thread per RX queue, starts the
  * built-in services, and then serves the control socket (cmd/control.h)
- * until SIGINT/SIGTERM, when it takes everything down in reverse order and
+ * from its main thread's event loop until SIGINT/SIGTERM, when it takes everything down in reverse order and
  * leaves the interface as it found it.
  *
- * Start-up order: parse -> interface, privileges, queue count -> bind the
- * control name "\0skiff/<ifname>" (the single-instance lock, before anything
+ * Start-up order: parse -> interface, privileges, queue count -> take the
+ * single-instance lock and bind the control socket
+ * /run/skiff/<ifname>.<netns>.sock (cmd/ctl_server.h; before anything
  * touches the interface) -> attach XDP -> addresses -> per queue: AF_XDP
  * socket, XSKMAP entry, stack, protocols, services -> enable steering ->
  * workers -> listen on the control socket (from then on skiffd is "ready").
@@ -54,6 +55,7 @@
 #include "apps/services.h"
 #include "cmd/config.h"
 #include "cmd/control.h"
+#include "cmd/ctl_server.h"
 #include "cmd/netif.h"
 #include "cmd/report.h"
 #include "core/clock.h"
@@ -107,12 +109,11 @@ struct skiffd {
 	struct worker *w;
 	uint32_t n_workers;
 	struct handoff *handoff;	/* frames between workers (2+ queues) */
-	int ctl_fd;
+	struct ctl_server *ctl;		/* the control socket and the instance lock */
 	int sig_fd;
 	atomic_bool stop;
 	uint64_t start_ns;
 	uint64_t last_rate_ns;
-	char ctl_name[IFNAMSIZ + 16];
 	int client_efd;			/* eventfd: the client finished */
 	atomic_int client_rc;		/* 0: it succeeded, 1: it failed */
 	bool rxvlan_restore;		/* --fix-offloads turned rxvlan off: on at exit */
@@ -419,9 +420,8 @@ static void skiffd_teardown(struct skiffd *d)
 	if (d->b)
 		skiff_bpf_detach(d->b);	/* detaches XDP, removes the pins */
 	d->b = NULL;
-	if (d->ctl_fd >= 0)
-		close(d->ctl_fd);
-	d->ctl_fd = -1;
+	ctl_server_close(d->ctl);	/* last: the lock is held until XDP is gone */
+	d->ctl = NULL;
 	if (d->sig_fd >= 0)
 		close(d->sig_fd);
 	d->sig_fd = -1;
@@ -448,7 +448,7 @@ static void fill_status(struct skiffd *d, struct report_status *s)
 	s->mode = skiff_bpf_mode(d->b);
 	s->attach = skiff_bpf_attach_kind(d->b);
 	s->pin_dir = skiff_bpf_pin_dir(d->b);
-	s->ctl_name = d->ctl_name;
+	s->ctl_name = d->ctl ? ctl_server_path(d->ctl) : "";
 	s->vlan_id = d->cfg.vlan_id;
 	s->rx_vlan_offload = -1;
 	if (s->vlan_id) {
@@ -705,62 +705,39 @@ static void ctl_routes(struct skiffd *d, struct strbuf *sb, bool json)
 	report_routes(sb, rr, n, d->cfg.iface, json);
 }
 
-/* One client: read "<command> [json]", answer, close. */
-static void ctl_serve(struct skiffd *d, int fd)
+static void verb_status(void *ctx, const struct ctl_request *req, struct strbuf *sb)
 {
-	char req[CTL_MAX_REQUEST], cmd[32], mod[32], extra[2];
-	struct strbuf sb;
-	bool json = false;
-	int n;
-
-	if (ctl_read_request(fd, req, sizeof(req)))
-		return;	/* a probe (the single-instance check) or a silent client */
-	sb_init(&sb);
-	cmd[0] = mod[0] = '\0';
-	n = sscanf(req, "%31s %31s %1s", cmd, mod, extra);
-	if (n >= 2 && !strcmp(mod, "json"))
-		json = true;
-	if (n < 1) {
-		report_error(&sb, "empty request (expected: status|stats|neigh|sockets|routes [json])",
-			     json);
-	} else if (n > 2 || (n == 2 && !json)) {
-		report_error(&sb, "bad request (expected: <command> [json])", json);
-	} else if (!strcmp(cmd, "status")) {
-		ctl_status(d, &sb, json);
-	} else if (!strcmp(cmd, "stats")) {
-		ctl_stats(d, &sb, json);
-	} else if (!strcmp(cmd, "neigh")) {
-		ctl_neigh(d, &sb, json);
-	} else if (!strcmp(cmd, "sockets")) {
-		ctl_sockets(d, &sb, json);
-	} else if (!strcmp(cmd, "routes")) {
-		ctl_routes(d, &sb, json);
-	} else {
-		report_error(&sb,
-			     "unknown command (expected status, stats, neigh, sockets or routes)",
-			     json);
-	}
-	if (sb.oom) {
-		sb_reset(&sb);
-		sb.oom = false;
-		report_error(&sb, "out of memory", json);
-	}
-	ctl_write_all(fd, sb_str(&sb), sb.len);
-	sb_free(&sb);
+	ctl_status(ctx, sb, req->json);
 }
 
-static void ctl_accept(struct skiffd *d)
+static void verb_stats(void *ctx, const struct ctl_request *req, struct strbuf *sb)
 {
-	int fd;
-
-	for (;;) {
-		fd = accept4(d->ctl_fd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
-		if (fd < 0)
-			return;	/* EAGAIN: none left; other errors: try next time */
-		ctl_serve(d, fd);
-		close(fd);
-	}
+	ctl_stats(ctx, sb, req->json);
 }
+
+static void verb_neigh(void *ctx, const struct ctl_request *req, struct strbuf *sb)
+{
+	ctl_neigh(ctx, sb, req->json);
+}
+
+static void verb_sockets(void *ctx, const struct ctl_request *req, struct strbuf *sb)
+{
+	ctl_sockets(ctx, sb, req->json);
+}
+
+static void verb_routes(void *ctx, const struct ctl_request *req, struct strbuf *sb)
+{
+	ctl_routes(ctx, sb, req->json);
+}
+
+/* The control verbs and who may use them (docs/security.md). */
+static const struct ctl_verb ctl_verbs[] = {
+	{ "status", CTL_PERM_READ, 0, verb_status },
+	{ "stats", CTL_PERM_READ, 0, verb_stats },
+	{ "neigh", CTL_PERM_READ, 0, verb_neigh },
+	{ "sockets", CTL_PERM_READ, 0, verb_sockets },
+	{ "routes", CTL_PERM_READ, 0, verb_routes },
+};
 
 /* packets/s per queue from the counter deltas since the last tick */
 static void rates_tick(struct skiffd *d, uint64_t now)
@@ -788,11 +765,11 @@ static int main_loop(struct skiffd *d)
 	struct signalfd_siginfo si;
 	struct pollfd pfd[3];
 	uint64_t now, v;
-	int timeout;
+	int timeout, ctl_timeout;
 
 	pfd[0].fd = d->sig_fd;
 	pfd[0].events = POLLIN;
-	pfd[1].fd = d->ctl_fd;
+	pfd[1].fd = ctl_server_fd(d->ctl);
 	pfd[1].events = POLLIN;
 	pfd[2].fd = d->client_efd;	/* -1 without a client: ignored by poll */
 	pfd[2].events = POLLIN;
@@ -808,6 +785,9 @@ static int main_loop(struct skiffd *d)
 		}
 		timeout = (int)((d->last_rate_ns + RATE_INTERVAL_NS - now + NSEC_PER_MSEC - 1) /
 				NSEC_PER_MSEC);
+		ctl_timeout = ctl_server_timeout_ms(d->ctl);
+		if (ctl_timeout >= 0 && ctl_timeout < timeout)
+			timeout = ctl_timeout;
 		if (poll(pfd, 3, timeout) < 0) {
 			if (errno == EINTR)
 				continue;
@@ -820,8 +800,8 @@ static int main_loop(struct skiffd *d)
 				return 0;
 			}
 		}
-		if (pfd[1].revents & POLLIN)
-			ctl_accept(d);
+		/* every time round: it also expires silent clients */
+		ctl_server_run(d->ctl);
 		if ((pfd[2].revents & POLLIN) && read(d->client_efd, &v, sizeof(v)) == sizeof(v) &&
 		    d->cfg.exit_after_client) {
 			printf("skiffd: client done, shutting down\n");
@@ -1083,9 +1063,11 @@ static int skiffd_start(struct skiffd *d)
 	if (ret)
 		return ret;
 
-	/* single instance: the control socket's abstract name is the lock */
-	d->ctl_fd = ctl_bind(d->cfg.iface, &holder);
-	if (d->ctl_fd == -EADDRINUSE) {
+	/* single instance: the control socket's lock file, root's alone */
+	ret = ctl_server_open(&d->ctl, d->cfg.iface, ctl_verbs,
+			      sizeof(ctl_verbs) / sizeof(ctl_verbs[0]), d, &holder, err,
+			      sizeof(err));
+	if (ret == -EADDRINUSE) {
 		if (holder)
 			fail("another skiffd is already running on %s (pid %d)", d->cfg.iface,
 			     (int)holder);
@@ -1093,13 +1075,10 @@ static int skiffd_start(struct skiffd *d)
 			fail("another skiffd is already running on %s", d->cfg.iface);
 		return -EADDRINUSE;
 	}
-	if (d->ctl_fd < 0) {
-		ret = d->ctl_fd;
-		fail("cannot create the control socket @%s%s: %s", CTL_NAME_PREFIX, d->cfg.iface,
-		     strerror(-ret));
+	if (ret) {
+		fail("%s", err);
 		return ret;
 	}
-	snprintf(d->ctl_name, sizeof(d->ctl_name), "@%s%s", CTL_NAME_PREFIX, d->cfg.iface);
 
 	check_offloads(d);
 	resolve_capacity(d);
@@ -1191,10 +1170,11 @@ static int skiffd_start(struct skiffd *d)
 /* Accept control clients: from now on skiffd counts as ready. */
 static int skiffd_ready(struct skiffd *d)
 {
-	int ret = ctl_listen(d->ctl_fd);
+	int ret = ctl_server_listen(d->ctl);
 
 	if (ret)
-		fail("cannot listen on the control socket %s: %s", d->ctl_name, strerror(-ret));
+		fail("cannot listen on the control socket %s: %s", ctl_server_path(d->ctl),
+		     strerror(-ret));
 	return ret;
 }
 
@@ -1227,7 +1207,6 @@ int main(int argc, char **argv)
 		fail("out of memory");
 		return SKIFFD_EXIT_USAGE;
 	}
-	d->ctl_fd = -1;
 	d->sig_fd = -1;
 	d->client_efd = -1;
 	atomic_init(&d->stop, false);
