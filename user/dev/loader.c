@@ -3,7 +3,8 @@
  * The XDP loader: opens the libbpf skeleton of bpf/skiff_xdp.bpf.c, attaches
  * it through libxdp (the multi-program dispatcher where the kernel allows
  * freplace, the single program otherwise), pins every map under the pin
- * directory, maps the mmapable config and ustats arrays, and provides the
+ * directory (checked, and proven its own before anything in it is removed,
+ * by dev/pindir.c), maps the mmapable config and ustats arrays, and provides the
  * map-backed struct stack_hooks (owned ports with reference counts shared by
  * all workers, the neighbour map shared with XDP).
  *
@@ -49,6 +50,7 @@
 
 #include "core/clock.h"
 #include "dev/loader.h"
+#include "dev/pindir.h"
 #include "skiff_xdp.skel.h"
 
 #define SKIFF_PROG_NAME "skiff_xdp_prog"
@@ -59,12 +61,12 @@ struct skiff_bpf {
 	enum xdp_attach_mode mode;	/* what the program is attached in */
 	bool dispatcher;		/* behind libxdp's dispatcher */
 	char note[160];			/* why not behind the dispatcher, if known */
-	bool pinned;
+	bool pinned;			/* pin_dir_mark() ran: unpin at exit */
 	int ifindex;
 	uint32_t mtu;
 	uint8_t mac[6];
 	char ifname[IF_NAMESIZE];
-	char pin_dir[PATH_MAX];
+	struct pin_dir pd;		/* where the maps are pinned (dev/pindir.h) */
 
 	struct skiff_config *config;	/* mmapped config map */
 	size_t config_len;
@@ -292,83 +294,6 @@ int skiff_dev_rx_queues(const char *ifname)
 	return ch.combined_count + ch.rx_count ? (int)(ch.combined_count + ch.rx_count) : 1;
 }
 
-/* ---- pin directory ---- */
-
-/* Nearest existing ancestor of path (path itself excluded) into out. */
-static void existing_parent(const char *path, char *out, size_t outlen)
-{
-	struct stat sb;
-	char *slash;
-
-	snprintf(out, outlen, "%s", path);
-	for (;;) {
-		slash = strrchr(out, '/');
-		if (!slash || slash == out) {
-			snprintf(out, outlen, "/");
-			return;
-		}
-		*slash = '\0';
-		if (!stat(out, &sb))
-			return;
-	}
-}
-
-static int check_bpffs(const char *pin_dir, char *err, size_t errlen)
-{
-	char parent[PATH_MAX];
-	struct statfs sf;
-
-	existing_parent(pin_dir, parent, sizeof(parent));
-	if (statfs(parent, &sf) < 0 || (unsigned long)sf.f_type != BPF_FS_MAGIC) {
-		snprintf(err, errlen,
-			 "bpffs is not mounted at %s: run `mount -t bpf bpf %s` "
-			 "(inside `ip netns exec` too: it gives a fresh /sys)",
-			 parent, parent);
-		return -ENOENT;
-	}
-	return 0;
-}
-
-static int mkdir_p(const char *path, mode_t mode)
-{
-	char buf[PATH_MAX], *p;
-
-	if (snprintf(buf, sizeof(buf), "%s", path) >= (int)sizeof(buf))
-		return -ENAMETOOLONG;
-	for (p = buf + 1; *p; p++) {
-		if (*p != '/')
-			continue;
-		*p = '\0';
-		if (mkdir(buf, mode) < 0 && errno != EEXIST)
-			return -errno;
-		*p = '/';
-	}
-	if (mkdir(buf, mode) < 0 && errno != EEXIST)
-		return -errno;
-	return 0;
-}
-
-/* Pins left behind by a daemon that did not exit cleanly. */
-static void remove_stale_pins(const char *dir)
-{
-	struct dirent *de;
-	int n = 0;
-	DIR *d;
-
-	d = opendir(dir);
-	if (!d)
-		return;
-	while ((de = readdir(d))) {
-		if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
-			continue;
-		if (!unlinkat(dirfd(d), de->d_name, 0))
-			n++;
-	}
-	closedir(d);
-	if (n)
-		fprintf(stderr, "skiffd: removed %d stale pins in %s\n", n, dir);
-}
-
 /* ---- the XDP program already on the interface ---- */
 
 static const char *mode_name(enum xdp_attach_mode m)
@@ -468,16 +393,14 @@ static int pin_maps(struct skiff_bpf *b, char *err, size_t errlen)
 	char path[PATH_MAX + 64];
 	int i, ret;
 
-	ret = mkdir_p(b->pin_dir, 0755);
-	if (ret) {
-		snprintf(err, errlen, "cannot create pin directory %s: %s", b->pin_dir,
-			 strerror(-ret));
-		return ret;
-	}
+	/* the owner map first: from now on the directory is provably ours */
 	b->pinned = true;
+	ret = pin_dir_mark(&b->pd, err, errlen);
+	if (ret)
+		return ret;
 	skel_maps(b, maps);
 	for (i = 0; i < SKIFF_N_MAPS; i++) {
-		snprintf(path, sizeof(path), "%s/%s", b->pin_dir, bpf_map__name(maps[i]));
+		snprintf(path, sizeof(path), "%s/%s", b->pd.path, bpf_map__name(maps[i]));
 		ret = bpf_map__pin(maps[i], path);
 		if (ret) {
 			snprintf(err, errlen, "cannot pin map %s at %s: %s", bpf_map__name(maps[i]),
@@ -491,7 +414,6 @@ static int pin_maps(struct skiff_bpf *b, char *err, size_t errlen)
 static void unpin_maps(struct skiff_bpf *b)
 {
 	struct bpf_map *maps[SKIFF_N_MAPS];
-	char parent[PATH_MAX], *slash;
 	int i;
 
 	if (!b->pinned)
@@ -500,14 +422,7 @@ static void unpin_maps(struct skiff_bpf *b)
 	for (i = 0; i < SKIFF_N_MAPS; i++)
 		if (bpf_map__is_pinned(maps[i]))
 			bpf_map__unpin(maps[i], NULL);
-	rmdir(b->pin_dir);
-	snprintf(parent, sizeof(parent), "%s", b->pin_dir);
-	slash = strrchr(parent, '/');
-	if (slash) {
-		*slash = '\0';
-		if (!strcmp(parent, SKIFF_PIN_ROOT))
-			rmdir(parent);	/* fails (and stays) while another interface uses it */
-	}
+	pin_dir_release(&b->pd, SKIFF_PIN_ROOT);
 	b->pinned = false;
 }
 
@@ -611,12 +526,13 @@ static void skiff_bpf_free(struct skiff_bpf *b)
 int skiff_bpf_attach(const struct skiff_loader_opts *o, struct skiff_bpf **out, char *err,
 		     size_t errlen)
 {
+	struct bpf_map *maps[SKIFF_N_MAPS];
+	const char *names[SKIFF_N_MAPS];
 	struct xdp_multiprog *mp;
 	struct skiff_bpf *b;
 	struct ifreq ifr;
-	struct stat sb;
 	long perr;
-	int ret;
+	int ret, i;
 
 	*out = NULL;
 	err[0] = '\0';
@@ -654,26 +570,7 @@ int skiff_bpf_attach(const struct skiff_loader_opts *o, struct skiff_bpf **out, 
 	ret = if_ioctl(o->ifname, SIOCGIFMTU, &ifr);
 	b->mtu = ret ? 1500 : (uint32_t)ifr.ifr_mtu;
 
-	if (o->pin_dir)
-		ret = snprintf(b->pin_dir, sizeof(b->pin_dir), "%s", o->pin_dir);
-	else
-		ret = snprintf(b->pin_dir, sizeof(b->pin_dir), "%s/%s", SKIFF_PIN_ROOT, o->ifname);
-	if (ret >= (int)sizeof(b->pin_dir)) {
-		snprintf(err, errlen, "pin directory name too long");
-		ret = -ENAMETOOLONG;
-		goto err;
-	}
-	ret = check_bpffs(b->pin_dir, err, errlen);
-	if (ret)
-		goto err;
-
 	log_install();
-	if (!stat(b->pin_dir, &sb))
-		remove_stale_pins(b->pin_dir);
-	ret = clear_stale_xdp(b, err, errlen);
-	if (ret)
-		goto err;
-
 	log_clear();
 	b->skel = skiff_xdp__open();
 	if (!b->skel) {
@@ -685,6 +582,19 @@ int skiff_bpf_attach(const struct skiff_loader_opts *o, struct skiff_bpf **out, 
 			 tail[0] ? ": " : "", tail);
 		goto err;
 	}
+	skel_maps(b, maps);
+	for (i = 0; i < SKIFF_N_MAPS; i++)
+		names[i] = bpf_map__name(maps[i]);
+	/* checked, and a previous skiffd's pins removed, before anything is
+	 * attached: a refused directory leaves the interface untouched */
+	ret = pin_dir_prepare(&b->pd, o->pin_dir, SKIFF_PIN_ROOT, o->ifname, names, SKIFF_N_MAPS,
+			      err, errlen);
+	if (ret)
+		goto err;
+	ret = clear_stale_xdp(b, err, errlen);
+	if (ret)
+		goto err;
+	log_clear();	/* the stale program's detach noise is not an error's tail */
 	if (o->n_queues && o->n_queues <= SKIFF_MAX_QUEUES)
 		bpf_map__set_max_entries(b->skel->maps.ustats, o->n_queues);
 
@@ -995,7 +905,7 @@ const char *skiff_bpf_attach_note(const struct skiff_bpf *b)
 
 const char *skiff_bpf_pin_dir(const struct skiff_bpf *b)
 {
-	return b->pin_dir;
+	return b->pd.path;
 }
 
 int skiff_bpf_ifindex(const struct skiff_bpf *b)
