@@ -5,6 +5,8 @@ SIGTERM exits 0 leaving the interface exactly as it found it (no XDP program,
 no pins, no control socket, the kernel still answering)."""
 
 import os
+import shutil
+import tempfile
 
 import pytest
 
@@ -87,10 +89,19 @@ def test_bad_command_line_exits_2_with_one_clear_line(topo, case):
 
 def test_unprivileged_run_exits_2(topo):
     pin = topo.new_pin_dir()
-    p = sn.ns_run(topo.dut_ns, ["setpriv", "--reuid=nobody", "--regid=nogroup", "--clear-groups",
-                                "--inh-caps=-all", sn.SKIFFD, "--iface", topo.dut_if,
-                                "--pin-dir", pin, "--addr", f"{topo.ded_ip}/24"],
-                  check=False, timeout=15)
+    # nobody may not reach the checkout (e.g. under /root, mode 0700; pytest's
+    # tmp_path is 0700 too): run a copy from a directory anyone can traverse
+    tmp = tempfile.mkdtemp(prefix="skiff-unpriv-", dir="/tmp")
+    os.chmod(tmp, 0o755)
+    skiffd = os.path.join(tmp, "skiffd")
+    shutil.copy(sn.SKIFFD, skiffd)
+    try:
+        p = sn.ns_run(topo.dut_ns, ["setpriv", "--reuid=nobody", "--regid=nogroup", "--clear-groups",
+                                    "--inh-caps=-all", skiffd, "--iface", topo.dut_if,
+                                    "--pin-dir", pin, "--addr", f"{topo.ded_ip}/24"],
+                      check=False, timeout=15)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
     out = p.stdout + p.stderr
     assert p.returncode == 2 and out.strip(), f"exit {p.returncode}:\n{out}"
     assert len(out.strip().splitlines()) <= 3, out
