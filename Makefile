@@ -108,9 +108,9 @@ $(BUILD)/skiffctl: $(BUILD)/user/cmd/skiffctl.o $(CTL_OBJS) $(BUILD)/libskiff.a
 $(BUILD)/tests/unit/%: $(BUILD)/tests/unit/%.o $(UNIT_SOBJS) $(BUILD)/libskiff.a
 	$(CC) $(LDFLAGS) -o $@ $^ -lcmocka $(LDLIBS)
 
-# test_config and test_control also link the cmd/ objects (parsing, control,
+# test_config, test_control and test_kports also link the cmd/ objects (parsing, control,
 # report) they test.
-$(BUILD)/tests/unit/test_config $(BUILD)/tests/unit/test_control: $(CTL_OBJS)
+$(BUILD)/tests/unit/test_config $(BUILD)/tests/unit/test_control $(BUILD)/tests/unit/test_kports: $(CTL_OBJS)
 
 $(BUILD)/tests/bpf/%: $(BUILD)/tests/bpf/%.o $(BUILD)/libskiff.a
 	$(CC) $(LDFLAGS) -o $@ $^ -lcmocka $(LDLIBS)

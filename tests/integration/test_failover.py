@@ -85,7 +85,7 @@ def test_sigkill_leaves_the_port_to_kernel_servers_and_restart_takes_over(topo):
     kernel gets the port's new clients at once."""
     udp = KernelUdpTagger(topo.dut_ns, topo.dut_ip, ECHO_PORT)
     tcp = KernelTcpTagger(topo.dut_ns, topo.dut_ip, ECHO_PORT)
-    d = sn.Skiffd(topo, standard_args(topo) + ["--failover-ms", "300"]).start()
+    d = sn.Skiffd(topo, standard_args(topo) + ["--failover-ms", "300", "--take-port", ECHO_PORT]).start()
     d2 = None
     try:
         payload = os.urandom(64)
@@ -110,7 +110,7 @@ def test_sigkill_leaves_the_port_to_kernel_servers_and_restart_takes_over(topo):
 
         # a new skiffd takes over cleanly
         d.kill()
-        d2 = sn.Skiffd(topo, standard_args(topo) + ["--failover-ms", "300"]).start()
+        d2 = sn.Skiffd(topo, standard_args(topo) + ["--failover-ms", "300", "--take-port", ECHO_PORT]).start()
         got = wait_for(lambda: sn.udp_exchange(topo, topo.dut_ip, ECHO_PORT, payload,
                                                timeout=0.5) == payload, 3)
         assert got, "the restarted skiffd does not serve the port"
@@ -129,7 +129,7 @@ def test_hung_daemon_fails_open_within_the_bound_and_recovers(topo):
     tells: after --failover-ms the kernel serves the port (pass_daemon_dead);
     once the daemon runs again its next beat takes the port back."""
     udp = KernelUdpTagger(topo.dut_ns, topo.dut_ip, ECHO_PORT)
-    d = sn.Skiffd(topo, standard_args(topo) + ["--failover-ms", "300"]).start()
+    d = sn.Skiffd(topo, standard_args(topo) + ["--failover-ms", "300", "--take-port", ECHO_PORT]).start()
     try:
         payload = os.urandom(64)
         assert sn.udp_exchange(topo, topo.dut_ip, ECHO_PORT, payload) == payload
@@ -161,7 +161,7 @@ def test_hung_daemon_fails_open_within_the_bound_and_recovers(topo):
 
 def test_failover_ms_0_never_fails_open(topo):
     udp = KernelUdpTagger(topo.dut_ns, topo.dut_ip, ECHO_PORT)
-    d = sn.Skiffd(topo, standard_args(topo) + ["--failover-ms", "0"]).start()
+    d = sn.Skiffd(topo, standard_args(topo) + ["--failover-ms", "0", "--take-port", ECHO_PORT]).start()
     try:
         payload = os.urandom(32)
         assert sn.udp_exchange(topo, topo.dut_ip, ECHO_PORT, payload) == payload

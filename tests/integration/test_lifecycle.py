@@ -6,7 +6,9 @@ no pins, no control socket, the kernel still answering)."""
 
 import os
 import shutil
+import subprocess
 import tempfile
+import time
 
 import pytest
 
@@ -143,3 +145,35 @@ def test_help_documents_every_flag(topo):
     for flag in ("--iface", "--addr", "--gateway", "--mode", "--queues", "--echo",
                  "--discard", "--pin-dir"):
         assert flag in text, f"--help does not mention {flag}"
+
+
+def test_port_of_a_kernel_listener_on_a_shared_address_is_refused_unless_taken(topo):
+    """A kernel program listening on a port of a shared address would go
+    silent once XDP steers that port to skiff: skiffd refuses, naming the
+    program, unless --take-port says so."""
+    port = 8090
+    socat = subprocess.Popen(sn.nsenter(topo.dut_ns, [
+        "socat", f"TCP4-LISTEN:{port},bind={topo.dut_ip},reuseaddr,fork", "EXEC:cat"]),
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        deadline = time.monotonic() + 5
+        while time.monotonic() < deadline:
+            out = topo.dut(["ss", "-Htln", f"sport = :{port}"]).stdout
+            if out.strip():
+                break
+            time.sleep(0.05)
+        args = ["--addr", f"{topo.dut_ip}/{topo.prefix}", "--echo", port]
+        rc, out = sn.skiffd_run_to_exit(topo, args)
+        assert rc == 2, f"exit {rc}:\n{out}"
+        assert len(out.strip().splitlines()) == 1, out
+        assert f"{port}/tcp" in out and "socat" in out and f"(pid {socat.pid})" in out, out
+        assert f"--take-port {port}" in out, out
+        assert topo.dut_xdp() is None
+        d = sn.Skiffd(topo, args + ["--take-port", port]).start()
+        try:
+            assert "warning: taking" in d.output() and "socat" in d.output(), d.output()
+        finally:
+            assert d.stop() == 0, d.output()
+    finally:
+        socat.kill()
+        socat.wait()

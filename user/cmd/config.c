@@ -46,6 +46,7 @@ enum opt_id {
 	OPT_SYN_BACKLOG,
 	OPT_FRAMES,
 	OPT_FAILOVER_MS,
+	OPT_TAKE_PORT,
 };
 
 struct opt {
@@ -83,6 +84,7 @@ static const struct opt opts[] = {
 	{ "syn-backlog", 0, true, true, OPT_SYN_BACKLOG },
 	{ "frames", 0, true, true, OPT_FRAMES },
 	{ "failover-ms", 0, true, true, OPT_FAILOVER_MS },
+	{ "take-port", 0, true, true, OPT_TAKE_PORT },
 };
 
 #define N_OPTS (sizeof(opts) / sizeof(opts[0]))
@@ -153,6 +155,10 @@ void skiffd_usage(FILE *f)
 	      "  --frames N          UMEM frames (4 KiB each) per queue, 256 to 1048576;\n"
 	      "                      default 12288: the fill, RX and TX rings full plus 1024\n"
 	      "                      for the stack, fewer if memory is short\n"
+	      "  --take-port PORT    serve PORT on a shared address even though a kernel\n"
+	      "                      socket already listens on it (skiff then gets its\n"
+	      "                      traffic; without the flag that is refused, naming\n"
+	      "                      the process); repeatable\n"
 	      "  --failover-ms MS    fail open: when a worker has not run for MS ms (killed,\n"
 	      "                      hung, stopped), XDP passes what it would steer to that\n"
 	      "                      worker to the kernel instead (counted pass_daemon_dead);\n"
@@ -704,6 +710,13 @@ static int apply_opt(struct skiffd_config *cfg, const struct opt *o, const char 
 		}
 		cfg->frames = (uint32_t)v;
 		return 0;
+	case OPT_TAKE_PORT:
+		if (parse_uint(val, 1, 65535, &v)) {
+			seterr(err, errlen, "%sbad %s '%s': expected a port from 1 to 65535", pfx,
+			       label, val);
+			return -EINVAL;
+		}
+		return add_port(cfg->take_ports, &cfg->n_take_ports, v, pfx, label, err, errlen);
 	case OPT_FAILOVER_MS:
 		if (parse_uint(val, 0, 60000, &v) || (v && v < 50)) {
 			seterr(err, errlen, "%sbad %s '%s': expected 0 (never) or 50 to 60000 ms",

@@ -77,6 +77,8 @@ struct skiffd_config {
 	uint32_t syn_backlog;	/* --syn-backlog: SYN queue per listener */
 	uint32_t frames;	/* --frames: UMEM frames per queue */
 	uint32_t failover_ms;	/* --failover-ms: heartbeat bound; 0 = never fail open */
+	uint16_t take_ports[SKIFFD_MAX_SERVICES]; /* --take-port: host order */
+	int n_take_ports;
 };
 
 enum {

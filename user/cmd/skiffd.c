@@ -57,6 +57,7 @@
 #include "cmd/control.h"
 #include "cmd/ctl_server.h"
 #include "cmd/netif.h"
+#include "cmd/kports.h"
 #include "cmd/report.h"
 #include "core/clock.h"
 #include "core/handoff.h"
@@ -910,6 +911,60 @@ static int resolve_queues(struct skiffd *d)
 	return 0;
 }
 
+/*
+ * On a shared address XDP gives skiff every frame for the ports it serves,
+ * so a kernel socket on one of them would go silent.  Refuse (naming the
+ * process) unless --take-port says so; then only warn.
+ */
+static int check_port(struct skiffd *d, int proto, uint32_t addr, uint16_t port)
+{
+	const char *pn = proto == IPPROTO_TCP ? "tcp" : "udp";
+	char who[96], a[INET_ADDRSTRLEN];
+	int i, ret;
+
+	ret = kport_find(proto, addr, port, who, sizeof(who));
+	if (ret < 0) {
+		fail("cannot list the kernel's sockets (sock_diag): %s", strerror(-ret));
+		return ret;
+	}
+	if (!ret)
+		return 0;
+	inet_ntop(AF_INET, &addr, a, sizeof(a));
+	for (i = 0; i < d->cfg.n_take_ports; i++) {
+		if (d->cfg.take_ports[i] == port) {
+			fail("warning: taking %u/%s on %s from a kernel socket of %s (--take-port)",
+			     port, pn, a, who);
+			return 0;
+		}
+	}
+	fail("%u/%s on %s, an address shared with the kernel, is in use by a kernel socket of %s: "
+	     "skiff would take its traffic; stop it, serve another port, or pass --take-port %u",
+	     port, pn, a, who, port);
+	return -EADDRINUSE;
+}
+
+static int check_port_collisions(struct skiffd *d)
+{
+	const struct skiffd_config *c = &d->cfg;
+	int i, k, ret = 0;
+
+	for (i = 0; i < d->scfg.n_addrs && !ret; i++) {
+		uint32_t addr = d->scfg.addrs[i].addr;
+
+		if (d->scfg.addrs[i].dedicated)
+			continue;
+		for (k = 0; k < c->n_echo && !ret; k++)
+			ret = check_port(d, IPPROTO_UDP, addr, c->echo_ports[k]) ?:
+			      check_port(d, IPPROTO_TCP, addr, c->echo_ports[k]);
+		for (k = 0; k < c->n_discard && !ret; k++)
+			ret = check_port(d, IPPROTO_UDP, addr, c->discard_ports[k]) ?:
+			      check_port(d, IPPROTO_TCP, addr, c->discard_ports[k]);
+		if (c->http_port && !ret)
+			ret = check_port(d, IPPROTO_TCP, addr, c->http_port);
+	}
+	return ret;
+}
+
 static int classify_addrs(struct skiffd *d)
 {
 	char a[INET_ADDRSTRLEN];
@@ -1083,6 +1138,9 @@ static int skiffd_start(struct skiffd *d)
 	check_offloads(d);
 	resolve_capacity(d);
 	ret = classify_addrs(d);
+	if (ret)
+		return ret;
+	ret = check_port_collisions(d);
 	if (ret)
 		return ret;
 	ret = setup_signals(d);
