@@ -54,7 +54,7 @@ LIB_SRCS := $(wildcard user/core/*.c user/link/*.c user/net/*.c user/transport/*
 LIB_OBJS := $(patsubst %.c,$(BUILD)/%.o,$(LIB_SRCS))
 DEV_SRCS := $(wildcard user/dev/*.c)
 DEV_OBJS := $(patsubst %.c,$(BUILD)/%.o,$(DEV_SRCS))
-CTL_SRCS := $(filter-out user/cmd/skiffd.c user/cmd/skiffctl.c,$(wildcard user/cmd/*.c))
+CTL_SRCS := $(filter-out user/cmd/skiffd.c user/cmd/skiffctl.c user/cmd/app_host.c,$(wildcard user/cmd/*.c))
 CTL_OBJS := $(patsubst %.c,$(BUILD)/%.o,$(CTL_SRCS))
 
 UNIT_SRCS  := $(wildcard tests/unit/test_*.c)
@@ -75,7 +75,7 @@ FUZZ_SECONDS ?= 60
 	fuzz fuzz-bins
 .DELETE_ON_ERROR:
 
-all: check-deps $(BUILD)/skiffd $(BUILD)/skiffctl $(BPF_OBJS) tools
+all: check-deps $(BUILD)/skiffd $(BUILD)/skiffctl $(BPF_OBJS) tools applib
 
 tools: $(TOOL_BINS)
 
@@ -99,7 +99,7 @@ $(BUILD)/%.o: %.c
 $(BUILD)/libskiff.a: $(LIB_OBJS)
 	$(AR) rcs $@ $^
 
-$(BUILD)/skiffd: $(BUILD)/user/cmd/skiffd.o $(DEV_OBJS) $(CTL_OBJS) $(BUILD)/libskiff.a
+$(BUILD)/skiffd: $(BUILD)/user/cmd/skiffd.o $(BUILD)/user/cmd/app_host.o $(DEV_OBJS) $(CTL_OBJS) $(BUILD)/libskiff.a
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
 $(BUILD)/skiffctl: $(BUILD)/user/cmd/skiffctl.o $(CTL_OBJS) $(BUILD)/libskiff.a
@@ -151,6 +151,53 @@ $(BUILD)/bench/flood_gen.skel.h $(BUILD)/bench/flood_count.skel.h: $(BUILD)/benc
 $(BUILD)/bench/flood.o: $(BUILD)/bench/flood_gen.skel.h $(BUILD)/bench/flood_count.skel.h
 $(BUILD)/bench/flood: $(BUILD)/bench/flood.o
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+# libskiffapp: the application library (include/skiff/skiff_socket.h,
+# docs/apps.md), position-independent with only the skiff_* calls exported;
+# skiff.pc for pkg-config; the example programs link it from the build tree.
+# (build/libskiff.a above is the daemon's internals, for the tests.)
+PREFIX  ?= /usr/local
+LIBDIR  ?= $(PREFIX)/lib
+INCDIR  ?= $(PREFIX)/include
+APPLIB_SRCS := $(wildcard user/lib/*.c)
+APPLIB_OBJS := $(patsubst %.c,$(BUILD)/pic/%.o,$(APPLIB_SRCS))
+APPLIB_SO   := $(BUILD)/lib/libskiffapp.so
+APPLIB_A    := $(BUILD)/lib/libskiffapp.a
+APP_HDRS    := include/skiff/skiff_socket.h include/skiff/app_shm.h
+EXAMPLE_SRCS := $(wildcard examples/*.c)
+EXAMPLE_BINS := $(patsubst examples/%.c,$(BUILD)/examples/%,$(EXAMPLE_SRCS))
+
+.PHONY: applib install
+applib: $(APPLIB_SO) $(APPLIB_A) $(BUILD)/lib/skiff.pc $(EXAMPLE_BINS)
+
+$(BUILD)/pic/%.o: %.c
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) -fPIC -fvisibility=hidden -MMD -MP -c $< -o $@
+
+$(APPLIB_SO): $(APPLIB_OBJS)
+	@mkdir -p $(@D)
+	$(CC) $(LDFLAGS) -shared -Wl,-soname,libskiffapp.so.0 -o $@.0 $^ -lpthread
+	ln -sf libskiffapp.so.0 $@
+
+$(APPLIB_A): $(APPLIB_OBJS)
+	@mkdir -p $(@D)
+	$(AR) rcs $@ $^
+
+$(BUILD)/lib/skiff.pc: scripts/skiff.pc.in Makefile
+	@mkdir -p $(@D)
+	sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@LIBDIR@|$(LIBDIR)|' -e 's|@INCDIR@|$(INCDIR)|' $< > $@
+
+$(BUILD)/examples/%: examples/%.c $(APPLIB_SO) $(APP_HDRS)
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) -o $@ $< $(LDFLAGS) -L$(BUILD)/lib -Wl,-rpath,'$$ORIGIN/../lib' -lskiffapp
+
+install: applib
+	install -d $(DESTDIR)$(LIBDIR)/pkgconfig $(DESTDIR)$(INCDIR)/skiff
+	install -m 0755 $(APPLIB_SO).0 $(DESTDIR)$(LIBDIR)/
+	ln -sf libskiffapp.so.0 $(DESTDIR)$(LIBDIR)/libskiffapp.so
+	install -m 0644 $(APPLIB_A) $(DESTDIR)$(LIBDIR)/
+	install -m 0644 $(APP_HDRS) $(DESTDIR)$(INCDIR)/skiff/
+	install -m 0644 $(BUILD)/lib/skiff.pc $(DESTDIR)$(LIBDIR)/pkgconfig/
 
 unit-bins: $(UNIT_BINS)
 bpf-test-bins: $(BPFT_BINS) $(BPF_OBJS)

@@ -38,6 +38,7 @@ struct ctl_client {
 	bool eof;			/* the client shut down its side */
 	bool answered;			/* at least one request answered */
 	bool closing;			/* close once out is written */
+	bool taken;			/* a verb's take() took the fd */
 	uint32_t events;		/* registered with epoll */
 	int requests;			/* answered on this connection */
 	struct strbuf out;
@@ -420,7 +421,14 @@ static void client_request(struct ctl_server *s, struct ctl_client *c, const cha
 					     : "permission denied: the skiffd control socket is for "
 					       "root and group " CTL_GROUP,
 				     req.json);
-		else
+		else if (v->take && c->requests)
+			report_error(&ans, "bad request: it must be the first on a connection",
+				     req.json);
+		else if (v->take && v->take(s->ctx, &req, c->fd, &c->peer, &ans)) {
+			c->taken = true;
+			sb_free(&ans);
+			return;
+		} else if (!v->take)
 			v->fn(s->ctx, &req, &ans);
 	}
 	if (ans.oom) {
@@ -464,6 +472,13 @@ static bool client_answer(struct ctl_server *s, struct ctl_client *c)
 				break;
 			}
 			client_request(s, c, c->in, len);
+			if (c->taken) {
+				/* the connection is the verb's now */
+				epoll_ctl(s->ep, EPOLL_CTL_DEL, c->fd, NULL);
+				c->fd = -1;
+				sb_free(&c->out);
+				return false;
+			}
 			memmove(c->in, c->in + used, c->in_len - used);
 			c->in_len -= used;
 			c->deadline_ms = ms_now() + CTL_REQUEST_TIMEOUT_MS;
@@ -500,6 +515,8 @@ static void client_read(struct ctl_server *s, struct ctl_client *c)
 		if (!client_answer(s, c) || drained || c->eof)
 			break;
 	}
+	if (c->fd < 0)
+		return;	/* taken */
 	if ((c->answered || c->eof) && !c->in_len)
 		c->closing = true;
 	if (c->closing)

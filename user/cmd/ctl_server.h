@@ -25,6 +25,15 @@ struct ctl_verb {
 	enum ctl_perm perm;
 	int max_args;		/* arguments besides "json" */
 	void (*fn)(void *ctx, const struct ctl_request *req, struct strbuf *out);
+	/*
+	 * Instead of fn, for a verb that keeps the connection (application
+	 * attach, docs/apps.md): called for the first request on a connection
+	 * with its fd and peer; returns true when it took the fd (the server
+	 * forgets the client without closing or writing), false with an
+	 * answer in out.
+	 */
+	bool (*take)(void *ctx, const struct ctl_request *req, int fd,
+		     const struct ctl_peer *peer, struct strbuf *out);
 };
 
 struct ctl_server;

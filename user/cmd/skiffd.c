@@ -55,6 +55,7 @@
 #include "apps/services.h"
 #include "cmd/config.h"
 #include "cmd/control.h"
+#include "cmd/app_host.h"
 #include "cmd/ctl_server.h"
 #include "cmd/netif.h"
 #include "cmd/kports.h"
@@ -111,6 +112,7 @@ struct skiffd {
 	uint32_t n_workers;
 	struct handoff *handoff;	/* frames between workers (2+ queues) */
 	struct ctl_server *ctl;		/* the control socket and the instance lock */
+	struct app_host *apps;		/* attached applications (docs/apps.md) */
 	int sig_fd;
 	atomic_bool stop;
 	uint64_t start_ns;
@@ -166,22 +168,34 @@ static int poll_timeout_ms(uint64_t next, uint64_t now)
 static void *worker_main(void *arg)
 {
 	struct worker *w = arg;
-	struct pollfd pfd[2];
+	struct app_host *apps = w->d->apps;
+	uint32_t wi = (uint32_t)(w - w->d->w);
+	struct pollfd pfd[3];
 	uint64_t next = UINT64_MAX, v;
 	int beat_ms = skiff_bpf_beat_interval_ms(w->d->b);
 	int idle = 0, n, timeout;
+	bool app_woken = false;
 
 	pfd[0].fd = xsk_netdev_fd(w->dev);
 	pfd[0].events = POLLIN;
 	pfd[1].fd = w->efd;
 	pfd[1].events = POLLIN;
+	pfd[2].fd = apps ? app_host_worker_fd(apps, wi) : -1;	/* applications' kicks */
+	pfd[2].events = POLLIN;
 
 	while (!atomic_load_explicit(&w->d->stop, memory_order_acquire)) {
 		skiff_bpf_beat(w->d->b, w->queue, clock_now()); /* fail-open heartbeat */
 		pthread_mutex_lock(&w->lock);
 		n = stack_poll(&w->st);
-		if (!n && idle + 1 >= WORKER_IDLE_POLLS)
+		if (apps) {
+			n += app_host_worker_poll(apps, wi, app_woken);
+			app_woken = false;
+		}
+		if (!n && idle + 1 >= WORKER_IDLE_POLLS) {
 			next = timers_next(&w->st);
+			if (apps && !app_host_worker_may_sleep(apps, wi))
+				n = 1;	/* a request arrived as we were going to sleep */
+		}
 		pthread_mutex_unlock(&w->lock);
 		if (n) {
 			idle = 0;
@@ -196,12 +210,13 @@ static void *worker_main(void *arg)
 		timeout = poll_timeout_ms(next, clock_now());
 		if (beat_ms >= 0 && (timeout < 0 || timeout > beat_ms))
 			timeout = beat_ms;
-		if (poll(pfd, 2, timeout) > 0 &&
+		if (poll(pfd, 3, timeout) > 0 &&
 		    (pfd[1].revents & POLLIN)) {
 			if (read(w->efd, &v, sizeof(v)) < 0) {
 				/* EAGAIN: someone else drained it; nothing to do */
 			}
 		}
+		app_woken = pfd[2].revents & POLLIN;
 	}
 	return NULL;
 }
@@ -411,6 +426,8 @@ static void skiffd_teardown(struct skiffd *d)
 {
 	uint32_t i;
 
+	app_host_destroy(d->apps);	/* first: closes the apps' sockets in the stacks */
+	d->apps = NULL;
 	workers_stop(d);
 	for (i = 0; d->w && i < d->n_workers; i++)
 		worker_teardown(d, &d->w[i]);
@@ -731,13 +748,42 @@ static void verb_routes(void *ctx, const struct ctl_request *req, struct strbuf 
 	ctl_routes(ctx, sb, req->json);
 }
 
+static void verb_apps(void *ctx, const struct ctl_request *req, struct strbuf *sb)
+{
+	struct skiffd *d = ctx;
+
+	if (d->apps)
+		app_host_report(d->apps, sb, req->json);
+	else
+		report_error(sb, "applications cannot attach to this skiffd", req->json);
+}
+
+/* An application attaches (docs/apps.md): the connection becomes its own. */
+static bool verb_attach(void *ctx, const struct ctl_request *req, int fd,
+			const struct ctl_peer *peer, struct strbuf *out)
+{
+	struct skiffd *d = ctx;
+	char msg[96];
+
+	if (!d->apps) {
+		snprintf(msg, sizeof(msg),
+			 "applications cannot attach to this skiffd (more than %d queues)",
+			 SKIFF_APP_MAX_WORKERS);
+		report_error(out, msg, req->json);
+		return false;
+	}
+	return app_host_attach(d->apps, fd, peer, out);
+}
+
 /* The control verbs and who may use them (docs/security.md). */
 static const struct ctl_verb ctl_verbs[] = {
-	{ "status", CTL_PERM_READ, 0, verb_status },
-	{ "stats", CTL_PERM_READ, 0, verb_stats },
-	{ "neigh", CTL_PERM_READ, 0, verb_neigh },
-	{ "sockets", CTL_PERM_READ, 0, verb_sockets },
-	{ "routes", CTL_PERM_READ, 0, verb_routes },
+	{ "attach", CTL_PERM_ATTACH, 0, NULL, verb_attach },
+	{ "apps", CTL_PERM_READ, 0, verb_apps, NULL },
+	{ "status", CTL_PERM_READ, 0, verb_status, NULL },
+	{ "stats", CTL_PERM_READ, 0, verb_stats, NULL },
+	{ "neigh", CTL_PERM_READ, 0, verb_neigh, NULL },
+	{ "sockets", CTL_PERM_READ, 0, verb_sockets, NULL },
+	{ "routes", CTL_PERM_READ, 0, verb_routes, NULL },
 };
 
 /* packets/s per queue from the counter deltas since the last tick */
@@ -764,7 +810,7 @@ static void rates_tick(struct skiffd *d, uint64_t now)
 static int main_loop(struct skiffd *d)
 {
 	struct signalfd_siginfo si;
-	struct pollfd pfd[3];
+	struct pollfd pfd[4];
 	uint64_t now, v;
 	int timeout, ctl_timeout;
 
@@ -774,6 +820,8 @@ static int main_loop(struct skiffd *d)
 	pfd[1].events = POLLIN;
 	pfd[2].fd = d->client_efd;	/* -1 without a client: ignored by poll */
 	pfd[2].events = POLLIN;
+	pfd[3].fd = d->apps ? app_host_fd(d->apps) : -1;	/* hang-ups of applications */
+	pfd[3].events = POLLIN;
 	for (;;) {
 		now = clock_now();
 		if (now - d->last_rate_ns >= RATE_INTERVAL_NS) {
@@ -789,7 +837,7 @@ static int main_loop(struct skiffd *d)
 		ctl_timeout = ctl_server_timeout_ms(d->ctl);
 		if (ctl_timeout >= 0 && ctl_timeout < timeout)
 			timeout = ctl_timeout;
-		if (poll(pfd, 3, timeout) < 0) {
+		if (poll(pfd, 4, timeout) < 0) {
 			if (errno == EINTR)
 				continue;
 			fail("poll: %s", strerror(errno));
@@ -803,6 +851,8 @@ static int main_loop(struct skiffd *d)
 		}
 		/* every time round: it also expires silent clients */
 		ctl_server_run(d->ctl);
+		if (pfd[3].revents & POLLIN)
+			app_host_run(d->apps);
 		if ((pfd[2].revents & POLLIN) && read(d->client_efd, &v, sizeof(v)) == sizeof(v) &&
 		    d->cfg.exit_after_client) {
 			printf("skiffd: client done, shutting down\n");
@@ -1218,6 +1268,17 @@ static int skiffd_start(struct skiffd *d)
 		ret = worker_setup(d, w);
 		if (ret)
 			return ret;
+	}
+	if (d->n_workers <= SKIFF_APP_MAX_WORKERS) {
+		struct app_host_worker hw[SKIFF_APP_MAX_WORKERS];
+
+		for (i = 0; i < d->n_workers; i++)
+			hw[i] = (struct app_host_worker){ .st = &d->w[i].st, .lock = &d->w[i].lock };
+		ret = app_host_create(&d->apps, hw, d->n_workers);
+		if (ret) {
+			fail("cannot set up application attach: %s", strerror(-ret));
+			return ret;
+		}
 	}
 	skiff_bpf_enable(d->b);
 	d->start_ns = clock_now();

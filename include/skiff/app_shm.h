@@ -1,0 +1,165 @@
+/* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
+/*
+ * The shared memory between skiffd and an attached application (libskiff),
+ * docs/apps.md.  skiffd creates one memfd per application at attach time,
+ * lays it out as below and passes it with SCM_RIGHTS; both map it.
+ *
+ *	struct skiff_app_hdr                  what follows, and app_sleeping
+ *	struct skiff_app_chan  chan[workers]  one request ring per worker
+ *	struct skiff_app_slot  slot[SKIFF_APP_MAX_SOCKS]
+ *	uint8_t rx[SKIFF_APP_MAX_SOCKS][SKIFF_APP_FIFO]   worker -> app bytes
+ *	uint8_t tx[SKIFF_APP_MAX_SOCKS][SKIFF_APP_FIFO]   app -> worker bytes
+ *
+ * Trust.  The application trusts skiffd.  skiffd trusts nothing it reads
+ * here: it reads a message once into private memory and validates every
+ * field, reads an index written by the application once and checks it
+ * against its own private copy of the other index, and never reads back
+ * anything it wrote (its own indices and the layout live in its private
+ * memory).  A process that writes garbage gets its own sockets reset.
+ *
+ * Every index is a free-running uint32_t; a ring or FIFO holds
+ * prod - cons entries/bytes (mod 2^32), at most its size.  Each index has
+ * one writer.  Sleep/wake (both directions): the consumer stores
+ * sleeping = 1, issues a full fence, re-checks its queues and only then
+ * sleeps on its eventfd; the producer publishes, issues a full fence and
+ * kicks the eventfd only if it swaps sleeping from 1 to 0.  A busy peer is
+ * therefore never woken by a syscall.
+ */
+#ifndef SKIFF_APP_SHM_H
+#define SKIFF_APP_SHM_H
+
+#include <stdint.h>
+
+#define SKIFF_APP_MAGIC 0x736b6170u /* "skap" */
+#define SKIFF_APP_VERSION 1u
+#define SKIFF_APP_MAX_WORKERS 8	      /* skiffd queues an application can use */
+#define SKIFF_APP_MAX_SOCKS 128	      /* sockets of one attached process */
+#define SKIFF_APP_RING 1024	      /* messages per request ring (power of 2) */
+#define SKIFF_APP_FIFO (128u * 1024u) /* bytes per FIFO (power of 2) */
+#define SKIFF_APP_CACHELINE 64
+
+/* Request ops, application -> the worker a socket lives on. */
+enum skiff_app_op {
+	SKIFF_APP_OP_LISTEN = 1, /* socket+options+bind+listen(addr, port, arg=backlog) */
+	SKIFF_APP_OP_CONNECT,	 /* socket+options+[bind laddr]+connect(addr, port) */
+	SKIFF_APP_OP_ACCEPT,	 /* slot: the new socket's, arg: the listener's slot */
+	SKIFF_APP_OP_TX,	 /* the tx FIFO of slot has bytes */
+	SKIFF_APP_OP_RXREAD,	 /* the app made room in the rx FIFO of slot */
+	SKIFF_APP_OP_SHUTDOWN,	 /* arg: SHUT_RD/SHUT_WR/SHUT_RDWR */
+	SKIFF_APP_OP_CLOSE,	 /* send what the tx FIFO holds, close, free the slot */
+	SKIFF_APP_OP_SETOPT,	 /* arg: SKIFF_APP_OPT_*, arg2: value */
+	SKIFF_APP_OP_MAX,
+};
+
+/* Options sent with LISTEN/CONNECT (opts bits) or alone (SETOPT). */
+enum skiff_app_opt {
+	SKIFF_APP_OPT_REUSEADDR = 1,
+	SKIFF_APP_OPT_NODELAY,
+	SKIFF_APP_OPT_RCVBUF,
+	SKIFF_APP_OPT_SNDBUF,
+	SKIFF_APP_OPT_KEEPALIVE,
+	SKIFF_APP_OPT_MAX,
+};
+#define SKIFF_APP_F_REUSEADDR 0x1u
+#define SKIFF_APP_F_NODELAY 0x2u
+#define SKIFF_APP_F_KEEPALIVE 0x4u
+
+/* One request: 32 bytes.  Addresses and ports in network order. */
+struct skiff_app_msg {
+	uint16_t op;
+	uint16_t slot;
+	uint32_t seq;  /* echoed in the slot's reply */
+	uint32_t addr; /* LISTEN: local; CONNECT: remote */
+	uint16_t port;
+	uint16_t flags; /* SKIFF_APP_F_* */
+	int32_t arg;	/* LISTEN: backlog; ACCEPT: listener slot; SHUTDOWN: how; SETOPT: opt */
+	uint32_t arg2;	/* LISTEN/CONNECT: SO_RCVBUF (0 = default); SETOPT: value */
+	uint32_t laddr; /* CONNECT: local address to bind, 0 = any */
+	uint16_t lport; /* CONNECT: local port to bind, 0 = ephemeral */
+	uint16_t pad;	/* LISTEN/CONNECT: SO_SNDBUF in KiB, 0 = default */
+};
+
+/* A single-producer single-consumer ring of messages. */
+struct skiff_app_ring {
+	_Alignas(SKIFF_APP_CACHELINE) uint32_t prod;	 /* the application */
+	_Alignas(SKIFF_APP_CACHELINE) uint32_t cons;	 /* the worker */
+	_Alignas(SKIFF_APP_CACHELINE) uint32_t sleeping; /* the worker sleeps: kick it */
+	_Alignas(SKIFF_APP_CACHELINE) struct skiff_app_msg msg[SKIFF_APP_RING];
+};
+
+struct skiff_app_chan {
+	struct skiff_app_ring req;
+};
+
+/* A byte FIFO; its data lives in the rx/tx arrays after the slots. */
+struct skiff_app_fifo {
+	_Alignas(SKIFF_APP_CACHELINE) uint32_t head; /* producer: bytes put */
+	_Alignas(SKIFF_APP_CACHELINE) uint32_t tail; /* consumer: bytes taken */
+};
+
+/* Socket states as the worker reports them (slot.state). */
+enum skiff_app_state {
+	SKIFF_APP_S_FREE = 0,
+	SKIFF_APP_S_LISTEN,
+	SKIFF_APP_S_CONNECTING,
+	SKIFF_APP_S_CONNECTED,
+	SKIFF_APP_S_CLOSED, /* reset, refused or failed: err says why */
+};
+
+struct skiff_app_slot {
+	/* written by the application */
+	_Alignas(SKIFF_APP_CACHELINE) uint32_t tx_kick; /* an OP_TX is queued */
+	uint32_t pad0;
+	/* written by the worker the socket lives on */
+	_Alignas(SKIFF_APP_CACHELINE) uint32_t rep_seq; /* last request answered */
+	int32_t rep_res;				/* its result: >= 0 or -errno */
+	uint32_t rep_addr;				/* LISTEN/CONNECT: local; ACCEPT: peer */
+	uint16_t rep_port;
+	uint16_t rep_lport; /* ACCEPT: local */
+	uint32_t rep_laddr;
+	uint32_t state;	     /* enum skiff_app_state */
+	int32_t err;	     /* pending error (positive errno), 0: none */
+	uint32_t rx_eof;     /* the peer's FIN is after the last rx byte */
+	uint32_t rx_blocked; /* rx FIFO was full: post OP_RXREAD after reading */
+	uint32_t closed_seq; /* = the CLOSE's seq once the slot may be reused */
+	uint32_t acceptq[SKIFF_APP_MAX_WORKERS]; /* listener: worker k has connections */
+	struct skiff_app_fifo rx;		 /* worker produces, application consumes */
+	struct skiff_app_fifo tx;		 /* application produces, worker consumes */
+};
+
+struct skiff_app_hdr {
+	uint32_t magic;
+	uint32_t version;
+	uint64_t size; /* of the whole region */
+	uint32_t n_workers;
+	uint32_t max_socks;
+	uint32_t ring_size;
+	uint32_t fifo_size;
+	uint64_t chan_off, slot_off, rx_off, tx_off;
+	/* the application sleeps on its eventfd: kick it (worker writes 0) */
+	_Alignas(SKIFF_APP_CACHELINE) uint32_t app_sleeping;
+};
+
+/* Offsets of the parts of a region for n workers. */
+static inline uint64_t skiff_app_align(uint64_t v)
+{
+	return (v + 4095) & ~(uint64_t)4095;
+}
+
+static inline void skiff_app_layout(uint32_t n_workers, struct skiff_app_hdr *h)
+{
+	h->magic = SKIFF_APP_MAGIC;
+	h->version = SKIFF_APP_VERSION;
+	h->n_workers = n_workers;
+	h->max_socks = SKIFF_APP_MAX_SOCKS;
+	h->ring_size = SKIFF_APP_RING;
+	h->fifo_size = SKIFF_APP_FIFO;
+	h->chan_off = skiff_app_align(sizeof(struct skiff_app_hdr));
+	h->slot_off = skiff_app_align(h->chan_off + n_workers * sizeof(struct skiff_app_chan));
+	h->rx_off =
+		skiff_app_align(h->slot_off + SKIFF_APP_MAX_SOCKS * sizeof(struct skiff_app_slot));
+	h->tx_off = h->rx_off + (uint64_t)SKIFF_APP_MAX_SOCKS * SKIFF_APP_FIFO;
+	h->size = h->tx_off + (uint64_t)SKIFF_APP_MAX_SOCKS * SKIFF_APP_FIFO;
+}
+
+#endif /* SKIFF_APP_SHM_H */

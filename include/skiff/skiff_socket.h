@@ -1,0 +1,79 @@
+/* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
+/*
+ * libskiffapp: BSD-style TCP sockets on skiff for any process
+ * (docs/apps.md).  Build with `cc app.c $(pkg-config --cflags --libs skiff)`.
+ *
+ * The calls mirror their POSIX namesakes: they return what those return
+ * and -1 with errno set on failure.  A skiff socket is an int handle at or
+ * above SKIFF_FD_BASE, which no kernel fd reaches, so skiff and kernel fds
+ * can share one variable and one skiff_epoll set; skiff_close(),
+ * skiff_read()/skiff_write(), skiff_send()/skiff_recv() and skiff_fcntl()
+ * pass a kernel fd through to the kernel.
+ *
+ * The process attaches to skiffd on its first skiff socket: to the daemon
+ * of $SKIFF_IFACE, or of skiff_attach(ifname), or to the only skiffd of its
+ * network namespace.  It must be root or in group "skiff"
+ * (docs/security.md); otherwise skiff_socket() fails with EACCES and
+ * skiff_last_error() says why.
+ *
+ * Not yet: UDP, sendmsg/recvmsg, readv/writev, poll/select, fork (a child
+ * must not use its parent's skiff sockets), more than one thread blocked in
+ * skiff calls at a time (they work, but wake-ups are shared: a blocked
+ * thread may wait up to 10 ms longer).
+ */
+#ifndef SKIFF_SKIFF_SOCKET_H
+#define SKIFF_SKIFF_SOCKET_H
+
+#include <stddef.h>
+#include <sys/epoll.h>
+#include <sys/socket.h>
+#include <sys/types.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define SKIFF_FD_BASE 0x40000000 /* skiff handles are >= this */
+
+/* Attach to the skiffd of ifname now (NULL: $SKIFF_IFACE, else the only
+ * one).  Optional: the first skiff_socket() does it.  0 or -1/errno. */
+int skiff_attach(const char *ifname);
+/* Why the last attach failed, in words (never NULL). */
+const char *skiff_last_error(void);
+/* Whether fd is a skiff socket handle. */
+int skiff_is_socket(int fd);
+
+/* domain AF_INET, type SOCK_STREAM (| SOCK_NONBLOCK | SOCK_CLOEXEC). */
+int skiff_socket(int domain, int type, int protocol);
+int skiff_bind(int fd, const struct sockaddr *addr, socklen_t len);
+int skiff_listen(int fd, int backlog);
+int skiff_accept(int fd, struct sockaddr *addr, socklen_t *len);
+int skiff_accept4(int fd, struct sockaddr *addr, socklen_t *len, int flags);
+int skiff_connect(int fd, const struct sockaddr *addr, socklen_t len);
+ssize_t skiff_send(int fd, const void *buf, size_t len, int flags);
+ssize_t skiff_recv(int fd, void *buf, size_t len, int flags);
+ssize_t skiff_write(int fd, const void *buf, size_t len);
+ssize_t skiff_read(int fd, void *buf, size_t len);
+int skiff_shutdown(int fd, int how);
+int skiff_close(int fd);
+int skiff_getsockname(int fd, struct sockaddr *addr, socklen_t *len);
+int skiff_getpeername(int fd, struct sockaddr *addr, socklen_t *len);
+/* SOL_SOCKET: SO_REUSEADDR, SO_RCVBUF, SO_SNDBUF, SO_KEEPALIVE, SO_ERROR
+ * (get), SO_TYPE (get); IPPROTO_TCP: TCP_NODELAY. */
+int skiff_setsockopt(int fd, int level, int name, const void *val, socklen_t len);
+int skiff_getsockopt(int fd, int level, int name, void *val, socklen_t *len);
+/* F_GETFL, F_SETFL (O_NONBLOCK), F_GETFD/F_SETFD. */
+int skiff_fcntl(int fd, int cmd, ... /* long arg */);
+
+/* epoll over skiff sockets and kernel fds together.  EPOLLIN, EPOLLOUT,
+ * EPOLLRDHUP, EPOLLERR, EPOLLHUP; level-triggered, EPOLLET and
+ * EPOLLONESHOT. */
+int skiff_epoll_create1(int flags);
+int skiff_epoll_ctl(int epfd, int op, int fd, struct epoll_event *ev);
+int skiff_epoll_wait(int epfd, struct epoll_event *events, int max, int timeout_ms);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* SKIFF_SKIFF_SOCKET_H */

@@ -1,0 +1,322 @@
+# SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
+"""Applications on skiff (docs/apps.md): programs built against libskiffapp
+(examples/skiff_echo.c, examples/skiff_nc.c) run in the DUT namespace,
+attach to skiffd over its control socket and serve or reach the kernel
+peer.  Bulk data is checked by SHA-256; a SIGKILLed application leaves
+skiffd healthy, its ports closed and every UMEM frame back; a process that
+writes garbage into its shared memory is contained; uid nobody is refused.
+"""
+
+import hashlib
+import json
+import mmap
+import os
+import signal
+import socket
+import subprocess
+import threading
+import time
+
+import pytest
+
+import skiffnet as sn
+import tcpnet as tn
+from conftest import standard_args
+from tcpnet import frames_back, need_tcp  # noqa: F401  (fixtures)
+
+pytestmark = pytest.mark.usefixtures("need_tcp", "frames_back")
+
+ECHO = sn.BUILD / "examples" / "skiff_echo"
+NC = sn.BUILD / "examples" / "skiff_nc"
+NOBODY = ["setpriv", "--reuid=nobody", "--regid=nogroup", "--clear-groups", "--inh-caps=-all"]
+APP_PORT = 7100
+
+
+@pytest.fixture(scope="module")
+def daemon(need_tcp, topo):
+    if not ECHO.exists() or not NC.exists():
+        pytest.skip(f"not built: {ECHO} (run make)")
+    d = sn.Skiffd(topo, standard_args(topo)).start()
+    yield d
+    rc = d.stop(timeout=20)
+    assert rc == 0, f"skiffd exited {rc} on SIGTERM:\n{d.output()}"
+
+
+def ctl(d, line):
+    """One request on the control socket, the whole answer."""
+    s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    s.settimeout(5)
+    s.connect(d.ctl_socket)
+    s.sendall(line.encode() + b"\n")
+    out = b""
+    while True:
+        b = s.recv(65536)
+        if not b:
+            break
+        out += b
+    s.close()
+    return out.decode()
+
+
+def apps(d):
+    return json.loads(ctl(d, "apps json"))
+
+
+class App:
+    """A libskiffapp program in the DUT namespace, killed by PID at the end."""
+
+    def __init__(self, topo, argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE, prefix=()):
+        self.p = subprocess.Popen(sn.nsenter(topo.dut_ns, [*prefix, *map(str, argv)]),
+                                  stdin=stdin, stdout=stdout, stderr=subprocess.PIPE)
+
+    def wait_line(self, stream, want, timeout=10):
+        deadline = time.monotonic() + timeout
+        line = b""
+        while time.monotonic() < deadline:
+            line = stream.readline()
+            if want.encode() in line or not line:
+                break
+        assert want.encode() in line, f"no '{want}' from the app: {line!r} " \
+            f"{self.p.stderr.read() if self.p.poll() is not None else ''}"
+
+    def kill(self):
+        if self.p.poll() is None:
+            self.p.kill()
+        self.p.wait(10)
+
+
+@pytest.fixture
+def cleanup():
+    started = []
+    yield started
+    for a in started:
+        a.kill()
+
+
+def wait_detached(d, timeout=10):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if not apps(d)["apps"]:
+            return
+        time.sleep(0.05)
+    raise AssertionError(f"application still attached: {apps(d)}")
+
+
+def start_echo(topo, cleanup, port=APP_PORT):
+    a = App(topo, [ECHO, port])
+    cleanup.append(a)
+    a.wait_line(a.p.stdout, "listening")
+    return a
+
+
+def echo_roundtrip(topo, addr, port, size):
+    """Send size random bytes while reading the echo; both SHA-256s."""
+    c = tn.connect(topo, addr, port, timeout=30)
+    sent = hashlib.sha256()
+    data = os.urandom(size)
+    sent.update(data)
+
+    def writer():
+        c.sendall(data)
+        c.shutdown(socket.SHUT_WR)
+
+    t = threading.Thread(target=writer)
+    t.start()
+    n, got = tn.recv_all(c)
+    t.join()
+    c.close()
+    return n, sent.hexdigest(), got
+
+
+def test_echo_app_returns_8mib_with_matching_sha256(topo, sk, cleanup):
+    start_echo(topo, cleanup)
+    n, sent, got = echo_roundtrip(topo, topo.ded_ip, APP_PORT, 8 << 20)
+    assert n == 8 << 20 and got == sent
+    j = apps(sk)
+    assert len(j["apps"]) == 1 and j["apps"][0]["bad_msgs"] == 0, j
+
+
+def test_echo_app_serves_ten_clients_at_once(topo, sk, cleanup):
+    start_echo(topo, cleanup)
+    res = [None] * 10
+
+    def one(i):
+        res[i] = echo_roundtrip(topo, topo.ded_ip, APP_PORT, 256 << 10)
+
+    ts = [threading.Thread(target=one, args=(i,)) for i in range(10)]
+    for t in ts:
+        t.start()
+    for t in ts:
+        t.join(60)
+    for r in res:
+        assert r and r[0] == 256 << 10 and r[1] == r[2], r
+
+
+def test_nc_app_downloads_from_a_kernel_server_with_matching_sha256(topo, sk, cleanup):
+    data = os.urandom(16 << 20)
+    srv = sn.ns_socket(topo.peer_ns, type=socket.SOCK_STREAM)
+    srv.bind((topo.peer_ip, 0))
+    srv.listen(1)
+    port = srv.getsockname()[1]
+
+    def serve():
+        c, _ = srv.accept()
+        c.sendall(data)
+        c.close()
+
+    t = threading.Thread(target=serve)
+    t.start()
+    a = App(topo, [NC, topo.peer_ip, port], stdin=subprocess.DEVNULL)
+    cleanup.append(a)
+    out, err = a.p.communicate(timeout=60)
+    t.join(10)
+    srv.close()
+    assert a.p.returncode == 0, err
+    assert hashlib.sha256(out).hexdigest() == hashlib.sha256(data).hexdigest(), \
+        f"{len(out)} bytes of {len(data)}"
+
+
+def test_nc_app_uploads_to_a_kernel_server_with_matching_sha256(topo, sk, cleanup):
+    data = os.urandom(16 << 20)
+    srv = sn.ns_socket(topo.peer_ns, type=socket.SOCK_STREAM)
+    srv.bind((topo.peer_ip, 0))
+    srv.listen(1)
+    port = srv.getsockname()[1]
+    got = {}
+
+    def serve():
+        c, _ = srv.accept()
+        got["n"], got["sha"] = tn.recv_all(c)
+        c.close()
+
+    t = threading.Thread(target=serve)
+    t.start()
+    a = App(topo, [NC, topo.peer_ip, port], stdin=subprocess.PIPE)
+    cleanup.append(a)
+    out, err = a.p.communicate(input=data, timeout=60)
+    t.join(10)
+    srv.close()
+    assert a.p.returncode == 0, err
+    assert got.get("n") == len(data) and got["sha"] == hashlib.sha256(data).hexdigest()
+
+
+def test_connect_to_a_closed_port_fails_with_econnrefused(topo, sk, cleanup):
+    a = App(topo, [NC, topo.peer_ip, 1], stdin=subprocess.DEVNULL)
+    cleanup.append(a)
+    _, err = a.p.communicate(timeout=30)
+    assert a.p.returncode == 1 and b"Connection refused" in err, err
+
+
+def test_killed_app_mid_transfer_leaves_skiffd_healthy_and_its_port_closed(topo, sk, cleanup):
+    """SIGKILL while the peer is sending: the peer's connection is reset
+    (data was unread), the port is no longer skiff's (a new SYN gets RST
+    from skiff's closed-port path), skiffd detaches the app, every frame
+    comes back, and the port can be listened on again."""
+    a = start_echo(topo, cleanup)
+    c = tn.connect(topo, topo.ded_ip, APP_PORT, timeout=10)
+    c.sendall(os.urandom(1 << 20))
+    assert len(apps(sk)["apps"]) == 1
+    a.p.send_signal(signal.SIGKILL)
+    a.p.wait(10)
+    wait_detached(sk)
+    # the connection is gone: reset or at least closed, never hanging
+    with pytest.raises((ConnectionResetError, BrokenPipeError, ConnectionAbortedError)):
+        c.settimeout(10)
+        for _ in range(64):
+            c.sendall(b"x" * 65536)
+            if not c.recv(1 << 20):
+                raise ConnectionResetError("closed")
+    c.close()
+    with pytest.raises(ConnectionRefusedError):
+        tn.connect(topo, topo.ded_ip, APP_PORT, timeout=5)
+    # the port is free again
+    start_echo(topo, cleanup)
+    n, sent, got = echo_roundtrip(topo, topo.ded_ip, APP_PORT, 64 << 10)
+    assert got == sent
+
+
+def test_nobody_cannot_attach_and_is_told_why(topo, sk, cleanup):
+    a = App(topo, [ECHO, APP_PORT + 1], prefix=NOBODY)
+    cleanup.append(a)
+    _, err = a.p.communicate(timeout=10)
+    assert a.p.returncode == 1, err
+    assert b"permission denied" in err and b"group skiff" in err, err
+
+
+def attach_raw(d):
+    """Attach as a raw client: (control socket, mmap, memfd, app eventfd,
+    wake fds)."""
+    s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    s.settimeout(5)
+    s.connect(d.ctl_socket)
+    s.sendall(b"attach\n")
+    msg, fds, _, _ = socket.recv_fds(s, 512, 16)
+    assert msg.startswith(b"ok attach 1 workers "), msg
+    size = int(msg.split()[-1])
+    m = mmap.mmap(fds[0], size)
+    return s, m, fds[0], fds[1], fds[2:]
+
+
+def test_garbage_in_shared_memory_is_contained(topo, sk, cleanup):
+    """A process that scribbles over its whole region (rings, indices,
+    slots) and kicks the workers: skiffd counts it, stays up, serves
+    others, and detaches it when it goes."""
+    start_echo(topo, cleanup)
+    s, m, memfd, efd, wake = attach_raw(sk)
+    # cannot shrink it under skiffd: sealed
+    with pytest.raises(PermissionError):
+        os.ftruncate(memfd, 0)
+    rnd = os.urandom(1 << 20)
+    for rounds in range(3):
+        for off in range(0, len(m), len(rnd)):
+            n = min(len(rnd), len(m) - off)
+            m[off:off + n] = rnd[:n]
+        for w in wake:
+            os.write(w, (1).to_bytes(8, "little"))
+        time.sleep(0.2)
+    assert sk.alive()
+    st = [a for a in apps(sk)["apps"] if a["pid"] == os.getpid()]
+    assert st and (st[0]["poisoned"] or st[0]["bad_msgs"]), apps(sk)
+    # others are still served
+    n, sent, got = echo_roundtrip(topo, topo.ded_ip, APP_PORT, 256 << 10)
+    assert got == sent
+    s.close()
+    m.close()
+    for f in [memfd, efd, *wake]:
+        os.close(f)
+    deadline = time.monotonic() + 10
+    while len(apps(sk)["apps"]) > 1 and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert len(apps(sk)["apps"]) == 1
+
+
+def test_well_formed_but_hostile_requests_are_refused_not_obeyed(topo, sk, cleanup):
+    """Requests with slots out of range, unknown ops and an ACCEPT naming a
+    slot that is no listener: each counted, none served."""
+    s, m, memfd, efd, wake = attach_raw(sk)
+    chan_off = int.from_bytes(m[32:40], "little")
+    ring = chan_off  # chan[0].req: prod @0, cons @64, sleeping @128, msgs @192
+    msgs = [
+        (1, 5000, 1),      # LISTEN, slot out of range
+        (99, 0, 2),        # unknown op
+        (3, 1, 3),         # ACCEPT into slot 1 from a non-listener (arg 0)
+    ]
+    for i, (op, slot, seq) in enumerate(msgs):
+        b = op.to_bytes(2, "little") + slot.to_bytes(2, "little") + seq.to_bytes(4, "little")
+        m[ring + 192 + 32 * i:ring + 192 + 32 * i + 32] = b.ljust(32, b"\0")
+    m[ring:ring + 4] = len(msgs).to_bytes(4, "little")
+    os.write(wake[0], (1).to_bytes(8, "little"))
+    deadline = time.monotonic() + 5
+    mine = None
+    while time.monotonic() < deadline:
+        mine = [a for a in apps(sk)["apps"] if a["pid"] == os.getpid()]
+        if mine and mine[0]["bad_msgs"] >= 2 and mine[0]["requests"] >= 1:
+            break
+        time.sleep(0.05)
+    assert mine and mine[0]["bad_msgs"] >= 2 and mine[0]["sockets"] == 0, apps(sk)
+    assert int.from_bytes(m[ring + 64:ring + 68], "little") == len(msgs)  # all consumed
+    s.close()
+    m.close()
+    for f in [memfd, efd, *wake]:
+        os.close(f)
+    wait_detached(sk)

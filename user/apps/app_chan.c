@@ -1,0 +1,620 @@
+// SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
+/*
+ * A worker serving one attached application (app_chan.h, docs/apps.md).
+ *
+ * Per slot the worker keeps, in private memory, the socket of its stack
+ * and its own FIFO indices (rx_head: bytes put into the rx FIFO; tx_tail:
+ * bytes taken from the tx FIFO); the shared copies are written, never read
+ * back.  Bytes move when the socket says it is ready (its event handler,
+ * run by the socket layer after a burst) and when the application says it
+ * put or took bytes (OP_TX, OP_RXREAD).  Whatever changed for the
+ * application is flushed at the end of app_worker_poll() with at most one
+ * eventfd write, and only when the application sleeps.
+ */
+#include <errno.h>
+#include <stdatomic.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "apps/app_chan.h"
+#include "sock/socket.h"
+
+#define FIFO_MASK (SKIFF_APP_FIFO - 1)
+#define RING_MASK (SKIFF_APP_RING - 1)
+
+_Static_assert((SKIFF_APP_FIFO & FIFO_MASK) == 0, "FIFO size is a power of two");
+_Static_assert((SKIFF_APP_RING & RING_MASK) == 0, "ring size is a power of two");
+_Static_assert(sizeof(struct skiff_app_msg) == 32, "a request is 32 bytes");
+
+enum ws_kind { WS_FREE, WS_LISTEN, WS_CONN };
+
+struct app_wsock {
+	struct app_worker *aw;
+	struct socket *so;
+	uint16_t idx;
+	uint8_t kind; /* enum ws_kind */
+	bool connecting;
+	bool closing; /* CLOSE received: close once the tx FIFO is sent */
+	bool shut_wr; /* SHUT_WR received: shut down once it is sent */
+	bool eof;     /* rx_eof published */
+	uint32_t close_seq;
+	uint32_t rx_head; /* private: bytes put into the rx FIFO */
+	uint32_t tx_tail; /* private: bytes taken from the tx FIFO */
+};
+
+struct app_worker {
+	struct stack *st;
+	struct skiff_app_hdr *hdr;    /* shared: only app_sleeping is touched */
+	struct skiff_app_ring *req;   /* shared */
+	struct skiff_app_slot *slots; /* shared */
+	uint8_t *rx, *tx;	      /* shared FIFO data */
+	uint32_t worker;
+	uint32_t cons; /* private copy of req->cons */
+	int app_efd;
+	bool dirty; /* something changed for the application */
+	bool poisoned;
+	struct app_worker_stats stats;
+	struct app_wsock ws[SKIFF_APP_MAX_SOCKS];
+};
+
+static inline uint32_t load_acq(const uint32_t *p)
+{
+	return atomic_load_explicit((_Atomic uint32_t *)p, memory_order_acquire);
+}
+
+static inline void store_rel(uint32_t *p, uint32_t v)
+{
+	atomic_store_explicit((_Atomic uint32_t *)p, v, memory_order_release);
+}
+
+int app_worker_create(struct stack *st, void *shm, const struct skiff_app_hdr *layout,
+		      uint32_t worker, int app_efd, struct app_worker **out)
+{
+	struct app_worker *aw;
+	struct skiff_app_chan *chan;
+	int i;
+
+	*out = NULL;
+	if (worker >= layout->n_workers || worker >= SKIFF_APP_MAX_WORKERS)
+		return -EINVAL;
+	aw = calloc(1, sizeof(*aw));
+	if (!aw)
+		return -ENOMEM;
+	aw->st = st;
+	aw->hdr = shm;
+	chan = (struct skiff_app_chan *)((uint8_t *)shm + layout->chan_off);
+	aw->req = &chan[worker].req;
+	aw->slots = (struct skiff_app_slot *)((uint8_t *)shm + layout->slot_off);
+	aw->rx = (uint8_t *)shm + layout->rx_off;
+	aw->tx = (uint8_t *)shm + layout->tx_off;
+	aw->worker = worker;
+	aw->app_efd = app_efd;
+	for (i = 0; i < SKIFF_APP_MAX_SOCKS; i++) {
+		aw->ws[i].aw = aw;
+		aw->ws[i].idx = (uint16_t)i;
+	}
+	*out = aw;
+	return 0;
+}
+
+/* ---- replies and state ---- */
+
+static void reply(struct app_worker *aw, uint16_t idx, uint32_t seq, int res, uint32_t addr,
+		  uint16_t port)
+{
+	struct skiff_app_slot *s = &aw->slots[idx];
+
+	s->rep_res = res;
+	s->rep_addr = addr;
+	s->rep_port = port;
+	store_rel(&s->rep_seq, seq);
+	aw->dirty = true;
+}
+
+static void set_state(struct app_wsock *ws, uint32_t state, int err)
+{
+	struct skiff_app_slot *s = &ws->aw->slots[ws->idx];
+
+	if (err)
+		s->err = err;
+	store_rel(&s->state, state);
+	ws->aw->dirty = true;
+}
+
+/* Close the socket and free the slot (the application learns it from
+ * closed_seq when it asked, from state otherwise). */
+static void ws_release(struct app_wsock *ws, bool abort)
+{
+	struct app_worker *aw = ws->aw;
+
+	if (ws->so) {
+		if (abort && ws->kind == WS_CONN) {
+			skiff_setsockopt(ws->so, SKIFF_SO_LINGER_ABORT, 1);
+			aw->stats.aborts++;
+		}
+		skiff_set_handler(ws->so, NULL, NULL);
+		skiff_close(ws->so);
+		aw->stats.socks--;
+	}
+	ws->so = NULL;
+	ws->kind = WS_FREE;
+	ws->connecting = ws->closing = ws->shut_wr = ws->eof = false;
+}
+
+/* A FIFO index out of range: reset the connection, tell the application. */
+static void ws_hostile(struct app_wsock *ws)
+{
+	ws->aw->stats.bad_index++;
+	if (ws->closing) {
+		store_rel(&ws->aw->slots[ws->idx].closed_seq, ws->close_seq);
+		ws_release(ws, true);
+		ws->aw->dirty = true;
+		return;
+	}
+	ws_release(ws, true);
+	set_state(ws, SKIFF_APP_S_CLOSED, EPROTO);
+}
+
+/* ---- moving bytes ---- */
+
+static void rx_fill(struct app_wsock *ws)
+{
+	struct app_worker *aw = ws->aw;
+	struct skiff_app_slot *s = &aw->slots[ws->idx];
+	uint8_t *base = aw->rx + (size_t)ws->idx * SKIFF_APP_FIFO;
+	uint32_t tail, used, space, off, chunk;
+	ssize_t n;
+
+	while (ws->so && ws->kind == WS_CONN && !ws->eof) {
+		tail = load_acq(&s->rx.tail);
+		used = ws->rx_head - tail;
+		if (used > SKIFF_APP_FIFO) {
+			ws_hostile(ws);
+			return;
+		}
+		space = SKIFF_APP_FIFO - used;
+		if (!space) {
+			/* ask for OP_RXREAD, then look again: the application may
+			 * have read between our look and the flag */
+			store_rel(&s->rx_blocked, 1);
+			atomic_thread_fence(memory_order_seq_cst);
+			if (load_acq(&s->rx.tail) != tail)
+				continue;
+			return;
+		}
+		off = ws->rx_head & FIFO_MASK;
+		chunk = space < SKIFF_APP_FIFO - off ? space : SKIFF_APP_FIFO - off;
+		n = skiff_recv(ws->so, base + off, chunk);
+		if (n == -EAGAIN)
+			return;
+		if (n == 0) {
+			ws->eof = true;
+			store_rel(&s->rx_eof, 1);
+			aw->dirty = true;
+			return;
+		}
+		if (n < 0) {
+			set_state(ws, SKIFF_APP_S_CLOSED, (int)-n);
+			return;
+		}
+		ws->rx_head += (uint32_t)n;
+		store_rel(&s->rx.head, ws->rx_head);
+		aw->dirty = true;
+		if ((uint32_t)n < chunk)
+			return;
+	}
+}
+
+/* What the application still has in the tx FIFO, or UINT32_MAX when its
+ * index is out of range. */
+static uint32_t tx_pending(struct app_wsock *ws)
+{
+	uint32_t avail = load_acq(&ws->aw->slots[ws->idx].tx.head) - ws->tx_tail;
+
+	return avail > SKIFF_APP_FIFO ? UINT32_MAX : avail;
+}
+
+/* Send what the tx FIFO holds into the socket; then a pending shutdown or
+ * close. */
+static void tx_drain(struct app_wsock *ws)
+{
+	struct app_worker *aw = ws->aw;
+	struct skiff_app_slot *s = &aw->slots[ws->idx];
+	uint8_t *base = aw->tx + (size_t)ws->idx * SKIFF_APP_FIFO;
+	uint32_t avail, off, chunk;
+	ssize_t n;
+
+	if (!ws->so || ws->kind != WS_CONN || ws->connecting)
+		return;
+	avail = tx_pending(ws);
+	if (avail == UINT32_MAX) {
+		ws_hostile(ws);
+		return;
+	}
+	while (avail) {
+		off = ws->tx_tail & FIFO_MASK;
+		chunk = avail < SKIFF_APP_FIFO - off ? avail : SKIFF_APP_FIFO - off;
+		n = skiff_send(ws->so, base + off, chunk);
+		if (n == -EAGAIN || n == 0)
+			break;
+		if (n < 0) {
+			set_state(ws, SKIFF_APP_S_CLOSED, (int)-n);
+			break;
+		}
+		ws->tx_tail += (uint32_t)n;
+		avail -= (uint32_t)n;
+		aw->dirty = true;
+		if ((uint32_t)n < chunk)
+			break;
+	}
+	store_rel(&s->tx.tail, ws->tx_tail);
+	if (avail)
+		return;
+	if (ws->shut_wr) {
+		ws->shut_wr = false;
+		skiff_shutdown(ws->so, SHUT_WR);
+	}
+	if (ws->closing) {
+		/* Linux at close(): unread data means RST (tcp_close does it) */
+		store_rel(&s->closed_seq, ws->close_seq);
+		ws_release(ws, false);
+		aw->dirty = true;
+	}
+}
+
+/* ---- the socket layer's readiness events ---- */
+
+static void ws_event(struct socket *so, uint32_t events, void *arg)
+{
+	struct app_wsock *ws = arg;
+	struct app_worker *aw = ws->aw;
+	int err = 0;
+
+	(void)so;
+	if (ws->kind == WS_LISTEN) {
+		if (events & SOCK_EV_IN) {
+			store_rel(&aw->slots[ws->idx].acceptq[aw->worker], 1);
+			aw->dirty = true;
+		}
+		return;
+	}
+	if (ws->connecting && (events & (SOCK_EV_OUT | SOCK_EV_ERR | SOCK_EV_HUP))) {
+		ws->connecting = false;
+		if (events & SOCK_EV_ERR) {
+			skiff_getsockopt(ws->so, SKIFF_SO_ERROR, &err);
+			set_state(ws, SKIFF_APP_S_CLOSED, err ? err : ECONNREFUSED);
+			return;
+		}
+		set_state(ws, SKIFF_APP_S_CONNECTED, 0);
+	}
+	if (events & (SOCK_EV_IN | SOCK_EV_HUP | SOCK_EV_ERR))
+		rx_fill(ws);
+	if (ws->so && (events & SOCK_EV_ERR)) {
+		skiff_getsockopt(ws->so, SKIFF_SO_ERROR, &err);
+		if (err)
+			set_state(ws, SKIFF_APP_S_CLOSED, err);
+	}
+	if (ws->so && (events & SOCK_EV_OUT))
+		tx_drain(ws);
+}
+
+/* ---- requests ---- */
+
+/* The options a LISTEN/CONNECT carries: flags, arg2 = SO_RCVBUF bytes,
+ * pad = SO_SNDBUF KiB (0: the default).  Values the transport refuses are
+ * ignored, as the library already accepted them. */
+static void set_opts(struct socket *so, const struct skiff_app_msg *m)
+{
+	if (m->flags & SKIFF_APP_F_REUSEADDR)
+		skiff_setsockopt(so, SKIFF_SO_REUSEADDR, 1);
+	if (m->flags & SKIFF_APP_F_NODELAY)
+		skiff_setsockopt(so, SKIFF_TCP_NODELAY, 1);
+	if (m->flags & SKIFF_APP_F_KEEPALIVE)
+		skiff_setsockopt(so, SKIFF_SO_KEEPALIVE, 1);
+	if (m->arg2 && m->arg2 <= (1u << 30))
+		skiff_setsockopt(so, SKIFF_SO_RCVBUF, (int)m->arg2);
+	if (m->pad)
+		skiff_setsockopt(so, SKIFF_SO_SNDBUF, (int)m->pad * 1024);
+}
+
+/* A fresh connection in ws: FIFOs empty, state published. */
+static void ws_open(struct app_wsock *ws, struct socket *so, bool connecting)
+{
+	struct skiff_app_slot *s = &ws->aw->slots[ws->idx];
+
+	ws->so = so;
+	ws->kind = WS_CONN;
+	ws->connecting = connecting;
+	ws->closing = ws->shut_wr = ws->eof = false;
+	ws->rx_head = ws->tx_tail = 0;
+	s->rx.head = s->rx.tail = s->tx.head = s->tx.tail = 0;
+	s->rx_eof = s->rx_blocked = s->tx_kick = 0;
+	s->err = 0;
+	store_rel(&s->state, connecting ? SKIFF_APP_S_CONNECTING : SKIFF_APP_S_CONNECTED);
+	ws->aw->stats.socks++;
+	skiff_set_handler(so, ws_event, ws);
+}
+
+static int do_listen(struct app_worker *aw, struct app_wsock *ws, const struct skiff_app_msg *m)
+{
+	struct sockaddr_in sin = {.sin_family = AF_INET};
+	struct socket *so;
+	int ret;
+
+	if (!m->port)
+		return -EINVAL; /* the application picks one port for every worker */
+	ret = skiff_socket(aw->st, SOCK_STREAM, &so);
+	if (ret)
+		return ret;
+	set_opts(so, m);
+	sin.sin_addr.s_addr = m->addr;
+	sin.sin_port = m->port;
+	ret = skiff_bind(so, &sin);
+	if (!ret)
+		ret = skiff_listen(so, m->arg);
+	if (ret) {
+		skiff_close(so);
+		return ret;
+	}
+	ws->so = so;
+	ws->kind = WS_LISTEN;
+	aw->stats.socks++;
+	store_rel(&aw->slots[ws->idx].acceptq[aw->worker], 0);
+	store_rel(&aw->slots[ws->idx].state, SKIFF_APP_S_LISTEN);
+	skiff_set_handler(so, ws_event, ws);
+	return 0;
+}
+
+static int do_connect(struct app_worker *aw, struct app_wsock *ws, const struct skiff_app_msg *m,
+		      struct sockaddr_in *local)
+{
+	struct sockaddr_in sin = {.sin_family = AF_INET};
+	struct socket *so;
+	int ret;
+
+	ret = skiff_socket(aw->st, SOCK_STREAM, &so);
+	if (ret)
+		return ret;
+	set_opts(so, m);
+	if (m->laddr || m->lport) {
+		sin.sin_addr.s_addr = m->laddr;
+		sin.sin_port = m->lport;
+		ret = skiff_bind(so, &sin);
+		if (ret) {
+			skiff_close(so);
+			return ret;
+		}
+	}
+	sin.sin_addr.s_addr = m->addr;
+	sin.sin_port = m->port;
+	ret = skiff_connect(so, &sin);
+	if (ret && ret != -EINPROGRESS) {
+		skiff_close(so);
+		return ret;
+	}
+	skiff_getsockname(so, local);
+	ws_open(ws, so, true);
+	return -EINPROGRESS;
+}
+
+static int do_accept(struct app_worker *aw, struct app_wsock *ws, const struct skiff_app_msg *m,
+		     struct sockaddr_in *peer)
+{
+	struct skiff_app_slot *s = &aw->slots[ws->idx];
+	struct app_wsock *lws;
+	struct sockaddr_in local;
+	struct socket *so;
+	int ret;
+
+	if (m->arg < 0 || m->arg >= SKIFF_APP_MAX_SOCKS || aw->ws[m->arg].kind != WS_LISTEN)
+		return -EINVAL;
+	lws = &aw->ws[m->arg];
+	ret = skiff_accept(lws->so, &so, peer);
+	store_rel(&aw->slots[lws->idx].acceptq[aw->worker],
+		  (skiff_poll(lws->so) & SOCK_EV_IN) ? 1 : 0);
+	if (ret)
+		return ret;
+	skiff_getsockname(so, &local);
+	s->rep_laddr = local.sin_addr.s_addr;
+	s->rep_lport = local.sin_port;
+	ws_open(ws, so, false);
+	rx_fill(ws); /* it may have brought data (and a FIN) already */
+	return 0;
+}
+
+static int set_opt(struct app_wsock *ws, int opt, uint32_t val)
+{
+	static const int map[SKIFF_APP_OPT_MAX] = {
+		[SKIFF_APP_OPT_REUSEADDR] = SKIFF_SO_REUSEADDR,
+		[SKIFF_APP_OPT_NODELAY] = SKIFF_TCP_NODELAY,
+		[SKIFF_APP_OPT_RCVBUF] = SKIFF_SO_RCVBUF,
+		[SKIFF_APP_OPT_SNDBUF] = SKIFF_SO_SNDBUF,
+		[SKIFF_APP_OPT_KEEPALIVE] = SKIFF_SO_KEEPALIVE,
+	};
+
+	if (opt <= 0 || opt >= SKIFF_APP_OPT_MAX || val > (1u << 30))
+		return -EINVAL;
+	if (!ws->so)
+		return -ENOTCONN;
+	return skiff_setsockopt(ws->so, map[opt], (int)val);
+}
+
+/* One request, already copied out of the ring. */
+static void serve(struct app_worker *aw, const struct skiff_app_msg *m)
+{
+	struct sockaddr_in sin = {0};
+	struct app_wsock *ws;
+	int ret;
+
+	if (m->slot >= SKIFF_APP_MAX_SOCKS || !m->op || m->op >= SKIFF_APP_OP_MAX) {
+		aw->stats.bad_msgs++;
+		return;
+	}
+	ws = &aw->ws[m->slot];
+	aw->stats.msgs++;
+	switch (m->op) {
+	case SKIFF_APP_OP_LISTEN:
+	case SKIFF_APP_OP_CONNECT:
+	case SKIFF_APP_OP_ACCEPT:
+		if (ws->kind != WS_FREE) {
+			aw->stats.bad_msgs++;
+			reply(aw, m->slot, m->seq, -EBUSY, 0, 0);
+			return;
+		}
+		if (m->op == SKIFF_APP_OP_LISTEN)
+			ret = do_listen(aw, ws, m);
+		else if (m->op == SKIFF_APP_OP_CONNECT)
+			ret = do_connect(aw, ws, m, &sin);
+		else
+			ret = do_accept(aw, ws, m, &sin);
+		reply(aw, m->slot, m->seq, ret, sin.sin_addr.s_addr, sin.sin_port);
+		return;
+	case SKIFF_APP_OP_TX:
+		/* clear first: bytes put after this are announced again */
+		atomic_store_explicit((_Atomic uint32_t *)&aw->slots[m->slot].tx_kick, 0,
+				      memory_order_seq_cst);
+		tx_drain(ws);
+		return;
+	case SKIFF_APP_OP_RXREAD:
+		atomic_store_explicit((_Atomic uint32_t *)&aw->slots[m->slot].rx_blocked, 0,
+				      memory_order_seq_cst);
+		rx_fill(ws);
+		return;
+	case SKIFF_APP_OP_SHUTDOWN:
+		if (ws->kind != WS_CONN) {
+			reply(aw, m->slot, m->seq, -ENOTCONN, 0, 0);
+			return;
+		}
+		ret = 0;
+		if (m->arg == SHUT_WR || m->arg == SHUT_RDWR)
+			ws->shut_wr = true;
+		if (m->arg == SHUT_RD || m->arg == SHUT_RDWR)
+			ret = skiff_shutdown(ws->so, SHUT_RD);
+		else if (m->arg != SHUT_WR)
+			ret = -EINVAL;
+		reply(aw, m->slot, m->seq, ret, 0, 0);
+		tx_drain(ws);
+		return;
+	case SKIFF_APP_OP_CLOSE:
+		if (ws->kind == WS_FREE) {
+			store_rel(&aw->slots[m->slot].closed_seq, m->seq);
+			aw->dirty = true;
+			return;
+		}
+		ws->close_seq = m->seq;
+		if (ws->kind == WS_LISTEN || ws->connecting) {
+			store_rel(&aw->slots[m->slot].closed_seq, m->seq);
+			ws_release(ws, false);
+			aw->dirty = true;
+			return;
+		}
+		ws->closing = true;
+		tx_drain(ws); /* closes once the FIFO is sent */
+		return;
+	case SKIFF_APP_OP_SETOPT:
+		reply(aw, m->slot, m->seq, set_opt(ws, m->arg, m->arg2), 0, 0);
+		return;
+	}
+}
+
+/* The ring cannot be trusted any more: reset what the application has here. */
+static void poison(struct app_worker *aw)
+{
+	int i;
+
+	aw->poisoned = true;
+	aw->stats.poisoned++;
+	for (i = 0; i < SKIFF_APP_MAX_SOCKS; i++)
+		if (aw->ws[i].kind != WS_FREE) {
+			ws_release(&aw->ws[i], true);
+			set_state(&aw->ws[i], SKIFF_APP_S_CLOSED, EPROTO);
+		}
+}
+
+static void kick_app(struct app_worker *aw)
+{
+	uint64_t one = 1;
+
+	aw->dirty = false;
+	atomic_thread_fence(memory_order_seq_cst);
+	if (!atomic_load_explicit((_Atomic uint32_t *)&aw->hdr->app_sleeping, memory_order_relaxed))
+		return;
+	if (!atomic_exchange((_Atomic uint32_t *)&aw->hdr->app_sleeping, 0))
+		return;
+	if (aw->app_efd >= 0 && write(aw->app_efd, &one, sizeof(one)) < 0) {
+		/* saturated: the application is awake anyway */
+	}
+}
+
+int app_worker_poll(struct app_worker *aw, int budget)
+{
+	struct skiff_app_msg m;
+	uint32_t prod;
+	int done = 0;
+
+	if (aw->poisoned)
+		goto out;
+	atomic_store_explicit((_Atomic uint32_t *)&aw->req->sleeping, 0, memory_order_relaxed);
+	prod = load_acq(&aw->req->prod);
+	if (prod - aw->cons > SKIFF_APP_RING) {
+		poison(aw);
+		goto out;
+	}
+	while (aw->cons != prod && done < budget) {
+		memcpy(&m, &aw->req->msg[aw->cons & RING_MASK], sizeof(m));
+		aw->cons++;
+		serve(aw, &m);
+		done++;
+	}
+	store_rel(&aw->req->cons, aw->cons);
+out:
+	if (aw->dirty)
+		kick_app(aw);
+	return done;
+}
+
+bool app_worker_may_sleep(struct app_worker *aw)
+{
+	if (aw->poisoned)
+		return true;
+	atomic_store_explicit((_Atomic uint32_t *)&aw->req->sleeping, 1, memory_order_relaxed);
+	atomic_thread_fence(memory_order_seq_cst);
+	return load_acq(&aw->req->prod) == aw->cons;
+}
+
+void app_worker_destroy(struct app_worker *aw)
+{
+	struct app_wsock *ws;
+	uint32_t unsent;
+	int i;
+
+	if (!aw)
+		return;
+	for (i = 0; i < SKIFF_APP_MAX_SOCKS; i++) {
+		ws = &aw->ws[i];
+		if (ws->kind == WS_FREE)
+			continue;
+		if (ws->kind == WS_CONN && !ws->connecting && !aw->poisoned) {
+			/* what the application sent before it died goes out
+			 * if the socket takes it; otherwise, and for bytes
+			 * it never read, RST (as Linux at process exit) */
+			tx_drain(ws);
+			if (ws->kind == WS_FREE)
+				continue; /* the pending close finished */
+			unsent = tx_pending(ws);
+			if (unsent || ws->rx_head != load_acq(&aw->slots[i].rx.tail)) {
+				ws_release(ws, true);
+				continue;
+			}
+		}
+		ws_release(ws, false);
+	}
+	free(aw);
+}
+
+void app_worker_get_stats(const struct app_worker *aw, struct app_worker_stats *out)
+{
+	*out = aw->stats;
+}

@@ -1,0 +1,62 @@
+/* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
+/*
+ * The worker's side of an attached application (docs/apps.md): one struct
+ * app_worker per (application, worker) serves that worker's request ring
+ * in the application's shared memory (include/skiff/app_shm.h) and moves
+ * bytes between the sockets of this worker's stack and the slots' FIFOs.
+ * Everything here runs on the worker's thread, under its lock, in its
+ * run-to-completion loop; nothing blocks.
+ *
+ * Everything read from the shared memory is hostile: a message is copied
+ * once and validated, an index written by the application is read once and
+ * checked against the worker's private copy of the other one.  A bad
+ * message is counted and ignored; a bad FIFO index resets that socket; a
+ * corrupt ring index poisons the application on this worker (all its
+ * sockets reset, its ring no longer read).  skiffd itself never trusts a
+ * pointer, length or offset from the region.
+ */
+#ifndef SKIFF_APP_CHAN_H
+#define SKIFF_APP_CHAN_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "core/stack.h"
+#include "skiff/app_shm.h"
+
+struct app_worker;
+
+struct app_worker_stats {
+	uint64_t msgs;	    /* requests served */
+	uint64_t bad_msgs;  /* unknown op, slot out of range, wrong state */
+	uint64_t bad_index; /* a FIFO index out of range: socket reset */
+	uint64_t poisoned;  /* the ring's producer index was out of range */
+	uint64_t socks;	    /* sockets open now */
+	uint64_t aborts;    /* connections reset at close (unread or unsent data) */
+};
+
+/*
+ * Serve the application whose region (laid out as *layout, which the caller
+ * computed itself and keeps private) is mapped at shm, as worker `worker`
+ * of its stack st.  app_efd is the application's eventfd (not owned).
+ * 0 or -errno.
+ */
+int app_worker_create(struct stack *st, void *shm, const struct skiff_app_hdr *layout,
+		      uint32_t worker, int app_efd, struct app_worker **out);
+
+/* Serve up to budget requests and flush wake-ups; how much was done. */
+int app_worker_poll(struct app_worker *aw, int budget);
+
+/* Before the worker sleeps: tell the application to kick it; false when a
+ * request arrived meanwhile (do not sleep).  After the sleep the next
+ * app_worker_poll() clears the flag. */
+bool app_worker_may_sleep(struct app_worker *aw);
+
+/* The application is gone: close its sockets as process exit does (RST
+ * where data was unread or unsent, FIN otherwise), release its ports and
+ * free.  Does not touch the region's mapping or the eventfd.  NULL ok. */
+void app_worker_destroy(struct app_worker *aw);
+
+void app_worker_get_stats(const struct app_worker *aw, struct app_worker_stats *out);
+
+#endif /* SKIFF_APP_CHAN_H */

@@ -1,0 +1,1512 @@
+// SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
+/*
+ * libskiffapp (include/skiff/skiff_socket.h, docs/apps.md): the
+ * application's side of the shared-memory protocol of
+ * include/skiff/app_shm.h.
+ *
+ * The process attaches once over skiffd's control socket and receives its
+ * region, its eventfd and one wake eventfd per worker.  A socket is a slot
+ * of the region; the library keeps its own state of each slot (struct
+ * lsock) and its private FIFO indices.  Data never needs a syscall: send()
+ * copies into the tx FIFO and posts OP_TX only when the worker has not
+ * been told yet (tx_kick), recv() copies out of the rx FIFO and posts
+ * OP_RXREAD only when the worker found it full (rx_blocked).  An eventfd is
+ * written only to wake a side that sleeps.
+ *
+ * One mutex guards the library's state and the request rings.  A thread
+ * that waits drops it while asleep.
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <poll.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/mman.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "skiff/app_shm.h"
+#include "skiff/skiff_socket.h"
+
+#define SKIFF_EXPORT __attribute__((visibility("default")))
+#define RUN_DIR "/run/skiff"
+#define FIFO_MASK (SKIFF_APP_FIFO - 1)
+#define RING_MASK (SKIFF_APP_RING - 1)
+#define MULTI_WAIT_MS 10 /* cap on a sleep while other threads sleep too */
+#define MAX_EPOLLS 64
+
+enum lkind { L_FREE, L_NEW, L_LISTEN, L_CONN, L_CLOSING };
+
+struct lsock {
+	uint8_t kind; /* enum lkind */
+	bool nonblock;
+	bool cloexec;
+	bool bound;
+	bool rd_shut, wr_shut;
+	bool err_told;	/* a reset was reported once; then EOF */
+	uint16_t flags; /* SKIFF_APP_F_* for LISTEN/CONNECT */
+	uint32_t rcvbuf, sndbuf;
+	uint32_t worker; /* CONN: the worker it lives on */
+	uint32_t seq;	 /* last request sent (never reset) */
+	uint32_t close_seq;
+	uint32_t rx_tail; /* private: bytes taken from the rx FIFO */
+	uint32_t tx_head; /* private: bytes put into the tx FIFO */
+	struct sockaddr_in local, peer;
+};
+
+struct epent {
+	int fd;
+	uint32_t events;
+	epoll_data_t data;
+	uint32_t last; /* EPOLLET: what was reported */
+	bool disabled; /* EPOLLONESHOT fired */
+};
+
+struct sep {
+	int kfd; /* the kernel epoll: kernel fds; -1 free */
+	int n, cap;
+	struct epent *e;
+};
+
+static struct {
+	pthread_mutex_t lk;
+	bool attached;
+	int ctl_fd, app_efd;
+	int wake_fd[SKIFF_APP_MAX_WORKERS];
+	uint32_t n_workers;
+	uint32_t next_worker; /* round robin of connect() */
+	int pollers;	      /* threads asleep in poll() on app_efd */
+	pthread_cond_t cv;    /* the others wait here; a poller broadcasts */
+	void *shm;
+	size_t size;
+	struct skiff_app_hdr *hdr;
+	struct skiff_app_chan *chan;
+	struct skiff_app_slot *slots;
+	uint8_t *rx, *tx;
+	uint32_t prod[SKIFF_APP_MAX_WORKERS]; /* private copies of req.prod */
+	struct lsock s[SKIFF_APP_MAX_SOCKS];
+	struct sep ep[MAX_EPOLLS];
+	char err[256];
+} A = {
+	.lk = PTHREAD_MUTEX_INITIALIZER,
+	.cv = PTHREAD_COND_INITIALIZER,
+	.ctl_fd = -1,
+	.app_efd = -1,
+};
+
+static inline uint32_t load_acq(const uint32_t *p)
+{
+	return atomic_load_explicit((_Atomic uint32_t *)p, memory_order_acquire);
+}
+
+static inline void store_rel(uint32_t *p, uint32_t v)
+{
+	atomic_store_explicit((_Atomic uint32_t *)p, v, memory_order_release);
+}
+
+static inline uint32_t xchg(uint32_t *p, uint32_t v)
+{
+	return atomic_exchange((_Atomic uint32_t *)p, v);
+}
+
+static int fail(int err)
+{
+	errno = err;
+	return -1;
+}
+
+static void set_err(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static void set_err(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(A.err, sizeof(A.err), fmt, ap);
+	va_end(ap);
+}
+
+/* ---- attach ---- */
+
+static int netns_id(uint64_t *id)
+{
+	struct stat st;
+
+	if (stat("/proc/self/ns/net", &st) < 0)
+		return -errno;
+	*id = (uint64_t)st.st_ino;
+	return 0;
+}
+
+/* The control socket of ifname, or of the only skiffd of this namespace. */
+static int find_socket(const char *ifname, char *path, size_t len)
+{
+	char suffix[40], only[sizeof(((struct sockaddr_un *)0)->sun_path)] = "";
+	struct dirent *de;
+	uint64_t ns = 0;
+	size_t sl, nl;
+	int n = 0;
+	DIR *d;
+
+	if (netns_id(&ns)) {
+		set_err("cannot read /proc/self/ns/net: %s", strerror(errno));
+		return -errno;
+	}
+	if (ifname && *ifname) {
+		if (strchr(ifname, '/') || strlen(ifname) >= 16) {
+			set_err("bad interface name '%s'", ifname);
+			return -EINVAL;
+		}
+		snprintf(path, len, "%s/%s.%" PRIu64 ".sock", RUN_DIR, ifname, ns);
+		return 0;
+	}
+	snprintf(suffix, sizeof(suffix), ".%" PRIu64 ".sock", ns);
+	sl = strlen(suffix);
+	d = opendir(RUN_DIR);
+	if (!d) {
+		set_err("no skiffd is running (%s: %s)", RUN_DIR, strerror(errno));
+		return -ENOENT;
+	}
+	while ((de = readdir(d))) {
+		nl = strlen(de->d_name);
+		if (nl > sl && !strcmp(de->d_name + nl - sl, suffix)) {
+			snprintf(only, sizeof(only), "%s/%s", RUN_DIR, de->d_name);
+			n++;
+		}
+	}
+	closedir(d);
+	if (n != 1) {
+		set_err(n ? "%d skiffd daemons run in this network namespace: set SKIFF_IFACE"
+			  : "no skiffd is running in this network namespace (%d sockets)",
+			n);
+		return n ? -EINVAL : -ENOENT;
+	}
+	snprintf(path, len, "%s", only);
+	return 0;
+}
+
+/* Read the attach answer: one line and, on success, the fds. */
+static int read_answer(int fd, char *line, size_t len, int *fds, int *nfds)
+{
+	char cbuf[CMSG_SPACE(sizeof(int) * (2 + SKIFF_APP_MAX_WORKERS))];
+	struct iovec iov;
+	struct msghdr mh;
+	struct cmsghdr *cm;
+	size_t got = 0;
+	ssize_t n;
+
+	*nfds = 0;
+	while (got + 1 < len && !memchr(line, '\n', got)) {
+		memset(&mh, 0, sizeof(mh));
+		iov.iov_base = line + got;
+		iov.iov_len = len - 1 - got;
+		mh.msg_iov = &iov;
+		mh.msg_iovlen = 1;
+		mh.msg_control = cbuf;
+		mh.msg_controllen = sizeof(cbuf);
+		n = recvmsg(fd, &mh, MSG_CMSG_CLOEXEC);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			break;
+		for (cm = CMSG_FIRSTHDR(&mh); cm; cm = CMSG_NXTHDR(&mh, cm)) {
+			int k = (int)((cm->cmsg_len - CMSG_LEN(0)) / sizeof(int)), i;
+
+			if (cm->cmsg_level != SOL_SOCKET || cm->cmsg_type != SCM_RIGHTS)
+				continue;
+			for (i = 0; i < k; i++) {
+				int f;
+
+				memcpy(&f, CMSG_DATA(cm) + i * sizeof(int), sizeof(int));
+				if (*nfds < 2 + SKIFF_APP_MAX_WORKERS)
+					fds[(*nfds)++] = f;
+				else
+					close(f);
+			}
+		}
+		got += (size_t)n;
+		line[got] = '\0';
+	}
+	line[got] = '\0';
+	return got ? 0 : -ECONNRESET;
+}
+
+static int do_attach(const char *ifname)
+{
+	struct sockaddr_un sun = {.sun_family = AF_UNIX};
+	struct timeval tv = {.tv_sec = 5};
+	int fds[2 + SKIFF_APP_MAX_WORKERS], nfds = 0, fd, ret, i;
+	unsigned int ver = 0, nw = 0;
+	unsigned long long size = 0;
+	char line[512], *nl;
+	void *shm;
+
+	if (A.attached)
+		return 0;
+	if (!ifname)
+		ifname = getenv("SKIFF_IFACE");
+	ret = find_socket(ifname, sun.sun_path, sizeof(sun.sun_path));
+	if (ret)
+		return ret;
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd < 0) {
+		set_err("socket: %s", strerror(errno));
+		return -errno;
+	}
+	if (connect(fd, (struct sockaddr *)&sun, sizeof(sun)) < 0) {
+		ret = -errno;
+		if (ret == -EACCES || ret == -EPERM)
+			set_err("permission denied: %s is for root and group skiff "
+				"(docs/security.md)",
+				sun.sun_path);
+		else
+			set_err("cannot reach skiffd at %s: %s", sun.sun_path, strerror(-ret));
+		close(fd);
+		return ret;
+	}
+	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	if (write(fd, "attach\n", 7) != 7 || read_answer(fd, line, sizeof(line), fds, &nfds)) {
+		set_err("skiffd at %s did not answer the attach request", sun.sun_path);
+		ret = -ECONNRESET;
+		goto fail;
+	}
+	nl = strchr(line, '\n');
+	if (nl)
+		*nl = '\0';
+	if (strncmp(line, "ok attach ", 10) ||
+	    sscanf(line, "ok attach %u workers %u size %llu", &ver, &nw, &size) != 3 ||
+	    ver != SKIFF_APP_VERSION || !nw || nw > SKIFF_APP_MAX_WORKERS || nfds != 2 + (int)nw) {
+		set_err("skiffd refused the attach: %s",
+			strncmp(line, "error: ", 7) ? line : line + 7);
+		ret = strstr(line, "permission denied") ? -EACCES : -EPROTO;
+		goto fail;
+	}
+	shm = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED, fds[0], 0);
+	if (shm == MAP_FAILED) {
+		ret = -errno;
+		set_err("cannot map skiffd's shared memory: %s", strerror(-ret));
+		goto fail;
+	}
+	A.hdr = shm;
+	if (A.hdr->magic != SKIFF_APP_MAGIC || A.hdr->size != size || A.hdr->n_workers != nw) {
+		munmap(shm, size);
+		set_err("skiffd's shared memory has an unknown layout");
+		ret = -EPROTO;
+		goto fail;
+	}
+	close(fds[0]);
+	A.shm = shm;
+	A.size = size;
+	A.chan = (struct skiff_app_chan *)((uint8_t *)shm + A.hdr->chan_off);
+	A.slots = (struct skiff_app_slot *)((uint8_t *)shm + A.hdr->slot_off);
+	A.rx = (uint8_t *)shm + A.hdr->rx_off;
+	A.tx = (uint8_t *)shm + A.hdr->tx_off;
+	A.n_workers = nw;
+	A.app_efd = fds[1];
+	for (i = 0; i < (int)nw; i++)
+		A.wake_fd[i] = fds[2 + i];
+	A.ctl_fd = fd;
+	A.attached = true;
+	return 0;
+fail:
+	for (i = 0; i < nfds; i++)
+		close(fds[i]);
+	close(fd);
+	return ret;
+}
+
+SKIFF_EXPORT int skiff_attach(const char *ifname)
+{
+	int ret;
+
+	pthread_mutex_lock(&A.lk);
+	ret = do_attach(ifname);
+	pthread_mutex_unlock(&A.lk);
+	return ret ? fail(-ret) : 0;
+}
+
+SKIFF_EXPORT const char *skiff_last_error(void)
+{
+	return A.err;
+}
+
+/* ---- requests and waiting (A.lk held) ---- */
+
+static void kick_worker(uint32_t w)
+{
+	struct skiff_app_ring *r = &A.chan[w].req;
+	uint64_t one = 1;
+
+	atomic_thread_fence(memory_order_seq_cst);
+	if (load_acq(&r->sleeping) && xchg(&r->sleeping, 0) &&
+	    write(A.wake_fd[w], &one, sizeof(one)) < 0) {
+		/* saturated: it is awake anyway */
+	}
+}
+
+static void post(uint32_t w, const struct skiff_app_msg *m)
+{
+	struct skiff_app_ring *r = &A.chan[w].req;
+
+	while (A.prod[w] - load_acq(&r->cons) >= SKIFF_APP_RING) {
+		/* full: let the worker catch up */
+		kick_worker(w);
+		pthread_mutex_unlock(&A.lk);
+		sched_yield();
+		pthread_mutex_lock(&A.lk);
+	}
+	r->msg[A.prod[w] & RING_MASK] = *m;
+	store_rel(&r->prod, ++A.prod[w]);
+	kick_worker(w);
+}
+
+static int slot_of(int fd)
+{
+	int i = fd - SKIFF_FD_BASE;
+
+	if (fd < SKIFF_FD_BASE || i >= SKIFF_APP_MAX_SOCKS || !A.attached)
+		return -1;
+	if (A.s[i].kind == L_FREE || A.s[i].kind == L_CLOSING)
+		return -1;
+	return i;
+}
+
+static int ms_left(const struct timespec *end)
+{
+	struct timespec now;
+	int64_t ms;
+
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	ms = (end->tv_sec - now.tv_sec) * 1000 + (end->tv_nsec - now.tv_nsec) / 1000000;
+	return ms < 0 ? 0 : ms > INT32_MAX ? INT32_MAX : (int)ms;
+}
+
+/*
+ * Sleep until skiffd kicks us (or a kernel fd of *extra is ready, or the
+ * timeout passes), having re-checked cond with the flag up.  One thread
+ * polls app_efd and broadcasts A.cv when it wakes; other threads wait on
+ * A.cv, so no thread sleeps through a kick another one consumed.  A.lk is
+ * held on entry and exit.  Returns cond's value afterwards.
+ */
+static bool sleep_once(bool (*cond)(void *), void *arg, struct pollfd *extra, int timeout_ms)
+{
+	struct pollfd pfd[2] = {{.fd = A.app_efd, .events = POLLIN}};
+	struct timespec until;
+	uint64_t v;
+	int n = 1;
+
+	store_rel(&A.hdr->app_sleeping, 1);
+	atomic_thread_fence(memory_order_seq_cst);
+	if (cond(arg))
+		return true;
+	if (A.pollers && !extra) {
+		if (timeout_ms < 0) {
+			pthread_cond_wait(&A.cv, &A.lk);
+		} else {
+			clock_gettime(CLOCK_REALTIME, &until);
+			until.tv_sec += timeout_ms / 1000;
+			until.tv_nsec += (long)(timeout_ms % 1000) * 1000000;
+			if (until.tv_nsec >= 1000000000) {
+				until.tv_sec++;
+				until.tv_nsec -= 1000000000;
+			}
+			pthread_cond_timedwait(&A.cv, &A.lk, &until);
+		}
+		return cond(arg);
+	}
+	if (extra)
+		pfd[n++] = *extra;
+	/* two pollers (an epoll waiter beside another): one may take the
+	 * other's kick, so both look again soon */
+	if (A.pollers++ && (timeout_ms < 0 || timeout_ms > MULTI_WAIT_MS))
+		timeout_ms = MULTI_WAIT_MS;
+	pthread_mutex_unlock(&A.lk);
+	if (poll(pfd, (nfds_t)n, timeout_ms) > 0 && (pfd[0].revents & POLLIN) &&
+	    read(A.app_efd, &v, sizeof(v)) < 0) {
+		/* another poller took it */
+	}
+	pthread_mutex_lock(&A.lk);
+	A.pollers--;
+	pthread_cond_broadcast(&A.cv);
+	if (extra)
+		*extra = pfd[n - 1];
+	return cond(arg);
+}
+
+/* Wait for cond, with the timeout in ms (-1: forever).  0 or -ETIMEDOUT. */
+static int wait_for(bool (*cond)(void *), void *arg, int timeout_ms)
+{
+	struct timespec end;
+
+	clock_gettime(CLOCK_MONOTONIC, &end);
+	if (timeout_ms >= 0) {
+		end.tv_sec += timeout_ms / 1000;
+		end.tv_nsec += (long)(timeout_ms % 1000) * 1000000;
+		if (end.tv_nsec >= 1000000000) {
+			end.tv_sec++;
+			end.tv_nsec -= 1000000000;
+		}
+	}
+	while (!cond(arg)) {
+		if (timeout_ms >= 0 && !ms_left(&end))
+			return -ETIMEDOUT;
+		sleep_once(cond, arg, NULL, timeout_ms < 0 ? -1 : ms_left(&end));
+	}
+	return 0;
+}
+
+struct reply_wait {
+	struct skiff_app_slot *slot;
+	uint32_t seq;
+};
+
+static bool replied(void *arg)
+{
+	struct reply_wait *rw = arg;
+
+	return load_acq(&rw->slot->rep_seq) == rw->seq;
+}
+
+/* Send m to worker w and wait for the reply in slot m->slot. */
+static int request(uint32_t w, struct skiff_app_msg *m)
+{
+	struct lsock *ls = &A.s[m->slot];
+	struct reply_wait rw = {.slot = &A.slots[m->slot]};
+
+	m->seq = rw.seq = ++ls->seq;
+	post(w, m);
+	if (wait_for(replied, &rw, 10000))
+		return -ETIMEDOUT; /* skiffd stalled or gone */
+	return rw.slot->rep_res;
+}
+
+/* ---- readiness ---- */
+
+static uint32_t tx_space(int i)
+{
+	uint32_t used = A.s[i].tx_head - load_acq(&A.slots[i].tx.tail);
+
+	return used > SKIFF_APP_FIFO ? 0 : SKIFF_APP_FIFO - used;
+}
+
+static bool any_accept(int i)
+{
+	uint32_t w;
+
+	for (w = 0; w < A.n_workers; w++)
+		if (load_acq(&A.slots[i].acceptq[w]))
+			return true;
+	return false;
+}
+
+/* The EPOLL* readiness of slot i now. */
+static uint32_t readiness(int i)
+{
+	struct lsock *ls = &A.s[i];
+	struct skiff_app_slot *s = &A.slots[i];
+	uint32_t ev = 0, state;
+
+	switch (ls->kind) {
+	case L_NEW:
+		return EPOLLOUT | EPOLLHUP;
+	case L_LISTEN:
+		return any_accept(i) ? EPOLLIN : 0;
+	case L_CONN:
+		break;
+	default:
+		return 0;
+	}
+	state = load_acq(&s->state);
+	if (state == SKIFF_APP_S_CONNECTING)
+		return 0;
+	if (load_acq(&s->rx.head) != ls->rx_tail)
+		ev |= EPOLLIN;
+	if (load_acq(&s->rx_eof) || ls->rd_shut)
+		ev |= EPOLLIN | EPOLLRDHUP;
+	if (state == SKIFF_APP_S_CLOSED)
+		return ev | EPOLLIN | EPOLLOUT | EPOLLHUP |
+		       (s->err && !ls->err_told ? EPOLLERR : 0);
+	if (!ls->wr_shut && tx_space(i))
+		ev |= EPOLLOUT;
+	if ((ev & EPOLLRDHUP) && ls->wr_shut)
+		ev |= EPOLLHUP;
+	return ev;
+}
+
+struct ready_wait {
+	int i;
+	uint32_t mask;
+};
+
+static bool ready(void *arg)
+{
+	struct ready_wait *rw = arg;
+
+	return readiness(rw->i) & rw->mask;
+}
+
+static int wait_ready(int i, uint32_t mask)
+{
+	struct ready_wait rw = {.i = i, .mask = mask | EPOLLERR | EPOLLHUP};
+
+	return wait_for(ready, &rw, -1);
+}
+
+/* ---- sockets ---- */
+
+static int alloc_slot(void)
+{
+	int i;
+
+	for (i = 0; i < SKIFF_APP_MAX_SOCKS; i++) {
+		struct lsock *ls = &A.s[i];
+
+		if (ls->kind == L_CLOSING && load_acq(&A.slots[i].closed_seq) == ls->close_seq)
+			ls->kind = L_FREE;
+		if (ls->kind == L_FREE) {
+			uint32_t seq = ls->seq;
+
+			memset(ls, 0, sizeof(*ls));
+			ls->seq = seq;
+			ls->kind = L_NEW;
+			return i;
+		}
+	}
+	return -1;
+}
+
+SKIFF_EXPORT int skiff_is_socket(int fd)
+{
+	int ret;
+
+	pthread_mutex_lock(&A.lk);
+	ret = slot_of(fd) >= 0;
+	pthread_mutex_unlock(&A.lk);
+	return ret;
+}
+
+SKIFF_EXPORT int skiff_socket(int domain, int type, int protocol)
+{
+	int base = type & ~(SOCK_NONBLOCK | SOCK_CLOEXEC), i, ret;
+
+	if (domain != AF_INET)
+		return fail(EAFNOSUPPORT);
+	if (base != SOCK_STREAM || (protocol && protocol != IPPROTO_TCP))
+		return fail(EPROTONOSUPPORT);
+	pthread_mutex_lock(&A.lk);
+	ret = do_attach(NULL);
+	if (ret) {
+		pthread_mutex_unlock(&A.lk);
+		return fail(-ret);
+	}
+	i = alloc_slot();
+	if (i >= 0) {
+		A.s[i].nonblock = type & SOCK_NONBLOCK;
+		A.s[i].cloexec = type & SOCK_CLOEXEC;
+	}
+	pthread_mutex_unlock(&A.lk);
+	return i < 0 ? fail(EMFILE) : SKIFF_FD_BASE + i;
+}
+
+static int sin_of(const struct sockaddr *addr, socklen_t len, struct sockaddr_in *out)
+{
+	if (!addr)
+		return -EFAULT;
+	if (len < (socklen_t)sizeof(*out))
+		return -EINVAL;
+	memcpy(out, addr, sizeof(*out));
+	if (out->sin_family != AF_INET)
+		return -EAFNOSUPPORT;
+	return 0;
+}
+
+SKIFF_EXPORT int skiff_bind(int fd, const struct sockaddr *addr, socklen_t len)
+{
+	struct sockaddr_in sin;
+	int i, ret;
+
+	pthread_mutex_lock(&A.lk);
+	i = slot_of(fd);
+	ret = i < 0 ? -EBADF : sin_of(addr, len, &sin);
+	if (!ret && (A.s[i].kind != L_NEW || A.s[i].bound))
+		ret = -EINVAL;
+	if (!ret) {
+		A.s[i].local = sin;
+		A.s[i].bound = true;
+	}
+	pthread_mutex_unlock(&A.lk);
+	return ret ? fail(-ret) : 0;
+}
+
+static void fill_msg(struct skiff_app_msg *m, int i, uint16_t op)
+{
+	memset(m, 0, sizeof(*m));
+	m->op = op;
+	m->slot = (uint16_t)i;
+	m->flags = A.s[i].flags;
+	m->arg2 = A.s[i].rcvbuf;
+	m->pad = (uint16_t)(A.s[i].sndbuf / 1024 > 0xffff ? 0xffff : A.s[i].sndbuf / 1024);
+}
+
+static bool closed_all(void *arg)
+{
+	struct reply_wait *rw = arg;
+
+	return load_acq(&rw->slot->closed_seq) == rw->seq;
+}
+
+/* Close slot i on worker w and wait until it is (listeners). */
+static void close_on(int i, uint32_t w)
+{
+	struct skiff_app_msg m;
+	struct reply_wait rw = {.slot = &A.slots[i]};
+
+	fill_msg(&m, i, SKIFF_APP_OP_CLOSE);
+	m.seq = rw.seq = ++A.s[i].seq;
+	post(w, &m);
+	wait_for(closed_all, &rw, 10000);
+}
+
+SKIFF_EXPORT int skiff_listen(int fd, int backlog)
+{
+	struct skiff_app_msg m;
+	struct lsock *ls;
+	uint32_t w, k;
+	int i, ret = 0;
+
+	pthread_mutex_lock(&A.lk);
+	i = slot_of(fd);
+	if (i < 0) {
+		ret = -EBADF;
+		goto out;
+	}
+	ls = &A.s[i];
+	if (ls->kind == L_LISTEN)
+		goto out;
+	if (ls->kind != L_NEW) {
+		ret = -EINVAL;
+		goto out;
+	}
+	if (!ls->bound || !ls->local.sin_port) {
+		ret = -EDESTADDRREQ; /* skiff listens on a port it was given */
+		goto out;
+	}
+	if (backlog < 0)
+		backlog = 0;
+	for (w = 0; w < A.n_workers; w++) {
+		fill_msg(&m, i, SKIFF_APP_OP_LISTEN);
+		m.addr = ls->local.sin_addr.s_addr;
+		m.port = ls->local.sin_port;
+		m.arg = backlog;
+		ret = request(w, &m);
+		if (ret) {
+			for (k = 0; k < w; k++)
+				close_on(i, k);
+			goto out;
+		}
+	}
+	ls->kind = L_LISTEN;
+out:
+	pthread_mutex_unlock(&A.lk);
+	return ret ? fail(-ret) : 0;
+}
+
+struct accept_wait {
+	int i;
+};
+
+static bool accept_ready(void *arg)
+{
+	return any_accept(((struct accept_wait *)arg)->i);
+}
+
+SKIFF_EXPORT int skiff_accept4(int fd, struct sockaddr *addr, socklen_t *len, int flags)
+{
+	struct accept_wait aw;
+	struct skiff_app_msg m;
+	struct sockaddr_in peer = {.sin_family = AF_INET};
+	struct lsock *ns;
+	uint32_t w, k;
+	int i, n, ret = 0;
+
+	if (flags & ~(SOCK_NONBLOCK | SOCK_CLOEXEC))
+		return fail(EINVAL);
+	pthread_mutex_lock(&A.lk);
+	i = slot_of(fd);
+	if (i < 0 || A.s[i].kind != L_LISTEN) {
+		ret = i < 0 ? -EBADF : -EINVAL;
+		goto out;
+	}
+	aw.i = i;
+	for (;;) {
+		for (k = 0; k < A.n_workers; k++) {
+			w = (A.next_worker + k) % A.n_workers;
+			if (load_acq(&A.slots[i].acceptq[w]))
+				break;
+		}
+		if (k == A.n_workers) {
+			if (A.s[i].nonblock) {
+				ret = -EAGAIN;
+				goto out;
+			}
+			wait_for(accept_ready, &aw, -1);
+			if (A.s[i].kind != L_LISTEN) {
+				ret = -EBADF; /* closed by another thread */
+				goto out;
+			}
+			continue;
+		}
+		A.next_worker = w + 1;
+		n = alloc_slot();
+		if (n < 0) {
+			ret = -EMFILE;
+			goto out;
+		}
+		fill_msg(&m, n, SKIFF_APP_OP_ACCEPT);
+		m.arg = i;
+		ret = request(w, &m);
+		if (ret == -EAGAIN) {
+			A.s[n].kind = L_FREE;
+			continue; /* another one took it, or not complete */
+		}
+		if (ret) {
+			A.s[n].kind = L_FREE;
+			goto out;
+		}
+		break;
+	}
+	ns = &A.s[n];
+	ns->kind = L_CONN;
+	ns->worker = w;
+	ns->nonblock = flags & SOCK_NONBLOCK;
+	ns->cloexec = flags & SOCK_CLOEXEC;
+	peer.sin_addr.s_addr = A.slots[n].rep_addr;
+	peer.sin_port = A.slots[n].rep_port;
+	ns->peer = peer;
+	ns->local.sin_family = AF_INET;
+	ns->local.sin_addr.s_addr = A.slots[n].rep_laddr;
+	ns->local.sin_port = A.slots[n].rep_lport;
+	ns->bound = true;
+	if (addr && len) {
+		memcpy(addr, &peer, *len < sizeof(peer) ? *len : sizeof(peer));
+		*len = sizeof(peer);
+	}
+	ret = SKIFF_FD_BASE + n;
+out:
+	pthread_mutex_unlock(&A.lk);
+	return ret < 0 ? fail(-ret) : ret;
+}
+
+SKIFF_EXPORT int skiff_accept(int fd, struct sockaddr *addr, socklen_t *len)
+{
+	return skiff_accept4(fd, addr, len, 0);
+}
+
+SKIFF_EXPORT int skiff_connect(int fd, const struct sockaddr *addr, socklen_t len)
+{
+	struct skiff_app_msg m;
+	struct sockaddr_in sin;
+	struct lsock *ls;
+	uint32_t w;
+	int i, ret;
+
+	pthread_mutex_lock(&A.lk);
+	i = slot_of(fd);
+	ret = i < 0 ? -EBADF : sin_of(addr, len, &sin);
+	if (ret)
+		goto out;
+	ls = &A.s[i];
+	if (ls->kind == L_CONN) {
+		ret = load_acq(&A.slots[i].state) == SKIFF_APP_S_CONNECTING ? -EALREADY : -EISCONN;
+		goto out;
+	}
+	if (ls->kind != L_NEW) {
+		ret = -EINVAL;
+		goto out;
+	}
+	w = A.next_worker++ % A.n_workers;
+	fill_msg(&m, i, SKIFF_APP_OP_CONNECT);
+	m.addr = sin.sin_addr.s_addr;
+	m.port = sin.sin_port;
+	if (ls->bound) {
+		m.laddr = ls->local.sin_addr.s_addr;
+		m.lport = ls->local.sin_port;
+	}
+	ret = request(w, &m);
+	if (ret != -EINPROGRESS)
+		goto out;
+	ls->kind = L_CONN;
+	ls->worker = w;
+	ls->peer = sin;
+	ls->local.sin_family = AF_INET;
+	ls->local.sin_addr.s_addr = A.slots[i].rep_addr;
+	ls->local.sin_port = A.slots[i].rep_port;
+	ls->bound = true;
+	ls->rx_tail = ls->tx_head = 0;
+	if (ls->nonblock)
+		goto out; /* -EINPROGRESS */
+	wait_ready(i, EPOLLOUT);
+	if (load_acq(&A.slots[i].state) == SKIFF_APP_S_CLOSED) {
+		ret = A.slots[i].err ? -A.slots[i].err : -ECONNREFUSED;
+		ls->err_told = true;
+	} else {
+		ret = 0;
+	}
+out:
+	pthread_mutex_unlock(&A.lk);
+	return ret ? fail(-ret) : 0;
+}
+
+static void sigpipe(int flags)
+{
+	if (!(flags & MSG_NOSIGNAL))
+		raise(SIGPIPE);
+}
+
+/* A connection's pending error, once (then EOF / EPIPE). */
+static int conn_error(int i)
+{
+	struct lsock *ls = &A.s[i];
+	int err = A.slots[i].err;
+
+	if (ls->err_told || !err)
+		return 0;
+	ls->err_told = true;
+	return -err;
+}
+
+SKIFF_EXPORT ssize_t skiff_send(int fd, const void *buf, size_t len, int flags)
+{
+	const uint8_t *p = buf;
+	struct lsock *ls;
+	struct skiff_app_msg m;
+	uint32_t space, off, chunk, state;
+	size_t sent = 0;
+	ssize_t ret;
+	int i;
+
+	if (fd < SKIFF_FD_BASE)
+		return send(fd, buf, len, flags);
+	pthread_mutex_lock(&A.lk);
+	i = slot_of(fd);
+	if (i < 0) {
+		ret = -EBADF;
+		goto out;
+	}
+	ls = &A.s[i];
+	if (ls->kind != L_CONN) {
+		ret = -ENOTCONN;
+		goto out;
+	}
+	for (;;) {
+		state = load_acq(&A.slots[i].state);
+		if (state == SKIFF_APP_S_CLOSED || ls->wr_shut) {
+			ret = state == SKIFF_APP_S_CLOSED ? conn_error(i) : 0;
+			if (!ret) {
+				ret = -EPIPE;
+				sigpipe(flags);
+			}
+			break;
+		}
+		space = state == SKIFF_APP_S_CONNECTED ? tx_space(i) : 0;
+		if (!space && sent) {
+			ret = (ssize_t)sent;
+			if (ls->nonblock || (flags & MSG_DONTWAIT))
+				break;
+		}
+		if (!space) {
+			if (ls->nonblock || (flags & MSG_DONTWAIT)) {
+				ret = -EAGAIN;
+				break;
+			}
+			wait_ready(i, EPOLLOUT);
+			continue;
+		}
+		while (space && sent < len) {
+			off = ls->tx_head & FIFO_MASK;
+			chunk = SKIFF_APP_FIFO - off;
+			if (chunk > space)
+				chunk = space;
+			if (chunk > len - sent)
+				chunk = (uint32_t)(len - sent);
+			memcpy(A.tx + (size_t)i * SKIFF_APP_FIFO + off, p + sent, chunk);
+			ls->tx_head += chunk;
+			space -= chunk;
+			sent += chunk;
+		}
+		store_rel(&A.slots[i].tx.head, ls->tx_head);
+		atomic_thread_fence(memory_order_seq_cst);
+		if (!xchg(&A.slots[i].tx_kick, 1)) {
+			fill_msg(&m, i, SKIFF_APP_OP_TX);
+			post(ls->worker, &m);
+		}
+		if (sent == len) {
+			ret = (ssize_t)sent;
+			break;
+		}
+	}
+out:
+	pthread_mutex_unlock(&A.lk);
+	return ret < 0 ? fail((int)-ret) : ret;
+}
+
+SKIFF_EXPORT ssize_t skiff_recv(int fd, void *buf, size_t len, int flags)
+{
+	uint8_t *p = buf;
+	struct skiff_app_msg m;
+	struct lsock *ls;
+	uint32_t head, avail, off, chunk, tail;
+	size_t got = 0;
+	ssize_t ret;
+	int i;
+
+	if (fd < SKIFF_FD_BASE)
+		return recv(fd, buf, len, flags);
+	if (flags & ~(MSG_DONTWAIT | MSG_PEEK | MSG_WAITALL | MSG_NOSIGNAL))
+		return fail(EOPNOTSUPP);
+	pthread_mutex_lock(&A.lk);
+	i = slot_of(fd);
+	if (i < 0) {
+		ret = -EBADF;
+		goto out;
+	}
+	ls = &A.s[i];
+	if (ls->kind != L_CONN) {
+		ret = -ENOTCONN;
+		goto out;
+	}
+	for (;;) {
+		head = load_acq(&A.slots[i].rx.head);
+		avail = head - ls->rx_tail;
+		if (avail > SKIFF_APP_FIFO)
+			avail = 0; /* cannot happen with a sane skiffd */
+		tail = ls->rx_tail;
+		while (avail && got < len) {
+			off = tail & FIFO_MASK;
+			chunk = SKIFF_APP_FIFO - off;
+			if (chunk > avail)
+				chunk = avail;
+			if (chunk > len - got)
+				chunk = (uint32_t)(len - got);
+			memcpy(p + got, A.rx + (size_t)i * SKIFF_APP_FIFO + off, chunk);
+			tail += chunk;
+			avail -= chunk;
+			got += chunk;
+		}
+		if (!(flags & MSG_PEEK) && tail != ls->rx_tail) {
+			ls->rx_tail = tail;
+			store_rel(&A.slots[i].rx.tail, tail);
+			atomic_thread_fence(memory_order_seq_cst);
+			if (load_acq(&A.slots[i].rx_blocked) && xchg(&A.slots[i].rx_blocked, 0)) {
+				fill_msg(&m, i, SKIFF_APP_OP_RXREAD);
+				post(ls->worker, &m);
+			}
+		}
+		if (got == len || !len || (got && !(flags & MSG_WAITALL)) ||
+		    (flags & MSG_PEEK && got)) {
+			ret = (ssize_t)got;
+			break;
+		}
+		if (load_acq(&A.slots[i].state) == SKIFF_APP_S_CLOSED &&
+		    load_acq(&A.slots[i].rx.head) == ls->rx_tail) {
+			ret = got ? (ssize_t)got : conn_error(i);
+			break;
+		}
+		if ((load_acq(&A.slots[i].rx_eof) || ls->rd_shut) &&
+		    load_acq(&A.slots[i].rx.head) == ls->rx_tail) {
+			ret = (ssize_t)got;
+			break;
+		}
+		if (load_acq(&A.slots[i].rx.head) != ls->rx_tail)
+			continue;
+		if (ls->nonblock || (flags & MSG_DONTWAIT)) {
+			ret = got ? (ssize_t)got : -EAGAIN;
+			break;
+		}
+		wait_ready(i, EPOLLIN);
+	}
+out:
+	pthread_mutex_unlock(&A.lk);
+	return ret < 0 ? fail((int)-ret) : ret;
+}
+
+SKIFF_EXPORT ssize_t skiff_write(int fd, const void *buf, size_t len)
+{
+	if (fd < SKIFF_FD_BASE)
+		return write(fd, buf, len);
+	return skiff_send(fd, buf, len, 0);
+}
+
+SKIFF_EXPORT ssize_t skiff_read(int fd, void *buf, size_t len)
+{
+	if (fd < SKIFF_FD_BASE)
+		return read(fd, buf, len);
+	return skiff_recv(fd, buf, len, 0);
+}
+
+SKIFF_EXPORT int skiff_shutdown(int fd, int how)
+{
+	struct skiff_app_msg m;
+	int i, ret;
+
+	if (fd < SKIFF_FD_BASE)
+		return shutdown(fd, how);
+	if (how != SHUT_RD && how != SHUT_WR && how != SHUT_RDWR)
+		return fail(EINVAL);
+	pthread_mutex_lock(&A.lk);
+	i = slot_of(fd);
+	if (i < 0 || A.s[i].kind != L_CONN) {
+		ret = i < 0 ? -EBADF : -ENOTCONN;
+		goto out;
+	}
+	fill_msg(&m, i, SKIFF_APP_OP_SHUTDOWN);
+	m.arg = how;
+	ret = request(A.s[i].worker, &m);
+	if (!ret && how != SHUT_RD)
+		A.s[i].wr_shut = true;
+	if (!ret && how != SHUT_WR)
+		A.s[i].rd_shut = true;
+out:
+	pthread_mutex_unlock(&A.lk);
+	return ret ? fail(-ret) : 0;
+}
+
+static void epoll_forget(int fd);
+
+SKIFF_EXPORT int skiff_close(int fd)
+{
+	struct skiff_app_msg m;
+	struct lsock *ls;
+	uint32_t w;
+	int i, k;
+
+	if (fd < SKIFF_FD_BASE) {
+		pthread_mutex_lock(&A.lk);
+		for (k = 0; k < MAX_EPOLLS; k++)
+			if (A.ep[k].kfd == fd && A.ep[k].e) {
+				free(A.ep[k].e);
+				memset(&A.ep[k], 0, sizeof(A.ep[k]));
+			}
+		pthread_mutex_unlock(&A.lk);
+		return close(fd);
+	}
+	pthread_mutex_lock(&A.lk);
+	i = slot_of(fd);
+	if (i < 0) {
+		pthread_mutex_unlock(&A.lk);
+		return fail(EBADF);
+	}
+	ls = &A.s[i];
+	epoll_forget(fd);
+	switch (ls->kind) {
+	case L_LISTEN:
+		for (w = 0; w < A.n_workers; w++)
+			close_on(i, w);
+		ls->kind = L_FREE;
+		break;
+	case L_CONN:
+		/* the worker sends what the tx FIFO holds, then closes */
+		fill_msg(&m, i, SKIFF_APP_OP_CLOSE);
+		m.seq = ls->close_seq = ++ls->seq;
+		ls->kind = L_CLOSING;
+		post(ls->worker, &m);
+		break;
+	default:
+		ls->kind = L_FREE;
+	}
+	pthread_mutex_unlock(&A.lk);
+	return 0;
+}
+
+static int name_of(int fd, struct sockaddr *addr, socklen_t *len, bool peer)
+{
+	struct sockaddr_in sin;
+	int i, ret = 0;
+
+	if (fd < SKIFF_FD_BASE)
+		return peer ? getpeername(fd, addr, len) : getsockname(fd, addr, len);
+	if (!addr || !len)
+		return fail(EFAULT);
+	pthread_mutex_lock(&A.lk);
+	i = slot_of(fd);
+	if (i < 0)
+		ret = -EBADF;
+	else if (peer && A.s[i].kind != L_CONN)
+		ret = -ENOTCONN;
+	else
+		sin = peer ? A.s[i].peer : A.s[i].local;
+	pthread_mutex_unlock(&A.lk);
+	if (ret)
+		return fail(-ret);
+	sin.sin_family = AF_INET;
+	memcpy(addr, &sin, *len < sizeof(sin) ? *len : sizeof(sin));
+	*len = sizeof(sin);
+	return 0;
+}
+
+SKIFF_EXPORT int skiff_getsockname(int fd, struct sockaddr *addr, socklen_t *len)
+{
+	return name_of(fd, addr, len, false);
+}
+
+SKIFF_EXPORT int skiff_getpeername(int fd, struct sockaddr *addr, socklen_t *len)
+{
+	return name_of(fd, addr, len, true);
+}
+
+/* An option for a socket not yet on a worker is kept for LISTEN/CONNECT;
+ * on a connection it is sent to its worker. */
+SKIFF_EXPORT int skiff_setsockopt(int fd, int level, int name, const void *val, socklen_t len)
+{
+	struct skiff_app_msg m;
+	struct lsock *ls;
+	uint16_t flag = 0;
+	int v, i, opt = 0, ret = 0;
+
+	if (fd < SKIFF_FD_BASE)
+		return setsockopt(fd, level, name, val, len);
+	if (!val || len < (socklen_t)sizeof(int))
+		return fail(EINVAL);
+	memcpy(&v, val, sizeof(v));
+	if (level == SOL_SOCKET && name == SO_REUSEADDR) {
+		flag = SKIFF_APP_F_REUSEADDR;
+		opt = SKIFF_APP_OPT_REUSEADDR;
+	} else if (level == SOL_SOCKET && name == SO_KEEPALIVE) {
+		flag = SKIFF_APP_F_KEEPALIVE;
+		opt = SKIFF_APP_OPT_KEEPALIVE;
+	} else if (level == IPPROTO_TCP && name == TCP_NODELAY) {
+		flag = SKIFF_APP_F_NODELAY;
+		opt = SKIFF_APP_OPT_NODELAY;
+	} else if (level == SOL_SOCKET && name == SO_RCVBUF) {
+		opt = SKIFF_APP_OPT_RCVBUF;
+	} else if (level == SOL_SOCKET && name == SO_SNDBUF) {
+		opt = SKIFF_APP_OPT_SNDBUF;
+	} else {
+		return fail(ENOPROTOOPT);
+	}
+	if ((opt == SKIFF_APP_OPT_RCVBUF || opt == SKIFF_APP_OPT_SNDBUF) &&
+	    (v <= 0 || v > (1 << 30)))
+		return fail(EINVAL);
+	pthread_mutex_lock(&A.lk);
+	i = slot_of(fd);
+	if (i < 0) {
+		ret = -EBADF;
+		goto out;
+	}
+	ls = &A.s[i];
+	if (flag)
+		ls->flags = v ? (ls->flags | flag) : (ls->flags & ~flag);
+	else if (opt == SKIFF_APP_OPT_RCVBUF)
+		ls->rcvbuf = (uint32_t)v;
+	else
+		ls->sndbuf = (uint32_t)v;
+	if (ls->kind == L_CONN) {
+		fill_msg(&m, i, SKIFF_APP_OP_SETOPT);
+		m.arg = opt;
+		m.arg2 = flag ? (v != 0) : (uint32_t)v;
+		ret = request(ls->worker, &m);
+	}
+out:
+	pthread_mutex_unlock(&A.lk);
+	return ret ? fail(-ret) : 0;
+}
+
+SKIFF_EXPORT int skiff_getsockopt(int fd, int level, int name, void *val, socklen_t *len)
+{
+	struct lsock *ls;
+	int i, v = 0, ret = 0;
+
+	if (fd < SKIFF_FD_BASE)
+		return getsockopt(fd, level, name, val, len);
+	if (!val || !len || *len < (socklen_t)sizeof(int))
+		return fail(EINVAL);
+	pthread_mutex_lock(&A.lk);
+	i = slot_of(fd);
+	if (i < 0) {
+		ret = -EBADF;
+		goto out;
+	}
+	ls = &A.s[i];
+	if (level == SOL_SOCKET && name == SO_ERROR)
+		v = ls->kind == L_CONN ? -conn_error(i) : 0;
+	else if (level == SOL_SOCKET && name == SO_TYPE)
+		v = SOCK_STREAM;
+	else if (level == SOL_SOCKET && name == SO_REUSEADDR)
+		v = !!(ls->flags & SKIFF_APP_F_REUSEADDR);
+	else if (level == SOL_SOCKET && name == SO_KEEPALIVE)
+		v = !!(ls->flags & SKIFF_APP_F_KEEPALIVE);
+	else if (level == IPPROTO_TCP && name == TCP_NODELAY)
+		v = !!(ls->flags & SKIFF_APP_F_NODELAY);
+	else if (level == SOL_SOCKET && name == SO_RCVBUF)
+		v = (int)(ls->rcvbuf ? ls->rcvbuf : SKIFF_APP_FIFO);
+	else if (level == SOL_SOCKET && name == SO_SNDBUF)
+		v = (int)(ls->sndbuf ? ls->sndbuf : SKIFF_APP_FIFO);
+	else
+		ret = -ENOPROTOOPT;
+out:
+	pthread_mutex_unlock(&A.lk);
+	if (ret)
+		return fail(-ret);
+	memcpy(val, &v, sizeof(v));
+	*len = sizeof(v);
+	return 0;
+}
+
+SKIFF_EXPORT int skiff_fcntl(int fd, int cmd, ...)
+{
+	va_list ap;
+	long arg;
+	int i, ret = 0;
+
+	va_start(ap, cmd);
+	arg = va_arg(ap, long);
+	va_end(ap);
+	if (fd < SKIFF_FD_BASE)
+		return fcntl(fd, cmd, arg);
+	pthread_mutex_lock(&A.lk);
+	i = slot_of(fd);
+	if (i < 0) {
+		ret = -EBADF;
+	} else if (cmd == F_GETFL) {
+		ret = O_RDWR | (A.s[i].nonblock ? O_NONBLOCK : 0);
+	} else if (cmd == F_SETFL) {
+		A.s[i].nonblock = arg & O_NONBLOCK;
+	} else if (cmd == F_GETFD) {
+		ret = A.s[i].cloexec ? FD_CLOEXEC : 0;
+	} else if (cmd == F_SETFD) {
+		A.s[i].cloexec = arg & FD_CLOEXEC;
+	} else {
+		ret = -EINVAL;
+	}
+	pthread_mutex_unlock(&A.lk);
+	return ret < 0 ? fail(-ret) : ret;
+}
+
+/* ---- epoll ---- */
+
+static struct sep *sep_of(int epfd)
+{
+	int k;
+
+	for (k = 0; k < MAX_EPOLLS; k++)
+		if (A.ep[k].e && A.ep[k].kfd == epfd)
+			return &A.ep[k];
+	return NULL;
+}
+
+/* A closed skiff socket leaves every set (A.lk held). */
+static void epoll_forget(int fd)
+{
+	int k, j;
+
+	for (k = 0; k < MAX_EPOLLS; k++)
+		for (j = 0; A.ep[k].e && j < A.ep[k].n; j++)
+			if (A.ep[k].e[j].fd == fd) {
+				A.ep[k].e[j] = A.ep[k].e[--A.ep[k].n];
+				j--;
+			}
+}
+
+SKIFF_EXPORT int skiff_epoll_create1(int flags)
+{
+	int kfd, k;
+
+	kfd = epoll_create1(flags);
+	if (kfd < 0)
+		return -1;
+	pthread_mutex_lock(&A.lk);
+	for (k = 0; k < MAX_EPOLLS; k++)
+		if (!A.ep[k].e)
+			break;
+	if (k < MAX_EPOLLS) {
+		A.ep[k].e = calloc(8, sizeof(*A.ep[k].e));
+		A.ep[k].cap = A.ep[k].e ? 8 : 0;
+		A.ep[k].n = 0;
+		A.ep[k].kfd = kfd;
+	}
+	pthread_mutex_unlock(&A.lk);
+	if (k == MAX_EPOLLS || !A.ep[k].e) {
+		close(kfd);
+		return fail(k == MAX_EPOLLS ? EMFILE : ENOMEM);
+	}
+	return kfd;
+}
+
+SKIFF_EXPORT int skiff_epoll_ctl(int epfd, int op, int fd, struct epoll_event *ev)
+{
+	struct sep *sp;
+	struct epent *e = NULL, *ne;
+	int j, ret = 0;
+
+	if (fd < SKIFF_FD_BASE)
+		return epoll_ctl(epfd, op, fd, ev);
+	pthread_mutex_lock(&A.lk);
+	sp = sep_of(epfd);
+	if (!sp || slot_of(fd) < 0) {
+		ret = !sp ? -EINVAL : -EBADF;
+		goto out;
+	}
+	for (j = 0; j < sp->n; j++)
+		if (sp->e[j].fd == fd)
+			e = &sp->e[j];
+	if (op != EPOLL_CTL_DEL && !ev) {
+		ret = -EFAULT;
+		goto out;
+	}
+	switch (op) {
+	case EPOLL_CTL_ADD:
+		if (e) {
+			ret = -EEXIST;
+			break;
+		}
+		if (sp->n == sp->cap) {
+			ne = realloc(sp->e, (size_t)sp->cap * 2 * sizeof(*ne));
+			if (!ne) {
+				ret = -ENOMEM;
+				break;
+			}
+			sp->e = ne;
+			sp->cap *= 2;
+		}
+		e = &sp->e[sp->n++];
+		/* fallthrough */
+	case EPOLL_CTL_MOD:
+		if (!e) {
+			ret = -ENOENT;
+			break;
+		}
+		e->fd = fd;
+		e->events = ev->events;
+		e->data = ev->data;
+		e->last = 0;
+		e->disabled = false;
+		break;
+	case EPOLL_CTL_DEL:
+		if (!e)
+			ret = -ENOENT;
+		else
+			*e = sp->e[--sp->n];
+		break;
+	default:
+		ret = -EINVAL;
+	}
+out:
+	pthread_mutex_unlock(&A.lk);
+	return ret ? fail(-ret) : 0;
+}
+
+/* Collect ready skiff sockets of sp into out (A.lk held). */
+static int scan(struct sep *sp, struct epoll_event *out, int max)
+{
+	uint32_t want, cur, rep;
+	struct epent *e;
+	int j, n = 0;
+
+	for (j = 0; j < sp->n && n < max; j++) {
+		e = &sp->e[j];
+		if (e->disabled)
+			continue;
+		want = e->events | EPOLLERR | EPOLLHUP;
+		cur = readiness(e->fd - SKIFF_FD_BASE) & want;
+		rep = cur;
+		if (e->events & EPOLLET) {
+			rep = cur & ~e->last;
+			e->last = cur;
+			if (!rep)
+				continue;
+			rep = cur;
+		}
+		if (!rep)
+			continue;
+		if (out) {
+			out[n].events = rep;
+			out[n].data = e->data;
+			if (e->events & EPOLLONESHOT)
+				e->disabled = true;
+		}
+		n++;
+	}
+	return n;
+}
+
+struct scan_wait {
+	struct sep *sp;
+};
+
+static bool scan_ready(void *arg)
+{
+	struct sep *sp = ((struct scan_wait *)arg)->sp;
+	int j;
+
+	/* without side effects: EPOLLET state is only updated by scan() */
+	for (j = 0; j < sp->n; j++) {
+		struct epent *e = &sp->e[j];
+		uint32_t cur;
+
+		if (e->disabled)
+			continue;
+		cur = readiness(e->fd - SKIFF_FD_BASE) & (e->events | EPOLLERR | EPOLLHUP);
+		if ((e->events & EPOLLET) ? (cur & ~e->last) : cur)
+			return true;
+	}
+	return false;
+}
+
+SKIFF_EXPORT int skiff_epoll_wait(int epfd, struct epoll_event *events, int max, int timeout_ms)
+{
+	struct pollfd kp = {.fd = epfd, .events = POLLIN};
+	struct scan_wait sw;
+	struct timespec end;
+	struct sep *sp;
+	int n, m;
+
+	if (!events || max <= 0)
+		return fail(EINVAL);
+	pthread_mutex_lock(&A.lk);
+	sp = sep_of(epfd);
+	if (!sp || !A.attached) {
+		pthread_mutex_unlock(&A.lk);
+		return epoll_wait(epfd, events, max, timeout_ms);
+	}
+	sw.sp = sp;
+	clock_gettime(CLOCK_MONOTONIC, &end);
+	if (timeout_ms > 0) {
+		end.tv_sec += timeout_ms / 1000;
+		end.tv_nsec += (long)(timeout_ms % 1000) * 1000000;
+		if (end.tv_nsec >= 1000000000) {
+			end.tv_sec++;
+			end.tv_nsec -= 1000000000;
+		}
+	}
+	for (;;) {
+		n = scan(sp, events, max);
+		m = n < max ? epoll_wait(epfd, events + n, max - n, 0) : 0;
+		if (m > 0)
+			n += m;
+		if (n || !timeout_ms || (timeout_ms > 0 && !ms_left(&end)))
+			break;
+		kp.revents = 0;
+		sleep_once(scan_ready, &sw, &kp, timeout_ms < 0 ? -1 : ms_left(&end));
+		sp = sep_of(epfd); /* closed meanwhile by another thread? */
+		if (!sp) {
+			n = -EBADF;
+			break;
+		}
+		sw.sp = sp;
+	}
+	pthread_mutex_unlock(&A.lk);
+	return n < 0 ? fail(-n) : n;
+}
