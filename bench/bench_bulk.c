@@ -9,11 +9,19 @@
  * measures is the cost of moving bytes through skiff's TCP (both ends,
  * plus the link's frame copies), not a rate on any real wire.
  *
- *   build/bench/bench_bulk [MIB] [PIECE] [cork|nodelay]  (defaults 256 16384 cork)
+ *   build/bench/bench_bulk [MIB] [PIECE] [cork|nodelay] [mem|pread|sendfile]
+ *   (defaults 256 16384 cork mem)
  *
  * cork: as the HTTP server sends a file, Nagle on while the data is being
  * queued and TCP_NODELAY once the last byte is; nodelay: TCP_NODELAY all
  * along, so each send may push a partial segment (runts).
+ *
+ * Where the bytes come from: mem, a buffer in memory (only TCP's own
+ * copies); pread, a file read PIECE bytes at a time into a buffer that is
+ * then sent (the HTTP server's bodies before skiff_sendfile: three
+ * copies); sendfile, the same file mapped and queued by reference with
+ * skiff_sendfile() (one copy, into the frame).  The file is a temporary
+ * one of MIB MiB, written before the transfer and read from the page cache.
  *
  * It prints the real time and MiB/s of the transfer on one core, segments
  * and ACKs per MiB, and the sender's cwnd, window and retransmissions.
@@ -32,9 +40,11 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "bench_callgrind.h"
 #include "core/clock.h"
+#include "core/fmap.h"
 #include "sock/socket.h"
 #include "transport/tcp.h"
 #include "transport/tcp_buf.h"
@@ -50,6 +60,11 @@ static uint64_t total, sent, got, bad;
 static size_t piece;
 static bool cork = true;
 static int err_seen;
+static enum { SRC_MEM, SRC_PREAD, SRC_SENDFILE } src;
+static int src_fd = -1;
+static struct fmap *src_fm;
+static uint8_t *rbuf;		/* pread: the buffer, rbuf[roff, rlen) not yet sent */
+static size_t roff, rlen;
 
 static double now_s(void)
 {
@@ -77,7 +92,25 @@ static void on_tx(struct socket *so, uint32_t events, void *arg)
 
 		if (n > total - sent)
 			n = (size_t)(total - sent);
-		r = skiff_send(so, pat + sent % PATTERN, n);
+		if (src == SRC_SENDFILE) {
+			r = skiff_sendfile(so, src_fm, sent, (size_t)(total - sent));
+		} else if (src == SRC_PREAD) {
+			if (roff == rlen) {
+				ssize_t g = pread(src_fd, rbuf, n, (off_t)sent);
+
+				if (g <= 0) {
+					err_seen = 1;
+					return;
+				}
+				roff = 0;
+				rlen = (size_t)g;
+			}
+			r = skiff_send(so, rbuf + roff, rlen - roff);
+			if (r > 0)
+				roff += (size_t)r;
+		} else {
+			r = skiff_send(so, pat + sent % PATTERN, n);
+		}
 		if (r == -EAGAIN)
 			return;
 		if (r <= 0) {
@@ -137,6 +170,29 @@ static bool cond_done(void *arg)
 	return got >= total || err_seen;
 }
 
+/* The file the pread and sendfile modes send: total bytes of the pattern. */
+static void open_source(void)
+{
+	char path[] = "/tmp/bench_bulk-XXXXXX";
+	uint64_t off;
+
+	src_fd = mkstemp(path);
+	if (src_fd < 0)
+		die("mkstemp", errno);
+	unlink(path);
+	for (off = 0; off < total; off += PATTERN)
+		if (write(src_fd, pat, PATTERN) != PATTERN)
+			die("write", errno);
+	rbuf = malloc(piece);
+	if (!rbuf)
+		die("malloc", 0);
+	if (src == SRC_SENDFILE) {
+		src_fm = fmap_open(src_fd, (size_t)total);
+		if (!src_fm)
+			die("fmap_open", errno);
+	}
+}
+
 int main(int argc, char **argv)
 {
 	const struct ts_impair imp = { .delay_ns = 20 * NSEC_PER_USEC };
@@ -155,13 +211,21 @@ int main(int argc, char **argv)
 	piece = argc > 2 ? strtoul(argv[2], NULL, 0) : 16384;
 	if (argc > 3)
 		cork = strcmp(argv[3], "nodelay") != 0;
-	if (!mib || !piece || piece > 65536 || (argc > 3 && cork && strcmp(argv[3], "cork"))) {
-		fprintf(stderr, "usage: bench_bulk [MIB] [PIECE <= 65536] [cork|nodelay]\n");
+	if (argc > 4 && !strcmp(argv[4], "pread"))
+		src = SRC_PREAD;
+	else if (argc > 4 && !strcmp(argv[4], "sendfile"))
+		src = SRC_SENDFILE;
+	if (!mib || !piece || piece > 65536 || (argc > 3 && cork && strcmp(argv[3], "cork")) ||
+	    (argc > 4 && src == SRC_MEM && strcmp(argv[4], "mem"))) {
+		fprintf(stderr, "usage: bench_bulk [MIB] [PIECE <= 65536] [cork|nodelay] "
+				"[mem|pread|sendfile]\n");
 		return 2;
 	}
 	total = mib << 20;
 	for (size_t i = 0; i < sizeof(pat); i++)
 		pat[i] = (uint8_t)(i * 131 + (i >> 8) * 7 + 1);
+	if (src != SRC_MEM)
+		open_source();
 
 	if (twostack_init(&ts, 0xb01c))
 		die("twostack_init", 0);
@@ -197,9 +261,10 @@ int main(int argc, char **argv)
 
 	memset(&info, 0, sizeof(info));
 	tcp_walk(twostack_stack(&ts, TS_A), find_conn, &info);
-	printf("bench_bulk: %llu MiB A->B in %zu-byte sends (%s): %.3f s real, %.1f MiB/s on one core "
-	       "(both stacks and the link); %.3f s simulated\n",
-	       (unsigned long long)mib, piece, argc > 3 ? argv[3] : "cork", dt, (double)mib / dt, sim);
+	printf("bench_bulk: %llu MiB A->B in %zu-byte sends (%s, %s): %.3f s real, %.1f MiB/s on one "
+	       "core (both stacks and the link); %.3f s simulated\n",
+	       (unsigned long long)mib, piece, argc > 3 ? argv[3] : "cork", argc > 4 ? argv[4] : "mem",
+	       dt, (double)mib / dt, sim);
 	printf("bench_bulk: per MiB %.1f data segments, %.1f ACKs; sender cwnd %u B, peer window "
 	       "%u B, mss %u, retransmissions %llu; bad bytes %llu: %s\n",
 	       (double)segs_a / (double)mib, (double)segs_b / (double)mib, info.cwnd, info.snd_wnd,
@@ -211,5 +276,9 @@ int main(int argc, char **argv)
 	skiff_close(lst);
 	twostack_run(&ts, 200 * NSEC_PER_SEC, NULL, NULL);
 	twostack_fini(&ts);
+	fmap_put(src_fm);
+	free(rbuf);
+	if (src_fd >= 0)
+		close(src_fd);
 	return bad || got != total ? 1 : 0;
 }

@@ -191,7 +191,8 @@ struct skiff_xdp_stats {
 	X(tcp_zero_window_probes)	/* persist-timer probes */	\
 	X(tcp_keepalive_probes)	/* keepalive probes sent */		\
 	X(tcp_timeouts)		/* connections aborted by a timer (ETIMEDOUT) */ \
-	X(tcp_chunk_waits)	/* sends refused for lack of buffer chunks (woken later) */
+	X(tcp_chunk_waits)	/* sends refused for lack of buffer chunks (woken later) */ \
+	X(tcp_sendfile_lost)	/* connections reset: a file queued by reference shrank */
 
 #define SKIFF_USTATS_APPS(X)						\
 	X(svc_conn_limited)	/* a service reached its connection limit and stopped accepting */ \

@@ -238,6 +238,44 @@ def test_kernel_peer_abort_mid_download_is_survived(topo, sk):
     assert code == 200, err
 
 
+def test_file_truncated_while_served_resets_only_that_download(topo, sk, http_dir):
+    """A body is queued by reference to the mapped file: truncating the file
+    under a download must cost that connection (RST, tcp_sendfile_lost),
+    never the daemon (a read of a mapped page past the end is a SIGBUS)."""
+    victim = http_dir.path / "shrinks.bin"
+    shutil.copyfile(http_dir.path / "big.bin", victim)
+    victim.chmod(0o644)
+    try:
+        before = sk.counters()
+        c = tn.connect(topo, topo.ded_ip, tn.HTTP_PORT)
+        c.sendall(b"GET /shrinks.bin HTTP/1.1\r\nHost: x\r\n\r\n")
+        got = 0
+        while got < (2 << 20):
+            got += len(c.recv(1 << 16))
+        with open(victim, "r+b") as f:
+            f.truncate(64 << 10)
+        c.settimeout(20)
+        reset = False
+        try:
+            while True:
+                b = c.recv(1 << 20)
+                if not b:
+                    break
+                got += len(b)
+        except ConnectionResetError:
+            reset = True
+        c.close()
+        d = sk.wait_delta(before, lambda d: d["u.tcp_sendfile_lost"] >= 1)
+        assert reset and got < tn.BIG, f"got {got} bytes, reset {reset}"
+        assert d["u.tcp_sendfile_lost"] == 1, sn.nonzero(d, "u.")
+        assert sk.alive(), f"skiffd died:\n{sk.output()}"
+        assert still_serves(topo)
+        code, _, _, _, err = tn.curl_get(topo, url(topo, "small.txt"))
+        assert code == 200, err
+    finally:
+        victim.unlink()
+
+
 def test_half_close_client_still_receives_the_echo(topo, sk):
     c = tn.connect(topo, topo.ded_ip, ECHO_PORT)
     payload = bytes(range(256)) * 4096  # 1 MiB: more than one window

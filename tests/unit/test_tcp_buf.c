@@ -17,10 +17,12 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 
 #include "core/csum.h"
+#include "core/fmap.h"
 #include "transport/tcp_buf.h"
 
 #define POOL_MAX	4096
@@ -857,6 +859,58 @@ static void copy_csum_matches_peek_and_csum_partial(void **state)
 	assert_null(s.cur);
 }
 
+/*
+ * A file range appended by reference reads back (with its sum) like the
+ * same bytes appended by copy, beside copied bytes in one stream; each
+ * chunk holds a reference to the mapping until it is dropped.
+ */
+static void file_ranges_read_like_copies_and_hold_the_mapping(void **state)
+{
+	struct tcp_chunk_pool *p = *state;
+	char path[] = "/tmp/skiff-tcpbuf-XXXXXX";
+	static uint8_t file[3 * TCP_FILE_CHUNK + 100], got[4000], want[4000];
+	struct tcp_stream s = {0};
+	struct fmap *fm;
+	size_t off, total;
+	int fd = mkstemp(path);
+
+	assert_true(fd >= 0);
+	unlink(path);
+	pat(0, file, sizeof(file));
+	assert_int_equal(write(fd, file, sizeof(file)), (ssize_t)sizeof(file));
+	fm = fmap_open(fd, sizeof(file));
+	close(fd);
+	assert_non_null(fm);
+	pat(0, want, 1000);
+	assert_int_equal(tcp_stream_append(p, &s, want, 1000), 1000);
+	/* file bytes [1000, end) follow the copied [0, 1000): one pattern */
+	assert_int_equal(tcp_stream_append_file(p, &s, fm, 1000, sizeof(file) - 1000),
+			 sizeof(file) - 1000);
+	assert_int_equal(fm->refs, 1 + 3);	/* 3 chunks of up to TCP_FILE_CHUNK */
+	assert_int_equal(tcp_stream_append(p, &s, want, 10), 10);	/* a new chunk after */
+	total = s.len;
+	assert_int_equal(total, sizeof(file) + 10);
+	/* outside the mapping: nothing */
+	assert_int_equal(tcp_stream_append_file(p, &s, fm, sizeof(file) - 1, 2), 0);
+	for (off = 0; off + 1448 <= sizeof(file); off += 1448) {
+		uint32_t sum = 0;
+
+		assert_int_equal(tcp_stream_copy_csum(&s, off, got, 1448, &sum), 1448);
+		pat((uint32_t)off, want, 1448);
+		assert_memory_equal(got, want, 1448);
+		assert_int_equal(csum_fold(sum), csum_fold(csum_partial(want, 1448, 0)));
+	}
+	assert_int_equal(tcp_stream_peek(&s, TCP_FILE_CHUNK - 5, got, 10), 10);
+	pat(TCP_FILE_CHUNK - 5, want, 10);
+	assert_memory_equal(got, want, 10);
+	assert_false(s.lost);
+	tcp_stream_drop(p, &s, TCP_FILE_CHUNK + 1000);	/* the first file chunk goes */
+	assert_int_equal(fm->refs, 1 + 2);
+	tcp_stream_purge(p, &s);
+	assert_int_equal(fm->refs, 1);
+	fmap_put(fm);
+}
+
 #define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
 
 int main(void)
@@ -867,6 +921,7 @@ int main(void)
 		T(small_appends_fill_the_tail_chunk),
 		T(read_consumes_and_appending_after_drain_works),
 		T(copy_csum_matches_peek_and_csum_partial),
+		T(file_ranges_read_like_copies_and_hold_the_mapping),
 		T(append_is_short_when_the_pool_runs_out),
 		T(pool_grows_in_slabs_up_to_its_limit),
 		T(ooo_disjoint_segments_are_kept_sorted),

@@ -21,10 +21,12 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 
 #include "core/clock.h"
+#include "core/fmap.h"
 #include "sock/socket.h"
 #include "transport/tcp.h"
 #include "transport/tcp_buf.h"
@@ -281,6 +283,7 @@ struct xfer {
 	bool eof;
 	int err; /* first unexpected error of send / recv */
 	uint64_t t_done;
+	struct fmap *fm; /* send [sent, total) of this mapped file by reference */
 };
 
 static void xfer_pump(struct xfer *x)
@@ -293,7 +296,10 @@ static void xfer_pump(struct xfer *x)
 
 		if (n > PAT_MAX)
 			n = PAT_MAX;
-		r = skiff_send(x->tx, pat_at(x->base, x->sent), n);
+		if (x->fm)
+			r = skiff_sendfile(x->tx, x->fm, x->sent, n);
+		else
+			r = skiff_send(x->tx, pat_at(x->base, x->sent), n);
 		if (r <= 0) {
 			if (r != -EAGAIN && !x->err)
 				x->err = (int)r;
@@ -907,6 +913,112 @@ static void one_mib_both_ways_at_once_arrives_intact(void **state)
 	info_of(ts, TS_A, p.aport, PORT, &ia);
 	info_of(ts, TS_B, PORT, p.aport, &ib);
 	assert_true(ia.retrans == 0 && ib.retrans == 0); /* a clean link */
+	pair_close(&p);
+}
+
+/* ---------------------------------------------------------------- sendfile */
+
+/* A temporary file holding pat_at(base, 0 .. len), already unlinked. */
+static int pat_file(uint64_t base, size_t len)
+{
+	char path[] = "/tmp/skiff-sendfile-XXXXXX";
+	int fd = mkstemp(path);
+	size_t off = 0;
+
+	assert_true(fd >= 0);
+	unlink(path);
+	while (off < len) {
+		size_t n = len - off < PAT_MAX ? len - off : PAT_MAX;
+
+		assert_int_equal(write(fd, pat_at(base, off), n), (ssize_t)n);
+		off += n;
+	}
+	return fd;
+}
+
+static void sendfile_queues_a_file_by_reference_and_it_arrives_intact(void **state)
+{
+	struct twostack *ts = *state;
+	const size_t len = (1 << 20) + 123;
+	struct pair p = {0};
+	struct xfer x;
+	struct stack *sa;
+	int fd = pat_file(5, len);
+	struct fmap *fm = fmap_open(fd, len);
+
+	assert_non_null(fm);
+	close(fd); /* the mapping keeps the file */
+	pair_open(ts, &p, PORT);
+	sa = twostack_stack(ts, TS_A);
+	x = (struct xfer){.tx = p.a, .rx = p.b, .total = len, .base = 5, .fm = fm};
+	assert_true(twostack_run(ts, 60 * SEC, cond_xfer, &x));
+	assert_int_equal(x.err, 0);
+	assert_int_equal(x.rcvd, len);
+	/* every queued reference went with the acknowledged bytes */
+	twostack_run(ts, 100 * MS, NULL, NULL);
+	assert_int_equal(fm->refs, 1);
+	assert_int_equal(sa->stats->tcp_sendfile_lost, 0);
+	/* a range outside the mapping is refused */
+	assert_int_equal(skiff_sendfile(p.a, fm, len, 1), -EINVAL);
+	fmap_put(fm);
+	pair_close(&p);
+}
+
+struct trunc {
+	struct xfer x;
+	int fd;
+	bool truncated;
+	int rx_err; /* the receiver's error once the reset arrived */
+};
+
+static bool cond_truncate(void *arg)
+{
+	struct trunc *t = arg;
+
+	xfer_pump(&t->x);
+	if (!t->truncated && t->x.rcvd >= 256 * 1024) {
+		assert_int_equal(ftruncate(t->fd, 64 * 1024), 0);
+		t->truncated = true;
+	}
+	return t->x.err != 0;
+}
+
+/*
+ * The file shrinks under a send: reads past its new end fault (SIGBUS),
+ * which must cost the connection, not the process.  The sender resets the
+ * connection and counts it; what arrived before is intact.
+ */
+static void a_file_truncated_while_sent_resets_the_connection_without_sigbus(void **state)
+{
+	struct twostack *ts = *state;
+	const size_t len = 4 << 20;
+	struct pair p = {0};
+	struct trunc t = {0};
+	struct stack *sa;
+	struct fmap *fm;
+	char buf[4096];
+	ssize_t r;
+
+	t.fd = pat_file(9, len);
+	fm = fmap_open(t.fd, len);
+	assert_non_null(fm);
+	pair_open(ts, &p, PORT);
+	sa = twostack_stack(ts, TS_A);
+	t.x = (struct xfer){.tx = p.a, .rx = p.b, .total = len, .base = 9, .fm = fm};
+	assert_true(twostack_run(ts, 60 * SEC, cond_truncate, &t));
+	assert_true(t.truncated);
+	/* the application sending the file hears EIO, the peer a reset */
+	assert_int_equal(t.x.err, -EIO);
+	assert_true(t.x.rcvd < len);
+	assert_true(fmap_lost(fm));
+	assert_int_equal(sa->stats->tcp_sendfile_lost, 1);
+	twostack_run(ts, 10 * MS, NULL, NULL);
+	do
+		r = skiff_recv(p.b, buf, sizeof(buf));
+	while (r > 0);
+	assert_int_equal(r, -ECONNRESET);
+	fmap_put(fm);
+	close(t.fd);
 	pair_close(&p);
 }
 
@@ -2131,6 +2243,8 @@ int main(void)
 		E2E(maxseg_is_the_payload_of_a_full_segment),
 		E2E(one_mss_each_way_is_one_full_segment),
 		E2E(one_mib_both_ways_at_once_arrives_intact),
+		E2E(sendfile_queues_a_file_by_reference_and_it_arrives_intact),
+		E2E(a_file_truncated_while_sent_resets_the_connection_without_sigbus),
 		E2E(active_close_by_a_ends_in_time_wait_on_a),
 		E2E(active_close_by_b_ends_in_time_wait_on_b),
 		E2E(simultaneous_close_goes_through_closing_to_time_wait),

@@ -6,8 +6,11 @@
  * by edge-triggered events.
  *
  * Each connection runs one loop until the socket says -EAGAIN: flush what
- * is queued, refill from the file being sent (pread, HTTP_OUT_BUF at a time,
- * so a 100 MiB file costs 16 KiB), and only when the current response is
+ * is queued, then the rest of the file being sent (the start of a body
+ * goes out with the header fields, read with pread; the rest of a body
+ * longer than HTTP_OUT_BUF is mapped and queued by reference with
+ * skiff_sendfile, so TCP copies it once, into the frames; pread,
+ * HTTP_OUT_BUF at a time, where it cannot be mapped), and only when the current response is
  * done parse the next request, reading more input only when the buffer
  * holds no complete request.  Pipelined requests are so answered in order
  * and wait in TCP's receive buffer, not here: a connection holds at most
@@ -34,6 +37,7 @@
 #include <unistd.h>
 
 #include "apps/http.h"
+#include "core/fmap.h"
 #include "sock/socket.h"
 
 /* ---- request parsing (RFC 9112) ---- */
@@ -425,6 +429,7 @@ struct http_conn {
 	size_t in_len;
 	size_t out_off, out_len;	/* out[out_off, out_len) still to send */
 	int fd;				/* the file being sent, -1: none */
+	struct fmap *fm;		/* its mapping, once the body is sent by reference */
 	off_t file_off, file_end;
 	bool close_after;		/* after the current response: close */
 	bool corked;			/* Nagle on while a file body is queued */
@@ -470,6 +475,7 @@ static void conn_free(struct http_conn *c)
 
 	if (c->fd >= 0)
 		close(c->fd);
+	fmap_put(c->fm);
 	if (c->big_sndbuf) {
 		c->big_sndbuf = false;
 		srv->n_big--;
@@ -596,6 +602,15 @@ static void conn_uncork(struct http_conn *c)
 	conn_small_sndbuf(c);
 }
 
+/* The whole body is queued: the file and its mapping are TCP's now. */
+static void conn_file_done(struct http_conn *c)
+{
+	fmap_put(c->fm);
+	c->fm = NULL;
+	close(c->fd);
+	c->fd = -1;
+}
+
 /* Append the next chunk of the file to out; false when the file ended early. */
 static bool conn_refill(struct http_conn *c)
 {
@@ -635,6 +650,20 @@ static bool conn_run(struct http_conn *c)
 		}
 		if (c->fd >= 0) {
 			c->out_off = c->out_len = 0;
+			if (!c->fm && c->file_end - c->file_off > (off_t)sizeof(c->out))
+				c->fm = fmap_open(c->fd, (size_t)c->file_end); /* NULL: pread */
+			if (c->fm) {
+				n = skiff_sendfile(c->so, c->fm, (uint64_t)c->file_off,
+						   (size_t)(c->file_end - c->file_off));
+				if (n == -EAGAIN)
+					return true;
+				if (n < 0)
+					return false;
+				c->file_off += n;
+				if (c->file_off == c->file_end)
+					conn_file_done(c);
+				continue;
+			}
 			if (!conn_refill(c))
 				return false;
 			continue;

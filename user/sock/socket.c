@@ -519,6 +519,17 @@ ssize_t skiff_send(struct socket *so, const void *buf, size_t len)
 	return sk->prot->sendmsg(sk, buf, len, 0, 0);
 }
 
+ssize_t skiff_sendfile(struct socket *so, struct fmap *fm, uint64_t off, size_t len)
+{
+	if (!so)
+		return -EBADF;
+	if (!fm)
+		return -EFAULT;
+	if (!so->sk->prot->sendfile)
+		return -EOPNOTSUPP;
+	return so->sk->prot->sendfile(so->sk, fm, off, len);
+}
+
 ssize_t skiff_recv(struct socket *so, void *buf, size_t len)
 {
 	uint32_t saddr;

@@ -61,6 +61,16 @@ int skiff_accept(struct socket *so, struct socket **out, struct sockaddr_in *pee
 /* connect() on a stream socket returns -EINPROGRESS; completion is
  * SOCK_EV_OUT (success) or SOCK_EV_ERR (skiff_getsockopt SKIFF_SO_ERROR). */
 ssize_t skiff_send(struct socket *so, const void *buf, size_t len);	/* -EAGAIN when full */
+/*
+ * sendfile() for a stream socket: queue [off, off + len) of a file mapped
+ * with fmap_open() (core/fmap.h) without copying it; the bytes are read
+ * when each segment is built, and the queue holds its own references to
+ * the mapping.  Bytes queued, -EAGAIN when full, -EOPNOTSUPP for datagram
+ * sockets.  A file truncated before its bytes are sent resets the
+ * connection (SKIFF_SO_ERROR: EIO).
+ */
+struct fmap;
+ssize_t skiff_sendfile(struct socket *so, struct fmap *fm, uint64_t off, size_t len);
 ssize_t skiff_recv(struct socket *so, void *buf, size_t len);	/* 0 = EOF, -EAGAIN */
 int skiff_shutdown(struct socket *so, int how);
 int skiff_setsockopt(struct socket *so, int opt, int val);	/* SKIFF_SO_* */

@@ -27,6 +27,8 @@ struct sock;
 
 #define SOCK_DEFAULT_RCVBUF	(256u * 1024)
 
+struct fmap;
+
 struct proto {
 	const char *name;
 	int type;		/* SOCK_DGRAM, SOCK_STREAM */
@@ -51,6 +53,9 @@ struct proto {
 			      uint16_t *sport, uint32_t *daddr);
 	ssize_t (*sendmsg_from)(struct sock *sk, const void *buf, size_t len, uint32_t daddr,
 				uint16_t dport, uint32_t saddr);
+	/* Optional (stream sockets): queue [off, off + len) of a mapped file
+	 * by reference (core/fmap.h), as sendmsg otherwise. */
+	ssize_t (*sendfile)(struct sock *sk, struct fmap *fm, uint64_t off, size_t len);
 	/* Readiness mask SOCK_EV_* now. */
 	uint32_t (*poll)(struct sock *sk);
 	/* Unhash, release the port, free queued pkbs.  Frees the object only

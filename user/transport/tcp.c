@@ -32,6 +32,7 @@
 #include <string.h>
 #include <sys/socket.h>
 
+#include "core/fmap.h"
 #include "core/stack.h"
 #include "net/ip.h"
 #include "transport/tcp_isn.h"
@@ -772,16 +773,15 @@ void tcp_sndbuf_expand(struct stack *st, struct tcp_sock *tp)
 		tp->sndbuf = (uint32_t)want;
 }
 
-static ssize_t tcp_sendmsg(struct sock *sk, const void *buf, size_t len, uint32_t daddr,
-			   uint16_t dport)
+/* Queue len bytes, from buf or else from [foff, foff + len) of fm. */
+static ssize_t tcp_send_queue(struct sock *sk, const void *buf, struct fmap *fm, uint64_t foff,
+			      size_t len)
 {
 	struct stack *st = sk->stack;
 	struct tcp_sock *tp = tcp_sk(sk);
 	size_t room, n;
 	int err;
 
-	(void)daddr;
-	(void)dport;
 	if (sk->err) {
 		err = sk->err;
 		sk->err = 0;
@@ -813,7 +813,13 @@ static ssize_t tcp_sendmsg(struct sock *sk, const void *buf, size_t len, uint32_
 	if (!room)
 		return -EAGAIN;
 	n = len < room ? len : room;
-	n = tcp_stream_append(&st->tcp->chunks, &tp->sndq, buf, n);
+	if (fm) {
+		if (foff > fm->len || n > fm->len - foff)
+			return -EINVAL;
+		n = tcp_stream_append_file(&st->tcp->chunks, &tp->sndq, fm, foff, n);
+	} else {
+		n = tcp_stream_append(&st->tcp->chunks, &tp->sndq, buf, n);
+	}
 	if (!n) {
 		/* chunk pool exhausted: woken when chunks are free again */
 		STACK_INC(st, tcp_chunk_waits);
@@ -823,6 +829,19 @@ static ssize_t tcp_sendmsg(struct sock *sk, const void *buf, size_t len, uint32_
 	tp->write_seq += (uint32_t)n;
 	tcp_push(st, tp);
 	return (ssize_t)n;
+}
+
+static ssize_t tcp_sendmsg(struct sock *sk, const void *buf, size_t len, uint32_t daddr,
+			   uint16_t dport)
+{
+	(void)daddr;
+	(void)dport;
+	return tcp_send_queue(sk, buf, NULL, 0, len);
+}
+
+static ssize_t tcp_sendfile(struct sock *sk, struct fmap *fm, uint64_t off, size_t len)
+{
+	return tcp_send_queue(sk, NULL, fm, off, len);
 }
 
 /* Bytes of window we could offer now, if the reader keeps up. */
@@ -1164,6 +1183,7 @@ const struct proto tcp_prot = {
 	.bind = tcp_bind,
 	.connect = tcp_connect,
 	.sendmsg = tcp_sendmsg,
+	.sendfile = tcp_sendfile,
 	.recvmsg = tcp_recvmsg,
 	.poll = tcp_poll,
 	.close = tcp_close,

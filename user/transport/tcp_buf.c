@@ -24,6 +24,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/fmap.h"
 #include "transport/tcp_buf.h"
 
 #define TCP_SLAB_CHUNKS	64
@@ -39,15 +40,29 @@ struct tcp_ooo_seg {
 	struct tcp_stream data;
 };
 
+/*
+ * A chunk holds its bytes in data[], or (file) refers to
+ * [file_off + off, file_off + off + len) of a mapped file: then data[] is
+ * unused, the chunk is never appended to nor in an out-of-order queue, and
+ * it holds a reference to the mapping until it goes back to the pool.
+ */
 struct tcp_chunk {
 	struct tcp_chunk *next;
-	uint16_t off;			/* first valid byte in data[] */
+	uint16_t off;			/* first valid byte */
 	uint16_t len;			/* valid bytes */
-	struct tcp_ooo_seg seg;		/* only in the first chunk of an ooo segment */
+	bool file;			/* bytes in fm, not data[] */
+	union {
+		struct tcp_ooo_seg seg;	/* only in the first chunk of an ooo segment */
+		struct {
+			struct fmap *fm;
+			uint64_t file_off;
+		};
+	};
 	uint8_t data[TCP_CHUNK_DATA];
 };
 
 _Static_assert(TCP_CHUNK_DATA <= UINT16_MAX, "chunk offsets are 16 bits");
+_Static_assert(TCP_FILE_CHUNK <= UINT16_MAX, "chunk offsets are 16 bits");
 
 /* ---- the pool ---- */
 
@@ -116,11 +131,16 @@ static struct tcp_chunk *tcp_chunk_get(struct tcp_chunk_pool *p)
 	c->next = NULL;
 	c->off = 0;
 	c->len = 0;
+	c->file = false;
 	return c;
 }
 
 static void tcp_chunk_put(struct tcp_chunk_pool *p, struct tcp_chunk *c)
 {
+	if (c->file) {
+		fmap_put(c->fm);
+		c->file = false;
+	}
 	c->next = p->free;
 	p->free = c;
 	p->n_free++;
@@ -130,7 +150,13 @@ static void tcp_chunk_put(struct tcp_chunk_pool *p, struct tcp_chunk *c)
 
 static uint32_t chunk_room(const struct tcp_chunk *c)
 {
-	return TCP_CHUNK_DATA - c->off - c->len;
+	return c->file ? 0 : TCP_CHUNK_DATA - c->off - c->len;
+}
+
+/* The chunk's first valid byte. */
+static const uint8_t *chunk_bytes(const struct tcp_chunk *c)
+{
+	return c->file ? c->fm->base + c->file_off + c->off : c->data + c->off;
 }
 
 size_t tcp_stream_append(struct tcp_chunk_pool *p, struct tcp_stream *s, const void *data,
@@ -166,6 +192,36 @@ size_t tcp_stream_append(struct tcp_chunk_pool *p, struct tcp_stream *s, const v
 	return done;
 }
 
+size_t tcp_stream_append_file(struct tcp_chunk_pool *p, struct tcp_stream *s, struct fmap *fm,
+			      uint64_t off, size_t len)
+{
+	size_t done = 0;
+
+	if (off > fm->len || len > fm->len - off)
+		return 0;
+	if (len > UINT32_MAX - s->len)
+		len = UINT32_MAX - s->len;
+	while (done < len) {
+		struct tcp_chunk *c = tcp_chunk_get(p);
+		size_t n = len - done < TCP_FILE_CHUNK ? len - done : TCP_FILE_CHUNK;
+
+		if (!c)
+			break;
+		c->file = true;
+		c->fm = fmap_get(fm);
+		c->file_off = off + done;
+		c->len = (uint16_t)n;
+		if (s->tail)
+			s->tail->next = c;
+		else
+			s->head = c;
+		s->tail = c;
+		done += n;
+	}
+	s->len += (uint32_t)done;
+	return done;
+}
+
 size_t tcp_stream_peek(const struct tcp_stream *s, size_t off, void *dst, size_t len)
 {
 	const struct tcp_chunk *c = s->head;
@@ -185,7 +241,11 @@ size_t tcp_stream_peek(const struct tcp_stream *s, size_t off, void *dst, size_t
 
 		if (n > len - done)
 			n = len - done;
-		memcpy(out + done, c->data + c->off + off, n);
+		if (c->file)
+			fmap_guard_begin(c->fm);
+		memcpy(out + done, chunk_bytes(c) + off, n);
+		if (c->file)
+			fmap_guard_end();
 		done += n;
 		off = 0;
 		c = c->next;
@@ -290,7 +350,17 @@ size_t tcp_stream_copy_csum(struct tcp_stream *s, size_t off, void *dst, size_t 
 
 		if (n > len - done)
 			n = len - done;
-		part = copy_csum(out + done, c->data + c->off + off, n);
+		if (c->file) {
+			fmap_guard_begin(c->fm);
+			part = copy_csum(out + done, chunk_bytes(c) + off, n);
+			fmap_guard_end();
+			if (fmap_lost(c->fm)) {
+				s->lost = true;	/* the file shrank: these bytes are not its */
+				return done;
+			}
+		} else {
+			part = copy_csum(out + done, c->data + c->off + off, n);
+		}
 		/* a piece at an odd offset of dst has its bytes swapped in
 		 * 16-bit words: rotate its sum by 8 (as Linux's csum_block_add) */
 		if (done & 1)

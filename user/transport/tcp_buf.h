@@ -10,10 +10,14 @@
 #ifndef SKIFF_TCP_BUF_H
 #define SKIFF_TCP_BUF_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
 #define TCP_CHUNK_DATA	2048	/* payload bytes per chunk */
+#define TCP_FILE_CHUNK	32768	/* file bytes one chunk refers to, at most */
+
+struct fmap;
 
 struct tcp_chunk;
 
@@ -47,11 +51,20 @@ struct tcp_stream {
 	uint32_t len;		/* bytes in the stream */
 	struct tcp_chunk *cur;	/* a chunk of the stream, or NULL */
 	uint32_t cur_pos;	/* offset of cur's first byte from the head */
+	bool lost;		/* a mapped file shrank under a copy (fmap.h) */
 };
 
 /* Append up to len bytes; returns how many (fewer when the pool is out). */
 size_t tcp_stream_append(struct tcp_chunk_pool *p, struct tcp_stream *s, const void *data,
 			 size_t len);
+/*
+ * Append [off, off + len) of the mapped file fm by reference, up to
+ * TCP_FILE_CHUNK bytes per chunk, each chunk holding a reference to fm;
+ * returns how many bytes (fewer when the pool is out, 0 when the range is
+ * not inside the mapping).  The bytes are read when copied out.
+ */
+size_t tcp_stream_append_file(struct tcp_chunk_pool *p, struct tcp_stream *s, struct fmap *fm,
+			      uint64_t off, size_t len);
 /* Copy len bytes starting off bytes after the head; returns bytes copied. */
 size_t tcp_stream_peek(const struct tcp_stream *s, size_t off, void *dst, size_t len);
 /*
@@ -59,7 +72,8 @@ size_t tcp_stream_peek(const struct tcp_stream *s, size_t off, void *dst, size_t
  * the head into dst and add their one's-complement sum (RFC 1071, as
  * csum_partial() of dst) to *sum.  Starts from the remembered position
  * when off is at or after it, so consecutive calls cost O(len), not
- * O(off).  Returns bytes copied.
+ * O(off).  Returns bytes copied; short, with s->lost set, when a mapped
+ * file of the stream shrank under the copy (fmap.h).
  */
 size_t tcp_stream_copy_csum(struct tcp_stream *s, size_t off, void *dst, size_t len,
 			    uint32_t *sum);

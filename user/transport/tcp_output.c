@@ -113,7 +113,9 @@ static int tcp_xmit(struct stack *st, const struct tcp_out *o)
 	 * so it adds to the header's as it is). */
 	if (o->len && tcp_stream_copy_csum(o->src, o->src_off, th + hlen, o->len, &sum) != o->len) {
 		pkb_free(pkb);
-		return -EINVAL; /* the stream is shorter than the range: a bug */
+		/* a file queued by reference shrank (lost), else the stream is
+		 * shorter than the range: a bug */
+		return o->src->lost ? -EIO : -EINVAL;
 	}
 	/* RFC 9293 3.1: checksum over the pseudo-header, header and data. */
 	check = csum_tcpudp_magic(rt.saddr, o->daddr, tlen, IPPROTO_TCP, csum_partial(th, hlen, sum));
@@ -281,6 +283,13 @@ static int tcp_send_range(struct stack *st, struct tcp_sock *tp, uint32_t seq, u
 	o.src_off = seq - data_start;
 	o.len = len;
 	err = tcp_xmit(st, &o);
+	if (err == -EIO) {
+		/* The file being sent shrank: its bytes can no longer be sent
+		 * as promised.  The connection is reset from the retransmission
+		 * timer (tcp_rtx_fire), now, where it may go away safely. */
+		timer_mod(st, &tp->rtx_timer, st->now);
+		return err;
+	}
 	if (err)
 		return err;
 	tcp_ack_sent(st, tp);

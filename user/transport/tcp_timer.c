@@ -38,6 +38,10 @@ static uint64_t tcp_rto_backed_off(const struct tcp_sock *tp)
 
 void tcp_rearm_rto(struct stack *st, struct tcp_sock *tp)
 {
+	if (tp->sndq.lost) {
+		timer_mod(st, &tp->rtx_timer, st->now); /* the abort, tcp_rtx_fire */
+		return;
+	}
 	if (tp->snd_una == tp->snd_max) {
 		/* RFC 6298 5.2: everything acked, the timer stops */
 		timer_del(st, &tp->rtx_timer);
@@ -94,6 +98,15 @@ static void tcp_rtx_fire(struct stack *st, struct timer *t)
 {
 	struct tcp_sock *tp = tcp_from_timer(t, rtx_timer);
 	uint32_t flight;
+
+	if (tp->sndq.lost) {
+		/* a file queued by reference shrank under the sender: abort,
+		 * as a server does after a short sendfile() (RFC 9293 3.10.4) */
+		STACK_INC(st, tcp_sendfile_lost);
+		tcp_send_active_reset(st, tp);
+		tcp_reset_conn(st, tp, -EIO);
+		return;
+	}
 
 	switch (tp->state) {
 	case TCP_SYN_SENT:
