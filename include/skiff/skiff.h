@@ -196,7 +196,10 @@ struct skiff_xdp_stats {
 
 #define SKIFF_USTATS_APPS(X)						\
 	X(svc_conn_limited)	/* a service reached its connection limit and stopped accepting */ \
-	X(http_conn_limited)	/* the HTTP server reached its limit and stopped accepting */
+	X(http_conn_limited)	/* the HTTP server reached its limit and stopped accepting */ \
+	X(http_header_timeouts)	/* closed: no whole request header in time (or lingered too long) */ \
+	X(http_idle_timeouts)	/* closed: keep-alive connection idle too long */ \
+	X(http_source_limited)	/* reset at accept: its address holds --http-per-source already */
 
 /* Drop reasons: struct skiff_drop_stats fields, indexed by enum skiff_drop. */
 #define SKIFF_DROPS(X)							\

@@ -533,6 +533,123 @@ static void echo_at_its_connection_limit_holds_new_ones_back_without_closing(voi
 	service_stop(echo);
 }
 
+/* Open n connections from A to B:port (one source address) in order. */
+static void limit_clients_open(struct fixture *f, struct limit_clients *lc, uint16_t port, int n)
+{
+	struct sockaddr_in sin = { .sin_family = AF_INET, .sin_port = htons(port),
+				   .sin_addr.s_addr = TS_ADDR_B };
+	int i;
+
+	memset(lc, 0, sizeof(*lc));
+	lc->n = n;
+	for (i = 0; i < n; i++) {
+		assert_int_equal(skiff_socket(A(f), SOCK_STREAM, &lc->so[i]), 0);
+		assert_int_equal(skiff_connect(lc->so[i], &sin), -EINPROGRESS);
+		twostack_run(&f->ts, 10 * MS, NULL, NULL);
+	}
+}
+
+static void limit_clients_close(struct limit_clients *lc)
+{
+	int i;
+
+	for (i = 0; i < lc->n; i++)
+		if (lc->so[i])
+			skiff_close(lc->so[i]);
+}
+
+static void http_silent_and_slowloris_clients_are_closed_after_the_header_timeout(void **state)
+{
+	struct fixture *f = *state;
+	const char *start = "GET /small.txt HTTP/1.1\r\n";
+	struct limit_clients lc;
+	struct http_server *srv;
+	int t;
+
+	assert_int_equal(http_server_start(B(f), 80, f->dir, &srv), 0);
+	limit_clients_open(f, &lc, 80, 2);
+	/* 0: says nothing; 1: a request line, then one header byte a second */
+	assert_int_equal(skiff_send(lc.so[1], start, strlen(start)), (ssize_t)strlen(start));
+	for (t = 1; t <= 8; t++) {
+		assert_int_equal(skiff_send(lc.so[1], "X", 1), 1);
+		twostack_run(&f->ts, SEC, cond_never, &lc);
+	}
+	assert_false(lc.eof[0]);
+	assert_false(lc.eof[1]);
+	for (; t <= 14; t++) {
+		if (!lc.eof[1])
+			assert_int_equal(skiff_send(lc.so[1], "X", 1), 1);
+		twostack_run(&f->ts, SEC, cond_never, &lc);
+	}
+	/* 10 s and at most one sweep (1 s) later, whatever still trickles in */
+	assert_true(lc.eof[0]);
+	assert_true(lc.eof[1]);
+	assert_int_equal(lc.n_got[0] + lc.n_got[1], 0); /* no response for either */
+	assert_int_equal(B(f)->stats->http_header_timeouts, 2);
+	assert_int_equal(B(f)->stats->http_idle_timeouts, 0);
+	limit_clients_close(&lc);
+	http_server_stop(srv);
+}
+
+static void http_keep_alive_connection_idle_past_the_limit_is_closed(void **state)
+{
+	struct fixture *f = *state;
+	const char *req = "GET /small.txt HTTP/1.1\r\nHost: x\r\n\r\n";
+	struct limit_clients lc;
+	struct http_server *srv;
+
+	assert_int_equal(http_server_start(B(f), 80, f->dir, &srv), 0);
+	http_server_set_limits(srv, 10, 30, 0);
+	limit_clients_open(f, &lc, 80, 1);
+	assert_int_equal(skiff_send(lc.so[0], req, strlen(req)), (ssize_t)strlen(req));
+	twostack_run(&f->ts, SEC, cond_never, &lc);
+	assert_true(lc.n_got[0] > 0); /* the response */
+	assert_false(lc.eof[0]);
+	twostack_run(&f->ts, 27 * SEC, cond_never, &lc); /* idle, but not for 30 s */
+	assert_false(lc.eof[0]);
+	twostack_run(&f->ts, 4 * SEC, cond_never, &lc);
+	assert_true(lc.eof[0]);
+	assert_int_equal(B(f)->stats->http_idle_timeouts, 1);
+	assert_int_equal(B(f)->stats->http_header_timeouts, 0);
+	limit_clients_close(&lc);
+	http_server_stop(srv);
+}
+
+static void http_connections_beyond_the_per_source_cap_are_reset(void **state)
+{
+	struct fixture *f = *state;
+	const char *req = "GET /small.txt HTTP/1.1\r\nHost: x\r\n\r\n";
+	struct limit_clients lc;
+	struct http_server *srv;
+	int i;
+
+	assert_int_equal(http_server_start(B(f), 80, f->dir, &srv), 0);
+	http_server_set_limits(srv, 10, 60, 2);
+	limit_clients_open(f, &lc, 80, 3);
+	twostack_run(&f->ts, 100 * MS, cond_never, &lc);
+	for (i = 0; i < 2; i++)
+		assert_int_equal(skiff_send(lc.so[i], req, strlen(req)), (ssize_t)strlen(req));
+	twostack_run(&f->ts, SEC, cond_never, &lc);
+	assert_true(lc.n_got[0] > 0 && lc.n_got[1] > 0); /* the first two are served */
+	assert_false(lc.eof[0] || lc.eof[1]);
+	assert_true(lc.eof[2]); /* the third was reset */
+	assert_int_equal(lc.n_got[2], 0);
+	assert_int_equal(B(f)->stats->http_source_limited, 1);
+
+	/* one closes: the address has room again */
+	skiff_close(lc.so[0]);
+	lc.so[0] = NULL;
+	twostack_run(&f->ts, SEC, NULL, NULL);
+	limit_clients_close(&lc);
+	limit_clients_open(f, &lc, 80, 1);
+	assert_int_equal(skiff_send(lc.so[0], req, strlen(req)), (ssize_t)strlen(req));
+	twostack_run(&f->ts, SEC, cond_never, &lc);
+	assert_true(lc.n_got[0] > 0);
+	assert_int_equal(B(f)->stats->http_source_limited, 1);
+	limit_clients_close(&lc);
+	http_server_stop(srv);
+}
+
 static void service_memory_default_limit(void **state)
 {
 	(void)state;
@@ -564,6 +681,9 @@ int main(void)
 		cmocka_unit_test_setup_teardown(
 			echo_at_its_connection_limit_holds_new_ones_back_without_closing, setup,
 			teardown),
+		cmocka_unit_test_setup_teardown(http_silent_and_slowloris_clients_are_closed_after_the_header_timeout, setup, teardown),
+		cmocka_unit_test_setup_teardown(http_keep_alive_connection_idle_past_the_limit_is_closed, setup, teardown),
+		cmocka_unit_test_setup_teardown(http_connections_beyond_the_per_source_cap_are_reset, setup, teardown),
 		cmocka_unit_test(service_memory_default_limit),
 	};
 

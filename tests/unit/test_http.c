@@ -327,6 +327,60 @@ static void nothing_outside_dir_opens(void **state)
 	assert_int_equal(open_size(t, "etc/passwd", &size), -ENOENT);	/* from //etc/passwd */
 }
 
+static void private_and_hidden_files_are_not_served(void **state)
+{
+	struct tree *t = *state;
+	char p[PATH_MAX + 32];
+	off_t size;
+
+	/* skiffd runs as root: only what any user may read goes out */
+	put(t->dir, "private.txt", "mine");
+	snprintf(p, sizeof(p), "%s/private.txt", t->dir);
+	assert_int_equal(chmod(p, 0600), 0);
+	assert_int_equal(open_size(t, "private.txt", &size), -EACCES);
+	assert_int_equal(chmod(p, 0640), 0);
+	assert_int_equal(open_size(t, "private.txt", &size), -EACCES);
+	assert_int_equal(chmod(p, 0000), 0);
+	assert_int_equal(open_size(t, "private.txt", &size), -EACCES);
+	assert_int_equal(chmod(p, 0604), 0);
+	assert_int_equal(open_size(t, "private.txt", &size), 0);
+	/* hidden names, at any depth; RFC 8615's .well-known is served */
+	put(t->dir, ".htpasswd", "user:hash");
+	assert_int_equal(open_size(t, ".htpasswd", &size), -ENOENT);
+	snprintf(p, sizeof(p), "%s/.git", t->dir);
+	assert_int_equal(mkdir(p, 0755), 0);
+	put(p, "config", "[core]");
+	assert_int_equal(open_size(t, ".git/config", &size), -ENOENT);
+	put(t->dir, "sub/.env", "KEY=1");
+	assert_int_equal(open_size(t, "sub/.env", &size), -ENOENT);
+	snprintf(p, sizeof(p), "%s/.well-known", t->dir);
+	assert_int_equal(mkdir(p, 0755), 0);
+	put(p, "security.txt", "Contact: x");
+	assert_int_equal(open_size(t, ".well-known/security.txt", &size), 0);
+}
+
+static void system_directories_are_refused_as_docroot(void **state)
+{
+	struct tree *t = *state;
+	char why[PATH_MAX + 96], p[PATH_MAX + 32];
+
+	assert_int_equal(http_docroot_check(t->dir, why, sizeof(why)), 0);
+	assert_int_equal(http_docroot_check("/", why, sizeof(why)), -EPERM);
+	assert_int_equal(http_docroot_check("/etc", why, sizeof(why)), -EPERM);
+	assert_int_equal(http_docroot_check("/etc/ssl/", why, sizeof(why)), -EPERM);
+	assert_int_equal(http_docroot_check("/root", why, sizeof(why)), -EPERM);
+	assert_int_equal(http_docroot_check("/proc/self", why, sizeof(why)), -EPERM);
+	assert_int_equal(http_docroot_check("/usr/../etc", why, sizeof(why)), -EPERM);
+	/* a symlink to / is /, and a missing directory says so */
+	snprintf(p, sizeof(p), "%s/rootlink", t->root);
+	assert_int_equal(symlink("/", p), 0);
+	assert_int_equal(http_docroot_check(p, why, sizeof(why)), -EPERM);
+	assert_non_null(strstr(why, "root directory"));
+	assert_int_equal(http_docroot_check("/nonexistent-skiff-dir", why, sizeof(why)), -ENOENT);
+	/* a name that only starts like a system directory is fine */
+	assert_int_equal(http_docroot_check("/usr/share", why, sizeof(why)), 0);
+}
+
 static void content_type_follows_the_extension(void **state)
 {
 	(void)state;
@@ -353,6 +407,10 @@ int main(void)
 		cmocka_unit_test_setup_teardown(files_and_directory_indexes_open, tree_setup,
 						tree_teardown),
 		cmocka_unit_test_setup_teardown(nothing_outside_dir_opens, tree_setup, tree_teardown),
+		cmocka_unit_test_setup_teardown(private_and_hidden_files_are_not_served, tree_setup,
+						tree_teardown),
+		cmocka_unit_test_setup_teardown(system_directories_are_refused_as_docroot, tree_setup,
+						tree_teardown),
 		cmocka_unit_test(content_type_follows_the_extension),
 	};
 

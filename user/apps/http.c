@@ -23,6 +23,7 @@
 #include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <linux/openat2.h>
 #include <netinet/in.h>
 #include <stddef.h>
@@ -37,7 +38,10 @@
 #include <unistd.h>
 
 #include "apps/http.h"
+#include "core/clock.h"
 #include "core/fmap.h"
+#include "core/stack.h"
+#include "core/timer.h"
 #include "sock/socket.h"
 
 /* ---- request parsing (RFC 9112) ---- */
@@ -344,12 +348,31 @@ static int open_beneath(int dirfd, const char *rel, int *fd)
 	return 0;
 }
 
+/* A path component that starts with a dot (.htpasswd, .git/...): hidden
+ * files are never served; RFC 8615's /.well-known/ is the one exception. */
+static bool has_hidden_component(const char *rel)
+{
+	const char *p = rel;
+
+	for (;;) {
+		if (p[0] == '.' && strncmp(p, ".well-known/", 12) != 0 &&
+		    strcmp(p, ".well-known") != 0)
+			return true;
+		p = strchr(p, '/');
+		if (!p)
+			return false;
+		p++;
+	}
+}
+
 int http_open(int dirfd, const char *rel, int *fd, off_t *size)
 {
 	char idx[HTTP_MAX_URI + 16];
 	struct stat stb;
 	int f, err;
 
+	if (has_hidden_component(rel))
+		return -ENOENT;
 	err = open_beneath(dirfd, rel[0] ? rel : ".", &f);
 	if (err)
 		return err == -EACCES ? -EACCES : -ENOENT;	/* EXDEV (escape), ELOOP...: 404 */
@@ -372,8 +395,41 @@ int http_open(int dirfd, const char *rel, int *fd, off_t *size)
 		close(f);
 		return -ENOENT;
 	}
+	/*
+	 * skiffd runs as root: serve only what any user may read (the "other"
+	 * read bit), so a 0600 file, or a hard link in DIR to one such as
+	 * /etc/shadow, is never sent.
+	 */
+	if (!(stb.st_mode & S_IROTH)) {
+		close(f);
+		return -EACCES;
+	}
 	*fd = f;
 	*size = stb.st_size;
+	return 0;
+}
+
+int http_docroot_check(const char *dir, char *why, size_t whylen)
+{
+	static const char *const refused[] = { "/etc", "/root", "/proc", "/sys", "/dev", "/boot" };
+	char real[PATH_MAX];
+	size_t i, n;
+
+	if (!realpath(dir, real)) {
+		snprintf(why, whylen, "%s", strerror(errno));
+		return -errno;
+	}
+	if (!strcmp(real, "/")) {
+		snprintf(why, whylen, "it is the root directory: every world-readable file would be served");
+		return -EPERM;
+	}
+	for (i = 0; i < sizeof(refused) / sizeof(refused[0]); i++) {
+		n = strlen(refused[i]);
+		if (!strncmp(real, refused[i], n) && (real[n] == '\0' || real[n] == '/')) {
+			snprintf(why, whylen, "%s is a system directory (%s)", real, refused[i]);
+			return -EPERM;
+		}
+	}
 	return 0;
 }
 
@@ -437,9 +493,23 @@ struct http_conn {
 	int sndbuf0;			/* the send buffer before that */
 	bool lingering;			/* write side shut: read until the peer's EOF */
 	bool peer_eof;
+	bool served;			/* answered a request (idle deadline from now on) */
+	bool in_request;		/* a request's first bytes are in */
+	uint64_t deadline;		/* clock_now() ns; 0: none (a response is going out) */
+	struct http_src *src;		/* its peer address's count */
 	char in[HTTP_MAX_HEADER];
 	char out[HTTP_OUT_BUF];
 };
+
+/* Connections from one peer address (the per-source cap). */
+struct http_src {
+	uint32_t addr;
+	uint32_t n;
+	struct http_src *next;
+};
+
+#define HTTP_SRC_BUCKETS	256
+#define HTTP_SWEEP_NS		(1000ull * 1000 * 1000)	/* deadlines are checked each second */
 
 struct http_server {
 	struct stack *st;
@@ -450,6 +520,10 @@ struct http_server {
 	uint32_t max_conns;	/* at the limit, accepting stops (http_server_set_max_conns) */
 	bool limited;		/* stopped at max_conns with connections waiting */
 	uint32_t n_big;		/* connections with big_sndbuf */
+	uint64_t header_ns, idle_ns;	/* http_server_set_limits */
+	uint32_t per_source;
+	struct timer sweep;	/* every HTTP_SWEEP_NS while connections exist */
+	struct http_src *srcs[HTTP_SRC_BUCKETS];
 };
 
 static const char *status_text(int status)
@@ -469,6 +543,44 @@ static const char *status_text(int status)
 
 static void server_accept(struct http_server *srv);
 
+static struct http_src **src_slot(struct http_server *srv, uint32_t addr)
+{
+	struct http_src **pp = &srv->srcs[(addr * 2654435761u) >> 24];
+
+	while (*pp && (*pp)->addr != addr)
+		pp = &(*pp)->next;
+	return pp;
+}
+
+/* Count one more connection from addr; NULL: at the cap (or no memory). */
+static struct http_src *src_get(struct http_server *srv, uint32_t addr)
+{
+	struct http_src **pp = src_slot(srv, addr), *s = *pp;
+
+	if (!s) {
+		s = calloc(1, sizeof(*s));
+		if (!s)
+			return NULL;
+		s->addr = addr;
+		*pp = s;
+	} else if (srv->per_source && s->n >= srv->per_source) {
+		return NULL;
+	}
+	s->n++;
+	return s;
+}
+
+static void src_put(struct http_server *srv, struct http_src *s)
+{
+	struct http_src **pp;
+
+	if (!s || --s->n)
+		return;
+	pp = src_slot(srv, s->addr);
+	*pp = s->next;
+	free(s);
+}
+
 static void conn_free(struct http_conn *c)
 {
 	struct http_server *srv = c->srv;
@@ -482,6 +594,7 @@ static void conn_free(struct http_conn *c)
 	}
 	if (c->so)
 		skiff_close(c->so);
+	src_put(srv, c->src);
 	if (c->prev)
 		c->prev->next = c->next;
 	else
@@ -631,6 +744,23 @@ static bool conn_refill(struct http_conn *c)
 	return true;
 }
 
+/*
+ * The connection waits for (the rest of) a request: idle after a response,
+ * the header timeout from accept or from the request's first byte (more
+ * bytes do not extend it: a slowloris client runs out of time).
+ */
+static void conn_wait_request(struct http_conn *c)
+{
+	uint64_t now = clock_now();
+
+	if (c->in_len && !c->in_request) {
+		c->in_request = true;
+		c->deadline = now + c->srv->header_ns;
+	} else if (!c->in_len && !c->deadline) {
+		c->deadline = now + (c->served ? c->srv->idle_ns : c->srv->header_ns);
+	}
+}
+
 /* Run the connection until the socket would block; false: it is freed. */
 static bool conn_run(struct http_conn *c)
 {
@@ -681,6 +811,7 @@ static bool conn_run(struct http_conn *c)
 		}
 		if (c->close_after) {
 			c->lingering = true;
+			c->deadline = clock_now() + c->srv->header_ns;
 			if (skiff_shutdown(c->so, SHUT_WR))
 				return false;
 			continue;
@@ -690,14 +821,19 @@ static bool conn_run(struct http_conn *c)
 		if (used) {
 			memmove(c->in, c->in + used, c->in_len - used);
 			c->in_len -= used;
+			c->served = true;
+			c->in_request = false;
+			c->deadline = 0;
 			conn_respond(c, &req);
 			continue;
 		}
 		if (c->peer_eof)
 			return false;	/* nothing more will come; a partial request is dropped */
 		n = skiff_recv(c->so, c->in + c->in_len, sizeof(c->in) - c->in_len);
-		if (n == -EAGAIN)
+		if (n == -EAGAIN) {
+			conn_wait_request(c);
 			return true;
+		}
 		if (n < 0)
 			return false;
 		if (!n)
@@ -721,14 +857,25 @@ static void conn_event(struct socket *so, uint32_t events, void *arg)
  * closes: they wait there, then TCP drops their SYNs and the peers retry. */
 static void server_accept(struct http_server *srv)
 {
+	struct sockaddr_in peer;
+	struct http_src *src;
 	struct socket *nso;
 	struct http_conn *c;
 
 	while (srv->n_conns < srv->max_conns) {
-		if (skiff_accept(srv->lso, &nso, NULL))
+		if (skiff_accept(srv->lso, &nso, &peer))
 			return;
+		src = src_get(srv, peer.sin_addr.s_addr);
+		if (!src) {
+			/* this address holds its share already: refuse it (RST) */
+			STACK_INC(srv->st, http_source_limited);
+			(void)skiff_setsockopt(nso, SKIFF_SO_LINGER_ABORT, 1);
+			skiff_close(nso);
+			continue;
+		}
 		c = malloc(sizeof(*c));
 		if (!c) {
+			src_put(srv, src);
 			/* out of memory: refuse this one (RST) rather than lose track */
 			(void)skiff_setsockopt(nso, SKIFF_SO_LINGER_ABORT, 1);
 			skiff_close(nso);
@@ -738,6 +885,10 @@ static void server_accept(struct http_server *srv)
 		c->srv = srv;
 		c->so = nso;
 		c->fd = -1;
+		c->src = src;
+		c->deadline = clock_now() + srv->header_ns;
+		if (!timer_pending(&srv->sweep))
+			timer_mod(srv->st, &srv->sweep, clock_now() + HTTP_SWEEP_NS);
 		c->next = srv->conns;
 		if (c->next)
 			c->next->prev = c;
@@ -759,6 +910,37 @@ static void listener_event(struct socket *so, uint32_t events, void *arg)
 	(void)so;
 	(void)events;
 	server_accept(arg);
+}
+
+/* Close the connections past their deadline; re-arm while any are left. */
+static void server_sweep(struct stack *st, struct timer *t)
+{
+	struct http_server *srv = (struct http_server *)((char *)t - offsetof(struct http_server, sweep));
+	uint64_t now = clock_now();
+	struct http_conn *c, *next;
+
+	for (c = srv->conns; c; c = next) {
+		next = c->next;
+		if (!c->deadline || now < c->deadline)
+			continue;
+		if (c->lingering || c->in_request || !c->served)
+			STACK_INC(st, http_header_timeouts);
+		else
+			STACK_INC(st, http_idle_timeouts);
+		conn_free(c); /* may accept one: it goes to the head, next stays valid */
+	}
+	if (srv->conns)
+		timer_mod(st, t, now + HTTP_SWEEP_NS);
+}
+
+void http_server_set_limits(struct http_server *srv, uint32_t header_s, uint32_t idle_s,
+			    uint32_t per_source)
+{
+	if (!srv)
+		return;
+	srv->header_ns = (uint64_t)(header_s ? header_s : 1) * HTTP_SWEEP_NS;
+	srv->idle_ns = (uint64_t)(idle_s ? idle_s : 1) * HTTP_SWEEP_NS;
+	srv->per_source = per_source;
 }
 
 void http_server_set_max_conns(struct http_server *srv, uint32_t max)
@@ -786,6 +968,9 @@ int http_server_start(struct stack *st, uint16_t port, const char *dir, struct h
 		return -ENOMEM;
 	srv->st = st;
 	srv->max_conns = HTTP_MAX_CONNS_DEFAULT;
+	timer_init(&srv->sweep, server_sweep);
+	http_server_set_limits(srv, HTTP_HEADER_TIMEOUT_S, HTTP_IDLE_TIMEOUT_S,
+			       HTTP_PER_SOURCE_DEFAULT);
 	srv->dirfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (srv->dirfd < 0) {
 		err = -errno;
@@ -825,6 +1010,7 @@ void http_server_stop(struct http_server *srv)
 	srv->limited = false;
 	while (srv->conns)
 		conn_free(srv->conns);
+	timer_del(srv->st, &srv->sweep);
 	skiff_close(srv->lso);
 	close(srv->dirfd);
 	free(srv);

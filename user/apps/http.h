@@ -60,9 +60,18 @@ int http_decode_path(const char *target, size_t len, char *out, size_t outlen);
  * Open rel (from http_decode_path) under the directory dirfd, never
  * resolving to anything outside it (symlinks included); a directory gives
  * its index.html.  0 with *fd and *size of a regular file; -ENOENT (also
- * for anything not a regular file or outside dirfd), -EACCES.
+ * for anything not a regular file or outside dirfd, and for a hidden path
+ * component such as .htpasswd; /.well-known/ excepted), -EACCES (also for
+ * a file other users may not read: skiffd runs as root).
  */
 int http_open(int dirfd, const char *rel, int *fd, off_t *size);
+
+/*
+ * May dir be served?  Not /, nor a directory in or under /etc, /root,
+ * /proc, /sys, /dev or /boot (symlinks resolved).  0, or -errno with the
+ * reason written to why.
+ */
+int http_docroot_check(const char *dir, char *why, size_t whylen);
 
 /* Content-Type for a file name, by extension. */
 const char *http_content_type(const char *path);
@@ -77,5 +86,21 @@ void http_server_stop(struct http_server *srv);
  * server stops accepting: connections wait in the listen backlog, then
  * their SYNs are dropped (ustats http_conn_limited). */
 void http_server_set_max_conns(struct http_server *srv, uint32_t max);
+
+#define HTTP_HEADER_TIMEOUT_S	10	/* accept or a request's first byte -> its end */
+#define HTTP_IDLE_TIMEOUT_S	60	/* keep-alive: a response's end -> the next request */
+#define HTTP_PER_SOURCE_DEFAULT	1024	/* connections from one address per worker */
+
+/*
+ * Deadlines and the per-source cap (defaults above).  A connection that
+ * has not sent a whole request header header_s seconds after it was
+ * accepted or after the request's first byte, or that stays idle idle_s
+ * seconds after a response, is closed (ustats http_header_timeouts,
+ * http_idle_timeouts); so is one that lingers after our close longer than
+ * header_s.  A connection from an address that already has per_source
+ * (0: no cap) is reset at accept (http_source_limited).
+ */
+void http_server_set_limits(struct http_server *srv, uint32_t header_s, uint32_t idle_s,
+			    uint32_t per_source);
 
 #endif /* SKIFF_HTTP_H */

@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "apps/http.h"
 #include "cmd/config.h"
 #include "dev/xsk.h"
 #include "sock/socket.h"
@@ -47,6 +48,8 @@ enum opt_id {
 	OPT_FRAMES,
 	OPT_FAILOVER_MS,
 	OPT_TAKE_PORT,
+	OPT_HTTP_IDLE,
+	OPT_HTTP_PER_SOURCE,
 };
 
 struct opt {
@@ -85,6 +88,8 @@ static const struct opt opts[] = {
 	{ "frames", 0, true, true, OPT_FRAMES },
 	{ "failover-ms", 0, true, true, OPT_FAILOVER_MS },
 	{ "take-port", 0, true, true, OPT_TAKE_PORT },
+	{ "http-idle", 0, true, true, OPT_HTTP_IDLE },
+	{ "http-per-source", 0, true, true, OPT_HTTP_PER_SOURCE },
 };
 
 #define N_OPTS (sizeof(opts) / sizeof(opts[0]))
@@ -155,6 +160,13 @@ void skiffd_usage(FILE *f)
 	      "  --frames N          UMEM frames (4 KiB each) per queue, 256 to 1048576;\n"
 	      "                      default 12288: the fill, RX and TX rings full plus 1024\n"
 	      "                      for the stack, fewer if memory is short\n"
+	      "  --http-idle SECS    close a keep-alive HTTP connection idle this long after\n"
+	      "                      a response (1 to 86400, default 60); a request header\n"
+	      "                      must arrive whole within 10 s of accept or of its first\n"
+	      "                      byte (http_idle_timeouts, http_header_timeouts)\n"
+	      "  --http-per-source N HTTP connections one peer address may hold per worker;\n"
+	      "                      more are reset at accept (http_source_limited); 0 no\n"
+	      "                      cap; default 1024\n"
 	      "  --take-port PORT    serve PORT on a shared address even though a kernel\n"
 	      "                      socket already listens on it (skiff then gets its\n"
 	      "                      traffic; without the flag that is refused, naming\n"
@@ -195,6 +207,8 @@ void skiffd_config_defaults(struct skiffd_config *cfg)
 	cfg->mode = SKIFF_XDP_AUTO;
 	cfg->n_queues = 1;
 	cfg->failover_ms = SKIFFD_FAILOVER_MS;
+	cfg->http_idle_s = HTTP_IDLE_TIMEOUT_S;
+	cfg->http_per_source = HTTP_PER_SOURCE_DEFAULT;
 }
 
 /* A decimal number in [min, max]: digits only, no sign, no spaces. */
@@ -709,6 +723,22 @@ static int apply_opt(struct skiffd_config *cfg, const struct opt *o, const char 
 			return -EINVAL;
 		}
 		cfg->frames = (uint32_t)v;
+		return 0;
+	case OPT_HTTP_IDLE:
+		if (parse_uint(val, 1, 86400, &v)) {
+			seterr(err, errlen, "%sbad %s '%s': expected seconds from 1 to 86400", pfx,
+			       label, val);
+			return -EINVAL;
+		}
+		cfg->http_idle_s = (uint32_t)v;
+		return 0;
+	case OPT_HTTP_PER_SOURCE:
+		if (parse_uint(val, 0, 1000000, &v)) {
+			seterr(err, errlen, "%sbad %s '%s': expected a number from 0 (no cap) to 1000000",
+			       pfx, label, val);
+			return -EINVAL;
+		}
+		cfg->http_per_source = (uint32_t)v;
 		return 0;
 	case OPT_TAKE_PORT:
 		if (parse_uint(val, 1, 65535, &v)) {

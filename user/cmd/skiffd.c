@@ -352,6 +352,8 @@ static int worker_setup(struct skiffd *d, struct worker *w)
 			return ret;
 		}
 		http_server_set_max_conns(w->http, d->http_max_conns);
+		http_server_set_limits(w->http, HTTP_HEADER_TIMEOUT_S, d->cfg.http_idle_s,
+				       d->cfg.http_per_source);
 	}
 	vlog(d, "queue %u: AF_XDP socket fd %d (%s), %d service(s)", w->queue,
 	     xsk_netdev_fd(w->dev), xsk_netdev_zerocopy(w->dev) ? "zero-copy" : "copy", w->n_svcs);
@@ -1193,6 +1195,16 @@ static int skiffd_start(struct skiffd *d)
 	ret = check_port_collisions(d);
 	if (ret)
 		return ret;
+	if (d->cfg.http_port) {
+		char why[PATH_MAX + 96];
+
+		ret = http_docroot_check(d->cfg.http_dir, why, sizeof(why));
+		if (ret) {
+			fail("--http %u:%s: will not serve this directory: %s", d->cfg.http_port,
+			     d->cfg.http_dir, why);
+			return ret;
+		}
+	}
 	ret = setup_signals(d);
 	if (ret)
 		return ret;
