@@ -45,6 +45,20 @@ def test_sigint_also_exits_cleanly(topo):
     assert topo.dut_xdp() is None and not d.pin_dir.exists()
 
 
+def test_sighup_stops_cleanly_instead_of_leaving_xdp_behind(topo):
+    """SIGHUP once killed skiffd (exit 129) with XDP still attached and the
+    pins left: now it is a clean stop like SIGTERM."""
+    d = sn.Skiffd(topo, standard_args(topo)).start()
+    sock = d.ctl_socket
+    d.proc.send_signal(sn.signal.SIGHUP)
+    assert d.wait() == 0, d.output()
+    assert "Hangup, shutting down" in d.output(), d.output()
+    assert topo.dut_xdp() is None, f"XDP program left on {topo.dut_if}: {topo.dut_xdp()}"
+    assert not d.pin_dir.exists(), f"pins left: {list(d.pin_dir.iterdir())}"
+    assert not os.path.exists(sock)
+    assert sn.ping(topo, topo.ded_ip, count=1, wait=1) == 0
+
+
 def test_xdp_loader_status_lists_skiff(topo):
     d = sn.Skiffd(topo, standard_args(topo)).start()
     try:
@@ -142,6 +156,7 @@ def test_help_documents_every_flag(topo):
     p = sn.run([sn.SKIFFD, "--help"], check=False)
     text = p.stdout + p.stderr
     assert p.returncode == 0, text
+    assert "SIGHUP" in text, "--help does not say what SIGHUP does"
     for flag in ("--iface", "--addr", "--gateway", "--mode", "--queues", "--echo",
                  "--discard", "--pin-dir"):
         assert flag in text, f"--help does not mention {flag}"

@@ -4,7 +4,8 @@
  * system, attaches the XDP program (dev/loader.c), brings up one AF_XDP
  * socket, one complete stack and one worker thread per RX queue, starts the
  * built-in services, and then serves the control socket (cmd/control.h)
- * from its main thread's event loop until SIGINT/SIGTERM, when it takes everything down in reverse order and
+ * from its main thread's event loop until SIGINT, SIGTERM or SIGHUP, when
+ * it takes everything down in reverse order and
  * leaves the interface as it found it.
  *
  * Start-up order: parse -> interface, privileges, queue count -> take the
@@ -13,7 +14,11 @@
  * touches the interface) -> attach XDP -> addresses -> per queue: AF_XDP
  * socket, XSKMAP entry, stack, protocols, services -> enable steering ->
  * workers -> listen on the control socket (from then on skiffd is "ready").
- * Exit status: 0 after SIGINT/SIGTERM, 2 for every start-up error (one line
+ * SIGHUP is a clean stop too, not a reload: none of skiffd's configuration
+ * can change under running workers yet, and a hangup (the terminal that
+ * started it went away) must not leave XDP steering into dead sockets.
+ *
+ * Exit status: 0 after SIGINT/SIGTERM/SIGHUP, 2 for every start-up error (one line
  * "skiffd: ..." on stderr), 1 when the interface disappears under it; with
  * --exit-after-client, 0 when the client (--fetch/--send, started on worker
  * 0 once skiffd is ready) succeeded and 1 when it did not.
@@ -1136,6 +1141,7 @@ static int setup_signals(struct skiffd *d)
 	sigemptyset(&set);
 	sigaddset(&set, SIGINT);
 	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGHUP);	/* a clean stop as well (see the file comment) */
 	/* blocked before any thread exists, so every thread inherits it and
 	 * the signals arrive only through the signalfd */
 	if (pthread_sigmask(SIG_BLOCK, &set, NULL)) {
@@ -1320,7 +1326,7 @@ static void print_summary(struct skiffd *d)
 	fill_status(d, s);
 	report_status(&sb, s, false);
 	fputs(sb_str(&sb), stdout);
-	printf("skiffd: ready on %s (pid %d); stop with SIGINT or SIGTERM\n", d->cfg.iface,
+	printf("skiffd: ready on %s (pid %d); stop with SIGINT, SIGTERM or SIGHUP\n", d->cfg.iface,
 	       (int)getpid());
 	fflush(stdout);
 	sb_free(&sb);
