@@ -30,7 +30,7 @@
 
 struct ctl_client {
 	int fd;				/* -1: free slot */
-	int64_t since_ms;		/* accepted (the oldest is evicted first) */
+	uint64_t seq;			/* order of accept (the oldest is evicted first) */
 	int64_t deadline_ms;		/* for a complete line, or to read the answer */
 	struct ctl_peer peer;
 	char in[CTL_MAX_REQUEST];	/* received, not yet framed */
@@ -57,6 +57,7 @@ struct ctl_server {
 	size_t n_verbs;
 	void *ctx;
 	struct ctl_client c[CTL_MAX_CLIENTS];
+	uint64_t accepted;		/* connections so far */
 };
 
 static int64_t ms_now(void)
@@ -538,7 +539,7 @@ static int client_slot(struct ctl_server *s)
 		if (s->c[i].fd < 0)
 			return i;
 		if (!s->c[i].answered && !s->c[i].closing &&
-		    (old < 0 || s->c[i].since_ms < s->c[old].since_ms))
+		    (old < 0 || s->c[i].seq < s->c[old].seq))
 			old = i;
 	}
 	if (old >= 0) {
@@ -577,8 +578,8 @@ static void accept_clients(struct ctl_server *s)
 		memset(c, 0, sizeof(*c));
 		c->fd = fd;
 		c->peer = peer;
-		c->since_ms = ms_now();
-		c->deadline_ms = c->since_ms + CTL_REQUEST_TIMEOUT_MS;
+		c->seq = ++s->accepted;	/* not the time: many arrive in one ms */
+		c->deadline_ms = ms_now() + CTL_REQUEST_TIMEOUT_MS;
 		c->events = EPOLLIN;
 		sb_init(&c->out);
 		ev.data.u32 = (uint32_t)i;
