@@ -1,0 +1,536 @@
+// SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
+/*
+ * The worker's side of the application protocol (apps/app_chan.c,
+ * docs/apps.md) over two whole stacks on the simulated link: A serves an
+ * "application" whose region this test writes by hand, as libskiffapp
+ * would (or as a hostile process would), B is a plain peer using the
+ * socket API.  Bytes go both ways with SHA-256-equal content, requests are
+ * answered in the slot, the owned port comes and goes with the listener,
+ * and garbage in the region (bad ops, slots, indices, ring positions,
+ * random bytes over everything) is counted and contained, never obeyed.
+ * Every frame, connection and TCP chunk is back after each test.
+ */
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stdatomic.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/eventfd.h>
+#include <sys/mman.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <arpa/inet.h>
+#include <cmocka.h>
+
+#include "apps/app_chan.h"
+#include "sock/socket.h"
+#include "transport/tcp.h"
+#include "transport/tcp_buf.h"
+#include "transport/tcp_isn.h"
+#include "transport/tcp_sock.h"
+#include "twostack.h"
+
+#define MS (1000ULL * 1000)
+#define SEC (1000ULL * MS)
+#define PORT 7100
+#define PEER_PORT 7200
+
+static const uint8_t key[16] = {'a', 'p', 'p', '-', 'c', 'h', 'a', 'n'};
+
+struct fixture {
+	struct twostack ts;
+	bool own_tcp;
+	struct skiff_app_hdr lay;
+	uint8_t *shm;
+	struct skiff_app_ring *req;
+	struct skiff_app_slot *slots;
+	struct app_worker *aw;
+	int efd;
+	uint32_t seq;
+	struct socket *peer_l; /* B's listener */
+	struct socket *peer_c; /* B's accepted or connected socket */
+};
+
+static int setup(void **state)
+{
+	struct fixture *f = calloc(1, sizeof(*f));
+	int s;
+
+	assert_non_null(f);
+	tcp_secret_set(key);
+	assert_int_equal(twostack_init(&f->ts, 11), 0);
+	for (s = 0; s < 2; s++) {
+		struct stack *st = twostack_stack(&f->ts, s);
+
+		if (st->tcp)
+			continue;
+		f->own_tcp = true;
+		assert_int_equal(tcp_init(st), 0);
+		assert_int_equal(sock_register_proto(st, &tcp_prot), 0);
+	}
+	skiff_app_layout(1, &f->lay);
+	f->shm =
+		mmap(NULL, f->lay.size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	assert_true(f->shm != MAP_FAILED);
+	memcpy(f->shm, &f->lay, sizeof(f->lay));
+	f->req = &((struct skiff_app_chan *)(f->shm + f->lay.chan_off))[0].req;
+	f->slots = (struct skiff_app_slot *)(f->shm + f->lay.slot_off);
+	f->efd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+	assert_true(f->efd >= 0);
+	assert_int_equal(
+		app_worker_create(twostack_stack(&f->ts, TS_A), f->shm, &f->lay, 0, f->efd, &f->aw),
+		0);
+	*state = f;
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	struct fixture *f = *state;
+	int s;
+
+	app_worker_destroy(f->aw);
+	if (f->peer_c)
+		skiff_close(f->peer_c);
+	if (f->peer_l)
+		skiff_close(f->peer_l);
+	twostack_run(&f->ts, 5 * 60 * SEC, NULL, NULL); /* orphans finish */
+	for (s = 0; s < 2; s++)
+		assert_int_equal(tcp_chunk_pool_in_use(tcp_chunks(twostack_stack(&f->ts, s))), 0);
+	if (f->own_tcp) {
+		tcp_fini(twostack_stack(&f->ts, TS_A));
+		tcp_fini(twostack_stack(&f->ts, TS_B));
+	}
+	twostack_fini(&f->ts);
+	munmap(f->shm, f->lay.size);
+	close(f->efd);
+	free(f);
+	return 0;
+}
+
+/* ---- the fake application ---- */
+
+static uint32_t post(struct fixture *f, uint16_t op, uint16_t slot, uint32_t addr, uint16_t port,
+		     int32_t arg)
+{
+	struct skiff_app_msg m = {
+		.op = op,
+		.slot = slot,
+		.seq = ++f->seq,
+		.addr = addr,
+		.port = htons(port),
+		.arg = arg,
+	};
+
+	f->req->msg[f->req->prod % SKIFF_APP_RING] = m;
+	f->req->prod++;
+	return m.seq;
+}
+
+static bool serve_app(void *arg)
+{
+	app_worker_poll(arg, 64);
+	return false;
+}
+
+struct until {
+	struct fixture *f;
+	bool (*cond)(struct fixture *f);
+};
+
+static bool until_cond(void *arg)
+{
+	struct until *u = arg;
+
+	app_worker_poll(u->f->aw, 64);
+	return u->cond(u->f);
+}
+
+static bool run_until(struct fixture *f, uint64_t ns, bool (*cond)(struct fixture *f))
+{
+	struct until u = {.f = f, .cond = cond};
+
+	return twostack_run(&f->ts, ns, until_cond, &u);
+}
+
+static void run(struct fixture *f, uint64_t ns)
+{
+	twostack_run(&f->ts, ns, serve_app, f->aw);
+}
+
+static struct app_worker_stats stats(struct fixture *f)
+{
+	struct app_worker_stats st;
+
+	app_worker_get_stats(f->aw, &st);
+	return st;
+}
+
+static bool slot0_connected(struct fixture *f)
+{
+	return f->slots[0].state == SKIFF_APP_S_CONNECTED;
+}
+
+static bool peer_accepted(struct fixture *f)
+{
+	return f->peer_c || !skiff_accept(f->peer_l, &f->peer_c, NULL);
+}
+
+/* B listens on PEER_PORT; the app connects slot 0 to it; B accepts. */
+static void connect_app_to_peer(struct fixture *f)
+{
+	struct sockaddr_in sin = {
+		.sin_family = AF_INET, .sin_port = htons(PEER_PORT), .sin_addr.s_addr = TS_ADDR_B};
+	uint32_t seq;
+
+	assert_int_equal(skiff_socket(twostack_stack(&f->ts, TS_B), SOCK_STREAM, &f->peer_l), 0);
+	assert_int_equal(skiff_bind(f->peer_l, &sin), 0);
+	assert_int_equal(skiff_listen(f->peer_l, 8), 0);
+	seq = post(f, SKIFF_APP_OP_CONNECT, 0, TS_ADDR_B, PEER_PORT, 0);
+	assert_true(run_until(f, 5 * SEC, slot0_connected));
+	assert_int_equal(f->slots[0].rep_seq, seq);
+	assert_int_equal(f->slots[0].rep_res, -EINPROGRESS);
+	assert_int_equal(f->slots[0].rep_addr, TS_ADDR_A);
+	assert_true(run_until(f, 5 * SEC, peer_accepted));
+}
+
+/* ---- tests ---- */
+
+static bool listening(struct fixture *f)
+{
+	return f->slots[3].rep_seq == f->seq;
+}
+
+static bool closed3(struct fixture *f)
+{
+	return f->slots[3].closed_seq == f->seq;
+}
+
+static void test_listen_owns_the_port_and_close_releases_it(void **state)
+{
+	struct fixture *f = *state;
+	struct harness *h = &f->ts.side[TS_A];
+
+	post(f, SKIFF_APP_OP_LISTEN, 3, 0, PORT, 16);
+	assert_true(run_until(f, SEC, listening));
+	assert_int_equal(f->slots[3].rep_res, 0);
+	assert_int_equal(f->slots[3].state, SKIFF_APP_S_LISTEN);
+	assert_int_equal(harness_port_refs(h, 0, IPPROTO_TCP, htons(PORT)), 1);
+	assert_int_equal(stats(f).socks, 1);
+	/* a second LISTEN on the same slot is refused, not obeyed */
+	post(f, SKIFF_APP_OP_LISTEN, 3, 0, PORT + 1, 16);
+	assert_true(run_until(f, SEC, listening));
+	assert_int_equal(f->slots[3].rep_res, -EBUSY);
+	assert_int_equal(harness_port_refs(h, 0, IPPROTO_TCP, htons(PORT + 1)), 0);
+	post(f, SKIFF_APP_OP_CLOSE, 3, 0, 0, 0);
+	assert_true(run_until(f, SEC, closed3));
+	assert_int_equal(harness_port_refs(h, 0, IPPROTO_TCP, htons(PORT)), 0);
+	assert_int_equal(stats(f).socks, 0);
+}
+
+static void test_listen_on_port_zero_is_refused(void **state)
+{
+	struct fixture *f = *state;
+
+	post(f, SKIFF_APP_OP_LISTEN, 3, 0, 0, 16);
+	assert_true(run_until(f, SEC, listening));
+	assert_int_equal(f->slots[3].rep_res, -EINVAL);
+	assert_int_equal(stats(f).socks, 0);
+}
+
+struct xfer {
+	struct fixture *f;
+	uint8_t *out; /* app -> peer, put into the tx FIFO */
+	uint8_t *in;  /* peer -> app, read from the rx FIFO */
+	size_t len, put, got_peer, sent_peer, got_app;
+	uint8_t *peer_buf;
+	uint32_t tx_head, rx_tail;
+};
+
+/* One loop turn of both ends: the app fills its tx FIFO and drains its rx
+ * FIFO (posting TX / RXREAD as libskiffapp does), the peer echoes nothing
+ * but sends its own stream and reads the app's. */
+static bool pump(void *arg)
+{
+	struct xfer *x = arg;
+	struct fixture *f = x->f;
+	struct skiff_app_slot *s = &f->slots[0];
+	uint8_t *tx = f->shm + f->lay.tx_off, *rx = f->shm + f->lay.rx_off;
+	uint32_t space, off, n;
+	ssize_t r;
+
+	app_worker_poll(f->aw, 64);
+	/* app: send */
+	space = SKIFF_APP_FIFO - (x->tx_head - s->tx.tail);
+	while (space && x->put < x->len) {
+		off = x->tx_head % SKIFF_APP_FIFO;
+		n = SKIFF_APP_FIFO - off;
+		n = n < space ? n : space;
+		n = n < x->len - x->put ? n : (uint32_t)(x->len - x->put);
+		memcpy(tx + off, x->out + x->put, n);
+		x->tx_head += n;
+		x->put += n;
+		space -= n;
+	}
+	s->tx.head = x->tx_head;
+	if (!s->tx_kick) {
+		s->tx_kick = 1;
+		post(f, SKIFF_APP_OP_TX, 0, 0, 0, 0);
+	}
+	/* app: receive */
+	while (s->rx.head != x->rx_tail) {
+		off = x->rx_tail % SKIFF_APP_FIFO;
+		n = SKIFF_APP_FIFO - off;
+		n = n < s->rx.head - x->rx_tail ? n : s->rx.head - x->rx_tail;
+		memcpy(x->in + x->got_app, rx + off, n);
+		x->got_app += n;
+		x->rx_tail += n;
+	}
+	s->rx.tail = x->rx_tail;
+	if (s->rx_blocked) {
+		s->rx_blocked = 0;
+		post(f, SKIFF_APP_OP_RXREAD, 0, 0, 0, 0);
+	}
+	/* peer */
+	while ((r = skiff_recv(f->peer_c, x->peer_buf + x->got_peer, x->len - x->got_peer)) > 0)
+		x->got_peer += (size_t)r;
+	while (x->sent_peer < x->len &&
+	       (r = skiff_send(f->peer_c, x->out + x->sent_peer, x->len - x->sent_peer)) > 0)
+		x->sent_peer += (size_t)r;
+	return x->got_peer == x->len && x->got_app == x->len;
+}
+
+static void test_bytes_go_both_ways_through_the_fifos(void **state)
+{
+	struct fixture *f = *state;
+	struct xfer x = {.f = f, .len = 1u << 20};
+	size_t i;
+
+	connect_app_to_peer(f);
+	x.out = malloc(x.len);
+	x.in = malloc(x.len);
+	x.peer_buf = malloc(x.len);
+	assert_non_null(x.out);
+	assert_non_null(x.in);
+	assert_non_null(x.peer_buf);
+	for (i = 0; i < x.len; i++)
+		x.out[i] = (uint8_t)(i * 2654435761u >> 11);
+	assert_true(twostack_run(&f->ts, 60 * SEC, pump, &x));
+	assert_memory_equal(x.peer_buf, x.out, x.len);
+	assert_memory_equal(x.in, x.out, x.len);
+	assert_int_equal(stats(f).bad_index, 0);
+	/* the app closes with everything read: FIN, not RST */
+	post(f, SKIFF_APP_OP_CLOSE, 0, 0, 0, 0);
+	run(f, SEC);
+	assert_int_equal(f->slots[0].closed_seq, f->seq);
+	assert_int_equal(skiff_recv(f->peer_c, x.peer_buf, 16), 0);
+	assert_int_equal(stats(f).aborts, 0);
+	free(x.out);
+	free(x.in);
+	free(x.peer_buf);
+}
+
+static void test_a_tx_head_out_of_range_resets_that_connection(void **state)
+{
+	struct fixture *f = *state;
+	uint8_t b[16];
+
+	connect_app_to_peer(f);
+	f->slots[0].tx.head = SKIFF_APP_FIFO + 1; /* more than a FIFO holds */
+	post(f, SKIFF_APP_OP_TX, 0, 0, 0, 0);
+	run(f, SEC);
+	assert_int_equal(stats(f).bad_index, 1);
+	assert_int_equal(f->slots[0].state, SKIFF_APP_S_CLOSED);
+	assert_int_equal(f->slots[0].err, EPROTO);
+	assert_int_equal(skiff_recv(f->peer_c, b, sizeof(b)), -ECONNRESET);
+	assert_int_equal(stats(f).socks, 0);
+}
+
+static void test_an_rx_tail_ahead_of_head_resets_that_connection(void **state)
+{
+	struct fixture *f = *state;
+
+	connect_app_to_peer(f);
+	f->slots[0].rx.tail = 12345; /* the worker never put that much */
+	assert_int_equal(skiff_send(f->peer_c, "hello", 5), 5);
+	run(f, SEC);
+	assert_int_equal(stats(f).bad_index, 1);
+	assert_int_equal(f->slots[0].state, SKIFF_APP_S_CLOSED);
+}
+
+static void test_bad_ops_and_slots_are_counted_and_ignored(void **state)
+{
+	struct fixture *f = *state;
+
+	post(f, 0, 0, 0, 0, 0);
+	post(f, SKIFF_APP_OP_MAX, 0, 0, 0, 0);
+	post(f, 0xffff, 0, 0, 0, 0);
+	post(f, SKIFF_APP_OP_LISTEN, SKIFF_APP_MAX_SOCKS, 0, PORT, 1);
+	post(f, SKIFF_APP_OP_LISTEN, 0xffff, 0, PORT, 1);
+	/* ACCEPT from a slot that is no listener, or out of range */
+	post(f, SKIFF_APP_OP_ACCEPT, 1, 0, 0, 2);
+	post(f, SKIFF_APP_OP_ACCEPT, 1, 0, 0, -1);
+	post(f, SKIFF_APP_OP_ACCEPT, 1, 0, 0, 1 << 20);
+	/* SETOPT with an unknown option or on nothing */
+	post(f, SKIFF_APP_OP_SETOPT, 1, 0, 0, 999);
+	/* TX/RXREAD/SHUTDOWN/CLOSE on free slots */
+	post(f, SKIFF_APP_OP_TX, 5, 0, 0, 0);
+	post(f, SKIFF_APP_OP_RXREAD, 5, 0, 0, 0);
+	post(f, SKIFF_APP_OP_SHUTDOWN, 5, 0, 0, SHUT_WR);
+	post(f, SKIFF_APP_OP_CLOSE, 5, 0, 0, 0);
+	run(f, SEC);
+	assert_int_equal(stats(f).bad_msgs, 5);
+	assert_int_equal(stats(f).socks, 0);
+	assert_int_equal(f->req->cons, f->req->prod);
+	assert_int_equal(f->slots[1].rep_res, -EINVAL);
+	assert_int_equal(f->slots[5].rep_res, -ENOTCONN);
+	assert_int_equal(f->slots[5].closed_seq, f->seq);
+}
+
+static void test_a_ring_index_far_ahead_poisons_the_app_on_this_worker(void **state)
+{
+	struct fixture *f = *state;
+	struct harness *h = &f->ts.side[TS_A];
+
+	post(f, SKIFF_APP_OP_LISTEN, 3, 0, PORT, 16);
+	run(f, SEC);
+	assert_int_equal(harness_port_refs(h, 0, IPPROTO_TCP, htons(PORT)), 1);
+	f->req->prod += SKIFF_APP_RING + 1;
+	run(f, SEC);
+	assert_int_equal(stats(f).poisoned, 1);
+	assert_int_equal(stats(f).socks, 0);
+	assert_int_equal(harness_port_refs(h, 0, IPPROTO_TCP, htons(PORT)), 0);
+	assert_int_equal(f->slots[3].state, SKIFF_APP_S_CLOSED);
+	/* nothing more is read from it */
+	f->req->prod = f->req->cons;
+	post(f, SKIFF_APP_OP_LISTEN, 4, 0, PORT, 16);
+	run(f, SEC);
+	assert_int_equal(stats(f).socks, 0);
+	assert_true(app_worker_may_sleep(f->aw));
+}
+
+static void test_random_bytes_over_the_whole_region_never_crash_the_worker(void **state)
+{
+	struct fixture *f = *state;
+	uint64_t *p;
+	size_t i, n;
+	int round;
+
+	/* something live to be disturbed: a listener and a connection */
+	connect_app_to_peer(f);
+	post(f, SKIFF_APP_OP_LISTEN, 3, 0, PORT, 16);
+	run(f, SEC);
+	for (round = 0; round < 20; round++) {
+		p = (uint64_t *)f->shm;
+		n = f->lay.rx_off / sizeof(*p); /* header, rings and slots */
+		for (i = 0; i < n; i++)
+			p[i] = twostack_rand(&f->ts);
+		/* sometimes keep the ring believable, so messages are served */
+		if (round % 2)
+			f->req->prod = f->req->cons + (uint32_t)(twostack_rand(&f->ts) % 64);
+		if (skiff_send(f->peer_c, "x", 1) < 0) {
+			/* reset by the garbage: fine */
+		}
+		run(f, 50 * MS);
+	}
+	/* whatever happened, the app goes away cleanly (teardown checks
+	 * frames and TCP chunks) */
+}
+
+static bool woke(void *arg)
+{
+	struct fixture *f = arg;
+	uint64_t v;
+
+	app_worker_poll(f->aw, 64);
+	return read(f->efd, &v, sizeof(v)) == sizeof(v);
+}
+
+static void test_the_app_is_kicked_only_when_it_sleeps(void **state)
+{
+	struct fixture *f = *state;
+	struct skiff_app_hdr *hdr = (struct skiff_app_hdr *)f->shm;
+	uint64_t v;
+
+	/* awake application: a reply, no eventfd write */
+	post(f, SKIFF_APP_OP_LISTEN, 3, 0, PORT, 16);
+	run(f, SEC);
+	assert_int_equal(f->slots[3].rep_seq, f->seq);
+	assert_int_equal(read(f->efd, &v, sizeof(v)), -1);
+	/* sleeping application: kicked once, and its flag is down */
+	hdr->app_sleeping = 1;
+	post(f, SKIFF_APP_OP_CLOSE, 3, 0, 0, 0);
+	assert_true(twostack_run(&f->ts, SEC, woke, f));
+	assert_int_equal(hdr->app_sleeping, 0);
+	/* the worker's own flag: may sleep with an empty ring, not with a
+	 * request in it */
+	assert_true(app_worker_may_sleep(f->aw));
+	assert_int_equal(f->req->sleeping, 1);
+	post(f, SKIFF_APP_OP_RXREAD, 9, 0, 0, 0);
+	assert_false(app_worker_may_sleep(f->aw));
+	app_worker_poll(f->aw, 64);
+	assert_int_equal(f->req->sleeping, 0);
+}
+
+static void test_app_death_resets_a_connection_with_unread_data(void **state)
+{
+	struct fixture *f = *state;
+	uint8_t b[16];
+
+	connect_app_to_peer(f);
+	assert_int_equal(skiff_send(f->peer_c, "unread", 6), 6);
+	run(f, SEC);
+	assert_int_equal(f->slots[0].rx.head, 6); /* in the FIFO, never read */
+	app_worker_destroy(f->aw);
+	f->aw = NULL;
+	twostack_run(&f->ts, SEC, NULL, NULL);
+	assert_int_equal(skiff_recv(f->peer_c, b, sizeof(b)), -ECONNRESET);
+}
+
+static void test_app_death_with_everything_read_sends_fin(void **state)
+{
+	struct fixture *f = *state;
+	uint8_t b[16];
+
+	connect_app_to_peer(f);
+	app_worker_destroy(f->aw);
+	f->aw = NULL;
+	twostack_run(&f->ts, SEC, NULL, NULL);
+	assert_int_equal(skiff_recv(f->peer_c, b, sizeof(b)), 0);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_listen_owns_the_port_and_close_releases_it,
+						setup, teardown),
+		cmocka_unit_test_setup_teardown(test_listen_on_port_zero_is_refused, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_bytes_go_both_ways_through_the_fifos, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_a_tx_head_out_of_range_resets_that_connection,
+						setup, teardown),
+		cmocka_unit_test_setup_teardown(
+			test_an_rx_tail_ahead_of_head_resets_that_connection, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_bad_ops_and_slots_are_counted_and_ignored,
+						setup, teardown),
+		cmocka_unit_test_setup_teardown(
+			test_a_ring_index_far_ahead_poisons_the_app_on_this_worker, setup,
+			teardown),
+		cmocka_unit_test_setup_teardown(
+			test_random_bytes_over_the_whole_region_never_crash_the_worker, setup,
+			teardown),
+		cmocka_unit_test_setup_teardown(test_the_app_is_kicked_only_when_it_sleeps, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_app_death_resets_a_connection_with_unread_data,
+						setup, teardown),
+		cmocka_unit_test_setup_teardown(test_app_death_with_everything_read_sends_fin,
+						setup, teardown),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
