@@ -10,6 +10,13 @@
  *                                      (HTTP/1.1 default or "Connection:
  *                                      keep-alive"), pipelining
  *   bench_kserver discard ADDR PORT    TCP: read and drop, close at EOF
+ *   bench_kserver echo ADDR PORT [N]   TCP echo: what is read is sent back
+ *                                      (small messages: a partial send drops
+ *                                      the rest), close at EOF; N > 1: N
+ *                                      processes with SO_REUSEPORT listeners,
+ *                                      for more connections than one
+ *                                      process's RLIMIT_NOFILE (the
+ *                                      connection-scale bench)
  *   bench_kserver udpecho ADDR PORT [N]
  *                                      UDP echo: recvmmsg/sendmmsg, 64 a call,
  *                                      blocking (sleeps when idle, as skiffd);
@@ -45,6 +52,8 @@
 #include <string.h>
 #include <strings.h>
 #include <sys/epoll.h>
+#include <sys/prctl.h>
+#include <sys/wait.h>
 #include <sys/sendfile.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -56,6 +65,9 @@
 #define UDP_THREADS 16
 
 static volatile sig_atomic_t stopping;
+static bool echo;	/* tcp_serve() echoes instead of discarding */
+static bool reuseport;	/* listeners with SO_REUSEPORT (echo N) */
+static bool quiet;	/* a forked echo process: no "ready" */
 
 static void on_signal(int sig)
 {
@@ -96,6 +108,8 @@ static int open_socket(bool stream, const struct sockaddr_in *sa)
 	if (fd < 0)
 		return -errno;
 	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	if (stream && reuseport)
+		setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof(one));
 	if (stream && set_cc(fd) < 0) {
 		int err = -errno;
 
@@ -315,6 +329,21 @@ static int accept_all(int ep, int lfd, bool http)
 	}
 }
 
+static int echo_readable(struct conn *c)
+{
+	static char buf[1 << 16];
+
+	for (;;) {
+		ssize_t n = recv(c->fd, buf, sizeof(buf), 0);
+
+		if (n > 0) {
+			(void)send(c->fd, buf, (size_t)n, MSG_NOSIGNAL);
+			continue;
+		}
+		return n < 0 && errno == EAGAIN ? 0 : -ECONNRESET;
+	}
+}
+
 static int discard_readable(struct conn *c)
 {
 	static char sink[1 << 18];
@@ -339,8 +368,10 @@ static int tcp_serve(const struct sockaddr_in *sa, bool http)
 	ep = epoll_create1(EPOLL_CLOEXEC);
 	if (ep < 0 || epoll_ctl(ep, EPOLL_CTL_ADD, lfd, &lev) < 0)
 		return -errno;
-	printf("ready\n");
-	fflush(stdout);
+	if (!quiet) {
+		printf("ready\n");
+		fflush(stdout);
+	}
 	while (!stopping) {
 		n = epoll_wait(ep, evs, 256, 500);
 		for (i = 0; i < n; i++) {
@@ -351,7 +382,9 @@ static int tcp_serve(const struct sockaddr_in *sa, bool http)
 				accept_all(ep, lfd, http);
 				continue;
 			}
-			if (!http)
+			if (echo)
+				r = echo_readable(c);
+			else if (!http)
 				r = discard_readable(c);
 			else if (evs[i].events & (EPOLLIN | EPOLLERR | EPOLLHUP))
 				r = http_readable(ep, c);
@@ -507,7 +540,7 @@ int main(int argc, char **argv)
 
 	if (argc < 4 || parse_addr(argv[2], argv[3], &addr)) {
 		fprintf(stderr, "usage: bench_kserver http ADDR PORT DIR | discard ADDR PORT |"
-				" udpecho ADDR PORT [THREADS]\n");
+				" echo ADDR PORT [PROCS] | udpecho ADDR PORT [THREADS]\n");
 		return 2;
 	}
 	sigaction(SIGTERM, &sa, NULL);
@@ -518,6 +551,34 @@ int main(int argc, char **argv)
 		err = tcp_serve(&addr, true);
 	} else if (!strcmp(argv[1], "discard")) {
 		err = tcp_serve(&addr, false);
+	} else if (!strcmp(argv[1], "echo") && argc <= 5) {
+		int n = argc == 5 ? atoi(argv[4]) : 1, i;
+		pid_t kids[64];
+
+		if (n < 1 || n > 64) {
+			fprintf(stderr, "bench_kserver: echo processes 1..64\n");
+			return 2;
+		}
+		echo = true;
+		reuseport = n > 1;
+		for (i = 1; i < n; i++) {
+			pid_t pid = fork();
+
+			if (pid < 0)
+				return 1;
+			if (!pid) {
+				prctl(PR_SET_PDEATHSIG, SIGTERM);
+				quiet = true;
+				return tcp_serve(&addr, false) ? 1 : 0;
+			}
+			kids[i] = pid;
+		}
+		err = tcp_serve(&addr, false);
+		/* stopped by a signal to this process: the others stop with it */
+		for (i = 1; i < n; i++)
+			kill(kids[i], SIGTERM);
+		while (wait(NULL) > 0)
+			;
 	} else if (!strcmp(argv[1], "udpecho") && argc <= 5) {
 		int n = argc == 5 ? atoi(argv[4]) : 1;
 

@@ -10,6 +10,7 @@ scripts/deps.sh bench
 BUILD=${BUILD:-build}
 #   bench_bulk: one TCP bulk transfer between two stacks (instructions per MiB sent)
 # BENCH_ONLY=flood runs only the packet-rate floods (last section);
+# BENCH_ONLY=conns only the connection-scale comparison on the wire;
 # BENCH_ONLY=download runs only the end-to-end download comparison (skiff and
 # the kernel, E2E_RUNS interleaved runs, CPU use of both CPUs; E2E_PERF=1 also
 # records a perf profile of both CPUs during one more download of each,
@@ -336,11 +337,139 @@ bench_e2e() {
 	return $rc
 }
 
-if [ "${E2E:-1}" != 0 ] && [ "${BENCH_ONLY:-}" != flood ]; then
+if [ "${E2E:-1}" != 0 ] && [ "${BENCH_ONLY:-}" != flood ] && [ "${BENCH_ONLY:-}" != conns ]; then
 	[ "$(id -u)" = 0 ] || { echo "bench: the end-to-end section needs root (E2E=0 skips it)" >&2; exit 1; }
 	# shellcheck source=scripts/netns-lib.sh
 	SKIFF_BUILD=$BUILD . scripts/netns-lib.sh
 	(bench_e2e)
+fi
+
+# ---- connection scale on the wire: skiff vs the kernel ----------------
+# CONNS_WIRE (100000) concurrent TCP connections to an echo service from the
+# peer namespace (tests/integration/connscale.py: bursts of 2000 connects
+# 20 ms apart, CONNS_SRC (6) source addresses, CONNS_PROCS processes since
+# RLIMIT_NOFILE is per process; the client on CPU0), idle CONNS_IDLE (5) s,
+# then one byte each, echoed.  First against skiffd --echo 7 --cpus 1 on
+# the dedicated DED_IP, then against bench_kserver echo (8 SO_REUSEPORT
+# processes, CPU1) on the kernel's DUT_IP, in one topology.  Prints each
+# client's result (established, echoed, connect errors, resets, seconds for
+# the connects and the rate: a Python client, so the rate is a floor for
+# both), the memory per connection: skiffd's RSS growth (VmRSS once every
+# client process has its connections, minus before), the kernel servers'
+# RSS growth, and the kernel's slab growth (/proc/meminfo Slab: the client's
+# sockets in both runs, the server's too in the kernel run), and the
+# listen-queue counters of both.  BENCH_ONLY=conns runs only this section;
+# CONNS_WIRE=0 skips it.  Figures: docs/performance.md, "Connection scale on
+# the wire".
+conns_kb() { awk -v k="$1:" '$1 == k { print $2 }' "$2"; }
+conns_rss_kb() {
+	local t=0 p
+	for p in "$@"; do t=$((t + $(conns_kb VmRSS "/proc/$p/status"))); done
+	echo $t
+}
+conns_src_ip() { echo "10.77.0.$((100 + $1))"; }
+
+# conns_run NAME DST PID...: one client run against DST:7, memory of PIDs.
+conns_run() {
+	local name=$1 dst=$2 ready=$CONNS_TMP/ready-$1 i n cpid rss0 rss1 slab0 slab1 srcs=()
+	shift 2
+	for i in $(seq "$CONNS_SRC"); do srcs+=(--src "$(conns_src_ip "$i")"); done
+	rss0=$(conns_rss_kb "$@")
+	slab0=$(conns_kb Slab /proc/meminfo)
+	nsenter --net="/run/netns/$PEER_NS" taskset -c 0 python3 tests/integration/connscale.py \
+		--dst "$dst" --port 7 --conns "$CONNS_WIRE" --procs "$CONNS_PROCS" "${srcs[@]}" \
+		--burst 2000 --gap-ms 20 --idle "$CONNS_IDLE" --timeout 60 --ready-file "$ready" \
+		>"$CONNS_TMP/client-$name.json" 2>"$CONNS_TMP/client-$name.err" &
+	cpid=$!
+	netns_track_pid "$cpid"
+	for i in $(seq 1500); do
+		n=$(find "$CONNS_TMP" -name "ready-$name.*" | wc -l)
+		[ "$n" -ge "$CONNS_PROCS" ] && break
+		kill -0 "$cpid" 2>/dev/null || break
+		sleep 0.1
+	done
+	sleep 1	# the last handshakes' accepts
+	rss1=$(conns_rss_kb "$@")
+	slab1=$(conns_kb Slab /proc/meminfo)
+	wait "$cpid" || echo "  $name client failed: $(tail -n 3 "$CONNS_TMP/client-$name.err")"
+	echo "  $name client: $(cat "$CONNS_TMP/client-$name.json")"
+	python3 - "$CONNS_TMP/client-$name.json" "$CONNS_WIRE" "$name" "$rss0" "$rss1" "$slab0" \
+		"$slab1" <<'PY' | tee -a "$CONNS_SUMMARY"
+import json, sys
+f, n, name, rss0, rss1, slab0, slab1 = sys.argv[1:]
+n = int(n)
+try:
+    r = json.load(open(f))
+except ValueError:
+    r = {}
+est = r.get("established", 0)
+per = lambda a, b: (int(b) - int(a)) * 1024 / est if est else float("nan")
+print(f"| {name} | {est} / {n} | {r.get('echoed', 0)} | {sum(r.get('connect_errors', {}).values())}"
+      f" | {r.get('resets', '?')} | {r.get('connect_s', '?')} s | {r.get('rate', '?')}/s"
+      f" | {per(rss0, rss1):.0f} B | {per(slab0, slab1):.0f} B |")
+PY
+}
+
+bench_conns_wire() {
+	local i pids=() dpid
+	CONNS_SRC=${CONNS_SRC:-6}
+	CONNS_IDLE=${CONNS_IDLE:-5}
+	CONNS_PROCS=${CONNS_PROCS:-$(((CONNS_WIRE + 15999) / 16000))}
+	CONNS_TMP=$(mktemp -d /tmp/skiff-bench-conns.XXXXXX)
+	CONNS_SUMMARY=$CONNS_TMP/summary.md
+	trap 'rm -rf "$CONNS_TMP"' RETURN
+	netns_init sc || return 1
+	netns_trap
+	netns_create 1 || return 1
+	netns_dut ethtool -K "$DUT_IF" tx off tso off gso off >/dev/null
+	for i in $(seq "$CONNS_SRC"); do
+		netns_peer ip addr add "$(conns_src_ip "$i")/$PREFIX_LEN" dev "$PEER_IF" || return 1
+	done
+	netns_peer sysctl -qw net.ipv4.ip_local_port_range="1024 65000"
+	netns_start_skiffd "$CONNS_TMP/skiffd.log" --addr "$DED_IP/$PREFIX_LEN" --cpus 1 \
+		--echo 7 -v || return 1
+	nsenter --net="/run/netns/$DUT_NS" taskset -c 1 "$BUILD"/bench/bench_kserver echo \
+		"$DUT_IP" 7 8 >"$CONNS_TMP/kserver.log" 2>&1 &
+	netns_track_pid $!
+	for i in $(seq 100); do
+		grep -q ready "$CONNS_TMP/kserver.log" && break
+		sleep 0.05
+	done
+	dpid=$!
+	mapfile -t pids < <(pgrep -P "$dpid"; echo "$dpid")
+	echo
+	echo "### connection scale on the wire ($(date -u '+%F %H:%M UTC'), build" \
+		"$(git rev-parse --short HEAD 2>/dev/null || echo '?')$(git diff --quiet HEAD -- user bpf include 2>/dev/null || echo '+local changes'))"
+	echo "skiffd: $SKIFFD --iface $DUT_IF --addr $DED_IP/$PREFIX_LEN --cpus 1 --echo 7;" \
+		"kernel: taskset -c 1 bench_kserver echo $DUT_IP 7 8; client: connscale.py" \
+		"--conns $CONNS_WIRE --procs $CONNS_PROCS, $CONNS_SRC source addresses, CPU0"
+	grep capacity "$CONNS_TMP/skiffd.log" | sed 's/^/  /'
+	echo "| server | established | echoed | connect errors | resets | connect time | rate | RSS / conn | kernel slab / conn |" >"$CONNS_SUMMARY"
+	echo "|---|---|---|---|---|---|---|---|---|" >>"$CONNS_SUMMARY"
+	conns_run skiff "$DED_IP" "$SKIFFD_PID"
+	echo "  skiffd: $(for c in u.tcp_passive_opens u.tcp_syncookies_sent u.tcp_syncookies_ok \
+		u.drop.tcp_accept_full u.svc_conn_limited u.tcp_retrans_segs u.tcp_out_rsts; do
+		printf '%s=%s ' "${c#u.}" "$(netns_counter "$PIN_DIR" "$c")"; done)"
+	netns_dut "$SKIFFCTL" --iface "$DUT_IF" --json stats 2>/dev/null | python3 -c '
+import json, sys
+j = json.load(sys.stdin)
+for q in j.get("queues", []):
+    x = q.get("xsk", {})
+    print("  skiffd queue", q["queue"], "xsk:", " ".join(f"{k}={v}" for k, v in x.items()))' || true
+	sleep 3	# skiff ends its connections (LAST-ACK) before the kernel run
+	conns_run kernel "$DUT_IP" "${pids[@]}"
+	echo "  kernel: $(netns_dut nstat -az TcpExtListenOverflows TcpExtListenDrops \
+		TcpExtSyncookiesSent TcpRetransSegs TcpOutRsts 2>/dev/null | awk 'NR > 1 { printf "%s=%s ", $1, $2 }')"
+	echo
+	cat "$CONNS_SUMMARY"
+}
+
+if [ "${CONNS_WIRE:-100000}" != 0 ] && { [ -z "${BENCH_ONLY:-}" ] || [ "${BENCH_ONLY:-}" = conns ]; }; then
+	[ "$(id -u)" = 0 ] || { echo "bench: the connection-scale section needs root (CONNS_WIRE=0 skips it)" >&2; exit 1; }
+	CONNS_WIRE=${CONNS_WIRE:-100000}
+	# shellcheck source=scripts/netns-lib.sh
+	SKIFF_BUILD=$BUILD . scripts/netns-lib.sh
+	(bench_conns_wire)
 fi
 
 # ---- packet-rate floods: skiff vs the kernel --------------------------

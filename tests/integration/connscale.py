@@ -4,7 +4,7 @@ a load tester would: a standalone epoll client, run in the peer namespace
 (python3 connscale.py ...) by test_conn_scale.py and scripts/bench.sh.
 
   connscale.py --dst A.B.C.D --port P --conns N [--procs K] [--src A.B.C.D ...]
-               [--burst B] [--gap-ms G] [--idle S] [--timeout S]
+               [--burst B] [--gap-ms G] [--idle S] [--timeout S] [--ready-file F]
 
 K processes (default: enough for RLIMIT_NOFILE, which an unprivileged
 container may not raise) share the N connections and run at once.  Each
@@ -14,7 +14,9 @@ seconds; send one byte on every established connection and wait for each
 echo (or --timeout); close all.  Prints one JSON object: established,
 connect errors (by errno name), echoed, echo errors, resets seen, the
 seconds the connects took and the rate (totals over the processes; the
-time is the slowest one's).  The caller widens ip_local_port_range in the
+time is the slowest one's).  --ready-file F: each process writes F.K once
+its connects are done, before the idle period (a bench samples memory
+then).  The caller widens ip_local_port_range in the
 namespace.
 """
 
@@ -85,6 +87,9 @@ def client(a, conns, src):
         reap_connects(0.1)
     t_conn = time.monotonic() - t0
     timed_out = len(pending)
+    if a.ready_file:
+        with open(f"{a.ready_file}.{os.getpid()}", "w") as f:
+            f.write(f"{len(est)}\n")
 
     # idle: nothing must arrive (an RST or FIN would show as readable)
     early = 0
@@ -146,6 +151,7 @@ def main():
     ap.add_argument("--gap-ms", type=float, default=20)
     ap.add_argument("--idle", type=float, default=2)
     ap.add_argument("--timeout", type=float, default=30)
+    ap.add_argument("--ready-file")
     a = ap.parse_args()
 
     hard = resource.getrlimit(resource.RLIMIT_NOFILE)[1]
