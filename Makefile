@@ -166,9 +166,11 @@ APPLIB_A    := $(BUILD)/lib/libskiffapp.a
 APP_HDRS    := include/skiff/skiff_socket.h include/skiff/app_shm.h
 EXAMPLE_SRCS := $(wildcard examples/*.c)
 EXAMPLE_BINS := $(patsubst examples/%.c,$(BUILD)/examples/%,$(EXAMPLE_SRCS))
+APPTEST_SRCS := $(wildcard tests/apps/*.c)
+APPTEST_BINS := $(patsubst tests/apps/%.c,$(BUILD)/tests/apps/%,$(APPTEST_SRCS))
 
 .PHONY: applib install
-applib: $(APPLIB_SO) $(APPLIB_A) $(BUILD)/lib/skiff.pc $(EXAMPLE_BINS)
+applib: $(APPLIB_SO) $(APPLIB_A) $(BUILD)/lib/skiff.pc $(EXAMPLE_BINS) $(APPTEST_BINS)
 
 $(BUILD)/pic/%.o: %.c
 	@mkdir -p $(@D)
@@ -191,13 +193,19 @@ $(BUILD)/examples/%: examples/%.c $(APPLIB_SO) $(APP_HDRS)
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) -o $@ $< $(LDFLAGS) -L$(BUILD)/lib -Wl,-rpath,'$$ORIGIN/../lib' -lskiffapp
 
+# Programs the integration tests run against libskiffapp (test_apps.py).
+$(BUILD)/tests/apps/%: tests/apps/%.c $(APPLIB_SO) $(APP_HDRS)
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) -o $@ $< $(LDFLAGS) -L$(BUILD)/lib -Wl,-rpath,'$$ORIGIN/../../lib' -lskiffapp
+
 install: applib
 	install -d $(DESTDIR)$(LIBDIR)/pkgconfig $(DESTDIR)$(INCDIR)/skiff
 	install -m 0755 $(APPLIB_SO).0 $(DESTDIR)$(LIBDIR)/
 	ln -sf libskiffapp.so.0 $(DESTDIR)$(LIBDIR)/libskiffapp.so
 	install -m 0644 $(APPLIB_A) $(DESTDIR)$(LIBDIR)/
 	install -m 0644 $(APP_HDRS) $(DESTDIR)$(INCDIR)/skiff/
-	install -m 0644 $(BUILD)/lib/skiff.pc $(DESTDIR)$(LIBDIR)/pkgconfig/
+	sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@LIBDIR@|$(LIBDIR)|' -e 's|@INCDIR@|$(INCDIR)|' \
+		scripts/skiff.pc.in > $(DESTDIR)$(LIBDIR)/pkgconfig/skiff.pc
 
 unit-bins: $(UNIT_BINS)
 bpf-test-bins: $(BPFT_BINS) $(BPF_OBJS)

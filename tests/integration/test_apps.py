@@ -320,3 +320,78 @@ def test_well_formed_but_hostile_requests_are_refused_not_obeyed(topo, sk, clean
     for f in [memfd, efd, *wake]:
         os.close(f)
     wait_detached(sk)
+
+
+class KernelEcho:
+    """A kernel echo server in the peer namespace: echoes, closes after the
+    client's FIN."""
+
+    def __init__(self, topo):
+        self.srv = sn.ns_socket(topo.peer_ns, type=socket.SOCK_STREAM)
+        self.srv.bind((topo.peer_ip, 0))
+        self.srv.listen(8)
+        self.port = self.srv.getsockname()[1]
+        self.t = threading.Thread(target=self.run, daemon=True)
+        self.t.start()
+
+    def run(self):
+        while True:
+            try:
+                c, _ = self.srv.accept()
+            except OSError:
+                return
+            threading.Thread(target=self.echo, args=(c,), daemon=True).start()
+
+    @staticmethod
+    def echo(c):
+        try:
+            while True:
+                b = c.recv(65536)
+                if not b:
+                    break
+                c.sendall(b)
+        except OSError:
+            pass
+        c.close()
+
+    def close(self):
+        self.srv.close()
+
+
+def test_socket_calls_behave_as_posix_says(topo, sk, cleanup):
+    """tests/apps/api_check.c: errno values of bad calls, non-blocking
+    connect with EPOLLOUT and SO_ERROR, names, EAGAIN, level and edge
+    triggering, EPOLLONESHOT, a pipe in the same epoll set, O_NONBLOCK,
+    MSG_PEEK/MSG_WAITALL, SHUT_WR then EOF and EPOLLRDHUP, ECONNREFUSED."""
+    ke = KernelEcho(topo)
+    try:
+        a = App(topo, [sn.BUILD / "tests" / "apps" / "api_check", topo.peer_ip, ke.port, 1,
+                       APP_PORT + 2], stdin=subprocess.DEVNULL)
+        cleanup.append(a)
+        out, err = a.p.communicate(timeout=60)
+    finally:
+        ke.close()
+    assert a.p.returncode == 0 and b"all ok" in out, (out + err).decode(errors="replace")
+
+
+def test_an_app_builds_with_pkg_config_after_make_install(topo, sk, cleanup, tmp_path):
+    """make install DESTDIR=... then cc $(pkg-config --cflags --libs skiff):
+    the program attaches and echoes."""
+    dest = tmp_path / "root"
+    env = dict(os.environ, BUILD=str(sn.BUILD))
+    sn.run(["make", "-s", "-C", str(sn.ROOT), f"BUILD={sn.BUILD}", "install",
+            f"DESTDIR={dest}", "PREFIX=/usr"], timeout=120)
+    assert (dest / "usr/include/skiff/skiff_socket.h").exists()
+    penv = dict(env, PKG_CONFIG_SYSROOT_DIR=str(dest),
+                PKG_CONFIG_LIBDIR=str(dest / "usr/lib/pkgconfig"))
+    flags = subprocess.run(["pkg-config", "--cflags", "--libs", "skiff"], env=penv, check=True,
+                           capture_output=True, text=True).stdout.split()
+    assert "-lskiffapp" in flags, flags
+    exe = tmp_path / "echo"
+    subprocess.run(["cc", "-o", str(exe), str(sn.ROOT / "examples" / "skiff_echo.c"), *flags],
+                   check=True, capture_output=True, text=True)
+    a = App(topo, ["env", f"LD_LIBRARY_PATH={dest}/usr/lib", exe, APP_PORT + 3])
+    cleanup.append(a)
+    a.wait_line(a.p.stdout, "listening")
+    n, sent, got = echo_roundtrip(topo, topo.ded_ip, APP_PORT + 3, 1 << 20)
+    assert n == 1 << 20 and got == sent

@@ -503,6 +503,22 @@ static void test_app_death_with_everything_read_sends_fin(void **state)
 	assert_int_equal(skiff_recv(f->peer_c, b, sizeof(b)), 0);
 }
 
+static void test_close_with_unread_bytes_in_the_fifo_resets(void **state)
+{
+	struct fixture *f = *state;
+	uint8_t b[16];
+
+	connect_app_to_peer(f);
+	assert_int_equal(skiff_send(f->peer_c, "unread", 6), 6);
+	run(f, SEC);
+	assert_int_equal(f->slots[0].rx.head, 6);
+	post(f, SKIFF_APP_OP_CLOSE, 0, 0, 0, 0);
+	run(f, SEC);
+	assert_int_equal(f->slots[0].closed_seq, f->seq);
+	assert_int_equal(stats(f).aborts, 1);
+	assert_int_equal(skiff_recv(f->peer_c, b, sizeof(b)), -ECONNRESET);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -529,6 +545,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_app_death_resets_a_connection_with_unread_data,
 						setup, teardown),
 		cmocka_unit_test_setup_teardown(test_app_death_with_everything_read_sends_fin,
+						setup, teardown),
+		cmocka_unit_test_setup_teardown(test_close_with_unread_bytes_in_the_fifo_resets,
 						setup, teardown),
 	};
 

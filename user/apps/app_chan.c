@@ -510,6 +510,14 @@ static void serve(struct app_worker *aw, const struct skiff_app_msg *m)
 			aw->dirty = true;
 			return;
 		}
+		if (ws->rx_head != load_acq(&aw->slots[m->slot].rx.tail)) {
+			/* RFC 2525 2.17, as Linux: closed with bytes unread
+			 * (here: in the rx FIFO) means RST, unsent bytes dropped */
+			store_rel(&aw->slots[m->slot].closed_seq, m->seq);
+			ws_release(ws, true);
+			aw->dirty = true;
+			return;
+		}
 		ws->closing = true;
 		tx_drain(ws); /* closes once the FIFO is sent */
 		return;
