@@ -114,6 +114,23 @@ static void isn_advances_one_per_4us(void **state)
 	assert_int_equal(tcp_isn(s, US, PEER, SPORT, DPORT, t0 + SEC), a + 250000);
 }
 
+static void isn_ts_gives_the_same_isn_and_a_timestamp_offset_per_tuple(void **state)
+{
+	const struct tcp_secret *s = test_secret();
+	uint32_t off, off2, off3;
+
+	(void)state;
+	assert_int_equal(tcp_isn_ts(s, US, PEER, SPORT, DPORT, 3 * SEC, &off),
+			 tcp_isn(s, US, PEER, SPORT, DPORT, 3 * SEC));
+	/* the offset does not move with time, and differs per connection */
+	(void)tcp_isn_ts(s, US, PEER, SPORT, DPORT, 9 * SEC, &off2);
+	assert_int_equal(off, off2);
+	(void)tcp_isn_ts(s, US, PEER, SPORT + 1, DPORT, 3 * SEC, &off3);
+	assert_int_not_equal(off, off3);
+	/* nor is it the ISN's own hash */
+	assert_int_not_equal(off, tcp_isn(s, US, PEER, SPORT, DPORT, 0));
+}
+
 static void cookie_round_trips_every_table_mss(void **state)
 {
 	static const struct {
@@ -329,6 +346,7 @@ int main(void)
 		cmocka_unit_test(secret_set_is_what_global_returns),
 		cmocka_unit_test(isn_differs_per_four_tuple),
 		cmocka_unit_test(isn_differs_per_secret),
+		cmocka_unit_test(isn_ts_gives_the_same_isn_and_a_timestamp_offset_per_tuple),
 		cmocka_unit_test(isn_advances_one_per_4us),
 		cmocka_unit_test(cookie_round_trips_every_table_mss),
 		cmocka_unit_test(cookie_survives_peer_isn_wraparound),

@@ -704,8 +704,8 @@ static int tcp_connect(struct sock *sk, uint32_t addr, uint16_t port)
 		sk->dport = 0;
 		return -EADDRNOTAVAIL;	/* 4-tuple in use (TIME_WAIT of an old one) */
 	}
-	tp->iss = tcp_isn(tcp_secret_global(), sk->saddr, sk->daddr, sk->sport, sk->dport,
-			  st->now);
+	tp->iss = tcp_isn_ts(tcp_secret_global(), sk->saddr, sk->daddr, sk->sport, sk->dport,
+			     st->now, &tp->ts_offset);
 	tp->snd_una = tp->iss;
 	tp->snd_nxt = tp->iss;
 	tp->snd_max = tp->iss;
@@ -717,8 +717,6 @@ static int tcp_connect(struct sock *sk, uint32_t addr, uint16_t port)
 	tp->wscale_ok = true;	/* offered; tcp_input.c settles on the SYN-ACK */
 	tp->sack_ok = true;
 	tp->ts_ok = true;
-	tp->ts_offset = tcp_isn(tcp_secret_global(), sk->daddr, sk->saddr, sk->dport,
-				sk->sport, 0);
 	tp->rcv_wnd = tp->rcvbuf < 65535 ? tp->rcvbuf : 65535;
 	tcp_set_state(st, tp, TCP_SYN_SENT);
 	tcp_hash(st, tp);

@@ -517,8 +517,8 @@ static int tcp_listen_rcv(struct stack *st, struct tcp_sock *lp, struct tcp_seg 
 	c->rcv_nxt = seg->seq + 1;
 	c->rcv_wup = c->rcv_nxt;
 	tcp_syn_options(c, seg, st->now);
-	c->iss = tcp_isn(tcp_secret_global(), seg->daddr, seg->saddr, seg->dport, seg->sport,
-			 st->now);
+	c->iss = tcp_isn_ts(tcp_secret_global(), seg->daddr, seg->saddr, seg->dport, seg->sport,
+			    st->now, &c->ts_offset);
 	c->snd_una = c->snd_nxt = c->snd_max = c->iss;
 	c->write_seq = c->iss + 1;
 	/* RFC 7323 2.2: the window of a SYN is never scaled */
@@ -527,9 +527,6 @@ static int tcp_listen_rcv(struct stack *st, struct tcp_sock *lp, struct tcp_seg 
 	c->snd_wl1 = seg->seq;
 	c->snd_wl2 = c->iss;
 	c->rcv_wnd = c->rcvbuf < 65535 ? c->rcvbuf : 65535;
-	if (c->ts_ok)
-		c->ts_offset = tcp_isn(tcp_secret_global(), seg->saddr, seg->daddr, seg->sport,
-				       seg->dport, 0);
 	c->cc.mss = c->mss;
 	tcp_set_state(st, c, TCP_SYN_RECEIVED);
 	lp->syn_qlen++;

@@ -173,6 +173,18 @@ uint32_t tcp_isn(const struct tcp_secret *s, uint32_t saddr, uint32_t daddr, uin
 	return (uint32_t)(now_ns / 4000) + (uint32_t)siphash24(s->key, h.b, h.len);
 }
 
+uint32_t tcp_isn_ts(const struct tcp_secret *s, uint32_t saddr, uint32_t daddr, uint16_t sport,
+		    uint16_t dport, uint64_t now_ns, uint32_t *ts_off)
+{
+	struct tcp_hash_in h;
+	uint64_t v;
+
+	hin_tuple(&h, saddr, daddr, sport, dport);
+	v = siphash24(s->key, h.b, h.len);
+	*ts_off = (uint32_t)(v >> 32);
+	return (uint32_t)(now_ns / 4000) + (uint32_t)v;
+}
+
 /* ---- SYN cookies (RFC 4987 3.6) ---- */
 
 #define COOKIE_BITS		24

@@ -28,6 +28,11 @@ void tcp_secret_set(const uint8_t key[16]);
  * M a 4 µs timer (from now_ns). */
 uint32_t tcp_isn(const struct tcp_secret *s, uint32_t saddr, uint32_t daddr, uint16_t sport,
 		 uint16_t dport, uint64_t now_ns);
+/* The same ISN, and in *ts_off the connection's timestamp offset (RFC 7323
+ * 5.4: a random offset per connection, here fixed per 4-tuple): the other
+ * 32 bits of the one SipHash, so a connection's set-up hashes once. */
+uint32_t tcp_isn_ts(const struct tcp_secret *s, uint32_t saddr, uint32_t daddr, uint16_t sport,
+		    uint16_t dport, uint64_t now_ns, uint32_t *ts_off);
 
 /* Options a SYN negotiated, as a SYN cookie can carry them. */
 struct tcp_cookie_opts {
