@@ -139,6 +139,8 @@ $(BUILD)/tests/fuzz/%: $(BUILD)/tests/fuzz/%.o $(UNIT_SOBJS) $(CTL_OBJS) $(BUILD
 	$(CC) $(LDFLAGS) -fsanitize=fuzzer -o $@ $^ -lcmocka $(LDLIBS)
 
 $(BUILD)/tests/fuzz/%.o: CFLAGS += -Itests/unit
+# fuzz_xdp runs the real XDP object through its skeleton
+$(BUILD)/tests/fuzz/fuzz_xdp.o: $(SKELS)
 
 # Packet-rate flood (bench/flood.c): a live-frames generator and a reply
 # counter in BPF, each with its own skeleton under $(BUILD)/bench/.

@@ -2,7 +2,7 @@
 # SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
 """Write the seed corpora of the fuzz harnesses (tests/fuzz/fuzz_*.c).
 
-    tests/fuzz/seeds.py OUTDIR     -> OUTDIR/fuzz_stack/, fuzz_http/, fuzz_config/
+    tests/fuzz/seeds.py OUTDIR     -> OUTDIR/fuzz_stack/, fuzz_http/, fuzz_config/, fuzz_ctl/, fuzz_xdp/
 
 fuzz_stack seeds are record sequences in the harness's format (see the
 comment at the top of fuzz_stack.c): valid ARP, ICMP echo, UDP to echo and
@@ -165,10 +165,57 @@ def config_seeds():
     }
 
 
+def ctl_seeds():
+    """A client's bytes; the first byte sets the size of each read."""
+    return {
+        "verbs": b"\x07status\nstats json\r\nneigh\nsockets json\nroutes\n",
+        "pipelined": b"\x00status json\n\x01bad\nroutes json\nfrobnicate a b c d e f g h i\n",
+        "partial": b"\x03stat",
+        "long": b"\x3f" + b"s" * 300 + b"\n",
+    }
+
+
+def xdp_seeds():
+    """Frames for fuzz_xdp (len:u16 then bytes, several per input)."""
+    mac, peer = bytes([2, 0, 0, 0, 0, 1]), bytes([2, 0, 0, 0, 0, 9])
+    ded, shr, src = bytes([10, 0, 0, 1]), bytes([10, 0, 0, 2]), bytes([10, 0, 0, 9])
+
+    def eth(t, body, dst=mac):
+        return dst + peer + struct.pack(">H", t) + body
+
+    def ip(proto, dst, l4, frag=0, ident=1, saddr=src):
+        return struct.pack(">BBHHHBBH", 0x45, 0, 20 + len(l4), ident, frag, 64, proto, 0) + \
+            saddr + dst + l4
+
+    def arp(op, tpa):
+        return struct.pack(">HHBBH", 1, 0x0800, 6, 4, op) + peer + src + bytes(6) + tpa
+
+    def frames(*fs):
+        return b"".join(struct.pack(">H", len(f)) + f for f in fs)
+
+    udp53 = struct.pack(">HHHH", 5353, 53, 16, 0) + b"abcdefgh"
+    tcp80 = struct.pack(">HHIIBBHHH", 40000, 80, 1, 0, 0x50, 0x02, 65535, 0, 0)
+    echo = struct.pack(">BBHHH", 8, 0, 0, 1, 1) + b"ping"
+    quote = ip(17, src, struct.pack(">HHHH", 53, 5353, 8, 0), saddr=shr)
+    return {
+        "arp": frames(eth(0x0806, arp(1, ded), b"\xff" * 6), eth(0x0806, arp(2, ded)),
+                      eth(0x0806, arp(1, shr), b"\xff" * 6)),
+        "ded": frames(eth(0x0800, ip(1, ded, echo)), eth(0x0800, ip(17, ded, udp53)),
+                      eth(0x8100, b"\x00\x00\x08\x00" + ip(1, ded, echo))),
+        "shared": frames(eth(0x0800, ip(17, shr, udp53)), eth(0x0800, ip(6, shr, tcp80)),
+                         eth(0x0800, ip(6, shr, struct.pack(">HH", 1, 22) + tcp80[4:]))),
+        "frags": frames(eth(0x0800, ip(17, shr, udp53, frag=0x2000, ident=7)),
+                        eth(0x0800, ip(17, shr, b"x" * 16, frag=0x0002, ident=7)),
+                        eth(0x0800, ip(17, shr, b"y" * 16, frag=0x0002, ident=8))),
+        "icmp_err": frames(eth(0x0800, ip(1, shr, struct.pack(">BBHI", 3, 3, 0, 0) + quote))),
+    }
+
+
 def main():
     out = sys.argv[1] if len(sys.argv) > 1 else "build-fuzz/corpus"
     for target, seeds in (("fuzz_stack", stack_seeds()), ("fuzz_http", http_seeds()),
-                          ("fuzz_config", config_seeds())):
+                          ("fuzz_config", config_seeds()), ("fuzz_ctl", ctl_seeds()),
+                          ("fuzz_xdp", xdp_seeds())):
         d = os.path.join(out, target)
         os.makedirs(d, exist_ok=True)
         for name, data in seeds.items():
