@@ -224,7 +224,8 @@ netns_stop_impair() {
 
 # netns_start_skiffd LOG ARGS...: start skiffd --iface $DUT_IF ARGS... in the
 # dut namespace, output to LOG; wait (20 s) for its control socket
-# @skiff/$DUT_IF and its pinned stats map in $PIN_DIR.  On failure print LOG
+# (/run/skiff/$DUT_IF.<netns>.sock, or @skiff/$DUT_IF from older builds)
+# and its pinned stats map in $PIN_DIR.  On failure print LOG
 # and return 1.
 netns_start_skiffd() {
 	local log=$1 i
@@ -243,7 +244,9 @@ netns_start_skiffd() {
 		fi
 		# listening (Flags 00010000): skiffd binds the name first, listens when ready
 		if netns_dut cat /proc/net/unix |
-			awk -v n="@skiff/$DUT_IF" '$8 == n && $4 == "00010000" { f = 1 } END { exit !f }' &&
+			awk -v n="@skiff/$DUT_IF" -v p="/run/skiff/$DUT_IF." \
+				'($8 == n || index($8, p) == 1) && $4 == "00010000" { f = 1 }
+				 END { exit !f }' &&
 			[ -e "$PIN_DIR/stats" ]; then
 			return 0
 		fi

@@ -192,7 +192,8 @@ struct skiff_xdp_stats {
 	X(tcp_keepalive_probes)	/* keepalive probes sent */		\
 	X(tcp_timeouts)		/* connections aborted by a timer (ETIMEDOUT) */ \
 	X(tcp_chunk_waits)	/* sends refused for lack of buffer chunks (woken later) */ \
-	X(tcp_sendfile_lost)	/* connections reset: a file queued by reference shrank */
+	X(tcp_sendfile_lost)	/* connections reset: a file queued by reference shrank */ \
+	X(tcp_rcvbuf_grown)	/* receive buffers grown by autotuning */
 
 #define SKIFF_USTATS_APPS(X)						\
 	X(svc_conn_limited)	/* a service reached its connection limit and stopped accepting */ \

@@ -187,9 +187,13 @@ static void fetch_returns_the_file_with_its_sha256(void **state)
 
 struct seg_count {
 	uint32_t data, runts;
+	uint32_t high;	/* end of the newest data seen */
+	bool any;
 };
 
-/* Count B's data segments, and those shorter than a full one (1460 - 12). */
+/* Count B's data segments with new data (retransmissions are not what this
+ * counts: the link's receiving device drops when the window outgrows its
+ * frames), and those shorter than a full one (1460 - 12). */
 static int count_b_segments(struct twostack *ts, int from, uint8_t *frame, uint32_t *len,
 			    void *arg)
 {
@@ -197,7 +201,10 @@ static int count_b_segments(struct twostack *ts, int from, uint8_t *frame, uint3
 	struct ts_tcp t;
 
 	(void)ts;
-	if (from == TS_B && ts_tcp_parse(frame, *len, &t) && t.len) {
+	if (from == TS_B && ts_tcp_parse(frame, *len, &t) && t.len &&
+	    (!c->any || (int32_t)(t.seq + t.len - c->high) > 0)) {
+		c->any = true;
+		c->high = t.seq + t.len;
 		c->data++;
 		if (t.len < 1448)
 			c->runts++;

@@ -70,6 +70,10 @@ struct t_out {
 	bool bad_csum;
 };
 
+/* Set: t_send only queues its frame on the device; the next stack_poll()
+ * takes every queued frame in one burst. */
+static bool t_hold;
+
 static void t_send(struct harness *h, const struct t_out *o)
 {
 	static uint8_t seg[4096], frame[4200];
@@ -100,7 +104,10 @@ static void t_send(struct harness *h, const struct t_out *o)
 	n = harness_ip_frame(frame, sizeof(frame), H_PEER, o->daddr, IPPROTO_TCP, id++, 0, seg,
 			     hl + o->len);
 	assert_true(n > 0);
-	harness_rx(h, frame, n);
+	if (t_hold)
+		assert_int_equal(fakedev_inject(&h->fd, frame, n), 0);
+	else
+		harness_rx(h, frame, n);
 }
 
 /* ---- reading what we sent ---- */
@@ -506,6 +513,63 @@ static void tcp_in_order_data_is_delivered_and_acked(void **state)
 	harness_advance(h, 500ULL * 1000 * 1000);
 	assert_true(t_pop_flags(h, &s, F_ACK));
 	assert_int_equal(s.ack, c.snd + 5);
+	t_close_all(h, &c);
+}
+
+/*
+ * RFC 9293 3.8.6.3 / RFC 1122 4.2.3.2: an ACK for every second full-sized
+ * segment.  With timestamps a full segment carries 1448 bytes, not the
+ * 1460 of the MSS: "full-sized" is the largest segment seen, so the second
+ * one is ACKed without waiting for the delayed-ACK timer.
+ */
+static void tcp_second_full_timestamped_segment_is_acked_at_once(void **state)
+{
+	struct harness *h = *state;
+	static uint8_t data[1448];
+	struct t_conn c;
+	struct t_seg s;
+
+	t_establish(h, &c, true);
+	t_seg_at(h, &c, c.snd, F_ACK, data, sizeof(data));
+	assert_false(t_pop(h, &s)); /* one segment: the ACK waits */
+	c.snd += sizeof(data);
+	c.tsval++;
+	t_seg_at(h, &c, c.snd, F_ACK, data, sizeof(data));
+	c.snd += sizeof(data);
+	assert_true(t_pop_flags(h, &s, F_ACK));
+	assert_int_equal(s.ack, c.snd);
+	assert_false(t_pop(h, &s));
+	assert_int_equal(h->fd.stats.tcp_delayed_acks, 0);
+	t_close_all(h, &c);
+}
+
+/*
+ * A burst of in-order full segments of one connection gets one ACK, at the
+ * end of the burst, for all of them (as Linux's GRO makes one segment of
+ * them), not one for every second segment.
+ */
+static void tcp_a_burst_of_full_segments_gets_one_ack_at_its_end(void **state)
+{
+	struct harness *h = *state;
+	static uint8_t data[1448];
+	struct t_conn c;
+	struct t_seg s;
+	int i;
+
+	t_establish(h, &c, true);
+	t_hold = true;
+	for (i = 0; i < 16; i++) {
+		t_seg_at(h, &c, c.snd, F_ACK, data, sizeof(data));
+		c.snd += sizeof(data);
+	}
+	t_hold = false;
+	assert_false(t_pop(h, &s)); /* nothing before the burst is taken in */
+	stack_poll(&h->st);
+	assert_true(t_pop_flags(h, &s, F_ACK));
+	assert_int_equal(s.ack, c.snd);
+	assert_int_equal(s.len, 0);
+	assert_false(t_pop(h, &s)); /* one ACK for the 16 segments */
+	assert_int_equal(t_conn_lookup(h, &c)->rcvq.len, 16 * sizeof(data));
 	t_close_all(h, &c);
 }
 
@@ -1457,6 +1521,8 @@ int main(void)
 		T(tcp_syn_without_options_gets_default_mss_and_no_scaling),
 		T(tcp_ack_to_listener_gets_rst),
 		T(tcp_in_order_data_is_delivered_and_acked),
+		T(tcp_second_full_timestamped_segment_is_acked_at_once),
+		T(tcp_a_burst_of_full_segments_gets_one_ack_at_its_end),
 		T(tcp_old_duplicate_is_acked_and_not_delivered_again),
 		T(tcp_partially_new_segment_delivers_only_the_new_bytes),
 		T(tcp_segment_beyond_the_window_is_acked_and_dropped),

@@ -61,6 +61,9 @@ struct tcp_table {
 	struct tcp_sock *all;		/* every object (lnext/lpprev) */
 	struct tcp_chunk_pool chunks;
 	struct tcp_sock *chunk_waiters;	/* send refused for lack of chunks (wnext) */
+	/* connections owing an ACK at the end of this burst (tcp_ack_defer) */
+	struct tcp_sock *ack_defer[TCP_ACK_DEFER_MAX];
+	uint32_t n_ack_defer;
 	uint32_t n_conns;		/* objects alive */
 	uint16_t next_ephemeral;	/* host order */
 	struct tcp_challenge_budget challenge;	/* RFC 5961 7 */
@@ -343,6 +346,7 @@ static void tcp_sock_defaults(struct stack *st, struct tcp_sock *tp)
 	tp->cc_ops = cc ? cc : tcp_cong_find("newreno");
 	tp->mss = TCP_MSS_DEFAULT;
 	tp->adv_mss = TCP_MSS_DEFAULT;
+	tp->rcv_mss = TCP_MSS_DEFAULT;
 	tp->rto_ns = TCP_RTO_INIT_NS;
 	tp->keepidle_s = TCP_KEEPIDLE_S;
 	tp->keepintvl_s = TCP_KEEPINTVL_S;
@@ -416,6 +420,69 @@ static void tcp_chunk_wake(struct stack *st)
 	st->poll_again = true;	/* dispatched by the next poll: do not sleep first */
 }
 
+/*
+ * The ACK that in-order data owes (RFC 9293 3.8.6.3: at least one for every
+ * second full-sized segment) leaves once per burst, after every segment of
+ * the burst was taken in: the role of GRO in Linux, which hands TCP one
+ * large segment per burst and so gets one ACK decision for it.  The
+ * application has read in the meantime (the socket events of the burst are
+ * dispatched first), so the ACK carries the window it opened, or was sent
+ * with a window update or data already.  A burst is at most two
+ * STACK_RX_BURSTs (hand-off and device); should more connections owe an
+ * ACK, the rest ACK at once.
+ */
+void tcp_ack_defer(struct stack *st, struct tcp_sock *tp)
+{
+	struct tcp_table *t = st->tcp;
+
+	if (tp->ack_deferred)
+		return;
+	if (t->n_ack_defer == TCP_ACK_DEFER_MAX) {
+		tcp_send_ack(st, tp);
+		return;
+	}
+	t->ack_defer[t->n_ack_defer++] = tp;
+	tp->ack_deferred = true;
+}
+
+/* Off the list (a connection freed with an ACK deferred). */
+static void tcp_ack_undefer(struct tcp_table *t, struct tcp_sock *tp)
+{
+	uint32_t i;
+
+	for (i = 0; i < t->n_ack_defer; i++)
+		if (t->ack_defer[i] == tp)
+			t->ack_defer[i] = NULL;
+	tp->ack_deferred = false;
+}
+
+static void tcp_ack_flush(struct stack *st)
+{
+	struct tcp_table *t = st->tcp;
+	uint32_t i;
+
+	for (i = 0; i < t->n_ack_defer; i++) {
+		struct tcp_sock *tp = t->ack_defer[i];
+
+		if (!tp)
+			continue;
+		tp->ack_deferred = false;
+		if (tp->pending_acks && tp->state != TCP_CLOSED && tp->state != TCP_LISTEN &&
+		    tp->state != TCP_SYN_SENT)
+			tcp_send_ack(st, tp);
+	}
+	t->n_ack_defer = 0;
+}
+
+/* Poll hook, after every burst and its socket events. */
+static void tcp_after_burst(struct stack *st)
+{
+	if (!st->tcp)
+		return;
+	tcp_ack_flush(st);
+	tcp_chunk_wake(st);
+}
+
 int tcp_set_chunk_limit(struct stack *st, uint32_t max_chunks)
 {
 	if (!st->tcp || !max_chunks)
@@ -433,6 +500,8 @@ void tcp_sock_free(struct stack *st, struct tcp_sock *tp)
 	tcp_unhash(st, tp);
 	tcp_port_put(st, tp);
 	if (st->tcp) {
+		if (tp->ack_deferred)
+			tcp_ack_undefer(st->tcp, tp);
 		tcp_stream_purge(&st->tcp->chunks, &tp->sndq);
 		tcp_stream_purge(&st->tcp->chunks, &tp->rcvq);
 		tcp_ooo_purge(&st->tcp->chunks, &tp->ooo);
@@ -711,9 +780,7 @@ static int tcp_connect(struct sock *sk, uint32_t addr, uint16_t port)
 	tp->snd_max = tp->iss;
 	tp->write_seq = tp->iss + 1;
 	tp->adv_mss = tcp_mss_for_route(st, addr);
-	tp->rcv_wscale = 0;
-	while (tp->rcv_wscale < TCP_MAX_WSCALE && (tp->rcvbuf >> tp->rcv_wscale) > 65535)
-		tp->rcv_wscale++;
+	tp->rcv_wscale = tcp_wscale_for(tp->rcvbuf, tp->rcvbuf_locked);
 	tp->wscale_ok = true;	/* offered; tcp_input.c settles on the SYN-ACK */
 	tp->sack_ok = true;
 	tp->ts_ok = true;
@@ -772,6 +839,90 @@ void tcp_sndbuf_expand(struct stack *st, struct tcp_sock *tp)
 }
 
 /* Queue len bytes, from buf or else from [foff, foff + len) of fm. */
+/* A receiver RTT sample: smoothed (timestamps), or the lowest so far when
+ * it is a whole window's time, an upper bound (Linux's tcp_rcv_rtt_update). */
+static void tcp_rcv_rtt_update(struct tcp_sock *tp, uint32_t sample, bool win_dep)
+{
+	uint32_t old = tp->rcv_rtt_us;
+
+	if (!sample)
+		sample = 1;
+	if (!old)
+		tp->rcv_rtt_us = sample;
+	else if (win_dep)
+		tp->rcv_rtt_us = sample < old ? sample : old;
+	else
+		tp->rcv_rtt_us = (uint32_t)(((uint64_t)old * 7 + sample) / 8);
+	if (!tp->rcv_rtt_us)
+		tp->rcv_rtt_us = 1;
+}
+
+void tcp_rcv_rtt_measure(struct stack *st, struct tcp_sock *tp, const struct tcp_seg *seg)
+{
+	uint32_t now = (uint32_t)(st->now / 1000u);
+
+	if (tp->rcvbuf_locked)
+		return;
+	if (tp->ts_ok && seg->has_ts && seg->ts_ecr) {
+		/* RFC 7323 4.3: TSecr echoes our clock; one full segment's worth */
+		uint32_t d = tcp_tsval(tp, st->now) - seg->ts_ecr;
+
+		if (seg->len >= tp->rcv_mss && (int32_t)d >= 0 && d < 60000)
+			tcp_rcv_rtt_update(tp, (d ? d : 1) * 1000u, false);
+		return;
+	}
+	/* without timestamps: how long a window takes to arrive (Linux's
+	 * tcp_rcv_rtt_measure), an upper bound on the RTT */
+	if (tp->rcv_rtt_t && tcp_before(tp->rcv_nxt, tp->rcv_rtt_seq))
+		return;
+	if (tp->rcv_rtt_t)
+		tcp_rcv_rtt_update(tp, now - tp->rcv_rtt_t, true);
+	tp->rcv_rtt_seq = tp->rcv_nxt + (tp->rcv_wnd ? tp->rcv_wnd : tp->rcvbuf);
+	tp->rcv_rtt_t = now ? now : 1;
+}
+
+/*
+ * After the application read: once per receiver RTT, compare what it read
+ * in that RTT with the most it read in one before; when it read more, grow
+ * the buffer to twice that plus 16 segments (the sender's cwnd may double
+ * in the next RTT; the window must not hold it back), within
+ * TCP_RCVBUF_AUTO_MAX and the pool's share (Linux's tcp_rcv_space_adjust).
+ */
+void tcp_rcv_space_adjust(struct stack *st, struct tcp_sock *tp)
+{
+	const struct tcp_chunk_pool *pool = &st->tcp->chunks;
+	uint32_t now = (uint32_t)(st->now / 1000u), copied_seq = tp->rcv_nxt - tp->rcvq.len;
+	uint32_t copied;
+	uint64_t want, cap;
+
+	if (tp->rcvbuf_locked)
+		return;
+	if (!tp->rcvq_t) {
+		tp->rcvq_space = 10u * tp->adv_mss;
+		goto new_measure;
+	}
+	if (!tp->rcv_rtt_us || now - tp->rcvq_t < tp->rcv_rtt_us)
+		return;
+	copied = copied_seq - tp->rcvq_seq;
+	if (copied > tp->rcvq_space) {
+		tp->rcvq_space = copied;
+		want = 2 * (uint64_t)copied + 16u * tp->adv_mss;
+		cap = (uint64_t)pool->max * TCP_CHUNK_DATA / TCP_SNDBUF_POOL_SHARE;
+		if (cap > TCP_RCVBUF_AUTO_MAX)
+			cap = TCP_RCVBUF_AUTO_MAX;
+		if (want > cap)
+			want = cap;
+		if (want > tp->rcvbuf && tcp_chunk_pool_in_use(pool) <= pool->max / 2) {
+			tp->rcvbuf = (uint32_t)want;
+			tp->sk.rcvbuf = tp->rcvbuf;
+			STACK_INC(st, tcp_rcvbuf_grown);
+		}
+	}
+new_measure:
+	tp->rcvq_seq = copied_seq;
+	tp->rcvq_t = now ? now : 1;
+}
+
 static ssize_t tcp_send_queue(struct sock *sk, const void *buf, struct fmap *fm, uint64_t foff,
 			      size_t len)
 {
@@ -880,6 +1031,7 @@ static ssize_t tcp_recvmsg(struct sock *sk, void *buf, size_t len, uint32_t *sad
 	if (!len)
 		return 0;
 	n = tcp_stream_read(&st->tcp->chunks, &tp->rcvq, buf, len);
+	tcp_rcv_space_adjust(st, tp);
 
 	/*
 	 * RFC 9293 3.8.6.2.2 receiver SWS avoidance: tell the peer about the
@@ -1056,6 +1208,8 @@ static int tcp_setsockopt(struct sock *sk, int opt, int val)
 	case SKIFF_SO_RCVBUF:
 		err = tcp_clamp_buf(val, &tp->rcvbuf);
 		sk->rcvbuf = tp->rcvbuf;
+		if (!err)
+			tp->rcvbuf_locked = true; /* no autotuning (Linux's SOCK_RCVBUF_LOCK) */
 		return err;
 	case SKIFF_SO_SNDBUF:
 		err = tcp_clamp_buf(val, &tp->sndbuf);
@@ -1259,12 +1413,12 @@ int tcp_init(struct stack *st)
 	t->challenge.second = UINT64_MAX;
 	t->challenge.limit = TCP_CHALLENGE_ACK_LIMIT;
 	st->tcp = t;
-	err = stack_add_poll_hook(st, tcp_chunk_wake);
+	err = stack_add_poll_hook(st, tcp_after_burst);
 	if (err)
 		goto err_pool;
 	err = inet_add_protocol(st, IPPROTO_TCP, &tcp_protocol);
 	if (err) {
-		stack_remove_poll_hook(st, tcp_chunk_wake);
+		stack_remove_poll_hook(st, tcp_after_burst);
 		goto err_pool;
 	}
 	return 0;
@@ -1304,7 +1458,7 @@ void tcp_fini(struct stack *st)
 			free(r);
 		}
 	}
-	stack_remove_poll_hook(st, tcp_chunk_wake);
+	stack_remove_poll_hook(st, tcp_after_burst);
 	tcp_chunk_pool_fini(&t->chunks);
 	free(t->ehash);
 	free(t);

@@ -139,11 +139,14 @@ static uint32_t tcp_rcv_wnd_now(const struct tcp_sock *tp)
 	return w < 0 ? 0 : (uint32_t)w;
 }
 
-/* Our window shift for a buffer: the smallest that lets the buffer show. */
-static uint8_t tcp_wscale_for(uint32_t rcvbuf)
+/* Our window shift for a buffer: the smallest that lets the buffer show,
+ * as large as autotuning may make it unless the size is locked. */
+uint8_t tcp_wscale_for(uint32_t rcvbuf, bool locked)
 {
 	uint8_t ws = 0;
 
+	if (!locked && rcvbuf < TCP_RCVBUF_AUTO_MAX)
+		rcvbuf = TCP_RCVBUF_AUTO_MAX;
 	while (ws < TCP_MAX_WSCALE && (rcvbuf >> ws) > 65535)
 		ws++;
 	return ws;
@@ -244,6 +247,7 @@ static struct tcp_sock *tcp_child_new(struct stack *st, struct tcp_sock *lp,
 	c->sndbuf = lp->sndbuf;
 	c->sndbuf_locked = lp->sndbuf_locked;
 	c->rcvbuf = lp->rcvbuf;
+	c->rcvbuf_locked = lp->rcvbuf_locked;
 	c->nodelay = lp->nodelay;
 	c->keepalive = lp->keepalive;
 	c->linger_abort = lp->linger_abort;
@@ -254,7 +258,7 @@ static struct tcp_sock *tcp_child_new(struct stack *st, struct tcp_sock *lp,
 	c->adv_mss = tcp_mss_for_route(st, seg->saddr);
 	if (lp->adv_mss && lp->adv_mss < c->adv_mss && lp->adv_mss != TCP_MSS_DEFAULT)
 		c->adv_mss = lp->adv_mss;	/* TCP_MAXSEG on the listener */
-	c->rcv_wscale = tcp_wscale_for(c->rcvbuf);
+	c->rcv_wscale = tcp_wscale_for(c->rcvbuf, c->rcvbuf_locked);
 	c->wscale_ok = true;
 	c->sack_ok = true;
 	c->ts_ok = true;
@@ -378,7 +382,7 @@ static void tcp_send_cookie(struct stack *st, struct tcp_sock *lp, const struct 
 	tmp.cc_ops = lp->cc_ops;
 	tmp.wscale_ok = o.wscale_ok;
 	tmp.snd_wscale = o.wscale;
-	tmp.rcv_wscale = o.wscale_ok ? tcp_wscale_for(lp->rcvbuf) : 0;
+	tmp.rcv_wscale = o.wscale_ok ? tcp_wscale_for(lp->rcvbuf, lp->rcvbuf_locked) : 0;
 	tmp.sack_ok = o.sack_ok;
 	tmp.ts_ok = o.ts_ok;
 	tmp.ts_recent = seg->ts_val;
@@ -446,7 +450,7 @@ static struct tcp_sock *tcp_cookie_child(struct stack *st, struct tcp_sock *lp,
 	c->mss = o.mss < c->adv_mss ? o.mss : c->adv_mss;
 	c->wscale_ok = o.wscale_ok;
 	c->snd_wscale = o.wscale_ok ? o.wscale : 0;
-	c->rcv_wscale = o.wscale_ok ? tcp_wscale_for(c->rcvbuf) : 0;
+	c->rcv_wscale = o.wscale_ok ? tcp_wscale_for(c->rcvbuf, c->rcvbuf_locked) : 0;
 	c->sack_ok = o.sack_ok;
 	c->ts_ok = o.ts_ok && seg->has_ts;
 	if (c->ts_ok) {
@@ -676,6 +680,18 @@ static void tcp_dsack_ooo(struct stack *st, struct tcp_sock *tp, uint32_t seq, u
 	}
 }
 
+/*
+ * RFC 1122 4.2.3.2 "full-sized" segment: the largest received so far (up
+ * to the MSS we announced), since the peer's options (timestamps: 12 bytes)
+ * come out of each segment's MSS: Linux's tcp_measure_rcv_mss.
+ */
+static bool tcp_rcv_full_segment(struct tcp_sock *tp, uint32_t len)
+{
+	if (len > tp->rcv_mss)
+		tp->rcv_mss = (uint16_t)(len < tp->adv_mss ? len : tp->adv_mss);
+	return len >= tp->rcv_mss;
+}
+
 /* Text of an acceptable, trimmed segment: in order into rcvq, else the
  * out-of-order queue.  fin: the segment's FIN is inside the window.
  * Returns true when a FIN (this segment's, or one held out of order) is now
@@ -707,7 +723,7 @@ static bool tcp_data_queue(struct stack *st, struct tcp_sock *tp, uint32_t seq,
 		if (had_ooo || tp->n_rcv_sacks)
 			tcp_send_ack(st, tp);
 		else if (n)
-			tcp_ack_schedule(st, tp, n >= tp->adv_mss || n >= tp->mss);
+			tcp_ack_schedule(st, tp, tcp_rcv_full_segment(tp, n));
 		return false;
 	}
 
@@ -1020,6 +1036,8 @@ static int tcp_rcv_state_process(struct stack *st, struct tcp_sock *tp, struct t
 			tcp_reset_conn(st, tp, -ECONNRESET);
 			return TCP_CONSUMED;
 		}
+		if (seq == tp->rcv_nxt)
+			tcp_rcv_rtt_measure(st, tp, seg);
 		fin_in_order = tcp_data_queue(st, tp, seq, data, len, fin_ok);
 		break;
 	default:

@@ -462,12 +462,17 @@ void tcp_ack_schedule(struct stack *st, struct tcp_sock *tp, bool full_segment)
 		tp->pending_acks++;
 	/*
 	 * RFC 1122 4.2.3.2 / RFC 9293 3.8.6.3: ACK at least every second
-	 * full-sized segment; RFC 5681 4.2: at once for an out-of-order
+	 * full-sized segment, here once at the end of the burst that brought
+	 * them (tcp_ack_defer); RFC 5681 4.2: at once for an out-of-order
 	 * segment (input sets ack_now, or data waits in the ooo queue).
 	 * Otherwise delay, by less than 0.5 s.
 	 */
-	if (tp->ack_now || tp->pending_acks >= 2 || tp->ooo.nsegs) {
+	if (tp->ack_now || tp->ooo.nsegs) {
 		tcp_send_ack(st, tp);
+		return;
+	}
+	if (tp->pending_acks >= 2) {
+		tcp_ack_defer(st, tp);
 		return;
 	}
 	if (!timer_pending(&tp->delack_timer))

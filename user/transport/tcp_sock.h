@@ -142,6 +142,8 @@ struct tcp_sock {
 	/* ---- options negotiated (tcp_input.c on SYN / SYN-ACK) ---- */
 	uint16_t mss;			/* effective send MSS (payload bytes) */
 	uint16_t adv_mss;		/* MSS we announce: route MTU - 40 */
+	uint16_t rcv_mss;		/* largest segment received, up to adv_mss: "full-sized"
+					 * for delayed ACKs (Linux's icsk_ack.rcv_mss) */
 	uint8_t snd_wscale;		/* peer's shift: scale its windows by it */
 	uint8_t rcv_wscale;		/* our shift */
 	bool wscale_ok, sack_ok, ts_ok;
@@ -155,6 +157,14 @@ struct tcp_sock {
 	struct tcp_ooo ooo;		/* out of order, beyond rcv_nxt */
 	uint32_t sndbuf;		/* limits, bytes */
 	uint32_t rcvbuf;
+	/* receive buffer autotuning (tcp_rcv_space_adjust, tcp.c), times in
+	 * µs modulo 2^32 */
+	uint32_t rcv_rtt_us;		/* receiver's RTT estimate, 0: none yet */
+	uint32_t rcv_rtt_seq;		/* without timestamps: timing until rcv_nxt passes it */
+	uint32_t rcv_rtt_t;		/* ... since then */
+	uint32_t rcvq_space;		/* most bytes the application read in one RTT */
+	uint32_t rcvq_seq;		/* sequence read up to when this RTT began */
+	uint32_t rcvq_t;		/* when it began */
 	struct tcp_sack_block rcv_sacks[TCP_MAX_SACK_BLOCKS];	/* to report, most recent first */
 	uint8_t n_rcv_sacks;
 	bool dsack_pending;		/* report dsack first in the next segment (RFC 2883) */
@@ -206,6 +216,7 @@ struct tcp_sock {
 	struct timer keepalive_timer;	/* keepalive, SYN_RECEIVED/FIN_WAIT_2/TIME_WAIT expiry */
 	uint8_t pending_acks;		/* full segments received since our last ACK */
 	bool ack_now;			/* send an ACK at the end of this input */
+	bool ack_deferred;		/* owes an ACK at the end of the burst (tcp.c) */
 	uint8_t probes;			/* persist / keepalive probes sent */
 
 	/* ---- options set by the application (tcp.c) ---- */
@@ -214,6 +225,7 @@ struct tcp_sock {
 	bool reuseaddr;
 	bool linger_abort;
 	bool sndbuf_locked;		/* SKIFF_SO_SNDBUF set: no autotuning (tcp.c) */
+	bool rcvbuf_locked;		/* SKIFF_SO_RCVBUF set: no autotuning (tcp.c) */
 	uint32_t keepidle_s, keepintvl_s, keepcnt;
 	struct tcp_sock *wnext, **wpprev;	/* chunk waiters list (tcp.c); wpprev NULL: not on it */
 };
@@ -245,6 +257,9 @@ void tcp_set_state(struct stack *st, struct tcp_sock *tp, int state);
 void tcp_reset_conn(struct stack *st, struct tcp_sock *tp, int err);
 /* Wake the application (sk->data_ready) if it has a socket. */
 void tcp_wake(struct tcp_sock *tp);
+/* Send tp's ACK at the end of the current burst (once), not now. */
+#define TCP_ACK_DEFER_MAX	(2 * STACK_RX_BURST)
+void tcp_ack_defer(struct stack *st, struct tcp_sock *tp);
 
 /*
  * Send buffer autotuning (after Linux's tcp_sndbuf_expand()): while the
@@ -255,6 +270,21 @@ void tcp_wake(struct tcp_sock *tp);
  * and tcp_ack.c (an ACK grew cwnd while it was full).
  */
 #define TCP_SNDBUF_AUTO_MAX	(4u << 20)
+/*
+ * Receive buffer autotuning (after Linux's tcp_rcv_space_adjust): once per
+ * receiver RTT, the buffer grows to twice what the application read in the
+ * last RTT (plus 16 segments), unless SKIFF_SO_RCVBUF locked it; never
+ * shrinks, never past TCP_RCVBUF_AUTO_MAX (Linux's tcp_rmem[2] is 6 MiB)
+ * nor 1/TCP_SNDBUF_POOL_SHARE of the chunk pool, and not while more than
+ * half of the pool is in use.  The window scale announced in the SYN is
+ * chosen for TCP_RCVBUF_AUTO_MAX so that the window can follow.
+ */
+#define TCP_RCVBUF_AUTO_MAX	(4u << 20)
+void tcp_rcv_space_adjust(struct stack *st, struct tcp_sock *tp);
+/* Receiver RTT sample from an in-order data segment (tcp_input.c). */
+void tcp_rcv_rtt_measure(struct stack *st, struct tcp_sock *tp, const struct tcp_seg *seg);
+/* The window shift to announce for a receive buffer (locked: as it is). */
+uint8_t tcp_wscale_for(uint32_t rcvbuf, bool locked);
 #define TCP_SNDBUF_POOL_SHARE	16u
 void tcp_sndbuf_expand(struct stack *st, struct tcp_sock *tp);
 
