@@ -453,9 +453,12 @@ bench_conns_wire() {
 	netns_dut "$SKIFFCTL" --iface "$DUT_IF" --json stats 2>/dev/null | python3 -c '
 import json, sys
 j = json.load(sys.stdin)
+print("  skiffd (nonzero):", " ".join(f"{k}={v}" for k, v in j["daemon"].items()
+                                      if v and not k.startswith(("rx_", "tx_", "eth_", "ip_"))))
+print("  skiffd drops:", " ".join(f"{k}={v}" for k, v in j["drops"].items() if v))
 for q in j.get("queues", []):
     x = q.get("xsk", {})
-    print("  skiffd queue", q["queue"], "xsk:", " ".join(f"{k}={v}" for k, v in x.items()))' || true
+    print("  skiffd queue", q["queue"], "xsk:", " ".join(f"{k}={v}" for k, v in x.items() if v))' || true
 	sleep 3	# skiff ends its connections (LAST-ACK) before the kernel run
 	conns_run kernel "$DUT_IP" "${pids[@]}"
 	echo "  kernel: $(netns_dut nstat -az TcpExtListenOverflows TcpExtListenDrops \
