@@ -11,6 +11,7 @@ PKGS=(
 	build-essential clang llvm pkg-config bpftool	# the build (make)
 	libbpf-dev libxdp-dev xdp-tools libelf-dev zlib1g-dev linux-libc-dev
 	libcmocka-dev					# unit tests
+	libcap-ng-dev					# skiffd drops capabilities (user/cmd/privs.c)
 	libclang-rt-dev					# libFuzzer, ASan/UBSan runtimes (make fuzz)
 	iproute2 procps iputils-ping arping ethtool	# namespaces, sysctl, demo and tests
 	netcat-openbsd socat curl apache2-utils wrk hping3 tcpdump

@@ -63,6 +63,7 @@
 #include "cmd/app_host.h"
 #include "cmd/ctl_server.h"
 #include "cmd/netif.h"
+#include "cmd/privs.h"
 #include "cmd/kports.h"
 #include "cmd/report.h"
 #include "core/clock.h"
@@ -118,6 +119,7 @@ struct skiffd {
 	struct handoff *handoff;	/* frames between workers (2+ queues) */
 	struct ctl_server *ctl;		/* the control socket and the instance lock */
 	struct app_host *apps;		/* attached applications (docs/apps.md) */
+	bool privs_dropped;		/* cmd/privs.h: the exit capabilities are set aside */
 	int sig_fd;
 	atomic_bool stop;
 	uint64_t start_ns;
@@ -433,6 +435,10 @@ static void skiffd_teardown(struct skiffd *d)
 {
 	uint32_t i;
 
+	/* detaching XDP and undoing --fix-offloads need what privs_drop() kept
+	 * aside (cmd/privs.h) */
+	if (d->privs_dropped && privs_for_exit())
+		fail("warning: cannot raise the capabilities kept for exit: XDP may stay attached");
 	app_host_destroy(d->apps);	/* first: closes the apps' sockets in the stacks */
 	d->apps = NULL;
 	workers_stop(d);
@@ -1336,6 +1342,7 @@ static void print_summary(struct skiffd *d)
 int main(int argc, char **argv)
 {
 	struct skiffd *d;
+	char err[256];
 	int rc;
 
 	setvbuf(stdout, NULL, _IOLBF, 0);
@@ -1359,6 +1366,14 @@ int main(int argc, char **argv)
 		free(d);
 		return SKIFFD_EXIT_USAGE;
 	}
+	/* set up: keep only what serving needs, before any worker exists */
+	if (privs_drop(err, sizeof(err))) {
+		fail("%s", err);
+		skiffd_teardown(d);
+		free(d);
+		return SKIFFD_EXIT_USAGE;
+	}
+	d->privs_dropped = true;
 	if (workers_start(d) || skiffd_ready(d)) {
 		skiffd_teardown(d);
 		free(d);
