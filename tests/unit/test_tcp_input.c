@@ -1509,6 +1509,59 @@ static void tcp_parse_options_survives_malformed_lengths(void **state)
 	assert_true(seg.sack_ok);
 }
 
+static void tcp_tiny_peer_mss_is_raised_to_the_floor(void **state)
+{
+	struct tcp_seg seg;
+	const uint8_t one[4] = { 2, 4, 0, 1 };	/* MSS 1: a segment per byte */
+	const uint8_t zero[4] = { 2, 4, 0, 0 };
+
+	(void)state;
+	memset(&seg, 0, sizeof(seg));
+	seg.flags = TCPF_SYN;
+	assert_int_equal(tcp_parse_options(one, sizeof(one), &seg), 0);
+	assert_int_equal(seg.mss, TCP_MIN_SND_MSS);
+	memset(&seg, 0, sizeof(seg));
+	seg.flags = TCPF_SYN;
+	assert_int_equal(tcp_parse_options(zero, sizeof(zero), &seg), 0);
+	assert_int_equal(seg.mss, 0);	/* as if absent: 536 then */
+}
+
+static void tcp_peer_announcing_mss_1_gets_48_byte_segments(void **state)
+{
+	struct harness *h = *state;
+	const uint8_t opt[4] = { 2, 4, 0, 1 };
+	struct t_out o = { .daddr = H_ADDR, .sport = T_PPORT, .dport = T_PORT, .seq = T_PEER_ISN,
+			   .flags = F_SYN, .wnd = 65535, .opt = opt, .optlen = 4 };
+	struct socket *ls = t_listen(h, T_PORT, 4), *so;
+	uint8_t data[200];
+	struct t_seg s;
+	size_t total = 0, biggest = 0;
+
+	t_send(h, &o);
+	assert_true(t_pop(h, &s));
+	assert_int_equal(s.flags, F_SYN | F_ACK);
+	o = (struct t_out){ .daddr = H_ADDR, .sport = T_PPORT, .dport = T_PORT,
+			    .seq = T_PEER_ISN + 1, .ack = s.seq + 1, .flags = F_ACK, .wnd = 65535 };
+	t_send(h, &o);
+	assert_int_equal(skiff_accept(ls, &so, NULL), 0);
+	memset(data, 'x', sizeof(data));
+	assert_int_equal(skiff_send(so, data, sizeof(data)), (ssize_t)sizeof(data));
+	stack_poll(&h->st);
+	while (t_pop(h, &s)) {
+		if (!s.len)
+			continue;
+		assert_true(s.len <= TCP_MIN_SND_MSS);
+		biggest = s.len > biggest ? s.len : biggest;
+		total += s.len;
+	}
+	assert_true(total > 0);
+	assert_int_equal(biggest, TCP_MIN_SND_MSS);	/* not one byte a segment */
+	skiff_setsockopt(so, SKIFF_SO_LINGER_ABORT, 1);
+	skiff_close(so);
+	skiff_close(ls);
+	t_drain(h);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1551,6 +1604,8 @@ int main(void)
 		cmocka_unit_test(syn_backlog_default_scales_with_memory),
 		T(tcp_icmp_errors_on_established_are_soft_and_reported_on_timeout),
 		cmocka_unit_test(tcp_parse_options_survives_malformed_lengths),
+		cmocka_unit_test(tcp_tiny_peer_mss_is_raised_to_the_floor),
+		T(tcp_peer_announcing_mss_1_gets_48_byte_segments),
 #undef T
 	};
 

@@ -87,8 +87,13 @@ int tcp_parse_options(const uint8_t *opt, int len, struct tcp_seg *seg)
 			break;
 		switch (kind) {
 		case TCPOPT_MSS:
-			if (olen == 4 && (seg->flags & TCPF_SYN))
-				seg->mss = get_be16(opt + i + 2);
+			if (olen == 4 && (seg->flags & TCPF_SYN)) {
+				uint16_t mss = get_be16(opt + i + 2);
+
+				/* 0: as if absent (the default applies) */
+				if (mss)
+					seg->mss = mss < TCP_MIN_SND_MSS ? TCP_MIN_SND_MSS : mss;
+			}
 			break;
 		case TCPOPT_WS:
 			if (olen == 3 && (seg->flags & TCPF_SYN)) {

@@ -31,6 +31,9 @@
 #define TCP_HDR_LEN		20
 #define TCP_MAX_OPT_LEN		40
 #define TCP_MSS_DEFAULT		536	/* RFC 9293 3.7.1: when the peer sends none */
+/* The smallest MSS a peer may make us send with (Linux's tcp_min_snd_mss):
+ * an MSS of 1 would cut every byte into a segment and a frame of its own. */
+#define TCP_MIN_SND_MSS		48
 #define TCP_MAX_WSCALE		14	/* RFC 7323 2.3 */
 #define TCP_MAX_SACK_BLOCKS	4	/* on receive; we send at most 3 with TS, 4 without */
 #define TCP_SCOREBOARD		32	/* sender's SACKed ranges remembered */
