@@ -31,6 +31,14 @@ struct {
 	__type(value, struct skiff_addr);
 } addrs SEC(".maps");
 
+/* addrs6: IPv6 addresses skiff serves, dedicated or shared. */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, SKIFF_MAX_ADDRS6);
+	__type(key, struct skiff_in6);
+	__type(value, struct skiff_addr);
+} addrs6 SEC(".maps");
+
 /* ports: (address or 0, port, protocol) owned by skiff on shared addresses. */
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
@@ -46,6 +54,14 @@ struct {
 	__type(key, __u32);
 	__type(value, struct skiff_neigh);
 } neigh SEC(".maps");
+
+/* neigh6: IPv6 -> MAC learned from Neighbor Solicitations answered here. */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, SKIFF_MAX_NEIGH);
+	__type(key, struct skiff_in6);
+	__type(value, struct skiff_neigh);
+} neigh6 SEC(".maps");
 
 /* frags: owner of each fragmented datagram whose first fragment was seen. */
 struct {

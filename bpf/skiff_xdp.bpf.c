@@ -85,7 +85,19 @@
  *      older than that (the worker is dead or hung) gets nothing: PASS
  *      pass_daemon_dead.  Then xsks[rx_queue_index] is looked up; no
  *      socket: PASS no_xsk; else bpf_redirect_map() (to_stack).
- * 5. Anything else (IPv6, LLDP, a second tag...): PASS pass_not_ip.
+ * 5. IPv6 (skiff_ipv6.bpf.h).  Shorter than 40 bytes: PASS pass_truncated.
+ *    daddr in addrs6:
+ *    - SHARED: PASS pass_ip6_shared (no IPv6 ports are steered yet).
+ *    - DEDICATED: version not 6 or payload length past the frame: DROP
+ *      drop_ip6_malformed.  Next Header ICMPv6 and an NS: validated by RFC
+ *      4861 7.1.1 (drop_nd_invalid, drop_icmp6_csum), the solicitor learned
+ *      into neigh6 (nd_learn), answered in place with the NA (nd_na_reply).
+ *      An echo request from a unicast source: checksum checked, answered in
+ *      place (icmp6_echo_reply).  Anything else: redirect to the XSK.
+ *    daddr not in addrs6: an NS to the solicited-node group of a dedicated
+ *    address (DAD probes included) is handled as above, one for a shared
+ *    address is PASSed (pass_ip6_shared); else PASS pass_not_ours.
+ * 6. Anything else (LLDP, a second tag...): PASS pass_not_ip.
  *    Every PASS also counts to_kernel.  A frame that is not for skiff is
  *    never modified; only XDP_TX replies are rewritten.
  */
@@ -485,6 +497,9 @@ static __always_inline int skiff_handle_ipv4(struct skiff_pkt *p)
 	return skiff_to_stack(p);
 }
 
+/* IPv6: NDP and echo for dedicated addresses (needs skiff_to_stack) */
+#include "skiff_ipv6.bpf.h"
+
 SEC("xdp")
 int skiff_xdp_prog(struct xdp_md *ctx)
 {
@@ -519,6 +534,8 @@ int skiff_xdp_prog(struct xdp_md *ctx)
 		return skiff_handle_arp(&p);
 	case ETH_P_IP:
 		return skiff_handle_ipv4(&p);
+	case ETH_P_IPV6:
+		return skiff_handle_ipv6(&p);
 	default:
 		return skiff_pass(p.st, pass_not_ip);
 	}

@@ -21,6 +21,7 @@
 #define SKIFF_MAX_PORTS		4096	/* owned (addr, proto, port) entries */
 #define SKIFF_MAX_NEIGH		1024	/* neighbour map entries */
 #define SKIFF_MAX_FRAGS		4096	/* fragmented datagrams remembered by XDP */
+#define SKIFF_MAX_ADDRS6	8	/* local IPv6 addresses skiff serves */
 
 /* ---- config map: BPF_MAP_TYPE_ARRAY, one entry, mmapable ---- */
 struct skiff_config {
@@ -69,7 +70,13 @@ struct skiff_port_val {
 	__u32 flags;
 };
 
-/* ---- neigh map: BPF_MAP_TYPE_HASH, key __be32 IPv4 address ---- */
+/* ---- addrs6 map: BPF_MAP_TYPE_HASH, key struct skiff_in6, value struct skiff_addr ---- */
+struct skiff_in6 {
+	__be32 a[4];		/* network order, as on the wire */
+};
+
+/* ---- neigh map: BPF_MAP_TYPE_HASH, key __be32 IPv4 address ----
+ * ---- neigh6 map: the same values, key struct skiff_in6 (learned from NDP) ---- */
 struct skiff_neigh {
 	__u8 mac[6];
 	__u16 state;		/* SKIFF_NEIGH_* */
@@ -103,6 +110,9 @@ struct skiff_frag_val {
 	X(arp_to_stack)		/* ARP reply for a dedicated address, to the daemon */ \
 	X(icmp_err_to_stack)	/* ICMP error on a shared address quoting a skiff flow, to the daemon */ \
 	X(icmp_echo_reply)	/* ICMP echo answered with XDP_TX */	\
+	X(nd_na_reply)		/* IPv6 Neighbor Solicitation answered with XDP_TX */ \
+	X(nd_learn)		/* IPv6 neighbour entry created or refreshed */ \
+	X(icmp6_echo_reply)	/* ICMPv6 echo answered with XDP_TX */	\
 	X(to_stack)		/* redirected into an AF_XDP socket */	\
 	X(to_kernel)		/* XDP_PASS, all reasons together */	\
 	X(pass_not_ip)		/* ethertype neither IPv4 nor ARP */	\
@@ -112,6 +122,7 @@ struct skiff_frag_val {
 	X(pass_shared)		/* shared address: ARP, ICMP, other protocols */ \
 	X(pass_icmp_err)	/* shared address: ICMP error quoting a flow not skiff's */ \
 	X(pass_icmp_quote)	/* shared address: ICMP error whose quote is cut short or malformed */ \
+	X(pass_ip6_shared)	/* IPv6 to a shared address: the kernel's (no v6 ports yet) */ \
 	X(pass_frag_unknown)	/* non-first fragment, datagram not seen */ \
 	X(pass_truncated)	/* too short to tell whether it is ours */ \
 	X(no_xsk)		/* owned, but no AF_XDP socket on the queue */ \
@@ -123,7 +134,10 @@ struct skiff_frag_val {
 	X(drop_ip_csum)		/* IPv4 header checksum wrong */	\
 	X(drop_icmp_malformed)	/* ICMP too short */			\
 	X(drop_icmp_csum)	/* ICMP echo checksum wrong */		\
-	X(drop_l4_truncated)	/* UDP/TCP header cut short */
+	X(drop_l4_truncated)	/* UDP/TCP header cut short */	\
+	X(drop_ip6_malformed)	/* IPv6 to us: bad version or payload length */ \
+	X(drop_icmp6_csum)	/* ICMPv6 echo/NS checksum wrong */	\
+	X(drop_nd_invalid)	/* NS failing RFC 4861 7.1.1 (hop limit, code, length, target) */
 
 #define SKIFF_FIELD(name) __u64 name;
 struct skiff_xdp_stats {

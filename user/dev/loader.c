@@ -373,7 +373,7 @@ out:
 
 /* ---- maps ---- */
 
-#define SKIFF_N_MAPS 8
+#define SKIFF_N_MAPS 10
 
 static void skel_maps(struct skiff_bpf *b, struct bpf_map *maps[SKIFF_N_MAPS])
 {
@@ -385,6 +385,8 @@ static void skel_maps(struct skiff_bpf *b, struct bpf_map *maps[SKIFF_N_MAPS])
 	maps[5] = b->skel->maps.xsks;
 	maps[6] = b->skel->maps.stats;
 	maps[7] = b->skel->maps.ustats;
+	maps[8] = b->skel->maps.addrs6;
+	maps[9] = b->skel->maps.neigh6;
 }
 
 static int pin_maps(struct skiff_bpf *b, char *err, size_t errlen)

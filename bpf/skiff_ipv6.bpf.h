@@ -1,0 +1,274 @@
+/* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
+/*
+ * IPv6 in the XDP program: Neighbor Discovery (RFC 4861) and ICMPv6 echo
+ * (RFC 4443) for skiff's dedicated IPv6 addresses, answered in place with
+ * XDP_TX; everything else to a dedicated address goes to the daemon; a
+ * shared IPv6 address is left to the kernel.  Included by skiff_xdp.bpf.c
+ * after the common steps (skiff_to_stack, the checksum helpers).
+ *
+ * Only messages whose Next Header is ICMPv6 directly are answered here: a
+ * Neighbor Solicitation never carries extension headers, and an echo
+ * request with them goes to the daemon like any other packet.
+ */
+#ifndef SKIFF_IPV6_BPF_H
+#define SKIFF_IPV6_BPF_H
+
+#include <linux/ipv6.h>
+
+#include <skiff/proto/icmpv6.h>
+
+#define SKIFF_IPV6_HLEN 40
+/* An NA with one target link-layer address option: what XDP_TX sends. */
+#define SKIFF_NA_LEN (sizeof(struct nd_msg) + sizeof(struct nd_opt_lladdr))
+
+static __always_inline bool skiff_in6_multicast(const struct skiff_in6 *a)
+{
+	return (bpf_ntohl(a->a[0]) >> 24) == 0xff;
+}
+
+static __always_inline bool skiff_in6_unspecified(const struct skiff_in6 *a)
+{
+	return !(a->a[0] | a->a[1] | a->a[2] | a->a[3]);
+}
+
+/* RFC 4291 2.7.1: is dst the solicited-node group of target (ff02::1:ffXX:XXXX)? */
+static __always_inline bool skiff_in6_solicited_node(const struct skiff_in6 *dst,
+						     const struct skiff_in6 *target)
+{
+	return dst->a[0] == bpf_htonl(0xff020000) && dst->a[1] == 0 &&
+	       dst->a[2] == bpf_htonl(1) &&
+	       dst->a[3] == (bpf_htonl(0xff000000) | (target->a[3] & bpf_htonl(0x00ffffff)));
+}
+
+/* Unfolded sum of the RFC 8200 8.1 pseudo-header for ICMPv6 of len bytes. */
+static __always_inline __u64 skiff_ipv6_pseudo_sum(const struct ipv6hdr *ip6, __u32 len)
+{
+	const __u32 *w = (const __u32 *)&ip6->saddr;
+	__u64 sum = 0;
+	int i;
+
+#pragma unroll
+	for (i = 0; i < 8; i++) /* source and destination addresses */
+		sum += w[i];
+	return sum + bpf_htonl(len) + bpf_htonl(SKIFF_IPPROTO_ICMPV6);
+}
+
+/* Is the ICMPv6 checksum of the len-byte message at l4_off right? */
+static __always_inline bool skiff_icmp6_csum_ok(struct skiff_pkt *p, const struct ipv6hdr *ip6,
+						__u32 l4_off, __u32 len)
+{
+	long sum = skiff_csum_frame(p->ctx, l4_off, len);
+
+	return sum >= 0 && skiff_csum_fold((__u64)sum + skiff_ipv6_pseudo_sum(ip6, len)) == 0xffff;
+}
+
+/* RFC 4861 "merge" of an NS's source link-layer address: as for ARP. */
+static __always_inline void skiff_neigh6_learn(struct skiff_pkt *p, const struct skiff_in6 *ip,
+					       const __u8 *mac)
+{
+	struct skiff_neigh *old = bpf_map_lookup_elem(&neigh6, ip);
+	struct skiff_neigh n = {};
+
+	if (old && old->state == SKIFF_NEIGH_STATIC)
+		return;
+	__builtin_memcpy(n.mac, mac, ETH_ALEN);
+	n.state = SKIFF_NEIGH_REACHABLE;
+	n.updated_ns = bpf_ktime_get_ns();
+	if (bpf_map_update_elem(&neigh6, ip, &n, BPF_ANY))
+		return; /* full: the next NS retries */
+	skiff_inc(p->st, nd_learn);
+}
+
+/*
+ * An NS for a dedicated address (RFC 4861 7.1.1 validated here) becomes
+ * the NA, in place (RFC 4861 7.2.4): to the solicitor, or to all-nodes
+ * ff02::1 for a DAD probe (unspecified source); S set only for a unicast
+ * reply, O set, our MAC as target link-layer address.  The frame is cut
+ * or grown to exactly the NA.
+ */
+static __always_inline int skiff_nd_solicit(struct skiff_pkt *p, struct ipv6hdr *ip6,
+					    __u32 plen, bool to_group)
+{
+	__u32 l3_off = p->l3_off, l4_off = l3_off + SKIFF_IPV6_HLEN, sum = 0, i;
+	struct nd_msg *ns = (void *)(ip6 + 1);
+	struct skiff_in6 src, target;
+	struct nd_opt_lladdr *opt;
+	__u8 dst_mac[ETH_ALEN];
+	struct skiff_addr *addr;
+	bool dad, have_slla = false;
+	void *data, *data_end;
+	struct ethhdr *eth;
+	__u16 *w;
+	long delta;
+
+	if ((void *)(ns + 1) > p->data_end)
+		return skiff_drop(p->st, drop_nd_invalid);
+	__builtin_memcpy(&target, ns->target, sizeof(target));
+	__builtin_memcpy(&src, &ip6->saddr, sizeof(src));
+	addr = bpf_map_lookup_elem(&addrs6, &target);
+	if (!addr)
+		return skiff_pass(p->st, pass_not_ours);
+	if (!(addr->flags & SKIFF_ADDR_DEDICATED))
+		return skiff_pass(p->st, pass_ip6_shared); /* the kernel answers */
+	if (ip6->hop_limit != SKIFF_ND_HOP_LIMIT || ns->hdr.code != 0 || plen < sizeof(*ns) ||
+	    skiff_in6_multicast(&target))
+		return skiff_drop(p->st, drop_nd_invalid);
+	dad = skiff_in6_unspecified(&src);
+	/* RFC 4861 7.1.1: a DAD probe goes to the solicited-node group */
+	if (dad && !(to_group && skiff_in6_solicited_node((void *)&ip6->daddr, &target)))
+		return skiff_drop(p->st, drop_nd_invalid);
+	if (!skiff_icmp6_csum_ok(p, ip6, l4_off, plen))
+		return skiff_drop(p->st, drop_icmp6_csum);
+
+	/* The first option, if it is the source link-layer address. */
+	opt = (void *)(ns + 1);
+	if (plen >= sizeof(*ns) + sizeof(*opt) && (void *)(opt + 1) <= p->data_end &&
+	    opt->type == SKIFF_ND_OPT_SOURCE_LLADDR) {
+		if (opt->len != 1 || dad)
+			return skiff_drop(p->st, drop_nd_invalid); /* 7.1.1 */
+		have_slla = true;
+	}
+	if (dad) {
+		/* all-nodes: 33:33:00:00:00:01 (RFC 2464 7) */
+		dst_mac[0] = 0x33;
+		dst_mac[1] = 0x33;
+		dst_mac[2] = 0;
+		dst_mac[3] = 0;
+		dst_mac[4] = 0;
+		dst_mac[5] = 1;
+	} else if (have_slla) {
+		__builtin_memcpy(dst_mac, opt->mac, ETH_ALEN);
+		if (!skiff_mac_multicast(opt->mac))
+			skiff_neigh6_learn(p, &src, opt->mac);
+	} else {
+		__builtin_memcpy(dst_mac, p->eth->h_source, ETH_ALEN);
+	}
+
+	/* The reply is l4_off + SKIFF_NA_LEN bytes long. */
+	delta = (long)(l4_off + SKIFF_NA_LEN) - (long)(p->data_end - p->data);
+	if (delta && bpf_xdp_adjust_tail(p->ctx, (int)delta))
+		return skiff_drop(p->st, drop_nd_invalid);
+	data = (void *)(long)p->ctx->data;
+	data_end = (void *)(long)p->ctx->data_end;
+	/* Verifier: l3_off is 14 or 18 (skiff_parse_eth); say so again. */
+	if (l3_off > ETH_HLEN + SKIFF_VLAN_HLEN)
+		return XDP_DROP;
+	if (data + l3_off + SKIFF_IPV6_HLEN + SKIFF_NA_LEN > data_end)
+		return XDP_DROP;
+	eth = data;
+	/* Verifier: a bound through l3_off says nothing of data itself. */
+	if ((void *)(eth + 1) > data_end)
+		return XDP_DROP;
+	ip6 = data + l3_off;
+	ns = (void *)(ip6 + 1);
+	opt = (void *)(ns + 1);
+
+	__builtin_memcpy(eth->h_dest, dst_mac, ETH_ALEN);
+	__builtin_memcpy(eth->h_source, p->cfg->mac, ETH_ALEN);
+	/* version 6, traffic class and flow label 0 */
+	*(__be32 *)ip6 = bpf_htonl(0x60000000);
+	ip6->payload_len = bpf_htons(SKIFF_NA_LEN);
+	ip6->nexthdr = SKIFF_IPPROTO_ICMPV6;
+	ip6->hop_limit = SKIFF_ND_HOP_LIMIT;
+	__builtin_memcpy(&ip6->saddr, &target, sizeof(target));
+	if (dad) {
+		__builtin_memset(&ip6->daddr, 0, sizeof(ip6->daddr));
+		ip6->daddr.in6_u.u6_addr8[0] = 0xff;
+		ip6->daddr.in6_u.u6_addr8[1] = 0x02;
+		ip6->daddr.in6_u.u6_addr8[15] = 1;
+	} else {
+		__builtin_memcpy(&ip6->daddr, &src, sizeof(src));
+	}
+	ns->hdr.type = SKIFF_ND_NEIGHBOR_ADVERT;
+	ns->hdr.code = 0;
+	ns->hdr.checksum = 0;
+	ns->hdr.data = bpf_htonl(SKIFF_ND_NA_OVERRIDE | (dad ? 0 : SKIFF_ND_NA_SOLICITED));
+	/* ns->target stays: it is the NA's target too */
+	opt->type = SKIFF_ND_OPT_TARGET_LLADDR;
+	opt->len = 1;
+	__builtin_memcpy(opt->mac, p->cfg->mac, ETH_ALEN);
+
+	/* RFC 4443 2.3 over the pseudo-header and the 32-byte NA (constant size) */
+	w = (__u16 *)ns;
+#pragma unroll
+	for (i = 0; i < SKIFF_NA_LEN / 2; i++)
+		sum += w[i];
+	ns->hdr.checksum = ~skiff_csum_fold(sum + skiff_ipv6_pseudo_sum(ip6, SKIFF_NA_LEN));
+	skiff_inc(p->st, nd_na_reply);
+	return XDP_TX;
+}
+
+/* An echo request to a dedicated address, answered in place (RFC 4443 4.2). */
+static __always_inline int skiff_icmp6_echo(struct skiff_pkt *p, struct ipv6hdr *ip6, __u32 plen)
+{
+	struct icmp6_hdr *icmp = (void *)(ip6 + 1);
+	__u32 l4_off = p->l3_off + SKIFF_IPV6_HLEN;
+	struct skiff_in6 tmp;
+	__u16 old;
+
+	if ((void *)(icmp + 1) > p->data_end || plen < sizeof(*icmp))
+		return SKIFF_CONTINUE; /* the daemon judges it */
+	if (icmp->type != SKIFF_ICMPV6_ECHO_REQUEST || icmp->code != 0)
+		return SKIFF_CONTINUE;
+	__builtin_memcpy(&tmp, &ip6->saddr, sizeof(tmp));
+	if (skiff_in6_multicast(&tmp) || skiff_in6_unspecified(&tmp))
+		return SKIFF_CONTINUE; /* never answered: the daemon drops it */
+	if (plen > SKIFF_CSUM_MAX_LEN)
+		return SKIFF_CONTINUE;
+	if (!skiff_icmp6_csum_ok(p, ip6, l4_off, plen))
+		return skiff_drop(p->st, drop_icmp6_csum);
+
+	__builtin_memcpy(p->eth->h_dest, p->eth->h_source, ETH_ALEN);
+	__builtin_memcpy(p->eth->h_source, p->cfg->mac, ETH_ALEN);
+	__builtin_memcpy(&ip6->saddr, &ip6->daddr, sizeof(tmp));
+	__builtin_memcpy(&ip6->daddr, &tmp, sizeof(tmp));
+	ip6->hop_limit = SKIFF_ECHO_TTL;
+	/* the pseudo-header's sum does not change when the addresses swap */
+	old = *(__u16 *)icmp;
+	icmp->type = SKIFF_ICMPV6_ECHO_REPLY;
+	icmp->checksum = skiff_csum_replace2(icmp->checksum, old, *(__u16 *)icmp);
+	skiff_inc(p->st, icmp6_echo_reply);
+	return XDP_TX;
+}
+
+static __always_inline int skiff_handle_ipv6(struct skiff_pkt *p)
+{
+	struct ipv6hdr *ip6 = p->l3;
+	struct skiff_addr *addr;
+	struct nd_msg *ns;
+	struct skiff_in6 dst;
+	__u32 plen;
+	int ret;
+
+	if ((void *)(ip6 + 1) > p->data_end)
+		return skiff_pass(p->st, pass_truncated);
+	__builtin_memcpy(&dst, &ip6->daddr, sizeof(dst));
+	plen = bpf_ntohs(ip6->payload_len);
+	ns = (void *)(ip6 + 1);
+
+	addr = bpf_map_lookup_elem(&addrs6, &dst);
+	if (!addr) {
+		/* An NS to the solicited-node group of one of our addresses. */
+		if (ip6->nexthdr == SKIFF_IPPROTO_ICMPV6 && (void *)(ns + 1) <= p->data_end &&
+		    ns->hdr.type == SKIFF_ND_NEIGHBOR_SOLICIT &&
+		    skiff_in6_solicited_node(&dst, (void *)ns->target) && ip6->version == 6 &&
+		    plen + SKIFF_IPV6_HLEN <= p->l3_len)
+			return skiff_nd_solicit(p, ip6, plen, true);
+		return skiff_pass(p->st, pass_not_ours);
+	}
+	if (!(addr->flags & SKIFF_ADDR_DEDICATED))
+		return skiff_pass(p->st, pass_ip6_shared);
+	/* RFC 8200 3: version 6; the payload inside the frame (padding may follow) */
+	if (ip6->version != 6 || plen + SKIFF_IPV6_HLEN > p->l3_len)
+		return skiff_drop(p->st, drop_ip6_malformed);
+	if (ip6->nexthdr == SKIFF_IPPROTO_ICMPV6) {
+		if ((void *)(ns + 1) <= p->data_end && ns->hdr.type == SKIFF_ND_NEIGHBOR_SOLICIT)
+			return skiff_nd_solicit(p, ip6, plen, false);
+		ret = skiff_icmp6_echo(p, ip6, plen);
+		if (ret != SKIFF_CONTINUE)
+			return ret;
+	}
+	return skiff_to_stack(p);
+}
+
+#endif /* SKIFF_IPV6_BPF_H */

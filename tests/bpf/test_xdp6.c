@@ -1,0 +1,421 @@
+// SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
+/*
+ * IPv6 in the real XDP object (bpf/skiff_ipv6.bpf.h) through
+ * bpf_prog_test_run_opts: Neighbor Solicitations for a dedicated address
+ * become the exact Neighbor Advertisement RFC 4861 7.2.4 describes (unicast,
+ * to the solicited-node group, and a DAD probe answered to all-nodes), the
+ * sender is learned into neigh6, echo requests get the exact RFC 4443 reply;
+ * invalid ones (hop limit, checksum, code, DAD with an option) are dropped
+ * and counted; a shared address and foreign addresses are the kernel's,
+ * untouched; frames cut at every length are never answered.  Checksums are
+ * computed here, independently of the program.  Needs root.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include <linux/if_ether.h>
+#include <linux/if_link.h>
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+
+#include <skiff/proto/icmpv6.h>
+#include <skiff/skiff.h>
+
+#include "skiff_xdp.skel.h"
+
+static const uint8_t our_mac[6] = { 0x02, 0x00, 0x00, 0x00, 0x00, 0x01 };
+static const uint8_t peer_mac[6] = { 0x02, 0x00, 0x00, 0x00, 0x00, 0x02 };
+static struct skiff_in6 ded, shr, peer, other;
+
+static struct {
+	struct skiff_xdp *skel;
+	int prog, stats, neigh6;
+	int ncpus;
+} fx;
+static bool is_root;
+
+#define REQUIRE_ROOT()                                                \
+	do {                                                          \
+		if (!is_root) {                                       \
+			print_message("skipped: needs root (BPF)\n"); \
+			skip();                                       \
+		}                                                     \
+	} while (0)
+
+struct frame {
+	uint8_t b[2048];
+	size_t len;
+};
+
+static struct skiff_in6 in6(const char *s)
+{
+	struct skiff_in6 a;
+
+	assert_int_equal(inet_pton(AF_INET6, s, &a), 1);
+	return a;
+}
+
+/* RFC 4443 2.3: the ICMPv6 checksum over the pseudo-header and msg. */
+static uint16_t icmp6_csum(const struct skiff_in6 *src, const struct skiff_in6 *dst,
+			   const uint8_t *msg, size_t len)
+{
+	uint64_t sum = 0;
+	size_t i;
+
+	for (i = 0; i < 16; i += 2) {
+		sum += (uint32_t)((const uint8_t *)src)[i] << 8 | ((const uint8_t *)src)[i + 1];
+		sum += (uint32_t)((const uint8_t *)dst)[i] << 8 | ((const uint8_t *)dst)[i + 1];
+	}
+	sum += len + SKIFF_IPPROTO_ICMPV6;
+	for (i = 0; i + 1 < len; i += 2)
+		sum += (uint32_t)msg[i] << 8 | msg[i + 1];
+	if (len & 1)
+		sum += (uint32_t)msg[len - 1] << 8;
+	while (sum >> 16)
+		sum = (sum & 0xffff) + (sum >> 16);
+	return htons((uint16_t)~sum);
+}
+
+/* Ethernet + IPv6 + an ICMPv6 message msg (checksum filled in unless bad). */
+static void build(struct frame *f, const uint8_t *dmac, const struct skiff_in6 *src,
+		  const struct skiff_in6 *dst, uint8_t hop, const uint8_t *msg, size_t len,
+		  bool bad_csum)
+{
+	uint8_t *ip = f->b + 14, *l4 = ip + 40;
+	uint16_t c;
+
+	memset(f, 0, sizeof(*f));
+	memcpy(f->b, dmac, 6);
+	memcpy(f->b + 6, peer_mac, 6);
+	f->b[12] = 0x86;
+	f->b[13] = 0xdd;
+	ip[0] = 0x60;
+	ip[4] = (uint8_t)(len >> 8);
+	ip[5] = (uint8_t)len;
+	ip[6] = SKIFF_IPPROTO_ICMPV6;
+	ip[7] = hop;
+	memcpy(ip + 8, src, 16);
+	memcpy(ip + 24, dst, 16);
+	memcpy(l4, msg, len);
+	l4[2] = l4[3] = 0;
+	c = icmp6_csum(src, dst, l4, len);
+	memcpy(l4 + 2, &c, 2);
+	if (bad_csum)
+		l4[2] ^= 0x5a;
+	f->len = 14 + 40 + len;
+}
+
+/* An NS for target, with a source link-layer address option unless !slla. */
+static size_t ns_msg(uint8_t *m, const struct skiff_in6 *target, bool slla)
+{
+	memset(m, 0, 32);
+	m[0] = SKIFF_ND_NEIGHBOR_SOLICIT;
+	memcpy(m + 8, target, 16);
+	if (!slla)
+		return 24;
+	m[24] = SKIFF_ND_OPT_SOURCE_LLADDR;
+	m[25] = 1;
+	memcpy(m + 26, peer_mac, 6);
+	return 32;
+}
+
+static struct skiff_in6 solicited_node(const struct skiff_in6 *t)
+{
+	struct skiff_in6 g = in6("ff02::1:ff00:0");
+
+	memcpy((uint8_t *)&g + 13, (const uint8_t *)t + 13, 3);
+	return g;
+}
+
+struct result {
+	int verdict;
+	uint8_t b[2048];
+	size_t len;
+};
+
+static int run(const struct frame *f, struct result *r)
+{
+	struct xdp_md ctx = { .data_end = (uint32_t)f->len };
+	LIBBPF_OPTS(bpf_test_run_opts, o, .data_in = f->b, .data_size_in = (uint32_t)f->len,
+		    .data_out = r->b, .data_size_out = sizeof(r->b), .ctx_in = &ctx,
+		    .ctx_size_in = sizeof(ctx), .repeat = 1);
+
+	assert_int_equal(bpf_prog_test_run_opts(fx.prog, &o), 0);
+	r->verdict = (int)o.retval;
+	r->len = o.data_size_out;
+	return r->verdict;
+}
+
+static struct skiff_xdp_stats stats_sum(void)
+{
+	struct skiff_xdp_stats *v = calloc((size_t)fx.ncpus, sizeof(*v)), sum;
+	uint64_t *s = (uint64_t *)&sum;
+	uint32_t zero = 0;
+	int i;
+	size_t k;
+
+	assert_non_null(v);
+	memset(&sum, 0, sizeof(sum));
+	assert_int_equal(bpf_map_lookup_elem(fx.stats, &zero, v), 0);
+	for (i = 0; i < fx.ncpus; i++)
+		for (k = 0; k < sizeof(sum) / 8; k++)
+			s[k] += ((uint64_t *)&v[i])[k];
+	free(v);
+	return sum;
+}
+
+static int group_setup(void **state)
+{
+	struct skiff_config c = { .flags = SKIFF_CFG_ENABLED };
+	struct skiff_addr d = { .flags = SKIFF_ADDR_DEDICATED, .prefix_len = 64 };
+	struct skiff_addr s = { .prefix_len = 64 };
+	uint32_t zero = 0;
+	int fd;
+
+	(void)state;
+	ded = in6("2001:db8:7::5");
+	shr = in6("2001:db8:7::2");
+	peer = in6("2001:db8:7::1");
+	other = in6("2001:db8:7::99");
+	is_root = geteuid() == 0;
+	if (!is_root)
+		return 0;
+	fx.skel = skiff_xdp__open_and_load();
+	if (!fx.skel)
+		return -1;
+	fx.prog = bpf_program__fd(fx.skel->progs.skiff_xdp_prog);
+	fx.stats = bpf_map__fd(fx.skel->maps.stats);
+	fx.neigh6 = bpf_map__fd(fx.skel->maps.neigh6);
+	fx.ncpus = libbpf_num_possible_cpus();
+	memcpy(c.mac, our_mac, 6);
+	assert_int_equal(bpf_map_update_elem(bpf_map__fd(fx.skel->maps.config), &zero, &c, 0), 0);
+	fd = bpf_map__fd(fx.skel->maps.addrs6);
+	assert_int_equal(bpf_map_update_elem(fd, &ded, &d, 0), 0);
+	assert_int_equal(bpf_map_update_elem(fd, &shr, &s, 0), 0);
+	return 0;
+}
+
+static int group_teardown(void **state)
+{
+	(void)state;
+	if (fx.skel)
+		skiff_xdp__destroy(fx.skel);
+	return 0;
+}
+
+/* The NA RFC 4861 7.2.4 asks for, built here byte by byte. */
+static void expect_na(struct frame *want, const uint8_t *dmac, const struct skiff_in6 *dst,
+		      uint32_t flags)
+{
+	uint8_t na[32] = { SKIFF_ND_NEIGHBOR_ADVERT };
+	uint32_t fl = htonl(flags);
+
+	memcpy(na + 4, &fl, 4);
+	memcpy(na + 8, &ded, 16);
+	na[24] = SKIFF_ND_OPT_TARGET_LLADDR;
+	na[25] = 1;
+	memcpy(na + 26, our_mac, 6);
+	build(want, dmac, &ded, dst, 255, na, sizeof(na), false);
+	memcpy(want->b + 6, our_mac, 6);
+}
+
+static void assert_frame(const struct result *r, const struct frame *want)
+{
+	size_t i;
+
+	assert_int_equal(r->len, want->len);
+	for (i = 0; i < want->len; i++)
+		if (r->b[i] != want->b[i])
+			fail_msg("byte %zu: got 0x%02x, want 0x%02x", i, r->b[i], want->b[i]);
+}
+
+static void ns_for_a_dedicated_address_gets_the_exact_na_and_learns_the_sender(void **state)
+{
+	struct skiff_in6 grp = solicited_node(&ded);
+	struct frame f, want;
+	struct skiff_neigh n;
+	struct result r;
+	uint8_t m[32];
+	size_t len;
+
+	(void)state;
+	REQUIRE_ROOT();
+	/* unicast NS (NUD), with the solicitor's link-layer address */
+	len = ns_msg(m, &ded, true);
+	build(&f, our_mac, &peer, &ded, 255, m, len, false);
+	assert_int_equal(run(&f, &r), XDP_TX);
+	expect_na(&want, peer_mac, &peer, SKIFF_ND_NA_SOLICITED | SKIFF_ND_NA_OVERRIDE);
+	assert_frame(&r, &want);
+	assert_int_equal(bpf_map_lookup_elem(fx.neigh6, &peer, &n), 0);
+	assert_memory_equal(n.mac, peer_mac, 6);
+	assert_int_equal(n.state, SKIFF_NEIGH_REACHABLE);
+
+	/* address resolution: to the solicited-node group, padded frame */
+	build(&f, (uint8_t[]){ 0x33, 0x33, 0xff, 0, 0, 5 }, &peer, &grp, 255, m, len, false);
+	f.len += 10; /* Ethernet padding after the datagram */
+	assert_int_equal(run(&f, &r), XDP_TX);
+	assert_frame(&r, &want);
+
+	/* no option: the reply goes to the frame's source MAC */
+	len = ns_msg(m, &ded, false);
+	build(&f, our_mac, &peer, &ded, 255, m, len, false);
+	assert_int_equal(run(&f, &r), XDP_TX);
+	assert_frame(&r, &want);
+}
+
+static void dad_probe_for_a_dedicated_address_is_answered_to_all_nodes(void **state)
+{
+	struct skiff_in6 grp = solicited_node(&ded), any = { 0 }, all = in6("ff02::1");
+	struct frame f, want;
+	struct result r;
+	uint8_t m[32];
+	size_t len;
+
+	(void)state;
+	REQUIRE_ROOT();
+	len = ns_msg(m, &ded, false);
+	build(&f, (uint8_t[]){ 0x33, 0x33, 0xff, 0, 0, 5 }, &any, &grp, 255, m, len, false);
+	assert_int_equal(run(&f, &r), XDP_TX);
+	expect_na(&want, (uint8_t[]){ 0x33, 0x33, 0, 0, 0, 1 }, &all, SKIFF_ND_NA_OVERRIDE);
+	assert_frame(&r, &want);
+	/* RFC 4861 7.1.1: a DAD probe to a unicast address, or with a source
+	 * link-layer option, is invalid */
+	build(&f, our_mac, &any, &ded, 255, m, len, false);
+	assert_int_equal(run(&f, &r), XDP_DROP);
+	len = ns_msg(m, &ded, true);
+	build(&f, (uint8_t[]){ 0x33, 0x33, 0xff, 0, 0, 5 }, &any, &grp, 255, m, len, false);
+	assert_int_equal(run(&f, &r), XDP_DROP);
+}
+
+static void invalid_solicitations_are_dropped_and_counted(void **state)
+{
+	struct skiff_xdp_stats before = stats_sum(), after;
+	struct frame f;
+	struct result r;
+	uint8_t m[32];
+	size_t len;
+
+	(void)state;
+	REQUIRE_ROOT();
+	len = ns_msg(m, &ded, true);
+	build(&f, our_mac, &peer, &ded, 254, m, len, false); /* routed: not on-link */
+	assert_int_equal(run(&f, &r), XDP_DROP);
+	m[1] = 1; /* code */
+	build(&f, our_mac, &peer, &ded, 255, m, len, false);
+	assert_int_equal(run(&f, &r), XDP_DROP);
+	m[1] = 0;
+	build(&f, our_mac, &peer, &ded, 255, m, len, true); /* checksum */
+	assert_int_equal(run(&f, &r), XDP_DROP);
+	after = stats_sum();
+	assert_int_equal(after.drop_nd_invalid - before.drop_nd_invalid, 2);
+	assert_int_equal(after.drop_icmp6_csum - before.drop_icmp6_csum, 1);
+	assert_int_equal(after.nd_na_reply, before.nd_na_reply);
+}
+
+static void echo_request_to_a_dedicated_address_gets_the_exact_reply(void **state)
+{
+	uint8_t m[64], reply[64];
+	struct frame f, want;
+	struct result r;
+	size_t i;
+
+	(void)state;
+	REQUIRE_ROOT();
+	memset(m, 0, sizeof(m));
+	m[0] = SKIFF_ICMPV6_ECHO_REQUEST;
+	m[4] = 0x12; /* id */
+	m[7] = 7;    /* sequence */
+	for (i = 8; i < sizeof(m); i++)
+		m[i] = (uint8_t)i;
+	build(&f, our_mac, &peer, &ded, 64, m, sizeof(m), false);
+	assert_int_equal(run(&f, &r), XDP_TX);
+	memcpy(reply, m, sizeof(m));
+	reply[0] = SKIFF_ICMPV6_ECHO_REPLY;
+	build(&want, peer_mac, &ded, &peer, 64, reply, sizeof(reply), false);
+	memcpy(want.b + 6, our_mac, 6);
+	assert_frame(&r, &want);
+
+	/* a bad checksum is dropped */
+	build(&f, our_mac, &peer, &ded, 64, m, sizeof(m), true);
+	assert_int_equal(run(&f, &r), XDP_DROP);
+}
+
+static void shared_and_foreign_addresses_are_the_kernels_untouched(void **state)
+{
+	struct skiff_xdp_stats before = stats_sum(), after;
+	struct skiff_in6 grp = solicited_node(&shr);
+	struct frame f;
+	struct result r;
+	uint8_t m[64] = { SKIFF_ICMPV6_ECHO_REQUEST };
+	size_t len;
+
+	(void)state;
+	REQUIRE_ROOT();
+	build(&f, our_mac, &peer, &shr, 64, m, sizeof(m), false);
+	assert_int_equal(run(&f, &r), XDP_PASS);
+	assert_int_equal(r.len, f.len);
+	assert_memory_equal(r.b, f.b, f.len);
+	len = ns_msg(m, &shr, true); /* the kernel answers for its address */
+	build(&f, (uint8_t[]){ 0x33, 0x33, 0xff, 0, 0, 2 }, &peer, &grp, 255, m, len, false);
+	assert_int_equal(run(&f, &r), XDP_PASS);
+	assert_memory_equal(r.b, f.b, f.len);
+	build(&f, our_mac, &peer, &other, 64, m, 24, false);
+	assert_int_equal(run(&f, &r), XDP_PASS);
+	assert_memory_equal(r.b, f.b, f.len);
+	after = stats_sum();
+	assert_int_equal(after.pass_ip6_shared - before.pass_ip6_shared, 2);
+	assert_int_equal(after.pass_not_ours - before.pass_not_ours, 1);
+}
+
+static void frames_cut_at_every_length_are_never_answered(void **state)
+{
+	struct frame whole[2], f;
+	struct result r;
+	uint8_t m[64] = { SKIFF_ICMPV6_ECHO_REQUEST };
+	size_t len, cut;
+	int k;
+
+	(void)state;
+	REQUIRE_ROOT();
+	len = ns_msg(m, &ded, true);
+	build(&whole[0], our_mac, &peer, &ded, 255, m, len, false);
+	memset(m, 0, sizeof(m));
+	m[0] = SKIFF_ICMPV6_ECHO_REQUEST;
+	build(&whole[1], our_mac, &peer, &ded, 64, m, sizeof(m), false);
+	for (k = 0; k < 2; k++) {
+		for (cut = 14; cut < whole[k].len; cut++) {
+			f = whole[k];
+			f.len = cut;
+			run(&f, &r);
+			if (r.verdict == XDP_TX)
+				fail_msg("frame %d cut to %zu bytes was answered", k, cut);
+			if (r.verdict == XDP_PASS)
+				assert_memory_equal(r.b, f.b, cut);
+		}
+	}
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(ns_for_a_dedicated_address_gets_the_exact_na_and_learns_the_sender),
+		cmocka_unit_test(dad_probe_for_a_dedicated_address_is_answered_to_all_nodes),
+		cmocka_unit_test(invalid_solicitations_are_dropped_and_counted),
+		cmocka_unit_test(echo_request_to_a_dedicated_address_gets_the_exact_reply),
+		cmocka_unit_test(shared_and_foreign_addresses_are_the_kernels_untouched),
+		cmocka_unit_test(frames_cut_at_every_length_are_never_answered),
+	};
+
+	return cmocka_run_group_tests(tests, group_setup, group_teardown);
+}
