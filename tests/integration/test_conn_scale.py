@@ -4,9 +4,14 @@ bursts from the kernel peer to skiffd's TCP echo service (connscale.py in
 the peer namespace, ip_local_port_range widened there).  Every connection
 is established, stays up through an idle period and echoes its byte; skiff
 sends no RST; after the client closes them all skiffd's UMEM frames are
-back and no connection is left.  No speed target: the rate is printed."""
+back and no connection is left.  No speed target: the rate is printed.
+And --max-conns: at its limit the echo service holds new connections back
+in the listen backlog (never accepted and closed) and serves them as
+others close, counted in skiffctl stats."""
 
 import json
+import select
+import socket
 import time
 from pathlib import Path
 
@@ -41,8 +46,12 @@ def tcp_conns(sk):
     return c["u.tcp_passive_opens"] + c["u.tcp_syncookies_ok"]
 
 
+RST_BASE = {}
+
+
 def test_20000_connections_in_bursts_all_established_and_echo_after_idle(topo, sk):
     before = sk.counters()
+    RST_BASE["rsts"] = before["u.tcp_out_rsts"]
     r = run_client(topo, topo.dut_ip, CONNS)
     d = sn.delta(sk.counters(), before)
     print(f"{CONNS} connections: {r}")
@@ -63,6 +72,9 @@ def test_all_20000_close_cleanly_and_leave_nothing_behind(topo, sk):
             break
         time.sleep(0.5)
     assert p is not None and p <= 4, f"{p} TCP sockets left in skiffd"
+    # nor did the close send a RST (a late duplicate would find no connection)
+    if "rsts" in RST_BASE:
+        assert sk.counters()["u.tcp_out_rsts"] == RST_BASE["rsts"], "RSTs sent during the close"
 
 
 def sk_sockets(topo, sk):
@@ -73,3 +85,49 @@ def sk_sockets(topo, sk):
     if isinstance(socks, dict):
         socks = socks.get("sockets", [])
     return sum(1 for s in socks if s.get("proto") == "tcp")
+
+
+def echo_of(c, timeout):
+    """The byte echoed on c within timeout: b'' for EOF, None for nothing."""
+    r, _, _ = select.select([c], [], [], timeout)
+    if not r:
+        return None
+    try:
+        return c.recv(16)
+    except ConnectionResetError:
+        return b"RST"
+
+
+def test_max_conns_holds_new_connections_back_and_serves_them_as_others_close(need_tcp):
+    t = sn.Topology()
+    d = None
+    socks = []
+    try:
+        d = sn.Skiffd(t, ["--addr", f"{t.ded_ip}/{t.prefix}", "--echo", ECHO_PORT,
+                          "--max-conns", 20]).start()
+        for i in range(30):
+            c = tn.connect(t, t.ded_ip, ECHO_PORT, timeout=5)  # handshakes all complete
+            c.sendall(bytes([i]))
+            socks.append(c)
+        got = [echo_of(c, 2 if i < 20 else 0.5) for i, c in enumerate(socks)]
+        assert got[:20] == [bytes([i]) for i in range(20)], got
+        # the other 10 wait in the listen backlog: neither answered nor closed
+        assert got[20:] == [None] * 10, got
+        c = d.counters()
+        assert c["u.svc_conn_limited"] >= 1 and c["u.tcp_out_rsts"] == 0, sn.nonzero(c, "u.")
+        assert "svc_conn_limited" in d.ctl("stats").stdout
+        # five served ones leave: five waiting ones are taken in and answered
+        for s_ in socks[:5]:
+            s_.close()
+        got = [echo_of(c, 5) for c in socks[20:25]]
+        assert got == [bytes([i]) for i in range(20, 25)], got
+        assert [echo_of(c, 0.3) for c in socks[25:]] == [None] * 5
+        c = d.counters()
+        assert c["u.tcp_out_rsts"] == 0, sn.nonzero(c, "u.")
+    finally:
+        for s_ in socks:
+            s_.close()
+        if d:
+            rc = d.stop()
+            assert rc == 0, d.output()
+        t.close()
