@@ -223,6 +223,46 @@ static void test_failover_ms_defaults_to_500_and_is_bounded(void **state)
 			  "bad --failover-ms '1s': expected 0 (never) or 50 to 60000 ms");
 }
 
+static void test_capacity_flags_parse_default_to_zero_and_are_bounded(void **state)
+{
+	char path[64], cmd[256];
+	struct cli_run r;
+
+	(void)state;
+	run_cli(&r, "--iface eth0 --addr 10.0.0.1/24");
+	assert_int_equal(r.status, -1);
+	/* 0: skiffd derives them from memory at start-up */
+	assert_int_equal(r.cfg.max_conns, 0);
+	assert_int_equal(r.cfg.syn_backlog, 0);
+	assert_int_equal(r.cfg.frames, 0);
+	run_cli(&r, "--iface eth0 --addr 10.0.0.1/24 --max-conns 50000 --syn-backlog 1024 "
+		    "--frames 8192");
+	assert_int_equal(r.status, -1);
+	assert_int_equal(r.cfg.max_conns, 50000);
+	assert_int_equal(r.cfg.syn_backlog, 1024);
+	assert_int_equal(r.cfg.frames, 8192);
+	assert_fails_with("--iface eth0 --addr 10.0.0.1/24 --max-conns 0",
+			  "bad --max-conns '0': expected a number from 1 to 131072");
+	assert_fails_with("--iface eth0 --addr 10.0.0.1/24 --max-conns 131073",
+			  "bad --max-conns '131073': expected a number from 1 to 131072");
+	assert_fails_with("--iface eth0 --addr 10.0.0.1/24 --syn-backlog 65537",
+			  "bad --syn-backlog '65537': expected a number from 1 to 65536");
+	assert_fails_with("--iface eth0 --addr 10.0.0.1/24 --frames 255",
+			  "bad --frames '255': expected a number from 256 to 1048576");
+	assert_fails_with("--iface eth0 --addr 10.0.0.1/24 --frames 4k",
+			  "bad --frames '4k': expected a number from 256 to 1048576");
+	/* config-file keys, and the command line overrides them */
+	write_tmp("iface eth0\naddr 10.0.0.1/24\nmax-conns 7\nsyn-backlog 9\nframes 300\n", path,
+		  sizeof(path));
+	snprintf(cmd, sizeof(cmd), "--config %s --frames 512", path);
+	run_cli(&r, cmd);
+	assert_int_equal(r.status, -1);
+	assert_int_equal(r.cfg.max_conns, 7);
+	assert_int_equal(r.cfg.syn_backlog, 9);
+	assert_int_equal(r.cfg.frames, 512);
+	unlink(path);
+}
+
 static void test_bad_cpus_vlan_pin_dir_are_refused(void **state)
 {
 	(void)state;
@@ -1077,6 +1117,7 @@ int main(void)
 		cmocka_unit_test(test_bad_queues_are_refused),
 		cmocka_unit_test(test_bad_cpus_vlan_pin_dir_are_refused),
 		cmocka_unit_test(test_failover_ms_defaults_to_500_and_is_bounded),
+		cmocka_unit_test(test_capacity_flags_parse_default_to_zero_and_are_bounded),
 		cmocka_unit_test(test_config_file_errors_name_file_and_line),
 		cmocka_unit_test(test_minimal_config_gets_defaults),
 		cmocka_unit_test(test_full_command_line_parses),
