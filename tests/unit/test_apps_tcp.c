@@ -657,6 +657,49 @@ static void http_connections_beyond_the_per_source_cap_are_reset(void **state)
 	http_server_stop(srv);
 }
 
+static void http_at_its_connection_limit_holds_the_next_client_back(void **state)
+{
+	struct fixture *f = *state;
+	struct sockaddr_in sin = { .sin_family = AF_INET, .sin_port = htons(80),
+				   .sin_addr.s_addr = TS_ADDR_B };
+	static const char req[] = "GET /small.txt HTTP/1.1\r\nHost: x\r\n\r\n";
+	struct http_server *srv;
+	struct socket *so[2];
+	char buf[2048];
+	ssize_t n;
+	int i;
+
+	assert_int_equal(http_server_start(B(f), 80, f->dir, &srv), 0);
+	http_server_set_max_conns(srv, 1);
+	for (i = 0; i < 2; i++) {
+		assert_int_equal(skiff_socket(A(f), SOCK_STREAM, &so[i]), 0);
+		assert_int_equal(skiff_connect(so[i], &sin), -EINPROGRESS);
+		twostack_run(&f->ts, 10 * MS, NULL, NULL);
+	}
+	twostack_run(&f->ts, 100 * MS, NULL, NULL);
+	for (i = 0; i < 2; i++) {
+		assert_true(skiff_poll(so[i]) & SOCK_EV_OUT);	/* both handshakes done */
+		assert_int_equal(skiff_send(so[i], req, sizeof(req) - 1), (ssize_t)sizeof(req) - 1);
+	}
+	twostack_run(&f->ts, 1 * SEC, NULL, NULL);
+	n = skiff_recv(so[0], buf, sizeof(buf) - 1);
+	assert_true(n > 0);
+	buf[n] = '\0';
+	assert_non_null(strstr(buf, "HTTP/1.1 200 OK\r\n"));
+	/* keep-alive: the first holds the only place; the second waits, not closed */
+	assert_int_equal(skiff_recv(so[1], buf, sizeof(buf) - 1), -EAGAIN);
+	assert_int_equal(B(f)->stats->http_conn_limited, 1);
+	skiff_close(so[0]);
+	twostack_run(&f->ts, 1 * SEC, NULL, NULL);
+	n = skiff_recv(so[1], buf, sizeof(buf) - 1);
+	assert_true(n > 0);
+	buf[n] = '\0';
+	assert_non_null(strstr(buf, "HTTP/1.1 200 OK\r\n"));
+	assert_int_equal(B(f)->stats->tcp_out_rsts, 0);
+	skiff_close(so[1]);
+	http_server_stop(srv);
+}
+
 static void service_memory_default_limit(void **state)
 {
 	(void)state;
@@ -691,6 +734,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(http_silent_and_slowloris_clients_are_closed_after_the_header_timeout, setup, teardown),
 		cmocka_unit_test_setup_teardown(http_keep_alive_connection_idle_past_the_limit_is_closed, setup, teardown),
 		cmocka_unit_test_setup_teardown(http_connections_beyond_the_per_source_cap_are_reset, setup, teardown),
+		cmocka_unit_test_setup_teardown(
+			http_at_its_connection_limit_holds_the_next_client_back, setup, teardown),
 		cmocka_unit_test(service_memory_default_limit),
 	};
 
