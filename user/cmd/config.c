@@ -123,6 +123,10 @@ void skiffd_usage(FILE *f)
 	      "                      shared with the kernel if IF already has it (skiff\n"
 	      "                      takes only its own ports), dedicated otherwise (XDP\n"
 	      "                      answers ARP and ping, skiff owns all of it)\n"
+	      "  --addr X:Y::Z/N     an IPv6 address (repeatable, at most 8): dedicated,\n"
+	      "                      XDP answers its Neighbor Solicitations and pings and\n"
+	      "                      the rest goes to skiffd, which has no IPv6 transport\n"
+	      "                      yet; shared with the kernel, the kernel keeps it all\n"
 	      "  --gateway A.B.C.D   default gateway, on the subnet of an --addr\n"
 	      "  --route A.B.C.D/N via G.G.G.G\n"
 	      "                      static route, as ip route add: packets to A.B.C.D/N\n"
@@ -314,6 +318,52 @@ static int add_port(uint16_t *ports, int *n, unsigned long port, const char *pfx
 		return -EINVAL;
 	}
 	ports[(*n)++] = (uint16_t)port;
+	return 0;
+}
+
+/* --addr X:Y::Z/N: a unicast IPv6 address, not link-local, loopback or
+ * v4-mapped (those are not an interface's to give away). */
+static int parse_addr6(struct skiffd_config *cfg, const char *val, const char *pfx,
+		       const char *label, char *err, size_t errlen)
+{
+	char buf[INET6_ADDRSTRLEN + 8], *slash;
+	struct in6_addr a;
+	unsigned long v;
+	int i;
+
+	snprintf(buf, sizeof(buf), "%s", val);
+	slash = strchr(buf, '/');
+	if (strlen(val) >= sizeof(buf) || !slash) {
+		seterr(err, errlen, "%sbad %s '%s': expected X:Y::Z/N (N from 1 to 128)", pfx,
+		       label, val);
+		return -EINVAL;
+	}
+	*slash = '\0';
+	if (inet_pton(AF_INET6, buf, &a) != 1 || parse_uint(slash + 1, 1, 128, &v)) {
+		seterr(err, errlen, "%sbad %s '%s': expected X:Y::Z/N (N from 1 to 128)", pfx,
+		       label, val);
+		return -EINVAL;
+	}
+	if (IN6_IS_ADDR_MULTICAST(&a) || IN6_IS_ADDR_UNSPECIFIED(&a) || IN6_IS_ADDR_LOOPBACK(&a) ||
+	    IN6_IS_ADDR_V4MAPPED(&a) || IN6_IS_ADDR_LINKLOCAL(&a)) {
+		seterr(err, errlen,
+		       "%sbad %s '%s': not a global or unique-local unicast IPv6 address", pfx,
+		       label, val);
+		return -EINVAL;
+	}
+	for (i = 0; i < cfg->n_addrs6; i++) {
+		if (!memcmp(&cfg->addrs6[i].addr, &a, sizeof(a))) {
+			seterr(err, errlen, "%s%s %s given twice", pfx, label, buf);
+			return -EINVAL;
+		}
+	}
+	if (cfg->n_addrs6 >= SKIFF_MAX_ADDRS6) {
+		seterr(err, errlen, "%stoo many IPv6 %s (at most %d)", pfx, label, SKIFF_MAX_ADDRS6);
+		return -EINVAL;
+	}
+	cfg->addrs6[cfg->n_addrs6].addr = a;
+	cfg->addrs6[cfg->n_addrs6].prefix_len = (uint8_t)v;
+	cfg->n_addrs6++;
 	return 0;
 }
 
@@ -559,6 +609,8 @@ static int apply_opt(struct skiffd_config *cfg, const struct opt *o, const char 
 		snprintf(cfg->iface, sizeof(cfg->iface), "%s", val);
 		return 0;
 	case OPT_ADDR:
+		if (strchr(val, ':'))
+			return parse_addr6(cfg, val, pfx, label, err, errlen);
 		snprintf(buf, sizeof(buf), "%s", val);
 		slash = strchr(buf, '/');
 		if (strlen(val) >= sizeof(buf) || !slash) {
@@ -909,7 +961,10 @@ static int config_check(const struct skiffd_config *cfg, char *err, size_t errle
 		return -EINVAL;
 	}
 	if (!cfg->n_addrs) {
-		seterr(err, errlen, "missing --addr A.B.C.D/N (at least one address to serve)");
+		seterr(err, errlen,
+		       cfg->n_addrs6 ? "missing --addr A.B.C.D/N (at least one IPv4 address: skiff "
+				       "serves UDP and TCP over IPv4 only so far)"
+				     : "missing --addr A.B.C.D/N (at least one address to serve)");
 		return -EINVAL;
 	}
 	if (cfg->gateway) {
@@ -1086,6 +1141,7 @@ int skiffd_config_parse(struct skiffd_config *cfg, int argc, char *const argv[],
 		if (o->id == OPT_ADDR && !reset_addr) {
 			reset_addr = true;
 			cfg->n_addrs = 0;
+			cfg->n_addrs6 = 0;
 		} else if (o->id == OPT_ECHO && !reset_echo) {
 			reset_echo = true;
 			cfg->n_echo = 0;

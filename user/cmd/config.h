@@ -12,6 +12,7 @@
 
 #include <limits.h>
 #include <net/if.h>
+#include <netinet/in.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -34,6 +35,12 @@ struct skiffd_addr {
 	uint8_t prefix_len;
 };
 
+/* --addr 2001:db8::5/64: an IPv6 address (XDP answers NDP and ping for it) */
+struct skiffd_addr6 {
+	struct in6_addr addr;
+	uint8_t prefix_len;
+};
+
 /* --route DST/N via GW: a static route (network order). */
 struct skiffd_route {
 	uint32_t dst;		/* host bits zero */
@@ -45,6 +52,8 @@ struct skiffd_config {
 	char iface[IFNAMSIZ];
 	struct skiffd_addr addrs[SKIFF_MAX_ADDRS];
 	int n_addrs;
+	struct skiffd_addr6 addrs6[SKIFF_MAX_ADDRS6];
+	int n_addrs6;
 	uint32_t gateway;	/* network order, 0 = none */
 	struct skiffd_route routes[SKIFF_MAX_ROUTES];	/* --route, in the order given */
 	int n_routes;

@@ -85,6 +85,34 @@ int netif_has_addr(const char *ifname, uint32_t addr)
 	return found;
 }
 
+int netif_has_addr6(const char *ifname, const struct in6_addr *addr)
+{
+	struct ifaddrs *ifa, *p;
+	int found = 0;
+
+	if (getifaddrs(&ifa) < 0)
+		return -errno;
+	for (p = ifa; p; p = p->ifa_next) {
+		if (!p->ifa_addr || p->ifa_addr->sa_family != AF_INET6 || !p->ifa_name)
+			continue;
+		if (!strcmp(p->ifa_name, ifname) &&
+		    !memcmp(&((struct sockaddr_in6 *)p->ifa_addr)->sin6_addr, addr, sizeof(*addr)))
+			found = 1;
+	}
+	freeifaddrs(ifa);
+	return found;
+}
+
+int netif_mcast_mac(const char *ifname, const uint8_t mac[6], bool add)
+{
+	struct ifreq ifr;
+
+	memset(&ifr, 0, sizeof(ifr));
+	ifr.ifr_hwaddr.sa_family = AF_UNSPEC;
+	memcpy(ifr.ifr_hwaddr.sa_data, mac, 6);
+	return ifreq_ioctl(ifname, add ? SIOCADDMULTI : SIOCDELMULTI, &ifr);
+}
+
 static bool has_cap(const struct __user_cap_data_struct *d, int cap)
 {
 	return d[cap / 32].effective & (1u << (cap % 32));

@@ -10,6 +10,7 @@
 #ifndef SKIFF_NETIF_H
 #define SKIFF_NETIF_H
 
+#include <netinet/in.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -24,6 +25,16 @@ int netif_mtu(const char *ifname);
 
 /* 1 if the kernel has IPv4 addr (network order) on ifname, 0 if not, -errno. */
 int netif_has_addr(const char *ifname, uint32_t addr);
+
+/* The same for an IPv6 address: 1 if ifname has it, 0 if not, -errno. */
+int netif_has_addr6(const char *ifname, const struct in6_addr *addr);
+
+/*
+ * Accept (add) or stop accepting frames to the multicast MAC mac on ifname
+ * (SIOCADDMULTI / SIOCDELMULTI: what a NIC's receive filter lets in).
+ * 0 or -errno.
+ */
+int netif_mcast_mac(const char *ifname, const uint8_t mac[6], bool add);
 
 /* 0 if this process may attach XDP and create AF_XDP sockets
  * (CAP_NET_ADMIN and CAP_BPF or CAP_SYS_ADMIN); else -EPERM and a reason. */

@@ -88,7 +88,7 @@ static void uptime_str(uint64_t s, char *buf, size_t len)
 
 static void status_json(struct strbuf *sb, const struct report_status *s)
 {
-	char a[INET_ADDRSTRLEN];
+	char a[INET_ADDRSTRLEN], a6[INET6_ADDRSTRLEN];
 	int i;
 
 	sb_printf(sb, "{\"version\": ");
@@ -127,6 +127,10 @@ static void status_json(struct strbuf *sb, const struct report_status *s)
 		sb_printf(sb, "{\"addr\": \"%s\", \"prefix_len\": %u, \"mode\": \"%s\"},",
 			  ip_str(s->addrs[i].addr, a), s->addrs[i].prefix_len,
 			  s->addrs[i].dedicated ? "dedicated" : "shared");
+	for (i = 0; i < s->n_addrs6; i++)
+		sb_printf(sb, "{\"addr\": \"%s\", \"prefix_len\": %u, \"mode\": \"%s\"},",
+			  inet_ntop(AF_INET6, &s->addrs6[i].addr, a6, sizeof(a6)),
+			  s->addrs6[i].prefix_len, s->addrs6[i].dedicated ? "dedicated" : "shared");
 	sb_trim_comma(sb);
 	sb_puts(sb, "], \"services\": [");
 	for (i = 0; i < s->n_echo; i++)
@@ -153,7 +157,7 @@ static void status_json(struct strbuf *sb, const struct report_status *s)
 
 void report_status(struct strbuf *sb, const struct report_status *s, bool json)
 {
-	char a[INET_ADDRSTRLEN], up[32];
+	char a[INET_ADDRSTRLEN], a6[INET6_ADDRSTRLEN], up[32];
 	int i;
 
 	if (json) {
@@ -183,6 +187,12 @@ void report_status(struct strbuf *sb, const struct report_status *s, bool json)
 			  ip_str(s->addrs[i].addr, a), s->addrs[i].prefix_len,
 			  s->addrs[i].dedicated ? "dedicated (skiff answers ARP and ping)"
 						: "shared with the kernel (skiff owns its ports only)");
+	for (i = 0; i < s->n_addrs6; i++)
+		sb_printf(sb, "           %s/%u %s\n",
+			  inet_ntop(AF_INET6, &s->addrs6[i].addr, a6, sizeof(a6)),
+			  s->addrs6[i].prefix_len,
+			  s->addrs6[i].dedicated ? "dedicated (XDP answers NDP and ping; no IPv6 UDP/TCP yet)"
+						 : "shared with the kernel (the kernel keeps it all)");
 	sb_printf(sb, "gateway    %s\n", s->gateway ? ip_str(s->gateway, a) : "none");
 	sb_puts(sb, "services  ");
 	if (!s->n_echo && !s->n_discard && !s->http_port)

@@ -32,6 +32,12 @@ struct report_addr {
 	bool dedicated;
 };
 
+struct report_addr6 {
+	struct in6_addr addr;
+	uint8_t prefix_len;
+	bool dedicated;
+};
+
 struct report_status {
 	int pid;
 	uint64_t uptime_s;
@@ -50,6 +56,8 @@ struct report_status {
 	struct report_queue_info queues[SKIFF_MAX_QUEUES];
 	int n_addrs;
 	struct report_addr addrs[SKIFF_MAX_ADDRS];
+	int n_addrs6;
+	struct report_addr6 addrs6[SKIFF_MAX_ADDRS6];
 	int n_echo, n_discard;
 	const uint16_t *echo_ports;
 	const uint16_t *discard_ports;

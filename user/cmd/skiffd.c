@@ -64,6 +64,7 @@
 #include "cmd/ctl_server.h"
 #include "cmd/netif.h"
 #include "cmd/privs.h"
+#include "cmd/addr6.h"
 #include "cmd/kports.h"
 #include "cmd/report.h"
 #include "core/clock.h"
@@ -109,6 +110,7 @@ struct worker {
 struct skiffd {
 	struct skiffd_config cfg;
 	struct stack_config scfg;	/* shared read-only by every worker */
+	struct addr6_state a6;		/* --addr X:Y::Z/N: dedicated or shared, groups joined */
 	struct skiff_bpf *b;
 	struct stack_hooks hooks;
 	int ifindex;
@@ -459,6 +461,7 @@ static void skiffd_teardown(struct skiffd *d)
 	if (d->client_efd >= 0)
 		close(d->client_efd);
 	d->client_efd = -1;
+	addr6_teardown(&d->a6, &d->cfg);
 	restore_offloads(d);
 }
 
@@ -499,6 +502,12 @@ static void fill_status(struct skiffd *d, struct report_status *s)
 		s->addrs[k].prefix_len = d->scfg.addrs[k].prefix_len;
 		s->addrs[k].dedicated = d->scfg.addrs[k].dedicated;
 	}
+	for (k = 0; k < d->cfg.n_addrs6; k++) {
+		s->addrs6[k].addr = d->cfg.addrs6[k].addr;
+		s->addrs6[k].prefix_len = d->cfg.addrs6[k].prefix_len;
+		s->addrs6[k].dedicated = d->a6.dedicated[k];
+	}
+	s->n_addrs6 = d->cfg.n_addrs6;
 	s->n_addrs = d->scfg.n_addrs;
 	s->echo_ports = d->cfg.echo_ports;
 	s->n_echo = d->cfg.n_echo;
@@ -1246,6 +1255,19 @@ static int skiffd_start(struct skiffd *d)
 			fail("cannot add %s to the addrs map: %s",
 			     inet_ntop(AF_INET, &d->scfg.addrs[k].addr, a, sizeof(a)),
 			     strerror(-ret));
+			return ret;
+		}
+	}
+	ret = addr6_setup(&d->a6, &d->cfg, err, sizeof(err));
+	if (ret) {
+		fail("%s", err);
+		return ret;
+	}
+	for (k = 0; k < d->cfg.n_addrs6; k++) {
+		ret = skiff_bpf_add_addr6(d->b, &d->cfg.addrs6[k].addr, d->cfg.addrs6[k].prefix_len,
+					  d->a6.dedicated[k]);
+		if (ret) {
+			fail("cannot add an IPv6 address to the addrs6 map: %s", strerror(-ret));
 			return ret;
 		}
 	}

@@ -690,6 +690,21 @@ int skiff_bpf_add_addr(struct skiff_bpf *b, uint32_t addr, uint8_t prefix_len, b
 	return 0;
 }
 
+int skiff_bpf_add_addr6(struct skiff_bpf *b, const void *addr, uint8_t prefix_len, bool dedicated)
+{
+	struct skiff_addr val = {
+		.flags = dedicated ? SKIFF_ADDR_DEDICATED : 0,
+		.prefix_len = prefix_len,
+	};
+	struct skiff_in6 key;
+
+	memcpy(&key, addr, sizeof(key));
+	if (bpf_map__update_elem(b->skel->maps.addrs6, &key, sizeof(key), &val, sizeof(val),
+				 BPF_ANY))
+		return -errno;
+	return 0;
+}
+
 int skiff_bpf_set_xsk(struct skiff_bpf *b, uint32_t queue, int xsk_fd)
 {
 	uint32_t fd = (uint32_t)xsk_fd;

@@ -48,6 +48,9 @@ int skiff_bpf_attach(const struct skiff_loader_opts *o, struct skiff_bpf **out, 
 void skiff_bpf_detach(struct skiff_bpf *b);
 
 int skiff_bpf_add_addr(struct skiff_bpf *b, uint32_t addr, uint8_t prefix_len, bool dedicated);
+
+/* The same for an IPv6 address (addr: 16 bytes, network order). */
+int skiff_bpf_add_addr6(struct skiff_bpf *b, const void *addr, uint8_t prefix_len, bool dedicated);
 /* Put the AF_XDP socket fd of queue into the XSKMAP. */
 int skiff_bpf_set_xsk(struct skiff_bpf *b, uint32_t queue, int xsk_fd);
 /* Remove queue's socket from the XSKMAP (before closing it). */

@@ -1,0 +1,112 @@
+# SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
+"""IPv6 with the kernel as the peer: for a dedicated IPv6 address XDP answers
+the kernel's Neighbor Solicitations (address resolution, and a DAD probe of
+the same address, which the kernel then marks dadfailed) and its pings; a
+shared IPv6 address stays the kernel's; IPv4 service goes on beside."""
+
+import json
+import os
+import time
+
+import pytest
+
+import skiffnet as sn
+from conftest import ECHO_PORT, standard_args
+
+pytestmark = pytest.mark.usefixtures("need_skiff")
+
+
+def v6(topo, host):
+    return f"2001:db8:77:{topo.n:x}::{host}"
+
+
+@pytest.fixture(scope="module")
+def sk6(topo):
+    # the topology turns IPv6 off (skiffnet: no kernel noise); on for the veths here
+    topo.peer(["sysctl", "-qw", f"net.ipv6.conf.{topo.peer_if}.disable_ipv6=0"])
+    topo.dut(["sysctl", "-qw", f"net.ipv6.conf.{topo.dut_if}.disable_ipv6=0"])
+    topo.peer(["ip", "-6", "addr", "add", f"{v6(topo, 1)}/64", "dev", topo.peer_if, "nodad"])
+    topo.dut(["ip", "-6", "addr", "add", f"{v6(topo, 2)}/64", "dev", topo.dut_if, "nodad"])
+    d = sn.Skiffd(topo, standard_args(topo) + ["--addr", f"{v6(topo, 5)}/64",
+                                               "--addr", f"{v6(topo, 2)}/64"]).start()
+    yield d
+    assert d.stop() == 0, d.output()
+    topo.peer(["ip", "-6", "addr", "flush", "dev", topo.peer_if, "scope", "global"])
+    topo.dut(["ip", "-6", "addr", "flush", "dev", topo.dut_if, "scope", "global"])
+
+
+def ping6(topo, dst, count=3, size=56):
+    p = topo.peer(["ping", "-6", "-n", "-q", "-c", str(count), "-i", "0.05", "-W", "2",
+                   "-s", str(size), dst], check=False, timeout=20)
+    for line in p.stdout.splitlines():
+        if "received" in line:
+            return int(line.split(",")[1].split()[0])
+    return 0
+
+
+@pytest.mark.parametrize("size", [56, 1452])
+def test_ping6_of_a_dedicated_address_is_answered_by_xdp(topo, sk6, size):
+    topo.peer(["ip", "-6", "neigh", "flush", "dev", topo.peer_if])
+    before = sk6.counters()
+    assert ping6(topo, v6(topo, 5), size=size) == 3
+    c = sn.delta(sk6.counters(), before)
+    assert c["xdp.icmp6_echo_reply"] >= 3, sn.nonzero(c)
+    assert c["xdp.nd_na_reply"] >= 1, sn.nonzero(c)  # the kernel resolved us
+    neigh = json.loads(topo.peer(["ip", "-j", "-6", "neigh", "show", v6(topo, 5),
+                                  "dev", topo.peer_if]).stdout)
+    assert neigh and neigh[0]["lladdr"] == topo.dut_mac, neigh
+
+
+def test_the_solicitor_is_learned_into_neigh6(topo, sk6):
+    topo.peer(["ip", "-6", "neigh", "flush", "dev", topo.peer_if])
+    assert ping6(topo, v6(topo, 5), count=1) == 1
+    entries = sn.map_dump(sk6.pin_dir / "neigh6")
+    macs = [":".join(f"{b:02x}" for b in e["formatted"]["value"]["mac"]) for e in entries]
+    assert topo.peer_mac in macs, entries
+
+
+def test_shared_ipv6_address_stays_the_kernels(topo, sk6):
+    before = sk6.counters()
+    assert ping6(topo, v6(topo, 2)) == 3
+    c = sn.delta(sk6.counters(), before)
+    assert c["xdp.icmp6_echo_reply"] == 0, sn.nonzero(c)
+    assert c["xdp.pass_ip6_shared"] >= 3, sn.nonzero(c)
+
+
+def test_a_kernel_claiming_the_dedicated_address_fails_dad(topo, sk6):
+    """RFC 4862 5.4: XDP defends the address: the kernel's DAD probe gets an
+    NA to all-nodes and the kernel gives the address up."""
+    addr = v6(topo, 5)
+    topo.peer(["sysctl", "-qw", f"net.ipv6.conf.{topo.peer_if}.accept_dad=1"])
+    topo.peer(["ip", "-6", "addr", "add", f"{addr}/64", "dev", topo.peer_if])
+    try:
+        deadline = time.monotonic() + 6
+        state = ""
+        while time.monotonic() < deadline:
+            state = topo.peer(["ip", "-6", "addr", "show", "dev", topo.peer_if]).stdout
+            if "dadfailed" in state:
+                break
+            time.sleep(0.2)
+        assert "dadfailed" in state, state
+    finally:
+        topo.peer(["ip", "-6", "addr", "del", f"{addr}/64", "dev", topo.peer_if], check=False)
+
+
+def test_status_lists_the_ipv6_addresses_and_ipv4_goes_on(topo, sk6):
+    st = json.loads(sk6.ctl("status", "--json").stdout)
+    modes = {a["addr"]: a["mode"] for a in st["addresses"]}
+    assert modes[v6(topo, 5)] == "dedicated" and modes[v6(topo, 2)] == "shared", st
+    payload = os.urandom(100)
+    assert sn.udp_exchange(topo, topo.ded_ip, ECHO_PORT, payload) == payload
+
+
+@pytest.mark.parametrize("addr,why", [
+    ("fe80::5/64", "not a global or unique-local unicast IPv6 address"),
+    ("ff02::5/64", "not a global or unique-local unicast IPv6 address"),
+    ("2001:db8::5/129", "expected X:Y::Z/N (N from 1 to 128)"),
+    ("2001:db8::5", "expected X:Y::Z/N (N from 1 to 128)"),
+])
+def test_bad_ipv6_addr_exits_2_with_one_line(topo, addr, why):
+    rc, out = sn.skiffd_run_to_exit(topo, ["--addr", f"{topo.ded_ip}/{topo.prefix}",
+                                           "--addr", addr])
+    assert rc == 2 and why in out and len(out.strip().splitlines()) == 1, out
