@@ -14,7 +14,8 @@ BUILD=${BUILD:-build}
 # BENCH_ONLY=download runs only the end-to-end download comparison (skiff and
 # the kernel, E2E_RUNS interleaved runs, CPU use of both CPUs; E2E_PERF=1 also
 # records a perf profile of both CPUs during one more download of each,
-# E2E_KEEP=1 keeps $E2E_TMP with the profiles).
+# E2E_KEEP=1 keeps $E2E_TMP with the profiles); BENCH_ONLY=upload the same
+# for the upload (bench_load tcpsend to skiffd's discard and the kernel's).
 if [ -z "${BENCH_ONLY:-}" ]; then	# download and flood run alone
 	"$BUILD"/bench/bench_stack "${ROUNDS:-20000}" 64
 	"$BUILD"/bench/bench_stack "${ROUNDS:-20000}" 1472
@@ -70,9 +71,22 @@ e2e_cpu_snap() {
 	awk '{ printf "%d %d ", $14, $15 }' "/proc/${SKIFFD_PID:-self}/stat"
 }
 e2e_curl_cpu() {
-	local a b r
+	e2e_cpu_of e2e_curl "$@"
+}
+
+# e2e_upload_cpu ADDR BYTES: e2e_upload with the same CPU figures.
+e2e_upload_cpu() {
+	e2e_cpu_of e2e_upload "$@"
+}
+
+# e2e_cpu_of CMD TARGET BYTES ...: run CMD TARGET BYTES ..., print its
+# output, and to stderr the busy share and CPU-seconds per GiB of each CPU
+# and skiffd's over the run.
+e2e_cpu_of() {
+	local a b r cmd=$1
+	shift
 	a=$(e2e_cpu_snap)
-	r=$(e2e_curl "$@")
+	r=$("$cmd" "$@")
 	b=$(e2e_cpu_snap)
 	echo "$a $b" | awk -v bytes="$2" -v url="$1" '{
 		b0 = $10 - $2; t0 = $11 - $3; b1 = $13 - $5; t1 = $14 - $6
@@ -221,6 +235,14 @@ e2e_direct() {
 			sed 's/^/   skiffd: /' || true
 		return 0
 	fi
+	if [ "${BENCH_ONLY:-}" = upload ]; then
+		e2e_compare "TCP upload $size (bench_load tcpsend to discard)" Gbit/s \
+			"e2e_upload_cpu $DED_IP $bytes" "e2e_upload_cpu $DUT_IP $bytes"
+		netns_dut "$SKIFFCTL" --iface "$DUT_IF" stats 2>/dev/null |
+			grep -E 'rx_packets|tx_packets|tx_kicks|tcp_out_segs|tcp_rcvbuf|tcp_delayed|drop.tcp|tcp_retrans' |
+			sed 's/^/   skiffd: /' || true
+		return 0
+	fi
 	e2e_compare "TCP download $size (curl, Gbit/s)" Gbit/s \
 		"e2e_curl http://$DED_IP/bulk.bin $bytes" "e2e_curl http://$DUT_IP/bulk.bin $bytes"
 	e2e_compare "TCP upload $size (bench_load tcpsend to discard)" Gbit/s \
@@ -330,7 +352,10 @@ bench_e2e() {
 	echo "| workload | skiff | kernel | unit | skiff/kernel | runs |" >"$E2E_SUMMARY"
 	echo "|---|---|---|---|---|---|" >>"$E2E_SUMMARY"
 	(e2e_direct "$size" "$www") || rc=1
-	[ "${BENCH_ONLY:-}" = download ] || (e2e_impaired "$isize" "$www") || rc=1
+	case ${BENCH_ONLY:-} in
+	download | upload) ;;
+	*) (e2e_impaired "$isize" "$www") || rc=1 ;;
+	esac
 	echo
 	echo "Summary (medians of $E2E_RUNS; skiff/kernel < 1 means skiff is slower, for latency > 1):"
 	cat "$E2E_SUMMARY"

@@ -573,6 +573,51 @@ static void tcp_a_burst_of_full_segments_gets_one_ack_at_its_end(void **state)
 	t_close_all(h, &c);
 }
 
+/* A reader that takes 2 KiB per skiff_recv() until -EAGAIN. */
+static void t_small_reads(struct socket *so, uint32_t events, void *arg)
+{
+	size_t *got = arg;
+	char buf[2048];
+	ssize_t r;
+
+	(void)events;
+	while ((r = skiff_recv(so, buf, sizeof(buf))) > 0)
+		*got += (size_t)r;
+}
+
+/*
+ * The application reads a burst's data in many small reads, each freeing
+ * more than a segment of window: one window update for all of them, with
+ * the ACK of the data, at the end of the burst (receiver SWS avoidance
+ * says when a window may be announced, not that each read must be).
+ */
+static void tcp_reads_in_one_burst_get_one_window_update(void **state)
+{
+	struct harness *h = *state;
+	static uint8_t data[1448];
+	size_t got = 0;
+	struct t_conn c;
+	struct t_seg s;
+	int i;
+
+	t_establish(h, &c, true);
+	skiff_set_handler(c.so, t_small_reads, &got);
+	t_hold = true;
+	for (i = 0; i < 16; i++) {
+		t_seg_at(h, &c, c.snd, F_ACK, data, sizeof(data));
+		c.snd += sizeof(data);
+	}
+	t_hold = false;
+	stack_poll(&h->st);
+	assert_int_equal(got, 16 * sizeof(data)); /* read in 12 pieces */
+	assert_true(t_pop_flags(h, &s, F_ACK));
+	assert_int_equal(s.ack, c.snd);
+	assert_false(t_pop(h, &s));
+	/* the window it announces is the whole buffer again */
+	assert_int_equal((uint32_t)s.wnd << c.ws, TCP_DEFAULT_RCVBUF);
+	t_close_all(h, &c);
+}
+
 static void tcp_old_duplicate_is_acked_and_not_delivered_again(void **state)
 {
 	struct harness *h = *state;
@@ -1576,6 +1621,7 @@ int main(void)
 		T(tcp_in_order_data_is_delivered_and_acked),
 		T(tcp_second_full_timestamped_segment_is_acked_at_once),
 		T(tcp_a_burst_of_full_segments_gets_one_ack_at_its_end),
+		T(tcp_reads_in_one_burst_get_one_window_update),
 		T(tcp_old_duplicate_is_acked_and_not_delivered_again),
 		T(tcp_partially_new_segment_delivers_only_the_new_bytes),
 		T(tcp_segment_beyond_the_window_is_acked_and_dropped),

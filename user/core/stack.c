@@ -104,6 +104,7 @@ int stack_poll(struct stack *st)
 	int i, n, rx;
 
 	st->now = clock_now();
+	st->in_poll = true;
 	/* frames other workers received for our ephemeral ports come first */
 	n = handoff_drain(st, STACK_RX_BURST);
 	rx = dev->ops->rx_burst(dev, pkbs, STACK_RX_BURST);
@@ -116,6 +117,7 @@ int stack_poll(struct stack *st)
 	st->poll_again = false;
 	for (i = 0; i < st->n_poll_hooks; i++)
 		st->poll_hooks[i](st);
+	st->in_poll = false;
 	dev->ops->flush(dev);
 	return n + (st->poll_again ? 1 : 0);
 }

@@ -107,6 +107,9 @@ struct stack {
 	 * made ready by handlers or by a later hook): the poll counts as
 	 * busy, so the caller polls again instead of sleeping */
 	bool poll_again;
+	/* inside stack_poll(): what a layer defers to the end of the burst
+	 * (its poll hook) will still go out in this poll */
+	bool in_poll;
 
 	/* per-layer state */
 	struct neigh_table *neigh;

@@ -424,12 +424,14 @@ static void tcp_chunk_wake(struct stack *st)
  * The ACK that in-order data owes (RFC 9293 3.8.6.3: at least one for every
  * second full-sized segment) leaves once per burst, after every segment of
  * the burst was taken in: the role of GRO in Linux, which hands TCP one
- * large segment per burst and so gets one ACK decision for it.  The
- * application has read in the meantime (the socket events of the burst are
- * dispatched first), so the ACK carries the window it opened, or was sent
- * with a window update or data already.  A burst is at most two
- * STACK_RX_BURSTs (hand-off and device); should more connections owe an
- * ACK, the rest ACK at once.
+ * large segment per burst and so gets one ACK decision for it.  So does
+ * the window update of an application's reads (tcp_recvmsg): the socket
+ * events of the burst are dispatched before this flush, so one ACK carries
+ * the data received and the window the reads opened, however many reads
+ * there were (unless data the application sent carried it already).  A
+ * burst is at most two STACK_RX_BURSTs (hand-off and device); should more
+ * connections owe an ACK, the rest ACK at once, as does anything outside
+ * stack_poll() (st->in_poll), where no flush would follow.
  */
 void tcp_ack_defer(struct stack *st, struct tcp_sock *tp)
 {
@@ -437,8 +439,8 @@ void tcp_ack_defer(struct stack *st, struct tcp_sock *tp)
 
 	if (tp->ack_deferred)
 		return;
-	if (t->n_ack_defer == TCP_ACK_DEFER_MAX) {
-		tcp_send_ack(st, tp);
+	if (!st->in_poll || t->n_ack_defer == TCP_ACK_DEFER_MAX) {
+		tcp_send_ack(st, tp); /* no burst to wait for, or no room */
 		return;
 	}
 	t->ack_defer[t->n_ack_defer++] = tp;
@@ -467,8 +469,8 @@ static void tcp_ack_flush(struct stack *st)
 		if (!tp)
 			continue;
 		tp->ack_deferred = false;
-		if (tp->pending_acks && tp->state != TCP_CLOSED && tp->state != TCP_LISTEN &&
-		    tp->state != TCP_SYN_SENT)
+		if ((tp->pending_acks || tp->ack_wnd) && tp->state != TCP_CLOSED &&
+		    tp->state != TCP_LISTEN && tp->state != TCP_SYN_SENT)
 			tcp_send_ack(st, tp);
 	}
 	t->n_ack_defer = 0;
@@ -1049,8 +1051,12 @@ static ssize_t tcp_recvmsg(struct sock *sk, void *buf, size_t len, uint32_t *sad
 			cur = 0;
 		space = tcp_rcv_space(tp);
 		thresh = tp->rcvbuf / 2 < tp->adv_mss ? tp->rcvbuf / 2 : tp->adv_mss;
-		if (space > cur && space - cur >= thresh)
-			tcp_send_ack(st, tp);
+		if (space > cur && space - cur >= thresh) {
+			/* the window update: once per burst, however many reads
+			 * the application makes in it (now when outside one) */
+			tp->ack_wnd = true;
+			tcp_ack_defer(st, tp);
+		}
 		break;
 	default:
 		break;

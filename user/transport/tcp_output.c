@@ -254,6 +254,7 @@ static void tcp_ack_sent(struct stack *st, struct tcp_sock *tp)
 {
 	tp->pending_acks = 0;
 	tp->ack_now = false;
+	tp->ack_wnd = false;
 	tp->dsack_pending = false;	/* a D-SACK is reported once (RFC 2883 4) */
 	if (timer_pending(&tp->delack_timer))
 		timer_del(st, &tp->delack_timer);
