@@ -117,7 +117,9 @@ static int tcp_chunk_pool_grow(struct tcp_chunk_pool *p)
 	return 0;
 }
 
-static struct tcp_chunk *tcp_chunk_get(struct tcp_chunk_pool *p)
+/* inline: it is on the path of every byte appended */
+static inline __attribute__((always_inline)) struct tcp_chunk *
+tcp_chunk_get(struct tcp_chunk_pool *p)
 {
 	struct tcp_chunk *c = p->free;
 
@@ -262,7 +264,8 @@ size_t tcp_stream_peek(const struct tcp_stream *s, size_t off, void *dst, size_t
  * words with the carries wrapped around folds to the same 16-bit result,
  * since 2^16 == 1 (mod 2^16 - 1) (RFC 1071 2(B), 2(C)).
  */
-static uint32_t copy_csum(uint8_t *dst, const uint8_t *src, size_t n)
+static inline __attribute__((always_inline)) uint32_t copy_csum(uint8_t *dst, const uint8_t *src,
+								   size_t n)
 {
 	const uint8_t *p = dst;
 	uint64_t acc = 0, w;
