@@ -6,7 +6,9 @@
  * Set-up: our MAC, untagged, 10.0.0.1 dedicated and 10.0.0.2 shared, owned
  * ports {10.0.0.2, 80, TCP} and {any, 53, UDP}; no AF_XDP socket, so a frame
  * the program gives to skiff shows as no_xsk (it would have been redirected).
- * Input: frames, each len:u16 (big endian, modulo 1515) then its bytes.
+ * Input: frames, each len:u16 (big endian; bit 15: fix the IPv4 header,
+ * ICMP and ICMPv6 checksums first, so answers are reached; the rest modulo
+ * 1515) then its bytes.
  * After each frame the harness checks, against its own reading of the frame:
  *   - a frame passed to the kernel is byte for byte the frame that came in;
  *   - a frame is given to skiff only when it is for skiff: anything to the
@@ -14,7 +16,11 @@
  *     UDP/TCP to an owned port, later fragments of such a datagram, and ICMP
  *     errors quoting a packet sent from an owned port;
  *   - XDP_TX only answers an ARP request or an ICMP echo request for the
- *     dedicated address, in place, from our MAC to the requester;
+ *     dedicated address, in place, from our MAC to the requester, or an
+ *     IPv6 echo request or Neighbor Solicitation for the dedicated IPv6
+ *     address 2001:db8::5 (the NA to the solicitor or all-nodes);
+ *   - IPv6 goes to skiff only when it is for 2001:db8::5 (2001:db8::2 is
+ *     shared: the kernel's);
  *   - rx_frames moved by one.
  * Needs root (CAP_BPF); the fuzz suite runs as root.
  */
@@ -54,6 +60,11 @@
 #define MAX_FRAGS 512 /* more than the frames of one input */
 
 static const uint8_t our_mac[6] = { 2, 0, 0, 0, 0, 1 };
+/* IPv6: the dedicated 2001:db8::5 (NDP, echo, all to skiff), the shared ::2 */
+static const uint8_t ded6[16] = { 0x20, 0x01, 0x0d, 0xb8, [15] = 5 };
+static const uint8_t shr6[16] = { 0x20, 0x01, 0x0d, 0xb8, [15] = 2 };
+static const uint8_t all_nodes_mac[6] = { 0x33, 0x33, 0, 0, 0, 1 };
+
 
 static struct {
 	struct skiff_xdp *skel;
@@ -123,6 +134,8 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 	FZ_CHECK(!bpf_map_update_elem(bpf_map__fd(fx.skel->maps.addrs), &a, &shr, BPF_ANY));
 	add_port(SHR, 80, 6);
 	add_port(0, 53, 17);
+	FZ_CHECK(!bpf_map_update_elem(bpf_map__fd(fx.skel->maps.addrs6), ded6, &ded, BPF_ANY));
+	FZ_CHECK(!bpf_map_update_elem(bpf_map__fd(fx.skel->maps.addrs6), shr6, &shr, BPF_ANY));
 	return 0;
 }
 
@@ -161,7 +174,36 @@ struct verdicts {
 	bool may_stack;	/* give it to skiff */
 	bool may_tx;	/* answer it */
 	size_t reply_to; /* offset of the MAC an XDP_TX reply goes to */
+	bool nd;	/* the answer is an NA: resized, to the solicitor or all-nodes */
+	size_t slla;	/* offset of the NS's source link-layer address, 0: none */
 };
+
+static void ipv6_verdicts(const uint8_t *f, size_t len, size_t l3, struct verdicts *v)
+{
+	const uint8_t *dst = f + l3 + 24, *l4 = f + l3 + 40;
+	static const uint8_t sn_prefix[13] = { 0xff, 0x02, [11] = 1, [12] = 0xff };
+	bool to_ded, to_group;
+
+	if (len < l3 + 40)
+		return;
+	to_ded = !memcmp(dst, ded6, 16);
+	to_group = !memcmp(dst, sn_prefix, 13) && !memcmp(dst + 13, ded6 + 13, 3);
+	v->may_stack = to_ded;
+	if (f[l3 + 6] != 58 || len < l3 + 40 + 8)
+		return;
+	if (to_ded && l4[0] == 128) {
+		v->may_tx = true;
+		v->reply_to = 6;
+	}
+	if ((to_ded || to_group) && l4[0] == 135 && len >= l3 + 40 + 24 &&
+	    !memcmp(l4 + 8, ded6, 16)) {
+		v->may_tx = true;
+		v->nd = true;
+		v->reply_to = 6;
+		if (len >= l3 + 40 + 32 && l4[24] == 1)
+			v->slla = (size_t)(l4 + 26 - f);
+	}
+}
 
 static void ipv4_verdicts(const uint8_t *f, size_t len, size_t l3, struct verdicts *v)
 {
@@ -238,6 +280,8 @@ static struct verdicts frame_verdicts(const uint8_t *f, size_t len)
 		}
 	} else if (type == ETH_P_IP) {
 		ipv4_verdicts(f, len, l3, &v);
+	} else if (type == ETH_P_IPV6) {
+		ipv6_verdicts(f, len, l3, &v);
 	}
 	return v;
 }
@@ -269,14 +313,76 @@ static void run_one(const uint8_t *in, size_t len)
 		break;
 	case XDP_TX:
 		FZ_CHECK(v.may_tx);
+		FZ_CHECK(!memcmp(out + 6, our_mac, 6));
+		if (v.nd) {
+			/* the NA: to the solicitor (its SLLA or frame source) or all-nodes */
+			FZ_CHECK(!memcmp(out, in + 6, 6) || (v.slla && !memcmp(out, in + v.slla, 6)) ||
+				 !memcmp(out, all_nodes_mac, 6));
+			break;
+		}
 		FZ_CHECK(o.data_size_out == len);
 		FZ_CHECK(!memcmp(out, in + v.reply_to, 6)); /* back to the requester */
-		FZ_CHECK(!memcmp(out + 6, our_mac, 6));
 		break;
 	case XDP_DROP:
 		break;
 	default:
 		FZ_CHECK(0); /* no socket in xsks: nothing can be redirected */
+	}
+}
+
+static uint32_t sum16(const uint8_t *p, size_t len, uint32_t sum)
+{
+	size_t i;
+
+	for (i = 0; i + 1 < len; i += 2)
+		sum += (uint32_t)p[i] << 8 | p[i + 1];
+	if (len & 1)
+		sum += (uint32_t)p[len - 1] << 8;
+	return sum;
+}
+
+static uint16_t fold(uint32_t sum)
+{
+	while (sum >> 16)
+		sum = (sum & 0xffff) + (sum >> 16);
+	return (uint16_t)~sum;
+}
+
+/* Make the checksums the program checks right, where the frame has them. */
+static void fix_checksums(uint8_t *f, size_t len)
+{
+	size_t l3 = 14, ihl, plen;
+	uint16_t type = be16(f + 12), c;
+	uint32_t s;
+
+	if (type == ETH_P_8021Q && len >= 18) {
+		type = be16(f + 16);
+		l3 = 18;
+	}
+	if (type == ETH_P_IP && len >= l3 + 20) {
+		ihl = (size_t)(f[l3] & 0xf) * 4;
+		if (ihl < 20 || len < l3 + ihl)
+			return;
+		f[l3 + 10] = f[l3 + 11] = 0;
+		c = fold(sum16(f + l3, ihl, 0));
+		f[l3 + 10] = (uint8_t)(c >> 8);
+		f[l3 + 11] = (uint8_t)c;
+		plen = be16(f + l3 + 2);
+		if (f[l3 + 9] != 1 || plen < ihl + 4 || len < l3 + plen)
+			return;
+		f[l3 + ihl + 2] = f[l3 + ihl + 3] = 0;
+		c = fold(sum16(f + l3 + ihl, plen - ihl, 0));
+		f[l3 + ihl + 2] = (uint8_t)(c >> 8);
+		f[l3 + ihl + 3] = (uint8_t)c;
+	} else if (type == ETH_P_IPV6 && len >= l3 + 40 + 4 && f[l3 + 6] == 58) {
+		plen = be16(f + l3 + 4);
+		if (plen < 4 || len < l3 + 40 + plen)
+			return;
+		f[l3 + 42] = f[l3 + 43] = 0;
+		s = sum16(f + l3 + 8, 32, 0) + (uint32_t)plen + 58;
+		c = fold(sum16(f + l3 + 40, plen, s));
+		f[l3 + 42] = (uint8_t)(c >> 8);
+		f[l3 + 43] = (uint8_t)c;
 	}
 }
 
@@ -297,8 +403,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	uint8_t frame[FRAME_MAX];
 	size_t off = 0, len;
 
+	bool fix;
+
 	while (off + 2 <= size) {
-		len = be16(data + off) % (FRAME_MAX + 1);
+		fix = data[off] & 0x80;
+		len = (be16(data + off) & 0x7fff) % (FRAME_MAX + 1);
 		off += 2;
 		if (len > size - off)
 			len = size - off;
@@ -306,6 +415,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		off += len;
 		if (len < ETH_HLEN)
 			continue; /* test runs need an Ethernet header */
+		if (fix)
+			fix_checksums(frame, len);
 		run_one(frame, len);
 	}
 	frags_reset();

@@ -197,7 +197,25 @@ def xdp_seeds():
     tcp80 = struct.pack(">HHIIBBHHH", 40000, 80, 1, 0, 0x50, 0x02, 65535, 0, 0)
     echo = struct.pack(">BBHHH", 8, 0, 0, 1, 1) + b"ping"
     quote = ip(17, src, struct.pack(">HHHH", 53, 5353, 8, 0), saddr=shr)
+    def frames_fixed(*fs):  # bit 15 of the length: the harness fixes checksums
+        return b"".join(struct.pack(">H", 0x8000 | len(f)) + f for f in fs)
+
+    ded6 = bytes.fromhex("20010db8000000000000000000000005")
+    peer6 = bytes.fromhex("20010db8000000000000000000000001")
+    group6 = bytes.fromhex("ff0200000000000000000001ff000005")
+
+    def ip6(dst, l4, hop=255, src=peer6):
+        return struct.pack(">IHBB", 0x60000000, len(l4), 58, hop) + src + dst + l4
+
+    ns = struct.pack(">BBHI", 135, 0, 0, 0) + ded6 + bytes([1, 1]) + peer
+    echo6 = struct.pack(">BBHHH", 128, 0, 0, 7, 1) + b"ping6"
     return {
+        "ipv6": frames_fixed(eth(0x86dd, ip6(ded6, ns)),
+                             eth(0x86dd, ip6(group6, ns), b"\x33\x33\xff\x00\x00\x05"),
+                             eth(0x86dd, ip6(group6, ns[:24], src=bytes(16)),
+                                 b"\x33\x33\xff\x00\x00\x05"),
+                             eth(0x86dd, ip6(ded6, echo6, hop=64)),
+                             eth(0x0800, ip(1, ded, echo))),
         "arp": frames(eth(0x0806, arp(1, ded), b"\xff" * 6), eth(0x0806, arp(2, ded)),
                       eth(0x0806, arp(1, shr), b"\xff" * 6)),
         "ded": frames(eth(0x0800, ip(1, ded, echo)), eth(0x0800, ip(17, ded, udp53)),
