@@ -240,6 +240,8 @@ struct skiff_xdp_stats {
 	X(ip_frag_overlap)	/* overlapping fragment: datagram discarded */ \
 	X(ip_frag_timeout)	/* reassembly timed out */		\
 	X(ip_frag_mem)		/* reassembly memory limit */		\
+	X(ip_frag_source_limit)	/* the sender holds its share of reassembly slots */ \
+	X(ip_frag_evicted)	/* oldest datagram evicted: every slot busy */ \
 	X(ip_frag_bad)		/* fragment with bad offset/length */	\
 	X(ip_frag_dup)		/* exact duplicate fragment (datagram kept) */ \
 	X(ip_martian)		/* source address not unicast (RFC 1122 3.2.1.3) */ \

@@ -170,14 +170,20 @@ static inline size_t t_frame(uint8_t *buf, uint32_t saddr, uint32_t daddr, uint8
 
 /* A fragment of datagram dgram (payload bytes) from the peer to us:
  * payload bytes [off, off + len), MF if more. */
-static inline void t_rx_frag(struct harness *h, uint8_t proto, uint16_t id, const uint8_t *dgram,
-			     uint32_t off, uint32_t len, int more)
+static inline void t_rx_frag_from(struct harness *h, uint32_t saddr, uint8_t proto, uint16_t id,
+				  const uint8_t *dgram, uint32_t off, uint32_t len, int more)
 {
 	uint8_t frame[T_FRAME_MAX];
 	uint16_t fo = (uint16_t)(off / 8) | (more ? 0x2000 : 0);
-	size_t n = t_frame(frame, H_PEER, H_ADDR, proto, id, fo, dgram + off, len);
+	size_t n = t_frame(frame, saddr, H_ADDR, proto, id, fo, dgram + off, len);
 
 	harness_rx(h, frame, n);
+}
+
+static inline void t_rx_frag(struct harness *h, uint8_t proto, uint16_t id, const uint8_t *dgram,
+			     uint32_t off, uint32_t len, int more)
+{
+	t_rx_frag_from(h, H_PEER, proto, id, dgram, off, len, more);
 }
 
 /* Fill buf with a recognisable pattern. */

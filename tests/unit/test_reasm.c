@@ -240,30 +240,66 @@ static void test_reasm_memory_limit(void **state)
 }
 
 /* Datagrams under reassembly are bounded by the slots and the big pool. */
-static void test_reasm_slot_and_pool_limit(void **state)
+/* Another sender on the harness's subnet: 10.0.0.(100 + i). */
+static uint32_t t_sender(uint32_t i)
+{
+	return htonl(0x0a000064 + i);
+}
+
+static void test_reasm_one_sender_gets_a_quarter_of_the_slots(void **state)
+{
+	struct harness *h = *state;
+
+	assert_true(h->st.big_pool->n_free >= IP_REASM_PER_SOURCE + 2);
+	t_pattern(dgram, 1600, 11);
+	for (uint32_t i = 0; i < IP_REASM_PER_SOURCE; i++)
+		t_rx_frag(h, T_PROTO, (uint16_t)(2000 + i), dgram, 0, 1480, 1);
+	assert_int_equal(ip_reasm_count(&h->st), IP_REASM_PER_SOURCE);
+	/* its next datagram waits its turn; another sender's is taken */
+	t_rx_frag(h, T_PROTO, 3000, dgram, 0, 1480, 1);
+	assert_int_equal(T_DROP(h, ip_frag_source_limit), 1);
+	t_rx_frag_from(h, t_sender(1), T_PROTO, 3000, dgram, 0, 1480, 1);
+	t_rx_frag_from(h, t_sender(1), T_PROTO, 3000, dgram, 1480, 120, 0);
+	assert_int_equal(t_rec.calls, 1);
+	assert_memory_equal(t_rec.data, dgram, 1600);
+	/* those already started still complete */
+	t_rx_frag(h, T_PROTO, 2000, dgram, 1480, 120, 0);
+	assert_int_equal(t_rec.calls, 2);
+	assert_int_equal(ip_reasm_count(&h->st), IP_REASM_PER_SOURCE - 1);
+	/* the rest time out (time exceeded, rate limited per destination) */
+	harness_advance(h, IP_REASM_TIMEOUT_NS);
+	assert_int_equal(ip_reasm_count(&h->st), 0);
+	assert_int_equal(T_DROP(h, ip_frag_timeout), IP_REASM_PER_SOURCE - 1);
+	fakedev_purge(&h->fd);
+}
+
+static void test_reasm_full_table_evicts_the_oldest_datagram(void **state)
 {
 	struct harness *h = *state;
 	uint32_t limit = h->st.big_pool->n_free < IP_REASM_SLOTS ? h->st.big_pool->n_free
 								 : IP_REASM_SLOTS;
+	uint32_t i;
 
-	t_pattern(dgram, 1600, 11);
-	for (uint32_t i = 0; i < limit; i++)
-		t_rx_frag(h, T_PROTO, (uint16_t)(2000 + i), dgram, 0, 1480, 1);
+	t_pattern(dgram, 1600, 13);
+	/* many senders, a few unfinished datagrams each, a millisecond apart */
+	for (i = 0; i < limit; i++) {
+		t_rx_frag_from(h, t_sender(i / 4), T_PROTO, (uint16_t)(2000 + i), dgram, 0, 1480, 1);
+		harness_advance(h, 1000000);
+	}
 	assert_int_equal(ip_reasm_count(&h->st), limit);
-	assert_int_equal(T_DROP(h, ip_frag_mem), 0);
-	t_rx_frag(h, T_PROTO, 3000, dgram, 0, 1480, 1);
-	assert_int_equal(T_DROP(h, ip_frag_mem), 1);
-	assert_int_equal(ip_reasm_count(&h->st), limit);
-	/* those already started still complete */
-	t_rx_frag(h, T_PROTO, 2000, dgram, 1480, 120, 0);
+	/* a new datagram still gets through: the oldest (id 2000) gives way */
+	t_rx_frag_from(h, t_sender(200), T_PROTO, 3000, dgram, 0, 1480, 1);
+	t_rx_frag_from(h, t_sender(200), T_PROTO, 3000, dgram, 1480, 120, 0);
 	assert_int_equal(t_rec.calls, 1);
-	assert_int_equal(t_rec.len, 1600);
 	assert_memory_equal(t_rec.data, dgram, 1600);
-	assert_int_equal(ip_reasm_count(&h->st), limit - 1);
-	/* the rest time out (time exceeded, rate limited per destination) */
+	assert_int_equal(T_DROP(h, ip_frag_evicted), 1);
+	assert_int_equal(T_DROP(h, ip_frag_mem), 0);
+	t_rx_frag_from(h, t_sender(0), T_PROTO, 2001, dgram, 1480, 120, 0); /* kept */
+	assert_int_equal(t_rec.calls, 2);
+	t_rx_frag_from(h, t_sender(0), T_PROTO, 2000, dgram, 1480, 120, 0); /* evicted */
+	assert_int_equal(t_rec.calls, 2);
 	harness_advance(h, IP_REASM_TIMEOUT_NS);
 	assert_int_equal(ip_reasm_count(&h->st), 0);
-	assert_int_equal(T_DROP(h, ip_frag_timeout), limit - 1);
 	fakedev_purge(&h->fd);
 }
 
@@ -330,7 +366,8 @@ int main(void)
 		T(test_reasm_timeout_sends_time_exceeded),
 		T(test_reasm_timeout_without_first_fragment_is_silent),
 		T(test_reasm_memory_limit),
-		T(test_reasm_slot_and_pool_limit),
+		T(test_reasm_one_sender_gets_a_quarter_of_the_slots),
+		T(test_reasm_full_table_evicts_the_oldest_datagram),
 		T(test_reasm_bad_fragments),
 		T(test_reasm_largest_datagram),
 	};

@@ -18,6 +18,7 @@
 #define IP_REASM_MAX_BYTES	(4u << 20)	/* all datagrams together (default) */
 #define IP_REASM_MAX_DGRAM	65535u		/* one datagram */
 #define IP_REASM_SLOTS		64		/* datagrams under reassembly */
+#define IP_REASM_PER_SOURCE	(IP_REASM_SLOTS / 4)	/* of them from one sender */
 
 /* Upward handler for one IP protocol. */
 struct net_protocol {

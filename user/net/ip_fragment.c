@@ -18,6 +18,13 @@
  * most cfg->reasm_max_bytes); a datagram is dropped IP_REASM_TIMEOUT_NS
  * after its first fragment arrived, with an ICMP time exceeded (RFC 792,
  * code 1) when its first fragment is among those received.
+ *
+ * Slots are shared fairly: one sender holds at most IP_REASM_PER_SOURCE
+ * datagrams (its next one is refused, ip_frag_source_limit), so a host that
+ * sends fragments it never completes blocks only itself; when every slot
+ * (or every buffer) is busy the oldest datagram is evicted for the new one
+ * (ip_frag_evicted), so a flood from many senders costs stale datagrams,
+ * not the one that would complete in a millisecond.
  */
 #include <errno.h>
 #include <stddef.h>
@@ -91,18 +98,51 @@ static struct ipq *ipq_find(struct ip_state *ip, const struct ip_hdr *iph)
 	return NULL;
 }
 
-static struct ipq *ipq_create(struct stack *st, const struct ip_hdr *iph)
+/* A slot for a new datagram from iph->saddr, or NULL with *why set. */
+static struct ipq *ipq_slot(struct stack *st, const struct ip_hdr *iph, enum skiff_drop *why)
 {
 	struct ip_state *ip = st->ip;
-	struct ipq *q = NULL;
+	struct ipq *free_q = NULL, *oldest = NULL;
+	int from_src = 0;
 
 	for (int i = 0; i < IP_REASM_SLOTS; i++) {
-		if (!ip->reasm[i].used) {
-			q = &ip->reasm[i];
-			break;
+		struct ipq *q = &ip->reasm[i];
+
+		if (!q->used) {
+			free_q = free_q ? free_q : q;
+			continue;
 		}
+		if (q->saddr == iph->saddr)
+			from_src++;
+		if (!oldest || q->created < oldest->created)
+			oldest = q;
 	}
-	if (!q || !st->big_pool)
+	if (from_src >= IP_REASM_PER_SOURCE) {
+		*why = SKIFF_DROP_ip_frag_source_limit;
+		return NULL;
+	}
+	if (free_q && st->big_pool->n_free)
+		return free_q;
+	if (!oldest)
+		return NULL; /* no buffer and nothing to take one from */
+	/* every slot or buffer busy: the oldest datagram gives way (it has had
+	 * the longest to finish) */
+	pkb_drop(st, oldest->buf, SKIFF_DROP_ip_frag_evicted);
+	oldest->buf = NULL;
+	ipq_kill(st, oldest);
+	return oldest;
+}
+
+static struct ipq *ipq_create(struct stack *st, const struct ip_hdr *iph, enum skiff_drop *why)
+{
+	struct ip_state *ip = st->ip;
+	struct ipq *q;
+
+	*why = SKIFF_DROP_ip_frag_mem;
+	if (!st->big_pool)
+		return NULL;
+	q = ipq_slot(st, iph, why);
+	if (!q)
 		return NULL;
 	q->buf = pkb_pool_get(st->big_pool);
 	if (!q->buf)
@@ -116,6 +156,7 @@ static struct ipq *ipq_create(struct stack *st, const struct ip_hdr *iph)
 	q->ihl = 0;
 	q->len = q->meat = q->mem = 0;
 	q->n_frags = 0;
+	q->created = st->now;
 	ip->reasm_count++;
 	timer_mod(st, &q->timer, st->now + IP_REASM_TIMEOUT_NS);
 	return q;
@@ -188,9 +229,11 @@ struct pkb *ip_defrag(struct stack *st, struct pkb *pkb)
 		if (!more && q->n_frags && q->frags[q->n_frags - 1].end > end)
 			return ipq_discard(st, q, pkb, SKIFF_DROP_ip_frag_bad);
 	} else {
-		q = ipq_create(st, iph);
+		enum skiff_drop why;
+
+		q = ipq_create(st, iph, &why);
 		if (!q) {
-			pkb_drop(st, pkb, SKIFF_DROP_ip_frag_mem);
+			pkb_drop(st, pkb, why);
 			return NULL;
 		}
 	}

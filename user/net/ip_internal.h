@@ -70,6 +70,7 @@ struct ipq {
 	uint32_t len;		/* payload length, once last_seen */
 	uint32_t meat;		/* payload bytes received (no overlaps, so <= len) */
 	uint32_t mem;		/* bytes charged to the reassembly limit */
+	uint64_t created;	/* st->now at the first fragment: the oldest is evicted */
 	struct pkb *buf;	/* big-pool buffer: payload at IP_REASM_PAYLOAD_OFF */
 	struct timer timer;	/* IP_REASM_TIMEOUT_NS after the first fragment */
 	uint16_t n_frags;
