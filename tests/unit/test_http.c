@@ -367,7 +367,8 @@ static void system_directories_are_refused_as_docroot(void **state)
 	assert_int_equal(http_docroot_check(t->dir, why, sizeof(why)), 0);
 	assert_int_equal(http_docroot_check("/", why, sizeof(why)), -EPERM);
 	assert_int_equal(http_docroot_check("/etc", why, sizeof(why)), -EPERM);
-	assert_int_equal(http_docroot_check("/etc/ssl/", why, sizeof(why)), -EPERM);
+	assert_int_equal(http_docroot_check("/etc/", why, sizeof(why)), -EPERM);
+	assert_int_equal(http_docroot_check("/sys/kernel", why, sizeof(why)), -EPERM); /* under */
 	assert_int_equal(http_docroot_check("/root", why, sizeof(why)), -EPERM);
 	assert_int_equal(http_docroot_check("/proc/self", why, sizeof(why)), -EPERM);
 	assert_int_equal(http_docroot_check("/usr/../etc", why, sizeof(why)), -EPERM);
