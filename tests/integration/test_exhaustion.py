@@ -2,9 +2,17 @@
 """Exhausting one of skiffd's bounded resources is counted and does not stop
 it serving everyone else (issue 8, "Exhaustion").  Here: the IPv4
 reassembly table, filled with fragments that never complete, from one
-sender and from many."""
+sender and from many; a peer that never reads a large response (zero
+window for as long as it likes); a TCP echo client that sends without
+reading until every buffer on the way is full."""
 
+import hashlib
 import os
+import socket
+import struct
+import tempfile
+import threading
+import time
 
 import pytest
 from scapy.layers.inet import IP, UDP
@@ -12,9 +20,30 @@ from scapy.layers.l2 import Ether
 from scapy.packet import Raw
 
 import skiffnet as sn
-from conftest import ECHO_PORT
+import tcpnet as tn
+from conftest import ECHO_PORT, standard_args
+from tcpnet import need_tcp  # noqa: F401 (fixture)
 
 pytestmark = pytest.mark.usefixtures("need_skiff")
+
+
+@pytest.fixture(scope="module")
+def www():
+    d = tempfile.mkdtemp(prefix="skiff-exh-", dir="/tmp")
+    os.chmod(d, 0o755)
+    sha = {name: tn.make_file(os.path.join(d, name), size)
+           for name, size in (("big.bin", 64 << 20), ("small.bin", 4 << 20))}
+    yield d, sha
+    for name in sha:
+        os.unlink(os.path.join(d, name))
+    os.rmdir(d)
+
+
+@pytest.fixture(scope="module")
+def daemon(need_tcp, topo, www):
+    d = sn.Skiffd(topo, [*standard_args(topo), "--http", f"{tn.HTTP_PORT}:{www[0]}"]).start()
+    yield d
+    assert d.stop(timeout=20) == 0, d.output()
 
 
 @pytest.fixture(scope="module")
@@ -59,3 +88,61 @@ def test_fragments_from_many_senders_evict_the_oldest_not_the_newest(topo, sk, t
     assert sn.udp_exchange(topo, topo.ded_ip, ECHO_PORT, payload) == payload
     assert sn.ping(topo, topo.ded_ip, count=2) == 2
     assert sk.alive()
+
+
+def test_a_peer_that_never_reads_holds_only_its_own_connection(topo, sk, www):
+    _, sha = www
+    before = sk.counters()
+    with sn.in_netns(topo.peer_ns):
+        stuck = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    stuck.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+    stuck.settimeout(5)
+    stuck.connect((topo.ded_ip, tn.HTTP_PORT))
+    stuck.sendall(b"GET /big.bin HTTP/1.1\r\nHost: x\r\n\r\n")
+    try:
+        time.sleep(3)  # its window stays shut; skiff probes it
+        code, size, _, got, err = tn.curl_get(topo, f"http://{topo.ded_ip}/small.bin", timeout=30)
+        assert code == 200 and got == sha["small.bin"], err
+        d = sn.delta(sk.counters(), before)
+        assert d["u.tcp_zero_window_probes"] >= 1, sn.nonzero(d, "u.")
+    finally:
+        stuck.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+        stuck.close()  # RST: nothing of the 64 MiB may stay behind
+    tn.assert_frames_back(sk, timeout=10)
+    assert sk.alive()
+
+
+def test_an_echo_client_that_does_not_read_stalls_only_itself(topo, sk):
+    data = os.urandom(8 << 20)
+    c = tn.connect(topo, topo.ded_ip, ECHO_PORT, timeout=30)
+    sent = [0]
+
+    def writer():
+        try:
+            c.sendall(data)
+            sent[0] = len(data)
+        except OSError:
+            pass
+
+    t = threading.Thread(target=writer, daemon=True)
+    t.start()
+    time.sleep(2)  # every buffer on the way fills: the writer blocks
+    assert sent[0] == 0, "8 MiB went into buffers without being read back"
+    other = os.urandom(1000)
+    assert sn.udp_exchange(topo, topo.ded_ip, ECHO_PORT, other) == other
+    o = tn.connect(topo, topo.ded_ip, ECHO_PORT)
+    o.sendall(b"still served")
+    assert o.recv(100) == b"still served"
+    o.close()
+    # reading resumes: every byte comes back, in order
+    h = hashlib.sha256()
+    n = 0
+    while n < len(data):
+        chunk = c.recv(1 << 20)
+        assert chunk, f"connection closed after {n} bytes"
+        h.update(chunk)
+        n += len(chunk)
+    t.join(10)
+    assert h.hexdigest() == hashlib.sha256(data).hexdigest()
+    c.close()
+    tn.assert_frames_back(sk, timeout=10)
