@@ -392,24 +392,22 @@ class Topology:
             pass
         return out
 
-    def impair_stats(self, timeout=2.0):
+    def impair_stats(self, timeout=10.0):
         """Current counters of the running bridge (SIGUSR1 rewrites its stats
         file): {"ab.rx": .., "ab.lost": .., "ba.dup": ..}; ab = peer->dut."""
         p = self.impair_proc
         if p is None or p.poll() is not None:
             raise CmdError(f"impair is not running:\n{self.impair_output()}")
-        try:
-            old = self.impair_stats_file.stat().st_mtime_ns
-        except OSError:
-            old = None
+        # Remove the last dump first (it may be an earlier bridge's, written
+        # at its exit): whatever appears now is this bridge's answer (it
+        # writes a temporary file and renames it, so it appears whole).
+        self.impair_stats_file.unlink(missing_ok=True)
         p.send_signal(signal.SIGUSR1)
         deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            try:
-                if self.impair_stats_file.stat().st_mtime_ns != old:
-                    break
-            except OSError:
-                pass
+        while not self.impair_stats_file.exists():
+            if time.monotonic() > deadline:
+                raise CmdError(f"impair wrote no counters within {timeout}s:\n"
+                               f"{self.impair_output()}")
             time.sleep(0.01)
         return self._read_impair_stats()
 
