@@ -15,7 +15,10 @@ BUILD=${BUILD:-build}
 # the kernel, E2E_RUNS interleaved runs, CPU use of both CPUs; E2E_PERF=1 also
 # records a perf profile of both CPUs during one more download of each,
 # E2E_KEEP=1 keeps $E2E_TMP with the profiles); BENCH_ONLY=upload the same
-# for the upload (bench_load tcpsend to skiffd's discard and the kernel's).
+# for the upload (bench_load tcpsend to skiffd's discard and the kernel's);
+# BENCH_ONLY=latency the UDP 1-in-flight latency rows, with skiffd's and
+# CPU1's busy share over each run.  E2E_SKIFFD_ARGS adds flags to skiffd's
+# command line (e.g. "--busy-poll 200").
 if [ -z "${BENCH_ONLY:-}" ]; then	# download and flood run alone
 	"$BUILD"/bench/bench_stack "${ROUNDS:-20000}" 64
 	"$BUILD"/bench/bench_stack "${ROUNDS:-20000}" 1472
@@ -204,8 +207,9 @@ e2e_direct() {
 	netns_trap
 	netns_create 1 || return 1
 	netns_dut ethtool -K "$DUT_IF" tx off tso off gso off >/dev/null
+	# shellcheck disable=SC2086 # E2E_SKIFFD_ARGS: extra flags, split on spaces
 	netns_start_skiffd "$E2E_TMP/skiffd.log" --addr "$DED_IP/$PREFIX_LEN" --cpus 1 \
-		--http "80:$www" --discard 9 --echo 7 || return 1
+		--http "80:$www" --discard 9 --echo 7 ${E2E_SKIFFD_ARGS:-} || return 1
 	e2e_start_kserver cubic http "$DUT_IP" 80 "$www" || return 1
 	e2e_start_kserver "" http "$DUT_IP" 8080 "$www" || return 1
 	e2e_start_kserver cubic discard "$DUT_IP" 9 || return 1
@@ -213,7 +217,7 @@ e2e_direct() {
 	echo "topology: $PEER_NS ($PEER_IP, load on CPU0) <veth> $DUT_NS (skiffd $DED_IP," \
 		"kernel $DUT_IP, servers on CPU1); both veth ends tx/tso/gso off"
 	echo "skiffd: $SKIFFD --iface $DUT_IF --addr $DED_IP/$PREFIX_LEN --cpus 1" \
-		"--http 80:$www --discard 9 --echo 7"
+		"--http 80:$www --discard 9 --echo 7 ${E2E_SKIFFD_ARGS:-}"
 	echo "kernel: taskset -c 1 $BUILD/bench/bench_kserver http|discard|udpecho $DUT_IP PORT [DIR]"
 	echo "kernel TCP: CUBIC (skiff's algorithm) set per socket with BENCH_TCP_CC=cubic on" \
 		"the servers and the upload client; the namespaces' default" \
@@ -233,6 +237,11 @@ e2e_direct() {
 		netns_dut "$SKIFFCTL" --iface "$DUT_IF" stats 2>/dev/null |
 			grep -E 'tx_kicks|tx_packets|tcp_out_segs|tcp_retrans|tx_ring_full|no_frame' |
 			sed 's/^/   skiffd: /' || true
+		return 0
+	fi
+	if [ "${BENCH_ONLY:-}" = latency ]; then
+		e2e_udp_latency "UDP echo 64 B, 1 in flight, 3 s" \
+			"e2e_udp $DED_IP 1" "e2e_udp $DUT_IP 1"
 		return 0
 	fi
 	if [ "${BENCH_ONLY:-}" = upload ]; then
@@ -275,9 +284,14 @@ e2e_direct() {
 # prints replies/s with "rate", else "p50 p99" in us (nan on failure).  The
 # full line goes to stderr.
 e2e_udp() {
-	local out
+	local out a b
+	a=$(e2e_cpu_snap)
 	out=$(netns_peer taskset -c 0 "$BUILD"/bench/bench_load udp "$1" 7 3 "$2" 2>&1) || true
+	b=$(e2e_cpu_snap)
 	echo "   $out" >&2
+	# skiffd's CPU over the run (the cost of --busy-poll), and CPU1's
+	echo "$a $b" | awk '{ printf "   cpu1 %.0f%% busy, skiffd %.0f%% of a CPU\n",
+		100 * ($13 - $5) / ($14 - $6), 100 * ($15 + $16 - $7 - $8) / ($14 - $6) }' >&2
 	if [ "${3:-}" = rate ]; then
 		echo "$out" | sed -n 's/.* \([0-9.]*\) replies\/s.*/\1/p' | grep . || echo nan
 	else
@@ -353,7 +367,7 @@ bench_e2e() {
 	echo "|---|---|---|---|---|---|" >>"$E2E_SUMMARY"
 	(e2e_direct "$size" "$www") || rc=1
 	case ${BENCH_ONLY:-} in
-	download | upload) ;;
+	download | upload | latency) ;;
 	*) (e2e_impaired "$isize" "$www") || rc=1 ;;
 	esac
 	echo

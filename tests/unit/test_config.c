@@ -223,6 +223,23 @@ static void test_failover_ms_defaults_to_500_and_is_bounded(void **state)
 			  "bad --failover-ms '1s': expected 0 (never) or 50 to 60000 ms");
 }
 
+static void test_busy_poll_is_off_by_default_and_takes_microseconds(void **state)
+{
+	struct cli_run r;
+
+	(void)state;
+	run_cli(&r, "--iface eth0 --addr 10.0.0.1/24");
+	assert_int_equal(r.status, -1);
+	assert_int_equal(r.cfg.busy_poll_us, 0);
+	run_cli(&r, "--iface eth0 --addr 10.0.0.1/24 --busy-poll 200");
+	assert_int_equal(r.status, -1);
+	assert_int_equal(r.cfg.busy_poll_us, 200);
+	assert_fails_with("--iface eth0 --addr 10.0.0.1/24 --busy-poll 2000000",
+			  "bad --busy-poll '2000000': expected microseconds from 0 to 1000000");
+	assert_fails_with("--iface eth0 --addr 10.0.0.1/24 --busy-poll 5ms",
+			  "bad --busy-poll '5ms': expected microseconds from 0 to 1000000");
+}
+
 static void test_capacity_flags_parse_default_to_zero_and_are_bounded(void **state)
 {
 	char path[64], cmd[256];
@@ -1117,6 +1134,7 @@ int main(void)
 		cmocka_unit_test(test_bad_queues_are_refused),
 		cmocka_unit_test(test_bad_cpus_vlan_pin_dir_are_refused),
 		cmocka_unit_test(test_failover_ms_defaults_to_500_and_is_bounded),
+		cmocka_unit_test(test_busy_poll_is_off_by_default_and_takes_microseconds),
 		cmocka_unit_test(test_capacity_flags_parse_default_to_zero_and_are_bounded),
 		cmocka_unit_test(test_config_file_errors_name_file_and_line),
 		cmocka_unit_test(test_minimal_config_gets_defaults),

@@ -50,6 +50,7 @@ enum opt_id {
 	OPT_TAKE_PORT,
 	OPT_HTTP_IDLE,
 	OPT_HTTP_PER_SOURCE,
+	OPT_BUSY_POLL,
 };
 
 struct opt {
@@ -90,6 +91,7 @@ static const struct opt opts[] = {
 	{ "take-port", 0, true, true, OPT_TAKE_PORT },
 	{ "http-idle", 0, true, true, OPT_HTTP_IDLE },
 	{ "http-per-source", 0, true, true, OPT_HTTP_PER_SOURCE },
+	{ "busy-poll", 0, true, true, OPT_BUSY_POLL },
 };
 
 #define N_OPTS (sizeof(opts) / sizeof(opts[0]))
@@ -177,6 +179,13 @@ void skiffd_usage(FILE *f)
 	      "                      socket already listens on it (skiff then gets its\n"
 	      "                      traffic; without the flag that is refused, naming\n"
 	      "                      the process); repeatable\n"
+	      "  --busy-poll USECS   adaptive busy polling: a worker keeps polling its rings\n"
+	      "                      while traffic flows and for USECS after the last of it,\n"
+	      "                      then sleeps as without the flag (lower latency for the\n"
+	      "                      CPU it spins; idle costs nothing still); also asks the\n"
+	      "                      kernel to busy-poll the AF_XDP socket (SO_BUSY_POLL,\n"
+	      "                      SO_PREFER_BUSY_POLL) where it can.  0 (default) off;\n"
+	      "                      up to 1000000\n"
 	      "  --failover-ms MS    fail open: when a worker has not run for MS ms (killed,\n"
 	      "                      hung, stopped), XDP passes what it would steer to that\n"
 	      "                      worker to the kernel instead (counted pass_daemon_dead);\n"
@@ -801,6 +810,14 @@ static int apply_opt(struct skiffd_config *cfg, const struct opt *o, const char 
 			return -EINVAL;
 		}
 		return add_port(cfg->take_ports, &cfg->n_take_ports, v, pfx, label, err, errlen);
+	case OPT_BUSY_POLL:
+		if (parse_uint(val, 0, 1000000, &v)) {
+			seterr(err, errlen, "%sbad %s '%s': expected microseconds from 0 to 1000000",
+			       pfx, label, val);
+			return -EINVAL;
+		}
+		cfg->busy_poll_us = (uint32_t)v;
+		return 0;
 	case OPT_FAILOVER_MS:
 		if (parse_uint(val, 0, 60000, &v) || (v && v < 50)) {
 			seterr(err, errlen, "%sbad %s '%s': expected 0 (never) or 50 to 60000 ms",

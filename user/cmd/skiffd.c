@@ -24,8 +24,9 @@
  * 0 once skiffd is ready) succeeded and 1 when it did not.
  *
  * Threads.  Worker i owns stack i and runs it to completion (stack_poll)
- * under its mutex; when nothing arrived for WORKER_IDLE_POLLS polls it
- * sleeps in poll() on its XSK fd and an eventfd until the next timer is due.
+ * under its mutex; when nothing arrived for WORKER_IDLE_POLLS polls (and,
+ * with --busy-poll USECS, for USECS since the last work) it sleeps in
+ * poll() on its XSK fd and an eventfd until the next timer is due.
  * The main thread never touches a stack except under that worker's mutex
  * (skiffctl sockets), reads the per-queue counters from the mmapped ustats
  * map (written only by the worker: a reader may see one counter a burst
@@ -180,7 +181,8 @@ static void *worker_main(void *arg)
 	struct app_host *apps = w->d->apps;
 	uint32_t wi = (uint32_t)(w - w->d->w);
 	struct pollfd pfd[3];
-	uint64_t next = UINT64_MAX, v;
+	uint64_t next = UINT64_MAX, v, last_work = 0;
+	const uint64_t spin_ns = (uint64_t)w->d->cfg.busy_poll_us * NSEC_PER_USEC;
 	int beat_ms = skiff_bpf_beat_interval_ms(w->d->b);
 	int idle = 0, n, timeout;
 	bool app_woken = false;
@@ -208,8 +210,13 @@ static void *worker_main(void *arg)
 		pthread_mutex_unlock(&w->lock);
 		if (n) {
 			idle = 0;
+			if (spin_ns)
+				last_work = clock_now();
 			continue;
 		}
+		/* --busy-poll: keep polling for spin_ns after the last work */
+		if (spin_ns && clock_now() - last_work < spin_ns)
+			continue;
 		if (++idle < WORKER_IDLE_POLLS)
 			continue;
 		/*
@@ -311,6 +318,11 @@ static int worker_setup(struct skiffd *d, struct worker *w)
 		return ret;
 	}
 	w->xsk_in_map = true;
+	if (d->cfg.busy_poll_us) {
+		ret = xsk_netdev_set_busy_poll(w->dev, d->cfg.busy_poll_us);
+		vlog(d, "queue %u: kernel busy polling of the AF_XDP socket %s%s", w->queue,
+		     ret ? "refused: " : "on", ret ? strerror(-ret) : "");
+	}
 	ret = stack_init(&w->st, w->dev, &d->scfg, &d->hooks);
 	if (ret) {
 		fail("queue %u: cannot set up the stack: %s", w->queue, strerror(-ret));

@@ -422,6 +422,26 @@ int xsk_netdev_fd(struct netdev *dev)
 	return xsk_socket__fd(to_xsk(dev)->xsk);
 }
 
+/* Not in every libc's headers yet (Linux 5.11 uapi asm-generic/socket.h). */
+#ifndef SO_PREFER_BUSY_POLL
+#define SO_PREFER_BUSY_POLL	69
+#endif
+#ifndef SO_BUSY_POLL_BUDGET
+#define SO_BUSY_POLL_BUDGET	70
+#endif
+
+int xsk_netdev_set_busy_poll(struct netdev *dev, uint32_t usecs)
+{
+	int fd = xsk_netdev_fd(dev), one = 1, us = (int)usecs;
+	int budget = 64; /* one RX burst of the stack (STACK_RX_BURST) */
+
+	if (setsockopt(fd, SOL_SOCKET, SO_PREFER_BUSY_POLL, &one, sizeof(one)) ||
+	    setsockopt(fd, SOL_SOCKET, SO_BUSY_POLL, &us, sizeof(us)) ||
+	    setsockopt(fd, SOL_SOCKET, SO_BUSY_POLL_BUDGET, &budget, sizeof(budget)))
+		return -errno;
+	return 0;
+}
+
 int xsk_netdev_kernel_stats(struct netdev *dev, struct xsk_kernel_stats *out)
 {
 	struct xdp_statistics ks;

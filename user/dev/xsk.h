@@ -58,6 +58,14 @@ void xsk_netdev_destroy(struct netdev *dev);
 uint32_t xsk_fill_target(uint32_t n_frames);
 int xsk_netdev_fd(struct netdev *dev);
 bool xsk_netdev_zerocopy(const struct netdev *dev);
+/*
+ * Ask the kernel to busy-poll the socket's NAPI context for usecs when the
+ * worker enters the kernel for it (poll, sendto), preferring that to
+ * softirq processing (SO_PREFER_BUSY_POLL, SO_BUSY_POLL, and a budget of
+ * one RX burst, SO_BUSY_POLL_BUDGET; kernel 5.11+).  Best effort: 0 when
+ * all three took, else the -errno of the first refused.
+ */
+int xsk_netdev_set_busy_poll(struct netdev *dev, uint32_t usecs);
 
 /* The socket's own counters as the kernel keeps them (struct
  * xdp_statistics of <linux/if_xdp.h>; docs/counters.md says what each
