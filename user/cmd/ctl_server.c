@@ -23,10 +23,16 @@
 #include "cmd/ctl_server.h"
 #include "cmd/report.h"
 
-#define CTL_LISTENER	CTL_MAX_CLIENTS		/* epoll key of the listening socket */
+/* epoll key of a client: its accept number and slot, so an event queued for
+ * a client that was closed (and its slot reused) in the same batch is not
+ * taken for the new one; 0 is the listening socket */
+#define CTL_KEY(c, slot)	((c)->seq << 6 | (uint64_t)(slot))
+#define CTL_KEY_SLOT(k)		((uint32_t)((k) & 63))
+#define CTL_LISTENER		0
 #define CTL_BACKLOG	64
 #define CTL_ACCEPT_BURST 64			/* accepts per ctl_server_run() */
 #define CTL_MAX_PIPELINE 64			/* requests on one connection */
+_Static_assert(CTL_MAX_CLIENTS <= 64, "CTL_KEY keeps the slot in 6 bits");
 
 struct ctl_client {
 	int fd;				/* -1: free slot */
@@ -267,7 +273,7 @@ fail:
 
 int ctl_server_listen(struct ctl_server *s)
 {
-	struct epoll_event ev = { .events = EPOLLIN, .data.u32 = CTL_LISTENER };
+	struct epoll_event ev = { .events = EPOLLIN, .data.u64 = CTL_LISTENER };
 
 	if (listen(s->fd, CTL_BACKLOG) < 0)
 		return -errno;
@@ -326,7 +332,7 @@ static void say_and_close(int fd, const char *msg)
  * write while output is pending. */
 static void client_events(struct ctl_server *s, struct ctl_client *c)
 {
-	struct epoll_event ev = { .data.u32 = (uint32_t)(c - s->c) };
+	struct epoll_event ev = { .data.u64 = CTL_KEY(c, c - s->c) };
 
 	ev.events = (c->closing ? 0 : EPOLLIN) | (c->out_off < c->out.len ? EPOLLOUT : 0);
 	if (ev.events == c->events)
@@ -582,7 +588,7 @@ static void accept_clients(struct ctl_server *s)
 		c->deadline_ms = ms_now() + CTL_REQUEST_TIMEOUT_MS;
 		c->events = EPOLLIN;
 		sb_init(&c->out);
-		ev.data.u32 = (uint32_t)i;
+		ev.data.u64 = CTL_KEY(c, i);
 		if (epoll_ctl(s->ep, EPOLL_CTL_ADD, fd, &ev) < 0) {
 			close(fd);
 			c->fd = -1;
@@ -635,13 +641,13 @@ void ctl_server_run(struct ctl_server *s)
 
 	n = epoll_wait(s->ep, ev, 16, 0);
 	for (i = 0; i < n; i++) {
-		if (ev[i].data.u32 == CTL_LISTENER) {
+		if (ev[i].data.u64 == CTL_LISTENER) {
 			accept_clients(s);
 			continue;
 		}
-		c = &s->c[ev[i].data.u32];
-		if (c->fd < 0)
-			continue;	/* closed earlier in this batch */
+		c = &s->c[CTL_KEY_SLOT(ev[i].data.u64)];
+		if (c->fd < 0 || CTL_KEY(c, c - s->c) != ev[i].data.u64)
+			continue;	/* closed earlier in this batch (and maybe reused) */
 		if (ev[i].events & EPOLLOUT)
 			client_flush(s, c);
 		if (c->fd >= 0 && (ev[i].events & (EPOLLIN | EPOLLHUP | EPOLLERR)) && !c->closing)
