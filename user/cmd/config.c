@@ -1208,7 +1208,9 @@ void skiffctl_usage(FILE *f)
 {
 	fputs("Usage: skiffctl [--iface IF] [--json] status|stats|neigh|sockets|routes\n"
 	      "\n"
-	      "Ask the skiffd of this network namespace about itself.\n"
+	      "Ask the skiffd of this network namespace about itself, over its control\n"
+	      "socket /run/skiff/IF.NETNS.sock.  Only root and, when the group exists,\n"
+	      "the members of group skiff may (docs/security.md).\n"
 	      "\n"
 	      "Commands:\n"
 	      "  status    interface, XDP mode, queues (zero-copy or copy), addresses\n"
