@@ -21,13 +21,52 @@ static inline uint32_t fold64(uint64_t s)
 	return (uint32_t)s;
 }
 
+/* acc + w with the carry out of bit 63 added back (end-around carry). */
+static inline uint64_t add_wrap64(uint64_t acc, uint64_t w)
+{
+	acc += w;
+	return acc + (acc < w);
+}
+
+/*
+ * On x86-64, 8 bytes per add-with-carry in one chain over 64-byte blocks,
+ * as Linux's csum_partial (about 4x fewer instructions than 4-byte adds);
+ * elsewhere 32-bit words into the 64-bit accumulator.  Either way the sum
+ * of native-order words with the carries wrapped around folds to the same
+ * 16-bit result (RFC 1071 2(B), 2(C)); the 32-bit value returned is that
+ * sum folded to 32 bits with end-around carry.
+ */
 uint32_t csum_partial(const void *buf, size_t len, uint32_t sum)
 {
 	const uint8_t *p = buf;
-	uint64_t acc = sum;
-	uint32_t w32;
+	uint64_t acc = sum, w;
+	uint32_t w32, hi, s32;
 	uint16_t w16;
 
+#if defined(__x86_64__)
+	while (len >= 64) {
+		__asm__("addq 0(%[p]), %[s]\n\t"
+			"adcq 8(%[p]), %[s]\n\t"
+			"adcq 16(%[p]), %[s]\n\t"
+			"adcq 24(%[p]), %[s]\n\t"
+			"adcq 32(%[p]), %[s]\n\t"
+			"adcq 40(%[p]), %[s]\n\t"
+			"adcq 48(%[p]), %[s]\n\t"
+			"adcq 56(%[p]), %[s]\n\t"
+			"adcq $0, %[s]"
+			: [s] "+r"(acc)
+			: [p] "r"(p), "m"(*(const uint8_t(*)[64])p)
+			: "cc");
+		p += 64;
+		len -= 64;
+	}
+	while (len >= 8) {
+		memcpy(&w, p, 8);
+		acc = add_wrap64(acc, w);
+		p += 8;
+		len -= 8;
+	}
+#else
 	while (len >= 16) {
 		uint32_t a, b, c, d;
 
@@ -35,19 +74,21 @@ uint32_t csum_partial(const void *buf, size_t len, uint32_t sum)
 		memcpy(&b, p + 4, 4);
 		memcpy(&c, p + 8, 4);
 		memcpy(&d, p + 12, 4);
-		acc += (uint64_t)a + b + c + d;
+		acc = add_wrap64(acc, (uint64_t)a + b + c + d);
 		p += 16;
 		len -= 16;
 	}
+	(void)w;
+#endif
 	while (len >= 4) {
 		memcpy(&w32, p, 4);
-		acc += w32;
+		acc = add_wrap64(acc, w32);
 		p += 4;
 		len -= 4;
 	}
 	if (len >= 2) {
 		memcpy(&w16, p, 2);
-		acc += w16;
+		acc = add_wrap64(acc, w16);
 		p += 2;
 		len -= 2;
 	}
@@ -56,9 +97,12 @@ uint32_t csum_partial(const void *buf, size_t len, uint32_t sum)
 		uint8_t pad[2] = { *p, 0 };
 
 		memcpy(&w16, pad, 2);
-		acc += w16;
+		acc = add_wrap64(acc, w16);
 	}
-	return fold64(acc);
+	/* fold 64 -> 32 bits, end-around carry */
+	hi = (uint32_t)(acc >> 32);
+	s32 = (uint32_t)acc + hi;
+	return s32 + (s32 < hi);
 }
 
 uint16_t csum_fold(uint32_t sum)
