@@ -453,9 +453,9 @@ static void skiffd_teardown(struct skiffd *d)
 	 * aside (cmd/privs.h) */
 	if (d->privs_dropped && privs_for_exit())
 		fail("warning: cannot raise the capabilities kept for exit: XDP may stay attached");
-	app_host_destroy(d->apps);	/* first: closes the apps' sockets in the stacks */
+	workers_stop(d);		/* first: a running worker polls the app host */
+	app_host_destroy(d->apps);	/* then the apps' sockets, in the still-live stacks */
 	d->apps = NULL;
-	workers_stop(d);
 	for (i = 0; d->w && i < d->n_workers; i++)
 		worker_teardown(d, &d->w[i]);
 	free(d->w);
