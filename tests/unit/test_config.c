@@ -903,6 +903,32 @@ static void test_status_answers_are_valid_json_and_text(void **state)
 	report_status(&sb, &s, false);
 	assert_non_null(strstr(sb_str(&sb), "udp discard 19, tcp echo 7, tcp discard 9, "
 					    "tcp discard 19, http 8080 (/srv/\"www\")"));
+	/* the limits in force, and IPv6 addresses */
+	s.max_conns = 1000;
+	s.syn_backlog = 256;
+	s.frames = 4096;
+	s.failover_ms = 500;
+	s.http_max_conns = 300;
+	s.http_per_source = 64;
+	s.http_idle_s = 60;
+	s.n_addrs6 = 1;
+	assert_int_equal(inet_pton(AF_INET6, "2001:db8::5", &s.addrs6[0].addr), 1);
+	s.addrs6[0].prefix_len = 64;
+	s.addrs6[0].dedicated = true;
+	sb_reset(&sb);
+	report_status(&sb, &s, false);
+	assert_non_null(strstr(sb_str(&sb), "limits     1000 connections per service and worker, "
+					    "SYN queue 256, 4096 frames per queue, fail open after "
+					    "500 ms"));
+	assert_non_null(strstr(sb_str(&sb), "http       300 connections per worker, 64 per "
+					    "address, idle 60 s"));
+	assert_non_null(strstr(sb_str(&sb), "2001:db8::5/64 dedicated"));
+	sb_reset(&sb);
+	report_status(&sb, &s, true);
+	assert_valid_json(sb_str(&sb));
+	assert_non_null(strstr(sb_str(&sb), "\"failover_ms\": 500"));
+	assert_non_null(strstr(sb_str(&sb), "\"addr\": \"2001:db8::5\""));
+	s.n_addrs6 = 0;
 	sb_reset(&sb);
 	report_status(&sb, &s, true);
 	assert_valid_json(sb_str(&sb));

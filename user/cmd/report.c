@@ -152,12 +152,16 @@ static void status_json(struct strbuf *sb, const struct report_status *s)
 		sb_puts(sb, "},");
 	}
 	sb_trim_comma(sb);
-	sb_puts(sb, "]}\n");
+	sb_printf(sb, "], \"limits\": {\"max_conns\": %u, \"http_max_conns\": %u, "
+		  "\"syn_backlog\": %u, \"frames\": %u, \"failover_ms\": %u, "
+		  "\"http_idle_s\": %u, \"http_per_source\": %u}}\n",
+		  s->max_conns, s->http_max_conns, s->syn_backlog, s->frames, s->failover_ms,
+		  s->http_idle_s, s->http_per_source);
 }
 
 void report_status(struct strbuf *sb, const struct report_status *s, bool json)
 {
-	char a[INET_ADDRSTRLEN], a6[INET6_ADDRSTRLEN], up[32];
+	char a[INET_ADDRSTRLEN], a6[INET6_ADDRSTRLEN], up[32], fo[32];
 	int i;
 
 	if (json) {
@@ -210,6 +214,16 @@ void report_status(struct strbuf *sb, const struct report_status *s, bool json)
 		sb_printf(sb, "%s http %u (%s)", s->n_echo || s->n_discard ? "," : "", s->http_port,
 			  s->http_dir ? s->http_dir : "");
 	sb_puts(sb, "\n");
+	if (s->failover_ms)
+		snprintf(fo, sizeof(fo), "after %u ms", s->failover_ms);
+	else
+		snprintf(fo, sizeof(fo), "never");
+	sb_printf(sb, "limits     %u connections per service and worker, SYN queue %u, "
+		  "%u frames per queue, fail open %s\n",
+		  s->max_conns, s->syn_backlog, s->frames, fo);
+	if (s->http_port)
+		sb_printf(sb, "http       %u connections per worker, %u per address, idle %u s\n",
+			  s->http_max_conns, s->http_per_source, s->http_idle_s);
 }
 
 static void counters_json(struct strbuf *sb, const void *base, const struct report_counter *c,

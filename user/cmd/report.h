@@ -64,6 +64,13 @@ struct report_status {
 	bool tcp;		/* echo/discard also serve TCP */
 	uint16_t http_port;	/* 0: no --http */
 	const char *http_dir;
+	/* limits in force (flags or what memory allowed) */
+	uint32_t max_conns;	/* per TCP service and worker (echo/discard) */
+	uint32_t http_max_conns;	/* per worker, for --http */
+	uint32_t syn_backlog;	/* per listener */
+	uint32_t frames;	/* UMEM frames per queue */
+	uint32_t failover_ms;	/* 0: never fail open */
+	uint32_t http_idle_s, http_per_source;
 };
 
 struct report_queue_stats {

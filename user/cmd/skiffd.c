@@ -520,6 +520,13 @@ static void fill_status(struct skiffd *d, struct report_status *s)
 		s->addrs6[k].dedicated = d->a6.dedicated[k];
 	}
 	s->n_addrs6 = d->cfg.n_addrs6;
+	s->max_conns = d->cfg.max_conns;
+	s->http_max_conns = d->http_max_conns;
+	s->syn_backlog = d->cfg.syn_backlog;
+	s->frames = d->cfg.frames;
+	s->failover_ms = d->cfg.failover_ms;
+	s->http_idle_s = d->cfg.http_idle_s;
+	s->http_per_source = d->cfg.http_per_source;
 	s->n_addrs = d->scfg.n_addrs;
 	s->echo_ports = d->cfg.echo_ports;
 	s->n_echo = d->cfg.n_echo;
