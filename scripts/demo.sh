@@ -4,8 +4,9 @@
 # `make demo`: two network namespaces joined by a veth pair, skiffd on the
 # dut end serving a dedicated address and the kernel's own (shared) address,
 # and real traffic from the kernel of the peer end showing each part of the
-# hybrid: ARP and ping answered by XDP, a fragmented ping answered by the
-# daemon, UDP echo served by the daemon, a kernel TCP service on the same
+# hybrid: ARP and ping answered by XDP (IPv6 Neighbor Discovery and ping -6
+# too), a fragmented ping answered by the daemon, UDP echo served by the
+# daemon, a kernel TCP service on the same
 # interface untouched, then the counters.  Everything is torn down at the end
 # and on Ctrl-C.  Exits non-zero if a step fails.
 set -u
@@ -68,12 +69,20 @@ netns_create 1 || fail "could not create the namespaces and veth pair"
 echo "  $PEER_IF $PEER_MAC $PEER_IP/$PREFIX_LEN  <-->  $DUT_IF $DUT_MAC $DUT_IP/$PREFIX_LEN (kernel)"
 echo "  peer veth: tx checksum/TSO/GSO off, XDP_PASS program attached (docs/veth.md)"
 
-step "Start skiffd: $DED_IP dedicated to skiff, $DUT_IP shared with the kernel"
+# IPv6 on the veth pair (netns-lib turns it off): the peer gets PEER6, skiff
+# a dedicated DED6
+PEER6=2001:db8:77::1
+DED6=2001:db8:77::3
+netns_peer sysctl -qw "net.ipv6.conf.$PEER_IF.disable_ipv6=0" || fail "IPv6 on $PEER_IF"
+netns_dut sysctl -qw "net.ipv6.conf.$DUT_IF.disable_ipv6=0" || fail "IPv6 on $DUT_IF"
+netns_peer ip -6 addr add "$PEER6/64" dev "$PEER_IF" nodad || fail "address $PEER6"
+
+step "Start skiffd: $DED_IP and $DED6 dedicated to skiff, $DUT_IP shared with the kernel"
 mkdir -p "$WORK/www"
 head -c $((16 << 20)) /dev/urandom >"$WORK/www/file.bin"
-show "skiffd --iface $DUT_IF --addr $DED_IP/$PREFIX_LEN --addr $DUT_IP/$PREFIX_LEN --echo 7 --discard 9 --http 80:$WORK/www   # in $DUT_NS"
+show "skiffd --iface $DUT_IF --addr $DED_IP/$PREFIX_LEN --addr $DUT_IP/$PREFIX_LEN --addr $DED6/64 --echo 7 --discard 9 --http 80:$WORK/www   # in $DUT_NS"
 netns_start_skiffd "$LOG" --addr "$DED_IP/$PREFIX_LEN" --addr "$DUT_IP/$PREFIX_LEN" \
-	--echo 7 --discard 9 --http "80:$WORK/www" || fail "skiffd did not start"
+	--addr "$DED6/64" --echo 7 --discard 9 --http "80:$WORK/www" || fail "skiffd did not start"
 sed 's/^/  /' "$LOG"
 show "skiffctl --iface $DUT_IF status"
 netns_dut "$SKIFFCTL" --iface "$DUT_IF" status | sed 's/^/  /' || fail "skiffctl status"
@@ -96,6 +105,17 @@ peer ping -c 3 -i 0.2 -W 2 -s 1472 "$DED_IP" | tail -n 2 | sed 's/^/  /'
 i1=$(netns_counter "$PIN" icmp_echo_reply)
 ok "XDP counter icmp_echo_reply: $i0 -> $i1 (6 echo requests)"
 [ $((i1 - i0)) -eq 6 ] || fail "expected 6 replies from XDP"
+
+step "IPv6: the kernel resolves $DED6 by Neighbor Discovery and pings it, both answered by XDP"
+n0=$(netns_counter "$PIN" nd_na_reply)
+e0=$(netns_counter "$PIN" icmp6_echo_reply)
+peer ping -6 -c 3 -i 0.2 -W 2 "$DED6" | sed 's/^/  /'
+[ "${PIPESTATUS[0]}" -eq 0 ] || fail "ping -6 $DED6"
+peer ip -6 neigh show "$DED6" dev "$PEER_IF" | sed 's/^/  /'
+n1=$(netns_counter "$PIN" nd_na_reply)
+e1=$(netns_counter "$PIN" icmp6_echo_reply)
+ok "XDP counters nd_na_reply: $n0 -> $n1, icmp6_echo_reply: $e0 -> $e1"
+[ "$n1" -gt "$n0" ] && [ $((e1 - e0)) -eq 3 ] || fail "expected an NA and 3 echo replies from XDP"
 
 step "ping -s 4000 (fragmented): XDP steers the fragments, the daemon reassembles and answers"
 d0=$(netns_counter "$PIN" u.icmp_echo_reply)
