@@ -4,7 +4,8 @@ it serving everyone else (issue 8, "Exhaustion").  Here: the IPv4
 reassembly table, filled with fragments that never complete, from one
 sender and from many; a peer that never reads a large response (zero
 window for as long as it likes); a TCP echo client that sends without
-reading until every buffer on the way is full."""
+reading until every buffer on the way is full; replies owed to on-link
+senders nobody resolves."""
 
 import hashlib
 import os
@@ -145,4 +146,26 @@ def test_an_echo_client_that_does_not_read_stalls_only_itself(topo, sk):
     t.join(10)
     assert h.hexdigest() == hashlib.sha256(data).hexdigest()
     c.close()
+    tn.assert_frames_back(sk, timeout=10)
+
+
+def test_replies_to_unresolvable_neighbours_are_bounded(topo, sk, tx):
+    """UDP echo requests from 190 on-link addresses nobody answers ARP for:
+    skiff may resolve at most 64 at once and park 256 packets in all (the
+    rest are dropped and counted); those it tried fail after 3 probes; the
+    real peer is served throughout."""
+    net = topo.ded_ip.rsplit(".", 1)[0]
+    before = sk.counters()
+    frames = [bytes(Ether(dst=topo.dut_mac, src=topo.peer_mac) /
+                    IP(src=f"{net}.{host}", dst=topo.ded_ip) /
+                    UDP(sport=40010, dport=ECHO_PORT) / Raw(b"who am I"))
+              for host in range(60, 250) for _ in range(2)]
+    tx.send(frames)
+    d = sk.wait_delta(before, lambda d: d["u.drop.arp_queue_full"] >= 100)
+    assert d["u.drop.arp_queue_full"] >= 100, sn.nonzero(d, "u.")
+    payload = os.urandom(200)
+    assert sn.udp_exchange(topo, topo.ded_ip, ECHO_PORT, payload) == payload
+    d = sk.wait_delta(before, lambda d: d["u.arp_failed"] >= 60, timeout=8)
+    assert d["u.arp_failed"] >= 60, sn.nonzero(d, "u.")
+    assert sn.udp_exchange(topo, topo.ded_ip, ECHO_PORT, payload) == payload
     tn.assert_frames_back(sk, timeout=10)
