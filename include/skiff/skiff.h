@@ -171,7 +171,12 @@ struct skiff_xdp_stats {
 	X(ip_rx)	X(ip_delivered)	X(ip_tx)			\
 	X(ip_frag_rx)	X(ip_reasm_ok)	X(ip_frag_created)		\
 	X(icmp_rx)	X(icmp_echo_reply)	X(icmp_unreach_sent)	X(icmp_ratelimited) \
-	X(icmp_err_handoff)	/* ICMP errors handed to the worker(s) that may hold the quoted flow */
+	X(icmp_err_handoff)	/* ICMP errors handed to the worker(s) that may hold the quoted flow */ \
+	X(ip6_rx)	X(ip6_tx)	/* IPv6 packets the daemon got from XDP / sent */ \
+	X(icmp6_echo_reply)	/* ICMPv6 echo answered by the daemon (XDP answers the rest) */ \
+	X(icmp6_err_sent)	/* ICMPv6 errors sent (port unreachable, parameter problem) */ \
+	X(icmp6_ratelimited)	/* ICMPv6 errors not sent: RFC 4443 2.4 f */ \
+	X(tcp6_rst_sent)	/* RSTs for TCP over IPv6 (no IPv6 sockets yet: every port closed) */
 
 #define SKIFF_USTATS_TRANSPORT(X)					\
 	X(udp_rx)	X(udp_tx)	X(udp_no_port)				\
@@ -273,6 +278,14 @@ struct skiff_xdp_stats {
 	X(tcp_closed_state)	/* segment for a closing connection with no use */ \
 	X(sock_rcvbuf)		/* socket receive queue full */		\
 	X(no_frame)		/* no free buffer to build a packet */	\
+	X(ip6_short)		/* IPv6 shorter than its header */	\
+	X(ip6_len)		/* IPv6 version or payload/extension lengths wrong */ \
+	X(ip6_not_ours)		/* IPv6 to an address that is not a dedicated one */ \
+	X(ip6_ext_chain)	/* over 8 extension headers, or hop-by-hop not first */ \
+	X(ip6_frag)		/* IPv6 fragment: no IPv6 reassembly yet */ \
+	X(ip6_csum)		/* ICMPv6/UDP/TCP over IPv6: checksum wrong or header short */ \
+	X(icmp6_type)		/* ICMPv6 other than an echo request from a unicast source */ \
+	X(ip6_unknown_nexthdr)	/* unrecognized next header (parameter problem sent) */ \
 	X(handoff_drop)		/* handoff ring full / frame too big / no frame */
 
 #define SKIFF_DROP_ENUM(name) SKIFF_DROP_##name,

@@ -6,6 +6,7 @@ shared IPv6 address stays the kernel's; IPv4 service goes on beside."""
 
 import json
 import os
+import socket
 import time
 
 import pytest
@@ -110,3 +111,26 @@ def test_bad_ipv6_addr_exits_2_with_one_line(topo, addr, why):
     rc, out = sn.skiffd_run_to_exit(topo, ["--addr", f"{topo.ded_ip}/{topo.prefix}",
                                            "--addr", addr])
     assert rc == 2 and why in out and len(out.strip().splitlines()) == 1, out
+
+
+def test_closed_ports_of_a_dedicated_ipv6_address_refuse_like_a_host(topo, sk6):
+    """No IPv6 sockets yet: TCP gets a RST (connection refused at once), UDP
+    an ICMPv6 port unreachable (a connected socket sees ECONNREFUSED)."""
+    before = sk6.counters()
+    with sn.in_netns(topo.peer_ns):
+        t = socket.socket(socket.AF_INET6, socket.SOCK_STREAM)
+        u = socket.socket(socket.AF_INET6, socket.SOCK_DGRAM)
+    try:
+        t.settimeout(3)
+        with pytest.raises(ConnectionRefusedError):
+            t.connect((v6(topo, 5), 8080))
+        u.settimeout(3)
+        u.connect((v6(topo, 5), 9999))
+        u.send(b"anyone?")
+        with pytest.raises(ConnectionRefusedError):
+            u.recv(100)
+    finally:
+        t.close()
+        u.close()
+    c = sn.delta(sk6.counters(), before)
+    assert c["u.tcp6_rst_sent"] >= 1 and c["u.icmp6_err_sent"] >= 1, sn.nonzero(c, "u.")

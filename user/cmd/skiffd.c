@@ -1289,7 +1289,11 @@ static int skiffd_start(struct skiffd *d)
 			fail("cannot add an IPv6 address to the addrs6 map: %s", strerror(-ret));
 			return ret;
 		}
+		memcpy(d->scfg.addrs6[k].addr, &d->cfg.addrs6[k].addr, 16);
+		d->scfg.addrs6[k].prefix_len = d->cfg.addrs6[k].prefix_len;
+		d->scfg.addrs6[k].dedicated = d->a6.dedicated[k];
 	}
+	d->scfg.n_addrs6 = d->cfg.n_addrs6;
 	skiff_bpf_hooks(d->b, &d->hooks);
 
 	d->w = calloc(d->cfg.n_queues, sizeof(*d->w));

@@ -40,6 +40,13 @@ struct stack_addr {
 	bool dedicated;		/* see SKIFF_ADDR_DEDICATED */
 };
 
+/* An IPv6 address of skiff's (only dedicated ones reach the daemon). */
+struct stack_addr6 {
+	uint8_t addr[16];
+	uint8_t prefix_len;
+	bool dedicated;
+};
+
 /* A static route (network order): dst/prefix_len via gateway (on-link). */
 struct stack_route {
 	uint32_t dst;		/* host bits zero */
@@ -51,6 +58,8 @@ struct stack_route {
 struct stack_config {
 	struct stack_addr addrs[SKIFF_MAX_ADDRS];
 	int n_addrs;
+	struct stack_addr6 addrs6[SKIFF_MAX_ADDRS6];
+	int n_addrs6;
 	uint32_t gateway;	/* network order; 0 = none */
 	uint32_t reasm_max_bytes;	/* reassembly memory limit (0: default) */
 	uint32_t udp_rcvbuf;		/* per-socket receive queue bytes (0: default) */
@@ -114,6 +123,7 @@ struct stack {
 	/* per-layer state */
 	struct neigh_table *neigh;
 	struct ip_state *ip;
+	struct ip6_state *ip6;	/* net/ipv6.c */
 	struct udp_table *udp;
 	struct tcp_table *tcp;
 	struct sock_table *socks;

@@ -14,6 +14,7 @@
 #include "link/neigh.h"
 #include "net/icmp.h"
 #include "net/ip.h"
+#include "net/ipv6.h"
 #include "sock/inet.h"
 #include "sock/socket.h"
 #include "transport/tcp.h"
@@ -38,9 +39,12 @@ int inet_init(struct stack *st)
 	err = icmp_init(st);
 	if (err)
 		goto err_ip;
-	err = sock_init(st);
+	err = ipv6_init(st);
 	if (err)
 		goto err_icmp;
+	err = sock_init(st);
+	if (err)
+		goto err_ipv6;
 	err = udp_init(st);
 	if (err)
 		goto err_sock;
@@ -64,6 +68,8 @@ err_udp:
 
 err_sock:
 	sock_fini(st);
+err_ipv6:
+	ipv6_fini(st);
 err_icmp:
 	icmp_fini(st);
 err_ip:
@@ -81,6 +87,7 @@ void inet_fini(struct stack *st)
 	sock_fini(st);
 	tcp_fini(st);
 	udp_fini(st);
+	ipv6_fini(st);
 	icmp_fini(st);
 	ip_fini(st);
 	neigh_fini(st);
