@@ -369,7 +369,10 @@ def test_skiffd_fetch_resolves_and_connects_over_the_vlan(client_topo, http_dir)
     assert int(m.group(1)) == 4 << 20 and m.group(3) == http_dir[1], m.group(0)
     assert c["u.arp_req_sent"] >= 1 and c["u.arp_resolved"] >= 1, sn.nonzero(c)
     assert c["xdp.arp_to_stack"] >= 1 and c["u.drop.eth_vlan"] == 0, sn.nonzero(c)
-    assert pd["rx_ok"] > 100 and pd["rx_untagged"] == 0 and pd["rx_other_vid"] == 0, pd
+    # what the peer got from skiff, all tagged: ARP, the handshake and the
+    # ACKs of 4 MiB (one per receive burst and read, not one per two
+    # segments: about 60)
+    assert pd["rx_ok"] > 20 and pd["rx_untagged"] == 0 and pd["rx_other_vid"] == 0, pd
 
 
 def test_untagged_skiffd_behind_peer_tx_vlan_offload_answers_the_vlan_untagged(client_topo):
