@@ -738,6 +738,15 @@ static void fz_setup(void)
 	fz.http = NULL;
 	fz.ip_id = 1;
 	FZ_CHECK(harness_init(&fz.h, 1) == 0);
+	/* a dedicated IPv6 address, 2001:db8::1: IPv6 input is fuzzed too */
+	fz.h.cfg.addrs6[0].addr[0] = 0x20;
+	fz.h.cfg.addrs6[0].addr[1] = 0x01;
+	fz.h.cfg.addrs6[0].addr[2] = 0x0d;
+	fz.h.cfg.addrs6[0].addr[3] = 0xb8;
+	fz.h.cfg.addrs6[0].addr[15] = 1;
+	fz.h.cfg.addrs6[0].prefix_len = 64;
+	fz.h.cfg.addrs6[0].dedicated = true;
+	fz.h.cfg.n_addrs6 = 1;
 	pkb_queue_init(&fz.held);
 	harness_add_neigh(&fz.h, H_PEER, H_PEER_MAC);
 	FZ_CHECK(echo_service_start(st, SOCK_DGRAM, 7, &fz.svc[0]) == 0);

@@ -76,7 +76,18 @@ def stack_seeds():
     dgram = udp(40000, 7, b"x" * 60)
     get = b"GET / HTTP/1.1\r\nHost: skiff\r\n\r\n"
     getbig = b"GET /big.bin HTTP/1.1\r\nHost: skiff\r\n\r\n"
+    def v6frame(nh, payload):
+        our6 = bytes.fromhex("20010db8000000000000000000000001")
+        peer6 = bytes.fromhex("20010db8000000000000000000000002")
+        return (MAC + PEER_MAC + b"\x86\xdd" +
+                struct.pack(">IHBB", 0x60000000, len(payload), nh, 64) + peer6 + our6 + payload)
+
     s = {
+        "ipv6-udp": rec(RAW, v6frame(17, udp(40000, 9999, b"v6"))),
+        "ipv6-hbh-echo": rec(RAW, v6frame(0, bytes([58, 0, 1, 4, 0, 0, 0, 0]) +
+                                          struct.pack(">BBHHH", 128, 0, 0, 1, 1) + b"ping")),
+        "ipv6-tcp-syn": rec(RAW, v6frame(6, struct.pack(">HHIIBBHHH", 41000, 80, 1, 0, 0x50,
+                                                        SYN, 65535, 0, 0))),
         "arp": rec(RAW, arp),
         "icmp-echo": l4(1, icmp_echo),
         "udp-echo": l4(17, udp(40000, 7, b"hello")),
