@@ -22,18 +22,39 @@ def v6(topo, host):
 
 
 @pytest.fixture(scope="module")
-def sk6(topo):
+def v6net(topo):
     # the topology turns IPv6 off (skiffnet: no kernel noise); on for the veths here
     topo.peer(["sysctl", "-qw", f"net.ipv6.conf.{topo.peer_if}.disable_ipv6=0"])
     topo.dut(["sysctl", "-qw", f"net.ipv6.conf.{topo.dut_if}.disable_ipv6=0"])
     topo.peer(["ip", "-6", "addr", "add", f"{v6(topo, 1)}/64", "dev", topo.peer_if, "nodad"])
     topo.dut(["ip", "-6", "addr", "add", f"{v6(topo, 2)}/64", "dev", topo.dut_if, "nodad"])
+    yield
+    topo.peer(["ip", "-6", "addr", "flush", "dev", topo.peer_if, "scope", "global"])
+    topo.dut(["ip", "-6", "addr", "flush", "dev", topo.dut_if, "scope", "global"])
+
+
+@pytest.fixture(scope="module")
+def sk6(topo, v6net):
     d = sn.Skiffd(topo, standard_args(topo) + ["--addr", f"{v6(topo, 5)}/64",
                                                "--addr", f"{v6(topo, 2)}/64"]).start()
     yield d
     assert d.stop() == 0, d.output()
-    topo.peer(["ip", "-6", "addr", "flush", "dev", topo.peer_if, "scope", "global"])
-    topo.dut(["ip", "-6", "addr", "flush", "dev", topo.dut_if, "scope", "global"])
+
+
+def test_an_address_another_host_has_is_refused_by_dad(topo, v6net):
+    """RFC 4862 5.4: skiffd probes a dedicated IPv6 address before taking
+    it; the kernel peer that has it answers, and start-up fails naming it.
+    (First in the module: no other skiffd runs on the interface yet.)"""
+    taken = v6(topo, 7)
+    topo.peer(["ip", "-6", "addr", "add", f"{taken}/64", "dev", topo.peer_if, "nodad"])
+    try:
+        rc, out = sn.skiffd_run_to_exit(topo, ["--addr", f"{topo.ded_ip}/{topo.prefix}",
+                                               "--addr", f"{taken}/64"])
+    finally:
+        topo.peer(["ip", "-6", "addr", "del", f"{taken}/64", "dev", topo.peer_if], check=False)
+    assert rc == 2, out
+    assert "already in use" in out and topo.peer_mac in out, out
+    assert topo.dut_xdp() is None
 
 
 def ping6(topo, dst, count=3, size=56):
@@ -134,3 +155,4 @@ def test_closed_ports_of_a_dedicated_ipv6_address_refuse_like_a_host(topo, sk6):
         u.close()
     c = sn.delta(sk6.counters(), before)
     assert c["u.tcp6_rst_sent"] >= 1 and c["u.icmp6_err_sent"] >= 1, sn.nonzero(c, "u.")
+

@@ -7,11 +7,22 @@
  */
 #include <arpa/inet.h>
 #include <errno.h>
+#include <linux/if_ether.h>
+#include <linux/if_packet.h>
+#include <net/if.h>
+#include <poll.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <skiff/proto/icmpv6.h>
 
 #include "cmd/addr6.h"
 #include "cmd/netif.h"
+
+#define DAD_FRAME (ETH_HLEN + 40 + 24)
 
 void addr6_solicited_mac(const struct in6_addr *a, uint8_t mac[6])
 {
@@ -21,11 +32,115 @@ void addr6_solicited_mac(const struct in6_addr *a, uint8_t mac[6])
 	memcpy(mac + 3, a->s6_addr + 13, 3);
 }
 
-int addr6_setup(struct addr6_state *st, const struct skiffd_config *cfg, char *err,
-		size_t errlen)
+static uint32_t sum16(const uint8_t *p, size_t len, uint32_t sum)
+{
+	for (size_t i = 0; i + 1 < len; i += 2)
+		sum += (uint32_t)(p[i] << 8 | p[i + 1]);
+	return sum;
+}
+
+/* The probe: from ::, to the solicited-node group of a, no option (RFC 4862 5.4.2). */
+static void dad_probe(uint8_t *f, const uint8_t mac[6], const struct in6_addr *a)
+{
+	uint8_t *ip = f + ETH_HLEN, *ns = ip + 40;
+	uint32_t sum;
+
+	memset(f, 0, DAD_FRAME);
+	addr6_solicited_mac(a, f);
+	memcpy(f + 6, mac, 6);
+	f[12] = 0x86;
+	f[13] = 0xdd;
+	ip[0] = 0x60;
+	ip[5] = 24;
+	ip[6] = SKIFF_IPPROTO_ICMPV6;
+	ip[7] = SKIFF_ND_HOP_LIMIT;
+	/* source ::, destination ff02::1:ffXX:XXXX */
+	ip[24] = 0xff;
+	ip[25] = 0x02;
+	ip[35] = 1;
+	ip[36] = 0xff;
+	memcpy(ip + 37, a->s6_addr + 13, 3);
+	ns[0] = SKIFF_ND_NEIGHBOR_SOLICIT;
+	memcpy(ns + 8, a, 16);
+	sum = sum16(ip + 8, 32, 24 + SKIFF_IPPROTO_ICMPV6);
+	sum = sum16(ns, 24, sum);
+	while (sum >> 16)
+		sum = (sum & 0xffff) + (sum >> 16);
+	ns[2] = (uint8_t)(~sum >> 8);
+	ns[3] = (uint8_t)~sum;
+}
+
+/* Does a received frame say someone else has (or wants) a? */
+static bool dad_conflict(const uint8_t *f, size_t n, const struct in6_addr *a)
+{
+	static const uint8_t any[16];
+	const uint8_t *ip = f + ETH_HLEN, *m = ip + 40;
+
+	if (n < DAD_FRAME || f[12] != 0x86 || f[13] != 0xdd || ip[6] != SKIFF_IPPROTO_ICMPV6 ||
+	    memcmp(m + 8, a, 16))
+		return false;
+	/* RFC 4862 5.4.4: an NA for it; 5.4.3: another node's probe for it */
+	return m[0] == SKIFF_ND_NEIGHBOR_ADVERT ||
+	       (m[0] == SKIFF_ND_NEIGHBOR_SOLICIT && !memcmp(ip + 8, any, 16));
+}
+
+int addr6_dad(const char *ifname, const uint8_t mac[6], const struct in6_addr *a, int timeout_ms,
+	      uint8_t who[6])
+{
+	struct sockaddr_ll sll = { .sll_family = AF_PACKET, .sll_protocol = htons(ETH_P_IPV6) };
+	uint8_t probe[DAD_FRAME], buf[2048];
+	struct timespec t0, t;
+	int fd, ret = 0, left;
+	struct pollfd pfd;
+	socklen_t slen;
+	ssize_t n;
+
+	sll.sll_ifindex = (int)if_nametoindex(ifname);
+	if (!sll.sll_ifindex)
+		return -ENODEV;
+	fd = socket(AF_PACKET, SOCK_RAW | SOCK_CLOEXEC, htons(ETH_P_IPV6));
+	if (fd < 0)
+		return -errno;
+	if (bind(fd, (struct sockaddr *)&sll, sizeof(sll)) < 0) {
+		ret = -errno;
+		goto out;
+	}
+	dad_probe(probe, mac, a);
+	sll.sll_halen = 6;
+	memcpy(sll.sll_addr, probe, 6);
+	if (sendto(fd, probe, sizeof(probe), 0, (struct sockaddr *)&sll, sizeof(sll)) < 0) {
+		ret = -errno;
+		goto out;
+	}
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	pfd.fd = fd;
+	pfd.events = POLLIN;
+	for (;;) {
+		clock_gettime(CLOCK_MONOTONIC, &t);
+		left = timeout_ms - (int)((t.tv_sec - t0.tv_sec) * 1000 +
+					  (t.tv_nsec - t0.tv_nsec) / 1000000);
+		if (left <= 0 || poll(&pfd, 1, left) <= 0)
+			break;
+		slen = sizeof(sll);
+		n = recvfrom(fd, buf, sizeof(buf), MSG_DONTWAIT, (struct sockaddr *)&sll, &slen);
+		if (n <= 0 || sll.sll_pkttype == PACKET_OUTGOING)
+			continue; /* our own probe, looped back to the socket */
+		if (dad_conflict(buf, (size_t)n, a)) {
+			memcpy(who, buf + 6, 6);
+			ret = 1;
+			break;
+		}
+	}
+out:
+	close(fd);
+	return ret;
+}
+
+int addr6_setup(struct addr6_state *st, const struct skiffd_config *cfg, const uint8_t mac[6],
+		char *err, size_t errlen)
 {
 	char a[INET6_ADDRSTRLEN];
-	uint8_t mac[6];
+	uint8_t gmac[6], who[6];
 	int i, ret;
 
 	memset(st, 0, sizeof(*st));
@@ -40,8 +155,8 @@ int addr6_setup(struct addr6_state *st, const struct skiffd_config *cfg, char *e
 		st->dedicated[i] = !ret;
 		if (!st->dedicated[i])
 			continue;
-		addr6_solicited_mac(&cfg->addrs6[i].addr, mac);
-		ret = netif_mcast_mac(cfg->iface, mac, true);
+		addr6_solicited_mac(&cfg->addrs6[i].addr, gmac);
+		ret = netif_mcast_mac(cfg->iface, gmac, true);
 		if (ret) {
 			snprintf(err, errlen,
 				 "cannot accept the solicited-node multicast MAC of %s on %s: %s", a,
@@ -49,6 +164,19 @@ int addr6_setup(struct addr6_state *st, const struct skiffd_config *cfg, char *e
 			return ret;
 		}
 		st->joined[i] = true;
+		ret = addr6_dad(cfg->iface, mac, &cfg->addrs6[i].addr, ADDR6_DAD_MS, who);
+		if (ret < 0) {
+			snprintf(err, errlen, "duplicate address detection for %s on %s: %s", a,
+				 cfg->iface, strerror(-ret));
+			return ret;
+		}
+		if (ret) {
+			snprintf(err, errlen,
+				 "%s is already in use on %s by %02x:%02x:%02x:%02x:%02x:%02x "
+				 "(duplicate address detection, RFC 4862): not taking it", a,
+				 cfg->iface, who[0], who[1], who[2], who[3], who[4], who[5]);
+			return -EADDRINUSE;
+		}
 	}
 	return 0;
 }

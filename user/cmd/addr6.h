@@ -19,12 +19,23 @@ struct addr6_state {
 	bool joined[SKIFF_MAX_ADDRS6];	/* solicited-node MAC added: remove at exit */
 };
 
+#define ADDR6_DAD_MS	1000	/* RFC 4861 10: RetransTimer, one probe (DupAddrDetectTransmits 1) */
+
 /*
- * Classify every IPv6 address of cfg and join the groups of the dedicated
- * ones.  0, or -errno with a one-line reason in err.
+ * Classify every IPv6 address of cfg, join the groups of the dedicated ones
+ * and run Duplicate Address Detection on them (RFC 4862 5.4: one Neighbor
+ * Solicitation from ::, ADDR6_DAD_MS for an answer) from our MAC.  0, or
+ * -errno with a one-line reason in err (-EADDRINUSE: another host has it).
  */
-int addr6_setup(struct addr6_state *st, const struct skiffd_config *cfg, char *err,
-		size_t errlen);
+int addr6_setup(struct addr6_state *st, const struct skiffd_config *cfg, const uint8_t mac[6],
+		char *err, size_t errlen);
+
+/*
+ * One DAD probe for a on ifname from mac: 1 (another host answered, or is
+ * probing for it too: its MAC in who), 0 (nobody within timeout_ms), -errno.
+ */
+int addr6_dad(const char *ifname, const uint8_t mac[6], const struct in6_addr *a, int timeout_ms,
+	      uint8_t who[6]);
 
 /* Leave what addr6_setup joined (the XDP maps go with the program). */
 void addr6_teardown(struct addr6_state *st, const struct skiffd_config *cfg);

@@ -1194,6 +1194,7 @@ static int skiffd_start(struct skiffd *d)
 {
 	struct skiff_loader_opts lo;
 	char err[1024], a[INET_ADDRSTRLEN];
+	uint8_t mac[6];
 	pid_t holder;
 	uint32_t i;
 	int ret, k;
@@ -1277,7 +1278,8 @@ static int skiffd_start(struct skiffd *d)
 			return ret;
 		}
 	}
-	ret = addr6_setup(&d->a6, &d->cfg, err, sizeof(err));
+	skiff_bpf_mac(d->b, mac);
+	ret = addr6_setup(&d->a6, &d->cfg, mac, err, sizeof(err));
 	if (ret) {
 		fail("%s", err);
 		return ret;
