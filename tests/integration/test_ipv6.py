@@ -66,6 +66,35 @@ def ping6(topo, dst, count=3, size=56):
     return 0
 
 
+def test_skiffd_announces_a_dedicated_address_once_dad_passes(topo, v6net):
+    """RFC 4861 7.2.6: an unsolicited NA to all-nodes, override set, our MAC."""
+    with sn.in_netns(topo.peer_ns):
+        s = socket.socket(socket.AF_PACKET, socket.SOCK_RAW, socket.htons(0x86dd))
+    s.bind((topo.peer_if, 0))
+    s.settimeout(0.2)
+    addr = v6(topo, 8)
+    d = sn.Skiffd(topo, standard_args(topo) + ["--addr", f"{addr}/64"]).start()
+    try:
+        target = socket.inet_pton(socket.AF_INET6, addr)
+        seen = None
+        deadline = time.monotonic() + 3
+        while time.monotonic() < deadline and not seen:
+            try:
+                f = s.recv(2048)
+            except socket.timeout:
+                continue
+            if len(f) >= 86 and f[20] == 58 and f[54] == 136 and f[62:78] == target:
+                seen = f
+        assert seen, "no unsolicited NA"
+        assert seen[:6] == bytes.fromhex("333300000001")
+        assert seen[58] & 0x20 and not seen[58] & 0x40  # override, not solicited
+        assert seen[78:80] == b"\x02\x01" and seen[80:86] == bytes.fromhex(
+            topo.dut_mac.replace(":", ""))
+    finally:
+        s.close()
+        assert d.stop() == 0, d.output()
+
+
 @pytest.mark.parametrize("size", [56, 1452])
 def test_ping6_of_a_dedicated_address_is_answered_by_xdp(topo, sk6, size):
     topo.peer(["ip", "-6", "neigh", "flush", "dev", topo.peer_if])
@@ -155,4 +184,5 @@ def test_closed_ports_of_a_dedicated_ipv6_address_refuse_like_a_host(topo, sk6):
         u.close()
     c = sn.delta(sk6.counters(), before)
     assert c["u.tcp6_rst_sent"] >= 1 and c["u.icmp6_err_sent"] >= 1, sn.nonzero(c, "u.")
+
 

@@ -70,6 +70,44 @@ static void dad_probe(uint8_t *f, const uint8_t mac[6], const struct in6_addr *a
 	ns[3] = (uint8_t)~sum;
 }
 
+/* RFC 4861 7.2.6: an unsolicited NA for a (O set, our MAC), to all-nodes. */
+static int na_announce(int fd, struct sockaddr_ll *sll, const uint8_t mac[6],
+		       const struct in6_addr *a)
+{
+	uint8_t f[ETH_HLEN + 40 + 32], *ip = f + ETH_HLEN, *na = ip + 40;
+	uint32_t sum;
+
+	memset(f, 0, sizeof(f));
+	f[0] = 0x33;
+	f[1] = 0x33;
+	f[5] = 1;
+	memcpy(f + 6, mac, 6);
+	f[12] = 0x86;
+	f[13] = 0xdd;
+	ip[0] = 0x60;
+	ip[5] = 32;
+	ip[6] = SKIFF_IPPROTO_ICMPV6;
+	ip[7] = SKIFF_ND_HOP_LIMIT;
+	memcpy(ip + 8, a, 16);
+	ip[24] = 0xff;
+	ip[25] = 0x02;
+	ip[39] = 1;
+	na[0] = SKIFF_ND_NEIGHBOR_ADVERT;
+	na[4] = 0x20; /* override */
+	memcpy(na + 8, a, 16);
+	na[24] = SKIFF_ND_OPT_TARGET_LLADDR;
+	na[25] = 1;
+	memcpy(na + 26, mac, 6);
+	sum = sum16(ip + 8, 32, 32 + SKIFF_IPPROTO_ICMPV6);
+	sum = sum16(na, 32, sum);
+	while (sum >> 16)
+		sum = (sum & 0xffff) + (sum >> 16);
+	na[2] = (uint8_t)(~sum >> 8);
+	na[3] = (uint8_t)~sum;
+	memcpy(sll->sll_addr, f, 6);
+	return sendto(fd, f, sizeof(f), 0, (struct sockaddr *)sll, sizeof(*sll)) < 0 ? -errno : 0;
+}
+
 /* Does a received frame say someone else has (or wants) a? */
 static bool dad_conflict(const uint8_t *f, size_t n, const struct in6_addr *a)
 {
@@ -88,6 +126,7 @@ int addr6_dad(const char *ifname, const uint8_t mac[6], const struct in6_addr *a
 	      uint8_t who[6])
 {
 	struct sockaddr_ll sll = { .sll_family = AF_PACKET, .sll_protocol = htons(ETH_P_IPV6) };
+	struct sockaddr_ll to;	/* where we send; sll gets each received frame's */
 	uint8_t probe[DAD_FRAME], buf[2048];
 	struct timespec t0, t;
 	int fd, ret = 0, left;
@@ -106,9 +145,10 @@ int addr6_dad(const char *ifname, const uint8_t mac[6], const struct in6_addr *a
 		goto out;
 	}
 	dad_probe(probe, mac, a);
-	sll.sll_halen = 6;
-	memcpy(sll.sll_addr, probe, 6);
-	if (sendto(fd, probe, sizeof(probe), 0, (struct sockaddr *)&sll, sizeof(sll)) < 0) {
+	to = sll;
+	to.sll_halen = 6;
+	memcpy(to.sll_addr, probe, 6);
+	if (sendto(fd, probe, sizeof(probe), 0, (struct sockaddr *)&to, sizeof(to)) < 0) {
 		ret = -errno;
 		goto out;
 	}
@@ -131,6 +171,9 @@ int addr6_dad(const char *ifname, const uint8_t mac[6], const struct in6_addr *a
 			break;
 		}
 	}
+	/* the address is ours: tell the link (neighbours update their caches) */
+	if (!ret)
+		ret = na_announce(fd, &to, mac, a);
 out:
 	close(fd);
 	return ret;

@@ -32,7 +32,8 @@ int addr6_setup(struct addr6_state *st, const struct skiffd_config *cfg, const u
 
 /*
  * One DAD probe for a on ifname from mac: 1 (another host answered, or is
- * probing for it too: its MAC in who), 0 (nobody within timeout_ms), -errno.
+ * probing for it too: its MAC in who), 0 (nobody within timeout_ms; then
+ * an unsolicited NA announces the address, RFC 4861 7.2.6), -errno.
  */
 int addr6_dad(const char *ifname, const uint8_t mac[6], const struct in6_addr *a, int timeout_ms,
 	      uint8_t who[6]);
