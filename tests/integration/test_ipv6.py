@@ -114,6 +114,9 @@ def test_the_solicitor_is_learned_into_neigh6(topo, sk6):
     entries = sn.map_dump(sk6.pin_dir / "neigh6")
     macs = [":".join(f"{b:02x}" for b in e["formatted"]["value"]["mac"]) for e in entries]
     assert topo.peer_mac in macs, entries
+    neigh = json.loads(sk6.ctl("neigh", "--json").stdout)["neighbours"]
+    assert {"ip": v6(topo, 1), "mac": topo.peer_mac} in [
+        {"ip": n["ip"], "mac": n["mac"]} for n in neigh], neigh
 
 
 def test_shared_ipv6_address_stays_the_kernels(topo, sk6):

@@ -1025,11 +1025,15 @@ static void test_stats_answers_show_xsk_kernel_counters_per_queue(void **state)
 
 static void test_neigh_and_sockets_answers_are_valid_json(void **state)
 {
-	struct report_neigh n[4] = {
-		{ ip("10.0.0.1"), { 2, 0, 0, 0, 0, 1 }, 1500000000ULL, NULL, -1 },
-		{ ip("10.0.0.7"), { 0xaa, 0xbb, 0xcc, 0xdd, 0xee, 0xff }, 90000000000ULL, NULL, -1 },
-		{ ip("10.0.0.8"), { 0 }, 2000000000ULL, "incomplete", 1 },
-		{ ip("10.0.0.9"), { 0 }, REPORT_AGE_NEVER, "failed", 0 },
+	struct report_neigh n[5] = {
+		{ .ip = ip("10.0.0.1"), .mac = { 2, 0, 0, 0, 0, 1 }, .age_ns = 1500000000ULL,
+		  .worker = -1 },
+		{ .ip = ip("10.0.0.7"), .mac = { 0xaa, 0xbb, 0xcc, 0xdd, 0xee, 0xff },
+		  .age_ns = 90000000000ULL, .worker = -1 },
+		{ .ip = ip("10.0.0.8"), .age_ns = 2000000000ULL, .state = "incomplete", .worker = 1 },
+		{ .ip = ip("10.0.0.9"), .age_ns = REPORT_AGE_NEVER, .state = "failed", .worker = 0 },
+		{ .v6 = true, .ip6 = { 0x20, 0x01, 0x0d, 0xb8, [15] = 2 },
+		  .mac = { 2, 0, 0, 0, 0, 9 }, .age_ns = 1000000000ULL, .worker = -1 },
 	};
 	struct report_sock s[4] = {
 		{ .worker = 0, .proto = "udp", .sport = htons(7) },
@@ -1046,17 +1050,22 @@ static void test_neigh_and_sockets_answers_are_valid_json(void **state)
 
 	(void)state;
 	sb_init(&sb);
-	report_neigh(&sb, n, 4, 30000000000ULL, true);
+	report_neigh(&sb, n, 5, 30000000000ULL, true);
 	assert_valid_json(sb_str(&sb));
 	assert_non_null(strstr(sb_str(&sb), "\"state\": \"incomplete\", \"age_s\": 2.000, \"worker\": 1"));
 	assert_non_null(strstr(sb_str(&sb), "\"state\": \"failed\", \"age_s\": null, \"worker\": 0"));
 	sb_reset(&sb);
-	report_neigh(&sb, n, 4, 30000000000ULL, false);
+	report_neigh(&sb, n, 5, 30000000000ULL, false);
 	assert_non_null(strstr(sb_str(&sb), "02:00:00:00:00:01  reachable"));
 	assert_non_null(strstr(sb_str(&sb), "aa:bb:cc:dd:ee:ff  stale"));
 	assert_non_null(strstr(sb_str(&sb), "10.0.0.8"));
 	assert_non_null(strstr(sb_str(&sb), "incomplete 2.0s (worker 1)"));
 	assert_non_null(strstr(sb_str(&sb), "failed     - (worker 0)"));
+	assert_non_null(strstr(sb_str(&sb), "2001:db8::2"));
+	assert_non_null(strstr(sb_str(&sb), "02:00:00:00:00:09  reachable"));
+	sb_reset(&sb);
+	report_neigh(&sb, n, 5, 30000000000ULL, true);
+	assert_non_null(strstr(sb_str(&sb), "{\"ip\": \"2001:db8::2\", \"mac\": \"02:00:00:00:00:09\""));
 	sb_reset(&sb);
 	report_neigh(&sb, n, 0, 1, true);
 	assert_valid_json(sb_str(&sb));

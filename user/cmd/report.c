@@ -398,10 +398,18 @@ static const char *mac_str(const uint8_t m[6], char *buf)
 	return buf;
 }
 
+/* A neighbour's address, either family. */
+static const char *neigh_addr(const struct report_neigh *n, char *buf, size_t len)
+{
+	if (n->v6)
+		return inet_ntop(AF_INET6, n->ip6, buf, (socklen_t)len);
+	return inet_ntop(AF_INET, &n->ip, buf, (socklen_t)len);
+}
+
 void report_neigh(struct strbuf *sb, const struct report_neigh *n, int count, uint64_t stale_ns,
 		  bool json)
 {
-	char a[INET_ADDRSTRLEN], m[18], w[24];
+	char a[INET6_ADDRSTRLEN], m[18], w[24];
 	const char *state;
 	int i;
 
@@ -417,7 +425,7 @@ void report_neigh(struct strbuf *sb, const struct report_neigh *n, int count, ui
 				   : n[i].age_ns < stale_ns ? "reachable" : "stale";
 		if (json) {
 			sb_printf(sb, "{\"ip\": \"%s\", \"mac\": \"%s\", \"state\": ",
-				  ip_str(n[i].ip, a), mac_str(n[i].mac, m));
+				  neigh_addr(&n[i], a, sizeof(a)), mac_str(n[i].mac, m));
 			sb_json_str(sb, state);
 			if (n[i].age_ns == REPORT_AGE_NEVER)
 				sb_puts(sb, ", \"age_s\": null, \"worker\": ");
@@ -434,10 +442,10 @@ void report_neigh(struct strbuf *sb, const struct report_neigh *n, int count, ui
 				snprintf(m, sizeof(m), "-");
 			else
 				snprintf(m, sizeof(m), "%.1fs", (double)n[i].age_ns / 1e9);
-			sb_printf(sb, "%-16s %-18s %-10s %s %s\n", ip_str(n[i].ip, a), "-", state, m,
+			sb_printf(sb, "%-16s %-18s %-10s %s %s\n", neigh_addr(&n[i], a, sizeof(a)), "-", state, m,
 				  n[i].worker >= 0 ? w : "");
 		} else {
-			sb_printf(sb, "%-16s %-18s %-10s %.1fs\n", ip_str(n[i].ip, a),
+			sb_printf(sb, "%-16s %-18s %-10s %.1fs\n", neigh_addr(&n[i], a, sizeof(a)),
 				  mac_str(n[i].mac, m), state, (double)n[i].age_ns / 1e9);
 		}
 	}

@@ -85,11 +85,13 @@ struct report_queue_stats {
 #define REPORT_AGE_NEVER UINT64_MAX
 
 struct report_neigh {
-	uint32_t ip;		/* network order */
+	uint32_t ip;		/* network order; 0 with v6 */
 	uint8_t mac[6];
 	uint64_t age_ns;	/* since the last confirmation, REPORT_AGE_NEVER: never */
 	const char *state;	/* NULL: reachable/stale from age_ns; else e.g. "incomplete" */
 	int worker;		/* whose cache holds a non-shared entry, -1: shared map */
+	bool v6;		/* an IPv6 neighbour (neigh6, learned by XDP): ip6, not ip */
+	uint8_t ip6[16];
 };
 
 struct report_sock {

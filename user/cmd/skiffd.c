@@ -628,11 +628,28 @@ static int neigh_collect_pending(void *arg, const struct neigh_info *ni)
 	return 0;
 }
 
+static int neigh6_collect_one(void *arg, const uint8_t ip6[16], const uint8_t mac[6],
+			      uint64_t updated_ns)
+{
+	struct neigh_collect *c = arg;
+
+	if (neigh_collect_one(c, 0, mac, updated_ns))
+		return 1;
+	c->v[c->n - 1].v6 = true;
+	memcpy(c->v[c->n - 1].ip6, ip6, 16);
+	return 0;
+}
+
+/* IPv4 first, then IPv6, each in address order. */
 static int neigh_cmp(const void *a, const void *b)
 {
-	uint32_t x = ntohl(((const struct report_neigh *)a)->ip);
-	uint32_t y = ntohl(((const struct report_neigh *)b)->ip);
+	const struct report_neigh *p = a, *q = b;
+	uint32_t x = ntohl(p->ip), y = ntohl(q->ip);
 
+	if (p->v6 != q->v6)
+		return p->v6 ? 1 : -1;
+	if (p->v6)
+		return memcmp(p->ip6, q->ip6, 16);
 	return x < y ? -1 : x > y;
 }
 
@@ -644,6 +661,8 @@ static void ctl_neigh(struct skiffd *d, struct strbuf *sb, bool json)
 
 	if (d->hooks.neigh_walk)
 		d->hooks.neigh_walk(d->hooks.ctx, neigh_collect_one, &c);
+	if (d->b)
+		skiff_bpf_neigh6_walk(d->b, neigh6_collect_one, &c);
 	for (i = 0; i < d->n_workers; i++) {
 		c.worker = (int)i;
 		pthread_mutex_lock(&d->w[i].lock);

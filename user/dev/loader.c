@@ -890,6 +890,26 @@ static void hook_neigh_walk(void *ctx,
 	}
 }
 
+void skiff_bpf_neigh6_walk(struct skiff_bpf *b,
+			   int (*fn)(void *arg, const uint8_t ip6[16], const uint8_t mac[6],
+				     uint64_t updated_ns),
+			   void *arg)
+{
+	int fd = bpf_map__fd(b->skel->maps.neigh6);
+	struct skiff_in6 key, *prev = NULL, last;
+	struct skiff_neigh n;
+	int i;
+
+	for (i = 0; i < SKIFF_MAX_NEIGH && !bpf_map_get_next_key(fd, prev, &key); i++) {
+		last = key;
+		prev = &last;
+		if (bpf_map_lookup_elem(fd, &key, &n))
+			continue; /* deleted meanwhile */
+		if (fn(arg, (const uint8_t *)&key, n.mac, neigh_confirmed(&n)))
+			break;
+	}
+}
+
 void skiff_bpf_hooks(struct skiff_bpf *b, struct stack_hooks *hooks)
 {
 	memset(hooks, 0, sizeof(*hooks));

@@ -49,6 +49,12 @@ void skiff_bpf_detach(struct skiff_bpf *b);
 
 int skiff_bpf_add_addr(struct skiff_bpf *b, uint32_t addr, uint8_t prefix_len, bool dedicated);
 
+/* Every entry of the neigh6 map (XDP learns them from NDP) until fn returns nonzero. */
+void skiff_bpf_neigh6_walk(struct skiff_bpf *b,
+			   int (*fn)(void *arg, const uint8_t ip6[16], const uint8_t mac[6],
+				     uint64_t updated_ns),
+			   void *arg);
+
 /* The same for an IPv6 address (addr: 16 bytes, network order). */
 int skiff_bpf_add_addr6(struct skiff_bpf *b, const void *addr, uint8_t prefix_len, bool dedicated);
 /* Put the AF_XDP socket fd of queue into the XSKMAP. */
