@@ -141,6 +141,32 @@ def test_idle_daemon_sleeps(topo):
         assert d.stop() == 0, d.output()
 
 
+def test_busy_poll_daemon_answers_and_still_sleeps_when_idle(topo):
+    """--busy-poll spins only while traffic flows: echo is answered, and
+    once it stops the daemon sleeps as without the flag."""
+    d = sn.Skiffd(topo, standard_args(topo) + ["--busy-poll", "500", "-v"]).start()
+    try:
+        def cpu_ticks():
+            with open(f"/proc/{d.proc.pid}/stat") as f:
+                fields = f.read().rsplit(")", 1)[1].split()
+            return int(fields[11]) + int(fields[12])  # utime + stime
+        sock = sn.ns_socket(topo.peer_ns)
+        try:
+            for i in range(50):
+                msg = b"busy %d" % i
+                assert sn.udp_exchange(topo, topo.ded_ip, ECHO_PORT, msg, sock=sock) == msg
+        finally:
+            sock.close()
+        sn.time.sleep(0.5)
+        t0 = cpu_ticks()
+        sn.time.sleep(2)
+        used = (cpu_ticks() - t0) / os.sysconf("SC_CLK_TCK")
+        assert used < 0.2, f"idle skiffd --busy-poll 500 used {used:.2f} s of CPU in 2 s"
+        assert "kernel busy polling of the AF_XDP socket" in d.output(), d.output()
+    finally:
+        assert d.stop() == 0, d.output()
+
+
 def test_missing_interface_exits_2_naming_it(topo):
     rc, out = sn.skiffd_run_to_exit(topo, ["--addr", "10.77.9.3/24"], iface="nosuchif0")
     assert rc == 2, f"exit {rc}:\n{out}"
