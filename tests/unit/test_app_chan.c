@@ -519,6 +519,20 @@ static void test_close_with_unread_bytes_in_the_fifo_resets(void **state)
 	assert_int_equal(skiff_recv(f->peer_c, b, sizeof(b)), -ECONNRESET);
 }
 
+static void test_bytes_and_fin_in_one_burst_both_reach_the_app(void **state)
+{
+	struct fixture *f = *state;
+
+	/* one handler call for both: the worker must read past the short
+	 * read to the EOF (edge-triggered readiness gives no second call) */
+	connect_app_to_peer(f);
+	assert_int_equal(skiff_send(f->peer_c, "bye", 3), 3);
+	assert_int_equal(skiff_shutdown(f->peer_c, SHUT_WR), 0);
+	run(f, SEC);
+	assert_int_equal(f->slots[0].rx.head, 3);
+	assert_int_equal(f->slots[0].rx_eof, 1);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -547,6 +561,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_app_death_with_everything_read_sends_fin,
 						setup, teardown),
 		cmocka_unit_test_setup_teardown(test_close_with_unread_bytes_in_the_fifo_resets,
+						setup, teardown),
+		cmocka_unit_test_setup_teardown(test_bytes_and_fin_in_one_burst_both_reach_the_app,
 						setup, teardown),
 	};
 

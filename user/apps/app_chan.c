@@ -202,8 +202,9 @@ static void rx_fill(struct app_wsock *ws)
 		ws->rx_head += (uint32_t)n;
 		store_rel(&s->rx.head, ws->rx_head);
 		aw->dirty = true;
-		if ((uint32_t)n < chunk)
-			return;
+		/* on, even after a short read: readiness is edge-triggered
+		 * (sock/socket.h), and a FIN behind the bytes gives no new
+		 * edge; only -EAGAIN, EOF or a full FIFO end this */
 	}
 }
 
@@ -246,8 +247,7 @@ static void tx_drain(struct app_wsock *ws)
 		ws->tx_tail += (uint32_t)n;
 		avail -= (uint32_t)n;
 		aw->dirty = true;
-		if ((uint32_t)n < chunk)
-			break;
+		/* until -EAGAIN: SOCK_EV_OUT is edge-triggered */
 	}
 	store_rel(&s->tx.tail, ws->tx_tail);
 	if (avail)
@@ -551,6 +551,7 @@ static void kick_app(struct app_worker *aw)
 		return;
 	if (!atomic_exchange((_Atomic uint32_t *)&aw->hdr->app_sleeping, 0))
 		return;
+	aw->stats.kicks++;
 	if (aw->app_efd >= 0 && write(aw->app_efd, &one, sizeof(one)) < 0) {
 		/* saturated: the application is awake anyway */
 	}

@@ -33,6 +33,7 @@ struct app_worker_stats {
 	uint64_t poisoned;  /* the ring's producer index was out of range */
 	uint64_t socks;	    /* sockets open now */
 	uint64_t aborts;    /* connections reset at close (unread or unsent data) */
+	uint64_t kicks;	    /* eventfd writes to wake the sleeping application */
 };
 
 /*
