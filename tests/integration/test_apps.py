@@ -235,6 +235,28 @@ def test_killed_app_mid_transfer_leaves_skiffd_healthy_and_its_port_closed(topo,
     assert got == sent
 
 
+def cpu_ticks(pid):
+    f = open(f"/proc/{pid}/stat").read().rsplit(")", 1)[1].split()
+    return int(f[11]) + int(f[12])  # utime + stime
+
+
+def test_an_idle_app_and_an_idle_skiffd_sleep(topo, sk, cleanup):
+    """Blocked in skiff_epoll_wait with a listener and a quiet connection,
+    the application and skiffd use (almost) no CPU: nobody busy-polls."""
+    a = start_echo(topo, cleanup)
+    c = tn.connect(topo, topo.ded_ip, APP_PORT, timeout=10)
+    c.sendall(b"ping")
+    assert c.recv(4) == b"ping"
+    time.sleep(0.5)
+    hz = os.sysconf("SC_CLK_TCK")
+    t0 = (cpu_ticks(a.p.pid), cpu_ticks(sk.proc.pid))
+    time.sleep(2)
+    t1 = (cpu_ticks(a.p.pid), cpu_ticks(sk.proc.pid))
+    c.close()
+    app_pct, d_pct = ((t1[i] - t0[i]) * 100 / hz / 2 for i in (0, 1))
+    assert app_pct < 5 and d_pct < 5, f"idle CPU: app {app_pct:.1f}%, skiffd {d_pct:.1f}%"
+
+
 def test_nobody_cannot_attach_and_is_told_why(topo, sk, cleanup):
     a = App(topo, [ECHO, APP_PORT + 1], prefix=NOBODY)
     cleanup.append(a)

@@ -188,6 +188,7 @@ bool app_host_attach(struct app_host *h, int fd, const struct ctl_peer *peer, st
 {
 	struct epoll_event ev = {.events = EPOLLIN | EPOLLRDHUP};
 	int fds[2 + SKIFF_APP_MAX_WORKERS];
+	uint64_t one = 1;
 	struct app *a = NULL;
 	char line[128], msg[160];
 	int i, memfd = -1, ret;
@@ -254,6 +255,11 @@ bool app_host_attach(struct app_host *h, int fd, const struct ctl_peer *peer, st
 		pthread_mutex_lock(h->hw[w].w.lock);
 		h->hw[w].aw[a - h->apps] = a->aw[w];
 		pthread_mutex_unlock(h->hw[w].w.lock);
+		/* the application may have posted before the worker knew it,
+		 * and the worker may be asleep: wake it to look */
+		if (write(a->wake_fd[w], &one, sizeof(one)) < 0) {
+			/* saturated: it will look anyway */
+		}
 	}
 	h->attached++;
 	return true;

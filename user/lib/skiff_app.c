@@ -151,6 +151,24 @@ static int netns_id(uint64_t *id)
 	return 0;
 }
 
+/* Whether RUN_DIR/name is a daemon's socket, not a file left by a killed
+ * one (refused), nor one of another namespace whose inode number ours
+ * reused.  Not allowed to connect counts as live: the caller says why. */
+static bool live_socket(const char *name)
+{
+	struct sockaddr_un sun = {.sun_family = AF_UNIX};
+	int fd, ok;
+
+	snprintf(sun.sun_path, sizeof(sun.sun_path), "%s/%s", RUN_DIR, name);
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return true;
+	ok = connect(fd, (struct sockaddr *)&sun, sizeof(sun)) == 0 || errno == EACCES ||
+	     errno == EPERM;
+	close(fd);
+	return ok;
+}
+
 /* The control socket of ifname, or of the only skiffd of this namespace. */
 static int find_socket(const char *ifname, char *path, size_t len)
 {
@@ -182,7 +200,8 @@ static int find_socket(const char *ifname, char *path, size_t len)
 	}
 	while ((de = readdir(d))) {
 		nl = strlen(de->d_name);
-		if (nl > sl && !strcmp(de->d_name + nl - sl, suffix)) {
+		if (nl > sl && !strcmp(de->d_name + nl - sl, suffix) &&
+		    strlen(RUN_DIR) + 1 + nl < sizeof(only) && live_socket(de->d_name)) {
 			snprintf(only, sizeof(only), "%s/%s", RUN_DIR, de->d_name);
 			n++;
 		}
