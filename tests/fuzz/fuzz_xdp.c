@@ -208,7 +208,7 @@ static void ipv6_verdicts(const uint8_t *f, size_t len, size_t l3, struct verdic
 static void ipv4_verdicts(const uint8_t *f, size_t len, size_t l3, struct verdicts *v)
 {
 	uint32_t daddr, qsaddr;
-	size_t ihl, l4, q, ql4;
+	size_t ihl, l4, q, ql4, tot, need;
 	uint16_t frag, off;
 	uint8_t proto, key[10];
 	int i;
@@ -227,6 +227,10 @@ static void ipv4_verdicts(const uint8_t *f, size_t len, size_t l3, struct verdic
 	}
 	if (daddr != SHR)
 		return;
+	/* what skiff_ipv4_hlen() accepts; anything else is dropped, not stored */
+	tot = be16(f + l3 + 2);
+	if ((f[l3] >> 4) != 4 || ihl < 20 || len < l4 || tot < ihl || tot > len - l3)
+		return;
 	frag = be16(f + l3 + 6);
 	off = frag & 0x1fff;
 	/* the key XDP uses: {saddr, daddr, id, proto} (daddr is SHR) */
@@ -239,7 +243,9 @@ static void ipv4_verdicts(const uint8_t *f, size_t len, size_t l3, struct verdic
 		v->may_stack = i >= 0 && frags[i].owned;
 		return;
 	}
-	if ((proto == 6 || proto == 17) && len >= l4 + 4) {
+	/* skiff_port_owned(): the whole UDP header / minimal TCP header, or a drop */
+	need = proto == 6 ? 20 : 8;
+	if ((proto == 6 || proto == 17) && tot - ihl >= need && len >= l4 + need) {
 		v->may_stack = owned(be16(f + l4 + 2), proto);
 		if ((frag & 0x2000) && n_frags < MAX_FRAGS && frag_find(key) < 0) {
 			memcpy(frags[n_frags].key, key, sizeof(key));
