@@ -2,7 +2,7 @@
 # SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
 """Write the seed corpora of the fuzz harnesses (tests/fuzz/fuzz_*.c).
 
-    tests/fuzz/seeds.py OUTDIR     -> OUTDIR/fuzz_stack/, fuzz_http/, fuzz_config/, fuzz_ctl/, fuzz_xdp/
+    tests/fuzz/seeds.py OUTDIR     -> OUTDIR/fuzz_stack/, fuzz_http/, fuzz_config/, fuzz_ctl/, fuzz_xdp/, fuzz_app/
 
 fuzz_stack seeds are record sequences in the harness's format (see the
 comment at the top of fuzz_stack.c): valid ARP, ICMP echo, UDP to echo and
@@ -11,6 +11,7 @@ on the pre-established connections, an active open, timers.  The harness
 fixes checksums and sequence numbers, so seeds stay small and readable.
 """
 import os
+import socket
 import struct
 import sys
 
@@ -240,11 +241,36 @@ def xdp_seeds():
     }
 
 
+def app_seeds():
+    """fuzz_app: records over an application region (fuzz_app.c)."""
+    def msg(op, slot=0, seq=1, addr=0, port=0, flags=0, arg=0, arg2=0, laddr=0, lport=0):
+        return bytes([1]) + struct.pack("<HHIIHHiIIHH", op, slot, seq, addr, port, flags, arg,
+                                        arg2, laddr, lport, 0)
+
+    def poll(ms=1):
+        return bytes([4, ms])
+    peer = bytes([10, 0, 0, 2])
+    peer_addr = struct.unpack("<I", peer)[0]
+    conn = msg(2, 0, 1, peer_addr, socket.htons(80)) + poll(5)
+    return {
+        "listen-close": msg(1, 3, 1, 0, socket.htons(8080), 1, 16) + poll() +
+        msg(7, 3, 2) + poll(),
+        "connect-tx": conn + bytes([3, 0]) + struct.pack("<II", 100, 0) + msg(4, 0, 2) + poll(),
+        "connect-garbage-head": conn + bytes([3, 0]) + struct.pack("<II", 0x7fffffff, 0) +
+        msg(4, 0, 2) + poll(),
+        "connect-close": conn + msg(6, 0, 2, arg=1) + msg(7, 0, 3) + poll(200),
+        "bad-ops": msg(0) + msg(99) + msg(1, 5000) + msg(3, 1, 1, arg=-1) + poll(),
+        "ring-ahead": msg(1, 3, 1, 0, socket.htons(8080)) + bytes([2]) +
+        struct.pack("<I", 5000) + poll(),
+        "scribble": bytes([0, 0, 8, 64]) + bytes(range(64)) + poll(),
+    }
+
+
 def main():
     out = sys.argv[1] if len(sys.argv) > 1 else "build-fuzz/corpus"
     for target, seeds in (("fuzz_stack", stack_seeds()), ("fuzz_http", http_seeds()),
                           ("fuzz_config", config_seeds()), ("fuzz_ctl", ctl_seeds()),
-                          ("fuzz_xdp", xdp_seeds())):
+                          ("fuzz_xdp", xdp_seeds()), ("fuzz_app", app_seeds())):
         d = os.path.join(out, target)
         os.makedirs(d, exist_ok=True)
         for name, data in seeds.items():
