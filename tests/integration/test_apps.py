@@ -229,6 +229,12 @@ def test_killed_app_mid_transfer_leaves_skiffd_healthy_and_its_port_closed(topo,
     c.close()
     with pytest.raises(ConnectionRefusedError):
         tn.connect(topo, topo.ded_ip, APP_PORT, timeout=5)
+    # skiffd holds nothing of it: no socket on the port, the apps table empty
+    deadline = time.monotonic() + 5
+    while f":{APP_PORT} " in sk.ctl("sockets").stdout and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert f":{APP_PORT} " not in sk.ctl("sockets").stdout, sk.ctl("sockets").stdout
+    assert apps(sk)["apps"] == []
     # the port is free again
     start_echo(topo, cleanup)
     n, sent, got = echo_roundtrip(topo, topo.ded_ip, APP_PORT, 64 << 10)
@@ -255,6 +261,43 @@ def test_an_idle_app_and_an_idle_skiffd_sleep(topo, sk, cleanup):
     c.close()
     app_pct, d_pct = ((t1[i] - t0[i]) * 100 / hz / 2 for i in (0, 1))
     assert app_pct < 5 and d_pct < 5, f"idle CPU: app {app_pct:.1f}%, skiffd {d_pct:.1f}%"
+
+
+def test_killed_app_mid_download_resets_the_peer_and_frees_everything(topo, sk, cleanup):
+    """The application sends (skiff_nc uploading stdin to a kernel server)
+    and is SIGKILLed with bytes still in its tx FIFO: the kernel peer's
+    connection ends (RST), skiffd detaches it and keeps serving."""
+    srv = sn.ns_socket(topo.peer_ns, type=socket.SOCK_STREAM)
+    srv.bind((topo.peer_ip, 0))
+    srv.listen(1)
+    srv.settimeout(10)
+    a = App(topo, [NC, topo.peer_ip, srv.getsockname()[1]], stdin=subprocess.PIPE)
+    cleanup.append(a)
+    c, _ = srv.accept()
+
+    def feed():
+        try:  # more than the FIFO and TCP hold while the peer does not read
+            a.p.stdin.write(os.urandom(4 << 20))
+            a.p.stdin.close()
+        except (BrokenPipeError, ValueError, OSError):
+            pass
+
+    t = threading.Thread(target=feed, daemon=True)
+    t.start()
+    c.settimeout(10)
+    assert c.recv(65536)  # data flows; now stop reading so it piles up
+    time.sleep(0.5)
+    a.p.send_signal(signal.SIGKILL)
+    a.p.wait(10)
+    wait_detached(sk)
+    t.join(10)
+    with pytest.raises(ConnectionResetError):
+        while c.recv(1 << 20):
+            pass
+    c.close()
+    srv.close()
+    n, sent, got = echo_roundtrip(topo, topo.ded_ip, 7, 64 << 10)  # the built-in echo
+    assert got == sent
 
 
 def test_nobody_cannot_attach_and_is_told_why(topo, sk, cleanup):
