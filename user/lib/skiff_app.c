@@ -78,6 +78,7 @@ struct epent {
 
 struct sep {
 	int kfd; /* the kernel epoll: kernel fds; -1 free */
+	int nk;	 /* kernel fds in it (0: no epoll_wait needed) */
 	int n, cap;
 	struct epent *e;
 };
@@ -1354,6 +1355,7 @@ SKIFF_EXPORT int skiff_epoll_create1(int flags)
 		A.ep[k].e = calloc(8, sizeof(*A.ep[k].e));
 		A.ep[k].cap = A.ep[k].e ? 8 : 0;
 		A.ep[k].n = 0;
+		A.ep[k].nk = 0;
 		A.ep[k].kfd = kfd;
 	}
 	pthread_mutex_unlock(&A.lk);
@@ -1370,8 +1372,17 @@ SKIFF_EXPORT int skiff_epoll_ctl(int epfd, int op, int fd, struct epoll_event *e
 	struct epent *e = NULL, *ne;
 	int j, ret = 0;
 
-	if (fd < SKIFF_FD_BASE)
-		return epoll_ctl(epfd, op, fd, ev);
+	if (fd < SKIFF_FD_BASE) {
+		ret = epoll_ctl(epfd, op, fd, ev);
+		if (!ret && (op == EPOLL_CTL_ADD || op == EPOLL_CTL_DEL)) {
+			pthread_mutex_lock(&A.lk);
+			sp = sep_of(epfd);
+			if (sp)
+				sp->nk += op == EPOLL_CTL_ADD ? 1 : -1;
+			pthread_mutex_unlock(&A.lk);
+		}
+		return ret;
+	}
 	pthread_mutex_lock(&A.lk);
 	sp = sep_of(epfd);
 	if (!sp || slot_of(fd) < 0) {
@@ -1512,7 +1523,13 @@ SKIFF_EXPORT int skiff_epoll_wait(int epfd, struct epoll_event *events, int max,
 	}
 	for (;;) {
 		n = scan(sp, events, max);
-		m = n < max ? epoll_wait(epfd, events + n, max - n, 0) : 0;
+		/* kernel fds: when the set has some (a kernel fd closed without
+		 * EPOLL_CTL_DEL leaves nk high: a needless look, never a missed
+		 * event) or the kernel epoll woke us (fds added with plain
+		 * epoll_ctl) */
+		m = n < max && (sp->nk > 0 || (kp.revents & POLLIN))
+			    ? epoll_wait(epfd, events + n, max - n, 0)
+			    : 0;
 		if (m > 0)
 			n += m;
 		if (n || !timeout_ms || (timeout_ms > 0 && !ms_left(&end)))
