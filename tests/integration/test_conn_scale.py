@@ -3,8 +3,9 @@
 bursts from the kernel peer to skiffd's TCP echo service (connscale.py in
 the peer namespace, ip_local_port_range widened there).  Every connection
 is established, stays up through an idle period and echoes its byte; skiff
-sends no RST; after the client closes them all skiffd's UMEM frames are
-back and no connection is left.  No speed target: the rate is printed.
+sends no RST while they live and aborts none as they close; after the
+client closes them all skiffd's UMEM frames are back and no connection is
+left.  No speed target: the rate is printed.
 And --max-conns: at its limit the echo service holds new connections back
 in the listen backlog (never accepted and closed) and serves them as
 others close, counted in skiffctl stats."""
@@ -52,6 +53,7 @@ RST_BASE = {}
 def test_20000_connections_in_bursts_all_established_and_echo_after_idle(topo, sk):
     before = sk.counters()
     RST_BASE["rsts"] = before["u.tcp_out_rsts"]
+    RST_BASE["noconn"] = before["u.tcp_rst_noconn"]
     r = run_client(topo, topo.dut_ip, CONNS)
     d = sn.delta(sk.counters(), before)
     print(f"{CONNS} connections: {r}")
@@ -72,9 +74,15 @@ def test_all_20000_close_cleanly_and_leave_nothing_behind(topo, sk):
             break
         time.sleep(0.5)
     assert p is not None and p <= 4, f"{p} TCP sockets left in skiffd"
-    # nor did the close send a RST (a late duplicate would find no connection)
+    # skiff aborted no connection during the close: a RST may only answer a
+    # segment for a connection that is already gone (RFC 9293 3.10.7.1: on a
+    # slow or loaded machine, retransmitted FINs and ACKs arrive after LAST-ACK
+    # ended; Linux answers them the same way)
     if "rsts" in RST_BASE:
-        assert sk.counters()["u.tcp_out_rsts"] == RST_BASE["rsts"], "RSTs sent during the close"
+        c = sk.counters()
+        rsts = c["u.tcp_out_rsts"] - RST_BASE["rsts"]
+        noconn = c["u.tcp_rst_noconn"] - RST_BASE["noconn"]
+        assert rsts == noconn, f"{rsts - noconn} RSTs aborted live connections during the close"
 
 
 def sk_sockets(topo, sk):
