@@ -404,6 +404,16 @@ static int slot_of(int fd)
 	return i;
 }
 
+/* The slot of connected socket fd (A.lk held), or -EBADF / -ENOTCONN. */
+static int conn_slot(int fd)
+{
+	int i = slot_of(fd);
+
+	if (i < 0)
+		return -EBADF;
+	return A.s[i].kind == L_CONN ? i : -ENOTCONN;
+}
+
 static int ms_left(const struct timespec *end)
 {
 	struct timespec now;
@@ -921,16 +931,12 @@ SKIFF_EXPORT ssize_t skiff_send(int fd, const void *buf, size_t len, int flags)
 	if (fd < SKIFF_FD_BASE)
 		return send(fd, buf, len, flags);
 	pthread_mutex_lock(&A.lk);
-	i = slot_of(fd);
+	i = conn_slot(fd);
 	if (i < 0) {
-		ret = -EBADF;
+		ret = i;
 		goto out;
 	}
 	ls = &A.s[i];
-	if (ls->kind != L_CONN) {
-		ret = -ENOTCONN;
-		goto out;
-	}
 	for (;;) {
 		state = load_acq(&A.slots[i].state);
 		if (state == SKIFF_APP_S_CLOSED || ls->wr_shut) {
@@ -998,16 +1004,12 @@ SKIFF_EXPORT ssize_t skiff_recv(int fd, void *buf, size_t len, int flags)
 	if (flags & ~(MSG_DONTWAIT | MSG_PEEK | MSG_WAITALL | MSG_NOSIGNAL))
 		return fail(EOPNOTSUPP);
 	pthread_mutex_lock(&A.lk);
-	i = slot_of(fd);
+	i = conn_slot(fd);
 	if (i < 0) {
-		ret = -EBADF;
+		ret = i;
 		goto out;
 	}
 	ls = &A.s[i];
-	if (ls->kind != L_CONN) {
-		ret = -ENOTCONN;
-		goto out;
-	}
 	for (;;) {
 		head = load_acq(&A.slots[i].rx.head);
 		avail = head - ls->rx_tail;
@@ -1087,9 +1089,9 @@ SKIFF_EXPORT int skiff_shutdown(int fd, int how)
 	if (how != SHUT_RD && how != SHUT_WR && how != SHUT_RDWR)
 		return fail(EINVAL);
 	pthread_mutex_lock(&A.lk);
-	i = slot_of(fd);
-	if (i < 0 || A.s[i].kind != L_CONN) {
-		ret = i < 0 ? -EBADF : -ENOTCONN;
+	i = conn_slot(fd);
+	if (i < 0) {
+		ret = i;
 		goto out;
 	}
 	fill_msg(&m, i, SKIFF_APP_OP_SHUTDOWN);
