@@ -39,7 +39,7 @@ CFLAGS  ?= -O2 -g
 CFLAGS  += -std=gnu11 $(WARN) $(SANFLAGS) -D_GNU_SOURCE -Iinclude -Iuser -I$(BUILD)
 LDFLAGS += $(SANFLAGS)
 LDLIBS  := $(shell pkg-config --libs libxdp libbpf 2>/dev/null || echo -lxdp -lbpf) -lelf -lz -lpthread \
-	   -lcap-ng
+	   -lcap-ng -lseccomp
 
 # No -I/usr/include/<multiarch>: that directory is glibc's, and a BPF object
 # must never reach glibc (which would ask for 32-bit stubs under -target bpf);

@@ -14,6 +14,7 @@ need_hdr /usr/include/bpf/libbpf.h libbpf-dev
 need_hdr /usr/include/xdp/libxdp.h libxdp-dev
 need_hdr /usr/include/cmocka.h libcmocka-dev
 need_hdr /usr/include/cap-ng.h libcap-ng-dev
+need_hdr /usr/include/seccomp.h libseccomp-dev
 need_hdr /usr/include/gelf.h libelf-dev
 need_hdr /usr/include/zlib.h zlib1g-dev
 need_hdr /usr/include/linux/bpf.h linux-libc-dev

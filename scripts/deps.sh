@@ -12,6 +12,7 @@ PKGS=(
 	libbpf-dev libxdp-dev xdp-tools libelf-dev zlib1g-dev linux-libc-dev
 	libcmocka-dev					# unit tests
 	libcap-ng-dev					# skiffd drops capabilities (user/cmd/privs.c)
+	libseccomp-dev					# skiffd's syscall filter (user/cmd/seccomp.c)
 	libclang-rt-dev					# libFuzzer, ASan/UBSan runtimes (make fuzz)
 	iproute2 procps iputils-ping arping ethtool	# namespaces, sysctl, demo and tests
 	netcat-openbsd socat curl apache2-utils wrk hping3 tcpdump
