@@ -136,6 +136,17 @@ def test_echo_app_returns_8mib_with_matching_sha256(topo, sk, cleanup):
     assert len(j["apps"]) == 1 and j["apps"][0]["bad_msgs"] == 0, j
 
 
+def test_skiffctl_apps_lists_the_attached_application(topo, sk, cleanup):
+    a = start_echo(topo, cleanup)
+    out = sk.ctl("apps").stdout
+    assert f"pid {a.p.pid} " in out, out
+    for argv in (["apps", "json"], ["--json", "apps"]):
+        j = json.loads(sk.ctl(*argv).stdout)
+        assert [x["pid"] for x in j["apps"]] == [a.p.pid], j
+        assert j["apps"][0]["sockets"] >= 1, j
+    assert "apps" in sk.ctl("--help").stdout
+
+
 def test_echo_app_serves_ten_clients_at_once(topo, sk, cleanup):
     start_echo(topo, cleanup)
     res = [None] * 10

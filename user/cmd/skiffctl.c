@@ -7,6 +7,7 @@
  * daemon, no permission or the daemon reported an error, 2 bad usage.
  */
 #include <errno.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
@@ -56,22 +57,71 @@ static bool starting(const char *ifname)
 	return false;
 }
 
+/*
+ * The verb `apps` (the applications attached through libskiffapp,
+ * docs/apps.md) is answered here: in argv (a copy) it stands in for
+ * `status` while the common parser checks the rest, and a bare `json`
+ * after it means --json, as the control protocol's "apps json" does.
+ * Returns whether argv named it.
+ */
+static bool take_apps_verb(int argc, char **argv, bool *json)
+{
+	bool seen = false;
+	int i;
+
+	*json = false;
+	for (i = 1; i < argc; i++) {
+		if (!strcmp(argv[i], "--iface")) {
+			i++;
+			continue;
+		}
+		if (argv[i][0] == '-')
+			continue;
+		if (!seen && !strcmp(argv[i], "apps")) {
+			argv[i] = (char *)"status";
+			seen = true;
+		} else if (seen && !strcmp(argv[i], "json")) {
+			argv[i] = (char *)"--json";
+			*json = true;
+		}
+	}
+	return seen;
+}
+
 int main(int argc, char **argv)
 {
+	char *args[64];
 	struct skiffctl_args a;
 	struct strbuf out;
 	char err[256];
 	const char *s;
-	int ret;
+	bool apps, json;
+	int ret, i;
 
-	ret = skiffctl_parse(&a, argc, argv, err, sizeof(err));
+	if (argc > (int)(sizeof(args) / sizeof(args[0])) - 1) {
+		fprintf(stderr, "skiffctl: too many arguments\n");
+		return 2;
+	}
+	for (i = 0; i < argc; i++)
+		args[i] = argv[i];
+	args[argc] = NULL;
+	apps = take_apps_verb(argc, args, &json);
+	ret = skiffctl_parse(&a, argc, args, err, sizeof(err));
 	if (ret == SKIFFD_PARSE_HELP) {
 		skiffctl_usage(stdout);
+		fputs("\n  apps      the applications attached through libskiffapp (docs/apps.md):\n"
+		      "            pid, sockets, requests served, kicks, hostile input seen\n"
+		      "            (also: skiffctl apps json)\n",
+		      stdout);
 		return 0;
 	}
 	if (ret) {
 		fprintf(stderr, "skiffctl: %s\n", err);
 		return 2;
+	}
+	if (apps) {
+		a.command = "apps";
+		a.json = a.json || json;
 	}
 	if (!a.iface[0]) {
 		ret = pick_daemon(&a);
