@@ -176,7 +176,10 @@ struct skiff_xdp_stats {
 	X(icmp6_echo_reply)	/* ICMPv6 echo answered by the daemon (XDP answers the rest) */ \
 	X(icmp6_err_sent)	/* ICMPv6 errors sent (port unreachable, parameter problem) */ \
 	X(icmp6_ratelimited)	/* ICMPv6 errors not sent: RFC 4443 2.4 f */ \
-	X(tcp6_rst_sent)	/* RSTs for TCP over IPv6 (no IPv6 sockets yet: every port closed) */
+	X(tcp6_rst_sent)	/* RSTs for TCP over IPv6 (no IPv6 sockets yet: every port closed) */ \
+	X(ip6_frag_rx)		/* IPv6 fragments received (not atomic ones) */ \
+	X(ip6_reasm_ok)		/* IPv6 datagrams reassembled */ \
+	X(ip6_frag_created)	/* IPv6 fragments sent */
 
 #define SKIFF_USTATS_TRANSPORT(X)					\
 	X(udp_rx)	X(udp_tx)	X(udp_no_port)				\
@@ -282,7 +285,8 @@ struct skiff_xdp_stats {
 	X(ip6_len)		/* IPv6 version or payload/extension lengths wrong */ \
 	X(ip6_not_ours)		/* IPv6 to an address that is not a dedicated one */ \
 	X(ip6_ext_chain)	/* over 8 extension headers, or hop-by-hop not first */ \
-	X(ip6_frag)		/* IPv6 fragment: no IPv6 reassembly yet */ \
+	X(ip6_frag)		/* IPv6 fragment header inside a reassembled packet */ \
+	X(ip6_frag_chain)	/* IPv6 first fragment without the whole header chain (RFC 7112) */ \
 	X(ip6_csum)		/* ICMPv6/UDP/TCP over IPv6: checksum wrong or header short */ \
 	X(icmp6_type)		/* ICMPv6 other than an echo request from a unicast source */ \
 	X(ip6_unknown_nexthdr)	/* unrecognized next header (parameter problem sent) */ \
