@@ -16,6 +16,9 @@ BUILD=${BUILD:-build}
 # records a perf profile of both CPUs during one more download of each,
 # E2E_KEEP=1 keeps $E2E_TMP with the profiles); BENCH_ONLY=upload the same
 # for the upload (bench_load tcpsend to skiffd's discard and the kernel's);
+# BENCH_ONLY=lossy only the download through the impaired relay (E2E_IMP_ARGS:
+# the relay's flags, default "--loss 3 --reorder 25 --dup 1 --corrupt 1
+# --delay 10 --seed 1"; E2E_IMP_SIZE the file);
 # BENCH_ONLY=latency the UDP 1-in-flight latency rows, with skiffd's and
 # CPU1's busy share over each run.  E2E_SKIFFD_ARGS adds flags to skiffd's
 # command line (e.g. "--busy-poll 200").
@@ -328,17 +331,18 @@ e2e_udp_latency() {
 # Through the impaired relay: the same download, smaller.
 e2e_impaired() {
 	local size=$1 www=$2 bytes
+	local imp=${E2E_IMP_ARGS:---loss 3 --reorder 25 --dup 1 --corrupt 1 --delay 10 --seed 1}
 	bytes=$(stat -c %s "$www/mid.bin")
 	netns_init si || return 1
 	netns_trap
 	netns_create_impaired 1 || return 1
-	netns_start_impair --loss 3 --reorder 25 --dup 1 --corrupt 1 --delay 10 --seed 1 || return 1
+	# shellcheck disable=SC2086  # E2E_IMP_ARGS is a list of flags
+	netns_start_impair $imp || return 1
 	netns_start_skiffd "$E2E_TMP/skiffd-imp.log" --addr "$DED_IP/$PREFIX_LEN" --cpus 1 \
 		--http "80:$www" || return 1
 	e2e_start_kserver cubic http "$DUT_IP" 80 "$www" || return 1
 	e2e_start_kserver "" http "$DUT_IP" 8080 "$www" || return 1
-	echo "impaired relay: $IMPAIR --a $RELAY_A --b $RELAY_B --loss 3 --reorder 25 --dup 1" \
-		"--corrupt 1 --delay 10 --seed 1 (both directions)"
+	echo "impaired relay: $IMPAIR --a $RELAY_A --b $RELAY_B $imp (both directions)"
 	e2e_compare "TCP download $size through the impaired relay (curl)" Mbit/s \
 		"e2e_curl http://$DED_IP/mid.bin $bytes mbit" \
 		"e2e_curl http://$DUT_IP/mid.bin $bytes mbit"
@@ -365,7 +369,7 @@ bench_e2e() {
 		"$(git rev-parse --short HEAD 2>/dev/null || echo '?')$(git diff --quiet HEAD -- user bpf include 2>/dev/null || echo '+local changes'))"
 	echo "| workload | skiff | kernel | unit | skiff/kernel | runs |" >"$E2E_SUMMARY"
 	echo "|---|---|---|---|---|---|" >>"$E2E_SUMMARY"
-	(e2e_direct "$size" "$www") || rc=1
+	[ "${BENCH_ONLY:-}" = lossy ] || (e2e_direct "$size" "$www") || rc=1
 	case ${BENCH_ONLY:-} in
 	download | upload | latency) ;;
 	*) (e2e_impaired "$isize" "$www") || rc=1 ;;
