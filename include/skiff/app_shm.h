@@ -46,10 +46,13 @@ enum skiff_app_op {
 	SKIFF_APP_OP_TX,	 /* the tx FIFO of slot has bytes */
 	SKIFF_APP_OP_RXREAD,	 /* the app made room in the rx FIFO of slot */
 	SKIFF_APP_OP_SHUTDOWN,	 /* arg: SHUT_RD/SHUT_WR/SHUT_RDWR */
-	SKIFF_APP_OP_CLOSE,	 /* send what the tx FIFO holds, close, free the slot */
+	SKIFF_APP_OP_CLOSE,	 /* send what the tx FIFO holds, close, free the slot;
+				  * arg SKIFF_APP_CLOSE_RST: reset instead */
 	SKIFF_APP_OP_SETOPT,	 /* arg: SKIFF_APP_OPT_*, arg2: value */
 	SKIFF_APP_OP_MAX,
 };
+
+#define SKIFF_APP_CLOSE_RST 1 /* CLOSE's arg: SO_LINGER 0, abort with RST */
 
 /* Options sent with LISTEN/CONNECT (opts bits) or alone (SETOPT). */
 enum skiff_app_opt {

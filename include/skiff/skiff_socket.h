@@ -16,18 +16,20 @@
  * (docs/security.md); otherwise skiff_socket() fails with EACCES and
  * skiff_last_error() says why.
  *
- * Not yet: UDP, sendmsg/recvmsg, readv/writev, poll/select, fork (a child
- * must not use its parent's skiff sockets), more than one thread blocked in
- * skiff calls at a time (they work, but wake-ups are shared: a blocked
- * thread may wait up to 10 ms longer).
+ * Not yet: UDP, select, ancillary data, fork (a child must not use its
+ * parent's skiff sockets), more than one thread blocked in skiff calls at a
+ * time (they work, but wake-ups are shared: a blocked thread may wait up to
+ * 10 ms longer, and only the thread asleep in poll() sees EINTR).
  */
 #ifndef SKIFF_SKIFF_SOCKET_H
 #define SKIFF_SKIFF_SOCKET_H
 
+#include <poll.h>
 #include <stddef.h>
 #include <sys/epoll.h>
 #include <sys/socket.h>
 #include <sys/types.h>
+#include <sys/uio.h>
 
 #ifdef __cplusplus
 extern "C" {
@@ -52,14 +54,30 @@ int skiff_accept4(int fd, struct sockaddr *addr, socklen_t *len, int flags);
 int skiff_connect(int fd, const struct sockaddr *addr, socklen_t len);
 ssize_t skiff_send(int fd, const void *buf, size_t len, int flags);
 ssize_t skiff_recv(int fd, void *buf, size_t len, int flags);
+/* Flags: MSG_DONTWAIT, MSG_NOSIGNAL (else EPIPE raises SIGPIPE, as
+ * Linux), MSG_PEEK, MSG_WAITALL, MSG_TRUNC (datagrams). */
+ssize_t skiff_sendto(int fd, const void *buf, size_t len, int flags,
+		     const struct sockaddr *to, socklen_t tolen);
+ssize_t skiff_recvfrom(int fd, void *buf, size_t len, int flags, struct sockaddr *from,
+		       socklen_t *fromlen);
+/* No ancillary data: msg_controllen comes back 0. */
+ssize_t skiff_sendmsg(int fd, const struct msghdr *msg, int flags);
+ssize_t skiff_recvmsg(int fd, struct msghdr *msg, int flags);
 ssize_t skiff_write(int fd, const void *buf, size_t len);
 ssize_t skiff_read(int fd, void *buf, size_t len);
+ssize_t skiff_writev(int fd, const struct iovec *iov, int iovcnt);
+ssize_t skiff_readv(int fd, const struct iovec *iov, int iovcnt);
+/* FIONREAD (bytes readable; a datagram socket: the next datagram's
+ * size), FIONBIO; anything else ENOTTY. */
+int skiff_ioctl(int fd, unsigned long req, ... /* int *arg */);
 int skiff_shutdown(int fd, int how);
 int skiff_close(int fd);
 int skiff_getsockname(int fd, struct sockaddr *addr, socklen_t *len);
 int skiff_getpeername(int fd, struct sockaddr *addr, socklen_t *len);
-/* SOL_SOCKET: SO_REUSEADDR, SO_RCVBUF, SO_SNDBUF, SO_KEEPALIVE, SO_ERROR
- * (get), SO_TYPE (get); IPPROTO_TCP: TCP_NODELAY. */
+/* SOL_SOCKET: SO_REUSEADDR, SO_RCVBUF, SO_SNDBUF, SO_KEEPALIVE, SO_LINGER
+ * (l_onoff with l_linger 0: close() resets; a positive l_linger does not
+ * make close() wait), SO_ERROR (get), SO_TYPE (get); IPPROTO_TCP:
+ * TCP_NODELAY. */
 int skiff_setsockopt(int fd, int level, int name, const void *val, socklen_t len);
 int skiff_getsockopt(int fd, int level, int name, void *val, socklen_t *len);
 /* F_GETFL, F_SETFL (O_NONBLOCK), F_GETFD/F_SETFD. */
@@ -71,6 +89,18 @@ int skiff_fcntl(int fd, int cmd, ... /* long arg */);
 int skiff_epoll_create1(int flags);
 int skiff_epoll_ctl(int epfd, int op, int fd, struct epoll_event *ev);
 int skiff_epoll_wait(int epfd, struct epoll_event *events, int max, int timeout_ms);
+
+/* poll(2) over skiff sockets and kernel fds together (POLLIN, POLLOUT,
+ * POLLRDHUP, POLLRDNORM, POLLWRNORM; POLLERR, POLLHUP, POLLNVAL). */
+int skiff_poll(struct pollfd *fds, nfds_t n, int timeout_ms);
+
+/*
+ * Signals: a blocking call (accept, connect, recv, send with room to
+ * wait for, epoll_wait, poll) interrupted by a signal handler returns -1
+ * with EINTR (or the bytes moved so far), whether or not the handler was
+ * installed with SA_RESTART: the library cannot tell which signal woke it,
+ * so it behaves as Linux does without SA_RESTART.
+ */
 
 #ifdef __cplusplus
 }

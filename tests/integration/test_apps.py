@@ -455,6 +455,66 @@ def test_socket_calls_behave_as_posix_says(topo, sk, cleanup):
     assert a.p.returncode == 0 and b"all ok" in out, (out + err).decode(errors="replace")
 
 
+class KernelResetWatch:
+    """A kernel server in the peer namespace that reads one connection until
+    EOF or a reset and records which ("eof" / "reset")."""
+
+    def __init__(self, topo):
+        self.srv = sn.ns_socket(topo.peer_ns, type=socket.SOCK_STREAM)
+        self.srv.bind((topo.peer_ip, 0))
+        self.srv.listen(1)
+        self.srv.settimeout(30)
+        self.port = self.srv.getsockname()[1]
+        self.seen = None
+        self.t = threading.Thread(target=self.run, daemon=True)
+        self.t.start()
+
+    def run(self):
+        try:
+            c, _ = self.srv.accept()
+        except OSError:
+            return
+        c.settimeout(30)
+        try:
+            while c.recv(65536):
+                pass
+            self.seen = "eof"
+        except ConnectionResetError:
+            self.seen = "reset"
+        except OSError as e:
+            self.seen = repr(e)
+        c.close()
+
+    def close(self):
+        self.srv.close()
+
+
+def test_vectored_io_ioctl_poll_signals_and_linger_behave_as_posix_says(topo, sk, cleanup):
+    """tests/apps/io_check.c: readv/writev, sendmsg/recvmsg (no address, no
+    control data), FIONREAD/FIONBIO, poll over a skiff socket, a pipe and a
+    bad handle, EINTR from recv/poll/epoll_wait when SIGALRM's handler
+    runs, SIGPIPE without MSG_NOSIGNAL, and SO_LINGER 0: the kernel peer
+    sees a reset."""
+    ke = KernelEcho(topo)
+    rw = KernelResetWatch(topo)
+    try:
+        a = App(topo, [sn.BUILD / "tests" / "apps" / "io_check", topo.peer_ip, ke.port,
+                       rw.port], stdin=subprocess.DEVNULL)
+        cleanup.append(a)
+        try:
+            out, err = a.p.communicate(timeout=60)
+        except subprocess.TimeoutExpired:
+            a.p.kill()
+            out, err = a.p.communicate()
+            raise AssertionError(f"io_check hung after:\n{out.decode()}{err.decode()}")
+        assert a.p.returncode == 0 and b"all ok" in out, (out + err).decode(errors="replace")
+        rw.t.join(30)
+        assert rw.seen == "reset", rw.seen
+    finally:
+        ke.close()
+        rw.close()
+
+
 def test_an_app_builds_with_pkg_config_after_make_install(topo, sk, cleanup, tmp_path):
     """make install DESTDIR=... then cc $(pkg-config --cflags --libs skiff):
     the program attaches and echoes."""

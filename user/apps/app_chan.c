@@ -510,9 +510,11 @@ static void serve(struct app_worker *aw, const struct skiff_app_msg *m)
 			aw->dirty = true;
 			return;
 		}
-		if (ws->rx_head != load_acq(&aw->slots[m->slot].rx.tail)) {
+		if (ws->rx_head != load_acq(&aw->slots[m->slot].rx.tail) ||
+		    m->arg == SKIFF_APP_CLOSE_RST) {
 			/* RFC 2525 2.17, as Linux: closed with bytes unread
-			 * (here: in the rx FIFO) means RST, unsent bytes dropped */
+			 * (here: in the rx FIFO) means RST, unsent bytes
+			 * dropped; so does SO_LINGER with a zero timeout */
 			store_rel(&aw->slots[m->slot].closed_seq, m->seq);
 			ws_release(ws, true);
 			aw->dirty = true;

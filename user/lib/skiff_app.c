@@ -20,6 +20,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
+#include <limits.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <poll.h>
@@ -32,9 +33,11 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
+#include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/uio.h>
 #include <sys/un.h>
 #include <time.h>
 #include <unistd.h>
@@ -58,6 +61,8 @@ struct lsock {
 	bool bound;
 	bool rd_shut, wr_shut;
 	bool err_told;	/* a reset was reported once; then EOF */
+	bool linger;	/* SO_LINGER l_onoff */
+	int linger_s;	/* SO_LINGER l_linger: 0 with linger = RST at close */
 	uint16_t flags; /* SKIFF_APP_F_* for LISTEN/CONNECT */
 	uint32_t rcvbuf, sndbuf;
 	uint32_t worker; /* CONN: the worker it lives on */
@@ -425,24 +430,27 @@ static int ms_left(const struct timespec *end)
 }
 
 /*
- * Sleep until skiffd kicks us (or a kernel fd of *extra is ready, or the
- * timeout passes), having re-checked cond with the flag up.  One thread
- * polls app_efd and broadcasts A.cv when it wakes; other threads wait on
- * A.cv, so no thread sleeps through a kick another one consumed.  A.lk is
- * held on entry and exit.  Returns cond's value afterwards.
+ * Sleep until skiffd kicks us (or one of the kernel fds extra[0..nextra)
+ * is ready, or the timeout passes), having re-checked cond with the flag
+ * up.  One thread polls app_efd and broadcasts A.cv when it wakes; other
+ * threads wait on A.cv, so no thread sleeps through a kick another one
+ * consumed.  A.lk is held on entry and exit.  Returns 1 when cond holds
+ * afterwards, 0 when not, -EINTR when a signal handler ran while it slept
+ * in poll().
  */
-static bool sleep_once(bool (*cond)(void *), void *arg, struct pollfd *extra, int timeout_ms)
+static int sleep_once(bool (*cond)(void *), void *arg, struct pollfd *extra, int nextra,
+		      int timeout_ms)
 {
-	struct pollfd pfd[2] = {{.fd = A.app_efd, .events = POLLIN}};
+	struct pollfd local[9], *pfd = local;
 	struct timespec until;
 	uint64_t v;
-	int n = 1;
+	int n = 1, r, err = 0;
 
 	store_rel(&A.hdr->app_sleeping, 1);
 	atomic_thread_fence(memory_order_seq_cst);
 	if (cond(arg))
-		return true;
-	if (A.pollers && !extra) {
+		return 1;
+	if (A.pollers && !nextra) {
 		if (timeout_ms < 0) {
 			pthread_cond_wait(&A.cv, &A.lk);
 		} else {
@@ -457,43 +465,68 @@ static bool sleep_once(bool (*cond)(void *), void *arg, struct pollfd *extra, in
 		}
 		return cond(arg);
 	}
-	if (extra)
-		pfd[n++] = *extra;
+	if (nextra > 8) {
+		pfd = malloc(sizeof(*pfd) * (size_t)(nextra + 1));
+		if (!pfd) {
+			pfd = local; /* poll the eventfd alone, briefly */
+			nextra = 0;
+			timeout_ms = MULTI_WAIT_MS;
+		}
+	}
+	pfd[0] = (struct pollfd){.fd = A.app_efd, .events = POLLIN};
+	if (nextra)
+		memcpy(pfd + 1, extra, sizeof(*pfd) * (size_t)nextra);
+	n += nextra;
 	/* two pollers (an epoll waiter beside another): one may take the
 	 * other's kick, so both look again soon */
 	if (A.pollers++ && (timeout_ms < 0 || timeout_ms > MULTI_WAIT_MS))
 		timeout_ms = MULTI_WAIT_MS;
 	pthread_mutex_unlock(&A.lk);
-	if (poll(pfd, (nfds_t)n, timeout_ms) > 0 && (pfd[0].revents & POLLIN) &&
-	    read(A.app_efd, &v, sizeof(v)) < 0) {
+	r = poll(pfd, (nfds_t)n, timeout_ms);
+	if (r < 0 && errno == EINTR)
+		err = -EINTR;
+	if (r > 0 && (pfd[0].revents & POLLIN) && read(A.app_efd, &v, sizeof(v)) < 0) {
 		/* another poller took it */
 	}
 	pthread_mutex_lock(&A.lk);
 	A.pollers--;
 	pthread_cond_broadcast(&A.cv);
-	if (extra)
-		*extra = pfd[n - 1];
-	return cond(arg);
+	if (nextra)
+		memcpy(extra, pfd + 1, sizeof(*pfd) * (size_t)nextra);
+	if (pfd != local)
+		free(pfd);
+	if (cond(arg))
+		return 1;
+	return err;
 }
 
-/* Wait for cond, with the timeout in ms (-1: forever).  0 or -ETIMEDOUT. */
-static int wait_for(bool (*cond)(void *), void *arg, int timeout_ms)
+static void deadline_in(struct timespec *end, int timeout_ms)
+{
+	clock_gettime(CLOCK_MONOTONIC, end);
+	if (timeout_ms > 0) {
+		end->tv_sec += timeout_ms / 1000;
+		end->tv_nsec += (long)(timeout_ms % 1000) * 1000000;
+		if (end->tv_nsec >= 1000000000) {
+			end->tv_sec++;
+			end->tv_nsec -= 1000000000;
+		}
+	}
+}
+
+/* Wait for cond, with the timeout in ms (-1: forever).  0, -ETIMEDOUT or,
+ * when intr, -EINTR (a signal handler ran: docs/apps.md, "Signals"). */
+static int wait_for(bool (*cond)(void *), void *arg, int timeout_ms, bool intr)
 {
 	struct timespec end;
 
-	clock_gettime(CLOCK_MONOTONIC, &end);
-	if (timeout_ms >= 0) {
-		end.tv_sec += timeout_ms / 1000;
-		end.tv_nsec += (long)(timeout_ms % 1000) * 1000000;
-		if (end.tv_nsec >= 1000000000) {
-			end.tv_sec++;
-			end.tv_nsec -= 1000000000;
-		}
-	}
+	deadline_in(&end, timeout_ms);
 	while (!cond(arg)) {
 		if (timeout_ms >= 0 && !ms_left(&end))
 			return -ETIMEDOUT;
-		sleep_once(cond, arg, NULL, timeout_ms < 0 ? -1 : ms_left(&end));
+		if (sleep_once(cond, arg, NULL, 0, timeout_ms < 0 ? -1 : ms_left(&end)) ==
+			    -EINTR &&
+		    intr)
+			return -EINTR;
 	}
 	return 0;
 }
@@ -518,7 +551,7 @@ static int request(uint32_t w, struct skiff_app_msg *m)
 
 	m->seq = rw.seq = ++ls->seq;
 	post(w, m);
-	if (wait_for(replied, &rw, 10000))
+	if (wait_for(replied, &rw, 10000, false))
 		return -ETIMEDOUT; /* skiffd stalled or gone */
 	return rw.slot->rep_res;
 }
@@ -588,11 +621,12 @@ static bool ready(void *arg)
 	return readiness(rw->i) & rw->mask;
 }
 
+/* Wait until slot i is ready for mask: 0 or -EINTR. */
 static int wait_ready(int i, uint32_t mask)
 {
 	struct ready_wait rw = {.i = i, .mask = mask | EPOLLERR | EPOLLHUP};
 
-	return wait_for(ready, &rw, -1);
+	return wait_for(ready, &rw, -1, true);
 }
 
 /* ---- sockets ---- */
@@ -707,7 +741,7 @@ static void close_on(int i, uint32_t w)
 	fill_msg(&m, i, SKIFF_APP_OP_CLOSE);
 	m.seq = rw.seq = ++A.s[i].seq;
 	post(w, &m);
-	wait_for(closed_all, &rw, 10000);
+	wait_for(closed_all, &rw, 10000, false);
 }
 
 SKIFF_EXPORT int skiff_listen(int fd, int backlog)
@@ -792,7 +826,10 @@ SKIFF_EXPORT int skiff_accept4(int fd, struct sockaddr *addr, socklen_t *len, in
 				ret = -EAGAIN;
 				goto out;
 			}
-			wait_for(accept_ready, &aw, -1);
+			if (wait_for(accept_ready, &aw, -1, true) == -EINTR) {
+				ret = -EINTR;
+				goto out;
+			}
 			if (A.s[i].kind != L_LISTEN) {
 				ret = -EBADF; /* closed by another thread */
 				goto out;
@@ -888,7 +925,10 @@ SKIFF_EXPORT int skiff_connect(int fd, const struct sockaddr *addr, socklen_t le
 	ls->rx_tail = ls->tx_head = 0;
 	if (ls->nonblock)
 		goto out; /* -EINPROGRESS */
-	wait_ready(i, EPOLLOUT);
+	if (wait_ready(i, EPOLLOUT) == -EINTR) {
+		ret = -EINTR; /* it goes on: later EALREADY, then EPOLLOUT */
+		goto out;
+	}
 	if (load_acq(&A.slots[i].state) == SKIFF_APP_S_CLOSED) {
 		ret = A.slots[i].err ? -A.slots[i].err : -ECONNREFUSED;
 		ls->err_told = true;
@@ -918,18 +958,81 @@ static int conn_error(int i)
 	return -err;
 }
 
-SKIFF_EXPORT ssize_t skiff_send(int fd, const void *buf, size_t len, int flags)
+/* ---- data: iovec cursors over FIFOs ---- */
+
+struct iocur {
+	const struct iovec *iov;
+	int n, k;   /* iov[k] is the current one */
+	size_t off; /* into iov[k] */
+};
+
+/* The total length of iov (0..SSIZE_MAX) or -EINVAL, as readv(2) checks. */
+static ssize_t iov_total(const struct iovec *iov, int n)
 {
-	const uint8_t *p = buf;
+	size_t sum = 0;
+	int k;
+
+	if (n < 0 || n > IOV_MAX || (n && !iov))
+		return -EINVAL;
+	for (k = 0; k < n; k++) {
+		if (iov[k].iov_len > (size_t)SSIZE_MAX - sum)
+			return -EINVAL;
+		sum += iov[k].iov_len;
+	}
+	return (ssize_t)sum;
+}
+
+/* Copy len bytes between the cursor's buffers and the FIFO data at base,
+ * starting at free-running position pos (to_fifo: iov -> FIFO). */
+static void fifo_copy(uint8_t *base, uint32_t pos, struct iocur *c, size_t len, bool to_fifo)
+{
+	size_t chunk;
+	uint32_t off;
+
+	while (len) {
+		while (c->k < c->n && c->off == c->iov[c->k].iov_len) {
+			c->k++;
+			c->off = 0;
+		}
+		if (c->k == c->n)
+			return;
+		off = pos & FIFO_MASK;
+		chunk = SKIFF_APP_FIFO - off;
+		if (chunk > len)
+			chunk = len;
+		if (chunk > c->iov[c->k].iov_len - c->off)
+			chunk = c->iov[c->k].iov_len - c->off;
+		if (to_fifo)
+			memcpy(base + off, (uint8_t *)c->iov[c->k].iov_base + c->off, chunk);
+		else
+			memcpy((uint8_t *)c->iov[c->k].iov_base + c->off, base + off, chunk);
+		c->off += chunk;
+		pos += (uint32_t)chunk;
+		len -= chunk;
+	}
+}
+
+static bool nonblocking(int i, int flags)
+{
+	return A.s[i].nonblock || (flags & MSG_DONTWAIT);
+}
+
+/* send()/writev()/sendmsg() on connection fd (A.lk not held). */
+static ssize_t stream_send(int fd, const struct iovec *iov, int iovcnt, int flags)
+{
+	struct iocur cur = {.iov = iov, .n = iovcnt};
 	struct lsock *ls;
 	struct skiff_app_msg m;
-	uint32_t space, off, chunk, state;
+	uint32_t space, chunk, state;
+	ssize_t ret, len;
 	size_t sent = 0;
-	ssize_t ret;
 	int i;
 
-	if (fd < SKIFF_FD_BASE)
-		return send(fd, buf, len, flags);
+	len = iov_total(iov, iovcnt);
+	if (len < 0)
+		return fail(EINVAL);
+	if (flags & MSG_OOB)
+		return fail(EOPNOTSUPP);
 	pthread_mutex_lock(&A.lk);
 	i = conn_slot(fd);
 	if (i < 0) {
@@ -945,41 +1048,38 @@ SKIFF_EXPORT ssize_t skiff_send(int fd, const void *buf, size_t len, int flags)
 				ret = -EPIPE;
 				sigpipe(flags);
 			}
+			if (sent)
+				ret = (ssize_t)sent;
 			break;
 		}
 		space = state == SKIFF_APP_S_CONNECTED ? tx_space(i) : 0;
-		if (!space && sent) {
+		if (!space && (sent || !len)) {
 			ret = (ssize_t)sent;
-			if (ls->nonblock || (flags & MSG_DONTWAIT))
+			if (nonblocking(i, flags) || !len)
 				break;
 		}
 		if (!space) {
-			if (ls->nonblock || (flags & MSG_DONTWAIT)) {
+			if (nonblocking(i, flags)) {
 				ret = -EAGAIN;
 				break;
 			}
-			wait_ready(i, EPOLLOUT);
+			if (wait_ready(i, EPOLLOUT) == -EINTR) {
+				ret = sent ? (ssize_t)sent : -EINTR;
+				break;
+			}
 			continue;
 		}
-		while (space && sent < len) {
-			off = ls->tx_head & FIFO_MASK;
-			chunk = SKIFF_APP_FIFO - off;
-			if (chunk > space)
-				chunk = space;
-			if (chunk > len - sent)
-				chunk = (uint32_t)(len - sent);
-			memcpy(A.tx + (size_t)i * SKIFF_APP_FIFO + off, p + sent, chunk);
-			ls->tx_head += chunk;
-			space -= chunk;
-			sent += chunk;
-		}
+		chunk = (size_t)len - sent < space ? (uint32_t)((size_t)len - sent) : space;
+		fifo_copy(A.tx + (size_t)i * SKIFF_APP_FIFO, ls->tx_head, &cur, chunk, true);
+		ls->tx_head += chunk;
+		sent += chunk;
 		store_rel(&A.slots[i].tx.head, ls->tx_head);
 		atomic_thread_fence(memory_order_seq_cst);
-		if (!xchg(&A.slots[i].tx_kick, 1)) {
+		if (chunk && !xchg(&A.slots[i].tx_kick, 1)) {
 			fill_msg(&m, i, SKIFF_APP_OP_TX);
 			post(ls->worker, &m);
 		}
-		if (sent == len) {
+		if (sent == (size_t)len) {
 			ret = (ssize_t)sent;
 			break;
 		}
@@ -989,19 +1089,24 @@ out:
 	return ret < 0 ? fail((int)-ret) : ret;
 }
 
-SKIFF_EXPORT ssize_t skiff_recv(int fd, void *buf, size_t len, int flags)
+/* recv()/readv()/recvmsg() on connection fd (A.lk not held); *mflags
+ * gets the recvmsg msg_flags. */
+static ssize_t stream_recv(int fd, const struct iovec *iov, int iovcnt, int flags, int *mflags)
 {
-	uint8_t *p = buf;
+	struct iocur cur = {.iov = iov, .n = iovcnt};
 	struct skiff_app_msg m;
 	struct lsock *ls;
-	uint32_t head, avail, off, chunk, tail;
+	uint32_t head, avail, chunk, tail;
+	ssize_t ret, len;
 	size_t got = 0;
-	ssize_t ret;
 	int i;
 
-	if (fd < SKIFF_FD_BASE)
-		return recv(fd, buf, len, flags);
-	if (flags & ~(MSG_DONTWAIT | MSG_PEEK | MSG_WAITALL | MSG_NOSIGNAL))
+	*mflags = 0;
+	len = iov_total(iov, iovcnt);
+	if (len < 0)
+		return fail(EINVAL);
+	if (flags & ~(MSG_DONTWAIT | MSG_PEEK | MSG_WAITALL | MSG_NOSIGNAL | MSG_TRUNC |
+		      MSG_CMSG_CLOEXEC))
 		return fail(EOPNOTSUPP);
 	pthread_mutex_lock(&A.lk);
 	i = conn_slot(fd);
@@ -1016,18 +1121,15 @@ SKIFF_EXPORT ssize_t skiff_recv(int fd, void *buf, size_t len, int flags)
 		if (avail > SKIFF_APP_FIFO)
 			avail = 0; /* cannot happen with a sane skiffd */
 		tail = ls->rx_tail;
-		while (avail && got < len) {
-			off = tail & FIFO_MASK;
-			chunk = SKIFF_APP_FIFO - off;
-			if (chunk > avail)
-				chunk = avail;
-			if (chunk > len - got)
-				chunk = (uint32_t)(len - got);
-			memcpy(p + got, A.rx + (size_t)i * SKIFF_APP_FIFO + off, chunk);
-			tail += chunk;
-			avail -= chunk;
-			got += chunk;
+		/* MSG_PEEK looks from the start each time */
+		if (flags & MSG_PEEK) {
+			cur = (struct iocur){.iov = iov, .n = iovcnt};
+			got = 0;
 		}
+		chunk = (size_t)len - got < avail ? (uint32_t)((size_t)len - got) : avail;
+		fifo_copy(A.rx + (size_t)i * SKIFF_APP_FIFO, tail, &cur, chunk, false);
+		tail += chunk;
+		got += chunk;
 		if (!(flags & MSG_PEEK) && tail != ls->rx_tail) {
 			ls->rx_tail = tail;
 			store_rel(&A.slots[i].rx.tail, tail);
@@ -1037,7 +1139,7 @@ SKIFF_EXPORT ssize_t skiff_recv(int fd, void *buf, size_t len, int flags)
 				post(ls->worker, &m);
 			}
 		}
-		if (got == len || !len || (got && !(flags & MSG_WAITALL)) ||
+		if (got == (size_t)len || !len || (got && !(flags & MSG_WAITALL)) ||
 		    (flags & MSG_PEEK && got)) {
 			ret = (ssize_t)got;
 			break;
@@ -1054,15 +1156,87 @@ SKIFF_EXPORT ssize_t skiff_recv(int fd, void *buf, size_t len, int flags)
 		}
 		if (load_acq(&A.slots[i].rx.head) != ls->rx_tail)
 			continue;
-		if (ls->nonblock || (flags & MSG_DONTWAIT)) {
+		if (nonblocking(i, flags)) {
 			ret = got ? (ssize_t)got : -EAGAIN;
 			break;
 		}
-		wait_ready(i, EPOLLIN);
+		if (wait_ready(i, EPOLLIN) == -EINTR) {
+			ret = got ? (ssize_t)got : -EINTR;
+			break;
+		}
 	}
 out:
 	pthread_mutex_unlock(&A.lk);
 	return ret < 0 ? fail((int)-ret) : ret;
+}
+
+/* Every send: to (tolen bytes) is the destination (NULL: the connected
+ * peer); a stream socket ignores it, as Linux's TCP does. */
+static ssize_t sock_send(int fd, const struct iovec *iov, int iovcnt, int flags,
+			 const struct sockaddr *to, socklen_t tolen)
+{
+	(void)to;
+	(void)tolen;
+	return stream_send(fd, iov, iovcnt, flags);
+}
+
+/* Every receive: from/fromlen as recvfrom(2) (a stream socket gives no
+ * address: *fromlen = 0, as Linux's TCP). */
+static ssize_t sock_recv(int fd, const struct iovec *iov, int iovcnt, int flags,
+			 struct sockaddr *from, socklen_t *fromlen, int *mflags)
+{
+	(void)from;
+	if (fromlen)
+		*fromlen = 0;
+	return stream_recv(fd, iov, iovcnt, flags, mflags);
+}
+
+SKIFF_EXPORT ssize_t skiff_send(int fd, const void *buf, size_t len, int flags)
+{
+	struct iovec iov = {.iov_base = (void *)buf, .iov_len = len};
+
+	if (fd < SKIFF_FD_BASE)
+		return send(fd, buf, len, flags);
+	if (len && !buf)
+		return fail(EFAULT);
+	return sock_send(fd, &iov, 1, flags, NULL, 0);
+}
+
+SKIFF_EXPORT ssize_t skiff_recv(int fd, void *buf, size_t len, int flags)
+{
+	struct iovec iov = {.iov_base = buf, .iov_len = len};
+	int mflags;
+
+	if (fd < SKIFF_FD_BASE)
+		return recv(fd, buf, len, flags);
+	if (len && !buf)
+		return fail(EFAULT);
+	return sock_recv(fd, &iov, 1, flags, NULL, NULL, &mflags);
+}
+
+SKIFF_EXPORT ssize_t skiff_sendto(int fd, const void *buf, size_t len, int flags,
+				  const struct sockaddr *to, socklen_t tolen)
+{
+	struct iovec iov = {.iov_base = (void *)buf, .iov_len = len};
+
+	if (fd < SKIFF_FD_BASE)
+		return sendto(fd, buf, len, flags, to, tolen);
+	if (len && !buf)
+		return fail(EFAULT);
+	return sock_send(fd, &iov, 1, flags, to, tolen);
+}
+
+SKIFF_EXPORT ssize_t skiff_recvfrom(int fd, void *buf, size_t len, int flags,
+				    struct sockaddr *from, socklen_t *fromlen)
+{
+	struct iovec iov = {.iov_base = buf, .iov_len = len};
+	int mflags;
+
+	if (fd < SKIFF_FD_BASE)
+		return recvfrom(fd, buf, len, flags, from, fromlen);
+	if (len && !buf)
+		return fail(EFAULT);
+	return sock_recv(fd, &iov, 1, flags, from, fromlen, &mflags);
 }
 
 SKIFF_EXPORT ssize_t skiff_write(int fd, const void *buf, size_t len)
@@ -1077,6 +1251,57 @@ SKIFF_EXPORT ssize_t skiff_read(int fd, void *buf, size_t len)
 	if (fd < SKIFF_FD_BASE)
 		return read(fd, buf, len);
 	return skiff_recv(fd, buf, len, 0);
+}
+
+SKIFF_EXPORT ssize_t skiff_writev(int fd, const struct iovec *iov, int iovcnt)
+{
+	if (fd < SKIFF_FD_BASE)
+		return writev(fd, iov, iovcnt);
+	return sock_send(fd, iov, iovcnt, 0, NULL, 0);
+}
+
+SKIFF_EXPORT ssize_t skiff_readv(int fd, const struct iovec *iov, int iovcnt)
+{
+	int mflags;
+
+	if (fd < SKIFF_FD_BASE)
+		return readv(fd, iov, iovcnt);
+	return sock_recv(fd, iov, iovcnt, 0, NULL, NULL, &mflags);
+}
+
+SKIFF_EXPORT ssize_t skiff_sendmsg(int fd, const struct msghdr *msg, int flags)
+{
+	if (fd < SKIFF_FD_BASE)
+		return sendmsg(fd, msg, flags);
+	if (!msg)
+		return fail(EFAULT);
+	if (msg->msg_iovlen > (size_t)IOV_MAX)
+		return fail(EMSGSIZE);
+	return sock_send(fd, msg->msg_iov, (int)msg->msg_iovlen, flags,
+			 (const struct sockaddr *)msg->msg_name, msg->msg_name ? msg->msg_namelen : 0);
+}
+
+SKIFF_EXPORT ssize_t skiff_recvmsg(int fd, struct msghdr *msg, int flags)
+{
+	socklen_t nl;
+	ssize_t n;
+	int mflags = 0;
+
+	if (fd < SKIFF_FD_BASE)
+		return recvmsg(fd, msg, flags);
+	if (!msg)
+		return fail(EFAULT);
+	if (msg->msg_iovlen > (size_t)IOV_MAX)
+		return fail(EMSGSIZE);
+	nl = msg->msg_name ? msg->msg_namelen : 0;
+	n = sock_recv(fd, msg->msg_iov, (int)msg->msg_iovlen, flags,
+		      (struct sockaddr *)msg->msg_name, msg->msg_name ? &nl : NULL, &mflags);
+	if (n < 0)
+		return n;
+	msg->msg_namelen = msg->msg_name ? nl : 0;
+	msg->msg_controllen = 0; /* no ancillary data */
+	msg->msg_flags = mflags;
+	return n;
 }
 
 SKIFF_EXPORT int skiff_shutdown(int fd, int how)
@@ -1143,6 +1368,8 @@ SKIFF_EXPORT int skiff_close(int fd)
 		/* the worker sends what the tx FIFO holds, then closes */
 		fill_msg(&m, i, SKIFF_APP_OP_CLOSE);
 		m.seq = ls->close_seq = ++ls->seq;
+		if (ls->linger && !ls->linger_s)
+			m.arg = SKIFF_APP_CLOSE_RST;
 		ls->kind = L_CLOSING;
 		post(ls->worker, &m);
 		break;
@@ -1189,6 +1416,29 @@ SKIFF_EXPORT int skiff_getpeername(int fd, struct sockaddr *addr, socklen_t *len
 	return name_of(fd, addr, len, true);
 }
 
+/* SO_LINGER: kept for close(); l_onoff with l_linger 0 resets the
+ * connection there (RST, unsent bytes dropped), as Linux.  A positive
+ * l_linger does not make close() wait: the worker sends what is left. */
+static int set_linger(int fd, const void *val, socklen_t len)
+{
+	struct linger lg;
+	int i;
+
+	if (!val)
+		return fail(EFAULT);
+	if (len < (socklen_t)sizeof(lg))
+		return fail(EINVAL);
+	memcpy(&lg, val, sizeof(lg));
+	pthread_mutex_lock(&A.lk);
+	i = slot_of(fd);
+	if (i >= 0) {
+		A.s[i].linger = lg.l_onoff != 0;
+		A.s[i].linger_s = lg.l_linger < 0 ? 0 : lg.l_linger;
+	}
+	pthread_mutex_unlock(&A.lk);
+	return i < 0 ? fail(EBADF) : 0;
+}
+
 /* An option for a socket not yet on a worker is kept for LISTEN/CONNECT;
  * on a connection it is sent to its worker. */
 SKIFF_EXPORT int skiff_setsockopt(int fd, int level, int name, const void *val, socklen_t len)
@@ -1200,6 +1450,8 @@ SKIFF_EXPORT int skiff_setsockopt(int fd, int level, int name, const void *val, 
 
 	if (fd < SKIFF_FD_BASE)
 		return setsockopt(fd, level, name, val, len);
+	if (level == SOL_SOCKET && name == SO_LINGER)
+		return set_linger(fd, val, len);
 	if (!val || len < (socklen_t)sizeof(int))
 		return fail(EINVAL);
 	memcpy(&v, val, sizeof(v));
@@ -1253,7 +1505,25 @@ SKIFF_EXPORT int skiff_getsockopt(int fd, int level, int name, void *val, sockle
 
 	if (fd < SKIFF_FD_BASE)
 		return getsockopt(fd, level, name, val, len);
-	if (!val || !len || *len < (socklen_t)sizeof(int))
+	if (!val || !len)
+		return fail(EFAULT);
+	if (level == SOL_SOCKET && name == SO_LINGER) {
+		struct linger lg = {0};
+
+		pthread_mutex_lock(&A.lk);
+		i = slot_of(fd);
+		if (i >= 0) {
+			lg.l_onoff = A.s[i].linger;
+			lg.l_linger = A.s[i].linger_s;
+		}
+		pthread_mutex_unlock(&A.lk);
+		if (i < 0)
+			return fail(EBADF);
+		memcpy(val, &lg, *len < sizeof(lg) ? *len : sizeof(lg));
+		*len = *len < sizeof(lg) ? *len : sizeof(lg);
+		return 0;
+	}
+	if (*len < (socklen_t)sizeof(int))
 		return fail(EINVAL);
 	pthread_mutex_lock(&A.lk);
 	i = slot_of(fd);
@@ -1315,6 +1585,144 @@ SKIFF_EXPORT int skiff_fcntl(int fd, int cmd, ...)
 	}
 	pthread_mutex_unlock(&A.lk);
 	return ret < 0 ? fail(-ret) : ret;
+}
+
+SKIFF_EXPORT int skiff_ioctl(int fd, unsigned long req, ...)
+{
+	uint32_t avail;
+	va_list ap;
+	void *arg;
+	int i, v, ret = 0;
+
+	va_start(ap, req);
+	arg = va_arg(ap, void *);
+	va_end(ap);
+	if (fd < SKIFF_FD_BASE)
+		return ioctl(fd, req, arg);
+	if (req != FIONREAD && req != FIONBIO)
+		return fail(ENOTTY);
+	if (!arg)
+		return fail(EFAULT);
+	pthread_mutex_lock(&A.lk);
+	i = slot_of(fd);
+	if (i < 0) {
+		ret = -EBADF;
+	} else if (req == FIONBIO) {
+		memcpy(&v, arg, sizeof(v));
+		A.s[i].nonblock = v != 0;
+	} else if (A.s[i].kind == L_LISTEN) {
+		ret = -EINVAL; /* as Linux's TCP */
+	} else {
+		v = 0;
+		if (A.s[i].kind == L_CONN) {
+			avail = load_acq(&A.slots[i].rx.head) - A.s[i].rx_tail;
+			v = avail > SKIFF_APP_FIFO ? 0 : (int)avail;
+		}
+		memcpy(arg, &v, sizeof(v));
+	}
+	pthread_mutex_unlock(&A.lk);
+	return ret ? fail(-ret) : 0;
+}
+
+/* ---- poll ---- */
+
+struct poll_wait {
+	struct pollfd *fds;
+	nfds_t n;
+};
+
+/* The revents of skiff socket pf->fd (A.lk held). */
+static short poll_revents(const struct pollfd *pf)
+{
+	uint32_t ev, want;
+	int i = slot_of(pf->fd);
+
+	if (i < 0)
+		return POLLNVAL;
+	want = (uint16_t)pf->events | POLLERR | POLLHUP;
+	if (pf->events & POLLRDNORM)
+		want |= POLLIN;
+	if (pf->events & POLLWRNORM)
+		want |= POLLOUT;
+	ev = readiness(i);
+	if (ev & POLLIN)
+		ev |= POLLRDNORM;
+	if (ev & POLLOUT)
+		ev |= POLLWRNORM;
+	return (short)(ev & want);
+}
+
+static bool poll_ready(void *arg)
+{
+	struct poll_wait *pw = arg;
+	nfds_t k;
+
+	for (k = 0; k < pw->n; k++)
+		if (pw->fds[k].fd >= SKIFF_FD_BASE && poll_revents(&pw->fds[k]))
+			return true;
+	return false;
+}
+
+/*
+ * poll(2) over skiff sockets and kernel fds together.  The kernel fds are
+ * polled by the kernel (with a zero timeout while skiff sockets are being
+ * looked at, and beside the eventfd while asleep).
+ */
+SKIFF_EXPORT int skiff_poll(struct pollfd *fds, nfds_t n, int timeout_ms)
+{
+	struct pollfd *kp = NULL;
+	struct poll_wait pw = {.fds = fds, .n = n};
+	struct timespec end;
+	nfds_t k, nk = 0, ns = 0;
+	int ready, r, j;
+
+	if (n && !fds)
+		return fail(EFAULT);
+	if (n > (nfds_t)INT_MAX)
+		return fail(EINVAL);
+	for (k = 0; k < n; k++)
+		if (fds[k].fd >= SKIFF_FD_BASE)
+			ns++;
+	if (!ns)
+		return poll(fds, n, timeout_ms);
+	if (n - ns) {
+		kp = malloc(sizeof(*kp) * (size_t)(n - ns));
+		if (!kp)
+			return fail(ENOMEM);
+	}
+	for (k = 0; k < n; k++)
+		if (fds[k].fd < SKIFF_FD_BASE)
+			kp[nk++] = fds[k];
+	deadline_in(&end, timeout_ms);
+	pthread_mutex_lock(&A.lk);
+	for (;;) {
+		ready = 0;
+		if (nk) {
+			r = poll(kp, nk, 0);
+			if (r < 0) {
+				ready = -errno;
+				break;
+			}
+		}
+		for (k = 0, j = 0; k < n; k++) {
+			if (fds[k].fd < SKIFF_FD_BASE)
+				fds[k].revents = kp[j++].revents;
+			else
+				fds[k].revents = poll_revents(&fds[k]);
+			if (fds[k].revents)
+				ready++;
+		}
+		if (ready || !timeout_ms || (timeout_ms > 0 && !ms_left(&end)))
+			break;
+		if (sleep_once(poll_ready, &pw, kp, (int)nk,
+			       timeout_ms < 0 ? -1 : ms_left(&end)) == -EINTR) {
+			ready = -EINTR;
+			break;
+		}
+	}
+	pthread_mutex_unlock(&A.lk);
+	free(kp);
+	return ready < 0 ? fail(-ready) : ready;
 }
 
 /* ---- epoll ---- */
@@ -1514,15 +1922,7 @@ SKIFF_EXPORT int skiff_epoll_wait(int epfd, struct epoll_event *events, int max,
 		return epoll_wait(epfd, events, max, timeout_ms);
 	}
 	sw.sp = sp;
-	clock_gettime(CLOCK_MONOTONIC, &end);
-	if (timeout_ms > 0) {
-		end.tv_sec += timeout_ms / 1000;
-		end.tv_nsec += (long)(timeout_ms % 1000) * 1000000;
-		if (end.tv_nsec >= 1000000000) {
-			end.tv_sec++;
-			end.tv_nsec -= 1000000000;
-		}
-	}
+	deadline_in(&end, timeout_ms);
 	for (;;) {
 		n = scan(sp, events, max);
 		/* kernel fds: when the set has some (a kernel fd closed without
@@ -1537,7 +1937,11 @@ SKIFF_EXPORT int skiff_epoll_wait(int epfd, struct epoll_event *events, int max,
 		if (n || !timeout_ms || (timeout_ms > 0 && !ms_left(&end)))
 			break;
 		kp.revents = 0;
-		sleep_once(scan_ready, &sw, &kp, timeout_ms < 0 ? -1 : ms_left(&end));
+		if (sleep_once(scan_ready, &sw, &kp, 1, timeout_ms < 0 ? -1 : ms_left(&end)) ==
+		    -EINTR) {
+			n = -EINTR;
+			break;
+		}
 		sp = sep_of(epfd); /* closed meanwhile by another thread? */
 		if (!sp) {
 			n = -EBADF;
