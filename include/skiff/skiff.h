@@ -285,7 +285,6 @@ struct skiff_xdp_stats {
 	X(ip6_len)		/* IPv6 version or payload/extension lengths wrong */ \
 	X(ip6_not_ours)		/* IPv6 to an address that is not a dedicated one */ \
 	X(ip6_ext_chain)	/* over 8 extension headers, or hop-by-hop not first */ \
-	X(ip6_frag)		/* IPv6 fragment header inside a reassembled packet */ \
 	X(ip6_frag_chain)	/* IPv6 first fragment without the whole header chain (RFC 7112) */ \
 	X(ip6_csum)		/* ICMPv6/UDP/TCP over IPv6: checksum wrong or header short */ \
 	X(icmp6_type)		/* ICMPv6 other than an echo request from a unicast source */ \

@@ -5,8 +5,10 @@
  * ICMPv6 port unreachable (RFC 4443 3.1), TCP with the RST RFC 9293
  * 3.10.7.1 asks for, an unknown next header with parameter problem pointing
  * at the field (RFC 8200 4), echo requests XDP left (extension headers)
- * with the reply; fragments, bad checksums, long chains and other
- * addresses are dropped and counted; errors are rate limited; frames cut at
+ * with the reply; fragments are reassembled (RFC 8200 4.5: out of order,
+ * overlaps discard, RFC 7112 incomplete chains, atomic fragments, nested
+ * ones, the timeout) and large replies fragmented; bad checksums, long
+ * chains and other addresses are dropped and counted; errors are rate limited; frames cut at
  * every length never crash and are never answered.  Checksums are checked
  * here independently; every frame is back in the pool afterwards.
  */
@@ -226,17 +228,12 @@ static void unknown_next_header_gets_parameter_problem_pointing_at_it(void **sta
 	assert_int_equal(T_DROP(h, ip6_unknown_nexthdr), 2);
 }
 
-static void fragments_bad_checksums_long_chains_and_others_are_dropped(void **state)
+static void bad_checksums_long_chains_and_others_are_dropped(void **state)
 {
 	struct harness *h = *state;
 	uint8_t p[128] = { 0 }, f[512], out[2048];
 	size_t n;
 	int i;
-
-	p[0] = 17; /* a fragment header */
-	n = frame6(f, our6, 44, p, 16, 0, 0, -1);
-	harness_rx(h, f, n);
-	assert_int_equal(T_DROP(h, ip6_frag), 1);
 
 	n = frame6(f, our6, 17, udp_payload, sizeof(udp_payload), 0, 17, 6);
 	f[n - 1] ^= 0x55; /* checksum wrong */
@@ -257,6 +254,283 @@ static void fragments_bad_checksums_long_chains_and_others_are_dropped(void **st
 	f[T_ETH + 5] += 40; /* payload length past the frame */
 	harness_rx(h, f, n);
 	assert_int_equal(T_DROP(h, ip6_len), 1);
+	assert_int_equal(t_pop(h, out, sizeof(out)), 0);
+}
+
+/* A fragment peer6 -> us: IPv6 header (next: fragment), fragment header
+ * (next nh, byte offset off, M more, identification id), data. */
+static size_t frag6(uint8_t *f, uint32_t id, uint32_t off, bool more, uint8_t nh,
+		    const uint8_t *data, size_t len)
+{
+	uint8_t p[8 + 1500];
+
+	assert_true(len <= 1500);
+	p[0] = nh;
+	p[1] = 0;
+	p[2] = (uint8_t)(off >> 8);
+	p[3] = (uint8_t)((off & 0xf8) | more);
+	p[4] = (uint8_t)(id >> 24);
+	p[5] = (uint8_t)(id >> 16);
+	p[6] = (uint8_t)(id >> 8);
+	p[7] = (uint8_t)id;
+	memcpy(p + 8, data, len);
+	return frame6(f, our6, 44, p, 8 + len, 0, 0, -1);
+}
+
+/* An echo request of len bytes (header included), checksummed. */
+static void echo6_request(uint8_t *e, size_t len)
+{
+	uint16_t c;
+	size_t i;
+
+	e[0] = 128;
+	e[1] = 0;
+	e[2] = e[3] = 0;
+	e[4] = 0x77;
+	e[5] = 0x01; /* identifier */
+	e[6] = 0;
+	e[7] = 3; /* sequence */
+	for (i = 8; i < len; i++)
+		e[i] = (uint8_t)(i * 7);
+	c = csum6(peer6, our6, 58, e, len);
+	e[2] = (uint8_t)(c >> 8);
+	e[3] = (uint8_t)c;
+}
+
+/* The fragments on the transmit queue, put back together into d (each
+ * checked: us -> peer6, fragment header, offsets contiguous, only the
+ * last without M).  Returns the reassembled length; *n_frags counted. */
+static size_t unfrag_out(struct harness *h, uint8_t *d, size_t cap, uint8_t want_nh, int *n_frags)
+{
+	uint8_t out[2048];
+	size_t total = 0, m;
+	bool last = false;
+
+	*n_frags = 0;
+	while ((m = t_pop(h, out, sizeof(out)))) {
+		const uint8_t *ip = out + T_ETH, *fh = ip + T_V6HLEN;
+		uint32_t off, len;
+
+		assert_false(last);
+		assert_true(m > T_ETH + T_V6HLEN + 8 && m <= T_ETH + 1500);
+		assert_memory_equal(out, H_PEER_MAC, 6);
+		assert_int_equal(ip[6], 44);
+		assert_int_equal(t_get16(ip + 4), m - T_ETH - T_V6HLEN);
+		assert_memory_equal(ip + 8, our6, 16);
+		assert_memory_equal(ip + 24, peer6, 16);
+		assert_int_equal(fh[0], want_nh);
+		off = t_get16(fh + 2) & 0xfff8;
+		len = (uint32_t)(m - T_ETH - T_V6HLEN - 8);
+		assert_int_equal(off, total);
+		last = !(fh[3] & 1);
+		if (!last)
+			assert_int_equal(len % 8, 0);
+		assert_true(total + len <= cap);
+		memcpy(d + total, fh + 8, len);
+		total += len;
+		(*n_frags)++;
+	}
+	assert_true(last);
+	return total;
+}
+
+static void fragmented_echo_is_reassembled_and_the_reply_fragmented(void **state)
+{
+	struct harness *h = *state;
+	static uint8_t e[3008], r[4096];
+	uint8_t f[1600];
+	size_t n;
+	int frags;
+
+	echo6_request(e, sizeof(e));
+	/* out of order: the last first, then the first, then the middle */
+	n = frag6(f, 0xabcd0001, 2400, false, 58, e + 2400, sizeof(e) - 2400);
+	harness_rx(h, f, n);
+	n = frag6(f, 0xabcd0001, 0, true, 58, e, 1200);
+	harness_rx(h, f, n);
+	assert_int_equal(t_txq_len(h), 0);
+	n = frag6(f, 0xabcd0001, 1200, true, 58, e + 1200, 1200);
+	harness_rx(h, f, n);
+
+	assert_int_equal(T_STAT(h, ip6_frag_rx), 3);
+	assert_int_equal(T_STAT(h, ip6_reasm_ok), 1);
+	assert_int_equal(T_STAT(h, icmp6_echo_reply), 1);
+	n = unfrag_out(h, r, sizeof(r), 58, &frags);
+	assert_int_equal(n, sizeof(e));
+	assert_int_equal(frags, 3); /* 1448 + 1448 + 112 at MTU 1500 */
+	assert_int_equal(T_STAT(h, ip6_frag_created), 3);
+	assert_int_equal(r[0], 129);
+	assert_memory_equal(r + 4, e + 4, sizeof(e) - 4);
+	assert_int_equal(csum6(our6, peer6, 58, r, n), 0);
+}
+
+static void fragmented_udp_gets_port_unreachable_quoting_the_whole_header(void **state)
+{
+	struct harness *h = *state;
+	uint8_t u[24], f[256], out[2048];
+	const uint8_t *icmp;
+	uint16_t c;
+	size_t n, m;
+
+	memset(u, 'u', sizeof(u));
+	u[0] = 0x9c;
+	u[1] = 0x40;
+	u[2] = 0x27;
+	u[3] = 0x0f;
+	u[4] = 0;
+	u[5] = sizeof(u);
+	u[6] = u[7] = 0;
+	c = csum6(peer6, our6, 17, u, sizeof(u));
+	u[6] = (uint8_t)(c >> 8);
+	u[7] = (uint8_t)c;
+	n = frag6(f, 7, 16, false, 17, u + 16, 8);
+	harness_rx(h, f, n);
+	n = frag6(f, 7, 0, true, 17, u, 16);
+	harness_rx(h, f, n);
+	m = t_pop(h, out, sizeof(out));
+	icmp = check_out6(out, m, 58);
+	assert_int_equal(icmp[0], 1);
+	assert_int_equal(icmp[1], 4);
+	/* the quote is the reassembled packet: next header UDP, no fragment header */
+	assert_int_equal(icmp[8 + 6], 17);
+	assert_int_equal(t_get16(icmp + 8 + 4), sizeof(u));
+	assert_memory_equal(icmp + 8 + T_V6HLEN, u, sizeof(u));
+	assert_int_equal(T_DROP(h, udp_no_port), 1);
+}
+
+static void overlapping_fragments_discard_the_datagram(void **state)
+{
+	struct harness *h = *state;
+	uint8_t e[64], f[256], out[2048];
+	size_t n;
+
+	echo6_request(e, sizeof(e));
+	n = frag6(f, 9, 0, true, 58, e, 32);
+	harness_rx(h, f, n);
+	n = frag6(f, 9, 24, false, 58, e + 24, 40); /* overlaps [24, 32) */
+	harness_rx(h, f, n);
+	assert_int_equal(T_DROP(h, ip_frag_overlap), 1);
+	/* what would have completed it comes too late: a new, incomplete datagram */
+	n = frag6(f, 9, 32, false, 58, e + 32, 32);
+	harness_rx(h, f, n);
+	assert_int_equal(T_STAT(h, ip6_reasm_ok), 0);
+	assert_int_equal(t_pop(h, out, sizeof(out)), 0);
+	/* an exact duplicate is not an overlap: dropped, the datagram kept */
+	n = frag6(f, 10, 0, true, 58, e, 32);
+	harness_rx(h, f, n);
+	harness_rx(h, f, n);
+	assert_int_equal(T_DROP(h, ip_frag_dup), 1);
+	n = frag6(f, 10, 32, false, 58, e + 32, 32);
+	harness_rx(h, f, n);
+	assert_int_equal(T_STAT(h, ip6_reasm_ok), 1);
+	assert_int_equal(T_STAT(h, icmp6_echo_reply), 1);
+	assert_true(t_pop(h, out, sizeof(out)) > 0);
+}
+
+static void bad_fragments_get_parameter_problems(void **state)
+{
+	struct harness *h = *state;
+	uint8_t d[64] = { 0 }, f[256], out[2048];
+	const uint8_t *icmp;
+	size_t n, m;
+
+	/* M set, 12 bytes: pointer at the payload length field (RFC 8200 4.5) */
+	n = frag6(f, 1, 0, true, 17, d, 12);
+	harness_rx(h, f, n);
+	m = t_pop(h, out, sizeof(out));
+	icmp = check_out6(out, m, 58);
+	assert_int_equal(icmp[0], 4);
+	assert_int_equal(icmp[1], 0);
+	assert_int_equal(t_get16(icmp + 4) << 16 | t_get16(icmp + 6), 4);
+
+	/* past 65535: pointer at the fragment offset field */
+	n = frag6(f, 2, 65528, false, 17, d, 16);
+	harness_rx(h, f, n);
+	m = t_pop(h, out, sizeof(out));
+	icmp = check_out6(out, m, 58);
+	assert_int_equal(icmp[0], 4);
+	assert_int_equal(icmp[1], 0);
+	assert_int_equal(t_get16(icmp + 4) << 16 | t_get16(icmp + 6), T_V6HLEN + 2);
+	assert_int_equal(T_DROP(h, ip_frag_bad), 2);
+
+	/* RFC 7112: a first fragment of a Destination Options header and 8
+	 * bytes of a TCP header: code 3, pointer 0 */
+	d[0] = 6;
+	d[1] = 0;
+	d[2] = 1; /* PadN */
+	d[3] = 4;
+	n = frag6(f, 3, 0, true, 60, d, 16);
+	harness_rx(h, f, n);
+	m = t_pop(h, out, sizeof(out));
+	icmp = check_out6(out, m, 58);
+	assert_int_equal(icmp[0], 4);
+	assert_int_equal(icmp[1], 3);
+	assert_int_equal(t_get16(icmp + 4) << 16 | t_get16(icmp + 6), 0);
+	assert_int_equal(T_DROP(h, ip6_frag_chain), 1);
+	assert_int_equal(T_STAT(h, ip6_reasm_ok), 0);
+}
+
+static void atomic_fragment_is_a_whole_packet_and_nested_fragments_are_refused(void **state)
+{
+	struct harness *h = *state;
+	uint8_t d[64], inner[80], f[256], out[2048];
+	const uint8_t *icmp;
+	size_t n, m;
+
+	/* RFC 6946: offset 0, no M: the UDP inside is delivered (port unreachable) */
+	memcpy(d, udp_payload, sizeof(udp_payload));
+	{
+		uint16_t c;
+
+		d[6] = d[7] = 0;
+		c = csum6(peer6, our6, 17, d, sizeof(udp_payload));
+		d[6] = (uint8_t)(c >> 8);
+		d[7] = (uint8_t)c;
+	}
+	n = frag6(f, 4, 0, false, 17, d, sizeof(udp_payload));
+	harness_rx(h, f, n);
+	m = t_pop(h, out, sizeof(out));
+	icmp = check_out6(out, m, 58);
+	assert_int_equal(icmp[0], 1);
+	assert_int_equal(T_STAT(h, ip6_frag_rx), 0);
+
+	/* a first fragment whose payload starts with another fragment
+	 * header: refused as an incomplete chain, nothing reassembled */
+	memset(inner, 0, sizeof(inner));
+	inner[0] = 17;
+	inner[3] = 1; /* offset 0, M */
+	n = frag6(f, 5, 0, true, 44, inner, 40);
+	harness_rx(h, f, n);
+	n = frag6(f, 5, 40, false, 44, inner + 40, 40);
+	harness_rx(h, f, n);
+	assert_int_equal(T_DROP(h, ip6_frag_chain), 1);
+	m = t_pop(h, out, sizeof(out));
+	icmp = check_out6(out, m, 58);
+	assert_int_equal(icmp[1], 3);
+	harness_advance(h, 31ull * 1000 * 1000 * 1000); /* the second never completes */
+	assert_int_equal(T_STAT(h, ip6_reasm_ok), 0);
+	assert_int_equal(t_pop(h, out, sizeof(out)), 0);
+}
+
+static void reassembly_timeout_sends_time_exceeded_only_with_the_first_fragment(void **state)
+{
+	struct harness *h = *state;
+	uint8_t e[64], f[256], out[2048];
+	const uint8_t *icmp;
+	size_t n, m;
+
+	echo6_request(e, sizeof(e));
+	n = frag6(f, 11, 0, true, 58, e, 32);
+	harness_rx(h, f, n);
+	n = frag6(f, 12, 32, false, 58, e + 32, 32); /* another, without its first */
+	harness_rx(h, f, n);
+	harness_advance(h, 31ull * 1000 * 1000 * 1000);
+	assert_int_equal(T_DROP(h, ip_frag_timeout), 2);
+	m = t_pop(h, out, sizeof(out));
+	icmp = check_out6(out, m, 58);
+	assert_int_equal(icmp[0], 3); /* time exceeded, */
+	assert_int_equal(icmp[1], 1); /* fragment reassembly time exceeded */
+	assert_memory_equal(icmp + 8 + T_V6HLEN, e, 32); /* quotes the first fragment's data */
 	assert_int_equal(t_pop(h, out, sizeof(out)), 0);
 }
 
@@ -299,7 +573,13 @@ int main(void)
 		T(tcp_to_a_closed_port_gets_the_rfc_9293_reset),
 		T(echo_with_an_extension_header_is_answered_by_the_daemon),
 		T(unknown_next_header_gets_parameter_problem_pointing_at_it),
-		T(fragments_bad_checksums_long_chains_and_others_are_dropped),
+		T(bad_checksums_long_chains_and_others_are_dropped),
+		T(fragmented_echo_is_reassembled_and_the_reply_fragmented),
+		T(fragmented_udp_gets_port_unreachable_quoting_the_whole_header),
+		T(overlapping_fragments_discard_the_datagram),
+		T(bad_fragments_get_parameter_problems),
+		T(atomic_fragment_is_a_whole_packet_and_nested_fragments_are_refused),
+		T(reassembly_timeout_sends_time_exceeded_only_with_the_first_fragment),
 		T(errors_are_rate_limited),
 		T(frames_cut_at_every_length_are_never_answered),
 	};

@@ -29,6 +29,7 @@
 #include <errno.h>
 #include <stddef.h>
 #include <string.h>
+#include <sys/socket.h>
 
 #include "core/csum.h"
 #include "core/pkb.h"
@@ -58,10 +59,29 @@ static void ipq_kill(struct stack *st, struct ipq *q)
 	q->used = false;
 }
 
+/* The first fragment's unfragmentable part back in front of the payload,
+ * and for IPv6 its Ethernet header in front of that: the daemon's IPv6
+ * replies go to the frame's source MAC (net/ipv6.c). */
+static void ipq_put_hdr(struct ipq *q, struct pkb *buf, uint32_t len)
+{
+	uint8_t *payload = ipq_payload(q);
+
+	buf->data = payload - q->hlen;
+	memcpy(buf->data, q->hdr, q->hlen);
+	buf->tail = payload + len;
+	pkb_reset_network_header(buf);
+	buf->mac_header = PKB_HDR_UNSET;
+	if (q->key.family == AF_INET6) {
+		memcpy(buf->data - sizeof(q->eth), q->eth, sizeof(q->eth));
+		buf->mac_header = (uint16_t)(buf->data - sizeof(q->eth) - buf->head);
+	}
+	buf->pkt_type = q->pkt_type;
+}
+
 /*
- * Reassembly timed out (RFC 791 3.2; RFC 1122 3.3.2).  RFC 792: if fragment
- * zero is available, send a time exceeded (fragment reassembly time
- * exceeded) quoting it.
+ * Reassembly timed out (RFC 791 3.2; RFC 1122 3.3.2; RFC 8200 4.5).  If
+ * fragment zero is available, send a time exceeded (fragment reassembly
+ * time exceeded) quoting it.
  */
 static void ip_reasm_expire(struct stack *st, struct timer *t)
 {
@@ -69,37 +89,42 @@ static void ip_reasm_expire(struct stack *st, struct timer *t)
 	struct pkb *buf = q->buf;
 
 	if (q->first_seen) {
-		/* Rebuild fragment zero in place as it arrived: its header in
-		 * front of its payload (frags[0] is that fragment). */
-		uint8_t *payload = ipq_payload(q);
-
-		buf->data = payload - q->ihl;
-		memcpy(buf->data, q->hdr, q->ihl);
-		buf->tail = payload + q->frags[0].end;
-		pkb_reset_network_header(buf);
-		buf->transport_header = (uint16_t)(payload - buf->head);
-		buf->pkt_type = q->pkt_type;
-		icmp_send(st, buf, ICMP_TIME_EXCEEDED, ICMP_EXC_FRAGTIME, 0);
+		/* Rebuild fragment zero as it arrived, its header in front of
+		 * its payload (frags[0] is that fragment). */
+		ipq_put_hdr(q, buf, q->frags[0].end);
+		if (q->key.family == AF_INET6) {
+			ipv6_reasm_expired(st, buf, q->eth);
+		} else {
+			buf->transport_header = (uint16_t)(ipq_payload(q) - buf->head);
+			icmp_send(st, buf, ICMP_TIME_EXCEEDED, ICMP_EXC_FRAGTIME, 0);
+		}
 	}
 	q->buf = NULL;
 	ipq_kill(st, q);
 	pkb_drop(st, buf, SKIFF_DROP_ip_frag_timeout);
 }
 
-static struct ipq *ipq_find(struct ip_state *ip, const struct ip_hdr *iph)
+static bool ipq_same_source(const struct ipq *q, const struct ipq_key *k)
+{
+	return q->key.family == k->family &&
+	       !memcmp(q->key.saddr, k->saddr, k->family == AF_INET6 ? 16 : 4);
+}
+
+static struct ipq *ipq_find(struct ip_state *ip, const struct ipq_key *k)
 {
 	for (int i = 0; i < IP_REASM_SLOTS; i++) {
 		struct ipq *q = &ip->reasm[i];
 
-		if (q->used && q->id == iph->id && q->saddr == iph->saddr &&
-		    q->daddr == iph->daddr && q->proto == iph->protocol)
+		if (q->used && q->key.id == k->id && q->key.proto == k->proto &&
+		    ipq_same_source(q, k) &&
+		    !memcmp(q->key.daddr, k->daddr, k->family == AF_INET6 ? 16 : 4))
 			return q;
 	}
 	return NULL;
 }
 
-/* A slot for a new datagram from iph->saddr, or NULL with *why set. */
-static struct ipq *ipq_slot(struct stack *st, const struct ip_hdr *iph, enum skiff_drop *why)
+/* A slot for a new datagram from k's source, or NULL with *why set. */
+static struct ipq *ipq_slot(struct stack *st, const struct ipq_key *k, enum skiff_drop *why)
 {
 	struct ip_state *ip = st->ip;
 	struct ipq *free_q = NULL, *oldest = NULL;
@@ -112,7 +137,7 @@ static struct ipq *ipq_slot(struct stack *st, const struct ip_hdr *iph, enum ski
 			free_q = free_q ? free_q : q;
 			continue;
 		}
-		if (q->saddr == iph->saddr)
+		if (ipq_same_source(q, k))
 			from_src++;
 		if (!oldest || q->created < oldest->created)
 			oldest = q;
@@ -133,7 +158,7 @@ static struct ipq *ipq_slot(struct stack *st, const struct ip_hdr *iph, enum ski
 	return oldest;
 }
 
-static struct ipq *ipq_create(struct stack *st, const struct ip_hdr *iph, enum skiff_drop *why)
+static struct ipq *ipq_create(struct stack *st, const struct ipq_key *k, enum skiff_drop *why)
 {
 	struct ip_state *ip = st->ip;
 	struct ipq *q;
@@ -141,7 +166,7 @@ static struct ipq *ipq_create(struct stack *st, const struct ip_hdr *iph, enum s
 	*why = SKIFF_DROP_ip_frag_mem;
 	if (!st->big_pool)
 		return NULL;
-	q = ipq_slot(st, iph, why);
+	q = ipq_slot(st, k, why);
 	if (!q)
 		return NULL;
 	q->buf = pkb_pool_get(st->big_pool);
@@ -149,11 +174,8 @@ static struct ipq *ipq_create(struct stack *st, const struct ip_hdr *iph, enum s
 		return NULL;
 	q->used = true;
 	q->first_seen = q->last_seen = false;
-	q->saddr = iph->saddr;
-	q->daddr = iph->daddr;
-	q->id = iph->id;
-	q->proto = iph->protocol;
-	q->ihl = 0;
+	q->key = *k;
+	q->hlen = 0;
 	q->len = q->meat = q->mem = 0;
 	q->n_frags = 0;
 	q->created = st->now;
@@ -171,56 +193,18 @@ static struct pkb *ipq_discard(struct stack *st, struct ipq *q, struct pkb *pkb,
 	return NULL;
 }
 
-/* The completed datagram: the first fragment's header in front of the
- * payload, tot_len and fragment fields fixed, checksum redone. */
-static struct pkb *ipq_reasm(struct stack *st, struct ipq *q)
-{
-	struct pkb *buf = q->buf;
-	uint8_t *payload = ipq_payload(q);
-	struct ip_hdr *iph;
-
-	buf->data = payload - q->ihl;
-	buf->tail = payload + q->len;
-	memcpy(buf->data, q->hdr, q->ihl);
-	iph = (struct ip_hdr *)buf->data;
-	iph->tot_len = htons((uint16_t)(q->ihl + q->len));
-	iph->frag_off = 0;
-	iph->check = 0;
-	iph->check = ip_fast_csum(iph, iph->ihl);
-	pkb_reset_network_header(buf);
-	buf->mac_header = PKB_HDR_UNSET;
-	buf->transport_header = PKB_HDR_UNSET;
-	buf->protocol = ETH_P_IP;
-	buf->pkt_type = q->pkt_type;
-	buf->dev = st->dev;
-
-	q->buf = NULL;
-	ipq_kill(st, q);
-	STACK_INC(st, ip_reasm_ok);
-	return buf;
-}
-
-struct pkb *ip_defrag(struct stack *st, struct pkb *pkb)
+struct pkb *ipq_add(struct stack *st, const struct ipq_frag_in *f, struct pkb *pkb,
+		    const struct ipq **q_out)
 {
 	struct ip_state *ip = st->ip;
-	const struct ip_hdr *iph = (const struct ip_hdr *)pkb->data;
-	uint32_t ihl = iph->ihl * 4u;
-	uint16_t flags = ntohs(iph->frag_off);
-	uint32_t start = (flags & IP_OFFSET) * 8u;
-	uint32_t plen = pkb_len(pkb) - ihl;
-	uint32_t end = start + plen;
-	bool more = flags & IP_MF;
+	uint32_t plen = pkb_len(pkb) - f->skip;
+	uint32_t start = f->start, end = start + plen;
+	bool more = f->more;
 	uint32_t charge, cap, i;
+	struct pkb *buf;
 	struct ipq *q;
 
-	/* RFC 791 3.2: every fragment but the last carries a multiple of 8
-	 * bytes; nothing may end past 65535; an empty fragment is useless. */
-	if (plen == 0 || (more && (plen & 7)) || end + ihl > IP_MAX_LEN) {
-		pkb_drop(st, pkb, SKIFF_DROP_ip_frag_bad);
-		return NULL;
-	}
-
-	q = ipq_find(ip, iph);
+	q = ipq_find(ip, &f->key);
 	if (q) {
 		/* The end of the datagram is known: nothing may go past it,
 		 * and a second "last" fragment must agree (Linux discards). */
@@ -231,7 +215,7 @@ struct pkb *ip_defrag(struct stack *st, struct pkb *pkb)
 	} else {
 		enum skiff_drop why;
 
-		q = ipq_create(st, iph, &why);
+		q = ipq_create(st, &f->key, &why);
 		if (!q) {
 			pkb_drop(st, pkb, why);
 			return NULL;
@@ -245,15 +229,16 @@ struct pkb *ip_defrag(struct stack *st, struct pkb *pkb)
 		pkb_drop(st, pkb, SKIFF_DROP_ip_frag_dup);
 		return NULL;
 	}
+	/* RFC 5722 (IPv6), and Linux for IPv4 too: any overlap discards it */
 	if ((i > 0 && q->frags[i - 1].end > start) || (i < q->n_frags && q->frags[i].start < end))
 		return ipq_discard(st, q, pkb, SKIFF_DROP_ip_frag_overlap);
 
 	/* Memory: the buffer must hold it, the datagram and all datagrams
 	 * together stay under their bounds, the range list has room. */
-	charge = plen + (start == 0 ? ihl : 0);
+	charge = plen + (start == 0 ? f->hlen : 0);
 	cap = (uint32_t)(q->buf->end - q->buf->data);
 	if (IP_REASM_PAYLOAD_OFF + end > cap || q->mem + charge > IP_REASM_MAX_DGRAM ||
-	    q->n_frags == IP_REASM_MAX_FRAGS)
+	    q->n_frags == IP_REASM_MAX_FRAGS || f->hlen > IP_REASM_MAX_HDR)
 		return ipq_discard(st, q, pkb, SKIFF_DROP_ip_frag_mem);
 	if (ip->reasm_mem + charge > ip->reasm_limit) {
 		/* As Linux: refuse the fragment, let the datagram live until
@@ -268,15 +253,21 @@ struct pkb *ip_defrag(struct stack *st, struct pkb *pkb)
 	q->frags[i].start = (uint16_t)start;
 	q->frags[i].end = (uint16_t)end;
 	q->n_frags++;
-	memcpy(ipq_payload(q) + start, pkb->data + ihl, plen);
+	memcpy(ipq_payload(q) + start, pkb->data + f->skip, plen);
 	q->meat += plen;
 	q->mem += charge;
 	ip->reasm_mem += charge;
 	if (start == 0) {
 		q->first_seen = true;
-		q->ihl = (uint8_t)ihl;
+		q->hlen = (uint8_t)f->hlen;
+		q->nh_off = f->nh_off;
+		q->nexthdr = f->nexthdr;
 		q->pkt_type = pkb->pkt_type;
-		memcpy(q->hdr, iph, ihl);
+		memcpy(q->hdr, pkb->data, f->hlen);
+		if (pkb->mac_header != PKB_HDR_UNSET)
+			memcpy(q->eth, pkb_mac_header(pkb), sizeof(q->eth));
+		else
+			memset(q->eth, 0, sizeof(q->eth));
 	}
 	if (!more) {
 		q->last_seen = true;
@@ -286,13 +277,62 @@ struct pkb *ip_defrag(struct stack *st, struct pkb *pkb)
 
 	if (!q->first_seen || !q->last_seen || q->meat != q->len)
 		return NULL;
-	/* RFC 791: the whole datagram, header included, fits in 65535 */
-	if (q->ihl + q->len > IP_MAX_LEN) {
+	/* The whole datagram, header included, fits in 65535 (RFC 791; for
+	 * IPv6 the payload length, RFC 8200 4.5, checked by the caller with
+	 * the header's size) */
+	if (q->hlen + q->len > IP_MAX_LEN + (f->key.family == AF_INET6 ? IPV6_HDR_LEN : 0)) {
 		STACK_INC(st, drop.ip_frag_bad);
 		ipq_kill(st, q);
 		return NULL;
 	}
-	return ipq_reasm(st, q);
+	buf = q->buf;
+	ipq_put_hdr(q, buf, q->len);
+	buf->transport_header = PKB_HDR_UNSET;
+	buf->dev = st->dev;
+	q->buf = NULL;
+	ipq_kill(st, q);
+	*q_out = q;
+	return buf;
+}
+
+struct pkb *ip_defrag(struct stack *st, struct pkb *pkb)
+{
+	const struct ip_hdr *iph = (const struct ip_hdr *)pkb->data;
+	uint32_t ihl = iph->ihl * 4u;
+	uint16_t flags = ntohs(iph->frag_off);
+	struct ipq_frag_in f = {
+		.key = { .family = AF_INET, .proto = iph->protocol, .id = iph->id },
+		.hlen = ihl,
+		.skip = ihl,
+		.start = (flags & IP_OFFSET) * 8u,
+		.more = flags & IP_MF,
+	};
+	uint32_t plen = pkb_len(pkb) - ihl;
+	const struct ipq *q;
+	struct ip_hdr *out;
+	struct pkb *buf;
+
+	/* RFC 791 3.2: every fragment but the last carries a multiple of 8
+	 * bytes; nothing may end past 65535; an empty fragment is useless. */
+	if (plen == 0 || (f.more && (plen & 7)) || f.start + plen + ihl > IP_MAX_LEN) {
+		pkb_drop(st, pkb, SKIFF_DROP_ip_frag_bad);
+		return NULL;
+	}
+	memcpy(f.key.saddr, &iph->saddr, 4);
+	memcpy(f.key.daddr, &iph->daddr, 4);
+
+	buf = ipq_add(st, &f, pkb, &q);
+	if (!buf)
+		return NULL;
+	/* tot_len and fragment fields fixed, checksum redone */
+	out = (struct ip_hdr *)buf->data;
+	out->tot_len = htons((uint16_t)(q->hlen + q->len));
+	out->frag_off = 0;
+	out->check = 0;
+	out->check = ip_fast_csum(out, out->ihl);
+	buf->protocol = ETH_P_IP;
+	STACK_INC(st, ip_reasm_ok);
+	return buf;
 }
 
 int ip_reasm_init(struct stack *st)

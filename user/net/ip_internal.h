@@ -16,6 +16,7 @@
 #include <stdint.h>
 
 #include <skiff/proto/icmp.h>
+#include <skiff/proto/ipv6.h>
 
 #include "core/clock.h"
 #include "core/stack.h"
@@ -41,9 +42,16 @@
  * hostile and its datagram is dropped (ip_frag_mem). */
 #define IP_REASM_MAX_FRAGS	256
 
+/* The part of a fragment before its payload that is kept for the
+ * reassembled datagram: IPv4's header with options (60 bytes at most);
+ * IPv6's header and the extension headers before the fragment header
+ * (RFC 8200 4.5, "per-fragment headers"), bounded here: a longer chain in
+ * front of a fragment header is dropped (ip6_ext_chain). */
+#define IP_REASM_MAX_HDR	128
+
 /* Payload of a reassembly buffer starts here (after room for the largest
  * header), so the first fragment's header, whenever it comes, fits in front. */
-#define IP_REASM_PAYLOAD_OFF	IP_MAX_HLEN
+#define IP_REASM_PAYLOAD_OFF	IP_REASM_MAX_HDR
 
 /* Destinations with their own ICMP error token bucket (Linux's inet_peer). */
 #define ICMP_PEERS		32
@@ -56,17 +64,30 @@ struct ipq_frag {
 	uint16_t end;
 };
 
-/* One datagram under reassembly (Linux's struct ipq). */
+/*
+ * Which datagram a fragment belongs to: RFC 791 (source, destination,
+ * protocol, 16-bit identification) or RFC 8200 4.5 (source, destination,
+ * 32-bit identification).  IPv4 addresses sit in the first 4 bytes.
+ */
+struct ipq_key {
+	uint8_t family;		/* AF_INET or AF_INET6 */
+	uint8_t proto;		/* IPv4 protocol; IPv6: 0 (not part of the key) */
+	uint32_t id;		/* network order */
+	uint8_t saddr[16];
+	uint8_t daddr[16];
+};
+
+/* One datagram under reassembly (Linux's struct ipq / frag_queue), of
+ * either family: IPv4 and IPv6 share the table and its memory bound. */
 struct ipq {
 	bool used;
 	bool first_seen;	/* fragment offset 0 received */
 	bool last_seen;		/* fragment without MF received: len known */
-	uint8_t proto;
 	uint8_t pkt_type;
-	uint8_t ihl;		/* of the first fragment, bytes */
-	uint16_t id;		/* network order */
-	uint32_t saddr;
-	uint32_t daddr;
+	uint8_t hlen;		/* bytes of hdr (the first fragment's), <= IP_REASM_MAX_HDR */
+	uint8_t nh_off;		/* IPv6: where in hdr the fragment header was named */
+	uint8_t nexthdr;	/* IPv6: the fragment header's next header */
+	struct ipq_key key;
 	uint32_t len;		/* payload length, once last_seen */
 	uint32_t meat;		/* payload bytes received (no overlaps, so <= len) */
 	uint32_t mem;		/* bytes charged to the reassembly limit */
@@ -75,7 +96,19 @@ struct ipq {
 	struct timer timer;	/* IP_REASM_TIMEOUT_NS after the first fragment */
 	uint16_t n_frags;
 	struct ipq_frag frags[IP_REASM_MAX_FRAGS];	/* sorted by start */
-	uint8_t hdr[IP_MAX_HLEN];	/* the first fragment's header */
+	uint8_t eth[14];	/* the first fragment's Ethernet header (IPv6 replies) */
+	uint8_t hdr[IP_REASM_MAX_HDR];	/* the first fragment's unfragmentable part */
+};
+
+/* One fragment as the family's input parsed it, for ipq_add(). */
+struct ipq_frag_in {
+	struct ipq_key key;
+	uint32_t hlen;		/* unfragmentable part at pkb->data */
+	uint32_t skip;		/* bytes from pkb->data to the payload (IPv6: + 8) */
+	uint32_t start;		/* payload offset in the datagram, bytes */
+	bool more;		/* MF / M flag */
+	uint8_t nh_off;		/* IPv6 */
+	uint8_t nexthdr;	/* IPv6 */
 };
 
 /* A token bucket counted in nanoseconds of credit (no division per packet). */
@@ -185,5 +218,17 @@ void ip_reasm_fini(struct stack *st);
  * the reassembled datagram (big-pool pkb, data = network header) when this
  * fragment completed it, else NULL. */
 struct pkb *ip_defrag(struct stack *st, struct pkb *pkb);
+/* The family-neutral part: queue f's payload (pkb: data = network header,
+ * f->hlen + payload to its tail).  Owns pkb.  Returns the completed
+ * datagram, data = the first fragment's unfragmentable part (copied from
+ * it, its length fields not yet fixed) followed by the whole payload, with
+ * *q_out the queue it came from (already freed but for its hdr/len/nh
+ * fields, valid until the next ipq_add()); else NULL. */
+struct pkb *ipq_add(struct stack *st, const struct ipq_frag_in *f, struct pkb *pkb,
+		    const struct ipq **q_out);
+/* ipv6.c: a datagram timed out with its first fragment (rebuilt at
+ * buf->data: unfragmentable part + first payload): time exceeded, code 1
+ * (RFC 8200 4.5).  Does not own buf. */
+void ipv6_reasm_expired(struct stack *st, struct pkb *buf, const uint8_t *eth);
 
 #endif /* SKIFF_IP_INTERNAL_H */

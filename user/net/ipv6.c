@@ -8,8 +8,12 @@
  * port closed should:
  *   - the header is validated (version, payload length) and the extension
  *     header chain walked, at most IPV6_MAX_EXT headers (hop-by-hop only
- *     first, RFC 8200 4.1); a fragment header is dropped (no IPv6
- *     reassembly yet: drop.ip6_frag);
+ *     first, RFC 8200 4.1);
+ *   - fragments (RFC 8200 4.5) are reassembled in the table IPv4 uses
+ *     (ip_fragment.c: same memory bounds, overlaps discard the datagram as
+ *     RFC 5722 asks), a first fragment must hold the whole header chain
+ *     (RFC 7112), an atomic fragment is a whole packet (RFC 6946); a
+ *     reply larger than the link MTU is fragmented on output;
  *   - ICMPv6 (RFC 4443): checksum checked, echo requests answered (those
  *     XDP leaves: with extension headers, or too long for its checksum);
  *     other messages are counted and dropped;
@@ -31,6 +35,7 @@
 #include <netinet/in.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
 
 #include <skiff/proto/icmpv6.h>
 
@@ -40,41 +45,35 @@
 #include "core/pkb.h"
 #include "core/stack.h"
 #include "link/eth.h"
+#include "net/ip_internal.h"
 #include "net/ipv6.h"
 
-#define IPV6_HLEN		40
+#define IPV6_HLEN		IPV6_HDR_LEN
 #define IPV6_MAX_EXT		8	/* extension headers walked before giving up */
 #define IPV6_MIN_MTU		1280	/* RFC 8200 5: an error fits this */
 #define IPV6_HOP_LIMIT		64
-#define NH_HOPOPTS		0
-#define NH_TCP			6
-#define NH_UDP			17
-#define NH_ROUTING		43
-#define NH_FRAGMENT		44
-#define NH_NONE			59
-#define NH_DSTOPTS		60
+#define NH_HOPOPTS		SKIFF_NH_HOPOPTS
+#define NH_TCP			SKIFF_NH_TCP
+#define NH_UDP			SKIFF_NH_UDP
+#define NH_ROUTING		SKIFF_NH_ROUTING
+#define NH_FRAGMENT		SKIFF_NH_FRAGMENT
+#define NH_NONE			SKIFF_NH_NONE
+#define NH_DSTOPTS		SKIFF_NH_DSTOPTS
 #define ICMPV6_DEST_UNREACH	1
 #define ICMPV6_PORT_UNREACH	4
+#define ICMPV6_TIME_EXCEED	3
+#define ICMPV6_EXC_FRAGTIME	1
 #define ICMPV6_PARAMPROB	4
+#define ICMPV6_HDR_FIELD	0
 #define ICMPV6_UNK_NEXTHDR	1
+#define ICMPV6_HDR_INCOMP	3	/* RFC 7112 5: incomplete header chain */
 #define ICMPV6_ERR_BURST	50	/* errors in a burst ... */
 #define ICMPV6_ERR_RATE_NS	(10ULL * 1000 * 1000)	/* ... then one per 10 ms */
-
-/* RFC 8200 3 */
-struct ip6_hdr {
-	uint32_t vtc_flow;	/* version 4 bits, traffic class, flow label */
-	uint16_t plen;
-	uint8_t nexthdr;
-	uint8_t hop_limit;
-	uint8_t saddr[16];
-	uint8_t daddr[16];
-} __attribute__((packed, aligned(2)));
-
-_Static_assert(sizeof(struct ip6_hdr) == IPV6_HLEN, "IPv6 header is 40 bytes");
 
 struct ip6_state {
 	uint64_t err_credit;	/* token bucket of ICMPv6 errors, in ns of credit */
 	uint64_t err_last;
+	uint32_t frag_id;	/* next fragment identification (host order) */
 };
 
 static bool in6_is_multicast(const uint8_t *a)
@@ -115,28 +114,93 @@ static bool ipv6_upper_csum_ok(const struct ip6_hdr *ip6, const uint8_t *l4, uin
 	return !csum_fold(csum_partial(l4, len, ipv6_pseudo_sum(ip6->saddr, ip6->daddr, len, nh)));
 }
 
+/* The link MTU IPv6 uses: the device's, never below RFC 8200's 1280. */
+static uint32_t ipv6_mtu(const struct stack *st)
+{
+	return st->dev->mtu > IPV6_MIN_MTU ? st->dev->mtu : IPV6_MIN_MTU;
+}
+
+static void ipv6_build_header(struct ip6_hdr *ip6, uint32_t plen, uint8_t nh,
+			      const uint8_t *src, const uint8_t *dst)
+{
+	ip6->vtc_flow = htonl(6u << 28);
+	ip6->plen = htons((uint16_t)plen);
+	ip6->nexthdr = nh;
+	ip6->hop_limit = IPV6_HOP_LIMIT;
+	memcpy(ip6->saddr, src, 16);
+	memcpy(ip6->daddr, dst, 16);
+}
+
+/*
+ * RFC 8200 4.5 fragmentation of pkb (data = the upper-layer packet, no
+ * IPv6 header yet): every fragment is an IPv6 header, a fragment header
+ * and a slice of the payload, a multiple of 8 bytes but for the last.
+ * No extension headers precede it here, so the unfragmentable part is the
+ * IPv6 header alone.  Owns pkb.
+ */
+static void ipv6_fragment(struct stack *st, struct pkb *pkb, const uint8_t *src,
+			  const uint8_t *dst, uint8_t nh, const uint8_t *dmac)
+{
+	uint32_t len = pkb_len(pkb), off = 0, id = htonl(st->ip6->frag_id++);
+	uint32_t max_slice = (ipv6_mtu(st) - IPV6_HLEN - IPV6_FRAG_HDR_LEN) & ~7u;
+
+	while (off < len) {
+		struct pkb *frag = netdev_alloc_pkb(st->dev);
+		uint32_t slice = len - off;
+		struct ip6_frag_hdr *fh;
+
+		if (!frag) {
+			STACK_INC(st, drop.no_frame);
+			break;
+		}
+		if (slice > max_slice)
+			slice = max_slice;
+		if (IPV6_HLEN + IPV6_FRAG_HDR_LEN + slice > pkb_tailroom(frag)) {
+			/* a frame smaller than the MTU: cannot happen with a
+			 * sane pool; do not loop on it */
+			pkb_drop(st, frag, SKIFF_DROP_no_frame);
+			break;
+		}
+		ipv6_build_header(__pkb_put(frag, IPV6_HLEN), IPV6_FRAG_HDR_LEN + slice,
+				  NH_FRAGMENT, src, dst);
+		pkb_reset_network_header(frag);
+		fh = __pkb_put(frag, IPV6_FRAG_HDR_LEN);
+		fh->nexthdr = nh;
+		fh->reserved = 0;
+		fh->frag_off = htons((uint16_t)(off | (off + slice < len ? IP6_FRAG_MORE : 0)));
+		fh->id = id;
+		memcpy(__pkb_put(frag, slice), pkb->data + off, slice);
+		frag->dev = st->dev;
+		off += slice;
+		STACK_INC(st, ip6_frag_created);
+		eth_output(st, frag, dmac, ETH_P_IPV6);
+	}
+	pkb_free(pkb);
+}
+
 /*
  * Send an upper-layer packet (payload already in pkb) from src to dst,
- * to the link-layer address dmac: the IPv6 header is pushed in front.
+ * to the link-layer address dmac: the IPv6 header is pushed in front, or
+ * the packet is fragmented when it does not fit the link MTU.
  */
 static void ipv6_send(struct stack *st, struct pkb *pkb, const uint8_t *src, const uint8_t *dst,
 		      uint8_t nh, const uint8_t *dmac)
 {
 	uint32_t len = pkb_len(pkb);
-	struct ip6_hdr *ip6 = pkb_push(pkb, IPV6_HLEN);
+	struct ip6_hdr *ip6;
 
+	STACK_INC(st, ip6_tx);
+	if (IPV6_HLEN + len > ipv6_mtu(st)) {
+		ipv6_fragment(st, pkb, src, dst, nh, dmac);
+		return;
+	}
+	ip6 = pkb_push(pkb, IPV6_HLEN);
 	if (!ip6) {
 		pkb_drop(st, pkb, SKIFF_DROP_eth_headroom);
 		return;
 	}
-	ip6->vtc_flow = htonl(6u << 28);
-	ip6->plen = htons((uint16_t)len);
-	ip6->nexthdr = nh;
-	ip6->hop_limit = IPV6_HOP_LIMIT;
-	memcpy(ip6->saddr, src, 16);
-	memcpy(ip6->daddr, dst, 16);
+	ipv6_build_header(ip6, len, nh, src, dst);
 	pkb_reset_network_header(pkb);
-	STACK_INC(st, ip6_tx);
 	eth_output(st, pkb, dmac, ETH_P_IPV6);
 }
 
@@ -215,10 +279,10 @@ static void icmp6_rcv(struct stack *st, struct pkb *in, uint32_t off)
 		pkb_drop(st, in, SKIFF_DROP_icmp6_type); /* NDP is XDP's; the rest unused */
 		return;
 	}
-	pkb = netdev_alloc_pkb(st->dev);
-	if (!pkb || len > pkb_tailroom(pkb)) {
-		if (pkb)
-			pkb_free(pkb);
+	/* a reassembled request may be up to 64 KiB: the reply goes into a
+	 * big-pool buffer then, which ipv6_send() fragments */
+	pkb = netdev_alloc_pkb_len(st->dev, st->big_pool, len);
+	if (!pkb) {
 		pkb_drop(st, in, SKIFF_DROP_no_frame);
 		return;
 	}
@@ -285,12 +349,127 @@ static void tcp6_reset(struct stack *st, struct pkb *in, uint32_t off)
 	pkb_drop(st, in, SKIFF_DROP_tcp_no_port);
 }
 
+static bool nh_is_ext(uint8_t nh)
+{
+	return nh == NH_HOPOPTS || nh == NH_ROUTING || nh == NH_DSTOPTS || nh == NH_FRAGMENT;
+}
+
+/*
+ * RFC 7112 5 / RFC 8200 4.5: does the first fragment's payload (p, len
+ * bytes, starting with next header nh) hold every extension header and the
+ * upper-layer header?  TCP's, UDP's and ICMPv6's fixed headers must be
+ * whole; what follows another next header is not looked into.  A second
+ * fragment header or a late hop-by-hop header makes the chain invalid.
+ */
+static bool ipv6_first_frag_complete(const uint8_t *p, uint32_t len, uint8_t nh)
+{
+	uint32_t off = 0, need;
+
+	for (int i = 0; nh_is_ext(nh); i++) {
+		if (nh == NH_FRAGMENT || nh == NH_HOPOPTS || i == IPV6_MAX_EXT || off + 2 > len)
+			return false;
+		nh = p[off];
+		off += (p[off + 1] + 1u) * 8;
+		if (off > len)
+			return false;
+	}
+	switch (nh) {
+	case NH_TCP:
+		need = 20;
+		break;
+	case NH_UDP:
+		need = 8;
+		break;
+	case SKIFF_IPPROTO_ICMPV6:
+		need = sizeof(struct icmp6_hdr);
+		break;
+	default:
+		need = 0;
+		break;
+	}
+	return len - off >= need;
+}
+
+/* A reassembled packet holds no fragment header (ipv6_first_frag_complete()
+ * refuses one in the first fragment), so this does not recurse twice. */
+static int ipv6_input(struct stack *st, struct pkb *pkb);
+
+/*
+ * A fragment (RFC 8200 4.5): its fragment header at pkb->data + off,
+ * named by the byte at nh_field.  The headers before it are the
+ * unfragmentable part, kept from the first fragment.  Owns pkb.
+ */
+static int ipv6_frag_rcv(struct stack *st, struct pkb *pkb, uint32_t off, uint32_t nh_field)
+{
+	const struct ip6_hdr *ip6 = (const struct ip6_hdr *)pkb->data;
+	const struct ip6_frag_hdr *fh = (const void *)(pkb->data + off);
+	uint32_t len = pkb_len(pkb), plen = len - off - IPV6_FRAG_HDR_LEN;
+	uint16_t fo = ntohs(fh->frag_off);
+	struct ipq_frag_in f = {
+		.key = { .family = AF_INET6, .id = fh->id },
+		.hlen = off,
+		.skip = off + IPV6_FRAG_HDR_LEN,
+		.start = fo & IP6_FRAG_OFFSET_MASK,
+		.more = fo & IP6_FRAG_MORE,
+		.nh_off = (uint8_t)nh_field,
+		.nexthdr = fh->nexthdr,
+	};
+	const struct ipq *q;
+	struct ip6_hdr *out;
+	struct pkb *buf;
+
+	STACK_INC(st, ip6_frag_rx);
+	if (off > IP_REASM_MAX_HDR) {
+		pkb_drop(st, pkb, SKIFF_DROP_ip6_frag_chain);
+		return 0;
+	}
+	/* 4.5: a fragment with M set whose length is not a multiple of 8:
+	 * parameter problem at the payload length field */
+	if (plen == 0 || (f.more && (plen & 7))) {
+		if (plen)
+			icmp6_send_err(st, pkb, ICMPV6_PARAMPROB, ICMPV6_HDR_FIELD, 4);
+		pkb_drop(st, pkb, SKIFF_DROP_ip_frag_bad);
+		return 0;
+	}
+	/* 4.5: a reassembled payload length past 65535: parameter problem at
+	 * the fragment offset field */
+	if (off - IPV6_HLEN + f.start + plen > 65535) {
+		icmp6_send_err(st, pkb, ICMPV6_PARAMPROB, ICMPV6_HDR_FIELD, off + 2);
+		pkb_drop(st, pkb, SKIFF_DROP_ip_frag_bad);
+		return 0;
+	}
+	if (f.start == 0 &&
+	    !ipv6_first_frag_complete(pkb->data + f.skip, plen, fh->nexthdr)) {
+		icmp6_send_err(st, pkb, ICMPV6_PARAMPROB, ICMPV6_HDR_INCOMP, 0);
+		pkb_drop(st, pkb, SKIFF_DROP_ip6_frag_chain);
+		return 0;
+	}
+	memcpy(f.key.saddr, ip6->saddr, 16);
+	memcpy(f.key.daddr, ip6->daddr, 16);
+
+	buf = ipq_add(st, &f, pkb, &q);
+	if (!buf)
+		return 0;
+	/* the fragment header is gone: its next header takes its place in
+	 * the chain, the payload length covers the whole datagram */
+	out = (struct ip6_hdr *)buf->data;
+	out->plen = htons((uint16_t)(q->hlen - IPV6_HLEN + q->len));
+	buf->data[q->nh_off] = q->nexthdr;
+	buf->protocol = ETH_P_IPV6;
+	STACK_INC(st, ip6_reasm_ok);
+	return ipv6_input(st, buf);
+}
+
+void ipv6_reasm_expired(struct stack *st, struct pkb *buf, const uint8_t *eth)
+{
+	(void)eth; /* ipq_put_hdr() put it in front of buf->data: the mac header */
+	icmp6_send_err(st, buf, ICMPV6_TIME_EXCEED, ICMPV6_EXC_FRAGTIME, 0);
+}
+
 int ipv6_rcv(struct stack *st, struct pkb *pkb)
 {
 	const struct ip6_hdr *ip6 = (const struct ip6_hdr *)pkb->data;
-	uint32_t len = pkb_len(pkb), off = IPV6_HLEN, nh_field = 6, plen;
-	uint8_t nh;
-	int i;
+	uint32_t len = pkb_len(pkb), plen;
 
 	STACK_INC(st, ip6_rx);
 	if (len < IPV6_HLEN) {
@@ -304,27 +483,50 @@ int ipv6_rcv(struct stack *st, struct pkb *pkb)
 		return 0;
 	}
 	pkb_trim(pkb, IPV6_HLEN + plen); /* Ethernet padding */
-	len = IPV6_HLEN + plen;
 	if (!ipv6_is_local(st, ip6->daddr)) {
 		pkb_drop(st, pkb, SKIFF_DROP_ip6_not_ours);
 		return 0;
 	}
 	pkb_reset_network_header(pkb);
+	return ipv6_input(st, pkb);
+}
+
+/* The extension headers and the upper layer of a whole (or reassembled)
+ * packet addressed to us, IPv6 header at pkb->data.  Owns pkb. */
+static int ipv6_input(struct stack *st, struct pkb *pkb)
+{
+	const struct ip6_hdr *ip6 = (const struct ip6_hdr *)pkb->data;
+	uint32_t len = pkb_len(pkb), off = IPV6_HLEN, nh_field = 6;
+	uint8_t nh;
+	int i;
 
 	/* RFC 8200 4: the extension headers, in order, a bounded number */
 	nh = ip6->nexthdr;
 	for (i = 0;; i++) {
 		const uint8_t *e = pkb->data + off;
 
-		if (nh != NH_HOPOPTS && nh != NH_ROUTING && nh != NH_DSTOPTS && nh != NH_FRAGMENT)
+		if (!nh_is_ext(nh))
 			break;
 		if (i == IPV6_MAX_EXT || (nh == NH_HOPOPTS && i > 0)) {
 			pkb_drop(st, pkb, SKIFF_DROP_ip6_ext_chain);
 			return 0;
 		}
 		if (nh == NH_FRAGMENT) {
-			pkb_drop(st, pkb, SKIFF_DROP_ip6_frag); /* no IPv6 reassembly yet */
-			return 0;
+			uint16_t fo;
+
+			if (off + IPV6_FRAG_HDR_LEN > len) {
+				pkb_drop(st, pkb, SKIFF_DROP_ip6_len);
+				return 0;
+			}
+			memcpy(&fo, e + 2, 2);
+			if (ntohs(fo) & (IP6_FRAG_OFFSET_MASK | IP6_FRAG_MORE))
+				return ipv6_frag_rcv(st, pkb, off, nh_field);
+			/* RFC 6946: an atomic fragment is a whole packet; its
+			 * fragment header is skipped like any other */
+			nh_field = off;
+			nh = e[0];
+			off += IPV6_FRAG_HDR_LEN;
+			continue;
 		}
 		if (off + 2 > len || off + (e[1] + 1u) * 8 > len) {
 			pkb_drop(st, pkb, SKIFF_DROP_ip6_len);
@@ -369,6 +571,11 @@ int ipv6_init(struct stack *st)
 		return -ENOMEM;
 	s->err_credit = ICMPV6_ERR_BURST * ICMPV6_ERR_RATE_NS;
 	s->err_last = st->now;
+	/* RFC 7739: unpredictable identifications; each worker's in its own
+	 * range (the top byte) so no two stacks send the same one */
+	if (getrandom(&s->frag_id, sizeof(s->frag_id), GRND_NONBLOCK) != sizeof(s->frag_id))
+		s->frag_id = (uint32_t)st->now;
+	s->frag_id = (s->frag_id & 0xffffffu) | (uint32_t)(st->dev ? st->dev->queue_id : 0) << 24;
 	st->ip6 = s;
 	err = dev_add_pack(st, ETH_P_IPV6, ipv6_rcv);
 	if (err) {

@@ -1,0 +1,50 @@
+/* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
+/*
+ * IPv6 (RFC 8200) wire formats for the daemon and the tests: the fixed
+ * header, the fragment header, the next-header values skiff walks.  Packed
+ * with alignment 2: after a 14-byte Ethernet header the IPv6 header starts
+ * at 2 mod 4 (AF_XDP frames have no NET_IP_ALIGN slack).  The XDP program
+ * uses <linux/ipv6.h>'s struct ipv6hdr, the same layout.
+ */
+#ifndef SKIFF_PROTO_IPV6_H
+#define SKIFF_PROTO_IPV6_H
+
+#include <linux/types.h>
+
+#define IPV6_HDR_LEN		40
+#define IPV6_FRAG_HDR_LEN	8
+
+/* next header values (IANA "Assigned Internet Protocol Numbers") */
+#define SKIFF_NH_HOPOPTS	0
+#define SKIFF_NH_TCP		6
+#define SKIFF_NH_UDP		17
+#define SKIFF_NH_ROUTING	43
+#define SKIFF_NH_FRAGMENT	44
+#define SKIFF_NH_NONE		59
+#define SKIFF_NH_DSTOPTS	60
+
+/* RFC 8200 3 */
+struct ip6_hdr {
+	__u32 vtc_flow;	/* version 4 bits, traffic class, flow label */
+	__u16 plen;	/* payload length: what follows this header */
+	__u8 nexthdr;
+	__u8 hop_limit;
+	__u8 saddr[16];
+	__u8 daddr[16];
+} __attribute__((packed, aligned(2)));
+
+/* RFC 8200 4.5 */
+struct ip6_frag_hdr {
+	__u8 nexthdr;
+	__u8 reserved;
+	__u16 frag_off;	/* offset in 8-byte units << 3, 2 reserved bits, M */
+	__u32 id;
+} __attribute__((packed, aligned(2)));
+
+#define IP6_FRAG_OFFSET_MASK	0xfff8	/* host order frag_off: offset << 3 */
+#define IP6_FRAG_MORE		0x0001
+
+_Static_assert(sizeof(struct ip6_hdr) == IPV6_HDR_LEN, "IPv6 header is 40 bytes");
+_Static_assert(sizeof(struct ip6_frag_hdr) == IPV6_FRAG_HDR_LEN, "fragment header is 8 bytes");
+
+#endif
