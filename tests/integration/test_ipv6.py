@@ -189,3 +189,26 @@ def test_closed_ports_of_a_dedicated_ipv6_address_refuse_like_a_host(topo, sk6):
     assert c["u.tcp6_rst_sent"] >= 1 and c["u.icmp6_err_sent"] >= 1, sn.nonzero(c, "u.")
 
 
+
+
+def test_fragmented_pings_and_datagrams_are_reassembled(topo, sk6):
+    """RFC 8200 4.5 with the kernel on both ends of a fragment train: the
+    peer fragments a 4000-byte echo request, skiffd reassembles it and
+    fragments the reply, the peer reassembles that; a 3000-byte UDP
+    datagram to a closed port comes back as port unreachable."""
+    before = sk6.counters()
+    assert ping6(topo, v6(topo, 5), size=4000) == 3
+    with sn.in_netns(topo.peer_ns):
+        u = socket.socket(socket.AF_INET6, socket.SOCK_DGRAM)
+    try:
+        u.settimeout(3)
+        u.connect((v6(topo, 5), 9999))
+        u.send(b"x" * 3000)
+        with pytest.raises(ConnectionRefusedError):
+            u.recv(100)
+    finally:
+        u.close()
+    c = sn.delta(sk6.counters(), before)
+    assert c["u.ip6_reasm_ok"] >= 4 and c["u.ip6_frag_rx"] >= 3 * 3 + 3, sn.nonzero(c, "u.")
+    assert c["u.icmp6_echo_reply"] >= 3 and c["u.ip6_frag_created"] >= 3 * 3, sn.nonzero(c, "u.")
+    assert c["u.drop.ip_frag_overlap"] == 0 and c["u.drop.ip_frag_timeout"] == 0
