@@ -172,8 +172,25 @@ EXAMPLE_BINS := $(patsubst examples/%.c,$(BUILD)/examples/%,$(EXAMPLE_SRCS))
 APPTEST_SRCS := $(wildcard tests/apps/*.c)
 APPTEST_BINS := $(patsubst tests/apps/%.c,$(BUILD)/tests/apps/%,$(APPTEST_SRCS))
 
-.PHONY: applib install
-applib: $(APPLIB_SO) $(APPLIB_A) $(BUILD)/lib/skiff.pc $(EXAMPLE_BINS) $(APPTEST_BINS)
+# skiff-run (docs/skiff-run.md): the LD_PRELOAD library, libskiffapp's
+# objects linked in, and its launcher in bin/ (it finds ../lib/ beside it).
+BINDIR  ?= $(PREFIX)/bin
+PRELOAD_SRCS := $(filter-out user/preload/skiff_run.c,$(wildcard user/preload/*.c))
+PRELOAD_OBJS := $(patsubst %.c,$(BUILD)/pic/%.o,$(PRELOAD_SRCS))
+PRELOAD_SO   := $(BUILD)/lib/libskiff-preload.so
+SKIFF_RUN    := $(BUILD)/bin/skiff-run
+
+.PHONY: applib install preload
+applib: $(APPLIB_SO) $(APPLIB_A) $(BUILD)/lib/skiff.pc $(EXAMPLE_BINS) $(APPTEST_BINS) preload
+preload: $(PRELOAD_SO) $(SKIFF_RUN)
+
+$(PRELOAD_SO): $(PRELOAD_OBJS) $(APPLIB_OBJS)
+	@mkdir -p $(@D)
+	$(CC) $(LDFLAGS) -shared -o $@ $^ -ldl -lpthread
+
+$(SKIFF_RUN): user/preload/skiff_run.c
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) -o $@ $< $(LDFLAGS) -ldl
 
 $(BUILD)/pic/%.o: %.c
 	@mkdir -p $(@D)
@@ -207,6 +224,9 @@ install: applib
 	ln -sf libskiffapp.so.0 $(DESTDIR)$(LIBDIR)/libskiffapp.so
 	install -m 0644 $(APPLIB_A) $(DESTDIR)$(LIBDIR)/
 	install -m 0644 $(APP_HDRS) $(DESTDIR)$(INCDIR)/skiff/
+	install -d $(DESTDIR)$(BINDIR)
+	install -m 0755 $(PRELOAD_SO) $(DESTDIR)$(LIBDIR)/
+	install -m 0755 $(SKIFF_RUN) $(DESTDIR)$(BINDIR)/
 	sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@LIBDIR@|$(LIBDIR)|' -e 's|@INCDIR@|$(INCDIR)|' \
 		scripts/skiff.pc.in > $(DESTDIR)$(LIBDIR)/pkgconfig/skiff.pc
 

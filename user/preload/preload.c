@@ -1,0 +1,899 @@
+// SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
+/*
+ * libskiff-preload: the LD_PRELOAD library of skiff-run (docs/skiff-run.md).
+ * It interposes the POSIX socket calls and serves the AF_INET sockets that
+ * belong on skiff through libskiffapp (linked in statically); every other
+ * fd and call goes to libc untouched.
+ *
+ * This file: the fd table, the rule that decides which sockets are skiff's
+ * (at bind() and connect(); socket() always makes a kernel socket, which
+ * becomes the placeholder of the skiff socket when the rule says so), and
+ * the calls that create, name, configure, duplicate and close sockets.
+ * Data calls are in preload_io.c, waiting (poll/select/epoll) in
+ * preload_wait.c.
+ *
+ * Everything libskiffapp itself calls (close, poll, epoll_ctl...) reaches
+ * these wrappers too (they are first in the symbol lookup); in_lib sends
+ * those calls straight to libc.
+ */
+#include <arpa/inet.h>
+#include <dlfcn.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <linux/sockios.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <sys/resource.h>
+#include <unistd.h>
+
+#include "skiff/skiff_socket.h"
+#include "preload.h"
+
+#define MAX_RULES 32
+#define TAB_MAX (1 << 20) /* fds the table can map */
+
+struct net4 {
+	uint32_t addr, mask; /* host order */
+	bool dedicated;
+};
+
+struct real_fns real;
+__thread int in_lib;
+
+static struct {
+	_Atomic(struct ent *) *tab;
+	int tab_size;
+	atomic_int hi;		      /* above every fd ever installed */
+	pthread_mutex_t lk;	      /* refuse()'s memory, the table's allocation */
+	struct net4 addrs[MAX_RULES]; /* skiffd's addresses */
+	int n_addrs;
+	struct net4 nets[MAX_RULES]; /* connect() destinations for skiff */
+	int n_nets;
+	uint16_t ports[MAX_RULES]; /* ports INADDR_ANY binds give to skiff */
+	int n_ports;
+	bool verbose;
+	bool forked;	   /* a child of fork() while the library cannot share */
+	uint32_t said[64]; /* hashes of the messages refuse() printed */
+	int n_said;
+} P = {.lk = PTHREAD_MUTEX_INITIALIZER};
+
+/* ---- libc underneath ---- */
+
+#define RESOLVE(f) real.f = (__typeof__(real.f))dlsym(RTLD_NEXT, #f)
+
+void preload_resolve(void)
+{
+	RESOLVE(socket);
+	RESOLVE(bind);
+	RESOLVE(listen);
+	RESOLVE(accept);
+	RESOLVE(accept4);
+	RESOLVE(connect);
+	RESOLVE(read);
+	RESOLVE(write);
+	RESOLVE(readv);
+	RESOLVE(writev);
+	RESOLVE(send);
+	RESOLVE(recv);
+	RESOLVE(sendto);
+	RESOLVE(recvfrom);
+	RESOLVE(sendmsg);
+	RESOLVE(recvmsg);
+	RESOLVE(shutdown);
+	RESOLVE(close);
+	RESOLVE(getsockname);
+	RESOLVE(getpeername);
+	RESOLVE(setsockopt);
+	RESOLVE(getsockopt);
+	RESOLVE(fcntl);
+	RESOLVE(ioctl);
+	RESOLVE(poll);
+	RESOLVE(ppoll);
+	RESOLVE(select);
+	RESOLVE(pselect);
+	RESOLVE(epoll_create);
+	RESOLVE(epoll_create1);
+	RESOLVE(epoll_ctl);
+	RESOLVE(epoll_wait);
+	RESOLVE(epoll_pwait);
+	RESOLVE(dup);
+	RESOLVE(dup2);
+	RESOLVE(dup3);
+	RESOLVE(sendfile);
+	RESOLVE(fork);
+}
+
+/* ---- messages ---- */
+
+static uint32_t hash(const char *s)
+{
+	uint32_t h = 2166136261u;
+
+	while (*s)
+		h = (h ^ (uint8_t)*s++) * 16777619u;
+	return h;
+}
+
+int refuse(int err, const char *call, int fd, const char *fmt, ...)
+{
+	char why[256], line[400];
+	bool fresh;
+	uint32_t h;
+	va_list ap;
+	int i, n;
+
+	va_start(ap, fmt);
+	vsnprintf(why, sizeof(why), fmt, ap);
+	va_end(ap);
+	if (err)
+		n = snprintf(line, sizeof(line), "skiff-run: %s(fd %d): %s (%s)\n", call, fd, why,
+			     strerrorname_np(err) ? strerrorname_np(err) : "?");
+	else
+		n = snprintf(line, sizeof(line), "skiff-run: %s(fd %d): %s\n", call, fd, why);
+	h = hash(call) ^ hash(why);
+	pthread_mutex_lock(&P.lk);
+	for (i = 0; i < P.n_said && P.said[i] != h; i++)
+		;
+	fresh = i == P.n_said;
+	if (fresh && P.n_said < (int)(sizeof(P.said) / sizeof(P.said[0])))
+		P.said[P.n_said++] = h;
+	pthread_mutex_unlock(&P.lk);
+	if (fresh || P.verbose) {
+		if (REAL(write)(2, line,
+				(size_t)(n < (int)sizeof(line) ? n : (int)sizeof(line) - 1)) < 0) {
+			/* nowhere to say it */
+		}
+	}
+	errno = err;
+	return -1;
+}
+
+static void note(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static void note(const char *fmt, ...)
+{
+	char line[300];
+	va_list ap;
+	int n;
+
+	if (!P.verbose)
+		return;
+	va_start(ap, fmt);
+	n = vsnprintf(line, sizeof(line), fmt, ap);
+	va_end(ap);
+	if (n > 0 &&
+	    REAL(write)(2, line, (size_t)(n < (int)sizeof(line) ? n : (int)sizeof(line) - 1)) < 0) {
+		/* nowhere to say it */
+	}
+}
+
+/* ---- the table ---- */
+
+static void tab_init(void)
+{
+	struct rlimit rl;
+	size_t n = TAB_MAX;
+
+	if (!getrlimit(RLIMIT_NOFILE, &rl) && rl.rlim_max != RLIM_INFINITY && rl.rlim_max < n)
+		n = rl.rlim_max;
+	if (n < 1024)
+		n = 1024;
+	/* untouched pages cost nothing: 8 MiB of address space at most */
+	P.tab = mmap(NULL, n * sizeof(*P.tab), PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS,
+		     -1, 0);
+	if (P.tab == MAP_FAILED) {
+		P.tab = NULL;
+		return;
+	}
+	P.tab_size = (int)n;
+}
+
+struct ent *ent_of(int fd)
+{
+	if (in_lib || fd < 0 || fd >= P.tab_size)
+		return NULL;
+	return atomic_load_explicit(&P.tab[fd], memory_order_acquire);
+}
+
+int ent_install(int fd, struct ent *e)
+{
+	if (fd < 0 || fd >= P.tab_size) {
+		errno = EMFILE;
+		return -1;
+	}
+	int hi = atomic_load(&P.hi);
+
+	atomic_fetch_add(&e->refs, 1);
+	atomic_store_explicit(&P.tab[fd], e, memory_order_release);
+	while (hi <= fd && !atomic_compare_exchange_weak(&P.hi, &hi, fd + 1))
+		;
+	return 0;
+}
+
+/* Drop one reference of e; the last closes the skiff socket.  (An epoll
+ * set is forgotten when its own fd closes: drop_epoll().) */
+static void ent_put(struct ent *e)
+{
+	if (atomic_fetch_sub(&e->refs, 1) != 1)
+		return;
+	if (e->kind == ENT_SOCK && !e->inherited)
+		LIB(skiff_close(e->h));
+	free(e);
+}
+
+/* fd, about to be closed, is the fd of epoll set e: libskiffapp forgets the
+ * set and closes fd; a dup of it stays a plain kernel epoll. */
+static int drop_epoll(struct ent *e, int fd)
+{
+	int r = LIB(skiff_close(fd));
+
+	e->h = -1;
+	ent_put(e);
+	return r;
+}
+
+void ent_forget(int fd)
+{
+	struct ent *e;
+
+	if (fd < 0 || fd >= P.tab_size)
+		return;
+	e = atomic_exchange(&P.tab[fd], NULL);
+	if (e)
+		ent_put(e);
+}
+
+bool ent_unusable(struct ent *e, const char *call, int fd)
+{
+	if (!e->inherited)
+		return false;
+	refuse(EBADF, call, fd,
+	       "a skiff socket inherited through fork() cannot be used in the child "
+	       "(libskiffapp does not share sockets with a child yet)");
+	return true;
+}
+
+/* ---- the rule ---- */
+
+static int parse_net(const char *s, struct net4 *out)
+{
+	char buf[64], *slash, *colon;
+	struct in_addr a;
+	long len = 32;
+
+	snprintf(buf, sizeof(buf), "%s", s);
+	out->dedicated = false;
+	colon = strchr(buf, ':');
+	if (colon) {
+		*colon = 0;
+		out->dedicated = !strcmp(colon + 1, "dedicated");
+	}
+	slash = strchr(buf, '/');
+	if (slash) {
+		*slash = 0;
+		len = strtol(slash + 1, NULL, 10);
+	}
+	if (!inet_aton(buf, &a) || len < 0 || len > 32)
+		return -1;
+	out->mask = len ? ~0u << (32 - len) : 0;
+	out->addr = ntohl(a.s_addr);
+	return 0;
+}
+
+/* Split env var name at commas into each() calls. */
+static void each_item(const char *name, void (*each)(const char *))
+{
+	const char *v = getenv(name);
+	char item[64];
+	size_t k;
+
+	while (v && *v) {
+		k = strcspn(v, ",");
+		if (k && k < sizeof(item)) {
+			memcpy(item, v, k);
+			item[k] = 0;
+			each(item);
+		}
+		v += k + (v[k] == ',');
+	}
+}
+
+static void add_addr(const char *s)
+{
+	if (P.n_addrs < MAX_RULES && !parse_net(s, &P.addrs[P.n_addrs]))
+		P.n_addrs++;
+}
+
+static void add_net(const char *s)
+{
+	if (P.n_nets < MAX_RULES && !parse_net(s, &P.nets[P.n_nets]))
+		P.n_nets++;
+}
+
+static void add_port(const char *s)
+{
+	long p = strtol(s, NULL, 10);
+
+	if (P.n_ports < MAX_RULES && p > 0 && p < 65536)
+		P.ports[P.n_ports++] = (uint16_t)p;
+}
+
+__attribute__((constructor)) static void preload_init(void)
+{
+	int i;
+
+	if (!real.close)
+		preload_resolve();
+	tab_init();
+	P.verbose = getenv("SKIFF_RUN_VERBOSE") && *getenv("SKIFF_RUN_VERBOSE") == '1';
+	each_item("SKIFF_RUN_ADDRS", add_addr);
+	each_item("SKIFF_RUN_PORTS", add_port);
+	each_item("SKIFF_RUN_NETS", add_net);
+	if (!getenv("SKIFF_RUN_NETS"))
+		for (i = 0; i < P.n_addrs && P.n_nets < MAX_RULES; i++)
+			P.nets[P.n_nets++] = P.addrs[i];
+}
+
+/* Which skiff address a is (index), or -1. */
+static int skiff_addr(uint32_t a)
+{
+	int i;
+
+	for (i = 0; i < P.n_addrs; i++)
+		if (P.addrs[i].addr == a)
+			return i;
+	return -1;
+}
+
+static bool skiff_port(uint16_t port)
+{
+	int i;
+
+	for (i = 0; i < P.n_ports; i++)
+		if (P.ports[i] == port)
+			return true;
+	return false;
+}
+
+/* bind(): a dedicated skiff address, or the wildcard or a shared skiff
+ * address with a port skiff-run was given. */
+static bool bind_for_skiff(const struct sockaddr_in *sin)
+{
+	uint32_t a = ntohl(sin->sin_addr.s_addr);
+	int i = skiff_addr(a);
+
+	if (i >= 0 && P.addrs[i].dedicated)
+		return true;
+	return (a == INADDR_ANY || i >= 0) && skiff_port(ntohs(sin->sin_port));
+}
+
+/* connect(): a destination inside one of the nets (by default skiff's
+ * subnets), other than skiff's own addresses and loopback. */
+static bool connect_for_skiff(const struct sockaddr_in *sin)
+{
+	uint32_t a = ntohl(sin->sin_addr.s_addr);
+	int i;
+
+	if ((a >> 24) == 127 || a == INADDR_ANY || skiff_addr(a) >= 0)
+		return false;
+	for (i = 0; i < P.n_nets; i++)
+		if ((a & P.nets[i].mask) == (P.nets[i].addr & P.nets[i].mask))
+			return true;
+	return false;
+}
+
+/* The kernel socket's family and type, or -1. */
+static int kernel_type(int fd)
+{
+	int dom = 0, type = 0;
+	socklen_t l = sizeof(dom);
+
+	if (REAL(getsockopt)(fd, SOL_SOCKET, SO_DOMAIN, &dom, &l) || dom != AF_INET)
+		return -1;
+	l = sizeof(type);
+	if (REAL(getsockopt)(fd, SOL_SOCKET, SO_TYPE, &type, &l))
+		return -1;
+	return type;
+}
+
+static int kopt(int fd, int level, int name)
+{
+	int v = 0;
+	socklen_t l = sizeof(v);
+
+	return REAL(getsockopt)(fd, level, name, &v, &l) ? 0 : v;
+}
+
+static int sysctl_int(const char *path)
+{
+	char buf[32] = "";
+	FILE *f = fopen(path, "re");
+
+	if (!f)
+		return -1;
+	if (!fgets(buf, sizeof(buf), f))
+		buf[0] = 0;
+	fclose(f);
+	return atoi(buf);
+}
+
+/* Carry the options set on the kernel socket to skiff socket h; say what
+ * cannot be carried. */
+static void carry_options(int fd, int h, const char *call)
+{
+	static const struct {
+		int level, name;
+	} opts[] = {
+		{SOL_SOCKET, SO_REUSEADDR},
+		{SOL_SOCKET, SO_KEEPALIVE},
+		{IPPROTO_TCP, TCP_NODELAY},
+	};
+	struct linger lg = {0};
+	socklen_t l = sizeof(lg);
+	size_t k;
+	int v;
+
+	for (k = 0; k < sizeof(opts) / sizeof(opts[0]); k++) {
+		v = kopt(fd, opts[k].level, opts[k].name);
+		if (v && LIB(skiff_setsockopt(h, opts[k].level, opts[k].name, &v, sizeof(v))))
+			refuse(errno, call, fd,
+			       "option %d/%d set before could not be carried to skiff",
+			       opts[k].level, opts[k].name);
+	}
+	if (kopt(fd, SOL_SOCKET, SO_REUSEPORT))
+		refuse(0, call, fd,
+		       "SO_REUSEPORT is not carried to skiff: a second listener on the port "
+		       "gets EADDRINUSE");
+	if (kopt(fd, SOL_SOCKET, SO_KEEPALIVE) &&
+	    (kopt(fd, IPPROTO_TCP, TCP_KEEPIDLE) !=
+		     sysctl_int("/proc/sys/net/ipv4/tcp_keepalive_time") ||
+	     kopt(fd, IPPROTO_TCP, TCP_KEEPINTVL) !=
+		     sysctl_int("/proc/sys/net/ipv4/tcp_keepalive_intvl")))
+		refuse(0, call, fd,
+		       "TCP_KEEPIDLE/TCP_KEEPINTVL are not carried to skiff: its keepalive "
+		       "keeps its own timing");
+	if (!REAL(getsockopt)(fd, SOL_SOCKET, SO_LINGER, &lg, &l) && lg.l_onoff &&
+	    LIB(skiff_setsockopt(h, SOL_SOCKET, SO_LINGER, &lg, sizeof(lg))))
+		refuse(errno, call, fd, "SO_LINGER set before could not be carried to skiff");
+}
+
+/* Make kernel socket fd the placeholder of a new skiff socket. */
+static struct ent *migrate(int fd, int type, const char *call)
+{
+	int h, fl = REAL(fcntl)(fd, F_GETFL);
+	struct ent *e;
+
+	if (P.forked) {
+		refuse(EOPNOTSUPP, call, fd,
+		       "a child of fork() cannot open skiff sockets (libskiffapp does not "
+		       "support fork yet)");
+		return NULL;
+	}
+	h = LIB(skiff_socket(AF_INET, type | (fl > 0 && (fl & O_NONBLOCK) ? SOCK_NONBLOCK : 0), 0));
+	if (h < 0) {
+		if (errno == EPROTONOSUPPORT && type == SOCK_DGRAM)
+			refuse(errno, call, fd,
+			       "UDP is not available on skiff here: left on the kernel");
+		else
+			refuse(errno, call, fd, "no skiff socket: %s",
+			       errno == EACCES || errno == ENOENT || errno == ECONNREFUSED
+				       ? skiff_last_error()
+				       : strerror(errno));
+		return NULL;
+	}
+	carry_options(fd, h, call);
+	e = calloc(1, sizeof(*e));
+	if (!e || ent_install(fd, e)) {
+		free(e);
+		LIB(skiff_close(h));
+		refuse(errno ? errno : ENOMEM, call, fd, "cannot map this fd to skiff");
+		return NULL;
+	}
+	e->kind = ENT_SOCK;
+	e->h = h;
+	e->type = type;
+	return e;
+}
+
+/* ---- creating and naming ---- */
+
+PRELOAD_EXPORT int bind(int fd, const struct sockaddr *addr, socklen_t len)
+{
+	const struct sockaddr_in *sin = (const struct sockaddr_in *)addr;
+	struct ent *e = ent_of(fd);
+	int type;
+
+	if (e && e->kind == ENT_SOCK)
+		return ent_unusable(e, "bind", fd) ? -1 : LIB(skiff_bind(e->h, addr, len));
+	if (in_lib || !addr || len < sizeof(*sin) || addr->sa_family != AF_INET ||
+	    !bind_for_skiff(sin))
+		return REAL(bind)(fd, addr, len);
+	type = kernel_type(fd);
+	if (type != SOCK_STREAM && type != SOCK_DGRAM)
+		return REAL(bind)(fd, addr, len);
+	e = migrate(fd, type, "bind");
+	if (!e) {
+		if (type == SOCK_DGRAM && errno == EPROTONOSUPPORT)
+			return REAL(bind)(fd, addr, len);
+		return -1;
+	}
+	note("skiff-run: bind(fd %d, %s:%u) on skiff\n", fd, inet_ntoa(sin->sin_addr),
+	     ntohs(sin->sin_port));
+	return LIB(skiff_bind(e->h, addr, len));
+}
+
+/* Whether kernel socket fd has a local port (bound, or connected). */
+static bool kernel_bound(int fd)
+{
+	struct sockaddr_in sin;
+	socklen_t l = sizeof(sin);
+
+	return !REAL(getsockname)(fd, (struct sockaddr *)&sin, &l) && sin.sin_port;
+}
+
+/* A kernel socket about to connect (or send) to addr: 1 when it became a
+ * skiff socket (*out), 0 when it stays the kernel's, -1/errno when the
+ * rule gave it to skiff and that failed. */
+int preload_claim(int fd, const struct sockaddr *addr, socklen_t len, const char *call,
+		  struct ent **out)
+{
+	const struct sockaddr_in *sin = (const struct sockaddr_in *)addr;
+	int type;
+
+	if (in_lib || !addr || len < sizeof(*sin) || addr->sa_family != AF_INET ||
+	    !connect_for_skiff(sin))
+		return 0;
+	type = kernel_type(fd);
+	if ((type != SOCK_STREAM && type != SOCK_DGRAM) || kernel_bound(fd))
+		return 0;
+	*out = migrate(fd, type, call);
+	if (!*out)
+		return type == SOCK_DGRAM && errno == EPROTONOSUPPORT ? 0 : -1;
+	note("skiff-run: %s(fd %d, %s:%u) on skiff\n", call, fd, inet_ntoa(sin->sin_addr),
+	     ntohs(sin->sin_port));
+	return 1;
+}
+
+PRELOAD_EXPORT int connect(int fd, const struct sockaddr *addr, socklen_t len)
+{
+	struct ent *e = ent_of(fd);
+	int r;
+
+	if (e && e->kind == ENT_SOCK)
+		return ent_unusable(e, "connect", fd) ? -1 : LIB(skiff_connect(e->h, addr, len));
+	r = preload_claim(fd, addr, len, "connect", &e);
+	if (r < 0)
+		return -1;
+	if (!r)
+		return REAL(connect)(fd, addr, len);
+	return LIB(skiff_connect(e->h, addr, len));
+}
+
+PRELOAD_EXPORT int listen(int fd, int backlog)
+{
+	struct ent *e = sock_of(fd);
+
+	if (!e)
+		return REAL(listen)(fd, backlog);
+	return ent_unusable(e, "listen", fd) ? -1 : LIB(skiff_listen(e->h, backlog));
+}
+
+PRELOAD_EXPORT int accept4(int fd, struct sockaddr *addr, socklen_t *len, int flags)
+{
+	struct ent *e = sock_of(fd), *ne;
+	int pfd, h, err;
+
+	if (!e)
+		return REAL(accept4)(fd, addr, len, flags);
+	if (ent_unusable(e, "accept", fd))
+		return -1;
+	if (flags & ~(SOCK_NONBLOCK | SOCK_CLOEXEC)) {
+		errno = EINVAL;
+		return -1;
+	}
+	/* the placeholder first: RLIMIT_NOFILE refuses before a connection
+	 * is taken off the queue */
+	pfd = REAL(socket)(AF_INET, SOCK_STREAM | flags, 0);
+	if (pfd < 0)
+		return -1;
+	ne = calloc(1, sizeof(*ne));
+	if (!ne) {
+		REAL(close)(pfd);
+		errno = ENOMEM;
+		return -1;
+	}
+	h = LIB(skiff_accept4(e->h, addr, len, flags));
+	if (h < 0 || ent_install(pfd, ne)) {
+		err = errno;
+		if (h >= 0)
+			LIB(skiff_close(h));
+		free(ne);
+		REAL(close)(pfd);
+		errno = err;
+		return -1;
+	}
+	ne->kind = ENT_SOCK;
+	ne->h = h;
+	ne->type = SOCK_STREAM;
+	return pfd;
+}
+
+PRELOAD_EXPORT int accept(int fd, struct sockaddr *addr, socklen_t *len)
+{
+	if (!sock_of(fd))
+		return REAL(accept)(fd, addr, len);
+	return accept4(fd, addr, len, 0);
+}
+
+PRELOAD_EXPORT int shutdown(int fd, int how)
+{
+	struct ent *e = sock_of(fd);
+
+	if (!e)
+		return REAL(shutdown)(fd, how);
+	return ent_unusable(e, "shutdown", fd) ? -1 : LIB(skiff_shutdown(e->h, how));
+}
+
+PRELOAD_EXPORT int getsockname(int fd, struct sockaddr *addr, socklen_t *len)
+{
+	struct ent *e = sock_of(fd);
+
+	if (!e)
+		return REAL(getsockname)(fd, addr, len);
+	return ent_unusable(e, "getsockname", fd) ? -1 : LIB(skiff_getsockname(e->h, addr, len));
+}
+
+PRELOAD_EXPORT int getpeername(int fd, struct sockaddr *addr, socklen_t *len)
+{
+	struct ent *e = sock_of(fd);
+
+	if (!e)
+		return REAL(getpeername)(fd, addr, len);
+	return ent_unusable(e, "getpeername", fd) ? -1 : LIB(skiff_getpeername(e->h, addr, len));
+}
+
+PRELOAD_EXPORT int setsockopt(int fd, int level, int name, const void *val, socklen_t len)
+{
+	struct ent *e = sock_of(fd);
+
+	if (!e)
+		return REAL(setsockopt)(fd, level, name, val, len);
+	if (ent_unusable(e, "setsockopt", fd))
+		return -1;
+	if (!LIB(skiff_setsockopt(e->h, level, name, val, len)))
+		return 0;
+	if (errno == ENOPROTOOPT || errno == EOPNOTSUPP)
+		return refuse(errno, "setsockopt", fd,
+			      "level %d option %d is not supported on skiff", level, name);
+	return -1;
+}
+
+PRELOAD_EXPORT int getsockopt(int fd, int level, int name, void *val, socklen_t *len)
+{
+	struct ent *e = sock_of(fd);
+	int v;
+
+	if (!e)
+		return REAL(getsockopt)(fd, level, name, val, len);
+	if (ent_unusable(e, "getsockopt", fd))
+		return -1;
+	if (level == SOL_SOCKET && (name == SO_DOMAIN || name == SO_PROTOCOL)) {
+		if (!val || !len || *len < sizeof(int)) {
+			errno = EINVAL;
+			return -1;
+		}
+		v = name == SO_DOMAIN ? AF_INET
+				      : (e->type == SOCK_STREAM ? IPPROTO_TCP : IPPROTO_UDP);
+		memcpy(val, &v, sizeof(v));
+		*len = sizeof(v);
+		return 0;
+	}
+	if (!LIB(skiff_getsockopt(e->h, level, name, val, len)))
+		return 0;
+	if (errno == ENOPROTOOPT || errno == EOPNOTSUPP)
+		return refuse(errno, "getsockopt", fd,
+			      "level %d option %d is not supported on skiff", level, name);
+	return -1;
+}
+
+/* ---- fd numbers: close, dup, fcntl, ioctl ---- */
+
+PRELOAD_EXPORT int close(int fd)
+{
+	struct ent *e;
+
+	if (in_lib || fd < 0 || fd >= P.tab_size)
+		return REAL(close)(fd);
+	e = atomic_exchange(&P.tab[fd], NULL);
+	if (!e)
+		return REAL(close)(fd);
+	if (e->kind == ENT_EPOLL && e->h == fd)
+		return drop_epoll(e, fd);
+	ent_put(e);
+	return REAL(close)(fd);
+}
+
+/* newfd now names what oldfd names (the kernel did the dup). */
+static int dup_done(int oldfd, int newfd)
+{
+	struct ent *e = ent_of(oldfd);
+
+	if (newfd >= 0 && e && ent_install(newfd, e)) {
+		REAL(close)(newfd);
+		return -1;
+	}
+	return newfd;
+}
+
+PRELOAD_EXPORT int dup(int fd)
+{
+	return dup_done(fd, REAL(dup)(fd));
+}
+
+PRELOAD_EXPORT int dup3(int oldfd, int newfd, int flags)
+{
+	int r;
+
+	struct ent *old;
+
+	if (in_lib || oldfd == newfd)
+		return flags ? REAL(dup3)(oldfd, newfd, flags) : REAL(dup2)(oldfd, newfd);
+	old = ent_of(newfd);
+	if (old && old->kind == ENT_EPOLL && old->h == newfd && ent_of(oldfd) != old &&
+	    newfd < P.tab_size && atomic_compare_exchange_strong(&P.tab[newfd], &old, NULL))
+		drop_epoll(old, newfd); /* the kernel would close it now anyway */
+	r = flags ? REAL(dup3)(oldfd, newfd, flags) : REAL(dup2)(oldfd, newfd);
+	if (r < 0)
+		return r;
+	ent_forget(newfd); /* what newfd named lost a name (dup2 closed it) */
+	return dup_done(oldfd, r);
+}
+
+PRELOAD_EXPORT int dup2(int oldfd, int newfd)
+{
+	return dup3(oldfd, newfd, 0);
+}
+
+static int do_fcntl(int fd, int cmd, long arg)
+{
+	struct ent *e = sock_of(fd);
+	int r;
+
+	if (in_lib || !ent_of(fd))
+		return REAL(fcntl)(fd, cmd, arg);
+	switch (cmd) {
+	case F_DUPFD:
+	case F_DUPFD_CLOEXEC:
+		return dup_done(fd, REAL(fcntl)(fd, cmd, arg));
+	case F_SETFL:
+		if (!e)
+			break;
+		if (arg & O_ASYNC)
+			return refuse(EINVAL, "fcntl", fd,
+				      "O_ASYNC (SIGIO) is not supported on skiff");
+		r = REAL(fcntl)(fd, cmd, arg);
+		if (!r && !e->inherited)
+			r = LIB(skiff_fcntl(e->h, F_SETFL, (long)(arg & O_NONBLOCK)));
+		return r;
+	}
+	return REAL(fcntl)(fd, cmd, arg);
+}
+
+PRELOAD_EXPORT int fcntl(int fd, int cmd, ...)
+{
+	va_list ap;
+	long arg;
+
+	va_start(ap, cmd);
+	arg = va_arg(ap, long);
+	va_end(ap);
+	return do_fcntl(fd, cmd, arg);
+}
+
+PRELOAD_EXPORT int fcntl64(int fd, int cmd, ...)
+{
+	va_list ap;
+	long arg;
+
+	va_start(ap, cmd);
+	arg = va_arg(ap, long);
+	va_end(ap);
+	return do_fcntl(fd, cmd, arg);
+}
+
+/* FIONREAD without skiff_ioctl: what a MSG_PEEK of everything returns. */
+static int fionread(struct ent *e, int *out)
+{
+	size_t cap = 1 << 18;
+	char *buf = malloc(cap);
+	ssize_t n;
+
+	if (!buf) {
+		errno = ENOMEM;
+		return -1;
+	}
+	n = LIB(skiff_recv(e->h, buf, cap, MSG_PEEK | MSG_DONTWAIT));
+	free(buf);
+	if (n < 0 && errno != EAGAIN)
+		return -1;
+	*out = n < 0 ? 0 : (int)n;
+	return 0;
+}
+
+PRELOAD_EXPORT int ioctl(int fd, unsigned long req, ...)
+{
+	struct ent *e = sock_of(fd);
+	va_list ap;
+	void *arg;
+	int v, r;
+
+	va_start(ap, req);
+	arg = va_arg(ap, void *);
+	va_end(ap);
+	if (!e)
+		return REAL(ioctl)(fd, req, arg);
+	if (ent_unusable(e, "ioctl", fd))
+		return -1;
+	switch (req) {
+	case FIONBIO:
+		if (!arg) {
+			errno = EFAULT;
+			return -1;
+		}
+		memcpy(&v, arg, sizeof(v));
+		r = REAL(ioctl)(fd, req, arg); /* F_GETFL of the placeholder says it */
+		if (!r)
+			r = LIB(skiff_fcntl(e->h, F_SETFL, v ? (long)O_NONBLOCK : 0L));
+		return r;
+	case FIONREAD:
+		if (!arg) {
+			errno = EFAULT;
+			return -1;
+		}
+		if (lib_opt.ioctl)
+			return LIB(lib_opt.ioctl(e->h, req, arg));
+		r = fionread(e, &v);
+		if (!r)
+			memcpy(arg, &v, sizeof(v));
+		return r;
+	case FIOCLEX:
+	case FIONCLEX:
+		return REAL(ioctl)(fd, req, arg);
+	}
+	/* interface requests (SIOCGIF*) are about the machine, not the socket */
+	if ((req & 0xff00) == 0x8900 && req != SIOCATMARK && req != SIOCGSTAMP &&
+	    req != SIOCGSTAMPNS)
+		return REAL(ioctl)(fd, req, arg);
+	return refuse(ENOTTY, "ioctl", fd, "request 0x%lx is not supported on skiff", req);
+}
+
+/* ---- fork ---- */
+
+PRELOAD_EXPORT pid_t fork(void)
+{
+	pid_t pid;
+	int fd;
+
+	if (in_lib)
+		return REAL(fork)();
+	pid = REAL(fork)();
+	if (pid)
+		return pid;
+	/* the child: the library's state is the parent's, its region and
+	 * rings are shared; nothing of it may be used here */
+	P.forked = true;
+	for (fd = 0; fd < atomic_load(&P.hi); fd++) {
+		struct ent *e = atomic_load(&P.tab[fd]);
+
+		if (e && e->kind == ENT_SOCK)
+			e->inherited = true;
+	}
+	return 0;
+}

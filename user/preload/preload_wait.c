@@ -1,0 +1,445 @@
+// SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
+/*
+ * skiff-run's waiting calls (docs/skiff-run.md): poll, ppoll, select,
+ * pselect and epoll over sets that mix skiff sockets and kernel fds.
+ *
+ * epoll: every epoll set the program creates is a libskiffapp set
+ * (skiff_epoll_create1: a kernel epoll fd plus the list of skiff sockets in
+ * it), so a kernel fd added to it is in the kernel epoll as usual and a
+ * skiff socket in the list.  Only a set that has had a skiff socket waits
+ * through libskiffapp; the others go straight to epoll_wait.
+ *
+ * poll/select: through skiff_poll when the library has it, otherwise
+ * through a short-lived libskiffapp epoll set holding every fd of the call.
+ */
+#include <errno.h>
+#include <limits.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "skiff/skiff_socket.h"
+#include "preload.h"
+
+#define POLL_STACK 64
+
+void __chk_fail(void) __attribute__((noreturn));
+int __poll_chk(struct pollfd *fds, nfds_t n, int timeout_ms, size_t fdslen);
+int __ppoll_chk(struct pollfd *fds, nfds_t n, const struct timespec *ts, const sigset_t *mask,
+		size_t fdslen);
+
+static bool has_skiff(const struct pollfd *fds, nfds_t n)
+{
+	nfds_t k;
+
+	for (k = 0; k < n; k++)
+		if (sock_of(fds[k].fd))
+			return true;
+	return false;
+}
+
+/* poll through skiff_poll: skiff fds renamed to their handles. */
+static int poll_lib(struct pollfd *fds, nfds_t n, int timeout_ms)
+{
+	struct pollfd stack[POLL_STACK], *p = n <= POLL_STACK ? stack : calloc(n, sizeof(*p));
+	struct ent *e;
+	nfds_t k;
+	int r;
+
+	if (!p) {
+		errno = ENOMEM;
+		return -1;
+	}
+	for (k = 0; k < n; k++) {
+		p[k] = fds[k];
+		e = sock_of(fds[k].fd);
+		if (e && ent_unusable(e, "poll", fds[k].fd))
+			p[k].fd = INT_MAX; /* POLLNVAL */
+		else if (e)
+			p[k].fd = e->h;
+	}
+	r = LIB(lib_opt.poll(p, n, timeout_ms));
+	for (k = 0; r >= 0 && k < n; k++)
+		fds[k].revents = p[k].revents;
+	if (p != stack)
+		free(p);
+	return r;
+}
+
+/* poll through a libskiffapp epoll set of all the fds of the call. */
+static int poll_epoll(struct pollfd *fds, nfds_t n, int timeout_ms)
+{
+	struct epoll_event ev, *out;
+	int ep, r, ready = 0, err = 0;
+	struct ent *e;
+	nfds_t k, j;
+
+	if (n > INT_MAX / 2) {
+		errno = EINVAL;
+		return -1;
+	}
+	out = calloc(n ? n : 1, sizeof(*out));
+	if (!out) {
+		errno = ENOMEM;
+		return -1;
+	}
+	ep = LIB(skiff_epoll_create1(EPOLL_CLOEXEC));
+	if (ep < 0) {
+		free(out);
+		return -1;
+	}
+	for (k = 0; k < n; k++) {
+		fds[k].revents = 0;
+		if (fds[k].fd < 0)
+			continue;
+		ev.events = (uint32_t)(uint16_t)fds[k].events;
+		if (ev.events & POLLRDNORM)
+			ev.events |= EPOLLIN;
+		if (ev.events & POLLWRNORM)
+			ev.events |= EPOLLOUT;
+		ev.data.u64 = k;
+		e = sock_of(fds[k].fd);
+		if (e && ent_unusable(e, "poll", fds[k].fd)) {
+			fds[k].revents = POLLNVAL;
+			continue;
+		}
+		r = LIB(skiff_epoll_ctl(ep, EPOLL_CTL_ADD, e ? e->h : fds[k].fd, &ev));
+		if (!r || errno == EEXIST) /* the same fd twice: copied below */
+			continue;
+		if (errno == EPERM) /* a regular file: always ready */
+			fds[k].revents =
+				fds[k].events & (POLLIN | POLLOUT | POLLRDNORM | POLLWRNORM);
+		else if (errno == EBADF)
+			fds[k].revents = POLLNVAL;
+		else {
+			err = errno;
+			goto out;
+		}
+	}
+	for (k = 0; k < n; k++)
+		ready += fds[k].revents != 0;
+	r = LIB(skiff_epoll_wait(ep, out, (int)(n ? n : 1), ready ? 0 : timeout_ms));
+	if (r < 0) {
+		err = errno;
+		goto out;
+	}
+	for (j = 0; j < (nfds_t)r; j++) {
+		k = out[j].data.u64;
+		if (k >= n)
+			continue;
+		fds[k].revents = (short)(out[j].events & ((uint16_t)fds[k].events | POLLERR |
+							  POLLHUP | POLLIN | POLLOUT));
+		if ((fds[k].revents & POLLIN) && (fds[k].events & POLLRDNORM))
+			fds[k].revents |= POLLRDNORM;
+		if ((fds[k].revents & POLLOUT) && (fds[k].events & POLLWRNORM))
+			fds[k].revents |= POLLWRNORM;
+		fds[k].revents &= (short)((uint16_t)fds[k].events | POLLERR | POLLHUP | POLLNVAL);
+	}
+	/* an fd listed twice gets the first listing's answer */
+	for (k = 0; k < n; k++)
+		for (j = 0; j < k && !fds[k].revents && fds[k].fd >= 0; j++)
+			if (fds[j].fd == fds[k].fd)
+				fds[k].revents =
+					fds[j].revents & (short)((uint16_t)fds[k].events | POLLERR |
+								 POLLHUP | POLLNVAL);
+	ready = 0;
+	for (k = 0; k < n; k++)
+		ready += fds[k].revents != 0;
+out:
+	LIB(skiff_close(ep));
+	free(out);
+	if (err) {
+		errno = err;
+		return -1;
+	}
+	return ready;
+}
+
+int preload_poll(struct pollfd *fds, nfds_t n, int timeout_ms)
+{
+	if (lib_opt.poll)
+		return poll_lib(fds, n, timeout_ms);
+	return poll_epoll(fds, n, timeout_ms);
+}
+
+PRELOAD_EXPORT int poll(struct pollfd *fds, nfds_t n, int timeout_ms)
+{
+	if (in_lib || !has_skiff(fds, n))
+		return REAL(poll)(fds, n, timeout_ms);
+	return preload_poll(fds, n, timeout_ms);
+}
+
+PRELOAD_EXPORT int __poll_chk(struct pollfd *fds, nfds_t n, int timeout_ms, size_t fdslen)
+{
+	if (fdslen / sizeof(*fds) < n)
+		__chk_fail();
+	return poll(fds, n, timeout_ms);
+}
+
+static int ms_of(const struct timespec *ts)
+{
+	long long ms;
+
+	if (!ts)
+		return -1;
+	ms = (long long)ts->tv_sec * 1000 + (ts->tv_nsec + 999999) / 1000000;
+	return ms > INT_MAX ? INT_MAX : ms < 0 ? 0 : (int)ms;
+}
+
+/* The signal mask of ppoll/pselect/epoll_pwait around a skiff wait: set
+ * before, restored after (not atomic with the sleep as in the kernel: a
+ * signal that arrives in between is handled before the wait, and the
+ * wait does not end for it). */
+static int with_mask(const sigset_t *mask, sigset_t *old)
+{
+	return mask ? pthread_sigmask(SIG_SETMASK, mask, old) : 0;
+}
+
+static void restore_mask(const sigset_t *mask, const sigset_t *old)
+{
+	int err = errno;
+
+	if (mask)
+		pthread_sigmask(SIG_SETMASK, old, NULL);
+	errno = err;
+}
+
+PRELOAD_EXPORT int ppoll(struct pollfd *fds, nfds_t n, const struct timespec *ts,
+			 const sigset_t *mask)
+{
+	sigset_t old;
+	int r;
+
+	if (in_lib || !has_skiff(fds, n))
+		return REAL(ppoll)(fds, n, ts, mask);
+	if (ts && (ts->tv_sec < 0 || ts->tv_nsec < 0 || ts->tv_nsec >= 1000000000)) {
+		errno = EINVAL;
+		return -1;
+	}
+	if (with_mask(mask, &old))
+		return -1;
+	r = preload_poll(fds, n, ms_of(ts));
+	restore_mask(mask, &old);
+	return r;
+}
+
+PRELOAD_EXPORT int __ppoll_chk(struct pollfd *fds, nfds_t n, const struct timespec *ts,
+			       const sigset_t *mask, size_t fdslen)
+{
+	if (fdslen / sizeof(*fds) < n)
+		__chk_fail();
+	return ppoll(fds, n, ts, mask);
+}
+
+static bool sets_have_skiff(int nfds, fd_set *r, fd_set *w, fd_set *x)
+{
+	int fd;
+
+	for (fd = 0; fd < nfds && fd < FD_SETSIZE; fd++)
+		if (((r && FD_ISSET(fd, r)) || (w && FD_ISSET(fd, w)) || (x && FD_ISSET(fd, x))) &&
+		    sock_of(fd))
+			return true;
+	return false;
+}
+
+/* select as poll: the sets become a pollfd array and back. */
+static int select_poll(int nfds, fd_set *r, fd_set *w, fd_set *x, int timeout_ms)
+{
+	struct pollfd *p;
+	int fd, n = 0, k, ready = 0;
+	short ev;
+
+	if (nfds < 0 || nfds > FD_SETSIZE) {
+		errno = EINVAL;
+		return -1;
+	}
+	p = calloc((size_t)(nfds ? nfds : 1), sizeof(*p));
+	if (!p) {
+		errno = ENOMEM;
+		return -1;
+	}
+	for (fd = 0; fd < nfds; fd++) {
+		ev = (short)((r && FD_ISSET(fd, r) ? POLLIN : 0) |
+			     (w && FD_ISSET(fd, w) ? POLLOUT : 0) |
+			     (x && FD_ISSET(fd, x) ? POLLPRI : 0));
+		if (ev) {
+			p[n].fd = fd;
+			p[n++].events = ev;
+		}
+	}
+	k = preload_poll(p, (nfds_t)n, timeout_ms);
+	if (k < 0) {
+		free(p);
+		return -1;
+	}
+	for (k = 0; k < n; k++)
+		if (p[k].revents & POLLNVAL) {
+			free(p);
+			errno = EBADF;
+			return -1;
+		}
+	if (r)
+		FD_ZERO(r);
+	if (w)
+		FD_ZERO(w);
+	if (x)
+		FD_ZERO(x);
+	for (k = 0; k < n; k++) {
+		fd = p[k].fd;
+		/* as the kernel: readable on error or hang-up too */
+		if ((p[k].events & POLLIN) && (p[k].revents & (POLLIN | POLLHUP | POLLERR))) {
+			FD_SET(fd, r);
+			ready++;
+		}
+		if ((p[k].events & POLLOUT) && (p[k].revents & (POLLOUT | POLLERR))) {
+			FD_SET(fd, w);
+			ready++;
+		}
+		if ((p[k].events & POLLPRI) && (p[k].revents & POLLPRI)) {
+			FD_SET(fd, x);
+			ready++;
+		}
+	}
+	free(p);
+	return ready;
+}
+
+PRELOAD_EXPORT int select(int nfds, fd_set *r, fd_set *w, fd_set *x, struct timeval *tv)
+{
+	long long ms = -1;
+
+	if (in_lib || !sets_have_skiff(nfds, r, w, x))
+		return REAL(select)(nfds, r, w, x, tv);
+	if (tv) {
+		if (tv->tv_sec < 0 || tv->tv_usec < 0) {
+			errno = EINVAL;
+			return -1;
+		}
+		ms = (long long)tv->tv_sec * 1000 + (tv->tv_usec + 999) / 1000;
+		if (ms > INT_MAX)
+			ms = INT_MAX;
+	}
+	return select_poll(nfds, r, w, x, (int)ms);
+}
+
+PRELOAD_EXPORT int pselect(int nfds, fd_set *r, fd_set *w, fd_set *x, const struct timespec *ts,
+			   const sigset_t *mask)
+{
+	sigset_t old;
+	int ret;
+
+	if (in_lib || !sets_have_skiff(nfds, r, w, x))
+		return REAL(pselect)(nfds, r, w, x, ts, mask);
+	if (with_mask(mask, &old))
+		return -1;
+	ret = select_poll(nfds, r, w, x, ms_of(ts));
+	restore_mask(mask, &old);
+	return ret;
+}
+
+/* ---- epoll ---- */
+
+static int new_set(int flags)
+{
+	struct ent *e;
+	int fd = LIB(skiff_epoll_create1(flags));
+
+	if (fd < 0) /* past libskiffapp's sets: a plain kernel set */
+		return errno == EMFILE ? REAL(epoll_create1)(flags) : -1;
+	e = calloc(1, sizeof(*e));
+	if (!e || ent_install(fd, e)) {
+		free(e);
+		LIB(skiff_close(fd));
+		errno = ENOMEM;
+		return -1;
+	}
+	e->kind = ENT_EPOLL;
+	e->h = fd;
+	return fd;
+}
+
+PRELOAD_EXPORT int epoll_create1(int flags)
+{
+	if (in_lib)
+		return REAL(epoll_create1)(flags);
+	return new_set(flags);
+}
+
+PRELOAD_EXPORT int epoll_create(int size)
+{
+	if (in_lib)
+		return REAL(epoll_create)(size);
+	if (size <= 0) {
+		errno = EINVAL;
+		return -1;
+	}
+	return new_set(0);
+}
+
+/* The libskiffapp set of epfd, or NULL. */
+static struct ent *set_of(int epfd)
+{
+	struct ent *e = ent_of(epfd);
+
+	return e && e->kind == ENT_EPOLL && e->h >= 0 ? e : NULL;
+}
+
+PRELOAD_EXPORT int epoll_ctl(int epfd, int op, int fd, struct epoll_event *ev)
+{
+	struct ent *set, *s;
+	struct epoll_event ev2;
+	int r;
+
+	if (in_lib)
+		return REAL(epoll_ctl)(epfd, op, fd, ev);
+	set = set_of(epfd);
+	s = sock_of(fd);
+	if (!s)
+		return set ? LIB(skiff_epoll_ctl(set->h, op, fd, ev))
+			   : REAL(epoll_ctl)(epfd, op, fd, ev);
+	if (ent_unusable(s, "epoll_ctl", fd))
+		return -1;
+	if (!set)
+		return refuse(ENOSPC, "epoll_ctl", epfd,
+			      "this epoll set cannot hold skiff sockets (libskiffapp's sets "
+			      "are all in use)");
+	if (ev) {
+		ev2 = *ev;
+		ev2.events &= ~(uint32_t)EPOLLEXCLUSIVE; /* a hint: every waiter is told */
+	}
+	r = LIB(skiff_epoll_ctl(set->h, op, s->h, ev ? &ev2 : NULL));
+	if (!r && op == EPOLL_CTL_ADD)
+		atomic_fetch_add(&set->nskiff, 1);
+	return r;
+}
+
+static int wait_set(struct ent *set, struct epoll_event *evs, int max, int timeout_ms)
+{
+	return LIB(skiff_epoll_wait(set->h, evs, max, timeout_ms));
+}
+
+PRELOAD_EXPORT int epoll_wait(int epfd, struct epoll_event *evs, int max, int timeout_ms)
+{
+	struct ent *set = set_of(epfd);
+
+	if (!set || !atomic_load(&set->nskiff))
+		return REAL(epoll_wait)(epfd, evs, max, timeout_ms);
+	return wait_set(set, evs, max, timeout_ms);
+}
+
+PRELOAD_EXPORT int epoll_pwait(int epfd, struct epoll_event *evs, int max, int timeout_ms,
+			       const sigset_t *mask)
+{
+	struct ent *set = set_of(epfd);
+	sigset_t old;
+	int r;
+
+	if (!set || !atomic_load(&set->nskiff))
+		return REAL(epoll_pwait)(epfd, evs, max, timeout_ms, mask);
+	if (with_mask(mask, &old))
+		return -1;
+	r = wait_set(set, evs, max, timeout_ms);
+	restore_mask(mask, &old);
+	return r;
+}
