@@ -209,6 +209,10 @@ struct skiff_xdp_stats {
 	X(tcp_spurious_rtx)	/* spurious fast retransmits / RTOs (Eifel) */ \
 	X(tcp_undo)		/* cwnd reductions undone (RFC 4015) */	\
 	X(tcp_dsack_undo)	/* of them, found spurious by D-SACK (RFC 3708) */ \
+	X(tcp_dsack_rx)		/* D-SACK blocks received (RFC 2883) */	\
+	X(tcp_rack_marked_lost)	/* retransmissions of data RACK found lost (RFC 8985) */ \
+	X(tcp_tlp_probes)	/* tail loss probes sent (RFC 8985 7) */ \
+	X(tcp_tlp_recovered)	/* losses repaired by a loss probe */	\
 	X(tcp_delayed_acks)	/* ACKs sent by the delayed-ACK timer */ \
 	X(tcp_zero_window_probes)	/* persist-timer probes */	\
 	X(tcp_keepalive_probes)	/* keepalive probes sent */		\
