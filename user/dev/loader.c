@@ -311,6 +311,80 @@ static const char *mode_name(enum xdp_attach_mode m)
 }
 
 /*
+ * libxdp before 1.4 (Debian 12 ships 1.3.1) leaks a descriptor in
+ * xdp_multiprog__get_from_ifindex(): the fd it takes by id is duplicated into
+ * the multiprog and never closed (xdp-tools PR #345 fixed it).  The leaked fd
+ * would keep a killed skiffd's program, once replaced, and every map of it
+ * alive in the kernel for this daemon's whole life.  fds_mark() notes the
+ * descriptors open before the call; fds_close_prog() closes those of program
+ * `id` opened since.  Start-up is single-threaded here, so no other thread
+ * opens one meanwhile; with a fixed libxdp nothing is found.
+ */
+#define FDS_MARK_MAX 1024
+
+struct fds_mark {
+	unsigned char open[FDS_MARK_MAX / 8];
+};
+
+static void fds_mark(struct fds_mark *m)
+{
+	struct dirent *e;
+	DIR *d;
+
+	memset(m, 0, sizeof(*m));
+	d = opendir("/proc/self/fd");
+	if (!d)
+		return;
+	while ((e = readdir(d))) {
+		int fd = atoi(e->d_name);
+
+		if (fd > 0 && fd < FDS_MARK_MAX && fd != dirfd(d))
+			m->open[fd / 8] |= 1u << (fd % 8);
+	}
+	closedir(d);
+}
+
+static void fds_close_prog(const struct fds_mark *m, __u32 id)
+{
+	char path[64], link[32];
+	struct dirent *e;
+	DIR *d;
+
+	if (!id)
+		return;
+	d = opendir("/proc/self/fd");
+	if (!d)
+		return;
+	while ((e = readdir(d))) {
+		struct bpf_prog_info info = {};
+		__u32 len = sizeof(info);
+		int fd = atoi(e->d_name);
+		ssize_t n;
+
+		if (fd <= 0 || fd >= FDS_MARK_MAX || fd == dirfd(d) ||
+		    m->open[fd / 8] & (1u << (fd % 8)))
+			continue;
+		snprintf(path, sizeof(path), "/proc/self/fd/%d", fd);
+		n = readlink(path, link, sizeof(link) - 1);
+		if (n <= 0)
+			continue;
+		link[n] = '\0';
+		if (strcmp(link, "anon_inode:bpf-prog") ||
+		    bpf_obj_get_info_by_fd(fd, &info, &len) || info.id != id)
+			continue;
+		close(fd);
+	}
+	closedir(d);
+}
+
+static __u32 multiprog_main_id(const struct xdp_multiprog *mp)
+{
+	struct xdp_program *p = xdp_multiprog__main_prog(mp);
+
+	return p ? xdp_program__id(p) : 0;
+}
+
+/*
  * A skiff program left by a crashed daemon is detached (skiffd has checked
  * that no other skiffd serves the interface); a foreign program attached
  * without the dispatcher cannot be shared, so that is an error.  Programs
@@ -320,11 +394,15 @@ static int clear_stale_xdp(struct skiff_bpf *b, char *err, size_t errlen)
 {
 	struct xdp_multiprog *mp;
 	struct xdp_program *p;
+	struct fds_mark mark;
+	__u32 main_id;
 	int ret = 0;
 
+	fds_mark(&mark);
 	mp = xdp_multiprog__get_from_ifindex(b->ifindex);
 	if (!mp || libxdp_get_error(mp))
 		return 0;	/* nothing attached (or nothing we can see) */
+	main_id = multiprog_main_id(mp);
 
 	if (xdp_multiprog__is_legacy(mp)) {
 		p = xdp_multiprog__main_prog(mp);
@@ -368,6 +446,7 @@ static int clear_stale_xdp(struct skiff_bpf *b, char *err, size_t errlen)
 	}
 out:
 	xdp_multiprog__close(mp);
+	fds_close_prog(&mark, main_id);
 	return ret;
 }
 
@@ -531,6 +610,7 @@ int skiff_bpf_attach(const struct skiff_loader_opts *o, struct skiff_bpf **out, 
 	struct bpf_map *maps[SKIFF_N_MAPS];
 	const char *names[SKIFF_N_MAPS];
 	struct xdp_multiprog *mp;
+	struct fds_mark mark;
 	struct skiff_bpf *b;
 	struct ifreq ifr;
 	long perr;
@@ -613,10 +693,14 @@ int skiff_bpf_attach(const struct skiff_loader_opts *o, struct skiff_bpf **out, 
 	if (ret)
 		goto err;
 
+	fds_mark(&mark);
 	mp = xdp_multiprog__get_from_ifindex(b->ifindex);
 	if (mp && !libxdp_get_error(mp)) {
+		__u32 main_id = multiprog_main_id(mp);
+
 		b->dispatcher = !xdp_multiprog__is_legacy(mp);
 		xdp_multiprog__close(mp);
+		fds_close_prog(&mark, main_id);
 	}
 	if (!b->dispatcher) {
 		char why[96];
