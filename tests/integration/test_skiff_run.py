@@ -1,0 +1,354 @@
+# SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
+"""skiff-run (docs/skiff-run.md): unmodified Debian programs run in the DUT
+namespace under skiff-run, their sockets on skiff through
+libskiff-preload.so, driven from the kernel peer.  Data is checked by
+SHA-256.  A server bound to skiff's dedicated address (ded_ip) can only be
+reached through skiff (the kernel does not have that address); a client's
+connection is skiff's when the peer sees it come from ded_ip, the source
+address skiff gives its connections.  After each test no
+application is attached and every UMEM frame is back.
+"""
+
+import hashlib
+import json
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import threading
+import time
+
+import pytest
+
+import skiffnet as sn
+import tcpnet as tn
+from conftest import standard_args
+from tcpnet import frames_back, need_tcp  # noqa: F401  (fixtures)
+
+pytestmark = pytest.mark.usefixtures("need_tcp", "frames_back", "detached")
+
+SKIFF_RUN = sn.BUILD / "bin" / "skiff-run"
+PRELOAD = sn.BUILD / "lib" / "libskiff-preload.so"
+PY = "/usr/bin/python3"
+PORT = 7300
+SIZE = 8 << 20
+
+
+@pytest.fixture(scope="module")
+def daemon(need_tcp, topo):
+    if not SKIFF_RUN.exists() or not PRELOAD.exists():
+        pytest.skip(f"not built: {SKIFF_RUN} (run make)")
+    d = sn.Skiffd(topo, standard_args(topo)).start()
+    yield d
+    rc = d.stop(timeout=20)
+    assert rc == 0, f"skiffd exited {rc} on SIGTERM:\n{d.output()}"
+
+
+def need(*progs):
+    for p in progs:
+        if not shutil.which(p):
+            pytest.skip(f"{p} is not installed (scripts/deps.sh)")
+
+
+def ctl(d, line):
+    s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    s.settimeout(5)
+    s.connect(d.ctl_socket)
+    s.sendall(line.encode() + b"\n")
+    out = b""
+    while b := s.recv(65536):
+        out += b
+    s.close()
+    return out.decode()
+
+
+def apps(d):
+    return json.loads(ctl(d, "apps json"))["apps"]
+
+
+def wait_detached(d, timeout=10):
+    deadline = time.monotonic() + timeout
+    while apps(d) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert not apps(d), f"an application is still attached: {apps(d)}"
+
+
+@pytest.fixture
+def detached(sk):
+    """The baseline after each test: no application attached to skiffd."""
+    yield
+    if sk.alive():
+        wait_detached(sk)
+
+
+class Run:
+    """PROGRAM under skiff-run in the DUT namespace; killed by PID at the end."""
+
+    def __init__(self, topo, argv, opts=(), stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                 env=None):
+        self.argv = [str(SKIFF_RUN), *opts, "--", *map(str, argv)]
+        self.p = subprocess.Popen(sn.nsenter(topo.dut_ns, ["env", *(env or []), *self.argv]),
+                                  stdin=stdin, stdout=stdout, stderr=subprocess.PIPE)
+
+    def finish(self, timeout=60, input=None):
+        try:
+            out, err = self.p.communicate(input=input, timeout=timeout)
+        except subprocess.TimeoutExpired:
+            self.p.kill()
+            out, err = self.p.communicate()
+            raise AssertionError(f"{self.argv} hung; stderr: {err.decode(errors='replace')}")
+        return self.p.returncode, out, err.decode(errors="replace")
+
+    def stderr(self):
+        return self.p.stderr.read().decode(errors="replace") if self.p.poll() is not None else ""
+
+    def kill(self):
+        if self.p.poll() is None:
+            self.p.kill()
+        self.p.wait(10)
+
+
+@pytest.fixture
+def runs():
+    started = []
+    yield started
+    for r in started:
+        r.kill()
+
+
+def start(runs, topo, argv, **kw):
+    r = Run(topo, argv, **kw)
+    runs.append(r)
+    return r
+
+
+def wait_port(topo, addr, port, proc, timeout=15):
+    """Until a connection from the peer to addr:port succeeds (then closed)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        assert proc.p.poll() is None, f"{proc.argv} exited {proc.p.returncode}: {proc.stderr()}"
+        s = sn.ns_socket(topo.peer_ns, type=socket.SOCK_STREAM)
+        s.settimeout(1)
+        try:
+            s.connect((addr, port))
+            return s
+        except OSError:
+            s.close()
+            time.sleep(0.1)
+    raise AssertionError(f"nothing listens on {addr}:{port} for {proc.argv}")
+
+
+def wait_app(sk, timeout=10):
+    """Until an application is attached (skiff-run's program): its record."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        a = apps(sk)
+        if a:
+            return a[0]
+        time.sleep(0.05)
+    raise AssertionError("no application attached to skiffd")
+
+
+class PeerSink(sn.KernelTcpServer):
+    """A kernel server on the peer: records each connection's source
+    address and (bytes, SHA-256) of what it received, after sending `data`."""
+
+    conn_timeout = 60
+
+    def __init__(self, topo, data=b""):
+        self.data = data
+        self.results = []
+        self.sources = []
+        super().__init__(topo.peer_ns, topo.peer_ip, 0)
+        self.port = self.sock.getsockname()[1]
+
+    def serve(self, c):
+        self.sources.append(c.getpeername()[0])
+        try:
+            if self.data:
+                c.sendall(self.data)
+                c.shutdown(socket.SHUT_WR)
+            self.results.append(tn.recv_all(c))
+        except OSError as e:
+            self.results.append(("error", str(e)))
+
+    def wait(self, n=1, timeout=30):
+        deadline = time.monotonic() + timeout
+        while len(self.results) < n and time.monotonic() < deadline:
+            time.sleep(0.05)
+        return self.results
+
+
+def file_sha(path):
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        while b := f.read(1 << 20):
+            h.update(b)
+    return h.hexdigest()
+
+
+def send_and_sha(c, data):
+    c.sendall(data)
+    c.shutdown(socket.SHUT_WR)
+    return tn.recv_all(c)
+
+
+# ---- nc (netcat-openbsd) ----
+
+def test_nc_server_receives_8mib_from_the_peer(topo, sk, runs, tmp_path):
+    need("nc")
+    data = os.urandom(SIZE)
+    with open(tmp_path / "out", "wb") as out:
+        nc = start(runs, topo, ["nc", "-l", topo.ded_ip, PORT], stdout=out)
+        c = wait_port_app(topo, sk, nc, PORT)
+        c.sendall(data)
+        c.close()
+        rc, _, err = nc.finish()
+    assert rc == 0, err
+    assert file_sha(tmp_path / "out") == hashlib.sha256(data).hexdigest()
+
+
+def wait_port_app(topo, sk, proc, port, addr=None):
+    """Connect to a program listening under skiff-run: only skiff can answer
+    on ded_ip, and the program is the application attached meanwhile."""
+    deadline = time.monotonic() + 15
+    while time.monotonic() < deadline and not apps(sk):
+        assert proc.p.poll() is None, f"{proc.argv} exited {proc.p.returncode}: {proc.stderr()}"
+        time.sleep(0.05)
+    c = wait_port(topo, addr or topo.ded_ip, port, proc)
+    c.settimeout(60)
+    return c
+
+
+def test_nc_server_sends_8mib_to_the_peer(topo, sk, runs, tmp_path):
+    need("nc")
+    f = tmp_path / "data"
+    sha = tn.make_file(f, SIZE)
+    with open(f, "rb") as src:
+        nc = start(runs, topo, ["nc", "-N", "-l", topo.ded_ip, PORT + 1], stdin=src)
+        c = wait_port_app(topo, sk, nc, PORT + 1)
+        n, got = tn.recv_all(c)
+        c.close()
+    rc, _, err = nc.finish()
+    assert rc == 0, err
+    assert n == SIZE and got == sha
+
+
+def test_nc_client_uploads_8mib_to_the_peer(topo, sk, runs, tmp_path):
+    need("nc")
+    f = tmp_path / "data"
+    sha = tn.make_file(f, SIZE)
+    srv = PeerSink(topo)
+    try:
+        with open(f, "rb") as src:
+            nc = start(runs, topo, ["nc", "-N", topo.peer_ip, srv.port], stdin=src)
+            rc, _, err = nc.finish()
+        res = srv.wait()
+    finally:
+        srv.close()
+    assert rc == 0, err
+    assert res == [(SIZE, sha)], res
+    assert srv.sources == [topo.ded_ip]  # skiff's source address: only skiff has it
+
+
+def test_nc_client_downloads_8mib_from_the_peer(topo, sk, runs, tmp_path):
+    need("nc")
+    data = os.urandom(SIZE)
+    srv = PeerSink(topo, data)
+    try:
+        with open(tmp_path / "out", "wb") as out:
+            nc = start(runs, topo, ["nc", "-d", topo.peer_ip, srv.port], stdout=out)
+            rc, _, err = nc.finish()
+    finally:
+        srv.close()
+    assert rc == 0, err
+    assert file_sha(tmp_path / "out") == hashlib.sha256(data).hexdigest()
+    assert srv.sources == [topo.ded_ip]  # skiff's source address: only skiff has it
+
+
+# ---- socat ----
+
+def test_socat_server_receives_and_sends_8mib(topo, sk, runs, tmp_path):
+    """socat TCP-LISTEN on ded_ip: one connection uploads to a file, the
+    next downloads a file."""
+    need("socat")
+    data = os.urandom(SIZE)
+    with open(tmp_path / "out", "wb") as out:
+        so = start(runs, topo, ["socat", "-u", f"TCP4-LISTEN:{PORT + 2},bind={topo.ded_ip},"
+                                "reuseaddr", "STDOUT"], stdout=out)
+        c = wait_port_app(topo, sk, so, PORT + 2)
+        c.sendall(data)
+        c.close()
+        rc, _, err = so.finish()
+    assert rc == 0, err
+    assert file_sha(tmp_path / "out") == hashlib.sha256(data).hexdigest()
+    f = tmp_path / "src"
+    sha = tn.make_file(f, SIZE)
+    so = start(runs, topo, ["socat", "-u", f"FILE:{f}",
+                            f"TCP4-LISTEN:{PORT + 3},bind={topo.ded_ip},reuseaddr"])
+    c = wait_port_app(topo, sk, so, PORT + 3)
+    n, got = tn.recv_all(c)
+    c.close()
+    rc, _, err = so.finish()
+    assert rc == 0, err
+    assert (n, got) == (SIZE, sha)
+
+
+def test_socat_client_uploads_and_downloads_8mib(topo, sk, runs, tmp_path):
+    need("socat")
+    f = tmp_path / "src"
+    sha = tn.make_file(f, SIZE)
+    srv = PeerSink(topo)
+    try:
+        rc, _, err = start(runs, topo, ["socat", "-u", f"FILE:{f}",
+                                        f"TCP4:{topo.peer_ip}:{srv.port}"]).finish()
+        res = srv.wait()
+    finally:
+        srv.close()
+    assert rc == 0, err
+    assert res == [(SIZE, sha)] and srv.sources == [topo.ded_ip]
+    data = os.urandom(SIZE)
+    srv = PeerSink(topo, data)
+    try:
+        with open(tmp_path / "out", "wb") as out:
+            rc, _, err = start(runs, topo, ["socat", "-u", f"TCP4:{topo.peer_ip}:{srv.port}",
+                                            "STDOUT"], stdout=out).finish()
+    finally:
+        srv.close()
+    assert rc == 0, err
+    assert file_sha(tmp_path / "out") == hashlib.sha256(data).hexdigest()
+    assert srv.sources == [topo.ded_ip]
+
+
+def test_socat_relays_both_ways_at_once(topo, sk, runs):
+    """socat between a skiff listener and a skiff connection to the peer's
+    echo server: 4 MiB through both sockets at once (poll over two skiff
+    sockets)."""
+    need("socat")
+    echo = sn.TcpEchoServer(topo.peer_ns, topo.peer_ip, 0)
+    try:
+        port = echo.sock.getsockname()[1]
+        so = start(runs, topo, ["socat", f"TCP4-LISTEN:{PORT + 4},bind={topo.ded_ip},reuseaddr",
+                                f"TCP4:{topo.peer_ip}:{port}"])
+        wait_port_app(topo, sk, so, PORT + 4).close()  # the probe is relayed, then ends
+        so.finish()
+        so = start(runs, topo, ["socat", f"TCP4-LISTEN:{PORT + 4},bind={topo.ded_ip},reuseaddr",
+                                f"TCP4:{topo.peer_ip}:{port}"])
+        c = wait_port_app(topo, sk, so, PORT + 4)
+        data = os.urandom(4 << 20)
+        res = {}
+
+        def reader():
+            res["got"] = tn.recv_all(c)
+
+        t = threading.Thread(target=reader)
+        t.start()
+        c.sendall(data)
+        c.shutdown(socket.SHUT_WR)
+        t.join(60)
+        c.close()
+        rc, _, err = so.finish()
+    finally:
+        echo.close()
+    assert res.get("got") == (len(data), hashlib.sha256(data).hexdigest()), err
