@@ -352,3 +352,88 @@ def test_socat_relays_both_ways_at_once(topo, sk, runs):
     finally:
         echo.close()
     assert res.get("got") == (len(data), hashlib.sha256(data).hexdigest()), err
+
+
+# ---- HTTP clients and servers ----
+
+@pytest.fixture(scope="module")
+def www():
+    d = tn.HttpDir(big=32 << 20, mid=1 << 20)
+    yield d
+    d.remove()
+
+
+@pytest.fixture(scope="module")
+def peer_http(topo, www):
+    """python3 -m http.server on the peer (the kernel's)."""
+    port = 8081
+    s = tn.KernelHttpServer(topo.peer_ns, topo.peer_ip, port, www.path)
+    yield f"http://{topo.peer_ip}:{port}"
+    s.close()
+
+
+def active_opens(sk):
+    return sk.counters().get("u.tcp_active_opens", 0)
+
+
+def test_curl_downloads_32mib_from_the_peer(topo, sk, runs, www, peer_http):
+    need("curl")
+    before = active_opens(sk)
+    r = start(runs, topo, ["sh", "-c", f"curl -sS --max-time 60 -o - {peer_http}/big.bin | "
+                           "sha256sum"])
+    rc, out, err = r.finish(timeout=90)
+    assert rc == 0, err
+    assert out.split()[0].decode() == www.sha["big.bin"], err
+    assert active_opens(sk) == before + 1  # skiff's connect(), not the kernel's
+
+
+def test_wget_downloads_32mib_from_the_peer(topo, sk, runs, www, peer_http, tmp_path):
+    need("wget")
+    out = tmp_path / "big.bin"
+    before = active_opens(sk)
+    rc, _, err = start(runs, topo, ["wget", "-q", "-O", out, "--tries=1", "--timeout=60",
+                                    f"{peer_http}/big.bin"]).finish(timeout=90)
+    assert rc == 0, err
+    assert file_sha(out) == www.sha["big.bin"]
+    assert active_opens(sk) == before + 1
+
+
+def test_curl_fetches_three_urls_in_one_run(topo, sk, runs, www, peer_http):
+    """Three URLs on one command line: the peer's http.server speaks
+    HTTP/1.0 and closes after each, so three skiff connections one after
+    the other; the bodies checked together."""
+    need("curl")
+    urls = [f"{peer_http}/{n}" for n in ("small.txt", "mid.bin", "sub/inner.txt")]
+    before = active_opens(sk)
+    r = start(runs, topo, ["curl", "-sS", "-v", "--max-time", "60", *urls])
+    rc, out, err = r.finish(timeout=90)
+    assert rc == 0, err
+    body = b"".join((www.path / n).read_bytes() for n in ("small.txt", "mid.bin", "sub/inner.txt"))
+    assert hashlib.sha256(out).digest() == hashlib.sha256(body).digest()
+    assert active_opens(sk) == before + 3
+
+
+def test_python_http_server_serves_curl_on_the_peer(topo, sk, runs, www):
+    """python3 -m http.server (ThreadingHTTPServer: a thread per request)
+    bound to ded_ip under skiff-run; four curls at once from the peer."""
+    port = PORT + 10
+    srv = start(runs, topo, [PY, "-m", "http.server", port, "--bind", topo.ded_ip,
+                             "--directory", www.path], stdout=subprocess.DEVNULL)
+    wait_port_app(topo, sk, srv, port).close()
+    res = [None] * 4
+
+    def one(i):
+        res[i] = tn.curl_get(topo, f"http://{topo.ded_ip}:{port}/big.bin", timeout=90)
+
+    ts = [threading.Thread(target=one, args=(i,)) for i in range(4)]
+    for t in ts:
+        t.start()
+    for t in ts:
+        t.join(120)
+    for code, size, _, sha, err in res:
+        assert code == 200 and size == www.size["big.bin"] and sha == www.sha["big.bin"], err
+    code, _, _, sha, err = tn.curl_get(topo, f"http://{topo.ded_ip}:{port}/sub/inner.txt")
+    assert code == 200 and sha == www.sha["sub/inner.txt"], err
+    srv.p.send_signal(signal.SIGINT)  # KeyboardInterrupt: the server closes and exits
+    rc, _, err = srv.finish(timeout=20)
+    assert "Traceback" not in err or "KeyboardInterrupt" in err, err
