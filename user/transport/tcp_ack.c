@@ -108,75 +108,9 @@ static bool tcp_sack_add(struct tcp_sock *tp, uint32_t start, uint32_t end)
 	return true;
 }
 
-/* RFC 2018 / RFC 6675 Update(): returns true when a block SACKed new data. */
-static bool tcp_sack_update(struct tcp_sock *tp, const struct tcp_seg *seg)
-{
-	bool news = false;
-	uint8_t i;
-
-	if (!tp->sack_ok)
-		return false;
-	for (i = 0; i < seg->n_sack && i < TCP_MAX_SACK_BLOCKS; i++) {
-		uint32_t s = seg->sack[i].start, e = seg->sack[i].end;
-
-		/* below SND.UNA (RFC 2883 D-SACK) or beyond what we sent: ignore */
-		if (!tcp_after(e, s) || !tcp_after(s, tp->snd_una) || tcp_after(e, tp->snd_max))
-			continue;
-		news |= tcp_sack_add(tp, s, e);
-	}
-	return news;
-}
-
-/* Bytes SACKed above seq, and the count of SACKed ranges entirely above it. */
-static uint32_t tcp_sacked_above(const struct tcp_sock *tp, uint32_t seq, uint32_t *nblocks)
-{
-	uint32_t bytes = 0, n = 0;
-	uint8_t i;
-
-	for (i = 0; i < tp->n_scoreboard; i++) {
-		const struct tcp_sack_block *b = &tp->scoreboard[i];
-
-		if (!tcp_after(b->end, seq))
-			continue;
-		if (tcp_before(b->start, seq)) {
-			bytes += b->end - seq;
-		} else {
-			bytes += b->end - b->start;
-			n++;
-		}
-	}
-	*nblocks = n;
-	return bytes;
-}
-
-/* DupThresh now: tp->reordering (the reordering this path showed), but at
- * most 2/3 of the segments in flight (RFC 4653 4.1's bound, so enough
- * duplicates can still arrive) and never below 3 (RFC 5681). */
-static uint32_t tcp_dupthresh(const struct tcp_sock *tp, uint32_t mss)
-{
-	uint32_t thresh = tp->reordering, lim;
-
-	if (thresh <= TCP_DUPTHRESH)
-		return TCP_DUPTHRESH;
-	lim = (tp->snd_max - tp->snd_una) / mss * 2 / 3;
-	if (thresh > lim)
-		thresh = lim;
-	return max_u32(thresh, TCP_DUPTHRESH);
-}
-
-/* RFC 6675 4 IsLost(SeqNum): DupThresh discontiguous SACKed ranges above
- * it, or more than (DupThresh - 1) * SMSS bytes SACKed above it. */
-static bool tcp_is_lost(const struct tcp_sock *tp, uint32_t seq)
-{
-	uint32_t nblocks, bytes = tcp_sacked_above(tp, seq, &nblocks);
-	uint32_t mss = tcp_send_mss(tp), thresh = tcp_dupthresh(tp, mss);
-
-	return nblocks >= thresh || bytes > (thresh - 1) * mss;
-}
-
 /* The hole (unSACKed range) at or after seq below end: false if none. */
-static bool tcp_next_hole(const struct tcp_sock *tp, uint32_t seq, uint32_t end, uint32_t *hs,
-			  uint32_t *he)
+bool tcp_next_hole(const struct tcp_sock *tp, uint32_t seq, uint32_t end, uint32_t *hs,
+		   uint32_t *he)
 {
 	uint8_t i;
 
@@ -197,21 +131,58 @@ static bool tcp_next_hole(const struct tcp_sock *tp, uint32_t seq, uint32_t end,
 	return tcp_before(seq, end);
 }
 
-/* RFC 6675 4 SetPipe(), byte-wise: each hole below SND.MAX counts unless
- * lost, and again for what was retransmitted (below HighRxt). */
-static uint32_t tcp_pipe(const struct tcp_sock *tp)
+/*
+ * RFC 2018 / RFC 6675 Update(): returns true when a block SACKed new data.
+ * The bytes newly SACKed are added to *delivered and shown to RACK (RFC
+ * 8985 6.2 step 1) before they join the scoreboard.
+ */
+static bool tcp_sack_update(struct stack *st, struct tcp_sock *tp, const struct tcp_seg *seg,
+			    uint32_t *delivered)
 {
-	uint32_t seq = tp->snd_una, hs, he, pipe = 0;
-	bool in_rec = tp->ca_state == TCP_CA_RECOVERY;
+	uint32_t hs, he, seq;
+	bool news = false;
+	uint8_t i;
 
-	while (tcp_next_hole(tp, seq, tp->snd_max, &hs, &he)) {
-		if (!tcp_is_lost(tp, hs))
-			pipe += he - hs;
-		if (in_rec && tcp_before(hs, tp->high_rxt))
-			pipe += min_u32(he, tp->high_rxt) - hs;
-		seq = he;
+	if (!tp->sack_ok)
+		return false;
+	for (i = 0; i < seg->n_sack && i < TCP_MAX_SACK_BLOCKS; i++) {
+		uint32_t s = seg->sack[i].start, e = seg->sack[i].end;
+
+		/* below SND.UNA (RFC 2883 D-SACK) or beyond what we sent: ignore */
+		if (!tcp_after(e, s) || !tcp_after(s, tp->snd_una) || tcp_after(e, tp->snd_max))
+			continue;
+		for (seq = s; tcp_next_hole(tp, seq, e, &hs, &he); seq = he) {
+			*delivered += he - hs;
+			tcp_rack_advance(st, tp, hs, he);
+		}
+		news |= tcp_sack_add(tp, s, e);
 	}
-	return pipe;
+	return news;
+}
+
+uint32_t tcp_sacked_bytes(const struct tcp_sock *tp)
+{
+	uint32_t bytes = 0;
+	uint8_t i;
+
+	for (i = 0; i < tp->n_scoreboard; i++)
+		bytes += tp->scoreboard[i].end - tp->scoreboard[i].start;
+	return bytes;
+}
+
+/* DupThresh now: tp->reordering (the reordering this path showed), but at
+ * most 2/3 of the segments in flight (RFC 4653 4.1's bound, so enough
+ * duplicates can still arrive) and never below 3 (RFC 5681). */
+static uint32_t tcp_dupthresh(const struct tcp_sock *tp, uint32_t mss)
+{
+	uint32_t thresh = tp->reordering, lim;
+
+	if (thresh <= TCP_DUPTHRESH)
+		return TCP_DUPTHRESH;
+	lim = (tp->snd_max - tp->snd_una) / mss * 2 / 3;
+	if (thresh > lim)
+		thresh = lim;
+	return max_u32(thresh, TCP_DUPTHRESH);
 }
 
 uint32_t tcp_in_flight(const struct tcp_sock *tp)
@@ -221,9 +192,12 @@ uint32_t tcp_in_flight(const struct tcp_sock *tp)
 	/* After an RTO everything beyond SND.NXT is taken as lost (go-back-N). */
 	if (tp->ca_state == TCP_CA_LOSS)
 		return tcp_after(tp->snd_nxt, tp->snd_una) ? tp->snd_nxt - tp->snd_una : 0;
-	if (tp->sack_ok && tp->n_scoreboard)
-		return tcp_pipe(tp);
 	flight = tp->snd_max - tp->snd_una;
+	/* RFC 6675 pipe with RACK's losses: neither SACKed nor lost */
+	if (tcp_rack_on(tp)) {
+		lt = tcp_sacked_bytes(tp) + tcp_rack_lost_bytes(tp);
+		return flight > lt ? flight - lt : 0;
+	}
 	/* RFC 3042 limited transmit: the first two duplicate ACKs each let
 	 * one new segment go beyond cwnd */
 	if (tp->ca_state == TCP_CA_DISORDER && !tp->sack_ok) {
@@ -256,6 +230,7 @@ void tcp_cong_init(struct tcp_sock *tp, uint64_t now)
 		tp->reordering = TCP_DUPTHRESH;
 	tp->undo_ok = false;
 	tp->dsack_undo_ok = false;
+	tcp_rack_init(tp);
 }
 
 /* ---- RTT (RFC 6298 2) ---- */
@@ -351,10 +326,15 @@ static int tcp_recovery_rtx(struct stack *st, struct tcp_sock *tp, uint32_t seq,
 	return err;
 }
 
-/* RFC 6675 4 NextSeg() and 5 (C): send while cwnd - pipe >= 1 SMSS. */
+/*
+ * In recovery (SACK): send while cwnd - pipe >= 1 SMSS (RFC 6675 5 (C),
+ * cwnd set by PRR), the segments RACK found lost first, then new data
+ * (RFC 6675 NextSeg() rules 1 and 2; RACK-TLP leaves the rest to the
+ * reordering timer and the loss probe, as Linux).
+ */
 void tcp_sack_xmit(struct stack *st, struct tcp_sock *tp)
 {
-	uint32_t mss = tcp_send_mss(tp), pipe, hs, he, hi_sacked, seq, len;
+	uint32_t mss = tcp_send_mss(tp), pipe, seq, len;
 	int guard;
 
 	if (tcp_before(tp->high_rxt, tp->snd_una))
@@ -363,40 +343,16 @@ void tcp_sack_xmit(struct stack *st, struct tcp_sock *tp)
 		pipe = tcp_in_flight(tp);
 		if (pipe >= tp->cc.cwnd || tp->cc.cwnd - pipe < mss)
 			return;
-		hi_sacked =
-			tp->n_scoreboard ? tp->scoreboard[tp->n_scoreboard - 1].end : tp->snd_una;
-		/* rule 1: the first lost hole above HighRxt below the highest SACK */
-		seq = tp->high_rxt;
-		while (tcp_next_hole(tp, seq, hi_sacked, &hs, &he) && !tcp_is_lost(tp, hs))
-			seq = he;
-		if (tcp_before(hs, hi_sacked) && tcp_before(hs, he) && tcp_is_lost(tp, hs)) {
-			len = min_u32(he - hs, mss);
-			if (tcp_recovery_rtx(st, tp, hs, len))
+		if (tcp_rack_next_lost(tp, tp->snd_una, mss, &seq, &len)) {
+			if (tcp_recovery_rtx(st, tp, seq, len))
 				return;
-			tp->high_rxt = hs + len;
+			STACK_INC(st, tcp_rack_marked_lost);
+			if (tcp_after(seq + len, tp->high_rxt))
+				tp->high_rxt = seq + len;
 			continue;
 		}
-		/* rule 2: new data, if the receiver's window allows */
 		if (tp->snd_nxt == tp->snd_max && tcp_push_one(st, tp, false))
 			continue;
-		/* rule 3: an unSACKed, not-yet-lost hole above HighRxt */
-		if (tcp_next_hole(tp, tp->high_rxt, hi_sacked, &hs, &he)) {
-			len = min_u32(he - hs, mss);
-			if (tcp_recovery_rtx(st, tp, hs, len))
-				return;
-			tp->high_rxt = hs + len;
-			continue;
-		}
-		/* rule 4: one rescue retransmission per recovery, of the last
-		 * segment's worth of unSACKed data below HighData */
-		if (tcp_after(tp->snd_una, tp->rescue_rxt) &&
-		    tcp_next_hole(tp, max_u32(hi_sacked, tp->high_rxt), tp->snd_max, &hs, &he)) {
-			seq = he - hs > mss ? he - mss : hs;
-			if (tcp_recovery_rtx(st, tp, seq, he - seq))
-				return;
-			tp->rescue_rxt = tp->recover;
-			continue;
-		}
 		return;
 	}
 }
@@ -429,6 +385,7 @@ static void tcp_reordering_seen(struct tcp_sock *tp, uint32_t prior_una, uint32_
 	if (!tcp_after(fack, prior_una))
 		return;
 	degree = (fack - prior_una + mss - 1) / mss + 1;
+	tp->rack_reord = true; /* RFC 8985 6.2 step 3 */
 	if (degree > TCP_MAX_REORDERING)
 		degree = TCP_MAX_REORDERING;
 	if (degree > tp->reordering)
@@ -528,15 +485,25 @@ static void tcp_undo_note_loss(struct tcp_sock *tp)
  * cumulative ACK, or inside the second block.  One that reports a segment
  * this episode retransmitted counts (RFC 3708 3); a duplicate of data
  * never retransmitted was made by the network and says nothing. */
-static void tcp_dsack_seen(struct tcp_sock *tp, const struct tcp_seg *seg)
+static bool tcp_seg_dsack(const struct tcp_seg *seg)
 {
 	const struct tcp_sack_block *b = &seg->sack[0];
 
-	if (!tp->sack_ok || !seg->n_sack || !tp->dsack_undo_ok || !tcp_after(b->end, b->start))
+	if (!seg->n_sack || !tcp_after(b->end, b->start))
+		return false;
+	return tcp_before(b->start, seg->ack) ||
+	       (seg->n_sack > 1 && !tcp_before(b->start, seg->sack[1].start) &&
+		!tcp_after(b->end, seg->sack[1].end));
+}
+
+static void tcp_dsack_seen(struct stack *st, struct tcp_sock *tp, const struct tcp_seg *seg)
+{
+	const struct tcp_sack_block *b = &seg->sack[0];
+
+	if (!tp->sack_ok || !tcp_seg_dsack(seg))
 		return;
-	if (!tcp_before(b->start, seg->ack) &&
-	    !(seg->n_sack > 1 && !tcp_before(b->start, seg->sack[1].start) &&
-	      !tcp_after(b->end, seg->sack[1].end)))
+	tcp_rack_dsack(st, tp, b); /* RFC 8985 6.2 step 4 */
+	if (!tp->dsack_undo_ok)
 		return;
 	if (!tcp_undo_was_rxt(tp, b->start, b->end))
 		return;
@@ -570,7 +537,7 @@ static void tcp_dsack_try_undo(struct stack *st, struct tcp_sock *tp)
 	tp->dupacks = dupacks;
 }
 
-static void tcp_enter_recovery(struct stack *st, struct tcp_sock *tp)
+void tcp_enter_recovery(struct stack *st, struct tcp_sock *tp)
 {
 	uint32_t flight = tp->snd_max - tp->snd_una, mss = tcp_send_mss(tp), len;
 
@@ -584,14 +551,10 @@ static void tcp_enter_recovery(struct stack *st, struct tcp_sock *tp)
 	if (tp->cc_ops && tp->cc_ops->event)
 		tp->cc_ops->event(&tp->cc, TCP_CA_EVENT_RECOVERY_START, st->now);
 	len = min_u32(mss, flight);
-	if (tp->sack_ok) {
-		/* RFC 6675 5 (4.2)-(4.5) */
+	if (tcp_rack_on(tp)) {
+		/* RACK found the losses; PRR paces what goes (tcp_rack.c) */
 		STACK_INC(st, tcp_sack_recovery);
-		tp->cc.cwnd = tp->cc.ssthresh;
-		tcp_recovery_rtx(st, tp, tp->snd_una, len);
-		tp->high_rxt = tp->snd_una + len;
-		tp->rescue_rxt = tp->snd_una + len;
-		tcp_sack_xmit(st, tp);
+		tcp_prr_init(tp);
 	} else {
 		/* RFC 6582 3.2 step 2 / RFC 5681 3.2 steps 2-3 */
 		STACK_INC(st, tcp_fast_retrans);
@@ -611,6 +574,7 @@ static void tcp_exit_recovery(struct stack *st, struct tcp_sock *tp)
 	tp->ca_state = TCP_CA_OPEN;
 	tp->dupacks = 0;
 	tp->undo_ok = false;
+	tcp_rack_recovery_end(tp);
 	if (tp->cc_ops && tp->cc_ops->event)
 		tp->cc_ops->event(&tp->cc, TCP_CA_EVENT_RECOVERY_END, st->now);
 }
@@ -622,10 +586,16 @@ static void tcp_dupack(struct stack *st, struct tcp_sock *tp, bool is_dup)
 
 	if (tp->ca_state == TCP_CA_LOSS)
 		return; /* go-back-N is under way */
+	if (tcp_rack_on(tp)) {
+		/* RACK decides on losses and recovery (tcp_rack_on_ack) */
+		if (is_dup && tp->dupacks < 255)
+			tp->dupacks++;
+		if (tp->ca_state == TCP_CA_OPEN)
+			tp->ca_state = TCP_CA_DISORDER;
+		return;
+	}
 	if (tp->ca_state == TCP_CA_RECOVERY) {
-		if (tp->sack_ok) {
-			tcp_sack_xmit(st, tp); /* RFC 6675 5 (B), (C) */
-		} else if (is_dup) {
+		if (is_dup) {
 			tp->cc.cwnd += mss; /* RFC 5681 3.2 step 4: inflate */
 			tcp_push(st, tp);
 		}
@@ -636,8 +606,7 @@ static void tcp_dupack(struct stack *st, struct tcp_sock *tp, bool is_dup)
 	tp->ca_state = TCP_CA_DISORDER;
 	/* RFC 6582 3.2 step 2 / RFC 6675 5.1: not again until SND.UNA
 	 * passes the previous RecoveryPoint (a late burst of duplicates). */
-	if ((tp->dupacks >= tcp_dupthresh(tp, mss) || (tp->sack_ok && tcp_is_lost(tp, tp->snd_una))) &&
-	    !tcp_before(tp->snd_una, tp->recover)) {
+	if (tp->dupacks >= tcp_dupthresh(tp, mss) && !tcp_before(tp->snd_una, tp->recover)) {
 		tcp_enter_recovery(st, tp);
 		return;
 	}
@@ -650,14 +619,14 @@ static void tcp_dupack(struct stack *st, struct tcp_sock *tp, bool is_dup)
 uint32_t tcp_ack(struct stack *st, struct tcp_sock *tp, const struct tcp_seg *seg)
 {
 	uint32_t ack = seg->ack, data_start, acked = 0, prior_flight, wnd, mss, prior_una, fack;
-	uint32_t prior_cwnd;
+	uint32_t prior_cwnd, delivered = 0, seq, hs, he;
 	bool window_changed = false, new_sack, fin_acked = false, dup, sndq_full;
 
 	if (tcp_before(ack, tp->snd_una) || tcp_after(ack, tp->snd_max))
 		return 0; /* RFC 9293 3.10.7.4: old duplicate, or not ours to judge */
 	tp->probes = 0;	  /* the peer answers (persist, keepalive) */
 	tcp_undo_note_loss(tp);
-	tcp_dsack_seen(tp, seg);
+	tcp_dsack_seen(st, tp, seg);
 	prior_flight = tcp_in_flight(tp);
 	mss = tcp_send_mss(tp);
 
@@ -680,14 +649,17 @@ uint32_t tcp_ack(struct stack *st, struct tcp_sock *tp, const struct tcp_seg *se
 	}
 
 	if (ack == tp->snd_una) {
-		new_sack = tcp_sack_update(tp, seg);
+		new_sack = tcp_sack_update(st, tp, seg, &delivered);
 		/* RFC 5681 2: data outstanding, no data, no SYN/FIN, same ACK, same window */
 		dup = tp->snd_una != tp->snd_max && !seg->len &&
 		      !(seg->flags & (TCPF_SYN | TCPF_FIN)) && !window_changed;
 		if (dup || new_sack)
 			tcp_dupack(st, tp, dup);
 		tcp_dsack_try_undo(st, tp);
-		if (window_changed)
+		tcp_rack_on_ack(st, tp, delivered, tp->snd_una);
+		/* with RACK, new data may replace what was SACKed or lost
+		 * (RFC 6675 pipe; RFC 4653's extended limited transmit) */
+		if (window_changed || (tcp_rack_on(tp) && (dup || new_sack)))
 			tcp_push(st, tp);
 		return 0;
 	}
@@ -698,6 +670,12 @@ uint32_t tcp_ack(struct stack *st, struct tcp_sock *tp, const struct tcp_seg *se
 	sndq_full = tp->sndq.len + mss >= tp->sndbuf; /* the buffer held the sender back */
 	fack = tp->n_scoreboard ? tp->scoreboard[tp->n_scoreboard - 1].end : prior_una;
 	data_start = tp->write_seq - tp->sndq.len;
+	/* what this ACK delivers that no SACK had: RACK sees it before the
+	 * stream lets it go (RFC 8985 6.2 step 1), PRR counts it */
+	for (seq = prior_una; tcp_next_hole(tp, seq, ack, &hs, &he); seq = he) {
+		delivered += he - hs;
+		tcp_rack_advance(st, tp, hs, he);
+	}
 	if (tcp_after(ack, data_start)) {
 		acked = min_u32(ack - data_start, tp->sndq.len);
 		tcp_stream_drop(tcp_chunks(st), &tp->sndq, acked);
@@ -714,7 +692,7 @@ uint32_t tcp_ack(struct stack *st, struct tcp_sock *tp, const struct tcp_seg *se
 	tp->backoff = 0;
 	tp->retries = 0;
 	tcp_sack_trim(tp);
-	tcp_sack_update(tp, seg);
+	tcp_sack_update(st, tp, seg, &delivered);
 
 	switch (tp->ca_state) {
 	case TCP_CA_LOSS:
@@ -724,6 +702,7 @@ uint32_t tcp_ack(struct stack *st, struct tcp_sock *tp, const struct tcp_seg *se
 			tp->ca_state = TCP_CA_OPEN;
 			tp->dupacks = 0;
 			tp->undo_ok = false;
+			tcp_rack_recovery_end(tp);
 		}
 		/* slow start from 1 SMSS (RFC 5681 3.1) */
 		if (tp->cc_ops && tp->cc_ops->cong_avoid)
@@ -734,8 +713,8 @@ uint32_t tcp_ack(struct stack *st, struct tcp_sock *tp, const struct tcp_seg *se
 			break; /* spurious fast retransmit */
 		if (!tcp_before(ack, tp->recover)) {
 			tcp_exit_recovery(st, tp); /* full ACK */
-		} else if (tp->sack_ok) {
-			tcp_sack_xmit(st, tp); /* RFC 6675 5 (B)-(C) */
+		} else if (tcp_rack_on(tp)) {
+			/* PRR and RACK send (tcp_rack_on_ack, below) */
 		} else {
 			/* RFC 6582 3.2 step 3, partial ACK: the next hole goes
 			 * now; deflate by what was acked, add one SMSS back
@@ -771,6 +750,8 @@ uint32_t tcp_ack(struct stack *st, struct tcp_sock *tp, const struct tcp_seg *se
 
 	/* RFC 6298 5.2 / 5.3: stop the timer when all is acked, else restart it */
 	tcp_rearm_rto(st, tp);
+	/* RACK-TLP: losses, recovery by PRR, the reordering or probe timer */
+	tcp_rack_on_ack(st, tp, delivered, prior_una);
 	if (acked || fin_acked)
 		tcp_wake(tp); /* send space freed */
 	/* our FIN acked in FIN_WAIT_1: input moves to FIN_WAIT_2, where an

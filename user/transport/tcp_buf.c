@@ -54,14 +54,23 @@ struct tcp_chunk {
 	union {
 		struct tcp_ooo_seg seg;	/* only in the first chunk of an ooo segment */
 		struct {
-			struct fmap *fm;
+			struct fmap *fm;	/* file chunks only */
 			uint64_t file_off;
+			/* send streams: when each slot of the chunk's bytes
+			 * last left (tcp_stream_stamp), in the header's room
+			 * the out-of-order descriptor leaves free */
+			uint32_t xmit[TCP_CHUNK_SLOTS];
 		};
 	};
 	uint8_t data[TCP_CHUNK_DATA];
 };
 
 _Static_assert(TCP_CHUNK_DATA <= UINT16_MAX, "chunk offsets are 16 bits");
+_Static_assert(sizeof(((struct tcp_chunk *)0)->xmit) + 2 * sizeof(void *) <=
+		       sizeof(struct tcp_ooo_seg),
+	       "send stamps fit beside the file reference without growing the header");
+_Static_assert(TCP_CHUNK_DATA / TCP_CHUNK_SLOTS == 1u << TCP_SLOT_SHIFT_DATA, "data slot size");
+_Static_assert(TCP_FILE_CHUNK / TCP_CHUNK_SLOTS == 1u << TCP_SLOT_SHIFT_FILE, "file slot size");
 _Static_assert(TCP_FILE_CHUNK <= UINT16_MAX, "chunk offsets are 16 bits");
 
 /* ---- the pool ---- */
@@ -177,6 +186,7 @@ size_t tcp_stream_append(struct tcp_chunk_pool *p, struct tcp_stream *s, const v
 			c = tcp_chunk_get(p);
 			if (!c)
 				break;
+			memset(c->xmit, 0, sizeof(c->xmit));
 			if (s->tail)
 				s->tail->next = c;
 			else
@@ -210,6 +220,7 @@ size_t tcp_stream_append_file(struct tcp_chunk_pool *p, struct tcp_stream *s, st
 		if (!c)
 			break;
 		c->file = true;
+		memset(c->xmit, 0, sizeof(c->xmit));
 		c->fm = fmap_get(fm);
 		c->file_off = off + done;
 		c->len = (uint16_t)n;
@@ -381,6 +392,73 @@ size_t tcp_stream_copy_csum(struct tcp_stream *s, size_t off, void *dst, size_t 
 	}
 	*sum = acc;
 	return done;
+}
+
+/* ---- transmit stamps (send streams) ---- */
+
+static unsigned int chunk_slot_shift(const struct tcp_chunk *c)
+{
+	return c->file ? TCP_SLOT_SHIFT_FILE : TCP_SLOT_SHIFT_DATA;
+}
+
+void tcp_stamp_iter_start(const struct tcp_stream *s, size_t off, struct tcp_stamp_iter *it)
+{
+	const struct tcp_chunk *c = s->head;
+	size_t pos = 0;
+
+	if (s->cur && s->cur_pos <= off) {
+		c = s->cur;
+		pos = s->cur_pos;
+	}
+	while (c && off >= pos + c->len) {
+		pos += c->len;
+		c = c->next;
+	}
+	it->c = c;
+	it->pos = pos;
+}
+
+uint32_t tcp_stamp_iter_get(struct tcp_stamp_iter *it, size_t off, size_t *slot_end)
+{
+	const struct tcp_chunk *c = it->c;
+	size_t pos = it->pos, idx, end;
+	unsigned int sh;
+
+	while (c && off >= pos + c->len) {
+		pos += c->len;
+		c = c->next;
+	}
+	it->c = c;
+	it->pos = pos;
+	if (!c) {
+		*slot_end = off + 1;
+		return 0;
+	}
+	sh = chunk_slot_shift(c);
+	idx = c->off + (off - pos);
+	end = ((idx >> sh) + 1) << sh;
+	if (end > (size_t)c->off + c->len)
+		end = (size_t)c->off + c->len;
+	*slot_end = pos + (end - c->off);
+	return c->xmit[idx >> sh];
+}
+
+void tcp_stream_stamp(struct tcp_stream *s, size_t off, size_t len, uint32_t ts)
+{
+	struct tcp_stamp_iter it;
+	size_t end = off + len, slot_end;
+
+	tcp_stamp_iter_start(s, off, &it);
+	while (off < end) {
+		struct tcp_chunk *c;
+
+		tcp_stamp_iter_get(&it, off, &slot_end);
+		c = (struct tcp_chunk *)it.c;
+		if (!c)
+			break;
+		c->xmit[(c->off + (off - it.pos)) >> chunk_slot_shift(c)] = ts;
+		off = slot_end;
+	}
 }
 
 void tcp_stream_drop(struct tcp_chunk_pool *p, struct tcp_stream *s, size_t len)

@@ -16,6 +16,15 @@
 
 #define TCP_CHUNK_DATA	2048	/* payload bytes per chunk */
 #define TCP_FILE_CHUNK	32768	/* file bytes one chunk refers to, at most */
+/*
+ * A chunk of a send stream remembers when its bytes last left, in
+ * TCP_CHUNK_SLOTS slots of equal size (256 bytes of a data chunk, 4 KiB of
+ * a file chunk): RACK's per-segment transmit times (RFC 8985 6.1) without
+ * an allocation per segment.
+ */
+#define TCP_CHUNK_SLOTS		8
+#define TCP_SLOT_SHIFT_DATA	8
+#define TCP_SLOT_SHIFT_FILE	12
 
 struct fmap;
 
@@ -77,6 +86,22 @@ size_t tcp_stream_peek(const struct tcp_stream *s, size_t off, void *dst, size_t
  */
 size_t tcp_stream_copy_csum(struct tcp_stream *s, size_t off, void *dst, size_t len,
 			    uint32_t *sum);
+/*
+ * Transmit stamps of a send stream (RACK, RFC 8985): tcp_stream_stamp()
+ * records ts for every slot [off, off + len) touches (a slot holds the
+ * latest time any of its bytes left, so a segment's time read back is
+ * never older than its own last transmission).  An iterator reads them in
+ * increasing offsets: tcp_stamp_iter_get() returns the stamp of the slot
+ * holding off and sets *slot_end to the stream offset where that slot
+ * ends; 0 (and *slot_end = off + 1) beyond the stream.
+ */
+struct tcp_stamp_iter {
+	const struct tcp_chunk *c;
+	size_t pos;		/* stream offset of c's first valid byte */
+};
+void tcp_stream_stamp(struct tcp_stream *s, size_t off, size_t len, uint32_t ts);
+void tcp_stamp_iter_start(const struct tcp_stream *s, size_t off, struct tcp_stamp_iter *it);
+uint32_t tcp_stamp_iter_get(struct tcp_stamp_iter *it, size_t off, size_t *slot_end);
 /* Drop len bytes from the head (returns chunks to the pool). */
 void tcp_stream_drop(struct tcp_chunk_pool *p, struct tcp_stream *s, size_t len);
 /* peek + drop. */

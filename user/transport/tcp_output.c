@@ -283,6 +283,9 @@ static int tcp_send_range(struct stack *st, struct tcp_sock *tp, uint32_t seq, u
 	o.src = &tp->sndq;
 	o.src_off = seq - data_start;
 	o.len = len;
+	/* RACK's transmit time of these bytes (RFC 8985 6.1), in the stream */
+	if (len)
+		tcp_stream_stamp(&tp->sndq, o.src_off, len, tcp_rack_stamp(st, tp));
 	err = tcp_xmit(st, &o);
 	if (err == -EIO) {
 		/* The file being sent shrank: its bytes can no longer be sent
@@ -300,7 +303,11 @@ static int tcp_send_range(struct stack *st, struct tcp_sock *tp, uint32_t seq, u
 		STACK_INC(st, tcp_retrans_segs);
 		tp->retrans_total++;
 		tp->rtt_start = 0; /* Karn: no sample from an ambiguous ACK */
+		if (tcp_after(seq + len, tp->rxt_high))
+			tp->rxt_high = seq + len;
 	}
+	if (tp->ca_state == TCP_CA_RECOVERY)
+		tp->prr_out += len + (fin ? 1 : 0); /* RFC 6937 prr_out */
 	if (fin)
 		tp->fin_sent = true;
 	return 0;
@@ -434,6 +441,9 @@ void tcp_push(struct stack *st, struct tcp_sock *tp)
 		/* RFC 6298 5.1: the timer runs while data is outstanding */
 		if (idle || !timer_pending(&tp->rtx_timer))
 			tcp_rearm_rto(st, tp);
+		/* RFC 8985 7.2: the loss probe follows the last new data */
+		if (sent)
+			tcp_tlp_schedule(st, tp);
 	} else if (!sent && tcp_has_unsent(tp) && !timer_pending(&tp->rtx_timer)) {
 		/* RFC 9293 3.8.6.1: window closed (or too small) with data
 		 * waiting and nothing in flight to bring an update: persist. */

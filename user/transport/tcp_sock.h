@@ -97,6 +97,13 @@ enum tcp_ca_state {
 	TCP_CA_LOSS,		/* after an RTO, until everything sent before it is acked */
 };
 
+/* What rtx_timer waits for while data is in flight (tcp_timer.c, tcp_rack.c). */
+enum tcp_rtx_kind {
+	TCP_RTX_RTO = 0,	/* retransmission timeout (RFC 6298), or persist */
+	TCP_RTX_REO,		/* RACK's reordering window ends (RFC 8985 6.2 step 5) */
+	TCP_RTX_TLP,		/* the tail loss probe (RFC 8985 7.2) */
+};
+
 struct tcp_sock {
 	struct sock sk;			/* must be first */
 	struct stack *st;
@@ -212,6 +219,27 @@ struct tcp_sock {
 	uint64_t undo_rtx_base;		/* retrans_total when the episode began */
 	struct tcp_sack_block undo_last_dsack;	/* last one counted: a repeat counts once */
 	struct tcp_sack_block undo_rxt[TCP_UNDO_RXT];	/* retransmitted by fast recovery */
+
+	/* ---- RACK-TLP (RFC 8985) and PRR (RFC 6937): tcp_rack.c; the
+	 * per-segment transmit times live in the send stream's chunks ---- */
+	uint32_t xmit_stamp_us;		/* the last transmit stamp given (tcp_rack_stamp) */
+	uint32_t rack_xmit_us;		/* RACK.xmit_ts (µs, mod 2^32) */
+	uint32_t rack_end_seq;		/* RACK.end_seq */
+	uint32_t rack_rtt_us;		/* RACK.rtt; 0: nothing delivered yet */
+	uint32_t rack_dsack_round;	/* RACK.dsack_round (valid: rack_dsack_on) */
+	uint32_t rxt_high;		/* highest end of a retransmission (RACK walks stop
+					 * past it at the first segment sent after RACK's) */
+	uint32_t tlp_end_seq;		/* TLP.end_seq (valid: tlp_on) */
+	uint32_t prr_delivered;		/* RFC 6937 prr_delivered */
+	uint32_t prr_out;		/* RFC 6937 prr_out */
+	uint32_t recover_fs;		/* RFC 6937 RecoverFS */
+	uint8_t reo_wnd_mult;		/* RACK.reo_wnd_mult */
+	uint8_t reo_wnd_persist;	/* RACK.reo_wnd_persist */
+	bool rack_reord;		/* RACK.reordering_seen */
+	bool rack_dsack_on;
+	bool tlp_on;			/* a loss probe is unanswered */
+	bool tlp_retrans;		/* ... and it was a retransmission */
+	uint8_t rtx_kind;		/* enum tcp_rtx_kind: what rtx_timer is armed for */
 
 	/* ---- timers (tcp_timer.c) ---- */
 	struct timer rtx_timer;		/* RTO or persist (zero window probe) */
@@ -364,6 +392,52 @@ void tcp_sack_xmit(struct stack *st, struct tcp_sock *tp);
  * the congestion state and the TSval of the first retransmission, so a
  * spurious retransmission can be undone (RFC 3522 / RFC 4015). */
 void tcp_undo_mark(struct stack *st, struct tcp_sock *tp);
+
+/* The hole (unSACKed range) at or after seq below end: false if none. */
+bool tcp_next_hole(const struct tcp_sock *tp, uint32_t seq, uint32_t end, uint32_t *hs,
+		   uint32_t *he);
+/* Bytes the scoreboard holds (SACKed above SND.UNA). */
+uint32_t tcp_sacked_bytes(const struct tcp_sock *tp);
+/* Enter fast recovery (ssthresh by the algorithm, undo marked). */
+void tcp_enter_recovery(struct stack *st, struct tcp_sock *tp);
+
+/* ---- tcp_rack.c: RACK-TLP (RFC 8985), PRR (RFC 6937) ---- */
+/* RACK is the loss detector of every connection that negotiated SACK. */
+static inline bool tcp_rack_on(const struct tcp_sock *tp)
+{
+	return tp->sack_ok;
+}
+void tcp_rack_init(struct tcp_sock *tp);
+/* The transmit stamp of a segment leaving now: µs of the clock, but
+ * strictly after the previous one, so the segments of one burst (one
+ * clock reading) keep the order they left in. */
+uint32_t tcp_rack_stamp(struct stack *st, struct tcp_sock *tp);
+/* [start, end) was newly delivered (cumulatively ACKed or SACKed): RACK's
+ * most recently sent delivered segment and its RTT (RFC 8985 6.2 steps 1-2).
+ * Before the bytes leave the send stream. */
+void tcp_rack_advance(struct stack *st, struct tcp_sock *tp, uint32_t start, uint32_t end);
+/* The ACK carries a D-SACK (RFC 2883 4.1): widen the reordering window
+ * (RFC 8985 6.2 step 4); a D-SACK of the loss probe says it was not needed. */
+void tcp_rack_dsack(struct stack *st, struct tcp_sock *tp, const struct tcp_sack_block *b);
+/* Bytes RACK deems lost now (unSACKed, sent before RACK.xmit_ts more than
+ * RACK.rtt + reo_wnd ago, not retransmitted since). */
+uint32_t tcp_rack_lost_bytes(const struct tcp_sock *tp);
+/* The first lost range at or after seq, up to max bytes: false if none. */
+bool tcp_rack_next_lost(const struct tcp_sock *tp, uint32_t seq, uint32_t max, uint32_t *ls,
+			uint32_t *len);
+/* After an ACK (delivered: bytes newly ACKed or SACKed by it): detect
+ * losses, enter recovery, send by PRR in recovery, answer a loss probe,
+ * and arm the reordering, probe or retransmission timer. */
+void tcp_rack_on_ack(struct stack *st, struct tcp_sock *tp, uint32_t delivered, uint32_t prior_una);
+/* New data went out (tcp_push): (re)arm the loss probe if it applies. */
+void tcp_tlp_schedule(struct stack *st, struct tcp_sock *tp);
+/* rtx_timer fired for the reordering window or the probe (tcp_timer.c). */
+void tcp_rack_reo_timeout(struct stack *st, struct tcp_sock *tp);
+void tcp_tlp_timeout(struct stack *st, struct tcp_sock *tp);
+/* PRR on entering recovery: RecoverFS, counters at zero. */
+void tcp_prr_init(struct tcp_sock *tp);
+/* Fast or RTO recovery ended: one more recovery without a D-SACK. */
+void tcp_rack_recovery_end(struct tcp_sock *tp);
 
 /* ---- tcp_timer.c ---- */
 void tcp_timers_init(struct tcp_sock *tp);

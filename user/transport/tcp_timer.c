@@ -38,6 +38,7 @@ static uint64_t tcp_rto_backed_off(const struct tcp_sock *tp)
 
 void tcp_rearm_rto(struct stack *st, struct tcp_sock *tp)
 {
+	tp->rtx_kind = TCP_RTX_RTO;
 	if (tp->sndq.lost) {
 		timer_mod(st, &tp->rtx_timer, st->now); /* the abort, tcp_rtx_fire */
 		return;
@@ -53,6 +54,7 @@ void tcp_rearm_rto(struct stack *st, struct tcp_sock *tp)
 
 void tcp_arm_persist(struct stack *st, struct tcp_sock *tp)
 {
+	tp->rtx_kind = TCP_RTX_RTO;
 	timer_mod(st, &tp->rtx_timer, st->now + tcp_rto_backed_off(tp));
 }
 
@@ -144,6 +146,17 @@ static void tcp_rtx_fire(struct stack *st, struct timer *t)
 	if (tp->snd_una == tp->snd_max) {
 		tcp_persist_fire(st, tp);
 		return;
+	}
+	/* RACK-TLP share the timer (as Linux's icsk_pending) */
+	switch (tp->rtx_kind) {
+	case TCP_RTX_REO:
+		tcp_rack_reo_timeout(st, tp);
+		return;
+	case TCP_RTX_TLP:
+		tcp_tlp_timeout(st, tp);
+		return;
+	default:
+		break;
 	}
 
 	/* RFC 6298 5.4-5.7 */
