@@ -6,6 +6,7 @@
 #   make test       unit + BPF + integration suites (needs root for the last two)
 #   make demo       namespaces + veth + skiffd + traffic + stats
 #   make bench      benchmarks against the kernel stack
+#   make soak       mixed traffic through an impaired link, SOAK_SECS (1800) long (docs/soak.md)
 #   make check-style   clang-format check
 
 CC      ?= gcc
@@ -72,7 +73,7 @@ FUZZ_SRCS  := $(wildcard tests/fuzz/fuzz_*.c)
 FUZZ_BINS  := $(patsubst tests/fuzz/%.c,build-fuzz/tests/fuzz/%,$(FUZZ_SRCS))
 FUZZ_SECONDS ?= 60
 
-.PHONY: all tools check-deps check-bpf-headers test unit bpf-test integration demo bench check-style format clean \
+.PHONY: all tools check-deps check-bpf-headers test unit bpf-test integration soak demo bench check-style format clean \
 	fuzz fuzz-bins
 .DELETE_ON_ERROR:
 
@@ -257,6 +258,12 @@ fuzz: check-deps
 
 demo:
 	@scripts/demo.sh
+
+# Mixed traffic through the impaired relay with a skiffd SIGKILL and restart
+# halfway (tests/soak/soak.py, docs/soak.md); scripts/test.sh runs 180 s.
+SOAK_SECS ?= 1800
+soak:
+	@SOAK_SECS=$(SOAK_SECS) SAN=$(SAN) scripts/test.sh soak
 
 bench: all tools $(BUILD)/bench/bench_stack $(BUILD)/bench/bench_conns $(BUILD)/bench/bench_bulk $(E2E_BENCH) \
 	$(BUILD)/bench/flood

@@ -1,11 +1,14 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
 # Run skiff's test suites and end with one summary line.
-#   scripts/test.sh                 unit + bpf + integration (+ fuzz unless SAN=1)
-#   scripts/test.sh unit|bpf|integration|fuzz ...   only those
+#   scripts/test.sh                 unit + bpf + integration + soak (+ fuzz unless SAN=1)
+#   scripts/test.sh unit|bpf|integration|soak|fuzz ...   only those
 # SAN=1 runs everything from the AddressSanitizer/UBSan build (build-san/).
 # fuzz: the libFuzzer harnesses of tests/fuzz/ (always ASan/UBSan, clang,
 # build-fuzz/), FUZZ_SECONDS (default 20) each; see docs/fuzzing.md.
+# soak: tests/soak/soak.py, mixed traffic through the impaired link with a
+# skiffd SIGKILL and restart halfway, SOAK_SECS (default 180 here; `make
+# soak` runs 1800) of traffic; see docs/soak.md.
 # Exit status: 0 when every suite passed, 1 otherwise.
 set -u
 # a chroot's "/" is not a mount point: ip netns needs one (scripts/rootmount.sh)
@@ -22,7 +25,7 @@ export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
 
 suites=("$@")
 if [ ${#suites[@]} -eq 0 ]; then
-	suites=(unit bpf integration)
+	suites=(unit bpf integration soak)
 	[ "$SAN" = 1 ] || suites+=(fuzz)
 fi
 
@@ -69,6 +72,20 @@ run_integration() {
 	[ "$rc" -eq 0 ] || failed=1
 }
 
+run_soak() {
+	if [ "$(id -u)" -ne 0 ]; then summary+=("soak: SKIPPED (needs root)"); failed=1; return; fi
+	make -s SAN="$SAN" all tools >/dev/null || { summary+=("soak: BUILD FAILED"); failed=1; return; }
+	local log="$BUILD/soak.log" rc secs=${SOAK_SECS:-180}
+	SOAK_SECS=$secs SAN="$SAN" /usr/bin/python3 tests/soak/soak.py 2>&1 | tee "$log"
+	rc=${PIPESTATUS[0]}
+	if [ "$rc" -eq 0 ]; then
+		summary+=("soak: OK (${secs}s)")
+	else
+		summary+=("soak: FAILED (${secs}s, log: $log)")
+		failed=1
+	fi
+}
+
 # Replay tests/fuzz/regress/<target>/ and the seeds (tests/fuzz/seeds.py),
 # then fuzz each target for FUZZ_SECONDS from them, one at a time; a crash
 # fails the suite and leaves its input in build-fuzz/fuzz-<target>/.
@@ -112,8 +129,9 @@ for s in "${suites[@]}"; do
 	unit) run_unit ;;
 	bpf) run_bpf ;;
 	integration) run_integration ;;
+	soak) run_soak ;;
 	fuzz) run_fuzz ;;
-	*) echo "test.sh: unknown suite '$s' (unit, bpf, integration, fuzz)" >&2; exit 2 ;;
+	*) echo "test.sh: unknown suite '$s' (unit, bpf, integration, soak, fuzz)" >&2; exit 2 ;;
 	esac
 done
 
