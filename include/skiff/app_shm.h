@@ -31,7 +31,7 @@
 #include <stdint.h>
 
 #define SKIFF_APP_MAGIC 0x736b6170u /* "skap" */
-#define SKIFF_APP_VERSION 1u
+#define SKIFF_APP_VERSION 2u
 #define SKIFF_APP_MAX_WORKERS 8	      /* skiffd queues an application can use */
 #define SKIFF_APP_MAX_SOCKS 128	      /* sockets of one attached process */
 #define SKIFF_APP_RING 1024	      /* messages per request ring (power of 2) */
@@ -49,6 +49,9 @@ enum skiff_app_op {
 	SKIFF_APP_OP_CLOSE,	 /* send what the tx FIFO holds, close, free the slot;
 				  * arg SKIFF_APP_CLOSE_RST: reset instead */
 	SKIFF_APP_OP_SETOPT,	 /* arg: SKIFF_APP_OPT_*, arg2: value */
+	SKIFF_APP_OP_UDP_BIND,	 /* UDP socket+options+bind(addr, port; 0: ephemeral);
+				  * arg 1: this worker sends the tx FIFO's datagrams */
+	SKIFF_APP_OP_UDP_CONNECT, /* default peer (addr, port); 0, 0: none */
 	SKIFF_APP_OP_MAX,
 };
 
@@ -81,6 +84,27 @@ struct skiff_app_msg {
 	uint16_t lport; /* CONNECT: local port to bind, 0 = ephemeral */
 	uint16_t pad;	/* LISTEN/CONNECT: SO_SNDBUF in KiB, 0 = default */
 };
+
+/*
+ * Datagram sockets (UDP).  The tx FIFO holds records: a struct
+ * skiff_app_dgram, then len bytes, padded to 4 (SKIFF_APP_DGRAM_REC()),
+ * possibly wrapping around the FIFO's end.  addr/port 0: the connected
+ * peer.  The rx FIFO is cut into one part per worker
+ * (skiff_app_dgram_part() bytes each, part w at w * part): a socket bound
+ * to a fixed port lives on every worker, since a datagram for it may
+ * arrive on any queue, and each part keeps one producer.  Its indices are
+ * urx_head[w]/urx_tail[w]; the records are the same, addr/port the
+ * sender.
+ */
+struct skiff_app_dgram {
+	uint32_t len;
+	uint32_t addr;
+	uint16_t port;
+	uint16_t pad;
+};
+#define SKIFF_APP_DGRAM_MAX 65507u /* UDP payload over IPv4 */
+#define SKIFF_APP_DGRAM_REC(len) \
+	((uint32_t)sizeof(struct skiff_app_dgram) + (((uint32_t)(len) + 3u) & ~3u))
 
 /* A single-producer single-consumer ring of messages. */
 struct skiff_app_ring {
@@ -126,8 +150,12 @@ struct skiff_app_slot {
 	uint32_t rx_blocked; /* rx FIFO was full: post OP_RXREAD after reading */
 	uint32_t closed_seq; /* = the CLOSE's seq once the slot may be reused */
 	uint32_t acceptq[SKIFF_APP_MAX_WORKERS]; /* listener: worker k has connections */
-	struct skiff_app_fifo rx;		 /* worker produces, application consumes */
-	struct skiff_app_fifo tx;		 /* application produces, worker consumes */
+	uint32_t urx_blocked; /* datagrams: bit w: part w was full, post OP_RXREAD to w */
+	uint32_t err_seq;     /* datagrams: bumped with each new err */
+	struct skiff_app_fifo rx; /* worker produces, application consumes */
+	struct skiff_app_fifo tx; /* application produces, worker consumes */
+	_Alignas(SKIFF_APP_CACHELINE) uint32_t urx_head[SKIFF_APP_MAX_WORKERS]; /* worker w */
+	_Alignas(SKIFF_APP_CACHELINE) uint32_t urx_tail[SKIFF_APP_MAX_WORKERS]; /* the app */
 };
 
 struct skiff_app_hdr {
@@ -142,6 +170,17 @@ struct skiff_app_hdr {
 	/* the application sleeps on its eventfd: kick it (worker writes 0) */
 	_Alignas(SKIFF_APP_CACHELINE) uint32_t app_sleeping;
 };
+
+/* The bytes of each worker's part of a datagram socket's rx FIFO: the
+ * largest power of two that lets n_workers parts fit. */
+static inline uint32_t skiff_app_dgram_part(uint32_t n_workers)
+{
+	uint32_t part = SKIFF_APP_FIFO;
+
+	while (n_workers > 1 && (uint64_t)part * n_workers > SKIFF_APP_FIFO)
+		part >>= 1;
+	return part;
+}
 
 /* Offsets of the parts of a region for n workers. */
 static inline uint64_t skiff_app_align(uint64_t v)

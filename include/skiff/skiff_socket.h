@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
 /*
- * libskiffapp: BSD-style TCP sockets on skiff for any process
+ * libskiffapp: BSD-style TCP and UDP sockets on skiff for any process
  * (docs/apps.md).  Build with `cc app.c $(pkg-config --cflags --libs skiff)`.
  *
  * The calls mirror their POSIX namesakes: they return what those return
@@ -16,9 +16,9 @@
  * (docs/security.md); otherwise skiff_socket() fails with EACCES and
  * skiff_last_error() says why.
  *
- * Not yet: UDP, select, ancillary data, fork (a child must not use its
- * parent's skiff sockets), more than one thread blocked in skiff calls at a
- * time (they work, but wake-ups are shared: a blocked thread may wait up to
+ * Not yet: select, ancillary data, fork (a child must not use its parent's
+ * skiff sockets), more than one thread blocked in skiff calls at a time
+ * (they work, but wake-ups are shared: a blocked thread may wait up to
  * 10 ms longer, and only the thread asleep in poll() sees EINTR).
  */
 #ifndef SKIFF_SKIFF_SOCKET_H
@@ -45,7 +45,8 @@ const char *skiff_last_error(void);
 /* Whether fd is a skiff socket handle. */
 int skiff_is_socket(int fd);
 
-/* domain AF_INET, type SOCK_STREAM (| SOCK_NONBLOCK | SOCK_CLOEXEC). */
+/* domain AF_INET, type SOCK_STREAM or SOCK_DGRAM (| SOCK_NONBLOCK |
+ * SOCK_CLOEXEC). */
 int skiff_socket(int domain, int type, int protocol);
 int skiff_bind(int fd, const struct sockaddr *addr, socklen_t len);
 int skiff_listen(int fd, int backlog);

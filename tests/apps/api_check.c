@@ -76,7 +76,10 @@ int main(int argc, char **argv)
 
 	check = "bad_calls_fail_with_posix_errors";
 	EXPECT(skiff_socket(AF_INET6, SOCK_STREAM, 0) < 0 && errno == EAFNOSUPPORT, "v6");
-	EXPECT(skiff_socket(AF_INET, SOCK_DGRAM, 0) < 0 && errno == EPROTONOSUPPORT, "udp");
+	EXPECT(skiff_socket(AF_INET, SOCK_SEQPACKET, 0) < 0 && errno == ESOCKTNOSUPPORT,
+	       "seqpacket");
+	EXPECT(skiff_socket(AF_INET, SOCK_STREAM, IPPROTO_UDP) < 0 && errno == EPROTONOSUPPORT,
+	       "stream over udp");
 	EXPECT(skiff_send(SKIFF_FD_BASE + 100, "x", 1, 0) < 0 && errno == EBADF, "bad fd");
 	EXPECT(skiff_close(SKIFF_FD_BASE + 100) < 0 && errno == EBADF, "close bad fd");
 	fd = skiff_socket(AF_INET, SOCK_STREAM, 0);

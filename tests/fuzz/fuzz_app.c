@@ -14,6 +14,9 @@
  *   3 slot:u8 head:u32 tail:u32   a slot's tx head and rx tail, any value
  *   4 ms:u8                  app_worker_poll(), then the clock moves ms
  *                            and the stack polls (timers, retransmissions)
+ *   5 slot:u8 part:u8 tail:u32   a datagram socket's rx part tail, any value
+ *   6 port:u16 len:u8 bytes  a UDP datagram from the peer to that port
+ *                            (network order), received by the stack
  *
  * After the input the application "dies": app_worker_destroy(), the stack
  * runs its orphans out and is torn down, and every frame and big buffer must
@@ -66,6 +69,26 @@ static void fz_poll(uint64_t ns)
 	fakedev_purge(&fz.h.fd); /* what the stack sent: nobody answers */
 }
 
+/* A UDP datagram from the peer to our port (host order), received. */
+static void fz_udp(uint16_t port, const uint8_t *payload, size_t len)
+{
+	uint8_t udp[8 + 255], frame[64 + sizeof(udp)];
+	size_t n;
+
+	udp[0] = 0x13; /* source port 5000 */
+	udp[1] = 0x88;
+	udp[2] = (uint8_t)(port >> 8);
+	udp[3] = (uint8_t)port;
+	udp[4] = (uint8_t)((8 + len) >> 8);
+	udp[5] = (uint8_t)(8 + len);
+	udp[6] = udp[7] = 0; /* no checksum (RFC 768) */
+	memcpy(udp + 8, payload, len);
+	n = harness_ip_frame(frame, sizeof(frame), H_PEER, H_ADDR, 17, 1, 0, udp, 8 + len);
+	if (n)
+		harness_rx(&fz.h, frame, n);
+	fakedev_purge(&fz.h.fd);
+}
+
 int LLVMFuzzerInitialize(int *argc, char ***argv);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -96,7 +119,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	harness_add_neigh(&fz.h, H_PEER, H_PEER_MAC);
 	FZ_CHECK(app_worker_create(&fz.h.st, fz.shm, &fz.lay, 0, -1, &fz.aw) == 0);
 	while (off < size && records++ < FZ_MAX_RECORDS) {
-		op = data[off++] % 5;
+		op = data[off++] % 7;
 		switch (op) {
 		case 0:
 			if (size - off < 3)
@@ -136,6 +159,22 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			if (size - off < 1)
 				goto done;
 			fz_poll((uint64_t)data[off++] * MS);
+			break;
+		case 5:
+			if (size - off < 6)
+				goto done;
+			i = data[off] % SKIFF_APP_MAX_SOCKS;
+			memcpy(v, data + off + 2, 4);
+			fz.slots[i].urx_tail[data[off + 1] % SKIFF_APP_MAX_WORKERS] = v[0];
+			off += 6;
+			break;
+		case 6:
+			if (size - off < 3)
+				goto done;
+			n = data[off + 2];
+			n = n < size - off - 3 ? n : size - off - 3;
+			fz_udp(data[off] << 8 | data[off + 1], data + off + 3, n);
+			off += 3 + n;
 			break;
 		}
 	}

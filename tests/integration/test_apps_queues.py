@@ -17,7 +17,8 @@ import skiffnet as sn
 import tcpnet as tn
 from conftest import standard_args
 from tcpnet import frames_back, need_tcp  # noqa: F401  (fixtures)
-from test_apps import ECHO, NC, App, KernelEcho, echo_roundtrip
+from test_apps import (ECHO, NC, App, KernelEcho, KernelUdpEcho, echo_roundtrip, run_check,
+                       udp_serve_and_ping)
 
 pytestmark = pytest.mark.usefixtures("need_tcp", "frames_back")
 
@@ -87,3 +88,26 @@ def test_app_connections_spread_over_both_workers_and_come_back(topo, sk, cleanu
         ke.close()
     opens = {q: d.get(f"u{q}.tcp_active_opens", 0) for q in (0, 1)}
     assert sum(opens.values()) == 4, opens
+
+
+def test_an_app_udp_port_receives_datagrams_on_both_queues(topo, sk, cleanup):
+    """A UDP socket bound to a fixed port lives on both workers (a datagram
+    may arrive on either queue); 16 kernel clients' datagrams all get their
+    echo, and both workers delivered some."""
+    before = sk.counters()
+    udp_serve_and_ping(topo, cleanup, PORT + 1, clients=16, per_client=8)
+    d = sn.delta(sk.counters(), before)
+    per_queue = {q: d.get(f"u{q}.udp_rx", 0) for q in (0, 1)}
+    assert per_queue[0] > 0 and per_queue[1] > 0, f"one queue took every datagram: {per_queue}"
+
+
+def test_app_udp_with_ephemeral_ports_on_two_workers(topo, sk, cleanup):
+    """udp_check on two queues: ephemeral ports (one worker each; replies
+    on the other queue are handed to it), fragments, ICMP errors."""
+    ue = KernelUdpEcho(topo)
+    try:
+        for _ in range(2):
+            run_check(topo, cleanup, [sn.BUILD / "tests" / "apps" / "udp_check", topo.peer_ip,
+                                      ue.port, 9])
+    finally:
+        ue.close()

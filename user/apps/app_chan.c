@@ -28,7 +28,12 @@ _Static_assert((SKIFF_APP_FIFO & FIFO_MASK) == 0, "FIFO size is a power of two")
 _Static_assert((SKIFF_APP_RING & RING_MASK) == 0, "ring size is a power of two");
 _Static_assert(sizeof(struct skiff_app_msg) == 32, "a request is 32 bytes");
 
-enum ws_kind { WS_FREE, WS_LISTEN, WS_CONN };
+enum ws_kind { WS_FREE, WS_LISTEN, WS_CONN, WS_UDP };
+
+/* A datagram is read from a UDP socket only while this much of the part is
+ * free (a header and a full frame's payload); below it they wait in the
+ * socket's receive queue, bounded by its SO_RCVBUF as in Linux. */
+#define DGRAM_ROOM_MIN (SKIFF_APP_DGRAM_REC(2048))
 
 struct app_wsock {
 	struct app_worker *aw;
@@ -39,8 +44,9 @@ struct app_wsock {
 	bool closing; /* CLOSE received: close once the tx FIFO is sent */
 	bool shut_wr; /* SHUT_WR received: shut down once it is sent */
 	bool eof;     /* rx_eof published */
+	bool tx_home; /* UDP: this worker sends what the tx FIFO holds */
 	uint32_t close_seq;
-	uint32_t rx_head; /* private: bytes put into the rx FIFO */
+	uint32_t rx_head; /* private: bytes put into the rx FIFO (UDP: this worker's part) */
 	uint32_t tx_tail; /* private: bytes taken from the tx FIFO */
 };
 
@@ -51,7 +57,9 @@ struct app_worker {
 	struct skiff_app_slot *slots; /* shared */
 	uint8_t *rx, *tx;	      /* shared FIFO data */
 	uint32_t worker;
+	uint32_t part; /* datagram rx part bytes (skiff_app_dgram_part()) */
 	uint32_t cons; /* private copy of req->cons */
+	uint8_t *bounce; /* SKIFF_APP_DGRAM_MAX bytes: one datagram, allocated at the first UDP socket */
 	int app_efd;
 	bool dirty; /* something changed for the application */
 	bool poisoned;
@@ -90,6 +98,7 @@ int app_worker_create(struct stack *st, void *shm, const struct skiff_app_hdr *l
 	aw->rx = (uint8_t *)shm + layout->rx_off;
 	aw->tx = (uint8_t *)shm + layout->tx_off;
 	aw->worker = worker;
+	aw->part = skiff_app_dgram_part(layout->n_workers);
 	aw->app_efd = app_efd;
 	for (i = 0; i < SKIFF_APP_MAX_SOCKS; i++) {
 		aw->ws[i].aw = aw;
@@ -140,7 +149,7 @@ static void ws_release(struct app_wsock *ws, bool abort)
 	}
 	ws->so = NULL;
 	ws->kind = WS_FREE;
-	ws->connecting = ws->closing = ws->shut_wr = ws->eof = false;
+	ws->connecting = ws->closing = ws->shut_wr = ws->eof = ws->tx_home = false;
 }
 
 /* A FIFO index out of range: reset the connection, tell the application. */
@@ -264,6 +273,140 @@ static void tx_drain(struct app_wsock *ws)
 	}
 }
 
+/* ---- datagrams (UDP): records in the FIFOs ---- */
+
+/* Copy len bytes between buf and the ring of mask + 1 bytes at base, from
+ * free-running position pos, wrapping at its end. */
+static void ring_copy(uint8_t *base, uint32_t mask, uint32_t pos, void *buf, uint32_t len,
+		      bool to_ring)
+{
+	uint32_t off = pos & mask, first = mask + 1 - off;
+
+	if (first > len)
+		first = len;
+	if (to_ring) {
+		memcpy(base + off, buf, first);
+		memcpy(base, (uint8_t *)buf + first, len - first);
+	} else {
+		memcpy(buf, base + off, first);
+		memcpy((uint8_t *)buf + first, base, len - first);
+	}
+}
+
+/* An error for the application to read once (a datagram socket stays
+ * usable: ICMP errors, a send that failed). */
+static void udp_error(struct app_wsock *ws, int err)
+{
+	struct skiff_app_slot *s = &ws->aw->slots[ws->idx];
+
+	s->err = err;
+	atomic_fetch_add_explicit((_Atomic uint32_t *)&s->err_seq, 1, memory_order_release);
+	ws->aw->dirty = true;
+}
+
+/* Move datagrams from the socket into this worker's part of the rx FIFO
+ * while it has DGRAM_ROOM_MIN free; one that does not fit the free room is
+ * dropped (counted), as a full receive buffer drops in Linux. */
+static void udp_rx_fill(struct app_wsock *ws)
+{
+	struct app_worker *aw = ws->aw;
+	struct skiff_app_slot *s = &aw->slots[ws->idx];
+	uint8_t *base = aw->rx + (size_t)ws->idx * SKIFF_APP_FIFO + (size_t)aw->worker * aw->part;
+	uint32_t tail, used, rec, bit = 1u << aw->worker;
+	struct skiff_app_dgram d;
+	struct sockaddr_in from;
+	ssize_t n;
+
+	while (ws->so && ws->kind == WS_UDP) {
+		tail = load_acq(&s->urx_tail[aw->worker]);
+		used = ws->rx_head - tail;
+		if (used > aw->part) {
+			ws_hostile(ws);
+			return;
+		}
+		if (aw->part - used < DGRAM_ROOM_MIN) {
+			/* ask for OP_RXREAD, then look again (as rx_fill) */
+			atomic_fetch_or_explicit((_Atomic uint32_t *)&s->urx_blocked, bit,
+						 memory_order_seq_cst);
+			if (load_acq(&s->urx_tail[aw->worker]) != tail)
+				continue;
+			return;
+		}
+		memset(&from, 0, sizeof(from));
+		n = skiff_recvfrom(ws->so, aw->bounce, SKIFF_APP_DGRAM_MAX, &from);
+		if (n == -EAGAIN)
+			return;
+		if (n < 0) {
+			udp_error(ws, (int)-n);
+			continue;
+		}
+		rec = SKIFF_APP_DGRAM_REC(n);
+		if (rec > aw->part - used) {
+			aw->stats.dgram_drops++;
+			continue;
+		}
+		d = (struct skiff_app_dgram){
+			.len = (uint32_t)n,
+			.addr = from.sin_addr.s_addr,
+			.port = from.sin_port,
+		};
+		ring_copy(base, aw->part - 1, ws->rx_head, &d, sizeof(d), true);
+		ring_copy(base, aw->part - 1, ws->rx_head + (uint32_t)sizeof(d), aw->bounce,
+			  (uint32_t)n, true);
+		ws->rx_head += rec;
+		store_rel(&s->urx_head[aw->worker], ws->rx_head);
+		aw->dirty = true;
+	}
+}
+
+/* Send the datagrams the tx FIFO holds.  A record whose length is out of
+ * range, or bytes that are no whole record, are hostile: the socket is
+ * closed (EPROTO).  A datagram the stack cannot send is dropped: no
+ * frame (ENOBUFS) counted, other errors reported once through err. */
+static void udp_tx_drain(struct app_wsock *ws)
+{
+	struct app_worker *aw = ws->aw;
+	struct skiff_app_slot *s = &aw->slots[ws->idx];
+	uint8_t *base = aw->tx + (size_t)ws->idx * SKIFF_APP_FIFO;
+	struct sockaddr_in to = {.sin_family = AF_INET};
+	struct skiff_app_dgram d;
+	uint32_t avail, rec;
+	ssize_t n;
+
+	if (!ws->so || ws->kind != WS_UDP || !ws->tx_home)
+		return;
+	avail = tx_pending(ws);
+	if (avail == UINT32_MAX) {
+		ws_hostile(ws);
+		return;
+	}
+	while (avail) {
+		if (avail < sizeof(d)) {
+			ws_hostile(ws);
+			return;
+		}
+		ring_copy(base, FIFO_MASK, ws->tx_tail, &d, sizeof(d), false);
+		if (d.len > SKIFF_APP_DGRAM_MAX || SKIFF_APP_DGRAM_REC(d.len) > avail) {
+			ws_hostile(ws);
+			return;
+		}
+		rec = SKIFF_APP_DGRAM_REC(d.len);
+		ring_copy(base, FIFO_MASK, ws->tx_tail + (uint32_t)sizeof(d), aw->bounce, d.len,
+			  false);
+		to.sin_addr.s_addr = d.addr;
+		to.sin_port = d.port;
+		n = skiff_sendto(ws->so, aw->bounce, d.len, d.addr || d.port ? &to : NULL);
+		if (n == -ENOBUFS)
+			aw->stats.dgram_drops++;
+		else if (n < 0)
+			udp_error(ws, (int)-n);
+		ws->tx_tail += rec;
+		avail -= rec;
+		aw->dirty = true;
+	}
+	store_rel(&s->tx.tail, ws->tx_tail);
+}
+
 /* ---- the socket layer's readiness events ---- */
 
 static void ws_event(struct socket *so, uint32_t events, void *arg)
@@ -273,6 +416,11 @@ static void ws_event(struct socket *so, uint32_t events, void *arg)
 	int err = 0;
 
 	(void)so;
+	if (ws->kind == WS_UDP) {
+		if (events & (SOCK_EV_IN | SOCK_EV_ERR))
+			udp_rx_fill(ws);
+		return;
+	}
 	if (ws->kind == WS_LISTEN) {
 		if (events & SOCK_EV_IN) {
 			store_rel(&aw->slots[ws->idx].acceptq[aw->worker], 1);
@@ -424,6 +572,61 @@ static int do_accept(struct app_worker *aw, struct app_wsock *ws, const struct s
 	return 0;
 }
 
+static int do_udp_bind(struct app_worker *aw, struct app_wsock *ws,
+		       const struct skiff_app_msg *m, struct sockaddr_in *local)
+{
+	struct sockaddr_in sin = {.sin_family = AF_INET};
+	struct skiff_app_slot *s = &aw->slots[ws->idx];
+	struct socket *so;
+	int ret;
+
+	if (!aw->bounce) {
+		aw->bounce = malloc(SKIFF_APP_DGRAM_MAX);
+		if (!aw->bounce)
+			return -ENOMEM;
+	}
+	ret = skiff_socket(aw->st, SOCK_DGRAM, &so);
+	if (ret)
+		return ret;
+	set_opts(so, m);
+	sin.sin_addr.s_addr = m->addr;
+	sin.sin_port = m->port;
+	ret = skiff_bind(so, &sin);
+	if (ret) {
+		skiff_close(so);
+		return ret;
+	}
+	skiff_getsockname(so, local);
+	ws->so = so;
+	ws->kind = WS_UDP;
+	ws->closing = ws->shut_wr = ws->eof = ws->connecting = false;
+	ws->rx_head = ws->tx_tail = 0;
+	ws->tx_home = m->arg == 1;
+	s->urx_head[aw->worker] = s->urx_tail[aw->worker] = 0;
+	s->tx.head = s->tx.tail = 0;
+	s->tx_kick = 0;
+	s->err = 0;
+	atomic_fetch_and_explicit((_Atomic uint32_t *)&s->urx_blocked, ~(1u << aw->worker),
+				  memory_order_relaxed);
+	store_rel(&s->state, SKIFF_APP_S_CONNECTED);
+	aw->stats.socks++;
+	skiff_set_handler(so, ws_event, ws);
+	return 0;
+}
+
+static int do_udp_connect(struct app_wsock *ws, const struct skiff_app_msg *m)
+{
+	struct sockaddr_in sin = {.sin_family = AF_INET};
+
+	if (ws->kind != WS_UDP)
+		return -ENOTCONN;
+	if (!m->addr && !m->port)
+		sin.sin_family = AF_UNSPEC; /* forget the peer */
+	sin.sin_addr.s_addr = m->addr;
+	sin.sin_port = m->port;
+	return skiff_connect(ws->so, &sin);
+}
+
 static int set_opt(struct app_wsock *ws, int opt, uint32_t val)
 {
 	static const int map[SKIFF_APP_OPT_MAX] = {
@@ -458,6 +661,7 @@ static void serve(struct app_worker *aw, const struct skiff_app_msg *m)
 	case SKIFF_APP_OP_LISTEN:
 	case SKIFF_APP_OP_CONNECT:
 	case SKIFF_APP_OP_ACCEPT:
+	case SKIFF_APP_OP_UDP_BIND:
 		if (ws->kind != WS_FREE) {
 			aw->stats.bad_msgs++;
 			reply(aw, m->slot, m->seq, -EBUSY, 0, 0);
@@ -467,6 +671,8 @@ static void serve(struct app_worker *aw, const struct skiff_app_msg *m)
 			ret = do_listen(aw, ws, m);
 		else if (m->op == SKIFF_APP_OP_CONNECT)
 			ret = do_connect(aw, ws, m, &sin);
+		else if (m->op == SKIFF_APP_OP_UDP_BIND)
+			ret = do_udp_bind(aw, ws, m, &sin);
 		else
 			ret = do_accept(aw, ws, m, &sin);
 		reply(aw, m->slot, m->seq, ret, sin.sin_addr.s_addr, sin.sin_port);
@@ -475,12 +681,24 @@ static void serve(struct app_worker *aw, const struct skiff_app_msg *m)
 		/* clear first: bytes put after this are announced again */
 		atomic_store_explicit((_Atomic uint32_t *)&aw->slots[m->slot].tx_kick, 0,
 				      memory_order_seq_cst);
-		tx_drain(ws);
+		if (ws->kind == WS_UDP)
+			udp_tx_drain(ws);
+		else
+			tx_drain(ws);
 		return;
 	case SKIFF_APP_OP_RXREAD:
+		if (ws->kind == WS_UDP) {
+			atomic_fetch_and_explicit((_Atomic uint32_t *)&aw->slots[m->slot].urx_blocked,
+						  ~(1u << aw->worker), memory_order_seq_cst);
+			udp_rx_fill(ws);
+			return;
+		}
 		atomic_store_explicit((_Atomic uint32_t *)&aw->slots[m->slot].rx_blocked, 0,
 				      memory_order_seq_cst);
 		rx_fill(ws);
+		return;
+	case SKIFF_APP_OP_UDP_CONNECT:
+		reply(aw, m->slot, m->seq, do_udp_connect(ws, m), 0, 0);
 		return;
 	case SKIFF_APP_OP_SHUTDOWN:
 		if (ws->kind != WS_CONN) {
@@ -504,7 +722,9 @@ static void serve(struct app_worker *aw, const struct skiff_app_msg *m)
 			return;
 		}
 		ws->close_seq = m->seq;
-		if (ws->kind == WS_LISTEN || ws->connecting) {
+		if (ws->kind == WS_UDP)
+			udp_tx_drain(ws); /* what was sent before close() goes out */
+		if (ws->kind == WS_LISTEN || ws->kind == WS_UDP || ws->connecting) {
 			store_rel(&aw->slots[m->slot].closed_seq, m->seq);
 			ws_release(ws, false);
 			aw->dirty = true;
@@ -622,6 +842,7 @@ void app_worker_destroy(struct app_worker *aw)
 		}
 		ws_release(ws, false);
 	}
+	free(aw->bounce);
 	free(aw);
 }
 

@@ -34,6 +34,7 @@ struct app_worker_stats {
 	uint64_t socks;	    /* sockets open now */
 	uint64_t aborts;    /* connections reset at close (unread or unsent data) */
 	uint64_t kicks;	    /* eventfd writes to wake the sleeping application */
+	uint64_t dgram_drops; /* datagrams dropped: no room in the rx part, no frame to send */
 };
 
 /*

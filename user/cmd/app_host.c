@@ -367,16 +367,18 @@ void app_host_report(struct app_host *h, struct strbuf *sb, bool json)
 			sum.socks += st.socks;
 			sum.aborts += st.aborts;
 			sum.kicks += st.kicks;
+			sum.dgram_drops += st.dgram_drops;
 		}
 		if (json)
 			sb_printf(sb,
 				  "%s{\"pid\":%d,\"uid\":%u,\"sockets\":%" PRIu64
 				  ",\"requests\":%" PRIu64 ",\"bad_msgs\":%" PRIu64
 				  ",\"bad_index\":%" PRIu64 ",\"poisoned\":%" PRIu64
-				  ",\"aborts\":%" PRIu64 ",\"kicks\":%" PRIu64 "}",
+				  ",\"aborts\":%" PRIu64 ",\"kicks\":%" PRIu64
+				  ",\"dgram_drops\":%" PRIu64 "}",
 				  n ? "," : "", (int)a->peer.pid, (unsigned int)a->peer.uid,
 				  sum.socks, sum.msgs, sum.bad_msgs, sum.bad_index, sum.poisoned,
-				  sum.aborts, sum.kicks);
+				  sum.aborts, sum.kicks, sum.dgram_drops);
 		else
 			sb_printf(sb,
 				  "pid %d uid %u sockets %" PRIu64 " requests %" PRIu64

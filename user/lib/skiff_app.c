@@ -52,7 +52,8 @@
 #define MULTI_WAIT_MS 10 /* cap on a sleep while other threads sleep too */
 #define MAX_EPOLLS 64
 
-enum lkind { L_FREE, L_NEW, L_LISTEN, L_CONN, L_CLOSING };
+/* L_UDP: a datagram socket bound on the workers of wmask */
+enum lkind { L_FREE, L_NEW, L_LISTEN, L_CONN, L_CLOSING, L_UDP };
 
 struct lsock {
 	uint8_t kind; /* enum lkind */
@@ -61,6 +62,9 @@ struct lsock {
 	bool bound;
 	bool rd_shut, wr_shut;
 	bool err_told;	/* a reset was reported once; then EOF */
+	bool dgram;	/* SOCK_DGRAM */
+	bool connected; /* datagrams: a default peer */
+	uint8_t wmask;	/* datagrams: the workers it is bound on */
 	bool linger;	/* SO_LINGER l_onoff */
 	int linger_s;	/* SO_LINGER l_linger: 0 with linger = RST at close */
 	uint16_t flags; /* SKIFF_APP_F_* for LISTEN/CONNECT */
@@ -70,6 +74,9 @@ struct lsock {
 	uint32_t close_seq;
 	uint32_t rx_tail; /* private: bytes taken from the rx FIFO */
 	uint32_t tx_head; /* private: bytes put into the tx FIFO */
+	uint32_t err_seen;  /* datagrams: the slot's err_seq last reported */
+	uint32_t next_part; /* datagrams: the rx part recv() looks at first */
+	uint32_t urx_tail[SKIFF_APP_MAX_WORKERS]; /* datagrams: private, per part */
 	struct sockaddr_in local, peer;
 };
 
@@ -575,6 +582,42 @@ static bool any_accept(int i)
 	return false;
 }
 
+/* Datagram sockets: the first part (from next_part on) with a record,
+ * in *w; false when none. */
+static bool dgram_next(int i, uint32_t *w)
+{
+	struct lsock *ls = &A.s[i];
+	uint32_t k, p;
+
+	for (k = 0; k < A.n_workers; k++) {
+		p = (ls->next_part + k) % A.n_workers;
+		if ((ls->wmask & (1u << p)) && load_acq(&A.slots[i].urx_head[p]) != ls->urx_tail[p]) {
+			*w = p;
+			return true;
+		}
+	}
+	return false;
+}
+
+static uint32_t dgram_readiness(int i)
+{
+	struct lsock *ls = &A.s[i];
+	uint32_t ev = 0, w;
+
+	if (load_acq(&A.slots[i].state) == SKIFF_APP_S_CLOSED)
+		return EPOLLIN | EPOLLOUT | EPOLLERR | EPOLLHUP; /* reset by skiffd */
+	if (dgram_next(i, &w))
+		ev |= EPOLLIN;
+	if (ls->rd_shut)
+		ev |= EPOLLIN | EPOLLRDHUP;
+	if (load_acq(&A.slots[i].err_seq) != ls->err_seen)
+		ev |= EPOLLERR;
+	/* writable while the largest datagram fits, as Linux's half of sndbuf */
+	if (!ls->wr_shut && tx_space(i) >= SKIFF_APP_DGRAM_REC(SKIFF_APP_DGRAM_MAX))
+		ev |= EPOLLOUT;
+	return ev;
+}
+
 /* The EPOLL* readiness of slot i now. */
 static uint32_t readiness(int i)
 {
@@ -584,7 +627,9 @@ static uint32_t readiness(int i)
 
 	switch (ls->kind) {
 	case L_NEW:
-		return EPOLLOUT | EPOLLHUP;
+		return ls->dgram ? EPOLLOUT : EPOLLOUT | EPOLLHUP;
+	case L_UDP:
+		return dgram_readiness(i);
 	case L_LISTEN:
 		return any_accept(i) ? EPOLLIN : 0;
 	case L_CONN:
@@ -668,8 +713,10 @@ SKIFF_EXPORT int skiff_socket(int domain, int type, int protocol)
 
 	if (domain != AF_INET)
 		return fail(EAFNOSUPPORT);
-	if (base != SOCK_STREAM || (protocol && protocol != IPPROTO_TCP))
-		return fail(EPROTONOSUPPORT);
+	if (!(base == SOCK_STREAM && (!protocol || protocol == IPPROTO_TCP)) &&
+	    !(base == SOCK_DGRAM && (!protocol || protocol == IPPROTO_UDP)))
+		return fail(base == SOCK_STREAM || base == SOCK_DGRAM ? EPROTONOSUPPORT
+								      : ESOCKTNOSUPPORT);
 	pthread_mutex_lock(&A.lk);
 	ret = do_attach(NULL);
 	if (ret) {
@@ -680,6 +727,7 @@ SKIFF_EXPORT int skiff_socket(int domain, int type, int protocol)
 	if (i >= 0) {
 		A.s[i].nonblock = type & SOCK_NONBLOCK;
 		A.s[i].cloexec = type & SOCK_CLOEXEC;
+		A.s[i].dgram = base == SOCK_DGRAM;
 	}
 	pthread_mutex_unlock(&A.lk);
 	return i < 0 ? fail(EMFILE) : SKIFF_FD_BASE + i;
@@ -697,6 +745,9 @@ static int sin_of(const struct sockaddr *addr, socklen_t len, struct sockaddr_in
 	return 0;
 }
 
+static int udp_bind_on(int i, const struct sockaddr_in *sin);
+static int udp_connect(int i, const struct sockaddr *addr, socklen_t len);
+
 SKIFF_EXPORT int skiff_bind(int fd, const struct sockaddr *addr, socklen_t len)
 {
 	struct sockaddr_in sin;
@@ -707,7 +758,11 @@ SKIFF_EXPORT int skiff_bind(int fd, const struct sockaddr *addr, socklen_t len)
 	ret = i < 0 ? -EBADF : sin_of(addr, len, &sin);
 	if (!ret && (A.s[i].kind != L_NEW || A.s[i].bound))
 		ret = -EINVAL;
-	if (!ret) {
+	if (!ret && A.s[i].dgram) {
+		/* a datagram socket exists on its workers from bind() on:
+		 * EADDRINUSE is reported here, as Linux */
+		ret = udp_bind_on(i, &sin);
+	} else if (!ret) {
 		A.s[i].local = sin;
 		A.s[i].bound = true;
 	}
@@ -758,6 +813,10 @@ SKIFF_EXPORT int skiff_listen(int fd, int backlog)
 		goto out;
 	}
 	ls = &A.s[i];
+	if (ls->dgram) {
+		ret = -EOPNOTSUPP;
+		goto out;
+	}
 	if (ls->kind == L_LISTEN)
 		goto out;
 	if (ls->kind != L_NEW) {
@@ -811,7 +870,7 @@ SKIFF_EXPORT int skiff_accept4(int fd, struct sockaddr *addr, socklen_t *len, in
 	pthread_mutex_lock(&A.lk);
 	i = slot_of(fd);
 	if (i < 0 || A.s[i].kind != L_LISTEN) {
-		ret = i < 0 ? -EBADF : -EINVAL;
+		ret = i < 0 ? -EBADF : A.s[i].dgram ? -EOPNOTSUPP : -EINVAL;
 		goto out;
 	}
 	aw.i = i;
@@ -892,6 +951,10 @@ SKIFF_EXPORT int skiff_connect(int fd, const struct sockaddr *addr, socklen_t le
 
 	pthread_mutex_lock(&A.lk);
 	i = slot_of(fd);
+	if (i >= 0 && A.s[i].dgram) {
+		ret = udp_connect(i, addr, len);
+		goto out;
+	}
 	ret = i < 0 ? -EBADF : sin_of(addr, len, &sin);
 	if (ret)
 		goto out;
@@ -982,9 +1045,10 @@ static ssize_t iov_total(const struct iovec *iov, int n)
 	return (ssize_t)sum;
 }
 
-/* Copy len bytes between the cursor's buffers and the FIFO data at base,
- * starting at free-running position pos (to_fifo: iov -> FIFO). */
-static void fifo_copy(uint8_t *base, uint32_t pos, struct iocur *c, size_t len, bool to_fifo)
+/* Copy len bytes between the cursor's buffers and the ring of mask + 1
+ * bytes at base, from free-running position pos (to_fifo: iov -> ring). */
+static void ring_copyv(uint8_t *base, uint32_t mask, uint32_t pos, struct iocur *c, size_t len,
+		       bool to_fifo)
 {
 	size_t chunk;
 	uint32_t off;
@@ -996,8 +1060,8 @@ static void fifo_copy(uint8_t *base, uint32_t pos, struct iocur *c, size_t len, 
 		}
 		if (c->k == c->n)
 			return;
-		off = pos & FIFO_MASK;
-		chunk = SKIFF_APP_FIFO - off;
+		off = pos & mask;
+		chunk = mask + 1 - off;
 		if (chunk > len)
 			chunk = len;
 		if (chunk > c->iov[c->k].iov_len - c->off)
@@ -1010,6 +1074,21 @@ static void fifo_copy(uint8_t *base, uint32_t pos, struct iocur *c, size_t len, 
 		pos += (uint32_t)chunk;
 		len -= chunk;
 	}
+}
+
+static void fifo_copy(uint8_t *base, uint32_t pos, struct iocur *c, size_t len, bool to_fifo)
+{
+	ring_copyv(base, FIFO_MASK, pos, c, len, to_fifo);
+}
+
+/* ring_copyv() for one plain buffer. */
+static void ring_copy(uint8_t *base, uint32_t mask, uint32_t pos, void *buf, size_t len,
+		      bool to_ring)
+{
+	struct iovec iov = {.iov_base = buf, .iov_len = len};
+	struct iocur c = {.iov = &iov, .n = 1};
+
+	ring_copyv(base, mask, pos, &c, len, to_ring);
 }
 
 static bool nonblocking(int i, int flags)
@@ -1170,13 +1249,329 @@ out:
 	return ret < 0 ? fail((int)-ret) : ret;
 }
 
+/* ---- datagram sockets ---- */
+
+/* Bind datagram socket i (A.lk held): on every worker for a fixed port (a
+ * datagram for it may arrive on any queue), on one for port 0 (its
+ * ephemeral port is one that worker owns: replies reaching another queue
+ * are handed to it, core/handoff.h).  0 or -errno. */
+static int udp_bind_on(int i, const struct sockaddr_in *sin)
+{
+	struct lsock *ls = &A.s[i];
+	struct skiff_app_msg m;
+	uint32_t w, k, mask, home;
+	int ret;
+
+	home = A.next_worker++ % A.n_workers;
+	mask = sin->sin_port ? (1u << A.n_workers) - 1 : 1u << home;
+	for (w = 0; w < A.n_workers; w++) {
+		if (!(mask & (1u << w)))
+			continue;
+		fill_msg(&m, i, SKIFF_APP_OP_UDP_BIND);
+		m.addr = sin->sin_addr.s_addr;
+		m.port = sin->sin_port;
+		m.arg = w == home; /* one worker sends: one consumer of the tx FIFO */
+		ret = request(w, &m);
+		if (ret) {
+			for (k = 0; k < w; k++)
+				if (mask & (1u << k))
+					close_on(i, k);
+			return ret;
+		}
+		ls->local.sin_family = AF_INET;
+		ls->local.sin_addr.s_addr = A.slots[i].rep_addr;
+		ls->local.sin_port = A.slots[i].rep_port;
+	}
+	ls->kind = L_UDP;
+	ls->wmask = (uint8_t)mask;
+	ls->worker = home;
+	ls->bound = true;
+	ls->tx_head = 0;
+	ls->next_part = 0;
+	memset(ls->urx_tail, 0, sizeof(ls->urx_tail));
+	ls->err_seen = load_acq(&A.slots[i].err_seq);
+	return 0;
+}
+
+/* Ask every worker of datagram socket i (A.lk held) to do m; the first
+ * error. */
+static int udp_request_all(int i, struct skiff_app_msg *m)
+{
+	uint32_t w;
+	int ret, first = 0;
+
+	for (w = 0; w < A.n_workers; w++) {
+		if (!(A.s[i].wmask & (1u << w)))
+			continue;
+		ret = request(w, m);
+		if (ret && !first)
+			first = ret;
+	}
+	return first;
+}
+
+static int udp_connect(int i, const struct sockaddr *addr, socklen_t len)
+{
+	static const struct sockaddr_in any = {.sin_family = AF_INET};
+	struct lsock *ls = &A.s[i];
+	struct skiff_app_msg m;
+	struct sockaddr_in sin = {0};
+	sa_family_t fam;
+	int ret;
+
+	if (!addr || len < (socklen_t)sizeof(fam))
+		return addr ? -EINVAL : -EFAULT;
+	memcpy(&fam, addr, sizeof(fam));
+	if (fam == AF_UNSPEC) {
+		/* dissolve the association, as connect(2) says for datagrams */
+		ls->connected = false;
+		if (ls->kind != L_UDP)
+			return 0;
+		fill_msg(&m, i, SKIFF_APP_OP_UDP_CONNECT);
+		return udp_request_all(i, &m);
+	}
+	ret = sin_of(addr, len, &sin);
+	if (ret)
+		return ret;
+	if (ls->kind == L_NEW) {
+		ret = udp_bind_on(i, ls->bound ? &ls->local : &any);
+		if (ret)
+			return ret;
+	}
+	fill_msg(&m, i, SKIFF_APP_OP_UDP_CONNECT);
+	m.addr = sin.sin_addr.s_addr;
+	m.port = sin.sin_port;
+	ret = udp_request_all(i, &m);
+	if (ret)
+		return ret;
+	ls->peer = sin;
+	ls->connected = true;
+	return 0;
+}
+
+struct space_wait {
+	int i;
+	uint32_t need;
+};
+
+static bool space_ready(void *arg)
+{
+	struct space_wait *sw = arg;
+
+	return tx_space(sw->i) >= sw->need ||
+	       load_acq(&A.slots[sw->i].state) == SKIFF_APP_S_CLOSED;
+}
+
+static ssize_t dgram_send(int fd, const struct iovec *iov, int iovcnt, int flags,
+			  const struct sockaddr *to, socklen_t tolen)
+{
+	static const struct sockaddr_in any = {.sin_family = AF_INET};
+	struct iocur cur = {.iov = iov, .n = iovcnt};
+	struct sockaddr_in sin = {0};
+	struct skiff_app_dgram d = {0};
+	struct skiff_app_msg m;
+	struct space_wait sw;
+	struct lsock *ls;
+	ssize_t len, ret;
+	int i;
+
+	len = iov_total(iov, iovcnt);
+	if (len < 0)
+		return fail(EINVAL);
+	if (len > (ssize_t)SKIFF_APP_DGRAM_MAX)
+		return fail(EMSGSIZE);
+	if (flags & MSG_OOB)
+		return fail(EOPNOTSUPP);
+	if (to) {
+		ret = sin_of(to, tolen, &sin);
+		if (ret)
+			return fail((int)-ret);
+		if (!sin.sin_port)
+			return fail(EINVAL);
+	}
+	pthread_mutex_lock(&A.lk);
+	i = slot_of(fd);
+	if (i < 0) {
+		ret = -EBADF;
+		goto out;
+	}
+	ls = &A.s[i];
+	if (ls->wr_shut) {
+		ret = -EPIPE;
+		sigpipe(flags);
+		goto out;
+	}
+	if (!to && !ls->connected) {
+		ret = -EDESTADDRREQ;
+		goto out;
+	}
+	if (ls->kind == L_NEW) {
+		ret = udp_bind_on(i, ls->bound ? &ls->local : &any);
+		if (ret)
+			goto out;
+	}
+	sw.i = i;
+	sw.need = SKIFF_APP_DGRAM_REC(len);
+	while (!space_ready(&sw)) {
+		if (nonblocking(i, flags)) {
+			ret = -EAGAIN;
+			goto out;
+		}
+		if (wait_for(space_ready, &sw, -1, true) == -EINTR) {
+			ret = -EINTR;
+			goto out;
+		}
+	}
+	if (load_acq(&A.slots[i].state) == SKIFF_APP_S_CLOSED) {
+		ret = -EPROTO; /* skiffd reset it */
+		goto out;
+	}
+	d.len = (uint32_t)len;
+	if (to) {
+		d.addr = sin.sin_addr.s_addr;
+		d.port = sin.sin_port;
+	}
+	ring_copy(A.tx + (size_t)i * SKIFF_APP_FIFO, FIFO_MASK, ls->tx_head, &d, sizeof(d), true);
+	fifo_copy(A.tx + (size_t)i * SKIFF_APP_FIFO, ls->tx_head + (uint32_t)sizeof(d), &cur,
+		  (size_t)len, true);
+	ls->tx_head += sw.need;
+	store_rel(&A.slots[i].tx.head, ls->tx_head);
+	atomic_thread_fence(memory_order_seq_cst);
+	if (!xchg(&A.slots[i].tx_kick, 1)) {
+		fill_msg(&m, i, SKIFF_APP_OP_TX);
+		post(ls->worker, &m);
+	}
+	ret = len;
+out:
+	pthread_mutex_unlock(&A.lk);
+	return ret < 0 ? fail((int)-ret) : ret;
+}
+
+/* The next datagram's header, from part w of slot i (A.lk held); false
+ * when its length does not fit the part (cannot happen with a sane
+ * skiffd: the part is then dropped whole). */
+static bool dgram_peek(int i, uint32_t w, struct skiff_app_dgram *d)
+{
+	uint32_t part = skiff_app_dgram_part(A.n_workers);
+	uint8_t *base = A.rx + (size_t)i * SKIFF_APP_FIFO + (size_t)w * part;
+	uint32_t used = load_acq(&A.slots[i].urx_head[w]) - A.s[i].urx_tail[w];
+
+	ring_copy(base, part - 1, A.s[i].urx_tail[w], d, sizeof(*d), false);
+	if (used > part || d->len > SKIFF_APP_DGRAM_MAX || SKIFF_APP_DGRAM_REC(d->len) > used) {
+		A.s[i].urx_tail[w] = load_acq(&A.slots[i].urx_head[w]);
+		store_rel(&A.slots[i].urx_tail[w], A.s[i].urx_tail[w]);
+		return false;
+	}
+	return true;
+}
+
+static ssize_t dgram_recv(int fd, const struct iovec *iov, int iovcnt, int flags,
+			  struct sockaddr *from, socklen_t *fromlen, int *mflags)
+{
+	struct iocur cur = {.iov = iov, .n = iovcnt};
+	struct sockaddr_in sin = {.sin_family = AF_INET};
+	struct skiff_app_dgram d;
+	struct skiff_app_msg m;
+	struct lsock *ls;
+	uint32_t w, part, bit, seq;
+	ssize_t len, ret;
+	size_t n;
+	int i;
+
+	*mflags = 0;
+	len = iov_total(iov, iovcnt);
+	if (len < 0)
+		return fail(EINVAL);
+	if (flags & ~(MSG_DONTWAIT | MSG_PEEK | MSG_WAITALL | MSG_NOSIGNAL | MSG_TRUNC |
+		      MSG_CMSG_CLOEXEC))
+		return fail(EOPNOTSUPP);
+	part = skiff_app_dgram_part(A.n_workers ? A.n_workers : 1);
+	pthread_mutex_lock(&A.lk);
+	i = slot_of(fd);
+	if (i < 0) {
+		ret = -EBADF;
+		goto out;
+	}
+	ls = &A.s[i];
+	for (;;) {
+		seq = ls->kind == L_UDP ? load_acq(&A.slots[i].err_seq) : ls->err_seen;
+		if (seq != ls->err_seen) {
+			/* a pending error is reported once, before data */
+			ls->err_seen = seq;
+			ret = A.slots[i].err > 0 ? -A.slots[i].err : -EIO;
+			break;
+		}
+		if (ls->kind == L_UDP && load_acq(&A.slots[i].state) == SKIFF_APP_S_CLOSED) {
+			ret = -EPROTO;
+			break;
+		}
+		if (ls->kind == L_UDP && dgram_next(i, &w)) {
+			if (!dgram_peek(i, w, &d))
+				continue;
+			n = d.len < (size_t)len ? d.len : (size_t)len;
+			ring_copyv(A.rx + (size_t)i * SKIFF_APP_FIFO + (size_t)w * part, part - 1,
+				   ls->urx_tail[w] + (uint32_t)sizeof(d), &cur, n, false);
+			if (n < d.len)
+				*mflags |= MSG_TRUNC;
+			sin.sin_addr.s_addr = d.addr;
+			sin.sin_port = d.port;
+			if (from && fromlen) {
+				memcpy(from, &sin, *fromlen < sizeof(sin) ? *fromlen : sizeof(sin));
+				*fromlen = sizeof(sin);
+			}
+			ret = (flags & MSG_TRUNC) ? (ssize_t)d.len : (ssize_t)n;
+			if (flags & MSG_PEEK)
+				break;
+			ls->urx_tail[w] += SKIFF_APP_DGRAM_REC(d.len);
+			ls->next_part = w + 1;
+			store_rel(&A.slots[i].urx_tail[w], ls->urx_tail[w]);
+			atomic_thread_fence(memory_order_seq_cst);
+			bit = 1u << w;
+			if ((load_acq(&A.slots[i].urx_blocked) & bit) &&
+			    (atomic_fetch_and((_Atomic uint32_t *)&A.slots[i].urx_blocked, ~bit) &
+			     bit)) {
+				fill_msg(&m, i, SKIFF_APP_OP_RXREAD);
+				post(w, &m);
+			}
+			break;
+		}
+		if (ls->rd_shut) {
+			ret = 0;
+			break;
+		}
+		if (nonblocking(i, flags)) {
+			ret = -EAGAIN;
+			break;
+		}
+		if (wait_ready(i, EPOLLIN) == -EINTR) {
+			ret = -EINTR;
+			break;
+		}
+	}
+out:
+	pthread_mutex_unlock(&A.lk);
+	return ret < 0 ? fail((int)-ret) : ret;
+}
+
+static bool is_dgram(int fd)
+{
+	int i;
+	bool ret;
+
+	pthread_mutex_lock(&A.lk);
+	i = slot_of(fd);
+	ret = i >= 0 && A.s[i].dgram;
+	pthread_mutex_unlock(&A.lk);
+	return ret;
+}
+
 /* Every send: to (tolen bytes) is the destination (NULL: the connected
  * peer); a stream socket ignores it, as Linux's TCP does. */
 static ssize_t sock_send(int fd, const struct iovec *iov, int iovcnt, int flags,
 			 const struct sockaddr *to, socklen_t tolen)
 {
-	(void)to;
-	(void)tolen;
+	if (is_dgram(fd))
+		return dgram_send(fd, iov, iovcnt, flags, to, tolen);
 	return stream_send(fd, iov, iovcnt, flags);
 }
 
@@ -1185,7 +1580,8 @@ static ssize_t sock_send(int fd, const struct iovec *iov, int iovcnt, int flags,
 static ssize_t sock_recv(int fd, const struct iovec *iov, int iovcnt, int flags,
 			 struct sockaddr *from, socklen_t *fromlen, int *mflags)
 {
-	(void)from;
+	if (is_dgram(fd))
+		return dgram_recv(fd, iov, iovcnt, flags, from, fromlen, mflags);
 	if (fromlen)
 		*fromlen = 0;
 	return stream_recv(fd, iov, iovcnt, flags, mflags);
@@ -1314,6 +1710,16 @@ SKIFF_EXPORT int skiff_shutdown(int fd, int how)
 	if (how != SHUT_RD && how != SHUT_WR && how != SHUT_RDWR)
 		return fail(EINVAL);
 	pthread_mutex_lock(&A.lk);
+	i = slot_of(fd);
+	if (i >= 0 && A.s[i].dgram) {
+		/* datagrams: this socket's own flags, nothing to tell skiffd */
+		ret = A.s[i].connected ? 0 : -ENOTCONN;
+		if (!ret && how != SHUT_RD)
+			A.s[i].wr_shut = true;
+		if (!ret && how != SHUT_WR)
+			A.s[i].rd_shut = true;
+		goto out;
+	}
 	i = conn_slot(fd);
 	if (i < 0) {
 		ret = i;
@@ -1364,6 +1770,13 @@ SKIFF_EXPORT int skiff_close(int fd)
 			close_on(i, w);
 		ls->kind = L_FREE;
 		break;
+	case L_UDP:
+		/* what was sent before goes out first (the worker drains) */
+		for (w = 0; w < A.n_workers; w++)
+			if (ls->wmask & (1u << w))
+				close_on(i, w);
+		ls->kind = L_FREE;
+		break;
 	case L_CONN:
 		/* the worker sends what the tx FIFO holds, then closes */
 		fill_msg(&m, i, SKIFF_APP_OP_CLOSE);
@@ -1393,7 +1806,7 @@ static int name_of(int fd, struct sockaddr *addr, socklen_t *len, bool peer)
 	i = slot_of(fd);
 	if (i < 0)
 		ret = -EBADF;
-	else if (peer && A.s[i].kind != L_CONN)
+	else if (peer && A.s[i].kind != L_CONN && !(A.s[i].dgram && A.s[i].connected))
 		ret = -ENOTCONN;
 	else
 		sin = peer ? A.s[i].peer : A.s[i].local;
@@ -1461,7 +1874,7 @@ SKIFF_EXPORT int skiff_setsockopt(int fd, int level, int name, const void *val, 
 	} else if (level == SOL_SOCKET && name == SO_KEEPALIVE) {
 		flag = SKIFF_APP_F_KEEPALIVE;
 		opt = SKIFF_APP_OPT_KEEPALIVE;
-	} else if (level == IPPROTO_TCP && name == TCP_NODELAY) {
+	} else if (level == IPPROTO_TCP && name == TCP_NODELAY && !is_dgram(fd)) {
 		flag = SKIFF_APP_F_NODELAY;
 		opt = SKIFF_APP_OPT_NODELAY;
 	} else if (level == SOL_SOCKET && name == SO_RCVBUF) {
@@ -1487,11 +1900,11 @@ SKIFF_EXPORT int skiff_setsockopt(int fd, int level, int name, const void *val, 
 		ls->rcvbuf = (uint32_t)v;
 	else
 		ls->sndbuf = (uint32_t)v;
-	if (ls->kind == L_CONN) {
+	if (ls->kind == L_CONN || ls->kind == L_UDP) {
 		fill_msg(&m, i, SKIFF_APP_OP_SETOPT);
 		m.arg = opt;
 		m.arg2 = flag ? (v != 0) : (uint32_t)v;
-		ret = request(ls->worker, &m);
+		ret = ls->kind == L_UDP ? udp_request_all(i, &m) : request(ls->worker, &m);
 	}
 out:
 	pthread_mutex_unlock(&A.lk);
@@ -1532,10 +1945,15 @@ SKIFF_EXPORT int skiff_getsockopt(int fd, int level, int name, void *val, sockle
 		goto out;
 	}
 	ls = &A.s[i];
-	if (level == SOL_SOCKET && name == SO_ERROR)
+	if (level == SOL_SOCKET && name == SO_ERROR && ls->kind == L_UDP) {
+		uint32_t seq = load_acq(&A.slots[i].err_seq);
+
+		v = seq != ls->err_seen ? A.slots[i].err : 0;
+		ls->err_seen = seq;
+	} else if (level == SOL_SOCKET && name == SO_ERROR)
 		v = ls->kind == L_CONN ? -conn_error(i) : 0;
 	else if (level == SOL_SOCKET && name == SO_TYPE)
-		v = SOCK_STREAM;
+		v = ls->dgram ? SOCK_DGRAM : SOCK_STREAM;
 	else if (level == SOL_SOCKET && name == SO_REUSEADDR)
 		v = !!(ls->flags & SKIFF_APP_F_REUSEADDR);
 	else if (level == SOL_SOCKET && name == SO_KEEPALIVE)
@@ -1589,7 +2007,7 @@ SKIFF_EXPORT int skiff_fcntl(int fd, int cmd, ...)
 
 SKIFF_EXPORT int skiff_ioctl(int fd, unsigned long req, ...)
 {
-	uint32_t avail;
+	uint32_t avail, w;
 	va_list ap;
 	void *arg;
 	int i, v, ret = 0;
@@ -1613,7 +2031,11 @@ SKIFF_EXPORT int skiff_ioctl(int fd, unsigned long req, ...)
 	} else if (A.s[i].kind == L_LISTEN) {
 		ret = -EINVAL; /* as Linux's TCP */
 	} else {
+		struct skiff_app_dgram d;
+
 		v = 0;
+		if (A.s[i].kind == L_UDP && dgram_next(i, &w) && dgram_peek(i, w, &d))
+			v = (int)d.len; /* the next datagram, as Linux's UDP */
 		if (A.s[i].kind == L_CONN) {
 			avail = load_acq(&A.slots[i].rx.head) - A.s[i].rx_tail;
 			v = avail > SKIFF_APP_FIFO ? 0 : (int)avail;
