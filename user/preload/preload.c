@@ -490,6 +490,8 @@ static struct ent *migrate(int fd, int type, const char *call)
 	}
 	carry_options(fd, h, call);
 	e = calloc(1, sizeof(*e));
+	if (e)
+		pthread_mutex_init(&e->lk, NULL);
 	if (!e || ent_install(fd, e)) {
 		free(e);
 		LIB(skiff_close(h));
@@ -604,6 +606,8 @@ PRELOAD_EXPORT int accept4(int fd, struct sockaddr *addr, socklen_t *len, int fl
 	if (pfd < 0)
 		return -1;
 	ne = calloc(1, sizeof(*ne));
+	if (ne)
+		pthread_mutex_init(&ne->lk, NULL);
 	if (!ne) {
 		REAL(close)(pfd);
 		errno = ENOMEM;
@@ -612,6 +616,8 @@ PRELOAD_EXPORT int accept4(int fd, struct sockaddr *addr, socklen_t *len, int fl
 	h = LIB(skiff_accept4(e->h, addr, len, flags));
 	if (h < 0 || ent_install(pfd, ne)) {
 		err = errno;
+		if (h < 0 && err == EAGAIN)
+			ent_rearm(e);
 		if (h >= 0)
 			LIB(skiff_close(h));
 		free(ne);

@@ -15,6 +15,7 @@
 #define SKIFF_PRELOAD_H
 
 #include <poll.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdbool.h>
 #include <stdatomic.h>
@@ -31,13 +32,24 @@ enum ent_kind {
 	ENT_EPOLL,    /* an epoll set made by skiff_epoll_create1; h is its fd */
 };
 
+#define ENT_REGS 4 /* epoll sets one skiff socket can be edge-triggered in */
+
+/* A skiff socket's registration in an epoll set with EPOLLET. */
+struct ent_reg {
+	int set;	       /* the set's fd (libskiffapp's key) */
+	struct epoll_event ev; /* as given to skiff_epoll_ctl */
+};
+
 struct ent {
-	int kind;	   /* enum ent_kind */
-	int h;		   /* libskiffapp handle (SOCK) or epoll fd (EPOLL) */
-	int type;	   /* SOCK: SOCK_STREAM or SOCK_DGRAM */
-	atomic_int refs;   /* fds naming this entry */
-	atomic_int nskiff; /* EPOLL: skiff sockets added (an upper bound) */
-	bool inherited;	   /* SOCK: came through fork() without library support */
+	int kind;	    /* enum ent_kind */
+	int h;		    /* libskiffapp handle (SOCK) or epoll fd (EPOLL) */
+	int type;	    /* SOCK: SOCK_STREAM or SOCK_DGRAM */
+	atomic_int refs;    /* fds naming this entry */
+	atomic_int nskiff;  /* EPOLL: skiff sockets added (an upper bound) */
+	bool inherited;	    /* SOCK: came through fork() without library support */
+	pthread_mutex_t lk; /* SOCK: regs */
+	int n_regs;
+	struct ent_reg regs[ENT_REGS];
 };
 
 /* The libc functions underneath. */
@@ -136,6 +148,10 @@ extern const struct lib_opt lib_opt;
  * skiff socket (*out), 0 when it stays the kernel's, -1/errno on failure. */
 int preload_claim(int fd, const struct sockaddr *addr, socklen_t len, const char *call,
 		  struct ent **out);
+
+/* Call after a data call on skiff socket e stopped short or would block:
+ * its edge-triggered registrations are armed again (preload_wait.c). */
+void ent_rearm(struct ent *e);
 
 /* poll over skiff and kernel fds (preload_wait.c), timeout in ms. */
 int preload_poll(struct pollfd *fds, nfds_t n, int timeout_ms);

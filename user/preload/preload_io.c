@@ -26,13 +26,26 @@ ssize_t __recv_chk(int fd, void *buf, size_t len, size_t buflen, int flags);
 ssize_t __recvfrom_chk(int fd, void *buf, size_t len, size_t buflen, int flags,
 		       struct sockaddr *from, socklen_t *fromlen);
 
+/* r, the result of a data call on e that asked for want bytes; a call
+ * that would block or stopped short arms e's edge-triggered epoll
+ * registrations again (as the kernel signals every new arrival). */
+static ssize_t done(struct ent *e, ssize_t r, size_t want)
+{
+	int err = errno;
+
+	if ((r < 0 && err == EAGAIN) || (r >= 0 && (size_t)r < want))
+		ent_rearm(e);
+	errno = err;
+	return r;
+}
+
 PRELOAD_EXPORT ssize_t read(int fd, void *buf, size_t len)
 {
 	struct ent *e = sock_of(fd);
 
 	if (!e)
 		return REAL(read)(fd, buf, len);
-	return ent_unusable(e, "read", fd) ? -1 : LIB(skiff_read(e->h, buf, len));
+	return ent_unusable(e, "read", fd) ? -1 : done(e, LIB(skiff_read(e->h, buf, len)), len);
 }
 
 PRELOAD_EXPORT ssize_t write(int fd, const void *buf, size_t len)
@@ -41,7 +54,7 @@ PRELOAD_EXPORT ssize_t write(int fd, const void *buf, size_t len)
 
 	if (!e)
 		return REAL(write)(fd, buf, len);
-	return ent_unusable(e, "write", fd) ? -1 : LIB(skiff_write(e->h, buf, len));
+	return ent_unusable(e, "write", fd) ? -1 : done(e, LIB(skiff_write(e->h, buf, len)), len);
 }
 
 PRELOAD_EXPORT ssize_t send(int fd, const void *buf, size_t len, int flags)
@@ -53,7 +66,7 @@ PRELOAD_EXPORT ssize_t send(int fd, const void *buf, size_t len, int flags)
 	if (ent_unusable(e, "send", fd))
 		return -1;
 	/* MSG_MORE is a hint (cork); skiff sends at once, bytes unchanged */
-	return LIB(skiff_send(e->h, buf, len, flags & ~MSG_MORE));
+	return done(e, LIB(skiff_send(e->h, buf, len, flags & ~MSG_MORE)), len);
 }
 
 PRELOAD_EXPORT ssize_t recv(int fd, void *buf, size_t len, int flags)
@@ -62,7 +75,8 @@ PRELOAD_EXPORT ssize_t recv(int fd, void *buf, size_t len, int flags)
 
 	if (!e)
 		return REAL(recv)(fd, buf, len, flags);
-	return ent_unusable(e, "recv", fd) ? -1 : LIB(skiff_recv(e->h, buf, len, flags));
+	return ent_unusable(e, "recv", fd) ? -1
+					   : done(e, LIB(skiff_recv(e->h, buf, len, flags)), len);
 }
 
 /* The total length of iov, or -1/EINVAL as readv(2) checks it. */
@@ -83,6 +97,14 @@ static ssize_t iov_total(const struct iovec *iov, int cnt)
 		sum += iov[k].iov_len;
 	}
 	return (ssize_t)sum;
+}
+
+/* What iov asks for (0 when it is invalid: the call fails anyway). */
+static size_t iov_want(const struct iovec *iov, int cnt)
+{
+	ssize_t t = iov_total(iov, cnt);
+
+	return t < 0 ? 0 : (size_t)t;
 }
 
 /* sendmsg/writev from send: each piece in turn; the first may block as the
@@ -139,8 +161,8 @@ PRELOAD_EXPORT ssize_t writev(int fd, const struct iovec *iov, int cnt)
 	if (ent_unusable(e, "writev", fd))
 		return -1;
 	if (lib_opt.writev)
-		return LIB(lib_opt.writev(e->h, iov, cnt));
-	return send_iov(e, iov, cnt, 0);
+		return done(e, LIB(lib_opt.writev(e->h, iov, cnt)), iov_want(iov, cnt));
+	return done(e, send_iov(e, iov, cnt, 0), iov_want(iov, cnt));
 }
 
 PRELOAD_EXPORT ssize_t readv(int fd, const struct iovec *iov, int cnt)
@@ -152,8 +174,8 @@ PRELOAD_EXPORT ssize_t readv(int fd, const struct iovec *iov, int cnt)
 	if (ent_unusable(e, "readv", fd))
 		return -1;
 	if (lib_opt.readv)
-		return LIB(lib_opt.readv(e->h, iov, cnt));
-	return recv_iov(e, iov, cnt, 0);
+		return done(e, LIB(lib_opt.readv(e->h, iov, cnt)), iov_want(iov, cnt));
+	return done(e, recv_iov(e, iov, cnt, 0), iov_want(iov, cnt));
 }
 
 /* A kernel UDP socket's first datagram to a skiff destination makes it a
@@ -177,10 +199,10 @@ PRELOAD_EXPORT ssize_t sendto(int fd, const void *buf, size_t len, int flags,
 	if (ent_unusable(e, "sendto", fd))
 		return -1;
 	if (e->type == SOCK_STREAM || !to)
-		return LIB(skiff_send(e->h, buf, len, flags & ~MSG_MORE));
+		return done(e, LIB(skiff_send(e->h, buf, len, flags & ~MSG_MORE)), len);
 	if (!lib_opt.sendto)
 		return refuse(EOPNOTSUPP, "sendto", fd, "libskiffapp has no sendto");
-	return LIB(lib_opt.sendto(e->h, buf, len, flags & ~MSG_MORE, to, tolen));
+	return done(e, LIB(lib_opt.sendto(e->h, buf, len, flags & ~MSG_MORE, to, tolen)), len);
 }
 
 PRELOAD_EXPORT ssize_t recvfrom(int fd, void *buf, size_t len, int flags, struct sockaddr *from,
@@ -193,12 +215,12 @@ PRELOAD_EXPORT ssize_t recvfrom(int fd, void *buf, size_t len, int flags, struct
 	if (ent_unusable(e, "recvfrom", fd))
 		return -1;
 	if (lib_opt.recvfrom)
-		return LIB(lib_opt.recvfrom(e->h, buf, len, flags, from, fromlen));
+		return done(e, LIB(lib_opt.recvfrom(e->h, buf, len, flags, from, fromlen)), len);
 	if (e->type != SOCK_STREAM)
 		return refuse(EOPNOTSUPP, "recvfrom", fd, "libskiffapp has no recvfrom");
 	if (from && fromlen)
 		*fromlen = 0; /* TCP names no sender (as Linux) */
-	return LIB(skiff_recv(e->h, buf, len, flags));
+	return done(e, LIB(skiff_recv(e->h, buf, len, flags)), len);
 }
 
 PRELOAD_EXPORT ssize_t sendmsg(int fd, const struct msghdr *msg, int flags)
@@ -215,13 +237,15 @@ PRELOAD_EXPORT ssize_t sendmsg(int fd, const struct msghdr *msg, int flags)
 		return -1;
 	}
 	if (lib_opt.sendmsg)
-		return LIB(lib_opt.sendmsg(e->h, msg, flags & ~MSG_MORE));
+		return done(e, LIB(lib_opt.sendmsg(e->h, msg, flags & ~MSG_MORE)),
+			    iov_want(msg->msg_iov, (int)msg->msg_iovlen));
 	if (msg->msg_controllen)
 		return refuse(EOPNOTSUPP, "sendmsg", fd,
 			      "ancillary data is not supported on skiff");
 	if (e->type != SOCK_STREAM)
 		return refuse(EOPNOTSUPP, "sendmsg", fd, "libskiffapp has no sendmsg");
-	return send_iov(e, msg->msg_iov, (int)msg->msg_iovlen, flags & ~MSG_MORE);
+	return done(e, send_iov(e, msg->msg_iov, (int)msg->msg_iovlen, flags & ~MSG_MORE),
+		    iov_want(msg->msg_iov, (int)msg->msg_iovlen));
 }
 
 PRELOAD_EXPORT ssize_t recvmsg(int fd, struct msghdr *msg, int flags)
@@ -238,10 +262,12 @@ PRELOAD_EXPORT ssize_t recvmsg(int fd, struct msghdr *msg, int flags)
 		return -1;
 	}
 	if (lib_opt.recvmsg)
-		return LIB(lib_opt.recvmsg(e->h, msg, flags));
+		return done(e, LIB(lib_opt.recvmsg(e->h, msg, flags)),
+			    iov_want(msg->msg_iov, (int)msg->msg_iovlen));
 	if (e->type != SOCK_STREAM)
 		return refuse(EOPNOTSUPP, "recvmsg", fd, "libskiffapp has no recvmsg");
-	n = recv_iov(e, msg->msg_iov, (int)msg->msg_iovlen, flags);
+	n = done(e, recv_iov(e, msg->msg_iov, (int)msg->msg_iovlen, flags),
+		 iov_want(msg->msg_iov, (int)msg->msg_iovlen));
 	if (n >= 0) {
 		msg->msg_namelen = 0;
 		msg->msg_controllen = 0;
@@ -310,7 +336,7 @@ PRELOAD_EXPORT ssize_t sendfile(int out, int in, off_t *off, size_t count)
 		return refuse(EINVAL, "sendfile", in, "a skiff socket cannot be sendfile's source");
 	if (!e)
 		return REAL(sendfile)(out, in, off, count);
-	return skiff_sendfile(e, out, in, off, count);
+	return done(e, skiff_sendfile(e, out, in, off, count), count);
 }
 
 PRELOAD_EXPORT ssize_t sendfile64(int out, int in, off_t *off, size_t count)

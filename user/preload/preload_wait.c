@@ -385,6 +385,51 @@ static struct ent *set_of(int epfd)
 	return e && e->kind == ENT_EPOLL && e->h >= 0 ? e : NULL;
 }
 
+/* Remember (ev) or forget (NULL) skiff socket s's registration in set
+ * when it is edge-triggered, for ent_rearm(). */
+static void track(struct ent *s, int set, const struct epoll_event *ev, int epfd)
+{
+	bool et = ev && (ev->events & EPOLLET) && !(ev->events & EPOLLONESHOT);
+	int k;
+
+	pthread_mutex_lock(&s->lk);
+	for (k = 0; k < s->n_regs && s->regs[k].set != set; k++)
+		;
+	if (k < s->n_regs && !et)
+		s->regs[k] = s->regs[--s->n_regs];
+	else if (k < s->n_regs)
+		s->regs[k].ev = *ev;
+	else if (et && k < ENT_REGS)
+		s->regs[s->n_regs++] = (struct ent_reg){.set = set, .ev = *ev};
+	else if (et)
+		refuse(0, "epoll_ctl", epfd,
+		       "a skiff socket in more than %d edge-triggered sets: this one may miss "
+		       "edges",
+		       ENT_REGS);
+	pthread_mutex_unlock(&s->lk);
+}
+
+/*
+ * libskiffapp reports an EPOLLET edge when a scan finds a bit that the
+ * previous scan did not; a socket drained (or filled) and refilled (or
+ * drained) between two scans shows no change, and a program that read
+ * until EAGAIN would wait for an edge that never comes.  The kernel
+ * signals each arrival, so after a call that would block or stopped short
+ * the registration is renewed (EPOLL_CTL_MOD clears what was reported):
+ * at worst one spurious event, which edge-triggered programs tolerate.
+ */
+void ent_rearm(struct ent *e)
+{
+	int k;
+
+	if (!e->n_regs)
+		return;
+	pthread_mutex_lock(&e->lk);
+	for (k = 0; k < e->n_regs; k++)
+		LIB(skiff_epoll_ctl(e->regs[k].set, EPOLL_CTL_MOD, e->h, &e->regs[k].ev));
+	pthread_mutex_unlock(&e->lk);
+}
+
 PRELOAD_EXPORT int epoll_ctl(int epfd, int op, int fd, struct epoll_event *ev)
 {
 	struct ent *set, *s;
@@ -411,6 +456,8 @@ PRELOAD_EXPORT int epoll_ctl(int epfd, int op, int fd, struct epoll_event *ev)
 	r = LIB(skiff_epoll_ctl(set->h, op, s->h, ev ? &ev2 : NULL));
 	if (!r && op == EPOLL_CTL_ADD)
 		atomic_fetch_add(&set->nskiff, 1);
+	if (!r)
+		track(s, set->h, op == EPOLL_CTL_DEL ? NULL : &ev2, epfd);
 	return r;
 }
 
