@@ -437,3 +437,100 @@ def test_python_http_server_serves_curl_on_the_peer(topo, sk, runs, www):
     srv.p.send_signal(signal.SIGINT)  # KeyboardInterrupt: the server closes and exits
     rc, _, err = srv.finish(timeout=20)
     assert "Traceback" not in err or "KeyboardInterrupt" in err, err
+
+
+# ---- nginx ----
+
+NGINX_CONF = """daemon off;
+master_process {master};
+worker_processes {workers};
+pid {dir}/nginx.pid;
+error_log {dir}/error.log info;
+events {{ worker_connections 512; }}
+http {{
+    access_log off;
+    sendfile on;
+    keepalive_timeout 30;
+    keepalive_requests 100000;
+    types {{ application/octet-stream bin; text/plain txt; text/html html; }}
+    client_body_temp_path {dir}/body;
+    proxy_temp_path {dir}/proxy;
+    fastcgi_temp_path {dir}/fastcgi;
+    uwsgi_temp_path {dir}/uwsgi;
+    scgi_temp_path {dir}/scgi;
+    server {{
+        listen {addr}:{port};
+        root {root};
+    }}
+}}
+"""
+
+
+def start_nginx(runs, topo, sk, tmp_path, www, port, workers=1):
+    need("nginx")
+    conf = tmp_path / "nginx.conf"
+    conf.write_text(NGINX_CONF.format(master="on" if workers > 1 else "off", workers=workers,
+                                      dir=tmp_path, addr=topo.ded_ip, port=port, root=www.path))
+    ng = start(runs, topo, ["nginx", "-c", conf, "-p", tmp_path], stdout=subprocess.DEVNULL)
+    wait_port_app(topo, sk, ng, port).close()
+    return ng
+
+
+def ab(topo, url, n, c, keepalive):
+    """ApacheBench from the peer: (complete, failed, keep-alive requests)."""
+    p = sn.ns_run(topo.peer_ns, ["ab", *(["-k"] if keepalive else []), "-n", str(n), "-c",
+                                 str(c), "-s", "30", url], check=False, timeout=120)
+    out = p.stdout
+
+    def field(name):
+        for line in out.splitlines():
+            if line.startswith(name):
+                return int(line.split(":")[1].split()[0])
+        return None
+
+    assert p.returncode == 0, p.stdout + p.stderr
+    return field("Complete requests"), field("Failed requests"), field("Keep-Alive requests")
+
+
+def check_nginx_serves(topo, www, port):
+    base = f"http://{topo.ded_ip}:{port}"
+    # sendfile: the big file whole, twice at once
+    res = [None] * 2
+
+    def one(i):
+        res[i] = tn.curl_get(topo, f"{base}/big.bin", timeout=90)
+
+    ts = [threading.Thread(target=one, args=(i,)) for i in range(2)]
+    for t in ts:
+        t.start()
+    for t in ts:
+        t.join(120)
+    for code, size, _, sha, err in res:
+        assert code == 200 and size == www.size["big.bin"] and sha == www.sha["big.bin"], err
+    # keep-alive: three files on one connection
+    p = subprocess.run(sn.nsenter(topo.peer_ns, [
+        "curl", "-sS", "-v", "--max-time", "60",
+        *[f"{base}/{n}" for n in ("small.txt", "mid.bin", "index.html")]]),
+        capture_output=True, timeout=90)
+    err = p.stderr.decode(errors="replace")
+    body = b"".join((www.path / n).read_bytes() for n in ("small.txt", "mid.bin", "index.html"))
+    assert p.returncode == 0, err
+    assert hashlib.sha256(p.stdout).digest() == hashlib.sha256(body).digest()
+    assert "Re-using existing connection" in err, err
+    # many requests: keep-alive and one connection per request
+    assert ab(topo, f"{base}/small.txt", 3000, 16, True) == (3000, 0, 3000)
+    assert ab(topo, f"{base}/small.txt", 1000, 16, False)[:2] == (1000, 0)
+
+
+def test_nginx_one_worker_serves_static_files(topo, sk, runs, tmp_path, www):
+    """nginx with one process (master_process off): sendfile of 32 MiB,
+    keep-alive (curl re-uses the connection, ab -k) and Connection: close
+    (ab), then SIGTERM: epoll_wait returns EINTR and nginx exits 0."""
+    port = PORT + 20
+    ng = start_nginx(runs, topo, sk, tmp_path, www, port)
+    check_nginx_serves(topo, www, port)
+    ng.p.send_signal(signal.SIGTERM)
+    rc, _, err = ng.finish(timeout=20)
+    assert rc == 0, err + (tmp_path / "error.log").read_text()
+    log = (tmp_path / "error.log").read_text()
+    assert "[alert]" not in log and "[emerg]" not in log, log
