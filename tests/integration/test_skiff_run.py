@@ -534,3 +534,68 @@ def test_nginx_one_worker_serves_static_files(topo, sk, runs, tmp_path, www):
     assert rc == 0, err + (tmp_path / "error.log").read_text()
     log = (tmp_path / "error.log").read_text()
     assert "[alert]" not in log and "[emerg]" not in log, log
+
+
+# ---- UDP ----
+
+def test_socat_udp_server_on_a_port_given_with_p_echoes_datagrams(topo, sk, runs):
+    """skiff-run -p PORT: socat's bind to 0.0.0.0:PORT goes to skiff (the
+    peer reaches it on ded_ip, which only skiff has); 200 datagrams of 1 to
+    1400 bytes come back whole and in order."""
+    need("socat")
+    port = PORT + 30
+    so = start(runs, topo, ["socat", "-T", "10", f"UDP4-LISTEN:{port},reuseaddr", "PIPE"],
+               opts=["-p", port])
+    wait_app(sk)
+    s = sn.ns_socket(topo.peer_ns)
+    s.settimeout(2)
+    s.connect((topo.ded_ip, port))
+    sent = [os.urandom(1 + (i * 97) % 1400) for i in range(200)]
+    got = []
+    for d in sent:
+        for _ in range(3):  # the first may arrive before socat listens
+            s.send(d)
+            try:
+                got.append(s.recv(65536))
+                break
+            except socket.timeout:
+                continue
+    s.close()
+    so.kill()
+    assert got == sent
+
+
+def test_nc_udp_client_exchanges_datagrams_with_the_peer(topo, sk, runs):
+    """nc -u to the peer's UDP server: the peer sees skiff's address as
+    the source and its answers reach nc's stdout."""
+    need("nc")
+    srv = sn.ns_socket(topo.peer_ns)
+    srv.bind((topo.peer_ip, 0))
+    srv.settimeout(10)
+    port = srv.getsockname()[1]
+    seen = []
+
+    def serve():
+        try:
+            while len(seen) < 3:
+                d, a = srv.recvfrom(65536)
+                seen.append((d, a[0]))
+                srv.sendto(d.upper(), a)
+        except OSError:
+            pass
+
+    t = threading.Thread(target=serve)
+    t.start()
+    nc = start(runs, topo, ["nc", "-u", "-w", "2", topo.peer_ip, port], stdin=subprocess.PIPE)
+    for i in range(3):
+        nc.p.stdin.write(f"datagram {i}\n".encode())
+        nc.p.stdin.flush()
+        time.sleep(0.3)
+    nc.p.stdin.close()
+    t.join(15)
+    out = nc.p.stdout.read()
+    nc.kill()
+    srv.close()
+    assert [a for _, a in seen] == [topo.ded_ip] * 3, seen
+    assert b"".join(d for d, _ in seen) == b"datagram 0\ndatagram 1\ndatagram 2\n"
+    assert out == b"DATAGRAM 0\nDATAGRAM 1\nDATAGRAM 2\n"
