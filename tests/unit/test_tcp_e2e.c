@@ -388,7 +388,7 @@ struct rec {
 	bool dropped;
 };
 
-#define TR_MAX_DROPS 8
+#define TR_MAX_DROPS 16
 
 struct trace {
 	struct rec *r;
@@ -1714,48 +1714,85 @@ static void long_transfer_is_deterministic_for_a_seed(void **state)
 	assert_memory_equal(r1.c, r2.c, sizeof(r1.c));
 }
 
-/* 4 MiB A -> B over 10 ms each way, reorder_pct of the frames of each
- * direction reordered, nothing lost. */
+/* 4 MiB A -> B through a link that reorders but loses nothing. */
 struct reorder_result {
 	uint64_t t_done;
 	uint64_t recoveries, spurious, undos, rtos, retrans_segs, reordered;
-	uint32_t reordering, cwnd;
+	uint64_t retrans_half, reordered_half; /* when half the data had arrived */
+	uint64_t dsack_rx, rack_lost;
+	uint32_t reordering, cwnd, reo_wnd_mult;
 };
 
-static void reorder_transfer(uint32_t reorder_pct, struct reorder_result *r)
+struct half_watch {
+	struct xfer *x;
+	struct twostack *ts;
+	bool seen;
+	uint64_t retrans, reordered;
+};
+
+/* cond_xfer, noting A's retransmissions when half the data has arrived */
+static bool cond_half(void *arg)
 {
-	struct ts_impair imp = {.reorder_pct = reorder_pct, .delay_ns = 10 * MS};
+	struct half_watch *w = arg;
+
+	xfer_pump(w->x);
+	if (!w->seen && w->x->rcvd >= w->x->total / 2) {
+		w->seen = true;
+		w->retrans = twostack_stack(w->ts, TS_A)->stats->tcp_retrans_segs;
+		w->reordered = w->ts->dir[TS_A].c.reordered;
+	}
+	return xfer_finished(w->x);
+}
+
+static void reorder_transfer_imp(const struct ts_impair *ab, const struct ts_impair *ba,
+				 struct reorder_result *r)
+{
 	struct twostack *ts = ts_new(7);
 	const struct tcp_sock *tp;
 	const struct skiff_ustats *u;
 	struct pair p = {0};
-	struct xfer ab;
+	struct xfer ab_x;
+	struct half_watch w = {.x = &ab_x, .ts = ts};
 	uint64_t t0;
 
-	twostack_set_impair2(ts, &imp);
+	twostack_set_impair(ts, TS_A, ab);
+	twostack_set_impair(ts, TS_B, ba);
 	pair_listen(ts, &p, PORT, 8);
 	pair_socket_a(ts, &p);
 	pair_connect(ts, &p, 10 * SEC);
 	t0 = clock_now();
-	ab = (struct xfer){.tx = p.a, .rx = p.b, .total = 4 << 20, .base = 3, .shut = true};
-	assert_true(twostack_run(ts, 10 * 60 * SEC, cond_xfer, &ab));
-	assert_int_equal(ab.err, 0);
-	assert_true(ab.rcvd == 4 << 20 && ab.eof);
-	r->t_done = ab.t_done - t0;
+	ab_x = (struct xfer){.tx = p.a, .rx = p.b, .total = 4 << 20, .base = 3, .shut = true};
+	assert_true(twostack_run(ts, 10 * 60 * SEC, cond_half, &w));
+	assert_int_equal(ab_x.err, 0);
+	assert_true(ab_x.rcvd == 4 << 20 && ab_x.eof);
+	r->t_done = ab_x.t_done - t0;
 	u = twostack_stack(ts, TS_A)->stats;
 	r->recoveries = u->tcp_sack_recovery + u->tcp_fast_retrans;
 	r->spurious = u->tcp_spurious_rtx;
 	r->undos = u->tcp_undo;
 	r->rtos = u->tcp_rto;
 	r->retrans_segs = u->tcp_retrans_segs;
+	r->dsack_rx = u->tcp_dsack_rx;
+	r->rack_lost = u->tcp_rack_marked_lost;
 	r->reordered = ts->dir[TS_A].c.reordered;
+	r->retrans_half = w.retrans;
+	r->reordered_half = w.reordered;
 	tp = conn_of(ts, TS_A, p.aport, PORT);
 	assert_non_null(tp);
 	r->reordering = tp->reordering;
 	r->cwnd = tp->cc.cwnd;
+	r->reo_wnd_mult = tp->reo_wnd_mult;
 	assert_int_equal(ts->dir[TS_A].c.lost + ts->dir[TS_B].c.lost, 0);
 	pair_close(&p);
 	ts_free(ts);
+}
+
+/* 10 ms each way, reorder_pct of the frames of each direction reordered. */
+static void reorder_transfer(uint32_t reorder_pct, struct reorder_result *r)
+{
+	struct ts_impair imp = {.reorder_pct = reorder_pct, .delay_ns = 10 * MS};
+
+	reorder_transfer_imp(&imp, &imp, r);
 }
 
 /*
@@ -1789,6 +1826,247 @@ static void reordering_without_loss_does_not_keep_cutting_the_window(void **stat
 	assert_true(r25.recoveries + r25.rtos <= r25.undos + 5);
 	/* and the transfer takes at most twice as long as without reordering */
 	assert_true(r25.t_done <= 2 * r0.t_done);
+}
+
+/* ================================================================ RACK-TLP, PRR */
+
+/*
+ * RACK (RFC 8985) judges a segment lost by time: only once a segment sent
+ * after it was delivered and RACK.rtt + the reordering window passed.  25%
+ * of the frames each way reordered (held up to 5 ms or 3 frames), none
+ * lost: at most a few retransmissions while the window is learnt (the
+ * first reordering with three segments SACKed, then the D-SACKs widen it),
+ * none at all in the second half of the transfer, no RTO, and the transfer
+ * takes at most a quarter longer than without reordering.
+ */
+static void reordering_of_a_quarter_of_the_frames_sends_no_spurious_retransmission(void **state)
+{
+	struct reorder_result r0, r25;
+
+	(void)state;
+	reorder_transfer(0, &r0);
+	reorder_transfer(25, &r25);
+	print_message("RACK, 25%% reordering (%llu frames, %llu in the second half): %.3f s "
+		      "(%.3f s without), %llu retransmitted (%llu in the first half), %llu D-SACKs, "
+		      "reo_wnd x%u\n",
+		      (unsigned long long)r25.reordered,
+		      (unsigned long long)(r25.reordered - r25.reordered_half),
+		      (double)r25.t_done / 1e9, (double)r0.t_done / 1e9,
+		      (unsigned long long)r25.retrans_segs, (unsigned long long)r25.retrans_half,
+		      (unsigned long long)r25.dsack_rx, r25.reo_wnd_mult);
+	assert_int_equal(r0.retrans_segs, 0);
+	assert_true(r25.reordered - r25.reordered_half > 100);
+	assert_true(r25.retrans_segs <= 8); /* of ~2900 segments */
+	assert_int_equal(r25.retrans_segs, r25.retrans_half);
+	assert_int_equal(r25.rtos, 0);
+	assert_true(4 * r25.t_done <= 5 * r0.t_done);
+}
+
+/*
+ * 3% of A's frames held 9 ms past their time (B's ACKs come straight):
+ * longer than the first reordering window, min_RTT/4 = 5 ms, so RACK
+ * retransmits them at first; the receiver reports each duplicate with a
+ * D-SACK, the window widens (RFC 8985 6.2 step 4: x2 = 10 ms) and the late
+ * segments are no longer retransmitted.
+ */
+static void dsacks_widen_the_reordering_window_until_late_segments_are_not_resent(void **state)
+{
+	struct ts_impair ab = {.reorder_pct = 3, .reorder_k = 100000, .reorder_max_ns = 9 * MS,
+			       .delay_ns = 10 * MS};
+	struct ts_impair ba = {.delay_ns = 10 * MS};
+	struct reorder_result r;
+
+	(void)state;
+	reorder_transfer_imp(&ab, &ba, &r);
+	print_message("3%% held 9 ms (%llu frames, %llu in the second half): %.3f s, %llu "
+		      "retransmitted (%llu in the first half), %llu D-SACKs, reo_wnd x%u\n",
+		      (unsigned long long)r.reordered,
+		      (unsigned long long)(r.reordered - r.reordered_half), (double)r.t_done / 1e9,
+		      (unsigned long long)r.retrans_segs, (unsigned long long)r.retrans_half,
+		      (unsigned long long)r.dsack_rx, r.reo_wnd_mult);
+	assert_true(r.retrans_half >= 1);	/* the first window was too short */
+	assert_true(r.dsack_rx >= 1);
+	assert_true(r.reo_wnd_mult >= 2);
+	assert_true(r.reordered - r.reordered_half > 20);
+	assert_int_equal(r.retrans_segs, r.retrans_half);	/* none once widened */
+	assert_int_equal(r.rtos, 0);
+}
+
+/*
+ * The last three segments of a transfer lost: no segment follows them to
+ * bring duplicate ACKs.  The tail loss probe (RFC 8985 7) resends the last
+ * segment 2 x SRTT after the last ACK; its SACK lets RACK find the other
+ * two lost; all three are repaired long before the RTO (>= 200 ms) would
+ * fire, and no RTO does.
+ */
+static void tail_loss_is_recovered_by_a_probe_in_about_two_rtts(void **state)
+{
+	struct twostack *ts = *state;
+	struct ts_impair imp = {.delay_ns = 10 * MS};
+	const uint64_t rtt = 20 * MS;
+	const struct skiff_ustats *u = twostack_stack(ts, TS_A)->stats;
+	struct pair p = {0};
+	struct trace *tr;
+	uint64_t t[4], rtos, probes, first = UINT64_MAX, last = 0, last_ack = 0;
+	struct tcp_conn_info info;
+	size_t k;
+	int i;
+
+	twostack_set_impair2(ts, &imp);
+	pair_open(ts, &p, PORT);
+	transfer(ts, p.a, p.b, 100000, 30 * SEC); /* SRTT known */
+	twostack_run(ts, 100 * MS, NULL, NULL);
+	info_of(ts, TS_A, p.aport, PORT, &info);
+	rtos = u->tcp_rto;
+	probes = u->tcp_tlp_probes;
+	tr = trace_on(ts);
+	for (i = 0; i < 3; i++)
+		tr->drop_nth[TS_A][i] = 28 + (uint32_t)i; /* of 30 full segments */
+	tr->n_drop_nth[TS_A] = 3;
+	transfer(ts, p.a, p.b, 30 * 1448, 30 * SEC);
+	assert_int_equal(tr->n_drop_seq, 3);
+	assert_true(tr->drop_seq[2] + 1448 == tr->max_end[TS_A]); /* the tail */
+	for (i = 0; i < 3; i++) {
+		assert_int_equal(trace_times(tr, TS_A, tr->drop_seq[i], t, 4), 2);
+		if (t[1] < first)
+			first = t[1];
+		if (t[1] > last)
+			last = t[1];
+	}
+	/* the last ACK A got before the probe (sent by B one delay earlier) */
+	for (k = 0; k < tr->n; k++)
+		if (tr->r[k].from == TS_B && tr->r[k].t + 10 * MS <= first)
+			last_ack = tr->r[k].t + 10 * MS;
+	print_message("tail of 3 lost: probe %.1f ms after the last ACK (SRTT %.1f ms), all "
+		      "resent %.1f ms after the tail left, %llu probe(s)\n",
+		      (double)(first - last_ack) / 1e6, (double)info.srtt_us / 1e3,
+		      (double)(last - tr->drop_t[0]) / 1e6,
+		      (unsigned long long)(u->tcp_tlp_probes - probes));
+	/* PTO = 2 SRTT (the SRTT holds some delayed ACKs: above 20 ms) */
+	assert_true(first - last_ack <= 2 * (uint64_t)info.srtt_us * 1000 + 2 * MS);
+	assert_true(first - last_ack <= 3 * rtt);
+	assert_true(last - tr->drop_t[0] < TCP_RTO_MIN_NS);
+	assert_int_equal(u->tcp_rto, rtos);
+	assert_true(u->tcp_tlp_probes >= probes + 1);
+	pair_close(&p);
+	trace_free(tr);
+}
+
+/*
+ * PRR (RFC 6937): sixteen segments in a row lost, so the data in flight
+ * falls far below ssthresh once they are found lost.  RFC 6675 would send
+ * the difference at once (cwnd = ssthresh); PRR's slow start reduction
+ * bound lets each ACK send what it reported delivered plus one segment:
+ * the instant recovery begins sends no more than that, the flight then at
+ * most doubles from one round to the next, and when recovery ends it is
+ * ssthresh within two segments, so leaving it (cwnd = ssthresh) sends no
+ * burst either.
+ */
+#define PRR_INSTANTS 64
+
+struct prr_instant {
+	int64_t sent, delivered, acks; /* bytes sent, bytes delivered, ACKs got */
+	uint32_t pipe;		       /* at its end */
+};
+
+struct prr_watch {
+	struct xfer x;
+	struct twostack *ts;
+	uint16_t aport;
+	bool in_rec, rec_in_instant;
+	int recoveries, n;
+	struct prr_instant in[PRR_INSTANTS]; /* the instants of the recovery, with ACKs */
+	uint64_t t, sent, acks; /* the current instant; A's frames sent, ACKs got, when it began */
+	int64_t delivered;	/* bytes delivered since it began */
+	uint32_t mark;		/* SND.UNA + bytes SACKed, at the last look */
+	uint32_t pipe, ssthresh, pipe_at_end, mss;
+};
+
+/* The ACKs the link delivers at t are processed, and what they allow
+ * sent, in the loop turns at t. */
+static bool cond_prr(void *arg)
+{
+	struct prr_watch *w = arg;
+	const struct tcp_sock *tp = conn_of(w->ts, TS_A, w->aport, PORT);
+	uint64_t sent = w->ts->dir[TS_A].c.sent, acks = w->ts->dir[TS_B].c.delivered;
+	uint64_t now = clock_now();
+	uint32_t mark;
+
+	xfer_pump(&w->x);
+	if (!tp)
+		return xfer_finished(&w->x);
+	if (now != w->t) {
+		if (w->rec_in_instant && w->in_rec && acks != w->acks && w->n < PRR_INSTANTS) {
+			struct prr_instant *i = &w->in[w->n++];
+
+			i->sent = (int64_t)(sent - w->sent) * w->mss;
+			i->delivered = w->delivered;
+			i->acks = (int64_t)(acks - w->acks);
+			i->pipe = w->pipe;
+		}
+		w->t = now;
+		w->sent = sent;
+		w->acks = acks;
+		w->delivered = 0;
+		w->rec_in_instant = w->in_rec;
+	}
+	mark = tp->snd_una + tcp_sacked_bytes(tp);
+	if (w->mark)
+		w->delivered += (int32_t)(mark - w->mark);
+	w->mark = mark;
+	if (tp->ca_state == TCP_CA_RECOVERY) {
+		if (!w->in_rec) {
+			w->in_rec = true;
+			w->rec_in_instant = true;
+			w->recoveries++;
+		}
+		w->pipe = tcp_in_flight(tp);
+		w->ssthresh = tp->cc.ssthresh;
+		w->mss = tcp_send_mss(tp);
+	} else if (w->in_rec) {
+		w->in_rec = false;
+		w->pipe_at_end = w->pipe;
+	}
+	return xfer_finished(&w->x);
+}
+
+static void prr_brings_the_flight_down_to_ssthresh_without_bursts(void **state)
+{
+	struct twostack *ts = *state;
+	struct ts_impair imp = {.delay_ns = 10 * MS};
+	struct prr_watch w = {.ts = ts};
+	struct pair p = {0};
+	struct trace *tr;
+	int i;
+
+	twostack_set_impair2(ts, &imp);
+	pair_open(ts, &p, PORT);
+	tr = trace_on(ts);
+	for (i = 0; i < TR_MAX_DROPS; i++)
+		tr->drop_nth[TS_A][i] = 60 + (uint32_t)i;
+	tr->n_drop_nth[TS_A] = TR_MAX_DROPS;
+	w.aport = p.aport;
+	w.x = (struct xfer){.tx = p.a, .rx = p.b, .total = 1 << 20, .base = 5};
+	assert_true(twostack_run(ts, 30 * SEC, cond_prr, &w));
+	assert_int_equal(w.x.err, 0);
+	for (i = 0; i < w.n; i++)
+		print_message("PRR: %d: sent %lld delivered %lld by %lld ACKs, flight %u\n", i,
+			      (long long)w.in[i].sent, (long long)w.in[i].delivered,
+			      (long long)w.in[i].acks, w.in[i].pipe);
+	print_message("PRR: flight %u when recovery ended, ssthresh %u\n", w.pipe_at_end,
+		      w.ssthresh);
+	assert_int_equal(w.recoveries, 1);
+	assert_true(w.n >= 3);
+	/* entering recovery: delivered + one segment per ACK, no burst */
+	assert_true(w.in[0].sent <= w.in[0].delivered + w.in[0].acks * w.mss);
+	assert_true(w.in[0].pipe + 4 * w.mss < w.ssthresh);
+	/* then the flight at most doubles per round towards ssthresh */
+	for (i = 1; i < w.n; i++)
+		assert_true(w.in[i].pipe <= 2 * w.in[i - 1].pipe + w.mss);
+	assert_true(w.pipe_at_end + 2 * w.mss >= w.ssthresh);
+	assert_true(w.pipe_at_end <= w.ssthresh + 2 * w.mss);
+	pair_close(&p);
+	trace_free(tr);
 }
 
 /* ================================================================ D-SACK undo (RFC 3708) */
@@ -2350,6 +2628,10 @@ int main(void)
 		cmocka_unit_test_prestate(long_transfer_through_an_impaired_link, &seed3),
 		cmocka_unit_test(long_transfer_is_deterministic_for_a_seed),
 		cmocka_unit_test(reordering_without_loss_does_not_keep_cutting_the_window),
+		cmocka_unit_test(reordering_of_a_quarter_of_the_frames_sends_no_spurious_retransmission),
+		cmocka_unit_test(dsacks_widen_the_reordering_window_until_late_segments_are_not_resent),
+		E2E(tail_loss_is_recovered_by_a_probe_in_about_two_rtts),
+		E2E(prr_brings_the_flight_down_to_ssthresh_without_bursts),
 		cmocka_unit_test(spurious_fast_retransmit_without_timestamps_is_undone_by_dsack),
 		cmocka_unit_test(dsack_for_a_segment_never_retransmitted_does_not_undo_a_real_loss),
 		cmocka_unit_test(spurious_fast_retransmit_with_timestamps_is_undone_once),
