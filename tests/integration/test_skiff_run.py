@@ -599,3 +599,146 @@ def test_nc_udp_client_exchanges_datagrams_with_the_peer(topo, sk, runs):
     assert [a for _, a in seen] == [topo.ded_ip] * 3, seen
     assert b"".join(d for d, _ in seen) == b"datagram 0\ndatagram 1\ndatagram 2\n"
     assert out == b"DATAGRAM 0\nDATAGRAM 1\nDATAGRAM 2\n"
+
+
+# ---- fd numbers, mixed waits, signals, refusals ----
+
+FD_SCRIPT = r"""
+import errno, fcntl, os, resource, select, signal, socket, stat, struct, sys, termios, time
+peer, port, ded = sys.argv[1], int(sys.argv[2]), sys.argv[3]
+
+def check(cond, what):
+    if not cond:
+        print("FAIL", what, flush=True)
+        sys.exit(1)
+    print("ok", what, flush=True)
+
+s = socket.create_connection((peer, port))
+check(s.getsockname()[0] == ded, "skiff's address is the source")
+fd = s.fileno()
+check(fd < 1024 and stat.S_ISSOCK(os.fstat(fd).st_mode), "a real fd number, a socket to fstat")
+d = os.dup(fd)
+s2 = socket.socket(fileno=d)
+s.close()
+s2.sendall(b"ping")
+check(s2.recv(4) == b"ping", "a dup works after the original is closed")
+os.dup2(s2.fileno(), 100)
+os.write(100, b"abc")
+check(os.read(100, 3) == b"abc", "read/write on a number given by dup2")
+os.close(100)
+s2.sendall(b"zz")
+check(s2.recv(2) == b"zz", "closing a dup leaves the socket open")
+check(fcntl.fcntl(s2.fileno(), fcntl.F_GETFD) & fcntl.FD_CLOEXEC, "close-on-exec as set")
+os.set_inheritable(s2.fileno(), True)
+check(not fcntl.fcntl(s2.fileno(), fcntl.F_GETFD) & fcntl.FD_CLOEXEC, "close-on-exec cleared")
+r, w = os.pipe()
+os.write(w, b"x")
+rl, _, _ = select.select([s2, r], [], [], 5)
+check(rl == [r], "select: the pipe is ready, the quiet socket is not")
+os.read(r, 1)
+s2.sendall(b"q")
+rl, _, _ = select.select([s2, r], [], [], 5)
+check(rl == [s2], "select: the socket readable once the echo is back")
+_, wl, _ = select.select([], [s2, w], [], 5)
+check(wl == [s2, w], "select: the socket and the pipe writable")
+p = select.poll()
+p.register(s2, select.POLLIN)
+p.register(r, select.POLLIN)
+check(p.poll(5000) == [(s2.fileno(), select.POLLIN)], "poll: the socket, not the pipe")
+buf = struct.pack("i", 0)
+check(struct.unpack("i", fcntl.ioctl(s2.fileno(), termios.FIONREAD, buf))[0] == 1, "FIONREAD")
+s2.recv(1)
+ep = select.epoll()
+ep.register(s2.fileno(), select.EPOLLIN)
+ep.register(r, select.EPOLLIN)
+check(ep.poll(0.2) == [], "epoll: nothing ready")
+os.write(w, b"y")
+check(ep.poll(5) == [(r, select.EPOLLIN)], "epoll: the pipe in a set with a skiff socket")
+os.read(r, 1)
+s2.sendall(b"e")
+check(ep.poll(5) == [(s2.fileno(), select.EPOLLIN)], "epoll: the skiff socket")
+s2.recv(1)
+s2.setblocking(False)
+try:
+    s2.recv(1)
+    check(False, "EAGAIN")
+except BlockingIOError:
+    check(True, "non-blocking recv: EAGAIN")
+s2.setblocking(True)
+
+class Alarm(Exception):
+    pass
+
+def on_alarm(sig, frame):
+    raise Alarm()
+
+signal.signal(signal.SIGALRM, on_alarm)
+signal.setitimer(signal.ITIMER_REAL, 0.3)
+try:
+    s2.recv(1)
+    check(False, "EINTR")
+except Alarm:
+    check(True, "a signal interrupts a blocking recv (EINTR)")
+try:
+    s2.setsockopt(socket.IPPROTO_IP, socket.IP_TOS, 0x10)
+    check(False, "IP_TOS refused")
+except OSError as e:
+    check(e.errno == errno.ENOPROTOOPT, "an option skiff does not have: ENOPROTOOPT")
+soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+resource.setrlimit(resource.RLIMIT_NOFILE, (64, hard))
+extra = []
+try:
+    while True:
+        extra.append(socket.create_connection((peer, port)))
+except OSError as e:
+    check(e.errno == errno.EMFILE and len(extra) > 40, "RLIMIT_NOFILE counts skiff sockets")
+for c in extra:
+    c.close()
+resource.setrlimit(resource.RLIMIT_NOFILE, (soft, hard))
+s2.sendall(b"end")
+check(s2.recv(3) == b"end", "still served")
+s2.close()
+print("all ok", flush=True)
+"""
+
+
+def test_fd_numbers_mixed_waits_signals_and_refusals_behave(topo, sk, runs):
+    """A Python script under skiff-run: fstat, dup, dup2 onto a chosen
+    number, close of a dup, close-on-exec, select/poll/epoll mixing a pipe
+    and a skiff socket, FIONREAD, EAGAIN, EINTR from a signal, RLIMIT_NOFILE,
+    and an unsupported option refused with a message naming the call."""
+    echo = sn.TcpEchoServer(topo.peer_ns, topo.peer_ip, 0)
+    try:
+        r = start(runs, topo, [PY, "-c", FD_SCRIPT, topo.peer_ip, echo.sock.getsockname()[1],
+                               topo.ded_ip])
+        rc, out, err = r.finish(timeout=60)
+    finally:
+        echo.close()
+    assert rc == 0 and b"all ok" in out, out.decode() + err
+    assert "skiff-run: setsockopt(fd" in err and "is not supported on skiff (ENOPROTOOPT)" in err, err
+    assert err.count("setsockopt(fd") == 1, err  # once
+
+
+def test_a_killed_program_leaves_skiffd_healthy(topo, sk, runs):
+    """socat (echoing) SIGKILLed while the peer sends 1 MiB: the peer's
+    connection is reset, skiffd detaches the program, the port is closed
+    (RST to a new SYN) and skiffd still serves."""
+    need("socat")
+    port = PORT + 40
+    so = start(runs, topo, ["socat", f"TCP4-LISTEN:{port},bind={topo.ded_ip},reuseaddr", "PIPE"])
+    c = wait_port_app(topo, sk, so, port)
+    c.sendall(os.urandom(1 << 20))
+    so.p.send_signal(signal.SIGKILL)
+    so.p.wait(10)
+    wait_detached(sk)
+    with pytest.raises((ConnectionResetError, BrokenPipeError, ConnectionAbortedError)):
+        c.settimeout(10)
+        for _ in range(64):
+            c.sendall(b"x" * 65536)
+            if not c.recv(1 << 20):
+                raise ConnectionResetError("closed")
+    c.close()
+    with pytest.raises(ConnectionRefusedError):
+        tn.connect(topo, topo.ded_ip, port, timeout=5)
+    _, sent, _, got = tn.echo_roundtrip(topo, topo.ded_ip, 7, 256 << 10)  # built-in echo
+    assert got == sent
