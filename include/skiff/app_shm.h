@@ -7,6 +7,7 @@
  *	struct skiff_app_hdr                  what follows, and app_sleeping
  *	struct skiff_app_chan  chan[workers]  one request ring per worker
  *	struct skiff_app_slot  slot[SKIFF_APP_MAX_SOCKS]
+ *	uint8_t lib[SKIFF_APP_LIB_SIZE]       the library's (its lock, socket table)
  *	uint8_t rx[SKIFF_APP_MAX_SOCKS][SKIFF_APP_FIFO]   worker -> app bytes
  *	uint8_t tx[SKIFF_APP_MAX_SOCKS][SKIFF_APP_FIFO]   app -> worker bytes
  *
@@ -23,7 +24,11 @@
  * sleeping = 1, issues a full fence, re-checks its queues and only then
  * sleeps on its eventfd; the producer publishes, issues a full fence and
  * kicks the eventfd only if it swaps sleeping from 1 to 0.  A busy peer is
- * therefore never woken by a syscall.
+ * therefore never woken by a syscall.  The application side has one
+ * eventfd per sleeping thread (a "waiter", SKIFF_APP_MAX_WAITERS of them,
+ * shared by the processes that inherit the attach through fork()):
+ * app_sleeping is a mask of the waiters asleep, and a worker swaps it to 0
+ * and writes the eventfd of each bit that was set.
  */
 #ifndef SKIFF_APP_SHM_H
 #define SKIFF_APP_SHM_H
@@ -31,12 +36,14 @@
 #include <stdint.h>
 
 #define SKIFF_APP_MAGIC 0x736b6170u /* "skap" */
-#define SKIFF_APP_VERSION 2u
+#define SKIFF_APP_VERSION 3u
 #define SKIFF_APP_MAX_WORKERS 8	      /* skiffd queues an application can use */
 #define SKIFF_APP_MAX_SOCKS 128	      /* sockets of one attached process */
 #define SKIFF_APP_RING 1024	      /* messages per request ring (power of 2) */
 #define SKIFF_APP_FIFO (128u * 1024u) /* bytes per FIFO (power of 2) */
 #define SKIFF_APP_CACHELINE 64
+#define SKIFF_APP_MAX_WAITERS 32      /* threads (of all its processes) asleep at once */
+#define SKIFF_APP_LIB_SIZE (64u * 1024u) /* the library's own part: skiffd never reads it */
 
 /* Request ops, application -> the worker a socket lives on. */
 enum skiff_app_op {
@@ -167,7 +174,8 @@ struct skiff_app_hdr {
 	uint32_t ring_size;
 	uint32_t fifo_size;
 	uint64_t chan_off, slot_off, rx_off, tx_off;
-	/* the application sleeps on its eventfd: kick it (worker writes 0) */
+	uint64_t lib_off; /* SKIFF_APP_LIB_SIZE bytes of the library's */
+	/* bit k: waiter k sleeps on its eventfd: kick it (worker swaps to 0) */
 	_Alignas(SKIFF_APP_CACHELINE) uint32_t app_sleeping;
 };
 
@@ -198,8 +206,9 @@ static inline void skiff_app_layout(uint32_t n_workers, struct skiff_app_hdr *h)
 	h->fifo_size = SKIFF_APP_FIFO;
 	h->chan_off = skiff_app_align(sizeof(struct skiff_app_hdr));
 	h->slot_off = skiff_app_align(h->chan_off + n_workers * sizeof(struct skiff_app_chan));
-	h->rx_off =
+	h->lib_off =
 		skiff_app_align(h->slot_off + SKIFF_APP_MAX_SOCKS * sizeof(struct skiff_app_slot));
+	h->rx_off = skiff_app_align(h->lib_off + SKIFF_APP_LIB_SIZE);
 	h->tx_off = h->rx_off + (uint64_t)SKIFF_APP_MAX_SOCKS * SKIFF_APP_FIFO;
 	h->size = h->tx_off + (uint64_t)SKIFF_APP_MAX_SOCKS * SKIFF_APP_FIFO;
 }

@@ -16,10 +16,12 @@
  * (docs/security.md); otherwise skiff_socket() fails with EACCES and
  * skiff_last_error() says why.
  *
- * Not yet: select, ancillary data, fork (a child must not use its parent's
- * skiff sockets), more than one thread blocked in skiff calls at a time
- * (they work, but wake-ups are shared: a blocked thread may wait up to
- * 10 ms longer, and only the thread asleep in poll() sees EINTR).
+ * After fork() the child shares its parent's skiff sockets, as with the
+ * kernel (the last process's close() closes a socket); any number of
+ * threads may block in skiff calls, each woken by itself.
+ *
+ * Not yet: select, ancillary data, IPv6; the sockets of a forked child
+ * that dies stay open until the other processes close them or exit.
  */
 #ifndef SKIFF_SKIFF_SOCKET_H
 #define SKIFF_SKIFF_SOCKET_H

@@ -326,9 +326,10 @@ def attach_raw(d):
     s.settimeout(5)
     s.connect(d.ctl_socket)
     s.sendall(b"attach\n")
-    msg, fds, _, _ = socket.recv_fds(s, 512, 16)
+    msg, fds, _, _ = socket.recv_fds(s, 512, 64)
     assert msg.startswith(b"ok attach ") and b" workers " in msg, msg
-    size = int(msg.split()[-1])
+    words = msg.split()
+    size = int(words[words.index(b"size") + 1])
     m = mmap.mmap(fds[0], size)
     return s, m, fds[0], fds[1], fds[2:]
 
@@ -596,6 +597,113 @@ def udp_serve_and_ping(topo, cleanup, port, clients, per_client):
 
 def test_udp_server_bound_to_a_port_echoes_kernel_clients(topo, sk, cleanup):
     udp_serve_and_ping(topo, cleanup, APP_PORT + 4, clients=4, per_client=25)
+
+
+FORK = sn.BUILD / "tests" / "apps" / "fork_check"
+
+
+def role_of(topo, port):
+    c = tn.connect(topo, topo.ded_ip, port, timeout=10)
+    c.settimeout(10)
+    got = b""
+    while not got.endswith(b"\n"):
+        b = c.recv(64)
+        if not b:
+            break
+        got += b
+    c.close()
+    return got.decode().strip()
+
+
+def test_after_fork_parent_and_child_accept_on_one_listener(topo, sk, cleanup):
+    """fork_check accept: the child inherits the listening socket; parent
+    and child accept on it in turns and both at once; the child's close()
+    leaves the parent's listener open; skiffd detaches the application once
+    the last process is gone."""
+    port = APP_PORT + 5
+    a = App(topo, [FORK, "accept", port], stdin=subprocess.DEVNULL)
+    cleanup.append(a)
+    a.wait_line(a.p.stdout, "listening")
+    assert [role_of(topo, port) for _ in range(4)] == ["parent", "child"] * 2
+    assert sorted(role_of(topo, port) for _ in range(2)) == ["child", "parent"]
+    a.wait_line(a.p.stdout, "child gone")
+    assert role_of(topo, port) == "parent"
+    out, err = a.p.communicate(timeout=10)
+    assert a.p.returncode == 0 and b"done" in out, (out + err).decode(errors="replace")
+    wait_detached(sk)
+
+
+@pytest.mark.parametrize("sets", ["shared", "separate"])
+def test_eight_threads_in_epoll_wait_each_serve_connections(topo, sk, cleanup, sets):
+    """fork_check threads: 8 threads blocked in skiff_epoll_wait (one set
+    for all, or one each) over one listener; 8 kernel clients at once each
+    get their echo."""
+    port = APP_PORT + 6
+    a = App(topo, [FORK, "threads", port, 8, sets], stdin=subprocess.DEVNULL)
+    cleanup.append(a)
+    a.wait_line(a.p.stdout, "listening")
+    res = [None] * 8
+
+    def one(i):
+        c = tn.connect(topo, topo.ded_ip, port, timeout=10)
+        c.settimeout(10)
+        c.sendall(f"hello {i}".encode())
+        res[i] = c.recv(64)
+        c.close()
+
+    ts = [threading.Thread(target=one, args=(i,)) for i in range(8)]
+    for t in ts:
+        t.start()
+    for t in ts:
+        t.join(30)
+    assert res == [f"hello {i}".encode() for i in range(8)], res
+    out, err = a.p.communicate(timeout=10)
+    assert a.p.returncode == 0 and b"done" in out, (out + err).decode(errors="replace")
+    wait_detached(sk)
+
+
+def test_a_child_killed_mid_transfer_leaves_the_parent_serving(topo, sk, cleanup):
+    """fork_check kill: a forked child reading a connection slowly is
+    SIGKILLed mid-transfer (perhaps inside the library, holding its lock);
+    the parent keeps accepting on the shared listener; when the parent
+    exits the child's connection is reset (bytes unread) and the
+    application detached, every frame back."""
+    port = APP_PORT + 7
+    a = App(topo, [FORK, "kill", port])
+    cleanup.append(a)
+    a.wait_line(a.p.stdout, "listening")
+    c = tn.connect(topo, topo.ded_ip, port, timeout=10)
+    stop = threading.Event()
+
+    def feed():
+        try:
+            while not stop.is_set():
+                c.sendall(os.urandom(65536))
+        except OSError:
+            pass
+
+    t = threading.Thread(target=feed, daemon=True)
+    t.start()
+    line = a.p.stdout.readline()
+    assert line.startswith(b"child "), line
+    time.sleep(0.3)
+    os.kill(int(line.split()[1]), signal.SIGKILL)
+    for _ in range(3):
+        a.p.stdin.write(b"next\n")
+        a.p.stdin.flush()
+        assert role_of(topo, port) == "parent"
+    a.p.stdin.close()
+    a.p.wait(10)
+    assert a.p.returncode == 0, a.p.stderr.read()
+    wait_detached(sk)
+    stop.set()
+    c.settimeout(10)
+    with pytest.raises((ConnectionResetError, BrokenPipeError)):
+        while c.recv(1 << 20):
+            pass
+        c.sendall(b"x" * 65536)
+    c.close()
+    t.join(10)
 
 
 def test_an_app_builds_with_pkg_config_after_make_install(topo, sk, cleanup, tmp_path):

@@ -60,7 +60,8 @@ struct app_worker {
 	uint32_t part; /* datagram rx part bytes (skiff_app_dgram_part()) */
 	uint32_t cons; /* private copy of req->cons */
 	uint8_t *bounce; /* SKIFF_APP_DGRAM_MAX bytes: one datagram, allocated at the first UDP socket */
-	int app_efd;
+	int waiter_fd[SKIFF_APP_MAX_WAITERS]; /* [0] = app_efd; not owned */
+	uint32_t n_waiters;
 	bool dirty; /* something changed for the application */
 	bool poisoned;
 	struct app_worker_stats stats;
@@ -99,7 +100,8 @@ int app_worker_create(struct stack *st, void *shm, const struct skiff_app_hdr *l
 	aw->tx = (uint8_t *)shm + layout->tx_off;
 	aw->worker = worker;
 	aw->part = skiff_app_dgram_part(layout->n_workers);
-	aw->app_efd = app_efd;
+	aw->waiter_fd[0] = app_efd;
+	aw->n_waiters = 1;
 	for (i = 0; i < SKIFF_APP_MAX_SOCKS; i++) {
 		aw->ws[i].aw = aw;
 		aw->ws[i].idx = (uint16_t)i;
@@ -763,19 +765,37 @@ static void poison(struct app_worker *aw)
 		}
 }
 
+void app_worker_set_waiters(struct app_worker *aw, const int *fds, uint32_t n)
+{
+	uint32_t k;
+
+	if (n > SKIFF_APP_MAX_WAITERS)
+		n = SKIFF_APP_MAX_WAITERS;
+	for (k = 0; k < n; k++)
+		aw->waiter_fd[k] = fds[k];
+	aw->n_waiters = n;
+}
+
+/* Wake every thread of the application that sleeps: each has its own
+ * eventfd (a bit of app_sleeping, any value of which is harmless: bits
+ * beyond the waiters are ignored). */
 static void kick_app(struct app_worker *aw)
 {
 	uint64_t one = 1;
+	uint32_t mask, k;
 
 	aw->dirty = false;
 	atomic_thread_fence(memory_order_seq_cst);
 	if (!atomic_load_explicit((_Atomic uint32_t *)&aw->hdr->app_sleeping, memory_order_relaxed))
 		return;
-	if (!atomic_exchange((_Atomic uint32_t *)&aw->hdr->app_sleeping, 0))
-		return;
-	aw->stats.kicks++;
-	if (aw->app_efd >= 0 && write(aw->app_efd, &one, sizeof(one)) < 0) {
-		/* saturated: the application is awake anyway */
+	mask = atomic_exchange((_Atomic uint32_t *)&aw->hdr->app_sleeping, 0);
+	for (k = 0; mask && k < aw->n_waiters; k++, mask >>= 1) {
+		if (!(mask & 1) || aw->waiter_fd[k] < 0)
+			continue;
+		aw->stats.kicks++;
+		if (write(aw->waiter_fd[k], &one, sizeof(one)) < 0) {
+			/* saturated: that thread is awake anyway */
+		}
 	}
 }
 

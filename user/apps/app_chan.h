@@ -33,7 +33,7 @@ struct app_worker_stats {
 	uint64_t poisoned;  /* the ring's producer index was out of range */
 	uint64_t socks;	    /* sockets open now */
 	uint64_t aborts;    /* connections reset at close (unread or unsent data) */
-	uint64_t kicks;	    /* eventfd writes to wake the sleeping application */
+	uint64_t kicks;	    /* eventfd writes to wake the application's sleeping threads */
 	uint64_t dgram_drops; /* datagrams dropped: no room in the rx part, no frame to send */
 };
 
@@ -45,6 +45,11 @@ struct app_worker_stats {
  */
 int app_worker_create(struct stack *st, void *shm, const struct skiff_app_hdr *layout,
 		      uint32_t worker, int app_efd, struct app_worker **out);
+
+/* The application's waiter eventfds (not owned), fds[0] being app_efd:
+ * bit k of app_sleeping kicks fds[k].  Without this call there is one,
+ * app_efd.  n at most SKIFF_APP_MAX_WAITERS. */
+void app_worker_set_waiters(struct app_worker *aw, const int *fds, uint32_t n);
 
 /* Serve up to budget requests and flush wake-ups; how much was done. */
 int app_worker_poll(struct app_worker *aw, int budget);

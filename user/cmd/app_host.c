@@ -33,7 +33,8 @@ struct app {
 	struct ctl_peer peer;
 	void *shm;
 	struct skiff_app_hdr layout;	    /* private copy: never read from shm */
-	int app_efd;			    /* the application sleeps on it */
+	int app_efd;			    /* waiter 0: the application sleeps on it */
+	int waiter_fd[SKIFF_APP_MAX_WAITERS]; /* [0] = app_efd, [1..]: its other threads */
 	int wake_fd[SKIFF_APP_MAX_WORKERS]; /* it wakes worker w */
 	struct app_worker *aw[SKIFF_APP_MAX_WORKERS];
 };
@@ -52,6 +53,18 @@ struct app_host {
 	struct app apps[APP_HOST_MAX_APPS];
 };
 
+static void app_clear(struct app *a)
+{
+	uint32_t w;
+
+	memset(a, 0, sizeof(*a));
+	a->fd = a->app_efd = -1;
+	for (w = 0; w < SKIFF_APP_MAX_WORKERS; w++)
+		a->wake_fd[w] = -1;
+	for (w = 0; w < SKIFF_APP_MAX_WAITERS; w++)
+		a->waiter_fd[w] = -1;
+}
+
 int app_host_create(struct app_host **out, const struct app_host_worker *w, uint32_t n)
 {
 	struct app_host *h;
@@ -68,7 +81,7 @@ int app_host_create(struct app_host **out, const struct app_host_worker *w, uint
 	for (i = 0; i < SKIFF_APP_MAX_WORKERS; i++)
 		h->hw[i].ep = -1;
 	for (i = 0; i < APP_HOST_MAX_APPS; i++)
-		h->apps[i].fd = h->apps[i].app_efd = -1;
+		app_clear(&h->apps[i]);
 	h->ep = epoll_create1(EPOLL_CLOEXEC);
 	ok = h->ep >= 0;
 	for (i = 0; i < n; i++) {
@@ -118,6 +131,9 @@ static void app_detach(struct app_host *h, struct app *a)
 	for (w = 0; w < SKIFF_APP_MAX_WORKERS; w++)
 		if (a->wake_fd[w] >= 0)
 			close(a->wake_fd[w]);
+	for (w = 1; w < SKIFF_APP_MAX_WAITERS; w++)
+		if (a->waiter_fd[w] >= 0)
+			close(a->waiter_fd[w]);
 	if (a->app_efd >= 0)
 		close(a->app_efd);
 	if (a->shm)
@@ -126,15 +142,12 @@ static void app_detach(struct app_host *h, struct app *a)
 		close(a->fd);
 	if (a->used)
 		h->detached++;
-	memset(a, 0, sizeof(*a));
-	a->fd = a->app_efd = -1;
-	for (w = 0; w < SKIFF_APP_MAX_WORKERS; w++)
-		a->wake_fd[w] = -1;
+	app_clear(a);
 }
 
 static int send_fds(int sock, const char *line, const int *fds, int n)
 {
-	char cbuf[CMSG_SPACE(sizeof(int) * (2 + SKIFF_APP_MAX_WORKERS))];
+	char cbuf[CMSG_SPACE(sizeof(int) * (1 + SKIFF_APP_MAX_WORKERS + SKIFF_APP_MAX_WAITERS))];
 	struct iovec iov = {.iov_base = (void *)line, .iov_len = strlen(line)};
 	struct msghdr mh = {
 		.msg_iov = &iov,
@@ -187,7 +200,7 @@ static int app_region(struct app *a, uint32_t n_workers, int *memfd)
 bool app_host_attach(struct app_host *h, int fd, const struct ctl_peer *peer, struct strbuf *out)
 {
 	struct epoll_event ev = {.events = EPOLLIN | EPOLLRDHUP};
-	int fds[2 + SKIFF_APP_MAX_WORKERS];
+	int fds[1 + SKIFF_APP_MAX_WORKERS + SKIFF_APP_MAX_WAITERS], nfds;
 	uint64_t one = 1;
 	struct app *a = NULL;
 	char line[128], msg[160];
@@ -205,10 +218,7 @@ bool app_host_attach(struct app_host *h, int fd, const struct ctl_peer *peer, st
 		report_error(out, msg, false);
 		return false;
 	}
-	memset(a, 0, sizeof(*a));
-	a->fd = a->app_efd = -1;
-	for (w = 0; w < SKIFF_APP_MAX_WORKERS; w++)
-		a->wake_fd[w] = -1;
+	app_clear(a);
 	a->peer = *peer;
 	ret = app_region(a, h->n, &memfd);
 	if (ret)
@@ -217,6 +227,14 @@ bool app_host_attach(struct app_host *h, int fd, const struct ctl_peer *peer, st
 	if (a->app_efd < 0) {
 		ret = -errno;
 		goto fail;
+	}
+	a->waiter_fd[0] = a->app_efd;
+	for (i = 1; i < SKIFF_APP_MAX_WAITERS; i++) {
+		a->waiter_fd[i] = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+		if (a->waiter_fd[i] < 0) {
+			ret = -errno;
+			goto fail;
+		}
 	}
 	for (w = 0; w < h->n; w++) {
 		a->wake_fd[w] = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
@@ -228,14 +246,19 @@ bool app_host_attach(struct app_host *h, int fd, const struct ctl_peer *peer, st
 					&a->aw[w]);
 		if (ret)
 			goto fail;
+		app_worker_set_waiters(a->aw[w], a->waiter_fd, SKIFF_APP_MAX_WAITERS);
 	}
-	snprintf(line, sizeof(line), "ok attach %u workers %u size %" PRIu64 "\n",
-		 SKIFF_APP_VERSION, h->n, a->layout.size);
+	snprintf(line, sizeof(line), "ok attach %u workers %u size %" PRIu64 " waiters %u\n",
+		 SKIFF_APP_VERSION, h->n, a->layout.size, SKIFF_APP_MAX_WAITERS);
+	/* [memfd, waiter 0, wake 0..n-1, waiters 1..] */
 	fds[0] = memfd;
 	fds[1] = a->app_efd;
 	for (w = 0; w < h->n; w++)
 		fds[2 + w] = a->wake_fd[w];
-	ret = send_fds(fd, line, fds, 2 + (int)h->n);
+	nfds = 2 + (int)h->n;
+	for (i = 1; i < SKIFF_APP_MAX_WAITERS; i++)
+		fds[nfds++] = a->waiter_fd[i];
+	ret = send_fds(fd, line, fds, nfds);
 	if (ret)
 		goto fail;
 	close(memfd);

@@ -13,8 +13,18 @@
  * OP_RXREAD only when the worker found it full (rx_blocked).  An eventfd is
  * written only to wake a side that sleeps.
  *
- * One mutex guards the library's state and the request rings.  A thread
- * that waits drops it while asleep.
+ * Processes and threads.  The socket table, the request rings' producer
+ * indices and the lock that guards them live in the region's library part
+ * (struct lib_shared, which skiffd never reads), so a child made by fork()
+ * shares its parent's sockets as with the kernel: a process-shared robust
+ * mutex serialises every process of the attach (a process killed while
+ * holding it leaves it to the next one, EOWNERDEAD), and a per-process
+ * mutex in front of it serialises the threads of one process (and lets
+ * fork() happen while no thread of the process is inside the library).
+ * Each socket counts the processes holding it; the last close() closes it.
+ * A thread that waits drops both locks and sleeps on its own eventfd (one
+ * of the waiters skiffd passed at attach, claimed by thread id), so every
+ * sleeping thread of every process is woken by itself.
  */
 #include <dirent.h>
 #include <errno.h>
@@ -49,7 +59,8 @@
 #define RUN_DIR "/run/skiff"
 #define FIFO_MASK (SKIFF_APP_FIFO - 1)
 #define RING_MASK (SKIFF_APP_RING - 1)
-#define MULTI_WAIT_MS 10 /* cap on a sleep while other threads sleep too */
+#define OVERFLOW_WAIT_MS 10 /* a thread without a waiter looks again this often */
+#define MAX_ATTACH_FDS (1 + SKIFF_APP_MAX_WORKERS + SKIFF_APP_MAX_WAITERS)
 #define MAX_EPOLLS 64
 
 /* L_UDP: a datagram socket bound on the workers of wmask */
@@ -76,9 +87,22 @@ struct lsock {
 	uint32_t tx_head; /* private: bytes put into the tx FIFO */
 	uint32_t err_seen;  /* datagrams: the slot's err_seq last reported */
 	uint32_t next_part; /* datagrams: the rx part recv() looks at first */
-	uint32_t urx_tail[SKIFF_APP_MAX_WORKERS]; /* datagrams: private, per part */
+	uint32_t urx_tail[SKIFF_APP_MAX_WORKERS]; /* datagrams: per part */
+	uint32_t refs; /* processes holding it (fork() adds them) */
 	struct sockaddr_in local, peer;
 };
+
+/* The library's part of the region (SKIFF_APP_LIB_SIZE bytes at lib_off),
+ * shared by the processes of one attach. */
+struct lib_shared {
+	pthread_mutex_t lk; /* process-shared, robust */
+	uint32_t next_worker; /* round robin of connect() and UDP binds */
+	uint32_t prod[SKIFF_APP_MAX_WORKERS]; /* our copies of req.prod */
+	uint32_t waiter_tid[SKIFF_APP_MAX_WAITERS]; /* thread using waiter k; 0: free */
+	struct lsock s[SKIFF_APP_MAX_SOCKS];
+};
+
+_Static_assert(sizeof(struct lib_shared) <= SKIFF_APP_LIB_SIZE, "the library part is too small");
 
 struct epent {
 	int fd;
@@ -96,30 +120,29 @@ struct sep {
 };
 
 static struct {
-	pthread_mutex_t lk;
+	pthread_mutex_t lk; /* this process's threads; then L->lk */
 	bool attached;
-	int ctl_fd, app_efd;
+	int ctl_fd;
 	int wake_fd[SKIFF_APP_MAX_WORKERS];
-	uint32_t n_workers;
-	uint32_t next_worker; /* round robin of connect() */
-	int pollers;	      /* threads asleep in poll() on app_efd */
-	pthread_cond_t cv;    /* the others wait here; a poller broadcasts */
+	int waiter_fd[SKIFF_APP_MAX_WAITERS];
+	uint32_t n_workers, n_waiters;
+	uint64_t held[SKIFF_APP_MAX_SOCKS / 64]; /* sockets this process holds */
+	struct lib_shared *L;
 	void *shm;
 	size_t size;
 	struct skiff_app_hdr *hdr;
 	struct skiff_app_chan *chan;
 	struct skiff_app_slot *slots;
 	uint8_t *rx, *tx;
-	uint32_t prod[SKIFF_APP_MAX_WORKERS]; /* private copies of req.prod */
-	struct lsock s[SKIFF_APP_MAX_SOCKS];
 	struct sep ep[MAX_EPOLLS];
 	char err[256];
 } A = {
 	.lk = PTHREAD_MUTEX_INITIALIZER,
-	.cv = PTHREAD_COND_INITIALIZER,
 	.ctl_fd = -1,
-	.app_efd = -1,
 };
+
+/* The waiter this thread sleeps on (-1: none claimed yet). */
+static __thread int my_waiter = -1;
 
 static inline uint32_t load_acq(const uint32_t *p)
 {
@@ -150,6 +173,120 @@ static void set_err(const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(A.err, sizeof(A.err), fmt, ap);
 	va_end(ap);
+}
+
+/* ---- locks, fork ---- */
+
+static void lib_shared_init(struct lib_shared *L)
+{
+	pthread_mutexattr_t ma;
+
+	pthread_mutexattr_init(&ma);
+	pthread_mutexattr_setpshared(&ma, PTHREAD_PROCESS_SHARED);
+	pthread_mutexattr_setrobust(&ma, PTHREAD_MUTEX_ROBUST);
+	pthread_mutex_init(&L->lk, &ma);
+	pthread_mutexattr_destroy(&ma);
+}
+
+/* Both locks: this process's, then (attached) the one of every process.
+ * A process that died holding the shared one hands it over as it was: a
+ * request it was posting is whole or absent (prod moves last). */
+static void lib_lock(void)
+{
+	pthread_mutex_lock(&A.lk);
+	if (A.L && pthread_mutex_lock(&A.L->lk) == EOWNERDEAD)
+		pthread_mutex_consistent(&A.L->lk);
+}
+
+static void lib_unlock(void)
+{
+	if (A.L)
+		pthread_mutex_unlock(&A.L->lk);
+	pthread_mutex_unlock(&A.lk);
+}
+
+static bool held(int i)
+{
+	return A.held[i / 64] & (1ull << (i % 64));
+}
+
+static void set_held(int i, bool on)
+{
+	if (on)
+		A.held[i / 64] |= 1ull << (i % 64);
+	else
+		A.held[i / 64] &= ~(1ull << (i % 64));
+}
+
+/* fork(): no thread of ours is inside the library while the process is
+ * copied (a sleeping one holds no lock); the child holds one more
+ * reference on each socket its parent held, and claims its own waiters. */
+static void fork_prepare(void)
+{
+	pthread_mutex_lock(&A.lk);
+}
+
+static void fork_parent(void)
+{
+	pthread_mutex_unlock(&A.lk);
+}
+
+static void fork_child(void)
+{
+	int i;
+
+	pthread_mutex_init(&A.lk, NULL);
+	my_waiter = -1;
+	if (!A.L)
+		return;
+	lib_lock();
+	for (i = 0; i < SKIFF_APP_MAX_SOCKS; i++)
+		if (held(i))
+			A.L->s[i].refs++;
+	lib_unlock();
+}
+
+static pthread_key_t waiter_key;
+
+/* A thread that exits gives its waiter back. */
+static void waiter_release(void *arg)
+{
+	int k = (int)(intptr_t)arg - 1;
+
+	if (A.L && k >= 0 && k < SKIFF_APP_MAX_WAITERS)
+		atomic_store((_Atomic uint32_t *)&A.L->waiter_tid[k], 0);
+}
+
+static void lib_once(void)
+{
+	pthread_atfork(fork_prepare, fork_parent, fork_child);
+	pthread_key_create(&waiter_key, waiter_release);
+}
+
+static pthread_once_t lib_once_ctl = PTHREAD_ONCE_INIT;
+
+/* This thread's waiter (claimed on first use; a thread of a process that
+ * is gone gives its own up to a newcomer), or -1 when all are in use. */
+static int my_waiter_get(void)
+{
+	uint32_t tid = (uint32_t)gettid(), cur;
+	int k, pass;
+
+	if (my_waiter >= 0)
+		return my_waiter;
+	for (pass = 0; pass < 2; pass++)
+		for (k = 0; k < (int)A.n_waiters; k++) {
+			cur = load_acq(&A.L->waiter_tid[k]);
+			if (cur && (!pass || kill((pid_t)cur, 0) == 0 || errno != ESRCH))
+				continue;
+			if (atomic_compare_exchange_strong((_Atomic uint32_t *)&A.L->waiter_tid[k],
+							   &cur, tid)) {
+				my_waiter = k;
+				pthread_setspecific(waiter_key, (void *)(intptr_t)(k + 1));
+				return k;
+			}
+		}
+	return -1;
 }
 
 /* ---- attach ---- */
@@ -233,7 +370,7 @@ static int find_socket(const char *ifname, char *path, size_t len)
 /* Read the attach answer: one line and, on success, the fds. */
 static int read_answer(int fd, char *line, size_t len, int *fds, int *nfds)
 {
-	char cbuf[CMSG_SPACE(sizeof(int) * (2 + SKIFF_APP_MAX_WORKERS))];
+	char cbuf[CMSG_SPACE(sizeof(int) * MAX_ATTACH_FDS)];
 	struct iovec iov;
 	struct msghdr mh;
 	struct cmsghdr *cm;
@@ -263,7 +400,7 @@ static int read_answer(int fd, char *line, size_t len, int *fds, int *nfds)
 				int f;
 
 				memcpy(&f, CMSG_DATA(cm) + i * sizeof(int), sizeof(int));
-				if (*nfds < 2 + SKIFF_APP_MAX_WORKERS)
+				if (*nfds < MAX_ATTACH_FDS)
 					fds[(*nfds)++] = f;
 				else
 					close(f);
@@ -280,14 +417,15 @@ static int do_attach(const char *ifname)
 {
 	struct sockaddr_un sun = {.sun_family = AF_UNIX};
 	struct timeval tv = {.tv_sec = 5};
-	int fds[2 + SKIFF_APP_MAX_WORKERS], nfds = 0, fd, ret, i;
-	unsigned int ver = 0, nw = 0;
+	int fds[MAX_ATTACH_FDS], nfds = 0, fd, ret, i;
+	unsigned int ver = 0, nw = 0, nwait = 0;
 	unsigned long long size = 0;
 	char line[512], *nl;
 	void *shm;
 
 	if (A.attached)
 		return 0;
+	pthread_once(&lib_once_ctl, lib_once);
 	if (!ifname)
 		ifname = getenv("SKIFF_IFACE");
 	ret = find_socket(ifname, sun.sun_path, sizeof(sun.sun_path));
@@ -319,8 +457,10 @@ static int do_attach(const char *ifname)
 	if (nl)
 		*nl = '\0';
 	if (strncmp(line, "ok attach ", 10) ||
-	    sscanf(line, "ok attach %u workers %u size %llu", &ver, &nw, &size) != 3 ||
-	    ver != SKIFF_APP_VERSION || !nw || nw > SKIFF_APP_MAX_WORKERS || nfds != 2 + (int)nw) {
+	    sscanf(line, "ok attach %u workers %u size %llu waiters %u", &ver, &nw, &size,
+		   &nwait) != 4 ||
+	    ver != SKIFF_APP_VERSION || !nw || nw > SKIFF_APP_MAX_WORKERS || !nwait ||
+	    nwait > SKIFF_APP_MAX_WAITERS || nfds != 1 + (int)nw + (int)nwait) {
 		set_err("skiffd refused the attach: %s",
 			strncmp(line, "error: ", 7) ? line : line + 7);
 		ret = strstr(line, "permission denied") ? -EACCES : -EPROTO;
@@ -347,10 +487,18 @@ static int do_attach(const char *ifname)
 	A.rx = (uint8_t *)shm + A.hdr->rx_off;
 	A.tx = (uint8_t *)shm + A.hdr->tx_off;
 	A.n_workers = nw;
-	A.app_efd = fds[1];
+	/* [memfd, waiter 0, wake 0..nw-1, waiters 1..] */
+	A.waiter_fd[0] = fds[1];
 	for (i = 0; i < (int)nw; i++)
 		A.wake_fd[i] = fds[2 + i];
+	for (i = 1; i < (int)nwait; i++)
+		A.waiter_fd[i] = fds[1 + (int)nw + i];
+	A.n_waiters = nwait;
 	A.ctl_fd = fd;
+	/* a fresh region: we are its first process */
+	A.L = (struct lib_shared *)((uint8_t *)shm + A.hdr->lib_off);
+	lib_shared_init(A.L);
+	pthread_mutex_lock(&A.L->lk); /* the caller holds the lock from here */
 	A.attached = true;
 	return 0;
 fail:
@@ -364,9 +512,9 @@ SKIFF_EXPORT int skiff_attach(const char *ifname)
 {
 	int ret;
 
-	pthread_mutex_lock(&A.lk);
+	lib_lock();
 	ret = do_attach(ifname);
-	pthread_mutex_unlock(&A.lk);
+	lib_unlock();
 	return ret ? fail(-ret) : 0;
 }
 
@@ -393,15 +541,15 @@ static void post(uint32_t w, const struct skiff_app_msg *m)
 {
 	struct skiff_app_ring *r = &A.chan[w].req;
 
-	while (A.prod[w] - load_acq(&r->cons) >= SKIFF_APP_RING) {
+	while (A.L->prod[w] - load_acq(&r->cons) >= SKIFF_APP_RING) {
 		/* full: let the worker catch up */
 		kick_worker(w);
-		pthread_mutex_unlock(&A.lk);
+		lib_unlock();
 		sched_yield();
-		pthread_mutex_lock(&A.lk);
+		lib_lock();
 	}
-	r->msg[A.prod[w] & RING_MASK] = *m;
-	store_rel(&r->prod, ++A.prod[w]);
+	r->msg[A.L->prod[w] & RING_MASK] = *m;
+	store_rel(&r->prod, ++A.L->prod[w]);
 	kick_worker(w);
 }
 
@@ -409,9 +557,9 @@ static int slot_of(int fd)
 {
 	int i = fd - SKIFF_FD_BASE;
 
-	if (fd < SKIFF_FD_BASE || i >= SKIFF_APP_MAX_SOCKS || !A.attached)
+	if (fd < SKIFF_FD_BASE || i >= SKIFF_APP_MAX_SOCKS || !A.attached || !held(i))
 		return -1;
-	if (A.s[i].kind == L_FREE || A.s[i].kind == L_CLOSING)
+	if (A.L->s[i].kind == L_FREE || A.L->s[i].kind == L_CLOSING)
 		return -1;
 	return i;
 }
@@ -423,7 +571,7 @@ static int conn_slot(int fd)
 
 	if (i < 0)
 		return -EBADF;
-	return A.s[i].kind == L_CONN ? i : -ENOTCONN;
+	return A.L->s[i].kind == L_CONN ? i : -ENOTCONN;
 }
 
 static int ms_left(const struct timespec *end)
@@ -438,68 +586,58 @@ static int ms_left(const struct timespec *end)
 
 /*
  * Sleep until skiffd kicks us (or one of the kernel fds extra[0..nextra)
- * is ready, or the timeout passes), having re-checked cond with the flag
- * up.  One thread polls app_efd and broadcasts A.cv when it wakes; other
- * threads wait on A.cv, so no thread sleeps through a kick another one
- * consumed.  A.lk is held on entry and exit.  Returns 1 when cond holds
- * afterwards, 0 when not, -EINTR when a signal handler ran while it slept
- * in poll().
+ * is ready, or the timeout passes), having re-checked cond with our
+ * waiter's bit up in app_sleeping.  Both locks are held on entry and exit
+ * and dropped while asleep.  Returns 1 when cond holds afterwards, 0 when
+ * not, -EINTR when a signal handler ran while it slept.  A thread without
+ * a waiter (more than SKIFF_APP_MAX_WAITERS asleep) looks again every
+ * OVERFLOW_WAIT_MS.
  */
 static int sleep_once(bool (*cond)(void *), void *arg, struct pollfd *extra, int nextra,
 		      int timeout_ms)
 {
 	struct pollfd local[9], *pfd = local;
-	struct timespec until;
+	uint32_t bit = 0;
 	uint64_t v;
-	int n = 1, r, err = 0;
+	int n = 0, r, err = 0, k = my_waiter_get();
 
-	store_rel(&A.hdr->app_sleeping, 1);
+	if (k >= 0) {
+		bit = 1u << k;
+		atomic_fetch_or((_Atomic uint32_t *)&A.hdr->app_sleeping, bit);
+	}
 	atomic_thread_fence(memory_order_seq_cst);
-	if (cond(arg))
+	if (cond(arg)) {
+		if (bit)
+			atomic_fetch_and((_Atomic uint32_t *)&A.hdr->app_sleeping, ~bit);
 		return 1;
-	if (A.pollers && !nextra) {
-		if (timeout_ms < 0) {
-			pthread_cond_wait(&A.cv, &A.lk);
-		} else {
-			clock_gettime(CLOCK_REALTIME, &until);
-			until.tv_sec += timeout_ms / 1000;
-			until.tv_nsec += (long)(timeout_ms % 1000) * 1000000;
-			if (until.tv_nsec >= 1000000000) {
-				until.tv_sec++;
-				until.tv_nsec -= 1000000000;
-			}
-			pthread_cond_timedwait(&A.cv, &A.lk, &until);
-		}
-		return cond(arg);
 	}
 	if (nextra > 8) {
 		pfd = malloc(sizeof(*pfd) * (size_t)(nextra + 1));
 		if (!pfd) {
-			pfd = local; /* poll the eventfd alone, briefly */
+			pfd = local; /* our eventfd alone, briefly */
 			nextra = 0;
-			timeout_ms = MULTI_WAIT_MS;
+			timeout_ms = OVERFLOW_WAIT_MS;
 		}
 	}
-	pfd[0] = (struct pollfd){.fd = A.app_efd, .events = POLLIN};
+	if (k >= 0)
+		pfd[n++] = (struct pollfd){.fd = A.waiter_fd[k], .events = POLLIN};
+	else if (timeout_ms < 0 || timeout_ms > OVERFLOW_WAIT_MS)
+		timeout_ms = OVERFLOW_WAIT_MS;
 	if (nextra)
-		memcpy(pfd + 1, extra, sizeof(*pfd) * (size_t)nextra);
-	n += nextra;
-	/* two pollers (an epoll waiter beside another): one may take the
-	 * other's kick, so both look again soon */
-	if (A.pollers++ && (timeout_ms < 0 || timeout_ms > MULTI_WAIT_MS))
-		timeout_ms = MULTI_WAIT_MS;
-	pthread_mutex_unlock(&A.lk);
-	r = poll(pfd, (nfds_t)n, timeout_ms);
+		memcpy(pfd + n, extra, sizeof(*pfd) * (size_t)nextra);
+	lib_unlock();
+	r = poll(pfd, (nfds_t)(n + nextra), timeout_ms);
 	if (r < 0 && errno == EINTR)
 		err = -EINTR;
-	if (r > 0 && (pfd[0].revents & POLLIN) && read(A.app_efd, &v, sizeof(v)) < 0) {
-		/* another poller took it */
+	if (k >= 0 && r > 0 && (pfd[0].revents & POLLIN) &&
+	    read(A.waiter_fd[k], &v, sizeof(v)) < 0) {
+		/* EAGAIN: nothing to take */
 	}
-	pthread_mutex_lock(&A.lk);
-	A.pollers--;
-	pthread_cond_broadcast(&A.cv);
+	lib_lock();
+	if (bit)
+		atomic_fetch_and((_Atomic uint32_t *)&A.hdr->app_sleeping, ~bit);
 	if (nextra)
-		memcpy(extra, pfd + 1, sizeof(*pfd) * (size_t)nextra);
+		memcpy(extra, pfd + n, sizeof(*pfd) * (size_t)nextra);
 	if (pfd != local)
 		free(pfd);
 	if (cond(arg))
@@ -547,13 +685,15 @@ static bool replied(void *arg)
 {
 	struct reply_wait *rw = arg;
 
-	return load_acq(&rw->slot->rep_seq) == rw->seq;
+	/* at or past ours: another process may have asked on the same
+	 * socket meanwhile (never hang on a reply overtaken) */
+	return (int32_t)(load_acq(&rw->slot->rep_seq) - rw->seq) >= 0;
 }
 
 /* Send m to worker w and wait for the reply in slot m->slot. */
 static int request(uint32_t w, struct skiff_app_msg *m)
 {
-	struct lsock *ls = &A.s[m->slot];
+	struct lsock *ls = &A.L->s[m->slot];
 	struct reply_wait rw = {.slot = &A.slots[m->slot]};
 
 	m->seq = rw.seq = ++ls->seq;
@@ -567,7 +707,7 @@ static int request(uint32_t w, struct skiff_app_msg *m)
 
 static uint32_t tx_space(int i)
 {
-	uint32_t used = A.s[i].tx_head - load_acq(&A.slots[i].tx.tail);
+	uint32_t used = A.L->s[i].tx_head - load_acq(&A.slots[i].tx.tail);
 
 	return used > SKIFF_APP_FIFO ? 0 : SKIFF_APP_FIFO - used;
 }
@@ -586,7 +726,7 @@ static bool any_accept(int i)
  * in *w; false when none. */
 static bool dgram_next(int i, uint32_t *w)
 {
-	struct lsock *ls = &A.s[i];
+	struct lsock *ls = &A.L->s[i];
 	uint32_t k, p;
 
 	for (k = 0; k < A.n_workers; k++) {
@@ -601,7 +741,7 @@ static bool dgram_next(int i, uint32_t *w)
 
 static uint32_t dgram_readiness(int i)
 {
-	struct lsock *ls = &A.s[i];
+	struct lsock *ls = &A.L->s[i];
 	uint32_t ev = 0, w;
 
 	if (load_acq(&A.slots[i].state) == SKIFF_APP_S_CLOSED)
@@ -621,7 +761,7 @@ static uint32_t dgram_readiness(int i)
 /* The EPOLL* readiness of slot i now. */
 static uint32_t readiness(int i)
 {
-	struct lsock *ls = &A.s[i];
+	struct lsock *ls = &A.L->s[i];
 	struct skiff_app_slot *s = &A.slots[i];
 	uint32_t ev = 0, state;
 
@@ -681,7 +821,7 @@ static int alloc_slot(void)
 	int i;
 
 	for (i = 0; i < SKIFF_APP_MAX_SOCKS; i++) {
-		struct lsock *ls = &A.s[i];
+		struct lsock *ls = &A.L->s[i];
 
 		if (ls->kind == L_CLOSING && load_acq(&A.slots[i].closed_seq) == ls->close_seq)
 			ls->kind = L_FREE;
@@ -691,6 +831,8 @@ static int alloc_slot(void)
 			memset(ls, 0, sizeof(*ls));
 			ls->seq = seq;
 			ls->kind = L_NEW;
+			ls->refs = 1;
+			set_held(i, true);
 			return i;
 		}
 	}
@@ -701,9 +843,9 @@ SKIFF_EXPORT int skiff_is_socket(int fd)
 {
 	int ret;
 
-	pthread_mutex_lock(&A.lk);
+	lib_lock();
 	ret = slot_of(fd) >= 0;
-	pthread_mutex_unlock(&A.lk);
+	lib_unlock();
 	return ret;
 }
 
@@ -717,19 +859,19 @@ SKIFF_EXPORT int skiff_socket(int domain, int type, int protocol)
 	    !(base == SOCK_DGRAM && (!protocol || protocol == IPPROTO_UDP)))
 		return fail(base == SOCK_STREAM || base == SOCK_DGRAM ? EPROTONOSUPPORT
 								      : ESOCKTNOSUPPORT);
-	pthread_mutex_lock(&A.lk);
+	lib_lock();
 	ret = do_attach(NULL);
 	if (ret) {
-		pthread_mutex_unlock(&A.lk);
+		lib_unlock();
 		return fail(-ret);
 	}
 	i = alloc_slot();
 	if (i >= 0) {
-		A.s[i].nonblock = type & SOCK_NONBLOCK;
-		A.s[i].cloexec = type & SOCK_CLOEXEC;
-		A.s[i].dgram = base == SOCK_DGRAM;
+		A.L->s[i].nonblock = type & SOCK_NONBLOCK;
+		A.L->s[i].cloexec = type & SOCK_CLOEXEC;
+		A.L->s[i].dgram = base == SOCK_DGRAM;
 	}
-	pthread_mutex_unlock(&A.lk);
+	lib_unlock();
 	return i < 0 ? fail(EMFILE) : SKIFF_FD_BASE + i;
 }
 
@@ -753,20 +895,20 @@ SKIFF_EXPORT int skiff_bind(int fd, const struct sockaddr *addr, socklen_t len)
 	struct sockaddr_in sin;
 	int i, ret;
 
-	pthread_mutex_lock(&A.lk);
+	lib_lock();
 	i = slot_of(fd);
 	ret = i < 0 ? -EBADF : sin_of(addr, len, &sin);
-	if (!ret && (A.s[i].kind != L_NEW || A.s[i].bound))
+	if (!ret && (A.L->s[i].kind != L_NEW || A.L->s[i].bound))
 		ret = -EINVAL;
-	if (!ret && A.s[i].dgram) {
+	if (!ret && A.L->s[i].dgram) {
 		/* a datagram socket exists on its workers from bind() on:
 		 * EADDRINUSE is reported here, as Linux */
 		ret = udp_bind_on(i, &sin);
 	} else if (!ret) {
-		A.s[i].local = sin;
-		A.s[i].bound = true;
+		A.L->s[i].local = sin;
+		A.L->s[i].bound = true;
 	}
-	pthread_mutex_unlock(&A.lk);
+	lib_unlock();
 	return ret ? fail(-ret) : 0;
 }
 
@@ -775,9 +917,9 @@ static void fill_msg(struct skiff_app_msg *m, int i, uint16_t op)
 	memset(m, 0, sizeof(*m));
 	m->op = op;
 	m->slot = (uint16_t)i;
-	m->flags = A.s[i].flags;
-	m->arg2 = A.s[i].rcvbuf;
-	m->pad = (uint16_t)(A.s[i].sndbuf / 1024 > 0xffff ? 0xffff : A.s[i].sndbuf / 1024);
+	m->flags = A.L->s[i].flags;
+	m->arg2 = A.L->s[i].rcvbuf;
+	m->pad = (uint16_t)(A.L->s[i].sndbuf / 1024 > 0xffff ? 0xffff : A.L->s[i].sndbuf / 1024);
 }
 
 static bool closed_all(void *arg)
@@ -794,7 +936,7 @@ static void close_on(int i, uint32_t w)
 	struct reply_wait rw = {.slot = &A.slots[i]};
 
 	fill_msg(&m, i, SKIFF_APP_OP_CLOSE);
-	m.seq = rw.seq = ++A.s[i].seq;
+	m.seq = rw.seq = ++A.L->s[i].seq;
 	post(w, &m);
 	wait_for(closed_all, &rw, 10000, false);
 }
@@ -806,13 +948,13 @@ SKIFF_EXPORT int skiff_listen(int fd, int backlog)
 	uint32_t w, k;
 	int i, ret = 0;
 
-	pthread_mutex_lock(&A.lk);
+	lib_lock();
 	i = slot_of(fd);
 	if (i < 0) {
 		ret = -EBADF;
 		goto out;
 	}
-	ls = &A.s[i];
+	ls = &A.L->s[i];
 	if (ls->dgram) {
 		ret = -EOPNOTSUPP;
 		goto out;
@@ -843,7 +985,7 @@ SKIFF_EXPORT int skiff_listen(int fd, int backlog)
 	}
 	ls->kind = L_LISTEN;
 out:
-	pthread_mutex_unlock(&A.lk);
+	lib_unlock();
 	return ret ? fail(-ret) : 0;
 }
 
@@ -867,21 +1009,21 @@ SKIFF_EXPORT int skiff_accept4(int fd, struct sockaddr *addr, socklen_t *len, in
 
 	if (flags & ~(SOCK_NONBLOCK | SOCK_CLOEXEC))
 		return fail(EINVAL);
-	pthread_mutex_lock(&A.lk);
+	lib_lock();
 	i = slot_of(fd);
-	if (i < 0 || A.s[i].kind != L_LISTEN) {
-		ret = i < 0 ? -EBADF : A.s[i].dgram ? -EOPNOTSUPP : -EINVAL;
+	if (i < 0 || A.L->s[i].kind != L_LISTEN) {
+		ret = i < 0 ? -EBADF : A.L->s[i].dgram ? -EOPNOTSUPP : -EINVAL;
 		goto out;
 	}
 	aw.i = i;
 	for (;;) {
 		for (k = 0; k < A.n_workers; k++) {
-			w = (A.next_worker + k) % A.n_workers;
+			w = (A.L->next_worker + k) % A.n_workers;
 			if (load_acq(&A.slots[i].acceptq[w]))
 				break;
 		}
 		if (k == A.n_workers) {
-			if (A.s[i].nonblock) {
+			if (A.L->s[i].nonblock) {
 				ret = -EAGAIN;
 				goto out;
 			}
@@ -889,13 +1031,13 @@ SKIFF_EXPORT int skiff_accept4(int fd, struct sockaddr *addr, socklen_t *len, in
 				ret = -EINTR;
 				goto out;
 			}
-			if (A.s[i].kind != L_LISTEN) {
+			if (A.L->s[i].kind != L_LISTEN) {
 				ret = -EBADF; /* closed by another thread */
 				goto out;
 			}
 			continue;
 		}
-		A.next_worker = w + 1;
+		A.L->next_worker = w + 1;
 		n = alloc_slot();
 		if (n < 0) {
 			ret = -EMFILE;
@@ -905,16 +1047,18 @@ SKIFF_EXPORT int skiff_accept4(int fd, struct sockaddr *addr, socklen_t *len, in
 		m.arg = i;
 		ret = request(w, &m);
 		if (ret == -EAGAIN) {
-			A.s[n].kind = L_FREE;
+			A.L->s[n].kind = L_FREE;
+			set_held(n, false);
 			continue; /* another one took it, or not complete */
 		}
 		if (ret) {
-			A.s[n].kind = L_FREE;
+			A.L->s[n].kind = L_FREE;
+			set_held(n, false);
 			goto out;
 		}
 		break;
 	}
-	ns = &A.s[n];
+	ns = &A.L->s[n];
 	ns->kind = L_CONN;
 	ns->worker = w;
 	ns->nonblock = flags & SOCK_NONBLOCK;
@@ -932,7 +1076,7 @@ SKIFF_EXPORT int skiff_accept4(int fd, struct sockaddr *addr, socklen_t *len, in
 	}
 	ret = SKIFF_FD_BASE + n;
 out:
-	pthread_mutex_unlock(&A.lk);
+	lib_unlock();
 	return ret < 0 ? fail(-ret) : ret;
 }
 
@@ -949,16 +1093,16 @@ SKIFF_EXPORT int skiff_connect(int fd, const struct sockaddr *addr, socklen_t le
 	uint32_t w;
 	int i, ret;
 
-	pthread_mutex_lock(&A.lk);
+	lib_lock();
 	i = slot_of(fd);
-	if (i >= 0 && A.s[i].dgram) {
+	if (i >= 0 && A.L->s[i].dgram) {
 		ret = udp_connect(i, addr, len);
 		goto out;
 	}
 	ret = i < 0 ? -EBADF : sin_of(addr, len, &sin);
 	if (ret)
 		goto out;
-	ls = &A.s[i];
+	ls = &A.L->s[i];
 	if (ls->kind == L_CONN) {
 		ret = load_acq(&A.slots[i].state) == SKIFF_APP_S_CONNECTING ? -EALREADY : -EISCONN;
 		goto out;
@@ -967,7 +1111,7 @@ SKIFF_EXPORT int skiff_connect(int fd, const struct sockaddr *addr, socklen_t le
 		ret = -EINVAL;
 		goto out;
 	}
-	w = A.next_worker++ % A.n_workers;
+	w = A.L->next_worker++ % A.n_workers;
 	fill_msg(&m, i, SKIFF_APP_OP_CONNECT);
 	m.addr = sin.sin_addr.s_addr;
 	m.port = sin.sin_port;
@@ -999,7 +1143,7 @@ SKIFF_EXPORT int skiff_connect(int fd, const struct sockaddr *addr, socklen_t le
 		ret = 0;
 	}
 out:
-	pthread_mutex_unlock(&A.lk);
+	lib_unlock();
 	return ret ? fail(-ret) : 0;
 }
 
@@ -1012,7 +1156,7 @@ static void sigpipe(int flags)
 /* A connection's pending error, once (then EOF / EPIPE). */
 static int conn_error(int i)
 {
-	struct lsock *ls = &A.s[i];
+	struct lsock *ls = &A.L->s[i];
 	int err = A.slots[i].err;
 
 	if (ls->err_told || !err)
@@ -1093,7 +1237,7 @@ static void ring_copy(uint8_t *base, uint32_t mask, uint32_t pos, void *buf, siz
 
 static bool nonblocking(int i, int flags)
 {
-	return A.s[i].nonblock || (flags & MSG_DONTWAIT);
+	return A.L->s[i].nonblock || (flags & MSG_DONTWAIT);
 }
 
 /* send()/writev()/sendmsg() on connection fd (A.lk not held). */
@@ -1112,13 +1256,13 @@ static ssize_t stream_send(int fd, const struct iovec *iov, int iovcnt, int flag
 		return fail(EINVAL);
 	if (flags & MSG_OOB)
 		return fail(EOPNOTSUPP);
-	pthread_mutex_lock(&A.lk);
+	lib_lock();
 	i = conn_slot(fd);
 	if (i < 0) {
 		ret = i;
 		goto out;
 	}
-	ls = &A.s[i];
+	ls = &A.L->s[i];
 	for (;;) {
 		state = load_acq(&A.slots[i].state);
 		if (state == SKIFF_APP_S_CLOSED || ls->wr_shut) {
@@ -1164,7 +1308,7 @@ static ssize_t stream_send(int fd, const struct iovec *iov, int iovcnt, int flag
 		}
 	}
 out:
-	pthread_mutex_unlock(&A.lk);
+	lib_unlock();
 	return ret < 0 ? fail((int)-ret) : ret;
 }
 
@@ -1187,13 +1331,13 @@ static ssize_t stream_recv(int fd, const struct iovec *iov, int iovcnt, int flag
 	if (flags & ~(MSG_DONTWAIT | MSG_PEEK | MSG_WAITALL | MSG_NOSIGNAL | MSG_TRUNC |
 		      MSG_CMSG_CLOEXEC))
 		return fail(EOPNOTSUPP);
-	pthread_mutex_lock(&A.lk);
+	lib_lock();
 	i = conn_slot(fd);
 	if (i < 0) {
 		ret = i;
 		goto out;
 	}
-	ls = &A.s[i];
+	ls = &A.L->s[i];
 	for (;;) {
 		head = load_acq(&A.slots[i].rx.head);
 		avail = head - ls->rx_tail;
@@ -1245,7 +1389,7 @@ static ssize_t stream_recv(int fd, const struct iovec *iov, int iovcnt, int flag
 		}
 	}
 out:
-	pthread_mutex_unlock(&A.lk);
+	lib_unlock();
 	return ret < 0 ? fail((int)-ret) : ret;
 }
 
@@ -1257,12 +1401,12 @@ out:
  * are handed to it, core/handoff.h).  0 or -errno. */
 static int udp_bind_on(int i, const struct sockaddr_in *sin)
 {
-	struct lsock *ls = &A.s[i];
+	struct lsock *ls = &A.L->s[i];
 	struct skiff_app_msg m;
 	uint32_t w, k, mask, home;
 	int ret;
 
-	home = A.next_worker++ % A.n_workers;
+	home = A.L->next_worker++ % A.n_workers;
 	mask = sin->sin_port ? (1u << A.n_workers) - 1 : 1u << home;
 	for (w = 0; w < A.n_workers; w++) {
 		if (!(mask & (1u << w)))
@@ -1301,7 +1445,7 @@ static int udp_request_all(int i, struct skiff_app_msg *m)
 	int ret, first = 0;
 
 	for (w = 0; w < A.n_workers; w++) {
-		if (!(A.s[i].wmask & (1u << w)))
+		if (!(A.L->s[i].wmask & (1u << w)))
 			continue;
 		ret = request(w, m);
 		if (ret && !first)
@@ -1313,7 +1457,7 @@ static int udp_request_all(int i, struct skiff_app_msg *m)
 static int udp_connect(int i, const struct sockaddr *addr, socklen_t len)
 {
 	static const struct sockaddr_in any = {.sin_family = AF_INET};
-	struct lsock *ls = &A.s[i];
+	struct lsock *ls = &A.L->s[i];
 	struct skiff_app_msg m;
 	struct sockaddr_in sin = {0};
 	sa_family_t fam;
@@ -1389,13 +1533,13 @@ static ssize_t dgram_send(int fd, const struct iovec *iov, int iovcnt, int flags
 		if (!sin.sin_port)
 			return fail(EINVAL);
 	}
-	pthread_mutex_lock(&A.lk);
+	lib_lock();
 	i = slot_of(fd);
 	if (i < 0) {
 		ret = -EBADF;
 		goto out;
 	}
-	ls = &A.s[i];
+	ls = &A.L->s[i];
 	if (ls->wr_shut) {
 		ret = -EPIPE;
 		sigpipe(flags);
@@ -1443,7 +1587,7 @@ static ssize_t dgram_send(int fd, const struct iovec *iov, int iovcnt, int flags
 	}
 	ret = len;
 out:
-	pthread_mutex_unlock(&A.lk);
+	lib_unlock();
 	return ret < 0 ? fail((int)-ret) : ret;
 }
 
@@ -1454,12 +1598,12 @@ static bool dgram_peek(int i, uint32_t w, struct skiff_app_dgram *d)
 {
 	uint32_t part = skiff_app_dgram_part(A.n_workers);
 	uint8_t *base = A.rx + (size_t)i * SKIFF_APP_FIFO + (size_t)w * part;
-	uint32_t used = load_acq(&A.slots[i].urx_head[w]) - A.s[i].urx_tail[w];
+	uint32_t used = load_acq(&A.slots[i].urx_head[w]) - A.L->s[i].urx_tail[w];
 
-	ring_copy(base, part - 1, A.s[i].urx_tail[w], d, sizeof(*d), false);
+	ring_copy(base, part - 1, A.L->s[i].urx_tail[w], d, sizeof(*d), false);
 	if (used > part || d->len > SKIFF_APP_DGRAM_MAX || SKIFF_APP_DGRAM_REC(d->len) > used) {
-		A.s[i].urx_tail[w] = load_acq(&A.slots[i].urx_head[w]);
-		store_rel(&A.slots[i].urx_tail[w], A.s[i].urx_tail[w]);
+		A.L->s[i].urx_tail[w] = load_acq(&A.slots[i].urx_head[w]);
+		store_rel(&A.slots[i].urx_tail[w], A.L->s[i].urx_tail[w]);
 		return false;
 	}
 	return true;
@@ -1486,13 +1630,13 @@ static ssize_t dgram_recv(int fd, const struct iovec *iov, int iovcnt, int flags
 		      MSG_CMSG_CLOEXEC))
 		return fail(EOPNOTSUPP);
 	part = skiff_app_dgram_part(A.n_workers ? A.n_workers : 1);
-	pthread_mutex_lock(&A.lk);
+	lib_lock();
 	i = slot_of(fd);
 	if (i < 0) {
 		ret = -EBADF;
 		goto out;
 	}
-	ls = &A.s[i];
+	ls = &A.L->s[i];
 	for (;;) {
 		seq = ls->kind == L_UDP ? load_acq(&A.slots[i].err_seq) : ls->err_seen;
 		if (seq != ls->err_seen) {
@@ -1549,7 +1693,7 @@ static ssize_t dgram_recv(int fd, const struct iovec *iov, int iovcnt, int flags
 		}
 	}
 out:
-	pthread_mutex_unlock(&A.lk);
+	lib_unlock();
 	return ret < 0 ? fail((int)-ret) : ret;
 }
 
@@ -1558,10 +1702,10 @@ static bool is_dgram(int fd)
 	int i;
 	bool ret;
 
-	pthread_mutex_lock(&A.lk);
+	lib_lock();
 	i = slot_of(fd);
-	ret = i >= 0 && A.s[i].dgram;
-	pthread_mutex_unlock(&A.lk);
+	ret = i >= 0 && A.L->s[i].dgram;
+	lib_unlock();
 	return ret;
 }
 
@@ -1709,15 +1853,15 @@ SKIFF_EXPORT int skiff_shutdown(int fd, int how)
 		return shutdown(fd, how);
 	if (how != SHUT_RD && how != SHUT_WR && how != SHUT_RDWR)
 		return fail(EINVAL);
-	pthread_mutex_lock(&A.lk);
+	lib_lock();
 	i = slot_of(fd);
-	if (i >= 0 && A.s[i].dgram) {
+	if (i >= 0 && A.L->s[i].dgram) {
 		/* datagrams: this socket's own flags, nothing to tell skiffd */
-		ret = A.s[i].connected ? 0 : -ENOTCONN;
+		ret = A.L->s[i].connected ? 0 : -ENOTCONN;
 		if (!ret && how != SHUT_RD)
-			A.s[i].wr_shut = true;
+			A.L->s[i].wr_shut = true;
 		if (!ret && how != SHUT_WR)
-			A.s[i].rd_shut = true;
+			A.L->s[i].rd_shut = true;
 		goto out;
 	}
 	i = conn_slot(fd);
@@ -1727,13 +1871,13 @@ SKIFF_EXPORT int skiff_shutdown(int fd, int how)
 	}
 	fill_msg(&m, i, SKIFF_APP_OP_SHUTDOWN);
 	m.arg = how;
-	ret = request(A.s[i].worker, &m);
+	ret = request(A.L->s[i].worker, &m);
 	if (!ret && how != SHUT_RD)
-		A.s[i].wr_shut = true;
+		A.L->s[i].wr_shut = true;
 	if (!ret && how != SHUT_WR)
-		A.s[i].rd_shut = true;
+		A.L->s[i].rd_shut = true;
 out:
-	pthread_mutex_unlock(&A.lk);
+	lib_unlock();
 	return ret ? fail(-ret) : 0;
 }
 
@@ -1747,23 +1891,31 @@ SKIFF_EXPORT int skiff_close(int fd)
 	int i, k;
 
 	if (fd < SKIFF_FD_BASE) {
-		pthread_mutex_lock(&A.lk);
+		lib_lock();
 		for (k = 0; k < MAX_EPOLLS; k++)
 			if (A.ep[k].kfd == fd && A.ep[k].e) {
 				free(A.ep[k].e);
 				memset(&A.ep[k], 0, sizeof(A.ep[k]));
 			}
-		pthread_mutex_unlock(&A.lk);
+		lib_unlock();
 		return close(fd);
 	}
-	pthread_mutex_lock(&A.lk);
+	lib_lock();
 	i = slot_of(fd);
 	if (i < 0) {
-		pthread_mutex_unlock(&A.lk);
+		lib_unlock();
 		return fail(EBADF);
 	}
-	ls = &A.s[i];
+	ls = &A.L->s[i];
 	epoll_forget(fd);
+	set_held(i, false);
+	if (ls->refs > 1) {
+		/* another process (fork) still holds it */
+		ls->refs--;
+		lib_unlock();
+		return 0;
+	}
+	ls->refs = 0;
 	switch (ls->kind) {
 	case L_LISTEN:
 		for (w = 0; w < A.n_workers; w++)
@@ -1789,7 +1941,7 @@ SKIFF_EXPORT int skiff_close(int fd)
 	default:
 		ls->kind = L_FREE;
 	}
-	pthread_mutex_unlock(&A.lk);
+	lib_unlock();
 	return 0;
 }
 
@@ -1802,15 +1954,15 @@ static int name_of(int fd, struct sockaddr *addr, socklen_t *len, bool peer)
 		return peer ? getpeername(fd, addr, len) : getsockname(fd, addr, len);
 	if (!addr || !len)
 		return fail(EFAULT);
-	pthread_mutex_lock(&A.lk);
+	lib_lock();
 	i = slot_of(fd);
 	if (i < 0)
 		ret = -EBADF;
-	else if (peer && A.s[i].kind != L_CONN && !(A.s[i].dgram && A.s[i].connected))
+	else if (peer && A.L->s[i].kind != L_CONN && !(A.L->s[i].dgram && A.L->s[i].connected))
 		ret = -ENOTCONN;
 	else
-		sin = peer ? A.s[i].peer : A.s[i].local;
-	pthread_mutex_unlock(&A.lk);
+		sin = peer ? A.L->s[i].peer : A.L->s[i].local;
+	lib_unlock();
 	if (ret)
 		return fail(-ret);
 	sin.sin_family = AF_INET;
@@ -1842,13 +1994,13 @@ static int set_linger(int fd, const void *val, socklen_t len)
 	if (len < (socklen_t)sizeof(lg))
 		return fail(EINVAL);
 	memcpy(&lg, val, sizeof(lg));
-	pthread_mutex_lock(&A.lk);
+	lib_lock();
 	i = slot_of(fd);
 	if (i >= 0) {
-		A.s[i].linger = lg.l_onoff != 0;
-		A.s[i].linger_s = lg.l_linger < 0 ? 0 : lg.l_linger;
+		A.L->s[i].linger = lg.l_onoff != 0;
+		A.L->s[i].linger_s = lg.l_linger < 0 ? 0 : lg.l_linger;
 	}
-	pthread_mutex_unlock(&A.lk);
+	lib_unlock();
 	return i < 0 ? fail(EBADF) : 0;
 }
 
@@ -1887,13 +2039,13 @@ SKIFF_EXPORT int skiff_setsockopt(int fd, int level, int name, const void *val, 
 	if ((opt == SKIFF_APP_OPT_RCVBUF || opt == SKIFF_APP_OPT_SNDBUF) &&
 	    (v <= 0 || v > (1 << 30)))
 		return fail(EINVAL);
-	pthread_mutex_lock(&A.lk);
+	lib_lock();
 	i = slot_of(fd);
 	if (i < 0) {
 		ret = -EBADF;
 		goto out;
 	}
-	ls = &A.s[i];
+	ls = &A.L->s[i];
 	if (flag)
 		ls->flags = v ? (ls->flags | flag) : (ls->flags & ~flag);
 	else if (opt == SKIFF_APP_OPT_RCVBUF)
@@ -1907,7 +2059,7 @@ SKIFF_EXPORT int skiff_setsockopt(int fd, int level, int name, const void *val, 
 		ret = ls->kind == L_UDP ? udp_request_all(i, &m) : request(ls->worker, &m);
 	}
 out:
-	pthread_mutex_unlock(&A.lk);
+	lib_unlock();
 	return ret ? fail(-ret) : 0;
 }
 
@@ -1923,13 +2075,13 @@ SKIFF_EXPORT int skiff_getsockopt(int fd, int level, int name, void *val, sockle
 	if (level == SOL_SOCKET && name == SO_LINGER) {
 		struct linger lg = {0};
 
-		pthread_mutex_lock(&A.lk);
+		lib_lock();
 		i = slot_of(fd);
 		if (i >= 0) {
-			lg.l_onoff = A.s[i].linger;
-			lg.l_linger = A.s[i].linger_s;
+			lg.l_onoff = A.L->s[i].linger;
+			lg.l_linger = A.L->s[i].linger_s;
 		}
-		pthread_mutex_unlock(&A.lk);
+		lib_unlock();
 		if (i < 0)
 			return fail(EBADF);
 		memcpy(val, &lg, *len < sizeof(lg) ? *len : sizeof(lg));
@@ -1938,13 +2090,13 @@ SKIFF_EXPORT int skiff_getsockopt(int fd, int level, int name, void *val, sockle
 	}
 	if (*len < (socklen_t)sizeof(int))
 		return fail(EINVAL);
-	pthread_mutex_lock(&A.lk);
+	lib_lock();
 	i = slot_of(fd);
 	if (i < 0) {
 		ret = -EBADF;
 		goto out;
 	}
-	ls = &A.s[i];
+	ls = &A.L->s[i];
 	if (level == SOL_SOCKET && name == SO_ERROR && ls->kind == L_UDP) {
 		uint32_t seq = load_acq(&A.slots[i].err_seq);
 
@@ -1967,7 +2119,7 @@ SKIFF_EXPORT int skiff_getsockopt(int fd, int level, int name, void *val, sockle
 	else
 		ret = -ENOPROTOOPT;
 out:
-	pthread_mutex_unlock(&A.lk);
+	lib_unlock();
 	if (ret)
 		return fail(-ret);
 	memcpy(val, &v, sizeof(v));
@@ -1986,22 +2138,22 @@ SKIFF_EXPORT int skiff_fcntl(int fd, int cmd, ...)
 	va_end(ap);
 	if (fd < SKIFF_FD_BASE)
 		return fcntl(fd, cmd, arg);
-	pthread_mutex_lock(&A.lk);
+	lib_lock();
 	i = slot_of(fd);
 	if (i < 0) {
 		ret = -EBADF;
 	} else if (cmd == F_GETFL) {
-		ret = O_RDWR | (A.s[i].nonblock ? O_NONBLOCK : 0);
+		ret = O_RDWR | (A.L->s[i].nonblock ? O_NONBLOCK : 0);
 	} else if (cmd == F_SETFL) {
-		A.s[i].nonblock = arg & O_NONBLOCK;
+		A.L->s[i].nonblock = arg & O_NONBLOCK;
 	} else if (cmd == F_GETFD) {
-		ret = A.s[i].cloexec ? FD_CLOEXEC : 0;
+		ret = A.L->s[i].cloexec ? FD_CLOEXEC : 0;
 	} else if (cmd == F_SETFD) {
-		A.s[i].cloexec = arg & FD_CLOEXEC;
+		A.L->s[i].cloexec = arg & FD_CLOEXEC;
 	} else {
 		ret = -EINVAL;
 	}
-	pthread_mutex_unlock(&A.lk);
+	lib_unlock();
 	return ret < 0 ? fail(-ret) : ret;
 }
 
@@ -2021,28 +2173,28 @@ SKIFF_EXPORT int skiff_ioctl(int fd, unsigned long req, ...)
 		return fail(ENOTTY);
 	if (!arg)
 		return fail(EFAULT);
-	pthread_mutex_lock(&A.lk);
+	lib_lock();
 	i = slot_of(fd);
 	if (i < 0) {
 		ret = -EBADF;
 	} else if (req == FIONBIO) {
 		memcpy(&v, arg, sizeof(v));
-		A.s[i].nonblock = v != 0;
-	} else if (A.s[i].kind == L_LISTEN) {
+		A.L->s[i].nonblock = v != 0;
+	} else if (A.L->s[i].kind == L_LISTEN) {
 		ret = -EINVAL; /* as Linux's TCP */
 	} else {
 		struct skiff_app_dgram d;
 
 		v = 0;
-		if (A.s[i].kind == L_UDP && dgram_next(i, &w) && dgram_peek(i, w, &d))
+		if (A.L->s[i].kind == L_UDP && dgram_next(i, &w) && dgram_peek(i, w, &d))
 			v = (int)d.len; /* the next datagram, as Linux's UDP */
-		if (A.s[i].kind == L_CONN) {
-			avail = load_acq(&A.slots[i].rx.head) - A.s[i].rx_tail;
+		if (A.L->s[i].kind == L_CONN) {
+			avail = load_acq(&A.slots[i].rx.head) - A.L->s[i].rx_tail;
 			v = avail > SKIFF_APP_FIFO ? 0 : (int)avail;
 		}
 		memcpy(arg, &v, sizeof(v));
 	}
-	pthread_mutex_unlock(&A.lk);
+	lib_unlock();
 	return ret ? fail(-ret) : 0;
 }
 
@@ -2116,7 +2268,7 @@ SKIFF_EXPORT int skiff_poll(struct pollfd *fds, nfds_t n, int timeout_ms)
 		if (fds[k].fd < SKIFF_FD_BASE)
 			kp[nk++] = fds[k];
 	deadline_in(&end, timeout_ms);
-	pthread_mutex_lock(&A.lk);
+	lib_lock();
 	for (;;) {
 		ready = 0;
 		if (nk) {
@@ -2142,7 +2294,7 @@ SKIFF_EXPORT int skiff_poll(struct pollfd *fds, nfds_t n, int timeout_ms)
 			break;
 		}
 	}
-	pthread_mutex_unlock(&A.lk);
+	lib_unlock();
 	free(kp);
 	return ready < 0 ? fail(-ready) : ready;
 }
@@ -2179,7 +2331,7 @@ SKIFF_EXPORT int skiff_epoll_create1(int flags)
 	kfd = epoll_create1(flags);
 	if (kfd < 0)
 		return -1;
-	pthread_mutex_lock(&A.lk);
+	lib_lock();
 	for (k = 0; k < MAX_EPOLLS; k++)
 		if (!A.ep[k].e)
 			break;
@@ -2190,7 +2342,7 @@ SKIFF_EXPORT int skiff_epoll_create1(int flags)
 		A.ep[k].nk = 0;
 		A.ep[k].kfd = kfd;
 	}
-	pthread_mutex_unlock(&A.lk);
+	lib_unlock();
 	if (k == MAX_EPOLLS || !A.ep[k].e) {
 		close(kfd);
 		return fail(k == MAX_EPOLLS ? EMFILE : ENOMEM);
@@ -2207,15 +2359,15 @@ SKIFF_EXPORT int skiff_epoll_ctl(int epfd, int op, int fd, struct epoll_event *e
 	if (fd < SKIFF_FD_BASE) {
 		ret = epoll_ctl(epfd, op, fd, ev);
 		if (!ret && (op == EPOLL_CTL_ADD || op == EPOLL_CTL_DEL)) {
-			pthread_mutex_lock(&A.lk);
+			lib_lock();
 			sp = sep_of(epfd);
 			if (sp)
 				sp->nk += op == EPOLL_CTL_ADD ? 1 : -1;
-			pthread_mutex_unlock(&A.lk);
+			lib_unlock();
 		}
 		return ret;
 	}
-	pthread_mutex_lock(&A.lk);
+	lib_lock();
 	sp = sep_of(epfd);
 	if (!sp || slot_of(fd) < 0) {
 		ret = !sp ? -EINVAL : -EBADF;
@@ -2266,7 +2418,7 @@ SKIFF_EXPORT int skiff_epoll_ctl(int epfd, int op, int fd, struct epoll_event *e
 		ret = -EINVAL;
 	}
 out:
-	pthread_mutex_unlock(&A.lk);
+	lib_unlock();
 	return ret ? fail(-ret) : 0;
 }
 
@@ -2337,10 +2489,10 @@ SKIFF_EXPORT int skiff_epoll_wait(int epfd, struct epoll_event *events, int max,
 
 	if (!events || max <= 0)
 		return fail(EINVAL);
-	pthread_mutex_lock(&A.lk);
+	lib_lock();
 	sp = sep_of(epfd);
 	if (!sp || !A.attached) {
-		pthread_mutex_unlock(&A.lk);
+		lib_unlock();
 		return epoll_wait(epfd, events, max, timeout_ms);
 	}
 	sw.sp = sp;
@@ -2371,6 +2523,6 @@ SKIFF_EXPORT int skiff_epoll_wait(int epfd, struct epoll_event *events, int max,
 		}
 		sw.sp = sp;
 	}
-	pthread_mutex_unlock(&A.lk);
+	lib_unlock();
 	return n < 0 ? fail(-n) : n;
 }
