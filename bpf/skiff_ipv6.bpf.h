@@ -62,21 +62,30 @@ static __always_inline bool skiff_icmp6_csum_ok(struct skiff_pkt *p, const struc
 	return sum >= 0 && skiff_csum_fold((__u64)sum + skiff_ipv6_pseudo_sum(ip6, len)) == 0xffff;
 }
 
-/* RFC 4861 "merge" of an NS's source link-layer address: as for ARP. */
+/* RFC 4861 "merge" of an NS's source link-layer address: as for ARP; a
+ * changed MAC bumps config.neigh_gen. */
 static __always_inline void skiff_neigh6_learn(struct skiff_pkt *p, const struct skiff_in6 *ip,
 					       const __u8 *mac)
 {
 	struct skiff_neigh *old = bpf_map_lookup_elem(&neigh6, ip);
 	struct skiff_neigh n = {};
+	bool changed = false;
 
-	if (old && old->state == SKIFF_NEIGH_STATIC)
-		return;
+	if (old) {
+		if (old->state == SKIFF_NEIGH_STATIC)
+			return;
+		changed = !skiff_mac_equal(old->mac, mac);
+	}
 	__builtin_memcpy(n.mac, mac, ETH_ALEN);
 	n.state = SKIFF_NEIGH_REACHABLE;
 	n.updated_ns = bpf_ktime_get_ns();
 	if (bpf_map_update_elem(&neigh6, ip, &n, BPF_ANY))
 		return; /* full: the next NS retries */
 	skiff_inc(p->st, nd_learn);
+	/* the daemon's caches (ARP's and NDP's) re-read the maps, as for a
+	 * changed IPv4 neighbour */
+	if (changed)
+		__sync_fetch_and_add(&p->cfg->neigh_gen, 1);
 }
 
 /*

@@ -165,7 +165,13 @@ struct skiff_xdp_stats {
 	X(arp_resolved)	X(arp_failed)	X(arp_gratuitous)	X(arp_probe_reply) \
 	X(neigh_queued)	/* packets parked waiting for ARP */ \
 	X(arp_conflict)	/* ARP from another host claiming one of our addresses */ \
-	X(neigh_evicted)	/* cache entry evicted to make room (table full) */
+	X(neigh_evicted)	/* cache entry evicted to make room (table full) */ \
+	X(nd_ns_rx)	X(nd_na_rx)	/* Neighbor Solicitations / Advertisements the daemon got */ \
+	X(nd_ns_sent)		/* Neighbor Solicitations sent (resolution, NUD probes) */ \
+	X(nd_na_sent)		/* Neighbor Advertisements sent by the daemon */ \
+	X(nd_resolved)		/* IPv6 neighbours resolved (INCOMPLETE -> usable) */ \
+	X(nd_failed)		/* IPv6 resolution or NUD probing gave up */ \
+	X(nd_conflict)		/* an NA from another host for one of our IPv6 addresses */
 
 #define SKIFF_USTATS_NET(X)						\
 	X(ip_rx)	X(ip_delivered)	X(ip_tx)			\
@@ -290,6 +296,9 @@ struct skiff_xdp_stats {
 	X(ip6_not_ours)		/* IPv6 to an address that is not a dedicated one */ \
 	X(ip6_ext_chain)	/* over 8 extension headers, or hop-by-hop not first */ \
 	X(ip6_frag_chain)	/* IPv6 first fragment without the whole header chain (RFC 7112) */ \
+	X(nd_invalid)		/* NS/NA failing RFC 4861 7.1 validation */ \
+	X(nd_unresolved)	/* IPv6 packet whose neighbour never answered */ \
+	X(nd_queue_full)	/* IPv6 packet not parked: queue or pending limit */ \
 	X(ip6_csum)		/* ICMPv6/UDP/TCP over IPv6: checksum wrong or header short */ \
 	X(icmp6_type)		/* ICMPv6 other than an echo request from a unicast source */ \
 	X(ip6_unknown_nexthdr)	/* unrecognized next header (parameter problem sent) */ \

@@ -274,6 +274,47 @@ static void ns_for_a_dedicated_address_gets_the_exact_na_and_learns_the_sender(v
 	assert_frame(&r, &want);
 }
 
+static uint64_t neigh_gen(void)
+{
+	struct skiff_config c;
+	uint32_t zero = 0;
+
+	assert_int_equal(bpf_map_lookup_elem(bpf_map__fd(fx.skel->maps.config), &zero, &c), 0);
+	return c.neigh_gen;
+}
+
+static void a_neighbour_moving_to_another_mac_bumps_the_generation(void **state)
+{
+	struct frame f;
+	struct skiff_neigh n;
+	struct result r;
+	uint64_t gen;
+	uint8_t m[32];
+	size_t len;
+
+	(void)state;
+	REQUIRE_ROOT();
+	len = ns_msg(m, &ded, true);
+	build(&f, our_mac, &peer, &ded, 255, m, len, false);
+	assert_int_equal(run(&f, &r), XDP_TX);
+	gen = neigh_gen();
+	/* the same MAC again: a refresh, the daemon's caches stay */
+	assert_int_equal(run(&f, &r), XDP_TX);
+	assert_int_equal(neigh_gen(), gen);
+	/* another MAC: the daemon's caches must re-read the map */
+	m[31] ^= 0x10;
+	build(&f, our_mac, &peer, &ded, 255, m, len, false);
+	assert_int_equal(run(&f, &r), XDP_TX);
+	assert_int_equal(neigh_gen(), gen + 1);
+	assert_int_equal(bpf_map_lookup_elem(fx.neigh6, &peer, &n), 0);
+	assert_int_equal(n.mac[5], peer_mac[5] ^ 0x10);
+	/* back, for the tests after this one */
+	len = ns_msg(m, &ded, true);
+	build(&f, our_mac, &peer, &ded, 255, m, len, false);
+	assert_int_equal(run(&f, &r), XDP_TX);
+	assert_int_equal(neigh_gen(), gen + 2);
+}
+
 static void dad_probe_for_a_dedicated_address_is_answered_to_all_nodes(void **state)
 {
 	struct skiff_in6 grp = solicited_node(&ded), any = { 0 }, all = in6("ff02::1");
@@ -410,6 +451,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(ns_for_a_dedicated_address_gets_the_exact_na_and_learns_the_sender),
+		cmocka_unit_test(a_neighbour_moving_to_another_mac_bumps_the_generation),
 		cmocka_unit_test(dad_probe_for_a_dedicated_address_is_answered_to_all_nodes),
 		cmocka_unit_test(invalid_solicitations_are_dropped_and_counted),
 		cmocka_unit_test(echo_request_to_a_dedicated_address_gets_the_exact_reply),

@@ -77,11 +77,18 @@ def stack_seeds():
     dgram = udp(40000, 7, b"x" * 60)
     get = b"GET / HTTP/1.1\r\nHost: skiff\r\n\r\n"
     getbig = b"GET /big.bin HTTP/1.1\r\nHost: skiff\r\n\r\n"
-    def v6frame(nh, payload):
-        our6 = bytes.fromhex("20010db8000000000000000000000001")
-        peer6 = bytes.fromhex("20010db8000000000000000000000002")
+    our6 = bytes.fromhex("20010db8000000000000000000000001")
+    peer6 = bytes.fromhex("20010db8000000000000000000000002")
+    nb6 = bytes.fromhex("20010db8000000000000000000000033")
+
+    def v6frame(nh, payload, src=peer6, dst=our6, hops=64):
         return (MAC + PEER_MAC + b"\x86\xdd" +
-                struct.pack(">IHBB", 0x60000000, len(payload), nh, 64) + peer6 + our6 + payload)
+                struct.pack(">IHBB", 0x60000000, len(payload), nh, hops) + src + dst + payload)
+
+    def frag6(ident, off, more, nh, data):
+        return struct.pack(">BBHI", nh, 0, off | more, ident) + data
+
+    echo6 = struct.pack(">BBHHH", 128, 0, 0, 1, 1) + b"fragment" * 40
 
     s = {
         "ipv6-udp": rec(RAW, v6frame(17, udp(40000, 9999, b"v6"))),
@@ -89,6 +96,13 @@ def stack_seeds():
                                           struct.pack(">BBHHH", 128, 0, 0, 1, 1) + b"ping")),
         "ipv6-tcp-syn": rec(RAW, v6frame(6, struct.pack(">HHIIBBHHH", 41000, 80, 1, 0, 0x50,
                                                         SYN, 65535, 0, 0))),
+        "ipv6-fragments": (rec(RAW, v6frame(44, frag6(9, 0, 1, 58, echo6[:160])), nopoll=True) +
+                           rec(RAW, v6frame(44, frag6(9, 160, 0, 58, echo6[160:])))),
+        "ipv6-ndisc": (rec(RAW, v6frame(17, udp(40000, 9999, b"v6"), src=nb6)) +
+                       rec(RAW, v6frame(58, struct.pack(">BBHI", 136, 0, 0, 0x60000000) + nb6 +
+                                        bytes([2, 1]) + PEER_MAC, src=nb6, hops=255)) +
+                       rec(RAW, v6frame(58, struct.pack(">BBHI", 135, 0, 0, 0) + our6 +
+                                        bytes([1, 1]) + PEER_MAC, src=nb6, hops=255))),
         "arp": rec(RAW, arp),
         "icmp-echo": l4(1, icmp_echo),
         "udp-echo": l4(17, udp(40000, 7, b"hello")),

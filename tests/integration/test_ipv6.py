@@ -212,3 +212,32 @@ def test_fragmented_pings_and_datagrams_are_reassembled(topo, sk6):
     assert c["u.ip6_reasm_ok"] >= 4 and c["u.ip6_frag_rx"] >= 3 * 3 + 3, sn.nonzero(c, "u.")
     assert c["u.icmp6_echo_reply"] >= 3 and c["u.ip6_frag_created"] >= 3 * 3, sn.nonzero(c, "u.")
     assert c["u.drop.ip_frag_overlap"] == 0 and c["u.drop.ip_frag_timeout"] == 0
+
+
+def test_skiffd_resolves_a_neighbour_xdp_never_heard_from(topo, sk6):
+    """RFC 4861 7.2: the kernel peer knows skiff's MAC by hand (a permanent
+    neighbour entry), so it sends no Neighbor Solicitation that XDP could
+    learn it from; skiffd's RST to its TCP SYN needs the peer's MAC: the
+    daemon solicits, the kernel advertises, the RST goes out."""
+    src = v6(topo, 9)
+    topo.peer(["ip", "-6", "addr", "add", f"{src}/64", "dev", topo.peer_if, "nodad"])
+    topo.peer(["ip", "-6", "neigh", "replace", v6(topo, 5), "lladdr", topo.dut_mac,
+               "nud", "permanent", "dev", topo.peer_if])
+    before = sk6.counters()
+    try:
+        with sn.in_netns(topo.peer_ns):
+            t = socket.socket(socket.AF_INET6, socket.SOCK_STREAM)
+        try:
+            t.settimeout(5)
+            t.bind((src, 0))
+            with pytest.raises(ConnectionRefusedError):
+                t.connect((v6(topo, 5), 8081))
+        finally:
+            t.close()
+    finally:
+        topo.peer(["ip", "-6", "neigh", "del", v6(topo, 5), "dev", topo.peer_if], check=False)
+        topo.peer(["ip", "-6", "addr", "del", f"{src}/64", "dev", topo.peer_if], check=False)
+    c = sn.delta(sk6.counters(), before)
+    assert c["u.nd_ns_sent"] >= 1 and c["u.nd_na_rx"] >= 1, sn.nonzero(c, "u.")
+    assert c["u.nd_resolved"] >= 1 and c["u.tcp6_rst_sent"] >= 1, sn.nonzero(c, "u.")
+    assert c["xdp.nd_learn"] == 0, sn.nonzero(c, "xdp.")

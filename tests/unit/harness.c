@@ -71,19 +71,24 @@ static void h_port_release(void *ctx, uint32_t addr, uint8_t proto, uint16_t por
 		p->refs--;
 }
 
-static struct harness_neigh *h_neigh_find(struct harness *h, uint32_t ip)
+/* An entry of the fake maps: IPv4 (ip6 NULL) or IPv6. */
+static struct harness_neigh *h_neigh_find(struct harness *h, uint32_t ip, const uint8_t *ip6)
 {
 	int i;
 
-	for (i = 0; i < H_MAX_NEIGH; i++)
-		if (h->neigh[i].used && h->neigh[i].ip == ip)
-			return &h->neigh[i];
+	for (i = 0; i < H_MAX_NEIGH; i++) {
+		struct harness_neigh *n = &h->neigh[i];
+
+		if (n->used && n->v6 == !!ip6 && (ip6 ? !memcmp(n->ip6, ip6, 16) : n->ip == ip))
+			return n;
+	}
 	return NULL;
 }
 
-static int h_neigh_lookup(void *ctx, uint32_t ip, uint8_t mac[6], uint64_t *updated_ns)
+static int h_neigh_get(struct harness *h, uint32_t ip, const uint8_t *ip6, uint8_t mac[6],
+		       uint64_t *updated_ns)
 {
-	struct harness_neigh *n = h_neigh_find(ctx, ip);
+	struct harness_neigh *n = h_neigh_find(h, ip, ip6);
 
 	if (!n)
 		return -ENOENT;
@@ -93,10 +98,11 @@ static int h_neigh_lookup(void *ctx, uint32_t ip, uint8_t mac[6], uint64_t *upda
 	return 0;
 }
 
-/* Set ip -> mac; returns 1 if the MAC changed or the entry is new. */
-static int h_neigh_set(struct harness *h, uint32_t ip, const uint8_t mac[6], uint64_t now)
+/* Set ip (or ip6) -> mac; returns 1 if the MAC changed or the entry is new. */
+static int h_neigh_set(struct harness *h, uint32_t ip, const uint8_t *ip6, const uint8_t mac[6],
+		       uint64_t now)
 {
-	struct harness_neigh *n = h_neigh_find(h, ip);
+	struct harness_neigh *n = h_neigh_find(h, ip, ip6);
 	int i, changed;
 
 	if (!n) {
@@ -107,6 +113,9 @@ static int h_neigh_set(struct harness *h, uint32_t ip, const uint8_t mac[6], uin
 			return -ENOSPC;
 		n->used = 1;
 		n->ip = ip;
+		n->v6 = !!ip6;
+		if (ip6)
+			memcpy(n->ip6, ip6, 16);
 		changed = 1;
 	} else {
 		changed = memcmp(n->mac, mac, 6) != 0;
@@ -116,21 +125,31 @@ static int h_neigh_set(struct harness *h, uint32_t ip, const uint8_t mac[6], uin
 	return changed;
 }
 
+static int h_neigh_del(struct harness *h, uint32_t ip, const uint8_t *ip6)
+{
+	struct harness_neigh *n = h_neigh_find(h, ip, ip6);
+
+	if (!n)
+		return -ENOENT;
+	memset(n, 0, sizeof(*n));
+	return 0;
+}
+
+static int h_neigh_lookup(void *ctx, uint32_t ip, uint8_t mac[6], uint64_t *updated_ns)
+{
+	return h_neigh_get(ctx, ip, NULL, mac, updated_ns);
+}
+
 static int h_neigh_update(void *ctx, uint32_t ip, const uint8_t mac[6], uint64_t now)
 {
-	int ret = h_neigh_set(ctx, ip, mac, now);
+	int ret = h_neigh_set(ctx, ip, NULL, mac, now);
 
 	return ret < 0 ? ret : 0;
 }
 
 static int h_neigh_delete(void *ctx, uint32_t ip)
 {
-	struct harness_neigh *n = h_neigh_find(ctx, ip);
-
-	if (!n)
-		return -ENOENT;
-	memset(n, 0, sizeof(*n));
-	return 0;
+	return h_neigh_del(ctx, ip, NULL);
 }
 
 static void h_neigh_walk(void *ctx,
@@ -143,7 +162,40 @@ static void h_neigh_walk(void *ctx,
 	for (i = 0; i < H_MAX_NEIGH; i++) {
 		struct harness_neigh n = h->neigh[i];	/* fn may delete it */
 
-		if (n.used && fn(arg, n.ip, n.mac, n.updated_ns))
+		if (n.used && !n.v6 && fn(arg, n.ip, n.mac, n.updated_ns))
+			return;
+	}
+}
+
+static int h_neigh6_lookup(void *ctx, const uint8_t ip6[16], uint8_t mac[6], uint64_t *updated_ns)
+{
+	return h_neigh_get(ctx, 0, ip6, mac, updated_ns);
+}
+
+static int h_neigh6_update(void *ctx, const uint8_t ip6[16], const uint8_t mac[6], uint64_t now)
+{
+	int ret = h_neigh_set(ctx, 0, ip6, mac, now);
+
+	return ret < 0 ? ret : 0;
+}
+
+static int h_neigh6_delete(void *ctx, const uint8_t ip6[16])
+{
+	return h_neigh_del(ctx, 0, ip6);
+}
+
+static void h_neigh6_walk(void *ctx,
+			  int (*fn)(void *arg, const uint8_t ip6[16], const uint8_t mac[6],
+				    uint64_t updated_ns),
+			  void *arg)
+{
+	struct harness *h = ctx;
+	int i;
+
+	for (i = 0; i < H_MAX_NEIGH; i++) {
+		struct harness_neigh n = h->neigh[i];	/* fn may delete it */
+
+		if (n.used && n.v6 && fn(arg, n.ip6, n.mac, n.updated_ns))
 			return;
 	}
 }
@@ -157,6 +209,10 @@ int harness_init(struct harness *h, int with_inet)
 		.neigh_update = h_neigh_update,
 		.neigh_delete = h_neigh_delete,
 		.neigh_walk = h_neigh_walk,
+		.neigh6_lookup = h_neigh6_lookup,
+		.neigh6_update = h_neigh6_update,
+		.neigh6_delete = h_neigh6_delete,
+		.neigh6_walk = h_neigh6_walk,
 	};
 	int err;
 
@@ -216,7 +272,13 @@ void harness_fini(struct harness *h)
 void harness_add_neigh(struct harness *h, uint32_t ip, const uint8_t mac[6])
 {
 	/* as XDP learning it: a changed MAC bumps the generation */
-	if (h_neigh_set(h, ip, mac, clock_now()) > 0)
+	if (h_neigh_set(h, ip, NULL, mac, clock_now()) > 0)
+		h->neigh_gen++;
+}
+
+void harness_add_neigh6(struct harness *h, const uint8_t ip6[16], const uint8_t mac[6])
+{
+	if (h_neigh_set(h, 0, ip6, mac, clock_now()) > 0)
 		h->neigh_gen++;
 }
 

@@ -16,7 +16,9 @@
 #define H_MAX_PORTS 64
 
 struct harness_neigh {
-	uint32_t ip;
+	uint32_t ip;		/* IPv4 entries (the neigh map) */
+	uint8_t ip6[16];	/* IPv6 entries (the neigh6 map), when v6 */
+	int v6;
 	uint8_t mac[6];
 	uint64_t updated_ns;
 	int used;
@@ -33,7 +35,7 @@ struct harness {
 	struct fakedev fd;
 	struct stack st;
 	struct stack_config cfg;
-	struct harness_neigh neigh[H_MAX_NEIGH];	/* the fake shared neighbour map */
+	struct harness_neigh neigh[H_MAX_NEIGH];	/* the fake shared neighbour maps */
 	struct harness_port ports[H_MAX_PORTS];	/* the fake owned-ports map */
 	uint64_t neigh_gen;
 	int inet;		/* inet_init() was run */
@@ -55,6 +57,8 @@ int harness_setup_peer(void **state);
 int harness_teardown(void **state);
 /* Put a neighbour into the fake shared map. */
 void harness_add_neigh(struct harness *h, uint32_t ip, const uint8_t mac[6]);
+/* The same for the IPv6 map (neigh6). */
+void harness_add_neigh6(struct harness *h, const uint8_t ip6[16], const uint8_t mac[6]);
 /* Refs of an owned port in the fake map (0 if absent). */
 int harness_port_refs(struct harness *h, uint32_t addr, uint8_t proto, uint16_t port);
 /* Inject bytes as a received frame and run one stack_poll(). */

@@ -86,6 +86,14 @@ struct stack_hooks {
 	/* Visit every shared neighbour entry (aging); fn returns nonzero to stop. */
 	void (*neigh_walk)(void *ctx, int (*fn)(void *arg, uint32_t ip, const uint8_t mac[6],
 						 uint64_t updated_ns), void *arg);
+	/* The same for IPv6 neighbours (the neigh6 map), ip6 in network order. */
+	int (*neigh6_lookup)(void *ctx, const uint8_t ip6[16], uint8_t mac[6],
+			     uint64_t *updated_ns);
+	int (*neigh6_update)(void *ctx, const uint8_t ip6[16], const uint8_t mac[6], uint64_t now);
+	int (*neigh6_delete)(void *ctx, const uint8_t ip6[16]);
+	void (*neigh6_walk)(void *ctx, int (*fn)(void *arg, const uint8_t ip6[16],
+						  const uint8_t mac[6], uint64_t updated_ns),
+			    void *arg);
 	/* Bumped by XDP whenever it changes a neighbour's MAC (may be NULL). */
 	const volatile uint64_t *neigh_gen;
 };
@@ -121,7 +129,8 @@ struct stack {
 	bool in_poll;
 
 	/* per-layer state */
-	struct neigh_table *neigh;
+	struct neigh_table *neigh;	/* ARP's (link/neigh.c) */
+	struct neigh_table *nd;		/* NDP's (net/ndisc.c) */
 	struct ip_state *ip;
 	struct ip6_state *ip6;	/* net/ipv6.c */
 	struct udp_table *udp;

@@ -910,12 +910,12 @@ static uint64_t neigh_confirmed(const struct skiff_neigh *n)
 	return n->state == SKIFF_NEIGH_STATIC ? clock_now() : n->updated_ns;
 }
 
-static int hook_neigh_lookup(void *ctx, uint32_t ip, uint8_t mac[6], uint64_t *updated_ns)
+/* One neighbour map (neigh or neigh6: the same values), by key. */
+static int map_neigh_lookup(int fd, const void *key, uint8_t mac[6], uint64_t *updated_ns)
 {
-	struct skiff_bpf *b = ctx;
 	struct skiff_neigh n;
 
-	if (bpf_map_lookup_elem(bpf_map__fd(b->skel->maps.neigh), &ip, &n))
+	if (bpf_map_lookup_elem(fd, key, &n))
 		return -ENOENT;
 	memcpy(mac, n.mac, 6);
 	if (updated_ns)
@@ -923,31 +923,71 @@ static int hook_neigh_lookup(void *ctx, uint32_t ip, uint8_t mac[6], uint64_t *u
 	return 0;
 }
 
-static int hook_neigh_update(void *ctx, uint32_t ip, const uint8_t mac[6], uint64_t now)
+static int map_neigh_update(int fd, const void *key, const uint8_t mac[6], uint64_t now)
 {
-	struct skiff_bpf *b = ctx;
-	int fd = bpf_map__fd(b->skel->maps.neigh);
 	struct skiff_neigh n;
 
 	/* a STATIC entry was set by hand: learning never overrides it */
-	if (!bpf_map_lookup_elem(fd, &ip, &n) && n.state == SKIFF_NEIGH_STATIC)
+	if (!bpf_map_lookup_elem(fd, key, &n) && n.state == SKIFF_NEIGH_STATIC)
 		return 0;
 	memset(&n, 0, sizeof(n));
 	memcpy(n.mac, mac, 6);
 	n.state = SKIFF_NEIGH_REACHABLE;
 	n.updated_ns = now;
-	if (bpf_map_update_elem(fd, &ip, &n, BPF_ANY))
+	if (bpf_map_update_elem(fd, key, &n, BPF_ANY))
 		return errno == E2BIG ? -ENOSPC : -errno;
 	return 0;
+}
+
+static int map_neigh_delete(int fd, const void *key)
+{
+	if (bpf_map_delete_elem(fd, key))
+		return -errno;
+	return 0;
+}
+
+static int hook_neigh_lookup(void *ctx, uint32_t ip, uint8_t mac[6], uint64_t *updated_ns)
+{
+	struct skiff_bpf *b = ctx;
+
+	return map_neigh_lookup(bpf_map__fd(b->skel->maps.neigh), &ip, mac, updated_ns);
+}
+
+static int hook_neigh_update(void *ctx, uint32_t ip, const uint8_t mac[6], uint64_t now)
+{
+	struct skiff_bpf *b = ctx;
+
+	return map_neigh_update(bpf_map__fd(b->skel->maps.neigh), &ip, mac, now);
 }
 
 static int hook_neigh_delete(void *ctx, uint32_t ip)
 {
 	struct skiff_bpf *b = ctx;
 
-	if (bpf_map_delete_elem(bpf_map__fd(b->skel->maps.neigh), &ip))
-		return -errno;
-	return 0;
+	return map_neigh_delete(bpf_map__fd(b->skel->maps.neigh), &ip);
+}
+
+static int hook_neigh6_lookup(void *ctx, const uint8_t ip6[16], uint8_t mac[6],
+			      uint64_t *updated_ns)
+{
+	struct skiff_bpf *b = ctx;
+
+	return map_neigh_lookup(bpf_map__fd(b->skel->maps.neigh6), ip6, mac, updated_ns);
+}
+
+static int hook_neigh6_update(void *ctx, const uint8_t ip6[16], const uint8_t mac[6],
+			      uint64_t now)
+{
+	struct skiff_bpf *b = ctx;
+
+	return map_neigh_update(bpf_map__fd(b->skel->maps.neigh6), ip6, mac, now);
+}
+
+static int hook_neigh6_delete(void *ctx, const uint8_t ip6[16])
+{
+	struct skiff_bpf *b = ctx;
+
+	return map_neigh_delete(bpf_map__fd(b->skel->maps.neigh6), ip6);
 }
 
 static void hook_neigh_walk(void *ctx,
@@ -994,6 +1034,14 @@ void skiff_bpf_neigh6_walk(struct skiff_bpf *b,
 	}
 }
 
+static void hook_neigh6_walk(void *ctx,
+			     int (*fn)(void *arg, const uint8_t ip6[16], const uint8_t mac[6],
+				       uint64_t updated_ns),
+			     void *arg)
+{
+	skiff_bpf_neigh6_walk(ctx, fn, arg);
+}
+
 void skiff_bpf_hooks(struct skiff_bpf *b, struct stack_hooks *hooks)
 {
 	memset(hooks, 0, sizeof(*hooks));
@@ -1004,6 +1052,10 @@ void skiff_bpf_hooks(struct skiff_bpf *b, struct stack_hooks *hooks)
 	hooks->neigh_update = hook_neigh_update;
 	hooks->neigh_delete = hook_neigh_delete;
 	hooks->neigh_walk = hook_neigh_walk;
+	hooks->neigh6_lookup = hook_neigh6_lookup;
+	hooks->neigh6_update = hook_neigh6_update;
+	hooks->neigh6_delete = hook_neigh6_delete;
+	hooks->neigh6_walk = hook_neigh6_walk;
 	hooks->neigh_gen = (const volatile uint64_t *)&b->config->neigh_gen;
 }
 

@@ -104,16 +104,141 @@ static uint32_t arp_source_for(const struct stack *st, uint32_t tip)
 	return cfg->n_addrs ? cfg->addrs[0].addr : 0;
 }
 
-int arp_send_request(struct stack *st, uint32_t tip, const uint8_t *dst)
+/* RFC 826: a request for tip, broadcast or unicast to dst (re-confirming). */
+static void arp_solicit(struct stack *st, const union neigh_key *k, const uint8_t *dst)
 {
-	int err;
+	uint32_t tip = k->v4;
 
 	/* RFC 826: target hardware address unknown, left zero (as Linux). */
-	err = arp_send(st, ARPOP_REQUEST_, dst ? dst : eth_bcast, arp_source_for(st, tip), tip,
-		       NULL);
-	if (err == 0)
+	if (arp_send(st, ARPOP_REQUEST_, dst ? dst : eth_bcast, arp_source_for(st, tip), tip,
+		     NULL) == 0)
 		STACK_INC(st, arp_req_sent);
-	return err;
+}
+
+/* Destinations resolved without ARP.  true and mac filled, or false. */
+static bool arp_special_mac(const struct stack *st, const union neigh_key *k,
+			    uint8_t mac[ETH_ALEN])
+{
+	uint32_t ip = k->v4, h = ntohl(ip);
+	int i;
+
+	if ((h & 0xf0000000u) == 0xe0000000u) {
+		/* RFC 1112 6.4: 01-00-5E-00-00-00 plus the low 23 bits. */
+		mac[0] = 0x01;
+		mac[1] = 0x00;
+		mac[2] = 0x5e;
+		mac[3] = (uint8_t)((h >> 16) & 0x7f);
+		mac[4] = (uint8_t)(h >> 8);
+		mac[5] = (uint8_t)h;
+		return true;
+	}
+	if (ip == 0xffffffffu)
+		goto bcast;
+	/* RFC 919/922: the directed broadcast of one of our subnets (none on
+	 * /31, RFC 3021, and /32). */
+	for (i = 0; i < st->cfg->n_addrs; i++) {
+		const struct stack_addr *a = &st->cfg->addrs[i];
+		uint32_t mask;
+
+		if (a->prefix_len == 0 || a->prefix_len >= 31)
+			continue;
+		mask = htonl(~0u << (32 - a->prefix_len));
+		if (ip == (a->addr | ~mask))
+			goto bcast;
+	}
+	return false;
+bcast:
+	memcpy(mac, eth_bcast, ETH_ALEN);
+	return true;
+}
+
+static int arp_shared_lookup(struct stack *st, const union neigh_key *k, uint8_t mac[ETH_ALEN],
+			     uint64_t *updated)
+{
+	if (!st->hooks.neigh_lookup)
+		return -ENOENT;
+	return st->hooks.neigh_lookup(st->hooks.ctx, k->v4, mac, updated);
+}
+
+static void arp_shared_update(struct stack *st, const union neigh_key *k,
+			      const uint8_t mac[ETH_ALEN])
+{
+	if (st->hooks.neigh_update)
+		st->hooks.neigh_update(st->hooks.ctx, k->v4, mac, st->now);
+}
+
+static bool arp_has_shared(const struct stack *st)
+{
+	return st->hooks.neigh_lookup != NULL;
+}
+
+struct gc_walk {
+	uint64_t now;
+	uint32_t n;
+	uint32_t ips[NEIGH_GC_BATCH];
+};
+
+static int arp_gc_collect(void *arg, uint32_t ip, const uint8_t mac[6], uint64_t updated_ns)
+{
+	struct gc_walk *w = arg;
+
+	(void)mac;
+	if (w->now > updated_ns && w->now - updated_ns > NEIGH_GC_NS)
+		w->ips[w->n++] = ip;
+	return w->n == NEIGH_GC_BATCH;
+}
+
+/* The shared map: collect first, delete after (no deletion while iterating
+ * a BPF hash map).  Any worker may do it; deleting twice is harmless. */
+static void arp_shared_gc(struct stack *st)
+{
+	struct gc_walk w;
+	uint32_t i;
+
+	if (!st->hooks.neigh_walk || !st->hooks.neigh_delete)
+		return;
+	w.now = st->now;
+	w.n = 0;
+	st->hooks.neigh_walk(st->hooks.ctx, arp_gc_collect, &w);
+	for (i = 0; i < w.n; i++)
+		st->hooks.neigh_delete(st->hooks.ctx, w.ips[i]);
+}
+
+static void arp_resolved(struct stack *st)
+{
+	STACK_INC(st, arp_resolved);
+}
+
+static void arp_failed(struct stack *st)
+{
+	STACK_INC(st, arp_failed);
+}
+
+const struct neigh_ops arp_neigh_ops = {
+	.ethertype = ETH_P_IP,
+	.delay_probe = false,
+	.drop_unresolved = SKIFF_DROP_arp_unresolved,
+	.drop_queue_full = SKIFF_DROP_arp_queue_full,
+	.solicit = arp_solicit,
+	.special_mac = arp_special_mac,
+	.shared_lookup = arp_shared_lookup,
+	.shared_update = arp_shared_update,
+	.has_shared = arp_has_shared,
+	.shared_gc = arp_shared_gc,
+	.resolved = arp_resolved,
+	.failed = arp_failed,
+};
+
+/* Learn ip -> mac from an ARP frame: refresh (create) the cache entry and
+ * the shared map; an INCOMPLETE entry is resolved and its queue flushed.
+ * create = false: only an existing entry is touched (the shared map too). */
+static void arp_learn(struct stack *st, uint32_t ip, const uint8_t mac[ETH_ALEN], bool create)
+{
+	union neigh_key k = { .w = { 0, 0 } };
+
+	k.v4 = ip;
+	neigh_event(st, st->neigh, &k, mac,
+		    NEIGH_F_CONFIRM | NEIGH_F_OVERRIDE | (create ? NEIGH_F_CREATE : 0));
 }
 
 int arp_rcv(struct stack *st, struct pkb *pkb)
@@ -174,7 +299,7 @@ int arp_rcv(struct stack *st, struct pkb *pkb)
 	 */
 	if (sip == tip) {
 		STACK_INC(st, arp_gratuitous);
-		neigh_learn(st, sip, sha, false);
+		arp_learn(st, sip, sha, false);
 		pkb_free(pkb);
 		return 0;
 	}
@@ -184,11 +309,11 @@ int arp_rcv(struct stack *st, struct pkb *pkb)
 
 	if (op == ARPOP_REQUEST_) {
 		/* RFC 826: learn the sender first, then swap and reply. */
-		neigh_learn(st, sip, sha, true);
+		arp_learn(st, sip, sha, true);
 		if (arp_send(st, ARPOP_REPLY_, sha, tip, sip, sha) == 0)
 			STACK_INC(st, arp_reply_sent);
 	} else {
-		neigh_learn(st, sip, sha, true);
+		arp_learn(st, sip, sha, true);
 	}
 	pkb_free(pkb);
 	return 0;

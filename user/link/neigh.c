@@ -1,8 +1,10 @@
 // SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
 /*
- * Neighbour resolution for output (RFC 826, RFC 1122 2.3.2), after Linux's
- * net/core/neighbour.c, as a per-stack cache in front of the shared BPF
- * neighbour map.
+ * Neighbour resolution for output (RFC 826, RFC 1122 2.3.2; RFC 4861 7.3),
+ * after Linux's net/core/neighbour.c, as a per-stack cache in front of the
+ * shared BPF neighbour map.  The engine knows no protocol: a table's
+ * struct neigh_ops sends its requests, names its special destinations and
+ * reaches its shared map (arp.c for IPv4, net/ndisc.c for IPv6).
  *
  * The cache is a fixed hash table (NEIGH_BUCKETS chains over NEIGH_ENTRIES
  * preallocated entries): neigh_output() to a REACHABLE entry is one hash
@@ -29,6 +31,16 @@
  *		    with a broadcast request (Linux would go FAILED first).
  *	FAILED	    resolution failed; the next packet starts over.
  *
+ * A table with ops->delay_probe (NDP) replaces ARP's STALE handling with
+ * RFC 4861 7.3.3's, timer-driven: a STALE entry used goes to DELAY (the
+ * packet is sent); NEIGH_DELAY_NS later, unless confirmed meanwhile (a
+ * solicited NA, or a fresher shared entry), PROBE: unicast solicitations
+ * every NEIGH_RETRANS_NS, the entry still used; after NEIGH_MAX_PROBES
+ * unanswered ones the entry is deleted and the next packet resolves
+ * afresh.  DELAY and PROBE entries sit on the pending list with the
+ * INCOMPLETE ones (the check tick drives them); when it is full a STALE
+ * entry stays STALE and is used as it is.
+ *
  * Aging: every NEIGH_GC_INTERVAL_NS, entries not confirmed for NEIGH_GC_NS
  * leave the cache, and (any worker may do it; deleting twice is harmless)
  * the shared map.  The stack_hooks neigh_walk implementation must not
@@ -42,6 +54,7 @@
  */
 #include <arpa/inet.h>
 #include <errno.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -56,8 +69,6 @@
 
 #define likely(x)	__builtin_expect(!!(x), 1)
 
-static const uint8_t eth_bcast[ETH_ALEN] = { 0xff, 0xff, 0xff, 0xff, 0xff, 0xff };
-
 /* Time since t, 0 if t is in the future (maps written by another clock reader). */
 static inline uint64_t age(uint64_t now, uint64_t t)
 {
@@ -69,32 +80,46 @@ static inline uint64_t not_after(uint64_t t, uint64_t now)
 	return t < now ? t : now;
 }
 
-static inline uint32_t neigh_hash(uint32_t ip)
+static inline bool key_eq(const union neigh_key *a, const union neigh_key *b)
 {
-	return (ip * 0x9e3779b1u) >> (32 - NEIGH_HASH_BITS);
+	return a->w[0] == b->w[0] && a->w[1] == b->w[1];
 }
 
-static int shared_lookup(struct stack *st, uint32_t ip, uint8_t mac[ETH_ALEN], uint64_t *updated)
+static inline uint32_t neigh_hash(const union neigh_key *k)
 {
-	if (!st->hooks.neigh_lookup)
+	uint64_t x = k->w[0] ^ (k->w[1] * 0x9e3779b97f4a7c15ull);
+
+	return (uint32_t)((x ^ (x >> 32)) * 0x9e3779b1u) >> (32 - NEIGH_HASH_BITS);
+}
+
+static int shared_lookup(struct stack *st, struct neigh_table *tbl, const union neigh_key *k,
+			 uint8_t mac[ETH_ALEN], uint64_t *updated)
+{
+	if (!tbl->ops->shared_lookup)
 		return -ENOENT;
-	return st->hooks.neigh_lookup(st->hooks.ctx, ip, mac, updated);
+	return tbl->ops->shared_lookup(st, k, mac, updated);
 }
 
-static void shared_update(struct stack *st, uint32_t ip, const uint8_t mac[ETH_ALEN])
+static void shared_update(struct stack *st, struct neigh_table *tbl, const union neigh_key *k,
+			  const uint8_t mac[ETH_ALEN])
 {
-	if (st->hooks.neigh_update)
-		st->hooks.neigh_update(st->hooks.ctx, ip, mac, st->now);
+	if (tbl->ops->shared_update)
+		tbl->ops->shared_update(st, k, mac);
+}
+
+static bool has_shared(const struct stack *st, const struct neigh_table *tbl)
+{
+	return tbl->ops->has_shared && tbl->ops->has_shared(st);
 }
 
 /* ---- the table ---- */
 
-struct neigh_entry *neigh_find(struct neigh_table *tbl, uint32_t ip)
+static struct neigh_entry *neigh_find(struct neigh_table *tbl, const union neigh_key *k)
 {
 	struct neigh_entry *e;
 
-	for (e = tbl->buckets[neigh_hash(ip)]; e; e = e->hnext)
-		if (e->ip == ip)
+	for (e = tbl->buckets[neigh_hash(k)]; e; e = e->hnext)
+		if (key_eq(&e->key, k))
 			return e;
 	return NULL;
 }
@@ -109,10 +134,13 @@ static void pending_add(struct neigh_table *tbl, struct neigh_entry *e)
 		tbl->pending_head = e;
 	tbl->pending_tail = e;
 	tbl->n_pending++;
+	e->pending = true;
 }
 
 static void pending_del(struct neigh_table *tbl, struct neigh_entry *e)
 {
+	if (!e->pending)
+		return;
 	if (e->pprev_pending)
 		e->pprev_pending->pnext_pending = e->pnext_pending;
 	else
@@ -122,12 +150,13 @@ static void pending_del(struct neigh_table *tbl, struct neigh_entry *e)
 	else
 		tbl->pending_tail = e->pprev_pending;
 	e->pnext_pending = e->pprev_pending = NULL;
+	e->pending = false;
 	tbl->n_pending--;
 }
 
 static void neigh_unhash(struct neigh_table *tbl, struct neigh_entry *e)
 {
-	struct neigh_entry **pp = &tbl->buckets[neigh_hash(e->ip)];
+	struct neigh_entry **pp = &tbl->buckets[neigh_hash(&e->key)];
 
 	while (*pp && *pp != e)
 		pp = &(*pp)->hnext;
@@ -137,11 +166,10 @@ static void neigh_unhash(struct neigh_table *tbl, struct neigh_entry *e)
 }
 
 /* Forget e.  Its queue must be empty: only INCOMPLETE entries park packets,
- * and those are released through neigh_fail() or neigh_fini(). */
+ * and those are released through neigh_fail() or neigh_table_destroy(). */
 static void neigh_release(struct neigh_table *tbl, struct neigh_entry *e)
 {
-	if (e->state == NEIGH_INCOMPLETE)
-		pending_del(tbl, e);
+	pending_del(tbl, e);
 	neigh_unhash(tbl, e);
 	e->state = NEIGH_NONE;
 	e->hnext = tbl->free_list;
@@ -149,10 +177,9 @@ static void neigh_release(struct neigh_table *tbl, struct neigh_entry *e)
 	tbl->n_used--;
 }
 
-/* Table full: take the next non-INCOMPLETE entry under the clock hand. */
-static struct neigh_entry *neigh_evict(struct stack *st)
+/* Table full: take the next entry under the clock hand that parks nothing. */
+static struct neigh_entry *neigh_evict(struct stack *st, struct neigh_table *tbl)
 {
-	struct neigh_table *tbl = st->neigh;
 	uint32_t i;
 
 	for (i = 0; i < NEIGH_ENTRIES; i++) {
@@ -168,23 +195,23 @@ static struct neigh_entry *neigh_evict(struct stack *st)
 	return NULL;
 }
 
-/* A hashed entry for ip in state NONE, or NULL (every entry INCOMPLETE). */
-static struct neigh_entry *neigh_alloc(struct stack *st, uint32_t ip)
+/* A hashed entry for k in state NONE, or NULL (every entry INCOMPLETE). */
+static struct neigh_entry *neigh_alloc(struct stack *st, struct neigh_table *tbl,
+				       const union neigh_key *k)
 {
-	struct neigh_table *tbl = st->neigh;
 	struct neigh_entry *e = tbl->free_list;
 	uint32_t h;
 
 	if (!e)
-		e = neigh_evict(st);
+		e = neigh_evict(st, tbl);
 	if (!e)
 		return NULL;
 	tbl->free_list = e->hnext;
 	memset(e, 0, sizeof(*e));
-	e->ip = ip;
+	e->key = *k;
 	e->updated = st->now;
 	pkb_queue_init(&e->queue);
-	h = neigh_hash(ip);
+	h = neigh_hash(k);
 	e->hnext = tbl->buckets[h];
 	tbl->buckets[h] = e;
 	tbl->n_used++;
@@ -193,79 +220,102 @@ static struct neigh_entry *neigh_alloc(struct stack *st, uint32_t ip)
 
 /* ---- state changes ---- */
 
+/* e now knows mac without a confirmation of reachability: STALE
+ * (RFC 4861 7.2.3 / 7.2.5).  Not for INCOMPLETE entries (neigh_confirm). */
+static void neigh_set_stale(struct neigh_table *tbl, struct neigh_entry *e,
+			    const uint8_t mac[ETH_ALEN], uint64_t now)
+{
+	pending_del(tbl, e);
+	memcpy(e->mac, mac, ETH_ALEN);
+	e->state = NEIGH_STALE;
+	e->updated = now;
+	e->probes = 0;
+	e->next_probe = now;
+}
+
 /*
  * e is confirmed at mac: REACHABLE.  An INCOMPLETE entry is resolved and
- * its parked packets leave in the order they came.
+ * its parked packets leave in the order they came.  stale: RFC 4861 7.2.5,
+ * an INCOMPLETE entry resolved by an unsolicited NA is STALE, not
+ * REACHABLE (its packets leave all the same).
  */
-static void neigh_confirm(struct stack *st, struct neigh_entry *e, const uint8_t mac[ETH_ALEN],
-			  uint64_t confirmed)
+static void neigh_resolve(struct stack *st, struct neigh_table *tbl, struct neigh_entry *e,
+			  const uint8_t mac[ETH_ALEN], uint64_t confirmed, bool stale)
 {
-	struct neigh_table *tbl = st->neigh;
 	struct pkb_queue q;
 	uint8_t dst[ETH_ALEN];
 	struct pkb *pkb;
 	bool was_incomplete = e->state == NEIGH_INCOMPLETE;
 
+	pending_del(tbl, e);
 	memcpy(e->mac, mac, ETH_ALEN);
 	e->confirmed = confirmed;
 	e->updated = st->now;
-	e->state = NEIGH_REACHABLE;
+	e->state = stale ? NEIGH_STALE : NEIGH_REACHABLE;
 	e->probes = 0;
+	e->next_probe = st->now;
 	if (!was_incomplete)
 		return;
 
-	pending_del(tbl, e);
-	STACK_INC(st, arp_resolved);
+	if (tbl->ops->resolved)
+		tbl->ops->resolved(st);
 	/* Detach first: nothing below may touch e again. */
 	q = e->queue;
 	pkb_queue_init(&e->queue);
 	tbl->n_queued -= q.len;
 	memcpy(dst, mac, ETH_ALEN);
 	while ((pkb = pkb_dequeue(&q)))
-		eth_output(st, pkb, dst, ETH_P_IP);
+		eth_output(st, pkb, dst, tbl->ops->ethertype);
+}
+
+static void neigh_confirm(struct stack *st, struct neigh_table *tbl, struct neigh_entry *e,
+			  const uint8_t mac[ETH_ALEN], uint64_t confirmed)
+{
+	neigh_resolve(st, tbl, e, mac, confirmed, false);
 }
 
 /* Resolution failed: FAILED, parked packets moved to failed for the caller. */
-static void neigh_fail(struct stack *st, struct neigh_entry *e, struct pkb_queue *failed)
+static void neigh_fail(struct stack *st, struct neigh_table *tbl, struct neigh_entry *e,
+		       struct pkb_queue *failed)
 {
-	struct neigh_table *tbl = st->neigh;
 	struct pkb *pkb;
 
 	pending_del(tbl, e);
 	e->state = NEIGH_FAILED;
 	e->updated = st->now;
 	e->probes = 0;
-	STACK_INC(st, arp_failed);
+	if (tbl->ops->failed)
+		tbl->ops->failed(st);
 	while ((pkb = pkb_dequeue(&e->queue))) {
 		tbl->n_queued--;
 		pkb_queue_tail(failed, pkb);
 	}
 }
 
-static void neigh_report_failed(struct stack *st, struct pkb_queue *failed)
+static void neigh_report_failed(struct stack *st, struct neigh_table *tbl,
+				struct pkb_queue *failed)
 {
 	struct pkb *pkb;
 
 	while ((pkb = pkb_dequeue(failed))) {
-		if (st->neigh && st->neigh->err_fn)
-			st->neigh->err_fn(st, pkb, -EHOSTUNREACH);
+		if (tbl->err_fn)
+			tbl->err_fn(st, pkb, -EHOSTUNREACH);
 		else
-			pkb_drop(st, pkb, SKIFF_DROP_arp_unresolved);
+			pkb_drop(st, pkb, tbl->ops->drop_unresolved);
 	}
 }
 
 /* Park pkb on an INCOMPLETE entry.  Owns pkb. */
-static int neigh_enqueue(struct stack *st, struct neigh_entry *e, struct pkb *pkb)
+static int neigh_enqueue(struct stack *st, struct neigh_table *tbl, struct neigh_entry *e,
+			 struct pkb *pkb)
 {
-	struct neigh_table *tbl = st->neigh;
-
 	if (tbl->n_queued >= NEIGH_QUEUE_TOTAL) {
-		pkb_drop(st, pkb, SKIFF_DROP_arp_queue_full);
+		pkb_drop(st, pkb, tbl->ops->drop_queue_full);
 		return -ENOBUFS;
 	}
 	if (e->queue.len >= NEIGH_QUEUE_LEN) {
 		/* Linux's __neigh_event_send: the oldest packet makes room. */
-		pkb_drop(st, pkb_dequeue(&e->queue), SKIFF_DROP_arp_queue_full);
+		pkb_drop(st, pkb_dequeue(&e->queue), tbl->ops->drop_queue_full);
 		tbl->n_queued--;
 	}
 	pkb_queue_tail(&e->queue, pkb);
@@ -275,73 +325,94 @@ static int neigh_enqueue(struct stack *st, struct neigh_entry *e, struct pkb *pk
 }
 
 /* When the check tick must run next: in NEIGH_CHECK_NS (only if there is a
- * shared map to re-read), or when the first retransmission is due. */
-static uint64_t neigh_next_check(struct stack *st)
+ * shared map to re-read and something INCOMPLETE), or when the first
+ * retransmission or DELAY/PROBE step is due. */
+static uint64_t neigh_next_check(struct stack *st, struct neigh_table *tbl)
 {
 	const struct neigh_entry *e;
-	uint64_t next = st->hooks.neigh_lookup ? st->now + NEIGH_CHECK_NS : UINT64_MAX;
+	uint64_t next = UINT64_MAX;
 
-	for (e = st->neigh->pending_head; e; e = e->pnext_pending)
+	for (e = tbl->pending_head; e; e = e->pnext_pending) {
 		if (e->next_probe < next)
 			next = e->next_probe;
+		if (e->state == NEIGH_INCOMPLETE && has_shared(st, tbl) &&
+		    st->now + NEIGH_CHECK_NS < next)
+			next = st->now + NEIGH_CHECK_NS;
+	}
 	return next;
+}
+
+static void neigh_arm_check(struct stack *st, struct neigh_table *tbl)
+{
+	uint64_t next = neigh_next_check(st, tbl);
+
+	if (next == UINT64_MAX)
+		return;
+	if (!timer_pending(&tbl->check_timer) || tbl->check_timer.expires > next)
+		timer_mod(st, &tbl->check_timer, next);
 }
 
 /*
  * Start resolving e (fresh, FAILED or given-up STALE): INCOMPLETE, park pkb,
- * broadcast the first request, make sure the check tick runs.  Shared-map
+ * send the first request, make sure the check tick runs.  Shared-map
  * entries older than min_shared do not count as an answer.  Owns pkb.
  */
-static int neigh_start_resolve(struct stack *st, struct neigh_entry *e, struct pkb *pkb,
-			       uint64_t min_shared)
+static int neigh_start_resolve(struct stack *st, struct neigh_table *tbl, struct neigh_entry *e,
+			       struct pkb *pkb, uint64_t min_shared)
 {
-	struct neigh_table *tbl = st->neigh;
 	int err;
 
+	pending_del(tbl, e);
 	if (tbl->n_pending >= NEIGH_MAX_PENDING) {
 		if (e->state == NEIGH_NONE)
 			neigh_release(tbl, e);
-		pkb_drop(st, pkb, SKIFF_DROP_arp_queue_full);
+		pkb_drop(st, pkb, tbl->ops->drop_queue_full);
 		return -ENOBUFS;
 	}
 	e->state = NEIGH_INCOMPLETE;
 	e->updated = st->now;
 	e->min_shared = min_shared;
 	pending_add(tbl, e);
-	err = neigh_enqueue(st, e, pkb);
+	err = neigh_enqueue(st, tbl, e, pkb);
 
 	/* RFC 1122 2.3.2.1: at most one request per second per neighbour. */
-	arp_send_request(st, e->ip, NULL);
+	tbl->ops->solicit(st, &e->key, NULL);
 	e->probes = 1;
 	e->next_probe = st->now + NEIGH_RETRANS_NS;
-	if (!timer_pending(&tbl->check_timer))
-		timer_mod(st, &tbl->check_timer, neigh_next_check(st));
+	neigh_arm_check(st, tbl);
 	return err;
 }
 
-/*
- * A STALE entry is due for re-confirmation.  Returns true if it may still be
- * used, false if unicast probing gave up and it must be resolved afresh.
- */
-static bool neigh_stale_probe(struct stack *st, struct neigh_entry *e)
+/* The shared map holds a confirmation of e newer than e's own: take it.
+ * true if e is REACHABLE now. */
+static bool neigh_shared_fresher(struct stack *st, struct neigh_table *tbl,
+				 struct neigh_entry *e)
 {
 	uint8_t mac[ETH_ALEN];
 	uint64_t upd;
 
+	if (shared_lookup(st, tbl, &e->key, mac, &upd) || upd <= e->confirmed)
+		return false;
+	upd = not_after(upd, st->now);
+	if (age(st->now, upd) > NEIGH_STALE_NS)
+		return false;
+	neigh_confirm(st, tbl, e, mac, upd);
+	return true;
+}
+
+/*
+ * An ARP STALE entry is due for re-confirmation.  Returns true if it may
+ * still be used, false if unicast probing gave up and it must be resolved
+ * afresh.
+ */
+static bool neigh_stale_probe(struct stack *st, struct neigh_table *tbl, struct neigh_entry *e)
+{
 	/* The shared map is fresher when XDP saw the neighbour ARP since. */
-	if (shared_lookup(st, e->ip, mac, &upd) == 0 && upd > e->confirmed) {
-		memcpy(e->mac, mac, ETH_ALEN);
-		e->confirmed = not_after(upd, st->now);
-		e->probes = 0;
-		if (age(st->now, e->confirmed) <= NEIGH_STALE_NS) {
-			e->state = NEIGH_REACHABLE;
-			e->updated = st->now;
-			return true;
-		}
-	}
+	if (neigh_shared_fresher(st, tbl, e))
+		return true;
 	if (e->probes >= NEIGH_MAX_PROBES)
 		return false;
-	arp_send_request(st, e->ip, e->mac);
+	tbl->ops->solicit(st, &e->key, e->mac);
 	e->probes++;
 	e->next_probe = st->now + NEIGH_RETRANS_NS;
 	return true;
@@ -355,14 +426,14 @@ static void neigh_invalidate(struct neigh_table *tbl)
 	for (i = 0; i < NEIGH_ENTRIES; i++) {
 		struct neigh_entry *e = &tbl->entries[i];
 
-		if (e->state == NEIGH_REACHABLE || e->state == NEIGH_STALE)
+		if (e->state == NEIGH_REACHABLE || e->state == NEIGH_STALE ||
+		    e->state == NEIGH_DELAY || e->state == NEIGH_PROBE)
 			neigh_release(tbl, e);
 	}
 }
 
-static inline void neigh_check_gen(struct stack *st)
+static inline void neigh_check_gen(struct stack *st, struct neigh_table *tbl)
 {
-	struct neigh_table *tbl = st->neigh;
 	uint64_t gen;
 
 	if (!st->hooks.neigh_gen)
@@ -374,56 +445,34 @@ static inline void neigh_check_gen(struct stack *st)
 	}
 }
 
-/* Destinations resolved without ARP.  true and mac filled, or false. */
-static bool neigh_special_mac(const struct stack *st, uint32_t ip, uint8_t mac[ETH_ALEN])
-{
-	uint32_t h = ntohl(ip);
-	int i;
-
-	if ((h & 0xf0000000u) == 0xe0000000u) {
-		/* RFC 1112 6.4: 01-00-5E-00-00-00 plus the low 23 bits. */
-		mac[0] = 0x01;
-		mac[1] = 0x00;
-		mac[2] = 0x5e;
-		mac[3] = (uint8_t)((h >> 16) & 0x7f);
-		mac[4] = (uint8_t)(h >> 8);
-		mac[5] = (uint8_t)h;
-		return true;
-	}
-	if (ip == 0xffffffffu)
-		goto bcast;
-	/* RFC 919/922: the directed broadcast of one of our subnets (none on
-	 * /31, RFC 3021, and /32). */
-	for (i = 0; i < st->cfg->n_addrs; i++) {
-		const struct stack_addr *a = &st->cfg->addrs[i];
-		uint32_t mask;
-
-		if (a->prefix_len == 0 || a->prefix_len >= 31)
-			continue;
-		mask = htonl(~0u << (32 - a->prefix_len));
-		if (ip == (a->addr | ~mask))
-			goto bcast;
-	}
-	return false;
-bcast:
-	memcpy(mac, eth_bcast, ETH_ALEN);
-	return true;
-}
-
 /* ---- output ---- */
 
-static int neigh_output_slow(struct stack *st, struct pkb *pkb, uint32_t ip, struct neigh_entry *e)
+/* RFC 4861 7.3.3: a STALE entry used: DELAY, first probe in NEIGH_DELAY_NS. */
+static void neigh_delay(struct stack *st, struct neigh_table *tbl, struct neigh_entry *e)
+{
+	if (tbl->n_pending >= NEIGH_MAX_PENDING)
+		return; /* no room to watch it: stays STALE, used as it is */
+	e->state = NEIGH_DELAY;
+	e->updated = st->now;
+	e->probes = 0;
+	e->next_probe = st->now + NEIGH_DELAY_NS;
+	pending_add(tbl, e);
+	neigh_arm_check(st, tbl);
+}
+
+static int neigh_output_slow(struct stack *st, struct neigh_table *tbl, struct pkb *pkb,
+			     const union neigh_key *k, struct neigh_entry *e)
 {
 	uint8_t mac[ETH_ALEN];
 	uint64_t upd;
 
 	if (!e || e->state == NEIGH_FAILED) {
-		if (shared_lookup(st, ip, mac, &upd) == 0) {
-			/* XDP (or another worker) already knows it: no ARP. */
+		if (shared_lookup(st, tbl, k, mac, &upd) == 0) {
+			/* XDP (or another worker) already knows it: no request. */
 			if (!e)
-				e = neigh_alloc(st, ip);
+				e = neigh_alloc(st, tbl, k);
 			if (!e)
-				return eth_output(st, pkb, mac, ETH_P_IP);
+				return eth_output(st, pkb, mac, tbl->ops->ethertype);
 			memcpy(e->mac, mac, ETH_ALEN);
 			e->confirmed = not_after(upd, st->now);
 			e->updated = st->now;
@@ -431,18 +480,18 @@ static int neigh_output_slow(struct stack *st, struct pkb *pkb, uint32_t ip, str
 			e->probes = 0;
 		} else {
 			if (!e)
-				e = neigh_alloc(st, ip);
+				e = neigh_alloc(st, tbl, k);
 			if (!e) {
-				pkb_drop(st, pkb, SKIFF_DROP_arp_queue_full);
+				pkb_drop(st, pkb, tbl->ops->drop_queue_full);
 				return -ENOBUFS;
 			}
-			return neigh_start_resolve(st, e, pkb, 0);
+			return neigh_start_resolve(st, tbl, e, pkb, 0);
 		}
 	}
 
 	switch (e->state) {
 	case NEIGH_INCOMPLETE:
-		return neigh_enqueue(st, e, pkb);
+		return neigh_enqueue(st, tbl, e, pkb);
 	case NEIGH_REACHABLE:
 		if (age(st->now, e->confirmed) <= NEIGH_STALE_NS)
 			break;
@@ -452,69 +501,161 @@ static int neigh_output_slow(struct stack *st, struct pkb *pkb, uint32_t ip, str
 		e->next_probe = st->now;
 		/* fall through */
 	case NEIGH_STALE:
-		if (st->now >= e->next_probe && !neigh_stale_probe(st, e))
-			return neigh_start_resolve(st, e, pkb, e->confirmed + 1);
+		if (tbl->ops->delay_probe) {
+			neigh_delay(st, tbl, e);
+			break;
+		}
+		if (st->now >= e->next_probe && !neigh_stale_probe(st, tbl, e))
+			return neigh_start_resolve(st, tbl, e, pkb, e->confirmed + 1);
 		break;
+	case NEIGH_DELAY:
+	case NEIGH_PROBE:
+		break; /* the check tick drives them; the packet goes */
 	default:
-		pkb_drop(st, pkb, SKIFF_DROP_arp_unresolved);
+		pkb_drop(st, pkb, tbl->ops->drop_unresolved);
 		return -EHOSTUNREACH;
 	}
 	memcpy(mac, e->mac, ETH_ALEN);
-	return eth_output(st, pkb, mac, ETH_P_IP);
+	return eth_output(st, pkb, mac, tbl->ops->ethertype);
+}
+
+int neigh_resolve_output(struct stack *st, struct neigh_table *tbl, struct pkb *pkb,
+			 const union neigh_key *k)
+{
+	struct neigh_entry *e;
+	uint8_t mac[ETH_ALEN];
+
+	if (!tbl) {
+		pkb_drop(st, pkb, SKIFF_DROP_arp_unresolved);
+		return -EHOSTUNREACH;
+	}
+	neigh_check_gen(st, tbl);
+	if (tbl->ops->special_mac && tbl->ops->special_mac(st, k, mac))
+		return eth_output(st, pkb, mac, tbl->ops->ethertype);
+
+	e = neigh_find(tbl, k);
+	if (likely(e && e->state == NEIGH_REACHABLE &&
+		   age(st->now, e->confirmed) <= NEIGH_STALE_NS))
+		return eth_output(st, pkb, e->mac, tbl->ops->ethertype);
+	return neigh_output_slow(st, tbl, pkb, k, e);
 }
 
 int neigh_output(struct stack *st, struct pkb *pkb, uint32_t nexthop)
 {
-	struct neigh_table *tbl = st->neigh;
-	struct neigh_entry *e;
-	uint8_t mac[ETH_ALEN];
+	union neigh_key k = { .w = { 0, 0 } };
 
-	if (!tbl || nexthop == 0) {
+	if (nexthop == 0) {
 		pkb_drop(st, pkb, SKIFF_DROP_arp_unresolved);
 		return -EHOSTUNREACH;
 	}
-	neigh_check_gen(st);
-	if (neigh_special_mac(st, nexthop, mac))
-		return eth_output(st, pkb, mac, ETH_P_IP);
-
-	e = neigh_find(tbl, nexthop);
-	if (likely(e && e->state == NEIGH_REACHABLE &&
-		   age(st->now, e->confirmed) <= NEIGH_STALE_NS))
-		return eth_output(st, pkb, e->mac, ETH_P_IP);
-	return neigh_output_slow(st, pkb, nexthop, e);
+	k.v4 = nexthop;
+	return neigh_resolve_output(st, st->neigh, pkb, &k);
 }
 
-/* ---- learning (called by arp.c) ---- */
+/* ---- learning (arp.c, ndisc.c) ---- */
 
-void neigh_learn(struct stack *st, uint32_t ip, const uint8_t mac[ETH_ALEN], bool create)
+void neigh_event(struct stack *st, struct neigh_table *tbl, const union neigh_key *k,
+		 const uint8_t *mac, unsigned int flags)
 {
-	struct neigh_table *tbl = st->neigh;
 	struct neigh_entry *e;
 	uint8_t old[ETH_ALEN];
 	uint64_t upd;
+	bool changed;
 
 	if (!tbl)
 		return;
-	e = neigh_find(tbl, ip);
-	if (!e && !create) {
+	e = neigh_find(tbl, k);
+	if (!e && !(flags & NEIGH_F_CREATE)) {
 		/* Only an entry that exists somewhere is updated. */
-		if (shared_lookup(st, ip, old, &upd) == 0)
-			shared_update(st, ip, mac);
+		if (mac && shared_lookup(st, tbl, k, old, &upd) == 0)
+			shared_update(st, tbl, k, mac);
 		return;
 	}
-	if (!e)
-		e = neigh_alloc(st, ip);
-	/* The shared map first: flushing the queue below sends packets. */
-	shared_update(st, ip, mac);
-	if (e)
-		neigh_confirm(st, e, mac, st->now);
+	if (!tbl->ops->delay_probe) {
+		/* ARP: every frame with the sender's MAC confirms it */
+		if (!mac)
+			return;
+		if (!e)
+			e = neigh_alloc(st, tbl, k);
+		/* The shared map first: flushing the queue below sends packets. */
+		shared_update(st, tbl, k, mac);
+		if (e)
+			neigh_confirm(st, tbl, e, mac, st->now);
+		return;
+	}
+
+	/* RFC 4861 7.2.3 (NS: create or STALE on a new address) and 7.2.5 (NA) */
+	if (!e) {
+		if (!mac)
+			return;
+		e = neigh_alloc(st, tbl, k);
+		if (!e)
+			return;
+		shared_update(st, tbl, k, mac);
+		if (flags & NEIGH_F_CONFIRM)
+			neigh_confirm(st, tbl, e, mac, st->now);
+		else
+			neigh_set_stale(tbl, e, mac, st->now);
+		return;
+	}
+	if (e->state == NEIGH_INCOMPLETE || e->state == NEIGH_FAILED) {
+		if (!mac)
+			return; /* 7.2.5: an NA without the address is no use */
+		shared_update(st, tbl, k, mac);
+		if (e->state == NEIGH_FAILED)
+			neigh_set_stale(tbl, e, mac, st->now);
+		else
+			neigh_resolve(st, tbl, e, mac, st->now, !(flags & NEIGH_F_CONFIRM));
+		return;
+	}
+	changed = mac && memcmp(mac, e->mac, ETH_ALEN) != 0;
+	if (changed && !(flags & NEIGH_F_OVERRIDE)) {
+		/* 7.2.5: a different address without O: a REACHABLE entry
+		 * becomes STALE, the address is not taken */
+		if (e->state == NEIGH_REACHABLE) {
+			e->state = NEIGH_STALE;
+			e->updated = st->now;
+		}
+		return;
+	}
+	if (changed)
+		shared_update(st, tbl, k, mac);
+	if (flags & NEIGH_F_CONFIRM) {
+		if (!mac)
+			mac = e->mac;
+		memcpy(old, mac, ETH_ALEN);
+		shared_update(st, tbl, k, old);
+		neigh_confirm(st, tbl, e, old, st->now);
+	} else if (changed) {
+		neigh_set_stale(tbl, e, mac, st->now);
+	}
 }
 
 /* ---- timers ---- */
 
+/* A DELAY or PROBE entry's time came (RFC 4861 7.3.3). */
+static void neigh_probe_step(struct stack *st, struct neigh_table *tbl, struct neigh_entry *e)
+{
+	if (neigh_shared_fresher(st, tbl, e))
+		return;
+	if (e->state == NEIGH_PROBE && e->probes >= NEIGH_MAX_PROBES) {
+		/* 7.3.3: retransmissions cease and the entry is deleted */
+		if (tbl->ops->failed)
+			tbl->ops->failed(st);
+		neigh_release(tbl, e);
+		return;
+	}
+	e->state = NEIGH_PROBE;
+	e->updated = st->now;
+	tbl->ops->solicit(st, &e->key, e->mac);
+	e->probes++;
+	e->next_probe = st->now + NEIGH_RETRANS_NS;
+}
+
 static void neigh_check_timer(struct stack *st, struct timer *t)
 {
-	struct neigh_table *tbl = st->neigh;
+	struct neigh_table *tbl = (struct neigh_table *)((char *)t -
+							 offsetof(struct neigh_table, check_timer));
 	struct neigh_entry *e, *next;
 	struct pkb_queue failed;
 	uint8_t mac[ETH_ALEN];
@@ -526,10 +667,11 @@ static void neigh_check_timer(struct stack *st, struct timer *t)
 	/* The shared map first: an answer that is there beats a failure.
 	 * Round robin: checked entries go to the tail. */
 	n = tbl->n_pending < NEIGH_CHECK_BUDGET ? tbl->n_pending : NEIGH_CHECK_BUDGET;
-	for (i = 0; i < n && st->hooks.neigh_lookup && tbl->pending_head; i++) {
+	for (i = 0; i < n && has_shared(st, tbl) && tbl->pending_head; i++) {
 		e = tbl->pending_head;
-		if (shared_lookup(st, e->ip, mac, &upd) == 0 && upd >= e->min_shared) {
-			neigh_confirm(st, e, mac, not_after(upd, st->now));
+		if (e->state == NEIGH_INCOMPLETE &&
+		    shared_lookup(st, tbl, &e->key, mac, &upd) == 0 && upd >= e->min_shared) {
+			neigh_confirm(st, tbl, e, mac, not_after(upd, st->now));
 		} else {
 			pending_del(tbl, e);
 			pending_add(tbl, e);
@@ -541,41 +683,33 @@ static void neigh_check_timer(struct stack *st, struct timer *t)
 		next = e->pnext_pending;
 		if (st->now < e->next_probe)
 			continue;
-		if (e->probes >= NEIGH_MAX_PROBES) {
-			neigh_fail(st, e, &failed);
+		if (e->state != NEIGH_INCOMPLETE) {
+			neigh_probe_step(st, tbl, e);
 			continue;
 		}
-		arp_send_request(st, e->ip, NULL);
+		if (e->probes >= NEIGH_MAX_PROBES) {
+			neigh_fail(st, tbl, e, &failed);
+			continue;
+		}
+		tbl->ops->solicit(st, &e->key, NULL);
 		e->probes++;
 		e->next_probe = st->now + NEIGH_RETRANS_NS;
 	}
 
-	if (tbl->n_pending)
-		timer_mod(st, t, neigh_next_check(st));
-	/* Last: the handler may send (ICMP) and so re-enter neigh_output(). */
-	neigh_report_failed(st, &failed);
-}
+	if (tbl->n_pending) {
+		uint64_t when = neigh_next_check(st, tbl);
 
-struct gc_walk {
-	uint64_t now;
-	uint32_t n;
-	uint32_t ips[NEIGH_GC_BATCH];
-};
-
-static int neigh_gc_collect(void *arg, uint32_t ip, const uint8_t mac[6], uint64_t updated_ns)
-{
-	struct gc_walk *w = arg;
-
-	(void)mac;
-	if (age(w->now, updated_ns) > NEIGH_GC_NS)
-		w->ips[w->n++] = ip;
-	return w->n == NEIGH_GC_BATCH;
+		if (when != UINT64_MAX)
+			timer_mod(st, t, when);
+	}
+	/* Last: the handler may send (ICMP) and so re-enter the output path. */
+	neigh_report_failed(st, tbl, &failed);
 }
 
 static void neigh_gc_timer(struct stack *st, struct timer *t)
 {
-	struct neigh_table *tbl = st->neigh;
-	struct gc_walk w;
+	struct neigh_table *tbl = (struct neigh_table *)((char *)t -
+							 offsetof(struct neigh_table, gc_timer));
 	uint32_t i;
 
 	for (i = 0; i < NEIGH_ENTRIES; i++) {
@@ -584,6 +718,8 @@ static void neigh_gc_timer(struct stack *st, struct timer *t)
 		switch (e->state) {
 		case NEIGH_REACHABLE:
 		case NEIGH_STALE:
+		case NEIGH_DELAY:
+		case NEIGH_PROBE:
 			if (age(st->now, e->confirmed) > NEIGH_GC_NS)
 				neigh_release(tbl, e);
 			break;
@@ -595,35 +731,27 @@ static void neigh_gc_timer(struct stack *st, struct timer *t)
 			break;
 		}
 	}
-
-	/* The shared map: collect first, delete after (no deletion while
-	 * iterating a BPF hash map). */
-	if (st->hooks.neigh_walk && st->hooks.neigh_delete) {
-		w.now = st->now;
-		w.n = 0;
-		st->hooks.neigh_walk(st->hooks.ctx, neigh_gc_collect, &w);
-		for (i = 0; i < w.n; i++)
-			st->hooks.neigh_delete(st->hooks.ctx, w.ips[i]);
-	}
+	if (tbl->ops->shared_gc)
+		tbl->ops->shared_gc(st);
 	timer_mod(st, t, st->now + NEIGH_GC_INTERVAL_NS);
 }
 
 /* ---- set-up and inspection ---- */
 
-int neigh_init(struct stack *st)
+struct neigh_table *neigh_table_create(struct stack *st, const struct neigh_ops *ops)
 {
 	struct neigh_table *tbl;
 	uint32_t i;
-	int err;
 
 	tbl = calloc(1, sizeof(*tbl));
 	if (!tbl)
-		return -ENOMEM;
+		return NULL;
 	tbl->entries = calloc(NEIGH_ENTRIES, sizeof(*tbl->entries));
 	if (!tbl->entries) {
 		free(tbl);
-		return -ENOMEM;
+		return NULL;
 	}
+	tbl->ops = ops;
 	for (i = NEIGH_ENTRIES; i-- > 0;) {
 		tbl->entries[i].hnext = tbl->free_list;
 		tbl->free_list = &tbl->entries[i];
@@ -632,60 +760,84 @@ int neigh_init(struct stack *st)
 		tbl->gen_seen = *st->hooks.neigh_gen;
 	timer_init(&tbl->check_timer, neigh_check_timer);
 	timer_init(&tbl->gc_timer, neigh_gc_timer);
-
-	err = dev_add_pack(st, ETH_P_ARP, arp_rcv);
-	if (err) {
-		free(tbl->entries);
-		free(tbl);
-		return err;
-	}
-	st->neigh = tbl;
 	timer_mod(st, &tbl->gc_timer, st->now + NEIGH_GC_INTERVAL_NS);
-	return 0;
+	return tbl;
 }
 
-void neigh_fini(struct stack *st)
+void neigh_table_destroy(struct stack *st, struct neigh_table *tbl)
 {
-	struct neigh_table *tbl = st->neigh;
 	uint32_t i;
 
 	if (!tbl)
 		return;
-	dev_remove_pack(st, ETH_P_ARP);
 	timer_del(st, &tbl->check_timer);
 	timer_del(st, &tbl->gc_timer);
 	for (i = 0; i < NEIGH_ENTRIES; i++)
 		pkb_queue_purge(&tbl->entries[i].queue);
 	free(tbl->entries);
 	free(tbl);
+}
+
+void neigh_table_set_error_handler(struct neigh_table *tbl, neigh_error_fn fn)
+{
+	if (tbl)
+		tbl->err_fn = fn;
+}
+
+int neigh_init(struct stack *st)
+{
+	struct neigh_table *tbl = neigh_table_create(st, &arp_neigh_ops);
+	int err;
+
+	if (!tbl)
+		return -ENOMEM;
+	err = dev_add_pack(st, ETH_P_ARP, arp_rcv);
+	if (err) {
+		neigh_table_destroy(st, tbl);
+		return err;
+	}
+	st->neigh = tbl;
+	return 0;
+}
+
+void neigh_fini(struct stack *st)
+{
+	if (!st->neigh)
+		return;
+	dev_remove_pack(st, ETH_P_ARP);
+	neigh_table_destroy(st, st->neigh);
 	st->neigh = NULL;
 }
 
 void neigh_set_error_handler(struct stack *st, neigh_error_fn fn)
 {
-	if (st->neigh)
-		st->neigh->err_fn = fn;
+	neigh_table_set_error_handler(st->neigh, fn);
 }
 
 int neigh_lookup(struct stack *st, uint32_t ip, uint8_t mac[6])
 {
+	union neigh_key k = { .w = { 0, 0 } };
 	struct neigh_entry *e;
 	uint64_t upd;
 
 	if (!st->neigh)
 		return -ENOENT;
-	neigh_check_gen(st);
-	e = neigh_find(st->neigh, ip);
-	if (e && (e->state == NEIGH_REACHABLE || e->state == NEIGH_STALE)) {
+	k.v4 = ip;
+	neigh_check_gen(st, st->neigh);
+	e = neigh_find(st->neigh, &k);
+	if (e && e->state != NEIGH_NONE && e->state != NEIGH_INCOMPLETE &&
+	    e->state != NEIGH_FAILED) {
 		memcpy(mac, e->mac, ETH_ALEN);
 		return 0;
 	}
-	return shared_lookup(st, ip, mac, &upd) == 0 ? 0 : -ENOENT;
+	return shared_lookup(st, st->neigh, &k, mac, &upd) == 0 ? 0 : -ENOENT;
 }
 
 static void neigh_fill_info(const struct neigh_entry *e, struct neigh_info *ni)
 {
-	ni->ip = e->ip;
+	memset(ni, 0, sizeof(*ni));
+	ni->ip = e->key.v4;
+	memcpy(ni->ip6, e->key.v6, sizeof(ni->ip6));
 	memcpy(ni->mac, e->mac, ETH_ALEN);
 	ni->state = e->state;
 	ni->probes = e->probes;
@@ -693,28 +845,37 @@ static void neigh_fill_info(const struct neigh_entry *e, struct neigh_info *ni)
 	ni->queued = e->queue.len;
 }
 
-int neigh_get(struct stack *st, uint32_t ip, struct neigh_info *ni)
+int neigh_table_get(struct neigh_table *tbl, const union neigh_key *k, struct neigh_info *ni)
 {
 	struct neigh_entry *e;
 
-	if (!st->neigh)
+	if (!tbl)
 		return -ENOENT;
-	e = neigh_find(st->neigh, ip);
+	e = neigh_find(tbl, k);
 	if (!e)
 		return -ENOENT;
 	neigh_fill_info(e, ni);
 	return 0;
 }
 
-void neigh_for_each(struct stack *st, int (*fn)(void *arg, const struct neigh_info *ni), void *arg)
+int neigh_get(struct stack *st, uint32_t ip, struct neigh_info *ni)
+{
+	union neigh_key k = { .w = { 0, 0 } };
+
+	k.v4 = ip;
+	return neigh_table_get(st->neigh, &k, ni);
+}
+
+void neigh_table_for_each(struct neigh_table *tbl,
+			  int (*fn)(void *arg, const struct neigh_info *ni), void *arg)
 {
 	struct neigh_info ni;
 	uint32_t i;
 
-	if (!st->neigh)
+	if (!tbl)
 		return;
 	for (i = 0; i < NEIGH_ENTRIES; i++) {
-		const struct neigh_entry *e = &st->neigh->entries[i];
+		const struct neigh_entry *e = &tbl->entries[i];
 
 		if (e->state == NEIGH_NONE)
 			continue;
@@ -722,6 +883,11 @@ void neigh_for_each(struct stack *st, int (*fn)(void *arg, const struct neigh_in
 		if (fn(arg, &ni))
 			return;
 	}
+}
+
+void neigh_for_each(struct stack *st, int (*fn)(void *arg, const struct neigh_info *ni), void *arg)
+{
+	neigh_table_for_each(st->neigh, fn, arg);
 }
 
 const char *neigh_state_name(int state)
@@ -735,6 +901,10 @@ const char *neigh_state_name(int state)
 		return "STALE";
 	case NEIGH_FAILED:
 		return "FAILED";
+	case NEIGH_DELAY:
+		return "DELAY";
+	case NEIGH_PROBE:
+		return "PROBE";
 	default:
 		return "NONE";
 	}

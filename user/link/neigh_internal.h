@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
 /*
- * Private to the link layer: the per-stack neighbour cache shared by
- * neigh.c (resolution, queueing, aging) and arp.c (the wire protocol), and
- * the ARP wire format.  Nothing outside user/link/ includes this file.
+ * Private to the link layer: the neighbour cache of the engine (neigh.c:
+ * resolution, queueing, aging; one per protocol table), and the ARP wire
+ * format (arp.c).  Nothing outside user/link/ includes this file.
  */
 #ifndef SKIFF_NEIGH_INTERNAL_H
 #define SKIFF_NEIGH_INTERNAL_H
@@ -28,7 +28,7 @@
 #define NEIGH_GC_BATCH		64	/* shared-map deletions per GC run */
 
 struct neigh_entry {
-	uint32_t ip;			/* network order; the hash key */
+	union neigh_key key;		/* the hash key */
 	uint8_t mac[ETH_ALEN];
 	uint8_t state;			/* enum neigh_state */
 	uint8_t probes;			/* requests sent in this state */
@@ -37,21 +37,24 @@ struct neigh_entry {
 	uint64_t next_probe;		/* INCOMPLETE/STALE: next request due (ns) */
 	uint64_t min_shared;		/* INCOMPLETE: ignore shared entries older than this */
 	struct neigh_entry *hnext;	/* hash chain / free list */
-	struct neigh_entry *pprev_pending;	/* pending list (INCOMPLETE only) */
+	bool pending;			/* on the pending list: INCOMPLETE, DELAY, PROBE */
+	struct neigh_entry *pprev_pending;	/* pending list */
 	struct neigh_entry *pnext_pending;
 	struct pkb_queue queue;		/* parked packets (data = network header) */
 };
 
 struct neigh_table {
+	const struct neigh_ops *ops;
 	struct neigh_entry *buckets[NEIGH_BUCKETS];
 	struct neigh_entry *entries;	/* NEIGH_ENTRIES, one allocation */
 	struct neigh_entry *free_list;
 	uint32_t n_used;
 	uint32_t evict_hand;		/* clock hand over entries[] for eviction */
-	/* INCOMPLETE entries, oldest first; the check tick rotates it. */
+	/* Entries waiting on a timer (INCOMPLETE; DELAY, PROBE), oldest
+	 * first; the check tick rotates it. */
 	struct neigh_entry *pending_head;
 	struct neigh_entry *pending_tail;
-	uint32_t n_pending;
+	uint32_t n_pending;		/* at most NEIGH_MAX_PENDING */
 	uint32_t n_queued;		/* packets parked in all entries */
 	uint64_t gen_seen;		/* last value of hooks.neigh_gen */
 	struct timer check_timer;	/* 10 ms tick while anything is INCOMPLETE */
@@ -79,17 +82,7 @@ struct arp_eth_ipv4 {
 #define ARP_LEN	28
 _Static_assert(sizeof(struct arp_eth_ipv4) == ARP_LEN, "ARP body is 28 bytes");
 
-/* neigh.c */
-struct neigh_entry *neigh_find(struct neigh_table *tbl, uint32_t ip);
-/*
- * Learn ip -> mac from an ARP frame: refresh (create) the cache entry and
- * the shared map.  An INCOMPLETE entry is resolved and its queue flushed.
- * create = false: only an existing entry is touched (the shared map too).
- */
-void neigh_learn(struct stack *st, uint32_t ip, const uint8_t mac[ETH_ALEN], bool create);
-
-/* arp.c */
-/* Send an ARP request for tip: broadcast, or unicast to dst when re-confirming. */
-int arp_send_request(struct stack *st, uint32_t tip, const uint8_t *dst);
+/* arp.c: the IPv4 table's protocol */
+extern const struct neigh_ops arp_neigh_ops;
 
 #endif /* SKIFF_NEIGH_INTERNAL_H */

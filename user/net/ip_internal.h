@@ -226,6 +226,26 @@ struct pkb *ip_defrag(struct stack *st, struct pkb *pkb);
  * fields, valid until the next ipq_add()); else NULL. */
 struct pkb *ipq_add(struct stack *st, const struct ipq_frag_in *f, struct pkb *pkb,
 		    const struct ipq **q_out);
+/* ipv6.c */
+/* RFC 8200 8.1: the pseudo-header's unfolded sum for len upper-layer bytes. */
+uint32_t ipv6_pseudo_sum(const uint8_t *src, const uint8_t *dst, uint32_t len, uint8_t nh);
+/* Send an upper-layer packet (data = its header) from src to dst, to the
+ * link address dmac, with hop_limit.  Owns pkb. */
+void ipv6_send_mac(struct stack *st, struct pkb *pkb, const uint8_t *src, const uint8_t *dst,
+		   uint8_t nh, uint8_t hop_limit, const uint8_t *dmac);
+
+/* ndisc.c: Neighbor Discovery (RFC 4861) */
+int ndisc_init(struct stack *st);
+void ndisc_fini(struct stack *st);
+/* An NS or NA (ICMPv6 at pkb->data + off, checksum checked).  Owns pkb. */
+void ndisc_rcv(struct stack *st, struct pkb *pkb, uint32_t off);
+/* Send pkb (data = IPv6 header) to the on-link nexthop.  Owns pkb. */
+int ndisc_output(struct stack *st, struct pkb *pkb, const uint8_t nexthop[16]);
+struct neigh_info;
+int ndisc_get(struct stack *st, const uint8_t ip6[16], struct neigh_info *ni);
+/* On one of our IPv6 prefixes, or link-local. */
+bool ipv6_on_link(const struct stack *st, const uint8_t *a);
+
 /* ipv6.c: a datagram timed out with its first fragment (rebuilt at
  * buf->data: unfragmentable part + first payload): time exceeded, code 1
  * (RFC 8200 4.5).  Does not own buf. */

@@ -26,9 +26,9 @@
  * ICMPv6 errors quote as much of the packet as 1280 bytes allow (RFC 4443
  * 2.4 c), are never sent about an ICMPv6 error, a non-unicast frame or a
  * non-unicast source, and are rate limited (2.4 f).  Replies go back to the
- * frame's source MAC: without NDP of its own the daemon answers whoever
- * handed it the packet, the neighbour or the router (RFC 4861 resolution
- * comes with IPv6 sockets).
+ * source through Neighbor Discovery when it is on-link (net/ndisc.c), else
+ * to the MAC that handed the packet over (a router: skiff has no IPv6
+ * routes yet).
  */
 #include <errno.h>
 #include <linux/if_ether.h>
@@ -98,8 +98,24 @@ static bool ipv6_is_local(const struct stack *st, const uint8_t *a)
 	return false;
 }
 
+/* ff02::1, or the solicited-node group (RFC 4291 2.7.1) of a dedicated address. */
+static bool ipv6_in_our_group(const struct stack *st, const uint8_t *a)
+{
+	static const uint8_t all_nodes[16] = { 0xff, 0x02, [15] = 0x01 };
+	static const uint8_t sn[13] = { 0xff, 0x02, [11] = 0x01, [12] = 0xff };
+
+	if (!memcmp(a, all_nodes, 16))
+		return true;
+	if (memcmp(a, sn, sizeof(sn)))
+		return false;
+	for (int i = 0; i < st->cfg->n_addrs6; i++)
+		if (st->cfg->addrs6[i].dedicated && !memcmp(st->cfg->addrs6[i].addr + 13, a + 13, 3))
+			return true;
+	return false;
+}
+
 /* RFC 8200 8.1: the pseudo-header's sum for an upper-layer packet of len bytes. */
-static uint32_t ipv6_pseudo_sum(const uint8_t *src, const uint8_t *dst, uint32_t len, uint8_t nh)
+uint32_t ipv6_pseudo_sum(const uint8_t *src, const uint8_t *dst, uint32_t len, uint8_t nh)
 {
 	uint32_t tail[2] = { htonl(len), htonl(nh) };
 	uint32_t sum = csum_partial(src, 16, 0);
@@ -120,13 +136,29 @@ static uint32_t ipv6_mtu(const struct stack *st)
 	return st->dev->mtu > IPV6_MIN_MTU ? st->dev->mtu : IPV6_MIN_MTU;
 }
 
+/* Where a packet goes on the link: to a fixed MAC, or to a next hop that
+ * Neighbor Discovery resolves (net/ndisc.c). */
+struct ip6_ldst {
+	const uint8_t *mac;
+	const uint8_t *nexthop;
+	uint8_t hop_limit;
+};
+
+static void ipv6_link_out(struct stack *st, struct pkb *pkb, const struct ip6_ldst *l)
+{
+	if (l->mac)
+		eth_output(st, pkb, l->mac, ETH_P_IPV6);
+	else
+		ndisc_output(st, pkb, l->nexthop);
+}
+
 static void ipv6_build_header(struct ip6_hdr *ip6, uint32_t plen, uint8_t nh,
-			      const uint8_t *src, const uint8_t *dst)
+			      const uint8_t *src, const uint8_t *dst, uint8_t hop_limit)
 {
 	ip6->vtc_flow = htonl(6u << 28);
 	ip6->plen = htons((uint16_t)plen);
 	ip6->nexthdr = nh;
-	ip6->hop_limit = IPV6_HOP_LIMIT;
+	ip6->hop_limit = hop_limit;
 	memcpy(ip6->saddr, src, 16);
 	memcpy(ip6->daddr, dst, 16);
 }
@@ -139,7 +171,7 @@ static void ipv6_build_header(struct ip6_hdr *ip6, uint32_t plen, uint8_t nh,
  * IPv6 header alone.  Owns pkb.
  */
 static void ipv6_fragment(struct stack *st, struct pkb *pkb, const uint8_t *src,
-			  const uint8_t *dst, uint8_t nh, const uint8_t *dmac)
+			  const uint8_t *dst, uint8_t nh, const struct ip6_ldst *l)
 {
 	uint32_t len = pkb_len(pkb), off = 0, id = htonl(st->ip6->frag_id++);
 	uint32_t max_slice = (ipv6_mtu(st) - IPV6_HLEN - IPV6_FRAG_HDR_LEN) & ~7u;
@@ -162,7 +194,7 @@ static void ipv6_fragment(struct stack *st, struct pkb *pkb, const uint8_t *src,
 			break;
 		}
 		ipv6_build_header(__pkb_put(frag, IPV6_HLEN), IPV6_FRAG_HDR_LEN + slice,
-				  NH_FRAGMENT, src, dst);
+				  NH_FRAGMENT, src, dst, l->hop_limit);
 		pkb_reset_network_header(frag);
 		fh = __pkb_put(frag, IPV6_FRAG_HDR_LEN);
 		fh->nexthdr = nh;
@@ -173,25 +205,25 @@ static void ipv6_fragment(struct stack *st, struct pkb *pkb, const uint8_t *src,
 		frag->dev = st->dev;
 		off += slice;
 		STACK_INC(st, ip6_frag_created);
-		eth_output(st, frag, dmac, ETH_P_IPV6);
+		ipv6_link_out(st, frag, l);
 	}
 	pkb_free(pkb);
 }
 
 /*
- * Send an upper-layer packet (payload already in pkb) from src to dst,
- * to the link-layer address dmac: the IPv6 header is pushed in front, or
- * the packet is fragmented when it does not fit the link MTU.
+ * Send an upper-layer packet (payload already in pkb) from src to dst: the
+ * IPv6 header is pushed in front, or the packet is fragmented when it does
+ * not fit the link MTU.
  */
 static void ipv6_send(struct stack *st, struct pkb *pkb, const uint8_t *src, const uint8_t *dst,
-		      uint8_t nh, const uint8_t *dmac)
+		      uint8_t nh, const struct ip6_ldst *l)
 {
 	uint32_t len = pkb_len(pkb);
 	struct ip6_hdr *ip6;
 
 	STACK_INC(st, ip6_tx);
 	if (IPV6_HLEN + len > ipv6_mtu(st)) {
-		ipv6_fragment(st, pkb, src, dst, nh, dmac);
+		ipv6_fragment(st, pkb, src, dst, nh, l);
 		return;
 	}
 	ip6 = pkb_push(pkb, IPV6_HLEN);
@@ -199,9 +231,37 @@ static void ipv6_send(struct stack *st, struct pkb *pkb, const uint8_t *src, con
 		pkb_drop(st, pkb, SKIFF_DROP_eth_headroom);
 		return;
 	}
-	ipv6_build_header(ip6, len, nh, src, dst);
+	ipv6_build_header(ip6, len, nh, src, dst, l->hop_limit);
 	pkb_reset_network_header(pkb);
-	eth_output(st, pkb, dmac, ETH_P_IPV6);
+	pkb->dev = st->dev;
+	ipv6_link_out(st, pkb, l);
+}
+
+void ipv6_send_mac(struct stack *st, struct pkb *pkb, const uint8_t *src, const uint8_t *dst,
+		   uint8_t nh, uint8_t hop_limit, const uint8_t *dmac)
+{
+	struct ip6_ldst l = { .mac = dmac, .hop_limit = hop_limit };
+
+	ipv6_send(st, pkb, src, dst, nh, &l);
+}
+
+/*
+ * A reply to in (IPv6 header at in->data, its Ethernet header in front):
+ * from the address it was sent to, back to its source.  An on-link source
+ * is resolved by Neighbor Discovery; any other came through a router, and
+ * skiff has no IPv6 routes yet: the reply goes back to the MAC that handed
+ * the packet over.
+ */
+static void ipv6_reply(struct stack *st, struct pkb *pkb, const struct pkb *in, uint8_t nh)
+{
+	const struct ip6_hdr *ip6 = (const struct ip6_hdr *)in->data;
+	struct ip6_ldst l = { .hop_limit = IPV6_HOP_LIMIT };
+
+	if (ipv6_on_link(st, ip6->saddr))
+		l.nexthop = ip6->saddr;
+	else
+		l.mac = pkb_mac_header(in) + ETH_ALEN;
+	ipv6_send(st, pkb, ip6->daddr, ip6->saddr, nh, &l);
 }
 
 /* RFC 4443 2.4 f: a token bucket, ICMPV6_ERR_BURST deep. */
@@ -257,7 +317,7 @@ static void icmp6_send_err(struct stack *st, const struct pkb *in, uint8_t type,
 							     (uint32_t)(sizeof(*h) + qlen),
 							     SKIFF_IPPROTO_ICMPV6)));
 	STACK_INC(st, icmp6_err_sent);
-	ipv6_send(st, pkb, ip6->daddr, ip6->saddr, SKIFF_IPPROTO_ICMPV6, pkb_mac_header(in) + 6);
+	ipv6_reply(st, pkb, in, SKIFF_IPPROTO_ICMPV6);
 }
 
 /* RFC 4443 4.2: the reply carries the request's identifier, sequence and data. */
@@ -274,9 +334,14 @@ static void icmp6_rcv(struct stack *st, struct pkb *in, uint32_t off)
 		pkb_drop(st, in, SKIFF_DROP_ip6_csum);
 		return;
 	}
+	if (req->type == SKIFF_ND_NEIGHBOR_SOLICIT || req->type == SKIFF_ND_NEIGHBOR_ADVERT) {
+		ndisc_rcv(st, in, off);
+		return;
+	}
 	if (req->type != SKIFF_ICMPV6_ECHO_REQUEST || req->code != 0 ||
-	    in6_is_multicast(ip6->saddr) || in6_is_unspecified(ip6->saddr)) {
-		pkb_drop(st, in, SKIFF_DROP_icmp6_type); /* NDP is XDP's; the rest unused */
+	    in6_is_multicast(ip6->saddr) || in6_is_unspecified(ip6->saddr) ||
+	    in6_is_multicast(ip6->daddr)) {
+		pkb_drop(st, in, SKIFF_DROP_icmp6_type); /* the rest unused */
 		return;
 	}
 	/* a reassembled request may be up to 64 KiB: the reply goes into a
@@ -293,7 +358,7 @@ static void icmp6_rcv(struct stack *st, struct pkb *in, uint32_t off)
 	h->checksum = csum_fold(csum_partial(
 		h, len, ipv6_pseudo_sum(ip6->daddr, ip6->saddr, len, SKIFF_IPPROTO_ICMPV6)));
 	STACK_INC(st, icmp6_echo_reply);
-	ipv6_send(st, pkb, ip6->daddr, ip6->saddr, SKIFF_IPPROTO_ICMPV6, pkb_mac_header(in) + 6);
+	ipv6_reply(st, pkb, in, SKIFF_IPPROTO_ICMPV6);
 	pkb_free(in);
 }
 
@@ -345,7 +410,7 @@ static void tcp6_reset(struct stack *st, struct pkb *in, uint32_t off)
 		memcpy(r + 16, &c, 2);
 	}
 	STACK_INC(st, tcp6_rst_sent);
-	ipv6_send(st, pkb, ip6->daddr, ip6->saddr, NH_TCP, pkb_mac_header(in) + 6);
+	ipv6_reply(st, pkb, in, NH_TCP);
 	pkb_drop(st, in, SKIFF_DROP_tcp_no_port);
 }
 
@@ -483,7 +548,11 @@ int ipv6_rcv(struct stack *st, struct pkb *pkb)
 		return 0;
 	}
 	pkb_trim(pkb, IPV6_HLEN + plen); /* Ethernet padding */
-	if (!ipv6_is_local(st, ip6->daddr)) {
+	/* Ours, or (for Neighbor Discovery only) a group we are in: all-nodes
+	 * and our addresses' solicited-node groups.  XDP answers what comes
+	 * to those itself; without XDP in front (the unit tests) it is here. */
+	if (!ipv6_is_local(st, ip6->daddr) &&
+	    !(ip6->nexthdr == SKIFF_IPPROTO_ICMPV6 && ipv6_in_our_group(st, ip6->daddr))) {
 		pkb_drop(st, pkb, SKIFF_DROP_ip6_not_ours);
 		return 0;
 	}
@@ -577,11 +646,19 @@ int ipv6_init(struct stack *st)
 		s->frag_id = (uint32_t)st->now;
 	s->frag_id = (s->frag_id & 0xffffffu) | (uint32_t)(st->dev ? st->dev->queue_id : 0) << 24;
 	st->ip6 = s;
+	err = ndisc_init(st);
+	if (err)
+		goto err_free;
 	err = dev_add_pack(st, ETH_P_IPV6, ipv6_rcv);
-	if (err) {
-		st->ip6 = NULL;
-		free(s);
-	}
+	if (err)
+		goto err_nd;
+	return 0;
+
+err_nd:
+	ndisc_fini(st);
+err_free:
+	st->ip6 = NULL;
+	free(s);
 	return err;
 }
 
@@ -590,6 +667,7 @@ void ipv6_fini(struct stack *st)
 	if (!st->ip6)
 		return;
 	dev_remove_pack(st, ETH_P_IPV6);
+	ndisc_fini(st);
 	free(st->ip6);
 	st->ip6 = NULL;
 }
