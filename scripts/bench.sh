@@ -350,6 +350,9 @@ e2e_impaired() {
 		Mbit/s "e2e_curl http://$DUT_IP:8080/mid.bin $bytes mbit"
 	netns_impair_stats | tr '\n' ' ' | sed 's/^/   impair: /'
 	echo
+	netns_dut "$SKIFFCTL" --iface "$DUT_IF" stats 2>/dev/null |
+		grep -E 'tcp_(retrans|rto|sack_rec|spurious|undo|dsack|rack|tlp|out_segs)' |
+		sed 's/^/   skiffd: /' || true
 }
 
 bench_e2e() {
