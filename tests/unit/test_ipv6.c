@@ -325,30 +325,30 @@ static void overlapping_fragments_discard_the_datagram(void **state)
 	assert_true(t_pop(h, out, sizeof(out)) > 0);
 }
 
+/* A parameter problem (RFC 4443 3.4) with code and pointer, to the peer. */
+static void expect_param_problem(struct harness *h, uint8_t code, uint32_t pointer)
+{
+	uint8_t out[2048];
+	const uint8_t *icmp;
+	size_t m = t_pop(h, out, sizeof(out));
+
+	icmp = check_out6(out, m, 58);
+	assert_int_equal(icmp[0], 4);
+	assert_int_equal(icmp[1], code);
+	assert_int_equal((uint32_t)t_get16(icmp + 4) << 16 | t_get16(icmp + 6), pointer);
+}
+
 static void bad_fragments_get_parameter_problems(void **state)
 {
 	struct harness *h = *state;
-	uint8_t d[64] = { 0 }, f[256], out[2048];
-	const uint8_t *icmp;
-	size_t n, m;
+	uint8_t d[64] = { 0 }, f[256];
 
 	/* M set, 12 bytes: pointer at the payload length field (RFC 8200 4.5) */
-	n = frag6(f, 1, 0, true, 17, d, 12);
-	harness_rx(h, f, n);
-	m = t_pop(h, out, sizeof(out));
-	icmp = check_out6(out, m, 58);
-	assert_int_equal(icmp[0], 4);
-	assert_int_equal(icmp[1], 0);
-	assert_int_equal(t_get16(icmp + 4) << 16 | t_get16(icmp + 6), 4);
-
+	harness_rx(h, f, frag6(f, 1, 0, true, 17, d, 12));
+	expect_param_problem(h, 0, 4);
 	/* past 65535: pointer at the fragment offset field */
-	n = frag6(f, 2, 65528, false, 17, d, 16);
-	harness_rx(h, f, n);
-	m = t_pop(h, out, sizeof(out));
-	icmp = check_out6(out, m, 58);
-	assert_int_equal(icmp[0], 4);
-	assert_int_equal(icmp[1], 0);
-	assert_int_equal(t_get16(icmp + 4) << 16 | t_get16(icmp + 6), T_V6HLEN + 2);
+	harness_rx(h, f, frag6(f, 2, 65528, false, 17, d, 16));
+	expect_param_problem(h, 0, T_V6HLEN + 2);
 	assert_int_equal(T_DROP(h, ip_frag_bad), 2);
 
 	/* RFC 7112: a first fragment of a Destination Options header and 8
@@ -357,13 +357,8 @@ static void bad_fragments_get_parameter_problems(void **state)
 	d[1] = 0;
 	d[2] = 1; /* PadN */
 	d[3] = 4;
-	n = frag6(f, 3, 0, true, 60, d, 16);
-	harness_rx(h, f, n);
-	m = t_pop(h, out, sizeof(out));
-	icmp = check_out6(out, m, 58);
-	assert_int_equal(icmp[0], 4);
-	assert_int_equal(icmp[1], 3);
-	assert_int_equal(t_get16(icmp + 4) << 16 | t_get16(icmp + 6), 0);
+	harness_rx(h, f, frag6(f, 3, 0, true, 60, d, 16));
+	expect_param_problem(h, 3, 0);
 	assert_int_equal(T_DROP(h, ip6_frag_chain), 1);
 	assert_int_equal(T_STAT(h, ip6_reasm_ok), 0);
 }

@@ -154,27 +154,37 @@ static void unanswered_solicitations_give_up_after_three(void **state)
 	assert_int_equal(T_DROP(h, nd_unresolved), 1);
 }
 
+/* An echo request from nb6 answered at once to N_MAC. */
+static void ping_from_nb(struct harness *h)
+{
+	uint8_t f[256];
+
+	harness_rx(h, f, echo_from(f, N_MAC, nb6));
+	expect_reply(h, N_MAC);
+}
+
+/* nb6 resolved, gone stale, used: DELAY (the reply went at once). */
+static void resolve_then_delay(struct harness *h)
+{
+	resolve_nb(h);
+	harness_advance(h, NEIGH_STALE_NS + NSEC_PER_SEC);
+	ping_from_nb(h);
+	assert_int_equal(nd_state(h, nb6), NEIGH_DELAY);
+}
+
 static void stale_entry_is_delayed_then_probed_by_unicast_then_deleted(void **state)
 {
 	struct harness *h = *state;
-	uint8_t f[256];
 	int i;
 
-	resolve_nb(h);
-	harness_advance(h, NEIGH_STALE_NS + NSEC_PER_SEC);
-	/* used while stale: the reply goes at once, the entry waits in DELAY */
-	harness_rx(h, f, echo_from(f, N_MAC, nb6));
-	expect_reply(h, N_MAC);
-	assert_int_equal(nd_state(h, nb6), NEIGH_DELAY);
+	resolve_then_delay(h);
 	harness_advance(h, NEIGH_DELAY_NS - NSEC_PER_SEC);
 	assert_int_equal(t_txq_len(h), 0);
 	for (i = 0; i < NEIGH_MAX_PROBES; i++) {
 		harness_advance(h, NSEC_PER_SEC);
 		expect_ns(h, N_MAC, nb6); /* unicast to the cached address */
 		assert_int_equal(nd_state(h, nb6), NEIGH_PROBE);
-		/* still used meanwhile */
-		harness_rx(h, f, echo_from(f, N_MAC, nb6));
-		expect_reply(h, N_MAC);
+		ping_from_nb(h); /* still used meanwhile */
 	}
 	harness_advance(h, NSEC_PER_SEC);
 	assert_int_equal(nd_state(h, nb6), NEIGH_NONE);
@@ -188,10 +198,7 @@ static void solicited_na_in_delay_confirms_without_a_probe(void **state)
 	uint8_t f[256];
 	size_t n;
 
-	resolve_nb(h);
-	harness_advance(h, NEIGH_STALE_NS + NSEC_PER_SEC);
-	harness_rx(h, f, echo_from(f, N_MAC, nb6));
-	expect_reply(h, N_MAC);
+	resolve_then_delay(h);
 	n = nd_from(f, N_MAC, nb6, our6, SKIFF_ND_NEIGHBOR_ADVERT, SKIFF_ND_NA_SOLICITED, nb6, 0,
 		    NULL);
 	harness_rx(h, f, n);
@@ -212,8 +219,7 @@ static void unsolicited_na_changes_the_address_only_with_override(void **state)
 		    SKIFF_ND_OPT_TARGET_LLADDR, N_MAC2);
 	harness_rx(h, f, n);
 	assert_int_equal(nd_state(h, nb6), NEIGH_STALE);
-	harness_rx(h, f, echo_from(f, N_MAC, nb6));
-	expect_reply(h, N_MAC);
+	ping_from_nb(h);
 	/* with O: taken, STALE (unsolicited) */
 	n = nd_from(f, N_MAC2, nb6, our6, SKIFF_ND_NEIGHBOR_ADVERT, SKIFF_ND_NA_OVERRIDE, nb6,
 		    SKIFF_ND_OPT_TARGET_LLADDR, N_MAC2);

@@ -14,6 +14,7 @@
 #include <linux/ip.h>
 #include <stdbool.h>
 #include <stdint.h>
+#include <string.h>
 
 #include <skiff/proto/icmp.h>
 #include <skiff/proto/ipv6.h>
@@ -226,6 +227,30 @@ struct pkb *ip_defrag(struct stack *st, struct pkb *pkb);
  * fields, valid until the next ipq_add()); else NULL. */
 struct pkb *ipq_add(struct stack *st, const struct ipq_frag_in *f, struct pkb *pkb,
 		    const struct ipq **q_out);
+/* IPv6 address classes (RFC 4291 2.4) */
+static inline bool in6_is_multicast(const uint8_t *a)
+{
+	return a[0] == 0xff;
+}
+
+static inline bool in6_is_unspecified(const uint8_t *a)
+{
+	static const uint8_t zero[16];
+
+	return !memcmp(a, zero, 16);
+}
+
+/* One of our dedicated IPv6 addresses. */
+static inline bool ipv6_is_local(const struct stack *st, const uint8_t *a)
+{
+	const struct stack_config *cfg = st->cfg;
+
+	for (int i = 0; i < cfg->n_addrs6; i++)
+		if (cfg->addrs6[i].dedicated && !memcmp(cfg->addrs6[i].addr, a, 16))
+			return true;
+	return false;
+}
+
 /* ipv6.c */
 /* RFC 8200 8.1: the pseudo-header's unfolded sum for len upper-layer bytes. */
 uint32_t ipv6_pseudo_sum(const uint8_t *src, const uint8_t *dst, uint32_t len, uint8_t nh);

@@ -76,28 +76,6 @@ struct ip6_state {
 	uint32_t frag_id;	/* next fragment identification (host order) */
 };
 
-static bool in6_is_multicast(const uint8_t *a)
-{
-	return a[0] == 0xff;
-}
-
-static bool in6_is_unspecified(const uint8_t *a)
-{
-	static const uint8_t zero[16];
-
-	return !memcmp(a, zero, 16);
-}
-
-static bool ipv6_is_local(const struct stack *st, const uint8_t *a)
-{
-	const struct stack_config *cfg = st->cfg;
-
-	for (int i = 0; i < cfg->n_addrs6; i++)
-		if (cfg->addrs6[i].dedicated && !memcmp(cfg->addrs6[i].addr, a, 16))
-			return true;
-	return false;
-}
-
 /* ff02::1, or the solicited-node group (RFC 4291 2.7.1) of a dedicated address. */
 static bool ipv6_in_our_group(const struct stack *st, const uint8_t *a)
 {

@@ -48,27 +48,6 @@ struct nd_opts {
 	const uint8_t *tll;	/* target link-layer address, or NULL */
 };
 
-static bool in6_multicast(const uint8_t *a)
-{
-	return a[0] == 0xff;
-}
-
-static bool in6_unspecified(const uint8_t *a)
-{
-	static const uint8_t zero[16];
-
-	return !memcmp(a, zero, 16);
-}
-
-/* A dedicated IPv6 address of ours. */
-static bool nd_is_ours(const struct stack *st, const uint8_t *a)
-{
-	for (int i = 0; i < st->cfg->n_addrs6; i++)
-		if (st->cfg->addrs6[i].dedicated && !memcmp(st->cfg->addrs6[i].addr, a, 16))
-			return true;
-	return false;
-}
-
 static bool prefix_match(const uint8_t *a, const uint8_t *b, unsigned int len)
 {
 	unsigned int bytes = len / 8, bits = len % 8;
@@ -176,7 +155,7 @@ static bool nd_special_mac(const struct stack *st, const union neigh_key *k,
 			   uint8_t mac[ETH_ALEN])
 {
 	(void)st;
-	if (!in6_multicast(k->v6))
+	if (!in6_is_multicast(k->v6))
 		return false;
 	in6_mc_mac(k->v6, mac);
 	return true;
@@ -295,7 +274,7 @@ static bool nd_parse_opts(const uint8_t *p, uint32_t len, struct nd_opts *o)
 static void ndisc_recv_ns(struct stack *st, const struct ip6_hdr *ip6, const struct nd_msg *m,
 			  const struct nd_opts *o, const uint8_t *frame_src)
 {
-	bool dad = in6_unspecified(ip6->saddr);
+	bool dad = in6_is_unspecified(ip6->saddr);
 	uint8_t all_nodes[16] = { 0xff, 0x02, [15] = 0x01 }, dmac[ETH_ALEN];
 	union neigh_key k;
 
@@ -305,7 +284,7 @@ static void ndisc_recv_ns(struct stack *st, const struct ip6_hdr *ip6, const str
 		STACK_INC(st, drop.nd_invalid);
 		return;
 	}
-	if (!nd_is_ours(st, m->target)) {
+	if (!ipv6_is_local(st, m->target)) {
 		STACK_INC(st, drop.ip6_not_ours);
 		return;
 	}
@@ -335,11 +314,11 @@ static void ndisc_recv_na(struct stack *st, const struct ip6_hdr *ip6, const str
 
 	STACK_INC(st, nd_na_rx);
 	/* 7.1.2: an NA to a multicast address is never solicited */
-	if (solicited && in6_multicast(ip6->daddr)) {
+	if (solicited && in6_is_multicast(ip6->daddr)) {
 		STACK_INC(st, drop.nd_invalid);
 		return;
 	}
-	if (nd_is_ours(st, m->target)) {
+	if (ipv6_is_local(st, m->target)) {
 		STACK_INC(st, nd_conflict);
 		return;
 	}
@@ -347,7 +326,7 @@ static void ndisc_recv_na(struct stack *st, const struct ip6_hdr *ip6, const str
 		return; /* a group address for a unicast neighbour: not learnt */
 	memcpy(k.v6, m->target, 16);
 	/* the worker that asked may be another one: it reads the shared map */
-	if (solicited && o->tll && !in6_multicast(ip6->daddr))
+	if (solicited && o->tll && !in6_is_multicast(ip6->daddr))
 		nd_shared_update(st, &k, o->tll);
 	neigh_event(st, st->nd, &k, o->tll,
 		    (solicited ? NEIGH_F_CONFIRM : 0) |
@@ -367,7 +346,7 @@ void ndisc_rcv(struct stack *st, struct pkb *pkb, uint32_t off)
 	 * (off past the fixed header) are allowed before an ND message
 	 * either: its sender is on the link and sends none */
 	if (off != IPV6_HDR_LEN || ip6->hop_limit != SKIFF_ND_HOP_LIMIT || len < ND_MSG_LEN ||
-	    m->hdr.code != 0 || in6_multicast(m->target) ||
+	    m->hdr.code != 0 || in6_is_multicast(m->target) ||
 	    !nd_parse_opts((const uint8_t *)(m + 1), len - ND_MSG_LEN, &o)) {
 		pkb_drop(st, pkb, SKIFF_DROP_nd_invalid);
 		return;
