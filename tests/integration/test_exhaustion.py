@@ -5,10 +5,13 @@ reassembly table, filled with fragments that never complete, from one
 sender and from many; a peer that never reads a large response (zero
 window for as long as it likes); a TCP echo client that sends without
 reading until every buffer on the way is full; replies owed to on-link
-senders nobody resolves."""
+senders nobody resolves; more control clients than skiffd serves at once,
+silent, malformed or not allowed (ctl_server.h, counted in `skiffctl
+status`)."""
 
 import hashlib
 import os
+import shutil
 import socket
 import struct
 import tempfile
@@ -169,3 +172,61 @@ def test_replies_to_unresolvable_neighbours_are_bounded(topo, sk, tx):
     assert d["u.arp_failed"] >= 60, sn.nonzero(d, "u.")
     assert sn.udp_exchange(topo, topo.ded_ip, ECHO_PORT, payload) == payload
     tn.assert_frames_back(sk, timeout=10)
+
+
+def ctl_connect(d):
+    s = sn.ns_socket(d.topo.dut_ns, socket.AF_UNIX, socket.SOCK_STREAM)
+    s.connect(d.ctl_socket)
+    return s
+
+
+def ctl_ask(d, raw):
+    s = ctl_connect(d)
+    try:
+        s.sendall(raw)
+        s.settimeout(3)
+        out = b""
+        while chunk := s.recv(4096):
+            out += chunk
+        return out.decode(errors="replace")
+    finally:
+        s.close()
+
+
+def test_control_clients_beyond_the_bound_are_counted_and_skiffctl_still_answers(topo, sk):
+    """40 silent clients (the loop holds 32), malformed requests and a
+    request from uid nobody: each is counted by its kind, the silent ones
+    are evicted or time out, and skiffctl is answered throughout."""
+    before = sk.ctl_json("status")["control_clients"]
+    silent = [ctl_connect(sk) for _ in range(40)]
+    try:
+        time.sleep(0.2)
+        p = sk.ctl("status", check=False)
+        assert p.returncode == 0, p.stdout + p.stderr
+        assert "error: bad request: it contains a NUL byte" in ctl_ask(sk, b"sta\0tus\n")
+        assert "unknown command" in ctl_ask(sk, b"reboot\n")
+        assert "longer than 255 bytes" in ctl_ask(sk, b"s" * 300 + b"\n")
+        tmp = tempfile.mkdtemp(prefix="skiff-ctl-", dir="/tmp")
+        try:
+            os.chmod(tmp, 0o755)
+            ctl = shutil.copy(sn.SKIFFCTL, os.path.join(tmp, "skiffctl"))
+            # uid nobody past the file mode (CAP_DAC_OVERRIDE): refused by
+            # its peer credentials
+            q = sn.ns_run(topo.dut_ns, ["setpriv", "--reuid=nobody", "--regid=nogroup",
+                                        "--clear-groups", "--inh-caps=+dac_override",
+                                        "--ambient-caps=+dac_override", ctl, "--iface",
+                                        sk.iface, "status"], check=False)
+        finally:
+            shutil.rmtree(tmp, ignore_errors=True)
+        assert q.returncode == 1 and "permission denied" in q.stderr, q.stdout + q.stderr
+        time.sleep(1.5)  # CTL_REQUEST_TIMEOUT_MS: the silent ones are gone by now
+        after = sk.ctl_json("status")["control_clients"]
+    finally:
+        for s in silent:
+            s.close()
+    got = {k: after[k] - before[k] for k in after}
+    assert got["accepted"] >= 40 + 5, got
+    assert got["evicted"] >= 1 and got["evicted"] + got["timeouts"] >= 40, got
+    assert got["bad_requests"] >= 3 and got["denied"] >= 1, got
+    assert got["requests"] >= 5, got
+    assert "clients," in sk.ctl("status").stdout  # the text answer says it too

@@ -51,6 +51,8 @@ enum opt_id {
 	OPT_HTTP_IDLE,
 	OPT_HTTP_PER_SOURCE,
 	OPT_BUSY_POLL,
+	OPT_SECCOMP,
+	OPT_SECCOMP_DUMP,
 };
 
 struct opt {
@@ -92,6 +94,8 @@ static const struct opt opts[] = {
 	{ "http-idle", 0, true, true, OPT_HTTP_IDLE },
 	{ "http-per-source", 0, true, true, OPT_HTTP_PER_SOURCE },
 	{ "busy-poll", 0, true, true, OPT_BUSY_POLL },
+	{ "seccomp", 0, true, true, OPT_SECCOMP },
+	{ "seccomp-dump", 0, false, false, OPT_SECCOMP_DUMP },
 };
 
 #define N_OPTS (sizeof(opts) / sizeof(opts[0]))
@@ -191,6 +195,12 @@ void skiffd_usage(FILE *f)
 	      "                      worker to the kernel instead (counted pass_daemon_dead);\n"
 	      "                      ARP and ping stay answered.  0 never; 50 to 60000;\n"
 	      "                      default 500\n"
+	      "  --seccomp MODE      system call filter once started (docs/security.md):\n"
+	      "                      enforce (default; a call outside the list kills\n"
+	      "                      skiffd), log (allowed, logged by the kernel's audit:\n"
+	      "                      dmesg), off\n"
+	      "  --seccomp-dump      print the filter of --seccomp MODE (libseccomp's\n"
+	      "                      pseudo filter code) and exit\n"
 	      "  --vlan ID           serve 802.1Q VLAN ID (1-4094) instead of untagged frames\n"
 	      "  --fix-offloads      with --vlan, turn IF's rx VLAN offload (rxvlan) off while\n"
 	      "                      skiffd runs (it hides the tag from XDP) and back on at\n"
@@ -818,6 +828,16 @@ static int apply_opt(struct skiffd_config *cfg, const struct opt *o, const char 
 		}
 		cfg->busy_poll_us = (uint32_t)v;
 		return 0;
+	case OPT_SECCOMP:
+		if (skiffd_seccomp_parse(val, &cfg->seccomp)) {
+			seterr(err, errlen, "%sbad %s '%s': expected enforce, log or off", pfx, label,
+			       val);
+			return -EINVAL;
+		}
+		return 0;
+	case OPT_SECCOMP_DUMP:
+		cfg->seccomp_dump = true;
+		return 0;
 	case OPT_FAILOVER_MS:
 		if (parse_uint(val, 0, 60000, &v) || (v && v < 50)) {
 			seterr(err, errlen, "%sbad %s '%s': expected 0 (never) or 50 to 60000 ms",
@@ -1173,7 +1193,8 @@ int skiffd_config_parse(struct skiffd_config *cfg, int argc, char *const argv[],
 		if (rc)
 			goto out;
 	}
-	rc = config_check(cfg, err, errlen);
+	/* --seccomp-dump needs no interface or address */
+	rc = cfg->seccomp_dump ? SKIFFD_PARSE_SECCOMP_DUMP : config_check(cfg, err, errlen);
 out:
 	free(list);
 	return rc;
@@ -1187,6 +1208,7 @@ int skiffd_cli(struct skiffd_config *cfg, int argc, char *const argv[], FILE *ou
 	rc = skiffd_config_parse(cfg, argc, argv, err, sizeof(err));
 	switch (rc) {
 	case SKIFFD_PARSE_OK:
+	case SKIFFD_PARSE_SECCOMP_DUMP:	/* cfg->seccomp_dump: skiffd's main() prints it */
 		return -1;
 	case SKIFFD_PARSE_HELP:
 		skiffd_usage(out);

@@ -20,6 +20,7 @@
 
 #include <skiff/skiff.h>
 
+#include "cmd/seccomp.h"
 #include "dev/loader.h"
 
 #ifndef SKIFF_VERSION
@@ -91,12 +92,15 @@ struct skiffd_config {
 	uint32_t http_idle_s;	/* --http-idle: keep-alive idle timeout */
 	uint32_t http_per_source; /* --http-per-source: 0 = no cap */
 	int n_take_ports;
+	enum skiffd_seccomp seccomp;	/* --seccomp (cmd/seccomp.h) */
+	bool seccomp_dump;	/* --seccomp-dump: print the filter and exit */
 };
 
 enum {
 	SKIFFD_PARSE_OK = 0,
 	SKIFFD_PARSE_HELP,	/* -h/--help: print skiffd_usage(), exit 0 */
 	SKIFFD_PARSE_VERSION,	/* --version */
+	SKIFFD_PARSE_SECCOMP_DUMP,	/* --seccomp-dump: no interface needed */
 };
 
 /* Defaults: no addresses, mode auto, one queue. */

@@ -64,6 +64,7 @@ struct ctl_server {
 	void *ctx;
 	struct ctl_client c[CTL_MAX_CLIENTS];
 	uint64_t accepted;		/* connections so far */
+	struct ctl_server_stats st;
 };
 
 static int64_t ms_now(void)
@@ -412,31 +413,38 @@ static void client_request(struct ctl_server *s, struct ctl_client *c, const cha
 
 	memcpy(buf, line, len);
 	sb_init(&ans);
+	s->st.requests++;
 	if (ctl_parse_request(buf, len, &req, &why)) {
+		s->st.bad_requests++;
 		report_error(&ans, why, false);
 	} else if (!(v = find_verb(s, req.verb))) {
+		s->st.bad_requests++;
 		unknown_verb(s, req.verb, req.json, &ans);
 	} else {
 		for (i = 0; i < req.argc; i++)
 			args += strcmp(req.argv[i], "json") != 0;
-		if (args > v->max_args)
+		if (args > v->max_args) {
+			s->st.bad_requests++;
 			report_error(&ans, "bad request (expected: <command> [json])", req.json);
-		else if (!ctl_peer_may(&c->peer, v->perm))
+		} else if (!ctl_peer_may(&c->peer, v->perm)) {
+			s->st.denied++;
 			report_error(&ans,
 				     v->perm == CTL_PERM_ADMIN
 					     ? "permission denied: this command is for root only"
 					     : "permission denied: the skiffd control socket is for "
 					       "root and group " CTL_GROUP,
 				     req.json);
-		else if (v->take && c->requests)
+		} else if (v->take && c->requests) {
+			s->st.bad_requests++;
 			report_error(&ans, "bad request: it must be the first on a connection",
 				     req.json);
-		else if (v->take && v->take(s->ctx, &req, c->fd, &c->peer, &ans)) {
+		} else if (v->take && v->take(s->ctx, &req, c->fd, &c->peer, &ans)) {
 			c->taken = true;
 			sb_free(&ans);
 			return;
-		} else if (!v->take)
+		} else if (!v->take) {
 			v->fn(s->ctx, &req, &ans);
+		}
 	}
 	if (ans.oom) {
 		sb_free(&ans);
@@ -460,10 +468,14 @@ static bool client_answer(struct ctl_server *s, struct ctl_client *c)
 		case CTL_FRAME_MORE:
 			return true;
 		case CTL_FRAME_NUL:
+			s->st.requests++;
+			s->st.bad_requests++;
 			report_error(&c->out, "bad request: it contains a NUL byte", false);
 			c->closing = true;
 			break;
 		case CTL_FRAME_TOO_LONG:
+			s->st.requests++;
+			s->st.bad_requests++;
 			snprintf(msg, sizeof(msg), "bad request: longer than %d bytes",
 				 CTL_MAX_REQUEST - 1);
 			report_error(&c->out, msg, false);
@@ -471,6 +483,8 @@ static bool client_answer(struct ctl_server *s, struct ctl_client *c)
 			break;
 		case CTL_FRAME_LINE:
 			if (c->requests == CTL_MAX_PIPELINE) {
+				s->st.requests++;
+				s->st.bad_requests++;
 				snprintf(msg, sizeof(msg),
 					 "too many requests on one connection (at most %d)",
 					 CTL_MAX_PIPELINE);
@@ -549,6 +563,7 @@ static int client_slot(struct ctl_server *s)
 			old = i;
 	}
 	if (old >= 0) {
+		s->st.evicted++;
 		epoll_ctl(s->ep, EPOLL_CTL_DEL, s->c[old].fd, NULL);
 		say_and_close(s->c[old].fd, "error: too many control clients: the oldest idle "
 					    "connection (this one) is closed\n");
@@ -572,11 +587,13 @@ static void accept_clients(struct ctl_server *s)
 		/* a peer allowed nothing is still served: each request is
 		 * answered "permission denied" (client_request) */
 		if (ctl_peer_get(fd, s->group, &peer)) {
+			s->st.peer_unknown++;
 			close(fd);
 			continue;
 		}
 		i = client_slot(s);
 		if (i < 0) {
+			s->st.turned_away++;
 			say_and_close(fd, "error: too many control clients, try again\n");
 			continue;
 		}
@@ -585,6 +602,7 @@ static void accept_clients(struct ctl_server *s)
 		c->fd = fd;
 		c->peer = peer;
 		c->seq = ++s->accepted;	/* not the time: many arrive in one ms */
+		s->st.accepted++;
 		c->deadline_ms = ms_now() + CTL_REQUEST_TIMEOUT_MS;
 		c->events = EPOLLIN;
 		sb_init(&c->out);
@@ -608,9 +626,11 @@ static void expire_clients(struct ctl_server *s)
 		if (c->fd < 0 || now < c->deadline_ms)
 			continue;
 		if (c->closing) {
+			s->st.write_timeouts++;
 			client_close(s, c);	/* does not read its answer */
 			continue;
 		}
+		s->st.timeouts++;
 		snprintf(msg, sizeof(msg), "error: no complete request within %d ms\n",
 			 CTL_REQUEST_TIMEOUT_MS);
 		epoll_ctl(s->ep, EPOLL_CTL_DEL, c->fd, NULL);
@@ -656,6 +676,11 @@ void ctl_server_run(struct ctl_server *s)
 			client_close(s, c);
 	}
 	expire_clients(s);
+}
+
+const struct ctl_server_stats *ctl_server_stats(const struct ctl_server *s)
+{
+	return &s->st;
 }
 
 void ctl_server_close(struct ctl_server *s)

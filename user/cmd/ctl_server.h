@@ -38,6 +38,20 @@ struct ctl_verb {
 
 struct ctl_server;
 
+/* What the control loop did since start-up (docs/counters.md, "Control
+ * socket"); read with ctl_server_stats() by the thread that runs it. */
+struct ctl_server_stats {
+	uint64_t accepted;	/* connections taken into a client slot */
+	uint64_t requests;	/* request lines answered, errors included */
+	uint64_t denied;	/* of those: "permission denied" (peer credentials) */
+	uint64_t bad_requests;	/* malformed lines, unknown verbs, bad arguments */
+	uint64_t timeouts;	/* no complete request within CTL_REQUEST_TIMEOUT_MS */
+	uint64_t write_timeouts; /* answer not read within CTL_WRITE_TIMEOUT_MS */
+	uint64_t evicted;	/* the oldest idle client, closed for a newcomer */
+	uint64_t turned_away;	/* a newcomer closed: every slot busy being answered */
+	uint64_t peer_unknown;	/* closed at once: no peer credentials (SO_PEERCRED) */
+};
+
 /*
  * Take the lock of ifname in this network namespace and bind (not listen
  * on) its socket: first thing, before skiffd touches the interface.
@@ -58,6 +72,9 @@ int ctl_server_timeout_ms(const struct ctl_server *s);
 
 /* Accept, read, answer, write and expire whatever is ready; never blocks. */
 void ctl_server_run(struct ctl_server *s);
+
+/* The counters above. */
+const struct ctl_server_stats *ctl_server_stats(const struct ctl_server *s);
 
 /* The socket's path, e.g. "/run/skiff/eth0.4026531840.sock". */
 const char *ctl_server_path(const struct ctl_server *s);

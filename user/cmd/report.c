@@ -104,6 +104,17 @@ static void status_json(struct strbuf *sb, const struct report_status *s)
 	sb_json_str(sb, s->pin_dir);
 	sb_puts(sb, ", \"control\": ");
 	sb_json_str(sb, s->ctl_name);
+	sb_puts(sb, ", \"seccomp\": ");
+	sb_json_str(sb, s->seccomp ? s->seccomp : "off");
+	sb_printf(sb, ", \"control_clients\": {\"accepted\": %llu, \"requests\": %llu, "
+		  "\"denied\": %llu, \"bad_requests\": %llu, \"timeouts\": %llu, "
+		  "\"write_timeouts\": %llu, \"evicted\": %llu, \"turned_away\": %llu, "
+		  "\"peer_unknown\": %llu}",
+		  (unsigned long long)s->ctl.accepted, (unsigned long long)s->ctl.requests,
+		  (unsigned long long)s->ctl.denied, (unsigned long long)s->ctl.bad_requests,
+		  (unsigned long long)s->ctl.timeouts, (unsigned long long)s->ctl.write_timeouts,
+		  (unsigned long long)s->ctl.evicted, (unsigned long long)s->ctl.turned_away,
+		  (unsigned long long)s->ctl.peer_unknown);
 	sb_printf(sb, ", \"vlan\": %u, \"rx_vlan_offload\": %s, \"gateway\": ", s->vlan_id,
 		  !s->vlan_id || s->rx_vlan_offload < 0 ? "null" :
 		  s->rx_vlan_offload ? "true" : "false");
@@ -174,6 +185,19 @@ void report_status(struct strbuf *sb, const struct report_status *s, bool json)
 	sb_printf(sb, "xdp        %s mode, %s\n", s->mode, s->attach);
 	sb_printf(sb, "pin dir    %s\n", s->pin_dir);
 	sb_printf(sb, "control    %s\n", s->ctl_name);
+	if (s->ctl.accepted || s->ctl.turned_away || s->ctl.peer_unknown)
+		sb_printf(sb, "           %llu clients, %llu requests (%llu denied, %llu bad), "
+			  "%llu timed out, %llu answers unread, %llu evicted, %llu turned away\n",
+			  (unsigned long long)s->ctl.accepted, (unsigned long long)s->ctl.requests,
+			  (unsigned long long)s->ctl.denied, (unsigned long long)s->ctl.bad_requests,
+			  (unsigned long long)s->ctl.timeouts,
+			  (unsigned long long)s->ctl.write_timeouts,
+			  (unsigned long long)s->ctl.evicted, (unsigned long long)s->ctl.turned_away);
+	if (s->seccomp)
+		sb_printf(sb, "seccomp    %s%s\n", s->seccomp,
+			  !strcmp(s->seccomp, "enforce") ? " (a system call outside the list kills skiffd)" :
+			  !strcmp(s->seccomp, "log") ? " (calls outside the list allowed and logged: dmesg)" :
+			  " (no system call filter)");
 	if (s->vlan_id)
 		sb_printf(sb, "vlan       %u (rx VLAN offload %s)\n", s->vlan_id,
 			  s->rx_vlan_offload < 0 ? "unknown" :

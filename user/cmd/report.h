@@ -18,6 +18,7 @@
 
 #include "cmd/config.h"
 #include "cmd/control.h"
+#include "cmd/ctl_server.h"
 #include "dev/xsk.h"
 
 struct report_queue_info {
@@ -71,6 +72,8 @@ struct report_status {
 	uint32_t frames;	/* UMEM frames per queue */
 	uint32_t failover_ms;	/* 0: never fail open */
 	uint32_t http_idle_s, http_per_source;
+	const char *seccomp;	/* the system call filter: "enforce", "log", "off" */
+	struct ctl_server_stats ctl;	/* the control loop's counters */
 };
 
 struct report_queue_stats {

@@ -52,6 +52,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/eventfd.h>
+#include <sys/prctl.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -65,6 +66,7 @@
 #include "cmd/ctl_server.h"
 #include "cmd/netif.h"
 #include "cmd/privs.h"
+#include "cmd/seccomp.h"
 #include "cmd/addr6.h"
 #include "cmd/kports.h"
 #include "cmd/report.h"
@@ -186,7 +188,13 @@ static void *worker_main(void *arg)
 	int beat_ms = skiff_bpf_beat_interval_ms(w->d->b);
 	int idle = 0, n, timeout;
 	bool app_woken = false;
+	char name[16];
 
+	/* named from inside (prctl), not by pthread_setname_np from the main
+	 * thread, which writes /proc/self/task/N/comm: the seccomp filter
+	 * keeps that out */
+	snprintf(name, sizeof(name), "skiffd-q%u", w->queue);
+	prctl(PR_SET_NAME, name, 0, 0, 0);	/* for top -H; failure is harmless */
 	pfd[0].fd = xsk_netdev_fd(w->dev);
 	pfd[0].events = POLLIN;
 	pfd[1].fd = w->efd;
@@ -384,7 +392,6 @@ static int worker_setup(struct skiffd *d, struct worker *w)
 static int workers_start(struct skiffd *d)
 {
 	pthread_attr_t attr;
-	char name[16];
 	cpu_set_t set;
 	uint32_t i;
 	int ret;
@@ -407,8 +414,6 @@ static int workers_start(struct skiffd *d)
 			return -ret;
 		}
 		w->started = true;
-		snprintf(name, sizeof(name), "skiffd-q%u", w->queue);
-		pthread_setname_np(w->thread, name);	/* for top -H; failure is harmless */
 	}
 	return 0;
 }
@@ -525,6 +530,9 @@ static void fill_status(struct skiffd *d, struct report_status *s)
 	s->syn_backlog = d->cfg.syn_backlog;
 	s->frames = d->cfg.frames;
 	s->failover_ms = d->cfg.failover_ms;
+	s->seccomp = skiffd_seccomp_name(d->cfg.seccomp);
+	if (d->ctl)
+		s->ctl = *ctl_server_stats(d->ctl);
 	s->http_idle_s = d->cfg.http_idle_s;
 	s->http_per_source = d->cfg.http_per_source;
 	s->n_addrs = d->scfg.n_addrs;
@@ -1405,6 +1413,28 @@ static void print_summary(struct skiffd *d)
 	free(s);
 }
 
+/* The system call filter (cmd/seccomp.h), on every thread, before any
+ * worker exists. */
+static int seccomp_start(struct skiffd *d)
+{
+	struct skiffd_seccomp_opts so = {
+		.mode = d->cfg.seccomp,
+		.dispatcher = !strcmp(skiff_bpf_attach_kind(d->b), "dispatcher"),
+	};
+	char err[256];
+
+	if (skiffd_seccomp_install(&so, err, sizeof(err))) {
+		fail("%s", err);
+		return -EPERM;
+	}
+	if (d->cfg.seccomp != SKIFFD_SECCOMP_ENFORCE)
+		fail("warning: --seccomp=%s: %s", skiffd_seccomp_name(d->cfg.seccomp),
+		     d->cfg.seccomp == SKIFFD_SECCOMP_LOG ?
+		     "system calls outside the filter are allowed and logged (dmesg)" :
+		     "no system call filter");
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	struct skiffd *d;
@@ -1427,6 +1457,16 @@ int main(int argc, char **argv)
 		free(d);
 		return rc;
 	}
+	if (d->cfg.seccomp_dump) {
+		struct skiffd_seccomp_opts so = { .mode = d->cfg.seccomp };
+
+		fflush(stdout);
+		rc = skiffd_seccomp_dump(&so, STDOUT_FILENO);
+		if (rc)
+			fail("cannot print the seccomp filter: %s", strerror(-rc));
+		free(d);
+		return rc ? SKIFFD_EXIT_USAGE : 0;
+	}
 	if (skiffd_start(d)) {
 		skiffd_teardown(d);
 		free(d);
@@ -1440,6 +1480,12 @@ int main(int argc, char **argv)
 		return SKIFFD_EXIT_USAGE;
 	}
 	d->privs_dropped = true;
+	/* and from here on only the system calls serving and exit make */
+	if (seccomp_start(d)) {
+		skiffd_teardown(d);
+		free(d);
+		return SKIFFD_EXIT_USAGE;
+	}
 	if (workers_start(d) || skiffd_ready(d)) {
 		skiffd_teardown(d);
 		free(d);
