@@ -419,6 +419,46 @@ static void shared_and_foreign_addresses_are_the_kernels_untouched(void **state)
 	assert_int_equal(after.pass_not_ours - before.pass_not_ours, 1);
 }
 
+/* Issue 11: "never touch Router Advertisements, MLD, DHCPv6 or anything
+ * not for a skiff address" -- the link's control traffic is the kernel's,
+ * byte for byte, even from a neighbour XDP knows and with a dedicated
+ * address on the interface. */
+static void router_advertisements_mld_and_dhcpv6_are_passed_untouched(void **state)
+{
+	struct skiff_in6 ll = in6("fe80::2"), all_nodes = in6("ff02::1"),
+			 all_routers = in6("ff02::2"), mld2 = in6("ff02::16"),
+			 dhcp = in6("ff02::1:2");
+	static const uint8_t mc1[6] = { 0x33, 0x33, 0, 0, 0, 1 }, mc16[6] = { 0x33, 0x33, 0, 0, 0, 0x16 };
+	uint8_t ra[64] = { 134, 0, 0, 0, 64, 0, 0x07, 0x08 }, rs[8] = { 133 };
+	uint8_t mld[28] = { 143, 0, 0, 0, 0, 0, 0, 1, 4, 0, 0, 0, 0xff, 0x02 };
+	uint8_t udp[16] = { 0x02, 0x22, 0x02, 0x23, 0, 16 };
+	struct frame f;
+	struct result r;
+
+	(void)state;
+	REQUIRE_ROOT();
+	/* a Router Advertisement with a prefix option, to all-nodes */
+	ra[16] = 3;
+	ra[17] = 4;
+	build(&f, mc1, &ll, &all_nodes, 255, ra, sizeof(ra), false);
+	assert_int_equal(run(&f, &r), XDP_PASS);
+	assert_memory_equal(r.b, f.b, f.len);
+	/* a Router Solicitation, to all-routers */
+	build(&f, (uint8_t[]){ 0x33, 0x33, 0, 0, 0, 2 }, &ll, &all_routers, 255, rs, sizeof(rs),
+	      false);
+	assert_int_equal(run(&f, &r), XDP_PASS);
+	assert_memory_equal(r.b, f.b, f.len);
+	/* an MLDv2 report, to ff02::16, hop limit 1 */
+	build(&f, mc16, &ll, &mld2, 1, mld, sizeof(mld), false);
+	assert_int_equal(run(&f, &r), XDP_PASS);
+	assert_memory_equal(r.b, f.b, f.len);
+	/* DHCPv6 (UDP 546 -> 547) to all DHCP agents */
+	build(&f, (uint8_t[]){ 0x33, 0x33, 0, 1, 0, 2 }, &ll, &dhcp, 1, udp, sizeof(udp), false);
+	f.b[14 + 6] = 17; /* next header UDP: the ICMPv6 checksum build left is just bytes */
+	assert_int_equal(run(&f, &r), XDP_PASS);
+	assert_memory_equal(r.b, f.b, f.len);
+}
+
 static void frames_cut_at_every_length_are_never_answered(void **state)
 {
 	struct frame whole[2], f;
@@ -452,6 +492,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(ns_for_a_dedicated_address_gets_the_exact_na_and_learns_the_sender),
 		cmocka_unit_test(a_neighbour_moving_to_another_mac_bumps_the_generation),
+		cmocka_unit_test(router_advertisements_mld_and_dhcpv6_are_passed_untouched),
 		cmocka_unit_test(dad_probe_for_a_dedicated_address_is_answered_to_all_nodes),
 		cmocka_unit_test(invalid_solicitations_are_dropped_and_counted),
 		cmocka_unit_test(echo_request_to_a_dedicated_address_gets_the_exact_reply),
