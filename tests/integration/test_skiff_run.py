@@ -104,9 +104,30 @@ class Run:
         return self.p.stderr.read().decode(errors="replace") if self.p.poll() is not None else ""
 
     def kill(self):
-        if self.p.poll() is None:
-            self.p.kill()
+        """SIGKILL it and every process it forked (nginx's workers), by PID."""
+        for pid in [*descendants(self.p.pid), self.p.pid]:
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
         self.p.wait(10)
+
+
+def descendants(pid):
+    kids = {}
+    for d in os.listdir("/proc"):
+        if d.isdigit():
+            try:
+                ppid = int(open(f"/proc/{d}/stat").read().rsplit(")", 1)[1].split()[1])
+            except (OSError, IndexError, ValueError):
+                continue
+            kids.setdefault(ppid, []).append(int(d))
+    out, todo = [], [pid]
+    while todo:
+        for k in kids.get(todo.pop(), []):
+            out.append(k)
+            todo.append(k)
+    return out
 
 
 @pytest.fixture
@@ -442,6 +463,7 @@ def test_python_http_server_serves_curl_on_the_peer(topo, sk, runs, www):
 # ---- nginx ----
 
 NGINX_CONF = """daemon off;
+user root;
 master_process {master};
 worker_processes {workers};
 pid {dir}/nginx.pid;
@@ -685,13 +707,17 @@ try:
 except OSError as e:
     check(e.errno == errno.ENOPROTOOPT, "an option skiff does not have: ENOPROTOOPT")
 soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
-resource.setrlimit(resource.RLIMIT_NOFILE, (64, hard))
+fds = [int(f) for f in os.listdir("/proc/self/fd")]  # one is listdir's own, closed now
+limit = max(fds) + 21
+resource.setrlimit(resource.RLIMIT_NOFILE, (limit, hard))
+room = limit - (len(fds) - 1)
 extra = []
 try:
     while True:
         extra.append(socket.create_connection((peer, port)))
 except OSError as e:
-    check(e.errno == errno.EMFILE and len(extra) > 40, "RLIMIT_NOFILE counts skiff sockets")
+    check(e.errno == errno.EMFILE and len(extra) == room,
+          f"RLIMIT_NOFILE: one fd per skiff socket ({len(extra)} of {room})")
 for c in extra:
     c.close()
 resource.setrlimit(resource.RLIMIT_NOFILE, (soft, hard))
@@ -742,3 +768,56 @@ def test_a_killed_program_leaves_skiffd_healthy(topo, sk, runs):
         tn.connect(topo, topo.ded_ip, port, timeout=5)
     _, sent, _, got = tn.echo_roundtrip(topo, topo.ded_ip, 7, 256 << 10)  # built-in echo
     assert got == sent
+
+
+# ---- fork ----
+
+FORK_SCRIPT = r"""
+import os, socket, sys
+s = socket.create_connection((sys.argv[1], int(sys.argv[2])))
+pid = os.fork()
+if pid == 0:
+    s.sendall(b"child;")
+    os._exit(0)
+_, st = os.waitpid(pid, 0)
+print("child status", os.waitstatus_to_exitcode(st), flush=True)
+s.sendall(b"parent;")
+s.shutdown(socket.SHUT_WR)
+got = b""
+while b := s.recv(100):
+    got += b
+print("echo", got.decode(), flush=True)
+"""
+
+
+def run_fork_script(topo, runs):
+    echo = sn.TcpEchoServer(topo.peer_ns, topo.peer_ip, 0)
+    try:
+        r = start(runs, topo, [PY, "-c", FORK_SCRIPT, topo.peer_ip,
+                               echo.sock.getsockname()[1]])
+        return r.finish(timeout=60)
+    finally:
+        echo.close()
+
+
+def test_a_child_of_fork_shares_its_parents_socket(topo, sk, runs):
+    """The child writes on the connection its parent opened, then the
+    parent: the peer echoes both, in order."""
+    rc, out, err = run_fork_script(topo, runs)
+    assert rc == 0 and b"child status 0" in out and b"echo child;parent;" in out, out + \
+        err.encode()
+
+
+def test_nginx_two_workers_serve_static_files(topo, sk, runs, tmp_path, www):
+    """nginx with a master and two worker processes (fork: the master's
+    listener is accepted on in both workers): the same checks as with one
+    process, then SIGTERM stops the master and its workers cleanly."""
+    port = PORT + 21
+    ng = start_nginx(runs, topo, sk, tmp_path, www, port, workers=2)
+    check_nginx_serves(topo, www, port)
+    ng.p.send_signal(signal.SIGTERM)
+    rc, _, err = ng.finish(timeout=20)
+    log = (tmp_path / "error.log").read_text()
+    assert rc == 0, err + log
+    assert "[alert]" not in log and "[emerg]" not in log, log
+    assert log.count("exited with code 0") == 2, log

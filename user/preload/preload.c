@@ -51,7 +51,6 @@ __thread int in_lib;
 static struct {
 	_Atomic(struct ent *) *tab;
 	int tab_size;
-	atomic_int hi;		      /* above every fd ever installed */
 	pthread_mutex_t lk;	      /* refuse()'s memory, the table's allocation */
 	struct net4 addrs[MAX_RULES]; /* skiffd's addresses */
 	int n_addrs;
@@ -60,7 +59,6 @@ static struct {
 	uint16_t ports[MAX_RULES]; /* ports INADDR_ANY binds give to skiff */
 	int n_ports;
 	bool verbose;
-	bool forked;	   /* a child of fork() while the library cannot share */
 	uint32_t said[64]; /* hashes of the messages refuse() printed */
 	int n_said;
 } P = {.lk = PTHREAD_MUTEX_INITIALIZER};
@@ -108,7 +106,6 @@ void preload_resolve(void)
 	RESOLVE(dup2);
 	RESOLVE(dup3);
 	RESOLVE(sendfile);
-	RESOLVE(fork);
 }
 
 /* ---- messages ---- */
@@ -208,12 +205,8 @@ int ent_install(int fd, struct ent *e)
 		errno = EMFILE;
 		return -1;
 	}
-	int hi = atomic_load(&P.hi);
-
 	atomic_fetch_add(&e->refs, 1);
 	atomic_store_explicit(&P.tab[fd], e, memory_order_release);
-	while (hi <= fd && !atomic_compare_exchange_weak(&P.hi, &hi, fd + 1))
-		;
 	return 0;
 }
 
@@ -223,7 +216,7 @@ static void ent_put(struct ent *e)
 {
 	if (atomic_fetch_sub(&e->refs, 1) != 1)
 		return;
-	if (e->kind == ENT_SOCK && !e->inherited)
+	if (e->kind == ENT_SOCK)
 		LIB(skiff_close(e->h));
 	free(e);
 }
@@ -248,16 +241,6 @@ void ent_forget(int fd)
 	e = atomic_exchange(&P.tab[fd], NULL);
 	if (e)
 		ent_put(e);
-}
-
-bool ent_unusable(struct ent *e, const char *call, int fd)
-{
-	if (!e->inherited)
-		return false;
-	refuse(EBADF, call, fd,
-	       "a skiff socket inherited through fork() cannot be used in the child "
-	       "(libskiffapp does not share sockets with a child yet)");
-	return true;
 }
 
 /* ---- the rule ---- */
@@ -470,12 +453,6 @@ static struct ent *migrate(int fd, int type, const char *call)
 	int h, fl = REAL(fcntl)(fd, F_GETFL);
 	struct ent *e;
 
-	if (P.forked) {
-		refuse(EOPNOTSUPP, call, fd,
-		       "a child of fork() cannot open skiff sockets (libskiffapp does not "
-		       "support fork yet)");
-		return NULL;
-	}
 	h = LIB(skiff_socket(AF_INET, type | (fl > 0 && (fl & O_NONBLOCK) ? SOCK_NONBLOCK : 0), 0));
 	if (h < 0) {
 		if (errno == EPROTONOSUPPORT && type == SOCK_DGRAM)
@@ -513,7 +490,7 @@ PRELOAD_EXPORT int bind(int fd, const struct sockaddr *addr, socklen_t len)
 	int type;
 
 	if (e && e->kind == ENT_SOCK)
-		return ent_unusable(e, "bind", fd) ? -1 : LIB(skiff_bind(e->h, addr, len));
+		return LIB(skiff_bind(e->h, addr, len));
 	if (in_lib || !addr || len < sizeof(*sin) || addr->sa_family != AF_INET ||
 	    !bind_for_skiff(sin))
 		return REAL(bind)(fd, addr, len);
@@ -569,7 +546,7 @@ PRELOAD_EXPORT int connect(int fd, const struct sockaddr *addr, socklen_t len)
 	int r;
 
 	if (e && e->kind == ENT_SOCK)
-		return ent_unusable(e, "connect", fd) ? -1 : LIB(skiff_connect(e->h, addr, len));
+		return LIB(skiff_connect(e->h, addr, len));
 	r = preload_claim(fd, addr, len, "connect", &e);
 	if (r < 0)
 		return -1;
@@ -584,7 +561,7 @@ PRELOAD_EXPORT int listen(int fd, int backlog)
 
 	if (!e)
 		return REAL(listen)(fd, backlog);
-	return ent_unusable(e, "listen", fd) ? -1 : LIB(skiff_listen(e->h, backlog));
+	return LIB(skiff_listen(e->h, backlog));
 }
 
 PRELOAD_EXPORT int accept4(int fd, struct sockaddr *addr, socklen_t *len, int flags)
@@ -594,8 +571,6 @@ PRELOAD_EXPORT int accept4(int fd, struct sockaddr *addr, socklen_t *len, int fl
 
 	if (!e)
 		return REAL(accept4)(fd, addr, len, flags);
-	if (ent_unusable(e, "accept", fd))
-		return -1;
 	if (flags & ~(SOCK_NONBLOCK | SOCK_CLOEXEC)) {
 		errno = EINVAL;
 		return -1;
@@ -644,7 +619,7 @@ PRELOAD_EXPORT int shutdown(int fd, int how)
 
 	if (!e)
 		return REAL(shutdown)(fd, how);
-	return ent_unusable(e, "shutdown", fd) ? -1 : LIB(skiff_shutdown(e->h, how));
+	return LIB(skiff_shutdown(e->h, how));
 }
 
 PRELOAD_EXPORT int getsockname(int fd, struct sockaddr *addr, socklen_t *len)
@@ -653,7 +628,7 @@ PRELOAD_EXPORT int getsockname(int fd, struct sockaddr *addr, socklen_t *len)
 
 	if (!e)
 		return REAL(getsockname)(fd, addr, len);
-	return ent_unusable(e, "getsockname", fd) ? -1 : LIB(skiff_getsockname(e->h, addr, len));
+	return LIB(skiff_getsockname(e->h, addr, len));
 }
 
 PRELOAD_EXPORT int getpeername(int fd, struct sockaddr *addr, socklen_t *len)
@@ -662,7 +637,7 @@ PRELOAD_EXPORT int getpeername(int fd, struct sockaddr *addr, socklen_t *len)
 
 	if (!e)
 		return REAL(getpeername)(fd, addr, len);
-	return ent_unusable(e, "getpeername", fd) ? -1 : LIB(skiff_getpeername(e->h, addr, len));
+	return LIB(skiff_getpeername(e->h, addr, len));
 }
 
 PRELOAD_EXPORT int setsockopt(int fd, int level, int name, const void *val, socklen_t len)
@@ -671,8 +646,6 @@ PRELOAD_EXPORT int setsockopt(int fd, int level, int name, const void *val, sock
 
 	if (!e)
 		return REAL(setsockopt)(fd, level, name, val, len);
-	if (ent_unusable(e, "setsockopt", fd))
-		return -1;
 	if (!LIB(skiff_setsockopt(e->h, level, name, val, len)))
 		return 0;
 	if (errno == ENOPROTOOPT || errno == EOPNOTSUPP)
@@ -688,8 +661,6 @@ PRELOAD_EXPORT int getsockopt(int fd, int level, int name, void *val, socklen_t 
 
 	if (!e)
 		return REAL(getsockopt)(fd, level, name, val, len);
-	if (ent_unusable(e, "getsockopt", fd))
-		return -1;
 	if (level == SOL_SOCKET && (name == SO_DOMAIN || name == SO_PROTOCOL)) {
 		if (!val || !len || *len < sizeof(int)) {
 			errno = EINVAL;
@@ -785,7 +756,7 @@ static int do_fcntl(int fd, int cmd, long arg)
 			return refuse(EINVAL, "fcntl", fd,
 				      "O_ASYNC (SIGIO) is not supported on skiff");
 		r = REAL(fcntl)(fd, cmd, arg);
-		if (!r && !e->inherited)
+		if (!r)
 			r = LIB(skiff_fcntl(e->h, F_SETFL, (long)(arg & O_NONBLOCK)));
 		return r;
 	}
@@ -814,61 +785,26 @@ PRELOAD_EXPORT int fcntl64(int fd, int cmd, ...)
 	return do_fcntl(fd, cmd, arg);
 }
 
-/* FIONREAD without skiff_ioctl: what a MSG_PEEK of everything returns. */
-static int fionread(struct ent *e, int *out)
-{
-	size_t cap = 1 << 18;
-	char *buf = malloc(cap);
-	ssize_t n;
-
-	if (!buf) {
-		errno = ENOMEM;
-		return -1;
-	}
-	n = LIB(skiff_recv(e->h, buf, cap, MSG_PEEK | MSG_DONTWAIT));
-	free(buf);
-	if (n < 0 && errno != EAGAIN)
-		return -1;
-	*out = n < 0 ? 0 : (int)n;
-	return 0;
-}
-
 PRELOAD_EXPORT int ioctl(int fd, unsigned long req, ...)
 {
 	struct ent *e = sock_of(fd);
 	va_list ap;
 	void *arg;
-	int v, r;
+	int r;
 
 	va_start(ap, req);
 	arg = va_arg(ap, void *);
 	va_end(ap);
 	if (!e)
 		return REAL(ioctl)(fd, req, arg);
-	if (ent_unusable(e, "ioctl", fd))
-		return -1;
 	switch (req) {
 	case FIONBIO:
-		if (!arg) {
-			errno = EFAULT;
-			return -1;
-		}
-		memcpy(&v, arg, sizeof(v));
-		r = REAL(ioctl)(fd, req, arg); /* F_GETFL of the placeholder says it */
-		if (!r)
-			r = LIB(skiff_fcntl(e->h, F_SETFL, v ? (long)O_NONBLOCK : 0L));
+		r = LIB(skiff_ioctl(e->h, req, arg));
+		if (!r) /* the placeholder too: F_GETFL says it */
+			r = REAL(ioctl)(fd, req, arg);
 		return r;
 	case FIONREAD:
-		if (!arg) {
-			errno = EFAULT;
-			return -1;
-		}
-		if (lib_opt.ioctl)
-			return LIB(lib_opt.ioctl(e->h, req, arg));
-		r = fionread(e, &v);
-		if (!r)
-			memcpy(arg, &v, sizeof(v));
-		return r;
+		return LIB(skiff_ioctl(e->h, req, arg));
 	case FIOCLEX:
 	case FIONCLEX:
 		return REAL(ioctl)(fd, req, arg);
@@ -878,28 +814,4 @@ PRELOAD_EXPORT int ioctl(int fd, unsigned long req, ...)
 	    req != SIOCGSTAMPNS)
 		return REAL(ioctl)(fd, req, arg);
 	return refuse(ENOTTY, "ioctl", fd, "request 0x%lx is not supported on skiff", req);
-}
-
-/* ---- fork ---- */
-
-PRELOAD_EXPORT pid_t fork(void)
-{
-	pid_t pid;
-	int fd;
-
-	if (in_lib)
-		return REAL(fork)();
-	pid = REAL(fork)();
-	if (pid)
-		return pid;
-	/* the child: the library's state is the parent's, its region and
-	 * rings are shared; nothing of it may be used here */
-	P.forked = true;
-	for (fd = 0; fd < atomic_load(&P.hi); fd++) {
-		struct ent *e = atomic_load(&P.tab[fd]);
-
-		if (e && e->kind == ENT_SOCK)
-			e->inherited = true;
-	}
-	return 0;
 }

@@ -46,7 +46,6 @@ struct ent {
 	int type;	    /* SOCK: SOCK_STREAM or SOCK_DGRAM */
 	atomic_int refs;    /* fds naming this entry */
 	atomic_int nskiff;  /* EPOLL: skiff sockets added (an upper bound) */
-	bool inherited;	    /* SOCK: came through fork() without library support */
 	pthread_mutex_t lk; /* SOCK: regs */
 	int n_regs;
 	struct ent_reg regs[ENT_REGS];
@@ -92,7 +91,6 @@ struct real_fns {
 	int (*dup2)(int, int);
 	int (*dup3)(int, int, int);
 	ssize_t (*sendfile)(int, int, off_t *, size_t);
-	pid_t (*fork)(void);
 };
 
 extern struct real_fns real;
@@ -122,27 +120,11 @@ static inline struct ent *sock_of(int fd)
 int ent_install(int fd, struct ent *e);
 /* Remove fd from the table and drop its reference (the fd stays open). */
 void ent_forget(int fd);
-/* Whether an inherited entry may not be used; says why once. */
-bool ent_unusable(struct ent *e, const char *call, int fd);
 
 /* A clear message on stderr naming the call, printed once per text;
  * returns -1 with errno = err. */
 int refuse(int err, const char *call, int fd, const char *fmt, ...)
 	__attribute__((format(printf, 4, 5)));
-
-/* libskiffapp calls that land while skiff-run is being written: NULL when
- * the linked library does not have them (preload_lib.c). */
-struct lib_opt {
-	int (*poll)(struct pollfd *, nfds_t, int);
-	ssize_t (*readv)(int, const struct iovec *, int);
-	ssize_t (*writev)(int, const struct iovec *, int);
-	ssize_t (*sendmsg)(int, const struct msghdr *, int);
-	ssize_t (*recvmsg)(int, struct msghdr *, int);
-	ssize_t (*sendto)(int, const void *, size_t, int, const struct sockaddr *, socklen_t);
-	ssize_t (*recvfrom)(int, void *, size_t, int, struct sockaddr *, socklen_t *);
-	int (*ioctl)(int, unsigned long, ...);
-};
-extern const struct lib_opt lib_opt;
 
 /* A kernel socket about to connect (or send) to addr: 1 when it became a
  * skiff socket (*out), 0 when it stays the kernel's, -1/errno on failure. */

@@ -9,8 +9,7 @@
  * skiff socket in the list.  Only a set that has had a skiff socket waits
  * through libskiffapp; the others go straight to epoll_wait.
  *
- * poll/select: through skiff_poll when the library has it, otherwise
- * through a short-lived libskiffapp epoll set holding every fd of the call.
+ * poll/select: through skiff_poll, the skiff fds renamed to their handles.
  */
 #include <errno.h>
 #include <limits.h>
@@ -40,7 +39,7 @@ static bool has_skiff(const struct pollfd *fds, nfds_t n)
 }
 
 /* poll through skiff_poll: skiff fds renamed to their handles. */
-static int poll_lib(struct pollfd *fds, nfds_t n, int timeout_ms)
+int preload_poll(struct pollfd *fds, nfds_t n, int timeout_ms)
 {
 	struct pollfd stack[POLL_STACK], *p = n <= POLL_STACK ? stack : calloc(n, sizeof(*p));
 	struct ent *e;
@@ -54,113 +53,15 @@ static int poll_lib(struct pollfd *fds, nfds_t n, int timeout_ms)
 	for (k = 0; k < n; k++) {
 		p[k] = fds[k];
 		e = sock_of(fds[k].fd);
-		if (e && ent_unusable(e, "poll", fds[k].fd))
-			p[k].fd = INT_MAX; /* POLLNVAL */
-		else if (e)
+		if (e)
 			p[k].fd = e->h;
 	}
-	r = LIB(lib_opt.poll(p, n, timeout_ms));
+	r = LIB(skiff_poll(p, n, timeout_ms));
 	for (k = 0; r >= 0 && k < n; k++)
 		fds[k].revents = p[k].revents;
 	if (p != stack)
 		free(p);
 	return r;
-}
-
-/* poll through a libskiffapp epoll set of all the fds of the call. */
-static int poll_epoll(struct pollfd *fds, nfds_t n, int timeout_ms)
-{
-	struct epoll_event ev, *out;
-	int ep, r, ready = 0, err = 0;
-	struct ent *e;
-	nfds_t k, j;
-
-	if (n > INT_MAX / 2) {
-		errno = EINVAL;
-		return -1;
-	}
-	out = calloc(n ? n : 1, sizeof(*out));
-	if (!out) {
-		errno = ENOMEM;
-		return -1;
-	}
-	ep = LIB(skiff_epoll_create1(EPOLL_CLOEXEC));
-	if (ep < 0) {
-		free(out);
-		return -1;
-	}
-	for (k = 0; k < n; k++) {
-		fds[k].revents = 0;
-		if (fds[k].fd < 0)
-			continue;
-		ev.events = (uint32_t)(uint16_t)fds[k].events;
-		if (ev.events & POLLRDNORM)
-			ev.events |= EPOLLIN;
-		if (ev.events & POLLWRNORM)
-			ev.events |= EPOLLOUT;
-		ev.data.u64 = k;
-		e = sock_of(fds[k].fd);
-		if (e && ent_unusable(e, "poll", fds[k].fd)) {
-			fds[k].revents = POLLNVAL;
-			continue;
-		}
-		r = LIB(skiff_epoll_ctl(ep, EPOLL_CTL_ADD, e ? e->h : fds[k].fd, &ev));
-		if (!r || errno == EEXIST) /* the same fd twice: copied below */
-			continue;
-		if (errno == EPERM) /* a regular file: always ready */
-			fds[k].revents =
-				fds[k].events & (POLLIN | POLLOUT | POLLRDNORM | POLLWRNORM);
-		else if (errno == EBADF)
-			fds[k].revents = POLLNVAL;
-		else {
-			err = errno;
-			goto out;
-		}
-	}
-	for (k = 0; k < n; k++)
-		ready += fds[k].revents != 0;
-	r = LIB(skiff_epoll_wait(ep, out, (int)(n ? n : 1), ready ? 0 : timeout_ms));
-	if (r < 0) {
-		err = errno;
-		goto out;
-	}
-	for (j = 0; j < (nfds_t)r; j++) {
-		k = out[j].data.u64;
-		if (k >= n)
-			continue;
-		fds[k].revents = (short)(out[j].events & ((uint16_t)fds[k].events | POLLERR |
-							  POLLHUP | POLLIN | POLLOUT));
-		if ((fds[k].revents & POLLIN) && (fds[k].events & POLLRDNORM))
-			fds[k].revents |= POLLRDNORM;
-		if ((fds[k].revents & POLLOUT) && (fds[k].events & POLLWRNORM))
-			fds[k].revents |= POLLWRNORM;
-		fds[k].revents &= (short)((uint16_t)fds[k].events | POLLERR | POLLHUP | POLLNVAL);
-	}
-	/* an fd listed twice gets the first listing's answer */
-	for (k = 0; k < n; k++)
-		for (j = 0; j < k && !fds[k].revents && fds[k].fd >= 0; j++)
-			if (fds[j].fd == fds[k].fd)
-				fds[k].revents =
-					fds[j].revents & (short)((uint16_t)fds[k].events | POLLERR |
-								 POLLHUP | POLLNVAL);
-	ready = 0;
-	for (k = 0; k < n; k++)
-		ready += fds[k].revents != 0;
-out:
-	LIB(skiff_close(ep));
-	free(out);
-	if (err) {
-		errno = err;
-		return -1;
-	}
-	return ready;
-}
-
-int preload_poll(struct pollfd *fds, nfds_t n, int timeout_ms)
-{
-	if (lib_opt.poll)
-		return poll_lib(fds, n, timeout_ms);
-	return poll_epoll(fds, n, timeout_ms);
 }
 
 PRELOAD_EXPORT int poll(struct pollfd *fds, nfds_t n, int timeout_ms)
@@ -443,8 +344,6 @@ PRELOAD_EXPORT int epoll_ctl(int epfd, int op, int fd, struct epoll_event *ev)
 	if (!s)
 		return set ? LIB(skiff_epoll_ctl(set->h, op, fd, ev))
 			   : REAL(epoll_ctl)(epfd, op, fd, ev);
-	if (ent_unusable(s, "epoll_ctl", fd))
-		return -1;
 	if (!set)
 		return refuse(ENOSPC, "epoll_ctl", epfd,
 			      "this epoll set cannot hold skiff sockets (libskiffapp's sets "
