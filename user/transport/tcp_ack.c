@@ -9,9 +9,12 @@
  * was full lets tcp.c's autotuning (tcp_sndbuf_expand()) grow the buffer.
  *
  * Loss recovery:
- *  - with SACK, RFC 6675: a scoreboard of SACKed ranges above SND.UNA,
- *    IsLost() with DupThresh 3, pipe, NextSeg() rules 1-4, HighRxt and
- *    RescueRxt;
+ *  - with SACK: a scoreboard of SACKed ranges above SND.UNA (RFC 6675 3);
+ *    RACK-TLP (RFC 8985, tcp_rack.c) decides what is lost and when
+ *    recovery starts, PRR (RFC 6937) sets cwnd in it, pipe is the flight
+ *    less what is SACKed or lost (RFC 6675 4), and NextSeg() sends what
+ *    RACK found lost, then new data (rules 1-2; the loss probe and the
+ *    reordering timer take the place of rules 3-4, as in Linux);
  *  - without, RFC 5681 fast retransmit and RFC 6582 NewReno (partial ACKs
  *    retransmit the next hole, a full ACK ends recovery), with the cwnd
  *    inflation and deflation RFC 5681 3.2 / RFC 6582 3.2 describe;
@@ -19,10 +22,11 @@
  *    slow start until everything sent before the timeout is acknowledged;
  *  - limited transmit (RFC 3042; with SACK, new data as the pipe allows,
  *    RFC 6675 / RFC 4653) on duplicate ACKs below the threshold.
- * Reordering (after Linux's tp->reordering): DupThresh starts at 3 and
- * rises, up to TCP_MAX_REORDERING segments, when a hole below SACKed data
- * is filled by an original transmission (reordering, not loss), bounded by
- * 2/3 of the flight (RFC 4653) so a small window still recovers by SACK.
+ * Reordering (after Linux's tp->reordering): DupThresh (NewReno's) starts
+ * at 3 and rises, up to TCP_MAX_REORDERING segments, when a hole below
+ * SACKed data is filled by an original transmission (reordering, not
+ * loss), bounded by 2/3 of the flight (RFC 4653); the same event tells
+ * RACK the path reorders (its window is then min_RTT/4, tcp_rack.c).
  * A spurious fast retransmit or RTO is detected by timestamps (Eifel, RFC
  * 3522: the ACK echoes a TSval older than the first retransmission) and its
  * congestion response undone (RFC 4015: cwnd, ssthresh and the algorithm's
@@ -334,7 +338,7 @@ static int tcp_recovery_rtx(struct stack *st, struct tcp_sock *tp, uint32_t seq,
  */
 void tcp_sack_xmit(struct stack *st, struct tcp_sock *tp)
 {
-	uint32_t mss = tcp_send_mss(tp), pipe, seq, len;
+	uint32_t mss = tcp_send_mss(tp), pipe, seq, len, n;
 	int guard;
 
 	if (tcp_before(tp->high_rxt, tp->snd_una))
@@ -343,12 +347,23 @@ void tcp_sack_xmit(struct stack *st, struct tcp_sock *tp)
 		pipe = tcp_in_flight(tp);
 		if (pipe >= tp->cc.cwnd || tp->cc.cwnd - pipe < mss)
 			return;
-		if (tcp_rack_next_lost(tp, tp->snd_una, mss, &seq, &len)) {
-			if (tcp_recovery_rtx(st, tp, seq, len))
-				return;
-			STACK_INC(st, tcp_rack_marked_lost);
-			if (tcp_after(seq + len, tp->high_rxt))
-				tp->high_rxt = seq + len;
+		/* a whole run of lost bytes, segment after segment: a
+		 * retransmission restamps the slot it shares with the next
+		 * lost segment, which would then look in flight */
+		if (tcp_rack_next_lost(tp, tp->snd_una, tp->cc.cwnd, &seq, &len)) {
+			while (len) {
+				n = min_u32(len, mss);
+				if (tcp_recovery_rtx(st, tp, seq, n))
+					return;
+				STACK_INC(st, tcp_rack_marked_lost);
+				if (tcp_after(seq + n, tp->high_rxt))
+					tp->high_rxt = seq + n;
+				seq += n;
+				len -= n;
+				pipe = tcp_in_flight(tp);
+				if (len && (pipe >= tp->cc.cwnd || tp->cc.cwnd - pipe < mss))
+					return;
+			}
 			continue;
 		}
 		if (tp->snd_nxt == tp->snd_max && tcp_push_one(st, tp, false))

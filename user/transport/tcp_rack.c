@@ -82,6 +82,7 @@ void tcp_rack_init(struct tcp_sock *tp)
 	tp->rxt_high = tp->snd_una;
 	tp->tlp_on = false;
 	tp->tlp_retrans = false;
+	tp->dsack_dups = 0;
 }
 
 uint32_t tcp_rack_stamp(struct stack *st, struct tcp_sock *tp)
@@ -150,8 +151,9 @@ void tcp_rack_advance(struct stack *st, struct tcp_sock *tp, uint32_t start, uin
 	if (tp->cc.min_rtt_us && rtt + 1000 < tp->cc.min_rtt_us)
 		return;
 	tp->rack_rtt_us = rtt ? rtt : 1;
-	/* per-segment RTTs count for min_RTT too (as Linux's SACK RTT) */
-	if (!tp->cc.min_rtt_us || tp->rack_rtt_us < tp->cc.min_rtt_us)
+	/* min_RTT from RACK only while RFC 6298's samples gave none: these
+	 * may be ambiguous and must not ratchet it down */
+	if (!tp->cc.min_rtt_us)
 		tp->cc.min_rtt_us = tp->rack_rtt_us;
 	if (first || rack_sent_after(best_ts, best_end, tp->rack_xmit_us, tp->rack_end_seq)) {
 		tp->rack_xmit_us = best_ts;
@@ -267,7 +269,25 @@ bool tcp_rack_next_lost(const struct tcp_sock *tp, uint32_t seq, uint32_t max, u
 
 void tcp_rack_dsack(struct stack *st, struct tcp_sock *tp, const struct tcp_sack_block *b)
 {
+	uint32_t len = b->end - b->start, mss = tcp_send_mss(tp);
+	bool probe = tp->tlp_on && tp->tlp_retrans &&
+		     (b->end == tp->tlp_end_seq || b->end + 1 == tp->tlp_end_seq); /* +1: a FIN */
+
 	STACK_INC(st, tcp_dsack_rx);
+	/* RFC 8985 7.4.2: the probe's retransmission reported as a duplicate:
+	 * the original had arrived, nothing was lost */
+	if (probe)
+		tp->tlp_on = false;
+	/* a range larger than any window is no report of ours (Linux) */
+	if (len > tp->max_snd_wnd)
+		return;
+	/* As Linux's tcp_dsack_seen(): more duplicates than we ever
+	 * retransmitted were made by the network, not by a too short
+	 * reordering window; nor does a probe's duplicate say anything
+	 * about reordering. */
+	tp->dsack_dups += len > mss ? (len + mss - 1) / mss : 1;
+	if (tp->dsack_dups > tp->retrans_total || probe || !tp->rack_reord)
+		return;
 	/* RFC 8985 6.2 step 4: one widening per round trip with D-SACKs */
 	if (tp->rack_dsack_on && !tcp_before(tp->snd_una, tp->rack_dsack_round))
 		tp->rack_dsack_on = false;
@@ -278,11 +298,6 @@ void tcp_rack_dsack(struct stack *st, struct tcp_sock *tp, const struct tcp_sack
 			tp->reo_wnd_mult++;
 		tp->reo_wnd_persist = TCP_REO_PERSIST;
 	}
-	/* RFC 8985 7.4.2: the probe's retransmission reported as a duplicate:
-	 * the original had arrived, nothing was lost */
-	if (tp->tlp_on && tp->tlp_retrans &&
-	    (b->end == tp->tlp_end_seq || b->end + 1 == tp->tlp_end_seq)) /* +1: a FIN */
-		tp->tlp_on = false;
 }
 
 void tcp_rack_recovery_end(struct tcp_sock *tp)

@@ -10,6 +10,7 @@
  *   tcp_ack.c      the ACK field: SND.UNA/SND.WND, RTT (RFC 6298), SACK
  *                  scoreboard, fast retransmit / NewReno (RFC 6582) / RFC 6675
  *                  recovery, congestion control calls
+ *   tcp_rack.c     RACK-TLP loss detection (RFC 8985) and PRR (RFC 6937)
  *   tcp_timer.c    RTO, delayed ACK, persist, keepalive, TIME_WAIT, FIN_WAIT_2
  * Sequence numbers are host order; addresses and ports in struct sock are
  * network order.  Every field group says which file writes it.
@@ -227,6 +228,7 @@ struct tcp_sock {
 	uint32_t rack_end_seq;		/* RACK.end_seq */
 	uint32_t rack_rtt_us;		/* RACK.rtt; 0: nothing delivered yet */
 	uint32_t rack_dsack_round;	/* RACK.dsack_round (valid: rack_dsack_on) */
+	uint32_t dsack_dups;		/* segments D-SACKed so far (Linux's dsack_dups) */
 	uint32_t rxt_high;		/* highest end of a retransmission (RACK walks stop
 					 * past it at the first segment sent after RACK's) */
 	uint32_t tlp_end_seq;		/* TLP.end_seq (valid: tlp_on) */
