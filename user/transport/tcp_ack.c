@@ -228,7 +228,6 @@ void tcp_cong_init(struct tcp_sock *tp, uint64_t now)
 	tp->dupacks = 0;
 	tp->recover = tp->snd_una;
 	tp->high_rxt = tp->snd_una;
-	tp->rescue_rxt = tp->snd_una;
 	tp->n_scoreboard = 0;
 	if (tp->reordering < TCP_DUPTHRESH)
 		tp->reordering = TCP_DUPTHRESH;
@@ -439,7 +438,6 @@ static void tcp_undo(struct stack *st, struct tcp_sock *tp)
 	/* the reduction did not happen: a real loss may start one at once */
 	tp->recover = tp->snd_una;
 	tp->high_rxt = tp->snd_una;
-	tp->rescue_rxt = tp->snd_una;
 }
 
 /* An ACK advancing SND.UNA from prior_una in RECOVERY or LOSS: true when

@@ -183,6 +183,7 @@ struct tcp_sock {
 
 	/* ---- RTT and retransmission (tcp_ack.c, tcp_timer.c) ---- */
 	uint32_t srtt_us, rttvar_us;	/* 0 = no sample yet */
+	uint32_t rack_rtt_us;		/* RACK.rtt; 0: nothing delivered yet */
 	uint64_t rto_ns;
 	uint8_t backoff;		/* RTO doublings */
 	uint8_t retries;		/* consecutive RTOs (R2) */
@@ -193,15 +194,22 @@ struct tcp_sock {
 	uint64_t last_rcv_ns;		/* for keepalive */
 	int soft_err;			/* last ICMP soft error (-errno), 0: none; replaces
 					 * ETIMEDOUT on a timeout (Linux's sk_err_soft) */
+	uint32_t xmit_stamp_us;		/* the last transmit stamp given (tcp_rack_stamp) */
 
 	/* ---- congestion control and recovery (tcp_ack.c) ---- */
 	const struct tcp_cong_ops *cc_ops;
 	struct tcp_cong cc;
 	uint8_t ca_state;		/* enum tcp_ca_state */
 	uint8_t dupacks;
+	uint8_t reo_wnd_mult;		/* RACK.reo_wnd_mult (tcp_rack.c) */
+	uint8_t reo_wnd_persist;	/* RACK.reo_wnd_persist */
+	bool rack_reord;		/* RACK.reordering_seen */
+	bool rack_dsack_on;		/* rack_dsack_round is valid */
+	bool tlp_on;			/* a loss probe is unanswered */
+	bool tlp_retrans;		/* ... and it was a retransmission */
+	uint8_t rtx_kind;		/* enum tcp_rtx_kind: what rtx_timer is armed for */
 	uint32_t recover;		/* RFC 6582 "recover" / RFC 6675 RecoveryPoint */
 	uint32_t high_rxt;		/* RFC 6675 HighRxt */
-	uint32_t rescue_rxt;		/* RFC 6675 RescueRxt */
 	struct tcp_sack_block scoreboard[TCP_SCOREBOARD];	/* SACKed ranges above snd_una */
 	uint8_t n_scoreboard;
 	/* reordering and undo (tcp_ack.c; tcp_timer.c starts an RTO episode) */
@@ -209,6 +217,7 @@ struct tcp_sock {
 	bool undo_ok;			/* this episode's cwnd cut may still be undone */
 	bool spurious_seen;		/* counted tcp_spurious_rtx for this episode */
 	uint32_t undo_tsval;		/* our TSval of the episode's first retransmission */
+	uint32_t dsack_dups;		/* segments D-SACKed so far (Linux's dsack_dups) */
 	struct tcp_cong undo_cc;	/* congestion state before the episode (RFC 4015) */
 	/* D-SACK detection of a spurious episode (RFC 2883 4, RFC 3708; tcp_ack.c) */
 	bool dsack_undo_ok;		/* D-SACKs may still show this episode spurious */
@@ -223,25 +232,16 @@ struct tcp_sock {
 
 	/* ---- RACK-TLP (RFC 8985) and PRR (RFC 6937): tcp_rack.c; the
 	 * per-segment transmit times live in the send stream's chunks ---- */
-	uint32_t xmit_stamp_us;		/* the last transmit stamp given (tcp_rack_stamp) */
 	uint32_t rack_xmit_us;		/* RACK.xmit_ts (µs, mod 2^32) */
 	uint32_t rack_end_seq;		/* RACK.end_seq */
-	uint32_t rack_rtt_us;		/* RACK.rtt; 0: nothing delivered yet */
 	uint32_t rack_dsack_round;	/* RACK.dsack_round (valid: rack_dsack_on) */
-	uint32_t dsack_dups;		/* segments D-SACKed so far (Linux's dsack_dups) */
 	uint32_t rxt_high;		/* highest end of a retransmission (RACK walks stop
 					 * past it at the first segment sent after RACK's) */
 	uint32_t tlp_end_seq;		/* TLP.end_seq (valid: tlp_on) */
 	uint32_t prr_delivered;		/* RFC 6937 prr_delivered */
 	uint32_t prr_out;		/* RFC 6937 prr_out */
 	uint32_t recover_fs;		/* RFC 6937 RecoverFS */
-	uint8_t reo_wnd_mult;		/* RACK.reo_wnd_mult */
-	uint8_t reo_wnd_persist;	/* RACK.reo_wnd_persist */
-	bool rack_reord;		/* RACK.reordering_seen */
-	bool rack_dsack_on;
-	bool tlp_on;			/* a loss probe is unanswered */
-	bool tlp_retrans;		/* ... and it was a retransmission */
-	uint8_t rtx_kind;		/* enum tcp_rtx_kind: what rtx_timer is armed for */
+	/* (its flags sit with ca_state, where they fill padding) */
 
 	/* ---- timers (tcp_timer.c) ---- */
 	struct timer rtx_timer;		/* RTO or persist (zero window probe) */
