@@ -465,6 +465,101 @@ static void cubic_idle_restart_does_not_jump(void **state)
 	assert_true(c.cwnd < w + 2 * MSS);
 }
 
+/* ---- HyStart++ (RFC 9406), CUBIC's slow start ---- */
+
+/* run_rtt() with an RTT sample of rtt_us before every ACK. */
+static void run_rtt_sampled(struct tcp_cong *c, uint64_t *now, uint32_t rtt_us)
+{
+	uint32_t win = c->cwnd, n = win / MSS, i;
+
+	for (i = 0; i < n; i++) {
+		*now += (uint64_t)rtt_us * 1000 / n;
+		tcp_cubic.rtt_sample(c, rtt_us, *now);
+		tcp_cubic.cong_avoid(c, MSS, win, 1, *now);
+	}
+}
+
+/*
+ * Slow start doubles cwnd per round while the RTT stays at 10 ms.  When a
+ * round's smallest RTT is 20 ms (more than RttThresh = max(4 ms, 10 ms / 8)
+ * above the last round's), growth falls to a quarter (Conservative Slow
+ * Start) from the round's 8th sample on, and 5 rounds later congestion
+ * avoidance begins with ssthresh = cwnd: far below the window slow start
+ * would have reached.
+ */
+static void hystart_ends_slow_start_when_the_rtt_rises(void **state)
+{
+	struct tcp_cong c;
+	uint64_t now = SEC;
+	uint32_t w, w_rise;
+	int r;
+
+	(void)state;
+	cong_new(&tcp_cubic, &c, MSS);
+	for (r = 0; r < 3; r++) {
+		w = c.cwnd;
+		run_rtt_sampled(&c, &now, 10000);
+		assert_int_equal(c.cwnd, 2 * w);
+	}
+	w_rise = c.cwnd;
+	run_rtt_sampled(&c, &now, 20000);
+	/* 7 ACKs of slow start; from the 8th sample of the round on, a quarter */
+	assert_int_equal(c.cwnd, w_rise + 7 * MSS + (w_rise / MSS - 7) * (MSS / 4));
+	assert_true(c.ssthresh > c.cwnd);
+	for (r = 0; r < 6 && c.ssthresh > c.cwnd; r++) {
+		w = c.cwnd;
+		run_rtt_sampled(&c, &now, 20000);
+		assert_true(c.cwnd <= w + w / 4 + MSS);	/* CSS: about 1.25x per round */
+	}
+	/* congestion avoidance now: ssthresh is the window it began with */
+	assert_true(r >= 4);
+	assert_true(c.ssthresh <= c.cwnd && c.cwnd - c.ssthresh <= 4 * MSS);
+	assert_true(c.cwnd < 4 * w_rise);
+	w = c.cwnd;
+	run_rtt_sampled(&c, &now, 20000);
+	assert_true(c.cwnd < w + w / 4);
+}
+
+/* An RTT back below CSS's baseline was a false alarm: slow start again. */
+static void hystart_resumes_slow_start_when_the_rtt_falls_back(void **state)
+{
+	struct tcp_cong c;
+	uint64_t now = SEC;
+	uint32_t w;
+	int r;
+
+	(void)state;
+	cong_new(&tcp_cubic, &c, MSS);
+	for (r = 0; r < 2; r++)
+		run_rtt_sampled(&c, &now, 10000);
+	w = c.cwnd;
+	run_rtt_sampled(&c, &now, 20000); /* CSS */
+	assert_true(c.cwnd < 2 * w);
+	run_rtt_sampled(&c, &now, 10000); /* back: slow start after 8 samples */
+	w = c.cwnd;
+	run_rtt_sampled(&c, &now, 10000);
+	assert_int_equal(c.cwnd, 2 * w);
+	assert_true(c.ssthresh > c.cwnd);
+}
+
+/* A loss ends HyStart++: after it, slow start (to ssthresh) ignores RTTs. */
+static void hystart_is_over_after_a_loss(void **state)
+{
+	struct tcp_cong c;
+	uint64_t now = SEC;
+
+	(void)state;
+	cong_new(&tcp_cubic, &c, MSS);
+	run_rtt_sampled(&c, &now, 10000);
+	c.ssthresh = tcp_cubic.ssthresh(&c, c.cwnd, now);
+	c.cwnd = MSS; /* as after an RTO */
+	tcp_cubic.event(&c, TCP_CA_EVENT_LOSS, now);
+	run_rtt_sampled(&c, &now, 10000);
+	run_rtt_sampled(&c, &now, 40000);
+	run_rtt_sampled(&c, &now, 40000);
+	assert_int_equal(c.cwnd, 8 * MSS); /* doubled every round regardless */
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -484,6 +579,9 @@ int main(void)
 		cmocka_unit_test(cubic_fast_convergence_lowers_wmax),
 		cmocka_unit_test(cubic_after_rto_slow_starts_then_climbs_to_wmax),
 		cmocka_unit_test(cubic_idle_restart_does_not_jump),
+		cmocka_unit_test(hystart_ends_slow_start_when_the_rtt_rises),
+		cmocka_unit_test(hystart_resumes_slow_start_when_the_rtt_falls_back),
+		cmocka_unit_test(hystart_is_over_after_a_loss),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -11,7 +11,7 @@
  * left of an ACK that crosses ssthresh counts for congestion avoidance.
  * Neither grows cwnd when the sender was not using it (Linux's
  * is_cwnd_limited; RFC 7661's concern that an unused cwnd is not a
- * validated one).
+ * validated one).  CUBIC's slow start has HyStart++ (RFC 9406, below).
  *
  * CUBIC runs in floating point with windows in bytes and time in seconds;
  * its state is a struct copied in and out of tcp_cong::priv.  It computes
@@ -138,6 +138,38 @@ const struct tcp_cong_ops tcp_newreno = {
 /* RFC 9438 4.3: alpha_cubic = 3 * (1 - beta) / (1 + beta), Reno-friendly. */
 #define CUBIC_ALPHA	(3.0 * (1.0 - CUBIC_BETA) / (1.0 + CUBIC_BETA))
 
+/*
+ * HyStart++ (RFC 9406) ends CUBIC's slow start before the queue it fills
+ * overflows: when a round's smallest RTT rises by RttThresh (1/8 of the
+ * last round's, within [4, 16] ms) above the previous round's, slow start
+ * turns into Conservative Slow Start (growth / CSS_GROWTH_DIVISOR); after
+ * CSS_ROUNDS rounds of it, congestion avoidance (ssthresh = cwnd); an RTT
+ * back below the baseline in CSS was a false alarm, slow start resumes.
+ * A loss ends it (RFC 9406 4.3), and it is not used again after an RTO.
+ * A round is the bytes of one window: it ends when as many bytes were
+ * acknowledged as cwnd held when it began (the algorithm sees no sequence
+ * numbers; RFC 9406's windowEnd = SND.NXT, in bytes).
+ */
+#define HYSTART_MIN_RTT_THRESH	4000	/* µs */
+#define HYSTART_MAX_RTT_THRESH	16000	/* µs */
+#define HYSTART_MIN_RTT_DIVISOR	8
+#define HYSTART_N_RTT_SAMPLE	8
+#define HYSTART_CSS_GROWTH_DIVISOR 4
+#define HYSTART_CSS_ROUNDS	5
+
+enum { HYSTART_SS = 0, HYSTART_CSS, HYSTART_DONE };
+
+struct hystart {
+	uint32_t round_acked;	/* bytes acknowledged in this round */
+	uint32_t round_len;	/* ... at which it ends (cwnd when it began) */
+	uint32_t cur_min;	/* µs, currentRoundMinRTT (0: no sample yet) */
+	uint32_t last_min;	/* µs, lastRoundMinRTT (0: none) */
+	uint32_t css_base;	/* µs, cssBaselineMinRtt */
+	uint8_t samples;	/* rttSampleCount */
+	uint8_t css_rounds;	/* rounds spent in CSS */
+	uint8_t state;		/* HYSTART_* */
+};
+
 struct cubic {
 	double w_max;		/* bytes: the window before the last reduction */
 	double cwnd_prior;	/* bytes: cwnd when the last reduction began */
@@ -146,6 +178,7 @@ struct cubic {
 	double w_est;		/* bytes: the Reno-friendly estimate */
 	double frac;		/* bytes of growth not yet whole */
 	uint64_t epoch_start;	/* ns: start of this congestion avoidance epoch, 0 = none */
+	struct hystart hs;
 };
 
 _Static_assert(sizeof(struct cubic) <= sizeof(((struct tcp_cong *)0)->priv),
@@ -215,6 +248,68 @@ static void cubic_epoch_begin(struct tcp_cong *c, struct cubic *s, uint64_t now)
 	}
 }
 
+/* The end of a HyStart++ round (RFC 9406 4.2): the next one is the
+ * window now; a fifth round in CSS ends slow start. */
+static void hystart_round(struct tcp_cong *c, struct hystart *h, uint32_t acked)
+{
+	if (h->state == HYSTART_DONE)
+		return;
+	h->round_acked += acked;
+	if (h->round_acked < h->round_len)
+		return;
+	h->last_min = h->cur_min;
+	h->cur_min = 0;
+	h->samples = 0;
+	h->round_acked = 0;
+	h->round_len = c->cwnd;
+	if (h->state == HYSTART_CSS && ++h->css_rounds >= HYSTART_CSS_ROUNDS) {
+		h->state = HYSTART_DONE;
+		c->ssthresh = c->cwnd; /* congestion avoidance from here */
+	}
+}
+
+/* RFC 9406 4.2: one ACK of slow start with HyStart++; returns the bytes
+ * acked beyond ssthresh (for congestion avoidance). */
+static uint32_t cubic_slow_start(struct tcp_cong *c, struct cubic *s, uint32_t acked)
+{
+	struct hystart *h = &s->hs;
+	uint32_t thresh, inc, left;
+
+	if (!h->round_len)
+		h->round_len = c->cwnd;
+	if (h->state == HYSTART_SS && h->samples >= HYSTART_N_RTT_SAMPLE && h->cur_min &&
+	    h->last_min) {
+		thresh = h->last_min / HYSTART_MIN_RTT_DIVISOR;
+		if (thresh < HYSTART_MIN_RTT_THRESH)
+			thresh = HYSTART_MIN_RTT_THRESH;
+		if (thresh > HYSTART_MAX_RTT_THRESH)
+			thresh = HYSTART_MAX_RTT_THRESH;
+		if (h->cur_min >= h->last_min + thresh) {
+			h->state = HYSTART_CSS;
+			h->css_base = h->cur_min;
+			h->css_rounds = 0;
+		}
+	} else if (h->state == HYSTART_CSS && h->samples >= HYSTART_N_RTT_SAMPLE && h->cur_min &&
+		   h->cur_min < h->css_base) {
+		h->state = HYSTART_SS; /* the RTT rise was spurious */
+	}
+	if (h->state != HYSTART_CSS) {
+		left = tcp_slow_start(c, acked);
+	} else {
+		/* Conservative Slow Start: a quarter of slow start's growth */
+		inc = (acked < 2 * c->mss ? acked : 2 * c->mss) / HYSTART_CSS_GROWTH_DIVISOR;
+		left = 0;
+		if (c->cwnd + inc < c->ssthresh) {
+			c->cwnd += inc;
+		} else {
+			c->cwnd = c->ssthresh;
+			h->state = HYSTART_DONE;
+		}
+	}
+	hystart_round(c, h, acked);
+	return left;
+}
+
 static void cubic_cong_avoid(struct tcp_cong *c, uint32_t acked, uint32_t in_flight,
 			     int is_cwnd_limited, uint64_t now)
 {
@@ -226,13 +321,16 @@ static void cubic_cong_avoid(struct tcp_cong *c, uint32_t acked, uint32_t in_fli
 		return;
 	if (c->cwnd < c->mss)	/* never divide by a window below one segment */
 		c->cwnd = c->mss;
-	if (c->cwnd < c->ssthresh) {
-		/* RFC 9438 4.10: slow start as in RFC 5681. */
-		acked = tcp_slow_start(c, acked);
-		if (!acked)
-			return;
-	}
 	cubic_load(c, &s);
+	if (c->cwnd < c->ssthresh) {
+		/* RFC 9438 4.10: slow start as in RFC 5681, with HyStart++
+		 * (RFC 9406) */
+		acked = cubic_slow_start(c, &s, acked);
+		if (!acked) {
+			cubic_store(c, &s);
+			return;
+		}
+	}
 	if (!s.epoch_start || now < s.epoch_start)
 		cubic_epoch_begin(c, &s, now);
 
@@ -282,6 +380,7 @@ static uint32_t cubic_ssthresh(struct tcp_cong *c, uint32_t in_flight, uint64_t 
 	(void)in_flight;
 	(void)now;
 	cubic_load(c, &s);
+	s.hs.state = HYSTART_DONE; /* RFC 9406 4.3: a loss ends HyStart++ */
 	/* RFC 9438 4.7 fast convergence: a flow whose window peaked below its
 	 * last maximum releases bandwidth to newer flows. */
 	if (cwnd < s.w_max)
@@ -299,8 +398,21 @@ static uint32_t cubic_ssthresh(struct tcp_cong *c, uint32_t in_flight, uint64_t 
 
 static void cubic_rtt_sample(struct tcp_cong *c, uint32_t rtt_us, uint64_t now)
 {
+	struct cubic s;
+
 	(void)now;
 	tcp_cong_rtt_min(c, rtt_us);
+	if (!rtt_us || c->cwnd >= c->ssthresh)
+		return;
+	/* RFC 9406 4.2: the round's smallest RTT and its sample count */
+	cubic_load(c, &s);
+	if (s.hs.state != HYSTART_DONE) {
+		if (!s.hs.cur_min || rtt_us < s.hs.cur_min)
+			s.hs.cur_min = rtt_us;
+		if (s.hs.samples < UINT8_MAX)
+			s.hs.samples++;
+		cubic_store(c, &s);
+	}
 }
 
 static void cubic_event(struct tcp_cong *c, enum tcp_cong_event ev, uint64_t now)
