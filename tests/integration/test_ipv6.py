@@ -241,3 +241,39 @@ def test_skiffd_resolves_a_neighbour_xdp_never_heard_from(topo, sk6):
     assert c["u.nd_ns_sent"] >= 1 and c["u.nd_na_rx"] >= 1, sn.nonzero(c, "u.")
     assert c["u.nd_resolved"] >= 1 and c["u.tcp6_rst_sent"] >= 1, sn.nonzero(c, "u.")
     assert c["xdp.nd_learn"] == 0, sn.nonzero(c, "xdp.")
+
+
+def test_a_silent_neighbour_is_listed_incomplete_then_failed(topo, sk6):
+    """A SYN from an on-link address nobody answers for: skiffd's RST waits
+    for Neighbor Discovery; `skiffctl neigh` lists the address as
+    incomplete on the worker, then failed after three solicitations."""
+    from scapy.layers.inet import TCP
+    from scapy.layers.inet6 import IPv6
+    from scapy.layers.l2 import Ether
+
+    ghost = v6(topo, 0x77)
+    tx = sn.RawSender(topo)
+    before = sk6.counters()
+    try:
+        tx.send(Ether(src=topo.peer_mac, dst=topo.dut_mac) /
+                IPv6(src=ghost, dst=v6(topo, 5)) / TCP(sport=40000, dport=8082, flags="S"))
+    finally:
+        tx.close()
+
+    def state():
+        for n in json.loads(sk6.ctl("neigh", "--json").stdout)["neighbours"]:
+            if n["ip"] == ghost:
+                return n["state"]
+        return None
+
+    deadline = time.monotonic() + 2
+    while state() is None and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert state() == "incomplete"
+    deadline = time.monotonic() + 6
+    while state() != "failed" and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert state() == "failed"
+    c = sn.delta(sk6.counters(), before)
+    assert c["u.nd_ns_sent"] >= 3 and c["u.nd_failed"] >= 1, sn.nonzero(c, "u.")
+    assert c["u.drop.nd_unresolved"] >= 1 and c["u.nd_resolved"] == 0, sn.nonzero(c, "u.")

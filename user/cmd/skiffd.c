@@ -648,6 +648,26 @@ static int neigh6_collect_one(void *arg, const uint8_t ip6[16], const uint8_t ma
 	return 0;
 }
 
+/* The same as neigh_collect_pending() for a worker's IPv6 (NDP) cache. */
+static int neigh6_collect_pending(void *arg, const struct neigh_info *ni)
+{
+	struct neigh_collect *c = arg;
+	int i, n = c->n;
+
+	if (ni->state != NEIGH_INCOMPLETE && ni->state != NEIGH_FAILED)
+		return 0;
+	for (i = 0; i < n; i++)
+		if (c->v[i].v6 && !memcmp(c->v[i].ip6, ni->ip6, 16) && c->v[i].worker < 0)
+			return 0;
+	if (neigh6_collect_one(c, ni->ip6, ni->mac, ni->confirmed_ns))
+		return 1;
+	if (!ni->confirmed_ns)
+		c->v[c->n - 1].age_ns = REPORT_AGE_NEVER;
+	c->v[c->n - 1].state = ni->state == NEIGH_INCOMPLETE ? "incomplete" : "failed";
+	c->v[c->n - 1].worker = c->worker;
+	return 0;
+}
+
 /* IPv4 first, then IPv6, each in address order. */
 static int neigh_cmp(const void *a, const void *b)
 {
@@ -675,6 +695,7 @@ static void ctl_neigh(struct skiffd *d, struct strbuf *sb, bool json)
 		c.worker = (int)i;
 		pthread_mutex_lock(&d->w[i].lock);
 		neigh_for_each(&d->w[i].st, neigh_collect_pending, &c);
+		neigh_table_for_each(d->w[i].st.nd, neigh6_collect_pending, &c);
 		pthread_mutex_unlock(&d->w[i].lock);
 	}
 	if (c.n)
