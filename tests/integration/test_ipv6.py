@@ -36,7 +36,8 @@ def v6net(topo):
 @pytest.fixture(scope="module")
 def sk6(topo, v6net):
     d = sn.Skiffd(topo, standard_args(topo) + ["--addr", f"{v6(topo, 5)}/64",
-                                               "--addr", f"{v6(topo, 2)}/64"]).start()
+                                               "--addr", f"{v6(topo, 2)}/64",
+                                               "--gateway6", v6(topo, 1)]).start()
     yield d
     assert d.stop() == 0, d.output()
 
@@ -150,6 +151,7 @@ def test_status_lists_the_ipv6_addresses_and_ipv4_goes_on(topo, sk6):
     st = json.loads(sk6.ctl("status", "--json").stdout)
     modes = {a["addr"]: a["mode"] for a in st["addresses"]}
     assert modes[v6(topo, 5)] == "dedicated" and modes[v6(topo, 2)] == "shared", st
+    assert st["gateway6"] == v6(topo, 1), st
     payload = os.urandom(100)
     assert sn.udp_exchange(topo, topo.ded_ip, ECHO_PORT, payload) == payload
 
@@ -277,3 +279,27 @@ def test_a_silent_neighbour_is_listed_incomplete_then_failed(topo, sk6):
     c = sn.delta(sk6.counters(), before)
     assert c["u.nd_ns_sent"] >= 3 and c["u.nd_failed"] >= 1, sn.nonzero(c, "u.")
     assert c["u.drop.nd_unresolved"] >= 1 and c["u.nd_resolved"] == 0, sn.nonzero(c, "u.")
+
+
+def test_an_off_link_source_is_answered_through_gateway6(topo, sk6):
+    """The peer sends from an address on its loopback, off every prefix of
+    skiff's: skiffd's RST goes to --gateway6 (the peer's on-link address,
+    resolved by NDP), and the peer, routing its own address, takes it."""
+    far = "2001:db8:ee::1"
+    topo.peer(["sysctl", "-qw", "net.ipv6.conf.lo.disable_ipv6=0"])
+    topo.peer(["ip", "-6", "addr", "add", f"{far}/128", "dev", "lo"])
+    before = sk6.counters()
+    try:
+        with sn.in_netns(topo.peer_ns):
+            t = socket.socket(socket.AF_INET6, socket.SOCK_STREAM)
+        try:
+            t.settimeout(5)
+            t.bind((far, 0))
+            with pytest.raises(ConnectionRefusedError):
+                t.connect((v6(topo, 5), 8083))
+        finally:
+            t.close()
+    finally:
+        topo.peer(["ip", "-6", "addr", "del", f"{far}/128", "dev", "lo"], check=False)
+    c = sn.delta(sk6.counters(), before)
+    assert c["u.tcp6_rst_sent"] >= 1, sn.nonzero(c, "u.")

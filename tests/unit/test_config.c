@@ -146,6 +146,35 @@ static void test_bad_address_is_refused(void **state)
 			  "--gateway 10.0.0.1 is one of our own --addr");
 }
 
+static void test_gateway6_must_be_a_neighbour_and_not_ours(void **state)
+{
+	struct cli_run r;
+
+	(void)state;
+	assert_fails_with("--iface eth0 --addr 10.0.0.1/24 --addr 2001:db8::5/64 --gateway6 ff02::1",
+			  "bad --gateway6 'ff02::1': expected a unicast IPv6 address X:Y::Z");
+	assert_fails_with("--iface eth0 --addr 10.0.0.1/24 --addr 2001:db8::5/64 --gateway6 ::",
+			  "bad --gateway6 '::': expected a unicast IPv6 address X:Y::Z");
+	assert_fails_with("--iface eth0 --addr 10.0.0.1/24 --addr 2001:db8::5/64 --gateway6 10.0.0.9",
+			  "bad --gateway6 '10.0.0.9': expected a unicast IPv6 address X:Y::Z");
+	assert_fails_with("--iface eth0 --addr 10.0.0.1/24 --gateway6 fe80::1",
+			  "--gateway6 fe80::1 needs an IPv6 --addr to send from");
+	assert_fails_with("--iface eth0 --addr 10.0.0.1/24 --addr 2001:db8::5/64 "
+			  "--gateway6 2001:db8:1::1",
+			  "--gateway6 2001:db8:1::1 is neither link-local nor on the prefix of an "
+			  "IPv6 --addr");
+	assert_fails_with("--iface eth0 --addr 10.0.0.1/24 --addr 2001:db8::5/64 "
+			  "--gateway6 2001:db8::5",
+			  "--gateway6 2001:db8::5 is one of our own --addr");
+	run_cli(&r, "--iface eth0 --addr 10.0.0.1/24 --addr 2001:db8::5/64 --gateway6 fe80::1");
+	assert_int_equal(r.status, -1);
+	assert_int_equal(r.cfg.gateway6.s6_addr[0], 0xfe);
+	assert_int_equal(r.cfg.gateway6.s6_addr[15], 1);
+	run_cli(&r, "--iface eth0 --addr 10.0.0.1/24 --addr 2001:db8::5/64 --gateway6 2001:db8::1");
+	assert_int_equal(r.status, -1);
+	assert_int_equal(r.cfg.gateway6.s6_addr[15], 1);
+}
+
 static void test_too_many_addresses_are_refused(void **state)
 {
 	char cmd[2048];
@@ -521,7 +550,7 @@ static void test_help_and_version_exit_zero(void **state)
 {
 	struct cli_run r;
 	static const char *const flags[] = {
-		"--iface", "--addr", "--gateway", "--route", "--mode", "--queues", "--cpus", "--echo",
+		"--iface", "--addr", "--gateway", "--gateway6", "--route", "--mode", "--queues", "--cpus", "--echo",
 		"--discard", "--vlan", "--fix-offloads", "--pin-dir", "--copy", "--config",
 		"--foreground",
 		"--verbose", "--help", "--version",
@@ -923,11 +952,18 @@ static void test_status_answers_are_valid_json_and_text(void **state)
 	assert_non_null(strstr(sb_str(&sb), "http       300 connections per worker, 64 per "
 					    "address, idle 60 s"));
 	assert_non_null(strstr(sb_str(&sb), "2001:db8::5/64 dedicated"));
+	assert_null(strstr(sb_str(&sb), "gateway6"));
+	assert_int_equal(inet_pton(AF_INET6, "fe80::1", &s.gateway6), 1);
+	sb_reset(&sb);
+	report_status(&sb, &s, false);
+	assert_non_null(strstr(sb_str(&sb), "gateway6   fe80::1\n"));
 	sb_reset(&sb);
 	report_status(&sb, &s, true);
 	assert_valid_json(sb_str(&sb));
 	assert_non_null(strstr(sb_str(&sb), "\"failover_ms\": 500"));
 	assert_non_null(strstr(sb_str(&sb), "\"addr\": \"2001:db8::5\""));
+	assert_non_null(strstr(sb_str(&sb), "\"gateway6\": \"fe80::1\""));
+	memset(&s.gateway6, 0, sizeof(s.gateway6));
 	s.n_addrs6 = 0;
 	sb_reset(&sb);
 	report_status(&sb, &s, true);
@@ -1162,6 +1198,7 @@ int main(void)
 		cmocka_unit_test(test_flag_without_value_is_refused),
 		cmocka_unit_test(test_missing_iface_or_addr_is_refused),
 		cmocka_unit_test(test_bad_address_is_refused),
+		cmocka_unit_test(test_gateway6_must_be_a_neighbour_and_not_ours),
 		cmocka_unit_test(test_too_many_addresses_are_refused),
 		cmocka_unit_test(test_bad_interface_name_is_refused),
 		cmocka_unit_test(test_bad_port_is_refused),

@@ -7,7 +7,8 @@
  * STALE -> DELAY -> PROBE -> deleted, and a solicited NA confirming in
  * DELAY; 7.2.5's override rules; NSs answered (DAD to all-nodes) and the
  * sender learnt STALE; invalid messages dropped; a conflict counted; an
- * off-link source answered to the frame's MAC without NDP.
+ * off-link source answered to the frame's MAC without NDP, or through
+ * --gateway6 (resolved like any neighbour) when there is one.
  */
 #include "ip6test.h"
 
@@ -320,6 +321,30 @@ static void an_off_link_source_is_answered_through_the_router_mac(void **state)
 	assert_int_equal(T_STAT(h, nd_ns_sent), 0);
 }
 
+static void with_gateway6_an_off_link_source_is_answered_through_it(void **state)
+{
+	struct harness *h = *state;
+	uint8_t f[256], out[2048], rt6[16];
+	const uint8_t *icmp;
+	size_t m;
+
+	addr6(rt6, "fe80::fe");
+	memcpy(h->cfg.gateway6, rt6, 16);
+	harness_add_neigh6(h, rt6, N_MAC2);
+	/* the request came through another router: the reply takes ours */
+	harness_rx(h, f, echo_from(f, ROUTER_MAC, far6));
+	m = t_pop(h, out, sizeof(out));
+	icmp = check_out6_to(out, m, 58, N_MAC2, far6);
+	assert_int_equal(icmp[0], 129);
+	/* an unresolved router is solicited like any neighbour */
+	addr6(h->cfg.gateway6, "fe80::fd");
+	harness_rx(h, f, echo_from(f, ROUTER_MAC, far6));
+	assert_int_equal(T_STAT(h, nd_ns_sent), 1);
+	m = t_pop(h, out, sizeof(out));
+	assert_int_equal(out[0], 0x33);
+	assert_memory_equal(out + T_ETH + T_V6HLEN + 8, h->cfg.gateway6, 16); /* NS target */
+}
+
 int main(void)
 {
 #define T(fn) cmocka_unit_test_setup_teardown(fn, setup_nd, teardown)
@@ -332,6 +357,7 @@ int main(void)
 		T(solicitations_are_answered_and_the_sender_learnt_stale),
 		T(invalid_messages_and_conflicts_are_dropped),
 		T(an_off_link_source_is_answered_through_the_router_mac),
+		T(with_gateway6_an_off_link_source_is_answered_through_it),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

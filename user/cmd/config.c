@@ -24,6 +24,7 @@ enum opt_id {
 	OPT_IFACE,
 	OPT_ADDR,
 	OPT_GATEWAY,
+	OPT_GATEWAY6,
 	OPT_ROUTE,
 	OPT_MODE,
 	OPT_QUEUES,
@@ -67,6 +68,7 @@ static const struct opt opts[] = {
 	{ "iface", 0, true, true, OPT_IFACE },
 	{ "addr", 0, true, true, OPT_ADDR },
 	{ "gateway", 0, true, true, OPT_GATEWAY },
+	{ "gateway6", 0, true, true, OPT_GATEWAY6 },
 	{ "route", 0, true, true, OPT_ROUTE },
 	{ "mode", 0, true, true, OPT_MODE },
 	{ "queues", 0, true, true, OPT_QUEUES },
@@ -134,6 +136,9 @@ void skiffd_usage(FILE *f)
 	      "                      skiffd refuses UDP/TCP to it (no IPv6 services yet);\n"
 	      "                      shared with the kernel, the kernel keeps it all\n"
 	      "  --gateway A.B.C.D   default gateway, on the subnet of an --addr\n"
+	      "  --gateway6 X:Y::Z   IPv6 default router (link-local, or on the prefix\n"
+	      "                      of an IPv6 --addr): replies to off-link IPv6 hosts\n"
+	      "                      go through it\n"
 	      "  --route A.B.C.D/N via G.G.G.G\n"
 	      "                      static route, as ip route add: packets to A.B.C.D/N\n"
 	      "                      go through gateway G.G.G.G, which must be on the\n"
@@ -671,6 +676,19 @@ static int apply_opt(struct skiffd_config *cfg, const struct opt *o, const char 
 		}
 		cfg->gateway = ip;
 		return 0;
+	case OPT_GATEWAY6: {
+		struct in6_addr a;
+
+		if (inet_pton(AF_INET6, val, &a) != 1 || IN6_IS_ADDR_MULTICAST(&a) ||
+		    IN6_IS_ADDR_UNSPECIFIED(&a) || IN6_IS_ADDR_LOOPBACK(&a) ||
+		    IN6_IS_ADDR_V4MAPPED(&a)) {
+			seterr(err, errlen, "%sbad %s '%s': expected a unicast IPv6 address X:Y::Z",
+			       pfx, label, val);
+			return -EINVAL;
+		}
+		cfg->gateway6 = a;
+		return 0;
+	}
 	case OPT_ROUTE:
 		return parse_route(cfg, val, pfx, label, err, errlen);
 	case OPT_MODE:
@@ -943,6 +961,44 @@ int skiffd_config_load(struct skiffd_config *cfg, const char *path, char *err, s
 	return rc;
 }
 
+/* RFC 4861 6.3.4 / 8.3: a router is a neighbour: --gateway6 is link-local
+ * (routers advertise themselves so) or on the prefix of an IPv6 --addr,
+ * and not one of ours. */
+static int gateway6_check(const struct skiffd_config *cfg, char *err, size_t errlen)
+{
+	char a[INET6_ADDRSTRLEN];
+	bool onlink = false;
+	int i;
+
+	if (IN6_IS_ADDR_UNSPECIFIED(&cfg->gateway6))
+		return 0;
+	inet_ntop(AF_INET6, &cfg->gateway6, a, sizeof(a));
+	if (!cfg->n_addrs6) {
+		seterr(err, errlen, "--gateway6 %s needs an IPv6 --addr to send from", a);
+		return -EINVAL;
+	}
+	onlink = IN6_IS_ADDR_LINKLOCAL(&cfg->gateway6);
+	for (i = 0; i < cfg->n_addrs6; i++) {
+		const struct skiffd_addr6 *ad = &cfg->addrs6[i];
+		unsigned int bytes = ad->prefix_len / 8, bits = ad->prefix_len % 8;
+		const uint8_t *x = ad->addr.s6_addr, *g = cfg->gateway6.s6_addr;
+
+		if (!memcmp(x, g, 16)) {
+			seterr(err, errlen, "--gateway6 %s is one of our own --addr", a);
+			return -EINVAL;
+		}
+		if (!memcmp(x, g, bytes) &&
+		    (!bits || !((x[bytes] ^ g[bytes]) & (uint8_t)(0xff00 >> bits))))
+			onlink = true;
+	}
+	if (!onlink) {
+		seterr(err, errlen,
+		       "--gateway6 %s is neither link-local nor on the prefix of an IPv6 --addr", a);
+		return -EINVAL;
+	}
+	return 0;
+}
+
 /* A --route against the --addr list: its gateway on-link and not ours, its
  * destination not an on-link subnet or one of our addresses. */
 static int route_check(const struct skiffd_config *cfg, const struct skiffd_route *r, char *err,
@@ -1022,6 +1078,8 @@ static int config_check(const struct skiffd_config *cfg, char *err, size_t errle
 			return -EINVAL;
 		}
 	}
+	if (gateway6_check(cfg, err, errlen))
+		return -EINVAL;
 	for (i = 0; i < cfg->n_routes; i++) {
 		if (route_check(cfg, &cfg->routes[i], err, errlen))
 			return -EINVAL;

@@ -56,6 +56,7 @@ struct skiffd_config {
 	struct skiffd_addr6 addrs6[SKIFF_MAX_ADDRS6];
 	int n_addrs6;
 	uint32_t gateway;	/* network order, 0 = none */
+	struct in6_addr gateway6;	/* --gateway6; unspecified (::) = none */
 	struct skiffd_route routes[SKIFF_MAX_ROUTES];	/* --route, in the order given */
 	int n_routes;
 	enum skiff_xdp_mode mode;

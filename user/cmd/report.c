@@ -122,6 +122,11 @@ static void status_json(struct strbuf *sb, const struct report_status *s)
 		sb_json_str(sb, ip_str(s->gateway, a));
 	else
 		sb_puts(sb, "null");
+	sb_puts(sb, ", \"gateway6\": ");
+	if (!IN6_IS_ADDR_UNSPECIFIED(&s->gateway6))
+		sb_json_str(sb, inet_ntop(AF_INET6, &s->gateway6, a6, sizeof(a6)));
+	else
+		sb_puts(sb, "null");
 	sb_puts(sb, ", \"queues\": [");
 	for (i = 0; i < s->n_queues; i++) {
 		sb_printf(sb, "{\"queue\": %u, \"zerocopy\": %s, \"xsk_mode\": \"%s\", \"cpu\": ",
@@ -222,6 +227,8 @@ void report_status(struct strbuf *sb, const struct report_status *s, bool json)
 			  s->addrs6[i].dedicated ? "dedicated (XDP answers NDP and ping; no IPv6 UDP/TCP yet)"
 						 : "shared with the kernel (the kernel keeps it all)");
 	sb_printf(sb, "gateway    %s\n", s->gateway ? ip_str(s->gateway, a) : "none");
+	if (!IN6_IS_ADDR_UNSPECIFIED(&s->gateway6))
+		sb_printf(sb, "gateway6   %s\n", inet_ntop(AF_INET6, &s->gateway6, a6, sizeof(a6)));
 	sb_puts(sb, "services  ");
 	if (!s->n_echo && !s->n_discard && !s->http_port)
 		sb_puts(sb, " none");

@@ -53,6 +53,7 @@ struct report_status {
 	uint16_t vlan_id;
 	int rx_vlan_offload;	/* with vlan_id: 1 on, 0 off, -1 unknown */
 	uint32_t gateway;
+	struct in6_addr gateway6;	/* :: = none */
 	int n_queues;
 	struct report_queue_info queues[SKIFF_MAX_QUEUES];
 	int n_addrs;

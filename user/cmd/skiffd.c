@@ -508,6 +508,7 @@ static void fill_status(struct skiffd *d, struct report_status *s)
 		s->rx_vlan_offload = on < 0 ? -1 : on;
 	}
 	s->gateway = d->cfg.gateway;
+	s->gateway6 = d->cfg.gateway6;
 	for (i = 0; i < d->n_workers; i++) {
 		s->queues[i].queue = d->w[i].queue;
 		s->queues[i].zerocopy = d->w[i].dev && xsk_netdev_zerocopy(d->w[i].dev);
@@ -1125,6 +1126,7 @@ static int classify_addrs(struct skiffd *d)
 	}
 	d->scfg.n_addrs = d->cfg.n_addrs;
 	d->scfg.gateway = d->cfg.gateway;
+	memcpy(d->scfg.gateway6, &d->cfg.gateway6, 16);
 	/* --route: checked on-link by config; net/route.c does the lookups */
 	for (i = 0; i < d->cfg.n_routes; i++) {
 		d->scfg.routes[i].dst = d->cfg.routes[i].dst;

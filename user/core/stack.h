@@ -61,6 +61,7 @@ struct stack_config {
 	struct stack_addr6 addrs6[SKIFF_MAX_ADDRS6];
 	int n_addrs6;
 	uint32_t gateway;	/* network order; 0 = none */
+	uint8_t gateway6[16];	/* IPv6 default router; all zero = none */
 	uint32_t reasm_max_bytes;	/* reassembly memory limit (0: default) */
 	uint32_t udp_rcvbuf;		/* per-socket receive queue bytes (0: default) */
 	uint32_t tcp_syn_backlog;	/* SYN queue per TCP listener (0: TCP_SYN_BACKLOG) */

@@ -226,9 +226,10 @@ void ipv6_send_mac(struct stack *st, struct pkb *pkb, const uint8_t *src, const 
 /*
  * A reply to in (IPv6 header at in->data, its Ethernet header in front):
  * from the address it was sent to, back to its source.  An on-link source
- * is resolved by Neighbor Discovery; any other came through a router, and
- * skiff has no IPv6 routes yet: the reply goes back to the MAC that handed
- * the packet over.
+ * is resolved by Neighbor Discovery; any other goes through the default
+ * router (--gateway6), resolved the same way; without one the reply goes
+ * back to the MAC that handed the packet over (the router it came
+ * through).
  */
 static void ipv6_reply(struct stack *st, struct pkb *pkb, const struct pkb *in, uint8_t nh)
 {
@@ -237,6 +238,8 @@ static void ipv6_reply(struct stack *st, struct pkb *pkb, const struct pkb *in, 
 
 	if (ipv6_on_link(st, ip6->saddr))
 		l.nexthop = ip6->saddr;
+	else if (!in6_is_unspecified(st->cfg->gateway6))
+		l.nexthop = st->cfg->gateway6;
 	else
 		l.mac = pkb_mac_header(in) + ETH_ALEN;
 	ipv6_send(st, pkb, ip6->daddr, ip6->saddr, nh, &l);
