@@ -1,8 +1,8 @@
 # SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
 """What skiffd keeps of root once it is up (user/cmd/privs.h,
-docs/security.md "Privileges"): every thread runs with CAP_BPF, CAP_NET_RAW
-and CAP_IPC_LOCK effective, CAP_NET_ADMIN and CAP_SYS_ADMIN only permitted
-(for the teardown), nothing else even in the bounding set, and NoNewPrivs;
+docs/security.md "Privileges"): every thread runs with CAP_BPF effective,
+CAP_NET_ADMIN and CAP_SYS_ADMIN only permitted (for the teardown), nothing
+else even in the bounding set, and NoNewPrivs;
 and it still serves, updates its maps at run time and cleans up on exit.
 
 The seccomp filter (user/cmd/seccomp.h): every thread runs under one filter,
@@ -25,8 +25,8 @@ from conftest import ECHO_PORT, standard_args
 
 pytestmark = pytest.mark.usefixtures("need_skiff")
 
-CAP_NET_ADMIN, CAP_NET_RAW, CAP_IPC_LOCK, CAP_SYS_ADMIN, CAP_BPF = 12, 13, 14, 21, 39
-RUN = (1 << CAP_BPF) | (1 << CAP_NET_RAW) | (1 << CAP_IPC_LOCK)
+CAP_NET_ADMIN, CAP_SYS_ADMIN, CAP_BPF = 12, 21, 39
+RUN = 1 << CAP_BPF  # no AF_XDP socket is made at run time: no CAP_NET_RAW, CAP_IPC_LOCK
 KEPT = RUN | (1 << CAP_NET_ADMIN) | (1 << CAP_SYS_ADMIN)
 
 

@@ -14,7 +14,7 @@
 #include "cmd/privs.h"
 
 /* effective while serving */
-static const int run_caps[] = { CAP_BPF, CAP_NET_RAW, CAP_IPC_LOCK };
+static const int run_caps[] = { CAP_BPF };
 /* permitted only: for the teardown */
 static const int exit_caps[] = { CAP_NET_ADMIN, CAP_SYS_ADMIN };
 

@@ -7,8 +7,8 @@
  * thread exists (threads inherit the sets of the thread that creates
  * them), privs_drop() reduces the capability sets of the process to
  *
- *	effective	CAP_BPF, CAP_NET_RAW, CAP_IPC_LOCK
- *	permitted	those, plus CAP_NET_ADMIN and CAP_SYS_ADMIN
+ *	effective	CAP_BPF
+ *	permitted	that, plus CAP_NET_ADMIN and CAP_SYS_ADMIN
  *	bounding	the same as permitted; ambient empty
  *
  * and sets NoNewPrivs and the SECBIT_NOROOT securebits (locked), so no
@@ -18,14 +18,16 @@
  *			socket binds or closes, neighbours, the XSKMAP): Linux
  *			before 6.5 with kernel.unprivileged_bpf_disabled set
  *			(Debian's default) refuses every bpf() command without it
- *	CAP_NET_RAW	socket(AF_XDP) for a new AF_XDP socket
- *	CAP_IPC_LOCK	its UMEM is pinned memory, charged to RLIMIT_MEMLOCK
- *			without it
  *	CAP_NET_ADMIN	not effective: at exit, to detach XDP (netlink) and
  *	CAP_SYS_ADMIN	undo --fix-offloads (ethtool); libxdp reads the
  *			attached programs by id, which needs CAP_SYS_ADMIN.
  *			privs_for_exit() makes them effective in the main
  *			thread only, for the teardown.
+ *
+ * Not kept: CAP_NET_RAW and CAP_IPC_LOCK, which only creating an AF_XDP
+ * socket and registering its UMEM (pinned memory beyond RLIMIT_MEMLOCK)
+ * need: every AF_XDP socket is made at start-up, none at run time (and
+ * the seccomp filter, cmd/seccomp.h, refuses socket(AF_XDP) anyway).
  *
  * The uid stays 0 (the pins, the control socket and its lock are root's
  * files that skiffd removes at exit).
