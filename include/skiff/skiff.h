@@ -219,6 +219,8 @@ struct skiff_xdp_stats {
 	X(tcp_rack_marked_lost)	/* retransmissions of data RACK found lost (RFC 8985) */ \
 	X(tcp_tlp_probes)	/* tail loss probes sent (RFC 8985 7) */ \
 	X(tcp_tlp_recovered)	/* losses repaired by a loss probe */	\
+	X(tcp_ecn_ce_rx)	/* data segments received marked CE (RFC 3168) */ \
+	X(tcp_ecn_reductions)	/* cwnd reductions for an ECN-Echo (RFC 3168 6.1.2) */ \
 	X(tcp_delayed_acks)	/* ACKs sent by the delayed-ACK timer */ \
 	X(tcp_zero_window_probes)	/* persist-timer probes */	\
 	X(tcp_keepalive_probes)	/* keepalive probes sent */		\

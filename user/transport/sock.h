@@ -95,6 +95,7 @@ enum {
 	SKIFF_TCP_KEEPCNT,	/* probes before the connection is dropped */
 	SKIFF_TCP_CONGESTION,	/* 0 = CUBIC (default), 1 = NewReno */
 	SKIFF_TCP_MAXSEG,	/* get: effective send MSS */
+	SKIFF_TCP_ECN,		/* RFC 3168: 0 off, 1 request and accept, 2 accept only (default) */
 };
 
 struct sock {
