@@ -269,11 +269,12 @@ static pthread_once_t lib_once_ctl = PTHREAD_ONCE_INIT;
  * is gone gives its own up to a newcomer), or -1 when all are in use. */
 static int my_waiter_get(void)
 {
-	uint32_t tid = (uint32_t)gettid(), cur;
+	uint32_t tid, cur;
 	int k, pass;
 
 	if (my_waiter >= 0)
 		return my_waiter;
+	tid = (uint32_t)gettid(); /* a syscall: once per thread */
 	for (pass = 0; pass < 2; pass++)
 		for (k = 0; k < (int)A.n_waiters; k++) {
 			cur = load_acq(&A.L->waiter_tid[k]);
