@@ -2069,6 +2069,156 @@ static void prr_brings_the_flight_down_to_ssthresh_without_bursts(void **state)
 	trace_free(tr);
 }
 
+/* ================================================================ ECN (RFC 3168) */
+
+/*
+ * A filter that watches the ECN bits both ways and marks three in a row of
+ * every mark_every of A's ECN-capable data frames Congestion Experienced
+ * (as a router's AQM would, RFC 3168 5), fixing the IP checksum.
+ */
+struct ecn_watch {
+	uint32_t mark_every;
+	uint8_t syn_flags, synack_flags; /* the TCP flags of the handshake */
+	uint32_t a_data, a_ect, a_acks_ect, marked;
+	uint32_t a_cwr, b_ece;	 /* A's segments with CWR, B's with ECE */
+	bool b_last_ece;	 /* the last of B's segments had ECE */
+	uint64_t t_first_mark;
+};
+
+static uint16_t ecn_ip_csum(const uint8_t *iph, size_t n)
+{
+	uint32_t s = 0;
+	size_t i;
+
+	for (i = 0; i + 1 < n; i += 2)
+		s += (uint32_t)iph[i] << 8 | iph[i + 1];
+	while (s >> 16)
+		s = (s & 0xffff) + (s >> 16);
+	return (uint16_t)~s;
+}
+
+static int ecn_filter(struct twostack *ts, int from, uint8_t *frame, uint32_t *len, void *arg)
+{
+	struct ecn_watch *w = arg;
+	uint8_t *iph = frame + 14;
+	struct ts_tcp t;
+	uint16_t c;
+
+	(void)ts;
+	if (!ts_tcp_parse(frame, *len, &t))
+		return TS_PASS;
+	if ((t.flags & TCPF_SYN) && !(t.flags & TCPF_ACK))
+		w->syn_flags = t.flags;
+	if ((t.flags & TCPF_SYN) && (t.flags & TCPF_ACK))
+		w->synack_flags = t.flags;
+	if (from == TS_B) {
+		if (t.flags & TCPF_ECE)
+			w->b_ece++;
+		w->b_last_ece = (t.flags & TCPF_ECE) != 0;
+		return TS_PASS;
+	}
+	if (t.flags & TCPF_CWR)
+		w->a_cwr++;
+	if (!t.len) {
+		if ((iph[1] & TCP_IP_CE) && !(t.flags & TCPF_SYN))
+			w->a_acks_ect++;
+		return TS_PASS;
+	}
+	w->a_data++;
+	if ((iph[1] & TCP_IP_CE) != TCP_IP_ECT0)
+		return TS_PASS;
+	w->a_ect++;
+	if (w->mark_every && w->a_ect % w->mark_every < 3) {
+		iph[1] |= TCP_IP_CE;
+		iph[10] = iph[11] = 0;
+		c = ecn_ip_csum(iph, (size_t)(iph[0] & 0xf) * 4);
+		iph[10] = (uint8_t)(c >> 8);
+		iph[11] = (uint8_t)c;
+		if (!w->marked++)
+			w->t_first_mark = clock_now();
+	}
+	return TS_PASS;
+}
+
+/*
+ * A asks for ECN (SKIFF_TCP_ECN 1), B accepts (the default): the SYN has ECE
+ * and CWR, the SYN-ACK ECE alone.  A's new data is ECT(0), its pure ACKs
+ * are not.  Three frames in a row of every 150 marked CE on the way: B
+ * echoes ECE until A's CWR, A reduces cwnd once for the three (once per
+ * window) and retransmits nothing (a mark is no loss), and the transfer is
+ * intact.
+ */
+static void ecn_marks_reduce_the_window_once_per_window_without_retransmitting(void **state)
+{
+	struct twostack *ts = *state;
+	struct ts_impair imp = {.delay_ns = 10 * MS};
+	struct ecn_watch w = {.mark_every = 150};
+	const struct skiff_ustats *ua = twostack_stack(ts, TS_A)->stats;
+	const struct skiff_ustats *ub = twostack_stack(ts, TS_B)->stats;
+	const struct tcp_sock *ta, *tb;
+	struct pair p = {0};
+	int val = 0;
+
+	twostack_set_impair2(ts, &imp);
+	twostack_set_filter(ts, ecn_filter, &w);
+	pair_listen(ts, &p, PORT, 16);
+	pair_socket_a(ts, &p);
+	assert_int_equal(skiff_setsockopt(p.a, SKIFF_TCP_ECN, 3), -EINVAL);
+	assert_int_equal(skiff_setsockopt(p.a, SKIFF_TCP_ECN, 1), 0);
+	assert_int_equal(skiff_getsockopt(p.a, SKIFF_TCP_ECN, &val), 0);
+	assert_int_equal(val, 1);
+	pair_connect(ts, &p, 10 * SEC);
+	assert_int_equal(skiff_setsockopt(p.a, SKIFF_TCP_ECN, 0), -EISCONN);
+	assert_int_equal(w.syn_flags & (TCPF_ECE | TCPF_CWR), TCPF_ECE | TCPF_CWR);
+	assert_int_equal(w.synack_flags & (TCPF_ECE | TCPF_CWR), TCPF_ECE);
+	ta = conn_of(ts, TS_A, p.aport, PORT);
+	tb = conn_of(ts, TS_B, PORT, p.aport);
+	assert_true(ta && ta->ecn_ok && tb && tb->ecn_ok);
+
+	transfer(ts, p.a, p.b, 4 << 20, 60 * SEC);
+	twostack_run(ts, 100 * MS, NULL, NULL);
+	print_message("ECN: %u data frames, %u ECT(0), %u marked CE; B echoed %u, A sent %u CWR, "
+		      "%llu reductions, %llu retransmitted\n",
+		      w.a_data, w.a_ect, w.marked, w.b_ece, w.a_cwr,
+		      (unsigned long long)ua->tcp_ecn_reductions,
+		      (unsigned long long)ua->tcp_retrans_segs);
+	assert_int_equal(w.a_ect, w.a_data);	/* all new data, nothing resent */
+	assert_int_equal(w.a_acks_ect, 0);
+	assert_true(w.marked >= 30);
+	assert_int_equal(ub->tcp_ecn_ce_rx, w.marked);
+	assert_true(w.b_ece >= w.marked);
+	assert_true(ua->tcp_ecn_reductions >= 5 && ua->tcp_ecn_reductions <= w.marked / 3 + 1);
+	assert_true(w.a_cwr >= ua->tcp_ecn_reductions);
+	assert_false(w.b_last_ece);	/* CWR ended the echo */
+	assert_int_equal(ua->tcp_retrans_segs, 0);
+	assert_int_equal(ua->tcp_sack_recovery + ua->tcp_rto, 0);
+	twostack_set_filter(ts, NULL, NULL);
+	pair_close(&p);
+}
+
+/* Neither side asking (both at the default, accept only): no ECN-setup
+ * SYN, nothing ECT, and a CE mark (a broken router's) changes nothing. */
+static void ecn_is_off_unless_one_side_asks(void **state)
+{
+	struct twostack *ts = *state;
+	struct ecn_watch w = {.mark_every = 0};
+	const struct tcp_sock *ta;
+	struct pair p = {0};
+
+	twostack_set_filter(ts, ecn_filter, &w);
+	pair_open(ts, &p, PORT);
+	assert_int_equal(w.syn_flags & (TCPF_ECE | TCPF_CWR), 0);
+	assert_int_equal(w.synack_flags & (TCPF_ECE | TCPF_CWR), 0);
+	ta = conn_of(ts, TS_A, p.aport, PORT);
+	assert_true(ta && !ta->ecn_ok);
+	transfer(ts, p.a, p.b, 1 << 20, 60 * SEC);
+	assert_true(w.a_data > 100);
+	assert_int_equal(w.a_ect, 0);
+	assert_int_equal(w.b_ece + w.a_cwr, 0);
+	twostack_set_filter(ts, NULL, NULL);
+	pair_close(&p);
+}
+
 /* ================================================================ D-SACK undo (RFC 3708) */
 
 /*
@@ -2632,6 +2782,8 @@ int main(void)
 		cmocka_unit_test(dsacks_widen_the_reordering_window_until_late_segments_are_not_resent),
 		E2E(tail_loss_is_recovered_by_a_probe_in_about_two_rtts),
 		E2E(prr_brings_the_flight_down_to_ssthresh_without_bursts),
+		E2E(ecn_marks_reduce_the_window_once_per_window_without_retransmitting),
+		E2E(ecn_is_off_unless_one_side_asks),
 		cmocka_unit_test(spurious_fast_retransmit_without_timestamps_is_undone_by_dsack),
 		cmocka_unit_test(dsack_for_a_segment_never_retransmitted_does_not_undo_a_real_loss),
 		cmocka_unit_test(spurious_fast_retransmit_with_timestamps_is_undone_once),

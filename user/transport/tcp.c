@@ -351,6 +351,7 @@ static void tcp_sock_defaults(struct stack *st, struct tcp_sock *tp)
 	tp->keepidle_s = TCP_KEEPIDLE_S;
 	tp->keepintvl_s = TCP_KEEPINTVL_S;
 	tp->keepcnt = TCP_KEEPCNT;
+	tp->ecn_mode = TCP_ECN_DEFAULT;
 	tp->snd_wscale = 0;
 	tp->rcv_wscale = 0;
 	tcp_timers_init(tp);
@@ -1254,6 +1255,14 @@ static int tcp_setsockopt(struct sock *sk, int opt, int val)
 		if (tp->keepalive && tp->state != TCP_CLOSED && tp->state != TCP_LISTEN)
 			tcp_reset_keepalive(st, tp);
 		return 0;
+	case SKIFF_TCP_ECN:
+		/* RFC 3168: decided by the handshake, so only before it */
+		if (val < 0 || val > 2)
+			return -EINVAL;
+		if (tp->state != TCP_CLOSED && tp->state != TCP_LISTEN)
+			return -EISCONN;
+		tp->ecn_mode = (uint8_t)val;
+		return 0;
 	case SKIFF_TCP_CONGESTION:
 		if (val != 0 && val != 1)
 			return -EINVAL;
@@ -1326,6 +1335,9 @@ static int tcp_getsockopt(struct sock *sk, int opt, int *val)
 		return 0;
 	case SKIFF_TCP_MAXSEG:
 		*val = tp->state == TCP_CLOSED || tp->state == TCP_LISTEN ? tp->adv_mss : tp->mss;
+		return 0;
+	case SKIFF_TCP_ECN:
+		*val = tp->ecn_mode;
 		return 0;
 	default:
 		return -ENOPROTOOPT;

@@ -233,6 +233,7 @@ void tcp_cong_init(struct tcp_sock *tp, uint64_t now)
 		tp->reordering = TCP_DUPTHRESH;
 	tp->undo_ok = false;
 	tp->dsack_undo_ok = false;
+	tp->ecn_high = tp->snd_una - 1;
 	tcp_rack_init(tp);
 }
 
@@ -592,6 +593,35 @@ static void tcp_exit_recovery(struct stack *st, struct tcp_sock *tp)
 		tp->cc_ops->event(&tp->cc, TCP_CA_EVENT_RECOVERY_END, st->now);
 }
 
+/*
+ * RFC 3168 6.1.2: an ECN-Echo.  cwnd is reduced as for a loss (the
+ * algorithm's ssthresh), at most once per window of data, nothing is
+ * retransmitted, and CWR on the next new data tells the receiver.  In
+ * recovery the loss's reduction stands for it.
+ */
+static void tcp_ecn_echo(struct stack *st, struct tcp_sock *tp, uint32_t ack)
+{
+	uint32_t flight = tp->snd_max - tp->snd_una;
+
+	/* the echo of a mark in data sent before the last reduction: that
+	 * window was reduced already (the receiver echoes until it gets the
+	 * CWR, which went with the first data after SND.MAX of then) */
+	if (!tcp_after(ack, tp->ecn_high))
+		return;
+	tp->ecn_high = tp->snd_max;
+	tp->ecn_cwr = true;
+	if (tp->ca_state == TCP_CA_RECOVERY || tp->ca_state == TCP_CA_LOSS)
+		return;
+	tp->cc.ssthresh = tp->cc_ops && tp->cc_ops->ssthresh
+				  ? tp->cc_ops->ssthresh(&tp->cc, flight, st->now)
+				  : max_u32(flight / 2, 2 * tcp_send_mss(tp));
+	if (tp->cc.cwnd > tp->cc.ssthresh)
+		tp->cc.cwnd = tp->cc.ssthresh;
+	tp->undo_ok = false; /* a mark is no spurious loss */
+	tp->dsack_undo_ok = false;
+	STACK_INC(st, tcp_ecn_reductions);
+}
+
 /* A duplicate ACK (RFC 5681 2) or, with SACK, an ACK with new SACK info. */
 static void tcp_dupack(struct stack *st, struct tcp_sock *tp, bool is_dup)
 {
@@ -638,6 +668,11 @@ uint32_t tcp_ack(struct stack *st, struct tcp_sock *tp, const struct tcp_seg *se
 	if (tcp_before(ack, tp->snd_una) || tcp_after(ack, tp->snd_max))
 		return 0; /* RFC 9293 3.10.7.4: old duplicate, or not ours to judge */
 	tp->probes = 0;	  /* the peer answers (persist, keepalive) */
+	/* keep the ECN window mark behind SND.UNA, within reach */
+	if (tcp_before(tp->ecn_high, ack - (1u << 30)))
+		tp->ecn_high = ack - (1u << 30);
+	if (tp->ecn_ok && (seg->flags & TCPF_ECE) && !(seg->flags & TCPF_SYN))
+		tcp_ecn_echo(st, tp, ack);
 	tcp_undo_note_loss(tp);
 	tcp_dsack_seen(st, tp, seg);
 	prior_flight = tcp_in_flight(tp);

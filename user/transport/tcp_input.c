@@ -228,6 +228,13 @@ static void tcp_syn_options(struct tcp_sock *tp, const struct tcp_seg *seg, uint
 	}
 	tp->sack_ok = tp->sack_ok && seg->sack_ok;
 	tp->ts_ok = tp->ts_ok && seg->has_ts;
+	/* RFC 3168 6.1.1: a SYN-ACK agrees to ECN with ECE alone; a SYN asks
+	 * with ECE and CWR, and we agree unless SKIFF_TCP_ECN is off */
+	if (seg->flags & TCPF_ACK)
+		tp->ecn_ok = tp->ecn_ok && (seg->flags & (TCPF_ECE | TCPF_CWR)) == TCPF_ECE;
+	else
+		tp->ecn_ok = tp->ecn_mode &&
+			     (seg->flags & (TCPF_ECE | TCPF_CWR)) == (TCPF_ECE | TCPF_CWR);
 	if (tp->ts_ok) {
 		tp->ts_recent = seg->ts_val;
 		tp->ts_recent_stamp = now;
@@ -259,6 +266,7 @@ static struct tcp_sock *tcp_child_new(struct stack *st, struct tcp_sock *lp,
 	c->keepidle_s = lp->keepidle_s;
 	c->keepintvl_s = lp->keepintvl_s;
 	c->keepcnt = lp->keepcnt;
+	c->ecn_mode = lp->ecn_mode;
 	c->cc_ops = lp->cc_ops;
 	c->adv_mss = tcp_mss_for_route(st, seg->saddr);
 	if (lp->adv_mss && lp->adv_mss < c->adv_mss && lp->adv_mss != TCP_MSS_DEFAULT)
@@ -967,6 +975,18 @@ static int tcp_rcv_state_process(struct stack *st, struct tcp_sock *tp, struct t
 		fin_ok = false;	/* the FIN lies beyond the window too */
 	}
 
+	/* RFC 3168 6.1.3: the sender's CWR ends our ECN-Echo; data marked CE
+	 * starts it (and is answered at once, as Linux does) */
+	if (tp->ecn_ok) {
+		if (seg->flags & TCPF_CWR)
+			tp->ecn_ece = false;
+		if (seg->ce && len) {
+			tp->ecn_ece = true;
+			tp->ack_now = true;
+			STACK_INC(st, tcp_ecn_ce_rx);
+		}
+	}
+
 	/* fifth, the ACK field */
 	if (!(seg->flags & TCPF_ACK))
 		return SKIFF_DROP_tcp_no_ack;
@@ -1110,6 +1130,7 @@ int tcp_rcv(struct stack *st, struct pkb *pkb)
 	memset(&seg, 0, sizeof(seg));
 	memcpy(&seg.saddr, pkb_network_header(pkb) + offsetof(struct iphdr, saddr), 4);
 	memcpy(&seg.daddr, pkb_network_header(pkb) + offsetof(struct iphdr, daddr), 4);
+	seg.ce = (pkb_network_header(pkb)[offsetof(struct iphdr, tos)] & TCP_IP_CE) == TCP_IP_CE;
 	/* RFC 9293 3.1: the checksum covers the pseudo-header, header and text */
 	if (csum_tcpudp_magic(seg.saddr, seg.daddr, len, IPPROTO_TCP, csum_partial(th, len, 0))) {
 		pkb_drop(st, pkb, SKIFF_DROP_tcp_csum);

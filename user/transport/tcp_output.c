@@ -50,6 +50,7 @@ struct tcp_out {
 	uint16_t sport, dport; /* network order */
 	uint32_t seq, ack;
 	uint8_t flags;
+	uint8_t tos;  /* IP TOS byte: ECT(0) on new data with ECN (RFC 3168 6.1.1) */
 	uint16_t wnd; /* window field, already scaled */
 	const uint8_t *opt;
 	uint32_t optlen;	      /* multiple of 4, <= 40 */
@@ -122,7 +123,7 @@ static int tcp_xmit(struct stack *st, const struct tcp_out *o)
 	memcpy(th + 16, &check, 2);
 
 	/* DF: path MTU discovery (RFC 1191), segments are never fragmented. */
-	err = ip_output(st, pkb, &rt, IPPROTO_TCP, 0, IP_DEFAULT_TTL, true);
+	err = ip_output(st, pkb, &rt, IPPROTO_TCP, o->tos, IP_DEFAULT_TTL, true);
 	if (err)
 		return err;
 	STACK_INC(st, tcp_out_segs);
@@ -247,6 +248,10 @@ static void tcp_out_init(struct tcp_out *o, const struct tcp_sock *tp)
 	o->sport = tp->sk.sport;
 	o->dport = tp->sk.dport;
 	o->ack = tp->rcv_nxt;
+	/* RFC 3168 6.1.3: ECN-Echo on every segment until the peer's CWR
+	 * (tcp_send_syn sets its flags itself) */
+	if (tp->ecn_ece)
+		o->flags = TCPF_ECE;
 }
 
 /* An ACK goes with this segment: nothing is owed any more. */
@@ -274,7 +279,14 @@ static int tcp_send_range(struct stack *st, struct tcp_sock *tp, uint32_t seq, u
 
 	tcp_out_init(&o, tp);
 	o.seq = seq;
-	o.flags = TCPF_ACK | (fin ? TCPF_FIN : 0);
+	o.flags |= TCPF_ACK | (fin ? TCPF_FIN : 0);
+	/* RFC 3168 6.1.1 / 6.1.5: new data is ECN-capable, retransmissions
+	 * are not; the first new data after a reduction carries CWR (6.1.2) */
+	if (tp->ecn_ok && len && !retrans) {
+		o.tos = TCP_IP_ECT0;
+		if (tp->ecn_cwr)
+			o.flags |= TCPF_CWR;
+	}
 	if (len && seq + len == tp->write_seq)
 		o.flags |= TCPF_PSH;
 	o.optlen = tcp_data_options(st, tp, opt);
@@ -297,6 +309,8 @@ static int tcp_send_range(struct stack *st, struct tcp_sock *tp, uint32_t seq, u
 	if (err)
 		return err;
 	tcp_ack_sent(st, tp);
+	if (o.flags & TCPF_CWR)
+		tp->ecn_cwr = false;
 	if (len || fin)
 		tp->last_send_ns = st->now;
 	if (retrans) {
@@ -459,7 +473,7 @@ void tcp_send_ack(struct stack *st, struct tcp_sock *tp)
 	tcp_out_init(&o, tp);
 	/* RFC 9293 3.10.7.4: <SEQ=SND.NXT><ACK=RCV.NXT><CTL=ACK> */
 	o.seq = tp->snd_max;
-	o.flags = TCPF_ACK;
+	o.flags |= TCPF_ACK;
 	o.optlen = tcp_data_options(st, tp, opt);
 	o.opt = opt;
 	o.wnd = (uint16_t)tcp_select_window(tp);
@@ -556,6 +570,14 @@ int tcp_send_syn(struct stack *st, struct tcp_sock *tp)
 	tcp_out_init(&o, tp);
 	o.seq = tp->iss;
 	o.flags = TCPF_SYN | (synack ? TCPF_ACK : 0);
+	/* RFC 3168 6.1.1: an ECN-setup SYN (ECE and CWR) asks, an ECN-setup
+	 * SYN-ACK (ECE alone) agrees */
+	if (!synack && tp->ecn_mode == 1) {
+		o.flags |= TCPF_ECE | TCPF_CWR;
+		tp->ecn_ok = true; /* until the SYN-ACK says otherwise */
+	} else if (synack && tp->ecn_ok) {
+		o.flags |= TCPF_ECE;
+	}
 	o.optlen = tcp_syn_options(st, tp, synack, opt);
 	o.opt = opt;
 	/* RFC 7323 2.2: the window of a SYN is never scaled */
@@ -639,7 +661,7 @@ void tcp_send_probe(struct stack *st, struct tcp_sock *tp)
 	 * carries its current window. */
 	tcp_out_init(&o, tp);
 	o.seq = tp->snd_una - 1;
-	o.flags = TCPF_ACK;
+	o.flags |= TCPF_ACK;
 	o.optlen = tcp_data_options(st, tp, opt);
 	o.opt = opt;
 	o.wnd = (uint16_t)tcp_select_window(tp);

@@ -40,6 +40,9 @@
 #define TCP_SCOREBOARD		32	/* sender's SACKed ranges remembered */
 #define TCP_MAX_REORDERING	127	/* cap of the adaptive DupThresh (segments) */
 #define TCP_UNDO_RXT		4	/* ranges a recovery episode retransmitted, for D-SACK undo */
+#define TCP_ECN_DEFAULT		2	/* SKIFF_TCP_ECN: accept when asked (Linux's tcp_ecn = 2) */
+#define TCP_IP_ECT0		0x02	/* RFC 3168 5: ECN-Capable Transport (0) */
+#define TCP_IP_CE		0x03	/* RFC 3168 5: Congestion Experienced */
 
 #define TCP_RTO_MIN_NS		(200ULL * 1000 * 1000)	/* Linux; RFC 6298 2.4 says 1 s, allows lower */
 #define TCP_RTO_MAX_NS		(120ULL * 1000 * 1000 * 1000)	/* RFC 6298 2.5 */
@@ -84,6 +87,7 @@ struct tcp_seg {
 	uint32_t ts_val;
 	uint32_t ts_ecr;
 	uint8_t n_sack;
+	bool ce;		/* the IP header said Congestion Experienced (RFC 3168) */
 	struct tcp_sack_block sack[TCP_MAX_SACK_BLOCKS];
 	/* addressing (network order) */
 	uint32_t saddr, daddr;
@@ -158,7 +162,9 @@ struct tcp_sock {
 	uint8_t snd_wscale;		/* peer's shift: scale its windows by it */
 	uint8_t rcv_wscale;		/* our shift */
 	bool wscale_ok, sack_ok, ts_ok;
+	bool ecn_ok;			/* RFC 3168 negotiated (SYN: requested) */
 	uint32_t ts_recent;		/* RFC 7323 TS.Recent */
+	uint32_t ecn_high;		/* SND.MAX at the last ECN reduction: once per window */
 	uint64_t ts_recent_stamp;	/* when ts_recent was set (ns), for PAWS aging */
 	uint32_t ts_offset;		/* our TSval = now_ms + ts_offset */
 
@@ -208,6 +214,9 @@ struct tcp_sock {
 	bool tlp_on;			/* a loss probe is unanswered */
 	bool tlp_retrans;		/* ... and it was a retransmission */
 	uint8_t rtx_kind;		/* enum tcp_rtx_kind: what rtx_timer is armed for */
+	uint8_t ecn_mode;		/* SKIFF_TCP_ECN: 0 off, 1 request, 2 accept only (tcp.c) */
+	bool ecn_ece;			/* CE seen: ECN-Echo on our segments until a CWR */
+	bool ecn_cwr;			/* reduced for an ECN-Echo: CWR on the next new data */
 	uint32_t recover;		/* RFC 6582 "recover" / RFC 6675 RecoveryPoint */
 	uint32_t high_rxt;		/* RFC 6675 HighRxt */
 	struct tcp_sack_block scoreboard[TCP_SCOREBOARD];	/* SACKed ranges above snd_una */
