@@ -17,11 +17,10 @@
  * skiff_last_error() says why.
  *
  * After fork() the child shares its parent's skiff sockets, as with the
- * kernel (the last process's close() closes a socket); any number of
- * threads may block in skiff calls, each woken by itself.
+ * kernel (the last holder's close() or exit closes a socket); any number
+ * of threads may block in skiff calls, each woken by itself.
  *
- * Not yet: select, ancillary data, IPv6; the sockets of a forked child
- * that dies stay open until the other processes close them or exit.
+ * Not yet: select, ancillary data, IPv6.
  */
 #ifndef SKIFF_SKIFF_SOCKET_H
 #define SKIFF_SKIFF_SOCKET_H

@@ -843,6 +843,10 @@ void app_worker_destroy(struct app_worker *aw)
 
 	if (!aw)
 		return;
+	/* what it asked for before it died still counts (a close() with
+	 * SO_LINGER 0 just before exit must reset, not FIN): serve the ring
+	 * once more, validated as always */
+	app_worker_poll(aw, SKIFF_APP_RING);
 	for (i = 0; i < SKIFF_APP_MAX_SOCKS; i++) {
 		ws = &aw->ws[i];
 		if (ws->kind == WS_FREE)

@@ -59,9 +59,11 @@ int app_worker_poll(struct app_worker *aw, int budget);
  * app_worker_poll() clears the flag. */
 bool app_worker_may_sleep(struct app_worker *aw);
 
-/* The application is gone: close its sockets as process exit does (RST
+/* The application is gone: serve what its ring still holds (requests it
+ * posted before dying), then close its sockets as process exit does (RST
  * where data was unread or unsent, FIN otherwise), release its ports and
- * free.  Does not touch the region's mapping or the eventfd.  NULL ok. */
+ * free.  Does not unmap the region nor close the eventfds (it may still
+ * write them).  NULL ok. */
 void app_worker_destroy(struct app_worker *aw);
 
 void app_worker_get_stats(const struct app_worker *aw, struct app_worker_stats *out);

@@ -47,6 +47,7 @@
 #include <sys/mman.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/uio.h>
 #include <sys/un.h>
 #include <time.h>
@@ -88,8 +89,16 @@ struct lsock {
 	uint32_t err_seen;  /* datagrams: the slot's err_seq last reported */
 	uint32_t next_part; /* datagrams: the rx part recv() looks at first */
 	uint32_t urx_tail[SKIFF_APP_MAX_WORKERS]; /* datagrams: per part */
-	uint32_t refs; /* processes holding it (fork() adds them) */
 	struct sockaddr_in local, peer;
+};
+
+#define MAX_PROCS 64 /* processes of one attach the library tells apart */
+
+/* A process of the attach and the sockets it holds (fork() copies them). */
+struct lib_proc {
+	int32_t pid; /* 0: free */
+	uint32_t pad;
+	uint64_t held[SKIFF_APP_MAX_SOCKS / 64];
 };
 
 /* The library's part of the region (SKIFF_APP_LIB_SIZE bytes at lib_off),
@@ -99,6 +108,7 @@ struct lib_shared {
 	uint32_t next_worker; /* round robin of connect() and UDP binds */
 	uint32_t prod[SKIFF_APP_MAX_WORKERS]; /* our copies of req.prod */
 	uint32_t waiter_tid[SKIFF_APP_MAX_WAITERS]; /* thread using waiter k; 0: free */
+	struct lib_proc procs[MAX_PROCS];
 	struct lsock s[SKIFF_APP_MAX_SOCKS];
 };
 
@@ -126,7 +136,10 @@ static struct {
 	int wake_fd[SKIFF_APP_MAX_WORKERS];
 	int waiter_fd[SKIFF_APP_MAX_WAITERS];
 	uint32_t n_workers, n_waiters;
-	uint64_t held[SKIFF_APP_MAX_SOCKS / 64]; /* sockets this process holds */
+	int me; /* our entry in L->procs */
+	bool reaping;		 /* closing a dead process's sockets: no nested reaping */
+	int pidfd[MAX_PROCS];	 /* of the other processes, opened when first waited on */
+	int32_t pidfd_pid[MAX_PROCS];
 	struct lib_shared *L;
 	void *shm;
 	size_t size;
@@ -205,22 +218,41 @@ static void lib_unlock(void)
 	pthread_mutex_unlock(&A.lk);
 }
 
+static bool proc_holds(int k, int i)
+{
+	return A.L->procs[k].held[i / 64] & (1ull << (i % 64));
+}
+
 static bool held(int i)
 {
-	return A.held[i / 64] & (1ull << (i % 64));
+	return proc_holds(A.me, i);
 }
 
 static void set_held(int i, bool on)
 {
+	uint64_t *h = &A.L->procs[A.me].held[i / 64];
+
 	if (on)
-		A.held[i / 64] |= 1ull << (i % 64);
+		*h |= 1ull << (i % 64);
 	else
-		A.held[i / 64] &= ~(1ull << (i % 64));
+		*h &= ~(1ull << (i % 64));
+}
+
+/* How many processes of the attach hold socket i. */
+static int holders(int i)
+{
+	int k, n = 0;
+
+	for (k = 0; k < MAX_PROCS; k++)
+		if (A.L->procs[k].pid && proc_holds(k, i))
+			n++;
+	return n;
 }
 
 /* fork(): no thread of ours is inside the library while the process is
- * copied (a sleeping one holds no lock); the child holds one more
- * reference on each socket its parent held, and claims its own waiters. */
+ * copied (a sleeping one holds no lock); the child gets an entry of its
+ * own holding what its parent held, and claims its own waiters.  With
+ * MAX_PROCS entries in use it shares its parent's (docs/apps.md). */
 static void fork_prepare(void)
 {
 	pthread_mutex_lock(&A.lk);
@@ -240,9 +272,14 @@ static void fork_child(void)
 	if (!A.L)
 		return;
 	lib_lock();
-	for (i = 0; i < SKIFF_APP_MAX_SOCKS; i++)
-		if (held(i))
-			A.L->s[i].refs++;
+	for (i = 0; i < MAX_PROCS; i++)
+		if (!A.L->procs[i].pid)
+			break;
+	if (i < MAX_PROCS) {
+		memcpy(A.L->procs[i].held, A.L->procs[A.me].held, sizeof(A.L->procs[i].held));
+		A.L->procs[i].pid = (int32_t)getpid();
+		A.me = i;
+	}
 	lib_unlock();
 }
 
@@ -499,6 +536,10 @@ static int do_attach(const char *ifname)
 	/* a fresh region: we are its first process */
 	A.L = (struct lib_shared *)((uint8_t *)shm + A.hdr->lib_off);
 	lib_shared_init(A.L);
+	A.me = 0;
+	A.L->procs[0].pid = (int32_t)getpid();
+	for (i = 0; i < MAX_PROCS; i++)
+		A.pidfd[i] = -1;
 	pthread_mutex_lock(&A.L->lk); /* the caller holds the lock from here */
 	A.attached = true;
 	return 0;
@@ -585,6 +626,57 @@ static int ms_left(const struct timespec *end)
 	return ms < 0 ? 0 : ms > INT32_MAX ? INT32_MAX : (int)ms;
 }
 
+static void close_slot(int i);
+
+/* Process k of the attach is gone (its pidfd said so): the sockets only
+ * it held close as at its exit (RST where bytes were unread). */
+static void reap(int k)
+{
+	int i;
+
+	A.reaping = true;
+	for (i = 0; i < SKIFF_APP_MAX_SOCKS; i++) {
+		if (!proc_holds(k, i))
+			continue;
+		A.L->procs[k].held[i / 64] &= ~(1ull << (i % 64));
+		if (A.L->s[i].kind != L_FREE && !holders(i))
+			close_slot(i);
+	}
+	A.L->procs[k].pid = 0;
+	A.reaping = false;
+}
+
+/* Put a pidfd of each other process of the attach into pfd (their exit
+ * wakes a sleeper, which then closes what they held); which entry each
+ * one watches goes to who[].  How many. */
+static int watch_procs(struct pollfd *pfd, int *who)
+{
+	int k, n = 0;
+	int32_t pid;
+
+	if (A.reaping)
+		return 0;
+	for (k = 0; k < MAX_PROCS; k++) {
+		pid = A.L->procs[k].pid;
+		if (k == A.me || !pid)
+			continue;
+		if (A.pidfd_pid[k] != pid || A.pidfd[k] < 0) {
+			if (A.pidfd[k] >= 0)
+				close(A.pidfd[k]);
+			A.pidfd[k] = (int)syscall(SYS_pidfd_open, (pid_t)pid, 0);
+			A.pidfd_pid[k] = pid;
+			if (A.pidfd[k] < 0) {
+				if (errno == ESRCH)
+					reap(k); /* gone already */
+				continue;
+			}
+		}
+		pfd[n] = (struct pollfd){.fd = A.pidfd[k], .events = POLLIN};
+		who[n++] = k;
+	}
+	return n;
+}
+
 /*
  * Sleep until skiffd kicks us (or one of the kernel fds extra[0..nextra)
  * is ready, or the timeout passes), having re-checked cond with our
@@ -597,10 +689,11 @@ static int ms_left(const struct timespec *end)
 static int sleep_once(bool (*cond)(void *), void *arg, struct pollfd *extra, int nextra,
 		      int timeout_ms)
 {
-	struct pollfd local[9], *pfd = local;
+	struct pollfd local[16 + MAX_PROCS], *pfd = local;
+	int who[MAX_PROCS];
 	uint32_t bit = 0;
 	uint64_t v;
-	int n = 0, r, err = 0, k = my_waiter_get();
+	int n = 0, np, r, err = 0, j, k = my_waiter_get();
 
 	if (k >= 0) {
 		bit = 1u << k;
@@ -612,8 +705,8 @@ static int sleep_once(bool (*cond)(void *), void *arg, struct pollfd *extra, int
 			atomic_fetch_and((_Atomic uint32_t *)&A.hdr->app_sleeping, ~bit);
 		return 1;
 	}
-	if (nextra > 8) {
-		pfd = malloc(sizeof(*pfd) * (size_t)(nextra + 1));
+	if (nextra > 15) {
+		pfd = malloc(sizeof(*pfd) * (size_t)(nextra + 1 + MAX_PROCS));
 		if (!pfd) {
 			pfd = local; /* our eventfd alone, briefly */
 			nextra = 0;
@@ -624,10 +717,11 @@ static int sleep_once(bool (*cond)(void *), void *arg, struct pollfd *extra, int
 		pfd[n++] = (struct pollfd){.fd = A.waiter_fd[k], .events = POLLIN};
 	else if (timeout_ms < 0 || timeout_ms > OVERFLOW_WAIT_MS)
 		timeout_ms = OVERFLOW_WAIT_MS;
+	np = watch_procs(pfd + n, who);
 	if (nextra)
-		memcpy(pfd + n, extra, sizeof(*pfd) * (size_t)nextra);
+		memcpy(pfd + n + np, extra, sizeof(*pfd) * (size_t)nextra);
 	lib_unlock();
-	r = poll(pfd, (nfds_t)(n + nextra), timeout_ms);
+	r = poll(pfd, (nfds_t)(n + np + nextra), timeout_ms);
 	if (r < 0 && errno == EINTR)
 		err = -EINTR;
 	if (k >= 0 && r > 0 && (pfd[0].revents & POLLIN) &&
@@ -637,8 +731,11 @@ static int sleep_once(bool (*cond)(void *), void *arg, struct pollfd *extra, int
 	lib_lock();
 	if (bit)
 		atomic_fetch_and((_Atomic uint32_t *)&A.hdr->app_sleeping, ~bit);
+	for (j = 0; r > 0 && j < np; j++)
+		if ((pfd[n + j].revents & POLLIN) && A.L->procs[who[j]].pid == A.pidfd_pid[who[j]])
+			reap(who[j]); /* it exited (a zombie counts) */
 	if (nextra)
-		memcpy(extra, pfd + n, sizeof(*pfd) * (size_t)nextra);
+		memcpy(extra, pfd + n + np, sizeof(*pfd) * (size_t)nextra);
 	if (pfd != local)
 		free(pfd);
 	if (cond(arg))
@@ -832,7 +929,6 @@ static int alloc_slot(void)
 			memset(ls, 0, sizeof(*ls));
 			ls->seq = seq;
 			ls->kind = L_NEW;
-			ls->refs = 1;
 			set_held(i, true);
 			return i;
 		}
@@ -1884,11 +1980,10 @@ out:
 
 static void epoll_forget(int fd);
 
+static void close_slot(int i);
+
 SKIFF_EXPORT int skiff_close(int fd)
 {
-	struct skiff_app_msg m;
-	struct lsock *ls;
-	uint32_t w;
 	int i, k;
 
 	if (fd < SKIFF_FD_BASE) {
@@ -1907,16 +2002,21 @@ SKIFF_EXPORT int skiff_close(int fd)
 		lib_unlock();
 		return fail(EBADF);
 	}
-	ls = &A.L->s[i];
 	epoll_forget(fd);
 	set_held(i, false);
-	if (ls->refs > 1) {
-		/* another process (fork) still holds it */
-		ls->refs--;
-		lib_unlock();
-		return 0;
-	}
-	ls->refs = 0;
+	if (!holders(i))
+		close_slot(i); /* else another process (fork) still holds it */
+	lib_unlock();
+	return 0;
+}
+
+/* Close socket i for good: no process holds it any more (locks held). */
+static void close_slot(int i)
+{
+	struct lsock *ls = &A.L->s[i];
+	struct skiff_app_msg m;
+	uint32_t w;
+
 	switch (ls->kind) {
 	case L_LISTEN:
 		for (w = 0; w < A.n_workers; w++)
@@ -1942,8 +2042,6 @@ SKIFF_EXPORT int skiff_close(int fd)
 	default:
 		ls->kind = L_FREE;
 	}
-	lib_unlock();
-	return 0;
 }
 
 static int name_of(int fd, struct sockaddr *addr, socklen_t *len, bool peer)
