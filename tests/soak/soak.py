@@ -335,6 +335,8 @@ class Traffic:
         with c:
             buf = b""
             for _ in range(rng.randint(2, 8)):
+                if self.stop.is_set():
+                    break  # the soak is ending: no new round
                 depth = rng.choice((1, 1, 1, 2, 3))
                 reqs = []
                 for _ in range(depth):
