@@ -111,3 +111,14 @@ def test_app_udp_with_ephemeral_ports_on_two_workers(topo, sk, cleanup):
                                       ue.port, 9])
     finally:
         ue.close()
+
+
+def test_socket_calls_behave_as_posix_says_on_two_queues(topo, sk, cleanup):
+    """api_check on two workers (an unbound listener takes an
+    ephemeral port of worker 0's on both; connect() round robin)."""
+    ke = KernelEcho(topo)
+    try:
+        run_check(topo, cleanup, [sn.BUILD / "tests" / "apps" / "api_check", topo.peer_ip,
+                                  ke.port, 1, PORT + 2])
+    finally:
+        ke.close()

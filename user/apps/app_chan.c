@@ -487,14 +487,15 @@ static void ws_open(struct app_wsock *ws, struct socket *so, bool connecting)
 	skiff_set_handler(so, ws_event, ws);
 }
 
-static int do_listen(struct app_worker *aw, struct app_wsock *ws, const struct skiff_app_msg *m)
+/* port 0: an ephemeral port of this worker's (the library then asks the
+ * other workers for that one); the local name goes back in *local. */
+static int do_listen(struct app_worker *aw, struct app_wsock *ws, const struct skiff_app_msg *m,
+		     struct sockaddr_in *local)
 {
 	struct sockaddr_in sin = {.sin_family = AF_INET};
 	struct socket *so;
 	int ret;
 
-	if (!m->port)
-		return -EINVAL; /* the application picks one port for every worker */
 	ret = skiff_socket(aw->st, SOCK_STREAM, &so);
 	if (ret)
 		return ret;
@@ -508,6 +509,7 @@ static int do_listen(struct app_worker *aw, struct app_wsock *ws, const struct s
 		skiff_close(so);
 		return ret;
 	}
+	skiff_getsockname(so, local);
 	ws->so = so;
 	ws->kind = WS_LISTEN;
 	aw->stats.socks++;
@@ -670,7 +672,7 @@ static void serve(struct app_worker *aw, const struct skiff_app_msg *m)
 			return;
 		}
 		if (m->op == SKIFF_APP_OP_LISTEN)
-			ret = do_listen(aw, ws, m);
+			ret = do_listen(aw, ws, m, &sin);
 		else if (m->op == SKIFF_APP_OP_CONNECT)
 			ret = do_connect(aw, ws, m, &sin);
 		else if (m->op == SKIFF_APP_OP_UDP_BIND)

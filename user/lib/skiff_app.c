@@ -1040,6 +1040,7 @@ static void close_on(int i, uint32_t w)
 
 SKIFF_EXPORT int skiff_listen(int fd, int backlog)
 {
+	uint16_t port;
 	struct skiff_app_msg m;
 	struct lsock *ls;
 	uint32_t w, k;
@@ -1062,16 +1063,19 @@ SKIFF_EXPORT int skiff_listen(int fd, int backlog)
 		ret = -EINVAL;
 		goto out;
 	}
-	if (!ls->bound || !ls->local.sin_port) {
-		ret = -EDESTADDRREQ; /* skiff listens on a port it was given */
-		goto out;
+	if (!ls->bound) {
+		/* as Linux: an unbound listener gets an ephemeral port */
+		ls->local = (struct sockaddr_in){.sin_family = AF_INET};
+		ls->bound = true;
 	}
 	if (backlog < 0)
 		backlog = 0;
+	/* port 0: worker 0 picks one (of its own), the others take it too */
+	port = ls->local.sin_port;
 	for (w = 0; w < A.n_workers; w++) {
 		fill_msg(&m, i, SKIFF_APP_OP_LISTEN);
 		m.addr = ls->local.sin_addr.s_addr;
-		m.port = ls->local.sin_port;
+		m.port = port;
 		m.arg = backlog;
 		ret = request(w, &m);
 		if (ret) {
@@ -1079,7 +1083,9 @@ SKIFF_EXPORT int skiff_listen(int fd, int backlog)
 				close_on(i, k);
 			goto out;
 		}
+		port = A.slots[i].rep_port;
 	}
+	ls->local.sin_port = port;
 	ls->kind = L_LISTEN;
 out:
 	lib_unlock();
