@@ -1250,10 +1250,13 @@ out:
 	return ret ? fail(-ret) : 0;
 }
 
-static void sigpipe(int flags)
+/* EPIPE raises SIGPIPE unless MSG_NOSIGNAL, as Linux; called with no lock
+ * held, so a handler may use the library. */
+static ssize_t send_result(ssize_t ret, int flags)
 {
-	if (!(flags & MSG_NOSIGNAL))
+	if (ret == -EPIPE && !(flags & MSG_NOSIGNAL))
 		raise(SIGPIPE);
+	return ret < 0 ? fail((int)-ret) : ret;
 }
 
 /* A connection's pending error, once (then EOF / EPIPE). */
@@ -1370,10 +1373,8 @@ static ssize_t stream_send(int fd, const struct iovec *iov, int iovcnt, int flag
 		state = load_acq(&A.slots[i].state);
 		if (state == SKIFF_APP_S_CLOSED || ls->wr_shut) {
 			ret = state == SKIFF_APP_S_CLOSED ? conn_error(i) : 0;
-			if (!ret) {
+			if (!ret)
 				ret = -EPIPE;
-				sigpipe(flags);
-			}
 			if (sent)
 				ret = (ssize_t)sent;
 			break;
@@ -1412,7 +1413,7 @@ static ssize_t stream_send(int fd, const struct iovec *iov, int iovcnt, int flag
 	}
 out:
 	lib_unlock();
-	return ret < 0 ? fail((int)-ret) : ret;
+	return send_result(ret, flags);
 }
 
 /* recv()/readv()/recvmsg() on connection fd (A.lk not held); *mflags
@@ -1645,7 +1646,6 @@ static ssize_t dgram_send(int fd, const struct iovec *iov, int iovcnt, int flags
 	ls = &A.L->s[i];
 	if (ls->wr_shut) {
 		ret = -EPIPE;
-		sigpipe(flags);
 		goto out;
 	}
 	if (!to && !ls->connected) {
@@ -1691,7 +1691,7 @@ static ssize_t dgram_send(int fd, const struct iovec *iov, int iovcnt, int flags
 	ret = len;
 out:
 	lib_unlock();
-	return ret < 0 ? fail((int)-ret) : ret;
+	return send_result(ret, flags);
 }
 
 /* The next datagram's header, from part w of slot i (A.lk held); false
