@@ -6,9 +6,9 @@
  * The calls mirror their POSIX namesakes: they return what those return
  * and -1 with errno set on failure.  A skiff socket is an int handle at or
  * above SKIFF_FD_BASE, which no kernel fd reaches, so skiff and kernel fds
- * can share one variable and one skiff_epoll set; skiff_close(),
- * skiff_read()/skiff_write(), skiff_send()/skiff_recv() and skiff_fcntl()
- * pass a kernel fd through to the kernel.
+ * can share one variable and one skiff_epoll set or skiff_poll array; the
+ * data calls, skiff_close(), skiff_fcntl(), skiff_ioctl() and the
+ * socket-option and name calls pass a kernel fd through to the kernel.
  *
  * The process attaches to skiffd on its first skiff socket: to the daemon
  * of $SKIFF_IFACE, or of skiff_attach(ifname), or to the only skiffd of its
