@@ -13,6 +13,7 @@ import mmap
 import os
 import signal
 import socket
+import struct
 import subprocess
 import threading
 import time
@@ -397,6 +398,82 @@ def test_well_formed_but_hostile_requests_are_refused_not_obeyed(topo, sk, clean
     for f in [memfd, efd, *wake]:
         os.close(f)
     wait_detached(sk)
+
+
+def shm_layout():
+    out = subprocess.run([str(sn.BUILD / "tests" / "apps" / "shm_layout")], check=True,
+                         capture_output=True, text=True).stdout
+    return json.loads(out)
+
+
+def test_hostile_datagram_records_and_part_indices_close_only_that_socket(topo, sk, cleanup):
+    """A process attached by hand binds UDP sockets, then writes a tx record
+    longer than any datagram, and an rx part tail out of range: skiffd
+    counts each (bad_index), closes that socket (EPROTO), stays up and
+    keeps serving another application."""
+    start_echo(topo, cleanup)
+    lay = shm_layout()
+    s, m, memfd, efd, wake = attach_raw(sk)
+    u64 = lambda off: int.from_bytes(m[off:off + 8], "little")  # noqa: E731
+    chan, slot_off, tx_off = (u64(lay[k]) for k in ("hdr_chan_off", "hdr_slot_off",
+                                                    "hdr_tx_off"))
+    prod = [0]
+
+    def w32(off, v):
+        m[off:off + 4] = (v & 0xffffffff).to_bytes(4, "little")
+
+    def slot_field(i, name):
+        off = slot_off + i * lay["slot_size"] + lay[name]
+        return int.from_bytes(m[off:off + 4], "little", signed=True)
+
+    def post(op, slot, seq, port=0, arg=0):
+        msg = struct.pack("<HHIIHHiIIHH", op, slot, seq, 0, socket.htons(port), 0, arg, 0, 0,
+                          0, 0)
+        off = chan + lay["ring_msg"] + 32 * (prod[0] % 1024)
+        m[off:off + 32] = msg
+        prod[0] += 1
+        w32(chan + lay["ring_prod"], prod[0])
+        os.write(wake[0], (1).to_bytes(8, "little"))
+
+    def until(cond, what):
+        deadline = time.monotonic() + 5
+        while not cond() and time.monotonic() < deadline:
+            time.sleep(0.02)
+        assert cond(), f"{what}: {apps(sk)}"
+
+    def mine():
+        return [a for a in apps(sk)["apps"] if a["pid"] == os.getpid()][0]
+
+    port = APP_PORT + 8
+    post(9, 5, 1, port, 1)  # UDP_BIND, this worker sends
+    until(lambda: slot_field(5, "rep_seq") == 1, "no answer to UDP_BIND")
+    assert slot_field(5, "rep_res") == 0 and mine()["sockets"] == 1
+    # a record claiming 70000 bytes
+    base = tx_off + 5 * lay["fifo"]
+    m[base:base + lay["dgram_hdr"]] = struct.pack("<IIHH", 70000, 0, 0, 0)
+    w32(slot_off + 5 * lay["slot_size"] + lay["tx_head"], lay["dgram_hdr"])
+    post(4, 5, 2)  # TX
+    until(lambda: mine()["bad_index"] >= 1 and mine()["sockets"] == 0, "record not refused")
+    assert slot_field(5, "state") == 4  # SKIFF_APP_S_CLOSED
+    # a part tail out of range, found when a datagram arrives
+    post(9, 6, 1, port + 1, 1)
+    until(lambda: slot_field(6, "rep_seq") == 1, "no answer to the second UDP_BIND")
+    w32(slot_off + 6 * lay["slot_size"] + lay["urx_tail"], 0x7fffffff)
+    c = sn.ns_socket(topo.peer_ns, type=socket.SOCK_DGRAM)
+    c.sendto(b"hostile?", (topo.ded_ip, port + 1))
+    c.close()
+    until(lambda: mine()["bad_index"] >= 2 and mine()["sockets"] == 0, "tail not refused")
+    assert sk.alive()
+    n, sent, got = echo_roundtrip(topo, topo.ded_ip, APP_PORT, 64 << 10)
+    assert got == sent
+    s.close()
+    m.close()
+    for f in [memfd, efd, *wake]:
+        os.close(f)
+    deadline = time.monotonic() + 10
+    while len(apps(sk)["apps"]) > 1 and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert len(apps(sk)["apps"]) == 1
 
 
 class KernelEcho:
