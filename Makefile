@@ -175,19 +175,36 @@ APPTEST_BINS := $(patsubst tests/apps/%.c,$(BUILD)/tests/apps/%,$(APPTEST_SRCS))
 
 # skiff-run (docs/skiff-run.md): the LD_PRELOAD library, libskiffapp's
 # objects linked in, and its launcher in bin/ (it finds ../lib/ beside it).
+# The library runs inside foreign programs: with SAN=1 it is built with
+# UBSan only (ASan would have to be preloaded before it into every program,
+# and some, curl among them, deadlock under ASan's interceptors).
 BINDIR  ?= $(PREFIX)/bin
 PRELOAD_SRCS := $(filter-out user/preload/skiff_run.c,$(wildcard user/preload/*.c))
-PRELOAD_OBJS := $(patsubst %.c,$(BUILD)/pic/%.o,$(PRELOAD_SRCS))
+PRELOAD_OBJS := $(patsubst %.c,$(BUILD)/preload/%.o,$(PRELOAD_SRCS))
+PRELOAD_LIBA := $(BUILD)/preload/libskiffapp-preload.a
 PRELOAD_SO   := $(BUILD)/lib/libskiff-preload.so
 SKIFF_RUN    := $(BUILD)/bin/skiff-run
+PRELOAD_SAN  := $(if $(filter 1,$(SAN)),-fsanitize=undefined -fno-sanitize-recover=undefined)
+PRELOAD_CFLAGS := $(filter-out $(SANFLAGS),$(CFLAGS)) $(PRELOAD_SAN)
 
 .PHONY: applib install preload
 applib: $(APPLIB_SO) $(APPLIB_A) $(BUILD)/lib/skiff.pc $(EXAMPLE_BINS) $(APPTEST_BINS) preload
 preload: $(PRELOAD_SO) $(SKIFF_RUN)
 
-$(PRELOAD_SO): $(PRELOAD_OBJS) $(APPLIB_OBJS)
+$(BUILD)/preload/%.o: %.c
 	@mkdir -p $(@D)
-	$(CC) $(LDFLAGS) -shared -o $@ $^ -ldl -lpthread
+	$(CC) $(PRELOAD_CFLAGS) -fPIC -fvisibility=hidden -MMD -MP -c $< -o $@
+
+$(PRELOAD_LIBA): $(patsubst %.c,$(BUILD)/preload/%.o,$(APPLIB_SRCS))
+	@mkdir -p $(@D)
+	$(AR) rcs $@ $^
+
+# libskiffapp's calls stay private (--exclude-libs): the library exports the
+# interposed POSIX names only.
+$(PRELOAD_SO): $(PRELOAD_OBJS) $(PRELOAD_LIBA)
+	@mkdir -p $(@D)
+	$(CC) $(PRELOAD_SAN) -shared -o $@ $(PRELOAD_OBJS) $(PRELOAD_LIBA) -Wl,--exclude-libs,ALL \
+		-ldl -lpthread
 
 $(SKIFF_RUN): user/preload/skiff_run.c
 	@mkdir -p $(@D)

@@ -32,6 +32,7 @@
 #include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/resource.h>
+#include <linux/close_range.h>
 #include <unistd.h>
 
 #include "skiff/skiff_socket.h"
@@ -58,6 +59,7 @@ static struct {
 	int n_nets;
 	uint16_t ports[MAX_RULES]; /* ports INADDR_ANY binds give to skiff */
 	int n_ports;
+	pid_t pid; /* the process the table belongs to */
 	bool verbose;
 	uint32_t said[64]; /* hashes of the messages refuse() printed */
 	int n_said;
@@ -106,6 +108,10 @@ void preload_resolve(void)
 	RESOLVE(dup2);
 	RESOLVE(dup3);
 	RESOLVE(sendfile);
+	RESOLVE(sendmmsg);
+	RESOLVE(recvmmsg);
+	RESOLVE(splice);
+	RESOLVE(close_range);
 }
 
 /* ---- messages ---- */
@@ -308,6 +314,21 @@ static void add_port(const char *s)
 		P.ports[P.n_ports++] = (uint16_t)p;
 }
 
+static void after_fork(void)
+{
+	P.pid = getpid(); /* a copy of the table: the child's own */
+}
+
+/*
+ * A child that shares this memory (vfork, posix_spawn, clone(CLONE_VM))
+ * runs without fork handlers; it must not change the table, which is its
+ * parent's: its close() and dup2() before exec go straight to the kernel.
+ */
+static bool table_is_ours(void)
+{
+	return getpid() == P.pid;
+}
+
 __attribute__((constructor)) static void preload_init(void)
 {
 	int i;
@@ -315,6 +336,8 @@ __attribute__((constructor)) static void preload_init(void)
 	if (!real.close)
 		preload_resolve();
 	tab_init();
+	P.pid = getpid();
+	pthread_atfork(NULL, NULL, after_fork);
 	P.verbose = getenv("SKIFF_RUN_VERBOSE") && *getenv("SKIFF_RUN_VERBOSE") == '1';
 	each_item("SKIFF_RUN_ADDRS", add_addr);
 	each_item("SKIFF_RUN_PORTS", add_port);
@@ -686,7 +709,7 @@ PRELOAD_EXPORT int close(int fd)
 {
 	struct ent *e;
 
-	if (in_lib || fd < 0 || fd >= P.tab_size)
+	if (in_lib || fd < 0 || fd >= P.tab_size || !atomic_load(&P.tab[fd]) || !table_is_ours())
 		return REAL(close)(fd);
 	e = atomic_exchange(&P.tab[fd], NULL);
 	if (!e)
@@ -702,7 +725,7 @@ static int dup_done(int oldfd, int newfd)
 {
 	struct ent *e = ent_of(oldfd);
 
-	if (newfd >= 0 && e && ent_install(newfd, e)) {
+	if (newfd >= 0 && e && table_is_ours() && ent_install(newfd, e)) {
 		REAL(close)(newfd);
 		return -1;
 	}
@@ -716,11 +739,10 @@ PRELOAD_EXPORT int dup(int fd)
 
 PRELOAD_EXPORT int dup3(int oldfd, int newfd, int flags)
 {
+	struct ent *old;
 	int r;
 
-	struct ent *old;
-
-	if (in_lib || oldfd == newfd)
+	if (in_lib || oldfd == newfd || ((ent_of(oldfd) || ent_of(newfd)) && !table_is_ours()))
 		return flags ? REAL(dup3)(oldfd, newfd, flags) : REAL(dup2)(oldfd, newfd);
 	old = ent_of(newfd);
 	if (old && old->kind == ENT_EPOLL && old->h == newfd && ent_of(oldfd) != old &&
@@ -736,6 +758,24 @@ PRELOAD_EXPORT int dup3(int oldfd, int newfd, int flags)
 PRELOAD_EXPORT int dup2(int oldfd, int newfd)
 {
 	return dup3(oldfd, newfd, 0);
+}
+
+/* close_range(2): the skiff sockets in the range close as with close(). */
+PRELOAD_EXPORT int close_range(unsigned int first, unsigned int last, int flags)
+{
+	unsigned int fd;
+	struct ent *e;
+
+	if (!in_lib && !(flags & CLOSE_RANGE_CLOEXEC) && table_is_ours())
+		for (fd = first; fd <= last && fd < (unsigned int)P.tab_size; fd++) {
+			/* a load first: no write to the table's untouched pages */
+			e = atomic_load(&P.tab[fd]) ? atomic_exchange(&P.tab[fd], NULL) : NULL;
+			if (e && e->kind == ENT_EPOLL && e->h == (int)fd)
+				drop_epoll(e, (int)fd);
+			else if (e)
+				ent_put(e);
+		}
+	return REAL(close_range)(first, last, flags);
 }
 
 static int do_fcntl(int fd, int cmd, long arg)

@@ -91,6 +91,10 @@ struct real_fns {
 	int (*dup2)(int, int);
 	int (*dup3)(int, int, int);
 	ssize_t (*sendfile)(int, int, off_t *, size_t);
+	int (*sendmmsg)(int, struct mmsghdr *, unsigned int, int);
+	int (*recvmmsg)(int, struct mmsghdr *, unsigned int, int, struct timespec *);
+	ssize_t (*splice)(int, loff_t *, int, loff_t *, size_t, unsigned int);
+	int (*close_range)(unsigned int, unsigned int, int);
 };
 
 extern struct real_fns real;

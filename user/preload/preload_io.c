@@ -11,6 +11,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
 #include <sys/sendfile.h>
 #include <unistd.h>
 
@@ -262,4 +263,56 @@ PRELOAD_EXPORT ssize_t __recvfrom_chk(int fd, void *buf, size_t len, size_t bufl
 	if (len > buflen)
 		__chk_fail();
 	return recvfrom(fd, buf, len, flags, from, fromlen);
+}
+
+/* sendmmsg/recvmmsg: one message after the other; recvmmsg waits (as the
+ * socket's mode says) for the first only, as MSG_WAITFORONE would. */
+
+PRELOAD_EXPORT int sendmmsg(int fd, struct mmsghdr *vec, unsigned int vlen, int flags)
+{
+	struct ent *e = sock_of(fd);
+	unsigned int i;
+	ssize_t n;
+
+	if (!e)
+		return REAL(sendmmsg)(fd, vec, vlen, flags);
+	for (i = 0; i < vlen && i < UIO_MAXIOV; i++) {
+		n = sendmsg(fd, &vec[i].msg_hdr, flags);
+		if (n < 0)
+			return i ? (int)i : -1;
+		vec[i].msg_len = (unsigned int)n;
+	}
+	return (int)i;
+}
+
+PRELOAD_EXPORT int recvmmsg(int fd, struct mmsghdr *vec, unsigned int vlen, int flags,
+			    struct timespec *timeout)
+{
+	struct ent *e = sock_of(fd);
+	unsigned int i;
+	ssize_t n;
+
+	if (!e)
+		return REAL(recvmmsg)(fd, vec, vlen, flags, timeout);
+	if (timeout)
+		return refuse(EOPNOTSUPP, "recvmmsg", fd, "a timeout is not supported on skiff");
+	for (i = 0; i < vlen && i < UIO_MAXIOV; i++) {
+		n = recvmsg(fd, &vec[i].msg_hdr,
+			    (i ? flags | MSG_DONTWAIT : flags) & ~MSG_WAITFORONE);
+		if (n < 0)
+			return i ? (int)i : -1;
+		vec[i].msg_len = (unsigned int)n;
+	}
+	return (int)i;
+}
+
+/* splice/tee/copy_file_range cannot reach a skiff socket: said, not
+ * silently done by the kernel on the placeholder. */
+PRELOAD_EXPORT ssize_t splice(int in, loff_t *in_off, int out, loff_t *out_off, size_t len,
+			      unsigned int flags)
+{
+	if (sock_of(in) || sock_of(out))
+		return refuse(EINVAL, "splice", sock_of(in) ? in : out,
+			      "splice() is not supported on skiff sockets");
+	return REAL(splice)(in, in_off, out, out_off, len, flags);
 }

@@ -149,7 +149,8 @@ int main(int argc, char **argv)
 		{"help", no_argument, NULL, 'h'},	 {NULL, 0, NULL, 0},
 	};
 	char ports[LIST_MAX] = "", nets[LIST_MAX] = "", addrs[LIST_MAX] = "";
-	char path[PATH_MAX], self[PATH_MAX], lib[PATH_MAX + 64], *pre;
+	char path[PATH_MAX], self[PATH_MAX], lib[PATH_MAX + 64];
+	const char *old;
 	const char *iface = getenv("SKIFF_IFACE"), *env_lib = getenv("SKIFF_RUN_LIB");
 	bool verbose = false;
 	ssize_t n;
@@ -198,14 +199,14 @@ int main(int argc, char **argv)
 		fprintf(stderr, "skiff-run: %s: %s\n", lib, strerror(errno));
 		return 1;
 	}
-	pre = getenv("LD_PRELOAD");
-	if (pre && *pre) {
-		size_t l = strlen(lib) + strlen(pre) + 2;
+	old = getenv("LD_PRELOAD");
+	if (old && *old) {
+		size_t l = strlen(lib) + strlen(old) + 2;
 		char *both = malloc(l);
 
 		if (!both)
 			return 1;
-		snprintf(both, l, "%s:%s", lib, pre);
+		snprintf(both, l, "%s:%s", lib, old);
 		setenv("LD_PRELOAD", both, 1);
 	} else {
 		setenv("LD_PRELOAD", lib, 1);
