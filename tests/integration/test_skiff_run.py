@@ -86,8 +86,8 @@ class Run:
     """PROGRAM under skiff-run in the DUT namespace; killed by PID at the end."""
 
     def __init__(self, topo, argv, opts=(), stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-                 env=None):
-        self.argv = [str(SKIFF_RUN), *opts, "--", *map(str, argv)]
+                 env=None, launcher=SKIFF_RUN):
+        self.argv = [str(launcher), *opts, "--", *map(str, argv)]
         self.p = subprocess.Popen(sn.nsenter(topo.dut_ns, ["env", *(env or []), *self.argv]),
                                   stdin=stdin, stdout=stdout, stderr=subprocess.PIPE)
 
@@ -821,3 +821,20 @@ def test_nginx_two_workers_serve_static_files(topo, sk, runs, tmp_path, www):
     assert rc == 0, err + log
     assert "[alert]" not in log and "[emerg]" not in log, log
     assert log.count("exited with code 0") == 2, log
+
+
+def test_skiff_run_works_from_make_install(topo, sk, runs, tmp_path):
+    """make install DESTDIR=... PREFIX=/usr puts skiff-run in usr/bin and the
+    library in usr/lib; the installed launcher finds it and nc serves."""
+    need("nc")
+    dest = tmp_path / "root"
+    sn.run(["make", "-s", "-C", str(sn.ROOT), f"BUILD={sn.BUILD}", "install",
+            f"DESTDIR={dest}", "PREFIX=/usr"], timeout=300)
+    exe = dest / "usr/bin/skiff-run"
+    assert exe.exists() and (dest / "usr/lib/libskiff-preload.so").exists()
+    r = start(runs, topo, ["nc", "-l", topo.ded_ip, PORT + 50], launcher=exe)
+    c = wait_port_app(topo, sk, r, PORT + 50)
+    c.sendall(b"installed\n")
+    c.close()
+    rc, out, err = r.finish()
+    assert rc == 0 and out == b"installed\n", err
