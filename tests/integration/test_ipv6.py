@@ -303,3 +303,16 @@ def test_an_off_link_source_is_answered_through_gateway6(topo, sk6):
         topo.peer(["ip", "-6", "addr", "del", f"{far}/128", "dev", "lo"], check=False)
     c = sn.delta(sk6.counters(), before)
     assert c["u.tcp6_rst_sent"] >= 1, sn.nonzero(c, "u.")
+    routes = [r for r in sk6.ctl_json("routes")["routes"] if r["family"] == "inet6"]
+    default = [r for r in routes if r["kind"] == "default"]
+    assert default and default[0]["gateway"] == v6(topo, 1) and default[0]["uses"] >= 1, routes
+
+
+def test_skiffctl_routes_lists_the_ipv6_routes_like_ip_6_route(topo, sk6):
+    out = sk6.ctl("routes").stdout
+    net = v6(topo, 5).rsplit("::", 1)[0] + "::"
+    assert f"default via {v6(topo, 1)} dev {topo.dut_if} src {v6(topo, 5)} uses" in out, out
+    assert f"{net}/64 dev {topo.dut_if} scope link src {v6(topo, 5)} uses" in out, out
+    assert f"fe80::/64 dev {topo.dut_if} scope link src {v6(topo, 5)} uses" in out, out
+    # the two IPv6 addresses share their /64: one route
+    assert out.count(f"{net}/64 ") == 1, out

@@ -168,10 +168,10 @@ def test_skiffctl_routes_json_and_use_counts(topo, sk):
     net = topo.dut_ip.rsplit(".", 1)[0] + ".0"
     assert link == {"dst": f"{net}/24", "prefix_len": 24, "gateway": None,
                     "dev": topo.dut_if, "scope": "link", "prefsrc": topo.dut_ip,
-                    "kind": "link", "uses": link["uses"]}, link
+                    "family": "inet", "kind": "link", "uses": link["uses"]}, link
     assert static == {"dst": topo.far_net, "prefix_len": 24, "gateway": topo.peer_ip,
                       "dev": topo.dut_if, "scope": "global", "prefsrc": topo.dut_ip,
-                      "kind": "static", "uses": static["uses"]}, static
+                      "family": "inet", "kind": "static", "uses": static["uses"]}, static
     # ten echoes to the far host: ten more lookups of the static route at least,
     # none of the on-link one (nothing else is talking on the link)
     s = sn.ns_socket(topo.far_ns)

@@ -1132,31 +1132,47 @@ static void test_neigh_and_sockets_answers_are_valid_json(void **state)
 
 static void test_routes_answer_reads_like_ip_route(void **state)
 {
-	struct report_route rt[3] = {
-		{ REPORT_ROUTE_DEFAULT, 0, 0, ip("10.0.0.1"), ip("10.0.0.2"), 4 },
-		{ REPORT_ROUTE_LINK, ip("10.0.0.0"), 24, 0, ip("10.0.0.2"), 17 },
-		{ REPORT_ROUTE_STATIC, ip("10.9.0.0"), 16, ip("10.0.0.254"), ip("10.0.0.2"), 0 },
+	struct report_route rt[5] = {
+		{ .kind = REPORT_ROUTE_DEFAULT, .gateway = ip("10.0.0.1"), .src = ip("10.0.0.2"),
+		  .uses = 4 },
+		{ .kind = REPORT_ROUTE_LINK, .dst = ip("10.0.0.0"), .prefix_len = 24,
+		  .src = ip("10.0.0.2"), .uses = 17 },
+		{ .kind = REPORT_ROUTE_STATIC, .dst = ip("10.9.0.0"), .prefix_len = 16,
+		  .gateway = ip("10.0.0.254"), .src = ip("10.0.0.2") },
+		{ .kind = REPORT_ROUTE_DEFAULT, .uses = 2, .v6 = true },
+		{ .kind = REPORT_ROUTE_LINK, .prefix_len = 64, .uses = 9, .v6 = true },
 	};
 	struct strbuf sb;
 
 	(void)state;
+	assert_int_equal(inet_pton(AF_INET6, "fe80::1", &rt[3].gateway6), 1);
+	assert_int_equal(inet_pton(AF_INET6, "2001:db8::5", &rt[3].src6), 1);
+	assert_int_equal(inet_pton(AF_INET6, "2001:db8::", &rt[4].dst6), 1);
+	rt[4].src6 = rt[3].src6;
 	sb_init(&sb);
-	report_routes(&sb, rt, 3, "veth0", false);
+	report_routes(&sb, rt, 5, "veth0", false);
 	assert_string_equal(sb_str(&sb),
 			    "default via 10.0.0.1 dev veth0 src 10.0.0.2 uses 4\n"
 			    "10.0.0.0/24 dev veth0 scope link src 10.0.0.2 uses 17\n"
-			    "10.9.0.0/16 via 10.0.0.254 dev veth0 src 10.0.0.2 uses 0\n");
+			    "10.9.0.0/16 via 10.0.0.254 dev veth0 src 10.0.0.2 uses 0\n"
+			    "default via fe80::1 dev veth0 src 2001:db8::5 uses 2\n"
+			    "2001:db8::/64 dev veth0 scope link src 2001:db8::5 uses 9\n");
 	sb_reset(&sb);
-	report_routes(&sb, rt, 3, "veth0", true);
+	report_routes(&sb, rt, 5, "veth0", true);
 	assert_valid_json(sb_str(&sb));
 	assert_non_null(strstr(sb_str(&sb),
 			       "{\"dst\": \"default\", \"prefix_len\": 0, \"gateway\": \"10.0.0.1\", "
 			       "\"dev\": \"veth0\", \"scope\": \"global\", \"prefsrc\": \"10.0.0.2\", "
-			       "\"kind\": \"default\", \"uses\": 4}"));
+			       "\"family\": \"inet\", \"kind\": \"default\", \"uses\": 4}"));
 	assert_non_null(strstr(sb_str(&sb),
 			       "{\"dst\": \"10.0.0.0/24\", \"prefix_len\": 24, \"gateway\": null, "
 			       "\"dev\": \"veth0\", \"scope\": \"link\", \"prefsrc\": \"10.0.0.2\", "
-			       "\"kind\": \"link\", \"uses\": 17}"));
+			       "\"family\": \"inet\", \"kind\": \"link\", \"uses\": 17}"));
+	assert_non_null(strstr(sb_str(&sb),
+			       "{\"dst\": \"2001:db8::/64\", \"prefix_len\": 64, \"gateway\": null, "
+			       "\"dev\": \"veth0\", \"scope\": \"link\", \"prefsrc\": \"2001:db8::5\", "
+			       "\"family\": \"inet6\", \"kind\": \"link\", \"uses\": 9}"));
+	assert_non_null(strstr(sb_str(&sb), "\"gateway\": \"fe80::1\""));
 	assert_non_null(strstr(sb_str(&sb), "\"dst\": \"10.9.0.0/16\", \"prefix_len\": 16, "
 					    "\"gateway\": \"10.0.0.254\""));
 	sb_reset(&sb);

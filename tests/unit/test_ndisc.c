@@ -336,6 +336,20 @@ static void with_gateway6_an_off_link_source_is_answered_through_it(void **state
 	m = t_pop(h, out, sizeof(out));
 	icmp = check_out6_to(out, m, 58, N_MAC2, far6);
 	assert_int_equal(icmp[0], 129);
+	{ /* the routes as skiffctl lists them: default, the /64, fe80::/64 */
+		struct route6_info r[ROUTE6_SLOTS];
+
+		assert_int_equal(ipv6_route_dump(&h->st, r, ROUTE6_SLOTS), 3);
+		assert_true(r[0].is_default);
+		assert_memory_equal(r[0].gateway, rt6, 16);
+		assert_int_equal(r[0].uses, 1);
+		assert_int_equal(r[1].prefix_len, 64);
+		assert_memory_equal(r[1].dst, our6, 8);
+		assert_int_equal(r[1].dst[15], 0);
+		assert_int_equal(r[1].uses, 0);
+		assert_int_equal(r[2].dst[0], 0xfe);
+		assert_int_equal(r[2].dst[1], 0x80);
+	}
 	/* an unresolved router is solicited like any neighbour */
 	addr6(h->cfg.gateway6, "fe80::fd");
 	harness_rx(h, f, echo_from(f, ROUTER_MAC, far6));

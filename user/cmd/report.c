@@ -591,34 +591,44 @@ static const char *const route_kind_names[] = {
 void report_routes(struct strbuf *sb, const struct report_route *r, int count, const char *dev,
 		   bool json)
 {
-	char d[INET_ADDRSTRLEN + 4], g[INET_ADDRSTRLEN], s[INET_ADDRSTRLEN];
+	char d[INET6_ADDRSTRLEN + 4], g[INET6_ADDRSTRLEN], s[INET6_ADDRSTRLEN];
 	int i;
+	bool via;
 
 	if (json)
 		sb_puts(sb, "{\"routes\": [");
 	for (i = 0; i < count; i++) {
+		via = r[i].v6 ? !IN6_IS_ADDR_UNSPECIFIED(&r[i].gateway6) : r[i].gateway != 0;
 		if (r[i].kind == REPORT_ROUTE_DEFAULT)
 			snprintf(d, sizeof(d), "default");
+		else if (r[i].v6)
+			snprintf(d, sizeof(d), "%s/%u", inet_ntop(AF_INET6, &r[i].dst6, g, sizeof(g)),
+				 r[i].prefix_len);
 		else
 			snprintf(d, sizeof(d), "%s/%u", ip_str(r[i].dst, g), r[i].prefix_len);
-		ip_str(r[i].src, s);
-		if (r[i].gateway)
-			ip_str(r[i].gateway, g);
+		if (r[i].v6) {
+			inet_ntop(AF_INET6, &r[i].src6, s, sizeof(s));
+			inet_ntop(AF_INET6, &r[i].gateway6, g, sizeof(g));
+		} else {
+			ip_str(r[i].src, s);
+			if (via)
+				ip_str(r[i].gateway, g);
+		}
 		if (json) {
-			/* the keys of ip -j route, plus kind and uses */
+			/* the keys of ip -j route, plus family, kind and uses */
 			sb_printf(sb, "{\"dst\": \"%s\", \"prefix_len\": %u, \"gateway\": ", d,
 				  r[i].prefix_len);
-			if (r[i].gateway)
+			if (via)
 				sb_printf(sb, "\"%s\"", g);
 			else
 				sb_puts(sb, "null");
 			sb_puts(sb, ", \"dev\": ");
 			sb_json_str(sb, dev);
-			sb_printf(sb, ", \"scope\": \"%s\", \"prefsrc\": \"%s\", \"kind\": \"%s\", "
-				  "\"uses\": %llu},",
-				  r[i].gateway ? "global" : "link", s, route_kind_names[r[i].kind],
-				  (unsigned long long)r[i].uses);
-		} else if (r[i].gateway) {
+			sb_printf(sb, ", \"scope\": \"%s\", \"prefsrc\": \"%s\", \"family\": \"%s\", "
+				  "\"kind\": \"%s\", \"uses\": %llu},",
+				  via ? "global" : "link", s, r[i].v6 ? "inet6" : "inet",
+				  route_kind_names[r[i].kind], (unsigned long long)r[i].uses);
+		} else if (via) {
 			sb_printf(sb, "%s via %s dev %s src %s uses %llu\n", d, g, dev, s,
 				  (unsigned long long)r[i].uses);
 		} else {

@@ -130,6 +130,8 @@ struct report_route {
 	uint32_t gateway;	/* 0: on-link */
 	uint32_t src;		/* the source address the route gives */
 	uint64_t uses;		/* lookups that chose it, summed over the workers */
+	bool v6;		/* an IPv6 route: the *6 fields instead */
+	struct in6_addr dst6, gateway6, src6;	/* gateway6 :: = on-link */
 };
 
 /* One named 64-bit counter of a struct, for walking the X-macro lists. */

@@ -77,6 +77,7 @@
 #include "dev/loader.h"
 #include "dev/xsk.h"
 #include "link/neigh.h"
+#include "net/ipv6.h"
 #include "net/route.h"
 #include "sock/inet.h"
 #include "sock/socket.h"
@@ -786,17 +787,21 @@ static void ctl_sockets(struct skiffd *d, struct strbuf *sb, bool json)
 static void ctl_routes(struct skiffd *d, struct strbuf *sb, bool json)
 {
 	struct route_info ri[ROUTE_MAX_ENTRIES];
-	struct report_route rr[ROUTE_MAX_ENTRIES];
-	uint64_t uses[ROUTE_SLOTS] = { 0 };
-	int n = 0, k;
+	struct route6_info r6[ROUTE6_SLOTS];
+	struct report_route rr[ROUTE_MAX_ENTRIES + ROUTE6_SLOTS];
+	uint64_t uses[ROUTE_SLOTS] = { 0 }, uses6[ROUTE6_SLOTS] = { 0 };
+	int n = 0, n6 = 0, k;
 	uint32_t i;
 
 	for (i = 0; i < d->n_workers; i++) {
 		pthread_mutex_lock(&d->w[i].lock);
 		n = ip_route_dump(&d->w[i].st, ri, ROUTE_MAX_ENTRIES);
+		n6 = ipv6_route_dump(&d->w[i].st, r6, ROUTE6_SLOTS);
 		pthread_mutex_unlock(&d->w[i].lock);
 		for (k = 0; k < n; k++)
 			uses[ri[k].slot] += ri[k].uses;
+		for (k = 0; k < n6; k++)
+			uses6[r6[k].slot] += r6[k].uses;
 	}
 	for (k = 0; k < n; k++) {
 		rr[k] = (struct report_route){
@@ -810,7 +815,18 @@ static void ctl_routes(struct skiffd *d, struct strbuf *sb, bool json)
 			.uses = uses[ri[k].slot],
 		};
 	}
-	report_routes(sb, rr, n, d->cfg.iface, json);
+	for (k = 0; k < n6; k++) {
+		rr[n + k] = (struct report_route){
+			.kind = r6[k].is_default ? REPORT_ROUTE_DEFAULT : REPORT_ROUTE_LINK,
+			.prefix_len = r6[k].prefix_len,
+			.uses = uses6[r6[k].slot],
+			.v6 = true,
+		};
+		memcpy(&rr[n + k].dst6, r6[k].dst, 16);
+		memcpy(&rr[n + k].gateway6, r6[k].gateway, 16);
+		memcpy(&rr[n + k].src6, r6[k].src, 16);
+	}
+	report_routes(sb, rr, n + n6, d->cfg.iface, json);
 }
 
 static void verb_status(void *ctx, const struct ctl_request *req, struct strbuf *sb)

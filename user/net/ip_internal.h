@@ -240,6 +240,21 @@ static inline bool in6_is_unspecified(const uint8_t *a)
 	return !memcmp(a, zero, 16);
 }
 
+/* a and b agree on their first len bits. */
+static inline bool in6_prefix_match(const uint8_t *a, const uint8_t *b, unsigned int len)
+{
+	unsigned int bytes = len / 8, bits = len % 8;
+
+	if (memcmp(a, b, bytes))
+		return false;
+	return !bits || !((a[bytes] ^ b[bytes]) & (uint8_t)(0xff00 >> bits));
+}
+
+static inline bool in6_is_linklocal(const uint8_t *a)
+{
+	return a[0] == 0xfe && (a[1] & 0xc0) == 0x80;
+}
+
 /* One of our dedicated IPv6 addresses. */
 static inline bool ipv6_is_local(const struct stack *st, const uint8_t *a)
 {
@@ -268,8 +283,6 @@ void ndisc_rcv(struct stack *st, struct pkb *pkb, uint32_t off);
 int ndisc_output(struct stack *st, struct pkb *pkb, const uint8_t nexthop[16]);
 struct neigh_info;
 int ndisc_get(struct stack *st, const uint8_t ip6[16], struct neigh_info *ni);
-/* On one of our IPv6 prefixes, or link-local. */
-bool ipv6_on_link(const struct stack *st, const uint8_t *a);
 
 /* ipv6.c: a datagram timed out with its first fragment (rebuilt at
  * buf->data: unfragmentable part + first payload): time exceeded, code 1

@@ -74,6 +74,7 @@ struct ip6_state {
 	uint64_t err_credit;	/* token bucket of ICMPv6 errors, in ns of credit */
 	uint64_t err_last;
 	uint32_t frag_id;	/* next fragment identification (host order) */
+	uint64_t route_uses[ROUTE6_SLOTS];	/* ipv6_route_dump() */
 };
 
 /* ff02::1, or the solicited-node group (RFC 4291 2.7.1) of a dedicated address. */
@@ -223,6 +224,70 @@ void ipv6_send_mac(struct stack *st, struct pkb *pkb, const uint8_t *src, const 
 	ipv6_send(st, pkb, src, dst, nh, &l);
 }
 
+/* The route to dst (ROUTE6_SLOT_*, or i for the prefix of addrs6[i]), or
+ * -1: off-link and no --gateway6. */
+static int ipv6_route_slot(const struct stack *st, const uint8_t *dst)
+{
+	int best = -1;
+
+	/* the longest prefix; of equal ones the first address's */
+	for (int i = 0; i < st->cfg->n_addrs6; i++)
+		if (in6_prefix_match(st->cfg->addrs6[i].addr, dst, st->cfg->addrs6[i].prefix_len) &&
+		    (best < 0 || st->cfg->addrs6[i].prefix_len > st->cfg->addrs6[best].prefix_len))
+			best = i;
+	if (best >= 0)
+		return best;
+	if (in6_is_linklocal(dst))
+		return ROUTE6_SLOT_LINKLOCAL;
+	return in6_is_unspecified(st->cfg->gateway6) ? -1 : ROUTE6_SLOT_DEFAULT;
+}
+
+int ipv6_route_dump(const struct stack *st, struct route6_info *out, int max)
+{
+	const struct stack_config *cfg = st->cfg;
+	int n = 0, i, j;
+
+	if (!cfg->n_addrs6)
+		return 0;
+	if (!in6_is_unspecified(cfg->gateway6) && n < max) {
+		out[n] = (struct route6_info){ .is_default = true, .slot = ROUTE6_SLOT_DEFAULT };
+		memcpy(out[n].gateway, cfg->gateway6, 16);
+		memcpy(out[n].src, cfg->addrs6[0].addr, 16);
+		n++;
+	}
+	for (i = 0; i < cfg->n_addrs6 && n < max; i++) {
+		const struct stack_addr6 *a = &cfg->addrs6[i];
+		bool seen = false;
+
+		/* a prefix two addresses share is the first one's (lookups
+		 * stop there) */
+		for (j = 0; j < i && !seen; j++)
+			seen = cfg->addrs6[j].prefix_len == a->prefix_len &&
+			       in6_prefix_match(cfg->addrs6[j].addr, a->addr, a->prefix_len);
+		if (seen)
+			continue;
+		out[n] = (struct route6_info){ .prefix_len = a->prefix_len, .slot = i };
+		for (j = 0; j < 16; j++) {
+			int bits = a->prefix_len - j * 8;
+
+			out[n].dst[j] = bits >= 8 ? a->addr[j] :
+					bits > 0  ? (uint8_t)(a->addr[j] & (0xff00 >> bits)) : 0;
+		}
+		memcpy(out[n].src, a->addr, 16);
+		n++;
+	}
+	if (n < max) {
+		out[n] = (struct route6_info){ .prefix_len = 64, .slot = ROUTE6_SLOT_LINKLOCAL };
+		out[n].dst[0] = 0xfe;
+		out[n].dst[1] = 0x80;
+		memcpy(out[n].src, cfg->addrs6[0].addr, 16);
+		n++;
+	}
+	for (i = 0; i < n; i++)
+		out[i].uses = st->ip6 ? st->ip6->route_uses[out[i].slot] : 0;
+	return n;
+}
+
 /*
  * A reply to in (IPv6 header at in->data, its Ethernet header in front):
  * from the address it was sent to, back to its source.  An on-link source
@@ -236,12 +301,16 @@ static void ipv6_reply(struct stack *st, struct pkb *pkb, const struct pkb *in, 
 	const struct ip6_hdr *ip6 = (const struct ip6_hdr *)in->data;
 	struct ip6_ldst l = { .hop_limit = IPV6_HOP_LIMIT };
 
-	if (ipv6_on_link(st, ip6->saddr))
-		l.nexthop = ip6->saddr;
-	else if (!in6_is_unspecified(st->cfg->gateway6))
+	int slot = ipv6_route_slot(st, ip6->saddr);
+
+	if (slot == ROUTE6_SLOT_DEFAULT)
 		l.nexthop = st->cfg->gateway6;
+	else if (slot >= 0)
+		l.nexthop = ip6->saddr;
 	else
 		l.mac = pkb_mac_header(in) + ETH_ALEN;
+	if (slot >= 0)
+		st->ip6->route_uses[slot]++;
 	ipv6_send(st, pkb, ip6->daddr, ip6->saddr, nh, &l);
 }
 

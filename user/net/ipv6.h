@@ -7,6 +7,9 @@
 #ifndef SKIFF_NET_IPV6_H
 #define SKIFF_NET_IPV6_H
 
+#include <stdbool.h>
+#include <stdint.h>
+
 #include "core/stack.h"
 
 struct pkb;
@@ -17,5 +20,29 @@ void ipv6_fini(struct stack *st);
 
 /* The ETH_P_IPV6 handler: owns pkb (IPv6 header at pkb->data). */
 int ipv6_rcv(struct stack *st, struct pkb *pkb);
+
+/*
+ * The IPv6 routes a stack uses for its replies, as ip -6 route lists
+ * them: the on-link prefix of each IPv6 address (slot i for addrs6[i]),
+ * fe80::/64, and the default route of --gateway6.  Slots index the use
+ * counts, which are per stack (sum them over the workers).
+ */
+#define ROUTE6_SLOT_LINKLOCAL	SKIFF_MAX_ADDRS6
+#define ROUTE6_SLOT_DEFAULT	(SKIFF_MAX_ADDRS6 + 1)
+#define ROUTE6_SLOTS		(SKIFF_MAX_ADDRS6 + 2)
+
+struct route6_info {
+	bool is_default;
+	uint8_t dst[16];	/* host bits zero; :: for the default route */
+	uint8_t prefix_len;
+	uint8_t gateway[16];	/* :: for on-link routes */
+	uint8_t src[16];	/* the address the route is shown with */
+	uint64_t uses;		/* replies of this stack that took it */
+	int slot;
+};
+
+/* Fill out (at most max) in the order ip -6 route lists them; returns how
+ * many.  On the stack's thread or under its lock. */
+int ipv6_route_dump(const struct stack *st, struct route6_info *out, int max);
 
 #endif

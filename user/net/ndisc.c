@@ -48,15 +48,6 @@ struct nd_opts {
 	const uint8_t *tll;	/* target link-layer address, or NULL */
 };
 
-static bool prefix_match(const uint8_t *a, const uint8_t *b, unsigned int len)
-{
-	unsigned int bytes = len / 8, bits = len % 8;
-
-	if (memcmp(a, b, bytes))
-		return false;
-	return !bits || !((a[bytes] ^ b[bytes]) & (uint8_t)(0xff00 >> bits));
-}
-
 /* RFC 4861 7.2.2: our dedicated address on target's prefix, else the first
  * dedicated one; NULL when we have none. */
 static const uint8_t *nd_source_for(const struct stack *st, const uint8_t *target)
@@ -68,22 +59,12 @@ static const uint8_t *nd_source_for(const struct stack *st, const uint8_t *targe
 
 		if (!a->dedicated)
 			continue;
-		if (prefix_match(a->addr, target, a->prefix_len))
+		if (in6_prefix_match(a->addr, target, a->prefix_len))
 			return a->addr;
 		if (!first)
 			first = a->addr;
 	}
 	return first;
-}
-
-bool ipv6_on_link(const struct stack *st, const uint8_t *a)
-{
-	if (a[0] == 0xfe && (a[1] & 0xc0) == 0x80)
-		return true; /* link-local, fe80::/10 */
-	for (int i = 0; i < st->cfg->n_addrs6; i++)
-		if (prefix_match(st->cfg->addrs6[i].addr, a, st->cfg->addrs6[i].prefix_len))
-			return true;
-	return false;
 }
 
 /* RFC 2464 7: 33:33 and the low 32 bits of a multicast address. */
