@@ -838,3 +838,84 @@ def test_skiff_run_works_from_make_install(topo, sk, runs, tmp_path):
     c.close()
     rc, out, err = r.finish()
     assert rc == 0 and out == b"installed\n", err
+
+
+# ---- redis, iperf3 ----
+
+def test_redis_server_serves_redis_benchmark_and_a_1mib_value(topo, sk, runs, tmp_path):
+    """redis-server under skiff-run on ded_ip: a 1 MiB value set and read
+    back by redis-cli from the peer (SHA-256), then redis-benchmark GET/SET
+    with 50 clients, plain and pipelined (-P 16), without an error."""
+    need("redis-server", "redis-cli", "redis-benchmark")
+    port = PORT + 60
+    rs = start(runs, topo, ["redis-server", "--bind", topo.ded_ip, "--port", port, "--save", "",
+                            "--appendonly", "no", "--daemonize", "no", "--protected-mode", "no",
+                            "--dir", tmp_path], stdout=subprocess.DEVNULL)
+    wait_port_app(topo, sk, rs, port).close()
+    value = tmp_path / "value"
+    value.write_bytes(os.urandom(1 << 20).hex().encode())  # 2 MiB of text
+    cli = ["redis-cli", "-h", topo.ded_ip, "-p", str(port)]
+    with open(value, "rb") as f:
+        p = subprocess.run(sn.nsenter(topo.peer_ns, [*cli, "-x", "SET", "big"]), stdin=f,
+                           capture_output=True, timeout=60)
+    assert p.stdout.strip() == b"OK", p
+    p = subprocess.run(sn.nsenter(topo.peer_ns, [*cli, "--raw", "GET", "big"]),
+                       capture_output=True, timeout=60)
+    assert hashlib.sha256(p.stdout.rstrip(b"\n")).hexdigest() == file_sha(value)
+    for extra in ([], ["-P", "16"]):
+        p = subprocess.run(sn.nsenter(topo.peer_ns, [
+            "redis-benchmark", "-h", topo.ded_ip, "-p", str(port), "-c", "50", "-n", "20000",
+            "-t", "get,set", "-q", *extra]), capture_output=True, text=True, timeout=120)
+        out = p.stdout.replace("\r", "\n")
+        assert p.returncode == 0 and "SET:" in out and "GET:" in out, p.stdout + p.stderr
+        assert "error" not in (out + p.stderr).lower(), out + p.stderr
+    rs.p.send_signal(signal.SIGTERM)
+    rc, _, err = rs.finish(timeout=20)
+    assert rc == 0, err
+
+
+def iperf3_json(p):
+    assert p.returncode == 0, p.stdout[-2000:] + p.stderr[-2000:]
+    return json.loads(p.stdout)
+
+
+def test_iperf3_as_server_and_as_client_both_directions(topo, sk, runs):
+    """iperf3 -s under skiff-run with the peer's client sending and
+    receiving (-R); iperf3 -c under skiff-run to the peer's server, both
+    directions.  The bytes each side counts agree; the options skiff lacks
+    (TCP_INFO, TCP_CONGESTION) are refused with a message, not faked."""
+    need("iperf3")
+    port = PORT + 70
+    for rev in ([], ["-R"]):
+        srv = start(runs, topo, ["iperf3", "-s", "-B", topo.ded_ip, "-p", port, "-1"],
+                    stdout=subprocess.DEVNULL)
+        deadline = time.monotonic() + 10
+        while not apps(sk) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        time.sleep(0.2)
+        p = subprocess.run(sn.nsenter(topo.peer_ns, [
+            "iperf3", "-c", topo.ded_ip, "-p", str(port), "-t", "2", "-J", *rev]),
+            capture_output=True, text=True, timeout=60)
+        j = iperf3_json(p)
+        end = j["end"]
+        assert end["sum_received"]["bytes"] > 10 << 20, end
+        rc, _, err = srv.finish(timeout=20)
+        assert rc == 0, err
+        assert "getsockopt(fd" in err and "not supported on skiff" in err, err
+        wait_detached(sk)
+    for rev in ([], ["-R"]):
+        ps = subprocess.Popen(sn.nsenter(topo.peer_ns, [
+            "iperf3", "-s", "-B", topo.peer_ip, "-p", str(port), "-1"]),
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        try:
+            time.sleep(0.5)
+            cl = start(runs, topo, ["iperf3", "-c", topo.peer_ip, "-p", port, "-t", "2", "-J",
+                                    *rev])
+            rc, out, err = cl.finish(timeout=60)
+            assert rc == 0, out[-2000:] + err.encode()
+            end = json.loads(out)["end"]
+            assert end["sum_received"]["bytes"] > 10 << 20, end
+            assert end["sum_sent"]["bytes"] >= end["sum_received"]["bytes"], end
+        finally:
+            ps.wait(20)
+        wait_detached(sk)

@@ -540,9 +540,11 @@ static bool kernel_bound(int fd)
 	return !REAL(getsockname)(fd, (struct sockaddr *)&sin, &l) && sin.sin_port;
 }
 
-/* A kernel socket about to connect (or send) to addr: 1 when it became a
- * skiff socket (*out), 0 when it stays the kernel's, -1/errno when the
- * rule gave it to skiff and that failed. */
+/* A kernel socket about to connect (call "connect") or to send a datagram
+ * (any other call: UDP only; a TCP sendto() with an address is the
+ * kernel's, MSG_FASTOPEN included) to addr: 1 when it became a skiff
+ * socket (*out), 0 when it stays the kernel's, -1/errno when the rule gave
+ * it to skiff and that failed. */
 int preload_claim(int fd, const struct sockaddr *addr, socklen_t len, const char *call,
 		  struct ent **out)
 {
@@ -553,7 +555,8 @@ int preload_claim(int fd, const struct sockaddr *addr, socklen_t len, const char
 	    !connect_for_skiff(sin))
 		return 0;
 	type = kernel_type(fd);
-	if ((type != SOCK_STREAM && type != SOCK_DGRAM) || kernel_bound(fd))
+	if ((type != SOCK_STREAM && type != SOCK_DGRAM) || kernel_bound(fd) ||
+	    (type == SOCK_STREAM && strcmp(call, "connect")))
 		return 0;
 	*out = migrate(fd, type, call);
 	if (!*out)

@@ -130,8 +130,9 @@ void ent_forget(int fd);
 int refuse(int err, const char *call, int fd, const char *fmt, ...)
 	__attribute__((format(printf, 4, 5)));
 
-/* A kernel socket about to connect (or send) to addr: 1 when it became a
- * skiff socket (*out), 0 when it stays the kernel's, -1/errno on failure. */
+/* A kernel socket about to connect (call "connect") or send a datagram to
+ * addr: 1 when it became a skiff socket (*out), 0 when it stays the
+ * kernel's, -1/errno on failure. */
 int preload_claim(int fd, const struct sockaddr *addr, socklen_t len, const char *call,
 		  struct ent **out);
 
