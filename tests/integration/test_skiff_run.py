@@ -514,6 +514,11 @@ def ab(topo, url, n, c, keepalive):
     return field("Complete requests"), field("Failed requests"), field("Keep-Alive requests")
 
 
+def cpu_ticks(pid):
+    f = open(f"/proc/{pid}/stat").read().rsplit(")", 1)[1].split()
+    return int(f[11]) + int(f[12])  # utime + stime
+
+
 def check_nginx_serves(topo, www, port):
     base = f"http://{topo.ded_ip}:{port}"
     # sendfile: the big file whole, twice at once
@@ -547,10 +552,21 @@ def check_nginx_serves(topo, www, port):
 def test_nginx_one_worker_serves_static_files(topo, sk, runs, tmp_path, www):
     """nginx with one process (master_process off): sendfile of 32 MiB,
     keep-alive (curl re-uses the connection, ab -k) and Connection: close
-    (ab), then SIGTERM: epoll_wait returns EINTR and nginx exits 0."""
+    (ab); idle with a connection open it sleeps (under 5% of a CPU); then
+    SIGTERM: epoll_wait returns EINTR and nginx exits 0."""
     port = PORT + 20
     ng = start_nginx(runs, topo, sk, tmp_path, www, port)
     check_nginx_serves(topo, www, port)
+    # idle with a keep-alive connection open: it sleeps (no busy polling)
+    c = tn.connect(topo, topo.ded_ip, port)
+    c.sendall(b"GET /small.txt HTTP/1.1\r\nHost: x\r\n\r\n")
+    assert c.recv(65536).startswith(b"HTTP/1.1 200")
+    time.sleep(0.5)
+    t0 = cpu_ticks(ng.p.pid)
+    time.sleep(2)
+    pct = (cpu_ticks(ng.p.pid) - t0) * 100 / os.sysconf("SC_CLK_TCK") / 2
+    c.close()
+    assert pct < 5, f"idle nginx used {pct:.1f}% of a CPU"
     ng.p.send_signal(signal.SIGTERM)
     rc, _, err = ng.finish(timeout=20)
     assert rc == 0, err + (tmp_path / "error.log").read_text()
