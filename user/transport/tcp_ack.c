@@ -356,6 +356,7 @@ void tcp_sack_xmit(struct stack *st, struct tcp_sock *tp)
 				if (tcp_recovery_rtx(st, tp, seq, n))
 					return;
 				STACK_INC(st, tcp_rack_marked_lost);
+				tp->rack_lost = tp->rack_lost > n ? tp->rack_lost - n : 0;
 				if (tcp_after(seq + n, tp->high_rxt))
 					tp->high_rxt = seq + n;
 				seq += n;

@@ -25,6 +25,7 @@
 #define TCP_CHUNK_SLOTS		8
 #define TCP_SLOT_SHIFT_DATA	8
 #define TCP_SLOT_SHIFT_FILE	12
+#define TCP_SLOT_MAX		(1u << TCP_SLOT_SHIFT_FILE)	/* the largest slot */
 
 struct fmap;
 

@@ -317,8 +317,10 @@ static int tcp_send_range(struct stack *st, struct tcp_sock *tp, uint32_t seq, u
 		STACK_INC(st, tcp_retrans_segs);
 		tp->retrans_total++;
 		tp->rtt_start = 0; /* Karn: no sample from an ambiguous ACK */
-		if (tcp_after(seq + len, tp->rxt_high))
-			tp->rxt_high = seq + len;
+		/* the restamped slots may reach one slot further (RACK's
+		 * walk must not take them for originals) */
+		if (tcp_after(seq + len + TCP_SLOT_MAX, tp->rxt_high))
+			tp->rxt_high = seq + len + TCP_SLOT_MAX;
 	}
 	if (tp->ca_state == TCP_CA_RECOVERY)
 		tp->prr_out += len + (fin ? 1 : 0); /* RFC 6937 prr_out */

@@ -178,13 +178,35 @@ static uint32_t rack_reo_wnd(const struct tcp_sock *tp)
 	return (uint32_t)w;
 }
 
-/* One walk of RFC 8985 6.2 step 5 over the unSACKed data. */
+/*
+ * One walk of RFC 8985 6.2 step 5 over the unSACKed data, in sequence
+ * order.  Beyond the highest retransmission (rxt_high) every segment is an
+ * original, sent in sequence order: the first one there that was sent
+ * after RACK's segment, or that is not lost yet, ends the walk (all after
+ * it are later still).  So a walk costs the lost and the retransmitted
+ * bytes, not the flight, whatever SACK blocks a receiver sends.
+ */
 struct rack_walk {
 	uint32_t lost;		/* bytes deemed lost */
 	uint32_t timeout_us;	/* longest wait of a segment not yet lost; 0: none */
 	/* first lost range at or after from, up to max bytes (max 0: not wanted) */
 	uint32_t from, max, first, first_len;
 };
+
+/* The last unSACKed byte below seq (seq - 1 itself unless SACKed). */
+static uint32_t rack_last_hole_byte(const struct tcp_sock *tp, uint32_t seq)
+{
+	uint32_t x = seq - 1;
+	int i;
+
+	for (i = tp->n_scoreboard - 1; i >= 0; i--) {
+		const struct tcp_sack_block *b = &tp->scoreboard[i];
+
+		if (!tcp_before(x, b->start) && tcp_before(x, b->end))
+			x = b->start - 1;
+	}
+	return x;
+}
 
 static void rack_walk(const struct tcp_sock *tp, struct rack_walk *w)
 {
@@ -239,6 +261,20 @@ static void rack_walk(const struct tcp_sock *tp, struct rack_walk *w)
 					w->timeout_us = thresh - elapsed;
 				if (w->max && w->first_len)
 					return;
+				if (!tcp_before(pseq, tp->rxt_high)) {
+					/* the rest were sent later: the last of
+					 * them before RACK's segment waits longest */
+					pseq = rack_last_hole_byte(tp, tp->rack_end_seq);
+					if (tcp_after(pseq, ds + (uint32_t)off) &&
+					    tcp_before(pseq, end)) {
+						ts = tcp_stamp_iter_get(&it, pseq - ds, &se);
+						elapsed = rack_elapsed(tp->st, ts);
+						if (it.c && elapsed < thresh &&
+						    thresh - elapsed > w->timeout_us)
+							w->timeout_us = thresh - elapsed;
+					}
+					return;
+				}
 			}
 			off = se;
 		}
@@ -246,14 +282,6 @@ static void rack_walk(const struct tcp_sock *tp, struct rack_walk *w)
 			return;
 		seq = he;
 	}
-}
-
-uint32_t tcp_rack_lost_bytes(const struct tcp_sock *tp)
-{
-	struct rack_walk w = {0};
-
-	rack_walk(tp, &w);
-	return w.lost;
 }
 
 bool tcp_rack_next_lost(const struct tcp_sock *tp, uint32_t seq, uint32_t max, uint32_t *ls,
@@ -414,9 +442,11 @@ void tcp_rack_on_ack(struct stack *st, struct tcp_sock *tp, uint32_t delivered, 
 	if (tcp_before(tp->rxt_high, tp->snd_una))
 		tp->rxt_high = tp->snd_una;
 	tcp_tlp_ack(st, tp);
+	tp->rack_lost = 0;
 	if (tp->ca_state == TCP_CA_LOSS || tp->snd_una == tp->snd_max)
 		return;
 	rack_walk(tp, &w);
+	tp->rack_lost = w.lost;
 	/* RFC 8985 6.2 step 5 + RFC 6675 5: a loss starts recovery, once per
 	 * window (not again before SND.UNA passes the last RecoveryPoint) */
 	if (w.lost && (tp->ca_state == TCP_CA_OPEN || tp->ca_state == TCP_CA_DISORDER) &&

@@ -167,6 +167,8 @@ struct tcp_sock {
 	uint32_t ecn_high;		/* SND.MAX at the last ECN reduction: once per window */
 	uint64_t ts_recent_stamp;	/* when ts_recent was set (ns), for PAWS aging */
 	uint32_t ts_offset;		/* our TSval = now_ms + ts_offset */
+	uint32_t rack_lost;		/* bytes RACK found lost and not resent since, as of the
+					 * last ACK or reordering timer (tcp_rack.c; here: padding) */
 
 	/* ---- buffers (tcp_input.c receive side; tcp.c/tcp_output.c send side) ---- */
 	struct tcp_stream sndq;		/* bytes from snd_una on, unacked and unsent */
@@ -244,8 +246,8 @@ struct tcp_sock {
 	uint32_t rack_xmit_us;		/* RACK.xmit_ts (µs, mod 2^32) */
 	uint32_t rack_end_seq;		/* RACK.end_seq */
 	uint32_t rack_dsack_round;	/* RACK.dsack_round (valid: rack_dsack_on) */
-	uint32_t rxt_high;		/* highest end of a retransmission (RACK walks stop
-					 * past it at the first segment sent after RACK's) */
+	uint32_t rxt_high;		/* above every retransmission and the slots it restamped
+					 * (RACK walks stop past it at the first segment not lost) */
 	uint32_t tlp_end_seq;		/* TLP.end_seq (valid: tlp_on) */
 	uint32_t prr_delivered;		/* RFC 6937 prr_delivered */
 	uint32_t prr_out;		/* RFC 6937 prr_out */
@@ -430,9 +432,13 @@ void tcp_rack_advance(struct stack *st, struct tcp_sock *tp, uint32_t start, uin
 /* The ACK carries a D-SACK (RFC 2883 4.1): widen the reordering window
  * (RFC 8985 6.2 step 4); a D-SACK of the loss probe says it was not needed. */
 void tcp_rack_dsack(struct stack *st, struct tcp_sock *tp, const struct tcp_sack_block *b);
-/* Bytes RACK deems lost now (unSACKed, sent before RACK.xmit_ts more than
- * RACK.rtt + reo_wnd ago, not retransmitted since). */
-uint32_t tcp_rack_lost_bytes(const struct tcp_sock *tp);
+/* Bytes RACK deems lost (unSACKed, sent before RACK.xmit_ts more than
+ * RACK.rtt + reo_wnd ago, not retransmitted since): tp->rack_lost, counted
+ * on each ACK and reordering timeout, less what was resent since. */
+static inline uint32_t tcp_rack_lost_bytes(const struct tcp_sock *tp)
+{
+	return tcp_rack_on(tp) && tp->ca_state != TCP_CA_LOSS ? tp->rack_lost : 0;
+}
 /* The first lost range at or after seq, up to max bytes: false if none. */
 bool tcp_rack_next_lost(const struct tcp_sock *tp, uint32_t seq, uint32_t max, uint32_t *ls,
 			uint32_t *len);
