@@ -859,7 +859,7 @@ def test_skiff_run_works_from_make_install(topo, sk, runs, tmp_path):
 # ---- redis, iperf3 ----
 
 def test_redis_server_serves_redis_benchmark_and_a_1mib_value(topo, sk, runs, tmp_path):
-    """redis-server under skiff-run on ded_ip: a 1 MiB value set and read
+    """redis-server under skiff-run on ded_ip: a 2 MiB value set and read
     back by redis-cli from the peer (SHA-256), then redis-benchmark GET/SET
     with 50 clients, plain and pipelined (-P 16), without an error."""
     need("redis-server", "redis-cli", "redis-benchmark")
