@@ -391,7 +391,7 @@ int skiffd_seccomp_dump(const struct skiffd_seccomp_opts *o, int fd)
 	int ret;
 
 	if (o->mode == SKIFFD_SECCOMP_OFF)
-		return 0;
+		return dprintf(fd, "# --seccomp=off: no filter\n") < 0 ? -EIO : 0;
 	ret = build(&ctx, o);
 	if (ret)
 		return ret;
