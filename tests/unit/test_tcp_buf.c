@@ -911,6 +911,50 @@ static void file_ranges_read_like_copies_and_hold_the_mapping(void **state)
 	fmap_put(fm);
 }
 
+/*
+ * RACK's transmit stamps: per 256-byte slot of a data chunk.  A stamp
+ * covers every slot the range touches (a shared slot holds the later
+ * time), reads back in increasing offsets with the slot's end, survives
+ * dropping the head, and a new chunk starts unstamped.
+ */
+static void stamps_are_kept_per_slot_and_read_back_in_order(void **state)
+{
+	struct tcp_chunk_pool *p = *state;
+	struct tcp_stream s = { 0 };
+	struct tcp_stamp_iter it;
+	size_t end;
+
+	append_pat(p, &s, 0, 3 * TCP_CHUNK_DATA);
+	tcp_stream_stamp(&s, 0, 1448, 100);	/* slots 0-5 of chunk 0 */
+	tcp_stream_stamp(&s, 1448, 1448, 200);	/* 5 (shared) .. 11, across chunks */
+	tcp_stamp_iter_start(&s, 0, &it);
+	assert_int_equal(tcp_stamp_iter_get(&it, 0, &end), 100);
+	assert_int_equal(end, 256);
+	assert_int_equal(tcp_stamp_iter_get(&it, 1279, &end), 100);
+	assert_int_equal(tcp_stamp_iter_get(&it, 1300, &end), 200); /* the shared slot: later */
+	assert_int_equal(end, 1536);
+	assert_int_equal(tcp_stamp_iter_get(&it, 2047, &end), 200);
+	assert_int_equal(end, 2048);				/* a slot ends with its chunk */
+	assert_int_equal(tcp_stamp_iter_get(&it, 2048, &end), 200); /* chunk 1, slot 0 */
+	assert_int_equal(tcp_stamp_iter_get(&it, 3071, &end), 200); /* 2896 is in it */
+	assert_int_equal(tcp_stamp_iter_get(&it, 3072, &end), 0);   /* never sent */
+	assert_int_equal(end, 3328);
+	assert_int_equal(tcp_stamp_iter_get(&it, 3 * TCP_CHUNK_DATA, &end), 0); /* beyond */
+	assert_null(it.c);
+	/* dropping the head keeps what is left where it was */
+	tcp_stream_drop(p, &s, 1000);
+	tcp_stamp_iter_start(&s, 0, &it);
+	assert_int_equal(tcp_stamp_iter_get(&it, 0, &end), 100);	/* byte 1000: slot 3 */
+	assert_int_equal(end, 1024 - 1000);
+	assert_int_equal(tcp_stamp_iter_get(&it, 448, &end), 200);	/* byte 1448 */
+	tcp_stream_purge(p, &s);
+	/* a chunk from the pool again has no stamps of its previous use */
+	append_pat(p, &s, 0, 100);
+	tcp_stamp_iter_start(&s, 0, &it);
+	assert_int_equal(tcp_stamp_iter_get(&it, 0, &end), 0);
+	tcp_stream_purge(p, &s);
+}
+
 #define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
 
 int main(void)
@@ -922,6 +966,7 @@ int main(void)
 		T(read_consumes_and_appending_after_drain_works),
 		T(copy_csum_matches_peek_and_csum_partial),
 		T(file_ranges_read_like_copies_and_hold_the_mapping),
+		T(stamps_are_kept_per_slot_and_read_back_in_order),
 		T(append_is_short_when_the_pool_runs_out),
 		T(pool_grows_in_slabs_up_to_its_limit),
 		T(ooo_disjoint_segments_are_kept_sorted),
