@@ -47,8 +47,7 @@
 
 /* Request ops, application -> the worker a socket lives on. */
 enum skiff_app_op {
-	SKIFF_APP_OP_LISTEN = 1, /* socket+options+bind+listen(addr, port, arg=backlog);
-				  * port 0: an ephemeral one, answered in rep_port */
+	SKIFF_APP_OP_LISTEN = 1, /* socket+options+bind+listen(addr, port, arg=backlog) */
 	SKIFF_APP_OP_CONNECT,	 /* socket+options+[bind laddr]+connect(addr, port) */
 	SKIFF_APP_OP_ACCEPT,	 /* slot: the new socket's, arg: the listener's slot */
 	SKIFF_APP_OP_TX,	 /* the tx FIFO of slot has bytes */

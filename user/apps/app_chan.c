@@ -487,8 +487,7 @@ static void ws_open(struct app_wsock *ws, struct socket *so, bool connecting)
 	skiff_set_handler(so, ws_event, ws);
 }
 
-/* port 0: an ephemeral port of this worker's (the library then asks the
- * other workers for that one); the local name goes back in *local. */
+/* The local name goes back in *local. */
 static int do_listen(struct app_worker *aw, struct app_wsock *ws, const struct skiff_app_msg *m,
 		     struct sockaddr_in *local)
 {
@@ -496,6 +495,8 @@ static int do_listen(struct app_worker *aw, struct app_wsock *ws, const struct s
 	struct socket *so;
 	int ret;
 
+	if (!m->port)
+		return -EINVAL; /* the application picks one port for every worker */
 	ret = skiff_socket(aw->st, SOCK_STREAM, &so);
 	if (ret)
 		return ret;

@@ -61,6 +61,9 @@
 #define FIFO_MASK (SKIFF_APP_FIFO - 1)
 #define RING_MASK (SKIFF_APP_RING - 1)
 #define OVERFLOW_WAIT_MS 10 /* a thread without a waiter looks again this often */
+#define TCP_EPHEMERAL_LO 32768 /* skiffd's TCP ephemeral range (transport/tcp.h) */
+#define TCP_EPHEMERAL_HI 49151
+#define LISTEN_PICK_TRIES 64
 #define MAX_ATTACH_FDS (1 + SKIFF_APP_MAX_WORKERS + SKIFF_APP_MAX_WAITERS)
 #define MAX_EPOLLS 64
 
@@ -1040,6 +1043,8 @@ static void close_on(int i, uint32_t w)
 
 SKIFF_EXPORT int skiff_listen(int fd, int backlog)
 {
+	unsigned int seed = (unsigned int)getpid() ^ (unsigned int)clock();
+	int tries;
 	uint16_t port;
 	struct skiff_app_msg m;
 	struct lsock *ls;
@@ -1070,21 +1075,30 @@ SKIFF_EXPORT int skiff_listen(int fd, int backlog)
 	}
 	if (backlog < 0)
 		backlog = 0;
-	/* port 0: worker 0 picks one (of its own), the others take it too */
+	/* port 0: one port for every worker, picked here at random from
+	 * TCP's ephemeral range as Linux does, another one while in use */
 	port = ls->local.sin_port;
-	for (w = 0; w < A.n_workers; w++) {
-		fill_msg(&m, i, SKIFF_APP_OP_LISTEN);
-		m.addr = ls->local.sin_addr.s_addr;
-		m.port = port;
-		m.arg = backlog;
-		ret = request(w, &m);
-		if (ret) {
-			for (k = 0; k < w; k++)
-				close_on(i, k);
-			goto out;
+	for (tries = 0; tries < LISTEN_PICK_TRIES; tries++) {
+		if (!ls->local.sin_port)
+			port = htons((uint16_t)(TCP_EPHEMERAL_LO +
+						rand_r(&seed) % (TCP_EPHEMERAL_HI - TCP_EPHEMERAL_LO + 1)));
+		for (w = 0; w < A.n_workers; w++) {
+			fill_msg(&m, i, SKIFF_APP_OP_LISTEN);
+			m.addr = ls->local.sin_addr.s_addr;
+			m.port = port;
+			m.arg = backlog;
+			ret = request(w, &m);
+			if (ret) {
+				for (k = 0; k < w; k++)
+					close_on(i, k);
+				break;
+			}
 		}
-		port = A.slots[i].rep_port;
+		if (ret != -EADDRINUSE || ls->local.sin_port)
+			break;
 	}
+	if (ret)
+		goto out;
 	ls->local.sin_port = port;
 	ls->kind = L_LISTEN;
 out:
