@@ -277,6 +277,15 @@ def app_seeds():
         "ring-ahead": msg(1, 3, 1, 0, socket.htons(8080)) + bytes([2]) +
         struct.pack("<I", 5000) + poll(),
         "scribble": bytes([0, 0, 8, 64]) + bytes(range(64)) + poll(),
+        # UDP (ops 9, 10; records 5 and 6): bound to 9999, a datagram from
+        # the peer, the part tail moved, a send of what the tx FIFO holds
+        "udp-rx": msg(9, 2, 1, 0, socket.htons(9999)) + poll() +
+        bytes([6]) + struct.pack(">H", 9999) + bytes([5]) + b"hello" + poll() +
+        bytes([5, 2, 0]) + struct.pack("<I", 4) + msg(5, 2, 2) + poll() + msg(7, 2, 3) + poll(),
+        "udp-connect-tx": msg(9, 1, 1) + msg(10, 1, 2, peer_addr, socket.htons(7)) + poll() +
+        bytes([3, 1]) + struct.pack("<II", 24, 0) + msg(4, 1, 3) + poll(),
+        "udp-part-garbage": msg(9, 2, 1, 0, socket.htons(9999)) + poll() +
+        bytes([5, 2, 200]) + struct.pack("<I", 0xfffffff0) + msg(5, 2, 2) + poll(),
     }
 
 
