@@ -38,6 +38,12 @@
 
 #define N(a) (sizeof(a) / sizeof((a)[0]))
 
+/* Equality tests, with datum_b (SCMP_CMP_MASKED_EQ's value, unused here)
+ * given: libseccomp's SCMP_A*() leave it out, which clang's
+ * -Wmissing-field-initializers flags. */
+#define EQ32(arg, v) SCMP_CMP32(arg, SCMP_CMP_EQ, v, 0)
+#define EQ64(arg, v) SCMP_CMP64(arg, SCMP_CMP_EQ, v, 0)
+
 /*
  * Allowed with any arguments.  A name the architecture does not have
  * (poll on arm64) is skipped.
@@ -179,7 +185,7 @@ static int allow_a0(scmp_filter_ctx ctx, int nr, const uint64_t *v, size_t n)
 	int ret;
 
 	for (i = 0; i < n; i++) {
-		ret = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, nr, 1, SCMP_A0_32(SCMP_CMP_EQ, v[i]));
+		ret = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, nr, 1, EQ32(0, v[i]));
 		if (ret)
 			return ret;
 	}
@@ -195,8 +201,8 @@ static int allow_a1(scmp_filter_ctx ctx, int nr, const uint64_t *v, size_t n, bo
 
 	for (i = 0; i < n; i++) {
 		ret = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, nr, 1,
-				       wide ? SCMP_A1(SCMP_CMP_EQ, v[i]) :
-					      SCMP_A1_32(SCMP_CMP_EQ, v[i]));
+				       wide ? EQ64(1, v[i]) :
+					      EQ32(1, v[i]));
 		if (ret)
 			return ret;
 	}
@@ -211,23 +217,23 @@ static int add_socket_rules(scmp_filter_ctx ctx)
 
 	/* if_nametoindex() (glibc's __opensock: a datagram AF_UNIX socket) */
 	ret = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(socket), 2,
-			       SCMP_A0_32(SCMP_CMP_EQ, AF_UNIX),
+			       EQ32(0, AF_UNIX),
 			       SCMP_A1_32(SCMP_CMP_MASKED_EQ, type_mask, SOCK_DGRAM));
 	/* the ethtool and multicast ioctls go through a datagram AF_INET socket */
 	if (!ret)
 		ret = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(socket), 3,
-				       SCMP_A0_32(SCMP_CMP_EQ, AF_INET),
+				       EQ32(0, AF_INET),
 				       SCMP_A1_32(SCMP_CMP_MASKED_EQ, type_mask, SOCK_DGRAM),
-				       SCMP_A2_32(SCMP_CMP_EQ, 0));
+				       EQ32(2, 0));
 	/* rtnetlink (XDP detach, getifaddrs), sock_diag (kernel listeners) */
 	if (!ret)
 		ret = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(socket), 2,
-				       SCMP_A0_32(SCMP_CMP_EQ, AF_NETLINK),
-				       SCMP_A2_32(SCMP_CMP_EQ, NETLINK_ROUTE));
+				       EQ32(0, AF_NETLINK),
+				       EQ32(2, NETLINK_ROUTE));
 	if (!ret)
 		ret = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(socket), 2,
-				       SCMP_A0_32(SCMP_CMP_EQ, AF_NETLINK),
-				       SCMP_A2_32(SCMP_CMP_EQ, NETLINK_SOCK_DIAG));
+				       EQ32(0, AF_NETLINK),
+				       EQ32(2, NETLINK_SOCK_DIAG));
 	return ret;
 }
 
@@ -285,7 +291,7 @@ static int add_rules(scmp_filter_ctx ctx, const struct skiffd_seccomp_opts *o)
 	/* signals to itself only (abort(), raise()) */
 	if (!SKIFF_SAN_BUILD) {
 		ret = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(tgkill), 1,
-				       SCMP_A0_32(SCMP_CMP_EQ, (uint64_t)getpid()));
+				       EQ32(0, (uint64_t)getpid()));
 		if (ret)
 			return ret;
 	}
@@ -309,7 +315,7 @@ static int add_rules(scmp_filter_ctx ctx, const struct skiffd_seccomp_opts *o)
 		if (bpf_cmd_allowed((unsigned int)i, o))
 			continue;
 		ret = seccomp_rule_add(ctx, SCMP_ACT_ERRNO(EPERM), SCMP_SYS(bpf), 1,
-				       SCMP_A0_32(SCMP_CMP_EQ, i));
+				       EQ32(0, i));
 	}
 	if (ret)
 		return ret;
