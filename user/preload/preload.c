@@ -104,6 +104,7 @@ void preload_resolve(void)
 	RESOLVE(epoll_ctl);
 	RESOLVE(epoll_wait);
 	RESOLVE(epoll_pwait);
+	RESOLVE(epoll_pwait2);
 	RESOLVE(dup);
 	RESOLVE(dup2);
 	RESOLVE(dup3);

@@ -389,3 +389,23 @@ PRELOAD_EXPORT int epoll_pwait(int epfd, struct epoll_event *evs, int max, int t
 	restore_mask(mask, &old);
 	return r;
 }
+
+PRELOAD_EXPORT int epoll_pwait2(int epfd, struct epoll_event *evs, int max,
+				const struct timespec *ts, const sigset_t *mask)
+{
+	struct ent *set = set_of(epfd);
+	sigset_t old;
+	int r;
+
+	if (!set || !atomic_load(&set->nskiff))
+		return REAL(epoll_pwait2)(epfd, evs, max, ts, mask);
+	if (ts && (ts->tv_sec < 0 || ts->tv_nsec < 0 || ts->tv_nsec >= 1000000000)) {
+		errno = EINVAL;
+		return -1;
+	}
+	if (with_mask(mask, &old))
+		return -1;
+	r = wait_set(set, evs, max, ms_of(ts));
+	restore_mask(mask, &old);
+	return r;
+}
