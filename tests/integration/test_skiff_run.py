@@ -935,3 +935,15 @@ def test_iperf3_as_server_and_as_client_both_directions(topo, sk, runs):
         finally:
             ps.wait(20)
         wait_detached(sk)
+
+
+def test_a_program_not_allowed_to_attach_is_told_why(topo, sk, runs):
+    """nc as uid nobody under skiff-run: its bind() to skiff's address
+    fails with EACCES and a line naming the call and the reason; nothing
+    falls back to the kernel silently."""
+    need("nc", "setpriv")
+    r = start(runs, topo, ["setpriv", "--reuid=nobody", "--regid=nogroup", "--clear-groups",
+                           "--inh-caps=-all", "nc", "-l", topo.ded_ip, PORT + 80])
+    rc, _, err = r.finish(timeout=30)
+    assert rc != 0, err
+    assert "skiff-run: bind(fd" in err and "(EACCES)" in err and "group skiff" in err, err
