@@ -547,6 +547,11 @@ def check_nginx_serves(topo, www, port):
     # many requests: keep-alive and one connection per request
     assert ab(topo, f"{base}/small.txt", 3000, 16, True) == (3000, 0, 3000)
     assert ab(topo, f"{base}/small.txt", 1000, 16, False)[:2] == (1000, 0)
+    if shutil.which("wrk"):  # keep-alive, 64 connections for one second
+        p = sn.ns_run(topo.peer_ns, ["wrk", "-t1", "-c64", "-d1s", f"{base}/small.txt"],
+                      check=False, timeout=60)
+        assert p.returncode == 0 and "requests in" in p.stdout, p.stdout + p.stderr
+        assert "Socket errors" not in p.stdout and "Non-2xx" not in p.stdout, p.stdout
 
 
 def test_nginx_one_worker_serves_static_files(topo, sk, runs, tmp_path, www):
