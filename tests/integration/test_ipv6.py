@@ -17,6 +17,9 @@ from conftest import ECHO_PORT, standard_args
 pytestmark = pytest.mark.usefixtures("need_skiff")
 
 
+STATIC_NET = "2001:db8:ef::"  # skiffd --route STATIC_NET/48 via the peer
+
+
 def v6(topo, host):
     return f"2001:db8:77:{topo.n:x}::{host}"
 
@@ -37,7 +40,8 @@ def v6net(topo):
 def sk6(topo, v6net):
     d = sn.Skiffd(topo, standard_args(topo) + ["--addr", f"{v6(topo, 5)}/64",
                                                "--addr", f"{v6(topo, 2)}/64",
-                                               "--gateway6", v6(topo, 1)]).start()
+                                               "--gateway6", v6(topo, 1),
+                                               "--route", f"{STATIC_NET}/48 via {v6(topo, 1)}"]).start()
     yield d
     assert d.stop() == 0, d.output()
 
@@ -308,11 +312,41 @@ def test_an_off_link_source_is_answered_through_gateway6(topo, sk6):
     assert default and default[0]["gateway"] == v6(topo, 1) and default[0]["uses"] >= 1, routes
 
 
+def test_a_static_ipv6_route_carries_its_prefix(topo, sk6):
+    """skiffd --route 2001:db8:ef::/48 via <peer>: the RST to a SYN from
+    2001:db8:ef::1 (the peer's loopback) takes the static route, not the
+    default one."""
+    far = f"{STATIC_NET}1"
+    topo.peer(["sysctl", "-qw", "net.ipv6.conf.lo.disable_ipv6=0"])
+    topo.peer(["ip", "-6", "addr", "add", f"{far}/128", "dev", "lo"])
+
+    def uses():
+        return {r["kind"]: r["uses"] for r in sk6.ctl_json("routes")["routes"]
+                if r["family"] == "inet6" and r["kind"] in ("static", "default")}
+    before = uses()
+    try:
+        with sn.in_netns(topo.peer_ns):
+            t = socket.socket(socket.AF_INET6, socket.SOCK_STREAM)
+        try:
+            t.settimeout(5)
+            t.bind((far, 0))
+            with pytest.raises(ConnectionRefusedError):
+                t.connect((v6(topo, 5), 8084))
+        finally:
+            t.close()
+    finally:
+        topo.peer(["ip", "-6", "addr", "del", f"{far}/128", "dev", "lo"], check=False)
+    after = uses()
+    assert after["static"] > before["static"] and after["default"] == before["default"], \
+        (before, after)
+
+
 def test_skiffctl_routes_lists_the_ipv6_routes_like_ip_6_route(topo, sk6):
     out = sk6.ctl("routes").stdout
     net = v6(topo, 5).rsplit("::", 1)[0] + "::"
     assert f"default via {v6(topo, 1)} dev {topo.dut_if} src {v6(topo, 5)} uses" in out, out
     assert f"{net}/64 dev {topo.dut_if} scope link src {v6(topo, 5)} uses" in out, out
     assert f"fe80::/64 dev {topo.dut_if} scope link src {v6(topo, 5)} uses" in out, out
+    assert f"{STATIC_NET}/48 via {v6(topo, 1)} dev {topo.dut_if} src {v6(topo, 5)} uses" in out, out
     # the two IPv6 addresses share their /64: one route
     assert out.count(f"{net}/64 ") == 1, out

@@ -161,11 +161,11 @@ static void test_gateway6_must_be_a_neighbour_and_not_ours(void **state)
 			  "--gateway6 fe80::1 needs an IPv6 --addr to send from");
 	assert_fails_with("--iface eth0 --addr 10.0.0.1/24 --addr 2001:db8::5/64 "
 			  "--gateway6 2001:db8:1::1",
-			  "--gateway6 2001:db8:1::1 is neither link-local nor on the prefix of an "
-			  "IPv6 --addr");
+			  "--gateway6 2001:db8:1::1: the gateway is neither link-local nor on the "
+			  "prefix of an IPv6 --addr");
 	assert_fails_with("--iface eth0 --addr 10.0.0.1/24 --addr 2001:db8::5/64 "
 			  "--gateway6 2001:db8::5",
-			  "--gateway6 2001:db8::5 is one of our own --addr");
+			  "--gateway6 2001:db8::5: the gateway is one of our own --addr");
 	run_cli(&r, "--iface eth0 --addr 10.0.0.1/24 --addr 2001:db8::5/64 --gateway6 fe80::1");
 	assert_int_equal(r.status, -1);
 	assert_int_equal(r.cfg.gateway6.s6_addr[0], 0xfe);
@@ -173,6 +173,46 @@ static void test_gateway6_must_be_a_neighbour_and_not_ours(void **state)
 	run_cli(&r, "--iface eth0 --addr 10.0.0.1/24 --addr 2001:db8::5/64 --gateway6 2001:db8::1");
 	assert_int_equal(r.status, -1);
 	assert_int_equal(r.cfg.gateway6.s6_addr[15], 1);
+}
+
+static void test_ipv6_routes_are_checked_like_ipv4_ones(void **state)
+{
+	struct cli_run r;
+
+	(void)state;
+	assert_fails_with("--iface eth0 --addr 10.0.0.1/24 --addr 2001:db8::5/64 "
+			  "--route 2001:db8:1::1/48 via fe80::1",
+			  "bad --route '2001:db8:1::1/48 via fe80::1': 2001:db8:1::1 has host bits "
+			  "set for /48 (the network is 2001:db8:1::/48)");
+	assert_fails_with("--iface eth0 --addr 10.0.0.1/24 --addr 2001:db8::5/64 "
+			  "--route ::/0 via fe80::1",
+			  "bad --route '::/0 via fe80::1': the default route is --gateway6 X:Y::Z");
+	assert_fails_with("--iface eth0 --addr 10.0.0.1/24 --addr 2001:db8::5/64 "
+			  "--route ff00::/8 via fe80::1",
+			  "bad --route 'ff00::/8 via fe80::1': ff00::/8 is not a routable unicast prefix");
+	assert_fails_with("--iface eth0 --addr 10.0.0.1/24 --addr 2001:db8::5/64 "
+			  "--route 2001:db8:1::/48 via ff02::1",
+			  "bad --route '2001:db8:1::/48 via ff02::1': expected a unicast IPv6 gateway "
+			  "after 'via'");
+	assert_fails_with("--iface eth0 --addr 10.0.0.1/24 --addr 2001:db8::5/64 "
+			  "--route 2001:db8:1::/48 via 2001:db8:2::1",
+			  "--route 2001:db8:1::/48 via 2001:db8:2::1: the gateway is neither "
+			  "link-local nor on the prefix of an IPv6 --addr");
+	assert_fails_with("--iface eth0 --addr 10.0.0.1/24 --addr 2001:db8::5/64 "
+			  "--route 2001:db8::/64 via fe80::1",
+			  "--route 2001:db8::/64 via fe80::1: 2001:db8::/64 is the prefix of an --addr, "
+			  "on-link already");
+	assert_fails_with("--iface eth0 --addr 10.0.0.1/24 "
+			  "--route 2001:db8:1::/48 via fe80::1",
+			  "--route 2001:db8:1::/48 via fe80::1 needs an IPv6 --addr to send from");
+	run_cli(&r, "--iface eth0 --addr 10.0.0.1/24 --addr 2001:db8::5/64 "
+		    "--route 2001:db8:1::/48 via fe80::1 --route 10.9.0.0/16 via 10.0.0.254");
+	assert_int_equal(r.status, -1);
+	assert_int_equal(r.cfg.n_routes6, 1);
+	assert_int_equal(r.cfg.n_routes, 1);
+	assert_int_equal(r.cfg.routes6[0].prefix_len, 48);
+	assert_int_equal(r.cfg.routes6[0].dst.s6_addr[5], 1);
+	assert_int_equal(r.cfg.routes6[0].gateway.s6_addr[0], 0xfe);
 }
 
 static void test_too_many_addresses_are_refused(void **state)
@@ -1215,6 +1255,7 @@ int main(void)
 		cmocka_unit_test(test_missing_iface_or_addr_is_refused),
 		cmocka_unit_test(test_bad_address_is_refused),
 		cmocka_unit_test(test_gateway6_must_be_a_neighbour_and_not_ours),
+		cmocka_unit_test(test_ipv6_routes_are_checked_like_ipv4_ones),
 		cmocka_unit_test(test_too_many_addresses_are_refused),
 		cmocka_unit_test(test_bad_interface_name_is_refused),
 		cmocka_unit_test(test_bad_port_is_refused),

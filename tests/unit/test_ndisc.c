@@ -359,6 +359,33 @@ static void with_gateway6_an_off_link_source_is_answered_through_it(void **state
 	assert_memory_equal(out + T_ETH + T_V6HLEN + 8, h->cfg.gateway6, 16); /* NS target */
 }
 
+static void a_static_route_beats_the_default_for_its_prefix(void **state)
+{
+	struct harness *h = *state;
+	uint8_t f[256], out[2048], rt6[16], st6[16];
+	struct route6_info r[ROUTE6_SLOTS];
+	const uint8_t *icmp;
+	size_t m;
+
+	addr6(rt6, "fe80::fe");
+	addr6(st6, "fe80::aa");
+	memcpy(h->cfg.gateway6, rt6, 16);
+	harness_add_neigh6(h, rt6, N_MAC2);
+	harness_add_neigh6(h, st6, N_MAC);
+	addr6(h->cfg.routes6[0].dst, "2001:db8:ffff::");
+	h->cfg.routes6[0].prefix_len = 48;
+	memcpy(h->cfg.routes6[0].gateway, st6, 16);
+	h->cfg.n_routes6 = 1;
+	harness_rx(h, f, echo_from(f, ROUTER_MAC, far6)); /* far6 is in 2001:db8:ffff::/48 */
+	m = t_pop(h, out, sizeof(out));
+	icmp = check_out6_to(out, m, 58, N_MAC, far6);
+	assert_int_equal(icmp[0], 129);
+	assert_int_equal(ipv6_route_dump(&h->st, r, ROUTE6_SLOTS), 4);
+	assert_true(r[0].is_default && r[0].uses == 0);
+	assert_true(r[2].is_static && r[2].uses == 1 && r[2].prefix_len == 48);
+	assert_memory_equal(r[2].gateway, st6, 16);
+}
+
 int main(void)
 {
 #define T(fn) cmocka_unit_test_setup_teardown(fn, setup_nd, teardown)
@@ -372,6 +399,7 @@ int main(void)
 		T(invalid_messages_and_conflicts_are_dropped),
 		T(an_off_link_source_is_answered_through_the_router_mac),
 		T(with_gateway6_an_off_link_source_is_answered_through_it),
+		T(a_static_route_beats_the_default_for_its_prefix),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

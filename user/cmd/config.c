@@ -139,7 +139,7 @@ void skiffd_usage(FILE *f)
 	      "  --gateway6 X:Y::Z   IPv6 default router (link-local, or on the prefix\n"
 	      "                      of an IPv6 --addr): replies to off-link IPv6 hosts\n"
 	      "                      go through it\n"
-	      "  --route A.B.C.D/N via G.G.G.G\n"
+	      "  --route A.B.C.D/N via G.G.G.G  (or X:Y::/N via G:G::G for IPv6)\n"
 	      "                      static route, as ip route add: packets to A.B.C.D/N\n"
 	      "                      go through gateway G.G.G.G, which must be on the\n"
 	      "                      subnet of an --addr (repeatable, at most 32; the\n"
@@ -456,6 +456,84 @@ static int parse_http(struct skiffd_config *cfg, const char *val, const char *pf
 	return 0;
 }
 
+/* in6 with the bits past plen cleared. */
+static struct in6_addr in6_masked(const struct in6_addr *a, unsigned int plen)
+{
+	struct in6_addr m = *a;
+
+	for (unsigned int i = 0; i < 16; i++) {
+		int bits = (int)plen - (int)i * 8;
+
+		m.s6_addr[i] = bits >= 8 ? a->s6_addr[i] :
+			       bits > 0  ? (uint8_t)(a->s6_addr[i] & (0xff00 >> bits)) : 0;
+	}
+	return m;
+}
+
+/* --route DST6/N via GW6 (the words split by parse_route()). */
+static int parse_route6(struct skiffd_config *cfg, const char *val, const char *dst_w,
+			const char *gw_w, const char *pfx, const char *label, char *err,
+			size_t errlen)
+{
+	char dst_s[INET6_ADDRSTRLEN + 4], a[INET6_ADDRSTRLEN], *slash;
+	struct in6_addr dst, gw, m;
+	unsigned long plen = 128;
+	int i;
+
+	if (strlen(dst_w) >= sizeof(dst_s))
+		goto syntax;
+	snprintf(dst_s, sizeof(dst_s), "%s", dst_w);
+	slash = strchr(dst_s, '/');
+	if (slash) {
+		*slash = '\0';
+		if (parse_uint(slash + 1, 0, 128, &plen))
+			goto syntax;
+	}
+	if (inet_pton(AF_INET6, dst_s, &dst) != 1)
+		goto syntax;
+	if (!plen) {
+		seterr(err, errlen, "%sbad %s '%s': the default route is --gateway6 X:Y::Z", pfx,
+		       label, val);
+		return -EINVAL;
+	}
+	m = in6_masked(&dst, (unsigned int)plen);
+	if (memcmp(&m, &dst, sizeof(m))) {
+		seterr(err, errlen, "%sbad %s '%s': %s has host bits set for /%lu (the network is %s/%lu)",
+		       pfx, label, val, dst_s, plen, inet_ntop(AF_INET6, &m, a, sizeof(a)), plen);
+		return -EINVAL;
+	}
+	if (IN6_IS_ADDR_MULTICAST(&dst) || IN6_IS_ADDR_LOOPBACK(&dst) || IN6_IS_ADDR_LINKLOCAL(&dst)) {
+		seterr(err, errlen, "%sbad %s '%s': %s/%lu is not a routable unicast prefix", pfx,
+		       label, val, dst_s, plen);
+		return -EINVAL;
+	}
+	if (inet_pton(AF_INET6, gw_w, &gw) != 1 || IN6_IS_ADDR_MULTICAST(&gw) ||
+	    IN6_IS_ADDR_UNSPECIFIED(&gw) || IN6_IS_ADDR_LOOPBACK(&gw) || IN6_IS_ADDR_V4MAPPED(&gw)) {
+		seterr(err, errlen, "%sbad %s '%s': expected a unicast IPv6 gateway after 'via'",
+		       pfx, label, val);
+		return -EINVAL;
+	}
+	for (i = 0; i < cfg->n_routes6; i++) {
+		if (!memcmp(&cfg->routes6[i].dst, &dst, sizeof(dst)) &&
+		    cfg->routes6[i].prefix_len == plen) {
+			seterr(err, errlen, "%s%s %s/%lu given twice", pfx, label, dst_s, plen);
+			return -EINVAL;
+		}
+	}
+	if (cfg->n_routes6 >= SKIFF_MAX_ROUTES) {
+		seterr(err, errlen, "%stoo many IPv6 %s (at most %d)", pfx, label, SKIFF_MAX_ROUTES);
+		return -EINVAL;
+	}
+	cfg->routes6[cfg->n_routes6].dst = dst;
+	cfg->routes6[cfg->n_routes6].prefix_len = (uint8_t)plen;
+	cfg->routes6[cfg->n_routes6].gateway = gw;
+	cfg->n_routes6++;
+	return 0;
+syntax:
+	seterr(err, errlen, "%sbad %s '%s': expected X:Y::/N via G:G::G", pfx, label, val);
+	return -EINVAL;
+}
+
 /*
  * --route "DST[/N] via GW" (the words of ip route add; the command line may
  * give them as three arguments, joined before they get here).  The checks
@@ -479,7 +557,11 @@ static int parse_route(struct skiffd_config *cfg, const char *val, const char *p
 			goto syntax;
 		w[n++] = t;
 	}
-	if (n != 3 || strcmp(w[1], "via") || strlen(w[0]) >= sizeof(dst_s))
+	if (n != 3 || strcmp(w[1], "via"))
+		goto syntax;
+	if (strchr(w[0], ':'))
+		return parse_route6(cfg, val, w[0], w[2], pfx, label, err, errlen);
+	if (strlen(w[0]) >= sizeof(dst_s))
 		goto syntax;
 	snprintf(dst_s, sizeof(dst_s), "%s", w[0]);
 	slash = strchr(dst_s, '/');
@@ -961,40 +1043,69 @@ int skiffd_config_load(struct skiffd_config *cfg, const char *path, char *err, s
 	return rc;
 }
 
-/* RFC 4861 6.3.4 / 8.3: a router is a neighbour: --gateway6 is link-local
- * (routers advertise themselves so) or on the prefix of an IPv6 --addr,
- * and not one of ours. */
-static int gateway6_check(const struct skiffd_config *cfg, char *err, size_t errlen)
+/* RFC 4861 6.3.4 / 8.3: a router is a neighbour: an IPv6 gateway is
+ * link-local (routers advertise themselves so) or on the prefix of an IPv6
+ * --addr, and not one of ours.  what: "--gateway6 G" or "--route D/N via G". */
+static int gateway6_usable(const struct skiffd_config *cfg, const struct in6_addr *gw,
+			   const char *what, char *err, size_t errlen)
 {
-	char a[INET6_ADDRSTRLEN];
-	bool onlink = false;
+	bool onlink = IN6_IS_ADDR_LINKLOCAL(gw);
 	int i;
 
-	if (IN6_IS_ADDR_UNSPECIFIED(&cfg->gateway6))
-		return 0;
-	inet_ntop(AF_INET6, &cfg->gateway6, a, sizeof(a));
 	if (!cfg->n_addrs6) {
-		seterr(err, errlen, "--gateway6 %s needs an IPv6 --addr to send from", a);
+		seterr(err, errlen, "%s needs an IPv6 --addr to send from", what);
 		return -EINVAL;
 	}
-	onlink = IN6_IS_ADDR_LINKLOCAL(&cfg->gateway6);
 	for (i = 0; i < cfg->n_addrs6; i++) {
 		const struct skiffd_addr6 *ad = &cfg->addrs6[i];
-		unsigned int bytes = ad->prefix_len / 8, bits = ad->prefix_len % 8;
-		const uint8_t *x = ad->addr.s6_addr, *g = cfg->gateway6.s6_addr;
+		struct in6_addr x = in6_masked(&ad->addr, ad->prefix_len),
+				g = in6_masked(gw, ad->prefix_len);
 
-		if (!memcmp(x, g, 16)) {
-			seterr(err, errlen, "--gateway6 %s is one of our own --addr", a);
+		if (!memcmp(&ad->addr, gw, sizeof(*gw))) {
+			seterr(err, errlen, "%s: the gateway is one of our own --addr", what);
 			return -EINVAL;
 		}
-		if (!memcmp(x, g, bytes) &&
-		    (!bits || !((x[bytes] ^ g[bytes]) & (uint8_t)(0xff00 >> bits))))
+		if (!memcmp(&x, &g, sizeof(x)))
 			onlink = true;
 	}
 	if (!onlink) {
 		seterr(err, errlen,
-		       "--gateway6 %s is neither link-local nor on the prefix of an IPv6 --addr", a);
+		       "%s: the gateway is neither link-local nor on the prefix of an IPv6 --addr",
+		       what);
 		return -EINVAL;
+	}
+	return 0;
+}
+
+static int gateway6_check(const struct skiffd_config *cfg, char *err, size_t errlen)
+{
+	char a[INET6_ADDRSTRLEN], d[INET6_ADDRSTRLEN], what[2 * INET6_ADDRSTRLEN + 32];
+	int i, j;
+
+	if (!IN6_IS_ADDR_UNSPECIFIED(&cfg->gateway6)) {
+		snprintf(what, sizeof(what), "--gateway6 %s",
+			 inet_ntop(AF_INET6, &cfg->gateway6, a, sizeof(a)));
+		if (gateway6_usable(cfg, &cfg->gateway6, what, err, errlen))
+			return -EINVAL;
+	}
+	for (i = 0; i < cfg->n_routes6; i++) {
+		const struct skiffd_route6 *r = &cfg->routes6[i];
+
+		snprintf(what, sizeof(what), "--route %s/%u via %s",
+			 inet_ntop(AF_INET6, &r->dst, d, sizeof(d)), r->prefix_len,
+			 inet_ntop(AF_INET6, &r->gateway, a, sizeof(a)));
+		if (gateway6_usable(cfg, &r->gateway, what, err, errlen))
+			return -EINVAL;
+		for (j = 0; j < cfg->n_addrs6; j++) {
+			struct in6_addr x = in6_masked(&cfg->addrs6[j].addr, r->prefix_len);
+
+			if (cfg->addrs6[j].prefix_len == r->prefix_len &&
+			    !memcmp(&x, &r->dst, sizeof(x))) {
+				seterr(err, errlen, "%s: %s/%u is the prefix of an --addr, on-link "
+				       "already", what, d, r->prefix_len);
+				return -EINVAL;
+			}
+		}
 	}
 	return 0;
 }

@@ -49,6 +49,13 @@ struct skiffd_route {
 	uint32_t gateway;
 };
 
+/* --route DST6/N via GW6: an IPv6 static route. */
+struct skiffd_route6 {
+	struct in6_addr dst;	/* host bits zero */
+	uint8_t prefix_len;	/* 1 to 128 */
+	struct in6_addr gateway;
+};
+
 struct skiffd_config {
 	char iface[IFNAMSIZ];
 	struct skiffd_addr addrs[SKIFF_MAX_ADDRS];
@@ -59,6 +66,8 @@ struct skiffd_config {
 	struct in6_addr gateway6;	/* --gateway6; unspecified (::) = none */
 	struct skiffd_route routes[SKIFF_MAX_ROUTES];	/* --route, in the order given */
 	int n_routes;
+	struct skiffd_route6 routes6[SKIFF_MAX_ROUTES];	/* --route with IPv6 prefixes */
+	int n_routes6;
 	enum skiff_xdp_mode mode;
 	uint32_t n_queues;	/* 0 with queues_all until resolved */
 	bool queues_all;	/* --queues all: every RX queue of the interface */

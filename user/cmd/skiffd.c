@@ -817,7 +817,9 @@ static void ctl_routes(struct skiffd *d, struct strbuf *sb, bool json)
 	}
 	for (k = 0; k < n6; k++) {
 		rr[n + k] = (struct report_route){
-			.kind = r6[k].is_default ? REPORT_ROUTE_DEFAULT : REPORT_ROUTE_LINK,
+			.kind = r6[k].is_default  ? REPORT_ROUTE_DEFAULT
+				: r6[k].is_static ? REPORT_ROUTE_STATIC
+						  : REPORT_ROUTE_LINK,
 			.prefix_len = r6[k].prefix_len,
 			.uses = uses6[r6[k].slot],
 			.v6 = true,
@@ -1150,6 +1152,12 @@ static int classify_addrs(struct skiffd *d)
 		d->scfg.routes[i].gateway = d->cfg.routes[i].gateway;
 	}
 	d->scfg.n_routes = d->cfg.n_routes;
+	for (i = 0; i < d->cfg.n_routes6; i++) {
+		memcpy(d->scfg.routes6[i].dst, &d->cfg.routes6[i].dst, 16);
+		d->scfg.routes6[i].prefix_len = d->cfg.routes6[i].prefix_len;
+		memcpy(d->scfg.routes6[i].gateway, &d->cfg.routes6[i].gateway, 16);
+	}
+	d->scfg.n_routes6 = d->cfg.n_routes6;
 	d->scfg.tcp_syn_backlog = d->cfg.syn_backlog;
 	return 0;
 }

@@ -54,6 +54,13 @@ struct stack_route {
 	uint32_t gateway;
 };
 
+/* An IPv6 static route: dst/prefix_len via gateway (a neighbour). */
+struct stack_route6 {
+	uint8_t dst[16];	/* host bits zero */
+	uint8_t prefix_len;	/* 1 to 128 (the default route is gateway6) */
+	uint8_t gateway[16];
+};
+
 /* What the worker was configured with; shared read-only by all workers. */
 struct stack_config {
 	struct stack_addr addrs[SKIFF_MAX_ADDRS];
@@ -67,6 +74,8 @@ struct stack_config {
 	uint32_t tcp_syn_backlog;	/* SYN queue per TCP listener (0: TCP_SYN_BACKLOG) */
 	struct stack_route routes[SKIFF_MAX_ROUTES];	/* net/route.c */
 	int n_routes;
+	struct stack_route6 routes6[SKIFF_MAX_ROUTES];	/* net/ipv6.c */
+	int n_routes6;
 };
 
 /*

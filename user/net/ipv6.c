@@ -228,18 +228,28 @@ void ipv6_send_mac(struct stack *st, struct pkb *pkb, const uint8_t *src, const 
  * -1: off-link and no --gateway6. */
 static int ipv6_route_slot(const struct stack *st, const uint8_t *dst)
 {
-	int best = -1;
+	const struct stack_config *cfg = st->cfg;
+	int best = -1, best_len = -1, i;
 
-	/* the longest prefix; of equal ones the first address's */
-	for (int i = 0; i < st->cfg->n_addrs6; i++)
-		if (in6_prefix_match(st->cfg->addrs6[i].addr, dst, st->cfg->addrs6[i].prefix_len) &&
-		    (best < 0 || st->cfg->addrs6[i].prefix_len > st->cfg->addrs6[best].prefix_len))
+	/* the longest prefix; of equal ones the first address's, and an
+	 * on-link prefix before a static route */
+	for (i = 0; i < cfg->n_addrs6; i++)
+		if (in6_prefix_match(cfg->addrs6[i].addr, dst, cfg->addrs6[i].prefix_len) &&
+		    cfg->addrs6[i].prefix_len > best_len) {
 			best = i;
+			best_len = cfg->addrs6[i].prefix_len;
+		}
+	for (i = 0; i < cfg->n_routes6; i++)
+		if (in6_prefix_match(cfg->routes6[i].dst, dst, cfg->routes6[i].prefix_len) &&
+		    cfg->routes6[i].prefix_len > best_len) {
+			best = ROUTE6_SLOT_STATIC + i;
+			best_len = cfg->routes6[i].prefix_len;
+		}
 	if (best >= 0)
 		return best;
 	if (in6_is_linklocal(dst))
 		return ROUTE6_SLOT_LINKLOCAL;
-	return in6_is_unspecified(st->cfg->gateway6) ? -1 : ROUTE6_SLOT_DEFAULT;
+	return in6_is_unspecified(cfg->gateway6) ? -1 : ROUTE6_SLOT_DEFAULT;
 }
 
 int ipv6_route_dump(const struct stack *st, struct route6_info *out, int max)
@@ -276,6 +286,15 @@ int ipv6_route_dump(const struct stack *st, struct route6_info *out, int max)
 		memcpy(out[n].src, a->addr, 16);
 		n++;
 	}
+	for (i = 0; i < cfg->n_routes6 && n < max; i++) {
+		out[n] = (struct route6_info){ .is_static = true,
+					       .prefix_len = cfg->routes6[i].prefix_len,
+					       .slot = ROUTE6_SLOT_STATIC + i };
+		memcpy(out[n].dst, cfg->routes6[i].dst, 16);
+		memcpy(out[n].gateway, cfg->routes6[i].gateway, 16);
+		memcpy(out[n].src, cfg->addrs6[0].addr, 16);
+		n++;
+	}
 	if (n < max) {
 		out[n] = (struct route6_info){ .prefix_len = 64, .slot = ROUTE6_SLOT_LINKLOCAL };
 		out[n].dst[0] = 0xfe;
@@ -305,6 +324,8 @@ static void ipv6_reply(struct stack *st, struct pkb *pkb, const struct pkb *in, 
 
 	if (slot == ROUTE6_SLOT_DEFAULT)
 		l.nexthop = st->cfg->gateway6;
+	else if (slot >= ROUTE6_SLOT_STATIC && slot < ROUTE6_SLOT_LINKLOCAL)
+		l.nexthop = st->cfg->routes6[slot - ROUTE6_SLOT_STATIC].gateway;
 	else if (slot >= 0)
 		l.nexthop = ip6->saddr;
 	else

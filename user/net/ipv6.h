@@ -24,15 +24,18 @@ int ipv6_rcv(struct stack *st, struct pkb *pkb);
 /*
  * The IPv6 routes a stack uses for its replies, as ip -6 route lists
  * them: the on-link prefix of each IPv6 address (slot i for addrs6[i]),
- * fe80::/64, and the default route of --gateway6.  Slots index the use
- * counts, which are per stack (sum them over the workers).
+ * the static routes of --route (slot ROUTE6_SLOT_STATIC + j), fe80::/64,
+ * and the default route of --gateway6.  The longest prefix wins.  Slots
+ * index the use counts, which are per stack (sum them over the workers).
  */
-#define ROUTE6_SLOT_LINKLOCAL	SKIFF_MAX_ADDRS6
-#define ROUTE6_SLOT_DEFAULT	(SKIFF_MAX_ADDRS6 + 1)
-#define ROUTE6_SLOTS		(SKIFF_MAX_ADDRS6 + 2)
+#define ROUTE6_SLOT_STATIC	SKIFF_MAX_ADDRS6
+#define ROUTE6_SLOT_LINKLOCAL	(SKIFF_MAX_ADDRS6 + SKIFF_MAX_ROUTES)
+#define ROUTE6_SLOT_DEFAULT	(ROUTE6_SLOT_LINKLOCAL + 1)
+#define ROUTE6_SLOTS		(ROUTE6_SLOT_DEFAULT + 1)
 
 struct route6_info {
 	bool is_default;
+	bool is_static;
 	uint8_t dst[16];	/* host bits zero; :: for the default route */
 	uint8_t prefix_len;
 	uint8_t gateway[16];	/* :: for on-link routes */
