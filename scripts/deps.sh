@@ -16,7 +16,7 @@ PKGS=(
 	libclang-rt-dev					# libFuzzer, ASan/UBSan runtimes (make fuzz)
 	iproute2 procps iputils-ping arping ethtool	# namespaces, sysctl, demo and tests
 	netcat-openbsd socat curl apache2-utils wrk hping3 tcpdump
-	wget nginx redis-server redis-tools iperf3	# skiff-run tests (test_skiff_run.py)
+	wget nginx redis-server redis-tools iperf3	# skiff-run tests (test_skiff_run.py), bench.sh apps
 	python3 python3-pytest python3-scapy		# integration tests
 )
 if [ "${1:-}" = bench ]; then
