@@ -18,6 +18,12 @@
  *       client sleeps in poll() between replies); a large INFLIGHT the rate
  *       test, where this one kernel-socket client may itself be the limit
  *       (see the baseline: a socket sender saturates its core near 1 Mpps).
+ *   bench_load tcprr ADDR PORT SECONDS [SIZE]
+ *       TCP request/response on one connection (TCP_NODELAY) to an echo
+ *       server: send SIZE bytes (default 64), wait (blocking) until all SIZE
+ *       come back, again, for SECONDS; prints the round trips per second
+ *       and their latency percentiles, in the udp mode's format.  Fails if
+ *       the connection fails or the server closes it.
  *
  * Not part of skiff.
  */
@@ -257,6 +263,58 @@ static int udp_rr(const struct sockaddr_in *sa, double secs, unsigned int inflig
 	return 0;
 }
 
+static int tcp_rr(const struct sockaddr_in *sa, double secs, size_t size)
+{
+	static char sbuf[65536], rbuf[65536];
+	uint64_t t0, end, now, sent, rtts = 0;
+	size_t got;
+	ssize_t n;
+	int fd, one = 1, err;
+
+	if (size < 1 || size > sizeof(sbuf))
+		return -EINVAL;
+	memset(sbuf, 0x5a, size);
+	fd = socket(AF_INET, SOCK_STREAM, 0);
+	if (fd < 0)
+		return -errno;
+	if (setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one)) < 0 ||
+	    connect(fd, (const struct sockaddr *)sa, sizeof(*sa)) < 0)
+		goto err;
+	t0 = now = now_ns();
+	end = t0 + (uint64_t)(secs * 1e9);
+	while (now < end) {
+		sent = now_ns();
+		for (got = 0; got < size; got += (size_t)n) {
+			n = send(fd, sbuf + got, size - got, MSG_NOSIGNAL);
+			if (n < 0)
+				goto err;
+		}
+		for (got = 0; got < size; got += (size_t)n) {
+			n = recv(fd, rbuf, size - got, 0);
+			if (n < 0)
+				goto err;
+			if (n == 0) {
+				errno = ECONNRESET; /* the server closed mid-exchange */
+				goto err;
+			}
+		}
+		now = now_ns();
+		hist_add(now - sent);
+		rtts++;
+	}
+	printf("tcprr: size %zu: %llu round trips in %.2f s: %.0f replies/s, "
+	       "latency p50 %.1f us p99 %.1f us p99.9 %.1f us\n",
+	       size, (unsigned long long)rtts, (double)(now - t0) / 1e9,
+	       (double)rtts * 1e9 / (double)(now - t0), hist_pct(0.5), hist_pct(0.99),
+	       hist_pct(0.999));
+	close(fd);
+	return 0;
+err:
+	err = -errno;
+	close(fd);
+	return err;
+}
+
 int main(int argc, char **argv)
 {
 	struct sockaddr_in sa;
@@ -267,9 +325,12 @@ int main(int argc, char **argv)
 	} else if (argc >= 6 && !strcmp(argv[1], "udp") && !parse_addr(argv[2], argv[3], &sa)) {
 		err = udp_rr(&sa, atof(argv[4]), (unsigned int)atoi(argv[5]),
 			     argc > 6 ? (size_t)atoi(argv[6]) : 64);
+	} else if (argc >= 5 && !strcmp(argv[1], "tcprr") && !parse_addr(argv[2], argv[3], &sa)) {
+		err = tcp_rr(&sa, atof(argv[4]), argc > 5 ? (size_t)atoi(argv[5]) : 64);
 	} else {
 		fprintf(stderr, "usage: bench_load tcpsend ADDR PORT BYTES |"
-				" udp ADDR PORT SECONDS INFLIGHT [SIZE]\n");
+				" udp ADDR PORT SECONDS INFLIGHT [SIZE] |"
+				" tcprr ADDR PORT SECONDS [SIZE]\n");
 		return 2;
 	}
 	if (err) {
