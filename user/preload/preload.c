@@ -180,6 +180,8 @@ static void note(const char *fmt, ...)
 
 /* ---- the table ---- */
 
+static bool table_is_ours(void);
+
 static void tab_init(void)
 {
 	struct rlimit rl;
@@ -206,17 +208,6 @@ struct ent *ent_of(int fd)
 	return atomic_load_explicit(&P.tab[fd], memory_order_acquire);
 }
 
-int ent_install(int fd, struct ent *e)
-{
-	if (fd < 0 || fd >= P.tab_size) {
-		errno = EMFILE;
-		return -1;
-	}
-	atomic_fetch_add(&e->refs, 1);
-	atomic_store_explicit(&P.tab[fd], e, memory_order_release);
-	return 0;
-}
-
 /* Drop one reference of e; the last closes the skiff socket.  (An epoll
  * set is forgotten when its own fd closes: drop_epoll().) */
 static void ent_put(struct ent *e)
@@ -226,6 +217,30 @@ static void ent_put(struct ent *e)
 	if (e->kind == ENT_SOCK)
 		LIB(skiff_close(e->h));
 	free(e);
+}
+
+int ent_install(int fd, struct ent *e)
+{
+	struct ent *stale;
+
+	if (fd < 0 || fd >= P.tab_size) {
+		errno = EMFILE;
+		return -1;
+	}
+	atomic_fetch_add(&e->refs, 1);
+	stale = atomic_exchange_explicit(&P.tab[fd], e, memory_order_acq_rel);
+	if (stale) /* the number was closed behind the table's back */
+		ent_put(stale);
+	return 0;
+}
+
+/* fd was just made by the kernel: an entry there is stale (closed by a
+ * call the table never saw: closefrom(), a raw syscall). */
+static int fresh_fd(int fd)
+{
+	if (fd >= 0 && ent_of(fd) && table_is_ours())
+		ent_forget(fd);
+	return fd;
 }
 
 /* fd, about to be closed, is the fd of epoll set e: libskiffapp forgets the
@@ -507,6 +522,12 @@ static struct ent *migrate(int fd, int type, const char *call)
 
 /* ---- creating and naming ---- */
 
+/* Always a kernel socket: bind() or connect() may make it skiff's later. */
+PRELOAD_EXPORT int socket(int domain, int type, int protocol)
+{
+	return fresh_fd(REAL(socket)(domain, type, protocol));
+}
+
 PRELOAD_EXPORT int bind(int fd, const struct sockaddr *addr, socklen_t len)
 {
 	const struct sockaddr_in *sin = (const struct sockaddr_in *)addr;
@@ -597,14 +618,14 @@ PRELOAD_EXPORT int accept4(int fd, struct sockaddr *addr, socklen_t *len, int fl
 	int pfd, h, err;
 
 	if (!e)
-		return REAL(accept4)(fd, addr, len, flags);
+		return fresh_fd(REAL(accept4)(fd, addr, len, flags));
 	if (flags & ~(SOCK_NONBLOCK | SOCK_CLOEXEC)) {
 		errno = EINVAL;
 		return -1;
 	}
 	/* the placeholder first: RLIMIT_NOFILE refuses before a connection
 	 * is taken off the queue */
-	pfd = REAL(socket)(AF_INET, SOCK_STREAM | flags, 0);
+	pfd = fresh_fd(REAL(socket)(AF_INET, SOCK_STREAM | flags, 0));
 	if (pfd < 0)
 		return -1;
 	ne = calloc(1, sizeof(*ne));
@@ -636,7 +657,7 @@ PRELOAD_EXPORT int accept4(int fd, struct sockaddr *addr, socklen_t *len, int fl
 PRELOAD_EXPORT int accept(int fd, struct sockaddr *addr, socklen_t *len)
 {
 	if (!sock_of(fd))
-		return REAL(accept)(fd, addr, len);
+		return fresh_fd(REAL(accept)(fd, addr, len));
 	return accept4(fd, addr, len, 0);
 }
 
@@ -729,7 +750,9 @@ static int dup_done(int oldfd, int newfd)
 {
 	struct ent *e = ent_of(oldfd);
 
-	if (newfd >= 0 && e && table_is_ours() && ent_install(newfd, e)) {
+	if (!e)
+		return fresh_fd(newfd);
+	if (newfd >= 0 && table_is_ours() && ent_install(newfd, e)) {
 		REAL(close)(newfd);
 		return -1;
 	}
