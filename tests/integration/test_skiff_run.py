@@ -952,3 +952,31 @@ def test_a_program_not_allowed_to_attach_is_told_why(topo, sk, runs):
     rc, _, err = r.finish(timeout=30)
     assert rc != 0, err
     assert "skiff-run: bind(fd" in err and "(EACCES)" in err and "group skiff" in err, err
+
+
+EXEC_SCRIPT = r"""
+import os, socket, sys
+s = socket.create_connection((sys.argv[1], int(sys.argv[2])))
+os.set_inheritable(s.fileno(), True)
+os.execv(sys.executable, [sys.executable, "-c", '''
+import errno, os, sys
+try:
+    os.read(int(sys.argv[1]), 1)
+    print("read worked", flush=True)
+except OSError as e:
+    print("after exec:", errno.errorcode[e.errno], flush=True)
+''', str(s.fileno())])
+"""
+
+
+def test_a_skiff_socket_does_not_survive_exec(topo, sk, runs):
+    """docs/skiff-run.md, "exec": the number of an inheritable skiff socket
+    is, in the new image, the placeholder (an unconnected kernel TCP
+    socket): a read says ENOTCONN, never reads another socket's bytes."""
+    echo = sn.TcpEchoServer(topo.peer_ns, topo.peer_ip, 0)
+    try:
+        r = start(runs, topo, [PY, "-c", EXEC_SCRIPT, topo.peer_ip, echo.sock.getsockname()[1]])
+        rc, out, err = r.finish(timeout=30)
+    finally:
+        echo.close()
+    assert rc == 0 and out == b"after exec: ENOTCONN\n", out + err.encode()
