@@ -10,6 +10,7 @@ scripts/deps.sh bench
 BUILD=${BUILD:-build}
 #   bench_bulk: one TCP bulk transfer between two stacks (instructions per MiB sent)
 # BENCH_ONLY=flood runs only the packet-rate floods (last section);
+# BENCH_ONLY=apps only the applications under skiff-run (issue 9);
 # BENCH_ONLY=conns only the connection-scale comparison on the wire;
 # BENCH_ONLY=download runs only the end-to-end download comparison (skiff and
 # the kernel, E2E_RUNS interleaved runs, CPU use of both CPUs; E2E_PERF=1 also
@@ -383,11 +384,438 @@ bench_e2e() {
 	return $rc
 }
 
-if [ "${E2E:-1}" != 0 ] && [ "${BENCH_ONLY:-}" != flood ] && [ "${BENCH_ONLY:-}" != conns ]; then
+if [ "${E2E:-1}" != 0 ] && [ "${BENCH_ONLY:-}" != flood ] && [ "${BENCH_ONLY:-}" != conns ] &&
+	[ "${BENCH_ONLY:-}" != apps ]; then
 	[ "$(id -u)" = 0 ] || { echo "bench: the end-to-end section needs root (E2E=0 skips it)" >&2; exit 1; }
 	# shellcheck source=scripts/netns-lib.sh
 	SKIFF_BUILD=$BUILD . scripts/netns-lib.sh
 	(bench_e2e)
+fi
+
+# ---- applications under skiff-run (issue 9) ---------------------------
+# Unmodified programs with their sockets on skiff (build/bin/skiff-run,
+# docs/skiff-run.md) against the same programs on the kernel, in one
+# topology: skiffd (its threads on CPU1) on the dedicated DED_IP, the program under
+# skiff-run listening on DED_IP, and a second copy of it without skiff-run
+# on the kernel's DUT_IP, in the same dut namespace; the load runs in the
+# peer namespace on CPU0.  Two placements (APPS_PLACEMENTS, default
+# "shared own"): "shared" = the program on CPU1 with skiffd's worker (the
+# kernel's copy on CPU1 too: equal hardware); "own" = skiffd's worker alone
+# on CPU1, the program on CPU0 beside the load (the kernel's copy on CPU0
+# too; 2 cores allow no more).  Every figure is the median of APPS_RUNS (3)
+# runs, skiff and kernel alternating, APPS_SECONDS (5) s each; every ratio
+# comes from the medians of this one run.  Rows: nginx (1 worker, 1 KiB,
+# wrk keep-alive -c100 and Connection: close -c64), redis-server
+# (redis-benchmark GET/SET -c50 -P1/-P16), iperf3 (the server under
+# skiff-run, the client on the peer, both directions), and 1-flow
+# request/response latency (bench_kserver echo/udpecho under skiff-run vs
+# on the kernel; bench_load tcprr / udp 1 in flight), then the latency rows
+# again with skiffd --busy-poll APPS_BUSY_POLL (200; 0 skips).  A program
+# that does not start or a load run that fails gives a "does not run: ..."
+# or nan row and the section exits 1.  BENCH_ONLY=apps runs only this
+# section, APPS=0 skips it; APPS_ONLY="nginx redis iperf3 latency" picks
+# rows.  Figures: docs/performance.md, "Applications under skiff-run
+# (issue 9)".
+apps_fail() { echo "$*" >>"$APPS_TMP/failed"; echo "   FAILED: $*" >&2; }
+
+# apps_cpu_snap: busy and total ticks of CPU0 and CPU1 (/proc/stat), CPU
+# ticks of skiffd and of APPS_PROG_PID; apps_cpu_report A B NAME: the busy
+# share of each CPU between two snapshots, and skiffd's and the program's
+# CPU time as a share of one CPU.
+apps_cpu_snap() {
+	awk '/^cpu[01] / { printf "%d %d ", $2 + $3 + $4 + $7 + $8, $2 + $3 + $4 + $5 + $6 + $7 + $8 }' /proc/stat
+	local p
+	for p in "${SKIFFD_PID:-self}" "${APPS_PROG_PID:-self}"; do
+		awk '{ printf "%d ", $14 + $15 }' "/proc/$p/stat" 2>/dev/null || printf '0 '
+	done
+}
+apps_cpu_report() {
+	echo "$1 $2" | awk -v who="$3" '{ t0 = $8 - $2; t1 = $10 - $4
+		printf "      cpu0 %.0f%% cpu1 %.0f%% busy; skiffd %.0f%%, %s %.0f%% of a CPU\n",
+		100 * ($7 - $1) / t0, 100 * ($9 - $3) / t1, 100 * ($11 - $5) / t1, who,
+		100 * ($12 - $6) / t1 }' >&2
+}
+
+# apps_load WHO CMD...: run CMD (the load, in the peer namespace on CPU0)
+# with the CPU figures on stderr; CMD prints the figure.
+apps_load() {
+	local a b r who=$1
+	shift
+	a=$(apps_cpu_snap)
+	r=$("$@")
+	b=$(apps_cpu_snap)
+	apps_cpu_report "$a" "$b" "$who"
+	echo "$r"
+}
+
+# apps_wrk URL CONNS [close]: requests/s of one wrk run (nan on errors).
+apps_wrk() {
+	local out rps extra=()
+	[ "${3:-}" = close ] && extra=(-H "Connection: close")
+	out=$(netns_peer timeout $((APPS_SECONDS + 30)) taskset -c 0 wrk -t1 -c"$2" \
+		-d"${APPS_SECONDS}s" --timeout 5s "${extra[@]}" "$1" 2>&1) || true
+	rps=$(echo "$out" | awk '/^Requests\/sec:/ { print $2 }')
+	echo "      wrk: $(echo "$out" | grep -E 'requests in|Socket errors|Non-2xx' | tr -s ' ' | tr '\n' ';')" >&2
+	if [ -n "$rps" ] && ! echo "$out" | grep -q 'Non-2xx' &&
+		! echo "$out" | grep -Eq 'Socket errors:.*(read [1-9]|write [1-9]|timeout [1-9]|connect [1-9])'; then
+		echo "$rps"
+	else
+		apps_fail "wrk $*: $(echo "$out" | tail -3 | tr '\n' ' ')"
+		echo nan
+	fi
+}
+
+# apps_redis ADDR PORT TEST PIPELINE: requests/s of redis-benchmark (nan on failure).
+apps_redis() {
+	local out rps n=$((APPS_SECONDS * 40000 * $4))
+	out=$(netns_peer timeout $((APPS_SECONDS * 4 + 30)) taskset -c 0 redis-benchmark -h "$1" -p "$2" \
+		-c 50 -n "$n" -P "$4" -t "$3" --csv 2>&1) || true
+	rps=$(echo "$out" | awk -F'"' -v t="${3^^}" '$2 == t { print $4 }')
+	if [ -n "$rps" ]; then
+		echo "$rps"
+	else
+		apps_fail "redis-benchmark $*: $(echo "$out" | tail -3 | tr '\n' ' ')"
+		echo nan
+	fi
+}
+
+# apps_iperf ADDR PORT [-R]: Gbit/s received (nan on failure).
+apps_iperf() {
+	local out g
+	out=$(netns_peer timeout $((APPS_SECONDS + 30)) taskset -c 0 iperf3 -c "$1" -p "$2" \
+		-t "$APPS_SECONDS" -J ${3:+"$3"} 2>&1) || true
+	g=$(echo "$out" | python3 -c 'import json, sys
+j = json.load(sys.stdin)
+if "error" in j: sys.exit(j["error"])
+print("%.3f" % (j["end"]["sum_received"]["bits_per_second"] / 1e9))' 2>&1) || true
+	case $g in
+	[0-9]*) echo "$g" ;;
+	*) apps_fail "iperf3 -c $*: $g"; echo nan ;;
+	esac
+}
+
+# apps_rr tcp|udp ADDR PORT: "p50 p99" in us of one bench_load run, 1 in flight.
+apps_rr() {
+	local out
+	if [ "$1" = tcp ]; then
+		out=$(netns_peer taskset -c 0 "$BUILD"/bench/bench_load tcprr "$2" "$3" "$APPS_SECONDS" 2>&1) || true
+	else
+		out=$(netns_peer taskset -c 0 "$BUILD"/bench/bench_load udp "$2" "$3" "$APPS_SECONDS" 1 2>&1) || true
+	fi
+	echo "      $out" >&2
+	echo "$out" | sed -n 's/.*p50 \([0-9.]*\) us p99 \([0-9.]*\) us.*/\1 \2/p' | grep . ||
+		{ apps_fail "bench_load $1 $2 $3: $out"; echo nan nan; }
+}
+
+# apps_start NAME CPU SKIFF|KERNEL CMD...: start CMD in the dut namespace on
+# CPU (under skiff-run with "skiff"), output to $APPS_TMP/NAME.log, PID in
+# APPS_PID_<skiff|kernel>.
+apps_start() {
+	local name=$1 cpu=$2 how=$3 pid
+	shift 3
+	if [ "$how" = skiff ]; then
+		set -- "$SKIFF_RUN" -i "$DUT_IF" -- "$@"
+	fi
+	nsenter --net="/run/netns/$DUT_NS" taskset -c "$cpu" "$@" >"$APPS_TMP/$name.log" 2>&1 &
+	pid=$!
+	netns_track_pid "$pid"
+	printf -v "APPS_PID_$how" '%s' "$pid"
+}
+
+# apps_wait_port NAME PID ADDR PORT: until a TCP connect from the peer works
+# (10 s), or the program exits; on failure why (skiff-run's message).
+apps_wait_port() {
+	local i
+	for i in $(seq 100); do
+		if ! kill -0 "$2" 2>/dev/null; then
+			APPS_WHY="exited: $(grep -m1 -E 'skiff-run|skiff:|rror|not supported' "$APPS_TMP/$1.log" ||
+				tail -1 "$APPS_TMP/$1.log")"
+			return 1
+		fi
+		netns_peer timeout 1 bash -c "exec 3<>/dev/tcp/$3/$4" 2>/dev/null && return 0
+		sleep 0.1
+	done
+	APPS_WHY="nothing listens on $3:$4 after 10 s: $(tail -2 "$APPS_TMP/$1.log" | tr '\n' ' ')"
+	return 1
+}
+
+# apps_stop PID...: SIGTERM, then SIGKILL after 5 s.
+apps_stop() {
+	local p i
+	for p in "$@"; do
+		[ -n "$p" ] || continue
+		kill -TERM "$p" 2>/dev/null || continue
+		for i in $(seq 50); do kill -0 "$p" 2>/dev/null || break; sleep 0.1; done
+		kill -KILL "$p" 2>/dev/null || true
+		wait "$p" 2>/dev/null || true
+	done
+}
+
+# apps_pair NAME PLACEMENT PORT CMD-TEMPLATE: start the program twice, under
+# skiff-run on DED_IP and on the kernel's DUT_IP (@ADDR@ in the template is
+# replaced by the address, @TAG@ by skiff/kernel), on the placement's CPU;
+# waits for both to listen (TCP PORT, or none with PORT "-").  Returns 1,
+# with a "does not run" row, if the skiff-run copy fails.
+apps_pair() {
+	local name=$1 pl=$2 port=$3 cpu how addr a
+	shift 3
+	cpu=$([ "$pl" = shared ] && echo 1 || echo 0)
+	for how in skiff kernel; do
+		addr=$([ "$how" = skiff ] && echo "$DED_IP" || echo "$DUT_IP")
+		local argv=()
+		for a in "$@"; do a=${a//@ADDR@/$addr}; argv+=("${a//@TAG@/$how}"); done
+		apps_start "$name-$how-$pl" "$cpu" "$how" "${argv[@]}"
+		if [ "$how" = skiff ]; then
+			echo "   skiff:  netns $DUT_NS: taskset -c $cpu $SKIFF_RUN -i $DUT_IF -- ${argv[*]}"
+		else
+			echo "   kernel: netns $DUT_NS: taskset -c $cpu ${argv[*]}"
+		fi
+	done
+	[ "$port" = - ] && { sleep 0.5; port=; }
+	for how in skiff kernel; do
+		local pid=APPS_PID_$how
+		addr=$([ "$how" = skiff ] && echo "$DED_IP" || echo "$DUT_IP")
+		if [ -n "$port" ] && ! apps_wait_port "$name-$how-$pl" "${!pid}" "$addr" "$port"; then
+			apps_fail "$name ($how, $pl): $APPS_WHY"
+			APPS_DOESNT=$APPS_WHY
+			return 1
+		fi
+		if [ -z "$port" ] && ! kill -0 "${!pid}" 2>/dev/null; then
+			APPS_WHY="exited: $(grep -m1 -E 'skiff-run|rror' "$APPS_TMP/$name-$how-$pl.log")"
+			apps_fail "$name ($how, $pl): $APPS_WHY"
+			APPS_DOESNT=$APPS_WHY
+			return 1
+		fi
+	done
+}
+
+# apps_compare NAME PLACEMENT UNIT "SKIFF CMD" "KERNEL CMD": APPS_RUNS
+# alternating runs; one summary row.
+apps_compare() {
+	local name=$1 pl=$2 unit=$3 cs=$4 ck=$5 i s k ms mk
+	local -a vs=() vk=()
+	echo "== $name, $pl"
+	for i in $(seq "$APPS_RUNS"); do
+		APPS_PROG_PID=$APPS_PID_skiff
+		s=$(apps_load "$APPS_PROG_NAME" eval "$cs")
+		APPS_PROG_PID=$APPS_PID_kernel
+		k=$(apps_load "$APPS_PROG_NAME" eval "$ck")
+		vs+=("$s") vk+=("$k")
+		echo "   run $i: skiff $s, kernel $k $unit"
+	done
+	ms=$(printf '%s\n' "${vs[@]}" | e2e_median)
+	mk=$(printf '%s\n' "${vk[@]}" | e2e_median)
+	apps_say "| $name | $(apps_pl "$pl") | $ms | $mk | $unit | $(e2e_ratio "$ms" "$mk") | skiff ${vs[*]} / kernel ${vk[*]} |"
+}
+
+# apps_latency NAME PLACEMENT "SKIFF CMD" "KERNEL CMD": commands printing
+# "p50 p99"; two summary rows.
+apps_latency() {
+	local name=$1 pl=$2 cs=$3 ck=$4 i s k
+	local -a s50=() s99=() k50=() k99=()
+	echo "== $name, $pl"
+	for i in $(seq "$APPS_RUNS"); do
+		APPS_PROG_PID=$APPS_PID_skiff
+		s=$(apps_load "$APPS_PROG_NAME" eval "$cs")
+		APPS_PROG_PID=$APPS_PID_kernel
+		k=$(apps_load "$APPS_PROG_NAME" eval "$ck")
+		s50+=("${s% *}") s99+=("${s#* }") k50+=("${k% *}") k99+=("${k#* }")
+		echo "   run $i: skiff p50/p99 $s, kernel $k us"
+	done
+	for i in 50 99; do
+		local -n rs=s$i rk=k$i
+		local ms mk
+		ms=$(printf '%s\n' "${rs[@]}" | e2e_median)
+		mk=$(printf '%s\n' "${rk[@]}" | e2e_median)
+		apps_say "| $name, p$i | $(apps_pl "$pl") | $ms | $mk | us | $(e2e_ratio "$ms" "$mk") |" \
+			"skiff ${rs[*]} / kernel ${rk[*]} |"
+		unset -n rs rk
+	done
+}
+
+apps_pl() {
+	case $1 in
+	shared) echo "shared: program + skiffd worker on CPU1, load CPU0" ;;
+	own) echo "own core: skiffd worker CPU1; program + load CPU0" ;;
+	esac
+}
+apps_say() { printf '%s\n' "$*" | tee -a "$APPS_SUMMARY"; }
+apps_want() { case " $APPS_ONLY " in *" $1 "*) return 0 ;; esac; return 1; }
+apps_doesnt() { apps_say "| $1 | $(apps_pl "$2") | does not run: $APPS_DOESNT | | | | |"; }
+
+apps_nginx() {
+	local pl=$1 port=8081 how
+	for how in skiff kernel; do
+		mkdir -p "$APPS_TMP/nginx-$how"
+		cat >"$APPS_TMP/nginx-$how/nginx.conf" <<-NGINX
+			daemon off;
+			user root;
+			master_process off;
+			worker_processes 1;
+			pid $APPS_TMP/nginx-$how/nginx.pid;
+			error_log $APPS_TMP/nginx-$how/error.log warn;
+			events { worker_connections 1024; }
+			http {
+			    access_log off;
+			    sendfile on;
+			    keepalive_timeout 60;
+			    keepalive_requests 10000000;
+			    types { application/octet-stream bin; }
+			    client_body_temp_path $APPS_TMP/nginx-$how/body;
+			    proxy_temp_path $APPS_TMP/nginx-$how/proxy;
+			    fastcgi_temp_path $APPS_TMP/nginx-$how/fastcgi;
+			    uwsgi_temp_path $APPS_TMP/nginx-$how/uwsgi;
+			    scgi_temp_path $APPS_TMP/nginx-$how/scgi;
+			    server { listen $([ "$how" = skiff ] && echo "$DED_IP" || echo "$DUT_IP"):$port; root $APPS_TMP/www; }
+			}
+		NGINX
+	done
+	APPS_PROG_NAME=nginx
+	if ! apps_pair nginx "$pl" "$port" nginx -c "$APPS_TMP/nginx-@TAG@/nginx.conf" -p "$APPS_TMP/nginx-@TAG@"; then
+		apps_doesnt "nginx 1 worker, 1 KiB, wrk" "$pl"
+	else
+		apps_compare "nginx 1 worker, 1 KiB, wrk -t1 -c100 keep-alive" "$pl" req/s \
+			"apps_wrk http://$DED_IP:$port/small.bin 100" "apps_wrk http://$DUT_IP:$port/small.bin 100"
+		apps_compare "nginx 1 worker, 1 KiB, wrk -t1 -c64 Connection: close" "$pl" req/s \
+			"apps_wrk http://$DED_IP:$port/small.bin 64 close" \
+			"apps_wrk http://$DUT_IP:$port/small.bin 64 close"
+	fi
+	apps_stop "$APPS_PID_skiff" "$APPS_PID_kernel"
+}
+
+apps_redis_rows() {
+	local pl=$1 port=6379 t p
+	APPS_PROG_NAME=redis-server
+	if ! apps_pair redis "$pl" "$port" redis-server --bind @ADDR@ --port "$port" --save '' \
+		--appendonly no --protected-mode no --daemonize no --dir "$APPS_TMP"; then
+		apps_doesnt "redis-server, redis-benchmark" "$pl"
+	else
+		for p in 1 16; do
+			for t in get set; do
+				apps_compare "redis-server, redis-benchmark -c50 -P$p -t $t" "$pl" req/s \
+					"apps_redis $DED_IP $port $t $p" "apps_redis $DUT_IP $port $t $p"
+			done
+		done
+	fi
+	apps_stop "$APPS_PID_skiff" "$APPS_PID_kernel"
+}
+
+apps_iperf_rows() {
+	local pl=$1 port=5201
+	APPS_PROG_NAME=iperf3
+	if ! apps_pair iperf3 "$pl" "$port" iperf3 -s -B @ADDR@ -p "$port"; then
+		apps_doesnt "iperf3" "$pl"
+	else
+		apps_compare "iperf3, peer client sends to the program (-c)" "$pl" Gbit/s \
+			"apps_iperf $DED_IP $port" "apps_iperf $DUT_IP $port"
+		apps_compare "iperf3, the program sends to the peer (-c -R)" "$pl" Gbit/s \
+			"apps_iperf $DED_IP $port -R" "apps_iperf $DUT_IP $port -R"
+	fi
+	apps_stop "$APPS_PID_skiff" "$APPS_PID_kernel"
+}
+
+# apps_latency_rows PLACEMENT SUFFIX: bench_kserver echo (TCP) and udpecho
+# (UDP) under skiff-run and on the kernel; 64-byte requests, 1 in flight.
+apps_latency_rows() {
+	local pl=$1 sfx=$2
+	APPS_PROG_NAME=bench_kserver
+	if ! apps_pair tcpecho "$pl" 7007 "$BUILD"/bench/bench_kserver echo @ADDR@ 7007; then
+		apps_doesnt "TCP 1-flow request/response$sfx" "$pl"
+	else
+		apps_latency "TCP 1-flow request/response 64 B (bench_kserver echo; bench_load tcprr)$sfx" "$pl" \
+			"apps_rr tcp $DED_IP 7007" "apps_rr tcp $DUT_IP 7007"
+	fi
+	apps_stop "$APPS_PID_skiff" "$APPS_PID_kernel"
+	if ! apps_pair udpecho "$pl" - "$BUILD"/bench/bench_kserver udpecho @ADDR@ 7007; then
+		apps_doesnt "UDP 1-flow request/response$sfx" "$pl"
+	else
+		apps_latency "UDP 1-flow request/response 64 B (bench_kserver udpecho; bench_load udp, 1 in flight)$sfx" \
+			"$pl" "apps_rr udp $DED_IP 7007" "apps_rr udp $DUT_IP 7007"
+	fi
+	apps_stop "$APPS_PID_skiff" "$APPS_PID_kernel"
+}
+
+# apps_skiffd LOG ARGS...: skiffd on DED_IP, all its threads moved to CPU1
+# from outside (taskset -a): skiffd --cpus 1 is killed by its own seccomp
+# filter at this commit (the worker's pthread_attr_setaffinity_np makes a
+# sched_setaffinity call the filter does not allow; docs/performance.md).
+apps_skiffd() {
+	local log=$1
+	shift
+	netns_start_skiffd "$log" --addr "$DED_IP/$PREFIX_LEN" "$@" || return 1
+	taskset -a -p -c 1 "$SKIFFD_PID" >/dev/null || return 1
+	echo "skiffd: taskset -a -p -c 1 (after start) $SKIFFD --iface $DUT_IF --addr $DED_IP/$PREFIX_LEN $*"
+}
+
+apps_topology() {
+	local pl
+	netns_init sa || return 1
+	netns_trap
+	netns_create 1 || return 1
+	netns_dut ethtool -K "$DUT_IF" tx off tso off gso off >/dev/null
+	apps_skiffd "$APPS_TMP/skiffd.log" || return 1
+	echo "topology: $PEER_NS ($PEER_IP, load on CPU0) <veth> $DUT_NS (skiffd $DED_IP, kernel" \
+		"$DUT_IP); both veth ends tx/tso/gso off"
+	echo "load average before: $(cut -d' ' -f1-3 /proc/loadavg)"
+	for pl in $APPS_PLACEMENTS; do
+		apps_want nginx && apps_nginx "$pl"
+		apps_want redis && apps_redis_rows "$pl"
+		apps_want iperf3 && apps_iperf_rows "$pl"
+		apps_want latency && apps_latency_rows "$pl" ""
+	done
+	if apps_want latency && [ "$APPS_BUSY_POLL" != 0 ]; then
+		netns_stop_skiffd || apps_fail "skiffd exited with status $?"
+		apps_skiffd "$APPS_TMP/skiffd-bp.log" --busy-poll "$APPS_BUSY_POLL" || return 1
+		for pl in $APPS_PLACEMENTS; do
+			apps_latency_rows "$pl" ", skiffd --busy-poll $APPS_BUSY_POLL"
+		done
+	fi
+	echo "load average after: $(cut -d' ' -f1-3 /proc/loadavg)"
+	netns_stop_skiffd || apps_fail "skiffd exited with status $?"
+}
+
+bench_apps() {
+	local rc=0
+	APPS_RUNS=${APPS_RUNS:-3}
+	APPS_SECONDS=${APPS_SECONDS:-5}
+	APPS_PLACEMENTS=${APPS_PLACEMENTS:-shared own}
+	APPS_ONLY=${APPS_ONLY:-nginx redis iperf3 latency}
+	APPS_BUSY_POLL=${APPS_BUSY_POLL:-200}
+	APPS_PID_skiff="" APPS_PID_kernel=""
+	SKIFF_RUN=${SKIFFD%/skiffd}/bin/skiff-run
+	[ -x "$SKIFF_RUN" ] || { echo "bench: $SKIFF_RUN not built (make)" >&2; return 1; }
+	for p in wrk redis-server redis-benchmark iperf3 nginx; do
+		command -v "$p" >/dev/null || { echo "bench: $p missing (scripts/deps.sh bench)" >&2; return 1; }
+	done
+	APPS_TMP=$(mktemp -d /tmp/skiff-bench-apps.XXXXXX)
+	APPS_SUMMARY=$APPS_TMP/summary.md
+	trap 'rm -rf "$APPS_TMP"' EXIT
+	mkdir -p "$APPS_TMP/www"
+	head -c 1024 /dev/urandom >"$APPS_TMP/www/small.bin"
+	chmod -R a+rX "$APPS_TMP"
+	echo
+	echo "### Applications under skiff-run ($(date -u '+%F %H:%M UTC'), build" \
+		"$(git rev-parse --short HEAD 2>/dev/null || echo '?')$(git diff --quiet HEAD -- user bpf include bench 2>/dev/null || echo '+local changes'))," \
+		"medians of $APPS_RUNS runs of $APPS_SECONDS s"
+	echo "| workload | placement | skiff | kernel | unit | skiff/kernel | runs |" >"$APPS_SUMMARY"
+	echo "|---|---|---|---|---|---|---|" >>"$APPS_SUMMARY"
+	(apps_topology) || rc=1
+	echo
+	echo "Summary (medians of $APPS_RUNS; for latency skiff/kernel < 1 means skiff is faster):"
+	cat "$APPS_SUMMARY"
+	if [ -s "$APPS_TMP/failed" ]; then
+		echo "bench apps: failures:" >&2
+		sed 's/^/  /' "$APPS_TMP/failed" >&2
+		rc=1
+	fi
+	return $rc
+}
+
+if [ "${APPS:-1}" != 0 ] && { [ -z "${BENCH_ONLY:-}" ] || [ "${BENCH_ONLY:-}" = apps ]; }; then
+	[ "$(id -u)" = 0 ] || { echo "bench: the applications section needs root (APPS=0 skips it)" >&2; exit 1; }
+	# shellcheck source=scripts/netns-lib.sh
+	SKIFF_BUILD=$BUILD . scripts/netns-lib.sh
+	(bench_apps)
 fi
 
 # ---- connection scale on the wire: skiff vs the kernel ----------------
