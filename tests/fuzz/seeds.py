@@ -188,6 +188,10 @@ def config_seeds():
                        b"--send", b"10.0.0.2:9:1M"),
         "fetch": config(b"", b"--iface", b"eth0", b"--addr", b"10.1.1.1/16", b"--fetch",
                         b"http://10.1.1.2:8080/x", b"--exit-after-client", b"-v"),
+        "ipv6": config(b"addr 2001:db8::5/64\ngateway6 fe80::1\n"
+                       b"route 2001:db8:1::/48 via 2001:db8::1\n",
+                       b"--iface", b"veth0", b"--addr", b"10.0.0.1/24", b"--route",
+                       b"2001:db8:2::/56 via fe80::2"),
     }
 
 
