@@ -211,7 +211,7 @@ static uint32_t rack_last_hole_byte(const struct tcp_sock *tp, uint32_t seq)
 static void rack_walk(const struct tcp_sock *tp, struct rack_walk *w)
 {
 	uint32_t ds = sndq_seq(tp), seq, end, hs, he, ts, thresh;
-	uint32_t elapsed, pseq, pend;
+	uint32_t elapsed, pseq, pend, head_end;
 	struct tcp_stamp_iter it;
 	size_t off, eoff, se;
 
@@ -226,14 +226,24 @@ static void rack_walk(const struct tcp_sock *tp, struct rack_walk *w)
 	while (tcp_next_hole(tp, seq, end, &hs, &he)) {
 		off = hs - ds;
 		eoff = he - ds;
+		head_end = hs;
 		while (off < eoff) {
 			ts = tcp_stamp_iter_get(&it, off, &se);
 			if (!it.c)
 				return;
+			pseq = ds + (uint32_t)off;
+			pend = ds + (uint32_t)(se < eoff ? se : eoff);
+			/* the hole's last bytes, in a slot they share with the
+			 * SACKed data after the hole, look sent with it: they
+			 * go with the lost rest of their segment */
+			if (se > eoff && w->max && w->first_len && w->first + w->first_len == pseq) {
+				w->first_len += pend - pseq;
+				if (w->first_len > w->max)
+					w->first_len = w->max;
+				return;
+			}
 			if (se > eoff)
 				se = eoff;
-			pseq = ds + (uint32_t)off;
-			pend = ds + (uint32_t)se;
 			if (rack_sent_after(ts, pend, tp->rack_xmit_us, tp->rack_end_seq)) {
 				/* beyond every retransmission, the rest are
 				 * originals sent later still */
@@ -241,6 +251,12 @@ static void rack_walk(const struct tcp_sock *tp, struct rack_walk *w)
 					return;
 			} else if ((elapsed = rack_elapsed(tp->st, ts)) >= thresh) {
 				w->lost += pend - pseq;
+				/* the hole's first bytes, alone in a slot they
+				 * share with a retransmission just before the
+				 * hole, look sent with it: resend them with the
+				 * rest of their segment, not on their own */
+				if (!w->first_len && pseq == head_end && head_end != hs)
+					pseq = hs;
 				if (w->max && tcp_after(pend, w->from)) {
 					if (tcp_before(pseq, w->from))
 						pseq = w->from;
@@ -276,6 +292,10 @@ static void rack_walk(const struct tcp_sock *tp, struct rack_walk *w)
 					return;
 				}
 			}
+			/* a first piece of the hole, shorter than a slot and
+			 * not lost: see above */
+			if (off == hs - ds && se < eoff && se - off < TCP_SLOT_MAX && !w->first_len)
+				head_end = pend;
 			off = se;
 		}
 		if (w->max && w->first_len)
@@ -284,12 +304,47 @@ static void rack_walk(const struct tcp_sock *tp, struct rack_walk *w)
 	}
 }
 
+/*
+ * A lost range widened to the whole segments it lies in, as far as its hole
+ * goes: a slot shared with a neighbour sent later holds the neighbour's
+ * time, so the detected range may miss a few bytes at either end of a lost
+ * segment, which would then go later, alone.  Segments are taken as cut at
+ * multiples of the MSS from the first data byte (as bulk data is).
+ */
+static void rack_widen(const struct tcp_sock *tp, uint32_t *first, uint32_t *len, uint32_t max)
+{
+	uint32_t mss = tcp_send_mss(tp), base = tp->iss + 1, hs, he, s, e;
+	uint8_t i;
+
+	if (!tcp_next_hole(tp, *first, tp->snd_max, &hs, &he))
+		return;
+	hs = tp->snd_una; /* the hole's start: after the last block below it */
+	for (i = 0; i < tp->n_scoreboard; i++)
+		if (!tcp_after(tp->scoreboard[i].end, *first))
+			hs = tp->scoreboard[i].end;
+	s = *first - (*first - base) % mss;
+	e = *first + *len;
+	e += (mss - (e - base) % mss) % mss;
+	if (tcp_before(s, hs))
+		s = hs;
+	if (tcp_after(e, he))
+		e = he;
+	if (tcp_after(e, tp->write_seq))
+		e = tp->write_seq;
+	if (!tcp_before(s, e) || e - s > max)
+		return;
+	*first = s;
+	*len = e - s;
+}
+
 bool tcp_rack_next_lost(const struct tcp_sock *tp, uint32_t seq, uint32_t max, uint32_t *ls,
 			uint32_t *len)
 {
 	struct rack_walk w = {.from = seq, .max = max ? max : 1};
 
 	rack_walk(tp, &w);
+	if (w.first_len)
+		rack_widen(tp, &w.first, &w.first_len, w.max);
 	*ls = w.first;
 	*len = w.first_len;
 	return w.first_len != 0;
