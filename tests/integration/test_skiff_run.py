@@ -455,9 +455,9 @@ def test_python_http_server_serves_curl_on_the_peer(topo, sk, runs, www):
         assert code == 200 and size == www.size["big.bin"] and sha == www.sha["big.bin"], err
     code, _, _, sha, err = tn.curl_get(topo, f"http://{topo.ded_ip}:{port}/sub/inner.txt")
     assert code == 200 and sha == www.sha["sub/inner.txt"], err
-    srv.p.send_signal(signal.SIGINT)  # KeyboardInterrupt: the server closes and exits
+    srv.p.send_signal(signal.SIGINT)  # KeyboardInterrupt: the server closes and exits 0
     rc, _, err = srv.finish(timeout=20)
-    assert "Traceback" not in err or "KeyboardInterrupt" in err, err
+    assert rc == 0, err
 
 
 # ---- nginx ----
