@@ -747,6 +747,15 @@ resource.setrlimit(resource.RLIMIT_NOFILE, (soft, hard))
 s2.sendall(b"end")
 check(s2.recv(3) == b"end", "still served")
 s2.close()
+ep2 = select.epoll()
+c = socket.socket()
+c.setblocking(False)
+ep2.register(c.fileno(), select.EPOLLOUT)  # before connect() makes it skiff's
+check(c.connect_ex((peer, port)) == errno.EINPROGRESS, "non-blocking connect: EINPROGRESS")
+check(ep2.poll(5) == [(c.fileno(), select.EPOLLOUT)], "epoll set before connect: EPOLLOUT")
+check(c.getsockopt(socket.SOL_SOCKET, socket.SO_ERROR) == 0, "SO_ERROR 0")
+check(c.getsockname()[0] == ded, "and it is skiff's")
+c.close()
 print("all ok", flush=True)
 """
 
@@ -755,7 +764,8 @@ def test_fd_numbers_mixed_waits_signals_and_refusals_behave(topo, sk, runs):
     """A Python script under skiff-run: fstat, dup, dup2 onto a chosen
     number, close of a dup, close-on-exec, select/poll/epoll mixing a pipe
     and a skiff socket, FIONREAD, EAGAIN, EINTR from a signal, RLIMIT_NOFILE,
-    and an unsupported option refused with a message naming the call."""
+    an unsupported option refused with a message naming the call, and a
+    socket put in an epoll set before connect() made it skiff's."""
     echo = sn.TcpEchoServer(topo.peer_ns, topo.peer_ip, 0)
     try:
         r = start(runs, topo, [PY, "-c", FD_SCRIPT, topo.peer_ip, echo.sock.getsockname()[1],

@@ -52,6 +52,7 @@ __thread int in_lib;
 static struct {
 	_Atomic(struct ent *) *tab;
 	int tab_size;
+	struct kreg *kreg;	      /* per fd: its registration in a libskiffapp set */
 	pthread_mutex_t lk;	      /* refuse()'s memory, the table's allocation */
 	struct net4 addrs[MAX_RULES]; /* skiffd's addresses */
 	int n_addrs;
@@ -199,6 +200,43 @@ static void tab_init(void)
 		return;
 	}
 	P.tab_size = (int)n;
+	P.kreg = mmap(NULL, n * sizeof(*P.kreg), PROT_READ | PROT_WRITE,
+		      MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (P.kreg == MAP_FAILED)
+		P.kreg = NULL;
+}
+
+/*
+ * A kernel socket may be put in an epoll set before bind() or connect()
+ * makes it a skiff socket (socket, epoll_ctl, connect: libuv-style loops).
+ * The registration is remembered per fd (one set; -1 for several), so the
+ * migration can move it from the placeholder to the skiff socket.
+ */
+void kreg_note(int fd, int set, int op, const struct epoll_event *ev)
+{
+	struct kreg *k;
+
+	if (!P.kreg || fd < 0 || fd >= P.tab_size)
+		return;
+	k = &P.kreg[fd];
+	if (op == EPOLL_CTL_ADD && ev)
+		*k = (struct kreg){.set = k->set ? -1 : set + 1, .ev = *ev};
+	else if (op == EPOLL_CTL_MOD && ev && k->set == set + 1)
+		k->ev = *ev;
+	else if (op == EPOLL_CTL_DEL && k->set == set + 1)
+		k->set = 0;
+}
+
+/* fd's number names a new file (or none): its old registration is gone. */
+static struct kreg kreg_take(int fd)
+{
+	struct kreg k = {0};
+
+	if (P.kreg && fd >= 0 && fd < P.tab_size && P.kreg[fd].set) {
+		k = P.kreg[fd];
+		P.kreg[fd].set = 0;
+	}
+	return k;
 }
 
 struct ent *ent_of(int fd)
@@ -240,6 +278,8 @@ static int fresh_fd(int fd)
 {
 	if (fd >= 0 && ent_of(fd) && table_is_ours())
 		ent_forget(fd);
+	if (fd >= 0 && !in_lib && P.kreg && fd < P.tab_size && P.kreg[fd].set && table_is_ours())
+		kreg_take(fd);
 	return fd;
 }
 
@@ -490,6 +530,7 @@ static void carry_options(int fd, int h, const char *call)
 static struct ent *migrate(int fd, int type, const char *call)
 {
 	int h, fl = REAL(fcntl)(fd, F_GETFL);
+	struct kreg k;
 	struct ent *e;
 
 	h = LIB(skiff_socket(AF_INET, type | (fl > 0 && (fl & O_NONBLOCK) ? SOCK_NONBLOCK : 0), 0));
@@ -517,6 +558,13 @@ static struct ent *migrate(int fd, int type, const char *call)
 	e->kind = ENT_SOCK;
 	e->h = h;
 	e->type = type;
+	k = kreg_take(fd);
+	if (k.set > 0)
+		epoll_adopt(e, k.set - 1, &k.ev, fd, call);
+	else if (k.set < 0)
+		refuse(0, call, fd,
+		       "the socket was in several epoll sets before it became a skiff socket: "
+		       "only those it is added to from now on see it");
 	return e;
 }
 
@@ -734,6 +782,8 @@ PRELOAD_EXPORT int close(int fd)
 {
 	struct ent *e;
 
+	if (!in_lib && P.kreg && fd >= 0 && fd < P.tab_size && P.kreg[fd].set && table_is_ours())
+		kreg_take(fd);
 	if (in_lib || fd < 0 || fd >= P.tab_size || !atomic_load(&P.tab[fd]) || !table_is_ours())
 		return REAL(close)(fd);
 	e = atomic_exchange(&P.tab[fd], NULL);
@@ -779,6 +829,7 @@ PRELOAD_EXPORT int dup3(int oldfd, int newfd, int flags)
 	if (r < 0)
 		return r;
 	ent_forget(newfd); /* what newfd named lost a name (dup2 closed it) */
+	kreg_take(newfd);
 	return dup_done(oldfd, r);
 }
 

@@ -51,6 +51,12 @@ struct ent {
 	struct ent_reg regs[ENT_REGS];
 };
 
+/* A kernel fd's registration in a libskiffapp epoll set (preload.c). */
+struct kreg {
+	int set; /* the set's fd + 1; 0: none; -1: more than one set */
+	struct epoll_event ev;
+};
+
 /* The libc functions underneath. */
 struct real_fns {
 	int (*socket)(int, int, int);
@@ -137,6 +143,12 @@ int refuse(int err, const char *call, int fd, const char *fmt, ...)
  * kernel's, -1/errno on failure. */
 int preload_claim(int fd, const struct sockaddr *addr, socklen_t len, const char *call,
 		  struct ent **out);
+
+/* Remember kernel fd's epoll_ctl(set, op, fd, ev) on a libskiffapp set. */
+void kreg_note(int fd, int set, int op, const struct epoll_event *ev);
+/* Move placeholder fd's registration in set (ev) to skiff socket e
+ * (preload_wait.c). */
+void epoll_adopt(struct ent *e, int set, const struct epoll_event *ev, int fd, const char *call);
 
 /* Call after a data call on skiff socket e stopped short or would block:
  * its edge-triggered registrations are armed again (preload_wait.c). */

@@ -341,9 +341,14 @@ PRELOAD_EXPORT int epoll_ctl(int epfd, int op, int fd, struct epoll_event *ev)
 		return REAL(epoll_ctl)(epfd, op, fd, ev);
 	set = set_of(epfd);
 	s = sock_of(fd);
-	if (!s)
-		return set ? LIB(skiff_epoll_ctl(set->h, op, fd, ev))
-			   : REAL(epoll_ctl)(epfd, op, fd, ev);
+	if (!s && !set)
+		return REAL(epoll_ctl)(epfd, op, fd, ev);
+	if (!s) {
+		r = LIB(skiff_epoll_ctl(set->h, op, fd, ev));
+		if (!r)
+			kreg_note(fd, set->h, op, ev);
+		return r;
+	}
 	if (!set)
 		return refuse(ENOSPC, "epoll_ctl", epfd,
 			      "this epoll set cannot hold skiff sockets (libskiffapp's sets "
@@ -358,6 +363,23 @@ PRELOAD_EXPORT int epoll_ctl(int epfd, int op, int fd, struct epoll_event *ev)
 	if (!r)
 		track(s, set->h, op == EPOLL_CTL_DEL ? NULL : &ev2, epfd);
 	return r;
+}
+
+void epoll_adopt(struct ent *e, int setfd, const struct epoll_event *ev, int fd, const char *call)
+{
+	struct ent *set = set_of(setfd);
+	struct epoll_event ev2 = *ev;
+
+	ev2.events &= ~(uint32_t)EPOLLEXCLUSIVE;
+	if (!set || LIB(skiff_epoll_ctl(setfd, EPOLL_CTL_DEL, fd, NULL)) ||
+	    LIB(skiff_epoll_ctl(setfd, EPOLL_CTL_ADD, e->h, &ev2))) {
+		refuse(errno, call, fd,
+		       "its registration in epoll set %d could not move to skiff: add it again",
+		       setfd);
+		return;
+	}
+	atomic_fetch_add(&set->nskiff, 1);
+	track(e, setfd, &ev2, setfd);
 }
 
 static int wait_set(struct ent *set, struct epoll_event *evs, int max, int timeout_ms)
