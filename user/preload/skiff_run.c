@@ -103,7 +103,7 @@ static int ctl_path(const char *iface, char *path, size_t len)
 static int skiffd_addrs(const char *path, char *addrs)
 {
 	struct sockaddr_un sun = {.sun_family = AF_UNIX};
-	char buf[16384], *line, *save, a[64], mode[32];
+	char buf[16384], *line, *save, a[64 + sizeof(":dedicated")], mode[32];
 	size_t got = 0;
 	bool in_addrs = false;
 	ssize_t n;
