@@ -284,3 +284,20 @@ def test_seccomp_dump_prints_the_filter_and_bad_modes_are_refused():
     p = sn.run([sn.SKIFFD, "--iface", "lo", "--addr", "10.9.9.9/24", "--seccomp", "strict"],
                check=False)
     assert p.returncode == 2 and "expected enforce, log or off" in p.stderr, p.stderr
+
+
+def test_workers_pinned_with_cpus_start_and_serve_under_the_filter(topo):
+    """--cpus: glibc pins each worker with sched_setaffinity once the thread
+    exists, i.e. under the filter (a kill here was seen on another
+    engineer's run before the filter allowed it)."""
+    cpu = sorted(os.sched_getaffinity(0))[0]
+    d = sn.Skiffd(topo, [*standard_args(topo), "--cpus", str(cpu)]).start()
+    try:
+        fields = seccomp_fields(d.proc.pid)
+        assert {f[1:] for f in fields.values()} == {("2", "1")}, fields
+        workers = [tid for tid, f in fields.items() if f[0].startswith("skiffd-q")]
+        assert workers and all(os.sched_getaffinity(t) == {cpu} for t in workers)
+        payload = os.urandom(200)
+        assert sn.udp_exchange(topo, topo.ded_ip, ECHO_PORT, payload) == payload
+    finally:
+        assert d.stop() == 0, d.output()

@@ -189,13 +189,7 @@ static void *worker_main(void *arg)
 	int beat_ms = skiff_bpf_beat_interval_ms(w->d->b);
 	int idle = 0, n, timeout;
 	bool app_woken = false;
-	char name[16];
 
-	/* named from inside (prctl), not by pthread_setname_np from the main
-	 * thread, which writes /proc/self/task/N/comm: the seccomp filter
-	 * keeps that out */
-	snprintf(name, sizeof(name), "skiffd-q%u", w->queue);
-	prctl(PR_SET_NAME, name, 0, 0, 0);	/* for top -H; failure is harmless */
 	pfd[0].fd = xsk_netdev_fd(w->dev);
 	pfd[0].events = POLLIN;
 	pfd[1].fd = w->efd;
@@ -392,14 +386,25 @@ static int worker_setup(struct skiffd *d, struct worker *w)
 
 static int workers_start(struct skiffd *d)
 {
+	char own[16] = "", name[16];
 	pthread_attr_t attr;
 	cpu_set_t set;
 	uint32_t i;
-	int ret;
+	int ret = 0;
 
+	/*
+	 * A thread inherits its creator's name: the main thread takes each
+	 * worker's name (for top -H) just while creating it, so the name is
+	 * there before skiffd is ready.  Not pthread_setname_np(), which
+	 * writes /proc/self/task/N/comm: the seccomp filter opens no file for
+	 * writing.  Failures are harmless.
+	 */
+	prctl(PR_GET_NAME, own, 0, 0, 0);
 	for (i = 0; i < d->n_workers; i++) {
 		struct worker *w = &d->w[i];
 
+		snprintf(name, sizeof(name), "skiffd-q%u", w->queue);
+		prctl(PR_SET_NAME, name, 0, 0, 0);
 		pthread_attr_init(&attr);
 		if (w->cpu >= 0) {
 			CPU_ZERO(&set);
@@ -412,11 +417,12 @@ static int workers_start(struct skiffd *d)
 			fail("cannot start the worker of queue %u%s%d: %s", w->queue,
 			     w->cpu >= 0 ? " on cpu " : "", w->cpu >= 0 ? w->cpu : 0,
 			     strerror(ret));
-			return -ret;
+			break;
 		}
 		w->started = true;
 	}
-	return 0;
+	prctl(PR_SET_NAME, own, 0, 0, 0);
+	return -ret;
 }
 
 static void workers_stop(struct skiffd *d)
