@@ -1001,3 +1001,33 @@ def test_a_skiff_socket_does_not_survive_exec(topo, sk, runs):
     finally:
         echo.close()
     assert rc == 0 and out == b"after exec: ENOTCONN\n", out + err.encode()
+
+
+def test_nc_udp_server_and_socat_udp_client(topo, sk, runs, tmp_path):
+    """nc -u -l on ded_ip prints the peer's datagrams; socat sends stdin as
+    a datagram to the peer, which sees skiff's address as the source."""
+    need("nc", "socat")
+    port = PORT + 31
+    with open(tmp_path / "out", "wb") as out:
+        nc = start(runs, topo, ["nc", "-u", "-l", topo.ded_ip, port], stdout=out)
+        wait_listening(lambda: any(f"{topo.ded_ip}:{port} " in ln
+                                   for ln in sk.ctl("sockets").stdout.splitlines()))
+        s = sn.ns_socket(topo.peer_ns)
+        for i in range(3):
+            s.sendto(b"dg%d\n" % i, (topo.ded_ip, port))
+        s.close()
+        deadline = time.monotonic() + 10
+        while (tmp_path / "out").stat().st_size < 12 and time.monotonic() < deadline:
+            time.sleep(0.05)
+        nc.kill()
+    assert (tmp_path / "out").read_bytes() == b"dg0\ndg1\ndg2\n"
+    srv = sn.ns_socket(topo.peer_ns)
+    srv.bind((topo.peer_ip, 0))
+    srv.settimeout(10)
+    so = start(runs, topo, ["socat", "-u", "STDIN", f"UDP4-SENDTO:{topo.peer_ip}:"
+                            f"{srv.getsockname()[1]}"], stdin=subprocess.PIPE)
+    rc, _, err = so.finish(input=b"hello from socat\n", timeout=30)
+    d, a = srv.recvfrom(65536)
+    srv.close()
+    assert rc == 0, err
+    assert d == b"hello from socat\n" and a[0] == topo.ded_ip
