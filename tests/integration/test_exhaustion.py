@@ -238,6 +238,13 @@ def test_control_clients_beyond_the_bound_are_counted_and_skiffctl_still_answers
     assert "clients," in sk.ctl("status").stdout  # the text answer says it too
 
 
+def echoed(topo, payload, sock=None, tries=3):
+    """UDP echo from skiffd, a datagram lost allowed (a worker starved past
+    --failover-ms on a loaded machine: XDP fails open for that moment)."""
+    return any(sn.udp_exchange(topo, topo.ded_ip, ECHO_PORT, payload, sock=sock) == payload
+               for _ in range(tries))
+
+
 def frame_gauges(d):
     c = d.ctl_counters()  # as skiffctl --json stats reports them
     return {k: c[f"u0.frames_{k}"] for k in ("total", "free", "fill", "tx")}
@@ -277,7 +284,7 @@ def test_umem_frames_exhausted_are_counted_others_served_and_all_come_back(need_
             assert dd["u.drop.arp_queue_full"] >= 1, sn.nonzero(dd, "u.")
             # the others are served while the frames are gone
             payload = os.urandom(300)
-            assert sn.udp_exchange(t, t.ded_ip, ECHO_PORT, payload) == payload
+            assert echoed(t, payload)
             c = tn.connect(t, t.ded_ip, ECHO_PORT)
             try:
                 data = os.urandom(20000)
@@ -385,7 +392,7 @@ def test_a_peer_advertising_a_window_of_one_byte_gets_its_data_and_harms_nobody(
             # meanwhile, a normal client
             if len(got) == 3:
                 payload = os.urandom(500)
-                assert sn.udp_exchange(topo, topo.ded_ip, ECHO_PORT, payload) == payload
+                assert echoed(topo, payload)
                 c = tn.connect(topo, topo.ded_ip, ECHO_PORT)
                 try:
                     c.sendall(b"x" * 50000)
@@ -435,7 +442,7 @@ def test_ten_thousand_connections_from_one_address_leave_room_for_others(topo, s
             c = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
         u.bind((other, 0))
         payload = os.urandom(300)
-        assert sn.udp_exchange(topo, topo.ded_ip, ECHO_PORT, payload, sock=u) == payload
+        assert echoed(topo, payload, sock=u)
         u.close()
         c.bind((other, 0))
         c.settimeout(10)

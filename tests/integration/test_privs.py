@@ -30,6 +30,14 @@ RUN = 1 << CAP_BPF  # no AF_XDP socket is made at run time: no CAP_NET_RAW, CAP_
 KEPT = RUN | (1 << CAP_NET_ADMIN) | (1 << CAP_SYS_ADMIN)
 
 
+def echoed(topo, payload, tries=3):
+    """UDP echo from skiffd, a datagram lost allowed: on a loaded machine a
+    worker starved past --failover-ms has XDP pass the datagram to the
+    kernel (fail open), which drops it."""
+    return any(sn.udp_exchange(topo, topo.ded_ip, ECHO_PORT, payload) == payload
+               for _ in range(tries))
+
+
 def thread_status(pid):
     out = {}
     for tid in os.listdir(f"/proc/{pid}/task"):
@@ -52,7 +60,7 @@ def test_every_thread_keeps_only_the_run_time_capabilities_and_no_new_privs(topo
         assert int(threads["skiffd"]["Uid"].split()[1]) == 0  # euid stays root (privs.h)
         # it still serves, learns neighbours at run time, and answers skiffctl
         payload = os.urandom(200)
-        assert sn.udp_exchange(topo, topo.ded_ip, ECHO_PORT, payload) == payload
+        assert echoed(topo, payload)
         assert topo.peer_ip in d.neigh()
         assert d.ctl_json("status")["pid"] == d.proc.pid
     finally:
@@ -234,7 +242,7 @@ def test_every_thread_runs_under_one_filter_that_refuses_what_skiffd_never_does(
 
         # and under the filter skiffd serves, learns, answers and detaches
         payload = os.urandom(300)
-        assert sn.udp_exchange(topo, topo.ded_ip, ECHO_PORT, payload) == payload
+        assert echoed(topo, payload)
         assert topo.peer_ip in d.neigh()
         assert d.alive()
     finally:
@@ -262,7 +270,7 @@ def test_seccomp_log_allows_and_off_installs_nothing(topo):
         assert {f[1:] for f in seccomp_fields(d.proc.pid).values()} == {("0", "0")}
         assert d.ctl_json("status")["seccomp"] == "off"
         payload = os.urandom(100)
-        assert sn.udp_exchange(topo, topo.ded_ip, ECHO_PORT, payload) == payload
+        assert echoed(topo, payload)
     finally:
         assert d.stop() == 0, d.output()
 
@@ -298,6 +306,6 @@ def test_workers_pinned_with_cpus_start_and_serve_under_the_filter(topo):
         workers = [tid for tid, f in fields.items() if f[0].startswith("skiffd-q")]
         assert workers and all(os.sched_getaffinity(t) == {cpu} for t in workers)
         payload = os.urandom(200)
-        assert sn.udp_exchange(topo, topo.ded_ip, ECHO_PORT, payload) == payload
+        assert echoed(topo, payload)
     finally:
         assert d.stop() == 0, d.output()
