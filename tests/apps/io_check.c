@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
 /*
- * libskiffapp's vectored and message I/O, ioctl, poll, signals and
+ * libskiffapp's vectored and message I/O, ioctl, poll, EPOLLET, signals and
  * SO_LINGER checked against POSIX behaviour on a live skiffd
  * (tests/integration/test_apps.py runs it in the DUT namespace):
  *
@@ -203,6 +203,27 @@ int main(int argc, char **argv)
 	EXPECT(skiff_poll(pf, 2, 5000) == 1 && (pf[0].revents & POLLIN) && !pf[1].revents,
 	       "socket %#x %#x", pf[0].revents, pf[1].revents);
 	EXPECT(skiff_recv(fd, buf, 1, 0) == 1, "recv");
+	ok();
+
+	check = "epollet_reports_new_bytes_on_a_socket_still_readable";
+	{
+		int ep = skiff_epoll_create1(0);
+		struct epoll_event ev = {.events = EPOLLIN | EPOLLET};
+
+		EXPECT(ep >= 0 && !skiff_epoll_ctl(ep, EPOLL_CTL_ADD, fd, &ev), "epoll");
+		EXPECT(skiff_epoll_wait(ep, &ev, 1, 0) == 0, "nothing yet");
+		EXPECT(skiff_send(fd, "x1", 2, 0) == 2, "send 1");
+		EXPECT(skiff_epoll_wait(ep, &ev, 1, 5000) == 1 && (ev.events & EPOLLIN), "first");
+		EXPECT(skiff_epoll_wait(ep, &ev, 1, 100) == 0, "no news, still readable");
+		/* more bytes arrive while the first are unread: the kernel
+		 * reports that edge too (nginx and friends count on it) */
+		EXPECT(skiff_send(fd, "y2", 2, 0) == 2, "send 2");
+		wait_bytes(fd, 4);
+		EXPECT(skiff_epoll_wait(ep, &ev, 1, 5000) == 1 && (ev.events & EPOLLIN), "second");
+		EXPECT(skiff_recv(fd, buf, sizeof(buf), 0) == 4 && !memcmp(buf, "x1y2", 4), "recv");
+		EXPECT(skiff_epoll_wait(ep, &ev, 1, 100) == 0, "drained");
+		EXPECT(!skiff_close(ep), "close epoll");
+	}
 	ok();
 
 	check = "a_signal_interrupts_blocking_calls_with_eintr";

@@ -122,6 +122,7 @@ struct epent {
 	uint32_t events;
 	epoll_data_t data;
 	uint32_t last; /* EPOLLET: what was reported */
+	uint32_t last_act; /* EPOLLET: activity() then */
 	bool disabled; /* EPOLLONESHOT fired */
 };
 
@@ -893,6 +894,44 @@ static uint32_t readiness(int i)
 	if ((ev & EPOLLRDHUP) && ls->wr_shut)
 		ev |= EPOLLHUP;
 	return ev;
+}
+
+/*
+ * What moves when socket i has news while its readiness bits stay the
+ * same: bytes or datagrams arriving (the worker's rx heads), tx room freed
+ * (the worker's tx tail), a new datagram error.  EPOLLET reports those as
+ * the kernel does (an event per arrival, not only per readiness change): a
+ * socket drained and refilled between two waits is reported again.
+ */
+static uint32_t activity(int i)
+{
+	struct skiff_app_slot *s = &A.slots[i];
+	uint32_t act = 0, w;
+
+	switch (A.L->s[i].kind) {
+	case L_CONN:
+		return load_acq(&s->rx.head) + load_acq(&s->tx.tail) * 0x9e3779b1u;
+	case L_UDP:
+		for (w = 0; w < A.n_workers && w < SKIFF_APP_MAX_WORKERS; w++)
+			act += load_acq(&s->urx_head[w]) * (2 * w + 1);
+		return act + load_acq(&s->err_seq) * 0x9e3779b1u +
+		       load_acq(&s->tx.tail) * 0x85ebca6bu;
+	default:
+		return 0;
+	}
+}
+
+/* The events an epoll entry reports now, cur being its readiness; for
+ * EPOLLET only what is new since the last report (bits that came up, or
+ * activity()); *act gets the activity seen. */
+static uint32_t et_news(const struct epent *e, uint32_t cur, uint32_t *act)
+{
+	*act = activity(e->fd - SKIFF_FD_BASE);
+	if (!(e->events & EPOLLET))
+		return cur;
+	if (cur & ~e->last)
+		return cur;
+	return *act != e->last_act ? cur & (EPOLLIN | EPOLLOUT) : 0;
 }
 
 struct ready_wait {
@@ -2525,6 +2564,7 @@ SKIFF_EXPORT int skiff_epoll_ctl(int epfd, int op, int fd, struct epoll_event *e
 		e->events = ev->events;
 		e->data = ev->data;
 		e->last = 0;
+		e->last_act = fd >= SKIFF_FD_BASE ? activity(fd - SKIFF_FD_BASE) : 0;
 		e->disabled = false;
 		break;
 	case EPOLL_CTL_DEL:
@@ -2544,7 +2584,7 @@ out:
 /* Collect ready skiff sockets of sp into out (A.lk held). */
 static int scan(struct sep *sp, struct epoll_event *out, int max)
 {
-	uint32_t want, cur, rep;
+	uint32_t want, cur, rep, act;
 	struct epent *e;
 	int j, n = 0;
 
@@ -2554,13 +2594,12 @@ static int scan(struct sep *sp, struct epoll_event *out, int max)
 			continue;
 		want = e->events | EPOLLERR | EPOLLHUP;
 		cur = readiness(e->fd - SKIFF_FD_BASE) & want;
-		rep = cur;
+		rep = et_news(e, cur, &act);
 		if (e->events & EPOLLET) {
-			rep = cur & ~e->last;
 			e->last = cur;
-			if (!rep)
-				continue;
-			rep = cur;
+			e->last_act = act;
+			if (rep)
+				rep = cur;
 		}
 		if (!rep)
 			continue;
@@ -2587,12 +2626,12 @@ static bool scan_ready(void *arg)
 	/* without side effects: EPOLLET state is only updated by scan() */
 	for (j = 0; j < sp->n; j++) {
 		struct epent *e = &sp->e[j];
-		uint32_t cur;
+		uint32_t cur, act;
 
 		if (e->disabled)
 			continue;
 		cur = readiness(e->fd - SKIFF_FD_BASE) & (e->events | EPOLLERR | EPOLLHUP);
-		if ((e->events & EPOLLET) ? (cur & ~e->last) : cur)
+		if (et_news(e, cur, &act))
 			return true;
 	}
 	return false;
