@@ -62,7 +62,8 @@ ssize_t skiff_sendto(int fd, const void *buf, size_t len, int flags,
 		     const struct sockaddr *to, socklen_t tolen);
 ssize_t skiff_recvfrom(int fd, void *buf, size_t len, int flags, struct sockaddr *from,
 		       socklen_t *fromlen);
-/* No ancillary data: msg_controllen comes back 0. */
+/* No ancillary data: msg_controllen comes back 0; sendmsg() with some
+ * fails with EOPNOTSUPP. */
 ssize_t skiff_sendmsg(int fd, const struct msghdr *msg, int flags);
 ssize_t skiff_recvmsg(int fd, struct msghdr *msg, int flags);
 ssize_t skiff_write(int fd, const void *buf, size_t len);

@@ -147,6 +147,16 @@ int main(int argc, char **argv)
 	mh.msg_iovlen = 2;
 	EXPECT(skiff_sendmsg(fd, &mh, MSG_NOSIGNAL) == 5, "sendmsg");
 	wait_bytes(fd, 5);
+	{ /* ancillary data is refused, not dropped */
+		char cbuf[32] = {0};
+
+		mh.msg_control = cbuf;
+		mh.msg_controllen = sizeof(cbuf);
+		EXPECT(skiff_sendmsg(fd, &mh, MSG_NOSIGNAL) < 0 && errno == EOPNOTSUPP,
+		       "sendmsg with control");
+		mh.msg_control = NULL;
+		mh.msg_controllen = 0;
+	}
 	{
 		struct sockaddr_in from;
 		char cbuf[64];

@@ -1973,6 +1973,10 @@ SKIFF_EXPORT ssize_t skiff_sendmsg(int fd, const struct msghdr *msg, int flags)
 		return fail(EFAULT);
 	if (msg->msg_iovlen > (size_t)IOV_MAX)
 		return fail(EMSGSIZE);
+	/* ancillary data (IP_PKTINFO, SCM_*...) is not supported: refused,
+	 * never dropped silently */
+	if (msg->msg_control && msg->msg_controllen)
+		return fail(EOPNOTSUPP);
 	return sock_send(fd, msg->msg_iov, (int)msg->msg_iovlen, flags,
 			 (const struct sockaddr *)msg->msg_name, msg->msg_name ? msg->msg_namelen : 0);
 }
