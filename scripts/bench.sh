@@ -735,10 +735,10 @@ apps_latency_rows() {
 	apps_stop "$APPS_PID_skiff" "$APPS_PID_kernel"
 }
 
-# apps_skiffd LOG ARGS...: skiffd on DED_IP, all its threads moved to CPU1
-# from outside (taskset -a): skiffd --cpus 1 is killed by its own seccomp
-# filter at this commit (the worker's pthread_attr_setaffinity_np makes a
-# sched_setaffinity call the filter does not allow; docs/performance.md).
+# apps_skiffd LOG ARGS...: skiffd on DED_IP, all its threads (worker and
+# control) moved to CPU1 from outside (taskset -a), which works with any
+# build: before fe8ccaf skiffd --cpus was killed by its own seccomp filter
+# (glibc's sched_setaffinity for pthread_attr_setaffinity_np).
 apps_skiffd() {
 	local log=$1
 	shift
