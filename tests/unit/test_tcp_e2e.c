@@ -2078,6 +2078,7 @@ static void prr_brings_the_flight_down_to_ssthresh_without_bursts(void **state)
  */
 struct ecn_watch {
 	uint32_t mark_every;
+	int drop_syns;			 /* drop this many of A's SYNs */
 	uint8_t syn_flags, synack_flags; /* the TCP flags of the handshake */
 	uint32_t a_data, a_ect, a_acks_ect, marked;
 	uint32_t a_cwr, b_ece;	 /* A's segments with CWR, B's with ECE */
@@ -2107,8 +2108,13 @@ static int ecn_filter(struct twostack *ts, int from, uint8_t *frame, uint32_t *l
 	(void)ts;
 	if (!ts_tcp_parse(frame, *len, &t))
 		return TS_PASS;
-	if ((t.flags & TCPF_SYN) && !(t.flags & TCPF_ACK))
+	if ((t.flags & TCPF_SYN) && !(t.flags & TCPF_ACK)) {
 		w->syn_flags = t.flags;
+		if (w->drop_syns > 0) {
+			w->drop_syns--;
+			return TS_DROP;
+		}
+	}
 	if ((t.flags & TCPF_SYN) && (t.flags & TCPF_ACK))
 		w->synack_flags = t.flags;
 	if (from == TS_B) {
@@ -2192,6 +2198,30 @@ static void ecn_marks_reduce_the_window_once_per_window_without_retransmitting(v
 	assert_false(w.b_last_ece);	/* CWR ended the echo */
 	assert_int_equal(ua->tcp_retrans_segs, 0);
 	assert_int_equal(ua->tcp_sack_recovery + ua->tcp_rto, 0);
+	twostack_set_filter(ts, NULL, NULL);
+	pair_close(&p);
+}
+
+/* RFC 3168 6.1.1.1: the ECN-setup SYN lost (a middlebox may drop them),
+ * the SYN sent again does not ask, and the connection goes without ECN. */
+static void a_resent_syn_does_not_ask_for_ecn(void **state)
+{
+	struct twostack *ts = *state;
+	struct ecn_watch w = {.drop_syns = 1};
+	const struct tcp_sock *ta;
+	struct pair p = {0};
+
+	twostack_set_filter(ts, ecn_filter, &w);
+	pair_listen(ts, &p, PORT, 16);
+	pair_socket_a(ts, &p);
+	assert_int_equal(skiff_setsockopt(p.a, SKIFF_TCP_ECN, 1), 0);
+	pair_connect(ts, &p, 10 * SEC);
+	assert_int_equal(w.syn_flags & (TCPF_ECE | TCPF_CWR), 0); /* the second SYN */
+	assert_int_equal(w.synack_flags & (TCPF_ECE | TCPF_CWR), 0);
+	ta = conn_of(ts, TS_A, p.aport, PORT);
+	assert_true(ta && !ta->ecn_ok);
+	transfer(ts, p.a, p.b, 100000, 10 * SEC);
+	assert_int_equal(w.a_ect, 0);
 	twostack_set_filter(ts, NULL, NULL);
 	pair_close(&p);
 }
@@ -2784,6 +2814,7 @@ int main(void)
 		E2E(prr_brings_the_flight_down_to_ssthresh_without_bursts),
 		E2E(ecn_marks_reduce_the_window_once_per_window_without_retransmitting),
 		E2E(ecn_is_off_unless_one_side_asks),
+		E2E(a_resent_syn_does_not_ask_for_ecn),
 		cmocka_unit_test(spurious_fast_retransmit_without_timestamps_is_undone_by_dsack),
 		cmocka_unit_test(dsack_for_a_segment_never_retransmitted_does_not_undo_a_real_loss),
 		cmocka_unit_test(spurious_fast_retransmit_with_timestamps_is_undone_once),

@@ -573,11 +573,13 @@ int tcp_send_syn(struct stack *st, struct tcp_sock *tp)
 	o.seq = tp->iss;
 	o.flags = TCPF_SYN | (synack ? TCPF_ACK : 0);
 	/* RFC 3168 6.1.1: an ECN-setup SYN (ECE and CWR) asks, an ECN-setup
-	 * SYN-ACK (ECE alone) agrees */
-	if (!synack && tp->ecn_mode == 1) {
-		o.flags |= TCPF_ECE | TCPF_CWR;
-		tp->ecn_ok = true; /* until the SYN-ACK says otherwise */
-	} else if (synack && tp->ecn_ok) {
+	 * SYN-ACK (ECE alone) agrees.  A retransmitted SYN goes without
+	 * (6.1.1.1: a middlebox may drop ECN-setup SYNs; Linux's fallback). */
+	if (!synack) {
+		tp->ecn_ok = tp->ecn_mode == 1 && !again; /* until the SYN-ACK says */
+		if (tp->ecn_ok)
+			o.flags |= TCPF_ECE | TCPF_CWR;
+	} else if (tp->ecn_ok) {
 		o.flags |= TCPF_ECE;
 	}
 	o.optlen = tcp_syn_options(st, tp, synack, opt);
