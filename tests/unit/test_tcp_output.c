@@ -519,6 +519,41 @@ static void zero_window_is_probed_with_backoff(void **state)
 	kill(h, tp);
 }
 
+/* RFC 9293 3.8.6.2.1: a peer whose largest window is 1 byte gets its byte
+ * on each ACK (1 >= half of 1), not on the persist timer's ticks. */
+static void a_one_byte_window_gets_a_byte_per_ack(void **state)
+{
+	struct harness *h = *state;
+	struct tcp_sock *tp = est(h, 1000, false, false);
+	struct out_seg s;
+	uint32_t i;
+
+	tp->snd_wnd = tp->max_snd_wnd = 1;
+	tp->nodelay = true;
+	put_data(h, tp, 5);
+	tcp_push(&h->st, tp);
+	for (i = 0; i < 5; i++) {
+		assert_true(pop_seg(h, &s));
+		assert_int_equal(s.seq, ISS + 1 + i);
+		assert_int_equal(s.len, 1);
+		assert_false(pop_seg(h, &s)); /* the window holds one */
+		ack_seg(h, tp, ISS + 2 + i, 1, NULL, 0);
+	}
+	assert_false(pop_seg(h, &s));
+	assert_int_equal(h->fd.stats.tcp_zero_window_probes, 0);
+	kill(h, tp);
+
+	/* a peer that once offered 64 KiB and now has 100 bytes left gets
+	 * nothing yet: sender SWS avoidance, more is queued than fits */
+	tp = est(h, 1000, false, false);
+	tp->snd_wnd = 100;
+	tp->nodelay = true;
+	put_data(h, tp, 5000);
+	tcp_push(&h->st, tp);
+	assert_false(pop_seg(h, &s));
+	kill(h, tp);
+}
+
 static void keepalive_probes_then_aborts(void **state)
 {
 	struct harness *h = *state;
@@ -664,6 +699,7 @@ int main(void)
 		T(keepalive_probes_then_aborts),
 		T(delayed_ack_after_40ms_and_at_once_on_second_full_segment),
 		T(window_advertised_never_shrinks_and_avoids_sws),
+		T(a_one_byte_window_gets_a_byte_per_ack),
 		T(reset_for_a_segment_without_connection),
 		T(time_wait_ends_after_60_seconds),
 	};

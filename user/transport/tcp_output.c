@@ -384,7 +384,7 @@ uint32_t tcp_push_one(struct stack *st, struct tcp_sock *tp, bool force)
 {
 	uint32_t seq = tp->snd_nxt, mss = tcp_send_mss(tp);
 	uint32_t avail, wnd_end, wnd_room, in_flight, cwnd_room, len;
-	bool retrans = tcp_before(seq, tp->snd_max), fin;
+	bool retrans = tcp_before(seq, tp->snd_max), fin, half_wnd = false;
 
 	if (!tcp_can_send_data(tp) || !tcp_has_unsent(tp))
 		return 0;
@@ -401,10 +401,12 @@ uint32_t tcp_push_one(struct stack *st, struct tcp_sock *tp, bool force)
 	if (len > wnd_room) {
 		/* RFC 9293 3.8.6.2.1: a window-limited piece only if it is at
 		 * least half the largest window the peer offered. */
-		if (force || (wnd_room && wnd_room >= tp->max_snd_wnd / 2))
+		if (force || (wnd_room && wnd_room >= tp->max_snd_wnd / 2)) {
 			len = wnd_room;
-		else
+			half_wnd = true;
+		} else {
 			return 0;
+		}
 	}
 	if (len > cwnd_room && !(force && !in_flight))
 		return 0; /* RFC 5681: never beyond cwnd */
@@ -415,8 +417,11 @@ uint32_t tcp_push_one(struct stack *st, struct tcp_sock *tp, bool force)
 	 * unacknowledged, unless it ends the stream with the FIN. */
 	if (!force && !retrans && len < mss && !fin && !tp->nodelay && tp->snd_una != tp->snd_max)
 		return 0;
-	if (!force && !retrans && len < mss && len < avail)
-		return 0; /* sender SWS: more is queued than may go; wait */
+	/* sender SWS: more is queued than may go now; wait, unless the
+	 * piece is at least half the peer's largest window (3.8.6.2.1's
+	 * second rule: a peer whose window is that small gets it at once) */
+	if (!force && !retrans && len < mss && len < avail && !half_wnd)
+		return 0;
 
 	if (tcp_send_range(st, tp, seq, len, fin, retrans))
 		return 0;
