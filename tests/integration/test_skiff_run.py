@@ -419,6 +419,27 @@ def test_wget_downloads_32mib_from_the_peer(topo, sk, runs, www, peer_http, tmp_
     assert active_opens(sk) == before + 1
 
 
+def test_a_control_socket_left_by_a_killed_skiffd_is_skipped(topo, sk, runs, www, peer_http):
+    """A skiffd killed with SIGKILL leaves its socket file in /run/skiff:
+    connect() to it is refused.  skiff-run (no -i) must still find the one
+    live daemon of the namespace, not say there are two."""
+    need("curl")
+    ns = os.stat(f"/run/netns/{topo.dut_ns}").st_ino
+    stale = f"/run/skiff/stale{os.getpid() % 10000}.{ns}.sock"
+    with sn.in_netns(topo.dut_ns):
+        s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    try:
+        s.bind(stale)
+        s.close()  # the file stays, nobody listens
+        r = start(runs, topo, ["sh", "-c", f"curl -sS --max-time 30 -o - {peer_http}/small.txt | "
+                               "sha256sum"])
+        rc, out, err = r.finish(timeout=60)
+        assert rc == 0, err
+        assert out.split()[0].decode() == www.sha["small.txt"], err
+    finally:
+        os.unlink(stale)
+
+
 def test_curl_fetches_three_urls_in_one_run(topo, sk, runs, www, peer_http):
     """Three URLs on one command line: the peer's http.server speaks
     HTTP/1.0 and closes after each, so three skiff connections one after

@@ -54,6 +54,27 @@ static void append(char *list, const char *item)
 	snprintf(list + l, LIST_MAX - l, "%s%s", l ? "," : "", item);
 }
 
+/* A control socket someone listens on (a skiffd killed with SIGKILL leaves
+ * its file behind: connect() is refused); one we may not open counts as
+ * live, so the refusal says why later. */
+static bool live_socket(const char *path)
+{
+	struct sockaddr_un sun = {.sun_family = AF_UNIX};
+	bool ok;
+	int fd;
+
+	if (strlen(path) >= sizeof(sun.sun_path))
+		return false;
+	snprintf(sun.sun_path, sizeof(sun.sun_path), "%s", path);
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return true;
+	ok = connect(fd, (struct sockaddr *)&sun, sizeof(sun)) == 0 || errno == EACCES ||
+	     errno == EPERM;
+	close(fd);
+	return ok;
+}
+
 /* The control socket: of iface, or the only live one of this namespace. */
 static int ctl_path(const char *iface, char *path, size_t len)
 {
@@ -83,7 +104,12 @@ static int ctl_path(const char *iface, char *path, size_t len)
 	while ((de = readdir(d))) {
 		nl = strlen(de->d_name);
 		if (nl > sl && !strcmp(de->d_name + nl - sl, suffix)) {
-			snprintf(only, sizeof(only), "%s/%s", RUN_DIR, de->d_name);
+			char p[PATH_MAX];
+
+			snprintf(p, sizeof(p), "%s/%s", RUN_DIR, de->d_name);
+			if (!live_socket(p))
+				continue; /* left by a dead skiffd */
+			snprintf(only, sizeof(only), "%s", p);
 			n++;
 		}
 	}
