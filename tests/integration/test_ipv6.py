@@ -220,6 +220,20 @@ def test_fragmented_pings_and_datagrams_are_reassembled(topo, sk6):
     assert c["u.drop.ip_frag_overlap"] == 0 and c["u.drop.ip_frag_timeout"] == 0
 
 
+def refused_from(topo, src, port):
+    """A TCP connect from the peer's address src to skiff's dedicated IPv6
+    address: no IPv6 sockets, so skiffd's RST refuses it at once."""
+    with sn.in_netns(topo.peer_ns):
+        t = socket.socket(socket.AF_INET6, socket.SOCK_STREAM)
+    try:
+        t.settimeout(5)
+        t.bind((src, 0))
+        with pytest.raises(ConnectionRefusedError):
+            t.connect((v6(topo, 5), port))
+    finally:
+        t.close()
+
+
 def test_skiffd_resolves_a_neighbour_xdp_never_heard_from(topo, sk6):
     """RFC 4861 7.2: the kernel peer knows skiff's MAC by hand (a permanent
     neighbour entry), so it sends no Neighbor Solicitation that XDP could
@@ -231,15 +245,7 @@ def test_skiffd_resolves_a_neighbour_xdp_never_heard_from(topo, sk6):
                "nud", "permanent", "dev", topo.peer_if])
     before = sk6.counters()
     try:
-        with sn.in_netns(topo.peer_ns):
-            t = socket.socket(socket.AF_INET6, socket.SOCK_STREAM)
-        try:
-            t.settimeout(5)
-            t.bind((src, 0))
-            with pytest.raises(ConnectionRefusedError):
-                t.connect((v6(topo, 5), 8081))
-        finally:
-            t.close()
+        refused_from(topo, src, 8081)
     finally:
         topo.peer(["ip", "-6", "neigh", "del", v6(topo, 5), "dev", topo.peer_if], check=False)
         topo.peer(["ip", "-6", "addr", "del", f"{src}/64", "dev", topo.peer_if], check=False)
@@ -294,15 +300,7 @@ def test_an_off_link_source_is_answered_through_gateway6(topo, sk6):
     topo.peer(["ip", "-6", "addr", "add", f"{far}/128", "dev", "lo"])
     before = sk6.counters()
     try:
-        with sn.in_netns(topo.peer_ns):
-            t = socket.socket(socket.AF_INET6, socket.SOCK_STREAM)
-        try:
-            t.settimeout(5)
-            t.bind((far, 0))
-            with pytest.raises(ConnectionRefusedError):
-                t.connect((v6(topo, 5), 8083))
-        finally:
-            t.close()
+        refused_from(topo, far, 8083)
     finally:
         topo.peer(["ip", "-6", "addr", "del", f"{far}/128", "dev", "lo"], check=False)
     c = sn.delta(sk6.counters(), before)
@@ -325,15 +323,7 @@ def test_a_static_ipv6_route_carries_its_prefix(topo, sk6):
                 if r["family"] == "inet6" and r["kind"] in ("static", "default")}
     before = uses()
     try:
-        with sn.in_netns(topo.peer_ns):
-            t = socket.socket(socket.AF_INET6, socket.SOCK_STREAM)
-        try:
-            t.settimeout(5)
-            t.bind((far, 0))
-            with pytest.raises(ConnectionRefusedError):
-                t.connect((v6(topo, 5), 8084))
-        finally:
-            t.close()
+        refused_from(topo, far, 8084)
     finally:
         topo.peer(["ip", "-6", "addr", "del", f"{far}/128", "dev", "lo"], check=False)
     after = uses()
