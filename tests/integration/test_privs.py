@@ -234,7 +234,7 @@ def test_every_thread_runs_under_one_filter_that_refuses_what_skiffd_never_does(
             assert verdict(prog, "mmap", 0, 4096, PROT_READ | PROT_EXEC) == kill
             assert verdict(prog, "mprotect", 0, 4096, PROT_READ | PROT_WRITE | PROT_EXEC) == kill
             for fam, typ in ((AF_PACKET, SOCK_RAW), (AF_INET, SOCK_RAW), (AF_INET, SOCK_STREAM),
-                             (AF_INET6, SOCK_DGRAM), (AF_XDP, SOCK_RAW)):
+                             (AF_INET, SOCK_DGRAM), (AF_INET6, SOCK_DGRAM), (AF_XDP, SOCK_RAW)):
                 assert verdict(prog, "socket", fam, typ, 0) == kill, (fam, typ)
             assert verdict(prog, "ioctl", 3, 0x8914) == kill  # SIOCSIFFLAGS
             assert verdict(prog, "kill", 1, 9) == kill

@@ -218,16 +218,12 @@ static int add_socket_rules(scmp_filter_ctx ctx)
 	const uint32_t type_mask = 0xf;	/* SOCK_TYPE_MASK: not the CLOEXEC/NONBLOCK bits */
 	int ret;
 
-	/* if_nametoindex() (glibc's __opensock: a datagram AF_UNIX socket) */
+	/* interface ioctls: if_nametoindex() (glibc's __opensock) and skiffd's
+	 * own ethtool/MTU/multicast ones (netif.c, loader.c) go through a
+	 * datagram AF_UNIX socket; no AF_INET socket is allowed at all */
 	ret = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(socket), 2,
 			       EQ32(0, AF_UNIX),
 			       SCMP_A1_32(SCMP_CMP_MASKED_EQ, type_mask, SOCK_DGRAM));
-	/* the ethtool and multicast ioctls go through a datagram AF_INET socket */
-	if (!ret)
-		ret = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(socket), 3,
-				       EQ32(0, AF_INET),
-				       SCMP_A1_32(SCMP_CMP_MASKED_EQ, type_mask, SOCK_DGRAM),
-				       EQ32(2, 0));
 	/* rtnetlink (XDP detach, getifaddrs), sock_diag (kernel listeners) */
 	if (!ret)
 		ret = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(socket), 2,

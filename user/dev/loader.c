@@ -261,7 +261,9 @@ static int if_ioctl(const char *ifname, unsigned long req, struct ifreq *ifr)
 {
 	int fd, err = 0;
 
-	fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	/* AF_UNIX: any socket reaches the interface ioctls, and the seccomp
+	 * filter lets skiffd open no AF_INET socket (docs/security.md) */
+	fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
 	if (fd < 0)
 		return -errno;
 	memset(ifr, 0, sizeof(*ifr));
@@ -270,28 +272,6 @@ static int if_ioctl(const char *ifname, unsigned long req, struct ifreq *ifr)
 		err = -errno;
 	close(fd);
 	return err;
-}
-
-int skiff_dev_rx_queues(const char *ifname)
-{
-	struct ethtool_channels ch = { .cmd = ETHTOOL_GCHANNELS };
-	struct ifreq ifr;
-	int fd, err;
-
-	fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-	if (fd < 0)
-		return -errno;
-	memset(&ifr, 0, sizeof(ifr));
-	snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "%s", ifname);
-	ifr.ifr_data = (void *)&ch;
-	err = ioctl(fd, SIOCETHTOOL, &ifr) < 0 ? -errno : 0;
-	close(fd);
-	if (err == -EOPNOTSUPP)
-		return 1;	/* no channel API: one queue */
-	if (err)
-		return err;
-	/* NICs report combined channels, veth separate rx/tx counts */
-	return ch.combined_count + ch.rx_count ? (int)(ch.combined_count + ch.rx_count) : 1;
 }
 
 /* ---- the XDP program already on the interface ---- */

@@ -98,8 +98,4 @@ bool skiff_bpf_generic(const struct skiff_bpf *b);
 /* Kernel id of the attached program (what `xdp-loader status` lists). */
 int skiff_bpf_prog_id(const struct skiff_bpf *b);
 
-/* RX queues of ifname (ethtool channels; 1 when the driver has no channel
- * API), or -errno.  Read through ioctl, so right inside any netns. */
-int skiff_dev_rx_queues(const char *ifname);
-
 #endif /* SKIFF_LOADER_H */
