@@ -24,6 +24,20 @@
  *       come back, again, for SECONDS; prints the round trips per second
  *       and their latency percentiles, in the udp mode's format.  Fails if
  *       the connection fails or the server closes it.
+ *   bench_load tcprrn ADDR PORT SECONDS FLOWS [SIZE]
+ *       TCP request/response on FLOWS connections at once (TCP_NODELAY,
+ *       connected before the clock starts), each with one SIZE-byte
+ *       (default 64) request outstanding: when its whole reply is back the
+ *       next request goes out.  One thread, epoll.  Prints
+ *       "tcprrn: flows N size S: T transactions in X s: R trans/s".
+ *   bench_load tcpcrr ADDR PORT SECONDS FLOWS [SIZE]
+ *       connect/request/close on FLOWS slots at once: a non-blocking
+ *       connect, one SIZE-byte request, its whole reply, close() (the
+ *       client closes first and keeps the TIME_WAIT: the bench widens the
+ *       peer's port range and sets tcp_tw_reuse), then the next connection
+ *       in that slot.  Prints "tcpcrr: flows N size S: C connections in X
+ *       s: R conn/s, E errors"; exits 1 if any connection failed (refused,
+ *       reset, timed out, closed early).
  *
  * Not part of skiff.
  */
@@ -31,11 +45,14 @@
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <arpa/inet.h>
+#include <fcntl.h>
 #include <poll.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/epoll.h>
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
@@ -315,6 +332,234 @@ err:
 	return err;
 }
 
+/* ---- many flows at once (tcprrn, tcpcrr) ------------------------------- */
+
+#define FLOWS_MAX 4096
+#define RR_SIZE_MAX 4096
+
+struct flow {
+	int fd;		    /* -1: none */
+	size_t got;	    /* reply bytes so far */
+	bool connecting;    /* tcpcrr: connect() in progress */
+};
+
+static char rr_req[RR_SIZE_MAX];
+
+/* A socket to sa, TCP_NODELAY, connect() started (blocking: done).  Returns the fd or -errno. */
+static int flow_connect(const struct sockaddr_in *sa, bool nonblock)
+{
+	int fd, one = 1, err;
+
+	fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC | (nonblock ? SOCK_NONBLOCK : 0), 0);
+	if (fd < 0)
+		return -errno;
+	if (setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one)) < 0 ||
+	    (connect(fd, (const struct sockaddr *)sa, sizeof(*sa)) < 0 && errno != EINPROGRESS)) {
+		err = -errno;
+		close(fd);
+		return err;
+	}
+	return fd;
+}
+
+/* Send the whole request (small: fits any fresh send buffer).  0 or -errno. */
+static int flow_send(int fd, size_t size)
+{
+	ssize_t n = send(fd, rr_req, size, MSG_NOSIGNAL | MSG_DONTWAIT);
+
+	if (n < 0)
+		return -errno;
+	return (size_t)n == size ? 0 : -EAGAIN; /* a short send of a small request: give up */
+}
+
+/*
+ * Read what is there of f's reply.  Returns 1 when all size bytes are in,
+ * 0 if more is to come, -errno on an error or an early close.
+ */
+static int flow_recv(struct flow *f, size_t size)
+{
+	static char buf[RR_SIZE_MAX];
+	ssize_t n;
+
+	for (;;) {
+		n = recv(f->fd, buf, size - f->got, MSG_DONTWAIT);
+		if (n < 0)
+			return errno == EAGAIN ? 0 : -errno;
+		if (n == 0)
+			return -ECONNRESET; /* closed before the whole reply */
+		f->got += (size_t)n;
+		if (f->got >= size)
+			return 1;
+	}
+}
+
+static int flows_epoll_set(int ep, int op, struct flow *f, unsigned int i, uint32_t events)
+{
+	struct epoll_event ev = {.events = events, .data.u32 = i};
+
+	return epoll_ctl(ep, op, f->fd, &ev) < 0 ? -errno : 0;
+}
+
+/* tcprrn: FLOWS connections, one request outstanding on each. */
+static int tcp_rrn(const struct sockaddr_in *sa, double secs, unsigned int nflows, size_t size)
+{
+	static struct epoll_event evs[256];
+	struct flow *fl;
+	uint64_t t0, end, now, trans = 0;
+	unsigned int i;
+	int ep, n, k, err = 0;
+
+	if (!nflows || nflows > FLOWS_MAX || !size || size > RR_SIZE_MAX)
+		return -EINVAL;
+	fl = calloc(nflows, sizeof(*fl));
+	ep = epoll_create1(EPOLL_CLOEXEC);
+	if (!fl || ep < 0)
+		return -ENOMEM;
+	memset(rr_req, 0x5a, size);
+	for (i = 0; i < nflows; i++)
+		fl[i].fd = -1;
+	for (i = 0; i < nflows && !err; i++) {
+		fl[i].fd = flow_connect(sa, false);
+		if (fl[i].fd < 0) {
+			err = fl[i].fd;
+			fl[i].fd = -1;
+		} else {
+			err = flows_epoll_set(ep, EPOLL_CTL_ADD, &fl[i], i, EPOLLIN);
+		}
+	}
+	t0 = now = now_ns();
+	end = t0 + (uint64_t)(secs * 1e9);
+	for (i = 0; i < nflows && !err; i++)
+		err = flow_send(fl[i].fd, size);
+	while (!err && now < end) {
+		n = epoll_wait(ep, evs, 256, 100);
+		if (n < 0 && errno != EINTR)
+			err = -errno;
+		for (k = 0; k < n && !err; k++) {
+			struct flow *f = &fl[evs[k].data.u32];
+			int r = flow_recv(f, size);
+
+			if (r < 0)
+				err = r;
+			else if (r > 0) {
+				trans++;
+				f->got = 0;
+				err = flow_send(f->fd, size);
+			}
+		}
+		now = now_ns();
+	}
+	if (!err)
+		printf("tcprrn: flows %u size %zu: %llu transactions in %.2f s: %.0f trans/s\n",
+		       nflows, size, (unsigned long long)trans, (double)(now - t0) / 1e9,
+		       (double)trans * 1e9 / (double)(now - t0));
+	for (i = 0; i < nflows; i++)
+		if (fl[i].fd >= 0)
+			close(fl[i].fd);
+	close(ep);
+	free(fl);
+	return err;
+}
+
+/* tcpcrr: start slot i's next connection.  0 or -errno. */
+static int crr_start(int ep, const struct sockaddr_in *sa, struct flow *f, unsigned int i)
+{
+	f->fd = flow_connect(sa, true);
+	if (f->fd < 0)
+		return f->fd;
+	f->got = 0;
+	f->connecting = true;
+	return flows_epoll_set(ep, EPOLL_CTL_ADD, f, i, EPOLLOUT);
+}
+
+/* tcpcrr: an event on slot f (index i).  1 when its transaction is done, 0, or -errno. */
+static int crr_event(int ep, struct flow *f, unsigned int i, size_t size)
+{
+	int r, soerr = 0;
+	socklen_t sl = sizeof(soerr);
+
+	if (f->connecting) {
+		if (getsockopt(f->fd, SOL_SOCKET, SO_ERROR, &soerr, &sl) < 0)
+			return -errno;
+		if (soerr)
+			return -soerr;
+		f->connecting = false;
+		r = flow_send(f->fd, size);
+		return r ? r : flows_epoll_set(ep, EPOLL_CTL_MOD, f, i, EPOLLIN);
+	}
+	r = flow_recv(f, size);
+	if (r > 0) {
+		close(f->fd); /* also leaves the epoll set */
+		f->fd = -1;
+	}
+	return r;
+}
+
+static int tcp_crr(const struct sockaddr_in *sa, double secs, unsigned int nflows, size_t size)
+{
+	static struct epoll_event evs[256];
+	struct flow *fl;
+	uint64_t t0, end, now, conns = 0, errors = 0;
+	unsigned int i;
+	int ep, n, k, r, first = 0;
+
+	if (!nflows || nflows > FLOWS_MAX || !size || size > RR_SIZE_MAX)
+		return -EINVAL;
+	fl = calloc(nflows, sizeof(*fl));
+	ep = epoll_create1(EPOLL_CLOEXEC);
+	if (!fl || ep < 0)
+		return -ENOMEM;
+	memset(rr_req, 0x5a, size);
+	t0 = now = now_ns();
+	end = t0 + (uint64_t)(secs * 1e9);
+	for (i = 0; i < nflows; i++) {
+		r = crr_start(ep, sa, &fl[i], i);
+		if (r < 0) {
+			fl[i].fd = -1;
+			errors++;
+			first = first ? first : r;
+		}
+	}
+	while (now < end && errors < 1000) {
+		n = epoll_wait(ep, evs, 256, 100);
+		if (n < 0 && errno != EINTR) {
+			first = first ? first : -errno;
+			break;
+		}
+		now = now_ns();
+		for (k = 0; k < n; k++) {
+			i = evs[k].data.u32;
+			r = crr_event(ep, &fl[i], i, size);
+			if (r == 0)
+				continue;
+			if (r > 0) {
+				conns++;
+			} else {
+				errors++;
+				first = first ? first : r;
+				close(fl[i].fd);
+				fl[i].fd = -1;
+			}
+			if (now < end && (r = crr_start(ep, sa, &fl[i], i)) < 0) {
+				fl[i].fd = -1;
+				errors++;
+				first = first ? first : r;
+			}
+		}
+	}
+	now = now_ns();
+	printf("tcpcrr: flows %u size %zu: %llu connections in %.2f s: %.0f conn/s, %llu errors%s%s\n",
+	       nflows, size, (unsigned long long)conns, (double)(now - t0) / 1e9,
+	       (double)conns * 1e9 / (double)(now - t0), (unsigned long long)errors,
+	       first ? ", first: " : "", first ? strerror(-first) : "");
+	for (i = 0; i < nflows; i++)
+		if (fl[i].fd >= 0)
+			close(fl[i].fd);
+	close(ep);
+	free(fl);
+	return errors ? -EIO : 0;
+}
+
 int main(int argc, char **argv)
 {
 	struct sockaddr_in sa;
@@ -327,10 +572,17 @@ int main(int argc, char **argv)
 			     argc > 6 ? (size_t)atoi(argv[6]) : 64);
 	} else if (argc >= 5 && !strcmp(argv[1], "tcprr") && !parse_addr(argv[2], argv[3], &sa)) {
 		err = tcp_rr(&sa, atof(argv[4]), argc > 5 ? (size_t)atoi(argv[5]) : 64);
+	} else if (argc >= 6 && !strcmp(argv[1], "tcprrn") && !parse_addr(argv[2], argv[3], &sa)) {
+		err = tcp_rrn(&sa, atof(argv[4]), (unsigned int)atoi(argv[5]),
+			      argc > 6 ? (size_t)atoi(argv[6]) : 64);
+	} else if (argc >= 6 && !strcmp(argv[1], "tcpcrr") && !parse_addr(argv[2], argv[3], &sa)) {
+		err = tcp_crr(&sa, atof(argv[4]), (unsigned int)atoi(argv[5]),
+			      argc > 6 ? (size_t)atoi(argv[6]) : 64);
 	} else {
 		fprintf(stderr, "usage: bench_load tcpsend ADDR PORT BYTES |"
 				" udp ADDR PORT SECONDS INFLIGHT [SIZE] |"
-				" tcprr ADDR PORT SECONDS [SIZE]\n");
+				" tcprr ADDR PORT SECONDS [SIZE] |"
+				" tcprrn|tcpcrr ADDR PORT SECONDS FLOWS [SIZE]\n");
 		return 2;
 	}
 	if (err) {

@@ -20,6 +20,9 @@ BUILD=${BUILD:-build}
 # BENCH_ONLY=lossy only the download through the impaired relay (E2E_IMP_ARGS:
 # the relay's flags, default "--loss 3 --reorder 25 --dup 1 --corrupt 1
 # --delay 10 --seed 1"; E2E_IMP_SIZE the file);
+# BENCH_ONLY=txn only the transaction rows (16-flow TCP request/response,
+# 16-flow connect/request/close against both echo servers, HTTP keep-alive
+# with 1000 connections; E2E_TXN_SECONDS (5) each run, E2E_TXN_FLOWS (16));
 # BENCH_ONLY=latency the UDP 1-in-flight latency rows, with skiffd's and
 # CPU1's busy share over each run.  E2E_SKIFFD_ARGS adds flags to skiffd's
 # command line (e.g. "--busy-poll 200").
@@ -132,6 +135,81 @@ e2e_ab() {
 	fi
 }
 
+# e2e_cpu_line A B: from two e2e_cpu_snap, CPU1's busy share and skiffd's
+# CPU time as a share of one CPU between them (stderr).
+e2e_cpu_line() {
+	echo "$1 $2" | awk '{ printf "   cpu1 %.0f%% busy, skiffd %.0f%% of a CPU\n",
+		100 * ($13 - $5) / ($14 - $6), 100 * ($15 + $16 - $7 - $8) / ($14 - $6) }' >&2
+}
+
+# e2e_txn MODE ADDR: one bench_load tcprrn|tcpcrr run (E2E_TXN_FLOWS flows,
+# E2E_TXN_SECONDS s) against the echo port 7; prints trans/s or conn/s (nan
+# on any failed connection); its line and the CPU use on stderr.
+e2e_txn() {
+	local out a b
+	a=$(e2e_cpu_snap)
+	out=$(netns_peer taskset -c 0 "$BUILD"/bench/bench_load "$1" "$2" 7 "$E2E_TXN_SECONDS" \
+		"$E2E_TXN_FLOWS" 2>&1) || true
+	b=$(e2e_cpu_snap)
+	echo "   $out" >&2
+	e2e_cpu_line "$a" "$b"
+	echo "$out" | sed -n 's/.*: \([0-9.]*\) \(trans\|conn\)\/s.*, 0 errors$/\1/p;
+		s/^tcprrn:.*: \([0-9.]*\) trans\/s$/\1/p' | grep . || echo nan
+}
+
+# e2e_wrk SECONDS CONNS URL [close]: requests/s of one wrk -t1 run from the
+# peer on CPU0 (keep-alive, or "Connection: close"); nan, and the reason on
+# stderr, on any socket error or non-2xx reply.
+e2e_wrk() {
+	local out rps extra=()
+	[ "${4:-}" = close ] && extra=(-H "Connection: close")
+	out=$(netns_peer timeout $(($1 + 30)) taskset -c 0 wrk -t1 -c"$2" \
+		-d"${1}s" --timeout 5s "${extra[@]}" "$3" 2>&1) || true
+	rps=$(echo "$out" | awk '/^Requests\/sec:/ { print $2 }')
+	echo "      wrk: $(echo "$out" | grep -E 'requests in|Socket errors|Non-2xx' | tr -s ' ' | tr '\n' ';')" >&2
+	if [ -n "$rps" ] && ! echo "$out" | grep -q 'Non-2xx' &&
+		! echo "$out" | grep -Eq 'Socket errors:.*(read [1-9]|write [1-9]|timeout [1-9]|connect [1-9])'; then
+		echo "$rps"
+	else
+		echo "      wrk failed: $(echo "$out" | tail -3 | tr '\n' ' ')" >&2
+		echo nan
+		return 1
+	fi
+}
+
+# e2e_wrk_cpu SECONDS CONNS URL: e2e_wrk with the CPU use on stderr.
+e2e_wrk_cpu() {
+	local a b r
+	a=$(e2e_cpu_snap)
+	r=$(e2e_wrk "$@")
+	b=$(e2e_cpu_snap)
+	e2e_cpu_line "$a" "$b"
+	echo "$r"
+}
+
+# e2e_txn_rows: the issue's transaction rows (BENCH_ONLY=txn, and in the
+# full run): 16 flows of 64-byte request/response and of connect/request/
+# close against skiffd's echo and bench_kserver echo, then HTTP keep-alive
+# with 1000 connections (wrk).  The client closes first in tcpcrr, so the
+# peer namespace gets the whole port range and tcp_tw_reuse (its TIME_WAITs
+# would otherwise run out of ports at these rates).
+e2e_txn_rows() {
+	local c
+	netns_peer sysctl -qw net.ipv4.ip_local_port_range="1024 65535" net.ipv4.tcp_tw_reuse=1
+	ulimit -n 65536 2>/dev/null || true	# wrk's 1000 sockets
+	e2e_compare "TCP request/response 64 B, $E2E_TXN_FLOWS flows (bench_load tcprrn, trans/s)" trans/s \
+		"e2e_txn tcprrn $DED_IP" "e2e_txn tcprrn $DUT_IP"
+	e2e_compare "TCP connect/request/close 64 B, $E2E_TXN_FLOWS flows (bench_load tcpcrr, conn/s)" conn/s \
+		"e2e_txn tcpcrr $DED_IP" "e2e_txn tcpcrr $DUT_IP"
+	e2e_compare "HTTP 1 KiB keep-alive, 1000 connections (wrk -t1 -c1000 -d${E2E_TXN_SECONDS}s)" req/s \
+		"e2e_wrk_cpu $E2E_TXN_SECONDS 1000 http://$DED_IP/small.bin" \
+		"e2e_wrk_cpu $E2E_TXN_SECONDS 1000 http://$DUT_IP/small.bin"
+	for c in tcp_passive_opens tcp_out_rsts tcp_retrans_segs drop.tcp_accept_full svc_conn_limited; do
+		printf '%s=%s ' "$c" "$(netns_counter "$PIN_DIR" "u.$c" 2>/dev/null)"
+	done | sed 's/^/   skiffd: /'
+	echo
+}
+
 # e2e_compare NAME UNIT "SKIFF CMD" "KERNEL CMD": E2E_RUNS interleaved runs of
 # two commands that each print one number; prints every run, the medians
 # and the ratio.  The commands are printed as run (with the namespace).
@@ -218,11 +296,12 @@ e2e_direct() {
 	e2e_start_kserver "" http "$DUT_IP" 8080 "$www" || return 1
 	e2e_start_kserver cubic discard "$DUT_IP" 9 || return 1
 	e2e_start_kserver "" udpecho "$DUT_IP" 7 || return 1
+	e2e_start_kserver cubic echo "$DUT_IP" 7 || return 1
 	echo "topology: $PEER_NS ($PEER_IP, load on CPU0) <veth> $DUT_NS (skiffd $DED_IP," \
 		"kernel $DUT_IP, servers on CPU1); both veth ends tx/tso/gso off"
 	echo "skiffd: $SKIFFD --iface $DUT_IF --addr $DED_IP/$PREFIX_LEN --cpus 1" \
 		"--http 80:$www --discard 9 --echo 7 ${E2E_SKIFFD_ARGS:-}"
-	echo "kernel: taskset -c 1 $BUILD/bench/bench_kserver http|discard|udpecho $DUT_IP PORT [DIR]"
+	echo "kernel: taskset -c 1 $BUILD/bench/bench_kserver http|discard|udpecho|echo $DUT_IP PORT [DIR]"
 	echo "kernel TCP: CUBIC (skiff's algorithm) set per socket with BENCH_TCP_CC=cubic on" \
 		"the servers and the upload client; the namespaces' default" \
 		"($(netns_dut sysctl -n net.ipv4.tcp_congestion_control)) only on port 8080"
@@ -241,6 +320,10 @@ e2e_direct() {
 		netns_dut "$SKIFFCTL" --iface "$DUT_IF" stats 2>/dev/null |
 			grep -E 'tx_kicks|tx_packets|tcp_out_segs|tcp_retrans|tx_ring_full|no_frame' |
 			sed 's/^/   skiffd: /' || true
+		return 0
+	fi
+	if [ "${BENCH_ONLY:-}" = txn ]; then
+		e2e_txn_rows
 		return 0
 	fi
 	if [ "${BENCH_ONLY:-}" = latency ]; then
@@ -266,6 +349,7 @@ e2e_direct() {
 	e2e_compare "HTTP 1 KiB, ab -k -n 50000 -c 64, keep-alive" req/s \
 		"e2e_ab -k -n 50000 -c 64 http://$DED_IP/small.bin" \
 		"e2e_ab -k -n 50000 -c 64 http://$DUT_IP/small.bin"
+	e2e_txn_rows
 	e2e_compare "UDP echo 64 B, 256 in flight, 3 s (replies/s)" replies/s \
 		"e2e_udp $DED_IP 256 rate" "e2e_udp $DUT_IP 256 rate"
 	e2e_udp_latency "UDP echo 64 B, 1 in flight, 3 s" \
@@ -293,9 +377,7 @@ e2e_udp() {
 	out=$(netns_peer taskset -c 0 "$BUILD"/bench/bench_load udp "$1" 7 3 "$2" 2>&1) || true
 	b=$(e2e_cpu_snap)
 	echo "   $out" >&2
-	# skiffd's CPU over the run (the cost of --busy-poll), and CPU1's
-	echo "$a $b" | awk '{ printf "   cpu1 %.0f%% busy, skiffd %.0f%% of a CPU\n",
-		100 * ($13 - $5) / ($14 - $6), 100 * ($15 + $16 - $7 - $8) / ($14 - $6) }' >&2
+	e2e_cpu_line "$a" "$b"	# skiffd's CPU (the cost of --busy-poll), and CPU1's
 	if [ "${3:-}" = rate ]; then
 		echo "$out" | sed -n 's/.* \([0-9.]*\) replies\/s.*/\1/p' | grep . || echo nan
 	else
@@ -359,6 +441,8 @@ e2e_impaired() {
 bench_e2e() {
 	local size=${E2E_SIZE:-1G} isize=${E2E_IMP_SIZE:-8M} rc=0
 	E2E_RUNS=${E2E_RUNS:-3}
+	E2E_TXN_SECONDS=${E2E_TXN_SECONDS:-5}
+	E2E_TXN_FLOWS=${E2E_TXN_FLOWS:-16}
 	E2E_TMP=$(mktemp -d /tmp/skiff-bench-e2e.XXXXXX)
 	E2E_SUMMARY=$E2E_TMP/summary.md
 	local www=$E2E_TMP/www
@@ -375,7 +459,7 @@ bench_e2e() {
 	echo "|---|---|---|---|---|---|" >>"$E2E_SUMMARY"
 	[ "${BENCH_ONLY:-}" = lossy ] || (e2e_direct "$size" "$www") || rc=1
 	case ${BENCH_ONLY:-} in
-	download | upload | latency) ;;
+	download | upload | latency | txn) ;;
 	*) (e2e_impaired "$isize" "$www") || rc=1 ;;
 	esac
 	echo
@@ -450,19 +534,7 @@ apps_load() {
 
 # apps_wrk URL CONNS [close]: requests/s of one wrk run (nan on errors).
 apps_wrk() {
-	local out rps extra=()
-	[ "${3:-}" = close ] && extra=(-H "Connection: close")
-	out=$(netns_peer timeout $((APPS_SECONDS + 30)) taskset -c 0 wrk -t1 -c"$2" \
-		-d"${APPS_SECONDS}s" --timeout 5s "${extra[@]}" "$1" 2>&1) || true
-	rps=$(echo "$out" | awk '/^Requests\/sec:/ { print $2 }')
-	echo "      wrk: $(echo "$out" | grep -E 'requests in|Socket errors|Non-2xx' | tr -s ' ' | tr '\n' ';')" >&2
-	if [ -n "$rps" ] && ! echo "$out" | grep -q 'Non-2xx' &&
-		! echo "$out" | grep -Eq 'Socket errors:.*(read [1-9]|write [1-9]|timeout [1-9]|connect [1-9])'; then
-		echo "$rps"
-	else
-		apps_fail "wrk $*: $(echo "$out" | tail -3 | tr '\n' ' ')"
-		echo nan
-	fi
+	e2e_wrk "$APPS_SECONDS" "$2" "$1" "${3:-}" || apps_fail "wrk $*"
 }
 
 # apps_redis ADDR PORT TEST PIPELINE: requests/s of redis-benchmark (nan on failure).
