@@ -227,7 +227,9 @@ struct skiff_xdp_stats {
 	X(tcp_timeouts)		/* connections aborted by a timer (ETIMEDOUT) */ \
 	X(tcp_chunk_waits)	/* sends refused for lack of buffer chunks (woken later) */ \
 	X(tcp_sendfile_lost)	/* connections reset: a file queued by reference shrank */ \
-	X(tcp_rcvbuf_grown)	/* receive buffers grown by autotuning */
+	X(tcp_rcvbuf_grown)	/* receive buffers grown by autotuning */ \
+	X(tcp_recovery_blocks)	/* gauge: recovery blocks (SACK scoreboard, undo) in use */ \
+	X(tcp_recovery_nomem)	/* recovery blocks refused (pool at its bound): no SACK recovery */
 
 #define SKIFF_USTATS_APPS(X)						\
 	X(svc_conn_limited)	/* a service reached its connection limit and stopped accepting */ \

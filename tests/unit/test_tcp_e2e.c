@@ -623,6 +623,9 @@ static void settle_and_check(struct twostack *ts)
 		if (tcp_chunk_pool_in_use(cp))
 			fail_msg("side %c: %u TCP chunks not returned", "AB"[i],
 				 tcp_chunk_pool_in_use(cp));
+		if (tcp_recovery_in_use(twostack_stack(ts, i)))
+			fail_msg("side %c: %u TCP recovery blocks not returned", "AB"[i],
+				 tcp_recovery_in_use(twostack_stack(ts, i)));
 	}
 	if (left)
 		fail_msg("%d sockets left open by the test", left);
@@ -1365,6 +1368,94 @@ static void sack_recovers_several_losses_of_one_window_in_about_one_rtt(void **s
 	assert_int_equal(info.retrans, 4);
 	pair_close(&p);
 	trace_free(tr);
+}
+
+/* ================================================================ memory per connection */
+
+/* A transfer that keeps the highest number of recovery blocks A had in use. */
+struct rcvy_xfer {
+	struct xfer x;
+	struct stack *st;
+	uint32_t max_in_use;
+};
+
+static bool cond_rcvy_xfer(void *arg)
+{
+	struct rcvy_xfer *r = arg;
+	uint32_t n = tcp_recovery_in_use(r->st);
+
+	if (n > r->max_in_use)
+		r->max_in_use = n;
+	return cond_xfer(&r->x);
+}
+
+static void lossy_transfer_a_to_b(struct twostack *ts, struct pair *p, struct rcvy_xfer *r)
+{
+	struct ts_impair imp = {.loss_pct = 3, .reorder_pct = 10, .delay_ns = 5 * MS};
+
+	twostack_set_impair2(ts, &imp);
+	pair_open(ts, p, PORT);
+	*r = (struct rcvy_xfer){
+		.x = {.tx = p->a, .rx = p->b, .total = 2 << 20, .base = 7},
+		.st = twostack_stack(ts, TS_A),
+	};
+	assert_true(twostack_run(ts, 10 * 60 * SEC, cond_rcvy_xfer, r));
+	assert_int_equal(r->x.err, 0);
+	assert_true(r->x.rcvd == r->x.total);
+}
+
+/*
+ * The SACK scoreboard and the undo state live in a recovery block that a
+ * connection holds only while it recovers: after a transfer through a
+ * lossy link (SACK recoveries, retransmissions), the connection, still
+ * established and idle, has given its block back, and the object itself
+ * stays within 1 KiB.
+ */
+static void an_idle_connection_after_loss_recovery_holds_no_recovery_block(void **state)
+{
+	struct twostack *ts = *state;
+	struct stack *a = twostack_stack(ts, TS_A);
+	struct tcp_conn_info info;
+	struct rcvy_xfer r;
+	struct pair p = {0};
+
+	assert_true(tcp_conn_size() <= 1024);
+	lossy_transfer_a_to_b(ts, &p, &r);
+	info_of(ts, TS_A, p.aport, PORT, &info);
+	assert_true(info.retrans > 0);
+	assert_true(a->stats->tcp_sack_recovery > 0);
+	assert_true(r.max_in_use >= 1); /* it had one while it recovered */
+	assert_int_equal(a->stats->tcp_recovery_nomem, 0);
+	/* idle: everything acknowledged, the episode's D-SACK wait (one RTO) over */
+	twostack_run(ts, 5 * SEC, NULL, NULL);
+	assert_int_equal(conn_state(ts, TS_A, p.aport, PORT), TCP_ESTABLISHED);
+	assert_int_equal(tcp_recovery_in_use(a), 0);
+	assert_int_equal(tcp_recovery_in_use(twostack_stack(ts, TS_B)), 0);
+	assert_int_equal(a->stats->tcp_recovery_blocks, 0);
+	/* and the next loss takes one again */
+	transfer(ts, p.a, p.b, 1 << 20, 10 * 60 * SEC);
+	pair_close(&p);
+}
+
+/* With the pool at its bound (here: no block at all), a connection that
+ * meets losses recovers without SACK state: the stream arrives intact and
+ * each refusal is counted. */
+static void a_connection_refused_a_recovery_block_still_delivers_the_stream(void **state)
+{
+	struct twostack *ts = *state;
+	struct stack *a = twostack_stack(ts, TS_A);
+	struct tcp_conn_info info;
+	struct rcvy_xfer r;
+	struct pair p = {0};
+
+	assert_int_equal(tcp_set_recovery_limit(a, 0), 0);
+	lossy_transfer_a_to_b(ts, &p, &r);
+	info_of(ts, TS_A, p.aport, PORT, &info);
+	assert_true(info.retrans > 0);
+	assert_int_equal(r.max_in_use, 0);
+	assert_true(a->stats->tcp_recovery_nomem > 0);
+	assert_int_equal(tcp_set_recovery_limit(a, TCP_RECOVERY_MAX), 0);
+	pair_close(&p);
 }
 
 /* ================================================================ zero window */
@@ -2330,8 +2421,8 @@ static int dsack_filter_fn(struct twostack *ts, int from, uint8_t *frame, uint32
 		const struct tcp_sock *tp = conn_of(ts, TS_A, t.sport, t.dport);
 
 		assert_non_null(tp);
-		f->pre_cwnd = tp->undo_cc.cwnd;
-		f->pre_ssthresh = tp->undo_cc.ssthresh;
+		f->pre_cwnd = tp->rcvy->undo_cc.cwnd;
+		f->pre_ssthresh = tp->rcvy->undo_cc.ssthresh;
 		f->cut_ssthresh = tp->cc.ssthresh;
 		assert_int_equal(twostack_inject(ts, TS_B, f->held, f->held_len), 0);
 		f->holding = false;
@@ -2797,6 +2888,8 @@ int main(void)
 		E2E(lost_data_is_resent_after_the_rto_then_with_backoff),
 		E2E(one_lost_segment_is_fast_retransmitted_before_the_rto),
 		E2E(sack_recovers_several_losses_of_one_window_in_about_one_rtt),
+		E2E(an_idle_connection_after_loss_recovery_holds_no_recovery_block),
+		E2E(a_connection_refused_a_recovery_block_still_delivers_the_stream),
 		E2E(zero_window_is_probed_until_the_reader_resumes),
 		E2E(keepalive_detects_a_vanished_peer_after_idle_plus_count_intervals),
 		E2E(time_wait_lasts_two_msl_then_the_connection_is_gone),

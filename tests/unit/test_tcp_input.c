@@ -953,8 +953,8 @@ static void tcp_paws_lets_a_disordered_duplicate_ack_through_with_its_sack(void 
 	assert_int_equal(h->st.stats->drop.tcp_paws, 0);
 	assert_int_equal(h->st.stats->tcp_disordered_acks, 1);
 	assert_int_equal(tp->n_scoreboard, 1);	/* merged with the first block */
-	assert_int_equal(tp->scoreboard[0].start, seg_start[1]);
-	assert_int_equal(tp->scoreboard[0].end, seg_start[2] + seg_len);
+	assert_int_equal(tp->rcvy->scoreboard[0].start, seg_start[1]);
+	assert_int_equal(tp->rcvy->scoreboard[0].end, seg_start[2] + seg_len);
 	assert_int_equal(tp->ts_recent, 6000);	/* TS.Recent never goes back */
 	t_drain(h);
 
@@ -977,7 +977,7 @@ static void tcp_paws_lets_a_disordered_duplicate_ack_through_with_its_sack(void 
 		   seg_start[0] + 2);
 	assert_int_equal(h->st.stats->drop.tcp_paws, 2);
 	assert_int_equal(h->st.stats->tcp_disordered_acks, 1);
-	assert_int_equal(tp->scoreboard[0].start, seg_start[1]);
+	assert_int_equal(tp->rcvy->scoreboard[0].start, seg_start[1]);
 	t_close_all(h, &c);
 }
 

@@ -19,7 +19,7 @@
  * both: a connection the application closed lives on as an orphan (FIN
  * exchange, TIME_WAIT) and is freed when it reaches CLOSED.
  * Memory per connection is sizeof(struct tcp_sock) (tcp_conn_size()): idle
- * connections hold no buffer chunk.  Send buffers autotune (after Linux's
+ * connections hold no buffer chunk and no recovery block (tcp_recovery.c).  Send buffers autotune (after Linux's
  * tcp_sndbuf_expand()) unless the application sets SKIFF_SO_SNDBUF, within
  * TCP_SNDBUF_AUTO_MAX and a share of the pool (tcp_sndbuf_expand()).
  */
@@ -60,6 +60,7 @@ struct tcp_table {
 	struct tcp_port_ref *phash[TCP_PHASH_SLOTS];
 	struct tcp_sock *all;		/* every object (lnext/lpprev) */
 	struct tcp_chunk_pool chunks;
+	struct tcp_recovery_pool recovery;	/* SACK scoreboards, undo state (tcp_recovery.c) */
 	struct tcp_sock *chunk_waiters;	/* send refused for lack of chunks (wnext) */
 	/* connections owing an ACK at the end of this burst (tcp_ack_defer) */
 	struct tcp_sock *ack_defer[TCP_ACK_DEFER_MAX];
@@ -77,6 +78,11 @@ struct tcp_table *tcp_table(struct stack *st)
 struct tcp_chunk_pool *tcp_chunks(struct stack *st)
 {
 	return &st->tcp->chunks;
+}
+
+struct tcp_recovery_pool *tcp_recovery_pool(struct stack *st)
+{
+	return st->tcp ? &st->tcp->recovery : NULL;
 }
 
 struct tcp_challenge_budget *tcp_challenge_budget(struct stack *st)
@@ -510,6 +516,7 @@ void tcp_sock_free(struct stack *st, struct tcp_sock *tp)
 		tcp_ooo_purge(&st->tcp->chunks, &tp->ooo);
 		tcp_unlink_all(st->tcp, tp);
 	}
+	tcp_recovery_put(st, tp);
 	free(tp);
 }
 
@@ -587,6 +594,7 @@ void tcp_set_state(struct stack *st, struct tcp_sock *tp, int state)
 	tcp_port_put(st, tp);
 	tcp_stream_purge(&st->tcp->chunks, &tp->sndq);
 	tcp_ooo_purge(&st->tcp->chunks, &tp->ooo);
+	tcp_recovery_put(st, tp);
 	if (tp->orphan) {
 		tcp_sock_free(st, tp);
 		return;
@@ -1420,6 +1428,7 @@ int tcp_init(struct stack *st)
 	err = tcp_chunk_pool_init(&t->chunks, TCP_CHUNKS_MAX);
 	if (err)
 		goto err_free;
+	tcp_recovery_pool_init(&t->recovery, TCP_RECOVERY_MAX);
 	/* Start the ephemeral cursor at a place that depends on the queue and
 	 * the start time (RFC 6056 3.1: not predictable from one run to the
 	 * next), so a restarted daemon does not reuse the last run's ports.
@@ -1443,6 +1452,7 @@ int tcp_init(struct stack *st)
 
 err_pool:
 	st->tcp = NULL;
+	tcp_recovery_pool_fini(&t->recovery);
 	tcp_chunk_pool_fini(&t->chunks);
 
 err_free:
@@ -1477,6 +1487,7 @@ void tcp_fini(struct stack *st)
 		}
 	}
 	stack_remove_poll_hook(st, tcp_after_burst);
+	tcp_recovery_pool_fini(&t->recovery);
 	tcp_chunk_pool_fini(&t->chunks);
 	free(t->ehash);
 	free(t);

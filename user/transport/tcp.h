@@ -83,5 +83,12 @@ size_t tcp_conn_size(void);
  * below what it has allocated already (-EBUSY).  Tests use it to run the
  * pool dry. 0 or -errno. */
 int tcp_set_chunk_limit(struct stack *st, uint32_t max_chunks);
+/* Recovery blocks (SACK scoreboard and undo state of connections in or
+ * just after loss recovery) in use now; 0 when every connection is idle. */
+uint32_t tcp_recovery_in_use(struct stack *st);
+/* Cap the recovery blocks in use at once (default TCP_RECOVERY_MAX = 16384;
+ * 0 refuses every one): connections refused one recover without SACK.
+ * Tests use it to run the pool dry.  0 or -EINVAL. */
+int tcp_set_recovery_limit(struct stack *st, uint32_t max_blocks);
 
 #endif /* SKIFF_TCP_H */

@@ -64,21 +64,22 @@ static void tcp_sack_trim(struct tcp_sock *tp)
 	uint8_t i, n = 0;
 
 	for (i = 0; i < tp->n_scoreboard; i++) {
-		struct tcp_sack_block b = tp->scoreboard[i];
+		struct tcp_sack_block b = tp->rcvy->scoreboard[i];
 
 		if (!tcp_after(b.end, tp->snd_una))
 			continue;
 		if (tcp_before(b.start, tp->snd_una))
 			b.start = tp->snd_una;
-		tp->scoreboard[n++] = b;
+		tp->rcvy->scoreboard[n++] = b;
 	}
 	tp->n_scoreboard = n;
 }
 
-/* Merge one block into the sorted, disjoint scoreboard; true if it was new. */
+/* Merge one block into the sorted, disjoint scoreboard (tp->rcvy is
+ * there); true if it was new. */
 static bool tcp_sack_add(struct tcp_sock *tp, uint32_t start, uint32_t end)
 {
-	struct tcp_sack_block *sb = tp->scoreboard;
+	struct tcp_sack_block *sb = tp->rcvy->scoreboard;
 	uint8_t i, j, n = tp->n_scoreboard;
 
 	/* covered entirely already? */
@@ -119,7 +120,7 @@ bool tcp_next_hole(const struct tcp_sock *tp, uint32_t seq, uint32_t end, uint32
 	uint8_t i;
 
 	for (i = 0; i < tp->n_scoreboard; i++) {
-		const struct tcp_sack_block *b = &tp->scoreboard[i];
+		const struct tcp_sack_block *b = &tp->rcvy->scoreboard[i];
 
 		if (!tcp_after(b->end, seq))
 			continue;
@@ -138,7 +139,9 @@ bool tcp_next_hole(const struct tcp_sock *tp, uint32_t seq, uint32_t end, uint32
 /*
  * RFC 2018 / RFC 6675 Update(): returns true when a block SACKed new data.
  * The bytes newly SACKed are added to *delivered and shown to RACK (RFC
- * 8985 6.2 step 1) before they join the scoreboard.
+ * 8985 6.2 step 1) before they join the scoreboard.  Without a recovery
+ * block (the pool refused one) the blocks are ignored altogether, so that
+ * what they report is not counted delivered on every ACK again.
  */
 static bool tcp_sack_update(struct stack *st, struct tcp_sock *tp, const struct tcp_seg *seg,
 			    uint32_t *delivered)
@@ -155,6 +158,8 @@ static bool tcp_sack_update(struct stack *st, struct tcp_sock *tp, const struct 
 		/* below SND.UNA (RFC 2883 D-SACK) or beyond what we sent: ignore */
 		if (!tcp_after(e, s) || !tcp_after(s, tp->snd_una) || tcp_after(e, tp->snd_max))
 			continue;
+		if (!tcp_recovery_get(st, tp))
+			return news;
 		for (seq = s; tcp_next_hole(tp, seq, e, &hs, &he); seq = he) {
 			*delivered += he - hs;
 			tcp_rack_advance(st, tp, hs, he);
@@ -170,7 +175,7 @@ uint32_t tcp_sacked_bytes(const struct tcp_sock *tp)
 	uint8_t i;
 
 	for (i = 0; i < tp->n_scoreboard; i++)
-		bytes += tp->scoreboard[i].end - tp->scoreboard[i].start;
+		bytes += tp->rcvy->scoreboard[i].end - tp->rcvy->scoreboard[i].start;
 	return bytes;
 }
 
@@ -302,7 +307,7 @@ static void tcp_undo_rxt_add(struct tcp_sock *tp, uint32_t seq, uint32_t end)
 	uint8_t i;
 
 	for (i = 0; i < tp->n_undo_rxt; i++) {
-		r = &tp->undo_rxt[i];
+		r = &tp->rcvy->undo_rxt[i];
 		if (tcp_after(seq, r->end) || tcp_before(end, r->start))
 			continue;
 		if (tcp_before(seq, r->start))
@@ -315,8 +320,8 @@ static void tcp_undo_rxt_add(struct tcp_sock *tp, uint32_t seq, uint32_t end)
 		tp->dsack_undo_ok = false;
 		return;
 	}
-	tp->undo_rxt[tp->n_undo_rxt].start = seq;
-	tp->undo_rxt[tp->n_undo_rxt].end = end;
+	tp->rcvy->undo_rxt[tp->n_undo_rxt].start = seq;
+	tp->rcvy->undo_rxt[tp->n_undo_rxt].end = end;
 	tp->n_undo_rxt++;
 }
 
@@ -377,18 +382,27 @@ void tcp_sack_xmit(struct stack *st, struct tcp_sock *tp)
 
 void tcp_undo_mark(struct stack *st, struct tcp_sock *tp)
 {
-	/* Eifel (RFC 3522) needs timestamps; without them nothing is undone */
-	tp->undo_ok = tp->ts_ok;
+	struct tcp_recovery *r;
+
 	tp->spurious_seen = false;
-	tp->undo_cc = tp->cc;
-	tp->undo_tsval = tcp_tsval(tp, st->now);
-	/* RFC 3708 needs D-SACKs, hence SACK */
-	tp->dsack_undo_ok = tp->sack_ok;
 	tp->undo_in_loss = false;
 	tp->n_undo_rxt = 0;
-	tp->undo_dsacks = 0;
-	tp->undo_rtx_base = tp->retrans_total;
-	tp->undo_last_dsack.start = tp->undo_last_dsack.end = 0;
+	tp->undo_ok = false;
+	tp->dsack_undo_ok = false;
+	/* Eifel (RFC 3522) needs timestamps, RFC 3708 D-SACKs, hence SACK;
+	 * with neither, or without a recovery block, nothing is undone */
+	if (!tp->ts_ok && !tp->sack_ok)
+		return;
+	r = tcp_recovery_get(st, tp);
+	if (!r)
+		return;
+	tp->undo_ok = tp->ts_ok;
+	tp->dsack_undo_ok = tp->sack_ok;
+	r->undo_cc = tp->cc;
+	r->undo_tsval = tcp_tsval(tp, st->now);
+	r->undo_dsacks = 0;
+	r->undo_rtx_base = tp->retrans_total;
+	r->undo_last_dsack.start = r->undo_last_dsack.end = 0;
 }
 
 /* The hole at prior_una was filled by an original transmission while
@@ -415,18 +429,19 @@ static void tcp_reordering_seen(struct tcp_sock *tp, uint32_t prior_una, uint32_
 static bool tcp_eifel_spurious(const struct tcp_sock *tp, const struct tcp_seg *seg)
 {
 	return tp->undo_ok && tp->ts_ok && seg->has_ts && seg->ts_ecr &&
-	       tcp_before(seg->ts_ecr, tp->undo_tsval);
+	       tcp_before(seg->ts_ecr, tp->rcvy->undo_tsval);
 }
 
 /* RFC 4015 3.2 (and Linux's tcp_undo_cwnd_reduction()): back to the
- * congestion state before the episode; resume with new data after an RTO. */
+ * congestion state before the episode; resume with new data after an RTO.
+ * Only with undo_ok or dsack_undo_ok, so with the recovery block. */
 static void tcp_undo(struct stack *st, struct tcp_sock *tp)
 {
 	uint32_t cwnd = tp->cc.cwnd, ssthresh = tp->cc.ssthresh;
 	uint32_t mss = tp->cc.mss, min_rtt = tp->cc.min_rtt_us;
 
 	STACK_INC(st, tcp_undo);
-	tp->cc = tp->undo_cc;
+	tp->cc = tp->rcvy->undo_cc;
 	tp->cc.cwnd = max_u32(tp->cc.cwnd, cwnd);
 	tp->cc.ssthresh = max_u32(tp->cc.ssthresh, ssthresh);
 	tp->cc.mss = mss;
@@ -468,13 +483,14 @@ static bool tcp_try_undo(struct stack *st, struct tcp_sock *tp, const struct tcp
  * SND.UNA at the timeout). */
 static bool tcp_undo_was_rxt(const struct tcp_sock *tp, uint32_t start, uint32_t end)
 {
+	const struct tcp_recovery *r = tp->rcvy;
 	uint8_t i;
 
 	for (i = 0; i < tp->n_undo_rxt; i++)
-		if (!tcp_before(start, tp->undo_rxt[i].start) && !tcp_after(end, tp->undo_rxt[i].end))
+		if (!tcp_before(start, r->undo_rxt[i].start) && !tcp_after(end, r->undo_rxt[i].end))
 			return true;
-	return tp->undo_in_loss && !tcp_before(start, tp->undo_loss_start) &&
-	       !tcp_after(end, tp->undo_loss_high);
+	return tp->undo_in_loss && !tcp_before(start, r->undo_loss_start) &&
+	       !tcp_after(end, r->undo_loss_high);
 }
 
 /* Note what an RTO's go-back-N has resent so far: from SND.UNA at the
@@ -488,12 +504,12 @@ static void tcp_undo_note_loss(struct tcp_sock *tp)
 	if (!tp->undo_in_loss) {
 		/* the first ACK since the timeout: SND.UNA is still where it was */
 		tp->undo_in_loss = true;
-		tp->undo_loss_start = tp->snd_una;
-		tp->undo_loss_high = tp->snd_una;
+		tp->rcvy->undo_loss_start = tp->snd_una;
+		tp->rcvy->undo_loss_high = tp->snd_una;
 	}
 	hi = tcp_before(tp->recover, tp->snd_nxt) ? tp->recover : tp->snd_nxt;
-	if (tcp_after(hi, tp->undo_loss_high))
-		tp->undo_loss_high = hi;
+	if (tcp_after(hi, tp->rcvy->undo_loss_high))
+		tp->rcvy->undo_loss_high = hi;
 }
 
 /* RFC 2883 4.1: the first SACK block is a D-SACK when it lies below the
@@ -523,10 +539,10 @@ static void tcp_dsack_seen(struct stack *st, struct tcp_sock *tp, const struct t
 	if (!tcp_undo_was_rxt(tp, b->start, b->end))
 		return;
 	/* the same report again (a duplicated ACK) is one duplicate */
-	if (b->start == tp->undo_last_dsack.start && b->end == tp->undo_last_dsack.end)
+	if (b->start == tp->rcvy->undo_last_dsack.start && b->end == tp->rcvy->undo_last_dsack.end)
 		return;
-	tp->undo_last_dsack = *b;
-	tp->undo_dsacks++;
+	tp->rcvy->undo_last_dsack = *b;
+	tp->rcvy->undo_dsacks++;
 }
 
 /* RFC 3708 3: once recovery is over, an episode whose every retransmission
@@ -534,10 +550,13 @@ static void tcp_dsack_seen(struct stack *st, struct tcp_sock *tp, const struct t
  * as Eifel would have (Linux's tcp_try_undo_dsack()). */
 static void tcp_dsack_try_undo(struct stack *st, struct tcp_sock *tp)
 {
-	uint64_t rtx = tp->retrans_total - tp->undo_rtx_base;
 	uint8_t ca_state = tp->ca_state, dupacks = tp->dupacks;
+	uint64_t rtx;
 
-	if (!tp->dsack_undo_ok || !rtx || tp->undo_dsacks < rtx)
+	if (!tp->dsack_undo_ok)
+		return;
+	rtx = tp->retrans_total - tp->rcvy->undo_rtx_base;
+	if (!rtx || tp->rcvy->undo_dsacks < rtx)
 		return;
 	if (ca_state == TCP_CA_RECOVERY || ca_state == TCP_CA_LOSS)
 		return;
@@ -660,7 +679,7 @@ static void tcp_dupack(struct stack *st, struct tcp_sock *tp, bool is_dup)
 	tcp_push(st, tp);
 }
 
-uint32_t tcp_ack(struct stack *st, struct tcp_sock *tp, const struct tcp_seg *seg)
+static uint32_t __tcp_ack(struct stack *st, struct tcp_sock *tp, const struct tcp_seg *seg)
 {
 	uint32_t ack = seg->ack, data_start, acked = 0, prior_flight, wnd, mss, prior_una, fack;
 	uint32_t prior_cwnd, delivered = 0, seq, hs, he;
@@ -717,7 +736,7 @@ uint32_t tcp_ack(struct stack *st, struct tcp_sock *tp, const struct tcp_seg *se
 	prior_una = tp->snd_una;
 	prior_cwnd = tp->cc.cwnd;
 	sndq_full = tp->sndq.len + mss >= tp->sndbuf; /* the buffer held the sender back */
-	fack = tp->n_scoreboard ? tp->scoreboard[tp->n_scoreboard - 1].end : prior_una;
+	fack = tcp_sack_fack(tp, prior_una);
 	data_start = tp->write_seq - tp->sndq.len;
 	/* what this ACK delivers that no SACK had: RACK sees it before the
 	 * stream lets it go (RFC 8985 6.2 step 1), PRR counts it */
@@ -808,5 +827,14 @@ uint32_t tcp_ack(struct stack *st, struct tcp_sock *tp, const struct tcp_seg *se
 	if (fin_acked && tp->state == TCP_FIN_WAIT_1)
 		timer_mod(st, &tp->keepalive_timer, st->now + TCP_FIN_WAIT2_NS);
 	tcp_push(st, tp);
+	return acked;
+}
+
+uint32_t tcp_ack(struct stack *st, struct tcp_sock *tp, const struct tcp_seg *seg)
+{
+	uint32_t acked = __tcp_ack(st, tp, seg);
+
+	if (tp->rcvy)
+		tcp_recovery_idle(st, tp); /* everything acked: give the block back */
 	return acked;
 }

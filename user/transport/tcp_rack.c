@@ -140,7 +140,7 @@ void tcp_rack_advance(struct stack *st, struct tcp_sock *tp, uint32_t start, uin
 		return;
 	/* step 3: delivered below what was SACKed before, and never
 	 * retransmitted (at or above rxt_high): the path reorders */
-	fack = tp->n_scoreboard ? tp->scoreboard[tp->n_scoreboard - 1].end : tp->snd_una;
+	fack = tcp_sack_fack(tp, tp->snd_una);
 	if (tcp_before(end, fack) && !tcp_before(start, tp->rxt_high))
 		tp->rack_reord = true;
 	first = !tp->rack_rtt_us;
@@ -200,7 +200,7 @@ static uint32_t rack_last_hole_byte(const struct tcp_sock *tp, uint32_t seq)
 	int i;
 
 	for (i = tp->n_scoreboard - 1; i >= 0; i--) {
-		const struct tcp_sack_block *b = &tp->scoreboard[i];
+		const struct tcp_sack_block *b = &tp->rcvy->scoreboard[i];
 
 		if (!tcp_before(x, b->start) && tcp_before(x, b->end))
 			x = b->start - 1;
@@ -320,8 +320,8 @@ static void rack_widen(const struct tcp_sock *tp, uint32_t *first, uint32_t *len
 		return;
 	hs = tp->snd_una; /* the hole's start: after the last block below it */
 	for (i = 0; i < tp->n_scoreboard; i++)
-		if (!tcp_after(tp->scoreboard[i].end, *first))
-			hs = tp->scoreboard[i].end;
+		if (!tcp_after(tp->rcvy->scoreboard[i].end, *first))
+			hs = tp->rcvy->scoreboard[i].end;
 	s = *first - (*first - base) % mss;
 	e = *first + *len;
 	e += (mss - (e - base) % mss) % mss;

@@ -107,6 +107,43 @@ enum tcp_rtx_kind {
 	TCP_RTX_RTO = 0,	/* retransmission timeout (RFC 6298), or persist */
 	TCP_RTX_REO,		/* RACK's reordering window ends (RFC 8985 6.2 step 5) */
 	TCP_RTX_TLP,		/* the tail loss probe (RFC 8985 7.2) */
+	TCP_RTX_UNDO,		/* nothing in flight: the episode's last D-SACKs may still
+				 * come; at expiry the recovery block goes back */
+};
+
+/*
+ * What only a connection in loss recovery, or with SACK or undo history,
+ * needs (tcp_ack.c writes it): taken from the stack's bounded pool on
+ * first use and given back when the connection is idle again (everything
+ * acknowledged, recovery over, the episode's D-SACK undo settled) or
+ * closes (tcp_recovery.c).  When the pool refuses one, the connection
+ * recovers without it: SACK blocks are ignored (NewReno-like recovery by
+ * RACK on cumulative ACKs and the RTO), the episode cannot be undone.
+ * Invariant: tp->rcvy == NULL implies n_scoreboard == 0, !undo_ok,
+ * !dsack_undo_ok, !undo_in_loss and n_undo_rxt == 0.
+ */
+struct tcp_recovery {
+	struct tcp_sack_block scoreboard[TCP_SCOREBOARD];	/* SACKed ranges above snd_una,
+								 * sorted, disjoint */
+	struct tcp_cong undo_cc;	/* congestion state before the episode (RFC 4015) */
+	uint64_t undo_rtx_base;		/* retrans_total when the episode began */
+	uint32_t undo_tsval;		/* our TSval of the episode's first retransmission */
+	uint32_t undo_loss_start;	/* go-back-N resent [undo_loss_start, undo_loss_high) */
+	uint32_t undo_loss_high;
+	uint32_t undo_dsacks;		/* D-SACKs of this episode's retransmissions */
+	struct tcp_sack_block undo_last_dsack;	/* last one counted: a repeat counts once */
+	struct tcp_sack_block undo_rxt[TCP_UNDO_RXT];	/* retransmitted by fast recovery */
+	struct tcp_recovery *next;	/* the pool's free list */
+};
+
+/* The pool of recovery blocks of one stack (in struct tcp_table). */
+#define TCP_RECOVERY_MAX	16384u	/* blocks in use at most, per stack (about 7 MiB) */
+#define TCP_RECOVERY_CACHE	64u	/* free blocks kept for reuse */
+struct tcp_recovery_pool {
+	struct tcp_recovery *free;
+	uint32_t n_free;
+	uint32_t in_use;
+	uint32_t max;
 };
 
 struct tcp_sock {
@@ -221,25 +258,19 @@ struct tcp_sock {
 	bool ecn_cwr;			/* reduced for an ECN-Echo: CWR on the next new data */
 	uint32_t recover;		/* RFC 6582 "recover" / RFC 6675 RecoveryPoint */
 	uint32_t high_rxt;		/* RFC 6675 HighRxt */
-	struct tcp_sack_block scoreboard[TCP_SCOREBOARD];	/* SACKed ranges above snd_una */
-	uint8_t n_scoreboard;
+	/* SACK scoreboard, undo state: the bulk is in *rcvy (below), the
+	 * counts and flags here say when it is in use */
+	struct tcp_recovery *rcvy;	/* NULL: none (tcp_recovery.c) */
+	uint8_t n_scoreboard;		/* SACKed ranges in rcvy->scoreboard */
 	/* reordering and undo (tcp_ack.c; tcp_timer.c starts an RTO episode) */
 	uint8_t reordering;		/* DupThresh in segments: 3, raised by reordering seen */
-	bool undo_ok;			/* this episode's cwnd cut may still be undone */
+	bool undo_ok;			/* this episode's cwnd cut may still be undone (Eifel) */
 	bool spurious_seen;		/* counted tcp_spurious_rtx for this episode */
-	uint32_t undo_tsval;		/* our TSval of the episode's first retransmission */
-	uint32_t dsack_dups;		/* segments D-SACKed so far (Linux's dsack_dups) */
-	struct tcp_cong undo_cc;	/* congestion state before the episode (RFC 4015) */
 	/* D-SACK detection of a spurious episode (RFC 2883 4, RFC 3708; tcp_ack.c) */
 	bool dsack_undo_ok;		/* D-SACKs may still show this episode spurious */
 	bool undo_in_loss;		/* an RTO's go-back-N belongs to the episode */
-	uint8_t n_undo_rxt;		/* ranges in undo_rxt */
-	uint32_t undo_loss_start;	/* go-back-N resent [undo_loss_start, undo_loss_high) */
-	uint32_t undo_loss_high;
-	uint32_t undo_dsacks;		/* D-SACKs of this episode's retransmissions */
-	uint64_t undo_rtx_base;		/* retrans_total when the episode began */
-	struct tcp_sack_block undo_last_dsack;	/* last one counted: a repeat counts once */
-	struct tcp_sack_block undo_rxt[TCP_UNDO_RXT];	/* retransmitted by fast recovery */
+	uint8_t n_undo_rxt;		/* ranges in rcvy->undo_rxt */
+	uint32_t dsack_dups;		/* segments D-SACKed so far (Linux's dsack_dups) */
 
 	/* ---- RACK-TLP (RFC 8985) and PRR (RFC 6937): tcp_rack.c; the
 	 * per-segment transmit times live in the send stream's chunks ---- */
@@ -286,6 +317,7 @@ struct tcp_table;
 struct tcp_port_ref;
 struct tcp_table *tcp_table(struct stack *st);
 struct tcp_chunk_pool *tcp_chunks(struct stack *st);
+struct tcp_recovery_pool *tcp_recovery_pool(struct stack *st);	/* NULL: no TCP */
 /* A new connection object (defaults, timers initialised), not hashed. */
 struct tcp_sock *tcp_sock_alloc(struct stack *st);
 /* Insert / remove an established-or-connecting connection in the 4-tuple hash. */
@@ -455,6 +487,24 @@ void tcp_tlp_timeout(struct stack *st, struct tcp_sock *tp);
 void tcp_prr_init(struct tcp_sock *tp);
 /* Fast or RTO recovery ended: one more recovery without a D-SACK. */
 void tcp_rack_recovery_end(struct tcp_sock *tp);
+
+/* ---- tcp_recovery.c: the recovery block (struct tcp_recovery) ---- */
+void tcp_recovery_pool_init(struct tcp_recovery_pool *p, uint32_t max);
+void tcp_recovery_pool_fini(struct tcp_recovery_pool *p);	/* every block must be back */
+/* tp's block, taken from the pool if it has none; NULL (counted
+ * tcp_recovery_nomem) when the pool is at its bound or memory is short. */
+struct tcp_recovery *tcp_recovery_get(struct stack *st, struct tcp_sock *tp);
+/* Give tp's block back: the scoreboard and the undo state are forgotten. */
+void tcp_recovery_put(struct stack *st, struct tcp_sock *tp);
+/* After an ACK: the block goes back once everything is acknowledged,
+ * recovery is over and no D-SACK can still undo the episode (that wait is
+ * bounded by one RTO: tcp_rearm_rto arms TCP_RTX_UNDO). */
+void tcp_recovery_idle(struct stack *st, struct tcp_sock *tp);
+/* The highest SACKed sequence (RFC 6675 "FACK"), or seq when none. */
+static inline uint32_t tcp_sack_fack(const struct tcp_sock *tp, uint32_t seq)
+{
+	return tp->n_scoreboard ? tp->rcvy->scoreboard[tp->n_scoreboard - 1].end : seq;
+}
 
 /* ---- tcp_timer.c ---- */
 void tcp_timers_init(struct tcp_sock *tp);

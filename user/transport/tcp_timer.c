@@ -44,7 +44,14 @@ void tcp_rearm_rto(struct stack *st, struct tcp_sock *tp)
 		return;
 	}
 	if (tp->snd_una == tp->snd_max) {
-		/* RFC 6298 5.2: everything acked, the timer stops */
+		/* RFC 6298 5.2: everything acked, the timer stops; unless D-SACKs
+		 * may still undo the episode: they get one RTO to come, then the
+		 * recovery block goes back (tcp_recovery.c) */
+		if (tp->rcvy && tp->dsack_undo_ok) {
+			tp->rtx_kind = TCP_RTX_UNDO;
+			timer_mod(st, &tp->rtx_timer, st->now + tcp_rto_backed_off(tp));
+			return;
+		}
 		timer_del(st, &tp->rtx_timer);
 		return;
 	}
@@ -108,6 +115,13 @@ static void tcp_rtx_fire(struct stack *st, struct timer *t)
 		tcp_send_active_reset(st, tp);
 		tcp_reset_conn(st, tp, -EIO);
 		return;
+	}
+	if (tp->rtx_kind == TCP_RTX_UNDO) {
+		/* nothing in flight for an RTO: the episode's D-SACKs are not
+		 * coming, the recovery block goes back; a persist timer that
+		 * this one stood for (tcp_push arms it only when none runs)
+		 * fires below */
+		tcp_recovery_put(st, tp);
 	}
 
 	switch (tp->state) {
@@ -291,6 +305,7 @@ void tcp_clear_timers(struct stack *st, struct tcp_sock *tp)
 void tcp_enter_time_wait(struct stack *st, struct tcp_sock *tp)
 {
 	tcp_set_state(st, tp, TCP_TIME_WAIT);
+	tcp_recovery_put(st, tp); /* nothing more to send: no recovery, no undo */
 	timer_del(st, &tp->rtx_timer);
 	timer_del(st, &tp->delack_timer);
 	/* RFC 9293 3.6.1: 2 MSL; restarted by a retransmitted FIN (3.10.7.4) */
