@@ -1,0 +1,307 @@
+// SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
+/*
+ * The UDP data path: binding on workers, the default peer, datagram
+ * records in the tx FIFO and the per-worker parts of the rx FIFO.
+ */
+#include "app_lib.h"
+
+/* Bind datagram socket i (A.lk held): on every worker for a fixed port (a
+ * datagram for it may arrive on any queue), on one for port 0 (its
+ * ephemeral port is one that worker owns: replies reaching another queue
+ * are handed to it, core/handoff.h).  0 or -errno. */
+int sa_udp_bind_on(int i, const struct sockaddr_in *sin)
+{
+	struct lsock *ls = &A.L->s[i];
+	struct skiff_app_msg m;
+	uint32_t w, k, mask, home;
+	int ret;
+
+	home = A.L->next_worker++ % A.n_workers;
+	mask = sin->sin_port ? (1u << A.n_workers) - 1 : 1u << home;
+	for (w = 0; w < A.n_workers; w++) {
+		if (!(mask & (1u << w)))
+			continue;
+		sa_fill_msg(&m, i, SKIFF_APP_OP_UDP_BIND);
+		m.addr = sin->sin_addr.s_addr;
+		m.port = sin->sin_port;
+		m.arg = w == home; /* one worker sends: one consumer of the tx FIFO */
+		ret = sa_request(w, &m);
+		if (ret) {
+			for (k = 0; k < w; k++)
+				if (mask & (1u << k))
+					sa_close_on(i, k);
+			return ret;
+		}
+		ls->local.sin_family = AF_INET;
+		ls->local.sin_addr.s_addr = A.slots[i].rep_addr;
+		ls->local.sin_port = A.slots[i].rep_port;
+	}
+	ls->kind = L_UDP;
+	ls->wmask = (uint8_t)mask;
+	ls->worker = home;
+	ls->bound = true;
+	ls->tx_head = 0;
+	ls->next_part = 0;
+	memset(ls->urx_tail, 0, sizeof(ls->urx_tail));
+	ls->err_seen = load_acq(&A.slots[i].err_seq);
+	return 0;
+}
+
+/* Ask every worker of datagram socket i (A.lk held) to do m; the first
+ * error. */
+int sa_udp_request_all(int i, struct skiff_app_msg *m)
+{
+	uint32_t w;
+	int ret, first = 0;
+
+	for (w = 0; w < A.n_workers; w++) {
+		if (!(A.L->s[i].wmask & (1u << w)))
+			continue;
+		ret = sa_request(w, m);
+		if (ret && !first)
+			first = ret;
+	}
+	return first;
+}
+
+int sa_udp_connect(int i, const struct sockaddr *addr, socklen_t len)
+{
+	static const struct sockaddr_in any = {.sin_family = AF_INET};
+	struct lsock *ls = &A.L->s[i];
+	struct skiff_app_msg m;
+	struct sockaddr_in sin = {0};
+	sa_family_t fam;
+	int ret;
+
+	if (!addr || len < (socklen_t)sizeof(fam))
+		return addr ? -EINVAL : -EFAULT;
+	memcpy(&fam, addr, sizeof(fam));
+	if (fam == AF_UNSPEC) {
+		/* dissolve the association, as connect(2) says for datagrams */
+		ls->connected = false;
+		if (ls->kind != L_UDP)
+			return 0;
+		sa_fill_msg(&m, i, SKIFF_APP_OP_UDP_CONNECT);
+		return sa_udp_request_all(i, &m);
+	}
+	ret = sa_sin_of(addr, len, &sin);
+	if (ret)
+		return ret;
+	if (ls->kind == L_NEW) {
+		ret = sa_udp_bind_on(i, ls->bound ? &ls->local : &any);
+		if (ret)
+			return ret;
+	}
+	sa_fill_msg(&m, i, SKIFF_APP_OP_UDP_CONNECT);
+	m.addr = sin.sin_addr.s_addr;
+	m.port = sin.sin_port;
+	ret = sa_udp_request_all(i, &m);
+	if (ret)
+		return ret;
+	ls->peer = sin;
+	ls->connected = true;
+	return 0;
+}
+
+struct space_wait {
+	int i;
+	uint32_t need;
+};
+
+static bool space_ready(void *arg)
+{
+	struct space_wait *sw = arg;
+
+	return sa_tx_space(sw->i) >= sw->need ||
+	       load_acq(&A.slots[sw->i].state) == SKIFF_APP_S_CLOSED;
+}
+
+ssize_t sa_dgram_send(int fd, const struct iovec *iov, int iovcnt, int flags,
+			  const struct sockaddr *to, socklen_t tolen)
+{
+	static const struct sockaddr_in any = {.sin_family = AF_INET};
+	struct iocur cur = {.iov = iov, .n = iovcnt};
+	struct sockaddr_in sin = {0};
+	struct skiff_app_dgram d = {0};
+	struct skiff_app_msg m;
+	struct space_wait sw;
+	struct lsock *ls;
+	ssize_t len, ret;
+	int i;
+
+	len = sa_iov_total(iov, iovcnt);
+	if (len < 0)
+		return fail(EINVAL);
+	if (len > (ssize_t)SKIFF_APP_DGRAM_MAX)
+		return fail(EMSGSIZE);
+	if (flags & MSG_OOB)
+		return fail(EOPNOTSUPP);
+	if (to) {
+		ret = sa_sin_of(to, tolen, &sin);
+		if (ret)
+			return fail((int)-ret);
+		if (!sin.sin_port)
+			return fail(EINVAL);
+	}
+	sa_lock();
+	i = sa_slot_of(fd);
+	if (i < 0) {
+		ret = -EBADF;
+		goto out;
+	}
+	ls = &A.L->s[i];
+	if (ls->wr_shut) {
+		ret = -EPIPE;
+		goto out;
+	}
+	if (!to && !ls->connected) {
+		ret = -EDESTADDRREQ;
+		goto out;
+	}
+	if (ls->kind == L_NEW) {
+		ret = sa_udp_bind_on(i, ls->bound ? &ls->local : &any);
+		if (ret)
+			goto out;
+	}
+	sw.i = i;
+	sw.need = SKIFF_APP_DGRAM_REC(len);
+	while (!space_ready(&sw)) {
+		if (sa_nonblocking(i, flags)) {
+			ret = -EAGAIN;
+			goto out;
+		}
+		if (sa_wait_for(space_ready, &sw, -1, true) == -EINTR) {
+			ret = -EINTR;
+			goto out;
+		}
+	}
+	if (load_acq(&A.slots[i].state) == SKIFF_APP_S_CLOSED) {
+		ret = -EPROTO; /* skiffd reset it */
+		goto out;
+	}
+	d.len = (uint32_t)len;
+	if (to) {
+		d.addr = sin.sin_addr.s_addr;
+		d.port = sin.sin_port;
+	}
+	sa_ring_copy(A.tx + (size_t)i * SKIFF_APP_FIFO, FIFO_MASK, ls->tx_head, &d, sizeof(d), true);
+	sa_fifo_copy(A.tx + (size_t)i * SKIFF_APP_FIFO, ls->tx_head + (uint32_t)sizeof(d), &cur,
+		  (size_t)len, true);
+	ls->tx_head += sw.need;
+	store_rel(&A.slots[i].tx.head, ls->tx_head);
+	atomic_thread_fence(memory_order_seq_cst);
+	if (!xchg(&A.slots[i].tx_kick, 1)) {
+		sa_fill_msg(&m, i, SKIFF_APP_OP_TX);
+		sa_post(ls->worker, &m);
+	}
+	ret = len;
+out:
+	sa_unlock();
+	return sa_send_result(ret, flags);
+}
+
+/* The next datagram's header, from part w of slot i (A.lk held); false
+ * when its length does not fit the part (cannot happen with a sane
+ * skiffd: the part is then dropped whole). */
+bool sa_dgram_peek(int i, uint32_t w, struct skiff_app_dgram *d)
+{
+	uint32_t part = skiff_app_dgram_part(A.n_workers);
+	uint8_t *base = A.rx + (size_t)i * SKIFF_APP_FIFO + (size_t)w * part;
+	uint32_t used = load_acq(&A.slots[i].urx_head[w]) - A.L->s[i].urx_tail[w];
+
+	sa_ring_copy(base, part - 1, A.L->s[i].urx_tail[w], d, sizeof(*d), false);
+	if (used > part || d->len > SKIFF_APP_DGRAM_MAX || SKIFF_APP_DGRAM_REC(d->len) > used) {
+		A.L->s[i].urx_tail[w] = load_acq(&A.slots[i].urx_head[w]);
+		store_rel(&A.slots[i].urx_tail[w], A.L->s[i].urx_tail[w]);
+		return false;
+	}
+	return true;
+}
+
+ssize_t sa_dgram_recv(int fd, const struct iovec *iov, int iovcnt, int flags,
+			  struct sockaddr *from, socklen_t *fromlen, int *mflags)
+{
+	struct iocur cur = {.iov = iov, .n = iovcnt};
+	struct sockaddr_in sin = {.sin_family = AF_INET};
+	struct skiff_app_dgram d;
+	struct skiff_app_msg m;
+	struct lsock *ls;
+	uint32_t w, part, bit, seq;
+	ssize_t len, ret;
+	size_t n;
+	int i;
+
+	*mflags = 0;
+	len = sa_iov_total(iov, iovcnt);
+	if (len < 0)
+		return fail(EINVAL);
+	if (flags & ~(MSG_DONTWAIT | MSG_PEEK | MSG_WAITALL | MSG_NOSIGNAL | MSG_TRUNC |
+		      MSG_CMSG_CLOEXEC))
+		return fail(EOPNOTSUPP);
+	part = skiff_app_dgram_part(A.n_workers ? A.n_workers : 1);
+	sa_lock();
+	i = sa_slot_of(fd);
+	if (i < 0) {
+		ret = -EBADF;
+		goto out;
+	}
+	ls = &A.L->s[i];
+	for (;;) {
+		seq = ls->kind == L_UDP ? load_acq(&A.slots[i].err_seq) : ls->err_seen;
+		if (seq != ls->err_seen) {
+			/* a pending error is reported once, before data */
+			ls->err_seen = seq;
+			ret = A.slots[i].err > 0 ? -A.slots[i].err : -EIO;
+			break;
+		}
+		if (ls->kind == L_UDP && load_acq(&A.slots[i].state) == SKIFF_APP_S_CLOSED) {
+			ret = -EPROTO;
+			break;
+		}
+		if (ls->kind == L_UDP && sa_dgram_next(i, &w)) {
+			if (!sa_dgram_peek(i, w, &d))
+				continue;
+			n = d.len < (size_t)len ? d.len : (size_t)len;
+			sa_ring_copyv(A.rx + (size_t)i * SKIFF_APP_FIFO + (size_t)w * part, part - 1,
+				   ls->urx_tail[w] + (uint32_t)sizeof(d), &cur, n, false);
+			if (n < d.len)
+				*mflags |= MSG_TRUNC;
+			sin.sin_addr.s_addr = d.addr;
+			sin.sin_port = d.port;
+			if (from && fromlen) {
+				memcpy(from, &sin, *fromlen < sizeof(sin) ? *fromlen : sizeof(sin));
+				*fromlen = sizeof(sin);
+			}
+			ret = (flags & MSG_TRUNC) ? (ssize_t)d.len : (ssize_t)n;
+			if (flags & MSG_PEEK)
+				break;
+			ls->urx_tail[w] += SKIFF_APP_DGRAM_REC(d.len);
+			ls->next_part = w + 1;
+			store_rel(&A.slots[i].urx_tail[w], ls->urx_tail[w]);
+			atomic_thread_fence(memory_order_seq_cst);
+			bit = 1u << w;
+			if ((load_acq(&A.slots[i].urx_blocked) & bit) &&
+			    (atomic_fetch_and((_Atomic uint32_t *)&A.slots[i].urx_blocked, ~bit) &
+			     bit)) {
+				sa_fill_msg(&m, i, SKIFF_APP_OP_RXREAD);
+				sa_post(w, &m);
+			}
+			break;
+		}
+		if (ls->rd_shut) {
+			ret = 0;
+			break;
+		}
+		if (sa_nonblocking(i, flags)) {
+			ret = -EAGAIN;
+			break;
+		}
+		if (sa_wait_ready(i, EPOLLIN) == -EINTR) {
+			ret = -EINTR;
+			break;
+		}
+	}
+out:
+	sa_unlock();
+	return ret < 0 ? fail((int)-ret) : ret;
+}

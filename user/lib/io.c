@@ -1,0 +1,158 @@
+// SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
+/*
+ * The public send/recv family (send, recv, sendto, recvfrom, read,
+ * write, readv, writev, sendmsg, recvmsg): kernel fds pass through,
+ * skiff sockets go to stream.c or dgram.c.
+ */
+#include "app_lib.h"
+
+bool sa_is_dgram(int fd)
+{
+	int i;
+	bool ret;
+
+	sa_lock();
+	i = sa_slot_of(fd);
+	ret = i >= 0 && A.L->s[i].dgram;
+	sa_unlock();
+	return ret;
+}
+
+/* Every send: to (tolen bytes) is the destination (NULL: the connected
+ * peer); a stream socket ignores it, as Linux's TCP does. */
+static ssize_t sock_send(int fd, const struct iovec *iov, int iovcnt, int flags,
+			 const struct sockaddr *to, socklen_t tolen)
+{
+	if (sa_is_dgram(fd))
+		return sa_dgram_send(fd, iov, iovcnt, flags, to, tolen);
+	return sa_stream_send(fd, iov, iovcnt, flags);
+}
+
+/* Every receive: from/fromlen as recvfrom(2) (a stream socket gives no
+ * address: *fromlen = 0, as Linux's TCP). */
+static ssize_t sock_recv(int fd, const struct iovec *iov, int iovcnt, int flags,
+			 struct sockaddr *from, socklen_t *fromlen, int *mflags)
+{
+	if (sa_is_dgram(fd))
+		return sa_dgram_recv(fd, iov, iovcnt, flags, from, fromlen, mflags);
+	if (fromlen)
+		*fromlen = 0;
+	return sa_stream_recv(fd, iov, iovcnt, flags, mflags);
+}
+
+SKIFF_EXPORT ssize_t skiff_send(int fd, const void *buf, size_t len, int flags)
+{
+	struct iovec iov = {.iov_base = (void *)buf, .iov_len = len};
+
+	if (fd < SKIFF_FD_BASE)
+		return send(fd, buf, len, flags);
+	if (len && !buf)
+		return fail(EFAULT);
+	return sock_send(fd, &iov, 1, flags, NULL, 0);
+}
+
+SKIFF_EXPORT ssize_t skiff_recv(int fd, void *buf, size_t len, int flags)
+{
+	struct iovec iov = {.iov_base = buf, .iov_len = len};
+	int mflags;
+
+	if (fd < SKIFF_FD_BASE)
+		return recv(fd, buf, len, flags);
+	if (len && !buf)
+		return fail(EFAULT);
+	return sock_recv(fd, &iov, 1, flags, NULL, NULL, &mflags);
+}
+
+SKIFF_EXPORT ssize_t skiff_sendto(int fd, const void *buf, size_t len, int flags,
+				  const struct sockaddr *to, socklen_t tolen)
+{
+	struct iovec iov = {.iov_base = (void *)buf, .iov_len = len};
+
+	if (fd < SKIFF_FD_BASE)
+		return sendto(fd, buf, len, flags, to, tolen);
+	if (len && !buf)
+		return fail(EFAULT);
+	return sock_send(fd, &iov, 1, flags, to, tolen);
+}
+
+SKIFF_EXPORT ssize_t skiff_recvfrom(int fd, void *buf, size_t len, int flags,
+				    struct sockaddr *from, socklen_t *fromlen)
+{
+	struct iovec iov = {.iov_base = buf, .iov_len = len};
+	int mflags;
+
+	if (fd < SKIFF_FD_BASE)
+		return recvfrom(fd, buf, len, flags, from, fromlen);
+	if (len && !buf)
+		return fail(EFAULT);
+	return sock_recv(fd, &iov, 1, flags, from, fromlen, &mflags);
+}
+
+SKIFF_EXPORT ssize_t skiff_write(int fd, const void *buf, size_t len)
+{
+	if (fd < SKIFF_FD_BASE)
+		return write(fd, buf, len);
+	return skiff_send(fd, buf, len, 0);
+}
+
+SKIFF_EXPORT ssize_t skiff_read(int fd, void *buf, size_t len)
+{
+	if (fd < SKIFF_FD_BASE)
+		return read(fd, buf, len);
+	return skiff_recv(fd, buf, len, 0);
+}
+
+SKIFF_EXPORT ssize_t skiff_writev(int fd, const struct iovec *iov, int iovcnt)
+{
+	if (fd < SKIFF_FD_BASE)
+		return writev(fd, iov, iovcnt);
+	return sock_send(fd, iov, iovcnt, 0, NULL, 0);
+}
+
+SKIFF_EXPORT ssize_t skiff_readv(int fd, const struct iovec *iov, int iovcnt)
+{
+	int mflags;
+
+	if (fd < SKIFF_FD_BASE)
+		return readv(fd, iov, iovcnt);
+	return sock_recv(fd, iov, iovcnt, 0, NULL, NULL, &mflags);
+}
+
+SKIFF_EXPORT ssize_t skiff_sendmsg(int fd, const struct msghdr *msg, int flags)
+{
+	if (fd < SKIFF_FD_BASE)
+		return sendmsg(fd, msg, flags);
+	if (!msg)
+		return fail(EFAULT);
+	if (msg->msg_iovlen > (size_t)IOV_MAX)
+		return fail(EMSGSIZE);
+	/* ancillary data (IP_PKTINFO, SCM_*...) is not supported: refused,
+	 * never dropped silently */
+	if (msg->msg_control && msg->msg_controllen)
+		return fail(EOPNOTSUPP);
+	return sock_send(fd, msg->msg_iov, (int)msg->msg_iovlen, flags,
+			 (const struct sockaddr *)msg->msg_name, msg->msg_name ? msg->msg_namelen : 0);
+}
+
+SKIFF_EXPORT ssize_t skiff_recvmsg(int fd, struct msghdr *msg, int flags)
+{
+	socklen_t nl;
+	ssize_t n;
+	int mflags = 0;
+
+	if (fd < SKIFF_FD_BASE)
+		return recvmsg(fd, msg, flags);
+	if (!msg)
+		return fail(EFAULT);
+	if (msg->msg_iovlen > (size_t)IOV_MAX)
+		return fail(EMSGSIZE);
+	nl = msg->msg_name ? msg->msg_namelen : 0;
+	n = sock_recv(fd, msg->msg_iov, (int)msg->msg_iovlen, flags,
+		      (struct sockaddr *)msg->msg_name, msg->msg_name ? &nl : NULL, &mflags);
+	if (n < 0)
+		return n;
+	msg->msg_namelen = msg->msg_name ? nl : 0;
+	msg->msg_controllen = 0; /* no ancillary data */
+	msg->msg_flags = mflags;
+	return n;
+}

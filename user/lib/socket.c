@@ -1,0 +1,725 @@
+// SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
+/*
+ * The socket table and the calls that change it: socket, bind, listen,
+ * accept, connect, shutdown, close, names, options, fcntl and ioctl.
+ */
+#include "app_lib.h"
+
+int sa_slot_of(int fd)
+{
+	int i = fd - SKIFF_FD_BASE;
+
+	if (fd < SKIFF_FD_BASE || i >= SKIFF_APP_MAX_SOCKS || !A.attached || !sa_held(i))
+		return -1;
+	if (A.L->s[i].kind == L_FREE || A.L->s[i].kind == L_CLOSING)
+		return -1;
+	return i;
+}
+
+/* The slot of connected socket fd (A.lk held), or -EBADF / -ENOTCONN. */
+int sa_conn_slot(int fd)
+{
+	int i = sa_slot_of(fd);
+
+	if (i < 0)
+		return -EBADF;
+	return A.L->s[i].kind == L_CONN ? i : -ENOTCONN;
+}
+
+/* ---- sockets ---- */
+
+static int alloc_slot(void)
+{
+	int i;
+
+	for (i = 0; i < SKIFF_APP_MAX_SOCKS; i++) {
+		struct lsock *ls = &A.L->s[i];
+
+		if (ls->kind == L_CLOSING && load_acq(&A.slots[i].closed_seq) == ls->close_seq)
+			ls->kind = L_FREE;
+		if (ls->kind == L_FREE) {
+			uint32_t seq = ls->seq;
+
+			memset(ls, 0, sizeof(*ls));
+			ls->seq = seq;
+			ls->kind = L_NEW;
+			sa_set_held(i, true);
+			return i;
+		}
+	}
+	return -1;
+}
+
+SKIFF_EXPORT int skiff_is_socket(int fd)
+{
+	int ret;
+
+	sa_lock();
+	ret = sa_slot_of(fd) >= 0;
+	sa_unlock();
+	return ret;
+}
+
+SKIFF_EXPORT int skiff_socket(int domain, int type, int protocol)
+{
+	int base = type & ~(SOCK_NONBLOCK | SOCK_CLOEXEC), i, ret;
+
+	if (domain != AF_INET)
+		return fail(EAFNOSUPPORT);
+	if (!(base == SOCK_STREAM && (!protocol || protocol == IPPROTO_TCP)) &&
+	    !(base == SOCK_DGRAM && (!protocol || protocol == IPPROTO_UDP)))
+		return fail(base == SOCK_STREAM || base == SOCK_DGRAM ? EPROTONOSUPPORT
+								      : ESOCKTNOSUPPORT);
+	sa_lock();
+	ret = sa_do_attach(NULL);
+	if (ret) {
+		sa_unlock();
+		return fail(-ret);
+	}
+	i = alloc_slot();
+	if (i >= 0) {
+		A.L->s[i].nonblock = type & SOCK_NONBLOCK;
+		A.L->s[i].cloexec = type & SOCK_CLOEXEC;
+		A.L->s[i].dgram = base == SOCK_DGRAM;
+	}
+	sa_unlock();
+	return i < 0 ? fail(EMFILE) : SKIFF_FD_BASE + i;
+}
+
+int sa_sin_of(const struct sockaddr *addr, socklen_t len, struct sockaddr_in *out)
+{
+	if (!addr)
+		return -EFAULT;
+	if (len < (socklen_t)sizeof(*out))
+		return -EINVAL;
+	memcpy(out, addr, sizeof(*out));
+	if (out->sin_family != AF_INET)
+		return -EAFNOSUPPORT;
+	return 0;
+}
+
+SKIFF_EXPORT int skiff_bind(int fd, const struct sockaddr *addr, socklen_t len)
+{
+	struct sockaddr_in sin;
+	int i, ret;
+
+	sa_lock();
+	i = sa_slot_of(fd);
+	ret = i < 0 ? -EBADF : sa_sin_of(addr, len, &sin);
+	if (!ret && (A.L->s[i].kind != L_NEW || A.L->s[i].bound))
+		ret = -EINVAL;
+	if (!ret && A.L->s[i].dgram) {
+		/* a datagram socket exists on its workers from bind() on:
+		 * EADDRINUSE is reported here, as Linux */
+		ret = sa_udp_bind_on(i, &sin);
+	} else if (!ret) {
+		A.L->s[i].local = sin;
+		A.L->s[i].bound = true;
+	}
+	sa_unlock();
+	return ret ? fail(-ret) : 0;
+}
+
+void sa_fill_msg(struct skiff_app_msg *m, int i, uint16_t op)
+{
+	memset(m, 0, sizeof(*m));
+	m->op = op;
+	m->slot = (uint16_t)i;
+	m->flags = A.L->s[i].flags;
+	m->arg2 = A.L->s[i].rcvbuf;
+	m->pad = (uint16_t)(A.L->s[i].sndbuf / 1024 > 0xffff ? 0xffff : A.L->s[i].sndbuf / 1024);
+}
+
+static bool closed_all(void *arg)
+{
+	struct reply_wait *rw = arg;
+
+	return load_acq(&rw->slot->closed_seq) == rw->seq;
+}
+
+/* Close slot i on worker w and wait until it is (listeners). */
+void sa_close_on(int i, uint32_t w)
+{
+	struct skiff_app_msg m;
+	struct reply_wait rw = {.slot = &A.slots[i]};
+
+	sa_fill_msg(&m, i, SKIFF_APP_OP_CLOSE);
+	m.seq = rw.seq = ++A.L->s[i].seq;
+	sa_post(w, &m);
+	sa_wait_for(closed_all, &rw, 10000, false);
+}
+
+SKIFF_EXPORT int skiff_listen(int fd, int backlog)
+{
+	unsigned int seed = (unsigned int)getpid() ^ (unsigned int)clock();
+	int tries;
+	uint16_t port;
+	struct skiff_app_msg m;
+	struct lsock *ls;
+	uint32_t w, k;
+	int i, ret = 0;
+
+	sa_lock();
+	i = sa_slot_of(fd);
+	if (i < 0) {
+		ret = -EBADF;
+		goto out;
+	}
+	ls = &A.L->s[i];
+	if (ls->dgram) {
+		ret = -EOPNOTSUPP;
+		goto out;
+	}
+	if (ls->kind == L_LISTEN)
+		goto out;
+	if (ls->kind != L_NEW) {
+		ret = -EINVAL;
+		goto out;
+	}
+	if (!ls->bound) {
+		/* as Linux: an unbound listener gets an ephemeral port */
+		ls->local = (struct sockaddr_in){.sin_family = AF_INET};
+		ls->bound = true;
+	}
+	if (backlog < 0)
+		backlog = 0;
+	/* port 0: one port for every worker, picked here at random from
+	 * TCP's ephemeral range as Linux does, another one while in use */
+	port = ls->local.sin_port;
+	for (tries = 0; tries < LISTEN_PICK_TRIES; tries++) {
+		if (!ls->local.sin_port)
+			port = htons((uint16_t)(TCP_EPHEMERAL_LO +
+						rand_r(&seed) % (TCP_EPHEMERAL_HI - TCP_EPHEMERAL_LO + 1)));
+		for (w = 0; w < A.n_workers; w++) {
+			sa_fill_msg(&m, i, SKIFF_APP_OP_LISTEN);
+			m.addr = ls->local.sin_addr.s_addr;
+			m.port = port;
+			m.arg = backlog;
+			ret = sa_request(w, &m);
+			if (ret) {
+				for (k = 0; k < w; k++)
+					sa_close_on(i, k);
+				break;
+			}
+		}
+		if (ret != -EADDRINUSE || ls->local.sin_port)
+			break;
+	}
+	if (ret)
+		goto out;
+	ls->local.sin_port = port;
+	ls->kind = L_LISTEN;
+out:
+	sa_unlock();
+	return ret ? fail(-ret) : 0;
+}
+
+struct accept_wait {
+	int i;
+};
+
+static bool accept_ready(void *arg)
+{
+	return sa_any_accept(((struct accept_wait *)arg)->i);
+}
+
+SKIFF_EXPORT int skiff_accept4(int fd, struct sockaddr *addr, socklen_t *len, int flags)
+{
+	struct accept_wait aw;
+	struct skiff_app_msg m;
+	struct sockaddr_in peer = {.sin_family = AF_INET};
+	struct lsock *ns;
+	uint32_t w, k;
+	int i, n, ret = 0;
+
+	if (flags & ~(SOCK_NONBLOCK | SOCK_CLOEXEC))
+		return fail(EINVAL);
+	sa_lock();
+	i = sa_slot_of(fd);
+	if (i < 0 || A.L->s[i].kind != L_LISTEN) {
+		ret = i < 0 ? -EBADF : A.L->s[i].dgram ? -EOPNOTSUPP : -EINVAL;
+		goto out;
+	}
+	aw.i = i;
+	for (;;) {
+		for (k = 0; k < A.n_workers; k++) {
+			w = (A.L->next_worker + k) % A.n_workers;
+			if (load_acq(&A.slots[i].acceptq[w]))
+				break;
+		}
+		if (k == A.n_workers) {
+			if (A.L->s[i].nonblock) {
+				ret = -EAGAIN;
+				goto out;
+			}
+			if (sa_wait_for(accept_ready, &aw, -1, true) == -EINTR) {
+				ret = -EINTR;
+				goto out;
+			}
+			if (A.L->s[i].kind != L_LISTEN) {
+				ret = -EBADF; /* closed by another thread */
+				goto out;
+			}
+			continue;
+		}
+		A.L->next_worker = w + 1;
+		n = alloc_slot();
+		if (n < 0) {
+			ret = -EMFILE;
+			goto out;
+		}
+		sa_fill_msg(&m, n, SKIFF_APP_OP_ACCEPT);
+		m.arg = i;
+		ret = sa_request(w, &m);
+		if (ret == -EAGAIN) {
+			A.L->s[n].kind = L_FREE;
+			sa_set_held(n, false);
+			continue; /* another one took it, or not complete */
+		}
+		if (ret) {
+			A.L->s[n].kind = L_FREE;
+			sa_set_held(n, false);
+			goto out;
+		}
+		break;
+	}
+	ns = &A.L->s[n];
+	ns->kind = L_CONN;
+	ns->worker = w;
+	ns->nonblock = flags & SOCK_NONBLOCK;
+	ns->cloexec = flags & SOCK_CLOEXEC;
+	peer.sin_addr.s_addr = A.slots[n].rep_addr;
+	peer.sin_port = A.slots[n].rep_port;
+	ns->peer = peer;
+	ns->local.sin_family = AF_INET;
+	ns->local.sin_addr.s_addr = A.slots[n].rep_laddr;
+	ns->local.sin_port = A.slots[n].rep_lport;
+	ns->bound = true;
+	if (addr && len) {
+		memcpy(addr, &peer, *len < sizeof(peer) ? *len : sizeof(peer));
+		*len = sizeof(peer);
+	}
+	ret = SKIFF_FD_BASE + n;
+out:
+	sa_unlock();
+	return ret < 0 ? fail(-ret) : ret;
+}
+
+SKIFF_EXPORT int skiff_accept(int fd, struct sockaddr *addr, socklen_t *len)
+{
+	return skiff_accept4(fd, addr, len, 0);
+}
+
+SKIFF_EXPORT int skiff_connect(int fd, const struct sockaddr *addr, socklen_t len)
+{
+	struct skiff_app_msg m;
+	struct sockaddr_in sin;
+	struct lsock *ls;
+	uint32_t w;
+	int i, ret;
+
+	sa_lock();
+	i = sa_slot_of(fd);
+	if (i >= 0 && A.L->s[i].dgram) {
+		ret = sa_udp_connect(i, addr, len);
+		goto out;
+	}
+	ret = i < 0 ? -EBADF : sa_sin_of(addr, len, &sin);
+	if (ret)
+		goto out;
+	ls = &A.L->s[i];
+	if (ls->kind == L_CONN) {
+		ret = load_acq(&A.slots[i].state) == SKIFF_APP_S_CONNECTING ? -EALREADY : -EISCONN;
+		goto out;
+	}
+	if (ls->kind != L_NEW) {
+		ret = -EINVAL;
+		goto out;
+	}
+	w = A.L->next_worker++ % A.n_workers;
+	sa_fill_msg(&m, i, SKIFF_APP_OP_CONNECT);
+	m.addr = sin.sin_addr.s_addr;
+	m.port = sin.sin_port;
+	if (ls->bound) {
+		m.laddr = ls->local.sin_addr.s_addr;
+		m.lport = ls->local.sin_port;
+	}
+	ret = sa_request(w, &m);
+	if (ret != -EINPROGRESS)
+		goto out;
+	ls->kind = L_CONN;
+	ls->worker = w;
+	ls->peer = sin;
+	ls->local.sin_family = AF_INET;
+	ls->local.sin_addr.s_addr = A.slots[i].rep_addr;
+	ls->local.sin_port = A.slots[i].rep_port;
+	ls->bound = true;
+	ls->rx_tail = ls->tx_head = 0;
+	if (ls->nonblock)
+		goto out; /* -EINPROGRESS */
+	if (sa_wait_ready(i, EPOLLOUT) == -EINTR) {
+		ret = -EINTR; /* it goes on: later EALREADY, then EPOLLOUT */
+		goto out;
+	}
+	if (load_acq(&A.slots[i].state) == SKIFF_APP_S_CLOSED) {
+		ret = A.slots[i].err ? -A.slots[i].err : -ECONNREFUSED;
+		ls->err_told = true;
+	} else {
+		ret = 0;
+	}
+out:
+	sa_unlock();
+	return ret ? fail(-ret) : 0;
+}
+
+SKIFF_EXPORT int skiff_shutdown(int fd, int how)
+{
+	struct skiff_app_msg m;
+	int i, ret;
+
+	if (fd < SKIFF_FD_BASE)
+		return shutdown(fd, how);
+	if (how != SHUT_RD && how != SHUT_WR && how != SHUT_RDWR)
+		return fail(EINVAL);
+	sa_lock();
+	i = sa_slot_of(fd);
+	if (i >= 0 && A.L->s[i].dgram) {
+		/* datagrams: this socket's own flags, nothing to tell skiffd */
+		ret = A.L->s[i].connected ? 0 : -ENOTCONN;
+		if (!ret && how != SHUT_RD)
+			A.L->s[i].wr_shut = true;
+		if (!ret && how != SHUT_WR)
+			A.L->s[i].rd_shut = true;
+		goto out;
+	}
+	i = sa_conn_slot(fd);
+	if (i < 0) {
+		ret = i;
+		goto out;
+	}
+	sa_fill_msg(&m, i, SKIFF_APP_OP_SHUTDOWN);
+	m.arg = how;
+	ret = sa_request(A.L->s[i].worker, &m);
+	if (!ret && how != SHUT_RD)
+		A.L->s[i].wr_shut = true;
+	if (!ret && how != SHUT_WR)
+		A.L->s[i].rd_shut = true;
+out:
+	sa_unlock();
+	return ret ? fail(-ret) : 0;
+}
+
+SKIFF_EXPORT int skiff_close(int fd)
+{
+	int i, k;
+
+	if (fd < SKIFF_FD_BASE) {
+		sa_lock();
+		for (k = 0; k < MAX_EPOLLS; k++)
+			if (A.ep[k].kfd == fd && A.ep[k].e) {
+				free(A.ep[k].e);
+				memset(&A.ep[k], 0, sizeof(A.ep[k]));
+			}
+		sa_unlock();
+		return close(fd);
+	}
+	sa_lock();
+	i = sa_slot_of(fd);
+	if (i < 0) {
+		sa_unlock();
+		return fail(EBADF);
+	}
+	sa_epoll_forget(fd);
+	sa_set_held(i, false);
+	if (!sa_holders(i))
+		sa_close_slot(i); /* else another process (fork) still holds it */
+	sa_unlock();
+	return 0;
+}
+
+/* Close socket i for good: no process holds it any more (locks held). */
+void sa_close_slot(int i)
+{
+	struct lsock *ls = &A.L->s[i];
+	struct skiff_app_msg m;
+	uint32_t w;
+
+	switch (ls->kind) {
+	case L_LISTEN:
+		for (w = 0; w < A.n_workers; w++)
+			sa_close_on(i, w);
+		ls->kind = L_FREE;
+		break;
+	case L_UDP:
+		/* what was sent before goes out first (the worker drains) */
+		for (w = 0; w < A.n_workers; w++)
+			if (ls->wmask & (1u << w))
+				sa_close_on(i, w);
+		ls->kind = L_FREE;
+		break;
+	case L_CONN:
+		/* the worker sends what the tx FIFO holds, then closes */
+		sa_fill_msg(&m, i, SKIFF_APP_OP_CLOSE);
+		m.seq = ls->close_seq = ++ls->seq;
+		if (ls->linger && !ls->linger_s)
+			m.arg = SKIFF_APP_CLOSE_RST;
+		ls->kind = L_CLOSING;
+		sa_post(ls->worker, &m);
+		break;
+	default:
+		ls->kind = L_FREE;
+	}
+}
+
+static int name_of(int fd, struct sockaddr *addr, socklen_t *len, bool peer)
+{
+	struct sockaddr_in sin;
+	int i, ret = 0;
+
+	if (fd < SKIFF_FD_BASE)
+		return peer ? getpeername(fd, addr, len) : getsockname(fd, addr, len);
+	if (!addr || !len)
+		return fail(EFAULT);
+	sa_lock();
+	i = sa_slot_of(fd);
+	if (i < 0)
+		ret = -EBADF;
+	else if (peer && A.L->s[i].kind != L_CONN && !(A.L->s[i].dgram && A.L->s[i].connected))
+		ret = -ENOTCONN;
+	else
+		sin = peer ? A.L->s[i].peer : A.L->s[i].local;
+	sa_unlock();
+	if (ret)
+		return fail(-ret);
+	sin.sin_family = AF_INET;
+	memcpy(addr, &sin, *len < sizeof(sin) ? *len : sizeof(sin));
+	*len = sizeof(sin);
+	return 0;
+}
+
+SKIFF_EXPORT int skiff_getsockname(int fd, struct sockaddr *addr, socklen_t *len)
+{
+	return name_of(fd, addr, len, false);
+}
+
+SKIFF_EXPORT int skiff_getpeername(int fd, struct sockaddr *addr, socklen_t *len)
+{
+	return name_of(fd, addr, len, true);
+}
+
+/* SO_LINGER: kept for close(); l_onoff with l_linger 0 resets the
+ * connection there (RST, unsent bytes dropped), as Linux.  A positive
+ * l_linger does not make close() wait: the worker sends what is left. */
+static int set_linger(int fd, const void *val, socklen_t len)
+{
+	struct linger lg;
+	int i;
+
+	if (!val)
+		return fail(EFAULT);
+	if (len < (socklen_t)sizeof(lg))
+		return fail(EINVAL);
+	memcpy(&lg, val, sizeof(lg));
+	sa_lock();
+	i = sa_slot_of(fd);
+	if (i >= 0) {
+		A.L->s[i].linger = lg.l_onoff != 0;
+		A.L->s[i].linger_s = lg.l_linger < 0 ? 0 : lg.l_linger;
+	}
+	sa_unlock();
+	return i < 0 ? fail(EBADF) : 0;
+}
+
+/* An option for a socket not yet on a worker is kept for LISTEN/CONNECT;
+ * on a connection it is sent to its worker. */
+SKIFF_EXPORT int skiff_setsockopt(int fd, int level, int name, const void *val, socklen_t len)
+{
+	struct skiff_app_msg m;
+	struct lsock *ls;
+	uint16_t flag = 0;
+	int v, i, opt = 0, ret = 0;
+
+	if (fd < SKIFF_FD_BASE)
+		return setsockopt(fd, level, name, val, len);
+	if (level == SOL_SOCKET && name == SO_LINGER)
+		return set_linger(fd, val, len);
+	if (!val || len < (socklen_t)sizeof(int))
+		return fail(EINVAL);
+	memcpy(&v, val, sizeof(v));
+	if (level == SOL_SOCKET && name == SO_REUSEADDR) {
+		flag = SKIFF_APP_F_REUSEADDR;
+		opt = SKIFF_APP_OPT_REUSEADDR;
+	} else if (level == SOL_SOCKET && name == SO_KEEPALIVE) {
+		flag = SKIFF_APP_F_KEEPALIVE;
+		opt = SKIFF_APP_OPT_KEEPALIVE;
+	} else if (level == IPPROTO_TCP && name == TCP_NODELAY && !sa_is_dgram(fd)) {
+		flag = SKIFF_APP_F_NODELAY;
+		opt = SKIFF_APP_OPT_NODELAY;
+	} else if (level == SOL_SOCKET && name == SO_RCVBUF) {
+		opt = SKIFF_APP_OPT_RCVBUF;
+	} else if (level == SOL_SOCKET && name == SO_SNDBUF) {
+		opt = SKIFF_APP_OPT_SNDBUF;
+	} else {
+		return fail(ENOPROTOOPT);
+	}
+	if ((opt == SKIFF_APP_OPT_RCVBUF || opt == SKIFF_APP_OPT_SNDBUF) &&
+	    (v <= 0 || v > (1 << 30)))
+		return fail(EINVAL);
+	sa_lock();
+	i = sa_slot_of(fd);
+	if (i < 0) {
+		ret = -EBADF;
+		goto out;
+	}
+	ls = &A.L->s[i];
+	if (flag)
+		ls->flags = v ? (ls->flags | flag) : (ls->flags & ~flag);
+	else if (opt == SKIFF_APP_OPT_RCVBUF)
+		ls->rcvbuf = (uint32_t)v;
+	else
+		ls->sndbuf = (uint32_t)v;
+	if (ls->kind == L_CONN || ls->kind == L_UDP) {
+		sa_fill_msg(&m, i, SKIFF_APP_OP_SETOPT);
+		m.arg = opt;
+		m.arg2 = flag ? (v != 0) : (uint32_t)v;
+		ret = ls->kind == L_UDP ? sa_udp_request_all(i, &m) : sa_request(ls->worker, &m);
+	}
+out:
+	sa_unlock();
+	return ret ? fail(-ret) : 0;
+}
+
+SKIFF_EXPORT int skiff_getsockopt(int fd, int level, int name, void *val, socklen_t *len)
+{
+	struct lsock *ls;
+	int i, v = 0, ret = 0;
+
+	if (fd < SKIFF_FD_BASE)
+		return getsockopt(fd, level, name, val, len);
+	if (!val || !len)
+		return fail(EFAULT);
+	if (level == SOL_SOCKET && name == SO_LINGER) {
+		struct linger lg = {0};
+
+		sa_lock();
+		i = sa_slot_of(fd);
+		if (i >= 0) {
+			lg.l_onoff = A.L->s[i].linger;
+			lg.l_linger = A.L->s[i].linger_s;
+		}
+		sa_unlock();
+		if (i < 0)
+			return fail(EBADF);
+		memcpy(val, &lg, *len < sizeof(lg) ? *len : sizeof(lg));
+		*len = *len < sizeof(lg) ? *len : sizeof(lg);
+		return 0;
+	}
+	if (*len < (socklen_t)sizeof(int))
+		return fail(EINVAL);
+	sa_lock();
+	i = sa_slot_of(fd);
+	if (i < 0) {
+		ret = -EBADF;
+		goto out;
+	}
+	ls = &A.L->s[i];
+	if (level == SOL_SOCKET && name == SO_ERROR && ls->kind == L_UDP) {
+		uint32_t seq = load_acq(&A.slots[i].err_seq);
+
+		v = seq != ls->err_seen ? A.slots[i].err : 0;
+		ls->err_seen = seq;
+	} else if (level == SOL_SOCKET && name == SO_ERROR)
+		v = ls->kind == L_CONN ? -sa_conn_error(i) : 0;
+	else if (level == SOL_SOCKET && name == SO_TYPE)
+		v = ls->dgram ? SOCK_DGRAM : SOCK_STREAM;
+	else if (level == SOL_SOCKET && name == SO_REUSEADDR)
+		v = !!(ls->flags & SKIFF_APP_F_REUSEADDR);
+	else if (level == SOL_SOCKET && name == SO_KEEPALIVE)
+		v = !!(ls->flags & SKIFF_APP_F_KEEPALIVE);
+	else if (level == IPPROTO_TCP && name == TCP_NODELAY)
+		v = !!(ls->flags & SKIFF_APP_F_NODELAY);
+	else if (level == SOL_SOCKET && name == SO_RCVBUF)
+		v = (int)(ls->rcvbuf ? ls->rcvbuf : SKIFF_APP_FIFO);
+	else if (level == SOL_SOCKET && name == SO_SNDBUF)
+		v = (int)(ls->sndbuf ? ls->sndbuf : SKIFF_APP_FIFO);
+	else
+		ret = -ENOPROTOOPT;
+out:
+	sa_unlock();
+	if (ret)
+		return fail(-ret);
+	memcpy(val, &v, sizeof(v));
+	*len = sizeof(v);
+	return 0;
+}
+
+SKIFF_EXPORT int skiff_fcntl(int fd, int cmd, ...)
+{
+	va_list ap;
+	long arg;
+	int i, ret = 0;
+
+	va_start(ap, cmd);
+	arg = va_arg(ap, long);
+	va_end(ap);
+	if (fd < SKIFF_FD_BASE)
+		return fcntl(fd, cmd, arg);
+	sa_lock();
+	i = sa_slot_of(fd);
+	if (i < 0) {
+		ret = -EBADF;
+	} else if (cmd == F_GETFL) {
+		ret = O_RDWR | (A.L->s[i].nonblock ? O_NONBLOCK : 0);
+	} else if (cmd == F_SETFL) {
+		A.L->s[i].nonblock = arg & O_NONBLOCK;
+	} else if (cmd == F_GETFD) {
+		ret = A.L->s[i].cloexec ? FD_CLOEXEC : 0;
+	} else if (cmd == F_SETFD) {
+		A.L->s[i].cloexec = arg & FD_CLOEXEC;
+	} else {
+		ret = -EINVAL;
+	}
+	sa_unlock();
+	return ret < 0 ? fail(-ret) : ret;
+}
+
+SKIFF_EXPORT int skiff_ioctl(int fd, unsigned long req, ...)
+{
+	uint32_t avail, w;
+	va_list ap;
+	void *arg;
+	int i, v, ret = 0;
+
+	va_start(ap, req);
+	arg = va_arg(ap, void *);
+	va_end(ap);
+	if (fd < SKIFF_FD_BASE)
+		return ioctl(fd, req, arg);
+	if (req != FIONREAD && req != FIONBIO)
+		return fail(ENOTTY);
+	if (!arg)
+		return fail(EFAULT);
+	sa_lock();
+	i = sa_slot_of(fd);
+	if (i < 0) {
+		ret = -EBADF;
+	} else if (req == FIONBIO) {
+		memcpy(&v, arg, sizeof(v));
+		A.L->s[i].nonblock = v != 0;
+	} else if (A.L->s[i].kind == L_LISTEN) {
+		ret = -EINVAL; /* as Linux's TCP */
+	} else {
+		struct skiff_app_dgram d;
+
+		v = 0;
+		if (A.L->s[i].kind == L_UDP && sa_dgram_next(i, &w) && sa_dgram_peek(i, w, &d))
+			v = (int)d.len; /* the next datagram, as Linux's UDP */
+		if (A.L->s[i].kind == L_CONN) {
+			avail = load_acq(&A.slots[i].rx.head) - A.L->s[i].rx_tail;
+			v = avail > SKIFF_APP_FIFO ? 0 : (int)avail;
+		}
+		memcpy(arg, &v, sizeof(v));
+	}
+	sa_unlock();
+	return ret ? fail(-ret) : 0;
+}

@@ -1,0 +1,163 @@
+// SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
+/*
+ * Requests and waiting: posting a request to a worker's ring and kicking
+ * it, sleeping until skiffd kicks this thread (or a kernel fd or a
+ * sibling process's exit wakes it), and request/reply.
+ */
+#include "app_lib.h"
+
+static void kick_worker(uint32_t w)
+{
+	struct skiff_app_ring *r = &A.chan[w].req;
+	uint64_t one = 1;
+
+	atomic_thread_fence(memory_order_seq_cst);
+	if (load_acq(&r->sleeping) && xchg(&r->sleeping, 0) &&
+	    write(A.wake_fd[w], &one, sizeof(one)) < 0) {
+		/* saturated: it is awake anyway */
+	}
+}
+
+void sa_post(uint32_t w, const struct skiff_app_msg *m)
+{
+	struct skiff_app_ring *r = &A.chan[w].req;
+
+	while (A.L->prod[w] - load_acq(&r->cons) >= SKIFF_APP_RING) {
+		/* full: let the worker catch up */
+		kick_worker(w);
+		sa_unlock();
+		sched_yield();
+		sa_lock();
+	}
+	r->msg[A.L->prod[w] & RING_MASK] = *m;
+	store_rel(&r->prod, ++A.L->prod[w]);
+	kick_worker(w);
+}
+int sa_ms_left(const struct timespec *end)
+{
+	struct timespec now;
+	int64_t ms;
+
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	ms = (end->tv_sec - now.tv_sec) * 1000 + (end->tv_nsec - now.tv_nsec) / 1000000;
+	return ms < 0 ? 0 : ms > INT32_MAX ? INT32_MAX : (int)ms;
+}
+
+/*
+ * Sleep until skiffd kicks us (or one of the kernel fds extra[0..nextra)
+ * is ready, or the timeout passes), having re-checked cond with our
+ * waiter's bit up in app_sleeping.  Both locks are held on entry and exit
+ * and dropped while asleep.  Returns 1 when cond holds afterwards, 0 when
+ * not, -EINTR when a signal handler ran while it slept.  A thread without
+ * a waiter (more than SKIFF_APP_MAX_WAITERS asleep) looks again every
+ * OVERFLOW_WAIT_MS.
+ */
+int sa_sleep_once(bool (*cond)(void *), void *arg, struct pollfd *extra, int nextra,
+		      int timeout_ms)
+{
+	struct pollfd local[16 + MAX_PROCS], *pfd = local;
+	int who[MAX_PROCS];
+	uint32_t bit = 0;
+	uint64_t v;
+	int n = 0, np, r, err = 0, j, k = sa_my_waiter_get();
+
+	if (k >= 0) {
+		bit = 1u << k;
+		atomic_fetch_or((_Atomic uint32_t *)&A.hdr->app_sleeping, bit);
+	}
+	atomic_thread_fence(memory_order_seq_cst);
+	if (cond(arg)) {
+		if (bit)
+			atomic_fetch_and((_Atomic uint32_t *)&A.hdr->app_sleeping, ~bit);
+		return 1;
+	}
+	if (nextra > 15) {
+		pfd = malloc(sizeof(*pfd) * (size_t)(nextra + 1 + MAX_PROCS));
+		if (!pfd) {
+			pfd = local; /* our eventfd alone, briefly */
+			nextra = 0;
+			timeout_ms = OVERFLOW_WAIT_MS;
+		}
+	}
+	if (k >= 0)
+		pfd[n++] = (struct pollfd){.fd = A.waiter_fd[k], .events = POLLIN};
+	else if (timeout_ms < 0 || timeout_ms > OVERFLOW_WAIT_MS)
+		timeout_ms = OVERFLOW_WAIT_MS;
+	np = sa_watch_procs(pfd + n, who);
+	if (nextra)
+		memcpy(pfd + n + np, extra, sizeof(*pfd) * (size_t)nextra);
+	sa_unlock();
+	r = poll(pfd, (nfds_t)(n + np + nextra), timeout_ms);
+	if (r < 0 && errno == EINTR)
+		err = -EINTR;
+	if (k >= 0 && r > 0 && (pfd[0].revents & POLLIN) &&
+	    read(A.waiter_fd[k], &v, sizeof(v)) < 0) {
+		/* EAGAIN: nothing to take */
+	}
+	sa_lock();
+	if (bit)
+		atomic_fetch_and((_Atomic uint32_t *)&A.hdr->app_sleeping, ~bit);
+	for (j = 0; r > 0 && j < np; j++)
+		if ((pfd[n + j].revents & POLLIN) && A.L->procs[who[j]].pid == A.pidfd_pid[who[j]])
+			sa_reap(who[j]); /* it exited (a zombie counts) */
+	if (nextra)
+		memcpy(extra, pfd + n + np, sizeof(*pfd) * (size_t)nextra);
+	if (pfd != local)
+		free(pfd);
+	if (cond(arg))
+		return 1;
+	return err;
+}
+
+void sa_deadline_in(struct timespec *end, int timeout_ms)
+{
+	clock_gettime(CLOCK_MONOTONIC, end);
+	if (timeout_ms > 0) {
+		end->tv_sec += timeout_ms / 1000;
+		end->tv_nsec += (long)(timeout_ms % 1000) * 1000000;
+		if (end->tv_nsec >= 1000000000) {
+			end->tv_sec++;
+			end->tv_nsec -= 1000000000;
+		}
+	}
+}
+
+/* Wait for cond, with the timeout in ms (-1: forever).  0, -ETIMEDOUT or,
+ * when intr, -EINTR (a signal handler ran: docs/apps.md, "Signals"). */
+int sa_wait_for(bool (*cond)(void *), void *arg, int timeout_ms, bool intr)
+{
+	struct timespec end;
+
+	sa_deadline_in(&end, timeout_ms);
+	while (!cond(arg)) {
+		if (timeout_ms >= 0 && !sa_ms_left(&end))
+			return -ETIMEDOUT;
+		if (sa_sleep_once(cond, arg, NULL, 0, timeout_ms < 0 ? -1 : sa_ms_left(&end)) ==
+			    -EINTR &&
+		    intr)
+			return -EINTR;
+	}
+	return 0;
+}
+
+static bool replied(void *arg)
+{
+	struct reply_wait *rw = arg;
+
+	/* at or past ours: another process may have asked on the same
+	 * socket meanwhile (never hang on a reply overtaken) */
+	return (int32_t)(load_acq(&rw->slot->rep_seq) - rw->seq) >= 0;
+}
+
+/* Send m to worker w and wait for the reply in slot m->slot. */
+int sa_request(uint32_t w, struct skiff_app_msg *m)
+{
+	struct lsock *ls = &A.L->s[m->slot];
+	struct reply_wait rw = {.slot = &A.slots[m->slot]};
+
+	m->seq = rw.seq = ++ls->seq;
+	sa_post(w, m);
+	if (sa_wait_for(replied, &rw, 10000, false))
+		return -ETIMEDOUT; /* skiffd stalled or gone */
+	return rw.slot->rep_res;
+}
