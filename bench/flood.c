@@ -9,8 +9,21 @@
  *   flood --iface PEER_IF --dst-mac DUT_MAC --src-ip PEER_IP --dst-ip ADDR
  *         --kind icmp|arp|udp [--port 7] [--payload 64] [--ports 1024]
  *         [--seconds 5] [--call-ms 250] [--warmup-ms 500] [--cpus LIST]
+ *         [--gen auto|live|packet] [--threads N]
  *
- * Generator: flood_gen.bpf.c run with BPF_PROG_RUN and
+ * Two generators (--gen): "live" (below) and "packet", an AF_PACKET raw
+ * socket per thread with PACKET_QDISC_BYPASS (no qdisc: the frame goes
+ * straight to the veth's transmit) sending batches of 64 copies of the same
+ * frame with sendmmsg(), UDP source ports cycling as the live generator's
+ * do.  "auto" (the default) uses live frames and falls back to the packet
+ * sender when the kernel refuses BPF_PROG_RUN with live frames (EPERM:
+ * seen on kernel 6.18 on some machines, where live frames are not allowed
+ * to this caller), saying so on stderr.  --threads N (default 1) runs N
+ * packet-sender threads per CPU of --cpus (or N unpinned); the live
+ * generator always runs one per CPU.  The packet sender's rate is one
+ * kernel transmit per frame (about 1 Mpps per core on the baseline).
+ *
+ * Live generator: flood_gen.bpf.c run with BPF_PROG_RUN and
  * BPF_F_TEST_XDP_LIVE_FRAMES on a crafted frame (ICMP echo request with 56
  * bytes of data, ARP who-has padded to 60 bytes, or UDP to --port with
  * --payload bytes (at most 214) and a source port cycling over --ports values); each
@@ -36,9 +49,15 @@
  * drops them.
  *
  * Prints one line:
- *   flood KIND ADDR: offered X Mpps replies Y Mpps (arp A icmp I udp U other O) in S s, C calls,
- *   last repeat R, total T (C: of all generators; R: the first one's)
- * X is what the generator sent (frames redirected / time); Y the replies of
+ *   flood KIND ADDR: generator G (N threads) offered X Mpps replies Y Mpps (arp A icmp I udp U
+ *   other O) in S s, C calls, last repeat R, link drops D, limit L, total T
+ * (C: of all generators; R: the first one's, 0 for the packet sender)
+ * X is what the generator sent (frames redirected or accepted by sendmmsg
+ * / time); D the frames the peer veth counted as dropped on transmit over
+ * the run (tx_dropped: the dut's receive ring was full); L "generator" when
+ * the dut answered at least 95% of what was offered (the generator, not the
+ * dut, set the rate: a faster generator would be needed to find the dut's
+ * limit), else "dut"; Y the replies of
  * KIND counted on the peer, including those still arriving within 100 ms
  * after the last call, over the same time; T all replies of KIND since the
  * counter was attached, warm-up included (for CPU time per reply measured
@@ -58,10 +77,12 @@
 #include <unistd.h>
 #include <arpa/inet.h>
 #include <net/if.h>
+#include <ifaddrs.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <linux/if_ether.h>
 #include <linux/if_link.h>
+#include <linux/if_packet.h>
 #include <linux/ip.h>
 #include <linux/icmp.h>
 #include <linux/udp.h>
@@ -75,9 +96,14 @@
 #define FRAME_MAX FLOOD_FRAME_MAX
 #define ICMP_DATA 56 /* ping's default */
 #define ARP_FRAME 60 /* minimum Ethernet frame without FCS: a wire pads to it */
-#define GEN_MAX 16    /* generator threads (--cpus) */
+#define GEN_MAX 16    /* generator threads (--cpus x --threads) */
+#define PKT_BATCH 64  /* frames per sendmmsg() of the packet sender */
+#define SPORT_BASE 10000 /* UDP source ports: SPORT_BASE .. + --ports - 1 */
 
 enum kind { K_ICMP, K_ARP, K_UDP };
+enum gen_mode { G_AUTO, G_LIVE, G_PACKET };
+
+static const char *const gen_names[] = {"auto", "live", "packet"};
 
 static const char *const kind_names[] = {"icmp", "arp", "udp"};
 static const enum flood_kind kind_reply[] = {FLOOD_ICMP_ECHOREPLY, FLOOD_ARP_REPLY, FLOOD_UDP_ECHO};
@@ -89,8 +115,11 @@ struct opts {
 	enum kind kind;
 	unsigned int port, payload, ports;
 	double seconds, call_ms, warmup_ms;
-	int cpus[GEN_MAX]; /* --cpus: one generator thread pinned to each */
-	unsigned int ncpus; /* 0: one generator, the calling thread, unpinned */
+	int cpus[GEN_MAX]; /* --cpus: generator threads pinned to each */
+	unsigned int ncpus; /* 0: the generators unpinned */
+	unsigned int threads; /* --threads: per CPU of --cpus (or unpinned) */
+	enum gen_mode gen;
+	int ifindex;
 };
 
 static volatile sig_atomic_t stopping;
@@ -169,7 +198,7 @@ static size_t build_frame(uint8_t *f, const struct opts *o)
 
 		off = build_ipv4(f, o, IPPROTO_UDP, sizeof(*uh) + o->payload);
 		uh = (struct udphdr *)(f + off);
-		uh->source = htons(10000);
+		uh->source = htons(SPORT_BASE);
 		uh->dest = htons((uint16_t)o->port);
 		uh->len = htons((uint16_t)(sizeof(*uh) + o->payload));
 		uh->check = 0; /* none (RFC 768): the generator rewrites the source port */
@@ -237,7 +266,8 @@ static void usage(void)
 	fprintf(stderr,
 		"usage: flood --iface IF --dst-mac MAC --src-ip A --dst-ip B --kind icmp|arp|udp\n"
 		"             [--port 7] [--payload 64] [--ports 1024] [--seconds 5]\n"
-		"             [--call-ms 250] [--warmup-ms 500] [--cpus LIST]\n");
+		"             [--call-ms 250] [--warmup-ms 500] [--cpus LIST]\n"
+		"             [--gen auto|live|packet] [--threads N]\n");
 	exit(2);
 }
 
@@ -285,9 +315,11 @@ static void parse_opts(int argc, char **argv, struct opts *o)
 		{"call-ms", required_argument, NULL, 'c'},
 		{"warmup-ms", required_argument, NULL, 'w'},
 		{"cpus", required_argument, NULL, 'C'},
+		{"gen", required_argument, NULL, 'g'},
+		{"threads", required_argument, NULL, 'T'},
 		{NULL, 0, NULL, 0},
 	};
-	bool mac = false, sip = false, dip = false, kind = false;
+	bool mac = false, sip = false, dip = false, kind = false, gen = true;
 	int c;
 
 	memset(o, 0, sizeof(*o));
@@ -297,6 +329,7 @@ static void parse_opts(int argc, char **argv, struct opts *o)
 	o->seconds = 5;
 	o->call_ms = 250;
 	o->warmup_ms = 500;
+	o->threads = 1;
 	while ((c = getopt_long(argc, argv, "", lo, NULL)) != -1) {
 		switch (c) {
 		case 'i':
@@ -339,11 +372,21 @@ static void parse_opts(int argc, char **argv, struct opts *o)
 			if (parse_cpus(optarg, o) < 0)
 				usage();
 			break;
+		case 'g':
+			for (o->gen = G_AUTO; o->gen <= G_PACKET; o->gen++)
+				if (!strcmp(optarg, gen_names[o->gen]))
+					break;
+			gen = o->gen <= G_PACKET;
+			break;
+		case 'T':
+			o->threads = (unsigned int)strtoul(optarg, NULL, 0);
+			break;
 		default:
 			usage();
 		}
 	}
-	if (!o->iface || !mac || !sip || !dip || !kind || optind != argc || !o->port ||
+	if (!o->iface || !mac || !sip || !dip || !kind || !gen || optind != argc || !o->port ||
+	    !o->threads || o->threads * (o->ncpus ? o->ncpus : 1) > GEN_MAX ||
 	    o->port > 65535 || o->ports > 65536 - 1024 || o->payload > FRAME_MAX - 42 ||
 	    o->seconds <= 0 || o->call_ms <= 0)
 		usage();
@@ -426,8 +469,11 @@ static long long flood_for(int prog_fd, uint8_t *frame, size_t len, double secon
 /* One generator: its own copy of the frame, its own repeat count. */
 struct gen {
 	pthread_t tid;
-	int cpu; /* -1: the calling thread, unpinned */
-	int prog_fd;
+	int cpu; /* -1: unpinned */
+	int prog_fd; /* live frames; -1: the packet sender on pkt_fd */
+	int pkt_fd;
+	unsigned int ports;    /* UDP: source ports to cycle through (0: none) */
+	unsigned int sport;    /* the packet sender's next source port offset */
 	uint8_t frame[FRAME_MAX];
 	size_t len;
 	double seconds, call_ms;
@@ -437,6 +483,86 @@ struct gen {
 	double elapsed;
 	unsigned int calls;
 };
+
+/*
+ * The packet sender: batches of PKT_BATCH copies of the frame through an
+ * AF_PACKET socket for `seconds` (UDP: each copy with the next source
+ * port).  Returns the frames the kernel accepted, or -errno.
+ */
+static long long packet_for(struct gen *g, double seconds, double *elapsed, unsigned int *calls)
+{
+	static __thread uint8_t frames[PKT_BATCH][FRAME_MAX];
+	struct mmsghdr msgs[PKT_BATCH];
+	struct iovec iov[PKT_BATCH];
+	double t0 = now_s(), t = t0;
+	long long sent = 0;
+	unsigned int i;
+	size_t uoff = sizeof(struct ethhdr) + sizeof(struct iphdr);
+
+	for (i = 0; i < PKT_BATCH; i++) {
+		memcpy(frames[i], g->frame, g->len);
+		iov[i] = (struct iovec){.iov_base = frames[i], .iov_len = g->len};
+		msgs[i].msg_hdr = (struct msghdr){.msg_iov = &iov[i], .msg_iovlen = 1};
+	}
+	while (!stopping && t - t0 < seconds) {
+		int n;
+
+		for (i = 0; g->ports > 1 && i < PKT_BATCH; i++) {
+			struct udphdr *uh = (struct udphdr *)(frames[i] + uoff);
+
+			uh->source = htons((uint16_t)(SPORT_BASE + g->sport));
+			g->sport = g->sport + 1 >= g->ports ? 0 : g->sport + 1;
+		}
+		n = sendmmsg(g->pkt_fd, msgs, PKT_BATCH, 0);
+		if (n < 0 && errno != ENOBUFS && errno != EAGAIN && errno != EINTR)
+			return -errno;
+		if (n > 0)
+			sent += n;
+		(*calls)++;
+		t = now_s();
+	}
+	*elapsed = t - t0;
+	return sent;
+}
+
+/* An AF_PACKET socket that sends on ifindex and bypasses the qdisc; fd or -errno. */
+static int packet_socket(int ifindex)
+{
+	struct sockaddr_ll sll = {.sll_family = AF_PACKET, .sll_ifindex = ifindex};
+	int fd, one = 1, sndbuf = 4 << 20, err;
+
+	/* protocol 0: receives nothing */
+	fd = socket(AF_PACKET, SOCK_RAW | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return -errno;
+	if (setsockopt(fd, SOL_PACKET, PACKET_QDISC_BYPASS, &one, sizeof(one)) < 0 ||
+	    bind(fd, (struct sockaddr *)&sll, sizeof(sll)) < 0) {
+		err = -errno;
+		close(fd);
+		return err;
+	}
+	setsockopt(fd, SOL_SOCKET, SO_SNDBUFFORCE, &sndbuf, sizeof(sndbuf)); /* best effort */
+	return fd;
+}
+
+/* ifname's tx_dropped (the veth: frames its peer's receive ring had no room for). */
+static uint64_t tx_dropped(const char *ifname)
+{
+	struct ifaddrs *ifa, *p;
+	uint64_t v = 0;
+
+	if (getifaddrs(&ifa) < 0)
+		return 0;
+	for (p = ifa; p; p = p->ifa_next) {
+		if (p->ifa_addr && p->ifa_addr->sa_family == AF_PACKET && p->ifa_data &&
+		    !strcmp(p->ifa_name, ifname)) {
+			v = ((const struct rtnl_link_stats *)p->ifa_data)->tx_dropped;
+			break;
+		}
+	}
+	freeifaddrs(ifa);
+	return v;
+}
 
 static void *gen_main(void *arg)
 {
@@ -455,8 +581,11 @@ static void *gen_main(void *arg)
 		}
 	}
 	g->calls = 0;
-	g->sent = flood_for(g->prog_fd, g->frame, g->len, g->seconds, g->call_ms, &g->repeat,
-			    &g->elapsed, &g->calls);
+	if (g->prog_fd < 0)
+		g->sent = packet_for(g, g->seconds, &g->elapsed, &g->calls);
+	else
+		g->sent = flood_for(g->prog_fd, g->frame, g->len, g->seconds, g->call_ms,
+				    &g->repeat, &g->elapsed, &g->calls);
 	return NULL;
 }
 
@@ -505,14 +634,15 @@ static long long flood_all(struct gen *g, unsigned int n, double seconds, double
 int main(int argc, char **argv)
 {
 	static struct gen gens[GEN_MAX];
-	unsigned int ngen, i;
+	unsigned int ngen = 0, i;
 	struct flood_count *cnt = NULL;
 	struct flood_gen *gen = NULL;
 	struct sigaction sa = {.sa_handler = on_signal};
 	uint64_t before[FLOOD_NKINDS], after[FLOOD_NKINDS];
 	uint8_t frame[FRAME_MAX];
 	uint32_t old_id = 0;
-	int ifindex, old_fd = -1, err, rc = 1;
+	uint64_t drop0 = 0, drop1 = 0;
+	int ifindex, old_fd = -1, err, rc = 1, live_fd = -1;
 	unsigned int calls = 0, wcalls = 0;
 	double elapsed = 0, welapsed;
 	long long sent;
@@ -521,6 +651,8 @@ int main(int argc, char **argv)
 	char dst[INET_ADDRSTRLEN];
 
 	parse_opts(argc, argv, &o);
+	for (i = 0; i < GEN_MAX; i++)
+		gens[i].pkt_fd = -1;
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
 	ifindex = (int)if_nametoindex(o.iface);
@@ -532,22 +664,40 @@ int main(int argc, char **argv)
 	inet_ntop(AF_INET, &o.dst_ip, dst, sizeof(dst));
 
 	cnt = flood_count__open();
-	gen = flood_gen__open();
-	if (!cnt || !gen) {
-		fprintf(stderr, "flood: cannot open the BPF skeletons\n");
+	if (!cnt) {
+		fprintf(stderr, "flood: cannot open the BPF skeleton of the counter\n");
 		goto out;
 	}
 	cnt->rodata->echo_port = (uint16_t)o.port;
-	gen->rodata->out_ifindex = (uint32_t)ifindex;
-	gen->rodata->tmpl_len = (uint32_t)len;
-	memcpy((void *)gen->rodata->tmpl, frame, len);
-	if (o.kind == K_UDP && o.ports > 1) {
-		gen->rodata->sport_base = 10000;
-		gen->rodata->sport_count = (uint16_t)o.ports;
-	}
-	if ((err = flood_count__load(cnt)) || (err = flood_gen__load(gen))) {
-		fprintf(stderr, "flood: loading the BPF programs: %s\n", strerror(-err));
+	err = flood_count__load(cnt);
+	if (err) {
+		fprintf(stderr, "flood: loading the counter: %s\n", strerror(-err));
 		goto out;
+	}
+	if (o.gen != G_PACKET) {
+		gen = flood_gen__open();
+		if (!gen) {
+			fprintf(stderr, "flood: cannot open the BPF skeleton of the generator\n");
+			goto out;
+		}
+		gen->rodata->out_ifindex = (uint32_t)ifindex;
+		gen->rodata->tmpl_len = (uint32_t)len;
+		memcpy((void *)gen->rodata->tmpl, frame, len);
+		if (o.kind == K_UDP && o.ports > 1) {
+			gen->rodata->sport_base = SPORT_BASE;
+			gen->rodata->sport_count = (uint16_t)o.ports;
+		}
+		err = flood_gen__load(gen);
+		if (err == -EPERM && o.gen == G_AUTO) {
+			fprintf(stderr, "flood: loading the live-frames generator refused (%s):"
+					" the AF_PACKET sender instead\n", strerror(-err));
+			o.gen = G_PACKET;
+		} else if (err) {
+			fprintf(stderr, "flood: loading the generator: %s\n", strerror(-err));
+			goto out;
+		} else {
+			live_fd = bpf_program__fd(gen->progs.flood_gen);
+		}
 	}
 
 	/* Hold the program that is there now, to put it back afterwards. */
@@ -567,10 +717,38 @@ int main(int argc, char **argv)
 		goto out;
 	}
 
-	ngen = o.ncpus ? o.ncpus : 1;
+	/* One live frame: does this kernel let us (auto: else the packet sender)? */
+	if (live_fd >= 0) {
+		long r = run_once(live_fd, frame, len, 1);
+
+		if (r == -EPERM && o.gen == G_AUTO) {
+			fprintf(stderr, "flood: BPF_PROG_RUN with live frames refused (%s):"
+					" the AF_PACKET sender instead\n", strerror((int)-r));
+			live_fd = -1;
+		} else if (r < 0) {
+			fprintf(stderr, "flood: BPF_PROG_RUN (live frames): %s\n",
+				strerror((int)-r));
+			goto restore;
+		}
+	}
+	o.gen = live_fd >= 0 ? G_LIVE : G_PACKET;
+
+	if (o.gen == G_LIVE)
+		o.threads = 1;
+	ngen = (o.ncpus ? o.ncpus : 1) * o.threads;
 	for (i = 0; i < ngen; i++) {
-		gens[i].cpu = o.ncpus ? o.cpus[i] : -1;
-		gens[i].prog_fd = bpf_program__fd(gen->progs.flood_gen);
+		gens[i].cpu = o.ncpus ? o.cpus[i / o.threads] : -1;
+		gens[i].prog_fd = live_fd;
+		gens[i].ports = o.kind == K_UDP && o.ports > 1 ? o.ports : 0;
+		gens[i].sport = gens[i].ports * i / ngen;
+		if (live_fd < 0) {
+			gens[i].pkt_fd = packet_socket(ifindex);
+			if (gens[i].pkt_fd < 0) {
+				fprintf(stderr, "flood: AF_PACKET socket on %s: %s\n", o.iface,
+					strerror(-gens[i].pkt_fd));
+				goto restore;
+			}
+		}
 		memcpy(gens[i].frame, frame, len);
 		gens[i].len = len;
 		gens[i].call_ms = o.call_ms;
@@ -580,14 +758,18 @@ int main(int argc, char **argv)
 	if (sent >= 0) {
 		usleep(100000);
 		err = read_replies(bpf_map__fd(cnt->maps.replies), before);
+		drop0 = tx_dropped(o.iface);
 		if (!err)
 			sent = flood_all(gens, ngen, o.seconds, &elapsed, &calls);
 		usleep(100000); /* replies still in the dut's queues */
+		drop1 = tx_dropped(o.iface);
 		if (!err)
 			err = read_replies(bpf_map__fd(cnt->maps.replies), after);
 	}
 	if (sent < 0) {
-		fprintf(stderr, "flood: BPF_PROG_RUN (live frames): %s\n", strerror((int)-sent));
+		fprintf(stderr, "flood: %s: %s\n",
+			live_fd >= 0 ? "BPF_PROG_RUN (live frames)" : "sendmmsg on AF_PACKET",
+			strerror((int)-sent));
 	} else if (err) {
 		fprintf(stderr, "flood: reading the counters: %s\n", strerror(-err));
 	} else if (stopping) {
@@ -598,17 +780,25 @@ int main(int argc, char **argv)
 
 		for (k = 0; k < FLOOD_NKINDS; k++)
 			d[k] = after[k] - before[k];
-		printf("flood %s %s: offered %.3f Mpps replies %.3f Mpps (arp %llu icmp %llu udp "
-		       "%llu other %llu) in %.2f s, %u calls, last repeat %u, total %llu\n",
-		       kind_names[o.kind], dst, (double)sent / elapsed * 1e-6,
+		printf("flood %s %s: generator %s (%u threads) offered %.3f Mpps replies %.3f Mpps "
+		       "(arp %llu icmp %llu udp %llu other %llu) in %.2f s, %u calls, last repeat %u, "
+		       "link drops %llu, limit %s, total %llu\n",
+		       kind_names[o.kind], dst, gen_names[o.gen], ngen, (double)sent / elapsed * 1e-6,
 		       (double)d[kind_reply[o.kind]] / elapsed * 1e-6,
 		       (unsigned long long)d[FLOOD_ARP_REPLY],
 		       (unsigned long long)d[FLOOD_ICMP_ECHOREPLY],
 		       (unsigned long long)d[FLOOD_UDP_ECHO], (unsigned long long)d[FLOOD_OTHER],
-		       elapsed, calls, gens[0].repeat, (unsigned long long)after[kind_reply[o.kind]]);
+		       elapsed, calls, live_fd >= 0 ? gens[0].repeat : 0,
+		       (unsigned long long)(drop1 - drop0),
+		       (double)d[kind_reply[o.kind]] >= 0.95 * (double)sent ? "generator" : "dut",
+		       (unsigned long long)after[kind_reply[o.kind]]);
 		rc = 0;
 	}
 
+restore:
+	for (i = 0; i < ngen; i++)
+		if (gens[i].pkt_fd >= 0)
+			close(gens[i].pkt_fd);
 	/* Put the previous program back (or leave none). */
 	if (old_fd >= 0)
 		err = bpf_xdp_attach(ifindex, old_fd, XDP_FLAGS_DRV_MODE, NULL);

@@ -1062,8 +1062,15 @@ fi
 # CPU i then runs generator thread i, the dut's receive of queue i in its
 # softirq, skiffd's worker i or the kernel's thread i, and the peer's
 # receive of their replies; the two CPUs are alike and every part shares
-# its CPU with the generator.  Figures: docs/performance.md, "Packet-rate
-# floods".
+# its CPU with the generator.  FLOOD_GEN (auto) picks the generator:
+# live (the BPF program above), packet (bench/flood's AF_PACKET sender:
+# PACKET_QDISC_BYPASS, sendmmsg of 64 frames, FLOOD_GEN_THREADS threads per
+# generator CPU, default 2), or auto: live frames, and the packet sender
+# where the kernel refuses BPF_PROG_RUN with live frames (EPERM).  Each row
+# says which generator produced it and, per run, what limited the rate:
+# "generator" when the dut answered at least 95% of what was offered (then
+# the figure is the generator's, not the dut's), else "dut".  Figures:
+# docs/performance.md, "Packet-rate floods".
 
 # flood_cpu_ticks: CPU time (user + system, clock ticks) so far of the dut's
 # processes in FLOOD_CPU_PIDS (the NAPI thread, skiffd, bench_kserver).
@@ -1074,39 +1081,42 @@ flood_cpu_ticks() {
 	done | awk '{ t += $14 + $15 } END { print t + 0 }'
 }
 
-# flood_run KIND ADDR: one flood run; prints "OFFERED REPLIES US" (Mpps,
-# Mpps, the dut processes' CPU microseconds per reply) or "nan nan nan";
-# flood's own line on stderr.
+# flood_run KIND ADDR: one flood run; prints "OFFERED REPLIES US GEN LIMIT"
+# (Mpps, Mpps, the dut processes' CPU microseconds per reply, the generator
+# used, generator|dut) or "nan nan nan ? ?"; flood's own line on stderr.
 flood_run() {
 	local out t0 t1
 	t0=$(flood_cpu_ticks)
 	out=$(netns_peer nice -n "$FLOOD_NICE" taskset -c "$FLOOD_GEN_CPUS" "$BUILD"/bench/flood --iface "$PEER_IF" --dst-mac "$DUT_MAC" \
 		--src-ip "$PEER_IP" --dst-ip "$2" --kind "$1" --port 7 --payload 64 --ports 1024 \
-		--seconds "$FLOOD_SECONDS" "${FLOOD_GEN_ARGS[@]}" 2>&1) || true
+		--seconds "$FLOOD_SECONDS" "${FLOOD_GEN_ARGS[@]}" --gen "$FLOOD_GEN" \
+		--threads "$FLOOD_THREADS" 2>&1) || true
 	t1=$(flood_cpu_ticks)
 	echo "   $out; dut CPU $((t1 - t0)) ticks" >&2
-	echo "$out" | sed -n 's/.* offered \([0-9.]*\) Mpps replies \([0-9.]*\) Mpps .* total \([0-9]*\)$/\1 \2 \3/p' |
+	echo "$out" | sed -n 's/.*: generator \([a-z]*\) .* offered \([0-9.]*\) Mpps replies \([0-9.]*\) Mpps .* limit \([a-z]*\), total \([0-9]*\)$/\2 \3 \5 \1 \4/p' |
 		awk -v t="$((t1 - t0))" -v hz="$(getconf CLK_TCK)" \
-			'$3 > 0 { printf "%s %s %s\n", $1, $2, t ? sprintf("%.2f", t * 1e6 / hz / $3) : "n/a" }' |
-		grep . || echo nan nan nan
+			'$3 > 0 { printf "%s %s %s %s %s\n", $1, $2, t ? sprintf("%.2f", t * 1e6 / hz / $3) : "n/a", $4, $5 }' |
+		grep . || echo nan nan nan ? ?
 }
 
 # flood_compare NAME KIND: E2E_RUNS interleaved runs against DED_IP (skiff)
 # and DUT_IP (kernel); one summary row with the median replies/s, the ratio
 # and the median offered rates.
 flood_compare() {
-	local name=$1 kind=$2 i s k
-	local -a so=() sr=() ko=() kr=() sc=() kc=()
+	local name=$1 kind=$2 i s k s4 s5 k4 k5
+	local -a so=() sr=() ko=() kr=() sc=() kc=() gen=() sl=() kl=()
 	echo "== $name"
 	echo "   netns $PEER_NS: nice -n $FLOOD_NICE taskset -c $FLOOD_GEN_CPUS $BUILD/bench/flood --iface $PEER_IF --dst-mac $DUT_MAC" \
 		"--src-ip $PEER_IP --dst-ip $DED_IP|$DUT_IP --kind $kind --port 7 --payload 64" \
-		"--ports 1024 --seconds $FLOOD_SECONDS${FLOOD_GEN_ARGS[*]:+ ${FLOOD_GEN_ARGS[*]}}"
+		"--ports 1024 --seconds $FLOOD_SECONDS${FLOOD_GEN_ARGS[*]:+ ${FLOOD_GEN_ARGS[*]}}" \
+		"--gen $FLOOD_GEN --threads $FLOOD_THREADS"
 	for i in $(seq "$E2E_RUNS"); do
 		s=$(flood_run "$kind" "$DED_IP")
 		k=$(flood_run "$kind" "$DUT_IP")
-		read -r s1 s2 s3 <<<"$s"
-		read -r k1 k2 k3 <<<"$k"
+		read -r s1 s2 s3 s4 s5 <<<"$s"
+		read -r k1 k2 k3 k4 k5 <<<"$k"
 		so+=("$s1") sr+=("$s2") sc+=("$s3") ko+=("$k1") kr+=("$k2") kc+=("$k3")
+		gen+=("$s4" "$k4") sl+=("$s5") kl+=("$k5")
 	done
 	local msr mkr mso mko msc mkc
 	msr=$(printf '%s\n' "${sr[@]}" | e2e_median)
@@ -1116,7 +1126,8 @@ flood_compare() {
 	msc=$(printf '%s\n' "${sc[@]}" | e2e_median)
 	mkc=$(printf '%s\n' "${kc[@]}" | e2e_median)
 	e2e_say "| $name | $msr | $mkr | $(e2e_ratio "$msr" "$mkr") | $mso / $mko |" \
-		"$msc / $mkc | skiff ${sr[*]} / kernel ${kr[*]} |"
+		"$msc / $mkc | $(printf '%s\n' "${gen[@]}" | sort -u | paste -sd/) | ${sl[*]} / ${kl[*]} |" \
+		"skiff ${sr[*]} / kernel ${kr[*]} |"
 }
 
 # flood_threaded NS IF CPU: threaded NAPI on IF (in NS), its thread on CPU
@@ -1246,6 +1257,12 @@ bench_flood() {
 	FLOOD_NAPI=${FLOOD_NAPI:-inline}
 	FLOOD_NICE=${FLOOD_NICE:--10}
 	FLOOD_QUEUES=${FLOOD_QUEUES:-1}
+	FLOOD_GEN=${FLOOD_GEN:-auto}
+	FLOOD_THREADS=${FLOOD_GEN_THREADS:-2}	# the packet sender's (live: one per CPU)
+	case $FLOOD_GEN in
+	auto | live | packet) ;;
+	*) echo "FLOOD_GEN=$FLOOD_GEN: auto, live or packet" >&2; return 1 ;;
+	esac
 	case $FLOOD_QUEUES in
 	1) FLOOD_GEN_CPUS=0 FLOOD_GEN_ARGS=() ;;
 	2) FLOOD_GEN_CPUS=0,1 FLOOD_GEN_ARGS=(--cpus "0,1") ;;
@@ -1262,8 +1279,9 @@ bench_flood() {
 		"$(git rev-parse --short HEAD 2>/dev/null || echo '?')$(git diff --quiet HEAD -- user bpf include bench 2>/dev/null || echo '+local changes'))," \
 		"$FLOOD_SECONDS s runs, dut NAPI $FLOOD_NAPI, nice $FLOOD_NICE$([ "$FLOOD_QUEUES" = 1 ] || echo ", $FLOOD_QUEUES queues")"
 	echo "| flood | skiff | kernel | skiff/kernel | offered skiff / kernel (Mpps) |" \
-		"dut CPU per reply skiff / kernel (us) | runs (replies, M/s) |" >"$E2E_SUMMARY"
-	echo "|---|---|---|---|---|---|---|" >>"$E2E_SUMMARY"
+		"dut CPU per reply skiff / kernel (us) | generator | limit per run skiff / kernel |" \
+		"runs (replies, M/s) |" >"$E2E_SUMMARY"
+	echo "|---|---|---|---|---|---|---|---|---|" >>"$E2E_SUMMARY"
 	(flood_topology) || rc=1
 	echo
 	echo "Summary (medians of $E2E_RUNS, replies in millions per second):"
