@@ -2,13 +2,21 @@
 /*
  * IPv6 in the XDP program: Neighbor Discovery (RFC 4861) and ICMPv6 echo
  * (RFC 4443) for skiff's dedicated IPv6 addresses, answered in place with
- * XDP_TX; everything else to a dedicated address goes to the daemon; a
- * shared IPv6 address is left to the kernel.  Included by skiff_xdp.bpf.c
- * after the common steps (skiff_to_stack, the checksum helpers).
+ * XDP_TX; everything else to a dedicated address goes to the daemon.  On
+ * an IPv6 address shared with the kernel only what skiff owns is steered:
+ * UDP/TCP to a port in ports6 (fragments follow their datagram's first
+ * fragment, frags6) and ICMPv6 errors quoting such a flow; NDP, echo, MLD,
+ * DHCPv6 and every port skiff does not own stay the kernel's.  Included by
+ * skiff_xdp.bpf.c after the common steps (skiff_to_stack, the checksum
+ * helpers).
  *
  * Only messages whose Next Header is ICMPv6 directly are answered here: a
  * Neighbor Solicitation never carries extension headers, and an echo
- * request with them goes to the daemon like any other packet.
+ * request with them goes to the daemon like any other packet.  The
+ * steering of a shared address walks the extension headers (hop-by-hop,
+ * routing, destination options, fragment; at most SKIFF_IP6_MAX_EXT) with
+ * bpf_xdp_load_bytes(), so a header that lies past the linear part of the
+ * frame is read like any other.
  */
 #ifndef SKIFF_IPV6_BPF_H
 #define SKIFF_IPV6_BPF_H
@@ -16,8 +24,13 @@
 #include <linux/ipv6.h>
 
 #include <skiff/proto/icmpv6.h>
+#include <skiff/proto/ipv6.h>
 
 #define SKIFF_IPV6_HLEN 40
+/* extension headers walked on a shared address (the daemon's bound too) */
+#define SKIFF_IP6_MAX_EXT 8
+#define SKIFF_IP6_FRAG_OFFSET 0xfff8 /* host-order frag_off: offset << 3 */
+#define SKIFF_IP6_FRAG_MORE 0x0001
 /* An NA with one target link-layer address option: what XDP_TX sends. */
 #define SKIFF_NA_LEN (sizeof(struct nd_msg) + sizeof(struct nd_opt_lladdr))
 
@@ -240,6 +253,231 @@ static __always_inline int skiff_icmp6_echo(struct skiff_pkt *p, struct ipv6hdr 
 	return XDP_TX;
 }
 
+/* ---- shared IPv6 addresses: steer what skiff owns ---- */
+
+/* Where the upper layer of an IPv6 packet starts, past its extension headers. */
+struct skiff_ip6_chain {
+	__u32 l4_off;	  /* from data */
+	__u32 l4_len;	  /* payload bytes from there (by the payload length) */
+	__u16 frag_off;	  /* host order: offset << 3 | M; 0 when not a fragment */
+	__u8 nh;	  /* the upper-layer protocol */
+	bool frag;	  /* a fragment header with an offset or M set */
+	__be32 frag_id;
+};
+
+static __always_inline bool skiff_nh_is_ext(__u8 nh)
+{
+	return nh == SKIFF_NH_HOPOPTS || nh == SKIFF_NH_ROUTING || nh == SKIFF_NH_DSTOPTS ||
+	       nh == SKIFF_NH_FRAGMENT;
+}
+
+/*
+ * RFC 8200 4: walk the extension headers (each at least 8 bytes long).  A
+ * chain longer than SKIFF_IP6_MAX_EXT is the kernel's (pass_ip6_ext); one
+ * cut short by the frame, pass_truncated; one running past the payload
+ * length, drop_ip6_malformed.  AH, ESP and unknown headers end the walk:
+ * their next header is not UDP/TCP, so the packet is the kernel's.
+ */
+static __always_inline int skiff_ipv6_walk(struct skiff_pkt *p, const struct ipv6hdr *ip6,
+					   __u32 plen, struct skiff_ip6_chain *c)
+{
+	__u32 start = p->l3_off + SKIFF_IPV6_HLEN, off = start;
+	__u8 nh = ip6->nexthdr, h[8];
+	int i;
+
+	c->frag = false;
+	c->frag_off = 0;
+	c->frag_id = 0;
+#pragma unroll
+	for (i = 0; i < SKIFF_IP6_MAX_EXT; i++) {
+		if (!skiff_nh_is_ext(nh))
+			break;
+		if (off + sizeof(h) - start > plen)
+			return skiff_drop(p->st, drop_ip6_malformed);
+		if (bpf_xdp_load_bytes(p->ctx, off, h, sizeof(h)))
+			return skiff_pass(p->st, pass_truncated);
+		if (nh == SKIFF_NH_FRAGMENT) {
+			c->frag_off = (__u16)(h[2] << 8 | h[3]);
+			/* RFC 6946: an atomic fragment is a whole packet */
+			c->frag = c->frag_off & (SKIFF_IP6_FRAG_OFFSET | SKIFF_IP6_FRAG_MORE);
+			__builtin_memcpy(&c->frag_id, h + 4, 4);
+			off += sizeof(h);
+		} else {
+			off += (h[1] + 1u) * 8;
+		}
+		nh = h[0];
+	}
+	if (skiff_nh_is_ext(nh))
+		return skiff_pass(p->st, pass_ip6_ext);
+	if (off - start > plen)
+		return skiff_drop(p->st, drop_ip6_malformed);
+	c->l4_off = off;
+	c->l4_len = plen - (off - start);
+	c->nh = nh;
+	return SKIFF_CONTINUE;
+}
+
+/* Is (addr, port, proto) in ports6, for addr itself or for every address? */
+static __always_inline bool skiff_port6_lookup(const void *addr, __be16 port, __u8 proto)
+{
+	struct skiff_port6_key key = { .port = port, .proto = proto };
+
+	__builtin_memcpy(&key.addr, addr, sizeof(key.addr));
+	if (bpf_map_lookup_elem(&ports6, &key))
+		return true;
+	__builtin_memset(&key.addr, 0, sizeof(key.addr)); /* bound to every address */
+	return bpf_map_lookup_elem(&ports6, &key) != NULL;
+}
+
+/*
+ * An ICMPv6 error (RFC 4443 3: destination unreachable, packet too big,
+ * time exceeded, parameter problem) to a shared address, not fragmented:
+ * the quoted packet is one we sent, so its SOURCE address and port decide,
+ * as skiff_icmp_error_shared() does for IPv4.  The quote is the IPv6
+ * header, at most a first fragment's header, and 8 transport bytes;
+ * anything else quoted (other extension headers) is left to the kernel.
+ * SKIFF_CONTINUE: not an error message.
+ */
+static __always_inline int skiff_icmp6_error_shared(struct skiff_pkt *p,
+						    const struct ipv6hdr *ip6,
+						    const struct skiff_ip6_chain *c)
+{
+	__u32 qoff = c->l4_off + sizeof(struct icmp6_hdr), qlen;
+	struct icmp6_hdr h;
+	struct ipv6hdr q;
+	__u8 qnh, l4[8];
+
+	if (c->l4_len < sizeof(h) || bpf_xdp_load_bytes(p->ctx, c->l4_off, &h, sizeof(h)))
+		return SKIFF_CONTINUE; /* the kernel judges it */
+	if (h.type < SKIFF_ICMPV6_DEST_UNREACH || h.type > SKIFF_ICMPV6_PARAMPROB)
+		return SKIFF_CONTINUE;
+	qlen = c->l4_len - sizeof(h);
+	if (qlen < sizeof(q) || bpf_xdp_load_bytes(p->ctx, qoff, &q, sizeof(q)) || q.version != 6)
+		return skiff_pass(p->st, pass_icmp6_quote);
+	qnh = q.nexthdr;
+	qoff += sizeof(q);
+	qlen -= sizeof(q);
+	if (qnh == SKIFF_NH_FRAGMENT) {
+		/* a fragment of ours: only the first one carries the ports */
+		if (qlen < sizeof(l4) || bpf_xdp_load_bytes(p->ctx, qoff, l4, sizeof(l4)) ||
+		    ((l4[2] << 8 | l4[3]) & SKIFF_IP6_FRAG_OFFSET))
+			return skiff_pass(p->st, pass_icmp6_quote);
+		qnh = l4[0];
+		qoff += sizeof(l4);
+		qlen -= sizeof(l4);
+	}
+	if (skiff_nh_is_ext(qnh))
+		return skiff_pass(p->st, pass_icmp6_quote);
+	if (qnh != IPPROTO_UDP && qnh != IPPROTO_TCP)
+		return skiff_pass(p->st, pass_icmp6_err);
+	/* an error goes to the offending packet's source (RFC 4443 2.2) */
+	if (q.saddr.in6_u.u6_addr32[0] != ip6->daddr.in6_u.u6_addr32[0] ||
+	    q.saddr.in6_u.u6_addr32[1] != ip6->daddr.in6_u.u6_addr32[1] ||
+	    q.saddr.in6_u.u6_addr32[2] != ip6->daddr.in6_u.u6_addr32[2] ||
+	    q.saddr.in6_u.u6_addr32[3] != ip6->daddr.in6_u.u6_addr32[3])
+		return skiff_pass(p->st, pass_icmp6_err);
+	/* RFC 4443 2.4 c: as much as fits, so at least both ports */
+	if (qlen < sizeof(l4) || bpf_xdp_load_bytes(p->ctx, qoff, l4, sizeof(l4)))
+		return skiff_pass(p->st, pass_icmp6_quote);
+	if (!skiff_port6_lookup(&q.saddr, *(__be16 *)l4, qnh))
+		return skiff_pass(p->st, pass_icmp6_err);
+	if (skiff_to_stack(p) != XDP_REDIRECT)
+		return XDP_PASS; /* counted no_xsk */
+	skiff_inc(p->st, icmp6_err_to_stack);
+	return XDP_REDIRECT;
+}
+
+/*
+ * A shared IPv6 address: UDP/TCP to an owned port goes to the XSK, as for
+ * IPv4 (skiff_ipv4_shared); a first fragment's verdict is kept in frags6
+ * and followed by the datagram's later fragments.  The transport header
+ * must be whole (RFC 1858 3's tiny fragments; RFC 7112 asks the first
+ * fragment to hold it): drop_l4_truncated.
+ */
+static __always_inline int __skiff_ipv6_shared(struct skiff_pkt *p, struct ipv6hdr *ip6,
+					       __u32 plen)
+{
+	struct skiff_frag6_key fkey = {};
+	struct skiff_frag_val fval = {};
+	struct skiff_ip6_chain c;
+	struct skiff_frag_val *seen;
+	__u8 l4[SKIFF_TCP_MIN_HLEN];
+	bool owned;
+	int ret;
+
+	ret = skiff_ipv6_walk(p, ip6, plen, &c);
+	if (ret != SKIFF_CONTINUE)
+		return ret;
+	if (c.nh == SKIFF_IPPROTO_ICMPV6 && !c.frag) {
+		ret = skiff_icmp6_error_shared(p, ip6, &c);
+		if (ret != SKIFF_CONTINUE)
+			return ret;
+	}
+	if (c.nh != IPPROTO_UDP && c.nh != IPPROTO_TCP)
+		return skiff_pass(p->st, pass_ip6_shared);
+
+	__builtin_memcpy(&fkey.saddr, &ip6->saddr, sizeof(fkey.saddr));
+	__builtin_memcpy(&fkey.daddr, &ip6->daddr, sizeof(fkey.daddr));
+	fkey.id = c.frag_id;
+	if (c.frag && (c.frag_off & SKIFF_IP6_FRAG_OFFSET)) {
+		/* a later fragment carries no ports: follow the first one */
+		seen = bpf_map_lookup_elem(&frags6, &fkey);
+		if (!seen)
+			return skiff_pass(p->st, pass_frag6_unknown);
+		skiff_inc(p->st, frag6_follow);
+		return seen->to_stack ? skiff_to_stack(p) : skiff_pass(p->st, pass_port6);
+	}
+
+	/* Verifier: the helper's size must be a constant, hence two calls. */
+	if (c.nh == IPPROTO_TCP) {
+		if (c.l4_len < SKIFF_TCP_MIN_HLEN ||
+		    bpf_xdp_load_bytes(p->ctx, c.l4_off, l4, SKIFF_TCP_MIN_HLEN))
+			return skiff_drop(p->st, drop_l4_truncated);
+	} else if (c.l4_len < sizeof(struct udphdr) ||
+		   bpf_xdp_load_bytes(p->ctx, c.l4_off, l4, sizeof(struct udphdr))) {
+		return skiff_drop(p->st, drop_l4_truncated);
+	}
+	owned = skiff_port6_lookup(&ip6->daddr, *(__be16 *)(l4 + 2), c.nh);
+	if (c.frag) {
+		fval.to_stack = owned;
+		/* LRU: never fails for lack of room, evicts the oldest datagram */
+		bpf_map_update_elem(&frags6, &fkey, &fval, BPF_ANY);
+		skiff_inc(p->st, frag6_first);
+	}
+	return owned ? skiff_to_stack(p) : skiff_pass(p->st, pass_port6);
+}
+
+/*
+ * Verifier: a function of its own (a BPF-to-BPF call) with scalar and map
+ * value arguments, so its keys and copied headers (~200 bytes) are not on
+ * the main program's stack, which the checksum's global function
+ * (skiff_csum_frame, 256-byte chunk) leaves little room to grow.  Passing
+ * &p instead would pin struct skiff_pkt to the main stack too.
+ */
+static __noinline int skiff_ipv6_shared(struct xdp_md *ctx, struct skiff_config *cfg,
+					struct skiff_xdp_stats *st, __u32 l3_off, __u32 plen)
+{
+	struct skiff_pkt p = {
+		.ctx = ctx,
+		.data = (void *)(long)ctx->data,
+		.data_end = (void *)(long)ctx->data_end,
+		.l3_off = l3_off,
+		.cfg = cfg,
+		.st = st,
+	};
+	struct ipv6hdr *ip6;
+
+	/* Verifier: l3_off is 14 or 18 (skiff_parse_eth); say so again. */
+	if (!cfg || !st || l3_off > ETH_HLEN + SKIFF_VLAN_HLEN)
+		return XDP_PASS;
+	ip6 = p.data + l3_off;
+	if ((void *)(ip6 + 1) > p.data_end)
+		return XDP_PASS;
+	p.eth = p.data;
+	p.l3 = ip6;
+	return __skiff_ipv6_shared(&p, ip6, plen);
+}
+
 static __always_inline int skiff_handle_ipv6(struct skiff_pkt *p)
 {
 	struct ipv6hdr *ip6 = p->l3;
@@ -265,11 +503,11 @@ static __always_inline int skiff_handle_ipv6(struct skiff_pkt *p)
 			return skiff_nd_solicit(p, ip6, plen, true);
 		return skiff_pass(p->st, pass_not_ours);
 	}
-	if (!(addr->flags & SKIFF_ADDR_DEDICATED))
-		return skiff_pass(p->st, pass_ip6_shared);
 	/* RFC 8200 3: version 6; the payload inside the frame (padding may follow) */
 	if (ip6->version != 6 || plen + SKIFF_IPV6_HLEN > p->l3_len)
 		return skiff_drop(p->st, drop_ip6_malformed);
+	if (!(addr->flags & SKIFF_ADDR_DEDICATED))
+		return skiff_ipv6_shared(p->ctx, p->cfg, p->st, p->l3_off, plen);
 	if (ip6->nexthdr == SKIFF_IPPROTO_ICMPV6) {
 		if ((void *)(ns + 1) <= p->data_end && ns->hdr.type == SKIFF_ND_NEIGHBOR_SOLICIT)
 			return skiff_nd_solicit(p, ip6, plen, false);

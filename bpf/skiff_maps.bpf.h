@@ -47,6 +47,14 @@ struct {
 	__type(value, struct skiff_port_val);
 } ports SEC(".maps");
 
+/* ports6: (IPv6 address or ::, port, protocol) owned by skiff on shared IPv6 addresses. */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, SKIFF_MAX_PORTS);
+	__type(key, struct skiff_port6_key);
+	__type(value, struct skiff_port_val);
+} ports6 SEC(".maps");
+
 /* neigh: IPv4 -> MAC learned from ARP here, read and written by the daemon. */
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
@@ -70,6 +78,14 @@ struct {
 	__type(key, struct skiff_frag_key);
 	__type(value, struct skiff_frag_val);
 } frags SEC(".maps");
+
+/* frags6: owner of each fragmented IPv6 datagram (shared address) whose first fragment was seen. */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, SKIFF_MAX_FRAGS);
+	__type(key, struct skiff_frag6_key);
+	__type(value, struct skiff_frag_val);
+} frags6 SEC(".maps");
 
 /* xsks: AF_XDP socket of each RX queue (filled by the daemon). */
 struct {

@@ -86,10 +86,22 @@
  *      pass_daemon_dead.  Then xsks[rx_queue_index] is looked up; no
  *      socket: PASS no_xsk; else bpf_redirect_map() (to_stack).
  * 5. IPv6 (skiff_ipv6.bpf.h).  Shorter than 40 bytes: PASS pass_truncated.
- *    daddr in addrs6:
- *    - SHARED: PASS pass_ip6_shared (no IPv6 ports are steered yet).
- *    - DEDICATED: version not 6 or payload length past the frame: DROP
- *      drop_ip6_malformed.  Next Header ICMPv6 and an NS: validated by RFC
+ *    daddr in addrs6: version not 6 or payload length past the frame: DROP
+ *    drop_ip6_malformed.
+ *    - SHARED: the extension headers are walked (at most 8, else PASS
+ *      pass_ip6_ext; cut short by the frame: PASS pass_truncated; past the
+ *      payload length: DROP drop_ip6_malformed).  UDP/TCP to a port in
+ *      ports6 ({daddr, dport, proto} or {::, dport, proto}): redirect,
+ *      else PASS pass_port6; the transport header cut short: DROP
+ *      drop_l4_truncated.  Fragments as for IPv4, in frags6 under {saddr,
+ *      daddr, id} (frag6_first, frag6_follow, pass_frag6_unknown); an
+ *      atomic fragment is a whole packet.  An ICMPv6 error (types 1-4)
+ *      quoting a packet from daddr (IPv6 header, at most one first
+ *      fragment's header, 8 transport bytes, else PASS pass_icmp6_quote)
+ *      whose source port ports6 owns: redirect (icmp6_err_to_stack), else
+ *      PASS pass_icmp6_err.  Anything else (NDP, echo, MLD, other next
+ *      headers): PASS pass_ip6_shared.
+ *    - DEDICATED: Next Header ICMPv6 and an NS: validated by RFC
  *      4861 7.1.1 (drop_nd_invalid, drop_icmp6_csum), the solicitor learned
  *      into neigh6 (nd_learn), answered in place with the NA (nd_na_reply).
  *      An echo request from a unicast source: checksum checked, answered in

@@ -75,6 +75,24 @@ struct skiff_in6 {
 	__be32 a[4];		/* network order, as on the wire */
 };
 
+/* ---- ports6 map: BPF_MAP_TYPE_HASH, owned (IPv6 address, protocol, port) on
+ * shared IPv6 addresses; value struct skiff_port_val ---- */
+struct skiff_port6_key {
+	struct skiff_in6 addr;	/* :: = every skiff IPv6 address */
+	__be16 port;
+	__u8 proto;		/* IPPROTO_UDP, IPPROTO_TCP */
+	__u8 pad;
+};
+
+/* ---- frags6 map: BPF_MAP_TYPE_LRU_HASH, IPv6 datagrams whose first fragment
+ * was seen (RFC 8200 4.5: source, destination and identification name
+ * one); value struct skiff_frag_val ---- */
+struct skiff_frag6_key {
+	struct skiff_in6 saddr;
+	struct skiff_in6 daddr;
+	__be32 id;
+};
+
 /* ---- neigh map: BPF_MAP_TYPE_HASH, key __be32 IPv4 address ----
  * ---- neigh6 map: the same values, key struct skiff_in6 (learned from NDP) ---- */
 struct skiff_neigh {
@@ -122,13 +140,21 @@ struct skiff_frag_val {
 	X(pass_shared)		/* shared address: ARP, ICMP, other protocols */ \
 	X(pass_icmp_err)	/* shared address: ICMP error quoting a flow not skiff's */ \
 	X(pass_icmp_quote)	/* shared address: ICMP error whose quote is cut short or malformed */ \
-	X(pass_ip6_shared)	/* IPv6 to a shared address: the kernel's (no v6 ports yet) */ \
+	X(pass_ip6_shared)	/* IPv6 to a shared address: NDP, echo, MLD, protocols other than UDP/TCP */ \
+	X(pass_port6)		/* shared IPv6 address, UDP/TCP port not owned */ \
+	X(pass_ip6_ext)		/* shared IPv6 address: extension header chain over 8 headers */ \
+	X(pass_frag6_unknown)	/* shared IPv6 address: later fragment, datagram not seen */ \
+	X(pass_icmp6_err)	/* shared IPv6 address: ICMPv6 error quoting a flow not skiff's */ \
+	X(pass_icmp6_quote)	/* shared IPv6 address: ICMPv6 error whose quote is cut short or malformed */ \
 	X(pass_frag_unknown)	/* non-first fragment, datagram not seen */ \
 	X(pass_truncated)	/* too short to tell whether it is ours */ \
 	X(no_xsk)		/* owned, but no AF_XDP socket on the queue */ \
 	X(pass_daemon_dead)	/* owned, but the queue's worker missed its heartbeat */ \
 	X(frag_first)		/* first fragment seen; owner remembered */ \
 	X(frag_follow)		/* later fragment followed its datagram */ \
+	X(frag6_first)		/* shared IPv6 address: first fragment seen; owner remembered */ \
+	X(frag6_follow)		/* shared IPv6 address: later fragment followed its datagram */ \
+	X(icmp6_err_to_stack)	/* ICMPv6 error on a shared address quoting a skiff flow, to the daemon */ \
 	X(drop_arp_malformed)	/* ARP for a dedicated address from a group MAC */ \
 	X(drop_ip_malformed)	/* bad version, IHL or lengths */	\
 	X(drop_ip_csum)		/* IPv4 header checksum wrong */	\

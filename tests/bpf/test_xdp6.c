@@ -30,6 +30,7 @@
 #include <bpf/libbpf.h>
 
 #include <skiff/proto/icmpv6.h>
+#include <skiff/proto/ipv6.h>
 #include <skiff/skiff.h>
 
 #include "skiff_xdp.skel.h"
@@ -487,6 +488,357 @@ static void frames_cut_at_every_length_are_never_answered(void **state)
 	}
 }
 
+/* ---- shared addresses: owned (protocol, port) pairs are steered ---- */
+
+/* Ethernet + IPv6 (dst MAC ours, hop limit 64) + payload as given: the
+ * steering reads ports, never transport checksums. */
+static void build_raw(struct frame *f, const struct skiff_in6 *src, const struct skiff_in6 *dst,
+		      uint8_t nh, const uint8_t *payload, size_t len)
+{
+	uint8_t *ip = f->b + 14;
+
+	memset(f, 0, sizeof(*f));
+	memcpy(f->b, our_mac, 6);
+	memcpy(f->b + 6, peer_mac, 6);
+	f->b[12] = 0x86;
+	f->b[13] = 0xdd;
+	ip[0] = 0x60;
+	ip[4] = (uint8_t)(len >> 8);
+	ip[5] = (uint8_t)len;
+	ip[6] = nh;
+	ip[7] = 64;
+	memcpy(ip + 8, src, 16);
+	memcpy(ip + 24, dst, 16);
+	memcpy(ip + 40, payload, len);
+	f->len = 14 + 40 + len;
+}
+
+/* A UDP or TCP header from sport to dport (the rest zero), at p; its length. */
+static size_t l4_hdr(uint8_t *p, uint8_t proto, uint16_t sport, uint16_t dport)
+{
+	size_t len = proto == 6 ? 20 : 8;
+
+	memset(p, 0, len);
+	p[0] = (uint8_t)(sport >> 8);
+	p[1] = (uint8_t)sport;
+	p[2] = (uint8_t)(dport >> 8);
+	p[3] = (uint8_t)dport;
+	if (proto == 6)
+		p[12] = 5 << 4;
+	else
+		p[5] = 8;
+	return len;
+}
+
+static void own6(const struct skiff_in6 *a, uint8_t proto, uint16_t port, bool on)
+{
+	struct skiff_port6_key k = { .addr = *a, .port = htons(port), .proto = proto };
+	struct skiff_port_val v = { .refs = 1 };
+	int fd = bpf_map__fd(fx.skel->maps.ports6);
+
+	if (on)
+		assert_int_equal(bpf_map_update_elem(fd, &k, &v, 0), 0);
+	else
+		assert_int_equal(bpf_map_delete_elem(fd, &k), 0);
+}
+
+#define DELTA(name) (after.name - before.name)
+
+/*
+ * Steered frames reach skiff_to_stack(), which finds no AF_XDP socket in
+ * this test and passes the frame (no_xsk): so no_xsk counts the frames
+ * XDP steered, pass_port6 the ones it left to the kernel.
+ */
+static void owned_ports_on_a_shared_address_are_steered_and_the_rest_passed(void **state)
+{
+	static const struct skiff_in6 any;
+	struct skiff_xdp_stats before = stats_sum(), after;
+	uint8_t l4[20];
+	struct frame f;
+	struct result r;
+
+	(void)state;
+	REQUIRE_ROOT();
+	own6(&shr, 17, 7000, true); /* this address only */
+	own6(&any, 6, 8080, true);  /* every skiff IPv6 address */
+	build_raw(&f, &peer, &shr, 17, l4, l4_hdr(l4, 17, 40000, 7000));
+	assert_int_equal(run(&f, &r), XDP_PASS);
+	build_raw(&f, &peer, &shr, 6, l4, l4_hdr(l4, 6, 40000, 8080));
+	assert_int_equal(run(&f, &r), XDP_PASS);
+	after = stats_sum();
+	assert_int_equal(DELTA(no_xsk), 2);
+	assert_int_equal(DELTA(pass_port6), 0);
+
+	/* the kernel's ports: another port, the other protocol */
+	before = after;
+	build_raw(&f, &peer, &shr, 6, l4, l4_hdr(l4, 6, 40000, 7000));
+	assert_int_equal(run(&f, &r), XDP_PASS);
+	assert_memory_equal(r.b, f.b, f.len);
+	build_raw(&f, &peer, &shr, 17, l4, l4_hdr(l4, 17, 40000, 22));
+	assert_int_equal(run(&f, &r), XDP_PASS);
+	assert_memory_equal(r.b, f.b, f.len);
+	/* a TCP header shorter than 20 bytes on an owned port */
+	build_raw(&f, &peer, &shr, 6, l4, 12);
+	f.b[14 + 40 + 2] = 8080 >> 8;
+	f.b[14 + 40 + 3] = 8080 & 0xff;
+	assert_int_equal(run(&f, &r), XDP_DROP);
+	/* ICMPv6 (echo, NS) to a shared address stays the kernel's */
+	memset(l4, 0, 8);
+	l4[0] = SKIFF_ICMPV6_ECHO_REQUEST;
+	build_raw(&f, &peer, &shr, SKIFF_IPPROTO_ICMPV6, l4, 8);
+	assert_int_equal(run(&f, &r), XDP_PASS);
+	after = stats_sum();
+	assert_int_equal(DELTA(pass_port6), 2);
+	assert_int_equal(DELTA(drop_l4_truncated), 1);
+	assert_int_equal(DELTA(pass_ip6_shared), 1);
+	assert_int_equal(DELTA(no_xsk), 0);
+	own6(&shr, 17, 7000, false);
+	own6(&any, 6, 8080, false);
+}
+
+/* Extension headers (RFC 8200 4) before the transport header are walked:
+ * at most 8; AH/ESP/unknown ones leave the packet to the kernel. */
+static void extension_headers_are_walked_to_the_port_and_bounded(void **state)
+{
+	struct skiff_xdp_stats before = stats_sum(), after;
+	uint8_t pl[200];
+	struct frame f;
+	struct result r;
+	size_t n;
+	int i;
+
+	(void)state;
+	REQUIRE_ROOT();
+	own6(&shr, 17, 7000, true);
+	/* hop-by-hop (8 bytes) + destination options (16 bytes) + UDP */
+	memset(pl, 0, sizeof(pl));
+	pl[0] = SKIFF_NH_DSTOPTS;
+	pl[8] = 17;
+	pl[9] = 1;
+	n = 24 + l4_hdr(pl + 24, 17, 40000, 7000);
+	build_raw(&f, &peer, &shr, SKIFF_NH_HOPOPTS, pl, n);
+	assert_int_equal(run(&f, &r), XDP_PASS);
+	after = stats_sum();
+	assert_int_equal(DELTA(no_xsk), 1);
+
+	/* nine destination options headers: over the bound */
+	before = after;
+	memset(pl, 0, sizeof(pl));
+	for (i = 0; i < 9; i++)
+		pl[i * 8] = i == 8 ? 17 : SKIFF_NH_DSTOPTS;
+	n = 72 + l4_hdr(pl + 72, 17, 40000, 7000);
+	build_raw(&f, &peer, &shr, SKIFF_NH_DSTOPTS, pl, n);
+	assert_int_equal(run(&f, &r), XDP_PASS);
+	assert_memory_equal(r.b, f.b, f.len);
+	/* an extension header longer than the payload length says */
+	memset(pl, 0, sizeof(pl));
+	pl[0] = 17;
+	pl[1] = 4; /* 40 bytes */
+	build_raw(&f, &peer, &shr, SKIFF_NH_DSTOPTS, pl, 16);
+	f.len += 40; /* bytes in the frame, not in the payload */
+	assert_int_equal(run(&f, &r), XDP_DROP);
+	/* AH (51): the kernel's */
+	memset(pl, 0, sizeof(pl));
+	pl[0] = 17;
+	pl[1] = 4;
+	n = 24 + l4_hdr(pl + 24, 17, 40000, 7000);
+	build_raw(&f, &peer, &shr, 51, pl, n);
+	assert_int_equal(run(&f, &r), XDP_PASS);
+	assert_memory_equal(r.b, f.b, f.len);
+	after = stats_sum();
+	assert_int_equal(DELTA(pass_ip6_ext), 1);
+	assert_int_equal(DELTA(drop_ip6_malformed), 1);
+	assert_int_equal(DELTA(pass_ip6_shared), 1);
+	assert_int_equal(DELTA(no_xsk), 0);
+	own6(&shr, 17, 7000, false);
+}
+
+/* A fragment header (RFC 8200 4.5) with offset and M, and identification. */
+static void frag_hdr(uint8_t *p, uint8_t nh, uint16_t offset, bool more, uint32_t id)
+{
+	uint16_t fo = (uint16_t)(offset | (more ? 1 : 0));
+
+	memset(p, 0, 8);
+	p[0] = nh;
+	p[2] = (uint8_t)(fo >> 8);
+	p[3] = (uint8_t)fo;
+	id = htonl(id);
+	memcpy(p + 4, &id, 4);
+}
+
+/* Fragments follow their datagram's first fragment, as for IPv4. */
+static void fragments_follow_their_datagrams_owner(void **state)
+{
+	struct skiff_xdp_stats before = stats_sum(), after;
+	uint8_t pl[64];
+	struct frame f;
+	struct result r;
+
+	(void)state;
+	REQUIRE_ROOT();
+	own6(&shr, 17, 7000, true);
+	memset(pl, 0, sizeof(pl));
+	/* first fragment of datagram 77 (owned port), then its second */
+	frag_hdr(pl, 17, 0, true, 77);
+	l4_hdr(pl + 8, 17, 40000, 7000);
+	build_raw(&f, &peer, &shr, SKIFF_NH_FRAGMENT, pl, 48);
+	assert_int_equal(run(&f, &r), XDP_PASS);
+	frag_hdr(pl, 17, 40, false, 77);
+	build_raw(&f, &peer, &shr, SKIFF_NH_FRAGMENT, pl, 24);
+	assert_int_equal(run(&f, &r), XDP_PASS);
+	after = stats_sum();
+	assert_int_equal(DELTA(frag6_first), 1);
+	assert_int_equal(DELTA(frag6_follow), 1);
+	assert_int_equal(DELTA(no_xsk), 2);
+
+	/* datagram 78 to a port the kernel has: both parts the kernel's */
+	before = after;
+	frag_hdr(pl, 17, 0, true, 78);
+	l4_hdr(pl + 8, 17, 40000, 53);
+	build_raw(&f, &peer, &shr, SKIFF_NH_FRAGMENT, pl, 48);
+	assert_int_equal(run(&f, &r), XDP_PASS);
+	frag_hdr(pl, 17, 40, false, 78);
+	build_raw(&f, &peer, &shr, SKIFF_NH_FRAGMENT, pl, 24);
+	assert_int_equal(run(&f, &r), XDP_PASS);
+	assert_memory_equal(r.b, f.b, f.len);
+	/* a later fragment of a datagram never seen */
+	frag_hdr(pl, 17, 40, false, 79);
+	build_raw(&f, &peer, &shr, SKIFF_NH_FRAGMENT, pl, 24);
+	assert_int_equal(run(&f, &r), XDP_PASS);
+	/* an atomic fragment (RFC 6946) is a whole packet: steered, not remembered */
+	frag_hdr(pl, 17, 0, false, 80);
+	l4_hdr(pl + 8, 17, 40000, 7000);
+	build_raw(&f, &peer, &shr, SKIFF_NH_FRAGMENT, pl, 16);
+	assert_int_equal(run(&f, &r), XDP_PASS);
+	/* a first fragment too short for the UDP header (RFC 7112) */
+	frag_hdr(pl, 17, 0, true, 81);
+	build_raw(&f, &peer, &shr, SKIFF_NH_FRAGMENT, pl, 12);
+	assert_int_equal(run(&f, &r), XDP_DROP);
+	after = stats_sum();
+	assert_int_equal(DELTA(frag6_first), 1);
+	assert_int_equal(DELTA(frag6_follow), 1);
+	assert_int_equal(DELTA(pass_port6), 2);
+	assert_int_equal(DELTA(pass_frag6_unknown), 1);
+	assert_int_equal(DELTA(no_xsk), 1);
+	assert_int_equal(DELTA(drop_l4_truncated), 1);
+	own6(&shr, 17, 7000, false);
+}
+
+/* An ICMPv6 error (here Packet Too Big) quoting len bytes of a packet from
+ * qsrc to peer with next header qnh and transport header l4. */
+static void icmp6_err(struct frame *f, const struct skiff_in6 *qsrc, uint8_t qnh,
+		      const uint8_t *l4, size_t l4len, size_t cut)
+{
+	uint8_t m[128], *q = m + 8;
+	size_t len;
+
+	memset(m, 0, sizeof(m));
+	m[0] = SKIFF_ICMPV6_PKT_TOOBIG;
+	m[6] = 0x05; /* MTU 1280 */
+	q[0] = 0x60;
+	q[5] = (uint8_t)l4len;
+	q[6] = qnh;
+	q[7] = 64;
+	memcpy(q + 8, qsrc, 16);
+	memcpy(q + 24, &peer, 16);
+	memcpy(q + 40, l4, l4len);
+	len = 8 + 40 + l4len - cut;
+	build(f, our_mac, &peer, &shr, 64, m, len, false);
+}
+
+static void icmp6_errors_quoting_an_owned_flow_are_steered(void **state)
+{
+	struct skiff_xdp_stats before = stats_sum(), after;
+	uint8_t l4[28];
+	struct frame f;
+	struct result r;
+	size_t n;
+
+	(void)state;
+	REQUIRE_ROOT();
+	own6(&shr, 6, 8080, true);
+	n = l4_hdr(l4, 6, 8080, 40000); /* our segment: source port 8080 */
+	icmp6_err(&f, &shr, 6, l4, n, 0);
+	assert_int_equal(run(&f, &r), XDP_PASS);
+	/* quoting the first fragment of one of our datagrams */
+	frag_hdr(l4, 6, 0, true, 5);
+	l4_hdr(l4 + 8, 6, 8080, 40000);
+	icmp6_err(&f, &shr, SKIFF_NH_FRAGMENT, l4, 28, 0);
+	assert_int_equal(run(&f, &r), XDP_PASS);
+	after = stats_sum();
+	assert_int_equal(DELTA(no_xsk), 2);
+
+	before = after;
+	/* another source quoted, another port, a later fragment, a short quote */
+	n = l4_hdr(l4, 6, 8080, 40000);
+	icmp6_err(&f, &other, 6, l4, n, 0);
+	assert_int_equal(run(&f, &r), XDP_PASS);
+	n = l4_hdr(l4, 6, 8081, 40000);
+	icmp6_err(&f, &shr, 6, l4, n, 0);
+	assert_int_equal(run(&f, &r), XDP_PASS);
+	frag_hdr(l4, 6, 8, false, 5);
+	icmp6_err(&f, &shr, SKIFF_NH_FRAGMENT, l4, 16, 0);
+	assert_int_equal(run(&f, &r), XDP_PASS);
+	n = l4_hdr(l4, 6, 8080, 40000);
+	icmp6_err(&f, &shr, 6, l4, n, n - 4);
+	assert_int_equal(run(&f, &r), XDP_PASS);
+	assert_memory_equal(r.b, f.b, f.len);
+	after = stats_sum();
+	assert_int_equal(DELTA(pass_icmp6_err), 2);
+	assert_int_equal(DELTA(pass_icmp6_quote), 2);
+	assert_int_equal(DELTA(no_xsk), 0);
+	own6(&shr, 6, 8080, false);
+}
+
+/* A steered frame (hop-by-hop, fragment header, UDP) whose payload length
+ * is cut to end at every byte, and whose frame is cut at every byte: never
+ * steered, never answered, never changed. */
+static void a_steered_frame_cut_anywhere_is_never_steered(void **state)
+{
+	struct skiff_xdp_stats before, after;
+	uint8_t pl[64];
+	struct frame whole, f;
+	struct result r;
+	size_t full, cut;
+
+	(void)state;
+	REQUIRE_ROOT();
+	own6(&shr, 17, 7000, true);
+	memset(pl, 0, sizeof(pl));
+	pl[0] = SKIFF_NH_FRAGMENT;
+	frag_hdr(pl + 8, 17, 0, true, 99);
+	full = 16 + l4_hdr(pl + 16, 17, 40000, 7000);
+	build_raw(&whole, &peer, &shr, SKIFF_NH_HOPOPTS, pl, full);
+	before = stats_sum();
+	assert_int_equal(run(&whole, &r), XDP_PASS);
+	after = stats_sum();
+	assert_int_equal(DELTA(no_xsk), 1);
+	for (cut = 0; cut < full; cut++) {
+		/* the payload length says cut bytes, the frame holds them all */
+		build_raw(&f, &peer, &shr, SKIFF_NH_HOPOPTS, pl, cut);
+		memcpy(f.b + 54 + cut, pl + cut, full - cut);
+		f.len = 54 + full;
+		before = stats_sum();
+		run(&f, &r);
+		after = stats_sum();
+		if (DELTA(no_xsk) || r.verdict == XDP_TX || r.verdict == XDP_REDIRECT)
+			fail_msg("payload length %zu: steered or answered", cut);
+		assert_memory_equal(r.b, f.b, f.len);
+	}
+	for (cut = 14; cut < whole.len; cut++) {
+		f = whole;
+		f.len = cut;
+		before = stats_sum();
+		run(&f, &r);
+		after = stats_sum();
+		if (DELTA(no_xsk) || r.verdict == XDP_TX || r.verdict == XDP_REDIRECT)
+			fail_msg("frame cut to %zu bytes: steered or answered", cut);
+		if (r.verdict == XDP_PASS)
+			assert_memory_equal(r.b, f.b, cut);
+	}
+	own6(&shr, 17, 7000, false);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -498,6 +850,11 @@ int main(void)
 		cmocka_unit_test(echo_request_to_a_dedicated_address_gets_the_exact_reply),
 		cmocka_unit_test(shared_and_foreign_addresses_are_the_kernels_untouched),
 		cmocka_unit_test(frames_cut_at_every_length_are_never_answered),
+		cmocka_unit_test(owned_ports_on_a_shared_address_are_steered_and_the_rest_passed),
+		cmocka_unit_test(extension_headers_are_walked_to_the_port_and_bounded),
+		cmocka_unit_test(fragments_follow_their_datagrams_owner),
+		cmocka_unit_test(icmp6_errors_quoting_an_owned_flow_are_steered),
+		cmocka_unit_test(a_steered_frame_cut_anywhere_is_never_steered),
 	};
 
 	return cmocka_run_group_tests(tests, group_setup, group_teardown);

@@ -89,6 +89,10 @@ struct stack_hooks {
 	/* An (addr, proto, port) is now owned by a socket / no longer. */
 	int (*port_claim)(void *ctx, uint32_t addr, uint8_t proto, uint16_t port);
 	void (*port_release)(void *ctx, uint32_t addr, uint8_t proto, uint16_t port);
+	/* The same for IPv6 (the ports6 map XDP steers shared IPv6 addresses
+	 * by): addr6 in network order, :: for every skiff IPv6 address. */
+	int (*port6_claim)(void *ctx, const uint8_t addr6[16], uint8_t proto, uint16_t port);
+	void (*port6_release)(void *ctx, const uint8_t addr6[16], uint8_t proto, uint16_t port);
 	/* Shared neighbour map: lookup returns 0 and fills mac/updated_ns, or -ENOENT. */
 	int (*neigh_lookup)(void *ctx, uint32_t ip, uint8_t mac[6], uint64_t *updated_ns);
 	int (*neigh_update)(void *ctx, uint32_t ip, const uint8_t mac[6], uint64_t now);

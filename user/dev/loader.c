@@ -432,7 +432,7 @@ out:
 
 /* ---- maps ---- */
 
-#define SKIFF_N_MAPS 10
+#define SKIFF_N_MAPS 12
 
 static void skel_maps(struct skiff_bpf *b, struct bpf_map *maps[SKIFF_N_MAPS])
 {
@@ -446,6 +446,8 @@ static void skel_maps(struct skiff_bpf *b, struct bpf_map *maps[SKIFF_N_MAPS])
 	maps[7] = b->skel->maps.ustats;
 	maps[8] = b->skel->maps.addrs6;
 	maps[9] = b->skel->maps.neigh6;
+	maps[10] = b->skel->maps.ports6;
+	maps[11] = b->skel->maps.frags6;
 }
 
 static int pin_maps(struct skiff_bpf *b, char *err, size_t errlen)
@@ -843,44 +845,77 @@ int skiff_bpf_xdp_stats(struct skiff_bpf *b, struct skiff_xdp_stats *sum)
 
 /* ---- hooks ---- */
 
-/* addr network order (0 = every skiff address), port network order */
-static int hook_port_claim(void *ctx, uint32_t addr, uint8_t proto, uint16_t port)
+/* One more socket holds key in ports (IPv4) or ports6 (IPv6). */
+static int port_map_claim(struct skiff_bpf *b, struct bpf_map *map, const void *key)
 {
-	struct skiff_bpf *b = ctx;
-	struct skiff_port_key key = { .addr = addr, .port = port, .proto = proto };
 	struct skiff_port_val val;
-	int fd = bpf_map__fd(b->skel->maps.ports), ret = 0;
+	int fd = bpf_map__fd(map), ret = 0;
 
 	pthread_mutex_lock(&b->port_lock);
-	if (bpf_map_lookup_elem(fd, &key, &val)) {
+	if (bpf_map_lookup_elem(fd, key, &val)) {
 		val.refs = 1;
 		val.flags = 0;
 	} else {
 		val.refs++;
 	}
-	if (bpf_map_update_elem(fd, &key, &val, BPF_ANY))
+	if (bpf_map_update_elem(fd, key, &val, BPF_ANY))
 		ret = errno == E2BIG ? -ENOSPC : -errno;
 	pthread_mutex_unlock(&b->port_lock);
 	return ret;
+}
+
+/* One socket less holds key; the last one removes it (XDP stops steering). */
+static void port_map_release(struct skiff_bpf *b, struct bpf_map *map, const void *key)
+{
+	struct skiff_port_val val;
+	int fd = bpf_map__fd(map);
+
+	pthread_mutex_lock(&b->port_lock);
+	if (!bpf_map_lookup_elem(fd, key, &val)) {
+		if (val.refs <= 1) {
+			bpf_map_delete_elem(fd, key);
+		} else {
+			val.refs--;
+			bpf_map_update_elem(fd, key, &val, BPF_EXIST);
+		}
+	}
+	pthread_mutex_unlock(&b->port_lock);
+}
+
+/* addr network order (0 = every skiff address), port network order */
+static int hook_port_claim(void *ctx, uint32_t addr, uint8_t proto, uint16_t port)
+{
+	struct skiff_bpf *b = ctx;
+	struct skiff_port_key key = { .addr = addr, .port = port, .proto = proto };
+
+	return port_map_claim(b, b->skel->maps.ports, &key);
 }
 
 static void hook_port_release(void *ctx, uint32_t addr, uint8_t proto, uint16_t port)
 {
 	struct skiff_bpf *b = ctx;
 	struct skiff_port_key key = { .addr = addr, .port = port, .proto = proto };
-	struct skiff_port_val val;
-	int fd = bpf_map__fd(b->skel->maps.ports);
 
-	pthread_mutex_lock(&b->port_lock);
-	if (!bpf_map_lookup_elem(fd, &key, &val)) {
-		if (val.refs <= 1) {
-			bpf_map_delete_elem(fd, &key);
-		} else {
-			val.refs--;
-			bpf_map_update_elem(fd, &key, &val, BPF_EXIST);
-		}
-	}
-	pthread_mutex_unlock(&b->port_lock);
+	port_map_release(b, b->skel->maps.ports, &key);
+}
+
+/* addr6 network order (:: = every skiff IPv6 address), port network order */
+static int hook_port6_claim(void *ctx, const uint8_t addr6[16], uint8_t proto, uint16_t port)
+{
+	struct skiff_bpf *b = ctx;
+	struct skiff_port6_key key = { .port = port, .proto = proto };
+
+	memcpy(&key.addr, addr6, 16);
+	return port_map_claim(b, b->skel->maps.ports6, &key);
+}
+
+static void hook_port6_release(void *ctx, const uint8_t addr6[16], uint8_t proto, uint16_t port)
+{
+	struct skiff_bpf *b = ctx;
+	struct skiff_port6_key key = { .port = port, .proto = proto };
+
+	memcpy(&key.addr, addr6, 16);
+	port_map_release(b, b->skel->maps.ports6, &key);
 }
 
 /* A STATIC entry was set by hand: it never goes stale nor ages out, so it
@@ -1028,6 +1063,8 @@ void skiff_bpf_hooks(struct skiff_bpf *b, struct stack_hooks *hooks)
 	hooks->ctx = b;
 	hooks->port_claim = hook_port_claim;
 	hooks->port_release = hook_port_release;
+	hooks->port6_claim = hook_port6_claim;
+	hooks->port6_release = hook_port6_release;
 	hooks->neigh_lookup = hook_neigh_lookup;
 	hooks->neigh_update = hook_neigh_update;
 	hooks->neigh_delete = hook_neigh_delete;
