@@ -1,14 +1,16 @@
 // SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
 /*
- * 100k mostly idle TCP connections: two whole skiff stacks back to back in
- * one process (tests/unit/twostack.h) on the simulated clock, driven only
- * through the socket API.  B (the client, 10.0.0.2 and six more addresses,
- * since the ephemeral range gives 16384 ports per address) opens N
- * connections to a listener on A (10.0.0.1:80) in batches; then the bench
- * reports
+ * 100k (or 1M) mostly idle TCP connections: two whole skiff stacks back
+ * to back in one process (tests/unit/twostack.h) on the simulated clock,
+ * driven only through the socket API.  B (the client, 10.0.0.2 and six
+ * more addresses, since the ephemeral range gives 16384 ports per address)
+ * opens N connections to a listener on A (10.0.0.1:80) in batches; beyond
+ * 7 x 16384 connections B binds explicit ports 1024-65535 on up to 16
+ * addresses instead (1,032,192 at most) and both stacks' connection limit
+ * is raised (tcp_set_conn_limit); then the bench reports
  *   - memory per connection: the growth of malloc'd bytes (mallinfo2) and
  *     of the process RSS, divided by 2N (both ends live in this process),
- *     next to tcp_conn_size();
+ *     next to tcp_conn_size(), and the recovery blocks held (0: idle);
  *   - the real time to set them up;
  *   - the cost of one idle pass (clock +1 ms, stack_poll() of both stacks,
  *     timers_next()) with 1k and with N connections, first with no timer
@@ -49,6 +51,10 @@
 #define PORT 80
 #define N_ADDRS 7	     /* client addresses 10.0.0.2 .. 10.0.0.8 */
 #define PORTS_PER_ADDR 16384 /* TCP_EPHEMERAL_HI - TCP_EPHEMERAL_LO + 1 */
+/* beyond N_ADDRS * PORTS_PER_ADDR: explicit ports on up to SKIFF_MAX_ADDRS */
+#define BIG_PORT_LO 1024
+#define BIG_PORTS (65536 - BIG_PORT_LO)
+#define BIG_N_MAX ((long)SKIFF_MAX_ADDRS * BIG_PORTS)
 #define BATCH 200	     /* connects per batch: below the SYN backlog and the frame pools */
 #define CLOSE_BATCH 200
 #define REQ 64
@@ -72,6 +78,7 @@ static struct socket *lst;
 static long n_up, n_err, n_accepted, n_target;
 static uint64_t txns, bad_bytes;
 static long port_claims[2];
+static bool big; /* explicit client ports (N beyond the ephemeral ranges) */
 
 static double now_s(clockid_t id)
 {
@@ -227,7 +234,9 @@ static void open_to(long total)
 			struct conn *c = &cli[i];
 			struct sockaddr_in src = {
 				.sin_family = AF_INET,
-				.sin_addr.s_addr = client_addr((int)(i / PORTS_PER_ADDR)),
+				.sin_addr.s_addr = client_addr((int)(big ? i / BIG_PORTS
+									 : i / PORTS_PER_ADDR)),
+				.sin_port = big ? htons((uint16_t)(BIG_PORT_LO + i % BIG_PORTS)) : 0,
 			};
 			int err = skiff_socket(twostack_stack(&ts, TS_B), SOCK_STREAM, &c->so);
 
@@ -237,7 +246,7 @@ static void open_to(long total)
 			skiff_set_handler(c->so, on_client, c);
 			err = skiff_bind(c->so, &src);
 			if (err)
-				die("skiff_bind (client address, ephemeral port)", err);
+				die("skiff_bind (client address, port)", err);
 			err = skiff_connect(c->so, &dst);
 			if (err != -EINPROGRESS)
 				die("skiff_connect", err);
@@ -322,14 +331,17 @@ int main(int argc, char **argv)
 	struct pass p_small = {0}, p_big, k_small = {0}, k_big;
 	size_t heap0, heap1, heap2;
 	long rss0, rss1, small = n < SMALL_N ? n : SMALL_N;
+	uint32_t rcvy_idle;
 	uint64_t sim0;
-	int err;
+	int n_addrs, err;
 
-	if (n < 1 || n > (long)N_ADDRS * PORTS_PER_ADDR || active < 0 || active > n || sim_s < 1) {
-		fprintf(stderr, "usage: bench_conns [N 1..%d] [active <= N] [simulated s >= 1]\n",
-			N_ADDRS * PORTS_PER_ADDR);
+	if (n < 1 || n > BIG_N_MAX || active < 0 || active > n || sim_s < 1) {
+		fprintf(stderr, "usage: bench_conns [N 1..%ld] [active <= N] [simulated s >= 1]\n",
+			BIG_N_MAX);
 		return 2;
 	}
+	big = n > (long)N_ADDRS * PORTS_PER_ADDR;
+	n_addrs = big ? (int)((n + BIG_PORTS - 1) / BIG_PORTS) : N_ADDRS;
 	cli = calloc((size_t)n, sizeof(*cli));
 	srv = calloc((size_t)n, sizeof(*srv));
 	if (!cli || !srv)
@@ -337,8 +349,8 @@ int main(int argc, char **argv)
 
 	if (twostack_init(&ts, 0x5eed))
 		die("twostack_init", 0);
-	/* B serves 10.0.0.2 .. 10.0.0.8; A knows each of them on B's MAC */
-	for (int k = 1; k < N_ADDRS; k++) {
+	/* B serves 10.0.0.2 .. 10.0.0.8 (or more); A knows each of them on B's MAC */
+	for (int k = 1; k < n_addrs; k++) {
 		struct stack_config *cfg = &ts.side[TS_B].cfg;
 
 		cfg->addrs[k] = cfg->addrs[0];
@@ -351,6 +363,9 @@ int main(int argc, char **argv)
 	ts.side[TS_B].st.hooks.port_claim = claim_b;
 	ts.side[TS_B].st.hooks.port_release = release_b;
 	twostack_set_impair2(&ts, &imp);
+	if (big && (tcp_set_conn_limit(twostack_stack(&ts, TS_A), (uint32_t)n + 1) ||
+		    tcp_set_conn_limit(twostack_stack(&ts, TS_B), (uint32_t)n)))
+		die("tcp_set_conn_limit", n);
 
 	err = skiff_socket(twostack_stack(&ts, TS_A), SOCK_STREAM, &lst);
 	if (!err)
@@ -383,6 +398,8 @@ int main(int argc, char **argv)
 	}
 	heap1 = heap_bytes();
 	rss1 = rss_kib();
+	rcvy_idle = tcp_recovery_in_use(twostack_stack(&ts, TS_A)) +
+		    tcp_recovery_in_use(twostack_stack(&ts, TS_B));
 	p_big = idle_pass();
 	CALLGRIND_DUMP_STATS_AT("idle passes, N connections");
 	set_keepalive(n, 1);
@@ -431,11 +448,13 @@ int main(int argc, char **argv)
 		double per_heap = (double)(heap1 - heap0) / (2.0 * (double)n);
 		double per_rss = (double)(rss1 - rss0) * 1024.0 / (2.0 * (double)n);
 		bool ok = left_a == 1 && left_b == 0 && !ch_a && !ch_b && !fr && !bad_bytes &&
-			  port_claims[TS_A] == 1 && port_claims[TS_B] == 0 && !n_err;
+			  port_claims[TS_A] == 1 && port_claims[TS_B] == 0 && !n_err &&
+			  !rcvy_idle;
 
 		printf("bench_conns: %ld TCP connections, two skiff stacks on the simulated link\n"
 		       "  memory per connection end: %.0f B malloc'd (mallinfo2), %.0f B RSS; "
-		       "tcp_conn_size() = %zu B\n"
+		       "tcp_conn_size() = %zu B; RSS growth %.1f MiB for %ld connection ends; "
+		       "recovery blocks held %u\n"
 		       "  setup: %.2f s real for %ld connections (%.1f us each, handshake + "
 		       "accept, "
 		       "both ends)\n"
@@ -451,7 +470,8 @@ int main(int argc, char **argv)
 		       "  close + TIME_WAIT: %.2f s real; heap after: %+.1f KiB vs before open\n"
 		       "  left: %ld/%ld connections on A/B (listener), %u+%u chunks, %u frames, "
 		       "port claims %ld/%ld, rx_full %llu, bad bytes %llu: %s\n",
-		       n, per_heap, per_rss, tcp_conn_size(), t_setup, n, t_setup / (double)n * 1e6,
+		       n, per_heap, per_rss, tcp_conn_size(),
+		       (double)(rss1 - rss0) / 1024.0, 2 * n, rcvy_idle, t_setup, n, t_setup / (double)n * 1e6,
 		       p_small.poll_ns, p_small.next_ns, small, p_big.poll_ns, p_big.next_ns, n,
 		       2 * small, 2 * n, k_small.poll_ns, k_small.next_ns, small, k_big.poll_ns,
 		       k_big.next_ns, n, active, n, REQ, (double)txns / (double)sim_s,

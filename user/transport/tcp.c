@@ -66,6 +66,7 @@ struct tcp_table {
 	struct tcp_sock *ack_defer[TCP_ACK_DEFER_MAX];
 	uint32_t n_ack_defer;
 	uint32_t n_conns;		/* objects alive */
+	uint32_t max_conns;		/* TCP_MAX_CONNS unless tcp_set_conn_limit() */
 	uint16_t next_ephemeral;	/* host order */
 	struct tcp_challenge_budget challenge;	/* RFC 5961 7 */
 };
@@ -368,7 +369,7 @@ struct tcp_sock *tcp_sock_alloc(struct stack *st)
 {
 	struct tcp_sock *tp;
 
-	if (!st->tcp || st->tcp->n_conns >= TCP_MAX_CONNS)
+	if (!st->tcp || st->tcp->n_conns >= st->tcp->max_conns)
 		return NULL;
 	tp = calloc(1, sizeof(*tp));
 	if (!tp)
@@ -499,6 +500,14 @@ int tcp_set_chunk_limit(struct stack *st, uint32_t max_chunks)
 	if (max_chunks < st->tcp->chunks.n_total)
 		return -EBUSY;	/* the pool never shrinks */
 	st->tcp->chunks.max = max_chunks;
+	return 0;
+}
+
+int tcp_set_conn_limit(struct stack *st, uint32_t max_conns)
+{
+	if (!st->tcp || !max_conns || max_conns > TCP_MAX_CONNS_LIMIT)
+		return -EINVAL;
+	st->tcp->max_conns = max_conns;
 	return 0;
 }
 
@@ -650,7 +659,7 @@ static int tcp_init_sock(struct sock *sk)
 
 	if (!st->tcp)
 		return -ENODEV;
-	if (st->tcp->n_conns >= TCP_MAX_CONNS)
+	if (st->tcp->n_conns >= st->tcp->max_conns)
 		return -ENOBUFS;
 	tcp_sock_defaults(st, tp);
 	return 0;
@@ -1429,6 +1438,7 @@ int tcp_init(struct stack *st)
 	if (err)
 		goto err_free;
 	tcp_recovery_pool_init(&t->recovery, TCP_RECOVERY_MAX);
+	t->max_conns = TCP_MAX_CONNS;
 	/* Start the ephemeral cursor at a place that depends on the queue and
 	 * the start time (RFC 6056 3.1: not predictable from one run to the
 	 * next), so a restarted daemon does not reuse the last run's ports.

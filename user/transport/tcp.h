@@ -90,5 +90,10 @@ uint32_t tcp_recovery_in_use(struct stack *st);
  * 0 refuses every one): connections refused one recover without SACK.
  * Tests use it to run the pool dry.  0 or -EINVAL. */
 int tcp_set_recovery_limit(struct stack *st, uint32_t max_blocks);
+/* Raise (or lower) the stack's connection objects limit from TCP_MAX_CONNS,
+ * up to TCP_MAX_CONNS_LIMIT; the two-stack bench holds 1M connections with
+ * it (the connection hash keeps its TCP_EHASH_SLOTS buckets).  0 or -EINVAL. */
+#define TCP_MAX_CONNS_LIMIT	(1u << 22)
+int tcp_set_conn_limit(struct stack *st, uint32_t max_conns);
 
 #endif /* SKIFF_TCP_H */

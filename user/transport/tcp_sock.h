@@ -154,11 +154,11 @@ struct tcp_sock {
 	uint8_t state;			/* enum tcp_state */
 	bool orphan;			/* the application closed it; freed when done */
 	bool in_hash;
+	bool synced;			/* reached a synchronized state once (tcp.c) */
 	struct tcp_sock *hnext;		/* connection hash chain (tcp.c) */
 	struct tcp_sock *lnext;		/* every connection of the stack (tcp_walk) */
 	struct tcp_sock **lpprev;
 	struct tcp_port_ref *pref;	/* local port claim this connection holds (tcp.c) */
-	bool synced;			/* reached a synchronized state once (tcp.c) */
 
 	/* ---- listener (tcp.c, tcp_input.c) ---- */
 	struct tcp_sock *parent;	/* listener of an embryonic / unaccepted connection */
@@ -258,6 +258,7 @@ struct tcp_sock {
 	bool ecn_cwr;			/* reduced for an ECN-Echo: CWR on the next new data */
 	uint32_t recover;		/* RFC 6582 "recover" / RFC 6675 RecoveryPoint */
 	uint32_t high_rxt;		/* RFC 6675 HighRxt */
+	uint32_t dsack_dups;		/* segments D-SACKed so far (Linux's dsack_dups, tcp_rack.c) */
 	/* SACK scoreboard, undo state: the bulk is in *rcvy (below), the
 	 * counts and flags here say when it is in use */
 	struct tcp_recovery *rcvy;	/* NULL: none (tcp_recovery.c) */
@@ -270,7 +271,6 @@ struct tcp_sock {
 	bool dsack_undo_ok;		/* D-SACKs may still show this episode spurious */
 	bool undo_in_loss;		/* an RTO's go-back-N belongs to the episode */
 	uint8_t n_undo_rxt;		/* ranges in rcvy->undo_rxt */
-	uint32_t dsack_dups;		/* segments D-SACKed so far (Linux's dsack_dups) */
 
 	/* ---- RACK-TLP (RFC 8985) and PRR (RFC 6937): tcp_rack.c; the
 	 * per-segment transmit times live in the send stream's chunks ---- */
