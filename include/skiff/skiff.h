@@ -211,7 +211,11 @@ struct skiff_xdp_stats {
 	X(tcp6_rst_sent)	/* RSTs for TCP over IPv6 (no IPv6 sockets yet: every port closed) */ \
 	X(ip6_frag_rx)		/* IPv6 fragments received (not atomic ones) */ \
 	X(ip6_reasm_ok)		/* IPv6 datagrams reassembled */ \
-	X(ip6_frag_created)	/* IPv6 fragments sent */
+	X(ip6_frag_created)	/* IPv6 fragments sent */ \
+	X(icmp6_ptb_rx)		/* ICMPv6 Packet Too Big messages received (checksum good) */ \
+	X(pmtu6_updates)	/* path MTU estimates lowered by a Packet Too Big (RFC 8201) */ \
+	X(pmtu6_expired)	/* path MTU entries forgotten after 10 minutes (RFC 8201 5.3) */ \
+	X(pmtu6_evicted)	/* path MTU entries replaced to make room (least recently used) */
 
 #define SKIFF_USTATS_TRANSPORT(X)					\
 	X(udp_rx)	X(udp_tx)	X(udp_no_port)				\
@@ -332,6 +336,8 @@ struct skiff_xdp_stats {
 	X(ip6_csum)		/* ICMPv6/UDP/TCP over IPv6: checksum wrong or header short */ \
 	X(icmp6_type)		/* ICMPv6 other than an echo request from a unicast source */ \
 	X(ip6_unknown_nexthdr)	/* unrecognized next header (parameter problem sent) */ \
+	X(icmp6_ptb_invalid)	/* Packet Too Big not about a packet we could have sent (RFC 8201 5.2) */ \
+	X(icmp6_ptb_not_lower)	/* Packet Too Big not lowering the path MTU estimate (RFC 8201 4) */ \
 	X(handoff_drop)		/* handoff ring full / frame too big / no frame */
 
 #define SKIFF_DROP_ENUM(name) SKIFF_DROP_##name,

@@ -816,9 +816,9 @@ static void test_skiffctl_command_line(void **state)
 	assert_true(a.json);
 
 	assert_int_equal(ctl_parse("", &a, err, sizeof(err)), -EINVAL);
-	assert_string_equal(err, "missing command: status, stats, neigh, sockets or routes (see skiffctl --help)");
+	assert_string_equal(err, "missing command: status, stats, neigh, sockets, routes or pmtu (see skiffctl --help)");
 	assert_int_equal(ctl_parse("route", &a, err, sizeof(err)), -EINVAL);
-	assert_string_equal(err, "unknown command 'route' (expected status, stats, neigh, sockets or routes)");
+	assert_string_equal(err, "unknown command 'route' (expected status, stats, neigh, sockets, routes or pmtu)");
 	assert_int_equal(ctl_parse("stats neigh", &a, err, sizeof(err)), -EINVAL);
 	assert_string_equal(err, "one command at a time ('stats' and 'neigh')");
 	assert_int_equal(ctl_parse("--xml stats", &a, err, sizeof(err)), -EINVAL);

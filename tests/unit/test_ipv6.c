@@ -458,6 +458,169 @@ static void frames_cut_at_every_length_are_never_answered(void **state)
 	}
 }
 
+/* ---- path MTU (RFC 8201) ---- */
+
+/* A Packet Too Big from router to us, reporting mtu, quoting the first
+ * qlen bytes of a packet qsrc -> qdst whose payload length is qplen. */
+static size_t ptb6(uint8_t *f, uint32_t mtu, const uint8_t *qsrc, const uint8_t *qdst,
+		   uint16_t qplen, size_t qlen)
+{
+	uint8_t m[8 + 1232], router[16];
+
+	addr6(router, "2001:db8::fe");
+	assert_true(qlen <= sizeof(m) - 8);
+	memset(m, 0, sizeof(m));
+	m[0] = 2; /* packet too big */
+	m[4] = (uint8_t)(mtu >> 24);
+	m[5] = (uint8_t)(mtu >> 16);
+	m[6] = (uint8_t)(mtu >> 8);
+	m[7] = (uint8_t)mtu;
+	m[8] = 0x60;
+	m[12] = (uint8_t)(qplen >> 8);
+	m[13] = (uint8_t)qplen;
+	m[14] = 58;
+	m[15] = 64;
+	memcpy(m + 16, qsrc, 16);
+	memcpy(m + 32, qdst, 16);
+	return frame6_from(f, H_PEER_MAC, router, our6, 64, 58, m, 8 + qlen, 0, 58, 2);
+}
+
+/* The echo reply to a len-byte request from the peer, as it went out:
+ * how many frames, and none longer than max (IPv6 header and on). */
+static int echo_reply_frames(struct harness *h, size_t len, size_t max)
+{
+	static uint8_t e[1500], r[1500];
+	uint8_t f[1600], out[2048];
+	size_t n, m;
+	int frags;
+
+	echo6_request(e, len);
+	n = frame6(f, our6, 58, e, len, 0, 0, -1);
+	harness_rx(h, f, n);
+	if (t_txq_len(h) == 1) {
+		m = t_pop(h, out, sizeof(out));
+		assert_int_equal(m, T_ETH + T_V6HLEN + len);
+		assert_true(m - T_ETH <= max);
+		return 1;
+	}
+	n = unfrag_out(h, r, sizeof(r), 58, &frags);
+	assert_int_equal(n, len);
+	assert_int_equal(r[0], 129);
+	assert_memory_equal(r + 8, e + 8, len - 8);
+	/* unfrag_out checked every fragment; here their size */
+	assert_true(T_V6HLEN + 8 + ((len + frags - 1) / frags) <= max + 8);
+	return frags;
+}
+
+static void packet_too_big_lowers_the_path_mtu_and_output_fragments_to_it(void **state)
+{
+	struct harness *h = *state;
+	uint8_t f[1600], far6[16];
+	struct pmtu6_info pi[4];
+
+	assert_int_equal(ipv6_pmtu_get(&h->st, peer6), 1500);
+	assert_int_equal(echo_reply_frames(h, 1400, 1500), 1);
+
+	/* a router says 1280 about our 1440-byte packet to the peer */
+	harness_rx(h, f, ptb6(f, 1280, our6, peer6, 1400, 1232));
+	assert_int_equal(T_STAT(h, icmp6_ptb_rx), 1);
+	assert_int_equal(T_STAT(h, pmtu6_updates), 1);
+	assert_int_equal(ipv6_pmtu_get(&h->st, peer6), 1280);
+	assert_int_equal(echo_reply_frames(h, 1400, 1280), 2);
+	assert_int_equal(t_txq_len(h), 0); /* a PTB is never answered */
+
+	/* a higher MTU, or one below 1280 (taken as 1280), changes nothing */
+	harness_rx(h, f, ptb6(f, 1400, our6, peer6, 1452, 64));
+	harness_rx(h, f, ptb6(f, 576, our6, peer6, 1400, 64));
+	assert_int_equal(T_DROP(h, icmp6_ptb_not_lower), 2);
+	assert_int_equal(ipv6_pmtu_get(&h->st, peer6), 1280);
+
+	/* below 1280 for another destination: clamped to 1280 */
+	addr6(far6, "2001:db8:99::7");
+	harness_rx(h, f, ptb6(f, 68, our6, far6, 1400, 64));
+	assert_int_equal(ipv6_pmtu_get(&h->st, far6), 1280);
+	assert_int_equal(ipv6_pmtu_dump(&h->st, pi, 4), 2);
+	assert_int_equal(pi[0].mtu, 1280);
+	assert_true(pi[0].expires_ns > 590ull * 1000000000 &&
+		    pi[0].expires_ns <= 600ull * 1000000000);
+
+	/* RFC 8201 5.3: forgotten after 10 minutes, the link MTU again */
+	harness_advance(h, 601ull * 1000000000);
+	assert_int_equal(ipv6_pmtu_dump(&h->st, pi, 4), 0);
+	assert_int_equal(ipv6_pmtu_get(&h->st, peer6), 1500);
+	assert_int_equal(T_STAT(h, pmtu6_expired), 1);
+	harness_add_neigh6(h, peer6, H_PEER_MAC); /* the old entry aged out too */
+	assert_int_equal(echo_reply_frames(h, 1400, 1500), 1);
+}
+
+static void forged_and_off_path_packet_too_big_messages_are_refused(void **state)
+{
+	struct harness *h = *state;
+	uint8_t f[1600], mc[16];
+	size_t n;
+
+	addr6(mc, "ff02::1");
+	/* quoting a packet that is not from us */
+	harness_rx(h, f, ptb6(f, 1280, other6, peer6, 1400, 64));
+	/* quoting a packet that was not too big for the MTU it reports */
+	harness_rx(h, f, ptb6(f, 1280, our6, peer6, 1000, 64));
+	/* quoting less than an IPv6 header */
+	harness_rx(h, f, ptb6(f, 1280, our6, peer6, 1400, 20));
+	/* quoting a packet to a group, or to ourselves */
+	harness_rx(h, f, ptb6(f, 1280, our6, mc, 1400, 64));
+	harness_rx(h, f, ptb6(f, 1280, our6, our6, 1400, 64));
+	/* quoting something other than IPv6 */
+	n = ptb6(f, 1280, our6, peer6, 1400, 64);
+	f[T_ETH + T_V6HLEN + 8] = 0x45;
+	f[T_ETH + T_V6HLEN + 2] = f[T_ETH + T_V6HLEN + 3] = 0;
+	{
+		uint8_t router[16];
+		uint16_t c;
+
+		addr6(router, "2001:db8::fe");
+		c = csum6(router, our6, 58, f + T_ETH + T_V6HLEN, 72);
+		f[T_ETH + T_V6HLEN + 2] = (uint8_t)(c >> 8);
+		f[T_ETH + T_V6HLEN + 3] = (uint8_t)c;
+	}
+	harness_rx(h, f, n);
+	assert_int_equal(T_DROP(h, icmp6_ptb_invalid), 6);
+	/* a bad checksum is not even a Packet Too Big */
+	n = ptb6(f, 1280, our6, peer6, 1400, 64);
+	f[n - 1] ^= 0x40;
+	harness_rx(h, f, n);
+	assert_int_equal(T_DROP(h, ip6_csum), 1);
+	assert_int_equal(T_STAT(h, icmp6_ptb_rx), 6);
+	assert_int_equal(T_STAT(h, pmtu6_updates), 0);
+	assert_int_equal(ipv6_pmtu_get(&h->st, peer6), 1500);
+	assert_int_equal(t_txq_len(h), 0);
+}
+
+static void the_path_mtu_cache_is_bounded_and_evicts_the_least_recently_used(void **state)
+{
+	struct harness *h = *state;
+	static struct pmtu6_info pi[PMTU6_MAX_ENTRIES + 1];
+	uint8_t f[1600], dst[16], first[16];
+	int i, n;
+
+	addr6(dst, "2001:db8:5::");
+	for (i = 0; i < 1000; i++) {
+		dst[14] = (uint8_t)(i >> 8);
+		dst[15] = (uint8_t)i;
+		if (i == 0)
+			memcpy(first, dst, 16);
+		harness_rx(h, f, ptb6(f, 1300, our6, dst, 1400, 64));
+		h->st.now += 1000; /* a distinct use time for each */
+		/* the first destination is in use all along: never evicted */
+		assert_int_equal(ipv6_pmtu_get(&h->st, first), 1300);
+	}
+	n = ipv6_pmtu_dump(&h->st, pi, PMTU6_MAX_ENTRIES + 1);
+	assert_int_equal(n, PMTU6_MAX_ENTRIES);
+	assert_int_equal(T_STAT(h, pmtu6_updates), 1000);
+	assert_int_equal(T_STAT(h, pmtu6_evicted), 1000 - PMTU6_MAX_ENTRIES);
+	/* the newest is there */
+	assert_int_equal(ipv6_pmtu_get(&h->st, dst), 1300);
+}
+
 int main(void)
 {
 #define T(fn) cmocka_unit_test_setup_teardown(fn, setup6, teardown)
@@ -475,6 +638,9 @@ int main(void)
 		T(reassembly_timeout_sends_time_exceeded_only_with_the_first_fragment),
 		T(errors_are_rate_limited),
 		T(frames_cut_at_every_length_are_never_answered),
+		T(packet_too_big_lowers_the_path_mtu_and_output_fragments_to_it),
+		T(forged_and_off_path_packet_too_big_messages_are_refused),
+		T(the_path_mtu_cache_is_bounded_and_evicts_the_least_recently_used),
 	};
 #undef T
 

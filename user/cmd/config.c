@@ -1393,11 +1393,12 @@ int skiffd_cli(struct skiffd_config *cfg, int argc, char *const argv[], FILE *ou
 
 /* ---- skiffctl ---- */
 
-static const char *const ctl_commands[] = { "status", "stats", "neigh", "sockets", "routes" };
+static const char *const ctl_commands[] = { "status", "stats", "neigh", "sockets", "routes",
+					    "pmtu" };
 
 void skiffctl_usage(FILE *f)
 {
-	fputs("Usage: skiffctl [--iface IF] [--json] status|stats|neigh|sockets|routes\n"
+	fputs("Usage: skiffctl [--iface IF] [--json] status|stats|neigh|sockets|routes|pmtu\n"
 	      "\n"
 	      "Ask the skiffd of this network namespace about itself, over its control\n"
 	      "socket /run/skiff/IF.NETNS.sock.  Only root and, when the group exists,\n"
@@ -1414,6 +1415,8 @@ void skiffctl_usage(FILE *f)
 	      "  routes    the route table, like ip route: on-link prefixes (dev IF scope\n"
 	      "            link), --route and --gateway (via G), source address, and how\n"
 	      "            many lookups chose each route\n"
+	      "  pmtu      the IPv6 path MTU cache, like ip -6 route show cache: each\n"
+	      "            destination a Packet Too Big lowered, its MTU and expiry\n"
 	      "\n"
 	      "Options:\n"
 	      "  --iface IF   the skiffd serving IF (default: the only one running)\n"
@@ -1469,13 +1472,13 @@ int skiffctl_parse(struct skiffctl_args *a, int argc, char *const argv[], char *
 				a->command = ctl_commands[c];
 		if (!a->command) {
 			seterr(err, errlen,
-			       "unknown command '%s' (expected status, stats, neigh, sockets or routes)",
+			       "unknown command '%s' (expected status, stats, neigh, sockets, routes or pmtu)",
 			       arg);
 			return -EINVAL;
 		}
 	}
 	if (!a->command) {
-		seterr(err, errlen, "missing command: status, stats, neigh, sockets or routes (see skiffctl --help)");
+		seterr(err, errlen, "missing command: status, stats, neigh, sockets, routes or pmtu (see skiffctl --help)");
 		return -EINVAL;
 	}
 	return SKIFFD_PARSE_OK;

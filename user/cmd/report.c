@@ -63,6 +63,36 @@ static const char *ip_str(uint32_t addr, char *buf)
 	return inet_ntop(AF_INET, &addr, buf, INET_ADDRSTRLEN);
 }
 
+void report_pmtu(struct strbuf *sb, const struct report_pmtu *p, int count, const char *dev,
+		 bool json)
+{
+	char d[INET6_ADDRSTRLEN];
+	int i;
+
+	if (json)
+		sb_puts(sb, "{\"pmtu\": [");
+	for (i = 0; i < count; i++) {
+		unsigned long long exp = (unsigned long long)(p[i].expires_ns / 1000000000ull);
+
+		inet_ntop(AF_INET6, &p[i].dst, d, sizeof(d));
+		if (json) {
+			sb_printf(sb, "{\"dst\": \"%s\", \"dev\": ", d);
+			sb_json_str(sb, dev);
+			sb_printf(sb, ", \"mtu\": %u, \"expires\": %llu, \"worker\": %d},", p[i].mtu,
+				  exp, p[i].worker);
+		} else {
+			sb_printf(sb, "%s dev %s mtu %u expires %llusec worker %d\n", d, dev, p[i].mtu,
+				  exp, p[i].worker);
+		}
+	}
+	if (json) {
+		sb_trim_comma(sb);
+		sb_puts(sb, "]}\n");
+	} else if (!count) {
+		sb_puts(sb, "(no path MTU entries)\n");
+	}
+}
+
 void report_error(struct strbuf *sb, const char *msg, bool json)
 {
 	if (json) {

@@ -170,6 +170,17 @@ void report_sockets(struct strbuf *sb, const struct report_sock *s, int count, b
 /* As ip route shows them, dev being the interface; plus the use counts. */
 void report_routes(struct strbuf *sb, const struct report_route *r, int count, const char *dev,
 		   bool json);
+/* One IPv6 path MTU cache entry of one worker. */
+struct report_pmtu {
+	struct in6_addr dst;
+	uint32_t mtu;
+	uint64_t expires_ns;
+	int worker;
+};
+
+/* As ip -6 route show cache shows them, plus the worker holding each. */
+void report_pmtu(struct strbuf *sb, const struct report_pmtu *p, int count, const char *dev,
+		 bool json);
 /* "error: msg" or {"error": "msg"}. */
 void report_error(struct strbuf *sb, const char *msg, bool json);
 

@@ -837,6 +837,34 @@ static void ctl_routes(struct skiffd *d, struct strbuf *sb, bool json)
 	report_routes(sb, rr, n + n6, d->cfg.iface, json);
 }
 
+/* Every worker's path MTU cache (each worker keeps its own). */
+static void ctl_pmtu(struct skiffd *d, struct strbuf *sb, bool json)
+{
+	struct pmtu6_info pi[PMTU6_MAX_ENTRIES];
+	struct report_pmtu *rp;
+	int n = 0, k, m;
+	uint32_t i;
+
+	rp = calloc((size_t)d->n_workers * PMTU6_MAX_ENTRIES, sizeof(*rp));
+	if (!rp) {
+		report_error(sb, "out of memory", json);
+		return;
+	}
+	for (i = 0; i < d->n_workers; i++) {
+		pthread_mutex_lock(&d->w[i].lock);
+		m = ipv6_pmtu_dump(&d->w[i].st, pi, PMTU6_MAX_ENTRIES);
+		pthread_mutex_unlock(&d->w[i].lock);
+		for (k = 0; k < m; k++, n++) {
+			memcpy(&rp[n].dst, pi[k].dst, 16);
+			rp[n].mtu = pi[k].mtu;
+			rp[n].expires_ns = pi[k].expires_ns;
+			rp[n].worker = (int)i;
+		}
+	}
+	report_pmtu(sb, rp, n, d->cfg.iface, json);
+	free(rp);
+}
+
 static void verb_status(void *ctx, const struct ctl_request *req, struct strbuf *sb)
 {
 	ctl_status(ctx, sb, req->json);
@@ -860,6 +888,11 @@ static void verb_sockets(void *ctx, const struct ctl_request *req, struct strbuf
 static void verb_routes(void *ctx, const struct ctl_request *req, struct strbuf *sb)
 {
 	ctl_routes(ctx, sb, req->json);
+}
+
+static void verb_pmtu(void *ctx, const struct ctl_request *req, struct strbuf *sb)
+{
+	ctl_pmtu(ctx, sb, req->json);
 }
 
 static void verb_apps(void *ctx, const struct ctl_request *req, struct strbuf *sb)
@@ -898,6 +931,7 @@ static const struct ctl_verb ctl_verbs[] = {
 	{ "neigh", CTL_PERM_READ, 0, verb_neigh, NULL },
 	{ "sockets", CTL_PERM_READ, 0, verb_sockets, NULL },
 	{ "routes", CTL_PERM_READ, 0, verb_routes, NULL },
+	{ "pmtu", CTL_PERM_READ, 0, verb_pmtu, NULL },
 };
 
 /* packets/s per queue from the counter deltas since the last tick */

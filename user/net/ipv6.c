@@ -16,7 +16,10 @@
  *     reply larger than the link MTU is fragmented on output;
  *   - ICMPv6 (RFC 4443): checksum checked, echo requests answered (those
  *     XDP leaves: with extension headers, or too long for its checksum);
- *     other messages are counted and dropped;
+ *     a Packet Too Big about a packet we could have sent lowers the path
+ *     MTU of its destination (RFC 8201, the per-worker cache below, read by
+ *     output and by TCP through ipv6_pmtu_get()); other messages are
+ *     counted and dropped;
  *   - UDP: checksum checked (mandatory in IPv6, RFC 8200 8.1), answered
  *     with destination unreachable, port unreachable (RFC 4443 3.1);
  *   - TCP: checksum checked, answered with a RST as RFC 9293 3.10.7.1 asks
@@ -70,11 +73,33 @@
 #define ICMPV6_ERR_BURST	50	/* errors in a burst ... */
 #define ICMPV6_ERR_RATE_NS	(10ULL * 1000 * 1000)	/* ... then one per 10 ms */
 
+/*
+ * The path MTU cache (RFC 8201): PMTU6_SETS sets of PMTU6_WAYS entries,
+ * a destination's set chosen by a hash of its address, the least recently
+ * used entry of the set replaced by a new destination; an entry is
+ * forgotten PMTU6_AGE_NS after its last update (5.3: "no less than 5
+ * minutes, recommended 10"), so a path that grew again is found again.
+ */
+#define PMTU6_SETS		64
+#define PMTU6_WAYS		4
+#define PMTU6_AGE_NS		(600ULL * 1000 * 1000 * 1000)
+
+struct pmtu6_entry {
+	uint8_t dst[16];
+	uint32_t mtu;		/* 0: slot free */
+	uint64_t updated;	/* st->now of the Packet Too Big that set it */
+	uint64_t used;		/* st->now of the last lookup or update (LRU) */
+};
+
+_Static_assert(PMTU6_SETS * PMTU6_WAYS == PMTU6_MAX_ENTRIES, "ipv6.h says how many");
+
 struct ip6_state {
 	uint64_t err_credit;	/* token bucket of ICMPv6 errors, in ns of credit */
 	uint64_t err_last;
 	uint32_t frag_id;	/* next fragment identification (host order) */
+	uint32_t pmtu_count;	/* entries in use: 0 skips the lookup */
 	uint64_t route_uses[ROUTE6_SLOTS];	/* ipv6_route_dump() */
+	struct pmtu6_entry pmtu[PMTU6_SETS][PMTU6_WAYS];
 };
 
 /* ff02::1, or the solicited-node group (RFC 4291 2.7.1) of a dedicated address. */
@@ -115,6 +140,97 @@ static uint32_t ipv6_mtu(const struct stack *st)
 	return st->dev->mtu > IPV6_MIN_MTU ? st->dev->mtu : IPV6_MIN_MTU;
 }
 
+static struct pmtu6_entry *pmtu6_set(struct ip6_state *s, const uint8_t *dst)
+{
+	uint32_t h;
+
+	/* the interface identifier varies most between destinations */
+	memcpy(&h, dst + 12, 4);
+	h ^= h >> 16;
+	h ^= (uint32_t)dst[7] << 3;
+	return s->pmtu[(h ^ h >> 8) % PMTU6_SETS];
+}
+
+/* dst's live entry, or NULL; an entry past its age is freed here. */
+static struct pmtu6_entry *pmtu6_find(struct stack *st, const uint8_t *dst)
+{
+	struct ip6_state *s = st->ip6;
+	struct pmtu6_entry *set;
+
+	if (!s || !s->pmtu_count)
+		return NULL;
+	set = pmtu6_set(s, dst);
+	for (int i = 0; i < PMTU6_WAYS; i++) {
+		struct pmtu6_entry *e = &set[i];
+
+		if (!e->mtu || memcmp(e->dst, dst, 16))
+			continue;
+		if (st->now - e->updated > PMTU6_AGE_NS) {
+			e->mtu = 0;
+			s->pmtu_count--;
+			STACK_INC(st, pmtu6_expired);
+			return NULL;
+		}
+		return e;
+	}
+	return NULL;
+}
+
+uint32_t ipv6_pmtu_get(struct stack *st, const uint8_t dst[16])
+{
+	struct pmtu6_entry *e = pmtu6_find(st, dst);
+	uint32_t link = ipv6_mtu(st);
+
+	if (!e)
+		return link;
+	e->used = st->now;
+	return e->mtu < link ? e->mtu : link;
+}
+
+/* RFC 8201 4: lower dst's estimate to mtu (>= 1280, < the current one). */
+static void pmtu6_update(struct stack *st, const uint8_t *dst, uint32_t mtu)
+{
+	struct ip6_state *s = st->ip6;
+	struct pmtu6_entry *e = pmtu6_find(st, dst), *set;
+
+	if (!e) {
+		set = pmtu6_set(s, dst);
+		e = &set[0];
+		for (int i = 0; i < PMTU6_WAYS && e->mtu; i++)
+			if (!set[i].mtu || set[i].used < e->used)
+				e = &set[i];
+		if (e->mtu)
+			STACK_INC(st, pmtu6_evicted);
+		else
+			s->pmtu_count++;
+		memcpy(e->dst, dst, 16);
+	}
+	e->mtu = mtu;
+	e->updated = e->used = st->now;
+	STACK_INC(st, pmtu6_updates);
+}
+
+int ipv6_pmtu_dump(struct stack *st, struct pmtu6_info *out, int max)
+{
+	struct ip6_state *s = st->ip6;
+	int n = 0;
+
+	if (!s)
+		return 0;
+	for (int i = 0; i < PMTU6_SETS; i++)
+		for (int j = 0; j < PMTU6_WAYS && n < max; j++) {
+			const struct pmtu6_entry *e = &s->pmtu[i][j];
+
+			if (!e->mtu || st->now - e->updated > PMTU6_AGE_NS)
+				continue;
+			memcpy(out[n].dst, e->dst, 16);
+			out[n].mtu = e->mtu;
+			out[n].expires_ns = e->updated + PMTU6_AGE_NS - st->now;
+			n++;
+		}
+	return n;
+}
+
 /* Where a packet goes on the link: to a fixed MAC, or to a next hop that
  * Neighbor Discovery resolves (net/ndisc.c). */
 struct ip6_ldst {
@@ -153,7 +269,7 @@ static void ipv6_fragment(struct stack *st, struct pkb *pkb, const uint8_t *src,
 			  const uint8_t *dst, uint8_t nh, const struct ip6_ldst *l)
 {
 	uint32_t len = pkb_len(pkb), off = 0, id = htonl(st->ip6->frag_id++);
-	uint32_t max_slice = (ipv6_mtu(st) - IPV6_HLEN - IPV6_FRAG_HDR_LEN) & ~7u;
+	uint32_t max_slice = (ipv6_pmtu_get(st, dst) - IPV6_HLEN - IPV6_FRAG_HDR_LEN) & ~7u;
 
 	while (off < len) {
 		struct pkb *frag = netdev_alloc_pkb(st->dev);
@@ -201,7 +317,8 @@ static void ipv6_send(struct stack *st, struct pkb *pkb, const uint8_t *src, con
 	struct ip6_hdr *ip6;
 
 	STACK_INC(st, ip6_tx);
-	if (IPV6_HLEN + len > ipv6_mtu(st)) {
+	/* RFC 8201 4 / RFC 8200 5: above the path MTU, fragments */
+	if (IPV6_HLEN + len > ipv6_pmtu_get(st, dst)) {
 		ipv6_fragment(st, pkb, src, dst, nh, l);
 		return;
 	}
@@ -391,6 +508,54 @@ static void icmp6_send_err(struct stack *st, const struct pkb *in, uint8_t type,
 	ipv6_reply(st, pkb, in, SKIFF_IPPROTO_ICMPV6);
 }
 
+/* One of our addresses, dedicated or shared with the kernel. */
+static bool ipv6_is_ours(const struct stack *st, const uint8_t *a)
+{
+	for (int i = 0; i < st->cfg->n_addrs6; i++)
+		if (!memcmp(st->cfg->addrs6[i].addr, a, 16))
+			return true;
+	return false;
+}
+
+/*
+ * RFC 4443 3.2 Packet Too Big, m its ICMPv6 message (len bytes, checksum
+ * good).  RFC 8201 4 and 5.2: believed only when the quoted packet is one
+ * we could have sent: a whole IPv6 header from the address the message came
+ * to (one of ours) to a unicast destination, and longer than the MTU the
+ * message reports (else it was not too big); an MTU below 1280 is taken as
+ * 1280 (the sender fragments above it), one not below the current estimate
+ * changes nothing (a node never raises its estimate from a PTB).  Owns in.
+ */
+static void icmp6_ptb_rcv(struct stack *st, struct pkb *in, const uint8_t *m, uint32_t len)
+{
+	const struct ip6_hdr *ip6 = (const struct ip6_hdr *)in->data;
+	const struct ip6_hdr *q = (const void *)(m + sizeof(struct icmp6_hdr));
+	uint32_t mtu, qlen;
+
+	STACK_INC(st, icmp6_ptb_rx);
+	if (len < sizeof(struct icmp6_hdr) + IPV6_HLEN || (ntohl(q->vtc_flow) >> 28) != 6 ||
+	    memcmp(q->saddr, ip6->daddr, 16) || !ipv6_is_ours(st, q->saddr) ||
+	    in6_is_multicast(q->daddr) || in6_is_unspecified(q->daddr) ||
+	    ipv6_is_ours(st, q->daddr)) {
+		pkb_drop(st, in, SKIFF_DROP_icmp6_ptb_invalid);
+		return;
+	}
+	mtu = ntohl(((const struct icmp6_hdr *)m)->data);
+	qlen = IPV6_HLEN + ntohs(q->plen);
+	if (qlen <= mtu) {
+		pkb_drop(st, in, SKIFF_DROP_icmp6_ptb_invalid);
+		return;
+	}
+	if (mtu < IPV6_MIN_MTU)
+		mtu = IPV6_MIN_MTU;
+	if (mtu >= ipv6_pmtu_get(st, q->daddr)) {
+		pkb_drop(st, in, SKIFF_DROP_icmp6_ptb_not_lower);
+		return;
+	}
+	pmtu6_update(st, q->daddr, mtu);
+	pkb_free(in);
+}
+
 /* RFC 4443 4.2: the reply carries the request's identifier, sequence and data. */
 static void icmp6_rcv(struct stack *st, struct pkb *in, uint32_t off)
 {
@@ -407,6 +572,10 @@ static void icmp6_rcv(struct stack *st, struct pkb *in, uint32_t off)
 	}
 	if (req->type == SKIFF_ND_NEIGHBOR_SOLICIT || req->type == SKIFF_ND_NEIGHBOR_ADVERT) {
 		ndisc_rcv(st, in, off);
+		return;
+	}
+	if (req->type == SKIFF_ICMPV6_PKT_TOOBIG) {
+		icmp6_ptb_rcv(st, in, in->data + off, len);
 		return;
 	}
 	if (req->type != SKIFF_ICMPV6_ECHO_REQUEST || req->code != 0 ||

@@ -48,4 +48,25 @@ struct route6_info {
  * many.  On the stack's thread or under its lock. */
 int ipv6_route_dump(const struct stack *st, struct route6_info *out, int max);
 
+/*
+ * Path MTU (RFC 8201): the largest packet, IPv6 header included, to send
+ * to dst in one piece: the link MTU, or less when a validated Packet Too
+ * Big lowered it in the last 10 minutes; never below 1280.  TCP's MSS
+ * reads it (MSS = pmtu - 40 - 20); IPv6 output fragments above it.  Per
+ * stack (each worker keeps its own cache of PMTU6 entries, 256 of them).
+ */
+uint32_t ipv6_pmtu_get(struct stack *st, const uint8_t dst[16]);
+
+#define PMTU6_MAX_ENTRIES	256
+
+struct pmtu6_info {
+	uint8_t dst[16];
+	uint32_t mtu;
+	uint64_t expires_ns;	/* forgotten after this long (RFC 8201 5.3) */
+};
+
+/* The live cache entries (at most max); returns how many.  On the stack's
+ * thread or under its lock. */
+int ipv6_pmtu_dump(struct stack *st, struct pmtu6_info *out, int max);
+
 #endif
