@@ -13,7 +13,7 @@
  *     (ip_fragment.c: same memory bounds, overlaps discard the datagram as
  *     RFC 5722 asks), a first fragment must hold the whole header chain
  *     (RFC 7112), an atomic fragment is a whole packet (RFC 6946); a
- *     reply larger than the link MTU is fragmented on output;
+ *     packet larger than the path MTU is fragmented on output;
  *   - ICMPv6 (RFC 4443): checksum checked, echo requests answered (those
  *     XDP leaves: with extension headers, or too long for its checksum);
  *     a Packet Too Big about a packet we could have sent lowers the path
