@@ -40,7 +40,7 @@
 
 #define TCP_EHASH_SLOTS		65536u	/* connection hash buckets */
 #define TCP_LHASH_SLOTS		256u	/* listener buckets */
-#define TCP_PHASH_SLOTS		1024u	/* port claim buckets */
+#define TCP_PHASH_SLOTS		65536u	/* port claim buckets: one per port, chains as long as the addresses using it */
 #define TCP_CHUNKS_MAX		65536u	/* 64k chunks x 2 KiB = 128 MiB of buffers at most */
 #define TCP_MIN_BUF		4096u
 #define TCP_MAX_BUF		(64u << 20)
@@ -526,6 +526,7 @@ void tcp_sock_free(struct stack *st, struct tcp_sock *tp)
 		tcp_unlink_all(st->tcp, tp);
 	}
 	tcp_recovery_put(st, tp);
+	free(tp->lq);
 	free(tp);
 }
 
@@ -542,18 +543,18 @@ static void tcp_child_unlink(struct tcp_sock *tp)
 
 	if (!parent)
 		return;
-	for (pp = &parent->accept_head; *pp; pp = &(*pp)->qnext) {
+	for (pp = &parent->lq->accept_head; *pp; pp = &(*pp)->qnext) {
 		if (*pp != tp)
 			continue;
 		*pp = tp->qnext;
-		if (parent->accept_tail == tp) {
+		if (parent->lq->accept_tail == tp) {
 			struct tcp_sock *q;
 
-			parent->accept_tail = NULL;
-			for (q = parent->accept_head; q; q = q->qnext)
-				parent->accept_tail = q;
+			parent->lq->accept_tail = NULL;
+			for (q = parent->lq->accept_head; q; q = q->qnext)
+				parent->lq->accept_tail = q;
 		}
-		parent->accept_qlen--;
+		parent->lq->accept_qlen--;
 		break;
 	}
 	tp->qnext = NULL;
@@ -563,17 +564,19 @@ static void tcp_child_unlink(struct tcp_sock *tp)
 void tcp_accept_enqueue(struct stack *st, struct tcp_sock *child)
 {
 	struct tcp_sock *parent = child->parent;
+	struct tcp_listen_q *lq;
 
 	(void)st;
 	if (!parent)
 		return;
+	lq = parent->lq;
 	child->qnext = NULL;
-	if (parent->accept_tail)
-		parent->accept_tail->qnext = child;
+	if (lq->accept_tail)
+		lq->accept_tail->qnext = child;
 	else
-		parent->accept_head = child;
-	parent->accept_tail = child;
-	parent->accept_qlen++;
+		lq->accept_head = child;
+	lq->accept_tail = child;
+	lq->accept_qlen++;
 	tcp_wake(parent);
 }
 
@@ -583,8 +586,8 @@ void tcp_set_state(struct stack *st, struct tcp_sock *tp, int state)
 
 	if (old == state)
 		return;
-	if (old == TCP_SYN_RECEIVED && tp->parent && tp->parent->syn_qlen)
-		tp->parent->syn_qlen--;	/* leaves the listener's SYN queue */
+	if (old == TCP_SYN_RECEIVED && tp->parent && tp->parent->lq->syn_qlen)
+		tp->parent->lq->syn_qlen--;	/* leaves the listener's SYN queue */
 	if (old == TCP_LISTEN && tp->pref && tp->pref->n_listen)
 		tp->pref->n_listen--;
 	tp->state = (uint8_t)state;
@@ -629,8 +632,8 @@ int tcp_get_info(const struct sock *sk, struct tcp_conn_info *info)
 	memset(info, 0, sizeof(*info));
 	info->state = tp->state;
 	if (tp->state == TCP_LISTEN) {
-		info->rcvq = tp->accept_qlen;
-		info->sndq = tp->backlog;
+		info->rcvq = tp->lq->accept_qlen;
+		info->sndq = tp->lq->backlog;
 	} else {
 		info->rcvq = tp->rcvq.len;
 		info->sndq = tp->snd_max - tp->snd_una;
@@ -716,11 +719,16 @@ static int tcp_listen(struct sock *sk, int backlog)
 	if (backlog > TCP_SOMAXCONN)
 		backlog = TCP_SOMAXCONN;
 	if (tp->state == TCP_LISTEN) {
-		tp->backlog = backlog > 0 ? (uint32_t)backlog : 1;
+		tp->lq->backlog = backlog > 0 ? (uint32_t)backlog : 1;
 		return 0;
 	}
 	if (tp->state != TCP_CLOSED || tp->synced)
 		return -EINVAL;
+	if (!tp->lq) {
+		tp->lq = calloc(1, sizeof(*tp->lq));
+		if (!tp->lq)
+			return -ENOMEM;
+	}
 	if (!sk->sport) {
 		err = tcp_bind(sk, 0, 0);
 		if (err)
@@ -728,7 +736,7 @@ static int tcp_listen(struct sock *sk, int backlog)
 	} else if (tp->pref && tp->pref->n_listen) {
 		return -EADDRINUSE;	/* another listener under SO_REUSEADDR */
 	}
-	tp->backlog = backlog > 0 ? (uint32_t)backlog : 1;
+	tp->lq->backlog = backlog > 0 ? (uint32_t)backlog : 1;
 	tcp_set_state(st, tp, TCP_LISTEN);
 	return tcp_hash(st, tp);
 }
@@ -739,13 +747,13 @@ static int tcp_accept(struct sock *sk, struct sock **newsk)
 
 	if (tp->state != TCP_LISTEN)
 		return -EINVAL;
-	child = tp->accept_head;
+	child = tp->lq->accept_head;
 	if (!child)
 		return -EAGAIN;
-	tp->accept_head = child->qnext;
-	if (!tp->accept_head)
-		tp->accept_tail = NULL;
-	tp->accept_qlen--;
+	tp->lq->accept_head = child->qnext;
+	if (!tp->lq->accept_head)
+		tp->lq->accept_tail = NULL;
+	tp->lq->accept_qlen--;
 	child->qnext = NULL;
 	child->parent = NULL;
 	child->orphan = false;
@@ -1090,7 +1098,7 @@ static uint32_t tcp_poll(struct sock *sk)
 	if (sk->err)
 		mask |= SOCK_EV_ERR;
 	if (tp->state == TCP_LISTEN)
-		return mask | (tp->accept_head ? SOCK_EV_IN : 0);
+		return mask | (tp->lq->accept_head ? SOCK_EV_IN : 0);
 	if (tp->rcvq.len || tp->fin_rcvd || tp->rd_shutdown)
 		mask |= SOCK_EV_IN;
 	switch (tp->state) {

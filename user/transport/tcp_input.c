@@ -440,7 +440,7 @@ static struct tcp_sock *tcp_cookie_child(struct stack *st, struct tcp_sock *lp,
 	struct tcp_cookie_opts o;
 	struct tcp_sock *c;
 
-	if (lp->accept_qlen >= lp->backlog) {
+	if (lp->lq->accept_qlen >= lp->lq->backlog) {
 		*reason = SKIFF_DROP_tcp_accept_full;	/* the peer will retransmit */
 		return NULL;
 	}
@@ -517,11 +517,11 @@ static int tcp_listen_rcv(struct stack *st, struct tcp_sock *lp, struct tcp_seg 
 	 * retransmits it, as Linux does (tcp_conn_request, ListenOverflows).
 	 * A cookie would tell the peer it is connected to a server that then
 	 * ignores it, and the cookie expires while it waits. */
-	if (lp->accept_qlen >= lp->backlog)
+	if (lp->lq->accept_qlen >= lp->lq->backlog)
 		return SKIFF_DROP_tcp_accept_full;
 	/* RFC 4987: beyond the SYN queue a SYN is answered with a cookie, so a
 	 * flood never keeps a legitimate peer out. */
-	if (lp->syn_qlen >= tcp_max_syn_backlog(st)) {
+	if (lp->lq->syn_qlen >= tcp_max_syn_backlog(st)) {
 		tcp_send_cookie(st, lp, seg);
 		return TCP_CONSUMED;
 	}
@@ -546,7 +546,7 @@ static int tcp_listen_rcv(struct stack *st, struct tcp_sock *lp, struct tcp_seg 
 	c->rcv_wnd = c->rcvbuf < 65535 ? c->rcvbuf : 65535;
 	c->cc.mss = c->mss;
 	tcp_set_state(st, c, TCP_SYN_RECEIVED);
-	lp->syn_qlen++;
+	lp->lq->syn_qlen++;
 	tcp_hash(st, c);
 	STACK_INC(st, tcp_passive_opens);
 	tcp_send_syn(st, c);
@@ -995,7 +995,7 @@ static int tcp_rcv_state_process(struct stack *st, struct tcp_sock *tp, struct t
 			tcp_send_reset_for(st, seg);
 			return SKIFF_DROP_tcp_ack_range;
 		}
-		if (tp->parent && tp->parent->accept_qlen >= tp->parent->backlog)
+		if (tp->parent && tp->parent->lq->accept_qlen >= tp->parent->lq->backlog)
 			return SKIFF_DROP_tcp_accept_full;	/* stays embryonic; peer resends */
 		tcp_established(st, tp, seg, seg->wnd << tp->snd_wscale);
 		tcp_rearm_rto(st, tp);

@@ -146,6 +146,15 @@ struct tcp_recovery_pool {
 	uint32_t max;
 };
 
+/* What only a listener needs, allocated by listen() (tcp.c). */
+struct tcp_listen_q {
+	struct tcp_sock *accept_head;	/* established, waiting for accept() */
+	struct tcp_sock *accept_tail;
+	uint32_t syn_qlen;		/* connections in SYN_RECEIVED */
+	uint32_t accept_qlen;
+	uint32_t backlog;
+};
+
 struct tcp_sock {
 	struct sock sk;			/* must be first */
 	struct stack *st;
@@ -162,12 +171,8 @@ struct tcp_sock {
 
 	/* ---- listener (tcp.c, tcp_input.c) ---- */
 	struct tcp_sock *parent;	/* listener of an embryonic / unaccepted connection */
-	struct tcp_sock *accept_head;	/* established, waiting for accept() */
-	struct tcp_sock *accept_tail;
 	struct tcp_sock *qnext;		/* link in the parent's SYN or accept queue */
-	uint32_t syn_qlen;		/* connections in SYN_RECEIVED */
-	uint32_t accept_qlen;
-	uint32_t backlog;
+	struct tcp_listen_q *lq;	/* a listener's queues (since listen(), tcp.c) */
 
 	/* ---- send sequence space (RFC 9293 3.3.1) ---- */
 	uint32_t iss;
