@@ -4,12 +4,23 @@
  * docs/apps.md.  skiffd creates one memfd per application at attach time,
  * lays it out as below and passes it with SCM_RIGHTS; both map it.
  *
- *	struct skiff_app_hdr                  what follows, and app_sleeping
- *	struct skiff_app_chan  chan[workers]  one request ring per worker
+ *	struct skiff_app_hdr                  what follows, app_sleeping, q_used
+ *	struct skiff_app_chan  chan[workers]  per worker: its sleeping flag and
+ *	                                      SKIFF_APP_QUEUES request rings
  *	struct skiff_app_slot  slot[SKIFF_APP_MAX_SOCKS]
- *	uint8_t lib[SKIFF_APP_LIB_SIZE]       the library's (its lock, socket table)
+ *	uint8_t lib[SKIFF_APP_LIB_SIZE]       the library's (its locks, socket table)
  *	uint8_t rx[SKIFF_APP_MAX_SOCKS][SKIFF_APP_FIFO]   worker -> app bytes
  *	uint8_t tx[SKIFF_APP_MAX_SOCKS][SKIFF_APP_FIFO]   app -> worker bytes
+ *
+ * Request rings.  Each thread of the application (of any of its
+ * processes) that posts requests owns a thread slot k < SKIFF_APP_MAX_WAITERS
+ * while it lives: ring k of every worker (it is the only producer, so it
+ * takes no lock to post) and waiter k (the eventfd it sleeps on).  Ring
+ * SKIFF_APP_Q_SHARED is for the threads beyond those, under a lock of the
+ * library's.  The application sets bit k of q_used before it first posts
+ * on ring k (never clears it): a worker reads the rings of q_used only,
+ * in turn, a bounded number from each per loop.  q_owned (bit k: thread
+ * slot k has a thread now) is only shown by `skiffctl apps`.
  *
  * Trust.  The application trusts skiffd.  skiffd trusts nothing it reads
  * here: it reads a message once into private memory and validates every
@@ -36,13 +47,15 @@
 #include <stdint.h>
 
 #define SKIFF_APP_MAGIC 0x736b6170u /* "skap" */
-#define SKIFF_APP_VERSION 3u
+#define SKIFF_APP_VERSION 4u
 #define SKIFF_APP_MAX_WORKERS 8	      /* skiffd queues an application can use */
 #define SKIFF_APP_MAX_SOCKS 128	      /* sockets of one attached process */
 #define SKIFF_APP_RING 1024	      /* messages per request ring (power of 2) */
 #define SKIFF_APP_FIFO (128u * 1024u) /* bytes per FIFO (power of 2) */
 #define SKIFF_APP_CACHELINE 64
-#define SKIFF_APP_MAX_WAITERS 32      /* threads (of all its processes) asleep at once */
+#define SKIFF_APP_MAX_WAITERS 32      /* thread slots: a ring per worker and a waiter each */
+#define SKIFF_APP_Q_SHARED SKIFF_APP_MAX_WAITERS /* the ring of threads without a slot */
+#define SKIFF_APP_QUEUES (SKIFF_APP_MAX_WAITERS + 1) /* request rings per worker */
 #define SKIFF_APP_LIB_SIZE (64u * 1024u) /* the library's own part: skiffd never reads it */
 
 /* Request ops, application -> the worker a socket lives on. */
@@ -115,14 +128,15 @@ struct skiff_app_dgram {
 
 /* A single-producer single-consumer ring of messages. */
 struct skiff_app_ring {
-	_Alignas(SKIFF_APP_CACHELINE) uint32_t prod;	 /* the application */
-	_Alignas(SKIFF_APP_CACHELINE) uint32_t cons;	 /* the worker */
-	_Alignas(SKIFF_APP_CACHELINE) uint32_t sleeping; /* the worker sleeps: kick it */
+	_Alignas(SKIFF_APP_CACHELINE) uint32_t prod; /* the application */
+	_Alignas(SKIFF_APP_CACHELINE) uint32_t cons; /* the worker */
 	_Alignas(SKIFF_APP_CACHELINE) struct skiff_app_msg msg[SKIFF_APP_RING];
 };
 
+/* What the application shares with one worker. */
 struct skiff_app_chan {
-	struct skiff_app_ring req;
+	_Alignas(SKIFF_APP_CACHELINE) uint32_t sleeping; /* the worker sleeps: kick it */
+	struct skiff_app_ring req[SKIFF_APP_QUEUES];	 /* [k]: thread slot k's */
 };
 
 /* A byte FIFO; its data lives in the rx/tx arrays after the slots. */
@@ -177,6 +191,10 @@ struct skiff_app_hdr {
 	uint64_t lib_off; /* SKIFF_APP_LIB_SIZE bytes of the library's */
 	/* bit k: waiter k sleeps on its eventfd: kick it (worker swaps to 0) */
 	_Alignas(SKIFF_APP_CACHELINE) uint32_t app_sleeping;
+	/* bit k: ring k of each worker may hold requests (set once, before
+	 * the first post on it) */
+	_Alignas(SKIFF_APP_CACHELINE) uint64_t q_used;
+	uint64_t q_owned; /* bit k: thread slot k is taken now (shown, never trusted) */
 };
 
 /* The bytes of each worker's part of a datagram socket's rx FIFO: the

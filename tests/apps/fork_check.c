@@ -16,6 +16,15 @@
  *		listen, fork; the child accepts one connection and reads it
  *		slowly (prints "child PID" first); the parent then accepts
  *		connections and answers "parent\n" until stdin closes.
+ *	fork_check churn PORT ROUNDS N
+ *		ROUNDS times: N threads each accept one connection, answer
+ *		"thread\n" and exit; once all are joined, "round R" is printed
+ *		and a line is read from stdin before the next round (the test
+ *		looks at skiffctl apps: their thread slots are back).
+ *	fork_check many PORT N
+ *		N threads (more than the thread slots) each accept one
+ *		connection and answer "thread\n", then wait for the others;
+ *		"served" is printed, a line read from stdin, then they exit.
  *
  * Prints "listening" once the listener is up and "done" at the end;
  * "FAIL ..." and exit 1 on a failed call.
@@ -205,6 +214,71 @@ static int mode_kill(int port)
 	return 0;
 }
 
+static struct {
+	int lfd;
+	pthread_barrier_t served, leave;
+} C;
+
+static void *churn_main(void *arg)
+{
+	(void)arg;
+	answer_one(C.lfd, "thread");
+	return NULL;
+}
+
+static int mode_churn(int port, int rounds, int n)
+{
+	pthread_t th[64];
+	char line[64];
+	int r, k;
+
+	EXPECT(n > 0 && n <= 64, "threads");
+	C.lfd = listener(port, 0);
+	for (r = 0; r < rounds; r++) {
+		for (k = 0; k < n; k++)
+			EXPECT(!pthread_create(&th[k], NULL, churn_main, NULL), "thread");
+		for (k = 0; k < n; k++)
+			EXPECT(!pthread_join(th[k], NULL), "join");
+		printf("round %d\n", r);
+		fflush(stdout);
+		EXPECT(fgets(line, sizeof(line), stdin), "stdin");
+	}
+	printf("done\n");
+	return 0;
+}
+
+static void *many_main(void *arg)
+{
+	(void)arg;
+	answer_one(C.lfd, "thread");
+	pthread_barrier_wait(&C.served);
+	pthread_barrier_wait(&C.leave);
+	return NULL;
+}
+
+static int mode_many(int port, int n)
+{
+	pthread_t th[64];
+	char line[64];
+	int k;
+
+	EXPECT(n > 0 && n <= 64, "threads");
+	C.lfd = listener(port, 0);
+	pthread_barrier_init(&C.served, NULL, (unsigned int)n + 1);
+	pthread_barrier_init(&C.leave, NULL, (unsigned int)n + 1);
+	for (k = 0; k < n; k++)
+		EXPECT(!pthread_create(&th[k], NULL, many_main, NULL), "thread");
+	pthread_barrier_wait(&C.served);
+	printf("served\n");
+	fflush(stdout);
+	EXPECT(fgets(line, sizeof(line), stdin), "stdin");
+	pthread_barrier_wait(&C.leave);
+	for (k = 0; k < n; k++)
+		EXPECT(!pthread_join(th[k], NULL), "join");
+	printf("done\n");
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	setvbuf(stdout, NULL, _IOLBF, 0);
@@ -214,8 +288,13 @@ int main(int argc, char **argv)
 		return mode_threads(atoi(argv[2]), atoi(argv[3]), !strcmp(argv[4], "shared"));
 	if (argc == 3 && !strcmp(argv[1], "kill"))
 		return mode_kill(atoi(argv[2]));
+	if (argc == 5 && !strcmp(argv[1], "churn"))
+		return mode_churn(atoi(argv[2]), atoi(argv[3]), atoi(argv[4]));
+	if (argc == 4 && !strcmp(argv[1], "many"))
+		return mode_many(atoi(argv[2]), atoi(argv[3]));
 	fprintf(stderr,
-		"usage: %s accept PORT | threads PORT N shared|separate | kill PORT\n",
+		"usage: %s accept PORT | threads PORT N shared|separate | kill PORT |"
+		" churn PORT ROUNDS N | many PORT N\n",
 		argv[0]);
 	return 2;
 }

@@ -8,15 +8,19 @@
  *
  *   0 off:u16 len:u8 bytes   bytes at off * 8 in the control part (header,
  *                            request ring, slots), clipped to it
- *   1 msg[32]                a request at the ring's producer index, then
+ *   1 msg[32]                a request at ring 0's producer index, then
  *                            prod++ (so the worker reads it)
- *   2 prod:u32               the ring's producer index, any value
+ *   2 prod:u32               ring 0's producer index, any value
  *   3 slot:u8 head:u32 tail:u32   a slot's tx head and rx tail, any value
  *   4 ms:u8                  app_worker_poll(), then the clock moves ms
  *                            and the stack polls (timers, retransmissions)
  *   5 slot:u8 part:u8 tail:u32   a datagram socket's rx part tail, any value
  *   6 port:u16 len:u8 bytes  a UDP datagram from the peer to that port
  *                            (network order), received by the stack
+ *   7 q:u8 msg[32]           a request on ring q % SKIFF_APP_QUEUES (a
+ *                            thread's, or the shared one), its q_used bit set
+ *   8 q:u8 prod:u32          that ring's producer index, any value
+ *   9 used:u64               the header's q_used (which rings are read)
  *
  * After the input the application "dies": app_worker_destroy(), the stack
  * runs its orphans out and is torn down, and every frame and big buffer must
@@ -55,7 +59,8 @@ static struct {
 	struct harness h;
 	struct skiff_app_hdr lay;
 	uint8_t *shm;
-	struct skiff_app_ring *req;
+	struct skiff_app_chan *chan;
+	struct skiff_app_ring *req; /* ring 0 */
 	struct skiff_app_slot *slots;
 	struct app_worker *aw;
 } fz;
@@ -101,7 +106,8 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 	fz.shm =
 		mmap(NULL, fz.lay.size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	FZ_CHECK(fz.shm != MAP_FAILED);
-	fz.req = &((struct skiff_app_chan *)(fz.shm + fz.lay.chan_off))[0].req;
+	fz.chan = (struct skiff_app_chan *)(fz.shm + fz.lay.chan_off);
+	fz.req = &fz.chan->req[0];
 	fz.slots = (struct skiff_app_slot *)(fz.shm + fz.lay.slot_off);
 	return 0;
 }
@@ -109,17 +115,19 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	size_t off = 0, ctl = fz.lay.rx_off, at, n;
+	struct skiff_app_ring *r;
 	uint32_t v[2];
 	int records = 0, i;
 	uint8_t op;
 
 	memset(fz.shm, 0, ctl);
 	memcpy(fz.shm, &fz.lay, sizeof(fz.lay));
+	((struct skiff_app_hdr *)fz.shm)->q_used = 1; /* ring 0, as the library */
 	FZ_CHECK(harness_init(&fz.h, 1) == 0);
 	harness_add_neigh(&fz.h, H_PEER, H_PEER_MAC);
 	FZ_CHECK(app_worker_create(&fz.h.st, fz.shm, &fz.lay, 0, -1, &fz.aw) == 0);
 	while (off < size && records++ < FZ_MAX_RECORDS) {
-		op = data[off++] % 7;
+		op = data[off++] % 10;
 		switch (op) {
 		case 0:
 			if (size - off < 3)
@@ -175,6 +183,30 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			n = n < size - off - 3 ? n : size - off - 3;
 			fz_udp(data[off] << 8 | data[off + 1], data + off + 3, n);
 			off += 3 + n;
+			break;
+		case 7:
+			if (size - off < 1 + sizeof(struct skiff_app_msg))
+				goto done;
+			r = &fz.chan->req[data[off] % SKIFF_APP_QUEUES];
+			((struct skiff_app_hdr *)fz.shm)->q_used |= 1ull
+								   << (data[off] % SKIFF_APP_QUEUES);
+			memcpy(&r->msg[r->prod % SKIFF_APP_RING], data + off + 1,
+			       sizeof(struct skiff_app_msg));
+			r->prod++;
+			off += 1 + sizeof(struct skiff_app_msg);
+			break;
+		case 8:
+			if (size - off < 5)
+				goto done;
+			r = &fz.chan->req[data[off] % SKIFF_APP_QUEUES];
+			memcpy(&r->prod, data + off + 1, 4);
+			off += 5;
+			break;
+		case 9:
+			if (size - off < 8)
+				goto done;
+			memcpy(&((struct skiff_app_hdr *)fz.shm)->q_used, data + off, 8);
+			off += 8;
 			break;
 		}
 	}

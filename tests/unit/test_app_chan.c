@@ -46,7 +46,8 @@ struct fixture {
 	bool own_tcp;
 	struct skiff_app_hdr lay;
 	uint8_t *shm;
-	struct skiff_app_ring *req;
+	struct skiff_app_chan *chan;
+	struct skiff_app_ring *req; /* ring 0: the main thread's */
 	struct skiff_app_slot *slots;
 	struct app_worker *aw;
 	int efd;
@@ -77,7 +78,9 @@ static int setup(void **state)
 		mmap(NULL, f->lay.size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	assert_true(f->shm != MAP_FAILED);
 	memcpy(f->shm, &f->lay, sizeof(f->lay));
-	f->req = &((struct skiff_app_chan *)(f->shm + f->lay.chan_off))[0].req;
+	f->chan = (struct skiff_app_chan *)(f->shm + f->lay.chan_off);
+	f->req = &f->chan->req[0];
+	((struct skiff_app_hdr *)f->shm)->q_used = 1; /* as the library: ring 0 in use */
 	f->slots = (struct skiff_app_slot *)(f->shm + f->lay.slot_off);
 	f->efd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
 	assert_true(f->efd >= 0);
@@ -469,11 +472,63 @@ static void test_the_app_is_kicked_only_when_it_sleeps(void **state)
 	/* the worker's own flag: may sleep with an empty ring, not with a
 	 * request in it */
 	assert_true(app_worker_may_sleep(f->aw));
-	assert_int_equal(f->req->sleeping, 1);
+	assert_int_equal(f->chan->sleeping, 1);
 	post(f, SKIFF_APP_OP_RXREAD, 9, 0, 0, 0);
 	assert_false(app_worker_may_sleep(f->aw));
 	app_worker_poll(f->aw, 64);
-	assert_int_equal(f->req->sleeping, 0);
+	assert_int_equal(f->chan->sleeping, 0);
+}
+
+/* A request on ring q (a thread slot's, or the shared one). */
+static uint32_t post_on(struct fixture *f, uint32_t q, uint16_t op, uint16_t slot, uint16_t port,
+			int32_t arg)
+{
+	struct skiff_app_ring *r = &f->chan->req[q];
+	struct skiff_app_msg m = {
+		.op = op, .slot = slot, .seq = ++f->seq, .port = htons(port), .arg = arg};
+
+	((struct skiff_app_hdr *)f->shm)->q_used |= 1ull << q;
+	r->msg[r->prod % SKIFF_APP_RING] = m;
+	r->prod++;
+	return m.seq;
+}
+
+static void test_every_thread_ring_is_served_and_one_busy_ring_starves_none(void **state)
+{
+	struct fixture *f = *state;
+	struct skiff_app_hdr *hdr = (struct skiff_app_hdr *)f->shm;
+	uint32_t seq, k;
+
+	/* a ring the application never marked is not read */
+	f->chan->req[7].msg[0] = (struct skiff_app_msg){.op = SKIFF_APP_OP_LISTEN, .slot = 2};
+	f->chan->req[7].prod = 1;
+	app_worker_poll(f->aw, 64);
+	assert_int_equal(f->chan->req[7].cons, 0);
+	assert_true(app_worker_may_sleep(f->aw));
+	/* ring 9 floods (hundreds of harmless kicks), rings 3 and the shared
+	 * one each ask once: one poll of 64 serves both of those */
+	for (k = 0; k < 300; k++)
+		post_on(f, 9, SKIFF_APP_OP_RXREAD, 40, 0, 0);
+	post_on(f, 3, SKIFF_APP_OP_LISTEN, 3, PORT, 16);
+	seq = post_on(f, SKIFF_APP_Q_SHARED, SKIFF_APP_OP_LISTEN, 4, PORT + 1, 16);
+	assert_false(app_worker_may_sleep(f->aw));
+	app_worker_poll(f->aw, 64);
+	assert_int_equal(f->slots[4].rep_seq, seq);
+	assert_int_equal(f->slots[3].rep_res, 0);
+	assert_int_equal(f->chan->req[3].cons, 1);
+	assert_true(f->chan->req[9].cons < 300);
+	for (k = 0; k < 100 && app_worker_poll(f->aw, 64); k++)
+		;
+	assert_int_equal(f->chan->req[9].cons, 300);
+	assert_int_equal(stats(f).socks, 2);
+	assert_true(app_worker_may_sleep(f->aw));
+	/* a producer index far ahead on any ring poisons the application
+	 * here, as on ring 0 */
+	f->chan->req[20].prod = f->chan->req[20].cons + SKIFF_APP_RING + 1;
+	hdr->q_used |= 1ull << 20;
+	run(f, SEC);
+	assert_int_equal(stats(f).poisoned, 1);
+	assert_int_equal(stats(f).socks, 0);
 }
 
 static void test_app_death_resets_a_connection_with_unread_data(void **state)
@@ -558,6 +613,9 @@ int main(void)
 						teardown),
 		cmocka_unit_test_setup_teardown(test_app_death_resets_a_connection_with_unread_data,
 						setup, teardown),
+		cmocka_unit_test_setup_teardown(
+			test_every_thread_ring_is_served_and_one_busy_ring_starves_none, setup,
+			teardown),
 		cmocka_unit_test_setup_teardown(test_app_death_with_everything_read_sends_fin,
 						setup, teardown),
 		cmocka_unit_test_setup_teardown(test_close_with_unread_bytes_in_the_fifo_resets,

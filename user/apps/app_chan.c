@@ -23,6 +23,7 @@
 
 #define FIFO_MASK (SKIFF_APP_FIFO - 1)
 #define RING_MASK (SKIFF_APP_RING - 1)
+#define APP_PER_RING 16 /* requests served from one ring per loop, at most */
 
 _Static_assert((SKIFF_APP_FIFO & FIFO_MASK) == 0, "FIFO size is a power of two");
 _Static_assert((SKIFF_APP_RING & RING_MASK) == 0, "ring size is a power of two");
@@ -53,12 +54,13 @@ struct app_wsock {
 struct app_worker {
 	struct stack *st;
 	struct skiff_app_hdr *hdr;    /* shared: only app_sleeping is touched */
-	struct skiff_app_ring *req;   /* shared */
+	struct skiff_app_chan *chan;  /* shared: this worker's rings */
 	struct skiff_app_slot *slots; /* shared */
 	uint8_t *rx, *tx;	      /* shared FIFO data */
 	uint32_t worker;
 	uint32_t part; /* datagram rx part bytes (skiff_app_dgram_part()) */
-	uint32_t cons; /* private copy of req->cons */
+	uint32_t cons[SKIFF_APP_QUEUES]; /* private copies of each ring's cons */
+	uint32_t next_q;		 /* the ring served first next time */
 	uint8_t *bounce; /* SKIFF_APP_DGRAM_MAX bytes: one datagram, allocated at the first UDP socket */
 	int waiter_fd[SKIFF_APP_MAX_WAITERS]; /* [0] = app_efd; not owned */
 	uint32_t n_waiters;
@@ -94,7 +96,7 @@ int app_worker_create(struct stack *st, void *shm, const struct skiff_app_hdr *l
 	aw->st = st;
 	aw->hdr = shm;
 	chan = (struct skiff_app_chan *)((uint8_t *)shm + layout->chan_off);
-	aw->req = &chan[worker].req;
+	aw->chan = &chan[worker];
 	aw->slots = (struct skiff_app_slot *)((uint8_t *)shm + layout->slot_off);
 	aw->rx = (uint8_t *)shm + layout->rx_off;
 	aw->tx = (uint8_t *)shm + layout->tx_off;
@@ -802,28 +804,63 @@ static void kick_app(struct app_worker *aw)
 	}
 }
 
+/* The rings the application says it uses (a hint: a hostile value only
+ * makes this worker look at more of its own rings, at most all). */
+static uint64_t rings_used(const struct app_worker *aw)
+{
+	uint64_t used = atomic_load_explicit((_Atomic uint64_t *)&aw->hdr->q_used,
+					     memory_order_acquire);
+
+	return used & ((1ull << SKIFF_APP_QUEUES) - 1);
+}
+
+/*
+ * Serve the rings in turn from next_q on, at most per_ring requests from
+ * each and budget in all, so that one busy thread cannot starve the others
+ * of the application.  A producer index more than a ring ahead poisons
+ * the application on this worker.
+ */
+static int serve_rings(struct app_worker *aw, int budget, int per_ring)
+{
+	uint64_t used = rings_used(aw);
+	struct skiff_app_ring *r;
+	struct skiff_app_msg m;
+	uint32_t j, q, prod;
+	int done = 0, n;
+
+	for (j = 0; j < SKIFF_APP_QUEUES && done < budget; j++) {
+		q = (aw->next_q + j) % SKIFF_APP_QUEUES;
+		if (!(used & (1ull << q)))
+			continue;
+		r = &aw->chan->req[q];
+		prod = load_acq(&r->prod);
+		if (prod - aw->cons[q] > SKIFF_APP_RING) {
+			poison(aw);
+			return done;
+		}
+		for (n = 0; aw->cons[q] != prod && done < budget && n < per_ring; n++, done++) {
+			memcpy(&m, &r->msg[aw->cons[q] & RING_MASK], sizeof(m));
+			aw->cons[q]++;
+			serve(aw, &m);
+			if (aw->poisoned)
+				return done;
+		}
+		if (n)
+			store_rel(&r->cons, aw->cons[q]);
+	}
+	aw->next_q = (aw->next_q + 1) % SKIFF_APP_QUEUES;
+	return done;
+}
+
 int app_worker_poll(struct app_worker *aw, int budget)
 {
-	struct skiff_app_msg m;
-	uint32_t prod;
 	int done = 0;
 
-	if (aw->poisoned)
-		goto out;
-	atomic_store_explicit((_Atomic uint32_t *)&aw->req->sleeping, 0, memory_order_relaxed);
-	prod = load_acq(&aw->req->prod);
-	if (prod - aw->cons > SKIFF_APP_RING) {
-		poison(aw);
-		goto out;
+	if (!aw->poisoned) {
+		atomic_store_explicit((_Atomic uint32_t *)&aw->chan->sleeping, 0,
+				      memory_order_relaxed);
+		done = serve_rings(aw, budget, APP_PER_RING);
 	}
-	while (aw->cons != prod && done < budget) {
-		memcpy(&m, &aw->req->msg[aw->cons & RING_MASK], sizeof(m));
-		aw->cons++;
-		serve(aw, &m);
-		done++;
-	}
-	store_rel(&aw->req->cons, aw->cons);
-out:
 	if (aw->dirty)
 		kick_app(aw);
 	return done;
@@ -831,11 +868,18 @@ out:
 
 bool app_worker_may_sleep(struct app_worker *aw)
 {
+	uint64_t used;
+	uint32_t q;
+
 	if (aw->poisoned)
 		return true;
-	atomic_store_explicit((_Atomic uint32_t *)&aw->req->sleeping, 1, memory_order_relaxed);
+	atomic_store_explicit((_Atomic uint32_t *)&aw->chan->sleeping, 1, memory_order_relaxed);
 	atomic_thread_fence(memory_order_seq_cst);
-	return load_acq(&aw->req->prod) == aw->cons;
+	used = rings_used(aw);
+	for (q = 0; q < SKIFF_APP_QUEUES; q++)
+		if ((used & (1ull << q)) && load_acq(&aw->chan->req[q].prod) != aw->cons[q])
+			return false;
+	return true;
 }
 
 void app_worker_destroy(struct app_worker *aw)
@@ -847,9 +891,12 @@ void app_worker_destroy(struct app_worker *aw)
 	if (!aw)
 		return;
 	/* what it asked for before it died still counts (a close() with
-	 * SO_LINGER 0 just before exit must reset, not FIN): serve the ring
+	 * SO_LINGER 0 just before exit must reset, not FIN): serve the rings
 	 * once more, validated as always */
-	app_worker_poll(aw, SKIFF_APP_RING);
+	if (!aw->poisoned)
+		serve_rings(aw, SKIFF_APP_QUEUES * SKIFF_APP_RING, SKIFF_APP_RING);
+	if (aw->dirty)
+		kick_app(aw);
 	for (i = 0; i < SKIFF_APP_MAX_SOCKS; i++) {
 		ws = &aw->ws[i];
 		if (ws->kind == WS_FREE)

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
 /*
  * The worker's side of an attached application (docs/apps.md): one struct
- * app_worker per (application, worker) serves that worker's request ring
+ * app_worker per (application, worker) serves that worker's request rings
  * in the application's shared memory (include/skiff/app_shm.h) and moves
  * bytes between the sockets of this worker's stack and the slots' FIFOs.
  * Everything here runs on the worker's thread, under its lock, in its

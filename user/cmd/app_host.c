@@ -11,6 +11,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -364,7 +365,8 @@ bool app_host_worker_may_sleep(struct app_host *h, uint32_t w)
 void app_host_report(struct app_host *h, struct strbuf *sb, bool json)
 {
 	struct app_worker_stats st, sum;
-	int i, n = 0;
+	uint64_t q_owned, q_used;
+	int i, n = 0, threads, rings;
 	uint32_t w;
 
 	if (json)
@@ -392,23 +394,32 @@ void app_host_report(struct app_host *h, struct strbuf *sb, bool json)
 			sum.kicks += st.kicks;
 			sum.dgram_drops += st.dgram_drops;
 		}
+		/* what the application says of its threads: shown, not used */
+		q_owned = atomic_load_explicit(
+			(_Atomic uint64_t *)&((struct skiff_app_hdr *)a->shm)->q_owned,
+			memory_order_relaxed);
+		q_used = atomic_load_explicit(
+			(_Atomic uint64_t *)&((struct skiff_app_hdr *)a->shm)->q_used,
+			memory_order_relaxed);
+		threads = __builtin_popcountll(q_owned & ((1ull << SKIFF_APP_MAX_WAITERS) - 1));
+		rings = __builtin_popcountll(q_used & ((1ull << SKIFF_APP_QUEUES) - 1));
 		if (json)
 			sb_printf(sb,
 				  "%s{\"pid\":%d,\"uid\":%u,\"sockets\":%" PRIu64
 				  ",\"requests\":%" PRIu64 ",\"bad_msgs\":%" PRIu64
 				  ",\"bad_index\":%" PRIu64 ",\"poisoned\":%" PRIu64
 				  ",\"aborts\":%" PRIu64 ",\"kicks\":%" PRIu64
-				  ",\"dgram_drops\":%" PRIu64 "}",
+				  ",\"dgram_drops\":%" PRIu64 ",\"thread_slots\":%d,\"rings\":%d}",
 				  n ? "," : "", (int)a->peer.pid, (unsigned int)a->peer.uid,
 				  sum.socks, sum.msgs, sum.bad_msgs, sum.bad_index, sum.poisoned,
-				  sum.aborts, sum.kicks, sum.dgram_drops);
+				  sum.aborts, sum.kicks, sum.dgram_drops, threads, rings);
 		else
 			sb_printf(sb,
 				  "pid %d uid %u sockets %" PRIu64 " requests %" PRIu64
 				  " bad_msgs %" PRIu64 " bad_index %" PRIu64 " poisoned %" PRIu64
-				  "\n",
+				  " thread_slots %d rings %d\n",
 				  (int)a->peer.pid, (unsigned int)a->peer.uid, sum.socks, sum.msgs,
-				  sum.bad_msgs, sum.bad_index, sum.poisoned);
+				  sum.bad_msgs, sum.bad_index, sum.poisoned, threads, rings);
 		n++;
 	}
 	if (json)

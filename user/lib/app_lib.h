@@ -119,12 +119,14 @@ struct lib_proc {
 /* The library's part of the region (SKIFF_APP_LIB_SIZE bytes at lib_off),
  * shared by the processes of one attach. */
 struct lib_shared {
-	pthread_mutex_t lk; /* process-shared, robust */
+	pthread_mutex_t lk;  /* the table: process-shared, robust */
+	pthread_mutex_t qlk; /* ring SKIFF_APP_Q_SHARED of each worker */
 	uint32_t next_worker; /* round robin of connect() and UDP binds */
-	uint32_t prod[SKIFF_APP_MAX_WORKERS]; /* our copies of req.prod */
-	uint32_t waiter_tid[SKIFF_APP_MAX_WAITERS]; /* thread using waiter k; 0: free */
+	uint32_t waiter_tid[SKIFF_APP_MAX_WAITERS]; /* thread in thread slot k; 0: free */
+	int32_t waiter_pid[SKIFF_APP_MAX_WAITERS];  /* and its process */
 	struct lib_proc procs[MAX_PROCS];
 	struct lsock s[SKIFF_APP_MAX_SOCKS];
+	pthread_mutex_t slk[SKIFF_APP_MAX_SOCKS]; /* socket i's data path */
 };
 
 _Static_assert(sizeof(struct lib_shared) <= SKIFF_APP_LIB_SIZE, "the library part is too small");
@@ -143,10 +145,11 @@ struct sep {
 	int nk;	 /* kernel fds in it (0: no epoll_wait needed) */
 	int n, cap;
 	struct epent *e;
-
-/* This process's view of the attach (one per process; fork() copies it). */
+	pthread_mutex_t lk; /* the set's entries: taken by epoll_ctl/wait */
+	atomic_bool live;   /* in use (changed under A.eplk and lk) */
 };
 
+/* This process's view of the attach (one per process; fork() copies it). */
 struct lib_state {
 	pthread_mutex_t lk; /* this process's threads; then L->lk */
 	bool attached;
@@ -155,7 +158,8 @@ struct lib_state {
 	int waiter_fd[SKIFF_APP_MAX_WAITERS];
 	uint32_t n_workers, n_waiters;
 	int me; /* our entry in L->procs */
-	bool reaping;		 /* closing a dead process's sockets: no nested reaping */
+	pthread_mutex_t pidlk;	 /* pidfd[], pidfd_pid[] */
+	pthread_mutex_t eplk;	 /* which of ep[] are live (not their entries) */
 	int pidfd[MAX_PROCS];	 /* of the other processes, opened when first waited on */
 	int32_t pidfd_pid[MAX_PROCS];
 	struct lib_shared *L;
@@ -172,6 +176,22 @@ struct lib_state {
 /* "A": short, and hidden from a program that links libskiffapp.a. */
 extern struct lib_state skiff_app_lib;
 #define A skiff_app_lib
+
+/*
+ * What a caller that waits holds, dropped while it sleeps: nothing, the
+ * table lock (sa_lock()), the data-path lock of socket i, or epoll set
+ * sp's lock.  Lock order: table, set, socket, then the leaves (L->qlk,
+ * A.pidlk).
+ */
+enum sa_held_kind { SA_HELD_NONE, SA_HELD_TABLE, SA_HELD_SOCK, SA_HELD_SET };
+
+struct sa_held {
+	enum sa_held_kind kind;
+	int i;
+	struct sep *sp;
+};
+
+#define SA_TABLE (&(const struct sa_held){.kind = SA_HELD_TABLE})
 
 struct reply_wait {
 	struct skiff_app_slot *slot;
@@ -214,8 +234,12 @@ bool sa_held(int i);
 void sa_set_held(int i, bool on);
 int sa_holders(int i);
 int sa_my_waiter_get(void);
-void sa_reap(int k);
-int sa_watch_procs(struct pollfd *pfd, int *who);
+void sa_reap_if(int k, int32_t pid);
+int sa_watch_procs(struct pollfd *pfd, int *who, int32_t *pids);
+void sa_sock_lock(int i);
+void sa_sock_unlock(int i);
+void sa_held_lock(const struct sa_held *h);
+void sa_held_unlock(const struct sa_held *h);
 void sa_lib_once(void);
 
 /* attach.c */
@@ -242,7 +266,7 @@ bool sa_dgram_next(int i, uint32_t *w);
 uint32_t sa_readiness(int i);
 uint32_t sa_activity(int i);
 uint32_t sa_et_news(const struct epent *e, uint32_t cur, uint32_t *act);
-int sa_wait_ready(int i, uint32_t mask);
+int sa_wait_ready(int i, uint32_t mask, const struct sa_held *h);
 
 /* stream.c */
 ssize_t sa_send_result(ssize_t ret, int flags);
@@ -269,13 +293,16 @@ ssize_t sa_dgram_recv(int fd, const struct iovec *iov, int iovcnt, int flags,
 
 /* io.c */
 bool sa_is_dgram(int fd);
+int sa_sock_of(int fd);
 
 /* poll.c */
 void sa_epoll_forget(int fd);
+void sa_epoll_close(int fd);
 
 /* wait.c */
 int sa_sleep_once(bool (*cond)(void *), void *arg, struct pollfd *extra, int nextra,
-		  int timeout_ms);
-int sa_wait_for(bool (*cond)(void *), void *arg, int timeout_ms, bool intr);
+		  int timeout_ms, const struct sa_held *h);
+int sa_wait_for(bool (*cond)(void *), void *arg, int timeout_ms, bool intr,
+		const struct sa_held *h);
 
 #endif /* SKIFF_LIB_APP_LIB_H */

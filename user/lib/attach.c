@@ -227,7 +227,7 @@ int sa_do_attach(const char *ifname)
 	for (i = 0; i < MAX_PROCS; i++)
 		A.pidfd[i] = -1;
 	pthread_mutex_lock(&A.L->lk); /* the caller holds the lock from here */
-	A.attached = true;
+	__atomic_store_n(&A.attached, true, __ATOMIC_RELEASE);
 	return 0;
 fail:
 	for (i = 0; i < nfds; i++)

@@ -5,7 +5,7 @@
  */
 #include "app_lib.h"
 
-/* Bind datagram socket i (A.lk held): on every worker for a fixed port (a
+/* Bind datagram socket i (table lock held): on every worker for a fixed port (a
  * datagram for it may arrive on any queue), on one for port 0 (its
  * ephemeral port is one that worker owns: replies reaching another queue
  * are handed to it, core/handoff.h).  0 or -errno. */
@@ -36,7 +36,7 @@ int sa_udp_bind_on(int i, const struct sockaddr_in *sin)
 		ls->local.sin_addr.s_addr = A.slots[i].rep_addr;
 		ls->local.sin_port = A.slots[i].rep_port;
 	}
-	ls->kind = L_UDP;
+	sa_sock_lock(i);
 	ls->wmask = (uint8_t)mask;
 	ls->worker = home;
 	ls->bound = true;
@@ -44,10 +44,12 @@ int sa_udp_bind_on(int i, const struct sockaddr_in *sin)
 	ls->next_part = 0;
 	memset(ls->urx_tail, 0, sizeof(ls->urx_tail));
 	ls->err_seen = load_acq(&A.slots[i].err_seq);
+	ls->kind = L_UDP;
+	sa_sock_unlock(i);
 	return 0;
 }
 
-/* Ask every worker of datagram socket i (A.lk held) to do m; the first
+/* Ask every worker of datagram socket i (table lock held) to do m; the first
  * error. */
 int sa_udp_request_all(int i, struct skiff_app_msg *m)
 {
@@ -124,6 +126,7 @@ ssize_t sa_dgram_send(int fd, const struct iovec *iov, int iovcnt, int flags,
 	struct sockaddr_in sin = {0};
 	struct skiff_app_dgram d = {0};
 	struct skiff_app_msg m;
+	struct sa_held h = {.kind = SA_HELD_SOCK};
 	struct space_wait sw;
 	struct lsock *ls;
 	ssize_t len, ret;
@@ -143,26 +146,31 @@ ssize_t sa_dgram_send(int fd, const struct iovec *iov, int iovcnt, int flags,
 		if (!sin.sin_port)
 			return fail(EINVAL);
 	}
-	sa_lock();
-	i = sa_slot_of(fd);
-	if (i < 0) {
-		ret = -EBADF;
-		goto out;
-	}
+	i = sa_sock_of(fd);
+	if (i < 0)
+		return fail(EBADF);
 	ls = &A.L->s[i];
-	if (ls->wr_shut) {
-		ret = -EPIPE;
-		goto out;
-	}
-	if (!to && !ls->connected) {
-		ret = -EDESTADDRREQ;
-		goto out;
-	}
 	if (ls->kind == L_NEW) {
-		ret = sa_udp_bind_on(i, ls->bound ? &ls->local : &any);
+		/* the first send binds: a table operation, done first */
+		sa_lock();
+		ret = sa_slot_of(fd) < 0 ? -EBADF : 0;
+		if (!ret && ls->kind == L_NEW && !ls->wr_shut && (to || ls->connected))
+			ret = sa_udp_bind_on(i, ls->bound ? &ls->local : &any);
+		sa_unlock();
 		if (ret)
-			goto out;
+			return sa_send_result(ret, flags);
 	}
+	h.i = i;
+	sa_sock_lock(i);
+	ret = sa_slot_of(fd) < 0 ? -EBADF : 0;
+	if (!ret && ls->wr_shut)
+		ret = -EPIPE;
+	else if (!ret && !to && !ls->connected)
+		ret = -EDESTADDRREQ;
+	else if (!ret && ls->kind != L_UDP)
+		ret = -ENOTCONN; /* closed meanwhile */
+	if (ret)
+		goto out;
 	sw.i = i;
 	sw.need = SKIFF_APP_DGRAM_REC(len);
 	while (!space_ready(&sw)) {
@@ -170,7 +178,7 @@ ssize_t sa_dgram_send(int fd, const struct iovec *iov, int iovcnt, int flags,
 			ret = -EAGAIN;
 			goto out;
 		}
-		if (sa_wait_for(space_ready, &sw, -1, true) == -EINTR) {
+		if (sa_wait_for(space_ready, &sw, -1, true, &h) == -EINTR) {
 			ret = -EINTR;
 			goto out;
 		}
@@ -196,11 +204,11 @@ ssize_t sa_dgram_send(int fd, const struct iovec *iov, int iovcnt, int flags,
 	}
 	ret = len;
 out:
-	sa_unlock();
+	sa_sock_unlock(i);
 	return sa_send_result(ret, flags);
 }
 
-/* The next datagram's header, from part w of slot i (A.lk held); false
+/* The next datagram's header, from part w of slot i (socket lock held); false
  * when its length does not fit the part (cannot happen with a sane
  * skiffd: the part is then dropped whole). */
 bool sa_dgram_peek(int i, uint32_t w, struct skiff_app_dgram *d)
@@ -228,6 +236,7 @@ ssize_t sa_dgram_recv(int fd, const struct iovec *iov, int iovcnt, int flags,
 	struct lsock *ls;
 	uint32_t w, part, bit, seq;
 	ssize_t len, ret;
+	struct sa_held h = {.kind = SA_HELD_SOCK};
 	size_t n;
 	int i;
 
@@ -239,9 +248,12 @@ ssize_t sa_dgram_recv(int fd, const struct iovec *iov, int iovcnt, int flags,
 		      MSG_CMSG_CLOEXEC))
 		return fail(EOPNOTSUPP);
 	part = skiff_app_dgram_part(A.n_workers ? A.n_workers : 1);
-	sa_lock();
-	i = sa_slot_of(fd);
-	if (i < 0) {
+	i = sa_sock_of(fd);
+	if (i < 0)
+		return fail(EBADF);
+	h.i = i;
+	sa_sock_lock(i);
+	if (sa_slot_of(fd) < 0) {
 		ret = -EBADF;
 		goto out;
 	}
@@ -296,12 +308,12 @@ ssize_t sa_dgram_recv(int fd, const struct iovec *iov, int iovcnt, int flags,
 			ret = -EAGAIN;
 			break;
 		}
-		if (sa_wait_ready(i, EPOLLIN) == -EINTR) {
+		if (sa_wait_ready(i, EPOLLIN, &h) == -EINTR) {
 			ret = -EINTR;
 			break;
 		}
 	}
 out:
-	sa_unlock();
+	sa_sock_unlock(i);
 	return ret < 0 ? fail((int)-ret) : ret;
 }

@@ -6,16 +6,24 @@
  */
 #include "app_lib.h"
 
+/* The table index of skiff handle fd, -1 when it cannot be one: taken
+ * without a lock (the callers check the socket again under its own). */
+int sa_sock_of(int fd)
+{
+	int i = fd - SKIFF_FD_BASE;
+
+	if (fd < SKIFF_FD_BASE || i >= SKIFF_APP_MAX_SOCKS ||
+	    !__atomic_load_n(&A.attached, __ATOMIC_ACQUIRE))
+		return -1;
+	return i;
+}
+
+/* Whether fd is a datagram socket (a flag fixed at its creation). */
 bool sa_is_dgram(int fd)
 {
-	int i;
-	bool ret;
+	int i = sa_sock_of(fd);
 
-	sa_lock();
-	i = sa_slot_of(fd);
-	ret = i >= 0 && A.L->s[i].dgram;
-	sa_unlock();
-	return ret;
+	return i >= 0 && A.L->s[i].dgram;
 }
 
 /* Every send: to (tolen bytes) is the destination (NULL: the connected

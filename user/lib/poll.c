@@ -10,7 +10,7 @@ struct poll_wait {
 	nfds_t n;
 };
 
-/* The revents of skiff socket pf->fd (A.lk held). */
+/* The revents of skiff socket pf->fd (read without a lock). */
 static short poll_revents(const struct pollfd *pf)
 {
 	uint32_t ev, want;
@@ -73,7 +73,7 @@ SKIFF_EXPORT int skiff_poll(struct pollfd *fds, nfds_t n, int timeout_ms)
 		if (fds[k].fd < SKIFF_FD_BASE)
 			kp[nk++] = fds[k];
 	sa_deadline_in(&end, timeout_ms);
-	sa_lock();
+	/* no lock: readiness is read from the indices as they are */
 	for (;;) {
 		ready = 0;
 		if (nk) {
@@ -93,64 +93,116 @@ SKIFF_EXPORT int skiff_poll(struct pollfd *fds, nfds_t n, int timeout_ms)
 		}
 		if (ready || !timeout_ms || (timeout_ms > 0 && !sa_ms_left(&end)))
 			break;
-		if (sa_sleep_once(poll_ready, &pw, kp, (int)nk,
-			       timeout_ms < 0 ? -1 : sa_ms_left(&end)) == -EINTR) {
+		if (sa_sleep_once(poll_ready, &pw, kp, (int)nk, timeout_ms < 0 ? -1 : sa_ms_left(&end),
+				  &(const struct sa_held){.kind = SA_HELD_NONE}) == -EINTR) {
 			ready = -EINTR;
 			break;
 		}
 	}
-	sa_unlock();
 	free(kp);
 	return ready < 0 ? fail(-ready) : ready;
 }
 
 /* ---- epoll ---- */
 
-static struct sep *sep_of(int epfd)
+/*
+ * The sets live in A.ep[], each with its own lock: epoll_ctl and
+ * epoll_wait on one set take that lock only, so threads on sets of their
+ * own never wait for each other.  Which entries are live changes under
+ * A.eplk and the set's lock; a lookup reads it without A.eplk and checks
+ * again under the set's lock.
+ */
+
+/* Set epfd, locked; NULL when epfd is not one of ours. */
+static struct sep *sep_lock(int epfd)
 {
+	struct sep *sp;
 	int k;
 
-	for (k = 0; k < MAX_EPOLLS; k++)
-		if (A.ep[k].e && A.ep[k].kfd == epfd)
-			return &A.ep[k];
+	for (k = 0; k < MAX_EPOLLS; k++) {
+		sp = &A.ep[k];
+		if (!atomic_load(&sp->live) || sp->kfd != epfd)
+			continue;
+		pthread_mutex_lock(&sp->lk);
+		if (atomic_load(&sp->live) && sp->kfd == epfd)
+			return sp;
+		pthread_mutex_unlock(&sp->lk);
+	}
 	return NULL;
 }
 
-/* A closed skiff socket leaves every set (A.lk held). */
+/* A closed skiff socket leaves every set (table lock held). */
 void sa_epoll_forget(int fd)
 {
+	struct sep *sp;
 	int k, j;
 
-	for (k = 0; k < MAX_EPOLLS; k++)
-		for (j = 0; A.ep[k].e && j < A.ep[k].n; j++)
-			if (A.ep[k].e[j].fd == fd) {
-				A.ep[k].e[j] = A.ep[k].e[--A.ep[k].n];
+	for (k = 0; k < MAX_EPOLLS; k++) {
+		sp = &A.ep[k];
+		if (!atomic_load(&sp->live))
+			continue;
+		pthread_mutex_lock(&sp->lk);
+		for (j = 0; sp->e && j < sp->n; j++)
+			if (sp->e[j].fd == fd) {
+				sp->e[j] = sp->e[--sp->n];
 				j--;
 			}
+		pthread_mutex_unlock(&sp->lk);
+	}
+}
+
+/* Kernel fd fd is being closed: if it is a set of ours, the set goes. */
+void sa_epoll_close(int fd)
+{
+	struct sep *sp;
+	int k;
+
+	pthread_mutex_lock(&A.eplk);
+	for (k = 0; k < MAX_EPOLLS; k++) {
+		sp = &A.ep[k];
+		if (!atomic_load(&sp->live) || sp->kfd != fd)
+			continue;
+		pthread_mutex_lock(&sp->lk);
+		free(sp->e);
+		sp->e = NULL;
+		sp->n = sp->cap = sp->nk = 0;
+		atomic_store(&sp->live, false);
+		pthread_mutex_unlock(&sp->lk);
+	}
+	pthread_mutex_unlock(&A.eplk);
 }
 
 SKIFF_EXPORT int skiff_epoll_create1(int flags)
 {
+	struct epent *e = calloc(8, sizeof(*e));
+	struct sep *sp = NULL;
 	int kfd, k;
 
+	if (!e)
+		return fail(ENOMEM);
 	kfd = epoll_create1(flags);
-	if (kfd < 0)
+	if (kfd < 0) {
+		free(e);
 		return -1;
-	sa_lock();
-	for (k = 0; k < MAX_EPOLLS; k++)
-		if (!A.ep[k].e)
-			break;
-	if (k < MAX_EPOLLS) {
-		A.ep[k].e = calloc(8, sizeof(*A.ep[k].e));
-		A.ep[k].cap = A.ep[k].e ? 8 : 0;
-		A.ep[k].n = 0;
-		A.ep[k].nk = 0;
-		A.ep[k].kfd = kfd;
 	}
-	sa_unlock();
-	if (k == MAX_EPOLLS || !A.ep[k].e) {
+	pthread_mutex_lock(&A.eplk);
+	for (k = 0; k < MAX_EPOLLS && !sp; k++)
+		if (!atomic_load(&A.ep[k].live))
+			sp = &A.ep[k];
+	if (sp) {
+		pthread_mutex_lock(&sp->lk);
+		sp->e = e;
+		sp->cap = 8;
+		sp->n = sp->nk = 0;
+		sp->kfd = kfd;
+		atomic_store(&sp->live, true);
+		pthread_mutex_unlock(&sp->lk);
+	}
+	pthread_mutex_unlock(&A.eplk);
+	if (!sp) {
+		free(e);
 		close(kfd);
-		return fail(k == MAX_EPOLLS ? EMFILE : ENOMEM);
+		return fail(EMFILE);
 	}
 	return kfd;
 }
@@ -164,18 +216,19 @@ SKIFF_EXPORT int skiff_epoll_ctl(int epfd, int op, int fd, struct epoll_event *e
 	if (fd < SKIFF_FD_BASE) {
 		ret = epoll_ctl(epfd, op, fd, ev);
 		if (!ret && (op == EPOLL_CTL_ADD || op == EPOLL_CTL_DEL)) {
-			sa_lock();
-			sp = sep_of(epfd);
-			if (sp)
+			sp = sep_lock(epfd);
+			if (sp) {
 				sp->nk += op == EPOLL_CTL_ADD ? 1 : -1;
-			sa_unlock();
+				pthread_mutex_unlock(&sp->lk);
+			}
 		}
 		return ret;
 	}
-	sa_lock();
-	sp = sep_of(epfd);
-	if (!sp || sa_slot_of(fd) < 0) {
-		ret = !sp ? -EINVAL : -EBADF;
+	sp = sep_lock(epfd);
+	if (!sp)
+		return fail(EINVAL);
+	if (sa_sock_of(fd) < 0 || sa_slot_of(fd) < 0) {
+		ret = -EBADF;
 		goto out;
 	}
 	for (j = 0; j < sp->n; j++)
@@ -224,11 +277,11 @@ SKIFF_EXPORT int skiff_epoll_ctl(int epfd, int op, int fd, struct epoll_event *e
 		ret = -EINVAL;
 	}
 out:
-	sa_unlock();
+	pthread_mutex_unlock(&sp->lk);
 	return ret ? fail(-ret) : 0;
 }
 
-/* Collect ready skiff sockets of sp into out (A.lk held). */
+/* Collect ready skiff sockets of sp into out (its lock held). */
 static int scan(struct sep *sp, struct epoll_event *out, int max)
 {
 	uint32_t want, cur, rep, act;
@@ -287,6 +340,7 @@ static bool scan_ready(void *arg)
 SKIFF_EXPORT int skiff_epoll_wait(int epfd, struct epoll_event *events, int max, int timeout_ms)
 {
 	struct pollfd kp = {.fd = epfd, .events = POLLIN};
+	struct sa_held h = {.kind = SA_HELD_SET};
 	struct scan_wait sw;
 	struct timespec end;
 	struct sep *sp;
@@ -294,13 +348,10 @@ SKIFF_EXPORT int skiff_epoll_wait(int epfd, struct epoll_event *events, int max,
 
 	if (!events || max <= 0)
 		return fail(EINVAL);
-	sa_lock();
-	sp = sep_of(epfd);
-	if (!sp || !A.attached) {
-		sa_unlock();
+	sp = __atomic_load_n(&A.attached, __ATOMIC_ACQUIRE) ? sep_lock(epfd) : NULL;
+	if (!sp)
 		return epoll_wait(epfd, events, max, timeout_ms);
-	}
-	sw.sp = sp;
+	sw.sp = h.sp = sp;
 	sa_deadline_in(&end, timeout_ms);
 	for (;;) {
 		n = scan(sp, events, max);
@@ -316,18 +367,16 @@ SKIFF_EXPORT int skiff_epoll_wait(int epfd, struct epoll_event *events, int max,
 		if (n || !timeout_ms || (timeout_ms > 0 && !sa_ms_left(&end)))
 			break;
 		kp.revents = 0;
-		if (sa_sleep_once(scan_ready, &sw, &kp, 1, timeout_ms < 0 ? -1 : sa_ms_left(&end)) ==
-		    -EINTR) {
+		if (sa_sleep_once(scan_ready, &sw, &kp, 1, timeout_ms < 0 ? -1 : sa_ms_left(&end),
+				  &h) == -EINTR) {
 			n = -EINTR;
 			break;
 		}
-		sp = sep_of(epfd); /* closed meanwhile by another thread? */
-		if (!sp) {
-			n = -EBADF;
+		if (!atomic_load(&sp->live) || sp->kfd != epfd) {
+			n = -EBADF; /* closed meanwhile by another thread */
 			break;
 		}
-		sw.sp = sp;
 	}
-	sa_unlock();
+	pthread_mutex_unlock(&sp->lk);
 	return n < 0 ? fail(-n) : n;
 }

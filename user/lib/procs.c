@@ -7,33 +7,55 @@
  */
 #include "app_lib.h"
 
+/* The epoll sets' locks start zeroed: glibc's PTHREAD_MUTEX_INITIALIZER. */
 struct lib_state skiff_app_lib = {
 	.lk = PTHREAD_MUTEX_INITIALIZER,
+	.pidlk = PTHREAD_MUTEX_INITIALIZER,
+	.eplk = PTHREAD_MUTEX_INITIALIZER,
 	.ctl_fd = -1,
 };
 
 /* The waiter this thread sleeps on (-1: none claimed yet). */
 static __thread int my_waiter = -1;
 
-void sa_shared_init(struct lib_shared *L)
+static void robust_init(pthread_mutex_t *mu)
 {
 	pthread_mutexattr_t ma;
 
 	pthread_mutexattr_init(&ma);
 	pthread_mutexattr_setpshared(&ma, PTHREAD_PROCESS_SHARED);
 	pthread_mutexattr_setrobust(&ma, PTHREAD_MUTEX_ROBUST);
-	pthread_mutex_init(&L->lk, &ma);
+	pthread_mutex_init(mu, &ma);
 	pthread_mutexattr_destroy(&ma);
 }
 
+void sa_shared_init(struct lib_shared *L)
+{
+	int i;
+
+	robust_init(&L->lk);
+	robust_init(&L->qlk);
+	for (i = 0; i < SKIFF_APP_MAX_SOCKS; i++)
+		robust_init(&L->slk[i]);
+}
+
+/* A robust lock whose owner died: whoever gets it carries on.  true when
+ * so (the caller repairs what the dead owner may have left half done). */
+static bool robust_lock(pthread_mutex_t *mu)
+{
+	if (pthread_mutex_lock(mu) != EOWNERDEAD)
+		return false;
+	pthread_mutex_consistent(mu);
+	return true;
+}
+
 /* Both locks: this process's, then (attached) the one of every process.
- * A process that died holding the shared one hands it over as it was: a
- * request it was posting is whole or absent (prod moves last). */
+ * A process that died holding the shared one hands it over as it was. */
 void sa_lock(void)
 {
 	pthread_mutex_lock(&A.lk);
-	if (A.L && pthread_mutex_lock(&A.L->lk) == EOWNERDEAD)
-		pthread_mutex_consistent(&A.L->lk);
+	if (A.L)
+		robust_lock(&A.L->lk);
 }
 
 void sa_unlock(void)
@@ -41,6 +63,65 @@ void sa_unlock(void)
 	if (A.L)
 		pthread_mutex_unlock(&A.L->lk);
 	pthread_mutex_unlock(&A.lk);
+}
+
+/*
+ * The data-path lock of socket i (Linux's lock_sock): send and recv take
+ * this one only, so threads on different sockets never wait for each
+ * other.  A holder killed mid-call may have moved its private FIFO index
+ * without publishing it: the next one starts again from the shared one
+ * (the library is the only writer of tx.head, rx.tail and urx_tail).
+ */
+void sa_sock_lock(int i)
+{
+	struct lsock *ls = &A.L->s[i];
+	uint32_t w;
+
+	if (!robust_lock(&A.L->slk[i]))
+		return;
+	ls->tx_head = load_acq(&A.slots[i].tx.head);
+	ls->rx_tail = load_acq(&A.slots[i].rx.tail);
+	for (w = 0; w < SKIFF_APP_MAX_WORKERS; w++)
+		ls->urx_tail[w] = load_acq(&A.slots[i].urx_tail[w]);
+}
+
+void sa_sock_unlock(int i)
+{
+	pthread_mutex_unlock(&A.L->slk[i]);
+}
+
+void sa_held_lock(const struct sa_held *h)
+{
+	switch (h->kind) {
+	case SA_HELD_TABLE:
+		sa_lock();
+		break;
+	case SA_HELD_SOCK:
+		sa_sock_lock(h->i);
+		break;
+	case SA_HELD_SET:
+		pthread_mutex_lock(&h->sp->lk);
+		break;
+	case SA_HELD_NONE:
+		break;
+	}
+}
+
+void sa_held_unlock(const struct sa_held *h)
+{
+	switch (h->kind) {
+	case SA_HELD_TABLE:
+		sa_unlock();
+		break;
+	case SA_HELD_SOCK:
+		sa_sock_unlock(h->i);
+		break;
+	case SA_HELD_SET:
+		pthread_mutex_unlock(&h->sp->lk);
+		break;
+	case SA_HELD_NONE:
+		break;
+	}
 }
 
 static bool proc_holds(int k, int i)
@@ -74,26 +155,48 @@ int sa_holders(int i)
 	return n;
 }
 
-/* fork(): no thread of ours is inside the library while the process is
- * copied (a sleeping one holds no lock); the child gets an entry of its
- * own holding what its parent held, and claims its own waiters.  With
- * MAX_PROCS entries in use it shares its parent's (docs/apps.md). */
+/* fork(): no thread of ours is inside a table operation, an epoll set or
+ * the pidfd table while the process is copied (a sleeping one holds no
+ * lock; a thread in send/recv holds only its socket's lock, which lives in
+ * the shared region and is released by that thread in the parent).  The
+ * child gets an entry of its own holding what its parent held, and its
+ * threads claim thread slots of their own.  With MAX_PROCS entries in use
+ * it shares its parent's (docs/apps.md). */
 static void fork_prepare(void)
 {
+	int k;
+
 	pthread_mutex_lock(&A.lk);
+	pthread_mutex_lock(&A.eplk);
+	for (k = 0; k < MAX_EPOLLS; k++)
+		pthread_mutex_lock(&A.ep[k].lk);
+	pthread_mutex_lock(&A.pidlk);
 }
 
 static void fork_parent(void)
 {
+	int k;
+
+	pthread_mutex_unlock(&A.pidlk);
+	for (k = 0; k < MAX_EPOLLS; k++)
+		pthread_mutex_unlock(&A.ep[k].lk);
+	pthread_mutex_unlock(&A.eplk);
 	pthread_mutex_unlock(&A.lk);
 }
+
+static pthread_key_t waiter_key;
 
 static void fork_child(void)
 {
 	int i;
 
 	pthread_mutex_init(&A.lk, NULL);
+	pthread_mutex_init(&A.eplk, NULL);
+	for (i = 0; i < MAX_EPOLLS; i++)
+		pthread_mutex_init(&A.ep[i].lk, NULL);
+	pthread_mutex_init(&A.pidlk, NULL);
 	my_waiter = -1;
+	pthread_setspecific(waiter_key, NULL); /* the parent's thread slot stays its */
 	if (!A.L)
 		return;
 	sa_lock();
@@ -108,15 +211,23 @@ static void fork_child(void)
 	sa_unlock();
 }
 
-static pthread_key_t waiter_key;
 
-/* A thread that exits gives its waiter back. */
+/* Thread slot k is free again: its ring stays as it is (the worker
+ * serves what it holds; the next owner appends after it). */
+static void slot_release(int k, uint32_t tid)
+{
+	atomic_fetch_and((_Atomic uint64_t *)&A.hdr->q_owned, ~(1ull << k));
+	A.L->waiter_pid[k] = 0;
+	atomic_compare_exchange_strong((_Atomic uint32_t *)&A.L->waiter_tid[k], &tid, 0);
+}
+
+/* A thread that exits gives its thread slot back (pthread key destructor). */
 static void waiter_release(void *arg)
 {
 	int k = (int)(intptr_t)arg - 1;
 
 	if (A.L && k >= 0 && k < SKIFF_APP_MAX_WAITERS)
-		atomic_store((_Atomic uint32_t *)&A.L->waiter_tid[k], 0);
+		slot_release(k, load_acq(&A.L->waiter_tid[k]));
 }
 
 static void lib_once(void)
@@ -133,8 +244,14 @@ void sa_lib_once(void)
 	pthread_once(&lib_once_ctl, lib_once);
 }
 
-/* This thread's waiter (claimed on first use; a thread of a process that
- * is gone gives its own up to a newcomer), or -1 when all are in use. */
+/*
+ * This thread's slot: its waiter and its request ring on each worker
+ * (docs/apps.md), claimed on first use, given back at thread exit (key
+ * destructor) or when its process is found dead (sa_reap_if(), or here: a
+ * slot whose thread no longer exists is taken over).  -1 when all
+ * SKIFF_APP_MAX_WAITERS are taken: the thread then posts on the shared
+ * ring and looks again every OVERFLOW_WAIT_MS when it sleeps.
+ */
 int sa_my_waiter_get(void)
 {
 	uint32_t tid, cur;
@@ -150,6 +267,10 @@ int sa_my_waiter_get(void)
 				continue;
 			if (atomic_compare_exchange_strong((_Atomic uint32_t *)&A.L->waiter_tid[k],
 							   &cur, tid)) {
+				A.L->waiter_pid[k] = (int32_t)getpid();
+				atomic_fetch_or((_Atomic uint64_t *)&A.hdr->q_owned, 1ull << k);
+				/* before the first post: the workers read ring k */
+				atomic_fetch_or((_Atomic uint64_t *)&A.hdr->q_used, 1ull << k);
 				my_waiter = k;
 				pthread_setspecific(waiter_key, (void *)(intptr_t)(k + 1));
 				return k;
@@ -157,13 +278,20 @@ int sa_my_waiter_get(void)
 		}
 	return -1;
 }
-/* Process k of the attach is gone (its pidfd said so): the sockets only
- * it held close as at its exit (RST where bytes were unread). */
-void sa_reap(int k)
+
+/* Nested reaping (closing a dead process's listener sleeps) is not done. */
+static __thread bool reaping;
+
+/* Process k of the attach, pid, is gone (its pidfd said so): the sockets
+ * only it held close as at its exit (RST where bytes were unread), and its
+ * threads' slots are free.  Table lock held. */
+void sa_reap_if(int k, int32_t pid)
 {
 	int i;
 
-	A.reaping = true;
+	if (A.L->procs[k].pid != pid || reaping)
+		return;
+	reaping = true;
 	for (i = 0; i < SKIFF_APP_MAX_SOCKS; i++) {
 		if (!proc_holds(k, i))
 			continue;
@@ -171,20 +299,25 @@ void sa_reap(int k)
 		if (A.L->s[i].kind != L_FREE && !sa_holders(i))
 			sa_close_slot(i);
 	}
+	for (i = 0; i < SKIFF_APP_MAX_WAITERS; i++)
+		if (A.L->waiter_pid[i] == pid)
+			slot_release(i, load_acq(&A.L->waiter_tid[i]));
 	A.L->procs[k].pid = 0;
-	A.reaping = false;
+	reaping = false;
 }
 
 /* Put a pidfd of each other process of the attach into pfd (their exit
  * wakes a sleeper, which then closes what they held); which entry each
- * one watches goes to who[].  How many. */
-int sa_watch_procs(struct pollfd *pfd, int *who)
+ * one watches, and its pid, go to who[] and pids[]; a process already gone
+ * gets an entry with fd -1 (poll() skips it).  How many. */
+int sa_watch_procs(struct pollfd *pfd, int *who, int32_t *pids)
 {
 	int k, n = 0;
 	int32_t pid;
 
-	if (A.reaping)
+	if (reaping)
 		return 0;
+	pthread_mutex_lock(&A.pidlk);
 	for (k = 0; k < MAX_PROCS; k++) {
 		pid = A.L->procs[k].pid;
 		if (k == A.me || !pid)
@@ -194,14 +327,13 @@ int sa_watch_procs(struct pollfd *pfd, int *who)
 				close(A.pidfd[k]);
 			A.pidfd[k] = (int)syscall(SYS_pidfd_open, (pid_t)pid, 0);
 			A.pidfd_pid[k] = pid;
-			if (A.pidfd[k] < 0) {
-				if (errno == ESRCH)
-					sa_reap(k); /* gone already */
+			if (A.pidfd[k] < 0 && errno != ESRCH)
 				continue;
-			}
 		}
 		pfd[n] = (struct pollfd){.fd = A.pidfd[k], .events = POLLIN};
-		who[n++] = k;
+		who[n] = k;
+		pids[n++] = pid;
 	}
+	pthread_mutex_unlock(&A.pidlk);
 	return n;
 }

@@ -145,9 +145,9 @@ static bool ready(void *arg)
 }
 
 /* Wait until slot i is ready for mask: 0 or -EINTR. */
-int sa_wait_ready(int i, uint32_t mask)
+int sa_wait_ready(int i, uint32_t mask, const struct sa_held *h)
 {
 	struct ready_wait rw = {.i = i, .mask = mask | EPOLLERR | EPOLLHUP};
 
-	return sa_wait_for(ready, &rw, -1, true);
+	return sa_wait_for(ready, &rw, -1, true, h);
 }

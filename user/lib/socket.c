@@ -16,7 +16,7 @@ int sa_slot_of(int fd)
 	return i;
 }
 
-/* The slot of connected socket fd (A.lk held), or -EBADF / -ENOTCONN. */
+/* The slot of connected socket fd (a lock held), or -EBADF / -ENOTCONN. */
 int sa_conn_slot(int fd)
 {
 	int i = sa_slot_of(fd);
@@ -40,9 +40,11 @@ static int alloc_slot(void)
 		if (ls->kind == L_FREE) {
 			uint32_t seq = ls->seq;
 
+			sa_sock_lock(i);
 			memset(ls, 0, sizeof(*ls));
 			ls->seq = seq;
 			ls->kind = L_NEW;
+			sa_sock_unlock(i);
 			sa_set_held(i, true);
 			return i;
 		}
@@ -52,12 +54,8 @@ static int alloc_slot(void)
 
 SKIFF_EXPORT int skiff_is_socket(int fd)
 {
-	int ret;
-
-	sa_lock();
-	ret = sa_slot_of(fd) >= 0;
-	sa_unlock();
-	return ret;
+	/* without a lock: as stale as the answer is once returned anyway */
+	return sa_sock_of(fd) >= 0 && sa_slot_of(fd) >= 0;
 }
 
 SKIFF_EXPORT int skiff_socket(int domain, int type, int protocol)
@@ -146,7 +144,7 @@ void sa_close_on(int i, uint32_t w)
 	sa_fill_msg(&m, i, SKIFF_APP_OP_CLOSE);
 	m.seq = rw.seq = ++A.L->s[i].seq;
 	sa_post(w, &m);
-	sa_wait_for(closed_all, &rw, 10000, false);
+	sa_wait_for(closed_all, &rw, 10000, false, SA_TABLE);
 }
 
 SKIFF_EXPORT int skiff_listen(int fd, int backlog)
@@ -252,7 +250,7 @@ SKIFF_EXPORT int skiff_accept4(int fd, struct sockaddr *addr, socklen_t *len, in
 				ret = -EAGAIN;
 				goto out;
 			}
-			if (sa_wait_for(accept_ready, &aw, -1, true) == -EINTR) {
+			if (sa_wait_for(accept_ready, &aw, -1, true, SA_TABLE) == -EINTR) {
 				ret = -EINTR;
 				goto out;
 			}
@@ -347,7 +345,7 @@ SKIFF_EXPORT int skiff_connect(int fd, const struct sockaddr *addr, socklen_t le
 	ret = sa_request(w, &m);
 	if (ret != -EINPROGRESS)
 		goto out;
-	ls->kind = L_CONN;
+	sa_sock_lock(i);
 	ls->worker = w;
 	ls->peer = sin;
 	ls->local.sin_family = AF_INET;
@@ -355,9 +353,11 @@ SKIFF_EXPORT int skiff_connect(int fd, const struct sockaddr *addr, socklen_t le
 	ls->local.sin_port = A.slots[i].rep_port;
 	ls->bound = true;
 	ls->rx_tail = ls->tx_head = 0;
+	ls->kind = L_CONN;
+	sa_sock_unlock(i);
 	if (ls->nonblock)
 		goto out; /* -EINPROGRESS */
-	if (sa_wait_ready(i, EPOLLOUT) == -EINTR) {
+	if (sa_wait_ready(i, EPOLLOUT, SA_TABLE) == -EINTR) {
 		ret = -EINTR; /* it goes on: later EALREADY, then EPOLLOUT */
 		goto out;
 	}
@@ -411,16 +411,10 @@ out:
 
 SKIFF_EXPORT int skiff_close(int fd)
 {
-	int i, k;
+	int i;
 
 	if (fd < SKIFF_FD_BASE) {
-		sa_lock();
-		for (k = 0; k < MAX_EPOLLS; k++)
-			if (A.ep[k].kfd == fd && A.ep[k].e) {
-				free(A.ep[k].e);
-				memset(&A.ep[k], 0, sizeof(A.ep[k]));
-			}
-		sa_unlock();
+		sa_epoll_close(fd);
 		return close(fd);
 	}
 	sa_lock();
@@ -437,7 +431,9 @@ SKIFF_EXPORT int skiff_close(int fd)
 	return 0;
 }
 
-/* Close socket i for good: no process holds it any more (locks held). */
+/* Close socket i for good: no process holds it any more (table lock
+ * held).  Its kind changes under its socket's lock, so no send or recv
+ * is half way through it when it does. */
 void sa_close_slot(int i)
 {
 	struct lsock *ls = &A.L->s[i];
@@ -448,27 +444,31 @@ void sa_close_slot(int i)
 	case L_LISTEN:
 		for (w = 0; w < A.n_workers; w++)
 			sa_close_on(i, w);
-		ls->kind = L_FREE;
 		break;
 	case L_UDP:
 		/* what was sent before goes out first (the worker drains) */
 		for (w = 0; w < A.n_workers; w++)
 			if (ls->wmask & (1u << w))
 				sa_close_on(i, w);
-		ls->kind = L_FREE;
 		break;
 	case L_CONN:
 		/* the worker sends what the tx FIFO holds, then closes */
 		sa_fill_msg(&m, i, SKIFF_APP_OP_CLOSE);
-		m.seq = ls->close_seq = ++ls->seq;
+		m.seq = ++ls->seq;
 		if (ls->linger && !ls->linger_s)
 			m.arg = SKIFF_APP_CLOSE_RST;
+		sa_sock_lock(i);
+		ls->close_seq = m.seq;
 		ls->kind = L_CLOSING;
+		sa_sock_unlock(i);
 		sa_post(ls->worker, &m);
-		break;
+		return;
 	default:
-		ls->kind = L_FREE;
+		break;
 	}
+	sa_sock_lock(i);
+	ls->kind = L_FREE;
+	sa_sock_unlock(i);
 }
 
 static int name_of(int fd, struct sockaddr *addr, socklen_t *len, bool peer)
@@ -712,12 +712,14 @@ SKIFF_EXPORT int skiff_ioctl(int fd, unsigned long req, ...)
 		struct skiff_app_dgram d;
 
 		v = 0;
+		sa_sock_lock(i);
 		if (A.L->s[i].kind == L_UDP && sa_dgram_next(i, &w) && sa_dgram_peek(i, w, &d))
 			v = (int)d.len; /* the next datagram, as Linux's UDP */
 		if (A.L->s[i].kind == L_CONN) {
 			avail = load_acq(&A.slots[i].rx.head) - A.L->s[i].rx_tail;
 			v = avail > SKIFF_APP_FIFO ? 0 : (int)avail;
 		}
+		sa_sock_unlock(i);
 		memcpy(arg, &v, sizeof(v));
 	}
 	sa_unlock();

@@ -95,7 +95,8 @@ bool sa_nonblocking(int i, int flags)
 	return A.L->s[i].nonblock || (flags & MSG_DONTWAIT);
 }
 
-/* send()/writev()/sendmsg() on connection fd (A.lk not held). */
+/* send()/writev()/sendmsg() on connection fd: under its socket's lock
+ * only. */
 ssize_t sa_stream_send(int fd, const struct iovec *iov, int iovcnt, int flags)
 {
 	struct iocur cur = {.iov = iov, .n = iovcnt};
@@ -104,6 +105,7 @@ ssize_t sa_stream_send(int fd, const struct iovec *iov, int iovcnt, int flags)
 	uint32_t space, chunk, state;
 	ssize_t ret, len;
 	size_t sent = 0;
+	struct sa_held h = {.kind = SA_HELD_SOCK};
 	int i;
 
 	len = sa_iov_total(iov, iovcnt);
@@ -111,12 +113,14 @@ ssize_t sa_stream_send(int fd, const struct iovec *iov, int iovcnt, int flags)
 		return fail(EINVAL);
 	if (flags & MSG_OOB)
 		return fail(EOPNOTSUPP);
-	sa_lock();
-	i = sa_conn_slot(fd);
-	if (i < 0) {
-		ret = i;
+	i = sa_sock_of(fd);
+	if (i < 0)
+		return fail(EBADF);
+	h.i = i;
+	sa_sock_lock(i);
+	ret = sa_conn_slot(fd);
+	if (ret < 0)
 		goto out;
-	}
 	ls = &A.L->s[i];
 	for (;;) {
 		state = load_acq(&A.slots[i].state);
@@ -139,7 +143,7 @@ ssize_t sa_stream_send(int fd, const struct iovec *iov, int iovcnt, int flags)
 				ret = -EAGAIN;
 				break;
 			}
-			if (sa_wait_ready(i, EPOLLOUT) == -EINTR) {
+			if (sa_wait_ready(i, EPOLLOUT, &h) == -EINTR) {
 				ret = sent ? (ssize_t)sent : -EINTR;
 				break;
 			}
@@ -161,12 +165,12 @@ ssize_t sa_stream_send(int fd, const struct iovec *iov, int iovcnt, int flags)
 		}
 	}
 out:
-	sa_unlock();
+	sa_sock_unlock(i);
 	return sa_send_result(ret, flags);
 }
 
-/* recv()/readv()/recvmsg() on connection fd (A.lk not held); *mflags
- * gets the recvmsg msg_flags. */
+/* recv()/readv()/recvmsg() on connection fd, under its socket's lock
+ * only; *mflags gets the recvmsg msg_flags. */
 ssize_t sa_stream_recv(int fd, const struct iovec *iov, int iovcnt, int flags, int *mflags)
 {
 	struct iocur cur = {.iov = iov, .n = iovcnt};
@@ -175,6 +179,7 @@ ssize_t sa_stream_recv(int fd, const struct iovec *iov, int iovcnt, int flags, i
 	uint32_t head, avail, chunk, tail;
 	ssize_t ret, len;
 	size_t got = 0;
+	struct sa_held h = {.kind = SA_HELD_SOCK};
 	int i;
 
 	*mflags = 0;
@@ -184,12 +189,14 @@ ssize_t sa_stream_recv(int fd, const struct iovec *iov, int iovcnt, int flags, i
 	if (flags & ~(MSG_DONTWAIT | MSG_PEEK | MSG_WAITALL | MSG_NOSIGNAL | MSG_TRUNC |
 		      MSG_CMSG_CLOEXEC))
 		return fail(EOPNOTSUPP);
-	sa_lock();
-	i = sa_conn_slot(fd);
-	if (i < 0) {
-		ret = i;
+	i = sa_sock_of(fd);
+	if (i < 0)
+		return fail(EBADF);
+	h.i = i;
+	sa_sock_lock(i);
+	ret = sa_conn_slot(fd);
+	if (ret < 0)
 		goto out;
-	}
 	ls = &A.L->s[i];
 	for (;;) {
 		head = load_acq(&A.slots[i].rx.head);
@@ -236,12 +243,12 @@ ssize_t sa_stream_recv(int fd, const struct iovec *iov, int iovcnt, int flags, i
 			ret = got ? (ssize_t)got : -EAGAIN;
 			break;
 		}
-		if (sa_wait_ready(i, EPOLLIN) == -EINTR) {
+		if (sa_wait_ready(i, EPOLLIN, &h) == -EINTR) {
 			ret = got ? (ssize_t)got : -EINTR;
 			break;
 		}
 	}
 out:
-	sa_unlock();
+	sa_sock_unlock(i);
 	return ret < 0 ? fail((int)-ret) : ret;
 }

@@ -8,31 +8,53 @@
 
 static void kick_worker(uint32_t w)
 {
-	struct skiff_app_ring *r = &A.chan[w].req;
+	uint32_t *sleeping = &A.chan[w].sleeping;
 	uint64_t one = 1;
 
 	atomic_thread_fence(memory_order_seq_cst);
-	if (load_acq(&r->sleeping) && xchg(&r->sleeping, 0) &&
+	if (load_acq(sleeping) && xchg(sleeping, 0) &&
 	    write(A.wake_fd[w], &one, sizeof(one)) < 0) {
 		/* saturated: it is awake anyway */
 	}
 }
 
-void sa_post(uint32_t w, const struct skiff_app_msg *m)
+/* Put m on ring q of worker w, of which this thread is the only producer
+ * now (its own, or the shared one under L->qlk).  A producer killed
+ * between writing the message and moving prod leaves no trace: prod is
+ * published last and read back by the next one. */
+static void post_on(uint32_t q, uint32_t w, const struct skiff_app_msg *m)
 {
-	struct skiff_app_ring *r = &A.chan[w].req;
+	struct skiff_app_ring *r = &A.chan[w].req[q];
+	uint32_t prod = load_acq(&r->prod);
 
-	while (A.L->prod[w] - load_acq(&r->cons) >= SKIFF_APP_RING) {
-		/* full: let the worker catch up */
+	while (prod - load_acq(&r->cons) >= SKIFF_APP_RING) {
+		/* full: let the worker catch up (it never waits for us) */
 		kick_worker(w);
-		sa_unlock();
 		sched_yield();
-		sa_lock();
 	}
-	r->msg[A.L->prod[w] & RING_MASK] = *m;
-	store_rel(&r->prod, ++A.L->prod[w]);
+	r->msg[prod & RING_MASK] = *m;
+	store_rel(&r->prod, prod + 1);
 	kick_worker(w);
 }
+
+/* Send request m to worker w on this thread's own ring; a thread without
+ * a slot shares ring SKIFF_APP_Q_SHARED with the others without one. */
+void sa_post(uint32_t w, const struct skiff_app_msg *m)
+{
+	int q = sa_my_waiter_get();
+
+	if (q >= 0) {
+		post_on((uint32_t)q, w, m);
+		return;
+	}
+	if (pthread_mutex_lock(&A.L->qlk) == EOWNERDEAD)
+		pthread_mutex_consistent(&A.L->qlk);
+	if (!(__atomic_load_n(&A.hdr->q_used, __ATOMIC_ACQUIRE) & (1ull << SKIFF_APP_Q_SHARED)))
+		atomic_fetch_or((_Atomic uint64_t *)&A.hdr->q_used, 1ull << SKIFF_APP_Q_SHARED);
+	post_on(SKIFF_APP_Q_SHARED, w, m);
+	pthread_mutex_unlock(&A.L->qlk);
+}
+
 int sa_ms_left(const struct timespec *end)
 {
 	struct timespec now;
@@ -46,17 +68,20 @@ int sa_ms_left(const struct timespec *end)
 /*
  * Sleep until skiffd kicks us (or one of the kernel fds extra[0..nextra)
  * is ready, or the timeout passes), having re-checked cond with our
- * waiter's bit up in app_sleeping.  Both locks are held on entry and exit
- * and dropped while asleep.  Returns 1 when cond holds afterwards, 0 when
- * not, -EINTR when a signal handler ran while it slept.  A thread without
- * a waiter (more than SKIFF_APP_MAX_WAITERS asleep) looks again every
+ * waiter's bit up in app_sleeping.  What h says is held on entry and exit
+ * and dropped while asleep.  A sibling process found dead meanwhile is
+ * reaped under the table lock (taken after h's, which is dropped for it:
+ * the lock order).  Returns 1 when cond holds afterwards, 0 when not,
+ * -EINTR when a signal handler ran while it slept.  A thread without a
+ * waiter (more than SKIFF_APP_MAX_WAITERS threads) looks again every
  * OVERFLOW_WAIT_MS.
  */
 int sa_sleep_once(bool (*cond)(void *), void *arg, struct pollfd *extra, int nextra,
-		      int timeout_ms)
+		  int timeout_ms, const struct sa_held *h)
 {
 	struct pollfd local[16 + MAX_PROCS], *pfd = local;
-	int who[MAX_PROCS];
+	int who[MAX_PROCS], dead[MAX_PROCS], ndead = 0;
+	int32_t pids[MAX_PROCS];
 	uint32_t bit = 0;
 	uint64_t v;
 	int n = 0, np, r, err = 0, j, k = sa_my_waiter_get();
@@ -83,10 +108,13 @@ int sa_sleep_once(bool (*cond)(void *), void *arg, struct pollfd *extra, int nex
 		pfd[n++] = (struct pollfd){.fd = A.waiter_fd[k], .events = POLLIN};
 	else if (timeout_ms < 0 || timeout_ms > OVERFLOW_WAIT_MS)
 		timeout_ms = OVERFLOW_WAIT_MS;
-	np = sa_watch_procs(pfd + n, who);
+	np = sa_watch_procs(pfd + n, who, pids);
+	for (j = 0; j < np; j++)
+		if (pfd[n + j].fd < 0)
+			timeout_ms = 0; /* one is gone already: reap it now */
 	if (nextra)
 		memcpy(pfd + n + np, extra, sizeof(*pfd) * (size_t)nextra);
-	sa_unlock();
+	sa_held_unlock(h);
 	r = poll(pfd, (nfds_t)(n + np + nextra), timeout_ms);
 	if (r < 0 && errno == EINTR)
 		err = -EINTR;
@@ -94,12 +122,20 @@ int sa_sleep_once(bool (*cond)(void *), void *arg, struct pollfd *extra, int nex
 	    read(A.waiter_fd[k], &v, sizeof(v)) < 0) {
 		/* EAGAIN: nothing to take */
 	}
-	sa_lock();
 	if (bit)
 		atomic_fetch_and((_Atomic uint32_t *)&A.hdr->app_sleeping, ~bit);
-	for (j = 0; r > 0 && j < np; j++)
-		if ((pfd[n + j].revents & POLLIN) && A.L->procs[who[j]].pid == A.pidfd_pid[who[j]])
-			sa_reap(who[j]); /* it exited (a zombie counts) */
+	for (j = 0; j < np; j++)
+		if (pfd[n + j].fd < 0 || (r > 0 && (pfd[n + j].revents & POLLIN)))
+			dead[ndead++] = j; /* it exited (a zombie counts) */
+	if (ndead) {
+		if (h->kind != SA_HELD_TABLE)
+			sa_lock();
+		for (j = 0; j < ndead; j++)
+			sa_reap_if(who[dead[j]], pids[dead[j]]);
+		if (h->kind != SA_HELD_TABLE)
+			sa_unlock();
+	}
+	sa_held_lock(h);
 	if (nextra)
 		memcpy(extra, pfd + n + np, sizeof(*pfd) * (size_t)nextra);
 	if (pfd != local)
@@ -124,7 +160,8 @@ void sa_deadline_in(struct timespec *end, int timeout_ms)
 
 /* Wait for cond, with the timeout in ms (-1: forever).  0, -ETIMEDOUT or,
  * when intr, -EINTR (a signal handler ran: docs/apps.md, "Signals"). */
-int sa_wait_for(bool (*cond)(void *), void *arg, int timeout_ms, bool intr)
+int sa_wait_for(bool (*cond)(void *), void *arg, int timeout_ms, bool intr,
+		const struct sa_held *h)
 {
 	struct timespec end;
 
@@ -132,7 +169,7 @@ int sa_wait_for(bool (*cond)(void *), void *arg, int timeout_ms, bool intr)
 	while (!cond(arg)) {
 		if (timeout_ms >= 0 && !sa_ms_left(&end))
 			return -ETIMEDOUT;
-		if (sa_sleep_once(cond, arg, NULL, 0, timeout_ms < 0 ? -1 : sa_ms_left(&end)) ==
+		if (sa_sleep_once(cond, arg, NULL, 0, timeout_ms < 0 ? -1 : sa_ms_left(&end), h) ==
 			    -EINTR &&
 		    intr)
 			return -EINTR;
@@ -149,7 +186,8 @@ static bool replied(void *arg)
 	return (int32_t)(load_acq(&rw->slot->rep_seq) - rw->seq) >= 0;
 }
 
-/* Send m to worker w and wait for the reply in slot m->slot. */
+/* Send m to worker w and wait for the reply in slot m->slot (table lock
+ * held). */
 int sa_request(uint32_t w, struct skiff_app_msg *m)
 {
 	struct lsock *ls = &A.L->s[m->slot];
@@ -157,7 +195,7 @@ int sa_request(uint32_t w, struct skiff_app_msg *m)
 
 	m->seq = rw.seq = ++ls->seq;
 	sa_post(w, m);
-	if (sa_wait_for(replied, &rw, 10000, false))
+	if (sa_wait_for(replied, &rw, 10000, false, SA_TABLE))
 		return -ETIMEDOUT; /* skiffd stalled or gone */
 	return rw.slot->rep_res;
 }
