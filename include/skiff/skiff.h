@@ -208,7 +208,8 @@ struct skiff_xdp_stats {
 	X(icmp6_echo_reply)	/* ICMPv6 echo answered by the daemon (XDP answers the rest) */ \
 	X(icmp6_err_sent)	/* ICMPv6 errors sent (port unreachable, parameter problem) */ \
 	X(icmp6_ratelimited)	/* ICMPv6 errors not sent: RFC 4443 2.4 f */ \
-	X(tcp6_rst_sent)	/* RSTs for TCP over IPv6 (no IPv6 sockets yet: every port closed) */ \
+	X(tcp6_rst_sent)	/* RSTs for TCP over IPv6 segments to no connection */ \
+	X(icmp6_err_rx)		/* ICMPv6 errors about our packets, handed to UDP/TCP */ \
 	X(ip6_frag_rx)		/* IPv6 fragments received (not atomic ones) */ \
 	X(ip6_reasm_ok)		/* IPv6 datagrams reassembled */ \
 	X(ip6_frag_created)	/* IPv6 fragments sent */ \
@@ -305,6 +306,7 @@ struct skiff_xdp_stats {
 	X(udp_short)		/* UDP shorter than its header */	\
 	X(udp_len)		/* UDP length lies */			\
 	X(udp_csum)		/* UDP checksum wrong */		\
+	X(udp6_csum_zero)	/* UDP over IPv6 without a checksum (RFC 8200 8.1) */ \
 	X(udp_no_port)		/* no socket bound to the port */	\
 	X(tcp_short)		/* TCP shorter than its header */	\
 	X(tcp_bad_doff)		/* data offset < 5 or past the segment */ \

@@ -47,6 +47,8 @@ extern const uint8_t H_MAC[6];
 extern const uint8_t H_PEER_MAC[6];
 #define H_ADDR		0x0100000aU	/* 10.0.0.1 in network order on little endian */
 #define H_PEER		0x0200000aU	/* 10.0.0.2 */
+/* An IPv4 address as sockets and TCP keep it: mapped (core/inaddr.h). */
+#define H_A4(x)		(&(const union inet_addr){ .w = { 0, 0, htonl(0xffff), (x) } })
 
 /* Set up fake clock at 1 s, fakedev, stack core; with_inet: also inet_init(). */
 int harness_init(struct harness *h, int with_inet);

@@ -134,9 +134,16 @@ static void bad_checksums_long_chains_and_others_are_dropped(void **state)
 	int i;
 
 	n = frame6(f, our6, 17, udp_payload, sizeof(udp_payload), 0, 17, 6);
-	f[n - 1] ^= 0x55; /* checksum wrong */
+	f[n - 1] ^= 0x55; /* checksum wrong: udp_rcv's to check */
 	harness_rx(h, f, n);
-	assert_int_equal(T_DROP(h, ip6_csum), 1);
+	assert_int_equal(T_DROP(h, udp_csum), 1);
+	/* RFC 8200 8.1: no checksum is no datagram over IPv6 */
+	n = frame6(f, our6, 17, udp_payload, sizeof(udp_payload), 0, 17, 6);
+	f[T_ETH + 40 + 6] = 0;
+	f[T_ETH + 40 + 7] = 0;
+	harness_rx(h, f, n);
+	assert_int_equal(T_DROP(h, udp6_csum_zero), 1);
+	assert_int_equal(T_STAT(h, icmp6_err_sent), 0);
 
 	for (i = 0; i < 9; i++) /* nine Destination Options headers */
 		p[i * 8] = i < 8 ? 60 : 59;

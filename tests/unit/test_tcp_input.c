@@ -320,7 +320,7 @@ static void t_establish(struct harness *h, struct t_conn *c, bool ts)
 /* The connection object for c (or the listener once it is gone). */
 static struct tcp_sock *t_conn_lookup(struct harness *h, const struct t_conn *c)
 {
-	struct tcp_sock *tp = tcp_lookup(&h->st, H_PEER, htons(c->pport), H_ADDR, htons(T_PORT));
+	struct tcp_sock *tp = tcp_lookup(&h->st, H_A4(H_PEER), htons(c->pport), H_A4(H_ADDR), htons(T_PORT));
 
 	assert_non_null(tp);
 	return tp;
@@ -1332,7 +1332,7 @@ static void listen_backlog_above_somaxconn_is_capped_at_4096(void **state)
 	struct harness *h = *state;
 	struct socket *ls = t_listen(h, T_PORT, 1000000);
 	struct tcp_conn_info info;
-	struct tcp_sock *lp = tcp_lookup(&h->st, H_PEER, htons(40000), H_ADDR, htons(T_PORT));
+	struct tcp_sock *lp = tcp_lookup(&h->st, H_A4(H_PEER), htons(40000), H_A4(H_ADDR), htons(T_PORT));
 
 	assert_non_null(lp);
 	assert_int_equal(tcp_get_info(&lp->sk, &info), 0);
@@ -1392,7 +1392,7 @@ static void handshake_ack_to_a_full_accept_queue_leaves_the_child_waiting(void *
 	/* the second's ACK finds the accept queue full: dropped, still SYN-RECEIVED */
 	t_send(h, &ack);
 	assert_int_equal(h->st.stats->drop.tcp_accept_full, 1);
-	assert_int_equal(tcp_lookup(&h->st, H_PEER, htons(20002), H_ADDR, htons(T_PORT))->state,
+	assert_int_equal(tcp_lookup(&h->st, H_A4(H_PEER), htons(20002), H_A4(H_ADDR), htons(T_PORT))->state,
 			 TCP_SYN_RECEIVED);
 	assert_int_equal(skiff_accept(ls, &so, NULL), 0);
 	skiff_setsockopt(so, SKIFF_SO_LINGER_ABORT, 1);

@@ -33,8 +33,10 @@ static const uint64_t sip_vectors[16] = {
 };
 
 /* A peer at 10.0.0.2:40000 talking to us at 10.0.0.1:80 (network order). */
-#define US	0x0100000aU
-#define PEER	0x0200000aU
+#define US4	0x0100000aU
+#define PEER4	0x0200000aU
+/* an IPv4 address as the hash takes it: mapped (core/inaddr.h) */
+#define A4(x)	(&(const union inet_addr){ .w = { 0, 0, htonl(0xffff), (x) } })
 #define SPORT	0x5000	/* htons(80) */
 #define DPORT	0x409c	/* htons(40000) */
 
@@ -76,16 +78,16 @@ static void isn_differs_per_four_tuple(void **state)
 {
 	const struct tcp_secret *s = test_secret();
 	uint64_t now = 5 * SEC;
-	uint32_t a = tcp_isn(s, US, PEER, SPORT, DPORT, now);
+	uint32_t a = tcp_isn(s, A4(US4), A4(PEER4), SPORT, DPORT, now);
 
 	(void)state;
-	assert_int_equal(a, tcp_isn(s, US, PEER, SPORT, DPORT, now));
-	assert_int_not_equal(a, tcp_isn(s, US, PEER, SPORT, DPORT + 1, now));
-	assert_int_not_equal(a, tcp_isn(s, US, PEER, SPORT + 1, DPORT, now));
-	assert_int_not_equal(a, tcp_isn(s, US, PEER + 1, SPORT, DPORT, now));
-	assert_int_not_equal(a, tcp_isn(s, US + 1, PEER, SPORT, DPORT, now));
+	assert_int_equal(a, tcp_isn(s, A4(US4), A4(PEER4), SPORT, DPORT, now));
+	assert_int_not_equal(a, tcp_isn(s, A4(US4), A4(PEER4), SPORT, DPORT + 1, now));
+	assert_int_not_equal(a, tcp_isn(s, A4(US4), A4(PEER4), SPORT + 1, DPORT, now));
+	assert_int_not_equal(a, tcp_isn(s, A4(US4), A4(PEER4 + 1), SPORT, DPORT, now));
+	assert_int_not_equal(a, tcp_isn(s, A4(US4 + 1), A4(PEER4), SPORT, DPORT, now));
 	/* Swapping the ends is another connection. */
-	assert_int_not_equal(a, tcp_isn(s, PEER, US, DPORT, SPORT, now));
+	assert_int_not_equal(a, tcp_isn(s, A4(PEER4), A4(US4), DPORT, SPORT, now));
 }
 
 static void isn_differs_per_secret(void **state)
@@ -94,9 +96,9 @@ static void isn_differs_per_secret(void **state)
 	uint32_t a, b;
 
 	(void)state;
-	a = tcp_isn(test_secret(), US, PEER, SPORT, DPORT, SEC);
+	a = tcp_isn(test_secret(), A4(US4), A4(PEER4), SPORT, DPORT, SEC);
 	tcp_secret_set(other);
-	b = tcp_isn(tcp_secret_global(), US, PEER, SPORT, DPORT, SEC);
+	b = tcp_isn(tcp_secret_global(), A4(US4), A4(PEER4), SPORT, DPORT, SEC);
 	assert_int_not_equal(a, b);
 }
 
@@ -104,14 +106,14 @@ static void isn_advances_one_per_4us(void **state)
 {
 	const struct tcp_secret *s = test_secret();
 	uint64_t t0 = 7 * SEC;
-	uint32_t a = tcp_isn(s, US, PEER, SPORT, DPORT, t0);
+	uint32_t a = tcp_isn(s, A4(US4), A4(PEER4), SPORT, DPORT, t0);
 
 	(void)state;
-	assert_int_equal(tcp_isn(s, US, PEER, SPORT, DPORT, t0 + 3999), a);
-	assert_int_equal(tcp_isn(s, US, PEER, SPORT, DPORT, t0 + 4000), a + 1);
-	assert_int_equal(tcp_isn(s, US, PEER, SPORT, DPORT, t0 + 4 * 1000 * 1000), a + 1000);
+	assert_int_equal(tcp_isn(s, A4(US4), A4(PEER4), SPORT, DPORT, t0 + 3999), a);
+	assert_int_equal(tcp_isn(s, A4(US4), A4(PEER4), SPORT, DPORT, t0 + 4000), a + 1);
+	assert_int_equal(tcp_isn(s, A4(US4), A4(PEER4), SPORT, DPORT, t0 + 4 * 1000 * 1000), a + 1000);
 	/* One second: 250000 ticks. */
-	assert_int_equal(tcp_isn(s, US, PEER, SPORT, DPORT, t0 + SEC), a + 250000);
+	assert_int_equal(tcp_isn(s, A4(US4), A4(PEER4), SPORT, DPORT, t0 + SEC), a + 250000);
 }
 
 static void isn_ts_gives_the_same_isn_and_a_timestamp_offset_per_tuple(void **state)
@@ -120,15 +122,15 @@ static void isn_ts_gives_the_same_isn_and_a_timestamp_offset_per_tuple(void **st
 	uint32_t off, off2, off3;
 
 	(void)state;
-	assert_int_equal(tcp_isn_ts(s, US, PEER, SPORT, DPORT, 3 * SEC, &off),
-			 tcp_isn(s, US, PEER, SPORT, DPORT, 3 * SEC));
+	assert_int_equal(tcp_isn_ts(s, A4(US4), A4(PEER4), SPORT, DPORT, 3 * SEC, &off),
+			 tcp_isn(s, A4(US4), A4(PEER4), SPORT, DPORT, 3 * SEC));
 	/* the offset does not move with time, and differs per connection */
-	(void)tcp_isn_ts(s, US, PEER, SPORT, DPORT, 9 * SEC, &off2);
+	(void)tcp_isn_ts(s, A4(US4), A4(PEER4), SPORT, DPORT, 9 * SEC, &off2);
 	assert_int_equal(off, off2);
-	(void)tcp_isn_ts(s, US, PEER, SPORT + 1, DPORT, 3 * SEC, &off3);
+	(void)tcp_isn_ts(s, A4(US4), A4(PEER4), SPORT + 1, DPORT, 3 * SEC, &off3);
 	assert_int_not_equal(off, off3);
 	/* nor is it the ISN's own hash */
-	assert_int_not_equal(off, tcp_isn(s, US, PEER, SPORT, DPORT, 0));
+	assert_int_not_equal(off, tcp_isn(s, A4(US4), A4(PEER4), SPORT, DPORT, 0));
 }
 
 static void cookie_round_trips_every_table_mss(void **state)
@@ -147,11 +149,11 @@ static void cookie_round_trips_every_table_mss(void **state)
 	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		struct tcp_cookie_opts o = { .mss = cases[i].offered }, got;
 		uint32_t peer_isn = 0x12345678U + (uint32_t)i * 0x01010101U;
-		uint32_t c = tcp_cookie_make(s, US, PEER, SPORT, DPORT, peer_isn, &o, now);
+		uint32_t c = tcp_cookie_make(s, A4(US4), A4(PEER4), SPORT, DPORT, peer_isn, &o, now);
 
 		assert_int_equal(o.mss, cases[i].expect);
 		memset(&got, 0xff, sizeof(got));
-		assert_int_equal(tcp_cookie_check(s, US, PEER, SPORT, DPORT, peer_isn, c, false, 0,
+		assert_int_equal(tcp_cookie_check(s, A4(US4), A4(PEER4), SPORT, DPORT, peer_isn, c, false, 0,
 						  &got, now + SEC),
 				 0);
 		assert_int_equal(got.mss, cases[i].expect);
@@ -165,10 +167,10 @@ static void cookie_survives_peer_isn_wraparound(void **state)
 {
 	const struct tcp_secret *s = test_secret();
 	struct tcp_cookie_opts o = { .mss = 1460 }, got;
-	uint32_t c = tcp_cookie_make(s, US, PEER, SPORT, DPORT, 0xffffffffU, &o, 3 * SEC);
+	uint32_t c = tcp_cookie_make(s, A4(US4), A4(PEER4), SPORT, DPORT, 0xffffffffU, &o, 3 * SEC);
 
 	(void)state;
-	assert_int_equal(tcp_cookie_check(s, US, PEER, SPORT, DPORT, 0xffffffffU, c, false, 0,
+	assert_int_equal(tcp_cookie_check(s, A4(US4), A4(PEER4), SPORT, DPORT, 0xffffffffU, c, false, 0,
 					  &got, 3 * SEC),
 			 0);
 	assert_int_equal(got.mss, 1460);
@@ -179,19 +181,19 @@ static void cookie_rejected_for_other_four_tuple(void **state)
 	const struct tcp_secret *s = test_secret();
 	struct tcp_cookie_opts o = { .mss = 1460 }, got;
 	uint64_t now = 500 * SEC;
-	uint32_t c = tcp_cookie_make(s, US, PEER, SPORT, DPORT, 1000, &o, now);
+	uint32_t c = tcp_cookie_make(s, A4(US4), A4(PEER4), SPORT, DPORT, 1000, &o, now);
 
 	(void)state;
-	assert_int_equal(tcp_cookie_check(s, US, PEER + 1, SPORT, DPORT, 1000, c, false, 0, &got,
+	assert_int_equal(tcp_cookie_check(s, A4(US4), A4(PEER4 + 1), SPORT, DPORT, 1000, c, false, 0, &got,
 					  now),
 			 -EINVAL);
-	assert_int_equal(tcp_cookie_check(s, US, PEER, SPORT, DPORT + 1, 1000, c, false, 0, &got,
+	assert_int_equal(tcp_cookie_check(s, A4(US4), A4(PEER4), SPORT, DPORT + 1, 1000, c, false, 0, &got,
 					  now),
 			 -EINVAL);
-	assert_int_equal(tcp_cookie_check(s, US + 1, PEER, SPORT, DPORT, 1000, c, false, 0, &got,
+	assert_int_equal(tcp_cookie_check(s, A4(US4 + 1), A4(PEER4), SPORT, DPORT, 1000, c, false, 0, &got,
 					  now),
 			 -EINVAL);
-	assert_int_equal(tcp_cookie_check(s, US, PEER, SPORT + 1, DPORT, 1000, c, false, 0, &got,
+	assert_int_equal(tcp_cookie_check(s, A4(US4), A4(PEER4), SPORT + 1, DPORT, 1000, c, false, 0, &got,
 					  now),
 			 -EINVAL);
 }
@@ -201,12 +203,12 @@ static void cookie_rejected_for_other_peer_isn(void **state)
 	const struct tcp_secret *s = test_secret();
 	struct tcp_cookie_opts o = { .mss = 1460 }, got;
 	uint64_t now = 500 * SEC;
-	uint32_t c = tcp_cookie_make(s, US, PEER, SPORT, DPORT, 1000, &o, now);
+	uint32_t c = tcp_cookie_make(s, A4(US4), A4(PEER4), SPORT, DPORT, 1000, &o, now);
 	uint32_t d;
 
 	(void)state;
 	for (d = 1; d < 64; d++)
-		assert_int_equal(tcp_cookie_check(s, US, PEER, SPORT, DPORT, 1000 + d, c, false, 0,
+		assert_int_equal(tcp_cookie_check(s, A4(US4), A4(PEER4), SPORT, DPORT, 1000 + d, c, false, 0,
 						  &got, now),
 				 -EINVAL);
 }
@@ -216,17 +218,17 @@ static void cookie_rejected_when_any_bit_flipped(void **state)
 	const struct tcp_secret *s = test_secret();
 	struct tcp_cookie_opts o = { .mss = 1440 }, got;
 	uint64_t now = 500 * SEC;
-	uint32_t c = tcp_cookie_make(s, US, PEER, SPORT, DPORT, 77, &o, now);
+	uint32_t c = tcp_cookie_make(s, A4(US4), A4(PEER4), SPORT, DPORT, 77, &o, now);
 	int bit;
 
 	(void)state;
 	for (bit = 0; bit < 32; bit++)
-		assert_int_equal(tcp_cookie_check(s, US, PEER, SPORT, DPORT, 77, c ^ (1U << bit),
+		assert_int_equal(tcp_cookie_check(s, A4(US4), A4(PEER4), SPORT, DPORT, 77, c ^ (1U << bit),
 						  false, 0, &got, now),
 				 -EINVAL);
 	/* Blind guesses near the real one fail too. */
 	for (bit = 1; bit < 4096; bit++)
-		assert_int_equal(tcp_cookie_check(s, US, PEER, SPORT, DPORT, 77, c + (uint32_t)bit,
+		assert_int_equal(tcp_cookie_check(s, A4(US4), A4(PEER4), SPORT, DPORT, 77, c + (uint32_t)bit,
 						  false, 0, &got, now),
 				 -EINVAL);
 }
@@ -236,25 +238,25 @@ static void cookie_valid_for_previous_counter_only(void **state)
 	const struct tcp_secret *s = test_secret();
 	struct tcp_cookie_opts o = { .mss = 1460 }, got;
 	uint64_t t0 = 64 * 20 * SEC;	/* the start of a counter period */
-	uint32_t c = tcp_cookie_make(s, US, PEER, SPORT, DPORT, 9, &o, t0);
+	uint32_t c = tcp_cookie_make(s, A4(US4), A4(PEER4), SPORT, DPORT, 9, &o, t0);
 
 	(void)state;
-	assert_int_equal(tcp_cookie_check(s, US, PEER, SPORT, DPORT, 9, c, false, 0, &got, t0), 0);
-	assert_int_equal(tcp_cookie_check(s, US, PEER, SPORT, DPORT, 9, c, false, 0, &got,
+	assert_int_equal(tcp_cookie_check(s, A4(US4), A4(PEER4), SPORT, DPORT, 9, c, false, 0, &got, t0), 0);
+	assert_int_equal(tcp_cookie_check(s, A4(US4), A4(PEER4), SPORT, DPORT, 9, c, false, 0, &got,
 					  t0 + 64 * SEC),
 			 0);
-	assert_int_equal(tcp_cookie_check(s, US, PEER, SPORT, DPORT, 9, c, false, 0, &got,
+	assert_int_equal(tcp_cookie_check(s, A4(US4), A4(PEER4), SPORT, DPORT, 9, c, false, 0, &got,
 					  t0 + 128 * SEC - 1),
 			 0);
 	/* More than two minutes old. */
-	assert_int_equal(tcp_cookie_check(s, US, PEER, SPORT, DPORT, 9, c, false, 0, &got,
+	assert_int_equal(tcp_cookie_check(s, A4(US4), A4(PEER4), SPORT, DPORT, 9, c, false, 0, &got,
 					  t0 + 128 * SEC),
 			 -EINVAL);
-	assert_int_equal(tcp_cookie_check(s, US, PEER, SPORT, DPORT, 9, c, false, 0, &got,
+	assert_int_equal(tcp_cookie_check(s, A4(US4), A4(PEER4), SPORT, DPORT, 9, c, false, 0, &got,
 					  t0 + 3600 * SEC),
 			 -EINVAL);
 	/* A cookie from the future (a counter not reached yet) is no good either. */
-	assert_int_equal(tcp_cookie_check(s, US, PEER, SPORT, DPORT, 9, c, false, 0, &got,
+	assert_int_equal(tcp_cookie_check(s, A4(US4), A4(PEER4), SPORT, DPORT, 9, c, false, 0, &got,
 					  t0 - 1),
 			 -EINVAL);
 }
@@ -264,13 +266,13 @@ static void cookie_made_late_in_a_period_lives_at_least_64s(void **state)
 	const struct tcp_secret *s = test_secret();
 	struct tcp_cookie_opts o = { .mss = 1460 }, got;
 	uint64_t t0 = 64 * 21 * SEC - 1;	/* the last ns of a period */
-	uint32_t c = tcp_cookie_make(s, US, PEER, SPORT, DPORT, 9, &o, t0);
+	uint32_t c = tcp_cookie_make(s, A4(US4), A4(PEER4), SPORT, DPORT, 9, &o, t0);
 
 	(void)state;
-	assert_int_equal(tcp_cookie_check(s, US, PEER, SPORT, DPORT, 9, c, false, 0, &got,
+	assert_int_equal(tcp_cookie_check(s, A4(US4), A4(PEER4), SPORT, DPORT, 9, c, false, 0, &got,
 					  t0 + 64 * SEC),
 			 0);
-	assert_int_equal(tcp_cookie_check(s, US, PEER, SPORT, DPORT, 9, c, false, 0, &got,
+	assert_int_equal(tcp_cookie_check(s, A4(US4), A4(PEER4), SPORT, DPORT, 9, c, false, 0, &got,
 					  t0 + 64 * SEC + 1),
 			 -EINVAL);
 }
@@ -293,13 +295,13 @@ static void cookie_options_round_trip_through_tsval(void **state)
 			};
 			struct tcp_cookie_opts got;
 			uint32_t base = 0x10000000U + (uint32_t)(ws + 1) * 1000U;
-			uint32_t c = tcp_cookie_make(s, US, PEER, SPORT, DPORT, 5, &o, now);
+			uint32_t c = tcp_cookie_make(s, A4(US4), A4(PEER4), SPORT, DPORT, 5, &o, now);
 			uint32_t tsval = tcp_cookie_tsval(base, &o);
 
 			/* Never ahead of the clock, less than 64 ms behind. */
 			assert_false((int32_t)(tsval - base) > 0);
 			assert_true(base - tsval < 64);
-			assert_int_equal(tcp_cookie_check(s, US, PEER, SPORT, DPORT, 5, c, true,
+			assert_int_equal(tcp_cookie_check(s, A4(US4), A4(PEER4), SPORT, DPORT, 5, c, true,
 							  tsval, &got, now),
 					 0);
 			assert_int_equal(got.mss, 1460);
@@ -316,10 +318,10 @@ static void cookie_tsval_clamps_wscale_to_14(void **state)
 {
 	const struct tcp_secret *s = test_secret();
 	struct tcp_cookie_opts o = { .mss = 1460, .wscale = 15, .wscale_ok = true }, got;
-	uint32_t c = tcp_cookie_make(s, US, PEER, SPORT, DPORT, 5, &o, SEC);
+	uint32_t c = tcp_cookie_make(s, A4(US4), A4(PEER4), SPORT, DPORT, 5, &o, SEC);
 
 	(void)state;
-	assert_int_equal(tcp_cookie_check(s, US, PEER, SPORT, DPORT, 5, c, true,
+	assert_int_equal(tcp_cookie_check(s, A4(US4), A4(PEER4), SPORT, DPORT, 5, c, true,
 					  tcp_cookie_tsval(123456, &o), &got, SEC),
 			 0);
 	assert_true(got.wscale_ok);
@@ -330,11 +332,11 @@ static void cookie_tsecr_with_ecn_bit_rejected(void **state)
 {
 	const struct tcp_secret *s = test_secret();
 	struct tcp_cookie_opts o = { .mss = 1460 }, got;
-	uint32_t c = tcp_cookie_make(s, US, PEER, SPORT, DPORT, 5, &o, SEC);
+	uint32_t c = tcp_cookie_make(s, A4(US4), A4(PEER4), SPORT, DPORT, 5, &o, SEC);
 	uint32_t tsval = tcp_cookie_tsval(0x4000, &o);
 
 	(void)state;
-	assert_int_equal(tcp_cookie_check(s, US, PEER, SPORT, DPORT, 5, c, true, tsval | 0x20,
+	assert_int_equal(tcp_cookie_check(s, A4(US4), A4(PEER4), SPORT, DPORT, 5, c, true, tsval | 0x20,
 					  &got, SEC),
 			 -EINVAL);
 }

@@ -113,8 +113,8 @@ static struct tcp_sock *est(struct harness *h, uint16_t mss, bool sack, bool ts)
 	struct tcp_sock *tp = tcp_sock_alloc(&h->st);
 
 	assert_non_null(tp);
-	tp->sk.saddr = H_ADDR;
-	tp->sk.daddr = H_PEER;
+	inet_addr_set4(&tp->sk.saddr6, H_ADDR);
+	inet_addr_set4(&tp->sk.daddr6, H_PEER);
 	tp->sk.sport = htons(40000);
 	tp->sk.dport = htons(80);
 	tp->state = TCP_ESTABLISHED;
@@ -185,12 +185,12 @@ static void syn_carries_mss_sack_timestamps_and_window_scale(void **state)
 	struct out_seg s;
 	uint32_t tsval;
 
-	tp->sk.saddr = H_ADDR;
-	tp->sk.daddr = H_PEER;
+	inet_addr_set4(&tp->sk.saddr6, H_ADDR);
+	inet_addr_set4(&tp->sk.daddr6, H_PEER);
 	tp->sk.sport = htons(40000);
 	tp->sk.dport = htons(80);
 	tp->iss = ISS;
-	tp->adv_mss = tcp_mss_for_route(&h->st, H_PEER);
+	tp->adv_mss = tcp_mss_for_route(&h->st, H_A4(H_PEER));
 	assert_int_equal(tp->adv_mss, 1460);
 	tp->state = TCP_SYN_SENT;
 	tcp_hash(&h->st, tp);
@@ -230,8 +230,8 @@ static void syn_ack_offers_only_what_the_peer_offered(void **state)
 	struct out_seg s;
 	const uint8_t want[] = {2, 4, 0x05, 0xb4, 1, 1, 4, 2};
 
-	tp->sk.saddr = H_ADDR;
-	tp->sk.daddr = H_PEER;
+	inet_addr_set4(&tp->sk.saddr6, H_ADDR);
+	inet_addr_set4(&tp->sk.daddr6, H_PEER);
 	tp->sk.sport = htons(80);
 	tp->sk.dport = htons(40000);
 	tp->iss = ISS;
@@ -644,8 +644,8 @@ static void reset_for_a_segment_without_connection(void **state)
 	struct out_seg s;
 
 	memset(&seg, 0, sizeof(seg));
-	seg.saddr = H_PEER;
-	seg.daddr = H_ADDR;
+	inet_addr_set4(&seg.saddr, H_PEER);
+	inet_addr_set4(&seg.daddr, H_ADDR);
 	seg.sport = htons(1234);
 	seg.dport = htons(99);
 	seg.seq = 777;

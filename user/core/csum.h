@@ -21,6 +21,13 @@ uint32_t csum_tcpudp_nofold(uint32_t saddr, uint32_t daddr, uint32_t len, uint8_
 			    uint32_t sum);
 uint16_t csum_tcpudp_magic(uint32_t saddr, uint32_t daddr, uint32_t len, uint8_t proto,
 			   uint32_t sum);
+/* Two unfolded sums added with end-around carry (RFC 1071 2(A)). */
+static inline uint32_t csum_add(uint32_t a, uint32_t b)
+{
+	uint32_t s = a + b;
+
+	return s + (s < a);
+}
 /* RFC 1624 eqn 3: stored checksum after a 16-bit field changes from old to new. */
 uint16_t csum_replace2(uint16_t check, uint16_t old, uint16_t new_);
 

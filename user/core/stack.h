@@ -17,6 +17,7 @@
 
 #include <skiff/skiff.h>
 
+#include "core/inaddr.h"
 #include "core/netdev.h"
 #include "core/pkb.h"
 #include "core/timer.h"
@@ -201,6 +202,27 @@ const struct stack_addr *stack_find_addr(const struct stack *st, uint32_t addr);
 static inline bool stack_is_local(const struct stack *st, uint32_t addr)
 {
 	return stack_find_addr(st, addr) != 0;
+}
+
+/* The IPv6 address a (16 bytes) of --addr, dedicated or shared, or NULL. */
+static inline const struct stack_addr6 *stack_find_addr6(const struct stack *st, const uint8_t *a)
+{
+	for (int i = 0; i < st->cfg->n_addrs6; i++)
+		if (!memcmp(st->cfg->addrs6[i].addr, a, 16))
+			return &st->cfg->addrs6[i];
+	return NULL;
+}
+
+/*
+ * One of our addresses, of either family (core/inaddr.h), dedicated or
+ * shared (on a shared one XDP steers the ports skiff owns, ports and
+ * ports6).  A wildcard is not.
+ */
+static inline bool stack_is_local_addr(const struct stack *st, const union inet_addr *a)
+{
+	if (inet_addr_is4(a))
+		return a->w[3] && stack_is_local(st, a->w[3]);
+	return stack_find_addr6(st, a->b) != NULL;
 }
 
 /*

@@ -292,7 +292,6 @@ static bool icmp_err_elsewhere(struct stack *st, const struct net_protocol *prot
 static int icmp_error_rcv(struct stack *st, struct pkb *pkb)
 {
 	const struct icmp_hdr *icmph = (const struct icmp_hdr *)pkb->data;
-	const struct net_protocol *prot;
 	const struct ip_hdr *qiph;
 	uint32_t len = pkb_len(pkb);
 	uint32_t qihl, info = 0;
@@ -329,14 +328,77 @@ static int icmp_error_rcv(struct stack *st, struct pkb *pkb)
 		break;
 	}
 
-	prot = st->ip->protos[qiph->protocol];
 	__pkb_pull(pkb, ICMP_HLEN);
+	icmp_err_deliver(st, qiph->protocol, pkb, err, info);
+	return 0;
+}
+
+int icmp_quote_parse(const uint8_t *p, uint32_t len, struct icmp_quote *q)
+{
+	uint32_t off, i;
+	uint8_t nh;
+
+	if (len < 1)
+		return -EINVAL;
+	if (p[0] >> 4 == 4) {
+		const struct ip_hdr *iph = (const struct ip_hdr *)p;
+
+		if (len < IP_HLEN)
+			return -EINVAL;
+		off = iph->ihl * 4u;
+		if (off < IP_HLEN || (iph->frag_off & htons(IP_OFFSET)))
+			return -EINVAL;
+		inet_addr_set4(&q->saddr, iph->saddr);
+		inet_addr_set4(&q->daddr, iph->daddr);
+		nh = iph->protocol;
+	} else if (p[0] >> 4 == 6) {
+		const struct ip6_hdr *ip6 = (const struct ip6_hdr *)p;
+
+		if (len < IPV6_HDR_LEN)
+			return -EINVAL;
+		inet_addr_set6(&q->saddr, ip6->saddr);
+		inet_addr_set6(&q->daddr, ip6->daddr);
+		off = IPV6_HDR_LEN;
+		nh = ip6->nexthdr;
+		/* RFC 8200 4: a bounded walk; only a first fragment has ports */
+		for (i = 0;; i++) {
+			if (nh != SKIFF_NH_HOPOPTS && nh != SKIFF_NH_ROUTING &&
+			    nh != SKIFF_NH_DSTOPTS && nh != SKIFF_NH_FRAGMENT)
+				break;
+			if (i == 8 || off + 8 > len)
+				return -EINVAL;
+			if (nh == SKIFF_NH_FRAGMENT) {
+				if (((p[off + 2] << 8 | p[off + 3]) & IP6_FRAG_OFFSET_MASK))
+					return -EINVAL;
+				nh = p[off];
+				off += IPV6_FRAG_HDR_LEN;
+			} else {
+				nh = p[off];
+				off += (p[off + 1] + 1u) * 8;
+			}
+		}
+	} else {
+		return -EINVAL;
+	}
+	if (off > len || len - off < 8)
+		return -EINVAL;
+	q->proto = nh;
+	memcpy(&q->sport, p + off, 2);
+	memcpy(&q->dport, p + off + 2, 2);
+	q->seq = (uint32_t)p[off + 4] << 24 | (uint32_t)p[off + 5] << 16 |
+		 (uint32_t)p[off + 6] << 8 | p[off + 7];
+	return 0;
+}
+
+void icmp_err_deliver(struct stack *st, uint8_t proto, struct pkb *pkb, int err, uint32_t info)
+{
+	const struct net_protocol *prot = st->ip ? st->ip->protos[proto] : NULL;
+
 	if (icmp_err_elsewhere(st, prot, pkb))
-		return 0;
+		return;
 	if (prot && prot->err_handler)
 		prot->err_handler(st, pkb, -err, info);
 	pkb_free(pkb);
-	return 0;
 }
 
 static int icmp_rcv(struct stack *st, struct pkb *pkb)

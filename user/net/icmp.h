@@ -12,8 +12,10 @@
 #ifndef SKIFF_ICMP_H
 #define SKIFF_ICMP_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
+#include "core/inaddr.h"
 #include "core/stack.h"
 
 #define ICMP_MSGS_PER_SEC	1000
@@ -31,5 +33,26 @@ void icmp_fini(struct stack *st);
  */
 void icmp_send(struct stack *st, const struct pkb *in, uint8_t type, uint8_t code,
 	       uint32_t info);
+
+/*
+ * The packet an ICMP or ICMPv6 error quotes, as we sent it (so saddr,
+ * sport are ours): the one parse every transport's err_handler and
+ * err_lookup uses, for both families.
+ */
+struct icmp_quote {
+	union inet_addr saddr, daddr;	/* IPv4 mapped (core/inaddr.h) */
+	uint16_t sport, dport;		/* network order */
+	uint32_t seq;			/* bytes 4..7 of the transport header (TCP's sequence) */
+	uint8_t proto;			/* upper-layer protocol / next header */
+};
+
+/*
+ * Parse p (len bytes: the quoted IPv4 or IPv6 header onwards) into q: the
+ * IP header whole (IPv4: IHL valid, not a later fragment; IPv6: the
+ * extension headers walked, at most 8, none past len, a fragment header
+ * only with offset 0), and 8 bytes of the transport header after it.
+ * 0, or -EINVAL for anything short or malformed.
+ */
+int icmp_quote_parse(const uint8_t *p, uint32_t len, struct icmp_quote *q);
 
 #endif /* SKIFF_ICMP_H */

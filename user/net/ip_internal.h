@@ -24,6 +24,7 @@
 #include "core/timer.h"
 #include "net/route.h"
 #include "net/ip.h"
+#include "net/ipv6.h"
 
 #ifndef ETH_P_IP
 #define ETH_P_IP	0x0800
@@ -266,9 +267,12 @@ static inline bool ipv6_is_local(const struct stack *st, const uint8_t *a)
 	return false;
 }
 
+/* icmp.c: hand an ICMP or ICMPv6 error (pkb->data = the quoted IP header)
+ * to the err_handler of proto on the worker that holds the quoted flow.
+ * err a positive errno.  Owns pkb. */
+void icmp_err_deliver(struct stack *st, uint8_t proto, struct pkb *pkb, int err, uint32_t info);
+
 /* ipv6.c */
-/* RFC 8200 8.1: the pseudo-header's unfolded sum for len upper-layer bytes. */
-uint32_t ipv6_pseudo_sum(const uint8_t *src, const uint8_t *dst, uint32_t len, uint8_t nh);
 /* Send an upper-layer packet (data = its header) from src to dst, to the
  * link address dmac, with hop_limit.  Owns pkb. */
 void ipv6_send_mac(struct stack *st, struct pkb *pkb, const uint8_t *src, const uint8_t *dst,

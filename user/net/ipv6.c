@@ -48,6 +48,7 @@
 #include "core/pkb.h"
 #include "core/stack.h"
 #include "link/eth.h"
+#include "net/icmp.h"
 #include "net/ip_internal.h"
 #include "net/ipv6.h"
 
@@ -64,6 +65,7 @@
 #define NH_DSTOPTS		SKIFF_NH_DSTOPTS
 #define ICMPV6_DEST_UNREACH	1
 #define ICMPV6_PORT_UNREACH	4
+#define ICMPV6_PKT_TOOBIG	2
 #define ICMPV6_TIME_EXCEED	3
 #define ICMPV6_EXC_FRAGTIME	1
 #define ICMPV6_PARAMPROB	4
@@ -237,6 +239,7 @@ struct ip6_ldst {
 	const uint8_t *mac;
 	const uint8_t *nexthop;
 	uint8_t hop_limit;
+	uint8_t tclass;		/* traffic class (DSCP, ECN) of every packet */
 };
 
 static void ipv6_link_out(struct stack *st, struct pkb *pkb, const struct ip6_ldst *l)
@@ -248,9 +251,10 @@ static void ipv6_link_out(struct stack *st, struct pkb *pkb, const struct ip6_ld
 }
 
 static void ipv6_build_header(struct ip6_hdr *ip6, uint32_t plen, uint8_t nh,
-			      const uint8_t *src, const uint8_t *dst, uint8_t hop_limit)
+			      const uint8_t *src, const uint8_t *dst, uint8_t hop_limit,
+			      uint8_t tclass)
 {
-	ip6->vtc_flow = htonl(6u << 28);
+	ip6->vtc_flow = htonl(6u << 28 | (uint32_t)tclass << 20);
 	ip6->plen = htons((uint16_t)plen);
 	ip6->nexthdr = nh;
 	ip6->hop_limit = hop_limit;
@@ -289,7 +293,7 @@ static void ipv6_fragment(struct stack *st, struct pkb *pkb, const uint8_t *src,
 			break;
 		}
 		ipv6_build_header(__pkb_put(frag, IPV6_HLEN), IPV6_FRAG_HDR_LEN + slice,
-				  NH_FRAGMENT, src, dst, l->hop_limit);
+				  NH_FRAGMENT, src, dst, l->hop_limit, l->tclass);
 		pkb_reset_network_header(frag);
 		fh = __pkb_put(frag, IPV6_FRAG_HDR_LEN);
 		fh->nexthdr = nh;
@@ -327,7 +331,7 @@ static void ipv6_send(struct stack *st, struct pkb *pkb, const uint8_t *src, con
 		pkb_drop(st, pkb, SKIFF_DROP_eth_headroom);
 		return;
 	}
-	ipv6_build_header(ip6, len, nh, src, dst, l->hop_limit);
+	ipv6_build_header(ip6, len, nh, src, dst, l->hop_limit, l->tclass);
 	pkb_reset_network_header(pkb);
 	pkb->dev = st->dev;
 	ipv6_link_out(st, pkb, l);
@@ -367,6 +371,68 @@ static int ipv6_route_slot(const struct stack *st, const uint8_t *dst)
 	if (in6_is_linklocal(dst))
 		return ROUTE6_SLOT_LINKLOCAL;
 	return in6_is_unspecified(cfg->gateway6) ? -1 : ROUTE6_SLOT_DEFAULT;
+}
+
+/* The next hop of a route slot to dst (ipv6_route_slot() >= 0). */
+static const uint8_t *ipv6_slot_nexthop(const struct stack *st, int slot, const uint8_t *dst)
+{
+	if (slot == ROUTE6_SLOT_DEFAULT)
+		return st->cfg->gateway6;
+	if (slot >= ROUTE6_SLOT_STATIC && slot < ROUTE6_SLOT_LINKLOCAL)
+		return st->cfg->routes6[slot - ROUTE6_SLOT_STATIC].gateway;
+	return dst;
+}
+
+int ip6_route_output(struct stack *st, const uint8_t *daddr, const uint8_t *saddr,
+		     struct rt6 *rt)
+{
+	const struct stack_config *cfg = st->cfg;
+	const uint8_t *src = NULL;
+	int slot, i;
+
+	if (in6_is_multicast(daddr) || in6_is_unspecified(daddr))
+		return -ENETUNREACH;
+	slot = ipv6_route_slot(st, daddr);
+	if (slot < 0)
+		return -ENETUNREACH;
+	if (saddr && !in6_is_unspecified(saddr)) {
+		if (!stack_find_addr6(st, saddr))
+			return -EADDRNOTAVAIL;
+		src = saddr;
+	} else if (slot < cfg->n_addrs6) {
+		src = cfg->addrs6[slot].addr;	/* RFC 6724 rule 8's spirit: the matching prefix */
+	} else {
+		/* a dedicated address first: a shared one needs its port claimed */
+		for (i = 0; i < cfg->n_addrs6 && !src; i++)
+			if (cfg->addrs6[i].dedicated)
+				src = cfg->addrs6[i].addr;
+		if (!src && cfg->n_addrs6)
+			src = cfg->addrs6[0].addr;
+		if (!src)
+			return -EADDRNOTAVAIL;
+	}
+	memcpy(rt->saddr, src, 16);
+	memcpy(rt->daddr, daddr, 16);
+	memcpy(rt->nexthop, ipv6_slot_nexthop(st, slot, daddr), 16);
+	rt->mtu = ipv6_pmtu_get(st, daddr);	/* RFC 8201: the path's, as far as we know */
+	rt->slot = slot;
+	return 0;
+}
+
+int ip6_output(struct stack *st, struct pkb *pkb, const struct rt6 *rt, uint8_t nh,
+	       uint8_t tclass, bool dontfrag)
+{
+	struct ip6_ldst l = { .nexthop = rt->nexthop, .hop_limit = IPV6_HOP_LIMIT,
+			      .tclass = tclass };
+
+	if (dontfrag && IPV6_HLEN + pkb_len(pkb) > rt->mtu) {
+		pkb_free(pkb);
+		return -EMSGSIZE;
+	}
+	if (st->ip6 && rt->slot >= 0 && rt->slot < ROUTE6_SLOTS)
+		st->ip6->route_uses[rt->slot]++;
+	ipv6_send(st, pkb, rt->saddr, rt->daddr, nh, &l);
+	return 0;
 }
 
 int ipv6_route_dump(const struct stack *st, struct route6_info *out, int max)
@@ -432,19 +498,15 @@ int ipv6_route_dump(const struct stack *st, struct route6_info *out, int max)
  * back to the MAC that handed the packet over (the router it came
  * through).
  */
-static void ipv6_reply(struct stack *st, struct pkb *pkb, const struct pkb *in, uint8_t nh)
+static void ipv6_reply(struct stack *st, struct pkb *pkb, const struct pkb *in,
+		       const struct ip6_hdr *ip6, uint8_t nh)
 {
-	const struct ip6_hdr *ip6 = (const struct ip6_hdr *)in->data;
 	struct ip6_ldst l = { .hop_limit = IPV6_HOP_LIMIT };
 
 	int slot = ipv6_route_slot(st, ip6->saddr);
 
-	if (slot == ROUTE6_SLOT_DEFAULT)
-		l.nexthop = st->cfg->gateway6;
-	else if (slot >= ROUTE6_SLOT_STATIC && slot < ROUTE6_SLOT_LINKLOCAL)
-		l.nexthop = st->cfg->routes6[slot - ROUTE6_SLOT_STATIC].gateway;
-	else if (slot >= 0)
-		l.nexthop = ip6->saddr;
+	if (slot >= 0)
+		l.nexthop = ipv6_slot_nexthop(st, slot, ip6->saddr);
 	else
 		l.mac = pkb_mac_header(in) + ETH_ALEN;
 	if (slot >= 0)
@@ -468,18 +530,19 @@ static bool icmp6_err_allow(struct stack *st)
 	return true;
 }
 
-/* An ICMPv6 error about in (its IPv6 header at in->data), to its source. */
-static void icmp6_send_err(struct stack *st, const struct pkb *in, uint8_t type, uint8_t code,
-			   uint32_t info)
+/* An ICMPv6 error about in (its IPv6 header at ip6, qlen bytes from there
+ * to its end), to its source. */
+static void icmp6_send_hdr(struct stack *st, const struct pkb *in, const struct ip6_hdr *ip6,
+			   uint32_t qlen, uint8_t type, uint8_t code, uint32_t info)
 {
-	const struct ip6_hdr *ip6 = (const struct ip6_hdr *)in->data;
-	uint32_t qlen = pkb_len(in);
 	struct icmp6_hdr *h;
 	struct pkb *pkb;
 
-	/* RFC 4443 2.4 e: not to a multicast frame or a source that is no host */
+	/* RFC 4443 2.4 e: not to a multicast frame or a source that is no
+	 * host; and never about a packet to a shared address: the kernel
+	 * answers for it (XDP hands us only the ports skiff owns there) */
 	if (in->pkt_type != PKB_HOST || in6_is_multicast(ip6->saddr) ||
-	    in6_is_unspecified(ip6->saddr))
+	    in6_is_unspecified(ip6->saddr) || !ipv6_is_local(st, ip6->daddr))
 		return;
 	if (!icmp6_err_allow(st)) {
 		STACK_INC(st, icmp6_ratelimited);
@@ -505,7 +568,77 @@ static void icmp6_send_err(struct stack *st, const struct pkb *in, uint8_t type,
 							     (uint32_t)(sizeof(*h) + qlen),
 							     SKIFF_IPPROTO_ICMPV6)));
 	STACK_INC(st, icmp6_err_sent);
-	ipv6_reply(st, pkb, in, SKIFF_IPPROTO_ICMPV6);
+	ipv6_reply(st, pkb, in, ip6, SKIFF_IPPROTO_ICMPV6);
+}
+
+/* The same about in with its IPv6 header at in->data. */
+static void icmp6_send_err(struct stack *st, const struct pkb *in, uint8_t type, uint8_t code,
+			   uint32_t info)
+{
+	icmp6_send_hdr(st, in, (const struct ip6_hdr *)in->data, pkb_len(in), type, code, info);
+}
+
+void icmp6_send(struct stack *st, const struct pkb *in, uint8_t type, uint8_t code,
+		uint32_t info)
+{
+	const uint8_t *nh = pkb_network_header(in);
+
+	icmp6_send_hdr(st, in, (const struct ip6_hdr *)nh, (uint32_t)(in->tail - nh), type, code,
+		       info);
+}
+
+/* RFC 4443 3.1, Linux's icmpv6_err_convert(): errno of each unreachable code */
+static const uint8_t icmp6_unreach_errno[] = {
+	ENETUNREACH,	/* 0 no route */
+	EACCES,		/* 1 administratively prohibited */
+	EHOSTUNREACH,	/* 2 beyond the scope of the source address */
+	EHOSTUNREACH,	/* 3 address unreachable */
+	ECONNREFUSED,	/* 4 port unreachable */
+	EACCES,		/* 5 source address failed policy */
+	EACCES,		/* 6 reject route */
+};
+
+/*
+ * An ICMPv6 error (RFC 4443 3) about a packet we sent (ICMPv6 header at
+ * in->data + off, checksum checked): it must quote an IPv6 header from one
+ * of our addresses and the first 8 bytes of its upper layer, which then
+ * hears of it (RFC 4443 2.4 d) with data = the quoted IPv6 header, as
+ * ICMP errors reach it (net/icmp.c).  Owns in.
+ */
+static void icmp6_error_rcv(struct stack *st, struct pkb *in, uint32_t off)
+{
+	const struct icmp6_hdr *h = (const void *)(in->data + off);
+	uint32_t qoff = off + (uint32_t)sizeof(*h), info = 0;
+	struct icmp_quote q;
+	int err;
+
+	if (icmp_quote_parse(in->data + qoff, pkb_len(in) - qoff, &q) ||
+	    in->data[qoff] >> 4 != 6 || !stack_find_addr6(st, q.saddr.b)) {
+		pkb_drop(st, in, SKIFF_DROP_icmp_quote);
+		return;
+	}
+	switch (h->type) {
+	case ICMPV6_DEST_UNREACH:
+		err = h->code < sizeof(icmp6_unreach_errno) ? icmp6_unreach_errno[h->code] : EPROTO;
+		break;
+	case ICMPV6_PKT_TOOBIG:
+		/* RFC 8201 4: never below the IPv6 minimum MTU */
+		err = EMSGSIZE;
+		info = ntohl(h->data);
+		if (info < IPV6_MIN_MTU)
+			info = IPV6_MIN_MTU;
+		break;
+	case ICMPV6_TIME_EXCEED:
+		err = EHOSTUNREACH;
+		break;
+	default: /* ICMPV6_PARAMPROB */
+		err = EPROTO;
+		info = ntohl(h->data);
+		break;
+	}
+	STACK_INC(st, icmp6_err_rx);
+	__pkb_pull(in, qoff);
+	icmp_err_deliver(st, q.proto, in, err, info);
 }
 
 /* One of our addresses, dedicated or shared with the kernel. */
@@ -553,7 +686,9 @@ static void icmp6_ptb_rcv(struct stack *st, struct pkb *in, const uint8_t *m, ui
 		return;
 	}
 	pmtu6_update(st, q->daddr, mtu);
-	pkb_free(in);
+	/* and TCP lowers its MSS at once (tcp_err), rather than at its next
+	 * segment's route lookup */
+	icmp6_error_rcv(st, in, (uint32_t)(m - in->data));
 }
 
 /* RFC 4443 4.2: the reply carries the request's identifier, sequence and data. */
@@ -578,6 +713,10 @@ static void icmp6_rcv(struct stack *st, struct pkb *in, uint32_t off)
 		icmp6_ptb_rcv(st, in, in->data + off, len);
 		return;
 	}
+	if (req->type >= ICMPV6_DEST_UNREACH && req->type <= ICMPV6_PARAMPROB) {
+		icmp6_error_rcv(st, in, off);
+		return;
+	}
 	if (req->type != SKIFF_ICMPV6_ECHO_REQUEST || req->code != 0 ||
 	    in6_is_multicast(ip6->saddr) || in6_is_unspecified(ip6->saddr) ||
 	    in6_is_multicast(ip6->daddr)) {
@@ -598,60 +737,8 @@ static void icmp6_rcv(struct stack *st, struct pkb *in, uint32_t off)
 	h->checksum = csum_fold(csum_partial(
 		h, len, ipv6_pseudo_sum(ip6->daddr, ip6->saddr, len, SKIFF_IPPROTO_ICMPV6)));
 	STACK_INC(st, icmp6_echo_reply);
-	ipv6_reply(st, pkb, in, SKIFF_IPPROTO_ICMPV6);
+	ipv6_reply(st, pkb, in, ip6, SKIFF_IPPROTO_ICMPV6);
 	pkb_free(in);
-}
-
-/* RFC 9293 3.10.7.1: a segment to a CLOSED port gets a RST, unless it is one. */
-static void tcp6_reset(struct stack *st, struct pkb *in, uint32_t off)
-{
-	const struct ip6_hdr *ip6 = (const struct ip6_hdr *)in->data;
-	const uint8_t *t = in->data + off;
-	uint32_t len = pkb_len(in) - off, doff, seq, ack, seglen;
-	uint8_t flags, *r;
-	struct pkb *pkb;
-
-	if (len < 20 || !ipv6_upper_csum_ok(ip6, t, len, NH_TCP)) {
-		pkb_drop(st, in, SKIFF_DROP_ip6_csum);
-		return;
-	}
-	doff = (uint32_t)(t[12] >> 4) * 4;
-	flags = t[13];
-	if (doff < 20 || doff > len || (flags & 0x04) || in6_is_multicast(ip6->saddr) ||
-	    in6_is_unspecified(ip6->saddr)) {
-		pkb_drop(st, in, SKIFF_DROP_tcp_no_port);
-		return;
-	}
-	memcpy(&seq, t + 4, 4);
-	memcpy(&ack, t + 8, 4);
-	seglen = len - doff + !!(flags & 0x02) + !!(flags & 0x01); /* SYN, FIN count */
-	pkb = netdev_alloc_pkb(st->dev);
-	if (!pkb) {
-		pkb_drop(st, in, SKIFF_DROP_no_frame);
-		return;
-	}
-	r = __pkb_put(pkb, 20);
-	memset(r, 0, 20);
-	memcpy(r, t + 2, 2); /* ports swapped */
-	memcpy(r + 2, t, 2);
-	if (flags & 0x10) { /* ACK: <SEQ=SEG.ACK><CTL=RST> */
-		memcpy(r + 4, &ack, 4);
-		r[13] = 0x04;
-	} else { /* <SEQ=0><ACK=SEG.SEQ+SEG.LEN><CTL=RST,ACK> */
-		ack = htonl(ntohl(seq) + seglen);
-		memcpy(r + 8, &ack, 4);
-		r[13] = 0x14;
-	}
-	r[12] = 5 << 4;
-	{
-		uint16_t c = csum_fold(csum_partial(r, 20, ipv6_pseudo_sum(ip6->daddr, ip6->saddr,
-									  20, NH_TCP)));
-
-		memcpy(r + 16, &c, 2);
-	}
-	STACK_INC(st, tcp6_rst_sent);
-	ipv6_reply(st, pkb, in, NH_TCP);
-	pkb_drop(st, in, SKIFF_DROP_tcp_no_port);
 }
 
 static bool nh_is_ext(uint8_t nh)
@@ -791,7 +878,7 @@ int ipv6_rcv(struct stack *st, struct pkb *pkb)
 	/* Ours, or (for Neighbor Discovery only) a group we are in: all-nodes
 	 * and our addresses' solicited-node groups.  XDP answers what comes
 	 * to those itself; without XDP in front (the unit tests) it is here. */
-	if (!ipv6_is_local(st, ip6->daddr) &&
+	if (!stack_find_addr6(st, ip6->daddr) &&
 	    !(ip6->nexthdr == SKIFF_IPPROTO_ICMPV6 && ipv6_in_our_group(st, ip6->daddr))) {
 		pkb_drop(st, pkb, SKIFF_DROP_ip6_not_ours);
 		return 0;
@@ -806,8 +893,11 @@ static int ipv6_input(struct stack *st, struct pkb *pkb)
 {
 	const struct ip6_hdr *ip6 = (const struct ip6_hdr *)pkb->data;
 	uint32_t len = pkb_len(pkb), off = IPV6_HLEN, nh_field = 6;
+	const struct net_protocol *prot;
 	uint8_t nh;
 	int i;
+
+	pkb_reset_network_header(pkb);
 
 	/* RFC 8200 4: the extension headers, in order, a bounded number */
 	nh = ip6->nexthdr;
@@ -851,24 +941,23 @@ static int ipv6_input(struct stack *st, struct pkb *pkb)
 		icmp6_rcv(st, pkb, off);
 		return 0;
 	case NH_UDP:
-		if (len - off < 8 || !ipv6_upper_csum_ok(ip6, pkb->data + off, len - off, NH_UDP)) {
-			pkb_drop(st, pkb, SKIFF_DROP_ip6_csum);
-			return 0;
-		}
-		icmp6_send_err(st, pkb, ICMPV6_DEST_UNREACH, ICMPV6_PORT_UNREACH, 0);
-		pkb_drop(st, pkb, SKIFF_DROP_udp_no_port);
-		return 0;
 	case NH_TCP:
-		tcp6_reset(st, pkb, off);
-		return 0;
+		/* RFC 8200 8.1: the checksum is mandatory; the transport
+		 * (udp_rcv, tcp_rcv) checks it, with data = its header */
+		prot = inet_get_protocol(st, nh);
+		if (!prot || !prot->handler)
+			break;
+		__pkb_pull(pkb, off);
+		return prot->handler(st, pkb);
 	case NH_NONE:
 		pkb_free(pkb); /* RFC 8200 4.7: nothing follows */
 		return 0;
 	default:
-		icmp6_send_err(st, pkb, ICMPV6_PARAMPROB, ICMPV6_UNK_NEXTHDR, nh_field);
-		pkb_drop(st, pkb, SKIFF_DROP_ip6_unknown_nexthdr);
-		return 0;
+		break;
 	}
+	icmp6_send_err(st, pkb, ICMPV6_PARAMPROB, ICMPV6_UNK_NEXTHDR, nh_field);
+	pkb_drop(st, pkb, SKIFF_DROP_ip6_unknown_nexthdr);
+	return 0;
 }
 
 int ipv6_init(struct stack *st)

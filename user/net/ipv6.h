@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
 /*
- * IPv6 input for skiff's dedicated IPv6 addresses (net/ipv6.c): what the
- * daemon answers of the IPv6 traffic XDP hands it, as a host with every
- * port closed (no IPv6 sockets yet).
+ * IPv6 (net/ipv6.c) for skiff's dedicated IPv6 addresses: input, which
+ * delivers UDP and TCP through the same IP-protocol table as IPv4 (the
+ * handler tells the family by the network header's version), ICMPv6, and
+ * the output path the transports send through.
  */
 #ifndef SKIFF_NET_IPV6_H
 #define SKIFF_NET_IPV6_H
@@ -32,6 +33,40 @@ int ipv6_rcv(struct stack *st, struct pkb *pkb);
 #define ROUTE6_SLOT_LINKLOCAL	(SKIFF_MAX_ADDRS6 + SKIFF_MAX_ROUTES)
 #define ROUTE6_SLOT_DEFAULT	(ROUTE6_SLOT_LINKLOCAL + 1)
 #define ROUTE6_SLOTS		(ROUTE6_SLOT_DEFAULT + 1)
+
+/* Where a locally originated packet goes (ip6_route_output()). */
+struct rt6 {
+	uint8_t saddr[16];	/* our address to send from */
+	uint8_t daddr[16];
+	uint8_t nexthop[16];	/* daddr when on-link, else the router */
+	uint32_t mtu;		/* the link's, at least 1280 */
+	int slot;		/* ROUTE6_SLOT_* or the prefix of addrs6[i] */
+};
+
+/*
+ * Route to daddr from saddr (NULL or ::: our address of the matching
+ * prefix, else the first dedicated one, else the first).  0, -ENETUNREACH (no
+ * route, a multicast destination) or -EADDRNOTAVAIL (saddr not ours, no
+ * dedicated IPv6 address).
+ */
+int ip6_route_output(struct stack *st, const uint8_t *daddr, const uint8_t *saddr,
+		     struct rt6 *rt);
+/*
+ * Prepend the IPv6 header to pkb (data = the upper-layer header, the whole
+ * packet in one buffer) and send it along rt, fragmented above the MTU
+ * (RFC 8200 4.5) unless dontfrag (then -EMSGSIZE).  Owns pkb.
+ */
+int ip6_output(struct stack *st, struct pkb *pkb, const struct rt6 *rt, uint8_t nh,
+	       uint8_t tclass, bool dontfrag);
+/* RFC 8200 8.1: the pseudo-header's unfolded sum for len upper-layer bytes. */
+uint32_t ipv6_pseudo_sum(const uint8_t *src, const uint8_t *dst, uint32_t len, uint8_t nh);
+/*
+ * An ICMPv6 error about in (network_header = its IPv6 header, as
+ * received) to its source, rate limited, never about a multicast frame or
+ * source (RFC 4443 2.4).  Does not own in.
+ */
+void icmp6_send(struct stack *st, const struct pkb *in, uint8_t type, uint8_t code,
+		uint32_t info);
 
 struct route6_info {
 	bool is_default;

@@ -202,7 +202,7 @@ static const struct proto *sock_find_proto(const struct sock_table *t, int type)
 	return NULL;
 }
 
-int skiff_socket(struct stack *st, int type, struct socket **out)
+int skiff_socket_af(struct stack *st, int domain, int type, struct socket **out)
 {
 	const struct proto *prot;
 	struct socket *so;
@@ -214,6 +214,8 @@ int skiff_socket(struct stack *st, int type, struct socket **out)
 	*out = NULL;
 	if (!st->socks)
 		return -ENODEV;
+	if (domain != AF_INET && domain != AF_INET6)
+		return -EAFNOSUPPORT;
 	/* Every skiff socket is non-blocking and has no fd to inherit. */
 	type &= ~(SOCK_NONBLOCK | SOCK_CLOEXEC);
 	prot = sock_find_proto(st->socks, type);
@@ -229,6 +231,9 @@ int skiff_socket(struct stack *st, int type, struct socket **out)
 	}
 	sk->prot = prot;
 	sk->stack = st;
+	sk->family = (uint8_t)domain;
+	sk_addr_reset(sk, &sk->saddr6);
+	sk_addr_reset(sk, &sk->daddr6);
 	sk->rcvbuf = SOCK_DEFAULT_RCVBUF;
 	pkb_queue_init(&sk->rcvq);
 	sk->data_ready = sock_def_readable;
@@ -250,97 +255,145 @@ int skiff_socket(struct stack *st, int type, struct socket **out)
 	return 0;
 }
 
-int skiff_bind(struct socket *so, const struct sockaddr_in *addr)
+int skiff_socket(struct stack *st, int type, struct socket **out)
 {
-	struct sock *sk;
-
-	if (!so)
-		return -EBADF;
-	if (!addr)
-		return -EINVAL;
-	if (addr->sin_family != AF_INET)
-		return -EAFNOSUPPORT;
-	sk = so->sk;
-	if (sk->sport)
-		return -EINVAL;		/* already bound, as Linux */
-	if (addr->sin_addr.s_addr != INADDR_ANY && !stack_is_local(so->st, addr->sin_addr.s_addr))
-		return -EADDRNOTAVAIL;
-	return sk->prot->bind(sk, addr->sin_addr.s_addr, addr->sin_port);
+	return skiff_socket_af(st, AF_INET, type, out);
 }
 
-int skiff_connect(struct socket *so, const struct sockaddr_in *addr)
+int skiff_socket_family(const struct socket *so)
 {
+	return so ? so->sk->family : -EBADF;
+}
+
+/*
+ * A sockaddr of the socket's family as (address, port).  An AF_INET6
+ * socket takes an IPv4-mapped address unless it is V6ONLY.
+ */
+static int sock_addr_from(const struct sock *sk, skiff_const_sockaddr_arg arg,
+			  union inet_addr *a, uint16_t *port)
+{
+	if (arg.sa->sa_family != sk->family)
+		return -EAFNOSUPPORT;
+	if (sk->family == AF_INET) {
+		inet_addr_set4(a, arg.sin->sin_addr.s_addr);
+		*port = arg.sin->sin_port;
+		return 0;
+	}
+	memcpy(a->b, &arg.sin6->sin6_addr, 16);
+	*port = arg.sin6->sin6_port;
+	/* RFC 3493 5.3: an IPV6_V6ONLY socket has nothing to do with IPv4 */
+	if (sk->v6only && inet_addr_is4(a))
+		return -EAFNOSUPPORT;
+	return 0;
+}
+
+/* Write (a, port) as the socket's family's sockaddr. */
+static void sock_addr_to(const struct sock *sk, skiff_sockaddr_arg arg, const union inet_addr *a,
+			 uint16_t port)
+{
+	if (sk->family == AF_INET6) {
+		memset(arg.sin6, 0, sizeof(*arg.sin6));
+		arg.sin6->sin6_family = AF_INET6;
+		arg.sin6->sin6_port = port;
+		memcpy(&arg.sin6->sin6_addr, a->b, 16);
+		return;
+	}
+	memset(arg.sin, 0, sizeof(*arg.sin));
+	arg.sin->sin_family = AF_INET;
+	arg.sin->sin_port = port;
+	arg.sin->sin_addr.s_addr = a->w[3];
+}
+
+int skiff_bind(struct socket *so, skiff_const_sockaddr_arg addr)
+{
+	union inet_addr a;
 	struct sock *sk;
+	uint16_t port;
+	int err;
 
 	if (!so)
 		return -EBADF;
-	if (!addr)
+	if (!addr.sa)
+		return -EINVAL;
+	sk = so->sk;
+	err = sock_addr_from(sk, addr, &a, &port);
+	if (err)
+		return err;
+	if (sk->sport)
+		return -EINVAL;		/* already bound, as Linux */
+	if (!inet_addr_is_any(&a) && !stack_is_local_addr(so->st, &a))
+		return -EADDRNOTAVAIL;
+	return sk->prot->bind(sk, &a, port);
+}
+
+int skiff_connect(struct socket *so, skiff_const_sockaddr_arg addr)
+{
+	union inet_addr a;
+	struct sock *sk;
+	uint16_t port;
+	int err;
+
+	if (!so)
+		return -EBADF;
+	if (!addr.sa)
 		return -EINVAL;
 	sk = so->sk;
 	if (!sk->prot->connect)
 		return -EOPNOTSUPP;
 	/* AF_UNSPEC dissolves the association (connect(2), datagram sockets). */
-	if (addr->sin_family == AF_UNSPEC)
-		return sk->prot->connect(sk, 0, 0);
-	if (addr->sin_family != AF_INET)
-		return -EAFNOSUPPORT;
-	if (addr->sin_addr.s_addr == INADDR_ANY || addr->sin_port == 0)
+	if (addr.sa->sa_family == AF_UNSPEC)
+		return sk->prot->connect(sk, NULL, 0);
+	err = sock_addr_from(sk, addr, &a, &port);
+	if (err)
+		return err;
+	if (inet_addr_is_any(&a) || port == 0)
 		return -EINVAL;
-	return sk->prot->connect(sk, addr->sin_addr.s_addr, addr->sin_port);
+	return sk->prot->connect(sk, &a, port);
 }
 
-static void sin_fill(struct sockaddr_in *sin, uint32_t addr, uint16_t port)
+ssize_t skiff_sendmsg(struct socket *so, const void *buf, size_t len, skiff_const_sockaddr_arg to,
+		      skiff_const_sockaddr_arg local)
 {
-	memset(sin, 0, sizeof(*sin));
-	sin->sin_family = AF_INET;
-	sin->sin_addr.s_addr = addr;
-	sin->sin_port = port;
-}
-
-ssize_t skiff_sendmsg(struct socket *so, const void *buf, size_t len,
-		      const struct sockaddr_in *to, const struct sockaddr_in *local)
-{
-	uint32_t daddr = 0, saddr = 0;
-	uint16_t dport = 0;
+	union inet_addr daddr, saddr;
+	uint16_t dport = 0, lport;
 	struct sock *sk;
+	int err;
 
 	if (!so)
 		return -EBADF;
 	if (!buf && len)
 		return -EFAULT;
 	sk = so->sk;
-	if (to) {
-		if (to->sin_family != AF_INET)
-			return -EAFNOSUPPORT;
-		if (to->sin_addr.s_addr == INADDR_ANY || to->sin_port == 0)
+	if (to.sa) {
+		err = sock_addr_from(sk, to, &daddr, &dport);
+		if (err)
+			return err;
+		if (inet_addr_is_any(&daddr) || dport == 0)
 			return -EINVAL;
-		daddr = to->sin_addr.s_addr;
-		dport = to->sin_port;
-	} else if (!sk->daddr) {
+	} else if (!sk_has_peer(sk)) {
 		return -EDESTADDRREQ;
 	}
-	if (local) {
-		if (local->sin_family != AF_INET)
-			return -EAFNOSUPPORT;
-		saddr = local->sin_addr.s_addr;
+	if (local.sa) {
+		err = sock_addr_from(sk, local, &saddr, &lport);
+		if (err)
+			return err;
 	}
-	if (!saddr)
-		return sk->prot->sendmsg(sk, buf, len, daddr, dport);
+	if (!local.sa || inet_addr_is_any(&saddr))
+		return sk->prot->sendmsg(sk, buf, len, to.sa ? &daddr : NULL, dport);
 	if (!sk->prot->sendmsg_from)
 		return -EOPNOTSUPP;
-	return sk->prot->sendmsg_from(sk, buf, len, daddr, dport, saddr);
+	return sk->prot->sendmsg_from(sk, buf, len, to.sa ? &daddr : NULL, dport, &saddr);
 }
 
-ssize_t skiff_sendto(struct socket *so, const void *buf, size_t len,
-		     const struct sockaddr_in *to)
+ssize_t skiff_sendto(struct socket *so, const void *buf, size_t len, skiff_const_sockaddr_arg to)
 {
 	return skiff_sendmsg(so, buf, len, to, NULL);
 }
 
-ssize_t skiff_recvmsg(struct socket *so, void *buf, size_t len, struct sockaddr_in *from,
-		      struct sockaddr_in *local)
+ssize_t skiff_recvmsg(struct socket *so, void *buf, size_t len, skiff_sockaddr_arg from,
+		      skiff_sockaddr_arg local)
 {
-	uint32_t saddr = 0, daddr = 0;
+	union inet_addr saddr, daddr;
 	uint16_t sport = 0;
 	struct sock *sk;
 	ssize_t n;
@@ -350,7 +403,9 @@ ssize_t skiff_recvmsg(struct socket *so, void *buf, size_t len, struct sockaddr_
 	if (!buf && len)
 		return -EFAULT;
 	sk = so->sk;
-	if (local) {
+	sk_addr_reset(sk, &saddr);
+	sk_addr_reset(sk, &daddr);
+	if (local.sa) {
 		if (!sk->prot->recvmsg_to)
 			return -EOPNOTSUPP;
 		n = sk->prot->recvmsg_to(sk, buf, len, &saddr, &sport, &daddr);
@@ -359,14 +414,14 @@ ssize_t skiff_recvmsg(struct socket *so, void *buf, size_t len, struct sockaddr_
 	}
 	if (n < 0)
 		return n;
-	if (from)
-		sin_fill(from, saddr, sport);
-	if (local)
-		sin_fill(local, daddr, sk->sport);
+	if (from.sa)
+		sock_addr_to(sk, from, &saddr, sport);
+	if (local.sa)
+		sock_addr_to(sk, local, &daddr, sk->sport);
 	return n;
 }
 
-ssize_t skiff_recvfrom(struct socket *so, void *buf, size_t len, struct sockaddr_in *from)
+ssize_t skiff_recvfrom(struct socket *so, void *buf, size_t len, skiff_sockaddr_arg from)
 {
 	return skiff_recvmsg(so, buf, len, from, NULL);
 }
@@ -437,13 +492,13 @@ int skiff_setsockopt_rcvbuf(struct socket *so, uint32_t bytes)
 	return 0;
 }
 
-int skiff_getsockname(struct socket *so, struct sockaddr_in *addr)
+int skiff_getsockname(struct socket *so, skiff_sockaddr_arg addr)
 {
 	if (!so)
 		return -EBADF;
-	if (!addr)
+	if (!addr.sa)
 		return -EINVAL;
-	sin_fill(addr, so->sk->saddr, so->sk->sport);
+	sock_addr_to(so->sk, addr, &so->sk->saddr6, so->sk->sport);
 	return 0;
 }
 
@@ -463,7 +518,7 @@ int skiff_listen(struct socket *so, int backlog)
 	return sk->prot->listen(sk, backlog);
 }
 
-int skiff_accept(struct socket *so, struct socket **out, struct sockaddr_in *peer)
+int skiff_accept(struct socket *so, struct socket **out, skiff_sockaddr_arg peer)
 {
 	struct sock *sk, *newsk = NULL;
 	struct socket *nso;
@@ -499,8 +554,8 @@ int skiff_accept(struct socket *so, struct socket **out, struct sockaddr_in *pee
 	link_init(&nso->ready);
 	link_add_tail(&so->st->socks->all, &nso->all);
 	so->st->socks->n_socks++;
-	if (peer)
-		sin_fill(peer, newsk->daddr, newsk->dport);
+	if (peer.sa)
+		sock_addr_to(newsk, peer, &newsk->daddr6, newsk->dport);
 	*out = nso;
 	return 0;
 }
@@ -514,9 +569,9 @@ ssize_t skiff_send(struct socket *so, const void *buf, size_t len)
 	if (!buf && len)
 		return -EFAULT;
 	sk = so->sk;
-	if (sk->prot->type != SOCK_STREAM && !sk->daddr)
+	if (sk->prot->type != SOCK_STREAM && !sk_has_peer(sk))
 		return -EDESTADDRREQ;
-	return sk->prot->sendmsg(sk, buf, len, 0, 0);
+	return sk->prot->sendmsg(sk, buf, len, NULL, 0);
 }
 
 ssize_t skiff_sendfile(struct socket *so, struct fmap *fm, uint64_t off, size_t len)
@@ -532,7 +587,7 @@ ssize_t skiff_sendfile(struct socket *so, struct fmap *fm, uint64_t off, size_t 
 
 ssize_t skiff_recv(struct socket *so, void *buf, size_t len)
 {
-	uint32_t saddr;
+	union inet_addr saddr;
 	uint16_t sport;
 
 	if (!so)
@@ -566,6 +621,15 @@ int skiff_setsockopt(struct socket *so, int opt, int val)
 	sk = so->sk;
 	if (opt == SKIFF_SO_ERROR)
 		return -ENOPROTOOPT;	/* get only */
+	/* RFC 3493 5.3: set before the socket is bound or connected */
+	if (opt == SKIFF_IPV6_V6ONLY) {
+		if (sk->family != AF_INET6)
+			return -ENOPROTOOPT;
+		if (sk->sport)
+			return -EINVAL;
+		sk->v6only = val != 0;
+		return 0;
+	}
 	if (sk->prot->setsockopt)
 		err = sk->prot->setsockopt(sk, opt, val);
 	/* The socket layer's own receive limit serves a transport that has no
@@ -596,6 +660,12 @@ int skiff_getsockopt(struct socket *so, int opt, int *val)
 		sk->err = 0;
 		return 0;
 	}
+	if (opt == SKIFF_IPV6_V6ONLY) {
+		if (sk->family != AF_INET6)
+			return -ENOPROTOOPT;
+		*val = sk->v6only;
+		return 0;
+	}
 	if (sk->prot->getsockopt)
 		err = sk->prot->getsockopt(sk, opt, val);
 	if (err == -ENOPROTOOPT && opt == SKIFF_SO_RCVBUF) {
@@ -605,15 +675,15 @@ int skiff_getsockopt(struct socket *so, int opt, int *val)
 	return err;
 }
 
-int skiff_getpeername(struct socket *so, struct sockaddr_in *addr)
+int skiff_getpeername(struct socket *so, skiff_sockaddr_arg addr)
 {
 	if (!so)
 		return -EBADF;
-	if (!addr)
+	if (!addr.sa)
 		return -EINVAL;
-	if (!so->sk->daddr)
+	if (!sk_has_peer(so->sk))
 		return -ENOTCONN;
-	sin_fill(addr, so->sk->daddr, so->sk->dport);
+	sock_addr_to(so->sk, addr, &so->sk->daddr6, so->sk->dport);
 	return 0;
 }
 

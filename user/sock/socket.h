@@ -22,26 +22,50 @@ struct socket;
 
 typedef void (*socket_event_fn)(struct socket *so, uint32_t events, void *arg);
 
-/* type: SOCK_DGRAM (UDP); SOCK_STREAM once TCP registers. */
-int skiff_socket(struct stack *st, int type, struct socket **out);
-int skiff_bind(struct socket *so, const struct sockaddr_in *addr);
-int skiff_connect(struct socket *so, const struct sockaddr_in *addr);
-ssize_t skiff_sendto(struct socket *so, const void *buf, size_t len,
-		     const struct sockaddr_in *to);
-ssize_t skiff_recvfrom(struct socket *so, void *buf, size_t len, struct sockaddr_in *from);
 /*
- * Added: recvfrom/sendto with the local address of the datagram, as
- * IP_PKTINFO does for BSD sockets.  skiff_recvmsg() also fills local (may be
- * NULL) with the address and port the datagram was sent to; skiff_sendmsg()
- * sends from local->sin_addr (local NULL or INADDR_ANY: the routed source),
- * which must be one of ours and match the bound address, if any.  A server
- * bound to INADDR_ANY uses them to answer from the address it was asked on.
- * -EOPNOTSUPP for a transport without them.
+ * Addresses: struct sockaddr_in for an AF_INET socket, struct sockaddr_in6
+ * for an AF_INET6 one (which also reaches IPv4 peers as ::ffff:a.b.c.d
+ * unless SKIFF_IPV6_V6ONLY is set, as Linux with bindv6only=0).  The
+ * arguments take a pointer to either (or to struct sockaddr /
+ * sockaddr_storage) without a cast, as glibc's __SOCKADDR_ARG does; an
+ * input's family is read from it, an output is written in the socket's
+ * family, so an AF_INET6 socket needs room for a sockaddr_in6.
  */
-ssize_t skiff_recvmsg(struct socket *so, void *buf, size_t len, struct sockaddr_in *from,
-		      struct sockaddr_in *local);
-ssize_t skiff_sendmsg(struct socket *so, const void *buf, size_t len,
-		      const struct sockaddr_in *to, const struct sockaddr_in *local);
+typedef union {
+	const struct sockaddr *sa;
+	const struct sockaddr_in *sin;
+	const struct sockaddr_in6 *sin6;
+	const struct sockaddr_storage *ss;
+} __attribute__((transparent_union)) skiff_const_sockaddr_arg;
+
+typedef union {
+	struct sockaddr *sa;
+	struct sockaddr_in *sin;
+	struct sockaddr_in6 *sin6;
+	struct sockaddr_storage *ss;
+} __attribute__((transparent_union)) skiff_sockaddr_arg;
+
+/* type: SOCK_DGRAM (UDP), SOCK_STREAM (TCP).  skiff_socket() makes an
+ * AF_INET socket; skiff_socket_af() one of domain AF_INET or AF_INET6. */
+int skiff_socket(struct stack *st, int type, struct socket **out);
+int skiff_socket_af(struct stack *st, int domain, int type, struct socket **out);
+int skiff_bind(struct socket *so, skiff_const_sockaddr_arg addr);
+int skiff_connect(struct socket *so, skiff_const_sockaddr_arg addr);
+ssize_t skiff_sendto(struct socket *so, const void *buf, size_t len, skiff_const_sockaddr_arg to);
+ssize_t skiff_recvfrom(struct socket *so, void *buf, size_t len, skiff_sockaddr_arg from);
+/*
+ * recvfrom/sendto with the local address of the datagram, as IP_PKTINFO
+ * (IPV6_PKTINFO) does for BSD sockets.  skiff_recvmsg() also fills local
+ * (may be NULL) with the address and port the datagram was sent to;
+ * skiff_sendmsg() sends from local's address (local NULL or a wildcard:
+ * the routed source), which must be one of ours and match the bound
+ * address, if any.  A server bound to a wildcard uses them to answer from
+ * the address it was asked on.  -EOPNOTSUPP for a transport without them.
+ */
+ssize_t skiff_recvmsg(struct socket *so, void *buf, size_t len, skiff_sockaddr_arg from,
+		      skiff_sockaddr_arg local);
+ssize_t skiff_sendmsg(struct socket *so, const void *buf, size_t len, skiff_const_sockaddr_arg to,
+		      skiff_const_sockaddr_arg local);
 int skiff_close(struct socket *so);
 /* Current readiness, SOCK_EV_*. */
 uint32_t skiff_poll(struct socket *so);
@@ -57,7 +81,7 @@ int skiff_setsockopt_rcvbuf(struct socket *so, uint32_t bytes);
 #define SKIFF_MAX_CONNS		131072
 int skiff_listen(struct socket *so, int backlog);
 /* A new connected socket (handler unset) and its peer, or -EAGAIN. */
-int skiff_accept(struct socket *so, struct socket **out, struct sockaddr_in *peer);
+int skiff_accept(struct socket *so, struct socket **out, skiff_sockaddr_arg peer);
 /* connect() on a stream socket returns -EINPROGRESS; completion is
  * SOCK_EV_OUT (success) or SOCK_EV_ERR (skiff_getsockopt SKIFF_SO_ERROR). */
 ssize_t skiff_send(struct socket *so, const void *buf, size_t len);	/* -EAGAIN when full */
@@ -74,12 +98,15 @@ ssize_t skiff_sendfile(struct socket *so, struct fmap *fm, uint64_t off, size_t 
 ssize_t skiff_recv(struct socket *so, void *buf, size_t len);	/* 0 = EOF, -EAGAIN */
 int skiff_shutdown(struct socket *so, int how);
 int skiff_setsockopt(struct socket *so, int opt, int val);	/* SKIFF_SO_* */
-/* SKIFF_SO_ERROR gives the pending error as a positive errno (0: none) and
+/* SKIFF_IPV6_V6ONLY is the socket layer's own (AF_INET6, before bind or
+ * connect; else -EINVAL).  SKIFF_SO_ERROR gives the pending error as a positive errno (0: none) and
  * clears it; SKIFF_SO_RCVBUF falls back to sk->rcvbuf for a transport
  * without options of its own (UDP). */
 int skiff_getsockopt(struct socket *so, int opt, int *val);
-int skiff_getpeername(struct socket *so, struct sockaddr_in *addr);
-int skiff_getsockname(struct socket *so, struct sockaddr_in *addr);
+int skiff_getpeername(struct socket *so, skiff_sockaddr_arg addr);
+int skiff_getsockname(struct socket *so, skiff_sockaddr_arg addr);
+/* The socket's domain, AF_INET or AF_INET6. */
+int skiff_socket_family(const struct socket *so);
 
 /* Register a transport for a socket type (done by udp_init, tcp_init). */
 int sock_register_proto(struct stack *st, const struct proto *prot);

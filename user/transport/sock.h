@@ -10,10 +10,14 @@
 #ifndef SKIFF_SOCK_H
 #define SKIFF_SOCK_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
+#include <sys/socket.h>
 #include <sys/types.h>
 
+#include "core/inaddr.h"
 #include "core/pkb.h"
 
 struct stack;
@@ -35,24 +39,32 @@ struct proto {
 	int protocol;		/* IPPROTO_UDP, IPPROTO_TCP */
 	size_t obj_size;	/* >= sizeof(struct sock) */
 	int (*init)(struct sock *sk);
-	/* Bind to (addr, port) network order; port 0 picks an ephemeral one. */
-	int (*bind)(struct sock *sk, uint32_t addr, uint16_t port);
-	int (*connect)(struct sock *sk, uint32_t addr, uint16_t port);
+	/*
+	 * Addresses are union inet_addr (core/inaddr.h: IPv4 mapped), ports
+	 * network order.  The socket layer has checked the family against
+	 * the socket's (sk->family, sk->v6only) before any of these.
+	 */
+	/* Bind to (addr, port); port 0 picks an ephemeral one. */
+	int (*bind)(struct sock *sk, const union inet_addr *addr, uint16_t port);
+	/* addr NULL: forget the peer (connect(2) with AF_UNSPEC). */
+	int (*connect)(struct sock *sk, const union inet_addr *addr, uint16_t port);
 	/* Send len bytes to (daddr, dport), or to the connected peer when
-	 * daddr == 0.  Returns bytes queued or -errno. */
-	ssize_t (*sendmsg)(struct sock *sk, const void *buf, size_t len, uint32_t daddr,
-			   uint16_t dport);
+	 * daddr is NULL.  Returns bytes queued or -errno. */
+	ssize_t (*sendmsg)(struct sock *sk, const void *buf, size_t len,
+			   const union inet_addr *daddr, uint16_t dport);
 	/* Copy out the next datagram / bytes; -EAGAIN when none. */
-	ssize_t (*recvmsg)(struct sock *sk, void *buf, size_t len, uint32_t *saddr,
+	ssize_t (*recvmsg)(struct sock *sk, void *buf, size_t len, union inet_addr *saddr,
 			   uint16_t *sport);
-	/* Optional, IP_PKTINFO-style (added for wildcard-bound servers, so a
-	 * reply leaves from the address the request came to):
+	/* Optional, IP_PKTINFO / IPV6_PKTINFO-style (for wildcard-bound
+	 * servers, so a reply leaves from the address the request came to):
 	 * recvmsg that also gives the local address the datagram was sent to
-	 * (*daddr), and sendmsg from the local address saddr (0: as routed). */
-	ssize_t (*recvmsg_to)(struct sock *sk, void *buf, size_t len, uint32_t *saddr,
-			      uint16_t *sport, uint32_t *daddr);
-	ssize_t (*sendmsg_from)(struct sock *sk, const void *buf, size_t len, uint32_t daddr,
-				uint16_t dport, uint32_t saddr);
+	 * (*daddr), and sendmsg from the local address saddr (NULL: as
+	 * routed). */
+	ssize_t (*recvmsg_to)(struct sock *sk, void *buf, size_t len, union inet_addr *saddr,
+			      uint16_t *sport, union inet_addr *daddr);
+	ssize_t (*sendmsg_from)(struct sock *sk, const void *buf, size_t len,
+				const union inet_addr *daddr, uint16_t dport,
+				const union inet_addr *saddr);
 	/* Optional (stream sockets): queue [off, off + len) of a mapped file
 	 * by reference (core/fmap.h), as sendmsg otherwise. */
 	ssize_t (*sendfile)(struct sock *sk, struct fmap *fm, uint64_t off, size_t len);
@@ -96,15 +108,36 @@ enum {
 	SKIFF_TCP_CONGESTION,	/* 0 = CUBIC (default), 1 = NewReno */
 	SKIFF_TCP_MAXSEG,	/* get: effective send MSS */
 	SKIFF_TCP_ECN,		/* RFC 3168: 0 off, 1 request and accept, 2 accept only (default) */
+	SKIFF_IPV6_V6ONLY,	/* AF_INET6, before bind: 1 = IPv6 only, 0 = also IPv4 (default) */
 };
 
 struct sock {
 	const struct proto *prot;
 	struct stack *stack;
-	uint32_t saddr;		/* bound local address, 0 = any (network order) */
-	uint32_t daddr;		/* connected peer, 0 = none */
+	/*
+	 * Bound local address (a wildcard: :: or ::ffff:0.0.0.0) and connected
+	 * peer (unconnected: the wildcard of the socket's family), IPv4
+	 * mapped (core/inaddr.h).  saddr / daddr name the IPv4 address in the
+	 * last word, which IPv4-only code reads and writes as before.
+	 */
+	union {
+		union inet_addr saddr6;
+		struct {
+			uint32_t saddr_pfx_[3];
+			uint32_t saddr;
+		};
+	};
+	union {
+		union inet_addr daddr6;
+		struct {
+			uint32_t daddr_pfx_[3];
+			uint32_t daddr;
+		};
+	};
 	uint16_t sport;		/* bound local port, 0 = unbound (network order) */
-	uint16_t dport;
+	uint16_t dport;		/* connected peer's port, 0 = none */
+	uint8_t family;		/* AF_INET or AF_INET6: the sockaddr the API speaks */
+	bool v6only;		/* AF_INET6 only: IPV6_V6ONLY, no IPv4 through :: */
 	int err;		/* pending error (negative errno), reported once */
 	uint32_t rcvbuf;	/* receive queue limit, bytes */
 	struct pkb_queue rcvq;	/* received, not yet read */
@@ -115,5 +148,38 @@ struct sock {
 	void (*data_ready)(struct sock *sk);
 	void *socket;		/* the socket layer's handle */
 };
+
+/* Connected to a peer (a port is what every connected socket has). */
+static inline bool sk_has_peer(const struct sock *sk)
+{
+	return sk->dport != 0;
+}
+
+/*
+ * What a bind to a claims in the ports map XDP steers by (hooks.port_claim,
+ * IPv4 only): true and *v4 (0: any) when it covers IPv4 (an IPv4 address,
+ * the IPv4 wildcard, :: without V6ONLY); false when it does not (IPv6
+ * traffic to a dedicated address reaches the daemon whatever its port).
+ */
+static inline bool sk_port_claim_v4(const union inet_addr *a, bool v6only, uint32_t *v4)
+{
+	if (inet_addr_is4(a)) {
+		*v4 = a->w[3];
+		return true;
+	}
+	*v4 = 0;
+	return inet_addr_is_any6(a) && !v6only;
+}
+
+/* The unconnected state of a socket of family (AF_INET: ::ffff:0.0.0.0). */
+static inline void sk_addr_reset(const struct sock *sk, union inet_addr *a)
+{
+	static const union inet_addr any4 = INET_ADDR_ANY4_INIT;
+
+	if (sk->family == AF_INET6)
+		memset(a, 0, sizeof(*a));
+	else
+		*a = any4;
+}
 
 #endif /* SKIFF_SOCK_H */

@@ -34,7 +34,9 @@
 
 #include "core/fmap.h"
 #include "core/stack.h"
+#include "net/icmp.h"
 #include "net/ip.h"
+#include "net/ipv6.h"
 #include "transport/tcp_isn.h"
 #include "transport/tcp_sock.h"
 
@@ -48,8 +50,9 @@
 /* One local (address, port) in use; addr 0 = every address. */
 struct tcp_port_ref {
 	struct tcp_port_ref *next;
-	uint32_t addr;
+	union inet_addr addr;	/* IPv4 mapped (core/inaddr.h) */
 	uint16_t port;		/* network order */
+	bool v6only;		/* of the sockets holding it */
 	uint32_t refs;		/* connections holding it */
 	uint32_t n_listen;	/* of which listeners */
 };
@@ -128,12 +131,12 @@ const char *tcp_state_name(int state)
 
 /* ---- hashing ---- */
 
-static inline uint32_t tcp_ehashfn(uint32_t laddr, uint16_t lport, uint32_t faddr,
-				   uint16_t fport)
+static inline uint32_t tcp_ehashfn(const union inet_addr *laddr, uint16_t lport,
+				   const union inet_addr *faddr, uint16_t fport)
 {
-	uint32_t h = laddr * 0x9e3779b1u;
+	uint32_t h = inet_addr_fold(laddr) * 0x9e3779b1u;
 
-	h ^= faddr * 0x85ebca6bu;
+	h ^= inet_addr_fold(faddr) * 0x85ebca6bu;
 	h ^= ((uint32_t)lport << 16 | fport) * 0xc2b2ae35u;
 	h ^= h >> 15;
 	return h & (TCP_EHASH_SLOTS - 1);
@@ -154,7 +157,7 @@ int tcp_hash(struct stack *st, struct tcp_sock *tp)
 	if (tp->state == TCP_LISTEN)
 		slot = &t->lhash[tcp_porthashfn(tp->sk.sport) & (TCP_LHASH_SLOTS - 1)];
 	else
-		slot = &t->ehash[tcp_ehashfn(tp->sk.saddr, tp->sk.sport, tp->sk.daddr,
+		slot = &t->ehash[tcp_ehashfn(&tp->sk.saddr6, tp->sk.sport, &tp->sk.daddr6,
 					     tp->sk.dport)];
 	tp->hnext = *slot;
 	*slot = tp;
@@ -172,8 +175,8 @@ void tcp_unhash(struct stack *st, struct tcp_sock *tp)
 		return;
 	/* A listener's state may already have moved on: try both tables. */
 	for (pass = 0; pass < 2; pass++) {
-		pp = pass == 0 ? &t->ehash[tcp_ehashfn(tp->sk.saddr, tp->sk.sport, tp->sk.daddr,
-						       tp->sk.dport)]
+		pp = pass == 0 ? &t->ehash[tcp_ehashfn(&tp->sk.saddr6, tp->sk.sport,
+						       &tp->sk.daddr6, tp->sk.dport)]
 			       : &t->lhash[tcp_porthashfn(tp->sk.sport) & (TCP_LHASH_SLOTS - 1)];
 		for (; *pp; pp = &(*pp)->hnext) {
 			if (*pp == tp) {
@@ -186,8 +189,8 @@ void tcp_unhash(struct stack *st, struct tcp_sock *tp)
 	}
 }
 
-struct tcp_sock *tcp_lookup(struct stack *st, uint32_t saddr, uint16_t sport, uint32_t daddr,
-			    uint16_t dport)
+struct tcp_sock *tcp_lookup(struct stack *st, const union inet_addr *saddr, uint16_t sport,
+			    const union inet_addr *daddr, uint16_t dport)
 {
 	struct tcp_table *t = st->tcp;
 	struct tcp_sock *tp, *wild = NULL;
@@ -195,15 +198,20 @@ struct tcp_sock *tcp_lookup(struct stack *st, uint32_t saddr, uint16_t sport, ui
 	if (!t)
 		return NULL;
 	for (tp = t->ehash[tcp_ehashfn(daddr, dport, saddr, sport)]; tp; tp = tp->hnext)
-		if (tp->sk.sport == dport && tp->sk.dport == sport && tp->sk.daddr == saddr &&
-		    tp->sk.saddr == daddr)
+		if (tp->sk.sport == dport && tp->sk.dport == sport &&
+		    inet_addr_eq(&tp->sk.daddr6, saddr) && inet_addr_eq(&tp->sk.saddr6, daddr))
 			return tp;
+	/* a listener bound to daddr, else one on a wildcard that takes
+	 * daddr's family (:: takes IPv4 too unless V6ONLY) */
 	for (tp = t->lhash[tcp_porthashfn(dport) & (TCP_LHASH_SLOTS - 1)]; tp; tp = tp->hnext) {
+		int m;
+
 		if (tp->sk.sport != dport)
 			continue;
-		if (tp->sk.saddr == daddr)
+		m = inet_addr_local_match(&tp->sk.saddr6, tp->sk.v6only, daddr);
+		if (m == 2)
 			return tp;
-		if (!tp->sk.saddr && !wild)
+		if (m && !wild)
 			wild = tp;
 	}
 	return wild;
@@ -247,30 +255,42 @@ void tcp_walk(struct stack *st, void (*fn)(void *arg, const struct sock *sk), vo
 
 /* ---- local ports ---- */
 
-static struct tcp_port_ref *tcp_port_find(struct tcp_table *t, uint32_t addr, uint16_t port)
+static struct tcp_port_ref *tcp_port_find(struct tcp_table *t, const union inet_addr *addr,
+					  bool v6only, uint16_t port)
 {
 	struct tcp_port_ref *r;
 
 	for (r = t->phash[tcp_porthashfn(port) & (TCP_PHASH_SLOTS - 1)]; r; r = r->next)
-		if (r->port == port && r->addr == addr)
+		if (r->port == port && inet_addr_eq(&r->addr, addr) && r->v6only == v6only)
 			return r;
 	return NULL;
 }
 
+/* Release a port's claim in the ports map (sk_port_claim_v4()). */
+static void tcp_port_release(struct stack *st, const struct tcp_port_ref *r)
+{
+	uint32_t claim4;
+
+	if (st->hooks.port_release && sk_port_claim_v4(&r->addr, r->v6only, &claim4))
+		st->hooks.port_release(st->hooks.ctx, claim4, IPPROTO_TCP, r->port);
+}
+
 /*
- * Would binding (addr, port) clash?  As Linux: any user of the port on the
- * same address or either side the wildcard clashes, unless the new socket
- * has SO_REUSEADDR and nobody listens there (so a server restarts while its
- * old connections sit in TIME_WAIT or still run).
+ * Would binding (addr, port) clash?  As Linux: any user of the port on an
+ * address the new bind also covers clashes (the same address, a wildcard
+ * on either side, :: without V6ONLY and any IPv4 bind), unless the new
+ * socket has SO_REUSEADDR and nobody listens there (so a server restarts
+ * while its old connections sit in TIME_WAIT or still run).
  */
-static bool tcp_port_busy(struct tcp_table *t, uint32_t addr, uint16_t port, bool reuse)
+static bool tcp_port_busy(struct tcp_table *t, const union inet_addr *addr, bool v6only,
+			  uint16_t port, bool reuse)
 {
 	struct tcp_port_ref *r;
 
 	for (r = t->phash[tcp_porthashfn(port) & (TCP_PHASH_SLOTS - 1)]; r; r = r->next) {
 		if (r->port != port || !r->refs)
 			continue;
-		if (r->addr && addr && r->addr != addr)
+		if (!inet_addr_bind_overlap(&r->addr, r->v6only, addr, v6only))
 			continue;
 		if (!reuse || r->n_listen)
 			return true;
@@ -279,24 +299,27 @@ static bool tcp_port_busy(struct tcp_table *t, uint32_t addr, uint16_t port, boo
 }
 
 /* Hold (addr, port) for tp; claims it in the ports map on first use. */
-static int tcp_port_get(struct stack *st, struct tcp_sock *tp, uint32_t addr, uint16_t port)
+static int tcp_port_get(struct stack *st, struct tcp_sock *tp, const union inet_addr *addr,
+			uint16_t port)
 {
 	struct tcp_table *t = st->tcp;
-	struct tcp_port_ref *r = tcp_port_find(t, addr, port);
+	struct tcp_port_ref *r = tcp_port_find(t, addr, tp->sk.v6only, port);
+	uint32_t claim4;
 	int err;
 
 	if (!r) {
 		r = calloc(1, sizeof(*r));
 		if (!r)
 			return -ENOMEM;
-		if (st->hooks.port_claim) {
-			err = st->hooks.port_claim(st->hooks.ctx, addr, IPPROTO_TCP, port);
+		if (st->hooks.port_claim && sk_port_claim_v4(addr, tp->sk.v6only, &claim4)) {
+			err = st->hooks.port_claim(st->hooks.ctx, claim4, IPPROTO_TCP, port);
 			if (err) {
 				free(r);
 				return err;
 			}
 		}
-		r->addr = addr;
+		r->addr = *addr;
+		r->v6only = tp->sk.v6only;
 		r->port = port;
 		r->next = t->phash[tcp_porthashfn(port) & (TCP_PHASH_SLOTS - 1)];
 		t->phash[tcp_porthashfn(port) & (TCP_PHASH_SLOTS - 1)] = r;
@@ -325,8 +348,7 @@ static void tcp_port_put(struct stack *st, struct tcp_sock *tp)
 			break;
 		}
 	}
-	if (st->hooks.port_release)
-		st->hooks.port_release(st->hooks.ctx, r->addr, IPPROTO_TCP, r->port);
+	tcp_port_release(st, r);
 	free(r);
 }
 
@@ -668,7 +690,7 @@ static int tcp_init_sock(struct sock *sk)
 	return 0;
 }
 
-static int tcp_bind(struct sock *sk, uint32_t addr, uint16_t port)
+static int tcp_bind(struct sock *sk, const union inet_addr *addr, uint16_t port)
 {
 	struct stack *st = sk->stack;
 	struct tcp_table *t = st->tcp;
@@ -677,7 +699,7 @@ static int tcp_bind(struct sock *sk, uint32_t addr, uint16_t port)
 
 	if (sk->sport || tp->state != TCP_CLOSED)
 		return -EINVAL;
-	if (addr && !stack_is_local(st, addr))
+	if (!inet_addr_is_any(addr) && !stack_is_local_addr(st, addr))
 		return -EADDRNOTAVAIL;
 	if (!port) {
 		const uint32_t range = TCP_EPHEMERAL_HI - TCP_EPHEMERAL_LO + 1;
@@ -691,20 +713,20 @@ static int tcp_bind(struct sock *sk, uint32_t addr, uint16_t port)
 			 * so replies another queue receives can be handed here */
 			if (!stack_owns_port(st, p))
 				continue;
-			if (!tcp_port_busy(t, addr, htons(p), false)) {
+			if (!tcp_port_busy(t, addr, sk->v6only, htons(p), false)) {
 				port = htons(p);
 				break;
 			}
 		}
 		if (!port)
 			return -EADDRINUSE;
-	} else if (tcp_port_busy(t, addr, port, tp->reuseaddr)) {
+	} else if (tcp_port_busy(t, addr, sk->v6only, port, tp->reuseaddr)) {
 		return -EADDRINUSE;
 	}
 	err = tcp_port_get(st, tp, addr, port);
 	if (err)
 		return err;
-	sk->saddr = addr;
+	sk->saddr6 = *addr;
 	sk->sport = port;
 	return 0;
 }
@@ -730,7 +752,10 @@ static int tcp_listen(struct sock *sk, int backlog)
 			return -ENOMEM;
 	}
 	if (!sk->sport) {
-		err = tcp_bind(sk, 0, 0);
+		union inet_addr any;
+
+		sk_addr_reset(sk, &any);
+		err = tcp_bind(sk, &any, 0);
 		if (err)
 			return err;
 	} else if (tp->pref && tp->pref->n_listen) {
@@ -761,11 +786,33 @@ static int tcp_accept(struct sock *sk, struct sock **newsk)
 	return 0;
 }
 
-static int tcp_connect(struct sock *sk, uint32_t addr, uint16_t port)
+/* Route to daddr from sk's bound address: our source for it in *src. */
+static int tcp_route_src(struct sock *sk, const union inet_addr *daddr, union inet_addr *src)
+{
+	bool bound = !inet_addr_is_any(&sk->saddr6);
+	struct rtable rt;
+	struct rt6 rt6;
+	int err;
+
+	if (bound && inet_addr_is4(&sk->saddr6) != inet_addr_is4(daddr))
+		return -ENETUNREACH;	/* bound to an address of the other family */
+	if (inet_addr_is4(daddr)) {
+		err = ip_route_output(sk->stack, daddr->w[3], sk->saddr, &rt);
+		if (!err)
+			inet_addr_set4(src, rt.saddr);
+		return err;
+	}
+	err = ip6_route_output(sk->stack, daddr->b, bound ? sk->saddr6.b : NULL, &rt6);
+	if (!err)
+		inet_addr_set6(src, rt6.saddr);
+	return err;
+}
+
+static int tcp_connect(struct sock *sk, const union inet_addr *addr, uint16_t port)
 {
 	struct stack *st = sk->stack;
 	struct tcp_sock *tp = tcp_sk(sk), *other;
-	struct rtable rt;
+	union inet_addr src;
 	int err;
 
 	switch (tp->state) {
@@ -783,25 +830,25 @@ static int tcp_connect(struct sock *sk, uint32_t addr, uint16_t port)
 		return -EISCONN;
 	if (!addr || !port)
 		return -EINVAL;
-	err = ip_route_output(st, addr, sk->saddr, &rt);
+	err = tcp_route_src(sk, addr, &src);
 	if (err)
 		return err;
 	if (!sk->sport) {
 		/* autobind on the routed source, in skiff's ephemeral range */
-		err = tcp_bind(sk, rt.saddr, 0);
+		err = tcp_bind(sk, &src, 0);
 		if (err)
 			return err;
 	}
-	sk->saddr = rt.saddr;
-	sk->daddr = addr;
+	sk->saddr6 = src;
+	sk->daddr6 = *addr;
 	sk->dport = port;
-	other = tcp_lookup(st, addr, port, rt.saddr, sk->sport);
+	other = tcp_lookup(st, addr, port, &src, sk->sport);
 	if (other && other->state != TCP_LISTEN) {
-		sk->daddr = 0;
+		sk_addr_reset(sk, &sk->daddr6);
 		sk->dport = 0;
 		return -EADDRNOTAVAIL;	/* 4-tuple in use (TIME_WAIT of an old one) */
 	}
-	tp->iss = tcp_isn_ts(tcp_secret_global(), sk->saddr, sk->daddr, sk->sport, sk->dport,
+	tp->iss = tcp_isn_ts(tcp_secret_global(), &sk->saddr6, &sk->daddr6, sk->sport, sk->dport,
 			     st->now, &tp->ts_offset);
 	tp->snd_una = tp->iss;
 	tp->snd_nxt = tp->iss;
@@ -820,7 +867,7 @@ static int tcp_connect(struct sock *sk, uint32_t addr, uint16_t port)
 	if (err && err != -EAGAIN && err != -ENOBUFS) {
 		/* nothing sent and nothing to retry from: undo */
 		tcp_set_state(st, tp, TCP_CLOSED);	/* unhashes, releases the port */
-		sk->daddr = 0;
+		sk_addr_reset(sk, &sk->daddr6);
 		sk->dport = 0;
 		sk->sport = 0;
 		return err;
@@ -1008,8 +1055,8 @@ static ssize_t tcp_send_queue(struct sock *sk, const void *buf, struct fmap *fm,
 	return (ssize_t)n;
 }
 
-static ssize_t tcp_sendmsg(struct sock *sk, const void *buf, size_t len, uint32_t daddr,
-			   uint16_t dport)
+static ssize_t tcp_sendmsg(struct sock *sk, const void *buf, size_t len,
+			   const union inet_addr *daddr, uint16_t dport)
 {
 	(void)daddr;
 	(void)dport;
@@ -1029,7 +1076,7 @@ static uint32_t tcp_rcv_space(const struct tcp_sock *tp)
 	return used < tp->rcvbuf ? tp->rcvbuf - used : 0;
 }
 
-static ssize_t tcp_recvmsg(struct sock *sk, void *buf, size_t len, uint32_t *saddr,
+static ssize_t tcp_recvmsg(struct sock *sk, void *buf, size_t len, union inet_addr *saddr,
 			   uint16_t *sport)
 {
 	struct stack *st = sk->stack;
@@ -1039,7 +1086,7 @@ static ssize_t tcp_recvmsg(struct sock *sk, void *buf, size_t len, uint32_t *sad
 	int err;
 
 	if (saddr)
-		*saddr = sk->daddr;
+		*saddr = sk->daddr6;
 	if (sport)
 		*sport = sk->dport;
 	if (tp->state == TCP_LISTEN)
@@ -1400,22 +1447,17 @@ const struct proto tcp_prot = {
  */
 static bool tcp_err_lookup(struct stack *st, const struct pkb *pkb, int *owner)
 {
-	uint32_t ihl, addrs[2];
-	uint16_t ports[2], port;
+	struct icmp_quote q;
 	struct tcp_sock *tp;
+	uint16_t port;
 
-	if (!st->tcp || !pkb_may_pull(pkb, sizeof(struct iphdr)))
+	if (!st->tcp || icmp_quote_parse(pkb->data, pkb_len(pkb), &q))
 		return true;	/* tcp_err() decides */
-	ihl = (pkb->data[0] & 0x0fu) * 4u;
-	if (ihl < sizeof(struct iphdr) || !pkb_may_pull(pkb, ihl + 8))
-		return true;
-	memcpy(addrs, pkb->data + offsetof(struct iphdr, saddr), sizeof(addrs));
-	memcpy(ports, pkb->data + ihl, sizeof(ports));
 	/* quoted as we sent it: we are its source */
-	tp = tcp_lookup(st, addrs[1], ports[1], addrs[0], ports[0]);
+	tp = tcp_lookup(st, &q.daddr, q.dport, &q.saddr, q.sport);
 	if (tp && tp->state != TCP_LISTEN && tp->state != TCP_CLOSED)
 		return true;
-	port = ntohs(ports[0]);
+	port = ntohs(q.sport);
 	if (!tp && port >= TCP_EPHEMERAL_LO && port <= TCP_EPHEMERAL_HI)
 		*owner = (int)stack_port_owner(st, port);
 	else
@@ -1498,9 +1540,7 @@ void tcp_fini(struct stack *st)
 
 		for (r = t->phash[i]; r; r = next) {
 			next = r->next;
-			if (st->hooks.port_release)
-				st->hooks.port_release(st->hooks.ctx, r->addr, IPPROTO_TCP,
-						       r->port);
+			tcp_port_release(st, r);
 			free(r);
 		}
 	}

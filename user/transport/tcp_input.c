@@ -25,11 +25,15 @@
 #include <stddef.h>
 #include <string.h>
 
+#include <skiff/proto/ipv6.h>
+
 #include "core/clock.h"
 #include "core/csum.h"
 #include "core/handoff.h"
 #include "core/stack.h"
+#include "net/icmp.h"
 #include "net/ip.h"
+#include "net/ipv6.h"
 #include "transport/tcp_isn.h"
 #include "transport/tcp_sock.h"
 
@@ -249,10 +253,12 @@ static struct tcp_sock *tcp_child_new(struct stack *st, struct tcp_sock *lp,
 
 	if (!c)
 		return NULL;
-	c->sk.saddr = seg->daddr;
+	c->sk.saddr6 = seg->daddr;
 	c->sk.sport = seg->dport;
-	c->sk.daddr = seg->saddr;
+	c->sk.daddr6 = seg->saddr;
 	c->sk.dport = seg->sport;
+	c->sk.family = lp->sk.family;	/* an IPv4 peer of a dual-stack listener: mapped */
+	c->sk.v6only = lp->sk.v6only;
 	c->sk.rcvbuf = lp->rcvbuf;
 	c->parent = lp;
 	c->orphan = true;	/* no socket until accept() */
@@ -268,7 +274,7 @@ static struct tcp_sock *tcp_child_new(struct stack *st, struct tcp_sock *lp,
 	c->keepcnt = lp->keepcnt;
 	c->ecn_mode = lp->ecn_mode;
 	c->cc_ops = lp->cc_ops;
-	c->adv_mss = tcp_mss_for_route(st, seg->saddr);
+	c->adv_mss = tcp_mss_for_route(st, &seg->saddr);
 	if (lp->adv_mss && lp->adv_mss < c->adv_mss && lp->adv_mss != TCP_MSS_DEFAULT)
 		c->adv_mss = lp->adv_mss;	/* TCP_MAXSEG on the listener */
 	c->rcv_wscale = tcp_wscale_for(c->rcvbuf, c->rcvbuf_locked);
@@ -342,7 +348,18 @@ static int tcp_no_conn(struct stack *st, struct pkb *pkb, const struct tcp_seg *
 	 * reaches us only in a race with a close, so stay silent.  Never
 	 * answer a broadcast or multicast (RFC 1122 4.2.3.10).
 	 */
-	local = stack_find_addr(st, seg->daddr);
+	if (!inet_addr_is4(&seg->daddr)) {
+		const struct stack_addr6 *local6 = stack_find_addr6(st, seg->daddr.b);
+
+		/* unicast only reaches us over IPv6 (net/ipv6.c) */
+		if (local6 && local6->dedicated && pkb->pkt_type == PKB_HOST) {
+			tcp_send_reset_for(st, seg);
+			STACK_INC(st, tcp_rst_noconn);
+			STACK_INC(st, tcp6_rst_sent);
+		}
+		return SKIFF_DROP_tcp_no_port;
+	}
+	local = stack_find_addr(st, seg->daddr.w[3]);
 	if (local && local->dedicated && pkb->pkt_type == PKB_HOST) {
 		tcp_send_reset_for(st, seg);
 		STACK_INC(st, tcp_rst_noconn);
@@ -359,7 +376,7 @@ static void tcp_send_cookie(struct stack *st, struct tcp_sock *lp, const struct 
 {
 	struct tcp_cookie_opts o;
 	struct tcp_sock tmp;
-	uint16_t adv_mss = tcp_mss_for_route(st, seg->saddr);
+	uint16_t adv_mss = tcp_mss_for_route(st, &seg->saddr);
 	uint16_t peer_mss = seg->mss ? seg->mss : TCP_MSS_DEFAULT;
 	uint32_t cookie, base;
 
@@ -369,16 +386,16 @@ static void tcp_send_cookie(struct stack *st, struct tcp_sock *lp, const struct 
 	o.wscale = o.wscale_ok ? (uint8_t)seg->wscale : 0;
 	o.sack_ok = seg->sack_ok;
 	o.ts_ok = seg->has_ts;
-	cookie = tcp_cookie_make(tcp_secret_global(), seg->daddr, seg->saddr, seg->dport,
+	cookie = tcp_cookie_make(tcp_secret_global(), &seg->daddr, &seg->saddr, seg->dport,
 				 seg->sport, seg->seq, &o, st->now);
 
 	memset(&tmp, 0, sizeof(tmp));
 	tmp.sk.prot = &tcp_prot;
 	tmp.sk.stack = st;
 	tmp.st = st;
-	tmp.sk.saddr = seg->daddr;
+	tmp.sk.saddr6 = seg->daddr;
 	tmp.sk.sport = seg->dport;
-	tmp.sk.daddr = seg->saddr;
+	tmp.sk.daddr6 = seg->saddr;
 	tmp.sk.dport = seg->sport;
 	tmp.state = TCP_SYN_RECEIVED;
 	tmp.iss = cookie;
@@ -444,7 +461,7 @@ static struct tcp_sock *tcp_cookie_child(struct stack *st, struct tcp_sock *lp,
 		*reason = SKIFF_DROP_tcp_accept_full;	/* the peer will retransmit */
 		return NULL;
 	}
-	if (tcp_cookie_check(tcp_secret_global(), seg->daddr, seg->saddr, seg->dport, seg->sport,
+	if (tcp_cookie_check(tcp_secret_global(), &seg->daddr, &seg->saddr, seg->dport, seg->sport,
 			     seg->seq - 1, seg->ack - 1, seg->has_ts, seg->ts_ecr, &o, st->now)) {
 		*reason = SKIFF_DROP_tcp_cookie_bad;
 		return NULL;
@@ -534,7 +551,7 @@ static int tcp_listen_rcv(struct stack *st, struct tcp_sock *lp, struct tcp_seg 
 	c->rcv_nxt = seg->seq + 1;
 	c->rcv_wup = c->rcv_nxt;
 	tcp_syn_options(c, seg, st->now);
-	c->iss = tcp_isn_ts(tcp_secret_global(), seg->daddr, seg->saddr, seg->dport, seg->sport,
+	c->iss = tcp_isn_ts(tcp_secret_global(), &seg->daddr, &seg->saddr, seg->dport, seg->sport,
 			    st->now, &c->ts_offset);
 	c->snd_una = c->snd_nxt = c->snd_max = c->iss;
 	c->write_seq = c->iss + 1;
@@ -802,7 +819,7 @@ static struct tcp_sock *tcp_tw_reuse(struct stack *st, struct tcp_sock *tp,
 		return NULL;
 	tcp_set_state(st, tp, TCP_CLOSED);	/* frees the orphan */
 	STACK_INC(st, tcp_tw_reuse);
-	tp = tcp_lookup(st, seg->saddr, seg->sport, seg->daddr, seg->dport);
+	tp = tcp_lookup(st, &seg->saddr, seg->sport, &seg->daddr, seg->dport);
 	return tp && tp->state == TCP_LISTEN ? tp : NULL;
 }
 
@@ -1105,7 +1122,35 @@ static int tcp_rcv_state_process(struct stack *st, struct tcp_sock *tp, struct t
 	return TCP_CONSUMED;
 }
 
-/* ---- entry from IPv4 ---- */
+/* ---- entry from IPv4 and IPv6 ---- */
+
+/*
+ * The segment's addresses and ECN codepoint from its IP header (either
+ * version), and whether its checksum over the pseudo-header (RFC 9293 3.1,
+ * RFC 8200 8.1), header and text is right.
+ */
+static bool tcp_seg_ip(const struct pkb *pkb, const uint8_t *th, uint32_t len,
+		       struct tcp_seg *seg)
+{
+	const uint8_t *nh = pkb_network_header(pkb);
+	uint32_t a;
+
+	if (nh[0] >> 4 == 6) {
+		inet_addr_set6(&seg->saddr, nh + offsetof(struct ip6_hdr, saddr));
+		inet_addr_set6(&seg->daddr, nh + offsetof(struct ip6_hdr, daddr));
+		/* the traffic class straddles bytes 0 and 1; ECN is its low 2 bits */
+		seg->ce = ((nh[1] >> 4) & TCP_IP_CE) == TCP_IP_CE;
+		return !csum_fold(csum_partial(th, len, ipv6_pseudo_sum(seg->saddr.b, seg->daddr.b,
+									 len, IPPROTO_TCP)));
+	}
+	memcpy(&a, nh + offsetof(struct iphdr, saddr), 4);
+	inet_addr_set4(&seg->saddr, a);
+	memcpy(&a, nh + offsetof(struct iphdr, daddr), 4);
+	inet_addr_set4(&seg->daddr, a);
+	seg->ce = (nh[offsetof(struct iphdr, tos)] & TCP_IP_CE) == TCP_IP_CE;
+	return !csum_tcpudp_magic(seg->saddr.w[3], seg->daddr.w[3], len, IPPROTO_TCP,
+				  csum_partial(th, len, 0));
+}
 
 int tcp_rcv(struct stack *st, struct pkb *pkb)
 {
@@ -1128,11 +1173,7 @@ int tcp_rcv(struct stack *st, struct pkb *pkb)
 		return 0;
 	}
 	memset(&seg, 0, sizeof(seg));
-	memcpy(&seg.saddr, pkb_network_header(pkb) + offsetof(struct iphdr, saddr), 4);
-	memcpy(&seg.daddr, pkb_network_header(pkb) + offsetof(struct iphdr, daddr), 4);
-	seg.ce = (pkb_network_header(pkb)[offsetof(struct iphdr, tos)] & TCP_IP_CE) == TCP_IP_CE;
-	/* RFC 9293 3.1: the checksum covers the pseudo-header, header and text */
-	if (csum_tcpudp_magic(seg.saddr, seg.daddr, len, IPPROTO_TCP, csum_partial(th, len, 0))) {
+	if (!tcp_seg_ip(pkb, th, len, &seg)) {
 		pkb_drop(st, pkb, SKIFF_DROP_tcp_csum);
 		return 0;
 	}
@@ -1157,7 +1198,7 @@ int tcp_rcv(struct stack *st, struct pkb *pkb)
 	}
 	STACK_INC(st, tcp_rx);
 
-	tp = tcp_lookup(st, seg.saddr, seg.sport, seg.daddr, seg.dport);
+	tp = tcp_lookup(st, &seg.saddr, seg.sport, &seg.daddr, seg.dport);
 	if (tp && tp->state == TCP_TIME_WAIT && (seg.flags & TCPF_SYN) &&
 	    !(seg.flags & (TCPF_ACK | TCPF_RST))) {
 		struct tcp_sock *lp = tcp_tw_reuse(st, tp, &seg);
@@ -1190,33 +1231,31 @@ int tcp_rcv(struct stack *st, struct pkb *pkb)
  */
 void tcp_err(struct stack *st, struct pkb *pkb, int err, uint32_t info)
 {
-	uint32_t ihl, addrs[2], seq, mtu;
-	uint16_t ports[2];
+	uint32_t seq, mtu, hdrs, min_mtu;
+	struct icmp_quote q;
 	struct tcp_sock *tp;
 	uint16_t mss;
 
-	if (!st->tcp || !pkb_may_pull(pkb, sizeof(struct iphdr)))
+	if (!st->tcp || icmp_quote_parse(pkb->data, pkb_len(pkb), &q))
 		return;
-	ihl = (pkb->data[0] & 0x0fu) * 4u;
-	if (ihl < sizeof(struct iphdr) || !pkb_may_pull(pkb, ihl + 8))
-		return;
-	memcpy(addrs, pkb->data + offsetof(struct iphdr, saddr), sizeof(addrs));
-	memcpy(ports, pkb->data + ihl, sizeof(ports));
-	seq = get_be32(pkb->data + ihl + 4);
+	seq = q.seq;
 	/* quoted as we sent it: we are its source */
-	tp = tcp_lookup(st, addrs[1], ports[1], addrs[0], ports[0]);
+	tp = tcp_lookup(st, &q.daddr, q.dport, &q.saddr, q.sport);
 	if (!tp || tp->state == TCP_LISTEN || tp->state == TCP_CLOSED)
 		return;
 	if (tcp_before(seq, tp->snd_una) || !tcp_before(seq, tp->snd_max))
 		return;
 
 	if (err == -EMSGSIZE) {
-		/* RFC 1191: lower the MSS to the next hop's MTU (an old router
+		/* RFC 1191, RFC 8201 (packet too big): lower the MSS to the
+		 * next hop's MTU less the IP and TCP headers (an old router
 		 * sends 0: nothing to go by) and resend what was dropped. */
 		if (tp->state == TCP_SYN_SENT || !info)
 			return;
-		mtu = info < 68 ? 68 : info;
-		mss = (uint16_t)(mtu > 40 + TCP_PMTU_MIN_MSS ? mtu - 40 : TCP_PMTU_MIN_MSS);
+		hdrs = inet_addr_is4(&q.saddr) ? 40 : 60;
+		min_mtu = inet_addr_is4(&q.saddr) ? 68 : 1280;
+		mtu = info < min_mtu ? min_mtu : info;
+		mss = (uint16_t)(mtu > hdrs + TCP_PMTU_MIN_MSS ? mtu - hdrs : TCP_PMTU_MIN_MSS);
 		if (mss >= tp->mss)
 			return;
 		tp->mss = mss;

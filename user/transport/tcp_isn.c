@@ -143,7 +143,7 @@ void tcp_secret_set(const uint8_t key[16])
 
 /* Hash input: the 4-tuple and what a use adds to it.  Packed by hand. */
 struct tcp_hash_in {
-	uint8_t b[32];
+	uint8_t b[56];
 	size_t len;
 };
 
@@ -153,16 +153,25 @@ static void hin_put32(struct tcp_hash_in *h, uint32_t v)
 	h->len += 4;
 }
 
-static void hin_tuple(struct tcp_hash_in *h, uint32_t saddr, uint32_t daddr, uint16_t sport,
+static void hin_tuple(struct tcp_hash_in *h, const union inet_addr *saddr,
+		 const union inet_addr *daddr, uint16_t sport,
 		      uint16_t dport)
 {
 	h->len = 0;
-	hin_put32(h, saddr);
-	hin_put32(h, daddr);
+	/* an IPv4 pair hashes as the IPv4 addresses alone, an IPv6 one whole */
+	if (inet_addr_is4(saddr) && inet_addr_is4(daddr)) {
+		hin_put32(h, saddr->w[3]);
+		hin_put32(h, daddr->w[3]);
+	} else {
+		memcpy(h->b, saddr->b, 16);
+		memcpy(h->b + 16, daddr->b, 16);
+		h->len = 32;
+	}
 	hin_put32(h, (uint32_t)sport << 16 | dport);
 }
 
-uint32_t tcp_isn(const struct tcp_secret *s, uint32_t saddr, uint32_t daddr, uint16_t sport,
+uint32_t tcp_isn(const struct tcp_secret *s, const union inet_addr *saddr,
+		 const union inet_addr *daddr, uint16_t sport,
 		 uint16_t dport, uint64_t now_ns)
 {
 	struct tcp_hash_in h;
@@ -173,7 +182,8 @@ uint32_t tcp_isn(const struct tcp_secret *s, uint32_t saddr, uint32_t daddr, uin
 	return (uint32_t)(now_ns / 4000) + (uint32_t)siphash24(s->key, h.b, h.len);
 }
 
-uint32_t tcp_isn_ts(const struct tcp_secret *s, uint32_t saddr, uint32_t daddr, uint16_t sport,
+uint32_t tcp_isn_ts(const struct tcp_secret *s, const union inet_addr *saddr,
+		 const union inet_addr *daddr, uint16_t sport,
 		    uint16_t dport, uint64_t now_ns, uint32_t *ts_off)
 {
 	struct tcp_hash_in h;
@@ -210,7 +220,8 @@ static uint32_t cookie_count(uint64_t now_ns)
 	return (uint32_t)(now_ns / COOKIE_PERIOD_NS);
 }
 
-static uint32_t cookie_h1(const struct tcp_secret *s, uint32_t saddr, uint32_t daddr,
+static uint32_t cookie_h1(const struct tcp_secret *s, const union inet_addr *saddr,
+		 const union inet_addr *daddr,
 			  uint16_t sport, uint16_t dport)
 {
 	struct tcp_hash_in h;
@@ -220,7 +231,8 @@ static uint32_t cookie_h1(const struct tcp_secret *s, uint32_t saddr, uint32_t d
 	return (uint32_t)siphash24(s->key, h.b, h.len);
 }
 
-static uint32_t cookie_h2(const struct tcp_secret *s, uint32_t saddr, uint32_t daddr,
+static uint32_t cookie_h2(const struct tcp_secret *s, const union inet_addr *saddr,
+		 const union inet_addr *daddr,
 			  uint16_t sport, uint16_t dport, uint32_t peer_isn, uint32_t count,
 			  uint32_t idx)
 {
@@ -238,7 +250,8 @@ static uint32_t cookie_low(uint32_t count, uint32_t h2, uint32_t idx)
 	return (count << COOKIE_BITS) | (h2 & COOKIE_MASK & ~COOKIE_IDX_MASK) | idx;
 }
 
-uint32_t tcp_cookie_make(const struct tcp_secret *s, uint32_t saddr, uint32_t daddr,
+uint32_t tcp_cookie_make(const struct tcp_secret *s, const union inet_addr *saddr,
+		 const union inet_addr *daddr,
 			 uint16_t sport, uint16_t dport, uint32_t peer_isn,
 			 struct tcp_cookie_opts *opts, uint64_t now_ns)
 {
@@ -271,7 +284,8 @@ uint32_t tcp_cookie_tsval(uint32_t tsval, const struct tcp_cookie_opts *opts)
 	return ts;
 }
 
-int tcp_cookie_check(const struct tcp_secret *s, uint32_t saddr, uint32_t daddr,
+int tcp_cookie_check(const struct tcp_secret *s, const union inet_addr *saddr,
+		 const union inet_addr *daddr,
 		     uint16_t sport, uint16_t dport, uint32_t peer_isn, uint32_t cookie,
 		     bool has_ts, uint32_t tsecr, struct tcp_cookie_opts *opts, uint64_t now_ns)
 {

@@ -12,6 +12,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "core/inaddr.h"
+
 struct tcp_secret {
 	uint8_t key[16];
 };
@@ -26,12 +28,14 @@ void tcp_secret_set(const uint8_t key[16]);
 
 /* RFC 6528: ISN = M + F(localip, localport, remoteip, remoteport, secret),
  * M a 4 µs timer (from now_ns). */
-uint32_t tcp_isn(const struct tcp_secret *s, uint32_t saddr, uint32_t daddr, uint16_t sport,
+uint32_t tcp_isn(const struct tcp_secret *s, const union inet_addr *saddr,
+		 const union inet_addr *daddr, uint16_t sport,
 		 uint16_t dport, uint64_t now_ns);
 /* The same ISN, and in *ts_off the connection's timestamp offset (RFC 7323
  * 5.4: a random offset per connection, here fixed per 4-tuple): the other
  * 32 bits of the one SipHash, so a connection's set-up hashes once. */
-uint32_t tcp_isn_ts(const struct tcp_secret *s, uint32_t saddr, uint32_t daddr, uint16_t sport,
+uint32_t tcp_isn_ts(const struct tcp_secret *s, const union inet_addr *saddr,
+		 const union inet_addr *daddr, uint16_t sport,
 		    uint16_t dport, uint64_t now_ns, uint32_t *ts_off);
 
 /* Options a SYN negotiated, as a SYN cookie can carry them. */
@@ -50,7 +54,8 @@ struct tcp_cookie_opts {
  * the other options travel in the low bits of our TSval (Linux's scheme):
  * tcp_cookie_tsval() gives that TSval.  saddr/sport are ours.
  */
-uint32_t tcp_cookie_make(const struct tcp_secret *s, uint32_t saddr, uint32_t daddr,
+uint32_t tcp_cookie_make(const struct tcp_secret *s, const union inet_addr *saddr,
+		 const union inet_addr *daddr,
 			 uint16_t sport, uint16_t dport, uint32_t peer_isn,
 			 struct tcp_cookie_opts *opts, uint64_t now_ns);
 uint32_t tcp_cookie_tsval(uint32_t tsval, const struct tcp_cookie_opts *opts);
@@ -59,7 +64,8 @@ uint32_t tcp_cookie_tsval(uint32_t tsval, const struct tcp_cookie_opts *opts);
  * Valid for up to 2 minutes.  0 and opts (mss; and from tsecr when the ACK
  * carries a timestamp: wscale, sack, ts), or -EINVAL.
  */
-int tcp_cookie_check(const struct tcp_secret *s, uint32_t saddr, uint32_t daddr,
+int tcp_cookie_check(const struct tcp_secret *s, const union inet_addr *saddr,
+		 const union inet_addr *daddr,
 		     uint16_t sport, uint16_t dport, uint32_t peer_isn, uint32_t cookie,
 		     bool has_ts, uint32_t tsecr, struct tcp_cookie_opts *opts, uint64_t now_ns);
 

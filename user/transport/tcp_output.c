@@ -31,6 +31,7 @@
 #include "core/netdev.h"
 #include "core/stack.h"
 #include "net/ip.h"
+#include "net/ipv6.h"
 #include "transport/tcp_sock.h"
 
 /* Option kinds (RFC 9293 3.2, RFC 7323, RFC 2018). */
@@ -46,7 +47,7 @@
 
 /* One segment to build, with or without a connection. */
 struct tcp_out {
-	uint32_t saddr, daddr; /* network order; saddr 0: the route's */
+	union inet_addr saddr, daddr; /* IPv4 mapped; saddr a wildcard: the route's */
 	uint16_t sport, dport; /* network order */
 	uint32_t seq, ack;
 	uint8_t flags;
@@ -82,14 +83,20 @@ static inline void put_be32(uint8_t *p, uint32_t v)
 static int tcp_xmit(struct stack *st, const struct tcp_out *o)
 {
 	uint32_t hlen = TCP_HDR_LEN + o->optlen, tlen = hlen + o->len;
+	bool v4 = inet_addr_is4(&o->daddr);
 	struct rtable rt;
+	struct rt6 rt6;
 	struct pkb *pkb;
 	uint8_t *th;
 	uint16_t check;
 	uint32_t sum = 0;
 	int err;
 
-	err = ip_route_output(st, o->daddr, o->saddr, &rt);
+	if (v4)
+		err = ip_route_output(st, o->daddr.w[3], o->saddr.w[3], &rt);
+	else
+		err = ip6_route_output(st, o->daddr.b,
+				       inet_addr_is_any(&o->saddr) ? NULL : o->saddr.b, &rt6);
 	if (err)
 		return err;
 	pkb = netdev_alloc_pkb_len(st->dev, st->big_pool, tlen);
@@ -118,12 +125,23 @@ static int tcp_xmit(struct stack *st, const struct tcp_out *o)
 		 * shorter than the range: a bug */
 		return o->src->lost ? -EIO : -EINVAL;
 	}
-	/* RFC 9293 3.1: checksum over the pseudo-header, header and data. */
-	check = csum_tcpudp_magic(rt.saddr, o->daddr, tlen, IPPROTO_TCP, csum_partial(th, hlen, sum));
+	/* RFC 9293 3.1, RFC 8200 8.1: checksum over the pseudo-header,
+	 * header and data. */
+	if (v4)
+		check = csum_tcpudp_magic(rt.saddr, o->daddr.w[3], tlen, IPPROTO_TCP,
+					  csum_partial(th, hlen, sum));
+	else
+		check = csum_fold(csum_partial(th, hlen,
+					       csum_add(sum, ipv6_pseudo_sum(rt6.saddr, o->daddr.b,
+									     tlen, IPPROTO_TCP))));
 	memcpy(th + 16, &check, 2);
 
-	/* DF: path MTU discovery (RFC 1191), segments are never fragmented. */
-	err = ip_output(st, pkb, &rt, IPPROTO_TCP, o->tos, IP_DEFAULT_TTL, true);
+	/* DF: path MTU discovery (RFC 1191), segments are never fragmented;
+	 * over IPv6 the traffic class carries the ECN bits as TOS does. */
+	if (v4)
+		err = ip_output(st, pkb, &rt, IPPROTO_TCP, o->tos, IP_DEFAULT_TTL, true);
+	else
+		err = ip6_output(st, pkb, &rt6, IPPROTO_TCP, o->tos, true);
 	if (err)
 		return err;
 	STACK_INC(st, tcp_out_segs);
@@ -138,14 +156,21 @@ uint32_t tcp_tsval(const struct tcp_sock *tp, uint64_t now)
 	return (uint32_t)(now / NSEC_PER_MSEC) + tp->ts_offset;
 }
 
-uint16_t tcp_mss_for_route(struct stack *st, uint32_t daddr)
+uint16_t tcp_mss_for_route(struct stack *st, const union inet_addr *daddr)
 {
 	struct rtable rt;
+	struct rt6 rt6;
 
 	/* RFC 9293 3.7.1: MSS = MTU - 20 (IPv4) - 20 (TCP) */
-	if (ip_route_output(st, daddr, 0, &rt) || rt.mtu <= 40 + 8)
-		return TCP_MSS_DEFAULT;
-	return (uint16_t)min_u32(rt.mtu - 40, 65535 - 40);
+	if (inet_addr_is4(daddr)) {
+		if (ip_route_output(st, daddr->w[3], 0, &rt) || rt.mtu <= 40 + 8)
+			return TCP_MSS_DEFAULT;
+		return (uint16_t)min_u32(rt.mtu - 40, 65535 - 40);
+	}
+	/* RFC 8200 8.3: MSS = MTU - 40 (IPv6) - 20 (TCP); the MTU is >= 1280 */
+	if (ip6_route_output(st, daddr->b, NULL, &rt6))
+		return TCP_MSS_DEFAULT6;
+	return (uint16_t)min_u32(rt6.mtu - 60, 65535 - 60);
 }
 
 /* SACK blocks the next segment carries: a pending D-SACK (RFC 2883) and the
@@ -243,8 +268,8 @@ uint32_t tcp_select_window(struct tcp_sock *tp)
 static void tcp_out_init(struct tcp_out *o, const struct tcp_sock *tp)
 {
 	memset(o, 0, sizeof(*o));
-	o->saddr = tp->sk.saddr;
-	o->daddr = tp->sk.daddr;
+	o->saddr = tp->sk.saddr6;
+	o->daddr = tp->sk.daddr6;
 	o->sport = tp->sk.sport;
 	o->dport = tp->sk.dport;
 	o->ack = tp->rcv_nxt;
@@ -618,14 +643,15 @@ int tcp_send_syn(struct stack *st, struct tcp_sock *tp)
 	return err;
 }
 
-static void tcp_send_rst(struct stack *st, uint32_t saddr, uint32_t daddr, uint16_t sport,
-			 uint16_t dport, uint32_t seq, uint32_t ack, uint8_t flags)
+static void tcp_send_rst(struct stack *st, const union inet_addr *saddr,
+			 const union inet_addr *daddr, uint16_t sport, uint16_t dport, uint32_t seq,
+			 uint32_t ack, uint8_t flags)
 {
 	struct tcp_out o;
 
 	memset(&o, 0, sizeof(o));
-	o.saddr = saddr;
-	o.daddr = daddr;
+	o.saddr = *saddr;
+	o.daddr = *daddr;
 	o.sport = sport;
 	o.dport = dport;
 	o.seq = seq;
@@ -641,11 +667,11 @@ void tcp_send_reset_for(struct stack *st, const struct tcp_seg *seg)
 		return;
 	if (seg->flags & TCPF_ACK)
 		/* <SEQ=SEG.ACK><CTL=RST> */
-		tcp_send_rst(st, seg->daddr, seg->saddr, seg->dport, seg->sport, seg->ack, 0,
+		tcp_send_rst(st, &seg->daddr, &seg->saddr, seg->dport, seg->sport, seg->ack, 0,
 			     TCPF_RST);
 	else
 		/* <SEQ=0><ACK=SEG.SEQ+SEG.LEN><CTL=RST,ACK>, SYN and FIN counted */
-		tcp_send_rst(st, seg->daddr, seg->saddr, seg->dport, seg->sport, 0,
+		tcp_send_rst(st, &seg->daddr, &seg->saddr, seg->dport, seg->sport, 0,
 			     seg->seq + seg->len + ((seg->flags & TCPF_SYN) ? 1 : 0) +
 				     ((seg->flags & TCPF_FIN) ? 1 : 0),
 			     TCPF_RST | TCPF_ACK);
@@ -656,7 +682,7 @@ void tcp_send_active_reset(struct stack *st, struct tcp_sock *tp)
 	/* RFC 9293 3.10.4 ABORT: <SEQ=SND.NXT><CTL=RST> (with the ACK, as Linux) */
 	if (tp->state == TCP_SYN_SENT || tp->state == TCP_CLOSED || tp->state == TCP_LISTEN)
 		return;
-	tcp_send_rst(st, tp->sk.saddr, tp->sk.daddr, tp->sk.sport, tp->sk.dport, tp->snd_max,
+	tcp_send_rst(st, &tp->sk.saddr6, &tp->sk.daddr6, tp->sk.sport, tp->sk.dport, tp->snd_max,
 		     tp->rcv_nxt, TCPF_RST | TCPF_ACK);
 }
 

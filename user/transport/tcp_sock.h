@@ -32,6 +32,7 @@
 #define TCP_HDR_LEN		20
 #define TCP_MAX_OPT_LEN		40
 #define TCP_MSS_DEFAULT		536	/* RFC 9293 3.7.1: when the peer sends none */
+#define TCP_MSS_DEFAULT6	1220	/* RFC 8200 8.3: the same over IPv6 (1280 - 60) */
 /* The smallest MSS a peer may make us send with (Linux's tcp_min_snd_mss):
  * an MSS of 1 would cut every byte into a segment and a frame of its own. */
 #define TCP_MIN_SND_MSS		48
@@ -89,8 +90,8 @@ struct tcp_seg {
 	uint8_t n_sack;
 	bool ce;		/* the IP header said Congestion Experienced (RFC 3168) */
 	struct tcp_sack_block sack[TCP_MAX_SACK_BLOCKS];
-	/* addressing (network order) */
-	uint32_t saddr, daddr;
+	/* addressing (network order; IPv4 mapped, core/inaddr.h) */
+	union inet_addr saddr, daddr;
 	uint16_t sport, dport;
 };
 
@@ -330,8 +331,8 @@ int tcp_hash(struct stack *st, struct tcp_sock *tp);
 void tcp_unhash(struct stack *st, struct tcp_sock *tp);
 /* Lookup for input: a connection on the exact 4-tuple, else a listener on
  * (daddr or any, dport); NULL if none. */
-struct tcp_sock *tcp_lookup(struct stack *st, uint32_t saddr, uint16_t sport, uint32_t daddr,
-			    uint16_t dport);
+struct tcp_sock *tcp_lookup(struct stack *st, const union inet_addr *saddr, uint16_t sport,
+			    const union inet_addr *daddr, uint16_t dport);
 /* Move to a new state; on CLOSED: stop timers, unhash, release the port,
  * free the buffers, and free the object if it is an orphan. */
 void tcp_set_state(struct stack *st, struct tcp_sock *tp, int state);
@@ -419,7 +420,7 @@ uint32_t tcp_tsval(const struct tcp_sock *tp, uint64_t now);
 
 /* The SYN queue bound of st's listeners (stack_config.tcp_syn_backlog). */
 uint32_t tcp_max_syn_backlog(const struct stack *st);
-uint16_t tcp_mss_for_route(struct stack *st, uint32_t daddr);
+uint16_t tcp_mss_for_route(struct stack *st, const union inet_addr *daddr);
 /* Payload bytes per segment now: tp->mss less the options we send. */
 uint32_t tcp_send_mss(const struct tcp_sock *tp);
 /* One segment at SND.NXT if window, cwnd, Nagle and SWS allow (force: the

@@ -1,13 +1,15 @@
 // SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
 /*
- * UDP (RFC 768, RFC 1122 4.1), after Linux's net/ipv4/udp.c.
+ * UDP (RFC 768, RFC 1122 4.1; over IPv6 RFC 8200 8.1), after Linux's
+ * net/ipv4/udp.c and net/ipv6/udp.c: one table and one lookup for both
+ * families (addresses IPv4 mapped, core/inaddr.h).
  *
  * Input (udp_rcv): validate the header, the length field and the checksum,
  * find the socket through a fixed-size hash on the local port and queue the
  * datagram on it, or answer ICMP port unreachable when the address is
  * skiff's alone.  Output (udp_sendmsg): build the datagram in one buffer (a
  * transmit frame, or a big-pool buffer when it does not fit one) and hand it
- * to ip_output(), which fragments it.
+ * to ip_output() or ip6_output(), which fragment it.
  *
  * Receive memory: a queued datagram keeps its buffer (a UMEM frame, or a
  * big-pool buffer after reassembly) until the application reads it.  Each
@@ -30,17 +32,24 @@
 #include <string.h>
 #include <sys/socket.h>
 
+#include <skiff/proto/ipv6.h>
+
 #include "core/csum.h"
 #include "core/handoff.h"
 #include "core/netdev.h"
 #include "core/stack.h"
 #include "net/icmp.h"
 #include "net/ip.h"
+#include "net/ipv6.h"
 #include "transport/udp.h"
 
 #define UDP_HLEN	8
 /* RFC 768 length field is 16 bits: 65535 - 20 (IPv4 header) - 8 */
 #define UDP_MAX_PAYLOAD	65507u
+/* IPv6's payload length is 16 bits and holds the UDP header: 65535 - 8 */
+#define UDP6_MAX_PAYLOAD	65527u
+#define ICMPV6_DEST_UNREACH	1
+#define ICMPV6_PORT_UNREACH	4
 
 struct udp_sock {
 	struct sock sk;
@@ -65,24 +74,24 @@ static inline unsigned int udp_hashfn(uint16_t port_net)
 }
 
 /*
- * IPv4 addresses of a received header, read byte-wise so nothing here
- * depends on the header's alignment (drivers NET_IP_ALIGN received frames,
- * but a quote inside an ICMP error or a heap buffer need not be aligned).
+ * The addresses of a received datagram's IP header, either family, read
+ * byte-wise so nothing here depends on the header's alignment (a heap
+ * buffer after reassembly need not be aligned).
  */
-static inline uint32_t ip_saddr(const struct pkb *pkb)
+static void udp_pkt_addrs(const struct pkb *pkb, union inet_addr *saddr, union inet_addr *daddr)
 {
+	const uint8_t *nh = pkb_network_header(pkb);
 	uint32_t a;
 
-	memcpy(&a, pkb_network_header(pkb) + offsetof(struct iphdr, saddr), sizeof(a));
-	return a;
-}
-
-static inline uint32_t ip_daddr(const struct pkb *pkb)
-{
-	uint32_t a;
-
-	memcpy(&a, pkb_network_header(pkb) + offsetof(struct iphdr, daddr), sizeof(a));
-	return a;
+	if (nh[0] >> 4 == 6) {
+		inet_addr_set6(saddr, nh + offsetof(struct ip6_hdr, saddr));
+		inet_addr_set6(daddr, nh + offsetof(struct ip6_hdr, daddr));
+		return;
+	}
+	memcpy(&a, nh + offsetof(struct iphdr, saddr), sizeof(a));
+	inet_addr_set4(saddr, a);
+	memcpy(&a, nh + offsetof(struct iphdr, daddr), sizeof(a));
+	inet_addr_set4(daddr, a);
 }
 
 /* What a queued pkb costs its socket: the whole buffer it keeps. */
@@ -95,15 +104,18 @@ static inline uint32_t udp_truesize(const struct pkb *pkb)
 
 /*
  * Would binding (addr, port) clash with an existing socket?  Without
- * SO_REUSEADDR, as Linux: the same port on the same address, or on either
- * side the wildcard address.
+ * SO_REUSEADDR, as Linux: the same port where the two could receive the
+ * same datagram (the same address, a wildcard on either side, :: without
+ * V6ONLY and any IPv4 bind: inet_addr_bind_overlap()).
  */
-static bool udp_port_in_use(const struct udp_table *t, uint32_t addr, uint16_t port)
+static bool udp_port_in_use(const struct udp_table *t, const union inet_addr *addr, bool v6only,
+			    uint16_t port)
 {
 	const struct sock *sk;
 
 	for (sk = t->hash[udp_hashfn(port)]; sk; sk = sk->hnext)
-		if (sk->sport == port && (!sk->saddr || !addr || sk->saddr == addr))
+		if (sk->sport == port &&
+		    inet_addr_bind_overlap(&sk->saddr6, sk->v6only, addr, v6only))
 			return true;
 	return false;
 }
@@ -134,26 +146,27 @@ static void udp_unhash(struct udp_table *t, struct sock *sk)
 /*
  * The socket for a datagram (saddr, sport) -> (daddr, dport), network order:
  * the best of those bound to dport, as Linux's compute_score: a bound
- * address must equal daddr and scores over the wildcard; a connected socket
- * must have the sender as its peer and scores over an unconnected one.
+ * address must equal daddr and scores over a wildcard that takes daddr's
+ * family; a connected socket must have the sender as its peer and scores
+ * over an unconnected one.
  */
-static struct sock *udp_lookup(const struct udp_table *t, uint32_t saddr, uint16_t sport,
-			       uint32_t daddr, uint16_t dport)
+static struct sock *udp_lookup(const struct udp_table *t, const union inet_addr *saddr,
+			       uint16_t sport, const union inet_addr *daddr, uint16_t dport)
 {
 	struct sock *sk, *best = NULL;
 	int score, best_score = -1;
 
 	for (sk = t->hash[udp_hashfn(dport)]; sk; sk = sk->hnext) {
+		int m;
+
 		if (sk->sport != dport)
 			continue;
-		score = 0;
-		if (sk->saddr) {
-			if (sk->saddr != daddr)
-				continue;
-			score += 2;
-		}
-		if (sk->daddr) {
-			if (sk->daddr != saddr || sk->dport != sport)
+		m = inet_addr_local_match(&sk->saddr6, sk->v6only, daddr);
+		if (!m)
+			continue;
+		score = m == 2 ? 2 : 0;
+		if (sk_has_peer(sk)) {
+			if (!inet_addr_eq(&sk->daddr6, saddr) || sk->dport != sport)
 				continue;
 			score += 4;
 		}
@@ -205,13 +218,33 @@ static void udp_queue_rcv(struct stack *st, struct sock *sk, struct pkb *pkb)
 		sk->data_ready(sk);
 }
 
+/* The checksum of a datagram of ulen bytes at uh: true when it is right.
+ * RFC 768: over IPv4 zero means none was sent; RFC 8200 8.1: over IPv6 it
+ * is mandatory, and a zero one is wrong (*zero6 set). */
+static bool udp_csum_ok(const struct udphdr *uh, uint32_t ulen, const union inet_addr *saddr,
+			const union inet_addr *daddr, bool *zero6)
+{
+	*zero6 = false;
+	if (inet_addr_is4(saddr))
+		return !uh->check || !csum_tcpudp_magic(saddr->w[3], daddr->w[3], ulen, IPPROTO_UDP,
+							csum_partial(uh, ulen, 0));
+	if (!uh->check) {
+		*zero6 = true;
+		return false;
+	}
+	return !csum_fold(csum_partial(uh, ulen, ipv6_pseudo_sum(saddr->b, daddr->b, ulen,
+								 IPPROTO_UDP)));
+}
+
 int udp_rcv(struct stack *st, struct pkb *pkb)
 {
 	const struct stack_addr *local;
-	uint32_t ulen, saddr, daddr;
+	union inet_addr saddr, daddr;
 	struct udphdr *uh;
 	struct sock *sk;
 	uint8_t *ip_end;
+	uint32_t ulen;
+	bool zero6;
 
 	if (!pkb_may_pull(pkb, UDP_HLEN)) {
 		pkb_drop(st, pkb, SKIFF_DROP_udp_short);
@@ -229,18 +262,14 @@ int udp_rcv(struct stack *st, struct pkb *pkb)
 	}
 	ip_end = pkb->tail;
 	pkb_trim(pkb, ulen);
-	saddr = ip_saddr(pkb);
-	daddr = ip_daddr(pkb);
+	udp_pkt_addrs(pkb, &saddr, &daddr);
 
-	/* RFC 768 / RFC 1122 4.1.3.4: a zero checksum means none was sent. */
-	if (uh->check &&
-	    csum_tcpudp_magic(saddr, daddr, ulen, IPPROTO_UDP,
-			      csum_partial(uh, ulen, 0)) != 0) {
-		pkb_drop(st, pkb, SKIFF_DROP_udp_csum);
+	if (!udp_csum_ok(uh, ulen, &saddr, &daddr, &zero6)) {
+		pkb_drop(st, pkb, zero6 ? SKIFF_DROP_udp6_csum_zero : SKIFF_DROP_udp_csum);
 		return 0;
 	}
 
-	sk = st->udp ? udp_lookup(st->udp, saddr, uh->source, daddr, uh->dest) : NULL;
+	sk = st->udp ? udp_lookup(st->udp, &saddr, uh->source, &daddr, uh->dest) : NULL;
 	if (sk) {
 		__pkb_pull(pkb, UDP_HLEN);
 		udp_queue_rcv(st, sk, pkb);
@@ -251,7 +280,8 @@ int udp_rcv(struct stack *st, struct pkb *pkb)
 	 * Nobody bound.  RFC 1122 4.1.3.1: port unreachable, but never for a
 	 * broadcast or multicast (3.2.2).  On a shared address the kernel owns
 	 * every port we do not; we only get here in a race with a close, so
-	 * stay silent and let the peer retry.
+	 * stay silent and let the peer retry (icmp6_send() never answers
+	 * for a shared IPv6 address); IPv6 is unicast here: RFC 4443 3.1.
 	 *
 	 * But first: an ephemeral port another worker allocates is that
 	 * worker's socket (RSS brought the reply to our queue); hand it the
@@ -266,36 +296,33 @@ int udp_rcv(struct stack *st, struct pkb *pkb)
 		pkb->tail = udp_end;
 	}
 	STACK_INC(st, udp_no_port);
-	local = stack_find_addr(st, daddr);
-	if (local && local->dedicated && !udp_is_bcast_or_mcast(st, pkb, daddr))
-		icmp_send(st, pkb, 3 /* ICMP_DEST_UNREACH */, 3 /* ICMP_PORT_UNREACH */, 0);
+	if (!inet_addr_is4(&daddr)) {
+		icmp6_send(st, pkb, ICMPV6_DEST_UNREACH, ICMPV6_PORT_UNREACH, 0);
+	} else {
+		local = stack_find_addr(st, daddr.w[3]);
+		if (local && local->dedicated && !udp_is_bcast_or_mcast(st, pkb, daddr.w[3]))
+			icmp_send(st, pkb, 3 /* ICMP_DEST_UNREACH */, 3 /* ICMP_PORT_UNREACH */, 0);
+	}
 	pkb_drop(st, pkb, SKIFF_DROP_udp_no_port);
 	return 0;
 }
 
 /*
- * An ICMP error about a datagram we sent: pkb->data is the quoted IP header,
- * followed by at least 8 bytes of it.  As Linux without IP_RECVERR, only a
- * connected socket hears of it.
+ * An ICMP or ICMPv6 error about a datagram we sent: pkb->data is the
+ * quoted IP header (icmp_quote_parse()).  As Linux without IP_RECVERR,
+ * only a connected socket hears of it.
  */
 static void udp_err(struct stack *st, struct pkb *pkb, int err, uint32_t info)
 {
-	uint16_t ports[2];	/* quoted source, dest */
-	uint32_t ihl, addrs[2];	/* quoted saddr, daddr */
+	struct icmp_quote q;
 	struct sock *sk;
 
 	(void)info;
-	if (!st->udp || !pkb_may_pull(pkb, sizeof(struct iphdr)))
+	if (!st->udp || icmp_quote_parse(pkb->data, pkb_len(pkb), &q))
 		return;
-	/* byte-wise: the quote is not aligned (see ip_saddr()) */
-	ihl = (pkb->data[0] & 0x0fu) * 4u;
-	if (ihl < sizeof(struct iphdr) || !pkb_may_pull(pkb, ihl + UDP_HLEN))
-		return;
-	memcpy(addrs, pkb->data + offsetof(struct iphdr, saddr), sizeof(addrs));
-	memcpy(ports, pkb->data + ihl, sizeof(ports));
 	/* Quoted as we sent it: we are the source. */
-	sk = udp_lookup(st->udp, addrs[1], ports[1], addrs[0], ports[0]);
-	if (!sk || !sk->daddr)
+	sk = udp_lookup(st->udp, &q.daddr, q.dport, &q.saddr, q.sport);
+	if (!sk || !sk_has_peer(sk))
 		return;
 	sk->err = err;
 	if (sk->data_ready)
@@ -309,19 +336,14 @@ static void udp_err(struct stack *st, struct pkb *pkb, int err, uint32_t info)
  */
 static bool udp_err_lookup(struct stack *st, const struct pkb *pkb, int *owner)
 {
-	uint16_t ports[2], port;
-	uint32_t ihl, addrs[2];
+	struct icmp_quote q;
+	uint16_t port;
 
-	if (!st->udp || !pkb_may_pull(pkb, sizeof(struct iphdr)))
+	if (!st->udp || icmp_quote_parse(pkb->data, pkb_len(pkb), &q))
 		return true;	/* udp_err() decides */
-	ihl = (pkb->data[0] & 0x0fu) * 4u;
-	if (ihl < sizeof(struct iphdr) || !pkb_may_pull(pkb, ihl + UDP_HLEN))
+	if (udp_lookup(st->udp, &q.daddr, q.dport, &q.saddr, q.sport))
 		return true;
-	memcpy(addrs, pkb->data + offsetof(struct iphdr, saddr), sizeof(addrs));
-	memcpy(ports, pkb->data + ihl, sizeof(ports));
-	if (udp_lookup(st->udp, addrs[1], ports[1], addrs[0], ports[0]))
-		return true;
-	port = ntohs(ports[0]);
+	port = ntohs(q.sport);
 	if (port >= UDP_EPHEMERAL_LO && port <= UDP_EPHEMERAL_HI)
 		*owner = (int)stack_port_owner(st, port);
 	else
@@ -346,17 +368,18 @@ static int udp_init_sock(struct sock *sk)
 	return 0;
 }
 
-static int udp_bind(struct sock *sk, uint32_t addr, uint16_t port)
+static int udp_bind(struct sock *sk, const union inet_addr *addr, uint16_t port)
 {
 	struct stack *st = sk->stack;
 	struct udp_table *t = st->udp;
+	uint32_t claim4;
 	int err;
 
 	if (!t)
 		return -ENODEV;
 	if (sk->sport)
 		return -EINVAL;
-	if (addr && !stack_is_local(st, addr))
+	if (!inet_addr_is_any(addr) && !stack_is_local_addr(st, addr))
 		return -EADDRNOTAVAIL;
 
 	if (!port) {
@@ -371,93 +394,91 @@ static int udp_bind(struct sock *sk, uint32_t addr, uint16_t port)
 			 * so replies another queue receives can be handed here */
 			if (!stack_owns_port(st, p))
 				continue;
-			if (!udp_port_in_use(t, addr, htons(p))) {
+			if (!udp_port_in_use(t, addr, sk->v6only, htons(p))) {
 				port = htons(p);
 				break;
 			}
 		}
 		if (!port)
 			return -EADDRINUSE;
-	} else if (udp_port_in_use(t, addr, port)) {
+	} else if (udp_port_in_use(t, addr, sk->v6only, port)) {
 		return -EADDRINUSE;
 	}
 
-	if (st->hooks.port_claim) {
-		err = st->hooks.port_claim(st->hooks.ctx, addr, IPPROTO_UDP, port);
+	if (st->hooks.port_claim && sk_port_claim_v4(addr, sk->v6only, &claim4)) {
+		err = st->hooks.port_claim(st->hooks.ctx, claim4, IPPROTO_UDP, port);
 		if (err)
 			return err;
 	}
-	sk->saddr = addr;
+	sk->saddr6 = *addr;
 	sk->sport = port;
 	udp_hash(t, sk);
 	udp_sk(sk)->hashed = true;
 	return 0;
 }
 
-static int udp_connect(struct sock *sk, uint32_t addr, uint16_t port)
+/* The bound address, or a wildcard of daddr's family: the source to route from. */
+static int udp_src_for(const struct sock *sk, const union inet_addr *daddr,
+		       const union inet_addr **src)
 {
+	static const union inet_addr any4 = INET_ADDR_ANY4_INIT, any6;
+
+	if (inet_addr_is_any(&sk->saddr6)) {
+		*src = inet_addr_is4(daddr) ? &any4 : &any6;
+		return 0;
+	}
+	if (inet_addr_is4(&sk->saddr6) != inet_addr_is4(daddr))
+		return -ENETUNREACH;	/* bound to an address of the other family */
+	*src = &sk->saddr6;
+	return 0;
+}
+
+static int udp_connect(struct sock *sk, const union inet_addr *addr, uint16_t port)
+{
+	const union inet_addr *src;
 	struct rtable rt;
+	struct rt6 rt6;
 	int err;
 
-	if (!addr && !port) {	/* AF_UNSPEC: forget the peer */
-		sk->daddr = 0;
+	if (!addr) {	/* AF_UNSPEC: forget the peer */
+		sk_addr_reset(sk, &sk->daddr6);
 		sk->dport = 0;
 		return 0;
 	}
-	err = ip_route_output(sk->stack, addr, sk->saddr, &rt);
+	err = udp_src_for(sk, addr, &src);
+	if (err)
+		return err;
+	if (inet_addr_is4(addr))
+		err = ip_route_output(sk->stack, addr->w[3], src->w[3], &rt);
+	else
+		err = ip6_route_output(sk->stack, addr->b, src->b, &rt6);
 	if (err)
 		return err;
 	if (!sk->sport) {
-		err = udp_bind(sk, 0, 0);
+		static const union inet_addr any6;
+
+		err = udp_bind(sk, sk->family == AF_INET6 ? &any6 : &sk->saddr6, 0);
 		if (err)
 			return err;
 	}
-	sk->daddr = addr;
+	sk->daddr6 = *addr;
 	sk->dport = port;
 	return 0;
 }
 
-/* sendmsg from the local address saddr (0: the route's source). */
-static ssize_t udp_sendmsg_from(struct sock *sk, const void *buf, size_t len, uint32_t daddr,
-				uint16_t dport, uint32_t saddr)
+/* Build the datagram (header, payload, checksum) in one buffer; NULL: no buffer. */
+static struct pkb *udp_build(struct stack *st, const struct sock *sk, const void *buf,
+			     size_t len, uint16_t dport, const union inet_addr *src,
+			     const union inet_addr *dst)
 {
-	struct stack *st = sk->stack;
-	struct rtable rt;
+	uint32_t ulen = UDP_HLEN + (uint32_t)len;
 	struct udphdr *uh;
 	struct pkb *pkb;
-	uint32_t ulen;
 	uint16_t check;
-	int err;
 
-	if (len > UDP_MAX_PAYLOAD)
-		return -EMSGSIZE;
-	if (!daddr) {
-		if (!sk->daddr)
-			return -EDESTADDRREQ;
-		daddr = sk->daddr;
-		dport = sk->dport;
-	}
-	if (!dport)
-		return -EINVAL;
-	if (saddr && sk->saddr && saddr != sk->saddr)
-		return -EINVAL;		/* bound to another address */
-	if (saddr && !stack_is_local(st, saddr))
-		return -EADDRNOTAVAIL;
-	if (!sk->sport) {
-		err = udp_bind(sk, 0, 0);
-		if (err)
-			return err;
-	}
-	err = ip_route_output(st, daddr, saddr ? saddr : sk->saddr, &rt);
-	if (err)
-		return err;
-
-	ulen = UDP_HLEN + (uint32_t)len;
 	pkb = netdev_alloc_pkb_len(st->dev, st->big_pool, ulen);
-	if (!pkb) {
-		st->stats->drop.no_frame++;
-		return -ENOBUFS;
-	}
+	if (!pkb)
+		return NULL;
 	pkb_reset_transport_header(pkb);
 	uh = __pkb_put(pkb, ulen);
 	uh->source = sk->sport;
@@ -466,30 +487,101 @@ static ssize_t udp_sendmsg_from(struct sock *sk, const void *buf, size_t len, ui
 	uh->check = 0;
 	if (len)
 		memcpy(uh + 1, buf, len);
-	check = csum_tcpudp_magic(rt.saddr, daddr, ulen, IPPROTO_UDP, csum_partial(uh, ulen, 0));
-	/* RFC 768: a computed zero is sent as all ones (zero means "none"). */
+	if (inet_addr_is4(dst))
+		check = csum_tcpudp_magic(src->w[3], dst->w[3], ulen, IPPROTO_UDP,
+					  csum_partial(uh, ulen, 0));
+	else
+		check = csum_fold(csum_partial(uh, ulen, ipv6_pseudo_sum(src->b, dst->b, ulen,
+									 IPPROTO_UDP)));
+	/* RFC 768, RFC 8200 8.1: a computed zero is sent as all ones (zero
+	 * means "none", which IPv6 does not allow). */
 	uh->check = check ? check : 0xffff;
+	return pkb;
+}
 
+/* sendmsg from the local address saddr (NULL: the route's source). */
+static ssize_t udp_sendmsg_from(struct sock *sk, const void *buf, size_t len,
+				const union inet_addr *daddr, uint16_t dport,
+				const union inet_addr *saddr)
+{
+	struct stack *st = sk->stack;
+	const union inet_addr *src;
+	union inet_addr rsrc;
+	struct rtable rt;
+	struct rt6 rt6;
+	struct pkb *pkb;
+	bool v4;
+	int err;
+
+	if (!daddr) {
+		if (!sk_has_peer(sk))
+			return -EDESTADDRREQ;
+		daddr = &sk->daddr6;
+		dport = sk->dport;
+	}
+	if (!dport)
+		return -EINVAL;
+	v4 = inet_addr_is4(daddr);
+	if (len > (v4 ? UDP_MAX_PAYLOAD : UDP6_MAX_PAYLOAD))
+		return -EMSGSIZE;
+	err = udp_src_for(sk, daddr, &src);
+	if (err)
+		return err;
+	if (saddr) {
+		if (!inet_addr_is_any(&sk->saddr6) && !inet_addr_eq(saddr, &sk->saddr6))
+			return -EINVAL;		/* bound to another address */
+		if (inet_addr_is4(saddr) != v4)
+			return -EINVAL;
+		if (!stack_is_local_addr(st, saddr))
+			return -EADDRNOTAVAIL;
+		src = saddr;
+	}
+	if (!sk->sport) {
+		static const union inet_addr any6;
+
+		err = udp_bind(sk, sk->family == AF_INET6 ? &any6 : &sk->saddr6, 0);
+		if (err)
+			return err;
+	}
+	if (v4) {
+		err = ip_route_output(st, daddr->w[3], src->w[3], &rt);
+		inet_addr_set4(&rsrc, rt.saddr);
+	} else {
+		err = ip6_route_output(st, daddr->b, src->b, &rt6);
+		inet_addr_set6(&rsrc, rt6.saddr);
+	}
+	if (err)
+		return err;
+
+	pkb = udp_build(st, sk, buf, len, dport, &rsrc, daddr);
+	if (!pkb) {
+		st->stats->drop.no_frame++;
+		return -ENOBUFS;
+	}
 	/* DF clear: a datagram larger than the MTU is fragmented (RFC 1122 4.1.4
 	 * leaves path MTU to the application; we do as Linux's default for UDP
 	 * without IP_PMTUDISC_DO). */
-	err = ip_output(st, pkb, &rt, IPPROTO_UDP, 0, IP_DEFAULT_TTL, false);
+	if (v4)
+		err = ip_output(st, pkb, &rt, IPPROTO_UDP, 0, IP_DEFAULT_TTL, false);
+	else
+		err = ip6_output(st, pkb, &rt6, IPPROTO_UDP, 0, false);
 	if (err)
 		return err;
 	STACK_INC(st, udp_tx);
 	return (ssize_t)len;
 }
 
-static ssize_t udp_sendmsg(struct sock *sk, const void *buf, size_t len, uint32_t daddr,
-			   uint16_t dport)
+static ssize_t udp_sendmsg(struct sock *sk, const void *buf, size_t len,
+			   const union inet_addr *daddr, uint16_t dport)
 {
-	return udp_sendmsg_from(sk, buf, len, daddr, dport, 0);
+	return udp_sendmsg_from(sk, buf, len, daddr, dport, NULL);
 }
 
 /* recvmsg that also reports the local address the datagram came to. */
-static ssize_t udp_recvmsg_to(struct sock *sk, void *buf, size_t len, uint32_t *saddr,
-			      uint16_t *sport, uint32_t *daddr)
+static ssize_t udp_recvmsg_to(struct sock *sk, void *buf, size_t len, union inet_addr *saddr,
+			      uint16_t *sport, union inet_addr *daddr)
 {
+	union inet_addr from, to;
 	const struct udphdr *uh;
 	struct pkb *pkb;
 	size_t n;
@@ -506,10 +598,11 @@ static ssize_t udp_recvmsg_to(struct sock *sk, void *buf, size_t len, uint32_t *
 	udp_sk(sk)->rmem -= udp_truesize(pkb);
 
 	uh = (const struct udphdr *)pkb_transport_header(pkb);
+	udp_pkt_addrs(pkb, &from, &to);
 	if (saddr)
-		*saddr = ip_saddr(pkb);
+		*saddr = from;
 	if (daddr)
-		*daddr = ip_daddr(pkb);
+		*daddr = to;
 	if (sport)
 		*sport = uh->source;
 	/* As recvfrom(2) without MSG_TRUNC: the rest of a long datagram is lost. */
@@ -520,7 +613,7 @@ static ssize_t udp_recvmsg_to(struct sock *sk, void *buf, size_t len, uint32_t *
 	return (ssize_t)n;
 }
 
-static ssize_t udp_recvmsg(struct sock *sk, void *buf, size_t len, uint32_t *saddr,
+static ssize_t udp_recvmsg(struct sock *sk, void *buf, size_t len, union inet_addr *saddr,
 			   uint16_t *sport)
 {
 	return udp_recvmsg_to(sk, buf, len, saddr, sport, NULL);
@@ -543,10 +636,12 @@ static void udp_close(struct sock *sk)
 	struct udp_sock *up = udp_sk(sk);
 
 	if (up->hashed) {
+		uint32_t claim4;
+
 		if (st->udp)
 			udp_unhash(st->udp, sk);
-		if (st->hooks.port_release)
-			st->hooks.port_release(st->hooks.ctx, sk->saddr, IPPROTO_UDP, sk->sport);
+		if (st->hooks.port_release && sk_port_claim_v4(&sk->saddr6, sk->v6only, &claim4))
+			st->hooks.port_release(st->hooks.ctx, claim4, IPPROTO_UDP, sk->sport);
 		up->hashed = false;
 	}
 	pkb_queue_purge(&sk->rcvq);
