@@ -19,6 +19,7 @@
 
 #include "core/inaddr.h"
 #include "core/pkb.h"
+#include "core/stack.h"
 
 struct stack;
 struct sock;
@@ -156,19 +157,45 @@ static inline bool sk_has_peer(const struct sock *sk)
 }
 
 /*
- * What a bind to a claims in the ports map XDP steers by (hooks.port_claim,
- * IPv4 only): true and *v4 (0: any) when it covers IPv4 (an IPv4 address,
- * the IPv4 wildcard, :: without V6ONLY); false when it does not (IPv6
- * traffic to a dedicated address reaches the daemon whatever its port).
+ * Claim (a, proto, port) in the maps XDP steers by (st->hooks): its IPv4
+ * part (an IPv4 address, the IPv4 wildcard, or :: without V6ONLY as 0) in
+ * ports, its IPv6 part (an IPv6 address, or :: for every one) in ports6.
+ * 0 or -errno (nothing claimed).
  */
-static inline bool sk_port_claim_v4(const union inet_addr *a, bool v6only, uint32_t *v4)
+static inline int sk_port_claim(struct stack *st, const union inet_addr *a, bool v6only,
+				uint8_t proto, uint16_t port)
 {
-	if (inet_addr_is4(a)) {
-		*v4 = a->w[3];
-		return true;
+	bool any6 = inet_addr_is_any6(a);
+	int err;
+
+	if (inet_addr_is4(a) || (any6 && !v6only)) {
+		if (st->hooks.port_claim) {
+			err = st->hooks.port_claim(st->hooks.ctx, any6 ? 0 : a->w[3], proto, port);
+			if (err)
+				return err;
+		}
+		if (!any6)
+			return 0;
 	}
-	*v4 = 0;
-	return inet_addr_is_any6(a) && !v6only;
+	if (st->hooks.port6_claim) {
+		err = st->hooks.port6_claim(st->hooks.ctx, a->b, proto, port);
+		if (err && !v6only && st->hooks.port_release)
+			st->hooks.port_release(st->hooks.ctx, 0, proto, port);
+		return err;
+	}
+	return 0;
+}
+
+/* Undo sk_port_claim(). */
+static inline void sk_port_release(struct stack *st, const union inet_addr *a, bool v6only,
+				   uint8_t proto, uint16_t port)
+{
+	bool any6 = inet_addr_is_any6(a);
+
+	if ((inet_addr_is4(a) || (any6 && !v6only)) && st->hooks.port_release)
+		st->hooks.port_release(st->hooks.ctx, any6 ? 0 : a->w[3], proto, port);
+	if (!inet_addr_is4(a) && st->hooks.port6_release)
+		st->hooks.port6_release(st->hooks.ctx, a->b, proto, port);
 }
 
 /* The unconnected state of a socket of family (AF_INET: ::ffff:0.0.0.0). */

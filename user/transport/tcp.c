@@ -266,13 +266,10 @@ static struct tcp_port_ref *tcp_port_find(struct tcp_table *t, const union inet_
 	return NULL;
 }
 
-/* Release a port's claim in the ports map (sk_port_claim_v4()). */
+/* Release a port's claim in the maps XDP steers by (sk_port_claim()). */
 static void tcp_port_release(struct stack *st, const struct tcp_port_ref *r)
 {
-	uint32_t claim4;
-
-	if (st->hooks.port_release && sk_port_claim_v4(&r->addr, r->v6only, &claim4))
-		st->hooks.port_release(st->hooks.ctx, claim4, IPPROTO_TCP, r->port);
+	sk_port_release(st, &r->addr, r->v6only, IPPROTO_TCP, r->port);
 }
 
 /*
@@ -304,19 +301,16 @@ static int tcp_port_get(struct stack *st, struct tcp_sock *tp, const union inet_
 {
 	struct tcp_table *t = st->tcp;
 	struct tcp_port_ref *r = tcp_port_find(t, addr, tp->sk.v6only, port);
-	uint32_t claim4;
 	int err;
 
 	if (!r) {
 		r = calloc(1, sizeof(*r));
 		if (!r)
 			return -ENOMEM;
-		if (st->hooks.port_claim && sk_port_claim_v4(addr, tp->sk.v6only, &claim4)) {
-			err = st->hooks.port_claim(st->hooks.ctx, claim4, IPPROTO_TCP, port);
-			if (err) {
-				free(r);
-				return err;
-			}
+		err = sk_port_claim(st, addr, tp->sk.v6only, IPPROTO_TCP, port);
+		if (err) {
+			free(r);
+			return err;
 		}
 		r->addr = *addr;
 		r->v6only = tp->sk.v6only;

@@ -372,7 +372,6 @@ static int udp_bind(struct sock *sk, const union inet_addr *addr, uint16_t port)
 {
 	struct stack *st = sk->stack;
 	struct udp_table *t = st->udp;
-	uint32_t claim4;
 	int err;
 
 	if (!t)
@@ -405,11 +404,9 @@ static int udp_bind(struct sock *sk, const union inet_addr *addr, uint16_t port)
 		return -EADDRINUSE;
 	}
 
-	if (st->hooks.port_claim && sk_port_claim_v4(addr, sk->v6only, &claim4)) {
-		err = st->hooks.port_claim(st->hooks.ctx, claim4, IPPROTO_UDP, port);
-		if (err)
-			return err;
-	}
+	err = sk_port_claim(st, addr, sk->v6only, IPPROTO_UDP, port);
+	if (err)
+		return err;
 	sk->saddr6 = *addr;
 	sk->sport = port;
 	udp_hash(t, sk);
@@ -636,12 +633,9 @@ static void udp_close(struct sock *sk)
 	struct udp_sock *up = udp_sk(sk);
 
 	if (up->hashed) {
-		uint32_t claim4;
-
 		if (st->udp)
 			udp_unhash(st->udp, sk);
-		if (st->hooks.port_release && sk_port_claim_v4(&sk->saddr6, sk->v6only, &claim4))
-			st->hooks.port_release(st->hooks.ctx, claim4, IPPROTO_UDP, sk->sport);
+		sk_port_release(st, &sk->saddr6, sk->v6only, IPPROTO_UDP, sk->sport);
 		up->hashed = false;
 	}
 	pkb_queue_purge(&sk->rcvq);
