@@ -129,6 +129,9 @@ $(BUILD)/bench/bench_conns: $(BUILD)/bench/bench_conns.o $(UNIT_SOBJS) $(BUILD)/
 $(BUILD)/bench/bench_bulk: $(BUILD)/bench/bench_bulk.o $(UNIT_SOBJS) $(BUILD)/libskiff.a
 	$(CC) $(LDFLAGS) -o $@ $^ -lcmocka $(LDLIBS)
 
+$(BUILD)/bench/bench_txn: $(BUILD)/bench/bench_txn.o $(UNIT_SOBJS) $(BUILD)/libskiff.a
+	$(CC) $(LDFLAGS) -o $@ $^ -lcmocka $(LDLIBS)
+
 $(BUILD)/bench/%.o: CFLAGS += -Itests/unit
 
 # Kernel-socket servers and load of the end-to-end comparison (no libskiff).
@@ -282,7 +285,8 @@ SOAK_SECS ?= 1800
 soak:
 	@SOAK_SECS=$(SOAK_SECS) SAN=$(SAN) scripts/test.sh soak
 
-bench: all tools $(BUILD)/bench/bench_stack $(BUILD)/bench/bench_conns $(BUILD)/bench/bench_bulk $(E2E_BENCH) \
+bench: all tools $(BUILD)/bench/bench_stack $(BUILD)/bench/bench_conns $(BUILD)/bench/bench_bulk \
+	$(BUILD)/bench/bench_txn $(E2E_BENCH) \
 	$(BUILD)/bench/flood
 	@scripts/bench.sh
 

@@ -335,6 +335,69 @@ static void pipelined_requests_are_answered_in_order(void **state)
 	http_server_stop(srv);
 }
 
+/*
+ * A small file is kept in memory once served (http.c); each request checks
+ * that the path still names that file, unchanged: rewritten, replaced,
+ * swapped for a symlink out of DIR, made unreadable or removed, it is
+ * answered as if never cached.
+ */
+static void a_cached_small_file_changed_or_replaced_is_served_anew(void **state)
+{
+	struct fixture *f = *state;
+	char p[160], q[160], outside[] = "/tmp/skiff-outside-XXXXXX";
+	struct http_server *srv;
+	struct raw r;
+	int fd;
+
+	assert_int_equal(http_server_start(B(f), 80, f->dir, &srv), 0);
+	for (int i = 0; i < 2; i++) {	/* read, then from memory */
+		raw_exchange(f, 80, "GET /small.txt HTTP/1.0\r\n\r\n", &r);
+		assert_non_null(strstr(r.out, "Content-Length: 13\r\n"));
+		assert_non_null(strstr(r.out, "\r\n\r\nhello, skiff\n"));
+	}
+	/* rewritten in place */
+	write_file(f->dir, "small.txt", "hello again, skiff\n", 19);
+	raw_exchange(f, 80, "GET /small.txt HTTP/1.0\r\n\r\n", &r);
+	assert_non_null(strstr(r.out, "Content-Length: 19\r\n"));
+	assert_non_null(strstr(r.out, "\r\n\r\nhello again, skiff\n"));
+	/* another file of the same size renamed over it */
+	write_file(f->dir, "new.txt", "HELLO AGAIN, SKIFF\n", 19);
+	snprintf(p, sizeof(p), "%s/new.txt", f->dir);
+	snprintf(q, sizeof(q), "%s/small.txt", f->dir);
+	assert_int_equal(rename(p, q), 0);
+	raw_exchange(f, 80, "GET /small.txt HTTP/1.0\r\n\r\n", &r);
+	assert_non_null(strstr(r.out, "\r\n\r\nHELLO AGAIN, SKIFF\n"));
+	/* a symlink to a world-readable file outside DIR swapped in: 404 */
+	fd = mkstemp(outside);
+	assert_true(fd >= 0);
+	assert_int_equal(write(fd, "secret, skiff here\n", 19), 19);
+	assert_int_equal(fchmod(fd, 0644), 0);
+	close(fd);
+	assert_int_equal(unlink(q), 0);
+	assert_int_equal(symlink(outside, q), 0);
+	raw_exchange(f, 80, "GET /small.txt HTTP/1.0\r\n\r\n", &r);
+	assert_non_null(strstr(r.out, "HTTP/1.1 404 "));
+	assert_null(strstr(r.out, "secret"));
+	assert_int_equal(unlink(q), 0);
+	assert_int_equal(unlink(outside), 0);
+	/* back, served (and kept), then readable by its owner only: 403 */
+	write_file(f->dir, "small.txt", "hello, skiff\n", 13);
+	raw_exchange(f, 80, "GET /small.txt HTTP/1.0\r\n\r\n", &r);
+	assert_non_null(strstr(r.out, "\r\n\r\nhello, skiff\n"));
+	assert_int_equal(chmod(q, 0600), 0);
+	raw_exchange(f, 80, "GET /small.txt HTTP/1.0\r\n\r\n", &r);
+	assert_non_null(strstr(r.out, "HTTP/1.1 403 "));
+	assert_null(strstr(r.out, "hello"));
+	/* removed: 404 */
+	assert_int_equal(chmod(q, 0644), 0);
+	raw_exchange(f, 80, "GET /small.txt HTTP/1.0\r\n\r\n", &r);
+	assert_non_null(strstr(r.out, "hello, skiff\n"));
+	assert_int_equal(unlink(q), 0);
+	raw_exchange(f, 80, "GET /small.txt HTTP/1.0\r\n\r\n", &r);
+	assert_non_null(strstr(r.out, "HTTP/1.1 404 "));
+	http_server_stop(srv);
+}
+
 static void send_to_echo_comes_back_whole_and_to_discard_is_consumed(void **state)
 {
 	struct fixture *f = *state;
@@ -720,6 +783,8 @@ int main(void)
 						teardown),
 		cmocka_unit_test_setup_teardown(pipelined_requests_are_answered_in_order, setup,
 						teardown),
+		cmocka_unit_test_setup_teardown(
+			a_cached_small_file_changed_or_replaced_is_served_anew, setup, teardown),
 		cmocka_unit_test_setup_teardown(
 			send_to_echo_comes_back_whole_and_to_discard_is_consumed, setup, teardown),
 		cmocka_unit_test_setup_teardown(connect_to_a_closed_port_is_refused, setup,

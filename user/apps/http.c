@@ -19,6 +19,21 @@
  * Files are opened with openat2(RESOLVE_BENEATH) relative to DIR, so
  * neither "..", an absolute path nor a symlink can reach outside DIR; the
  * decoded path is also refused outright when it has a ".." segment.
+ *
+ * Small files (at most HTTP_CACHE_BODY bytes) are kept in memory once read,
+ * HTTP_CACHE_SLOTS of them per server: a request for one costs a single
+ * fstatat() of its path instead of openat2, fstat, pread and close (the
+ * role of the page cache and of nginx's open_file_cache; measured in
+ * docs/performance.md, "Short transactions").  An entry answers only while
+ * that stat shows the very file it was read from, unchanged: the same
+ * device and inode (a path that now leads to another file, e.g. through a
+ * symlink swapped in, misses and goes through openat2 again), size, mtime
+ * and ctime (every write, chmod, rename or new link changes ctime), and
+ * still world-readable.  Anything else drops the entry, and so does its
+ * age: an entry is read again after HTTP_CACHE_TTL_NS whatever the stat
+ * says, which bounds what a rewrite in place of the same size within one
+ * tick of the file system's clock (coarse timestamps, kernels before 6.13)
+ * can leave unseen to that long.
  */
 #include <ctype.h>
 #include <errno.h>
@@ -331,6 +346,47 @@ size_t http_parse_request(const char *buf, size_t len, struct http_request *req)
 
 /* ---- files ---- */
 
+/*
+ * Without openat2 (kernels before 5.6, and valgrind, which does not know
+ * it): walk rel one component at a time with O_NOFOLLOW, so that no
+ * symlink is followed at all, stricter than RESOLVE_BENEATH (which follows
+ * those that stay inside DIR); ".." is refused.
+ */
+static int open_walk(int dirfd, const char *rel, int flags, int *fd)
+{
+	char comp[NAME_MAX + 1];
+	int cur = dirfd, next;
+
+	for (;;) {
+		size_t n = strcspn(rel, "/");
+		bool last = rel[n] == '\0';
+
+		if (!n || n > NAME_MAX || (n == 2 && !strncmp(rel, "..", 2))) {
+			next = -1;
+			errno = ENOENT;
+		} else {
+			memcpy(comp, rel, n);
+			comp[n] = '\0';
+			next = openat(cur, comp, last ? flags | O_NOFOLLOW :
+					O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+		}
+		if (cur != dirfd) {
+			int e = errno;
+
+			close(cur);
+			errno = e;
+		}
+		if (next < 0)
+			return -errno;
+		if (last) {
+			*fd = next;
+			return 0;
+		}
+		cur = next;
+		rel += n + 1;
+	}
+}
+
 static int open_beneath(int dirfd, const char *rel, int *fd)
 {
 	struct open_how how;
@@ -342,6 +398,8 @@ static int open_beneath(int dirfd, const char *rel, int *fd)
 	/* nothing outside DIR, whatever the path or its symlinks say */
 	how.resolve = RESOLVE_BENEATH | RESOLVE_NO_MAGICLINKS;
 	r = syscall(SYS_openat2, dirfd, rel, &how, sizeof(how));
+	if (r < 0 && errno == ENOSYS)
+		return open_walk(dirfd, rel, (int)how.flags, fd);
 	if (r < 0)
 		return -errno;
 	*fd = (int)r;
@@ -365,12 +423,14 @@ static bool has_hidden_component(const char *rel)
 	}
 }
 
-int http_open(int dirfd, const char *rel, int *fd, off_t *size)
+/* http_open, and the file's stat in *stb; *index: DIR/index.html was opened. */
+static int open_stat(int dirfd, const char *rel, int *fd, struct stat *out, bool *index)
 {
 	char idx[HTTP_MAX_URI + 16];
 	struct stat stb;
 	int f, err;
 
+	*index = false;
 	if (has_hidden_component(rel))
 		return -ENOENT;
 	err = open_beneath(dirfd, rel[0] ? rel : ".", &f);
@@ -382,6 +442,7 @@ int http_open(int dirfd, const char *rel, int *fd, off_t *size)
 	}
 	if (S_ISDIR(stb.st_mode)) {
 		close(f);
+		*index = true;
 		snprintf(idx, sizeof(idx), "%s%sindex.html", rel, rel[0] ? "/" : "");
 		err = open_beneath(dirfd, idx, &f);
 		if (err)
@@ -405,8 +466,19 @@ int http_open(int dirfd, const char *rel, int *fd, off_t *size)
 		return -EACCES;
 	}
 	*fd = f;
-	*size = stb.st_size;
+	*out = stb;
 	return 0;
+}
+
+int http_open(int dirfd, const char *rel, int *fd, off_t *size)
+{
+	struct stat stb;
+	bool index;
+	int err = open_stat(dirfd, rel, fd, &stb, &index);
+
+	if (!err)
+		*size = stb.st_size;
+	return err;
 }
 
 int http_docroot_check(const char *dir, char *why, size_t whylen)
@@ -508,6 +580,22 @@ struct http_src {
 	struct http_src *next;
 };
 
+/* One small file in memory (see the top of this file). */
+#define HTTP_CACHE_SLOTS	64
+#define HTTP_CACHE_BODY		8192
+#define HTTP_CACHE_PATH		256	/* longer paths are not cached */
+#define HTTP_CACHE_TTL_NS	(1000ull * 1000 * 1000)
+
+struct http_cache_ent {
+	char path[HTTP_CACHE_PATH];
+	uint64_t loaded;	/* clock_now() when read */
+	dev_t dev;
+	ino_t ino;
+	off_t size;
+	struct timespec mtime, ctime;
+	uint8_t body[];
+};
+
 #define HTTP_SRC_BUCKETS	256
 #define HTTP_SWEEP_NS		(1000ull * 1000 * 1000)	/* deadlines are checked each second */
 
@@ -524,6 +612,9 @@ struct http_server {
 	uint32_t per_source;
 	struct timer sweep;	/* every HTTP_SWEEP_NS while connections exist */
 	struct http_src *srcs[HTTP_SRC_BUCKETS];
+	struct http_cache_ent *cache[HTTP_CACHE_SLOTS];
+	time_t date_sec;	/* date holds the Date of this second */
+	char date[40];
 };
 
 static const char *status_text(int status)
@@ -542,6 +633,88 @@ static const char *status_text(int status)
 }
 
 static void server_accept(struct http_server *srv);
+
+/* ---- small files in memory ---- */
+
+static struct http_cache_ent **cache_slot(struct http_server *srv, const char *path)
+{
+	uint32_t h = 2166136261u;	/* FNV-1a */
+
+	for (; *path; path++)
+		h = (h ^ (uint8_t)*path) * 16777619u;
+	return &srv->cache[h % HTTP_CACHE_SLOTS];
+}
+
+static bool cache_same_file(const struct http_cache_ent *e, const struct stat *st)
+{
+	return S_ISREG(st->st_mode) && (st->st_mode & S_IROTH) && st->st_dev == e->dev &&
+	       st->st_ino == e->ino && st->st_size == e->size &&
+	       st->st_mtim.tv_sec == e->mtime.tv_sec && st->st_mtim.tv_nsec == e->mtime.tv_nsec &&
+	       st->st_ctim.tv_sec == e->ctime.tv_sec && st->st_ctim.tv_nsec == e->ctime.tv_nsec;
+}
+
+/* The entry for path if the path still names its file, unchanged; else NULL
+ * (and a stale entry is dropped). */
+static const struct http_cache_ent *cache_lookup(struct http_server *srv, const char *path)
+{
+	struct http_cache_ent **pp = cache_slot(srv, path), *e = *pp;
+	struct stat st;
+
+	if (!e || strcmp(e->path, path))
+		return NULL;
+	if (clock_now() - e->loaded < HTTP_CACHE_TTL_NS && fstatat(srv->dirfd, path, &st, 0) == 0 &&
+	    cache_same_file(e, &st))
+		return e;
+	free(e);
+	*pp = NULL;
+	return NULL;
+}
+
+/* Keep body (the whole file path names, as stb described it when opened). */
+static void cache_insert(struct http_server *srv, const char *path, const struct stat *stb,
+			 const void *body)
+{
+	struct http_cache_ent **pp, *e;
+
+	if (stb->st_size > HTTP_CACHE_BODY || !path[0] || strlen(path) >= HTTP_CACHE_PATH)
+		return;
+	e = malloc(sizeof(*e) + (size_t)stb->st_size);
+	if (!e)
+		return;	/* only a cache */
+	snprintf(e->path, sizeof(e->path), "%s", path);
+	e->loaded = clock_now();
+	e->dev = stb->st_dev;
+	e->ino = stb->st_ino;
+	e->size = stb->st_size;
+	e->mtime = stb->st_mtim;
+	e->ctime = stb->st_ctim;
+	memcpy(e->body, body, (size_t)stb->st_size);
+	pp = cache_slot(srv, path);
+	free(*pp);
+	*pp = e;
+}
+
+static void cache_clear(struct http_server *srv)
+{
+	for (size_t i = 0; i < HTTP_CACHE_SLOTS; i++) {
+		free(srv->cache[i]);
+		srv->cache[i] = NULL;
+	}
+}
+
+/* RFC 9110 6.6.1: an origin server with a clock sends Date (formatted once a second). */
+static const char *server_date(struct http_server *srv)
+{
+	time_t now = time(NULL);
+	struct tm tm;
+
+	if (now != srv->date_sec || !srv->date[0]) {
+		gmtime_r(&now, &tm);
+		strftime(srv->date, sizeof(srv->date), "%a, %d %b %Y %H:%M:%S GMT", &tm);
+		srv->date_sec = now;
+	}
+	return srv->date;
+}
 
 static struct http_src **src_slot(struct http_server *srv, uint32_t addr)
 {
@@ -616,18 +789,27 @@ static bool conn_refill(struct http_conn *c);
  * the peer's delayed ACK under Nagle). */
 static void conn_respond(struct http_conn *c, const struct http_request *req)
 {
-	char date[64], body[96];
+	char body[96];
 	const char *ctype = "text/plain; charset=utf-8";
+	const struct http_cache_ent *hit = NULL;
 	off_t length = 0;
-	time_t now = time(NULL);
-	struct tm tm;
+	struct stat stb;
 	int status = req->status, err, n;
-	bool send_body = req->method != HTTP_M_HEAD;
+	bool send_body = req->method != HTTP_M_HEAD, index = true, small;
+	size_t head;
 
-	if (!status) {
-		err = http_open(c->srv->dirfd, req->path, &c->fd, &length);
+	c->fd = -1;
+	if (!status && !has_hidden_component(req->path))
+		hit = cache_lookup(c->srv, req->path);
+	if (hit) {
+		status = 200;
+		length = hit->size;
+		ctype = http_content_type(req->path);
+	} else if (!status) {
+		err = open_stat(c->srv->dirfd, req->path, &c->fd, &stb, &index);
 		if (!err) {
 			status = 200;
+			length = stb.st_size;
 			ctype = http_content_type(req->path);
 		} else {
 			c->fd = -1;
@@ -640,13 +822,10 @@ static void conn_respond(struct http_conn *c, const struct http_request *req)
 		n = snprintf(body, sizeof(body), "%d %s\n", status, status_text(status));
 		length = n;
 	}
-	/* RFC 9110 6.6.1: an origin server with a clock sends Date */
-	gmtime_r(&now, &tm);
-	strftime(date, sizeof(date), "%a, %d %b %Y %H:%M:%S GMT", &tm);
 	n = snprintf(c->out, sizeof(c->out),
 		     "HTTP/1.1 %d %s\r\nServer: skiff\r\nDate: %s\r\nContent-Type: %s\r\n"
 		     "Content-Length: %lld\r\n%s%s\r\n",
-		     status, status_text(status), date, ctype, (long long)length,
+		     status, status_text(status), server_date(c->srv), ctype, (long long)length,
 		     status == 405 ? "Allow: GET, HEAD\r\n" : "",
 		     c->close_after ? "Connection: close\r\n"
 				    : req->version == 10 ? "Connection: keep-alive\r\n" : "");
@@ -661,19 +840,34 @@ static void conn_respond(struct http_conn *c, const struct http_request *req)
 	}
 	c->file_off = 0;
 	c->file_end = length;
+	if (hit) {
+		/* head + at most HTTP_CACHE_BODY: fits out */
+		if (send_body) {
+			memcpy(c->out + c->out_len, hit->body, (size_t)length);
+			c->out_len += (size_t)length;
+		}
+		c->file_off = length;
+		return;
+	}
 	if (!send_body || !length) {
 		close(c->fd);
 		c->fd = -1;
 		return;
 	}
-	if (!conn_refill(c)) {
-		/* nothing readable after all: promise nothing we cannot keep */
+	/* a small file is read whole by the one refill: then it is kept */
+	head = c->out_len;
+	small = !index && length <= HTTP_CACHE_BODY && head + (size_t)length <= sizeof(c->out);
+	if (!conn_refill(c) || (small && c->fd >= 0)) {
+		/* nothing readable after all (or a small file cut short under
+		 * us): promise nothing we cannot keep */
 		close(c->fd);
 		c->fd = -1;
 		c->out_len = 0;
 		c->close_after = true;
 		return;
 	}
+	if (small)
+		cache_insert(c->srv, req->path, &stb, c->out + head);
 	/*
 	 * A body that takes more than one send: cork (Nagle on) until its
 	 * last byte is queued.  With TCP_NODELAY each send would push the
@@ -1013,5 +1207,6 @@ void http_server_stop(struct http_server *srv)
 	timer_del(srv->st, &srv->sweep);
 	skiff_close(srv->lso);
 	close(srv->dirfd);
+	cache_clear(srv);
 	free(srv);
 }
