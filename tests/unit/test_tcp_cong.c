@@ -184,11 +184,20 @@ static void find_by_name(void **state)
 	assert_ptr_equal(tcp_cong_find("cubic"), &tcp_cubic);
 	assert_ptr_equal(tcp_cong_find("newreno"), &tcp_newreno);
 	assert_ptr_equal(tcp_cong_find("reno"), &tcp_newreno);
-	assert_null(tcp_cong_find("bbr"));
+	assert_ptr_equal(tcp_cong_find("bbr"), &tcp_bbr);
+	assert_null(tcp_cong_find("bbr2"));
 	assert_null(tcp_cong_find(""));
 	assert_null(tcp_cong_find(NULL));
 	assert_string_equal(tcp_cubic.name, "cubic");
 	assert_string_equal(tcp_newreno.name, "newreno");
+	assert_string_equal(tcp_bbr.name, "bbr");
+	/* the SKIFF_TCP_CONGESTION / --cc numbers */
+	assert_ptr_equal(tcp_cong_by_id(0), &tcp_cubic);
+	assert_ptr_equal(tcp_cong_by_id(1), &tcp_newreno);
+	assert_ptr_equal(tcp_cong_by_id(2), &tcp_bbr);
+	assert_null(tcp_cong_by_id(3));
+	assert_int_equal(tcp_cong_id(&tcp_bbr), 2);
+	assert_int_equal(tcp_cong_id(NULL), -1);
 }
 
 /* ---- NewReno ---- */

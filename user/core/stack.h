@@ -73,6 +73,8 @@ struct stack_config {
 	uint32_t reasm_max_bytes;	/* reassembly memory limit (0: default) */
 	uint32_t udp_rcvbuf;		/* per-socket receive queue bytes (0: default) */
 	uint32_t tcp_syn_backlog;	/* SYN queue per TCP listener (0: TCP_SYN_BACKLOG) */
+	uint8_t tcp_cc;			/* new TCP sockets' congestion control: 0 CUBIC, 1
+					 * NewReno, 2 BBR (SKIFF_TCP_CONGESTION values) */
 	struct stack_route routes[SKIFF_MAX_ROUTES];	/* net/route.c */
 	int n_routes;
 	struct stack_route6 routes6[SKIFF_MAX_ROUTES];	/* net/ipv6.c */

@@ -106,7 +106,7 @@ enum {
 	SKIFF_TCP_KEEPIDLE,	/* seconds idle before the first probe */
 	SKIFF_TCP_KEEPINTVL,	/* seconds between probes */
 	SKIFF_TCP_KEEPCNT,	/* probes before the connection is dropped */
-	SKIFF_TCP_CONGESTION,	/* 0 = CUBIC (default), 1 = NewReno */
+	SKIFF_TCP_CONGESTION,	/* 0 = CUBIC (default), 1 = NewReno, 2 = BBR */
 	SKIFF_TCP_MAXSEG,	/* get: effective send MSS */
 	SKIFF_TCP_ECN,		/* RFC 3168: 0 off, 1 request and accept, 2 accept only (default) */
 	SKIFF_IPV6_V6ONLY,	/* AF_INET6, before bind: 1 = IPv6 only, 0 = also IPv4 (default) */

@@ -70,6 +70,7 @@ struct tcp_table {
 	uint32_t n_ack_defer;
 	uint32_t n_conns;		/* objects alive */
 	uint32_t max_conns;		/* TCP_MAX_CONNS unless tcp_set_conn_limit() */
+	struct tcp_pacer pacer;		/* paced connections waiting (tcp_output.c) */
 	uint16_t next_ephemeral;	/* host order */
 	struct tcp_challenge_budget challenge;	/* RFC 5961 7 */
 };
@@ -87,6 +88,11 @@ struct tcp_chunk_pool *tcp_chunks(struct stack *st)
 struct tcp_recovery_pool *tcp_recovery_pool(struct stack *st)
 {
 	return st->tcp ? &st->tcp->recovery : NULL;
+}
+
+struct tcp_pacer *tcp_pacer(struct stack *st)
+{
+	return &st->tcp->pacer;
 }
 
 struct tcp_challenge_budget *tcp_challenge_budget(struct stack *st)
@@ -358,7 +364,8 @@ void tcp_port_share(struct tcp_sock *child, struct tcp_sock *listener)
 
 static void tcp_sock_defaults(struct stack *st, struct tcp_sock *tp)
 {
-	const struct tcp_cong_ops *cc = tcp_cong_find("cubic");
+	const struct tcp_cong_ops *cc =
+		tcp_cong_by_id(st->cfg ? st->cfg->tcp_cc : TCP_CC_CUBIC);
 
 	tp->st = st;
 	tp->sk.stack = st;
@@ -666,6 +673,10 @@ int tcp_get_info(const struct sock *sk, struct tcp_conn_info *info)
 	info->rcv_wnd = tp->rcv_wnd;
 	info->retrans = tp->retrans_total;
 	info->cc = tp->cc_ops ? tp->cc_ops->name : "?";
+	if (tp->cc_ops && tp->cc_ops->describe)
+		tp->cc_ops->describe(&tp->cc, info->cc_state, sizeof(info->cc_state));
+	if (tp->cc_ops && tp->cc_ops->pacing_rate)
+		info->pacing_rate = tp->cc_ops->pacing_rate(&tp->cc);
 	return 0;
 }
 
@@ -1330,11 +1341,9 @@ static int tcp_setsockopt(struct sock *sk, int opt, int val)
 		tp->ecn_mode = (uint8_t)val;
 		return 0;
 	case SKIFF_TCP_CONGESTION:
-		if (val != 0 && val != 1)
-			return -EINVAL;
-		cc = tcp_cong_find(val ? "newreno" : "cubic");
+		cc = val < 0 ? NULL : tcp_cong_by_id((unsigned int)val);
 		if (!cc)
-			return -ENOENT;
+			return -EINVAL;
 		if (cc != tp->cc_ops) {
 			tp->cc_ops = cc;
 			/* a live connection keeps its window, restarts the algorithm's state */
@@ -1397,7 +1406,7 @@ static int tcp_getsockopt(struct sock *sk, int opt, int *val)
 		*val = (int)tp->keepcnt;
 		return 0;
 	case SKIFF_TCP_CONGESTION:
-		*val = tp->cc_ops == tcp_cong_find("newreno") ? 1 : 0;
+		*val = tcp_cong_id(tp->cc_ops) > 0 ? tcp_cong_id(tp->cc_ops) : TCP_CC_CUBIC;
 		return 0;
 	case SKIFF_TCP_MAXSEG:
 		*val = tp->state == TCP_CLOSED || tp->state == TCP_LISTEN ? tp->adv_mss : tp->mss;
@@ -1493,6 +1502,7 @@ int tcp_init(struct stack *st)
 					       (TCP_EPHEMERAL_HI - TCP_EPHEMERAL_LO + 1));
 	t->challenge.second = UINT64_MAX;
 	t->challenge.limit = TCP_CHALLENGE_ACK_LIMIT;
+	timer_init(&t->pacer.timer, tcp_pace_timer_fire);
 	st->tcp = t;
 	err = stack_add_poll_hook(st, tcp_after_burst);
 	if (err)
@@ -1540,6 +1550,8 @@ void tcp_fini(struct stack *st)
 	}
 	stack_remove_poll_hook(st, tcp_after_burst);
 	tcp_recovery_pool_fini(&t->recovery);
+	timer_del(st, &t->pacer.timer);
+	free(t->pacer.conns);
 	tcp_chunk_pool_fini(&t->chunks);
 	free(t->ehash);
 	free(t);

@@ -71,7 +71,9 @@ struct tcp_conn_info {
 	uint32_t snd_wnd;
 	uint32_t rcv_wnd;
 	uint64_t retrans;	/* segments retransmitted */
-	const char *cc;		/* "cubic", "newreno" */
+	const char *cc;		/* "cubic", "newreno", "bbr" */
+	char cc_state[96];	/* the algorithm's state in words ("" for CUBIC, NewReno) */
+	uint64_t pacing_rate;	/* bytes/s, 0: not paced */
 };
 /* 0 and info for a TCP sock, -EINVAL for anything else. */
 int tcp_get_info(const struct sock *sk, struct tcp_conn_info *info);

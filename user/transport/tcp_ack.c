@@ -144,7 +144,7 @@ bool tcp_next_hole(const struct tcp_sock *tp, uint32_t seq, uint32_t end, uint32
  * what they report is not counted delivered on every ACK again.
  */
 static bool tcp_sack_update(struct stack *st, struct tcp_sock *tp, const struct tcp_seg *seg,
-			    uint32_t *delivered)
+			    uint32_t *delivered, struct tcp_rate_acc *acc)
 {
 	uint32_t hs, he, seq;
 	bool news = false;
@@ -163,6 +163,7 @@ static bool tcp_sack_update(struct stack *st, struct tcp_sock *tp, const struct 
 		for (seq = s; tcp_next_hole(tp, seq, e, &hs, &he); seq = he) {
 			*delivered += he - hs;
 			tcp_rack_advance(st, tp, hs, he);
+			tcp_rate_delivered(tp, acc, hs, he);
 		}
 		news |= tcp_sack_add(tp, s, e);
 	}
@@ -277,24 +278,60 @@ static void tcp_rtt_sample(struct stack *st, struct tcp_sock *tp, uint32_t r)
 		tp->cc_ops->rtt_sample(&tp->cc, r, st->now);
 }
 
-/* An RTT sample for an ACK of new data, if there is a trustworthy one. */
-static void tcp_rtt_from_ack(struct stack *st, struct tcp_sock *tp, const struct tcp_seg *seg)
+/* An RTT sample for an ACK of new data, if there is a trustworthy one;
+ * returns it (µs, 0: none). */
+static uint32_t tcp_rtt_from_ack(struct stack *st, struct tcp_sock *tp, const struct tcp_seg *seg)
 {
-	uint32_t ms;
+	uint32_t ms, us = 0;
 
 	/* RFC 7323 4.1: TSecr of an ACK that advances SND.UNA */
 	if (tp->ts_ok && seg->has_ts && seg->ts_ecr) {
 		ms = tcp_tsval(tp, st->now) - seg->ts_ecr;
-		if (ms < 3600u * 1000) /* sanity: not from the future, not ancient */
-			tcp_rtt_sample(st, tp, ms * 1000);
+		if (ms < 3600u * 1000) { /* sanity: not from the future, not ancient */
+			us = ms * 1000;
+			tcp_rtt_sample(st, tp, us);
+		}
 		tp->rtt_start = 0;
-		return;
+		return us;
 	}
 	/* the timed segment (Karn: cleared whenever anything is retransmitted) */
 	if (tp->rtt_start && !tcp_before(seg->ack, tp->rtt_seq)) {
-		tcp_rtt_sample(st, tp, (uint32_t)((st->now - tp->rtt_start) / NSEC_PER_USEC));
+		us = (uint32_t)((st->now - tp->rtt_start) / NSEC_PER_USEC);
+		tcp_rtt_sample(st, tp, us);
 		tp->rtt_start = 0;
 	}
+	return us;
+}
+
+/*
+ * An algorithm with cong_control (BBR) answers every ACK from its rate
+ * sample, once this ACK's losses are known (Linux's tcp_cong_control()).
+ * rtt_us: RACK's RTT of the most recently sent segment delivered when
+ * RACK timed one, else the RFC 6298 sample (0: none).
+ */
+static void tcp_cong_control(struct stack *st, struct tcp_sock *tp,
+			     const struct tcp_rate_acc *acc, uint32_t rtt_us,
+			     uint32_t newly_lost, uint32_t prior_in_flight, uint32_t prior_rack_rtt)
+{
+	struct tcp_rate_sample rs;
+
+	if (!tcp_rate_on(tp))
+		return;
+	tcp_rate_gen(st, tp, acc, &rs);
+	if (tcp_rack_on(tp) && acc->newly && (tp->rack_rtt_us != prior_rack_rtt || !rtt_us))
+		rtt_us = tp->rack_rtt_us;
+	rs.rtt_us = rtt_us;
+	rs.newly_lost = newly_lost;
+	rs.prior_in_flight = prior_in_flight;
+	rs.in_flight = tcp_in_flight(tp);
+	rs.recovery = tp->ca_state == TCP_CA_RECOVERY ? 1 : tp->ca_state == TCP_CA_LOSS ? 2 : 0;
+	tp->cc_ops->cong_control(&tp->cc, &rs, st->now);
+}
+
+/* The algorithm sets cwnd itself in recovery: no RFC 5681 / PRR window. */
+static inline bool tcp_cc_owns_cwnd(const struct tcp_sock *tp)
+{
+	return tcp_rate_on(tp);
 }
 
 /* ---- recovery ---- */
@@ -357,6 +394,8 @@ void tcp_sack_xmit(struct stack *st, struct tcp_sock *tp)
 		 * lost segment, which would then look in flight */
 		if (tcp_rack_next_lost(tp, tp->snd_una, tp->cc.cwnd, &seq, &len)) {
 			while (len) {
+				if (!tcp_pace_ready(st, tp))
+					return; /* paced (BBR): the pacing timer resumes */
 				n = min_u32(len, mss);
 				if (tcp_recovery_rtx(st, tp, seq, n))
 					return;
@@ -439,9 +478,14 @@ static void tcp_undo(struct stack *st, struct tcp_sock *tp)
 {
 	uint32_t cwnd = tp->cc.cwnd, ssthresh = tp->cc.ssthresh;
 	uint32_t mss = tp->cc.mss, min_rtt = tp->cc.min_rtt_us;
+	struct tcp_cong cur = tp->cc;
 
 	STACK_INC(st, tcp_undo);
 	tp->cc = tp->rcvy->undo_cc;
+	/* a model of the path (BBR) keeps what it learnt since: only the
+	 * window comes back */
+	if (tcp_cc_owns_cwnd(tp))
+		memcpy(tp->cc.priv, cur.priv, sizeof(cur.priv));
 	tp->cc.cwnd = max_u32(tp->cc.cwnd, cwnd);
 	tp->cc.ssthresh = max_u32(tp->cc.ssthresh, ssthresh);
 	tp->cc.mss = mss;
@@ -593,7 +637,8 @@ void tcp_enter_recovery(struct stack *st, struct tcp_sock *tp)
 		/* RFC 6582 3.2 step 2 / RFC 5681 3.2 steps 2-3 */
 		STACK_INC(st, tcp_fast_retrans);
 		tcp_recovery_rtx(st, tp, tp->snd_una, len);
-		tp->cc.cwnd = tp->cc.ssthresh + 3 * mss;
+		if (!tcp_cc_owns_cwnd(tp))
+			tp->cc.cwnd = tp->cc.ssthresh + 3 * mss;
 	}
 }
 
@@ -601,7 +646,9 @@ static void tcp_exit_recovery(struct stack *st, struct tcp_sock *tp)
 {
 	uint32_t mss = tcp_send_mss(tp), flight = tp->snd_max - tp->snd_una;
 
-	if (tp->sack_ok)
+	if (tcp_cc_owns_cwnd(tp))
+		; /* the algorithm restores its window (cong_control) */
+	else if (tp->sack_ok)
 		tp->cc.cwnd = tp->cc.ssthresh; /* RFC 6675 */
 	else /* RFC 6582 3.2 step 3, option (1): no burst on leaving */
 		tp->cc.cwnd = min_u32(tp->cc.ssthresh, max_u32(flight, mss) + mss);
@@ -659,7 +706,8 @@ static void tcp_dupack(struct stack *st, struct tcp_sock *tp, bool is_dup)
 	}
 	if (tp->ca_state == TCP_CA_RECOVERY) {
 		if (is_dup) {
-			tp->cc.cwnd += mss; /* RFC 5681 3.2 step 4: inflate */
+			if (!tcp_cc_owns_cwnd(tp))
+				tp->cc.cwnd += mss; /* RFC 5681 3.2 step 4: inflate */
 			tcp_push(st, tp);
 		}
 		return;
@@ -682,8 +730,9 @@ static void tcp_dupack(struct stack *st, struct tcp_sock *tp, bool is_dup)
 static uint32_t __tcp_ack(struct stack *st, struct tcp_sock *tp, const struct tcp_seg *seg)
 {
 	uint32_t ack = seg->ack, data_start, acked = 0, prior_flight, wnd, mss, prior_una, fack;
-	uint32_t prior_cwnd, delivered = 0, seq, hs, he;
+	uint32_t prior_cwnd, delivered = 0, seq, hs, he, rtt_us, lost, prior_rack_rtt;
 	bool window_changed = false, new_sack, fin_acked = false, dup, sndq_full;
+	struct tcp_rate_acc acc = {0};
 
 	if (tcp_before(ack, tp->snd_una) || tcp_after(ack, tp->snd_max))
 		return 0; /* RFC 9293 3.10.7.4: old duplicate, or not ours to judge */
@@ -696,6 +745,7 @@ static uint32_t __tcp_ack(struct stack *st, struct tcp_sock *tp, const struct tc
 	tcp_undo_note_loss(tp);
 	tcp_dsack_seen(st, tp, seg);
 	prior_flight = tcp_in_flight(tp);
+	prior_rack_rtt = tp->rack_rtt_us;
 	mss = tcp_send_mss(tp);
 
 	/* RFC 9293 3.10.7.4: update the window when the segment is newer
@@ -717,17 +767,18 @@ static uint32_t __tcp_ack(struct stack *st, struct tcp_sock *tp, const struct tc
 	}
 
 	if (ack == tp->snd_una) {
-		new_sack = tcp_sack_update(st, tp, seg, &delivered);
+		new_sack = tcp_sack_update(st, tp, seg, &delivered, &acc);
 		/* RFC 5681 2: data outstanding, no data, no SYN/FIN, same ACK, same window */
 		dup = tp->snd_una != tp->snd_max && !seg->len &&
 		      !(seg->flags & (TCPF_SYN | TCPF_FIN)) && !window_changed;
 		if (dup || new_sack)
 			tcp_dupack(st, tp, dup);
 		tcp_dsack_try_undo(st, tp);
-		tcp_rack_on_ack(st, tp, delivered, tp->snd_una);
+		lost = tcp_rack_on_ack(st, tp, delivered, tp->snd_una);
+		tcp_cong_control(st, tp, &acc, 0, lost, prior_flight, prior_rack_rtt);
 		/* with RACK, new data may replace what was SACKed or lost
 		 * (RFC 6675 pipe; RFC 4653's extended limited transmit) */
-		if (window_changed || (tcp_rack_on(tp) && (dup || new_sack)))
+		if (window_changed || (tcp_rack_on(tp) && (dup || new_sack)) || tcp_rate_on(tp))
 			tcp_push(st, tp);
 		return 0;
 	}
@@ -743,6 +794,7 @@ static uint32_t __tcp_ack(struct stack *st, struct tcp_sock *tp, const struct tc
 	for (seq = prior_una; tcp_next_hole(tp, seq, ack, &hs, &he); seq = he) {
 		delivered += he - hs;
 		tcp_rack_advance(st, tp, hs, he);
+		tcp_rate_delivered(tp, &acc, hs, he);
 	}
 	if (tcp_after(ack, data_start)) {
 		acked = min_u32(ack - data_start, tp->sndq.len);
@@ -755,12 +807,12 @@ static uint32_t __tcp_ack(struct stack *st, struct tcp_sock *tp, const struct tc
 		tp->snd_nxt = ack;
 	if (tcp_before(tp->high_rxt, ack))
 		tp->high_rxt = ack;
-	tcp_rtt_from_ack(st, tp, seg);
+	rtt_us = tcp_rtt_from_ack(st, tp, seg);
 	/* RFC 6298 5.7-style: a new ACK ends the backoff and the R2 count */
 	tp->backoff = 0;
 	tp->retries = 0;
 	tcp_sack_trim(tp);
-	tcp_sack_update(st, tp, seg, &delivered);
+	tcp_sack_update(st, tp, seg, &delivered, &acc);
 
 	switch (tp->ca_state) {
 	case TCP_CA_LOSS:
@@ -789,6 +841,8 @@ static uint32_t __tcp_ack(struct stack *st, struct tcp_sock *tp, const struct tc
 			 * when that was at least one SMSS. */
 			tcp_recovery_rtx(st, tp, tp->snd_una,
 					 min_u32(mss, tp->snd_max - tp->snd_una));
+			if (tcp_cc_owns_cwnd(tp))
+				break;
 			tp->cc.cwnd = tp->cc.cwnd > acked ? tp->cc.cwnd - acked : mss;
 			if (acked >= mss)
 				tp->cc.cwnd += mss;
@@ -819,7 +873,8 @@ static uint32_t __tcp_ack(struct stack *st, struct tcp_sock *tp, const struct tc
 	/* RFC 6298 5.2 / 5.3: stop the timer when all is acked, else restart it */
 	tcp_rearm_rto(st, tp);
 	/* RACK-TLP: losses, recovery by PRR, the reordering or probe timer */
-	tcp_rack_on_ack(st, tp, delivered, prior_una);
+	lost = tcp_rack_on_ack(st, tp, delivered, prior_una);
+	tcp_cong_control(st, tp, &acc, rtt_us, lost, prior_flight, prior_rack_rtt);
 	if (acked || fin_acked)
 		tcp_wake(tp); /* send space freed */
 	/* our FIN acked in FIN_WAIT_1: input moves to FIN_WAIT_2, where an

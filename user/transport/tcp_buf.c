@@ -51,6 +51,8 @@ struct tcp_chunk {
 	uint16_t off;			/* first valid byte */
 	uint16_t len;			/* valid bytes */
 	bool file;			/* bytes in fm, not data[] */
+	bool rate_valid;		/* send streams: rate holds the chunk's record */
+	bool rate_app_limited;		/* ... taken while application-limited */
 	union {
 		struct tcp_ooo_seg seg;	/* only in the first chunk of an ooo segment */
 		struct {
@@ -60,15 +62,21 @@ struct tcp_chunk {
 			 * last left (tcp_stream_stamp), in the header's room
 			 * the out-of-order descriptor leaves free */
 			uint32_t xmit[TCP_CHUNK_SLOTS];
+			/* send streams: the delivery rate record of the
+			 * chunk's first transmission (tcp_stream_rate_set) */
+			struct tcp_rate_rec rate;
 		};
 	};
 	uint8_t data[TCP_CHUNK_DATA];
 };
 
 _Static_assert(TCP_CHUNK_DATA <= UINT16_MAX, "chunk offsets are 16 bits");
-_Static_assert(sizeof(((struct tcp_chunk *)0)->xmit) + 2 * sizeof(void *) <=
-		       sizeof(struct tcp_ooo_seg),
-	       "send stamps fit beside the file reference without growing the header");
+/* The send-side records (stamps, rate record) outgrow the out-of-order
+ * descriptor by at most 16 bytes: under 1% of a chunk. */
+_Static_assert(sizeof(((struct tcp_chunk *)0)->xmit) + sizeof(struct tcp_rate_rec) +
+			       2 * sizeof(void *) <=
+		       sizeof(struct tcp_ooo_seg) + 16,
+	       "send records grow the chunk header by 16 bytes at most");
 _Static_assert(TCP_CHUNK_DATA / TCP_CHUNK_SLOTS == 1u << TCP_SLOT_SHIFT_DATA, "data slot size");
 _Static_assert(TCP_FILE_CHUNK / TCP_CHUNK_SLOTS == 1u << TCP_SLOT_SHIFT_FILE, "file slot size");
 _Static_assert(TCP_FILE_CHUNK <= UINT16_MAX, "chunk offsets are 16 bits");
@@ -143,6 +151,7 @@ tcp_chunk_get(struct tcp_chunk_pool *p)
 	c->off = 0;
 	c->len = 0;
 	c->file = false;
+	c->rate_valid = false;
 	return c;
 }
 
@@ -458,6 +467,49 @@ void tcp_stream_stamp(struct tcp_stream *s, size_t off, size_t len, uint32_t ts)
 			break;
 		c->xmit[(c->off + (off - it.pos)) >> chunk_slot_shift(c)] = ts;
 		off = slot_end;
+	}
+}
+
+/* The chunks of s that hold bytes of [off, off + len), in order: fn for
+ * each (the stream offset of its first valid byte in *pos). */
+#define for_each_chunk_in(s, off, len, c, pos)                                         \
+	for ((pos) = 0, (c) = (s)->head; (c) && (pos) < (off) + (len); (pos) += (c)->len, \
+	    (c) = (c)->next)                                                              \
+		if ((pos) + (c)->len > (off))
+
+void tcp_stream_rate_set(struct tcp_stream *s, size_t off, size_t len,
+			 const struct tcp_rate_rec *r, bool app_limited)
+{
+	struct tcp_chunk *c;
+	size_t pos;
+
+	for_each_chunk_in(s, off, len, c, pos) {
+		if (!c->rate_valid) {
+			c->rate = *r;
+			c->rate_valid = true;
+			c->rate_app_limited = app_limited;
+		}
+	}
+}
+
+void tcp_stream_rate_get(const struct tcp_stream *s, size_t off, size_t len,
+			 struct tcp_rate_rec *best, bool *app_limited, bool *have)
+{
+	const struct tcp_chunk *c;
+	size_t pos;
+
+	for_each_chunk_in(s, off, len, c, pos) {
+		if (!c->rate_valid)
+			continue;
+		/* the record taken last (the most recently sent, draft-ietf-
+		 * ccwg-bbr's "P"): the largest delivered count, then time */
+		if (!*have || (int32_t)(c->rate.delivered - best->delivered) > 0 ||
+		    (c->rate.delivered == best->delivered &&
+		     (int32_t)(c->rate.sent_us - best->sent_us) > 0)) {
+			*best = c->rate;
+			*app_limited = c->rate_app_limited;
+			*have = true;
+		}
 	}
 }
 

@@ -103,6 +103,31 @@ struct tcp_stamp_iter {
 void tcp_stream_stamp(struct tcp_stream *s, size_t off, size_t len, uint32_t ts);
 void tcp_stamp_iter_start(const struct tcp_stream *s, size_t off, struct tcp_stamp_iter *it);
 uint32_t tcp_stamp_iter_get(struct tcp_stamp_iter *it, size_t off, size_t *slot_end);
+/*
+ * Delivery rate records (draft-ietf-ccwg-bbr "Delivery Rate Samples"; Linux
+ * keeps one per skb): a chunk of a send stream remembers the connection's
+ * counters when its bytes first left.  One record per chunk, not per
+ * segment: a segment acknowledged later in the chunk is measured from the
+ * chunk's first transmission, over a longer interval, never a shorter one
+ * (a sample is never too fast for it).  A retransmission keeps the record.
+ */
+struct tcp_rate_rec {
+	uint32_t delivered;	/* C.delivered (bytes, mod 2^32) */
+	uint32_t delivered_us;	/* C.delivered_time (µs, mod 2^32) */
+	uint32_t first_send_us;	/* C.first_send_time */
+	uint32_t sent_us;	/* when the record was taken */
+	uint32_t tx_in_flight;	/* bytes in flight then, this transmission included */
+	uint32_t lost;		/* C.lost (bytes, mod 2^32) */
+};
+/* Record r (app_limited: the sender was application-limited) for every
+ * chunk of [off, off + len) that has none yet. */
+void tcp_stream_rate_set(struct tcp_stream *s, size_t off, size_t len,
+			 const struct tcp_rate_rec *r, bool app_limited);
+/* The most recent record among the chunks of [off, off + len) into *best
+ * and *app_limited, unless the one there already (*have) is more recent;
+ * sets *have when it found one. */
+void tcp_stream_rate_get(const struct tcp_stream *s, size_t off, size_t len,
+			 struct tcp_rate_rec *best, bool *app_limited, bool *have);
 /* Drop len bytes from the head (returns chunks to the pool). */
 void tcp_stream_drop(struct tcp_chunk_pool *p, struct tcp_stream *s, size_t len);
 /* peek + drop. */

@@ -442,16 +442,36 @@ const struct tcp_cong_ops tcp_cubic = {
 	.event = cubic_event,
 };
 
+static const struct tcp_cong_ops *const tcp_cong_all[TCP_CC_COUNT] = {
+	[TCP_CC_CUBIC] = &tcp_cubic,
+	[TCP_CC_NEWRENO] = &tcp_newreno,
+	[TCP_CC_BBR] = &tcp_bbr,
+};
+
+const struct tcp_cong_ops *tcp_cong_by_id(unsigned int id)
+{
+	return id < TCP_CC_COUNT ? tcp_cong_all[id] : NULL;
+}
+
+int tcp_cong_id(const struct tcp_cong_ops *ops)
+{
+	int i;
+
+	for (i = 0; i < TCP_CC_COUNT; i++)
+		if (tcp_cong_all[i] == ops)
+			return i;
+	return -1;
+}
+
 const struct tcp_cong_ops *tcp_cong_find(const char *name)
 {
-	static const struct tcp_cong_ops *const all[] = { &tcp_cubic, &tcp_newreno };
-	size_t i;
+	int i;
 
 	if (!name)
 		return NULL;
-	for (i = 0; i < sizeof(all) / sizeof(all[0]); i++)
-		if (!strcmp(all[i]->name, name))
-			return all[i];
+	for (i = 0; i < TCP_CC_COUNT; i++)
+		if (!strcmp(tcp_cong_all[i]->name, name))
+			return tcp_cong_all[i];
 	if (!strcmp(name, "reno"))	/* Linux's name for it */
 		return &tcp_newreno;
 	return NULL;

@@ -15,7 +15,12 @@
  * closed with data waiting, it leaves the persist timer (tcp_timer.c) to
  * probe.  The receive window we advertise is chosen by tcp_select_window()
  * (receiver SWS avoidance, RFC 9293 3.8.6.2.2, never shrinking the right
- * edge, RFC 9293 3.8.6).  Every segment is sent with DF set: path MTU
+ * edge, RFC 9293 3.8.6).  An algorithm with a pacing rate (BBR) has its
+ * data segments leave no faster than that rate: each one moves the
+ * connection's release time on by its length over the rate; a segment
+ * due later waits on the stack's pacing list, which one timer serves for
+ * every connection (a late timer's catching up is bounded to one tick of
+ * the wheel, 1 ms, as a burst).  Every segment is sent with DF set: path MTU
  * discovery (RFC 1191) lowers tp->mss when an ICMP "fragmentation needed"
  * comes back (tcp_input.c).
  */
@@ -24,6 +29,7 @@
 #include <netinet/in.h>
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "core/clock.h"
@@ -290,6 +296,101 @@ static void tcp_ack_sent(struct stack *st, struct tcp_sock *tp)
 		timer_del(st, &tp->delack_timer);
 }
 
+/* ---- pacing ---- */
+
+#define TCP_PACE_BURST_NS	NSEC_PER_MSEC	/* the timer wheel's tick */
+
+static uint64_t tcp_pacing_rate(const struct tcp_sock *tp)
+{
+	return tp->cc_ops && tp->cc_ops->pacing_rate ? tp->cc_ops->pacing_rate(&tp->cc) : 0;
+}
+
+/* len bytes left: the next may leave len / rate later. */
+static void tcp_pace_sent(struct stack *st, struct tcp_sock *tp, uint32_t len)
+{
+	uint64_t rate = tcp_pacing_rate(tp), base = tp->pace_next_ns;
+
+	if (!rate)
+		return;
+	/* behind by more than a tick (idle, or a late timer): at most one
+	 * tick's worth goes at once */
+	if (st->now > TCP_PACE_BURST_NS && base < st->now - TCP_PACE_BURST_NS)
+		base = st->now - TCP_PACE_BURST_NS;
+	tp->pace_next_ns = base + (uint64_t)len * NSEC_PER_SEC / rate;
+}
+
+static void tcp_pace_arm(struct stack *st, struct tcp_pacer *p, uint64_t when)
+{
+	if (!timer_pending(&p->timer) || p->timer.expires > when)
+		timer_mod(st, &p->timer, when);
+}
+
+bool tcp_pace_ready(struct stack *st, struct tcp_sock *tp)
+{
+	struct tcp_pacer *p;
+
+	if (tp->pace_next_ns <= st->now || !tcp_pacing_rate(tp))
+		return true;
+	if (tp->pace_wait)
+		return false;
+	p = tcp_pacer(st);
+	if (p->n == p->cap) {
+		uint32_t cap = p->cap ? 2 * p->cap : 64;
+		struct tcp_sock **v = realloc(p->conns, cap * sizeof(*v));
+
+		if (!v)
+			return true; /* no memory for the list: send unpaced */
+		p->conns = v;
+		p->cap = cap;
+	}
+	p->conns[p->n++] = tp;
+	tp->pace_wait = true;
+	tcp_pace_arm(st, p, tp->pace_next_ns);
+	return false;
+}
+
+void tcp_pace_cancel(struct stack *st, struct tcp_sock *tp)
+{
+	struct tcp_pacer *p;
+	uint32_t i;
+
+	if (!tp->pace_wait)
+		return;
+	tp->pace_wait = false;
+	p = tcp_pacer(st);
+	for (i = 0; i < p->n; i++) {
+		if (p->conns[i] == tp) {
+			p->conns[i] = p->conns[--p->n];
+			return;
+		}
+	}
+}
+
+void tcp_pace_timer_fire(struct stack *st, struct timer *t)
+{
+	struct tcp_pacer *p = tcp_pacer(st);
+	uint64_t next = UINT64_MAX;
+	uint32_t i = 0;
+
+	(void)t;
+	while (i < p->n) {
+		struct tcp_sock *tp = p->conns[i];
+
+		if (tp->pace_next_ns > st->now) {
+			i++;
+			continue;
+		}
+		p->conns[i] = p->conns[--p->n];
+		tp->pace_wait = false;
+		tcp_push(st, tp); /* may wait again, at the end of the list */
+	}
+	for (i = 0; i < p->n; i++)
+		if (p->conns[i]->pace_next_ns < next)
+			next = p->conns[i]->pace_next_ns;
+	if (p->n)
+		tcp_pace_arm(st, p, next);
+}
+
 /*
  * Send [seq, seq + len) from sndq, with the FIN when fin.  Does not move
  * SND.NXT.  retrans: the range was sent before (counted; Karn's rule).
@@ -323,6 +424,9 @@ static int tcp_send_range(struct stack *st, struct tcp_sock *tp, uint32_t seq, u
 	/* RACK's transmit time of these bytes (RFC 8985 6.1), in the stream */
 	if (len)
 		tcp_stream_stamp(&tp->sndq, o.src_off, len, tcp_rack_stamp(st, tp));
+	/* ... and the delivery rate record of their chunk (tcp_rate.c) */
+	if (len && tcp_rate_on(tp))
+		tcp_rate_on_send(st, tp, o.src_off, len, tcp_in_flight(tp));
 	err = tcp_xmit(st, &o);
 	if (err == -EIO) {
 		/* The file being sent shrank: its bytes can no longer be sent
@@ -338,6 +442,8 @@ static int tcp_send_range(struct stack *st, struct tcp_sock *tp, uint32_t seq, u
 		tp->ecn_cwr = false;
 	if (len || fin)
 		tp->last_send_ns = st->now;
+	if (len)
+		tcp_pace_sent(st, tp, len);
 	if (retrans) {
 		STACK_INC(st, tcp_retrans_segs);
 		tp->retrans_total++;
@@ -447,6 +553,8 @@ uint32_t tcp_push_one(struct stack *st, struct tcp_sock *tp, bool force)
 	 * second rule: a peer whose window is that small gets it at once) */
 	if (!force && !retrans && len < mss && len < avail && !half_wnd)
 		return 0;
+	if (len && !force && !tcp_pace_ready(st, tp))
+		return 0; /* paced: the pacing timer sends it */
 
 	if (tcp_send_range(st, tp, seq, len, fin, retrans))
 		return 0;
@@ -466,8 +574,12 @@ void tcp_push(struct stack *st, struct tcp_sock *tp)
 	bool idle = tp->snd_una == tp->snd_max;
 	uint32_t sent = 0, n;
 
-	if (!tcp_can_send_data(tp) || !tcp_has_unsent(tp))
+	if (!tcp_can_send_data(tp))
 		return;
+	if (!tcp_has_unsent(tp)) {
+		tcp_rate_check_app_limited(tp); /* out of data */
+		return;
+	}
 	if (!tp->cc.cwnd)
 		tcp_cong_init(tp, st->now);
 	tp->cc.mss = tcp_send_mss(tp);
@@ -490,11 +602,15 @@ void tcp_push(struct stack *st, struct tcp_sock *tp)
 		/* RFC 8985 7.2: the loss probe follows the last new data */
 		if (sent)
 			tcp_tlp_schedule(st, tp);
-	} else if (!sent && tcp_has_unsent(tp) && !timer_pending(&tp->rtx_timer)) {
+	} else if (!sent && tcp_has_unsent(tp) && !timer_pending(&tp->rtx_timer) &&
+		   !tp->pace_wait) {
 		/* RFC 9293 3.8.6.1: window closed (or too small) with data
 		 * waiting and nothing in flight to bring an update: persist. */
 		tcp_arm_persist(st, tp);
 	}
+	/* out of data with room in cwnd: the rate samples say so */
+	if (!tp->pace_wait)
+		tcp_rate_check_app_limited(tp);
 }
 
 void tcp_send_ack(struct stack *st, struct tcp_sock *tp)

@@ -487,28 +487,39 @@ void tcp_tlp_schedule(struct stack *st, struct tcp_sock *tp)
 	timer_mod(st, &tp->rtx_timer, st->now + pto);
 }
 
-void tcp_rack_on_ack(struct stack *st, struct tcp_sock *tp, uint32_t delivered, uint32_t prior_una)
+uint32_t tcp_rack_on_ack(struct stack *st, struct tcp_sock *tp, uint32_t delivered,
+			 uint32_t prior_una)
 {
 	struct rack_walk w = {0};
+	uint32_t prev_lost = tp->rack_lost, newly_lost = 0;
 
 	(void)prior_una;
 	if (!tcp_rack_on(tp))
-		return;
+		return 0;
 	if (tcp_before(tp->rxt_high, tp->snd_una))
 		tp->rxt_high = tp->snd_una;
 	tcp_tlp_ack(st, tp);
 	tp->rack_lost = 0;
 	if (tp->ca_state == TCP_CA_LOSS || tp->snd_una == tp->snd_max)
-		return;
+		return 0;
 	rack_walk(tp, &w);
 	tp->rack_lost = w.lost;
+	/* what was lost and not resent before is still in w.lost: the rest
+	 * is new (the delivery rate samples' C.lost) */
+	if (w.lost > prev_lost) {
+		newly_lost = w.lost - prev_lost;
+		tp->rate_lost += newly_lost;
+	}
 	/* RFC 8985 6.2 step 5 + RFC 6675 5: a loss starts recovery, once per
 	 * window (not again before SND.UNA passes the last RecoveryPoint) */
 	if (w.lost && (tp->ca_state == TCP_CA_OPEN || tp->ca_state == TCP_CA_DISORDER) &&
 	    !tcp_before(tp->snd_una, tp->recover))
 		tcp_enter_recovery(st, tp);
 	if (tp->ca_state == TCP_CA_RECOVERY) {
-		tcp_prr_update(tp, delivered);
+		/* an algorithm with cong_control sets cwnd itself (after this
+		 * ACK's losses are known, tcp_ack.c): no PRR */
+		if (!tcp_rate_on(tp))
+			tcp_prr_update(tp, delivered);
 		tcp_sack_xmit(st, tp);
 	}
 	if (w.timeout_us) {
@@ -520,6 +531,7 @@ void tcp_rack_on_ack(struct stack *st, struct tcp_sock *tp, uint32_t delivered, 
 	} else {
 		tcp_tlp_schedule(st, tp);
 	}
+	return newly_lost;
 }
 
 void tcp_rack_reo_timeout(struct stack *st, struct tcp_sock *tp)

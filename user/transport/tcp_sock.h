@@ -291,6 +291,16 @@ struct tcp_sock {
 	uint32_t recover_fs;		/* RFC 6937 RecoverFS */
 	/* (its flags sit with ca_state, where they fill padding) */
 
+	/* ---- delivery rate samples (tcp_rate.c) and pacing (tcp_output.c),
+	 * for an algorithm with cong_control (BBR) ---- */
+	uint32_t rate_delivered;	/* C.delivered: bytes delivered, mod 2^32 */
+	uint32_t rate_delivered_us;	/* C.delivered_time (µs, mod 2^32) */
+	uint32_t rate_first_send_us;	/* C.first_send_time */
+	uint32_t rate_lost;		/* C.lost: bytes RACK found lost, mod 2^32 */
+	uint32_t rate_app_limited;	/* C.app_limited: delivered count that ends it, 0: none */
+	bool pace_wait;			/* on the stack's pacing list (struct tcp_pacer) */
+	uint64_t pace_next_ns;		/* paced: no data segment leaves before this */
+
 	/* ---- timers (tcp_timer.c) ---- */
 	struct timer rtx_timer;		/* RTO or persist (zero window probe) */
 	struct timer delack_timer;
@@ -371,6 +381,18 @@ uint8_t tcp_wscale_for(uint32_t rcvbuf, bool locked);
 #define TCP_SNDBUF_POOL_SHARE	16u
 void tcp_sndbuf_expand(struct stack *st, struct tcp_sock *tp);
 
+/*
+ * Pacing (tcp_output.c): the connections whose next segment waits for its
+ * release time, and one timer per stack at the earliest of them (no timer
+ * per connection).  The list lives in the stack's TCP table (tcp.c).
+ */
+struct tcp_pacer {
+	struct tcp_sock **conns;
+	uint32_t n, cap;
+	struct timer timer;
+};
+struct tcp_pacer *tcp_pacer(struct stack *st);
+
 /* Free a connection object that is CLOSED (unhashed, no port, no buffers). */
 void tcp_sock_free(struct stack *st, struct tcp_sock *tp);
 /*
@@ -427,6 +449,37 @@ uint32_t tcp_send_mss(const struct tcp_sock *tp);
  * persist timer's override); returns sequence space sent, 0 if none. */
 uint32_t tcp_push_one(struct stack *st, struct tcp_sock *tp, bool force);
 
+/* Pacing: take tp off the stack's pacing list (it closes). */
+void tcp_pace_cancel(struct stack *st, struct tcp_sock *tp);
+/* The pacing timer fired (tcp.c arms it with this). */
+void tcp_pace_timer_fire(struct stack *st, struct timer *t);
+/* May a data segment leave now?  When not, tp waits on the pacing list. */
+bool tcp_pace_ready(struct stack *st, struct tcp_sock *tp);
+
+/* ---- tcp_rate.c: delivery rate samples (draft-ietf-ccwg-bbr) ---- */
+static inline bool tcp_rate_on(const struct tcp_sock *tp)
+{
+	return tp->cc_ops && tp->cc_ops->cong_control;
+}
+/* What one ACK delivered: the most recent record among its bytes. */
+struct tcp_rate_acc {
+	struct tcp_rate_rec p;
+	bool have;
+	bool app_limited;
+	uint32_t newly;		/* bytes newly ACKed or SACKed */
+};
+/* [off, off + len) of sndq leaves now (in_flight: before it). */
+void tcp_rate_on_send(struct stack *st, struct tcp_sock *tp, uint32_t off, uint32_t len,
+		      uint32_t in_flight);
+/* [start, end) was newly delivered; before the stream lets the bytes go. */
+void tcp_rate_delivered(struct tcp_sock *tp, struct tcp_rate_acc *acc, uint32_t start,
+			uint32_t end);
+/* The sample of this ACK (the caller fills the engine's fields). */
+void tcp_rate_gen(struct stack *st, struct tcp_sock *tp, const struct tcp_rate_acc *acc,
+		  struct tcp_rate_sample *rs);
+/* The sender ran out of data with room in cwnd: application-limited. */
+void tcp_rate_check_app_limited(struct tcp_sock *tp);
+
 /* ---- tcp_ack.c ---- */
 /* Process the ACK field of an acceptable segment in a synchronized state
  * (RFC 9293 3.10.7.4 "fifth, check the ACK field" after the RFC 5961 range
@@ -481,9 +534,12 @@ static inline uint32_t tcp_rack_lost_bytes(const struct tcp_sock *tp)
 bool tcp_rack_next_lost(const struct tcp_sock *tp, uint32_t seq, uint32_t max, uint32_t *ls,
 			uint32_t *len);
 /* After an ACK (delivered: bytes newly ACKed or SACKed by it): detect
- * losses, enter recovery, send by PRR in recovery, answer a loss probe,
- * and arm the reordering, probe or retransmission timer. */
-void tcp_rack_on_ack(struct stack *st, struct tcp_sock *tp, uint32_t delivered, uint32_t prior_una);
+ * losses, enter recovery, send by PRR in recovery (by the algorithm's cwnd
+ * with cong_control), answer a loss probe, and arm the reordering, probe
+ * or retransmission timer.  Returns the bytes newly found lost (also
+ * added to tp->rate_lost). */
+uint32_t tcp_rack_on_ack(struct stack *st, struct tcp_sock *tp, uint32_t delivered,
+			 uint32_t prior_una);
 /* New data went out (tcp_push): (re)arm the loss probe if it applies. */
 void tcp_tlp_schedule(struct stack *st, struct tcp_sock *tp);
 /* rtx_timer fired for the reordering window or the probe (tcp_timer.c). */

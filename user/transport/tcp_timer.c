@@ -300,6 +300,7 @@ void tcp_clear_timers(struct stack *st, struct tcp_sock *tp)
 	timer_del(st, &tp->rtx_timer);
 	timer_del(st, &tp->delack_timer);
 	timer_del(st, &tp->keepalive_timer);
+	tcp_pace_cancel(st, tp);
 }
 
 void tcp_enter_time_wait(struct stack *st, struct tcp_sock *tp)
