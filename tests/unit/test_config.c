@@ -309,6 +309,27 @@ static void test_busy_poll_is_off_by_default_and_takes_microseconds(void **state
 			  "bad --busy-poll '5ms': expected microseconds from 0 to 1000000");
 }
 
+static void test_cc_is_cubic_by_default_and_takes_a_known_name(void **state)
+{
+	struct cli_run r;
+
+	(void)state;
+	run_cli(&r, "--iface eth0 --addr 10.0.0.1/24");
+	assert_int_equal(r.status, -1);
+	assert_int_equal(r.cfg.tcp_cc, 0);
+	run_cli(&r, "--iface eth0 --addr 10.0.0.1/24 --cc bbr");
+	assert_int_equal(r.status, -1);
+	assert_int_equal(r.cfg.tcp_cc, 2);
+	run_cli(&r, "--iface eth0 --addr 10.0.0.1/24 --cc reno");
+	assert_int_equal(r.cfg.tcp_cc, 1);
+	run_cli(&r, "--iface eth0 --addr 10.0.0.1/24 --cc newreno");
+	assert_int_equal(r.cfg.tcp_cc, 1);
+	run_cli(&r, "--iface eth0 --addr 10.0.0.1/24 --cc cubic");
+	assert_int_equal(r.cfg.tcp_cc, 0);
+	assert_fails_with("--iface eth0 --addr 10.0.0.1/24 --cc vegas",
+			  "bad --cc 'vegas': expected cubic, newreno, reno or bbr");
+}
+
 static void test_capacity_flags_parse_default_to_zero_and_are_bounded(void **state)
 {
 	char path[64], cmd[256];
@@ -1264,6 +1285,7 @@ int main(void)
 		cmocka_unit_test(test_bad_cpus_vlan_pin_dir_are_refused),
 		cmocka_unit_test(test_failover_ms_defaults_to_500_and_is_bounded),
 		cmocka_unit_test(test_busy_poll_is_off_by_default_and_takes_microseconds),
+		cmocka_unit_test(test_cc_is_cubic_by_default_and_takes_a_known_name),
 		cmocka_unit_test(test_capacity_flags_parse_default_to_zero_and_are_bounded),
 		cmocka_unit_test(test_config_file_errors_name_file_and_line),
 		cmocka_unit_test(test_minimal_config_gets_defaults),

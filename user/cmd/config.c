@@ -19,6 +19,7 @@
 #include "dev/xsk.h"
 #include "sock/socket.h"
 #include "transport/tcp.h"
+#include "transport/tcp_cong.h"
 
 enum opt_id {
 	OPT_IFACE,
@@ -54,6 +55,7 @@ enum opt_id {
 	OPT_BUSY_POLL,
 	OPT_SECCOMP,
 	OPT_SECCOMP_DUMP,
+	OPT_CC,
 };
 
 struct opt {
@@ -98,6 +100,7 @@ static const struct opt opts[] = {
 	{ "busy-poll", 0, true, true, OPT_BUSY_POLL },
 	{ "seccomp", 0, true, true, OPT_SECCOMP },
 	{ "seccomp-dump", 0, false, false, OPT_SECCOMP_DUMP },
+	{ "cc", 0, true, true, OPT_CC },
 };
 
 #define N_OPTS (sizeof(opts) / sizeof(opts[0]))
@@ -195,6 +198,9 @@ void skiffd_usage(FILE *f)
 	      "                      kernel to busy-poll the AF_XDP socket (SO_BUSY_POLL,\n"
 	      "                      SO_PREFER_BUSY_POLL) where it can.  0 (default) off;\n"
 	      "                      up to 1000000\n"
+	      "  --cc NAME           TCP congestion control of skiff's sockets: cubic\n"
+	      "                      (default), newreno (or reno) or bbr; a program may\n"
+	      "                      still choose its own (TCP_CONGESTION)\n"
 	      "  --failover-ms MS    fail open: when a worker has not run for MS ms (killed,\n"
 	      "                      hung, stopped), XDP passes what it would steer to that\n"
 	      "                      worker to the kernel instead (counted pass_daemon_dead);\n"
@@ -938,6 +944,17 @@ static int apply_opt(struct skiffd_config *cfg, const struct opt *o, const char 
 	case OPT_SECCOMP_DUMP:
 		cfg->seccomp_dump = true;
 		return 0;
+	case OPT_CC: {
+		int id = tcp_cong_id(tcp_cong_find(val));
+
+		if (id < 0) {
+			seterr(err, errlen, "%sbad %s '%s': expected cubic, newreno, reno or bbr", pfx,
+			       label, val);
+			return -EINVAL;
+		}
+		cfg->tcp_cc = (uint8_t)id;
+		return 0;
+	}
 	case OPT_FAILOVER_MS:
 		if (parse_uint(val, 0, 60000, &v) || (v && v < 50)) {
 			seterr(err, errlen, "%sbad %s '%s': expected 0 (never) or 50 to 60000 ms",

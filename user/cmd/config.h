@@ -98,6 +98,7 @@ struct skiffd_config {
 	uint32_t frames;	/* --frames: UMEM frames per queue */
 	uint32_t failover_ms;	/* --failover-ms: heartbeat bound; 0 = never fail open */
 	uint32_t busy_poll_us;	/* --busy-poll: spin this long after the last traffic; 0 = off */
+	uint8_t tcp_cc;		/* --cc: TCP_CC_* (transport/tcp_cong.h), 0 = CUBIC */
 	uint16_t take_ports[SKIFFD_MAX_SERVICES]; /* --take-port: host order */
 	uint32_t http_idle_s;	/* --http-idle: keep-alive idle timeout */
 	uint32_t http_per_source; /* --http-per-source: 0 = no cap */
