@@ -2862,6 +2862,115 @@ static void rcvbuf_grows_without_so_rcvbuf_and_the_transfer_is_faster(void **sta
 	assert_true(t_auto < t_locked);
 }
 
+/* ================================================================ BBR (draft-ietf-ccwg-bbr) */
+
+#define BN_RATE (20ULL * 1000 * 1000) /* the bottleneck: 20 Mbit/s ... */
+#define BN_DELAY (10 * MS)	      /* ... 20 ms round trip ... */
+#define BN_QUEUE (64 * 1024)	      /* ... behind a queue of about one BDP */
+
+/* A bulk transfer A -> B through the bottleneck with congestion control
+ * cc (SKIFF_TCP_CONGESTION) and loss_pct random loss on the data path. */
+struct bn_run {
+	uint32_t loss_pct, reorder_pct;
+	int cc;
+	uint64_t bytes;
+	uint64_t delay_after_ns;	/* 0, or the one-way delay ... */
+	uint64_t delay_change_at;	/* ... from this long after the start */
+	/* results */
+	double ratio;			/* goodput / bottleneck rate */
+	uint64_t retrans;
+	bool saw_probe_rtt;
+	double min_rtt_ms;		/* BBR's at the end */
+	char cc_state[96];
+};
+
+struct bn_watch {
+	struct xfer x;
+	struct twostack *ts;
+	struct bn_run *r;
+	uint16_t aport;
+	uint64_t t0;
+};
+
+static bool cond_bn(void *arg)
+{
+	struct bn_watch *w = arg;
+	const struct tcp_sock *tp = conn_of(w->ts, TS_A, w->aport, PORT);
+	struct tcp_conn_info info;
+
+	if (tp && !tcp_get_info(&tp->sk, &info) && strstr(info.cc_state, "probe_rtt"))
+		w->r->saw_probe_rtt = true;
+	if (w->r->delay_after_ns && clock_now() - w->t0 >= w->r->delay_change_at) {
+		struct ts_impair imp = w->ts->dir[TS_A].imp;
+
+		imp.delay_ns = w->r->delay_after_ns;
+		twostack_set_impair(w->ts, TS_A, &imp);
+		imp = w->ts->dir[TS_B].imp;
+		imp.delay_ns = w->r->delay_after_ns;
+		twostack_set_impair(w->ts, TS_B, &imp);
+		w->r->delay_after_ns = 0;
+	}
+	return cond_xfer(&w->x);
+}
+
+static void bn_transfer(uint64_t seed, struct bn_run *r)
+{
+	struct ts_impair data = {.rate_bps = BN_RATE, .queue_bytes = BN_QUEUE, .delay_ns = BN_DELAY,
+				 .loss_pct = r->loss_pct, .reorder_pct = r->reorder_pct};
+	struct ts_impair acks = {.delay_ns = BN_DELAY};
+	struct twostack *ts = ts_new(seed);
+	struct bn_watch w = {.ts = ts, .r = r};
+	struct pair p = {0};
+	struct tcp_conn_info info;
+	const char *m;
+	int v;
+
+	twostack_set_impair(ts, TS_A, &data);
+	twostack_set_impair(ts, TS_B, &acks);
+	pair_listen(ts, &p, PORT, 8);
+	pair_socket_a(ts, &p);
+	assert_int_equal(skiff_setsockopt(p.a, SKIFF_TCP_CONGESTION, r->cc), 0);
+	assert_int_equal(skiff_getsockopt(p.a, SKIFF_TCP_CONGESTION, &v), 0);
+	assert_int_equal(v, r->cc);
+	pair_connect(ts, &p, 10 * SEC);
+	w.aport = p.aport;
+	w.x = (struct xfer){.tx = p.a, .rx = p.b, .total = r->bytes, .base = seed};
+	w.t0 = clock_now();
+	assert_true(twostack_run(ts, 10 * 60 * SEC, cond_bn, &w));
+	assert_int_equal(w.x.err, 0);
+	assert_true(w.x.rcvd == r->bytes);
+	r->ratio = (double)r->bytes * 8 * SEC / (double)(clock_now() - w.t0) / (double)BN_RATE;
+	info_of(ts, TS_A, p.aport, PORT, &info);
+	r->retrans = info.retrans;
+	snprintf(r->cc_state, sizeof(r->cc_state), "%s", info.cc_state);
+	m = strstr(info.cc_state, "min_rtt ");
+	r->min_rtt_ms = m ? strtod(m + 8, NULL) : 0;
+	print_message("%s, %u%% loss, %u%% reordering: %.0f%% of the bottleneck, %llu "
+		      "retransmitted, queue drops %llu; %s\n",
+		      info.cc, r->loss_pct, r->reorder_pct, r->ratio * 100,
+		      (unsigned long long)r->retrans,
+		      (unsigned long long)ts->dir[TS_A].c.queue_drops, info.cc_state);
+	pair_close(&p);
+	ts_free(ts);
+}
+
+static void bbr_keeps_the_bottleneck_rate_under_random_loss_where_cubic_collapses(void **state)
+{
+	static const uint32_t losses[] = {1, 3};
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < 2; i++) {
+		struct bn_run bbr = {.loss_pct = losses[i], .cc = 2, .bytes = 8 << 20};
+		struct bn_run cubic = {.loss_pct = losses[i], .cc = 0, .bytes = 8 << 20};
+
+		bn_transfer(7, &bbr);
+		bn_transfer(7, &cubic);
+		assert_true(bbr.ratio >= 0.8);
+		assert_true(cubic.ratio < 0.6 && cubic.ratio < bbr.ratio * 0.75);
+	}
+}
+
 #define E2E(fn) cmocka_unit_test_setup_teardown(fn, e2e_setup, e2e_teardown)
 
 int main(void)
@@ -2916,6 +3025,7 @@ int main(void)
 		cmocka_unit_test(sndbuf_set_by_the_application_never_changes),
 		cmocka_unit_test(sndbuf_growth_is_capped_by_a_share_of_the_chunk_pool),
 		cmocka_unit_test(rcvbuf_grows_without_so_rcvbuf_and_the_transfer_is_faster),
+		cmocka_unit_test(bbr_keeps_the_bottleneck_rate_under_random_loss_where_cubic_collapses),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

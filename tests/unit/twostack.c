@@ -9,7 +9,8 @@
  * injects a copy into the receiver's device.  Per direction, frames leave in
  * the order they were sent, each after the one-way delay; a reordered frame
  * is held back until k later frames of its direction were delivered (or its
- * deadline passes).  The random numbers come from one xorshift64 generator
+ * deadline passes).  A bottleneck rate serializes the frames of a
+ * direction behind a drop-tail queue, before the delay.  The random numbers come from one xorshift64 generator
  * drawn in a fixed order, so a seed replays the same run exactly.
  */
 #include <arpa/inet.h>
@@ -233,6 +234,18 @@ static void ts_send(struct twostack *ts, int from, struct ts_frame *f, uint64_t 
 		d->c.corrupted++;
 	}
 	f->due = now + imp->delay_ns;
+	if (imp->rate_bps) {
+		uint64_t start = d->link_free > now ? d->link_free : now;
+
+		if (imp->queue_bytes &&
+		    (start - now) * imp->rate_bps / (8 * NSEC_PER_SEC) > imp->queue_bytes) {
+			d->c.queue_drops++;
+			ts_frame_put(ts, f);
+			return;
+		}
+		d->link_free = start + (uint64_t)f->len * 8 * NSEC_PER_SEC / imp->rate_bps;
+		f->due = d->link_free + imp->delay_ns;
+	}
 
 	g = NULL;
 	if (ts_chance(ts, imp->dup_pct)) {

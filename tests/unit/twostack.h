@@ -37,6 +37,9 @@ struct ts_impair {
 	uint64_t reorder_max_ns; /* ... or this long past its time (0: 5 ms) */
 	uint32_t corrupt_pct;	 /* one bit flipped after the IP header */
 	uint64_t delay_ns;	 /* one-way delay */
+	uint64_t rate_bps;	 /* bottleneck: frames leave one after another at this
+				  * rate (bits/s of frame bytes), 0: none */
+	uint32_t queue_bytes;	 /* ... behind a drop-tail queue this deep (0: no limit) */
 };
 
 /* Per direction, frames sent by that side. */
@@ -49,6 +52,7 @@ struct ts_counters {
 	uint64_t reordered;
 	uint64_t corrupted;
 	uint64_t rx_full; /* receiver had no free frame */
+	uint64_t queue_drops; /* the bottleneck's queue was full */
 };
 
 enum { TS_PASS = 0, TS_DROP = 1 };
@@ -68,6 +72,7 @@ struct ts_dir {
 	struct ts_impair imp;
 	struct ts_frame *head, *tail; /* in flight, in delivery order */
 	struct ts_frame *held;	      /* reordered, waiting */
+	uint64_t link_free;	      /* the bottleneck is busy until then */
 	struct ts_counters c;
 };
 
