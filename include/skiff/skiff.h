@@ -21,7 +21,7 @@
 #define SKIFF_MAX_PORTS		4096	/* owned (addr, proto, port) entries */
 #define SKIFF_MAX_NEIGH		1024	/* neighbour map entries */
 #define SKIFF_MAX_FRAGS		4096	/* fragmented datagrams remembered by XDP */
-#define SKIFF_MAX_ADDRS6	8	/* local IPv6 addresses skiff serves */
+#define SKIFF_MAX_ADDRS6	9	/* local IPv6 addresses: 8 of --addr + the link-local one */
 
 /* ---- config map: BPF_MAP_TYPE_ARRAY, one entry, mmapable ---- */
 struct skiff_config {

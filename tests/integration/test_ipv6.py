@@ -24,16 +24,27 @@ def v6(topo, host):
     return f"2001:db8:77:{topo.n:x}::{host}"
 
 
+def link_local(mac):
+    """RFC 4291 appendix A: fe80:: and the modified EUI-64 of mac."""
+    b = bytes.fromhex(mac.replace(":", ""))
+    eui = bytes([b[0] ^ 2]) + b[1:3] + b"\xff\xfe" + b[3:]
+    return socket.inet_ntop(socket.AF_INET6, b"\xfe\x80" + bytes(6) + eui)
+
+
 @pytest.fixture(scope="module")
 def v6net(topo):
-    # the topology turns IPv6 off (skiffnet: no kernel noise); on for the veths here
+    # the topology turns IPv6 off (skiffnet: no kernel noise); on for the veths here.
+    # The dut's kernel makes no link-local address of its own (addr_gen_mode
+    # none): skiffd's fe80:: address is then dedicated, XDP's to answer.
     topo.peer(["sysctl", "-qw", f"net.ipv6.conf.{topo.peer_if}.disable_ipv6=0"])
+    topo.dut(["sysctl", "-qw", f"net.ipv6.conf.{topo.dut_if}.addr_gen_mode=1"])
     topo.dut(["sysctl", "-qw", f"net.ipv6.conf.{topo.dut_if}.disable_ipv6=0"])
     topo.peer(["ip", "-6", "addr", "add", f"{v6(topo, 1)}/64", "dev", topo.peer_if, "nodad"])
     topo.dut(["ip", "-6", "addr", "add", f"{v6(topo, 2)}/64", "dev", topo.dut_if, "nodad"])
     yield
     topo.peer(["ip", "-6", "addr", "flush", "dev", topo.peer_if, "scope", "global"])
     topo.dut(["ip", "-6", "addr", "flush", "dev", topo.dut_if, "scope", "global"])
+    topo.dut(["sysctl", "-qw", f"net.ipv6.conf.{topo.dut_if}.addr_gen_mode=0"])
 
 
 @pytest.fixture(scope="module")
@@ -98,6 +109,28 @@ def test_skiffd_announces_a_dedicated_address_once_dad_passes(topo, v6net):
     finally:
         s.close()
         assert d.stop() == 0, d.output()
+
+
+def test_a_link_local_address_the_kernel_holds_stays_the_kernels(topo, v6net):
+    """skiffd's link-local address is the kernel's when the kernel has it on
+    the interface (its EUI-64 from the same MAC): shared, the kernel answers
+    its pings and solicitations, XDP never does."""
+    ll = link_local(topo.dut_mac)
+    topo.dut(["ip", "-6", "addr", "add", f"{ll}/64", "dev", topo.dut_if, "nodad"])
+    d = sn.Skiffd(topo, standard_args(topo) + ["--addr", f"{v6(topo, 9)}/64"]).start()
+    try:
+        st = json.loads(d.ctl("status", "--json").stdout)
+        a = [x for x in st["addresses"] if x["addr"] == ll]
+        assert a and a[0]["mode"] == "shared" and a[0].get("link_local"), st
+        topo.peer(["ip", "-6", "neigh", "flush", "dev", topo.peer_if])
+        before = d.counters()
+        assert ping6(topo, f"{ll}%{topo.peer_if}") == 3
+        c = sn.delta(d.counters(), before)
+        assert c["xdp.icmp6_echo_reply"] == 0 and c["xdp.nd_na_reply"] == 0, sn.nonzero(c)
+        assert c["xdp.pass_ip6_shared"] >= 3, sn.nonzero(c)
+    finally:
+        assert d.stop() == 0, d.output()
+        topo.dut(["ip", "-6", "addr", "del", f"{ll}/64", "dev", topo.dut_if], check=False)
 
 
 @pytest.mark.parametrize("size", [56, 1452])
@@ -336,7 +369,65 @@ def test_skiffctl_routes_lists_the_ipv6_routes_like_ip_6_route(topo, sk6):
     net = v6(topo, 5).rsplit("::", 1)[0] + "::"
     assert f"default via {v6(topo, 1)} dev {topo.dut_if} src {v6(topo, 5)} uses" in out, out
     assert f"{net}/64 dev {topo.dut_if} scope link src {v6(topo, 5)} uses" in out, out
-    assert f"fe80::/64 dev {topo.dut_if} scope link src {v6(topo, 5)} uses" in out, out
+    # from skiffd's own link-local address (RFC 6724 rule 2)
+    assert f"fe80::/64 dev {topo.dut_if} scope link src {link_local(topo.dut_mac)} uses" \
+        in out, out
     assert f"{STATIC_NET}/48 via {v6(topo, 1)} dev {topo.dut_if} src {v6(topo, 5)} uses" in out, out
     # the two IPv6 addresses share their /64: one route
     assert out.count(f"{net}/64 ") == 1, out
+
+
+@pytest.mark.parametrize("size,by", [(56, "xdp"), (1452, "xdp"), (4000, "daemon")])
+def test_ping6_of_the_link_local_address(topo, sk6, size, by):
+    """RFC 4862 5.3: skiffd's own fe80:: address, from its MAC, answered
+    like the dedicated one: XDP for one frame, the daemon (reassembly,
+    fragmented reply from the link-local address) for 4000 bytes."""
+    ll = link_local(topo.dut_mac)
+    topo.peer(["ip", "-6", "neigh", "flush", "dev", topo.peer_if])
+    before = sk6.counters()
+    assert ping6(topo, f"{ll}%{topo.peer_if}", size=size) == 3
+    c = sn.delta(sk6.counters(), before)
+    if by == "xdp":
+        assert c["xdp.icmp6_echo_reply"] >= 3, sn.nonzero(c)
+    else:
+        assert c["u.icmp6_echo_reply"] >= 3 and c["u.ip6_reasm_ok"] >= 3, sn.nonzero(c)
+    assert c["xdp.nd_na_reply"] >= 1, sn.nonzero(c)  # the kernel resolved it
+    st = json.loads(sk6.ctl("status", "--json").stdout)
+    assert {"addr": ll, "prefix_len": 64, "mode": "dedicated", "link_local": True} in \
+        st["addresses"], st
+
+
+def test_ndisc6_resolves_the_dedicated_and_link_local_addresses(topo, sk6):
+    """ndisc6 (RFC 4861 address resolution, as a tool sees it): XDP's NA
+    for a dedicated address and for skiffd's link-local one comes from the
+    address asked for and names our MAC (test_xdp6 checks its exact bytes,
+    flags included)."""
+    before = sk6.counters()
+    for addr in (v6(topo, 5), link_local(topo.dut_mac)):
+        p = topo.peer(["ndisc6", "-v", "-1", "-r", "3", "-w", "1000", addr, topo.peer_if],
+                      check=False, timeout=15)
+        out = p.stdout + p.stderr
+        assert p.returncode == 0, out
+        assert topo.dut_mac.upper() in out.upper(), out
+        assert f" from {addr}" in out, out
+    c = sn.delta(sk6.counters(), before)
+    assert c["xdp.nd_na_reply"] >= 2, sn.nonzero(c)
+
+
+def test_nmap_scan_of_a_dedicated_address_finds_every_port_closed(topo, sk6):
+    """nmap -6 from the peer: TCP ports answer with a RST (closed), UDP ports
+    with port unreachable (closed), within the ICMPv6 error budget of
+    RFC 4443 2.4 f."""
+    before = sk6.counters()
+    p = topo.peer(["nmap", "-6", "-n", "-Pn", "-sS", "-p", "1-300", "--max-retries", "1",
+                   v6(topo, 5)], check=False, timeout=120)
+    assert p.returncode == 0, p.stdout + p.stderr
+    assert "300 closed tcp ports (reset)" in p.stdout, p.stdout
+    p = topo.peer(["nmap", "-6", "-n", "-Pn", "-sU", "-p", "1-20", "--max-retries", "2",
+                   v6(topo, 5)], check=False, timeout=120)
+    assert p.returncode == 0, p.stdout + p.stderr
+    closed = [ln for ln in p.stdout.splitlines() if "/udp" in ln and " closed " in ln]
+    assert len(closed) == 20 or "20 closed udp ports (port-unreach)" in p.stdout, p.stdout
+    c = sn.delta(sk6.counters(), before)
+    assert c["u.tcp6_rst_sent"] >= 300, sn.nonzero(c, "u.")
+    assert c["u.icmp6_err_sent"] >= 20, sn.nonzero(c, "u.")

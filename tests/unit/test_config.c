@@ -18,6 +18,7 @@
 #include <arpa/inet.h>
 #include <cmocka.h>
 
+#include "cmd/addr6.h"
 #include "cmd/config.h"
 #include "cmd/control.h"
 #include "cmd/netif.h"
@@ -474,6 +475,34 @@ static void test_full_command_line_parses(void **state)
 	assert_int_equal(r.cfg.verbose, 2);
 }
 
+/* RFC 4862 5.3 / RFC 4291 appendix A: skiffd's link-local address, and the
+ * way out of it; the ninth IPv6 slot is its, so --addr takes eight. */
+static void test_link_local_address_and_its_opt_out(void **state)
+{
+	static const uint8_t mac[6] = { 0x52, 0x54, 0x00, 0x12, 0x34, 0x56 };
+	struct in6_addr a, want;
+	struct cli_run r;
+
+	(void)state;
+	addr6_link_local(mac, &a);
+	assert_int_equal(inet_pton(AF_INET6, "fe80::5054:ff:fe12:3456", &want), 1);
+	assert_memory_equal(&a, &want, 16);
+	addr6_link_local((const uint8_t[]){ 0x02, 0, 0, 0, 0, 1 }, &a); /* local bit flips to 0 */
+	assert_int_equal(inet_pton(AF_INET6, "fe80::ff:fe00:1", &want), 1);
+	assert_memory_equal(&a, &want, 16);
+
+	run_cli(&r, "--iface eth0 --addr 10.0.0.1/24 --addr 2001:db8::5/64");
+	assert_false(r.cfg.no_link_local);
+	run_cli(&r, "--iface eth0 --addr 10.0.0.1/24 --addr 2001:db8::5/64 --no-link-local");
+	assert_int_equal(r.status, -1);
+	assert_true(r.cfg.no_link_local);
+	assert_fails_with("--iface eth0 --addr 10.0.0.1/24 --addr 2001:db8::1/64 --addr 2001:db8::2/64 "
+			  "--addr 2001:db8::3/64 --addr 2001:db8::4/64 --addr 2001:db8::5/64 "
+			  "--addr 2001:db8::6/64 --addr 2001:db8::7/64 --addr 2001:db8::8/64 "
+			  "--addr 2001:db8::9/64",
+			  "too many IPv6 --addr (at most 8)");
+}
+
 static void test_http_fetch_send_flags_parse(void **state)
 {
 	struct cli_run r;
@@ -612,7 +641,7 @@ static void test_help_and_version_exit_zero(void **state)
 	struct cli_run r;
 	static const char *const flags[] = {
 		"--iface", "--addr", "--gateway", "--gateway6", "--route", "--mode", "--queues", "--cpus", "--echo",
-		"--discard", "--vlan", "--fix-offloads", "--pin-dir", "--copy", "--config",
+		"--discard", "--vlan", "--fix-offloads", "--no-link-local", "--pin-dir", "--copy", "--config",
 		"--foreground",
 		"--verbose", "--help", "--version",
 	};
@@ -1290,6 +1319,7 @@ int main(void)
 		cmocka_unit_test(test_config_file_errors_name_file_and_line),
 		cmocka_unit_test(test_minimal_config_gets_defaults),
 		cmocka_unit_test(test_full_command_line_parses),
+		cmocka_unit_test(test_link_local_address_and_its_opt_out),
 		cmocka_unit_test(test_http_fetch_send_flags_parse),
 		cmocka_unit_test(test_bad_http_fetch_send_flags_are_refused),
 		cmocka_unit_test(test_route_flag_parses_like_ip_route),

@@ -386,6 +386,72 @@ static void a_static_route_beats_the_default_for_its_prefix(void **state)
 	assert_memory_equal(r[2].gateway, st6, 16);
 }
 
+/* RFC 4862 5.3 / RFC 6724 rule 2: with a link-local address of our own,
+ * a link-local neighbour is solicited from it and answered from it, its
+ * solicitations for it are answered; global ones keep the global source;
+ * fe80::/64 is listed once, with it as source. */
+static void a_link_local_address_is_the_source_for_link_local_neighbours(void **state)
+{
+	struct harness *h = *state;
+	uint8_t f[256], out[2048], ll[16], lln[16], e[16] = { 128, 0, 0, 0, 0x12, 0x34, 0, 1 };
+	struct route6_info r[ROUTE6_SLOTS];
+	const uint8_t *ip, *icmp;
+	size_t m;
+
+	addr6(ll, "fe80::ff:fe00:1"); /* from H_MAC 02:00:00:00:00:01 */
+	addr6(lln, "fe80::33");
+	memcpy(h->cfg.addrs6[1].addr, ll, 16);
+	h->cfg.addrs6[1].prefix_len = 64;
+	h->cfg.addrs6[1].dedicated = true;
+	h->cfg.n_addrs6 = 2;
+	assert_memory_equal(ipv6_select_source(&h->st, lln), ll, 16);
+	assert_memory_equal(ipv6_select_source(&h->st, nb6), our6, 16);
+	assert_memory_equal(ipv6_select_source(&h->st, far6), our6, 16);
+
+	/* an echo request from an unknown link-local neighbour to our link-local */
+	harness_rx(h, f, frame6_from(f, N_MAC, lln, ll, 64, 58, e, sizeof(e), 0, 58, 2));
+	m = t_pop(h, out, sizeof(out));
+	ip = out + T_ETH;
+	assert_int_equal(m, T_ETH + T_V6HLEN + 32);
+	assert_memory_equal(ip + 8, ll, 16); /* the NS comes from our link-local */
+	assert_int_equal(ip[24], 0xff);
+	assert_int_equal(ip[T_V6HLEN], SKIFF_ND_NEIGHBOR_SOLICIT);
+	assert_memory_equal(ip + T_V6HLEN + 8, lln, 16);
+	assert_int_equal(csum6(ll, ip + 24, 58, ip + T_V6HLEN, 32), 0);
+	/* the NA releases the reply, from our link-local too */
+	harness_rx(h, f, nd_from(f, N_MAC, lln, ll, SKIFF_ND_NEIGHBOR_ADVERT,
+				 SKIFF_ND_NA_SOLICITED | SKIFF_ND_NA_OVERRIDE, lln,
+				 SKIFF_ND_OPT_TARGET_LLADDR, N_MAC));
+	m = t_pop(h, out, sizeof(out));
+	ip = out + T_ETH;
+	assert_memory_equal(out, N_MAC, 6);
+	assert_memory_equal(ip + 8, ll, 16);
+	assert_memory_equal(ip + 24, lln, 16);
+	icmp = ip + T_V6HLEN;
+	assert_int_equal(icmp[0], 129);
+	assert_int_equal(csum6(ll, lln, 58, icmp, m - T_ETH - T_V6HLEN), 0);
+
+	/* a solicitation for it (XDP's job on the wire) is answered for it */
+	harness_rx(h, f, nd_from(f, N_MAC, lln, ll, SKIFF_ND_NEIGHBOR_SOLICIT, 0, ll,
+				 SKIFF_ND_OPT_SOURCE_LLADDR, N_MAC));
+	m = t_pop(h, out, sizeof(out));
+	ip = out + T_ETH;
+	assert_memory_equal(ip + 8, ll, 16);
+	assert_int_equal(ip[T_V6HLEN], SKIFF_ND_NEIGHBOR_ADVERT);
+	assert_memory_equal(ip + T_V6HLEN + 8, ll, 16);
+
+	/* routes: the /64 of our6, then fe80::/64 from the link-local one */
+	assert_int_equal(ipv6_route_dump(&h->st, r, ROUTE6_SLOTS), 2);
+	assert_memory_equal(r[0].src, our6, 16);
+	assert_int_equal(r[1].dst[0], 0xfe);
+	assert_memory_equal(r[1].src, ll, 16);
+	assert_int_equal(r[1].uses, 1);
+
+	/* without one (--no-link-local), no link-local source exists */
+	h->cfg.n_addrs6 = 1;
+	assert_null(ipv6_select_source(&h->st, lln));
+}
+
 int main(void)
 {
 #define T(fn) cmocka_unit_test_setup_teardown(fn, setup_nd, teardown)
@@ -400,6 +466,7 @@ int main(void)
 		T(an_off_link_source_is_answered_through_the_router_mac),
 		T(with_gateway6_an_off_link_source_is_answered_through_it),
 		T(a_static_route_beats_the_default_for_its_prefix),
+		T(a_link_local_address_is_the_source_for_link_local_neighbours),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -11,6 +11,7 @@
 #include <linux/if_packet.h>
 #include <net/if.h>
 #include <poll.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -179,25 +180,72 @@ out:
 	return ret;
 }
 
-int addr6_setup(struct addr6_state *st, const struct skiffd_config *cfg, const uint8_t mac[6],
+void addr6_link_local(const uint8_t mac[6], struct in6_addr *a)
+{
+	memset(a, 0, sizeof(*a));
+	a->s6_addr[0] = 0xfe;
+	a->s6_addr[1] = 0x80;
+	/* RFC 4291 2.5.1 and appendix A: the universal/local bit inverted,
+	 * ff:fe between the OUI and the rest */
+	a->s6_addr[8] = mac[0] ^ 0x02;
+	a->s6_addr[9] = mac[1];
+	a->s6_addr[10] = mac[2];
+	a->s6_addr[11] = 0xff;
+	a->s6_addr[12] = 0xfe;
+	memcpy(a->s6_addr + 13, mac + 3, 3);
+}
+
+/* Is a the kernel's on cfg's interface (shared), or skiff's alone? 0/1 or -errno. */
+static int addr6_classify(struct addr6_state *st, const struct skiffd_config *cfg, int i,
+			  char *err, size_t errlen)
+{
+	int ret = netif_has_addr6(cfg->iface, &cfg->addrs6[i].addr);
+
+	if (ret < 0) {
+		snprintf(err, errlen, "cannot list the IPv6 addresses of %s: %s", cfg->iface,
+			 strerror(-ret));
+		return ret;
+	}
+	st->dedicated[i] = !ret;
+	return 0;
+}
+
+int addr6_setup(struct addr6_state *st, struct skiffd_config *cfg, const uint8_t mac[6],
 		char *err, size_t errlen)
 {
 	char a[INET6_ADDRSTRLEN];
 	uint8_t gmac[6], who[6];
+	bool any_dedicated = false;
 	int i, ret;
 
 	memset(st, 0, sizeof(*st));
 	for (i = 0; i < cfg->n_addrs6; i++) {
-		inet_ntop(AF_INET6, &cfg->addrs6[i].addr, a, sizeof(a));
-		ret = netif_has_addr6(cfg->iface, &cfg->addrs6[i].addr);
-		if (ret < 0) {
-			snprintf(err, errlen, "cannot list the IPv6 addresses of %s: %s", cfg->iface,
-				 strerror(-ret));
+		ret = addr6_classify(st, cfg, i, err, errlen);
+		if (ret)
 			return ret;
-		}
-		st->dedicated[i] = !ret;
+		any_dedicated |= st->dedicated[i];
+	}
+	/*
+	 * RFC 4862 5.3: a host with a dedicated IPv6 address has a link-local
+	 * one too.  When the kernel already holds the same address on IF (it
+	 * derives it from the same MAC), it stays the kernel's: shared, never
+	 * answered by XDP, no DAD.
+	 */
+	if (any_dedicated && !cfg->no_link_local && cfg->n_addrs6 < SKIFF_MAX_ADDRS6) {
+		i = cfg->n_addrs6;
+		memset(&cfg->addrs6[i], 0, sizeof(cfg->addrs6[i]));
+		addr6_link_local(mac, &cfg->addrs6[i].addr);
+		cfg->addrs6[i].prefix_len = 64;
+		cfg->addrs6[i].link_local = true;
+		cfg->n_addrs6++;
+		ret = addr6_classify(st, cfg, i, err, errlen);
+		if (ret)
+			return ret;
+	}
+	for (i = 0; i < cfg->n_addrs6; i++) {
 		if (!st->dedicated[i])
 			continue;
+		inet_ntop(AF_INET6, &cfg->addrs6[i].addr, a, sizeof(a));
 		addr6_solicited_mac(&cfg->addrs6[i].addr, gmac);
 		ret = netif_mcast_mac(cfg->iface, gmac, true);
 		if (ret) {
@@ -216,8 +264,12 @@ int addr6_setup(struct addr6_state *st, const struct skiffd_config *cfg, const u
 		if (ret) {
 			snprintf(err, errlen,
 				 "%s is already in use on %s by %02x:%02x:%02x:%02x:%02x:%02x "
-				 "(duplicate address detection, RFC 4862): not taking it", a,
-				 cfg->iface, who[0], who[1], who[2], who[3], who[4], who[5]);
+				 "(duplicate address detection, RFC 4862): not taking it%s", a,
+				 cfg->iface, who[0], who[1], who[2], who[3], who[4], who[5],
+				 cfg->addrs6[i].link_local
+					 ? " (skiffd's link-local address, from IF's MAC: "
+					   "--no-link-local goes without it)"
+					 : "");
 			return -EADDRINUSE;
 		}
 	}

@@ -22,13 +22,19 @@ struct addr6_state {
 #define ADDR6_DAD_MS	1000	/* RFC 4861 10: RetransTimer, one probe (DupAddrDetectTransmits 1) */
 
 /*
- * Classify every IPv6 address of cfg, join the groups of the dedicated ones
- * and run Duplicate Address Detection on them (RFC 4862 5.4: one Neighbor
- * Solicitation from ::, ADDR6_DAD_MS for an answer) from our MAC.  0, or
- * -errno with a one-line reason in err (-EADDRINUSE: another host has it).
+ * Classify every IPv6 address of cfg, add skiffd's link-local address
+ * (addr6_link_local() of mac, fe80::/64, appended to cfg->addrs6 with
+ * link_local set) when one of them is dedicated and cfg->no_link_local is
+ * not set, join the groups of the dedicated ones and run Duplicate Address
+ * Detection on them (RFC 4862 5.4: one Neighbor Solicitation from ::,
+ * ADDR6_DAD_MS for an answer) from our MAC.  0, or -errno with a one-line
+ * reason in err (-EADDRINUSE: another host has it).
  */
-int addr6_setup(struct addr6_state *st, const struct skiffd_config *cfg, const uint8_t mac[6],
+int addr6_setup(struct addr6_state *st, struct skiffd_config *cfg, const uint8_t mac[6],
 		char *err, size_t errlen);
+
+/* RFC 4862 5.3 / RFC 4291 appendix A: fe80:: + the modified EUI-64 of mac. */
+void addr6_link_local(const uint8_t mac[6], struct in6_addr *a);
 
 /*
  * One DAD probe for a on ifname from mac: 1 (another host answered, or is

@@ -37,6 +37,7 @@ enum opt_id {
 	OPT_CONFIG,
 	OPT_COPY,
 	OPT_FIX_OFFLOADS,
+	OPT_NO_LINK_LOCAL,
 	OPT_FOREGROUND,
 	OPT_VERBOSE,
 	OPT_HELP,
@@ -82,6 +83,7 @@ static const struct opt opts[] = {
 	{ "config", 0, true, false, OPT_CONFIG },
 	{ "copy", 0, false, true, OPT_COPY },
 	{ "fix-offloads", 0, false, true, OPT_FIX_OFFLOADS },
+	{ "no-link-local", 0, false, true, OPT_NO_LINK_LOCAL },
 	{ "foreground", 0, false, true, OPT_FOREGROUND },
 	{ "verbose", 'v', false, true, OPT_VERBOSE },
 	{ "help", 'h', false, false, OPT_HELP },
@@ -137,7 +139,11 @@ void skiffd_usage(FILE *f)
 	      "  --addr X:Y::Z/N     an IPv6 address (repeatable, at most 8): dedicated,\n"
 	      "                      XDP answers its Neighbor Solicitations and pings and\n"
 	      "                      skiffd refuses UDP/TCP to it (no IPv6 services yet);\n"
-	      "                      shared with the kernel, the kernel keeps it all\n"
+	      "                      shared with the kernel, skiff takes its own ports;\n"
+	      "                      with a dedicated one skiffd also takes fe80::/64\n"
+	      "                      derived from IF's MAC (modified EUI-64)\n"
+	      "  --no-link-local     no link-local IPv6 address of skiff's own (the MAC\n"
+	      "                      shows in it: RFC 8064; or another host uses it)\n"
 	      "  --gateway A.B.C.D   default gateway, on the subnet of an --addr\n"
 	      "  --gateway6 X:Y::Z   IPv6 default router (link-local, or on the prefix\n"
 	      "                      of an IPv6 --addr): replies to off-link IPv6 hosts\n"
@@ -387,8 +393,9 @@ static int parse_addr6(struct skiffd_config *cfg, const char *val, const char *p
 			return -EINVAL;
 		}
 	}
-	if (cfg->n_addrs6 >= SKIFF_MAX_ADDRS6) {
-		seterr(err, errlen, "%stoo many IPv6 %s (at most %d)", pfx, label, SKIFF_MAX_ADDRS6);
+	if (cfg->n_addrs6 >= SKIFFD_MAX_ADDRS6_GIVEN) {
+		seterr(err, errlen, "%stoo many IPv6 %s (at most %d)", pfx, label,
+		       SKIFFD_MAX_ADDRS6_GIVEN);
 		return -EINVAL;
 	}
 	cfg->addrs6[cfg->n_addrs6].addr = a;
@@ -845,6 +852,7 @@ static int apply_opt(struct skiffd_config *cfg, const struct opt *o, const char 
 		return 0;
 	case OPT_COPY:
 	case OPT_FIX_OFFLOADS:
+	case OPT_NO_LINK_LOCAL:
 	case OPT_FOREGROUND:
 	case OPT_VERBOSE:
 		if (parse_bool(val, &on)) {
@@ -855,6 +863,8 @@ static int apply_opt(struct skiffd_config *cfg, const struct opt *o, const char 
 			cfg->force_copy = on;
 		else if (o->id == OPT_FIX_OFFLOADS)
 			cfg->fix_offloads = on;
+		else if (o->id == OPT_NO_LINK_LOCAL)
+			cfg->no_link_local = on;
 		else if (o->id == OPT_VERBOSE)
 			cfg->verbose = on ? cfg->verbose + 1 : 0;
 		/* --foreground: always so; accepted for scripts that say it */

@@ -40,7 +40,11 @@ struct skiffd_addr {
 struct skiffd_addr6 {
 	struct in6_addr addr;
 	uint8_t prefix_len;
+	bool link_local;	/* fe80::/64 derived from the MAC by skiffd (addr6.c) */
 };
+
+/* --addr X:Y::Z/N given at most this often: the last slot is the link-local one. */
+#define SKIFFD_MAX_ADDRS6_GIVEN	(SKIFF_MAX_ADDRS6 - 1)
 
 /* --route DST/N via GW: a static route (network order). */
 struct skiffd_route {
@@ -82,6 +86,7 @@ struct skiffd_config {
 	char config_file[PATH_MAX];
 	bool force_copy;
 	bool fix_offloads;	/* --fix-offloads: rxvlan off while running */
+	bool no_link_local;	/* --no-link-local: no fe80:: address of skiff's own */
 	int verbose;
 	/* --http PORT:DIR: the HTTP/1.1 file server, 0 = none */
 	uint16_t http_port;	/* host order */

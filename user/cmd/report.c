@@ -174,9 +174,10 @@ static void status_json(struct strbuf *sb, const struct report_status *s)
 			  ip_str(s->addrs[i].addr, a), s->addrs[i].prefix_len,
 			  s->addrs[i].dedicated ? "dedicated" : "shared");
 	for (i = 0; i < s->n_addrs6; i++)
-		sb_printf(sb, "{\"addr\": \"%s\", \"prefix_len\": %u, \"mode\": \"%s\"},",
+		sb_printf(sb, "{\"addr\": \"%s\", \"prefix_len\": %u, \"mode\": \"%s\"%s},",
 			  inet_ntop(AF_INET6, &s->addrs6[i].addr, a6, sizeof(a6)),
-			  s->addrs6[i].prefix_len, s->addrs6[i].dedicated ? "dedicated" : "shared");
+			  s->addrs6[i].prefix_len, s->addrs6[i].dedicated ? "dedicated" : "shared",
+			  s->addrs6[i].link_local ? ", \"link_local\": true" : "");
 	sb_trim_comma(sb);
 	sb_puts(sb, "], \"services\": [");
 	for (i = 0; i < s->n_echo; i++)
@@ -251,11 +252,12 @@ void report_status(struct strbuf *sb, const struct report_status *s, bool json)
 			  s->addrs[i].dedicated ? "dedicated (skiff answers ARP and ping)"
 						: "shared with the kernel (skiff owns its ports only)");
 	for (i = 0; i < s->n_addrs6; i++)
-		sb_printf(sb, "           %s/%u %s\n",
+		sb_printf(sb, "           %s/%u %s%s\n",
 			  inet_ntop(AF_INET6, &s->addrs6[i].addr, a6, sizeof(a6)),
 			  s->addrs6[i].prefix_len,
 			  s->addrs6[i].dedicated ? "dedicated (XDP answers NDP and ping; no IPv6 UDP/TCP yet)"
-						 : "shared with the kernel (the kernel keeps it all)");
+						 : "shared with the kernel (skiff owns its ports only)",
+			  s->addrs6[i].link_local ? ", link-local from the MAC" : "");
 	sb_printf(sb, "gateway    %s\n", s->gateway ? ip_str(s->gateway, a) : "none");
 	if (!IN6_IS_ADDR_UNSPECIFIED(&s->gateway6))
 		sb_printf(sb, "gateway6   %s\n", inet_ntop(AF_INET6, &s->gateway6, a6, sizeof(a6)));

@@ -37,6 +37,7 @@ struct report_addr6 {
 	struct in6_addr addr;
 	uint8_t prefix_len;
 	bool dedicated;
+	bool link_local;	/* skiffd's own, derived from the MAC */
 };
 
 struct report_status {

@@ -531,6 +531,7 @@ static void fill_status(struct skiffd *d, struct report_status *s)
 		s->addrs6[k].addr = d->cfg.addrs6[k].addr;
 		s->addrs6[k].prefix_len = d->cfg.addrs6[k].prefix_len;
 		s->addrs6[k].dedicated = d->a6.dedicated[k];
+		s->addrs6[k].link_local = d->cfg.addrs6[k].link_local;
 	}
 	s->n_addrs6 = d->cfg.n_addrs6;
 	s->max_conns = d->cfg.max_conns;

@@ -353,9 +353,11 @@ static int ipv6_route_slot(const struct stack *st, const uint8_t *dst)
 	int best = -1, best_len = -1, i;
 
 	/* the longest prefix; of equal ones the first address's, and an
-	 * on-link prefix before a static route */
+	 * on-link prefix before a static route; fe80::/64 is the link-local
+	 * route's, whether or not we have a link-local address */
 	for (i = 0; i < cfg->n_addrs6; i++)
-		if (in6_prefix_match(cfg->addrs6[i].addr, dst, cfg->addrs6[i].prefix_len) &&
+		if (!in6_is_linklocal(cfg->addrs6[i].addr) &&
+		    in6_prefix_match(cfg->addrs6[i].addr, dst, cfg->addrs6[i].prefix_len) &&
 		    cfg->addrs6[i].prefix_len > best_len) {
 			best = i;
 			best_len = cfg->addrs6[i].prefix_len;
@@ -371,6 +373,38 @@ static int ipv6_route_slot(const struct stack *st, const uint8_t *dst)
 	if (in6_is_linklocal(dst))
 		return ROUTE6_SLOT_LINKLOCAL;
 	return in6_is_unspecified(cfg->gateway6) ? -1 : ROUTE6_SLOT_DEFAULT;
+}
+
+const uint8_t *ipv6_select_source(const struct stack *st, const uint8_t dst[16])
+{
+	const struct stack_config *cfg = st->cfg;
+	const uint8_t *best = NULL;
+	int i, best_len = -1;
+	bool ll = in6_is_linklocal(dst);
+
+	/* RFC 6724 5 rule 2: the source's scope is the destination's */
+	for (i = 0; i < cfg->n_addrs6; i++) {
+		const struct stack_addr6 *a = &cfg->addrs6[i];
+		int len;
+
+		if (in6_is_linklocal(a->addr) != ll)
+			continue;
+		/* rule 8: the longest matching prefix (here: of our prefixes) */
+		len = in6_prefix_match(a->addr, dst, a->prefix_len) ? a->prefix_len : 0;
+		if (len > best_len) {
+			best = a->addr;
+			best_len = len;
+		}
+	}
+	return best;
+}
+
+/* Our link-local address, or NULL. */
+static const uint8_t *ipv6_link_local(const struct stack *st)
+{
+	static const uint8_t ll[16] = { 0xfe, 0x80 };
+
+	return ipv6_select_source(st, ll);
 }
 
 /* The next hop of a route slot to dst (ipv6_route_slot() >= 0). */
@@ -401,10 +435,13 @@ int ip6_route_output(struct stack *st, const uint8_t *daddr, const uint8_t *sadd
 		src = saddr;
 	} else if (slot < cfg->n_addrs6) {
 		src = cfg->addrs6[slot].addr;	/* RFC 6724 rule 8's spirit: the matching prefix */
+	} else if (in6_is_linklocal(daddr) && (src = ipv6_link_local(st))) {
+		/* RFC 6724 rule 2: a link-local destination, our link-local source */
 	} else {
-		/* a dedicated address first: a shared one needs its port claimed */
+		/* a dedicated address first: a shared one needs its port claimed;
+		 * never the link-local one for a wider scope (rule 2) */
 		for (i = 0; i < cfg->n_addrs6 && !src; i++)
-			if (cfg->addrs6[i].dedicated)
+			if (cfg->addrs6[i].dedicated && !in6_is_linklocal(cfg->addrs6[i].addr))
 				src = cfg->addrs6[i].addr;
 		if (!src && cfg->n_addrs6)
 			src = cfg->addrs6[0].addr;
@@ -438,6 +475,7 @@ int ip6_output(struct stack *st, struct pkb *pkb, const struct rt6 *rt, uint8_t 
 int ipv6_route_dump(const struct stack *st, struct route6_info *out, int max)
 {
 	const struct stack_config *cfg = st->cfg;
+	const uint8_t *ll = ipv6_link_local(st);
 	int n = 0, i, j;
 
 	if (!cfg->n_addrs6)
@@ -450,7 +488,7 @@ int ipv6_route_dump(const struct stack *st, struct route6_info *out, int max)
 	}
 	for (i = 0; i < cfg->n_addrs6 && n < max; i++) {
 		const struct stack_addr6 *a = &cfg->addrs6[i];
-		bool seen = false;
+		bool seen = in6_is_linklocal(a->addr); /* fe80::/64 comes last */
 
 		/* a prefix two addresses share is the first one's (lookups
 		 * stop there) */
@@ -482,7 +520,7 @@ int ipv6_route_dump(const struct stack *st, struct route6_info *out, int max)
 		out[n] = (struct route6_info){ .prefix_len = 64, .slot = ROUTE6_SLOT_LINKLOCAL };
 		out[n].dst[0] = 0xfe;
 		out[n].dst[1] = 0x80;
-		memcpy(out[n].src, cfg->addrs6[0].addr, 16);
+		memcpy(out[n].src, ll ? ll : cfg->addrs6[0].addr, 16);
 		n++;
 	}
 	for (i = 0; i < n; i++)

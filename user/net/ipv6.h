@@ -79,6 +79,17 @@ struct route6_info {
 	int slot;
 };
 
+/*
+ * The source address for a packet to dst (RFC 6724 5, the rules that
+ * apply to one interface): an address of the destination's scope (rule 2:
+ * a link-local destination gets our link-local address, any other one a
+ * global or unique-local address), of those the one on the longest
+ * matching prefix (rule 8), else the first given.  NULL: no address of
+ * that scope (no link-local one: --no-link-local, or no dedicated IPv6
+ * address).  Dedicated and shared addresses alike.
+ */
+const uint8_t *ipv6_select_source(const struct stack *st, const uint8_t dst[16]);
+
 /* Fill out (at most max) in the order ip -6 route lists them; returns how
  * many.  On the stack's thread or under its lock. */
 int ipv6_route_dump(const struct stack *st, struct route6_info *out, int max);
