@@ -407,6 +407,15 @@ static void a_link_local_address_is_the_source_for_link_local_neighbours(void **
 	assert_memory_equal(ipv6_select_source(&h->st, lln), ll, 16);
 	assert_memory_equal(ipv6_select_source(&h->st, nb6), our6, 16);
 	assert_memory_equal(ipv6_select_source(&h->st, far6), our6, 16);
+	{ /* what a socket sending to it gets: the link-local source too */
+		struct rt6 rt;
+
+		assert_int_equal(ip6_route_output(&h->st, lln, NULL, &rt), 0);
+		assert_memory_equal(rt.saddr, ll, 16);
+		assert_memory_equal(rt.nexthop, lln, 16);
+		assert_int_equal(ip6_route_output(&h->st, nb6, NULL, &rt), 0);
+		assert_memory_equal(rt.saddr, our6, 16);
+	}
 
 	/* an echo request from an unknown link-local neighbour to our link-local */
 	harness_rx(h, f, frame6_from(f, N_MAC, lln, ll, 64, 58, e, sizeof(e), 0, 58, 2));

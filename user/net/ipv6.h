@@ -39,7 +39,7 @@ struct rt6 {
 	uint8_t saddr[16];	/* our address to send from */
 	uint8_t daddr[16];
 	uint8_t nexthop[16];	/* daddr when on-link, else the router */
-	uint32_t mtu;		/* the link's, at least 1280 */
+	uint32_t mtu;		/* the path MTU (ipv6_pmtu_get), at least 1280 */
 	int slot;		/* ROUTE6_SLOT_* or the prefix of addrs6[i] */
 };
 
