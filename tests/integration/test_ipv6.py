@@ -431,3 +431,44 @@ def test_nmap_scan_of_a_dedicated_address_finds_every_port_closed(topo, sk6):
     c = sn.delta(sk6.counters(), before)
     assert c["u.tcp6_rst_sent"] >= 300, sn.nonzero(c, "u.")
     assert c["u.icmp6_err_sent"] >= 20, sn.nonzero(c, "u.")
+
+
+def test_a_shared_address_steers_only_the_ports_skiff_owns(topo, sk6):
+    """The shared IPv6 address: an entry of ports6 (what a skiff socket's
+    bind writes; put there by hand here) steers its port to skiffd, whole
+    datagrams and fragmented ones (frags6), while the kernel's own
+    sockets on other ports of the same address and its ping keep working;
+    the kernel never sees the steered port's datagrams."""
+    shared = v6(topo, 2)
+    key = list(socket.inet_pton(socket.AF_INET6, shared)) + [0x1e, 0x61, 17, 0]  # :7777/UDP
+    pin = str(sk6.pin_dir / "ports6")
+    with sn.in_netns(topo.dut_ns):
+        kern = socket.socket(socket.AF_INET6, socket.SOCK_DGRAM)
+        owned = socket.socket(socket.AF_INET6, socket.SOCK_DGRAM)
+    kern.bind((shared, 5555))
+    owned.bind((shared, 7777))
+    kern.settimeout(3)
+    owned.settimeout(0.5)
+    with sn.in_netns(topo.peer_ns):
+        p = socket.socket(socket.AF_INET6, socket.SOCK_DGRAM)
+    try:
+        sn.run(["bpftool", "map", "update", "pinned", pin, "key", "hex"] +
+               [f"{x:02x}" for x in key] + ["value", "hex"] + ["01"] + ["00"] * 7)
+        before = sk6.counters()
+        p.sendto(b"to the kernel", (shared, 5555))
+        assert kern.recvfrom(100)[0] == b"to the kernel"
+        p.sendto(b"to skiff", (shared, 7777))
+        p.sendto(os.urandom(3000), (shared, 7777))  # three fragments at MTU 1500
+        with pytest.raises(socket.timeout):
+            owned.recvfrom(4000)
+        assert ping6(topo, shared) == 3
+        c = sn.delta(sk6.counters(), before)
+        assert c["xdp.to_stack"] >= 4 and c["xdp.frag6_first"] == 1, sn.nonzero(c, "xdp.")
+        assert c["xdp.frag6_follow"] >= 1 and c["xdp.pass_port6"] >= 1, sn.nonzero(c, "xdp.")
+        assert c["xdp.pass_ip6_shared"] >= 3, sn.nonzero(c, "xdp.")
+    finally:
+        sn.run(["bpftool", "map", "delete", "pinned", pin, "key", "hex"] +
+               [f"{x:02x}" for x in key], check=False)
+        kern.close()
+        owned.close()
+        p.close()

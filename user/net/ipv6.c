@@ -679,15 +679,6 @@ static void icmp6_error_rcv(struct stack *st, struct pkb *in, uint32_t off)
 	icmp_err_deliver(st, q.proto, in, err, info);
 }
 
-/* One of our addresses, dedicated or shared with the kernel. */
-static bool ipv6_is_ours(const struct stack *st, const uint8_t *a)
-{
-	for (int i = 0; i < st->cfg->n_addrs6; i++)
-		if (!memcmp(st->cfg->addrs6[i].addr, a, 16))
-			return true;
-	return false;
-}
-
 /*
  * RFC 4443 3.2 Packet Too Big, m its ICMPv6 message (len bytes, checksum
  * good).  RFC 8201 4 and 5.2: believed only when the quoted packet is one
@@ -705,9 +696,9 @@ static void icmp6_ptb_rcv(struct stack *st, struct pkb *in, const uint8_t *m, ui
 
 	STACK_INC(st, icmp6_ptb_rx);
 	if (len < sizeof(struct icmp6_hdr) + IPV6_HLEN || (ntohl(q->vtc_flow) >> 28) != 6 ||
-	    memcmp(q->saddr, ip6->daddr, 16) || !ipv6_is_ours(st, q->saddr) ||
+	    memcmp(q->saddr, ip6->daddr, 16) || !stack_find_addr6(st, q->saddr) ||
 	    in6_is_multicast(q->daddr) || in6_is_unspecified(q->daddr) ||
-	    ipv6_is_ours(st, q->daddr)) {
+	    stack_find_addr6(st, q->daddr)) {
 		pkb_drop(st, in, SKIFF_DROP_icmp6_ptb_invalid);
 		return;
 	}
