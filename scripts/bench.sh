@@ -3,7 +3,7 @@
 # Benchmarks (make bench).  Figures go to docs/performance.md with the command
 # that produced them.  Never part of the timed test suite.
 #   bench_stack: the userspace stack's own cost per packet / per burst (fake device)
-#   bench_conns: 100k idle TCP connections between two stacks on the simulated link
+#   bench_conns: 100k, then 1M idle TCP connections between two stacks on the simulated link
 set -eu
 cd "$(dirname "$0")/.."
 scripts/deps.sh bench
@@ -30,6 +30,13 @@ if [ -z "${BENCH_ONLY:-}" ]; then	# download and flood run alone
 	"$BUILD"/bench/bench_stack "${ROUNDS:-20000}" 64
 	"$BUILD"/bench/bench_stack "${ROUNDS:-20000}" 1472
 	"$BUILD"/bench/bench_conns "${CONNS:-100000}" 16 10
+	# what an idle connection is made of (docs/performance.md, "Memory per connection")
+	pahole -C tcp_sock,tcp_recovery,tcp_listen_q "$BUILD"/user/transport/tcp.o |
+		grep -E '^struct|size:' || true
+	# 1M idle connections held between the two stacks (about 2 GiB; CONNS_BIG=0 skips it)
+	if [ "${CONNS_BIG:-1000000}" != 0 ]; then
+		"$BUILD"/bench/bench_conns "${CONNS_BIG:-1000000}" 16 2
+	fi
 	"$BUILD"/bench/bench_bulk "${BULK_MIB:-256}"
 fi
 

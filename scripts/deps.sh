@@ -4,7 +4,7 @@
 # are installed (and apt-get update runs only then).
 #   scripts/deps.sh          build, demo, tests and fuzzing (what the README's
 #                            two commands need; run by both of them)
-#   scripts/deps.sh bench    also what `make bench` uses (perf, valgrind)
+#   scripts/deps.sh bench    also what `make bench` uses (perf, valgrind, pahole)
 # The comments say what uses each group.
 set -euo pipefail
 PKGS=(
@@ -22,6 +22,7 @@ PKGS=(
 )
 if [ "${1:-}" = bench ]; then
 	PKGS+=(linux-perf valgrind)	# bench.sh E2E_PERF=1; callgrind and its client requests
+	PKGS+=(dwarves)			# pahole: bench.sh prints struct tcp_sock's layout
 elif [ $# -gt 0 ]; then
 	echo "deps.sh: unknown group '$1' (none, or bench)" >&2
 	exit 2
