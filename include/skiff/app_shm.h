@@ -47,7 +47,7 @@
 #include <stdint.h>
 
 #define SKIFF_APP_MAGIC 0x736b6170u /* "skap" */
-#define SKIFF_APP_VERSION 4u
+#define SKIFF_APP_VERSION 5u
 #define SKIFF_APP_MAX_WORKERS 8	      /* skiffd queues an application can use */
 #define SKIFF_APP_MAX_SOCKS 128	      /* sockets of one attached process */
 #define SKIFF_APP_RING 1024	      /* messages per request ring (power of 2) */
@@ -56,7 +56,7 @@
 #define SKIFF_APP_MAX_WAITERS 32      /* thread slots: a ring per worker and a waiter each */
 #define SKIFF_APP_Q_SHARED SKIFF_APP_MAX_WAITERS /* the ring of threads without a slot */
 #define SKIFF_APP_QUEUES (SKIFF_APP_MAX_WAITERS + 1) /* request rings per worker */
-#define SKIFF_APP_LIB_SIZE (64u * 1024u) /* the library's own part: skiffd never reads it */
+#define SKIFF_APP_LIB_SIZE (512u * 1024u) /* the library's own part: skiffd never reads it */
 
 /* Request ops, application -> the worker a socket lives on. */
 enum skiff_app_op {

@@ -16,11 +16,13 @@
  * (docs/security.md); otherwise skiff_socket() fails with EACCES and
  * skiff_last_error() says why.
  *
- * After fork() the child shares its parent's skiff sockets, as with the
- * kernel (the last holder's close() or exit closes a socket); any number
- * of threads may block in skiff calls, each woken by itself.
+ * After fork() the child shares its parent's skiff sockets and epoll sets,
+ * as with the kernel (the last holder's close() or exit closes a socket);
+ * any number of threads may block in skiff calls, each woken by itself,
+ * and threads on sockets of their own do not wait for each other.
  *
- * Not yet: select, ancillary data, IPv6.
+ * Not here: select (a skiff handle does not fit an fd_set: use
+ * skiff_poll), ancillary data, IPv6.
  */
 #ifndef SKIFF_SKIFF_SOCKET_H
 #define SKIFF_SKIFF_SOCKET_H

@@ -21,6 +21,13 @@
  *		"thread\n" and exit; once all are joined, "round R" is printed
  *		and a line is read from stdin before the next round (the test
  *		looks at skiffctl apps: their thread slots are back).
+ *	fork_check epshare PORT
+ *		an epoll set holding the listener, then fork: the parent
+ *		deletes the listener from the set (prints "deleted"), and once
+ *		a line comes on stdin the child finds the set empty although a
+ *		connection waits; the parent adds the listener back (data 2)
+ *		and the child's wait reports it, accepts and answers "child\n":
+ *		one set, shared, as the kernel's epoll after fork().
  *	fork_check many PORT N
  *		N threads (more than the thread slots) each accept one
  *		connection and answer "thread\n", then wait for the others;
@@ -279,6 +286,47 @@ static int mode_many(int port, int n)
 	return 0;
 }
 
+static int mode_epshare(int port)
+{
+	struct epoll_event ev = {.events = EPOLLIN, .data.u64 = 1};
+	int lfd = listener(port, SOCK_NONBLOCK), ep, p2c[2], c2p[2], status, n, c;
+	char line[64];
+	pid_t pid;
+
+	ep = skiff_epoll_create1(0);
+	EXPECT(ep >= 0 && !skiff_epoll_ctl(ep, EPOLL_CTL_ADD, lfd, &ev), "epoll");
+	EXPECT(!pipe(p2c) && !pipe(c2p), "pipe");
+	pid = fork();
+	EXPECT(pid >= 0, "fork");
+	if (!pid) {
+		token_wait(p2c[0]);
+		n = skiff_epoll_wait(ep, &ev, 1, 300);
+		EXPECT(n == 0, "the parent's EPOLL_CTL_DEL is not the child's: %d", n);
+		token_pass(c2p[1]);
+		token_wait(p2c[0]);
+		n = skiff_epoll_wait(ep, &ev, 1, 10000);
+		EXPECT(n == 1 && ev.data.u64 == 2, "the parent's EPOLL_CTL_ADD: %d", n);
+		c = skiff_accept(lfd, NULL, NULL);
+		EXPECT(c >= 0, "child accept");
+		EXPECT(skiff_send(c, "child\n", 6, MSG_NOSIGNAL) == 6, "send");
+		EXPECT(!skiff_close(c), "close");
+		_exit(0);
+	}
+	EXPECT(!skiff_epoll_ctl(ep, EPOLL_CTL_DEL, lfd, NULL), "del");
+	printf("deleted\n");
+	fflush(stdout);
+	EXPECT(fgets(line, sizeof(line), stdin), "stdin");
+	token_pass(p2c[1]);
+	token_wait(c2p[0]);
+	ev = (struct epoll_event){.events = EPOLLIN, .data.u64 = 2};
+	EXPECT(!skiff_epoll_ctl(ep, EPOLL_CTL_ADD, lfd, &ev), "add");
+	token_pass(p2c[1]);
+	EXPECT(waitpid(pid, &status, 0) == pid && WIFEXITED(status) && !WEXITSTATUS(status),
+	       "child status %#x", status);
+	printf("done\n");
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	setvbuf(stdout, NULL, _IOLBF, 0);
@@ -290,11 +338,13 @@ int main(int argc, char **argv)
 		return mode_kill(atoi(argv[2]));
 	if (argc == 5 && !strcmp(argv[1], "churn"))
 		return mode_churn(atoi(argv[2]), atoi(argv[3]), atoi(argv[4]));
+	if (argc == 3 && !strcmp(argv[1], "epshare"))
+		return mode_epshare(atoi(argv[2]));
 	if (argc == 4 && !strcmp(argv[1], "many"))
 		return mode_many(atoi(argv[2]), atoi(argv[3]));
 	fprintf(stderr,
 		"usage: %s accept PORT | threads PORT N shared|separate | kill PORT |"
-		" churn PORT ROUNDS N | many PORT N\n",
+		" churn PORT ROUNDS N | many PORT N | epshare PORT\n",
 		argv[0]);
 	return 2;
 }

@@ -782,6 +782,30 @@ def test_eight_threads_in_epoll_wait_each_serve_connections(topo, sk, cleanup, s
     wait_detached(sk)
 
 
+def test_an_epoll_set_made_before_fork_is_one_set_for_parent_and_child(topo, sk, cleanup):
+    """fork_check epshare: the parent's EPOLL_CTL_DEL on a set made before
+    fork() empties the child's set too (a connection waits, the child's
+    wait times out), and its EPOLL_CTL_ADD fills it (the child's wait
+    reports the parent's data and the child accepts), as with the kernel's
+    epoll."""
+    port = APP_PORT + 10
+    a = App(topo, [FORK, "epshare", port])
+    cleanup.append(a)
+    a.wait_line(a.p.stdout, "listening")
+    a.wait_line(a.p.stdout, "deleted")
+    res = []
+    t = threading.Thread(target=lambda: res.append(role_of(topo, port)))
+    t.start()
+    time.sleep(0.3)  # the connection is waiting in the listener
+    a.p.stdin.write(b"go\n")
+    a.p.stdin.flush()
+    t.join(30)
+    assert res == ["child"]
+    out, err = a.p.communicate(timeout=10)
+    assert a.p.returncode == 0 and b"done" in out, (out + err).decode(errors="replace")
+    wait_detached(sk)
+
+
 def test_threads_that_exit_give_their_thread_slots_back(topo, sk, cleanup):
     """fork_check churn: 5 rounds of 8 threads that each accept, answer and
     exit (40 threads, more than the 32 slots): after each round the
@@ -937,19 +961,21 @@ def test_eight_threads_on_their_own_connections_move_data(topo, sk, cleanup, mod
     """thread_bench: 8 threads, a connection each to a kernel echo server,
     all at once: idle recv() calls, 64-byte round trips, and bulk echoes
     checked byte by byte; every thread gets through.  The rates are
-    printed, not asserted (SKIFF_BENCH_SECS=N for a longer run:
+    printed, not asserted (SKIFF_BENCH_SECS=N for a longer run,
+    SKIFF_BENCH_PREFIX="strace -f -c" or the like to run it under a tool:
     docs/apps.md has the figures)."""
     echo = KernelEcho(topo)
     secs = os.environ.get("SKIFF_BENCH_SECS", "1")
     try:
         a = App(topo, [THREAD_BENCH, topo.peer_ip, echo.port, 8, secs, mode],
-                stdin=subprocess.DEVNULL)
+                stdin=subprocess.DEVNULL,
+                prefix=os.environ.get("SKIFF_BENCH_PREFIX", "").split())
         cleanup.append(a)
         out, err = a.p.communicate(timeout=60 + 3 * float(secs))
     finally:
         echo.close()
     text = (out + err).decode(errors="replace")
-    print(f"thread_bench {mode}: {text.splitlines()[-1] if text else ''}")
+    print(f"thread_bench {mode}:\n{text}")
     assert a.p.returncode == 0, text
     assert len([ln for ln in text.splitlines() if ln.startswith("thread ")]) == 8, text
     wait_detached(sk)

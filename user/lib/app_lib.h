@@ -77,7 +77,8 @@
 #define TCP_EPHEMERAL_HI 49151
 #define LISTEN_PICK_TRIES 64
 #define MAX_ATTACH_FDS (1 + SKIFF_APP_MAX_WORKERS + SKIFF_APP_MAX_WAITERS)
-#define MAX_EPOLLS 64
+#define MAX_EPOLLS 64 /* epoll sets a process names */
+#define MAX_SETS 64   /* epoll sets of an attach, all its processes together */
 
 /* L_UDP: a datagram socket bound on the workers of wmask */
 enum lkind { L_FREE, L_NEW, L_LISTEN, L_CONN, L_CLOSING, L_UDP };
@@ -116,6 +117,30 @@ struct lib_proc {
 	uint64_t held[SKIFF_APP_MAX_SOCKS / 64];
 };
 
+struct epent {
+	int fd;
+	uint32_t events;
+	epoll_data_t data;
+	uint32_t last; /* EPOLLET: what was reported */
+	uint32_t last_act; /* EPOLLET: activity() then */
+	bool disabled; /* EPOLLONESHOT fired */
+};
+
+/*
+ * An epoll set's skiff sockets, in the region: a set made before fork()
+ * is the child's too, as the kernel shares an epoll instance (its kernel
+ * fds are in the kernel epoll both processes hold).  At most one entry per
+ * socket.  A set is in use while some process of the attach names it
+ * (procs).  Written by every process of the attach: checked when read.
+ */
+struct sh_set {
+	pthread_mutex_t lk; /* n, nk, e[]: process-shared, robust */
+	uint64_t procs;	    /* bit k: process entry k names it (table lock) */
+	int32_t n;	    /* entries */
+	int32_t nk;	    /* kernel fds in its kernel epoll (0: no epoll_wait needed) */
+	struct epent e[SKIFF_APP_MAX_SOCKS];
+};
+
 /* The library's part of the region (SKIFF_APP_LIB_SIZE bytes at lib_off),
  * shared by the processes of one attach. */
 struct lib_shared {
@@ -127,26 +152,16 @@ struct lib_shared {
 	struct lib_proc procs[MAX_PROCS];
 	struct lsock s[SKIFF_APP_MAX_SOCKS];
 	pthread_mutex_t slk[SKIFF_APP_MAX_SOCKS]; /* socket i's data path */
+	struct sh_set sets[MAX_SETS];
 };
 
 _Static_assert(sizeof(struct lib_shared) <= SKIFF_APP_LIB_SIZE, "the library part is too small");
 
-struct epent {
-	int fd;
-	uint32_t events;
-	epoll_data_t data;
-	uint32_t last; /* EPOLLET: what was reported */
-	uint32_t last_act; /* EPOLLET: activity() then */
-	bool disabled; /* EPOLLONESHOT fired */
-};
-
+/* This process's name for a set: its kernel epoll fd. */
 struct sep {
-	int kfd; /* the kernel epoll: kernel fds; -1 free */
-	int nk;	 /* kernel fds in it (0: no epoll_wait needed) */
-	int n, cap;
-	struct epent *e;
-	pthread_mutex_t lk; /* the set's entries: taken by epoll_ctl/wait */
-	atomic_bool live;   /* in use (changed under A.eplk and lk) */
+	int kfd;
+	int set;	  /* L->sets[set] */
+	atomic_bool live; /* changed under A.eplk */
 };
 
 /* This process's view of the attach (one per process; fork() copies it). */
@@ -159,7 +174,7 @@ struct lib_state {
 	uint32_t n_workers, n_waiters;
 	int me; /* our entry in L->procs */
 	pthread_mutex_t pidlk;	 /* pidfd[], pidfd_pid[] */
-	pthread_mutex_t eplk;	 /* which of ep[] are live (not their entries) */
+	pthread_mutex_t eplk;	 /* which of ep[] are live */
 	int pidfd[MAX_PROCS];	 /* of the other processes, opened when first waited on */
 	int32_t pidfd_pid[MAX_PROCS];
 	struct lib_shared *L;
@@ -180,15 +195,15 @@ extern struct lib_state skiff_app_lib;
 /*
  * What a caller that waits holds, dropped while it sleeps: nothing, the
  * table lock (sa_lock()), the data-path lock of socket i, or epoll set
- * sp's lock.  Lock order: table, set, socket, then the leaves (L->qlk,
- * A.pidlk).
+ * ss's lock.  Lock order: table, A.eplk, set, socket, then the leaves
+ * (L->qlk, A.pidlk).
  */
 enum sa_held_kind { SA_HELD_NONE, SA_HELD_TABLE, SA_HELD_SOCK, SA_HELD_SET };
 
 struct sa_held {
 	enum sa_held_kind kind;
 	int i;
-	struct sep *sp;
+	struct sh_set *ss;
 };
 
 #define SA_TABLE (&(const struct sa_held){.kind = SA_HELD_TABLE})
@@ -239,6 +254,7 @@ int sa_watch_procs(struct pollfd *pfd, int *who, int32_t *pids);
 void sa_sock_lock(int i);
 void sa_sock_unlock(int i);
 void sa_held_lock(const struct sa_held *h);
+void sa_set_lock(struct sh_set *ss);
 void sa_held_unlock(const struct sa_held *h);
 void sa_lib_once(void);
 
@@ -298,6 +314,8 @@ int sa_sock_of(int fd);
 /* poll.c */
 void sa_epoll_forget(int fd);
 void sa_epoll_close(int fd);
+void sa_epoll_drop_proc(int k);
+void sa_epoll_fork(int parent, int child);
 
 /* wait.c */
 int sa_sleep_once(bool (*cond)(void *), void *arg, struct pollfd *extra, int nextra,

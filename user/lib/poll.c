@@ -106,134 +106,236 @@ SKIFF_EXPORT int skiff_poll(struct pollfd *fds, nfds_t n, int timeout_ms)
 /* ---- epoll ---- */
 
 /*
- * The sets live in A.ep[], each with its own lock: epoll_ctl and
- * epoll_wait on one set take that lock only, so threads on sets of their
- * own never wait for each other.  Which entries are live changes under
- * A.eplk and the set's lock; a lookup reads it without A.eplk and checks
- * again under the set's lock.
+ * A set's skiff sockets live in the region (struct sh_set), locked by the
+ * set's own lock: epoll_ctl and epoll_wait on one set take that lock only,
+ * so threads on sets of their own never wait for each other.  A process
+ * names its sets in A.ep[] (kernel epoll fd -> set), which fork() copies:
+ * a set made before fork() is shared by parent and child, as the kernel's
+ * is.  A.ep[] is looked up without a lock and checked again under the
+ * set's; it changes under A.eplk.  Which sets are in use (procs) changes
+ * under the table lock.
  */
 
-/* Set epfd, locked; NULL when epfd is not one of ours. */
-static struct sep *sep_lock(int epfd)
+/* Whether entry e of a set is in range (the region may have been written
+ * by a process that died half way, or by a broken one). */
+static bool entry_ok(const struct epent *e)
 {
-	struct sep *sp;
-	int k;
+	return e->fd >= SKIFF_FD_BASE && e->fd - SKIFF_FD_BASE < SKIFF_APP_MAX_SOCKS;
+}
 
-	for (k = 0; k < MAX_EPOLLS; k++) {
-		sp = &A.ep[k];
+/* The set epfd names, locked, with its index in A.ep in *k; NULL when
+ * epfd is not a set of ours. */
+static struct sh_set *set_of(int epfd, int *k)
+{
+	struct sh_set *ss;
+	struct sep *sp;
+	int j;
+
+	if (!__atomic_load_n(&A.attached, __ATOMIC_ACQUIRE))
+		return NULL;
+	for (j = 0; j < MAX_EPOLLS; j++) {
+		sp = &A.ep[j];
 		if (!atomic_load(&sp->live) || sp->kfd != epfd)
 			continue;
-		pthread_mutex_lock(&sp->lk);
-		if (atomic_load(&sp->live) && sp->kfd == epfd)
-			return sp;
-		pthread_mutex_unlock(&sp->lk);
+		ss = &A.L->sets[sp->set];
+		sa_set_lock(ss);
+		if (atomic_load(&sp->live) && sp->kfd == epfd && &A.L->sets[sp->set] == ss) {
+			*k = j;
+			return ss;
+		}
+		pthread_mutex_unlock(&ss->lk);
 	}
 	return NULL;
 }
 
-/* A closed skiff socket leaves every set (table lock held). */
+/* Name a new set kfd in this process (table lock held): 0, -EMFILE when
+ * this process names MAX_EPOLLS sets or the attach uses MAX_SETS. */
+static int set_add(int kfd, int nk)
+{
+	struct sh_set *ss = NULL;
+	struct sep *sp = NULL;
+	int k, s;
+
+	for (s = 0; s < MAX_SETS && !ss; s++)
+		if (!A.L->sets[s].procs)
+			ss = &A.L->sets[s];
+	pthread_mutex_lock(&A.eplk);
+	for (k = 0; k < MAX_EPOLLS && !sp; k++)
+		if (!atomic_load(&A.ep[k].live))
+			sp = &A.ep[k];
+	if (ss && sp) {
+		sa_set_lock(ss);
+		ss->procs = 1ull << A.me;
+		ss->n = 0;
+		ss->nk = nk;
+		pthread_mutex_unlock(&ss->lk);
+		sp->kfd = kfd;
+		sp->set = (int)(ss - A.L->sets);
+		atomic_store(&sp->live, true);
+	}
+	pthread_mutex_unlock(&A.eplk);
+	return ss && sp ? 0 : -EMFILE;
+}
+
+/* Process entry k no longer names set ss (table lock held); the last
+ * one's leaving frees it. */
+static void set_drop(struct sh_set *ss, int k)
+{
+	sa_set_lock(ss);
+	ss->procs &= ~(1ull << k);
+	if (!ss->procs)
+		ss->n = ss->nk = 0;
+	pthread_mutex_unlock(&ss->lk);
+}
+
+/* A socket closed for good leaves every set (table lock held); one only
+ * closed by this process stays in sets another holder shares, as the
+ * kernel keeps an epoll entry while the file is open anywhere. */
 void sa_epoll_forget(int fd)
 {
-	struct sep *sp;
-	int k, j;
+	struct sh_set *ss;
+	int s, j;
 
-	for (k = 0; k < MAX_EPOLLS; k++) {
-		sp = &A.ep[k];
-		if (!atomic_load(&sp->live))
+	for (s = 0; s < MAX_SETS; s++) {
+		ss = &A.L->sets[s];
+		if (!ss->procs)
 			continue;
-		pthread_mutex_lock(&sp->lk);
-		for (j = 0; sp->e && j < sp->n; j++)
-			if (sp->e[j].fd == fd) {
-				sp->e[j] = sp->e[--sp->n];
+		sa_set_lock(ss);
+		for (j = 0; j < ss->n; j++)
+			if (ss->e[j].fd == fd) {
+				ss->e[j] = ss->e[--ss->n];
 				j--;
 			}
-		pthread_mutex_unlock(&sp->lk);
+		pthread_mutex_unlock(&ss->lk);
 	}
 }
 
-/* Kernel fd fd is being closed: if it is a set of ours, the set goes. */
+/* Process entry k is gone (table lock held): the sets it named lose it. */
+void sa_epoll_drop_proc(int k)
+{
+	int s;
+
+	for (s = 0; s < MAX_SETS; s++)
+		if (A.L->sets[s].procs & (1ull << k))
+			set_drop(&A.L->sets[s], k);
+}
+
+/* fork(): the child (process entry child) names the sets its parent named
+ * (table lock held). */
+void sa_epoll_fork(int parent, int child)
+{
+	struct sh_set *ss;
+	int s;
+
+	for (s = 0; s < MAX_SETS; s++) {
+		ss = &A.L->sets[s];
+		if (!(ss->procs & (1ull << parent)))
+			continue;
+		sa_set_lock(ss);
+		ss->procs |= 1ull << child;
+		pthread_mutex_unlock(&ss->lk);
+	}
+}
+
+/* Kernel fd fd is being closed: if it names a set of ours, it no longer
+ * does (the set goes with its last name). */
 void sa_epoll_close(int fd)
 {
 	struct sep *sp;
+	bool ours = false;
 	int k;
 
+	for (k = 0; k < MAX_EPOLLS; k++) /* most closes: no lock at all */
+		if (atomic_load(&A.ep[k].live) && A.ep[k].kfd == fd)
+			ours = true;
+	if (!ours)
+		return;
+	sa_lock();
 	pthread_mutex_lock(&A.eplk);
 	for (k = 0; k < MAX_EPOLLS; k++) {
 		sp = &A.ep[k];
 		if (!atomic_load(&sp->live) || sp->kfd != fd)
 			continue;
-		pthread_mutex_lock(&sp->lk);
-		free(sp->e);
-		sp->e = NULL;
-		sp->n = sp->cap = sp->nk = 0;
 		atomic_store(&sp->live, false);
-		pthread_mutex_unlock(&sp->lk);
+		set_drop(&A.L->sets[sp->set], A.me);
 	}
 	pthread_mutex_unlock(&A.eplk);
+	sa_unlock();
+}
+
+/* Whether fd is a kernel epoll fd (a set made before the process
+ * attached, named when its first skiff socket is added). */
+static bool is_epoll_fd(int fd)
+{
+	char path[64], link[64];
+	ssize_t n;
+
+	snprintf(path, sizeof(path), "/proc/self/fd/%d", fd);
+	n = readlink(path, link, sizeof(link) - 1);
+	if (n < 0)
+		return false;
+	link[n] = '\0';
+	return !strcmp(link, "anon_inode:[eventpoll]");
 }
 
 SKIFF_EXPORT int skiff_epoll_create1(int flags)
 {
-	struct epent *e = calloc(8, sizeof(*e));
-	struct sep *sp = NULL;
-	int kfd, k;
+	int kfd, ret = 0;
 
-	if (!e)
-		return fail(ENOMEM);
 	kfd = epoll_create1(flags);
-	if (kfd < 0) {
-		free(e);
+	if (kfd < 0)
 		return -1;
-	}
-	pthread_mutex_lock(&A.eplk);
-	for (k = 0; k < MAX_EPOLLS && !sp; k++)
-		if (!atomic_load(&A.ep[k].live))
-			sp = &A.ep[k];
-	if (sp) {
-		pthread_mutex_lock(&sp->lk);
-		sp->e = e;
-		sp->cap = 8;
-		sp->n = sp->nk = 0;
-		sp->kfd = kfd;
-		atomic_store(&sp->live, true);
-		pthread_mutex_unlock(&sp->lk);
-	}
-	pthread_mutex_unlock(&A.eplk);
-	if (!sp) {
-		free(e);
+	/* before the process attaches, a plain kernel set: it becomes one
+	 * of ours when a skiff socket is first added */
+	sa_lock();
+	if (A.attached)
+		ret = set_add(kfd, 0);
+	sa_unlock();
+	if (ret) {
 		close(kfd);
-		return fail(EMFILE);
+		return fail(-ret);
 	}
 	return kfd;
 }
 
 SKIFF_EXPORT int skiff_epoll_ctl(int epfd, int op, int fd, struct epoll_event *ev)
 {
-	struct sep *sp;
-	struct epent *e = NULL, *ne;
-	int j, ret = 0;
+	struct sh_set *ss;
+	struct epent *e = NULL;
+	int j, k, ret = 0;
 
 	if (fd < SKIFF_FD_BASE) {
 		ret = epoll_ctl(epfd, op, fd, ev);
 		if (!ret && (op == EPOLL_CTL_ADD || op == EPOLL_CTL_DEL)) {
-			sp = sep_lock(epfd);
-			if (sp) {
-				sp->nk += op == EPOLL_CTL_ADD ? 1 : -1;
-				pthread_mutex_unlock(&sp->lk);
+			ss = set_of(epfd, &k);
+			if (ss) {
+				ss->nk += op == EPOLL_CTL_ADD ? 1 : -1;
+				pthread_mutex_unlock(&ss->lk);
 			}
 		}
 		return ret;
 	}
-	sp = sep_lock(epfd);
-	if (!sp)
-		return fail(EINVAL);
-	if (sa_sock_of(fd) < 0 || sa_slot_of(fd) < 0) {
-		ret = -EBADF;
-		goto out;
+	if (sa_sock_of(fd) < 0 || sa_slot_of(fd) < 0)
+		return fail(EBADF);
+	ss = set_of(epfd, &k);
+	if (!ss && op == EPOLL_CTL_ADD && is_epoll_fd(epfd)) {
+		/* made before the attach: ours from now on (its kernel fds
+		 * unknown: looked at on every wait) */
+		sa_lock();
+		ss = set_of(epfd, &k);
+		if (!ss)
+			ret = set_add(epfd, 1);
+		sa_unlock();
+		if (ret)
+			return fail(-ret);
+		if (!ss)
+			ss = set_of(epfd, &k);
 	}
-	for (j = 0; j < sp->n; j++)
-		if (sp->e[j].fd == fd)
-			e = &sp->e[j];
+	if (!ss)
+		return fail(EINVAL);
+	for (j = 0; j < ss->n; j++)
+		if (ss->e[j].fd == fd)
+			e = &ss->e[j];
 	if (op != EPOLL_CTL_DEL && !ev) {
 		ret = -EFAULT;
 		goto out;
@@ -244,16 +346,11 @@ SKIFF_EXPORT int skiff_epoll_ctl(int epfd, int op, int fd, struct epoll_event *e
 			ret = -EEXIST;
 			break;
 		}
-		if (sp->n == sp->cap) {
-			ne = realloc(sp->e, (size_t)sp->cap * 2 * sizeof(*ne));
-			if (!ne) {
-				ret = -ENOMEM;
-				break;
-			}
-			sp->e = ne;
-			sp->cap *= 2;
+		if (ss->n >= SKIFF_APP_MAX_SOCKS) {
+			ret = -ENOSPC; /* cannot happen: one entry per socket */
+			break;
 		}
-		e = &sp->e[sp->n++];
+		e = &ss->e[ss->n++];
 		/* fallthrough */
 	case EPOLL_CTL_MOD:
 		if (!e) {
@@ -264,33 +361,33 @@ SKIFF_EXPORT int skiff_epoll_ctl(int epfd, int op, int fd, struct epoll_event *e
 		e->events = ev->events;
 		e->data = ev->data;
 		e->last = 0;
-		e->last_act = fd >= SKIFF_FD_BASE ? sa_activity(fd - SKIFF_FD_BASE) : 0;
+		e->last_act = sa_activity(fd - SKIFF_FD_BASE);
 		e->disabled = false;
 		break;
 	case EPOLL_CTL_DEL:
 		if (!e)
 			ret = -ENOENT;
 		else
-			*e = sp->e[--sp->n];
+			*e = ss->e[--ss->n];
 		break;
 	default:
 		ret = -EINVAL;
 	}
 out:
-	pthread_mutex_unlock(&sp->lk);
+	pthread_mutex_unlock(&ss->lk);
 	return ret ? fail(-ret) : 0;
 }
 
-/* Collect ready skiff sockets of sp into out (its lock held). */
-static int scan(struct sep *sp, struct epoll_event *out, int max)
+/* Collect ready skiff sockets of ss into out (its lock held). */
+static int scan(struct sh_set *ss, struct epoll_event *out, int max)
 {
 	uint32_t want, cur, rep, act;
 	struct epent *e;
 	int j, n = 0;
 
-	for (j = 0; j < sp->n && n < max; j++) {
-		e = &sp->e[j];
-		if (e->disabled)
+	for (j = 0; j < ss->n && n < max; j++) {
+		e = &ss->e[j];
+		if (e->disabled || !entry_ok(e))
 			continue;
 		want = e->events | EPOLLERR | EPOLLHUP;
 		cur = sa_readiness(e->fd - SKIFF_FD_BASE) & want;
@@ -314,21 +411,17 @@ static int scan(struct sep *sp, struct epoll_event *out, int max)
 	return n;
 }
 
-struct scan_wait {
-	struct sep *sp;
-};
-
 static bool scan_ready(void *arg)
 {
-	struct sep *sp = ((struct scan_wait *)arg)->sp;
+	struct sh_set *ss = arg;
 	int j;
 
 	/* without side effects: EPOLLET state is only updated by scan() */
-	for (j = 0; j < sp->n; j++) {
-		struct epent *e = &sp->e[j];
+	for (j = 0; j < ss->n; j++) {
+		struct epent *e = &ss->e[j];
 		uint32_t cur, act;
 
-		if (e->disabled)
+		if (e->disabled || !entry_ok(e))
 			continue;
 		cur = sa_readiness(e->fd - SKIFF_FD_BASE) & (e->events | EPOLLERR | EPOLLHUP);
 		if (sa_et_news(e, cur, &act))
@@ -341,25 +434,24 @@ SKIFF_EXPORT int skiff_epoll_wait(int epfd, struct epoll_event *events, int max,
 {
 	struct pollfd kp = {.fd = epfd, .events = POLLIN};
 	struct sa_held h = {.kind = SA_HELD_SET};
-	struct scan_wait sw;
 	struct timespec end;
-	struct sep *sp;
-	int n, m;
+	struct sh_set *ss;
+	int n, m, k;
 
 	if (!events || max <= 0)
 		return fail(EINVAL);
-	sp = __atomic_load_n(&A.attached, __ATOMIC_ACQUIRE) ? sep_lock(epfd) : NULL;
-	if (!sp)
+	ss = set_of(epfd, &k);
+	if (!ss)
 		return epoll_wait(epfd, events, max, timeout_ms);
-	sw.sp = h.sp = sp;
+	h.ss = ss;
 	sa_deadline_in(&end, timeout_ms);
 	for (;;) {
-		n = scan(sp, events, max);
+		n = scan(ss, events, max);
 		/* kernel fds: when the set has some (a kernel fd closed without
 		 * EPOLL_CTL_DEL leaves nk high: a needless look, never a missed
 		 * event) or the kernel epoll woke us (fds added with plain
 		 * epoll_ctl) */
-		m = n < max && (sp->nk > 0 || (kp.revents & POLLIN))
+		m = n < max && (ss->nk > 0 || (kp.revents & POLLIN))
 			    ? epoll_wait(epfd, events + n, max - n, 0)
 			    : 0;
 		if (m > 0)
@@ -367,16 +459,16 @@ SKIFF_EXPORT int skiff_epoll_wait(int epfd, struct epoll_event *events, int max,
 		if (n || !timeout_ms || (timeout_ms > 0 && !sa_ms_left(&end)))
 			break;
 		kp.revents = 0;
-		if (sa_sleep_once(scan_ready, &sw, &kp, 1, timeout_ms < 0 ? -1 : sa_ms_left(&end),
+		if (sa_sleep_once(scan_ready, ss, &kp, 1, timeout_ms < 0 ? -1 : sa_ms_left(&end),
 				  &h) == -EINTR) {
 			n = -EINTR;
 			break;
 		}
-		if (!atomic_load(&sp->live) || sp->kfd != epfd) {
+		if (!atomic_load(&A.ep[k].live) || A.ep[k].kfd != epfd) {
 			n = -EBADF; /* closed meanwhile by another thread */
 			break;
 		}
 	}
-	pthread_mutex_unlock(&sp->lk);
+	pthread_mutex_unlock(&ss->lk);
 	return n < 0 ? fail(-n) : n;
 }

@@ -7,7 +7,7 @@
  */
 #include "app_lib.h"
 
-/* The epoll sets' locks start zeroed: glibc's PTHREAD_MUTEX_INITIALIZER. */
+
 struct lib_state skiff_app_lib = {
 	.lk = PTHREAD_MUTEX_INITIALIZER,
 	.pidlk = PTHREAD_MUTEX_INITIALIZER,
@@ -37,6 +37,8 @@ void sa_shared_init(struct lib_shared *L)
 	robust_init(&L->qlk);
 	for (i = 0; i < SKIFF_APP_MAX_SOCKS; i++)
 		robust_init(&L->slk[i]);
+	for (i = 0; i < MAX_SETS; i++)
+		robust_init(&L->sets[i].lk);
 }
 
 /* A robust lock whose owner died: whoever gets it carries on.  true when
@@ -90,6 +92,18 @@ void sa_sock_unlock(int i)
 	pthread_mutex_unlock(&A.L->slk[i]);
 }
 
+/* An epoll set's lock; a holder that died may have left its counts half
+ * changed: they are brought back in range (entries are checked when read). */
+void sa_set_lock(struct sh_set *ss)
+{
+	if (!robust_lock(&ss->lk))
+		return;
+	if (ss->n < 0 || ss->n > SKIFF_APP_MAX_SOCKS)
+		ss->n = 0;
+	if (ss->nk < 0)
+		ss->nk = 1;
+}
+
 void sa_held_lock(const struct sa_held *h)
 {
 	switch (h->kind) {
@@ -100,7 +114,7 @@ void sa_held_lock(const struct sa_held *h)
 		sa_sock_lock(h->i);
 		break;
 	case SA_HELD_SET:
-		pthread_mutex_lock(&h->sp->lk);
+		sa_set_lock(h->ss);
 		break;
 	case SA_HELD_NONE:
 		break;
@@ -117,7 +131,7 @@ void sa_held_unlock(const struct sa_held *h)
 		sa_sock_unlock(h->i);
 		break;
 	case SA_HELD_SET:
-		pthread_mutex_unlock(&h->sp->lk);
+		pthread_mutex_unlock(&h->ss->lk);
 		break;
 	case SA_HELD_NONE:
 		break;
@@ -155,31 +169,24 @@ int sa_holders(int i)
 	return n;
 }
 
-/* fork(): no thread of ours is inside a table operation, an epoll set or
- * the pidfd table while the process is copied (a sleeping one holds no
- * lock; a thread in send/recv holds only its socket's lock, which lives in
- * the shared region and is released by that thread in the parent).  The
- * child gets an entry of its own holding what its parent held, and its
- * threads claim thread slots of their own.  With MAX_PROCS entries in use
- * it shares its parent's (docs/apps.md). */
+/* fork(): no thread of ours is inside a table operation, the table of
+ * epoll sets or the pidfd table while the process is copied (a sleeping
+ * one holds no lock; a thread in send/recv or epoll_wait holds only locks
+ * that live in the shared region, which that thread releases in the
+ * parent).  The child gets an entry of its own holding what its parent
+ * held, names the same epoll sets, and its threads claim thread slots of
+ * their own.  With MAX_PROCS entries in use it shares its parent's
+ * (docs/apps.md). */
 static void fork_prepare(void)
 {
-	int k;
-
 	pthread_mutex_lock(&A.lk);
 	pthread_mutex_lock(&A.eplk);
-	for (k = 0; k < MAX_EPOLLS; k++)
-		pthread_mutex_lock(&A.ep[k].lk);
 	pthread_mutex_lock(&A.pidlk);
 }
 
 static void fork_parent(void)
 {
-	int k;
-
 	pthread_mutex_unlock(&A.pidlk);
-	for (k = 0; k < MAX_EPOLLS; k++)
-		pthread_mutex_unlock(&A.ep[k].lk);
 	pthread_mutex_unlock(&A.eplk);
 	pthread_mutex_unlock(&A.lk);
 }
@@ -192,8 +199,6 @@ static void fork_child(void)
 
 	pthread_mutex_init(&A.lk, NULL);
 	pthread_mutex_init(&A.eplk, NULL);
-	for (i = 0; i < MAX_EPOLLS; i++)
-		pthread_mutex_init(&A.ep[i].lk, NULL);
 	pthread_mutex_init(&A.pidlk, NULL);
 	my_waiter = -1;
 	pthread_setspecific(waiter_key, NULL); /* the parent's thread slot stays its */
@@ -206,6 +211,7 @@ static void fork_child(void)
 	if (i < MAX_PROCS) {
 		memcpy(A.L->procs[i].held, A.L->procs[A.me].held, sizeof(A.L->procs[i].held));
 		A.L->procs[i].pid = (int32_t)getpid();
+		sa_epoll_fork(A.me, i);
 		A.me = i;
 	}
 	sa_unlock();
@@ -302,6 +308,7 @@ void sa_reap_if(int k, int32_t pid)
 	for (i = 0; i < SKIFF_APP_MAX_WAITERS; i++)
 		if (A.L->waiter_pid[i] == pid)
 			slot_release(i, load_acq(&A.L->waiter_tid[i]));
+	sa_epoll_drop_proc(k);
 	A.L->procs[k].pid = 0;
 	reaping = false;
 }

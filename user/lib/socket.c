@@ -423,7 +423,6 @@ SKIFF_EXPORT int skiff_close(int fd)
 		sa_unlock();
 		return fail(EBADF);
 	}
-	sa_epoll_forget(fd);
 	sa_set_held(i, false);
 	if (!sa_holders(i))
 		sa_close_slot(i); /* else another process (fork) still holds it */
@@ -440,6 +439,7 @@ void sa_close_slot(int i)
 	struct skiff_app_msg m;
 	uint32_t w;
 
+	sa_epoll_forget(SKIFF_FD_BASE + i);
 	switch (ls->kind) {
 	case L_LISTEN:
 		for (w = 0; w < A.n_workers; w++)
