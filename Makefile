@@ -108,7 +108,7 @@ $(BUILD)/skiffctl: $(BUILD)/user/cmd/skiffctl.o $(CTL_OBJS) $(BUILD)/libskiff.a
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
 $(BUILD)/tests/unit/%: $(BUILD)/tests/unit/%.o $(UNIT_SOBJS) $(BUILD)/libskiff.a
-	$(CC) $(LDFLAGS) -o $@ $^ -lcmocka $(LDLIBS)
+	$(CC) $(LDFLAGS) -o $@ $(filter-out %.a,$^) $(BUILD)/libskiff.a -lcmocka $(LDLIBS)
 
 # test_config, test_control and test_kports also link the cmd/ objects (parsing, control,
 # report) they test.

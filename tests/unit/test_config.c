@@ -79,6 +79,23 @@ static uint32_t ip(const char *s)
 	return a.s_addr;
 }
 
+/* The same, as sockets keep it: IPv4 mapped (core/inaddr.h). */
+static union inet_addr ip4m(const char *s)
+{
+	union inet_addr a;
+
+	inet_addr_set4(&a, ip(s));
+	return a;
+}
+
+static union inet_addr ip6a(const char *s)
+{
+	union inet_addr a;
+
+	assert_int_equal(inet_pton(AF_INET6, s, a.b), 1);
+	return a;
+}
+
 static const char *write_tmp(const char *text, char *path, size_t len)
 {
 	int fd;
@@ -516,6 +533,12 @@ static void test_http_fetch_send_flags_parse(void **state)
 	assert_string_equal(r.cfg.fetch_url, "http://10.0.0.1:8000/big.bin");
 	assert_true(r.cfg.exit_after_client);
 	assert_int_equal(r.cfg.send_addr, 0);
+	/* RFC 3986 3.2.2: an IPv6 literal in brackets */
+	run_cli(&r, "--iface veth1 --addr 10.0.0.2/24 --addr 2001:db8::2/64 --fetch http://[2001:db8::1]:8000/x");
+	assert_int_equal(r.status, -1);
+	assert_string_equal(r.cfg.fetch_url, "http://[2001:db8::1]:8000/x");
+	run_cli(&r, "--iface veth1 --addr 10.0.0.2/24 --addr 2001:db8::2/64 --fetch http://[2001:db8::1]");
+	assert_int_equal(r.status, -1);
 	run_cli(&r, "--iface veth1 --addr 10.0.0.2/24 --send 10.0.0.1:9:100M");
 	assert_int_equal(r.status, -1);
 	assert_int_equal(r.cfg.send_addr, ip("10.0.0.1"));
@@ -543,11 +566,19 @@ static void test_bad_http_fetch_send_flags_are_refused(void **state)
 	assert_fails_with("--iface eth0 --addr 10.0.0.1/24 --http 7:/srv --echo 7",
 			  "TCP port 7 is given to both --http and --echo");
 	assert_fails_with("--iface eth0 --addr 10.0.0.1/24 --fetch ftp://10.0.0.2/",
-			  "bad --fetch 'ftp://10.0.0.2/': expected http://A.B.C.D[:PORT][/PATH]");
+			  "bad --fetch 'ftp://10.0.0.2/': expected http://A.B.C.D[:PORT][/PATH] or http://[X:Y::Z][:PORT][/PATH]");
 	assert_fails_with("--iface eth0 --addr 10.0.0.1/24 --fetch http://example.com/",
-			  "bad --fetch 'http://example.com/': expected http://A.B.C.D[:PORT][/PATH]");
+			  "bad --fetch 'http://example.com/': expected http://A.B.C.D[:PORT][/PATH] or http://[X:Y::Z][:PORT][/PATH]");
 	assert_fails_with("--iface eth0 --addr 10.0.0.1/24 --fetch http://10.0.0.2:0/",
-			  "bad --fetch 'http://10.0.0.2:0/': expected http://A.B.C.D[:PORT][/PATH]");
+			  "bad --fetch 'http://10.0.0.2:0/': expected http://A.B.C.D[:PORT][/PATH] or http://[X:Y::Z][:PORT][/PATH]");
+	assert_fails_with("--iface eth0 --addr 10.0.0.1/24 --fetch http://2001:db8::1/", /* no [] */
+			  "bad --fetch 'http://2001:db8::1/': expected http://A.B.C.D[:PORT][/PATH] or http://[X:Y::Z][:PORT][/PATH]");
+	assert_fails_with("--iface eth0 --addr 10.0.0.1/24 --fetch http://[2001:db8::1/",
+			  "bad --fetch 'http://[2001:db8::1/': expected http://A.B.C.D[:PORT][/PATH] or http://[X:Y::Z][:PORT][/PATH]");
+	assert_fails_with("--iface eth0 --addr 10.0.0.1/24 --fetch http://[2001:db8::1]x/",
+			  "bad --fetch 'http://[2001:db8::1]x/': expected http://A.B.C.D[:PORT][/PATH] or http://[X:Y::Z][:PORT][/PATH]");
+	assert_fails_with("--iface eth0 --addr 10.0.0.1/24 --fetch http://[ff02::1]/",
+			  "bad --fetch 'http://[ff02::1]/': expected http://A.B.C.D[:PORT][/PATH] or http://[X:Y::Z][:PORT][/PATH]");
 	assert_fails_with("--iface eth0 --addr 10.0.0.1/24 --send 10.0.0.2:9",
 			  "bad --send '10.0.0.2:9': expected A.B.C.D:PORT:BYTES");
 	assert_fails_with("--iface eth0 --addr 10.0.0.1/24 --send 10.0.0.2:0:5",
@@ -1161,16 +1192,19 @@ static void test_neigh_and_sockets_answers_are_valid_json(void **state)
 		{ .v6 = true, .ip6 = { 0x20, 0x01, 0x0d, 0xb8, [15] = 2 },
 		  .mac = { 2, 0, 0, 0, 0, 9 }, .age_ns = 1000000000ULL, .worker = -1 },
 	};
-	struct report_sock s[4] = {
+	struct report_sock s[5] = {
 		{ .worker = 0, .proto = "udp", .sport = htons(7) },
-		{ .worker = 1, .proto = "udp", .saddr = ip("10.0.0.2"), .daddr = ip("10.0.0.1"),
+		{ .worker = 1, .proto = "udp", .saddr = ip4m("10.0.0.2"), .daddr = ip4m("10.0.0.1"),
 		  .sport = htons(9), .dport = htons(5555), .rq_bytes = 1500, .rq_packets = 3 },
 		{ .worker = 0, .proto = "tcp", .sport = htons(80), .tcp = true, .state = "LISTEN",
 		  .rq_bytes = 0, .sq_bytes = 1024 },
-		{ .worker = 0, .proto = "tcp", .saddr = ip("10.0.0.2"), .daddr = ip("10.0.0.1"),
+		{ .worker = 0, .proto = "tcp", .saddr = ip4m("10.0.0.2"), .daddr = ip4m("10.0.0.1"),
 		  .sport = htons(80), .dport = htons(40000), .tcp = true, .state = "ESTABLISHED",
 		  .rq_bytes = 17, .sq_bytes = 65536, .cwnd = 14480, .srtt_us = 1250, .rttvar_us = 500,
 		  .rto_ms = 201, .mss = 1448, .retrans = 3, .cc = "cubic" },
+		{ .worker = 0, .proto = "tcp", .saddr = ip6a("2001:db8::5"),
+		  .daddr = ip6a("2001:db8::1"), .sport = htons(80), .dport = htons(40001),
+		  .tcp = true, .state = "ESTABLISHED", .cc = "cubic" },
 	};
 	struct strbuf sb;
 
@@ -1196,12 +1230,15 @@ static void test_neigh_and_sockets_answers_are_valid_json(void **state)
 	report_neigh(&sb, n, 0, 1, true);
 	assert_valid_json(sb_str(&sb));
 	sb_reset(&sb);
-	report_sockets(&sb, s, 4, true);
+	report_sockets(&sb, s, 5, true);
 	assert_valid_json(sb_str(&sb));
+	assert_non_null(strstr(sb_str(&sb), "\"local_addr\": \"2001:db8::5\", \"local_port\": 80, "
+					    "\"peer_addr\": \"2001:db8::1\", \"peer_port\": 40001"));
 	assert_non_null(strstr(sb_str(&sb), "\"state\": \"ESTABLISHED\", \"recv_q\": 17, "
 					    "\"send_q\": 65536, \"cwnd\": 14480, \"srtt_us\": 1250"));
 	sb_reset(&sb);
-	report_sockets(&sb, s, 4, false);
+	report_sockets(&sb, s, 5, false);
+	assert_non_null(strstr(sb_str(&sb), "[2001:db8::5]:80      [2001:db8::1]:40001"));
 	assert_non_null(strstr(sb_str(&sb), "*:7"));
 	assert_non_null(strstr(sb_str(&sb), "10.0.0.2:9"));
 	assert_non_null(strstr(sb_str(&sb), "10.0.0.1:5555"));

@@ -55,14 +55,16 @@ struct client {
 	size_t chunk_off, chunk_len;
 };
 
-int client_parse_url(const char *url, uint32_t *addr, uint16_t *port, char *path,
+int client_parse_url(const char *url, union inet_addr *addr, uint16_t *port, char *path,
 		     size_t pathlen)
 {
-	char host[INET_ADDRSTRLEN];
-	const char *p, *h, *colon, *slash;
-	unsigned long v;
+	char host[INET6_ADDRSTRLEN];
+	const char *p, *h, *hend, *colon, *slash;
+	struct in6_addr in6;
 	struct in_addr in;
+	unsigned long v;
 	char *end;
+	bool v6;
 	size_t n;
 
 	if (strncasecmp(url, "http://", 7))
@@ -70,14 +72,36 @@ int client_parse_url(const char *url, uint32_t *addr, uint16_t *port, char *path
 	h = url + 7;
 	slash = strchr(h, '/');
 	p = slash ? slash : h + strlen(h);
-	colon = memchr(h, ':', (size_t)(p - h));
-	n = (size_t)((colon ? colon : p) - h);
+	v6 = *h == '[';
+	if (v6) {	/* RFC 3986 3.2.2: an IPv6 literal in brackets */
+		hend = memchr(h, ']', (size_t)(p - h));
+		if (!hend)
+			return -EINVAL;
+		h++;
+		colon = hend + 1 < p ? hend + 1 : NULL;
+		if (colon && *colon != ':')
+			return -EINVAL;
+	} else {
+		colon = memchr(h, ':', (size_t)(p - h));
+		hend = colon ? colon : p;
+	}
+	n = (size_t)(hend - h);
 	if (!n || n >= sizeof(host))
 		return -EINVAL;
 	memcpy(host, h, n);
 	host[n] = '\0';
-	if (inet_pton(AF_INET, host, &in) != 1 || !in.s_addr)
-		return -EINVAL;
+	if (v6) {
+		if (inet_pton(AF_INET6, host, &in6) != 1)
+			return -EINVAL;
+		inet_addr_set6(addr, in6.s6_addr);
+		/* no unspecified, IPv4-mapped (write A.B.C.D) or multicast peer */
+		if (inet_addr_is_any6(addr) || inet_addr_is4(addr) || addr->b[0] == 0xff)
+			return -EINVAL;
+	} else {
+		if (inet_pton(AF_INET, host, &in) != 1 || !in.s_addr)
+			return -EINVAL;
+		inet_addr_set4(addr, in.s_addr);
+	}
 	*port = 80;
 	if (colon) {
 		if (colon + 1 == p || colon[1] < '0' || colon[1] > '9')
@@ -95,7 +119,6 @@ int client_parse_url(const char *url, uint32_t *addr, uint16_t *port, char *path
 		if ((unsigned char)*p <= 0x20 || (unsigned char)*p >= 0x7f)
 			return -EINVAL;
 	strcpy(path, slash);
-	*addr = in.s_addr;
 	return 0;
 }
 
@@ -312,23 +335,32 @@ static void client_event(struct socket *so, uint32_t events, void *arg)
 	client_run(c);
 }
 
-static int client_start(struct client *c, uint32_t addr, uint16_t port)
+static int client_start(struct client *c, const union inet_addr *addr, uint16_t port)
 {
+	bool v4 = inet_addr_is4(addr);
+	struct sockaddr_in6 sin6;
 	struct sockaddr_in sin;
 	int err;
 
 	sha256_init(&c->tx_hash);
 	sha256_init(&c->rx_hash);
-	err = skiff_socket(c->st, SOCK_STREAM, &c->so);
+	err = skiff_socket_af(c->st, v4 ? AF_INET : AF_INET6, SOCK_STREAM, &c->so);
 	if (err)
 		return err;
 	memset(&sin, 0, sizeof(sin));
 	sin.sin_family = AF_INET;
-	sin.sin_addr.s_addr = addr;
+	sin.sin_addr.s_addr = addr->w[3];
 	sin.sin_port = htons(port);
+	memset(&sin6, 0, sizeof(sin6));
+	sin6.sin6_family = AF_INET6;
+	memcpy(&sin6.sin6_addr, addr->b, 16);
+	sin6.sin6_port = htons(port);
 	c->t0 = clock_now();
 	c->state = CL_CONNECTING;
-	err = skiff_connect(c->so, &sin);
+	if (v4)
+		err = skiff_connect(c->so, &sin);
+	else
+		err = skiff_connect(c->so, &sin6);
 	if (err && err != -EINPROGRESS) {
 		skiff_close(c->so);
 		c->so = NULL;
@@ -341,9 +373,9 @@ static int client_start(struct client *c, uint32_t addr, uint16_t port)
 int client_fetch_start(struct stack *st, const char *url, client_done_fn done, void *arg,
 		       struct client **out)
 {
-	char path[CLIENT_MAX_PATH + 1], host[INET_ADDRSTRLEN], hostport[INET_ADDRSTRLEN + 8];
+	char path[CLIENT_MAX_PATH + 1], host[INET6_ADDRSTRLEN + 2], hostport[INET6_ADDRSTRLEN + 10];
+	union inet_addr addr;
 	struct client *c;
-	uint32_t addr;
 	uint16_t port;
 	int err;
 
@@ -360,7 +392,14 @@ int client_fetch_start(struct stack *st, const char *url, client_done_fn done, v
 	c->fetch = true;
 	c->done = done;
 	c->arg = arg;
-	inet_ntop(AF_INET, &addr, host, sizeof(host));
+	/* RFC 9110 7.2: Host is the URI's authority, an IPv6 literal bracketed */
+	if (inet_addr_is4(&addr)) {
+		inet_ntop(AF_INET, &addr.w[3], host, sizeof(host));
+	} else {
+		host[0] = '[';
+		inet_ntop(AF_INET6, addr.b, host + 1, sizeof(host) - 2);
+		strcat(host, "]");
+	}
 	if (port == 80)
 		snprintf(hostport, sizeof(hostport), "%s", host);
 	else
@@ -369,7 +408,7 @@ int client_fetch_start(struct stack *st, const char *url, client_done_fn done, v
 				      "GET %s HTTP/1.1\r\nHost: %s\r\nUser-Agent: skiff\r\n"
 				      "Accept: */*\r\nConnection: close\r\n\r\n",
 				      path, hostport);
-	err = client_start(c, addr, port);
+	err = client_start(c, &addr, port);
 	if (err) {
 		free(c);
 		return err;
@@ -381,11 +420,13 @@ int client_fetch_start(struct stack *st, const char *url, client_done_fn done, v
 int client_send_start(struct stack *st, uint32_t addr, uint16_t port, uint64_t bytes,
 		      client_done_fn done, void *arg, struct client **out)
 {
+	union inet_addr a;
 	struct client *c;
 	int err;
 
 	if (!out || !addr || !port)
 		return -EINVAL;
+	inet_addr_set4(&a, addr);
 	*out = NULL;
 	c = calloc(1, sizeof(*c));
 	if (!c)
@@ -394,7 +435,7 @@ int client_send_start(struct stack *st, uint32_t addr, uint16_t port, uint64_t b
 	c->done = done;
 	c->arg = arg;
 	c->total = bytes;
-	err = client_start(c, addr, port);
+	err = client_start(c, &a, port);
 	if (err) {
 		free(c);
 		return err;

@@ -13,6 +13,7 @@
 #include <stdint.h>
 
 #include "apps/sha256.h"
+#include "core/inaddr.h"
 #include "core/stack.h"
 
 #define CLIENT_MAX_PATH	1024
@@ -38,9 +39,10 @@ typedef void (*client_done_fn)(const struct client_result *res, void *arg);
 
 struct client;
 
-/* "http://A.B.C.D[:PORT][/PATH]": the address (network order), port (host
- * order, default 80) and path ("/" when none).  0 or -EINVAL. */
-int client_parse_url(const char *url, uint32_t *addr, uint16_t *port, char *path,
+/* "http://A.B.C.D[:PORT][/PATH]" or "http://[X:Y::Z][:PORT][/PATH]" (RFC
+ * 3986 3.2.2): the address (IPv4 mapped, core/inaddr.h), port (host order,
+ * default 80) and path ("/" when none).  0 or -EINVAL. */
+int client_parse_url(const char *url, union inet_addr *addr, uint16_t *port, char *path,
 		     size_t pathlen);
 
 /* Start a fetch / a send; done(res, arg) is called once, from the stack's

@@ -573,9 +573,11 @@ struct http_conn {
 	char out[HTTP_OUT_BUF];
 };
 
-/* Connections from one peer address (the per-source cap). */
+/* Connections from one peer (the per-source cap): an IPv4 address, or an
+ * IPv6 /64 (one host's share of a link: its interface identifier is its
+ * own to change), as core/inaddr.h keeps them. */
 struct http_src {
-	uint32_t addr;
+	union inet_addr addr;
 	uint32_t n;
 	struct http_src *next;
 };
@@ -716,19 +718,27 @@ static const char *server_date(struct http_server *srv)
 	return srv->date;
 }
 
-static struct http_src **src_slot(struct http_server *srv, uint32_t addr)
+static struct http_src **src_slot(struct http_server *srv, const union inet_addr *addr)
 {
-	struct http_src **pp = &srv->srcs[(addr * 2654435761u) >> 24];
+	struct http_src **pp = &srv->srcs[(inet_addr_fold(addr) * 2654435761u) >> 24];
 
-	while (*pp && (*pp)->addr != addr)
+	while (*pp && !inet_addr_eq(&(*pp)->addr, addr))
 		pp = &(*pp)->next;
 	return pp;
 }
 
-/* Count one more connection from addr; NULL: at the cap (or no memory). */
-static struct http_src *src_get(struct http_server *srv, uint32_t addr)
+/* Count one more connection from the peer peer (an IPv4 address or an
+ * IPv4-mapped or IPv6 sockaddr_in6); NULL: at the cap (or no memory). */
+static struct http_src *src_get(struct http_server *srv, const struct sockaddr_in6 *peer)
 {
-	struct http_src **pp = src_slot(srv, addr), *s = *pp;
+	struct http_src **pp, *s;
+	union inet_addr addr;
+
+	inet_addr_set6(&addr, peer->sin6_addr.s6_addr);
+	if (!inet_addr_is4(&addr))
+		addr.w[2] = addr.w[3] = 0;	/* the /64 */
+	pp = src_slot(srv, &addr);
+	s = *pp;
 
 	if (!s) {
 		s = calloc(1, sizeof(*s));
@@ -749,7 +759,7 @@ static void src_put(struct http_server *srv, struct http_src *s)
 
 	if (!s || --s->n)
 		return;
-	pp = src_slot(srv, s->addr);
+	pp = src_slot(srv, &s->addr);
 	*pp = s->next;
 	free(s);
 }
@@ -1051,7 +1061,7 @@ static void conn_event(struct socket *so, uint32_t events, void *arg)
  * closes: they wait there, then TCP drops their SYNs and the peers retry. */
 static void server_accept(struct http_server *srv)
 {
-	struct sockaddr_in peer;
+	struct sockaddr_in6 peer;
 	struct http_src *src;
 	struct socket *nso;
 	struct http_conn *c;
@@ -1059,7 +1069,7 @@ static void server_accept(struct http_server *srv)
 	while (srv->n_conns < srv->max_conns) {
 		if (skiff_accept(srv->lso, &nso, &peer))
 			return;
-		src = src_get(srv, peer.sin_addr.s_addr);
+		src = src_get(srv, &peer);
 		if (!src) {
 			/* this address holds its share already: refuse it (RST) */
 			STACK_INC(srv->st, http_source_limited);
@@ -1151,7 +1161,7 @@ void http_server_set_max_conns(struct http_server *srv, uint32_t max)
 int http_server_start(struct stack *st, uint16_t port, const char *dir, struct http_server **out)
 {
 	struct http_server *srv;
-	struct sockaddr_in addr;
+	struct sockaddr_in6 addr;
 	int err;
 
 	if (!out || !dir || !port)
@@ -1170,14 +1180,15 @@ int http_server_start(struct stack *st, uint16_t port, const char *dir, struct h
 		err = -errno;
 		goto err_free;
 	}
-	err = skiff_socket(st, SOCK_STREAM, &srv->lso);
+	/* [::] without V6ONLY: IPv4 and IPv6 clients alike */
+	err = skiff_socket_af(st, AF_INET6, SOCK_STREAM, &srv->lso);
 	if (err)
 		goto err_dir;
 	(void)skiff_setsockopt(srv->lso, SKIFF_SO_REUSEADDR, 1);
 	memset(&addr, 0, sizeof(addr));
-	addr.sin_family = AF_INET;
-	addr.sin_addr.s_addr = htonl(INADDR_ANY);
-	addr.sin_port = htons(port);
+	addr.sin6_family = AF_INET6;
+	addr.sin6_addr = in6addr_any;
+	addr.sin6_port = htons(port);
 	err = skiff_bind(srv->lso, &addr);
 	if (!err)
 		err = skiff_listen(srv->lso, SKIFF_SOMAXCONN);

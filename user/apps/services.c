@@ -4,7 +4,8 @@
  * only, exactly as an application would be: echo (RFC 862) sends every
  * datagram back to its sender, discard (RFC 863) reads and forgets.
  *
- * Each service is one datagram socket bound to INADDR_ANY:port with an
+ * Each service is one datagram socket bound to [::]:port (without V6ONLY:
+ * IPv4 peers arrive IPv4-mapped, so one socket serves both families) with an
  * edge-triggered handler that reads until -EAGAIN; echo answers from the
  * local address each datagram was sent to (skiff_recvmsg/skiff_sendmsg, the
  * IP_PKTINFO of skiff), so a client on any of our addresses sees the reply
@@ -83,7 +84,7 @@ uint32_t service_max_conns_for_memory(uint64_t mem_bytes, uint32_t n_workers)
 static void service_event(struct socket *so, uint32_t events, void *arg)
 {
 	struct service *svc = arg;
-	struct sockaddr_in from, local;
+	struct sockaddr_in6 from, local;	/* IPv4 peers IPv4-mapped */
 	ssize_t n;
 
 	if (!(events & (SOCK_EV_IN | SOCK_EV_ERR)))
@@ -95,7 +96,7 @@ static void service_event(struct socket *so, uint32_t events, void *arg)
 		if (n < 0)
 			continue;	/* a pending error, reported once: nothing to do */
 		/* RFC 862: "send it back as received", from the address it
-		 * came to (the socket is bound to INADDR_ANY).  A reply that
+		 * came to (the socket is bound to [::]).  A reply that
 		 * cannot be sent now is lost, as the datagram service allows. */
 		if (svc->echo)
 			(void)skiff_sendmsg(so, svc->buf, (size_t)n, &from, &local);
@@ -246,7 +247,7 @@ void service_set_max_conns(struct service *svc, uint32_t max)
 static int service_start(struct stack *st, int type, uint16_t port, bool echo,
 			 struct service **out)
 {
-	struct sockaddr_in addr;
+	struct sockaddr_in6 addr;
 	struct service *svc;
 	int err;
 
@@ -263,15 +264,16 @@ static int service_start(struct stack *st, int type, uint16_t port, bool echo,
 	svc->echo = echo;
 	svc->stream = type == SOCK_STREAM;
 	svc->max_conns = SVC_MAX_CONNS_DEFAULT;
-	err = skiff_socket(st, type, &svc->so);
+	/* [::] without V6ONLY: one socket serves IPv4 and IPv6 */
+	err = skiff_socket_af(st, AF_INET6, type, &svc->so);
 	if (err)
 		goto err_free;
 	if (svc->stream)
 		(void)skiff_setsockopt(svc->so, SKIFF_SO_REUSEADDR, 1);
 	memset(&addr, 0, sizeof(addr));
-	addr.sin_family = AF_INET;
-	addr.sin_addr.s_addr = htonl(INADDR_ANY);
-	addr.sin_port = htons(port);
+	addr.sin6_family = AF_INET6;
+	addr.sin6_addr = in6addr_any;
+	addr.sin6_port = htons(port);
 	err = skiff_bind(svc->so, &addr);
 	if (!err && svc->stream)
 		err = skiff_listen(svc->so, SVC_BACKLOG);

@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "apps/client.h"
 #include "apps/http.h"
 #include "cmd/config.h"
 #include "dev/xsk.h"
@@ -164,7 +165,7 @@ void skiffd_usage(FILE *f)
 	      "  --discard PORT      discard service (RFC 863) on UDP and TCP PORT (repeatable)\n"
 	      "  --http PORT:DIR     HTTP/1.1 server of the files under DIR on TCP PORT\n"
 	      "                      (GET and HEAD, keep-alive; nothing outside DIR)\n"
-	      "  --fetch URL         once started, GET http://A.B.C.D[:PORT]/PATH from worker 0\n"
+	      "  --fetch URL         once started, GET http://A.B.C.D[:PORT]/PATH (or [X:Y::Z]) from worker 0\n"
 	      "                      and print \"fetch: N bytes in S s, sha256 HEX\"\n"
 	      "  --send A.B.C.D:PORT:BYTES\n"
 	      "                      once started, send BYTES (suffix K, M or G for KiB, MiB,\n"
@@ -404,41 +405,16 @@ static int parse_addr6(struct skiffd_config *cfg, const char *val, const char *p
 	return 0;
 }
 
-/* http://A.B.C.D[:PORT][/PATH], the form apps/client.c fetches (it parses
- * the URL again at start-up; this is the early, one-line refusal). */
+/* http://A.B.C.D[:PORT][/PATH] or http://[X:Y::Z][:PORT][/PATH], the form
+ * apps/client.c fetches (it parses the URL again at start-up; this is the
+ * early, one-line refusal). */
 static int check_url(const char *url)
 {
-	const char *h, *p, *colon;
-	char host[INET_ADDRSTRLEN], port[8];
-	unsigned long v;
-	uint32_t ip;
-	size_t n;
+	char path[CLIENT_MAX_PATH + 1];
+	union inet_addr addr;
+	uint16_t port;
 
-	if (strncmp(url, "http://", 7))
-		return -EINVAL;
-	h = url + 7;
-	p = h + strcspn(h, "/");
-	colon = memchr(h, ':', (size_t)(p - h));
-	n = (size_t)((colon ? colon : p) - h);
-	if (!n || n >= sizeof(host))
-		return -EINVAL;
-	memcpy(host, h, n);
-	host[n] = '\0';
-	if (parse_ipv4(host, &ip))
-		return -EINVAL;
-	if (colon) {
-		n = (size_t)(p - colon - 1);
-		if (!n || n >= sizeof(port))
-			return -EINVAL;
-		memcpy(port, colon + 1, n);
-		port[n] = '\0';
-		if (parse_uint(port, 1, 65535, &v))
-			return -EINVAL;
-	}
-	for (; *p; p++)
-		if ((unsigned char)*p <= 0x20 || (unsigned char)*p >= 0x7f)
-			return -EINVAL;
-	return 0;
+	return client_parse_url(url, &addr, &port, path, sizeof(path));
 }
 
 /* --http PORT:DIR */
@@ -874,7 +850,7 @@ static int apply_opt(struct skiffd_config *cfg, const struct opt *o, const char 
 	case OPT_FETCH:
 		if (strlen(val) >= sizeof(cfg->fetch_url) || check_url(val)) {
 			seterr(err, errlen,
-			       "%sbad %s '%s': expected http://A.B.C.D[:PORT][/PATH]", pfx, label,
+			       "%sbad %s '%s': expected http://A.B.C.D[:PORT][/PATH] or http://[X:Y::Z][:PORT][/PATH]", pfx, label,
 			       val);
 			return -EINVAL;
 		}

@@ -520,29 +520,41 @@ void report_neigh(struct strbuf *sb, const struct report_neigh *n, int count, ui
 	}
 }
 
-static void endpoint_str(uint32_t addr, uint16_t port, char *buf, size_t len)
+/* An address of either family as text: IPv4 (also an IPv4-mapped one: what
+ * is on the wire) dotted, IPv6 as inet_ntop gives it. */
+static const char *inet_addr_str(const union inet_addr *addr, char *buf)
 {
-	char a[INET_ADDRSTRLEN];
+	if (inet_addr_is4(addr))
+		return ip_str(addr->w[3], buf);
+	return inet_ntop(AF_INET6, addr->b, buf, INET6_ADDRSTRLEN);
+}
 
-	if (!addr && !port)
+/* As ss shows them: a.b.c.d:port, [a:b::c]:port, *:port for a wildcard. */
+static void endpoint_str(const union inet_addr *addr, uint16_t port, char *buf, size_t len)
+{
+	char a[INET6_ADDRSTRLEN];
+
+	if (inet_addr_is_any(addr) && !port)
 		snprintf(buf, len, "*:*");
-	else if (!addr)
+	else if (inet_addr_is_any(addr))
 		snprintf(buf, len, "*:%u", ntohs(port));
+	else if (inet_addr_is4(addr))
+		snprintf(buf, len, "%s:%u", inet_addr_str(addr, a), ntohs(port));
 	else
-		snprintf(buf, len, "%s:%u", ip_str(addr, a), ntohs(port));
+		snprintf(buf, len, "[%s]:%u", inet_addr_str(addr, a), ntohs(port));
 }
 
 static void socket_json(struct strbuf *sb, const struct report_sock *s)
 {
-	char a[INET_ADDRSTRLEN];
+	char a[INET6_ADDRSTRLEN];
 
 	sb_printf(sb, "{\"worker\": %d, \"proto\": ", s->worker);
 	sb_json_str(sb, s->proto);
-	sb_printf(sb, ", \"local_addr\": \"%s\", \"local_port\": %u, ", ip_str(s->saddr, a),
-		  ntohs(s->sport));
-	if (s->daddr)
-		sb_printf(sb, "\"peer_addr\": \"%s\", \"peer_port\": %u, ", ip_str(s->daddr, a),
-			  ntohs(s->dport));
+	sb_printf(sb, ", \"local_addr\": \"%s\", \"local_port\": %u, ",
+		  inet_addr_str(&s->saddr, a), ntohs(s->sport));
+	if (s->dport)
+		sb_printf(sb, "\"peer_addr\": \"%s\", \"peer_port\": %u, ",
+			  inet_addr_str(&s->daddr, a), ntohs(s->dport));
 	else
 		sb_puts(sb, "\"peer_addr\": null, \"peer_port\": null, ");
 	if (!s->tcp) {
@@ -563,7 +575,7 @@ static void socket_json(struct strbuf *sb, const struct report_sock *s)
 
 void report_sockets(struct strbuf *sb, const struct report_sock *s, int count, bool json)
 {
-	char l[32], p[32], rtt[32];
+	char l[64], p[64], rtt[32];
 	int i, n_tcp = 0;
 
 	if (json) {
@@ -582,8 +594,8 @@ void report_sockets(struct strbuf *sb, const struct report_sock *s, int count, b
 	for (i = 0; i < count; i++) {
 		if (s[i].tcp)
 			continue;
-		endpoint_str(s[i].saddr, s[i].sport, l, sizeof(l));
-		endpoint_str(s[i].daddr, s[i].dport, p, sizeof(p));
+		endpoint_str(&s[i].saddr, s[i].sport, l, sizeof(l));
+		endpoint_str(&s[i].daddr, s[i].dport, p, sizeof(p));
 		sb_printf(sb, "%-6d %-5s %-21s %-21s %12u %12u\n", s[i].worker, s[i].proto, l, p,
 			  s[i].rq_bytes, s[i].rq_packets);
 	}
@@ -597,8 +609,8 @@ void report_sockets(struct strbuf *sb, const struct report_sock *s, int count, b
 		for (i = 0; i < count; i++) {
 			if (!s[i].tcp)
 				continue;
-			endpoint_str(s[i].saddr, s[i].sport, l, sizeof(l));
-			endpoint_str(s[i].daddr, s[i].dport, p, sizeof(p));
+			endpoint_str(&s[i].saddr, s[i].sport, l, sizeof(l));
+			endpoint_str(&s[i].daddr, s[i].dport, p, sizeof(p));
 			snprintf(rtt, sizeof(rtt), "%.3f/%.3f", s[i].srtt_us / 1000.0,
 				 s[i].rttvar_us / 1000.0);
 			sb_printf(sb, "%-6d %-11s %8u %8u %-21s %-21s %8u %15s %7u %5u %7llu %s%s\n",

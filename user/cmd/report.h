@@ -17,6 +17,7 @@
 #include <skiff/skiff.h>
 
 #include "cmd/config.h"
+#include "core/inaddr.h"
 #include "cmd/control.h"
 #include "cmd/ctl_server.h"
 #include "dev/xsk.h"
@@ -102,7 +103,7 @@ struct report_neigh {
 struct report_sock {
 	int worker;
 	const char *proto;	/* struct proto name, static */
-	uint32_t saddr, daddr;	/* network order */
+	union inet_addr saddr, daddr;	/* IPv4 mapped (core/inaddr.h) */
 	uint16_t sport, dport;	/* network order */
 	uint32_t rq_bytes;
 	uint32_t rq_packets;

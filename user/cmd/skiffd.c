@@ -743,9 +743,9 @@ static void sock_collect_one(void *arg, const struct sock *sk)
 	c->v[c->n] = (struct report_sock){
 		.worker = c->worker,
 		.proto = sk->prot && sk->prot->name ? sk->prot->name : "?",
-		.saddr = sk->saddr,
+		.saddr = sk->saddr6,
 		.sport = sk->sport,
-		.daddr = sk->daddr,
+		.daddr = sk->daddr6,
 		.dport = sk->dport,
 		.rq_bytes = sk->rcvq.bytes,
 		.rq_packets = sk->rcvq.len,
