@@ -224,6 +224,9 @@ void tcp_cong_init(struct tcp_sock *tp, uint64_t now)
 		tp->cc_ops = &tcp_cubic;
 	memset(&tp->cc, 0, sizeof(tp->cc));
 	tp->cc.mss = tcp_send_mss(tp);
+	/* a model of the path starts from the handshake's RTT */
+	if (tcp_rate_on(tp))
+		tp->cc.min_rtt_us = tp->srtt_us;
 	if (tp->cc_ops->init)
 		tp->cc_ops->init(&tp->cc, now);
 	if (!tp->cc.cwnd) /* RFC 5681 3.1 / RFC 6928: IW */
@@ -278,49 +281,43 @@ static void tcp_rtt_sample(struct stack *st, struct tcp_sock *tp, uint32_t r)
 		tp->cc_ops->rtt_sample(&tp->cc, r, st->now);
 }
 
-/* An RTT sample for an ACK of new data, if there is a trustworthy one;
- * returns it (µs, 0: none). */
-static uint32_t tcp_rtt_from_ack(struct stack *st, struct tcp_sock *tp, const struct tcp_seg *seg)
+/* An RTT sample for an ACK of new data, if there is a trustworthy one. */
+static void tcp_rtt_from_ack(struct stack *st, struct tcp_sock *tp, const struct tcp_seg *seg)
 {
-	uint32_t ms, us = 0;
+	uint32_t ms;
 
 	/* RFC 7323 4.1: TSecr of an ACK that advances SND.UNA */
 	if (tp->ts_ok && seg->has_ts && seg->ts_ecr) {
 		ms = tcp_tsval(tp, st->now) - seg->ts_ecr;
-		if (ms < 3600u * 1000) { /* sanity: not from the future, not ancient */
-			us = ms * 1000;
-			tcp_rtt_sample(st, tp, us);
-		}
+		if (ms < 3600u * 1000) /* sanity: not from the future, not ancient */
+			tcp_rtt_sample(st, tp, ms * 1000);
 		tp->rtt_start = 0;
-		return us;
+		return;
 	}
 	/* the timed segment (Karn: cleared whenever anything is retransmitted) */
 	if (tp->rtt_start && !tcp_before(seg->ack, tp->rtt_seq)) {
-		us = (uint32_t)((st->now - tp->rtt_start) / NSEC_PER_USEC);
-		tcp_rtt_sample(st, tp, us);
+		tcp_rtt_sample(st, tp, (uint32_t)((st->now - tp->rtt_start) / NSEC_PER_USEC));
 		tp->rtt_start = 0;
 	}
-	return us;
 }
 
 /*
  * An algorithm with cong_control (BBR) answers every ACK from its rate
  * sample, once this ACK's losses are known (Linux's tcp_cong_control()).
- * rtt_us: RACK's RTT of the most recently sent segment delivered when
- * RACK timed one, else the RFC 6298 sample (0: none).
+ * The sample's RTT is the time since the first transmission of the most
+ * recently sent bytes delivered (tcp_rate.c): never shorter than the path's,
+ * where a timestamp echo after a spurious retransmission (RFC 7323 4.3 lets
+ * the receiver take the duplicate's TSval) can be.
  */
 static void tcp_cong_control(struct stack *st, struct tcp_sock *tp,
-			     const struct tcp_rate_acc *acc, uint32_t rtt_us,
-			     uint32_t newly_lost, uint32_t prior_in_flight, uint32_t prior_rack_rtt)
+			     const struct tcp_rate_acc *acc, uint32_t newly_lost,
+			     uint32_t prior_in_flight)
 {
 	struct tcp_rate_sample rs;
 
 	if (!tcp_rate_on(tp))
 		return;
 	tcp_rate_gen(st, tp, acc, &rs);
-	if (tcp_rack_on(tp) && acc->newly && (tp->rack_rtt_us != prior_rack_rtt || !rtt_us))
-		rtt_us = tp->rack_rtt_us;
-	rs.rtt_us = rtt_us;
 	rs.newly_lost = newly_lost;
 	rs.prior_in_flight = prior_in_flight;
 	rs.in_flight = tcp_in_flight(tp);
@@ -730,7 +727,7 @@ static void tcp_dupack(struct stack *st, struct tcp_sock *tp, bool is_dup)
 static uint32_t __tcp_ack(struct stack *st, struct tcp_sock *tp, const struct tcp_seg *seg)
 {
 	uint32_t ack = seg->ack, data_start, acked = 0, prior_flight, wnd, mss, prior_una, fack;
-	uint32_t prior_cwnd, delivered = 0, seq, hs, he, rtt_us, lost, prior_rack_rtt;
+	uint32_t prior_cwnd, delivered = 0, seq, hs, he, lost;
 	bool window_changed = false, new_sack, fin_acked = false, dup, sndq_full;
 	struct tcp_rate_acc acc = {0};
 
@@ -745,7 +742,6 @@ static uint32_t __tcp_ack(struct stack *st, struct tcp_sock *tp, const struct tc
 	tcp_undo_note_loss(tp);
 	tcp_dsack_seen(st, tp, seg);
 	prior_flight = tcp_in_flight(tp);
-	prior_rack_rtt = tp->rack_rtt_us;
 	mss = tcp_send_mss(tp);
 
 	/* RFC 9293 3.10.7.4: update the window when the segment is newer
@@ -775,7 +771,7 @@ static uint32_t __tcp_ack(struct stack *st, struct tcp_sock *tp, const struct tc
 			tcp_dupack(st, tp, dup);
 		tcp_dsack_try_undo(st, tp);
 		lost = tcp_rack_on_ack(st, tp, delivered, tp->snd_una);
-		tcp_cong_control(st, tp, &acc, 0, lost, prior_flight, prior_rack_rtt);
+		tcp_cong_control(st, tp, &acc, lost, prior_flight);
 		/* with RACK, new data may replace what was SACKed or lost
 		 * (RFC 6675 pipe; RFC 4653's extended limited transmit) */
 		if (window_changed || (tcp_rack_on(tp) && (dup || new_sack)) || tcp_rate_on(tp))
@@ -807,7 +803,7 @@ static uint32_t __tcp_ack(struct stack *st, struct tcp_sock *tp, const struct tc
 		tp->snd_nxt = ack;
 	if (tcp_before(tp->high_rxt, ack))
 		tp->high_rxt = ack;
-	rtt_us = tcp_rtt_from_ack(st, tp, seg);
+	tcp_rtt_from_ack(st, tp, seg);
 	/* RFC 6298 5.7-style: a new ACK ends the backoff and the R2 count */
 	tp->backoff = 0;
 	tp->retries = 0;
@@ -874,7 +870,7 @@ static uint32_t __tcp_ack(struct stack *st, struct tcp_sock *tp, const struct tc
 	tcp_rearm_rto(st, tp);
 	/* RACK-TLP: losses, recovery by PRR, the reordering or probe timer */
 	lost = tcp_rack_on_ack(st, tp, delivered, prior_una);
-	tcp_cong_control(st, tp, &acc, rtt_us, lost, prior_flight, prior_rack_rtt);
+	tcp_cong_control(st, tp, &acc, lost, prior_flight);
 	if (acked || fin_acked)
 		tcp_wake(tp); /* send space freed */
 	/* our FIN acked in FIN_WAIT_1: input moves to FIN_WAIT_2, where an

@@ -283,6 +283,15 @@ static void bbr_set_pacing(struct bbr *b, uint32_t gain)
 		b->pacing_bw = clamp64(rate);
 }
 
+/* draft 4.6.2 BBRInitPacingRate: cwnd over the RTT (1 ms before one is
+ * known, then again with the first), times the Startup gain. */
+static void bbr_init_pacing(const struct tcp_cong *c, struct bbr *b)
+{
+	b->pacing_bw = clamp64((uint64_t)c->cwnd * BW_SCALE * 1000 /
+			       (b->min_rtt_us ? b->min_rtt_us : INIT_RTT_US) * STARTUP_PACING_GAIN /
+			       BBR_UNIT);
+}
+
 static void bbr_init(struct tcp_cong *c, uint64_t now)
 {
 	struct bbr b;
@@ -301,11 +310,7 @@ static void bbr_init(struct tcp_cong *c, uint64_t now)
 	bbr_reset_lower_bounds(&b);
 	b.inflight_hi = BBR_INF;
 	b.probe_up_cnt = BBR_INF;
-	/* draft 4.6.2 BBRInitPacingRate: the initial window over the RTT (1
-	 * ms before one is known), times the Startup gain */
-	b.pacing_bw = clamp64((uint64_t)iw * BW_SCALE * 1000 /
-			      (b.min_rtt_us ? b.min_rtt_us : INIT_RTT_US) * STARTUP_PACING_GAIN /
-			      BBR_UNIT);
+	bbr_init_pacing(c, &b);
 	bbr_store(c, &b);
 }
 
@@ -377,28 +382,32 @@ static void bbr_start_up(const struct tcp_cong *c, struct bbr *b, const struct t
 }
 
 /*
- * Was this ACK's loss congestion?  A loss while the RTT shows no queue
- * (within a quarter of min_rtt, at least 1 ms, of it) is the link's, not
- * the bottleneck's: it sets no bound (skiff's addition to the draft, whose
- * 2% threshold alone makes a link with 3% random loss look congested every
- * round and ratchets bw_lo down; Linux's BBRv1, the kernel's default,
- * ignores loss outside recovery altogether).
+ * Was this ACK's loss congestion?  Not when the segment it measures left
+ * with no more in flight than the model's BDP (plus its pacing quanta) and
+ * the RTT shows no queue (within a quarter of min_rtt, at least 1 ms):
+ * the bottleneck's queue could not have been full, the link lost it.
+ * skiff's addition to the draft, whose 2% threshold alone makes a link
+ * with 3% random loss look congested every round and ratchets bw_lo down
+ * (Linux's BBRv1, the kernel's default, ignores loss outside recovery).
  */
-static bool bbr_loss_is_congestion(const struct bbr *b, const struct tcp_rate_sample *rs)
+static bool bbr_loss_is_congestion(const struct tcp_cong *c, const struct bbr *b,
+				   const struct tcp_rate_sample *rs)
 {
 	uint32_t slack;
 
-	if (!rs->rtt_us || !b->min_rtt_us)
+	if (!b->min_rtt_us || !rs->tx_in_flight ||
+	    rs->tx_in_flight > bbr_inflight(c, b, bbr_max_bw(b), BBR_UNIT))
 		return true;
 	slack = max32(b->min_rtt_us / 4, 1000);
 	return rs->rtt_us > b->min_rtt_us + slack;
 }
 
 /* Loss too high for the flight (draft IsInflightTooHigh: over 2%). */
-static bool bbr_inflight_too_high(const struct bbr *b, const struct tcp_rate_sample *rs)
+static bool bbr_inflight_too_high(const struct tcp_cong *c, const struct bbr *b,
+				  const struct tcp_rate_sample *rs)
 {
 	return rs->lost && rs->tx_in_flight && rs->lost > rs->tx_in_flight / LOSS_THRESH_DIV &&
-	       bbr_loss_is_congestion(b, rs);
+	       bbr_loss_is_congestion(c, b, rs);
 }
 
 static void bbr_handle_inflight_too_high(const struct tcp_cong *c, struct bbr *b,
@@ -436,10 +445,14 @@ static void bbr_adapt_upper_bounds(const struct tcp_cong *c, struct bbr *b,
 {
 	if (b->ack_phase == ACKS_PROBE_STARTING && has(b, F_ROUND_START))
 		b->ack_phase = ACKS_PROBE_FEEDBACK; /* the probe's own ACKs come */
-	if (b->ack_phase == ACKS_PROBE_STOPPING && has(b, F_ROUND_START) && bbr_in_probe_bw(b) &&
-	    !rs->is_app_limited)
-		bbr_advance_max_bw_filter(b);
-	if (bbr_inflight_too_high(b, rs)) {
+	if (b->ack_phase == ACKS_PROBE_STOPPING && has(b, F_ROUND_START)) {
+		/* the probe's samples are in: the older cycle may go */
+		set(b, F_BW_PROBE_SAMPLES, false);
+		b->ack_phase = ACKS_INIT;
+		if (bbr_in_probe_bw(b) && !rs->is_app_limited)
+			bbr_advance_max_bw_filter(b);
+	}
+	if (bbr_inflight_too_high(c, b, rs)) {
 		if (has(b, F_BW_PROBE_SAMPLES))
 			bbr_handle_inflight_too_high(c, b, rs, now);
 		return;
@@ -559,7 +572,7 @@ static void bbr_update_congestion_signals(const struct tcp_cong *c, struct bbr *
 	bbr_update_max_bw(b, rs, sample_bw);
 	b->bw_latest = max32(b->bw_latest, sample_bw);
 	b->inflight_latest = max32(b->inflight_latest, rs->delivered);
-	if (rs->newly_lost && bbr_loss_is_congestion(b, rs)) {
+	if (rs->newly_lost && bbr_loss_is_congestion(c, b, rs)) {
 		set(b, F_LOSS_IN_ROUND, true);
 		if (b->loss_events < UINT8_MAX)
 			b->loss_events++;
@@ -610,7 +623,7 @@ static void bbr_check_startup_done(const struct tcp_cong *c, struct bbr *b,
 	if (b->state != BBR_STARTUP)
 		return;
 	if (has(b, F_ROUND_START) && rs->recovery && b->loss_events >= FULL_LOSS_CNT &&
-	    bbr_inflight_too_high(b, rs)) {
+	    bbr_inflight_too_high(c, b, rs)) {
 		set(b, F_FILLED_PIPE, true);
 		b->inflight_hi = max32(bbr_bdp(c, b, bbr_bw(b), BBR_UNIT), b->inflight_latest);
 	}
@@ -783,11 +796,12 @@ static void bbr_cong_control(struct tcp_cong *c, const struct tcp_rate_sample *r
 {
 	struct bbr b;
 	uint32_t sample_bw = 0;
-	bool expired, cwnd_limited = rs->prior_in_flight + c->mss > c->cwnd;
+	bool expired, cwnd_limited = rs->prior_in_flight + c->mss > c->cwnd, had_rtt;
 
 	if (!c->mss)
 		return;
 	bbr_load(c, &b);
+	had_rtt = b.min_rtt_us != 0;
 	if (rs->interval_us)
 		sample_bw = clamp64((uint64_t)rs->delivered * BW_SCALE * 1000 / rs->interval_us);
 	bbr_update_congestion_signals(c, &b, rs, sample_bw);
@@ -796,6 +810,8 @@ static void bbr_cong_control(struct tcp_cong *c, const struct tcp_rate_sample *r
 	bbr_check_drain(c, &b, rs, now);
 	bbr_update_probe_bw_phase(c, &b, rs, sample_bw, cwnd_limited, now);
 	expired = bbr_update_min_rtt(&b, rs, now);
+	if (!had_rtt && b.min_rtt_us && b.state == BBR_STARTUP)
+		bbr_init_pacing(c, &b);
 	bbr_check_probe_rtt(c, &b, rs, expired, now);
 	bbr_advance_latest_signals(&b, rs, sample_bw);
 	bbr_set_pacing(&b, bbr_pacing_gain(&b));

@@ -87,6 +87,9 @@ void tcp_rate_gen(struct stack *st, struct tcp_sock *tp, const struct tcp_rate_a
 	rs->is_app_limited = acc->app_limited;
 	rs->tx_in_flight = p->tx_in_flight;
 	rs->lost = tp->rate_lost - p->lost;
+	/* since the first transmission of P's chunk: at least the RTT */
+	if ((int32_t)(now - p->sent_us) > 0)
+		rs->rtt_us = now - p->sent_us;
 	/* the next flight's send interval starts at P's transmission */
 	if ((int32_t)(p->sent_us - tp->rate_first_send_us) > 0)
 		tp->rate_first_send_us = p->sent_us;
