@@ -309,7 +309,9 @@ static int ts_release_held(struct twostack *ts, int from, uint64_t now, bool cou
 	while ((f = *pp)) {
 		if (counted && f->wait)
 			f->wait--;
-		if (!f->wait || f->deadline <= now) {
+		/* never before its own time: a frame sent after it may not
+		 * bring it in faster than the link would have */
+		if ((!f->wait && f->due <= now) || f->deadline <= now) {
 			*pp = f->next;
 			ts_deliver_one(ts, from, f);
 			n++;
