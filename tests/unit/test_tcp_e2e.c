@@ -2881,6 +2881,8 @@ struct bn_run {
 	uint64_t retrans;
 	bool saw_probe_rtt;
 	double min_rtt_ms;		/* BBR's at the end */
+	double bw_mbit;			/* ... and its bandwidth estimate */
+	uint64_t queue_drops;		/* the bottleneck's */
 	char cc_state[96];
 };
 
@@ -2945,6 +2947,9 @@ static void bn_transfer(uint64_t seed, struct bn_run *r)
 	snprintf(r->cc_state, sizeof(r->cc_state), "%s", info.cc_state);
 	m = strstr(info.cc_state, "min_rtt ");
 	r->min_rtt_ms = m ? strtod(m + 8, NULL) : 0;
+	m = strstr(info.cc_state, " bw ");
+	r->bw_mbit = m ? strtod(m + 4, NULL) : 0;
+	r->queue_drops = ts->dir[TS_A].c.queue_drops;
 	print_message("%s, %u%% loss, %u%% reordering: %.0f%% of the bottleneck, %llu "
 		      "retransmitted, queue drops %llu; %s\n",
 		      info.cc, r->loss_pct, r->reorder_pct, r->ratio * 100,
@@ -2969,6 +2974,168 @@ static void bbr_keeps_the_bottleneck_rate_under_random_loss_where_cubic_collapse
 		assert_true(bbr.ratio >= 0.8);
 		assert_true(cubic.ratio < 0.6 && cubic.ratio < bbr.ratio * 0.75);
 	}
+}
+
+static void bbr_does_not_take_reordering_for_congestion(void **state)
+{
+	struct bn_run bbr = {.reorder_pct = 25, .cc = 2, .bytes = 8 << 20};
+
+	(void)state;
+	bn_transfer(11, &bbr);
+	/* RACK's reordering window keeps the late segments from being resent
+	 * (what is, is mostly what the queue dropped when Startup overshot)
+	 * and BBR's model from shrinking: it ends at the bottleneck's rate of
+	 * payload (1448 of every 1514 bytes, 19.1 Mbit/s) */
+	assert_true(bbr.ratio >= 0.8);
+	assert_true(bbr.retrans <= bbr.queue_drops + 32);
+	assert_true(bbr.bw_mbit >= 18.0);
+}
+
+static void bbr_probes_the_rtt_and_its_min_rtt_follows_a_longer_path(void **state)
+{
+	struct bn_run bbr = {.cc = 2, .bytes = 24 << 20, .delay_after_ns = 3 * BN_DELAY,
+			     .delay_change_at = 1 * SEC};
+
+	(void)state;
+	bn_transfer(13, &bbr);
+	assert_true(bbr.saw_probe_rtt);
+	/* 20 ms at first, 60 ms after the change: min_rtt was refreshed */
+	assert_true(bbr.min_rtt_ms >= 55 && bbr.min_rtt_ms < 75);
+}
+
+/* The bandwidth BBR reports for A's connection (Mbit/s), -1 if none. */
+static double bbr_bw_of(struct twostack *ts, uint16_t aport)
+{
+	const struct tcp_sock *tp = conn_of(ts, TS_A, aport, PORT);
+	struct tcp_conn_info info;
+	const char *m;
+
+	if (!tp || tcp_get_info(&tp->sk, &info))
+		return -1;
+	m = strstr(info.cc_state, " bw ");
+	return m ? strtod(m + 4, NULL) : -1;
+}
+
+struct trickle {
+	struct socket *rx;
+	uint64_t want, rcvd;
+};
+
+static bool cond_trickled(void *arg)
+{
+	struct trickle *t = arg;
+	uint8_t buf[4096];
+	ssize_t r;
+
+	while ((r = skiff_recv(t->rx, buf, sizeof(buf))) > 0)
+		t->rcvd += (uint64_t)r;
+	return t->rcvd == t->want;
+}
+
+static void bbr_app_limited_samples_do_not_lower_the_bandwidth_estimate(void **state)
+{
+	struct ts_impair data = {.rate_bps = BN_RATE, .queue_bytes = BN_QUEUE, .delay_ns = BN_DELAY};
+	struct ts_impair acks = {.delay_ns = BN_DELAY};
+	struct twostack *ts = ts_new(17);
+	struct pair p = {0};
+	struct trickle t;
+	double bw_bulk, bw_after;
+	int i;
+
+	(void)state;
+	twostack_set_impair(ts, TS_A, &data);
+	twostack_set_impair(ts, TS_B, &acks);
+	pair_listen(ts, &p, PORT, 8);
+	pair_socket_a(ts, &p);
+	assert_int_equal(skiff_setsockopt(p.a, SKIFF_TCP_CONGESTION, 2), 0);
+	pair_connect(ts, &p, 10 * SEC);
+	transfer(ts, p.a, p.b, 4 << 20, 60 * SEC);
+	bw_bulk = bbr_bw_of(ts, p.aport);
+	/* 10 s of 20 kB/s (1000 bytes every 50 ms): far below the 20 Mbit/s
+	 * the path can do, and longer than the max-bw filter's two ProbeBW
+	 * cycles */
+	t = (struct trickle){.rx = p.b};
+	for (i = 0; i < 200; i++) {
+		assert_int_equal(skiff_send(p.a, pat_at(0, t.want), 1000), 1000);
+		t.want += 1000;
+		twostack_run(ts, 50 * MS, cond_trickled, &t);
+		twostack_run(ts, 50 * MS - (clock_now() % (50 * MS)), NULL, NULL);
+	}
+	assert_true(twostack_run(ts, 10 * SEC, cond_trickled, &t));
+	bw_after = bbr_bw_of(ts, p.aport);
+	print_message("BBR bw estimate: %.1f Mbit/s after the bulk transfer, %.1f after 10 s "
+		      "application-limited\n", bw_bulk, bw_after);
+	assert_true(bw_bulk >= 0.8 * BN_RATE / 1e6);
+	assert_true(bw_after >= 0.9 * bw_bulk);
+	pair_close(&p);
+	ts_free(ts);
+}
+
+/* Data frames A sent at each instant of the simulated clock. */
+struct departures {
+	uint64_t last_t;
+	uint32_t run, max_run, frames;
+	uint64_t first_t, end_t;
+};
+
+static int departures_filter(struct twostack *ts, int from, uint8_t *frame, uint32_t *len, void *arg)
+{
+	struct departures *d = arg;
+	struct ts_tcp t;
+	uint64_t now = clock_now();
+
+	(void)ts;
+	if (from != TS_A || !ts_tcp_parse(frame, *len, &t) || !t.len)
+		return TS_PASS;
+	if (!d->frames)
+		d->first_t = now;
+	d->end_t = now;
+	d->frames++;
+	d->run = now == d->last_t ? d->run + 1 : 1;
+	d->last_t = now;
+	/* from the second round trip on: the first flight leaves before
+	 * an RTT is known */
+	if (now - d->first_t > 2 * BN_DELAY * 2 && d->run > d->max_run)
+		d->max_run = d->run;
+	return TS_PASS;
+}
+
+static uint32_t max_burst(int cc)
+{
+	struct ts_impair data = {.rate_bps = BN_RATE, .queue_bytes = BN_QUEUE, .delay_ns = BN_DELAY};
+	struct ts_impair acks = {.delay_ns = BN_DELAY};
+	struct twostack *ts = ts_new(19);
+	struct departures d = {0};
+	struct pair p = {0};
+
+	twostack_set_impair(ts, TS_A, &data);
+	twostack_set_impair(ts, TS_B, &acks);
+	pair_listen(ts, &p, PORT, 8);
+	pair_socket_a(ts, &p);
+	assert_int_equal(skiff_setsockopt(p.a, SKIFF_TCP_CONGESTION, cc), 0);
+	pair_connect(ts, &p, 10 * SEC);
+	twostack_set_filter(ts, departures_filter, &d);
+	transfer(ts, p.a, p.b, 4 << 20, 60 * SEC);
+	twostack_set_filter(ts, NULL, NULL);
+	print_message("cc %d: %u data frames over %.3f s, at most %u at one instant\n", cc,
+		      d.frames, (double)(d.end_t - d.first_t) / 1e9, d.max_run);
+	pair_close(&p);
+	ts_free(ts);
+	return d.max_run;
+}
+
+static void bbr_paces_segments_where_cubic_sends_bursts(void **state)
+{
+	uint32_t bbr, cubic;
+
+	(void)state;
+	bbr = max_burst(2);
+	cubic = max_burst(0);
+	/* CUBIC sends a window's worth at once (its initial window alone is
+	 * ten segments); BBR at most one timer tick's worth of its rate (in
+	 * Startup 2.77 x 20 Mbit/s: 7 kB, five segments) */
+	assert_true(cubic >= 10);
+	assert_true(bbr <= 6);
 }
 
 #define E2E(fn) cmocka_unit_test_setup_teardown(fn, e2e_setup, e2e_teardown)
@@ -3026,6 +3193,10 @@ int main(void)
 		cmocka_unit_test(sndbuf_growth_is_capped_by_a_share_of_the_chunk_pool),
 		cmocka_unit_test(rcvbuf_grows_without_so_rcvbuf_and_the_transfer_is_faster),
 		cmocka_unit_test(bbr_keeps_the_bottleneck_rate_under_random_loss_where_cubic_collapses),
+		cmocka_unit_test(bbr_does_not_take_reordering_for_congestion),
+		cmocka_unit_test(bbr_probes_the_rtt_and_its_min_rtt_follows_a_longer_path),
+		cmocka_unit_test(bbr_app_limited_samples_do_not_lower_the_bandwidth_estimate),
+		cmocka_unit_test(bbr_paces_segments_where_cubic_sends_bursts),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
