@@ -478,6 +478,23 @@ void tcp_ack_defer(struct stack *st, struct tcp_sock *tp)
 	tp->ack_deferred = true;
 }
 
+/*
+ * The ACK that completes our handshake, and the one a FIN asks for in
+ * ESTABLISHED, are owed at once (RFC 9293 3.10.7.3, 3.10.7.4), but the
+ * application is woken by the same segment and usually answers within the
+ * burst: its request after connect(), its own close() after the peer's.
+ * Sent at the end of the burst, the ACK rides on that segment instead of
+ * going out alone just before it (a connect/request/close exchange: 7
+ * segments instead of 9; Linux delays the first one too, in its "quick
+ * ACK" / deferred-accept logic).  Outside a burst, at once.
+ */
+void tcp_ack_soon(struct stack *st, struct tcp_sock *tp)
+{
+	if (!tp->pending_acks)
+		tp->pending_acks = 1;	/* what tcp_ack_flush() looks at */
+	tcp_ack_defer(st, tp);
+}
+
 /* Off the list (a connection freed with an ACK deferred). */
 static void tcp_ack_undefer(struct tcp_table *t, struct tcp_sock *tp)
 {

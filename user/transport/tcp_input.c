@@ -610,7 +610,7 @@ static int tcp_syn_sent_rcv(struct stack *st, struct tcp_sock *tp, struct tcp_se
 		tp->last_rcv_ns = st->now;
 		if (tp->keepalive)
 			tcp_reset_keepalive(st, tp);
-		tcp_send_ack(st, tp);
+		tcp_ack_soon(st, tp);	/* or with the first request */
 		tcp_wake(tp);	/* connect() completed: writable */
 		if (seg->len || (seg->flags & TCPF_FIN)) {
 			/* "continue processing at the sixth step": text and FIN */
@@ -782,7 +782,9 @@ static int tcp_fin(struct stack *st, struct tcp_sock *tp)
 	case TCP_SYN_RECEIVED:
 	case TCP_ESTABLISHED:
 		tcp_set_state(st, tp, TCP_CLOSE_WAIT);
-		break;
+		tcp_ack_soon(st, tp);	/* or with our FIN, if the application closes */
+		tcp_wake(tp);
+		return TCP_CONSUMED;
 	case TCP_FIN_WAIT_1:
 		/* our FIN not yet acked: simultaneous close */
 		tcp_set_state(st, tp, TCP_CLOSING);

@@ -353,6 +353,9 @@ void tcp_wake(struct tcp_sock *tp);
 /* Send tp's ACK at the end of the current burst (once), not now. */
 #define TCP_ACK_DEFER_MAX	(2 * STACK_RX_BURST)
 void tcp_ack_defer(struct stack *st, struct tcp_sock *tp);
+/* An ACK owed now that what the application sends in this burst may carry
+ * (tcp.c): at the end of the burst if nothing did. */
+void tcp_ack_soon(struct stack *st, struct tcp_sock *tp);
 
 /*
  * Send buffer autotuning (after Linux's tcp_sndbuf_expand()): while the
