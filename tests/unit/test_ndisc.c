@@ -12,6 +12,8 @@
  */
 #include "ip6test.h"
 
+#include <errno.h>
+
 #include <skiff/proto/icmpv6.h>
 
 #include "link/neigh.h"
@@ -461,6 +463,28 @@ static void a_link_local_address_is_the_source_for_link_local_neighbours(void **
 	assert_null(ipv6_select_source(&h->st, lln));
 }
 
+/* The neigh6 map ages like ARP's (link/neigh.c's one walk for both): an
+ * entry unconfirmed for NEIGH_GC_NS leaves it, a fresh one stays. */
+static void old_entries_leave_the_shared_neigh6_map(void **state)
+{
+	struct harness *h = *state;
+	uint8_t mac[6];
+	uint64_t upd;
+	int i;
+
+	/* peer6 is in the map since t = 1 s (setup6) */
+	for (i = 0; i < 20; i++)
+		harness_advance(h, 5 * NSEC_PER_SEC);
+	assert_int_equal(h->st.hooks.neigh6_lookup(h->st.hooks.ctx, peer6, mac, &upd), 0);
+	h->st.hooks.neigh6_update(h->st.hooks.ctx, nb6, N_MAC, clock_now());
+	for (i = 0; i < 6; i++)
+		harness_advance(h, 5 * NSEC_PER_SEC);
+	/* t = 131 s: peer6 130 s old (> NEIGH_GC_NS), nb6 30 s */
+	assert_int_equal(h->st.hooks.neigh6_lookup(h->st.hooks.ctx, peer6, mac, &upd), -ENOENT);
+	assert_int_equal(h->st.hooks.neigh6_lookup(h->st.hooks.ctx, nb6, mac, &upd), 0);
+	assert_memory_equal(mac, N_MAC, 6);
+}
+
 int main(void)
 {
 #define T(fn) cmocka_unit_test_setup_teardown(fn, setup_nd, teardown)
@@ -476,6 +500,7 @@ int main(void)
 		T(with_gateway6_an_off_link_source_is_answered_through_it),
 		T(a_static_route_beats_the_default_for_its_prefix),
 		T(a_link_local_address_is_the_source_for_link_local_neighbours),
+		T(old_entries_leave_the_shared_neigh6_map),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

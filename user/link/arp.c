@@ -172,36 +172,36 @@ static bool arp_has_shared(const struct stack *st)
 	return st->hooks.neigh_lookup != NULL;
 }
 
-struct gc_walk {
-	uint64_t now;
-	uint32_t n;
-	uint32_t ips[NEIGH_GC_BATCH];
+/* The engine's walk of the neigh map, keys as union neigh_key. */
+struct arp_walk {
+	int (*fn)(void *arg, const union neigh_key *k, uint64_t updated_ns);
+	void *arg;
 };
 
-static int arp_gc_collect(void *arg, uint32_t ip, const uint8_t mac[6], uint64_t updated_ns)
+static int arp_walk_one(void *arg, uint32_t ip, const uint8_t mac[6], uint64_t updated_ns)
 {
-	struct gc_walk *w = arg;
+	struct arp_walk *w = arg;
+	union neigh_key k = { .w = { 0, 0 } };
 
 	(void)mac;
-	if (w->now > updated_ns && w->now - updated_ns > NEIGH_GC_NS)
-		w->ips[w->n++] = ip;
-	return w->n == NEIGH_GC_BATCH;
+	k.v4 = ip;
+	return w->fn(w->arg, &k, updated_ns);
 }
 
-/* The shared map: collect first, delete after (no deletion while iterating
- * a BPF hash map).  Any worker may do it; deleting twice is harmless. */
-static void arp_shared_gc(struct stack *st)
+static void arp_shared_walk(struct stack *st,
+			    int (*fn)(void *arg, const union neigh_key *k, uint64_t updated_ns),
+			    void *arg)
 {
-	struct gc_walk w;
-	uint32_t i;
+	struct arp_walk w = { fn, arg };
 
-	if (!st->hooks.neigh_walk || !st->hooks.neigh_delete)
-		return;
-	w.now = st->now;
-	w.n = 0;
-	st->hooks.neigh_walk(st->hooks.ctx, arp_gc_collect, &w);
-	for (i = 0; i < w.n; i++)
-		st->hooks.neigh_delete(st->hooks.ctx, w.ips[i]);
+	if (st->hooks.neigh_walk)
+		st->hooks.neigh_walk(st->hooks.ctx, arp_walk_one, &w);
+}
+
+static void arp_shared_delete(struct stack *st, const union neigh_key *k)
+{
+	if (st->hooks.neigh_delete)
+		st->hooks.neigh_delete(st->hooks.ctx, k->v4);
 }
 
 static void arp_resolved(struct stack *st)
@@ -224,7 +224,8 @@ const struct neigh_ops arp_neigh_ops = {
 	.shared_lookup = arp_shared_lookup,
 	.shared_update = arp_shared_update,
 	.has_shared = arp_has_shared,
-	.shared_gc = arp_shared_gc,
+	.shared_walk = arp_shared_walk,
+	.shared_delete = arp_shared_delete,
 	.resolved = arp_resolved,
 	.failed = arp_failed,
 };

@@ -706,6 +706,35 @@ static void neigh_check_timer(struct stack *st, struct timer *t)
 	neigh_report_failed(st, tbl, &failed);
 }
 
+struct neigh_gc_walk {
+	uint64_t now;
+	uint32_t n;
+	union neigh_key keys[NEIGH_GC_BATCH];
+};
+
+static int neigh_gc_collect(void *arg, const union neigh_key *k, uint64_t updated_ns)
+{
+	struct neigh_gc_walk *w = arg;
+
+	if (w->now > updated_ns && w->now - updated_ns > NEIGH_GC_NS)
+		w->keys[w->n++] = *k;
+	return w->n == NEIGH_GC_BATCH;
+}
+
+/* The shared map: collect first, delete after (no deletion while iterating
+ * a BPF hash map).  Any worker may do it; deleting twice is harmless. */
+static void neigh_shared_gc(struct stack *st, const struct neigh_ops *ops)
+{
+	struct neigh_gc_walk w = { .now = st->now };
+	uint32_t i;
+
+	if (!ops->shared_walk || !ops->shared_delete)
+		return;
+	ops->shared_walk(st, neigh_gc_collect, &w);
+	for (i = 0; i < w.n; i++)
+		ops->shared_delete(st, &w.keys[i]);
+}
+
 static void neigh_gc_timer(struct stack *st, struct timer *t)
 {
 	struct neigh_table *tbl = (struct neigh_table *)((char *)t -
@@ -731,8 +760,7 @@ static void neigh_gc_timer(struct stack *st, struct timer *t)
 			break;
 		}
 	}
-	if (tbl->ops->shared_gc)
-		tbl->ops->shared_gc(st);
+	neigh_shared_gc(st, tbl->ops);
 	timer_mod(st, t, st->now + NEIGH_GC_INTERVAL_NS);
 }
 

@@ -99,8 +99,12 @@ struct neigh_ops {
 			     uint64_t *updated_ns);
 	void (*shared_update)(struct stack *st, const union neigh_key *k, const uint8_t mac[6]);
 	bool (*has_shared)(const struct stack *st);
-	/* Delete shared entries not confirmed for NEIGH_GC_NS. */
-	void (*shared_gc)(struct stack *st);
+	/* Visit the shared map's entries (fn returns nonzero to stop), and
+	 * delete one: the engine's ageing of the map (both may be absent). */
+	void (*shared_walk)(struct stack *st,
+			    int (*fn)(void *arg, const union neigh_key *k, uint64_t updated_ns),
+			    void *arg);
+	void (*shared_delete)(struct stack *st, const union neigh_key *k);
 	void (*resolved)(struct stack *st);	/* counters */
 	void (*failed)(struct stack *st);
 };

@@ -162,38 +162,37 @@ static bool nd_has_shared(const struct stack *st)
 	return st->hooks.neigh6_lookup != NULL;
 }
 
-#define ND_GC_BATCH 64
-
-struct nd_gc_walk {
-	uint64_t now;
-	uint32_t n;
-	uint8_t ips[ND_GC_BATCH][16];
+/* The engine's walk of the neigh6 map, keys as union neigh_key. */
+struct nd_walk {
+	int (*fn)(void *arg, const union neigh_key *k, uint64_t updated_ns);
+	void *arg;
 };
 
-static int nd_gc_collect(void *arg, const uint8_t ip6[16], const uint8_t mac[6],
-			 uint64_t updated_ns)
+static int nd_walk_one(void *arg, const uint8_t ip6[16], const uint8_t mac[6],
+		       uint64_t updated_ns)
 {
-	struct nd_gc_walk *w = arg;
+	struct nd_walk *w = arg;
+	union neigh_key k;
 
 	(void)mac;
-	if (w->now > updated_ns && w->now - updated_ns > NEIGH_GC_NS)
-		memcpy(w->ips[w->n++], ip6, 16);
-	return w->n == ND_GC_BATCH;
+	memcpy(k.v6, ip6, 16);
+	return w->fn(w->arg, &k, updated_ns);
 }
 
-/* Collect first, delete after (no deletion while iterating a BPF hash). */
-static void nd_shared_gc(struct stack *st)
+static void nd_shared_walk(struct stack *st,
+			   int (*fn)(void *arg, const union neigh_key *k, uint64_t updated_ns),
+			   void *arg)
 {
-	struct nd_gc_walk w;
-	uint32_t i;
+	struct nd_walk w = { fn, arg };
 
-	if (!st->hooks.neigh6_walk || !st->hooks.neigh6_delete)
-		return;
-	w.now = st->now;
-	w.n = 0;
-	st->hooks.neigh6_walk(st->hooks.ctx, nd_gc_collect, &w);
-	for (i = 0; i < w.n; i++)
-		st->hooks.neigh6_delete(st->hooks.ctx, w.ips[i]);
+	if (st->hooks.neigh6_walk)
+		st->hooks.neigh6_walk(st->hooks.ctx, nd_walk_one, &w);
+}
+
+static void nd_shared_delete(struct stack *st, const union neigh_key *k)
+{
+	if (st->hooks.neigh6_delete)
+		st->hooks.neigh6_delete(st->hooks.ctx, k->v6);
 }
 
 static void nd_resolved(struct stack *st)
@@ -216,7 +215,8 @@ static const struct neigh_ops nd_neigh_ops = {
 	.shared_lookup = nd_shared_lookup,
 	.shared_update = nd_shared_update,
 	.has_shared = nd_has_shared,
-	.shared_gc = nd_shared_gc,
+	.shared_walk = nd_shared_walk,
+	.shared_delete = nd_shared_delete,
 	.resolved = nd_resolved,
 	.failed = nd_failed,
 };
