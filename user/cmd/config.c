@@ -17,6 +17,7 @@
 #include "apps/client.h"
 #include "apps/http.h"
 #include "cmd/config.h"
+#include "core/inaddr.h"
 #include "dev/xsk.h"
 #include "sock/socket.h"
 #include "transport/tcp.h"
@@ -448,14 +449,9 @@ static int parse_http(struct skiffd_config *cfg, const char *val, const char *pf
 /* in6 with the bits past plen cleared. */
 static struct in6_addr in6_masked(const struct in6_addr *a, unsigned int plen)
 {
-	struct in6_addr m = *a;
+	struct in6_addr m;
 
-	for (unsigned int i = 0; i < 16; i++) {
-		int bits = (int)plen - (int)i * 8;
-
-		m.s6_addr[i] = bits >= 8 ? a->s6_addr[i] :
-			       bits > 0  ? (uint8_t)(a->s6_addr[i] & (0xff00 >> bits)) : 0;
-	}
+	in6_mask(m.s6_addr, a->s6_addr, plen);
 	return m;
 }
 

@@ -103,4 +103,15 @@ static inline int inet_addr_local_match(const union inet_addr *local, bool v6onl
 	return inet_addr_is_any6(local);
 }
 
+/* out = the first plen bits of the IPv6 address a, the rest zero (a
+ * prefix as routes keep it); out may be a. */
+static inline void in6_mask(uint8_t *out, const uint8_t *a, unsigned int plen)
+{
+	for (unsigned int i = 0; i < 16; i++) {
+		int bits = (int)plen - (int)i * 8;
+
+		out[i] = bits >= 8 ? a[i] : bits > 0 ? (uint8_t)(a[i] & (0xff00 >> bits)) : 0;
+	}
+}
+
 #endif /* SKIFF_INADDR_H */

@@ -498,12 +498,7 @@ int ipv6_route_dump(const struct stack *st, struct route6_info *out, int max)
 		if (seen)
 			continue;
 		out[n] = (struct route6_info){ .prefix_len = a->prefix_len, .slot = i };
-		for (j = 0; j < 16; j++) {
-			int bits = a->prefix_len - j * 8;
-
-			out[n].dst[j] = bits >= 8 ? a->addr[j] :
-					bits > 0  ? (uint8_t)(a->addr[j] & (0xff00 >> bits)) : 0;
-		}
+		in6_mask(out[n].dst, a->addr, a->prefix_len);
 		memcpy(out[n].src, a->addr, 16);
 		n++;
 	}
