@@ -89,6 +89,21 @@ static void ts_list_free(struct ts_frame *f)
 	}
 }
 
+const uint8_t ts_addr6[2][16] = {
+	{ 0x20, 0x01, 0x0d, 0xb8, [15] = 1 },
+	{ 0x20, 0x01, 0x0d, 0xb8, [15] = 2 },
+};
+
+/* The side's IPv6 address, dedicated, on 2001:db8::/64. */
+static void ts_add_addr6(struct harness *h, int side)
+{
+	struct stack_addr6 *a = &h->cfg.addrs6[h->cfg.n_addrs6++];
+
+	memcpy(a->addr, ts_addr6[side], 16);
+	a->prefix_len = 64;
+	a->dedicated = true;
+}
+
 int twostack_init(struct twostack *ts, uint64_t seed)
 {
 	struct harness *a = &ts->side[TS_A], *b = &ts->side[TS_B];
@@ -107,6 +122,8 @@ int twostack_init(struct twostack *ts, uint64_t seed)
 	b->cfg.addrs[0].addr = TS_ADDR_B;
 	memcpy(b->fd.dev.mac, H_PEER_MAC, 6);
 	memcpy(b->fd.dev.name, "fake1", 6);
+	ts_add_addr6(a, TS_A);
+	ts_add_addr6(b, TS_B);
 
 	err = inet_init(&a->st);
 	if (err)
@@ -119,6 +136,8 @@ int twostack_init(struct twostack *ts, uint64_t seed)
 
 	harness_add_neigh(a, TS_ADDR_B, H_PEER_MAC);
 	harness_add_neigh(b, TS_ADDR_A, H_MAC);
+	harness_add_neigh6(a, ts_addr6[TS_B], H_PEER_MAC);
+	harness_add_neigh6(b, ts_addr6[TS_A], H_MAC);
 	return 0;
 
 err_b:

@@ -1,8 +1,10 @@
 /* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
 /*
  * Two whole stacks in one process, back to back on the one simulated clock:
- * A (10.0.0.1, MAC 02:..:01) and B (10.0.0.2, MAC 02:..:02), each over its
- * own fake device and knowing the other in its fake neighbour map.  A
+ * A (10.0.0.1 and 2001:db8::1, MAC 02:..:01) and B (10.0.0.2 and
+ * 2001:db8::2, MAC 02:..:02), both addresses dedicated, each over its own
+ * fake device and knowing the other in its fake neighbour maps (ARP and
+ * IPv6).  A
  * simulated link carries the frames each device transmits to the other,
  * through a seeded, deterministic impairment (loss, duplication, reordering,
  * corruption, one-way delay) and an optional scripted filter that sees every
@@ -27,6 +29,8 @@ enum { TS_A = 0, TS_B = 1 };
 
 #define TS_ADDR_A H_ADDR /* 10.0.0.1, network order */
 #define TS_ADDR_B H_PEER /* 10.0.0.2 */
+/* 2001:db8::1 (A) and 2001:db8::2 (B), on 2001:db8::/64 */
+extern const uint8_t ts_addr6[2][16];
 
 /* What the link does to the frames of one direction (percentages 0..100). */
 struct ts_impair {
