@@ -1432,8 +1432,14 @@ static void an_idle_connection_after_loss_recovery_holds_no_recovery_block(void 
 	assert_int_equal(tcp_recovery_in_use(a), 0);
 	assert_int_equal(tcp_recovery_in_use(twostack_stack(ts, TS_B)), 0);
 	assert_int_equal(a->stats->tcp_recovery_blocks, 0);
-	/* and the next loss takes one again */
-	transfer(ts, p.a, p.b, 1 << 20, 10 * 60 * SEC);
+	/* the next losses take one again, and it goes back again */
+	r.x = (struct xfer){.tx = p.a, .rx = p.b, .total = 1 << 20, .base = 11};
+	r.max_in_use = 0;
+	assert_true(twostack_run(ts, 10 * 60 * SEC, cond_rcvy_xfer, &r));
+	assert_int_equal(r.x.err, 0);
+	assert_true(r.max_in_use >= 1);
+	twostack_run(ts, 5 * SEC, NULL, NULL);
+	assert_int_equal(tcp_recovery_in_use(a), 0);
 	pair_close(&p);
 }
 
