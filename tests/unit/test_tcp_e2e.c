@@ -1443,24 +1443,64 @@ static void an_idle_connection_after_loss_recovery_holds_no_recovery_block(void 
 	pair_close(&p);
 }
 
-/* With the pool at its bound (here: no block at all), a connection that
- * meets losses recovers without SACK state: the stream arrives intact and
- * each refusal is counted. */
+/* The receiver's side: data out of order makes it report SACK blocks from
+ * a recovery block; the retransmission that fills the hole, the last
+ * segment it gets, empties the out-of-order queue, and the ACK it sends
+ * for it hands the block back (nothing else will come to do it). */
+static void a_receiver_gives_its_block_back_with_the_ack_that_fills_the_hole(void **state)
+{
+	struct twostack *ts = *state;
+	struct stack *b = twostack_stack(ts, TS_B);
+	struct ts_impair imp = {.delay_ns = 10 * MS};
+	struct pair p = {0};
+	struct rcvy_xfer r;
+	struct trace *tr;
+
+	twostack_set_impair2(ts, &imp);
+	pair_open(ts, &p, PORT);
+	tr = trace_on(ts);
+	tr->drop_nth[TS_A][0] = 10; /* of 16 segments: six arrive beyond the hole */
+	tr->n_drop_nth[TS_A] = 1;
+	r = (struct rcvy_xfer){
+		.x = {.tx = p.a, .rx = p.b, .total = 16 * 1448, .base = 3},
+		.st = b,
+	};
+	assert_true(twostack_run(ts, 30 * SEC, cond_rcvy_xfer, &r));
+	assert_int_equal(r.x.err, 0);
+	assert_true(r.x.rcvd == r.x.total);
+	assert_int_equal(tr->n_drop_seq, 1);
+	assert_int_equal(trace_retrans(tr, TS_A), 1);
+	assert_true(r.max_in_use >= 1); /* B reported SACK blocks from one */
+	/* one RTT later (the last ACK has reached A), long before any timer */
+	twostack_run(ts, 25 * MS, NULL, NULL);
+	assert_int_equal(tcp_recovery_in_use(b), 0);
+	assert_int_equal(b->stats->tcp_recovery_nomem, 0);
+	pair_close(&p);
+	trace_free(tr);
+}
+
+/* With the pools at their bound (here: no block at all), the sender that
+ * meets losses recovers without SACK state and the receiver reports no
+ * SACK blocks: the stream arrives intact and each refusal is counted. */
 static void a_connection_refused_a_recovery_block_still_delivers_the_stream(void **state)
 {
 	struct twostack *ts = *state;
-	struct stack *a = twostack_stack(ts, TS_A);
+	struct stack *a = twostack_stack(ts, TS_A), *b = twostack_stack(ts, TS_B);
 	struct tcp_conn_info info;
 	struct rcvy_xfer r;
 	struct pair p = {0};
 
 	assert_int_equal(tcp_set_recovery_limit(a, 0), 0);
+	assert_int_equal(tcp_set_recovery_limit(b, 0), 0);
 	lossy_transfer_a_to_b(ts, &p, &r);
 	info_of(ts, TS_A, p.aport, PORT, &info);
 	assert_true(info.retrans > 0);
 	assert_int_equal(r.max_in_use, 0);
-	assert_true(a->stats->tcp_recovery_nomem > 0);
+	assert_true(a->stats->tcp_recovery_nomem > 0);	/* loss episodes: no undo state */
+	assert_true(b->stats->tcp_recovery_nomem > 0);	/* out of order: no SACK block */
+	assert_int_equal(tcp_recovery_in_use(b), 0);
 	assert_int_equal(tcp_set_recovery_limit(a, TCP_RECOVERY_MAX), 0);
+	assert_int_equal(tcp_set_recovery_limit(b, TCP_RECOVERY_MAX), 0);
 	pair_close(&p);
 }
 
@@ -3171,6 +3211,7 @@ int main(void)
 		E2E(one_lost_segment_is_fast_retransmitted_before_the_rto),
 		E2E(sack_recovers_several_losses_of_one_window_in_about_one_rtt),
 		E2E(an_idle_connection_after_loss_recovery_holds_no_recovery_block),
+		E2E(a_receiver_gives_its_block_back_with_the_ack_that_fills_the_hole),
 		E2E(a_connection_refused_a_recovery_block_still_delivers_the_stream),
 		E2E(zero_window_is_probed_until_the_reader_resumes),
 		E2E(keepalive_detects_a_vanished_peer_after_idle_plus_count_intervals),

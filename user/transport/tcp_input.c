@@ -302,7 +302,7 @@ static void tcp_update_sacks(struct tcp_sock *tp, uint32_t newest, bool have_new
 		}
 	}
 	for (k = 0; k < tp->n_rcv_sacks && n_out < TCP_MAX_SACK_BLOCKS; k++) {
-		uint32_t s = tp->rcv_sacks[k].start;
+		uint32_t s = tp->rcvy->rcv_sacks[k].start;
 
 		for (i = 0; i < n_all; i++) {
 			if (tcp_before(s, all[i].start) || !tcp_before(s, all[i].end))
@@ -315,7 +315,11 @@ static void tcp_update_sacks(struct tcp_sock *tp, uint32_t newest, bool have_new
 			break;
 		}
 	}
-	memcpy(tp->rcv_sacks, out, sizeof(out[0]) * (size_t)n_out);
+	/* without a recovery block (the pool refused one) none is reported */
+	if (n_out && !tcp_recovery_get(tp->st, tp))
+		n_out = 0;
+	if (n_out)
+		memcpy(tp->rcvy->rcv_sacks, out, sizeof(out[0]) * (size_t)n_out);
 	tp->n_rcv_sacks = (uint8_t)n_out;
 }
 
@@ -670,8 +674,10 @@ static void tcp_dsack_set(struct stack *st, struct tcp_sock *tp, uint32_t start,
 {
 	if (!tp->sack_ok || !tcp_before(start, end))
 		return;
-	tp->dsack.start = start;
-	tp->dsack.end = end;
+	if (!tcp_recovery_get(st, tp))
+		return; /* counted tcp_recovery_nomem; not reported */
+	tp->rcvy->dsack.start = start;
+	tp->rcvy->dsack.end = end;
 	tp->dsack_pending = true;
 	STACK_INC(st, tcp_dsacks);
 }

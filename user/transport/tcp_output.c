@@ -211,14 +211,14 @@ static uint32_t tcp_data_options(struct stack *st, const struct tcp_sock *tp, ui
 		n += 4;
 		if (tp->dsack_pending) {
 			/* RFC 2883 4: the duplicate first, then the usual blocks */
-			put_be32(p + n, tp->dsack.start);
-			put_be32(p + n + 4, tp->dsack.end);
+			put_be32(p + n, tp->rcvy->dsack.start);
+			put_be32(p + n + 4, tp->rcvy->dsack.end);
 			n += 8;
 			nblk--;
 		}
 		for (i = 0; i < nblk; i++) {
-			put_be32(p + n, tp->rcv_sacks[i].start);
-			put_be32(p + n + 4, tp->rcv_sacks[i].end);
+			put_be32(p + n, tp->rcvy->rcv_sacks[i].start);
+			put_be32(p + n + 4, tp->rcvy->rcv_sacks[i].end);
 			n += 8;
 		}
 	}
@@ -294,6 +294,8 @@ static void tcp_ack_sent(struct stack *st, struct tcp_sock *tp)
 	tp->dsack_pending = false;	/* a D-SACK is reported once (RFC 2883 4) */
 	if (timer_pending(&tp->delack_timer))
 		timer_del(st, &tp->delack_timer);
+	if (tp->rcvy && !tp->n_rcv_sacks)
+		tcp_recovery_idle(st, tp); /* nothing more to report */
 }
 
 /* ---- pacing ---- */

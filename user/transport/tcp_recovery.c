@@ -1,21 +1,25 @@
 // SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
 /*
  * The recovery block (struct tcp_recovery, tcp_sock.h): the SACK scoreboard
- * (RFC 6675 3) and the undo state of a loss episode (RFC 4015, RFC 3708),
- * about 440 bytes that an idle connection never needs.  A connection takes
+ * (RFC 6675 3), the undo state of a loss episode (RFC 4015, RFC 3708) and
+ * the receiver's SACK and D-SACK blocks to report (RFC 2018, RFC 2883),
+ * about 460 bytes that an idle connection never needs.  A connection takes
  * one from its stack's pool when the first SACK block above SND.UNA
- * arrives or a loss episode starts, and gives it back when it is idle
- * again: everything acknowledged, recovery over, and no D-SACK able to
- * undo the episode any more (after one RTO of waiting for them, the
- * TCP_RTX_UNDO kind of the retransmission timer), or when it closes.
+ * arrives, a loss episode starts, or data arrives out of order or twice,
+ * and gives it back when it is idle again: everything acknowledged,
+ * recovery over, no D-SACK able to undo the episode any more (after one
+ * RTO of waiting for them, the TCP_RTX_UNDO kind of the retransmission
+ * timer), nothing out of order and no D-SACK left to report (checked after
+ * each ACK received and each ACK sent), or when it closes.
  *
  * The pool is bounded (TCP_RECOVERY_MAX blocks in use per stack, so a
  * flood of connections each holding SACK state cannot take the memory);
  * freed blocks are kept for reuse up to TCP_RECOVERY_CACHE, the rest go
  * back to malloc.  A refusal is counted (tcp_recovery_nomem) and the
  * connection goes on without: tcp_ack.c ignores SACK blocks (RACK sees
- * only cumulative ACKs; the loss probe and the RTO repair), and the
- * episode cannot be undone.  The gauge tcp_recovery_blocks is the number
+ * only cumulative ACKs; the loss probe and the RTO repair), the episode
+ * cannot be undone, and tcp_input.c reports no SACK or D-SACK block (the
+ * peer's sender does without, as with a receiver that never offered SACK).  The gauge tcp_recovery_blocks is the number
  * in use.
  */
 #include <errno.h>
@@ -83,6 +87,8 @@ void tcp_recovery_put(struct stack *st, struct tcp_sock *tp)
 	tp->dsack_undo_ok = false;
 	tp->undo_in_loss = false;
 	tp->n_undo_rxt = 0;
+	tp->n_rcv_sacks = 0;
+	tp->dsack_pending = false;
 	if (tp->rtx_kind == TCP_RTX_UNDO)
 		tp->rtx_kind = TCP_RTX_RTO;
 	if (!r)
@@ -106,7 +112,7 @@ void tcp_recovery_put(struct stack *st, struct tcp_sock *tp)
 void tcp_recovery_idle(struct stack *st, struct tcp_sock *tp)
 {
 	if (!tp->rcvy || tp->snd_una != tp->snd_max || tp->ca_state != TCP_CA_OPEN ||
-	    tp->n_scoreboard || tp->dsack_undo_ok)
+	    tp->n_scoreboard || tp->dsack_undo_ok || tp->n_rcv_sacks || tp->dsack_pending)
 		return;
 	tcp_recovery_put(st, tp);
 }

@@ -113,15 +113,18 @@ enum tcp_rtx_kind {
 };
 
 /*
- * What only a connection in loss recovery, or with SACK or undo history,
- * needs (tcp_ack.c writes it): taken from the stack's bounded pool on
- * first use and given back when the connection is idle again (everything
- * acknowledged, recovery over, the episode's D-SACK undo settled) or
- * closes (tcp_recovery.c).  When the pool refuses one, the connection
- * recovers without it: SACK blocks are ignored (NewReno-like recovery by
- * RACK on cumulative ACKs and the RTO), the episode cannot be undone.
+ * What only a connection in loss recovery, with SACK or undo history, or
+ * with data out of order to report needs (tcp_ack.c and tcp_input.c write
+ * it): taken from the stack's bounded pool on first use and given back
+ * when the connection is idle again (everything acknowledged, recovery
+ * over, the episode's D-SACK undo settled, nothing out of order to report)
+ * or closes (tcp_recovery.c).  When the pool refuses one, the connection
+ * goes on without it: received SACK blocks are ignored (recovery by RACK
+ * on cumulative ACKs, the loss probe and the RTO), the episode cannot be
+ * undone, and no SACK or D-SACK block is sent.
  * Invariant: tp->rcvy == NULL implies n_scoreboard == 0, !undo_ok,
- * !dsack_undo_ok, !undo_in_loss and n_undo_rxt == 0.
+ * !dsack_undo_ok, !undo_in_loss, n_undo_rxt == 0, n_rcv_sacks == 0 and
+ * !dsack_pending.
  */
 struct tcp_recovery {
 	struct tcp_sack_block scoreboard[TCP_SCOREBOARD];	/* SACKed ranges above snd_una,
@@ -134,6 +137,9 @@ struct tcp_recovery {
 	uint32_t undo_dsacks;		/* D-SACKs of this episode's retransmissions */
 	struct tcp_sack_block undo_last_dsack;	/* last one counted: a repeat counts once */
 	struct tcp_sack_block undo_rxt[TCP_UNDO_RXT];	/* retransmitted by fast recovery */
+	/* the receiver's side (tcp_input.c): what it reports while data is out of order */
+	struct tcp_sack_block rcv_sacks[TCP_MAX_SACK_BLOCKS];	/* most recent first */
+	struct tcp_sack_block dsack;	/* duplicate received (cleared once sent) */
 	struct tcp_recovery *next;	/* the pool's free list */
 };
 
@@ -227,10 +233,9 @@ struct tcp_sock {
 	uint32_t rcvq_space;		/* most bytes the application read in one RTT */
 	uint32_t rcvq_seq;		/* sequence read up to when this RTT began */
 	uint32_t rcvq_t;		/* when it began */
-	struct tcp_sack_block rcv_sacks[TCP_MAX_SACK_BLOCKS];	/* to report, most recent first */
-	uint8_t n_rcv_sacks;
-	bool dsack_pending;		/* report dsack first in the next segment (RFC 2883) */
-	struct tcp_sack_block dsack;	/* duplicate received (tcp_input.c; cleared once sent) */
+	/* SACK blocks to report (tcp_input.c): the blocks are in *rcvy */
+	uint8_t n_rcv_sacks;		/* in rcvy->rcv_sacks */
+	bool dsack_pending;		/* report rcvy->dsack first in the next segment (RFC 2883) */
 
 	/* ---- RTT and retransmission (tcp_ack.c, tcp_timer.c) ---- */
 	uint32_t srtt_us, rttvar_us;	/* 0 = no sample yet */
