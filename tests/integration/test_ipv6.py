@@ -472,3 +472,39 @@ def test_a_shared_address_steers_only_the_ports_skiff_owns(topo, sk6):
         kern.close()
         owned.close()
         p.close()
+
+
+def test_packet_too_big_lowers_the_path_mtu_of_the_daemons_replies(topo, sk6):
+    """RFC 8201: a Packet Too Big from the peer about one of our packets
+    (quoting it: from our dedicated address, longer than the MTU it reports)
+    lowers the path MTU: skiffctl pmtu lists it, and the daemon's 4000-byte
+    echo replies leave in four fragments of at most 1280 bytes instead of
+    three of 1500."""
+    import struct
+    ours, peer = v6(topo, 5), v6(topo, 1)
+    quote = (struct.pack("!IHBB", 6 << 28, 1400, 58, 64) +
+             socket.inet_pton(socket.AF_INET6, ours) + socket.inet_pton(socket.AF_INET6, peer) +
+             bytes(64))
+    with sn.in_netns(topo.peer_ns):
+        s = socket.socket(socket.AF_INET6, socket.SOCK_RAW, socket.IPPROTO_ICMPV6)
+    try:
+        before = sk6.counters()
+        # the kernel fills the ICMPv6 checksum of a raw ICMPv6 socket
+        s.sendto(struct.pack("!BBHI", 2, 0, 0, 1280) + quote, (ours, 0))
+        deadline = time.monotonic() + 3
+        while time.monotonic() < deadline and \
+                sn.delta(sk6.counters(), before)["u.pmtu6_updates"] < 1:
+            time.sleep(0.05)
+    finally:
+        s.close()
+    c = sn.delta(sk6.counters(), before)
+    assert c["u.icmp6_ptb_rx"] == 1 and c["u.pmtu6_updates"] == 1, sn.nonzero(c, "u.")
+    out = sk6.ctl("pmtu").stdout
+    assert f"{peer} dev {topo.dut_if} mtu 1280 expires " in out, out
+    rows = json.loads(sk6.ctl("pmtu", "--json").stdout)["pmtu"]
+    assert [r["mtu"] for r in rows if r["dst"] == peer] == [1280], rows
+    before = sk6.counters()
+    assert ping6(topo, ours, size=4000) == 3
+    c = sn.delta(sk6.counters(), before)
+    assert c["u.icmp6_echo_reply"] == 3, sn.nonzero(c, "u.")
+    assert c["u.ip6_frag_created"] == 4 * 3, sn.nonzero(c, "u.")
