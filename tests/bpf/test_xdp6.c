@@ -88,13 +88,12 @@ static uint16_t icmp6_csum(const struct skiff_in6 *src, const struct skiff_in6 *
 	return htons((uint16_t)~sum);
 }
 
-/* Ethernet + IPv6 + an ICMPv6 message msg (checksum filled in unless bad). */
-static void build(struct frame *f, const uint8_t *dmac, const struct skiff_in6 *src,
-		  const struct skiff_in6 *dst, uint8_t hop, const uint8_t *msg, size_t len,
-		  bool bad_csum)
+/* Ethernet (to dmac, from the peer) + IPv6 (next header nh) + payload. */
+static void build_ip6(struct frame *f, const uint8_t *dmac, const struct skiff_in6 *src,
+		      const struct skiff_in6 *dst, uint8_t nh, uint8_t hop, const uint8_t *payload,
+		      size_t len)
 {
-	uint8_t *ip = f->b + 14, *l4 = ip + 40;
-	uint16_t c;
+	uint8_t *ip = f->b + 14;
 
 	memset(f, 0, sizeof(*f));
 	memcpy(f->b, dmac, 6);
@@ -104,17 +103,28 @@ static void build(struct frame *f, const uint8_t *dmac, const struct skiff_in6 *
 	ip[0] = 0x60;
 	ip[4] = (uint8_t)(len >> 8);
 	ip[5] = (uint8_t)len;
-	ip[6] = SKIFF_IPPROTO_ICMPV6;
+	ip[6] = nh;
 	ip[7] = hop;
 	memcpy(ip + 8, src, 16);
 	memcpy(ip + 24, dst, 16);
-	memcpy(l4, msg, len);
+	memcpy(ip + 40, payload, len);
+	f->len = 14 + 40 + len;
+}
+
+/* Ethernet + IPv6 + an ICMPv6 message msg (checksum filled in unless bad). */
+static void build(struct frame *f, const uint8_t *dmac, const struct skiff_in6 *src,
+		  const struct skiff_in6 *dst, uint8_t hop, const uint8_t *msg, size_t len,
+		  bool bad_csum)
+{
+	uint8_t *l4 = f->b + 14 + 40;
+	uint16_t c;
+
+	build_ip6(f, dmac, src, dst, SKIFF_IPPROTO_ICMPV6, hop, msg, len);
 	l4[2] = l4[3] = 0;
 	c = icmp6_csum(src, dst, l4, len);
 	memcpy(l4 + 2, &c, 2);
 	if (bad_csum)
 		l4[2] ^= 0x5a;
-	f->len = 14 + 40 + len;
 }
 
 /* An NS for target, with a source link-layer address option unless !slla. */
@@ -495,22 +505,7 @@ static void frames_cut_at_every_length_are_never_answered(void **state)
 static void build_raw(struct frame *f, const struct skiff_in6 *src, const struct skiff_in6 *dst,
 		      uint8_t nh, const uint8_t *payload, size_t len)
 {
-	uint8_t *ip = f->b + 14;
-
-	memset(f, 0, sizeof(*f));
-	memcpy(f->b, our_mac, 6);
-	memcpy(f->b + 6, peer_mac, 6);
-	f->b[12] = 0x86;
-	f->b[13] = 0xdd;
-	ip[0] = 0x60;
-	ip[4] = (uint8_t)(len >> 8);
-	ip[5] = (uint8_t)len;
-	ip[6] = nh;
-	ip[7] = 64;
-	memcpy(ip + 8, src, 16);
-	memcpy(ip + 24, dst, 16);
-	memcpy(ip + 40, payload, len);
-	f->len = 14 + 40 + len;
+	build_ip6(f, our_mac, src, dst, nh, 64, payload, len);
 }
 
 /* A UDP or TCP header from sport to dport (the rest zero), at p; its length. */
@@ -666,26 +661,35 @@ static void frag_hdr(uint8_t *p, uint8_t nh, uint16_t offset, bool more, uint32_
 	memcpy(p + 4, &id, 4);
 }
 
+/* A UDP fragment peer -> shr (fragment header: offset off, M more,
+ * identification id), with a UDP header to dport when dport > 0, len bytes
+ * of payload in all; run through the program.  Returns the verdict. */
+static int frag6_run(struct frame *f, struct result *r, uint32_t id, uint16_t off, bool more,
+		     int dport, size_t len)
+{
+	uint8_t pl[64];
+
+	memset(pl, 0, sizeof(pl));
+	frag_hdr(pl, 17, off, more, id);
+	if (dport > 0)
+		l4_hdr(pl + 8, 17, 40000, (uint16_t)dport);
+	build_raw(f, &peer, &shr, SKIFF_NH_FRAGMENT, pl, len);
+	return run(f, r);
+}
+
 /* Fragments follow their datagram's first fragment, as for IPv4. */
 static void fragments_follow_their_datagrams_owner(void **state)
 {
 	struct skiff_xdp_stats before = stats_sum(), after;
-	uint8_t pl[64];
 	struct frame f;
 	struct result r;
 
 	(void)state;
 	REQUIRE_ROOT();
 	own6(&shr, 17, 7000, true);
-	memset(pl, 0, sizeof(pl));
 	/* first fragment of datagram 77 (owned port), then its second */
-	frag_hdr(pl, 17, 0, true, 77);
-	l4_hdr(pl + 8, 17, 40000, 7000);
-	build_raw(&f, &peer, &shr, SKIFF_NH_FRAGMENT, pl, 48);
-	assert_int_equal(run(&f, &r), XDP_PASS);
-	frag_hdr(pl, 17, 40, false, 77);
-	build_raw(&f, &peer, &shr, SKIFF_NH_FRAGMENT, pl, 24);
-	assert_int_equal(run(&f, &r), XDP_PASS);
+	assert_int_equal(frag6_run(&f, &r, 77, 0, true, 7000, 48), XDP_PASS);
+	assert_int_equal(frag6_run(&f, &r, 77, 40, false, 0, 24), XDP_PASS);
 	after = stats_sum();
 	assert_int_equal(DELTA(frag6_first), 1);
 	assert_int_equal(DELTA(frag6_follow), 1);
@@ -693,27 +697,15 @@ static void fragments_follow_their_datagrams_owner(void **state)
 
 	/* datagram 78 to a port the kernel has: both parts the kernel's */
 	before = after;
-	frag_hdr(pl, 17, 0, true, 78);
-	l4_hdr(pl + 8, 17, 40000, 53);
-	build_raw(&f, &peer, &shr, SKIFF_NH_FRAGMENT, pl, 48);
-	assert_int_equal(run(&f, &r), XDP_PASS);
-	frag_hdr(pl, 17, 40, false, 78);
-	build_raw(&f, &peer, &shr, SKIFF_NH_FRAGMENT, pl, 24);
-	assert_int_equal(run(&f, &r), XDP_PASS);
+	assert_int_equal(frag6_run(&f, &r, 78, 0, true, 53, 48), XDP_PASS);
+	assert_int_equal(frag6_run(&f, &r, 78, 40, false, 0, 24), XDP_PASS);
 	assert_memory_equal(r.b, f.b, f.len);
 	/* a later fragment of a datagram never seen */
-	frag_hdr(pl, 17, 40, false, 79);
-	build_raw(&f, &peer, &shr, SKIFF_NH_FRAGMENT, pl, 24);
-	assert_int_equal(run(&f, &r), XDP_PASS);
+	assert_int_equal(frag6_run(&f, &r, 79, 40, false, 0, 24), XDP_PASS);
 	/* an atomic fragment (RFC 6946) is a whole packet: steered, not remembered */
-	frag_hdr(pl, 17, 0, false, 80);
-	l4_hdr(pl + 8, 17, 40000, 7000);
-	build_raw(&f, &peer, &shr, SKIFF_NH_FRAGMENT, pl, 16);
-	assert_int_equal(run(&f, &r), XDP_PASS);
+	assert_int_equal(frag6_run(&f, &r, 80, 0, false, 7000, 16), XDP_PASS);
 	/* a first fragment too short for the UDP header (RFC 7112) */
-	frag_hdr(pl, 17, 0, true, 81);
-	build_raw(&f, &peer, &shr, SKIFF_NH_FRAGMENT, pl, 12);
-	assert_int_equal(run(&f, &r), XDP_DROP);
+	assert_int_equal(frag6_run(&f, &r, 81, 0, true, 0, 12), XDP_DROP);
 	after = stats_sum();
 	assert_int_equal(DELTA(frag6_first), 1);
 	assert_int_equal(DELTA(frag6_follow), 1);
