@@ -68,6 +68,9 @@ struct tcp_table {
 	/* connections owing an ACK at the end of this burst (tcp_ack_defer) */
 	struct tcp_sock *ack_defer[TCP_ACK_DEFER_MAX];
 	uint32_t n_ack_defer;
+	/* connections whose data leaves at the end of this burst (tcp_push_soon) */
+	struct tcp_sock *push_defer[TCP_ACK_DEFER_MAX];
+	uint32_t n_push_defer;
 	uint32_t n_conns;		/* objects alive */
 	uint32_t max_conns;		/* TCP_MAX_CONNS unless tcp_set_conn_limit() */
 	struct tcp_pacer pacer;		/* paced connections waiting (tcp_output.c) */
@@ -495,7 +498,48 @@ void tcp_ack_soon(struct stack *st, struct tcp_sock *tp)
 	tcp_ack_defer(st, tp);
 }
 
-/* Off the list (a connection freed with an ACK deferred). */
+/*
+ * What the application queues while a burst's socket events are dispatched
+ * (and timers run) leaves once, at the end of the burst, as Linux's
+ * autocorking holds small writes while the device is busy: a response
+ * written in pieces goes out in full segments, and a close() right after
+ * the last write puts the FIN on that segment instead of one of its own
+ * (an HTTP Connection: close response: 2 segments -> 1).  The flush
+ * happens in the same stack_poll(), before the device's kick, so nothing
+ * waits longer than the rest of the burst.  Outside a burst, or when the
+ * list is full, at once.
+ */
+static void tcp_push_soon(struct stack *st, struct tcp_sock *tp)
+{
+	struct tcp_table *t = st->tcp;
+
+	if (tp->push_deferred)
+		return;
+	if (!st->in_poll || t->n_push_defer == TCP_ACK_DEFER_MAX) {
+		tcp_push(st, tp);
+		return;
+	}
+	t->push_defer[t->n_push_defer++] = tp;
+	tp->push_deferred = true;
+}
+
+static void tcp_push_flush(struct stack *st)
+{
+	struct tcp_table *t = st->tcp;
+	uint32_t i;
+
+	for (i = 0; i < t->n_push_defer; i++) {
+		struct tcp_sock *tp = t->push_defer[i];
+
+		if (!tp)
+			continue;
+		tp->push_deferred = false;
+		tcp_push(st, tp);
+	}
+	t->n_push_defer = 0;
+}
+
+/* Off the lists (a connection freed with an ACK or a push deferred). */
 static void tcp_ack_undefer(struct tcp_table *t, struct tcp_sock *tp)
 {
 	uint32_t i;
@@ -503,7 +547,11 @@ static void tcp_ack_undefer(struct tcp_table *t, struct tcp_sock *tp)
 	for (i = 0; i < t->n_ack_defer; i++)
 		if (t->ack_defer[i] == tp)
 			t->ack_defer[i] = NULL;
+	for (i = 0; i < t->n_push_defer; i++)
+		if (t->push_defer[i] == tp)
+			t->push_defer[i] = NULL;
 	tp->ack_deferred = false;
+	tp->push_deferred = false;
 }
 
 static void tcp_ack_flush(struct stack *st)
@@ -529,6 +577,7 @@ static void tcp_after_burst(struct stack *st)
 {
 	if (!st->tcp)
 		return;
+	tcp_push_flush(st);	/* data first: it carries the ACKs owed */
 	tcp_ack_flush(st);
 	tcp_chunk_wake(st);
 }
@@ -558,7 +607,7 @@ void tcp_sock_free(struct stack *st, struct tcp_sock *tp)
 	tcp_unhash(st, tp);
 	tcp_port_put(st, tp);
 	if (st->tcp) {
-		if (tp->ack_deferred)
+		if (tp->ack_deferred || tp->push_deferred)
 			tcp_ack_undefer(st->tcp, tp);
 		tcp_stream_purge(&st->tcp->chunks, &tp->sndq);
 		tcp_stream_purge(&st->tcp->chunks, &tp->rcvq);
@@ -1073,7 +1122,7 @@ static ssize_t tcp_send_queue(struct sock *sk, const void *buf, struct fmap *fm,
 		return -EAGAIN;
 	}
 	tp->write_seq += (uint32_t)n;
-	tcp_push(st, tp);
+	tcp_push_soon(st, tp);
 	return (ssize_t)n;
 }
 

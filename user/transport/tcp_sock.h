@@ -313,6 +313,7 @@ struct tcp_sock {
 	uint8_t pending_acks;		/* full segments received since our last ACK */
 	bool ack_now;			/* send an ACK at the end of this input */
 	bool ack_deferred;		/* owes an ACK at the end of the burst (tcp.c) */
+	bool push_deferred;		/* data queued in this burst, pushed at its end (tcp.c) */
 	bool ack_wnd;			/* ... a window update (the application read) */
 	uint8_t probes;			/* persist / keepalive probes sent */
 
