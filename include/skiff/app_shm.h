@@ -84,11 +84,16 @@ enum skiff_app_opt {
 	SKIFF_APP_OPT_RCVBUF,
 	SKIFF_APP_OPT_SNDBUF,
 	SKIFF_APP_OPT_KEEPALIVE,
+	SKIFF_APP_OPT_CONGESTION, /* value: SKIFF_TCP_CONGESTION's (0 CUBIC, 1 NewReno, 2 BBR) */
 	SKIFF_APP_OPT_MAX,
 };
 #define SKIFF_APP_F_REUSEADDR 0x1u
 #define SKIFF_APP_F_NODELAY 0x2u
 #define SKIFF_APP_F_KEEPALIVE 0x4u
+/* TCP_CONGESTION for LISTEN/CONNECT: the algorithm's number + 1 in these
+ * bits (0: the daemon's default, --cc) */
+#define SKIFF_APP_F_CC_SHIFT 8
+#define SKIFF_APP_F_CC_MASK (0x3u << SKIFF_APP_F_CC_SHIFT)
 
 /* One request: 32 bytes.  Addresses and ports in network order. */
 struct skiff_app_msg {

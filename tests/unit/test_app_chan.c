@@ -394,6 +394,54 @@ static void test_bad_ops_and_slots_are_counted_and_ignored(void **state)
 	assert_int_equal(f->slots[5].closed_seq, f->seq);
 }
 
+struct cc_find {
+	const char *cc;
+};
+
+static void cc_of_client(void *arg, const struct sock *sk)
+{
+	struct cc_find *c = arg;
+	struct tcp_conn_info info;
+
+	if (ntohs(sk->dport) == PEER_PORT && !tcp_get_info(sk, &info))
+		c->cc = info.cc;
+}
+
+/* libskiffapp's TCP_CONGESTION: carried by CONNECT (flags) or SETOPT. */
+static void test_congestion_control_follows_connect_flags_and_setopt(void **state)
+{
+	struct fixture *f = *state;
+	struct cc_find c = {0};
+	uint32_t seq;
+	struct sockaddr_in sin = {
+		.sin_family = AF_INET, .sin_port = htons(PEER_PORT), .sin_addr.s_addr = TS_ADDR_B};
+
+	assert_int_equal(skiff_socket(twostack_stack(&f->ts, TS_B), SOCK_STREAM, &f->peer_l), 0);
+	assert_int_equal(skiff_bind(f->peer_l, &sin), 0);
+	assert_int_equal(skiff_listen(f->peer_l, 8), 0);
+	post(f, SKIFF_APP_OP_CONNECT, 0, TS_ADDR_B, PEER_PORT, 0);
+	/* BBR (2) + 1, as the library puts it for setsockopt(TCP_CONGESTION, "bbr") */
+	f->req->msg[(f->req->prod - 1) % SKIFF_APP_RING].flags = 3u << SKIFF_APP_F_CC_SHIFT;
+	assert_true(run_until(f, 5 * SEC, slot0_connected));
+	assert_true(run_until(f, 5 * SEC, peer_accepted));
+	tcp_walk(twostack_stack(&f->ts, TS_A), cc_of_client, &c);
+	assert_non_null(c.cc);
+	assert_string_equal(c.cc, "bbr");
+	seq = post(f, SKIFF_APP_OP_SETOPT, 0, 0, 0, SKIFF_APP_OPT_CONGESTION);
+	f->req->msg[(f->req->prod - 1) % SKIFF_APP_RING].arg2 = 1;
+	run(f, SEC);
+	assert_int_equal(f->slots[0].rep_seq, seq);
+	assert_int_equal(f->slots[0].rep_res, 0);
+	tcp_walk(twostack_stack(&f->ts, TS_A), cc_of_client, &c);
+	assert_string_equal(c.cc, "newreno");
+	/* a number the transport does not have */
+	seq = post(f, SKIFF_APP_OP_SETOPT, 0, 0, 0, SKIFF_APP_OPT_CONGESTION);
+	f->req->msg[(f->req->prod - 1) % SKIFF_APP_RING].arg2 = 7;
+	run(f, SEC);
+	assert_int_equal(f->slots[0].rep_seq, seq);
+	assert_int_equal(f->slots[0].rep_res, -EINVAL);
+}
+
 static void test_a_ring_index_far_ahead_poisons_the_app_on_this_worker(void **state)
 {
 	struct fixture *f = *state;
@@ -601,6 +649,8 @@ int main(void)
 						setup, teardown),
 		cmocka_unit_test_setup_teardown(
 			test_an_rx_tail_ahead_of_head_resets_that_connection, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_congestion_control_follows_connect_flags_and_setopt,
+						setup, teardown),
 		cmocka_unit_test_setup_teardown(test_bad_ops_and_slots_are_counted_and_ignored,
 						setup, teardown),
 		cmocka_unit_test_setup_teardown(

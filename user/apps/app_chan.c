@@ -454,8 +454,9 @@ static void ws_event(struct socket *so, uint32_t events, void *arg)
 
 /* ---- requests ---- */
 
-/* The options a LISTEN/CONNECT carries: flags, arg2 = SO_RCVBUF bytes,
- * pad = SO_SNDBUF KiB (0: the default).  Values the transport refuses are
+/* The options a LISTEN/CONNECT carries: flags (with TCP_CONGESTION in
+ * SKIFF_APP_F_CC_MASK), arg2 = SO_RCVBUF bytes, pad = SO_SNDBUF KiB (0:
+ * the default).  Values the transport refuses are
  * ignored, as the library already accepted them. */
 static void set_opts(struct socket *so, const struct skiff_app_msg *m)
 {
@@ -469,6 +470,9 @@ static void set_opts(struct socket *so, const struct skiff_app_msg *m)
 		skiff_setsockopt(so, SKIFF_SO_RCVBUF, (int)m->arg2);
 	if (m->pad)
 		skiff_setsockopt(so, SKIFF_SO_SNDBUF, (int)m->pad * 1024);
+	if (m->flags & SKIFF_APP_F_CC_MASK)
+		skiff_setsockopt(so, SKIFF_TCP_CONGESTION,
+				 (int)((m->flags & SKIFF_APP_F_CC_MASK) >> SKIFF_APP_F_CC_SHIFT) - 1);
 }
 
 /* A fresh connection in ws: FIFOs empty, state published. */
@@ -642,6 +646,7 @@ static int set_opt(struct app_wsock *ws, int opt, uint32_t val)
 		[SKIFF_APP_OPT_RCVBUF] = SKIFF_SO_RCVBUF,
 		[SKIFF_APP_OPT_SNDBUF] = SKIFF_SO_SNDBUF,
 		[SKIFF_APP_OPT_KEEPALIVE] = SKIFF_SO_KEEPALIVE,
+		[SKIFF_APP_OPT_CONGESTION] = SKIFF_TCP_CONGESTION,
 	};
 
 	if (opt <= 0 || opt >= SKIFF_APP_OPT_MAX || val > (1u << 30))

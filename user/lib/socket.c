@@ -530,6 +530,55 @@ static int set_linger(int fd, const void *val, socklen_t len)
 	return i < 0 ? fail(EBADF) : 0;
 }
 
+/* TCP_CONGESTION's names (Linux's, and skiffd --cc's), by the number
+ * SKIFF_APP_OPT_CONGESTION carries. */
+static const char *const cc_names[] = {"cubic", "reno", "bbr"};
+
+static int cc_by_name(const void *val, socklen_t len)
+{
+	char name[16] = {0};
+	size_t i;
+
+	memcpy(name, val, len < sizeof(name) - 1 ? len : sizeof(name) - 1);
+	if (!strcmp(name, "newreno"))
+		return 1;
+	for (i = 0; i < sizeof(cc_names) / sizeof(cc_names[0]); i++)
+		if (!strcmp(name, cc_names[i]))
+			return (int)i;
+	return -1;
+}
+
+/* setsockopt(TCP_CONGESTION, "bbr" | "cubic" | "reno" | "newreno"). */
+static int set_congestion(int fd, const void *val, socklen_t len)
+{
+	struct skiff_app_msg m;
+	struct lsock *ls;
+	int cc, i, ret = 0;
+
+	if (!val)
+		return fail(EFAULT);
+	cc = cc_by_name(val, len);
+	if (cc < 0)
+		return fail(ENOENT); /* as Linux for an algorithm it does not have */
+	sa_lock();
+	i = sa_slot_of(fd);
+	if (i < 0 || A.L->s[i].dgram) {
+		sa_unlock();
+		return fail(i < 0 ? EBADF : ENOPROTOOPT);
+	}
+	ls = &A.L->s[i];
+	ls->flags = (uint16_t)((ls->flags & ~SKIFF_APP_F_CC_MASK) |
+			       ((unsigned int)(cc + 1) << SKIFF_APP_F_CC_SHIFT));
+	if (ls->kind == L_CONN) {
+		sa_fill_msg(&m, i, SKIFF_APP_OP_SETOPT);
+		m.arg = SKIFF_APP_OPT_CONGESTION;
+		m.arg2 = (uint32_t)cc;
+		ret = sa_request(ls->worker, &m);
+	}
+	sa_unlock();
+	return ret ? fail(-ret) : 0;
+}
+
 /* An option for a socket not yet on a worker is kept for LISTEN/CONNECT;
  * on a connection it is sent to its worker. */
 SKIFF_EXPORT int skiff_setsockopt(int fd, int level, int name, const void *val, socklen_t len)
@@ -543,6 +592,8 @@ SKIFF_EXPORT int skiff_setsockopt(int fd, int level, int name, const void *val, 
 		return setsockopt(fd, level, name, val, len);
 	if (level == SOL_SOCKET && name == SO_LINGER)
 		return set_linger(fd, val, len);
+	if (level == IPPROTO_TCP && name == TCP_CONGESTION)
+		return set_congestion(fd, val, len);
 	if (!val || len < (socklen_t)sizeof(int))
 		return fail(EINVAL);
 	memcpy(&v, val, sizeof(v));
@@ -612,6 +663,27 @@ SKIFF_EXPORT int skiff_getsockopt(int fd, int level, int name, void *val, sockle
 			return fail(EBADF);
 		memcpy(val, &lg, *len < sizeof(lg) ? *len : sizeof(lg));
 		*len = *len < sizeof(lg) ? *len : sizeof(lg);
+		return 0;
+	}
+	if (level == IPPROTO_TCP && name == TCP_CONGESTION) {
+		const char *cc = NULL;
+		size_t n;
+
+		/* the name the program set; the daemon's default (--cc) is
+		 * not known here */
+		sa_lock();
+		i = sa_slot_of(fd);
+		if (i >= 0 && (A.L->s[i].flags & SKIFF_APP_F_CC_MASK))
+			cc = cc_names[((A.L->s[i].flags & SKIFF_APP_F_CC_MASK) >>
+				       SKIFF_APP_F_CC_SHIFT) - 1];
+		sa_unlock();
+		if (i < 0)
+			return fail(EBADF);
+		if (!cc)
+			return fail(ENOPROTOOPT);
+		n = strlen(cc) + 1;
+		memcpy(val, cc, *len < n ? *len : n);
+		*len = *len < n ? *len : (socklen_t)n;
 		return 0;
 	}
 	if (*len < (socklen_t)sizeof(int))
