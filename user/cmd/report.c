@@ -570,6 +570,8 @@ static void socket_json(struct strbuf *sb, const struct report_sock *s)
 		  s->rq_bytes, s->sq_bytes, s->cwnd, s->srtt_us, s->rttvar_us, s->rto_ms, s->mss,
 		  (unsigned long long)s->retrans, s->orphan ? "true" : "false");
 	sb_json_str(sb, s->cc ? s->cc : "");
+	sb_puts(sb, ", \"cc_state\": ");
+	sb_json_str(sb, s->cc_state);
 	sb_puts(sb, "},");
 }
 
@@ -613,10 +615,12 @@ void report_sockets(struct strbuf *sb, const struct report_sock *s, int count, b
 			endpoint_str(&s[i].daddr, s[i].dport, p, sizeof(p));
 			snprintf(rtt, sizeof(rtt), "%.3f/%.3f", s[i].srtt_us / 1000.0,
 				 s[i].rttvar_us / 1000.0);
-			sb_printf(sb, "%-6d %-11s %8u %8u %-21s %-21s %8u %15s %7u %5u %7llu %s%s\n",
+			sb_printf(sb, "%-6d %-11s %8u %8u %-21s %-21s %8u %15s %7u %5u %7llu %s%s%s%s%s\n",
 				  s[i].worker, s[i].state ? s[i].state : "?", s[i].rq_bytes,
 				  s[i].sq_bytes, l, p, s[i].cwnd, rtt, s[i].rto_ms, s[i].mss,
 				  (unsigned long long)s[i].retrans, s[i].cc ? s[i].cc : "",
+				  s[i].cc_state[0] ? " (" : "", s[i].cc_state,
+				  s[i].cc_state[0] ? ")" : "",
 				  s[i].orphan && strcmp(s[i].state ? s[i].state : "", "TIME-WAIT")
 					  ? " (orphan)"
 					  : "");

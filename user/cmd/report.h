@@ -115,6 +115,7 @@ struct report_sock {
 	uint32_t srtt_us, rttvar_us, rto_ms, mss;
 	uint64_t retrans;
 	const char *cc;		/* static */
+	char cc_state[96];	/* the algorithm's state in words (BBR), "" otherwise */
 	bool orphan;		/* closed by the application, still finishing */
 };
 

@@ -764,6 +764,7 @@ static void sock_collect_one(void *arg, const struct sock *sk)
 		v->mss = ti.mss;
 		v->retrans = ti.retrans;
 		v->cc = ti.cc;
+		snprintf(v->cc_state, sizeof(v->cc_state), "%s", ti.cc_state);
 		v->orphan = !sk->socket;
 	}
 	c->n++;
