@@ -17,9 +17,10 @@ BUILD=${BUILD:-build}
 # records a perf profile of both CPUs during one more download of each,
 # E2E_KEEP=1 keeps $E2E_TMP with the profiles); BENCH_ONLY=upload the same
 # for the upload (bench_load tcpsend to skiffd's discard and the kernel's);
-# BENCH_ONLY=lossy only the download through the impaired relay (E2E_IMP_ARGS:
-# the relay's flags, default "--loss 3 --reorder 25 --dup 1 --corrupt 1
-# --delay 10 --seed 1"; E2E_IMP_SIZE the file);
+# BENCH_ONLY=lossy only the download through the impaired relay, skiff and
+# the kernel both with CUBIC, then skiff with --cc bbr and the kernel with its
+# default (E2E_IMP_ARGS: the relay's flags, default "--loss 3 --reorder 25
+# --dup 1 --corrupt 1 --delay 10 --seed 1"; E2E_IMP_SIZE the file);
 # BENCH_ONLY=txn only the transaction rows (16-flow TCP request/response,
 # 16-flow connect/request/close against both echo servers, HTTP keep-alive
 # with 1000 connections; E2E_TXN_SECONDS (5) each run, E2E_TXN_FLOWS (16));
@@ -418,9 +419,11 @@ e2e_udp_latency() {
 	done
 }
 
-# Through the impaired relay: the same download, smaller.
+# Through the impaired relay: the same download, smaller, twice: skiff
+# with CUBIC against the kernel with CUBIC, then skiffd restarted with
+# --cc bbr against the kernel with its default (BBR on this machine).
 e2e_impaired() {
-	local size=$1 www=$2 bytes
+	local size=$1 www=$2 bytes kcc
 	local imp=${E2E_IMP_ARGS:---loss 3 --reorder 25 --dup 1 --corrupt 1 --delay 10 --seed 1}
 	bytes=$(stat -c %s "$www/mid.bin")
 	netns_init si || return 1
@@ -432,12 +435,23 @@ e2e_impaired() {
 		--http "80:$www" || return 1
 	e2e_start_kserver cubic http "$DUT_IP" 80 "$www" || return 1
 	e2e_start_kserver "" http "$DUT_IP" 8080 "$www" || return 1
+	kcc=$(netns_dut sysctl -n net.ipv4.tcp_congestion_control)
 	echo "impaired relay: $IMPAIR --a $RELAY_A --b $RELAY_B $imp (both directions)"
-	e2e_compare "TCP download $size through the impaired relay (curl)" Mbit/s \
+	e2e_compare "TCP download $size through the impaired relay (curl), CUBIC both" Mbit/s \
 		"e2e_curl http://$DED_IP/mid.bin $bytes mbit" \
 		"e2e_curl http://$DUT_IP/mid.bin $bytes mbit"
-	e2e_only "TCP download $size through the impaired relay, kernel with the default congestion control ($(netns_dut sysctl -n net.ipv4.tcp_congestion_control))" \
-		Mbit/s "e2e_curl http://$DUT_IP:8080/mid.bin $bytes mbit"
+	e2e_impaired_stats
+	netns_stop_skiffd || echo "skiffd exited with status $?" >&2
+	netns_start_skiffd "$E2E_TMP/skiffd-imp-bbr.log" --addr "$DED_IP/$PREFIX_LEN" --cpus 1 \
+		--http "80:$www" --cc bbr || return 1
+	echo "skiffd restarted with --cc bbr; the kernel's server on port 8080 uses its default ($kcc)"
+	e2e_compare "TCP download $size through the impaired relay (curl), skiff BBR / kernel $kcc" \
+		Mbit/s "e2e_curl http://$DED_IP/mid.bin $bytes mbit" \
+		"e2e_curl http://$DUT_IP:8080/mid.bin $bytes mbit"
+	e2e_impaired_stats
+}
+
+e2e_impaired_stats() {
 	netns_impair_stats | tr '\n' ' ' | sed 's/^/   impair: /'
 	echo
 	netns_dut "$SKIFFCTL" --iface "$DUT_IF" stats 2>/dev/null |
