@@ -123,14 +123,14 @@ static bool dad_conflict(const uint8_t *f, size_t n, const struct in6_addr *a)
 	       (m[0] == SKIFF_ND_NEIGHBOR_SOLICIT && !memcmp(ip + 8, any, 16));
 }
 
-int addr6_dad(const char *ifname, const uint8_t mac[6], const struct in6_addr *a, int timeout_ms,
-	      uint8_t who[6])
+int addr6_dad(const char *ifname, const uint8_t mac[6], const struct in6_addr *a, int n_addrs,
+	      int timeout_ms, int *which, uint8_t who[6])
 {
 	struct sockaddr_ll sll = { .sll_family = AF_PACKET, .sll_protocol = htons(ETH_P_IPV6) };
 	struct sockaddr_ll to;	/* where we send; sll gets each received frame's */
 	uint8_t probe[DAD_FRAME], buf[2048];
 	struct timespec t0, t;
-	int fd, ret = 0, left;
+	int fd, ret = 0, left, i;
 	struct pollfd pfd;
 	socklen_t slen;
 	ssize_t n;
@@ -145,13 +145,17 @@ int addr6_dad(const char *ifname, const uint8_t mac[6], const struct in6_addr *a
 		ret = -errno;
 		goto out;
 	}
-	dad_probe(probe, mac, a);
 	to = sll;
 	to.sll_halen = 6;
-	memcpy(to.sll_addr, probe, 6);
-	if (sendto(fd, probe, sizeof(probe), 0, (struct sockaddr *)&to, sizeof(to)) < 0) {
-		ret = -errno;
-		goto out;
+	/* every probe first, then one wait: start-up takes one RetransTimer
+	 * however many addresses there are */
+	for (i = 0; i < n_addrs; i++) {
+		dad_probe(probe, mac, &a[i]);
+		memcpy(to.sll_addr, probe, 6);
+		if (sendto(fd, probe, sizeof(probe), 0, (struct sockaddr *)&to, sizeof(to)) < 0) {
+			ret = -errno;
+			goto out;
+		}
 	}
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	pfd.fd = fd;
@@ -166,15 +170,19 @@ int addr6_dad(const char *ifname, const uint8_t mac[6], const struct in6_addr *a
 		n = recvfrom(fd, buf, sizeof(buf), MSG_DONTWAIT, (struct sockaddr *)&sll, &slen);
 		if (n <= 0 || sll.sll_pkttype == PACKET_OUTGOING)
 			continue; /* our own probe, looped back to the socket */
-		if (dad_conflict(buf, (size_t)n, a)) {
-			memcpy(who, buf + 6, 6);
-			ret = 1;
-			break;
+		for (i = 0; i < n_addrs && !ret; i++) {
+			if (dad_conflict(buf, (size_t)n, &a[i])) {
+				memcpy(who, buf + 6, 6);
+				*which = i;
+				ret = 1;
+			}
 		}
+		if (ret)
+			break;
 	}
-	/* the address is ours: tell the link (neighbours update their caches) */
-	if (!ret)
-		ret = na_announce(fd, &to, mac, a);
+	/* the addresses are ours: tell the link (neighbours update their caches) */
+	for (i = 0; i < n_addrs && !ret; i++)
+		ret = na_announce(fd, &to, mac, &a[i]);
 out:
 	close(fd);
 	return ret;
@@ -213,10 +221,11 @@ static int addr6_classify(struct addr6_state *st, const struct skiffd_config *cf
 int addr6_setup(struct addr6_state *st, struct skiffd_config *cfg, const uint8_t mac[6],
 		char *err, size_t errlen)
 {
+	struct in6_addr probe[SKIFF_MAX_ADDRS6];
 	char a[INET6_ADDRSTRLEN];
 	uint8_t gmac[6], who[6];
 	bool any_dedicated = false;
-	int i, ret;
+	int i, ret, n = 0, k = 0, idx[SKIFF_MAX_ADDRS6];
 
 	memset(st, 0, sizeof(*st));
 	for (i = 0; i < cfg->n_addrs6; i++) {
@@ -255,23 +264,28 @@ int addr6_setup(struct addr6_state *st, struct skiffd_config *cfg, const uint8_t
 			return ret;
 		}
 		st->joined[i] = true;
-		ret = addr6_dad(cfg->iface, mac, &cfg->addrs6[i].addr, ADDR6_DAD_MS, who);
-		if (ret < 0) {
-			snprintf(err, errlen, "duplicate address detection for %s on %s: %s", a,
-				 cfg->iface, strerror(-ret));
-			return ret;
-		}
-		if (ret) {
-			snprintf(err, errlen,
-				 "%s is already in use on %s by %02x:%02x:%02x:%02x:%02x:%02x "
-				 "(duplicate address detection, RFC 4862): not taking it%s", a,
-				 cfg->iface, who[0], who[1], who[2], who[3], who[4], who[5],
-				 cfg->addrs6[i].link_local
-					 ? " (skiffd's link-local address, from IF's MAC: "
-					   "--no-link-local goes without it)"
-					 : "");
-			return -EADDRINUSE;
-		}
+		idx[n] = i;
+		probe[n++] = cfg->addrs6[i].addr;
+	}
+	if (!n)
+		return 0;
+	ret = addr6_dad(cfg->iface, mac, probe, n, ADDR6_DAD_MS, &k, who);
+	if (ret < 0) {
+		snprintf(err, errlen, "duplicate address detection on %s: %s", cfg->iface,
+			 strerror(-ret));
+		return ret;
+	}
+	if (ret) {
+		i = idx[k];
+		inet_ntop(AF_INET6, &cfg->addrs6[i].addr, a, sizeof(a));
+		snprintf(err, errlen,
+			 "%s is already in use on %s by %02x:%02x:%02x:%02x:%02x:%02x "
+			 "(duplicate address detection, RFC 4862): not taking it%s", a, cfg->iface,
+			 who[0], who[1], who[2], who[3], who[4], who[5],
+			 cfg->addrs6[i].link_local ? " (skiffd's link-local address, from IF's MAC: "
+						     "--no-link-local goes without it)"
+						   : "");
+		return -EADDRINUSE;
 	}
 	return 0;
 }

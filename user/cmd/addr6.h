@@ -37,12 +37,13 @@ int addr6_setup(struct addr6_state *st, struct skiffd_config *cfg, const uint8_t
 void addr6_link_local(const uint8_t mac[6], struct in6_addr *a);
 
 /*
- * One DAD probe for a on ifname from mac: 1 (another host answered, or is
- * probing for it too: its MAC in who), 0 (nobody within timeout_ms; then
- * an unsolicited NA announces the address, RFC 4861 7.2.6), -errno.
+ * One DAD probe for each of the n_addrs addresses a[] on ifname from mac,
+ * then one wait of timeout_ms for every answer: 1 (another host answered
+ * for a[*which], or is probing for it too: its MAC in who), 0 (nobody;
+ * then an unsolicited NA announces each address, RFC 4861 7.2.6), -errno.
  */
-int addr6_dad(const char *ifname, const uint8_t mac[6], const struct in6_addr *a, int timeout_ms,
-	      uint8_t who[6]);
+int addr6_dad(const char *ifname, const uint8_t mac[6], const struct in6_addr *a, int n_addrs,
+	      int timeout_ms, int *which, uint8_t who[6]);
 
 /* Leave what addr6_setup joined (the XDP maps go with the program). */
 void addr6_teardown(struct addr6_state *st, const struct skiffd_config *cfg);
