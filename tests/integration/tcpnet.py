@@ -159,8 +159,12 @@ def assert_frames_back(sk, timeout=5.0):
     assert ok, f"UMEM frames not back after the test: {detail}"
 
 
+def family(addr):
+    return socket.AF_INET6 if ":" in addr else socket.AF_INET
+
+
 def connect(topo, addr, port, timeout=10, ns=None):
-    c = sn.ns_socket(ns or topo.peer_ns, type=socket.SOCK_STREAM)
+    c = sn.ns_socket(ns or topo.peer_ns, family(addr), type=socket.SOCK_STREAM)
     c.settimeout(timeout)
     c.connect((addr, port))
     return c
@@ -290,7 +294,7 @@ class KernelHttpServer:
         deadline = time.monotonic() + 10
         while time.monotonic() < deadline:
             try:
-                s = sn.ns_socket(ns, type=socket.SOCK_STREAM)
+                s = sn.ns_socket(ns, family(addr), type=socket.SOCK_STREAM)
                 s.settimeout(1)
                 s.connect((addr, port))
                 s.close()

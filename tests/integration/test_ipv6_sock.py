@@ -1,0 +1,144 @@
+# SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
+"""UDP and TCP over IPv6 with the kernel as the peer, on a dedicated IPv6
+address: the built-in echo answering datagrams of 1, 1452 and 8000 bytes
+(fragmented both ways), TCP echo, curl -6 of 100 MiB checked by SHA-256,
+one [::] listener serving IPv4 and IPv6 clients at once, skiffctl sockets
+showing [a:b::c]:port, and skiffd --fetch http://[X:Y::Z]:PORT/ against a
+kernel HTTP server."""
+
+import socket
+import threading
+
+import pytest
+
+import skiffnet as sn
+import tcpnet as tn
+from conftest import ECHO_PORT, standard_args
+from tcpnet import need_tcp  # noqa: F401  (fixture)
+from test_ipv6 import v6, v6net  # noqa: F401  (v6net: fixture)
+
+pytestmark = pytest.mark.usefixtures("need_tcp", "v6net")
+
+OURS = 5  # skiffd's dedicated IPv6 address: v6(topo, OURS)
+PEER = 1  # the kernel peer's
+
+
+@pytest.fixture(scope="module")
+def http_dir():
+    d = tn.HttpDir()
+    yield d
+    d.remove()
+
+
+def test_fetch_over_ipv6_from_a_kernel_http_server(topo, http_dir):
+    """skiffd --fetch http://[peer]:8080/mid.bin: the built-in client over
+    IPv6 (a bracketed literal), the body checked by SHA-256.  (First: no
+    other skiffd may run on the interface.)"""
+    # the server's start-up probe connects from its own namespace: over lo
+    topo.peer(["sysctl", "-qw", "net.ipv6.conf.lo.disable_ipv6=0"])
+    srv = tn.KernelHttpServer(topo.peer_ns, v6(topo, PEER), 8080, http_dir.path)
+    try:
+        rc, out, res = tn.skiffd_client(
+            topo, ["--addr", f"{v6(topo, 6)}/64", "--fetch",
+                   f"http://[{v6(topo, PEER)}]:8080/mid.bin"])
+    finally:
+        srv.close()
+    assert rc == 0 and res, out
+    assert res[0] == http_dir.size["mid.bin"] and res[2] == http_dir.sha["mid.bin"], out
+
+
+@pytest.fixture(scope="module")
+def daemon(topo, v6net, http_dir):  # noqa: F811
+    d = sn.Skiffd(topo, [*standard_args(topo), "--addr", f"{v6(topo, OURS)}/64",
+                         "--http", f"{tn.HTTP_PORT}:{http_dir.path}"]).start()
+    yield d
+    rc = d.stop(timeout=20)
+    assert rc == 0, f"skiffd exited {rc} on SIGTERM:\n{d.output()}"
+
+
+@pytest.fixture
+def frames_back(daemon):
+    yield
+    assert daemon.alive(), daemon.output()[-3000:]
+    tn.assert_frames_back(daemon, timeout=10)
+
+
+def test_udp_echo_over_ipv6_of_1_1452_and_8000_bytes(topo, daemon, frames_back):
+    before = daemon.counters()
+    s = sn.ns_socket(topo.peer_ns, socket.AF_INET6, socket.SOCK_DGRAM)
+    s.settimeout(2)
+    try:
+        for size in (1, 1452, 8000):
+            data = bytes((i * 7 + size) & 0xff for i in range(size))
+            for _ in range(3):  # the first may wait for neighbour discovery
+                s.sendto(data, (v6(topo, OURS), ECHO_PORT))
+                try:
+                    got, frm = s.recvfrom(65535)
+                    break
+                except socket.timeout:
+                    continue
+            else:
+                pytest.fail(f"no echo of {size} bytes")
+            assert got == data and frm[0] == v6(topo, OURS), (size, frm)
+    finally:
+        s.close()
+    d = sn.delta(daemon.counters(), before)
+    # 8000 bytes over a 1500-byte link: reassembled, and the echo fragmented
+    assert d["u.ip6_reasm_ok"] >= 1 and d["u.ip6_frag_created"] >= 6, sn.nonzero(d, "u.")
+
+
+def test_tcp_echo_over_ipv6(topo, daemon, frames_back):
+    size = 4 << 20
+    s = tn.connect(topo, v6(topo, OURS), ECHO_PORT, timeout=30)
+    data = bytes(range(256)) * (size // 256)
+    res = {}
+
+    def reader():
+        res["n"], res["sha"] = tn.recv_all(s)
+
+    th = threading.Thread(target=reader, daemon=True)
+    th.start()
+    s.sendall(data)
+    s.shutdown(socket.SHUT_WR)
+    th.join(60)
+    s.close()
+    assert res.get("n") == size and res.get("sha") == tn.sha256(data), res
+
+
+def test_curl_6_downloads_100mib_with_matching_sha256(topo, daemon, http_dir, frames_back):
+    before = daemon.counters()
+    code, size, secs, sha, err = tn.curl_get(
+        topo, f"http://[{v6(topo, OURS)}]:{tn.HTTP_PORT}/big.bin", extra=("-6", "-g"))
+    d = sn.delta(daemon.counters(), before)
+    assert code == 200 and size == tn.BIG, f"curl: {code} {size} {err}; {sn.nonzero(d, 'u.')}"
+    assert sha == http_dir.sha["big.bin"], "body differs from the file"
+    print(f"curl -6 100 MiB from skiff: {secs:.2f} s, {tn.BIG * 8 / secs / 1e9:.2f} Gbit/s")
+    assert d["u.tcp_passive_opens"] >= 1 and d["u.ip6_rx"] > 1000, sn.nonzero(d, "u.")
+
+
+def test_a_dual_stack_listener_serves_both_families(topo, daemon, http_dir, frames_back):
+    """The HTTP server's one [::] listener: an IPv4 and an IPv6 client at
+    once; skiffctl sockets shows the IPv6 one as [a:b::c]:port."""
+    c4 = tn.connect(topo, topo.ded_ip, tn.HTTP_PORT)
+    c6 = tn.connect(topo, v6(topo, OURS), tn.HTTP_PORT)
+    try:
+        socks = daemon.ctl_json("sockets")["sockets"]
+        text = daemon.ctl("sockets").stdout
+        for c in (c4, c6):
+            c.sendall(b"GET /small.txt HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+            body = b""
+            while True:
+                b = c.recv(65536)
+                if not b:
+                    break
+                body += b
+            assert body.startswith(b"HTTP/1.1 200 ") and body.endswith(b"hello from skiff\n")
+    finally:
+        c4.close()
+        c6.close()
+    peers = {s.get("peer_addr") for s in socks if s["proto"] == "tcp"}
+    assert v6(topo, PEER) in peers and topo.peer_ip in peers, socks
+    assert f"[{v6(topo, OURS)}]:{tn.HTTP_PORT}" in text, text
+    listeners = [s for s in socks if s["proto"] == "tcp" and s.get("state") == "LISTEN"
+                 and s["local_port"] == tn.HTTP_PORT]
+    assert listeners and all(s["local_addr"] == "::" for s in listeners), listeners
