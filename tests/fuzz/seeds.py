@@ -267,6 +267,9 @@ def app_seeds():
 
     def poll(ms=1):
         return bytes([4, ms])
+
+    def on_ring(q, m):
+        return bytes([7, q]) + m[1:]
     peer = bytes([10, 0, 0, 2])
     peer_addr = struct.unpack("<I", peer)[0]
     conn = msg(2, 0, 1, peer_addr, socket.htons(80)) + poll(5)
@@ -290,6 +293,13 @@ def app_seeds():
         bytes([3, 1]) + struct.pack("<II", 24, 0) + msg(4, 1, 3) + poll(),
         "udp-part-garbage": msg(9, 2, 1, 0, socket.htons(9999)) + poll() +
         bytes([5, 2, 200]) + struct.pack("<I", 0xfffffff0) + msg(5, 2, 2) + poll(),
+        # thread rings (records 7-9): a listener from ring 5, a connection
+        # from the shared ring 32 and its close from ring 0, then ring 9's
+        # producer index far ahead, then q_used with every bit
+        "thread-rings": on_ring(5, msg(1, 3, 1, 0, socket.htons(8080))) + poll() +
+        on_ring(32, msg(2, 0, 2, peer_addr, socket.htons(80))) + poll(5) +
+        msg(7, 0, 3) + poll() + bytes([8, 9]) + struct.pack("<I", 5000) + poll() +
+        bytes([9]) + b"\xff" * 8 + poll(),
     }
 
 
