@@ -74,53 +74,75 @@ static bool recv_exact(int c, uint8_t *buf, size_t len)
 	return true;
 }
 
+/* Read what comes (waiting for it unless flags say MSG_DONTWAIT) and check
+ * it against the pattern from *got on: 1 read, 0 nothing yet, -1 wrong
+ * bytes or the connection gone. */
+static int take_echo(int c, int k, uint64_t *got, int flags)
+{
+	static __thread uint8_t in[BULK_CHUNK];
+	ssize_t r = skiff_recv(c, in, sizeof(in), flags);
+	uint64_t i;
+
+	if (r < 0 && (errno == EAGAIN || errno == EINTR))
+		return 0;
+	if (r <= 0)
+		return -1;
+	for (i = 0; i < (uint64_t)r; i++)
+		if (in[i] != pattern(k, *got + i))
+			return -1;
+	*got += (uint64_t)r;
+	return 1;
+}
+
 static bool run_bulk(int k, int c)
 {
-	static __thread uint8_t out[BULK_CHUNK], in[BULK_CHUNK];
+	static __thread uint8_t out[BULK_CHUNK];
 	uint64_t sent = 0, got = 0, i;
-	ssize_t r;
+	int r;
 
 	while (!atomic_load(&B.stop)) {
 		for (i = 0; i < BULK_CHUNK; i++)
 			out[i] = pattern(k, sent + i);
-		r = skiff_send(c, out, BULK_CHUNK, MSG_NOSIGNAL);
-		if (r != BULK_CHUNK)
+		if (skiff_send(c, out, BULK_CHUNK, MSG_NOSIGNAL) != BULK_CHUNK)
 			return false;
 		sent += BULK_CHUNK;
-		/* read what is there, at least enough to keep the peer's
-		 * buffers from filling (the echo is blocking) */
+		/* read what is there, waiting when far behind so the peer's
+		 * buffers never fill (the echo is blocking) */
 		do {
-			r = skiff_recv(c, in, sizeof(in),
-				       sent - got > 4 * BULK_CHUNK ? 0 : MSG_DONTWAIT);
-			if (r < 0 && (errno == EAGAIN || errno == EINTR))
-				break;
-			if (r <= 0)
+			r = take_echo(c, k, &got, sent - got > 4 * BULK_CHUNK ? 0 : MSG_DONTWAIT);
+			if (r < 0)
 				return false;
-			for (i = 0; i < (uint64_t)r; i++)
-				if (in[i] != pattern(k, got + i))
-					return false;
-			got += (uint64_t)r;
-		} while (sent - got > 4 * BULK_CHUNK);
+		} while (r && sent - got > 4 * BULK_CHUNK);
 	}
-	while (got < sent) {
-		r = skiff_recv(c, in, sizeof(in), 0);
-		if (r <= 0)
+	while (got < sent)
+		if (take_echo(c, k, &got, 0) < 0)
 			return false;
-		for (i = 0; i < (uint64_t)r; i++)
-			if (in[i] != pattern(k, got + i))
-				return false;
-		got += (uint64_t)r;
-	}
 	B.count[k] = got;
 	return true;
+}
+
+/* poll: one recv() on an idle connection, which must say EAGAIN. */
+static bool idle_recv(int c)
+{
+	uint8_t buf[64];
+
+	return skiff_recv(c, buf, sizeof(buf), MSG_DONTWAIT) < 0 && errno == EAGAIN;
+}
+
+/* rr: 64 bytes of v out, the same 64 back. */
+static bool round_trip(int c, uint8_t v)
+{
+	uint8_t buf[64], back[64];
+
+	memset(buf, v, sizeof(buf));
+	return skiff_send(c, buf, sizeof(buf), MSG_NOSIGNAL) == sizeof(buf) &&
+	       recv_exact(c, back, sizeof(back)) && !memcmp(buf, back, sizeof(buf));
 }
 
 static void *thread_main(void *arg)
 {
 	int k = (int)(intptr_t)arg, c;
-	uint8_t buf[64], back[64];
 	uint64_t n = 0;
-	ssize_t r;
 
 	c = skiff_socket(AF_INET, SOCK_STREAM, 0);
 	if (c < 0 || skiff_connect(c, (struct sockaddr *)&B.peer, sizeof(B.peer))) {
@@ -130,33 +152,17 @@ static void *thread_main(void *arg)
 		return NULL;
 	}
 	pthread_barrier_wait(&B.go);
-	switch (B.mode) {
-	case M_POLL:
-		while (!atomic_load_explicit(&B.stop, memory_order_relaxed)) {
-			r = skiff_recv(c, buf, sizeof(buf), MSG_DONTWAIT);
-			if (r >= 0 || errno != EAGAIN) {
-				B.bad[k] = true;
-				break;
-			}
-			n++;
-		}
-		B.count[k] = n;
-		break;
-	case M_RR:
-		while (!atomic_load_explicit(&B.stop, memory_order_relaxed)) {
-			memset(buf, (int)(n + (uint64_t)k), sizeof(buf));
-			if (skiff_send(c, buf, sizeof(buf), MSG_NOSIGNAL) != sizeof(buf) ||
-			    !recv_exact(c, back, sizeof(back)) || memcmp(buf, back, sizeof(buf))) {
-				B.bad[k] = true;
-				break;
-			}
-			n++;
-		}
-		B.count[k] = n;
-		break;
-	case M_BULK:
+	if (B.mode == M_BULK) {
 		B.bad[k] = !run_bulk(k, c);
-		break;
+	} else {
+		while (!atomic_load_explicit(&B.stop, memory_order_relaxed)) {
+			if (!(B.mode == M_POLL ? idle_recv(c) : round_trip(c, (uint8_t)(n + (uint64_t)k)))) {
+				B.bad[k] = true;
+				break;
+			}
+			n++;
+		}
+		B.count[k] = n;
 	}
 	skiff_close(c);
 	return NULL;

@@ -502,7 +502,7 @@ class KernelEcho:
     def __init__(self, topo):
         self.srv = sn.ns_socket(topo.peer_ns, type=socket.SOCK_STREAM)
         self.srv.bind((topo.peer_ip, 0))
-        self.srv.listen(8)
+        self.srv.listen(64)
         self.port = self.srv.getsockname()[1]
         self.t = threading.Thread(target=self.run, daemon=True)
         self.t.start()
@@ -705,6 +705,19 @@ def thread_slots(d):
     return j[0]["thread_slots"]
 
 
+def go_on(a):
+    """A line on the program's stdin: its cue to go on."""
+    a.p.stdin.write(b"go\n")
+    a.p.stdin.flush()
+
+
+def finish(a, sk):
+    """The program says "done", exits 0, and skiffd detaches it."""
+    a.wait_line(a.p.stdout, "done")
+    assert a.p.wait(10) == 0
+    wait_detached(sk)
+
+
 def roles_at_once(topo, port, n):
     """n connections at once, each one's answer."""
     res = [None] * n
@@ -797,13 +810,10 @@ def test_an_epoll_set_made_before_fork_is_one_set_for_parent_and_child(topo, sk,
     t = threading.Thread(target=lambda: res.append(role_of(topo, port)))
     t.start()
     time.sleep(0.3)  # the connection is waiting in the listener
-    a.p.stdin.write(b"go\n")
-    a.p.stdin.flush()
+    go_on(a)
     t.join(30)
     assert res == ["child"]
-    out, err = a.p.communicate(timeout=10)
-    assert a.p.returncode == 0 and b"done" in out, (out + err).decode(errors="replace")
-    wait_detached(sk)
+    finish(a, sk)
 
 
 def test_threads_that_exit_give_their_thread_slots_back(topo, sk, cleanup):
@@ -819,11 +829,8 @@ def test_threads_that_exit_give_their_thread_slots_back(topo, sk, cleanup):
         assert roles_at_once(topo, port, 8) == ["thread"] * 8
         a.wait_line(a.p.stdout, f"round {r}")
         assert thread_slots(sk) == 1
-        a.p.stdin.write(b"next\n")
-        a.p.stdin.flush()
-    a.wait_line(a.p.stdout, "done")
-    assert a.p.wait(10) == 0
-    wait_detached(sk)
+        go_on(a)
+    finish(a, sk)
 
 
 def test_more_threads_than_thread_slots_all_get_served(topo, sk, cleanup):
@@ -838,11 +845,8 @@ def test_more_threads_than_thread_slots_all_get_served(topo, sk, cleanup):
     assert roles_at_once(topo, port, 40) == ["thread"] * 40
     a.wait_line(a.p.stdout, "served")
     assert thread_slots(sk) == 32
-    a.p.stdin.write(b"go\n")
-    a.p.stdin.flush()
-    a.wait_line(a.p.stdout, "done")
-    assert a.p.wait(10) == 0
-    wait_detached(sk)
+    go_on(a)
+    finish(a, sk)
 
 
 def test_a_child_killed_mid_transfer_leaves_the_parent_serving(topo, sk, cleanup):
@@ -918,42 +922,6 @@ def test_an_app_builds_with_pkg_config_after_make_install(topo, sk, cleanup, tmp
 
 
 THREAD_BENCH = sn.BUILD / "tests" / "apps" / "thread_bench"
-
-
-class KernelEcho:
-    """A kernel echo server in the peer namespace, a thread per connection."""
-
-    def __init__(self, topo):
-        self.srv = sn.ns_socket(topo.peer_ns, type=socket.SOCK_STREAM)
-        self.srv.bind((topo.peer_ip, 0))
-        self.srv.listen(64)
-        self.port = self.srv.getsockname()[1]
-        self.conns = []
-        threading.Thread(target=self._accept, daemon=True).start()
-
-    def _accept(self):
-        while True:
-            try:
-                c, _ = self.srv.accept()
-            except OSError:
-                return
-            self.conns.append(c)
-            threading.Thread(target=self._echo, args=(c,), daemon=True).start()
-
-    @staticmethod
-    def _echo(c):
-        try:
-            while True:
-                b = c.recv(1 << 16)
-                if not b:
-                    break
-                c.sendall(b)
-        except OSError:
-            pass
-        c.close()
-
-    def close(self):
-        self.srv.close()
 
 
 @pytest.mark.parametrize("mode", ["poll", "rr", "bulk"])

@@ -78,6 +78,7 @@
 #define LISTEN_PICK_TRIES 64
 #define MAX_ATTACH_FDS (1 + SKIFF_APP_MAX_WORKERS + SKIFF_APP_MAX_WAITERS)
 #define MAX_EPOLLS 64 /* epoll sets a process names */
+#define RECV_FLAGS (MSG_DONTWAIT | MSG_PEEK | MSG_WAITALL | MSG_NOSIGNAL | MSG_TRUNC | MSG_CMSG_CLOEXEC)
 #define MAX_SETS 64   /* epoll sets of an attach, all its processes together */
 
 /* L_UDP: a datagram socket bound on the workers of wmask */
@@ -310,6 +311,7 @@ ssize_t sa_dgram_recv(int fd, const struct iovec *iov, int iovcnt, int flags,
 /* io.c */
 bool sa_is_dgram(int fd);
 int sa_sock_of(int fd);
+int sa_sock_enter(int fd, struct sa_held *h);
 
 /* poll.c */
 void sa_epoll_forget(int fd);

@@ -126,7 +126,7 @@ ssize_t sa_dgram_send(int fd, const struct iovec *iov, int iovcnt, int flags,
 	struct sockaddr_in sin = {0};
 	struct skiff_app_dgram d = {0};
 	struct skiff_app_msg m;
-	struct sa_held h = {.kind = SA_HELD_SOCK};
+	struct sa_held h;
 	struct space_wait sw;
 	struct lsock *ls;
 	ssize_t len, ret;
@@ -160,8 +160,7 @@ ssize_t sa_dgram_send(int fd, const struct iovec *iov, int iovcnt, int flags,
 		if (ret)
 			return sa_send_result(ret, flags);
 	}
-	h.i = i;
-	sa_sock_lock(i);
+	sa_sock_enter(fd, &h);
 	ret = sa_slot_of(fd) < 0 ? -EBADF : 0;
 	if (!ret && ls->wr_shut)
 		ret = -EPIPE;
@@ -236,7 +235,7 @@ ssize_t sa_dgram_recv(int fd, const struct iovec *iov, int iovcnt, int flags,
 	struct lsock *ls;
 	uint32_t w, part, bit, seq;
 	ssize_t len, ret;
-	struct sa_held h = {.kind = SA_HELD_SOCK};
+	struct sa_held h;
 	size_t n;
 	int i;
 
@@ -244,15 +243,12 @@ ssize_t sa_dgram_recv(int fd, const struct iovec *iov, int iovcnt, int flags,
 	len = sa_iov_total(iov, iovcnt);
 	if (len < 0)
 		return fail(EINVAL);
-	if (flags & ~(MSG_DONTWAIT | MSG_PEEK | MSG_WAITALL | MSG_NOSIGNAL | MSG_TRUNC |
-		      MSG_CMSG_CLOEXEC))
+	if (flags & ~RECV_FLAGS)
 		return fail(EOPNOTSUPP);
 	part = skiff_app_dgram_part(A.n_workers ? A.n_workers : 1);
-	i = sa_sock_of(fd);
+	i = sa_sock_enter(fd, &h);
 	if (i < 0)
 		return fail(EBADF);
-	h.i = i;
-	sa_sock_lock(i);
 	if (sa_slot_of(fd) < 0) {
 		ret = -EBADF;
 		goto out;

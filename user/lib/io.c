@@ -18,6 +18,20 @@ int sa_sock_of(int fd)
 	return i;
 }
 
+/* Enter the data path of socket fd: its index, with its lock taken and h
+ * saying so (to be dropped while a call sleeps); -1 (no lock) when fd
+ * cannot be a skiff socket.  The caller checks the socket under the lock. */
+int sa_sock_enter(int fd, struct sa_held *h)
+{
+	int i = sa_sock_of(fd);
+
+	if (i < 0)
+		return -1;
+	*h = (struct sa_held){.kind = SA_HELD_SOCK, .i = i};
+	sa_sock_lock(i);
+	return i;
+}
+
 /* Whether fd is a datagram socket (a flag fixed at its creation). */
 bool sa_is_dgram(int fd)
 {

@@ -105,7 +105,7 @@ ssize_t sa_stream_send(int fd, const struct iovec *iov, int iovcnt, int flags)
 	uint32_t space, chunk, state;
 	ssize_t ret, len;
 	size_t sent = 0;
-	struct sa_held h = {.kind = SA_HELD_SOCK};
+	struct sa_held h;
 	int i;
 
 	len = sa_iov_total(iov, iovcnt);
@@ -113,11 +113,9 @@ ssize_t sa_stream_send(int fd, const struct iovec *iov, int iovcnt, int flags)
 		return fail(EINVAL);
 	if (flags & MSG_OOB)
 		return fail(EOPNOTSUPP);
-	i = sa_sock_of(fd);
+	i = sa_sock_enter(fd, &h);
 	if (i < 0)
 		return fail(EBADF);
-	h.i = i;
-	sa_sock_lock(i);
 	ret = sa_conn_slot(fd);
 	if (ret < 0)
 		goto out;
@@ -179,21 +177,18 @@ ssize_t sa_stream_recv(int fd, const struct iovec *iov, int iovcnt, int flags, i
 	uint32_t head, avail, chunk, tail;
 	ssize_t ret, len;
 	size_t got = 0;
-	struct sa_held h = {.kind = SA_HELD_SOCK};
+	struct sa_held h;
 	int i;
 
 	*mflags = 0;
 	len = sa_iov_total(iov, iovcnt);
 	if (len < 0)
 		return fail(EINVAL);
-	if (flags & ~(MSG_DONTWAIT | MSG_PEEK | MSG_WAITALL | MSG_NOSIGNAL | MSG_TRUNC |
-		      MSG_CMSG_CLOEXEC))
+	if (flags & ~RECV_FLAGS)
 		return fail(EOPNOTSUPP);
-	i = sa_sock_of(fd);
+	i = sa_sock_enter(fd, &h);
 	if (i < 0)
 		return fail(EBADF);
-	h.i = i;
-	sa_sock_lock(i);
 	ret = sa_conn_slot(fd);
 	if (ret < 0)
 		goto out;
