@@ -511,3 +511,45 @@ def test_packet_too_big_lowers_the_path_mtu_of_the_daemons_replies(topo, sk6):
     c = sn.delta(sk6.counters(), before)
     assert c["u.icmp6_echo_reply"] == 3, sn.nonzero(c, "u.")
     assert c["u.ip6_frag_created"] == 4 * 3, sn.nonzero(c, "u.")
+
+
+def test_hostile_ipv6_frames_leave_skiffd_serving(topo, sk6):
+    """scapy from the peer: an extension header chain over 8 to the shared
+    address goes to the kernel untouched (pass_ip6_ext), one longer than
+    its payload is dropped by XDP; a spoofed NA claiming skiffd's
+    link-local address for another MAC is counted as a conflict and never
+    learnt: the peer still reaches the link-local address at our MAC."""
+    from scapy.layers.inet import UDP
+    from scapy.layers.inet6 import (ICMPv6ND_NA, ICMPv6NDOptDstLLAddr, IPv6,
+                                    IPv6ExtHdrDestOpt)
+    from scapy.layers.l2 import Ether
+    from scapy.packet import Raw
+
+    ll, evil = link_local(topo.dut_mac), "02:66:66:66:66:66"
+    eth = Ether(dst=topo.dut_mac, src=topo.peer_mac)
+    chain = IPv6ExtHdrDestOpt()
+    for _ in range(8):
+        chain = chain / IPv6ExtHdrDestOpt()
+    long_chain = eth / IPv6(src=v6(topo, 1), dst=v6(topo, 2)) / chain / \
+        UDP(sport=4000, dport=5555) / Raw(b"x" * 8)
+    short = bytearray(bytes(eth / IPv6(src=v6(topo, 1), dst=v6(topo, 2), plen=16) /
+                            IPv6ExtHdrDestOpt(len=4, nh=17) / Raw(bytes(40))))
+    spoof = eth / IPv6(src=v6(topo, 1), dst=v6(topo, 5), hlim=255) / \
+        ICMPv6ND_NA(tgt=ll, R=0, S=0, O=1) / ICMPv6NDOptDstLLAddr(lladdr=evil)
+    tx = sn.RawSender(topo)
+    before = sk6.counters()
+    try:
+        tx.send([bytes(long_chain), bytes(short), bytes(spoof)])
+        time.sleep(0.3)
+    finally:
+        tx.close()
+    c = sn.delta(sk6.counters(), before)
+    assert c["xdp.pass_ip6_ext"] >= 1 and c["xdp.drop_ip6_malformed"] >= 1, sn.nonzero(c)
+    assert c["u.nd_conflict"] >= 1, sn.nonzero(c, "u.")
+    neigh = json.loads(sk6.ctl("neigh", "--json").stdout)["neighbours"]
+    assert all(n["ip"] != ll for n in neigh), neigh
+    topo.peer(["ip", "-6", "neigh", "flush", "dev", topo.peer_if])
+    assert ping6(topo, f"{ll}%{topo.peer_if}") == 3
+    got = json.loads(topo.peer(["ip", "-j", "-6", "neigh", "show", ll, "dev",
+                                topo.peer_if]).stdout)
+    assert got and got[0]["lladdr"] == topo.dut_mac, got
