@@ -402,7 +402,9 @@ static __always_inline int __skiff_ipv6_shared(struct skiff_pkt *p, struct ipv6h
 	struct skiff_ip6_chain c;
 	struct skiff_frag_val *seen;
 	__u8 l4[SKIFF_TCP_MIN_HLEN];
+	__be16 dport;
 	bool owned;
+	void *l4p;
 	int ret;
 
 	ret = skiff_ipv6_walk(p, ip6, plen, &c);
@@ -416,9 +418,11 @@ static __always_inline int __skiff_ipv6_shared(struct skiff_pkt *p, struct ipv6h
 	if (c.nh != IPPROTO_UDP && c.nh != IPPROTO_TCP)
 		return skiff_pass(p->st, pass_ip6_shared);
 
-	__builtin_memcpy(&fkey.saddr, &ip6->saddr, sizeof(fkey.saddr));
-	__builtin_memcpy(&fkey.daddr, &ip6->daddr, sizeof(fkey.daddr));
-	fkey.id = c.frag_id;
+	if (c.frag) {
+		__builtin_memcpy(&fkey.saddr, &ip6->saddr, sizeof(fkey.saddr));
+		__builtin_memcpy(&fkey.daddr, &ip6->daddr, sizeof(fkey.daddr));
+		fkey.id = c.frag_id;
+	}
 	if (c.frag && (c.frag_off & SKIFF_IP6_FRAG_OFFSET)) {
 		/* a later fragment carries no ports: follow the first one */
 		seen = bpf_map_lookup_elem(&frags6, &fkey);
@@ -428,16 +432,22 @@ static __always_inline int __skiff_ipv6_shared(struct skiff_pkt *p, struct ipv6h
 		return seen->to_stack ? skiff_to_stack(p) : skiff_pass(p->st, pass_port6);
 	}
 
-	/* Verifier: the helper's size must be a constant, hence two calls. */
-	if (c.nh == IPPROTO_TCP) {
-		if (c.l4_len < SKIFF_TCP_MIN_HLEN ||
-		    bpf_xdp_load_bytes(p->ctx, c.l4_off, l4, SKIFF_TCP_MIN_HLEN))
-			return skiff_drop(p->st, drop_l4_truncated);
-	} else if (c.l4_len < sizeof(struct udphdr) ||
-		   bpf_xdp_load_bytes(p->ctx, c.l4_off, l4, sizeof(struct udphdr))) {
+	l4p = ip6 + 1;
+	if (c.l4_len < (c.nh == IPPROTO_TCP ? SKIFF_TCP_MIN_HLEN : sizeof(struct udphdr)))
 		return skiff_drop(p->st, drop_l4_truncated);
+	if (c.l4_off == p->l3_off + SKIFF_IPV6_HLEN && l4p + SKIFF_TCP_MIN_HLEN <= p->data_end) {
+		/* the common case, no extension header: read in place */
+		dport = ((struct udphdr *)l4p)->dest; /* same place in TCP */
+	} else {
+		/* Verifier: the helper's size must be a constant, hence two calls. */
+		if (c.nh == IPPROTO_TCP ? bpf_xdp_load_bytes(p->ctx, c.l4_off, l4,
+							      SKIFF_TCP_MIN_HLEN)
+					: bpf_xdp_load_bytes(p->ctx, c.l4_off, l4,
+							      sizeof(struct udphdr)))
+			return skiff_drop(p->st, drop_l4_truncated);
+		dport = *(__be16 *)(l4 + 2);
 	}
-	owned = skiff_port6_lookup(&ip6->daddr, *(__be16 *)(l4 + 2), c.nh);
+	owned = skiff_port6_lookup(&ip6->daddr, dport, c.nh);
 	if (c.frag) {
 		fval.to_stack = owned;
 		/* LRU: never fails for lack of room, evicts the oldest datagram */
