@@ -955,6 +955,52 @@ static void stamps_are_kept_per_slot_and_read_back_in_order(void **state)
 	tcp_stream_purge(p, &s);
 }
 
+/*
+ * Delivery rate records (BBR's samples): one per chunk, taken at the
+ * first transmission of any of its bytes and kept through later ones; a
+ * range reads back the most recent record (largest delivered count) of
+ * the chunks it touches, with its application-limited mark.
+ */
+static void rate_records_are_per_chunk_first_send_and_read_most_recent(void **state)
+{
+	struct tcp_chunk_pool *p = *state;
+	struct tcp_stream s = { 0 };
+	struct tcp_rate_rec r1 = {.delivered = 10, .sent_us = 100};
+	struct tcp_rate_rec r2 = {.delivered = 20, .sent_us = 200};
+	struct tcp_rate_rec r3 = {.delivered = 30, .sent_us = 300};
+	struct tcp_rate_rec got;
+	bool app, have = false;
+
+	append_pat(p, &s, 0, 3 * TCP_CHUNK_DATA);
+	tcp_stream_rate_get(&s, 0, 100, &got, &app, &have);
+	assert_false(have);					/* never sent */
+	tcp_stream_rate_set(&s, 0, 1448, &r1, false);		/* chunk 0 */
+	tcp_stream_rate_set(&s, 1448, 1448, &r2, true);		/* 0 kept, 1 taken */
+	tcp_stream_rate_set(&s, 0, 3 * TCP_CHUNK_DATA, &r3, false); /* 2 taken */
+	tcp_stream_rate_get(&s, 0, 1448, &got, &app, &have);
+	assert_true(have);
+	assert_int_equal(got.delivered, 10);			/* the first send's */
+	assert_false(app);
+	have = false;
+	tcp_stream_rate_get(&s, 1448, 1448, &got, &app, &have);
+	assert_int_equal(got.delivered, 20);			/* chunk 1's, the later */
+	assert_int_equal(got.sent_us, 200);
+	assert_true(app);
+	/* an earlier best stays unless a chunk has a more recent one */
+	tcp_stream_rate_get(&s, 0, 100, &got, &app, &have);
+	assert_int_equal(got.delivered, 20);
+	tcp_stream_rate_get(&s, 2 * TCP_CHUNK_DATA, 10, &got, &app, &have);
+	assert_int_equal(got.delivered, 30);
+	assert_false(app);
+	/* a chunk back from the pool has no record of its previous use */
+	tcp_stream_purge(p, &s);
+	append_pat(p, &s, 0, 100);
+	have = false;
+	tcp_stream_rate_get(&s, 0, 100, &got, &app, &have);
+	assert_false(have);
+	tcp_stream_purge(p, &s);
+}
+
 #define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
 
 int main(void)
@@ -967,6 +1013,7 @@ int main(void)
 		T(copy_csum_matches_peek_and_csum_partial),
 		T(file_ranges_read_like_copies_and_hold_the_mapping),
 		T(stamps_are_kept_per_slot_and_read_back_in_order),
+		T(rate_records_are_per_chunk_first_send_and_read_most_recent),
 		T(append_is_short_when_the_pool_runs_out),
 		T(pool_grows_in_slabs_up_to_its_limit),
 		T(ooo_disjoint_segments_are_kept_sorted),
