@@ -553,3 +553,29 @@ def test_hostile_ipv6_frames_leave_skiffd_serving(topo, sk6):
     got = json.loads(topo.peer(["ip", "-j", "-6", "neigh", "show", ll, "dev",
                                 topo.peer_if]).stdout)
     assert got and got[0]["lladdr"] == topo.dut_mac, got
+
+
+def test_a_skiff_service_answers_on_the_shared_address_beside_the_kernel(topo, sk6):
+    """The echo service (a dual-stack socket: its bind writes {::, 7, UDP}
+    and {::, 7, TCP} into ports6) answers on the kernel's IPv6 address,
+    while the kernel's own socket and ping on that address keep working."""
+    shared = v6(topo, 2)
+    with sn.in_netns(topo.dut_ns):
+        kern = socket.socket(socket.AF_INET6, socket.SOCK_DGRAM)
+    with sn.in_netns(topo.peer_ns):
+        p = socket.socket(socket.AF_INET6, socket.SOCK_DGRAM)
+    kern.bind((shared, 5556))
+    kern.settimeout(3)
+    try:
+        before = sk6.counters()
+        payload = os.urandom(1200)
+        assert sn.udp_exchange(topo, shared, ECHO_PORT, payload, sock=p) == payload
+        p.sendto(b"kernel's", (shared, 5556))
+        assert kern.recvfrom(100)[0] == b"kernel's"
+        assert ping6(topo, shared) == 3
+        c = sn.delta(sk6.counters(), before)
+        assert c["xdp.to_stack"] >= 1 and c["xdp.pass_port6"] >= 1, sn.nonzero(c, "xdp.")
+        assert c["xdp.icmp6_echo_reply"] == 0, sn.nonzero(c, "xdp.")
+    finally:
+        kern.close()
+        p.close()
