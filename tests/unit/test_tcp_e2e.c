@@ -1389,6 +1389,14 @@ static bool cond_rcvy_xfer(void *arg)
 	return cond_xfer(&r->x);
 }
 
+/* Run r->x to its end (intact), keeping r->max_in_use. */
+static void rcvy_run(struct twostack *ts, struct rcvy_xfer *r)
+{
+	assert_true(twostack_run(ts, 10 * 60 * SEC, cond_rcvy_xfer, r));
+	assert_int_equal(r->x.err, 0);
+	assert_true(r->x.rcvd == r->x.total);
+}
+
 static void lossy_transfer_a_to_b(struct twostack *ts, struct pair *p, struct rcvy_xfer *r)
 {
 	struct ts_impair imp = {.loss_pct = 3, .reorder_pct = 10, .delay_ns = 5 * MS};
@@ -1399,9 +1407,7 @@ static void lossy_transfer_a_to_b(struct twostack *ts, struct pair *p, struct rc
 		.x = {.tx = p->a, .rx = p->b, .total = 2 << 20, .base = 7},
 		.st = twostack_stack(ts, TS_A),
 	};
-	assert_true(twostack_run(ts, 10 * 60 * SEC, cond_rcvy_xfer, r));
-	assert_int_equal(r->x.err, 0);
-	assert_true(r->x.rcvd == r->x.total);
+	rcvy_run(ts, r);
 }
 
 /*
@@ -1435,8 +1441,7 @@ static void an_idle_connection_after_loss_recovery_holds_no_recovery_block(void 
 	/* the next losses take one again, and it goes back again */
 	r.x = (struct xfer){.tx = p.a, .rx = p.b, .total = 1 << 20, .base = 11};
 	r.max_in_use = 0;
-	assert_true(twostack_run(ts, 10 * 60 * SEC, cond_rcvy_xfer, &r));
-	assert_int_equal(r.x.err, 0);
+	rcvy_run(ts, &r);
 	assert_true(r.max_in_use >= 1);
 	twostack_run(ts, 5 * SEC, NULL, NULL);
 	assert_int_equal(tcp_recovery_in_use(a), 0);
@@ -1465,9 +1470,7 @@ static void a_receiver_gives_its_block_back_with_the_ack_that_fills_the_hole(voi
 		.x = {.tx = p.a, .rx = p.b, .total = 16 * 1448, .base = 3},
 		.st = b,
 	};
-	assert_true(twostack_run(ts, 30 * SEC, cond_rcvy_xfer, &r));
-	assert_int_equal(r.x.err, 0);
-	assert_true(r.x.rcvd == r.x.total);
+	rcvy_run(ts, &r);
 	assert_int_equal(tr->n_drop_seq, 1);
 	assert_int_equal(trace_retrans(tr, TS_A), 1);
 	assert_true(r.max_in_use >= 1); /* B reported SACK blocks from one */
