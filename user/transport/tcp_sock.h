@@ -144,7 +144,7 @@ struct tcp_recovery {
 };
 
 /* The pool of recovery blocks of one stack (in struct tcp_table). */
-#define TCP_RECOVERY_MAX	16384u	/* blocks in use at most, per stack (about 7 MiB) */
+#define TCP_RECOVERY_MAX	16384u	/* blocks in use at most, per stack (about 8 MiB) */
 #define TCP_RECOVERY_CACHE	64u	/* free blocks kept for reuse */
 struct tcp_recovery_pool {
 	struct tcp_recovery *free;
