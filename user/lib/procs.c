@@ -7,7 +7,6 @@
  */
 #include "app_lib.h"
 
-
 struct lib_state skiff_app_lib = {
 	.lk = PTHREAD_MUTEX_INITIALIZER,
 	.pidlk = PTHREAD_MUTEX_INITIALIZER,
