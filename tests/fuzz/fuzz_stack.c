@@ -300,9 +300,15 @@ static void fz_check_conn(void *arg, const struct sock *sk)
 		FZ_CHECK(tp->sndq.len == tp->write_seq - una);
 	else
 		FZ_CHECK(tp->fin_sent && una == tp->write_seq + 1 && !tp->sndq.len);
+	/* the scoreboard and the SACK blocks we report live in the recovery
+	 * block; none without one (tcp_sock.h) */
+	if (!tp->rcvy) {
+		FZ_CHECK(!tp->n_scoreboard && !tp->n_rcv_sacks);
+		return;
+	}
 	for (i = 0; i < tp->n_scoreboard; i++) {
-		FZ_CHECK(seq_le(tp->scoreboard[i].start, tp->scoreboard[i].end));
-		FZ_CHECK(seq_le(tp->scoreboard[i].end, tp->snd_max));
+		FZ_CHECK(seq_le(tp->rcvy->scoreboard[i].start, tp->rcvy->scoreboard[i].end));
+		FZ_CHECK(seq_le(tp->rcvy->scoreboard[i].end, tp->snd_max));
 	}
 }
 
@@ -378,7 +384,7 @@ static struct tcp_sock *fz_conn_tp(const struct fz_conn *c)
 
 	if (!c->lport)
 		return NULL;
-	tp = tcp_lookup(&fz.h.st, H_PEER, htons(c->pport), H_ADDR, htons(c->lport));
+	tp = tcp_lookup(&fz.h.st, H_A4(H_PEER), htons(c->pport), H_A4(H_ADDR), htons(c->lport));
 	if (!tp || tp->state == TCP_LISTEN)
 		return NULL;
 	return tp;
