@@ -12,6 +12,9 @@
  *                  recovery, congestion control calls
  *   tcp_rack.c     RACK-TLP loss detection (RFC 8985) and PRR (RFC 6937)
  *   tcp_timer.c    RTO, delayed ACK, persist, keepalive, TIME_WAIT, FIN_WAIT_2
+ *   tcp_recovery.c the recovery block (SACK scoreboard, undo state, SACK blocks
+ *                  to report) and its bounded pool: what an idle connection
+ *                  does not hold (struct tcp_recovery below)
  * Sequence numbers are host order; addresses and ports in struct sock are
  * network order.  Every field group says which file writes it.
  */
