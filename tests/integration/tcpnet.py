@@ -184,6 +184,21 @@ def recv_all(sock, limit=None):
     return n, h.hexdigest()
 
 
+def read_to_eof(sock):
+    """Every byte until the peer's FIN."""
+    out = b""
+    while True:
+        b = sock.recv(1 << 16)
+        if not b:
+            return out
+        out += b
+
+
+def impaired_report(topo, sk, before):
+    """The relay's counters and skiffd's counters that moved since before."""
+    return f"impair: {topo.impair_stats()}\nskiff: {sn.nonzero(sn.delta(sk.counters(), before), 'u.')}"
+
+
 def upload(topo, addr, port, size, timeout=60):
     """Send size random bytes and close the write side; wait for the
     server's FIN.  Returns (seconds, sha256 sent, bytes the server sent)."""

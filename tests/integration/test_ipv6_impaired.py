@@ -43,25 +43,21 @@ def daemon(need_tcp, topo, v6net, http_dir):  # noqa: F811
     assert rc == 0, f"skiffd exited {rc} on SIGTERM:\n{d.output()}"
 
 
-def report(topo, sk, before):
-    return f"impair: {topo.impair_stats()}\nskiff: {sn.nonzero(sn.delta(sk.counters(), before), 'u.')}"
-
-
 def test_curl_6_through_the_impaired_link(topo, daemon, http_dir):
     before = daemon.counters()
     code, size, secs, sha, err = tn.curl_get(
         topo, f"http://[{v6(topo, OURS)}]/big.bin", timeout=180, extra=("-6", "-g"))
     assert code == 200 and size == SIZE and sha == http_dir.sha["big.bin"], \
-        f"curl {code} {size} {err}\n{report(topo, daemon, before)}"
+        f"curl {code} {size} {err}\n{tn.impaired_report(topo, daemon, before)}"
     d = sn.delta(daemon.counters(), before)
-    assert d["u.tcp_retrans_segs"] + d["u.tcp_ooo_segs"] >= 1, report(topo, daemon, before)
+    assert d["u.tcp_retrans_segs"] + d["u.tcp_ooo_segs"] >= 1, tn.impaired_report(topo, daemon, before)
     print(f"impaired IPv6 download {SIZE >> 20} MiB: {secs:.1f} s")
 
 
 def test_echo_over_ipv6_through_the_impaired_link(topo, daemon):
     before = daemon.counters()
     secs, sent, n, back = tn.echo_roundtrip(topo, v6(topo, OURS), ECHO_PORT, SIZE, timeout=180)
-    assert n == SIZE and back == sent, f"echo {n} bytes\n{report(topo, daemon, before)}"
+    assert n == SIZE and back == sent, f"echo {n} bytes\n{tn.impaired_report(topo, daemon, before)}"
     st = topo.impair_stats()
     assert all(st.get(k, 0) > 0 for k in ("ab.lost", "ba.lost", "ab.reordered", "ba.reordered")), st
     print(f"impaired IPv6 echo {SIZE >> 20} MiB: {secs:.1f} s")

@@ -126,12 +126,7 @@ def test_a_dual_stack_listener_serves_both_families(topo, daemon, http_dir, fram
         text = daemon.ctl("sockets").stdout
         for c in (c4, c6):
             c.sendall(b"GET /small.txt HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
-            body = b""
-            while True:
-                b = c.recv(65536)
-                if not b:
-                    break
-                body += b
+            body = tn.read_to_eof(c)
             assert body.startswith(b"HTTP/1.1 200 ") and body.endswith(b"hello from skiff\n")
     finally:
         c4.close()

@@ -45,22 +45,18 @@ def daemon(need_tcp, topo, http_dir):
 
 
 
-def impaired_report(topo, sk, before):
-    return f"impair: {topo.impair_stats()}\nskiff: {sn.nonzero(sn.delta(sk.counters(), before), 'u.')}"
-
-
 def test_curl_download_through_impaired_link(topo, sk, http_dir):
     before = sk.counters()
     code, size, secs, sha, err = tn.curl_get(topo, f"http://{topo.ded_ip}/mid.bin", timeout=180)
     assert code == 200 and size == SIZE and sha == http_dir.sha["mid.bin"], \
-        f"curl {code} {size} {err}\n{impaired_report(topo, sk, before)}"
+        f"curl {code} {size} {err}\n{tn.impaired_report(topo, sk, before)}"
     print(f"impaired download {SIZE >> 20} MiB: {secs:.1f} s")
 
 
 def test_upload_to_echo_through_impaired_link(topo, sk):
     before = sk.counters()
     secs, sent, n, back = tn.echo_roundtrip(topo, topo.ded_ip, ECHO_PORT, SIZE, timeout=180)
-    assert n == SIZE and back == sent, f"echo {n} bytes\n{impaired_report(topo, sk, before)}"
+    assert n == SIZE and back == sent, f"echo {n} bytes\n{tn.impaired_report(topo, sk, before)}"
     print(f"impaired echo {SIZE >> 20} MiB: {secs:.1f} s")
 
 
@@ -72,8 +68,8 @@ def test_upload_to_discard_through_impaired_link(topo, sk):
     print(f"impaired upload {SIZE >> 20} MiB: {secs:.1f} s")
     # corrupted segments were caught by the checksum, duplicates and
     # reordered ones went through the acceptability tests / OOO queue
-    assert d["u.drop.tcp_csum"] + d["u.drop.ip_csum"] >= 1, impaired_report(topo, sk, before)
-    assert d["u.tcp_ooo_segs"] >= 1, impaired_report(topo, sk, before)
+    assert d["u.drop.tcp_csum"] + d["u.drop.ip_csum"] >= 1, tn.impaired_report(topo, sk, before)
+    assert d["u.tcp_ooo_segs"] >= 1, tn.impaired_report(topo, sk, before)
 
 
 def test_every_impairment_happened_both_ways(topo, sk):

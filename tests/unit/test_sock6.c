@@ -20,8 +20,11 @@
 #include <cmocka.h>
 
 #include "core/clock.h"
+#include "core/csum.h"
 #include "net/icmp.h"
+#include "net/ipv6.h"
 #include "sock/socket.h"
+#include "transport/tcp.h"
 #include "transport/tcp_sock.h"
 #include "twostack.h"
 
@@ -403,6 +406,106 @@ static void a_syn_to_no_ipv6_listener_gets_a_rst(void **state)
 	skiff_close(p.a);
 }
 
+/* The last full-sized IPv6 data segment A sent: what a router would quote. */
+struct ptb_capture {
+	uint8_t frame[1600];
+	uint32_t len;
+};
+
+static int capture_big(struct twostack *ts, int from, uint8_t *frame, uint32_t *len, void *arg)
+{
+	struct ptb_capture *c = arg;
+
+	(void)ts;
+	if (from == TS_A && *len > 1400 && *len <= sizeof(c->frame) && frame[12] == 0x86 &&
+	    frame[13] == 0xdd && frame[14 + 6] == IPPROTO_TCP) {
+		memcpy(c->frame, frame, *len);
+		c->len = *len;
+	}
+	return TS_PASS;
+}
+
+/* SND.UNA of A's connection to port 80 (tcp_walk). */
+static void find_una(void *arg, const struct sock *sk)
+{
+	const struct tcp_sock *tp = (const struct tcp_sock *)sk;
+
+	if (ntohs(sk->dport) == 80 && tp->state == TCP_ESTABLISHED)
+		*(uint32_t *)arg = tp->snd_una;
+}
+
+static void packet_too_big_lowers_the_mss_of_an_ipv6_connection(void **state)
+{
+	struct twostack *ts = *state;
+	struct sockaddr_in6 any = sin6_of(in6addr_any.s6_addr, 80), to = sin6_of(ts_addr6[TS_B], 80);
+	struct tcp_pair p = { 0 };
+	struct ptb_capture cap = { 0 };
+	uint8_t f[14 + 40 + 8 + 1232];
+	uint32_t qlen, sum, snd_una;
+	uint16_t ck;
+	struct xfer x;
+	int mss;
+
+	p.lst = sock6(ts, TS_B, SOCK_STREAM);
+	assert_int_equal(skiff_bind(p.lst, &any), 0);
+	assert_int_equal(skiff_listen(p.lst, 8), 0);
+	p.a = sock6(ts, TS_A, SOCK_STREAM);
+	assert_int_equal(skiff_connect(p.a, &to), -EINPROGRESS);
+	assert_true(twostack_run(ts, SEC, accepted, &p));
+	assert_true(twostack_run(ts, SEC, connect_done, &p));
+	twostack_set_filter(ts, capture_big, &cap);
+	x = (struct xfer){ .tx = p.a, .rx = p.b, .total = 100000 };
+	assert_true(twostack_run(ts, 10 * SEC, xfer_step, &x));
+	twostack_set_filter(ts, NULL, NULL);
+	assert_true(cap.len > 1400);
+	/* RFC 4443 3.2 from B's side of the link: "MTU 1280", quoting as
+	 * much of A's segment as fits 1280 bytes; A's data still in flight */
+	x = (struct xfer){ .tx = p.a, .rx = p.b, .total = 50000 };
+	xfer_step(&x);
+	qlen = sizeof(f) - 14 - 48;
+	memcpy(f, H_MAC, 6);
+	memcpy(f + 6, H_PEER_MAC, 6);
+	f[12] = 0x86;
+	f[13] = 0xdd;
+	memset(f + 14, 0, 40);
+	f[14] = 0x60;
+	f[14 + 4] = (uint8_t)((8 + qlen) >> 8);
+	f[14 + 5] = (uint8_t)(8 + qlen);
+	f[14 + 6] = 58;
+	f[14 + 7] = 64;
+	memcpy(f + 14 + 8, ts_addr6[TS_B], 16);
+	memcpy(f + 14 + 24, ts_addr6[TS_A], 16);
+	memset(f + 54, 0, 8);
+	f[54] = 2;	/* Packet Too Big */
+	f[60] = 0x05;	/* MTU 1280 */
+	memcpy(f + 62, cap.frame + 14, qlen);
+	/* the quoted segment's sequence: the oldest unacknowledged byte (RFC
+	 * 5927 4.1: else the error is stale and ignored) */
+	snd_una = 0;
+	tcp_walk(twostack_stack(ts, TS_A), find_una, &snd_una);
+	assert_int_not_equal(snd_una, 0);
+	for (int i = 0; i < 4; i++)
+		f[62 + 40 + 4 + i] = (uint8_t)(snd_una >> (24 - 8 * i));
+	sum = ipv6_pseudo_sum(f + 22, f + 38, 8 + qlen, 58);
+	ck = csum_fold(csum_partial(f + 54, 8 + qlen, sum));
+	memcpy(f + 56, &ck, 2);
+	assert_int_equal(skiff_getsockopt(p.a, SKIFF_TCP_MAXSEG, &mss), 0);
+	assert_int_equal(mss, 1440);
+	assert_int_equal(twostack_inject(ts, TS_A, f, sizeof(f)), 0);
+	twostack_run(ts, 1 * MS, NULL, NULL);
+	assert_int_equal(STAT(ts, TS_A, icmp6_ptb_rx), 1);
+	assert_int_equal(STAT(ts, TS_A, icmp6_err_rx), 1);
+	/* RFC 8201: MSS = 1280 - 40 - 20 */
+	assert_int_equal(skiff_getsockopt(p.a, SKIFF_TCP_MAXSEG, &mss), 0);
+	assert_int_equal(mss, 1220);
+	assert_int_equal(STAT(ts, TS_A, tcp_pmtu_updates), 1);
+	assert_true(twostack_run(ts, 10 * SEC, xfer_step, &x));
+	assert_int_equal(x.bad, 0);
+	skiff_close(p.a);
+	skiff_close(p.b);
+	skiff_close(p.lst);
+}
+
 /* ---- the ICMP quote ---- */
 
 static void the_icmp_quote_parse_takes_both_families_and_refuses_every_cut(void **state)
@@ -478,6 +581,8 @@ int main(void)
 			a_dual_stack_listener_accepts_ipv4_as_mapped_and_v6only_refuses_it, setup,
 			teardown),
 		cmocka_unit_test_setup_teardown(a_syn_to_no_ipv6_listener_gets_a_rst, setup, teardown),
+		cmocka_unit_test_setup_teardown(packet_too_big_lowers_the_mss_of_an_ipv6_connection,
+						setup, teardown),
 		cmocka_unit_test(the_icmp_quote_parse_takes_both_families_and_refuses_every_cut),
 	};
 
