@@ -532,7 +532,9 @@ static void bbr_update_probe_bw_phase(const struct tcp_cong *c, struct bbr *b,
 
 static void bbr_update_round(struct bbr *b, const struct tcp_rate_sample *rs)
 {
-	if (rs->interval_us && (int32_t)(rs->prior_delivered - b->next_round_delivered) >= 0) {
+	/* a sample with a P (tx_in_flight counts P itself), valid or not:
+	 * a round ends when P was sent after the round began */
+	if (rs->tx_in_flight && (int32_t)(rs->prior_delivered - b->next_round_delivered) >= 0) {
 		bbr_start_round(b, rs);
 		if (b->rounds_since_probe < UINT8_MAX)
 			b->rounds_since_probe++;
