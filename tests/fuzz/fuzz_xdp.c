@@ -19,8 +19,11 @@
  *     dedicated address, in place, from our MAC to the requester, or an
  *     IPv6 echo request or Neighbor Solicitation for the dedicated IPv6
  *     address 2001:db8::5 (the NA to the solicitor or all-nodes);
- *   - IPv6 goes to skiff only when it is for 2001:db8::5 (2001:db8::2 is
- *     shared: the kernel's);
+ *   - IPv6 goes to skiff only when it is for 2001:db8::5, or for the shared
+ *     2001:db8::2 when it is UDP/TCP to an owned port ({::2, 80, TCP},
+ *     {::, 53, UDP} in ports6) after at most 8 extension headers, a later
+ *     fragment of such a datagram, or an ICMPv6 error quoting a packet sent
+ *     from an owned port of ::2;
  *   - rx_frames moved by one.
  * Needs root (CAP_BPF); the fuzz suite runs as root.
  */
@@ -68,7 +71,7 @@ static const uint8_t all_nodes_mac[6] = { 0x33, 0x33, 0, 0, 0, 1 };
 
 static struct {
 	struct skiff_xdp *skel;
-	int prog, stats, frags;
+	int prog, stats, frags, frags6;
 	int ncpus;
 	struct skiff_xdp_stats *percpu;
 } fx;
@@ -79,6 +82,12 @@ static struct {
 	bool owned;
 } frags[MAX_FRAGS];
 static int n_frags;
+/* ... and of IPv6 ones: {source, identification} (the destination is ::2) */
+static struct {
+	uint8_t key[20];
+	bool owned;
+} frags6[MAX_FRAGS];
+static int n_frags6;
 
 int LLVMFuzzerInitialize(int *argc, char ***argv);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -104,6 +113,16 @@ static void add_port(uint32_t addr, uint16_t port, uint8_t proto)
 	FZ_CHECK(!bpf_map_update_elem(bpf_map__fd(fx.skel->maps.ports), &k, &v, BPF_ANY));
 }
 
+static void add_port6(const uint8_t *addr, uint16_t port, uint8_t proto)
+{
+	struct skiff_port6_key k = { .port = htobe16(port), .proto = proto };
+	struct skiff_port_val v = { .refs = 1 };
+
+	if (addr)
+		memcpy(&k.addr, addr, 16);
+	FZ_CHECK(!bpf_map_update_elem(bpf_map__fd(fx.skel->maps.ports6), &k, &v, BPF_ANY));
+}
+
 int LLVMFuzzerInitialize(int *argc, char ***argv)
 {
 	struct skiff_config c = { .flags = SKIFF_CFG_ENABLED };
@@ -122,6 +141,7 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 	fx.prog = bpf_program__fd(fx.skel->progs.skiff_xdp_prog);
 	fx.stats = bpf_map__fd(fx.skel->maps.stats);
 	fx.frags = bpf_map__fd(fx.skel->maps.frags);
+	fx.frags6 = bpf_map__fd(fx.skel->maps.frags6);
 	fx.ncpus = libbpf_num_possible_cpus();
 	FZ_CHECK(fx.ncpus > 0);
 	fx.percpu = calloc((size_t)fx.ncpus, sizeof(*fx.percpu));
@@ -136,6 +156,8 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 	add_port(0, 53, 17);
 	FZ_CHECK(!bpf_map_update_elem(bpf_map__fd(fx.skel->maps.addrs6), ded6, &ded, BPF_ANY));
 	FZ_CHECK(!bpf_map_update_elem(bpf_map__fd(fx.skel->maps.addrs6), shr6, &shr, BPF_ANY));
+	add_port6(shr6, 80, 6);
+	add_port6(NULL, 53, 17);
 	return 0;
 }
 
@@ -178,6 +200,84 @@ struct verdicts {
 	size_t slla;	/* offset of the NS's source link-layer address, 0: none */
 };
 
+static int frag6_find(const uint8_t *key)
+{
+	int i;
+
+	for (i = 0; i < n_frags6; i++)
+		if (!memcmp(frags6[i].key, key, sizeof(frags6[i].key)))
+			return i;
+	return -1;
+}
+
+static bool nh_is_ext(uint8_t nh)
+{
+	return nh == 0 || nh == 43 || nh == 60 || nh == 44;
+}
+
+/* The shared ::2, as skiff_ipv6_shared() reads it: what may go to skiff. */
+static void ipv6_shared_verdicts(const uint8_t *f, size_t len, size_t l3, struct verdicts *v)
+{
+	size_t plen = be16(f + l3 + 4), off = l3 + 40, end = l3 + 40 + plen, need, q;
+	uint16_t fo = 0;
+	uint8_t nh = f[l3 + 6], key[20];
+	bool frag = false;
+	int i;
+
+	if ((f[l3] >> 4) != 6 || end > len)
+		return; /* dropped */
+	for (i = 0; i < 8 && nh_is_ext(nh); i++) {
+		if (off + 8 > end)
+			return; /* dropped, or passed when the frame is shorter */
+		if (nh == 44) {
+			fo = be16(f + off + 2);
+			frag = fo & 0xfff9;
+			memcpy(key + 16, f + off + 4, 4);
+			nh = f[off];
+			off += 8;
+		} else {
+			nh = f[off];
+			off += (f[off + 1] + 1u) * 8;
+		}
+	}
+	if (nh_is_ext(nh) || off > end)
+		return;
+	memcpy(key, f + l3 + 8, 16);
+	if (!frag)
+		memset(key + 16, 0, 4);
+	if (nh == 58 && !frag && end >= off + 8 + 40 && f[off] >= 1 && f[off] <= 4) {
+		/* an error quoting a packet from ::2 (perhaps its first fragment) */
+		q = off + 8;
+		if (memcmp(f + q + 8, shr6, 16))
+			return;
+		if (len >= q + 42 && owned(be16(f + q + 40), f[q + 6]))
+			v->may_stack = true;
+		if (f[q + 6] == 44 && len >= q + 50 && owned(be16(f + q + 48), f[q + 40]))
+			v->may_stack = true;
+		return;
+	}
+	if (nh != 6 && nh != 17)
+		return;
+	if (frag && (fo & 0xfff8)) {
+		i = frag6_find(key);
+		v->may_stack = i >= 0 && frags6[i].owned;
+		return;
+	}
+	need = nh == 6 ? 20 : 8;
+	if (end < off + need || len < off + need)
+		return; /* dropped */
+	v->may_stack = owned(be16(f + off + 2), nh);
+	if (!frag)
+		return;
+	i = frag6_find(key);
+	if (i < 0 && n_frags6 < MAX_FRAGS) {
+		memcpy(frags6[n_frags6].key, key, sizeof(key));
+		frags6[n_frags6++].owned = v->may_stack;
+	} else if (i >= 0) {
+		frags6[i].owned = v->may_stack; /* the newest first fragment wins */
+	}
+}
+
 static void ipv6_verdicts(const uint8_t *f, size_t len, size_t l3, struct verdicts *v)
 {
 	const uint8_t *dst = f + l3 + 24, *l4 = f + l3 + 40;
@@ -186,6 +286,10 @@ static void ipv6_verdicts(const uint8_t *f, size_t len, size_t l3, struct verdic
 
 	if (len < l3 + 40)
 		return;
+	if (!memcmp(dst, shr6, 16)) {
+		ipv6_shared_verdicts(f, len, l3, v);
+		return;
+	}
 	to_ded = !memcmp(dst, ded6, 16);
 	to_group = !memcmp(dst, sn_prefix, 13) && !memcmp(dst + 13, ded6 + 13, 3);
 	v->may_stack = to_ded;
@@ -396,12 +500,18 @@ static void fix_checksums(uint8_t *f, size_t len)
 static void frags_reset(void)
 {
 	struct skiff_frag_key k, next;
+	struct skiff_frag6_key k6, next6;
 
 	while (!bpf_map_get_next_key(fx.frags, NULL, &next)) {
 		k = next;
 		FZ_CHECK(!bpf_map_delete_elem(fx.frags, &k));
 	}
+	while (!bpf_map_get_next_key(fx.frags6, NULL, &next6)) {
+		k6 = next6;
+		FZ_CHECK(!bpf_map_delete_elem(fx.frags6, &k6));
+	}
 	n_frags = 0;
+	n_frags6 = 0;
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)

@@ -239,7 +239,25 @@ def xdp_seeds():
 
     ns = struct.pack(">BBHI", 135, 0, 0, 0) + ded6 + bytes([1, 1]) + peer
     echo6 = struct.pack(">BBHHH", 128, 0, 0, 7, 1) + b"ping6"
+    shr6 = bytes.fromhex("20010db8000000000000000000000002")
+
+    def ip6x(nh, payload, dst=shr6, src=peer6):
+        return struct.pack(">IHBB", 0x60000000, len(payload), nh, 64) + src + dst + payload
+
+    def fh6(nh, off, more, ident):
+        return struct.pack(">BBHI", nh, 0, off | more, ident)
+    udp53_6 = struct.pack(">HHHH", 5353, 53, 16, 0) + b"abcdefgh"
+    quote6 = ip6x(6, struct.pack(">HH", 80, 40000) + bytes(16), dst=peer6, src=shr6)
     return {
+        # the shared IPv6 address: owned ports behind extension headers,
+        # fragments, an ICMPv6 error (packet too big) quoting an owned flow
+        "ipv6-shared": frames(eth(0x86dd, ip6x(17, udp53_6)),
+                              eth(0x86dd, ip6x(0, bytes([60, 0, 1, 4, 0, 0, 0, 0]) +
+                                               bytes([6, 0, 1, 4, 0, 0, 0, 0]) + tcp80)),
+                              eth(0x86dd, ip6x(44, fh6(17, 0, 1, 9) + udp53_6)),
+                              eth(0x86dd, ip6x(44, fh6(17, 24, 0, 9) + b"z" * 16)),
+                              eth(0x86dd, ip6x(58, struct.pack(">BBHI", 2, 0, 0, 1280) +
+                                               quote6))),
         "ipv6": frames_fixed(eth(0x86dd, ip6(ded6, ns)),
                              eth(0x86dd, ip6(group6, ns), b"\x33\x33\xff\x00\x00\x05"),
                              eth(0x86dd, ip6(group6, ns[:24], src=bytes(16)),
