@@ -45,7 +45,7 @@
 #include "sock/socket.h"
 #include "transport/tcp.h"
 #include "transport/tcp_buf.h"
-#include "transport/tcp_sock.h"
+#include "transport/tcp_internal.h"
 #include "twostack.h"
 
 #define PORT 80

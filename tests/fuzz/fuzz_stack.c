@@ -52,7 +52,7 @@
 #include "sock/inet.h"
 #include "sock/socket.h"
 #include "transport/tcp_isn.h"
-#include "transport/tcp_sock.h"
+#include "transport/tcp_internal.h"
 
 #define FZ_MAX_PAYLOAD	1600
 #define FZ_MAX_RECORDS	256

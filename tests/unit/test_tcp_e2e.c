@@ -31,7 +31,7 @@
 #include "transport/tcp.h"
 #include "transport/tcp_buf.h"
 #include "transport/tcp_isn.h"
-#include "transport/tcp_sock.h"
+#include "transport/tcp_internal.h"
 #include "twostack.h"
 
 #define MS NSEC_PER_MSEC

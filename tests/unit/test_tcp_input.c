@@ -17,7 +17,7 @@
 
 #include "core/clock.h"
 #include "sock/socket.h"
-#include "transport/tcp_sock.h"
+#include "transport/tcp_internal.h"
 
 #define T_PORT		8080
 #define T_PPORT		40000

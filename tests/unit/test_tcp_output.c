@@ -22,7 +22,7 @@
 #include "core/clock.h"
 #include "core/csum.h"
 #include "harness.h"
-#include "transport/tcp_sock.h"
+#include "transport/tcp_internal.h"
 
 #define ISS 1000u
 #define IRS 5000u

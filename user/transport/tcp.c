@@ -38,7 +38,7 @@
 #include "net/ip.h"
 #include "net/ipv6.h"
 #include "transport/tcp_isn.h"
-#include "transport/tcp_sock.h"
+#include "transport/tcp_internal.h"
 
 #define TCP_EHASH_SLOTS		65536u	/* connection hash buckets */
 #define TCP_LHASH_SLOTS		256u	/* listener buckets */

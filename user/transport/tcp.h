@@ -2,7 +2,8 @@
 /*
  * TCP (RFC 9293) — public face: initialisation, the struct proto the socket
  * layer uses, input from IPv4, and a snapshot of a connection for skiffctl
- * (like `ss -tani`).  The engine's internals are in tcp_sock.h.
+ * (like `ss -tani`).  The connection structure is in tcp_sock.h, what
+ * TCP's files share in tcp_internal.h.
  */
 #ifndef SKIFF_TCP_H
 #define SKIFF_TCP_H

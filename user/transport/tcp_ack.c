@@ -42,7 +42,7 @@
 
 #include "core/clock.h"
 #include "core/stack.h"
-#include "transport/tcp_sock.h"
+#include "transport/tcp_internal.h"
 
 #define TCP_DUPTHRESH 3 /* RFC 5681 3.2, RFC 6675 2: the initial, lowest DupThresh */
 

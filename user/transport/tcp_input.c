@@ -35,7 +35,7 @@
 #include "net/ip.h"
 #include "net/ipv6.h"
 #include "transport/tcp_isn.h"
-#include "transport/tcp_sock.h"
+#include "transport/tcp_internal.h"
 
 #define TCP_CONSUMED		(-1)	/* handler result: segment used, free it */
 #define TCP_PAWS_24DAYS_NS	(24ULL * 24 * 3600 * 1000000000ULL)	/* RFC 7323 5.5 */

@@ -38,7 +38,7 @@
 #include "core/stack.h"
 #include "net/ip.h"
 #include "net/ipv6.h"
-#include "transport/tcp_sock.h"
+#include "transport/tcp_internal.h"
 
 /* Option kinds (RFC 9293 3.2, RFC 7323, RFC 2018). */
 #define TCPOPT_EOL 0

@@ -42,7 +42,7 @@
 #include "core/clock.h"
 #include "core/stack.h"
 #include "core/timer.h"
-#include "transport/tcp_sock.h"
+#include "transport/tcp_internal.h"
 
 #define TCP_REO_PERSIST		16	/* RFC 8985 6.2 step 4: recoveries a widened window lasts */
 #define TCP_TLP_WCDELACK_NS	(200ULL * 1000 * 1000)	/* RFC 8985 7.2 WCDelAckT */

@@ -20,7 +20,7 @@
 
 #include "core/clock.h"
 #include "core/stack.h"
-#include "transport/tcp_sock.h"
+#include "transport/tcp_internal.h"
 
 static inline uint32_t rate_now_us(const struct stack *st)
 {

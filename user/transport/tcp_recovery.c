@@ -26,7 +26,7 @@
 #include <stdlib.h>
 
 #include "core/stack.h"
-#include "transport/tcp_sock.h"
+#include "transport/tcp_internal.h"
 
 void tcp_recovery_pool_init(struct tcp_recovery_pool *p, uint32_t max)
 {

@@ -20,7 +20,7 @@
 #include "core/clock.h"
 #include "core/stack.h"
 #include "core/timer.h"
-#include "transport/tcp_sock.h"
+#include "transport/tcp_internal.h"
 
 #define tcp_from_timer(t, member) \
 	((struct tcp_sock *)((char *)(t)-offsetof(struct tcp_sock, member)))

@@ -1,0 +1,288 @@
+/* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
+/*
+ * What TCP's own files share and nobody else sees: the prototypes of the
+ * functions one TCP file calls in another, and small inline helpers.
+ * tcp_sock.h holds the connection structure (what the socket layer and the
+ * tests read), tcp.h the stack-wide API (init, receive, walk, limits).
+ *
+ * Included by user/transport/tcp*.c only, and by the tests and the bench
+ * that drive TCP's internals directly: tests/unit/test_tcp_{input,output,
+ * e2e}.c, test_app_chan.c, test_apps_tcp.c (the chunk pool's count),
+ * tests/fuzz/fuzz_stack.c and bench/bench_conns.c.
+ *
+ * The files and who may call whom (docs/architecture.md, "TCP's files";
+ * scripts/check-tcp-layers.sh checks it on the objects), top to bottom:
+ *   tcp.c          socket operations (struct proto): bind, listen, accept,
+ *                  connect, send, receive, shutdown, close, options
+ *   tcp_input.c    segment arrival: parse, the RFC 9293 3.10.7 steps
+ *   tcp_timer.c    RTO, delayed ACK, persist, keepalive, TIME_WAIT expiry
+ *   tcp_ack.c      the ACK field: SND.UNA, RTT, SACK scoreboard, recovery
+ *   tcp_rack.c, tcp_recovery.c   loss detection (RACK-TLP, PRR); the
+ *                  recovery block (SACK scoreboard, undo state, SACK blocks
+ *                  to report) and its bounded pool
+ *   tcp_cong.c, tcp_bbr.c, tcp_rate.c   congestion control behind
+ *                  struct tcp_cong_ops, delivery rate samples
+ *   tcp_output.c   building and sending segments, windows, Nagle, pacing
+ *   tcp_buf.c, tcp_isn.c   the send/receive streams, ISNs and SYN cookies
+ */
+#ifndef SKIFF_TCP_INTERNAL_H
+#define SKIFF_TCP_INTERNAL_H
+
+#include "transport/tcp_sock.h"
+
+/* ---- tcp.c ---- */
+/* Per-stack TCP state (connection hash, listeners, chunk pool, ports). */
+struct tcp_table;
+struct tcp_port_ref;
+struct tcp_table *tcp_table(struct stack *st);
+struct tcp_chunk_pool *tcp_chunks(struct stack *st);
+struct tcp_recovery_pool *tcp_recovery_pool(struct stack *st);	/* NULL: no TCP */
+/* A new connection object (defaults, timers initialised), not hashed. */
+struct tcp_sock *tcp_sock_alloc(struct stack *st);
+/* Insert / remove an established-or-connecting connection in the 4-tuple hash. */
+int tcp_hash(struct stack *st, struct tcp_sock *tp);
+void tcp_unhash(struct stack *st, struct tcp_sock *tp);
+/* Lookup for input: a connection on the exact 4-tuple, else a listener on
+ * (daddr or any, dport); NULL if none. */
+struct tcp_sock *tcp_lookup(struct stack *st, const union inet_addr *saddr, uint16_t sport,
+			    const union inet_addr *daddr, uint16_t dport);
+/* Move to a new state; on CLOSED: stop timers, unhash, release the port,
+ * free the buffers, and free the object if it is an orphan. */
+void tcp_set_state(struct stack *st, struct tcp_sock *tp, int state);
+/* Abort with err (negative errno) reported to the application. */
+void tcp_reset_conn(struct stack *st, struct tcp_sock *tp, int err);
+/* Wake the application (sk->data_ready) if it has a socket. */
+void tcp_wake(struct tcp_sock *tp);
+/* Send tp's ACK at the end of the current burst (once), not now. */
+#define TCP_ACK_DEFER_MAX	(2 * STACK_RX_BURST)
+void tcp_ack_defer(struct stack *st, struct tcp_sock *tp);
+/* An ACK owed now that what the application sends in this burst may carry
+ * (tcp.c): at the end of the burst if nothing did. */
+void tcp_ack_soon(struct stack *st, struct tcp_sock *tp);
+
+/*
+ * Send buffer autotuning (after Linux's tcp_sndbuf_expand()): while the
+ * application has not set SKIFF_SO_SNDBUF, grow sndbuf towards 2 x cwnd
+ * when the buffer, not cwnd, limits the flight.  Never shrinks it, never
+ * past TCP_SNDBUF_AUTO_MAX (Linux's tcp_wmem[2]) nor 1/TCP_SNDBUF_POOL_SHARE
+ * of the chunk pool's limit.  Called by tcp.c (send found the buffer full)
+ * and tcp_ack.c (an ACK grew cwnd while it was full).
+ */
+#define TCP_SNDBUF_AUTO_MAX	(4u << 20)
+/*
+ * Receive buffer autotuning (after Linux's tcp_rcv_space_adjust): once per
+ * receiver RTT, the buffer grows to twice what the application read in the
+ * last RTT (plus 16 segments), unless SKIFF_SO_RCVBUF locked it; never
+ * shrinks, never past TCP_RCVBUF_AUTO_MAX (Linux's tcp_rmem[2] is 6 MiB)
+ * nor 1/TCP_SNDBUF_POOL_SHARE of the chunk pool, and not while more than
+ * half of the pool is in use.  The window scale announced in the SYN is
+ * chosen for TCP_RCVBUF_AUTO_MAX so that the window can follow.
+ */
+#define TCP_RCVBUF_AUTO_MAX	(4u << 20)
+void tcp_rcv_space_adjust(struct stack *st, struct tcp_sock *tp);
+/* Receiver RTT sample from an in-order data segment (tcp_input.c). */
+void tcp_rcv_rtt_measure(struct stack *st, struct tcp_sock *tp, const struct tcp_seg *seg);
+/* The window shift to announce for a receive buffer (locked: as it is). */
+uint8_t tcp_wscale_for(uint32_t rcvbuf, bool locked);
+#define TCP_SNDBUF_POOL_SHARE	16u
+void tcp_sndbuf_expand(struct stack *st, struct tcp_sock *tp);
+
+/*
+ * Pacing (tcp_output.c): the connections whose next segment waits for its
+ * release time, and one timer per stack at the earliest of them (no timer
+ * per connection).  The list lives in the stack's TCP table (tcp.c).
+ */
+struct tcp_pacer {
+	struct tcp_sock **conns;
+	uint32_t n, cap;
+	struct timer timer;
+};
+struct tcp_pacer *tcp_pacer(struct stack *st);
+
+/* Free a connection object that is CLOSED (unhashed, no port, no buffers). */
+void tcp_sock_free(struct stack *st, struct tcp_sock *tp);
+/*
+ * RFC 5961 7: the per-stack budget of challenge ACKs.  Each second it is
+ * refilled to a value drawn in [limit/2, limit/2 + limit) (as Linux since
+ * the CVE-2016-5696 fix: a fixed, global count was a side channel that let
+ * an off-path attacker learn whether a guess was in the window).  limit 0:
+ * unlimited.  Owned by tcp.c, spent by tcp_input.c.
+ */
+struct tcp_challenge_budget {
+	uint64_t second;	/* st->now / 1 s of the current budget; UINT64_MAX: none yet */
+	uint32_t left;		/* challenge ACKs still allowed this second */
+	uint32_t limit;		/* mean per second; 0 = no limit */
+};
+struct tcp_challenge_budget *tcp_challenge_budget(struct stack *st);
+/* Share the listener's port claim with a child (passive open). */
+void tcp_port_share(struct tcp_sock *child, struct tcp_sock *listener);
+/* Put an established child on its listener's accept queue and wake it. */
+void tcp_accept_enqueue(struct stack *st, struct tcp_sock *child);
+
+/* ---- tcp_input.c ---- */
+int tcp_parse_options(const uint8_t *opt, int len, struct tcp_seg *seg);
+/* ICMP error handler (struct net_protocol err_handler) for IPPROTO_TCP. */
+void tcp_err(struct stack *st, struct pkb *pkb, int err, uint32_t info);
+
+/* ---- tcp_output.c ---- */
+/* Send as much queued data (and a queued FIN) as windows, cwnd and Nagle
+ * allow; arms the RTO when something is in flight. */
+void tcp_push(struct stack *st, struct tcp_sock *tp);
+/* Send [seq, seq+len) again from sndq (len may include the FIN). */
+int tcp_retransmit(struct stack *st, struct tcp_sock *tp, uint32_t seq, uint32_t len);
+void tcp_send_ack(struct stack *st, struct tcp_sock *tp);
+/* RFC 1122 4.2.3.2: ACK at once every second full segment, else arm the delayed ACK. */
+void tcp_ack_schedule(struct stack *st, struct tcp_sock *tp, bool full_segment);
+/* SYN (SYN_SENT) or SYN-ACK (SYN_RECEIVED); sets SND.UNA = ISS, SND.NXT =
+ * SND.MAX = ISS + 1 and arms the RTO only when tp is hashed (a SYN-cookie
+ * answer is a transient object). */
+int tcp_send_syn(struct stack *st, struct tcp_sock *tp);
+/* RST for a segment that has no connection (RFC 9293 3.10.7.1). */
+void tcp_send_reset_for(struct stack *st, const struct tcp_seg *seg);
+void tcp_send_active_reset(struct stack *st, struct tcp_sock *tp);
+/* Window to advertise (receiver SWS avoidance, RFC 9293 3.8.6.2.2), scaled down by rcv_wscale. */
+uint32_t tcp_select_window(struct tcp_sock *tp);
+/* Zero-window probe / keepalive probe (one byte below snd_una / SEG.SEQ = SND.UNA-1). */
+void tcp_send_probe(struct stack *st, struct tcp_sock *tp);
+uint32_t tcp_tsval(const struct tcp_sock *tp, uint64_t now);
+
+/* The SYN queue bound of st's listeners (stack_config.tcp_syn_backlog). */
+uint32_t tcp_max_syn_backlog(const struct stack *st);
+uint16_t tcp_mss_for_route(struct stack *st, const union inet_addr *daddr);
+/* Payload bytes per segment now: tp->mss less the options we send. */
+uint32_t tcp_send_mss(const struct tcp_sock *tp);
+/* One segment at SND.NXT if window, cwnd, Nagle and SWS allow (force: the
+ * persist timer's override); returns sequence space sent, 0 if none. */
+uint32_t tcp_push_one(struct stack *st, struct tcp_sock *tp, bool force);
+
+/* Pacing: take tp off the stack's pacing list (it closes). */
+void tcp_pace_cancel(struct stack *st, struct tcp_sock *tp);
+/* The pacing timer fired (tcp.c arms it with this). */
+void tcp_pace_timer_fire(struct stack *st, struct timer *t);
+/* May a data segment leave now?  When not, tp waits on the pacing list. */
+bool tcp_pace_ready(struct stack *st, struct tcp_sock *tp);
+
+/* ---- tcp_rate.c: delivery rate samples (draft-ietf-ccwg-bbr) ---- */
+static inline bool tcp_rate_on(const struct tcp_sock *tp)
+{
+	return tp->cc_ops && tp->cc_ops->cong_control;
+}
+/* What one ACK delivered: the most recent record among its bytes. */
+struct tcp_rate_acc {
+	struct tcp_rate_rec p;
+	bool have;
+	bool app_limited;
+	uint32_t newly;		/* bytes newly ACKed or SACKed */
+};
+/* [off, off + len) of sndq leaves now (in_flight: before it). */
+void tcp_rate_on_send(struct stack *st, struct tcp_sock *tp, uint32_t off, uint32_t len,
+		      uint32_t in_flight);
+/* [start, end) was newly delivered; before the stream lets the bytes go. */
+void tcp_rate_delivered(struct tcp_sock *tp, struct tcp_rate_acc *acc, uint32_t start,
+			uint32_t end);
+/* The sample of this ACK (the caller fills the engine's fields). */
+void tcp_rate_gen(struct stack *st, struct tcp_sock *tp, const struct tcp_rate_acc *acc,
+		  struct tcp_rate_sample *rs);
+/* The sender ran out of data with room in cwnd: application-limited. */
+void tcp_rate_check_app_limited(struct tcp_sock *tp);
+
+/* ---- tcp_ack.c ---- */
+/* Process the ACK field of an acceptable segment in a synchronized state
+ * (RFC 9293 3.10.7.4 "fifth, check the ACK field" after the RFC 5961 range
+ * check done by input).  Returns bytes newly acknowledged (FIN excluded).
+ * Old ACKs (below SND.UNA) and ACKs above SND.MAX change nothing.  Runs
+ * loss recovery and ends with tcp_push() for what the window now allows. */
+uint32_t tcp_ack(struct stack *st, struct tcp_sock *tp, const struct tcp_seg *seg);
+void tcp_cong_init(struct tcp_sock *tp, uint64_t now);
+/* Bytes in flight (RFC 6675 "pipe" when SACK is on). */
+uint32_t tcp_in_flight(const struct tcp_sock *tp);
+/* RFC 6675 5 (C): send by NextSeg() while cwnd - pipe >= 1 SMSS (in recovery). */
+void tcp_sack_xmit(struct stack *st, struct tcp_sock *tp);
+/* A loss episode starts (fast recovery or RTO from OPEN/DISORDER): remember
+ * the congestion state and the TSval of the first retransmission, so a
+ * spurious retransmission can be undone (RFC 3522 / RFC 4015). */
+void tcp_undo_mark(struct stack *st, struct tcp_sock *tp);
+
+/* The hole (unSACKed range) at or after seq below end: false if none. */
+bool tcp_next_hole(const struct tcp_sock *tp, uint32_t seq, uint32_t end, uint32_t *hs,
+		   uint32_t *he);
+/* Bytes the scoreboard holds (SACKed above SND.UNA). */
+uint32_t tcp_sacked_bytes(const struct tcp_sock *tp);
+/* Enter fast recovery (ssthresh by the algorithm, undo marked). */
+void tcp_enter_recovery(struct stack *st, struct tcp_sock *tp);
+
+/* ---- tcp_rack.c: RACK-TLP (RFC 8985), PRR (RFC 6937) ---- */
+/* RACK is the loss detector of every connection that negotiated SACK. */
+static inline bool tcp_rack_on(const struct tcp_sock *tp)
+{
+	return tp->sack_ok;
+}
+void tcp_rack_init(struct tcp_sock *tp);
+/* The transmit stamp of a segment leaving now: µs of the clock, but
+ * strictly after the previous one, so the segments of one burst (one
+ * clock reading) keep the order they left in. */
+uint32_t tcp_rack_stamp(struct stack *st, struct tcp_sock *tp);
+/* [start, end) was newly delivered (cumulatively ACKed or SACKed): RACK's
+ * most recently sent delivered segment and its RTT (RFC 8985 6.2 steps 1-2).
+ * Before the bytes leave the send stream. */
+void tcp_rack_advance(struct stack *st, struct tcp_sock *tp, uint32_t start, uint32_t end);
+/* The ACK carries a D-SACK (RFC 2883 4.1): widen the reordering window
+ * (RFC 8985 6.2 step 4); a D-SACK of the loss probe says it was not needed. */
+void tcp_rack_dsack(struct stack *st, struct tcp_sock *tp, const struct tcp_sack_block *b);
+/* Bytes RACK deems lost (unSACKed, sent before RACK.xmit_ts more than
+ * RACK.rtt + reo_wnd ago, not retransmitted since): tp->rack_lost, counted
+ * on each ACK and reordering timeout, less what was resent since. */
+static inline uint32_t tcp_rack_lost_bytes(const struct tcp_sock *tp)
+{
+	return tcp_rack_on(tp) && tp->ca_state != TCP_CA_LOSS ? tp->rack_lost : 0;
+}
+/* The first lost range at or after seq, up to max bytes: false if none. */
+bool tcp_rack_next_lost(const struct tcp_sock *tp, uint32_t seq, uint32_t max, uint32_t *ls,
+			uint32_t *len);
+/* After an ACK (delivered: bytes newly ACKed or SACKed by it): detect
+ * losses, enter recovery, send by PRR in recovery (by the algorithm's cwnd
+ * with cong_control), answer a loss probe, and arm the reordering, probe
+ * or retransmission timer.  Returns the bytes newly found lost (also
+ * added to tp->rate_lost). */
+uint32_t tcp_rack_on_ack(struct stack *st, struct tcp_sock *tp, uint32_t delivered,
+			 uint32_t prior_una);
+/* New data went out (tcp_push): (re)arm the loss probe if it applies. */
+void tcp_tlp_schedule(struct stack *st, struct tcp_sock *tp);
+/* rtx_timer fired for the reordering window or the probe (tcp_timer.c). */
+void tcp_rack_reo_timeout(struct stack *st, struct tcp_sock *tp);
+void tcp_tlp_timeout(struct stack *st, struct tcp_sock *tp);
+/* PRR on entering recovery: RecoverFS, counters at zero. */
+void tcp_prr_init(struct tcp_sock *tp);
+/* Fast or RTO recovery ended: one more recovery without a D-SACK. */
+void tcp_rack_recovery_end(struct tcp_sock *tp);
+
+/* ---- tcp_recovery.c: the recovery block (struct tcp_recovery) ---- */
+void tcp_recovery_pool_init(struct tcp_recovery_pool *p, uint32_t max);
+void tcp_recovery_pool_fini(struct tcp_recovery_pool *p);	/* every block must be back */
+/* tp's block, taken from the pool if it has none; NULL (counted
+ * tcp_recovery_nomem) when the pool is at its bound or memory is short. */
+struct tcp_recovery *tcp_recovery_get(struct stack *st, struct tcp_sock *tp);
+/* Give tp's block back: the scoreboard and the undo state are forgotten. */
+void tcp_recovery_put(struct stack *st, struct tcp_sock *tp);
+/* After an ACK: the block goes back once everything is acknowledged,
+ * recovery is over and no D-SACK can still undo the episode (that wait is
+ * bounded by one RTO: tcp_rearm_rto arms TCP_RTX_UNDO). */
+void tcp_recovery_idle(struct stack *st, struct tcp_sock *tp);
+/* The highest SACKed sequence (RFC 6675 "FACK"), or seq when none. */
+static inline uint32_t tcp_sack_fack(const struct tcp_sock *tp, uint32_t seq)
+{
+	return tp->n_scoreboard ? tp->rcvy->scoreboard[tp->n_scoreboard - 1].end : seq;
+}
+
+/* ---- tcp_timer.c ---- */
+void tcp_timers_init(struct tcp_sock *tp);
+void tcp_clear_timers(struct stack *st, struct tcp_sock *tp);
+void tcp_rearm_rto(struct stack *st, struct tcp_sock *tp);	/* after new data acked/sent */
+void tcp_enter_time_wait(struct stack *st, struct tcp_sock *tp);
+/* Arm keepalive_timer for the state: keepalive (when enabled) in
+ * ESTABLISHED/CLOSE_WAIT, the orphan timeout in FIN_WAIT_2. */
+void tcp_reset_keepalive(struct stack *st, struct tcp_sock *tp);
+/* Arm rtx_timer as the persist timer (zero window, nothing in flight). */
+void tcp_arm_persist(struct stack *st, struct tcp_sock *tp);
+
+#endif /* SKIFF_TCP_INTERNAL_H */
