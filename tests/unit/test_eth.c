@@ -50,9 +50,11 @@ static int teardown(void **state)
 /* dst, our peer as source, ethertype, then 4 payload bytes 0xa1.. */
 static size_t t_frame(uint8_t *buf, const uint8_t dst[6], uint16_t type)
 {
-	memcpy(buf, dst, 6);
-	memcpy(buf + 6, H_PEER_MAC, 6);
-	lt_put16(buf + 12, type);
+	struct eth_hdr *eh = (struct eth_hdr *)buf;
+
+	memcpy(eh->h_dest, dst, ETH_ALEN);
+	memcpy(eh->h_source, H_PEER_MAC, ETH_ALEN);
+	put_be16(&eh->h_proto, type);
 	buf[14] = 0xa1;
 	buf[15] = 0xa2;
 	buf[16] = 0xa3;
@@ -62,11 +64,14 @@ static size_t t_frame(uint8_t *buf, const uint8_t dst[6], uint16_t type)
 
 static size_t t_tagged(uint8_t *buf, const uint8_t dst[6], uint16_t tci, uint16_t type)
 {
-	memcpy(buf, dst, 6);
-	memcpy(buf + 6, H_PEER_MAC, 6);
-	lt_put16(buf + 12, 0x8100);
-	lt_put16(buf + 14, tci);
-	lt_put16(buf + 16, type);
+	struct eth_hdr *eh = (struct eth_hdr *)buf;
+	struct vlan_tag *tag = (struct vlan_tag *)(eh + 1);
+
+	memcpy(eh->h_dest, dst, ETH_ALEN);
+	memcpy(eh->h_source, H_PEER_MAC, ETH_ALEN);
+	put_be16(&eh->h_proto, ETH_P_8021Q);
+	put_be16(&tag->tci, tci);
+	put_be16(&tag->encap_proto, type);
 	buf[18] = 0xa1;
 	buf[19] = 0xa2;
 	return 20;

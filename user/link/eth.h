@@ -10,11 +10,9 @@
 
 #include <stdint.h>
 
-#include "core/stack.h"
+#include <skiff/proto/eth.h>
 
-#define ETH_ALEN	6
-#define ETH_HLEN	14
-#define VLAN_HLEN	4
+#include "core/stack.h"
 
 /* Registers eth_rcv as st->link_rcv (ARP is registered by neigh_init()). 0 or -errno. */
 int eth_init(struct stack *st);
