@@ -2,7 +2,8 @@
 /*
  * Helpers shared by the Ethernet, ARP and neighbour tests: a stack with
  * only the link layer (harness core + eth_init + neigh_init), ARP frames
- * built byte by byte, and transmitted frames compared byte for byte.
+ * built with <skiff/proto/{eth,arp}.h>, and transmitted frames compared
+ * byte for byte.
  * Header-only (static functions) so it adds nothing to other tests' links.
  */
 #ifndef SKIFF_TEST_LINKTEST_H
@@ -18,6 +19,9 @@
 
 #include <setjmp.h>
 #include <cmocka.h>
+
+#include <skiff/proto/arp.h>
+#include <skiff/proto/eth.h>
 
 #include "core/clock.h"
 #include "core/netdev.h"
@@ -55,30 +59,27 @@ static inline int lt_teardown(void **state)
 	return 0;
 }
 
-static inline void lt_put16(uint8_t *p, uint16_t v)
-{
-	p[0] = (uint8_t)(v >> 8);
-	p[1] = (uint8_t)v;
-}
-
 /* Ethernet + ARP (Ethernet/IPv4), 42 bytes; addresses in network order. */
 static inline size_t lt_arp_frame(uint8_t *buf, const uint8_t eth_dst[6], const uint8_t eth_src[6],
 				  uint16_t op, const uint8_t sha[6], uint32_t sip,
 				  const uint8_t tha[6], uint32_t tip)
 {
-	memcpy(buf, eth_dst, 6);
-	memcpy(buf + 6, eth_src, 6);
-	lt_put16(buf + 12, 0x0806);
-	lt_put16(buf + 14, 1);		/* htype Ethernet */
-	lt_put16(buf + 16, 0x0800);	/* ptype IPv4 */
-	buf[18] = 6;
-	buf[19] = 4;
-	lt_put16(buf + 20, op);
-	memcpy(buf + 22, sha, 6);
-	memcpy(buf + 28, &sip, 4);
-	memcpy(buf + 32, tha, 6);
-	memcpy(buf + 38, &tip, 4);
-	return 42;
+	struct eth_hdr *eh = (struct eth_hdr *)buf;
+	struct arp_eth_ipv4 *arp = (struct arp_eth_ipv4 *)(eh + 1);
+
+	memcpy(eh->h_dest, eth_dst, ETH_ALEN);
+	memcpy(eh->h_source, eth_src, ETH_ALEN);
+	put_be16(&eh->h_proto, ETH_P_ARP);
+	put_be16(&arp->htype, ARPHRD_ETHER_);
+	put_be16(&arp->ptype, ETH_P_IP);
+	arp->hlen = ETH_ALEN;
+	arp->plen = 4;
+	put_be16(&arp->op, op);
+	memcpy(arp->sha, sha, ETH_ALEN);
+	arp->spa = sip;
+	memcpy(arp->tha, tha, ETH_ALEN);
+	arp->tpa = tip;
+	return ETH_HLEN + ARP_LEN;
 }
 
 /* The peer's reply to our request for its address. */
@@ -126,7 +127,7 @@ static inline struct pkb *lt_ip_pkb(struct harness *h, uint16_t seq)
 	p = __pkb_put(pkb, 20);
 	memset(p, 0, 20);
 	p[0] = 0x45;
-	lt_put16(p + 4, seq);
+	put_be16(p + 4, seq);
 	pkb_reset_network_header(pkb);
 	return pkb;
 }

@@ -230,8 +230,8 @@ static void request_on_vlan_device_is_answered_tagged(void **state)
 	h->fd.dev.vlan_id = 7;
 	lt_arp_frame(arp, L_BCAST, H_PEER_MAC, 1, H_PEER_MAC, H_PEER, L_ZERO, H_ADDR);
 	memcpy(f, arp, 12);
-	lt_put16(f + 12, 0x8100);
-	lt_put16(f + 14, 7);
+	put_be16(f + 12, ETH_P_8021Q);
+	put_be16(f + 14, 7);
 	memcpy(f + 16, arp + 12, 30);
 	harness_rx(h, f, sizeof(f));
 	pkb = lt_pop(h);

@@ -24,7 +24,7 @@
 #include <errno.h>
 #include <string.h>
 
-#include <linux/if_ether.h>
+#include <skiff/proto/arp.h>
 
 #include "core/netdev.h"
 #include "core/pkb.h"
@@ -251,15 +251,9 @@ int arp_rcv(struct stack *st, struct pkb *pkb)
 
 	STACK_INC(st, arp_rx);
 	/* Ethernet frames are padded to 60 bytes: trailing bytes are fine. */
-	if (!pkb_may_pull(pkb, ARP_LEN))
-		goto malformed;
-	arp = (const struct arp_eth_ipv4 *)pkb->data;
-	if (arp->htype != htons(ARPHRD_ETHER_) || arp->ptype != htons(ETH_P_IP) ||
-	    arp->hlen != ETH_ALEN || arp->plen != 4)
+	if (arp_parse(pkb->data, pkb_len(pkb), &arp) != PROTO_OK)
 		goto malformed;
 	op = ntohs(arp->op);
-	if (op != ARPOP_REQUEST_ && op != ARPOP_REPLY_)
-		goto malformed;
 	sip = arp->spa;
 	tip = arp->tpa;
 	memcpy(sha, arp->sha, ETH_ALEN);

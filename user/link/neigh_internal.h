@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
 /*
  * Private to the link layer: the neighbour cache of the engine (neigh.c:
- * resolution, queueing, aging; one per protocol table), and the ARP wire
- * format (arp.c).  Nothing outside user/link/ includes this file.
+ * resolution, queueing, aging; one per protocol table) and ARP's table
+ * operations (arp.c; its wire format is <skiff/proto/arp.h>).  Nothing
+ * outside user/link/ includes this file.
  */
 #ifndef SKIFF_NEIGH_INTERNAL_H
 #define SKIFF_NEIGH_INTERNAL_H
@@ -61,26 +62,6 @@ struct neigh_table {
 	struct timer gc_timer;
 	neigh_error_fn err_fn;
 };
-
-/* ARP for Ethernet and IPv4 (RFC 826), the only kind skiff speaks. */
-#define ARPHRD_ETHER_	1
-#define ARPOP_REQUEST_	1
-#define ARPOP_REPLY_	2
-
-struct arp_eth_ipv4 {
-	uint16_t htype;			/* network order */
-	uint16_t ptype;
-	uint8_t hlen;
-	uint8_t plen;
-	uint16_t op;
-	uint8_t sha[ETH_ALEN];
-	uint32_t spa;
-	uint8_t tha[ETH_ALEN];
-	uint32_t tpa;
-} __attribute__((packed));
-
-#define ARP_LEN	28
-_Static_assert(sizeof(struct arp_eth_ipv4) == ARP_LEN, "ARP body is 28 bytes");
 
 /* arp.c: the IPv4 table's protocol */
 extern const struct neigh_ops arp_neigh_ops;
