@@ -515,7 +515,9 @@ fi
 # skiff-run, the client on the peer, both directions), and 1-flow
 # request/response latency (bench_kserver echo/udpecho under skiff-run vs
 # on the kernel; bench_load tcprr / udp 1 in flight), then the latency rows
-# again with skiffd --busy-poll APPS_BUSY_POLL (200; 0 skips).  A program
+# again with skiffd --busy-poll APPS_BUSY_POLL (200; 0 skips), each also
+# with the program spinning too (skiff-run -b APPS_LIB_BUSY_POLL, 200; 0
+# skips).  A program
 # that does not start or a load run that fails gives a "does not run: ..."
 # or nan row and the section exits 1.  BENCH_ONLY=apps runs only this
 # section, APPS=0 skips it; APPS_ONLY="nginx redis iperf3 latency" picks
@@ -607,7 +609,7 @@ apps_start() {
 	local name=$1 cpu=$2 how=$3 pid
 	shift 3
 	if [ "$how" = skiff ]; then
-		set -- "$SKIFF_RUN" -i "$DUT_IF" -- "$@"
+		set -- "$SKIFF_RUN" -i "$DUT_IF" ${APPS_LIB_SPIN:+-b "$APPS_LIB_SPIN"} -- "$@"
 	fi
 	nsenter --net="/run/netns/$DUT_NS" taskset -c "$cpu" "$@" >"$APPS_TMP/$name.log" 2>&1 &
 	pid=$!
@@ -861,6 +863,9 @@ apps_topology() {
 		apps_skiffd "$APPS_TMP/skiffd-bp.log" --busy-poll "$APPS_BUSY_POLL" || return 1
 		for pl in $APPS_PLACEMENTS; do
 			apps_latency_rows "$pl" ", skiffd --busy-poll $APPS_BUSY_POLL"
+			[ "$APPS_LIB_BUSY_POLL" != 0 ] || continue
+			APPS_LIB_SPIN=$APPS_LIB_BUSY_POLL apps_latency_rows "$pl" \
+				", skiffd --busy-poll $APPS_BUSY_POLL, skiff-run -b $APPS_LIB_BUSY_POLL"
 		done
 	fi
 	echo "load average after: $(cut -d' ' -f1-3 /proc/loadavg)"
@@ -874,6 +879,8 @@ bench_apps() {
 	APPS_PLACEMENTS=${APPS_PLACEMENTS:-shared own}
 	APPS_ONLY=${APPS_ONLY:-nginx redis iperf3 latency}
 	APPS_BUSY_POLL=${APPS_BUSY_POLL:-200}
+	APPS_LIB_BUSY_POLL=${APPS_LIB_BUSY_POLL:-200}
+	APPS_LIB_SPIN=""
 	APPS_PID_skiff="" APPS_PID_kernel=""
 	SKIFF_RUN=${SKIFFD%/skiffd}/bin/skiff-run
 	[ -x "$SKIFF_RUN" ] || { echo "bench: $SKIFF_RUN not built (make)" >&2; return 1; }

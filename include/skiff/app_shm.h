@@ -35,7 +35,11 @@
  * sleeping = 1, issues a full fence, re-checks its queues and only then
  * sleeps on its eventfd; the producer publishes, issues a full fence and
  * kicks the eventfd only if it swaps sleeping from 1 to 0.  A busy peer is
- * therefore never woken by a syscall.  The application side has one
+ * therefore never woken by a syscall.  A consumer may spin before it sleeps
+ * (skiffd --busy-poll, the library's SKIFF_BUSY_POLL_US): it then watches
+ * the queues (the worker) or app_news (a thread of the application) with
+ * its sleeping flag down, so the producer makes no syscall for it either.
+ * The application side has one
  * eventfd per sleeping thread (a "waiter", SKIFF_APP_MAX_WAITERS of them,
  * shared by the processes that inherit the attach through fork()):
  * app_sleeping is a mask of the waiters asleep, and a worker swaps it to 0
@@ -200,6 +204,10 @@ struct skiff_app_hdr {
 	 * the first post on it) */
 	_Alignas(SKIFF_APP_CACHELINE) uint64_t q_used;
 	uint64_t q_owned; /* bit k: thread slot k is taken now (shown, never trusted) */
+	/* bumped by a worker each time it changes something the application
+	 * reads (before it looks at app_sleeping): what a spinning thread
+	 * watches instead of sleeping (SKIFF_BUSY_POLL_US) */
+	_Alignas(SKIFF_APP_CACHELINE) uint32_t app_news;
 };
 
 /* The bytes of each worker's part of a datagram socket's rx FIFO: the

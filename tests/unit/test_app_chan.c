@@ -11,6 +11,8 @@
  * Every frame, connection and TCP chunk is back after each test.
  */
 #include <errno.h>
+#include <poll.h>
+#include <pthread.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stdatomic.h>
@@ -18,6 +20,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <sys/eventfd.h>
 #include <sys/mman.h>
 #include <sys/socket.h>
@@ -527,6 +530,142 @@ static void test_the_app_is_kicked_only_when_it_sleeps(void **state)
 	assert_int_equal(f->chan->sleeping, 0);
 }
 
+static void test_a_spinning_app_sees_news_without_a_kick(void **state)
+{
+	struct fixture *f = *state;
+	struct skiff_app_hdr *hdr = (struct skiff_app_hdr *)f->shm;
+	uint32_t news = hdr->app_news;
+	uint64_t v;
+
+	/* awake (spinning) application: a reply moves app_news, no syscall */
+	post(f, SKIFF_APP_OP_LISTEN, 3, 0, PORT, 16);
+	run(f, SEC);
+	assert_int_equal(f->slots[3].rep_seq, f->seq);
+	assert_int_not_equal(hdr->app_news, news);
+	assert_int_equal(read(f->efd, &v, sizeof(v)), -1);
+	assert_int_equal(stats(f).kicks, 0);
+	/* nothing new: app_news stays */
+	news = hdr->app_news;
+	run(f, SEC);
+	assert_int_equal(hdr->app_news, news);
+	post(f, SKIFF_APP_OP_CLOSE, 3, 0, 0, 0);
+	run(f, SEC);
+}
+
+/*
+ * The two sleep/wake handshakes of app_shm.h raced on two CPUs: this
+ * thread is the application (what libskiffapp's wait.c does: post, kick
+ * the worker if it sleeps, then wait for the reply spinning on app_news or
+ * sleeping on its eventfd), a second thread is skiffd's worker (serve,
+ * app_worker_may_sleep(), sleep on its own eventfd).  A lost wake-up in
+ * either direction leaves the reply missing until the 2 s timeout, which
+ * is counted.
+ */
+struct race {
+	struct fixture *f;
+	int wfd; /* the worker's eventfd */
+	atomic_bool stop;
+};
+
+static void *race_worker(void *arg)
+{
+	struct race *r = arg;
+	struct pollfd p = {.fd = r->wfd, .events = POLLIN};
+	uint64_t v;
+
+	while (!atomic_load(&r->stop)) {
+		if (app_worker_poll(r->f->aw, 64))
+			continue;
+		if (!app_worker_may_sleep(r->f->aw))
+			continue;
+		if (poll(&p, 1, 100) > 0 && read(r->wfd, &v, sizeof(v)) < 0) {
+			/* someone else took it */
+		}
+	}
+	return NULL;
+}
+
+static void race_kick_worker(struct race *r)
+{
+	uint32_t *sleeping = &r->f->chan->sleeping;
+	uint64_t one = 1;
+
+	atomic_thread_fence(memory_order_seq_cst);
+	if (atomic_load((_Atomic uint32_t *)sleeping) &&
+	    atomic_exchange((_Atomic uint32_t *)sleeping, 0))
+		assert_int_equal(write(r->wfd, &one, sizeof(one)), sizeof(one));
+}
+
+static bool race_replied(struct fixture *f, uint32_t seq)
+{
+	return atomic_load_explicit((_Atomic uint32_t *)&f->slots[3].rep_seq,
+				    memory_order_acquire) == seq;
+}
+
+static void test_wakeups_race_and_none_is_lost_sleeping_or_spinning(void **state)
+{
+	struct fixture *f = *state;
+	struct skiff_app_hdr *hdr = (struct skiff_app_hdr *)f->shm;
+	_Atomic uint32_t *asleep = (_Atomic uint32_t *)&hdr->app_sleeping;
+	struct race r = {.f = f};
+	struct pollfd p = {.fd = f->efd, .events = POLLIN};
+	struct skiff_app_msg m = {.op = SKIFF_APP_OP_SETOPT, .slot = 3,
+				  .arg = SKIFF_APP_OPT_REUSEADDR, .arg2 = 1};
+	uint32_t i, seq, news, prod, lost = 0, spun = 0;
+	struct timespec t0, t;
+	pthread_t th;
+	uint64_t v;
+
+	post(f, SKIFF_APP_OP_LISTEN, 3, 0, PORT, 16);
+	run(f, SEC);
+	assert_int_equal(f->slots[3].rep_res, 0);
+	r.wfd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+	assert_true(r.wfd >= 0);
+	assert_int_equal(pthread_create(&th, NULL, race_worker, &r), 0);
+	for (i = 0; i < 4000; i++) {
+		m.seq = seq = ++f->seq;
+		prod = atomic_load_explicit((_Atomic uint32_t *)&f->req->prod,
+					    memory_order_relaxed);
+		f->req->msg[prod % SKIFF_APP_RING] = m;
+		atomic_store_explicit((_Atomic uint32_t *)&f->req->prod, prod + 1,
+				      memory_order_release);
+		race_kick_worker(&r);
+		if (i & 1) { /* spin on app_news for up to 200 us first */
+			news = atomic_load((_Atomic uint32_t *)&hdr->app_news);
+			clock_gettime(CLOCK_MONOTONIC, &t0);
+			do {
+				if (race_replied(f, seq))
+					break;
+				if (atomic_load((_Atomic uint32_t *)&hdr->app_news) != news)
+					continue;
+				clock_gettime(CLOCK_MONOTONIC, &t);
+			} while ((t.tv_sec - t0.tv_sec) * 1000000000L + t.tv_nsec - t0.tv_nsec <
+				 200000);
+			if (race_replied(f, seq)) {
+				spun++;
+				continue;
+			}
+		}
+		while (!race_replied(f, seq)) {
+			atomic_fetch_or(asleep, 1);
+			atomic_thread_fence(memory_order_seq_cst);
+			if (!race_replied(f, seq) && poll(&p, 1, 2000) == 0)
+				lost++;
+			if (read(f->efd, &v, sizeof(v)) < 0) {
+				/* not kicked: the reply came first */
+			}
+			atomic_fetch_and(asleep, ~1u);
+		}
+	}
+	atomic_store(&r.stop, true);
+	pthread_join(th, NULL);
+	close(r.wfd);
+	assert_int_equal(lost, 0);
+	assert_true(spun > 0);
+	post(f, SKIFF_APP_OP_CLOSE, 3, 0, 0, 0);
+	run(f, SEC);
+}
+
 /* A request on ring q (a thread slot's, or the shared one). */
 static uint32_t post_on(struct fixture *f, uint32_t q, uint16_t op, uint16_t slot, uint16_t port,
 			int32_t arg)
@@ -661,6 +800,10 @@ int main(void)
 			teardown),
 		cmocka_unit_test_setup_teardown(test_the_app_is_kicked_only_when_it_sleeps, setup,
 						teardown),
+		cmocka_unit_test_setup_teardown(test_a_spinning_app_sees_news_without_a_kick, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(
+			test_wakeups_race_and_none_is_lost_sleeping_or_spinning, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_app_death_resets_a_connection_with_unread_data,
 						setup, teardown),
 		cmocka_unit_test_setup_teardown(

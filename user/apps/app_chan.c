@@ -53,7 +53,7 @@ struct app_wsock {
 
 struct app_worker {
 	struct stack *st;
-	struct skiff_app_hdr *hdr;    /* shared: only app_sleeping is touched */
+	struct skiff_app_hdr *hdr;    /* shared: only app_sleeping and app_news are touched */
 	struct skiff_app_chan *chan;  /* shared: this worker's rings */
 	struct skiff_app_slot *slots; /* shared */
 	uint8_t *rx, *tx;	      /* shared FIFO data */
@@ -795,6 +795,8 @@ static void kick_app(struct app_worker *aw)
 	uint32_t mask, k;
 
 	aw->dirty = false;
+	/* for a thread that spins instead of sleeping */
+	atomic_fetch_add_explicit((_Atomic uint32_t *)&aw->hdr->app_news, 1, memory_order_release);
 	atomic_thread_fence(memory_order_seq_cst);
 	if (!atomic_load_explicit((_Atomic uint32_t *)&aw->hdr->app_sleeping, memory_order_relaxed))
 		return;

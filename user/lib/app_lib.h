@@ -173,6 +173,7 @@ struct lib_state {
 	int wake_fd[SKIFF_APP_MAX_WORKERS];
 	int waiter_fd[SKIFF_APP_MAX_WAITERS];
 	uint32_t n_workers, n_waiters;
+	uint64_t spin_ns; /* SKIFF_BUSY_POLL_US: spin this long before sleeping */
 	int me; /* our entry in L->procs */
 	pthread_mutex_t pidlk;	 /* pidfd[], pidfd_pid[] */
 	pthread_mutex_t eplk;	 /* which of ep[] are live */

@@ -137,6 +137,30 @@ static int read_answer(int fd, char *line, size_t len, int *fds, int *nfds)
 	return got ? 0 : -ECONNRESET;
 }
 
+#define BUSY_POLL_MAX_US 1000000 /* SKIFF_BUSY_POLL_US: one second at most */
+
+/* SKIFF_BUSY_POLL_US (unset or empty: 0) into A.spin_ns; -EINVAL for
+ * anything but a number of microseconds up to BUSY_POLL_MAX_US. */
+static int read_busy_poll(void)
+{
+	const char *v = getenv("SKIFF_BUSY_POLL_US");
+	unsigned long us;
+	char *end;
+
+	A.spin_ns = 0;
+	if (!v || !*v)
+		return 0;
+	errno = 0;
+	us = strtoul(v, &end, 10);
+	if (errno || *end || *v == '-' || us > BUSY_POLL_MAX_US) {
+		set_err("SKIFF_BUSY_POLL_US='%.32s': want microseconds, 0 to %d", v,
+			BUSY_POLL_MAX_US);
+		return -EINVAL;
+	}
+	A.spin_ns = (uint64_t)us * 1000u;
+	return 0;
+}
+
 int sa_do_attach(const char *ifname)
 {
 	struct sockaddr_un sun = {.sun_family = AF_UNIX};
@@ -150,6 +174,9 @@ int sa_do_attach(const char *ifname)
 	if (A.attached)
 		return 0;
 	sa_lib_once();
+	ret = read_busy_poll();
+	if (ret)
+		return ret;
 	if (!ifname)
 		ifname = getenv("SKIFF_IFACE");
 	ret = find_socket(ifname, sun.sun_path, sizeof(sun.sun_path));

@@ -65,6 +65,59 @@ int sa_ms_left(const struct timespec *end)
 	return ms < 0 ? 0 : ms > INT32_MAX ? INT32_MAX : (int)ms;
 }
 
+#if defined(__x86_64__) || defined(__i386__)
+#define cpu_relax() __builtin_ia32_pause()
+#elif defined(__aarch64__)
+#define cpu_relax() __asm__ volatile("yield" ::: "memory")
+#else
+#define cpu_relax() atomic_signal_fence(memory_order_seq_cst)
+#endif
+
+static uint64_t mono_ns(void)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (uint64_t)t.tv_sec * 1000000000u + (uint64_t)t.tv_nsec;
+}
+
+/*
+ * SKIFF_BUSY_POLL_US: before sleeping, watch app_news (bumped by a worker
+ * whenever it changes something we read) for up to A.spin_ns, or the
+ * timeout if sooner, with what h says dropped; each time it moves,
+ * re-check cond under h.  Our sleeping bit stays down meanwhile, so a
+ * worker makes no syscall for us.  Kernel fds, signals and sibling exits
+ * are only seen once the spin is over (it is short).  True when cond
+ * holds (h held on return either way).
+ */
+static bool spin_for(bool (*cond)(void *), void *arg, int timeout_ms, const struct sa_held *h)
+{
+	uint32_t *news = &A.hdr->app_news, seen = load_acq(news);
+	uint64_t now = mono_ns(), end;
+	int j;
+
+	if (cond(arg))
+		return true;
+	end = now + ((timeout_ms >= 0 && (uint64_t)timeout_ms * 1000000u < A.spin_ns)
+			     ? (uint64_t)timeout_ms * 1000000u
+			     : A.spin_ns);
+	while (now < end) {
+		sa_held_unlock(h);
+		for (; now < end; now = mono_ns()) {
+			for (j = 0; j < 64 && load_acq(news) == seen; j++)
+				cpu_relax();
+			if (j < 64)
+				break;
+		}
+		sa_held_lock(h);
+		seen = load_acq(news);
+		if (cond(arg))
+			return true;
+		now = mono_ns();
+	}
+	return false;
+}
+
 /*
  * Sleep until skiffd kicks us (or one of the kernel fds extra[0..nextra)
  * is ready, or the timeout passes), having re-checked cond with our
@@ -86,6 +139,16 @@ int sa_sleep_once(bool (*cond)(void *), void *arg, struct pollfd *extra, int nex
 	uint64_t v;
 	int n = 0, np, r, err = 0, j, k = sa_my_waiter_get();
 
+	if (A.spin_ns && timeout_ms) {
+		uint64_t t0 = mono_ns();
+
+		if (spin_for(cond, arg, timeout_ms, h))
+			return 1;
+		if (timeout_ms > 0) /* the spin was part of the wait */
+			timeout_ms -= (int)((mono_ns() - t0) / 1000000u < (uint64_t)timeout_ms
+						    ? (mono_ns() - t0) / 1000000u
+						    : (uint64_t)timeout_ms);
+	}
 	if (k >= 0) {
 		bit = 1u << k;
 		atomic_fetch_or((_Atomic uint32_t *)&A.hdr->app_sleeping, bit);

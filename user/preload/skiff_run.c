@@ -30,14 +30,16 @@
 static void usage(FILE *f)
 {
 	fprintf(f,
-		"usage: skiff-run [-i IFACE] [-p PORT[,PORT...]]... [-n CIDR]... [-v] [--] PROGRAM "
-		"[ARGS...]\n"
+		"usage: skiff-run [-i IFACE] [-p PORT[,PORT...]]... [-n CIDR]... [-b USECS] [-v] [--] "
+		"PROGRAM [ARGS...]\n"
 		"  -i, --iface IFACE  the skiffd of IFACE (default: $SKIFF_IFACE, or the only "
 		"one)\n"
 		"  -p, --port PORT    a bind() to 0.0.0.0 or a shared address on PORT goes to "
 		"skiff\n"
 		"  -n, --net CIDR     connect() to a destination in CIDR goes to skiff\n"
 		"                     (default: the subnets of skiffd's addresses)\n"
+		"  -b, --busy-poll USECS  a thread that waits for skiffd spins up to USECS\n"
+		"                     before it sleeps (SKIFF_BUSY_POLL_US; default 0: off)\n"
 		"  -v, --verbose      say on stderr which sockets went to skiff\n"
 		"A bind() to one of skiffd's dedicated addresses always goes to skiff; every\n"
 		"other socket stays the kernel's.  docs/skiff-run.md has the details.\n");
@@ -172,7 +174,8 @@ int main(int argc, char **argv)
 	static const struct option longopts[] = {
 		{"iface", required_argument, NULL, 'i'}, {"port", required_argument, NULL, 'p'},
 		{"net", required_argument, NULL, 'n'},	 {"verbose", no_argument, NULL, 'v'},
-		{"help", no_argument, NULL, 'h'},	 {NULL, 0, NULL, 0},
+		{"help", no_argument, NULL, 'h'},	 {"busy-poll", required_argument, NULL, 'b'},
+		{NULL, 0, NULL, 0},
 	};
 	char ports[LIST_MAX] = "", nets[LIST_MAX] = "", addrs[LIST_MAX] = "";
 	char path[PATH_MAX], self[PATH_MAX], lib[PATH_MAX + 64];
@@ -182,7 +185,7 @@ int main(int argc, char **argv)
 	ssize_t n;
 	int c;
 
-	while ((c = getopt_long(argc, argv, "+i:p:n:vh", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "+i:p:n:b:vh", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'i':
 			iface = optarg;
@@ -192,6 +195,15 @@ int main(int argc, char **argv)
 			break;
 		case 'n':
 			append(nets, optarg);
+			break;
+		case 'b':
+			if (!*optarg || strspn(optarg, "0123456789") != strlen(optarg) ||
+			    strlen(optarg) > 7 || atol(optarg) > 1000000) {
+				fprintf(stderr, "skiff-run: --busy-poll '%s': want microseconds, 0 to 1000000\n",
+					optarg);
+				return 2;
+			}
+			setenv("SKIFF_BUSY_POLL_US", optarg, 1);
 			break;
 		case 'v':
 			verbose = true;
