@@ -16,6 +16,9 @@
 
 #include <cmocka.h>
 
+#include <skiff/proto/eth.h>
+#include <skiff/proto/ipv4.h>
+
 #include "core/clock.h"
 #include "core/csum.h"
 #include "harness.h"
@@ -304,36 +307,31 @@ void harness_advance(struct harness *h, uint64_t ns)
 size_t harness_ip_frame(uint8_t *buf, size_t cap, uint32_t saddr, uint32_t daddr, uint8_t proto,
 			uint16_t id, uint16_t frag_off_host, const void *payload, size_t plen)
 {
-	size_t len = 14 + 20 + plen;
-	uint8_t *ip = buf + 14;
-	uint16_t v16;
+	size_t len = ETH_HLEN + IP_HLEN + plen;
+	struct eth_hdr *eh = (struct eth_hdr *)buf;
+	struct ip_hdr *ip = (struct ip_hdr *)(eh + 1);
 
-	if (len > cap || 20 + plen > 0xffff)
+	if (len > cap || IP_HLEN + plen > 0xffff)
 		return 0;
 	/* Ethernet: peer -> us, IPv4 */
-	memcpy(buf, H_MAC, 6);
-	memcpy(buf + 6, H_PEER_MAC, 6);
-	buf[12] = 0x08;
-	buf[13] = 0x00;
+	memcpy(eh->h_dest, H_MAC, ETH_ALEN);
+	memcpy(eh->h_source, H_PEER_MAC, ETH_ALEN);
+	put_be16(&eh->h_proto, ETH_P_IP);
 
-	ip[0] = 0x45;
-	ip[1] = 0;
-	v16 = htons((uint16_t)(20 + plen));
-	memcpy(ip + 2, &v16, 2);
-	v16 = htons(id);
-	memcpy(ip + 4, &v16, 2);
-	v16 = htons(frag_off_host);
-	memcpy(ip + 6, &v16, 2);
-	ip[8] = 64;
-	ip[9] = proto;
-	ip[10] = ip[11] = 0;
-	memcpy(ip + 12, &saddr, 4);
-	memcpy(ip + 16, &daddr, 4);
-	v16 = ip_fast_csum(ip, 5);
-	memcpy(ip + 10, &v16, 2);
+	memset(ip, 0, IP_HLEN);
+	ip->version = 4;
+	ip->ihl = IP_HLEN / 4;
+	put_be16(&ip->tot_len, (uint16_t)(IP_HLEN + plen));
+	put_be16(&ip->id, id);
+	put_be16(&ip->frag_off, frag_off_host);
+	ip->ttl = 64;
+	ip->protocol = proto;
+	ip->saddr = saddr;
+	ip->daddr = daddr;
+	ip->check = ip_fast_csum(ip, 5);
 
 	if (plen)
-		memcpy(ip + 20, payload, plen);
+		memcpy(ip + 1, payload, plen);
 	return len;
 }
 

@@ -12,7 +12,6 @@
 
 #include <arpa/inet.h>
 #include <linux/icmp.h>
-#include <linux/ip.h>
 #include <netinet/in.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -22,6 +21,9 @@
 
 #include <setjmp.h>
 #include <cmocka.h>
+
+#include <skiff/proto/eth.h>
+#include <skiff/proto/ipv4.h>
 
 #include "core/clock.h"
 #include "harness.h"
@@ -51,7 +53,7 @@ static struct t_rec t_rec;
 static int t_proto_rcv(struct stack *st, struct pkb *pkb)
 {
 	const uint8_t *nh = pkb_network_header(pkb);
-	uint32_t ihl = (nh[0] & 0xf) * 4u;
+	uint32_t ihl = ((const struct ip_hdr *)nh)->ihl * 4u;
 
 	(void)st;
 	t_rec.calls++;
@@ -151,10 +153,10 @@ static inline uint16_t t_get16(const uint8_t *p)
 /* Recompute the IPv4 header checksum of the header at ip. */
 static inline void t_ip_fix(uint8_t *ip)
 {
-	size_t ihl = (ip[0] & 0xf) * 4u;
+	struct ip_hdr *iph = (struct ip_hdr *)ip;
 
-	ip[10] = ip[11] = 0;
-	t_put16(ip + 10, t_csum(ip, ihl));
+	iph->check = 0;
+	put_be16(&iph->check, t_csum(ip, iph->ihl * 4u));
 }
 
 /* Ethernet(peer -> us) + IPv4 (20 bytes) + payload; returns the frame length. */
@@ -227,22 +229,21 @@ static inline uint32_t t_txq_len(struct harness *h)
 static inline const uint8_t *t_check_ip_out(const uint8_t *frame, size_t n, uint32_t daddr,
 					    uint8_t proto)
 {
-	const uint8_t *ip = frame + T_ETH;
-	uint32_t a;
+	const struct eth_hdr *eh = (const struct eth_hdr *)frame;
+	const struct ip_hdr *iph = (const struct ip_hdr *)(eh + 1);
 
-	assert_true(n >= T_ETH + 20);
-	assert_memory_equal(frame, H_PEER_MAC, 6);
-	assert_memory_equal(frame + 6, H_MAC, 6);
-	assert_int_equal(t_get16(frame + 12), 0x0800);
-	assert_int_equal(ip[0], 0x45);
-	assert_int_equal(t_csum_check(ip, 20), 0);
-	assert_int_equal(t_get16(ip + 2), n - T_ETH);
-	assert_int_equal(ip[9], proto);
-	memcpy(&a, ip + 12, 4);
-	assert_int_equal(a, H_ADDR);
-	memcpy(&a, ip + 16, 4);
-	assert_int_equal(a, daddr);
-	return ip;
+	assert_true(n >= T_ETH + IP_HLEN);
+	assert_memory_equal(eh->h_dest, H_PEER_MAC, ETH_ALEN);
+	assert_memory_equal(eh->h_source, H_MAC, ETH_ALEN);
+	assert_int_equal(get_be16(&eh->h_proto), ETH_P_IP);
+	assert_int_equal(iph->version, 4);
+	assert_int_equal(iph->ihl, 5);
+	assert_int_equal(t_csum_check(iph, IP_HLEN), 0);
+	assert_int_equal(get_be16(&iph->tot_len), n - T_ETH);
+	assert_int_equal(iph->protocol, proto);
+	assert_int_equal(iph->saddr, H_ADDR);
+	assert_int_equal(iph->daddr, daddr);
+	return (const uint8_t *)iph;
 }
 
 #define T_DROP(h, reason) ((h)->fd.stats.drop.reason)

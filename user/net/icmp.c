@@ -124,17 +124,15 @@ void icmp_send(struct stack *st, const struct pkb *in, uint8_t type, uint8_t cod
 	struct icmp_hdr *icmph;
 	struct rtable rt;
 	struct pkb *pkb;
-	uint32_t avail, ihl, qlen;
+	uint32_t avail, qlen;
 	uint32_t src;
+	size_t ihl;
 
-	if (!st->ip || in->network_header == PKB_HDR_UNSET)
+	if (!st->ip || in->network_header == PKB_HDR_UNSET ||
+	    in->tail < (uint8_t *)pkb_network_header(in))
 		return;
-	iph = ip_hdr(in);
-	if (in->tail < (uint8_t *)iph + IP_HLEN)
-		return;
-	avail = (uint32_t)(in->tail - (uint8_t *)iph);
-	ihl = iph->ihl * 4u;
-	if (ihl < IP_HLEN || ihl > avail)
+	avail = (uint32_t)(in->tail - (uint8_t *)pkb_network_header(in));
+	if (ip_hdr_parse(pkb_network_header(in), avail, &iph, &ihl) != PROTO_OK)
 		return;
 
 	/* RFC 1122 3.2.2: never about a datagram sent to a link-layer or IP
@@ -294,17 +292,14 @@ static int icmp_error_rcv(struct stack *st, struct pkb *pkb)
 	const struct icmp_hdr *icmph = (const struct icmp_hdr *)pkb->data;
 	const struct ip_hdr *qiph;
 	uint32_t len = pkb_len(pkb);
-	uint32_t qihl, info = 0;
+	uint32_t info = 0;
+	size_t qihl;
 	int err;
 
-	if (len < ICMP_HLEN + IP_HLEN + 8) {
-		pkb_drop(st, pkb, SKIFF_DROP_icmp_quote);
-		return 0;
-	}
-	qiph = (const struct ip_hdr *)(pkb->data + ICMP_HLEN);
-	qihl = qiph->ihl * 4u;
-	if (qiph->version != 4 || qihl < IP_HLEN || len < ICMP_HLEN + qihl + 8 ||
-	    !stack_is_local(st, qiph->saddr) || (qiph->frag_off & htons(IP_OFFSET))) {
+	if (len < ICMP_HLEN ||
+	    ip_hdr_parse(pkb->data + ICMP_HLEN, len - ICMP_HLEN, &qiph, &qihl) != PROTO_OK ||
+	    len - ICMP_HLEN - qihl < 8 || !stack_is_local(st, qiph->saddr) ||
+	    (qiph->frag_off & htons(IP_OFFSET))) {
 		pkb_drop(st, pkb, SKIFF_DROP_icmp_quote);
 		return 0;
 	}
@@ -341,13 +336,13 @@ int icmp_quote_parse(const uint8_t *p, uint32_t len, struct icmp_quote *q)
 	if (len < 1)
 		return -EINVAL;
 	if (p[0] >> 4 == 4) {
-		const struct ip_hdr *iph = (const struct ip_hdr *)p;
+		const struct ip_hdr *iph;
+		size_t ihl;
 
-		if (len < IP_HLEN)
+		if (ip_hdr_parse(p, len, &iph, &ihl) != PROTO_OK ||
+		    (iph->frag_off & htons(IP_OFFSET)))
 			return -EINVAL;
-		off = iph->ihl * 4u;
-		if (off < IP_HLEN || (iph->frag_off & htons(IP_OFFSET)))
-			return -EINVAL;
+		off = (uint32_t)ihl;
 		inet_addr_set4(&q->saddr, iph->saddr);
 		inet_addr_set4(&q->daddr, iph->daddr);
 		nh = iph->protocol;

@@ -87,7 +87,7 @@ static bool ip_martian_source(const struct stack *st, uint32_t saddr)
 int ip_rcv(struct stack *st, struct pkb *pkb)
 {
 	const struct ip_hdr *iph;
-	uint32_t ihl, tot_len;
+	size_t ihl, tot_len;
 
 	STACK_INC(st, ip_rx);
 	pkb_reset_network_header(pkb);
@@ -97,17 +97,16 @@ int ip_rcv(struct stack *st, struct pkb *pkb)
 		return 0;
 	}
 	/* RFC 791 3.1 / RFC 1122 3.2.1.1-3.2.1.2: header sanity */
-	if (!pkb_may_pull(pkb, IP_HLEN)) {
+	switch (ip_hdr_parse(pkb->data, pkb_len(pkb), &iph, &ihl)) {
+	case PROTO_OK:
+		break;
+	case PROTO_SHORT:
 		pkb_drop(st, pkb, SKIFF_DROP_ip_short);
 		return 0;
-	}
-	iph = (const struct ip_hdr *)pkb->data;
-	if (iph->version != 4) {
+	case PROTO_VERSION:
 		pkb_drop(st, pkb, SKIFF_DROP_ip_version);
 		return 0;
-	}
-	ihl = iph->ihl * 4u;
-	if (ihl < IP_HLEN || !pkb_may_pull(pkb, ihl)) {
+	default:
 		pkb_drop(st, pkb, SKIFF_DROP_ip_ihl);
 		return 0;
 	}

@@ -17,6 +17,7 @@
 #include <string.h>
 
 #include <skiff/proto/icmp.h>
+#include <skiff/proto/ipv4.h>
 #include <skiff/proto/ipv6.h>
 
 #include "core/clock.h"
@@ -30,14 +31,8 @@
 #define ETH_P_IP	0x0800
 #endif
 
-#define IP_HLEN		20		/* header without options */
-#define IP_MAX_HLEN	60		/* IHL 15 */
 #define IP_MAX_LEN	65535u		/* tot_len is 16 bits (RFC 791 3.1) */
 #define IP_MIN_MTU	68		/* RFC 791 3.2: every module forwards 68 bytes */
-
-#define IP_DF		0x4000		/* host order frag_off bits */
-#define IP_MF		0x2000
-#define IP_OFFSET	0x1fff
 
 /* Fragments remembered per datagram under reassembly: an MTU of ~300 bytes
  * still reassembles a full 64 KiB datagram; a peer that needs more is
@@ -124,33 +119,6 @@ struct icmp_peer {
 	uint64_t last_used;
 	struct icmp_bucket bucket;
 };
-
-/*
- * Wire headers.  After a 14-byte Ethernet header the IPv4 header starts at 2
- * mod 4 (AF_XDP frames have no NET_IP_ALIGN slack), so these are packed with
- * alignment 2: the compiler then never assumes an aligned 32-bit field.
- * Same field names as Linux's struct iphdr; the ICMP header is
- * <skiff/proto/icmp.h>, shared with the XDP program.
- */
-struct ip_hdr {				/* RFC 791 3.1 */
-#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
-	uint8_t ihl : 4, version : 4;
-#else
-	uint8_t version : 4, ihl : 4;
-#endif
-	uint8_t tos;
-	uint16_t tot_len;
-	uint16_t id;
-	uint16_t frag_off;
-	uint8_t ttl;
-	uint8_t protocol;
-	uint16_t check;
-	uint32_t saddr;
-	uint32_t daddr;
-} __attribute__((packed, aligned(2)));
-
-
-_Static_assert(sizeof(struct ip_hdr) == 20, "IPv4 header is 20 bytes");
 
 struct ip_state {
 	const struct net_protocol *protos[256];
