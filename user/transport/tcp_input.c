@@ -37,7 +37,6 @@
 #include "transport/tcp_isn.h"
 #include "transport/tcp_internal.h"
 
-#define TCP_CONSUMED		(-1)	/* handler result: segment used, free it */
 #define TCP_PAWS_24DAYS_NS	(24ULL * 24 * 3600 * 1000000000ULL)	/* RFC 7323 5.5 */
 #define TCP_PMTU_MIN_MSS	536u	/* floor for a PMTU-lowered MSS */
 
@@ -49,6 +48,37 @@
 #define TCPOPT_SACK_OK		4
 #define TCPOPT_SACK		5
 #define TCPOPT_TS		8
+
+/*
+ * What a step of segment processing decided (RFC 9293 3.10.7): the
+ * handler of a state runs its steps in order while they say CONTINUE, and
+ * tcp_rcv() frees the segment or drops it counted by the context's reason.
+ */
+enum tcp_seg_verdict {
+	TCP_SEG_CONTINUE = 0,	/* go on with the next step */
+	TCP_SEG_CONSUMED,	/* the segment was used or answered: free it */
+	TCP_SEG_CLOSED,		/* used, and the connection is gone: tp may be freed */
+	TCP_SEG_DROP,		/* drop it, counted as ctx->reason */
+};
+
+/* One received segment on its way through the steps. */
+struct tcp_rcv_ctx {
+	struct tcp_seg *seg;
+	const uint8_t *data;	/* the text still to take, from seq (after trimming) */
+	uint32_t seq;
+	uint32_t len;
+	uint32_t wnd;		/* our receive window when it arrived */
+	bool drop_text;		/* a zero-window probe: its ACK and RST count, not its text */
+	bool fin_ok;		/* its FIN lies inside the window */
+	bool fin_in_order;	/* a FIN (its own or one held out of order) is now in order */
+	enum skiff_drop reason;	/* of TCP_SEG_DROP */
+};
+
+static inline enum tcp_seg_verdict tcp_seg_drop(struct tcp_rcv_ctx *c, enum skiff_drop reason)
+{
+	c->reason = reason;
+	return TCP_SEG_DROP;
+}
 
 static inline uint32_t get_be32(const uint8_t *p)
 {
@@ -341,12 +371,13 @@ static bool tcp_handoff(struct stack *st, struct pkb *pkb, const struct tcp_seg 
 	return handoff_rx(st, pkb, port);
 }
 
-static int tcp_no_conn(struct stack *st, struct pkb *pkb, const struct tcp_seg *seg)
+static enum tcp_seg_verdict tcp_no_conn(struct stack *st, struct pkb *pkb, struct tcp_rcv_ctx *c)
 {
+	const struct tcp_seg *seg = c->seg;
 	const struct stack_addr *local;
 
 	if (seg->flags & TCPF_RST)
-		return SKIFF_DROP_tcp_no_port;	/* "an incoming segment containing a RST is discarded" */
+		return tcp_seg_drop(c, SKIFF_DROP_tcp_no_port);	/* "an incoming segment containing a RST is discarded" */
 	/*
 	 * On a shared address the kernel owns every port we do not: a segment
 	 * reaches us only in a race with a close, so stay silent.  Never
@@ -361,14 +392,14 @@ static int tcp_no_conn(struct stack *st, struct pkb *pkb, const struct tcp_seg *
 			STACK_INC(st, tcp_rst_noconn);
 			STACK_INC(st, tcp6_rst_sent);
 		}
-		return SKIFF_DROP_tcp_no_port;
+		return tcp_seg_drop(c, SKIFF_DROP_tcp_no_port);
 	}
 	local = stack_find_addr(st, seg->daddr.w[3]);
 	if (local && local->dedicated && pkb->pkt_type == PKB_HOST) {
 		tcp_send_reset_for(st, seg);
 		STACK_INC(st, tcp_rst_noconn);
 	}
-	return SKIFF_DROP_tcp_no_port;
+	return tcp_seg_drop(c, SKIFF_DROP_tcp_no_port);
 }
 
 /* ---- LISTEN (RFC 9293 3.10.7.2) ---- */
@@ -456,7 +487,7 @@ static void tcp_established(struct stack *st, struct tcp_sock *tp, const struct 
 
 /* The established child for the ACK of a cookie, or NULL (reason set). */
 static struct tcp_sock *tcp_cookie_child(struct stack *st, struct tcp_sock *lp,
-					 const struct tcp_seg *seg, int *reason)
+					 const struct tcp_seg *seg, enum skiff_drop *reason)
 {
 	struct tcp_cookie_opts o;
 	struct tcp_sock *c;
@@ -502,21 +533,24 @@ static struct tcp_sock *tcp_cookie_child(struct stack *st, struct tcp_sock *lp,
 	return c;
 }
 
-static int tcp_rcv_state_process(struct stack *st, struct tcp_sock *tp, struct tcp_seg *seg);
+static enum tcp_seg_verdict tcp_rcv_synchronized(struct stack *st, struct tcp_sock *tp,
+						 struct tcp_rcv_ctx *c);
 
-static int tcp_listen_rcv(struct stack *st, struct tcp_sock *lp, struct tcp_seg *seg)
+static enum tcp_seg_verdict tcp_listen_rcv(struct stack *st, struct tcp_sock *lp,
+					   struct tcp_rcv_ctx *ctx)
 {
+	const struct tcp_seg *seg = ctx->seg;
+	enum skiff_drop reason;
 	struct tcp_sock *c;
-	int reason;
 
 	/* first, check for an RST: ignore it */
 	if (seg->flags & TCPF_RST)
-		return SKIFF_DROP_tcp_listen_drop;
+		return tcp_seg_drop(ctx, SKIFF_DROP_tcp_listen_drop);
 	/* second, an ACK: bad in LISTEN, unless it returns one of our cookies */
 	if (seg->flags & TCPF_ACK) {
 		if (seg->flags & TCPF_SYN) {
 			tcp_send_reset_for(st, seg);
-			return SKIFF_DROP_tcp_listen_drop;
+			return tcp_seg_drop(ctx, SKIFF_DROP_tcp_listen_drop);
 		}
 		c = tcp_cookie_child(st, lp, seg, &reason);
 		if (!c) {
@@ -524,14 +558,14 @@ static int tcp_listen_rcv(struct stack *st, struct tcp_sock *lp, struct tcp_seg 
 				tcp_send_reset_for(st, seg);
 				STACK_INC(st, tcp_rst_noconn);
 			}
-			return reason;
+			return tcp_seg_drop(ctx, reason);
 		}
 		/* data or FIN riding on the third segment: process as established */
-		return tcp_rcv_state_process(st, c, seg);
+		return tcp_rcv_synchronized(st, c, ctx);
 	}
 	/* third, a SYN */
 	if (!(seg->flags & TCPF_SYN))
-		return SKIFF_DROP_tcp_listen_drop;
+		return tcp_seg_drop(ctx, SKIFF_DROP_tcp_listen_drop);
 
 	/* A full accept queue means the application is not accepting (or
 	 * is at its own connection limit): the SYN is dropped and the peer
@@ -539,17 +573,17 @@ static int tcp_listen_rcv(struct stack *st, struct tcp_sock *lp, struct tcp_seg 
 	 * A cookie would tell the peer it is connected to a server that then
 	 * ignores it, and the cookie expires while it waits. */
 	if (lp->lq->accept_qlen >= lp->lq->backlog)
-		return SKIFF_DROP_tcp_accept_full;
+		return tcp_seg_drop(ctx, SKIFF_DROP_tcp_accept_full);
 	/* RFC 4987: beyond the SYN queue a SYN is answered with a cookie, so a
 	 * flood never keeps a legitimate peer out. */
 	if (lp->lq->syn_qlen >= tcp_max_syn_backlog(st)) {
 		tcp_send_cookie(st, lp, seg);
-		return TCP_CONSUMED;
+		return TCP_SEG_CONSUMED;
 	}
 	c = tcp_child_new(st, lp, seg);
 	if (!c) {
 		tcp_send_cookie(st, lp, seg);	/* out of memory: stateless still works */
-		return TCP_CONSUMED;
+		return TCP_SEG_CONSUMED;
 	}
 	c->irs = seg->seq;
 	c->rcv_nxt = seg->seq + 1;
@@ -571,13 +605,15 @@ static int tcp_listen_rcv(struct stack *st, struct tcp_sock *lp, struct tcp_seg 
 	tcp_hash(st, c);
 	STACK_INC(st, tcp_passive_opens);
 	tcp_send_syn(st, c);
-	return TCP_CONSUMED;
+	return TCP_SEG_CONSUMED;
 }
 
 /* ---- SYN-SENT (RFC 9293 3.10.7.3) ---- */
 
-static int tcp_syn_sent_rcv(struct stack *st, struct tcp_sock *tp, struct tcp_seg *seg)
+static enum tcp_seg_verdict tcp_syn_sent_rcv(struct stack *st, struct tcp_sock *tp,
+					     struct tcp_rcv_ctx *c)
 {
+	struct tcp_seg *seg = c->seg;
 	bool ack_ok = false;
 
 	/* first, the ACK bit: it must acknowledge our SYN */
@@ -585,7 +621,7 @@ static int tcp_syn_sent_rcv(struct stack *st, struct tcp_sock *tp, struct tcp_se
 		if (!tcp_after(seg->ack, tp->iss) || tcp_after(seg->ack, tp->snd_max)) {
 			if (!(seg->flags & TCPF_RST))
 				tcp_send_reset_for(st, seg);
-			return SKIFF_DROP_tcp_ack_range;
+			return tcp_seg_drop(c, SKIFF_DROP_tcp_ack_range);
 		}
 		ack_ok = true;
 	}
@@ -593,14 +629,14 @@ static int tcp_syn_sent_rcv(struct stack *st, struct tcp_sock *tp, struct tcp_se
 	 * (RFC 5961 3.2: without one, ignored) */
 	if (seg->flags & TCPF_RST) {
 		if (!ack_ok)
-			return SKIFF_DROP_tcp_rst_ignored;
+			return tcp_seg_drop(c, SKIFF_DROP_tcp_rst_ignored);
 		STACK_INC(st, tcp_conn_refused);
 		tcp_reset_conn(st, tp, -ECONNREFUSED);
-		return TCP_CONSUMED;
+		return TCP_SEG_CLOSED;
 	}
 	/* fourth, SYN */
 	if (!(seg->flags & TCPF_SYN))
-		return SKIFF_DROP_tcp_closed_state;
+		return tcp_seg_drop(c, SKIFF_DROP_tcp_closed_state);
 
 	tp->irs = seg->seq;
 	tp->rcv_nxt = seg->seq + 1;
@@ -620,9 +656,9 @@ static int tcp_syn_sent_rcv(struct stack *st, struct tcp_sock *tp, struct tcp_se
 			/* "continue processing at the sixth step": text and FIN */
 			seg->seq++;	/* past the SYN */
 			seg->flags &= (uint8_t)~TCPF_SYN;
-			return tcp_rcv_state_process(st, tp, seg);
+			return tcp_rcv_synchronized(st, tp, c);
 		}
-		return TCP_CONSUMED;
+		return TCP_SEG_CONSUMED;
 	}
 	/* simultaneous open: SYN-RECEIVED, answer SYN-ACK (same ISS) */
 	tp->snd_wnd = seg->wnd;
@@ -631,7 +667,7 @@ static int tcp_syn_sent_rcv(struct stack *st, struct tcp_sock *tp, struct tcp_se
 	tcp_set_state(st, tp, TCP_SYN_RECEIVED);
 	tp->snd_nxt = tp->iss;
 	tcp_send_syn(st, tp);
-	return TCP_CONSUMED;
+	return TCP_SEG_CONSUMED;
 }
 
 /* ---- synchronized states (RFC 9293 3.10.7.4) ---- */
@@ -780,7 +816,7 @@ static bool tcp_data_queue(struct stack *st, struct tcp_sock *tp, uint32_t seq,
 }
 
 /* RFC 9293 3.10.7.4 "eighth, check the FIN bit" (FIN now in order). */
-static int tcp_fin(struct stack *st, struct tcp_sock *tp)
+static void tcp_fin(struct stack *st, struct tcp_sock *tp)
 {
 	tp->rcv_nxt++;
 	tp->fin_rcvd = true;
@@ -790,7 +826,7 @@ static int tcp_fin(struct stack *st, struct tcp_sock *tp)
 		tcp_set_state(st, tp, TCP_CLOSE_WAIT);
 		tcp_ack_soon(st, tp);	/* or with our FIN, if the application closes */
 		tcp_wake(tp);
-		return TCP_CONSUMED;
+		return;
 	case TCP_FIN_WAIT_1:
 		/* our FIN not yet acked: simultaneous close */
 		tcp_set_state(st, tp, TCP_CLOSING);
@@ -800,13 +836,12 @@ static int tcp_fin(struct stack *st, struct tcp_sock *tp)
 		tcp_set_state(st, tp, TCP_TIME_WAIT);
 		tcp_enter_time_wait(st, tp);
 		tcp_wake(tp);
-		return TCP_CONSUMED;
+		return;
 	default:
 		break;
 	}
 	tcp_send_ack(st, tp);
 	tcp_wake(tp);
-	return TCP_CONSUMED;
 }
 
 /* TIME-WAIT and a new SYN: RFC 6191 (timestamps) / RFC 1122 4.2.2.13
@@ -861,261 +896,325 @@ static bool tcp_disordered_ack(const struct tcp_sock *tp, const struct tcp_seg *
 	return (uint64_t)(tp->ts_recent - seg->ts_val) <= tp->rto_ns / NSEC_PER_MSEC;
 }
 
-static int tcp_rcv_state_process(struct stack *st, struct tcp_sock *tp, struct tcp_seg *seg)
+/* SYN-RECEIVED and the peer's SYN again (our SYN-ACK was lost): the
+ * SYN-ACK again. */
+static enum tcp_seg_verdict tcp_seg_dup_syn(struct stack *st, struct tcp_sock *tp,
+					    const struct tcp_rcv_ctx *c)
 {
-	const uint8_t *data = seg->payload;
-	uint32_t seq = seg->seq, len = seg->len, wnd, seg_len, fin_seq;
-	bool acceptable, fin_in_order = false, drop_text = false, fin_ok;
+	const struct tcp_seg *seg = c->seg;
 
-	/* A retransmitted SYN for an embryonic child: the SYN-ACK again. */
-	if (tp->state == TCP_SYN_RECEIVED && (seg->flags & TCPF_SYN) &&
-	    !(seg->flags & (TCPF_ACK | TCPF_RST)) && seg->seq == tp->irs) {
-		tp->snd_nxt = tp->iss;
-		tcp_send_syn(st, tp);
-		return TCP_CONSUMED;
-	}
+	if (tp->state != TCP_SYN_RECEIVED || !(seg->flags & TCPF_SYN) ||
+	    (seg->flags & (TCPF_ACK | TCPF_RST)) || seg->seq != tp->irs)
+		return TCP_SEG_CONTINUE;
+	tp->snd_nxt = tp->iss;
+	tcp_send_syn(st, tp);
+	return TCP_SEG_CONSUMED;
+}
 
-	/* RFC 7323 5.3 R1, PAWS: a timestamp older than TS.Recent (that is
-	 * not 24 days stale, 5.5) marks an old duplicate: ACK and drop --
-	 * unless it is a disordered duplicate ACK (tcp_disordered_ack). */
-	if (tp->ts_ok && seg->has_ts && !(seg->flags & TCPF_RST) &&
-	    tcp_before(seg->ts_val, tp->ts_recent) &&
-	    st->now - tp->ts_recent_stamp < TCP_PAWS_24DAYS_NS) {
-		if (!tcp_disordered_ack(tp, seg)) {
-			tcp_dsack_old(st, tp, seg);
-			tcp_send_ack(st, tp);
-			return SKIFF_DROP_tcp_paws;
-		}
+/* RFC 7323 5.3 R1, PAWS: a timestamp older than TS.Recent (that is not 24
+ * days stale, 5.5) marks an old duplicate: ACK and drop -- unless it is a
+ * disordered duplicate ACK (tcp_disordered_ack). */
+static enum tcp_seg_verdict tcp_seg_paws(struct stack *st, struct tcp_sock *tp,
+					 struct tcp_rcv_ctx *c)
+{
+	const struct tcp_seg *seg = c->seg;
+
+	if (!tp->ts_ok || !seg->has_ts || (seg->flags & TCPF_RST) ||
+	    !tcp_before(seg->ts_val, tp->ts_recent) ||
+	    st->now - tp->ts_recent_stamp >= TCP_PAWS_24DAYS_NS)
+		return TCP_SEG_CONTINUE;
+	if (tcp_disordered_ack(tp, seg)) {
 		STACK_INC(st, tcp_disordered_acks);
+		return TCP_SEG_CONTINUE;
 	}
+	tcp_dsack_old(st, tp, seg);
+	tcp_send_ack(st, tp);
+	return tcp_seg_drop(c, SKIFF_DROP_tcp_paws);
+}
 
-	/*
-	 * RFC 9293 3.10.7.4 first, the acceptability test:
-	 *   len 0, wnd 0:   SEG.SEQ = RCV.NXT
-	 *   len 0, wnd >0:  RCV.NXT =< SEG.SEQ < RCV.NXT+RCV.WND
-	 *   len >0, wnd 0:  not acceptable
-	 *   len >0, wnd >0: the first or the last byte inside the window
-	 * "If the RCV.WND is zero ... special allowance should be made to
-	 * accept valid ACKs, URGs, and RSTs": a segment at RCV.NXT with a
-	 * zero window (a window probe) has its ACK and RST used, its text
-	 * dropped and answered with an ACK.
-	 */
-	wnd = tcp_rcv_wnd_now(tp);
-	seg_len = seg->end_seq - seg->seq;
+/*
+ * RFC 9293 3.10.7.4 first, the acceptability test:
+ *   len 0, wnd 0:   SEG.SEQ = RCV.NXT
+ *   len 0, wnd >0:  RCV.NXT =< SEG.SEQ < RCV.NXT+RCV.WND
+ *   len >0, wnd 0:  not acceptable
+ *   len >0, wnd >0: the first or the last byte inside the window
+ * "If the RCV.WND is zero ... special allowance should be made to accept
+ * valid ACKs, URGs, and RSTs": a segment at RCV.NXT with a zero window (a
+ * window probe) has its ACK and RST used, its text dropped and answered
+ * with an ACK (c->drop_text).
+ */
+static bool tcp_seg_acceptable(const struct tcp_sock *tp, struct tcp_rcv_ctx *c)
+{
+	uint32_t seq = c->seq, wnd = c->wnd, seg_len = c->seg->end_seq - c->seg->seq;
+
 	if (seg_len == 0) {
 		if (wnd == 0)
-			acceptable = seq == tp->rcv_nxt;
-		else
-			acceptable = !tcp_before(seq, tp->rcv_nxt) &&
-				     tcp_before(seq, tp->rcv_nxt + wnd);
-	} else if (wnd == 0) {
-		acceptable = false;
-		if (seq == tp->rcv_nxt) {
-			acceptable = true;
-			drop_text = true;
-		}
-	} else {
-		acceptable = (!tcp_before(seq, tp->rcv_nxt) &&
-			      tcp_before(seq, tp->rcv_nxt + wnd)) ||
-			     (!tcp_before(seq + seg_len - 1, tp->rcv_nxt) &&
-			      tcp_before(seq + seg_len - 1, tp->rcv_nxt + wnd));
+			return seq == tp->rcv_nxt;
+		return !tcp_before(seq, tp->rcv_nxt) && tcp_before(seq, tp->rcv_nxt + wnd);
 	}
-	if (!acceptable) {
+	if (wnd == 0) {
+		c->drop_text = seq == tp->rcv_nxt;
+		return c->drop_text;
+	}
+	return (!tcp_before(seq, tp->rcv_nxt) && tcp_before(seq, tp->rcv_nxt + wnd)) ||
+	       (!tcp_before(seq + seg_len - 1, tp->rcv_nxt) &&
+		tcp_before(seq + seg_len - 1, tp->rcv_nxt + wnd));
+}
+
+/* RFC 9293 3.10.7.4 first, check the sequence number: an unacceptable
+ * segment is answered with an ACK (a RST is dropped silently, RFC 5961
+ * 3.2); an acceptable one updates TS.Recent (RFC 7323 4.3). */
+static enum tcp_seg_verdict tcp_seg_check_seq(struct stack *st, struct tcp_sock *tp,
+					      struct tcp_rcv_ctx *c)
+{
+	const struct tcp_seg *seg = c->seg;
+
+	if (!tcp_seg_acceptable(tp, c)) {
 		if (seg->flags & TCPF_RST)
-			return SKIFF_DROP_tcp_rst_ignored;	/* RFC 5961 3.2: outside: drop */
+			return tcp_seg_drop(c, SKIFF_DROP_tcp_rst_ignored);
 		tcp_dsack_old(st, tp, seg);
 		tcp_send_ack(st, tp);
 		/* TIME-WAIT: the peer's FIN again restarts the 2 MSL timeout */
 		if (tp->state == TCP_TIME_WAIT && (seg->flags & TCPF_FIN))
 			tcp_enter_time_wait(st, tp);
-		return SKIFF_DROP_tcp_not_acceptable;
+		return tcp_seg_drop(c, SKIFF_DROP_tcp_not_acceptable);
 	}
-
 	/* RFC 7323 4.3: TS.Recent follows the segment covering Last.ACK.sent */
 	if (tp->ts_ok && seg->has_ts && !tcp_before(seg->ts_val, tp->ts_recent) &&
-	    !tcp_after(seq, tp->rcv_wup)) {
+	    !tcp_after(c->seq, tp->rcv_wup)) {
 		tp->ts_recent = seg->ts_val;
 		tp->ts_recent_stamp = st->now;
 	}
 	tp->last_rcv_ns = st->now;
+	return TCP_SEG_CONTINUE;
+}
 
-	/* RFC 5961 3.2: a RST is acted on only at exactly RCV.NXT; in the
-	 * window it earns a challenge ACK. */
-	if (seg->flags & TCPF_RST) {
-		if (seq != tp->rcv_nxt) {
-			tcp_challenge_ack(st, tp);
-			return SKIFF_DROP_tcp_rst_ignored;
-		}
-		switch (tp->state) {
-		case TCP_SYN_RECEIVED:
-			/* passive: back to LISTEN, i.e. the child goes; active: refused */
-			if (!tp->parent)
-				STACK_INC(st, tcp_conn_refused);
-			tcp_reset_conn(st, tp, tp->parent ? -ECONNRESET : -ECONNREFUSED);
-			break;
-		case TCP_ESTABLISHED:
-		case TCP_FIN_WAIT_1:
-		case TCP_FIN_WAIT_2:
-		case TCP_CLOSE_WAIT:
-			STACK_INC(st, tcp_estab_resets);
-			tcp_reset_conn(st, tp, -ECONNRESET);
-			break;
-		default:	/* CLOSING, LAST-ACK, TIME-WAIT */
-			tcp_set_state(st, tp, TCP_CLOSED);
-			break;
-		}
-		return TCP_CONSUMED;
-	}
-
-	/* RFC 5961 4.2: a SYN in a synchronized state gets a challenge ACK */
-	if (seg->flags & TCPF_SYN) {
+/* RFC 9293 3.10.7.4 second, check the RST bit; RFC 5961 3.2: a RST is
+ * acted on only at exactly RCV.NXT, in the window it earns a challenge ACK. */
+static enum tcp_seg_verdict tcp_seg_check_rst(struct stack *st, struct tcp_sock *tp,
+					      struct tcp_rcv_ctx *c)
+{
+	if (!(c->seg->flags & TCPF_RST))
+		return TCP_SEG_CONTINUE;
+	if (c->seq != tp->rcv_nxt) {
 		tcp_challenge_ack(st, tp);
-		return SKIFF_DROP_tcp_syn_challenged;
+		return tcp_seg_drop(c, SKIFF_DROP_tcp_rst_ignored);
 	}
+	switch (tp->state) {
+	case TCP_SYN_RECEIVED:
+		/* passive: back to LISTEN, i.e. the child goes; active: refused */
+		if (!tp->parent)
+			STACK_INC(st, tcp_conn_refused);
+		tcp_reset_conn(st, tp, tp->parent ? -ECONNRESET : -ECONNREFUSED);
+		break;
+	case TCP_ESTABLISHED:
+	case TCP_FIN_WAIT_1:
+	case TCP_FIN_WAIT_2:
+	case TCP_CLOSE_WAIT:
+		STACK_INC(st, tcp_estab_resets);
+		tcp_reset_conn(st, tp, -ECONNRESET);
+		break;
+	default: /* CLOSING, LAST-ACK, TIME-WAIT */
+		tcp_set_state(st, tp, TCP_CLOSED);
+		break;
+	}
+	return TCP_SEG_CLOSED;
+}
 
-	/* trim to the window: the old duplicate part, then what lies beyond */
-	if (tcp_before(seq, tp->rcv_nxt)) {
-		uint32_t dup = tp->rcv_nxt - seq;
+/* RFC 9293 3.10.7.4 fourth, check the SYN bit; RFC 5961 4.2: a SYN in a
+ * synchronized state gets a challenge ACK. */
+static enum tcp_seg_verdict tcp_seg_check_syn(struct stack *st, struct tcp_sock *tp,
+					      struct tcp_rcv_ctx *c)
+{
+	if (!(c->seg->flags & TCPF_SYN))
+		return TCP_SEG_CONTINUE;
+	tcp_challenge_ack(st, tp);
+	return tcp_seg_drop(c, SKIFF_DROP_tcp_syn_challenged);
+}
+
+/* RFC 9293 3.10.7.4 first (its end): trim the segment to the window, the
+ * old duplicate part, then what lies beyond. */
+static void tcp_seg_trim(struct stack *st, struct tcp_sock *tp, struct tcp_rcv_ctx *c)
+{
+	if (tcp_before(c->seq, tp->rcv_nxt)) {
+		uint32_t dup = tp->rcv_nxt - c->seq;
 
 		/* RFC 2883 4.1.1/4.1.2: the old part is a duplicate; ACK at once */
-		if (len && !drop_text) {
-			tcp_dsack_set(st, tp, seq, seq + (dup < len ? dup : len));
+		if (c->len && !c->drop_text) {
+			tcp_dsack_set(st, tp, c->seq, c->seq + (dup < c->len ? dup : c->len));
 			tp->ack_now = true;
 		}
-		if (dup >= len) {
-			data += len;
-			len = 0;
-		} else {
-			data += dup;
-			len -= dup;
-		}
-		seq = tp->rcv_nxt;
+		dup = dup < c->len ? dup : c->len;
+		c->data += dup;
+		c->len -= dup;
+		c->seq = tp->rcv_nxt;
 	}
-	fin_seq = seg->end_seq - 1;
-	fin_ok = (seg->flags & TCPF_FIN) && !drop_text;
-	if (drop_text) {
-		len = 0;
-	} else if (len && tcp_after(seq + len, tp->rcv_nxt + wnd)) {
-		len = tp->rcv_nxt + wnd - seq;
-		fin_ok = false;	/* the FIN lies beyond the window too */
+	c->fin_ok = (c->seg->flags & TCPF_FIN) && !c->drop_text;
+	if (c->drop_text) {
+		c->len = 0;
+	} else if (c->len && tcp_after(c->seq + c->len, tp->rcv_nxt + c->wnd)) {
+		c->len = tp->rcv_nxt + c->wnd - c->seq;
+		c->fin_ok = false; /* the FIN lies beyond the window too */
 	}
+}
 
-	/* RFC 3168 6.1.3: the sender's CWR ends our ECN-Echo; data marked CE
-	 * starts it (and is answered at once, as Linux does) */
-	if (tp->ecn_ok) {
-		if (seg->flags & TCPF_CWR)
-			tp->ecn_ece = false;
-		if (seg->ce && len) {
-			tp->ecn_ece = true;
-			tp->ack_now = true;
-			STACK_INC(st, tcp_ecn_ce_rx);
-		}
+/* RFC 3168 6.1.3: the sender's CWR ends our ECN-Echo; data marked CE
+ * starts it (and is answered at once, as Linux does). */
+static void tcp_seg_ecn(struct stack *st, struct tcp_sock *tp, const struct tcp_rcv_ctx *c)
+{
+	if (!tp->ecn_ok)
+		return;
+	if (c->seg->flags & TCPF_CWR)
+		tp->ecn_ece = false;
+	if (c->seg->ce && c->len) {
+		tp->ecn_ece = true;
+		tp->ack_now = true;
+		STACK_INC(st, tcp_ecn_ce_rx);
 	}
+}
 
-	/* fifth, the ACK field */
+/* RFC 9293 3.10.7.4 fifth, SYN-RECEIVED: an ACK of our SYN establishes
+ * the connection (a passive one goes to its listener's accept queue). */
+static enum tcp_seg_verdict tcp_seg_ack_syn_recv(struct stack *st, struct tcp_sock *tp,
+						 struct tcp_rcv_ctx *c)
+{
+	const struct tcp_seg *seg = c->seg;
+
+	if (!tcp_after(seg->ack, tp->snd_una) || tcp_after(seg->ack, tp->snd_max)) {
+		tcp_send_reset_for(st, seg);
+		return tcp_seg_drop(c, SKIFF_DROP_tcp_ack_range);
+	}
+	if (tp->parent && tp->parent->lq->accept_qlen >= tp->parent->lq->backlog)
+		return tcp_seg_drop(c, SKIFF_DROP_tcp_accept_full); /* stays embryonic; peer resends */
+	tcp_established(st, tp, seg, seg->wnd << tp->snd_wscale);
+	tcp_rearm_rto(st, tp);
+	if (tp->keepalive)
+		tcp_reset_keepalive(st, tp);
+	if (tp->parent)
+		tcp_accept_enqueue(st, tp);
+	else
+		tcp_wake(tp); /* simultaneous open completed */
+	return TCP_SEG_CONTINUE;
+}
+
+/* RFC 9293 3.10.7.4 fifth, FIN-WAIT-1, CLOSING, LAST-ACK: the ACK of our
+ * FIN moves the state on. */
+static enum tcp_seg_verdict tcp_seg_fin_acked(struct stack *st, struct tcp_sock *tp)
+{
+	switch (tp->state) {
+	case TCP_FIN_WAIT_1:
+		tcp_set_state(st, tp, TCP_FIN_WAIT_2);
+		if (tp->orphan)
+			tcp_reset_keepalive(st, tp); /* FIN-WAIT-2 timeout */
+		tcp_wake(tp);
+		return TCP_SEG_CONTINUE;
+	case TCP_CLOSING:
+		tcp_set_state(st, tp, TCP_TIME_WAIT);
+		tcp_enter_time_wait(st, tp);
+		tcp_wake(tp);
+		return TCP_SEG_CONSUMED;
+	case TCP_LAST_ACK:
+		tcp_set_state(st, tp, TCP_CLOSED); /* may free tp */
+		return TCP_SEG_CLOSED;
+	default:
+		return TCP_SEG_CONTINUE;
+	}
+}
+
+/* RFC 9293 3.10.7.4 fifth, check the ACK field. */
+static enum tcp_seg_verdict tcp_seg_check_ack(struct stack *st, struct tcp_sock *tp,
+					      struct tcp_rcv_ctx *c)
+{
+	const struct tcp_seg *seg = c->seg;
+	enum tcp_seg_verdict v;
+
 	if (!(seg->flags & TCPF_ACK))
-		return SKIFF_DROP_tcp_no_ack;
-	if (tp->state == TCP_SYN_RECEIVED) {
-		if (!tcp_after(seg->ack, tp->snd_una) || tcp_after(seg->ack, tp->snd_max)) {
-			tcp_send_reset_for(st, seg);
-			return SKIFF_DROP_tcp_ack_range;
-		}
-		if (tp->parent && tp->parent->lq->accept_qlen >= tp->parent->lq->backlog)
-			return SKIFF_DROP_tcp_accept_full;	/* stays embryonic; peer resends */
-		tcp_established(st, tp, seg, seg->wnd << tp->snd_wscale);
-		tcp_rearm_rto(st, tp);
-		if (tp->keepalive)
-			tcp_reset_keepalive(st, tp);
-		if (tp->parent)
-			tcp_accept_enqueue(st, tp);
-		else
-			tcp_wake(tp);	/* simultaneous open completed */
-	} else {
-		/* RFC 5961 5.2: SND.UNA - MAX.SND.WND =< SEG.ACK =< SND.NXT */
-		if (tcp_after(seg->ack, tp->snd_max) ||
-		    tcp_before(seg->ack, tp->snd_una - tp->max_snd_wnd)) {
-			tcp_challenge_ack(st, tp);
-			return SKIFF_DROP_tcp_ack_range;
-		}
-		tp->soft_err = 0;	/* something got through (as Linux's tcp_ack) */
-		if (tcp_ack(st, tp, seg))
-			tcp_wake(tp);
-		if (tp->fin_sent && !tcp_before(seg->ack, tp->write_seq + 1)) {
-			/* our FIN is acknowledged */
-			switch (tp->state) {
-			case TCP_FIN_WAIT_1:
-				tcp_set_state(st, tp, TCP_FIN_WAIT_2);
-				if (tp->orphan)
-					tcp_reset_keepalive(st, tp);	/* FIN-WAIT-2 timeout */
-				tcp_wake(tp);
-				break;
-			case TCP_CLOSING:
-				tcp_set_state(st, tp, TCP_TIME_WAIT);
-				tcp_enter_time_wait(st, tp);
-				tcp_wake(tp);
-				return TCP_CONSUMED;
-			case TCP_LAST_ACK:
-				tcp_set_state(st, tp, TCP_CLOSED);	/* may free tp */
-				return TCP_CONSUMED;
-			default:
-				break;
-			}
-		}
-		if (tp->state == TCP_TIME_WAIT) {
-			/* only the peer's FIN again: ACK it, restart the 2 MSL */
-			if (seg->flags & TCPF_FIN) {
-				tcp_send_ack(st, tp);
-				tcp_enter_time_wait(st, tp);
-			}
-			return TCP_CONSUMED;
-		}
+		return tcp_seg_drop(c, SKIFF_DROP_tcp_no_ack);
+	if (tp->state == TCP_SYN_RECEIVED)
+		return tcp_seg_ack_syn_recv(st, tp, c);
+	/* RFC 5961 5.2: SND.UNA - MAX.SND.WND =< SEG.ACK =< SND.NXT */
+	if (tcp_after(seg->ack, tp->snd_max) ||
+	    tcp_before(seg->ack, tp->snd_una - tp->max_snd_wnd)) {
+		tcp_challenge_ack(st, tp);
+		return tcp_seg_drop(c, SKIFF_DROP_tcp_ack_range);
 	}
+	tp->soft_err = 0; /* something got through (as Linux's tcp_ack) */
+	if (tcp_ack(st, tp, seg))
+		tcp_wake(tp);
+	if (tp->fin_sent && !tcp_before(seg->ack, tp->write_seq + 1)) {
+		v = tcp_seg_fin_acked(st, tp);
+		if (v != TCP_SEG_CONTINUE)
+			return v;
+	}
+	if (tp->state == TCP_TIME_WAIT) {
+		/* only the peer's FIN again: ACK it, restart the 2 MSL */
+		if (seg->flags & TCPF_FIN) {
+			tcp_send_ack(st, tp);
+			tcp_enter_time_wait(st, tp);
+		}
+		return TCP_SEG_CONSUMED;
+	}
+	return TCP_SEG_CONTINUE;
+}
 
-	/* sixth/seventh, the text */
+/* RFC 9293 3.10.7.4 seventh, process the segment text. */
+static enum tcp_seg_verdict tcp_seg_text(struct stack *st, struct tcp_sock *tp,
+					 struct tcp_rcv_ctx *c)
+{
 	switch (tp->state) {
 	case TCP_ESTABLISHED:
 	case TCP_FIN_WAIT_1:
 	case TCP_FIN_WAIT_2:
-		if (!len)
-			break;
+		if (!c->len)
+			return TCP_SEG_CONTINUE;
 		if ((tp->orphan && !tp->parent) || tp->rd_shutdown) {
 			/* closed by the application, nobody will read it (RFC
 			 * 9293 3.10.7.4 / Linux): reset.  (An unaccepted child
 			 * is an orphan with a parent: its data waits.) */
 			tcp_send_active_reset(st, tp);
 			tcp_reset_conn(st, tp, -ECONNRESET);
-			return TCP_CONSUMED;
+			return TCP_SEG_CLOSED;
 		}
-		if (seq == tp->rcv_nxt)
-			tcp_rcv_rtt_measure(st, tp, seg);
-		fin_in_order = tcp_data_queue(st, tp, seq, data, len, fin_ok);
-		break;
+		if (c->seq == tp->rcv_nxt)
+			tcp_rcv_rtt_measure(st, tp, c->seg);
+		c->fin_in_order = tcp_data_queue(st, tp, c->seq, c->data, c->len, c->fin_ok);
+		return TCP_SEG_CONTINUE;
 	default:
-		len = 0;	/* FIN already received: text ignored */
-		break;
+		c->len = 0; /* FIN already received: text ignored */
+		return TCP_SEG_CONTINUE;
 	}
+}
 
-	/* eighth, the FIN bit (only once everything before it is in; a FIN
-	 * beyond a hole waits for it, tcp_ooo_fin_note) */
-	if (fin_ok && len == 0 && !tp->fin_rcvd) {
+/* RFC 9293 3.10.7.4 eighth, check the FIN bit: only once everything before
+ * it is in (a FIN beyond a hole waits for it, tcp_ooo_fin_note). */
+static enum tcp_seg_verdict tcp_seg_check_fin(struct stack *st, struct tcp_sock *tp,
+					      struct tcp_rcv_ctx *c)
+{
+	uint32_t fin_seq = c->seg->end_seq - 1;
+
+	if (c->fin_ok && c->len == 0 && !tp->fin_rcvd) {
 		if (fin_seq == tp->rcv_nxt) {
-			fin_in_order = true;
+			c->fin_in_order = true;
 		} else if (tcp_after(fin_seq, tp->rcv_nxt)) {
 			/* a bare FIN beyond a hole: keep it, duplicate ACK (RFC 5681 4.2) */
 			tcp_ooo_fin_note(st, tp, fin_seq);
 			tcp_send_ack(st, tp);
 		}
 	}
-	if (fin_in_order) {
+	if (c->fin_in_order) {
 		tcp_fin(st, tp);
-		return TCP_CONSUMED;
+		return TCP_SEG_CONSUMED;
 	}
-	if (fin_ok && tp->fin_rcvd)
-		tcp_send_ack(st, tp);	/* retransmitted FIN: ACK again */
-	if (drop_text && seg->len)
-		tcp_send_ack(st, tp);	/* zero window probe: tell the window */
+	if (c->fin_ok && tp->fin_rcvd)
+		tcp_send_ack(st, tp); /* retransmitted FIN: ACK again */
+	if (c->drop_text && c->seg->len)
+		tcp_send_ack(st, tp); /* zero window probe: tell the window */
+	return TCP_SEG_CONTINUE;
+}
 
-	/* the ACK may have opened the window or cwnd */
+/* After the steps: the ACK may have opened the window or cwnd. */
+static enum tcp_seg_verdict tcp_seg_push(struct stack *st, struct tcp_sock *tp)
+{
 	switch (tp->state) {
 	case TCP_ESTABLISHED:
 	case TCP_CLOSE_WAIT:
@@ -1127,7 +1226,48 @@ static int tcp_rcv_state_process(struct stack *st, struct tcp_sock *tp, struct t
 	default:
 		break;
 	}
-	return TCP_CONSUMED;
+	return TCP_SEG_CONSUMED;
+}
+
+/*
+ * A segment for a connection in a synchronized state or SYN-RECEIVED
+ * (RFC 9293 3.10.7.4), step by step.  The third step, security, has
+ * nothing to check (skiff keeps no IP security compartments); the sixth,
+ * URG, nothing to do (no urgent mode, RFC 6093: urgent data is read
+ * inline as ordinary text).
+ */
+static enum tcp_seg_verdict tcp_rcv_synchronized(struct stack *st, struct tcp_sock *tp,
+						 struct tcp_rcv_ctx *c)
+{
+	enum tcp_seg_verdict v;
+
+	c->data = c->seg->payload;
+	c->seq = c->seg->seq;
+	c->len = c->seg->len;
+	c->wnd = tcp_rcv_wnd_now(tp);
+	c->drop_text = c->fin_ok = c->fin_in_order = false;
+
+	v = tcp_seg_dup_syn(st, tp, c);
+	if (v == TCP_SEG_CONTINUE)
+		v = tcp_seg_paws(st, tp, c);
+	if (v == TCP_SEG_CONTINUE)
+		v = tcp_seg_check_seq(st, tp, c);	/* first */
+	if (v == TCP_SEG_CONTINUE)
+		v = tcp_seg_check_rst(st, tp, c);	/* second */
+	if (v == TCP_SEG_CONTINUE)
+		v = tcp_seg_check_syn(st, tp, c);	/* fourth */
+	if (v != TCP_SEG_CONTINUE)
+		return v;
+	tcp_seg_trim(st, tp, c);
+	tcp_seg_ecn(st, tp, c);
+	v = tcp_seg_check_ack(st, tp, c);		/* fifth */
+	if (v == TCP_SEG_CONTINUE)
+		v = tcp_seg_text(st, tp, c);		/* seventh */
+	if (v == TCP_SEG_CONTINUE)
+		v = tcp_seg_check_fin(st, tp, c);	/* eighth */
+	if (v == TCP_SEG_CONTINUE)
+		v = tcp_seg_push(st, tp);
+	return v;
 }
 
 /* ---- entry from IPv4 and IPv6 ---- */
@@ -1166,7 +1306,8 @@ int tcp_rcv(struct stack *st, struct pkb *pkb)
 	struct tcp_sock *tp;
 	const uint8_t *th;
 	uint32_t len, doff;
-	int ret;
+	struct tcp_rcv_ctx c = { .seg = &seg };
+	enum tcp_seg_verdict v;
 
 	if (!pkb_may_pull(pkb, TCP_HDR_LEN)) {
 		pkb_drop(st, pkb, SKIFF_DROP_tcp_short);
@@ -1217,17 +1358,17 @@ int tcp_rcv(struct stack *st, struct pkb *pkb)
 	if ((!tp || tp->state == TCP_CLOSED) && tcp_handoff(st, pkb, &seg))
 		return 0;	/* another worker's connection: handed over */
 	if (!tp || tp->state == TCP_CLOSED)
-		ret = tcp_no_conn(st, pkb, &seg);
+		v = tcp_no_conn(st, pkb, &c);
 	else if (tp->state == TCP_LISTEN)
-		ret = tcp_listen_rcv(st, tp, &seg);
+		v = tcp_listen_rcv(st, tp, &c);
 	else if (tp->state == TCP_SYN_SENT)
-		ret = tcp_syn_sent_rcv(st, tp, &seg);
+		v = tcp_syn_sent_rcv(st, tp, &c);
 	else
-		ret = tcp_rcv_state_process(st, tp, &seg);
-	if (ret == TCP_CONSUMED)
+		v = tcp_rcv_synchronized(st, tp, &c);
+	if (v == TCP_SEG_DROP)
+		pkb_drop(st, pkb, c.reason);
+	else
 		pkb_free(pkb);
-	else
-		pkb_drop(st, pkb, (enum skiff_drop)ret);
 	return 0;
 }
 
