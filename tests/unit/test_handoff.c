@@ -550,7 +550,7 @@ static void handed_over_icmp_error_that_still_misses_is_dropped_not_handed_on(vo
 	qf[14 + 22] = 40000 >> 8;
 	qf[14 + 23] = 40000 & 0xff;
 	memset(&fake, 0, sizeof(fake));
-	fake.iph = (const struct iphdr *)(qf + 14);
+	fake.iph = (const struct ip_hdr *)(qf + 14);
 	assert_true(n >= 14 + 28);
 
 	lb = tcp_listener(b, 8080);	/* a listener is not the connection */
@@ -603,7 +603,7 @@ static void icmp_error_on_a_full_ring_is_dropped_and_counted(void **state)
 	qf[14 + 20] = 0x1f;	/* a fixed port (8000): may be any worker's */
 	qf[14 + 21] = 0x40;
 	memset(&fake, 0, sizeof(fake));
-	fake.iph = (const struct iphdr *)(qf + 14);
+	fake.iph = (const struct ip_hdr *)(qf + 14);
 	for (i = 0; i < 6; i++)
 		icmp_about(a, &fake, 3, 3, 0);
 	assert_int_equal(a->fd.stats.icmp_err_handoff, 4);

@@ -32,7 +32,7 @@ static void fill(uint8_t *p, size_t n, unsigned int seed)
 /* Expect one unfragmented echo of payload from us:7 to the peer's sport. */
 static void expect_echo(struct harness *h, uint16_t sport, const uint8_t *payload, size_t plen)
 {
-	const struct udphdr *uh;
+	const struct udp_hdr *uh;
 	struct t_tx t;
 
 	assert_int_equal(t_pop_ip(h, &t), 0);
@@ -41,7 +41,7 @@ static void expect_echo(struct harness *h, uint16_t sport, const uint8_t *payloa
 	assert_int_equal(t.iph->daddr, H_PEER);
 	assert_int_equal(ntohs(t.iph->frag_off) & 0x3fff, 0);
 	assert_int_equal(t.l4_len, 8 + plen);
-	uh = (const struct udphdr *)t.l4;
+	uh = (const struct udp_hdr *)t.l4;
 	assert_int_equal(ntohs(uh->source), ECHO_PORT);
 	assert_int_equal(ntohs(uh->dest), sport);
 	assert_int_equal(ntohs(uh->len), 8 + plen);
@@ -157,9 +157,9 @@ static void echo_of_8000_bytes_in_fragments_comes_back_in_fragments(void **state
 	assert_int_equal(frags, 6);
 	assert_int_equal(last, 1);
 	assert_int_equal(got, ULEN);
-	assert_int_equal(ntohs(((struct udphdr *)back)->source), ECHO_PORT);
-	assert_int_equal(ntohs(((struct udphdr *)back)->dest), T_PEER_PORT);
-	assert_int_equal(ntohs(((struct udphdr *)back)->len), ULEN);
+	assert_int_equal(ntohs(((struct udp_hdr *)back)->source), ECHO_PORT);
+	assert_int_equal(ntohs(((struct udp_hdr *)back)->dest), T_PEER_PORT);
+	assert_int_equal(ntohs(((struct udp_hdr *)back)->len), ULEN);
 	assert_int_equal(t_udp_sum(H_ADDR, H_PEER, back, ULEN), 0xffff);
 	assert_memory_equal(back + 8, payload, PLEN);
 	assert_int_equal(h->st.stats->udp_tx, 1);

@@ -89,7 +89,7 @@ static void udp_zero_checksum_means_none_and_is_delivered(void **state)
 /* Patch the UDP length of a frame built by t_udp_frame (checksum left alone). */
 static void set_udp_len(uint8_t *frame, uint16_t len)
 {
-	struct udphdr *uh = (struct udphdr *)(frame + T_ETH_HLEN + 20);
+	struct udp_hdr *uh = (struct udp_hdr *)(frame + T_ETH_HLEN + IP_HLEN);
 
 	uh->len = htons(len);
 }
@@ -562,8 +562,8 @@ static void udp_connected_send_goes_to_peer(void **state)
 	assert_int_equal(skiff_sendto(so, "abc", 3, NULL), 3);
 	assert_int_equal(t_pop_ip(h, &t), 0);
 	assert_int_equal(t.iph->daddr, H_PEER);
-	assert_int_equal(((const struct udphdr *)t.l4)->source, name.sin_port);
-	assert_int_equal(ntohs(((const struct udphdr *)t.l4)->dest), T_PEER_PORT);
+	assert_int_equal(((const struct udp_hdr *)t.l4)->source, name.sin_port);
+	assert_int_equal(ntohs(((const struct udp_hdr *)t.l4)->dest), T_PEER_PORT);
 	t_tx_free(&t);
 	skiff_close(so);
 }

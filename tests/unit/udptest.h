@@ -9,8 +9,6 @@
 #define SKIFF_TEST_UDPTEST_H
 
 #include <arpa/inet.h>
-#include <linux/ip.h>
-#include <linux/udp.h>
 #include <netinet/in.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -19,6 +17,10 @@
 
 #include <setjmp.h>
 #include <cmocka.h>
+
+#include <skiff/proto/eth.h>
+#include <skiff/proto/ipv4.h>
+#include <skiff/proto/udp.h>
 
 #include "harness.h"
 
@@ -67,7 +69,7 @@ static inline uint16_t t_udp_sum(uint32_t saddr, uint32_t daddr, const void *seg
 static inline size_t t_udp_seg(uint8_t *seg, uint32_t saddr, uint32_t daddr, uint16_t sport,
 			       uint16_t dport, const void *payload, size_t plen, enum t_csum mode)
 {
-	struct udphdr *uh = (struct udphdr *)seg;
+	struct udp_hdr *uh = (struct udp_hdr *)seg;
 	size_t len = sizeof(*uh) + plen;
 	uint16_t c;
 
@@ -116,7 +118,7 @@ static inline void t_rx_udp(struct harness *h, uint32_t daddr, uint16_t sport, u
 struct t_tx {
 	struct pkb *pkb;
 	const uint8_t *eth;
-	const struct iphdr *iph;
+	const struct ip_hdr *iph;
 	const uint8_t *l4;	/* transport header */
 	size_t l4_len;		/* IP payload length */
 };
@@ -133,12 +135,12 @@ static inline int t_pop_ip(struct harness *h, struct t_tx *t)
 		return -1;
 	d = t->pkb->data;
 	len = pkb_len(t->pkb);
-	assert_true(len >= T_ETH_HLEN + 20);
-	assert_memory_equal(d, H_PEER_MAC, 6);
-	assert_memory_equal(d + 6, H_MAC, 6);
-	assert_int_equal(d[12] << 8 | d[13], 0x0800);
+	assert_true(len >= T_ETH_HLEN + IP_HLEN);
+	assert_memory_equal(((const struct eth_hdr *)d)->h_dest, H_PEER_MAC, ETH_ALEN);
+	assert_memory_equal(((const struct eth_hdr *)d)->h_source, H_MAC, ETH_ALEN);
+	assert_int_equal(get_be16(&((const struct eth_hdr *)d)->h_proto), ETH_P_IP);
 	t->eth = d;
-	t->iph = (const struct iphdr *)(d + T_ETH_HLEN);
+	t->iph = (const struct ip_hdr *)(d + T_ETH_HLEN);
 	assert_int_equal(t->iph->version, 4);
 	ihl = t->iph->ihl * 4u;
 	tot = ntohs(t->iph->tot_len);

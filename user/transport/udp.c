@@ -23,8 +23,6 @@
  */
 #include <arpa/inet.h>
 #include <errno.h>
-#include <linux/ip.h>
-#include <linux/udp.h>
 #include <netinet/in.h>
 #include <stdbool.h>
 #include <stddef.h>
@@ -32,7 +30,9 @@
 #include <string.h>
 #include <sys/socket.h>
 
+#include <skiff/proto/ipv4.h>
 #include <skiff/proto/ipv6.h>
+#include <skiff/proto/udp.h>
 
 #include "core/csum.h"
 #include "core/handoff.h"
@@ -43,7 +43,6 @@
 #include "net/ipv6.h"
 #include "transport/udp.h"
 
-#define UDP_HLEN	8
 /* RFC 768 length field is 16 bits: 65535 - 20 (IPv4 header) - 8 */
 #define UDP_MAX_PAYLOAD	65507u
 /* IPv6's payload length is 16 bits and holds the UDP header: 65535 - 8 */
@@ -80,18 +79,17 @@ static inline unsigned int udp_hashfn(uint16_t port_net)
  */
 static void udp_pkt_addrs(const struct pkb *pkb, union inet_addr *saddr, union inet_addr *daddr)
 {
-	const uint8_t *nh = pkb_network_header(pkb);
-	uint32_t a;
+	const struct ip_hdr *iph = (const struct ip_hdr *)pkb_network_header(pkb);
+	const struct ip6_hdr *ip6;
 
-	if (nh[0] >> 4 == 6) {
-		inet_addr_set6(saddr, nh + offsetof(struct ip6_hdr, saddr));
-		inet_addr_set6(daddr, nh + offsetof(struct ip6_hdr, daddr));
+	if (iph->version == 6) {
+		ip6 = (const struct ip6_hdr *)iph;
+		inet_addr_set6(saddr, ip6->saddr);
+		inet_addr_set6(daddr, ip6->daddr);
 		return;
 	}
-	memcpy(&a, nh + offsetof(struct iphdr, saddr), sizeof(a));
-	inet_addr_set4(saddr, a);
-	memcpy(&a, nh + offsetof(struct iphdr, daddr), sizeof(a));
-	inet_addr_set4(daddr, a);
+	inet_addr_set4(saddr, iph->saddr);
+	inet_addr_set4(daddr, iph->daddr);
 }
 
 /* What a queued pkb costs its socket: the whole buffer it keeps. */
@@ -221,7 +219,7 @@ static void udp_queue_rcv(struct stack *st, struct sock *sk, struct pkb *pkb)
 /* The checksum of a datagram of ulen bytes at uh: true when it is right.
  * RFC 768: over IPv4 zero means none was sent; RFC 8200 8.1: over IPv6 it
  * is mandatory, and a zero one is wrong (*zero6 set). */
-static bool udp_csum_ok(const struct udphdr *uh, uint32_t ulen, const union inet_addr *saddr,
+static bool udp_csum_ok(const struct udp_hdr *uh, uint32_t ulen, const union inet_addr *saddr,
 			const union inet_addr *daddr, bool *zero6)
 {
 	*zero6 = false;
@@ -240,23 +238,22 @@ int udp_rcv(struct stack *st, struct pkb *pkb)
 {
 	const struct stack_addr *local;
 	union inet_addr saddr, daddr;
-	struct udphdr *uh;
+	const struct udp_hdr *uh;
 	struct sock *sk;
 	uint8_t *ip_end;
-	uint32_t ulen;
+	size_t ulen;
 	bool zero6;
 
-	if (!pkb_may_pull(pkb, UDP_HLEN)) {
-		pkb_drop(st, pkb, SKIFF_DROP_udp_short);
-		return 0;
-	}
 	pkb_reset_transport_header(pkb);
-	uh = (struct udphdr *)pkb->data;
-
 	/* RFC 768: the length covers header and data; it may not claim more
 	 * than the IP payload.  Bytes past it are padding and go. */
-	ulen = ntohs(uh->len);
-	if (ulen < UDP_HLEN || ulen > pkb_len(pkb)) {
+	switch (udp_hdr_parse(pkb->data, pkb_len(pkb), &uh, &ulen)) {
+	case PROTO_OK:
+		break;
+	case PROTO_SHORT:
+		pkb_drop(st, pkb, SKIFF_DROP_udp_short);
+		return 0;
+	default:
 		pkb_drop(st, pkb, SKIFF_DROP_udp_len);
 		return 0;
 	}
@@ -469,7 +466,7 @@ static struct pkb *udp_build(struct stack *st, const struct sock *sk, const void
 			     const union inet_addr *dst)
 {
 	uint32_t ulen = UDP_HLEN + (uint32_t)len;
-	struct udphdr *uh;
+	struct udp_hdr *uh;
 	struct pkb *pkb;
 	uint16_t check;
 
@@ -579,7 +576,7 @@ static ssize_t udp_recvmsg_to(struct sock *sk, void *buf, size_t len, union inet
 			      uint16_t *sport, union inet_addr *daddr)
 {
 	union inet_addr from, to;
-	const struct udphdr *uh;
+	const struct udp_hdr *uh;
 	struct pkb *pkb;
 	size_t n;
 	int err;
@@ -594,7 +591,7 @@ static ssize_t udp_recvmsg_to(struct sock *sk, void *buf, size_t len, union inet
 		return -EAGAIN;
 	udp_sk(sk)->rmem -= udp_truesize(pkb);
 
-	uh = (const struct udphdr *)pkb_transport_header(pkb);
+	uh = (const struct udp_hdr *)pkb_transport_header(pkb);
 	udp_pkt_addrs(pkb, &from, &to);
 	if (saddr)
 		*saddr = from;
