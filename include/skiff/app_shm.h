@@ -51,7 +51,7 @@
 #include <stdint.h>
 
 #define SKIFF_APP_MAGIC 0x736b6170u /* "skap" */
-#define SKIFF_APP_VERSION 5u
+#define SKIFF_APP_VERSION 6u /* 6: 16-byte addresses and a family (IPv6) */
 #define SKIFF_APP_MAX_WORKERS 8	      /* skiffd queues an application can use */
 #define SKIFF_APP_MAX_SOCKS 128	      /* sockets of one attached process */
 #define SKIFF_APP_RING 1024	      /* messages per request ring (power of 2) */
@@ -94,31 +94,46 @@ enum skiff_app_opt {
 #define SKIFF_APP_F_REUSEADDR 0x1u
 #define SKIFF_APP_F_NODELAY 0x2u
 #define SKIFF_APP_F_KEEPALIVE 0x4u
+#define SKIFF_APP_F_V6ONLY 0x8u /* AF_INET6: IPV6_V6ONLY (LISTEN/CONNECT/UDP_BIND) */
 /* TCP_CONGESTION for LISTEN/CONNECT: the algorithm's number + 1 in these
  * bits (0: the daemon's default, --cc) */
 #define SKIFF_APP_F_CC_SHIFT 8
 #define SKIFF_APP_F_CC_MASK (0x3u << SKIFF_APP_F_CC_SHIFT)
 
-/* One request: 32 bytes.  Addresses and ports in network order. */
+/*
+ * Addresses.  Every address field is 16 bytes in the socket's family: an
+ * AF_INET address in its first 4 bytes and the other 12 zero, an AF_INET6
+ * one whole (a dual-stack socket's IPv4 peers as ::ffff:a.b.c.d).  All
+ * zero is the wildcard of either family.  The family is chosen once, by
+ * the request that creates the socket on a worker (LISTEN, CONNECT,
+ * UDP_BIND: AF_INET or AF_INET6, anything else -EAFNOSUPPORT); later
+ * requests, replies and datagram records use the socket's.  Ports and
+ * addresses in network order.
+ */
+
+/* One request: 64 bytes. */
 struct skiff_app_msg {
 	uint16_t op;
 	uint16_t slot;
 	uint32_t seq;  /* echoed in the slot's reply */
-	uint32_t addr; /* LISTEN: local; CONNECT: remote */
-	uint16_t port;
+	uint16_t port; /* of addr */
 	uint16_t flags; /* SKIFF_APP_F_* */
 	int32_t arg;	/* LISTEN: backlog; ACCEPT: listener slot; SHUTDOWN: how; SETOPT: opt */
 	uint32_t arg2;	/* LISTEN/CONNECT: SO_RCVBUF (0 = default); SETOPT: value */
-	uint32_t laddr; /* CONNECT: local address to bind, 0 = any */
 	uint16_t lport; /* CONNECT: local port to bind, 0 = ephemeral */
 	uint16_t pad;	/* LISTEN/CONNECT: SO_SNDBUF in KiB, 0 = default */
+	uint16_t family; /* LISTEN/CONNECT/UDP_BIND: AF_INET or AF_INET6 */
+	uint16_t pad2;
+	uint32_t pad3;
+	uint8_t addr[16];  /* LISTEN/UDP_BIND: local; CONNECT/UDP_CONNECT: remote */
+	uint8_t laddr[16]; /* CONNECT: local address to bind, all zero = any */
 };
 
 /*
  * Datagram sockets (UDP).  The tx FIFO holds records: a struct
  * skiff_app_dgram, then len bytes, padded to 4 (SKIFF_APP_DGRAM_REC()),
- * possibly wrapping around the FIFO's end.  addr/port 0: the connected
- * peer.  The rx FIFO is cut into one part per worker
+ * possibly wrapping around the FIFO's end.  addr and port all zero: the
+ * connected peer.  The rx FIFO is cut into one part per worker
  * (skiff_app_dgram_part() bytes each, part w at w * part): a socket bound
  * to a fixed port lives on every worker, since a datagram for it may
  * arrive on any queue, and each part keeps one producer.  Its indices are
@@ -127,11 +142,12 @@ struct skiff_app_msg {
  */
 struct skiff_app_dgram {
 	uint32_t len;
-	uint32_t addr;
 	uint16_t port;
 	uint16_t pad;
+	uint8_t addr[16]; /* in the socket's family (see Addresses) */
 };
-#define SKIFF_APP_DGRAM_MAX 65507u /* UDP payload over IPv4 */
+#define SKIFF_APP_DGRAM_MAX4 65507u /* UDP payload over IPv4 */
+#define SKIFF_APP_DGRAM_MAX 65527u  /* over IPv6 (RFC 8200: 65535 - 8), the larger */
 #define SKIFF_APP_DGRAM_REC(len) \
 	((uint32_t)sizeof(struct skiff_app_dgram) + (((uint32_t)(len) + 3u) & ~3u))
 
@@ -170,10 +186,10 @@ struct skiff_app_slot {
 	/* written by the worker the socket lives on */
 	_Alignas(SKIFF_APP_CACHELINE) uint32_t rep_seq; /* last request answered */
 	int32_t rep_res;				/* its result: >= 0 or -errno */
-	uint32_t rep_addr;				/* LISTEN/CONNECT: local; ACCEPT: peer */
 	uint16_t rep_port;
 	uint16_t rep_lport; /* ACCEPT: local */
-	uint32_t rep_laddr;
+	uint8_t rep_addr[16];  /* LISTEN/CONNECT/UDP_BIND: local; ACCEPT: peer */
+	uint8_t rep_laddr[16]; /* ACCEPT: local */
 	uint32_t state;	     /* enum skiff_app_state */
 	int32_t err;	     /* pending error (positive errno), 0: none */
 	uint32_t rx_eof;     /* the peer's FIN is after the last rx byte */

@@ -75,7 +75,7 @@ int main(int argc, char **argv)
 	lsin = addr("0.0.0.0", atoi(argv[4]));
 
 	check = "bad_calls_fail_with_posix_errors";
-	EXPECT(skiff_socket(AF_INET6, SOCK_STREAM, 0) < 0 && errno == EAFNOSUPPORT, "v6");
+	EXPECT(skiff_socket(AF_UNIX, SOCK_STREAM, 0) < 0 && errno == EAFNOSUPPORT, "unix");
 	EXPECT(skiff_socket(AF_INET, SOCK_SEQPACKET, 0) < 0 && errno == ESOCKTNOSUPPORT,
 	       "seqpacket");
 	EXPECT(skiff_socket(AF_INET, SOCK_STREAM, IPPROTO_UDP) < 0 && errno == EPROTONOSUPPORT,

@@ -15,7 +15,7 @@ int main(void)
 	       " \"slot_size\": %zu, \"rep_seq\": %zu, \"rep_res\": %zu, \"state\": %zu,"
 	       " \"tx_head\": %zu, \"urx_tail\": %zu, \"ring_msg\": %zu, \"ring_prod\": %zu,"
 	       " \"fifo\": %u, \"dgram_hdr\": %zu, \"chan_ring0\": %zu, \"ring_size\": %zu,"
-	       " \"hdr_q_used\": %zu, \"queues\": %u, \"q_shared\": %u}\n",
+	       " \"hdr_q_used\": %zu, \"queues\": %u, \"q_shared\": %u, \"msg_size\": %zu}\n",
 	       offsetof(struct skiff_app_hdr, slot_off), offsetof(struct skiff_app_hdr, tx_off),
 	       offsetof(struct skiff_app_hdr, chan_off), sizeof(struct skiff_app_slot),
 	       offsetof(struct skiff_app_slot, rep_seq), offsetof(struct skiff_app_slot, rep_res),
@@ -24,6 +24,6 @@ int main(void)
 	       offsetof(struct skiff_app_ring, prod), SKIFF_APP_FIFO,
 	       sizeof(struct skiff_app_dgram), offsetof(struct skiff_app_chan, req),
 	       sizeof(struct skiff_app_ring), offsetof(struct skiff_app_hdr, q_used),
-	       SKIFF_APP_QUEUES, SKIFF_APP_Q_SHARED);
+	       SKIFF_APP_QUEUES, SKIFF_APP_Q_SHARED, sizeof(struct skiff_app_msg));
 	return 0;
 }

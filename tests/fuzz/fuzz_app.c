@@ -8,7 +8,7 @@
  *
  *   0 off:u16 len:u8 bytes   bytes at off * 8 in the control part (header,
  *                            request ring, slots), clipped to it
- *   1 msg[32]                a request at ring 0's producer index, then
+ *   1 msg[64]                a request at ring 0's producer index, then
  *                            prod++ (so the worker reads it)
  *   2 prod:u32               ring 0's producer index, any value
  *   3 slot:u8 head:u32 tail:u32   a slot's tx head and rx tail, any value
@@ -17,7 +17,7 @@
  *   5 slot:u8 part:u8 tail:u32   a datagram socket's rx part tail, any value
  *   6 port:u16 len:u8 bytes  a UDP datagram from the peer to that port
  *                            (network order), received by the stack
- *   7 q:u8 msg[32]           a request on ring q % SKIFF_APP_QUEUES (a
+ *   7 q:u8 msg[64]           a request on ring q % SKIFF_APP_QUEUES (a
  *                            thread's, or the shared one), its q_used bit set
  *   8 q:u8 prod:u32          that ring's producer index, any value
  *   9 used:u64               the header's q_used (which rings are read)

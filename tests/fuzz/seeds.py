@@ -279,45 +279,65 @@ def xdp_seeds():
 
 def app_seeds():
     """fuzz_app: records over an application region (fuzz_app.c)."""
-    def msg(op, slot=0, seq=1, addr=0, port=0, flags=0, arg=0, arg2=0, laddr=0, lport=0):
-        return bytes([1]) + struct.pack("<HHIIHHiIIHH", op, slot, seq, addr, port, flags, arg,
-                                        arg2, laddr, lport, 0)
+    # struct skiff_app_msg (64 bytes); addresses are bytes in the family's
+    # length (4 for AF_INET = 2, 16 for AF_INET6 = 10), zero-padded to 16
+    def msg(op, slot=0, seq=1, addr=b"", port=0, flags=0, arg=0, arg2=0, laddr=b"", lport=0,
+            family=2):
+        return bytes([1]) + struct.pack("<HHIHHiIHHHHI16s16s", op, slot, seq, port, flags, arg,
+                                        arg2, lport, 0, family, 0, 0, addr, laddr)
 
     def poll(ms=1):
         return bytes([4, ms])
 
     def on_ring(q, m):
         return bytes([7, q]) + m[1:]
-    peer = bytes([10, 0, 0, 2])
-    peer_addr = struct.unpack("<I", peer)[0]
+    peer_addr = bytes([10, 0, 0, 2])
+    peer6 = bytes.fromhex("20010db8000000000000000000000002")
+    mapped = bytes(10) + b"\xff\xff" + peer_addr
     conn = msg(2, 0, 1, peer_addr, socket.htons(80)) + poll(5)
     return {
-        "listen-close": msg(1, 3, 1, 0, socket.htons(8080), 1, 16) + poll() +
+        "listen-close": msg(1, 3, 1, b"", socket.htons(8080), 1, 16) + poll() +
         msg(7, 3, 2) + poll(),
         "connect-tx": conn + bytes([3, 0]) + struct.pack("<II", 100, 0) + msg(4, 0, 2) + poll(),
         "connect-garbage-head": conn + bytes([3, 0]) + struct.pack("<II", 0x7fffffff, 0) +
         msg(4, 0, 2) + poll(),
         "connect-close": conn + msg(6, 0, 2, arg=1) + msg(7, 0, 3) + poll(200),
         "bad-ops": msg(0) + msg(99) + msg(1, 5000) + msg(3, 1, 1, arg=-1) + poll(),
-        "ring-ahead": msg(1, 3, 1, 0, socket.htons(8080)) + bytes([2]) +
+        "ring-ahead": msg(1, 3, 1, b"", socket.htons(8080)) + bytes([2]) +
         struct.pack("<I", 5000) + poll(),
         "scribble": bytes([0, 0, 8, 64]) + bytes(range(64)) + poll(),
         # UDP (ops 9, 10; records 5 and 6): bound to 9999, a datagram from
         # the peer, the part tail moved, a send of what the tx FIFO holds
-        "udp-rx": msg(9, 2, 1, 0, socket.htons(9999)) + poll() +
+        "udp-rx": msg(9, 2, 1, b"", socket.htons(9999)) + poll() +
         bytes([6]) + struct.pack(">H", 9999) + bytes([5]) + b"hello" + poll() +
         bytes([5, 2, 0]) + struct.pack("<I", 4) + msg(5, 2, 2) + poll() + msg(7, 2, 3) + poll(),
         "udp-connect-tx": msg(9, 1, 1) + msg(10, 1, 2, peer_addr, socket.htons(7)) + poll() +
         bytes([3, 1]) + struct.pack("<II", 24, 0) + msg(4, 1, 3) + poll(),
-        "udp-part-garbage": msg(9, 2, 1, 0, socket.htons(9999)) + poll() +
+        "udp-part-garbage": msg(9, 2, 1, b"", socket.htons(9999)) + poll() +
         bytes([5, 2, 200]) + struct.pack("<I", 0xfffffff0) + msg(5, 2, 2) + poll(),
         # thread rings (records 7-9): a listener from ring 5, a connection
         # from the shared ring 32 and its close from ring 0, then ring 9's
         # producer index far ahead, then q_used with every bit
-        "thread-rings": on_ring(5, msg(1, 3, 1, 0, socket.htons(8080))) + poll() +
+        "thread-rings": on_ring(5, msg(1, 3, 1, b"", socket.htons(8080))) + poll() +
         on_ring(32, msg(2, 0, 2, peer_addr, socket.htons(80))) + poll(5) +
         msg(7, 0, 3) + poll() + bytes([8, 9]) + struct.pack("<I", 5000) + poll() +
         bytes([9]) + b"\xff" * 8 + poll(),
+        # IPv6 (app_shm.h "Addresses"): a dual-stack listener on [::], a
+        # V6ONLY one, a connect to an IPv6 peer and to a mapped IPv4 one,
+        # a UDP socket sending to both; then families and address bytes
+        # no library writes (another family, AF_INET with 16 bytes)
+        "v6-listen-connect": msg(1, 3, 1, b"", socket.htons(8080), family=10) + poll() +
+        msg(1, 4, 1, b"", socket.htons(8081), 8, family=10) + poll() +
+        msg(2, 0, 2, peer6, socket.htons(80), family=10) + poll(5) +
+        msg(2, 1, 3, mapped, socket.htons(80), family=10) + poll(5) +
+        msg(7, 0, 4) + msg(7, 3, 5) + poll(),
+        "v6-udp": msg(9, 2, 1, b"", socket.htons(9999), family=10) + poll() +
+        msg(10, 2, 2, peer6, socket.htons(7)) + poll() +
+        bytes([3, 2]) + struct.pack("<II", 32, 0) + msg(4, 2, 3) + poll() +
+        msg(10, 2, 4, mapped, socket.htons(7)) + poll(),
+        "v6-bad-family": msg(1, 3, 1, b"", socket.htons(8080), family=99) +
+        msg(2, 0, 2, peer6, socket.htons(80), family=2) +
+        msg(9, 2, 3, b"", 0, family=0) + poll(),
     }
 
 

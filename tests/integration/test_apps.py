@@ -390,8 +390,8 @@ def test_well_formed_but_hostile_requests_are_refused_not_obeyed(topo, sk, clean
         ring = ring_of(lay, chan, q)
         for i, (op, slot, seq) in enumerate(msgs):
             b = op.to_bytes(2, "little") + slot.to_bytes(2, "little") + seq.to_bytes(4, "little")
-            off = ring + lay["ring_msg"] + 32 * i
-            m[off:off + 32] = b.ljust(32, b"\0")
+            off = ring + lay["ring_msg"] + lay["msg_size"] * i
+            m[off:off + lay["msg_size"]] = b.ljust(lay["msg_size"], b"\0")
         used |= 1 << q
     m[lay["hdr_q_used"]:lay["hdr_q_used"] + 8] = used.to_bytes(8, "little")
     for q, msgs in per_ring.items():
@@ -444,11 +444,13 @@ def test_hostile_datagram_records_and_part_indices_close_only_that_socket(topo, 
         return int.from_bytes(m[off:off + 4], "little", signed=True)
 
     def post(op, slot, seq, port=0, arg=0):
-        msg = struct.pack("<HHIIHHiIIHH", op, slot, seq, 0, socket.htons(port), 0, arg, 0, 0,
-                          0, 0)
+        # struct skiff_app_msg: an AF_INET (2) request, address 0.0.0.0
+        msg = struct.pack("<HHIHHiIHHHHI16s16s", op, slot, seq, socket.htons(port), 0, arg, 0,
+                          0, 0, socket.AF_INET, 0, 0, b"", b"")
+        assert len(msg) == lay["msg_size"]
         ring = ring_of(lay, chan, 0)
-        off = ring + lay["ring_msg"] + 32 * (prod[0] % 1024)
-        m[off:off + 32] = msg
+        off = ring + lay["ring_msg"] + len(msg) * (prod[0] % 1024)
+        m[off:off + len(msg)] = msg
         prod[0] += 1
         w32(lay["hdr_q_used"], 1)
         w32(ring + lay["ring_prod"], prod[0])
@@ -469,7 +471,7 @@ def test_hostile_datagram_records_and_part_indices_close_only_that_socket(topo, 
     assert slot_field(5, "rep_res") == 0 and mine()["sockets"] == 1
     # a record claiming 70000 bytes
     base = tx_off + 5 * lay["fifo"]
-    m[base:base + lay["dgram_hdr"]] = struct.pack("<IIHH", 70000, 0, 0, 0)
+    m[base:base + lay["dgram_hdr"]] = struct.pack("<IHH16s", 70000, 0, 0, b"")
     w32(slot_off + 5 * lay["slot_size"] + lay["tx_head"], lay["dgram_hdr"])
     post(4, 5, 2)  # TX
     until(lambda: mine()["bad_index"] >= 1 and mine()["sockets"] == 0, "record not refused")

@@ -127,10 +127,12 @@ static uint32_t post(struct fixture *f, uint16_t op, uint16_t slot, uint32_t add
 		.op = op,
 		.slot = slot,
 		.seq = ++f->seq,
-		.addr = addr,
+		.family = AF_INET,
 		.port = htons(port),
 		.arg = arg,
 	};
+
+	memcpy(m.addr, &addr, 4);
 
 	f->req->msg[f->req->prod % SKIFF_APP_RING] = m;
 	f->req->prod++;
@@ -200,7 +202,7 @@ static void connect_app_to_peer(struct fixture *f)
 	assert_true(run_until(f, 5 * SEC, slot0_connected));
 	assert_int_equal(f->slots[0].rep_seq, seq);
 	assert_int_equal(f->slots[0].rep_res, -EINPROGRESS);
-	assert_int_equal(f->slots[0].rep_addr, TS_ADDR_A);
+	assert_memory_equal(f->slots[0].rep_addr, &(uint32_t){TS_ADDR_A}, 4);
 	assert_true(run_until(f, 5 * SEC, peer_accepted));
 }
 
@@ -245,6 +247,39 @@ static void test_listen_on_port_zero_is_refused(void **state)
 	post(f, SKIFF_APP_OP_LISTEN, 3, 0, 0, 16);
 	assert_true(run_until(f, SEC, listening));
 	assert_int_equal(f->slots[3].rep_res, -EINVAL);
+	assert_int_equal(stats(f).socks, 0);
+}
+
+/* The family and the address bytes of a request are hostile input: another
+ * family is -EAFNOSUPPORT, an AF_INET address with bytes past its 4 is
+ * -EINVAL, neither makes a socket; an AF_INET6 listener on [::] answers
+ * with its name in 16 bytes. */
+static void test_listen_checks_family_and_address_bytes(void **state)
+{
+	struct fixture *f = *state;
+	struct skiff_app_msg *m;
+
+	post(f, SKIFF_APP_OP_LISTEN, 3, 0, PORT, 16);
+	m = &f->req->msg[(f->req->prod - 1) % SKIFF_APP_RING];
+	m->family = 99;
+	assert_true(run_until(f, SEC, listening));
+	assert_int_equal(f->slots[3].rep_res, -EAFNOSUPPORT);
+	post(f, SKIFF_APP_OP_LISTEN, 3, 0, PORT, 16);
+	m = &f->req->msg[(f->req->prod - 1) % SKIFF_APP_RING];
+	m->addr[15] = 1;
+	assert_true(run_until(f, SEC, listening));
+	assert_int_equal(f->slots[3].rep_res, -EINVAL);
+	assert_int_equal(stats(f).socks, 0);
+	post(f, SKIFF_APP_OP_LISTEN, 3, 0, PORT, 16);
+	m = &f->req->msg[(f->req->prod - 1) % SKIFF_APP_RING];
+	m->family = AF_INET6;
+	assert_true(run_until(f, SEC, listening));
+	assert_int_equal(f->slots[3].rep_res, 0);
+	assert_int_equal(f->slots[3].rep_port, htons(PORT));
+	assert_memory_equal(f->slots[3].rep_addr, &(uint8_t[16]){0}, 16);
+	assert_int_equal(stats(f).socks, 1);
+	post(f, SKIFF_APP_OP_CLOSE, 3, 0, 0, 0);
+	assert_true(run_until(f, SEC, closed3));
 	assert_int_equal(stats(f).socks, 0);
 }
 
@@ -672,7 +707,8 @@ static uint32_t post_on(struct fixture *f, uint32_t q, uint16_t op, uint16_t slo
 {
 	struct skiff_app_ring *r = &f->chan->req[q];
 	struct skiff_app_msg m = {
-		.op = op, .slot = slot, .seq = ++f->seq, .port = htons(port), .arg = arg};
+		.op = op, .slot = slot, .seq = ++f->seq, .port = htons(port), .arg = arg,
+		.family = AF_INET};
 
 	((struct skiff_app_hdr *)f->shm)->q_used |= 1ull << q;
 	r->msg[r->prod % SKIFF_APP_RING] = m;
@@ -780,6 +816,8 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_listen_owns_the_port_and_close_releases_it,
 						setup, teardown),
+		cmocka_unit_test_setup_teardown(test_listen_checks_family_and_address_bytes, setup,
+						teardown),
 		cmocka_unit_test_setup_teardown(test_listen_on_port_zero_is_refused, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_bytes_go_both_ways_through_the_fifos, setup,

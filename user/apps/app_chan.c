@@ -27,7 +27,7 @@
 
 _Static_assert((SKIFF_APP_FIFO & FIFO_MASK) == 0, "FIFO size is a power of two");
 _Static_assert((SKIFF_APP_RING & RING_MASK) == 0, "ring size is a power of two");
-_Static_assert(sizeof(struct skiff_app_msg) == 32, "a request is 32 bytes");
+_Static_assert(sizeof(struct skiff_app_msg) == 64, "a request is 64 bytes");
 
 enum ws_kind { WS_FREE, WS_LISTEN, WS_CONN, WS_UDP };
 
@@ -46,6 +46,7 @@ struct app_wsock {
 	bool shut_wr; /* SHUT_WR received: shut down once it is sent */
 	bool eof;     /* rx_eof published */
 	bool tx_home; /* UDP: this worker sends what the tx FIFO holds */
+	uint16_t family; /* AF_INET or AF_INET6, from the request that made it */
 	uint32_t close_seq;
 	uint32_t rx_head; /* private: bytes put into the rx FIFO (UDP: this worker's part) */
 	uint32_t tx_tail; /* private: bytes taken from the tx FIFO */
@@ -112,16 +113,71 @@ int app_worker_create(struct stack *st, void *shm, const struct skiff_app_hdr *l
 	return 0;
 }
 
+/* ---- addresses (app_shm.h: 16 bytes in the socket's family) ---- */
+
+/* The sockaddr of a family and the 16 address bytes and port the
+ * application wrote: -EAFNOSUPPORT for another family, -EINVAL for an
+ * AF_INET address with bytes beyond its 4 (the library never writes
+ * them). */
+static int addr_in(int family, const uint8_t a[16], uint16_t port, struct sockaddr_storage *ss)
+{
+	static const uint8_t zero[12];
+	struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)ss;
+	struct sockaddr_in *sin = (struct sockaddr_in *)ss;
+
+	memset(ss, 0, sizeof(*ss));
+	if (family == AF_INET) {
+		if (memcmp(a + 4, zero, sizeof(zero)))
+			return -EINVAL;
+		sin->sin_family = AF_INET;
+		memcpy(&sin->sin_addr, a, 4);
+		sin->sin_port = port;
+		return 0;
+	}
+	if (family != AF_INET6)
+		return -EAFNOSUPPORT;
+	sin6->sin6_family = AF_INET6;
+	memcpy(&sin6->sin6_addr, a, 16);
+	sin6->sin6_port = port;
+	return 0;
+}
+
+/* The 16 address bytes and port of what the socket layer wrote in ss
+ * (zero when it wrote nothing). */
+static void addr_out(const struct sockaddr_storage *ss, uint8_t a[16], uint16_t *port)
+{
+	const struct sockaddr_in6 *sin6 = (const struct sockaddr_in6 *)ss;
+	const struct sockaddr_in *sin = (const struct sockaddr_in *)ss;
+
+	memset(a, 0, 16);
+	*port = 0;
+	if (ss->ss_family == AF_INET) {
+		memcpy(a, &sin->sin_addr, 4);
+		*port = sin->sin_port;
+	} else if (ss->ss_family == AF_INET6) {
+		memcpy(a, &sin6->sin6_addr, 16);
+		*port = sin6->sin6_port;
+	}
+}
+
+static bool addr_is_zero(const uint8_t a[16])
+{
+	static const uint8_t zero[16];
+
+	return !memcmp(a, zero, sizeof(zero));
+}
+
 /* ---- replies and state ---- */
 
-static void reply(struct app_worker *aw, uint16_t idx, uint32_t seq, int res, uint32_t addr,
-		  uint16_t port)
+/* The reply to request seq on slot idx, with the name in ss (NULL: none). */
+static void reply(struct app_worker *aw, uint16_t idx, uint32_t seq, int res,
+		  const struct sockaddr_storage *ss)
 {
 	struct skiff_app_slot *s = &aw->slots[idx];
+	struct sockaddr_storage none = {0};
 
 	s->rep_res = res;
-	s->rep_addr = addr;
-	s->rep_port = port;
+	addr_out(ss ? ss : &none, s->rep_addr, &s->rep_port);
 	store_rel(&s->rep_seq, seq);
 	aw->dirty = true;
 }
@@ -318,7 +374,7 @@ static void udp_rx_fill(struct app_wsock *ws)
 	uint8_t *base = aw->rx + (size_t)ws->idx * SKIFF_APP_FIFO + (size_t)aw->worker * aw->part;
 	uint32_t tail, used, rec, bit = 1u << aw->worker;
 	struct skiff_app_dgram d;
-	struct sockaddr_in from;
+	struct sockaddr_storage from;
 	ssize_t n;
 
 	while (ws->so && ws->kind == WS_UDP) {
@@ -349,11 +405,8 @@ static void udp_rx_fill(struct app_wsock *ws)
 			aw->stats.dgram_drops++;
 			continue;
 		}
-		d = (struct skiff_app_dgram){
-			.len = (uint32_t)n,
-			.addr = from.sin_addr.s_addr,
-			.port = from.sin_port,
-		};
+		d = (struct skiff_app_dgram){.len = (uint32_t)n};
+		addr_out(&from, d.addr, &d.port);
 		ring_copy(base, aw->part - 1, ws->rx_head, &d, sizeof(d), true);
 		ring_copy(base, aw->part - 1, ws->rx_head + (uint32_t)sizeof(d), aw->bounce,
 			  (uint32_t)n, true);
@@ -372,9 +425,10 @@ static void udp_tx_drain(struct app_wsock *ws)
 	struct app_worker *aw = ws->aw;
 	struct skiff_app_slot *s = &aw->slots[ws->idx];
 	uint8_t *base = aw->tx + (size_t)ws->idx * SKIFF_APP_FIFO;
-	struct sockaddr_in to = {.sin_family = AF_INET};
+	struct sockaddr_storage to;
 	struct skiff_app_dgram d;
 	uint32_t avail, rec;
+	bool peer;
 	ssize_t n;
 
 	if (!ws->so || ws->kind != WS_UDP || !ws->tx_home)
@@ -397,9 +451,10 @@ static void udp_tx_drain(struct app_wsock *ws)
 		rec = SKIFF_APP_DGRAM_REC(d.len);
 		ring_copy(base, FIFO_MASK, ws->tx_tail + (uint32_t)sizeof(d), aw->bounce, d.len,
 			  false);
-		to.sin_addr.s_addr = d.addr;
-		to.sin_port = d.port;
-		n = skiff_sendto(ws->so, aw->bounce, d.len, d.addr || d.port ? &to : NULL);
+		peer = !addr_is_zero(d.addr) || d.port;
+		n = peer ? addr_in(ws->family, d.addr, d.port, &to) : 0;
+		if (!n)
+			n = skiff_sendto(ws->so, aw->bounce, d.len, peer ? &to : NULL);
 		if (n == -ENOBUFS)
 			aw->stats.dgram_drops++;
 		else if (n < 0)
@@ -466,6 +521,8 @@ static void set_opts(struct socket *so, const struct skiff_app_msg *m)
 		skiff_setsockopt(so, SKIFF_TCP_NODELAY, 1);
 	if (m->flags & SKIFF_APP_F_KEEPALIVE)
 		skiff_setsockopt(so, SKIFF_SO_KEEPALIVE, 1);
+	if (m->flags & SKIFF_APP_F_V6ONLY)
+		skiff_setsockopt(so, SKIFF_IPV6_V6ONLY, 1); /* AF_INET: refused, ignored */
 	if (m->arg2 && m->arg2 <= (1u << 30))
 		skiff_setsockopt(so, SKIFF_SO_RCVBUF, (int)m->arg2);
 	if (m->pad)
@@ -494,21 +551,35 @@ static void ws_open(struct app_wsock *ws, struct socket *so, bool connecting)
 }
 
 /* The local name goes back in *local. */
-static int do_listen(struct app_worker *aw, struct app_wsock *ws, const struct skiff_app_msg *m,
-		     struct sockaddr_in *local)
+/* A socket of the request's family and type, its options set, and the
+ * address of addr/port in *sin. */
+static int new_socket(struct app_worker *aw, struct app_wsock *ws, const struct skiff_app_msg *m,
+		      int type, struct sockaddr_storage *sin, struct socket **out)
 {
-	struct sockaddr_in sin = {.sin_family = AF_INET};
+	int ret = addr_in(m->family, m->addr, m->port, sin);
+
+	if (ret)
+		return ret;
+	ret = skiff_socket_af(aw->st, m->family, type, out);
+	if (ret)
+		return ret;
+	ws->family = m->family;
+	set_opts(*out, m);
+	return 0;
+}
+
+static int do_listen(struct app_worker *aw, struct app_wsock *ws, const struct skiff_app_msg *m,
+		     struct sockaddr_storage *local)
+{
+	struct sockaddr_storage sin;
 	struct socket *so;
 	int ret;
 
 	if (!m->port)
 		return -EINVAL; /* the application picks one port for every worker */
-	ret = skiff_socket(aw->st, SOCK_STREAM, &so);
+	ret = new_socket(aw, ws, m, SOCK_STREAM, &sin, &so);
 	if (ret)
 		return ret;
-	set_opts(so, m);
-	sin.sin_addr.s_addr = m->addr;
-	sin.sin_port = m->port;
 	ret = skiff_bind(so, &sin);
 	if (!ret)
 		ret = skiff_listen(so, m->arg);
@@ -527,27 +598,24 @@ static int do_listen(struct app_worker *aw, struct app_wsock *ws, const struct s
 }
 
 static int do_connect(struct app_worker *aw, struct app_wsock *ws, const struct skiff_app_msg *m,
-		      struct sockaddr_in *local)
+		      struct sockaddr_storage *local)
 {
-	struct sockaddr_in sin = {.sin_family = AF_INET};
+	struct sockaddr_storage sin, lsin;
 	struct socket *so;
 	int ret;
 
-	ret = skiff_socket(aw->st, SOCK_STREAM, &so);
+	ret = new_socket(aw, ws, m, SOCK_STREAM, &sin, &so);
 	if (ret)
 		return ret;
-	set_opts(so, m);
-	if (m->laddr || m->lport) {
-		sin.sin_addr.s_addr = m->laddr;
-		sin.sin_port = m->lport;
-		ret = skiff_bind(so, &sin);
+	if (!addr_is_zero(m->laddr) || m->lport) {
+		ret = addr_in(m->family, m->laddr, m->lport, &lsin);
+		if (!ret)
+			ret = skiff_bind(so, &lsin);
 		if (ret) {
 			skiff_close(so);
 			return ret;
 		}
 	}
-	sin.sin_addr.s_addr = m->addr;
-	sin.sin_port = m->port;
 	ret = skiff_connect(so, &sin);
 	if (ret && ret != -EINPROGRESS) {
 		skiff_close(so);
@@ -559,11 +627,11 @@ static int do_connect(struct app_worker *aw, struct app_wsock *ws, const struct 
 }
 
 static int do_accept(struct app_worker *aw, struct app_wsock *ws, const struct skiff_app_msg *m,
-		     struct sockaddr_in *peer)
+		     struct sockaddr_storage *peer)
 {
 	struct skiff_app_slot *s = &aw->slots[ws->idx];
 	struct app_wsock *lws;
-	struct sockaddr_in local;
+	struct sockaddr_storage local;
 	struct socket *so;
 	int ret;
 
@@ -576,17 +644,17 @@ static int do_accept(struct app_worker *aw, struct app_wsock *ws, const struct s
 	if (ret)
 		return ret;
 	skiff_getsockname(so, &local);
-	s->rep_laddr = local.sin_addr.s_addr;
-	s->rep_lport = local.sin_port;
+	addr_out(&local, s->rep_laddr, &s->rep_lport);
+	ws->family = lws->family;
 	ws_open(ws, so, false);
 	rx_fill(ws); /* it may have brought data (and a FIN) already */
 	return 0;
 }
 
 static int do_udp_bind(struct app_worker *aw, struct app_wsock *ws,
-		       const struct skiff_app_msg *m, struct sockaddr_in *local)
+		       const struct skiff_app_msg *m, struct sockaddr_storage *local)
 {
-	struct sockaddr_in sin = {.sin_family = AF_INET};
+	struct sockaddr_storage sin;
 	struct skiff_app_slot *s = &aw->slots[ws->idx];
 	struct socket *so;
 	int ret;
@@ -596,12 +664,9 @@ static int do_udp_bind(struct app_worker *aw, struct app_wsock *ws,
 		if (!aw->bounce)
 			return -ENOMEM;
 	}
-	ret = skiff_socket(aw->st, SOCK_DGRAM, &so);
+	ret = new_socket(aw, ws, m, SOCK_DGRAM, &sin, &so);
 	if (ret)
 		return ret;
-	set_opts(so, m);
-	sin.sin_addr.s_addr = m->addr;
-	sin.sin_port = m->port;
 	ret = skiff_bind(so, &sin);
 	if (ret) {
 		skiff_close(so);
@@ -627,15 +692,15 @@ static int do_udp_bind(struct app_worker *aw, struct app_wsock *ws,
 
 static int do_udp_connect(struct app_wsock *ws, const struct skiff_app_msg *m)
 {
-	struct sockaddr_in sin = {.sin_family = AF_INET};
+	struct sockaddr_storage sin = {.ss_family = AF_UNSPEC};
+	int ret;
 
 	if (ws->kind != WS_UDP)
 		return -ENOTCONN;
-	if (!m->addr && !m->port)
-		sin.sin_family = AF_UNSPEC; /* forget the peer */
-	sin.sin_addr.s_addr = m->addr;
-	sin.sin_port = m->port;
-	return skiff_connect(ws->so, &sin);
+	if (addr_is_zero(m->addr) && !m->port)
+		return skiff_connect(ws->so, &sin); /* forget the peer */
+	ret = addr_in(ws->family, m->addr, m->port, &sin);
+	return ret ? ret : skiff_connect(ws->so, &sin);
 }
 
 static int set_opt(struct app_wsock *ws, int opt, uint32_t val)
@@ -659,7 +724,7 @@ static int set_opt(struct app_wsock *ws, int opt, uint32_t val)
 /* One request, already copied out of the ring. */
 static void serve(struct app_worker *aw, const struct skiff_app_msg *m)
 {
-	struct sockaddr_in sin = {0};
+	struct sockaddr_storage sin = {0};
 	struct app_wsock *ws;
 	int ret;
 
@@ -676,7 +741,7 @@ static void serve(struct app_worker *aw, const struct skiff_app_msg *m)
 	case SKIFF_APP_OP_UDP_BIND:
 		if (ws->kind != WS_FREE) {
 			aw->stats.bad_msgs++;
-			reply(aw, m->slot, m->seq, -EBUSY, 0, 0);
+			reply(aw, m->slot, m->seq, -EBUSY, NULL);
 			return;
 		}
 		if (m->op == SKIFF_APP_OP_LISTEN)
@@ -687,7 +752,7 @@ static void serve(struct app_worker *aw, const struct skiff_app_msg *m)
 			ret = do_udp_bind(aw, ws, m, &sin);
 		else
 			ret = do_accept(aw, ws, m, &sin);
-		reply(aw, m->slot, m->seq, ret, sin.sin_addr.s_addr, sin.sin_port);
+		reply(aw, m->slot, m->seq, ret, &sin);
 		return;
 	case SKIFF_APP_OP_TX:
 		/* clear first: bytes put after this are announced again */
@@ -710,11 +775,11 @@ static void serve(struct app_worker *aw, const struct skiff_app_msg *m)
 		rx_fill(ws);
 		return;
 	case SKIFF_APP_OP_UDP_CONNECT:
-		reply(aw, m->slot, m->seq, do_udp_connect(ws, m), 0, 0);
+		reply(aw, m->slot, m->seq, do_udp_connect(ws, m), NULL);
 		return;
 	case SKIFF_APP_OP_SHUTDOWN:
 		if (ws->kind != WS_CONN) {
-			reply(aw, m->slot, m->seq, -ENOTCONN, 0, 0);
+			reply(aw, m->slot, m->seq, -ENOTCONN, NULL);
 			return;
 		}
 		ret = 0;
@@ -724,7 +789,7 @@ static void serve(struct app_worker *aw, const struct skiff_app_msg *m)
 			ret = skiff_shutdown(ws->so, SHUT_RD);
 		else if (m->arg != SHUT_WR)
 			ret = -EINVAL;
-		reply(aw, m->slot, m->seq, ret, 0, 0);
+		reply(aw, m->slot, m->seq, ret, NULL);
 		tx_drain(ws);
 		return;
 	case SKIFF_APP_OP_CLOSE:
@@ -756,7 +821,7 @@ static void serve(struct app_worker *aw, const struct skiff_app_msg *m)
 		tx_drain(ws); /* closes once the FIFO is sent */
 		return;
 	case SKIFF_APP_OP_SETOPT:
-		reply(aw, m->slot, m->seq, set_opt(ws, m->arg, m->arg2), 0, 0);
+		reply(aw, m->slot, m->seq, set_opt(ws, m->arg, m->arg2), NULL);
 		return;
 	}
 }

@@ -81,6 +81,14 @@
 #define RECV_FLAGS (MSG_DONTWAIT | MSG_PEEK | MSG_WAITALL | MSG_NOSIGNAL | MSG_TRUNC | MSG_CMSG_CLOEXEC)
 #define MAX_SETS 64   /* epoll sets of an attach, all its processes together */
 
+/* A socket's address in its family: sin or sin6 (their ports are at the
+ * same offset, so sin.sin_port is the port of either). */
+union sa_name {
+	struct sockaddr sa;
+	struct sockaddr_in sin;
+	struct sockaddr_in6 sin6;
+};
+
 /* L_UDP: a datagram socket bound on the workers of wmask */
 enum lkind { L_FREE, L_NEW, L_LISTEN, L_CONN, L_CLOSING, L_UDP };
 
@@ -94,6 +102,8 @@ struct lsock {
 	bool dgram;	/* SOCK_DGRAM */
 	bool connected; /* datagrams: a default peer */
 	uint8_t wmask;	/* datagrams: the workers it is bound on */
+	uint8_t family; /* AF_INET or AF_INET6 */
+	bool v6only;	/* AF_INET6: IPV6_V6ONLY */
 	bool linger;	/* SO_LINGER l_onoff */
 	int linger_s;	/* SO_LINGER l_linger: 0 with linger = RST at close */
 	uint16_t flags; /* SKIFF_APP_F_* for LISTEN/CONNECT */
@@ -106,7 +116,7 @@ struct lsock {
 	uint32_t err_seen;  /* datagrams: the slot's err_seq last reported */
 	uint32_t next_part; /* datagrams: the rx part recv() looks at first */
 	uint32_t urx_tail[SKIFF_APP_MAX_WORKERS]; /* datagrams: per part */
-	struct sockaddr_in local, peer;
+	union sa_name local, peer;
 };
 
 #define MAX_PROCS 64 /* processes of one attach the library tells apart */
@@ -272,7 +282,10 @@ int sa_request(uint32_t w, struct skiff_app_msg *m);
 /* socket.c */
 int sa_slot_of(int fd);
 int sa_conn_slot(int fd);
-int sa_sin_of(const struct sockaddr *addr, socklen_t len, struct sockaddr_in *out);
+int sa_name_in(int i, const struct sockaddr *addr, socklen_t len, union sa_name *out);
+void sa_name_set(union sa_name *n, int family, const uint8_t a[16], uint16_t port);
+void sa_msg_addr(const union sa_name *n, uint8_t a[16], uint16_t *port);
+void sa_name_out(int family, const union sa_name *n, struct sockaddr *addr, socklen_t *len);
 void sa_fill_msg(struct skiff_app_msg *m, int i, uint16_t op);
 void sa_close_on(int i, uint32_t w);
 void sa_close_slot(int i);
@@ -300,7 +313,7 @@ ssize_t sa_stream_send(int fd, const struct iovec *iov, int iovcnt, int flags);
 ssize_t sa_stream_recv(int fd, const struct iovec *iov, int iovcnt, int flags, int *mflags);
 
 /* dgram.c */
-int sa_udp_bind_on(int i, const struct sockaddr_in *sin);
+int sa_udp_bind_on(int i, const union sa_name *local);
 int sa_udp_request_all(int i, struct skiff_app_msg *m);
 int sa_udp_connect(int i, const struct sockaddr *addr, socklen_t len);
 ssize_t sa_dgram_send(int fd, const struct iovec *iov, int iovcnt, int flags,

@@ -207,10 +207,18 @@ int sa_do_attach(const char *ifname)
 	nl = strchr(line, '\n');
 	if (nl)
 		*nl = '\0';
+	if (!strncmp(line, "ok attach ", 10) && sscanf(line, "ok attach %u", &ver) == 1 &&
+	    ver != SKIFF_APP_VERSION) {
+		set_err("skiffd at %s speaks application protocol version %u, this library %u: "
+			"use the libskiff of the same skiff build",
+			sun.sun_path, ver, SKIFF_APP_VERSION);
+		ret = -EPROTO;
+		goto fail;
+	}
 	if (strncmp(line, "ok attach ", 10) ||
 	    sscanf(line, "ok attach %u workers %u size %llu waiters %u", &ver, &nw, &size,
 		   &nwait) != 4 ||
-	    ver != SKIFF_APP_VERSION || !nw || nw > SKIFF_APP_MAX_WORKERS || !nwait ||
+	    !nw || nw > SKIFF_APP_MAX_WORKERS || !nwait ||
 	    nwait > SKIFF_APP_MAX_WAITERS || nfds != 1 + (int)nw + (int)nwait) {
 		set_err("skiffd refused the attach: %s",
 			strncmp(line, "error: ", 7) ? line : line + 7);

@@ -9,7 +9,7 @@
  * datagram for it may arrive on any queue), on one for port 0 (its
  * ephemeral port is one that worker owns: replies reaching another queue
  * are handed to it, core/handoff.h).  0 or -errno. */
-int sa_udp_bind_on(int i, const struct sockaddr_in *sin)
+int sa_udp_bind_on(int i, const union sa_name *local)
 {
 	struct lsock *ls = &A.L->s[i];
 	struct skiff_app_msg m;
@@ -17,13 +17,12 @@ int sa_udp_bind_on(int i, const struct sockaddr_in *sin)
 	int ret;
 
 	home = A.L->next_worker++ % A.n_workers;
-	mask = sin->sin_port ? (1u << A.n_workers) - 1 : 1u << home;
+	mask = local->sin.sin_port ? (1u << A.n_workers) - 1 : 1u << home;
 	for (w = 0; w < A.n_workers; w++) {
 		if (!(mask & (1u << w)))
 			continue;
 		sa_fill_msg(&m, i, SKIFF_APP_OP_UDP_BIND);
-		m.addr = sin->sin_addr.s_addr;
-		m.port = sin->sin_port;
+		sa_msg_addr(local, m.addr, &m.port);
 		m.arg = w == home; /* one worker sends: one consumer of the tx FIFO */
 		ret = sa_request(w, &m);
 		if (ret) {
@@ -32,9 +31,7 @@ int sa_udp_bind_on(int i, const struct sockaddr_in *sin)
 					sa_close_on(i, k);
 			return ret;
 		}
-		ls->local.sin_family = AF_INET;
-		ls->local.sin_addr.s_addr = A.slots[i].rep_addr;
-		ls->local.sin_port = A.slots[i].rep_port;
+		sa_name_set(&ls->local, ls->family, A.slots[i].rep_addr, A.slots[i].rep_port);
 	}
 	sa_sock_lock(i);
 	ls->wmask = (uint8_t)mask;
@@ -66,12 +63,20 @@ int sa_udp_request_all(int i, struct skiff_app_msg *m)
 	return first;
 }
 
+/* The name of an unbound socket i: the wildcard of its family, port 0. */
+static const union sa_name *any_of(int i)
+{
+	static const union sa_name any4 = {.sin = {.sin_family = AF_INET}},
+				   any6 = {.sin6 = {.sin6_family = AF_INET6}};
+
+	return A.L->s[i].family == AF_INET6 ? &any6 : &any4;
+}
+
 int sa_udp_connect(int i, const struct sockaddr *addr, socklen_t len)
 {
-	static const struct sockaddr_in any = {.sin_family = AF_INET};
 	struct lsock *ls = &A.L->s[i];
 	struct skiff_app_msg m;
-	struct sockaddr_in sin = {0};
+	union sa_name sin;
 	sa_family_t fam;
 	int ret;
 
@@ -86,17 +91,16 @@ int sa_udp_connect(int i, const struct sockaddr *addr, socklen_t len)
 		sa_fill_msg(&m, i, SKIFF_APP_OP_UDP_CONNECT);
 		return sa_udp_request_all(i, &m);
 	}
-	ret = sa_sin_of(addr, len, &sin);
+	ret = sa_name_in(i, addr, len, &sin);
 	if (ret)
 		return ret;
 	if (ls->kind == L_NEW) {
-		ret = sa_udp_bind_on(i, ls->bound ? &ls->local : &any);
+		ret = sa_udp_bind_on(i, ls->bound ? &ls->local : any_of(i));
 		if (ret)
 			return ret;
 	}
 	sa_fill_msg(&m, i, SKIFF_APP_OP_UDP_CONNECT);
-	m.addr = sin.sin_addr.s_addr;
-	m.port = sin.sin_port;
+	sa_msg_addr(&sin, m.addr, &m.port);
 	ret = sa_udp_request_all(i, &m);
 	if (ret)
 		return ret;
@@ -121,9 +125,8 @@ static bool space_ready(void *arg)
 ssize_t sa_dgram_send(int fd, const struct iovec *iov, int iovcnt, int flags,
 			  const struct sockaddr *to, socklen_t tolen)
 {
-	static const struct sockaddr_in any = {.sin_family = AF_INET};
 	struct iocur cur = {.iov = iov, .n = iovcnt};
-	struct sockaddr_in sin = {0};
+	union sa_name sin;
 	struct skiff_app_dgram d = {0};
 	struct skiff_app_msg m;
 	struct sa_held h;
@@ -135,27 +138,27 @@ ssize_t sa_dgram_send(int fd, const struct iovec *iov, int iovcnt, int flags,
 	len = sa_iov_total(iov, iovcnt);
 	if (len < 0)
 		return fail(EINVAL);
-	if (len > (ssize_t)SKIFF_APP_DGRAM_MAX)
-		return fail(EMSGSIZE);
 	if (flags & MSG_OOB)
 		return fail(EOPNOTSUPP);
-	if (to) {
-		ret = sa_sin_of(to, tolen, &sin);
-		if (ret)
-			return fail((int)-ret);
-		if (!sin.sin_port)
-			return fail(EINVAL);
-	}
 	i = sa_sock_of(fd);
 	if (i < 0)
 		return fail(EBADF);
 	ls = &A.L->s[i];
+	if (len > (ssize_t)(ls->family == AF_INET6 ? SKIFF_APP_DGRAM_MAX : SKIFF_APP_DGRAM_MAX4))
+		return fail(EMSGSIZE);
+	if (to) {
+		ret = sa_name_in(i, to, tolen, &sin);
+		if (ret)
+			return fail((int)-ret);
+		if (!sin.sin.sin_port)
+			return fail(EINVAL);
+	}
 	if (ls->kind == L_NEW) {
 		/* the first send binds: a table operation, done first */
 		sa_lock();
 		ret = sa_slot_of(fd) < 0 ? -EBADF : 0;
 		if (!ret && ls->kind == L_NEW && !ls->wr_shut && (to || ls->connected))
-			ret = sa_udp_bind_on(i, ls->bound ? &ls->local : &any);
+			ret = sa_udp_bind_on(i, ls->bound ? &ls->local : any_of(i));
 		sa_unlock();
 		if (ret)
 			return sa_send_result(ret, flags);
@@ -187,10 +190,8 @@ ssize_t sa_dgram_send(int fd, const struct iovec *iov, int iovcnt, int flags,
 		goto out;
 	}
 	d.len = (uint32_t)len;
-	if (to) {
-		d.addr = sin.sin_addr.s_addr;
-		d.port = sin.sin_port;
-	}
+	if (to)
+		sa_msg_addr(&sin, d.addr, &d.port);
 	sa_ring_copy(A.tx + (size_t)i * SKIFF_APP_FIFO, FIFO_MASK, ls->tx_head, &d, sizeof(d), true);
 	sa_fifo_copy(A.tx + (size_t)i * SKIFF_APP_FIFO, ls->tx_head + (uint32_t)sizeof(d), &cur,
 		  (size_t)len, true);
@@ -229,7 +230,7 @@ ssize_t sa_dgram_recv(int fd, const struct iovec *iov, int iovcnt, int flags,
 			  struct sockaddr *from, socklen_t *fromlen, int *mflags)
 {
 	struct iocur cur = {.iov = iov, .n = iovcnt};
-	struct sockaddr_in sin = {.sin_family = AF_INET};
+	union sa_name sin;
 	struct skiff_app_dgram d;
 	struct skiff_app_msg m;
 	struct lsock *ls;
@@ -274,12 +275,9 @@ ssize_t sa_dgram_recv(int fd, const struct iovec *iov, int iovcnt, int flags,
 				   ls->urx_tail[w] + (uint32_t)sizeof(d), &cur, n, false);
 			if (n < d.len)
 				*mflags |= MSG_TRUNC;
-			sin.sin_addr.s_addr = d.addr;
-			sin.sin_port = d.port;
-			if (from && fromlen) {
-				memcpy(from, &sin, *fromlen < sizeof(sin) ? *fromlen : sizeof(sin));
-				*fromlen = sizeof(sin);
-			}
+			sa_name_set(&sin, ls->family, d.addr, d.port);
+			if (from && fromlen)
+				sa_name_out(ls->family, &sin, from, fromlen);
 			ret = (flags & MSG_TRUNC) ? (ssize_t)d.len : (ssize_t)n;
 			if (flags & MSG_PEEK)
 				break;

@@ -62,7 +62,7 @@ SKIFF_EXPORT int skiff_socket(int domain, int type, int protocol)
 {
 	int base = type & ~(SOCK_NONBLOCK | SOCK_CLOEXEC), i, ret;
 
-	if (domain != AF_INET)
+	if (domain != AF_INET && domain != AF_INET6)
 		return fail(EAFNOSUPPORT);
 	if (!(base == SOCK_STREAM && (!protocol || protocol == IPPROTO_TCP)) &&
 	    !(base == SOCK_DGRAM && (!protocol || protocol == IPPROTO_UDP)))
@@ -79,31 +79,78 @@ SKIFF_EXPORT int skiff_socket(int domain, int type, int protocol)
 		A.L->s[i].nonblock = type & SOCK_NONBLOCK;
 		A.L->s[i].cloexec = type & SOCK_CLOEXEC;
 		A.L->s[i].dgram = base == SOCK_DGRAM;
+		A.L->s[i].family = (uint8_t)domain;
+		A.L->s[i].local.sa.sa_family = (sa_family_t)domain;
 	}
 	sa_unlock();
 	return i < 0 ? fail(EMFILE) : SKIFF_FD_BASE + i;
 }
 
-int sa_sin_of(const struct sockaddr *addr, socklen_t len, struct sockaddr_in *out)
+/* ---- addresses ---- */
+
+/* An address the program gave for socket i, which must be of the
+ * socket's family: EINVAL when shorter than its sockaddr (an AF_INET6 one
+ * may omit sin6_scope_id, RFC 2133's 24 bytes, as Linux allows),
+ * EAFNOSUPPORT for another family, as Linux's inet_bind/inet6_bind. */
+int sa_name_in(int i, const struct sockaddr *addr, socklen_t len, union sa_name *out)
 {
+	int family = A.L->s[i].family;
+	socklen_t min = family == AF_INET6 ? 24 : (socklen_t)sizeof(struct sockaddr_in);
+
 	if (!addr)
 		return -EFAULT;
-	if (len < (socklen_t)sizeof(*out))
+	if (len < min)
 		return -EINVAL;
-	memcpy(out, addr, sizeof(*out));
-	if (out->sin_family != AF_INET)
+	memset(out, 0, sizeof(*out));
+	memcpy(out, addr, len < sizeof(*out) ? len : sizeof(*out));
+	if (out->sa.sa_family != family)
 		return -EAFNOSUPPORT;
 	return 0;
 }
 
+/* The name of the 16 address bytes of the protocol (app_shm.h) and a port. */
+void sa_name_set(union sa_name *n, int family, const uint8_t a[16], uint16_t port)
+{
+	memset(n, 0, sizeof(*n));
+	n->sa.sa_family = (sa_family_t)family;
+	if (family == AF_INET6)
+		memcpy(&n->sin6.sin6_addr, a, 16);
+	else
+		memcpy(&n->sin.sin_addr, a, 4);
+	n->sin.sin_port = port;
+}
+
+/* The protocol's 16 address bytes and the port of a name. */
+void sa_msg_addr(const union sa_name *n, uint8_t a[16], uint16_t *port)
+{
+	memset(a, 0, 16);
+	if (n->sa.sa_family == AF_INET6)
+		memcpy(a, &n->sin6.sin6_addr, 16);
+	else
+		memcpy(a, &n->sin.sin_addr, 4);
+	*port = n->sin.sin_port;
+}
+
+/* Write name n of a socket of family into addr, truncated to *len, which
+ * becomes the name's full size (as the kernel's getsockname). */
+void sa_name_out(int family, const union sa_name *n, struct sockaddr *addr, socklen_t *len)
+{
+	socklen_t size = family == AF_INET6 ? sizeof(n->sin6) : sizeof(n->sin);
+	union sa_name out = *n;
+
+	out.sa.sa_family = (sa_family_t)family;
+	memcpy(addr, &out, *len < size ? *len : size);
+	*len = size;
+}
+
 SKIFF_EXPORT int skiff_bind(int fd, const struct sockaddr *addr, socklen_t len)
 {
-	struct sockaddr_in sin;
+	union sa_name sin;
 	int i, ret;
 
 	sa_lock();
 	i = sa_slot_of(fd);
-	ret = i < 0 ? -EBADF : sa_sin_of(addr, len, &sin);
+	ret = i < 0 ? -EBADF : sa_name_in(i, addr, len, &sin);
 	if (!ret && (A.L->s[i].kind != L_NEW || A.L->s[i].bound))
 		ret = -EINVAL;
 	if (!ret && A.L->s[i].dgram) {
@@ -123,7 +170,8 @@ void sa_fill_msg(struct skiff_app_msg *m, int i, uint16_t op)
 	memset(m, 0, sizeof(*m));
 	m->op = op;
 	m->slot = (uint16_t)i;
-	m->flags = A.L->s[i].flags;
+	m->flags = A.L->s[i].flags | (A.L->s[i].v6only ? SKIFF_APP_F_V6ONLY : 0);
+	m->family = A.L->s[i].family;
 	m->arg2 = A.L->s[i].rcvbuf;
 	m->pad = (uint16_t)(A.L->s[i].sndbuf / 1024 > 0xffff ? 0xffff : A.L->s[i].sndbuf / 1024);
 }
@@ -176,21 +224,22 @@ SKIFF_EXPORT int skiff_listen(int fd, int backlog)
 	}
 	if (!ls->bound) {
 		/* as Linux: an unbound listener gets an ephemeral port */
-		ls->local = (struct sockaddr_in){.sin_family = AF_INET};
+		memset(&ls->local, 0, sizeof(ls->local));
+		ls->local.sa.sa_family = ls->family;
 		ls->bound = true;
 	}
 	if (backlog < 0)
 		backlog = 0;
 	/* port 0: one port for every worker, picked here at random from
 	 * TCP's ephemeral range as Linux does, another one while in use */
-	port = ls->local.sin_port;
+	port = ls->local.sin.sin_port;
 	for (tries = 0; tries < LISTEN_PICK_TRIES; tries++) {
-		if (!ls->local.sin_port)
+		if (!ls->local.sin.sin_port)
 			port = htons((uint16_t)(TCP_EPHEMERAL_LO +
 						rand_r(&seed) % (TCP_EPHEMERAL_HI - TCP_EPHEMERAL_LO + 1)));
 		for (w = 0; w < A.n_workers; w++) {
 			sa_fill_msg(&m, i, SKIFF_APP_OP_LISTEN);
-			m.addr = ls->local.sin_addr.s_addr;
+			sa_msg_addr(&ls->local, m.addr, &m.port);
 			m.port = port;
 			m.arg = backlog;
 			ret = sa_request(w, &m);
@@ -200,12 +249,12 @@ SKIFF_EXPORT int skiff_listen(int fd, int backlog)
 				break;
 			}
 		}
-		if (ret != -EADDRINUSE || ls->local.sin_port)
+		if (ret != -EADDRINUSE || ls->local.sin.sin_port)
 			break;
 	}
 	if (ret)
 		goto out;
-	ls->local.sin_port = port;
+	ls->local.sin.sin_port = port;
 	ls->kind = L_LISTEN;
 out:
 	sa_unlock();
@@ -225,8 +274,7 @@ SKIFF_EXPORT int skiff_accept4(int fd, struct sockaddr *addr, socklen_t *len, in
 {
 	struct accept_wait aw;
 	struct skiff_app_msg m;
-	struct sockaddr_in peer = {.sin_family = AF_INET};
-	struct lsock *ns;
+	struct lsock *ns, *ls;
 	uint32_t w, k;
 	int i, n, ret = 0;
 
@@ -282,21 +330,18 @@ SKIFF_EXPORT int skiff_accept4(int fd, struct sockaddr *addr, socklen_t *len, in
 		break;
 	}
 	ns = &A.L->s[n];
+	ls = &A.L->s[i];
 	ns->kind = L_CONN;
 	ns->worker = w;
 	ns->nonblock = flags & SOCK_NONBLOCK;
 	ns->cloexec = flags & SOCK_CLOEXEC;
-	peer.sin_addr.s_addr = A.slots[n].rep_addr;
-	peer.sin_port = A.slots[n].rep_port;
-	ns->peer = peer;
-	ns->local.sin_family = AF_INET;
-	ns->local.sin_addr.s_addr = A.slots[n].rep_laddr;
-	ns->local.sin_port = A.slots[n].rep_lport;
+	ns->family = ls->family;
+	ns->v6only = ls->v6only;
+	sa_name_set(&ns->peer, ns->family, A.slots[n].rep_addr, A.slots[n].rep_port);
+	sa_name_set(&ns->local, ns->family, A.slots[n].rep_laddr, A.slots[n].rep_lport);
 	ns->bound = true;
-	if (addr && len) {
-		memcpy(addr, &peer, *len < sizeof(peer) ? *len : sizeof(peer));
-		*len = sizeof(peer);
-	}
+	if (addr && len)
+		sa_name_out(ns->family, &ns->peer, addr, len);
 	ret = SKIFF_FD_BASE + n;
 out:
 	sa_unlock();
@@ -311,7 +356,7 @@ SKIFF_EXPORT int skiff_accept(int fd, struct sockaddr *addr, socklen_t *len)
 SKIFF_EXPORT int skiff_connect(int fd, const struct sockaddr *addr, socklen_t len)
 {
 	struct skiff_app_msg m;
-	struct sockaddr_in sin;
+	union sa_name sin;
 	struct lsock *ls;
 	uint32_t w;
 	int i, ret;
@@ -322,7 +367,7 @@ SKIFF_EXPORT int skiff_connect(int fd, const struct sockaddr *addr, socklen_t le
 		ret = sa_udp_connect(i, addr, len);
 		goto out;
 	}
-	ret = i < 0 ? -EBADF : sa_sin_of(addr, len, &sin);
+	ret = i < 0 ? -EBADF : sa_name_in(i, addr, len, &sin);
 	if (ret)
 		goto out;
 	ls = &A.L->s[i];
@@ -336,21 +381,16 @@ SKIFF_EXPORT int skiff_connect(int fd, const struct sockaddr *addr, socklen_t le
 	}
 	w = A.L->next_worker++ % A.n_workers;
 	sa_fill_msg(&m, i, SKIFF_APP_OP_CONNECT);
-	m.addr = sin.sin_addr.s_addr;
-	m.port = sin.sin_port;
-	if (ls->bound) {
-		m.laddr = ls->local.sin_addr.s_addr;
-		m.lport = ls->local.sin_port;
-	}
+	sa_msg_addr(&sin, m.addr, &m.port);
+	if (ls->bound)
+		sa_msg_addr(&ls->local, m.laddr, &m.lport);
 	ret = sa_request(w, &m);
 	if (ret != -EINPROGRESS)
 		goto out;
 	sa_sock_lock(i);
 	ls->worker = w;
 	ls->peer = sin;
-	ls->local.sin_family = AF_INET;
-	ls->local.sin_addr.s_addr = A.slots[i].rep_addr;
-	ls->local.sin_port = A.slots[i].rep_port;
+	sa_name_set(&ls->local, ls->family, A.slots[i].rep_addr, A.slots[i].rep_port);
 	ls->bound = true;
 	ls->rx_tail = ls->tx_head = 0;
 	ls->kind = L_CONN;
@@ -473,8 +513,8 @@ void sa_close_slot(int i)
 
 static int name_of(int fd, struct sockaddr *addr, socklen_t *len, bool peer)
 {
-	struct sockaddr_in sin;
-	int i, ret = 0;
+	union sa_name sin;
+	int i, family = AF_INET, ret = 0;
 
 	if (fd < SKIFF_FD_BASE)
 		return peer ? getpeername(fd, addr, len) : getsockname(fd, addr, len);
@@ -486,14 +526,14 @@ static int name_of(int fd, struct sockaddr *addr, socklen_t *len, bool peer)
 		ret = -EBADF;
 	else if (peer && A.L->s[i].kind != L_CONN && !(A.L->s[i].dgram && A.L->s[i].connected))
 		ret = -ENOTCONN;
-	else
+	if (!ret) {
 		sin = peer ? A.L->s[i].peer : A.L->s[i].local;
+		family = A.L->s[i].family;
+	}
 	sa_unlock();
 	if (ret)
 		return fail(-ret);
-	sin.sin_family = AF_INET;
-	memcpy(addr, &sin, *len < sizeof(sin) ? *len : sizeof(sin));
-	*len = sizeof(sin);
+	sa_name_out(family, &sin, addr, len);
 	return 0;
 }
 
@@ -579,6 +619,28 @@ static int set_congestion(int fd, const void *val, socklen_t len)
 	return ret ? fail(-ret) : 0;
 }
 
+/* IPV6_V6ONLY: an AF_INET6 socket's only (else ENOPROTOOPT, as Linux for
+ * IPPROTO_IPV6 on AF_INET), before it is bound or connected (else EINVAL,
+ * as Linux once it has a port); sent with the request that puts it on
+ * its workers. */
+static int set_v6only(int fd, int v)
+{
+	int i, ret = 0;
+
+	sa_lock();
+	i = sa_slot_of(fd);
+	if (i < 0)
+		ret = -EBADF;
+	else if (A.L->s[i].family != AF_INET6)
+		ret = -ENOPROTOOPT;
+	else if (A.L->s[i].kind != L_NEW || A.L->s[i].bound)
+		ret = -EINVAL;
+	else
+		A.L->s[i].v6only = v != 0;
+	sa_unlock();
+	return ret ? fail(-ret) : 0;
+}
+
 /* An option for a socket not yet on a worker is kept for LISTEN/CONNECT;
  * on a connection it is sent to its worker. */
 SKIFF_EXPORT int skiff_setsockopt(int fd, int level, int name, const void *val, socklen_t len)
@@ -597,6 +659,8 @@ SKIFF_EXPORT int skiff_setsockopt(int fd, int level, int name, const void *val, 
 	if (!val || len < (socklen_t)sizeof(int))
 		return fail(EINVAL);
 	memcpy(&v, val, sizeof(v));
+	if (level == IPPROTO_IPV6 && name == IPV6_V6ONLY)
+		return set_v6only(fd, v);
 	if (level == SOL_SOCKET && name == SO_REUSEADDR) {
 		flag = SKIFF_APP_F_REUSEADDR;
 		opt = SKIFF_APP_OPT_REUSEADDR;
@@ -704,6 +768,12 @@ SKIFF_EXPORT int skiff_getsockopt(int fd, int level, int name, void *val, sockle
 		v = ls->kind == L_CONN ? -sa_conn_error(i) : 0;
 	else if (level == SOL_SOCKET && name == SO_TYPE)
 		v = ls->dgram ? SOCK_DGRAM : SOCK_STREAM;
+	else if (level == SOL_SOCKET && name == SO_DOMAIN)
+		v = ls->family;
+	else if (level == SOL_SOCKET && name == SO_PROTOCOL)
+		v = ls->dgram ? IPPROTO_UDP : IPPROTO_TCP;
+	else if (level == IPPROTO_IPV6 && name == IPV6_V6ONLY && ls->family == AF_INET6)
+		v = ls->v6only;
 	else if (level == SOL_SOCKET && name == SO_REUSEADDR)
 		v = !!(ls->flags & SKIFF_APP_F_REUSEADDR);
 	else if (level == SOL_SOCKET && name == SO_KEEPALIVE)
