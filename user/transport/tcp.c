@@ -25,7 +25,6 @@
  */
 #include <arpa/inet.h>
 #include <errno.h>
-#include <linux/ip.h>
 #include <netinet/in.h>
 #include <stddef.h>
 #include <stdlib.h>

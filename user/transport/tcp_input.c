@@ -20,12 +20,13 @@
  */
 #include <arpa/inet.h>
 #include <errno.h>
-#include <linux/ip.h>
 #include <netinet/in.h>
 #include <stddef.h>
 #include <string.h>
 
+#include <skiff/proto/ipv4.h>
 #include <skiff/proto/ipv6.h>
+#include <skiff/proto/tcp.h>
 
 #include "core/clock.h"
 #include "core/csum.h"
@@ -39,15 +40,6 @@
 
 #define TCP_PAWS_24DAYS_NS	(24ULL * 24 * 3600 * 1000000000ULL)	/* RFC 7323 5.5 */
 #define TCP_PMTU_MIN_MSS	536u	/* floor for a PMTU-lowered MSS */
-
-/* TCP option kinds (RFC 9293 3.2, RFC 7323, RFC 2018). */
-#define TCPOPT_EOL		0
-#define TCPOPT_NOP		1
-#define TCPOPT_MSS		2
-#define TCPOPT_WS		3
-#define TCPOPT_SACK_OK		4
-#define TCPOPT_SACK		5
-#define TCPOPT_TS		8
 
 /*
  * What a step of segment processing decided (RFC 9293 3.10.7): the
@@ -80,16 +72,6 @@ static inline enum tcp_seg_verdict tcp_seg_drop(struct tcp_rcv_ctx *c, enum skif
 	return TCP_SEG_DROP;
 }
 
-static inline uint32_t get_be32(const uint8_t *p)
-{
-	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
-}
-
-static inline uint16_t get_be16(const uint8_t *p)
-{
-	return (uint16_t)(p[0] << 8 | p[1]);
-}
-
 /*
  * Parse the options of a segment.  RFC 9293 3.2: an option of unknown kind
  * is skipped by its length; a length that is < 2 or runs past the header
@@ -98,31 +80,19 @@ static inline uint16_t get_be16(const uint8_t *p)
  */
 int tcp_parse_options(const uint8_t *opt, int len, struct tcp_seg *seg)
 {
-	int i = 0;
+	struct tcp_opt o;
+	size_t off = 0;
 
 	seg->mss = 0;
 	seg->wscale = -1;
 	seg->sack_ok = false;
 	seg->has_ts = false;
 	seg->n_sack = 0;
-	while (i < len) {
-		uint8_t kind = opt[i], olen;
-
-		if (kind == TCPOPT_EOL)
-			break;
-		if (kind == TCPOPT_NOP) {
-			i++;
-			continue;
-		}
-		if (i + 1 >= len)
-			break;
-		olen = opt[i + 1];
-		if (olen < 2 || i + olen > len)
-			break;
-		switch (kind) {
+	while (len > 0 && tcp_opt_next(opt, (size_t)len, &off, &o)) {
+		switch (o.kind) {
 		case TCPOPT_MSS:
-			if (olen == 4 && (seg->flags & TCPF_SYN)) {
-				uint16_t mss = get_be16(opt + i + 2);
+			if (o.len == 4 && (seg->flags & TCPF_SYN)) {
+				uint16_t mss = get_be16(o.p + 2);
 
 				/* 0: as if absent (the default applies) */
 				if (mss)
@@ -130,40 +100,37 @@ int tcp_parse_options(const uint8_t *opt, int len, struct tcp_seg *seg)
 			}
 			break;
 		case TCPOPT_WS:
-			if (olen == 3 && (seg->flags & TCPF_SYN)) {
+			if (o.len == 3 && (seg->flags & TCPF_SYN)) {
 				/* RFC 7323 2.3: a shift above 14 is used as 14 */
-				uint8_t ws = opt[i + 2];
+				uint8_t ws = o.p[2];
 
 				seg->wscale = (int8_t)(ws > TCP_MAX_WSCALE ? TCP_MAX_WSCALE : ws);
 			}
 			break;
 		case TCPOPT_SACK_OK:
-			if (olen == 2 && (seg->flags & TCPF_SYN))
+			if (o.len == 2 && (seg->flags & TCPF_SYN))
 				seg->sack_ok = true;
 			break;
 		case TCPOPT_SACK:
-			if (olen >= 10 && (olen - 2) % 8 == 0) {
-				int j;
-
-				for (j = i + 2; j + 8 <= i + olen && seg->n_sack < TCP_MAX_SACK_BLOCKS;
+			if (o.len >= 10 && (o.len - 2) % 8 == 0) {
+				for (int j = 2; j + 8 <= o.len && seg->n_sack < TCP_MAX_SACK_BLOCKS;
 				     j += 8) {
-					seg->sack[seg->n_sack].start = get_be32(opt + j);
-					seg->sack[seg->n_sack].end = get_be32(opt + j + 4);
+					seg->sack[seg->n_sack].start = get_be32(o.p + j);
+					seg->sack[seg->n_sack].end = get_be32(o.p + j + 4);
 					seg->n_sack++;
 				}
 			}
 			break;
 		case TCPOPT_TS:
-			if (olen == 10) {
+			if (o.len == 10) {
 				seg->has_ts = true;
-				seg->ts_val = get_be32(opt + i + 2);
-				seg->ts_ecr = get_be32(opt + i + 6);
+				seg->ts_val = get_be32(o.p + 2);
+				seg->ts_ecr = get_be32(o.p + 6);
 			}
 			break;
 		default:
 			break;
 		}
-		i += olen;
 	}
 	return 0;
 }
@@ -1280,22 +1247,21 @@ static enum tcp_seg_verdict tcp_rcv_synchronized(struct stack *st, struct tcp_so
 static bool tcp_seg_ip(const struct pkb *pkb, const uint8_t *th, uint32_t len,
 		       struct tcp_seg *seg)
 {
-	const uint8_t *nh = pkb_network_header(pkb);
-	uint32_t a;
+	const struct ip_hdr *iph = (const struct ip_hdr *)pkb_network_header(pkb);
+	const struct ip6_hdr *ip6;
 
-	if (nh[0] >> 4 == 6) {
-		inet_addr_set6(&seg->saddr, nh + offsetof(struct ip6_hdr, saddr));
-		inet_addr_set6(&seg->daddr, nh + offsetof(struct ip6_hdr, daddr));
+	if (iph->version == 6) {
+		ip6 = (const struct ip6_hdr *)iph;
+		inet_addr_set6(&seg->saddr, ip6->saddr);
+		inet_addr_set6(&seg->daddr, ip6->daddr);
 		/* the traffic class straddles bytes 0 and 1; ECN is its low 2 bits */
-		seg->ce = ((nh[1] >> 4) & TCP_IP_CE) == TCP_IP_CE;
+		seg->ce = ((get_be32(&ip6->vtc_flow) >> 20) & TCP_IP_CE) == TCP_IP_CE;
 		return !csum_fold(csum_partial(th, len, ipv6_pseudo_sum(seg->saddr.b, seg->daddr.b,
 									 len, IPPROTO_TCP)));
 	}
-	memcpy(&a, nh + offsetof(struct iphdr, saddr), 4);
-	inet_addr_set4(&seg->saddr, a);
-	memcpy(&a, nh + offsetof(struct iphdr, daddr), 4);
-	inet_addr_set4(&seg->daddr, a);
-	seg->ce = (nh[offsetof(struct iphdr, tos)] & TCP_IP_CE) == TCP_IP_CE;
+	inet_addr_set4(&seg->saddr, iph->saddr);
+	inet_addr_set4(&seg->daddr, iph->daddr);
+	seg->ce = (iph->tos & TCP_IP_CE) == TCP_IP_CE;
 	return !csum_tcpudp_magic(seg->saddr.w[3], seg->daddr.w[3], len, IPPROTO_TCP,
 				  csum_partial(th, len, 0));
 }
@@ -1304,40 +1270,41 @@ int tcp_rcv(struct stack *st, struct pkb *pkb)
 {
 	struct tcp_seg seg;
 	struct tcp_sock *tp;
-	const uint8_t *th;
-	uint32_t len, doff;
+	const struct tcp_hdr *th;
+	uint32_t len;
+	size_t doff;
 	struct tcp_rcv_ctx c = { .seg = &seg };
 	enum tcp_seg_verdict v;
 
-	if (!pkb_may_pull(pkb, TCP_HDR_LEN)) {
+	pkb_reset_transport_header(pkb);
+	len = pkb_len(pkb);
+	switch (tcp_hdr_parse(pkb->data, len, &th, &doff)) {
+	case PROTO_OK:
+		break;
+	case PROTO_SHORT:
 		pkb_drop(st, pkb, SKIFF_DROP_tcp_short);
 		return 0;
-	}
-	pkb_reset_transport_header(pkb);
-	th = pkb->data;
-	len = pkb_len(pkb);
-	doff = (th[12] >> 4) * 4u;
-	if (doff < TCP_HDR_LEN || doff > len) {
+	default:
 		pkb_drop(st, pkb, SKIFF_DROP_tcp_bad_doff);
 		return 0;
 	}
 	memset(&seg, 0, sizeof(seg));
-	if (!tcp_seg_ip(pkb, th, len, &seg)) {
+	if (!tcp_seg_ip(pkb, pkb->data, len, &seg)) {
 		pkb_drop(st, pkb, SKIFF_DROP_tcp_csum);
 		return 0;
 	}
-	memcpy(&seg.sport, th, 2);
-	memcpy(&seg.dport, th + 2, 2);
-	seg.seq = get_be32(th + 4);
-	seg.ack = get_be32(th + 8);
-	seg.flags = th[13];
-	seg.wnd = get_be16(th + 14);
+	seg.sport = th->source;
+	seg.dport = th->dest;
+	seg.seq = get_be32(&th->seq);
+	seg.ack = get_be32(&th->ack_seq);
+	seg.flags = th->flags;
+	seg.wnd = get_be16(&th->window);
 	seg.doff = (uint8_t)doff;
 	seg.len = (uint16_t)(len - doff);
-	seg.payload = th + doff;
+	seg.payload = pkb->data + doff;
 	seg.end_seq = seg.seq + seg.len + ((seg.flags & TCPF_SYN) ? 1 : 0) +
 		      ((seg.flags & TCPF_FIN) ? 1 : 0);
-	tcp_parse_options(th + TCP_HDR_LEN, (int)(doff - TCP_HDR_LEN), &seg);
+	tcp_parse_options((const uint8_t *)(th + 1), (int)(doff - TCP_HDR_LEN), &seg);
 
 	/* Flag combinations no TCP sends (SYN+FIN, SYN+RST: "all flags set",
 	 * the Christmas tree) are dropped without an answer, as Linux does. */

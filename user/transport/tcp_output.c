@@ -40,15 +40,6 @@
 #include "net/ipv6.h"
 #include "transport/tcp_internal.h"
 
-/* Option kinds (RFC 9293 3.2, RFC 7323, RFC 2018). */
-#define TCPOPT_EOL 0
-#define TCPOPT_NOP 1
-#define TCPOPT_MSS 2
-#define TCPOPT_WS 3
-#define TCPOPT_SACK_PERM 4
-#define TCPOPT_SACK 5
-#define TCPOPT_TS 8
-
 #define TCPOLEN_TS_ALIGNED 12 /* NOP NOP TS(10) */
 
 /* One segment to build, with or without a connection. */
@@ -71,20 +62,6 @@ static inline uint32_t min_u32(uint32_t a, uint32_t b)
 	return a < b ? a : b;
 }
 
-static inline void put_be16(uint8_t *p, uint16_t v)
-{
-	p[0] = (uint8_t)(v >> 8);
-	p[1] = (uint8_t)v;
-}
-
-static inline void put_be32(uint8_t *p, uint32_t v)
-{
-	p[0] = (uint8_t)(v >> 24);
-	p[1] = (uint8_t)(v >> 16);
-	p[2] = (uint8_t)(v >> 8);
-	p[3] = (uint8_t)v;
-}
-
 /* Build and send one segment.  0 or -errno (nothing sent). */
 static int tcp_xmit(struct stack *st, const struct tcp_out *o)
 {
@@ -93,7 +70,7 @@ static int tcp_xmit(struct stack *st, const struct tcp_out *o)
 	struct rtable rt;
 	struct rt6 rt6;
 	struct pkb *pkb;
-	uint8_t *th;
+	struct tcp_hdr *th;
 	uint16_t check;
 	uint32_t sum = 0;
 	int err;
@@ -112,20 +89,20 @@ static int tcp_xmit(struct stack *st, const struct tcp_out *o)
 	}
 	pkb_reset_transport_header(pkb);
 	th = __pkb_put(pkb, tlen);
-	memcpy(th, &o->sport, 2);
-	memcpy(th + 2, &o->dport, 2);
-	put_be32(th + 4, o->seq);
-	put_be32(th + 8, (o->flags & TCPF_ACK) ? o->ack : 0);
-	th[12] = (uint8_t)((hlen / 4) << 4);
-	th[13] = o->flags;
-	put_be16(th + 14, o->wnd);
-	th[16] = th[17] = 0; /* checksum */
-	th[18] = th[19] = 0; /* urgent pointer */
+	memset(th, 0, TCP_HDR_LEN);	/* reserved bits, checksum, urgent pointer */
+	th->source = o->sport;
+	th->dest = o->dport;
+	put_be32(&th->seq, o->seq);
+	put_be32(&th->ack_seq, (o->flags & TCPF_ACK) ? o->ack : 0);
+	th->doff = (uint8_t)(hlen / 4);
+	th->flags = o->flags;
+	put_be16(&th->window, o->wnd);
 	if (o->optlen)
-		memcpy(th + TCP_HDR_LEN, o->opt, o->optlen);
+		memcpy(th + 1, o->opt, o->optlen);
 	/* The payload's sum is taken as it is copied (hlen is a multiple of 4,
 	 * so it adds to the header's as it is). */
-	if (o->len && tcp_stream_copy_csum(o->src, o->src_off, th + hlen, o->len, &sum) != o->len) {
+	if (o->len && tcp_stream_copy_csum(o->src, o->src_off, (uint8_t *)th + hlen, o->len,
+					   &sum) != o->len) {
 		pkb_free(pkb);
 		/* a file queued by reference shrank (lost), else the stream is
 		 * shorter than the range: a bug */
@@ -140,7 +117,7 @@ static int tcp_xmit(struct stack *st, const struct tcp_out *o)
 		check = csum_fold(csum_partial(th, hlen,
 					       csum_add(sum, ipv6_pseudo_sum(rt6.saddr, o->daddr.b,
 									     tlen, IPPROTO_TCP))));
-	memcpy(th + 16, &check, 2);
+	th->check = check;
 
 	/* DF: path MTU discovery (RFC 1191), segments are never fragmented;
 	 * over IPv6 the traffic class carries the ECN bits as TOS does. */
@@ -668,7 +645,7 @@ static uint32_t tcp_syn_options(struct stack *st, struct tcp_sock *tp, bool syna
 	n += 2;
 	if (ts) {
 		if (sack) {
-			p[n++] = TCPOPT_SACK_PERM;
+			p[n++] = TCPOPT_SACK_OK;
 			p[n++] = 2;
 		} else {
 			p[n++] = TCPOPT_NOP;
@@ -683,7 +660,7 @@ static uint32_t tcp_syn_options(struct stack *st, struct tcp_sock *tp, bool syna
 	} else if (sack) {
 		p[n++] = TCPOPT_NOP;
 		p[n++] = TCPOPT_NOP;
-		p[n++] = TCPOPT_SACK_PERM;
+		p[n++] = TCPOPT_SACK_OK;
 		p[n++] = 2;
 	}
 	if (ws) {

@@ -14,6 +14,8 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include <skiff/proto/tcp.h>
+
 #include "core/pkb.h"
 #include "core/stack.h"
 #include "core/timer.h"
@@ -22,7 +24,6 @@
 #include "transport/tcp_buf.h"
 #include "transport/tcp_cong.h"
 
-#define TCP_HDR_LEN		20
 #define TCP_MAX_OPT_LEN		40
 #define TCP_MSS_DEFAULT		536	/* RFC 9293 3.7.1: when the peer sends none */
 #define TCP_MSS_DEFAULT6	1220	/* RFC 8200 8.3: the same over IPv6 (1280 - 60) */
@@ -52,16 +53,6 @@
 #define TCP_KEEPCNT		9
 #define TCP_SYN_BACKLOG		256	/* per listener when stack_config says 0 */
 #define TCP_CHALLENGE_ACK_LIMIT	1000	/* per stack and second, mean (Linux's tcp_challenge_ack_limit) */
-
-/* TCP header flags (host order, low byte of the 13th/14th header bytes). */
-#define TCPF_FIN	0x01
-#define TCPF_SYN	0x02
-#define TCPF_RST	0x04
-#define TCPF_PSH	0x08
-#define TCPF_ACK	0x10
-#define TCPF_URG	0x20
-#define TCPF_ECE	0x40
-#define TCPF_CWR	0x80
 
 /* A received segment, parsed once by tcp_input.c. */
 struct tcp_seg {
