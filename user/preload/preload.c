@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
 /*
  * libskiff-preload: the LD_PRELOAD library of skiff-run (docs/skiff-run.md).
- * It interposes the POSIX socket calls and serves the AF_INET sockets that
+ * It interposes the POSIX socket calls and serves the AF_INET and AF_INET6 sockets that
  * belong on skiff through libskiffapp (linked in statically); every other
  * fd and call goes to libc untouched.
  *
@@ -41,8 +41,11 @@
 #define MAX_RULES 32
 #define TAB_MAX (1 << 20) /* fds the table can map */
 
-struct net4 {
-	uint32_t addr, mask; /* host order */
+/* An address or a prefix of the rule, in either family. */
+struct net {
+	int family;	  /* AF_INET or AF_INET6 */
+	uint8_t addr[16]; /* network order; AF_INET: the first 4 bytes */
+	int len;	  /* prefix length */
 	bool dedicated;
 };
 
@@ -54,9 +57,9 @@ static struct {
 	int tab_size;
 	struct kreg *kreg;	      /* per fd: its registration in a libskiffapp set */
 	pthread_mutex_t lk;	      /* refuse()'s memory, the table's allocation */
-	struct net4 addrs[MAX_RULES]; /* skiffd's addresses */
+	struct net addrs[MAX_RULES]; /* skiffd's addresses */
 	int n_addrs;
-	struct net4 nets[MAX_RULES]; /* connect() destinations for skiff */
+	struct net nets[MAX_RULES]; /* connect() destinations for skiff */
 	int n_nets;
 	uint16_t ports[MAX_RULES]; /* ports INADDR_ANY binds give to skiff */
 	int n_ports;
@@ -307,28 +310,36 @@ void ent_forget(int fd)
 
 /* ---- the rule ---- */
 
-static int parse_net(const char *s, struct net4 *out)
+/* "A[/LEN][:dedicated|:shared]", A an IPv4 or IPv6 address (the mode is
+ * what follows the last ':' when it is one of those words). */
+static int parse_net(const char *s, struct net *out)
 {
-	char buf[64], *slash, *colon;
-	struct in_addr a;
-	long len = 32;
+	char buf[80], *slash, *colon;
+	long len = -1;
 
 	snprintf(buf, sizeof(buf), "%s", s);
-	out->dedicated = false;
-	colon = strchr(buf, ':');
-	if (colon) {
-		*colon = 0;
+	memset(out, 0, sizeof(*out));
+	colon = strrchr(buf, ':');
+	if (colon && (!strcmp(colon + 1, "dedicated") || !strcmp(colon + 1, "shared"))) {
 		out->dedicated = !strcmp(colon + 1, "dedicated");
+		*colon = 0;
 	}
 	slash = strchr(buf, '/');
 	if (slash) {
 		*slash = 0;
 		len = strtol(slash + 1, NULL, 10);
 	}
-	if (!inet_aton(buf, &a) || len < 0 || len > 32)
+	if (inet_pton(AF_INET, buf, out->addr) == 1)
+		out->family = AF_INET;
+	else if (inet_pton(AF_INET6, buf, out->addr) == 1)
+		out->family = AF_INET6;
+	else
 		return -1;
-	out->mask = len ? ~0u << (32 - len) : 0;
-	out->addr = ntohl(a.s_addr);
+	if (len < 0)
+		len = out->family == AF_INET ? 32 : 128;
+	if (len > (out->family == AF_INET ? 32 : 128))
+		return -1;
+	out->len = (int)len;
 	return 0;
 }
 
@@ -400,18 +411,85 @@ __attribute__((constructor)) static void preload_init(void)
 	each_item("SKIFF_RUN_NETS", add_net);
 	if (!getenv("SKIFF_RUN_NETS"))
 		for (i = 0; i < P.n_addrs && P.n_nets < MAX_RULES; i++)
-			P.nets[P.n_nets++] = P.addrs[i];
+			if (!(P.addrs[i].family == AF_INET6 && P.addrs[i].addr[0] == 0xfe &&
+			      (P.addrs[i].addr[1] & 0xc0) == 0x80))
+				P.nets[P.n_nets++] = P.addrs[i]; /* not fe80::/10: it is every link's */
+}
+
+/* Whether the first len bits of a and b are equal. */
+static bool prefix_eq(const uint8_t *a, const uint8_t *b, int len)
+{
+	int k = len / 8;
+
+	if (memcmp(a, b, (size_t)k))
+		return false;
+	return len % 8 == 0 || !((a[k] ^ b[k]) & (0xff << (8 - len % 8)));
+}
+
+/* The address of a sockaddr the program passed, as the rule sees it: an
+ * IPv4-mapped IPv6 address (::ffff:a.b.c.d) as its IPv4 address; false for
+ * another family or a short length. */
+static bool rule_addr(const struct sockaddr *sa, socklen_t len, struct net *out, uint16_t *port)
+{
+	static const uint8_t mapped[12] = {[10] = 0xff, [11] = 0xff};
+	struct sockaddr_in6 sin6;
+	struct sockaddr_in sin;
+
+	memset(out, 0, sizeof(*out));
+	if (!sa || len < sizeof(sa_family_t))
+		return false;
+	if (sa->sa_family == AF_INET && len >= sizeof(sin)) {
+		memcpy(&sin, sa, sizeof(sin));
+		out->family = AF_INET;
+		memcpy(out->addr, &sin.sin_addr, 4);
+		*port = ntohs(sin.sin_port);
+		return true;
+	}
+	if (sa->sa_family != AF_INET6 || len < 24) /* RFC 2133's sockaddr_in6 */
+		return false;
+	memset(&sin6, 0, sizeof(sin6));
+	memcpy(&sin6, sa, len < sizeof(sin6) ? len : sizeof(sin6));
+	*port = ntohs(sin6.sin6_port);
+	if (!memcmp(&sin6.sin6_addr, mapped, sizeof(mapped))) {
+		out->family = AF_INET;
+		memcpy(out->addr, (uint8_t *)&sin6.sin6_addr + 12, 4);
+	} else {
+		out->family = AF_INET6;
+		memcpy(out->addr, &sin6.sin6_addr, 16);
+	}
+	return true;
+}
+
+static bool addr_is_any(const struct net *a)
+{
+	static const uint8_t zero[16];
+
+	return !memcmp(a->addr, zero, sizeof(zero));
+}
+
+/* 127.0.0.0/8 or ::1 */
+static bool addr_is_loopback(const struct net *a)
+{
+	static const uint8_t one[16] = {[15] = 1};
+
+	return a->family == AF_INET ? a->addr[0] == 127 : !memcmp(a->addr, one, sizeof(one));
 }
 
 /* Which skiff address a is (index), or -1. */
-static int skiff_addr(uint32_t a)
+static int skiff_addr(const struct net *a)
 {
 	int i;
 
 	for (i = 0; i < P.n_addrs; i++)
-		if (P.addrs[i].addr == a)
+		if (P.addrs[i].family == a->family && !memcmp(P.addrs[i].addr, a->addr, 16))
 			return i;
 	return -1;
+}
+
+/* a printed, for the notes */
+static const char *addr_str(const struct net *a, char *buf, size_t size)
+{
+	return inet_ntop(a->family, a->addr, buf, (socklen_t)size) ? buf : "?";
 }
 
 static bool skiff_port(uint16_t port)
@@ -424,41 +502,42 @@ static bool skiff_port(uint16_t port)
 	return false;
 }
 
-/* bind(): a dedicated skiff address, or the wildcard or a shared skiff
- * address with a port skiff-run was given. */
-static bool bind_for_skiff(const struct sockaddr_in *sin)
+/* bind(): a dedicated skiff address, or the wildcard (0.0.0.0 or [::]) or
+ * a shared skiff address with a port skiff-run was given. */
+static bool bind_for_skiff(const struct net *a, uint16_t port)
 {
-	uint32_t a = ntohl(sin->sin_addr.s_addr);
 	int i = skiff_addr(a);
 
 	if (i >= 0 && P.addrs[i].dedicated)
 		return true;
-	return (a == INADDR_ANY || i >= 0) && skiff_port(ntohs(sin->sin_port));
+	return (addr_is_any(a) || i >= 0) && skiff_port(port);
 }
 
 /* connect(): a destination inside one of the nets (by default skiff's
  * subnets), other than skiff's own addresses and loopback. */
-static bool connect_for_skiff(const struct sockaddr_in *sin)
+static bool connect_for_skiff(const struct net *a)
 {
-	uint32_t a = ntohl(sin->sin_addr.s_addr);
 	int i;
 
-	if ((a >> 24) == 127 || a == INADDR_ANY || skiff_addr(a) >= 0)
+	if (addr_is_loopback(a) || addr_is_any(a) || skiff_addr(a) >= 0)
 		return false;
 	for (i = 0; i < P.n_nets; i++)
-		if ((a & P.nets[i].mask) == (P.nets[i].addr & P.nets[i].mask))
+		if (P.nets[i].family == a->family && prefix_eq(a->addr, P.nets[i].addr, P.nets[i].len))
 			return true;
 	return false;
 }
 
-/* The kernel socket's family and type, or -1. */
-static int kernel_type(int fd)
+/* The kernel socket's type, its family (AF_INET or AF_INET6) in *family;
+ * -1 for other families. */
+static int kernel_type(int fd, int *family)
 {
 	int dom = 0, type = 0;
 	socklen_t l = sizeof(dom);
 
-	if (REAL(getsockopt)(fd, SOL_SOCKET, SO_DOMAIN, &dom, &l) || dom != AF_INET)
+	if (REAL(getsockopt)(fd, SOL_SOCKET, SO_DOMAIN, &dom, &l) ||
+	    (dom != AF_INET && dom != AF_INET6))
 		return -1;
+	*family = dom;
 	l = sizeof(type);
 	if (REAL(getsockopt)(fd, SOL_SOCKET, SO_TYPE, &type, &l))
 		return -1;
@@ -502,6 +581,13 @@ static void carry_options(int fd, int h, const char *call)
 	size_t k;
 	int v;
 
+	/* before the others: it is refused once the socket is bound (a
+	 * program binding [::] sets it first; nginx does, python's
+	 * http.server clears it) */
+	if (kopt(fd, SOL_SOCKET, SO_DOMAIN) == AF_INET6 && kopt(fd, IPPROTO_IPV6, IPV6_V6ONLY) &&
+	    LIB(skiff_setsockopt(h, IPPROTO_IPV6, IPV6_V6ONLY, &(int){1}, sizeof(int))))
+		refuse(errno, call, fd, "IPV6_V6ONLY set before could not be carried to skiff");
+
 	for (k = 0; k < sizeof(opts) / sizeof(opts[0]); k++) {
 		v = kopt(fd, opts[k].level, opts[k].name);
 		if (v && LIB(skiff_setsockopt(h, opts[k].level, opts[k].name, &v, sizeof(v))))
@@ -527,13 +613,13 @@ static void carry_options(int fd, int h, const char *call)
 }
 
 /* Make kernel socket fd the placeholder of a new skiff socket. */
-static struct ent *migrate(int fd, int type, const char *call)
+static struct ent *migrate(int fd, int family, int type, const char *call)
 {
 	int h, fl = REAL(fcntl)(fd, F_GETFL);
 	struct kreg k;
 	struct ent *e;
 
-	h = LIB(skiff_socket(AF_INET, type | (fl > 0 && (fl & O_NONBLOCK) ? SOCK_NONBLOCK : 0), 0));
+	h = LIB(skiff_socket(family, type | (fl > 0 && (fl & O_NONBLOCK) ? SOCK_NONBLOCK : 0), 0));
 	if (h < 0) {
 		if (errno == EPROTONOSUPPORT && type == SOCK_DGRAM)
 			refuse(errno, call, fd,
@@ -578,36 +664,37 @@ PRELOAD_EXPORT int socket(int domain, int type, int protocol)
 
 PRELOAD_EXPORT int bind(int fd, const struct sockaddr *addr, socklen_t len)
 {
-	const struct sockaddr_in *sin = (const struct sockaddr_in *)addr;
 	struct ent *e = ent_of(fd);
-	int type;
+	char buf[INET6_ADDRSTRLEN];
+	struct net a;
+	uint16_t port;
+	int type, family;
 
 	if (e && e->kind == ENT_SOCK)
 		return LIB(skiff_bind(e->h, addr, len));
-	if (in_lib || !addr || len < sizeof(*sin) || addr->sa_family != AF_INET ||
-	    !bind_for_skiff(sin))
+	if (in_lib || !rule_addr(addr, len, &a, &port) || !bind_for_skiff(&a, port))
 		return REAL(bind)(fd, addr, len);
-	type = kernel_type(fd);
-	if (type != SOCK_STREAM && type != SOCK_DGRAM)
+	type = kernel_type(fd, &family);
+	if ((type != SOCK_STREAM && type != SOCK_DGRAM) || family != addr->sa_family)
 		return REAL(bind)(fd, addr, len);
-	e = migrate(fd, type, "bind");
+	e = migrate(fd, family, type, "bind");
 	if (!e) {
 		if (type == SOCK_DGRAM && errno == EPROTONOSUPPORT)
 			return REAL(bind)(fd, addr, len);
 		return -1;
 	}
-	note("skiff-run: bind(fd %d, %s:%u) on skiff\n", fd, inet_ntoa(sin->sin_addr),
-	     ntohs(sin->sin_port));
+	note("skiff-run: bind(fd %d, %s%s%s:%u) on skiff\n", fd, family == AF_INET6 ? "[" : "",
+	     addr_str(&a, buf, sizeof(buf)), family == AF_INET6 ? "]" : "", port);
 	return LIB(skiff_bind(e->h, addr, len));
 }
 
 /* Whether kernel socket fd has a local port (bound, or connected). */
 static bool kernel_bound(int fd)
 {
-	struct sockaddr_in sin;
-	socklen_t l = sizeof(sin);
+	struct sockaddr_in6 sin6; /* sin_port and sin6_port share their offset */
+	socklen_t l = sizeof(sin6);
 
-	return !REAL(getsockname)(fd, (struct sockaddr *)&sin, &l) && sin.sin_port;
+	return !REAL(getsockname)(fd, (struct sockaddr *)&sin6, &l) && sin6.sin6_port;
 }
 
 /* A kernel socket about to connect (call "connect") or to send a datagram
@@ -618,21 +705,22 @@ static bool kernel_bound(int fd)
 int preload_claim(int fd, const struct sockaddr *addr, socklen_t len, const char *call,
 		  struct ent **out)
 {
-	const struct sockaddr_in *sin = (const struct sockaddr_in *)addr;
-	int type;
+	char buf[INET6_ADDRSTRLEN];
+	struct net a;
+	uint16_t port;
+	int type, family;
 
-	if (in_lib || !addr || len < sizeof(*sin) || addr->sa_family != AF_INET ||
-	    !connect_for_skiff(sin))
+	if (in_lib || !rule_addr(addr, len, &a, &port) || !connect_for_skiff(&a))
 		return 0;
-	type = kernel_type(fd);
-	if ((type != SOCK_STREAM && type != SOCK_DGRAM) || kernel_bound(fd) ||
-	    (type == SOCK_STREAM && strcmp(call, "connect")))
+	type = kernel_type(fd, &family);
+	if ((type != SOCK_STREAM && type != SOCK_DGRAM) || family != addr->sa_family ||
+	    kernel_bound(fd) || (type == SOCK_STREAM && strcmp(call, "connect")))
 		return 0;
-	*out = migrate(fd, type, call);
+	*out = migrate(fd, family, type, call);
 	if (!*out)
 		return type == SOCK_DGRAM && errno == EPROTONOSUPPORT ? 0 : -1;
-	note("skiff-run: %s(fd %d, %s:%u) on skiff\n", call, fd, inet_ntoa(sin->sin_addr),
-	     ntohs(sin->sin_port));
+	note("skiff-run: %s(fd %d, %s%s%s:%u) on skiff\n", call, fd, family == AF_INET6 ? "[" : "",
+	     addr_str(&a, buf, sizeof(buf)), family == AF_INET6 ? "]" : "", port);
 	return 1;
 }
 
@@ -753,21 +841,9 @@ PRELOAD_EXPORT int setsockopt(int fd, int level, int name, const void *val, sock
 PRELOAD_EXPORT int getsockopt(int fd, int level, int name, void *val, socklen_t *len)
 {
 	struct ent *e = sock_of(fd);
-	int v;
 
 	if (!e)
 		return REAL(getsockopt)(fd, level, name, val, len);
-	if (level == SOL_SOCKET && (name == SO_DOMAIN || name == SO_PROTOCOL)) {
-		if (!val || !len || *len < sizeof(int)) {
-			errno = EINVAL;
-			return -1;
-		}
-		v = name == SO_DOMAIN ? AF_INET
-				      : (e->type == SOCK_STREAM ? IPPROTO_TCP : IPPROTO_UDP);
-		memcpy(val, &v, sizeof(v));
-		*len = sizeof(v);
-		return 0;
-	}
 	if (!LIB(skiff_getsockopt(e->h, level, name, val, len)))
 		return 0;
 	if (errno == ENOPROTOOPT || errno == EOPNOTSUPP)

@@ -34,9 +34,10 @@ static void usage(FILE *f)
 		"PROGRAM [ARGS...]\n"
 		"  -i, --iface IFACE  the skiffd of IFACE (default: $SKIFF_IFACE, or the only "
 		"one)\n"
-		"  -p, --port PORT    a bind() to 0.0.0.0 or a shared address on PORT goes to "
+		"  -p, --port PORT    a bind() to 0.0.0.0, [::] or a shared address on PORT goes "
+		"to skiff\n"
+		"  -n, --net CIDR     connect() to a destination in CIDR (IPv4 or IPv6) goes to "
 		"skiff\n"
-		"  -n, --net CIDR     connect() to a destination in CIDR goes to skiff\n"
 		"                     (default: the subnets of skiffd's addresses)\n"
 		"  -b, --busy-poll USECS  a thread that waits for skiffd spins up to USECS\n"
 		"                     before it sleeps (SKIFF_BUSY_POLL_US; default 0: off)\n"
@@ -126,8 +127,8 @@ static int ctl_path(const char *iface, char *path, size_t len)
 	return 0;
 }
 
-/* Ask skiffd for its status; append its IPv4 addresses to addrs as
- * A/len:dedicated or A/len:shared. */
+/* Ask skiffd for its status; append its addresses (IPv4 and IPv6) to
+ * addrs as A/len:dedicated or A/len:shared. */
 static int skiffd_addrs(const char *path, char *addrs)
 {
 	struct sockaddr_un sun = {.sun_family = AF_UNIX};
@@ -161,7 +162,7 @@ static int skiffd_addrs(const char *path, char *addrs)
 			in_addrs = true;
 		else if (!in_addrs || strncmp(line, "          ", 10))
 			in_addrs = false;
-		if (!in_addrs || sscanf(line + 10, "%63s %31s", a, mode) != 2 || strchr(a, ':'))
+		if (!in_addrs || sscanf(line + 10, "%63s %31s", a, mode) != 2 || !strchr(a, '/'))
 			continue;
 		strcat(a, !strcmp(mode, "dedicated") ? ":dedicated" : ":shared");
 		append(addrs, a);
