@@ -1,0 +1,397 @@
+# SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
+"""IPv6 for applications (docs/apps.md, docs/skiff-run.md): libskiffapp's
+AF_INET6 sockets (tests/apps/v6_check.c) and unmodified programs under
+skiff-run, on skiffd's dedicated IPv6 address OURS with the kernel as the
+peer.  Only skiff has OURS, so a server reached there is skiff's; a client
+is skiff's when the peer sees its connection come from OURS.  Data is
+checked by SHA-256.  After each test no application is attached and every
+UMEM frame is back."""
+
+import hashlib
+import os
+import signal
+import socket
+import subprocess
+import threading
+import time
+
+import pytest
+
+import skiffnet as sn
+import tcpnet as tn
+from conftest import standard_args
+from tcpnet import frames_back, need_tcp  # noqa: F401  (fixtures)
+from test_ipv6 import v6, v6net  # noqa: F401  (v6net: fixture)
+from test_skiff_run import (NGINX_CONF, PRELOAD, SKIFF_RUN, apps, detached, file_sha,  # noqa: F401
+                            need, runs, start, wait_app)
+
+pytestmark = pytest.mark.usefixtures("need_tcp", "v6net", "frames_back", "detached")
+
+OURS = 5  # skiffd's dedicated IPv6 address: v6(topo, OURS)
+PEER = 1  # the kernel peer's
+PORT = 7600
+SIZE = 8 << 20
+PY = "/usr/bin/python3"
+
+
+@pytest.fixture(scope="module")
+def daemon(need_tcp, topo, v6net):  # noqa: F811
+    if not SKIFF_RUN.exists() or not PRELOAD.exists():
+        pytest.skip(f"not built: {SKIFF_RUN} (run make)")
+    # the peer's own servers probe themselves over lo
+    topo.peer(["sysctl", "-qw", "net.ipv6.conf.lo.disable_ipv6=0"])
+    d = sn.Skiffd(topo, [*standard_args(topo), "--addr", f"{v6(topo, OURS)}/64"]).start()
+    yield d
+    rc = d.stop(timeout=20)
+    assert rc == 0, f"skiffd exited {rc} on SIGTERM:\n{d.output()}"
+
+
+def peer_socket(topo, type, dual=True):
+    s = sn.ns_socket(topo.peer_ns, socket.AF_INET6, type)
+    s.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 0 if dual else 1)
+    s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    return s
+
+
+class PeerServers:
+    """On the peer, on [::] (IPv4 and IPv6): a TCP echo server, a UDP echo
+    server, and a TCP sink that records each connection's source and the
+    (bytes, SHA-256) it received after sending `data`."""
+
+    def __init__(self, topo, data=b""):
+        self.data, self.results, self.sources = data, [], []
+        self.tcp = peer_socket(topo, socket.SOCK_STREAM)
+        self.tcp.bind(("::", 0))
+        self.tcp.listen(16)
+        self.sink = peer_socket(topo, socket.SOCK_STREAM)
+        self.sink.bind(("::", 0))
+        self.sink.listen(16)
+        self.udp = peer_socket(topo, socket.SOCK_DGRAM)
+        self.udp.bind(("::", self.tcp.getsockname()[1]))
+        self.port = self.tcp.getsockname()[1]
+        self.sink_port = self.sink.getsockname()[1]
+        for s in (self.tcp, self.sink, self.udp):
+            s.settimeout(0.2)
+        self.stopping = False
+        self.threads = [threading.Thread(target=f, daemon=True)
+                        for f in (self._tcp_loop, self._sink_loop, self._udp_loop)]
+        for t in self.threads:
+            t.start()
+
+    def _accepting(self, srv, serve):
+        while not self.stopping:
+            try:
+                c, _ = srv.accept()
+            except (socket.timeout, OSError):
+                continue
+            c.settimeout(60)
+            threading.Thread(target=serve, args=(c,), daemon=True).start()
+
+    def _tcp_loop(self):
+        self._accepting(self.tcp, self._echo)
+
+    def _sink_loop(self):
+        self._accepting(self.sink, self._take)
+
+    @staticmethod
+    def _echo(c):
+        with c:
+            try:
+                while b := c.recv(65536):
+                    c.sendall(b)
+            except OSError:
+                pass
+
+    def _take(self, c):
+        with c:
+            self.sources.append(c.getpeername()[0])
+            try:
+                if self.data:
+                    c.sendall(self.data)
+                    c.shutdown(socket.SHUT_WR)
+                self.results.append(tn.recv_all(c))
+            except OSError as e:
+                self.results.append(("error", str(e)))
+
+    def _udp_loop(self):
+        while not self.stopping:
+            try:
+                d, a = self.udp.recvfrom(65536)
+                self.udp.sendto(d, a)
+            except (socket.timeout, OSError):
+                continue
+
+    def wait(self, n=1, timeout=60):
+        deadline = time.monotonic() + timeout
+        while len(self.results) < n and time.monotonic() < deadline:
+            time.sleep(0.05)
+        return self.results
+
+    def close(self):
+        self.stopping = True
+        for t in self.threads:
+            t.join(2)
+        for s in (self.tcp, self.sink, self.udp):
+            s.close()
+
+
+@pytest.fixture
+def peer(topo):
+    p = PeerServers(topo)
+    yield p
+    p.close()
+
+
+def run_check(topo, argv, timeout=60):
+    p = subprocess.Popen(sn.nsenter(topo.dut_ns, list(map(str, argv))), stdout=subprocess.PIPE,
+                         stderr=subprocess.PIPE)
+    try:
+        out, err = p.communicate(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        p.kill()
+        out, err = p.communicate()
+        raise AssertionError(f"{argv[0]} hung after:\n{out.decode()}{err.decode()}")
+    return p.returncode, out.decode(errors="replace"), err.decode(errors="replace")
+
+
+def mapped(ip4):
+    return f"::ffff:{ip4}"
+
+
+def wait_port6(topo, addr, port, proc, timeout=15):
+    """Until a connection from the peer to [addr]:port succeeds (closed)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        assert proc.p.poll() is None, f"{proc.argv} exited {proc.p.returncode}: {proc.stderr()}"
+        try:
+            c = tn.connect(topo, addr, port, timeout=1)
+            c.settimeout(60)
+            return c
+        except OSError:
+            time.sleep(0.1)
+    raise AssertionError(f"nothing listens on [{addr}]:{port} for {proc.argv}")
+
+
+# ---- libskiffapp ----
+
+def test_af_inet6_sockets_behave_as_linux_says(topo, sk, peer):
+    """tests/apps/v6_check.c: errno values (EINVAL for a short sockaddr,
+    EAFNOSUPPORT for another family, ENOPROTOOPT for IPV6_V6ONLY on
+    AF_INET, EINVAL once connected), TCP echo over IPv6 with both names
+    right, a dual-stack socket reaching IPv4 as ::ffff:a.b.c.d, V6ONLY
+    refusing it, UDP sendto/recvfrom over IPv6 and to a mapped address."""
+    rc, out, err = run_check(topo, [sn.BUILD / "tests" / "apps" / "v6_check", v6(topo, PEER),
+                                    topo.peer_ip, peer.port, peer.port])
+    assert rc == 0 and "all ok" in out, out + err
+    assert f"local [{v6(topo, OURS)}]:" in out, out  # skiff's address: only skiff has it
+
+
+def test_a_dual_stack_listener_accepts_both_families(topo, sk):
+    """v6_check serve: one AF_INET6 listener on [::] without V6ONLY; a peer
+    client over IPv6 is named by its IPv6 address, one over IPv4 (to
+    skiff's IPv4 address) as ::ffff:a.b.c.d, as Linux names them."""
+    port = PORT + 1
+    p = subprocess.Popen(sn.nsenter(topo.dut_ns, [str(sn.BUILD / "tests" / "apps" / "v6_check"),
+                                                  "serve", str(port), "2"]),
+                         stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    try:
+        assert p.stdout.readline() == b"listening\n", p.stderr.read()
+        got = {}
+        for fam, addr in (("v6", v6(topo, OURS)), ("v4", topo.ded_ip)):
+            c = tn.connect(topo, addr, port, timeout=10)
+            c.settimeout(10)
+            got[fam] = b""
+            while b := c.recv(200):
+                got[fam] += b
+            c.close()
+        assert p.wait(20) == 0, p.stderr.read()
+    finally:
+        if p.poll() is None:
+            p.kill()
+            p.wait()
+    assert got["v6"].startswith(f"[{v6(topo, PEER)}]:".encode()), got
+    assert got["v4"].startswith(f"[{mapped(topo.peer_ip)}]:".encode()), got
+
+
+# ---- skiff-run: nc, socat ----
+
+def test_nc6_server_receives_and_sends_8mib(topo, sk, runs, tmp_path):
+    """nc -6 -l on OURS: 8 MiB from the peer, then 8 MiB to it."""
+    need("nc")
+    data = os.urandom(SIZE)
+    with open(tmp_path / "out", "wb") as out:
+        nc = start(runs, topo, ["nc", "-6", "-l", v6(topo, OURS), PORT + 2], stdout=out)
+        c = wait_port6(topo, v6(topo, OURS), PORT + 2, nc)
+        c.sendall(data)
+        c.close()
+        rc, _, err = nc.finish()
+    assert rc == 0, err
+    assert file_sha(tmp_path / "out") == hashlib.sha256(data).hexdigest()
+    f = tmp_path / "data"
+    sha = tn.make_file(f, SIZE)
+    with open(f, "rb") as src:
+        nc = start(runs, topo, ["nc", "-6", "-N", "-l", v6(topo, OURS), PORT + 3], stdin=src)
+        c = wait_port6(topo, v6(topo, OURS), PORT + 3, nc)
+        n, got = tn.recv_all(c)
+        c.close()
+    rc, _, err = nc.finish()
+    assert rc == 0, err
+    assert n == SIZE and got == sha
+
+
+def test_nc6_client_uploads_and_downloads_8mib(topo, sk, runs, tmp_path):
+    """nc -6 to the peer: the peer sees OURS as the source (skiff's), the
+    bytes both ways whole."""
+    need("nc")
+    f = tmp_path / "data"
+    sha = tn.make_file(f, SIZE)
+    data = os.urandom(SIZE)
+    srv = PeerServers(topo, data)
+    try:
+        with open(f, "rb") as src, open(tmp_path / "out", "wb") as out:
+            nc = start(runs, topo, ["nc", "-6", "-N", v6(topo, PEER), srv.sink_port], stdin=src,
+                       stdout=out)
+            rc, _, err = nc.finish()
+        res = srv.wait()
+    finally:
+        srv.close()
+    assert rc == 0, err
+    assert res == [(SIZE, sha)], res
+    assert file_sha(tmp_path / "out") == hashlib.sha256(data).hexdigest()
+    assert srv.sources == [v6(topo, OURS)]
+
+
+def test_socat_tcp6_server_and_client(topo, sk, runs, tmp_path):
+    """socat TCP6-LISTEN bound to OURS receives 8 MiB; socat TCP6 to the
+    peer uploads 8 MiB from OURS."""
+    need("socat")
+    data = os.urandom(SIZE)
+    with open(tmp_path / "out", "wb") as out:
+        so = start(runs, topo, ["socat", "-u", f"TCP6-LISTEN:{PORT + 4},bind=[{v6(topo, OURS)}],"
+                                "reuseaddr", "STDOUT"], stdout=out)
+        c = wait_port6(topo, v6(topo, OURS), PORT + 4, so)
+        c.sendall(data)
+        c.close()
+        rc, _, err = so.finish()
+    assert rc == 0, err
+    assert file_sha(tmp_path / "out") == hashlib.sha256(data).hexdigest()
+    srv = PeerServers(topo)
+    try:
+        so = start(runs, topo, ["socat", "-u", "STDIN", f"TCP6:[{v6(topo, PEER)}]:{srv.sink_port}"],
+                   stdin=subprocess.PIPE)
+        rc, _, err = so.finish(input=data, timeout=60)
+        res = srv.wait()
+    finally:
+        srv.close()
+    assert rc == 0, err
+    assert res == [(SIZE, hashlib.sha256(data).hexdigest())], res
+    assert srv.sources == [v6(topo, OURS)]
+
+
+def test_socat_udp6_both_directions(topo, sk, runs):
+    """socat UDP6-LISTEN on [::] with -p echoes 100 datagrams from the peer
+    over IPv6; socat UDP6-SENDTO reaches the peer from OURS."""
+    need("socat")
+    port = PORT + 5
+    so = start(runs, topo, ["socat", "-T", "10", f"UDP6-LISTEN:{port},reuseaddr", "PIPE"],
+               opts=["-p", port])
+    wait_app(sk)
+    s = sn.ns_socket(topo.peer_ns, socket.AF_INET6, socket.SOCK_DGRAM)
+    s.settimeout(2)
+    s.connect((v6(topo, OURS), port))
+    sent = [os.urandom(1 + (i * 97) % 1400) for i in range(100)]
+    got = []
+    for d in sent:
+        for _ in range(3):  # the first may arrive before socat listens
+            s.send(d)
+            try:
+                got.append(s.recv(65536))
+                break
+            except socket.timeout:
+                continue
+    s.close()
+    so.kill()
+    assert got == sent
+    srv = sn.ns_socket(topo.peer_ns, socket.AF_INET6, socket.SOCK_DGRAM)
+    srv.bind((v6(topo, PEER), 0))
+    srv.settimeout(10)
+    so = start(runs, topo, ["socat", "-u", "STDIN",
+                            f"UDP6-SENDTO:[{v6(topo, PEER)}]:{srv.getsockname()[1]}"],
+               stdin=subprocess.PIPE)
+    rc, _, err = so.finish(input=b"hello over six\n", timeout=30)
+    d, a = srv.recvfrom(65536)
+    srv.close()
+    assert rc == 0, err
+    assert d == b"hello over six\n" and a[0] == v6(topo, OURS)
+
+
+# ---- skiff-run: HTTP ----
+
+@pytest.fixture(scope="module")
+def www():
+    d = tn.HttpDir(big=32 << 20, mid=1 << 20)
+    yield d
+    d.remove()
+
+
+def test_curl6_downloads_32mib_from_the_peer(topo, sk, runs, www):
+    """curl -6 from skiff to the peer's http.server on its IPv6 address."""
+    need("curl")
+    srv = tn.KernelHttpServer(topo.peer_ns, v6(topo, PEER), 8086, www.path)
+    try:
+        before = sk.counters().get("u.tcp_active_opens", 0)
+        r = start(runs, topo, ["sh", "-c", f"curl -6 -sS --max-time 60 -o - "
+                               f"'http://[{v6(topo, PEER)}]:8086/big.bin' | sha256sum"])
+        rc, out, err = r.finish(timeout=90)
+    finally:
+        srv.close()
+    assert rc == 0, err
+    assert out.split()[0].decode() == www.sha["big.bin"], err
+    assert sk.counters().get("u.tcp_active_opens", 0) == before + 1  # skiff's connect()
+
+
+def test_python_http_server_on_any6_serves_curl6_and_curl4(topo, sk, runs, www):
+    """python3 -m http.server --bind :: (it clears IPV6_V6ONLY) with -p:
+    one skiff listener serves curl -6 to OURS and curl -4 to skiff's IPv4
+    address."""
+    port = PORT + 10
+    srv = start(runs, topo, [PY, "-m", "http.server", port, "--bind", "::", "--directory",
+                             www.path], opts=["-p", port], stdout=subprocess.DEVNULL)
+    wait_port6(topo, v6(topo, OURS), port, srv).close()
+    for url in (f"http://[{v6(topo, OURS)}]:{port}/big.bin",
+                f"http://{topo.ded_ip}:{port}/big.bin"):
+        code, size, _, sha, err = tn.curl_get(topo, url, timeout=90)
+        assert code == 200 and size == www.size["big.bin"] and sha == www.sha["big.bin"], \
+            (url, err)
+    srv.p.send_signal(signal.SIGINT)
+    rc, _, err = srv.finish(timeout=20)
+    assert rc == 0, err
+
+
+def test_nginx_listen_any6_one_worker_serves_curl6(topo, sk, runs, tmp_path, www):
+    """nginx `listen [::]:PORT` (ipv6only=on, its default) with one
+    worker, driven by curl -6 from the peer: 32 MiB by sendfile and three
+    files on one keep-alive connection."""
+    need("nginx")
+    port = PORT + 20
+    conf = tmp_path / "nginx.conf"
+    conf.write_text(NGINX_CONF.format(master="off", workers=1, dir=tmp_path, addr="[::]",
+                                      port=port, root=www.path))
+    ng = start(runs, topo, ["nginx", "-c", conf, "-p", tmp_path], opts=["-p", port],
+               stdout=subprocess.DEVNULL)
+    wait_port6(topo, v6(topo, OURS), port, ng).close()
+    base = f"http://[{v6(topo, OURS)}]:{port}"
+    code, size, _, sha, err = tn.curl_get(topo, f"{base}/big.bin", timeout=90)
+    assert code == 200 and size == www.size["big.bin"] and sha == www.sha["big.bin"], err
+    p = subprocess.run(sn.nsenter(topo.peer_ns, [
+        "curl", "-6", "-sS", "-v", "--max-time", "60",
+        *[f"{base}/{n}" for n in ("small.txt", "mid.bin", "index.html")]]),
+        capture_output=True, timeout=90)
+    err = p.stderr.decode(errors="replace")
+    body = b"".join((www.path / n).read_bytes() for n in ("small.txt", "mid.bin", "index.html"))
+    assert p.returncode == 0, err
+    assert hashlib.sha256(p.stdout).digest() == hashlib.sha256(body).digest()
+    assert "Re-using existing connection" in err, err
+    ng.p.send_signal(signal.SIGTERM)
+    rc, _, err = ng.finish(timeout=20)
+    assert rc == 0, err + (tmp_path / "error.log").read_text()
