@@ -21,8 +21,12 @@
  * any number of threads may block in skiff calls, each woken by itself,
  * and threads on sockets of their own do not wait for each other.
  *
+ * Both families: an AF_INET6 socket takes and gives struct sockaddr_in6
+ * (IPv4 peers of a dual-stack one as ::ffff:a.b.c.d), IPV6_V6ONLY
+ * defaults to 0 as Linux's bindv6only=0.
+ *
  * Not here: select (a skiff handle does not fit an fd_set: use
- * skiff_poll), ancillary data, IPv6.
+ * skiff_poll), ancillary data, IPv6 options other than IPV6_V6ONLY.
  */
 #ifndef SKIFF_SKIFF_SOCKET_H
 #define SKIFF_SKIFF_SOCKET_H
@@ -48,8 +52,8 @@ const char *skiff_last_error(void);
 /* Whether fd is a skiff socket handle. */
 int skiff_is_socket(int fd);
 
-/* domain AF_INET, type SOCK_STREAM or SOCK_DGRAM (| SOCK_NONBLOCK |
- * SOCK_CLOEXEC). */
+/* domain AF_INET or AF_INET6 (else EAFNOSUPPORT), type SOCK_STREAM or
+ * SOCK_DGRAM (| SOCK_NONBLOCK | SOCK_CLOEXEC). */
 int skiff_socket(int domain, int type, int protocol);
 int skiff_bind(int fd, const struct sockaddr *addr, socklen_t len);
 int skiff_listen(int fd, int backlog);
@@ -81,8 +85,9 @@ int skiff_getsockname(int fd, struct sockaddr *addr, socklen_t *len);
 int skiff_getpeername(int fd, struct sockaddr *addr, socklen_t *len);
 /* SOL_SOCKET: SO_REUSEADDR, SO_RCVBUF, SO_SNDBUF, SO_KEEPALIVE, SO_LINGER
  * (l_onoff with l_linger 0: close() resets; a positive l_linger does not
- * make close() wait), SO_ERROR (get), SO_TYPE (get); IPPROTO_TCP:
- * TCP_NODELAY. */
+ * make close() wait), SO_ERROR (get), SO_TYPE, SO_DOMAIN, SO_PROTOCOL
+ * (get); IPPROTO_TCP: TCP_NODELAY; IPPROTO_IPV6: IPV6_V6ONLY (AF_INET6,
+ * before bind/connect: else EINVAL). */
 int skiff_setsockopt(int fd, int level, int name, const void *val, socklen_t len);
 int skiff_getsockopt(int fd, int level, int name, void *val, socklen_t *len);
 /* F_GETFL, F_SETFL (O_NONBLOCK), F_GETFD/F_SETFD. */
