@@ -7,7 +7,7 @@
 #   make demo       namespaces + veth + skiffd + traffic + stats
 #   make bench      benchmarks against the kernel stack
 #   make soak       mixed traffic through an impaired link, SOAK_SECS (1800) long (docs/soak.md)
-#   make check-style   clang-format check
+#   make check-style   style gate, TCP's file layering (scripts/check-tcp-layers.sh)
 
 CC      ?= gcc
 CLANG   ?= clang
@@ -290,8 +290,11 @@ bench: all tools $(BUILD)/bench/bench_stack $(BUILD)/bench/bench_conns $(BUILD)/
 	$(BUILD)/bench/flood
 	@scripts/bench.sh
 
-check-style:
+# The TCP layering check reads the objects' symbols (nm): build them first.
+TCP_OBJS := $(filter $(BUILD)/user/transport/tcp%.o,$(LIB_OBJS))
+check-style: $(TCP_OBJS)
 	@scripts/check-style.sh
+	@scripts/check-tcp-layers.sh $(BUILD)
 
 # No *.bpf.c may include a header that reaches glibc (docs/bpf-build.md).
 check-bpf-headers:

@@ -39,9 +39,6 @@
 #include "transport/tcp_isn.h"
 #include "transport/tcp_internal.h"
 
-#define TCP_EHASH_SLOTS		65536u	/* connection hash buckets */
-#define TCP_LHASH_SLOTS		256u	/* listener buckets */
-#define TCP_PHASH_SLOTS		65536u	/* port claim buckets: one per port, chains as long as the addresses using it */
 #define TCP_CHUNKS_MAX		65536u	/* 64k chunks x 2 KiB = 128 MiB of buffers at most */
 #define TCP_MIN_BUF		4096u
 #define TCP_MAX_BUF		(64u << 20)
@@ -55,57 +52,6 @@ struct tcp_port_ref {
 	uint32_t refs;		/* connections holding it */
 	uint32_t n_listen;	/* of which listeners */
 };
-
-struct tcp_table {
-	struct tcp_sock **ehash;	/* TCP_EHASH_SLOTS chains (hnext) */
-	struct tcp_sock *lhash[TCP_LHASH_SLOTS];	/* listeners (hnext) */
-	struct tcp_port_ref *phash[TCP_PHASH_SLOTS];
-	struct tcp_sock *all;		/* every object (lnext/lpprev) */
-	struct tcp_chunk_pool chunks;
-	struct tcp_recovery_pool recovery;	/* SACK scoreboards, undo state (tcp_recovery.c) */
-	struct tcp_sock *chunk_waiters;	/* send refused for lack of chunks (wnext) */
-	/* connections owing an ACK at the end of this burst (tcp_ack_defer) */
-	struct tcp_sock *ack_defer[TCP_ACK_DEFER_MAX];
-	uint32_t n_ack_defer;
-	/* connections whose data leaves at the end of this burst (tcp_push_soon) */
-	struct tcp_sock *push_defer[TCP_ACK_DEFER_MAX];
-	uint32_t n_push_defer;
-	uint32_t n_conns;		/* objects alive */
-	uint32_t max_conns;		/* TCP_MAX_CONNS unless tcp_set_conn_limit() */
-	struct tcp_pacer pacer;		/* paced connections waiting (tcp_output.c) */
-	uint16_t next_ephemeral;	/* host order */
-	struct tcp_challenge_budget challenge;	/* RFC 5961 7 */
-};
-
-struct tcp_table *tcp_table(struct stack *st)
-{
-	return st->tcp;
-}
-
-struct tcp_chunk_pool *tcp_chunks(struct stack *st)
-{
-	return &st->tcp->chunks;
-}
-
-struct tcp_recovery_pool *tcp_recovery_pool(struct stack *st)
-{
-	return st->tcp ? &st->tcp->recovery : NULL;
-}
-
-struct tcp_pacer *tcp_pacer(struct stack *st)
-{
-	return &st->tcp->pacer;
-}
-
-struct tcp_challenge_budget *tcp_challenge_budget(struct stack *st)
-{
-	return &st->tcp->challenge;
-}
-
-uint32_t tcp_max_syn_backlog(const struct stack *st)
-{
-	return st->cfg && st->cfg->tcp_syn_backlog ? st->cfg->tcp_syn_backlog : TCP_SYN_BACKLOG;
-}
 
 uint32_t tcp_syn_backlog_for_memory(uint64_t mem_bytes)
 {
@@ -453,124 +399,6 @@ static void tcp_chunk_wake(struct stack *st)
 	st->poll_again = true;	/* dispatched by the next poll: do not sleep first */
 }
 
-/*
- * The ACK that in-order data owes (RFC 9293 3.8.6.3: at least one for every
- * second full-sized segment) leaves once per burst, after every segment of
- * the burst was taken in: the role of GRO in Linux, which hands TCP one
- * large segment per burst and so gets one ACK decision for it.  So does
- * the window update of an application's reads (tcp_recvmsg): the socket
- * events of the burst are dispatched before this flush, so one ACK carries
- * the data received and the window the reads opened, however many reads
- * there were (unless data the application sent carried it already).  A
- * burst is at most two STACK_RX_BURSTs (hand-off and device); should more
- * connections owe an ACK, the rest ACK at once, as does anything outside
- * stack_poll() (st->in_poll), where no flush would follow.
- */
-void tcp_ack_defer(struct stack *st, struct tcp_sock *tp)
-{
-	struct tcp_table *t = st->tcp;
-
-	if (tp->ack_deferred)
-		return;
-	if (!st->in_poll || t->n_ack_defer == TCP_ACK_DEFER_MAX) {
-		tcp_send_ack(st, tp); /* no burst to wait for, or no room */
-		return;
-	}
-	t->ack_defer[t->n_ack_defer++] = tp;
-	tp->ack_deferred = true;
-}
-
-/*
- * The ACK that completes our handshake, and the one a FIN asks for in
- * ESTABLISHED, are owed at once (RFC 9293 3.10.7.3, 3.10.7.4), but the
- * application is woken by the same segment and usually answers within the
- * burst: its request after connect(), its own close() after the peer's.
- * Sent at the end of the burst, the ACK rides on that segment instead of
- * going out alone just before it (a connect/request/close exchange: 7
- * segments instead of 9; Linux delays the first one too, in its "quick
- * ACK" / deferred-accept logic).  Outside a burst, at once.
- */
-void tcp_ack_soon(struct stack *st, struct tcp_sock *tp)
-{
-	if (!tp->pending_acks)
-		tp->pending_acks = 1;	/* what tcp_ack_flush() looks at */
-	tcp_ack_defer(st, tp);
-}
-
-/*
- * What the application queues while a burst's socket events are dispatched
- * (and timers run) leaves once, at the end of the burst, as Linux's
- * autocorking holds small writes while the device is busy: a response
- * written in pieces goes out in full segments, and a close() right after
- * the last write puts the FIN on that segment instead of one of its own
- * (an HTTP Connection: close response: 2 segments -> 1).  The flush
- * happens in the same stack_poll(), before the device's kick, so nothing
- * waits longer than the rest of the burst.  Outside a burst, or when the
- * list is full, at once.
- */
-static void tcp_push_soon(struct stack *st, struct tcp_sock *tp)
-{
-	struct tcp_table *t = st->tcp;
-
-	if (tp->push_deferred)
-		return;
-	if (!st->in_poll || t->n_push_defer == TCP_ACK_DEFER_MAX) {
-		tcp_push(st, tp);
-		return;
-	}
-	t->push_defer[t->n_push_defer++] = tp;
-	tp->push_deferred = true;
-}
-
-static void tcp_push_flush(struct stack *st)
-{
-	struct tcp_table *t = st->tcp;
-	uint32_t i;
-
-	for (i = 0; i < t->n_push_defer; i++) {
-		struct tcp_sock *tp = t->push_defer[i];
-
-		if (!tp)
-			continue;
-		tp->push_deferred = false;
-		tcp_push(st, tp);
-	}
-	t->n_push_defer = 0;
-}
-
-/* Off the lists (a connection freed with an ACK or a push deferred). */
-static void tcp_ack_undefer(struct tcp_table *t, struct tcp_sock *tp)
-{
-	uint32_t i;
-
-	for (i = 0; i < t->n_ack_defer; i++)
-		if (t->ack_defer[i] == tp)
-			t->ack_defer[i] = NULL;
-	for (i = 0; i < t->n_push_defer; i++)
-		if (t->push_defer[i] == tp)
-			t->push_defer[i] = NULL;
-	tp->ack_deferred = false;
-	tp->push_deferred = false;
-}
-
-static void tcp_ack_flush(struct stack *st)
-{
-	struct tcp_table *t = st->tcp;
-	uint32_t i;
-
-	for (i = 0; i < t->n_ack_defer; i++) {
-		struct tcp_sock *tp = t->ack_defer[i];
-
-		if (!tp)
-			continue;
-		tp->ack_deferred = false;
-		if ((tp->pending_acks || tp->ack_wnd) && tp->state != TCP_CLOSED &&
-		    tp->state != TCP_LISTEN && tp->state != TCP_SYN_SENT)
-			tcp_send_ack(st, tp);
-	}
-	t->n_ack_defer = 0;
-}
-
 /* Poll hook, after every burst and its socket events. */
 static void tcp_after_burst(struct stack *st)
 {
@@ -616,12 +444,6 @@ void tcp_sock_free(struct stack *st, struct tcp_sock *tp)
 	tcp_recovery_put(st, tp);
 	free(tp->lq);
 	free(tp);
-}
-
-void tcp_wake(struct tcp_sock *tp)
-{
-	if (tp->sk.data_ready && tp->sk.socket)
-		tp->sk.data_ready(&tp->sk);
 }
 
 /* Take a child off its listener's queues. */
@@ -945,86 +767,7 @@ static int tcp_connect(struct sock *sk, const union inet_addr *addr, uint16_t po
 	return -EINPROGRESS;
 }
 
-/*
- * Send buffer autotuning, after Linux's tcp_sndbuf_expand() and
- * tcp_should_expand_sndbuf().  The send queue holds everything from SND.UNA
- * on, so a buffer of one cwnd caps the flight at cwnd with nothing queued
- * behind it, and a smaller one caps it below what congestion control allows.
- * When the buffer is what stops the sender (flight below cwnd with the
- * buffer full), make room for 2 x cwnd, or the flight plus one cwnd if that
- * is more (recovery).  Not while the application owns the size
- * (SKIFF_SO_SNDBUF, Linux's SOCK_SNDBUF_LOCK), never below the current size,
- * never past TCP_SNDBUF_AUTO_MAX nor 1/TCP_SNDBUF_POOL_SHARE of the shared
- * chunk pool's limit, and not while more than half of that limit is in use
- * (Linux's memory pressure): one connection must not take the pool.
- */
-void tcp_sndbuf_expand(struct stack *st, struct tcp_sock *tp)
-{
-	const struct tcp_chunk_pool *pool = &st->tcp->chunks;
-	uint64_t want, cap;
-	uint32_t flight, cwnd = tp->cc.cwnd;
-
-	if (tp->sndbuf_locked || tp->sndbuf >= TCP_SNDBUF_AUTO_MAX)
-		return;
-	flight = tcp_in_flight(tp);
-	if (flight >= cwnd)
-		return; /* cwnd is the limit, not the buffer */
-	if (tcp_chunk_pool_in_use(pool) > pool->max / 2)
-		return;
-	want = 2 * (uint64_t)cwnd;
-	if ((uint64_t)flight + cwnd > want)
-		want = (uint64_t)flight + cwnd;
-	cap = (uint64_t)pool->max * TCP_CHUNK_DATA / TCP_SNDBUF_POOL_SHARE;
-	if (cap > TCP_SNDBUF_AUTO_MAX)
-		cap = TCP_SNDBUF_AUTO_MAX;
-	if (want > cap)
-		want = cap;
-	if (want > tp->sndbuf)
-		tp->sndbuf = (uint32_t)want;
-}
-
 /* Queue len bytes, from buf or else from [foff, foff + len) of fm. */
-/* A receiver RTT sample: smoothed (timestamps), or the lowest so far when
- * it is a whole window's time, an upper bound (Linux's tcp_rcv_rtt_update). */
-static void tcp_rcv_rtt_update(struct tcp_sock *tp, uint32_t sample, bool win_dep)
-{
-	uint32_t old = tp->rcv_rtt_us;
-
-	if (!sample)
-		sample = 1;
-	if (!old)
-		tp->rcv_rtt_us = sample;
-	else if (win_dep)
-		tp->rcv_rtt_us = sample < old ? sample : old;
-	else
-		tp->rcv_rtt_us = (uint32_t)(((uint64_t)old * 7 + sample) / 8);
-	if (!tp->rcv_rtt_us)
-		tp->rcv_rtt_us = 1;
-}
-
-void tcp_rcv_rtt_measure(struct stack *st, struct tcp_sock *tp, const struct tcp_seg *seg)
-{
-	uint32_t now = (uint32_t)(st->now / 1000u);
-
-	if (tp->rcvbuf_locked)
-		return;
-	if (tp->ts_ok && seg->has_ts && seg->ts_ecr) {
-		/* RFC 7323 4.3: TSecr echoes our clock; one full segment's worth */
-		uint32_t d = tcp_tsval(tp, st->now) - seg->ts_ecr;
-
-		if (seg->len >= tp->rcv_mss && (int32_t)d >= 0 && d < 60000)
-			tcp_rcv_rtt_update(tp, (d ? d : 1) * 1000u, false);
-		return;
-	}
-	/* without timestamps: how long a window takes to arrive (Linux's
-	 * tcp_rcv_rtt_measure), an upper bound on the RTT */
-	if (tp->rcv_rtt_t && tcp_before(tp->rcv_nxt, tp->rcv_rtt_seq))
-		return;
-	if (tp->rcv_rtt_t)
-		tcp_rcv_rtt_update(tp, now - tp->rcv_rtt_t, true);
-	tp->rcv_rtt_seq = tp->rcv_nxt + (tp->rcv_wnd ? tp->rcv_wnd : tp->rcvbuf);
-	tp->rcv_rtt_t = now ? now : 1;
-}
 
 /*
  * After the application read: once per receiver RTT, compare what it read

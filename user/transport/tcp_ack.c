@@ -44,18 +44,6 @@
 #include "core/stack.h"
 #include "transport/tcp_internal.h"
 
-#define TCP_DUPTHRESH 3 /* RFC 5681 3.2, RFC 6675 2: the initial, lowest DupThresh */
-
-static inline uint32_t min_u32(uint32_t a, uint32_t b)
-{
-	return a < b ? a : b;
-}
-
-static inline uint32_t max_u32(uint32_t a, uint32_t b)
-{
-	return a > b ? a : b;
-}
-
 /* ---- SACK scoreboard (RFC 6675 3) ---- */
 
 /* Forget what SND.UNA now covers. */
@@ -170,16 +158,6 @@ static bool tcp_sack_update(struct stack *st, struct tcp_sock *tp, const struct 
 	return news;
 }
 
-uint32_t tcp_sacked_bytes(const struct tcp_sock *tp)
-{
-	uint32_t bytes = 0;
-	uint8_t i;
-
-	for (i = 0; i < tp->n_scoreboard; i++)
-		bytes += tp->rcvy->scoreboard[i].end - tp->rcvy->scoreboard[i].start;
-	return bytes;
-}
-
 /* DupThresh now: tp->reordering (the reordering this path showed), but at
  * most 2/3 of the segments in flight (RFC 4653 4.1's bound, so enough
  * duplicates can still arrive) and never below 3 (RFC 5681). */
@@ -193,29 +171,6 @@ static uint32_t tcp_dupthresh(const struct tcp_sock *tp, uint32_t mss)
 	if (thresh > lim)
 		thresh = lim;
 	return max_u32(thresh, TCP_DUPTHRESH);
-}
-
-uint32_t tcp_in_flight(const struct tcp_sock *tp)
-{
-	uint32_t flight, lt;
-
-	/* After an RTO everything beyond SND.NXT is taken as lost (go-back-N). */
-	if (tp->ca_state == TCP_CA_LOSS)
-		return tcp_after(tp->snd_nxt, tp->snd_una) ? tp->snd_nxt - tp->snd_una : 0;
-	flight = tp->snd_max - tp->snd_una;
-	/* RFC 6675 pipe with RACK's losses: neither SACKed nor lost */
-	if (tcp_rack_on(tp)) {
-		lt = tcp_sacked_bytes(tp) + tcp_rack_lost_bytes(tp);
-		return flight > lt ? flight - lt : 0;
-	}
-	/* RFC 3042 limited transmit: the first two duplicate ACKs each let
-	 * one new segment go beyond cwnd */
-	if (tp->ca_state == TCP_CA_DISORDER && !tp->sack_ok) {
-		lt = min_u32(tp->dupacks, 2) * tcp_send_mss(tp);
-		return flight > lt ? flight - lt : 0;
-	}
-	/* NewReno: what "left the network" is accounted by inflating cwnd (RFC 5681 3.2) */
-	return flight;
 }
 
 void tcp_cong_init(struct tcp_sock *tp, uint64_t now)

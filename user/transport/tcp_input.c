@@ -392,7 +392,7 @@ static void tcp_send_cookie(struct stack *st, struct tcp_sock *lp, const struct 
 				 seg->sport, seg->seq, &o, st->now);
 
 	memset(&tmp, 0, sizeof(tmp));
-	tmp.sk.prot = &tcp_prot;
+	tmp.sk.prot = lp->sk.prot;
 	tmp.sk.stack = st;
 	tmp.st = st;
 	tmp.sk.saddr6 = seg->daddr;
@@ -1235,6 +1235,50 @@ static enum tcp_seg_verdict tcp_rcv_synchronized(struct stack *st, struct tcp_so
 	if (v == TCP_SEG_CONTINUE)
 		v = tcp_seg_push(st, tp);
 	return v;
+}
+
+/* ---- receiver RTT, for receive buffer autotuning (tcp.c) ---- */
+
+/* A receiver RTT sample: smoothed (timestamps), or the lowest so far when
+ * it is a whole window's time, an upper bound (Linux's tcp_rcv_rtt_update). */
+static void tcp_rcv_rtt_update(struct tcp_sock *tp, uint32_t sample, bool win_dep)
+{
+	uint32_t old = tp->rcv_rtt_us;
+
+	if (!sample)
+		sample = 1;
+	if (!old)
+		tp->rcv_rtt_us = sample;
+	else if (win_dep)
+		tp->rcv_rtt_us = sample < old ? sample : old;
+	else
+		tp->rcv_rtt_us = (uint32_t)(((uint64_t)old * 7 + sample) / 8);
+	if (!tp->rcv_rtt_us)
+		tp->rcv_rtt_us = 1;
+}
+
+void tcp_rcv_rtt_measure(struct stack *st, struct tcp_sock *tp, const struct tcp_seg *seg)
+{
+	uint32_t now = (uint32_t)(st->now / 1000u);
+
+	if (tp->rcvbuf_locked)
+		return;
+	if (tp->ts_ok && seg->has_ts && seg->ts_ecr) {
+		/* RFC 7323 4.3: TSecr echoes our clock; one full segment's worth */
+		uint32_t d = tcp_tsval(tp, st->now) - seg->ts_ecr;
+
+		if (seg->len >= tp->rcv_mss && (int32_t)d >= 0 && d < 60000)
+			tcp_rcv_rtt_update(tp, (d ? d : 1) * 1000u, false);
+		return;
+	}
+	/* without timestamps: how long a window takes to arrive (Linux's
+	 * tcp_rcv_rtt_measure), an upper bound on the RTT */
+	if (tp->rcv_rtt_t && tcp_before(tp->rcv_nxt, tp->rcv_rtt_seq))
+		return;
+	if (tp->rcv_rtt_t)
+		tcp_rcv_rtt_update(tp, now - tp->rcv_rtt_t, true);
+	tp->rcv_rtt_seq = tp->rcv_nxt + (tp->rcv_wnd ? tp->rcv_wnd : tp->rcvbuf);
+	tp->rcv_rtt_t = now ? now : 1;
 }
 
 /* ---- entry from IPv4 and IPv6 ---- */

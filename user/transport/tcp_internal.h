@@ -28,15 +28,59 @@
 #ifndef SKIFF_TCP_INTERNAL_H
 #define SKIFF_TCP_INTERNAL_H
 
+#include "core/clock.h"
 #include "transport/tcp_sock.h"
+
+/* ---- shared vocabulary: small helpers every TCP file uses ---- */
+#define TCP_DUPTHRESH		3	/* RFC 5681 3.2, RFC 6675 2: the initial, lowest DupThresh */
+#define TCPOLEN_TS_ALIGNED	12	/* NOP NOP TS(10) */
+
+static inline uint32_t min_u32(uint32_t a, uint32_t b)
+{
+	return a < b ? a : b;
+}
+
+static inline uint32_t max_u32(uint32_t a, uint32_t b)
+{
+	return a > b ? a : b;
+}
+
+/* RFC 7323 5.4: our TSval, a 1 ms clock offset per connection (RFC 7323 7.1). */
+static inline uint32_t tcp_tsval(const struct tcp_sock *tp, uint64_t now)
+{
+	return (uint32_t)(now / NSEC_PER_MSEC) + tp->ts_offset;
+}
+
+/* SACK blocks the next segment carries: a pending D-SACK (RFC 2883) and the
+ * receiver's blocks, at most 3 beside a timestamp, else 4 (RFC 2018 3). */
+static inline uint32_t tcp_sack_nblocks(const struct tcp_sock *tp)
+{
+	if (!tp->sack_ok)
+		return 0;
+	return min_u32(tp->n_rcv_sacks + (tp->dsack_pending ? 1u : 0u), tp->ts_ok ? 3 : 4);
+}
+
+static inline uint32_t tcp_data_optlen(const struct tcp_sock *tp)
+{
+	uint32_t n = tp->ts_ok ? TCPOLEN_TS_ALIGNED : 0, nblk = tcp_sack_nblocks(tp);
+
+	if (nblk)
+		n += 4 + 8 * nblk;
+	return n;
+}
+
+/* Payload bytes per segment now: the MSS less the options we send (RFC 9293 3.7.1). */
+static inline uint32_t tcp_send_mss(const struct tcp_sock *tp)
+{
+	uint32_t mss = tp->mss ? tp->mss : TCP_MSS_DEFAULT;
+	uint32_t opt = tcp_data_optlen(tp);
+
+	return mss > opt + 8 ? mss - opt : 8;
+}
 
 /* ---- tcp.c ---- */
 /* Per-stack TCP state (connection hash, listeners, chunk pool, ports). */
-struct tcp_table;
 struct tcp_port_ref;
-struct tcp_table *tcp_table(struct stack *st);
-struct tcp_chunk_pool *tcp_chunks(struct stack *st);
-struct tcp_recovery_pool *tcp_recovery_pool(struct stack *st);	/* NULL: no TCP */
 /* A new connection object (defaults, timers initialised), not hashed. */
 struct tcp_sock *tcp_sock_alloc(struct stack *st);
 /* Insert / remove an established-or-connecting connection in the 4-tuple hash. */
@@ -52,13 +96,24 @@ void tcp_set_state(struct stack *st, struct tcp_sock *tp, int state);
 /* Abort with err (negative errno) reported to the application. */
 void tcp_reset_conn(struct stack *st, struct tcp_sock *tp, int err);
 /* Wake the application (sk->data_ready) if it has a socket. */
-void tcp_wake(struct tcp_sock *tp);
+static inline void tcp_wake(struct tcp_sock *tp)
+{
+	if (tp->sk.data_ready && tp->sk.socket)
+		tp->sk.data_ready(&tp->sk);
+}
 /* Send tp's ACK at the end of the current burst (once), not now. */
 #define TCP_ACK_DEFER_MAX	(2 * STACK_RX_BURST)
 void tcp_ack_defer(struct stack *st, struct tcp_sock *tp);
 /* An ACK owed now that what the application sends in this burst may carry
  * (tcp.c): at the end of the burst if nothing did. */
 void tcp_ack_soon(struct stack *st, struct tcp_sock *tp);
+/* Push tp at the end of the burst (once), not now (tcp_output.c). */
+void tcp_push_soon(struct stack *st, struct tcp_sock *tp);
+/* After a burst: the deferred pushes, then the deferred ACKs. */
+void tcp_push_flush(struct stack *st);
+void tcp_ack_flush(struct stack *st);
+/* Take a connection that goes away off both lists. */
+void tcp_ack_undefer(struct tcp_table *t, struct tcp_sock *tp);
 
 /*
  * Send buffer autotuning (after Linux's tcp_sndbuf_expand()): while the
@@ -97,7 +152,6 @@ struct tcp_pacer {
 	uint32_t n, cap;
 	struct timer timer;
 };
-struct tcp_pacer *tcp_pacer(struct stack *st);
 
 /* Free a connection object that is CLOSED (unhashed, no port, no buffers). */
 void tcp_sock_free(struct stack *st, struct tcp_sock *tp);
@@ -113,7 +167,61 @@ struct tcp_challenge_budget {
 	uint32_t left;		/* challenge ACKs still allowed this second */
 	uint32_t limit;		/* mean per second; 0 = no limit */
 };
-struct tcp_challenge_budget *tcp_challenge_budget(struct stack *st);
+
+#define TCP_EHASH_SLOTS		65536u	/* connection hash buckets */
+#define TCP_LHASH_SLOTS		256u	/* listener buckets */
+#define TCP_PHASH_SLOTS		65536u	/* port claim buckets: one per port, chains as long as the addresses using it */
+
+/* Per-stack TCP state (st->tcp): connection hash, listeners, ports, the
+ * chunk and recovery pools, the burst's deferred ACKs and pushes, pacing.
+ * Owned by tcp.c; every TCP file reaches its part through the accessors
+ * below. */
+struct tcp_table {
+	struct tcp_sock **ehash;	/* TCP_EHASH_SLOTS chains (hnext) */
+	struct tcp_sock *lhash[TCP_LHASH_SLOTS];	/* listeners (hnext) */
+	struct tcp_port_ref *phash[TCP_PHASH_SLOTS];
+	struct tcp_sock *all;		/* every object (lnext/lpprev) */
+	struct tcp_chunk_pool chunks;
+	struct tcp_recovery_pool recovery;	/* SACK scoreboards, undo state (tcp_recovery.c) */
+	struct tcp_sock *chunk_waiters;	/* send refused for lack of chunks (wnext) */
+	/* connections owing an ACK at the end of this burst (tcp_ack_defer) */
+	struct tcp_sock *ack_defer[TCP_ACK_DEFER_MAX];
+	uint32_t n_ack_defer;
+	/* connections whose data leaves at the end of this burst (tcp_push_soon) */
+	struct tcp_sock *push_defer[TCP_ACK_DEFER_MAX];
+	uint32_t n_push_defer;
+	uint32_t n_conns;		/* objects alive */
+	uint32_t max_conns;		/* TCP_MAX_CONNS unless tcp_set_conn_limit() */
+	struct tcp_pacer pacer;		/* paced connections waiting (tcp_output.c) */
+	uint16_t next_ephemeral;	/* host order */
+	struct tcp_challenge_budget challenge;	/* RFC 5961 7 */
+};
+
+static inline struct tcp_table *tcp_table(struct stack *st)
+{
+	return st->tcp;
+}
+
+static inline struct tcp_chunk_pool *tcp_chunks(struct stack *st)
+{
+	return &st->tcp->chunks;
+}
+
+/* NULL: no TCP */
+static inline struct tcp_recovery_pool *tcp_recovery_pool(struct stack *st)
+{
+	return st->tcp ? &st->tcp->recovery : NULL;
+}
+
+static inline struct tcp_pacer *tcp_pacer(struct stack *st)
+{
+	return &st->tcp->pacer;
+}
+
+static inline struct tcp_challenge_budget *tcp_challenge_budget(struct stack *st)
+{
+	return &st->tcp->challenge;
+}
 /* Share the listener's port claim with a child (passive open). */
 void tcp_port_share(struct tcp_sock *child, struct tcp_sock *listener);
 /* Put an established child on its listener's accept queue and wake it. */
@@ -144,13 +252,13 @@ void tcp_send_active_reset(struct stack *st, struct tcp_sock *tp);
 uint32_t tcp_select_window(struct tcp_sock *tp);
 /* Zero-window probe / keepalive probe (one byte below snd_una / SEG.SEQ = SND.UNA-1). */
 void tcp_send_probe(struct stack *st, struct tcp_sock *tp);
-uint32_t tcp_tsval(const struct tcp_sock *tp, uint64_t now);
 
 /* The SYN queue bound of st's listeners (stack_config.tcp_syn_backlog). */
-uint32_t tcp_max_syn_backlog(const struct stack *st);
+static inline uint32_t tcp_max_syn_backlog(const struct stack *st)
+{
+	return st->cfg && st->cfg->tcp_syn_backlog ? st->cfg->tcp_syn_backlog : TCP_SYN_BACKLOG;
+}
 uint16_t tcp_mss_for_route(struct stack *st, const union inet_addr *daddr);
-/* Payload bytes per segment now: tp->mss less the options we send. */
-uint32_t tcp_send_mss(const struct tcp_sock *tp);
 /* One segment at SND.NXT if window, cwnd, Nagle and SWS allow (force: the
  * persist timer's override); returns sequence space sent, 0 if none. */
 uint32_t tcp_push_one(struct stack *st, struct tcp_sock *tp, bool force);
@@ -194,8 +302,6 @@ void tcp_rate_check_app_limited(struct tcp_sock *tp);
  * loss recovery and ends with tcp_push() for what the window now allows. */
 uint32_t tcp_ack(struct stack *st, struct tcp_sock *tp, const struct tcp_seg *seg);
 void tcp_cong_init(struct tcp_sock *tp, uint64_t now);
-/* Bytes in flight (RFC 6675 "pipe" when SACK is on). */
-uint32_t tcp_in_flight(const struct tcp_sock *tp);
 /* RFC 6675 5 (C): send by NextSeg() while cwnd - pipe >= 1 SMSS (in recovery). */
 void tcp_sack_xmit(struct stack *st, struct tcp_sock *tp);
 /* A loss episode starts (fast recovery or RTO from OPEN/DISORDER): remember
@@ -206,8 +312,6 @@ void tcp_undo_mark(struct stack *st, struct tcp_sock *tp);
 /* The hole (unSACKed range) at or after seq below end: false if none. */
 bool tcp_next_hole(const struct tcp_sock *tp, uint32_t seq, uint32_t end, uint32_t *hs,
 		   uint32_t *he);
-/* Bytes the scoreboard holds (SACKed above SND.UNA). */
-uint32_t tcp_sacked_bytes(const struct tcp_sock *tp);
 /* Enter fast recovery (ssthresh by the algorithm, undo marked). */
 void tcp_enter_recovery(struct stack *st, struct tcp_sock *tp);
 
@@ -235,6 +339,41 @@ void tcp_rack_dsack(struct stack *st, struct tcp_sock *tp, const struct tcp_sack
 static inline uint32_t tcp_rack_lost_bytes(const struct tcp_sock *tp)
 {
 	return tcp_rack_on(tp) && tp->ca_state != TCP_CA_LOSS ? tp->rack_lost : 0;
+}
+
+/* Bytes the scoreboard holds (SACKed above SND.UNA). */
+static inline uint32_t tcp_sacked_bytes(const struct tcp_sock *tp)
+{
+	uint32_t bytes = 0;
+	uint8_t i;
+
+	for (i = 0; i < tp->n_scoreboard; i++)
+		bytes += tp->rcvy->scoreboard[i].end - tp->rcvy->scoreboard[i].start;
+	return bytes;
+}
+
+/* Bytes in flight (RFC 6675 "pipe" when SACK is on). */
+static inline uint32_t tcp_in_flight(const struct tcp_sock *tp)
+{
+	uint32_t flight, lt;
+
+	/* After an RTO everything beyond SND.NXT is taken as lost (go-back-N). */
+	if (tp->ca_state == TCP_CA_LOSS)
+		return tcp_after(tp->snd_nxt, tp->snd_una) ? tp->snd_nxt - tp->snd_una : 0;
+	flight = tp->snd_max - tp->snd_una;
+	/* RFC 6675 pipe with RACK's losses: neither SACKed nor lost */
+	if (tcp_rack_on(tp)) {
+		lt = tcp_sacked_bytes(tp) + tcp_rack_lost_bytes(tp);
+		return flight > lt ? flight - lt : 0;
+	}
+	/* RFC 3042 limited transmit: the first two duplicate ACKs each let
+	 * one new segment go beyond cwnd */
+	if (tp->ca_state == TCP_CA_DISORDER && !tp->sack_ok) {
+		lt = min_u32(tp->dupacks, 2) * tcp_send_mss(tp);
+		return flight > lt ? flight - lt : 0;
+	}
+	/* NewReno: what "left the network" is accounted by inflating cwnd (RFC 5681 3.2) */
+	return flight;
 }
 /* The first lost range at or after seq, up to max bytes: false if none. */
 bool tcp_rack_next_lost(const struct tcp_sock *tp, uint32_t seq, uint32_t max, uint32_t *ls,

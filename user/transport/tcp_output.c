@@ -40,8 +40,6 @@
 #include "net/ipv6.h"
 #include "transport/tcp_internal.h"
 
-#define TCPOLEN_TS_ALIGNED 12 /* NOP NOP TS(10) */
-
 /* One segment to build, with or without a connection. */
 struct tcp_out {
 	union inet_addr saddr, daddr; /* IPv4 mapped; saddr a wildcard: the route's */
@@ -56,11 +54,6 @@ struct tcp_out {
 	uint32_t src_off;
 	uint32_t len; /* payload bytes */
 };
-
-static inline uint32_t min_u32(uint32_t a, uint32_t b)
-{
-	return a < b ? a : b;
-}
 
 /* Build and send one segment.  0 or -errno (nothing sent). */
 static int tcp_xmit(struct stack *st, const struct tcp_out *o)
@@ -133,12 +126,6 @@ static int tcp_xmit(struct stack *st, const struct tcp_out *o)
 	return 0;
 }
 
-uint32_t tcp_tsval(const struct tcp_sock *tp, uint64_t now)
-{
-	/* RFC 7323 5.4: a 1 ms clock, offset per connection (RFC 7323 7.1). */
-	return (uint32_t)(now / NSEC_PER_MSEC) + tp->ts_offset;
-}
-
 uint16_t tcp_mss_for_route(struct stack *st, const union inet_addr *daddr)
 {
 	struct rtable rt;
@@ -154,15 +141,6 @@ uint16_t tcp_mss_for_route(struct stack *st, const union inet_addr *daddr)
 	if (ip6_route_output(st, daddr->b, NULL, &rt6))
 		return TCP_MSS_DEFAULT6;
 	return (uint16_t)min_u32(rt6.mtu - 60, 65535 - 60);
-}
-
-/* SACK blocks the next segment carries: a pending D-SACK (RFC 2883) and the
- * receiver's blocks, at most 3 beside a timestamp, else 4 (RFC 2018 3). */
-static uint32_t tcp_sack_nblocks(const struct tcp_sock *tp)
-{
-	if (!tp->sack_ok)
-		return 0;
-	return min_u32(tp->n_rcv_sacks + (tp->dsack_pending ? 1u : 0u), tp->ts_ok ? 3 : 4);
 }
 
 /* Options of a data or ACK segment: TS (RFC 7323 3.2), SACK blocks (RFC 2018 4). */
@@ -200,24 +178,6 @@ static uint32_t tcp_data_options(struct stack *st, const struct tcp_sock *tp, ui
 		}
 	}
 	return n;
-}
-
-static uint32_t tcp_data_optlen(const struct tcp_sock *tp)
-{
-	uint32_t n = tp->ts_ok ? TCPOLEN_TS_ALIGNED : 0, nblk = tcp_sack_nblocks(tp);
-
-	if (nblk)
-		n += 4 + 8 * nblk;
-	return n;
-}
-
-/* Payload bytes per segment now: the MSS less the options we send (RFC 9293 3.7.1). */
-uint32_t tcp_send_mss(const struct tcp_sock *tp)
-{
-	uint32_t mss = tp->mss ? tp->mss : TCP_MSS_DEFAULT;
-	uint32_t opt = tcp_data_optlen(tp);
-
-	return mss > opt + 8 ? mss - opt : 8;
 }
 
 uint32_t tcp_select_window(struct tcp_sock *tp)
@@ -796,4 +756,162 @@ void tcp_send_probe(struct stack *st, struct tcp_sock *tp)
 	o.opt = opt;
 	o.wnd = (uint16_t)tcp_select_window(tp);
 	tcp_xmit(st, &o);
+}
+
+/* ---- the burst's deferred ACKs and pushes (tcp.c flushes them after a burst) ---- */
+
+/*
+ * The ACK that in-order data owes (RFC 9293 3.8.6.3: at least one for every
+ * second full-sized segment) leaves once per burst, after every segment of
+ * the burst was taken in: the role of GRO in Linux, which hands TCP one
+ * large segment per burst and so gets one ACK decision for it.  So does
+ * the window update of an application's reads (tcp_recvmsg): the socket
+ * events of the burst are dispatched before this flush, so one ACK carries
+ * the data received and the window the reads opened, however many reads
+ * there were (unless data the application sent carried it already).  A
+ * burst is at most two STACK_RX_BURSTs (hand-off and device); should more
+ * connections owe an ACK, the rest ACK at once, as does anything outside
+ * stack_poll() (st->in_poll), where no flush would follow.
+ */
+void tcp_ack_defer(struct stack *st, struct tcp_sock *tp)
+{
+	struct tcp_table *t = st->tcp;
+
+	if (tp->ack_deferred)
+		return;
+	if (!st->in_poll || t->n_ack_defer == TCP_ACK_DEFER_MAX) {
+		tcp_send_ack(st, tp); /* no burst to wait for, or no room */
+		return;
+	}
+	t->ack_defer[t->n_ack_defer++] = tp;
+	tp->ack_deferred = true;
+}
+
+/*
+ * The ACK that completes our handshake, and the one a FIN asks for in
+ * ESTABLISHED, are owed at once (RFC 9293 3.10.7.3, 3.10.7.4), but the
+ * application is woken by the same segment and usually answers within the
+ * burst: its request after connect(), its own close() after the peer's.
+ * Sent at the end of the burst, the ACK rides on that segment instead of
+ * going out alone just before it (a connect/request/close exchange: 7
+ * segments instead of 9; Linux delays the first one too, in its "quick
+ * ACK" / deferred-accept logic).  Outside a burst, at once.
+ */
+void tcp_ack_soon(struct stack *st, struct tcp_sock *tp)
+{
+	if (!tp->pending_acks)
+		tp->pending_acks = 1;	/* what tcp_ack_flush() looks at */
+	tcp_ack_defer(st, tp);
+}
+
+/*
+ * What the application queues while a burst's socket events are dispatched
+ * (and timers run) leaves once, at the end of the burst, as Linux's
+ * autocorking holds small writes while the device is busy: a response
+ * written in pieces goes out in full segments, and a close() right after
+ * the last write puts the FIN on that segment instead of one of its own
+ * (an HTTP Connection: close response: 2 segments -> 1).  The flush
+ * happens in the same stack_poll(), before the device's kick, so nothing
+ * waits longer than the rest of the burst.  Outside a burst, or when the
+ * list is full, at once.
+ */
+void tcp_push_soon(struct stack *st, struct tcp_sock *tp)
+{
+	struct tcp_table *t = st->tcp;
+
+	if (tp->push_deferred)
+		return;
+	if (!st->in_poll || t->n_push_defer == TCP_ACK_DEFER_MAX) {
+		tcp_push(st, tp);
+		return;
+	}
+	t->push_defer[t->n_push_defer++] = tp;
+	tp->push_deferred = true;
+}
+
+void tcp_push_flush(struct stack *st)
+{
+	struct tcp_table *t = st->tcp;
+	uint32_t i;
+
+	for (i = 0; i < t->n_push_defer; i++) {
+		struct tcp_sock *tp = t->push_defer[i];
+
+		if (!tp)
+			continue;
+		tp->push_deferred = false;
+		tcp_push(st, tp);
+	}
+	t->n_push_defer = 0;
+}
+
+/* Off the lists (a connection freed with an ACK or a push deferred). */
+void tcp_ack_undefer(struct tcp_table *t, struct tcp_sock *tp)
+{
+	uint32_t i;
+
+	for (i = 0; i < t->n_ack_defer; i++)
+		if (t->ack_defer[i] == tp)
+			t->ack_defer[i] = NULL;
+	for (i = 0; i < t->n_push_defer; i++)
+		if (t->push_defer[i] == tp)
+			t->push_defer[i] = NULL;
+	tp->ack_deferred = false;
+	tp->push_deferred = false;
+}
+
+void tcp_ack_flush(struct stack *st)
+{
+	struct tcp_table *t = st->tcp;
+	uint32_t i;
+
+	for (i = 0; i < t->n_ack_defer; i++) {
+		struct tcp_sock *tp = t->ack_defer[i];
+
+		if (!tp)
+			continue;
+		tp->ack_deferred = false;
+		if ((tp->pending_acks || tp->ack_wnd) && tp->state != TCP_CLOSED &&
+		    tp->state != TCP_LISTEN && tp->state != TCP_SYN_SENT)
+			tcp_send_ack(st, tp);
+	}
+	t->n_ack_defer = 0;
+}
+
+/*
+ * Send buffer autotuning, after Linux's tcp_sndbuf_expand() and
+ * tcp_should_expand_sndbuf().  The send queue holds everything from SND.UNA
+ * on, so a buffer of one cwnd caps the flight at cwnd with nothing queued
+ * behind it, and a smaller one caps it below what congestion control allows.
+ * When the buffer is what stops the sender (flight below cwnd with the
+ * buffer full), make room for 2 x cwnd, or the flight plus one cwnd if that
+ * is more (recovery).  Not while the application owns the size
+ * (SKIFF_SO_SNDBUF, Linux's SOCK_SNDBUF_LOCK), never below the current size,
+ * never past TCP_SNDBUF_AUTO_MAX nor 1/TCP_SNDBUF_POOL_SHARE of the shared
+ * chunk pool's limit, and not while more than half of that limit is in use
+ * (Linux's memory pressure): one connection must not take the pool.
+ */
+void tcp_sndbuf_expand(struct stack *st, struct tcp_sock *tp)
+{
+	const struct tcp_chunk_pool *pool = &st->tcp->chunks;
+	uint64_t want, cap;
+	uint32_t flight, cwnd = tp->cc.cwnd;
+
+	if (tp->sndbuf_locked || tp->sndbuf >= TCP_SNDBUF_AUTO_MAX)
+		return;
+	flight = tcp_in_flight(tp);
+	if (flight >= cwnd)
+		return; /* cwnd is the limit, not the buffer */
+	if (tcp_chunk_pool_in_use(pool) > pool->max / 2)
+		return;
+	want = 2 * (uint64_t)cwnd;
+	if ((uint64_t)flight + cwnd > want)
+		want = (uint64_t)flight + cwnd;
+	cap = (uint64_t)pool->max * TCP_CHUNK_DATA / TCP_SNDBUF_POOL_SHARE;
+	if (cap > TCP_SNDBUF_AUTO_MAX)
+		cap = TCP_SNDBUF_AUTO_MAX;
+	if (want > cap)
+		want = cap;
+	if (want > tp->sndbuf)
+		tp->sndbuf = (uint32_t)want;
 }

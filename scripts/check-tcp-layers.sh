@@ -1,0 +1,119 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
+#
+# The layering of TCP's files (docs/architecture.md, "TCP's files"),
+# checked on the compiled objects: for every pair of TCP objects, the
+# symbols one leaves undefined (nm -u) and the other defines are the calls
+# (and data references) from the first file into the second.  A file may
+# call only files of a lower rank; inline helpers of tcp_internal.h are
+# shared vocabulary and leave no edge.  The upward edges that remain are
+# listed below by symbol: a new symbol on an upward edge fails, and so
+# does a listed one that is gone (so the list stays true as it shrinks).
+#
+#   scripts/check-tcp-layers.sh [BUILD]         check (BUILD: build/)
+#   scripts/check-tcp-layers.sh [BUILD] --map   print every file-to-file edge
+#
+# Run by `make check-style` after building the objects.
+set -u
+cd "$(dirname "$0")/.."
+build=${1:-build}
+mode=${2:-check}
+dir=$build/user/transport
+
+# Rank of each file, top (socket operations) to bottom (leaf helpers).
+declare -A rank=(
+	[tcp]=90	# socket operations (struct proto), tcp_init, tables' owner
+	[tcp_input]=80	# segment arrival: the RFC 9293 3.10.7 steps, ICMP errors
+	[tcp_timer]=70	# timer expiry: RTO, persist, keepalive, TIME_WAIT
+	[tcp_ack]=60	# the ACK field: SND.UNA, RTT, SACK scoreboard, recovery
+	[tcp_rack]=50	# loss detection: RACK-TLP, PRR
+	[tcp_recovery]=45 # the recovery block and its pool, undo marks
+	[tcp_output]=40	# building and sending segments, windows, pacing
+	[tcp_rate]=30	# delivery rate samples
+	[tcp_cong]=20	# congestion control ops (CUBIC, NewReno), registry
+	[tcp_bbr]=10	# BBR behind the ops table
+	[tcp_buf]=0	# send/receive streams, chunk pool
+	[tcp_isn]=0	# ISNs, SYN cookies
+)
+
+# Upward edges still there, "from -> to: symbol" (one a line).  Each is a
+# circle to break; none may be added.
+allowed_up='
+tcp_ack -> tcp_timer: tcp_rearm_rto
+tcp_input -> tcp: tcp_accept_enqueue
+tcp_input -> tcp: tcp_hash
+tcp_input -> tcp: tcp_lookup
+tcp_input -> tcp: tcp_port_share
+tcp_input -> tcp: tcp_reset_conn
+tcp_input -> tcp: tcp_set_state
+tcp_input -> tcp: tcp_sock_alloc
+tcp_output -> tcp_ack: tcp_cong_init
+tcp_output -> tcp_ack: tcp_sack_xmit
+tcp_output -> tcp_rack: tcp_rack_stamp
+tcp_output -> tcp_rack: tcp_tlp_schedule
+tcp_output -> tcp_recovery: tcp_recovery_idle
+tcp_output -> tcp_timer: tcp_arm_persist
+tcp_output -> tcp_timer: tcp_rearm_rto
+tcp_rack -> tcp_ack: tcp_enter_recovery
+tcp_rack -> tcp_ack: tcp_next_hole
+tcp_rack -> tcp_ack: tcp_sack_xmit
+tcp_rack -> tcp_timer: tcp_rearm_rto
+tcp_timer -> tcp: tcp_reset_conn
+tcp_timer -> tcp: tcp_set_state
+'
+
+objs=()
+for f in "${!rank[@]}"; do
+	if [ ! -f "$dir/$f.o" ]; then
+		echo "check-tcp-layers: $dir/$f.o missing (build first)" >&2
+		exit 2
+	fi
+	objs+=("$f")
+done
+for f in "$dir"/tcp*.o; do
+	b=$(basename "$f" .o)
+	if [ -z "${rank[$b]+x}" ]; then
+		echo "check-tcp-layers: $b.o has no rank: add it to scripts/check-tcp-layers.sh" \
+		     "and docs/architecture.md" >&2
+		exit 1
+	fi
+done
+
+declare -A undef def
+for f in "${objs[@]}"; do
+	undef[$f]=$(nm -u "$dir/$f.o" | awk '{print $2}' | sort -u)
+	def[$f]=$(nm --defined-only "$dir/$f.o" | awk '$2 ~ /^[TDRB]$/ {print $3}' | sort -u)
+done
+
+bad=0
+seen=''
+for a in $(printf '%s\n' "${objs[@]}" | sort); do
+	for b in $(printf '%s\n' "${objs[@]}" | sort); do
+		[ "$a" = "$b" ] && continue
+		syms=$(comm -12 <(echo "${undef[$a]}") <(echo "${def[$b]}"))
+		[ -z "$syms" ] && continue
+		if [ "$mode" = --map ]; then
+			echo "$a -> $b: $(echo $syms)"
+			continue
+		fi
+		[ "${rank[$a]}" -gt "${rank[$b]}" ] && continue
+		for s in $syms; do
+			e="$a -> $b: $s"
+			seen+="$e"$'\n'
+			if ! grep -qxF "$e" <<<"$allowed_up"; then
+				echo "check-tcp-layers: $a.c calls up into $b.c ($s)"
+				bad=1
+			fi
+		done
+	done
+done
+[ "$mode" = --map ] && exit 0
+while IFS= read -r e; do
+	[ -z "$e" ] && continue
+	if ! grep -qxF "$e" <<<"$seen"; then
+		echo "check-tcp-layers: \"$e\" is gone: take it off allowed_up"
+		bad=1
+	fi
+done <<<"$allowed_up"
+[ $bad -eq 0 ] && echo "check-tcp-layers: OK"
+exit $bad
