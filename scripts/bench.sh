@@ -19,14 +19,22 @@ BUILD=${BUILD:-build}
 # for the upload (bench_load tcpsend to skiffd's discard and the kernel's);
 # BENCH_ONLY=lossy only the download through the impaired relay, skiff and
 # the kernel both with CUBIC, then skiff with --cc bbr and the kernel with its
-# default (E2E_IMP_ARGS: the relay's flags, default "--loss 3 --reorder 25
-# --dup 1 --corrupt 1 --delay 10 --seed 1"; E2E_IMP_SIZE the file);
+# default (E2E_IMP_ARGS: the relay's flags, default issue 10's row "--loss 2
+# --reorder 25 --dup 1 --delay 5 --seed 1"; E2E_IMP_SIZE the file, 10M);
 # BENCH_ONLY=txn only the transaction rows (16-flow TCP request/response,
 # 16-flow connect/request/close against both echo servers, HTTP keep-alive
 # with 1000 connections; E2E_TXN_SECONDS (5) each run, E2E_TXN_FLOWS (16));
 # BENCH_ONLY=latency the UDP 1-in-flight latency rows, with skiffd's and
-# CPU1's busy share over each run.  E2E_SKIFFD_ARGS adds flags to skiffd's
-# command line (e.g. "--busy-poll 200").
+# CPU1's busy share over each run; BENCH_ONLY=issue10 exactly the rows of
+# issue 10's table (download, upload, UDP latency, the transaction rows,
+# HTTP Connection: close, idle CPU, the impaired link with the kernel at its
+# default and with CUBIC).  Every end-to-end run writes the rows of issue
+# 10's table it measured to $BUILD/bench/issue10.md (i10_table below).  E2E_SKIFFD_ARGS adds flags to skiffd's
+# command line (e.g. "--busy-poll 200").  E2E_PEER_NAPI=threaded gives the
+# peer veth threaded NAPI, its thread pinned to CPU0 with the load: the
+# peer's receive then runs there, as on another host, instead of in the
+# softirq of whoever transmits to it (skiffd's sendto, the kernel server's
+# send), for both stacks alike (default: inline, as before).
 if [ -z "${BENCH_ONLY:-}" ]; then	# download and flood run alone
 	"$BUILD"/bench/bench_stack "${ROUNDS:-20000}" 64
 	"$BUILD"/bench/bench_stack "${ROUNDS:-20000}" 1472
@@ -52,9 +60,9 @@ fi
 # also puts MTU-sized frames on the link; kernel TCP uses CUBIC as skiff
 # does (per socket, BENCH_TCP_CC), plus one row with the machine's default
 # (BBR here), which ignores loss.  E2E=0 skips this section;
-# E2E_SIZE (default 1G) sets the bulk size, E2E_IMP_SIZE (8M) the size
-# through the impaired relay (~2 Mbit/s there with CUBIC, skiff's and the
-# kernel's alike: 20M takes ~75 s a run).  Figures: docs/performance.md, "skiff vs the
+# E2E_SIZE (default 1G) sets the bulk size, E2E_IMP_SIZE (10M) the size
+# through the impaired relay (~7 Mbit/s there with CUBIC, skiff's and the
+# kernel's alike: ~12 s a run).  Figures: docs/performance.md, "skiff vs the
 # kernel, end to end".
 e2e_median() { sort -g | awk '{ v[NR] = $1 } END { if (NR) print v[int((NR + 1) / 2)]; else print "nan" }'; }
 e2e_ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (a == "nan" || b == "nan" || b == 0) print "n/a"; else printf "%.2f\n", a / b }'; }
@@ -206,23 +214,24 @@ e2e_txn_rows() {
 	netns_peer sysctl -qw net.ipv4.ip_local_port_range="1024 65535" net.ipv4.tcp_tw_reuse=1
 	ulimit -n 65536 2>/dev/null || true	# wrk's 1000 sockets
 	e2e_compare "TCP request/response 64 B, $E2E_TXN_FLOWS flows (bench_load tcprrn, trans/s)" trans/s \
-		"e2e_txn tcprrn $DED_IP" "e2e_txn tcprrn $DUT_IP"
+		"e2e_txn tcprrn $DED_IP" "e2e_txn tcprrn $DUT_IP" rrn
 	e2e_compare "TCP connect/request/close 64 B, $E2E_TXN_FLOWS flows (bench_load tcpcrr, conn/s)" conn/s \
-		"e2e_txn tcpcrr $DED_IP" "e2e_txn tcpcrr $DUT_IP"
+		"e2e_txn tcpcrr $DED_IP" "e2e_txn tcpcrr $DUT_IP" crr
 	e2e_compare "HTTP 1 KiB keep-alive, 1000 connections (wrk -t1 -c1000 -d${E2E_TXN_SECONDS}s)" req/s \
 		"e2e_wrk_cpu $E2E_TXN_SECONDS 1000 http://$DED_IP/small.bin" \
-		"e2e_wrk_cpu $E2E_TXN_SECONDS 1000 http://$DUT_IP/small.bin"
+		"e2e_wrk_cpu $E2E_TXN_SECONDS 1000 http://$DUT_IP/small.bin" httpka
 	for c in tcp_passive_opens tcp_out_rsts tcp_retrans_segs drop.tcp_accept_full svc_conn_limited; do
 		printf '%s=%s ' "$c" "$(netns_counter "$PIN_DIR" "u.$c" 2>/dev/null)"
 	done | sed 's/^/   skiffd: /'
 	echo
 }
 
-# e2e_compare NAME UNIT "SKIFF CMD" "KERNEL CMD": E2E_RUNS interleaved runs of
-# two commands that each print one number; prints every run, the medians
-# and the ratio.  The commands are printed as run (with the namespace).
+# e2e_compare NAME UNIT "SKIFF CMD" "KERNEL CMD" [KEY]: E2E_RUNS interleaved
+# runs of two commands that each print one number; prints every run, the
+# medians and the ratio.  The commands are printed as run (with the
+# namespace).  KEY: the row of issue 10's table it measures (i10_note).
 e2e_compare() {
-	local name=$1 unit=$2 cs=$3 ck=$4 i s k ms mk
+	local name=$1 unit=$2 cs=$3 ck=$4 key=${5:-} i s k ms mk
 	local -a vs=() vk=()
 	echo "== $name"
 	echo "   skiff:  $cs"
@@ -237,6 +246,7 @@ e2e_compare() {
 	ms=$(printf '%s\n' "${vs[@]}" | e2e_median)
 	mk=$(printf '%s\n' "${vk[@]}" | e2e_median)
 	e2e_say "| $name | $ms | $mk | $unit | $(e2e_ratio "$ms" "$mk") | skiff ${vs[*]} / kernel ${vk[*]} |"
+	[ -z "$key" ] || i10_note "$key" "$cs" "${vs[*]}" "${vk[*]}"
 }
 
 # e2e_only NAME UNIT "CMD": the same for one command (kernel variants).
@@ -263,6 +273,7 @@ e2e_start_kserver() {
 	nsenter --net="/run/netns/$DUT_NS" env BENCH_TCP_CC="$cc" taskset -c 1 \
 		"$BUILD"/bench/bench_kserver "$@" >"$log" 2>&1 &
 	netns_track_pid $!
+	E2E_KPIDS+=("$!")	# nsenter, env and taskset exec: this is bench_kserver
 	for i in $(seq 100); do
 		grep -q ready "$log" && return 0
 		sleep 0.05
@@ -289,6 +300,186 @@ e2e_perf() {
 	echo "   (perf data: $data)"
 }
 
+# e2e_peer_napi: E2E_PEER_NAPI=threaded: the peer veth's NAPI in a kernel
+# thread on CPU0 (see the top of this file); inline: nothing.
+e2e_peer_napi() {
+	local pid n=0
+	case ${E2E_PEER_NAPI:-inline} in
+	inline) return 0 ;;
+	threaded) ;;
+	*) echo "E2E_PEER_NAPI=$E2E_PEER_NAPI: inline or threaded" >&2; return 1 ;;
+	esac
+	ip netns exec "$PEER_NS" sh -c "echo 1 > /sys/class/net/$PEER_IF/threaded" || return 1
+	for pid in $(pgrep -x "napi/$PEER_IF-[0-9]+"); do
+		taskset -pc 0 "$pid" >/dev/null || return 1
+		n=$((n + 1))
+	done
+	[ "$n" -gt 0 ] || { echo "e2e: no NAPI thread for $PEER_IF" >&2; return 1; }
+	echo "peer veth $PEER_IF: threaded NAPI ($n thread(s)) on CPU0"
+}
+
+# e2e_http_close: issue 10's "HTTP Connection: close, 64 connections" row.
+e2e_http_close() {
+	e2e_compare "HTTP 1 KiB, ab -n 20000 -c 64, Connection: close" req/s \
+		"e2e_ab -n 20000 -c 64 http://$DED_IP/small.bin" \
+		"e2e_ab -n 20000 -c 64 http://$DUT_IP/small.bin" httpclose
+}
+
+# e2e_idle: issue 10's idle-CPU row, after the load rows (so skiffd still
+# holds whatever their connections left: TIME_WAITs, timers): E2E_RUNS
+# windows of E2E_IDLE_SECONDS (5) with no traffic, 1 s after the last
+# load; skiffd's CPU time (all threads, user + system) and the kernel
+# servers' (all bench_kserver processes) over the same window, as a
+# percentage of one CPU.  Both are measured in the same window (no load
+# runs, so nothing to alternate); /proc ticks are 10 ms, so the
+# resolution is 1 / (E2E_IDLE_SECONDS * 100) of a CPU.
+e2e_ticks() {
+	local p t=0
+	for p in "$@"; do
+		t=$((t + $(awk '{ print $14 + $15 }' "/proc/$p/stat" 2>/dev/null || echo 0)))
+	done
+	echo "$t"
+}
+e2e_idle() {
+	local secs=${E2E_IDLE_SECONDS:-5} i s0 k0 s k
+	local -a vs=() vk=()
+	echo "== idle CPU (${secs} s windows, no traffic; skiffd vs the bench_kserver processes)"
+	sleep 1
+	for i in $(seq "$E2E_RUNS"); do
+		s0=$(e2e_ticks "$SKIFFD_PID")
+		k0=$(e2e_ticks "${E2E_KPIDS[@]}")
+		sleep "$secs"
+		s=$(awk -v a="$s0" -v b="$(e2e_ticks "$SKIFFD_PID")" -v t="$secs" 'BEGIN { printf "%.2f\n", (b - a) / t }')
+		k=$(awk -v a="$k0" -v b="$(e2e_ticks "${E2E_KPIDS[@]}")" -v t="$secs" 'BEGIN { printf "%.2f\n", (b - a) / t }')
+		vs+=("$s") vk+=("$k")
+		echo "   window $i: skiffd $s%, kernel servers $k% of a CPU"
+	done
+	e2e_say "| idle CPU, % of one CPU | $(printf '%s\n' "${vs[@]}" | e2e_median) |" \
+		"$(printf '%s\n' "${vk[@]}" | e2e_median) | % | | skiff ${vs[*]} / kernel ${vk[*]} |"
+	i10_note idle "sleep $secs; /proc/PID/stat of skiffd and bench_kserver" "${vs[*]}" "${vk[*]}"
+}
+
+# e2e_issue10_direct SIZE BYTES: BENCH_ONLY=issue10: exactly the rows of
+# issue 10's table that run on the direct veth, in its order (the impaired
+# rows follow in e2e_impaired).
+e2e_issue10_direct() {
+	e2e_compare "TCP download $1 (curl, Gbit/s)" Gbit/s \
+		"e2e_curl_cpu http://$DED_IP/bulk.bin $2" "e2e_curl_cpu http://$DUT_IP/bulk.bin $2" dl
+	e2e_compare "TCP upload $1 (bench_load tcpsend to discard)" Gbit/s \
+		"e2e_upload_cpu $DED_IP $2" "e2e_upload_cpu $DUT_IP $2" ul
+	e2e_udp_latency "UDP echo 64 B, 1 in flight, 3 s" \
+		"e2e_udp $DED_IP 1" "e2e_udp $DUT_IP 1" udp1
+	e2e_txn_rows
+	e2e_http_close
+	e2e_idle
+}
+
+# ---- issue 10's table ----------------------------------------------------
+# Each row of issue 10's table that a run measures is noted in
+# $BUILD/bench/issue10.raw (KEY, date, commit, BENCH_ONLY and the E2E_
+# knobs set, the skiff
+# command, skiff's runs, the kernel's runs); a whole run (no BENCH_ONLY, or
+# BENCH_ONLY=issue10) starts the file afresh, a subset replaces its own
+# rows.  i10_table writes $BUILD/bench/issue10.md from it: the issue's rows
+# in its order, medians and min-max of both, the ratio, the target, and by
+# how much a missed target is missed, with the section of
+# docs/performance.md that says what limits the row.
+I10_RAW=$BUILD/bench/issue10.raw
+I10_MD=$BUILD/bench/issue10.md
+i10_note() {
+	local commit
+	commit=$(git rev-parse --short HEAD 2>/dev/null || echo '?')
+	git diff --quiet HEAD -- user bpf include 2>/dev/null || commit="$commit+local"
+	mkdir -p "$(dirname "$I10_RAW")"
+	[ -f "$I10_RAW" ] && sed -i "/^$1|/d" "$I10_RAW"
+	printf '%s|%s|%s|%s|%s|%s|%s\n' "$1" "$(date -u '+%F %H:%M')" "$commit" \
+		"${BENCH_ONLY:-all}$(env | grep -E '^E2E_(SIZE|IMP_SIZE|IMP_ARGS|RUNS|TXN_SECONDS|TXN_FLOWS|SKIFFD_ARGS|PEER_NAPI)=' |
+			sort | sed 's/^/ /' | tr -d '\n')" \
+		"$2" "$3" "$4" >>"$I10_RAW"
+}
+
+# The rows: KEY|workload|unit|better (hi: skiff/kernel; lo: kernel/skiff;
+# max: skiff's own figure at most the target)|target|where docs/performance.md
+# says what limits it.
+i10_rows() {
+	cat <<-'ROWS'
+		dl|TCP bulk download 1 GiB (skiff sends), curl|Gbit/s|hi|1.0|"Bulk send: where a download's time goes"; "Issue 10: every row"
+		ul|TCP bulk upload 1 GiB (skiff receives), bench_load tcpsend to discard|Gbit/s|hi|1.0|"Fewer copies, fewer ACKs, busy polling"
+		udp1_p50|UDP 1-flow request/response p50, bench_load udp, 1 in flight (lower is better)|us|lo|2.0|"Fewer copies, fewer ACKs, busy polling" (--busy-poll)
+		udp1_p99|same, p99|us|lo|1.0|"Fewer copies, fewer ACKs, busy polling"
+		rrn|TCP request/response 64 B, 16 flows, bench_load tcprrn|trans/s|hi|1.5|"Issue 10: every row"
+		crr|TCP connect/request/close 64 B, 16 flows, bench_load tcpcrr|conn/s|hi|2.0|"Issue 10: every row"
+		httpka|HTTP 1 KiB keep-alive, 1000 connections, wrk -t1 -c1000|req/s|hi|1.5|"Issue 10: every row"
+		httpclose|HTTP 1 KiB Connection: close, 64 connections, ab -n 20000 -c 64|req/s|hi|2.0|"Issue 10: every row"
+		imp_def|10 MiB GET through the impaired relay, skiff --cc bbr / kernel at its default|Mbit/s|hi|1.0|"BBR and pacing (issue 10)"
+		imp_cubic|same, skiff and kernel both CUBIC|Mbit/s|hi|1.0|"Lossy and reordering links"
+		idle|idle CPU after the load rows, % of one CPU|%|max|1|
+	ROWS
+}
+
+i10_table() {
+	[ -f "$I10_RAW" ] || return 0
+	{
+		echo "Issue 10's table, $(date -u '+%F %H:%M UTC'), $(uname -r), $(nproc) CPUs," \
+			"load average now $(cut -d' ' -f1-3 /proc/loadavg); medians of E2E_RUNS alternating" \
+			"runs (skiff, kernel, skiff, ...), min-max in brackets; a row's date, commit and" \
+			"BENCH_ONLY mode are those of the run that measured it."
+		echo
+		echo "| workload | unit | kernel | skiff | skiff vs kernel | target | verdict | measured (UTC, commit, BENCH_ONLY) |"
+		echo "|---|---|---|---|---|---|---|---|"
+		i10_rows | awk -F'|' -v raw="$I10_RAW" '
+		function fmt(v) {
+			if (v == "nan" || v == "") return "nan"
+			if (v >= 10000) return sprintf("%.1f k", v / 1000)
+			if (v >= 100) return sprintf("%.0f", v)
+			if (v >= 10) return sprintf("%.1f", v)
+			return sprintf("%.2f", v)
+		}
+		function stats(list, out,   n, a, i, j, t) {
+			n = split(list, a, " ")
+			for (i = 1; i <= n; i++)
+				for (j = i + 1; j <= n; j++)
+					if (a[j] + 0 < a[i] + 0) { t = a[i]; a[i] = a[j]; a[j] = t }
+			for (i = 1; i <= n; i++) if (a[i] == "nan") { out["med"] = "nan"; out["txt"] = "nan (" list ")"; return }
+			out["med"] = a[int((n + 1) / 2)]
+			out["txt"] = fmt(out["med"]) " [" fmt(a[1]) "-" fmt(a[n]) "]"
+		}
+		BEGIN { while ((getline l < raw) > 0) { split(l, f, "|"); row[f[1]] = l } }
+		{
+			key = $1; name = $2; unit = $3; better = $4; target = $5; where = $6
+			if (!(key in row)) {
+				printf "| %s | %s | | | | %s | not measured in these runs | |\n", name, unit,
+					(better == "max" ? "<= " target " %" : target)
+				next
+			}
+			split(row[key], f, "|")
+			stats(f[6], s); stats(f[7], k)
+			when = f[2] ", " f[3] ", " f[4]
+			if (s["med"] == "nan" || k["med"] == "nan") {
+				printf "| %s | %s | %s | %s | | %s | a run failed | %s |\n", name, unit, k["txt"], s["txt"], target, when
+				next
+			}
+			if (better == "max") {
+				verdict = (s["med"] <= target) ? "met" : sprintf("missed: %s%% over", fmt(s["med"] - target))
+				printf "| %s | %s | %s | %s | | <= %s %% | %s | %s |\n", name, unit, k["txt"], s["txt"], target, verdict, when
+				next
+			}
+			r = (better == "hi") ? s["med"] / k["med"] : k["med"] / s["med"]
+			if (r + 1e-9 >= target)
+				verdict = "met"
+			else
+				verdict = sprintf("**missed by %.0f%%** (%.2f of %.1f); limits: %s", 100 * (target - r) / target, r, target, where)
+			printf "| %s | %s | %s | %s | %.2f%s | >= %.1f | %s | %s |\n", name, unit, k["txt"], s["txt"], r,
+				(better == "lo" ? "x faster" : ""), target, verdict, when
+		}'
+		echo
+		echo "skiff vs kernel: skiff/kernel for rates, kernel/skiff for latency (both: above 1 = skiff better)."
+	} >"$I10_MD"
+	echo
+	echo "Issue 10's table ($I10_MD):"
+	cat "$I10_MD"
+}
+
 # Direct veth: bulk both ways, connection churn, UDP echo.
 e2e_direct() {
 	local size=$1 www=$2 bytes
@@ -297,6 +488,7 @@ e2e_direct() {
 	netns_trap
 	netns_create 1 || return 1
 	netns_dut ethtool -K "$DUT_IF" tx off tso off gso off >/dev/null
+	e2e_peer_napi || return 1
 	# shellcheck disable=SC2086 # E2E_SKIFFD_ARGS: extra flags, split on spaces
 	netns_start_skiffd "$E2E_TMP/skiffd.log" --addr "$DED_IP/$PREFIX_LEN" --cpus 1 \
 		--http "80:$www" --discard 9 --echo 7 ${E2E_SKIFFD_ARGS:-} || return 1
@@ -317,10 +509,14 @@ e2e_direct() {
 	e2e_curl "http://$DUT_IP/bulk.bin" "$bytes" >/dev/null
 	e2e_curl "http://$DED_IP/small.bin" 1024 >/dev/null
 
+	if [ "${BENCH_ONLY:-}" = issue10 ]; then
+		e2e_issue10_direct "$size" "$bytes"
+		return 0
+	fi
 	if [ "${BENCH_ONLY:-}" = download ]; then
 		e2e_compare "TCP download $size (curl, Gbit/s)" Gbit/s \
 			"e2e_curl_cpu http://$DED_IP/bulk.bin $bytes" \
-			"e2e_curl_cpu http://$DUT_IP/bulk.bin $bytes"
+			"e2e_curl_cpu http://$DUT_IP/bulk.bin $bytes" dl
 		if [ "${E2E_PERF:-0}" = 1 ]; then
 			e2e_perf skiff "http://$DED_IP/bulk.bin" "$bytes"
 			e2e_perf kernel "http://$DUT_IP/bulk.bin" "$bytes"
@@ -336,24 +532,22 @@ e2e_direct() {
 	fi
 	if [ "${BENCH_ONLY:-}" = latency ]; then
 		e2e_udp_latency "UDP echo 64 B, 1 in flight, 3 s" \
-			"e2e_udp $DED_IP 1" "e2e_udp $DUT_IP 1"
+			"e2e_udp $DED_IP 1" "e2e_udp $DUT_IP 1" udp1
 		return 0
 	fi
 	if [ "${BENCH_ONLY:-}" = upload ]; then
 		e2e_compare "TCP upload $size (bench_load tcpsend to discard)" Gbit/s \
-			"e2e_upload_cpu $DED_IP $bytes" "e2e_upload_cpu $DUT_IP $bytes"
+			"e2e_upload_cpu $DED_IP $bytes" "e2e_upload_cpu $DUT_IP $bytes" ul
 		netns_dut "$SKIFFCTL" --iface "$DUT_IF" stats 2>/dev/null |
 			grep -E 'rx_packets|tx_packets|tx_kicks|tcp_out_segs|tcp_rcvbuf|tcp_delayed|drop.tcp|tcp_retrans' |
 			sed 's/^/   skiffd: /' || true
 		return 0
 	fi
 	e2e_compare "TCP download $size (curl, Gbit/s)" Gbit/s \
-		"e2e_curl http://$DED_IP/bulk.bin $bytes" "e2e_curl http://$DUT_IP/bulk.bin $bytes"
+		"e2e_curl http://$DED_IP/bulk.bin $bytes" "e2e_curl http://$DUT_IP/bulk.bin $bytes" dl
 	e2e_compare "TCP upload $size (bench_load tcpsend to discard)" Gbit/s \
-		"e2e_upload $DED_IP $bytes" "e2e_upload $DUT_IP $bytes"
-	e2e_compare "HTTP 1 KiB, ab -n 20000 -c 64, Connection: close" req/s \
-		"e2e_ab -n 20000 -c 64 http://$DED_IP/small.bin" \
-		"e2e_ab -n 20000 -c 64 http://$DUT_IP/small.bin"
+		"e2e_upload $DED_IP $bytes" "e2e_upload $DUT_IP $bytes" ul
+	e2e_http_close
 	e2e_compare "HTTP 1 KiB, ab -k -n 50000 -c 64, keep-alive" req/s \
 		"e2e_ab -k -n 50000 -c 64 http://$DED_IP/small.bin" \
 		"e2e_ab -k -n 50000 -c 64 http://$DUT_IP/small.bin"
@@ -361,7 +555,8 @@ e2e_direct() {
 	e2e_compare "UDP echo 64 B, 256 in flight, 3 s (replies/s)" replies/s \
 		"e2e_udp $DED_IP 256 rate" "e2e_udp $DUT_IP 256 rate"
 	e2e_udp_latency "UDP echo 64 B, 1 in flight, 3 s" \
-		"e2e_udp $DED_IP 1" "e2e_udp $DUT_IP 1"
+		"e2e_udp $DED_IP 1" "e2e_udp $DUT_IP 1" udp1
+	e2e_idle
 
 	# The kernel once more with the namespace's default congestion control
 	# (BBR on this machine; a namespace may not set CUBIC as its default),
@@ -394,10 +589,11 @@ e2e_udp() {
 	fi
 }
 
-# e2e_udp_latency NAME "SKIFF CMD" "KERNEL CMD": like e2e_compare for
-# commands that print "p50 p99"; one summary row each.
+# e2e_udp_latency NAME "SKIFF CMD" "KERNEL CMD" [KEY]: like e2e_compare for
+# commands that print "p50 p99"; one summary row each (issue 10's rows
+# KEY_p50 and KEY_p99).
 e2e_udp_latency() {
-	local name=$1 cs=$2 ck=$3 i s k
+	local name=$1 cs=$2 ck=$3 key=${4:-} i s k
 	local -a s50=() s99=() k50=() k99=()
 	echo "== $name: latency"
 	echo "   skiff:  $cs"
@@ -415,6 +611,7 @@ e2e_udp_latency() {
 		mk=$(printf '%s\n' "${rk[@]}" | e2e_median)
 		e2e_say "| $name, p$i latency | $ms | $mk | us | $(e2e_ratio "$ms" "$mk") |" \
 			"skiff ${rs[*]} / kernel ${rk[*]} |"
+		[ -z "$key" ] || i10_note "${key}_p$i" "$cs" "${rs[*]}" "${rk[*]}"
 		unset -n rs rk
 	done
 }
@@ -424,7 +621,7 @@ e2e_udp_latency() {
 # --cc bbr against the kernel with its default (BBR on this machine).
 e2e_impaired() {
 	local size=$1 www=$2 bytes kcc
-	local imp=${E2E_IMP_ARGS:---loss 3 --reorder 25 --dup 1 --corrupt 1 --delay 10 --seed 1}
+	local imp=${E2E_IMP_ARGS:---loss 2 --reorder 25 --dup 1 --delay 5 --seed 1}
 	bytes=$(stat -c %s "$www/mid.bin")
 	netns_init si || return 1
 	netns_trap
@@ -439,7 +636,7 @@ e2e_impaired() {
 	echo "impaired relay: $IMPAIR --a $RELAY_A --b $RELAY_B $imp (both directions)"
 	e2e_compare "TCP download $size through the impaired relay (curl), CUBIC both" Mbit/s \
 		"e2e_curl http://$DED_IP/mid.bin $bytes mbit" \
-		"e2e_curl http://$DUT_IP/mid.bin $bytes mbit"
+		"e2e_curl http://$DUT_IP/mid.bin $bytes mbit" imp_cubic
 	e2e_impaired_stats
 	netns_stop_skiffd || echo "skiffd exited with status $?" >&2
 	netns_start_skiffd "$E2E_TMP/skiffd-imp-bbr.log" --addr "$DED_IP/$PREFIX_LEN" --cpus 1 \
@@ -447,7 +644,7 @@ e2e_impaired() {
 	echo "skiffd restarted with --cc bbr; the kernel's server on port 8080 uses its default ($kcc)"
 	e2e_compare "TCP download $size through the impaired relay (curl), skiff BBR / kernel $kcc" \
 		Mbit/s "e2e_curl http://$DED_IP/mid.bin $bytes mbit" \
-		"e2e_curl http://$DUT_IP:8080/mid.bin $bytes mbit"
+		"e2e_curl http://$DUT_IP:8080/mid.bin $bytes mbit" imp_def
 	e2e_impaired_stats
 }
 
@@ -460,10 +657,11 @@ e2e_impaired_stats() {
 }
 
 bench_e2e() {
-	local size=${E2E_SIZE:-1G} isize=${E2E_IMP_SIZE:-8M} rc=0
+	local size=${E2E_SIZE:-1G} isize=${E2E_IMP_SIZE:-10M} rc=0
 	E2E_RUNS=${E2E_RUNS:-3}
 	E2E_TXN_SECONDS=${E2E_TXN_SECONDS:-5}
 	E2E_TXN_FLOWS=${E2E_TXN_FLOWS:-16}
+	E2E_KPIDS=()
 	E2E_TMP=$(mktemp -d /tmp/skiff-bench-e2e.XXXXXX)
 	E2E_SUMMARY=$E2E_TMP/summary.md
 	local www=$E2E_TMP/www
@@ -478,6 +676,9 @@ bench_e2e() {
 		"$(git rev-parse --short HEAD 2>/dev/null || echo '?')$(git diff --quiet HEAD -- user bpf include 2>/dev/null || echo '+local changes'))"
 	echo "| workload | skiff | kernel | unit | skiff/kernel | runs |" >"$E2E_SUMMARY"
 	echo "|---|---|---|---|---|---|" >>"$E2E_SUMMARY"
+	case ${BENCH_ONLY:-} in
+	'' | issue10) rm -f "$I10_RAW" ;;
+	esac
 	[ "${BENCH_ONLY:-}" = lossy ] || (e2e_direct "$size" "$www") || rc=1
 	case ${BENCH_ONLY:-} in
 	download | upload | latency | txn) ;;
@@ -486,6 +687,7 @@ bench_e2e() {
 	echo
 	echo "Summary (medians of $E2E_RUNS; skiff/kernel < 1 means skiff is slower, for latency > 1):"
 	cat "$E2E_SUMMARY"
+	i10_table
 	return $rc
 }
 
