@@ -441,6 +441,48 @@ static void timers_next_is_a_lower_bound_of_the_earliest_expiry(void **state)
 	assert_int_equal(timers_next(st), UINT64_MAX);
 }
 
+/*
+ * Timers a revolution or more away (60 s TIME_WAITs) in the slots the wheel
+ * passes first must not make timers_next() answer "the next tick": an idle
+ * worker would wake every millisecond through them.  It answers a nearer
+ * timer further round the wheel, or the earliest far one.
+ */
+static void far_timers_in_the_first_slots_do_not_cut_timers_next_short(void **state)
+{
+	struct stack *st = *state;
+	static struct ev far[2000];
+	struct ev near;
+	uint64_t next;
+	int i, wakes = 0;
+
+	/* 60 s + i ms: 2,000 consecutive slots, 2.6 s round the wheel from clk */
+	for (i = 0; i < 2000; i++) {
+		ev_init(&far[i], i);
+		timer_mod(st, &far[i].t, T0 + 60 * NSEC_PER_SEC + (uint64_t)i * MS + 5);
+	}
+	assert_int_equal(timers_next(st), T0 + 60 * NSEC_PER_SEC + 5);
+
+	ev_init(&near, 9999);
+	timer_mod(st, &near.t, T0 + 5 * NSEC_PER_SEC + 3);	/* beyond the far slots */
+	assert_int_equal(timers_next(st), T0 + 5 * NSEC_PER_SEC + 3);
+	timer_del(st, &near.t);
+	assert_int_equal(timers_next(st), T0 + 60 * NSEC_PER_SEC + 5);
+
+	/* an idle worker: sleep until timers_next(), run, repeat */
+	while (!n_log) {
+		next = timers_next(st);
+		assert_true(next > st->now);
+		run(st, next);
+		wakes++;
+	}
+	assert_int_equal(wakes, 1);
+	assert_int_equal(n_log, 1);
+	assert_int_equal(log_ids[0], 0);
+	for (i = 0; i < 2000; i++)
+		timer_del(st, &far[i].t);
+	n_log = 0;
+}
+
 static void many_timers_arm_rearm_cancel_and_fire_exactly_once(void **state)
 {
 	struct stack *st = *state;
@@ -495,6 +537,7 @@ int main(void)
 		T(long_idle_gap_fires_everything_due_in_order),
 		T(timer_armed_in_the_past_fires_on_next_run),
 		T(timers_next_is_a_lower_bound_of_the_earliest_expiry),
+		T(far_timers_in_the_first_slots_do_not_cut_timers_next_short),
 		T(timers_next_follows_arm_rearm_delete_and_run),
 		T(many_timers_arm_rearm_cancel_and_fire_exactly_once),
 #undef T

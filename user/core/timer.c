@@ -36,6 +36,8 @@
 #define TIMER_TICK_NS	NSEC_PER_MSEC
 #define TIMER_SLOTS	8192U		/* 2^13 ticks: 8.192 s per revolution */
 #define TIMER_MASK	(TIMER_SLOTS - 1)
+/* timers_next_scan() looks at no more timers than this per scan (~0.1 ms) */
+#define TIMER_SCAN_BUDGET	65536U
 
 struct timer_wheel {
 	uint64_t clk;			/* first tick not fully run */
@@ -241,33 +243,43 @@ uint64_t timers_next(struct stack *st)
 
 static uint64_t timers_next_scan(struct timer_wheel *w)
 {
-	uint64_t tick, min;
+	uint64_t tick, min, far = UINT64_MAX;
+	uint32_t k, seen = 0;
 	struct timer *t;
-	uint32_t k;
 
 	for (k = 0; k < TIMER_SLOTS; k++) {
 		tick = w->clk + k;
 		t = w->slots[tick & TIMER_MASK];
 		if (!t)
 			continue;
+		/*
+		 * Slots before this one hold no timer of this revolution, so
+		 * nothing expires before tick; past the budget, that is the
+		 * answer (a lower bound).
+		 */
+		if (seen >= TIMER_SCAN_BUDGET)
+			return tick * TIMER_TICK_NS;
 		min = UINT64_MAX;
-		for (; t; t = t->next)
+		for (; t; t = t->next, seen++)
 			if (t->expires < min)
 				min = t->expires;
 		/*
-		 * Slots before this one are empty, so nothing expires before
-		 * tick; the slot's earliest timer is the wheel's earliest
-		 * unless it belongs to a later revolution.  Then nothing
-		 * expires before the next tick either (tick >= clk, so this
-		 * is in the future: a caller sleeping until it does not spin
-		 * through the rest of the tick).
+		 * The slot's earliest timer is the wheel's earliest unless it
+		 * belongs to a later revolution.  Then go on: stopping here
+		 * would wake an idle worker at every tick whose slot holds
+		 * only far timers (60 s TIME_WAITs, keepalives), each ms
+		 * through whole seconds of every revolution.
 		 */
 		if (timer_tick(min) < w->clk + TIMER_SLOTS)
 			return min;
-		return (tick + 1) * TIMER_TICK_NS;
+		if (min < far)
+			far = min;
 	}
-	/* only timers on w->expired (called from a callback) */
-	return w->expired ? w->expired->expires : UINT64_MAX;
+	/* every timer in the slots is a revolution or more away (or none is
+	 * there); those on w->expired are due (called from a callback) */
+	if (w->expired && w->expired->expires < far)
+		far = w->expired->expires;
+	return far;
 }
 
 int timer_wheel_create(struct timer_wheel **out, uint64_t now)
