@@ -51,7 +51,7 @@
 #include <stdint.h>
 
 #define SKIFF_APP_MAGIC 0x736b6170u /* "skap" */
-#define SKIFF_APP_VERSION 6u /* 6: 16-byte addresses and a family (IPv6) */
+#define SKIFF_APP_VERSION 7u /* 6: 16-byte addresses and a family (IPv6); 7: slot.tx_wait */
 #define SKIFF_APP_MAX_WORKERS 8	      /* skiffd queues an application can use */
 #define SKIFF_APP_MAX_SOCKS 128	      /* sockets of one attached process */
 #define SKIFF_APP_RING 1024	      /* messages per request ring (power of 2) */
@@ -182,7 +182,11 @@ enum skiff_app_state {
 struct skiff_app_slot {
 	/* written by the application */
 	_Alignas(SKIFF_APP_CACHELINE) uint32_t tx_kick; /* an OP_TX is queued */
-	uint32_t pad0;
+	/* the application found too little room in the tx FIFO: kick it when
+	 * bytes leave (the worker swaps it to 0); otherwise taking bytes
+	 * wakes nobody, as Linux wakes a writer only after it ran out of
+	 * space (SOCK_NOSPACE) */
+	uint32_t tx_wait;
 	/* written by the worker the socket lives on */
 	_Alignas(SKIFF_APP_CACHELINE) uint32_t rep_seq; /* last request answered */
 	int32_t rep_res;				/* its result: >= 0 or -errno */

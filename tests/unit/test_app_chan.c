@@ -587,6 +587,45 @@ static void test_a_spinning_app_sees_news_without_a_kick(void **state)
 	run(f, SEC);
 }
 
+/* n bytes (n < the FIFO's room before its end) into slot 0's tx FIFO, and
+ * OP_TX as libskiffapp posts it. */
+static void app_send(struct fixture *f, uint32_t n)
+{
+	struct skiff_app_slot *s = &f->slots[0];
+
+	memset(f->shm + f->lay.tx_off + s->tx.head % SKIFF_APP_FIFO, 'x', n);
+	s->tx.head += n;
+	s->tx_kick = 1;
+	post(f, SKIFF_APP_OP_TX, 0, 0, 0, 0);
+}
+
+static void test_freed_tx_room_wakes_the_app_only_when_it_asked(void **state)
+{
+	struct fixture *f = *state;
+	struct skiff_app_hdr *hdr = (struct skiff_app_hdr *)f->shm;
+	uint8_t buf[512];
+	uint64_t v;
+
+	connect_app_to_peer(f);
+	/* a sleeping app that did not ask: its bytes leave, nobody is woken */
+	hdr->app_sleeping = 1;
+	app_send(f, 100);
+	run(f, SEC);
+	assert_int_equal(f->slots[0].tx.tail, f->slots[0].tx.head);
+	assert_int_equal(skiff_recv(f->peer_c, buf, sizeof(buf)), 100);
+	assert_int_equal(read(f->efd, &v, sizeof(v)), -1);
+	assert_int_equal(hdr->app_sleeping, 1);
+	/* one that found too little room (tx_wait): woken once, flag down */
+	f->slots[0].tx_wait = 1;
+	app_send(f, 200);
+	run(f, SEC);
+	assert_int_equal(f->slots[0].tx.tail, f->slots[0].tx.head);
+	assert_int_equal(read(f->efd, &v, sizeof(v)), sizeof(v));
+	assert_int_equal(f->slots[0].tx_wait, 0);
+	assert_int_equal(hdr->app_sleeping, 0);
+	assert_int_equal(skiff_recv(f->peer_c, buf, sizeof(buf)), 200);
+}
+
 /*
  * The two sleep/wake handshakes of app_shm.h raced on two CPUs: this
  * thread is the application (what libskiffapp's wait.c does: post, kick
@@ -840,6 +879,8 @@ int main(void)
 						teardown),
 		cmocka_unit_test_setup_teardown(test_a_spinning_app_sees_news_without_a_kick, setup,
 						teardown),
+		cmocka_unit_test_setup_teardown(test_freed_tx_room_wakes_the_app_only_when_it_asked,
+						setup, teardown),
 		cmocka_unit_test_setup_teardown(
 			test_wakeups_race_and_none_is_lost_sleeping_or_spinning, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_app_death_resets_a_connection_with_unread_data,

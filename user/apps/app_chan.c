@@ -286,6 +286,18 @@ static uint32_t tx_pending(struct app_wsock *ws)
 	return avail > SKIFF_APP_FIFO ? UINT32_MAX : avail;
 }
 
+/* Bytes left the tx FIFO (its tail is published): kick the application
+ * only if it asked (tx_wait), after a full fence against its setting the
+ * flag and then re-reading the tail (app_shm.h). */
+static void tx_taken(struct app_wsock *ws)
+{
+	uint32_t *want = &ws->aw->slots[ws->idx].tx_wait;
+
+	atomic_thread_fence(memory_order_seq_cst);
+	if (load_acq(want) && atomic_exchange((_Atomic uint32_t *)want, 0))
+		ws->aw->dirty = true;
+}
+
 /* Send what the tx FIFO holds into the socket; then a pending shutdown or
  * close. */
 static void tx_drain(struct app_wsock *ws)
@@ -294,6 +306,7 @@ static void tx_drain(struct app_wsock *ws)
 	struct skiff_app_slot *s = &aw->slots[ws->idx];
 	uint8_t *base = aw->tx + (size_t)ws->idx * SKIFF_APP_FIFO;
 	uint32_t avail, off, chunk;
+	bool took = false;
 	ssize_t n;
 
 	if (!ws->so || ws->kind != WS_CONN || ws->connecting)
@@ -315,10 +328,12 @@ static void tx_drain(struct app_wsock *ws)
 		}
 		ws->tx_tail += (uint32_t)n;
 		avail -= (uint32_t)n;
-		aw->dirty = true;
+		took = true;
 		/* until -EAGAIN: SOCK_EV_OUT is edge-triggered */
 	}
 	store_rel(&s->tx.tail, ws->tx_tail);
+	if (took)
+		tx_taken(ws);
 	if (avail)
 		return;
 	if (ws->shut_wr) {
@@ -428,7 +443,7 @@ static void udp_tx_drain(struct app_wsock *ws)
 	struct sockaddr_storage to;
 	struct skiff_app_dgram d;
 	uint32_t avail, rec;
-	bool peer;
+	bool peer, took = false;
 	ssize_t n;
 
 	if (!ws->so || ws->kind != WS_UDP || !ws->tx_home)
@@ -461,9 +476,11 @@ static void udp_tx_drain(struct app_wsock *ws)
 			udp_error(ws, (int)-n);
 		ws->tx_tail += rec;
 		avail -= rec;
-		aw->dirty = true;
+		took = true;
 	}
 	store_rel(&s->tx.tail, ws->tx_tail);
+	if (took)
+		tx_taken(ws);
 }
 
 /* ---- the socket layer's readiness events ---- */
@@ -543,7 +560,7 @@ static void ws_open(struct app_wsock *ws, struct socket *so, bool connecting)
 	ws->closing = ws->shut_wr = ws->eof = false;
 	ws->rx_head = ws->tx_tail = 0;
 	s->rx.head = s->rx.tail = s->tx.head = s->tx.tail = 0;
-	s->rx_eof = s->rx_blocked = s->tx_kick = 0;
+	s->rx_eof = s->rx_blocked = s->tx_kick = s->tx_wait = 0;
 	s->err = 0;
 	store_rel(&s->state, connecting ? SKIFF_APP_S_CONNECTING : SKIFF_APP_S_CONNECTED);
 	ws->aw->stats.socks++;
@@ -680,7 +697,7 @@ static int do_udp_bind(struct app_worker *aw, struct app_wsock *ws,
 	ws->tx_home = m->arg == 1;
 	s->urx_head[aw->worker] = s->urx_tail[aw->worker] = 0;
 	s->tx.head = s->tx.tail = 0;
-	s->tx_kick = 0;
+	s->tx_kick = s->tx_wait = 0;
 	s->err = 0;
 	atomic_fetch_and_explicit((_Atomic uint32_t *)&s->urx_blocked, ~(1u << aw->worker),
 				  memory_order_relaxed);

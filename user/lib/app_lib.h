@@ -292,6 +292,7 @@ void sa_close_slot(int i);
 
 /* ready.c */
 uint32_t sa_tx_space(int i);
+uint32_t sa_tx_room(int i, uint32_t need);
 bool sa_any_accept(int i);
 bool sa_dgram_next(int i, uint32_t *w);
 uint32_t sa_readiness(int i);

@@ -118,7 +118,7 @@ static bool space_ready(void *arg)
 {
 	struct space_wait *sw = arg;
 
-	return sa_tx_space(sw->i) >= sw->need ||
+	return sa_tx_room(sw->i, sw->need) >= sw->need ||
 	       load_acq(&A.slots[sw->i].state) == SKIFF_APP_S_CLOSED;
 }
 

@@ -12,6 +12,21 @@ uint32_t sa_tx_space(int i)
 	return used > SKIFF_APP_FIFO ? 0 : SKIFF_APP_FIFO - used;
 }
 
+/* The room in slot i's tx FIFO; under need, the worker is also asked to
+ * kick us when bytes leave (tx_wait) and the room is read again after
+ * asking (it may have taken some just before: app_shm.h). */
+uint32_t sa_tx_room(int i, uint32_t need)
+{
+	uint32_t room = sa_tx_space(i);
+
+	if (room >= need)
+		return room;
+	if (!load_acq(&A.slots[i].tx_wait))
+		store_rel(&A.slots[i].tx_wait, 1);
+	atomic_thread_fence(memory_order_seq_cst);
+	return sa_tx_space(i);
+}
+
 bool sa_any_accept(int i)
 {
 	uint32_t w;
@@ -53,7 +68,8 @@ static uint32_t dgram_readiness(int i)
 	if (load_acq(&A.slots[i].err_seq) != ls->err_seen)
 		ev |= EPOLLERR;
 	/* writable while the largest datagram fits, as Linux's half of sndbuf */
-	if (!ls->wr_shut && sa_tx_space(i) >= SKIFF_APP_DGRAM_REC(SKIFF_APP_DGRAM_MAX))
+	if (!ls->wr_shut && sa_tx_room(i, SKIFF_APP_DGRAM_REC(SKIFF_APP_DGRAM_MAX)) >=
+				    SKIFF_APP_DGRAM_REC(SKIFF_APP_DGRAM_MAX))
 		ev |= EPOLLOUT;
 	return ev;
 }
@@ -87,7 +103,7 @@ uint32_t sa_readiness(int i)
 	if (state == SKIFF_APP_S_CLOSED)
 		return ev | EPOLLIN | EPOLLOUT | EPOLLHUP |
 		       (s->err && !ls->err_told ? EPOLLERR : 0);
-	if (!ls->wr_shut && sa_tx_space(i))
+	if (!ls->wr_shut && sa_tx_room(i, 1))
 		ev |= EPOLLOUT;
 	if ((ev & EPOLLRDHUP) && ls->wr_shut)
 		ev |= EPOLLHUP;
