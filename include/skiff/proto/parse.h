@@ -21,36 +21,44 @@ enum proto_err {
 	PROTO_FORMAT,	/* a header of another kind (ARP: not Ethernet/IPv4, unknown op) */
 };
 
+/* memcpy: a frame's fields are not aligned; the compiler turns it into one
+ * load or store (and a byte swap on a little-endian host). */
 static inline __u16 get_be16(const void *p)
 {
-	const __u8 *b = p;
+	__u16 v;
 
-	return (__u16)(b[0] << 8 | b[1]);
+	__builtin_memcpy(&v, p, sizeof(v));
+#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+	v = __builtin_bswap16(v);
+#endif
+	return v;
 }
 
 static inline __u32 get_be32(const void *p)
 {
-	const __u8 *b = p;
+	__u32 v;
 
-	return (__u32)b[0] << 24 | (__u32)b[1] << 16 | (__u32)b[2] << 8 | b[3];
+	__builtin_memcpy(&v, p, sizeof(v));
+#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+	v = __builtin_bswap32(v);
+#endif
+	return v;
 }
 
 static inline void put_be16(void *p, __u16 v)
 {
-	__u8 *b = p;
-
-	b[0] = (__u8)(v >> 8);
-	b[1] = (__u8)v;
+#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+	v = __builtin_bswap16(v);
+#endif
+	__builtin_memcpy(p, &v, sizeof(v));
 }
 
 static inline void put_be32(void *p, __u32 v)
 {
-	__u8 *b = p;
-
-	b[0] = (__u8)(v >> 24);
-	b[1] = (__u8)(v >> 16);
-	b[2] = (__u8)(v >> 8);
-	b[3] = (__u8)v;
+#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+	v = __builtin_bswap32(v);
+#endif
+	__builtin_memcpy(p, &v, sizeof(v));
 }
 
 #endif /* SKIFF_PROTO_PARSE_H */
