@@ -17,16 +17,16 @@
 struct icmp_hdr {
 	__u8 type;
 	__u8 code;
-	__u16 checksum;
+	__sum16 checksum;
 	union {
 		struct {
-			__u16 id;
-			__u16 sequence;
+			__be16 id;
+			__be16 sequence;
 		} echo;
-		__u32 gateway;
+		__be32 gateway;
 		struct {
-			__u16 unused;
-			__u16 mtu;
+			__be16 unused;
+			__be16 mtu;
 		} frag;
 		__u8 pointer; /* parameter problem */
 	} un;

@@ -37,8 +37,8 @@
 struct icmp6_hdr {
 	__u8 type;
 	__u8 code;
-	__u16 checksum;
-	__u32 data;	/* echo: id, sequence; NA: flags; NS: reserved */
+	__sum16 checksum;
+	__be32 data;	/* echo: id, sequence; NA: flags; NS: reserved */
 } __attribute__((packed, aligned(2)));
 
 /* RFC 4861 4.3 / 4.4: NS and NA share this layout. */

@@ -25,8 +25,8 @@
 
 /* RFC 8200 3 */
 struct ip6_hdr {
-	__u32 vtc_flow;	/* version 4 bits, traffic class, flow label */
-	__u16 plen;	/* payload length: what follows this header */
+	__be32 vtc_flow;	/* version 4 bits, traffic class, flow label */
+	__be16 plen;	/* payload length: what follows this header */
 	__u8 nexthdr;
 	__u8 hop_limit;
 	__u8 saddr[16];
@@ -37,8 +37,8 @@ struct ip6_hdr {
 struct ip6_frag_hdr {
 	__u8 nexthdr;
 	__u8 reserved;
-	__u16 frag_off;	/* offset in 8-byte units << 3, 2 reserved bits, M */
-	__u32 id;
+	__be16 frag_off;	/* offset in 8-byte units << 3, 2 reserved bits, M */
+	__be32 id;
 } __attribute__((packed, aligned(2)));
 
 #define IP6_FRAG_OFFSET_MASK	0xfff8	/* host order frag_off: offset << 3 */
