@@ -45,6 +45,9 @@ struct timer_wheel {
 	uint64_t next;			/* cached timers_next() answer ... */
 	bool next_valid;		/* ... while nothing made it stale */
 	struct timer *expired;		/* due, sorted, being run */
+	/* bit i set when slots[i] may hold timers: set on arm, cleared by
+	 * the scan that finds the slot empty (a superset of the busy slots) */
+	uint64_t busy[TIMER_SLOTS / 64];
 	struct timer *slots[TIMER_SLOTS];
 };
 
@@ -98,6 +101,7 @@ void timer_mod(struct stack *st, struct timer *t, uint64_t expires)
 	if (tick < w->clk)
 		tick = w->clk;
 	timer_link(&w->slots[tick & TIMER_MASK], t);
+	w->busy[(tick & TIMER_MASK) / 64] |= 1ull << (tick & 63);
 }
 
 void timer_del(struct stack *st, struct timer *t)
@@ -241,17 +245,41 @@ uint64_t timers_next(struct stack *st)
 	return w->next;
 }
 
+/*
+ * The first k' >= k (k' < TIMER_SLOTS) whose slot, the one of tick clk + k',
+ * has its busy bit set; TIMER_SLOTS if none.  Skips 64 empty slots a word.
+ */
+static uint32_t timer_busy_next(const struct timer_wheel *w, uint32_t k)
+{
+	uint32_t i;
+	uint64_t bits;
+
+	while (k < TIMER_SLOTS) {
+		i = (uint32_t)((w->clk + k) & TIMER_MASK);
+		bits = w->busy[i / 64] >> (i & 63);
+		if (bits) {
+			k += (uint32_t)__builtin_ctzll(bits);
+			return k < TIMER_SLOTS ? k : TIMER_SLOTS;
+		}
+		k += 64 - (i & 63);
+	}
+	return TIMER_SLOTS;
+}
+
 static uint64_t timers_next_scan(struct timer_wheel *w)
 {
 	uint64_t tick, min, far = UINT64_MAX;
-	uint32_t k, seen = 0;
+	uint32_t k, i, seen = 0;
 	struct timer *t;
 
-	for (k = 0; k < TIMER_SLOTS; k++) {
+	for (k = timer_busy_next(w, 0); k < TIMER_SLOTS; k = timer_busy_next(w, k + 1)) {
 		tick = w->clk + k;
-		t = w->slots[tick & TIMER_MASK];
-		if (!t)
+		i = (uint32_t)(tick & TIMER_MASK);
+		t = w->slots[i];
+		if (!t) {
+			w->busy[i / 64] &= ~(1ull << (i & 63));
 			continue;
+		}
 		/*
 		 * Slots before this one hold no timer of this revolution, so
 		 * nothing expires before tick; past the budget, that is the
