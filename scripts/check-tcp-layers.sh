@@ -23,8 +23,9 @@ dir=$build/user/transport
 # Rank of each file, top (socket operations) to bottom (leaf helpers).
 declare -A rank=(
 	[tcp]=90	# socket operations (struct proto), tcp_init, tables' owner
-	[tcp_input]=80	# segment arrival: the RFC 9293 3.10.7 steps, ICMP errors
+	[tcp_input]=80	# segment arrival: the RFC 9293 3.10.7 steps
 	[tcp_timer]=70	# timer expiry: RTO, persist, keepalive, TIME_WAIT
+	[tcp_conn]=65	# lookup, ports, the connection's life, ICMP errors
 	[tcp_ack]=60	# the ACK field: SND.UNA, RTT, SACK scoreboard, recovery
 	[tcp_rack]=50	# loss detection: RACK-TLP, PRR
 	[tcp_recovery]=45 # the recovery block and its pool, undo marks
@@ -40,12 +41,6 @@ declare -A rank=(
 # circle to break; none may be added.
 allowed_up='
 tcp_ack -> tcp_timer: tcp_rearm_rto
-tcp_input -> tcp: tcp_accept_enqueue
-tcp_input -> tcp: tcp_hash
-tcp_input -> tcp: tcp_lookup
-tcp_input -> tcp: tcp_port_share
-tcp_input -> tcp: tcp_reset_conn
-tcp_input -> tcp: tcp_set_state
 tcp_input -> tcp: tcp_sock_alloc
 tcp_output -> tcp_ack: tcp_cong_init
 tcp_output -> tcp_ack: tcp_sack_xmit
@@ -58,8 +53,6 @@ tcp_rack -> tcp_ack: tcp_enter_recovery
 tcp_rack -> tcp_ack: tcp_next_hole
 tcp_rack -> tcp_ack: tcp_sack_xmit
 tcp_rack -> tcp_timer: tcp_rearm_rto
-tcp_timer -> tcp: tcp_reset_conn
-tcp_timer -> tcp: tcp_set_state
 '
 
 objs=()

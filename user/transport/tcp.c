@@ -1,9 +1,13 @@
 // SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
 /*
- * TCP (RFC 9293): the per-stack tables and the socket operations, after
- * Linux's net/ipv4/tcp.c and inet_hashtables.c.
+ * TCP (RFC 9293): the socket operations and the per-stack tables' life
+ * (tcp_init, tcp_fini), after Linux's net/ipv4/tcp.c.  Lookup, ports and
+ * the connection's life are in tcp_conn.c, segment arrival in
+ * tcp_input.c, transmission in tcp_output.c (docs/architecture.md, "TCP's
+ * files").
  *
- * struct tcp_table holds, per stack (so per worker, never shared):
+ * struct tcp_table (tcp_internal.h) holds, per stack (so per worker, never
+ * shared):
  *   - the connection hash on the 4-tuple, sized at start-up;
  *   - the listener hash on the local port;
  *   - the list of every connection object (tcp_walk, teardown);
@@ -43,16 +47,6 @@
 #define TCP_MIN_BUF		4096u
 #define TCP_MAX_BUF		(64u << 20)
 
-/* One local (address, port) in use; addr 0 = every address. */
-struct tcp_port_ref {
-	struct tcp_port_ref *next;
-	union inet_addr addr;	/* IPv4 mapped (core/inaddr.h) */
-	uint16_t port;		/* network order */
-	bool v6only;		/* of the sockets holding it */
-	uint32_t refs;		/* connections holding it */
-	uint32_t n_listen;	/* of which listeners */
-};
-
 uint32_t tcp_syn_backlog_for_memory(uint64_t mem_bytes)
 {
 	uint64_t n = mem_bytes >> 20;
@@ -81,231 +75,6 @@ const char *tcp_state_name(int state)
 	if (state < 0 || state >= TCP_STATE_MAX)
 		return "?";
 	return names[state];
-}
-
-/* ---- hashing ---- */
-
-static inline uint32_t tcp_ehashfn(const union inet_addr *laddr, uint16_t lport,
-				   const union inet_addr *faddr, uint16_t fport)
-{
-	uint32_t h = inet_addr_fold(laddr) * 0x9e3779b1u;
-
-	h ^= inet_addr_fold(faddr) * 0x85ebca6bu;
-	h ^= ((uint32_t)lport << 16 | fport) * 0xc2b2ae35u;
-	h ^= h >> 15;
-	return h & (TCP_EHASH_SLOTS - 1);
-}
-
-static inline uint32_t tcp_porthashfn(uint16_t port)
-{
-	return ntohs(port);
-}
-
-int tcp_hash(struct stack *st, struct tcp_sock *tp)
-{
-	struct tcp_table *t = st->tcp;
-	struct tcp_sock **slot;
-
-	if (tp->in_hash)
-		return 0;
-	if (tp->state == TCP_LISTEN)
-		slot = &t->lhash[tcp_porthashfn(tp->sk.sport) & (TCP_LHASH_SLOTS - 1)];
-	else
-		slot = &t->ehash[tcp_ehashfn(&tp->sk.saddr6, tp->sk.sport, &tp->sk.daddr6,
-					     tp->sk.dport)];
-	tp->hnext = *slot;
-	*slot = tp;
-	tp->in_hash = true;
-	return 0;
-}
-
-void tcp_unhash(struct stack *st, struct tcp_sock *tp)
-{
-	struct tcp_table *t = st->tcp;
-	struct tcp_sock **pp;
-	int pass;
-
-	if (!tp->in_hash)
-		return;
-	/* A listener's state may already have moved on: try both tables. */
-	for (pass = 0; pass < 2; pass++) {
-		pp = pass == 0 ? &t->ehash[tcp_ehashfn(&tp->sk.saddr6, tp->sk.sport,
-						       &tp->sk.daddr6, tp->sk.dport)]
-			       : &t->lhash[tcp_porthashfn(tp->sk.sport) & (TCP_LHASH_SLOTS - 1)];
-		for (; *pp; pp = &(*pp)->hnext) {
-			if (*pp == tp) {
-				*pp = tp->hnext;
-				tp->hnext = NULL;
-				tp->in_hash = false;
-				return;
-			}
-		}
-	}
-}
-
-struct tcp_sock *tcp_lookup(struct stack *st, const union inet_addr *saddr, uint16_t sport,
-			    const union inet_addr *daddr, uint16_t dport)
-{
-	struct tcp_table *t = st->tcp;
-	struct tcp_sock *tp, *wild = NULL;
-
-	if (!t)
-		return NULL;
-	for (tp = t->ehash[tcp_ehashfn(daddr, dport, saddr, sport)]; tp; tp = tp->hnext)
-		if (tp->sk.sport == dport && tp->sk.dport == sport &&
-		    inet_addr_eq(&tp->sk.daddr6, saddr) && inet_addr_eq(&tp->sk.saddr6, daddr))
-			return tp;
-	/* a listener bound to daddr, else one on a wildcard that takes
-	 * daddr's family (:: takes IPv4 too unless V6ONLY) */
-	for (tp = t->lhash[tcp_porthashfn(dport) & (TCP_LHASH_SLOTS - 1)]; tp; tp = tp->hnext) {
-		int m;
-
-		if (tp->sk.sport != dport)
-			continue;
-		m = inet_addr_local_match(&tp->sk.saddr6, tp->sk.v6only, daddr);
-		if (m == 2)
-			return tp;
-		if (m && !wild)
-			wild = tp;
-	}
-	return wild;
-}
-
-/* ---- the list of every object ---- */
-
-static void tcp_link_all(struct tcp_table *t, struct tcp_sock *tp)
-{
-	tp->lnext = t->all;
-	if (t->all)
-		t->all->lpprev = &tp->lnext;
-	t->all = tp;
-	tp->lpprev = &t->all;
-	t->n_conns++;
-}
-
-static void tcp_unlink_all(struct tcp_table *t, struct tcp_sock *tp)
-{
-	if (!tp->lpprev)
-		return;
-	*tp->lpprev = tp->lnext;
-	if (tp->lnext)
-		tp->lnext->lpprev = tp->lpprev;
-	tp->lnext = NULL;
-	tp->lpprev = NULL;
-	t->n_conns--;
-}
-
-void tcp_walk(struct stack *st, void (*fn)(void *arg, const struct sock *sk), void *arg)
-{
-	struct tcp_sock *tp, *next;
-
-	if (!st->tcp)
-		return;
-	for (tp = st->tcp->all; tp; tp = next) {
-		next = tp->lnext;
-		fn(arg, &tp->sk);
-	}
-}
-
-/* ---- local ports ---- */
-
-static struct tcp_port_ref *tcp_port_find(struct tcp_table *t, const union inet_addr *addr,
-					  bool v6only, uint16_t port)
-{
-	struct tcp_port_ref *r;
-
-	for (r = t->phash[tcp_porthashfn(port) & (TCP_PHASH_SLOTS - 1)]; r; r = r->next)
-		if (r->port == port && inet_addr_eq(&r->addr, addr) && r->v6only == v6only)
-			return r;
-	return NULL;
-}
-
-/* Release a port's claim in the maps XDP steers by (sk_port_claim()). */
-static void tcp_port_release(struct stack *st, const struct tcp_port_ref *r)
-{
-	sk_port_release(st, &r->addr, r->v6only, IPPROTO_TCP, r->port);
-}
-
-/*
- * Would binding (addr, port) clash?  As Linux: any user of the port on an
- * address the new bind also covers clashes (the same address, a wildcard
- * on either side, :: without V6ONLY and any IPv4 bind), unless the new
- * socket has SO_REUSEADDR and nobody listens there (so a server restarts
- * while its old connections sit in TIME_WAIT or still run).
- */
-static bool tcp_port_busy(struct tcp_table *t, const union inet_addr *addr, bool v6only,
-			  uint16_t port, bool reuse)
-{
-	struct tcp_port_ref *r;
-
-	for (r = t->phash[tcp_porthashfn(port) & (TCP_PHASH_SLOTS - 1)]; r; r = r->next) {
-		if (r->port != port || !r->refs)
-			continue;
-		if (!inet_addr_bind_overlap(&r->addr, r->v6only, addr, v6only))
-			continue;
-		if (!reuse || r->n_listen)
-			return true;
-	}
-	return false;
-}
-
-/* Hold (addr, port) for tp; claims it in the ports map on first use. */
-static int tcp_port_get(struct stack *st, struct tcp_sock *tp, const union inet_addr *addr,
-			uint16_t port)
-{
-	struct tcp_table *t = st->tcp;
-	struct tcp_port_ref *r = tcp_port_find(t, addr, tp->sk.v6only, port);
-	int err;
-
-	if (!r) {
-		r = calloc(1, sizeof(*r));
-		if (!r)
-			return -ENOMEM;
-		err = sk_port_claim(st, addr, tp->sk.v6only, IPPROTO_TCP, port);
-		if (err) {
-			free(r);
-			return err;
-		}
-		r->addr = *addr;
-		r->v6only = tp->sk.v6only;
-		r->port = port;
-		r->next = t->phash[tcp_porthashfn(port) & (TCP_PHASH_SLOTS - 1)];
-		t->phash[tcp_porthashfn(port) & (TCP_PHASH_SLOTS - 1)] = r;
-	}
-	r->refs++;
-	tp->pref = r;
-	return 0;
-}
-
-static void tcp_port_put(struct stack *st, struct tcp_sock *tp)
-{
-	struct tcp_table *t = st->tcp;
-	struct tcp_port_ref *r = tp->pref, **pp;
-
-	if (!r)
-		return;
-	tp->pref = NULL;
-	if (tp->state == TCP_LISTEN && r->n_listen)
-		r->n_listen--;
-	if (--r->refs)
-		return;
-	for (pp = &t->phash[tcp_porthashfn(r->port) & (TCP_PHASH_SLOTS - 1)]; *pp;
-	     pp = &(*pp)->next) {
-		if (*pp == r) {
-			*pp = r->next;
-			break;
-		}
-	}
-	tcp_port_release(st, r);
-	free(r);
-}
-
-void tcp_port_share(struct tcp_sock *child, struct tcp_sock *listener)
-{
-	if (listener->pref) {
-		listener->pref->refs++;
-		child->pref = listener->pref;
-	}
 }
 
 /* ---- objects ---- */
@@ -351,54 +120,6 @@ struct tcp_sock *tcp_sock_alloc(struct stack *st)
 	return tp;
 }
 
-/*
- * The chunk pool is shared by every connection of the stack, so a send can
- * find it empty with nothing of its own in flight: no ACK of its own would
- * ever make it writable again, and readiness is edge-triggered.  Such a
- * connection waits on the table's list, and the poll hook wakes every
- * waiter once chunks are free again (whoever freed them).
- */
-static void tcp_chunk_wait(struct tcp_table *t, struct tcp_sock *tp)
-{
-	if (tp->wpprev)
-		return;	/* waiting already */
-	tp->wnext = t->chunk_waiters;
-	if (tp->wnext)
-		tp->wnext->wpprev = &tp->wnext;
-	tp->wpprev = &t->chunk_waiters;
-	t->chunk_waiters = tp;
-}
-
-static void tcp_chunk_unwait(struct tcp_sock *tp)
-{
-	if (!tp->wpprev)
-		return;
-	*tp->wpprev = tp->wnext;
-	if (tp->wnext)
-		tp->wnext->wpprev = tp->wpprev;
-	tp->wnext = NULL;
-	tp->wpprev = NULL;
-}
-
-/* Poll hook (after every burst): chunks free again, wake every waiter. */
-static void tcp_chunk_wake(struct stack *st)
-{
-	struct tcp_table *t = st->tcp;
-	struct tcp_chunk_pool *p;
-	struct tcp_sock *tp;
-
-	if (!t || !t->chunk_waiters)
-		return;
-	p = &t->chunks;
-	if (!p->n_free && p->n_total >= p->max)
-		return;
-	while ((tp = t->chunk_waiters)) {
-		tcp_chunk_unwait(tp);
-		tcp_wake(tp);
-	}
-	st->poll_again = true;	/* dispatched by the next poll: do not sleep first */
-}
-
 /* Poll hook, after every burst and its socket events. */
 static void tcp_after_burst(struct stack *st)
 {
@@ -425,112 +146,6 @@ int tcp_set_conn_limit(struct stack *st, uint32_t max_conns)
 		return -EINVAL;
 	st->tcp->max_conns = max_conns;
 	return 0;
-}
-
-void tcp_sock_free(struct stack *st, struct tcp_sock *tp)
-{
-	tcp_chunk_unwait(tp);
-	tcp_clear_timers(st, tp);
-	tcp_unhash(st, tp);
-	tcp_port_put(st, tp);
-	if (st->tcp) {
-		if (tp->ack_deferred || tp->push_deferred)
-			tcp_ack_undefer(st->tcp, tp);
-		tcp_stream_purge(&st->tcp->chunks, &tp->sndq);
-		tcp_stream_purge(&st->tcp->chunks, &tp->rcvq);
-		tcp_ooo_purge(&st->tcp->chunks, &tp->ooo);
-		tcp_unlink_all(st->tcp, tp);
-	}
-	tcp_recovery_put(st, tp);
-	free(tp->lq);
-	free(tp);
-}
-
-/* Take a child off its listener's queues. */
-static void tcp_child_unlink(struct tcp_sock *tp)
-{
-	struct tcp_sock *parent = tp->parent, **pp;
-
-	if (!parent)
-		return;
-	for (pp = &parent->lq->accept_head; *pp; pp = &(*pp)->qnext) {
-		if (*pp != tp)
-			continue;
-		*pp = tp->qnext;
-		if (parent->lq->accept_tail == tp) {
-			struct tcp_sock *q;
-
-			parent->lq->accept_tail = NULL;
-			for (q = parent->lq->accept_head; q; q = q->qnext)
-				parent->lq->accept_tail = q;
-		}
-		parent->lq->accept_qlen--;
-		break;
-	}
-	tp->qnext = NULL;
-	tp->parent = NULL;
-}
-
-void tcp_accept_enqueue(struct stack *st, struct tcp_sock *child)
-{
-	struct tcp_sock *parent = child->parent;
-	struct tcp_listen_q *lq;
-
-	(void)st;
-	if (!parent)
-		return;
-	lq = parent->lq;
-	child->qnext = NULL;
-	if (lq->accept_tail)
-		lq->accept_tail->qnext = child;
-	else
-		lq->accept_head = child;
-	lq->accept_tail = child;
-	lq->accept_qlen++;
-	tcp_wake(parent);
-}
-
-void tcp_set_state(struct stack *st, struct tcp_sock *tp, int state)
-{
-	int old = tp->state;
-
-	if (old == state)
-		return;
-	if (old == TCP_SYN_RECEIVED && tp->parent && tp->parent->lq->syn_qlen)
-		tp->parent->lq->syn_qlen--;	/* leaves the listener's SYN queue */
-	if (old == TCP_LISTEN && tp->pref && tp->pref->n_listen)
-		tp->pref->n_listen--;
-	tp->state = (uint8_t)state;
-	if (state == TCP_LISTEN && tp->pref)
-		tp->pref->n_listen++;
-	if (state == TCP_ESTABLISHED || state == TCP_SYN_RECEIVED)
-		tp->synced = tp->synced || state == TCP_ESTABLISHED;
-	if (state != TCP_CLOSED)
-		return;
-
-	/* CLOSED: nothing of the connection remains but what the application
-	 * may still read (pending error, EOF). */
-	tcp_child_unlink(tp);
-	tcp_clear_timers(st, tp);
-	tcp_unhash(st, tp);
-	tcp_port_put(st, tp);
-	tcp_stream_purge(&st->tcp->chunks, &tp->sndq);
-	tcp_ooo_purge(&st->tcp->chunks, &tp->ooo);
-	tcp_recovery_put(st, tp);
-	if (tp->orphan) {
-		tcp_sock_free(st, tp);
-		return;
-	}
-	tcp_wake(tp);
-}
-
-void tcp_reset_conn(struct stack *st, struct tcp_sock *tp, int err)
-{
-	tp->sk.err = err;
-	/* RFC 9293 3.10.7.4: queued data is flushed, the user is told. */
-	tcp_stream_purge(&st->tcp->chunks, &tp->rcvq);
-	tcp_wake(tp);
-	tcp_set_state(st, tp, TCP_CLOSED);
 }
 
 int tcp_get_info(const struct sock *sk, struct tcp_conn_info *info)
@@ -1247,34 +862,6 @@ const struct proto tcp_prot = {
 	.getsockopt = tcp_getsockopt,
 	.flags = PROTO_F_OWNS_OBJECT,
 };
-
-/*
- * struct net_protocol err_lookup: is the connection an ICMP error quotes
- * (pkb->data = the quoted IP header, our segment after it) on this worker?
- * The same lookup as tcp_err(); a listener or a closed socket is not the
- * connection.  If not here: the owner of the quoted ephemeral port, unless
- * a listener here has that port too (its connections are wherever their
- * SYNs arrived), else -1: any worker.
- */
-static bool tcp_err_lookup(struct stack *st, const struct pkb *pkb, int *owner)
-{
-	struct icmp_quote q;
-	struct tcp_sock *tp;
-	uint16_t port;
-
-	if (!st->tcp || icmp_quote_parse(pkb->data, pkb_len(pkb), &q))
-		return true;	/* tcp_err() decides */
-	/* quoted as we sent it: we are its source */
-	tp = tcp_lookup(st, &q.daddr, q.dport, &q.saddr, q.sport);
-	if (tp && tp->state != TCP_LISTEN && tp->state != TCP_CLOSED)
-		return true;
-	port = ntohs(q.sport);
-	if (!tp && port >= TCP_EPHEMERAL_LO && port <= TCP_EPHEMERAL_HI)
-		*owner = (int)stack_port_owner(st, port);
-	else
-		*owner = -1;
-	return false;
-}
 
 static const struct net_protocol tcp_protocol = {
 	.handler = tcp_rcv,

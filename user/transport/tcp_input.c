@@ -39,7 +39,6 @@
 #include "transport/tcp_internal.h"
 
 #define TCP_PAWS_24DAYS_NS	(24ULL * 24 * 3600 * 1000000000ULL)	/* RFC 7323 5.5 */
-#define TCP_PMTU_MIN_MSS	536u	/* floor for a PMTU-lowered MSS */
 
 /*
  * What a step of segment processing decided (RFC 9293 3.10.7): the
@@ -1381,75 +1380,4 @@ int tcp_rcv(struct stack *st, struct pkb *pkb)
 	else
 		pkb_free(pkb);
 	return 0;
-}
-
-/*
- * An ICMP error about a segment we sent (RFC 1122 4.2.3.9, RFC 5927):
- * pkb->data is the quoted IP header and at least 8 bytes of our TCP header
- * (ports and sequence number).  The quoted sequence must lie in
- * [SND.UNA, SND.NXT) or the message is a forgery or stale (RFC 5927 4.1).
- */
-void tcp_err(struct stack *st, struct pkb *pkb, int err, uint32_t info)
-{
-	uint32_t seq, mtu, hdrs, min_mtu;
-	struct icmp_quote q;
-	struct tcp_sock *tp;
-	uint16_t mss;
-
-	if (!st->tcp || icmp_quote_parse(pkb->data, pkb_len(pkb), &q))
-		return;
-	seq = q.seq;
-	/* quoted as we sent it: we are its source */
-	tp = tcp_lookup(st, &q.daddr, q.dport, &q.saddr, q.sport);
-	if (!tp || tp->state == TCP_LISTEN || tp->state == TCP_CLOSED)
-		return;
-	if (tcp_before(seq, tp->snd_una) || !tcp_before(seq, tp->snd_max))
-		return;
-
-	if (err == -EMSGSIZE) {
-		/* RFC 1191, RFC 8201 (packet too big): lower the MSS to the
-		 * next hop's MTU less the IP and TCP headers (an old router
-		 * sends 0: nothing to go by) and resend what was dropped. */
-		if (tp->state == TCP_SYN_SENT || !info)
-			return;
-		hdrs = inet_addr_is4(&q.saddr) ? 40 : 60;
-		min_mtu = inet_addr_is4(&q.saddr) ? 68 : 1280;
-		mtu = info < min_mtu ? min_mtu : info;
-		mss = (uint16_t)(mtu > hdrs + TCP_PMTU_MIN_MSS ? mtu - hdrs : TCP_PMTU_MIN_MSS);
-		if (mss >= tp->mss)
-			return;
-		tp->mss = mss;
-		tp->cc.mss = mss;
-		STACK_INC(st, tcp_pmtu_updates);
-		if (tcp_after(tp->snd_max, tp->snd_una)) {
-			uint32_t n = tp->snd_max - tp->snd_una;
-
-			tcp_retransmit(st, tp, tp->snd_una, n < mss ? n : mss);
-		}
-		return;
-	}
-	/* A connect() in progress is aborted by any of them, as Linux does
-	 * (RFC 5461: not what RFC 1122 says for soft errors, but widely done,
-	 * so a dead address fails fast). */
-	if (tp->state == TCP_SYN_SENT) {
-		if (err == -ECONNREFUSED)
-			STACK_INC(st, tcp_conn_refused);
-		tcp_reset_conn(st, tp, err);
-		return;
-	}
-	/*
-	 * RFC 1122 4.2.3.9: net/host unreachable (codes 0, 1, 5), time exceeded
-	 * and parameter problem are soft errors: the connection MUST NOT be
-	 * aborted, the information SHOULD reach the application.  Protocol and
-	 * port unreachable (2, 3) are hard errors that RFC 1122 says SHOULD
-	 * abort -- but for a synchronized connection RFC 5927 7 shows that this
-	 * is a blind connection-reset attack (a forged ICMP needs only the
-	 * 4-tuple and a sequence in flight) and recommends treating hard errors
-	 * as soft ones; Linux's tcp_v4_err() does (sk_err_soft, "we will keep
-	 * trying until we time out").  So every error is kept as the last soft
-	 * error, and reported in place of ETIMEDOUT if the connection then
-	 * times out (tcp_timer.c); an ACK that arrives clears it (tcp_ack).
-	 */
-	tp->soft_err = err;
-	STACK_INC(st, tcp_icmp_soft_errors);
 }

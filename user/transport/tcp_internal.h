@@ -78,11 +78,20 @@ static inline uint32_t tcp_send_mss(const struct tcp_sock *tp)
 	return mss > opt + 8 ? mss - opt : 8;
 }
 
-/* ---- tcp.c ---- */
-/* Per-stack TCP state (connection hash, listeners, chunk pool, ports). */
-struct tcp_port_ref;
+/* ---- tcp.c: socket operations, per-stack tables ---- */
 /* A new connection object (defaults, timers initialised), not hashed. */
 struct tcp_sock *tcp_sock_alloc(struct stack *st);
+
+/* ---- tcp_conn.c: lookup, ports, the connection's life, ICMP errors ---- */
+/* One local (address, port) in use; addr 0 = every address. */
+struct tcp_port_ref {
+	struct tcp_port_ref *next;
+	union inet_addr addr;	/* IPv4 mapped (core/inaddr.h) */
+	uint16_t port;		/* network order */
+	bool v6only;		/* of the sockets holding it */
+	uint32_t refs;		/* connections holding it */
+	uint32_t n_listen;	/* of which listeners */
+};
 /* Insert / remove an established-or-connecting connection in the 4-tuple hash. */
 int tcp_hash(struct stack *st, struct tcp_sock *tp);
 void tcp_unhash(struct stack *st, struct tcp_sock *tp);
@@ -90,22 +99,51 @@ void tcp_unhash(struct stack *st, struct tcp_sock *tp);
  * (daddr or any, dport); NULL if none. */
 struct tcp_sock *tcp_lookup(struct stack *st, const union inet_addr *saddr, uint16_t sport,
 			    const union inet_addr *daddr, uint16_t dport);
+/* On / off the list of every object of the stack (tcp_walk). */
+void tcp_link_all(struct tcp_table *t, struct tcp_sock *tp);
+void tcp_unlink_all(struct tcp_table *t, struct tcp_sock *tp);
+/* Take a reference on the claim of (address, port) for tp, claiming it in
+ * the ports map if nobody holds it (0 or -errno; the caller checked that
+ * it is free for tp); give tp's reference back. */
+int tcp_port_get(struct stack *st, struct tcp_sock *tp, const union inet_addr *addr,
+		 uint16_t port);
+void tcp_port_put(struct stack *st, struct tcp_sock *tp);
+/* Is (addr, port) taken for a new socket (overlapping addresses, the
+ * V6ONLY rules; reuse: SO_REUSEADDR, busy only while someone listens)? */
+bool tcp_port_busy(struct tcp_table *t, const union inet_addr *addr, bool v6only,
+		   uint16_t port, bool reuse);
+/* Release a claim nobody holds any more (the BPF ports map too). */
+void tcp_port_release(struct stack *st, const struct tcp_port_ref *r);
+/* A send found the chunk pool empty: tp waits; after a burst, every waiter
+ * is woken once chunks are free again. */
+void tcp_chunk_wait(struct tcp_table *t, struct tcp_sock *tp);
+void tcp_chunk_wake(struct stack *st);
 /* Move to a new state; on CLOSED: stop timers, unhash, release the port,
  * free the buffers, and free the object if it is an orphan. */
 void tcp_set_state(struct stack *st, struct tcp_sock *tp, int state);
 /* Abort with err (negative errno) reported to the application. */
 void tcp_reset_conn(struct stack *st, struct tcp_sock *tp, int err);
+/* Free a connection object that is CLOSED (unhashed, no port, no buffers). */
+void tcp_sock_free(struct stack *st, struct tcp_sock *tp);
+/* Share the listener's port claim with a child (passive open). */
+void tcp_port_share(struct tcp_sock *child, struct tcp_sock *listener);
+/* Put an established child on its listener's accept queue and wake it. */
+void tcp_accept_enqueue(struct stack *st, struct tcp_sock *child);
+/* struct net_protocol err_lookup / err_handler for IPPROTO_TCP. */
+bool tcp_err_lookup(struct stack *st, const struct pkb *pkb, int *owner);
+void tcp_err(struct stack *st, struct pkb *pkb, int err, uint32_t info);
 /* Wake the application (sk->data_ready) if it has a socket. */
 static inline void tcp_wake(struct tcp_sock *tp)
 {
 	if (tp->sk.data_ready && tp->sk.socket)
 		tp->sk.data_ready(&tp->sk);
 }
+/* ---- tcp_output.c: the burst's deferred ACKs and pushes ---- */
 /* Send tp's ACK at the end of the current burst (once), not now. */
 #define TCP_ACK_DEFER_MAX	(2 * STACK_RX_BURST)
 void tcp_ack_defer(struct stack *st, struct tcp_sock *tp);
 /* An ACK owed now that what the application sends in this burst may carry
- * (tcp.c): at the end of the burst if nothing did. */
+ * (tcp_output.c): at the end of the burst if nothing did. */
 void tcp_ack_soon(struct stack *st, struct tcp_sock *tp);
 /* Push tp at the end of the burst (once), not now (tcp_output.c). */
 void tcp_push_soon(struct stack *st, struct tcp_sock *tp);
@@ -153,8 +191,6 @@ struct tcp_pacer {
 	struct timer timer;
 };
 
-/* Free a connection object that is CLOSED (unhashed, no port, no buffers). */
-void tcp_sock_free(struct stack *st, struct tcp_sock *tp);
 /*
  * RFC 5961 7: the per-stack budget of challenge ACKs.  Each second it is
  * refilled to a value drawn in [limit/2, limit/2 + limit) (as Linux since
@@ -222,15 +258,9 @@ static inline struct tcp_challenge_budget *tcp_challenge_budget(struct stack *st
 {
 	return &st->tcp->challenge;
 }
-/* Share the listener's port claim with a child (passive open). */
-void tcp_port_share(struct tcp_sock *child, struct tcp_sock *listener);
-/* Put an established child on its listener's accept queue and wake it. */
-void tcp_accept_enqueue(struct stack *st, struct tcp_sock *child);
 
 /* ---- tcp_input.c ---- */
 int tcp_parse_options(const uint8_t *opt, int len, struct tcp_seg *seg);
-/* ICMP error handler (struct net_protocol err_handler) for IPPROTO_TCP. */
-void tcp_err(struct stack *st, struct pkb *pkb, int err, uint32_t info);
 
 /* ---- tcp_output.c ---- */
 /* Send as much queued data (and a queued FIN) as windows, cwnd and Nagle
@@ -415,7 +445,14 @@ static inline uint32_t tcp_sack_fack(const struct tcp_sock *tp, uint32_t seq)
 
 /* ---- tcp_timer.c ---- */
 void tcp_timers_init(struct tcp_sock *tp);
-void tcp_clear_timers(struct stack *st, struct tcp_sock *tp);
+/* Stop every timer of tp, and its wait for a pacing slot. */
+static inline void tcp_clear_timers(struct stack *st, struct tcp_sock *tp)
+{
+	timer_del(st, &tp->rtx_timer);
+	timer_del(st, &tp->delack_timer);
+	timer_del(st, &tp->keepalive_timer);
+	tcp_pace_cancel(st, tp);
+}
 void tcp_rearm_rto(struct stack *st, struct tcp_sock *tp);	/* after new data acked/sent */
 void tcp_enter_time_wait(struct stack *st, struct tcp_sock *tp);
 /* Arm keepalive_timer for the state: keepalive (when enabled) in

@@ -150,15 +150,15 @@ struct tcp_sock {
 	struct sock sk;			/* must be first */
 	struct stack *st;
 
-	/* ---- connection identity and state (tcp.c, tcp_input.c) ---- */
+	/* ---- connection identity and state (tcp.c, tcp_conn.c, tcp_input.c) ---- */
 	uint8_t state;			/* enum tcp_state */
 	bool orphan;			/* the application closed it; freed when done */
 	bool in_hash;
-	bool synced;			/* reached a synchronized state once (tcp.c) */
-	struct tcp_sock *hnext;		/* connection hash chain (tcp.c) */
+	bool synced;			/* reached a synchronized state once (tcp_conn.c) */
+	struct tcp_sock *hnext;		/* connection hash chain (tcp_conn.c) */
 	struct tcp_sock *lnext;		/* every connection of the stack (tcp_walk) */
 	struct tcp_sock **lpprev;
-	struct tcp_port_ref *pref;	/* local port claim this connection holds (tcp.c) */
+	struct tcp_port_ref *pref;	/* local port claim this connection holds (tcp_conn.c) */
 
 	/* ---- listener (tcp.c, tcp_input.c) ---- */
 	struct tcp_sock *parent;	/* listener of an embryonic / unaccepted connection */
@@ -296,8 +296,8 @@ struct tcp_sock {
 	struct timer keepalive_timer;	/* keepalive, SYN_RECEIVED/FIN_WAIT_2/TIME_WAIT expiry */
 	uint8_t pending_acks;		/* full segments received since our last ACK */
 	bool ack_now;			/* send an ACK at the end of this input */
-	bool ack_deferred;		/* owes an ACK at the end of the burst (tcp.c) */
-	bool push_deferred;		/* data queued in this burst, pushed at its end (tcp.c) */
+	bool ack_deferred;		/* owes an ACK at the end of the burst (tcp_output.c) */
+	bool push_deferred;		/* data queued in this burst, pushed at its end (tcp_output.c) */
 	bool ack_wnd;			/* ... a window update (the application read) */
 	uint8_t probes;			/* persist / keepalive probes sent */
 
@@ -309,7 +309,7 @@ struct tcp_sock {
 	bool sndbuf_locked;		/* SKIFF_SO_SNDBUF set: no autotuning (tcp.c) */
 	bool rcvbuf_locked;		/* SKIFF_SO_RCVBUF set: no autotuning (tcp.c) */
 	uint32_t keepidle_s, keepintvl_s, keepcnt;
-	struct tcp_sock *wnext, **wpprev;	/* chunk waiters list (tcp.c); wpprev NULL: not on it */
+	struct tcp_sock *wnext, **wpprev;	/* chunk waiters list (tcp_conn.c); wpprev NULL: not on it */
 };
 
 static inline struct tcp_sock *tcp_sk(struct sock *sk)

@@ -295,14 +295,6 @@ void tcp_timers_init(struct tcp_sock *tp)
 		tp->rto_ns = TCP_RTO_INIT_NS; /* RFC 6298 2.1 */
 }
 
-void tcp_clear_timers(struct stack *st, struct tcp_sock *tp)
-{
-	timer_del(st, &tp->rtx_timer);
-	timer_del(st, &tp->delack_timer);
-	timer_del(st, &tp->keepalive_timer);
-	tcp_pace_cancel(st, tp);
-}
-
 void tcp_enter_time_wait(struct stack *st, struct tcp_sock *tp)
 {
 	tcp_set_state(st, tp, TCP_TIME_WAIT);

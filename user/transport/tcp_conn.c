@@ -1,0 +1,510 @@
+// SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
+/*
+ * TCP connections as objects of the stack, after Linux's
+ * inet_hashtables.c, tcp_ipv4.c (lookup, ICMP errors) and tcp_done():
+ *   - the connection hash on the 4-tuple and the listener hash, lookup for
+ *     input and for ICMP errors, the list of every object (tcp_walk);
+ *   - local port claims: the first user of an (address, port) claims it
+ *     in the BPF ports map (st->hooks.port_claim), the last releases it;
+ *   - the connection's life: state changes, the teardown on CLOSED, reset,
+ *     the listener's accept queue, freeing;
+ *   - connections waiting for the chunk pool;
+ *   - ICMP and ICMPv6 errors about segments we sent (RFC 5927).
+ * Below the segment arrival and timer files, above output (docs/
+ * architecture.md, "TCP's files"): it calls no file that calls it.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/stack.h"
+#include "net/icmp.h"
+#include "transport/tcp_internal.h"
+
+#define TCP_PMTU_MIN_MSS	536u	/* floor for a PMTU-lowered MSS */
+
+/* ---- hashing ---- */
+
+static inline uint32_t tcp_ehashfn(const union inet_addr *laddr, uint16_t lport,
+				   const union inet_addr *faddr, uint16_t fport)
+{
+	uint32_t h = inet_addr_fold(laddr) * 0x9e3779b1u;
+
+	h ^= inet_addr_fold(faddr) * 0x85ebca6bu;
+	h ^= ((uint32_t)lport << 16 | fport) * 0xc2b2ae35u;
+	h ^= h >> 15;
+	return h & (TCP_EHASH_SLOTS - 1);
+}
+
+static inline uint32_t tcp_porthashfn(uint16_t port)
+{
+	return ntohs(port);
+}
+
+int tcp_hash(struct stack *st, struct tcp_sock *tp)
+{
+	struct tcp_table *t = st->tcp;
+	struct tcp_sock **slot;
+
+	if (tp->in_hash)
+		return 0;
+	if (tp->state == TCP_LISTEN)
+		slot = &t->lhash[tcp_porthashfn(tp->sk.sport) & (TCP_LHASH_SLOTS - 1)];
+	else
+		slot = &t->ehash[tcp_ehashfn(&tp->sk.saddr6, tp->sk.sport, &tp->sk.daddr6,
+					     tp->sk.dport)];
+	tp->hnext = *slot;
+	*slot = tp;
+	tp->in_hash = true;
+	return 0;
+}
+
+void tcp_unhash(struct stack *st, struct tcp_sock *tp)
+{
+	struct tcp_table *t = st->tcp;
+	struct tcp_sock **pp;
+	int pass;
+
+	if (!tp->in_hash)
+		return;
+	/* A listener's state may already have moved on: try both tables. */
+	for (pass = 0; pass < 2; pass++) {
+		pp = pass == 0 ? &t->ehash[tcp_ehashfn(&tp->sk.saddr6, tp->sk.sport,
+						       &tp->sk.daddr6, tp->sk.dport)]
+			       : &t->lhash[tcp_porthashfn(tp->sk.sport) & (TCP_LHASH_SLOTS - 1)];
+		for (; *pp; pp = &(*pp)->hnext) {
+			if (*pp == tp) {
+				*pp = tp->hnext;
+				tp->hnext = NULL;
+				tp->in_hash = false;
+				return;
+			}
+		}
+	}
+}
+
+struct tcp_sock *tcp_lookup(struct stack *st, const union inet_addr *saddr, uint16_t sport,
+			    const union inet_addr *daddr, uint16_t dport)
+{
+	struct tcp_table *t = st->tcp;
+	struct tcp_sock *tp, *wild = NULL;
+
+	if (!t)
+		return NULL;
+	for (tp = t->ehash[tcp_ehashfn(daddr, dport, saddr, sport)]; tp; tp = tp->hnext)
+		if (tp->sk.sport == dport && tp->sk.dport == sport &&
+		    inet_addr_eq(&tp->sk.daddr6, saddr) && inet_addr_eq(&tp->sk.saddr6, daddr))
+			return tp;
+	/* a listener bound to daddr, else one on a wildcard that takes
+	 * daddr's family (:: takes IPv4 too unless V6ONLY) */
+	for (tp = t->lhash[tcp_porthashfn(dport) & (TCP_LHASH_SLOTS - 1)]; tp; tp = tp->hnext) {
+		int m;
+
+		if (tp->sk.sport != dport)
+			continue;
+		m = inet_addr_local_match(&tp->sk.saddr6, tp->sk.v6only, daddr);
+		if (m == 2)
+			return tp;
+		if (m && !wild)
+			wild = tp;
+	}
+	return wild;
+}
+
+/* ---- the list of every object ---- */
+
+void tcp_link_all(struct tcp_table *t, struct tcp_sock *tp)
+{
+	tp->lnext = t->all;
+	if (t->all)
+		t->all->lpprev = &tp->lnext;
+	t->all = tp;
+	tp->lpprev = &t->all;
+	t->n_conns++;
+}
+
+void tcp_unlink_all(struct tcp_table *t, struct tcp_sock *tp)
+{
+	if (!tp->lpprev)
+		return;
+	*tp->lpprev = tp->lnext;
+	if (tp->lnext)
+		tp->lnext->lpprev = tp->lpprev;
+	tp->lnext = NULL;
+	tp->lpprev = NULL;
+	t->n_conns--;
+}
+
+void tcp_walk(struct stack *st, void (*fn)(void *arg, const struct sock *sk), void *arg)
+{
+	struct tcp_sock *tp, *next;
+
+	if (!st->tcp)
+		return;
+	for (tp = st->tcp->all; tp; tp = next) {
+		next = tp->lnext;
+		fn(arg, &tp->sk);
+	}
+}
+
+/* ---- local ports ---- */
+
+static struct tcp_port_ref *tcp_port_find(struct tcp_table *t, const union inet_addr *addr,
+					  bool v6only, uint16_t port)
+{
+	struct tcp_port_ref *r;
+
+	for (r = t->phash[tcp_porthashfn(port) & (TCP_PHASH_SLOTS - 1)]; r; r = r->next)
+		if (r->port == port && inet_addr_eq(&r->addr, addr) && r->v6only == v6only)
+			return r;
+	return NULL;
+}
+
+/* Release a port's claim in the maps XDP steers by (sk_port_claim()). */
+void tcp_port_release(struct stack *st, const struct tcp_port_ref *r)
+{
+	sk_port_release(st, &r->addr, r->v6only, IPPROTO_TCP, r->port);
+}
+
+/*
+ * Would binding (addr, port) clash?  As Linux: any user of the port on an
+ * address the new bind also covers clashes (the same address, a wildcard
+ * on either side, :: without V6ONLY and any IPv4 bind), unless the new
+ * socket has SO_REUSEADDR and nobody listens there (so a server restarts
+ * while its old connections sit in TIME_WAIT or still run).
+ */
+bool tcp_port_busy(struct tcp_table *t, const union inet_addr *addr, bool v6only,
+		   uint16_t port, bool reuse)
+{
+	struct tcp_port_ref *r;
+
+	for (r = t->phash[tcp_porthashfn(port) & (TCP_PHASH_SLOTS - 1)]; r; r = r->next) {
+		if (r->port != port || !r->refs)
+			continue;
+		if (!inet_addr_bind_overlap(&r->addr, r->v6only, addr, v6only))
+			continue;
+		if (!reuse || r->n_listen)
+			return true;
+	}
+	return false;
+}
+
+/* Hold (addr, port) for tp; claims it in the ports map on first use. */
+int tcp_port_get(struct stack *st, struct tcp_sock *tp, const union inet_addr *addr,
+			uint16_t port)
+{
+	struct tcp_table *t = st->tcp;
+	struct tcp_port_ref *r = tcp_port_find(t, addr, tp->sk.v6only, port);
+	int err;
+
+	if (!r) {
+		r = calloc(1, sizeof(*r));
+		if (!r)
+			return -ENOMEM;
+		err = sk_port_claim(st, addr, tp->sk.v6only, IPPROTO_TCP, port);
+		if (err) {
+			free(r);
+			return err;
+		}
+		r->addr = *addr;
+		r->v6only = tp->sk.v6only;
+		r->port = port;
+		r->next = t->phash[tcp_porthashfn(port) & (TCP_PHASH_SLOTS - 1)];
+		t->phash[tcp_porthashfn(port) & (TCP_PHASH_SLOTS - 1)] = r;
+	}
+	r->refs++;
+	tp->pref = r;
+	return 0;
+}
+
+void tcp_port_put(struct stack *st, struct tcp_sock *tp)
+{
+	struct tcp_table *t = st->tcp;
+	struct tcp_port_ref *r = tp->pref, **pp;
+
+	if (!r)
+		return;
+	tp->pref = NULL;
+	if (tp->state == TCP_LISTEN && r->n_listen)
+		r->n_listen--;
+	if (--r->refs)
+		return;
+	for (pp = &t->phash[tcp_porthashfn(r->port) & (TCP_PHASH_SLOTS - 1)]; *pp;
+	     pp = &(*pp)->next) {
+		if (*pp == r) {
+			*pp = r->next;
+			break;
+		}
+	}
+	tcp_port_release(st, r);
+	free(r);
+}
+
+void tcp_port_share(struct tcp_sock *child, struct tcp_sock *listener)
+{
+	if (listener->pref) {
+		listener->pref->refs++;
+		child->pref = listener->pref;
+	}
+}
+
+/* ---- waiting for the chunk pool ---- */
+
+/*
+ * The chunk pool is shared by every connection of the stack, so a send can
+ * find it empty with nothing of its own in flight: no ACK of its own would
+ * ever make it writable again, and readiness is edge-triggered.  Such a
+ * connection waits on the table's list, and the poll hook wakes every
+ * waiter once chunks are free again (whoever freed them).
+ */
+void tcp_chunk_wait(struct tcp_table *t, struct tcp_sock *tp)
+{
+	if (tp->wpprev)
+		return;	/* waiting already */
+	tp->wnext = t->chunk_waiters;
+	if (tp->wnext)
+		tp->wnext->wpprev = &tp->wnext;
+	tp->wpprev = &t->chunk_waiters;
+	t->chunk_waiters = tp;
+}
+
+static void tcp_chunk_unwait(struct tcp_sock *tp)
+{
+	if (!tp->wpprev)
+		return;
+	*tp->wpprev = tp->wnext;
+	if (tp->wnext)
+		tp->wnext->wpprev = tp->wpprev;
+	tp->wnext = NULL;
+	tp->wpprev = NULL;
+}
+
+/* Poll hook (after every burst): chunks free again, wake every waiter. */
+void tcp_chunk_wake(struct stack *st)
+{
+	struct tcp_table *t = st->tcp;
+	struct tcp_chunk_pool *p;
+	struct tcp_sock *tp;
+
+	if (!t || !t->chunk_waiters)
+		return;
+	p = &t->chunks;
+	if (!p->n_free && p->n_total >= p->max)
+		return;
+	while ((tp = t->chunk_waiters)) {
+		tcp_chunk_unwait(tp);
+		tcp_wake(tp);
+	}
+	st->poll_again = true;	/* dispatched by the next poll: do not sleep first */
+}
+
+/* ---- the connection's life ---- */
+
+void tcp_sock_free(struct stack *st, struct tcp_sock *tp)
+{
+	tcp_chunk_unwait(tp);
+	tcp_clear_timers(st, tp);
+	tcp_unhash(st, tp);
+	tcp_port_put(st, tp);
+	if (st->tcp) {
+		if (tp->ack_deferred || tp->push_deferred)
+			tcp_ack_undefer(st->tcp, tp);
+		tcp_stream_purge(&st->tcp->chunks, &tp->sndq);
+		tcp_stream_purge(&st->tcp->chunks, &tp->rcvq);
+		tcp_ooo_purge(&st->tcp->chunks, &tp->ooo);
+		tcp_unlink_all(st->tcp, tp);
+	}
+	tcp_recovery_put(st, tp);
+	free(tp->lq);
+	free(tp);
+}
+
+/* Take a child off its listener's queues. */
+static void tcp_child_unlink(struct tcp_sock *tp)
+{
+	struct tcp_sock *parent = tp->parent, **pp;
+
+	if (!parent)
+		return;
+	for (pp = &parent->lq->accept_head; *pp; pp = &(*pp)->qnext) {
+		if (*pp != tp)
+			continue;
+		*pp = tp->qnext;
+		if (parent->lq->accept_tail == tp) {
+			struct tcp_sock *q;
+
+			parent->lq->accept_tail = NULL;
+			for (q = parent->lq->accept_head; q; q = q->qnext)
+				parent->lq->accept_tail = q;
+		}
+		parent->lq->accept_qlen--;
+		break;
+	}
+	tp->qnext = NULL;
+	tp->parent = NULL;
+}
+
+void tcp_accept_enqueue(struct stack *st, struct tcp_sock *child)
+{
+	struct tcp_sock *parent = child->parent;
+	struct tcp_listen_q *lq;
+
+	(void)st;
+	if (!parent)
+		return;
+	lq = parent->lq;
+	child->qnext = NULL;
+	if (lq->accept_tail)
+		lq->accept_tail->qnext = child;
+	else
+		lq->accept_head = child;
+	lq->accept_tail = child;
+	lq->accept_qlen++;
+	tcp_wake(parent);
+}
+
+void tcp_set_state(struct stack *st, struct tcp_sock *tp, int state)
+{
+	int old = tp->state;
+
+	if (old == state)
+		return;
+	if (old == TCP_SYN_RECEIVED && tp->parent && tp->parent->lq->syn_qlen)
+		tp->parent->lq->syn_qlen--;	/* leaves the listener's SYN queue */
+	if (old == TCP_LISTEN && tp->pref && tp->pref->n_listen)
+		tp->pref->n_listen--;
+	tp->state = (uint8_t)state;
+	if (state == TCP_LISTEN && tp->pref)
+		tp->pref->n_listen++;
+	if (state == TCP_ESTABLISHED || state == TCP_SYN_RECEIVED)
+		tp->synced = tp->synced || state == TCP_ESTABLISHED;
+	if (state != TCP_CLOSED)
+		return;
+
+	/* CLOSED: nothing of the connection remains but what the application
+	 * may still read (pending error, EOF). */
+	tcp_child_unlink(tp);
+	tcp_clear_timers(st, tp);
+	tcp_unhash(st, tp);
+	tcp_port_put(st, tp);
+	tcp_stream_purge(&st->tcp->chunks, &tp->sndq);
+	tcp_ooo_purge(&st->tcp->chunks, &tp->ooo);
+	tcp_recovery_put(st, tp);
+	if (tp->orphan) {
+		tcp_sock_free(st, tp);
+		return;
+	}
+	tcp_wake(tp);
+}
+
+void tcp_reset_conn(struct stack *st, struct tcp_sock *tp, int err)
+{
+	tp->sk.err = err;
+	/* RFC 9293 3.10.7.4: queued data is flushed, the user is told. */
+	tcp_stream_purge(&st->tcp->chunks, &tp->rcvq);
+	tcp_wake(tp);
+	tcp_set_state(st, tp, TCP_CLOSED);
+}
+
+/* ---- ICMP errors ---- */
+
+/*
+ * struct net_protocol err_lookup: is the connection an ICMP error quotes
+ * (pkb->data = the quoted IP header, our segment after it) on this worker?
+ * The same lookup as tcp_err(); a listener or a closed socket is not the
+ * connection.  If not here: the owner of the quoted ephemeral port, unless
+ * a listener here has that port too (its connections are wherever their
+ * SYNs arrived), else -1: any worker.
+ */
+bool tcp_err_lookup(struct stack *st, const struct pkb *pkb, int *owner)
+{
+	struct icmp_quote q;
+	struct tcp_sock *tp;
+	uint16_t port;
+
+	if (!st->tcp || icmp_quote_parse(pkb->data, pkb_len(pkb), &q))
+		return true;	/* tcp_err() decides */
+	/* quoted as we sent it: we are its source */
+	tp = tcp_lookup(st, &q.daddr, q.dport, &q.saddr, q.sport);
+	if (tp && tp->state != TCP_LISTEN && tp->state != TCP_CLOSED)
+		return true;
+	port = ntohs(q.sport);
+	if (!tp && port >= TCP_EPHEMERAL_LO && port <= TCP_EPHEMERAL_HI)
+		*owner = (int)stack_port_owner(st, port);
+	else
+		*owner = -1;
+	return false;
+}
+
+/*
+ * An ICMP error about a segment we sent (RFC 1122 4.2.3.9, RFC 5927):
+ * pkb->data is the quoted IP header and at least 8 bytes of our TCP header
+ * (ports and sequence number).  The quoted sequence must lie in
+ * [SND.UNA, SND.NXT) or the message is a forgery or stale (RFC 5927 4.1).
+ */
+void tcp_err(struct stack *st, struct pkb *pkb, int err, uint32_t info)
+{
+	uint32_t seq, mtu, hdrs, min_mtu;
+	struct icmp_quote q;
+	struct tcp_sock *tp;
+	uint16_t mss;
+
+	if (!st->tcp || icmp_quote_parse(pkb->data, pkb_len(pkb), &q))
+		return;
+	seq = q.seq;
+	/* quoted as we sent it: we are its source */
+	tp = tcp_lookup(st, &q.daddr, q.dport, &q.saddr, q.sport);
+	if (!tp || tp->state == TCP_LISTEN || tp->state == TCP_CLOSED)
+		return;
+	if (tcp_before(seq, tp->snd_una) || !tcp_before(seq, tp->snd_max))
+		return;
+
+	if (err == -EMSGSIZE) {
+		/* RFC 1191, RFC 8201 (packet too big): lower the MSS to the
+		 * next hop's MTU less the IP and TCP headers (an old router
+		 * sends 0: nothing to go by) and resend what was dropped. */
+		if (tp->state == TCP_SYN_SENT || !info)
+			return;
+		hdrs = inet_addr_is4(&q.saddr) ? 40 : 60;
+		min_mtu = inet_addr_is4(&q.saddr) ? 68 : 1280;
+		mtu = info < min_mtu ? min_mtu : info;
+		mss = (uint16_t)(mtu > hdrs + TCP_PMTU_MIN_MSS ? mtu - hdrs : TCP_PMTU_MIN_MSS);
+		if (mss >= tp->mss)
+			return;
+		tp->mss = mss;
+		tp->cc.mss = mss;
+		STACK_INC(st, tcp_pmtu_updates);
+		if (tcp_after(tp->snd_max, tp->snd_una)) {
+			uint32_t n = tp->snd_max - tp->snd_una;
+
+			tcp_retransmit(st, tp, tp->snd_una, n < mss ? n : mss);
+		}
+		return;
+	}
+	/* A connect() in progress is aborted by any of them, as Linux does
+	 * (RFC 5461: not what RFC 1122 says for soft errors, but widely done,
+	 * so a dead address fails fast). */
+	if (tp->state == TCP_SYN_SENT) {
+		if (err == -ECONNREFUSED)
+			STACK_INC(st, tcp_conn_refused);
+		tcp_reset_conn(st, tp, err);
+		return;
+	}
+	/*
+	 * RFC 1122 4.2.3.9: net/host unreachable (codes 0, 1, 5), time exceeded
+	 * and parameter problem are soft errors: the connection MUST NOT be
+	 * aborted, the information SHOULD reach the application.  Protocol and
+	 * port unreachable (2, 3) are hard errors that RFC 1122 says SHOULD
+	 * abort -- but for a synchronized connection RFC 5927 7 shows that this
+	 * is a blind connection-reset attack (a forged ICMP needs only the
+	 * 4-tuple and a sequence in flight) and recommends treating hard errors
+	 * as soft ones; Linux's tcp_v4_err() does (sk_err_soft, "we will keep
+	 * trying until we time out").  So every error is kept as the last soft
+	 * error, and reported in place of ETIMEDOUT if the connection then
+	 * times out (tcp_timer.c); an ACK that arrives clears it (tcp_ack).
+	 */
+	tp->soft_err = err;
+	STACK_INC(st, tcp_icmp_soft_errors);
+}
