@@ -12,18 +12,30 @@
 #include <net/if.h>
 #include <poll.h>
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
 
+#include <skiff/proto/eth.h>
 #include <skiff/proto/icmpv6.h>
+#include <skiff/proto/ipv6.h>
 
 #include "cmd/addr6.h"
 #include "cmd/netif.h"
 
-#define DAD_FRAME (ETH_HLEN + 40 + 24)
+/* The frames DAD sends and reads: Ethernet, IPv6, an NS or NA, and (an
+ * NA only) the target link-layer address option. */
+struct nd_frame {
+	struct eth_hdr eth;
+	struct ip6_hdr ip6;
+	struct nd_msg nd;
+	struct nd_opt_lladdr opt;
+} __attribute__((packed, aligned(2)));
+
+#define DAD_FRAME offsetof(struct nd_frame, opt)	/* an NS without options */
 
 void addr6_solicited_mac(const struct in6_addr *a, uint8_t mac[6])
 {
@@ -40,87 +52,78 @@ static uint32_t sum16(const uint8_t *p, size_t len, uint32_t sum)
 	return sum;
 }
 
-/* The probe: from ::, to the solicited-node group of a, no option (RFC 4862 5.4.2). */
-static void dad_probe(uint8_t *f, const uint8_t mac[6], const struct in6_addr *a)
+/* Fill in the IPv6 header of f (from src, NULL: ::, to dst) and the ICMPv6
+ * checksum of its plen bytes of ND message. */
+static void nd_frame_finish(struct nd_frame *f, const uint8_t mac[6], const uint8_t *src,
+			    const uint8_t dst[16], uint16_t plen)
 {
-	uint8_t *ip = f + ETH_HLEN, *ns = ip + 40;
 	uint32_t sum;
 
-	memset(f, 0, DAD_FRAME);
-	addr6_solicited_mac(a, f);
-	memcpy(f + 6, mac, 6);
-	f[12] = 0x86;
-	f[13] = 0xdd;
-	ip[0] = 0x60;
-	ip[5] = 24;
-	ip[6] = SKIFF_IPPROTO_ICMPV6;
-	ip[7] = SKIFF_ND_HOP_LIMIT;
-	/* source ::, destination ff02::1:ffXX:XXXX */
-	ip[24] = 0xff;
-	ip[25] = 0x02;
-	ip[35] = 1;
-	ip[36] = 0xff;
-	memcpy(ip + 37, a->s6_addr + 13, 3);
-	ns[0] = SKIFF_ND_NEIGHBOR_SOLICIT;
-	memcpy(ns + 8, a, 16);
-	sum = sum16(ip + 8, 32, 24 + SKIFF_IPPROTO_ICMPV6);
-	sum = sum16(ns, 24, sum);
+	memcpy(f->eth.h_source, mac, ETH_ALEN);
+	put_be16(&f->eth.h_proto, ETH_P_IPV6);
+	put_be32(&f->ip6.vtc_flow, 6u << 28);
+	put_be16(&f->ip6.plen, plen);
+	f->ip6.nexthdr = SKIFF_IPPROTO_ICMPV6;
+	f->ip6.hop_limit = SKIFF_ND_HOP_LIMIT;
+	if (src)
+		memcpy(f->ip6.saddr, src, 16);
+	memcpy(f->ip6.daddr, dst, 16);
+	sum = sum16(f->ip6.saddr, 16, plen + SKIFF_IPPROTO_ICMPV6);
+	sum = sum16(f->ip6.daddr, 16, sum);
+	sum = sum16((const uint8_t *)&f->nd, plen, sum);
 	while (sum >> 16)
 		sum = (sum & 0xffff) + (sum >> 16);
-	ns[2] = (uint8_t)(~sum >> 8);
-	ns[3] = (uint8_t)~sum;
+	put_be16(&f->nd.hdr.checksum, (uint16_t)~sum);
+}
+
+/* The probe: from ::, to the solicited-node group of a, no option (RFC 4862 5.4.2). */
+static void dad_probe(struct nd_frame *f, const uint8_t mac[6], const struct in6_addr *a)
+{
+	uint8_t group[16] = { 0xff, 0x02, [11] = 0x01, [12] = 0xff };
+
+	memset(f, 0, sizeof(*f));
+	addr6_solicited_mac(a, f->eth.h_dest);
+	memcpy(group + 13, a->s6_addr + 13, 3);
+	f->nd.hdr.type = SKIFF_ND_NEIGHBOR_SOLICIT;
+	memcpy(f->nd.target, a, 16);
+	nd_frame_finish(f, mac, NULL, group, sizeof(struct nd_msg));
 }
 
 /* RFC 4861 7.2.6: an unsolicited NA for a (O set, our MAC), to all-nodes. */
 static int na_announce(int fd, struct sockaddr_ll *sll, const uint8_t mac[6],
 		       const struct in6_addr *a)
 {
-	uint8_t f[ETH_HLEN + 40 + 32], *ip = f + ETH_HLEN, *na = ip + 40;
-	uint32_t sum;
+	static const uint8_t all_nodes[16] = { 0xff, 0x02, [15] = 0x01 };
+	struct nd_frame f;
 
-	memset(f, 0, sizeof(f));
-	f[0] = 0x33;
-	f[1] = 0x33;
-	f[5] = 1;
-	memcpy(f + 6, mac, 6);
-	f[12] = 0x86;
-	f[13] = 0xdd;
-	ip[0] = 0x60;
-	ip[5] = 32;
-	ip[6] = SKIFF_IPPROTO_ICMPV6;
-	ip[7] = SKIFF_ND_HOP_LIMIT;
-	memcpy(ip + 8, a, 16);
-	ip[24] = 0xff;
-	ip[25] = 0x02;
-	ip[39] = 1;
-	na[0] = SKIFF_ND_NEIGHBOR_ADVERT;
-	na[4] = 0x20; /* override */
-	memcpy(na + 8, a, 16);
-	na[24] = SKIFF_ND_OPT_TARGET_LLADDR;
-	na[25] = 1;
-	memcpy(na + 26, mac, 6);
-	sum = sum16(ip + 8, 32, 32 + SKIFF_IPPROTO_ICMPV6);
-	sum = sum16(na, 32, sum);
-	while (sum >> 16)
-		sum = (sum & 0xffff) + (sum >> 16);
-	na[2] = (uint8_t)(~sum >> 8);
-	na[3] = (uint8_t)~sum;
-	memcpy(sll->sll_addr, f, 6);
-	return sendto(fd, f, sizeof(f), 0, (struct sockaddr *)sll, sizeof(*sll)) < 0 ? -errno : 0;
+	memset(&f, 0, sizeof(f));
+	f.eth.h_dest[0] = 0x33;
+	f.eth.h_dest[1] = 0x33;
+	f.eth.h_dest[5] = 1;
+	f.nd.hdr.type = SKIFF_ND_NEIGHBOR_ADVERT;
+	put_be32(&f.nd.hdr.data, SKIFF_ND_NA_OVERRIDE);
+	memcpy(f.nd.target, a, 16);
+	f.opt.type = SKIFF_ND_OPT_TARGET_LLADDR;
+	f.opt.len = 1;
+	memcpy(f.opt.mac, mac, ETH_ALEN);
+	nd_frame_finish(&f, mac, a->s6_addr, all_nodes,
+			sizeof(struct nd_msg) + sizeof(struct nd_opt_lladdr));
+	memcpy(sll->sll_addr, f.eth.h_dest, ETH_ALEN);
+	return sendto(fd, &f, sizeof(f), 0, (struct sockaddr *)sll, sizeof(*sll)) < 0 ? -errno : 0;
 }
 
 /* Does a received frame say someone else has (or wants) a? */
-static bool dad_conflict(const uint8_t *f, size_t n, const struct in6_addr *a)
+static bool dad_conflict(const uint8_t *buf, size_t n, const struct in6_addr *a)
 {
 	static const uint8_t any[16];
-	const uint8_t *ip = f + ETH_HLEN, *m = ip + 40;
+	const struct nd_frame *f = (const struct nd_frame *)buf;
 
-	if (n < DAD_FRAME || f[12] != 0x86 || f[13] != 0xdd || ip[6] != SKIFF_IPPROTO_ICMPV6 ||
-	    memcmp(m + 8, a, 16))
+	if (n < DAD_FRAME || get_be16(&f->eth.h_proto) != ETH_P_IPV6 ||
+	    f->ip6.nexthdr != SKIFF_IPPROTO_ICMPV6 || memcmp(f->nd.target, a, 16))
 		return false;
 	/* RFC 4862 5.4.4: an NA for it; 5.4.3: another node's probe for it */
-	return m[0] == SKIFF_ND_NEIGHBOR_ADVERT ||
-	       (m[0] == SKIFF_ND_NEIGHBOR_SOLICIT && !memcmp(ip + 8, any, 16));
+	return f->nd.hdr.type == SKIFF_ND_NEIGHBOR_ADVERT ||
+	       (f->nd.hdr.type == SKIFF_ND_NEIGHBOR_SOLICIT && !memcmp(f->ip6.saddr, any, 16));
 }
 
 int addr6_dad(const char *ifname, const uint8_t mac[6], const struct in6_addr *a, int n_addrs,
@@ -128,7 +131,8 @@ int addr6_dad(const char *ifname, const uint8_t mac[6], const struct in6_addr *a
 {
 	struct sockaddr_ll sll = { .sll_family = AF_PACKET, .sll_protocol = htons(ETH_P_IPV6) };
 	struct sockaddr_ll to;	/* where we send; sll gets each received frame's */
-	uint8_t probe[DAD_FRAME], buf[2048];
+	struct nd_frame probe;
+	uint8_t buf[2048];
 	struct timespec t0, t;
 	int fd, ret = 0, left, i;
 	struct pollfd pfd;
@@ -150,9 +154,9 @@ int addr6_dad(const char *ifname, const uint8_t mac[6], const struct in6_addr *a
 	/* every probe first, then one wait: start-up takes one RetransTimer
 	 * however many addresses there are */
 	for (i = 0; i < n_addrs; i++) {
-		dad_probe(probe, mac, &a[i]);
-		memcpy(to.sll_addr, probe, 6);
-		if (sendto(fd, probe, sizeof(probe), 0, (struct sockaddr *)&to, sizeof(to)) < 0) {
+		dad_probe(&probe, mac, &a[i]);
+		memcpy(to.sll_addr, probe.eth.h_dest, ETH_ALEN);
+		if (sendto(fd, &probe, DAD_FRAME, 0, (struct sockaddr *)&to, sizeof(to)) < 0) {
 			ret = -errno;
 			goto out;
 		}
@@ -172,7 +176,7 @@ int addr6_dad(const char *ifname, const uint8_t mac[6], const struct in6_addr *a
 			continue; /* our own probe, looped back to the socket */
 		for (i = 0; i < n_addrs && !ret; i++) {
 			if (dad_conflict(buf, (size_t)n, &a[i])) {
-				memcpy(who, buf + 6, 6);
+				memcpy(who, ((const struct eth_hdr *)buf)->h_source, ETH_ALEN);
 				*which = i;
 				ret = 1;
 			}
