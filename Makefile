@@ -235,7 +235,7 @@ $(BUILD)/examples/%: examples/%.c $(APPLIB_SO) $(APP_HDRS)
 	$(CC) $(CFLAGS) -o $@ $< $(LDFLAGS) -L$(BUILD)/lib -Wl,-rpath,'$$ORIGIN/../lib' -lskiffapp
 
 # Programs the integration tests run against libskiffapp (test_apps.py).
-$(BUILD)/tests/apps/%: tests/apps/%.c $(APPLIB_SO) $(APP_HDRS)
+$(BUILD)/tests/apps/%: tests/apps/%.c tests/apps/check.h $(APPLIB_SO) $(APP_HDRS)
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) -o $@ $< $(LDFLAGS) -L$(BUILD)/lib -Wl,-rpath,'$$ORIGIN/../../lib' -lskiffapp
 

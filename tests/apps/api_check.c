@@ -21,23 +21,7 @@
 
 #include <skiff/skiff_socket.h>
 
-static const char *check = "start";
-
-#define EXPECT(cond, ...) \
-	do { \
-		if (!(cond)) { \
-			printf("FAIL %s: line %d: %s: ", check, __LINE__, #cond); \
-			printf(__VA_ARGS__); \
-			printf(" (errno %s)\n", strerror(errno)); \
-			exit(1); \
-		} \
-	} while (0)
-
-static void ok(void)
-{
-	printf("ok %s\n", check);
-	fflush(stdout);
-}
+#include "check.h"
 
 static struct sockaddr_in addr(const char *ip, int port)
 {

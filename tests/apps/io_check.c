@@ -25,24 +25,9 @@
 
 #include <skiff/skiff_socket.h>
 
-static const char *check = "start";
+#include "check.h"
+
 static volatile sig_atomic_t alarms, pipes;
-
-#define EXPECT(cond, ...) \
-	do { \
-		if (!(cond)) { \
-			printf("FAIL %s: line %d: %s: ", check, __LINE__, #cond); \
-			printf(__VA_ARGS__); \
-			printf(" (errno %s)\n", strerror(errno)); \
-			exit(1); \
-		} \
-	} while (0)
-
-static void ok(void)
-{
-	printf("ok %s\n", check);
-	fflush(stdout);
-}
 
 static void on_alarm(int sig)
 {

@@ -762,7 +762,8 @@ class KernelTcpServer:
 
     def __init__(self, ns, addr, port):
         with in_netns(ns):
-            self.sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+            self.sock = socket.socket(socket.AF_INET6 if ":" in addr else socket.AF_INET,
+                                      socket.SOCK_STREAM)
         self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         self.sock.bind((addr, port))
         self.sock.listen(self.backlog)

@@ -22,8 +22,8 @@ import tcpnet as tn
 from conftest import standard_args
 from tcpnet import frames_back, need_tcp  # noqa: F401  (fixtures)
 from test_ipv6 import v6, v6net  # noqa: F401  (v6net: fixture)
-from test_skiff_run import (NGINX_CONF, PRELOAD, SKIFF_RUN, apps, detached, file_sha,  # noqa: F401
-                            need, runs, start, wait_app)
+from test_skiff_run import (NGINX_CONF, PRELOAD, SKIFF_RUN, PeerSink, apps, detached,  # noqa: F401
+                            file_sha, need, runs, start, udp_echo_each, wait_app)
 
 pytestmark = pytest.mark.usefixtures("need_tcp", "v6net", "frames_back", "detached")
 
@@ -53,45 +53,33 @@ def peer_socket(topo, type, dual=True):
     return s
 
 
-class PeerServers:
-    """On the peer, on [::] (IPv4 and IPv6): a TCP echo server, a UDP echo
-    server, and a TCP sink that records each connection's source and the
-    (bytes, SHA-256) it received after sending `data`."""
+class PeerEcho:
+    """On the peer, on [::] (IPv4 and IPv6): a TCP echo server and a UDP
+    echo server on the same port."""
 
-    def __init__(self, topo, data=b""):
-        self.data, self.results, self.sources = data, [], []
+    def __init__(self, topo):
         self.tcp = peer_socket(topo, socket.SOCK_STREAM)
         self.tcp.bind(("::", 0))
         self.tcp.listen(16)
-        self.sink = peer_socket(topo, socket.SOCK_STREAM)
-        self.sink.bind(("::", 0))
-        self.sink.listen(16)
         self.udp = peer_socket(topo, socket.SOCK_DGRAM)
         self.udp.bind(("::", self.tcp.getsockname()[1]))
         self.port = self.tcp.getsockname()[1]
-        self.sink_port = self.sink.getsockname()[1]
-        for s in (self.tcp, self.sink, self.udp):
+        for s in (self.tcp, self.udp):
             s.settimeout(0.2)
         self.stopping = False
         self.threads = [threading.Thread(target=f, daemon=True)
-                        for f in (self._tcp_loop, self._sink_loop, self._udp_loop)]
+                        for f in (self._tcp_loop, self._udp_loop)]
         for t in self.threads:
             t.start()
 
-    def _accepting(self, srv, serve):
+    def _tcp_loop(self):
         while not self.stopping:
             try:
-                c, _ = srv.accept()
+                c, _ = self.tcp.accept()
             except (socket.timeout, OSError):
                 continue
             c.settimeout(60)
-            threading.Thread(target=serve, args=(c,), daemon=True).start()
-
-    def _tcp_loop(self):
-        self._accepting(self.tcp, self._echo)
-
-    def _sink_loop(self):
-        self._accepting(self.sink, self._take)
+            threading.Thread(target=self._echo, args=(c,), daemon=True).start()
 
     @staticmethod
     def _echo(c):
@@ -102,17 +90,6 @@ class PeerServers:
             except OSError:
                 pass
 
-    def _take(self, c):
-        with c:
-            self.sources.append(c.getpeername()[0])
-            try:
-                if self.data:
-                    c.sendall(self.data)
-                    c.shutdown(socket.SHUT_WR)
-                self.results.append(tn.recv_all(c))
-            except OSError as e:
-                self.results.append(("error", str(e)))
-
     def _udp_loop(self):
         while not self.stopping:
             try:
@@ -121,23 +98,17 @@ class PeerServers:
             except (socket.timeout, OSError):
                 continue
 
-    def wait(self, n=1, timeout=60):
-        deadline = time.monotonic() + timeout
-        while len(self.results) < n and time.monotonic() < deadline:
-            time.sleep(0.05)
-        return self.results
-
     def close(self):
         self.stopping = True
         for t in self.threads:
             t.join(2)
-        for s in (self.tcp, self.sink, self.udp):
+        for s in (self.tcp, self.udp):
             s.close()
 
 
 @pytest.fixture
 def peer(topo):
-    p = PeerServers(topo)
+    p = PeerEcho(topo)
     yield p
     p.close()
 
@@ -215,18 +186,24 @@ def test_a_dual_stack_listener_accepts_both_families(topo, sk):
 
 # ---- skiff-run: nc, socat ----
 
+def server_receives(runs, topo, tmp_path, argv, port):
+    """argv under skiff-run, a server on [OURS]:port writing what it gets
+    to stdout: the peer sends it SIZE bytes, checked by SHA-256."""
+    data = os.urandom(SIZE)
+    with open(tmp_path / "out", "wb") as out:
+        p = start(runs, topo, argv, stdout=out)
+        c = wait_port6(topo, v6(topo, OURS), port, p)
+        c.sendall(data)
+        c.close()
+        rc, _, err = p.finish()
+    assert rc == 0, err
+    assert file_sha(tmp_path / "out") == hashlib.sha256(data).hexdigest()
+
+
 def test_nc6_server_receives_and_sends_8mib(topo, sk, runs, tmp_path):
     """nc -6 -l on OURS: 8 MiB from the peer, then 8 MiB to it."""
     need("nc")
-    data = os.urandom(SIZE)
-    with open(tmp_path / "out", "wb") as out:
-        nc = start(runs, topo, ["nc", "-6", "-l", v6(topo, OURS), PORT + 2], stdout=out)
-        c = wait_port6(topo, v6(topo, OURS), PORT + 2, nc)
-        c.sendall(data)
-        c.close()
-        rc, _, err = nc.finish()
-    assert rc == 0, err
-    assert file_sha(tmp_path / "out") == hashlib.sha256(data).hexdigest()
+    server_receives(runs, topo, tmp_path, ["nc", "-6", "-l", v6(topo, OURS), PORT + 2], PORT + 2)
     f = tmp_path / "data"
     sha = tn.make_file(f, SIZE)
     with open(f, "rb") as src:
@@ -246,10 +223,10 @@ def test_nc6_client_uploads_and_downloads_8mib(topo, sk, runs, tmp_path):
     f = tmp_path / "data"
     sha = tn.make_file(f, SIZE)
     data = os.urandom(SIZE)
-    srv = PeerServers(topo, data)
+    srv = PeerSink(topo, data, addr=v6(topo, PEER))
     try:
         with open(f, "rb") as src, open(tmp_path / "out", "wb") as out:
-            nc = start(runs, topo, ["nc", "-6", "-N", v6(topo, PEER), srv.sink_port], stdin=src,
+            nc = start(runs, topo, ["nc", "-6", "-N", v6(topo, PEER), srv.port], stdin=src,
                        stdout=out)
             rc, _, err = nc.finish()
         res = srv.wait()
@@ -265,19 +242,12 @@ def test_socat_tcp6_server_and_client(topo, sk, runs, tmp_path):
     """socat TCP6-LISTEN bound to OURS receives 8 MiB; socat TCP6 to the
     peer uploads 8 MiB from OURS."""
     need("socat")
+    server_receives(runs, topo, tmp_path, ["socat", "-u", f"TCP6-LISTEN:{PORT + 4},bind="
+                                           f"[{v6(topo, OURS)}],reuseaddr", "STDOUT"], PORT + 4)
     data = os.urandom(SIZE)
-    with open(tmp_path / "out", "wb") as out:
-        so = start(runs, topo, ["socat", "-u", f"TCP6-LISTEN:{PORT + 4},bind=[{v6(topo, OURS)}],"
-                                "reuseaddr", "STDOUT"], stdout=out)
-        c = wait_port6(topo, v6(topo, OURS), PORT + 4, so)
-        c.sendall(data)
-        c.close()
-        rc, _, err = so.finish()
-    assert rc == 0, err
-    assert file_sha(tmp_path / "out") == hashlib.sha256(data).hexdigest()
-    srv = PeerServers(topo)
+    srv = PeerSink(topo, addr=v6(topo, PEER))
     try:
-        so = start(runs, topo, ["socat", "-u", "STDIN", f"TCP6:[{v6(topo, PEER)}]:{srv.sink_port}"],
+        so = start(runs, topo, ["socat", "-u", "STDIN", f"TCP6:[{v6(topo, PEER)}]:{srv.port}"],
                    stdin=subprocess.PIPE)
         rc, _, err = so.finish(input=data, timeout=60)
         res = srv.wait()
@@ -300,15 +270,7 @@ def test_socat_udp6_both_directions(topo, sk, runs):
     s.settimeout(2)
     s.connect((v6(topo, OURS), port))
     sent = [os.urandom(1 + (i * 97) % 1400) for i in range(100)]
-    got = []
-    for d in sent:
-        for _ in range(3):  # the first may arrive before socat listens
-            s.send(d)
-            try:
-                got.append(s.recv(65536))
-                break
-            except socket.timeout:
-                continue
+    got = udp_echo_each(s, sent)
     s.close()
     so.kill()
     assert got == sent

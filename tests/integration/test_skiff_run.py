@@ -177,11 +177,11 @@ class PeerSink(sn.KernelTcpServer):
 
     conn_timeout = 60
 
-    def __init__(self, topo, data=b""):
+    def __init__(self, topo, data=b"", addr=None):
         self.data = data
         self.results = []
         self.sources = []
-        super().__init__(topo.peer_ns, topo.peer_ip, 0)
+        super().__init__(topo.peer_ns, addr or topo.peer_ip, 0)
         self.port = self.sock.getsockname()[1]
 
     def serve(self, c):
@@ -602,6 +602,22 @@ def test_nginx_one_worker_serves_static_files(topo, sk, runs, tmp_path, www):
 
 # ---- UDP ----
 
+def udp_echo_each(s, sent):
+    """Send each datagram of sent on connected socket s and read its echo,
+    sending again up to twice on a timeout or an ICMP port unreachable
+    (the first may arrive between the attach and the bind); the echoes."""
+    got = []
+    for d in sent:
+        for _ in range(3):
+            s.send(d)
+            try:
+                got.append(s.recv(65536))
+                break
+            except (socket.timeout, ConnectionRefusedError):
+                time.sleep(0.1)
+    return got
+
+
 def test_socat_udp_server_on_a_port_given_with_p_echoes_datagrams(topo, sk, runs):
     """skiff-run -p PORT: socat's bind to 0.0.0.0:PORT goes to skiff (the
     peer reaches it on ded_ip, which only skiff has); 200 datagrams of 1 to
@@ -615,15 +631,7 @@ def test_socat_udp_server_on_a_port_given_with_p_echoes_datagrams(topo, sk, runs
     s.settimeout(2)
     s.connect((topo.ded_ip, port))
     sent = [os.urandom(1 + (i * 97) % 1400) for i in range(200)]
-    got = []
-    for d in sent:
-        for _ in range(3):  # the first may arrive before socat listens
-            s.send(d)
-            try:
-                got.append(s.recv(65536))
-                break
-            except socket.timeout:
-                continue
+    got = udp_echo_each(s, sent)
     s.close()
     so.kill()
     assert got == sent
