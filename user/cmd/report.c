@@ -255,7 +255,7 @@ void report_status(struct strbuf *sb, const struct report_status *s, bool json)
 		sb_printf(sb, "           %s/%u %s%s\n",
 			  inet_ntop(AF_INET6, &s->addrs6[i].addr, a6, sizeof(a6)),
 			  s->addrs6[i].prefix_len,
-			  s->addrs6[i].dedicated ? "dedicated (XDP answers NDP and ping; no IPv6 UDP/TCP yet)"
+			  s->addrs6[i].dedicated ? "dedicated (XDP answers NDP and ping)"
 						 : "shared with the kernel (skiff owns its ports only)",
 			  s->addrs6[i].link_local ? ", link-local from the MAC" : "");
 	sb_printf(sb, "gateway    %s\n", s->gateway ? ip_str(s->gateway, a) : "none");
