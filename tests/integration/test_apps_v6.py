@@ -331,14 +331,17 @@ def test_python_http_server_on_any6_serves_curl6_and_curl4(topo, sk, runs, www):
 
 
 def test_nginx_listen_any6_one_worker_serves_curl6(topo, sk, runs, tmp_path, www):
-    """nginx `listen [::]:PORT` (ipv6only=on, its default) with one
-    worker, driven by curl -6 from the peer: 32 MiB by sendfile and three
-    files on one keep-alive connection."""
+    """nginx `listen [::]:PORT` (ipv6only=on, its default) next to
+    `listen PORT`, as Debian's default site has them, with one worker:
+    curl -6 from the peer gets 32 MiB by sendfile and three files on one
+    keep-alive connection; curl -4 reaches the IPv4 listener beside it
+    (a V6ONLY [::] and 0.0.0.0 on one port do not conflict)."""
     need("nginx")
     port = PORT + 20
     conf = tmp_path / "nginx.conf"
     conf.write_text(NGINX_CONF.format(master="off", workers=1, dir=tmp_path, addr="[::]",
-                                      port=port, root=www.path))
+                                      port=port, root=www.path)
+                    .replace(f"listen [::]:{port};", f"listen [::]:{port};\n        listen {port};"))
     ng = start(runs, topo, ["nginx", "-c", conf, "-p", tmp_path], opts=["-p", port],
                stdout=subprocess.DEVNULL)
     wait_port6(topo, v6(topo, OURS), port, ng).close()
@@ -354,6 +357,8 @@ def test_nginx_listen_any6_one_worker_serves_curl6(topo, sk, runs, tmp_path, www
     assert p.returncode == 0, err
     assert hashlib.sha256(p.stdout).digest() == hashlib.sha256(body).digest()
     assert "Re-using existing connection" in err, err
+    code, size, _, sha, err = tn.curl_get(topo, f"http://{topo.ded_ip}:{port}/mid.bin")
+    assert code == 200 and size == www.size["mid.bin"] and sha == www.sha["mid.bin"], err
     ng.p.send_signal(signal.SIGTERM)
     rc, _, err = ng.finish(timeout=20)
     assert rc == 0, err + (tmp_path / "error.log").read_text()
