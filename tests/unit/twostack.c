@@ -24,6 +24,10 @@
 
 #include <cmocka.h>
 
+#include <skiff/proto/eth.h>
+#include <skiff/proto/ipv4.h>
+#include <skiff/proto/tcp.h>
+
 #include "core/clock.h"
 #include "core/csum.h"
 #include "sock/inet.h"
@@ -433,44 +437,34 @@ bool twostack_run(struct twostack *ts, uint64_t ns, bool (*cond)(void *arg), voi
 
 bool ts_tcp_parse(uint8_t *frame, uint32_t len, struct ts_tcp *t)
 {
-	uint32_t ihl, tot, doff;
-	uint8_t *ip, *th;
-	uint16_t v16;
+	const struct eth_hdr *eh = (const struct eth_hdr *)frame;
+	const struct ip_hdr *iph;
+	const struct tcp_hdr *th;
+	size_t ihl, doff, tot;
 
-	if (len < 14 + 20 || frame[12] != 0x08 || frame[13] != 0x00)
+	if (len < ETH_HLEN || get_be16(&eh->h_proto) != ETH_P_IP ||
+	    ip_hdr_parse(eh + 1, len - ETH_HLEN, &iph, &ihl) != PROTO_OK ||
+	    iph->protocol != IPPROTO_TCP)
 		return false;
-	ip = frame + 14;
-	ihl = (ip[0] & 0x0f) * 4u;
-	if ((ip[0] >> 4) != 4 || ihl < 20 || ip[9] != IPPROTO_TCP)
-		return false;
-	memcpy(&v16, ip + 2, 2);
-	tot = ntohs(v16);
-	if (tot > len - 14 || tot < ihl + 20)
-		return false;
-	th = ip + ihl;
-	doff = (th[12] >> 4) * 4u;
-	if (doff < 20 || ihl + doff > tot)
+	tot = get_be16(&iph->tot_len);
+	if (tot > len - ETH_HLEN || tot < ihl ||
+	    tcp_hdr_parse((const uint8_t *)iph + ihl, tot - ihl, &th, &doff) != PROTO_OK)
 		return false;
 
 	memset(t, 0, sizeof(*t));
-	memcpy(&t->saddr, ip + 12, 4);
-	memcpy(&t->daddr, ip + 16, 4);
-	memcpy(&v16, th, 2);
-	t->sport = ntohs(v16);
-	memcpy(&v16, th + 2, 2);
-	t->dport = ntohs(v16);
-	memcpy(&t->seq, th + 4, 4);
-	t->seq = ntohl(t->seq);
-	memcpy(&t->ack, th + 8, 4);
-	t->ack = ntohl(t->ack);
-	t->flags = th[13];
-	memcpy(&v16, th + 14, 2);
-	t->win = ntohs(v16);
+	t->saddr = iph->saddr;
+	t->daddr = iph->daddr;
+	t->sport = get_be16(&th->source);
+	t->dport = get_be16(&th->dest);
+	t->seq = get_be32(&th->seq);
+	t->ack = get_be32(&th->ack_seq);
+	t->flags = th->flags;
+	t->win = get_be16(&th->window);
 	t->doff = (uint16_t)doff;
-	t->len = tot - ihl - doff;
-	t->tcph = th;
-	t->opts = th + 20;
-	t->payload = th + doff;
+	t->len = (uint32_t)(tot - ihl - doff);
+	t->tcph = (uint8_t *)th;
+	t->opts = t->tcph + TCP_HDR_LEN;
+	t->payload = t->tcph + doff;
 	return true;
 }
 
@@ -480,49 +474,41 @@ size_t ts_tcp_build(uint8_t *buf, size_t cap, int from, uint16_t sport, uint16_t
 {
 	uint32_t saddr = from == TS_A ? TS_ADDR_A : TS_ADDR_B;
 	uint32_t daddr = from == TS_A ? TS_ADDR_B : TS_ADDR_A;
-	size_t tlen = 20 + olen + plen, len = 14 + 20 + tlen;
-	uint8_t *ip = buf + 14, *th = ip + 20;
-	uint16_t v16;
-	uint32_t v32;
+	size_t tlen = TCP_HDR_LEN + olen + plen, len = ETH_HLEN + IP_HLEN + tlen;
+	struct eth_hdr *eh = (struct eth_hdr *)buf;
+	struct ip_hdr *ip = (struct ip_hdr *)(eh + 1);
+	struct tcp_hdr *th = (struct tcp_hdr *)(ip + 1);
 
-	if (len > cap || len > FAKEDEV_FRAME_SIZE || olen % 4 || olen > 40)
+	if (len > cap || len > FAKEDEV_FRAME_SIZE || olen % 4 || olen > TCP_MAX_HDR_LEN - TCP_HDR_LEN)
 		return 0;
-	memcpy(buf, from == TS_A ? H_PEER_MAC : H_MAC, 6);
-	memcpy(buf + 6, from == TS_A ? H_MAC : H_PEER_MAC, 6);
-	buf[12] = 0x08;
-	buf[13] = 0x00;
+	memcpy(eh->h_dest, from == TS_A ? H_PEER_MAC : H_MAC, ETH_ALEN);
+	memcpy(eh->h_source, from == TS_A ? H_MAC : H_PEER_MAC, ETH_ALEN);
+	put_be16(&eh->h_proto, ETH_P_IP);
 
-	memset(ip, 0, 20);
-	ip[0] = 0x45;
-	v16 = htons((uint16_t)(20 + tlen));
-	memcpy(ip + 2, &v16, 2);
-	ip[6] = 0x40; /* DF */
-	ip[8] = 64;
-	ip[9] = IPPROTO_TCP;
-	memcpy(ip + 12, &saddr, 4);
-	memcpy(ip + 16, &daddr, 4);
-	v16 = ip_fast_csum(ip, 5);
-	memcpy(ip + 10, &v16, 2);
+	memset(ip, 0, IP_HLEN);
+	ip->version = 4;
+	ip->ihl = IP_HLEN / 4;
+	put_be16(&ip->tot_len, (uint16_t)(IP_HLEN + tlen));
+	put_be16(&ip->frag_off, IP_DF);
+	ip->ttl = 64;
+	ip->protocol = IPPROTO_TCP;
+	ip->saddr = saddr;
+	ip->daddr = daddr;
+	ip->check = ip_fast_csum(ip, 5);
 
-	memset(th, 0, 20);
-	v16 = htons(sport);
-	memcpy(th, &v16, 2);
-	v16 = htons(dport);
-	memcpy(th + 2, &v16, 2);
-	v32 = htonl(seq);
-	memcpy(th + 4, &v32, 4);
-	v32 = htonl(ack);
-	memcpy(th + 8, &v32, 4);
-	th[12] = (uint8_t)((20 + olen) / 4) << 4;
-	th[13] = flags;
-	v16 = htons(win);
-	memcpy(th + 14, &v16, 2);
+	memset(th, 0, TCP_HDR_LEN);
+	put_be16(&th->source, sport);
+	put_be16(&th->dest, dport);
+	put_be32(&th->seq, seq);
+	put_be32(&th->ack_seq, ack);
+	th->doff = (uint8_t)((TCP_HDR_LEN + olen) / 4);
+	th->flags = flags;
+	put_be16(&th->window, win);
 	if (olen)
-		memcpy(th + 20, opts, olen);
+		memcpy(th + 1, opts, olen);
 	if (plen)
-		memcpy(th + 20 + olen, payload, plen);
-	v16 = csum_tcpudp_magic(saddr, daddr, (uint32_t)tlen, IPPROTO_TCP,
-				csum_partial(th, tlen, 0));
-	memcpy(th + 16, &v16, 2);
+		memcpy((uint8_t *)(th + 1) + olen, payload, plen);
+	th->check = csum_tcpudp_magic(saddr, daddr, (uint32_t)tlen, IPPROTO_TCP,
+				      csum_partial(th, tlen, 0));
 	return len;
 }
