@@ -27,8 +27,8 @@ declare -A rank=(
 	[tcp_timer]=70	# timer expiry: RTO, persist, keepalive, TIME_WAIT
 	[tcp_conn]=65	# lookup, ports, the connection's life, ICMP errors
 	[tcp_ack]=60	# the ACK field: SND.UNA, RTT, SACK scoreboard, recovery
-	[tcp_rack]=50	# loss detection: RACK-TLP, PRR
-	[tcp_recovery]=45 # the recovery block and its pool, undo marks
+	[tcp_rack]=50	# loss detection: RACK-TLP, PRR, fast recovery's sending
+	[tcp_recovery]=45 # the recovery block and its pool, undo marks, tcp_cong_init
 	[tcp_output]=40	# building and sending segments, windows, pacing
 	[tcp_rate]=30	# delivery rate samples
 	[tcp_cong]=20	# congestion control ops (CUBIC, NewReno), registry
@@ -40,19 +40,11 @@ declare -A rank=(
 # Upward edges still there, "from -> to: symbol" (one a line).  Each is a
 # circle to break; none may be added.
 allowed_up='
-tcp_ack -> tcp_timer: tcp_rearm_rto
 tcp_input -> tcp: tcp_sock_alloc
-tcp_output -> tcp_ack: tcp_cong_init
-tcp_output -> tcp_ack: tcp_sack_xmit
-tcp_output -> tcp_rack: tcp_rack_stamp
+tcp_output -> tcp_rack: tcp_sack_xmit
 tcp_output -> tcp_rack: tcp_tlp_schedule
+tcp_output -> tcp_recovery: tcp_cong_init
 tcp_output -> tcp_recovery: tcp_recovery_idle
-tcp_output -> tcp_timer: tcp_arm_persist
-tcp_output -> tcp_timer: tcp_rearm_rto
-tcp_rack -> tcp_ack: tcp_enter_recovery
-tcp_rack -> tcp_ack: tcp_next_hole
-tcp_rack -> tcp_ack: tcp_sack_xmit
-tcp_rack -> tcp_timer: tcp_rearm_rto
 '
 
 objs=()

@@ -101,29 +101,6 @@ static bool tcp_sack_add(struct tcp_sock *tp, uint32_t start, uint32_t end)
 	return true;
 }
 
-/* The hole (unSACKed range) at or after seq below end: false if none. */
-bool tcp_next_hole(const struct tcp_sock *tp, uint32_t seq, uint32_t end, uint32_t *hs,
-		   uint32_t *he)
-{
-	uint8_t i;
-
-	for (i = 0; i < tp->n_scoreboard; i++) {
-		const struct tcp_sack_block *b = &tp->rcvy->scoreboard[i];
-
-		if (!tcp_after(b->end, seq))
-			continue;
-		if (tcp_before(seq, b->start)) {
-			*hs = seq;
-			*he = tcp_before(b->start, end) ? b->start : end;
-			return tcp_before(*hs, *he);
-		}
-		seq = b->end; /* inside a SACKed range: skip it */
-	}
-	*hs = seq;
-	*he = end;
-	return tcp_before(seq, end);
-}
-
 /*
  * RFC 2018 / RFC 6675 Update(): returns true when a block SACKed new data.
  * The bytes newly SACKed are added to *delivered and shown to RACK (RFC
@@ -171,34 +148,6 @@ static uint32_t tcp_dupthresh(const struct tcp_sock *tp, uint32_t mss)
 	if (thresh > lim)
 		thresh = lim;
 	return max_u32(thresh, TCP_DUPTHRESH);
-}
-
-void tcp_cong_init(struct tcp_sock *tp, uint64_t now)
-{
-	if (!tp->cc_ops)
-		tp->cc_ops = &tcp_cubic;
-	memset(&tp->cc, 0, sizeof(tp->cc));
-	tp->cc.mss = tcp_send_mss(tp);
-	/* a model of the path starts from the handshake's RTT */
-	if (tcp_rate_on(tp))
-		tp->cc.min_rtt_us = tp->srtt_us;
-	if (tp->cc_ops->init)
-		tp->cc_ops->init(&tp->cc, now);
-	if (!tp->cc.cwnd) /* RFC 5681 3.1 / RFC 6928: IW */
-		tp->cc.cwnd = 10 * tp->cc.mss;
-	if (!tp->cc.ssthresh)
-		tp->cc.ssthresh = UINT32_MAX;
-	tp->ca_state = TCP_CA_OPEN;
-	tp->dupacks = 0;
-	tp->recover = tp->snd_una;
-	tp->high_rxt = tp->snd_una;
-	tp->n_scoreboard = 0;
-	if (tp->reordering < TCP_DUPTHRESH)
-		tp->reordering = TCP_DUPTHRESH;
-	tp->undo_ok = false;
-	tp->dsack_undo_ok = false;
-	tp->ecn_high = tp->snd_una - 1;
-	tcp_rack_init(tp);
 }
 
 /* ---- RTT (RFC 6298 2) ---- */
@@ -281,120 +230,10 @@ static void tcp_cong_control(struct stack *st, struct tcp_sock *tp,
 }
 
 /* The algorithm sets cwnd itself in recovery: no RFC 5681 / PRR window. */
-static inline bool tcp_cc_owns_cwnd(const struct tcp_sock *tp)
-{
-	return tcp_rate_on(tp);
-}
 
 /* ---- recovery ---- */
 
-/* Remember [seq, end) as retransmitted by this episode, for D-SACK undo;
- * when the ranges are full, D-SACKs can no longer tell (no undo by them). */
-static void tcp_undo_rxt_add(struct tcp_sock *tp, uint32_t seq, uint32_t end)
-{
-	struct tcp_sack_block *r;
-	uint8_t i;
-
-	for (i = 0; i < tp->n_undo_rxt; i++) {
-		r = &tp->rcvy->undo_rxt[i];
-		if (tcp_after(seq, r->end) || tcp_before(end, r->start))
-			continue;
-		if (tcp_before(seq, r->start))
-			r->start = seq;
-		if (tcp_after(end, r->end))
-			r->end = end;
-		return;
-	}
-	if (tp->n_undo_rxt == TCP_UNDO_RXT) {
-		tp->dsack_undo_ok = false;
-		return;
-	}
-	tp->rcvy->undo_rxt[tp->n_undo_rxt].start = seq;
-	tp->rcvy->undo_rxt[tp->n_undo_rxt].end = end;
-	tp->n_undo_rxt++;
-}
-
-/* tcp_retransmit() for loss recovery: the range is remembered for RFC 3708. */
-static int tcp_recovery_rtx(struct stack *st, struct tcp_sock *tp, uint32_t seq, uint32_t len)
-{
-	int err = tcp_retransmit(st, tp, seq, len);
-
-	if (!err && tp->dsack_undo_ok)
-		tcp_undo_rxt_add(tp, seq, seq + len);
-	return err;
-}
-
-/*
- * In recovery (SACK): send while cwnd - pipe >= 1 SMSS (RFC 6675 5 (C),
- * cwnd set by PRR), the segments RACK found lost first, then new data
- * (RFC 6675 NextSeg() rules 1 and 2; RACK-TLP leaves the rest to the
- * reordering timer and the loss probe, as Linux).
- */
-void tcp_sack_xmit(struct stack *st, struct tcp_sock *tp)
-{
-	uint32_t mss = tcp_send_mss(tp), pipe, seq, len, n;
-	int guard;
-
-	if (tcp_before(tp->high_rxt, tp->snd_una))
-		tp->high_rxt = tp->snd_una;
-	for (guard = 0; guard < 1024; guard++) {
-		pipe = tcp_in_flight(tp);
-		if (pipe >= tp->cc.cwnd || tp->cc.cwnd - pipe < mss)
-			return;
-		/* a whole run of lost bytes, segment after segment: a
-		 * retransmission restamps the slot it shares with the next
-		 * lost segment, which would then look in flight */
-		if (tcp_rack_next_lost(tp, tp->snd_una, tp->cc.cwnd, &seq, &len)) {
-			while (len) {
-				if (!tcp_pace_ready(st, tp))
-					return; /* paced (BBR): the pacing timer resumes */
-				n = min_u32(len, mss);
-				if (tcp_recovery_rtx(st, tp, seq, n))
-					return;
-				STACK_INC(st, tcp_rack_marked_lost);
-				tp->rack_lost = tp->rack_lost > n ? tp->rack_lost - n : 0;
-				if (tcp_after(seq + n, tp->high_rxt))
-					tp->high_rxt = seq + n;
-				seq += n;
-				len -= n;
-				pipe = tcp_in_flight(tp);
-				if (len && (pipe >= tp->cc.cwnd || tp->cc.cwnd - pipe < mss))
-					return;
-			}
-			continue;
-		}
-		if (tp->snd_nxt == tp->snd_max && tcp_push_one(st, tp, false))
-			continue;
-		return;
-	}
-}
-
 /* ---- reordering and spurious retransmissions ---- */
-
-void tcp_undo_mark(struct stack *st, struct tcp_sock *tp)
-{
-	struct tcp_recovery *r;
-
-	tp->spurious_seen = false;
-	tp->undo_in_loss = false;
-	tp->n_undo_rxt = 0;
-	tp->undo_ok = false;
-	tp->dsack_undo_ok = false;
-	/* Eifel (RFC 3522) needs timestamps, RFC 3708 D-SACKs, hence SACK;
-	 * with neither, or without a recovery block, nothing is undone */
-	if (!tp->ts_ok && !tp->sack_ok)
-		return;
-	r = tcp_recovery_get(st, tp);
-	if (!r)
-		return;
-	tp->undo_ok = tp->ts_ok;
-	tp->dsack_undo_ok = tp->sack_ok;
-	r->undo_cc = tp->cc;
-	r->undo_tsval = tcp_tsval(tp, st->now);
-	r->undo_dsacks = 0;
-	r->undo_rtx_base = tp->retrans_total;
-	r->undo_last_dsack.start = r->undo_last_dsack.end = 0;
-}
 
 /* The hole at prior_una was filled by an original transmission while
  * SACKed data lay up to fack: the path reordered by that many segments
@@ -565,33 +404,6 @@ static void tcp_dsack_try_undo(struct stack *st, struct tcp_sock *tp)
 	/* outside recovery: keep counting duplicate ACKs as before */
 	tp->ca_state = ca_state;
 	tp->dupacks = dupacks;
-}
-
-void tcp_enter_recovery(struct stack *st, struct tcp_sock *tp)
-{
-	uint32_t flight = tp->snd_max - tp->snd_una, mss = tcp_send_mss(tp), len;
-
-	tcp_undo_mark(st, tp);
-	/* RFC 5681 eq. 4 / RFC 6675 (4.2), by the algorithm */
-	tp->cc.ssthresh = tp->cc_ops && tp->cc_ops->ssthresh
-				  ? tp->cc_ops->ssthresh(&tp->cc, flight, st->now)
-				  : max_u32(flight / 2, 2 * mss);
-	tp->recover = tp->snd_max; /* RecoveryPoint = HighData */
-	tp->ca_state = TCP_CA_RECOVERY;
-	if (tp->cc_ops && tp->cc_ops->event)
-		tp->cc_ops->event(&tp->cc, TCP_CA_EVENT_RECOVERY_START, st->now);
-	len = min_u32(mss, flight);
-	if (tcp_rack_on(tp)) {
-		/* RACK found the losses; PRR paces what goes (tcp_rack.c) */
-		STACK_INC(st, tcp_sack_recovery);
-		tcp_prr_init(tp);
-	} else {
-		/* RFC 6582 3.2 step 2 / RFC 5681 3.2 steps 2-3 */
-		STACK_INC(st, tcp_fast_retrans);
-		tcp_recovery_rtx(st, tp, tp->snd_una, len);
-		if (!tcp_cc_owns_cwnd(tp))
-			tp->cc.cwnd = tp->cc.ssthresh + 3 * mss;
-	}
 }
 
 static void tcp_exit_recovery(struct stack *st, struct tcp_sock *tp)

@@ -305,6 +305,11 @@ static inline bool tcp_rate_on(const struct tcp_sock *tp)
 {
 	return tp->cc_ops && tp->cc_ops->cong_control;
 }
+/* The algorithm sets cwnd itself (cong_control, BBR): recovery leaves it. */
+static inline bool tcp_cc_owns_cwnd(const struct tcp_sock *tp)
+{
+	return tcp_rate_on(tp);
+}
 /* What one ACK delivered: the most recent record among its bytes. */
 struct tcp_rate_acc {
 	struct tcp_rate_rec p;
@@ -351,11 +356,42 @@ static inline bool tcp_rack_on(const struct tcp_sock *tp)
 {
 	return tp->sack_ok;
 }
-void tcp_rack_init(struct tcp_sock *tp);
+static inline uint32_t tcp_rack_now_us(const struct stack *st)
+{
+	return (uint32_t)(st->now / NSEC_PER_USEC);
+}
+
+static inline bool tcp_us_after(uint32_t a, uint32_t b)
+{
+	return (int32_t)(a - b) > 0;
+}
+
+static inline void tcp_rack_init(struct tcp_sock *tp)
+{
+	tp->xmit_stamp_us = tp->st ? tcp_rack_now_us(tp->st) : 0;
+	tp->rack_xmit_us = 0;
+	tp->rack_end_seq = tp->snd_una;
+	tp->rack_rtt_us = 0;
+	tp->rack_dsack_on = false;
+	tp->reo_wnd_mult = 1;
+	tp->reo_wnd_persist = 0;
+	tp->rxt_high = tp->snd_una;
+	tp->tlp_on = false;
+	tp->tlp_retrans = false;
+	tp->dsack_dups = 0;
+}
 /* The transmit stamp of a segment leaving now: µs of the clock, but
  * strictly after the previous one, so the segments of one burst (one
  * clock reading) keep the order they left in. */
-uint32_t tcp_rack_stamp(struct stack *st, struct tcp_sock *tp);
+static inline uint32_t tcp_rack_stamp(struct stack *st, struct tcp_sock *tp)
+{
+	uint32_t now = tcp_rack_now_us(st);
+
+	if (!tcp_us_after(now, tp->xmit_stamp_us))
+		now = tp->xmit_stamp_us + 1;
+	tp->xmit_stamp_us = now;
+	return now;
+}
 /* [start, end) was newly delivered (cumulatively ACKed or SACKed): RACK's
  * most recently sent delivered segment and its RTT (RFC 8985 6.2 steps 1-2).
  * Before the bytes leave the send stream. */
@@ -437,6 +473,8 @@ void tcp_recovery_put(struct stack *st, struct tcp_sock *tp);
  * recovery is over and no D-SACK can still undo the episode (that wait is
  * bounded by one RTO: tcp_rearm_rto arms TCP_RTX_UNDO). */
 void tcp_recovery_idle(struct stack *st, struct tcp_sock *tp);
+/* tcp_retransmit() for loss recovery: the range is remembered for RFC 3708. */
+int tcp_recovery_rtx(struct stack *st, struct tcp_sock *tp, uint32_t seq, uint32_t len);
 /* The highest SACKed sequence (RFC 6675 "FACK"), or seq when none. */
 static inline uint32_t tcp_sack_fack(const struct tcp_sock *tp, uint32_t seq)
 {
@@ -453,12 +491,49 @@ static inline void tcp_clear_timers(struct stack *st, struct tcp_sock *tp)
 	timer_del(st, &tp->keepalive_timer);
 	tcp_pace_cancel(st, tp);
 }
-void tcp_rearm_rto(struct stack *st, struct tcp_sock *tp);	/* after new data acked/sent */
+/* RTO with the current backoff (RFC 6298 5.5), bounded by TCP_RTO_MAX_NS. */
+static inline uint64_t tcp_rto_backed_off(const struct tcp_sock *tp)
+{
+	uint64_t rto = tp->rto_ns ? tp->rto_ns : TCP_RTO_INIT_NS;
+	uint8_t i;
+
+	for (i = 0; i < tp->backoff && rto < TCP_RTO_MAX_NS; i++)
+		rto *= 2;
+	return rto < TCP_RTO_MAX_NS ? rto : TCP_RTO_MAX_NS;
+}
+/* After new data was acknowledged or sent: the RTO for what is in flight
+ * (RFC 6298 5.1-5.3), the undo wait, or nothing. */
+static inline void tcp_rearm_rto(struct stack *st, struct tcp_sock *tp)
+{
+	tp->rtx_kind = TCP_RTX_RTO;
+	if (tp->sndq.lost) {
+		timer_mod(st, &tp->rtx_timer, st->now); /* the abort, tcp_rtx_fire */
+		return;
+	}
+	if (tp->snd_una == tp->snd_max) {
+		/* RFC 6298 5.2: everything acked, the timer stops; unless D-SACKs
+		 * may still undo the episode: they get one RTO to come, then the
+		 * recovery block goes back (tcp_recovery.c) */
+		if (tp->rcvy && tp->dsack_undo_ok) {
+			tp->rtx_kind = TCP_RTX_UNDO;
+			timer_mod(st, &tp->rtx_timer, st->now + tcp_rto_backed_off(tp));
+			return;
+		}
+		timer_del(st, &tp->rtx_timer);
+		return;
+	}
+	/* RFC 6298 5.1 / 5.3 */
+	timer_mod(st, &tp->rtx_timer, st->now + tcp_rto_backed_off(tp));
+}
 void tcp_enter_time_wait(struct stack *st, struct tcp_sock *tp);
 /* Arm keepalive_timer for the state: keepalive (when enabled) in
  * ESTABLISHED/CLOSE_WAIT, the orphan timeout in FIN_WAIT_2. */
 void tcp_reset_keepalive(struct stack *st, struct tcp_sock *tp);
 /* Arm rtx_timer as the persist timer (zero window, nothing in flight). */
-void tcp_arm_persist(struct stack *st, struct tcp_sock *tp);
+static inline void tcp_arm_persist(struct stack *st, struct tcp_sock *tp)
+{
+	tp->rtx_kind = TCP_RTX_RTO;
+	timer_mod(st, &tp->rtx_timer, st->now + tcp_rto_backed_off(tp));
+}
 
 #endif /* SKIFF_TCP_INTERNAL_H */

@@ -4,6 +4,8 @@
  * recovery: Proportional Rate Reduction (RFC 6937).  As in Linux since
  * 4.18, RACK replaces DupThresh for every connection that negotiated SACK
  * (without SACK, NewReno's three duplicate ACKs still decide, tcp_ack.c).
+ * Entering fast recovery (tcp_enter_recovery, for both) and sending in it
+ * by RFC 6675 NextSeg with RACK's losses first (tcp_sack_xmit) are here too.
  *
  * RACK (RFC 8985 6): a segment is lost when a segment sent after it has
  * been delivered (cumulatively ACKed or SACKed) and RACK.rtt + reo_wnd
@@ -48,20 +50,10 @@
 #define TCP_TLP_WCDELACK_NS	(200ULL * 1000 * 1000)	/* RFC 8985 7.2 WCDelAckT */
 #define TCP_TLP_MIN_NS		(2ULL * 1000 * 1000)	/* Linux's TCP_TIMEOUT_MIN */
 
-static inline uint32_t rack_now_us(const struct stack *st)
-{
-	return (uint32_t)(st->now / NSEC_PER_USEC);
-}
-
-static inline bool us_after(uint32_t a, uint32_t b)
-{
-	return (int32_t)(a - b) > 0;
-}
-
 /* RFC 8985 6.2 RACK_sent_after(): by time, ties by sequence. */
 static bool rack_sent_after(uint32_t t1, uint32_t seq1, uint32_t t2, uint32_t seq2)
 {
-	return us_after(t1, t2) || (t1 == t2 && tcp_after(seq1, seq2));
+	return tcp_us_after(t1, t2) || (t1 == t2 && tcp_after(seq1, seq2));
 }
 
 /* Sequence number of the first byte the send stream holds. */
@@ -70,38 +62,13 @@ static inline uint32_t sndq_seq(const struct tcp_sock *tp)
 	return tp->write_seq - tp->sndq.len;
 }
 
-void tcp_rack_init(struct tcp_sock *tp)
-{
-	tp->xmit_stamp_us = tp->st ? rack_now_us(tp->st) : 0;
-	tp->rack_xmit_us = 0;
-	tp->rack_end_seq = tp->snd_una;
-	tp->rack_rtt_us = 0;
-	tp->rack_dsack_on = false;
-	tp->reo_wnd_mult = 1;
-	tp->reo_wnd_persist = 0;
-	tp->rxt_high = tp->snd_una;
-	tp->tlp_on = false;
-	tp->tlp_retrans = false;
-	tp->dsack_dups = 0;
-}
-
-uint32_t tcp_rack_stamp(struct stack *st, struct tcp_sock *tp)
-{
-	uint32_t now = rack_now_us(st);
-
-	if (!us_after(now, tp->xmit_stamp_us))
-		now = tp->xmit_stamp_us + 1;
-	tp->xmit_stamp_us = now;
-	return now;
-}
-
 /* µs since stamp ts (0 for a stamp still ahead of the clock: a burst
  * of more than one segment per µs runs ahead of it by a little). */
 static uint32_t rack_elapsed(const struct stack *st, uint32_t ts)
 {
-	uint32_t now = rack_now_us(st);
+	uint32_t now = tcp_rack_now_us(st);
 
-	return us_after(ts, now) ? 0 : now - ts;
+	return tcp_us_after(ts, now) ? 0 : now - ts;
 }
 
 void tcp_rack_advance(struct stack *st, struct tcp_sock *tp, uint32_t start, uint32_t end)
@@ -568,4 +535,78 @@ void tcp_tlp_timeout(struct stack *st, struct tcp_sock *tp)
 	tp->tlp_on = true;
 	tp->tlp_end_seq = tp->snd_max;
 	tcp_rearm_rto(st, tp);
+}
+
+/* ---- entering fast recovery, and sending in it (RFC 6675, with RACK's losses) ---- */
+
+void tcp_enter_recovery(struct stack *st, struct tcp_sock *tp)
+{
+	uint32_t flight = tp->snd_max - tp->snd_una, mss = tcp_send_mss(tp), len;
+
+	tcp_undo_mark(st, tp);
+	/* RFC 5681 eq. 4 / RFC 6675 (4.2), by the algorithm */
+	tp->cc.ssthresh = tp->cc_ops && tp->cc_ops->ssthresh
+				  ? tp->cc_ops->ssthresh(&tp->cc, flight, st->now)
+				  : max_u32(flight / 2, 2 * mss);
+	tp->recover = tp->snd_max; /* RecoveryPoint = HighData */
+	tp->ca_state = TCP_CA_RECOVERY;
+	if (tp->cc_ops && tp->cc_ops->event)
+		tp->cc_ops->event(&tp->cc, TCP_CA_EVENT_RECOVERY_START, st->now);
+	len = min_u32(mss, flight);
+	if (tcp_rack_on(tp)) {
+		/* RACK found the losses; PRR paces what goes (tcp_rack.c) */
+		STACK_INC(st, tcp_sack_recovery);
+		tcp_prr_init(tp);
+	} else {
+		/* RFC 6582 3.2 step 2 / RFC 5681 3.2 steps 2-3 */
+		STACK_INC(st, tcp_fast_retrans);
+		tcp_recovery_rtx(st, tp, tp->snd_una, len);
+		if (!tcp_cc_owns_cwnd(tp))
+			tp->cc.cwnd = tp->cc.ssthresh + 3 * mss;
+	}
+}
+
+/*
+ * In recovery (SACK): send while cwnd - pipe >= 1 SMSS (RFC 6675 5 (C),
+ * cwnd set by PRR), the segments RACK found lost first, then new data
+ * (RFC 6675 NextSeg() rules 1 and 2; RACK-TLP leaves the rest to the
+ * reordering timer and the loss probe, as Linux).
+ */
+void tcp_sack_xmit(struct stack *st, struct tcp_sock *tp)
+{
+	uint32_t mss = tcp_send_mss(tp), pipe, seq, len, n;
+	int guard;
+
+	if (tcp_before(tp->high_rxt, tp->snd_una))
+		tp->high_rxt = tp->snd_una;
+	for (guard = 0; guard < 1024; guard++) {
+		pipe = tcp_in_flight(tp);
+		if (pipe >= tp->cc.cwnd || tp->cc.cwnd - pipe < mss)
+			return;
+		/* a whole run of lost bytes, segment after segment: a
+		 * retransmission restamps the slot it shares with the next
+		 * lost segment, which would then look in flight */
+		if (tcp_rack_next_lost(tp, tp->snd_una, tp->cc.cwnd, &seq, &len)) {
+			while (len) {
+				if (!tcp_pace_ready(st, tp))
+					return; /* paced (BBR): the pacing timer resumes */
+				n = min_u32(len, mss);
+				if (tcp_recovery_rtx(st, tp, seq, n))
+					return;
+				STACK_INC(st, tcp_rack_marked_lost);
+				tp->rack_lost = tp->rack_lost > n ? tp->rack_lost - n : 0;
+				if (tcp_after(seq + n, tp->high_rxt))
+					tp->high_rxt = seq + n;
+				seq += n;
+				len -= n;
+				pipe = tcp_in_flight(tp);
+				if (len && (pipe >= tp->cc.cwnd || tp->cc.cwnd - pipe < mss))
+					return;
+			}
+			continue;
+		}
+		if (tp->snd_nxt == tp->snd_max && tcp_push_one(st, tp, false))
+			continue;
+		return;
+	}
 }

@@ -25,46 +25,6 @@
 #define tcp_from_timer(t, member) \
 	((struct tcp_sock *)((char *)(t)-offsetof(struct tcp_sock, member)))
 
-/* RTO with the current backoff (RFC 6298 5.5), bounded by TCP_RTO_MAX_NS. */
-static uint64_t tcp_rto_backed_off(const struct tcp_sock *tp)
-{
-	uint64_t rto = tp->rto_ns ? tp->rto_ns : TCP_RTO_INIT_NS;
-	uint8_t i;
-
-	for (i = 0; i < tp->backoff && rto < TCP_RTO_MAX_NS; i++)
-		rto *= 2;
-	return rto < TCP_RTO_MAX_NS ? rto : TCP_RTO_MAX_NS;
-}
-
-void tcp_rearm_rto(struct stack *st, struct tcp_sock *tp)
-{
-	tp->rtx_kind = TCP_RTX_RTO;
-	if (tp->sndq.lost) {
-		timer_mod(st, &tp->rtx_timer, st->now); /* the abort, tcp_rtx_fire */
-		return;
-	}
-	if (tp->snd_una == tp->snd_max) {
-		/* RFC 6298 5.2: everything acked, the timer stops; unless D-SACKs
-		 * may still undo the episode: they get one RTO to come, then the
-		 * recovery block goes back (tcp_recovery.c) */
-		if (tp->rcvy && tp->dsack_undo_ok) {
-			tp->rtx_kind = TCP_RTX_UNDO;
-			timer_mod(st, &tp->rtx_timer, st->now + tcp_rto_backed_off(tp));
-			return;
-		}
-		timer_del(st, &tp->rtx_timer);
-		return;
-	}
-	/* RFC 6298 5.1 / 5.3 */
-	timer_mod(st, &tp->rtx_timer, st->now + tcp_rto_backed_off(tp));
-}
-
-void tcp_arm_persist(struct stack *st, struct tcp_sock *tp)
-{
-	tp->rtx_kind = TCP_RTX_RTO;
-	timer_mod(st, &tp->rtx_timer, st->now + tcp_rto_backed_off(tp));
-}
-
 /* Give up (R2, SYN retries, probes).  The application hears the last ICMP
  * soft error if one came since the last ACK (RFC 1122 4.2.3.9 "make the
  * information available"; Linux's tcp_write_err), else ETIMEDOUT. */
