@@ -19,6 +19,7 @@
 #include <skiff/proto/arp.h>
 #include <skiff/proto/eth.h>
 #include <skiff/proto/ipv4.h>
+#include <skiff/proto/ipv6.h>
 #include <skiff/proto/tcp.h>
 #include <skiff/proto/udp.h>
 
@@ -223,6 +224,48 @@ static void ipv4_bad_version_or_ihl_is_refused(void **state)
 	assert_int_equal(ip_hdr_parse(p, 59, &iph, &hlen), PROTO_HLEN);
 	assert_int_equal(ip_hdr_parse(p, 60, &iph, &hlen), PROTO_OK);
 	assert_int_equal(hlen, IP_MAX_HLEN);
+}
+
+/* IPv6 2001:db8::2 -> 2001:db8::1, traffic class 0xb8, flow 0x12345, UDP,
+ * payload length 1000 (more than given: a quote). */
+static const uint8_t ip6_fixed[40] = {
+	0x6b, 0x81, 0x23, 0x45, 0x03, 0xe8, 17, 64,
+	0x20, 0x01, 0x0d, 0xb8, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 2,
+	0x20, 0x01, 0x0d, 0xb8, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1,
+};
+
+static void ipv6_header_gives_fields_not_payload_length_check(void **state)
+{
+	const struct ip6_hdr *ip6 = NULL;
+
+	(void)state;
+	assert_int_equal(ip6_hdr_parse(ip6_fixed, sizeof(ip6_fixed), &ip6), PROTO_OK);
+	assert_ptr_equal(ip6, ip6_fixed);
+	assert_int_equal(get_be32(&ip6->vtc_flow), 0x6b812345);
+	assert_int_equal(get_be16(&ip6->plen), 1000);
+	assert_int_equal(ip6->nexthdr, SKIFF_NH_UDP);
+	assert_int_equal(ip6->hop_limit, 64);
+	assert_memory_equal(ip6->saddr, ip6_fixed + 8, 16);
+	assert_memory_equal(ip6->daddr, ip6_fixed + 24, 16);
+}
+
+static void ipv6_cut_is_short_other_version_is_refused(void **state)
+{
+	const struct ip6_hdr *ip6;
+	uint8_t p[40];
+
+	(void)state;
+	for (size_t n = 0; n < sizeof(ip6_fixed); n++) {
+		uint8_t *c = cut(ip6_fixed, n);
+
+		assert_int_equal(ip6_hdr_parse(c, n, &ip6), PROTO_SHORT);
+		free(c);
+	}
+	memcpy(p, ip6_fixed, sizeof(p));
+	for (unsigned int v = 0; v < 16; v++) {
+		p[0] = (uint8_t)(v << 4 | (p[0] & 0x0f));
+		assert_int_equal(ip6_hdr_parse(p, sizeof(p), &ip6), v == 6 ? PROTO_OK : PROTO_VERSION);
+	}
 }
 
 /* UDP 1234 -> 53, length 12: four bytes of data. */
@@ -469,6 +512,8 @@ int main(void)
 		cmocka_unit_test(ipv4_header_with_options_gives_ihl_fields_not_tot_len),
 		cmocka_unit_test(ipv4_cut_is_short_then_bad_ihl),
 		cmocka_unit_test(ipv4_bad_version_or_ihl_is_refused),
+		cmocka_unit_test(ipv6_header_gives_fields_not_payload_length_check),
+		cmocka_unit_test(ipv6_cut_is_short_other_version_is_refused),
 		cmocka_unit_test(udp_header_gives_ports_and_length),
 		cmocka_unit_test(udp_cut_is_short_then_bad_length),
 		cmocka_unit_test(udp_length_below_header_or_past_payload_is_bad),

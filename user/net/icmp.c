@@ -347,9 +347,9 @@ int icmp_quote_parse(const uint8_t *p, uint32_t len, struct icmp_quote *q)
 		inet_addr_set4(&q->daddr, iph->daddr);
 		nh = iph->protocol;
 	} else if (p[0] >> 4 == 6) {
-		const struct ip6_hdr *ip6 = (const struct ip6_hdr *)p;
+		const struct ip6_hdr *ip6;
 
-		if (len < IPV6_HDR_LEN)
+		if (ip6_hdr_parse(p, len, &ip6) != PROTO_OK)
 			return -EINVAL;
 		inet_addr_set6(&q->saddr, ip6->saddr);
 		inet_addr_set6(&q->daddr, ip6->daddr);

@@ -884,17 +884,23 @@ void ipv6_reasm_expired(struct stack *st, struct pkb *buf, const uint8_t *eth)
 
 int ipv6_rcv(struct stack *st, struct pkb *pkb)
 {
-	const struct ip6_hdr *ip6 = (const struct ip6_hdr *)pkb->data;
+	const struct ip6_hdr *ip6;
 	uint32_t len = pkb_len(pkb), plen;
 
 	STACK_INC(st, ip6_rx);
-	if (len < IPV6_HLEN) {
+	switch (ip6_hdr_parse(pkb->data, len, &ip6)) {
+	case PROTO_OK:
+		break;
+	case PROTO_SHORT:
 		pkb_drop(st, pkb, SKIFF_DROP_ip6_short);
 		return 0;
+	default: /* RFC 8200 3: version 6 */
+		pkb_drop(st, pkb, SKIFF_DROP_ip6_len);
+		return 0;
 	}
-	plen = ntohs(ip6->plen);
-	/* RFC 8200 3: version 6; a payload no longer than what arrived */
-	if ((ntohl(ip6->vtc_flow) >> 28) != 6 || plen > len - IPV6_HLEN) {
+	/* RFC 8200 3: a payload no longer than what arrived */
+	plen = get_be16(&ip6->plen);
+	if (plen > len - IPV6_HLEN) {
 		pkb_drop(st, pkb, SKIFF_DROP_ip6_len);
 		return 0;
 	}

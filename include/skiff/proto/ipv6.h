@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
 /*
  * IPv6 (RFC 8200) wire formats for the daemon and the tests: the fixed
- * header, the fragment header, the next-header values skiff walks.  Packed
+ * header and ip6_hdr_parse(), the fragment header, the next-header values
+ * skiff walks.  Packed
  * with alignment 2: after a 14-byte Ethernet header the IPv6 header starts
  * at 2 mod 4 (AF_XDP frames have no NET_IP_ALIGN slack).  The XDP program
  * uses <linux/ipv6.h>'s struct ipv6hdr, the same layout.
@@ -9,7 +10,11 @@
 #ifndef SKIFF_PROTO_IPV6_H
 #define SKIFF_PROTO_IPV6_H
 
+#include <stddef.h>
+
 #include <linux/types.h>
+
+#include <skiff/proto/parse.h>
 
 #define IPV6_HDR_LEN		40
 #define IPV6_FRAG_HDR_LEN	8
@@ -46,5 +51,23 @@ struct ip6_frag_hdr {
 
 _Static_assert(sizeof(struct ip6_hdr) == IPV6_HDR_LEN, "IPv6 header is 40 bytes");
 _Static_assert(sizeof(struct ip6_frag_hdr) == IPV6_FRAG_HDR_LEN, "fragment header is 8 bytes");
+
+/*
+ * The IPv6 header at p (len bytes): the fixed 40 bytes, version 6.  The
+ * payload length is not checked against len: a quoted header (ICMPv6
+ * errors) describes a packet longer than the quote, so input checks it
+ * itself.  PROTO_SHORT if cut, PROTO_VERSION for another version.
+ */
+static inline enum proto_err ip6_hdr_parse(const void *p, size_t len, const struct ip6_hdr **ip6)
+{
+	const struct ip6_hdr *h = p;
+
+	if (len < IPV6_HDR_LEN)
+		return PROTO_SHORT;
+	if (get_be32(&h->vtc_flow) >> 28 != 6)
+		return PROTO_VERSION;
+	*ip6 = h;
+	return PROTO_OK;
+}
 
 #endif
