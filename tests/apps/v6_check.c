@@ -190,9 +190,17 @@ int main(int argc, char **argv)
 	EXPECT(!skiff_setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &v, sizeof(v)), "v6only");
 	len = sizeof(v);
 	EXPECT(!skiff_getsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &v, &len) && v == 1, "get");
-	EXPECT(skiff_connect(fd, (struct sockaddr *)&sin6, sizeof(sin6)) < 0 &&
-		       (errno == EAFNOSUPPORT || errno == ENETUNREACH),
+	EXPECT(skiff_connect(fd, (struct sockaddr *)&sin6, sizeof(sin6)) < 0 && errno == ENETUNREACH,
 	       "v6only connect to a mapped address");
+	EXPECT(skiff_bind(fd, (struct sockaddr *)&sin6, sizeof(sin6)) < 0 && errno == EINVAL,
+	       "v6only bind to a mapped address");
+	skiff_close(fd);
+	fd = skiff_socket(AF_INET6, SOCK_DGRAM, 0);
+	v = 1;
+	EXPECT(!skiff_setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &v, sizeof(v)), "v6only");
+	EXPECT(skiff_sendto(fd, "x", 1, 0, (struct sockaddr *)&sin6, sizeof(sin6)) < 0 &&
+		       errno == ENETUNREACH,
+	       "v6only sendto a mapped address");
 	skiff_close(fd);
 	ok();
 

@@ -282,7 +282,7 @@ int sa_request(uint32_t w, struct skiff_app_msg *m);
 /* socket.c */
 int sa_slot_of(int fd);
 int sa_conn_slot(int fd);
-int sa_name_in(int i, const struct sockaddr *addr, socklen_t len, union sa_name *out);
+int sa_name_in(int i, const struct sockaddr *addr, socklen_t len, union sa_name *out, bool dest);
 void sa_name_set(union sa_name *n, int family, const uint8_t a[16], uint16_t port);
 void sa_msg_addr(const union sa_name *n, uint8_t a[16], uint16_t *port);
 void sa_name_out(int family, const union sa_name *n, struct sockaddr *addr, socklen_t *len);

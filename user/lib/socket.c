@@ -88,11 +88,14 @@ SKIFF_EXPORT int skiff_socket(int domain, int type, int protocol)
 
 /* ---- addresses ---- */
 
-/* An address the program gave for socket i, which must be of the
- * socket's family: EINVAL when shorter than its sockaddr (an AF_INET6 one
- * may omit sin6_scope_id, RFC 2133's 24 bytes, as Linux allows),
- * EAFNOSUPPORT for another family, as Linux's inet_bind/inet6_bind. */
-int sa_name_in(int i, const struct sockaddr *addr, socklen_t len, union sa_name *out)
+/* An address the program gave for socket i (dest: a destination, else a
+ * local name), which must be of the socket's family: EINVAL when shorter
+ * than its sockaddr (an AF_INET6 one may omit sin6_scope_id, RFC 2133's
+ * 24 bytes, as Linux allows), EAFNOSUPPORT for another family, as Linux's
+ * inet_bind/inet6_bind.  An IPv4-mapped address on a V6ONLY socket is
+ * EINVAL to bind and ENETUNREACH to reach (inet6_bind, tcp_v6_connect,
+ * udpv6_sendmsg). */
+int sa_name_in(int i, const struct sockaddr *addr, socklen_t len, union sa_name *out, bool dest)
 {
 	int family = A.L->s[i].family;
 	socklen_t min = family == AF_INET6 ? 24 : (socklen_t)sizeof(struct sockaddr_in);
@@ -105,6 +108,8 @@ int sa_name_in(int i, const struct sockaddr *addr, socklen_t len, union sa_name 
 	memcpy(out, addr, len < sizeof(*out) ? len : sizeof(*out));
 	if (out->sa.sa_family != family)
 		return -EAFNOSUPPORT;
+	if (A.L->s[i].v6only && IN6_IS_ADDR_V4MAPPED(&out->sin6.sin6_addr))
+		return dest ? -ENETUNREACH : -EINVAL;
 	return 0;
 }
 
@@ -150,7 +155,7 @@ SKIFF_EXPORT int skiff_bind(int fd, const struct sockaddr *addr, socklen_t len)
 
 	sa_lock();
 	i = sa_slot_of(fd);
-	ret = i < 0 ? -EBADF : sa_name_in(i, addr, len, &sin);
+	ret = i < 0 ? -EBADF : sa_name_in(i, addr, len, &sin, false);
 	if (!ret && (A.L->s[i].kind != L_NEW || A.L->s[i].bound))
 		ret = -EINVAL;
 	if (!ret && A.L->s[i].dgram) {
@@ -367,7 +372,7 @@ SKIFF_EXPORT int skiff_connect(int fd, const struct sockaddr *addr, socklen_t le
 		ret = sa_udp_connect(i, addr, len);
 		goto out;
 	}
-	ret = i < 0 ? -EBADF : sa_name_in(i, addr, len, &sin);
+	ret = i < 0 ? -EBADF : sa_name_in(i, addr, len, &sin, true);
 	if (ret)
 		goto out;
 	ls = &A.L->s[i];
