@@ -123,11 +123,17 @@ struct tcp_sock *tcp_sock_alloc(struct stack *st)
 /* Poll hook, after every burst and its socket events. */
 static void tcp_after_burst(struct stack *st)
 {
-	if (!st->tcp)
+	struct tcp_table *t = st->tcp;
+
+	/* most polls owe nothing: no call into the other files then */
+	if (!t)
 		return;
-	tcp_push_flush(st);	/* data first: it carries the ACKs owed */
-	tcp_ack_flush(st);
-	tcp_chunk_wake(st);
+	if (t->n_push_defer)
+		tcp_push_flush(st);	/* data first: it carries the ACKs owed */
+	if (t->n_ack_defer)
+		tcp_ack_flush(st);
+	if (t->chunk_waiters)
+		tcp_chunk_wake(st);
 }
 
 int tcp_set_chunk_limit(struct stack *st, uint32_t max_chunks)
