@@ -268,6 +268,63 @@ static void ipv6_cut_is_short_other_version_is_refused(void **state)
 	}
 }
 
+/* Hop-by-hop (8 bytes) -> destination options (hdrlen 1: 16 bytes) ->
+ * fragment (8 bytes, offset 0, M) -> UDP. */
+static const uint8_t ip6_chain[32] = {
+	SKIFF_NH_DSTOPTS, 0, 1, 4, 0, 0, 0, 0,
+	SKIFF_NH_FRAGMENT, 1, 1, 12, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+	SKIFF_NH_UDP, 0, 0x00, 0x01, 0xde, 0xad, 0xbe, 0xef,
+};
+
+static void ipv6_extension_chain_walks_header_by_header(void **state)
+{
+	uint8_t nh = SKIFF_NH_HOPOPTS;
+	size_t off = 0;
+
+	(void)state;
+	assert_int_equal(ip6_ext_next(ip6_chain, sizeof(ip6_chain), &off, &nh), PROTO_OK);
+	assert_int_equal(nh, SKIFF_NH_DSTOPTS);
+	assert_int_equal(off, 8);
+	assert_int_equal(ip6_ext_next(ip6_chain, sizeof(ip6_chain), &off, &nh), PROTO_OK);
+	assert_int_equal(nh, SKIFF_NH_FRAGMENT);
+	assert_int_equal(off, 24);
+	/* the fragment header is 8 bytes whatever its second byte says */
+	assert_int_equal(ip6_ext_next(ip6_chain, sizeof(ip6_chain), &off, &nh), PROTO_OK);
+	assert_int_equal(nh, SKIFF_NH_UDP);
+	assert_int_equal(off, 32);
+}
+
+static void ipv6_extension_header_cut_or_too_long_is_short(void **state)
+{
+	static const size_t ends[] = { 8, 24, 32 };	/* where each header ends */
+
+	(void)state;
+	for (size_t n = 0; n <= sizeof(ip6_chain); n++) {
+		uint8_t *c = cut(ip6_chain, n);
+		uint8_t nh = SKIFF_NH_HOPOPTS;
+		size_t off = 0, whole = 0;
+
+		while (whole < 3 && ends[whole] <= n)
+			whole++;
+		for (size_t i = 0; i < whole; i++)
+			assert_int_equal(ip6_ext_next(c, n, &off, &nh), PROTO_OK);
+		if (whole < 3) {
+			size_t before = off;
+
+			assert_int_equal(ip6_ext_next(c, n, &off, &nh), PROTO_SHORT);
+			assert_int_equal(off, before);
+		}
+		free(c);
+	}
+	/* an offset already past the bytes */
+	{
+		uint8_t nh = SKIFF_NH_DSTOPTS;
+		size_t off = sizeof(ip6_chain) + 1;
+
+		assert_int_equal(ip6_ext_next(ip6_chain, sizeof(ip6_chain), &off, &nh), PROTO_SHORT);
+	}
+}
+
 /* UDP 1234 -> 53, length 12: four bytes of data. */
 static const uint8_t udp_dgram[12] = {
 	0x04, 0xd2, 0x00, 0x35, 0x00, 12, 0xab, 0xcd, 'd', 'a', 't', 'a',
@@ -514,6 +571,8 @@ int main(void)
 		cmocka_unit_test(ipv4_bad_version_or_ihl_is_refused),
 		cmocka_unit_test(ipv6_header_gives_fields_not_payload_length_check),
 		cmocka_unit_test(ipv6_cut_is_short_other_version_is_refused),
+		cmocka_unit_test(ipv6_extension_chain_walks_header_by_header),
+		cmocka_unit_test(ipv6_extension_header_cut_or_too_long_is_short),
 		cmocka_unit_test(udp_header_gives_ports_and_length),
 		cmocka_unit_test(udp_cut_is_short_then_bad_length),
 		cmocka_unit_test(udp_length_below_header_or_past_payload_is_bad),

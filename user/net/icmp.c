@@ -18,6 +18,8 @@
 #include <errno.h>
 #include <string.h>
 
+#include <skiff/proto/tcp.h>
+
 #include "core/csum.h"
 #include "core/handoff.h"
 #include "core/netdev.h"
@@ -330,7 +332,9 @@ static int icmp_error_rcv(struct stack *st, struct pkb *pkb)
 
 int icmp_quote_parse(const uint8_t *p, uint32_t len, struct icmp_quote *q)
 {
-	uint32_t off, i;
+	const struct tcp_hdr *th;
+	size_t off;
+	uint32_t i;
 	uint8_t nh;
 
 	if (len < 1)
@@ -342,7 +346,7 @@ int icmp_quote_parse(const uint8_t *p, uint32_t len, struct icmp_quote *q)
 		if (ip_hdr_parse(p, len, &iph, &ihl) != PROTO_OK ||
 		    (iph->frag_off & htons(IP_OFFSET)))
 			return -EINVAL;
-		off = (uint32_t)ihl;
+		off = ihl;
 		inet_addr_set4(&q->saddr, iph->saddr);
 		inet_addr_set4(&q->daddr, iph->daddr);
 		nh = iph->protocol;
@@ -357,31 +361,30 @@ int icmp_quote_parse(const uint8_t *p, uint32_t len, struct icmp_quote *q)
 		nh = ip6->nexthdr;
 		/* RFC 8200 4: a bounded walk; only a first fragment has ports */
 		for (i = 0;; i++) {
+			const struct ip6_frag_hdr *fh = (const struct ip6_frag_hdr *)(p + off);
+			bool frag = nh == SKIFF_NH_FRAGMENT;
+
 			if (nh != SKIFF_NH_HOPOPTS && nh != SKIFF_NH_ROUTING &&
-			    nh != SKIFF_NH_DSTOPTS && nh != SKIFF_NH_FRAGMENT)
+			    nh != SKIFF_NH_DSTOPTS && !frag)
 				break;
-			if (i == 8 || off + 8 > len)
+			if (i == 8 || ip6_ext_next(p, len, &off, &nh) != PROTO_OK)
 				return -EINVAL;
-			if (nh == SKIFF_NH_FRAGMENT) {
-				if (((p[off + 2] << 8 | p[off + 3]) & IP6_FRAG_OFFSET_MASK))
-					return -EINVAL;
-				nh = p[off];
-				off += IPV6_FRAG_HDR_LEN;
-			} else {
-				nh = p[off];
-				off += (p[off + 1] + 1u) * 8;
-			}
+			/* ip6_ext_next() found the fragment header whole */
+			if (frag && (get_be16(&fh->frag_off) & IP6_FRAG_OFFSET_MASK))
+				return -EINVAL;
 		}
 	} else {
 		return -EINVAL;
 	}
 	if (off > len || len - off < 8)
 		return -EINVAL;
+	/* The first 8 bytes only: UDP's ports sit where TCP's do, and so
+	 * does the sequence number of the TCP header (bytes 4..7). */
+	th = (const struct tcp_hdr *)(p + off);
 	q->proto = nh;
-	memcpy(&q->sport, p + off, 2);
-	memcpy(&q->dport, p + off + 2, 2);
-	q->seq = (uint32_t)p[off + 4] << 24 | (uint32_t)p[off + 5] << 16 |
-		 (uint32_t)p[off + 6] << 8 | p[off + 7];
+	q->sport = th->source;
+	q->dport = th->dest;
+	q->seq = get_be32(&th->seq);
 	return 0;
 }
 

@@ -41,6 +41,9 @@
 #include <sys/random.h>
 
 #include <skiff/proto/icmpv6.h>
+#include <skiff/proto/ipv6.h>
+#include <skiff/proto/tcp.h>
+#include <skiff/proto/udp.h>
 
 #include "core/csum.h"
 #include "core/clock.h"
@@ -779,22 +782,19 @@ static bool nh_is_ext(uint8_t nh)
  */
 static bool ipv6_first_frag_complete(const uint8_t *p, uint32_t len, uint8_t nh)
 {
-	uint32_t off = 0, need;
+	size_t off = 0, need;
 
 	for (int i = 0; nh_is_ext(nh); i++) {
-		if (nh == NH_FRAGMENT || nh == NH_HOPOPTS || i == IPV6_MAX_EXT || off + 2 > len)
-			return false;
-		nh = p[off];
-		off += (p[off + 1] + 1u) * 8;
-		if (off > len)
+		if (nh == NH_FRAGMENT || nh == NH_HOPOPTS || i == IPV6_MAX_EXT ||
+		    ip6_ext_next(p, len, &off, &nh) != PROTO_OK)
 			return false;
 	}
 	switch (nh) {
 	case NH_TCP:
-		need = 20;
+		need = TCP_HDR_LEN;
 		break;
 	case NH_UDP:
-		need = 8;
+		need = UDP_HLEN;
 		break;
 	case SKIFF_IPPROTO_ICMPV6:
 		need = sizeof(struct icmp6_hdr);
@@ -932,7 +932,9 @@ static int ipv6_input(struct stack *st, struct pkb *pkb)
 	/* RFC 8200 4: the extension headers, in order, a bounded number */
 	nh = ip6->nexthdr;
 	for (i = 0;; i++) {
-		const uint8_t *e = pkb->data + off;
+		const struct ip6_frag_hdr *fh = (const struct ip6_frag_hdr *)(pkb->data + off);
+		size_t next = off;
+		uint8_t next_nh = nh;
 
 		if (!nh_is_ext(nh))
 			break;
@@ -940,30 +942,18 @@ static int ipv6_input(struct stack *st, struct pkb *pkb)
 			pkb_drop(st, pkb, SKIFF_DROP_ip6_ext_chain);
 			return 0;
 		}
-		if (nh == NH_FRAGMENT) {
-			uint16_t fo;
-
-			if (off + IPV6_FRAG_HDR_LEN > len) {
-				pkb_drop(st, pkb, SKIFF_DROP_ip6_len);
-				return 0;
-			}
-			memcpy(&fo, e + 2, 2);
-			if (ntohs(fo) & (IP6_FRAG_OFFSET_MASK | IP6_FRAG_MORE))
-				return ipv6_frag_rcv(st, pkb, off, nh_field);
-			/* RFC 6946: an atomic fragment is a whole packet; its
-			 * fragment header is skipped like any other */
-			nh_field = off;
-			nh = e[0];
-			off += IPV6_FRAG_HDR_LEN;
-			continue;
-		}
-		if (off + 2 > len || off + (e[1] + 1u) * 8 > len) {
+		if (ip6_ext_next(pkb->data, len, &next, &next_nh) != PROTO_OK) {
 			pkb_drop(st, pkb, SKIFF_DROP_ip6_len);
 			return 0;
 		}
+		/* RFC 6946: an atomic fragment is a whole packet; its fragment
+		 * header is skipped like any other */
+		if (nh == NH_FRAGMENT &&
+		    (get_be16(&fh->frag_off) & (IP6_FRAG_OFFSET_MASK | IP6_FRAG_MORE)))
+			return ipv6_frag_rcv(st, pkb, off, nh_field);
 		nh_field = off;
-		nh = e[0];
-		off += (e[1] + 1u) * 8;
+		nh = next_nh;
+		off = (uint32_t)next;
 	}
 
 	switch (nh) {

@@ -49,8 +49,16 @@ struct ip6_frag_hdr {
 #define IP6_FRAG_OFFSET_MASK	0xfff8	/* host order frag_off: offset << 3 */
 #define IP6_FRAG_MORE		0x0001
 
+/* RFC 8200 4.3-4.6: how hop-by-hop, routing and destination options
+ * headers start; their length counts 8-octet units after the first 8. */
+struct ip6_ext_hdr {
+	__u8 nexthdr;
+	__u8 hdrlen;
+};
+
 _Static_assert(sizeof(struct ip6_hdr) == IPV6_HDR_LEN, "IPv6 header is 40 bytes");
 _Static_assert(sizeof(struct ip6_frag_hdr) == IPV6_FRAG_HDR_LEN, "fragment header is 8 bytes");
+_Static_assert(sizeof(struct ip6_ext_hdr) == 2, "an extension header starts with 2 bytes");
 
 /*
  * The IPv6 header at p (len bytes): the fixed 40 bytes, version 6.  The
@@ -67,6 +75,29 @@ static inline enum proto_err ip6_hdr_parse(const void *p, size_t len, const stru
 	if (get_be32(&h->vtc_flow) >> 28 != 6)
 		return PROTO_VERSION;
 	*ip6 = h;
+	return PROTO_OK;
+}
+
+/*
+ * The extension header of type *nh (hop-by-hop, routing, destination
+ * options or fragment) at p + *off, p being len bytes in all: PROTO_OK
+ * with *nh set to the header it names next and *off moved past it (a
+ * fragment header is 8 bytes, the others say their length), PROTO_SHORT
+ * if it runs past len.  Which headers may come where, and how many, is
+ * the caller's policy.
+ */
+static inline enum proto_err ip6_ext_next(const void *p, size_t len, size_t *off, __u8 *nh)
+{
+	const struct ip6_ext_hdr *e = (const struct ip6_ext_hdr *)((const __u8 *)p + *off);
+	size_t elen;
+
+	if (*off > len || len - *off < sizeof(*e))
+		return PROTO_SHORT;
+	elen = *nh == SKIFF_NH_FRAGMENT ? IPV6_FRAG_HDR_LEN : (e->hdrlen + 1u) * 8;
+	if (elen > len - *off)
+		return PROTO_SHORT;
+	*nh = e->nexthdr;
+	*off += elen;
 	return PROTO_OK;
 }
 
