@@ -60,7 +60,14 @@ def test_20000_connections_in_bursts_all_established_and_echo_after_idle(topo, s
     info = f"client {r}\nskiffd {sn.nonzero(d, 'u.')}"
     assert r["established"] == CONNS and not r["connect_errors"], info
     assert r["echoed"] == CONNS and r["early_events"] == 0, info
-    assert r["resets"] == 0 and d["u.tcp_out_rsts"] == 0, info
+    # skiff aborted none of them: a RST may only answer a segment for a
+    # connection that has already ended.  On a loaded machine an RTO fires
+    # before the peer's ACK of our FIN is read (u.tcp_spurious_rtx), the
+    # peer in TIME-WAIT acknowledges the duplicate FIN after LAST-ACK ended,
+    # and that ACK gets a RST (RFC 9293 3.10.7.1), as Linux answers it: at
+    # most one such RST per retransmission.
+    assert r["resets"] == 0 and d["u.tcp_out_rsts"] == d["u.tcp_rst_noconn"], info
+    assert d["u.tcp_out_rsts"] <= d["u.tcp_retrans_segs"], info
     assert d["u.svc_conn_limited"] == 0, info
 
 

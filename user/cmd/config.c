@@ -140,7 +140,7 @@ void skiffd_usage(FILE *f)
 	      "                      answers ARP and ping, skiff owns all of it)\n"
 	      "  --addr X:Y::Z/N     an IPv6 address (repeatable, at most 8): dedicated,\n"
 	      "                      XDP answers its Neighbor Solicitations and pings and\n"
-	      "                      skiffd refuses UDP/TCP to it (no IPv6 services yet);\n"
+	      "                      skiff owns all of it (services listen on [::]);\n"
 	      "                      shared with the kernel, skiff takes its own ports;\n"
 	      "                      with a dedicated one skiffd also takes fe80::/64\n"
 	      "                      derived from IF's MAC (modified EUI-64)\n"
