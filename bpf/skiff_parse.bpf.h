@@ -1,7 +1,9 @@
 /* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
 /*
  * Parsing helpers of the XDP program: the per-frame state (struct
- * skiff_pkt) and the Ethernet/802.1Q, ARP and IPv4 header views.  Every
+ * skiff_pkt) and the Ethernet/802.1Q, ARP and IPv4 header views (the
+ * 802.1Q tag and the ARP packet are <skiff/proto/eth.h>'s and
+ * <skiff/proto/arp.h>'s structs, shared with the daemon).  Every
  * helper checks the bytes it reads against data_end first and follows the
  * katran return convention of skiff_consts.bpf.h.
  */
@@ -15,6 +17,8 @@
 #include <bpf/bpf_helpers.h>
 #include <bpf/bpf_endian.h>
 
+#include <skiff/proto/arp.h>
+#include <skiff/proto/eth.h>
 #include <skiff/skiff.h>
 
 #include "skiff_consts.bpf.h"
@@ -32,25 +36,6 @@ struct skiff_pkt {
 	__u16 proto;  /* ethertype after the tag, host order */
 	struct skiff_config *cfg;
 	struct skiff_xdp_stats *st;
-};
-
-/* IEEE 802.1Q tag, between the MAC addresses and the ethertype. */
-struct skiff_vlan_hdr {
-	__be16 tci;
-	__be16 proto;
-};
-
-/* RFC 826 packet for hardware Ethernet (6-byte addresses), protocol IPv4. */
-struct skiff_arp {
-	__be16 htype;
-	__be16 ptype;
-	__u8 hlen;
-	__u8 plen;
-	__be16 op;
-	__u8 sha[ETH_ALEN];
-	__u8 spa[4];
-	__u8 tha[ETH_ALEN];
-	__u8 tpa[4];
 };
 
 /* Fixed part of any ARP packet: enough to tell the layout. */
@@ -98,12 +83,12 @@ static __always_inline int skiff_parse_eth(struct skiff_pkt *p)
 	 * (eth_rcv) takes 0x8100 only.
 	 */
 	if (proto == ETH_P_8021Q) {
-		struct skiff_vlan_hdr *vh = nh;
+		struct vlan_tag *vh = nh;
 
 		if ((void *)(vh + 1) > p->data_end)
 			return skiff_pass(p->st, pass_truncated);
 		vid = bpf_ntohs(vh->tci) & SKIFF_VLAN_VID_MASK;
-		proto = bpf_ntohs(vh->proto);
+		proto = bpf_ntohs(vh->encap_proto);
 		nh = vh + 1;
 	}
 	if (vid != p->cfg->vlan_id)

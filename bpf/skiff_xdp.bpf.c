@@ -195,7 +195,7 @@ static __always_inline void skiff_neigh_learn(struct skiff_pkt *p, __u32 ip, con
 }
 
 /* Turn a request for our address `tpa` into the reply, in place. */
-static __always_inline int skiff_arp_reply(struct skiff_pkt *p, struct skiff_arp *arp, __u32 spa,
+static __always_inline int skiff_arp_reply(struct skiff_pkt *p, struct arp_eth_ipv4 *arp, __u32 spa,
 					   __u32 tpa)
 {
 	__u8 requester[ETH_ALEN];
@@ -204,9 +204,9 @@ static __always_inline int skiff_arp_reply(struct skiff_pkt *p, struct skiff_arp
 
 	arp->op = bpf_htons(SKIFF_ARPOP_REPLY);
 	__builtin_memcpy(arp->tha, requester, ETH_ALEN);
-	__builtin_memcpy(arp->tpa, &spa, 4); /* 0 for an RFC 5227 probe */
+	__builtin_memcpy(&arp->tpa, &spa, 4); /* 0 for an RFC 5227 probe */
 	__builtin_memcpy(arp->sha, p->cfg->mac, ETH_ALEN);
-	__builtin_memcpy(arp->spa, &tpa, 4);
+	__builtin_memcpy(&arp->spa, &tpa, 4);
 
 	__builtin_memcpy(p->eth->h_dest, requester, ETH_ALEN);
 	__builtin_memcpy(p->eth->h_source, p->cfg->mac, ETH_ALEN);
@@ -217,7 +217,7 @@ static __always_inline int skiff_arp_reply(struct skiff_pkt *p, struct skiff_arp
 
 static __always_inline int skiff_handle_arp(struct skiff_pkt *p)
 {
-	struct skiff_arp *arp = p->l3;
+	struct arp_eth_ipv4 *arp = p->l3;
 	struct skiff_addr *addr;
 	bool dedicated;
 	__u32 spa, tpa;
@@ -234,8 +234,8 @@ static __always_inline int skiff_handle_arp(struct skiff_pkt *p)
 	op = bpf_ntohs(arp->op);
 	if (op != SKIFF_ARPOP_REQUEST && op != SKIFF_ARPOP_REPLY)
 		return skiff_pass(p->st, pass_not_ours);
-	__builtin_memcpy(&spa, arp->spa, 4);
-	__builtin_memcpy(&tpa, arp->tpa, 4);
+	__builtin_memcpy(&spa, &arp->spa, 4);
+	__builtin_memcpy(&tpa, &arp->tpa, 4);
 
 	/* RFC 5227 2.3 announcement / RFC 5944 gratuitous ARP: refresh only. */
 	if (spa == tpa) {

@@ -2,8 +2,9 @@
 /*
  * ARP for IPv4 over Ethernet (RFC 826), the only kind skiff speaks: the
  * packet struct and arp_parse(), the checked parse the daemon and the tests
- * use.  The XDP program parses ARP with its own pointer checks against
- * data_end (the only bounds the verifier accepts), in the same layout.
+ * use.  The XDP program answers requests through the same struct, with
+ * its own pointer checks against data_end (the only bounds the verifier
+ * accepts) instead of arp_parse().
  */
 #ifndef SKIFF_PROTO_ARP_H
 #define SKIFF_PROTO_ARP_H
