@@ -304,6 +304,24 @@ void harness_advance(struct harness *h, uint64_t ns)
 	stack_poll(&h->st);
 }
 
+void harness_ip_hdr(void *hdr, uint32_t saddr, uint32_t daddr, uint8_t proto, uint16_t id,
+		    uint16_t frag_off_host, size_t plen)
+{
+	struct ip_hdr *ip = hdr;
+
+	memset(ip, 0, IP_HLEN);
+	ip->version = 4;
+	ip->ihl = IP_HLEN / 4;
+	put_be16(&ip->tot_len, (uint16_t)(IP_HLEN + plen));
+	put_be16(&ip->id, id);
+	put_be16(&ip->frag_off, frag_off_host);
+	ip->ttl = 64;
+	ip->protocol = proto;
+	ip->saddr = saddr;
+	ip->daddr = daddr;
+	ip->check = ip_fast_csum(ip, 5);
+}
+
 size_t harness_ip_frame(uint8_t *buf, size_t cap, uint32_t saddr, uint32_t daddr, uint8_t proto,
 			uint16_t id, uint16_t frag_off_host, const void *payload, size_t plen)
 {
@@ -318,18 +336,7 @@ size_t harness_ip_frame(uint8_t *buf, size_t cap, uint32_t saddr, uint32_t daddr
 	memcpy(eh->h_source, H_PEER_MAC, ETH_ALEN);
 	put_be16(&eh->h_proto, ETH_P_IP);
 
-	memset(ip, 0, IP_HLEN);
-	ip->version = 4;
-	ip->ihl = IP_HLEN / 4;
-	put_be16(&ip->tot_len, (uint16_t)(IP_HLEN + plen));
-	put_be16(&ip->id, id);
-	put_be16(&ip->frag_off, frag_off_host);
-	ip->ttl = 64;
-	ip->protocol = proto;
-	ip->saddr = saddr;
-	ip->daddr = daddr;
-	ip->check = ip_fast_csum(ip, 5);
-
+	harness_ip_hdr(ip, saddr, daddr, proto, id, frag_off_host, plen);
 	if (plen)
 		memcpy(ip + 1, payload, plen);
 	return len;

@@ -67,6 +67,10 @@ int harness_port_refs(struct harness *h, uint32_t addr, uint8_t proto, uint16_t 
 void harness_rx(struct harness *h, const void *frame, size_t len);
 /* Advance the fake clock and run one stack_poll() (timers). */
 void harness_advance(struct harness *h, uint64_t ns);
+/* Fill the 20-byte IPv4 header at ip (no options, TTL 64, checksum
+ * computed) for plen bytes of payload; addresses network order. */
+void harness_ip_hdr(void *ip, uint32_t saddr, uint32_t daddr, uint8_t proto, uint16_t id,
+		    uint16_t frag_off_host, size_t plen);
 /* Build Ethernet(peer -> us) + IPv4 + payload into buf; returns frame length. */
 size_t harness_ip_frame(uint8_t *buf, size_t cap, uint32_t saddr, uint32_t daddr, uint8_t proto,
 			uint16_t id, uint16_t frag_off_host, const void *payload, size_t plen);

@@ -485,16 +485,7 @@ size_t ts_tcp_build(uint8_t *buf, size_t cap, int from, uint16_t sport, uint16_t
 	memcpy(eh->h_source, from == TS_A ? H_MAC : H_PEER_MAC, ETH_ALEN);
 	put_be16(&eh->h_proto, ETH_P_IP);
 
-	memset(ip, 0, IP_HLEN);
-	ip->version = 4;
-	ip->ihl = IP_HLEN / 4;
-	put_be16(&ip->tot_len, (uint16_t)(IP_HLEN + tlen));
-	put_be16(&ip->frag_off, IP_DF);
-	ip->ttl = 64;
-	ip->protocol = IPPROTO_TCP;
-	ip->saddr = saddr;
-	ip->daddr = daddr;
-	ip->check = ip_fast_csum(ip, 5);
+	harness_ip_hdr(ip, saddr, daddr, IPPROTO_TCP, 0, IP_DF, tlen);
 
 	memset(th, 0, TCP_HDR_LEN);
 	put_be16(&th->source, sport);
