@@ -9,6 +9,8 @@
 # shared vocabulary and leave no edge.  The upward edges that remain are
 # listed below by symbol: a new symbol on an upward edge fails, and so
 # does a listed one that is gone (so the list stays true as it shrinks).
+# It also fails when a file outside TCP, the tests and the benches
+# includes tcp_internal.h.
 #
 #   scripts/check-tcp-layers.sh [BUILD]         check (BUILD: build/)
 #   scripts/check-tcp-layers.sh [BUILD] --map   print every file-to-file edge
@@ -93,6 +95,18 @@ for a in $(printf '%s\n' "${objs[@]}" | sort); do
 	done
 done
 [ "$mode" = --map ] && exit 0
+
+# tcp_internal.h is TCP's own: besides TCP's files only the tests, the fuzz
+# target and the benches that drive TCP's internals include it.
+for f in $(git grep -l '#include "transport/tcp_internal.h"' -- '*.c' '*.h'); do
+	case $f in
+	user/transport/tcp*.c | user/transport/tcp*.h | tests/unit/* | tests/fuzz/* | bench/*) ;;
+	*)
+		echo "check-tcp-layers: $f includes tcp_internal.h (TCP's files only; tcp_sock.h or tcp.h)"
+		bad=1
+		;;
+	esac
+done
 while IFS= read -r e; do
 	[ -z "$e" ] && continue
 	if ! grep -qxF "$e" <<<"$seen"; then
