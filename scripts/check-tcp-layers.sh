@@ -30,8 +30,8 @@ declare -A rank=(
 	[tcp_conn]=65	# lookup, ports, the connection's life, ICMP errors
 	[tcp_ack]=60	# the ACK field: SND.UNA, RTT, SACK scoreboard, recovery
 	[tcp_rack]=50	# loss detection: RACK-TLP, PRR, fast recovery's sending
-	[tcp_recovery]=45 # the recovery block and its pool, undo marks, tcp_cong_init
 	[tcp_output]=40	# building and sending segments, windows, pacing
+	[tcp_recovery]=35 # the recovery block and its pool, undo marks, tcp_cong_init
 	[tcp_rate]=30	# delivery rate samples
 	[tcp_cong]=20	# congestion control ops (CUBIC, NewReno), registry
 	[tcp_bbr]=10	# BBR behind the ops table
@@ -45,8 +45,6 @@ allowed_up='
 tcp_input -> tcp: tcp_sock_alloc
 tcp_output -> tcp_rack: tcp_sack_xmit
 tcp_output -> tcp_rack: tcp_tlp_schedule
-tcp_output -> tcp_recovery: tcp_cong_init
-tcp_output -> tcp_recovery: tcp_recovery_idle
 '
 
 objs=()

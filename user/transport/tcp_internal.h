@@ -473,7 +473,10 @@ void tcp_recovery_put(struct stack *st, struct tcp_sock *tp);
  * recovery is over and no D-SACK can still undo the episode (that wait is
  * bounded by one RTO: tcp_rearm_rto arms TCP_RTX_UNDO). */
 void tcp_recovery_idle(struct stack *st, struct tcp_sock *tp);
-/* tcp_retransmit() for loss recovery: the range is remembered for RFC 3708. */
+/* A loss-recovery retransmission of [seq, end): remembered while D-SACKs
+ * may still show the episode spurious (RFC 3708). */
+void tcp_undo_rxt_add(struct tcp_sock *tp, uint32_t seq, uint32_t end);
+/* tcp_retransmit() for loss recovery: the range is remembered (tcp_rack.c). */
 int tcp_recovery_rtx(struct stack *st, struct tcp_sock *tp, uint32_t seq, uint32_t len);
 /* The highest SACKed sequence (RFC 6675 "FACK"), or seq when none. */
 static inline uint32_t tcp_sack_fack(const struct tcp_sock *tp, uint32_t seq)

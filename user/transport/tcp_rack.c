@@ -539,6 +539,16 @@ void tcp_tlp_timeout(struct stack *st, struct tcp_sock *tp)
 
 /* ---- entering fast recovery, and sending in it (RFC 6675, with RACK's losses) ---- */
 
+/* tcp_retransmit() for loss recovery: the range is remembered for RFC 3708. */
+int tcp_recovery_rtx(struct stack *st, struct tcp_sock *tp, uint32_t seq, uint32_t len)
+{
+	int err = tcp_retransmit(st, tp, seq, len);
+
+	if (!err && tp->dsack_undo_ok)
+		tcp_undo_rxt_add(tp, seq, seq + len);
+	return err;
+}
+
 void tcp_enter_recovery(struct stack *st, struct tcp_sock *tp)
 {
 	uint32_t flight = tp->snd_max - tp->snd_una, mss = tcp_send_mss(tp), len;

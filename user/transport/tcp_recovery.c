@@ -25,8 +25,9 @@
  * Also here, as what the block's users share below ACK processing and loss
  * detection: the scoreboard's holes (tcp_next_hole), the undo point of an
  * episode (tcp_undo_mark) and the retransmissions it remembers
- * (tcp_recovery_rtx), and the congestion and recovery state a connection
- * starts from (tcp_cong_init).
+ * (tcp_undo_rxt_add), and the congestion and recovery state a connection
+ * starts from (tcp_cong_init).  It calls no other TCP file but the leaf
+ * helpers: output and loss detection build on it.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -222,7 +223,7 @@ void tcp_undo_mark(struct stack *st, struct tcp_sock *tp)
 
 /* Remember [seq, end) as retransmitted by this episode, for D-SACK undo;
  * when the ranges are full, D-SACKs can no longer tell (no undo by them). */
-static void tcp_undo_rxt_add(struct tcp_sock *tp, uint32_t seq, uint32_t end)
+void tcp_undo_rxt_add(struct tcp_sock *tp, uint32_t seq, uint32_t end)
 {
 	struct tcp_sack_block *r;
 	uint8_t i;
@@ -244,14 +245,4 @@ static void tcp_undo_rxt_add(struct tcp_sock *tp, uint32_t seq, uint32_t end)
 	tp->rcvy->undo_rxt[tp->n_undo_rxt].start = seq;
 	tp->rcvy->undo_rxt[tp->n_undo_rxt].end = end;
 	tp->n_undo_rxt++;
-}
-
-/* tcp_retransmit() for loss recovery: the range is remembered for RFC 3708. */
-int tcp_recovery_rtx(struct stack *st, struct tcp_sock *tp, uint32_t seq, uint32_t len)
-{
-	int err = tcp_retransmit(st, tp, seq, len);
-
-	if (!err && tp->dsack_undo_ok)
-		tcp_undo_rxt_add(tp, seq, seq + len);
-	return err;
 }
