@@ -18,6 +18,7 @@
 
 #include <skiff/proto/arp.h>
 #include <skiff/proto/eth.h>
+#include <skiff/proto/icmpv6.h>
 #include <skiff/proto/ipv4.h>
 #include <skiff/proto/ipv6.h>
 #include <skiff/proto/tcp.h>
@@ -325,6 +326,57 @@ static void ipv6_extension_header_cut_or_too_long_is_short(void **state)
 	}
 }
 
+/* After an NS: a source link-layer address option (8 bytes), then an
+ * unknown option of length 2 (16 bytes). */
+static const uint8_t nd_opts[24] = {
+	SKIFF_ND_OPT_SOURCE_LLADDR, 1, 0x02, 0, 0, 0, 0, 0x02,
+	200, 2, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+};
+
+static void nd_options_walk_gives_type_length_and_place(void **state)
+{
+	struct nd_opt o;
+	size_t off = 0;
+
+	(void)state;
+	assert_int_equal(nd_opt_next(nd_opts, sizeof(nd_opts), &off, &o), PROTO_OK);
+	assert_int_equal(o.type, SKIFF_ND_OPT_SOURCE_LLADDR);
+	assert_int_equal(o.len, 8);
+	assert_ptr_equal(o.p, nd_opts);
+	assert_int_equal(off, 8);
+	assert_int_equal(nd_opt_next(nd_opts, sizeof(nd_opts), &off, &o), PROTO_OK);
+	assert_int_equal(o.type, 200);
+	assert_int_equal(o.len, 16);
+	assert_int_equal(off, 24);
+}
+
+static void nd_option_cut_zero_or_too_long_is_invalid(void **state)
+{
+	uint8_t p[24];
+	struct nd_opt o;
+	size_t off;
+
+	(void)state;
+	/* cut anywhere inside the second option: its length runs past */
+	for (size_t n = 9; n < sizeof(nd_opts); n++) {
+		uint8_t *c = cut(nd_opts, n);
+
+		off = 8;
+		assert_int_equal(nd_opt_next(c, n, &off, &o), n - 8 < 2 ? PROTO_SHORT : PROTO_LEN);
+		assert_int_equal(off, 8);
+		free(c);
+	}
+	memcpy(p, nd_opts, sizeof(p));
+	p[1] = 0;	/* RFC 4861 4.6: length 0 */
+	off = 0;
+	assert_int_equal(nd_opt_next(p, sizeof(p), &off, &o), PROTO_LEN);
+	p[1] = 4;	/* 32 bytes in 24 */
+	assert_int_equal(nd_opt_next(p, sizeof(p), &off, &o), PROTO_LEN);
+	p[1] = 3;	/* exactly the 24 bytes */
+	assert_int_equal(nd_opt_next(p, sizeof(p), &off, &o), PROTO_OK);
+	assert_int_equal(off, 24);
+}
+
 /* UDP 1234 -> 53, length 12: four bytes of data. */
 static const uint8_t udp_dgram[12] = {
 	0x04, 0xd2, 0x00, 0x35, 0x00, 12, 0xab, 0xcd, 'd', 'a', 't', 'a',
@@ -573,6 +625,8 @@ int main(void)
 		cmocka_unit_test(ipv6_cut_is_short_other_version_is_refused),
 		cmocka_unit_test(ipv6_extension_chain_walks_header_by_header),
 		cmocka_unit_test(ipv6_extension_header_cut_or_too_long_is_short),
+		cmocka_unit_test(nd_options_walk_gives_type_length_and_place),
+		cmocka_unit_test(nd_option_cut_zero_or_too_long_is_invalid),
 		cmocka_unit_test(udp_header_gives_ports_and_length),
 		cmocka_unit_test(udp_cut_is_short_then_bad_length),
 		cmocka_unit_test(udp_length_below_header_or_past_payload_is_bad),

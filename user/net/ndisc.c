@@ -227,27 +227,22 @@ static const struct neigh_ops nd_neigh_ops = {
  * message; a link-layer address option for Ethernet is 8 bytes. */
 static bool nd_parse_opts(const uint8_t *p, uint32_t len, struct nd_opts *o)
 {
-	uint32_t off = 0;
+	struct nd_opt opt;
+	size_t off = 0;
 
 	o->sll = o->tll = NULL;
 	while (off < len) {
-		uint32_t olen;
-
-		if (len - off < 2 || p[off + 1] == 0)
+		if (nd_opt_next(p, len, &off, &opt) != PROTO_OK)
 			return false;
-		olen = p[off + 1] * 8u;
-		if (olen > len - off)
-			return false;
-		if (p[off] == SKIFF_ND_OPT_SOURCE_LLADDR || p[off] == SKIFF_ND_OPT_TARGET_LLADDR) {
+		if (opt.type == SKIFF_ND_OPT_SOURCE_LLADDR || opt.type == SKIFF_ND_OPT_TARGET_LLADDR) {
 			/* skiff speaks Ethernet only: 6 bytes in 8 */
-			if (olen != ND_OPT_LEN)
+			if (opt.len != ND_OPT_LEN)
 				return false;
-			if (p[off] == SKIFF_ND_OPT_SOURCE_LLADDR)
-				o->sll = p + off + 2;
+			if (opt.type == SKIFF_ND_OPT_SOURCE_LLADDR)
+				o->sll = opt.p + 2;
 			else
-				o->tll = p + off + 2;
+				o->tll = opt.p + 2;
 		}
-		off += olen;
 	}
 	return true;
 }

@@ -9,7 +9,11 @@
 #ifndef SKIFF_PROTO_ICMPV6_H
 #define SKIFF_PROTO_ICMPV6_H
 
+#include <stddef.h>
+
 #include <linux/types.h>
+
+#include <skiff/proto/parse.h>
 
 #define SKIFF_IPPROTO_ICMPV6	58
 
@@ -57,5 +61,36 @@ struct nd_opt_lladdr {
 _Static_assert(sizeof(struct icmp6_hdr) == 8, "ICMPv6 header is 8 bytes");
 _Static_assert(sizeof(struct nd_msg) == 24, "NS/NA are 24 bytes before options");
 _Static_assert(sizeof(struct nd_opt_lladdr) == 8, "an Ethernet lladdr option is 8 bytes");
+
+/* One Neighbor Discovery option: its type, its length in bytes and where it starts. */
+struct nd_opt {
+	__u8 type;
+	__u16 len;
+	const __u8 *p;
+};
+
+/*
+ * The ND option at opt + *off of the len option bytes after an NS or NA
+ * (*off < len): PROTO_OK with *o filled and *off moved past it.  RFC 4861
+ * 4.6: PROTO_SHORT if fewer than 2 bytes are left, PROTO_LEN for a length
+ * of 0 or one past the bytes -- either makes the whole message invalid
+ * (7.1.1, 7.1.2).
+ */
+static inline enum proto_err nd_opt_next(const __u8 *opt, size_t len, size_t *off,
+					 struct nd_opt *o)
+{
+	size_t i = *off, olen;
+
+	if (i > len || len - i < 2)
+		return PROTO_SHORT;
+	olen = opt[i + 1] * 8u;
+	if (!olen || olen > len - i)
+		return PROTO_LEN;
+	o->type = opt[i];
+	o->len = (__u16)olen;
+	o->p = opt + i;
+	*off = i + olen;
+	return PROTO_OK;
+}
 
 #endif
