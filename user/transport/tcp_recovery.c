@@ -27,7 +27,8 @@
  * episode (tcp_undo_mark) and the retransmissions it remembers
  * (tcp_undo_rxt_add), and the congestion and recovery state a connection
  * starts from (tcp_cong_init).  It calls no other TCP file but the leaf
- * helpers: output and loss detection build on it.
+ * helpers and the congestion control table: output and loss detection
+ * build on it.
  */
 #include <errno.h>
 #include <stdlib.h>
