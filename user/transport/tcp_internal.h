@@ -11,18 +11,21 @@
  * tests/fuzz/fuzz_stack.c and bench/bench_conns.c.
  *
  * The files and who may call whom (docs/architecture.md, "TCP's files";
- * scripts/check-tcp-layers.sh checks it on the objects), top to bottom:
+ * scripts/check-tcp-layers.sh checks it on the objects), top to bottom; a
+ * file calls only the files below it:
  *   tcp.c          socket operations (struct proto): bind, listen, accept,
  *                  connect, send, receive, shutdown, close, options
  *   tcp_input.c    segment arrival: parse, the RFC 9293 3.10.7 steps
- *   tcp_timer.c    RTO, delayed ACK, persist, keepalive, TIME_WAIT expiry
+ *   tcp_timer.c    timer expiry: RTO, delayed ACK, persist, keepalive,
+ *                  TIME_WAIT
+ *   tcp_conn.c     lookup, ports, the connection's life, ICMP errors
  *   tcp_ack.c      the ACK field: SND.UNA, RTT, SACK scoreboard, recovery
- *   tcp_rack.c, tcp_recovery.c   loss detection (RACK-TLP, PRR); the
- *                  recovery block (SACK scoreboard, undo state, SACK blocks
- *                  to report) and its bounded pool
- *   tcp_cong.c, tcp_bbr.c, tcp_rate.c   congestion control behind
- *                  struct tcp_cong_ops, delivery rate samples
+ *   tcp_rack.c     loss detection (RACK-TLP, PRR), fast recovery's sending
  *   tcp_output.c   building and sending segments, windows, Nagle, pacing
+ *   tcp_recovery.c the recovery block and its pool, undo marks, the
+ *                  congestion state a connection starts from
+ *   tcp_rate.c, tcp_cong.c, tcp_bbr.c   delivery rate samples, congestion
+ *                  control behind struct tcp_cong_ops
  *   tcp_buf.c, tcp_isn.c   the send/receive streams, ISNs and SYN cookies
  */
 #ifndef SKIFF_TCP_INTERNAL_H
