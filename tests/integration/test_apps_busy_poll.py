@@ -8,9 +8,7 @@ sleep again (near 0% CPU).  A bad SKIFF_BUSY_POLL_US or skiff-run -b value
 is refused with a message naming it.
 """
 
-import os
 import subprocess
-import time
 
 import pytest
 
@@ -18,7 +16,8 @@ import skiffnet as sn
 import tcpnet as tn
 from conftest import standard_args
 from tcpnet import frames_back, need_tcp  # noqa: F401  (fixtures)
-from test_apps import APP_PORT, ECHO, App, cleanup, cpu_ticks, echo_roundtrip  # noqa: F401
+from test_apps import (APP_PORT, ECHO, App, assert_idle_app_and_skiffd_sleep,  # noqa: F401
+                       cleanup, echo_roundtrip)
 
 pytestmark = pytest.mark.usefixtures("need_tcp", "frames_back")
 
@@ -74,17 +73,7 @@ def test_spinning_app_and_skiffd_sleep_when_idle(topo, sk, cleanup):
     the spin time both go to sleep, as without busy polling."""
     a = start_spinning_echo(topo, cleanup)
     ping_pong(topo, 200)
-    c = tn.connect(topo, topo.ded_ip, APP_PORT, timeout=10)
-    c.sendall(b"ping")
-    assert c.recv(4) == b"ping"
-    time.sleep(0.5)
-    hz = os.sysconf("SC_CLK_TCK")
-    t0 = (cpu_ticks(a.p.pid), cpu_ticks(sk.proc.pid))
-    time.sleep(2)
-    t1 = (cpu_ticks(a.p.pid), cpu_ticks(sk.proc.pid))
-    c.close()
-    app_pct, d_pct = ((t1[i] - t0[i]) * 100 / hz / 2 for i in (0, 1))
-    assert app_pct < 5 and d_pct < 5, f"idle CPU: app {app_pct:.1f}%, skiffd {d_pct:.1f}%"
+    assert_idle_app_and_skiffd_sleep(topo, sk, a)
 
 
 @pytest.mark.parametrize("value", ["abc", "-1", "1000001", "12us"])

@@ -274,7 +274,11 @@ bool app_host_attach(struct app_host *h, int fd, const struct ctl_peer *peer, st
 		goto fail;
 	}
 	for (w = 0; w < h->n; w++) {
-		ev.events = EPOLLIN;
+		/* edge-triggered: the worker's epoll_wait takes the kick, no
+		 * read() of the eventfd (its counter only grows; one that
+		 * saturates refuses the application's own kicks, EAGAIN, which
+		 * only slows that application) */
+		ev.events = EPOLLIN | EPOLLET;
 		epoll_ctl(h->hw[w].ep, EPOLL_CTL_ADD, a->wake_fd[w], &ev);
 		pthread_mutex_lock(h->hw[w].w.lock);
 		h->hw[w].aw[a - h->apps] = a->aw[w];
@@ -330,20 +334,12 @@ int app_host_worker_poll(struct app_host *h, uint32_t w, bool woken)
 {
 	struct host_worker *hw = &h->hw[w];
 	struct epoll_event ev[APP_WAKE_BATCH];
-	int i, n, done = 0;
-	uint64_t v;
+	int i, done = 0;
 
-	if (woken) {
-		n = epoll_wait(hw->ep, ev, APP_WAKE_BATCH, 0);
-		for (i = 0; i < n; i++) {
-			uint32_t ai = ev[i].data.u32;
-
-			if (ai < APP_HOST_MAX_APPS && h->apps[ai].wake_fd[w] >= 0 &&
-			    read(h->apps[ai].wake_fd[w], &v, sizeof(v)) < 0) {
-				/* EAGAIN: already consumed */
-			}
-		}
-	}
+	/* take the kicks' edges (every application is served below anyway) */
+	if (woken)
+		while (epoll_wait(hw->ep, ev, APP_WAKE_BATCH, 0) == APP_WAKE_BATCH)
+			;
 	for (i = 0; i < APP_HOST_MAX_APPS; i++)
 		if (hw->aw[i])
 			done += app_worker_poll(hw->aw[i], 64);
