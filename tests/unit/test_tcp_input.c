@@ -43,19 +43,6 @@ static uint16_t t_tcp_csum(uint32_t saddr, uint32_t daddr, const uint8_t *seg, s
 	return (uint16_t)~t_fold(t_sum(seg, len, sum));
 }
 
-static void put32(uint8_t *p, uint32_t v)
-{
-	p[0] = (uint8_t)(v >> 24);
-	p[1] = (uint8_t)(v >> 16);
-	p[2] = (uint8_t)(v >> 8);
-	p[3] = (uint8_t)v;
-}
-
-static uint32_t get32(const uint8_t *p)
-{
-	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
-}
-
 struct t_out {
 	uint32_t daddr;
 	uint16_t sport, dport;
@@ -78,29 +65,26 @@ static void t_send(struct harness *h, const struct t_out *o)
 {
 	static uint8_t seg[4096], frame[4200];
 	static uint16_t id = 1;
-	size_t hl = 20 + o->optlen, n;
+	struct tcp_hdr *th = (struct tcp_hdr *)seg;
+	size_t hl = TCP_HDR_LEN + o->optlen, n;
 	uint16_t c;
 
 	memset(seg, 0, hl);
-	seg[0] = (uint8_t)(o->sport >> 8);
-	seg[1] = (uint8_t)o->sport;
-	seg[2] = (uint8_t)(o->dport >> 8);
-	seg[3] = (uint8_t)o->dport;
-	put32(seg + 4, o->seq);
-	put32(seg + 8, o->ack);
-	seg[12] = (uint8_t)((o->doff_override ? o->doff_override : (int)(hl / 4)) << 4);
-	seg[13] = o->flags;
-	seg[14] = (uint8_t)(o->wnd >> 8);
-	seg[15] = (uint8_t)o->wnd;
+	put_be16(&th->source, o->sport);
+	put_be16(&th->dest, o->dport);
+	put_be32(&th->seq, o->seq);
+	put_be32(&th->ack_seq, o->ack);
+	th->doff = (uint8_t)(o->doff_override ? o->doff_override : (int)(hl / 4));
+	th->flags = o->flags;
+	put_be16(&th->window, o->wnd);
 	if (o->optlen)
-		memcpy(seg + 20, o->opt, o->optlen);
+		memcpy(th + 1, o->opt, o->optlen);
 	if (o->len)
 		memcpy(seg + hl, o->data, o->len);
 	c = t_tcp_csum(H_PEER, o->daddr, seg, hl + o->len);
 	if (o->bad_csum)
 		c = (uint16_t)(c + 1);
-	seg[16] = (uint8_t)(c >> 8);
-	seg[17] = (uint8_t)c;
+	put_be16(&th->check, c);
 	n = harness_ip_frame(frame, sizeof(frame), H_PEER, o->daddr, IPPROTO_TCP, id++, 0, seg,
 			     hl + o->len);
 	assert_true(n > 0);
@@ -130,28 +114,28 @@ struct t_seg {
 /* Pop the next transmitted TCP segment; false if none. */
 static bool t_pop(struct harness *h, struct t_seg *s)
 {
+	const struct tcp_hdr *th = NULL;
 	struct t_tx tx;
-	const uint8_t *th, *o;
-	size_t hl, i;
+	const uint8_t *o;
+	size_t hl = 0, i;
 
 	if (t_pop_ip(h, &tx))
 		return false;
 	assert_int_equal(tx.iph->protocol, IPPROTO_TCP);
-	th = tx.l4;
-	assert_true(tx.l4_len >= 20);
+	assert_int_equal(tcp_hdr_parse(tx.l4, tx.l4_len, &th, &hl), PROTO_OK);
 	/* the checksum is right */
-	assert_int_equal(t_tcp_csum(tx.iph->saddr, tx.iph->daddr, th, tx.l4_len), 0);
+	assert_int_equal(t_tcp_csum(tx.iph->saddr, tx.iph->daddr, tx.l4, tx.l4_len), 0);
 	memset(s, 0, sizeof(*s));
-	s->sport = (uint16_t)(th[0] << 8 | th[1]);
-	s->dport = (uint16_t)(th[2] << 8 | th[3]);
-	s->seq = get32(th + 4);
-	s->ack = get32(th + 8);
-	s->flags = th[13];
-	s->wnd = (uint16_t)(th[14] << 8 | th[15]);
+	s->sport = get_be16(&th->source);
+	s->dport = get_be16(&th->dest);
+	s->seq = get_be32(&th->seq);
+	s->ack = get_be32(&th->ack_seq);
+	s->flags = th->flags;
+	s->wnd = get_be16(&th->window);
 	s->ws = -1;
-	hl = (th[12] >> 4) * 4u;
-	assert_true(hl >= 20 && hl <= tx.l4_len);
-	o = th + 20;
+	/* the options are walked here, not with tcp_opt_next(): what we
+	 * send must be well formed, so a bad length fails the test */
+	o = (const uint8_t *)(th + 1);
 	for (i = 0; i < hl - 20;) {
 		if (o[i] == 0)
 			break;
@@ -172,21 +156,21 @@ static bool t_pop(struct harness *h, struct t_seg *s)
 			break;
 		case 5:
 			for (s->nsack = 0; s->nsack < (o[i + 1] - 2) / 8 && s->nsack < 4; s->nsack++) {
-				s->sack[s->nsack][0] = get32(o + i + 2 + 8 * s->nsack);
-				s->sack[s->nsack][1] = get32(o + i + 6 + 8 * s->nsack);
+				s->sack[s->nsack][0] = get_be32(o + i + 2 + 8 * s->nsack);
+				s->sack[s->nsack][1] = get_be32(o + i + 6 + 8 * s->nsack);
 			}
 			break;
 		case 8:
 			s->has_ts = true;
-			s->tsval = get32(o + i + 2);
-			s->tsecr = get32(o + i + 6);
+			s->tsval = get_be32(o + i + 2);
+			s->tsecr = get_be32(o + i + 6);
 			break;
 		}
 		i += o[i + 1];
 	}
 	s->len = tx.l4_len - hl;
 	assert_true(s->len <= sizeof(s->data));
-	memcpy(s->data, th + hl, s->len);
+	memcpy(s->data, (const uint8_t *)th + hl, s->len);
 	t_tx_free(&tx);
 	return true;
 }
@@ -247,8 +231,8 @@ static void t_conn_opts(struct t_conn *c)
 		o[1] = 1;
 		o[2] = 8;
 		o[3] = 10;
-		put32(o + 4, c->tsval);
-		put32(o + 8, c->our_ts);
+		put_be32(o + 4, c->tsval);
+		put_be32(o + 8, c->our_ts);
 		c->optlen = 12;
 	}
 }
@@ -280,8 +264,8 @@ static void t_syn(struct harness *h, uint16_t pport, uint32_t isn, bool ts, uint
 	if (ts) {
 		opt[10] = 8;
 		opt[11] = 10;
-		put32(opt + 12, tsval);
-		put32(opt + 16, 0);
+		put_be32(opt + 12, tsval);
+		put_be32(opt + 16, 0);
 		o.optlen = 20;
 	}
 	t_send(h, &o);
@@ -440,8 +424,8 @@ static void tcp_syn_gets_syn_ack_with_our_options_and_ack_completes_accept(void 
 	assert_int_equal(skiff_accept(ls, &other, NULL), -EAGAIN);
 
 	ack.ack = s.seq + 1;
-	put32(tsopt + 4, 778);
-	put32(tsopt + 8, s.tsval);
+	put_be32(tsopt + 4, 778);
+	put_be32(tsopt + 8, s.tsval);
 	ack.opt = tsopt;
 	ack.optlen = sizeof(tsopt);
 	t_send(h, &ack);
@@ -900,14 +884,14 @@ static void t_sack_ack(struct harness *h, struct t_conn *c, uint32_t tsval, uint
 		.flags = F_ACK, .wnd = 65535, .opt = opt, .optlen = 24,
 	};
 
-	put32(opt + 4, tsval);
-	put32(opt + 8, c->our_ts);
+	put_be32(opt + 4, tsval);
+	put_be32(opt + 8, c->our_ts);
 	opt[12] = 1;
 	opt[13] = 1;
 	opt[14] = 5;
 	opt[15] = 10;
-	put32(opt + 16, sstart);
-	put32(opt + 20, send);
+	put_be32(opt + 16, sstart);
+	put_be32(opt + 20, send);
 	t_send(h, &o);
 }
 
@@ -1285,8 +1269,8 @@ static void tcp_syn_flood_gets_cookies_and_a_cookie_ack_connects(void **state)
 	ack.sport = 30000;
 	ack.seq = 424243;
 	ack.ack = s.seq + 2;
-	put32(tsopt + 4, 901);
-	put32(tsopt + 8, s.tsval);
+	put_be32(tsopt + 4, 901);
+	put_be32(tsopt + 8, s.tsval);
 	ack.opt = tsopt;
 	ack.optlen = sizeof(tsopt);
 	t_send(h, &ack);
@@ -1465,7 +1449,7 @@ static void t_icmp_about(struct harness *h, const struct t_conn *c, uint8_t type
 	msg[29] = (uint8_t)T_PORT;
 	msg[30] = (uint8_t)(c->pport >> 8);
 	msg[31] = (uint8_t)c->pport;
-	put32(msg + 32, seq);
+	put_be32(msg + 32, seq);
 	ck = (uint16_t)~t_fold(t_sum(msg, sizeof(msg), 0));
 	msg[2] = (uint8_t)(ck >> 8);
 	msg[3] = (uint8_t)ck;

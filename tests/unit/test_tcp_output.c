@@ -19,6 +19,10 @@
 
 #include <cmocka.h>
 
+#include <skiff/proto/eth.h>
+#include <skiff/proto/ipv4.h>
+#include <skiff/proto/tcp.h>
+
 #include "core/clock.h"
 #include "core/csum.h"
 #include "harness.h"
@@ -39,40 +43,33 @@ struct out_seg {
 	int csum_ok;
 };
 
-static uint32_t get32(const uint8_t *p)
-{
-	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
-}
-
 /* Pop the next transmitted TCP segment; 0 when none. */
 static int pop_seg(struct harness *h, struct out_seg *s)
 {
 	struct pkb *pkb = fakedev_pop_tx(&h->fd);
-	const uint8_t *ip, *th;
-	uint32_t iplen, saddr, daddr, tlen, doff;
+	const struct ip_hdr *ip = NULL;
+	const struct tcp_hdr *th = NULL;
+	size_t ihl = 0, tlen, doff = 0;
 
 	if (!pkb)
 		return 0;
-	ip = pkb->data + 14;
-	assert_int_equal(ip[9], IPPROTO_TCP);
-	assert_true(ip[6] & 0x40); /* DF */
-	iplen = (uint32_t)ip[2] << 8 | ip[3];
-	th = ip + 20;
-	tlen = iplen - 20;
-	doff = (uint32_t)(th[12] >> 4) * 4;
-	memcpy(&saddr, ip + 12, 4);
-	memcpy(&daddr, ip + 16, 4);
+	assert_int_equal(ip_hdr_parse(pkb->data + ETH_HLEN, pkb_len(pkb) - ETH_HLEN, &ip, &ihl),
+			 PROTO_OK);
+	assert_int_equal(ip->protocol, IPPROTO_TCP);
+	assert_true(get_be16(&ip->frag_off) & IP_DF);
+	tlen = get_be16(&ip->tot_len) - ihl;
+	assert_int_equal(tcp_hdr_parse((const uint8_t *)ip + ihl, tlen, &th, &doff), PROTO_OK);
 	memset(s, 0, sizeof(*s));
-	s->seq = get32(th + 4);
-	s->ack = get32(th + 8);
-	s->flags = th[13];
-	s->wnd = (uint16_t)(th[14] << 8 | th[15]);
-	s->optlen = doff - 20;
-	memcpy(s->opt, th + 20, s->optlen);
-	s->len = tlen - doff;
-	memcpy(s->payload, th + doff, s->len);
-	s->csum_ok =
-		csum_tcpudp_magic(saddr, daddr, tlen, IPPROTO_TCP, csum_partial(th, tlen, 0)) == 0;
+	s->seq = get_be32(&th->seq);
+	s->ack = get_be32(&th->ack_seq);
+	s->flags = th->flags;
+	s->wnd = get_be16(&th->window);
+	s->optlen = (uint32_t)doff - TCP_HDR_LEN;
+	memcpy(s->opt, th + 1, s->optlen);
+	s->len = (uint32_t)(tlen - doff);
+	memcpy(s->payload, (const uint8_t *)th + doff, s->len);
+	s->csum_ok = csum_tcpudp_magic(ip->saddr, ip->daddr, (uint32_t)tlen, IPPROTO_TCP,
+				       csum_partial(th, tlen, 0)) == 0;
 	pkb_free(pkb);
 	return 1;
 }
@@ -209,7 +206,7 @@ static void syn_carries_mss_sack_timestamps_and_window_scale(void **state)
 		assert_memory_equal(s.opt, want_head, sizeof(want_head));
 		assert_memory_equal(s.opt + 12, want_tail, sizeof(want_tail));
 	}
-	tsval = get32(s.opt + 8);
+	tsval = get_be32(s.opt + 8);
 	assert_int_equal(tsval, tcp_tsval(tp, h->st.now));
 	assert_int_equal(tp->snd_nxt, ISS + 1);
 	assert_true(timer_pending(&tp->rtx_timer));
