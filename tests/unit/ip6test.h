@@ -13,6 +13,9 @@
 
 #include <arpa/inet.h>
 
+#include <skiff/proto/eth.h>
+#include <skiff/proto/ipv6.h>
+
 #include "net/ipv6.h"
 
 #define T_V6HLEN 40
@@ -71,29 +74,25 @@ static inline size_t frame6_from(uint8_t *f, const uint8_t *smac, const uint8_t 
 			  uint8_t hops, uint8_t nh, const uint8_t *payload, size_t len, size_t ext,
 			  uint8_t l4, int csum_off)
 {
-	uint8_t *ip = f + T_ETH;
-	uint16_t c;
+	struct eth_hdr *eh = (struct eth_hdr *)f;
+	struct ip6_hdr *ip = (struct ip6_hdr *)(eh + 1);
 
-	memcpy(f, H_MAC, 6);
-	memcpy(f + 6, smac, 6);
-	f[12] = 0x86;
-	f[13] = 0xdd;
+	memcpy(eh->h_dest, H_MAC, ETH_ALEN);
+	memcpy(eh->h_source, smac, ETH_ALEN);
+	put_be16(&eh->h_proto, ETH_P_IPV6);
 	memset(ip, 0, T_V6HLEN);
-	ip[0] = 0x60;
-	ip[4] = (uint8_t)(len >> 8);
-	ip[5] = (uint8_t)len;
-	ip[6] = nh;
-	ip[7] = hops;
-	memcpy(ip + 8, src, 16);
-	memcpy(ip + 24, dst, 16);
-	memcpy(ip + T_V6HLEN, payload, len);
+	put_be32(&ip->vtc_flow, 6u << 28);
+	put_be16(&ip->plen, (uint16_t)len);
+	ip->nexthdr = nh;
+	ip->hop_limit = hops;
+	memcpy(ip->saddr, src, 16);
+	memcpy(ip->daddr, dst, 16);
+	memcpy(ip + 1, payload, len);
 	if (csum_off >= 0) {
-		uint8_t *u = ip + T_V6HLEN + ext;
+		uint8_t *u = (uint8_t *)(ip + 1) + ext;
 
-		u[csum_off] = u[csum_off + 1] = 0;
-		c = csum6(src, dst, l4, u, len - ext);
-		u[csum_off] = (uint8_t)(c >> 8);
-		u[csum_off + 1] = (uint8_t)c;
+		put_be16(u + csum_off, 0);
+		put_be16(u + csum_off, csum6(src, dst, l4, u, len - ext));
 	}
 	return T_ETH + T_V6HLEN + len;
 }
@@ -110,19 +109,20 @@ static inline size_t frame6(uint8_t *f, const uint8_t *dst, uint8_t nh, const ui
 static inline const uint8_t *check_out6_to(const uint8_t *f, size_t n, uint8_t nh, const uint8_t *dmac,
 				    const uint8_t *dst)
 {
-	const uint8_t *ip = f + T_ETH;
+	const struct eth_hdr *eh = (const struct eth_hdr *)f;
+	const struct ip6_hdr *ip = NULL;
 
-	assert_true(n >= T_ETH + T_V6HLEN);
-	assert_memory_equal(f, dmac, 6);
-	assert_memory_equal(f + 6, H_MAC, 6);
-	assert_int_equal(t_get16(f + 12), 0x86dd);
-	assert_int_equal(ip[0] >> 4, 6);
-	assert_int_equal(t_get16(ip + 4), n - T_ETH - T_V6HLEN);
-	assert_int_equal(ip[6], nh);
-	assert_memory_equal(ip + 8, our6, 16);
-	assert_memory_equal(ip + 24, dst, 16);
-	assert_int_equal(csum6(our6, dst, nh, ip + T_V6HLEN, n - T_ETH - T_V6HLEN), 0);
-	return ip + T_V6HLEN;
+	assert_true(n >= T_ETH);
+	assert_int_equal(ip6_hdr_parse(eh + 1, n - T_ETH, &ip), PROTO_OK);
+	assert_memory_equal(eh->h_dest, dmac, ETH_ALEN);
+	assert_memory_equal(eh->h_source, H_MAC, ETH_ALEN);
+	assert_int_equal(get_be16(&eh->h_proto), ETH_P_IPV6);
+	assert_int_equal(get_be16(&ip->plen), n - T_ETH - T_V6HLEN);
+	assert_int_equal(ip->nexthdr, nh);
+	assert_memory_equal(ip->saddr, our6, 16);
+	assert_memory_equal(ip->daddr, dst, 16);
+	assert_int_equal(csum6(our6, dst, nh, (const uint8_t *)(ip + 1), n - T_ETH - T_V6HLEN), 0);
+	return (const uint8_t *)(ip + 1);
 }
 
 /* The same to the peer. */
