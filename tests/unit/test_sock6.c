@@ -19,6 +19,11 @@
 
 #include <cmocka.h>
 
+#include <skiff/proto/eth.h>
+#include <skiff/proto/icmpv6.h>
+#include <skiff/proto/ipv6.h>
+#include <skiff/proto/tcp.h>
+
 #include "core/clock.h"
 #include "core/csum.h"
 #include "net/icmp.h"
@@ -417,8 +422,11 @@ static int capture_big(struct twostack *ts, int from, uint8_t *frame, uint32_t *
 	struct ptb_capture *c = arg;
 
 	(void)ts;
-	if (from == TS_A && *len > 1400 && *len <= sizeof(c->frame) && frame[12] == 0x86 &&
-	    frame[13] == 0xdd && frame[14 + 6] == IPPROTO_TCP) {
+	const struct eth_hdr *eh = (const struct eth_hdr *)frame;
+	const struct ip6_hdr *ip6 = (const struct ip6_hdr *)(eh + 1);
+
+	if (from == TS_A && *len > 1400 && *len <= sizeof(c->frame) &&
+	    get_be16(&eh->h_proto) == ETH_P_IPV6 && ip6->nexthdr == IPPROTO_TCP) {
 		memcpy(c->frame, frame, *len);
 		c->len = *len;
 	}
@@ -440,9 +448,13 @@ static void packet_too_big_lowers_the_mss_of_an_ipv6_connection(void **state)
 	struct sockaddr_in6 any = sin6_of(in6addr_any.s6_addr, 80), to = sin6_of(ts_addr6[TS_B], 80);
 	struct tcp_pair p = { 0 };
 	struct ptb_capture cap = { 0 };
-	uint8_t f[14 + 40 + 8 + 1232];
+	struct {
+		struct eth_hdr eth;
+		struct ip6_hdr ip6;
+		struct icmp6_hdr icmp;
+		uint8_t quote[1232];	/* 1280 bytes of IPv6 in all (RFC 4443 3.2) */
+	} __attribute__((packed, aligned(2))) f;
 	uint32_t qlen, sum, snd_una;
-	uint16_t ck;
 	struct xfer x;
 	int mss;
 
@@ -462,36 +474,33 @@ static void packet_too_big_lowers_the_mss_of_an_ipv6_connection(void **state)
 	 * much of A's segment as fits 1280 bytes; A's data still in flight */
 	x = (struct xfer){ .tx = p.a, .rx = p.b, .total = 50000 };
 	xfer_step(&x);
-	qlen = sizeof(f) - 14 - 48;
-	memcpy(f, H_MAC, 6);
-	memcpy(f + 6, H_PEER_MAC, 6);
-	f[12] = 0x86;
-	f[13] = 0xdd;
-	memset(f + 14, 0, 40);
-	f[14] = 0x60;
-	f[14 + 4] = (uint8_t)((8 + qlen) >> 8);
-	f[14 + 5] = (uint8_t)(8 + qlen);
-	f[14 + 6] = 58;
-	f[14 + 7] = 64;
-	memcpy(f + 14 + 8, ts_addr6[TS_B], 16);
-	memcpy(f + 14 + 24, ts_addr6[TS_A], 16);
-	memset(f + 54, 0, 8);
-	f[54] = 2;	/* Packet Too Big */
-	f[60] = 0x05;	/* MTU 1280 */
-	memcpy(f + 62, cap.frame + 14, qlen);
+	qlen = sizeof(f.quote);
+	memcpy(f.eth.h_dest, H_MAC, ETH_ALEN);
+	memcpy(f.eth.h_source, H_PEER_MAC, ETH_ALEN);
+	put_be16(&f.eth.h_proto, ETH_P_IPV6);
+	memset(&f.ip6, 0, sizeof(f.ip6));
+	put_be32(&f.ip6.vtc_flow, 6u << 28);
+	put_be16(&f.ip6.plen, (uint16_t)(sizeof(f.icmp) + qlen));
+	f.ip6.nexthdr = SKIFF_IPPROTO_ICMPV6;
+	f.ip6.hop_limit = 64;
+	memcpy(f.ip6.saddr, ts_addr6[TS_B], 16);
+	memcpy(f.ip6.daddr, ts_addr6[TS_A], 16);
+	memset(&f.icmp, 0, sizeof(f.icmp));
+	f.icmp.type = SKIFF_ICMPV6_PKT_TOOBIG;
+	put_be32(&f.icmp.data, 1280);
+	memcpy(f.quote, cap.frame + ETH_HLEN, qlen);
 	/* the quoted segment's sequence: the oldest unacknowledged byte (RFC
 	 * 5927 4.1: else the error is stale and ignored) */
 	snd_una = 0;
 	tcp_walk(twostack_stack(ts, TS_A), find_una, &snd_una);
 	assert_int_not_equal(snd_una, 0);
-	for (int i = 0; i < 4; i++)
-		f[62 + 40 + 4 + i] = (uint8_t)(snd_una >> (24 - 8 * i));
-	sum = ipv6_pseudo_sum(f + 22, f + 38, 8 + qlen, 58);
-	ck = csum_fold(csum_partial(f + 54, 8 + qlen, sum));
-	memcpy(f + 56, &ck, 2);
+	put_be32(&((struct tcp_hdr *)(f.quote + IPV6_HDR_LEN))->seq, snd_una);
+	sum = ipv6_pseudo_sum(f.ip6.saddr, f.ip6.daddr, (uint32_t)(sizeof(f.icmp) + qlen),
+			      SKIFF_IPPROTO_ICMPV6);
+	f.icmp.checksum = csum_fold(csum_partial(&f.icmp, sizeof(f.icmp) + qlen, sum));
 	assert_int_equal(skiff_getsockopt(p.a, SKIFF_TCP_MAXSEG, &mss), 0);
 	assert_int_equal(mss, 1440);
-	assert_int_equal(twostack_inject(ts, TS_A, f, sizeof(f)), 0);
+	assert_int_equal(twostack_inject(ts, TS_A, &f, sizeof(f)), 0);
 	twostack_run(ts, 1 * MS, NULL, NULL);
 	assert_int_equal(STAT(ts, TS_A, icmp6_ptb_rx), 1);
 	assert_int_equal(STAT(ts, TS_A, icmp6_err_rx), 1);
