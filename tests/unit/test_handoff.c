@@ -22,6 +22,9 @@
 #include <sys/socket.h>
 #include <time.h>
 
+#include <skiff/proto/icmp.h>
+#include <skiff/proto/tcp.h>
+
 #include "udptest.h"
 
 #include "core/clock.h"
@@ -199,46 +202,28 @@ static void a_lone_stack_allocates_every_port_and_hands_nothing_over(void **stat
 
 /* ---- TCP ---- */
 
-static void put32(uint8_t *b, uint32_t v)
-{
-	b[0] = (uint8_t)(v >> 24);
-	b[1] = (uint8_t)(v >> 16);
-	b[2] = (uint8_t)(v >> 8);
-	b[3] = (uint8_t)v;
-}
-
-static uint32_t get32(const uint8_t *b)
-{
-	return (uint32_t)b[0] << 24 | (uint32_t)b[1] << 16 | (uint32_t)b[2] << 8 | b[3];
-}
-
 /* A bare TCP segment from the peer (10.0.0.2:sport) to us:dport into w. */
 static void tcp_rx(struct harness *w, uint16_t sport, uint16_t dport, uint32_t seq, uint32_t ack,
 		   uint8_t flags)
 {
-	uint8_t seg[20], frame[128];
+	uint8_t seg[TCP_HDR_LEN], frame[128];
+	struct tcp_hdr *th = (struct tcp_hdr *)seg;
 	uint32_t sum = 0;
-	uint16_t c;
 	uint32_t peer = H_PEER, us = H_ADDR;
 	size_t n;
 
 	memset(seg, 0, sizeof(seg));
-	seg[0] = (uint8_t)(sport >> 8);
-	seg[1] = (uint8_t)sport;
-	seg[2] = (uint8_t)(dport >> 8);
-	seg[3] = (uint8_t)dport;
-	put32(seg + 4, seq);
-	put32(seg + 8, ack);
-	seg[12] = 5 << 4;
-	seg[13] = flags;
-	seg[14] = 0xff;
-	seg[15] = 0xff;
+	put_be16(&th->source, sport);
+	put_be16(&th->dest, dport);
+	put_be32(&th->seq, seq);
+	put_be32(&th->ack_seq, ack);
+	th->doff = TCP_HDR_LEN / 4;
+	th->flags = flags;
+	put_be16(&th->window, 0xffff);
 	sum = t_sum(&peer, 4, sum);
 	sum = t_sum(&us, 4, sum);
 	sum += IPPROTO_TCP + sizeof(seg);
-	c = (uint16_t)~t_fold(t_sum(seg, sizeof(seg), sum));
-	seg[16] = (uint8_t)(c >> 8);
-	seg[17] = (uint8_t)c;
+	put_be16(&th->check, (uint16_t)~t_fold(t_sum(seg, sizeof(seg), sum)));
 	n = harness_ip_frame(frame, sizeof(frame), H_PEER, H_ADDR, IPPROTO_TCP, 1, 0, seg,
 			     sizeof(seg));
 	harness_rx(w, frame, n);
@@ -247,13 +232,16 @@ static void tcp_rx(struct harness *w, uint16_t sport, uint16_t dport, uint32_t s
 /* Pop the next TCP segment w sent: flags, ports, seq. */
 static void tcp_pop(struct harness *w, uint8_t *flags, uint16_t *sport, uint32_t *seq)
 {
+	const struct tcp_hdr *th = NULL;
 	struct t_tx tx;
+	size_t hl;
 
 	assert_int_equal(t_pop_ip(w, &tx), 0);
 	assert_int_equal(tx.iph->protocol, IPPROTO_TCP);
-	*sport = (uint16_t)(tx.l4[0] << 8 | tx.l4[1]);
-	*seq = get32(tx.l4 + 4);
-	*flags = tx.l4[13];
+	assert_int_equal(tcp_hdr_parse(tx.l4, tx.l4_len, &th, &hl), PROTO_OK);
+	*sport = get_be16(&th->source);
+	*seq = get_be32(&th->seq);
+	*flags = th->flags;
 	t_tx_free(&tx);
 }
 
@@ -333,18 +321,16 @@ static void tcp_segment_for_own_port_without_connection_still_gets_rst(void **st
 static void icmp_about(struct harness *rx, const struct t_tx *tx, uint8_t type, uint8_t code,
 		       uint32_t rest)
 {
-	uint8_t msg[8 + 60 + 8], frame[160];
-	size_t ihl = tx->iph->ihl * 4u, len = 8 + ihl + 8, n;
-	uint16_t c;
+	uint8_t msg[sizeof(struct icmp_hdr) + IP_MAX_HLEN + 8], frame[160];
+	struct icmp_hdr *icmph = (struct icmp_hdr *)msg;
+	size_t ihl = tx->iph->ihl * 4u, len = sizeof(*icmph) + ihl + 8, n;
 
-	memset(msg, 0, 8);
-	msg[0] = type;
-	msg[1] = code;
-	put32(msg + 4, rest);
-	memcpy(msg + 8, tx->iph, ihl + 8);
-	c = (uint16_t)~t_fold(t_sum(msg, len, 0));
-	msg[2] = (uint8_t)(c >> 8);
-	msg[3] = (uint8_t)c;
+	memset(icmph, 0, sizeof(*icmph));
+	icmph->type = type;
+	icmph->code = code;
+	put_be32(&icmph->un.gateway, rest);
+	memcpy(icmph + 1, tx->iph, ihl + 8);
+	put_be16(&icmph->checksum, (uint16_t)~t_fold(t_sum(msg, len, 0)));
 	n = harness_ip_frame(frame, sizeof(frame), H_PEER, H_ADDR, IPPROTO_ICMP, 9, 0, msg, len);
 	harness_rx(rx, frame, n);
 }
@@ -410,8 +396,8 @@ static void tcp_rx_opt(struct harness *w, uint16_t sport, uint16_t dport, uint32
 	seg[1] = (uint8_t)sport;
 	seg[2] = (uint8_t)(dport >> 8);
 	seg[3] = (uint8_t)dport;
-	put32(seg + 4, seq);
-	put32(seg + 8, ack);
+	put_be32(seg + 4, seq);
+	put_be32(seg + 8, ack);
 	seg[12] = (uint8_t)((hlen / 4) << 4);
 	seg[13] = flags;
 	seg[14] = 0xff;
@@ -489,7 +475,7 @@ static void frag_needed_on_other_queue_lowers_the_server_connections_mss(void **
 	/* what was dropped goes out again in segments that fit */
 	assert_int_equal(t_pop_ip(b, &seg), 0);
 	assert_int_equal(seg.l4_len, 20 + 536);
-	assert_int_equal(get32(seg.l4 + 4), iss + 1);
+	assert_int_equal(get_be32(seg.l4 + 4), iss + 1);
 	t_tx_free(&seg);
 
 	skiff_close(child);
