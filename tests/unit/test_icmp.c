@@ -47,13 +47,14 @@ static void test_icmp_echo_reply_to_reassembled_4000_byte_ping(void **state)
 
 	/* the reply leaves in fragments: put it back together by offset */
 	while ((n = t_pop(h, out, sizeof(out)))) {
-		const uint8_t *ip = t_check_ip_out(out, n, H_PEER, IPPROTO_ICMP);
-		uint32_t off = (t_get16(ip + 6) & 0x1fff) * 8u;
-		uint32_t plen = (uint32_t)n - T_ETH - 20;
+		const struct ip_hdr *ip =
+			(const struct ip_hdr *)t_check_ip_out(out, n, H_PEER, IPPROTO_ICMP);
+		uint32_t off = (get_be16(&ip->frag_off) & IP_OFFSET) * 8u;
+		uint32_t plen = (uint32_t)n - T_ETH - IP_HLEN;
 
 		assert_true(n <= T_ETH + 1500);
-		assert_int_equal(!!(t_get16(ip + 6) & 0x2000), off + plen < len);
-		memcpy(reply + off, ip + 20, plen);
+		assert_int_equal(!!(get_be16(&ip->frag_off) & IP_MF), off + plen < len);
+		memcpy(reply + off, ip + 1, plen);
 		got += plen;
 		frames++;
 	}
@@ -136,7 +137,7 @@ static uint32_t ip_frames_sent(struct harness *h)
 	size_t n;
 
 	while ((n = t_pop(h, out, sizeof(out))))
-		ip += t_get16(out + 12) == 0x0800;
+		ip += get_be16(&((const struct eth_hdr *)out)->h_proto) == ETH_P_IP;
 	return ip;
 }
 

@@ -16,6 +16,8 @@
 
 #include <cmocka.h>
 
+#include <skiff/proto/eth.h>
+
 #include "core/clock.h"
 #include "core/csum.h"
 #include "harness.h"
@@ -78,14 +80,14 @@ static void count_poll(struct stack *st)
 
 static size_t eth_frame(uint8_t *buf, uint16_t type, const char *payload)
 {
+	struct eth_hdr *eh = (struct eth_hdr *)buf;
 	size_t plen = strlen(payload);
 
-	memcpy(buf, H_MAC, 6);
-	memcpy(buf + 6, H_PEER_MAC, 6);
-	buf[12] = (uint8_t)(type >> 8);
-	buf[13] = (uint8_t)type;
-	memcpy(buf + 14, payload, plen);
-	return 14 + plen;
+	memcpy(eh->h_dest, H_MAC, ETH_ALEN);
+	memcpy(eh->h_source, H_PEER_MAC, ETH_ALEN);
+	put_be16(&eh->h_proto, type);
+	memcpy(eh + 1, payload, plen);
+	return ETH_HLEN + plen;
 }
 
 static int setup(void **state)
