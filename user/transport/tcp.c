@@ -838,7 +838,14 @@ static int tcp_getsockopt(struct sock *sk, int opt, int *val)
 		*val = tcp_cong_id(tp->cc_ops) > 0 ? tcp_cong_id(tp->cc_ops) : TCP_CC_CUBIC;
 		return 0;
 	case SKIFF_TCP_MAXSEG:
-		*val = tp->state == TCP_CLOSED || tp->state == TCP_LISTEN ? tp->adv_mss : tp->mss;
+		/* connected: the payload of a full segment, the MSS less the
+		 * timestamp option (RFC 9293 3.7.1; Linux's mss_cache: SACK
+		 * blocks come and go, so they are not taken off) */
+		if (tp->state == TCP_CLOSED || tp->state == TCP_LISTEN)
+			*val = (int)tp->adv_mss;
+		else
+			*val = (int)(tp->mss - (tp->ts_ok && tp->mss > TCPOLEN_TS_ALIGNED + 8
+							? TCPOLEN_TS_ALIGNED : 0));
 		return 0;
 	case SKIFF_TCP_ECN:
 		*val = tp->ecn_mode;
