@@ -29,8 +29,8 @@
  * the machine's load: under `valgrind --tool=callgrind` each phase is
  * dumped as its own profile (callgrind.out.PID.1, .2 ..., in the order
  * above); a profile's total divided by N is the instructions per
- * transaction of both ends.  See docs/performance.md, "Short
- * transactions".  Not part of skiff.
+ * transaction of both ends.  See docs/performance.md, "Transactions:
+ * where a connection's instructions go".  Not part of skiff.
  */
 #include <arpa/inet.h>
 #include <errno.h>
