@@ -200,6 +200,8 @@ void skiffd_usage(FILE *f)
 	      "                      traffic; without the flag that is refused, naming\n"
 	      "                      the process); repeatable\n"
 	      "  --busy-poll USECS   adaptive busy polling: a worker keeps polling its rings\n"
+	      "                      (AF_XDP, and the applications' requests: skiff-run -b\n"
+	      "                      is the applications' side)\n"
 	      "                      while traffic flows and for USECS after the last of it,\n"
 	      "                      then sleeps as without the flag (lower latency for the\n"
 	      "                      CPU it spins; idle costs nothing still); also asks the\n"
