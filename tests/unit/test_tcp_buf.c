@@ -956,6 +956,55 @@ static void stamps_are_kept_per_slot_and_read_back_in_order(void **state)
 }
 
 /*
+ * The latest stamp of a range (RACK's step 1 on an ACK): by time modulo
+ * 2^32, a tie to the later slot, the slot's end capped at the range's;
+ * across chunks; nothing when the range is beyond the stream.
+ */
+static void the_latest_stamp_of_a_range_is_found_in_one_pass(void **state)
+{
+	struct tcp_chunk_pool *p = *state;
+	struct tcp_stream s = { 0 };
+	uint32_t ts = 0;
+	size_t end = 0;
+
+	append_pat(p, &s, 0, 3 * TCP_CHUNK_DATA);
+	tcp_stream_stamp(&s, 0, 1448, 100);	/* slots 0-5 of chunk 0 */
+	tcp_stream_stamp(&s, 1448, 1448, 200);	/* 5 .. chunk 1's slot 3 */
+	tcp_stream_stamp(&s, 256, 256, 300);	/* a retransmission: slot 1 */
+	assert_true(tcp_stream_stamp_latest(&s, 0, 2896, &ts, &end));
+	assert_int_equal(ts, 300);
+	assert_int_equal(end, 512);
+	assert_true(tcp_stream_stamp_latest(&s, 600, 2000, &ts, &end));
+	assert_int_equal(ts, 200);		/* a tie: the last slot, capped */
+	assert_int_equal(end, 2600);
+	assert_true(tcp_stream_stamp_latest(&s, 1000, 10, &ts, &end));
+	assert_int_equal(ts, 100);
+	assert_int_equal(end, 1010);
+	/* modulo 2^32: a stamp past the wrap is later */
+	tcp_stream_stamp(&s, 4096, 100, 0xfffffff0u);
+	tcp_stream_stamp(&s, 4352, 100, 5);
+	assert_true(tcp_stream_stamp_latest(&s, 4096, 512, &ts, &end));
+	assert_int_equal(ts, 5);
+	assert_int_equal(end, 4608);
+	/* the stamp range filled chunk by chunk equals the slot reader's */
+	tcp_stream_stamp(&s, 2000, 3000, 400);
+	{
+		struct tcp_stamp_iter it;
+		size_t off;
+
+		tcp_stamp_iter_start(&s, 0, &it);
+		for (off = 0; off < 3 * TCP_CHUNK_DATA; off += 256)
+			assert_int_equal(tcp_stamp_iter_get(&it, off, &end),
+					 off < 1280   ? (off == 256 ? 300 : 100)
+					 : off < 1792 ? 200
+					 : off < 5120 ? 400 : 0);
+	}
+	assert_false(tcp_stream_stamp_latest(&s, 3 * TCP_CHUNK_DATA, 10, &ts, &end));
+	assert_false(tcp_stream_stamp_latest(&s, 0, 0, &ts, &end));
+	tcp_stream_purge(p, &s);
+}
+
+/*
  * Delivery rate records (BBR's samples): one per chunk, taken at the
  * first transmission of any of its bytes and kept through later ones; a
  * range reads back the most recent record (largest delivered count) of
@@ -1013,6 +1062,7 @@ int main(void)
 		T(copy_csum_matches_peek_and_csum_partial),
 		T(file_ranges_read_like_copies_and_hold_the_mapping),
 		T(stamps_are_kept_per_slot_and_read_back_in_order),
+		T(the_latest_stamp_of_a_range_is_found_in_one_pass),
 		T(rate_records_are_per_chunk_first_send_and_read_most_recent),
 		T(append_is_short_when_the_pool_runs_out),
 		T(pool_grows_in_slabs_up_to_its_limit),

@@ -2032,6 +2032,52 @@ static void dsacks_widen_the_reordering_window_until_late_segments_are_not_resen
  * two lost; all three are repaired long before the RTO (>= 200 ms) would
  * fire, and no RTO does.
  */
+/*
+ * RACK's step 1 on an ACK (tcp_rack_advance) is bounded: beyond rxt_high
+ * originals left in sequence order, so only the range's last slot is read
+ * there.  A later stamp planted in the middle of an original range (a
+ * state no sender makes) is not seen; once rxt_high says the range was
+ * retransmitted, it is scanned and the planted stamp found.
+ */
+static void rack_reads_one_slot_of_an_in_order_ack(void **state)
+{
+	static const uint8_t data[8192];
+	struct tcp_chunk_pool pool;
+	struct stack *st = calloc(1, sizeof(*st));
+	struct tcp_sock *tp = calloc(1, sizeof(*tp));
+	uint32_t una = 1001, off;
+
+	(void)state;
+	assert_non_null(st);
+	assert_non_null(tp);
+	assert_int_equal(tcp_chunk_pool_init(&pool, 64), 0);
+	tp->sack_ok = true;
+	tp->snd_una = una;
+	tp->rxt_high = una;
+	assert_int_equal(tcp_stream_append(&pool, &tp->sndq, data, sizeof(data)), sizeof(data));
+	tp->write_seq = una + sizeof(data);
+	tp->snd_max = tp->write_seq;
+	for (off = 0; off < sizeof(data); off += 1024) /* segments, one µs apart */
+		tcp_stream_stamp(&tp->sndq, off, 1024, 100 + off / 1024);
+	tcp_stream_stamp(&tp->sndq, 1024, 1, 900); /* the planted stamp: slot 4 */
+	st->now = 5000 * NSEC_PER_USEC;
+	tcp_rack_advance(st, tp, una, una + 4096);
+	assert_int_equal(tp->rack_xmit_us, 103);	/* the last slot's */
+	assert_int_equal(tp->rack_end_seq, una + 4096);
+	assert_int_equal(tp->rack_rtt_us, 5000 - 103);
+	/* retransmitted up to 2048: that part is scanned */
+	tp->rack_rtt_us = 0;
+	tp->cc.min_rtt_us = 0;
+	tp->rxt_high = una + 2048;
+	tcp_rack_advance(st, tp, una, una + 4096);
+	assert_int_equal(tp->rack_xmit_us, 900);
+	assert_int_equal(tp->rack_end_seq, una + 1280);
+	tcp_stream_purge(&pool, &tp->sndq);
+	tcp_chunk_pool_fini(&pool);
+	free(tp);
+	free(st);
+}
+
 static void tail_loss_is_recovered_by_a_probe_in_about_two_rtts(void **state)
 {
 	struct twostack *ts = *state;
@@ -3222,6 +3268,7 @@ int main(void)
 		cmocka_unit_test(reordering_without_loss_does_not_keep_cutting_the_window),
 		cmocka_unit_test(reordering_of_a_quarter_of_the_frames_sends_no_spurious_retransmission),
 		cmocka_unit_test(dsacks_widen_the_reordering_window_until_late_segments_are_not_resent),
+		cmocka_unit_test(rack_reads_one_slot_of_an_in_order_ack),
 		E2E(tail_loss_is_recovered_by_a_probe_in_about_two_rtts),
 		E2E(prr_brings_the_flight_down_to_ssthresh_without_bursts),
 		E2E(ecn_marks_reduce_the_window_once_per_window_without_retransmitting),

@@ -452,22 +452,76 @@ uint32_t tcp_stamp_iter_get(struct tcp_stamp_iter *it, size_t off, size_t *slot_
 	return c->xmit[idx >> sh];
 }
 
+/* The slots of chunk c (stream offset of its first valid byte: pos) that
+ * hold bytes of [off, end): indexes [*first, *last]. */
+static void chunk_slots(const struct tcp_chunk *c, size_t pos, size_t off, size_t end,
+			size_t *first, size_t *last)
+{
+	unsigned int sh = chunk_slot_shift(c);
+	size_t a = off > pos ? off - pos : 0, b = end - pos;
+
+	if (!c->len) {
+		*first = 1; /* nothing: an empty loop */
+		*last = 0;
+		return;
+	}
+	if (b > c->len)
+		b = c->len;
+	*first = (c->off + a) >> sh;
+	*last = (c->off + b - 1) >> sh;
+}
+
 void tcp_stream_stamp(struct tcp_stream *s, size_t off, size_t len, uint32_t ts)
 {
 	struct tcp_stamp_iter it;
-	size_t end = off + len, slot_end;
+	struct tcp_chunk *c;
+	size_t end = off + len, pos, i, last;
 
+	if (!len)
+		return;
 	tcp_stamp_iter_start(s, off, &it);
-	while (off < end) {
-		struct tcp_chunk *c;
-
-		tcp_stamp_iter_get(&it, off, &slot_end);
-		c = (struct tcp_chunk *)it.c;
-		if (!c)
-			break;
-		c->xmit[(c->off + (off - it.pos)) >> chunk_slot_shift(c)] = ts;
-		off = slot_end;
+	/* a chunk at a time: its slots in one loop, no lookup per slot */
+	for (c = (struct tcp_chunk *)it.c, pos = it.pos; c && pos < end; pos += c->len, c = c->next) {
+		chunk_slots(c, pos, off, end, &i, &last);
+		for (; i <= last; i++)
+			c->xmit[i] = ts;
 	}
+}
+
+bool tcp_stream_stamp_latest(const struct tcp_stream *s, size_t off, size_t len, uint32_t *ts,
+			     size_t *slot_end)
+{
+	const struct tcp_chunk *c;
+	struct tcp_stamp_iter it;
+	size_t end = off + len, pos, i, last, best_i = 0;
+	const struct tcp_chunk *best_c = NULL;
+	size_t best_pos = 0;
+	uint32_t best = 0;
+
+	if (!len)
+		return false;
+	tcp_stamp_iter_start(s, off, &it);
+	for (c = it.c, pos = it.pos; c && pos < end; pos += c->len, c = c->next) {
+		chunk_slots(c, pos, off, end, &i, &last);
+		for (; i <= last; i++) {
+			/* in increasing offsets: a tie goes to the later slot */
+			if (!best_c || (int32_t)(c->xmit[i] - best) >= 0) {
+				best = c->xmit[i];
+				best_c = c;
+				best_i = i;
+				best_pos = pos;
+			}
+		}
+	}
+	if (!best_c)
+		return false;
+	i = ((best_i + 1) << chunk_slot_shift(best_c)) - best_c->off;
+	if (i > best_c->len)
+		i = best_c->len;
+	i += best_pos;
+	*slot_end = i < end ? i : end;
+	*ts = best;
+	return true;
 }
 
 /* The chunks of s that hold bytes of [off, off + len), in order: fn for

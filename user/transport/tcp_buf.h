@@ -104,6 +104,15 @@ void tcp_stream_stamp(struct tcp_stream *s, size_t off, size_t len, uint32_t ts)
 void tcp_stamp_iter_start(const struct tcp_stream *s, size_t off, struct tcp_stamp_iter *it);
 uint32_t tcp_stamp_iter_get(struct tcp_stamp_iter *it, size_t off, size_t *slot_end);
 /*
+ * Of the slots holding bytes of [off, off + len), the one whose bytes left
+ * last (by time modulo 2^32, a tie to the later slot, RFC 8985's
+ * RACK_sent_after): its stamp into *ts and where it ends, at most off +
+ * len, into *slot_end.  One pass over the range's chunks, each chunk's
+ * slots in one loop.  false: no byte of the range is in the stream.
+ */
+bool tcp_stream_stamp_latest(const struct tcp_stream *s, size_t off, size_t len, uint32_t *ts,
+			     size_t *slot_end);
+/*
  * Delivery rate records (draft-ietf-ccwg-bbr "Delivery Rate Samples"; Linux
  * keeps one per skb): a chunk of a send stream remembers the connection's
  * counters when its bytes first left.  One record per chunk, not per

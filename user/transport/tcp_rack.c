@@ -73,10 +73,9 @@ static uint32_t rack_elapsed(const struct stack *st, uint32_t ts)
 
 void tcp_rack_advance(struct stack *st, struct tcp_sock *tp, uint32_t start, uint32_t end)
 {
-	uint32_t ds = sndq_seq(tp), ts, best_ts = 0, best_end = 0, rtt, fack;
-	struct tcp_stamp_iter it;
-	size_t off, eoff, se;
-	bool have = false, first;
+	uint32_t ds = sndq_seq(tp), ts, best_ts = 0, best_end = 0, split, rtt, fack;
+	size_t se;
+	bool have, first;
 
 	if (!tcp_rack_on(tp))
 		return;
@@ -86,22 +85,24 @@ void tcp_rack_advance(struct stack *st, struct tcp_sock *tp, uint32_t start, uin
 		end = tp->write_seq; /* the FIN */
 	if (!tcp_before(start, end))
 		return;
-	off = start - ds;
-	eoff = end - ds;
-	tcp_stamp_iter_start(&tp->sndq, off, &it);
-	/* RFC 8985 6.2 step 1: of the segments delivered, the one sent last */
-	while (off < eoff) {
-		ts = tcp_stamp_iter_get(&it, off, &se);
-		if (!it.c)
-			break;
-		if (se > eoff)
-			se = eoff;
-		if (!have || rack_sent_after(ts, ds + (uint32_t)se, best_ts, best_end)) {
-			best_ts = ts;
-			best_end = ds + (uint32_t)se;
-			have = true;
-		}
-		off = se;
+	/* RFC 8985 6.2 step 1: of the segments delivered, the one sent last.
+	 * At and beyond rxt_high every slot holds an original transmission,
+	 * and originals leave in sequence order: there the last slot is the
+	 * latest, so only the retransmitted part below is scanned (an
+	 * in-order ACK costs one slot, however much it acknowledges). */
+	split = tcp_before(start, tp->rxt_high) ? tp->rxt_high : start;
+	if (tcp_after(split, end))
+		split = end;
+	have = split != start &&
+	       tcp_stream_stamp_latest(&tp->sndq, start - ds, split - start, &best_ts, &se);
+	if (have)
+		best_end = ds + (uint32_t)se;
+	if (split != end &&
+	    tcp_stream_stamp_latest(&tp->sndq, end - 1 - ds, 1, &ts, &se) &&
+	    (!have || rack_sent_after(ts, ds + (uint32_t)se, best_ts, best_end))) {
+		best_ts = ts;
+		best_end = ds + (uint32_t)se;
+		have = true;
 	}
 	if (!have)
 		return;
