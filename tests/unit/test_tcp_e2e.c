@@ -2078,6 +2078,41 @@ static void rack_reads_one_slot_of_an_in_order_ack(void **state)
 	free(st);
 }
 
+/*
+ * Freed connection objects are kept for reuse, at most TCP_CONN_CACHE of
+ * them, and come back zeroed as calloc's would; a connection on a reused
+ * object works; the accounting (n_conns) counts live objects only.
+ */
+static void freed_connections_are_reused_zeroed_and_the_cache_is_bounded(void **state)
+{
+	struct twostack *ts = *state;
+	struct stack *st = twostack_stack(ts, TS_A);
+	struct tcp_table *t = tcp_table(st);
+	struct socket *so[TCP_CONN_CACHE + 8];
+	uint32_t live = t->n_conns;
+	struct pair p = {0};
+	unsigned char *raw;
+	size_t i;
+
+	for (i = 0; i < sizeof(so) / sizeof(so[0]); i++)
+		assert_int_equal(skiff_socket(st, SOCK_STREAM, &so[i]), 0);
+	assert_int_equal(t->n_conns, live + sizeof(so) / sizeof(so[0]));
+	for (i = 0; i < sizeof(so) / sizeof(so[0]); i++)
+		assert_int_equal(skiff_close(so[i]), 0);
+	assert_int_equal(t->n_conns, live);
+	assert_int_equal(t->n_conn_free, TCP_CONN_CACHE);
+	raw = tcp_conn_obj_get(st);
+	assert_non_null(raw);
+	assert_int_equal(t->n_conn_free, TCP_CONN_CACHE - 1);
+	for (i = 0; i < sizeof(struct tcp_sock); i++)
+		assert_int_equal(raw[i], 0);
+	free(raw);
+	/* a connection on reused objects carries data both ways */
+	pair_open(ts, &p, PORT);
+	transfer(ts, p.a, p.b, 100000, 30 * SEC);
+	pair_close(&p);
+}
+
 static void tail_loss_is_recovered_by_a_probe_in_about_two_rtts(void **state)
 {
 	struct twostack *ts = *state;
@@ -3269,6 +3304,7 @@ int main(void)
 		cmocka_unit_test(reordering_of_a_quarter_of_the_frames_sends_no_spurious_retransmission),
 		cmocka_unit_test(dsacks_widen_the_reordering_window_until_late_segments_are_not_resent),
 		cmocka_unit_test(rack_reads_one_slot_of_an_in_order_ack),
+		E2E(freed_connections_are_reused_zeroed_and_the_cache_is_bounded),
 		E2E(tail_loss_is_recovered_by_a_probe_in_about_two_rtts),
 		E2E(prr_brings_the_flight_down_to_ssthresh_without_bursts),
 		E2E(ecn_marks_reduce_the_window_once_per_window_without_retransmitting),

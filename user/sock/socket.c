@@ -223,7 +223,7 @@ int skiff_socket_af(struct stack *st, int domain, int type, struct socket **out)
 		return -EPROTONOSUPPORT;
 
 	so = calloc(1, sizeof(*so));
-	sk = calloc(1, prot->obj_size);
+	sk = prot->obj_alloc ? prot->obj_alloc(st) : calloc(1, prot->obj_size);
 	if (!so || !sk) {
 		free(so);
 		free(sk);

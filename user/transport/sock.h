@@ -39,6 +39,10 @@ struct proto {
 	int type;		/* SOCK_DGRAM, SOCK_STREAM */
 	int protocol;		/* IPPROTO_UDP, IPPROTO_TCP */
 	size_t obj_size;	/* >= sizeof(struct sock) */
+	/* Optional: obj_size zeroed bytes (as calloc), NULL when out of
+	 * memory; a transport with PROTO_F_OWNS_OBJECT may keep a cache of
+	 * its freed objects.  Without it, calloc. */
+	void *(*obj_alloc)(struct stack *st);
 	int (*init)(struct sock *sk);
 	/*
 	 * Addresses are union inet_addr (core/inaddr.h: IPv4 mapped), ports

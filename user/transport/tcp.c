@@ -111,7 +111,7 @@ struct tcp_sock *tcp_sock_alloc(struct stack *st)
 
 	if (!st->tcp || st->tcp->n_conns >= st->tcp->max_conns)
 		return NULL;
-	tp = calloc(1, sizeof(*tp));
+	tp = tcp_conn_obj_get(st);
 	if (!tp)
 		return NULL;
 	tp->sk.prot = &tcp_prot;
@@ -860,6 +860,7 @@ const struct proto tcp_prot = {
 	.type = SOCK_STREAM,
 	.protocol = IPPROTO_TCP,
 	.obj_size = sizeof(struct tcp_sock),
+	.obj_alloc = tcp_conn_obj_get,
 	.init = tcp_init_sock,
 	.bind = tcp_bind,
 	.connect = tcp_connect,
@@ -957,6 +958,7 @@ void tcp_fini(struct stack *st)
 		}
 	}
 	stack_remove_poll_hook(st, tcp_after_burst);
+	tcp_conn_cache_drain(t);
 	tcp_recovery_pool_fini(&t->recovery);
 	timer_del(st, &t->pacer.timer);
 	free(t->pacer.conns);

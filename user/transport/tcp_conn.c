@@ -20,6 +20,21 @@
 #include <string.h>
 
 #include "core/stack.h"
+#if defined(__SANITIZE_ADDRESS__)
+#define TCP_CONN_ASAN 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define TCP_CONN_ASAN 1
+#endif
+#endif
+#ifdef TCP_CONN_ASAN
+#include <sanitizer/asan_interface.h>
+#define conn_poison(p)	 ASAN_POISON_MEMORY_REGION((p), sizeof(struct tcp_sock))
+#define conn_unpoison(p) ASAN_UNPOISON_MEMORY_REGION((p), sizeof(struct tcp_sock))
+#else
+#define conn_poison(p)	 ((void)(p))
+#define conn_unpoison(p) ((void)(p))
+#endif
 #include "net/icmp.h"
 #include "transport/tcp_internal.h"
 
@@ -302,6 +317,8 @@ void tcp_chunk_wake(struct stack *st)
 
 /* ---- the connection's life ---- */
 
+static void tcp_conn_obj_put(struct tcp_table *t, struct tcp_sock *tp);
+
 void tcp_sock_free(struct stack *st, struct tcp_sock *tp)
 {
 	tcp_chunk_unwait(tp);
@@ -318,7 +335,51 @@ void tcp_sock_free(struct stack *st, struct tcp_sock *tp)
 	}
 	tcp_recovery_put(st, tp);
 	free(tp->lq);
-	free(tp);
+	tcp_conn_obj_put(st->tcp, tp);
+}
+
+/*
+ * The cache of freed connection objects (a connect/request/close costs two
+ * allocations and two frees otherwise).  A cached object is linked through
+ * its first word and poisoned under ASan, so a use after tcp_sock_free()
+ * is still reported; it is zeroed when taken, exactly as calloc would.
+ */
+static void tcp_conn_obj_put(struct tcp_table *t, struct tcp_sock *tp)
+{
+	if (!t || t->n_conn_free >= TCP_CONN_CACHE) {
+		free(tp);
+		return;
+	}
+	*(struct tcp_sock **)tp = t->conn_free;
+	t->conn_free = tp;
+	t->n_conn_free++;
+	conn_poison(tp);
+}
+
+void *tcp_conn_obj_get(struct stack *st)
+{
+	struct tcp_table *t = st->tcp;
+	struct tcp_sock *tp = t ? t->conn_free : NULL;
+
+	if (!tp)
+		return calloc(1, sizeof(*tp));
+	conn_unpoison(tp);
+	t->conn_free = *(struct tcp_sock **)tp;
+	t->n_conn_free--;
+	memset(tp, 0, sizeof(*tp));
+	return tp;
+}
+
+void tcp_conn_cache_drain(struct tcp_table *t)
+{
+	struct tcp_sock *tp;
+
+	while ((tp = t->conn_free)) {
+		conn_unpoison(tp);
+		t->conn_free = *(struct tcp_sock **)tp;
+		free(tp);
+	}
+	t->n_conn_free = 0;
 }
 
 /* Take a child off its listener's queues. */

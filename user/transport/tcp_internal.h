@@ -128,6 +128,12 @@ void tcp_set_state(struct stack *st, struct tcp_sock *tp, int state);
 void tcp_reset_conn(struct stack *st, struct tcp_sock *tp, int err);
 /* Free a connection object that is CLOSED (unhashed, no port, no buffers). */
 void tcp_sock_free(struct stack *st, struct tcp_sock *tp);
+/* A zeroed connection object (as calloc): from the stack's cache of freed
+ * ones when it has one; NULL when out of memory.  tcp_conn_cache_drain()
+ * frees the cache (tcp_fini). */
+#define TCP_CONN_CACHE	64u	/* freed objects kept for reuse */
+void *tcp_conn_obj_get(struct stack *st);
+void tcp_conn_cache_drain(struct tcp_table *t);
 /* Share the listener's port claim with a child (passive open). */
 void tcp_port_share(struct tcp_sock *child, struct tcp_sock *listener);
 /* Put an established child on its listener's accept queue and wake it. */
@@ -230,6 +236,10 @@ struct tcp_table {
 	struct tcp_sock *push_defer[TCP_ACK_DEFER_MAX];
 	uint32_t n_push_defer;
 	uint32_t n_conns;		/* objects alive */
+	/* freed connection objects kept for reuse, at most TCP_CONN_CACHE
+	 * (tcp_conn.c: tcp_conn_obj_get/put; ASan-poisoned while here) */
+	struct tcp_sock *conn_free;
+	uint32_t n_conn_free;
 	uint32_t max_conns;		/* TCP_MAX_CONNS unless tcp_set_conn_limit() */
 	struct tcp_pacer pacer;		/* paced connections waiting (tcp_output.c) */
 	uint16_t next_ephemeral;	/* host order */
