@@ -110,7 +110,14 @@ int skiff_poll(struct pollfd *fds, nfds_t n, int timeout_ms);
  * with EINTR (or the bytes moved so far), whether or not the handler was
  * installed with SA_RESTART: the library cannot tell which signal woke it,
  * so it behaves as Linux does without SA_RESTART.
+ *
+ * A handler that runs while the call is still working in user space
+ * (before it sleeps) is seen only if it says so: call skiff_signal_note()
+ * from the handler (async-signal-safe; errno is kept).  The blocking call
+ * on the thread the handler ran on then returns EINTR instead of going to
+ * sleep.  skiff-run does this for every handler the program installs.
  */
+void skiff_signal_note(int sig);
 
 #ifdef __cplusplus
 }

@@ -954,3 +954,26 @@ def test_eight_threads_on_their_own_connections_move_data(topo, sk, cleanup, mod
     assert a.p.returncode == 0, text
     assert len([ln for ln in text.splitlines() if ln.startswith("thread ")]) == 8, text
     wait_detached(sk)
+
+
+@pytest.mark.parametrize("spin", ["sleep", "busy_poll"])
+def test_a_signal_at_any_moment_ends_a_wait_without_timeout(topo, sk, cleanup, spin):
+    """tests/apps/sig_check.c lib: 3000 SIGUSR1s at random moments to a
+    thread waiting in skiff_recv / skiff_epoll_wait with no timeout; the
+    handler sets a flag and calls skiff_signal_note(); every one must end
+    the wait (EINTR), also while the call spins (SKIFF_BUSY_POLL_US)."""
+    ke = KernelEcho(topo)
+    try:
+        prefix = ["env", "SKIFF_BUSY_POLL_US=200"] if spin == "busy_poll" else []
+        a = App(topo, [sn.BUILD / "tests" / "apps" / "sig_check", "lib", topo.peer_ip, ke.port,
+                       3000], stdin=subprocess.DEVNULL, prefix=prefix)
+        cleanup.append(a)
+        try:
+            out, err = a.p.communicate(timeout=300)
+        except subprocess.TimeoutExpired:
+            a.p.kill()
+            out, err = a.p.communicate()
+            raise AssertionError(f"sig_check hung after:\n{out.decode()}{err.decode()}")
+        assert a.p.returncode == 0 and b"all ok" in out, (out + err).decode(errors="replace")
+    finally:
+        ke.close()

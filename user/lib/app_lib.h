@@ -274,6 +274,7 @@ void sa_lib_once(void);
 int sa_do_attach(const char *ifname);
 
 /* wait.c */
+void sa_sig_enter(void);
 void sa_post(uint32_t w, const struct skiff_app_msg *m);
 int sa_ms_left(const struct timespec *end);
 void sa_deadline_in(struct timespec *end, int timeout_ms);
@@ -335,6 +336,7 @@ void sa_epoll_drop_proc(int k);
 void sa_epoll_fork(int parent, int child);
 
 /* wait.c */
+void sa_sig_enter(void);
 int sa_sleep_once(bool (*cond)(void *), void *arg, struct pollfd *extra, int nextra,
 		  int timeout_ms, const struct sa_held *h);
 int sa_wait_for(bool (*cond)(void *), void *arg, int timeout_ms, bool intr,

@@ -135,6 +135,7 @@ ssize_t sa_dgram_send(int fd, const struct iovec *iov, int iovcnt, int flags,
 	ssize_t len, ret;
 	int i;
 
+	sa_sig_enter();
 	len = sa_iov_total(iov, iovcnt);
 	if (len < 0)
 		return fail(EINVAL);
@@ -240,6 +241,7 @@ ssize_t sa_dgram_recv(int fd, const struct iovec *iov, int iovcnt, int flags,
 	size_t n;
 	int i;
 
+	sa_sig_enter();
 	*mflags = 0;
 	len = sa_iov_total(iov, iovcnt);
 	if (len < 0)

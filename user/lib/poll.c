@@ -55,6 +55,7 @@ SKIFF_EXPORT int skiff_poll(struct pollfd *fds, nfds_t n, int timeout_ms)
 	nfds_t k, nk = 0, ns = 0;
 	int ready, r, j;
 
+	sa_sig_enter();
 	if (n && !fds)
 		return fail(EFAULT);
 	if (n > (nfds_t)INT_MAX)
@@ -438,6 +439,7 @@ SKIFF_EXPORT int skiff_epoll_wait(int epfd, struct epoll_event *events, int max,
 	struct sh_set *ss;
 	int n, m, k;
 
+	sa_sig_enter();
 	if (!events || max <= 0)
 		return fail(EINVAL);
 	ss = set_of(epfd, &k);

@@ -283,6 +283,7 @@ SKIFF_EXPORT int skiff_accept4(int fd, struct sockaddr *addr, socklen_t *len, in
 	uint32_t w, k;
 	int i, n, ret = 0;
 
+	sa_sig_enter();
 	if (flags & ~(SOCK_NONBLOCK | SOCK_CLOEXEC))
 		return fail(EINVAL);
 	sa_lock();
@@ -366,6 +367,7 @@ SKIFF_EXPORT int skiff_connect(int fd, const struct sockaddr *addr, socklen_t le
 	uint32_t w;
 	int i, ret;
 
+	sa_sig_enter();
 	sa_lock();
 	i = sa_slot_of(fd);
 	if (i >= 0 && A.L->s[i].dgram) {

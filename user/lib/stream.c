@@ -108,6 +108,7 @@ ssize_t sa_stream_send(int fd, const struct iovec *iov, int iovcnt, int flags)
 	struct sa_held h;
 	int i;
 
+	sa_sig_enter();
 	len = sa_iov_total(iov, iovcnt);
 	if (len < 0)
 		return fail(EINVAL);
@@ -180,6 +181,7 @@ ssize_t sa_stream_recv(int fd, const struct iovec *iov, int iovcnt, int flags, i
 	struct sa_held h;
 	int i;
 
+	sa_sig_enter();
 	*mflags = 0;
 	len = sa_iov_total(iov, iovcnt);
 	if (len < 0)

@@ -6,6 +6,52 @@
  */
 #include "app_lib.h"
 
+#include <sys/syscall.h>
+
+/*
+ * Signals (docs/apps.md, "Signals").  A handler that runs on this thread
+ * (the skiff-run wrapper around every handler the program installs, or the
+ * program's own handler calling skiff_signal_note()) bumps sig_gen; a
+ * blocking call notes it at entry (sa_sig_enter) and returns EINTR when it
+ * moved: before each sleep, after each round of the busy-poll spin and
+ * after poll() returns.  While a thread is about to sleep, sleep_fd is the
+ * eventfd its poll() watches and the handler writes it, so a handler that
+ * lands between the last look and poll() wakes it at once.  Thread-local,
+ * as the kernel's EINTR is: a signal interrupts the thread it runs on.
+ * Initial-exec TLS: nothing to allocate in a handler.
+ */
+#define SA_TLS __thread __attribute__((tls_model("initial-exec")))
+static SA_TLS volatile uint32_t sig_gen;
+static SA_TLS uint32_t call_gen;
+static SA_TLS volatile int sleep_fd = -1;
+
+SKIFF_EXPORT void skiff_signal_note(int sig)
+{
+	int e = errno, fd;
+	uint64_t one = 1;
+
+	(void)sig;
+	sig_gen = sig_gen + 1;
+	atomic_signal_fence(memory_order_seq_cst);
+	fd = sleep_fd;
+	if (fd >= 0 && syscall(SYS_write, fd, &one, sizeof(one)) < 0) {
+		/* saturated: it wakes anyway */
+	}
+	errno = e;
+}
+
+void sa_sig_enter(void)
+{
+	call_gen = sig_gen;
+	atomic_signal_fence(memory_order_seq_cst);
+}
+
+static bool sig_moved(void)
+{
+	atomic_signal_fence(memory_order_seq_cst);
+	return sig_gen != call_gen;
+}
+
 static void kick_worker(uint32_t w)
 {
 	uint32_t *sleeping = &A.chan[w].sleeping;
@@ -86,11 +132,12 @@ static uint64_t mono_ns(void)
  * whenever it changes something we read) for up to A.spin_ns, or the
  * timeout if sooner, with what h says dropped; each time it moves,
  * re-check cond under h.  Our sleeping bit stays down meanwhile, so a
- * worker makes no syscall for us.  Kernel fds, signals and sibling exits
- * are only seen once the spin is over (it is short).  True when cond
- * holds (h held on return either way).
+ * worker makes no syscall for us.  Kernel fds and sibling exits are only
+ * seen once the spin is over (it is short); a signal handler (when intr)
+ * ends it.  True when cond holds (h held on return either way).
  */
-static bool spin_for(bool (*cond)(void *), void *arg, int timeout_ms, const struct sa_held *h)
+static bool spin_for(bool (*cond)(void *), void *arg, int timeout_ms, bool intr,
+		     const struct sa_held *h)
 {
 	uint32_t *news = &A.hdr->app_news, seen = load_acq(news);
 	uint64_t now = mono_ns(), end;
@@ -106,13 +153,15 @@ static bool spin_for(bool (*cond)(void *), void *arg, int timeout_ms, const stru
 		for (; now < end; now = mono_ns()) {
 			for (j = 0; j < 64 && load_acq(news) == seen; j++)
 				cpu_relax();
-			if (j < 64)
+			if (j < 64 || (intr && sig_moved()))
 				break;
 		}
 		sa_held_lock(h);
 		seen = load_acq(news);
 		if (cond(arg))
 			return true;
+		if (intr && sig_moved())
+			return false;
 		now = mono_ns();
 	}
 	return false;
@@ -125,12 +174,13 @@ static bool spin_for(bool (*cond)(void *), void *arg, int timeout_ms, const stru
  * and dropped while asleep.  A sibling process found dead meanwhile is
  * reaped under the table lock (taken after h's, which is dropped for it:
  * the lock order).  Returns 1 when cond holds afterwards, 0 when not,
- * -EINTR when a signal handler ran while it slept.  A thread without a
+ * -EINTR when intr and a signal handler ran on this thread since the call
+ * began (sa_sig_enter), or poll() was interrupted.  A thread without a
  * waiter (more than SKIFF_APP_MAX_WAITERS threads) looks again every
  * OVERFLOW_WAIT_MS.
  */
-int sa_sleep_once(bool (*cond)(void *), void *arg, struct pollfd *extra, int nextra,
-		  int timeout_ms, const struct sa_held *h)
+static int sleep_once(bool (*cond)(void *), void *arg, struct pollfd *extra, int nextra,
+		      int timeout_ms, bool intr, const struct sa_held *h)
 {
 	struct pollfd local[16 + MAX_PROCS], *pfd = local;
 	int who[MAX_PROCS], dead[MAX_PROCS], ndead = 0;
@@ -142,7 +192,7 @@ int sa_sleep_once(bool (*cond)(void *), void *arg, struct pollfd *extra, int nex
 	if (A.spin_ns && timeout_ms) {
 		uint64_t t0 = mono_ns();
 
-		if (spin_for(cond, arg, timeout_ms, h))
+		if (spin_for(cond, arg, timeout_ms, intr, h))
 			return 1;
 		if (timeout_ms > 0) /* the spin was part of the wait */
 			timeout_ms -= (int)((mono_ns() - t0) / 1000000u < (uint64_t)timeout_ms
@@ -178,8 +228,17 @@ int sa_sleep_once(bool (*cond)(void *), void *arg, struct pollfd *extra, int nex
 	if (nextra)
 		memcpy(pfd + n + np, extra, sizeof(*pfd) * (size_t)nextra);
 	sa_held_unlock(h);
-	r = poll(pfd, (nfds_t)(n + np + nextra), timeout_ms);
+	if (intr && k >= 0)
+		sleep_fd = A.waiter_fd[k]; /* a handler from now on wakes poll() */
+	if (intr && sig_moved())
+		r = 0; /* a handler ran: no sleep */
+	else
+		r = poll(pfd, (nfds_t)(n + np + nextra), timeout_ms);
 	if (r < 0 && errno == EINTR)
+		err = -EINTR;
+	sleep_fd = -1;
+	atomic_signal_fence(memory_order_seq_cst);
+	if (intr && sig_moved())
 		err = -EINTR;
 	if (k >= 0 && r > 0 && (pfd[0].revents & POLLIN) &&
 	    read(A.waiter_fd[k], &v, sizeof(v)) < 0) {
@@ -208,6 +267,12 @@ int sa_sleep_once(bool (*cond)(void *), void *arg, struct pollfd *extra, int nex
 	return err;
 }
 
+int sa_sleep_once(bool (*cond)(void *), void *arg, struct pollfd *extra, int nextra,
+		  int timeout_ms, const struct sa_held *h)
+{
+	return sleep_once(cond, arg, extra, nextra, timeout_ms, true, h);
+}
+
 void sa_deadline_in(struct timespec *end, int timeout_ms)
 {
 	clock_gettime(CLOCK_MONOTONIC, end);
@@ -232,7 +297,7 @@ int sa_wait_for(bool (*cond)(void *), void *arg, int timeout_ms, bool intr,
 	while (!cond(arg)) {
 		if (timeout_ms >= 0 && !sa_ms_left(&end))
 			return -ETIMEDOUT;
-		if (sa_sleep_once(cond, arg, NULL, 0, timeout_ms < 0 ? -1 : sa_ms_left(&end), h) ==
+		if (sleep_once(cond, arg, NULL, 0, timeout_ms < 0 ? -1 : sa_ms_left(&end), intr, h) ==
 			    -EINTR &&
 		    intr)
 			return -EINTR;
