@@ -600,6 +600,44 @@ def test_nginx_one_worker_serves_static_files(topo, sk, runs, tmp_path, www):
     assert "[alert]" not in log and "[emerg]" not in log, log
 
 
+def test_nginx_one_process_stops_on_sigterm_twenty_times(topo, sk, runs, tmp_path, www):
+    """nginx with master_process off, started and stopped by SIGTERM 20
+    times, the signal sent at once after the port answers and after a
+    request: skiff-run's wrapper around nginx's handler makes the
+    epoll_wait it is in (or about to sleep in) return EINTR, so no SIGTERM
+    is lost (docs/apps.md, "Signals")."""
+    port = PORT + 27
+    for i in range(20):
+        ng = start_nginx(runs, topo, sk, tmp_path, www, port)
+        if i % 2:
+            c = tn.connect(topo, topo.ded_ip, port)
+            c.sendall(b"GET /small.txt HTTP/1.1\r\nHost: x\r\n\r\n")
+            assert c.recv(65536).startswith(b"HTTP/1.1 200")
+            c.close()
+        ng.p.send_signal(signal.SIGTERM)
+        rc, _, err = ng.finish(timeout=20)
+        assert rc == 0, f"stop {i}: " + err + (tmp_path / "error.log").read_text()
+    log = (tmp_path / "error.log").read_text()
+    assert "[alert]" not in log and "[emerg]" not in log, log
+
+
+def test_sigaction_round_trips_and_no_signal_is_lost_under_skiff_run(topo, sk, runs):
+    """tests/apps/sig_check.c posix under skiff-run: sigaction() reads back
+    the program's own handler, flags and mask (not the wrapper), SIG_IGN
+    and SIG_DFL pass, an SA_SIGINFO handler gets its siginfo (sigqueue's
+    value), SA_RESETHAND and sysv_signal() behave as libc's; then 3000
+    SIGUSR1s at random moments to a thread in recv/epoll_wait with no
+    timeout, each ending the wait with EINTR."""
+    echo = sn.TcpEchoServer(topo.peer_ns, topo.peer_ip, 0)
+    try:
+        r = start(runs, topo, [sn.BUILD / "tests" / "apps" / "sig_check", "posix", topo.peer_ip,
+                               echo.sock.getsockname()[1], 3000])
+        rc, out, err = r.finish(timeout=300)
+    finally:
+        echo.close()
+    assert rc == 0 and b"all ok" in out, out.decode() + err
+
+
 # ---- UDP ----
 
 def udp_echo_each(s, sent):
