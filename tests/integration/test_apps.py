@@ -641,8 +641,8 @@ class KernelUdpEcho:
         self.s.close()
 
 
-def run_check(topo, cleanup, argv, timeout=60):
-    a = App(topo, argv, stdin=subprocess.DEVNULL)
+def run_check(topo, cleanup, argv, timeout=60, prefix=()):
+    a = App(topo, argv, stdin=subprocess.DEVNULL, prefix=prefix)
     cleanup.append(a)
     try:
         out, err = a.p.communicate(timeout=timeout)
@@ -965,15 +965,7 @@ def test_a_signal_at_any_moment_ends_a_wait_without_timeout(topo, sk, cleanup, s
     ke = KernelEcho(topo)
     try:
         prefix = ["env", "SKIFF_BUSY_POLL_US=200"] if spin == "busy_poll" else []
-        a = App(topo, [sn.BUILD / "tests" / "apps" / "sig_check", "lib", topo.peer_ip, ke.port,
-                       3000], stdin=subprocess.DEVNULL, prefix=prefix)
-        cleanup.append(a)
-        try:
-            out, err = a.p.communicate(timeout=300)
-        except subprocess.TimeoutExpired:
-            a.p.kill()
-            out, err = a.p.communicate()
-            raise AssertionError(f"sig_check hung after:\n{out.decode()}{err.decode()}")
-        assert a.p.returncode == 0 and b"all ok" in out, (out + err).decode(errors="replace")
+        run_check(topo, cleanup, [sn.BUILD / "tests" / "apps" / "sig_check", "lib", topo.peer_ip,
+                                  ke.port, 3000], timeout=300, prefix=prefix)
     finally:
         ke.close()
