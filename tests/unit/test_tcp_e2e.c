@@ -27,6 +27,8 @@
 
 #include "core/clock.h"
 #include "core/fmap.h"
+#include "net/ip.h"
+#include "net/route.h"
 #include "sock/socket.h"
 #include "transport/tcp.h"
 #include "transport/tcp_buf.h"
@@ -2113,6 +2115,61 @@ static void freed_connections_are_reused_zeroed_and_the_cache_is_bounded(void **
 	pair_close(&p);
 }
 
+/* Route lookups and reuses counted for skiffctl routes, all routes. */
+static uint64_t route_uses_total(struct stack *st)
+{
+	struct route_info ri[ROUTE_MAX_ENTRIES];
+	uint64_t n = 0;
+	int i, k = ip_route_dump(st, ri, ROUTE_MAX_ENTRIES);
+
+	for (i = 0; i < k; i++)
+		n += ri[i].uses;
+	return n;
+}
+
+/*
+ * A connection keeps its IPv4 route for the next segment: the kept route
+ * is the lookup's answer, segments use it (a planted slot is what they
+ * count), every segment still counts one use of its route (skiffctl
+ * routes), and a kept route for another destination is looked up again.
+ */
+static void a_connection_keeps_its_route_and_each_segment_counts_a_use(void **state)
+{
+	struct twostack *ts = *state;
+	struct stack *st = twostack_stack(ts, TS_A);
+	struct pair p = {0};
+	struct tcp_sock *tp;
+	struct rtable rt;
+	uint64_t segs, uses;
+
+	pair_open(ts, &p, PORT);
+	tp = (struct tcp_sock *)conn_of(ts, TS_A, p.aport, PORT);
+	assert_non_null(tp);
+	assert_true(tp->rt_daddr != 0);
+	assert_int_equal(ip_route_output(st, tp->rt_daddr, tp->sk.saddr6.w[3], &rt), 0);
+	assert_int_equal(tp->rt_nexthop, rt.nexthop);
+	assert_int_equal(tp->rt_slot, rt.slot);
+	segs = st->stats->tcp_out_segs;
+	uses = route_uses_total(st);
+	transfer(ts, p.a, p.b, 200000, 30 * SEC);
+	assert_true(st->stats->tcp_out_segs > segs + 100);
+	assert_int_equal(route_uses_total(st) - uses, st->stats->tcp_out_segs - segs);
+	/* the kept slot is the one counted: no lookup per segment */
+	assert_true(rt.slot < ROUTE_SLOTS - 1);
+	tp->rt_slot = ROUTE_SLOTS; /* counts nowhere */
+	uses = route_uses_total(st);
+	transfer(ts, p.a, p.b, 20000, 30 * SEC);
+	assert_int_equal(route_uses_total(st), uses);
+	/* kept for another destination: looked up again */
+	tp->rt_daddr ^= htonl(1);
+	tp->rt_nexthop = 0;
+	transfer(ts, p.a, p.b, 10000, 30 * SEC);
+	assert_int_equal(tp->rt_daddr, rt.daddr);
+	assert_int_equal(tp->rt_nexthop, rt.nexthop);
+	assert_int_equal(tp->rt_slot, rt.slot);
+	pair_close(&p);
+}
+
 static void tail_loss_is_recovered_by_a_probe_in_about_two_rtts(void **state)
 {
 	struct twostack *ts = *state;
@@ -3304,6 +3361,7 @@ int main(void)
 		cmocka_unit_test(reordering_of_a_quarter_of_the_frames_sends_no_spurious_retransmission),
 		cmocka_unit_test(dsacks_widen_the_reordering_window_until_late_segments_are_not_resent),
 		cmocka_unit_test(rack_reads_one_slot_of_an_in_order_ack),
+		E2E(a_connection_keeps_its_route_and_each_segment_counts_a_use),
 		E2E(freed_connections_are_reused_zeroed_and_the_cache_is_bounded),
 		E2E(tail_loss_is_recovered_by_a_probe_in_about_two_rtts),
 		E2E(prr_brings_the_flight_down_to_ssthresh_without_bursts),

@@ -51,6 +51,8 @@ struct rtable {
 	uint32_t saddr;		/* our address to send from */
 	uint32_t nexthop;	/* daddr when on-link, else the gateway */
 	uint32_t mtu;
+	uint8_t slot;		/* the route_uses slot that chose it (net/route.h);
+				 * ROUTE_SLOTS: none (the limited broadcast) */
 };
 
 int ip_init(struct stack *st);	/* registers ETH_P_IP and the neigh error handler */
@@ -65,6 +67,16 @@ int ip_rcv(struct stack *st, struct pkb *pkb);
 /* Route to daddr; saddr != 0 asks for that source (must be local).
  * 0, or -ENETUNREACH / -EADDRNOTAVAIL. */
 int ip_route_output(struct stack *st, uint32_t daddr, uint32_t saddr, struct rtable *rt);
+/*
+ * A route kept by its user (a TCP connection's, tcp_output.c) used again
+ * for one more packet to daddr from the local address saddr: *rt as the
+ * lookup would answer, the use counted in route_uses as a lookup's is (so
+ * skiffctl routes still counts packets).  The route table is the fixed
+ * stack_config (net/route.h: no reload at run time) and the next hop
+ * depends only on daddr, so a kept (daddr, nexthop, slot) stays right.
+ */
+void ip_route_reuse(struct stack *st, uint32_t daddr, uint32_t saddr, uint32_t nexthop,
+		    uint8_t slot, struct rtable *rt);
 
 /*
  * Prepend an IPv4 header to pkb (data = transport header, whole payload in

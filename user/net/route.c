@@ -58,6 +58,7 @@ int ip_route_output(struct stack *st, uint32_t daddr, uint32_t saddr, struct rta
 
 	rt->daddr = daddr;
 	rt->mtu = st->dev->mtu;
+	rt->slot = ROUTE_SLOTS;
 
 	if (ipv4_is_lbcast(daddr)) {
 		/* RFC 1122 3.3.6: limited broadcast stays on the link */
@@ -96,10 +97,25 @@ int ip_route_output(struct stack *st, uint32_t daddr, uint32_t saddr, struct rta
 	}
 	if (st->ip)
 		st->ip->route_uses[slot]++;
+	rt->slot = (uint8_t)slot;
 	/* RFC 1122 3.3.4.3: the source is the address on the outgoing prefix
 	 * unless the caller bound one. */
 	rt->saddr = saddr ? saddr : via->addr;
 	return 0;
+}
+
+_Static_assert(ROUTE_SLOTS <= UINT8_MAX, "struct rtable's slot is a uint8_t");
+
+void ip_route_reuse(struct stack *st, uint32_t daddr, uint32_t saddr, uint32_t nexthop,
+		    uint8_t slot, struct rtable *rt)
+{
+	rt->daddr = daddr;
+	rt->saddr = saddr;
+	rt->nexthop = nexthop;
+	rt->mtu = st->dev->mtu;
+	rt->slot = slot;
+	if (st->ip && slot < ROUTE_SLOTS)
+		st->ip->route_uses[slot]++;
 }
 
 static int route_cmp(const void *pa, const void *pb)

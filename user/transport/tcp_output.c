@@ -53,7 +53,34 @@ struct tcp_out {
 	struct tcp_stream *src; /* payload source, or NULL */
 	uint32_t src_off;
 	uint32_t len; /* payload bytes */
+	struct tcp_sock *tp; /* the connection (its route kept), or NULL */
 };
+
+/*
+ * The IPv4 route of o: a connection keeps its last one and uses it again
+ * for the same destination (net/ip.h: ip_route_reuse), instead of a
+ * lookup per segment.  Only with a source address: a connection's is
+ * local (bound, chosen by connect's lookup, or a SYN's destination) and
+ * the lookup would answer it unchanged.
+ */
+static int tcp_route(struct stack *st, const struct tcp_out *o, struct rtable *rt)
+{
+	struct tcp_sock *tp = o->tp;
+	uint32_t daddr = o->daddr.w[3], saddr = o->saddr.w[3];
+	int err;
+
+	if (tp && saddr && daddr && tp->rt_daddr == daddr) {
+		ip_route_reuse(st, daddr, saddr, tp->rt_nexthop, tp->rt_slot, rt);
+		return 0;
+	}
+	err = ip_route_output(st, daddr, saddr, rt);
+	if (tp) {
+		tp->rt_daddr = err ? 0 : daddr;
+		tp->rt_nexthop = err ? 0 : rt->nexthop;
+		tp->rt_slot = err ? 0 : rt->slot;
+	}
+	return err;
+}
 
 /* Build and send one segment.  0 or -errno (nothing sent). */
 static int tcp_xmit(struct stack *st, const struct tcp_out *o)
@@ -69,7 +96,7 @@ static int tcp_xmit(struct stack *st, const struct tcp_out *o)
 	int err;
 
 	if (v4)
-		err = ip_route_output(st, o->daddr.w[3], o->saddr.w[3], &rt);
+		err = tcp_route(st, o, &rt);
 	else
 		err = ip6_route_output(st, o->daddr.b,
 				       inet_addr_is_any(&o->saddr) ? NULL : o->saddr.b, &rt6);
@@ -208,9 +235,10 @@ uint32_t tcp_select_window(struct tcp_sock *tp)
 }
 
 /* What every segment of a connection shares. */
-static void tcp_out_init(struct tcp_out *o, const struct tcp_sock *tp)
+static void tcp_out_init(struct tcp_out *o, struct tcp_sock *tp)
 {
 	memset(o, 0, sizeof(*o));
+	o->tp = tp;
 	o->saddr = tp->sk.saddr6;
 	o->daddr = tp->sk.daddr6;
 	o->sport = tp->sk.sport;

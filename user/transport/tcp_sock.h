@@ -155,6 +155,10 @@ struct tcp_sock {
 	bool orphan;			/* the application closed it; freed when done */
 	bool in_hash;
 	bool synced;			/* reached a synchronized state once (tcp_conn.c) */
+	/* The IPv4 route of the last segment, kept for the next (tcp_route,
+	 * tcp_output.c), in three holes of the layout: the destination it is
+	 * for (0: none), */
+	uint32_t rt_daddr;
 	struct tcp_sock *hnext;		/* connection hash chain (tcp_conn.c) */
 	struct tcp_sock *lnext;		/* every connection of the stack (tcp_walk) */
 	struct tcp_sock **lpprev;
@@ -185,6 +189,7 @@ struct tcp_sock {
 	bool fin_rcvd;			/* peer's FIN consumed (EOF after the data) */
 	bool rd_shutdown;
 	bool ooo_fin;			/* a FIN beyond RCV.NXT waits with the out-of-order data */
+	uint8_t rt_slot;		/* ... the route_uses slot that chose it (net/route.h) */
 	uint32_t ooo_fin_seq;		/* its sequence number (consumed when RCV.NXT gets there) */
 
 	/* ---- options negotiated (tcp_input.c on SYN / SYN-ACK) ---- */
@@ -198,6 +203,7 @@ struct tcp_sock {
 	bool ecn_ok;			/* RFC 3168 negotiated (SYN: requested) */
 	uint32_t ts_recent;		/* RFC 7323 TS.Recent */
 	uint32_t ecn_high;		/* SND.MAX at the last ECN reduction: once per window */
+	uint32_t rt_nexthop;		/* ... and its next hop */
 	uint64_t ts_recent_stamp;	/* when ts_recent was set (ns), for PAWS aging */
 	uint32_t ts_offset;		/* our TSval = now_ms + ts_offset */
 	uint32_t rack_lost;		/* bytes RACK found lost and not resent since, as of the
