@@ -227,6 +227,8 @@ int main(int argc, char **argv)
 		atomic_store(&seen, i + 1);
 	}
 	pthread_join(t, NULL);
+	EXPECT(!(posix ? close(ep) : skiff_close(ep)) && !(posix ? close(fd) : skiff_close(fd)),
+	       "close");
 	printf("rounds %u missed %u\n", rounds, missed);
 	if (strcmp(argv[1], "nonote"))
 		EXPECT(!missed, "%u of %u signals slept through (2 s each)", missed, rounds);
