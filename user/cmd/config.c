@@ -1167,8 +1167,8 @@ static int config_check(const struct skiffd_config *cfg, char *err, size_t errle
 	}
 	if (!cfg->n_addrs) {
 		seterr(err, errlen,
-		       cfg->n_addrs6 ? "missing --addr A.B.C.D/N (at least one IPv4 address: skiff "
-				       "serves UDP and TCP over IPv4 only so far)"
+		       cfg->n_addrs6 ? "missing --addr A.B.C.D/N (at least one IPv4 address: an "
+				       "IPv6-only skiffd is not supported yet)"
 				     : "missing --addr A.B.C.D/N (at least one address to serve)");
 		return -EINVAL;
 	}
