@@ -3,11 +3,12 @@
 address: the built-in echo answering datagrams of 1, 1452 and 8000 bytes
 (fragmented both ways), TCP echo, curl -6 of 100 MiB checked by SHA-256,
 one [::] listener serving IPv4 and IPv6 clients at once, skiffctl sockets
-showing [a:b::c]:port, and skiffd --fetch http://[X:Y::Z]:PORT/ against a
-kernel HTTP server."""
+showing [a:b::c]:port, skiffd --fetch http://[X:Y::Z]:PORT/ against a
+kernel HTTP server and skiffd --send [X:Y::Z]:PORT:BYTES to a kernel sink."""
 
 import socket
 import threading
+import time
 
 import pytest
 
@@ -45,6 +46,26 @@ def test_fetch_over_ipv6_from_a_kernel_http_server(topo, http_dir):
         srv.close()
     assert rc == 0 and res, out
     assert res[0] == http_dir.size["mid.bin"] and res[2] == http_dir.sha["mid.bin"], out
+
+
+def test_send_over_ipv6_to_a_kernel_sink(topo):
+    """skiffd --send [peer]:PORT:BYTES: the built-in sender over IPv6, what
+    the kernel received checked against the pattern's SHA-256."""
+    size = 4 << 20
+    sink = tn.KernelSink(topo.peer_ns, v6(topo, PEER), 9000)
+    try:
+        rc, out, res = tn.skiffd_client(
+            topo, ["--addr", f"{v6(topo, 6)}/64", "--send",
+                   f"[{v6(topo, PEER)}]:9000:{size}"])
+        assert rc == 0 and res, f"skiffd --send exited {rc}:\n{out[-3000:]}"
+        for _ in range(50):
+            if sink.results:
+                break
+            time.sleep(0.1)
+        assert sink.results == [(size, tn.pattern_sha(size))], \
+            f"kernel got {sink.results}, skiff says {res}"
+    finally:
+        sink.close()
 
 
 @pytest.fixture(scope="module")

@@ -404,10 +404,14 @@ static void send_to_echo_comes_back_whole_and_to_discard_is_consumed(void **stat
 	struct service *echo, *discard;
 	struct client *c;
 	struct done d = { 0 };
+	union inet_addr b4, b6;
+
+	inet_addr_set4(&b4, TS_ADDR_B);
+	inet_addr_set6(&b6, ts_addr6[TS_B]);
 
 	assert_int_equal(echo_service_start(B(f), SOCK_STREAM, 7, &echo), 0);
 	assert_int_equal(discard_service_start(B(f), SOCK_STREAM, 9, &discard), 0);
-	assert_int_equal(client_send_start(A(f), TS_ADDR_B, 7, BIG, on_done, &d, &c), 0);
+	assert_int_equal(client_send_start(A(f), &b4, 7, BIG, on_done, &d, &c), 0);
 	assert_true(twostack_run(&f->ts, 120 * SEC, cond_done, &d));
 	client_free(c);
 	if (d.res.err)
@@ -419,12 +423,25 @@ static void send_to_echo_comes_back_whole_and_to_discard_is_consumed(void **stat
 	assert_string_equal(d.res.sha256, d.res.rx_sha256);
 
 	memset(&d, 0, sizeof(d));
-	assert_int_equal(client_send_start(A(f), TS_ADDR_B, 9, BIG, on_done, &d, &c), 0);
+	assert_int_equal(client_send_start(A(f), &b4, 9, BIG, on_done, &d, &c), 0);
 	assert_true(twostack_run(&f->ts, 120 * SEC, cond_done, &d));
 	client_free(c);
 	assert_int_equal(d.res.err, 0);
 	assert_int_equal(d.res.bytes, BIG);
 	assert_int_equal(d.res.rx_bytes, 0);
+
+	/* over IPv6 (the services listen on [::]) */
+	memset(&d, 0, sizeof(d));
+	assert_int_equal(client_send_start(A(f), &b6, 7, BIG, on_done, &d, &c), 0);
+	assert_true(twostack_run(&f->ts, 120 * SEC, cond_done, &d));
+	client_free(c);
+	assert_int_equal(d.res.err, 0);
+	assert_int_equal(d.res.bytes, BIG);
+	assert_int_equal(d.res.rx_bytes, BIG);
+	assert_string_equal(d.res.sha256, d.res.rx_sha256);
+	/* no peer to send to */
+	memset(&b6, 0, sizeof(b6));
+	assert_int_equal(client_send_start(A(f), &b6, 7, 1, on_done, &d, &c), -EINVAL);
 	service_stop(echo);
 	service_stop(discard);
 }
@@ -434,8 +451,10 @@ static void connect_to_a_closed_port_is_refused(void **state)
 	struct fixture *f = *state;
 	struct client *c;
 	struct done d = { 0 };
+	union inet_addr b;
 
-	assert_int_equal(client_send_start(A(f), TS_ADDR_B, 4444, 10, on_done, &d, &c), 0);
+	inet_addr_set4(&b, TS_ADDR_B);
+	assert_int_equal(client_send_start(A(f), &b, 4444, 10, on_done, &d, &c), 0);
 	assert_true(twostack_run(&f->ts, 10 * SEC, cond_done, &d));
 	client_free(c);
 	assert_int_equal(d.res.err, -ECONNREFUSED);

@@ -532,7 +532,7 @@ static void test_http_fetch_send_flags_parse(void **state)
 	assert_string_equal(r.cfg.http_dir, "/srv/www");
 	assert_string_equal(r.cfg.fetch_url, "http://10.0.0.1:8000/big.bin");
 	assert_true(r.cfg.exit_after_client);
-	assert_int_equal(r.cfg.send_addr, 0);
+	assert_int_equal(r.cfg.send_port, 0);
 	/* RFC 3986 3.2.2: an IPv6 literal in brackets */
 	run_cli(&r, "--iface veth1 --addr 10.0.0.2/24 --addr 2001:db8::2/64 --fetch http://[2001:db8::1]:8000/x");
 	assert_int_equal(r.status, -1);
@@ -541,7 +541,8 @@ static void test_http_fetch_send_flags_parse(void **state)
 	assert_int_equal(r.status, -1);
 	run_cli(&r, "--iface veth1 --addr 10.0.0.2/24 --send 10.0.0.1:9:100M");
 	assert_int_equal(r.status, -1);
-	assert_int_equal(r.cfg.send_addr, ip("10.0.0.1"));
+	assert_true(inet_addr_is4(&r.cfg.send_addr));
+	assert_int_equal(r.cfg.send_addr.w[3], ip("10.0.0.1"));
 	assert_int_equal(r.cfg.send_port, 9);
 	assert_int_equal(r.cfg.send_bytes, 100ULL << 20);
 	assert_false(r.cfg.exit_after_client);
@@ -552,6 +553,14 @@ static void test_http_fetch_send_flags_parse(void **state)
 	run_cli(&r, "--iface veth1 --addr 10.0.0.2/24 --send 10.0.0.1:7:0");
 	assert_int_equal(r.status, -1);
 	assert_int_equal(r.cfg.send_bytes, 0);
+	/* an IPv6 peer, bracketed as in a URL */
+	run_cli(&r, "--iface veth1 --addr 10.0.0.2/24 --addr 2001:db8::2/64 --send [2001:db8::1]:9000:1M");
+	assert_int_equal(r.status, -1);
+	assert_false(inet_addr_is4(&r.cfg.send_addr));
+	assert_int_equal(r.cfg.send_addr.b[0], 0x20);
+	assert_int_equal(r.cfg.send_addr.b[15], 1);
+	assert_int_equal(r.cfg.send_port, 9000);
+	assert_int_equal(r.cfg.send_bytes, 1 << 20);
 }
 
 static void test_bad_http_fetch_send_flags_are_refused(void **state)
@@ -580,7 +589,15 @@ static void test_bad_http_fetch_send_flags_are_refused(void **state)
 	assert_fails_with("--iface eth0 --addr 10.0.0.1/24 --fetch http://[ff02::1]/",
 			  "bad --fetch 'http://[ff02::1]/': expected http://A.B.C.D[:PORT][/PATH] or http://[X:Y::Z][:PORT][/PATH]");
 	assert_fails_with("--iface eth0 --addr 10.0.0.1/24 --send 10.0.0.2:9",
-			  "bad --send '10.0.0.2:9': expected A.B.C.D:PORT:BYTES");
+			  "bad --send '10.0.0.2:9': expected A.B.C.D:PORT:BYTES or [X:Y::Z]:PORT:BYTES");
+	assert_fails_with("--iface eth0 --addr 10.0.0.1/24 --send [2001:db8::2]9:5",
+			  "bad --send '[2001:db8::2]9:5': expected A.B.C.D:PORT:BYTES or [X:Y::Z]:PORT:BYTES");
+	assert_fails_with("--iface eth0 --addr 10.0.0.1/24 --send 2001:db8::2:9:5",
+			  "bad --send '2001:db8::2:9:5': expected a unicast A.B.C.D");
+	assert_fails_with("--iface eth0 --addr 10.0.0.1/24 --send [ff02::1]:9:5",
+			  "bad --send '[ff02::1]:9:5': expected a unicast [X:Y::Z]");
+	assert_fails_with("--iface eth0 --addr 10.0.0.1/24 --send [::ffff:10.0.0.2]:9:5",
+			  "bad --send '[::ffff:10.0.0.2]:9:5': expected a unicast [X:Y::Z]");
 	assert_fails_with("--iface eth0 --addr 10.0.0.1/24 --send 10.0.0.2:0:5",
 			  "bad --send '10.0.0.2:0:5': expected a port from 1 to 65535");
 	assert_fails_with("--iface eth0 --addr 10.0.0.1/24 --send 127.0.0.1:9:5",

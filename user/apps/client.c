@@ -417,16 +417,14 @@ int client_fetch_start(struct stack *st, const char *url, client_done_fn done, v
 	return 0;
 }
 
-int client_send_start(struct stack *st, uint32_t addr, uint16_t port, uint64_t bytes,
-		      client_done_fn done, void *arg, struct client **out)
+int client_send_start(struct stack *st, const union inet_addr *addr, uint16_t port,
+		      uint64_t bytes, client_done_fn done, void *arg, struct client **out)
 {
-	union inet_addr a;
 	struct client *c;
 	int err;
 
-	if (!out || !addr || !port)
+	if (!out || !addr || inet_addr_is_any(addr) || !port)
 		return -EINVAL;
-	inet_addr_set4(&a, addr);
 	*out = NULL;
 	c = calloc(1, sizeof(*c));
 	if (!c)
@@ -435,7 +433,7 @@ int client_send_start(struct stack *st, uint32_t addr, uint16_t port, uint64_t b
 	c->done = done;
 	c->arg = arg;
 	c->total = bytes;
-	err = client_start(c, &a, port);
+	err = client_start(c, addr, port);
 	if (err) {
 		free(c);
 		return err;

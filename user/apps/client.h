@@ -50,8 +50,8 @@ int client_parse_url(const char *url, union inet_addr *addr, uint16_t *port, cha
  * client_free() (which may be called from done). */
 int client_fetch_start(struct stack *st, const char *url, client_done_fn done, void *arg,
 		       struct client **out);
-/* addr network order, port host order. */
-int client_send_start(struct stack *st, uint32_t addr, uint16_t port, uint64_t bytes,
+/* addr IPv4 mapped or IPv6 (core/inaddr.h), port host order. */
+int client_send_start(struct stack *st, const union inet_addr *addr, uint16_t port, uint64_t bytes,
 		      client_done_fn done, void *arg, struct client **out);
 void client_free(struct client *c);
 

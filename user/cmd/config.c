@@ -168,7 +168,7 @@ void skiffd_usage(FILE *f)
 	      "                      (GET and HEAD, keep-alive; nothing outside DIR)\n"
 	      "  --fetch URL         once started, GET http://A.B.C.D[:PORT]/PATH (or [X:Y::Z]) from worker 0\n"
 	      "                      and print \"fetch: N bytes in S s, sha256 HEX\"\n"
-	      "  --send A.B.C.D:PORT:BYTES\n"
+	      "  --send A.B.C.D:PORT:BYTES or [X:Y::Z]:PORT:BYTES\n"
 	      "                      once started, send BYTES (suffix K, M or G for KiB, MiB,\n"
 	      "                      GiB) of the pattern \"byte i = i mod 251\" over TCP and\n"
 	      "                      print \"send: N bytes in S s, sha256 HEX, ...\"\n"
@@ -641,25 +641,49 @@ static int parse_size(const char *s, uint64_t *out)
 	return *out >> 50 ? -ERANGE : 0;
 }
 
-/* --send A.B.C.D:PORT:BYTES */
+/* A unicast IPv6 address for a peer: no unspecified, loopback, IPv4-mapped
+ * (write A.B.C.D) or multicast one. */
+static int parse_ipv6_peer(const char *s, struct in6_addr *out)
+{
+	if (inet_pton(AF_INET6, s, out) != 1 || IN6_IS_ADDR_MULTICAST(out) ||
+	    IN6_IS_ADDR_UNSPECIFIED(out) || IN6_IS_ADDR_LOOPBACK(out) ||
+	    IN6_IS_ADDR_V4MAPPED(out))
+		return -EINVAL;
+	return 0;
+}
+
+/* --send A.B.C.D:PORT:BYTES or [X:Y::Z]:PORT:BYTES (RFC 3986 3.2.2) */
 static int parse_send(struct skiffd_config *cfg, const char *val, const char *pfx,
 		      const char *label, char *err, size_t errlen)
 {
-	char buf[64], *c1, *c2;
+	static const char form[] = "expected A.B.C.D:PORT:BYTES or [X:Y::Z]:PORT:BYTES";
+	char buf[80], *host = buf, *c1, *c2;
 	unsigned long port;
 	uint64_t bytes;
-	uint32_t ip;
+	uint32_t ip = 0;
+	struct in6_addr a6;
+	bool v6 = val[0] == '[';
 
 	snprintf(buf, sizeof(buf), "%s", val);
-	c1 = strchr(buf, ':');
+	if (v6) {
+		host = buf + 1;
+		c1 = strchr(host, ']');
+		if (c1 && c1[1] != ':')
+			c1 = NULL;
+		if (c1)
+			*c1++ = '\0';
+	} else {
+		c1 = strchr(buf, ':');
+	}
 	c2 = c1 ? strchr(c1 + 1, ':') : NULL;
 	if (strlen(val) >= sizeof(buf) || !c2) {
-		seterr(err, errlen, "%sbad %s '%s': expected A.B.C.D:PORT:BYTES", pfx, label, val);
+		seterr(err, errlen, "%sbad %s '%s': %s", pfx, label, val, form);
 		return -EINVAL;
 	}
 	*c1 = *c2 = '\0';
-	if (parse_ipv4(buf, &ip)) {
-		seterr(err, errlen, "%sbad %s '%s': expected a unicast A.B.C.D", pfx, label, val);
+	if (v6 ? parse_ipv6_peer(host, &a6) : parse_ipv4(host, &ip)) {
+		seterr(err, errlen, "%sbad %s '%s': expected a unicast %s", pfx, label, val,
+		       v6 ? "[X:Y::Z]" : "A.B.C.D");
 		return -EINVAL;
 	}
 	if (parse_uint(c1 + 1, 1, 65535, &port)) {
@@ -672,7 +696,10 @@ static int parse_send(struct skiffd_config *cfg, const char *val, const char *pf
 		       pfx, label, val);
 		return -EINVAL;
 	}
-	cfg->send_addr = ip;
+	if (v6)
+		inet_addr_set6(&cfg->send_addr, a6.s6_addr);
+	else
+		inet_addr_set4(&cfg->send_addr, ip);
 	cfg->send_port = (uint16_t)port;
 	cfg->send_bytes = bytes;
 	return 0;
@@ -748,9 +775,7 @@ static int apply_opt(struct skiffd_config *cfg, const struct opt *o, const char 
 	case OPT_GATEWAY6: {
 		struct in6_addr a;
 
-		if (inet_pton(AF_INET6, val, &a) != 1 || IN6_IS_ADDR_MULTICAST(&a) ||
-		    IN6_IS_ADDR_UNSPECIFIED(&a) || IN6_IS_ADDR_LOOPBACK(&a) ||
-		    IN6_IS_ADDR_V4MAPPED(&a)) {
+		if (parse_ipv6_peer(val, &a)) {
 			seterr(err, errlen, "%sbad %s '%s': expected a unicast IPv6 address X:Y::Z",
 			       pfx, label, val);
 			return -EINVAL;
@@ -1215,11 +1240,11 @@ static int config_check(const struct skiffd_config *cfg, char *err, size_t errle
 			return -EINVAL;
 		}
 	}
-	if (cfg->fetch_url[0] && cfg->send_addr) {
+	if (cfg->fetch_url[0] && cfg->send_port) {
 		seterr(err, errlen, "--fetch and --send cannot be used together (one client run)");
 		return -EINVAL;
 	}
-	if (cfg->exit_after_client && !cfg->fetch_url[0] && !cfg->send_addr) {
+	if (cfg->exit_after_client && !cfg->fetch_url[0] && !cfg->send_port) {
 		seterr(err, errlen, "--exit-after-client needs --fetch or --send");
 		return -EINVAL;
 	}

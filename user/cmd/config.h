@@ -21,6 +21,7 @@
 #include <skiff/skiff.h>
 
 #include "cmd/seccomp.h"
+#include "core/inaddr.h"
 #include "dev/loader.h"
 
 #ifndef SKIFF_VERSION
@@ -93,8 +94,8 @@ struct skiffd_config {
 	char http_dir[PATH_MAX];
 	/* the built-in client, run once after start-up on worker 0 */
 	char fetch_url[1100];	/* --fetch URL, "" = none */
-	uint32_t send_addr;	/* --send HOST:PORT:BYTES (network order), 0 = none */
-	uint16_t send_port;	/* host order */
+	union inet_addr send_addr; /* --send HOST:PORT:BYTES (IPv4 mapped) */
+	uint16_t send_port;	/* host order, 0 = no --send */
 	uint64_t send_bytes;
 	bool exit_after_client;	/* stop once the client is done (status: its success) */
 	/* capacity; 0 = skiffd derives it from memory at start-up */

@@ -1039,7 +1039,7 @@ static int client_begin(struct skiffd *d)
 	char line[256];
 	int ret;
 
-	if (!d->cfg.fetch_url[0] && !d->cfg.send_addr)
+	if (!d->cfg.fetch_url[0] && !d->cfg.send_port)
 		return 0;
 	d->client_efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
 	if (d->client_efd < 0) {
@@ -1050,7 +1050,7 @@ static int client_begin(struct skiffd *d)
 	if (d->cfg.fetch_url[0])
 		ret = client_fetch_start(&w->st, d->cfg.fetch_url, client_done, d, &w->client);
 	else
-		ret = client_send_start(&w->st, d->cfg.send_addr, d->cfg.send_port,
+		ret = client_send_start(&w->st, &d->cfg.send_addr, d->cfg.send_port,
 					d->cfg.send_bytes, client_done, d, &w->client);
 	pthread_mutex_unlock(&w->lock);
 	worker_wake(w);
