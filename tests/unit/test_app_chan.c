@@ -850,6 +850,93 @@ static void test_bytes_and_fin_in_one_burst_both_reach_the_app(void **state)
 	assert_int_equal(f->slots[0].rx_eof, 1);
 }
 
+/* What A (the application's side) sends on the wire after the handshake. */
+struct a_segs {
+	uint32_t data;	   /* segments with payload */
+	uint32_t fin;	   /* segments with FIN */
+	uint32_t fin_only; /* FIN without payload */
+	uint32_t bytes;
+	bool fin_last;	   /* the FIN came on the segment with the last byte */
+};
+
+static int count_a_segments(struct twostack *ts, int from, uint8_t *frame, uint32_t *len,
+			    void *arg)
+{
+	struct a_segs *c = arg;
+	struct ts_tcp t;
+
+	(void)ts;
+	if (from != TS_A || !ts_tcp_parse(frame, *len, &t) || (t.flags & 0x02))
+		return TS_PASS;
+	if (t.len) {
+		c->data++;
+		c->bytes += t.len;
+	}
+	if (t.flags & 0x01) {
+		c->fin++;
+		c->fin_only += !t.len;
+		c->fin_last = t.len && c->bytes == 1000;
+	}
+	return TS_PASS;
+}
+
+static void test_close_right_after_a_send_puts_the_fin_on_the_last_data_segment(void **state)
+{
+	struct fixture *f = *state;
+	struct a_segs c = {0};
+	uint8_t b[4096];
+	ssize_t n, got = 0;
+
+	connect_app_to_peer(f);
+	twostack_set_filter(&f->ts, count_a_segments, &c);
+	/* send() then close() reach the worker in one poll: as Linux, the
+	 * FIN rides on the last data segment instead of one of its own */
+	app_send(f, 1000);
+	post(f, SKIFF_APP_OP_CLOSE, 0, 0, 0, 0);
+	app_worker_poll(f->aw, 64);
+	run(f, SEC);
+	while ((n = skiff_recv(f->peer_c, b, sizeof(b))) > 0)
+		got += n;
+	assert_int_equal(got, 1000);
+	assert_int_equal(n, 0); /* and then EOF */
+	assert_int_equal(f->slots[0].closed_seq, f->seq);
+	assert_int_equal(c.bytes, 1000);
+	assert_int_equal(c.data, 1);
+	assert_int_equal(c.fin, 1);
+	assert_int_equal(c.fin_only, 0);
+	assert_true(c.fin_last);
+	twostack_set_filter(&f->ts, NULL, NULL);
+}
+
+static void test_shutdown_wr_sends_the_fin_at_once(void **state)
+{
+	struct fixture *f = *state;
+	struct a_segs c = {0};
+	uint32_t seq;
+	uint8_t b[16];
+
+	connect_app_to_peer(f);
+	run(f, SEC); /* the handshake's last ACKs are over */
+	twostack_set_filter(&f->ts, count_a_segments, &c);
+	/* everything sent long ago: the FIN leaves in the poll that serves
+	 * the SHUTDOWN, before the reply, not on a timer or a later poll */
+	assert_int_equal(f->ts.side[TS_A].fd.txq.len, 0);
+	seq = post(f, SKIFF_APP_OP_SHUTDOWN, 0, 0, 0, SHUT_WR);
+	app_worker_poll(f->aw, 64);
+	assert_int_equal(f->slots[0].rep_seq, seq);
+	assert_int_equal(f->slots[0].rep_res, 0);
+	assert_int_equal(f->ts.side[TS_A].fd.txq.len, 1); /* transmitted: the FIN */
+	run(f, SEC);
+	assert_int_equal(c.fin_only, 1);
+	assert_int_equal(c.data, 0);
+	assert_int_equal(skiff_recv(f->peer_c, b, sizeof(b)), 0);
+	/* the other direction still works (a lingering close reads on) */
+	assert_int_equal(skiff_send(f->peer_c, "late", 4), 4);
+	run(f, SEC);
+	assert_int_equal(f->slots[0].rx.head, 4);
+	twostack_set_filter(&f->ts, NULL, NULL);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -894,6 +981,11 @@ int main(void)
 						setup, teardown),
 		cmocka_unit_test_setup_teardown(test_bytes_and_fin_in_one_burst_both_reach_the_app,
 						setup, teardown),
+		cmocka_unit_test_setup_teardown(
+			test_close_right_after_a_send_puts_the_fin_on_the_last_data_segment, setup,
+			teardown),
+		cmocka_unit_test_setup_teardown(test_shutdown_wr_sends_the_fin_at_once, setup,
+						teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -943,12 +943,19 @@ static int serve_rings(struct app_worker *aw, int budget, int per_ring)
 
 int app_worker_poll(struct app_worker *aw, int budget)
 {
+	bool batch;
 	int done = 0;
 
 	if (!aw->poisoned) {
 		atomic_store_explicit((_Atomic uint32_t *)&aw->chan->sleeping, 0,
 				      memory_order_relaxed);
+		/* the requests of this call are one burst of the stack: bytes
+		 * and a CLOSE behind them leave as one segment carrying the
+		 * FIN, as Linux sends the last data with FIN when close()
+		 * finds it still queued */
+		batch = stack_batch_begin(aw->st);
 		done = serve_rings(aw, budget, APP_PER_RING);
+		done += stack_batch_end(aw->st, batch);
 	}
 	if (aw->dirty)
 		kick_app(aw);

@@ -104,7 +104,7 @@ int stack_poll(struct stack *st)
 	int i, n, rx;
 
 	st->now = clock_now();
-	st->in_poll = true;
+	st->in_poll = true;	/* a burst (stack_batch_end() below) */
 	/* frames other workers received for our ephemeral ports come first */
 	n = handoff_drain(st, STACK_RX_BURST);
 	rx = dev->ops->rx_burst(dev, pkbs, STACK_RX_BURST);
@@ -115,11 +115,29 @@ int stack_poll(struct stack *st)
 		handoff_kick(st);	/* once per burst, not per frame */
 	timers_run(st, st->now);
 	st->poll_again = false;
+	return n + stack_batch_end(st, true);
+}
+
+bool stack_batch_begin(struct stack *st)
+{
+	if (st->in_poll)
+		return false;	/* inside a burst already: its end flushes */
+	st->in_poll = true;
+	st->poll_again = false;
+	return true;
+}
+
+int stack_batch_end(struct stack *st, bool began)
+{
+	int i;
+
+	if (!began)
+		return 0;
 	for (i = 0; i < st->n_poll_hooks; i++)
 		st->poll_hooks[i](st);
 	st->in_poll = false;
-	dev->ops->flush(dev);
-	return n + (st->poll_again ? 1 : 0);
+	st->dev->ops->flush(st->dev);
+	return st->poll_again ? 1 : 0;
 }
 
 int stack_set_worker(struct stack *st, uint32_t worker, uint32_t n_workers, struct handoff *h)

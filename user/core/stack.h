@@ -181,6 +181,20 @@ void stack_fini(struct stack *st);
 /* One iteration of the worker: returns how many packets it received. */
 int stack_poll(struct stack *st);
 
+/*
+ * Work done outside stack_poll() (an application's requests, served by
+ * skiffd's worker between polls) as a burst of its own: what the layers
+ * defer to the end of a burst (TCP's pushes and ACKs, socket events)
+ * leaves at stack_batch_end(), through the poll hooks and with the
+ * device's flush, so a response and the close() right behind it share a
+ * segment (data + FIN) as they do for the built-in services.
+ * stack_batch_begin() returns false inside a burst already (nothing to do
+ * then: that burst's end flushes); pass its result to stack_batch_end(),
+ * which returns 1 when the hooks left work for the next poll, else 0.
+ */
+bool stack_batch_begin(struct stack *st);
+int stack_batch_end(struct stack *st, bool began);
+
 /* Run one received pkb through the stack (what stack_poll does per packet). */
 void stack_rx(struct stack *st, struct pkb *pkb);
 
