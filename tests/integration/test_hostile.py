@@ -16,11 +16,20 @@ from scapy.layers.l2 import ARP, Ether
 from scapy.packet import Raw
 
 import skiffnet as sn
-from conftest import ECHO_PORT
+from conftest import ECHO_PORT, standard_args
 
 pytestmark = pytest.mark.usefixtures("need_skiff")
 
 COPIES = 3  # each hostile frame is sent this many times
+FRAG_TIMEOUT = 5  # skiffd --frag-timeout (default 30 s): the last test waits for it
+
+
+@pytest.fixture(scope="module")
+def daemon(need_skiff, topo):
+    d = sn.Skiffd(topo, [*standard_args(topo), "--frag-timeout", str(FRAG_TIMEOUT)]).start()
+    yield d
+    rc = d.stop()
+    assert rc == 0, f"skiffd exited {rc} on SIGTERM:\n{d.output()}"
 
 
 def eth(t, **kw):
@@ -190,9 +199,10 @@ def test_skiffd_still_answers_ping_and_udp_echo(topo, sk):
 
 def test_incomplete_fragment_times_out(topo, sk, lone_first_fragment):
     """RFC 791 / Linux ipfrag_time: the lone first fragment is dropped when
-    reassembly times out (30 s)."""
+    reassembly times out (--frag-timeout; tests/unit/test_reasm.c checks the
+    default 30 s and the configured value on a simulated clock)."""
     before, sent = lone_first_fragment
-    deadline = sent + 45
+    deadline = sent + FRAG_TIMEOUT + 30
     d = sk.wait_delta(before, lambda d: d["u.drop.ip_frag_timeout"] >= 1,
                       timeout=max(0.5, deadline - time.monotonic()))
     assert d["u.drop.ip_frag_timeout"] >= 1, sn.nonzero(d)

@@ -372,6 +372,14 @@ static void test_capacity_flags_parse_default_to_zero_and_are_bounded(void **sta
 			  "bad --max-conns '131073': expected a number from 1 to 131072");
 	assert_fails_with("--iface eth0 --addr 10.0.0.1/24 --syn-backlog 65537",
 			  "bad --syn-backlog '65537': expected a number from 1 to 65536");
+	assert_int_equal(r.cfg.frag_timeout, 0);	/* none given: the stack's 30 s */
+	run_cli(&r, "--iface eth0 --addr 10.0.0.1/24 --frag-timeout 300");
+	assert_int_equal(r.status, -1);
+	assert_int_equal(r.cfg.frag_timeout, 300);
+	assert_fails_with("--iface eth0 --addr 10.0.0.1/24 --frag-timeout 0",
+			  "bad --frag-timeout '0': expected a number of seconds from 1 to 300");
+	assert_fails_with("--iface eth0 --addr 10.0.0.1/24 --frag-timeout 301",
+			  "bad --frag-timeout '301': expected a number of seconds from 1 to 300");
 	assert_fails_with("--iface eth0 --addr 10.0.0.1/24 --frames 255",
 			  "bad --frames '255': expected a number from 256 to 1048576");
 	assert_fails_with("--iface eth0 --addr 10.0.0.1/24 --frames 4k",

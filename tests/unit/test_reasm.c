@@ -210,6 +210,29 @@ static void test_reasm_timeout_without_first_fragment_is_silent(void **state)
 	assert_int_equal(ip_reasm_count(&h->st), 0);
 }
 
+/* skiffd --frag-timeout 2: the datagram goes at 2 s, not at the default 30. */
+static void test_reasm_configured_timeout(void **state)
+{
+	struct harness *h = *state;
+
+	harness_fini(h);
+	memset(&t_rec, 0, sizeof(t_rec));
+	assert_int_equal(harness_init(h, 0), 0);
+	h->cfg.reasm_timeout_s = 2;
+	assert_int_equal(inet_init(&h->st), 0);
+	h->inet = 1;
+	harness_add_neigh(h, H_PEER, H_PEER_MAC);
+	assert_int_equal(inet_add_protocol(&h->st, T_PROTO, &t_proto), 0);
+
+	t_pattern(dgram, 3000, 14);
+	t_rx_frag(h, T_PROTO, 1100, dgram, 1480, 1480, 1);
+	harness_advance(h, 2 * NSEC_PER_SEC - 1);
+	assert_int_equal(ip_reasm_count(&h->st), 1);
+	harness_advance(h, 1);
+	assert_int_equal(ip_reasm_count(&h->st), 0);
+	assert_int_equal(T_DROP(h, ip_frag_timeout), 1);
+}
+
 static void test_reasm_memory_limit(void **state)
 {
 	struct harness *h = *state;
@@ -365,6 +388,7 @@ int main(void)
 		T(test_reasm_key_includes_protocol),
 		T(test_reasm_timeout_sends_time_exceeded),
 		T(test_reasm_timeout_without_first_fragment_is_silent),
+		T(test_reasm_configured_timeout),
 		T(test_reasm_memory_limit),
 		T(test_reasm_one_sender_gets_a_quarter_of_the_slots),
 		T(test_reasm_full_table_evicts_the_oldest_datagram),

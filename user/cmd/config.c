@@ -50,6 +50,7 @@ enum opt_id {
 	OPT_EXIT_AFTER_CLIENT,
 	OPT_MAX_CONNS,
 	OPT_SYN_BACKLOG,
+	OPT_FRAG_TIMEOUT,
 	OPT_FRAMES,
 	OPT_FAILOVER_MS,
 	OPT_TAKE_PORT,
@@ -96,6 +97,7 @@ static const struct opt opts[] = {
 	{ "exit-after-client", 0, false, true, OPT_EXIT_AFTER_CLIENT },
 	{ "max-conns", 0, true, true, OPT_MAX_CONNS },
 	{ "syn-backlog", 0, true, true, OPT_SYN_BACKLOG },
+	{ "frag-timeout", 0, true, true, OPT_FRAG_TIMEOUT },
 	{ "frames", 0, true, true, OPT_FRAMES },
 	{ "failover-ms", 0, true, true, OPT_FAILOVER_MS },
 	{ "take-port", 0, true, true, OPT_TAKE_PORT },
@@ -184,6 +186,9 @@ void skiffd_usage(FILE *f)
 	      "                      SYN cookies beyond it), 1 to 65536; default one per MiB of\n"
 	      "                      memory, from 128 to 65536.  The accept queue is the listen\n"
 	      "                      backlog, at most 4096 (as Linux's somaxconn)\n"
+	      "  --frag-timeout SECS drop an IPv4 or IPv6 datagram whose fragments have not\n"
+	      "                      all come this long after its first one (1 to 300,\n"
+	      "                      default 30, Linux's ipfrag_time; ip_frag_timeout)\n"
 	      "  --frames N          UMEM frames (4 KiB each) per queue, 256 to 1048576;\n"
 	      "                      default 35840 (140 MiB): the fill, RX and TX rings full\n"
 	      "                      plus 1024 for the stack, fewer if that is more than an\n"
@@ -903,6 +908,14 @@ static int apply_opt(struct skiffd_config *cfg, const struct opt *o, const char 
 			return -EINVAL;
 		}
 		cfg->syn_backlog = (uint32_t)v;
+		return 0;
+	case OPT_FRAG_TIMEOUT:
+		if (parse_uint(val, 1, SKIFF_FRAG_TIMEOUT_MAX, &v)) {
+			seterr(err, errlen, "%sbad %s '%s': expected a number of seconds from 1 to %d",
+			       pfx, label, val, SKIFF_FRAG_TIMEOUT_MAX);
+			return -EINVAL;
+		}
+		cfg->frag_timeout = (uint32_t)v;
 		return 0;
 	case OPT_FRAMES:
 		if (parse_uint(val, XSK_MIN_FRAMES, XSK_MAX_FRAMES, &v)) {

@@ -28,6 +28,7 @@
 #define SKIFF_VERSION "0.1.0"
 #endif
 
+#define SKIFF_FRAG_TIMEOUT_MAX	300	/* --frag-timeout, seconds */
 #define SKIFFD_MAX_SERVICES	16	/* per kind (echo, discard), each over UDP and TCP */
 #define SKIFFD_EXIT_USAGE	2	/* exit status of every start-up error */
 #define SKIFFD_FAILOVER_MS	500	/* --failover-ms default (the --help text says it too) */
@@ -101,6 +102,7 @@ struct skiffd_config {
 	/* capacity; 0 = skiffd derives it from memory at start-up */
 	uint32_t max_conns;	/* --max-conns: TCP connections per service and worker */
 	uint32_t syn_backlog;	/* --syn-backlog: SYN queue per listener */
+	uint32_t frag_timeout;	/* --frag-timeout: reassembly timeout, s (0: 30) */
 	uint32_t frames;	/* --frames: UMEM frames per queue */
 	uint32_t failover_ms;	/* --failover-ms: heartbeat bound; 0 = never fail open */
 	uint32_t busy_poll_us;	/* --busy-poll: spin this long after the last traffic; 0 = off */

@@ -1214,6 +1214,7 @@ static int classify_addrs(struct skiffd *d)
 	}
 	d->scfg.n_routes6 = d->cfg.n_routes6;
 	d->scfg.tcp_syn_backlog = d->cfg.syn_backlog;
+	d->scfg.reasm_timeout_s = d->cfg.frag_timeout;
 	d->scfg.tcp_cc = d->cfg.tcp_cc;
 	return 0;
 }

@@ -71,6 +71,8 @@ struct stack_config {
 	uint32_t gateway;	/* network order; 0 = none */
 	uint8_t gateway6[16];	/* IPv6 default router; all zero = none */
 	uint32_t reasm_max_bytes;	/* reassembly memory limit (0: default) */
+	uint32_t reasm_timeout_s;	/* IPv4 and IPv6 reassembly timeout, seconds
+					 * (0: IP_REASM_TIMEOUT_NS) */
 	uint32_t udp_rcvbuf;		/* per-socket receive queue bytes (0: default) */
 	uint32_t tcp_syn_backlog;	/* SYN queue per TCP listener (0: TCP_SYN_BACKLOG) */
 	uint8_t tcp_cc;			/* new TCP sockets' congestion control: 0 CUBIC, 1

@@ -15,8 +15,9 @@
  * exact duplicate of a fragment is dropped and the datagram kept; any other
  * overlap discards the whole datagram.  Memory is bounded per datagram (it
  * never exceeds IP_REASM_MAX_DGRAM) and in total (payload bytes held, at
- * most cfg->reasm_max_bytes); a datagram is dropped IP_REASM_TIMEOUT_NS
- * after its first fragment arrived, with an ICMP time exceeded (RFC 792,
+ * most cfg->reasm_max_bytes); a datagram is dropped cfg->reasm_timeout_s
+ * (skiffd --frag-timeout; default IP_REASM_TIMEOUT_NS) after its first
+ * fragment arrived, with an ICMP time exceeded (RFC 792,
  * code 1) when its first fragment is among those received.
  *
  * Slots are shared fairly: one sender holds at most IP_REASM_PER_SOURCE
@@ -180,7 +181,7 @@ static struct ipq *ipq_create(struct stack *st, const struct ipq_key *k, enum sk
 	q->n_frags = 0;
 	q->created = st->now;
 	ip->reasm_count++;
-	timer_mod(st, &q->timer, st->now + IP_REASM_TIMEOUT_NS);
+	timer_mod(st, &q->timer, st->now + ip->reasm_timeout);
 	return q;
 }
 
@@ -341,6 +342,8 @@ int ip_reasm_init(struct stack *st)
 
 	ip->reasm_limit = st->cfg && st->cfg->reasm_max_bytes ? st->cfg->reasm_max_bytes
 							      : IP_REASM_MAX_BYTES;
+	ip->reasm_timeout = st->cfg && st->cfg->reasm_timeout_s
+				    ? st->cfg->reasm_timeout_s * NSEC_PER_SEC : IP_REASM_TIMEOUT_NS;
 	for (int i = 0; i < IP_REASM_SLOTS; i++)
 		timer_init(&ip->reasm[i].timer, ip_reasm_expire);
 	return 0;

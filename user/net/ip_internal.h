@@ -90,7 +90,7 @@ struct ipq {
 	uint32_t mem;		/* bytes charged to the reassembly limit */
 	uint64_t created;	/* st->now at the first fragment: the oldest is evicted */
 	struct pkb *buf;	/* big-pool buffer: payload at IP_REASM_PAYLOAD_OFF */
-	struct timer timer;	/* IP_REASM_TIMEOUT_NS after the first fragment */
+	struct timer timer;	/* reasm_timeout after the first fragment */
 	uint16_t n_frags;
 	struct ipq_frag frags[IP_REASM_MAX_FRAGS];	/* sorted by start */
 	uint8_t eth[14];	/* the first fragment's Ethernet header (IPv6 replies) */
@@ -129,6 +129,7 @@ struct ip_state {
 	uint32_t reasm_mem;	/* bytes held by all datagrams */
 	uint32_t reasm_count;	/* datagrams under reassembly */
 	uint32_t reasm_limit;	/* cfg->reasm_max_bytes or IP_REASM_MAX_BYTES */
+	uint64_t reasm_timeout;	/* ns: cfg->reasm_timeout_s or IP_REASM_TIMEOUT_NS */
 
 	/* ICMP error rate limiting (icmp.c) */
 	struct icmp_bucket icmp_global;
