@@ -102,6 +102,20 @@ static bool tcp_sack_add(struct tcp_sock *tp, uint32_t start, uint32_t end)
 }
 
 /*
+ * A full scoreboard keeps its lowest ranges: a block above all of them,
+ * not touching the highest, has no room.  Its bytes are not counted
+ * delivered: it would not be remembered, and the receiver repeats it in
+ * every ACK until SND.UNA passes it, so counting it would count it again
+ * on each (the delivery rate of a large flight with many holes grew tenfold
+ * so).  They count when SND.UNA covers them, or once there is room.
+ */
+static bool tcp_sack_no_room(const struct tcp_sock *tp, uint32_t start)
+{
+	return tp->n_scoreboard == TCP_SCOREBOARD &&
+	       tcp_before(tp->rcvy->scoreboard[TCP_SCOREBOARD - 1].end, start);
+}
+
+/*
  * RFC 2018 / RFC 6675 Update(): returns true when a block SACKed new data.
  * The bytes newly SACKed are added to *delivered and shown to RACK (RFC
  * 8985 6.2 step 1) before they join the scoreboard.  Without a recovery
@@ -125,6 +139,8 @@ static bool tcp_sack_update(struct stack *st, struct tcp_sock *tp, const struct 
 			continue;
 		if (!tcp_recovery_get(st, tp))
 			return news;
+		if (tcp_sack_no_room(tp, s))
+			continue;
 		for (seq = s; tcp_next_hole(tp, seq, e, &hs, &he); seq = he) {
 			*delivered += he - hs;
 			tcp_rack_advance(st, tp, hs, he);
