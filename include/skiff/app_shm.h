@@ -79,6 +79,10 @@ enum skiff_app_op {
 	SKIFF_APP_OP_MAX,
 };
 
+/* IP_TTL and IPV6_UNICAST_HOPS of a socket that set none (skiffd's
+ * SK_DEFAULT_TTL, Linux's default) */
+#define SKIFF_APP_DEFAULT_TTL 64
+
 #define SKIFF_APP_CLOSE_RST 1 /* CLOSE's arg: SO_LINGER 0, abort with RST */
 
 /* Options sent with LISTEN/CONNECT (opts bits) or alone (SETOPT). */
@@ -89,6 +93,12 @@ enum skiff_app_opt {
 	SKIFF_APP_OPT_SNDBUF,
 	SKIFF_APP_OPT_KEEPALIVE,
 	SKIFF_APP_OPT_CONGESTION, /* value: SKIFF_TCP_CONGESTION's (0 CUBIC, 1 NewReno, 2 BBR) */
+	/* value + 1 (0: the default, the option's -1), as the message's
+	 * ttl1 / hops1 */
+	SKIFF_APP_OPT_TTL,	  /* IP_TTL */
+	SKIFF_APP_OPT_HOPS,	  /* IPV6_UNICAST_HOPS */
+	SKIFF_APP_OPT_TOS,	  /* IP_TOS, the byte */
+	SKIFF_APP_OPT_TCLASS,	  /* IPV6_TCLASS, the byte */
 	SKIFF_APP_OPT_MAX,
 };
 #define SKIFF_APP_F_REUSEADDR 0x1u
@@ -123,8 +133,12 @@ struct skiff_app_msg {
 	uint16_t lport; /* CONNECT: local port to bind, 0 = ephemeral */
 	uint16_t pad;	/* LISTEN/CONNECT: SO_SNDBUF in KiB, 0 = default */
 	uint16_t family; /* LISTEN/CONNECT/UDP_BIND: AF_INET or AF_INET6 */
-	uint16_t pad2;
-	uint32_t pad3;
+	/* LISTEN/CONNECT/UDP_BIND: IP_TTL + 1 and IPV6_UNICAST_HOPS + 1 (0:
+	 * the default), IP_TOS and IPV6_TCLASS */
+	uint16_t hops1;
+	uint16_t ttl1;
+	uint8_t tos;
+	uint8_t tclass;
 	uint8_t addr[16];  /* LISTEN/UDP_BIND: local; CONNECT/UDP_CONNECT: remote */
 	uint8_t laddr[16]; /* CONNECT: local address to bind, all zero = any */
 };

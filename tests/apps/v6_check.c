@@ -6,13 +6,18 @@
  *
  *	v6_check PEER6 PEER4 TCP_PORT UDP_PORT
  *	v6_check serve PORT COUNT
+ *	v6_check hops PEER6 TCP_PORT UDP_PORT
  *
  * On the peer, a kernel TCP echo server and a UDP echo server listen on
  * [::] (both families) at TCP_PORT and UDP_PORT.  Prints "ok <check>" per
  * check and exits 0, or "FAIL <check>: ..." and exits 1.  `serve` listens
  * on [::]:PORT without IPV6_V6ONLY, prints "listening", then accepts COUNT
  * connections and sends each the peer address accept() gave
- * ("[addr]:port\n") and closes it.
+ * ("[addr]:port\n") and closes it.  `hops` checks IPV6_UNICAST_HOPS,
+ * IPV6_TCLASS and IP_TTL against Linux's errors and defaults, sends a UDP
+ * datagram "hops" with hop limit 7 and traffic class 0xb9 (echoed) and
+ * echoes 100 KB over TCP with hop limit 9 and traffic class 0x28, and
+ * prints "tcp port N", its local port: the test sniffs the peer's side.
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -95,6 +100,87 @@ static int serve(int port, int count)
 	return 0;
 }
 
+static int setopt_int(int fd, int level, int name, int v)
+{
+	return skiff_setsockopt(fd, level, name, &v, sizeof(v));
+}
+
+static int getopt_int(int fd, int level, int name)
+{
+	socklen_t len = sizeof(int);
+	int v = -1000;
+
+	if (skiff_getsockopt(fd, level, name, &v, &len) || len != sizeof(int))
+		return -1000;
+	return v;
+}
+
+static int hops(const char *peer, int tport, int uport)
+{
+	struct sockaddr_in6 to = addr6(peer, uport), got;
+	struct pollfd pf = {.events = POLLIN};
+	socklen_t len;
+	char buf[64];
+	int fd;
+
+	check = "ip_header_options_fail_and_default_as_linux";
+	fd = skiff_socket(AF_INET, SOCK_DGRAM, 0);
+	EXPECT(setopt_int(fd, IPPROTO_IPV6, IPV6_UNICAST_HOPS, 5) < 0 && errno == ENOPROTOOPT,
+	       "hops on AF_INET");
+	EXPECT(getopt_int(fd, IPPROTO_IPV6, IPV6_TCLASS) == -1000 && errno == ENOPROTOOPT,
+	       "tclass on AF_INET");
+	EXPECT(getopt_int(fd, IPPROTO_IP, IP_TTL) == 64, "ttl default");
+	EXPECT(setopt_int(fd, IPPROTO_IP, IP_TTL, 0) < 0 && errno == EINVAL, "ttl 0");
+	skiff_close(fd);
+	fd = skiff_socket(AF_INET6, SOCK_DGRAM, 0);
+	EXPECT(getopt_int(fd, IPPROTO_IPV6, IPV6_UNICAST_HOPS) == 64, "hops default");
+	EXPECT(getopt_int(fd, IPPROTO_IPV6, IPV6_TCLASS) == 0, "tclass default");
+	EXPECT(getopt_int(fd, IPPROTO_IP, IP_TTL) == 64, "IP_TTL on AF_INET6");
+	EXPECT(setopt_int(fd, IPPROTO_IPV6, IPV6_UNICAST_HOPS, 256) < 0 && errno == EINVAL, "256");
+	EXPECT(setopt_int(fd, IPPROTO_IPV6, IPV6_UNICAST_HOPS, -2) < 0 && errno == EINVAL, "-2");
+	EXPECT(setopt_int(fd, IPPROTO_IPV6, IPV6_TCLASS, 256) < 0 && errno == EINVAL, "tclass 256");
+	EXPECT(setopt_int(fd, IPPROTO_IPV6, IPV6_MULTICAST_HOPS, 1) < 0 && errno == ENOPROTOOPT,
+	       "multicast hops");
+	ok();
+
+	check = "udp_datagram_carries_hop_limit_and_traffic_class";
+	EXPECT(!setopt_int(fd, IPPROTO_IPV6, IPV6_UNICAST_HOPS, 7), "hops 7");
+	EXPECT(!setopt_int(fd, IPPROTO_IPV6, IPV6_TCLASS, 0xb9), "tclass 0xb9");
+	EXPECT(getopt_int(fd, IPPROTO_IPV6, IPV6_UNICAST_HOPS) == 7, "get hops");
+	EXPECT(getopt_int(fd, IPPROTO_IPV6, IPV6_TCLASS) == 0xb9, "get tclass");
+	pf.fd = fd;
+	for (int i = 0; i < 3; i++) {
+		EXPECT(skiff_sendto(fd, "hops", 4, 0, (struct sockaddr *)&to, sizeof(to)) == 4,
+		       "sendto");
+		if (skiff_poll(&pf, 1, 2000) == 1)
+			break; /* the first may wait for neighbour discovery */
+	}
+	len = sizeof(got);
+	EXPECT(skiff_recvfrom(fd, buf, sizeof(buf), 0, (struct sockaddr *)&got, &len) == 4,
+	       "echo");
+	skiff_close(fd);
+	ok();
+
+	check = "tcp_segments_carry_hop_limit_and_traffic_class";
+	fd = skiff_socket(AF_INET6, SOCK_STREAM, 0);
+	EXPECT(!setopt_int(fd, IPPROTO_IPV6, IPV6_UNICAST_HOPS, 9), "hops 9");
+	EXPECT(!setopt_int(fd, IPPROTO_IPV6, IPV6_TCLASS, 0x2b), "tclass 0x2b");
+	/* a stream socket's ECN bits are TCP's (Linux keeps them too) */
+	EXPECT(getopt_int(fd, IPPROTO_IPV6, IPV6_TCLASS) == 0x28, "get tclass");
+	to = addr6(peer, tport);
+	EXPECT(!skiff_connect(fd, (struct sockaddr *)&to, sizeof(to)), "connect");
+	echo_tcp(fd, 50000);
+	EXPECT(!setopt_int(fd, IPPROTO_IPV6, IPV6_TCLASS, 0x28), "tclass again");
+	echo_tcp(fd, 50000);
+	len = sizeof(got);
+	EXPECT(!skiff_getsockname(fd, (struct sockaddr *)&got, &len), "name");
+	printf("tcp port %u\n", ntohs(got.sin6_port));
+	skiff_close(fd);
+	ok();
+	printf("all ok\n");
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	struct sockaddr_in6 sin6, got, peer6;
@@ -106,6 +192,8 @@ int main(int argc, char **argv)
 
 	if (argc == 4 && !strcmp(argv[1], "serve"))
 		return serve(atoi(argv[2]), atoi(argv[3]));
+	if (argc == 5 && !strcmp(argv[1], "hops"))
+		return hops(argv[2], atoi(argv[3]), atoi(argv[4]));
 	if (argc != 5) {
 		fprintf(stderr, "usage: v6_check PEER6 PEER4 TCP_PORT UDP_PORT | serve PORT N\n");
 		return 2;

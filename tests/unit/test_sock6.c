@@ -516,6 +516,159 @@ static void packet_too_big_lowers_the_mss_of_an_ipv6_connection(void **state)
 	skiff_close(p.lst);
 }
 
+/* ---- IP header options ---- */
+
+/* What every TCP/UDP frame a side sends carries in its IP header. */
+struct hdr_check {
+	int from;
+	uint8_t ttl, tos;	/* want: TTL / hop limit, TOS / traffic class */
+	uint8_t ecn_mask;	/* bits of tos not compared (TCP's ECN) */
+	uint32_t n, bad;
+};
+
+static int check_hdr(struct twostack *ts, int from, uint8_t *frame, uint32_t *len, void *arg)
+{
+	struct hdr_check *c = arg;
+	const uint8_t *ip = frame + ETH_HLEN;
+	uint16_t type;
+	uint8_t proto, ttl, tos;
+
+	(void)ts;
+	if (from != c->from || *len < ETH_HLEN + 20)
+		return TS_PASS;
+	type = (uint16_t)(frame[12] << 8 | frame[13]);
+	if (type == ETH_P_IPV6 && *len >= ETH_HLEN + IPV6_HDR_LEN) {
+		proto = ip[6];
+		ttl = ip[7];
+		tos = (uint8_t)((ip[0] & 0xf) << 4 | ip[1] >> 4);
+	} else if (type == ETH_P_IP) {
+		proto = ip[9];
+		ttl = ip[8];
+		tos = ip[1];
+	} else {
+		return TS_PASS;
+	}
+	if (proto != IPPROTO_TCP && proto != IPPROTO_UDP && proto != SKIFF_NH_FRAGMENT)
+		return TS_PASS;
+	c->n++;
+	c->bad += ttl != c->ttl || (tos & ~c->ecn_mask) != c->tos;
+	return TS_PASS;
+}
+
+static void hop_limit_and_traffic_class_are_the_sockets_own(void **state)
+{
+	struct twostack *ts = *state;
+	struct socket *a = sock6(ts, TS_A, SOCK_DGRAM), *b = sock6(ts, TS_B, SOCK_DGRAM), *s4;
+	struct sockaddr_in6 any = sin6_of(in6addr_any.s6_addr, 7), to = sin6_of(ts_addr6[TS_B], 7);
+	struct sockaddr_in6 any80 = sin6_of(in6addr_any.s6_addr, 80);
+	struct sockaddr_in6 to80 = sin6_of(ts_addr6[TS_B], 80);
+	struct sockaddr_in6 to4;
+	struct dgram_wait w = { .so = b };
+	struct hdr_check c = { .from = TS_A };
+	struct tcp_pair p = { 0 };
+	struct xfer x;
+	uint8_t out[3000] = { 0 }, m4[16];
+	int v;
+
+	mapped(m4, TS_ADDR_B);
+	to4 = sin6_of(m4, 7);
+
+	/* defaults, ranges and families as Linux */
+	assert_int_equal(skiff_getsockopt(a, SKIFF_IPV6_UNICAST_HOPS, &v), 0);
+	assert_int_equal(v, 64);
+	assert_int_equal(skiff_getsockopt(a, SKIFF_IPV6_TCLASS, &v), 0);
+	assert_int_equal(v, 0);
+	assert_int_equal(skiff_getsockopt(a, SKIFF_IP_TTL, &v), 0);
+	assert_int_equal(v, 64);
+	assert_int_equal(skiff_setsockopt(a, SKIFF_IPV6_UNICAST_HOPS, 256), -EINVAL);
+	assert_int_equal(skiff_setsockopt(a, SKIFF_IPV6_UNICAST_HOPS, -2), -EINVAL);
+	assert_int_equal(skiff_setsockopt(a, SKIFF_IPV6_TCLASS, 256), -EINVAL);
+	assert_int_equal(skiff_setsockopt(a, SKIFF_IP_TTL, 0), -EINVAL);
+	assert_int_equal(skiff_setsockopt(a, SKIFF_IP_TTL, 256), -EINVAL);
+	assert_int_equal(skiff_socket(twostack_stack(ts, TS_A), SOCK_DGRAM, &s4), 0);
+	assert_int_equal(skiff_setsockopt(s4, SKIFF_IPV6_UNICAST_HOPS, 5), -ENOPROTOOPT);
+	assert_int_equal(skiff_getsockopt(s4, SKIFF_IPV6_TCLASS, &v), -ENOPROTOOPT);
+	skiff_close(s4);
+
+	/* UDP: every fragment of a datagram carries them, ECN bits too */
+	assert_int_equal(skiff_bind(b, &any), 0);
+	assert_int_equal(skiff_setsockopt(a, SKIFF_IPV6_UNICAST_HOPS, 7), 0);
+	assert_int_equal(skiff_setsockopt(a, SKIFF_IPV6_TCLASS, 0xb9), 0);
+	assert_int_equal(skiff_getsockopt(a, SKIFF_IPV6_UNICAST_HOPS, &v), 0);
+	assert_int_equal(v, 7);
+	assert_int_equal(skiff_getsockopt(a, SKIFF_IPV6_TCLASS, &v), 0);
+	assert_int_equal(v, 0xb9);
+	c.ttl = 7;
+	c.tos = 0xb9;
+	twostack_set_filter(ts, check_hdr, &c);
+	assert_int_equal(skiff_sendto(a, out, sizeof(out), &to), (ssize_t)sizeof(out));
+	assert_true(twostack_run(ts, SEC, got_dgram, &w));
+	assert_int_equal(w.n, (ssize_t)sizeof(out));
+	assert_int_equal(c.n, 3); /* 3000 bytes: three fragments */
+	assert_int_equal(c.bad, 0);
+	/* to an IPv4 peer (mapped) the IPv4 ones, IP_TTL and IP_TOS */
+	assert_int_equal(skiff_setsockopt(a, SKIFF_IP_TTL, 33), 0);
+	assert_int_equal(skiff_setsockopt(a, SKIFF_IP_TOS, 0x10), 0);
+	c = (struct hdr_check){ .from = TS_A, .ttl = 33, .tos = 0x10 };
+	w.n = -EAGAIN;
+	assert_int_equal(skiff_sendto(a, "x", 1, &to4), 1);
+	assert_true(twostack_run(ts, SEC, got_dgram, &w));
+	assert_int_equal(c.n, 1);
+	assert_int_equal(c.bad, 0);
+	/* -1: the defaults again */
+	assert_int_equal(skiff_setsockopt(a, SKIFF_IPV6_UNICAST_HOPS, -1), 0);
+	assert_int_equal(skiff_setsockopt(a, SKIFF_IPV6_TCLASS, -1), 0);
+	c = (struct hdr_check){ .from = TS_A, .ttl = 64, .tos = 0 };
+	assert_int_equal(skiff_sendto(a, "x", 1, &to), 1);
+	assert_true(twostack_run(ts, SEC, got_dgram, &w));
+	assert_int_equal(c.n, 1);
+	assert_int_equal(c.bad, 0);
+	twostack_set_filter(ts, NULL, NULL);
+	skiff_close(a);
+	skiff_close(b);
+
+	/* TCP: a connection's every segment, the listener's passed to what it
+	 * accepts (its SYN-ACK too); the ECN bits are TCP's */
+	p.lst = sock6(ts, TS_B, SOCK_STREAM);
+	assert_int_equal(skiff_setsockopt(p.lst, SKIFF_IPV6_UNICAST_HOPS, 9), 0);
+	assert_int_equal(skiff_setsockopt(p.lst, SKIFF_IPV6_TCLASS, 0x2b), 0);
+	assert_int_equal(skiff_getsockopt(p.lst, SKIFF_IPV6_TCLASS, &v), 0);
+	assert_int_equal(v, 0x28);
+	assert_int_equal(skiff_bind(p.lst, &any80), 0);
+	assert_int_equal(skiff_listen(p.lst, 8), 0);
+	p.a = sock6(ts, TS_A, SOCK_STREAM);
+	assert_int_equal(skiff_setsockopt(p.a, SKIFF_IPV6_UNICAST_HOPS, 200), 0);
+	assert_int_equal(skiff_setsockopt(p.a, SKIFF_IPV6_TCLASS, 0xe0), 0);
+	c = (struct hdr_check){ .from = TS_A, .ttl = 200, .tos = 0xe0, .ecn_mask = 3 };
+	struct hdr_check cb = { .from = TS_B, .ttl = 9, .tos = 0x28, .ecn_mask = 3 };
+	twostack_set_filter(ts, check_hdr, &cb);
+	assert_int_equal(skiff_connect(p.a, &to80), -EINPROGRESS);
+	assert_true(twostack_run(ts, SEC, accepted, &p));
+	assert_true(twostack_run(ts, SEC, connect_done, &p));
+	assert_int_equal(skiff_getsockopt(p.b, SKIFF_IPV6_UNICAST_HOPS, &v), 0);
+	assert_int_equal(v, 9);
+	x = (struct xfer){ .tx = p.b, .rx = p.a, .total = 50000 };
+	assert_true(twostack_run(ts, 10 * SEC, xfer_step, &x));
+	assert_true(cb.n > 10);
+	assert_int_equal(cb.bad, 0);
+	twostack_set_filter(ts, check_hdr, &c);
+	x = (struct xfer){ .tx = p.a, .rx = p.b, .total = 50000 };
+	assert_true(twostack_run(ts, 10 * SEC, xfer_step, &x));
+	assert_true(c.n > 10);
+	assert_int_equal(c.bad, 0);
+	/* changed on the connection: its next segments */
+	assert_int_equal(skiff_setsockopt(p.a, SKIFF_IPV6_UNICAST_HOPS, 1), 0);
+	c = (struct hdr_check){ .from = TS_A, .ttl = 1, .tos = 0xe0, .ecn_mask = 3 };
+	x = (struct xfer){ .tx = p.a, .rx = p.b, .total = 5000 };
+	assert_true(twostack_run(ts, 10 * SEC, xfer_step, &x));
+	assert_true(c.n > 0);
+	assert_int_equal(c.bad, 0);
+	twostack_set_filter(ts, NULL, NULL);
+	skiff_close(p.a);
+	skiff_close(p.b);
+	skiff_close(p.lst);
+}
+
 /* ---- the ICMP quote ---- */
 
 static void the_icmp_quote_parse_takes_both_families_and_refuses_every_cut(void **state)
@@ -593,6 +746,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(a_syn_to_no_ipv6_listener_gets_a_rst, setup, teardown),
 		cmocka_unit_test_setup_teardown(packet_too_big_lowers_the_mss_of_an_ipv6_connection,
 						setup, teardown),
+		cmocka_unit_test_setup_teardown(hop_limit_and_traffic_class_are_the_sockets_own, setup,
+						teardown),
 		cmocka_unit_test(the_icmp_quote_parse_takes_both_families_and_refuses_every_cut),
 	};
 

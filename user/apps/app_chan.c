@@ -528,8 +528,9 @@ static void ws_event(struct socket *so, uint32_t events, void *arg)
 
 /* The options a LISTEN/CONNECT carries: flags (with TCP_CONGESTION in
  * SKIFF_APP_F_CC_MASK), arg2 = SO_RCVBUF bytes, pad = SO_SNDBUF KiB (0:
- * the default).  Values the transport refuses are
- * ignored, as the library already accepted them. */
+ * the default), the IP header fields (ttl1, hops1, tos, tclass).  Values
+ * the transport refuses are ignored, as the library already accepted
+ * them (IPv6 ones on an AF_INET socket are refused). */
 static void set_opts(struct socket *so, const struct skiff_app_msg *m)
 {
 	if (m->flags & SKIFF_APP_F_REUSEADDR)
@@ -547,6 +548,14 @@ static void set_opts(struct socket *so, const struct skiff_app_msg *m)
 	if (m->flags & SKIFF_APP_F_CC_MASK)
 		skiff_setsockopt(so, SKIFF_TCP_CONGESTION,
 				 (int)((m->flags & SKIFF_APP_F_CC_MASK) >> SKIFF_APP_F_CC_SHIFT) - 1);
+	if (m->ttl1)
+		skiff_setsockopt(so, SKIFF_IP_TTL, (int)m->ttl1 - 1);
+	if (m->hops1)
+		skiff_setsockopt(so, SKIFF_IPV6_UNICAST_HOPS, (int)m->hops1 - 1);
+	if (m->tos)
+		skiff_setsockopt(so, SKIFF_IP_TOS, m->tos);
+	if (m->tclass)
+		skiff_setsockopt(so, SKIFF_IPV6_TCLASS, m->tclass);
 }
 
 /* A fresh connection in ws: FIFOs empty, state published. */
@@ -720,6 +729,8 @@ static int do_udp_connect(struct app_wsock *ws, const struct skiff_app_msg *m)
 	return ret ? ret : skiff_connect(ws->so, &sin);
 }
 
+_Static_assert(SKIFF_APP_DEFAULT_TTL == SK_DEFAULT_TTL, "app_shm.h and sock.h disagree");
+
 static int set_opt(struct app_wsock *ws, int opt, uint32_t val)
 {
 	static const int map[SKIFF_APP_OPT_MAX] = {
@@ -729,12 +740,18 @@ static int set_opt(struct app_wsock *ws, int opt, uint32_t val)
 		[SKIFF_APP_OPT_SNDBUF] = SKIFF_SO_SNDBUF,
 		[SKIFF_APP_OPT_KEEPALIVE] = SKIFF_SO_KEEPALIVE,
 		[SKIFF_APP_OPT_CONGESTION] = SKIFF_TCP_CONGESTION,
+		[SKIFF_APP_OPT_TTL] = SKIFF_IP_TTL,
+		[SKIFF_APP_OPT_HOPS] = SKIFF_IPV6_UNICAST_HOPS,
+		[SKIFF_APP_OPT_TOS] = SKIFF_IP_TOS,
+		[SKIFF_APP_OPT_TCLASS] = SKIFF_IPV6_TCLASS,
 	};
 
 	if (opt <= 0 || opt >= SKIFF_APP_OPT_MAX || val > (1u << 30))
 		return -EINVAL;
 	if (!ws->so)
 		return -ENOTCONN;
+	if (opt == SKIFF_APP_OPT_TTL || opt == SKIFF_APP_OPT_HOPS)
+		return skiff_setsockopt(ws->so, map[opt], (int)val - 1); /* value + 1 */
 	return skiff_setsockopt(ws->so, map[opt], (int)val);
 }
 

@@ -107,6 +107,8 @@ struct lsock {
 	bool linger;	/* SO_LINGER l_onoff */
 	int linger_s;	/* SO_LINGER l_linger: 0 with linger = RST at close */
 	uint16_t flags; /* SKIFF_APP_F_* for LISTEN/CONNECT */
+	uint16_t ttl1, hops1; /* IP_TTL + 1, IPV6_UNICAST_HOPS + 1 (0: the default) */
+	uint8_t tos, tclass;  /* IP_TOS, IPV6_TCLASS */
 	uint32_t rcvbuf, sndbuf;
 	uint32_t worker; /* CONN: the worker it lives on */
 	uint32_t seq;	 /* last request sent (never reset) */

@@ -179,6 +179,10 @@ void sa_fill_msg(struct skiff_app_msg *m, int i, uint16_t op)
 	m->family = A.L->s[i].family;
 	m->arg2 = A.L->s[i].rcvbuf;
 	m->pad = (uint16_t)(A.L->s[i].sndbuf / 1024 > 0xffff ? 0xffff : A.L->s[i].sndbuf / 1024);
+	m->ttl1 = A.L->s[i].ttl1;
+	m->hops1 = A.L->s[i].hops1;
+	m->tos = A.L->s[i].tos;
+	m->tclass = A.L->s[i].tclass;
 }
 
 static bool closed_all(void *arg)
@@ -343,6 +347,10 @@ SKIFF_EXPORT int skiff_accept4(int fd, struct sockaddr *addr, socklen_t *len, in
 	ns->cloexec = flags & SOCK_CLOEXEC;
 	ns->family = ls->family;
 	ns->v6only = ls->v6only;
+	ns->ttl1 = ls->ttl1; /* the listener's, as the daemon gave the connection */
+	ns->hops1 = ls->hops1;
+	ns->tos = ls->tos;
+	ns->tclass = ls->tclass;
 	sa_name_set(&ns->peer, ns->family, A.slots[n].rep_addr, A.slots[n].rep_port);
 	sa_name_set(&ns->local, ns->family, A.slots[n].rep_laddr, A.slots[n].rep_lport);
 	ns->bound = true;
@@ -648,6 +656,51 @@ static int set_v6only(int fd, int v)
 	return ret ? fail(-ret) : 0;
 }
 
+/* IP_TTL, IP_TOS, IPV6_UNICAST_HOPS, IPV6_TCLASS as SKIFF_APP_OPT_*, or 0. */
+static int ip_opt_of(int level, int name)
+{
+	if (level == IPPROTO_IP && name == IP_TTL)
+		return SKIFF_APP_OPT_TTL;
+	if (level == IPPROTO_IP && name == IP_TOS)
+		return SKIFF_APP_OPT_TOS;
+	if (level == IPPROTO_IPV6 && name == IPV6_UNICAST_HOPS)
+		return SKIFF_APP_OPT_HOPS;
+	if (level == IPPROTO_IPV6 && name == IPV6_TCLASS)
+		return SKIFF_APP_OPT_TCLASS;
+	return 0;
+}
+
+/*
+ * Keep an IP header option in ls with Linux's ranges and errors (-1: the
+ * default; the IPv6 ones on an AF_INET6 socket only, else ENOPROTOOPT; a
+ * stream socket's ECN bits are TCP's) and say in *wire what SETOPT sends.
+ */
+static int ip_opt_store(struct lsock *ls, int opt, int v, uint32_t *wire)
+{
+	uint8_t ecn = ls->dgram ? 0 : 0x3;
+
+	if ((opt == SKIFF_APP_OPT_HOPS || opt == SKIFF_APP_OPT_TCLASS) && ls->family != AF_INET6)
+		return -ENOPROTOOPT;
+	if ((opt == SKIFF_APP_OPT_TTL && v != -1 && (v < 1 || v > 255)) ||
+	    ((opt == SKIFF_APP_OPT_HOPS || opt == SKIFF_APP_OPT_TCLASS) && (v < -1 || v > 255)))
+		return -EINVAL;
+	switch (opt) {
+	case SKIFF_APP_OPT_TTL:
+		*wire = ls->ttl1 = (uint16_t)(v + 1);
+		break;
+	case SKIFF_APP_OPT_HOPS:
+		*wire = ls->hops1 = (uint16_t)(v + 1);
+		break;
+	case SKIFF_APP_OPT_TOS:
+		*wire = ls->tos = (uint8_t)v & (uint8_t)~ecn;
+		break;
+	default:
+		*wire = ls->tclass = v < 0 ? 0 : (uint8_t)v & (uint8_t)~ecn;
+		break;
+	}
+	return 0;
+}
+
 /* An option for a socket not yet on a worker is kept for LISTEN/CONNECT;
  * on a connection it is sent to its worker. */
 SKIFF_EXPORT int skiff_setsockopt(int fd, int level, int name, const void *val, socklen_t len)
@@ -655,6 +708,7 @@ SKIFF_EXPORT int skiff_setsockopt(int fd, int level, int name, const void *val, 
 	struct skiff_app_msg m;
 	struct lsock *ls;
 	uint16_t flag = 0;
+	uint32_t wire = 0;
 	int v, i, opt = 0, ret = 0;
 
 	if (fd < SKIFF_FD_BASE)
@@ -681,7 +735,7 @@ SKIFF_EXPORT int skiff_setsockopt(int fd, int level, int name, const void *val, 
 		opt = SKIFF_APP_OPT_RCVBUF;
 	} else if (level == SOL_SOCKET && name == SO_SNDBUF) {
 		opt = SKIFF_APP_OPT_SNDBUF;
-	} else {
+	} else if (!(opt = ip_opt_of(level, name))) {
 		return fail(ENOPROTOOPT);
 	}
 	if ((opt == SKIFF_APP_OPT_RCVBUF || opt == SKIFF_APP_OPT_SNDBUF) &&
@@ -698,12 +752,14 @@ SKIFF_EXPORT int skiff_setsockopt(int fd, int level, int name, const void *val, 
 		ls->flags = v ? (ls->flags | flag) : (ls->flags & ~flag);
 	else if (opt == SKIFF_APP_OPT_RCVBUF)
 		ls->rcvbuf = (uint32_t)v;
-	else
+	else if (opt == SKIFF_APP_OPT_SNDBUF)
 		ls->sndbuf = (uint32_t)v;
-	if (ls->kind == L_CONN || ls->kind == L_UDP) {
+	else
+		ret = ip_opt_store(ls, opt, v, &wire);
+	if (!ret && (ls->kind == L_CONN || ls->kind == L_UDP)) {
 		sa_fill_msg(&m, i, SKIFF_APP_OP_SETOPT);
 		m.arg = opt;
-		m.arg2 = flag ? (v != 0) : (uint32_t)v;
+		m.arg2 = flag ? (v != 0) : ip_opt_of(level, name) ? wire : (uint32_t)v;
 		ret = ls->kind == L_UDP ? sa_udp_request_all(i, &m) : sa_request(ls->worker, &m);
 	}
 out:
@@ -791,6 +847,14 @@ SKIFF_EXPORT int skiff_getsockopt(int fd, int level, int name, void *val, sockle
 		v = (int)(ls->rcvbuf ? ls->rcvbuf : SKIFF_APP_FIFO);
 	else if (level == SOL_SOCKET && name == SO_SNDBUF)
 		v = (int)(ls->sndbuf ? ls->sndbuf : SKIFF_APP_FIFO);
+	else if (level == IPPROTO_IP && name == IP_TTL)
+		v = ls->ttl1 ? ls->ttl1 - 1 : SKIFF_APP_DEFAULT_TTL;
+	else if (level == IPPROTO_IP && name == IP_TOS)
+		v = ls->tos;
+	else if (level == IPPROTO_IPV6 && name == IPV6_UNICAST_HOPS && ls->family == AF_INET6)
+		v = ls->hops1 ? ls->hops1 - 1 : SKIFF_APP_DEFAULT_TTL;
+	else if (level == IPPROTO_IPV6 && name == IPV6_TCLASS && ls->family == AF_INET6)
+		v = ls->tclass;
 	else
 		ret = -ENOPROTOOPT;
 out:

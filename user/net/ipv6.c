@@ -460,9 +460,9 @@ int ip6_route_output(struct stack *st, const uint8_t *daddr, const uint8_t *sadd
 }
 
 int ip6_output(struct stack *st, struct pkb *pkb, const struct rt6 *rt, uint8_t nh,
-	       uint8_t tclass, bool dontfrag)
+	       uint8_t tclass, uint8_t hop_limit, bool dontfrag)
 {
-	struct ip6_ldst l = { .nexthop = rt->nexthop, .hop_limit = IPV6_HOP_LIMIT,
+	struct ip6_ldst l = { .nexthop = rt->nexthop, .hop_limit = hop_limit,
 			      .tclass = tclass };
 
 	if (dontfrag && IPV6_HLEN + pkb_len(pkb) > rt->mtu) {

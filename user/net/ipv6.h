@@ -57,7 +57,7 @@ int ip6_route_output(struct stack *st, const uint8_t *daddr, const uint8_t *sadd
  * (RFC 8200 4.5) unless dontfrag (then -EMSGSIZE).  Owns pkb.
  */
 int ip6_output(struct stack *st, struct pkb *pkb, const struct rt6 *rt, uint8_t nh,
-	       uint8_t tclass, bool dontfrag);
+	       uint8_t tclass, uint8_t hop_limit, bool dontfrag);
 /* RFC 8200 8.1: the pseudo-header's unfolded sum for len upper-layer bytes. */
 uint32_t ipv6_pseudo_sum(const uint8_t *src, const uint8_t *dst, uint32_t len, uint8_t nh);
 /*

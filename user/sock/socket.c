@@ -611,6 +611,65 @@ int skiff_shutdown(struct socket *so, int how)
 	return sk->prot->shutdown(sk, how);
 }
 
+/*
+ * IP_TTL, IP_TOS, IPV6_UNICAST_HOPS, IPV6_TCLASS: the socket layer's own,
+ * with Linux's ranges (-1: the default) and errors; the IPv6 ones on an
+ * AF_INET6 socket only (ENOPROTOOPT, as Linux).  On a stream socket the
+ * ECN bits are TCP's (RFC 3168 6.1.1), as Linux keeps them.  1: not one of
+ * them.
+ */
+static int sock_set_ip_opt(struct sock *sk, int opt, int val)
+{
+	uint8_t ecn = sk->prot->type == SOCK_STREAM ? 0x3 : 0;
+
+	if ((opt == SKIFF_IPV6_UNICAST_HOPS || opt == SKIFF_IPV6_TCLASS) &&
+	    sk->family != AF_INET6)
+		return -ENOPROTOOPT;
+	switch (opt) {
+	case SKIFF_IP_TTL:
+		if (val != -1 && (val < 1 || val > 255))
+			return -EINVAL;
+		sk->ttl = val < 0 ? 0 : (uint8_t)val;
+		return 0;
+	case SKIFF_IP_TOS:
+		sk->tos = (uint8_t)val & (uint8_t)~ecn;
+		return 0;
+	case SKIFF_IPV6_UNICAST_HOPS:
+		if (val < -1 || val > 255)
+			return -EINVAL;
+		sk->hops = (uint16_t)(val + 1);
+		return 0;
+	case SKIFF_IPV6_TCLASS:
+		if (val < -1 || val > 255)
+			return -EINVAL;
+		sk->tclass = val < 0 ? 0 : (uint8_t)val & (uint8_t)~ecn;
+		return 0;
+	}
+	return 1;
+}
+
+static int sock_get_ip_opt(const struct sock *sk, int opt, int *val)
+{
+	if ((opt == SKIFF_IPV6_UNICAST_HOPS || opt == SKIFF_IPV6_TCLASS) &&
+	    sk->family != AF_INET6)
+		return -ENOPROTOOPT;
+	switch (opt) {
+	case SKIFF_IP_TTL:
+		*val = sk_ttl(sk, true);
+		return 0;
+	case SKIFF_IP_TOS:
+		*val = sk->tos;
+		return 0;
+	case SKIFF_IPV6_UNICAST_HOPS:
+		*val = sk_ttl(sk, false);
+		return 0;
+	case SKIFF_IPV6_TCLASS:
+		*val = sk->tclass;
+		return 0;
+	}
+	return 1;
+}
+
 int skiff_setsockopt(struct socket *so, int opt, int val)
 {
 	struct sock *sk;
@@ -630,6 +689,10 @@ int skiff_setsockopt(struct socket *so, int opt, int val)
 		sk->v6only = val != 0;
 		return 0;
 	}
+	err = sock_set_ip_opt(sk, opt, val);
+	if (err <= 0)
+		return err;
+	err = -ENOPROTOOPT;
 	if (sk->prot->setsockopt)
 		err = sk->prot->setsockopt(sk, opt, val);
 	/* The socket layer's own receive limit serves a transport that has no
@@ -666,6 +729,10 @@ int skiff_getsockopt(struct socket *so, int opt, int *val)
 		*val = sk->v6only;
 		return 0;
 	}
+	err = sock_get_ip_opt(sk, opt, val);
+	if (err <= 0)
+		return err;
+	err = -ENOPROTOOPT;
 	if (sk->prot->getsockopt)
 		err = sk->prot->getsockopt(sk, opt, val);
 	if (err == -ENOPROTOOPT && opt == SKIFF_SO_RCVBUF) {

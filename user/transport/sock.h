@@ -114,7 +114,17 @@ enum {
 	SKIFF_TCP_MAXSEG,	/* get: effective send MSS */
 	SKIFF_TCP_ECN,		/* RFC 3168: 0 off, 1 request and accept, 2 accept only (default) */
 	SKIFF_IPV6_V6ONLY,	/* AF_INET6, before bind: 1 = IPv6 only, 0 = also IPv4 (default) */
+	/* The IP header fields of the socket's packets (Linux's ranges and
+	 * errors; -1 = the default): IPv4 TTL 1..255, TOS byte; IPv6 hop
+	 * limit 0..255, traffic class 0..255 (AF_INET6 only).  A stream
+	 * socket's ECN bits stay TCP's (RFC 3168). */
+	SKIFF_IP_TTL,
+	SKIFF_IP_TOS,
+	SKIFF_IPV6_UNICAST_HOPS,
+	SKIFF_IPV6_TCLASS,
 };
+
+#define SK_DEFAULT_TTL	64	/* IPv4 TTL and IPv6 hop limit when not set (Linux's) */
 
 struct sock {
 	const struct proto *prot;
@@ -143,6 +153,10 @@ struct sock {
 	uint16_t dport;		/* connected peer's port, 0 = none */
 	uint8_t family;		/* AF_INET or AF_INET6: the sockaddr the API speaks */
 	bool v6only;		/* AF_INET6 only: IPV6_V6ONLY, no IPv4 through :: */
+	uint8_t ttl;		/* IP_TTL, 0 = SK_DEFAULT_TTL */
+	uint8_t tos;		/* IP_TOS */
+	uint8_t tclass;		/* IPV6_TCLASS */
+	uint16_t hops;		/* IPV6_UNICAST_HOPS + 1, 0 = SK_DEFAULT_TTL */
 	int err;		/* pending error (negative errno), reported once */
 	uint32_t rcvbuf;	/* receive queue limit, bytes */
 	struct pkb_queue rcvq;	/* received, not yet read */
@@ -153,6 +167,29 @@ struct sock {
 	void (*data_ready)(struct sock *sk);
 	void *socket;		/* the socket layer's handle */
 };
+
+/* The TTL / hop limit of sk's packets over IPv4 (v4) or IPv6. */
+static inline uint8_t sk_ttl(const struct sock *sk, bool v4)
+{
+	if (v4)
+		return sk->ttl ? sk->ttl : SK_DEFAULT_TTL;
+	return sk->hops ? (uint8_t)(sk->hops - 1) : SK_DEFAULT_TTL;
+}
+
+/* The TOS / traffic class byte of sk's packets over IPv4 (v4) or IPv6. */
+static inline uint8_t sk_tos(const struct sock *sk, bool v4)
+{
+	return v4 ? sk->tos : sk->tclass;
+}
+
+/* A child socket (an accepted connection) takes its listener's. */
+static inline void sk_copy_ip_opts(struct sock *to, const struct sock *from)
+{
+	to->ttl = from->ttl;
+	to->tos = from->tos;
+	to->tclass = from->tclass;
+	to->hops = from->hops;
+}
 
 /* Connected to a peer (a port is what every connected socket has). */
 static inline bool sk_has_peer(const struct sock *sk)

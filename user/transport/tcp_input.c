@@ -255,6 +255,7 @@ static struct tcp_sock *tcp_child_new(struct stack *st, struct tcp_sock *lp,
 	c->sk.dport = seg->sport;
 	c->sk.family = lp->sk.family;	/* an IPv4 peer of a dual-stack listener: mapped */
 	c->sk.v6only = lp->sk.v6only;
+	sk_copy_ip_opts(&c->sk, &lp->sk);
 	c->sk.rcvbuf = lp->rcvbuf;
 	c->parent = lp;
 	c->orphan = true;	/* no socket until accept() */
@@ -398,6 +399,7 @@ static void tcp_send_cookie(struct stack *st, struct tcp_sock *lp, const struct 
 	tmp.sk.sport = seg->dport;
 	tmp.sk.daddr6 = seg->saddr;
 	tmp.sk.dport = seg->sport;
+	sk_copy_ip_opts(&tmp.sk, &lp->sk);
 	tmp.state = TCP_SYN_RECEIVED;
 	tmp.iss = cookie;
 	tmp.snd_una = tmp.snd_nxt = tmp.snd_max = cookie;

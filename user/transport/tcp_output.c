@@ -140,11 +140,17 @@ static int tcp_xmit(struct stack *st, const struct tcp_out *o)
 	th->check = check;
 
 	/* DF: path MTU discovery (RFC 1191), segments are never fragmented;
-	 * over IPv6 the traffic class carries the ECN bits as TOS does. */
+	 * over IPv6 the traffic class carries the ECN bits as TOS does.  A
+	 * connection's own TTL / hop limit and TOS / traffic class (IP_TTL,
+	 * IPV6_UNICAST_HOPS, IP_TOS, IPV6_TCLASS; their ECN bits are clear). */
 	if (v4)
-		err = ip_output(st, pkb, &rt, IPPROTO_TCP, o->tos, IP_DEFAULT_TTL, true);
+		err = ip_output(st, pkb, &rt, IPPROTO_TCP,
+				o->tp ? (uint8_t)(o->tos | sk_tos(&o->tp->sk, true)) : o->tos,
+				o->tp ? sk_ttl(&o->tp->sk, true) : IP_DEFAULT_TTL, true);
 	else
-		err = ip6_output(st, pkb, &rt6, IPPROTO_TCP, o->tos, true);
+		err = ip6_output(st, pkb, &rt6, IPPROTO_TCP,
+				 o->tp ? (uint8_t)(o->tos | sk_tos(&o->tp->sk, false)) : o->tos,
+				 o->tp ? sk_ttl(&o->tp->sk, false) : SK_DEFAULT_TTL, true);
 	if (err)
 		return err;
 	STACK_INC(st, tcp_out_segs);

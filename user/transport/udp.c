@@ -556,9 +556,10 @@ static ssize_t udp_sendmsg_from(struct sock *sk, const void *buf, size_t len,
 	 * leaves path MTU to the application; we do as Linux's default for UDP
 	 * without IP_PMTUDISC_DO). */
 	if (v4)
-		err = ip_output(st, pkb, &rt, IPPROTO_UDP, 0, IP_DEFAULT_TTL, false);
+		err = ip_output(st, pkb, &rt, IPPROTO_UDP, sk_tos(sk, true), sk_ttl(sk, true), false);
 	else
-		err = ip6_output(st, pkb, &rt6, IPPROTO_UDP, 0, false);
+		err = ip6_output(st, pkb, &rt6, IPPROTO_UDP, sk_tos(sk, false), sk_ttl(sk, false),
+				 false);
 	if (err)
 		return err;
 	STACK_INC(st, udp_tx);
