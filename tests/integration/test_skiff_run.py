@@ -5,8 +5,10 @@ libskiff-preload.so, driven from the kernel peer.  Data is checked by
 SHA-256.  A server bound to skiff's dedicated address (ded_ip) can only be
 reached through skiff (the kernel does not have that address); a client's
 connection is skiff's when the peer sees it come from ded_ip, the source
-address skiff gives its connections.  After each test no
-application is attached and every UMEM frame is back.
+address skiff gives its connections.  skiffd has a dedicated IPv6 address
+too (OURS6), and the tests marked FAMILIES run over each family (wget,
+redis, iperf3).  After each test no application is attached and every
+UMEM frame is back.
 """
 
 import hashlib
@@ -25,6 +27,7 @@ import skiffnet as sn
 import tcpnet as tn
 from conftest import standard_args
 from tcpnet import frames_back, need_tcp  # noqa: F401  (fixtures)
+from test_ipv6 import v6, v6net  # noqa: F401  (v6net: fixture)
 
 pytestmark = pytest.mark.usefixtures("need_tcp", "frames_back", "detached")
 
@@ -33,13 +36,30 @@ PRELOAD = sn.BUILD / "lib" / "libskiff-preload.so"
 PY = "/usr/bin/python3"
 PORT = 7300
 SIZE = 8 << 20
+OURS6 = 5  # skiffd's dedicated IPv6 address: v6(topo, OURS6)
+PEER6 = 1  # the kernel peer's
+FAMILIES = pytest.mark.parametrize("fam", ["v4", "v6"])
+
+
+def addrs(topo, fam):
+    """(skiff's dedicated address, the peer's) of family fam."""
+    if fam == "v4":
+        return topo.ded_ip, topo.peer_ip
+    return v6(topo, OURS6), v6(topo, PEER6)
+
+
+def hostport(addr, port):
+    """addr:port, an IPv6 address bracketed (as skiffctl and URLs write it)."""
+    return f"[{addr}]:{port}" if ":" in addr else f"{addr}:{port}"
 
 
 @pytest.fixture(scope="module")
-def daemon(need_tcp, topo):
+def daemon(need_tcp, topo, v6net):  # noqa: F811
     if not SKIFF_RUN.exists() or not PRELOAD.exists():
         pytest.skip(f"not built: {SKIFF_RUN} (run make)")
-    d = sn.Skiffd(topo, standard_args(topo)).start()
+    # the peer's own servers probe themselves over lo
+    topo.peer(["sysctl", "-qw", "net.ipv6.conf.lo.disable_ipv6=0"])
+    d = sn.Skiffd(topo, [*standard_args(topo), "--addr", f"{v6(topo, OURS6)}/64"]).start()
     yield d
     rc = d.stop(timeout=20)
     assert rc == 0, f"skiffd exited {rc} on SIGTERM:\n{d.output()}"
@@ -149,7 +169,7 @@ def wait_port(topo, addr, port, proc, timeout=15):
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         assert proc.p.poll() is None, f"{proc.argv} exited {proc.p.returncode}: {proc.stderr()}"
-        s = sn.ns_socket(topo.peer_ns, type=socket.SOCK_STREAM)
+        s = sn.ns_socket(topo.peer_ns, tn.family(addr), socket.SOCK_STREAM)
         s.settimeout(1)
         try:
             s.connect((addr, port))
@@ -393,6 +413,15 @@ def peer_http(topo, www):
     s.close()
 
 
+@pytest.fixture(scope="module")
+def peer_http6(topo, www):
+    """The same over IPv6, on the peer's IPv6 address."""
+    port = 8082
+    s = tn.KernelHttpServer(topo.peer_ns, v6(topo, PEER6), port, www.path)
+    yield f"http://{hostport(v6(topo, PEER6), port)}"
+    s.close()
+
+
 def active_opens(sk):
     return sk.counters().get("u.tcp_active_opens", 0)
 
@@ -408,12 +437,15 @@ def test_curl_downloads_32mib_from_the_peer(topo, sk, runs, www, peer_http):
     assert active_opens(sk) == before + 1  # skiff's connect(), not the kernel's
 
 
-def test_wget_downloads_32mib_from_the_peer(topo, sk, runs, www, peer_http, tmp_path):
+@FAMILIES
+def test_wget_downloads_32mib_from_the_peer(topo, sk, runs, www, fam, request, tmp_path):
     need("wget")
+    url = request.getfixturevalue("peer_http" if fam == "v4" else "peer_http6")
     out = tmp_path / "big.bin"
     before = active_opens(sk)
-    rc, _, err = start(runs, topo, ["wget", "-q", "-O", out, "--tries=1", "--timeout=60",
-                                    f"{peer_http}/big.bin"]).finish(timeout=90)
+    rc, _, err = start(runs, topo, ["wget", "-4" if fam == "v4" else "-6", "-q", "-O", out,
+                                    "--tries=1", "--timeout=60", f"{url}/big.bin"]
+                       ).finish(timeout=90)
     assert rc == 0, err
     assert file_sha(out) == www.sha["big.bin"]
     assert active_opens(sk) == before + 1
@@ -794,8 +826,8 @@ try:
 except Alarm:
     check(True, "a signal interrupts a blocking recv (EINTR)")
 try:
-    s2.setsockopt(socket.IPPROTO_IP, socket.IP_TOS, 0x10)
-    check(False, "IP_TOS refused")
+    s2.setsockopt(socket.IPPROTO_IP, socket.IP_MULTICAST_TTL, 2)
+    check(False, "IP_MULTICAST_TTL refused")
 except OSError as e:
     check(e.errno == errno.ENOPROTOOPT, "an option skiff does not have: ENOPROTOOPT")
 soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
@@ -944,19 +976,22 @@ def test_skiff_run_works_from_make_install(topo, sk, runs, tmp_path):
 
 # ---- redis, iperf3 ----
 
-def test_redis_server_serves_redis_benchmark_and_a_1mib_value(topo, sk, runs, tmp_path):
-    """redis-server under skiff-run on ded_ip: a 2 MiB value set and read
-    back by redis-cli from the peer (SHA-256), then redis-benchmark GET/SET
-    with 50 clients, plain and pipelined (-P 16), without an error."""
+@FAMILIES
+def test_redis_server_serves_redis_benchmark_and_a_1mib_value(topo, sk, runs, tmp_path, fam):
+    """redis-server under skiff-run on skiff's address of the family: a 2
+    MiB value set and read back by redis-cli from the peer (SHA-256), then
+    redis-benchmark GET/SET with 50 clients, plain and pipelined (-P 16),
+    without an error."""
     need("redis-server", "redis-cli", "redis-benchmark")
     port = PORT + 60
-    rs = start(runs, topo, ["redis-server", "--bind", topo.ded_ip, "--port", port, "--save", "",
+    ours, _ = addrs(topo, fam)
+    rs = start(runs, topo, ["redis-server", "--bind", ours, "--port", port, "--save", "",
                             "--appendonly", "no", "--daemonize", "no", "--protected-mode", "no",
                             "--dir", tmp_path], stdout=subprocess.DEVNULL)
-    wait_port_app(topo, sk, rs, port).close()
+    wait_port_app(topo, sk, rs, port, ours).close()
     value = tmp_path / "value"
     value.write_bytes(os.urandom(1 << 20).hex().encode())  # 2 MiB of text
-    cli = ["redis-cli", "-h", topo.ded_ip, "-p", str(port)]
+    cli = ["redis-cli", "-h", ours, "-p", str(port)]
     with open(value, "rb") as f:
         p = subprocess.run(sn.nsenter(topo.peer_ns, [*cli, "-x", "SET", "big"]), stdin=f,
                            capture_output=True, timeout=60)
@@ -966,7 +1001,7 @@ def test_redis_server_serves_redis_benchmark_and_a_1mib_value(topo, sk, runs, tm
     assert hashlib.sha256(p.stdout.rstrip(b"\n")).hexdigest() == file_sha(value)
     for extra in ([], ["-P", "16"]):
         p = subprocess.run(sn.nsenter(topo.peer_ns, [
-            "redis-benchmark", "-h", topo.ded_ip, "-p", str(port), "-c", "50", "-n", "20000",
+            "redis-benchmark", "-h", ours, "-p", str(port), "-c", "50", "-n", "20000",
             "-t", "get,set", "-q", *extra]), capture_output=True, text=True, timeout=120)
         out = p.stdout.replace("\r", "\n")
         assert p.returncode == 0 and "SET:" in out and "GET:" in out, p.stdout + p.stderr
@@ -990,20 +1025,24 @@ def iperf3_json(p):
     return json.loads(p.stdout)
 
 
-def test_iperf3_as_server_and_as_client_both_directions(topo, sk, runs):
+@FAMILIES
+def test_iperf3_as_server_and_as_client_both_directions(topo, sk, runs, fam):
     """iperf3 -s under skiff-run with the peer's client sending and
     receiving (-R); iperf3 -c under skiff-run to the peer's server, both
-    directions.  The bytes each side counts agree; the options skiff lacks
-    (TCP_INFO, TCP_CONGESTION) are refused with a message, not faked."""
+    directions (over IPv6: iperf3 -6).  The bytes each side counts agree;
+    the options skiff lacks (TCP_INFO, TCP_CONGESTION) are refused with a
+    message, not faked."""
     need("iperf3")
     port = PORT + 70
+    ours, peer = addrs(topo, fam)
+    only = ["-4"] if fam == "v4" else ["-6"]
     for rev in ([], ["-R"]):
-        srv = start(runs, topo, ["iperf3", "-s", "-B", topo.ded_ip, "-p", port, "-1"],
+        srv = start(runs, topo, ["iperf3", "-s", *only, "-B", ours, "-p", port, "-1"],
                     stdout=subprocess.DEVNULL)
-        wait_listening(lambda: any("LISTEN" in ln and f"{topo.ded_ip}:{port} " in ln
+        wait_listening(lambda: any("LISTEN" in ln and f"{hostport(ours, port)} " in ln
                                    for ln in sk.ctl("sockets").stdout.splitlines()))
         p = subprocess.run(sn.nsenter(topo.peer_ns, [
-            "iperf3", "-c", topo.ded_ip, "-p", str(port), "-t", "2", "-J", *rev]),
+            "iperf3", "-c", ours, *only, "-p", str(port), "-t", "2", "-J", *rev]),
             capture_output=True, text=True, timeout=60)
         j = iperf3_json(p)
         end = j["end"]
@@ -1014,12 +1053,12 @@ def test_iperf3_as_server_and_as_client_both_directions(topo, sk, runs):
         wait_detached(sk)
     for rev in ([], ["-R"]):
         ps = subprocess.Popen(sn.nsenter(topo.peer_ns, [
-            "iperf3", "-s", "-B", topo.peer_ip, "-p", str(port), "-1"]),
+            "iperf3", "-s", *only, "-B", peer, "-p", str(port), "-1"]),
             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         try:
             wait_listening(lambda: f":{port} " in sn.ns_run(
                 topo.peer_ns, ["ss", "-Hltn"]).stdout)
-            cl = start(runs, topo, ["iperf3", "-c", topo.peer_ip, "-p", port, "-t", "2", "-J",
+            cl = start(runs, topo, ["iperf3", "-c", peer, *only, "-p", port, "-t", "2", "-J",
                                     *rev])
             rc, out, err = cl.finish(timeout=60)
             assert rc == 0, out[-2000:] + err.encode()
