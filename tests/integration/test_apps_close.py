@@ -1,6 +1,7 @@
 # SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
 """Who closes first on an HTTP Connection: close: the server, with its FIN
-on the last data segment (docs/apps.md, "Closing").
+on the last data segment (docs/apps.md, "Closing: the FIN rides on the
+last data segment").
 
 A server writes its response and closes; a kernel client on the peer reads
 exactly the response's bytes and closes at once, as wrk does (it does not
