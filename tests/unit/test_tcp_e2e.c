@@ -2839,6 +2839,7 @@ enum sndbuf_how {
 	SNDBUF_AUTO,	 /* the application never sets SKIFF_SO_SNDBUF */
 	SNDBUF_SOCKET,	 /* set on the sending socket */
 	SNDBUF_LISTENER, /* set on the listener, inherited by the accepted socket */
+	SNDBUF_MIN,	 /* SKIFF_SO_SNDBUF_MIN on the sending socket */
 };
 
 struct sndbuf_watch {
@@ -2889,6 +2890,8 @@ static uint64_t sndbuf_transfer(enum sndbuf_how how, int val, uint32_t mib, uint
 	pair_connect(ts, &p, 10 * SEC);
 	if (how == SNDBUF_SOCKET)
 		assert_int_equal(skiff_setsockopt(p.b, SKIFF_SO_SNDBUF, val), 0);
+	if (how == SNDBUF_MIN)
+		assert_int_equal(skiff_setsockopt(p.b, SKIFF_SO_SNDBUF_MIN, val), 0);
 	assert_int_equal(skiff_getsockopt(p.b, SKIFF_SO_SNDBUF, &v), 0);
 	assert_int_equal(v, how == SNDBUF_AUTO ? (int)TCP_DEFAULT_SNDBUF : val);
 
@@ -2927,6 +2930,35 @@ static void sndbuf_grows_without_so_sndbuf_and_the_transfer_is_faster(void **sta
 	assert_int_equal(lmin, TCP_DEFAULT_SNDBUF);
 	assert_int_equal(lmax, TCP_DEFAULT_SNDBUF);
 	assert_true(t_auto < t_locked);
+}
+
+/* SKIFF_SO_SNDBUF_MIN (what skiffd's HTTP server sets for a file body)
+ * raises the send buffer and leaves autotuning on: it grows past the
+ * floor as without it; a smaller floor later changes nothing. */
+static void sndbuf_min_is_a_floor_autotuning_grows_past(void **state)
+{
+	const int floor = 512 * 1024;
+	uint32_t min, max;
+	struct twostack *ts;
+	struct pair p = {0};
+	int v = 0;
+
+	(void)state;
+	sndbuf_transfer(SNDBUF_MIN, floor, 32, 0, &min, &max);
+	print_message("SKIFF_SO_SNDBUF_MIN %d: sndbuf %u..%u\n", floor, min, max);
+	assert_int_equal(min, floor);
+	assert_true(max > (uint32_t)floor && max <= TCP_SNDBUF_AUTO_MAX);
+
+	ts = ts_new(7);
+	pair_open(ts, &p, PORT);
+	assert_int_equal(skiff_setsockopt(p.a, SKIFF_SO_SNDBUF_MIN, floor), 0);
+	assert_int_equal(skiff_setsockopt(p.a, SKIFF_SO_SNDBUF_MIN, 4096), 0);
+	assert_int_equal(skiff_getsockopt(p.a, SKIFF_SO_SNDBUF_MIN, &v), 0);
+	assert_int_equal(v, floor);
+	assert_int_equal(skiff_setsockopt(p.a, SKIFF_SO_SNDBUF_MIN, 0), -EINVAL);
+	assert_false(conn_of(ts, TS_A, p.aport, PORT)->sndbuf_locked);
+	pair_close(&p);
+	ts_free(ts);
 }
 
 /* SKIFF_SO_SNDBUF on the socket, or on the listener before the accept,
@@ -3374,6 +3406,7 @@ int main(void)
 		cmocka_unit_test(spurious_rto_without_timestamps_is_undone_by_dsack),
 		cmocka_unit_test(sndbuf_grows_without_so_sndbuf_and_the_transfer_is_faster),
 		cmocka_unit_test(sndbuf_set_by_the_application_never_changes),
+		cmocka_unit_test(sndbuf_min_is_a_floor_autotuning_grows_past),
 		cmocka_unit_test(sndbuf_growth_is_capped_by_a_share_of_the_chunk_pool),
 		cmocka_unit_test(rcvbuf_grows_without_so_rcvbuf_and_the_transfer_is_faster),
 		cmocka_unit_test(bbr_keeps_the_bottleneck_rate_under_random_loss_where_cubic_collapses),

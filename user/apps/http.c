@@ -538,14 +538,18 @@ const char *http_content_type(const char *path)
 /* ---- the server ---- */
 
 /*
- * The send buffer of a connection while it sends a file body, for up to
- * HTTP_BIG_BODIES bodies at a time (the rest keep the default, 256 KiB).
- * The flight is bounded by the send buffer: on a busy host, where the
- * client or this worker answers a few milliseconds late, 256 KiB in flight
- * caps a download at 256 KiB per round trip (119 MB/s measured, 258-325 MB/s
- * with 1 MiB; docs/performance.md).  Chunks are held only while buffered,
- * so the bodies pin at most HTTP_BIG_BODIES MiB of the stack's chunk pool.
- * (Linux grows the send buffer with cwnd instead: tcp_sndbuf_expand.)
+ * The send buffer of a connection that sends a file body starts at
+ * HTTP_BODY_SNDBUF, for up to HTTP_BIG_BODIES bodies at a time (the rest
+ * start from the default, 256 KiB).  The flight is bounded by the send
+ * buffer: on a busy host, where the client or this worker answers a few
+ * milliseconds late, 256 KiB in flight caps a download at 256 KiB per
+ * round trip (119 MB/s measured, 258-325 MB/s with 1 MiB;
+ * docs/performance.md).  SKIFF_SO_SNDBUF_MIN, not SKIFF_SO_SNDBUF: the
+ * stack's autotuning (tcp_sndbuf_expand, as Linux's) may grow it further,
+ * to 2 x cwnd: a BBR flight through a lossy path held at 1 MiB kept its
+ * samples application-limited and Startup from ending.  Chunks are held
+ * only while buffered; the autotuning's own bounds (4 MiB, a share of the
+ * pool, none while half the pool is used) cap what a body pins.
  */
 #define HTTP_BODY_SNDBUF	(1 << 20)
 #define HTTP_BIG_BODIES		32
@@ -561,8 +565,7 @@ struct http_conn {
 	off_t file_off, file_end;
 	bool close_after;		/* after the current response: close */
 	bool corked;			/* Nagle on while a file body is queued */
-	bool big_sndbuf;		/* HTTP_BODY_SNDBUF while the body is queued */
-	int sndbuf0;			/* the send buffer before that */
+	bool big_sndbuf;		/* counted in n_big while the body is queued */
 	bool lingering;			/* write side shut: read until the peer's EOF */
 	bool peer_eof;
 	bool served;			/* answered a request (idle deadline from now on) */
@@ -890,22 +893,19 @@ static void conn_respond(struct http_conn *c, const struct http_request *req)
 	if (c->fd >= 0 && !skiff_setsockopt(c->so, SKIFF_TCP_NODELAY, 0))
 		c->corked = true;
 	if (c->fd >= 0 && c->srv->n_big < HTTP_BIG_BODIES &&
-	    !skiff_getsockopt(c->so, SKIFF_SO_SNDBUF, &c->sndbuf0) &&
-	    c->sndbuf0 < HTTP_BODY_SNDBUF &&
-	    !skiff_setsockopt(c->so, SKIFF_SO_SNDBUF, HTTP_BODY_SNDBUF)) {
+	    !skiff_setsockopt(c->so, SKIFF_SO_SNDBUF_MIN, HTTP_BODY_SNDBUF)) {
 		c->big_sndbuf = true;
 		c->srv->n_big++;
 	}
 }
 
-/* Back to the default send buffer (what is queued beyond it drains). */
+/* The body is queued: another may start big (the buffer keeps its size,
+ * as an autotuned one does; it holds chunks only for what is queued). */
 static void conn_small_sndbuf(struct http_conn *c)
 {
 	if (c->big_sndbuf) {
 		c->big_sndbuf = false;
 		c->srv->n_big--;
-		if (c->so)
-			(void)skiff_setsockopt(c->so, SKIFF_SO_SNDBUF, c->sndbuf0);
 	}
 }
 

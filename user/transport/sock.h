@@ -122,6 +122,8 @@ enum {
 	SKIFF_IP_TOS,
 	SKIFF_IPV6_UNICAST_HOPS,
 	SKIFF_IPV6_TCLASS,
+	SKIFF_SO_SNDBUF_MIN,	/* TCP, set: the send buffer at least this many bytes, autotuning
+				 * left on (it may grow it further); get: as SKIFF_SO_SNDBUF */
 };
 
 #define SK_DEFAULT_TTL	64	/* IPv4 TTL and IPv6 hop limit when not set (Linux's) */

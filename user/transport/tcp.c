@@ -731,6 +731,16 @@ static int tcp_setsockopt(struct sock *sk, int opt, int val)
 			tcp_wake(tp);
 		}
 		return err;
+	case SKIFF_SO_SNDBUF_MIN: {
+		uint32_t min;
+
+		err = tcp_clamp_buf(val, &min);
+		if (!err && min > tp->sndbuf) {
+			tp->sndbuf = min; /* autotuning (if not locked) goes on from here */
+			tcp_wake(tp);
+		}
+		return err;
+	}
 	case SKIFF_SO_REUSEADDR:
 		tp->reuseaddr = val != 0;
 		return 0;
@@ -807,6 +817,7 @@ static int tcp_getsockopt(struct sock *sk, int opt, int *val)
 		*val = (int)tp->rcvbuf;
 		return 0;
 	case SKIFF_SO_SNDBUF:
+	case SKIFF_SO_SNDBUF_MIN:
 		*val = (int)tp->sndbuf;
 		return 0;
 	case SKIFF_SO_REUSEADDR:
