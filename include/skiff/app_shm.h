@@ -51,7 +51,7 @@
 #include <stdint.h>
 
 #define SKIFF_APP_MAGIC 0x736b6170u /* "skap" */
-#define SKIFF_APP_VERSION 7u /* 6: 16-byte addresses and a family (IPv6); 7: slot.tx_wait */
+#define SKIFF_APP_VERSION 8u /* 6: 16-byte addresses and a family (IPv6); 7: slot.tx_wait; 8: hdr.ifindex */
 #define SKIFF_APP_MAX_WORKERS 8	      /* skiffd queues an application can use */
 #define SKIFF_APP_MAX_SOCKS 128	      /* sockets of one attached process */
 #define SKIFF_APP_RING 1024	      /* messages per request ring (power of 2) */
@@ -230,6 +230,10 @@ struct skiff_app_hdr {
 	uint32_t max_socks;
 	uint32_t ring_size;
 	uint32_t fifo_size;
+	/* skiffd's interface: the sin6_scope_id of its link-local addresses
+	 * and of the link-local peers it reaches (RFC 4007 11) */
+	uint32_t ifindex;
+	uint32_t pad0;
 	uint64_t chan_off, slot_off, rx_off, tx_off;
 	uint64_t lib_off; /* SKIFF_APP_LIB_SIZE bytes of the library's */
 	/* bit k: waiter k sleeps on its eventfd: kick it (worker swaps to 0) */

@@ -7,6 +7,7 @@
  *	v6_check PEER6 PEER4 TCP_PORT UDP_PORT
  *	v6_check serve PORT COUNT
  *	v6_check hops PEER6 TCP_PORT UDP_PORT
+ *	v6_check scope OURS_LL IFNAME PEER_LL PORT
  *
  * On the peer, a kernel TCP echo server and a UDP echo server listen on
  * [::] (both families) at TCP_PORT and UDP_PORT.  Prints "ok <check>" per
@@ -18,9 +19,14 @@
  * datagram "hops" with hop limit 7 and traffic class 0xb9 (echoed) and
  * echoes 100 KB over TCP with hop limit 9 and traffic class 0x28, and
  * prints "tcp port N", its local port: the test sniffs the peer's side.
+ * `scope` checks link-local names (RFC 4007 11) against Linux's errors:
+ * no scope id or another interface's refused, skiff's interface (IFNAME)
+ * served and given back by getsockname, getpeername and recvfrom, against
+ * the peer's echo servers on PEER_LL, PORT.
  */
 #include <arpa/inet.h>
 #include <errno.h>
+#include <net/if.h>
 #include <netinet/in.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -181,6 +187,88 @@ static int hops(const char *peer, int tport, int uport)
 	return 0;
 }
 
+static struct sockaddr_in6 scoped(const char *ip, int port, uint32_t scope)
+{
+	struct sockaddr_in6 sin6 = addr6(ip, port);
+
+	sin6.sin6_scope_id = scope;
+	return sin6;
+}
+
+static int scope(const char *ours, const char *ifname, const char *peer, int port)
+{
+	uint32_t idx = if_nametoindex(ifname);
+	struct sockaddr_in6 sin6, got;
+	struct pollfd pf = {.events = POLLIN};
+	char buf[64], a[INET6_ADDRSTRLEN];
+	socklen_t len;
+	int fd;
+
+	check = "link_local_names_without_skiffs_scope_fail_as_linux";
+	EXPECT(idx > 1, "%s", ifname);
+	fd = skiff_socket(AF_INET6, SOCK_STREAM, 0);
+	sin6 = scoped(peer, port, 0);
+	EXPECT(skiff_connect(fd, (struct sockaddr *)&sin6, sizeof(sin6)) < 0 && errno == EINVAL,
+	       "connect without a scope id");
+	EXPECT(skiff_connect(fd, (struct sockaddr *)&sin6, 24) < 0 && errno == EINVAL,
+	       "connect with RFC 2133's 24 bytes");
+	sin6 = scoped(peer, port, 9999);
+	EXPECT(skiff_connect(fd, (struct sockaddr *)&sin6, sizeof(sin6)) < 0 &&
+		       errno == ENETUNREACH,
+	       "connect through another interface");
+	sin6 = scoped(ours, 0, 0);
+	EXPECT(skiff_bind(fd, (struct sockaddr *)&sin6, sizeof(sin6)) < 0 && errno == EINVAL,
+	       "bind without a scope id");
+	sin6 = scoped(ours, 0, 9999);
+	EXPECT(skiff_bind(fd, (struct sockaddr *)&sin6, sizeof(sin6)) < 0 && errno == ENODEV,
+	       "bind on no interface");
+	sin6 = scoped(ours, 0, 1); /* lo: skiff's address is not there */
+	EXPECT(skiff_bind(fd, (struct sockaddr *)&sin6, sizeof(sin6)) < 0 && errno == EADDRNOTAVAIL,
+	       "bind on lo");
+	skiff_close(fd);
+	ok();
+
+	check = "link_local_names_carry_skiffs_interface";
+	fd = skiff_socket(AF_INET6, SOCK_DGRAM, 0);
+	sin6 = scoped(ours, 0, idx);
+	EXPECT(!skiff_bind(fd, (struct sockaddr *)&sin6, sizeof(sin6)), "bind %s%%%s", ours, ifname);
+	len = sizeof(got);
+	EXPECT(!skiff_getsockname(fd, (struct sockaddr *)&got, &len) && got.sin6_scope_id == idx &&
+		       !memcmp(&got.sin6_addr, &sin6.sin6_addr, 16),
+	       "name %s scope %u", str6(&got, a, sizeof(a)), got.sin6_scope_id);
+	/* sendto without a scope id: fine, as Linux (one link to take) */
+	sin6 = scoped(peer, port, 0);
+	pf.fd = fd;
+	for (int i = 0; i < 3; i++) {
+		EXPECT(skiff_sendto(fd, "ll", 2, 0, (struct sockaddr *)&sin6, sizeof(sin6)) == 2,
+		       "sendto");
+		if (skiff_poll(&pf, 1, 2000) == 1)
+			break; /* the first may wait for neighbour discovery */
+	}
+	len = sizeof(got);
+	EXPECT(skiff_recvfrom(fd, buf, sizeof(buf), 0, (struct sockaddr *)&got, &len) == 2 &&
+		       got.sin6_scope_id == idx && !memcmp(&got.sin6_addr, &sin6.sin6_addr, 16),
+	       "from %s scope %u", str6(&got, a, sizeof(a)), got.sin6_scope_id);
+	skiff_close(fd);
+	fd = skiff_socket(AF_INET6, SOCK_STREAM, 0);
+	sin6 = scoped(peer, port, idx);
+	EXPECT(!skiff_connect(fd, (struct sockaddr *)&sin6, sizeof(sin6)), "connect %s%%%s", peer,
+	       ifname);
+	echo_tcp(fd, 10000);
+	len = sizeof(got);
+	EXPECT(!skiff_getpeername(fd, (struct sockaddr *)&got, &len) && got.sin6_scope_id == idx,
+	       "peer scope %u", got.sin6_scope_id);
+	len = sizeof(got);
+	EXPECT(!skiff_getsockname(fd, (struct sockaddr *)&got, &len) && got.sin6_scope_id == idx &&
+		       IN6_IS_ADDR_LINKLOCAL(&got.sin6_addr),
+	       "local %s scope %u", str6(&got, a, sizeof(a)), got.sin6_scope_id);
+	printf("local %s\n", str6(&got, a, sizeof(a)));
+	skiff_close(fd);
+	ok();
+	printf("all ok\n");
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	struct sockaddr_in6 sin6, got, peer6;
@@ -192,6 +280,8 @@ int main(int argc, char **argv)
 
 	if (argc == 4 && !strcmp(argv[1], "serve"))
 		return serve(atoi(argv[2]), atoi(argv[3]));
+	if (argc == 6 && !strcmp(argv[1], "scope"))
+		return scope(argv[2], argv[3], argv[4], atoi(argv[5]));
 	if (argc == 5 && !strcmp(argv[1], "hops"))
 		return hops(argv[2], atoi(argv[3]), atoi(argv[4]));
 	if (argc != 5) {

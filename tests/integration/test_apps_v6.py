@@ -21,7 +21,7 @@ import skiffnet as sn
 import tcpnet as tn
 from conftest import standard_args
 from tcpnet import frames_back, need_tcp  # noqa: F401  (fixtures)
-from test_ipv6 import v6, v6net  # noqa: F401  (v6net: fixture)
+from test_ipv6 import link_local, v6, v6net  # noqa: F401  (v6net: fixture)
 from test_skiff_run import (NGINX_CONF, PRELOAD, SKIFF_RUN, PeerSink, apps, detached,  # noqa: F401
                             file_sha, need, runs, start, udp_echo_each, wait_app)
 
@@ -289,6 +289,81 @@ def test_nc6_client_uploads_and_downloads_8mib(topo, sk, runs, tmp_path):
     assert res == [(SIZE, sha)], res
     assert file_sha(tmp_path / "out") == hashlib.sha256(data).hexdigest()
     assert srv.sources == [v6(topo, OURS)]
+
+
+def peer_link_local(topo):
+    """The peer kernel's link-local address on its veth (DAD done) and the
+    veth's interface index there."""
+    deadline = time.monotonic() + 10
+    while True:
+        out = topo.peer(["ip", "-6", "-o", "addr", "show", "dev", topo.peer_if,
+                         "scope", "link"]).stdout
+        if "inet6 fe80" in out and "tentative" not in out:
+            break
+        assert time.monotonic() < deadline, out
+        time.sleep(0.1)
+    addr = out.split("inet6 ")[1].split("/")[0]
+    idx = int(topo.peer(["ip", "-o", "link", "show", "dev", topo.peer_if]).stdout.split(":")[0])
+    return addr, idx
+
+
+def test_nc6_over_link_local_addresses_both_directions(topo, sk, runs, tmp_path):
+    """RFC 4007 11: nc -6 -l on skiffd's link-local address named with its
+    interface (fe80::...%IF, the scope id skiff's interface) serves the
+    peer; nc -6 to the peer's link-local address on skiff's link goes
+    through skiff (skiff-run's default rules take link-local destinations
+    whose scope is skiff's interface): the peer sees skiff's link-local
+    address as the source, with its own interface as the scope."""
+    need("nc")
+    ours = link_local(topo.dut_mac)
+    peer_ll, peer_idx = peer_link_local(topo)
+    data = os.urandom(1 << 20)
+    with open(tmp_path / "out", "wb") as out:
+        nc = start(runs, topo, ["nc", "-6", "-l", f"{ours}%{topo.dut_if}", PORT + 9], stdout=out)
+        deadline = time.monotonic() + 15
+        while True:
+            assert nc.p.poll() is None, nc.stderr()
+            c = sn.ns_socket(topo.peer_ns, socket.AF_INET6, socket.SOCK_STREAM)
+            c.settimeout(1)
+            try:
+                c.connect((ours, PORT + 9, 0, peer_idx))
+                break
+            except OSError:
+                c.close()
+                assert time.monotonic() < deadline, "nothing listens on skiff's link-local"
+                time.sleep(0.1)
+        c.settimeout(60)
+        c.sendall(data)
+        c.close()
+        rc, _, err = nc.finish()
+    assert rc == 0, err
+    assert file_sha(tmp_path / "out") == hashlib.sha256(data).hexdigest()
+
+    srv = PeerSink(topo, data, addr="::")
+    try:
+        with open(tmp_path / "out2", "wb") as out:
+            nc = start(runs, topo, ["nc", "-6", "-N", f"{peer_ll}%{topo.dut_if}", srv.port],
+                       stdin=subprocess.DEVNULL, stdout=out)
+            rc, _, err = nc.finish()
+        res = srv.wait()
+    finally:
+        srv.close()
+    assert rc == 0, err
+    assert file_sha(tmp_path / "out2") == hashlib.sha256(data).hexdigest()
+    assert res and res[0][0] == 0, res
+    assert [s.split("%")[0] for s in srv.sources] == [ours], srv.sources  # skiff's, not the kernel's
+
+
+def test_link_local_names_carry_the_scope_id_as_linux(topo, sk, peer):
+    """v6_check scope: a link-local name without a scope id is EINVAL to
+    bind and connect, another interface's ENODEV / EADDRNOTAVAIL /
+    ENETUNREACH, as Linux; with skiff's interface it is served, and
+    getsockname, getpeername and recvfrom give the scope back."""
+    peer_ll, _ = peer_link_local(topo)
+    rc, out, err = run_check(topo, [sn.BUILD / "tests" / "apps" / "v6_check", "scope",
+                                    link_local(topo.dut_mac), topo.dut_if, peer_ll, peer.port])
+    assert rc == 0 and "all ok" in out, out + err
+    assert f"local {link_local(topo.dut_mac)}" in out, out
 
 
 def test_socat_tcp6_server_and_client(topo, sk, runs, tmp_path):

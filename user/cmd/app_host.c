@@ -170,12 +170,13 @@ static int send_fds(int sock, const char *line, const int *fds, int n)
 }
 
 /* The region: memfd of layout.size, sealed, mapped, header written. */
-static int app_region(struct app *a, uint32_t n_workers, int *memfd)
+static int app_region(struct app *a, uint32_t n_workers, uint32_t ifindex, int *memfd)
 {
 	struct skiff_app_hdr *hdr;
 	int fd, ret;
 
 	skiff_app_layout(n_workers, &a->layout);
+	a->layout.ifindex = ifindex;
 	fd = memfd_create("skiff-app", MFD_CLOEXEC | MFD_ALLOW_SEALING);
 	if (fd < 0)
 		return -errno;
@@ -221,7 +222,8 @@ bool app_host_attach(struct app_host *h, int fd, const struct ctl_peer *peer, st
 	}
 	app_clear(a);
 	a->peer = *peer;
-	ret = app_region(a, h->n, &memfd);
+	ret = app_region(a, h->n, h->hw[0].w.st->dev ? (uint32_t)h->hw[0].w.st->dev->ifindex : 0,
+			 &memfd);
 	if (ret)
 		goto fail;
 	a->app_efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);

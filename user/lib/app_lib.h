@@ -185,6 +185,7 @@ struct lib_state {
 	int wake_fd[SKIFF_APP_MAX_WORKERS];
 	int waiter_fd[SKIFF_APP_MAX_WAITERS];
 	uint32_t n_workers, n_waiters;
+	uint32_t ifindex; /* skiffd's interface (hdr->ifindex, copied at attach) */
 	uint64_t spin_ns; /* SKIFF_BUSY_POLL_US: spin this long before sleeping */
 	int me; /* our entry in L->procs */
 	pthread_mutex_t pidlk;	 /* pidfd[], pidfd_pid[] */
@@ -285,7 +286,10 @@ int sa_request(uint32_t w, struct skiff_app_msg *m);
 /* socket.c */
 int sa_slot_of(int fd);
 int sa_conn_slot(int fd);
-int sa_name_in(int i, const struct sockaddr *addr, socklen_t len, union sa_name *out, bool dest);
+/* What a name the program gives is for (sa_name_in). */
+enum sa_use { SA_BIND, SA_CONNECT, SA_SENDTO };
+int sa_name_in(int i, const struct sockaddr *addr, socklen_t len, union sa_name *out,
+	       enum sa_use use);
 void sa_name_set(union sa_name *n, int family, const uint8_t a[16], uint16_t port);
 void sa_msg_addr(const union sa_name *n, uint8_t a[16], uint16_t *port);
 void sa_name_out(int family, const union sa_name *n, struct sockaddr *addr, socklen_t *len);

@@ -246,6 +246,7 @@ int sa_do_attach(const char *ifname)
 	A.rx = (uint8_t *)shm + A.hdr->rx_off;
 	A.tx = (uint8_t *)shm + A.hdr->tx_off;
 	A.n_workers = nw;
+	A.ifindex = A.hdr->ifindex;
 	/* [memfd, waiter 0, wake 0..nw-1, waiters 1..] */
 	A.waiter_fd[0] = fds[1];
 	for (i = 0; i < (int)nw; i++)

@@ -91,7 +91,7 @@ int sa_udp_connect(int i, const struct sockaddr *addr, socklen_t len)
 		sa_fill_msg(&m, i, SKIFF_APP_OP_UDP_CONNECT);
 		return sa_udp_request_all(i, &m);
 	}
-	ret = sa_name_in(i, addr, len, &sin, true);
+	ret = sa_name_in(i, addr, len, &sin, SA_CONNECT);
 	if (ret)
 		return ret;
 	if (ls->kind == L_NEW) {
@@ -148,7 +148,7 @@ ssize_t sa_dgram_send(int fd, const struct iovec *iov, int iovcnt, int flags,
 	if (len > (ssize_t)(ls->family == AF_INET6 ? SKIFF_APP_DGRAM_MAX : SKIFF_APP_DGRAM_MAX4))
 		return fail(EMSGSIZE);
 	if (to) {
-		ret = sa_name_in(i, to, tolen, &sin, true);
+		ret = sa_name_in(i, to, tolen, &sin, SA_SENDTO);
 		if (ret)
 			return fail((int)-ret);
 		if (!sin.sin.sin_port)

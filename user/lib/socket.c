@@ -3,6 +3,8 @@
  * The socket table and the calls that change it: socket, bind, listen,
  * accept, connect, shutdown, close, names, options, fcntl and ioctl.
  */
+#include <net/if.h>
+
 #include "app_lib.h"
 
 int sa_slot_of(int fd)
@@ -88,14 +90,39 @@ SKIFF_EXPORT int skiff_socket(int domain, int type, int protocol)
 
 /* ---- addresses ---- */
 
-/* An address the program gave for socket i (dest: a destination, else a
- * local name), which must be of the socket's family: EINVAL when shorter
+/*
+ * A link-local address names a link (RFC 4007 11), and skiff has one:
+ * sin6_scope_id must be skiffd's interface.  Linux's errors: no scope id
+ * is EINVAL to bind or connect (inet6_bind, tcp_v6_connect,
+ * __ip6_datagram_connect) and fine to sendto (the route picks the link);
+ * another interface is ENODEV to bind when there is none of that index,
+ * else EADDRNOTAVAIL (skiff's address is not on it), and ENETUNREACH to
+ * reach (skiff has no route through it).
+ */
+static int sa_scope_check(const struct sockaddr_in6 *sin6, enum sa_use use)
+{
+	char name[IF_NAMESIZE];
+
+	if (!IN6_IS_ADDR_LINKLOCAL(&sin6->sin6_addr))
+		return 0;
+	if (!sin6->sin6_scope_id)
+		return use == SA_SENDTO ? 0 : -EINVAL;
+	if (sin6->sin6_scope_id == A.ifindex)
+		return 0;
+	if (use != SA_BIND)
+		return -ENETUNREACH;
+	return if_indextoname(sin6->sin6_scope_id, name) ? -EADDRNOTAVAIL : -ENODEV;
+}
+
+/* An address the program gave for socket i (to bind, connect or sendto),
+ * which must be of the socket's family: EINVAL when shorter
  * than its sockaddr (an AF_INET6 one may omit sin6_scope_id, RFC 2133's
  * 24 bytes, as Linux allows), EAFNOSUPPORT for another family, as Linux's
  * inet_bind/inet6_bind.  An IPv4-mapped address on a V6ONLY socket is
  * EINVAL to bind and ENETUNREACH to reach (inet6_bind, tcp_v6_connect,
- * udpv6_sendmsg). */
-int sa_name_in(int i, const struct sockaddr *addr, socklen_t len, union sa_name *out, bool dest)
+ * udpv6_sendmsg); a link-local one needs its scope (sa_scope_check). */
+int sa_name_in(int i, const struct sockaddr *addr, socklen_t len, union sa_name *out,
+	       enum sa_use use)
 {
 	int family = A.L->s[i].family;
 	socklen_t min = family == AF_INET6 ? 24 : (socklen_t)sizeof(struct sockaddr_in);
@@ -109,8 +136,8 @@ int sa_name_in(int i, const struct sockaddr *addr, socklen_t len, union sa_name 
 	if (out->sa.sa_family != family)
 		return -EAFNOSUPPORT;
 	if (A.L->s[i].v6only && IN6_IS_ADDR_V4MAPPED(&out->sin6.sin6_addr))
-		return dest ? -ENETUNREACH : -EINVAL;
-	return 0;
+		return use != SA_BIND ? -ENETUNREACH : -EINVAL;
+	return family == AF_INET6 ? sa_scope_check(&out->sin6, use) : 0;
 }
 
 /* The name of the 16 address bytes of the protocol (app_shm.h) and a port. */
@@ -118,9 +145,12 @@ void sa_name_set(union sa_name *n, int family, const uint8_t a[16], uint16_t por
 {
 	memset(n, 0, sizeof(*n));
 	n->sa.sa_family = (sa_family_t)family;
-	if (family == AF_INET6)
+	if (family == AF_INET6) {
 		memcpy(&n->sin6.sin6_addr, a, 16);
-	else
+		/* a link-local address is skiffd's link's (RFC 4007 11) */
+		if (IN6_IS_ADDR_LINKLOCAL(&n->sin6.sin6_addr))
+			n->sin6.sin6_scope_id = A.ifindex;
+	} else
 		memcpy(&n->sin.sin_addr, a, 4);
 	n->sin.sin_port = port;
 }
@@ -155,7 +185,7 @@ SKIFF_EXPORT int skiff_bind(int fd, const struct sockaddr *addr, socklen_t len)
 
 	sa_lock();
 	i = sa_slot_of(fd);
-	ret = i < 0 ? -EBADF : sa_name_in(i, addr, len, &sin, false);
+	ret = i < 0 ? -EBADF : sa_name_in(i, addr, len, &sin, SA_BIND);
 	if (!ret && (A.L->s[i].kind != L_NEW || A.L->s[i].bound))
 		ret = -EINVAL;
 	if (!ret && A.L->s[i].dgram) {
@@ -382,7 +412,7 @@ SKIFF_EXPORT int skiff_connect(int fd, const struct sockaddr *addr, socklen_t le
 		ret = sa_udp_connect(i, addr, len);
 		goto out;
 	}
-	ret = i < 0 ? -EBADF : sa_name_in(i, addr, len, &sin, true);
+	ret = i < 0 ? -EBADF : sa_name_in(i, addr, len, &sin, SA_CONNECT);
 	if (ret)
 		goto out;
 	ls = &A.L->s[i];

@@ -28,6 +28,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <net/if.h>
 #include <linux/sockios.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
@@ -47,6 +48,7 @@ struct net {
 	uint8_t addr[16]; /* network order; AF_INET: the first 4 bytes */
 	int len;	  /* prefix length */
 	bool dedicated;
+	uint32_t scope;	  /* a sockaddr's sin6_scope_id */
 };
 
 struct real_fns real;
@@ -63,6 +65,8 @@ static struct {
 	int n_nets;
 	uint16_t ports[MAX_RULES]; /* ports INADDR_ANY binds give to skiff */
 	int n_ports;
+	uint32_t ifindex; /* skiffd's interface ($SKIFF_IFACE), 0 = not known */
+	bool ll_rule;	  /* link-local destinations on skiff's link go to skiff */
 	pid_t pid; /* the process the table belongs to */
 	bool verbose;
 	uint32_t said[64]; /* hashes of the messages refuse() printed */
@@ -396,6 +400,12 @@ static bool table_is_ours(void)
 	return getpid() == P.pid;
 }
 
+/* fe80::/10 (RFC 4291 2.5.6) */
+static bool addr_is_linklocal(const struct net *a)
+{
+	return a->family == AF_INET6 && a->addr[0] == 0xfe && (a->addr[1] & 0xc0) == 0x80;
+}
+
 __attribute__((constructor)) static void preload_init(void)
 {
 	int i;
@@ -409,11 +419,18 @@ __attribute__((constructor)) static void preload_init(void)
 	each_item("SKIFF_RUN_ADDRS", add_addr);
 	each_item("SKIFF_RUN_PORTS", add_port);
 	each_item("SKIFF_RUN_NETS", add_net);
+	if (getenv("SKIFF_IFACE"))
+		P.ifindex = if_nametoindex(getenv("SKIFF_IFACE"));
 	if (!getenv("SKIFF_RUN_NETS"))
-		for (i = 0; i < P.n_addrs && P.n_nets < MAX_RULES; i++)
-			if (!(P.addrs[i].family == AF_INET6 && P.addrs[i].addr[0] == 0xfe &&
-			      (P.addrs[i].addr[1] & 0xc0) == 0x80))
-				P.nets[P.n_nets++] = P.addrs[i]; /* not fe80::/10: it is every link's */
+		for (i = 0; i < P.n_addrs && P.n_nets < MAX_RULES; i++) {
+			/* fe80::/10 is every link's: only skiff's link by its
+			 * scope id (connect_for_skiff), when skiffd has an
+			 * address there to send from */
+			if (addr_is_linklocal(&P.addrs[i]))
+				P.ll_rule = P.ifindex != 0;
+			else
+				P.nets[P.n_nets++] = P.addrs[i];
+		}
 }
 
 /* Whether the first len bits of a and b are equal. */
@@ -456,6 +473,7 @@ static bool rule_addr(const struct sockaddr *sa, socklen_t len, struct net *out,
 	} else {
 		out->family = AF_INET6;
 		memcpy(out->addr, &sin6.sin6_addr, 16);
+		out->scope = sin6.sin6_scope_id; /* 0 in RFC 2133's 24 bytes */
 	}
 	return true;
 }
@@ -503,11 +521,15 @@ static bool skiff_port(uint16_t port)
 }
 
 /* bind(): a dedicated skiff address, or the wildcard (0.0.0.0 or [::]) or
- * a shared skiff address with a port skiff-run was given. */
+ * a shared skiff address with a port skiff-run was given; a link-local
+ * one with skiff's interface as its scope (another link's, or none, is
+ * the kernel's to take or refuse). */
 static bool bind_for_skiff(const struct net *a, uint16_t port)
 {
 	int i = skiff_addr(a);
 
+	if (i >= 0 && addr_is_linklocal(a) && (!P.ifindex || a->scope != P.ifindex))
+		return false;
 	if (i >= 0 && P.addrs[i].dedicated)
 		return true;
 	return (addr_is_any(a) || i >= 0) && skiff_port(port);
@@ -521,6 +543,9 @@ static bool connect_for_skiff(const struct net *a)
 
 	if (addr_is_loopback(a) || addr_is_any(a) || skiff_addr(a) >= 0)
 		return false;
+	/* a link-local peer named on skiff's link (RFC 4007 11) */
+	if (P.ll_rule && addr_is_linklocal(a) && a->scope == P.ifindex)
+		return true;
 	for (i = 0; i < P.n_nets; i++)
 		if (P.nets[i].family == a->family && prefix_eq(a->addr, P.nets[i].addr, P.nets[i].len))
 			return true;
