@@ -970,14 +970,15 @@ static void tcp_paws_lets_a_disordered_duplicate_ack_through_with_its_sack(void 
  * a block above a full scoreboard is not remembered, and the receiver
  * repeats it in every ACK; its bytes must not count as delivered on each
  * (BBR's delivery rate grew tenfold so through a lossy relay).  Every
- * other segment of 80 SACKed one ACK at a time, the highest block then
- * repeated: only what the scoreboard keeps counts.
+ * other segment SACKed one ACK at a time, 8 ranges more than fit, the
+ * highest block then repeated: only what the scoreboard keeps counts.
  */
 static void tcp_sack_blocks_a_full_scoreboard_cannot_keep_are_not_counted_delivered(void **state)
 {
 	struct harness *h = *state;
-	static char out[80 * 1448];
-	uint32_t start[80], len = 0, una, n = 0, i, k;
+	enum { NSEG = 2 * TCP_SCOREBOARD + 16 };
+	static char out[NSEG * 1448];
+	uint32_t start[NSEG], len = 0, una, n = 0, i, k;
 	struct tcp_sock *tp;
 	struct t_conn c;
 	struct t_seg s;
@@ -985,11 +986,12 @@ static void tcp_sack_blocks_a_full_scoreboard_cannot_keep_are_not_counted_delive
 	t_establish(h, &c, true);
 	tp = t_conn_lookup(h, &c);
 	assert_int_equal(skiff_setsockopt(c.so, SKIFF_TCP_CONGESTION, 2), 0);
+	assert_int_equal(skiff_setsockopt(c.so, SKIFF_SO_SNDBUF, 2 * (int)sizeof(out)), 0);
 	tp->cc.cwnd = sizeof(out);
 	memset(out, 'x', sizeof(out));
 	assert_int_equal(skiff_send(c.so, out, sizeof(out)), (int)sizeof(out));
-	for (k = 0; n < 80 && k < 1000; k++) { /* paced: the clock lets them go */
-		while (n < 80 && t_pop(h, &s)) {
+	for (k = 0; n < NSEG && k < 1000; k++) { /* paced: the clock lets them go */
+		while (n < NSEG && t_pop(h, &s)) {
 			assert_true(s.len > 0);
 			start[n++] = s.seq;
 			len = (uint32_t)s.len;
@@ -997,14 +999,14 @@ static void tcp_sack_blocks_a_full_scoreboard_cannot_keep_are_not_counted_delive
 		}
 		harness_advance(h, 100 * NSEC_PER_USEC);
 	}
-	assert_int_equal(n, 80);
+	assert_int_equal(n, NSEG);
 	assert_int_equal(len, 1448);
 	t_drain(h);
 	una = c.rcv;
 	assert_int_equal(start[0], una);
 	assert_int_equal(tp->rate_delivered, 0);
-	/* segments 1, 3, 5 ... 79: 40 ranges, one ACK each */
-	for (i = 1; i < 80; i += 2) {
+	/* segments 1, 3, 5 ...: TCP_SCOREBOARD + 8 ranges, one ACK each */
+	for (i = 1; i < NSEG; i += 2) {
 		t_sack_ack(h, &c, ++c.tsval, una, start[i], start[i] + len);
 		t_drain(h);
 	}
@@ -1012,7 +1014,7 @@ static void tcp_sack_blocks_a_full_scoreboard_cannot_keep_are_not_counted_delive
 	assert_int_equal(tp->rcvy->scoreboard[TCP_SCOREBOARD - 1].start, start[2 * TCP_SCOREBOARD - 1]);
 	/* the highest block again, as a receiver repeats it */
 	for (i = 0; i < 10; i++) {
-		t_sack_ack(h, &c, ++c.tsval, una, start[79], start[79] + len);
+		t_sack_ack(h, &c, ++c.tsval, una, start[NSEG - 1], start[NSEG - 1] + len);
 		t_drain(h);
 	}
 	assert_int_equal(tp->rate_delivered, TCP_SCOREBOARD * len);

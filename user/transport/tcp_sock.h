@@ -32,7 +32,7 @@
 #define TCP_MIN_SND_MSS		48
 #define TCP_MAX_WSCALE		14	/* RFC 7323 2.3 */
 #define TCP_MAX_SACK_BLOCKS	4	/* on receive; we send at most 3 with TS, 4 without */
-#define TCP_SCOREBOARD		32	/* sender's SACKed ranges remembered */
+#define TCP_SCOREBOARD		128	/* sender's SACKed ranges remembered */
 #define TCP_MAX_REORDERING	127	/* cap of the adaptive DupThresh (segments) */
 #define TCP_UNDO_RXT		4	/* ranges a recovery episode retransmitted, for D-SACK undo */
 #define TCP_ECN_DEFAULT		2	/* SKIFF_TCP_ECN: accept when asked (Linux's tcp_ecn = 2) */
@@ -128,7 +128,7 @@ struct tcp_recovery {
 };
 
 /* The pool of recovery blocks of one stack (in struct tcp_table). */
-#define TCP_RECOVERY_MAX	16384u	/* blocks in use at most, per stack (about 8 MiB) */
+#define TCP_RECOVERY_MAX	16384u	/* blocks in use at most, per stack (about 20 MiB) */
 #define TCP_RECOVERY_CACHE	64u	/* free blocks kept for reuse */
 struct tcp_recovery_pool {
 	struct tcp_recovery *free;
