@@ -6,6 +6,7 @@ one [::] listener serving IPv4 and IPv6 clients at once, skiffctl sockets
 showing [a:b::c]:port, skiffd --fetch http://[X:Y::Z]:PORT/ against a
 kernel HTTP server and skiffd --send [X:Y::Z]:PORT:BYTES to a kernel sink."""
 
+import json
 import socket
 import threading
 import time
@@ -16,7 +17,7 @@ import skiffnet as sn
 import tcpnet as tn
 from conftest import ECHO_PORT, standard_args
 from tcpnet import need_tcp  # noqa: F401  (fixture)
-from test_ipv6 import v6, v6net  # noqa: F401  (v6net: fixture)
+from test_ipv6 import ping6, v6, v6net  # noqa: F401  (v6net: fixture)
 
 pytestmark = pytest.mark.usefixtures("need_tcp", "v6net")
 
@@ -66,6 +67,49 @@ def test_send_over_ipv6_to_a_kernel_sink(topo):
             f"kernel got {sink.results}, skiff says {res}"
     finally:
         sink.close()
+
+
+def test_an_ipv6_only_skiffd_serves_ipv6_and_leaves_ipv4_to_the_kernel(topo, http_dir):
+    """skiffd with no IPv4 address: ping -6 answered by XDP, curl -6 of
+    mid.bin from the built-in HTTP server (SHA-256) and TCP echo over
+    IPv6; every IPv4 frame passes to the kernel untouched (no ARP answered,
+    nothing to the daemon), so the kernel's own IPv4 address on the
+    interface keeps its pings and a kernel TCP server on the very port
+    skiff's echo service has.  (Before the module's daemon: one skiffd on
+    the interface.)"""
+    ours = v6(topo, 7)
+    ksrv = sn.TcpEchoServer(topo.dut_ns, topo.dut_ip, ECHO_PORT)
+    d = sn.Skiffd(topo, ["--addr", f"{ours}/64", "--echo", str(ECHO_PORT),
+                         "--http", f"{tn.HTTP_PORT}:{http_dir.path}"]).start()
+    try:
+        st = json.loads(d.ctl("status", "--json").stdout)
+        assert st["addresses"] and all(":" in a["addr"] for a in st["addresses"]), st
+        assert "addresses  " + ours in d.ctl("status").stdout
+        before = d.counters()
+        assert ping6(topo, ours) == 3
+        code, size, _, sha, err = tn.curl_get(topo, f"http://[{ours}]:{tn.HTTP_PORT}/mid.bin",
+                                              extra=("-6",))
+        assert code == 200 and size == http_dir.size["mid.bin"], err
+        assert sha == http_dir.sha["mid.bin"]
+        _, sent, n, back = tn.echo_roundtrip(topo, ours, ECHO_PORT, 1 << 20)
+        assert n == 1 << 20 and back == sent
+        p = topo.peer(["ping", "-4", "-n", "-q", "-c", "3", "-i", "0.2", "-W", "2",
+                       topo.dut_ip], check=False)
+        assert " 0% packet loss" in p.stdout, p.stdout
+        c = tn.connect(topo, topo.dut_ip, ECHO_PORT, timeout=10)
+        c.sendall(b"the kernel's")
+        assert c.recv(100) == b"the kernel's"
+        c.close()
+        delta = sn.delta(d.counters(), before)
+        assert delta["xdp.icmp6_echo_reply"] >= 3, sn.nonzero(delta)
+        assert delta["xdp.pass_not_ours"] >= 3, sn.nonzero(delta)
+        for k in ("xdp.arp_reply", "xdp.icmp_echo_reply", "u.arp_rx", "u.ip_rx"):
+            assert delta[k] == 0, (k, sn.nonzero(delta))
+        tn.assert_frames_back(d, timeout=10)
+    finally:
+        rc = d.stop(timeout=20)
+        ksrv.close()
+    assert rc == 0, d.output()
 
 
 @pytest.fixture(scope="module")

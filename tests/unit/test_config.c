@@ -134,7 +134,21 @@ static void test_missing_iface_or_addr_is_refused(void **state)
 	assert_fails_with("", "missing --iface IF (the interface to serve)");
 	assert_fails_with("--addr 10.0.0.1/24", "missing --iface IF (the interface to serve)");
 	assert_fails_with("--iface eth0",
-			  "missing --addr A.B.C.D/N (at least one address to serve)");
+			  "missing --addr A.B.C.D/N or X:Y::Z/N (at least one address to serve)");
+}
+
+static void test_an_ipv6_only_configuration_is_accepted(void **state)
+{
+	struct cli_run r;
+
+	(void)state;
+	run_cli(&r, "--iface veth1 --addr 2001:db8::2/64 --echo 7");
+	assert_int_equal(r.status, -1);
+	assert_int_equal(r.cfg.n_addrs, 0);
+	assert_int_equal(r.cfg.n_addrs6, 1);
+	/* an IPv4 gateway has no IPv4 subnet to be on */
+	assert_fails_with("--iface eth0 --addr 2001:db8::2/64 --gateway 10.0.0.1",
+			  "--gateway 10.0.0.1 is not on the subnet of any --addr");
 }
 
 static void test_bad_address_is_refused(void **state)
@@ -1365,6 +1379,7 @@ int main(void)
 		cmocka_unit_test(test_unknown_flag_is_refused),
 		cmocka_unit_test(test_flag_without_value_is_refused),
 		cmocka_unit_test(test_missing_iface_or_addr_is_refused),
+		cmocka_unit_test(test_an_ipv6_only_configuration_is_accepted),
 		cmocka_unit_test(test_bad_address_is_refused),
 		cmocka_unit_test(test_gateway6_must_be_a_neighbour_and_not_ours),
 		cmocka_unit_test(test_ipv6_routes_are_checked_like_ipv4_ones),

@@ -129,14 +129,15 @@ void skiffd_usage(FILE *f)
 {
 	fputs("Usage: skiffd --iface IF --addr A.B.C.D/N [--addr ...] [options]\n"
 	      "\n"
-	      "Serve IPv4 addresses on IF with the skiff XDP/AF_XDP stack, side by side\n"
-	      "with the kernel.  Runs in the foreground until SIGINT, SIGTERM or SIGHUP\n"
+	      "Serve IPv4 and IPv6 addresses on IF with the skiff XDP/AF_XDP stack, side\n"
+	      "by side with the kernel.  Runs in the foreground until SIGINT, SIGTERM or SIGHUP\n"
 	      "(a stop, not a reload), then detaches XDP, removes its pinned maps and\n"
 	      "control socket and exits 0.\n"
 	      "\n"
 	      "Options:\n"
 	      "  --iface IF          interface to attach to (required)\n"
-	      "  --addr A.B.C.D/N    address to serve (required, repeatable, at most 16);\n"
+	      "  --addr A.B.C.D/N    address to serve (at least one of either family;\n"
+	      "                      repeatable, at most 16);\n"
 	      "                      shared with the kernel if IF already has it (skiff\n"
 	      "                      takes only its own ports), dedicated otherwise (XDP\n"
 	      "                      answers ARP and ping, skiff owns all of it)\n"
@@ -145,7 +146,9 @@ void skiffd_usage(FILE *f)
 	      "                      skiff owns all of it (services listen on [::]);\n"
 	      "                      shared with the kernel, skiff takes its own ports;\n"
 	      "                      with a dedicated one skiffd also takes fe80::/64\n"
-	      "                      derived from IF's MAC (modified EUI-64)\n"
+	      "                      derived from IF's MAC (modified EUI-64); without\n"
+	      "                      an IPv4 --addr skiffd is IPv6-only (the kernel\n"
+	      "                      keeps every IPv4 frame)\n"
 	      "  --no-link-local     no link-local IPv6 address of skiff's own (the MAC\n"
 	      "                      shows in it: RFC 8064; or another host uses it)\n"
 	      "  --gateway A.B.C.D   default gateway, on the subnet of an --addr\n"
@@ -1203,11 +1206,10 @@ static int config_check(const struct skiffd_config *cfg, char *err, size_t errle
 		seterr(err, errlen, "missing --iface IF (the interface to serve)");
 		return -EINVAL;
 	}
-	if (!cfg->n_addrs) {
-		seterr(err, errlen,
-		       cfg->n_addrs6 ? "missing --addr A.B.C.D/N (at least one IPv4 address: an "
-				       "IPv6-only skiffd is not supported yet)"
-				     : "missing --addr A.B.C.D/N (at least one address to serve)");
+	/* An IPv6-only skiffd: no IPv4 address, so XDP passes every IPv4
+	 * frame (pass_not_ours) and the daemon's IPv4 paths stay idle. */
+	if (!cfg->n_addrs && !cfg->n_addrs6) {
+		seterr(err, errlen, "missing --addr A.B.C.D/N or X:Y::Z/N (at least one address to serve)");
 		return -EINVAL;
 	}
 	if (cfg->gateway) {

@@ -252,7 +252,7 @@ void report_status(struct strbuf *sb, const struct report_status *s, bool json)
 			  s->addrs[i].dedicated ? "dedicated (skiff answers ARP and ping)"
 						: "shared with the kernel (skiff owns its ports only)");
 	for (i = 0; i < s->n_addrs6; i++)
-		sb_printf(sb, "           %s/%u %s%s\n",
+		sb_printf(sb, "%s %s/%u %s%s\n", i || s->n_addrs ? "          " : "addresses ",
 			  inet_ntop(AF_INET6, &s->addrs6[i].addr, a6, sizeof(a6)),
 			  s->addrs6[i].prefix_len,
 			  s->addrs6[i].dedicated ? "dedicated (XDP answers NDP and ping)"
