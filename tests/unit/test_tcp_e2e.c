@@ -822,6 +822,98 @@ static void connect_is_einprogress_then_writable_and_accepted(void **state)
 
 /* ================================================================ data */
 
+/* Side B's segments after index from: with payload, with FIN, FIN alone,
+ * and whether the FIN came on the segment ending at end. */
+static void fin_segments(const struct trace *tr, size_t from, uint32_t end, int *data, int *fins,
+			 int *fin_alone, bool *fin_on_last)
+{
+	size_t i;
+
+	*data = *fins = *fin_alone = 0;
+	*fin_on_last = false;
+	for (i = from; i < tr->n; i++) {
+		const struct rec *r = &tr->r[i];
+
+		if (r->from != TS_B)
+			continue;
+		*data += r->len ? 1 : 0;
+		if (!(r->flags & TCPF_FIN))
+			continue;
+		(*fins)++;
+		*fin_alone += r->len ? 0 : 1;
+		*fin_on_last = r->len && r->seq + r->len == end;
+	}
+}
+
+/* Linux's tcp_close(): a close() that finds the last write still queued
+ * sends it with the FIN.  A write and the close() behind it in one batch
+ * (stack_batch_begin/end: skiffd serves an application's requests so) are
+ * one segment with FIN; outside one the write leaves at once (nothing in
+ * flight) and the FIN follows alone, as in Linux. */
+static void close_behind_a_write_in_one_batch_puts_the_fin_on_the_data(void **state)
+{
+	struct twostack *ts = *state;
+	struct stack *stb = twostack_stack(ts, TS_B);
+	struct pair p = {0}, q = {0};
+	struct trace *tr;
+	char buf[500] = {0};
+	int data, fins, alone;
+	bool on_last, began;
+	size_t mark;
+	uint32_t end;
+
+	pair_open(ts, &p, PORT);
+	twostack_run(ts, SEC, NULL, NULL);
+	tr = trace_on(ts);
+	began = stack_batch_begin(stb);
+	assert_true(began);
+	assert_int_equal(skiff_send(p.b, buf, sizeof(buf)), (ssize_t)sizeof(buf));
+	end = conn_of(ts, TS_B, PORT, p.aport)->write_seq;
+	assert_int_equal(skiff_close(p.b), 0);
+	p.b = NULL;
+	stack_batch_end(stb, began);
+	twostack_run(ts, SEC, NULL, NULL);
+	fin_segments(tr, 0, end, &data, &fins, &alone, &on_last);
+	assert_int_equal(data, 1);
+	assert_int_equal(fins, 1);
+	assert_int_equal(alone, 0);
+	assert_true(on_last);
+
+	pair_open(ts, &q, PORT + 1);
+	twostack_run(ts, SEC, NULL, NULL);
+	mark = tr->n;
+	assert_int_equal(skiff_send(q.b, buf, sizeof(buf)), (ssize_t)sizeof(buf));
+	end = conn_of(ts, TS_B, PORT + 1, q.aport)->write_seq;
+	assert_int_equal(skiff_close(q.b), 0);
+	q.b = NULL;
+	twostack_run(ts, SEC, NULL, NULL);
+	fin_segments(tr, mark, end, &data, &fins, &alone, &on_last);
+	assert_int_equal(data, 1);
+	assert_int_equal(alone, 1);
+	assert_false(on_last);
+	pair_close(&p);
+	pair_close(&q);
+}
+
+/* RFC 9293 3.10.4: shutdown(SHUT_WR) with everything sent queues the FIN
+ * and sends it in the same call, not on a timer or a later poll. */
+static void shutdown_wr_with_nothing_queued_sends_the_fin_in_the_call(void **state)
+{
+	struct twostack *ts = *state;
+	struct pair p = {0};
+	char b[8];
+
+	pair_open(ts, &p, PORT);
+	twostack_run(ts, SEC, NULL, NULL);
+	assert_int_equal(ts->side[TS_B].fd.txq.len, 0);
+	assert_int_equal(skiff_shutdown(p.b, SHUT_WR), 0);
+	assert_int_equal(ts->side[TS_B].fd.txq.len, 1);
+	assert_state(ts, TS_B, PORT, p.aport, TCP_FIN_WAIT_1);
+	twostack_run(ts, SEC, NULL, NULL);
+	assert_int_equal(skiff_recv(p.a, b, sizeof(b)), 0);
+	pair_close(&p);
+}
+
 static void one_byte_each_way_is_one_segment_each(void **state)
 {
 	struct twostack *ts = *state;
@@ -3360,6 +3452,8 @@ int main(void)
 		cmocka_unit_test(link_corruption_is_caught_by_the_checksum),
 		E2E(connect_is_einprogress_then_writable_and_accepted),
 		E2E(one_byte_each_way_is_one_segment_each),
+		E2E(close_behind_a_write_in_one_batch_puts_the_fin_on_the_data),
+		E2E(shutdown_wr_with_nothing_queued_sends_the_fin_in_the_call),
 		E2E(maxseg_is_the_payload_of_a_full_segment),
 		E2E(one_mss_each_way_is_one_full_segment),
 		E2E(one_mib_both_ways_at_once_arrives_intact),
