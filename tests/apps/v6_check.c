@@ -106,6 +106,22 @@ static int serve(int port, int count)
 	return 0;
 }
 
+/* Send msg to `to` on UDP socket fd until an answer is readable (three
+ * tries: the first may wait for neighbour discovery). */
+static void udp_ping(int fd, const char *msg, const struct sockaddr_in6 *to)
+{
+	struct pollfd pf = {.fd = fd, .events = POLLIN};
+	ssize_t n = (ssize_t)strlen(msg);
+
+	for (int i = 0; i < 3; i++) {
+		EXPECT(skiff_sendto(fd, msg, (size_t)n, 0, (const struct sockaddr *)to,
+				    sizeof(*to)) == n,
+		       "sendto");
+		if (skiff_poll(&pf, 1, 2000) == 1)
+			break;
+	}
+}
+
 static int setopt_int(int fd, int level, int name, int v)
 {
 	return skiff_setsockopt(fd, level, name, &v, sizeof(v));
@@ -124,7 +140,6 @@ static int getopt_int(int fd, int level, int name)
 static int hops(const char *peer, int tport, int uport)
 {
 	struct sockaddr_in6 to = addr6(peer, uport), got;
-	struct pollfd pf = {.events = POLLIN};
 	socklen_t len;
 	char buf[64];
 	int fd;
@@ -154,13 +169,7 @@ static int hops(const char *peer, int tport, int uport)
 	EXPECT(!setopt_int(fd, IPPROTO_IPV6, IPV6_TCLASS, 0xb9), "tclass 0xb9");
 	EXPECT(getopt_int(fd, IPPROTO_IPV6, IPV6_UNICAST_HOPS) == 7, "get hops");
 	EXPECT(getopt_int(fd, IPPROTO_IPV6, IPV6_TCLASS) == 0xb9, "get tclass");
-	pf.fd = fd;
-	for (int i = 0; i < 3; i++) {
-		EXPECT(skiff_sendto(fd, "hops", 4, 0, (struct sockaddr *)&to, sizeof(to)) == 4,
-		       "sendto");
-		if (skiff_poll(&pf, 1, 2000) == 1)
-			break; /* the first may wait for neighbour discovery */
-	}
+	udp_ping(fd, "hops", &to);
 	len = sizeof(got);
 	EXPECT(skiff_recvfrom(fd, buf, sizeof(buf), 0, (struct sockaddr *)&got, &len) == 4,
 	       "echo");
@@ -199,7 +208,6 @@ static int scope(const char *ours, const char *ifname, const char *peer, int por
 {
 	uint32_t idx = if_nametoindex(ifname);
 	struct sockaddr_in6 sin6, got;
-	struct pollfd pf = {.events = POLLIN};
 	char buf[64], a[INET6_ADDRSTRLEN];
 	socklen_t len;
 	int fd;
@@ -238,13 +246,7 @@ static int scope(const char *ours, const char *ifname, const char *peer, int por
 	       "name %s scope %u", str6(&got, a, sizeof(a)), got.sin6_scope_id);
 	/* sendto without a scope id: fine, as Linux (one link to take) */
 	sin6 = scoped(peer, port, 0);
-	pf.fd = fd;
-	for (int i = 0; i < 3; i++) {
-		EXPECT(skiff_sendto(fd, "ll", 2, 0, (struct sockaddr *)&sin6, sizeof(sin6)) == 2,
-		       "sendto");
-		if (skiff_poll(&pf, 1, 2000) == 1)
-			break; /* the first may wait for neighbour discovery */
-	}
+	udp_ping(fd, "ll", &sin6);
 	len = sizeof(got);
 	EXPECT(skiff_recvfrom(fd, buf, sizeof(buf), 0, (struct sockaddr *)&got, &len) == 2 &&
 		       got.sin6_scope_id == idx && !memcmp(&got.sin6_addr, &sin6.sin6_addr, 16),
@@ -385,14 +387,7 @@ int main(int argc, char **argv)
 	check = "udp_over_ipv6_sendto_recvfrom_name_the_peer";
 	fd = skiff_socket(AF_INET6, SOCK_DGRAM, 0);
 	sin6 = addr6(argv[1], uport);
-	for (v = 0; v < 3; v++) {
-		EXPECT(skiff_sendto(fd, "ping6", 5, 0, (struct sockaddr *)&sin6, sizeof(sin6)) == 5,
-		       "sendto");
-		struct pollfd pf = {.fd = fd, .events = POLLIN};
-
-		if (skiff_poll(&pf, 1, 2000) == 1)
-			break; /* the first may wait for neighbour discovery */
-	}
+	udp_ping(fd, "ping6", &sin6);
 	len = sizeof(got);
 	r = skiff_recvfrom(fd, buf, sizeof(buf), 0, (struct sockaddr *)&got, &len);
 	EXPECT(r == 5 && !memcmp(buf, "ping6", 5), "recvfrom %zd", r);

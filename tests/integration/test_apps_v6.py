@@ -158,34 +158,30 @@ def test_af_inet6_sockets_behave_as_linux_says(topo, sk, peer):
 
 
 class Sniff6:
-    """IPv6 frames from src seen on the peer veth (a thread reads them):
-    (next header, source port, hop limit, traffic class) each."""
+    """IPv6 frames from src seen on the peer veth, kept in the socket's
+    (large) buffer until frames() reads them: (next header, source port,
+    hop limit, traffic class) each."""
 
     def __init__(self, topo, src):
         with sn.in_netns(topo.peer_ns):
             self.sock = socket.socket(socket.AF_PACKET, socket.SOCK_RAW, socket.htons(0x86dd))
+        self.sock.setsockopt(socket.SOL_SOCKET, 33, 32 << 20)  # SO_RCVBUFFORCE (root)
         self.sock.bind((topo.peer_if, 0))
-        self.sock.settimeout(0.2)
+        self.sock.setblocking(False)
         self.src = socket.inet_pton(socket.AF_INET6, src)
-        self.seen = []
-        self.stopping = False
-        self.thread = threading.Thread(target=self._loop, daemon=True)
-        self.thread.start()
 
-    def _loop(self):
-        while not self.stopping:
+    def frames(self):
+        seen = []
+        while True:
             try:
                 f = self.sock.recv(65536)
-            except (socket.timeout, OSError):
-                continue
-            if len(f) < 58 or f[12:14] != b"\x86\xdd" or f[22:38] != self.src:
-                continue
-            tclass = (f[14] & 0xf) << 4 | f[15] >> 4
-            self.seen.append((f[20], int.from_bytes(f[54:56], "big"), f[21], tclass))
+            except BlockingIOError:
+                return seen
+            if len(f) >= 58 and f[12:14] == b"\x86\xdd" and f[22:38] == self.src:
+                tclass = (f[14] & 0xf) << 4 | f[15] >> 4
+                seen.append((f[20], int.from_bytes(f[54:56], "big"), f[21], tclass))
 
     def close(self):
-        self.stopping = True
-        self.thread.join(2)
         self.sock.close()
 
 
@@ -199,14 +195,15 @@ def test_hop_limit_and_traffic_class_are_on_the_wire(topo, sk, peer):
         rc, out, err = run_check(topo, [sn.BUILD / "tests" / "apps" / "v6_check", "hops",
                                         v6(topo, PEER), peer.port, peer.port])
         time.sleep(0.3)
+        seen = sniff.frames()
     finally:
         sniff.close()
     assert rc == 0 and "all ok" in out, out + err
     tport = int(out.split("tcp port ")[1].split()[0])
-    udp = [s for s in sniff.seen if s[0] == socket.IPPROTO_UDP]
-    tcp = [s for s in sniff.seen if s[0] == socket.IPPROTO_TCP and s[1] == tport]
+    udp = [s for s in seen if s[0] == socket.IPPROTO_UDP]
+    tcp = [s for s in seen if s[0] == socket.IPPROTO_TCP and s[1] == tport]
     assert udp and all(s[2:] == (7, 0xb9) for s in udp), udp
-    assert len(tcp) > 10, sniff.seen[:20]
+    assert len(tcp) > 10, seen[:20]
     assert all(s[2] == 9 and s[3] & ~3 == 0x28 for s in tcp), [s for s in tcp if s[2] != 9][:5]
 
 
