@@ -207,6 +207,41 @@ def test_hop_limit_and_traffic_class_are_on_the_wire(topo, sk, peer):
     assert all(s[2] == 9 and s[3] & ~3 == 0x28 for s in tcp), [s for s in tcp if s[2] != 9][:5]
 
 
+HOPS_SCRIPT = r"""
+import socket, sys
+s = socket.socket(socket.AF_INET6)
+s.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_UNICAST_HOPS, 11)
+s.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_TCLASS, 0x48)
+s.connect((sys.argv[1], int(sys.argv[2])))
+s.sendall(b"x" * 20000)
+n = 0
+while n < 20000:
+    n += len(s.recv(65536))
+print(s.getsockname()[0], s.getsockopt(socket.IPPROTO_IPV6, socket.IPV6_UNICAST_HOPS),
+      s.getsockopt(socket.IPPROTO_IPV6, socket.IPV6_TCLASS), s.getsockname()[1])
+"""
+
+
+def test_hop_limit_set_before_connect_goes_with_the_socket_to_skiff(topo, sk, runs, peer):
+    """A program under skiff-run sets IPV6_UNICAST_HOPS and IPV6_TCLASS on
+    its kernel socket, then connects to the peer: the socket becomes
+    skiff's with both (getsockopt answers from skiff) and its segments carry
+    them on the wire."""
+    sniff = Sniff6(topo, v6(topo, OURS))
+    try:
+        rc, out, err = start(runs, topo, [PY, "-c", HOPS_SCRIPT, v6(topo, PEER),
+                                          peer.port]).finish(timeout=30)
+        time.sleep(0.3)
+        seen = sniff.frames()
+    finally:
+        sniff.close()
+    assert rc == 0, err
+    addr, hops, tclass, port = out.decode().split()
+    assert (addr, hops, tclass) == (v6(topo, OURS), "11", str(0x48)), out
+    tcp = [s for s in seen if s[0] == socket.IPPROTO_TCP and s[1] == int(port)]
+    assert tcp and all(s[2] == 11 and s[3] & ~3 == 0x48 for s in tcp), tcp[:5]
+
+
 def test_a_dual_stack_listener_accepts_both_families(topo, sk):
     """v6_check serve: one AF_INET6 listener on [::] without V6ONLY; a peer
     client over IPv6 is named by its IPv6 address, one over IPv4 (to

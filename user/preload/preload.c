@@ -590,6 +590,34 @@ static int sysctl_int(const char *path)
 	return atoi(buf);
 }
 
+/* The IP header fields set on kernel socket fd (those that differ from
+ * what the kernel reads back when unset), to skiff socket h. */
+static void carry_ip_options(int fd, int h, const char *call)
+{
+	bool v6 = kopt(fd, SOL_SOCKET, SO_DOMAIN) == AF_INET6;
+	const struct {
+		int level, name, unset;
+	} opts[] = {
+		{IPPROTO_IP, IP_TOS, 0},
+		{IPPROTO_IP, IP_TTL, sysctl_int("/proc/sys/net/ipv4/ip_default_ttl")},
+		{IPPROTO_IPV6, IPV6_TCLASS, 0},
+		{IPPROTO_IPV6, IPV6_UNICAST_HOPS, sysctl_int("/proc/sys/net/ipv6/conf/all/hop_limit")},
+	};
+	size_t k;
+	int v;
+
+	for (k = 0; k < sizeof(opts) / sizeof(opts[0]); k++) {
+		if (opts[k].level == IPPROTO_IPV6 && !v6)
+			continue;
+		v = kopt(fd, opts[k].level, opts[k].name);
+		if (v != opts[k].unset &&
+		    LIB(skiff_setsockopt(h, opts[k].level, opts[k].name, &v, sizeof(v))))
+			refuse(errno, call, fd,
+			       "option %d/%d set before could not be carried to skiff",
+			       opts[k].level, opts[k].name);
+	}
+}
+
 /* Carry the options set on the kernel socket to skiff socket h; say what
  * cannot be carried. */
 static void carry_options(int fd, int h, const char *call)
@@ -635,6 +663,7 @@ static void carry_options(int fd, int h, const char *call)
 	if (!REAL(getsockopt)(fd, SOL_SOCKET, SO_LINGER, &lg, &l) && lg.l_onoff &&
 	    LIB(skiff_setsockopt(h, SOL_SOCKET, SO_LINGER, &lg, sizeof(lg))))
 		refuse(errno, call, fd, "SO_LINGER set before could not be carried to skiff");
+	carry_ip_options(fd, h, call);
 }
 
 /* Make kernel socket fd the placeholder of a new skiff socket. */
