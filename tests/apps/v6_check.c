@@ -152,6 +152,18 @@ static int hops(const char *peer, int tport, int uport)
 	       "tclass on AF_INET");
 	EXPECT(getopt_int(fd, IPPROTO_IP, IP_TTL) == 64, "ttl default");
 	EXPECT(setopt_int(fd, IPPROTO_IP, IP_TTL, 0) < 0 && errno == EINVAL, "ttl 0");
+	{
+		/* IP_TOS and IP_TTL as one byte, as Linux takes and gives them */
+		unsigned char b = 0x10;
+		socklen_t blen = 1;
+
+		EXPECT(!skiff_setsockopt(fd, IPPROTO_IP, IP_TOS, &b, 1), "IP_TOS byte");
+		EXPECT(getopt_int(fd, IPPROTO_IP, IP_TOS) == 0x10, "IP_TOS back");
+		b = 0;
+		EXPECT(!skiff_getsockopt(fd, IPPROTO_IP, IP_TOS, &b, &blen) && blen == 1 &&
+			       b == 0x10,
+		       "IP_TOS into a byte: %u, len %u", b, blen);
+	}
 	skiff_close(fd);
 	fd = skiff_socket(AF_INET6, SOCK_DGRAM, 0);
 	EXPECT(getopt_int(fd, IPPROTO_IPV6, IPV6_UNICAST_HOPS) == 64, "hops default");
@@ -162,6 +174,8 @@ static int hops(const char *peer, int tport, int uport)
 	EXPECT(setopt_int(fd, IPPROTO_IPV6, IPV6_TCLASS, 256) < 0 && errno == EINVAL, "tclass 256");
 	EXPECT(setopt_int(fd, IPPROTO_IPV6, IPV6_MULTICAST_HOPS, 1) < 0 && errno == ENOPROTOOPT,
 	       "multicast hops");
+	EXPECT(skiff_setsockopt(fd, IPPROTO_IPV6, IPV6_TCLASS, "x", 1) < 0 && errno == EINVAL,
+	       "tclass as a byte (Linux wants an int)");
 	ok();
 
 	check = "udp_datagram_carries_hop_limit_and_traffic_class";

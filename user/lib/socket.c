@@ -747,9 +747,13 @@ SKIFF_EXPORT int skiff_setsockopt(int fd, int level, int name, const void *val, 
 		return set_linger(fd, val, len);
 	if (level == IPPROTO_TCP && name == TCP_CONGESTION)
 		return set_congestion(fd, val, len);
-	if (!val || len < (socklen_t)sizeof(int))
+	if (val && len >= 1 && len < (socklen_t)sizeof(int) && level == IPPROTO_IP &&
+	    ip_opt_of(level, name))
+		v = *(const unsigned char *)val; /* IP_TOS, IP_TTL: Linux takes a byte too */
+	else if (!val || len < (socklen_t)sizeof(int))
 		return fail(EINVAL);
-	memcpy(&v, val, sizeof(v));
+	else
+		memcpy(&v, val, sizeof(v));
 	if (level == IPPROTO_IPV6 && name == IPV6_V6ONLY)
 		return set_v6only(fd, v);
 	if (level == SOL_SOCKET && name == SO_REUSEADDR) {
@@ -800,6 +804,7 @@ out:
 SKIFF_EXPORT int skiff_getsockopt(int fd, int level, int name, void *val, socklen_t *len)
 {
 	struct lsock *ls;
+	bool byte;
 	int i, v = 0, ret = 0;
 
 	if (fd < SKIFF_FD_BASE)
@@ -843,7 +848,10 @@ SKIFF_EXPORT int skiff_getsockopt(int fd, int level, int name, void *val, sockle
 		*len = *len < n ? *len : (socklen_t)n;
 		return 0;
 	}
-	if (*len < (socklen_t)sizeof(int))
+	/* IP_TOS, IP_TTL: Linux gives one byte to a shorter buffer */
+	byte = *len >= 1 && *len < (socklen_t)sizeof(int) && level == IPPROTO_IP &&
+	       ip_opt_of(level, name);
+	if (*len < (socklen_t)sizeof(int) && !byte)
 		return fail(EINVAL);
 	sa_lock();
 	i = sa_slot_of(fd);
@@ -891,6 +899,11 @@ out:
 	sa_unlock();
 	if (ret)
 		return fail(-ret);
+	if (byte) {
+		*(unsigned char *)val = (unsigned char)v;
+		*len = 1;
+		return 0;
+	}
 	memcpy(val, &v, sizeof(v));
 	*len = sizeof(v);
 	return 0;
