@@ -8,6 +8,7 @@ kernel HTTP server and skiffd --send [X:Y::Z]:PORT:BYTES to a kernel sink."""
 
 import json
 import socket
+import subprocess
 import threading
 import time
 
@@ -105,6 +106,19 @@ def test_an_ipv6_only_skiffd_serves_ipv6_and_leaves_ipv4_to_the_kernel(topo, htt
         assert delta["xdp.pass_not_ours"] >= 3, sn.nonzero(delta)
         for k in ("xdp.arp_reply", "xdp.icmp_echo_reply", "u.arp_rx", "u.ip_rx"):
             assert delta[k] == 0, (k, sn.nonzero(delta))
+        # skiff-run reads the IPv6-only status: a client to the peer's
+        # prefix is skiff's (it leaves from ours)
+        psrv = sn.TcpEchoServer(topo.peer_ns, v6(topo, PEER), 0)
+        try:
+            p = subprocess.run(sn.nsenter(topo.dut_ns, [
+                str(sn.BUILD / "bin" / "skiff-run"), "--", "/usr/bin/python3", "-c",
+                "import socket, sys; c = socket.create_connection((sys.argv[1], "
+                "int(sys.argv[2]))); c.sendall(b'v6'); print(c.recv(2), c.getsockname()[0])",
+                v6(topo, PEER), str(psrv.sock.getsockname()[1])]),
+                capture_output=True, text=True, timeout=30)
+        finally:
+            psrv.close()
+        assert p.returncode == 0 and p.stdout.split() == ["b'v6'", ours], p
         tn.assert_frames_back(d, timeout=10)
     finally:
         rc = d.stop(timeout=20)
