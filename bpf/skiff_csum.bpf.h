@@ -9,7 +9,7 @@
 #define SKIFF_CSUM_BPF_H
 
 #include <linux/bpf.h>
-#include <linux/ip.h>
+#include <skiff/proto/ipv4.h>
 #include <bpf/bpf_helpers.h>
 
 #include "skiff_consts.bpf.h"
@@ -24,7 +24,7 @@ static __always_inline __u16 skiff_csum_fold(__u64 sum)
 }
 
 /* Unfolded sum of an option-less IPv4 header (caller checked ip + 1 <= data_end). */
-static __always_inline __u32 skiff_ipv4_sum20(const struct iphdr *ip)
+static __always_inline __u32 skiff_ipv4_sum20(const struct ip_hdr *ip)
 {
 	const __u16 *w = (const __u16 *)ip;
 	__u32 sum = 0;

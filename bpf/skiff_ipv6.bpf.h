@@ -21,7 +21,6 @@
 #ifndef SKIFF_IPV6_BPF_H
 #define SKIFF_IPV6_BPF_H
 
-#include <linux/ipv6.h>
 
 #include <skiff/proto/icmpv6.h>
 #include <skiff/proto/ipv6.h>
@@ -44,6 +43,14 @@ static __always_inline bool skiff_in6_unspecified(const struct skiff_in6 *a)
 	return !(a->a[0] | a->a[1] | a->a[2] | a->a[3]);
 }
 
+/* a == b, 16 bytes each (a header's address: 2-byte aligned only) */
+static __always_inline bool skiff_in6_equal(const __u8 *a, const __u8 *b)
+{
+	const __u32 *x = (const __u32 *)a, *y = (const __u32 *)b;
+
+	return x[0] == y[0] && x[1] == y[1] && x[2] == y[2] && x[3] == y[3];
+}
+
 /* RFC 4291 2.7.1: is dst the solicited-node group of target (ff02::1:ffXX:XXXX)? */
 static __always_inline bool skiff_in6_solicited_node(const struct skiff_in6 *dst,
 						     const struct skiff_in6 *target)
@@ -54,7 +61,7 @@ static __always_inline bool skiff_in6_solicited_node(const struct skiff_in6 *dst
 }
 
 /* Unfolded sum of the RFC 8200 8.1 pseudo-header for ICMPv6 of len bytes. */
-static __always_inline __u64 skiff_ipv6_pseudo_sum(const struct ipv6hdr *ip6, __u32 len)
+static __always_inline __u64 skiff_ipv6_pseudo_sum(const struct ip6_hdr *ip6, __u32 len)
 {
 	const __u32 *w = (const __u32 *)&ip6->saddr;
 	__u64 sum = 0;
@@ -67,7 +74,7 @@ static __always_inline __u64 skiff_ipv6_pseudo_sum(const struct ipv6hdr *ip6, __
 }
 
 /* Is the ICMPv6 checksum of the len-byte message at l4_off right? */
-static __always_inline bool skiff_icmp6_csum_ok(struct skiff_pkt *p, const struct ipv6hdr *ip6,
+static __always_inline bool skiff_icmp6_csum_ok(struct skiff_pkt *p, const struct ip6_hdr *ip6,
 						__u32 l4_off, __u32 len)
 {
 	long sum = skiff_csum_frame(p->ctx, l4_off, len);
@@ -108,7 +115,7 @@ static __always_inline void skiff_neigh6_learn(struct skiff_pkt *p, const struct
  * reply, O set, our MAC as target link-layer address.  The frame is cut
  * or grown to exactly the NA.
  */
-static __always_inline int skiff_nd_solicit(struct skiff_pkt *p, struct ipv6hdr *ip6,
+static __always_inline int skiff_nd_solicit(struct skiff_pkt *p, struct ip6_hdr *ip6,
 					    __u32 plen, bool to_group)
 {
 	__u32 l3_off = p->l3_off, l4_off = l3_off + SKIFF_IPV6_HLEN, sum = 0, i;
@@ -119,7 +126,7 @@ static __always_inline int skiff_nd_solicit(struct skiff_pkt *p, struct ipv6hdr 
 	struct skiff_addr *addr;
 	bool dad, have_slla = false;
 	void *data, *data_end;
-	struct ethhdr *eth;
+	struct eth_hdr *eth;
 	__u16 *w;
 	long delta;
 
@@ -189,15 +196,15 @@ static __always_inline int skiff_nd_solicit(struct skiff_pkt *p, struct ipv6hdr 
 	__builtin_memcpy(eth->h_source, p->cfg->mac, ETH_ALEN);
 	/* version 6, traffic class and flow label 0 */
 	*(__be32 *)ip6 = bpf_htonl(0x60000000);
-	ip6->payload_len = bpf_htons(SKIFF_NA_LEN);
+	ip6->plen = bpf_htons(SKIFF_NA_LEN);
 	ip6->nexthdr = SKIFF_IPPROTO_ICMPV6;
 	ip6->hop_limit = SKIFF_ND_HOP_LIMIT;
 	__builtin_memcpy(&ip6->saddr, &target, sizeof(target));
 	if (dad) {
 		__builtin_memset(&ip6->daddr, 0, sizeof(ip6->daddr));
-		ip6->daddr.in6_u.u6_addr8[0] = 0xff;
-		ip6->daddr.in6_u.u6_addr8[1] = 0x02;
-		ip6->daddr.in6_u.u6_addr8[15] = 1;
+		ip6->daddr[0] = 0xff;
+		ip6->daddr[1] = 0x02;
+		ip6->daddr[15] = 1;
 	} else {
 		__builtin_memcpy(&ip6->daddr, &src, sizeof(src));
 	}
@@ -221,7 +228,7 @@ static __always_inline int skiff_nd_solicit(struct skiff_pkt *p, struct ipv6hdr 
 }
 
 /* An echo request to a dedicated address, answered in place (RFC 4443 4.2). */
-static __always_inline int skiff_icmp6_echo(struct skiff_pkt *p, struct ipv6hdr *ip6, __u32 plen)
+static __always_inline int skiff_icmp6_echo(struct skiff_pkt *p, struct ip6_hdr *ip6, __u32 plen)
 {
 	struct icmp6_hdr *icmp = (void *)(ip6 + 1);
 	__u32 l4_off = p->l3_off + SKIFF_IPV6_HLEN;
@@ -278,7 +285,7 @@ static __always_inline bool skiff_nh_is_ext(__u8 nh)
  * length, drop_ip6_malformed.  AH, ESP and unknown headers end the walk:
  * their next header is not UDP/TCP, so the packet is the kernel's.
  */
-static __always_inline int skiff_ipv6_walk(struct skiff_pkt *p, const struct ipv6hdr *ip6,
+static __always_inline int skiff_ipv6_walk(struct skiff_pkt *p, const struct ip6_hdr *ip6,
 					   __u32 plen, struct skiff_ip6_chain *c)
 {
 	__u32 start = p->l3_off + SKIFF_IPV6_HLEN, off = start;
@@ -339,12 +346,12 @@ static __always_inline bool skiff_port6_lookup(const void *addr, __be16 port, __
  * SKIFF_CONTINUE: not an error message.
  */
 static __always_inline int skiff_icmp6_error_shared(struct skiff_pkt *p,
-						    const struct ipv6hdr *ip6,
+						    const struct ip6_hdr *ip6,
 						    const struct skiff_ip6_chain *c)
 {
 	__u32 qoff = c->l4_off + sizeof(struct icmp6_hdr), qlen;
 	struct icmp6_hdr h;
-	struct ipv6hdr q;
+	struct ip6_hdr q;
 	__u8 qnh, l4[8];
 
 	if (c->l4_len < sizeof(h) || bpf_xdp_load_bytes(p->ctx, c->l4_off, &h, sizeof(h)))
@@ -352,7 +359,7 @@ static __always_inline int skiff_icmp6_error_shared(struct skiff_pkt *p,
 	if (h.type < SKIFF_ICMPV6_DEST_UNREACH || h.type > SKIFF_ICMPV6_PARAMPROB)
 		return SKIFF_CONTINUE;
 	qlen = c->l4_len - sizeof(h);
-	if (qlen < sizeof(q) || bpf_xdp_load_bytes(p->ctx, qoff, &q, sizeof(q)) || q.version != 6)
+	if (qlen < sizeof(q) || bpf_xdp_load_bytes(p->ctx, qoff, &q, sizeof(q)) || ip6_version(&q) != 6)
 		return skiff_pass(p->st, pass_icmp6_quote);
 	qnh = q.nexthdr;
 	qoff += sizeof(q);
@@ -371,10 +378,7 @@ static __always_inline int skiff_icmp6_error_shared(struct skiff_pkt *p,
 	if (qnh != IPPROTO_UDP && qnh != IPPROTO_TCP)
 		return skiff_pass(p->st, pass_icmp6_err);
 	/* an error goes to the offending packet's source (RFC 4443 2.2) */
-	if (q.saddr.in6_u.u6_addr32[0] != ip6->daddr.in6_u.u6_addr32[0] ||
-	    q.saddr.in6_u.u6_addr32[1] != ip6->daddr.in6_u.u6_addr32[1] ||
-	    q.saddr.in6_u.u6_addr32[2] != ip6->daddr.in6_u.u6_addr32[2] ||
-	    q.saddr.in6_u.u6_addr32[3] != ip6->daddr.in6_u.u6_addr32[3])
+	if (!skiff_in6_equal(q.saddr, ip6->daddr))
 		return skiff_pass(p->st, pass_icmp6_err);
 	/* RFC 4443 2.4 c: as much as fits, so at least both ports */
 	if (qlen < sizeof(l4) || bpf_xdp_load_bytes(p->ctx, qoff, l4, sizeof(l4)))
@@ -394,7 +398,7 @@ static __always_inline int skiff_icmp6_error_shared(struct skiff_pkt *p,
  * must be whole (RFC 1858 3's tiny fragments; RFC 7112 asks the first
  * fragment to hold it): drop_l4_truncated.
  */
-static __always_inline int __skiff_ipv6_shared(struct skiff_pkt *p, struct ipv6hdr *ip6,
+static __always_inline int __skiff_ipv6_shared(struct skiff_pkt *p, struct ip6_hdr *ip6,
 					       __u32 plen)
 {
 	struct skiff_frag6_key fkey = {};
@@ -433,17 +437,17 @@ static __always_inline int __skiff_ipv6_shared(struct skiff_pkt *p, struct ipv6h
 	}
 
 	l4p = ip6 + 1;
-	if (c.l4_len < (c.nh == IPPROTO_TCP ? SKIFF_TCP_MIN_HLEN : sizeof(struct udphdr)))
+	if (c.l4_len < (c.nh == IPPROTO_TCP ? SKIFF_TCP_MIN_HLEN : sizeof(struct udp_hdr)))
 		return skiff_drop(p->st, drop_l4_truncated);
 	if (c.l4_off == p->l3_off + SKIFF_IPV6_HLEN && l4p + SKIFF_TCP_MIN_HLEN <= p->data_end) {
 		/* the common case, no extension header: read in place */
-		dport = ((struct udphdr *)l4p)->dest; /* same place in TCP */
+		dport = ((struct udp_hdr *)l4p)->dest; /* same place in TCP */
 	} else {
 		/* Verifier: the helper's size must be a constant, hence two calls. */
 		if (c.nh == IPPROTO_TCP ? bpf_xdp_load_bytes(p->ctx, c.l4_off, l4,
 							      SKIFF_TCP_MIN_HLEN)
 					: bpf_xdp_load_bytes(p->ctx, c.l4_off, l4,
-							      sizeof(struct udphdr)))
+							      sizeof(struct udp_hdr)))
 			return skiff_drop(p->st, drop_l4_truncated);
 		dport = *(__be16 *)(l4 + 2);
 	}
@@ -475,7 +479,7 @@ static __noinline int skiff_ipv6_shared(struct xdp_md *ctx, struct skiff_config 
 		.cfg = cfg,
 		.st = st,
 	};
-	struct ipv6hdr *ip6;
+	struct ip6_hdr *ip6;
 
 	/* Verifier: l3_off is 14 or 18 (skiff_parse_eth); say so again. */
 	if (!cfg || !st || l3_off > ETH_HLEN + SKIFF_VLAN_HLEN)
@@ -490,7 +494,7 @@ static __noinline int skiff_ipv6_shared(struct xdp_md *ctx, struct skiff_config 
 
 static __always_inline int skiff_handle_ipv6(struct skiff_pkt *p)
 {
-	struct ipv6hdr *ip6 = p->l3;
+	struct ip6_hdr *ip6 = p->l3;
 	struct skiff_addr *addr;
 	struct nd_msg *ns;
 	struct skiff_in6 dst;
@@ -500,7 +504,7 @@ static __always_inline int skiff_handle_ipv6(struct skiff_pkt *p)
 	if ((void *)(ip6 + 1) > p->data_end)
 		return skiff_pass(p->st, pass_truncated);
 	__builtin_memcpy(&dst, &ip6->daddr, sizeof(dst));
-	plen = bpf_ntohs(ip6->payload_len);
+	plen = bpf_ntohs(ip6->plen);
 	ns = (void *)(ip6 + 1);
 
 	addr = bpf_map_lookup_elem(&addrs6, &dst);
@@ -508,13 +512,13 @@ static __always_inline int skiff_handle_ipv6(struct skiff_pkt *p)
 		/* An NS to the solicited-node group of one of our addresses. */
 		if (ip6->nexthdr == SKIFF_IPPROTO_ICMPV6 && (void *)(ns + 1) <= p->data_end &&
 		    ns->hdr.type == SKIFF_ND_NEIGHBOR_SOLICIT &&
-		    skiff_in6_solicited_node(&dst, (void *)ns->target) && ip6->version == 6 &&
+		    skiff_in6_solicited_node(&dst, (void *)ns->target) && ip6_version(ip6) == 6 &&
 		    plen + SKIFF_IPV6_HLEN <= p->l3_len)
 			return skiff_nd_solicit(p, ip6, plen, true);
 		return skiff_pass(p->st, pass_not_ours);
 	}
 	/* RFC 8200 3: version 6; the payload inside the frame (padding may follow) */
-	if (ip6->version != 6 || plen + SKIFF_IPV6_HLEN > p->l3_len)
+	if (ip6_version(ip6) != 6 || plen + SKIFF_IPV6_HLEN > p->l3_len)
 		return skiff_drop(p->st, drop_ip6_malformed);
 	if (!(addr->flags & SKIFF_ADDR_DEDICATED))
 		return skiff_ipv6_shared(p->ctx, p->cfg, p->st, p->l3_off, plen);

@@ -13,7 +13,7 @@
 #include <stdbool.h>
 #include <linux/bpf.h>
 #include <linux/if_ether.h>
-#include <linux/ip.h>
+#include <skiff/proto/ipv4.h>
 #include <bpf/bpf_helpers.h>
 #include <bpf/bpf_endian.h>
 
@@ -29,7 +29,7 @@ struct skiff_pkt {
 	struct xdp_md *ctx;
 	void *data;
 	void *data_end;
-	struct ethhdr *eth;
+	struct eth_hdr *eth;
 	void *l3;     /* header after Ethernet and the optional tag */
 	__u32 l3_off; /* its offset from data: 14 or 18 */
 	__u32 l3_len; /* bytes from l3 to the end, fragments included */
@@ -68,7 +68,7 @@ static __always_inline bool skiff_ipv4_martian_src(__be32 saddr)
  */
 static __always_inline int skiff_parse_eth(struct skiff_pkt *p)
 {
-	struct ethhdr *eth = p->data;
+	struct eth_hdr *eth = p->data;
 	__u16 proto, vid = 0;
 	void *nh;
 
@@ -114,7 +114,7 @@ static __always_inline int skiff_parse_eth(struct skiff_pkt *p)
  * <= the bytes the frame carries after L2 (Ethernet padding may follow).
  * Returns the header length in bytes, or 0 when malformed.
  */
-static __always_inline __u32 skiff_ipv4_hlen(const struct skiff_pkt *p, const struct iphdr *ip)
+static __always_inline __u32 skiff_ipv4_hlen(const struct skiff_pkt *p, const struct ip_hdr *ip)
 {
 	__u32 hlen = ip->ihl * 4;
 	__u32 tot = bpf_ntohs(ip->tot_len);

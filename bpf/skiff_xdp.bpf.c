@@ -117,9 +117,8 @@
 #include <linux/bpf.h>
 #include <linux/if_ether.h>
 #include <linux/in.h>
-#include <linux/ip.h>
-#include <linux/udp.h>
-#include <linux/tcp.h>
+#include <skiff/proto/udp.h>
+#include <skiff/proto/tcp.h>
 #include <bpf/bpf_helpers.h>
 #include <bpf/bpf_endian.h>
 
@@ -278,7 +277,7 @@ static __always_inline int skiff_handle_arp(struct skiff_pkt *p)
  * ICMP for a dedicated address, not fragmented.  Answers an echo request
  * with IHL 5 in place; SKIFF_CONTINUE sends anything else to the daemon.
  */
-static __always_inline int skiff_icmp_echo(struct skiff_pkt *p, struct iphdr *ip, __u32 hlen)
+static __always_inline int skiff_icmp_echo(struct skiff_pkt *p, struct ip_hdr *ip, __u32 hlen)
 {
 	__u32 len = bpf_ntohs(ip->tot_len) - hlen; /* >= 0: skiff_ipv4_hlen */
 	struct icmp_hdr *icmp = (void *)ip + hlen;
@@ -332,7 +331,7 @@ static __always_inline int skiff_icmp_echo(struct skiff_pkt *p, struct iphdr *ip
  * by skiff?  Sets *owned and returns SKIFF_CONTINUE, or an XDP action for
  * a header cut short.
  */
-static __always_inline int skiff_port_owned(struct skiff_pkt *p, struct iphdr *ip, __u32 hlen,
+static __always_inline int skiff_port_owned(struct skiff_pkt *p, struct ip_hdr *ip, __u32 hlen,
 					    bool *owned)
 {
 	__u32 l4_len = bpf_ntohs(ip->tot_len) - hlen;
@@ -344,7 +343,7 @@ static __always_inline int skiff_port_owned(struct skiff_pkt *p, struct iphdr *i
 	 * RFC 1858 3: a first fragment too small for the transport header is
 	 * an attack, not a datagram; for TCP, require the minimal header.
 	 */
-	need = ip->protocol == IPPROTO_TCP ? SKIFF_TCP_MIN_HLEN : sizeof(struct udphdr);
+	need = ip->protocol == IPPROTO_TCP ? SKIFF_TCP_MIN_HLEN : sizeof(struct udp_hdr);
 	if (l4_len < need || l4 + need > p->data_end)
 		return skiff_drop(p->st, drop_l4_truncated);
 	/* Verifier: `need` is not a constant; prove the 4 port bytes directly. */
@@ -352,7 +351,7 @@ static __always_inline int skiff_port_owned(struct skiff_pkt *p, struct iphdr *i
 		return skiff_drop(p->st, drop_l4_truncated);
 
 	key.addr = ip->daddr;
-	key.port = ((struct udphdr *)l4)->dest; /* same place in TCP */
+	key.port = ((struct udp_hdr *)l4)->dest; /* same place in TCP */
 	key.proto = ip->protocol;
 	*owned = bpf_map_lookup_elem(&ports, &key) != NULL;
 	if (!*owned) {
@@ -372,13 +371,13 @@ static __always_inline int skiff_port_owned(struct skiff_pkt *p, struct iphdr *i
  * it is the kernel's.  SKIFF_CONTINUE: not an ICMP error (or too short for
  * the ICMP header): the caller decides as for any other ICMP.
  */
-static __always_inline int skiff_icmp_error_shared(struct skiff_pkt *p, struct iphdr *ip,
+static __always_inline int skiff_icmp_error_shared(struct skiff_pkt *p, struct ip_hdr *ip,
 						   __u32 hlen)
 {
 	__u32 len = bpf_ntohs(ip->tot_len) - hlen; /* >= 0: skiff_ipv4_hlen */
 	struct icmp_hdr *icmp = (void *)ip + hlen;
 	struct skiff_port_key key = {};
-	struct iphdr *q;
+	struct ip_hdr *q;
 	__u32 qhlen;
 	void *ql4;
 
@@ -418,7 +417,7 @@ static __always_inline int skiff_icmp_error_shared(struct skiff_pkt *p, struct i
 		return skiff_pass(p->st, pass_icmp_quote);
 
 	key.addr = q->saddr;
-	key.port = ((struct udphdr *)ql4)->source; /* same place in TCP */
+	key.port = ((struct udp_hdr *)ql4)->source; /* same place in TCP */
 	key.proto = q->protocol;
 	if (!bpf_map_lookup_elem(&ports, &key)) {
 		key.addr = 0; /* bound to every skiff address */
@@ -432,7 +431,7 @@ static __always_inline int skiff_icmp_error_shared(struct skiff_pkt *p, struct i
 }
 
 /* A shared address: only owned UDP/TCP ports are skiff's. */
-static __always_inline int skiff_ipv4_shared(struct skiff_pkt *p, struct iphdr *ip, __u32 hlen)
+static __always_inline int skiff_ipv4_shared(struct skiff_pkt *p, struct ip_hdr *ip, __u32 hlen)
 {
 	__u16 frag = bpf_ntohs(ip->frag_off);
 	struct skiff_frag_key fkey = {};
@@ -478,7 +477,7 @@ static __always_inline int skiff_ipv4_shared(struct skiff_pkt *p, struct iphdr *
 
 static __always_inline int skiff_handle_ipv4(struct skiff_pkt *p)
 {
-	struct iphdr *ip = p->l3;
+	struct ip_hdr *ip = p->l3;
 	struct skiff_addr *addr;
 	__u32 daddr, hlen;
 	__u16 frag;

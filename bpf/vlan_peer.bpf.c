@@ -33,6 +33,8 @@
 #include <bpf/bpf_helpers.h>
 #include <bpf/bpf_endian.h>
 
+#include <skiff/proto/eth.h>
+
 #define VLAN_VID_MASK 0x0fff
 
 struct vlan_peer_config {
@@ -133,7 +135,7 @@ int vlan_peer_xdp(struct xdp_md *ctx)
 	void *data = (void *)(long)ctx->data;
 	void *data_end = (void *)(long)ctx->data_end;
 	struct vlan_peer_stats *st = vlan_peer_st();
-	struct ethhdr *eth = data;
+	struct eth_hdr *eth = data;
 	__be16 *tci;
 
 	if ((void *)(eth + 1) + 4 > data_end)

@@ -2,11 +2,10 @@
 /*
  * Ethernet II (IEEE 802.3 type field) and one IEEE 802.1Q tag: the header
  * structs and eth_hdr_parse(), the checked parse the daemon and the tests
- * use.  The XDP program reads the tag through struct vlan_tag too (this
- * file reaches no libc) but keeps <linux/if_ether.h>'s struct ethhdr, the
- * same layout, and its own bounds checks: the verifier only accepts
- * bounds proved by comparing packet pointers with data_end, so a helper
- * that checks a length it is given proves nothing to it.
+ * use.  The XDP programs read frames through these structs too (this
+ * file reaches no libc) but with their own bounds checks: the verifier
+ * only accepts bounds proved by comparing packet pointers with data_end,
+ * so a helper that checks a length it is given proves nothing to it.
  */
 #ifndef SKIFF_PROTO_ETH_H
 #define SKIFF_PROTO_ETH_H

@@ -5,8 +5,8 @@
  * Linux's struct iphdr.  Packed with alignment 2: after a 14-byte Ethernet
  * header the IPv4 header starts at 2 mod 4 (AF_XDP frames have no
  * NET_IP_ALIGN slack), so the compiler never assumes an aligned 32-bit
- * field.  The XDP programs keep <linux/ip.h>'s struct iphdr (the same
- * layout, glibc-free): the verifier only accepts bounds proved against
+ * field.  The XDP program reads IPv4 through struct ip_hdr too, with its
+ * own data_end checks: the verifier only accepts bounds proved against
  * data_end, which a length-checking helper cannot give it.
  */
 #ifndef SKIFF_PROTO_IPV4_H

@@ -5,7 +5,8 @@
  * skiff walks.  Packed
  * with alignment 2: after a 14-byte Ethernet header the IPv6 header starts
  * at 2 mod 4 (AF_XDP frames have no NET_IP_ALIGN slack).  The XDP program
- * uses <linux/ipv6.h>'s struct ipv6hdr, the same layout.
+ * uses struct ip6_hdr and ip6_version() too, with its own data_end checks
+ * (the verifier cannot use a length-checking parse helper).
  */
 #ifndef SKIFF_PROTO_IPV6_H
 #define SKIFF_PROTO_IPV6_H
@@ -66,13 +67,19 @@ _Static_assert(sizeof(struct ip6_ext_hdr) == 2, "an extension header starts with
  * errors) describes a packet longer than the quote, so input checks it
  * itself.  PROTO_SHORT if cut, PROTO_VERSION for another version.
  */
+/* The version field: the first byte's high 4 bits. */
+static inline unsigned int ip6_version(const struct ip6_hdr *h)
+{
+	return *(const __u8 *)h >> 4;
+}
+
 static inline enum proto_err ip6_hdr_parse(const void *p, size_t len, const struct ip6_hdr **ip6)
 {
 	const struct ip6_hdr *h = p;
 
 	if (len < IPV6_HDR_LEN)
 		return PROTO_SHORT;
-	if (get_be32(&h->vtc_flow) >> 28 != 6)
+	if (ip6_version(h) != 6)
 		return PROTO_VERSION;
 	*ip6 = h;
 	return PROTO_OK;
