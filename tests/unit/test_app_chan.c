@@ -480,6 +480,88 @@ static void test_congestion_control_follows_connect_flags_and_setopt(void **stat
 	assert_int_equal(f->slots[0].rep_res, -EINVAL);
 }
 
+struct ip_find {
+	uint8_t ttl, tos;
+	bool found;
+};
+
+static void ip_of_client(void *arg, const struct sock *sk)
+{
+	struct ip_find *c = arg;
+
+	if (ntohs(sk->dport) == PEER_PORT) {
+		c->ttl = sk_ttl(sk, true);
+		c->tos = sk_tos(sk, true);
+		c->found = true;
+	}
+}
+
+/* The IPv4 TTL of the frames A sends to B's port, the last one seen. */
+static int ttl_of_a(struct twostack *ts, int from, uint8_t *frame, uint32_t *len, void *arg)
+{
+	(void)ts;
+	if (from == TS_A && *len >= 14 + 20 && frame[12] == 0x08 && frame[13] == 0x00 &&
+	    frame[14 + 9] == IPPROTO_TCP)
+		*(uint8_t *)arg = frame[14 + 8];
+	return TS_PASS;
+}
+
+/* libskiffapp's IP_TTL / IP_TOS (IPV6_UNICAST_HOPS / IPV6_TCLASS alike):
+ * carried by CONNECT (ttl1, tos) or SETOPT (TTL value + 1); out-of-range
+ * values from the region are refused, never applied. */
+static void test_ip_header_fields_follow_connect_and_setopt(void **state)
+{
+	struct fixture *f = *state;
+	struct ip_find c = {0};
+	struct skiff_app_msg *m;
+	uint8_t wire = 0;
+	uint32_t seq;
+	struct sockaddr_in sin = {
+		.sin_family = AF_INET, .sin_port = htons(PEER_PORT), .sin_addr.s_addr = TS_ADDR_B};
+
+	assert_int_equal(skiff_socket(twostack_stack(&f->ts, TS_B), SOCK_STREAM, &f->peer_l), 0);
+	assert_int_equal(skiff_bind(f->peer_l, &sin), 0);
+	assert_int_equal(skiff_listen(f->peer_l, 8), 0);
+	twostack_set_filter(&f->ts, ttl_of_a, &wire);
+	post(f, SKIFF_APP_OP_CONNECT, 0, TS_ADDR_B, PEER_PORT, 0);
+	m = &f->req->msg[(f->req->prod - 1) % SKIFF_APP_RING];
+	m->ttl1 = 34; /* IP_TTL 33 */
+	m->tos = 0x12; /* the ECN bits are TCP's */
+	m->hops1 = 0xffff; /* hostile, and IPv6 on an AF_INET socket: ignored */
+	assert_true(run_until(f, 5 * SEC, slot0_connected));
+	assert_true(run_until(f, 5 * SEC, peer_accepted));
+	tcp_walk(twostack_stack(&f->ts, TS_A), ip_of_client, &c);
+	assert_true(c.found);
+	assert_int_equal(c.ttl, 33);
+	assert_int_equal(c.tos, 0x10);
+	assert_int_equal(wire, 33);
+	/* SETOPT: value + 1; 0 is the default again */
+	seq = post(f, SKIFF_APP_OP_SETOPT, 0, 0, 0, SKIFF_APP_OPT_TTL);
+	f->req->msg[(f->req->prod - 1) % SKIFF_APP_RING].arg2 = 0;
+	run(f, SEC);
+	assert_int_equal(f->slots[0].rep_seq, seq);
+	assert_int_equal(f->slots[0].rep_res, 0);
+	tcp_walk(twostack_stack(&f->ts, TS_A), ip_of_client, &c);
+	assert_int_equal(c.ttl, 64);
+	assert_int_equal(skiff_send(f->peer_c, "x", 1), 1); /* A acknowledges it */
+	run(f, SEC);
+	assert_int_equal(wire, 64);
+	/* out of range, and an IPv6 option on an IPv4 socket */
+	seq = post(f, SKIFF_APP_OP_SETOPT, 0, 0, 0, SKIFF_APP_OPT_TTL);
+	f->req->msg[(f->req->prod - 1) % SKIFF_APP_RING].arg2 = 300;
+	run(f, SEC);
+	assert_int_equal(f->slots[0].rep_seq, seq);
+	assert_int_equal(f->slots[0].rep_res, -EINVAL);
+	seq = post(f, SKIFF_APP_OP_SETOPT, 0, 0, 0, SKIFF_APP_OPT_HOPS);
+	f->req->msg[(f->req->prod - 1) % SKIFF_APP_RING].arg2 = 5;
+	run(f, SEC);
+	assert_int_equal(f->slots[0].rep_seq, seq);
+	assert_int_equal(f->slots[0].rep_res, -ENOPROTOOPT);
+	tcp_walk(twostack_stack(&f->ts, TS_A), ip_of_client, &c);
+	assert_int_equal(c.ttl, 64);
+	twostack_set_filter(&f->ts, NULL, NULL);
+}
+
 static void test_a_ring_index_far_ahead_poisons_the_app_on_this_worker(void **state)
 {
 	struct fixture *f = *state;
@@ -952,6 +1034,8 @@ int main(void)
 						setup, teardown),
 		cmocka_unit_test_setup_teardown(
 			test_an_rx_tail_ahead_of_head_resets_that_connection, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_ip_header_fields_follow_connect_and_setopt, setup,
+						teardown),
 		cmocka_unit_test_setup_teardown(test_congestion_control_follows_connect_flags_and_setopt,
 						setup, teardown),
 		cmocka_unit_test_setup_teardown(test_bad_ops_and_slots_are_counted_and_ignored,
