@@ -188,16 +188,34 @@ static bool peer_accepted(struct fixture *f)
 	return f->peer_c || !skiff_accept(f->peer_l, &f->peer_c, NULL);
 }
 
-/* B listens on PEER_PORT; the app connects slot 0 to it; B accepts. */
-static void connect_app_to_peer(struct fixture *f)
+/* A SETOPT of opt = val on slot 0, served: its result. */
+static int setopt0(struct fixture *f, int opt, uint32_t val)
+{
+	uint32_t seq = post(f, SKIFF_APP_OP_SETOPT, 0, 0, 0, opt);
+
+	f->req->msg[(f->req->prod - 1) % SKIFF_APP_RING].arg2 = val;
+	run(f, SEC);
+	assert_int_equal(f->slots[0].rep_seq, seq);
+	return f->slots[0].rep_res;
+}
+
+/* B listens on PEER_PORT. */
+static void peer_listen(struct fixture *f)
 {
 	struct sockaddr_in sin = {
 		.sin_family = AF_INET, .sin_port = htons(PEER_PORT), .sin_addr.s_addr = TS_ADDR_B};
-	uint32_t seq;
 
 	assert_int_equal(skiff_socket(twostack_stack(&f->ts, TS_B), SOCK_STREAM, &f->peer_l), 0);
 	assert_int_equal(skiff_bind(f->peer_l, &sin), 0);
 	assert_int_equal(skiff_listen(f->peer_l, 8), 0);
+}
+
+/* B listens on PEER_PORT; the app connects slot 0 to it; B accepts. */
+static void connect_app_to_peer(struct fixture *f)
+{
+	uint32_t seq;
+
+	peer_listen(f);
 	seq = post(f, SKIFF_APP_OP_CONNECT, 0, TS_ADDR_B, PEER_PORT, 0);
 	assert_true(run_until(f, 5 * SEC, slot0_connected));
 	assert_int_equal(f->slots[0].rep_seq, seq);
@@ -450,13 +468,8 @@ static void test_congestion_control_follows_connect_flags_and_setopt(void **stat
 {
 	struct fixture *f = *state;
 	struct cc_find c = {0};
-	uint32_t seq;
-	struct sockaddr_in sin = {
-		.sin_family = AF_INET, .sin_port = htons(PEER_PORT), .sin_addr.s_addr = TS_ADDR_B};
 
-	assert_int_equal(skiff_socket(twostack_stack(&f->ts, TS_B), SOCK_STREAM, &f->peer_l), 0);
-	assert_int_equal(skiff_bind(f->peer_l, &sin), 0);
-	assert_int_equal(skiff_listen(f->peer_l, 8), 0);
+	peer_listen(f);
 	post(f, SKIFF_APP_OP_CONNECT, 0, TS_ADDR_B, PEER_PORT, 0);
 	/* BBR (2) + 1, as the library puts it for setsockopt(TCP_CONGESTION, "bbr") */
 	f->req->msg[(f->req->prod - 1) % SKIFF_APP_RING].flags = 3u << SKIFF_APP_F_CC_SHIFT;
@@ -465,19 +478,11 @@ static void test_congestion_control_follows_connect_flags_and_setopt(void **stat
 	tcp_walk(twostack_stack(&f->ts, TS_A), cc_of_client, &c);
 	assert_non_null(c.cc);
 	assert_string_equal(c.cc, "bbr");
-	seq = post(f, SKIFF_APP_OP_SETOPT, 0, 0, 0, SKIFF_APP_OPT_CONGESTION);
-	f->req->msg[(f->req->prod - 1) % SKIFF_APP_RING].arg2 = 1;
-	run(f, SEC);
-	assert_int_equal(f->slots[0].rep_seq, seq);
-	assert_int_equal(f->slots[0].rep_res, 0);
+	assert_int_equal(setopt0(f, SKIFF_APP_OPT_CONGESTION, 1), 0);
 	tcp_walk(twostack_stack(&f->ts, TS_A), cc_of_client, &c);
 	assert_string_equal(c.cc, "newreno");
 	/* a number the transport does not have */
-	seq = post(f, SKIFF_APP_OP_SETOPT, 0, 0, 0, SKIFF_APP_OPT_CONGESTION);
-	f->req->msg[(f->req->prod - 1) % SKIFF_APP_RING].arg2 = 7;
-	run(f, SEC);
-	assert_int_equal(f->slots[0].rep_seq, seq);
-	assert_int_equal(f->slots[0].rep_res, -EINVAL);
+	assert_int_equal(setopt0(f, SKIFF_APP_OPT_CONGESTION, 7), -EINVAL);
 }
 
 struct ip_find {
@@ -515,13 +520,8 @@ static void test_ip_header_fields_follow_connect_and_setopt(void **state)
 	struct ip_find c = {0};
 	struct skiff_app_msg *m;
 	uint8_t wire = 0;
-	uint32_t seq;
-	struct sockaddr_in sin = {
-		.sin_family = AF_INET, .sin_port = htons(PEER_PORT), .sin_addr.s_addr = TS_ADDR_B};
 
-	assert_int_equal(skiff_socket(twostack_stack(&f->ts, TS_B), SOCK_STREAM, &f->peer_l), 0);
-	assert_int_equal(skiff_bind(f->peer_l, &sin), 0);
-	assert_int_equal(skiff_listen(f->peer_l, 8), 0);
+	peer_listen(f);
 	twostack_set_filter(&f->ts, ttl_of_a, &wire);
 	post(f, SKIFF_APP_OP_CONNECT, 0, TS_ADDR_B, PEER_PORT, 0);
 	m = &f->req->msg[(f->req->prod - 1) % SKIFF_APP_RING];
@@ -536,27 +536,15 @@ static void test_ip_header_fields_follow_connect_and_setopt(void **state)
 	assert_int_equal(c.tos, 0x10);
 	assert_int_equal(wire, 33);
 	/* SETOPT: value + 1; 0 is the default again */
-	seq = post(f, SKIFF_APP_OP_SETOPT, 0, 0, 0, SKIFF_APP_OPT_TTL);
-	f->req->msg[(f->req->prod - 1) % SKIFF_APP_RING].arg2 = 0;
-	run(f, SEC);
-	assert_int_equal(f->slots[0].rep_seq, seq);
-	assert_int_equal(f->slots[0].rep_res, 0);
+	assert_int_equal(setopt0(f, SKIFF_APP_OPT_TTL, 0), 0);
 	tcp_walk(twostack_stack(&f->ts, TS_A), ip_of_client, &c);
 	assert_int_equal(c.ttl, 64);
 	assert_int_equal(skiff_send(f->peer_c, "x", 1), 1); /* A acknowledges it */
 	run(f, SEC);
 	assert_int_equal(wire, 64);
 	/* out of range, and an IPv6 option on an IPv4 socket */
-	seq = post(f, SKIFF_APP_OP_SETOPT, 0, 0, 0, SKIFF_APP_OPT_TTL);
-	f->req->msg[(f->req->prod - 1) % SKIFF_APP_RING].arg2 = 300;
-	run(f, SEC);
-	assert_int_equal(f->slots[0].rep_seq, seq);
-	assert_int_equal(f->slots[0].rep_res, -EINVAL);
-	seq = post(f, SKIFF_APP_OP_SETOPT, 0, 0, 0, SKIFF_APP_OPT_HOPS);
-	f->req->msg[(f->req->prod - 1) % SKIFF_APP_RING].arg2 = 5;
-	run(f, SEC);
-	assert_int_equal(f->slots[0].rep_seq, seq);
-	assert_int_equal(f->slots[0].rep_res, -ENOPROTOOPT);
+	assert_int_equal(setopt0(f, SKIFF_APP_OPT_TTL, 300), -EINVAL);
+	assert_int_equal(setopt0(f, SKIFF_APP_OPT_HOPS, 5), -ENOPROTOOPT);
 	tcp_walk(twostack_stack(&f->ts, TS_A), ip_of_client, &c);
 	assert_int_equal(c.ttl, 64);
 	twostack_set_filter(&f->ts, NULL, NULL);
