@@ -103,11 +103,12 @@ def detached(sk):
 
 
 class Run:
-    """PROGRAM under skiff-run in the DUT namespace; killed by PID at the end."""
+    """PROGRAM under skiff-run (or launcher) in the DUT namespace; killed by PID at the end."""
 
     def __init__(self, topo, argv, opts=(), stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
                  env=None, launcher=SKIFF_RUN):
-        self.argv = [str(launcher), *opts, "--", *map(str, argv)]
+        # launcher None: PROGRAM alone, on the kernel (a reference run)
+        self.argv = [str(launcher), *opts, "--", *map(str, argv)] if launcher else [*map(str, argv)]
         self.p = subprocess.Popen(sn.nsenter(topo.dut_ns, ["env", *(env or []), *self.argv]),
                                   stdin=stdin, stdout=stdout, stderr=subprocess.PIPE)
 
@@ -511,6 +512,49 @@ def test_python_http_server_serves_curl_on_the_peer(topo, sk, runs, www):
     srv.p.send_signal(signal.SIGINT)  # KeyboardInterrupt: the server closes and exits 0
     rc, _, err = srv.finish(timeout=20)
     assert rc == 0, err
+
+
+INHERIT_SCRIPT = r"""
+import socket, struct, sys
+S, T = socket.SOL_SOCKET, socket.IPPROTO_TCP
+l = socket.socket()
+for level, name in ((S, socket.SO_REUSEADDR), (S, socket.SO_KEEPALIVE), (T, socket.TCP_NODELAY)):
+    l.setsockopt(level, name, 1)
+l.setsockopt(S, socket.SO_LINGER, struct.pack("ii", 1, 7))
+l.setsockopt(T, socket.TCP_CONGESTION, b"reno")
+l.bind((sys.argv[1], int(sys.argv[2])))
+l.listen(1)
+print("listening", flush=True)
+c, _ = l.accept()
+print(c.getsockopt(S, socket.SO_REUSEADDR), c.getsockopt(S, socket.SO_KEEPALIVE),
+      c.getsockopt(T, socket.TCP_NODELAY), struct.unpack("ii", c.getsockopt(S, socket.SO_LINGER, 8)),
+      c.getsockopt(T, socket.TCP_CONGESTION, 16).rstrip(b"\0").decode(), flush=True)
+c.close()
+"""
+
+
+def test_an_accepted_socket_inherits_its_listeners_options(topo, sk, runs):
+    """A Python server sets SO_REUSEADDR, SO_KEEPALIVE, TCP_NODELAY,
+    SO_LINGER and TCP_CONGESTION on its listener; getsockopt on the
+    accepted socket answers as the kernel's does for the same script (Linux
+    copies them to the child)."""
+    outs = []
+    for skiff, addr, port in ((False, topo.dut_ip, PORT + 11), (True, topo.ded_ip, PORT + 12)):
+        argv = [PY, "-c", INHERIT_SCRIPT, addr, port]
+        if skiff:
+            srv = start(runs, topo, argv)
+        else:  # the kernel's answer: the same script without skiff-run
+            srv = start(runs, topo, argv, launcher=None)
+        assert srv.p.stdout.readline() == b"listening\n", srv.stderr()
+        c = sn.ns_socket(topo.peer_ns, socket.AF_INET, socket.SOCK_STREAM)
+        c.settimeout(10)
+        c.connect((addr, port))
+        rc, out, err = srv.finish(timeout=20)
+        c.close()
+        assert rc == 0, err
+        outs.append(out.decode().strip())
+    assert outs[0] == "1 1 1 (1, 7) reno", outs
+    assert outs[1] == outs[0], f"skiff: {outs[1]!r}, the kernel: {outs[0]!r}"
 
 
 # ---- nginx ----

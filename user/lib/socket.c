@@ -377,7 +377,16 @@ SKIFF_EXPORT int skiff_accept4(int fd, struct sockaddr *addr, socklen_t *len, in
 	ns->cloexec = flags & SOCK_CLOEXEC;
 	ns->family = ls->family;
 	ns->v6only = ls->v6only;
-	ns->ttl1 = ls->ttl1; /* the listener's, as the daemon gave the connection */
+	/* What Linux's accepted socket inherits from its listener (and the
+	 * daemon gave the connection): TCP_NODELAY, SO_KEEPALIVE,
+	 * SO_REUSEADDR, TCP_CONGESTION, SO_LINGER, the buffer sizes and the
+	 * IP header fields. */
+	ns->flags = ls->flags;
+	ns->linger = ls->linger;
+	ns->linger_s = ls->linger_s;
+	ns->rcvbuf = ls->rcvbuf;
+	ns->sndbuf = ls->sndbuf;
+	ns->ttl1 = ls->ttl1;
 	ns->hops1 = ls->hops1;
 	ns->tos = ls->tos;
 	ns->tclass = ls->tclass;

@@ -577,17 +577,45 @@ static int kopt(int fd, int level, int name)
 	return REAL(getsockopt)(fd, level, name, &v, &l) ? 0 : v;
 }
 
-static int sysctl_int(const char *path)
+/* The first line of sysctl file path, without its newline ("" if none). */
+static void sysctl_str(const char *path, char *buf, size_t size)
 {
-	char buf[32] = "";
 	FILE *f = fopen(path, "re");
 
+	buf[0] = 0;
 	if (!f)
-		return -1;
-	if (!fgets(buf, sizeof(buf), f))
+		return;
+	if (!fgets(buf, (int)size, f))
 		buf[0] = 0;
 	fclose(f);
-	return atoi(buf);
+	buf[strcspn(buf, "\n")] = 0;
+}
+
+static int sysctl_int(const char *path)
+{
+	char buf[32];
+
+	sysctl_str(path, buf, sizeof(buf));
+	return buf[0] ? atoi(buf) : -1;
+}
+
+/* TCP_CONGESTION set on kernel socket fd, to skiff socket h: a name other
+ * than the namespace's default was set by the program (one it set equal to
+ * the default cannot be told apart: skiff then uses skiffd --cc). */
+static void carry_congestion(int fd, int h, const char *call)
+{
+	char cc[32] = "", dflt[32];
+	socklen_t l = sizeof(cc) - 1;
+
+	if (kopt(fd, SOL_SOCKET, SO_TYPE) != SOCK_STREAM ||
+	    REAL(getsockopt)(fd, IPPROTO_TCP, TCP_CONGESTION, cc, &l))
+		return;
+	cc[l < sizeof(cc) ? l : sizeof(cc) - 1] = 0;
+	sysctl_str("/proc/sys/net/ipv4/tcp_congestion_control", dflt, sizeof(dflt));
+	if (cc[0] && strcmp(cc, dflt) &&
+	    LIB(skiff_setsockopt(h, IPPROTO_TCP, TCP_CONGESTION, cc, (socklen_t)strlen(cc))))
+		refuse(errno, call, fd, "TCP_CONGESTION %s set before could not be carried to skiff",
+		       cc);
 }
 
 /* The IP header fields set on kernel socket fd (those that differ from
@@ -663,6 +691,7 @@ static void carry_options(int fd, int h, const char *call)
 	if (!REAL(getsockopt)(fd, SOL_SOCKET, SO_LINGER, &lg, &l) && lg.l_onoff &&
 	    LIB(skiff_setsockopt(h, SOL_SOCKET, SO_LINGER, &lg, sizeof(lg))))
 		refuse(errno, call, fd, "SO_LINGER set before could not be carried to skiff");
+	carry_congestion(fd, h, call);
 	carry_ip_options(fd, h, call);
 }
 
