@@ -175,6 +175,9 @@ struct skiff_app_ring {
 /* What the application shares with one worker. */
 struct skiff_app_chan {
 	_Alignas(SKIFF_APP_CACHELINE) uint32_t sleeping; /* the worker sleeps: kick it */
+	/* the CPU + 1 of the thread whose kick woke the worker (0: none since
+	 * the worker last looked): it yields to a thread on its own CPU */
+	uint32_t kick_cpu;
 	struct skiff_app_ring req[SKIFF_APP_QUEUES];	 /* [k]: thread slot k's */
 };
 

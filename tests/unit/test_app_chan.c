@@ -1007,6 +1007,22 @@ static void test_shutdown_wr_sends_the_fin_at_once(void **state)
 	twostack_set_filter(&f->ts, NULL, NULL);
 }
 
+static void test_kick_cpu_says_once_whether_the_kicker_shares_the_workers_cpu(void **state)
+{
+	struct fixture *f = *state;
+
+	assert_false(app_worker_kicked_from(f->aw, 3)); /* no kick yet */
+	f->chan->kick_cpu = 3 + 1;
+	assert_false(app_worker_kicked_from(f->aw, 2));
+	assert_false(app_worker_kicked_from(f->aw, 3)); /* the read cleared it */
+	f->chan->kick_cpu = 3 + 1;
+	assert_true(app_worker_kicked_from(f->aw, 3));
+	assert_int_equal(f->chan->kick_cpu, 0);
+	f->chan->kick_cpu = 0xffffffffu; /* hostile: no CPU of ours */
+	assert_false(app_worker_kicked_from(f->aw, 0));
+	assert_false(app_worker_kicked_from(f->aw, -1));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1058,6 +1074,9 @@ int main(void)
 			teardown),
 		cmocka_unit_test_setup_teardown(test_shutdown_wr_sends_the_fin_at_once, setup,
 						teardown),
+		cmocka_unit_test_setup_teardown(
+			test_kick_cpu_says_once_whether_the_kicker_shares_the_workers_cpu, setup,
+			teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -979,6 +979,14 @@ int app_worker_poll(struct app_worker *aw, int budget)
 	return done;
 }
 
+bool app_worker_kicked_from(struct app_worker *aw, int cpu)
+{
+	/* any value the application wrote only decides a sched_yield() */
+	uint32_t v = atomic_exchange((_Atomic uint32_t *)&aw->chan->kick_cpu, 0);
+
+	return v && cpu >= 0 && v - 1 == (uint32_t)cpu;
+}
+
 bool app_worker_may_sleep(struct app_worker *aw)
 {
 	uint64_t used;

@@ -51,6 +51,10 @@ int app_worker_create(struct stack *st, void *shm, const struct skiff_app_hdr *l
  * app_efd.  n at most SKIFF_APP_MAX_WAITERS. */
 void app_worker_set_waiters(struct app_worker *aw, const int *fds, uint32_t n);
 
+/* Whether the application thread whose kick woke the worker last ran on
+ * CPU cpu (the worker's own); cleared by the reading. */
+bool app_worker_kicked_from(struct app_worker *aw, int cpu);
+
 /* Serve up to budget requests and flush wake-ups; how much was done. */
 int app_worker_poll(struct app_worker *aw, int budget);
 

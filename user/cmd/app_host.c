@@ -348,6 +348,18 @@ int app_host_worker_poll(struct app_host *h, uint32_t w, bool woken)
 	return done;
 }
 
+bool app_host_kicked_from(struct app_host *h, uint32_t w, int cpu)
+{
+	struct host_worker *hw = &h->hw[w];
+	bool here = false;
+	int i;
+
+	for (i = 0; i < APP_HOST_MAX_APPS; i++)
+		if (hw->aw[i] && app_worker_kicked_from(hw->aw[i], cpu))
+			here = true;	/* and read every one: each is cleared */
+	return here;
+}
+
 bool app_host_worker_may_sleep(struct app_host *h, uint32_t w)
 {
 	struct host_worker *hw = &h->hw[w];

@@ -54,6 +54,10 @@ int app_host_worker_fd(const struct app_host *h, uint32_t w);
  * woken: its fd was readable (the wake-ups are consumed). */
 int app_host_worker_poll(struct app_host *h, uint32_t w, bool woken);
 
+/* On worker w (under its lock), after a wake-up by an application's kick:
+ * whether a thread that kicked it runs on CPU cpu (the worker's). */
+bool app_host_kicked_from(struct app_host *h, uint32_t w, int cpu);
+
 /* On worker w (under its lock), before it sleeps: false if it must not. */
 bool app_host_worker_may_sleep(struct app_host *h, uint32_t w);
 

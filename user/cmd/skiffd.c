@@ -237,18 +237,26 @@ static void *worker_main(void *arg)
 		}
 		app_woken = pfd[2].revents & POLLIN;
 		/*
-		 * Woken by an application's kick alone: let it finish its turn
-		 * first.  On a CPU it shares with us, the kick (its first
-		 * send) preempts it; yielding lets it run to its next wait,
+		 * Woken by an application's kick alone, from a thread on this
+		 * CPU: let it finish its turn first.  The kick (its first
+		 * send) preempted it; yielding lets it run to its next wait,
 		 * so its response and the close() behind it are served in
 		 * one batch and leave as one segment with the FIN (a FIN a
 		 * wake-up later lets a client that closes on the last byte,
 		 * as wrk does, close first and keep the TIME-WAIT: its
-		 * ephemeral ports run out).  Alone on the CPU, it returns
-		 * at once.
+		 * ephemeral ports run out).  A kick from another CPU gets
+		 * no yield: that thread runs on meanwhile, and a yield would
+		 * only hand this CPU to whatever else shares it.
 		 */
-		if (app_woken && !(pfd[0].revents & POLLIN) && !(pfd[1].revents & POLLIN))
-			sched_yield();
+		if (app_woken && !(pfd[0].revents & POLLIN) && !(pfd[1].revents & POLLIN)) {
+			bool here;
+
+			pthread_mutex_lock(&w->lock);
+			here = app_host_kicked_from(apps, wi, sched_getcpu());
+			pthread_mutex_unlock(&w->lock);
+			if (here)
+				sched_yield();
+		}
 	}
 	return NULL;
 }

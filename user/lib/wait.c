@@ -58,8 +58,11 @@ static void kick_worker(uint32_t w)
 	uint64_t one = 1;
 
 	atomic_thread_fence(memory_order_seq_cst);
-	if (load_acq(sleeping) && xchg(sleeping, 0) &&
-	    write(A.wake_fd[w], &one, sizeof(one)) < 0) {
+	if (!load_acq(sleeping) || !xchg(sleeping, 0))
+		return;
+	/* where we run: a worker woken on this CPU lets us finish first */
+	store_rel(&A.chan[w].kick_cpu, (uint32_t)(sched_getcpu() + 1));
+	if (write(A.wake_fd[w], &one, sizeof(one)) < 0) {
 		/* saturated: it is awake anyway */
 	}
 }
