@@ -42,7 +42,6 @@ declare -A rank=(
 # Upward edges still there, "from -> to: symbol" (one a line).  Each is a
 # circle to break; none may be added.
 allowed_up='
-tcp_input -> tcp: tcp_sock_alloc
 tcp_output -> tcp_rack: tcp_sack_xmit
 tcp_output -> tcp_rack: tcp_tlp_schedule
 '

@@ -104,12 +104,21 @@ static int teardown(void **state)
 	return harness_teardown(state);
 }
 
+/* A new connection object, as a socket's (tcp_init_sock). */
+static struct tcp_sock *new_conn(struct harness *h)
+{
+	struct tcp_sock *tp = tcp_sock_alloc(&h->st, &tcp_prot);
+
+	assert_non_null(tp);
+	tcp_timers_init(tp);
+	return tp;
+}
+
 /* A connection in ESTABLISHED: ISS 1000, IRS 5000, NewReno, cwnd 10 MSS. */
 static struct tcp_sock *est(struct harness *h, uint16_t mss, bool sack, bool ts)
 {
-	struct tcp_sock *tp = tcp_sock_alloc(&h->st);
+	struct tcp_sock *tp = new_conn(h);
 
-	assert_non_null(tp);
 	inet_addr_set4(&tp->sk.saddr6, H_ADDR);
 	inet_addr_set4(&tp->sk.daddr6, H_PEER);
 	tp->sk.sport = htons(40000);
@@ -178,7 +187,7 @@ static uint32_t ack_seg(struct harness *h, struct tcp_sock *tp, uint32_t ack, ui
 static void syn_carries_mss_sack_timestamps_and_window_scale(void **state)
 {
 	struct harness *h = *state;
-	struct tcp_sock *tp = tcp_sock_alloc(&h->st);
+	struct tcp_sock *tp = new_conn(h);
 	struct out_seg s;
 	uint32_t tsval;
 
@@ -223,7 +232,7 @@ static void syn_carries_mss_sack_timestamps_and_window_scale(void **state)
 static void syn_ack_offers_only_what_the_peer_offered(void **state)
 {
 	struct harness *h = *state;
-	struct tcp_sock *tp = tcp_sock_alloc(&h->st);
+	struct tcp_sock *tp = new_conn(h);
 	struct out_seg s;
 	const uint8_t want[] = {2, 4, 0x05, 0xb4, 1, 1, 4, 2};
 

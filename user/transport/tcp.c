@@ -19,7 +19,7 @@
  *     it (a listener as long as it listens, its children until they close).
  *
  * Objects: a socket's tcp_sock is allocated by the socket layer; children of
- * a listener by tcp_sock_alloc().  With PROTO_F_OWNS_OBJECT this file frees
+ * a listener by tcp_sock_alloc() (tcp_conn.c).  With PROTO_F_OWNS_OBJECT this file frees
  * both: a connection the application closed lives on as an orphan (FIN
  * exchange, TIME_WAIT) and is freed when it reaches CLOSED.
  * Memory per connection is sizeof(struct tcp_sock) (tcp_conn_size()): idle
@@ -75,49 +75,6 @@ const char *tcp_state_name(int state)
 	if (state < 0 || state >= TCP_STATE_MAX)
 		return "?";
 	return names[state];
-}
-
-/* ---- objects ---- */
-
-static void tcp_sock_defaults(struct stack *st, struct tcp_sock *tp)
-{
-	const struct tcp_cong_ops *cc =
-		tcp_cong_by_id(st->cfg ? st->cfg->tcp_cc : TCP_CC_CUBIC);
-
-	tp->st = st;
-	tp->sk.stack = st;
-	tp->state = TCP_CLOSED;
-	tp->sndbuf = TCP_DEFAULT_SNDBUF;
-	tp->rcvbuf = TCP_DEFAULT_RCVBUF;
-	tp->sk.rcvbuf = tp->rcvbuf;
-	tp->cc_ops = cc ? cc : tcp_cong_find("newreno");
-	tp->mss = TCP_MSS_DEFAULT;
-	tp->adv_mss = TCP_MSS_DEFAULT;
-	tp->rcv_mss = TCP_MSS_DEFAULT;
-	tp->rto_ns = TCP_RTO_INIT_NS;
-	tp->keepidle_s = TCP_KEEPIDLE_S;
-	tp->keepintvl_s = TCP_KEEPINTVL_S;
-	tp->keepcnt = TCP_KEEPCNT;
-	tp->ecn_mode = TCP_ECN_DEFAULT;
-	tp->snd_wscale = 0;
-	tp->rcv_wscale = 0;
-	tcp_timers_init(tp);
-	tcp_link_all(st->tcp, tp);
-}
-
-struct tcp_sock *tcp_sock_alloc(struct stack *st)
-{
-	struct tcp_sock *tp;
-
-	if (!st->tcp || st->tcp->n_conns >= st->tcp->max_conns)
-		return NULL;
-	tp = tcp_conn_obj_get(st);
-	if (!tp)
-		return NULL;
-	tp->sk.prot = &tcp_prot;
-	pkb_queue_init(&tp->sk.rcvq);
-	tcp_sock_defaults(st, tp);
-	return tp;
 }
 
 /* Poll hook, after every burst and its socket events. */
@@ -200,6 +157,7 @@ static int tcp_init_sock(struct sock *sk)
 	if (st->tcp->n_conns >= st->tcp->max_conns)
 		return -ENOBUFS;
 	tcp_sock_defaults(st, tp);
+	tcp_timers_init(tp);
 	return 0;
 }
 

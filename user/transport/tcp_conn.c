@@ -370,6 +370,50 @@ void *tcp_conn_obj_get(struct stack *st)
 	return tp;
 }
 
+/* The settings every connection starts from (socket or child), on the list
+ * of every object; the timers are tcp_timer.c's (tcp_timers_init). */
+void tcp_sock_defaults(struct stack *st, struct tcp_sock *tp)
+{
+	const struct tcp_cong_ops *cc =
+		tcp_cong_by_id(st->cfg ? st->cfg->tcp_cc : TCP_CC_CUBIC);
+
+	tp->st = st;
+	tp->sk.stack = st;
+	tp->state = TCP_CLOSED;
+	tp->sndbuf = TCP_DEFAULT_SNDBUF;
+	tp->rcvbuf = TCP_DEFAULT_RCVBUF;
+	tp->sk.rcvbuf = tp->rcvbuf;
+	tp->cc_ops = cc ? cc : tcp_cong_find("newreno");
+	tp->mss = TCP_MSS_DEFAULT;
+	tp->adv_mss = TCP_MSS_DEFAULT;
+	tp->rcv_mss = TCP_MSS_DEFAULT;
+	tp->rto_ns = TCP_RTO_INIT_NS;
+	tp->keepidle_s = TCP_KEEPIDLE_S;
+	tp->keepintvl_s = TCP_KEEPINTVL_S;
+	tp->keepcnt = TCP_KEEPCNT;
+	tp->ecn_mode = TCP_ECN_DEFAULT;
+	tp->snd_wscale = 0;
+	tp->rcv_wscale = 0;
+	tcp_link_all(st->tcp, tp);
+}
+
+/* A new object with the socket operations prot (a child: its listener's,
+ * as Linux's clone copies sk_prot); the caller initialises the timers. */
+struct tcp_sock *tcp_sock_alloc(struct stack *st, const struct proto *prot)
+{
+	struct tcp_sock *tp;
+
+	if (!st->tcp || st->tcp->n_conns >= st->tcp->max_conns)
+		return NULL;
+	tp = tcp_conn_obj_get(st);
+	if (!tp)
+		return NULL;
+	tp->sk.prot = prot;
+	pkb_queue_init(&tp->sk.rcvq);
+	tcp_sock_defaults(st, tp);
+	return tp;
+}
+
 void tcp_conn_cache_drain(struct tcp_table *t)
 {
 	struct tcp_sock *tp;

@@ -245,10 +245,11 @@ static void tcp_syn_options(struct tcp_sock *tp, const struct tcp_seg *seg, uint
 static struct tcp_sock *tcp_child_new(struct stack *st, struct tcp_sock *lp,
 				      const struct tcp_seg *seg)
 {
-	struct tcp_sock *c = tcp_sock_alloc(st);
+	struct tcp_sock *c = tcp_sock_alloc(st, lp->sk.prot);
 
 	if (!c)
 		return NULL;
+	tcp_timers_init(c);
 	c->sk.saddr6 = seg->daddr;
 	c->sk.sport = seg->dport;
 	c->sk.daddr6 = seg->saddr;

@@ -81,10 +81,6 @@ static inline uint32_t tcp_send_mss(const struct tcp_sock *tp)
 	return mss > opt + 8 ? mss - opt : 8;
 }
 
-/* ---- tcp.c: socket operations, per-stack tables ---- */
-/* A new connection object (defaults, timers initialised), not hashed. */
-struct tcp_sock *tcp_sock_alloc(struct stack *st);
-
 /* ---- tcp_conn.c: lookup, ports, the connection's life, ICMP errors ---- */
 /* One local (address, port) in use; addr 0 = every address. */
 struct tcp_port_ref {
@@ -133,6 +129,11 @@ void tcp_sock_free(struct stack *st, struct tcp_sock *tp);
  * frees the cache (tcp_fini). */
 #define TCP_CONN_CACHE	64u	/* freed objects kept for reuse */
 void *tcp_conn_obj_get(struct stack *st);
+/* A connection's starting settings, on the list of every object. */
+void tcp_sock_defaults(struct stack *st, struct tcp_sock *tp);
+/* A new connection object with the socket operations prot (defaults; the
+ * caller runs tcp_timers_init()), not hashed; NULL at the limit. */
+struct tcp_sock *tcp_sock_alloc(struct stack *st, const struct proto *prot);
 void tcp_conn_cache_drain(struct tcp_table *t);
 /* Share the listener's port claim with a child (passive open). */
 void tcp_port_share(struct tcp_sock *child, struct tcp_sock *listener);
