@@ -77,6 +77,47 @@ const char *tcp_state_name(int state)
 	return names[state];
 }
 
+/*
+ * What the application queues while a burst's socket events are dispatched
+ * (and timers run) leaves once, at the end of the burst, as Linux's
+ * autocorking holds small writes while the device is busy: a response
+ * written in pieces goes out in full segments, and a close() right after
+ * the last write puts the FIN on that segment instead of one of its own
+ * (an HTTP Connection: close response: 2 segments -> 1).  The flush
+ * happens in the same stack_poll(), before the device's kick, so nothing
+ * waits longer than the rest of the burst.  Outside a burst, or when the
+ * list is full, at once.
+ */
+static void tcp_push_soon(struct stack *st, struct tcp_sock *tp)
+{
+	struct tcp_table *t = st->tcp;
+
+	if (tp->push_deferred)
+		return;
+	if (!st->in_poll || t->n_push_defer == TCP_ACK_DEFER_MAX) {
+		tcp_push(st, tp);
+		return;
+	}
+	t->push_defer[t->n_push_defer++] = tp;
+	tp->push_deferred = true;
+}
+
+static void tcp_push_flush(struct stack *st)
+{
+	struct tcp_table *t = st->tcp;
+	uint32_t i;
+
+	for (i = 0; i < t->n_push_defer; i++) {
+		struct tcp_sock *tp = t->push_defer[i];
+
+		if (!tp)
+			continue;
+		tp->push_deferred = false;
+		tcp_push(st, tp);
+	}
+	t->n_push_defer = 0;
+}
+
 /* Poll hook, after every burst and its socket events. */
 static void tcp_after_burst(struct stack *st)
 {

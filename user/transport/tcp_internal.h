@@ -148,17 +148,14 @@ static inline void tcp_wake(struct tcp_sock *tp)
 	if (tp->sk.data_ready && tp->sk.socket)
 		tp->sk.data_ready(&tp->sk);
 }
-/* ---- tcp_output.c: the burst's deferred ACKs and pushes ---- */
+/* ---- tcp_output.c: the burst's deferred ACKs (the pushes: tcp.c) ---- */
 /* Send tp's ACK at the end of the current burst (once), not now. */
 #define TCP_ACK_DEFER_MAX	(2 * STACK_RX_BURST)
 void tcp_ack_defer(struct stack *st, struct tcp_sock *tp);
 /* An ACK owed now that what the application sends in this burst may carry
  * (tcp_output.c): at the end of the burst if nothing did. */
 void tcp_ack_soon(struct stack *st, struct tcp_sock *tp);
-/* Push tp at the end of the burst (once), not now (tcp_output.c). */
-void tcp_push_soon(struct stack *st, struct tcp_sock *tp);
-/* After a burst: the deferred pushes, then the deferred ACKs. */
-void tcp_push_flush(struct stack *st);
+/* After a burst (and the deferred pushes, tcp.c): the deferred ACKs. */
 void tcp_ack_flush(struct stack *st);
 /* Take a connection that goes away off both lists. */
 void tcp_ack_undefer(struct tcp_table *t, struct tcp_sock *tp);
@@ -277,9 +274,20 @@ static inline struct tcp_challenge_budget *tcp_challenge_budget(struct stack *st
 int tcp_parse_options(const uint8_t *opt, int len, struct tcp_seg *seg);
 
 /* ---- tcp_output.c ---- */
-/* Send as much queued data (and a queued FIN) as windows, cwnd and Nagle
- * allow; arms the RTO when something is in flight. */
-void tcp_push(struct stack *st, struct tcp_sock *tp);
+/* A push's output part (tcp_push, below, is the whole).  Nothing
+ * when a state sends no data or nothing is queued (the rate samples hear
+ * the application ran out); else cwnd is set up and an idle restart (RFC
+ * 5681 4.1) told to the algorithm; then, outside SACK recovery, new data
+ * by tcp_push_one() and tcp_push_end(); returns the sequence space sent
+ * (at most cwnd).  In SACK recovery it sends nothing and returns
+ * TCP_PUSH_NEXTSEG: tcp_push_nextseg() (tcp_rack.c) sends. */
+#define TCP_PUSH_NEXTSEG	(-1)
+int tcp_push_new(struct stack *st, struct tcp_sock *tp);
+/* A push's last step (idle: nothing was in flight before it): the RTO runs
+ * while data is outstanding (RFC 6298 5.1), persist when a closed window
+ * holds data back (RFC 9293 3.8.6.1), the rate samples hear of an
+ * application limit. */
+void tcp_push_end(struct stack *st, struct tcp_sock *tp, bool idle, uint32_t sent);
 /* Send [seq, seq+len) again from sndq (len may include the FIN). */
 int tcp_retransmit(struct stack *st, struct tcp_sock *tp, uint32_t seq, uint32_t len);
 void tcp_send_ack(struct stack *st, struct tcp_sock *tp);
@@ -309,8 +317,12 @@ uint32_t tcp_push_one(struct stack *st, struct tcp_sock *tp, bool force);
 
 /* Pacing: take tp off the stack's pacing list (it closes). */
 void tcp_pace_cancel(struct stack *st, struct tcp_sock *tp);
-/* The pacing timer fired (tcp.c arms it with this). */
-void tcp_pace_timer_fire(struct stack *st, struct timer *t);
+/* Have the pacing timer fire by when. */
+static inline void tcp_pace_arm(struct stack *st, struct tcp_pacer *p, uint64_t when)
+{
+	if (!timer_pending(&p->timer) || p->timer.expires > when)
+		timer_mod(st, &p->timer, when);
+}
 /* May a data segment leave now?  When not, tp waits on the pacing list. */
 bool tcp_pace_ready(struct stack *st, struct tcp_sock *tp);
 
@@ -470,6 +482,27 @@ void tcp_tlp_schedule(struct stack *st, struct tcp_sock *tp);
 /* rtx_timer fired for the reordering window or the probe (tcp_timer.c). */
 void tcp_rack_reo_timeout(struct stack *st, struct tcp_sock *tp);
 void tcp_tlp_timeout(struct stack *st, struct tcp_sock *tp);
+
+/* A push in SACK recovery (tcp_push): RFC 6675 NextSeg, then the timers. */
+void tcp_push_nextseg(struct stack *st, struct tcp_sock *tp);
+
+/*
+ * Send what may go now (after a write, an ACK, a timer), for the files
+ * from loss detection up: new data segment by segment (tcp_push_new:
+ * windows, cwnd, Nagle, SWS, pacing, then the RTO or persist timer) and
+ * after new data the loss probe (RFC 8985 7.2); in SACK recovery RFC 6675
+ * NextSeg instead (RACK's losses first).  Inline: one call into output on
+ * the common path, as when tcp_push was output's.
+ */
+static inline void tcp_push(struct stack *st, struct tcp_sock *tp)
+{
+	int sent = tcp_push_new(st, tp);
+
+	if (sent > 0)
+		tcp_tlp_schedule(st, tp);
+	else if (sent == TCP_PUSH_NEXTSEG)
+		tcp_push_nextseg(st, tp);
+}
 /* PRR on entering recovery: RecoverFS, counters at zero. */
 void tcp_prr_init(struct tcp_sock *tp);
 /* Fast or RTO recovery ended: one more recovery without a D-SACK. */
@@ -500,6 +533,8 @@ static inline uint32_t tcp_sack_fack(const struct tcp_sock *tp, uint32_t seq)
 
 /* ---- tcp_timer.c ---- */
 void tcp_timers_init(struct tcp_sock *tp);
+/* The pacing timer fired (tcp.c arms it with this). */
+void tcp_pace_timer_fire(struct stack *st, struct timer *t);
 /* Stop every timer of tp, and its wait for a pacing slot. */
 static inline void tcp_clear_timers(struct stack *st, struct tcp_sock *tp)
 {

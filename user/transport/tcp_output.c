@@ -9,13 +9,16 @@
  * walk the send buffer from SND.UNA) and sums the payload for the checksum
  * as it goes (tcp_stream_copy_csum).
  *
- * tcp_push() decides what may leave now: the peer's window, the congestion
- * window less what is in flight, the MSS, Nagle (RFC 1122 4.2.3.4) and the
- * sender's SWS avoidance (RFC 9293 3.8.6.2.1).  When the peer's window is
- * closed with data waiting, it leaves the persist timer (tcp_timer.c) to
- * probe.  The receive window we advertise is chosen by tcp_select_window()
- * (receiver SWS avoidance, RFC 9293 3.8.6.2.2, never shrinking the right
- * edge, RFC 9293 3.8.6).  An algorithm with a pacing rate (BBR) has its
+ * tcp_push_one() decides whether the next segment may leave now: the
+ * peer's window, the congestion window less what is in flight, the MSS,
+ * Nagle (RFC 1122 4.2.3.4) and the sender's SWS avoidance (RFC 9293
+ * 3.8.6.2.1); tcp_push_new() sends new data with it, outside SACK
+ * recovery, for tcp_push() (tcp_internal.h: loss detection sends by RFC
+ * 6675 NextSeg in recovery and arms the loss probe).  When the peer's
+ * window is closed with data waiting, it leaves the persist timer
+ * (tcp_timer.c) to probe.  The receive window we advertise is chosen by
+ * tcp_select_window() (receiver SWS avoidance, RFC 9293 3.8.6.2.2, never
+ * shrinking the right edge, RFC 9293 3.8.6).  An algorithm with a pacing rate (BBR) has its
  * data segments leave no faster than that rate: each one moves the
  * connection's release time on by its length over the rate; a segment
  * due later waits on the stack's pacing list, which one timer serves for
@@ -292,12 +295,6 @@ static void tcp_pace_sent(struct stack *st, struct tcp_sock *tp, uint32_t len)
 	tp->pace_next_ns = base + (uint64_t)len * NSEC_PER_SEC / rate;
 }
 
-static void tcp_pace_arm(struct stack *st, struct tcp_pacer *p, uint64_t when)
-{
-	if (!timer_pending(&p->timer) || p->timer.expires > when)
-		timer_mod(st, &p->timer, when);
-}
-
 bool tcp_pace_ready(struct stack *st, struct tcp_sock *tp)
 {
 	struct tcp_pacer *p;
@@ -337,31 +334,6 @@ void tcp_pace_cancel(struct stack *st, struct tcp_sock *tp)
 			return;
 		}
 	}
-}
-
-void tcp_pace_timer_fire(struct stack *st, struct timer *t)
-{
-	struct tcp_pacer *p = tcp_pacer(st);
-	uint64_t next = UINT64_MAX;
-	uint32_t i = 0;
-
-	(void)t;
-	while (i < p->n) {
-		struct tcp_sock *tp = p->conns[i];
-
-		if (tp->pace_next_ns > st->now) {
-			i++;
-			continue;
-		}
-		p->conns[i] = p->conns[--p->n];
-		tp->pace_wait = false;
-		tcp_push(st, tp); /* may wait again, at the end of the list */
-	}
-	for (i = 0; i < p->n; i++)
-		if (p->conns[i]->pace_next_ns < next)
-			next = p->conns[i]->pace_next_ns;
-	if (p->n)
-		tcp_pace_arm(st, p, next);
 }
 
 /*
@@ -542,16 +514,13 @@ uint32_t tcp_push_one(struct stack *st, struct tcp_sock *tp, bool force)
 	return len + (fin ? 1 : 0);
 }
 
-void tcp_push(struct stack *st, struct tcp_sock *tp)
+static bool tcp_push_begin(struct stack *st, struct tcp_sock *tp, bool idle)
 {
-	bool idle = tp->snd_una == tp->snd_max;
-	uint32_t sent = 0, n;
-
 	if (!tcp_can_send_data(tp))
-		return;
+		return false;
 	if (!tcp_has_unsent(tp)) {
 		tcp_rate_check_app_limited(tp); /* out of data */
-		return;
+		return false;
 	}
 	if (!tp->cc.cwnd)
 		tcp_cong_init(tp, st->now);
@@ -560,21 +529,16 @@ void tcp_push(struct stack *st, struct tcp_sock *tp)
 	if (idle && tp->last_send_ns && st->now - tp->last_send_ns > tp->rto_ns && tp->cc_ops &&
 	    tp->cc_ops->event)
 		tp->cc_ops->event(&tp->cc, TCP_CA_EVENT_IDLE_RESTART, st->now);
+	return true;
+}
 
-	if (tp->ca_state == TCP_CA_RECOVERY && tp->sack_ok) {
-		tcp_sack_xmit(st, tp); /* RFC 6675 NextSeg decides */
-	} else {
-		while ((n = tcp_push_one(st, tp, false)) > 0)
-			sent += n;
-	}
-
+static inline void __tcp_push_end(struct stack *st, struct tcp_sock *tp, bool idle,
+				  uint32_t sent)
+{
 	if (tp->snd_una != tp->snd_max) {
 		/* RFC 6298 5.1: the timer runs while data is outstanding */
 		if (idle || !timer_pending(&tp->rtx_timer))
 			tcp_rearm_rto(st, tp);
-		/* RFC 8985 7.2: the loss probe follows the last new data */
-		if (sent)
-			tcp_tlp_schedule(st, tp);
 	} else if (!sent && tcp_has_unsent(tp) && !timer_pending(&tp->rtx_timer) &&
 		   !tp->pace_wait) {
 		/* RFC 9293 3.8.6.1: window closed (or too small) with data
@@ -584,6 +548,26 @@ void tcp_push(struct stack *st, struct tcp_sock *tp)
 	/* out of data with room in cwnd: the rate samples say so */
 	if (!tp->pace_wait)
 		tcp_rate_check_app_limited(tp);
+}
+
+int tcp_push_new(struct stack *st, struct tcp_sock *tp)
+{
+	bool idle = tp->snd_una == tp->snd_max;
+	uint32_t sent = 0, n;
+
+	if (!tcp_push_begin(st, tp, idle))
+		return 0;
+	if (tp->ca_state == TCP_CA_RECOVERY && tp->sack_ok)
+		return TCP_PUSH_NEXTSEG; /* RFC 6675 NextSeg decides (tcp_rack.c) */
+	while ((n = tcp_push_one(st, tp, false)) > 0)
+		sent += n;
+	__tcp_push_end(st, tp, idle, sent);
+	return (int)sent;
+}
+
+void tcp_push_end(struct stack *st, struct tcp_sock *tp, bool idle, uint32_t sent)
+{
+	__tcp_push_end(st, tp, idle, sent);
 }
 
 void tcp_send_ack(struct stack *st, struct tcp_sock *tp)
@@ -792,7 +776,7 @@ void tcp_send_probe(struct stack *st, struct tcp_sock *tp)
 	tcp_xmit(st, &o);
 }
 
-/* ---- the burst's deferred ACKs and pushes (tcp.c flushes them after a burst) ---- */
+/* ---- the burst's deferred ACKs (tcp.c flushes them after a burst, after its pushes) ---- */
 
 /*
  * The ACK that in-order data owes (RFC 9293 3.8.6.3: at least one for every
@@ -836,47 +820,6 @@ void tcp_ack_soon(struct stack *st, struct tcp_sock *tp)
 	if (!tp->pending_acks)
 		tp->pending_acks = 1;	/* what tcp_ack_flush() looks at */
 	tcp_ack_defer(st, tp);
-}
-
-/*
- * What the application queues while a burst's socket events are dispatched
- * (and timers run) leaves once, at the end of the burst, as Linux's
- * autocorking holds small writes while the device is busy: a response
- * written in pieces goes out in full segments, and a close() right after
- * the last write puts the FIN on that segment instead of one of its own
- * (an HTTP Connection: close response: 2 segments -> 1).  The flush
- * happens in the same stack_poll(), before the device's kick, so nothing
- * waits longer than the rest of the burst.  Outside a burst, or when the
- * list is full, at once.
- */
-void tcp_push_soon(struct stack *st, struct tcp_sock *tp)
-{
-	struct tcp_table *t = st->tcp;
-
-	if (tp->push_deferred)
-		return;
-	if (!st->in_poll || t->n_push_defer == TCP_ACK_DEFER_MAX) {
-		tcp_push(st, tp);
-		return;
-	}
-	t->push_defer[t->n_push_defer++] = tp;
-	tp->push_deferred = true;
-}
-
-void tcp_push_flush(struct stack *st)
-{
-	struct tcp_table *t = st->tcp;
-	uint32_t i;
-
-	for (i = 0; i < t->n_push_defer; i++) {
-		struct tcp_sock *tp = t->push_defer[i];
-
-		if (!tp)
-			continue;
-		tp->push_deferred = false;
-		tcp_push(st, tp);
-	}
-	t->n_push_defer = 0;
 }
 
 /* Off the lists (a connection freed with an ACK or a push deferred). */

@@ -5,7 +5,9 @@
  * 4.18, RACK replaces DupThresh for every connection that negotiated SACK
  * (without SACK, NewReno's three duplicate ACKs still decide, tcp_ack.c).
  * Entering fast recovery (tcp_enter_recovery, for both) and sending in it
- * by RFC 6675 NextSeg with RACK's losses first (tcp_sack_xmit) are here too.
+ * by RFC 6675 NextSeg with RACK's losses first (tcp_sack_xmit) are here too,
+ * and what tcp_push() (tcp_internal.h) calls here: in SACK recovery
+ * tcp_push_nextseg(), after new data the loss probe (tcp_tlp_schedule).
  *
  * RACK (RFC 8985 6): a segment is lost when a segment sent after it has
  * been delivered (cumulatively ACKed or SACKed) and RACK.rtt + reo_wnd
@@ -620,4 +622,12 @@ void tcp_sack_xmit(struct stack *st, struct tcp_sock *tp)
 			continue;
 		return;
 	}
+}
+
+void tcp_push_nextseg(struct stack *st, struct tcp_sock *tp)
+{
+	bool idle = tp->snd_una == tp->snd_max; /* nothing sent yet */
+
+	tcp_sack_xmit(st, tp);
+	tcp_push_end(st, tp, idle, 0);
 }

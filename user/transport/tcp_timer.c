@@ -11,7 +11,8 @@
  *                    CLOSE_WAIT, the orphan timeout in FIN_WAIT_2, and
  *                    2 MSL in TIME_WAIT (RFC 9293 3.6.1).
  * Each callback finds its connection with container_of and decides from
- * the state what the expiry means.
+ * the state what the expiry means.  One more timer per stack releases the
+ * paced connections (tcp_pace_timer_fire).
  */
 #include <errno.h>
 #include <stdbool.h>
@@ -244,6 +245,33 @@ static void tcp_keepalive_fire(struct stack *st, struct timer *t)
 	default:
 		return;
 	}
+}
+
+/* The pacing timer (one per stack, tcp.c arms it with this): every paced
+ * connection whose release time has come sends what it may (tcp_push). */
+void tcp_pace_timer_fire(struct stack *st, struct timer *t)
+{
+	struct tcp_pacer *p = tcp_pacer(st);
+	uint64_t next = UINT64_MAX;
+	uint32_t i = 0;
+
+	(void)t;
+	while (i < p->n) {
+		struct tcp_sock *tp = p->conns[i];
+
+		if (tp->pace_next_ns > st->now) {
+			i++;
+			continue;
+		}
+		p->conns[i] = p->conns[--p->n];
+		tp->pace_wait = false;
+		tcp_push(st, tp); /* may wait again, at the end of the list */
+	}
+	for (i = 0; i < p->n; i++)
+		if (p->conns[i]->pace_next_ns < next)
+			next = p->conns[i]->pace_next_ns;
+	if (p->n)
+		tcp_pace_arm(st, p, next);
 }
 
 void tcp_timers_init(struct tcp_sock *tp)
