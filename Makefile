@@ -73,7 +73,7 @@ FUZZ_SRCS  := $(wildcard tests/fuzz/fuzz_*.c)
 FUZZ_BINS  := $(patsubst tests/fuzz/%.c,build-fuzz/tests/fuzz/%,$(FUZZ_SRCS))
 FUZZ_SECONDS ?= 60
 
-.PHONY: all tools check-deps check-bpf-headers test unit bpf-test integration soak demo bench check-style format clean \
+.PHONY: all tools check-deps check-bpf-headers test unit bpf-test integration soak demo bench bench-bins check-style format clean \
 	fuzz fuzz-bins
 .DELETE_ON_ERROR:
 
@@ -285,9 +285,12 @@ SOAK_SECS ?= 1800
 soak:
 	@SOAK_SECS=$(SOAK_SECS) SAN=$(SAN) scripts/test.sh soak
 
-bench: all tools $(BUILD)/bench/bench_stack $(BUILD)/bench/bench_conns $(BUILD)/bench/bench_bulk \
+# What scripts/bench.sh runs (it builds them itself when BUILD is not given).
+bench-bins: all tools $(BUILD)/bench/bench_stack $(BUILD)/bench/bench_conns $(BUILD)/bench/bench_bulk \
 	$(BUILD)/bench/bench_txn $(E2E_BENCH) \
 	$(BUILD)/bench/flood
+
+bench: bench-bins
 	@scripts/bench.sh
 
 # The TCP layering check reads the objects' symbols (nm): build them first.

@@ -7,6 +7,12 @@
 set -eu
 cd "$(dirname "$0")/.."
 scripts/deps.sh bench
+# Without BUILD, this tree's build/ is brought up to date first (a
+# BENCH_ONLY run needs bench_kserver and bench_load, which only the bench
+# target builds); a BUILD given (another worktree's binaries) is used as is.
+if [ -z "${BUILD:-}" ]; then
+	make -s bench-bins || { echo "bench: make bench-bins failed" >&2; exit 1; }
+fi
 BUILD=${BUILD:-build}
 #   bench_bulk: one TCP bulk transfer between two stacks (instructions per MiB sent)
 # BENCH_ONLY=flood runs only the packet-rate floods (last section);
@@ -1099,7 +1105,9 @@ bench_apps() {
 	chmod -R a+rX "$APPS_TMP"
 	echo
 	# the commit of the tree the binaries were built in (BUILD may be another worktree's)
-	local src=${SKIFFD%/*}
+	# (pathspecs are relative to the directory git runs in: run it at the top)
+	local src
+	src=$(git -C "${SKIFFD%/*}" rev-parse --show-toplevel 2>/dev/null || echo "${SKIFFD%/*}")
 	echo "### Applications under skiff-run ($(date -u '+%F %H:%M UTC'), build $BUILD of" \
 		"$(git -C "$src" rev-parse --short HEAD 2>/dev/null || echo '?')$(git -C "$src" diff --quiet HEAD -- user bpf include bench 2>/dev/null || echo '+local changes'))," \
 		"medians of $APPS_RUNS runs of $APPS_SECONDS s"
