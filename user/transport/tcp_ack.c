@@ -507,11 +507,166 @@ static void tcp_dupack(struct stack *st, struct tcp_sock *tp, bool is_dup)
 	tcp_push(st, tp);
 }
 
+/* RFC 9293 3.10.7.4: update the send window when the segment is newer
+ * (SND.WL1 < SEG.SEQ) or as new with a newer ACK (SND.WL2 =< SEG.ACK).
+ * RFC 7323 2.2: a SYN's window is never scaled.  True when it changed. */
+static bool tcp_ack_update_window(struct tcp_sock *tp, const struct tcp_seg *seg)
+{
+	uint32_t wnd = (seg->flags & TCPF_SYN) ? seg->wnd : seg->wnd << tp->snd_wscale;
+	bool changed = false;
+
+	if (!(seg->flags & TCPF_SYN) && !tcp_before(tp->snd_wl1, seg->seq) &&
+	    (tp->snd_wl1 != seg->seq || tcp_before(seg->ack, tp->snd_wl2)))
+		return false;
+	if (wnd != tp->snd_wnd) {
+		changed = true;
+		if (!tp->snd_wnd)
+			tp->backoff = 0; /* the window opened: persist is over */
+	}
+	tp->snd_wnd = wnd;
+	tp->snd_wl1 = seg->seq;
+	tp->snd_wl2 = seg->ack;
+	if (wnd > tp->max_snd_wnd)
+		tp->max_snd_wnd = wnd;
+	return changed;
+}
+
+/* RFC 9293 3.10.7.4 with SEG.ACK = SND.UNA: nothing new acknowledged, but
+ * a duplicate ACK (RFC 5681 2) or new SACK information (RFC 6675 5) counts,
+ * RACK looks for losses (RFC 8985 6.2) and data may go. */
+static void tcp_ack_same(struct stack *st, struct tcp_sock *tp, const struct tcp_seg *seg,
+			 bool window_changed, uint32_t prior_flight)
+{
+	struct tcp_rate_acc acc = {0};
+	uint32_t delivered = 0, lost;
+	bool new_sack, dup;
+
+	new_sack = tcp_sack_update(st, tp, seg, &delivered, &acc);
+	/* RFC 5681 2: data outstanding, no data, no SYN/FIN, same ACK, same window */
+	dup = tp->snd_una != tp->snd_max && !seg->len && !(seg->flags & (TCPF_SYN | TCPF_FIN)) &&
+	      !window_changed;
+	if (dup || new_sack)
+		tcp_dupack(st, tp, dup);
+	tcp_dsack_try_undo(st, tp);
+	lost = tcp_rack_on_ack(st, tp, delivered, tp->snd_una);
+	tcp_cong_control(st, tp, &acc, lost, prior_flight);
+	/* with RACK, new data may replace what was SACKed or lost
+	 * (RFC 6675 pipe; RFC 4653's extended limited transmit) */
+	if (window_changed || (tcp_rack_on(tp) && (dup || new_sack)) || tcp_rate_on(tp))
+		tcp_push(st, tp);
+}
+
+/*
+ * RFC 9293 3.10.7.4 with SND.UNA < SEG.ACK =< SND.MAX: SND.UNA advances.
+ * What this ACK delivers that no SACK had goes to RACK before the stream
+ * lets it go (RFC 8985 6.2 step 1) and to PRR and the rate sample
+ * (*delivered, acc); the stream drops the acknowledged bytes (the SYN is not
+ * in it); the RTT sample (RFC 6298, RFC 7323); the backoff and the R2 count
+ * end (RFC 6298 5.7-style); the scoreboard is trimmed and updated (RFC 6675
+ * 4).  Returns the bytes acknowledged, FIN excluded (*fin_acked).
+ */
+static uint32_t tcp_ack_advance(struct stack *st, struct tcp_sock *tp, const struct tcp_seg *seg,
+				uint32_t *delivered, struct tcp_rate_acc *acc, bool *fin_acked)
+{
+	uint32_t ack = seg->ack, data_start = tp->write_seq - tp->sndq.len, acked = 0;
+	uint32_t seq, hs, he;
+
+	for (seq = tp->snd_una; tcp_next_hole(tp, seq, ack, &hs, &he); seq = he) {
+		*delivered += he - hs;
+		tcp_rack_advance(st, tp, hs, he);
+		tcp_rate_delivered(tp, acc, hs, he);
+	}
+	if (tcp_after(ack, data_start)) {
+		acked = min_u32(ack - data_start, tp->sndq.len);
+		tcp_stream_drop(tcp_chunks(st), &tp->sndq, acked);
+	}
+	if (tp->fin_sent && tcp_after(ack, tp->write_seq))
+		*fin_acked = true;
+	tp->snd_una = ack;
+	if (tcp_before(tp->snd_nxt, ack))
+		tp->snd_nxt = ack;
+	if (tcp_before(tp->high_rxt, ack))
+		tp->high_rxt = ack;
+	tcp_rtt_from_ack(st, tp, seg);
+	tp->backoff = 0;
+	tp->retries = 0;
+	tcp_sack_trim(tp);
+	tcp_sack_update(st, tp, seg, delivered, acc);
+	return acked;
+}
+
+/* New data acknowledged after an RTO (go-back-N, RFC 5681 3.1): a spurious
+ * timeout is undone (RFC 4015); RecoveryPoint reached ends the episode;
+ * slow start from 1 SMSS. */
+static void tcp_ack_in_loss(struct stack *st, struct tcp_sock *tp, const struct tcp_seg *seg,
+			    uint32_t prior_una, uint32_t fack, uint32_t acked, uint32_t prior_flight)
+{
+	if (tcp_try_undo(st, tp, seg, prior_una, fack))
+		return; /* spurious RTO (RFC 4015) */
+	if (!tcp_before(seg->ack, tp->recover)) {
+		tp->ca_state = TCP_CA_OPEN;
+		tp->dupacks = 0;
+		tp->undo_ok = false;
+		tcp_rack_recovery_end(tp);
+	}
+	if (tp->cc_ops && tp->cc_ops->cong_avoid)
+		tp->cc_ops->cong_avoid(&tp->cc, acked, prior_flight, 1, st->now);
+}
+
+/* New data acknowledged in fast recovery: a spurious fast retransmit is
+ * undone; a full ACK ends recovery (RFC 6582 3.2 step 3, RFC 6675); with
+ * RACK, PRR and RACK send (tcp_rack_on_ack, after); else NewReno's partial
+ * ACK (RFC 6582 3.2 step 3). */
+static void tcp_ack_in_recovery(struct stack *st, struct tcp_sock *tp, const struct tcp_seg *seg,
+				uint32_t prior_una, uint32_t fack, uint32_t acked, uint32_t mss)
+{
+	if (tcp_try_undo(st, tp, seg, prior_una, fack))
+		return; /* spurious fast retransmit */
+	if (!tcp_before(seg->ack, tp->recover)) {
+		tcp_exit_recovery(st, tp); /* full ACK */
+		return;
+	}
+	if (tcp_rack_on(tp))
+		return;
+	/* partial ACK: the next hole goes now; deflate by what was acked,
+	 * add one SMSS back when that was at least one SMSS */
+	tcp_recovery_rtx(st, tp, tp->snd_una, min_u32(mss, tp->snd_max - tp->snd_una));
+	if (tcp_cc_owns_cwnd(tp))
+		return;
+	tp->cc.cwnd = tp->cc.cwnd > acked ? tp->cc.cwnd - acked : mss;
+	if (acked >= mss)
+		tp->cc.cwnd += mss;
+	if (tp->cc.cwnd < mss)
+		tp->cc.cwnd = mss;
+}
+
+/* New data acknowledged in OPEN or DISORDER: a hole filled with nothing
+ * retransmitted was reordering (RFC 8985 6.2 step 4's window); the
+ * duplicate count restarts; slow start or congestion avoidance (RFC 5681
+ * 3.1, the algorithm's cong_avoid). */
+static void tcp_ack_open(struct stack *st, struct tcp_sock *tp, uint32_t prior_una, uint32_t fack,
+			 uint32_t acked, uint32_t prior_flight, uint32_t mss)
+{
+	uint32_t ack = tp->snd_una;
+
+	if (tp->ca_state == TCP_CA_DISORDER && !tcp_after(tp->high_rxt, prior_una))
+		tcp_reordering_seen(tp, prior_una, fack);
+	tp->dupacks = 0;
+	/* keep RecoveryPoint behind SND.UNA but within sequence-space reach */
+	if (tcp_before(tp->recover, ack - (1u << 30)))
+		tp->recover = ack - (1u << 30);
+	tp->ca_state = tp->n_scoreboard ? TCP_CA_DISORDER : TCP_CA_OPEN;
+	if (tp->cc_ops && tp->cc_ops->cong_avoid)
+		tp->cc_ops->cong_avoid(&tp->cc, acked, prior_flight, prior_flight + mss > tp->cc.cwnd,
+				       st->now);
+}
+
+/* RFC 9293 3.10.7.4, "fifth, check the ACK field", in steps (tcp_ack). */
 static uint32_t __tcp_ack(struct stack *st, struct tcp_sock *tp, const struct tcp_seg *seg)
 {
-	uint32_t ack = seg->ack, data_start, acked = 0, prior_flight, wnd, mss, prior_una, fack;
-	uint32_t prior_cwnd, delivered = 0, seq, hs, he, lost;
-	bool window_changed = false, new_sack, fin_acked = false, dup, sndq_full;
+	uint32_t ack = seg->ack, acked, prior_flight, mss, prior_una, fack, prior_cwnd;
+	uint32_t delivered = 0, lost;
+	bool window_changed, fin_acked = false, sndq_full;
 	struct tcp_rate_acc acc = {0};
 
 	if (tcp_before(ack, tp->snd_una) || tcp_after(ack, tp->snd_max))
@@ -526,126 +681,25 @@ static uint32_t __tcp_ack(struct stack *st, struct tcp_sock *tp, const struct tc
 	tcp_dsack_seen(st, tp, seg);
 	prior_flight = tcp_in_flight(tp);
 	mss = tcp_send_mss(tp);
-
-	/* RFC 9293 3.10.7.4: update the window when the segment is newer
-	 * (SND.WL1 < SEG.SEQ) or as new with a newer ACK (SND.WL2 =< SEG.ACK).
-	 * RFC 7323 2.2: a SYN's window is never scaled. */
-	wnd = (seg->flags & TCPF_SYN) ? seg->wnd : seg->wnd << tp->snd_wscale;
-	if ((seg->flags & TCPF_SYN) || tcp_before(tp->snd_wl1, seg->seq) ||
-	    (tp->snd_wl1 == seg->seq && !tcp_before(ack, tp->snd_wl2))) {
-		if (wnd != tp->snd_wnd) {
-			window_changed = true;
-			if (!tp->snd_wnd)
-				tp->backoff = 0; /* the window opened: persist is over */
-		}
-		tp->snd_wnd = wnd;
-		tp->snd_wl1 = seg->seq;
-		tp->snd_wl2 = ack;
-		if (wnd > tp->max_snd_wnd)
-			tp->max_snd_wnd = wnd;
-	}
-
+	window_changed = tcp_ack_update_window(tp, seg);
 	if (ack == tp->snd_una) {
-		new_sack = tcp_sack_update(st, tp, seg, &delivered, &acc);
-		/* RFC 5681 2: data outstanding, no data, no SYN/FIN, same ACK, same window */
-		dup = tp->snd_una != tp->snd_max && !seg->len &&
-		      !(seg->flags & (TCPF_SYN | TCPF_FIN)) && !window_changed;
-		if (dup || new_sack)
-			tcp_dupack(st, tp, dup);
-		tcp_dsack_try_undo(st, tp);
-		lost = tcp_rack_on_ack(st, tp, delivered, tp->snd_una);
-		tcp_cong_control(st, tp, &acc, lost, prior_flight);
-		/* with RACK, new data may replace what was SACKed or lost
-		 * (RFC 6675 pipe; RFC 4653's extended limited transmit) */
-		if (window_changed || (tcp_rack_on(tp) && (dup || new_sack)) || tcp_rate_on(tp))
-			tcp_push(st, tp);
+		tcp_ack_same(st, tp, seg, window_changed, prior_flight);
 		return 0;
 	}
 
-	/* New data acknowledged: the stream drops it (the SYN is not in it). */
 	prior_una = tp->snd_una;
 	prior_cwnd = tp->cc.cwnd;
 	sndq_full = tp->sndq.len + mss >= tp->sndbuf; /* the buffer held the sender back */
 	fack = tcp_sack_fack(tp, prior_una);
-	data_start = tp->write_seq - tp->sndq.len;
-	/* what this ACK delivers that no SACK had: RACK sees it before the
-	 * stream lets it go (RFC 8985 6.2 step 1), PRR counts it */
-	for (seq = prior_una; tcp_next_hole(tp, seq, ack, &hs, &he); seq = he) {
-		delivered += he - hs;
-		tcp_rack_advance(st, tp, hs, he);
-		tcp_rate_delivered(tp, &acc, hs, he);
-	}
-	if (tcp_after(ack, data_start)) {
-		acked = min_u32(ack - data_start, tp->sndq.len);
-		tcp_stream_drop(tcp_chunks(st), &tp->sndq, acked);
-	}
-	if (tp->fin_sent && tcp_after(ack, tp->write_seq))
-		fin_acked = true;
-	tp->snd_una = ack;
-	if (tcp_before(tp->snd_nxt, ack))
-		tp->snd_nxt = ack;
-	if (tcp_before(tp->high_rxt, ack))
-		tp->high_rxt = ack;
-	tcp_rtt_from_ack(st, tp, seg);
-	/* RFC 6298 5.7-style: a new ACK ends the backoff and the R2 count */
-	tp->backoff = 0;
-	tp->retries = 0;
-	tcp_sack_trim(tp);
-	tcp_sack_update(st, tp, seg, &delivered, &acc);
-
-	switch (tp->ca_state) {
-	case TCP_CA_LOSS:
-		if (tcp_try_undo(st, tp, seg, prior_una, fack))
-			break; /* spurious RTO (RFC 4015) */
-		if (!tcp_before(ack, tp->recover)) {
-			tp->ca_state = TCP_CA_OPEN;
-			tp->dupacks = 0;
-			tp->undo_ok = false;
-			tcp_rack_recovery_end(tp);
-		}
-		/* slow start from 1 SMSS (RFC 5681 3.1) */
-		if (tp->cc_ops && tp->cc_ops->cong_avoid)
-			tp->cc_ops->cong_avoid(&tp->cc, acked, prior_flight, 1, st->now);
-		break;
-	case TCP_CA_RECOVERY:
-		if (tcp_try_undo(st, tp, seg, prior_una, fack))
-			break; /* spurious fast retransmit */
-		if (!tcp_before(ack, tp->recover)) {
-			tcp_exit_recovery(st, tp); /* full ACK */
-		} else if (tcp_rack_on(tp)) {
-			/* PRR and RACK send (tcp_rack_on_ack, below) */
-		} else {
-			/* RFC 6582 3.2 step 3, partial ACK: the next hole goes
-			 * now; deflate by what was acked, add one SMSS back
-			 * when that was at least one SMSS. */
-			tcp_recovery_rtx(st, tp, tp->snd_una,
-					 min_u32(mss, tp->snd_max - tp->snd_una));
-			if (tcp_cc_owns_cwnd(tp))
-				break;
-			tp->cc.cwnd = tp->cc.cwnd > acked ? tp->cc.cwnd - acked : mss;
-			if (acked >= mss)
-				tp->cc.cwnd += mss;
-			if (tp->cc.cwnd < mss)
-				tp->cc.cwnd = mss;
-		}
-		break;
-	default:
-		/* a hole below SACKed data filled with nothing retransmitted
-		 * in it: reordering, not loss */
-		if (tp->ca_state == TCP_CA_DISORDER && !tcp_after(tp->high_rxt, prior_una))
-			tcp_reordering_seen(tp, prior_una, fack);
-		tp->dupacks = 0;
-		/* keep RecoveryPoint behind SND.UNA but within sequence-space reach */
-		if (tcp_before(tp->recover, ack - (1u << 30)))
-			tp->recover = ack - (1u << 30);
-		tp->ca_state = tp->n_scoreboard ? TCP_CA_DISORDER : TCP_CA_OPEN;
-		if (tp->cc_ops && tp->cc_ops->cong_avoid)
-			tp->cc_ops->cong_avoid(&tp->cc, acked, prior_flight,
-					       prior_flight + mss > tp->cc.cwnd, st->now);
-		break;
-	}
+	acked = tcp_ack_advance(st, tp, seg, &delivered, &acc, &fin_acked);
+	if (tp->ca_state == TCP_CA_LOSS)
+		tcp_ack_in_loss(st, tp, seg, prior_una, fack, acked, prior_flight);
+	else if (tp->ca_state == TCP_CA_RECOVERY)
+		tcp_ack_in_recovery(st, tp, seg, prior_una, fack, acked, mss);
+	else
+		tcp_ack_open(st, tp, prior_una, fack, acked, prior_flight, mss);
 	tcp_dsack_try_undo(st, tp);
-	/* cwnd grew while the send buffer was full: autotuning (tcp.c) */
+	/* cwnd grew while the send buffer was full: autotuning (tcp_output.c) */
 	if (sndq_full && tp->cc.cwnd > prior_cwnd)
 		tcp_sndbuf_expand(st, tp);
 

@@ -64,82 +64,37 @@ static void tcp_persist_fire(struct stack *st, struct tcp_sock *tp)
 	tcp_arm_persist(st, tp);
 }
 
-static void tcp_rtx_fire(struct stack *st, struct timer *t)
+/* The SYN or SYN-ACK went unanswered (RFC 9293 3.8.1, RFC 6298 5 with the
+ * backoff; RFC 1122 4.2.3.5 R2 for a SYN: TCP_SYN_RETRIES, TCP_SYNACK_RETRIES). */
+static void tcp_syn_timeout(struct stack *st, struct tcp_sock *tp)
 {
-	struct tcp_sock *tp = tcp_from_timer(t, rtx_timer);
-	uint32_t flight;
-
-	if (tp->sndq.lost) {
-		/* a file queued by reference shrank under the sender: abort,
-		 * as a server does after a short sendfile() (RFC 9293 3.10.4) */
-		STACK_INC(st, tcp_sendfile_lost);
-		tcp_send_active_reset(st, tp);
-		tcp_reset_conn(st, tp, -EIO);
-		return;
-	}
-	if (tp->rtx_kind == TCP_RTX_UNDO) {
-		/* nothing in flight for an RTO: the episode's D-SACKs are not
-		 * coming, the recovery block goes back; a persist timer that
-		 * this one stood for (tcp_push arms it only when none runs)
-		 * fires below */
-		tcp_recovery_put(st, tp);
-	}
-
-	switch (tp->state) {
-	case TCP_SYN_SENT:
-	case TCP_SYN_RECEIVED:
-		STACK_INC(st, tcp_rto);
-		if (tp->retries >=
-		    (tp->state == TCP_SYN_SENT ? TCP_SYN_RETRIES : TCP_SYNACK_RETRIES)) {
-			if (tp->state == TCP_SYN_RECEIVED && tp->parent) {
-				/* an embryonic child nobody will accept: drop it
-				 * (leaving SYN_RECEIVED takes it off the parent's
-				 * SYN queue, tcp_set_state) */
-				STACK_INC(st, tcp_timeouts);
-				tp->orphan = true;
-				tcp_set_state(st, tp, TCP_CLOSED);
-				return;
-			}
-			tcp_abort_timeout(st, tp);
+	STACK_INC(st, tcp_rto);
+	if (tp->retries >= (tp->state == TCP_SYN_SENT ? TCP_SYN_RETRIES : TCP_SYNACK_RETRIES)) {
+		if (tp->state == TCP_SYN_RECEIVED && tp->parent) {
+			/* an embryonic child nobody will accept: drop it
+			 * (leaving SYN_RECEIVED takes it off the parent's
+			 * SYN queue, tcp_set_state) */
+			STACK_INC(st, tcp_timeouts);
+			tp->orphan = true;
+			tcp_set_state(st, tp, TCP_CLOSED);
 			return;
 		}
-		tp->retries++;
-		tcp_bump_backoff(tp);
-		tcp_send_syn(st, tp);
-		tcp_rearm_rto(st, tp);
-		return;
-	case TCP_ESTABLISHED:
-	case TCP_CLOSE_WAIT:
-	case TCP_FIN_WAIT_1:
-	case TCP_CLOSING:
-	case TCP_LAST_ACK:
-		break;
-	default:
+		tcp_abort_timeout(st, tp);
 		return;
 	}
+	tp->retries++;
+	tcp_bump_backoff(tp);
+	tcp_send_syn(st, tp);
+	tcp_rearm_rto(st, tp);
+}
 
-	if (tp->snd_una == tp->snd_max) {
-		tcp_persist_fire(st, tp);
-		return;
-	}
-	/* RACK-TLP share the timer (as Linux's icsk_pending) */
-	switch (tp->rtx_kind) {
-	case TCP_RTX_REO:
-		tcp_rack_reo_timeout(st, tp);
-		return;
-	case TCP_RTX_TLP:
-		tcp_tlp_timeout(st, tp);
-		return;
-	default:
-		break;
-	}
+/* The loss episode of an RTO (RFC 5681 3.1 eqs. 4 and 5, RFC 2018 8):
+ * ssthresh once per episode, cwnd one segment, the scoreboard forgotten,
+ * go-back-N from SND.UNA. */
+static void tcp_rto_enter_loss(struct stack *st, struct tcp_sock *tp)
+{
+	uint32_t flight;
 
-	/* RFC 6298 5.4-5.7 */
-	STACK_INC(st, tcp_rto);
-	if (tp->retries >= TCP_RETRIES2) {
-		tcp_abort_timeout(st, tp); /* RFC 1122 4.2.3.5 R2 */
-		return;
-	}
 	if (!tp->cc.cwnd)
 		tcp_cong_init(tp, st->now);
 	flight = tp->snd_max - tp->snd_una;
@@ -165,10 +120,76 @@ static void tcp_rtx_fire(struct stack *st, struct timer *t)
 		tp->cc_ops->event(&tp->cc, TCP_CA_EVENT_LOSS, st->now);
 	/* go-back-N: SND.NXT rewinds; tcp_push resends from SND.UNA in slow start */
 	tp->snd_nxt = tp->snd_una;
+}
+
+/* The retransmission timeout with data in flight (RFC 6298 5.4-5.7). */
+static void tcp_rto_timeout(struct stack *st, struct tcp_sock *tp)
+{
+	STACK_INC(st, tcp_rto);
+	if (tp->retries >= TCP_RETRIES2) {
+		tcp_abort_timeout(st, tp); /* RFC 1122 4.2.3.5 R2 */
+		return;
+	}
+	tcp_rto_enter_loss(st, tp);
 	tp->retries++;
 	tcp_bump_backoff(tp);	    /* 5.5: RTO = RTO * 2, at most the maximum */
 	tcp_push_one(st, tp, true); /* 5.4: the earliest unacked segment */
 	tcp_rearm_rto(st, tp);	    /* 5.6 */
+}
+
+/* rtx_timer: the handshake's retransmission, zero-window probing, RACK's
+ * reordering timer and loss probe (which share it, as Linux's
+ * icsk_pending), else the RTO. */
+static void tcp_rtx_fire(struct stack *st, struct timer *t)
+{
+	struct tcp_sock *tp = tcp_from_timer(t, rtx_timer);
+
+	if (tp->sndq.lost) {
+		/* a file queued by reference shrank under the sender: abort,
+		 * as a server does after a short sendfile() (RFC 9293 3.10.4) */
+		STACK_INC(st, tcp_sendfile_lost);
+		tcp_send_active_reset(st, tp);
+		tcp_reset_conn(st, tp, -EIO);
+		return;
+	}
+	if (tp->rtx_kind == TCP_RTX_UNDO) {
+		/* nothing in flight for an RTO: the episode's D-SACKs are not
+		 * coming, the recovery block goes back; a persist timer that
+		 * this one stood for (tcp_push arms it only when none runs)
+		 * fires below */
+		tcp_recovery_put(st, tp);
+	}
+
+	switch (tp->state) {
+	case TCP_SYN_SENT:
+	case TCP_SYN_RECEIVED:
+		tcp_syn_timeout(st, tp);
+		return;
+	case TCP_ESTABLISHED:
+	case TCP_CLOSE_WAIT:
+	case TCP_FIN_WAIT_1:
+	case TCP_CLOSING:
+	case TCP_LAST_ACK:
+		break;
+	default:
+		return;
+	}
+
+	if (tp->snd_una == tp->snd_max) {
+		tcp_persist_fire(st, tp);
+		return;
+	}
+	switch (tp->rtx_kind) {
+	case TCP_RTX_REO:
+		tcp_rack_reo_timeout(st, tp);
+		return;
+	case TCP_RTX_TLP:
+		tcp_tlp_timeout(st, tp);
+		return;
+	default:
+		tcp_rto_timeout(st, tp);
+		return;
+	}
 }
 
 static void tcp_delack_fire(struct stack *st, struct timer *t)
