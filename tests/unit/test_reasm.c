@@ -210,19 +210,26 @@ static void test_reasm_timeout_without_first_fragment_is_silent(void **state)
 	assert_int_equal(ip_reasm_count(&h->st), 0);
 }
 
+/* The fixture's stack again, with reassembly's limits set (0: default). */
+static void restart_with(struct harness *h, uint32_t max_bytes, uint32_t timeout_s)
+{
+	harness_fini(h);
+	memset(&t_rec, 0, sizeof(t_rec));
+	assert_int_equal(harness_init(h, 0), 0);
+	h->cfg.reasm_max_bytes = max_bytes;
+	h->cfg.reasm_timeout_s = timeout_s;
+	assert_int_equal(inet_init(&h->st), 0);
+	h->inet = 1;
+	harness_add_neigh(h, H_PEER, H_PEER_MAC);
+	assert_int_equal(inet_add_protocol(&h->st, T_PROTO, &t_proto), 0);
+}
+
 /* skiffd --frag-timeout 2: the datagram goes at 2 s, not at the default 30. */
 static void test_reasm_configured_timeout(void **state)
 {
 	struct harness *h = *state;
 
-	harness_fini(h);
-	memset(&t_rec, 0, sizeof(t_rec));
-	assert_int_equal(harness_init(h, 0), 0);
-	h->cfg.reasm_timeout_s = 2;
-	assert_int_equal(inet_init(&h->st), 0);
-	h->inet = 1;
-	harness_add_neigh(h, H_PEER, H_PEER_MAC);
-	assert_int_equal(inet_add_protocol(&h->st, T_PROTO, &t_proto), 0);
+	restart_with(h, 0, 2);
 
 	t_pattern(dgram, 3000, 14);
 	t_rx_frag(h, T_PROTO, 1100, dgram, 1480, 1480, 1);
@@ -237,15 +244,7 @@ static void test_reasm_memory_limit(void **state)
 {
 	struct harness *h = *state;
 
-	/* a stack whose reassembly may hold 2000 bytes */
-	harness_fini(h);
-	memset(&t_rec, 0, sizeof(t_rec));
-	assert_int_equal(harness_init(h, 0), 0);
-	h->cfg.reasm_max_bytes = 2000;
-	assert_int_equal(inet_init(&h->st), 0);
-	h->inet = 1;
-	harness_add_neigh(h, H_PEER, H_PEER_MAC);
-	assert_int_equal(inet_add_protocol(&h->st, T_PROTO, &t_proto), 0);
+	restart_with(h, 2000, 0);	/* reassembly may hold 2000 bytes */
 
 	t_pattern(dgram, 1600, 10);
 	t_rx_frag(h, T_PROTO, 1000, dgram, 0, 1480, 1);		/* A: 1500 held */
