@@ -24,6 +24,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/csum.h"
 #include "core/fmap.h"
 #include "transport/tcp_buf.h"
 
@@ -277,67 +278,12 @@ size_t tcp_stream_peek(const struct tcp_stream *s, size_t off, void *dst, size_t
 
 /*
  * One's-complement sum of n bytes copied from src to dst, as csum_partial()
- * of dst would give it (unfolded, 32 bits).  The copy is memcpy's; the sum
- * then reads dst while it is in L1, 8 bytes per add-with-carry on x86-64
- * (one chain of adc, as Linux's csum_partial), where the portable
- * csum_partial() adds 4 bytes at a time: the sum of native-order 64-bit
- * words with the carries wrapped around folds to the same 16-bit result,
- * since 2^16 == 1 (mod 2^16 - 1) (RFC 1071 2(B), 2(C)).
+ * of dst gives it (unfolded, 32 bits): the sum reads dst while it is in L1.
  */
-static inline __attribute__((always_inline)) uint32_t copy_csum(uint8_t *dst, const uint8_t *src,
-								   size_t n)
+static inline uint32_t copy_csum(uint8_t *dst, const uint8_t *src, size_t n)
 {
-	const uint8_t *p = dst;
-	uint64_t acc = 0, w;
-	uint32_t s32, hi;
-
 	memcpy(dst, src, n);
-#if defined(__x86_64__)
-	while (n >= 64) {
-		__asm__("addq 0(%[p]), %[s]\n\t"
-			"adcq 8(%[p]), %[s]\n\t"
-			"adcq 16(%[p]), %[s]\n\t"
-			"adcq 24(%[p]), %[s]\n\t"
-			"adcq 32(%[p]), %[s]\n\t"
-			"adcq 40(%[p]), %[s]\n\t"
-			"adcq 48(%[p]), %[s]\n\t"
-			"adcq 56(%[p]), %[s]\n\t"
-			"adcq $0, %[s]"
-			: [s] "+r"(acc)
-			: [p] "r"(p)
-			: "memory", "cc");
-		p += 64;
-		n -= 64;
-	}
-	while (n >= 8) {
-		memcpy(&w, p, 8);
-		__asm__("addq %[w], %[s]\n\tadcq $0, %[s]" : [s] "+r"(acc) : [w] "r"(w) : "cc");
-		p += 8;
-		n -= 8;
-	}
-#else
-	while (n >= 8) {
-		memcpy(&w, p, 8);
-		acc += (w & 0xffffffffu) + (w >> 32);	/* 33 bits: no overflow for a chunk */
-		p += 8;
-		n -= 8;
-	}
-#endif
-	if (n) {
-		/* the tail, zero-padded (RFC 1071 4.1 for an odd last byte) */
-		uint64_t t = 0;
-
-		memcpy(&t, p, n);
-		acc += t;
-		if (acc < t)
-			acc++;
-	}
-	/* fold 64 -> 32 bits, end-around carry */
-	hi = (uint32_t)(acc >> 32);
-	s32 = (uint32_t)acc + hi;
-	if (s32 < hi)
-		s32++;
-	return s32;
+	return csum_partial(dst, n, 0);
 }
 
 /* One's-complement addition of two unfolded 32-bit sums. */
