@@ -709,11 +709,10 @@ static int tcp_clamp_buf(int val, uint32_t *out)
 	return 0;
 }
 
-static int tcp_setsockopt(struct sock *sk, int opt, int val)
+/* SO_RCVBUF, SO_SNDBUF (each locks autotuning) and SKIFF_SO_SNDBUF_MIN. */
+static int tcp_set_buf(struct sock *sk, struct tcp_sock *tp, int opt, int val)
 {
-	struct stack *st = sk->stack;
-	struct tcp_sock *tp = tcp_sk(sk);
-	const struct tcp_cong_ops *cc;
+	uint32_t min;
 	int err;
 
 	switch (opt) {
@@ -730,9 +729,7 @@ static int tcp_setsockopt(struct sock *sk, int opt, int val)
 			tcp_wake(tp);
 		}
 		return err;
-	case SKIFF_SO_SNDBUF_MIN: {
-		uint32_t min;
-
+	default: /* SKIFF_SO_SNDBUF_MIN */
 		err = tcp_clamp_buf(val, &min);
 		if (!err && min > tp->sndbuf) {
 			tp->sndbuf = min; /* autotuning (if not locked) goes on from here */
@@ -740,13 +737,74 @@ static int tcp_setsockopt(struct sock *sk, int opt, int val)
 		}
 		return err;
 	}
+}
+
+/* SO_KEEPALIVE and TCP_KEEPIDLE/KEEPINTVL/KEEPCNT: a live connection's
+ * keepalive timer restarts with the new values. */
+static int tcp_set_keepalive(struct stack *st, struct tcp_sock *tp, int opt, int val)
+{
+	if (opt == SKIFF_SO_KEEPALIVE) {
+		tp->keepalive = val != 0;
+	} else {
+		if (val < 1 || val > 32767)
+			return -EINVAL;
+		if (opt == SKIFF_TCP_KEEPIDLE)
+			tp->keepidle_s = (uint32_t)val;
+		else if (opt == SKIFF_TCP_KEEPINTVL)
+			tp->keepintvl_s = (uint32_t)val;
+		else
+			tp->keepcnt = (uint32_t)val;
+		if (!tp->keepalive)
+			return 0;
+	}
+	if (tp->state != TCP_CLOSED && tp->state != TCP_LISTEN)
+		tcp_reset_keepalive(st, tp);
+	return 0;
+}
+
+/* TCP_CONGESTION: a live connection keeps its window and restarts the new
+ * algorithm's state. */
+static int tcp_set_congestion(struct stack *st, struct tcp_sock *tp, int val)
+{
+	const struct tcp_cong_ops *cc = val < 0 ? NULL : tcp_cong_by_id((unsigned int)val);
+	uint32_t cwnd, ssthresh;
+
+	if (!cc)
+		return -EINVAL;
+	if (cc == tp->cc_ops)
+		return 0;
+	tp->cc_ops = cc;
+	if (tp->state == TCP_CLOSED || tp->state == TCP_LISTEN)
+		return 0;
+	cwnd = tp->cc.cwnd;
+	ssthresh = tp->cc.ssthresh;
+	memset(tp->cc.priv, 0, sizeof(tp->cc.priv));
+	if (cc->init)
+		cc->init(&tp->cc, st->now);
+	tp->cc.cwnd = cwnd;
+	tp->cc.ssthresh = ssthresh;
+	return 0;
+}
+
+static int tcp_setsockopt(struct sock *sk, int opt, int val)
+{
+	struct stack *st = sk->stack;
+	struct tcp_sock *tp = tcp_sk(sk);
+
+	switch (opt) {
+	case SKIFF_SO_RCVBUF:
+	case SKIFF_SO_SNDBUF:
+	case SKIFF_SO_SNDBUF_MIN:
+		return tcp_set_buf(sk, tp, opt, val);
+	case SKIFF_SO_KEEPALIVE:
+	case SKIFF_TCP_KEEPIDLE:
+	case SKIFF_TCP_KEEPINTVL:
+	case SKIFF_TCP_KEEPCNT:
+		return tcp_set_keepalive(st, tp, opt, val);
+	case SKIFF_TCP_CONGESTION:
+		return tcp_set_congestion(st, tp, val);
 	case SKIFF_SO_REUSEADDR:
 		tp->reuseaddr = val != 0;
-		return 0;
-	case SKIFF_SO_KEEPALIVE:
-		tp->keepalive = val != 0;
-		if (tp->state != TCP_CLOSED && tp->state != TCP_LISTEN)
-			tcp_reset_keepalive(st, tp);
 		return 0;
 	case SKIFF_SO_LINGER_ABORT:
 		tp->linger_abort = val != 0;
@@ -756,20 +814,6 @@ static int tcp_setsockopt(struct sock *sk, int opt, int val)
 		if (tp->nodelay && (tp->state == TCP_ESTABLISHED || tp->state == TCP_CLOSE_WAIT))
 			tcp_push(st, tp);
 		return 0;
-	case SKIFF_TCP_KEEPIDLE:
-	case SKIFF_TCP_KEEPINTVL:
-	case SKIFF_TCP_KEEPCNT:
-		if (val < 1 || val > 32767)
-			return -EINVAL;
-		if (opt == SKIFF_TCP_KEEPIDLE)
-			tp->keepidle_s = (uint32_t)val;
-		else if (opt == SKIFF_TCP_KEEPINTVL)
-			tp->keepintvl_s = (uint32_t)val;
-		else
-			tp->keepcnt = (uint32_t)val;
-		if (tp->keepalive && tp->state != TCP_CLOSED && tp->state != TCP_LISTEN)
-			tcp_reset_keepalive(st, tp);
-		return 0;
 	case SKIFF_TCP_ECN:
 		/* RFC 3168: decided by the handshake, so only before it */
 		if (val < 0 || val > 2)
@@ -777,24 +821,6 @@ static int tcp_setsockopt(struct sock *sk, int opt, int val)
 		if (tp->state != TCP_CLOSED && tp->state != TCP_LISTEN)
 			return -EISCONN;
 		tp->ecn_mode = (uint8_t)val;
-		return 0;
-	case SKIFF_TCP_CONGESTION:
-		cc = val < 0 ? NULL : tcp_cong_by_id((unsigned int)val);
-		if (!cc)
-			return -EINVAL;
-		if (cc != tp->cc_ops) {
-			tp->cc_ops = cc;
-			/* a live connection keeps its window, restarts the algorithm's state */
-			if (tp->state != TCP_CLOSED && tp->state != TCP_LISTEN) {
-				uint32_t cwnd = tp->cc.cwnd, ssthresh = tp->cc.ssthresh;
-
-				memset(tp->cc.priv, 0, sizeof(tp->cc.priv));
-				if (cc->init)
-					cc->init(&tp->cc, st->now);
-				tp->cc.cwnd = cwnd;
-				tp->cc.ssthresh = ssthresh;
-			}
-		}
 		return 0;
 	case SKIFF_TCP_MAXSEG:
 		if (val < 88 || val > 65495)
