@@ -90,32 +90,38 @@ const char *tcp_state_name(int state)
  */
 static void tcp_push_soon(struct stack *st, struct tcp_sock *tp)
 {
-	struct tcp_table *t = st->tcp;
-
-	if (tp->push_deferred)
-		return;
-	if (!st->in_poll || t->n_push_defer == TCP_ACK_DEFER_MAX) {
+	if (!tcp_defer(st, tp, TCP_DEFER_PUSH))
 		tcp_push(st, tp);
-		return;
-	}
-	t->push_defer[t->n_push_defer++] = tp;
-	tp->push_deferred = true;
 }
 
-static void tcp_push_flush(struct stack *st)
+/*
+ * The burst's deferred work (tcp_defer), connection by connection: the
+ * push first (its data carries the ACK owed), then the ACK if still owed.
+ * A slot is NULL when its connection was freed meanwhile (tcp_undefer);
+ * nothing a push or an ACK does frees one (output never calls up).
+ */
+static __attribute__((noinline)) void tcp_defer_flush(struct stack *st)
 {
 	struct tcp_table *t = st->tcp;
 	uint32_t i;
 
-	for (i = 0; i < t->n_push_defer; i++) {
-		struct tcp_sock *tp = t->push_defer[i];
+	for (i = 0; i < t->n_defer; i++) {
+		struct tcp_sock *tp = t->defer[i];
+		uint8_t what;
 
 		if (!tp)
 			continue;
-		tp->push_deferred = false;
-		tcp_push(st, tp);
+		what = tp->deferred;
+		tp->deferred = 0;
+		if (what != TCP_DEFER_ACK) {
+			tcp_push(st, tp);
+			if (what == TCP_DEFER_PUSH)
+				continue;	/* the common case: a response */
+		}
+		if (tcp_ack_owed(tp))
+			tcp_send_ack(st, tp);
 	}
-	t->n_push_defer = 0;
+	t->n_defer = 0;
 }
 
 /* Poll hook, after every burst and its socket events. */
@@ -126,10 +132,8 @@ static void tcp_after_burst(struct stack *st)
 	/* most polls owe nothing: no call into the other files then */
 	if (!t)
 		return;
-	if (t->n_push_defer)
-		tcp_push_flush(st);	/* data first: it carries the ACKs owed */
-	if (t->n_ack_defer)
-		tcp_ack_flush(st);
+	if (t->n_defer)
+		tcp_defer_flush(st);
 	if (t->chunk_waiters)
 		tcp_chunk_wake(st);
 }

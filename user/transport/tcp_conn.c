@@ -326,8 +326,8 @@ void tcp_sock_free(struct stack *st, struct tcp_sock *tp)
 	tcp_unhash(st, tp);
 	tcp_port_put(st, tp);
 	if (st->tcp) {
-		if (tp->ack_deferred || tp->push_deferred)
-			tcp_ack_undefer(st->tcp, tp);
+		if (tp->deferred)
+			tcp_undefer(st->tcp, tp);
 		tcp_stream_purge(&st->tcp->chunks, &tp->sndq);
 		tcp_stream_purge(&st->tcp->chunks, &tp->rcvq);
 		tcp_ooo_purge(&st->tcp->chunks, &tp->ooo);

@@ -148,17 +148,21 @@ static inline void tcp_wake(struct tcp_sock *tp)
 	if (tp->sk.data_ready && tp->sk.socket)
 		tp->sk.data_ready(&tp->sk);
 }
-/* ---- tcp_output.c: the burst's deferred ACKs (the pushes: tcp.c) ---- */
+/* ---- the burst's deferred work: one list, flushed after the burst (tcp.c) ---- */
+/*
+ * A connection's push (tcp.c, tcp_push_soon) and its ACK (tcp_output.c,
+ * tcp_ack_defer) wait for the end of the burst on one list, at most once
+ * each (struct tcp_sock.deferred).  The flush pushes first: the data
+ * carries the ACK owed, and a bare ACK leaves only if nothing did.
+ */
+#define TCP_DEFER_MAX		(4 * STACK_RX_BURST)
+#define TCP_DEFER_PUSH		0x1u	/* push its send queue */
+#define TCP_DEFER_ACK		0x2u	/* send the ACK it owes, if it still owes one */
 /* Send tp's ACK at the end of the current burst (once), not now. */
-#define TCP_ACK_DEFER_MAX	(2 * STACK_RX_BURST)
 void tcp_ack_defer(struct stack *st, struct tcp_sock *tp);
 /* An ACK owed now that what the application sends in this burst may carry
  * (tcp_output.c): at the end of the burst if nothing did. */
 void tcp_ack_soon(struct stack *st, struct tcp_sock *tp);
-/* After a burst (and the deferred pushes, tcp.c): the deferred ACKs. */
-void tcp_ack_flush(struct stack *st);
-/* Take a connection that goes away off both lists. */
-void tcp_ack_undefer(struct tcp_table *t, struct tcp_sock *tp);
 
 /*
  * Send buffer autotuning (after Linux's tcp_sndbuf_expand()): while the
@@ -227,12 +231,10 @@ struct tcp_table {
 	struct tcp_chunk_pool chunks;
 	struct tcp_recovery_pool recovery;	/* SACK scoreboards, undo state (tcp_recovery.c) */
 	struct tcp_sock *chunk_waiters;	/* send refused for lack of chunks (wnext) */
-	/* connections owing an ACK at the end of this burst (tcp_ack_defer) */
-	struct tcp_sock *ack_defer[TCP_ACK_DEFER_MAX];
-	uint32_t n_ack_defer;
-	/* connections whose data leaves at the end of this burst (tcp_push_soon) */
-	struct tcp_sock *push_defer[TCP_ACK_DEFER_MAX];
-	uint32_t n_push_defer;
+	/* connections with a push or an ACK deferred to the end of this
+	 * burst (tcp_defer; NULL: freed since) */
+	struct tcp_sock *defer[TCP_DEFER_MAX];
+	uint32_t n_defer;
 	uint32_t n_conns;		/* objects alive */
 	/* freed connection objects kept for reuse, at most TCP_CONN_CACHE
 	 * (tcp_conn.c: tcp_conn_obj_get/put; ASan-poisoned while here) */
@@ -268,6 +270,40 @@ static inline struct tcp_pacer *tcp_pacer(struct stack *st)
 static inline struct tcp_challenge_budget *tcp_challenge_budget(struct stack *st)
 {
 	return &st->tcp->challenge;
+}
+
+/* ---- the burst's deferred list (TCP_DEFER_*, above) ---- */
+/* Defer WHAT (TCP_DEFER_PUSH/ACK) for tp to the end of the burst; false when
+ * outside a burst (nothing would flush) or the list is full: do it now. */
+static inline bool tcp_defer(struct stack *st, struct tcp_sock *tp, uint8_t what)
+{
+	struct tcp_table *t = st->tcp;
+
+	if (tp->deferred) {
+		tp->deferred |= what;
+		return true;
+	}
+	if (!st->in_poll || t->n_defer == TCP_DEFER_MAX)
+		return false;
+	t->defer[t->n_defer++] = tp;
+	tp->deferred = what;	/* non-zero: on the list (tcp_sock_free takes it off) */
+	return true;
+}
+/* Take a connection that goes away off the list. */
+static inline void tcp_undefer(struct tcp_table *t, struct tcp_sock *tp)
+{
+	uint32_t i;
+
+	for (i = 0; i < t->n_defer; i++)
+		if (t->defer[i] == tp)
+			t->defer[i] = NULL;
+	tp->deferred = 0;
+}
+/* Whether a deferred ACK is still owed when the burst ends. */
+static inline bool tcp_ack_owed(const struct tcp_sock *tp)
+{
+	return (tp->pending_acks || tp->ack_wnd) && tp->state != TCP_CLOSED &&
+	       tp->state != TCP_LISTEN && tp->state != TCP_SYN_SENT;
 }
 
 /* ---- tcp_input.c ---- */

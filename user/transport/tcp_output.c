@@ -776,7 +776,7 @@ void tcp_send_probe(struct stack *st, struct tcp_sock *tp)
 	tcp_xmit(st, &o);
 }
 
-/* ---- the burst's deferred ACKs (tcp.c flushes them after a burst, after its pushes) ---- */
+/* ---- the burst's deferred ACKs (on tcp_defer's list; tcp.c flushes it after a burst) ---- */
 
 /*
  * The ACK that in-order data owes (RFC 9293 3.8.6.3: at least one for every
@@ -787,22 +787,15 @@ void tcp_send_probe(struct stack *st, struct tcp_sock *tp)
  * events of the burst are dispatched before this flush, so one ACK carries
  * the data received and the window the reads opened, however many reads
  * there were (unless data the application sent carried it already).  A
- * burst is at most two STACK_RX_BURSTs (hand-off and device); should more
- * connections owe an ACK, the rest ACK at once, as does anything outside
- * stack_poll() (st->in_poll), where no flush would follow.
+ * burst is at most two STACK_RX_BURSTs (hand-off and device), the list is
+ * TCP_DEFER_MAX long; should more connections owe one, the rest ACK at
+ * once, as does anything outside stack_poll() (st->in_poll), where no
+ * flush would follow.
  */
 void tcp_ack_defer(struct stack *st, struct tcp_sock *tp)
 {
-	struct tcp_table *t = st->tcp;
-
-	if (tp->ack_deferred)
-		return;
-	if (!st->in_poll || t->n_ack_defer == TCP_ACK_DEFER_MAX) {
+	if (!tcp_defer(st, tp, TCP_DEFER_ACK))
 		tcp_send_ack(st, tp); /* no burst to wait for, or no room */
-		return;
-	}
-	t->ack_defer[t->n_ack_defer++] = tp;
-	tp->ack_deferred = true;
 }
 
 /*
@@ -818,41 +811,8 @@ void tcp_ack_defer(struct stack *st, struct tcp_sock *tp)
 void tcp_ack_soon(struct stack *st, struct tcp_sock *tp)
 {
 	if (!tp->pending_acks)
-		tp->pending_acks = 1;	/* what tcp_ack_flush() looks at */
+		tp->pending_acks = 1;	/* what tcp_ack_owed() looks at */
 	tcp_ack_defer(st, tp);
-}
-
-/* Off the lists (a connection freed with an ACK or a push deferred). */
-void tcp_ack_undefer(struct tcp_table *t, struct tcp_sock *tp)
-{
-	uint32_t i;
-
-	for (i = 0; i < t->n_ack_defer; i++)
-		if (t->ack_defer[i] == tp)
-			t->ack_defer[i] = NULL;
-	for (i = 0; i < t->n_push_defer; i++)
-		if (t->push_defer[i] == tp)
-			t->push_defer[i] = NULL;
-	tp->ack_deferred = false;
-	tp->push_deferred = false;
-}
-
-void tcp_ack_flush(struct stack *st)
-{
-	struct tcp_table *t = st->tcp;
-	uint32_t i;
-
-	for (i = 0; i < t->n_ack_defer; i++) {
-		struct tcp_sock *tp = t->ack_defer[i];
-
-		if (!tp)
-			continue;
-		tp->ack_deferred = false;
-		if ((tp->pending_acks || tp->ack_wnd) && tp->state != TCP_CLOSED &&
-		    tp->state != TCP_LISTEN && tp->state != TCP_SYN_SENT)
-			tcp_send_ack(st, tp);
-	}
-	t->n_ack_defer = 0;
 }
 
 /*

@@ -302,8 +302,7 @@ struct tcp_sock {
 	struct timer keepalive_timer;	/* keepalive, SYN_RECEIVED/FIN_WAIT_2/TIME_WAIT expiry */
 	uint8_t pending_acks;		/* full segments received since our last ACK */
 	bool ack_now;			/* send an ACK at the end of this input */
-	bool ack_deferred;		/* owes an ACK at the end of the burst (tcp_output.c) */
-	bool push_deferred;		/* data queued in this burst, pushed at its end (tcp_output.c) */
+	uint8_t deferred;		/* TCP_DEFER_* work at the end of the burst (tcp_internal.h) */
 	bool ack_wnd;			/* ... a window update (the application read) */
 	uint8_t probes;			/* persist / keepalive probes sent */
 
