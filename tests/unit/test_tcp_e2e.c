@@ -895,6 +895,75 @@ static void close_behind_a_write_in_one_batch_puts_the_fin_on_the_data(void **st
 	pair_close(&q);
 }
 
+/* B's segments after index from, on B's port: all of them, those with
+ * payload and an ACK, those with RST. */
+static void port_segments(const struct trace *tr, size_t from, uint16_t port, int *all,
+			  int *data, int *rsts)
+{
+	size_t i;
+
+	*all = *data = *rsts = 0;
+	for (i = from; i < tr->n; i++) {
+		const struct rec *r = &tr->r[i];
+
+		if (r->from != TS_B || r->sport != port)
+			continue;
+		(*all)++;
+		*data += r->len && (r->flags & TCPF_ACK) ? 1 : 0;
+		*rsts += (r->flags & TCPF_RST) ? 1 : 0;
+	}
+}
+
+/* The burst's deferred work is one list (tcp_defer): a connection owing
+ * an ACK that then queues data takes one slot, and the flush sends one
+ * segment, the data carrying the ACK (no bare ACK before it); a connection
+ * freed while on the list (an abort) leaves a hole the flush skips. */
+static void a_burst_defers_a_push_and_an_ack_on_one_slot(void **state)
+{
+	struct twostack *ts = *state;
+	struct stack *stb = twostack_stack(ts, TS_B);
+	struct pair p = {0}, q = {0};
+	struct tcp_sock *tp, *tq;
+	struct trace *tr;
+	char buf[100] = {0};
+	int all, data, rsts;
+	bool began;
+
+	pair_open(ts, &p, PORT);
+	pair_open(ts, &q, PORT + 1);
+	twostack_run(ts, SEC, NULL, NULL);
+	tr = trace_on(ts);
+	tp = (struct tcp_sock *)conn_of(ts, TS_B, PORT, p.aport);
+	tq = (struct tcp_sock *)conn_of(ts, TS_B, PORT + 1, q.aport);
+	assert_non_null(tp);
+	assert_non_null(tq);
+	began = stack_batch_begin(stb);
+	assert_true(began);
+	tcp_ack_soon(stb, tp);
+	assert_int_equal(tp->deferred, TCP_DEFER_ACK);
+	assert_int_equal(skiff_send(p.b, buf, sizeof(buf)), (ssize_t)sizeof(buf));
+	assert_int_equal(tp->deferred, TCP_DEFER_ACK | TCP_DEFER_PUSH);
+	tcp_ack_soon(stb, tq);
+	assert_int_equal(tcp_table(stb)->n_defer, 2);
+	assert_int_equal(ts->side[TS_B].fd.txq.len, 0);	/* nothing left yet */
+	assert_int_equal(skiff_setsockopt(q.b, SKIFF_SO_LINGER_ABORT, 1), 0);
+	assert_int_equal(skiff_close(q.b), 0);	/* RST now, the object freed */
+	q.b = NULL;
+	assert_null(tcp_table(stb)->defer[1]);
+	stack_batch_end(stb, began);
+	assert_int_equal(tcp_table(stb)->n_defer, 0);
+	assert_int_equal(tp->deferred, 0);
+	twostack_run(ts, SEC, NULL, NULL);
+	port_segments(tr, 0, PORT, &all, &data, &rsts);
+	assert_int_equal(all, 1);
+	assert_int_equal(data, 1);
+	port_segments(tr, 0, PORT + 1, &all, &data, &rsts);
+	assert_int_equal(all, 1);
+	assert_int_equal(rsts, 1);
+	pair_close(&p);
+	pair_close(&q);
+}
+
 /* RFC 9293 3.10.4: shutdown(SHUT_WR) with everything sent queues the FIN
  * and sends it in the same call, not on a timer or a later poll. */
 static void shutdown_wr_with_nothing_queued_sends_the_fin_in_the_call(void **state)
@@ -3453,6 +3522,7 @@ int main(void)
 		E2E(connect_is_einprogress_then_writable_and_accepted),
 		E2E(one_byte_each_way_is_one_segment_each),
 		E2E(close_behind_a_write_in_one_batch_puts_the_fin_on_the_data),
+		E2E(a_burst_defers_a_push_and_an_ack_on_one_slot),
 		E2E(shutdown_wr_with_nothing_queued_sends_the_fin_in_the_call),
 		E2E(maxseg_is_the_payload_of_a_full_segment),
 		E2E(one_mss_each_way_is_one_full_segment),
