@@ -51,7 +51,8 @@
 #include <stdint.h>
 
 #define SKIFF_APP_MAGIC 0x736b6170u /* "skap" */
-#define SKIFF_APP_VERSION 8u /* 6: 16-byte addresses and a family (IPv6); 7: slot.tx_wait; 8: hdr.ifindex */
+#define SKIFF_APP_VERSION 9u /* 6: 16-byte addresses and a family (IPv6); 7: slot.tx_wait; 8: hdr.ifindex;
+				     * 9: hdr.app_waits and TX's arg2 (the hold of a small send) */
 #define SKIFF_APP_MAX_WORKERS 8	      /* skiffd queues an application can use */
 #define SKIFF_APP_MAX_SOCKS 128	      /* sockets of one attached process */
 #define SKIFF_APP_RING 1024	      /* messages per request ring (power of 2) */
@@ -67,7 +68,8 @@ enum skiff_app_op {
 	SKIFF_APP_OP_LISTEN = 1, /* socket+options+bind+listen(addr, port, arg=backlog) */
 	SKIFF_APP_OP_CONNECT,	 /* socket+options+[bind laddr]+connect(addr, port) */
 	SKIFF_APP_OP_ACCEPT,	 /* slot: the new socket's, arg: the listener's slot */
-	SKIFF_APP_OP_TX,	 /* the tx FIFO of slot has bytes */
+	SKIFF_APP_OP_TX,	 /* the tx FIFO of slot has bytes; arg2: the posting
+				  * thread's app_waits[k] at the send */
 	SKIFF_APP_OP_RXREAD,	 /* the app made room in the rx FIFO of slot */
 	SKIFF_APP_OP_SHUTDOWN,	 /* arg: SHUT_RD/SHUT_WR/SHUT_RDWR */
 	SKIFF_APP_OP_CLOSE,	 /* send what the tx FIFO holds, close, free the slot;
@@ -249,6 +251,13 @@ struct skiff_app_hdr {
 	 * reads (before it looks at app_sleeping): what a spinning thread
 	 * watches instead of sleeping (SKIFF_BUSY_POLL_US) */
 	_Alignas(SKIFF_APP_CACHELINE) uint32_t app_news;
+	/* [k]: bumped by thread slot k's thread each time it enters a wait
+	 * (epoll_wait, poll, select, or a sleep of a blocking call): a
+	 * worker holds a small send of a thread that has not waited since
+	 * (TX's arg2 says the value at the send) for its close() or next
+	 * wait, as Linux's TCP autocork holds a small write (docs/apps.md,
+	 * "Closing: the FIN rides on the last data segment") */
+	_Alignas(SKIFF_APP_CACHELINE) uint32_t app_waits[SKIFF_APP_MAX_WAITERS];
 };
 
 /* The bytes of each worker's part of a datagram socket's rx FIFO: the

@@ -177,12 +177,24 @@ APP_SERVER = textwrap.dedent("""
 """)
 
 
-def test_app_under_skiff_run_closes_first_with_fin_on_its_last_data_segment(topo, sk, tmp_path):
+@pytest.mark.parametrize("placement", ["shared", "own"])
+def test_app_under_skiff_run_closes_first_with_fin_on_its_last_data_segment(topo, sk, tmp_path,
+                                                                             placement):
+    """shared: the server on skiffd's CPU (its kick makes the worker yield
+    until the close is posted); own: on another CPU, where the worker runs
+    on while the server writes, and holds the small response until the
+    close() behind it (docs/apps.md)."""
     if not SKIFF_RUN.exists() or not PRELOAD.exists():
         pytest.skip(f"not built: {SKIFF_RUN} (run make)")
+    cpu = CPU
+    if placement == "own":
+        others = sorted(os.sched_getaffinity(0) - {CPU})
+        if not others:
+            pytest.skip("one CPU: no own-core placement")
+        cpu = others[0]
     prog = tmp_path / "server.py"
     prog.write_text(APP_SERVER)
-    argv = sn.nsenter(topo.dut_ns, ["taskset", "-c", str(CPU), str(SKIFF_RUN), "--", PY,
+    argv = sn.nsenter(topo.dut_ns, ["taskset", "-c", str(cpu), str(SKIFF_RUN), "--", PY,
                                     str(prog), topo.ded_ip, str(APP_PORT), str(N), str(BODY)])
     srv = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     sniff = None

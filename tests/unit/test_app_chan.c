@@ -1007,6 +1007,113 @@ static void test_shutdown_wr_sends_the_fin_at_once(void **state)
 	twostack_set_filter(&f->ts, NULL, NULL);
 }
 
+/* The hold of a small send (app_chan.c tx_hold()): a thread still running
+ * after its send (app_waits[0] as the TX says) gets its bytes held for the
+ * close() behind it, even when that close comes a poll later, as with a
+ * worker already awake when the send arrives. */
+static void test_a_close_a_poll_after_the_send_still_puts_the_fin_on_the_data(void **state)
+{
+	struct fixture *f = *state;
+	struct a_segs c = {0};
+	uint8_t b[4096];
+	ssize_t n, got = 0;
+
+	connect_app_to_peer(f);
+	run(f, SEC);
+	twostack_set_filter(&f->ts, count_a_segments, &c);
+	app_send(f, 1000); /* arg2 0 = app_waits[0]: it has not waited since */
+	app_worker_poll(f->aw, 64);
+	assert_int_equal(f->ts.side[TS_A].fd.txq.len, 0); /* held */
+	assert_true(app_worker_holding(f->aw));
+	assert_false(app_worker_may_sleep(f->aw));
+	post(f, SKIFF_APP_OP_CLOSE, 0, 0, 0, 0);
+	app_worker_poll(f->aw, 64);
+	assert_false(app_worker_holding(f->aw));
+	run(f, SEC);
+	while ((n = skiff_recv(f->peer_c, b, sizeof(b))) > 0)
+		got += n;
+	assert_int_equal(got, 1000);
+	assert_int_equal(n, 0);
+	assert_int_equal(c.data, 1);
+	assert_int_equal(c.fin, 1);
+	assert_int_equal(c.fin_only, 0);
+	assert_true(c.fin_last);
+	assert_int_equal(stats(f).tx_holds, 1);
+	assert_int_equal(stats(f).tx_hold_timeouts, 0);
+	twostack_set_filter(&f->ts, NULL, NULL);
+}
+
+/* The thread's next wait sends the held bytes at once; the socket is then
+ * a dialogue and its later sends are not held. */
+static void test_a_held_send_leaves_when_its_thread_waits_and_the_next_is_not_held(void **state)
+{
+	struct fixture *f = *state;
+	struct skiff_app_hdr *hdr = (struct skiff_app_hdr *)f->shm;
+	struct skiff_app_msg *m;
+	uint8_t buf[256];
+
+	connect_app_to_peer(f);
+	run(f, SEC);
+	app_send(f, 100);
+	app_worker_poll(f->aw, 64);
+	assert_int_equal(f->ts.side[TS_A].fd.txq.len, 0);
+	hdr->app_waits[0]++; /* it enters epoll_wait */
+	app_worker_poll(f->aw, 64);
+	assert_int_equal(f->ts.side[TS_A].fd.txq.len, 1);
+	assert_int_equal(f->slots[0].tx.tail, f->slots[0].tx.head);
+	run(f, SEC);
+	/* the next send, from a thread that has not waited since: at once */
+	app_send(f, 100);
+	m = &f->req->msg[(f->req->prod - 1) % SKIFF_APP_RING];
+	m->arg2 = hdr->app_waits[0];
+	app_worker_poll(f->aw, 64);
+	assert_int_equal(f->ts.side[TS_A].fd.txq.len, 1);
+	assert_int_equal(stats(f).tx_holds, 1);
+	assert_int_equal(stats(f).tx_hold_timeouts, 0);
+	run(f, SEC);
+	assert_int_equal(skiff_recv(f->peer_c, buf, sizeof(buf)), 200);
+}
+
+/* A send from a thread that has waited since (a TX whose arg2 is behind
+ * app_waits), or of more than APP_HOLD_BYTES, leaves at once; a held one
+ * leaves at the end of its bound whatever the region says. */
+static void test_sends_that_are_not_held_and_the_bound_of_a_held_one(void **state)
+{
+	struct fixture *f = *state;
+	struct skiff_app_hdr *hdr = (struct skiff_app_hdr *)f->shm;
+	uint8_t b[32768];
+	ssize_t n, got = 0;
+
+	connect_app_to_peer(f);
+	run(f, SEC);
+	hdr->app_waits[0] = 7; /* the TX says 0: it waited since */
+	app_send(f, 100);
+	app_worker_poll(f->aw, 64);
+	assert_int_equal(f->ts.side[TS_A].fd.txq.len, 1);
+	run(f, SEC);
+	assert_int_equal(skiff_recv(f->peer_c, b, sizeof(b)), 100);
+	hdr->app_waits[0] = 0;
+	app_send(f, 20000); /* a bulk write: not held */
+	app_worker_poll(f->aw, 64);
+	assert_true(f->ts.side[TS_A].fd.txq.len > 0);
+	assert_false(app_worker_holding(f->aw));
+	run(f, SEC);
+	while ((n = skiff_recv(f->peer_c, b, sizeof(b))) > 0)
+		got += n;
+	assert_int_equal(got, 20000);
+	assert_int_equal(stats(f).tx_holds, 0);
+	/* a thread that never waits again: the bound sends it */
+	app_send(f, 10);
+	app_worker_poll(f->aw, 64);
+	assert_true(app_worker_holding(f->aw));
+	assert_int_equal(f->ts.side[TS_A].fd.txq.len, 0);
+	run(f, SEC);
+	assert_false(app_worker_holding(f->aw));
+	assert_int_equal(skiff_recv(f->peer_c, b, sizeof(b)), 10);
+	assert_int_equal(stats(f).tx_holds, 1);
+	assert_int_equal(stats(f).tx_hold_timeouts, 1);
+}
+
 static void test_kick_cpu_says_once_whether_the_kicker_shares_the_workers_cpu(void **state)
 {
 	struct fixture *f = *state;
@@ -1072,6 +1179,14 @@ int main(void)
 		cmocka_unit_test_setup_teardown(
 			test_close_right_after_a_send_puts_the_fin_on_the_last_data_segment, setup,
 			teardown),
+		cmocka_unit_test_setup_teardown(
+			test_a_close_a_poll_after_the_send_still_puts_the_fin_on_the_data, setup,
+			teardown),
+		cmocka_unit_test_setup_teardown(
+			test_a_held_send_leaves_when_its_thread_waits_and_the_next_is_not_held, setup,
+			teardown),
+		cmocka_unit_test_setup_teardown(test_sends_that_are_not_held_and_the_bound_of_a_held_one,
+						setup, teardown),
 		cmocka_unit_test_setup_teardown(test_shutdown_wr_sends_the_fin_at_once, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(

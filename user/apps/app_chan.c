@@ -19,11 +19,18 @@
 #include <unistd.h>
 
 #include "apps/app_chan.h"
+#include "core/clock.h"
 #include "sock/socket.h"
 
 #define FIFO_MASK (SKIFF_APP_FIFO - 1)
 #define RING_MASK (SKIFF_APP_RING - 1)
 #define APP_PER_RING 16 /* requests served from one ring per loop, at most */
+/* The hold of a small send (docs/apps.md, "Closing: the FIN rides on the
+ * last data segment"): a TX of at most APP_HOLD_BYTES pending, from a
+ * thread that has not waited since its send, waits at most APP_HOLD_NS
+ * for the thread's close() or its next wait. */
+#define APP_HOLD_BYTES (16u * 1024u)
+#define APP_HOLD_NS (200ull * 1000ull)
 
 _Static_assert((SKIFF_APP_FIFO & FIFO_MASK) == 0, "FIFO size is a power of two");
 _Static_assert((SKIFF_APP_RING & RING_MASK) == 0, "ring size is a power of two");
@@ -46,6 +53,11 @@ struct app_wsock {
 	bool shut_wr; /* SHUT_WR received: shut down once it is sent */
 	bool eof;     /* rx_eof published */
 	bool tx_home; /* UDP: this worker sends what the tx FIFO holds */
+	bool held;    /* a small send held for the close() behind it */
+	bool hold_off; /* a hold ended without a close: hold no more (a dialogue) */
+	uint8_t held_q;	  /* the ring (thread slot) of the held TX */
+	uint32_t held_gen; /* its app_waits[held_q] at the send */
+	uint64_t held_until;
 	uint16_t family; /* AF_INET or AF_INET6, from the request that made it */
 	uint32_t close_seq;
 	uint32_t rx_head; /* private: bytes put into the rx FIFO (UDP: this worker's part) */
@@ -67,6 +79,7 @@ struct app_worker {
 	uint32_t n_waiters;
 	bool dirty; /* something changed for the application */
 	bool poisoned;
+	uint32_t n_held; /* sockets with a held send */
 	struct app_worker_stats stats;
 	struct app_wsock ws[SKIFF_APP_MAX_SOCKS];
 };
@@ -210,6 +223,11 @@ static void ws_release(struct app_wsock *ws, bool abort)
 	ws->so = NULL;
 	ws->kind = WS_FREE;
 	ws->connecting = ws->closing = ws->shut_wr = ws->eof = ws->tx_home = false;
+	ws->hold_off = false;
+	if (ws->held) {
+		ws->held = false;
+		aw->n_held--;
+	}
 }
 
 /* A FIFO index out of range: reset the connection, tell the application. */
@@ -309,6 +327,10 @@ static void tx_drain(struct app_wsock *ws)
 	bool took = false;
 	ssize_t n;
 
+	if (ws->held) {
+		ws->held = false;
+		aw->n_held--;
+	}
 	if (!ws->so || ws->kind != WS_CONN || ws->connecting)
 		return;
 	avail = tx_pending(ws);
@@ -756,7 +778,76 @@ static int set_opt(struct app_wsock *ws, int opt, uint32_t val)
 }
 
 /* One request, already copied out of the ring. */
-static void serve(struct app_worker *aw, const struct skiff_app_msg *m)
+static uint32_t app_waits(const struct app_worker *aw, uint32_t q)
+{
+	return load_acq(&aw->hdr->app_waits[q]);
+}
+
+/*
+ * An OP_TX from ring q: hold it instead of sending, when it is small and
+ * its thread has not entered a wait since the send (app_waits[q] still
+ * says m->arg2): the thread is still running, and a close() right behind
+ * the send then puts the FIN on the data segment, as Linux's autocork
+ * holds a small write while the thread goes on (tcp_should_autocork()).
+ * Released by the socket's next request (CLOSE, SHUTDOWN: tx_drain), by
+ * the thread's next wait, by APP_HOLD_BYTES pending, or after APP_HOLD_NS
+ * (release_held()).  A hold that ends without a close marks the socket a
+ * dialogue (a keep-alive connection, a request/response protocol): its
+ * sends go at once from then on, as Linux leaves quick-ACK mode for
+ * pingpong once it sees the application answer; so only a connection's
+ * first response can wait, and only until its thread waits.  The values
+ * read from the region only decide when the bytes leave, within the
+ * bound.
+ */
+static bool tx_hold(struct app_wsock *ws, uint32_t q, const struct skiff_app_msg *m)
+{
+	struct app_worker *aw = ws->aw;
+	uint32_t avail;
+
+	if (ws->kind != WS_CONN || !ws->so || ws->connecting || ws->closing || ws->shut_wr ||
+	    ws->hold_off || q >= SKIFF_APP_MAX_WAITERS)
+		return false;
+	avail = tx_pending(ws);
+	if (!avail || avail > APP_HOLD_BYTES)
+		return false;
+	if (ws->held)
+		return true; /* more bytes behind the held ones: the same bound */
+	if (app_waits(aw, q) != m->arg2)
+		return false; /* it waits (or sleeps) already: nothing follows soon */
+	ws->held = true;
+	ws->held_q = (uint8_t)q;
+	ws->held_gen = m->arg2;
+	ws->held_until = clock_now() + APP_HOLD_NS;
+	aw->n_held++;
+	aw->stats.tx_holds++;
+	return true;
+}
+
+/* Send the held sends whose thread has waited since, or whose bound is
+ * over. */
+static int release_held(struct app_worker *aw)
+{
+	uint64_t now = clock_now();
+	struct app_wsock *ws;
+	int i, done = 0;
+
+	for (i = 0; i < SKIFF_APP_MAX_SOCKS && aw->n_held; i++) {
+		ws = &aw->ws[i];
+		if (!ws->held)
+			continue;
+		if (app_waits(aw, ws->held_q) == ws->held_gen && now < ws->held_until &&
+		    tx_pending(ws) <= APP_HOLD_BYTES)
+			continue;
+		if (now >= ws->held_until)
+			aw->stats.tx_hold_timeouts++;
+		ws->hold_off = true;
+		tx_drain(ws);
+		done++;
+	}
+	return done;
+}
+
+static void serve(struct app_worker *aw, uint32_t q, const struct skiff_app_msg *m)
 {
 	struct sockaddr_storage sin = {0};
 	struct app_wsock *ws;
@@ -794,7 +885,7 @@ static void serve(struct app_worker *aw, const struct skiff_app_msg *m)
 				      memory_order_seq_cst);
 		if (ws->kind == WS_UDP)
 			udp_tx_drain(ws);
-		else
+		else if (!tx_hold(ws, q, m))
 			tx_drain(ws);
 		return;
 	case SKIFF_APP_OP_RXREAD:
@@ -947,7 +1038,7 @@ static int serve_rings(struct app_worker *aw, int budget, int per_ring)
 		for (n = 0; aw->cons[q] != prod && done < budget && n < per_ring; n++, done++) {
 			memcpy(&m, &r->msg[aw->cons[q] & RING_MASK], sizeof(m));
 			aw->cons[q]++;
-			serve(aw, &m);
+			serve(aw, q, &m);
 			if (aw->poisoned)
 				return done;
 		}
@@ -972,6 +1063,8 @@ int app_worker_poll(struct app_worker *aw, int budget)
 		 * finds it still queued */
 		batch = stack_batch_begin(aw->st);
 		done = serve_rings(aw, budget, APP_PER_RING);
+		if (aw->n_held)
+			done += release_held(aw);
 		done += stack_batch_end(aw->st, batch);
 	}
 	if (aw->dirty)
@@ -987,6 +1080,11 @@ bool app_worker_kicked_from(struct app_worker *aw, int cpu)
 	return v && cpu >= 0 && v - 1 == (uint32_t)cpu;
 }
 
+bool app_worker_holding(const struct app_worker *aw)
+{
+	return aw->n_held > 0;
+}
+
 bool app_worker_may_sleep(struct app_worker *aw)
 {
 	uint64_t used;
@@ -994,6 +1092,8 @@ bool app_worker_may_sleep(struct app_worker *aw)
 
 	if (aw->poisoned)
 		return true;
+	if (aw->n_held)
+		return false; /* it leaves within APP_HOLD_NS: look again */
 	atomic_store_explicit((_Atomic uint32_t *)&aw->chan->sleeping, 1, memory_order_relaxed);
 	atomic_thread_fence(memory_order_seq_cst);
 	used = rings_used(aw);

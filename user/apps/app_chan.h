@@ -35,6 +35,8 @@ struct app_worker_stats {
 	uint64_t aborts;    /* connections reset at close (unread or unsent data) */
 	uint64_t kicks;	    /* eventfd writes to wake the application's sleeping threads */
 	uint64_t dgram_drops; /* datagrams dropped: no room in the rx part, no frame to send */
+	uint64_t tx_holds;    /* small sends held for a close() or wait right behind them */
+	uint64_t tx_hold_timeouts; /* of which sent at the end of the bound (APP_HOLD_NS) */
 };
 
 /*
@@ -57,6 +59,10 @@ bool app_worker_kicked_from(struct app_worker *aw, int cpu);
 
 /* Serve up to budget requests and flush wake-ups; how much was done. */
 int app_worker_poll(struct app_worker *aw, int budget);
+
+/* A small send is held (the worker should look again soon, yielding its
+ * CPU meanwhile: the application thread that will close() may share it). */
+bool app_worker_holding(const struct app_worker *aw);
 
 /* Before the worker sleeps: tell the application to kick it; false when a
  * request arrived meanwhile (do not sleep).  After the sleep the next

@@ -360,6 +360,17 @@ bool app_host_kicked_from(struct app_host *h, uint32_t w, int cpu)
 	return here;
 }
 
+bool app_host_worker_holding(struct app_host *h, uint32_t w)
+{
+	struct host_worker *hw = &h->hw[w];
+	int i;
+
+	for (i = 0; i < APP_HOST_MAX_APPS; i++)
+		if (hw->aw[i] && app_worker_holding(hw->aw[i]))
+			return true;
+	return false;
+}
+
 bool app_host_worker_may_sleep(struct app_host *h, uint32_t w)
 {
 	struct host_worker *hw = &h->hw[w];
@@ -403,6 +414,8 @@ void app_host_report(struct app_host *h, struct strbuf *sb, bool json)
 			sum.aborts += st.aborts;
 			sum.kicks += st.kicks;
 			sum.dgram_drops += st.dgram_drops;
+			sum.tx_holds += st.tx_holds;
+			sum.tx_hold_timeouts += st.tx_hold_timeouts;
 		}
 		/* what the application says of its threads: shown, not used */
 		q_owned = atomic_load_explicit(
@@ -419,10 +432,12 @@ void app_host_report(struct app_host *h, struct strbuf *sb, bool json)
 				  ",\"requests\":%" PRIu64 ",\"bad_msgs\":%" PRIu64
 				  ",\"bad_index\":%" PRIu64 ",\"poisoned\":%" PRIu64
 				  ",\"aborts\":%" PRIu64 ",\"kicks\":%" PRIu64
-				  ",\"dgram_drops\":%" PRIu64 ",\"thread_slots\":%d,\"rings\":%d}",
+				  ",\"dgram_drops\":%" PRIu64 ",\"tx_holds\":%" PRIu64
+				  ",\"tx_hold_timeouts\":%" PRIu64 ",\"thread_slots\":%d,\"rings\":%d}",
 				  n ? "," : "", (int)a->peer.pid, (unsigned int)a->peer.uid,
 				  sum.socks, sum.msgs, sum.bad_msgs, sum.bad_index, sum.poisoned,
-				  sum.aborts, sum.kicks, sum.dgram_drops, threads, rings);
+				  sum.aborts, sum.kicks, sum.dgram_drops, sum.tx_holds,
+				  sum.tx_hold_timeouts, threads, rings);
 		else
 			sb_printf(sb,
 				  "pid %d uid %u sockets %" PRIu64 " requests %" PRIu64

@@ -58,6 +58,10 @@ int app_host_worker_poll(struct app_host *h, uint32_t w, bool woken);
  * whether a thread that kicked it runs on CPU cpu (the worker's). */
 bool app_host_kicked_from(struct app_host *h, uint32_t w, int cpu);
 
+/* On worker w (under its lock): an application's small send is held for
+ * its close() (app_worker_holding()). */
+bool app_host_worker_holding(struct app_host *h, uint32_t w);
+
 /* On worker w (under its lock), before it sleeps: false if it must not. */
 bool app_host_worker_may_sleep(struct app_host *h, uint32_t w);
 

@@ -188,7 +188,7 @@ static void *worker_main(void *arg)
 	const uint64_t spin_ns = (uint64_t)w->d->cfg.busy_poll_us * NSEC_PER_USEC;
 	int beat_ms = skiff_bpf_beat_interval_ms(w->d->b);
 	int idle = 0, n, timeout;
-	bool app_woken = false;
+	bool app_woken = false, held = false;
 
 	pfd[0].fd = xsk_netdev_fd(w->dev);
 	pfd[0].events = POLLIN;
@@ -204,6 +204,7 @@ static void *worker_main(void *arg)
 		if (apps) {
 			n += app_host_worker_poll(apps, wi, app_woken);
 			app_woken = false;
+			held = app_host_worker_holding(apps, wi);
 		}
 		if (!n && idle + 1 >= WORKER_IDLE_POLLS) {
 			next = timers_next(&w->st);
@@ -215,6 +216,16 @@ static void *worker_main(void *arg)
 			idle = 0;
 			if (spin_ns)
 				last_work = clock_now();
+			continue;
+		}
+		/*
+		 * An application's small send is held for the close() right
+		 * behind it (docs/apps.md, "Closing: the FIN rides on the
+		 * last data segment"): look again soon, and meanwhile give
+		 * the CPU to that thread if it shares ours.
+		 */
+		if (held) {
+			sched_yield();
 			continue;
 		}
 		/* --busy-poll: keep polling for spin_ns after the last work */

@@ -264,6 +264,7 @@ bool sa_held(int i);
 void sa_set_held(int i, bool on);
 int sa_holders(int i);
 int sa_my_waiter_get(void);
+int sa_my_waiter(void);
 void sa_reap_if(int k, int32_t pid);
 int sa_watch_procs(struct pollfd *pfd, int *who, int32_t *pids);
 void sa_sock_lock(int i);
@@ -278,6 +279,8 @@ int sa_do_attach(const char *ifname);
 
 /* wait.c */
 void sa_sig_enter(void);
+void sa_note_wait(void);
+uint32_t sa_wait_gen(void);
 void sa_post(uint32_t w, const struct skiff_app_msg *m);
 int sa_ms_left(const struct timespec *end);
 void sa_deadline_in(struct timespec *end, int timeout_ms);

@@ -73,6 +73,7 @@ SKIFF_EXPORT int skiff_poll(struct pollfd *fds, nfds_t n, int timeout_ms)
 	for (k = 0; k < n; k++)
 		if (fds[k].fd < SKIFF_FD_BASE)
 			kp[nk++] = fds[k];
+	sa_note_wait();
 	sa_deadline_in(&end, timeout_ms);
 	/* no lock: readiness is read from the indices as they are */
 	for (;;) {
@@ -446,6 +447,7 @@ SKIFF_EXPORT int skiff_epoll_wait(int epfd, struct epoll_event *events, int max,
 	if (!ss)
 		return epoll_wait(epfd, events, max, timeout_ms);
 	h.ss = ss;
+	sa_note_wait();
 	sa_deadline_in(&end, timeout_ms);
 	for (;;) {
 		n = scan(ss, events, max);

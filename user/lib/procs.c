@@ -256,7 +256,13 @@ void sa_lib_once(void)
  * slot whose thread no longer exists is taken over).  -1 when all
  * SKIFF_APP_MAX_WAITERS are taken: the thread then posts on the shared
  * ring and looks again every OVERFLOW_WAIT_MS when it sleeps.
+ * sa_my_waiter() is the slot without claiming one (-1: none yet).
  */
+int sa_my_waiter(void)
+{
+	return my_waiter;
+}
+
 int sa_my_waiter_get(void)
 {
 	uint32_t tid, cur;

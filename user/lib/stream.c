@@ -156,6 +156,7 @@ ssize_t sa_stream_send(int fd, const struct iovec *iov, int iovcnt, int flags)
 		atomic_thread_fence(memory_order_seq_cst);
 		if (chunk && !xchg(&A.slots[i].tx_kick, 1)) {
 			sa_fill_msg(&m, i, SKIFF_APP_OP_TX);
+			m.arg2 = sa_wait_gen(); /* the worker may hold it for our close() */
 			sa_post(ls->worker, &m);
 		}
 		if (sent == (size_t)len) {

@@ -46,6 +46,29 @@ void sa_sig_enter(void)
 	atomic_signal_fence(memory_order_seq_cst);
 }
 
+/*
+ * The hold of a small send (docs/apps.md, "Closing: the FIN rides on the
+ * last data segment"): this thread enters a wait (epoll_wait, poll,
+ * select, or the sleep of a blocking call), so a worker holding its last
+ * send for a close() right behind it sends it now.  One writer per slot:
+ * a plain increment.
+ */
+void sa_note_wait(void)
+{
+	int k = sa_my_waiter();
+
+	if (k >= 0)
+		store_rel(&A.hdr->app_waits[k], load_acq(&A.hdr->app_waits[k]) + 1);
+}
+
+/* What a TX carries in arg2: this thread's count of waits, as at the send. */
+uint32_t sa_wait_gen(void)
+{
+	int k = sa_my_waiter_get();
+
+	return k >= 0 ? load_acq(&A.hdr->app_waits[k]) : 0;
+}
+
 static bool sig_moved(void)
 {
 	atomic_signal_fence(memory_order_seq_cst);
@@ -192,6 +215,7 @@ static int sleep_once(bool (*cond)(void *), void *arg, struct pollfd *extra, int
 	uint64_t v;
 	int n = 0, np, r, err = 0, j, k = sa_my_waiter_get();
 
+	sa_note_wait();
 	if (A.spin_ns && timeout_ms) {
 		uint64_t t0 = mono_ns();
 
