@@ -219,6 +219,53 @@ static void incremental_update_equals_full_recompute(void **state)
 	}
 }
 
+/* ip_fast_csum's five-word path (ihl 5) and the general one agree with the
+ * byte-wise sum for any header, all ones and all zeros included. */
+static void ip_fast_csum_matches_csum_partial_for_every_ihl(void **state)
+{
+	uint8_t hdr[60];
+	unsigned int ihl, round, i;
+
+	(void)state;
+	for (round = 0; round < 2000; round++) {
+		for (i = 0; i < sizeof(hdr); i++)
+			hdr[i] = round == 0 ? 0xff : round == 1 ? 0 : (uint8_t)rng();
+		for (ihl = 5; ihl <= 15; ihl++)
+			assert_int_equal(ip_fast_csum(hdr, ihl),
+					 csum_fold(csum_partial(hdr, (size_t)ihl * 4, 0)));
+	}
+}
+
+/* The pseudo-header sum equals the byte-wise sum of the pseudo-header
+ * (addresses, a zero byte and the protocol, the length in two 16-bit
+ * words), whatever the addresses, length and running sum. */
+static void pseudo_header_sum_matches_its_bytes(void **state)
+{
+	uint8_t ph[14];
+	uint32_t saddr, daddr, len, sum;
+	unsigned int round;
+	uint8_t proto;
+
+	(void)state;
+	for (round = 0; round < 20000; round++) {
+		saddr = round == 0 ? 0xffffffffu : rng();
+		daddr = round == 0 ? 0xffffffffu : rng();
+		len = round % 3 ? rng() & 0xffff : rng();
+		sum = round == 0 ? 0xffffffffu : round % 2 ? rng() : 0;
+		proto = (uint8_t)(1 + rng() % 255);
+		memcpy(ph, &saddr, 4);
+		memcpy(ph + 4, &daddr, 4);
+		ph[8] = 0;
+		ph[9] = proto;
+		ph[10] = (uint8_t)(len >> 8);
+		ph[11] = (uint8_t)len;
+		ph[12] = (uint8_t)(len >> 24);
+		ph[13] = (uint8_t)(len >> 16);
+		assert_int_equal(csum_tcpudp_magic(saddr, daddr, len, proto, sum),
+				 csum_fold(csum_partial(ph, sizeof(ph), sum)));
+	}
+}
+
 static void ttl_decrement_updates_ip_checksum_incrementally(void **state)
 {
 	uint8_t iph[20] = { 0x45, 0x00, 0x00, 0x73, 0x00, 0x00, 0x40, 0x00, 0x40, 0x11,
@@ -249,6 +296,8 @@ int main(void)
 		cmocka_unit_test(udp_checksum_with_pseudo_header_verifies_to_zero),
 		cmocka_unit_test(incremental_update_equals_full_recompute),
 		cmocka_unit_test(ttl_decrement_updates_ip_checksum_incrementally),
+		cmocka_unit_test(ip_fast_csum_matches_csum_partial_for_every_ihl),
+		cmocka_unit_test(pseudo_header_sum_matches_its_bytes),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -114,17 +114,31 @@ uint16_t csum_fold(uint32_t sum)
 
 uint16_t ip_fast_csum(const void *iph, unsigned int ihl)
 {
-	return csum_fold(csum_partial(iph, (size_t)ihl * 4, 0));
+	const uint8_t *p = iph;
+	uint32_t a, b, c, d, e;
+
+	if (ihl != 5)
+		return csum_fold(csum_partial(iph, (size_t)ihl * 4, 0));
+	/* the header without options, every frame twice (checked on input,
+	 * written on output): five words added in 64 bits, where no carry
+	 * is lost, then folded (about a third of csum_partial's instructions
+	 * for 20 bytes) */
+	memcpy(&a, p, 4);
+	memcpy(&b, p + 4, 4);
+	memcpy(&c, p + 8, 4);
+	memcpy(&d, p + 12, 4);
+	memcpy(&e, p + 16, 4);
+	return csum_fold(fold64((uint64_t)a + b + c + d + e));
 }
 
 /* RFC 768 / RFC 9293 3.1: source, destination, zero, protocol, length. */
 uint32_t csum_tcpudp_nofold(uint32_t saddr, uint32_t daddr, uint32_t len, uint8_t proto,
 			    uint32_t sum)
 {
-	uint64_t acc = sum;
+	/* 32-bit words added whole: in 64 bits no carry is lost, and the
+	 * fold gives the sum of their 16-bit halves */
+	uint64_t acc = (uint64_t)sum + saddr + daddr;
 
-	acc += (saddr >> 16) + (saddr & 0xffff);
-	acc += (daddr >> 16) + (daddr & 0xffff);
 	acc += htons(proto);
 	acc += htons((uint16_t)len);
 	acc += htons((uint16_t)(len >> 16));
