@@ -354,7 +354,15 @@ int skiff_connect(struct socket *so, skiff_const_sockaddr_arg addr)
 ssize_t skiff_sendmsg(struct socket *so, const void *buf, size_t len, skiff_const_sockaddr_arg to,
 		      skiff_const_sockaddr_arg local)
 {
+	return skiff_sendmsg_ip(so, buf, len, to, local, -1, -1);
+}
+
+ssize_t skiff_sendmsg_ip(struct socket *so, const void *buf, size_t len,
+			 skiff_const_sockaddr_arg to, skiff_const_sockaddr_arg local, int ttl,
+			 int tos)
+{
 	union inet_addr daddr, saddr;
+	struct sk_txinfo tx = {.ttl = ttl, .tos = tos};
 	uint16_t dport = 0, lport;
 	struct sock *sk;
 	int err;
@@ -378,11 +386,15 @@ ssize_t skiff_sendmsg(struct socket *so, const void *buf, size_t len, skiff_cons
 		if (err)
 			return err;
 	}
-	if (!local.sa || inet_addr_is_any(&saddr))
+	if (ttl > 255 || tos > 255)
+		return -EINVAL;
+	if ((!local.sa || inet_addr_is_any(&saddr)) && ttl < 0 && tos < 0)
 		return sk->prot->sendmsg(sk, buf, len, to.sa ? &daddr : NULL, dport);
 	if (!sk->prot->sendmsg_from)
 		return -EOPNOTSUPP;
-	return sk->prot->sendmsg_from(sk, buf, len, to.sa ? &daddr : NULL, dport, &saddr);
+	if (local.sa && !inet_addr_is_any(&saddr))
+		tx.saddr = &saddr;
+	return sk->prot->sendmsg_from(sk, buf, len, to.sa ? &daddr : NULL, dport, &tx);
 }
 
 ssize_t skiff_sendto(struct socket *so, const void *buf, size_t len, skiff_const_sockaddr_arg to)
@@ -393,7 +405,20 @@ ssize_t skiff_sendto(struct socket *so, const void *buf, size_t len, skiff_const
 ssize_t skiff_recvmsg(struct socket *so, void *buf, size_t len, skiff_sockaddr_arg from,
 		      skiff_sockaddr_arg local)
 {
-	union inet_addr saddr, daddr;
+	struct skiff_ipinfo ip;
+
+	if (!local.sa)
+		return skiff_recvmsg_ip(so, buf, len, from, NULL);
+	ip.local.ss = local.ss;
+	ip.spec_dst.ss = NULL;
+	return skiff_recvmsg_ip(so, buf, len, from, &ip);
+}
+
+ssize_t skiff_recvmsg_ip(struct socket *so, void *buf, size_t len, skiff_sockaddr_arg from,
+			 struct skiff_ipinfo *ip)
+{
+	union inet_addr saddr;
+	struct sk_rxinfo ri;
 	uint16_t sport = 0;
 	struct sock *sk;
 	ssize_t n;
@@ -404,11 +429,13 @@ ssize_t skiff_recvmsg(struct socket *so, void *buf, size_t len, skiff_sockaddr_a
 		return -EFAULT;
 	sk = so->sk;
 	sk_addr_reset(sk, &saddr);
-	sk_addr_reset(sk, &daddr);
-	if (local.sa) {
+	sk_addr_reset(sk, &ri.daddr);
+	ri.spec_dst = ri.daddr;
+	ri.ttl = ri.tos = 0;
+	if (ip) {
 		if (!sk->prot->recvmsg_to)
 			return -EOPNOTSUPP;
-		n = sk->prot->recvmsg_to(sk, buf, len, &saddr, &sport, &daddr);
+		n = sk->prot->recvmsg_to(sk, buf, len, &saddr, &sport, &ri);
 	} else {
 		n = sk->prot->recvmsg(sk, buf, len, &saddr, &sport);
 	}
@@ -416,8 +443,14 @@ ssize_t skiff_recvmsg(struct socket *so, void *buf, size_t len, skiff_sockaddr_a
 		return n;
 	if (from.sa)
 		sock_addr_to(sk, from, &saddr, sport);
-	if (local.sa)
-		sock_addr_to(sk, local, &daddr, sk->sport);
+	if (ip) {
+		if (ip->local.sa)
+			sock_addr_to(sk, ip->local, &ri.daddr, sk->sport);
+		if (ip->spec_dst.sa)
+			sock_addr_to(sk, ip->spec_dst, &ri.spec_dst, sk->sport);
+		ip->ttl = ri.ttl;
+		ip->tos = ri.tos;
+	}
 	return n;
 }
 

@@ -66,6 +66,24 @@ ssize_t skiff_recvmsg(struct socket *so, void *buf, size_t len, skiff_sockaddr_a
 		      skiff_sockaddr_arg local);
 ssize_t skiff_sendmsg(struct socket *so, const void *buf, size_t len, skiff_const_sockaddr_arg to,
 		      skiff_const_sockaddr_arg local);
+/*
+ * The same with what the datagram's IP header says: skiff_recvmsg_ip()
+ * fills ip->local (the address and port it was sent to, IP_PKTINFO's
+ * ipi_addr), ip->spec_dst (the address a reply leaves from, ipi_spec_dst:
+ * local, or for an IPv4 broadcast our address toward the sender), either
+ * may be NULL, and ip->ttl / ip->tos (IPv4 TTL and TOS, IPv6 hop limit
+ * and traffic class).  skiff_sendmsg_ip() sends with this message's TTL /
+ * hop limit and TOS / traffic class (0..255; -1: the socket's).
+ */
+struct skiff_ipinfo {
+	skiff_sockaddr_arg local, spec_dst;
+	int ttl, tos;
+};
+ssize_t skiff_recvmsg_ip(struct socket *so, void *buf, size_t len, skiff_sockaddr_arg from,
+			 struct skiff_ipinfo *ip);
+ssize_t skiff_sendmsg_ip(struct socket *so, const void *buf, size_t len,
+			 skiff_const_sockaddr_arg to, skiff_const_sockaddr_arg local, int ttl,
+			 int tos);
 int skiff_close(struct socket *so);
 /* Current readiness, SOCK_EV_*. */
 uint32_t skiff_poll(struct socket *so);

@@ -34,6 +34,25 @@ struct sock;
 
 struct fmap;
 
+/* What a received datagram's IP header said (IP_PKTINFO, IP_TTL, IP_TOS
+ * and their IPv6 kin). */
+struct sk_rxinfo {
+	union inet_addr daddr;	  /* the local address it was sent to (ipi_addr) */
+	/* the address a reply leaves from (ipi_spec_dst): daddr, or for an
+	 * IPv4 broadcast the source of the route back to the sender */
+	union inet_addr spec_dst;
+	uint8_t ttl;		  /* IPv4 TTL, IPv6 hop limit */
+	uint8_t tos;		  /* IPv4 TOS byte, IPv6 traffic class */
+};
+
+/* Per-message overrides of a send (sendmsg's IP_PKTINFO, IP_TTL, IP_TOS,
+ * IPV6_PKTINFO, IPV6_HOPLIMIT, IPV6_TCLASS). */
+struct sk_txinfo {
+	const union inet_addr *saddr; /* the source, one of ours (NULL: as routed) */
+	int ttl;		      /* TTL / hop limit 0..255, -1: the socket's */
+	int tos;		      /* TOS / traffic class 0..255, -1: the socket's */
+};
+
 struct proto {
 	const char *name;
 	int type;		/* SOCK_DGRAM, SOCK_STREAM */
@@ -62,14 +81,14 @@ struct proto {
 			   uint16_t *sport);
 	/* Optional, IP_PKTINFO / IPV6_PKTINFO-style (for wildcard-bound
 	 * servers, so a reply leaves from the address the request came to):
-	 * recvmsg that also gives the local address the datagram was sent to
-	 * (*daddr), and sendmsg from the local address saddr (NULL: as
-	 * routed). */
+	 * recvmsg that also tells what the datagram's IP header said (*ri:
+	 * the local address it was sent to, TTL, TOS), and sendmsg with
+	 * per-message overrides (*tx, NULL: none). */
 	ssize_t (*recvmsg_to)(struct sock *sk, void *buf, size_t len, union inet_addr *saddr,
-			      uint16_t *sport, union inet_addr *daddr);
+			      uint16_t *sport, struct sk_rxinfo *ri);
 	ssize_t (*sendmsg_from)(struct sock *sk, const void *buf, size_t len,
 				const union inet_addr *daddr, uint16_t dport,
-				const union inet_addr *saddr);
+				const struct sk_txinfo *tx);
 	/* Optional (stream sockets): queue [off, off + len) of a mapped file
 	 * by reference (core/fmap.h), as sendmsg otherwise. */
 	ssize_t (*sendfile)(struct sock *sk, struct fmap *fm, uint64_t off, size_t len);

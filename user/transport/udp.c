@@ -493,13 +493,16 @@ static struct pkb *udp_build(struct stack *st, const struct sock *sk, const void
 	return pkb;
 }
 
-/* sendmsg from the local address saddr (NULL: the route's source). */
+/* sendmsg with tx's overrides (NULL: none): from the local address
+ * tx->saddr (NULL: the route's source), with its TTL and TOS. */
 static ssize_t udp_sendmsg_from(struct sock *sk, const void *buf, size_t len,
 				const union inet_addr *daddr, uint16_t dport,
-				const union inet_addr *saddr)
+				const struct sk_txinfo *tx)
 {
+	const union inet_addr *saddr = tx ? tx->saddr : NULL;
 	struct stack *st = sk->stack;
 	const union inet_addr *src;
+	uint8_t ttl, tos;
 	union inet_addr rsrc;
 	struct rtable rt;
 	struct rt6 rt6;
@@ -555,11 +558,12 @@ static ssize_t udp_sendmsg_from(struct sock *sk, const void *buf, size_t len,
 	/* DF clear: a datagram larger than the MTU is fragmented (RFC 1122 4.1.4
 	 * leaves path MTU to the application; we do as Linux's default for UDP
 	 * without IP_PMTUDISC_DO). */
+	ttl = tx && tx->ttl >= 0 ? (uint8_t)tx->ttl : sk_ttl(sk, v4);
+	tos = tx && tx->tos >= 0 ? (uint8_t)tx->tos : sk_tos(sk, v4);
 	if (v4)
-		err = ip_output(st, pkb, &rt, IPPROTO_UDP, sk_tos(sk, true), sk_ttl(sk, true), false);
+		err = ip_output(st, pkb, &rt, IPPROTO_UDP, tos, ttl, false);
 	else
-		err = ip6_output(st, pkb, &rt6, IPPROTO_UDP, sk_tos(sk, false), sk_ttl(sk, false),
-				 false);
+		err = ip6_output(st, pkb, &rt6, IPPROTO_UDP, tos, ttl, false);
 	if (err)
 		return err;
 	STACK_INC(st, udp_tx);
@@ -572,9 +576,34 @@ static ssize_t udp_sendmsg(struct sock *sk, const void *buf, size_t len,
 	return udp_sendmsg_from(sk, buf, len, daddr, dport, NULL);
 }
 
-/* recvmsg that also reports the local address the datagram came to. */
+/* What the IP header of datagram pkb (from the sender from) said. */
+static void udp_rxinfo(struct stack *st, const struct pkb *pkb, const union inet_addr *from,
+		       const union inet_addr *to, struct sk_rxinfo *ri)
+{
+	const struct ip_hdr *iph = (const struct ip_hdr *)pkb_network_header(pkb);
+	const struct ip6_hdr *ip6;
+	struct rtable rt;
+
+	ri->daddr = *to;
+	ri->spec_dst = *to;
+	if (iph->version == 6) {
+		ip6 = (const struct ip6_hdr *)iph;
+		ri->ttl = ip6->hop_limit;
+		ri->tos = (uint8_t)(ntohl(ip6->vtc_flow) >> 20);
+		return;
+	}
+	ri->ttl = iph->ttl;
+	ri->tos = iph->tos;
+	/* a broadcast is answered from our address toward the sender, as
+	 * Linux's fib_compute_spec_dst() */
+	if (udp_is_bcast_or_mcast(st, pkb, to->w[3]) &&
+	    !ip_route_output(st, from->w[3], 0, &rt))
+		inet_addr_set4(&ri->spec_dst, rt.saddr);
+}
+
+/* recvmsg that also reports what the datagram's IP header said. */
 static ssize_t udp_recvmsg_to(struct sock *sk, void *buf, size_t len, union inet_addr *saddr,
-			      uint16_t *sport, union inet_addr *daddr)
+			      uint16_t *sport, struct sk_rxinfo *ri)
 {
 	union inet_addr from, to;
 	const struct udp_hdr *uh;
@@ -596,8 +625,8 @@ static ssize_t udp_recvmsg_to(struct sock *sk, void *buf, size_t len, union inet
 	udp_pkt_addrs(pkb, &from, &to);
 	if (saddr)
 		*saddr = from;
-	if (daddr)
-		*daddr = to;
+	if (ri)
+		udp_rxinfo(sk->stack, pkb, &from, &to, ri);
 	if (sport)
 		*sport = uh->source;
 	/* As recvfrom(2) without MSG_TRUNC: the rest of a long datagram is lost. */
