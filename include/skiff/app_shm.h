@@ -51,8 +51,9 @@
 #include <stdint.h>
 
 #define SKIFF_APP_MAGIC 0x736b6170u /* "skap" */
-#define SKIFF_APP_VERSION 9u /* 6: 16-byte addresses and a family (IPv6); 7: slot.tx_wait; 8: hdr.ifindex;
-				     * 9: hdr.app_waits and TX's arg2 (the hold of a small send) */
+#define SKIFF_APP_VERSION 10u /* 6: 16-byte addresses and a family (IPv6); 7: slot.tx_wait; 8: hdr.ifindex;
+				      * 9: hdr.app_waits and TX's arg2 (the hold of a small send);
+				      * 10: datagram records carry the local address, TTL and TOS */
 #define SKIFF_APP_MAX_WORKERS 8	      /* skiffd queues an application can use */
 #define SKIFF_APP_MAX_SOCKS 128	      /* sockets of one attached process */
 #define SKIFF_APP_RING 1024	      /* messages per request ring (power of 2) */
@@ -159,9 +160,24 @@ struct skiff_app_msg {
 struct skiff_app_dgram {
 	uint32_t len;
 	uint16_t port;
-	uint16_t pad;
-	uint8_t addr[16]; /* in the socket's family (see Addresses) */
+	uint8_t flags; /* tx: SKIFF_APP_DG_*: which of laddr, ttl, tos to use; rx: 0 */
+	uint8_t pad;
+	uint8_t ttl;   /* rx: the datagram's IPv4 TTL / IPv6 hop limit; tx: with SKIFF_APP_DG_TTL */
+	uint8_t tos;   /* rx: its IPv4 TOS / IPv6 traffic class; tx: with SKIFF_APP_DG_TOS */
+	uint8_t pad2[2];
+	uint8_t addr[16];  /* rx: the sender; tx: the destination (see Addresses) */
+	/* rx: the local address the datagram was sent to (IP_PKTINFO's
+	 * ipi_addr); tx: with SKIFF_APP_DG_SRC, the source, one of skiffd's */
+	uint8_t laddr[16];
+	/* rx, a datagram that came over IPv4: the address a reply leaves
+	 * from (ipi_spec_dst), laddr's IPv4 address or for a broadcast
+	 * skiffd's address toward the sender; over IPv6 zero; tx: unused */
+	uint8_t spec_dst4[4];
 };
+#define SKIFF_APP_DG_SRC 0x1u /* send from laddr */
+#define SKIFF_APP_DG_TTL 0x2u /* with this TTL / hop limit */
+#define SKIFF_APP_DG_TOS 0x4u /* with this TOS / traffic class */
+#define SKIFF_APP_DG_ALL (SKIFF_APP_DG_SRC | SKIFF_APP_DG_TTL | SKIFF_APP_DG_TOS)
 #define SKIFF_APP_DGRAM_MAX4 65507u /* UDP payload over IPv4 */
 #define SKIFF_APP_DGRAM_MAX 65527u  /* over IPv6 (RFC 8200: 65535 - 8), the larger */
 #define SKIFF_APP_DGRAM_REC(len) \

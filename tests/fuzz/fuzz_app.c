@@ -21,6 +21,9 @@
  *                            thread's, or the shared one), its q_used bit set
  *   8 q:u8 prod:u32          that ring's producer index, any value
  *   9 used:u64               the header's q_used (which rings are read)
+ *  10 slot:u8 off:u16 len:u8 bytes   bytes into the tx FIFO of slot % 4 at
+ *                            off (datagram records: flags, source address,
+ *                            TTL and TOS of a send), wrapping at its end
  *
  * After the input the application "dies": app_worker_destroy(), the stack
  * runs its orphans out and is torn down, and every frame and big buffer must
@@ -43,6 +46,7 @@
 #define MS (1000ULL * 1000)
 #define SEC (1000ULL * MS)
 #define FZ_MAX_RECORDS 512
+#define FZ_TX_SLOTS 4 /* record 10 writes the tx FIFOs of these slots */
 
 #define FZ_CHECK(cond) \
 	do { \
@@ -121,13 +125,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	uint8_t op;
 
 	memset(fz.shm, 0, ctl);
+	/* what record 10 may have written (the rest of the FIFOs stays zero) */
+	memset(fz.shm + fz.lay.tx_off, 0, (size_t)FZ_TX_SLOTS * SKIFF_APP_FIFO);
 	memcpy(fz.shm, &fz.lay, sizeof(fz.lay));
 	((struct skiff_app_hdr *)fz.shm)->q_used = 1; /* ring 0, as the library */
 	FZ_CHECK(harness_init(&fz.h, 1) == 0);
 	harness_add_neigh(&fz.h, H_PEER, H_PEER_MAC);
 	FZ_CHECK(app_worker_create(&fz.h.st, fz.shm, &fz.lay, 0, -1, &fz.aw) == 0);
 	while (off < size && records++ < FZ_MAX_RECORDS) {
-		op = data[off++] % 10;
+		op = data[off++] % 11;
 		switch (op) {
 		case 0:
 			if (size - off < 3)
@@ -207,6 +213,19 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 				goto done;
 			memcpy(&((struct skiff_app_hdr *)fz.shm)->q_used, data + off, 8);
 			off += 8;
+			break;
+		case 10:
+			if (size - off < 4)
+				goto done;
+			at = (size_t)(data[off + 1] << 8 | data[off + 2]);
+			n = data[off + 3];
+			i = data[off] % FZ_TX_SLOTS;
+			off += 4;
+			n = n < size - off ? n : size - off;
+			for (size_t k = 0; k < n; k++)
+				fz.shm[fz.lay.tx_off + (size_t)i * SKIFF_APP_FIFO +
+				       (at + k) % SKIFF_APP_FIFO] = data[off + k];
+			off += n;
 			break;
 		}
 	}

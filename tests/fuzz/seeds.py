@@ -291,7 +291,13 @@ def app_seeds():
 
     def on_ring(q, m):
         return bytes([7, q]) + m[1:]
+    def tx_rec(slot, at, port, flags, laddr, payload):
+        # record 10: a struct skiff_app_dgram (48 bytes) and its payload
+        rec = struct.pack("<IHBBBB2s16s16s4s", len(payload), socket.htons(port), flags, 0, 9,
+                          0x10, b"", peer_addr, laddr, b"") + payload
+        return bytes([10, slot]) + struct.pack(">HB", at, len(rec)) + rec
     peer_addr = bytes([10, 0, 0, 2])
+    our_addr = bytes([10, 0, 0, 1])
     peer6 = bytes.fromhex("20010db8000000000000000000000002")
     mapped = bytes(10) + b"\xff\xff" + peer_addr
     conn = msg(2, 0, 1, peer_addr, socket.htons(80)) + poll(5)
@@ -312,7 +318,15 @@ def app_seeds():
         bytes([6]) + struct.pack(">H", 9999) + bytes([5]) + b"hello" + poll() +
         bytes([5, 2, 0]) + struct.pack("<I", 4) + msg(5, 2, 2) + poll() + msg(7, 2, 3) + poll(),
         "udp-connect-tx": msg(9, 1, 1) + msg(10, 1, 2, peer_addr, socket.htons(7)) + poll() +
-        bytes([3, 1]) + struct.pack("<II", 24, 0) + msg(4, 1, 3) + poll(),
+        bytes([3, 1]) + struct.pack("<II", 48, 0) + msg(4, 1, 3) + poll(),
+        # a send with control messages (record 10 writes the tx FIFO): from
+        # our address with TTL 9 and TOS 0x10, then from an address not
+        # ours, then flags no library writes
+        "udp-tx-ctl": msg(9, 1, 1, arg=1) + msg(10, 1, 2, peer_addr, socket.htons(7)) + poll() +
+        tx_rec(1, 0, 7, 0x7, our_addr, b"abc") +
+        tx_rec(1, 52, 7, 0x1, bytes([192, 0, 2, 1]), b"def") +
+        tx_rec(1, 104, 7, 0x80, our_addr, b"ghi") +
+        bytes([3, 1]) + struct.pack("<II", 156, 0) + msg(4, 1, 3) + poll(),
         "udp-part-garbage": msg(9, 2, 1, b"", socket.htons(9999)) + poll() +
         bytes([5, 2, 200]) + struct.pack("<I", 0xfffffff0) + msg(5, 2, 2) + poll(),
         # thread rings (records 7-9): a listener from ring 5, a connection
@@ -333,7 +347,7 @@ def app_seeds():
         msg(7, 0, 4) + msg(7, 3, 5) + poll(),
         "v6-udp": msg(9, 2, 1, b"", socket.htons(9999), family=10) + poll() +
         msg(10, 2, 2, peer6, socket.htons(7)) + poll() +
-        bytes([3, 2]) + struct.pack("<II", 32, 0) + msg(4, 2, 3) + poll() +
+        bytes([3, 2]) + struct.pack("<II", 56, 0) + msg(4, 2, 3) + poll() +
         msg(10, 2, 4, mapped, socket.htons(7)) + poll(),
         "v6-bad-family": msg(1, 3, 1, b"", socket.htons(8080), family=99) +
         msg(2, 0, 2, peer6, socket.htons(80), family=2) +

@@ -476,7 +476,7 @@ def test_hostile_datagram_records_and_part_indices_close_only_that_socket(topo, 
     assert slot_field(5, "rep_res") == 0 and mine()["sockets"] == 1
     # a record claiming 70000 bytes
     base = tx_off + 5 * lay["fifo"]
-    m[base:base + lay["dgram_hdr"]] = struct.pack("<IHH16s", 70000, 0, 0, b"")
+    m[base:base + lay["dgram_hdr"]] = struct.pack("<IHH16s", 70000, 0, 0, b"").ljust(lay["dgram_hdr"], b"\0")
     w32(slot_off + 5 * lay["slot_size"] + lay["tx_head"], lay["dgram_hdr"])
     post(4, 5, 2)  # TX
     until(lambda: mine()["bad_index"] >= 1 and mine()["sockets"] == 0, "record not refused")

@@ -173,6 +173,19 @@ static void addr_out(const struct sockaddr_storage *ss, uint8_t a[16], uint16_t 
 	}
 }
 
+/* The IPv4 address of ss (AF_INET, or AF_INET6 mapped) into a, else zero. */
+static void spec_dst4(const struct sockaddr_storage *ss, uint8_t a[4])
+{
+	const struct sockaddr_in6 *sin6 = (const struct sockaddr_in6 *)ss;
+	const struct sockaddr_in *sin = (const struct sockaddr_in *)ss;
+
+	memset(a, 0, 4);
+	if (ss->ss_family == AF_INET)
+		memcpy(a, &sin->sin_addr, 4);
+	else if (ss->ss_family == AF_INET6 && IN6_IS_ADDR_V4MAPPED(&sin6->sin6_addr))
+		memcpy(a, sin6->sin6_addr.s6_addr + 12, 4);
+}
+
 static bool addr_is_zero(const uint8_t a[16])
 {
 	static const uint8_t zero[16];
@@ -411,7 +424,9 @@ static void udp_rx_fill(struct app_wsock *ws)
 	uint8_t *base = aw->rx + (size_t)ws->idx * SKIFF_APP_FIFO + (size_t)aw->worker * aw->part;
 	uint32_t tail, used, rec, bit = 1u << aw->worker;
 	struct skiff_app_dgram d;
-	struct sockaddr_storage from;
+	struct sockaddr_storage from, local, spec;
+	struct skiff_ipinfo ip = {.local.ss = &local, .spec_dst.ss = &spec};
+	uint16_t port;
 	ssize_t n;
 
 	while (ws->so && ws->kind == WS_UDP) {
@@ -430,7 +445,9 @@ static void udp_rx_fill(struct app_wsock *ws)
 			return;
 		}
 		memset(&from, 0, sizeof(from));
-		n = skiff_recvfrom(ws->so, aw->bounce, SKIFF_APP_DGRAM_MAX, &from);
+		memset(&local, 0, sizeof(local));
+		memset(&spec, 0, sizeof(spec));
+		n = skiff_recvmsg_ip(ws->so, aw->bounce, SKIFF_APP_DGRAM_MAX, &from, &ip);
 		if (n == -EAGAIN)
 			return;
 		if (n < 0) {
@@ -442,8 +459,12 @@ static void udp_rx_fill(struct app_wsock *ws)
 			aw->stats.dgram_drops++;
 			continue;
 		}
-		d = (struct skiff_app_dgram){.len = (uint32_t)n};
+		d = (struct skiff_app_dgram){.len = (uint32_t)n,
+					     .ttl = (uint8_t)ip.ttl,
+					     .tos = (uint8_t)ip.tos};
 		addr_out(&from, d.addr, &d.port);
+		addr_out(&local, d.laddr, &port);
+		spec_dst4(&spec, d.spec_dst4);
 		ring_copy(base, aw->part - 1, ws->rx_head, &d, sizeof(d), true);
 		ring_copy(base, aw->part - 1, ws->rx_head + (uint32_t)sizeof(d), aw->bounce,
 			  (uint32_t)n, true);
@@ -462,7 +483,7 @@ static void udp_tx_drain(struct app_wsock *ws)
 	struct app_worker *aw = ws->aw;
 	struct skiff_app_slot *s = &aw->slots[ws->idx];
 	uint8_t *base = aw->tx + (size_t)ws->idx * SKIFF_APP_FIFO;
-	struct sockaddr_storage to;
+	struct sockaddr_storage to, from;
 	struct skiff_app_dgram d;
 	uint32_t avail, rec;
 	bool peer, took = false;
@@ -481,7 +502,8 @@ static void udp_tx_drain(struct app_wsock *ws)
 			return;
 		}
 		ring_copy(base, FIFO_MASK, ws->tx_tail, &d, sizeof(d), false);
-		if (d.len > SKIFF_APP_DGRAM_MAX || SKIFF_APP_DGRAM_REC(d.len) > avail) {
+		if (d.len > SKIFF_APP_DGRAM_MAX || SKIFF_APP_DGRAM_REC(d.len) > avail ||
+		    (d.flags & ~SKIFF_APP_DG_ALL)) {
 			ws_hostile(ws);
 			return;
 		}
@@ -490,8 +512,13 @@ static void udp_tx_drain(struct app_wsock *ws)
 			  false);
 		peer = !addr_is_zero(d.addr) || d.port;
 		n = peer ? addr_in(ws->family, d.addr, d.port, &to) : 0;
+		if (!n && (d.flags & SKIFF_APP_DG_SRC))
+			n = addr_in(ws->family, d.laddr, 0, &from);
 		if (!n)
-			n = skiff_sendto(ws->so, aw->bounce, d.len, peer ? &to : NULL);
+			n = skiff_sendmsg_ip(ws->so, aw->bounce, d.len, peer ? &to : NULL,
+					     (d.flags & SKIFF_APP_DG_SRC) ? &from : NULL,
+					     (d.flags & SKIFF_APP_DG_TTL) ? d.ttl : -1,
+					     (d.flags & SKIFF_APP_DG_TOS) ? d.tos : -1);
 		if (n == -ENOBUFS)
 			aw->stats.dgram_drops++;
 		else if (n < 0)
