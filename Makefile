@@ -113,6 +113,8 @@ $(BUILD)/tests/unit/%: $(BUILD)/tests/unit/%.o $(UNIT_SOBJS) $(BUILD)/libskiff.a
 # test_config, test_control and test_kports also link the cmd/ objects (parsing, control,
 # report) they test.
 $(BUILD)/tests/unit/test_config $(BUILD)/tests/unit/test_control $(BUILD)/tests/unit/test_kports: $(CTL_OBJS)
+# test_cmsg tests libskiffapp's control messages (pure functions, no region).
+$(BUILD)/tests/unit/test_cmsg: $(BUILD)/pic/user/lib/cmsg.o
 
 $(BUILD)/tests/bpf/%: $(BUILD)/tests/bpf/%.o $(BUILD)/libskiff.a
 	$(CC) $(LDFLAGS) -o $@ $^ -lcmocka $(LDLIBS)

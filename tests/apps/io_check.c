@@ -132,13 +132,26 @@ int main(int argc, char **argv)
 	mh.msg_iovlen = 2;
 	EXPECT(skiff_sendmsg(fd, &mh, MSG_NOSIGNAL) == 5, "sendmsg");
 	wait_bytes(fd, 5);
-	{ /* ancillary data is refused, not dropped */
-		char cbuf[32] = {0};
+	{ /* TCP reads SOL_SOCKET control messages only, as Linux's: a
+	   * malformed one is EINVAL, one skiff cannot honour EOPNOTSUPP */
+		union {
+			char b[32];
+			struct cmsghdr h;
+		} cbuf;
+		struct cmsghdr *cm;
 
-		mh.msg_control = cbuf;
+		memset(&cbuf, 0, sizeof(cbuf));
+		mh.msg_control = cbuf.b;
 		mh.msg_controllen = sizeof(cbuf);
+		EXPECT(skiff_sendmsg(fd, &mh, MSG_NOSIGNAL) < 0 && errno == EINVAL,
+		       "sendmsg with a zero cmsg_len");
+		cm = CMSG_FIRSTHDR(&mh);
+		cm->cmsg_len = CMSG_LEN(sizeof(int));
+		cm->cmsg_level = SOL_SOCKET;
+		cm->cmsg_type = SO_MARK;
+		mh.msg_controllen = CMSG_SPACE(sizeof(int));
 		EXPECT(skiff_sendmsg(fd, &mh, MSG_NOSIGNAL) < 0 && errno == EOPNOTSUPP,
-		       "sendmsg with control");
+		       "sendmsg with SO_MARK");
 		mh.msg_control = NULL;
 		mh.msg_controllen = 0;
 	}

@@ -43,6 +43,7 @@
 #include <fcntl.h>
 #include <inttypes.h>
 #include <limits.h>
+#include <net/if.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <poll.h>
@@ -65,6 +66,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "cmsg.h"
 #include "skiff/app_shm.h"
 #include "skiff/skiff_socket.h"
 
@@ -109,6 +111,7 @@ struct lsock {
 	uint16_t flags; /* SKIFF_APP_F_* for LISTEN/CONNECT */
 	uint16_t ttl1, hops1; /* IP_TTL + 1, IPV6_UNICAST_HOPS + 1 (0: the default) */
 	uint8_t tos, tclass;  /* IP_TOS, IPV6_TCLASS */
+	uint8_t rxopts;	      /* SA_RX_* (cmsg.h): IP_PKTINFO, IP_RECVTTL... on */
 	uint32_t rcvbuf, sndbuf;
 	uint32_t worker; /* CONN: the worker it lives on */
 	uint32_t seq;	 /* last request sent (never reset) */
@@ -328,10 +331,11 @@ int sa_udp_bind_on(int i, const union sa_name *local);
 int sa_udp_request_all(int i, struct skiff_app_msg *m);
 int sa_udp_connect(int i, const struct sockaddr *addr, socklen_t len);
 ssize_t sa_dgram_send(int fd, const struct iovec *iov, int iovcnt, int flags,
-			  const struct sockaddr *to, socklen_t tolen);
+			  const struct sockaddr *to, socklen_t tolen, const struct msghdr *ctl);
 bool sa_dgram_peek(int i, uint32_t w, struct skiff_app_dgram *d);
 ssize_t sa_dgram_recv(int fd, const struct iovec *iov, int iovcnt, int flags,
-			  struct sockaddr *from, socklen_t *fromlen, int *mflags);
+			  struct sockaddr *from, socklen_t *fromlen, int *mflags,
+			  struct msghdr *ctl);
 
 /* io.c */
 bool sa_is_dgram(int fd);

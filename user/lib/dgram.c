@@ -122,8 +122,58 @@ static bool space_ready(void *arg)
 	       load_acq(&A.slots[sw->i].state) == SKIFF_APP_S_CLOSED;
 }
 
+/* An ipi_ifindex / ipi6_ifindex other than skiffd's interface: ENODEV
+ * when no interface has it (as Linux), else ENETUNREACH (skiff sends on
+ * its own only). */
+static int ifindex_check(uint32_t ifindex)
+{
+	char name[IF_NAMESIZE];
+
+	if (!ifindex || ifindex == A.ifindex)
+		return 0;
+	return if_indextoname(ifindex, name) ? -ENETUNREACH : -ENODEV;
+}
+
+/* The record fields of sendmsg's control messages ctl (NULL: none) for a
+ * datagram of socket i to dst (NULL: its peer).  0 or -errno. */
+static int dgram_ctl(int i, const struct msghdr *ctl, const union sa_name *dst,
+		     struct skiff_app_dgram *d)
+{
+	struct lsock *ls = &A.L->s[i];
+	const union sa_name *to = dst ? dst : &ls->peer;
+	bool dst4 = to->sa.sa_family == AF_INET ||
+		    (to->sa.sa_family == AF_INET6 && IN6_IS_ADDR_V4MAPPED(&to->sin6.sin6_addr));
+	static const uint8_t zero[4];
+	struct sa_txctl tc;
+	int ret;
+
+	if (!ctl || !ctl->msg_controllen)
+		return 0;
+	ret = sa_cmsg_parse(ctl, ls->family, false, dst4, &tc);
+	if (!ret)
+		ret = ifindex_check(tc.ifindex);
+	if (ret)
+		return ret;
+	d->flags = tc.flags;
+	d->ttl = tc.ttl;
+	d->tos = tc.tos;
+	if (!(tc.flags & SKIFF_APP_DG_SRC))
+		return 0;
+	if (!dst4) {
+		memcpy(d->laddr, tc.src6, 16);
+	} else if (!memcmp(tc.src4, zero, 4)) {
+		d->flags &= (uint8_t)~SKIFF_APP_DG_SRC; /* ipi_spec_dst 0: routed */
+	} else if (ls->family == AF_INET) {
+		memcpy(d->laddr, tc.src4, 4);
+	} else {
+		d->laddr[10] = d->laddr[11] = 0xff; /* ::ffff:a.b.c.d */
+		memcpy(d->laddr + 12, tc.src4, 4);
+	}
+	return 0;
+}
+
 ssize_t sa_dgram_send(int fd, const struct iovec *iov, int iovcnt, int flags,
-			  const struct sockaddr *to, socklen_t tolen)
+			  const struct sockaddr *to, socklen_t tolen, const struct msghdr *ctl)
 {
 	struct iocur cur = {.iov = iov, .n = iovcnt};
 	union sa_name sin;
@@ -172,6 +222,8 @@ ssize_t sa_dgram_send(int fd, const struct iovec *iov, int iovcnt, int flags,
 		ret = -EDESTADDRREQ;
 	else if (!ret && ls->kind != L_UDP)
 		ret = -ENOTCONN; /* closed meanwhile */
+	if (!ret)
+		ret = dgram_ctl(i, ctl, to ? &sin : NULL, &d);
 	if (ret)
 		goto out;
 	sw.i = i;
@@ -228,7 +280,8 @@ bool sa_dgram_peek(int i, uint32_t w, struct skiff_app_dgram *d)
 }
 
 ssize_t sa_dgram_recv(int fd, const struct iovec *iov, int iovcnt, int flags,
-			  struct sockaddr *from, socklen_t *fromlen, int *mflags)
+			  struct sockaddr *from, socklen_t *fromlen, int *mflags,
+			  struct msghdr *ctl)
 {
 	struct iocur cur = {.iov = iov, .n = iovcnt};
 	union sa_name sin;
@@ -238,11 +291,16 @@ ssize_t sa_dgram_recv(int fd, const struct iovec *iov, int iovcnt, int flags,
 	uint32_t w, part, bit, seq;
 	ssize_t len, ret;
 	struct sa_held h;
-	size_t n;
+	size_t n, ccap = 0;
 	int i;
 
 	sa_sig_enter();
 	*mflags = 0;
+	if (ctl) {
+		/* none unless a datagram brings some */
+		ccap = ctl->msg_controllen;
+		ctl->msg_controllen = 0;
+	}
 	len = sa_iov_total(iov, iovcnt);
 	if (len < 0)
 		return fail(EINVAL);
@@ -280,6 +338,12 @@ ssize_t sa_dgram_recv(int fd, const struct iovec *iov, int iovcnt, int flags,
 			sa_name_set(&sin, ls->family, d.addr, d.port);
 			if (from && fromlen)
 				sa_name_out(ls->family, &sin, from, fromlen);
+			if (ctl) {
+				ctl->msg_flags = 0;
+				ctl->msg_controllen = ccap;
+				sa_cmsg_build(ctl, ls->family, ls->rxopts, A.ifindex, &d);
+				*mflags |= ctl->msg_flags & MSG_CTRUNC;
+			}
 			ret = (flags & MSG_TRUNC) ? (ssize_t)d.len : (ssize_t)n;
 			if (flags & MSG_PEEK)
 				break;

@@ -43,20 +43,33 @@ bool sa_is_dgram(int fd)
 /* Every send: to (tolen bytes) is the destination (NULL: the connected
  * peer); a stream socket ignores it, as Linux's TCP does. */
 static ssize_t sock_send(int fd, const struct iovec *iov, int iovcnt, int flags,
-			 const struct sockaddr *to, socklen_t tolen)
+			 const struct sockaddr *to, socklen_t tolen, const struct msghdr *ctl)
 {
+	struct sa_txctl tc;
+	int i, ret;
+
 	if (sa_is_dgram(fd))
-		return sa_dgram_send(fd, iov, iovcnt, flags, to, tolen);
+		return sa_dgram_send(fd, iov, iovcnt, flags, to, tolen, ctl);
+	if (ctl && ctl->msg_controllen) {
+		/* TCP reads SOL_SOCKET messages only, as Linux's */
+		i = sa_sock_of(fd);
+		ret = sa_cmsg_parse(ctl, i < 0 ? AF_INET : A.L->s[i].family, true, true, &tc);
+		if (ret)
+			return fail(-ret);
+	}
 	return sa_stream_send(fd, iov, iovcnt, flags);
 }
 
 /* Every receive: from/fromlen as recvfrom(2) (a stream socket gives no
  * address: *fromlen = 0, as Linux's TCP). */
 static ssize_t sock_recv(int fd, const struct iovec *iov, int iovcnt, int flags,
-			 struct sockaddr *from, socklen_t *fromlen, int *mflags)
+			 struct sockaddr *from, socklen_t *fromlen, int *mflags,
+			 struct msghdr *ctl)
 {
 	if (sa_is_dgram(fd))
-		return sa_dgram_recv(fd, iov, iovcnt, flags, from, fromlen, mflags);
+		return sa_dgram_recv(fd, iov, iovcnt, flags, from, fromlen, mflags, ctl);
+	if (ctl)
+		ctl->msg_controllen = 0; /* TCP gives none */
 	if (fromlen)
 		*fromlen = 0;
 	return sa_stream_recv(fd, iov, iovcnt, flags, mflags);
@@ -70,7 +83,7 @@ SKIFF_EXPORT ssize_t skiff_send(int fd, const void *buf, size_t len, int flags)
 		return send(fd, buf, len, flags);
 	if (len && !buf)
 		return fail(EFAULT);
-	return sock_send(fd, &iov, 1, flags, NULL, 0);
+	return sock_send(fd, &iov, 1, flags, NULL, 0, NULL);
 }
 
 SKIFF_EXPORT ssize_t skiff_recv(int fd, void *buf, size_t len, int flags)
@@ -82,7 +95,7 @@ SKIFF_EXPORT ssize_t skiff_recv(int fd, void *buf, size_t len, int flags)
 		return recv(fd, buf, len, flags);
 	if (len && !buf)
 		return fail(EFAULT);
-	return sock_recv(fd, &iov, 1, flags, NULL, NULL, &mflags);
+	return sock_recv(fd, &iov, 1, flags, NULL, NULL, &mflags, NULL);
 }
 
 SKIFF_EXPORT ssize_t skiff_sendto(int fd, const void *buf, size_t len, int flags,
@@ -94,7 +107,7 @@ SKIFF_EXPORT ssize_t skiff_sendto(int fd, const void *buf, size_t len, int flags
 		return sendto(fd, buf, len, flags, to, tolen);
 	if (len && !buf)
 		return fail(EFAULT);
-	return sock_send(fd, &iov, 1, flags, to, tolen);
+	return sock_send(fd, &iov, 1, flags, to, tolen, NULL);
 }
 
 SKIFF_EXPORT ssize_t skiff_recvfrom(int fd, void *buf, size_t len, int flags,
@@ -107,7 +120,7 @@ SKIFF_EXPORT ssize_t skiff_recvfrom(int fd, void *buf, size_t len, int flags,
 		return recvfrom(fd, buf, len, flags, from, fromlen);
 	if (len && !buf)
 		return fail(EFAULT);
-	return sock_recv(fd, &iov, 1, flags, from, fromlen, &mflags);
+	return sock_recv(fd, &iov, 1, flags, from, fromlen, &mflags, NULL);
 }
 
 SKIFF_EXPORT ssize_t skiff_write(int fd, const void *buf, size_t len)
@@ -128,7 +141,7 @@ SKIFF_EXPORT ssize_t skiff_writev(int fd, const struct iovec *iov, int iovcnt)
 {
 	if (fd < SKIFF_FD_BASE)
 		return writev(fd, iov, iovcnt);
-	return sock_send(fd, iov, iovcnt, 0, NULL, 0);
+	return sock_send(fd, iov, iovcnt, 0, NULL, 0, NULL);
 }
 
 SKIFF_EXPORT ssize_t skiff_readv(int fd, const struct iovec *iov, int iovcnt)
@@ -137,7 +150,7 @@ SKIFF_EXPORT ssize_t skiff_readv(int fd, const struct iovec *iov, int iovcnt)
 
 	if (fd < SKIFF_FD_BASE)
 		return readv(fd, iov, iovcnt);
-	return sock_recv(fd, iov, iovcnt, 0, NULL, NULL, &mflags);
+	return sock_recv(fd, iov, iovcnt, 0, NULL, NULL, &mflags, NULL);
 }
 
 SKIFF_EXPORT ssize_t skiff_sendmsg(int fd, const struct msghdr *msg, int flags)
@@ -148,12 +161,10 @@ SKIFF_EXPORT ssize_t skiff_sendmsg(int fd, const struct msghdr *msg, int flags)
 		return fail(EFAULT);
 	if (msg->msg_iovlen > (size_t)IOV_MAX)
 		return fail(EMSGSIZE);
-	/* ancillary data (IP_PKTINFO, SCM_*...) is not supported: refused,
-	 * never dropped silently */
-	if (msg->msg_control && msg->msg_controllen)
-		return fail(EOPNOTSUPP);
+	/* ancillary data: cmsg.c, Linux's errors for what it refuses */
 	return sock_send(fd, msg->msg_iov, (int)msg->msg_iovlen, flags,
-			 (const struct sockaddr *)msg->msg_name, msg->msg_name ? msg->msg_namelen : 0);
+			 (const struct sockaddr *)msg->msg_name, msg->msg_name ? msg->msg_namelen : 0,
+			 msg);
 }
 
 SKIFF_EXPORT ssize_t skiff_recvmsg(int fd, struct msghdr *msg, int flags)
@@ -170,11 +181,10 @@ SKIFF_EXPORT ssize_t skiff_recvmsg(int fd, struct msghdr *msg, int flags)
 		return fail(EMSGSIZE);
 	nl = msg->msg_name ? msg->msg_namelen : 0;
 	n = sock_recv(fd, msg->msg_iov, (int)msg->msg_iovlen, flags,
-		      (struct sockaddr *)msg->msg_name, msg->msg_name ? &nl : NULL, &mflags);
+		      (struct sockaddr *)msg->msg_name, msg->msg_name ? &nl : NULL, &mflags, msg);
 	if (n < 0)
 		return n;
 	msg->msg_namelen = msg->msg_name ? nl : 0;
-	msg->msg_controllen = 0; /* no ancillary data */
 	msg->msg_flags = mflags;
 	return n;
 }

@@ -390,6 +390,7 @@ SKIFF_EXPORT int skiff_accept4(int fd, struct sockaddr *addr, socklen_t *len, in
 	ns->hops1 = ls->hops1;
 	ns->tos = ls->tos;
 	ns->tclass = ls->tclass;
+	ns->rxopts = ls->rxopts;
 	sa_name_set(&ns->peer, ns->family, A.slots[n].rep_addr, A.slots[n].rep_port);
 	sa_name_set(&ns->local, ns->family, A.slots[n].rep_laddr, A.slots[n].rep_lport);
 	ns->bound = true;
@@ -695,6 +696,33 @@ static int set_v6only(int fd, int v)
 	return ret ? fail(-ret) : 0;
 }
 
+/* IP_PKTINFO, IP_RECVTTL, IP_RECVTOS (any socket, as Linux's SOL_IP on
+ * AF_INET6 too), IPV6_RECVPKTINFO, IPV6_RECVHOPLIMIT, IPV6_RECVTCLASS
+ * (AF_INET6, else ENOPROTOOPT): the library's alone, since every datagram
+ * record carries what they report; a TCP socket keeps them and gets no
+ * control message, as Linux's. */
+static int set_rxopt(int fd, unsigned int bit, int v)
+{
+	int i, ret = 0;
+
+	sa_lock();
+	i = sa_slot_of(fd);
+	if (i < 0) {
+		ret = -EBADF;
+	} else if (bit >= SA_RX6_PKTINFO && A.L->s[i].family != AF_INET6) {
+		ret = -ENOPROTOOPT;
+	} else {
+		sa_sock_lock(i);
+		if (v)
+			A.L->s[i].rxopts |= (uint8_t)bit;
+		else
+			A.L->s[i].rxopts &= (uint8_t)~bit;
+		sa_sock_unlock(i);
+	}
+	sa_unlock();
+	return ret ? fail(-ret) : 0;
+}
+
 /* IP_TTL, IP_TOS, IPV6_UNICAST_HOPS, IPV6_TCLASS as SKIFF_APP_OPT_*, or 0. */
 static int ip_opt_of(int level, int name)
 {
@@ -757,14 +785,16 @@ SKIFF_EXPORT int skiff_setsockopt(int fd, int level, int name, const void *val, 
 	if (level == IPPROTO_TCP && name == TCP_CONGESTION)
 		return set_congestion(fd, val, len);
 	if (val && len >= 1 && len < (socklen_t)sizeof(int) && level == IPPROTO_IP &&
-	    ip_opt_of(level, name))
-		v = *(const unsigned char *)val; /* IP_TOS, IP_TTL: Linux takes a byte too */
+	    (ip_opt_of(level, name) || sa_rxopt_bit(level, name)))
+		v = *(const unsigned char *)val; /* IP_TOS, IP_TTL...: Linux takes a byte too */
 	else if (!val || len < (socklen_t)sizeof(int))
 		return fail(EINVAL);
 	else
 		memcpy(&v, val, sizeof(v));
 	if (level == IPPROTO_IPV6 && name == IPV6_V6ONLY)
 		return set_v6only(fd, v);
+	if (sa_rxopt_bit(level, name))
+		return set_rxopt(fd, sa_rxopt_bit(level, name), v);
 	if (level == SOL_SOCKET && name == SO_REUSEADDR) {
 		flag = SKIFF_APP_F_REUSEADDR;
 		opt = SKIFF_APP_OPT_REUSEADDR;
@@ -859,7 +889,7 @@ SKIFF_EXPORT int skiff_getsockopt(int fd, int level, int name, void *val, sockle
 	}
 	/* IP_TOS, IP_TTL: Linux gives one byte to a shorter buffer */
 	byte = *len >= 1 && *len < (socklen_t)sizeof(int) && level == IPPROTO_IP &&
-	       ip_opt_of(level, name);
+	       (ip_opt_of(level, name) || sa_rxopt_bit(level, name));
 	if (*len < (socklen_t)sizeof(int) && !byte)
 		return fail(EINVAL);
 	sa_lock();
@@ -902,6 +932,9 @@ SKIFF_EXPORT int skiff_getsockopt(int fd, int level, int name, void *val, sockle
 		v = ls->hops1 ? ls->hops1 - 1 : SKIFF_APP_DEFAULT_TTL;
 	else if (level == IPPROTO_IPV6 && name == IPV6_TCLASS && ls->family == AF_INET6)
 		v = ls->tclass;
+	else if (sa_rxopt_bit(level, name) &&
+		 (level == IPPROTO_IP || ls->family == AF_INET6))
+		v = !!(ls->rxopts & sa_rxopt_bit(level, name));
 	else
 		ret = -ENOPROTOOPT;
 out:

@@ -618,8 +618,9 @@ static void carry_congestion(int fd, int h, const char *call)
 		       cc);
 }
 
-/* The IP header fields set on kernel socket fd (those that differ from
- * what the kernel reads back when unset), to skiff socket h. */
+/* The IP header fields and the receive options of control messages set on
+ * kernel socket fd (those that differ from what the kernel reads back when
+ * unset), to skiff socket h. */
 static void carry_ip_options(int fd, int h, const char *call)
 {
 	bool v6 = kopt(fd, SOL_SOCKET, SO_DOMAIN) == AF_INET6;
@@ -630,6 +631,13 @@ static void carry_ip_options(int fd, int h, const char *call)
 		{IPPROTO_IP, IP_TTL, sysctl_int("/proc/sys/net/ipv4/ip_default_ttl")},
 		{IPPROTO_IPV6, IPV6_TCLASS, 0},
 		{IPPROTO_IPV6, IPV6_UNICAST_HOPS, sysctl_int("/proc/sys/net/ipv6/conf/all/hop_limit")},
+		/* what recvmsg's control messages report */
+		{IPPROTO_IP, IP_PKTINFO, 0},
+		{IPPROTO_IP, IP_RECVTTL, 0},
+		{IPPROTO_IP, IP_RECVTOS, 0},
+		{IPPROTO_IPV6, IPV6_RECVPKTINFO, 0},
+		{IPPROTO_IPV6, IPV6_RECVHOPLIMIT, 0},
+		{IPPROTO_IPV6, IPV6_RECVTCLASS, 0},
 	};
 	size_t k;
 	int v;

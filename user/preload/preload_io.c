@@ -146,6 +146,7 @@ PRELOAD_EXPORT ssize_t recvfrom(int fd, void *buf, size_t len, int flags, struct
 PRELOAD_EXPORT ssize_t sendmsg(int fd, const struct msghdr *msg, int flags)
 {
 	struct ent *e = sock_of(fd);
+	ssize_t n;
 	int r = 0;
 
 	if (!e && !(msg && (e = claim_for_send(fd, msg->msg_name, msg->msg_namelen, &r))))
@@ -154,11 +155,13 @@ PRELOAD_EXPORT ssize_t sendmsg(int fd, const struct msghdr *msg, int flags)
 		errno = EFAULT;
 		return -1;
 	}
-	if (msg->msg_control && msg->msg_controllen)
+	n = LIB(skiff_sendmsg(e->h, msg, flags & ~MSG_MORE));
+	if (n < 0 && errno == EOPNOTSUPP && msg->msg_controllen)
 		return refuse(EOPNOTSUPP, "sendmsg", fd,
-			      "ancillary data (msg_control) is not supported on skiff");
-	return done(e, LIB(skiff_sendmsg(e->h, msg, flags & ~MSG_MORE)),
-		    iov_want(msg->msg_iov, (int)msg->msg_iovlen));
+			      "a control message skiff cannot honour (IP options, IPv6 extension "
+			      "headers or flow label, IPV6_DONTFRAG, SO_MARK, timestamps, "
+			      "UDP_SEGMENT)");
+	return done(e, n, iov_want(msg->msg_iov, (int)msg->msg_iovlen));
 }
 
 PRELOAD_EXPORT ssize_t recvmsg(int fd, struct msghdr *msg, int flags)
