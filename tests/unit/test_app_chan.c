@@ -550,6 +550,116 @@ static void test_ip_header_fields_follow_connect_and_setopt(void **state)
 	twostack_set_filter(&f->ts, NULL, NULL);
 }
 
+/* The TTL and TOS of the UDP frames A sends (the last one seen). */
+static int udp_ip_of_a(struct twostack *ts, int from, uint8_t *frame, uint32_t *len, void *arg)
+{
+	uint8_t *ttl_tos = arg;
+
+	(void)ts;
+	if (from == TS_A && *len >= 14 + 20 && frame[12] == 0x08 && frame[13] == 0x00 &&
+	    frame[14 + 9] == IPPROTO_UDP) {
+		ttl_tos[0] = frame[14 + 8];
+		ttl_tos[1] = frame[14 + 1];
+	}
+	return TS_PASS;
+}
+
+/* A datagram record in slot i's tx FIFO at byte pos: "hi" to B's port;
+ * the position after it. */
+static uint32_t tx_record(struct fixture *f, int i, uint32_t pos, uint16_t port, uint8_t flags,
+			  uint32_t src, uint8_t ttl, uint8_t tos)
+{
+	struct skiff_app_dgram d = {.len = 2, .port = port, .flags = flags, .ttl = ttl, .tos = tos};
+	uint8_t *fifo = f->shm + f->lay.tx_off + (size_t)i * SKIFF_APP_FIFO;
+	uint32_t b = TS_ADDR_B;
+
+	memcpy(d.addr, &b, 4);
+	memcpy(d.laddr, &src, 4);
+	memcpy(fifo + pos, &d, sizeof(d));
+	memcpy(fifo + pos + sizeof(d), "hi", 2);
+	return pos + SKIFF_APP_DGRAM_REC(2);
+}
+
+/* Slot 2's tx FIFO up to head, sent. */
+static void tx_to(struct fixture *f, uint32_t head)
+{
+	f->slots[2].tx.head = head;
+	post(f, SKIFF_APP_OP_TX, 2, 0, 0, 0);
+	run(f, SEC);
+}
+
+/* Protocol 9: a received datagram's record says where it came to, its
+ * TTL and TOS (libskiffapp's IP_PKTINFO, IP_RECVTTL, IP_RECVTOS); a sent
+ * one's flags ask for a source, TTL and TOS of its own, a source not ours
+ * is reported as Linux's EINVAL, unknown flags close the socket. */
+static void test_datagram_records_carry_addresses_ttl_and_tos_both_ways(void **state)
+{
+	struct fixture *f = *state;
+	struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons(PORT),
+				.sin_addr.s_addr = TS_ADDR_A};
+	struct sockaddr_in bname, from, local;
+	struct skiff_ipinfo ip = {.local.sin = &local, .spec_dst.sin = NULL};
+	uint32_t head, seq, addr_a = TS_ADDR_A, addr_b = TS_ADDR_B;
+	struct skiff_app_dgram d;
+	uint8_t wire[2] = {0}, buf[16];
+	struct socket *b;
+
+	seq = post(f, SKIFF_APP_OP_UDP_BIND, 2, 0, PORT, 1);
+	run(f, SEC);
+	assert_int_equal(f->slots[2].rep_seq, seq);
+	assert_int_equal(f->slots[2].rep_res, 0);
+	assert_int_equal(skiff_socket(twostack_stack(&f->ts, TS_B), SOCK_DGRAM, &b), 0);
+	assert_int_equal(skiff_setsockopt(b, SKIFF_IP_TTL, 33), 0);
+	assert_int_equal(skiff_setsockopt(b, SKIFF_IP_TOS, 0x20), 0);
+	assert_int_equal(skiff_sendto(b, "hello", 5, &a), 5);
+	run(f, SEC);
+	assert_int_equal(f->slots[2].urx_head[0], SKIFF_APP_DGRAM_REC(5));
+	memcpy(&d, f->shm + f->lay.rx_off + 2 * (size_t)SKIFF_APP_FIFO, sizeof(d));
+	assert_int_equal(d.len, 5);
+	assert_int_equal(d.ttl, 33);
+	assert_int_equal(d.tos, 0x20);
+	assert_int_equal(d.flags, 0);
+	assert_memory_equal(d.addr, &addr_b, 4);
+	assert_memory_equal(d.laddr, &addr_a, 4);
+	assert_memory_equal(d.spec_dst4, &addr_a, 4);
+	assert_int_equal(skiff_getsockname(b, &bname), 0);
+
+	/* a send with its own source, TTL and TOS */
+	twostack_set_filter(&f->ts, udp_ip_of_a, wire);
+	head = tx_record(f, 2, 0, bname.sin_port,
+			 SKIFF_APP_DG_SRC | SKIFF_APP_DG_TTL | SKIFF_APP_DG_TOS, TS_ADDR_A, 7, 0x48);
+	tx_to(f, head);
+	assert_int_equal(wire[0], 7);
+	assert_int_equal(wire[1], 0x48);
+	assert_int_equal(skiff_recvmsg_ip(b, buf, sizeof(buf), &from, &ip), 2);
+	assert_int_equal(ip.ttl, 7);
+	assert_int_equal(ip.tos, 0x48);
+	assert_int_equal(from.sin_addr.s_addr, TS_ADDR_A);
+	assert_int_equal(local.sin_addr.s_addr, TS_ADDR_B);
+	/* without flags: the socket's TTL (64) and TOS (0) */
+	head = tx_record(f, 2, head, bname.sin_port, 0, 0, 7, 0x48);
+	tx_to(f, head);
+	assert_int_equal(wire[0], 64);
+	assert_int_equal(wire[1], 0);
+	assert_int_equal(skiff_recvfrom(b, buf, sizeof(buf), &from), 2);
+	/* a source not ours: reported once through err, as Linux's EINVAL */
+	seq = f->slots[2].err_seq;
+	head = tx_record(f, 2, head, bname.sin_port, SKIFF_APP_DG_SRC, TS_ADDR_B, 0, 0);
+	tx_to(f, head);
+	assert_int_equal(f->slots[2].err_seq, seq + 1);
+	assert_int_equal(f->slots[2].err, EINVAL);
+	assert_int_equal(skiff_recvfrom(b, buf, sizeof(buf), &from), -EAGAIN);
+	assert_int_equal(f->slots[2].state, SKIFF_APP_S_CONNECTED);
+	/* flags no library writes: hostile, the socket is closed */
+	head = tx_record(f, 2, head, bname.sin_port, 0x80, 0, 0, 0);
+	tx_to(f, head);
+	assert_int_equal(f->slots[2].state, SKIFF_APP_S_CLOSED);
+	assert_int_equal(stats(f).bad_index, 1);
+	assert_int_equal(skiff_recvfrom(b, buf, sizeof(buf), &from), -EAGAIN);
+	twostack_set_filter(&f->ts, NULL, NULL);
+	skiff_close(b);
+}
+
 static void test_a_ring_index_far_ahead_poisons_the_app_on_this_worker(void **state)
 {
 	struct fixture *f = *state;
@@ -1151,6 +1261,9 @@ int main(void)
 						setup, teardown),
 		cmocka_unit_test_setup_teardown(test_bad_ops_and_slots_are_counted_and_ignored,
 						setup, teardown),
+		cmocka_unit_test_setup_teardown(
+			test_datagram_records_carry_addresses_ttl_and_tos_both_ways, setup,
+			teardown),
 		cmocka_unit_test_setup_teardown(
 			test_a_ring_index_far_ahead_poisons_the_app_on_this_worker, setup,
 			teardown),

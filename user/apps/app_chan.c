@@ -519,6 +519,8 @@ static void udp_tx_drain(struct app_wsock *ws)
 					     (d.flags & SKIFF_APP_DG_SRC) ? &from : NULL,
 					     (d.flags & SKIFF_APP_DG_TTL) ? d.ttl : -1,
 					     (d.flags & SKIFF_APP_DG_TOS) ? d.tos : -1);
+		if (n == -EADDRNOTAVAIL && (d.flags & SKIFF_APP_DG_SRC))
+			n = -EINVAL; /* a source not ours: Linux's errno */
 		if (n == -ENOBUFS)
 			aw->stats.dgram_drops++;
 		else if (n < 0)
