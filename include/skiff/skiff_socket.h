@@ -26,7 +26,9 @@
  * defaults to 0 as Linux's bindv6only=0.
  *
  * Not here: select (a skiff handle does not fit an fd_set: use
- * skiff_poll), ancillary data, IPv6 options other than IPV6_V6ONLY.
+ * skiff_poll), control messages other than skiff_recvmsg's and
+ * skiff_sendmsg's below, IPv6 options other than those of
+ * skiff_setsockopt.
  */
 #ifndef SKIFF_SKIFF_SOCKET_H
 #define SKIFF_SKIFF_SOCKET_H
@@ -68,8 +70,16 @@ ssize_t skiff_sendto(int fd, const void *buf, size_t len, int flags,
 		     const struct sockaddr *to, socklen_t tolen);
 ssize_t skiff_recvfrom(int fd, void *buf, size_t len, int flags, struct sockaddr *from,
 		       socklen_t *fromlen);
-/* No ancillary data: msg_controllen comes back 0; sendmsg() with some
- * fails with EOPNOTSUPP. */
+/* Control messages as Linux's UDP (docs/apps.md, "Control messages"):
+ * recvmsg() gives IP_PKTINFO, IP_TTL, IP_TOS, IPV6_PKTINFO, IPV6_HOPLIMIT,
+ * IPV6_TCLASS for the options set (IP_PKTINFO, IP_RECVTTL, IP_RECVTOS,
+ * IPV6_RECVPKTINFO, IPV6_RECVHOPLIMIT, IPV6_RECVTCLASS), truncated with
+ * MSG_CTRUNC as Linux; sendmsg() takes IP_PKTINFO / IPV6_PKTINFO (the
+ * source), IP_TTL, IP_TOS, IPV6_HOPLIMIT, IPV6_TCLASS for that datagram,
+ * EINVAL for what Linux refuses, EOPNOTSUPP for what skiff cannot do (IP
+ * options, extension headers, SO_MARK...).  A source not skiffd's is
+ * reported by the next recv() (EINVAL), not by sendmsg().  TCP: none
+ * received, SOL_SOCKET ones checked, the rest ignored, as Linux. */
 ssize_t skiff_sendmsg(int fd, const struct msghdr *msg, int flags);
 ssize_t skiff_recvmsg(int fd, struct msghdr *msg, int flags);
 ssize_t skiff_write(int fd, const void *buf, size_t len);
@@ -87,7 +97,10 @@ int skiff_getpeername(int fd, struct sockaddr *addr, socklen_t *len);
  * (l_onoff with l_linger 0: close() resets; a positive l_linger does not
  * make close() wait), SO_ERROR (get), SO_TYPE, SO_DOMAIN, SO_PROTOCOL
  * (get); IPPROTO_TCP: TCP_NODELAY; IPPROTO_IPV6: IPV6_V6ONLY (AF_INET6,
- * before bind/connect: else EINVAL). */
+ * before bind/connect: else EINVAL), IPV6_UNICAST_HOPS, IPV6_TCLASS;
+ * IPPROTO_IP: IP_TTL, IP_TOS; the receive options of control messages
+ * (IP_PKTINFO, IP_RECVTTL, IP_RECVTOS; AF_INET6: IPV6_RECVPKTINFO,
+ * IPV6_RECVHOPLIMIT, IPV6_RECVTCLASS). */
 int skiff_setsockopt(int fd, int level, int name, const void *val, socklen_t len);
 int skiff_getsockopt(int fd, int level, int name, void *val, socklen_t *len);
 /* F_GETFL, F_SETFL (O_NONBLOCK), F_GETFD/F_SETFD. */
