@@ -228,6 +228,16 @@ static int parse(struct cb *c, int family, bool stream, bool dst4, struct sa_txc
 	return sa_cmsg_parse(&m, family, stream, dst4, o);
 }
 
+/* A control buffer of one int message, parsed. */
+static int parse_int(int level, int type, int v, int family, bool stream, bool dst4)
+{
+	struct cb c = {0};
+	struct sa_txctl o;
+
+	add_int(&c, level, type, v);
+	return parse(&c, family, stream, dst4, &o);
+}
+
 static void send_ipv4_pktinfo_ttl_tos(void **state)
 {
 	struct cb c = {0};
@@ -260,24 +270,14 @@ static void send_malformed_or_unknown_is_einval(void **state)
 	struct in_pktinfo pi = {0};
 
 	(void)state;
-	c = (struct cb){0};
-	add_int(&c, IPPROTO_IP, IP_TTL, 0); /* 1..255 */
-	assert_int_equal(parse(&c, AF_INET, false, true, &o), -EINVAL);
-	c = (struct cb){0};
-	add_int(&c, IPPROTO_IP, IP_TTL, 256);
-	assert_int_equal(parse(&c, AF_INET, false, true, &o), -EINVAL);
-	c = (struct cb){0};
-	add_int(&c, IPPROTO_IP, IP_TOS, 256);
-	assert_int_equal(parse(&c, AF_INET, false, true, &o), -EINVAL);
+	assert_int_equal(parse_int(IPPROTO_IP, IP_TTL, 0, AF_INET, false, true), -EINVAL); /* 1..255 */
+	assert_int_equal(parse_int(IPPROTO_IP, IP_TTL, 256, AF_INET, false, true), -EINVAL);
+	assert_int_equal(parse_int(IPPROTO_IP, IP_TOS, 256, AF_INET, false, true), -EINVAL);
 	c = (struct cb){0};
 	add(&c, IPPROTO_IP, IP_PKTINFO, &pi, sizeof(pi), CMSG_LEN(sizeof(pi)) - 1);
 	assert_int_equal(parse(&c, AF_INET, false, true, &o), -EINVAL);
-	c = (struct cb){0};
-	add_int(&c, IPPROTO_IP, 99, 1); /* no such IP type */
-	assert_int_equal(parse(&c, AF_INET, false, true, &o), -EINVAL);
-	c = (struct cb){0};
-	add_int(&c, SOL_SOCKET, 9999, 1);
-	assert_int_equal(parse(&c, AF_INET, false, true, &o), -EINVAL);
+	assert_int_equal(parse_int(IPPROTO_IP, 99, 1, AF_INET, false, true), -EINVAL); /* no such IP type */
+	assert_int_equal(parse_int(SOL_SOCKET, 9999, 1, AF_INET, false, true), -EINVAL);
 	/* cmsg_len below a header, or past the buffer */
 	c = (struct cb){0};
 	add(&c, IPPROTO_IP, IP_TTL, "", 0, 8);
@@ -299,22 +299,16 @@ static void send_what_skiff_cannot_honour_is_eopnotsupp(void **state)
 	uint16_t seg = 1000;
 
 	(void)state;
-	c = (struct cb){0};
-	add_int(&c, SOL_SOCKET, SO_MARK, 1);
-	assert_int_equal(parse(&c, AF_INET, false, true, &o), -EOPNOTSUPP);
+	assert_int_equal(parse_int(SOL_SOCKET, SO_MARK, 1, AF_INET, false, true), -EOPNOTSUPP);
 	c = (struct cb){0};
 	add(&c, IPPROTO_IP, IP_RETOPTS, "\1\1\1\0", 4, CMSG_LEN(4));
 	assert_int_equal(parse(&c, AF_INET, false, true, &o), -EOPNOTSUPP);
 	c = (struct cb){0};
 	add(&c, 17 /* SOL_UDP */, 103 /* UDP_SEGMENT */, &seg, sizeof(seg), CMSG_LEN(sizeof(seg)));
 	assert_int_equal(parse(&c, AF_INET, false, true, &o), -EOPNOTSUPP);
-	c = (struct cb){0};
-	add_int(&c, IPPROTO_IPV6, IPV6_DONTFRAG, 1);
-	assert_int_equal(parse(&c, AF_INET6, false, false, &o), -EOPNOTSUPP);
+	assert_int_equal(parse_int(IPPROTO_IPV6, IPV6_DONTFRAG, 1, AF_INET6, false, false), -EOPNOTSUPP);
 	/* SCM_RIGHTS on an IP socket: ignored, as Linux */
-	c = (struct cb){0};
-	add_int(&c, SOL_SOCKET, SCM_RIGHTS, 0);
-	assert_int_equal(parse(&c, AF_INET, false, true, &o), 0);
+	assert_int_equal(parse_int(SOL_SOCKET, SCM_RIGHTS, 0, AF_INET, false, true), 0);
 }
 
 static void send_tcp_reads_sol_socket_only(void **state)
@@ -328,9 +322,7 @@ static void send_tcp_reads_sol_socket_only(void **state)
 	add_int(&c, IPPROTO_IP, 99, 0);
 	assert_int_equal(parse(&c, AF_INET, true, true, &o), 0);
 	assert_int_equal(o.flags, 0);
-	c = (struct cb){0};
-	add_int(&c, SOL_SOCKET, 9999, 0);
-	assert_int_equal(parse(&c, AF_INET, true, true, &o), -EINVAL);
+	assert_int_equal(parse_int(SOL_SOCKET, 9999, 0, AF_INET, true, true), -EINVAL);
 	c = (struct cb){0};
 	add(&c, IPPROTO_IP, IP_TTL, "", 0, 4);
 	assert_int_equal(parse(&c, AF_INET, true, true, &o), -EINVAL);
@@ -353,12 +345,8 @@ static void send_ipv6_pktinfo_hoplimit_tclass(void **state)
 	assert_int_equal(o.flags, SKIFF_APP_DG_SRC | SKIFF_APP_DG_TTL);
 	assert_int_equal(o.ttl, 0);
 	assert_memory_equal(o.src6, &pi6.ipi6_addr, 16);
-	c = (struct cb){0};
-	add_int(&c, IPPROTO_IPV6, IPV6_HOPLIMIT, 256);
-	assert_int_equal(parse(&c, AF_INET6, false, false, &o), -EINVAL);
-	c = (struct cb){0};
-	add_int(&c, IPPROTO_IPV6, IPV6_TCLASS, -2);
-	assert_int_equal(parse(&c, AF_INET6, false, false, &o), -EINVAL);
+	assert_int_equal(parse_int(IPPROTO_IPV6, IPV6_HOPLIMIT, 256, AF_INET6, false, false), -EINVAL);
+	assert_int_equal(parse_int(IPPROTO_IPV6, IPV6_TCLASS, -2, AF_INET6, false, false), -EINVAL);
 	/* a link-local source without its interface */
 	c = (struct cb){0};
 	inet_pton(AF_INET6, "fe80::1", &pi6.ipi6_addr);

@@ -35,18 +35,22 @@
 
 unsigned int sa_rxopt_bit(int level, int name)
 {
-	if (level == IPPROTO_IP && name == IP_PKTINFO)
-		return SA_RX_PKTINFO;
-	if (level == IPPROTO_IP && name == IP_RECVTTL)
-		return SA_RX_TTL;
-	if (level == IPPROTO_IP && name == IP_RECVTOS)
-		return SA_RX_TOS;
-	if (level == IPPROTO_IPV6 && name == IPV6_RECVPKTINFO)
-		return SA_RX6_PKTINFO;
-	if (level == IPPROTO_IPV6 && name == IPV6_RECVHOPLIMIT)
-		return SA_RX6_HOPLIMIT;
-	if (level == IPPROTO_IPV6 && name == IPV6_RECVTCLASS)
-		return SA_RX6_TCLASS;
+	static const struct {
+		int level, name;
+		unsigned int bit;
+	} opts[] = {
+		{IPPROTO_IP, IP_PKTINFO, SA_RX_PKTINFO},
+		{IPPROTO_IP, IP_RECVTTL, SA_RX_TTL},
+		{IPPROTO_IP, IP_RECVTOS, SA_RX_TOS},
+		{IPPROTO_IPV6, IPV6_RECVPKTINFO, SA_RX6_PKTINFO},
+		{IPPROTO_IPV6, IPV6_RECVHOPLIMIT, SA_RX6_HOPLIMIT},
+		{IPPROTO_IPV6, IPV6_RECVTCLASS, SA_RX6_TCLASS},
+	};
+	size_t k;
+
+	for (k = 0; k < sizeof(opts) / sizeof(opts[0]); k++)
+		if (opts[k].level == level && opts[k].name == name)
+			return opts[k].bit;
 	return 0;
 }
 
@@ -167,6 +171,32 @@ static int int_of(const struct msghdr *msg, size_t off)
 	return v;
 }
 
+/* The int of a message that must hold exactly one: 0 and *v, or -EINVAL. */
+static int int_msg(const struct msghdr *msg, size_t off, const struct cmsghdr *h, int *v)
+{
+	if (h->cmsg_len != CMSG_LEN(sizeof(int)))
+		return -EINVAL;
+	*v = int_of(msg, off);
+	return 0;
+}
+
+/* v as this datagram's TTL / hop limit (flag SKIFF_APP_DG_TTL) or TOS /
+ * traffic class: lo..255, else EINVAL; -1 (when lo allows it): the
+ * socket's. */
+static int take(struct sa_txctl *o, uint8_t flag, int v, int lo)
+{
+	if (v < lo || v > 255)
+		return -EINVAL;
+	if (v < 0)
+		return 0;
+	if (flag == SKIFF_APP_DG_TTL)
+		o->ttl = (uint8_t)v;
+	else
+		o->tos = (uint8_t)v;
+	o->flags |= flag;
+	return 0;
+}
+
 /* __sock_cmsg_send(): SOL_SOCKET messages. */
 static int sol_socket(const struct cmsghdr *h)
 {
@@ -220,14 +250,7 @@ static int ip_msg(const struct msghdr *msg, size_t off, const struct cmsghdr *h,
 		o->flags |= SKIFF_APP_DG_SRC;
 		return 0;
 	case IP_TTL:
-		if (h->cmsg_len != CMSG_LEN(sizeof(int)))
-			return -EINVAL;
-		v = int_of(msg, off);
-		if (v < 1 || v > 255)
-			return -EINVAL;
-		o->ttl = (uint8_t)v;
-		o->flags |= SKIFF_APP_DG_TTL;
-		return 0;
+		return int_msg(msg, off, h, &v) ? -EINVAL : take(o, SKIFF_APP_DG_TTL, v, 1);
 	case IP_TOS:
 		if (h->cmsg_len == CMSG_LEN(sizeof(int)))
 			v = int_of(msg, off);
@@ -235,16 +258,9 @@ static int ip_msg(const struct msghdr *msg, size_t off, const struct cmsghdr *h,
 			v = *data_of(msg, off);
 		else
 			return -EINVAL;
-		if (v < 0 || v > 255)
-			return -EINVAL;
-		o->tos = (uint8_t)v;
-		o->flags |= SKIFF_APP_DG_TOS;
-		return 0;
-	case IP_PROTOCOL:
-		if (h->cmsg_len != CMSG_LEN(sizeof(int)))
-			return -EINVAL;
-		v = int_of(msg, off);
-		return v < 1 || v > 255 ? -EINVAL : 0; /* UDP ignores it, as Linux's */
+		return take(o, SKIFF_APP_DG_TOS, v, 0);
+	case IP_PROTOCOL: /* checked; UDP ignores it, as Linux's */
+		return int_msg(msg, off, h, &v) || v < 1 || v > 255 ? -EINVAL : 0;
 	case IP_RETOPTS:
 		return -EOPNOTSUPP; /* IP options: skiff sends none */
 	default:
@@ -280,27 +296,9 @@ static int ip6_msg(const struct msghdr *msg, size_t off, const struct cmsghdr *h
 		return 0;
 	case IPV6_HOPLIMIT:
 	case SA_IPV6_2292HOPLIMIT:
-		if (h->cmsg_len != CMSG_LEN(sizeof(int)))
-			return -EINVAL;
-		v = int_of(msg, off);
-		if (v < -1 || v > 255)
-			return -EINVAL;
-		if (v >= 0) { /* -1: the socket's */
-			o->ttl = (uint8_t)v;
-			o->flags |= SKIFF_APP_DG_TTL;
-		}
-		return 0;
+		return int_msg(msg, off, h, &v) ? -EINVAL : take(o, SKIFF_APP_DG_TTL, v, -1);
 	case IPV6_TCLASS:
-		if (h->cmsg_len != CMSG_LEN(sizeof(int)))
-			return -EINVAL;
-		v = int_of(msg, off);
-		if (v < -1 || v > 255)
-			return -EINVAL;
-		if (v >= 0) {
-			o->tos = (uint8_t)v;
-			o->flags |= SKIFF_APP_DG_TOS;
-		}
-		return 0;
+		return int_msg(msg, off, h, &v) ? -EINVAL : take(o, SKIFF_APP_DG_TOS, v, -1);
 	case SA_IPV6_FLOWINFO:
 	case IPV6_DONTFRAG:
 	case IPV6_HOPOPTS:
