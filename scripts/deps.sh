@@ -19,6 +19,7 @@ PKGS=(
 	wget nginx redis-server redis-tools iperf3	# skiff-run tests (test_skiff_run.py), bench.sh apps
 	python3 python3-pytest python3-scapy		# integration tests
 	ndisc6 nmap					# test_ipv6.py: ndisc6, nmap -6
+	dnsmasq-base					# test_skiff_run_cmsg.py: IP_PKTINFO under skiff-run
 )
 if [ "${1:-}" = bench ]; then
 	PKGS+=(linux-perf valgrind)	# bench.sh E2E_PERF=1; callgrind and its client requests

@@ -20,7 +20,7 @@ import pytest
 import skiffnet as sn
 from tcpnet import frames_back, need_tcp  # noqa: F401  (fixtures)
 from test_ipv6 import v6, v6net  # noqa: F401  (v6net: fixture)
-from test_skiff_run import (OURS6, PEER6, PORT, PY, daemon, detached, runs,  # noqa: F401
+from test_skiff_run import (OURS6, PEER6, PORT, PY, daemon, detached, need, runs,  # noqa: F401
                             start, wait_app)
 
 pytestmark = pytest.mark.usefixtures("need_tcp", "frames_back", "detached")
@@ -304,3 +304,46 @@ def test_control_messages_under_skiff_run_match_the_kernel(topo, sk, runs, v6net
     assert "EINVAL" in server["send4"] and "EINVAL" in server["send6"], server
     assert skiff[0] == kernel[0], f"skiff: {skiff[0]}\nthe kernel: {kernel[0]}"
     assert skiff[1] == kernel[1], f"skiff: {skiff[1]}\nthe kernel: {kernel[1]}"
+
+
+def dns_query(name, qid):
+    """A DNS query (RFC 1035 4.1) for the A record of name, recursion desired."""
+    q = b"".join(bytes([len(p)]) + p.encode() for p in name.split(".")) + b"\0"
+    return struct.pack(">HHHHHH", qid, 0x0100, 1, 0, 0, 0) + q + struct.pack(">HH", 1, 1)
+
+
+def test_dnsmasq_answers_from_the_address_it_was_asked_on(topo, sk, runs, v6net):  # noqa: F811
+    """dnsmasq (Debian's dnsmasq-base, unmodified) under skiff-run -p PORT
+    listens on the wildcard addresses and learns each query's destination
+    from IP_PKTINFO / IPV6_PKTINFO: asked from the peer on skiffd's two
+    IPv4 addresses and its IPv6 one, it answers each from the address it
+    was asked on, with the record it was given."""
+    need("dnsmasq")
+    port = PORT + 64
+    dm = start(runs, topo, ["dnsmasq", "-k", "--conf-file=/dev/null", "--no-resolv", "--no-hosts",
+                            f"--port={port}", "--address=/cmsg.test/192.0.2.7",
+                            "--pid-file", "--user=root", "--log-facility=-"],
+               opts=["-p", str(port)], stdout=subprocess.DEVNULL)
+    wait_app(sk)
+    qid = 0x4d00
+    for addr in (topo.ded_ip, topo.dut_ip, v6(topo, OURS6)):
+        fam = socket.AF_INET6 if ":" in addr else socket.AF_INET
+        c = sn.ns_socket(topo.peer_ns, fam, socket.SOCK_DGRAM)
+        c.settimeout(1)
+        qid += 1
+        got = None
+        for _ in range(10):  # dnsmasq may still be setting up its sockets
+            c.sendto(dns_query("cmsg.test", qid), (addr, port))
+            try:
+                got = c.recvfrom(512)
+                break
+            except TimeoutError:
+                assert dm.p.poll() is None, dm.stderr()
+        c.close()
+        assert got, f"no answer from {addr}: {dm.stderr()}"
+        data, src = got
+        assert src[0] == addr, f"asked {addr}, answered from {src[0]}"
+        qr_id, flags, _, ancount = struct.unpack(">HHHH", data[:8])
+        assert qr_id == qid and flags & 0x8000 and flags & 0xf == 0 and ancount == 1, data.hex()
+        assert data.endswith(socket.inet_aton("192.0.2.7")), data.hex()
+    assert dm.p.poll() is None, dm.stderr()
