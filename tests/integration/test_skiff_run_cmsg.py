@@ -347,3 +347,68 @@ def test_dnsmasq_answers_from_the_address_it_was_asked_on(topo, sk, runs, v6net)
         assert qr_id == qid and flags & 0x8000 and flags & 0xf == 0 and ancount == 1, data.hex()
         assert data.endswith(socket.inet_aton("192.0.2.7")), data.hex()
     assert dm.p.poll() is None, dm.stderr()
+
+
+TCP_SCRIPT = r"""
+import errno, json, socket, struct, sys
+IP, S = socket.IPPROTO_IP, socket.SOL_SOCKET
+IP_PKTINFO, IP_RECVTTL = 8, 12
+out = {}
+
+def trial(f):
+    try:
+        return f()
+    except OSError as e:
+        return errno.errorcode[e.errno]
+
+l = socket.socket()
+l.setsockopt(IP, IP_PKTINFO, 1)
+l.setsockopt(IP, IP_RECVTTL, 1)
+l.bind((sys.argv[1], int(sys.argv[2])))
+l.setsockopt(IP, socket.IP_RECVTOS, 1)
+l.listen(1)
+print("listening", flush=True)
+c, _ = l.accept()
+c.settimeout(10)
+out["opts"] = [c.getsockopt(IP, n) for n in (IP_PKTINFO, IP_RECVTTL, socket.IP_RECVTOS)]
+out["v6opt"] = trial(lambda: l.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_RECVPKTINFO, 1))
+data, anc, flags, _ = c.recvmsg(100, 256)
+out["recv"] = [data.decode(), anc, flags]
+out["send"] = [
+    # TCP reads SOL_SOCKET messages only: the others are ignored
+    trial(lambda: c.sendmsg([b"a"], [(IP, socket.IP_TTL, struct.pack("i", 0))])),
+    trial(lambda: c.sendmsg([b"b"], [(IP, 99, b"")])),
+    trial(lambda: c.sendmsg([b"c"], [(S, 9999, struct.pack("i", 1))])),
+    trial(lambda: c.sendmsg([b"d"], [(S, socket.SCM_RIGHTS, struct.pack("i", 0))])),
+]
+c.shutdown(socket.SHUT_WR)
+print(json.dumps(out), flush=True)
+c.recv(1)
+"""
+
+
+def test_tcp_keeps_the_options_and_ignores_ip_control_messages_as_the_kernel(topo, sk, runs):
+    """Linux accepts the receive options on a TCP socket (an accepted one
+    inherits them) and gives no control message on it; its sendmsg reads
+    SOL_SOCKET messages only.  The same script on the kernel and under
+    skiff-run answers alike, and the peer gets the same bytes."""
+    outs = []
+    for skiff, addr, port in ((False, topo.dut_ip, PORT + 66), (True, topo.ded_ip, PORT + 67)):
+        argv = [PY, "-c", TCP_SCRIPT, addr, port]
+        srv = start(runs, topo, argv, **({} if skiff else {"launcher": None}))
+        assert srv.p.stdout.readline() == b"listening\n", srv.stderr()
+        c = sn.ns_socket(topo.peer_ns, socket.AF_INET, socket.SOCK_STREAM)
+        c.settimeout(10)
+        c.connect((addr, port))
+        c.sendall(b"hello")
+        got = b""
+        while b := c.recv(100):
+            got += b
+        c.close()
+        rc, out, err = srv.finish(timeout=20)
+        assert rc == 0, err
+        outs.append((json.loads(out.decode().strip()), got.decode()))
+    kernel, skiff = outs
+    assert kernel[0]["opts"] == [1, 1, 1] and kernel[0]["recv"] == ["hello", [], 0], kernel
+    assert kernel[0]["send"].count("EINVAL") == 1, kernel
+    assert skiff == kernel, f"skiff: {skiff}\nthe kernel: {kernel}"
