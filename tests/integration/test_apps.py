@@ -541,7 +541,8 @@ class KernelEcho:
 def test_socket_calls_behave_as_posix_says(topo, sk, cleanup):
     """tests/apps/api_check.c: errno values of bad calls, non-blocking
     connect with EPOLLOUT and SO_ERROR, names, EAGAIN, level and edge
-    triggering, EPOLLONESHOT, a pipe in the same epoll set, O_NONBLOCK,
+    triggering, EPOLLONESHOT, a pipe in the same epoll set (also while a
+    skiff socket stays ready in every call), O_NONBLOCK,
     MSG_PEEK/MSG_WAITALL, SHUT_WR then EOF and EPOLLRDHUP, ECONNREFUSED."""
     ke = KernelEcho(topo)
     try:

@@ -178,6 +178,7 @@ struct sep {
 	int kfd;
 	int set;	  /* L->sets[set] */
 	atomic_bool live; /* changed under A.eplk */
+	uint64_t klook_ns; /* CLOCK_MONOTONIC of the last look at its kernel fds (under the set's lock) */
 };
 
 /* This process's view of the attach (one per process; fork() copies it). */

@@ -432,6 +432,33 @@ static bool scan_ready(void *arg)
 	return false;
 }
 
+/*
+ * Whether a call that found skiff events should also look at the set's
+ * kernel fds now: at most every KERNEL_LOOK_NS while skiff events keep
+ * coming (each look is an epoll_wait syscall, and a busy server's set
+ * usually holds a kernel fd that is never ready, nginx's notification
+ * eventfd: a zero-timeout epoll_wait per connection otherwise).  Before
+ * sleeping the kernel fds are always looked at, and the sleep watches
+ * them (the kernel epoll fd in its poll), so a kernel fd's event waits at
+ * most this long, and only while skiff sockets keep the thread busy; as
+ * epoll with more ready fds than maxevents, each call returns some of
+ * the ready ones and every one is returned in time.
+ */
+#define KERNEL_LOOK_NS 1000000u
+
+static bool kernel_look_due(struct sep *sp, bool found)
+{
+	struct timespec t;
+	uint64_t now;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	now = (uint64_t)t.tv_sec * 1000000000u + (uint64_t)t.tv_nsec;
+	if (found && now - sp->klook_ns < KERNEL_LOOK_NS)
+		return false;
+	sp->klook_ns = now;
+	return true;
+}
+
 SKIFF_EXPORT int skiff_epoll_wait(int epfd, struct epoll_event *events, int max, int timeout_ms)
 {
 	struct pollfd kp = {.fd = epfd, .events = POLLIN};
@@ -451,11 +478,12 @@ SKIFF_EXPORT int skiff_epoll_wait(int epfd, struct epoll_event *events, int max,
 	sa_deadline_in(&end, timeout_ms);
 	for (;;) {
 		n = scan(ss, events, max);
-		/* kernel fds: when the set has some (a kernel fd closed without
-		 * EPOLL_CTL_DEL leaves nk high: a needless look, never a missed
-		 * event) or the kernel epoll woke us (fds added with plain
-		 * epoll_ctl) */
-		m = n < max && (ss->nk > 0 || (kp.revents & POLLIN))
+		/* kernel fds: when the kernel epoll woke us (fds added with
+		 * plain epoll_ctl), or the set has some (a kernel fd closed
+		 * without EPOLL_CTL_DEL leaves nk high: a needless look, never
+		 * a missed event) and a look is due (kernel_look_due()) */
+		m = n < max && ((kp.revents & POLLIN) ||
+				(ss->nk > 0 && kernel_look_due(&A.ep[k], n > 0)))
 			    ? epoll_wait(epfd, events + n, max - n, 0)
 			    : 0;
 		if (m > 0)
