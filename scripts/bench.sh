@@ -41,6 +41,9 @@ BUILD=${BUILD:-build}
 # peer's receive then runs there, as on another host, instead of in the
 # softirq of whoever transmits to it (skiffd's sendto, the kernel server's
 # send), for both stacks alike (default: inline, as before).
+# E2E_PEER_RX=gro gives the peer veth NAPI by GRO instead of the XDP_PASS
+# program (default xdp), for the direct-veth and the apps rows, both stacks
+# alike (e2e_peer_rx below, docs/veth.md).
 if [ -z "${BENCH_ONLY:-}" ]; then	# download and flood run alone
 	"$BUILD"/bench/bench_stack "${ROUNDS:-20000}" 64
 	"$BUILD"/bench/bench_stack "${ROUNDS:-20000}" 1472
@@ -306,6 +309,22 @@ e2e_perf() {
 	echo "   (perf data: $data)"
 }
 
+# e2e_peer_rx: how the peer veth runs NAPI (docs/veth.md, "XDP_TX needs
+# NAPI on the peer"), for the direct-veth end-to-end rows and the apps rows:
+# E2E_PEER_RX=xdp (default): the XDP_PASS program of the tests (each
+# copy-mode skb is copied again for it, and no GRO).  E2E_PEER_RX=gro: GRO
+# on and no XDP program, as a NIC's receive; skiffd's XDP_TX replies would
+# wait in the peer's ring there, so the peer gets a permanent ARP entry for
+# DED_IP instead.  gro costs skiffd 13% less CPU per GiB downloaded but
+# helps the kernel's batched sends more (docs/performance.md, "The peer's
+# NAPI: XDP_PASS or GRO").
+e2e_peer_rx() {
+	case ${E2E_PEER_RX:=xdp} in
+	gro | xdp) NETNS_PEER_NAPI=$E2E_PEER_RX ;;
+	*) echo "E2E_PEER_RX=$E2E_PEER_RX: gro or xdp" >&2; return 1 ;;
+	esac
+}
+
 # e2e_peer_napi: E2E_PEER_NAPI=threaded: the peer veth's NAPI in a kernel
 # thread on CPU0 (see the top of this file); inline: nothing.
 e2e_peer_napi() {
@@ -399,7 +418,7 @@ i10_note() {
 	mkdir -p "$(dirname "$I10_RAW")"
 	[ -f "$I10_RAW" ] && sed -i "/^$1|/d" "$I10_RAW"
 	printf '%s|%s|%s|%s|%s|%s|%s\n' "$1" "$(date -u '+%F %H:%M')" "$commit" \
-		"${BENCH_ONLY:-all}$(env | grep -E '^E2E_(SIZE|IMP_SIZE|IMP_ARGS|RUNS|TXN_SECONDS|TXN_FLOWS|SKIFFD_ARGS|PEER_NAPI)=' |
+		"${BENCH_ONLY:-all}$(env | grep -E '^E2E_(SIZE|IMP_SIZE|IMP_ARGS|RUNS|TXN_SECONDS|TXN_FLOWS|SKIFFD_ARGS|PEER_NAPI|PEER_RX)=' |
 			sort | sed 's/^/ /' | tr -d '\n')" \
 		"$2" "$3" "$4" >>"$I10_RAW"
 }
@@ -492,6 +511,7 @@ e2e_direct() {
 	bytes=$(stat -c %s "$www/bulk.bin")
 	netns_init sb || return 1
 	netns_trap
+	e2e_peer_rx || return 1
 	netns_create 1 || return 1
 	netns_dut ethtool -K "$DUT_IF" tx off tso off gso off >/dev/null
 	e2e_peer_napi || return 1
@@ -504,7 +524,8 @@ e2e_direct() {
 	e2e_start_kserver "" udpecho "$DUT_IP" 7 || return 1
 	e2e_start_kserver cubic echo "$DUT_IP" 7 || return 1
 	echo "topology: $PEER_NS ($PEER_IP, load on CPU0) <veth> $DUT_NS (skiffd $DED_IP," \
-		"kernel $DUT_IP, servers on CPU1); both veth ends tx/tso/gso off"
+		"kernel $DUT_IP, servers on CPU1); both veth ends tx/tso/gso off; peer NAPI by" \
+		"$NETNS_PEER_NAPI (E2E_PEER_RX)"
 	echo "skiffd: $SKIFFD --iface $DUT_IF --addr $DED_IP/$PREFIX_LEN --cpus 1" \
 		"--http 80:$www --discard 9 --echo 7 ${E2E_SKIFFD_ARGS:-}"
 	echo "kernel: taskset -c 1 $BUILD/bench/bench_kserver http|discard|udpecho|echo $DUT_IP PORT [DIR]"
@@ -1054,11 +1075,12 @@ apps_topology() {
 	local pl
 	netns_init sa || return 1
 	netns_trap
+	e2e_peer_rx || return 1
 	netns_create 1 || return 1
 	netns_dut ethtool -K "$DUT_IF" tx off tso off gso off >/dev/null
 	apps_skiffd "$APPS_TMP/skiffd.log" || return 1
 	echo "topology: $PEER_NS ($PEER_IP, load on CPU0) <veth> $DUT_NS (skiffd $DED_IP, kernel" \
-		"$DUT_IP); both veth ends tx/tso/gso off"
+		"$DUT_IP); both veth ends tx/tso/gso off; peer NAPI by $NETNS_PEER_NAPI (E2E_PEER_RX)"
 	echo "load average before: $(cut -d' ' -f1-3 /proc/loadavg)"
 	for pl in $APPS_PLACEMENTS; do
 		apps_want nginx && apps_nginx "$pl"

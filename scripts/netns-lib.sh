@@ -127,19 +127,38 @@ _netns_add() {
 	done
 }
 
+# netns_peer_napi NS IF: give veth IF (in NS) NAPI, so that XDP_TX and
+# XDP_REDIRECT frames sent to it are delivered (docs/veth.md, "XDP_TX needs
+# NAPI on the peer").  NETNS_PEER_NAPI picks how: xdp (an XDP_PASS program,
+# the default), gro (GRO on, no XDP program: NAPI since Linux 5.13, without
+# the XDP program's per-frame copy of skbs that lack headroom), none (no
+# NAPI: XDP_TX frames are lost; only to show that fact).
+netns_peer_napi() {
+	case ${NETNS_PEER_NAPI:-xdp} in
+	xdp) ip -n "$1" link set dev "$2" xdpdrv obj "$XDP_PASS_OBJ" sec xdp ;;
+	gro) nsenter --net="/run/netns/$1" ethtool -K "$2" gro on >/dev/null ;;
+	none) nsenter --net="/run/netns/$1" ethtool -K "$2" gro off >/dev/null ;;
+	*) echo "NETNS_PEER_NAPI=$NETNS_PEER_NAPI: xdp, gro or none" >&2; return 1 ;;
+	esac
+}
+
 # _netns_endpoints: the peer veth sends as a wire does (full checksums, no
 # 64 KiB segments) and runs XDP_PASS (XDP_TX frames reach a veth peer only
 # if it runs NAPI, which an XDP program turns on); both ends get their
 # addresses, come up, and PEER_MAC/DUT_MAC are read.
 _netns_endpoints() {
 	netns_peer ethtool -K "$PEER_IF" tx off tso off gso off >/dev/null || return 1
-	ip -n "$PEER_NS" link set dev "$PEER_IF" xdpdrv obj "$XDP_PASS_OBJ" sec xdp || return 1
+	netns_peer_napi "$PEER_NS" "$PEER_IF" || return 1
 	netns_peer ip addr add "$PEER_IP/$PREFIX_LEN" dev "$PEER_IF" || return 1
 	netns_dut ip addr add "$DUT_IP/$PREFIX_LEN" dev "$DUT_IF" || return 1
 	netns_peer ip link set dev "$PEER_IF" up || return 1
 	netns_dut ip link set dev "$DUT_IF" up || return 1
 	PEER_MAC=$(ip -n "$PEER_NS" -br link show dev "$PEER_IF" | awk '{print $3}')
 	DUT_MAC=$(ip -n "$DUT_NS" -br link show dev "$DUT_IF" | awk '{print $3}')
+	# a GRO-only peer would hold skiffd's XDP_TX ARP replies (see above)
+	if [ "${NETNS_PEER_NAPI:-xdp}" = gro ]; then
+		netns_peer ip neigh replace "$DED_IP" lladdr "$DUT_MAC" dev "$PEER_IF" nud permanent || return 1
+	fi
 }
 
 netns_create() {
