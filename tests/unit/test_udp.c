@@ -11,6 +11,7 @@
 
 #include "udptest.h"
 
+#include "core/csum.h"
 #include "sock/socket.h"
 #include "transport/udp.h"
 
@@ -606,6 +607,61 @@ static void udp_recvmsg_reports_local_address_and_sendmsg_picks_source(void **st
 	skiff_close(so);
 }
 
+/* A datagram from the peer to daddr with this TTL and TOS, received. */
+static void rx_udp_ttl_tos(struct harness *h, uint32_t daddr, uint16_t dport, uint8_t ttl,
+			   uint8_t tos)
+{
+	uint8_t frame[256];
+	size_t n = t_udp_frame(frame, sizeof(frame), H_PEER, daddr, T_PEER_PORT, dport, "q", 1,
+			       T_CSUM_OK);
+
+	frame[14 + 1] = tos;
+	frame[14 + 8] = ttl;
+	frame[14 + 10] = frame[14 + 11] = 0;
+	memcpy(frame + 14 + 10, &(uint16_t){ip_fast_csum(frame + 14, 5)}, 2);
+	harness_rx(h, frame, n);
+}
+
+/* skiff_recvmsg_ip: the datagram's TTL, TOS, local address and the reply
+ * source (a subnet broadcast: our address toward the sender, as Linux's
+ * ipi_spec_dst); skiff_sendmsg_ip: one datagram's own TTL and TOS. */
+static void udp_recvmsg_ip_reports_ttl_tos_and_reply_source(void **state)
+{
+	struct harness *h = *state;
+	struct sockaddr_in from, local, spec;
+	struct skiff_ipinfo ip = {.local.sin = &local, .spec_dst.sin = &spec};
+	struct socket *so;
+	char buf[16];
+	struct t_tx t;
+
+	so = bound(h, 0, 7000);
+	rx_udp_ttl_tos(h, H_ADDR, 7000, 33, 0x20);
+	assert_int_equal(skiff_recvmsg_ip(so, buf, sizeof(buf), &from, &ip), 1);
+	assert_int_equal(ip.ttl, 33);
+	assert_int_equal(ip.tos, 0x20);
+	assert_int_equal(local.sin_addr.s_addr, H_ADDR);
+	assert_int_equal(spec.sin_addr.s_addr, H_ADDR);
+	rx_udp_ttl_tos(h, htonl(0x0a0000ff), 7000, 1, 0); /* 10.0.0.255: the subnet's broadcast */
+	assert_int_equal(skiff_recvmsg_ip(so, buf, sizeof(buf), &from, &ip), 1);
+	assert_int_equal(ip.ttl, 1);
+	assert_int_equal(local.sin_addr.s_addr, htonl(0x0a0000ff));
+	assert_int_equal(spec.sin_addr.s_addr, H_ADDR);
+
+	assert_int_equal(skiff_sendmsg_ip(so, "r", 1, &from, NULL, 9, 0x48), 1);
+	assert_int_equal(t_pop_ip(h, &t), 0);
+	assert_int_equal(t.iph->ttl, 9);
+	assert_int_equal(t.iph->tos, 0x48);
+	t_tx_free(&t);
+	assert_int_equal(skiff_sendmsg_ip(so, "r", 1, &from, NULL, -1, -1), 1);
+	assert_int_equal(t_pop_ip(h, &t), 0);
+	assert_int_equal(t.iph->ttl, 64);
+	assert_int_equal(t.iph->tos, 0);
+	t_tx_free(&t);
+	assert_int_equal(skiff_sendmsg_ip(so, "r", 1, &from, NULL, 256, -1), -EINVAL);
+	assert_null(fakedev_pop_tx(&h->fd));
+	skiff_close(so);
+}
+
 static void udp_port_unreachable_from_peer_reaches_connected_socket_once(void **state)
 {
 	struct harness *h = *state;
@@ -664,6 +720,7 @@ int main(void)
 		T(udp_no_socket_on_dedicated_address_sends_port_unreachable),
 		T(udp_no_socket_on_shared_address_is_silent),
 		T(udp_no_socket_for_link_broadcast_is_silent),
+		T(udp_recvmsg_ip_reports_ttl_tos_and_reply_source),
 		T(udp_full_receive_buffer_drops_and_counts),
 		T(udp_recvfrom_truncates_and_reports_sender),
 		T(udp_sendto_puts_exact_datagram_on_the_wire),
