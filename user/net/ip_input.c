@@ -148,6 +148,10 @@ int ip_rcv(struct stack *st, struct pkb *pkb)
 			pkb_drop(st, pkb, SKIFF_DROP_ip_not_ours);
 			return 0;
 		}
+		/* an IP broadcast in a unicast frame is a broadcast all the
+		 * same (no ICMP error about it, RFC 1122 3.2.2; a reply
+		 * leaves from our address, udp.c) */
+		pkb->pkt_type = PKB_BROADCAST;
 	}
 
 	if (iph->frag_off & htons(IP_MF | IP_OFFSET)) {

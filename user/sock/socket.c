@@ -351,15 +351,11 @@ int skiff_connect(struct socket *so, skiff_const_sockaddr_arg addr)
 	return sk->prot->connect(sk, &a, port);
 }
 
-ssize_t skiff_sendmsg(struct socket *so, const void *buf, size_t len, skiff_const_sockaddr_arg to,
-		      skiff_const_sockaddr_arg local)
-{
-	return skiff_sendmsg_ip(so, buf, len, to, local, -1, -1);
-}
-
-ssize_t skiff_sendmsg_ip(struct socket *so, const void *buf, size_t len,
-			 skiff_const_sockaddr_arg to, skiff_const_sockaddr_arg local, int ttl,
-			 int tos)
+/* skiff_sendmsg_ip(), inlined into both entry points (the echo service's
+ * skiff_sendmsg pays no extra call). */
+static inline __attribute__((always_inline)) ssize_t
+sendmsg_ip(struct socket *so, const void *buf, size_t len, skiff_const_sockaddr_arg to,
+	   skiff_const_sockaddr_arg local, int ttl, int tos)
 {
 	union inet_addr daddr, saddr;
 	struct sk_txinfo tx = {.ttl = ttl, .tos = tos};
@@ -397,25 +393,28 @@ ssize_t skiff_sendmsg_ip(struct socket *so, const void *buf, size_t len,
 	return sk->prot->sendmsg_from(sk, buf, len, to.sa ? &daddr : NULL, dport, &tx);
 }
 
+ssize_t skiff_sendmsg(struct socket *so, const void *buf, size_t len, skiff_const_sockaddr_arg to,
+		      skiff_const_sockaddr_arg local)
+{
+	return sendmsg_ip(so, buf, len, to, local, -1, -1);
+}
+
+ssize_t skiff_sendmsg_ip(struct socket *so, const void *buf, size_t len,
+			 skiff_const_sockaddr_arg to, skiff_const_sockaddr_arg local, int ttl,
+			 int tos)
+{
+	return sendmsg_ip(so, buf, len, to, local, ttl, tos);
+}
+
 ssize_t skiff_sendto(struct socket *so, const void *buf, size_t len, skiff_const_sockaddr_arg to)
 {
 	return skiff_sendmsg(so, buf, len, to, NULL);
 }
 
-ssize_t skiff_recvmsg(struct socket *so, void *buf, size_t len, skiff_sockaddr_arg from,
-		      skiff_sockaddr_arg local)
-{
-	struct skiff_ipinfo ip;
-
-	if (!local.sa)
-		return skiff_recvmsg_ip(so, buf, len, from, NULL);
-	ip.local.ss = local.ss;
-	ip.spec_dst.ss = NULL;
-	return skiff_recvmsg_ip(so, buf, len, from, &ip);
-}
-
-ssize_t skiff_recvmsg_ip(struct socket *so, void *buf, size_t len, skiff_sockaddr_arg from,
-			 struct skiff_ipinfo *ip)
+/* skiff_recvmsg_ip(), inlined into both entry points. */
+static inline __attribute__((always_inline)) ssize_t
+recvmsg_ip(struct socket *so, void *buf, size_t len, skiff_sockaddr_arg from,
+	   struct skiff_ipinfo *ip)
 {
 	union inet_addr saddr;
 	struct sk_rxinfo ri;
@@ -429,9 +428,6 @@ ssize_t skiff_recvmsg_ip(struct socket *so, void *buf, size_t len, skiff_sockadd
 		return -EFAULT;
 	sk = so->sk;
 	sk_addr_reset(sk, &saddr);
-	sk_addr_reset(sk, &ri.daddr);
-	ri.spec_dst = ri.daddr;
-	ri.ttl = ri.tos = 0;
 	if (ip) {
 		if (!sk->prot->recvmsg_to)
 			return -EOPNOTSUPP;
@@ -452,6 +448,24 @@ ssize_t skiff_recvmsg_ip(struct socket *so, void *buf, size_t len, skiff_sockadd
 		ip->tos = ri.tos;
 	}
 	return n;
+}
+
+ssize_t skiff_recvmsg(struct socket *so, void *buf, size_t len, skiff_sockaddr_arg from,
+		      skiff_sockaddr_arg local)
+{
+	struct skiff_ipinfo ip;
+
+	if (!local.sa)
+		return recvmsg_ip(so, buf, len, from, NULL);
+	ip.local.ss = local.ss;
+	ip.spec_dst.ss = NULL;
+	return recvmsg_ip(so, buf, len, from, &ip);
+}
+
+ssize_t skiff_recvmsg_ip(struct socket *so, void *buf, size_t len, skiff_sockaddr_arg from,
+			 struct skiff_ipinfo *ip)
+{
+	return recvmsg_ip(so, buf, len, from, ip);
 }
 
 ssize_t skiff_recvfrom(struct socket *so, void *buf, size_t len, skiff_sockaddr_arg from)

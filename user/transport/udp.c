@@ -595,8 +595,9 @@ static void udp_rxinfo(struct stack *st, const struct pkb *pkb, const union inet
 	ri->ttl = iph->ttl;
 	ri->tos = iph->tos;
 	/* a broadcast is answered from our address toward the sender, as
-	 * Linux's fib_compute_spec_dst() */
-	if (udp_is_bcast_or_mcast(st, pkb, to->w[3]) &&
+	 * Linux's fib_compute_spec_dst() (ip_input marks an IP broadcast in
+	 * a unicast frame too: a unicast datagram costs one test here) */
+	if (pkb->pkt_type != PKB_HOST && !stack_is_local(st, to->w[3]) &&
 	    !ip_route_output(st, from->w[3], 0, &rt))
 		inet_addr_set4(&ri->spec_dst, rt.saddr);
 }
