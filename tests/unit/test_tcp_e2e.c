@@ -822,26 +822,33 @@ static void connect_is_einprogress_then_writable_and_accepted(void **state)
 
 /* ================================================================ data */
 
-/* Side B's segments after index from: with payload, with FIN, FIN alone,
- * and whether the FIN came on the segment ending at end. */
-static void fin_segments(const struct trace *tr, size_t from, uint32_t end, int *data, int *fins,
-			 int *fin_alone, bool *fin_on_last)
+/* Side B's segments after index from (on B's port, any when port is 0):
+ * all of them, with payload, with FIN, FIN alone, with RST, and whether the
+ * FIN came on the segment ending at end. */
+struct b_segs {
+	int all, data, fins, fin_alone, rsts;
+	bool fin_on_last;
+};
+
+static void b_segments(const struct trace *tr, size_t from, uint16_t port, uint32_t end,
+		       struct b_segs *n)
 {
 	size_t i;
 
-	*data = *fins = *fin_alone = 0;
-	*fin_on_last = false;
+	memset(n, 0, sizeof(*n));
 	for (i = from; i < tr->n; i++) {
 		const struct rec *r = &tr->r[i];
 
-		if (r->from != TS_B)
+		if (r->from != TS_B || (port && r->sport != port))
 			continue;
-		*data += r->len ? 1 : 0;
+		n->all++;
+		n->data += r->len ? 1 : 0;
+		n->rsts += (r->flags & TCPF_RST) ? 1 : 0;
 		if (!(r->flags & TCPF_FIN))
 			continue;
-		(*fins)++;
-		*fin_alone += r->len ? 0 : 1;
-		*fin_on_last = r->len && r->seq + r->len == end;
+		n->fins++;
+		n->fin_alone += r->len ? 0 : 1;
+		n->fin_on_last = r->len && r->seq + r->len == end;
 	}
 }
 
@@ -857,8 +864,8 @@ static void close_behind_a_write_in_one_batch_puts_the_fin_on_the_data(void **st
 	struct pair p = {0}, q = {0};
 	struct trace *tr;
 	char buf[500] = {0};
-	int data, fins, alone;
-	bool on_last, began;
+	struct b_segs n;
+	bool began;
 	size_t mark;
 	uint32_t end;
 
@@ -873,11 +880,11 @@ static void close_behind_a_write_in_one_batch_puts_the_fin_on_the_data(void **st
 	p.b = NULL;
 	stack_batch_end(stb, began);
 	twostack_run(ts, SEC, NULL, NULL);
-	fin_segments(tr, 0, end, &data, &fins, &alone, &on_last);
-	assert_int_equal(data, 1);
-	assert_int_equal(fins, 1);
-	assert_int_equal(alone, 0);
-	assert_true(on_last);
+	b_segments(tr, 0, 0, end, &n);
+	assert_int_equal(n.data, 1);
+	assert_int_equal(n.fins, 1);
+	assert_int_equal(n.fin_alone, 0);
+	assert_true(n.fin_on_last);
 
 	pair_open(ts, &q, PORT + 1);
 	twostack_run(ts, SEC, NULL, NULL);
@@ -887,31 +894,12 @@ static void close_behind_a_write_in_one_batch_puts_the_fin_on_the_data(void **st
 	assert_int_equal(skiff_close(q.b), 0);
 	q.b = NULL;
 	twostack_run(ts, SEC, NULL, NULL);
-	fin_segments(tr, mark, end, &data, &fins, &alone, &on_last);
-	assert_int_equal(data, 1);
-	assert_int_equal(alone, 1);
-	assert_false(on_last);
+	b_segments(tr, mark, 0, end, &n);
+	assert_int_equal(n.data, 1);
+	assert_int_equal(n.fin_alone, 1);
+	assert_false(n.fin_on_last);
 	pair_close(&p);
 	pair_close(&q);
-}
-
-/* B's segments after index from, on B's port: all of them, those with
- * payload and an ACK, those with RST. */
-static void port_segments(const struct trace *tr, size_t from, uint16_t port, int *all,
-			  int *data, int *rsts)
-{
-	size_t i;
-
-	*all = *data = *rsts = 0;
-	for (i = from; i < tr->n; i++) {
-		const struct rec *r = &tr->r[i];
-
-		if (r->from != TS_B || r->sport != port)
-			continue;
-		(*all)++;
-		*data += r->len && (r->flags & TCPF_ACK) ? 1 : 0;
-		*rsts += (r->flags & TCPF_RST) ? 1 : 0;
-	}
 }
 
 /* The burst's deferred work is one list (tcp_defer): a connection owing
@@ -926,7 +914,7 @@ static void a_burst_defers_a_push_and_an_ack_on_one_slot(void **state)
 	struct tcp_sock *tp, *tq;
 	struct trace *tr;
 	char buf[100] = {0};
-	int all, data, rsts;
+	struct b_segs n;
 	bool began;
 
 	pair_open(ts, &p, PORT);
@@ -954,12 +942,12 @@ static void a_burst_defers_a_push_and_an_ack_on_one_slot(void **state)
 	assert_int_equal(tcp_table(stb)->n_defer, 0);
 	assert_int_equal(tp->deferred, 0);
 	twostack_run(ts, SEC, NULL, NULL);
-	port_segments(tr, 0, PORT, &all, &data, &rsts);
-	assert_int_equal(all, 1);
-	assert_int_equal(data, 1);
-	port_segments(tr, 0, PORT + 1, &all, &data, &rsts);
-	assert_int_equal(all, 1);
-	assert_int_equal(rsts, 1);
+	b_segments(tr, 0, PORT, 0, &n);
+	assert_int_equal(n.all, 1);	/* the data, carrying the ACK */
+	assert_int_equal(n.data, 1);
+	b_segments(tr, 0, PORT + 1, 0, &n);
+	assert_int_equal(n.all, 1);
+	assert_int_equal(n.rsts, 1);
 	pair_close(&p);
 	pair_close(&q);
 }
