@@ -1594,6 +1594,52 @@ static void tcp_parse_options_survives_malformed_lengths(void **state)
 	assert_true(seg.sack_ok);
 }
 
+/* The aligned timestamp layout (NOP, NOP, TS) read by the fast path gives
+ * what the general loop gives for the same option in other layouts; a
+ * near miss of the layout (another kind, a wrong length, more options
+ * behind) goes the general way. */
+static void tcp_parse_options_aligned_timestamp_equals_the_general_parse(void **state)
+{
+	const uint8_t aligned[12] = { 1, 1, 8, 10, 0x80, 0, 0, 1, 0xff, 0xff, 0xff, 0xfe };
+	const uint8_t trailing[12] = { 8, 10, 0x80, 0, 0, 1, 0xff, 0xff, 0xff, 0xfe, 1, 1 };
+	const uint8_t badlen[12] = { 1, 1, 8, 9, 0x80, 0, 0, 1, 0xff, 0xff, 0xff, 0xfe };
+	const uint8_t kind[12] = { 1, 1, 30, 10, 0x80, 0, 0, 1, 0xff, 0xff, 0xff, 0xfe };
+	/* NOP NOP TS, then NOP NOP SACK with one block */
+	const uint8_t sack[24] = { 1, 1, 8, 10, 0, 0, 0, 7, 0, 0, 0, 9,
+				   1, 1, 5, 10, 0, 0, 0x10, 0, 0, 0, 0x20, 0 };
+	struct tcp_seg a, b;
+
+	(void)state;
+	memset(&a, 0xa5, sizeof(a));
+	memset(&b, 0x5a, sizeof(b));
+	a.flags = b.flags = TCPF_ACK;
+	assert_int_equal(tcp_parse_options(aligned, sizeof(aligned), &a), 0);
+	assert_int_equal(tcp_parse_options(trailing, sizeof(trailing), &b), 0);
+	assert_true(a.has_ts && b.has_ts);
+	assert_int_equal(a.ts_val, 0x80000001u);
+	assert_int_equal(a.ts_ecr, 0xfffffffeu);
+	assert_int_equal(a.ts_val, b.ts_val);
+	assert_int_equal(a.ts_ecr, b.ts_ecr);
+	assert_int_equal(a.mss, 0);
+	assert_int_equal(a.wscale, -1);
+	assert_false(a.sack_ok);
+	assert_int_equal(a.n_sack, 0);
+	assert_int_equal(a.mss, b.mss);
+	assert_int_equal(a.wscale, b.wscale);
+	assert_int_equal(a.n_sack, b.n_sack);
+	assert_int_equal(tcp_parse_options(badlen, sizeof(badlen), &a), 0);
+	assert_false(a.has_ts);
+	assert_int_equal(tcp_parse_options(kind, sizeof(kind), &a), 0);
+	assert_false(a.has_ts);
+	assert_int_equal(tcp_parse_options(sack, sizeof(sack), &a), 0);
+	assert_true(a.has_ts);
+	assert_int_equal(a.ts_val, 7);
+	assert_int_equal(a.ts_ecr, 9);
+	assert_int_equal(a.n_sack, 1);
+	assert_int_equal(a.sack[0].start, 0x1000);
+	assert_int_equal(a.sack[0].end, 0x2000);
+}
+
 static void tcp_tiny_peer_mss_is_raised_to_the_floor(void **state)
 {
 	struct tcp_seg seg;
@@ -1691,6 +1737,7 @@ int main(void)
 		cmocka_unit_test(syn_backlog_default_scales_with_memory),
 		T(tcp_icmp_errors_on_established_are_soft_and_reported_on_timeout),
 		cmocka_unit_test(tcp_parse_options_survives_malformed_lengths),
+		cmocka_unit_test(tcp_parse_options_aligned_timestamp_equals_the_general_parse),
 		cmocka_unit_test(tcp_tiny_peer_mss_is_raised_to_the_floor),
 		T(tcp_peer_announcing_mss_1_gets_48_byte_segments),
 #undef T

@@ -87,6 +87,15 @@ int tcp_parse_options(const uint8_t *opt, int len, struct tcp_seg *seg)
 	seg->sack_ok = false;
 	seg->has_ts = false;
 	seg->n_sack = 0;
+	/* RFC 7323 Appendix A's layout, on nearly every segment of a
+	 * timestamped connection: NOP, NOP, TS and nothing else (the general
+	 * loop below reads it the same, in about five times the instructions) */
+	if (len == 12 && get_be32(opt) == (TCPOPT_NOP << 24 | TCPOPT_NOP << 16 | TCPOPT_TS << 8 | 10)) {
+		seg->has_ts = true;
+		seg->ts_val = get_be32(opt + 4);
+		seg->ts_ecr = get_be32(opt + 8);
+		return 0;
+	}
 	while (len > 0 && tcp_opt_next(opt, (size_t)len, &off, &o)) {
 		switch (o.kind) {
 		case TCPOPT_MSS:
