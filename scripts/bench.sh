@@ -29,7 +29,8 @@ BUILD=${BUILD:-build}
 # --reorder 25 --dup 1 --delay 5 --seed 1"; E2E_IMP_SIZE the file, 10M);
 # BENCH_ONLY=txn only the transaction rows (16-flow TCP request/response,
 # 16-flow connect/request/close against both echo servers, HTTP keep-alive
-# with 1000 connections; E2E_TXN_SECONDS (5) each run, E2E_TXN_FLOWS (16));
+# with 1000 connections; E2E_TXN_SECONDS (5) each run, E2E_TXN_FLOWS (16)),
+# then HTTP Connection: close with 64 (ab);
 # BENCH_ONLY=latency the UDP 1-in-flight latency rows, with skiffd's and
 # CPU1's busy share over each run; BENCH_ONLY=issue10 exactly the rows of
 # issue 10's table (download, upload, UDP latency, the transaction rows,
@@ -555,6 +556,7 @@ e2e_direct() {
 	fi
 	if [ "${BENCH_ONLY:-}" = txn ]; then
 		e2e_txn_rows
+		e2e_http_close
 		return 0
 	fi
 	if [ "${BENCH_ONLY:-}" = latency ]; then
