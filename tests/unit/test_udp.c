@@ -658,6 +658,8 @@ static void udp_recvmsg_ip_reports_ttl_tos_and_reply_source(void **state)
 	assert_int_equal(t.iph->tos, 0);
 	t_tx_free(&t);
 	assert_int_equal(skiff_sendmsg_ip(so, "r", 1, &from, NULL, 256, -1), -EINVAL);
+	/* an IPv4 TTL of zero is never sent (a hostile application's record) */
+	assert_int_equal(skiff_sendmsg_ip(so, "r", 1, &from, NULL, 0, -1), -EINVAL);
 	assert_null(fakedev_pop_tx(&h->fd));
 	skiff_close(so);
 }

@@ -521,6 +521,9 @@ static ssize_t udp_sendmsg_from(struct sock *sk, const void *buf, size_t len,
 	v4 = inet_addr_is4(daddr);
 	if (len > (v4 ? UDP_MAX_PAYLOAD : UDP6_MAX_PAYLOAD))
 		return -EMSGSIZE;
+	/* RFC 1122 3.2.1.7: never an IPv4 TTL of zero (Linux's IP_TTL is 1..255) */
+	if (tx && tx->ttl == 0 && v4)
+		return -EINVAL;
 	err = udp_src_for(sk, daddr, &src);
 	if (err)
 		return err;
