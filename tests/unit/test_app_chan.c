@@ -1060,12 +1060,30 @@ static int count_a_segments(struct twostack *ts, int from, uint8_t *frame, uint3
 	return TS_PASS;
 }
 
+/* B got the 1000 bytes, then EOF, and A sent them in one segment carrying
+ * the FIN (none of its own); the filter is removed. */
+static void assert_1000_bytes_in_one_segment_with_the_fin(struct fixture *f,
+							  const struct a_segs *c)
+{
+	uint8_t b[4096];
+	ssize_t n, got = 0;
+
+	while ((n = skiff_recv(f->peer_c, b, sizeof(b))) > 0)
+		got += n;
+	assert_int_equal(got, 1000);
+	assert_int_equal(n, 0); /* and then EOF */
+	assert_int_equal(c->bytes, 1000);
+	assert_int_equal(c->data, 1);
+	assert_int_equal(c->fin, 1);
+	assert_int_equal(c->fin_only, 0);
+	assert_true(c->fin_last);
+	twostack_set_filter(&f->ts, NULL, NULL);
+}
+
 static void test_close_right_after_a_send_puts_the_fin_on_the_last_data_segment(void **state)
 {
 	struct fixture *f = *state;
 	struct a_segs c = {0};
-	uint8_t b[4096];
-	ssize_t n, got = 0;
 
 	connect_app_to_peer(f);
 	twostack_set_filter(&f->ts, count_a_segments, &c);
@@ -1075,17 +1093,8 @@ static void test_close_right_after_a_send_puts_the_fin_on_the_last_data_segment(
 	post(f, SKIFF_APP_OP_CLOSE, 0, 0, 0, 0);
 	app_worker_poll(f->aw, 64);
 	run(f, SEC);
-	while ((n = skiff_recv(f->peer_c, b, sizeof(b))) > 0)
-		got += n;
-	assert_int_equal(got, 1000);
-	assert_int_equal(n, 0); /* and then EOF */
 	assert_int_equal(f->slots[0].closed_seq, f->seq);
-	assert_int_equal(c.bytes, 1000);
-	assert_int_equal(c.data, 1);
-	assert_int_equal(c.fin, 1);
-	assert_int_equal(c.fin_only, 0);
-	assert_true(c.fin_last);
-	twostack_set_filter(&f->ts, NULL, NULL);
+	assert_1000_bytes_in_one_segment_with_the_fin(f, &c);
 }
 
 static void test_shutdown_wr_sends_the_fin_at_once(void **state)
@@ -1125,8 +1134,6 @@ static void test_a_close_a_poll_after_the_send_still_puts_the_fin_on_the_data(vo
 {
 	struct fixture *f = *state;
 	struct a_segs c = {0};
-	uint8_t b[4096];
-	ssize_t n, got = 0;
 
 	connect_app_to_peer(f);
 	run(f, SEC);
@@ -1140,17 +1147,10 @@ static void test_a_close_a_poll_after_the_send_still_puts_the_fin_on_the_data(vo
 	app_worker_poll(f->aw, 64);
 	assert_false(app_worker_holding(f->aw));
 	run(f, SEC);
-	while ((n = skiff_recv(f->peer_c, b, sizeof(b))) > 0)
-		got += n;
-	assert_int_equal(got, 1000);
-	assert_int_equal(n, 0);
-	assert_int_equal(c.data, 1);
-	assert_int_equal(c.fin, 1);
-	assert_int_equal(c.fin_only, 0);
-	assert_true(c.fin_last);
+	assert_int_equal(f->slots[0].closed_seq, f->seq);
+	assert_1000_bytes_in_one_segment_with_the_fin(f, &c);
 	assert_int_equal(stats(f).tx_holds, 1);
 	assert_int_equal(stats(f).tx_hold_timeouts, 0);
-	twostack_set_filter(&f->ts, NULL, NULL);
 }
 
 /* The thread's next wait sends the held bytes at once; the socket is then
