@@ -433,10 +433,10 @@ i10_rows() {
 		ul|TCP bulk upload 1 GiB (skiff receives), bench_load tcpsend to discard|Gbit/s|hi|1.0|"Fewer copies, fewer ACKs, busy polling"
 		udp1_p50|UDP 1-flow request/response p50, bench_load udp, 1 in flight (lower is better)|us|lo|2.0|"Fewer copies, fewer ACKs, busy polling" (--busy-poll)
 		udp1_p99|same, p99|us|lo|1.0|"Fewer copies, fewer ACKs, busy polling"
-		rrn|TCP request/response 64 B, 16 flows, bench_load tcprrn|trans/s|hi|1.5|"Issue 10: every row"
-		crr|TCP connect/request/close 64 B, 16 flows, bench_load tcpcrr|conn/s|hi|2.0|"Issue 10: every row"
+		rrn|TCP request/response 64 B, 16 flows, bench_load tcprrn|trans/s|hi|1.5|"Issue 10's transaction rows: where their time goes"
+		crr|TCP connect/request/close 64 B, 16 flows, bench_load tcpcrr|conn/s|hi|2.0|"Issue 10's transaction rows: where their time goes"
 		httpka|HTTP 1 KiB keep-alive, 1000 connections, wrk -t1 -c1000|req/s|hi|1.5|"Issue 10: every row"
-		httpclose|HTTP 1 KiB Connection: close, 64 connections, ab -n 20000 -c 64|req/s|hi|2.0|"Issue 10: every row"
+		httpclose|HTTP 1 KiB Connection: close, 64 connections, ab -n 20000 -c 64|req/s|hi|2.0|"Issue 10's transaction rows: where their time goes"
 		imp_def|10 MiB GET through the impaired relay, skiff --cc bbr / kernel at its default|Mbit/s|hi|1.0|"BBR and pacing (issue 10)"
 		imp_cubic|same, skiff and kernel both CUBIC|Mbit/s|hi|1.0|"Lossy and reordering links"
 		idle|idle CPU after the load rows, % of one CPU|%|max|1|
