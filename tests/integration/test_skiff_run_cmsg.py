@@ -412,3 +412,52 @@ def test_tcp_keeps_the_options_and_ignores_ip_control_messages_as_the_kernel(top
     assert kernel[0]["opts"] == [1, 1, 1] and kernel[0]["recv"] == ["hello", [], 0], kernel
     assert kernel[0]["send"].count("EINVAL") == 1, kernel
     assert skiff == kernel, f"skiff: {skiff}\nthe kernel: {kernel}"
+
+
+LL_SCRIPT = r"""
+import json, socket, struct, sys
+IP6 = socket.IPPROTO_IPV6
+s = socket.socket(socket.AF_INET6, socket.SOCK_DGRAM)
+s.settimeout(10)
+s.setsockopt(IP6, socket.IPV6_RECVPKTINFO, 1)
+s.bind(("::", int(sys.argv[1])))
+print("ready", flush=True)
+out = []
+for i in range(2):
+    data, anc, flags, addr = s.recvmsg(100, 256)
+    pi = [d for l, t, d in anc if (l, t) == (IP6, socket.IPV6_PKTINFO)][0]
+    a, idx = struct.unpack("16sI", pi)
+    out.append([socket.inet_ntop(socket.AF_INET6, a), idx, addr[3]])
+    if i == 1:  # the interface left to the destination's scope id
+        pi = a + struct.pack("I", 0)
+    s.sendmsg([b"r" + data], [(IP6, socket.IPV6_PKTINFO, pi)], 0, addr)
+print(json.dumps(out), flush=True)
+"""
+
+
+def test_a_link_local_query_is_answered_from_skiffds_link_local_address(topo, sk, runs,
+                                                                        v6net):  # noqa: F811
+    """RFC 4007: a query to skiffd's link-local address on a [::] socket
+    comes with IPV6_PKTINFO naming that address and skiffd's interface;
+    answered with it (as received, and with ipi6_ifindex 0, the
+    interface then the destination's scope id, as Linux), the reply
+    leaves from skiffd's link-local address."""
+    from test_apps_v6 import peer_link_local
+    from test_ipv6 import link_local
+    port = PORT + 68
+    ours = link_local(topo.dut_mac)
+    _, peer_idx = peer_link_local(topo)
+    srv = start(runs, topo, [PY, "-c", LL_SCRIPT, port], opts=["-p", str(port)])
+    assert srv.p.stdout.readline() == b"ready\n", srv.finish(timeout=5)
+    wait_app(sk)
+    c = sn.ns_socket(topo.peer_ns, socket.AF_INET6, socket.SOCK_DGRAM)
+    c.settimeout(10)
+    for q in (b"l1", b"l2"):
+        c.sendto(q, (ours, port, 0, peer_idx))
+        data, src = c.recvfrom(100)
+        assert data == b"r" + q and src[0].split("%")[0] == ours, (data, src)
+    c.close()
+    rc, out, err = srv.finish(timeout=20)
+    assert rc == 0, err
+    ifx = int(topo.dut(["ip", "-o", "link", "show", "dev", topo.dut_if]).stdout.split(":")[0])
+    assert json.loads(out.decode().strip().splitlines()[-1]) == [[ours, ifx, ifx]] * 2, out

@@ -225,7 +225,7 @@ static int parse(struct cb *c, int family, bool stream, bool dst4, struct sa_txc
 {
 	struct msghdr m = {.msg_control = c->raw + 1, .msg_controllen = c->len};
 
-	return sa_cmsg_parse(&m, family, stream, dst4, o);
+	return sa_cmsg_parse(&m, family, stream, dst4, 0, o);
 }
 
 /* A control buffer of one int message, parsed. */
@@ -352,11 +352,23 @@ static void send_ipv6_pktinfo_hoplimit_tclass(void **state)
 	inet_pton(AF_INET6, "fe80::1", &pi6.ipi6_addr);
 	add(&c, IPPROTO_IPV6, IPV6_PKTINFO, &pi6, sizeof(pi6), CMSG_LEN(sizeof(pi6)));
 	assert_int_equal(parse(&c, AF_INET6, false, false, &o), -EINVAL);
+	/* ... given by the destination's scope id, as Linux's flowi6_oif */
+	{
+		struct msghdr m = {.msg_control = c.raw + 1, .msg_controllen = c.len};
+
+		assert_int_equal(sa_cmsg_parse(&m, AF_INET6, false, false, 5, &o), 0);
+		assert_int_equal(o.flags, SKIFF_APP_DG_SRC);
+	}
 	pi6.ipi6_ifindex = 5;
 	c = (struct cb){0};
 	add(&c, IPPROTO_IPV6, IPV6_PKTINFO, &pi6, sizeof(pi6), CMSG_LEN(sizeof(pi6)));
 	assert_int_equal(parse(&c, AF_INET6, false, false, &o), 0);
 	assert_int_equal(o.ifindex, 5);
+	{ /* another interface than the destination's scope */
+		struct msghdr m = {.msg_control = c.raw + 1, .msg_controllen = c.len};
+
+		assert_int_equal(sa_cmsg_parse(&m, AF_INET6, false, false, 6, &o), -EINVAL);
+	}
 	/* to an IPv4 peer of a dual-stack socket: IPV6_PKTINFO must be mapped */
 	assert_int_equal(parse(&c, AF_INET6, false, true, &o), -EINVAL);
 	c = (struct cb){0};
@@ -376,15 +388,15 @@ static void send_control_length_limits(void **state)
 	uint8_t b[16] = {0};
 
 	(void)state;
-	assert_int_equal(sa_cmsg_parse(&m, AF_INET, false, true, &o), 0);
+	assert_int_equal(sa_cmsg_parse(&m, AF_INET, false, true, 0, &o), 0);
 	m.msg_controllen = 16;
-	assert_int_equal(sa_cmsg_parse(&m, AF_INET, false, true, &o), -EFAULT);
+	assert_int_equal(sa_cmsg_parse(&m, AF_INET, false, true, 0, &o), -EFAULT);
 	m.msg_control = b;
 	m.msg_controllen = (size_t)INT_MAX + 1;
-	assert_int_equal(sa_cmsg_parse(&m, AF_INET, false, true, &o), -ENOBUFS);
+	assert_int_equal(sa_cmsg_parse(&m, AF_INET, false, true, 0, &o), -ENOBUFS);
 	/* fewer bytes than a header: no message */
 	m.msg_controllen = 15;
-	assert_int_equal(sa_cmsg_parse(&m, AF_INET, false, true, &o), 0);
+	assert_int_equal(sa_cmsg_parse(&m, AF_INET, false, true, 0, &o), 0);
 }
 
 static void rx_option_bits(void **state)

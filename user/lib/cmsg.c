@@ -270,7 +270,7 @@ static int ip_msg(const struct msghdr *msg, size_t off, const struct cmsghdr *h,
 
 /* ip6_datagram_send_ctl(): an IPv6 destination. */
 static int ip6_msg(const struct msghdr *msg, size_t off, const struct cmsghdr *h,
-		   struct sa_txctl *o)
+		   uint32_t oif, struct sa_txctl *o)
 {
 	struct in6_pktinfo pi6;
 	int v;
@@ -283,10 +283,13 @@ static int ip6_msg(const struct msghdr *msg, size_t off, const struct cmsghdr *h
 		if (h->cmsg_len < CMSG_LEN(sizeof(pi6)))
 			return -EINVAL;
 		memcpy(&pi6, data_of(msg, off), sizeof(pi6));
+		/* an interface other than the destination's scope */
+		if (pi6.ipi6_ifindex && oif && pi6.ipi6_ifindex != oif)
+			return -EINVAL;
 		if (pi6.ipi6_ifindex)
 			o->ifindex = pi6.ipi6_ifindex;
-		/* a link-local source needs its link */
-		if (!o->ifindex && pi6.ipi6_addr.s6_addr[0] == 0xfe &&
+		/* a link-local source needs its link (its own or the destination's) */
+		if (!o->ifindex && !oif && pi6.ipi6_addr.s6_addr[0] == 0xfe &&
 		    (pi6.ipi6_addr.s6_addr[1] & 0xc0) == 0x80)
 			return -EINVAL;
 		if (!IN6_IS_ADDR_UNSPECIFIED(&pi6.ipi6_addr)) {
@@ -314,7 +317,7 @@ static int ip6_msg(const struct msghdr *msg, size_t off, const struct cmsghdr *h
 	}
 }
 
-int sa_cmsg_parse(const struct msghdr *msg, int family, bool stream, bool dst4,
+int sa_cmsg_parse(const struct msghdr *msg, int family, bool stream, bool dst4, uint32_t oif,
 		  struct sa_txctl *out)
 {
 	struct cmsghdr h;
@@ -346,7 +349,7 @@ int sa_cmsg_parse(const struct msghdr *msg, int family, bool stream, bool dst4,
 			else if (dst4)
 				err = ip_msg(msg, off, &h, family == AF_INET6, out);
 			else
-				err = ip6_msg(msg, off, &h, out);
+				err = ip6_msg(msg, off, &h, oif, out);
 		}
 		if (err)
 			break;

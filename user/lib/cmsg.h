@@ -55,13 +55,14 @@ struct sa_txctl {
 
 /*
  * Parse msg's control messages for a send on a socket of family (stream:
- * a TCP socket) to an IPv4 (dst4) or IPv6 destination.  0 and *out, or
+ * a TCP socket) to an IPv4 (dst4) or IPv6 destination, whose scope id (a
+ * link-local one's interface, else 0) is oif.  0 and *out, or
  * -errno: EINVAL for a malformed message or one Linux refuses,
  * EOPNOTSUPP for one skiff cannot honour, ENOBUFS for a control length
  * over INT_MAX, EFAULT for a length without a buffer.  ifindex checks
  * (skiffd's interface) are left to the caller.
  */
-int sa_cmsg_parse(const struct msghdr *msg, int family, bool stream, bool dst4,
+int sa_cmsg_parse(const struct msghdr *msg, int family, bool stream, bool dst4, uint32_t oif,
 		  struct sa_txctl *out);
 
 #endif /* SKIFF_LIB_CMSG_H */

@@ -149,7 +149,8 @@ static int dgram_ctl(int i, const struct msghdr *ctl, const union sa_name *dst,
 
 	if (!ctl || !ctl->msg_controllen)
 		return 0;
-	ret = sa_cmsg_parse(ctl, ls->family, false, dst4, &tc);
+	ret = sa_cmsg_parse(ctl, ls->family, false, dst4,
+			    dst4 || to->sa.sa_family != AF_INET6 ? 0 : to->sin6.sin6_scope_id, &tc);
 	if (!ret)
 		ret = ifindex_check(tc.ifindex);
 	if (ret)

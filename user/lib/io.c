@@ -53,7 +53,7 @@ static ssize_t sock_send(int fd, const struct iovec *iov, int iovcnt, int flags,
 	if (ctl && ctl->msg_controllen) {
 		/* TCP reads SOL_SOCKET messages only, as Linux's */
 		i = sa_sock_of(fd);
-		ret = sa_cmsg_parse(ctl, i < 0 ? AF_INET : A.L->s[i].family, true, true, &tc);
+		ret = sa_cmsg_parse(ctl, i < 0 ? AF_INET : A.L->s[i].family, true, true, 0, &tc);
 		if (ret)
 			return fail(-ret);
 	}
