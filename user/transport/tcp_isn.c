@@ -22,6 +22,7 @@
  * offered timestamps, window scale and SACK-permitted travel in the low 6
  * bits of our TSval and come back in its TSecr.
  */
+#include <endian.h>
 #include <errno.h>
 #include <pthread.h>
 #include <stdlib.h>
@@ -37,14 +38,13 @@ static inline uint64_t rotl64(uint64_t x, unsigned int b)
 	return (x << b) | (x >> (64 - b));
 }
 
+/* One load (and a byte swap on a big-endian host), not eight. */
 static inline uint64_t load_le64(const uint8_t *p)
 {
-	uint64_t v = 0;
-	int i;
+	uint64_t v;
 
-	for (i = 7; i >= 0; i--)
-		v = v << 8 | p[i];
-	return v;
+	memcpy(&v, p, 8);
+	return le64toh(v);
 }
 
 struct sip_state {
@@ -93,9 +93,15 @@ uint64_t siphash24(const uint8_t key[16], const void *data, size_t len)
 	for (i = 0; i + 8 <= len; i += 8)
 		sip_compress(&s, load_le64(in + i));
 	/* Last word: the remaining bytes, little endian, length mod 256 on top. */
-	last = (uint64_t)(len & 0xff) << 56;
-	while (tail--)
-		last |= (uint64_t)in[i + tail] << (8 * tail);
+	if (tail) {
+		uint8_t b[8] = { 0 };
+
+		memcpy(b, in + i, tail);
+		last = load_le64(b);
+	} else {
+		last = 0;
+	}
+	last |= (uint64_t)(len & 0xff) << 56;
 	sip_compress(&s, last);
 	/* Finalization: d = 4 rounds. */
 	s.v2 ^= 0xff;
