@@ -6,6 +6,7 @@ need_tcp        fixture: skip, saying why, only while build/skiffd has no TCP
                 (its --help does not mention --http, or --http fails with
                 "Protocol not supported": no TCP in the stack yet)
 http_dir        fixture: a directory of files for --http, with their SHA-256
+http_daemon     body of a module's daemon fixture: standard skiffd + --http
 frames_back     fixture: after each test skiffd is alive and its frames are back
 frames_settled  poll until every queue's UMEM frames are back (free + fill
                 == total), the accounting baseline after each test
@@ -34,6 +35,7 @@ from pathlib import Path
 import pytest
 
 import skiffnet as sn
+from conftest import standard_args
 
 BIG = 100 << 20
 IMPAIRED_SIZE = int(os.environ.get("SKIFF_IMPAIRED_MIB") or 20) << 20
@@ -140,6 +142,23 @@ class HttpDir:
     def remove(self):
         import shutil
         shutil.rmtree(self.path, ignore_errors=True)
+
+
+@pytest.fixture(scope="module")
+def http_dir():
+    d = HttpDir()
+    yield d
+    d.remove()
+
+
+def http_daemon(topo, http_dir, *extra):
+    """Body of a module's `daemon` fixture (`yield from`): skiffd with the
+    standard set-up and --http over http_dir; exit status 0 on SIGTERM."""
+    d = sn.Skiffd(topo, [*standard_args(topo), "--http", f"{HTTP_PORT}:{http_dir.path}", *extra])
+    d.start()
+    yield d
+    rc = d.stop(timeout=20)
+    assert rc == 0, f"skiffd exited {rc} on SIGTERM:\n{d.output()}"
 
 
 def frames_settled(sk, timeout=5.0):

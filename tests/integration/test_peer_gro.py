@@ -11,8 +11,8 @@ import pytest
 
 import skiffnet as sn
 import tcpnet as tn
-from conftest import ECHO_PORT, standard_args
-from tcpnet import frames_back, need_tcp  # noqa: F401  (fixtures)
+from conftest import ECHO_PORT
+from tcpnet import frames_back, http_dir, need_tcp  # noqa: F401  (fixtures)
 
 pytestmark = pytest.mark.usefixtures("need_tcp", "frames_back")
 
@@ -35,19 +35,8 @@ def topo():
 
 
 @pytest.fixture(scope="module")
-def http_dir():
-    d = tn.HttpDir()
-    yield d
-    d.remove()
-
-
-@pytest.fixture(scope="module")
 def daemon(need_tcp, topo, http_dir):
-    d = sn.Skiffd(topo, [*standard_args(topo), "--http", f"{tn.HTTP_PORT}:{http_dir.path}"])
-    d.start()
-    yield d
-    rc = d.stop(timeout=20)
-    assert rc == 0, f"skiffd exited {rc} on SIGTERM:\n{d.output()}"
+    yield from tn.http_daemon(topo, http_dir)
 
 
 def peer_rx_frames(topo):

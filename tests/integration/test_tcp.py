@@ -18,16 +18,9 @@ import pytest
 import skiffnet as sn
 import tcpnet as tn
 from conftest import DISCARD_PORT, ECHO_PORT, standard_args
-from tcpnet import frames_back, need_tcp  # noqa: F401  (fixtures)
+from tcpnet import frames_back, http_dir, need_tcp  # noqa: F401  (fixtures)
 
 pytestmark = pytest.mark.usefixtures("need_tcp", "frames_back")
-
-
-@pytest.fixture(scope="module")
-def http_dir():
-    d = tn.HttpDir()
-    yield d
-    d.remove()
 
 
 @pytest.fixture(scope="module")

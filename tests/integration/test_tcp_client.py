@@ -15,18 +15,11 @@ import pytest
 
 import skiffnet as sn
 import tcpnet as tn
-from tcpnet import need_tcp  # noqa: F401  (fixture)
+from tcpnet import http_dir, need_tcp  # noqa: F401  (fixtures)
 
 pytestmark = pytest.mark.usefixtures("need_tcp")
 
 KPORT = 8000
-
-
-@pytest.fixture(scope="module")
-def http_dir():
-    d = tn.HttpDir()
-    yield d
-    d.remove()
 
 
 @pytest.fixture(scope="module")

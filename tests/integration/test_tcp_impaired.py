@@ -11,7 +11,7 @@ import pytest
 
 import skiffnet as sn
 import tcpnet as tn
-from conftest import DISCARD_PORT, ECHO_PORT, standard_args
+from conftest import DISCARD_PORT, ECHO_PORT
 from tcpnet import frames_back, need_tcp  # noqa: F401  (fixtures)
 
 pytestmark = [pytest.mark.usefixtures("need_tcp", "frames_back"),
@@ -36,11 +36,7 @@ def http_dir():
 
 @pytest.fixture(scope="module")
 def daemon(need_tcp, topo, http_dir):
-    d = sn.Skiffd(topo, [*standard_args(topo), "--http", f"{tn.HTTP_PORT}:{http_dir.path}"])
-    d.start()
-    yield d
-    rc = d.stop(timeout=20)
-    assert rc == 0, f"skiffd exited {rc} on SIGTERM:\n{d.output()}"
+    yield from tn.http_daemon(topo, http_dir)
 
 
 
