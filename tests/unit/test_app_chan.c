@@ -1224,6 +1224,70 @@ static void test_sends_that_are_not_held_and_the_bound_of_a_held_one(void **stat
 	assert_int_equal(stats(f).tx_hold_timeouts, 1);
 }
 
+/* A's pure ACKs (no payload, no SYN, no FIN) before its first data. */
+static int count_a_lone_acks(struct twostack *ts, int from, uint8_t *frame, uint32_t *len,
+			     void *arg)
+{
+	struct a_segs *c = arg;
+	struct ts_tcp t;
+
+	(void)ts;
+	if (from != TS_A || !ts_tcp_parse(frame, *len, &t) || (t.flags & 0x02))
+		return TS_PASS;
+	if (!t.len && !(t.flags & 0x01) && !c->data)
+		c->fin_only++; /* here: lone ACKs before the response */
+	if (t.len)
+		c->data++;
+	return TS_PASS;
+}
+
+static bool slot0_has_request(struct fixture *f)
+{
+	return f->slots[0].rx.head == 18;
+}
+
+static bool listener_has_one(struct fixture *f)
+{
+	return f->slots[3].acceptq[0] != 0;
+}
+
+/* A server's worker reads the request into the FIFO at once, and the
+ * application answers a burst later: the read sends no window update of
+ * its own (SKIFF_TCP_RELAY_READS), the response carries the ACK. */
+static void test_reading_a_request_sends_no_lone_window_update(void **state)
+{
+	struct fixture *f = *state;
+	struct sockaddr_in sin = {
+		.sin_family = AF_INET, .sin_port = htons(PORT), .sin_addr.s_addr = TS_ADDR_A};
+	struct a_segs c = {0};
+	uint32_t seq;
+
+	post(f, SKIFF_APP_OP_LISTEN, 3, 0, PORT, 16);
+	assert_true(run_until(f, SEC, listening));
+	assert_int_equal(skiff_socket(twostack_stack(&f->ts, TS_B), SOCK_STREAM, &f->peer_c), 0);
+	assert_int_equal(skiff_connect(f->peer_c, &sin), -EINPROGRESS);
+	assert_true(run_until(f, SEC, listener_has_one));
+	seq = post(f, SKIFF_APP_OP_ACCEPT, 0, 0, 0, 3);
+	assert_true(run_until(f, SEC, slot0_connected));
+	assert_int_equal(f->slots[0].rep_seq, seq);
+	assert_int_equal(f->slots[0].rep_res, 0);
+	twostack_set_filter(&f->ts, count_a_lone_acks, &c);
+	assert_int_equal(skiff_send(f->peer_c, "GET / HTTP/1.0\r\n\r\n", 18), 18);
+	assert_true(run_until(f, 10 * MS, slot0_has_request));
+	run(f, 10 * MS); /* well before the delayed ACK's 40 ms */
+	assert_int_equal(c.fin_only, 0);
+	f->slots[0].rx.tail = f->slots[0].rx.head; /* the application reads it */
+	app_send(f, 1000);
+	post(f, SKIFF_APP_OP_CLOSE, 0, 0, 0, 0);
+	run(f, SEC);
+	assert_int_equal(c.fin_only, 0);
+	assert_int_equal(c.data, 1);
+	assert_int_equal(skiff_recv(f->peer_c, (uint8_t[1024]){0}, 1024), 1000);
+	twostack_set_filter(&f->ts, NULL, NULL);
+	post(f, SKIFF_APP_OP_CLOSE, 3, 0, 0, 0);
+	assert_true(run_until(f, SEC, closed3));
+}
+
 static void test_kick_cpu_says_once_whether_the_kicker_shares_the_workers_cpu(void **state)
 {
 	struct fixture *f = *state;
@@ -1299,6 +1363,8 @@ int main(void)
 			test_a_held_send_leaves_when_its_thread_waits_and_the_next_is_not_held, setup,
 			teardown),
 		cmocka_unit_test_setup_teardown(test_sends_that_are_not_held_and_the_bound_of_a_held_one,
+						setup, teardown),
+		cmocka_unit_test_setup_teardown(test_reading_a_request_sends_no_lone_window_update,
 						setup, teardown),
 		cmocka_unit_test_setup_teardown(test_shutdown_wr_sends_the_fin_at_once, setup,
 						teardown),

@@ -624,6 +624,9 @@ static void ws_open(struct app_wsock *ws, struct socket *so, bool connecting)
 	s->err = 0;
 	store_rel(&s->state, connecting ? SKIFF_APP_S_CONNECTING : SKIFF_APP_S_CONNECTED);
 	ws->aw->stats.socks++;
+	/* the worker's reads only relay the bytes to the application: no
+	 * lone window update for the first one (tcp_recvmsg) */
+	(void)skiff_setsockopt(so, SKIFF_TCP_RELAY_READS, 1);
 	skiff_set_handler(so, ws_event, ws);
 }
 

@@ -143,6 +143,9 @@ enum {
 	SKIFF_IPV6_TCLASS,
 	SKIFF_SO_SNDBUF_MIN,	/* TCP, set: the send buffer at least this many bytes, autotuning
 				 * left on (it may grow it further); get: as SKIFF_SO_SNDBUF */
+	SKIFF_TCP_RELAY_READS,	/* 1: the reader relays the bytes to an application
+				 * (skiffd's worker, apps/app_chan.c): its first read
+				 * after the handshake sends no window update of its own */
 };
 
 #define SK_DEFAULT_TTL	64	/* IPv4 TTL and IPv6 hop limit when not set (Linux's) */

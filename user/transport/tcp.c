@@ -548,7 +548,13 @@ static ssize_t tcp_recvmsg(struct sock *sk, void *buf, size_t len, union inet_ad
 	/*
 	 * RFC 9293 3.8.6.2.2 receiver SWS avoidance: tell the peer about the
 	 * freed space only once the window can move right by at least
-	 * min(buffer / 2, MSS).
+	 * min(buffer / 2, MSS).  A relaying reader's first read after the
+	 * handshake (nothing ACKed since: RCV.WUP at IRS + 1), with more than
+	 * half the SYN's window still open, announces nothing of its own:
+	 * the bytes go on to an application whose answer comes a burst
+	 * later and carries the window, where the update would leave alone
+	 * just before it (65,535 offered unscaled, the whole buffer free;
+	 * Linux sends none there either: its window grows from rcv_ssthresh).
 	 */
 	switch (tp->state) {
 	case TCP_ESTABLISHED:
@@ -561,7 +567,8 @@ static ssize_t tcp_recvmsg(struct sock *sk, void *buf, size_t len, union inet_ad
 			cur = 0;
 		space = tcp_rcv_space(tp);
 		thresh = tp->rcvbuf / 2 < tp->adv_mss ? tp->rcvbuf / 2 : tp->adv_mss;
-		if (space > cur && space - cur >= thresh) {
+		if (space > cur && space - cur >= thresh &&
+		    !(tp->relay_reads && tp->rcv_wup == tp->irs + 1 && cur > tp->rcv_wnd / 2)) {
 			/* the window update: once per burst, however many reads
 			 * the application makes in it (now when outside one) */
 			tp->ack_wnd = true;
@@ -813,6 +820,9 @@ static int tcp_setsockopt(struct sock *sk, int opt, int val)
 	case SKIFF_SO_LINGER_ABORT:
 		tp->linger_abort = val != 0;
 		return 0;
+	case SKIFF_TCP_RELAY_READS:
+		tp->relay_reads = val != 0;
+		return 0;
 	case SKIFF_TCP_NODELAY:
 		tp->nodelay = val != 0;
 		if (tp->nodelay && (tp->state == TCP_ESTABLISHED || tp->state == TCP_CLOSE_WAIT))
@@ -857,6 +867,9 @@ static int tcp_getsockopt(struct sock *sk, int opt, int *val)
 		return 0;
 	case SKIFF_SO_LINGER_ABORT:
 		*val = tp->linger_abort;
+		return 0;
+	case SKIFF_TCP_RELAY_READS:
+		*val = tp->relay_reads;
 		return 0;
 	case SKIFF_SO_ERROR:
 		*val = -sk->err;

@@ -313,6 +313,7 @@ struct tcp_sock {
 	bool linger_abort;
 	bool sndbuf_locked;		/* SKIFF_SO_SNDBUF set: no autotuning (tcp.c) */
 	bool rcvbuf_locked;		/* SKIFF_SO_RCVBUF set: no autotuning (tcp.c) */
+	bool relay_reads;		/* SKIFF_TCP_RELAY_READS (tcp_recvmsg) */
 	uint32_t keepidle_s, keepintvl_s, keepcnt;
 	struct tcp_sock *wnext, **wpprev;	/* chunk waiters list (tcp_conn.c); wpprev NULL: not on it */
 };
