@@ -47,7 +47,7 @@ one() {
 	echo "   dut veth: $(netns_dut ethtool -S "$DUT_IF" | grep -E 'rx_queue_0_xdp_tx(_errors)?:' |
 		tr -s ' ' | tr '\n' ' ')"
 	echo "   peer veth: $(netns_peer ethtool -S "$PEER_IF" | grep -E 'rx_queue_0_xdp_packets:' |
-		tr -s ' ') (frames its NAPI took from its ring),; rx_packets $(ip -n "$PEER_NS" -j -s link show \
+		tr -s ' ') (frames its NAPI took from its ring); rx_packets $(ip -n "$PEER_NS" -j -s link show \
 		"$PEER_IF" | grep -o '"rx":{[^}]*}' | grep -o '"packets":[0-9]*' | cut -d: -f2)"
 	netns_cleanup
 }
