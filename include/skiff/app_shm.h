@@ -51,9 +51,10 @@
 #include <stdint.h>
 
 #define SKIFF_APP_MAGIC 0x736b6170u /* "skap" */
-#define SKIFF_APP_VERSION 10u /* 6: 16-byte addresses and a family (IPv6); 7: slot.tx_wait; 8: hdr.ifindex;
+#define SKIFF_APP_VERSION 11u /* 6: 16-byte addresses and a family (IPv6); 7: slot.tx_wait; 8: hdr.ifindex;
 				      * 9: hdr.app_waits and TX's arg2 (the hold of a small send);
-				      * 10: datagram records carry the local address, TTL and TOS */
+				      * 10: datagram records carry the local address, TTL and TOS;
+				      * 11: hdr.addrs4/addrs6 */
 #define SKIFF_APP_MAX_WORKERS 8	      /* skiffd queues an application can use */
 #define SKIFF_APP_MAX_SOCKS 128	      /* sockets of one attached process */
 #define SKIFF_APP_RING 1024	      /* messages per request ring (power of 2) */
@@ -63,6 +64,8 @@
 #define SKIFF_APP_Q_SHARED SKIFF_APP_MAX_WAITERS /* the ring of threads without a slot */
 #define SKIFF_APP_QUEUES (SKIFF_APP_MAX_WAITERS + 1) /* request rings per worker */
 #define SKIFF_APP_LIB_SIZE (512u * 1024u) /* the library's own part: skiffd never reads it */
+#define SKIFF_APP_MAX_ADDRS4 16 /* hdr.addrs4: skiffd's IPv4 addresses (SKIFF_MAX_ADDRS) */
+#define SKIFF_APP_MAX_ADDRS6 9  /* hdr.addrs6: its IPv6 ones (SKIFF_MAX_ADDRS6) */
 
 /* Request ops, application -> the worker a socket lives on. */
 enum skiff_app_op {
@@ -256,6 +259,12 @@ struct skiff_app_hdr {
 	uint32_t ifindex;
 	uint32_t pad0;
 	uint64_t chan_off, slot_off, rx_off, tx_off;
+	/* skiffd's addresses (network order; they do not change while it
+	 * runs): the sources sendmsg's IP_PKTINFO / IPV6_PKTINFO may name,
+	 * checked by the library as Linux checks them (skiffd checks again) */
+	uint32_t n_addrs4, n_addrs6;
+	uint8_t addrs4[SKIFF_APP_MAX_ADDRS4][4];
+	uint8_t addrs6[SKIFF_APP_MAX_ADDRS6][16];
 	uint64_t lib_off; /* SKIFF_APP_LIB_SIZE bytes of the library's */
 	/* bit k: waiter k sleeps on its eventfd: kick it (worker swaps to 0) */
 	_Alignas(SKIFF_APP_CACHELINE) uint32_t app_sleeping;

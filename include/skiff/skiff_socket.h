@@ -77,9 +77,9 @@ ssize_t skiff_recvfrom(int fd, void *buf, size_t len, int flags, struct sockaddr
  * MSG_CTRUNC as Linux; sendmsg() takes IP_PKTINFO / IPV6_PKTINFO (the
  * source), IP_TTL, IP_TOS, IPV6_HOPLIMIT, IPV6_TCLASS for that datagram,
  * EINVAL for what Linux refuses, EOPNOTSUPP for what skiff cannot do (IP
- * options, extension headers, SO_MARK...).  A source not skiffd's is
- * reported by the next recv() (EINVAL), not by sendmsg().  TCP: none
- * received, SOL_SOCKET ones checked, the rest ignored, as Linux. */
+ * options, extension headers, SO_MARK...); a source not skiffd's is
+ * ENETUNREACH (IPv4) or EINVAL (IPv6), as Linux.  TCP: none received,
+ * SOL_SOCKET ones checked, the rest ignored, as Linux. */
 ssize_t skiff_sendmsg(int fd, const struct msghdr *msg, int flags);
 ssize_t skiff_recvmsg(int fd, struct msghdr *msg, int flags);
 ssize_t skiff_write(int fd, const void *buf, size_t len);

@@ -131,6 +131,8 @@ out["send4"] = [
     trial(s, [b"e6"], [(IP, socket.IP_TOS, struct.pack("h", 1))], 0, peer),
     trial(s, [b"e7"], [(IP, socket.IP_TOS, struct.pack("i", 256))], 0, peer),
     trial(s, [b"e8"], [(IP, socket.IP_PKTINFO, pktinfo4("0.0.0.0", 999))], 0, peer),
+    # a source that is not one of ours
+    trial(s, [b"e9"], [(IP, socket.IP_PKTINFO, pktinfo4("192.0.2.1"))], 0, peer),
     # levels Linux does not read for IPv4 UDP: ignored, the datagram goes
     trial(s, [b"k1"], [(4242, 1, struct.pack("i", 1))], 0, peer),
     trial(s, [b"k2"], [(IP6, socket.IPV6_HOPLIMIT, struct.pack("i", 300))], 0, peer),
@@ -172,6 +174,9 @@ out["send6"] = [
     # to the IPv4 peer: IPV6_PKTINFO must hold a mapped address
     trial(s6, [b"e7"], [(IP6, socket.IPV6_PKTINFO, a6 + struct.pack("I", 0))], 0, peer4),
     trial(s6, [b"e8"], [(IP, socket.IP_TTL, struct.pack("i", 0))], 0, peer4),
+    trial(s6, [b"e9"], [(IP6, socket.IPV6_PKTINFO, a6 + struct.pack("I", 0))], 0, peer6),
+    trial(s6, [b"e10"], [(IP6, socket.IPV6_PKTINFO, bytes(10) + bytes([0xff, 0xff]) +
+                          socket.inet_aton("192.0.2.1") + struct.pack("I", 0))], 0, peer4),
     # ignored: SOL_IP toward IPv6, IPV6_HOPLIMIT toward IPv4, -1 (the default)
     trial(s6, [b"k1"], [(IP, socket.IP_TTL, struct.pack("i", 0))], 0, peer6),
     trial(s6, [b"k2"], [(IP6, socket.IPV6_HOPLIMIT, struct.pack("i", 999))], 0, peer4),

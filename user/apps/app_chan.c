@@ -173,6 +173,15 @@ static void addr_out(const struct sockaddr_storage *ss, uint8_t a[16], uint16_t 
 	}
 }
 
+/* Whether ss is an IPv4 address (AF_INET, or AF_INET6 mapped). */
+static bool is_v4(const struct sockaddr_storage *ss)
+{
+	const struct sockaddr_in6 *sin6 = (const struct sockaddr_in6 *)ss;
+
+	return ss->ss_family == AF_INET ||
+	       (ss->ss_family == AF_INET6 && IN6_IS_ADDR_V4MAPPED(&sin6->sin6_addr));
+}
+
 /* The IPv4 address of ss (AF_INET, or AF_INET6 mapped) into a, else zero. */
 static void spec_dst4(const struct sockaddr_storage *ss, uint8_t a[4])
 {
@@ -180,10 +189,9 @@ static void spec_dst4(const struct sockaddr_storage *ss, uint8_t a[4])
 	const struct sockaddr_in *sin = (const struct sockaddr_in *)ss;
 
 	memset(a, 0, 4);
-	if (ss->ss_family == AF_INET)
-		memcpy(a, &sin->sin_addr, 4);
-	else if (ss->ss_family == AF_INET6 && IN6_IS_ADDR_V4MAPPED(&sin6->sin6_addr))
-		memcpy(a, sin6->sin6_addr.s6_addr + 12, 4);
+	if (is_v4(ss))
+		memcpy(a, ss->ss_family == AF_INET ? (const uint8_t *)&sin->sin_addr
+						   : sin6->sin6_addr.s6_addr + 12, 4);
 }
 
 static bool addr_is_zero(const uint8_t a[16])
@@ -520,7 +528,7 @@ static void udp_tx_drain(struct app_wsock *ws)
 					     (d.flags & SKIFF_APP_DG_TTL) ? d.ttl : -1,
 					     (d.flags & SKIFF_APP_DG_TOS) ? d.tos : -1);
 		if (n == -EADDRNOTAVAIL && (d.flags & SKIFF_APP_DG_SRC))
-			n = -EINVAL; /* a source not ours: Linux's errno */
+			n = is_v4(&from) ? -ENETUNREACH : -EINVAL; /* a source not ours: Linux's */
 		if (n == -ENOBUFS)
 			aw->stats.dgram_drops++;
 		else if (n < 0)

@@ -169,14 +169,32 @@ static int send_fds(int sock, const char *line, const int *fds, int n)
 	return 0;
 }
 
+_Static_assert(SKIFF_APP_MAX_ADDRS4 >= SKIFF_MAX_ADDRS, "app_shm.h: room for every IPv4 address");
+_Static_assert(SKIFF_APP_MAX_ADDRS6 >= SKIFF_MAX_ADDRS6, "app_shm.h: room for every IPv6 address");
+
+/* skiffd's addresses into the header (the sources an application may name). */
+static void app_addrs(struct skiff_app_hdr *h, const struct stack_config *cfg)
+{
+	int i;
+
+	for (i = 0; i < cfg->n_addrs && i < SKIFF_APP_MAX_ADDRS4; i++)
+		memcpy(h->addrs4[i], &cfg->addrs[i].addr, 4);
+	h->n_addrs4 = (uint32_t)i;
+	for (i = 0; i < cfg->n_addrs6 && i < SKIFF_APP_MAX_ADDRS6; i++)
+		memcpy(h->addrs6[i], cfg->addrs6[i].addr, 16);
+	h->n_addrs6 = (uint32_t)i;
+}
+
 /* The region: memfd of layout.size, sealed, mapped, header written. */
-static int app_region(struct app *a, uint32_t n_workers, uint32_t ifindex, int *memfd)
+static int app_region(struct app *a, uint32_t n_workers, uint32_t ifindex,
+		      const struct stack_config *cfg, int *memfd)
 {
 	struct skiff_app_hdr *hdr;
 	int fd, ret;
 
 	skiff_app_layout(n_workers, &a->layout);
 	a->layout.ifindex = ifindex;
+	app_addrs(&a->layout, cfg);
 	fd = memfd_create("skiff-app", MFD_CLOEXEC | MFD_ALLOW_SEALING);
 	if (fd < 0)
 		return -errno;
@@ -223,7 +241,7 @@ bool app_host_attach(struct app_host *h, int fd, const struct ctl_peer *peer, st
 	app_clear(a);
 	a->peer = *peer;
 	ret = app_region(a, h->n, h->hw[0].w.st->dev ? (uint32_t)h->hw[0].w.st->dev->ifindex : 0,
-			 &memfd);
+			 h->hw[0].w.st->cfg, &memfd);
 	if (ret)
 		goto fail;
 	a->app_efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);

@@ -134,6 +134,41 @@ static int ifindex_check(uint32_t ifindex)
 	return if_indextoname(ifindex, name) ? -ENETUNREACH : -ENODEV;
 }
 
+/* Whether a (4 bytes if v4, else 16) is one of skiffd's addresses (the
+ * header's list, written at attach; they do not change while it runs). */
+static bool ours(const uint8_t *a, bool v4)
+{
+	uint32_t k, n = v4 ? A.hdr->n_addrs4 : A.hdr->n_addrs6;
+
+	if (n > (v4 ? SKIFF_APP_MAX_ADDRS4 : SKIFF_APP_MAX_ADDRS6))
+		n = v4 ? SKIFF_APP_MAX_ADDRS4 : SKIFF_APP_MAX_ADDRS6;
+	for (k = 0; k < n; k++)
+		if (!memcmp(a, v4 ? A.hdr->addrs4[k] : A.hdr->addrs6[k], v4 ? 4 : 16))
+			return true;
+	return false;
+}
+
+/* The source a sendmsg names (d->laddr, SKIFF_APP_DG_SRC) checked as Linux
+ * does: one of skiffd's addresses, else ENETUNREACH over IPv4 (its route
+ * lookup's answer) and EINVAL over IPv6; and, what skiff cannot do, another
+ * than the address socket i is bound to: EINVAL. */
+static int src_check(int i, const struct skiff_app_dgram *d, bool dst4)
+{
+	const union sa_name *b = &A.L->s[i].local;
+	const uint8_t *a = dst4 && A.L->s[i].family == AF_INET6 ? d->laddr + 12 : d->laddr;
+	static const uint8_t any[16];
+
+	if (!ours(a, dst4))
+		return dst4 ? -ENETUNREACH : -EINVAL;
+	if (!A.L->s[i].bound)
+		return 0;
+	if (b->sa.sa_family == AF_INET)
+		return b->sin.sin_addr.s_addr && memcmp(&b->sin.sin_addr, a, 4) ? -EINVAL : 0;
+	if (!memcmp(&b->sin6.sin6_addr, any, 16))
+		return 0;
+	return memcmp(&b->sin6.sin6_addr, d->laddr, 16) ? -EINVAL : 0;
+}
+
 /* The record fields of sendmsg's control messages ctl (NULL: none) for a
  * datagram of socket i to dst (NULL: its peer).  0 or -errno. */
 static int dgram_ctl(int i, const struct msghdr *ctl, const union sa_name *dst,
@@ -170,7 +205,7 @@ static int dgram_ctl(int i, const struct msghdr *ctl, const union sa_name *dst,
 		d->laddr[10] = d->laddr[11] = 0xff; /* ::ffff:a.b.c.d */
 		memcpy(d->laddr + 12, tc.src4, 4);
 	}
-	return 0;
+	return (d->flags & SKIFF_APP_DG_SRC) ? src_check(i, d, dst4) : 0;
 }
 
 ssize_t sa_dgram_send(int fd, const struct iovec *iov, int iovcnt, int flags,
