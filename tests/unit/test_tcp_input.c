@@ -18,6 +18,7 @@
 #include "core/clock.h"
 #include "sock/socket.h"
 #include "transport/tcp_internal.h"
+#include "transport/tcp_isn.h"
 
 #define T_PORT		8080
 #define T_PPORT		40000
@@ -1640,6 +1641,63 @@ static void tcp_parse_options_aligned_timestamp_equals_the_general_parse(void **
 	assert_int_equal(a.sack[0].end, 0x2000);
 }
 
+/* Distinct buckets among the tuples (64 at most). */
+static unsigned int ehash_buckets(const struct tcp_table *t, const union inet_addr *la,
+				  const union inet_addr *fa, unsigned int n, bool vary_port)
+{
+	uint32_t seen[64];
+	unsigned int i, j, distinct = 0;
+
+	assert_true(n <= 64);
+	for (i = 0; i < n; i++) {
+		uint32_t b = tcp_ehashfn(t, la, htons(80), &fa[vary_port ? 0 : i],
+					 htons((uint16_t)(vary_port ? 40000 + i : 40000)));
+
+		for (j = 0; j < distinct && seen[j] != b; j++)
+			;
+		if (j == distinct)
+			seen[distinct++] = b;
+	}
+	return distinct;
+}
+
+/*
+ * The connection hash is keyed and takes the whole tuple: a peer cannot
+ * put its connections in one bucket.  64 IPv6 sources whose 32-bit words
+ * XOR to the same value (what an address folded before hashing would
+ * collide on) spread over the buckets; the same tuples land elsewhere
+ * under another secret.
+ */
+static void tcp_connection_hash_is_keyed_and_takes_the_whole_address(void **state)
+{
+	struct tcp_table t1 = {0}, t2 = {0};
+	struct tcp_secret s1 = {{1}}, s2 = {{2}};
+	union inet_addr la = {0}, fa[64];
+	unsigned int i, same = 0;
+
+	(void)state;
+	tcp_ehash_key_init(&t1, &s1);
+	tcp_ehash_key_init(&t2, &s2);
+	la.w[0] = htonl(0x20010db8);
+	la.w[3] = htonl(5);
+	for (i = 0; i < 64; i++) {
+		memset(&fa[i], 0, sizeof(fa[i]));
+		fa[i].w[0] = htonl(0x20010db8);
+		fa[i].w[2] = htonl(i);
+		fa[i].w[3] = htonl(i);	/* w[2] ^ w[3] == 0: one fold for all */
+	}
+	assert_true(ehash_buckets(&t1, &la, fa, 64, false) >= 48);
+	la = (union inet_addr)INET_ADDR_ANY4_INIT;
+	la.w[3] = htonl(0x0a000005);
+	fa[0] = (union inet_addr)INET_ADDR_ANY4_INIT;
+	fa[0].w[3] = htonl(0x0a000001);
+	assert_true(ehash_buckets(&t1, &la, fa, 64, true) >= 48);
+	for (i = 0; i < 64; i++)
+		same += tcp_ehashfn(&t1, &la, htons(80), &fa[0], htons((uint16_t)(40000 + i))) ==
+			tcp_ehashfn(&t2, &la, htons(80), &fa[0], htons((uint16_t)(40000 + i)));
+	assert_true(same < 8);
+}
+
 static void tcp_tiny_peer_mss_is_raised_to_the_floor(void **state)
 {
 	struct tcp_seg seg;
@@ -1739,6 +1797,7 @@ int main(void)
 		cmocka_unit_test(tcp_parse_options_survives_malformed_lengths),
 		cmocka_unit_test(tcp_parse_options_aligned_timestamp_equals_the_general_parse),
 		cmocka_unit_test(tcp_tiny_peer_mss_is_raised_to_the_floor),
+		cmocka_unit_test(tcp_connection_hash_is_keyed_and_takes_the_whole_address),
 		T(tcp_peer_announcing_mss_1_gets_48_byte_segments),
 #undef T
 	};

@@ -949,6 +949,7 @@ int tcp_init(struct stack *st)
 		err = -ENOMEM;
 		goto err_free;
 	}
+	tcp_ehash_key_init(t, tcp_secret_global());
 	err = tcp_chunk_pool_init(&t->chunks, TCP_CHUNKS_MAX);
 	if (err)
 		goto err_free;

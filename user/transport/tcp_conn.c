@@ -37,20 +37,21 @@
 #endif
 #include "net/icmp.h"
 #include "transport/tcp_internal.h"
+#include "transport/tcp_isn.h"
 
 #define TCP_PMTU_MIN_MSS	536u	/* floor for a PMTU-lowered MSS */
 
 /* ---- hashing ---- */
 
-static inline uint32_t tcp_ehashfn(const union inet_addr *laddr, uint16_t lport,
-				   const union inet_addr *faddr, uint16_t fport)
+void tcp_ehash_key_init(struct tcp_table *t, const struct tcp_secret *s)
 {
-	uint32_t h = inet_addr_fold(laddr) * 0x9e3779b1u;
+	static const char label[] = "skiff tcp ehash";
+	uint64_t k0 = siphash24(s->key, label, sizeof(label) - 1);
+	uint64_t k1 = siphash24(s->key, label, sizeof(label));
 
-	h ^= inet_addr_fold(faddr) * 0x85ebca6bu;
-	h ^= ((uint32_t)lport << 16 | fport) * 0xc2b2ae35u;
-	h ^= h >> 15;
-	return h & (TCP_EHASH_SLOTS - 1);
+	t->ehash_key[0] = (uint32_t)k0;
+	t->ehash_key[1] = (uint32_t)(k0 >> 32);
+	t->ehash_key[2] = (uint32_t)k1;
 }
 
 static inline uint32_t tcp_porthashfn(uint16_t port)
@@ -68,7 +69,7 @@ int tcp_hash(struct stack *st, struct tcp_sock *tp)
 	if (tp->state == TCP_LISTEN)
 		slot = &t->lhash[tcp_porthashfn(tp->sk.sport) & (TCP_LHASH_SLOTS - 1)];
 	else
-		slot = &t->ehash[tcp_ehashfn(&tp->sk.saddr6, tp->sk.sport, &tp->sk.daddr6,
+		slot = &t->ehash[tcp_ehashfn(t, &tp->sk.saddr6, tp->sk.sport, &tp->sk.daddr6,
 					     tp->sk.dport)];
 	tp->hnext = *slot;
 	*slot = tp;
@@ -86,7 +87,7 @@ void tcp_unhash(struct stack *st, struct tcp_sock *tp)
 		return;
 	/* A listener's state may already have moved on: try both tables. */
 	for (pass = 0; pass < 2; pass++) {
-		pp = pass == 0 ? &t->ehash[tcp_ehashfn(&tp->sk.saddr6, tp->sk.sport,
+		pp = pass == 0 ? &t->ehash[tcp_ehashfn(t, &tp->sk.saddr6, tp->sk.sport,
 						       &tp->sk.daddr6, tp->sk.dport)]
 			       : &t->lhash[tcp_porthashfn(tp->sk.sport) & (TCP_LHASH_SLOTS - 1)];
 		for (; *pp; pp = &(*pp)->hnext) {
@@ -108,7 +109,7 @@ struct tcp_sock *tcp_lookup(struct stack *st, const union inet_addr *saddr, uint
 
 	if (!t)
 		return NULL;
-	for (tp = t->ehash[tcp_ehashfn(daddr, dport, saddr, sport)]; tp; tp = tp->hnext)
+	for (tp = t->ehash[tcp_ehashfn(t, daddr, dport, saddr, sport)]; tp; tp = tp->hnext)
 		if (tp->sk.sport == dport && tp->sk.dport == sport &&
 		    inet_addr_eq(&tp->sk.daddr6, saddr) && inet_addr_eq(&tp->sk.saddr6, daddr))
 			return tp;

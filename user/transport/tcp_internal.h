@@ -32,6 +32,8 @@
 #define SKIFF_TCP_INTERNAL_H
 
 #include "core/clock.h"
+#include "core/inaddr.h"
+#include "core/jhash.h"
 #include "transport/tcp_sock.h"
 
 /* ---- shared vocabulary: small helpers every TCP file uses ---- */
@@ -93,6 +95,9 @@ struct tcp_port_ref {
 };
 /* Insert / remove an established-or-connecting connection in the 4-tuple hash. */
 int tcp_hash(struct stack *st, struct tcp_sock *tp);
+struct tcp_secret;
+/* Key the connection hash from the secret (tcp_init; tests fix the secret). */
+void tcp_ehash_key_init(struct tcp_table *t, const struct tcp_secret *s);
 void tcp_unhash(struct stack *st, struct tcp_sock *tp);
 /* Lookup for input: a connection on the exact 4-tuple, else a listener on
  * (daddr or any, dport); NULL if none. */
@@ -225,6 +230,7 @@ struct tcp_challenge_budget {
  * below. */
 struct tcp_table {
 	struct tcp_sock **ehash;	/* TCP_EHASH_SLOTS chains (hnext) */
+	uint32_t ehash_key[3];		/* keys the connection hash (tcp_conn.c) */
 	struct tcp_sock *lhash[TCP_LHASH_SLOTS];	/* listeners (hnext) */
 	struct tcp_port_ref *phash[TCP_PHASH_SLOTS];
 	struct tcp_sock *all;		/* every object (lnext/lpprev) */
@@ -245,6 +251,37 @@ struct tcp_table {
 	uint16_t next_ephemeral;	/* host order */
 	struct tcp_challenge_budget challenge;	/* RFC 5961 7 */
 };
+
+/*
+ * The connection hash's bucket of a 4-tuple.  Keyed (tcp_ehash_key_init:
+ * from the process secret, random at start-up), as Linux keys
+ * inet_ehashfn with inet_ehash_secret: a peer chooses its addresses and
+ * ports, and with a fixed function it could put all its connections in
+ * one bucket and make each lookup walk them (hash flooding).  The whole
+ * tuple goes in: an IPv6 address folded to 32 bits first would let a
+ * peer pick colliding addresses whatever the key.  An IPv4 tuple takes
+ * one round.
+ */
+static inline uint32_t tcp_ehashfn(const struct tcp_table *t, const union inet_addr *laddr,
+				   uint16_t lport, const union inet_addr *faddr, uint16_t fport)
+{
+	uint32_t a = t->ehash_key[0], b = t->ehash_key[1], c = t->ehash_key[2];
+
+	if (!inet_addr_is4(laddr) || !inet_addr_is4(faddr)) {
+		a += laddr->w[0];
+		b += laddr->w[1];
+		c += laddr->w[2];
+		jhash_mix(&a, &b, &c);
+		a += faddr->w[0];
+		b += faddr->w[1];
+		c += faddr->w[2];
+		jhash_mix(&a, &b, &c);
+	}
+	a += laddr->w[3];
+	b += faddr->w[3];
+	c += (uint32_t)lport << 16 | fport;
+	return jhash_final(a, b, c) & (TCP_EHASH_SLOTS - 1);
+}
 
 static inline struct tcp_table *tcp_table(struct stack *st)
 {
