@@ -425,6 +425,13 @@ static const char *verdict_name(int v)
 			fail_msg("verdict %s, expected %s", verdict_name(g_), verdict_name(w_)); \
 	} while (0)
 
+/* The frame got verdict want and left (to the kernel or the XSK) as it came. */
+#define assert_verdict_untouched(f, r, want) \
+	do { \
+		assert_verdict(run(f, r), want); \
+		assert_untouched(f, r); \
+	} while (0)
+
 /* ---- building frames (and checksums), independently of the program ---- */
 
 static uint16_t csum(const void *p, size_t len)
@@ -593,11 +600,9 @@ static void disabled_config_passes_everything_untouched(void **state)
 	REQUIRE_ROOT();
 	set_config(0, 0);
 	build_arp(&f, NO_VLAN, 1, peer_mac, PEER_IP, zero_mac, DED_IP);
-	assert_verdict(run(&f, &r), XDP_PASS);
-	assert_untouched(&f, &r);
+	assert_verdict_untouched(&f, &r, XDP_PASS);
 	build_echo(&f, NO_VLAN, DED_IP, 56, 0, 0);
-	assert_verdict(run(&f, &r), XDP_PASS);
-	assert_untouched(&f, &r);
+	assert_verdict_untouched(&f, &r, XDP_PASS);
 	COUNTERS(C(to_kernel, 2));
 	assert_int_equal(stats_sum().rx_frames, 2);
 }
@@ -629,17 +634,14 @@ static void non_ip_ethertypes_pass_untouched(void **state)
 	memset(&f, 0, sizeof(f));
 	/* IPv6 for an address skiff does not serve (:: here) is the kernel's */
 	f.len = put_eth(f.b, our_mac, peer_mac, NO_VLAN, 0, ETH_P_IPV6) + 40;
-	assert_verdict(run(&f, &r), XDP_PASS);
-	assert_untouched(&f, &r);
+	assert_verdict_untouched(&f, &r, XDP_PASS);
 	f.len = put_eth(f.b, (uint8_t[]){0x01, 0x80, 0xc2, 0, 0, 0x0e}, peer_mac, NO_VLAN, 0,
 			0x88cc) +
 		30; /* LLDP */
-	assert_verdict(run(&f, &r), XDP_PASS);
-	assert_untouched(&f, &r);
+	assert_verdict_untouched(&f, &r, XDP_PASS);
 	/* A second tag is not parsed: QinQ inner tag counts as "not IP". */
 	f.len = put_eth(f.b, our_mac, peer_mac, 0, ETH_P_8021AD, ETH_P_8021Q) + 40;
-	assert_verdict(run(&f, &r), XDP_PASS);
-	assert_untouched(&f, &r);
+	assert_verdict_untouched(&f, &r, XDP_PASS);
 	COUNTERS(C(pass_not_ip, 2), C(pass_not_ours, 1), C(to_kernel, 3));
 }
 
@@ -652,16 +654,13 @@ static void vlan_tag_must_match_config(void **state)
 	REQUIRE_ROOT();
 	/* untagged config: a tagged frame is not ours */
 	build_arp(&f, 100, 1, peer_mac, PEER_IP, zero_mac, DED_IP);
-	assert_verdict(run(&f, &r), XDP_PASS);
-	assert_untouched(&f, &r);
+	assert_verdict_untouched(&f, &r, XDP_PASS);
 	/* VLAN 100 config: untagged and VLAN 200 frames are not ours */
 	set_config(100, SKIFF_CFG_ENABLED);
 	build_arp(&f, NO_VLAN, 1, peer_mac, PEER_IP, zero_mac, DED_IP);
-	assert_verdict(run(&f, &r), XDP_PASS);
-	assert_untouched(&f, &r);
+	assert_verdict_untouched(&f, &r, XDP_PASS);
 	build_echo(&f, 200, DED_IP, 56, 0, 0);
-	assert_verdict(run(&f, &r), XDP_PASS);
-	assert_untouched(&f, &r);
+	assert_verdict_untouched(&f, &r, XDP_PASS);
 	COUNTERS(C(pass_vlan, 3), C(to_kernel, 3));
 	assert_false(get_neigh(PEER_IP, &(struct skiff_neigh){}));
 }
@@ -731,8 +730,7 @@ static void arp_reply_keeps_padding_and_vlan_tag(void **state)
 	build_arp(&f, 100, 1, peer_mac, PEER_IP, zero_mac, DED_IP);
 	put16(f.b + 12, ETH_P_8021AD);
 	f.len = 64;
-	assert_verdict(run(&f, &r), XDP_PASS);
-	assert_untouched(&f, &r);
+	assert_verdict_untouched(&f, &r, XDP_PASS);
 	COUNTERS(C(arp_reply, 1), C(arp_learn, 1), C(pass_vlan, 1), C(to_kernel, 1));
 }
 
@@ -753,20 +751,30 @@ static void arp_probe_is_answered_like_linux_and_not_learned(void **state)
 	COUNTERS(C(arp_reply, 1));
 }
 
-static void arp_request_for_shared_address_is_learned_and_left_to_kernel(void **state)
+/*
+ * One ARP frame from PEER_IP at peer_mac (op 1 request, 2 reply, to tha and
+ * tpa) goes to the kernel untouched, counted as reason, and its sender is
+ * learned.
+ */
+static void check_arp_passes_and_learns(uint16_t op, const uint8_t *tha, uint32_t tpa,
+					const char *reason)
 {
 	struct frame f;
 	struct result r;
 	struct skiff_neigh n;
 
-	(void)state;
-	REQUIRE_ROOT();
-	build_arp(&f, NO_VLAN, 1, peer_mac, PEER_IP, zero_mac, SHR_IP);
-	assert_verdict(run(&f, &r), XDP_PASS);
-	assert_untouched(&f, &r);
+	build_arp(&f, NO_VLAN, op, peer_mac, PEER_IP, tha, tpa);
+	assert_verdict_untouched(&f, &r, XDP_PASS);
 	assert_true(get_neigh(PEER_IP, &n));
 	assert_memory_equal(n.mac, peer_mac, 6);
-	COUNTERS(C(arp_learn, 1), C(pass_shared, 1), C(to_kernel, 1));
+	COUNTERS(C(arp_learn, 1), reason, (uint64_t)1, C(to_kernel, 1));
+}
+
+static void arp_request_for_shared_address_is_learned_and_left_to_kernel(void **state)
+{
+	(void)state;
+	REQUIRE_ROOT();
+	check_arp_passes_and_learns(1, zero_mac, SHR_IP, "pass_shared");
 }
 
 static void arp_for_other_address_passes_and_is_not_learned(void **state)
@@ -777,29 +785,18 @@ static void arp_for_other_address_passes_and_is_not_learned(void **state)
 	(void)state;
 	REQUIRE_ROOT();
 	build_arp(&f, NO_VLAN, 1, peer_mac, PEER_IP, zero_mac, OTHER_IP);
-	assert_verdict(run(&f, &r), XDP_PASS);
-	assert_untouched(&f, &r);
+	assert_verdict_untouched(&f, &r, XDP_PASS);
 	build_arp(&f, NO_VLAN, 2, peer_mac, PEER_IP, other_mac, OTHER_IP);
-	assert_verdict(run(&f, &r), XDP_PASS);
-	assert_untouched(&f, &r);
+	assert_verdict_untouched(&f, &r, XDP_PASS);
 	assert_false(get_neigh(PEER_IP, &(struct skiff_neigh){}));
 	COUNTERS(C(pass_not_ours, 2), C(to_kernel, 2));
 }
 
 static void arp_reply_for_dedicated_address_without_xsk_passes(void **state)
 {
-	struct frame f;
-	struct result r;
-	struct skiff_neigh n;
-
 	(void)state;
 	REQUIRE_ROOT();
-	build_arp(&f, NO_VLAN, 2, peer_mac, PEER_IP, our_mac, DED_IP);
-	assert_verdict(run(&f, &r), XDP_PASS);
-	assert_untouched(&f, &r);
-	assert_true(get_neigh(PEER_IP, &n));
-	assert_memory_equal(n.mac, peer_mac, 6);
-	COUNTERS(C(arp_learn, 1), C(no_xsk, 1), C(to_kernel, 1));
+	check_arp_passes_and_learns(2, our_mac, DED_IP, "no_xsk");
 }
 
 static void arp_reply_for_dedicated_address_goes_to_xsk(void **state)
@@ -811,24 +808,15 @@ static void arp_reply_for_dedicated_address_goes_to_xsk(void **state)
 	REQUIRE_XSK();
 	set_xsk(true);
 	build_arp(&f, NO_VLAN, 2, peer_mac, PEER_IP, our_mac, DED_IP);
-	assert_verdict(run(&f, &r), XDP_REDIRECT);
-	assert_untouched(&f, &r);
+	assert_verdict_untouched(&f, &r, XDP_REDIRECT);
 	COUNTERS(C(arp_learn, 1), C(arp_to_stack, 1), C(to_stack, 1));
 }
 
 static void arp_reply_for_shared_address_is_learned_and_passed(void **state)
 {
-	struct frame f;
-	struct result r;
-	struct skiff_neigh n;
-
 	(void)state;
 	REQUIRE_ROOT();
-	build_arp(&f, NO_VLAN, 2, peer_mac, PEER_IP, our_mac, SHR_IP);
-	assert_verdict(run(&f, &r), XDP_PASS);
-	assert_untouched(&f, &r);
-	assert_true(get_neigh(PEER_IP, &n));
-	COUNTERS(C(arp_learn, 1), C(pass_shared, 1), C(to_kernel, 1));
+	check_arp_passes_and_learns(2, our_mac, SHR_IP, "pass_shared");
 }
 
 static void gratuitous_arp_updates_existing_entry_only(void **state)
@@ -841,8 +829,7 @@ static void gratuitous_arp_updates_existing_entry_only(void **state)
 	REQUIRE_ROOT();
 	/* no entry: nothing is created, by a request or a reply */
 	build_arp(&f, NO_VLAN, 1, peer_mac, PEER_IP, zero_mac, PEER_IP);
-	assert_verdict(run(&f, &r), XDP_PASS);
-	assert_untouched(&f, &r);
+	assert_verdict_untouched(&f, &r, XDP_PASS);
 	build_arp(&f, NO_VLAN, 2, peer_mac, PEER_IP, bcast_mac, PEER_IP);
 	assert_verdict(run(&f, &r), XDP_PASS);
 	assert_false(get_neigh(PEER_IP, &n));
@@ -851,8 +838,7 @@ static void gratuitous_arp_updates_existing_entry_only(void **state)
 	/* existing entry, new MAC: updated, and the generation moves */
 	set_neigh(PEER_IP, other_mac, SKIFF_NEIGH_REACHABLE, 1);
 	build_arp(&f, NO_VLAN, 1, peer_mac, PEER_IP, zero_mac, PEER_IP);
-	assert_verdict(run(&f, &r), XDP_PASS);
-	assert_untouched(&f, &r);
+	assert_verdict_untouched(&f, &r, XDP_PASS);
 	assert_true(get_neigh(PEER_IP, &n));
 	assert_memory_equal(n.mac, peer_mac, 6);
 	assert_int_equal(n.state, SKIFF_NEIGH_REACHABLE);
@@ -925,8 +911,7 @@ static void arp_from_group_mac_is_dropped_and_not_learned(void **state)
 	build_arp(&f, NO_VLAN, 1, bcast_mac, PEER_IP, zero_mac, DED_IP);
 	assert_verdict(run(&f, &r), XDP_DROP);
 	build_arp(&f, NO_VLAN, 1, bcast_mac, PEER_IP, zero_mac, SHR_IP);
-	assert_verdict(run(&f, &r), XDP_PASS);
-	assert_untouched(&f, &r);
+	assert_verdict_untouched(&f, &r, XDP_PASS);
 	assert_false(get_neigh(PEER_IP, &(struct skiff_neigh){}));
 	COUNTERS(C(drop_arp_malformed, 1), C(pass_shared, 1), C(to_kernel, 1));
 }
@@ -958,8 +943,7 @@ static void arp_other_layouts_and_ops_pass_as_not_ours(void **state)
 			put16(f.b + f.l3 + 6, 3);
 			break; /* RARP request */
 		}
-		assert_verdict(run(&f, &r), XDP_PASS);
-		assert_untouched(&f, &r);
+		assert_verdict_untouched(&f, &r, XDP_PASS);
 	}
 	assert_false(get_neigh(PEER_IP, &(struct skiff_neigh){}));
 	COUNTERS(C(pass_not_ours, 5), C(to_kernel, 5));
@@ -1100,12 +1084,10 @@ static void ipv4_for_other_address_passes_untouched(void **state)
 	(void)state;
 	REQUIRE_ROOT();
 	build_echo(&f, NO_VLAN, OTHER_IP, 56, 0, 0);
-	assert_verdict(run(&f, &r), XDP_PASS);
-	assert_untouched(&f, &r);
+	assert_verdict_untouched(&f, &r, XDP_PASS);
 	/* even when malformed: not ours to judge */
 	f.b[f.l3] = 0x43;
-	assert_verdict(run(&f, &r), XDP_PASS);
-	assert_untouched(&f, &r);
+	assert_verdict_untouched(&f, &r, XDP_PASS);
 	COUNTERS(C(pass_not_ours, 2), C(to_kernel, 2));
 }
 
@@ -1162,8 +1144,7 @@ static void ethernet_padding_after_datagram_is_accepted(void **state)
 	REQUIRE_ROOT();
 	build_udp(&f, DED_IP, SKIFF_PORT, 2, 0, 1); /* 44 bytes: padded to 60 */
 	f.len = 60;
-	assert_verdict(run(&f, &r), XDP_PASS);
-	assert_untouched(&f, &r);
+	assert_verdict_untouched(&f, &r, XDP_PASS);
 	COUNTERS(C(no_xsk, 1), C(to_kernel, 1));
 }
 
@@ -1306,24 +1287,19 @@ static void echo_with_options_or_fragmented_goes_to_daemon(void **state)
 	(void)state;
 	REQUIRE_ROOT();
 	build_echo(&f, NO_VLAN, DED_IP, 56, 0, 4); /* IHL 6 */
-	assert_verdict(run(&f, &r), XDP_PASS);
-	assert_untouched(&f, &r);
+	assert_verdict_untouched(&f, &r, XDP_PASS);
 	build_echo(&f, NO_VLAN, DED_IP, 56, 0x2000, 0); /* MF */
-	assert_verdict(run(&f, &r), XDP_PASS);
-	assert_untouched(&f, &r);
+	assert_verdict_untouched(&f, &r, XDP_PASS);
 	build_echo(&f, NO_VLAN, DED_IP, 56, 0x00b9, 0); /* offset 1480 */
-	assert_verdict(run(&f, &r), XDP_PASS);
-	assert_untouched(&f, &r);
+	assert_verdict_untouched(&f, &r, XDP_PASS);
 	/* an ICMP that is not an echo request, and one from a broadcast source */
 	build_echo(&f, NO_VLAN, DED_IP, 56, 0, 0);
 	f.b[f.l3 + IP_LEN] = 13; /* timestamp */
-	assert_verdict(run(&f, &r), XDP_PASS);
-	assert_untouched(&f, &r);
+	assert_verdict_untouched(&f, &r, XDP_PASS);
 	build_echo(&f, NO_VLAN, DED_IP, 56, 0, 0);
 	memset(f.b + f.l3 + 12, 0xff, 4);
 	fix_ip_csum(&f);
-	assert_verdict(run(&f, &r), XDP_PASS);
-	assert_untouched(&f, &r);
+	assert_verdict_untouched(&f, &r, XDP_PASS);
 	COUNTERS(C(no_xsk, 5), C(to_kernel, 5));
 }
 
@@ -1335,8 +1311,7 @@ static void echo_to_shared_address_is_left_to_kernel(void **state)
 	(void)state;
 	REQUIRE_ROOT();
 	build_echo(&f, NO_VLAN, SHR_IP, 56, 0, 0);
-	assert_verdict(run(&f, &r), XDP_PASS);
-	assert_untouched(&f, &r);
+	assert_verdict_untouched(&f, &r, XDP_PASS);
 	COUNTERS(C(pass_shared, 1), C(to_kernel, 1));
 }
 
@@ -1350,8 +1325,7 @@ static void dedicated_address_without_xsk_passes(void **state)
 	(void)state;
 	REQUIRE_ROOT();
 	build_udp(&f, DED_IP, 9999, 100, 0, 1);
-	assert_verdict(run(&f, &r), XDP_PASS);
-	assert_untouched(&f, &r);
+	assert_verdict_untouched(&f, &r, XDP_PASS);
 	COUNTERS(C(no_xsk, 1), C(to_kernel, 1));
 }
 
@@ -1364,8 +1338,7 @@ static void dedicated_address_sends_everything_else_to_xsk(void **state)
 	REQUIRE_XSK();
 	set_xsk(true);
 	build_udp(&f, DED_IP, 9999, 100, 0, 1); /* any port */
-	assert_verdict(run(&f, &r), XDP_REDIRECT);
-	assert_untouched(&f, &r);
+	assert_verdict_untouched(&f, &r, XDP_REDIRECT);
 	build_tcp(&f, DED_IP, 80);
 	assert_verdict(run(&f, &r), XDP_REDIRECT);
 	build_ipv4(&f, NO_VLAN, 47, PEER_IP, DED_IP, 0, 1, 0, (uint8_t[8]){}, 8); /* GRE */
@@ -1411,11 +1384,9 @@ static void dead_daemon_fails_open_but_arp_and_ping_stay_answered(void **state)
 	set_failover(500000000, mono_ns() - 600000000); /* last beat 600 ms ago */
 
 	build_udp(&f, SHR_IP, SKIFF_PORT, 64, 0, 1); /* an owned port */
-	assert_verdict(run(&f, &r), XDP_PASS);
-	assert_untouched(&f, &r);
+	assert_verdict_untouched(&f, &r, XDP_PASS);
 	build_tcp(&f, DED_IP, 80); /* everything of a dedicated address */
-	assert_verdict(run(&f, &r), XDP_PASS);
-	assert_untouched(&f, &r);
+	assert_verdict_untouched(&f, &r, XDP_PASS);
 	COUNTERS(C(pass_daemon_dead, 2), C(to_kernel, 2));
 
 	/* XDP's own answers do not need the daemon */
@@ -1454,26 +1425,21 @@ static void shared_address_steers_owned_ports_only(void **state)
 	add_port(0, 9000, IPPROTO_TCP);		   /* every skiff address */
 
 	build_udp(&f, SHR_IP, SKIFF_PORT, 64, 0, 1);
-	assert_verdict(run(&f, &r), XDP_REDIRECT);
-	assert_untouched(&f, &r);
+	assert_verdict_untouched(&f, &r, XDP_REDIRECT);
 	build_tcp(&f, SHR_IP, 9000);
 	assert_verdict(run(&f, &r), XDP_REDIRECT);
 	COUNTERS(C(to_stack, 2));
 
 	/* the kernel's ports, and the protocol the port is not owned for */
 	build_udp(&f, SHR_IP, KERNEL_PORT, 64, 0, 1);
-	assert_verdict(run(&f, &r), XDP_PASS);
-	assert_untouched(&f, &r);
+	assert_verdict_untouched(&f, &r, XDP_PASS);
 	build_tcp(&f, SHR_IP, SKIFF_PORT);
-	assert_verdict(run(&f, &r), XDP_PASS);
-	assert_untouched(&f, &r);
+	assert_verdict_untouched(&f, &r, XDP_PASS);
 	build_udp(&f, SHR_IP, 9000, 64, 0, 1);
-	assert_verdict(run(&f, &r), XDP_PASS);
-	assert_untouched(&f, &r);
+	assert_verdict_untouched(&f, &r, XDP_PASS);
 	/* another protocol on the shared address */
 	build_ipv4(&f, NO_VLAN, 47, PEER_IP, SHR_IP, 0, 1, 0, (uint8_t[8]){}, 8);
-	assert_verdict(run(&f, &r), XDP_PASS);
-	assert_untouched(&f, &r);
+	assert_verdict_untouched(&f, &r, XDP_PASS);
 	COUNTERS(C(to_stack, 2), C(pass_port, 3), C(pass_shared, 1), C(to_kernel, 4));
 }
 
@@ -1486,8 +1452,7 @@ static void shared_address_owned_port_without_xsk_passes(void **state)
 	REQUIRE_ROOT();
 	add_port(0, SKIFF_PORT, IPPROTO_UDP);
 	build_udp(&f, SHR_IP, SKIFF_PORT, 64, 0, 1);
-	assert_verdict(run(&f, &r), XDP_PASS);
-	assert_untouched(&f, &r);
+	assert_verdict_untouched(&f, &r, XDP_PASS);
 	/* exact-address entry for another address does not own this one */
 	test_setup(NULL);
 	add_port(DED_IP, SKIFF_PORT, IPPROTO_UDP);
@@ -1524,8 +1489,7 @@ static void shared_fragments_follow_first_fragment_to_xsk(void **state)
 	build_udp(&f, SHR_IP, 0, 1472, 0x2000 | 185, 77);
 	assert_verdict(run(&f, &r), XDP_REDIRECT);
 	build_udp(&f, SHR_IP, 0, 100, 5 * 185, 77);
-	assert_verdict(run(&f, &r), XDP_REDIRECT);
-	assert_untouched(&f, &r);
+	assert_verdict_untouched(&f, &r, XDP_REDIRECT);
 	COUNTERS(C(frag_first, 1), C(frag_follow, 2), C(to_stack, 3));
 }
 
@@ -1539,14 +1503,12 @@ static void shared_fragments_follow_first_fragment_to_kernel(void **state)
 	REQUIRE_ROOT();
 	add_port(0, SKIFF_PORT, IPPROTO_UDP);
 	build_udp(&f, SHR_IP, KERNEL_PORT, 1472, 0x2000, 78);
-	assert_verdict(run(&f, &r), XDP_PASS);
-	assert_untouched(&f, &r);
+	assert_verdict_untouched(&f, &r, XDP_PASS);
 	assert_true(frag_lookup(PEER_IP, SHR_IP, 78, IPPROTO_UDP, &v));
 	assert_int_equal(v.to_stack, 0);
 	/* a later fragment whose bytes happen to look like an owned port */
 	build_udp(&f, SHR_IP, SKIFF_PORT, 100, 185, 78);
-	assert_verdict(run(&f, &r), XDP_PASS);
-	assert_untouched(&f, &r);
+	assert_verdict_untouched(&f, &r, XDP_PASS);
 	COUNTERS(C(frag_first, 1), C(frag_follow, 1), C(pass_port, 2), C(to_kernel, 2));
 }
 
@@ -1559,8 +1521,7 @@ static void shared_fragment_before_its_first_goes_to_kernel(void **state)
 	REQUIRE_ROOT();
 	add_port(0, SKIFF_PORT, IPPROTO_UDP);
 	build_udp(&f, SHR_IP, SKIFF_PORT, 100, 185, 79);
-	assert_verdict(run(&f, &r), XDP_PASS);
-	assert_untouched(&f, &r);
+	assert_verdict_untouched(&f, &r, XDP_PASS);
 	/* same id, but another source or protocol: another datagram */
 	build_udp(&f, SHR_IP, SKIFF_PORT, 1472, 0x2000, 80);
 	assert_verdict(run(&f, &r), XDP_PASS); /* first: owned, but no XSK */
@@ -1658,14 +1619,12 @@ static void icmp_errors_quoting_owned_udp_flow_go_to_xsk(void **state)
 	for (i = 0; i < sizeof(types) / sizeof(types[0]); i++) {
 		build_icmp_err(&f, SHR_IP, types[i][0], types[i][1], 0, IPPROTO_UDP, SHR_IP,
 			       SKIFF_PORT, UDP_HLEN);
-		assert_verdict(run(&f, &r), XDP_REDIRECT);
-		assert_untouched(&f, &r);
+		assert_verdict_untouched(&f, &r, XDP_REDIRECT);
 	}
 	/* a quote of 548 bytes, as Linux sends (576 in all) */
 	build_icmp_err(&f, SHR_IP, 3, 3, 0, IPPROTO_UDP, SHR_IP, SKIFF_PORT,
 		       576 - QUOTE_OFF - IP_LEN);
-	assert_verdict(run(&f, &r), XDP_REDIRECT);
-	assert_untouched(&f, &r);
+	assert_verdict_untouched(&f, &r, XDP_REDIRECT);
 	COUNTERS(C(icmp_err_to_stack, 5), C(to_stack, 5));
 }
 
@@ -1680,8 +1639,7 @@ static void frag_needed_quoting_owned_tcp_port_goes_to_xsk(void **state)
 	add_port(SHR_IP, 9000, IPPROTO_TCP);
 	/* RFC 1191: code 4 with the next-hop MTU; RFC 792 minimum quote */
 	build_icmp_err(&f, SHR_IP, 3, 4, 1400, IPPROTO_TCP, SHR_IP, 9000, 8);
-	assert_verdict(run(&f, &r), XDP_REDIRECT);
-	assert_untouched(&f, &r);
+	assert_verdict_untouched(&f, &r, XDP_REDIRECT);
 	/* the whole TCP header quoted */
 	build_icmp_err(&f, SHR_IP, 3, 4, 1280, IPPROTO_TCP, SHR_IP, 9000, TCP_HLEN);
 	assert_verdict(run(&f, &r), XDP_REDIRECT);
@@ -1691,8 +1649,7 @@ static void frag_needed_quoting_owned_tcp_port_goes_to_xsk(void **state)
 	memset(f.b + f.l3 + QUOTE_OFF + IP_LEN, 1, 8);	  /* NOP options */
 	put16(f.b + f.l3 + QUOTE_OFF + IP_LEN + 8, 9000); /* source port */
 	fix_icmp_csum(&f);
-	assert_verdict(run(&f, &r), XDP_REDIRECT);
-	assert_untouched(&f, &r);
+	assert_verdict_untouched(&f, &r, XDP_REDIRECT);
 	COUNTERS(C(icmp_err_to_stack, 3), C(to_stack, 3));
 }
 
@@ -1707,11 +1664,9 @@ static void icmp_error_quoting_kernel_flow_passes_untouched(void **state)
 	add_port(SHR_IP, SKIFF_PORT, IPPROTO_UDP);
 	/* the kernel's port; the owned port's other protocol */
 	build_icmp_err(&f, SHR_IP, 3, 3, 0, IPPROTO_UDP, SHR_IP, KERNEL_PORT, UDP_HLEN);
-	assert_verdict(run(&f, &r), XDP_PASS);
-	assert_untouched(&f, &r);
+	assert_verdict_untouched(&f, &r, XDP_PASS);
 	build_icmp_err(&f, SHR_IP, 3, 4, 1400, IPPROTO_TCP, SHR_IP, SKIFF_PORT, TCP_HLEN);
-	assert_verdict(run(&f, &r), XDP_PASS);
-	assert_untouched(&f, &r);
+	assert_verdict_untouched(&f, &r, XDP_PASS);
 	/* the DESTINATION port is not what decides: the quote is our packet */
 	build_icmp_err(&f, SHR_IP, 3, 3, 0, IPPROTO_UDP, SHR_IP, KERNEL_PORT, UDP_HLEN);
 	put16(f.b + f.l3 + QUOTE_OFF + IP_LEN + 2, SKIFF_PORT);
@@ -1719,8 +1674,7 @@ static void icmp_error_quoting_kernel_flow_passes_untouched(void **state)
 	assert_verdict(run(&f, &r), XDP_PASS);
 	/* a quoted ping (time exceeded for the kernel's traceroute -I) */
 	build_icmp_err(&f, SHR_IP, 11, 0, 0, IPPROTO_ICMP, SHR_IP, 0x0800, 8);
-	assert_verdict(run(&f, &r), XDP_PASS);
-	assert_untouched(&f, &r);
+	assert_verdict_untouched(&f, &r, XDP_PASS);
 	COUNTERS(C(pass_icmp_err, 4), C(to_kernel, 4));
 }
 
@@ -1739,15 +1693,13 @@ static void other_icmp_to_shared_address_stays_with_kernel(void **state)
 	for (i = 0; i < sizeof(types); i++) {
 		build_icmp_err(&f, SHR_IP, types[i], 0, 0, IPPROTO_UDP, SHR_IP, SKIFF_PORT,
 			       UDP_HLEN);
-		assert_verdict(run(&f, &r), XDP_PASS);
-		assert_untouched(&f, &r);
+		assert_verdict_untouched(&f, &r, XDP_PASS);
 	}
 	/* a fragmented error, and one shorter than the ICMP header */
 	build_icmp_err(&f, SHR_IP, 3, 3, 0, IPPROTO_UDP, SHR_IP, SKIFF_PORT, UDP_HLEN);
 	put16(f.b + f.l3 + 6, 0x2000);
 	fix_ip_csum(&f);
-	assert_verdict(run(&f, &r), XDP_PASS);
-	assert_untouched(&f, &r);
+	assert_verdict_untouched(&f, &r, XDP_PASS);
 	for (n = 0; n < ICMP_HLEN; n++) {
 		build_icmp_err(&f, SHR_IP, 3, 3, 0, IPPROTO_UDP, SHR_IP, SKIFF_PORT, UDP_HLEN);
 		put16(f.b + f.l3 + 2, (uint16_t)(IP_LEN + n));
@@ -1777,8 +1729,7 @@ static void truncated_icmp_error_quote_passes_at_every_length(void **state)
 		fix_ip_csum(&f);
 		f.len = f.l3 + QUOTE_OFF + n;
 		fix_icmp_csum(&f);
-		assert_verdict(run(&f, &r), XDP_PASS);
-		assert_untouched(&f, &r);
+		assert_verdict_untouched(&f, &r, XDP_PASS);
 	}
 	/* tot_len says the quote ends early, Ethernet padding follows */
 	build_icmp_err(&f, SHR_IP, 3, 3, 0, IPPROTO_UDP, SHR_IP, SKIFF_PORT, UDP_HLEN);
@@ -1804,15 +1755,13 @@ static void icmp_error_with_bad_quoted_header_passes(void **state)
 		build_icmp_err(&f, SHR_IP, 3, 3, 0, IPPROTO_UDP, SHR_IP, SKIFF_PORT, UDP_HLEN);
 		f.b[f.l3 + QUOTE_OFF] = first[i];
 		fix_icmp_csum(&f);
-		assert_verdict(run(&f, &r), XDP_PASS);
-		assert_untouched(&f, &r);
+		assert_verdict_untouched(&f, &r, XDP_PASS);
 	}
 	/* a quoted later fragment: its first bytes are data, not ports */
 	build_icmp_err(&f, SHR_IP, 3, 4, 1400, IPPROTO_UDP, SHR_IP, SKIFF_PORT, UDP_HLEN);
 	put16(f.b + f.l3 + QUOTE_OFF + 6, 185);
 	fix_icmp_csum(&f);
-	assert_verdict(run(&f, &r), XDP_PASS);
-	assert_untouched(&f, &r);
+	assert_verdict_untouched(&f, &r, XDP_PASS);
 	COUNTERS(C(pass_icmp_quote, sizeof(first) + 1), C(to_kernel, sizeof(first) + 1));
 }
 
@@ -1826,22 +1775,19 @@ static void wildcard_port_entry_owns_icmp_errors_for_its_flows(void **state)
 	set_xsk(true);
 	add_port(0, SKIFF_PORT, IPPROTO_UDP);
 	build_icmp_err(&f, SHR_IP, 3, 3, 0, IPPROTO_UDP, SHR_IP, SKIFF_PORT, UDP_HLEN);
-	assert_verdict(run(&f, &r), XDP_REDIRECT);
-	assert_untouched(&f, &r);
+	assert_verdict_untouched(&f, &r, XDP_REDIRECT);
 	COUNTERS(C(icmp_err_to_stack, 1), C(to_stack, 1));
 
 	/* a quote whose source is not the address the error came to */
 	stats_reset();
 	build_icmp_err(&f, SHR_IP, 3, 3, 0, IPPROTO_UDP, OTHER_IP, SKIFF_PORT, UDP_HLEN);
-	assert_verdict(run(&f, &r), XDP_PASS);
-	assert_untouched(&f, &r);
+	assert_verdict_untouched(&f, &r, XDP_PASS);
 	/* an exact entry for another address does not own this address's flow */
 	test_setup(NULL);
 	set_xsk(true);
 	add_port(DED_IP, SKIFF_PORT, IPPROTO_UDP);
 	build_icmp_err(&f, SHR_IP, 3, 3, 0, IPPROTO_UDP, SHR_IP, SKIFF_PORT, UDP_HLEN);
-	assert_verdict(run(&f, &r), XDP_PASS);
-	assert_untouched(&f, &r);
+	assert_verdict_untouched(&f, &r, XDP_PASS);
 	COUNTERS(C(pass_icmp_err, 1), C(to_kernel, 1));
 }
 
@@ -1854,8 +1800,7 @@ static void icmp_error_for_owned_flow_without_xsk_passes(void **state)
 	REQUIRE_ROOT();
 	add_port(0, SKIFF_PORT, IPPROTO_UDP);
 	build_icmp_err(&f, SHR_IP, 3, 3, 0, IPPROTO_UDP, SHR_IP, SKIFF_PORT, UDP_HLEN);
-	assert_verdict(run(&f, &r), XDP_PASS);
-	assert_untouched(&f, &r);
+	assert_verdict_untouched(&f, &r, XDP_PASS);
 	COUNTERS(C(no_xsk, 1), C(to_kernel, 1));
 }
 
