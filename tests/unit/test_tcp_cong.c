@@ -300,6 +300,24 @@ static double segs(const struct tcp_cong *c)
 	return (double)c->cwnd / c->mss;
 }
 
+/* CUBIC with a first RTT sample of rtt_us at now and a window of cwnd_segs segments. */
+static void cubic_new(struct tcp_cong *c, uint64_t now, uint32_t rtt_us, uint32_t cwnd_segs)
+{
+	cong_new(&tcp_cubic, c, MSS);
+	tcp_cubic.rtt_sample(c, rtt_us, now);
+	c->cwnd = cwnd_segs * MSS;
+}
+
+/* 100 ms rounds for K, the time the curve takes from w_epoch back to w_max. */
+static void run_for_k(struct tcp_cong *c, uint64_t *now, double w_max, double w_epoch)
+{
+	double k = k_of(w_max, w_epoch);
+	uint64_t t0 = *now;
+
+	while ((double)(*now - t0) / SEC < k)
+		run_rtt(&tcp_cubic, c, now, 100 * MS, MSS);
+}
+
 static void cubic_loss_reduces_to_beta_times_wmax(void **state)
 {
 	struct tcp_cong c;
@@ -326,9 +344,7 @@ static void cubic_concave_to_wmax_at_k_then_convex(void **state)
 	int r, reached = 0;
 
 	(void)state;
-	cong_new(&tcp_cubic, &c, MSS);
-	tcp_cubic.rtt_sample(&c, 100000, now);
-	c.cwnd = 100 * MSS;
+	cubic_new(&c, now, 100000, 100);
 	loss_and_recover(&tcp_cubic, &c, now);
 	assert_int_equal(c.cwnd, 70 * MSS);
 	assert_true(fabs_(k - 4.2172) < 0.001);
@@ -382,9 +398,7 @@ static void cubic_reno_friendly_region_dominates_at_small_rtt(void **state)
 	int r;
 
 	(void)state;
-	cong_new(&tcp_cubic, &c, MSS);
-	tcp_cubic.rtt_sample(&c, 1000, now);
-	c.cwnd = 10 * MSS;
+	cubic_new(&c, now, 1000, 10);
 	loss_and_recover(&tcp_cubic, &c, now);
 	assert_int_equal(c.cwnd, 7 * MSS);
 	t0 = now;
@@ -404,31 +418,22 @@ static void cubic_reno_friendly_region_dominates_at_small_rtt(void **state)
 static void cubic_fast_convergence_lowers_wmax(void **state)
 {
 	struct tcp_cong c;
-	uint64_t now = 10 * SEC, t0;
-	double k;
+	uint64_t now = 10 * SEC;
 
 	(void)state;
-	cong_new(&tcp_cubic, &c, MSS);
-	tcp_cubic.rtt_sample(&c, 100000, now);
-	c.cwnd = 1000 * MSS;
+	cubic_new(&c, now, 100000, 1000);
 	loss_and_recover(&tcp_cubic, &c, now);	/* W_max = 1000 */
 	c.cwnd = 800 * MSS;
 	loss_and_recover(&tcp_cubic, &c, now);	/* 800 < 1000: W_max = 680 */
 	assert_int_equal(c.cwnd, 560 * MSS);
-	k = k_of(680, 560);
-	t0 = now;
-	while ((double)(now - t0) / SEC < k)
-		run_rtt(&tcp_cubic, &c, &now, 100 * MS, MSS);
+	run_for_k(&c, &now, 680, 560);
 	/* The plateau is at 680, not 800. */
 	assert_true(fabs_(segs(&c) - 680) < 3.0);
 	/* Without fast convergence (loss at or above W_max) it is cwnd. */
 	c.cwnd = 700 * MSS;
 	loss_and_recover(&tcp_cubic, &c, now);	/* 700 >= 680: W_max = 700 */
 	assert_int_equal(c.cwnd, 490 * MSS);
-	k = k_of(700, 490);
-	t0 = now;
-	while ((double)(now - t0) / SEC < k)
-		run_rtt(&tcp_cubic, &c, &now, 100 * MS, MSS);
+	run_for_k(&c, &now, 700, 490);
 	assert_true(fabs_(segs(&c) - 700) < 3.0);
 }
 
@@ -440,9 +445,7 @@ static void cubic_after_rto_slow_starts_then_climbs_to_wmax(void **state)
 	int r;
 
 	(void)state;
-	cong_new(&tcp_cubic, &c, MSS);
-	tcp_cubic.rtt_sample(&c, 100000, now);
-	c.cwnd = 100 * MSS;
+	cubic_new(&c, now, 100000, 100);
 	c.ssthresh = tcp_cubic.ssthresh(&c, 100 * MSS, now);
 	c.cwnd = MSS;
 	tcp_cubic.event(&c, TCP_CA_EVENT_LOSS, now);
@@ -462,9 +465,7 @@ static void cubic_idle_restart_does_not_jump(void **state)
 	uint32_t w;
 
 	(void)state;
-	cong_new(&tcp_cubic, &c, MSS);
-	tcp_cubic.rtt_sample(&c, 100000, now);
-	c.cwnd = 100 * MSS;
+	cubic_new(&c, now, 100000, 100);
 	loss_and_recover(&tcp_cubic, &c, now);
 	run_rtt(&tcp_cubic, &c, &now, 100 * MS, MSS);
 	now += 60 * SEC;	/* idle a minute */
