@@ -586,8 +586,10 @@ static void fill_status(struct skiffd *d, struct report_status *s)
 	s->http_dir = d->cfg.http_dir;
 }
 
-static void ctl_status(struct skiffd *d, struct strbuf *sb, bool json)
+static void verb_status(void *ctx, const struct ctl_request *req, struct strbuf *sb)
 {
+	struct skiffd *d = ctx;
+	bool json = req->json;
 	struct report_status *s = calloc(1, sizeof(*s));
 
 	if (!s) {
@@ -599,8 +601,10 @@ static void ctl_status(struct skiffd *d, struct strbuf *sb, bool json)
 	free(s);
 }
 
-static void ctl_stats(struct skiffd *d, struct strbuf *sb, bool json)
+static void verb_stats(void *ctx, const struct ctl_request *req, struct strbuf *sb)
 {
+	struct skiffd *d = ctx;
+	bool json = req->json;
 	struct report_queue_stats *q;
 	struct skiff_xdp_stats xdp;
 	uint32_t i;
@@ -722,10 +726,11 @@ static int neigh_cmp(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
-static void ctl_neigh(struct skiffd *d, struct strbuf *sb, bool json)
+static void verb_neigh(void *ctx, const struct ctl_request *req, struct strbuf *sb)
 {
+	struct skiffd *d = ctx;
+	bool json = req->json;
 	struct neigh_collect c = { .now = clock_now() };
-
 	uint32_t i;
 
 	if (d->hooks.neigh_walk)
@@ -802,8 +807,10 @@ static void sock_collect_one(void *arg, const struct sock *sk)
 	c->n++;
 }
 
-static void ctl_sockets(struct skiffd *d, struct strbuf *sb, bool json)
+static void verb_sockets(void *ctx, const struct ctl_request *req, struct strbuf *sb)
 {
+	struct skiffd *d = ctx;
+	bool json = req->json;
 	struct sock_collect c = { 0 };
 	uint32_t i;
 
@@ -824,8 +831,10 @@ static void ctl_sockets(struct skiffd *d, struct strbuf *sb, bool json)
 }
 
 /* The route table (the same in every worker) with the use counts summed. */
-static void ctl_routes(struct skiffd *d, struct strbuf *sb, bool json)
+static void verb_routes(void *ctx, const struct ctl_request *req, struct strbuf *sb)
 {
+	struct skiffd *d = ctx;
+	bool json = req->json;
 	struct route_info ri[ROUTE_MAX_ENTRIES];
 	struct route6_info r6[ROUTE6_SLOTS];
 	struct report_route rr[ROUTE_MAX_ENTRIES + ROUTE6_SLOTS];
@@ -872,8 +881,10 @@ static void ctl_routes(struct skiffd *d, struct strbuf *sb, bool json)
 }
 
 /* Every worker's path MTU cache (each worker keeps its own). */
-static void ctl_pmtu(struct skiffd *d, struct strbuf *sb, bool json)
+static void verb_pmtu(void *ctx, const struct ctl_request *req, struct strbuf *sb)
 {
+	struct skiffd *d = ctx;
+	bool json = req->json;
 	struct pmtu6_info pi[PMTU6_MAX_ENTRIES];
 	struct report_pmtu *rp;
 	int n = 0, k, m;
@@ -897,36 +908,6 @@ static void ctl_pmtu(struct skiffd *d, struct strbuf *sb, bool json)
 	}
 	report_pmtu(sb, rp, n, d->cfg.iface, json);
 	free(rp);
-}
-
-static void verb_status(void *ctx, const struct ctl_request *req, struct strbuf *sb)
-{
-	ctl_status(ctx, sb, req->json);
-}
-
-static void verb_stats(void *ctx, const struct ctl_request *req, struct strbuf *sb)
-{
-	ctl_stats(ctx, sb, req->json);
-}
-
-static void verb_neigh(void *ctx, const struct ctl_request *req, struct strbuf *sb)
-{
-	ctl_neigh(ctx, sb, req->json);
-}
-
-static void verb_sockets(void *ctx, const struct ctl_request *req, struct strbuf *sb)
-{
-	ctl_sockets(ctx, sb, req->json);
-}
-
-static void verb_routes(void *ctx, const struct ctl_request *req, struct strbuf *sb)
-{
-	ctl_routes(ctx, sb, req->json);
-}
-
-static void verb_pmtu(void *ctx, const struct ctl_request *req, struct strbuf *sb)
-{
-	ctl_pmtu(ctx, sb, req->json);
 }
 
 static void verb_apps(void *ctx, const struct ctl_request *req, struct strbuf *sb)
