@@ -282,6 +282,20 @@ static bool connect_done(void *arg)
 	return skiff_poll(p->a) & (SOCK_EV_OUT | SOCK_EV_ERR);
 }
 
+/* B listens on [::]:80, A connects to B's address: both ends established. */
+static void tcp6_connect_pair(struct twostack *ts, struct tcp_pair *p)
+{
+	struct sockaddr_in6 any = sin6_of(in6addr_any.s6_addr, 80), to = sin6_of(ts_addr6[TS_B], 80);
+
+	p->lst = sock6(ts, TS_B, SOCK_STREAM);
+	assert_int_equal(skiff_bind(p->lst, &any), 0);
+	assert_int_equal(skiff_listen(p->lst, 8), 0);
+	p->a = sock6(ts, TS_A, SOCK_STREAM);
+	assert_int_equal(skiff_connect(p->a, &to), -EINPROGRESS);
+	assert_true(twostack_run(ts, SEC, accepted, p));
+	assert_true(twostack_run(ts, SEC, connect_done, p));
+}
+
 struct xfer {
 	struct socket *tx, *rx;
 	size_t total, sent, got;
@@ -316,18 +330,11 @@ static void tcp_over_ipv6_connects_and_carries_bytes_both_ways(void **state)
 {
 	struct twostack *ts = *state;
 	struct tcp_pair p = { 0 };
-	struct sockaddr_in6 any = sin6_of(in6addr_any.s6_addr, 80), to = sin6_of(ts_addr6[TS_B], 80);
 	struct sockaddr_in6 name;
 	struct xfer x;
 	int mss;
 
-	p.lst = sock6(ts, TS_B, SOCK_STREAM);
-	assert_int_equal(skiff_bind(p.lst, &any), 0);
-	assert_int_equal(skiff_listen(p.lst, 8), 0);
-	p.a = sock6(ts, TS_A, SOCK_STREAM);
-	assert_int_equal(skiff_connect(p.a, &to), -EINPROGRESS);
-	assert_true(twostack_run(ts, SEC, accepted, &p));
-	assert_true(twostack_run(ts, SEC, connect_done, &p));
+	tcp6_connect_pair(ts, &p);
 	assert_int_equal(p.peer.sin6_family, AF_INET6);
 	assert_memory_equal(&p.peer.sin6_addr, ts_addr6[TS_A], 16);
 	assert_int_equal(skiff_getsockname(p.b, &name), 0);
@@ -446,7 +453,6 @@ static void find_una(void *arg, const struct sock *sk)
 static void packet_too_big_lowers_the_mss_of_an_ipv6_connection(void **state)
 {
 	struct twostack *ts = *state;
-	struct sockaddr_in6 any = sin6_of(in6addr_any.s6_addr, 80), to = sin6_of(ts_addr6[TS_B], 80);
 	struct tcp_pair p = { 0 };
 	struct ptb_capture cap = { 0 };
 	struct {
@@ -459,13 +465,7 @@ static void packet_too_big_lowers_the_mss_of_an_ipv6_connection(void **state)
 	struct xfer x;
 	int mss;
 
-	p.lst = sock6(ts, TS_B, SOCK_STREAM);
-	assert_int_equal(skiff_bind(p.lst, &any), 0);
-	assert_int_equal(skiff_listen(p.lst, 8), 0);
-	p.a = sock6(ts, TS_A, SOCK_STREAM);
-	assert_int_equal(skiff_connect(p.a, &to), -EINPROGRESS);
-	assert_true(twostack_run(ts, SEC, accepted, &p));
-	assert_true(twostack_run(ts, SEC, connect_done, &p));
+	tcp6_connect_pair(ts, &p);
 	twostack_set_filter(ts, capture_big, &cap);
 	x = (struct xfer){ .tx = p.a, .rx = p.b, .total = 100000 };
 	assert_true(twostack_run(ts, 10 * SEC, xfer_step, &x));
