@@ -29,6 +29,7 @@
 #include "harness.h"
 #include "net/icmp.h"
 #include "net/ip.h"
+#include "tsum.h"
 
 #define T_PROTO		253	/* RFC 3692 experimental: our test protocol */
 #define T_ETH		14
@@ -111,26 +112,10 @@ static int teardown(void **state)
 	return 0;
 }
 
-static inline uint32_t t_sum(const void *p, size_t len, uint32_t sum)
-{
-	const uint8_t *b = p;
-	size_t i;
-
-	for (i = 0; i + 1 < len; i += 2)
-		sum += (uint32_t)b[i] << 8 | b[i + 1];
-	if (len & 1)
-		sum += (uint32_t)b[len - 1] << 8;
-	return sum;
-}
-
 /* The checksum to store (host order) over len bytes. */
 static inline uint16_t t_csum(const void *p, size_t len)
 {
-	uint32_t sum = t_sum(p, len, 0);
-
-	while (sum >> 16)
-		sum = (sum & 0xffff) + (sum >> 16);
-	return (uint16_t)~sum;
+	return (uint16_t)~t_fold(t_sum(p, len, 0));
 }
 
 /* 0 when the checksum over p (stored inside it) is right. */

@@ -23,6 +23,7 @@
 #include <skiff/proto/udp.h>
 
 #include "harness.h"
+#include "tsum.h"
 
 #define T_PEER_PORT	40000
 #define T_ETH_HLEN	14
@@ -32,26 +33,6 @@ enum t_csum {
 	T_CSUM_ZERO,	/* 0: none sent */
 	T_CSUM_BAD,	/* right checksum + 1 */
 };
-
-/* RFC 1071, the slow obvious way: sum of big-endian 16-bit words. */
-static inline uint32_t t_sum(const void *p, size_t len, uint32_t sum)
-{
-	const uint8_t *b = p;
-	size_t i;
-
-	for (i = 0; i + 1 < len; i += 2)
-		sum += (uint32_t)b[i] << 8 | b[i + 1];
-	if (len & 1)
-		sum += (uint32_t)b[len - 1] << 8;
-	return sum;
-}
-
-static inline uint16_t t_fold(uint32_t sum)
-{
-	while (sum >> 16)
-		sum = (sum & 0xffff) + (sum >> 16);
-	return (uint16_t)sum;
-}
 
 /* One's-complement sum (host order) of the UDP pseudo header + seg. */
 static inline uint16_t t_udp_sum(uint32_t saddr, uint32_t daddr, const void *seg, size_t len)
