@@ -202,31 +202,46 @@ static void a_lone_stack_allocates_every_port_and_hands_nothing_over(void **stat
 
 /* ---- TCP ---- */
 
+/*
+ * A TCP segment from the peer (10.0.0.2:sport) to us:dport into w, with
+ * options opt (olen a multiple of 4, 0 for none).
+ */
+static void tcp_rx_opt(struct harness *w, uint16_t sport, uint16_t dport, uint32_t seq,
+		       uint32_t ack, uint8_t flags, const uint8_t *opt, size_t olen)
+{
+	uint8_t seg[60], frame[160];
+	uint32_t sum = 0, peer = H_PEER, us = H_ADDR;
+	size_t hlen = 20 + olen, n;
+	uint16_t c;
+
+	memset(seg, 0, sizeof(seg));
+	seg[0] = (uint8_t)(sport >> 8);
+	seg[1] = (uint8_t)sport;
+	seg[2] = (uint8_t)(dport >> 8);
+	seg[3] = (uint8_t)dport;
+	put_be32(seg + 4, seq);
+	put_be32(seg + 8, ack);
+	seg[12] = (uint8_t)((hlen / 4) << 4);
+	seg[13] = flags;
+	seg[14] = 0xff;
+	seg[15] = 0xff;
+	if (olen)
+		memcpy(seg + 20, opt, olen);
+	sum = t_sum(&peer, 4, sum);
+	sum = t_sum(&us, 4, sum);
+	sum += IPPROTO_TCP + (uint32_t)hlen;
+	c = (uint16_t)~t_fold(t_sum(seg, hlen, sum));
+	seg[16] = (uint8_t)(c >> 8);
+	seg[17] = (uint8_t)c;
+	n = harness_ip_frame(frame, sizeof(frame), H_PEER, H_ADDR, IPPROTO_TCP, 1, 0, seg, hlen);
+	harness_rx(w, frame, n);
+}
+
 /* A bare TCP segment from the peer (10.0.0.2:sport) to us:dport into w. */
 static void tcp_rx(struct harness *w, uint16_t sport, uint16_t dport, uint32_t seq, uint32_t ack,
 		   uint8_t flags)
 {
-	uint8_t seg[TCP_HDR_LEN], frame[128];
-	struct tcp_hdr *th = (struct tcp_hdr *)seg;
-	uint32_t sum = 0;
-	uint32_t peer = H_PEER, us = H_ADDR;
-	size_t n;
-
-	memset(seg, 0, sizeof(seg));
-	put_be16(&th->source, sport);
-	put_be16(&th->dest, dport);
-	put_be32(&th->seq, seq);
-	put_be32(&th->ack_seq, ack);
-	th->doff = TCP_HDR_LEN / 4;
-	th->flags = flags;
-	put_be16(&th->window, 0xffff);
-	sum = t_sum(&peer, 4, sum);
-	sum = t_sum(&us, 4, sum);
-	sum += IPPROTO_TCP + sizeof(seg);
-	put_be16(&th->check, (uint16_t)~t_fold(t_sum(seg, sizeof(seg), sum)));
-	n = harness_ip_frame(frame, sizeof(frame), H_PEER, H_ADDR, IPPROTO_TCP, 1, 0, seg,
-			     sizeof(seg));
-	harness_rx(w, frame, n);
+	tcp_rx_opt(w, sport, dport, seq, ack, flags, NULL, 0);
 }
 
 /* Pop the next TCP segment w sent: flags, ports, seq. */
@@ -380,37 +395,6 @@ static void tcp_port_unreachable_on_other_queue_refuses_the_connect(void **state
 	assert_true(skiff_recv(so, buf, sizeof(buf)) < 0);
 	skiff_close(so);
 	fakedev_purge(&a->fd);
-}
-
-/* A TCP segment from the peer with options opt (len a multiple of 4). */
-static void tcp_rx_opt(struct harness *w, uint16_t sport, uint16_t dport, uint32_t seq,
-		       uint32_t ack, uint8_t flags, const uint8_t *opt, size_t olen)
-{
-	uint8_t seg[60], frame[160];
-	uint32_t sum = 0, peer = H_PEER, us = H_ADDR;
-	size_t hlen = 20 + olen, n;
-	uint16_t c;
-
-	memset(seg, 0, sizeof(seg));
-	seg[0] = (uint8_t)(sport >> 8);
-	seg[1] = (uint8_t)sport;
-	seg[2] = (uint8_t)(dport >> 8);
-	seg[3] = (uint8_t)dport;
-	put_be32(seg + 4, seq);
-	put_be32(seg + 8, ack);
-	seg[12] = (uint8_t)((hlen / 4) << 4);
-	seg[13] = flags;
-	seg[14] = 0xff;
-	seg[15] = 0xff;
-	memcpy(seg + 20, opt, olen);
-	sum = t_sum(&peer, 4, sum);
-	sum = t_sum(&us, 4, sum);
-	sum += IPPROTO_TCP + (uint32_t)hlen;
-	c = (uint16_t)~t_fold(t_sum(seg, hlen, sum));
-	seg[16] = (uint8_t)(c >> 8);
-	seg[17] = (uint8_t)c;
-	n = harness_ip_frame(frame, sizeof(frame), H_PEER, H_ADDR, IPPROTO_TCP, 1, 0, seg, hlen);
-	harness_rx(w, frame, n);
 }
 
 static struct socket *tcp_listener(struct harness *w, uint16_t port)
