@@ -7,6 +7,7 @@
  * stale re-confirmation by unicast, aging, special destinations.
  */
 #include "linktest.h"
+#include "link/neigh_internal.h"
 
 #define PEER3 IP4(10, 0, 0, 3)
 
@@ -438,6 +439,34 @@ static void full_cache_evicts_a_resolved_entry(void **state)
 	assert_int_equal(neigh_get(&h->st, IP4(10, 1, 4, 0), &ni), 0);
 }
 
+/*
+ * The table's hash is keyed: 1,024 IPv6 keys chosen to collide under a
+ * fixed multiplicative hash (w[0] ^ w[1] * C the same for all) spread over
+ * the buckets, and land elsewhere under another table's key.
+ */
+static void the_neighbour_hash_is_keyed(void **state)
+{
+	struct neigh_table t1 = {0}, t2 = {0};
+	bool used[NEIGH_BUCKETS] = {0};
+	unsigned int i, distinct = 0, same = 0;
+	union neigh_key k;
+
+	(void)state;
+	t1.hash_key[0] = 0x0123456789abcdefull;
+	t1.hash_key[1] = 0x02468ace13579bdfull;
+	t2.hash_key[0] = 0x13579bdf02468acfull;
+	t2.hash_key[1] = 0x89abcdef01234567ull;
+	for (i = 0; i < 1024; i++) {
+		k.w[1] = (uint64_t)i + 1;
+		k.w[0] = 0x20010db800000000ull ^ (k.w[1] * 0x9e3779b97f4a7c15ull);
+		distinct += !used[neigh_hash(&t1, &k)];
+		used[neigh_hash(&t1, &k)] = true;
+		same += neigh_hash(&t1, &k) == neigh_hash(&t2, &k);
+	}
+	assert_true(distinct >= NEIGH_BUCKETS * 3 / 4);
+	assert_true(same < 64);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -461,6 +490,7 @@ int main(void)
 		T(request_source_is_our_address_on_the_target_subnet),
 		T(full_cache_evicts_a_resolved_entry),
 #undef T
+		cmocka_unit_test(the_neighbour_hash_is_keyed),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

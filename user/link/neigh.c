@@ -57,6 +57,7 @@
 #include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
 
 #include <linux/if_ether.h>
 
@@ -85,13 +86,6 @@ static inline bool key_eq(const union neigh_key *a, const union neigh_key *b)
 	return a->w[0] == b->w[0] && a->w[1] == b->w[1];
 }
 
-static inline uint32_t neigh_hash(const union neigh_key *k)
-{
-	uint64_t x = k->w[0] ^ (k->w[1] * 0x9e3779b97f4a7c15ull);
-
-	return (uint32_t)((x ^ (x >> 32)) * 0x9e3779b1u) >> (32 - NEIGH_HASH_BITS);
-}
-
 static int shared_lookup(struct stack *st, struct neigh_table *tbl, const union neigh_key *k,
 			 uint8_t mac[ETH_ALEN], uint64_t *updated)
 {
@@ -118,7 +112,7 @@ static struct neigh_entry *neigh_find(struct neigh_table *tbl, const union neigh
 {
 	struct neigh_entry *e;
 
-	for (e = tbl->buckets[neigh_hash(k)]; e; e = e->hnext)
+	for (e = tbl->buckets[neigh_hash(tbl, k)]; e; e = e->hnext)
 		if (key_eq(&e->key, k))
 			return e;
 	return NULL;
@@ -156,7 +150,7 @@ static void pending_del(struct neigh_table *tbl, struct neigh_entry *e)
 
 static void neigh_unhash(struct neigh_table *tbl, struct neigh_entry *e)
 {
-	struct neigh_entry **pp = &tbl->buckets[neigh_hash(&e->key)];
+	struct neigh_entry **pp = &tbl->buckets[neigh_hash(tbl, &e->key)];
 
 	while (*pp && *pp != e)
 		pp = &(*pp)->hnext;
@@ -211,7 +205,7 @@ static struct neigh_entry *neigh_alloc(struct stack *st, struct neigh_table *tbl
 	e->key = *k;
 	e->updated = st->now;
 	pkb_queue_init(&e->queue);
-	h = neigh_hash(k);
+	h = neigh_hash(tbl, k);
 	e->hnext = tbl->buckets[h];
 	tbl->buckets[h] = e;
 	tbl->n_used++;
@@ -780,6 +774,12 @@ struct neigh_table *neigh_table_create(struct stack *st, const struct neigh_ops 
 		return NULL;
 	}
 	tbl->ops = ops;
+	if (getrandom(tbl->hash_key, sizeof(tbl->hash_key), GRND_NONBLOCK) != sizeof(tbl->hash_key)) {
+		tbl->hash_key[0] = st->now * 0x9e3779b97f4a7c15ull ^ (uintptr_t)tbl; /* no entropy yet */
+		tbl->hash_key[1] = tbl->hash_key[0] * 0xc2b2ae3d27d4eb4full;
+	}
+	tbl->hash_key[0] |= 1;
+	tbl->hash_key[1] |= 1;
 	for (i = NEIGH_ENTRIES; i-- > 0;) {
 		tbl->entries[i].hnext = tbl->free_list;
 		tbl->free_list = &tbl->entries[i];

@@ -47,6 +47,7 @@ struct neigh_entry {
 struct neigh_table {
 	const struct neigh_ops *ops;
 	struct neigh_entry *buckets[NEIGH_BUCKETS];
+	uint64_t hash_key[2];		/* neigh_hash's multipliers (random, odd) */
 	struct neigh_entry *entries;	/* NEIGH_ENTRIES, one allocation */
 	struct neigh_entry *free_list;
 	uint32_t n_used;
@@ -65,5 +66,19 @@ struct neigh_table {
 
 /* arp.c: the IPv4 table's protocol */
 extern const struct neigh_ops arp_neigh_ops;
+
+/*
+ * The bucket of a key.  Keyed (neigh_table_create: random odd multipliers,
+ * multiply-add-shift as Linux's arp_hashfn and ndisc_hashfn): a sender on
+ * the link picks the addresses skiffd must resolve (an IPv6 /64 has 2^64),
+ * and with a fixed function it could put all 1,024 entries in one bucket
+ * and make every transmit walk them.  The top bits of the sum are the
+ * bucket: they depend on every bit of both words.
+ */
+static inline uint32_t neigh_hash(const struct neigh_table *tbl, const union neigh_key *k)
+{
+	return (uint32_t)((k->w[0] * tbl->hash_key[0] + k->w[1] * tbl->hash_key[1]) >>
+			  (64 - NEIGH_HASH_BITS));
+}
 
 #endif /* SKIFF_NEIGH_INTERNAL_H */
