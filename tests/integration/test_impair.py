@@ -135,9 +135,10 @@ def test_reordering_delivers_everything_out_of_order(rtopo):
 def test_delay_shows_in_ping_rtt(rtopo):
     rtopo.set_impairment(delay=10, seed=5)
     p = rtopo.peer(["ping", "-n", "-c", "5", "-i", "0.05", rtopo.dut_ip], timeout=20)
-    avg = float(p.stdout.split("rtt min/avg/max/mdev = ")[1].split("/")[1])
     mn = float(p.stdout.split("rtt min/avg/max/mdev = ")[1].split("/")[0])
-    assert 20.0 <= mn and avg < 30.0, p.stdout
+    # 10 ms each way; the fastest of five, not their average, is bounded
+    # above: a loaded machine adds to some RTTs, not to every one
+    assert 20.0 <= mn < 30.0, p.stdout
 
 
 def test_jitter_spreads_the_rtt(rtopo):
@@ -145,7 +146,10 @@ def test_jitter_spreads_the_rtt(rtopo):
     p = rtopo.peer(["ping", "-n", "-c", "20", "-i", "0.02", rtopo.dut_ip], timeout=20)
     mn, avg, mx, _ = (float(x) for x in
                       p.stdout.split("rtt min/avg/max/mdev = ")[1].split()[0].split("/"))
-    assert mn >= 10.0 and mx <= 32.0 and mx - mn >= 3.0, p.stdout
+    # 10 +- 5 ms each way: never under 10 ms, and some RTT under the 20 ms
+    # that the delay alone gives (the machine's load can only add to an
+    # RTT, so only jitter takes one below); no upper bound on the slowest
+    assert 10.0 <= mn < 19.0 and mx - mn >= 3.0, p.stdout
 
 
 def kernel_tcp_transfer(t, size, port):
