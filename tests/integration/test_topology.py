@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 import skiffnet as sn
+import tcpnet as tn
 
 
 def test_names_are_unique_per_process_and_fit_ifnamsiz(topo):
@@ -64,17 +65,8 @@ def test_kernel_udp_fragmented_datagram_crosses_the_veth(topo):
 def test_kernel_tcp_service_echoes(topo):
     srv = sn.TcpEchoServer(topo.dut_ns, topo.dut_ip, 8081)
     try:
-        c = sn.ns_socket(topo.peer_ns, type=socket.SOCK_STREAM)
-        c.settimeout(5)
-        c.connect((topo.dut_ip, 8081))
-        payload = os.urandom(100000)
-        c.sendall(payload)
-        c.shutdown(socket.SHUT_WR)
-        got = b""
-        while chunk := c.recv(65536):
-            got += chunk
-        c.close()
-        assert got == payload
+        _, sent, n, back = tn.echo_roundtrip(topo, topo.dut_ip, 8081, 100000, timeout=5)
+        assert n == 100000 and back == sent
     finally:
         srv.close()
 

@@ -12,6 +12,7 @@ import socket
 import pytest
 
 import skiffnet as sn
+import tcpnet as tn
 from conftest import DISCARD_PORT, ECHO_PORT
 
 pytestmark = pytest.mark.usefixtures("need_skiff")
@@ -110,17 +111,8 @@ def test_kernel_tcp_listener_on_shared_address_works(topo, sk):
     srv = sn.TcpEchoServer(topo.dut_ns, topo.dut_ip, 8080)
     before = sk.counters()
     try:
-        c = sn.ns_socket(topo.peer_ns, type=socket.SOCK_STREAM)
-        c.settimeout(5)
-        c.connect((topo.dut_ip, 8080))
-        payload = os.urandom(200000)
-        c.sendall(payload)
-        c.shutdown(socket.SHUT_WR)
-        got = bytearray()
-        while chunk := c.recv(65536):
-            got += chunk
-        c.close()
-        assert got == payload
+        _, sent, n, back = tn.echo_roundtrip(topo, topo.dut_ip, 8080, 200000, timeout=5)
+        assert n == 200000 and back == sent
     finally:
         srv.close()
     d = sn.delta(sk.counters(), before)
