@@ -168,6 +168,13 @@ static int run(const struct frame *f, struct result *r)
 	return r->verdict;
 }
 
+/* The frame went to the kernel, its bytes as they came. */
+#define assert_passes_unchanged(f, r) \
+	do { \
+		assert_int_equal(run(f, r), XDP_PASS); \
+		assert_memory_equal((r)->b, (f)->b, (f)->len); \
+	} while (0)
+
 static struct skiff_xdp_stats stats_sum(void)
 {
 	struct skiff_xdp_stats *v = calloc((size_t)fx.ncpus, sizeof(*v)), sum;
@@ -420,11 +427,9 @@ static void shared_and_foreign_addresses_are_the_kernels_untouched(void **state)
 	assert_memory_equal(r.b, f.b, f.len);
 	len = ns_msg(m, &shr, true); /* the kernel answers for its address */
 	build(&f, (uint8_t[]){ 0x33, 0x33, 0xff, 0, 0, 2 }, &peer, &grp, 255, m, len, false);
-	assert_int_equal(run(&f, &r), XDP_PASS);
-	assert_memory_equal(r.b, f.b, f.len);
+	assert_passes_unchanged(&f, &r);
 	build(&f, our_mac, &peer, &other, 64, m, 24, false);
-	assert_int_equal(run(&f, &r), XDP_PASS);
-	assert_memory_equal(r.b, f.b, f.len);
+	assert_passes_unchanged(&f, &r);
 	after = stats_sum();
 	assert_int_equal(after.pass_ip6_shared - before.pass_ip6_shared, 2);
 	assert_int_equal(after.pass_not_ours - before.pass_not_ours, 1);
@@ -452,22 +457,18 @@ static void router_advertisements_mld_and_dhcpv6_are_passed_untouched(void **sta
 	ra[16] = 3;
 	ra[17] = 4;
 	build(&f, mc1, &ll, &all_nodes, 255, ra, sizeof(ra), false);
-	assert_int_equal(run(&f, &r), XDP_PASS);
-	assert_memory_equal(r.b, f.b, f.len);
+	assert_passes_unchanged(&f, &r);
 	/* a Router Solicitation, to all-routers */
 	build(&f, (uint8_t[]){ 0x33, 0x33, 0, 0, 0, 2 }, &ll, &all_routers, 255, rs, sizeof(rs),
 	      false);
-	assert_int_equal(run(&f, &r), XDP_PASS);
-	assert_memory_equal(r.b, f.b, f.len);
+	assert_passes_unchanged(&f, &r);
 	/* an MLDv2 report, to ff02::16, hop limit 1 */
 	build(&f, mc16, &ll, &mld2, 1, mld, sizeof(mld), false);
-	assert_int_equal(run(&f, &r), XDP_PASS);
-	assert_memory_equal(r.b, f.b, f.len);
+	assert_passes_unchanged(&f, &r);
 	/* DHCPv6 (UDP 546 -> 547) to all DHCP agents */
 	build(&f, (uint8_t[]){ 0x33, 0x33, 0, 1, 0, 2 }, &ll, &dhcp, 1, udp, sizeof(udp), false);
 	f.b[14 + 6] = 17; /* next header UDP: the ICMPv6 checksum build left is just bytes */
-	assert_int_equal(run(&f, &r), XDP_PASS);
-	assert_memory_equal(r.b, f.b, f.len);
+	assert_passes_unchanged(&f, &r);
 }
 
 static void frames_cut_at_every_length_are_never_answered(void **state)
@@ -567,11 +568,9 @@ static void owned_ports_on_a_shared_address_are_steered_and_the_rest_passed(void
 	/* the kernel's ports: another port, the other protocol */
 	before = after;
 	build_raw(&f, &peer, &shr, 6, l4, l4_hdr(l4, 6, 40000, 7000));
-	assert_int_equal(run(&f, &r), XDP_PASS);
-	assert_memory_equal(r.b, f.b, f.len);
+	assert_passes_unchanged(&f, &r);
 	build_raw(&f, &peer, &shr, 17, l4, l4_hdr(l4, 17, 40000, 22));
-	assert_int_equal(run(&f, &r), XDP_PASS);
-	assert_memory_equal(r.b, f.b, f.len);
+	assert_passes_unchanged(&f, &r);
 	/* a TCP header shorter than 20 bytes on an owned port */
 	build_raw(&f, &peer, &shr, 6, l4, 12);
 	f.b[14 + 40 + 2] = 8080 >> 8;
@@ -623,8 +622,7 @@ static void extension_headers_are_walked_to_the_port_and_bounded(void **state)
 		pl[i * 8] = i == 8 ? 17 : SKIFF_NH_DSTOPTS;
 	n = 72 + l4_hdr(pl + 72, 17, 40000, 7000);
 	build_raw(&f, &peer, &shr, SKIFF_NH_DSTOPTS, pl, n);
-	assert_int_equal(run(&f, &r), XDP_PASS);
-	assert_memory_equal(r.b, f.b, f.len);
+	assert_passes_unchanged(&f, &r);
 	/* an extension header longer than the payload length says */
 	memset(pl, 0, sizeof(pl));
 	pl[0] = 17;
@@ -638,8 +636,7 @@ static void extension_headers_are_walked_to_the_port_and_bounded(void **state)
 	pl[1] = 4;
 	n = 24 + l4_hdr(pl + 24, 17, 40000, 7000);
 	build_raw(&f, &peer, &shr, 51, pl, n);
-	assert_int_equal(run(&f, &r), XDP_PASS);
-	assert_memory_equal(r.b, f.b, f.len);
+	assert_passes_unchanged(&f, &r);
 	after = stats_sum();
 	assert_int_equal(DELTA(pass_ip6_ext), 1);
 	assert_int_equal(DELTA(drop_ip6_malformed), 1);
@@ -773,8 +770,7 @@ static void icmp6_errors_quoting_an_owned_flow_are_steered(void **state)
 	assert_int_equal(run(&f, &r), XDP_PASS);
 	n = l4_hdr(l4, 6, 8080, 40000);
 	icmp6_err(&f, &shr, 6, l4, n, n - 4);
-	assert_int_equal(run(&f, &r), XDP_PASS);
-	assert_memory_equal(r.b, f.b, f.len);
+	assert_passes_unchanged(&f, &r);
 	after = stats_sum();
 	assert_int_equal(DELTA(pass_icmp6_err), 2);
 	assert_int_equal(DELTA(pass_icmp6_quote), 2);
