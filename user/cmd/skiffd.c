@@ -660,27 +660,6 @@ static int neigh_collect_one(void *arg, uint32_t ip, const uint8_t mac[6], uint6
 	return 0;
 }
 
-/* A worker's cache entry that the shared map lacks: resolution pending or
- * failed.  Resolved entries are the map's, already listed. */
-static int neigh_collect_pending(void *arg, const struct neigh_info *ni)
-{
-	struct neigh_collect *c = arg;
-	int i, n = c->n;
-
-	if (ni->state != NEIGH_INCOMPLETE && ni->state != NEIGH_FAILED)
-		return 0;
-	for (i = 0; i < n; i++)
-		if (c->v[i].ip == ni->ip && c->v[i].worker < 0)
-			return 0;
-	if (neigh_collect_one(c, ni->ip, ni->mac, ni->confirmed_ns))
-		return 1;
-	if (!ni->confirmed_ns)
-		c->v[c->n - 1].age_ns = REPORT_AGE_NEVER;
-	c->v[c->n - 1].state = ni->state == NEIGH_INCOMPLETE ? "incomplete" : "failed";
-	c->v[c->n - 1].worker = c->worker;
-	return 0;
-}
-
 static int neigh6_collect_one(void *arg, const uint8_t ip6[16], const uint8_t mac[6],
 			      uint64_t updated_ns)
 {
@@ -693,24 +672,44 @@ static int neigh6_collect_one(void *arg, const uint8_t ip6[16], const uint8_t ma
 	return 0;
 }
 
-/* The same as neigh_collect_pending() for a worker's IPv6 (NDP) cache. */
-static int neigh6_collect_pending(void *arg, const struct neigh_info *ni)
+/*
+ * A worker's cache entry (IPv4 ARP or IPv6 NDP) that the shared map lacks:
+ * resolution pending or failed.  Resolved entries are the map's, already
+ * listed.
+ */
+static int neigh_collect_unresolved(struct neigh_collect *c, const struct neigh_info *ni, bool v6)
 {
-	struct neigh_collect *c = arg;
-	int i, n = c->n;
+	int i, n = c->n, err;
 
 	if (ni->state != NEIGH_INCOMPLETE && ni->state != NEIGH_FAILED)
 		return 0;
-	for (i = 0; i < n; i++)
-		if (c->v[i].v6 && !memcmp(c->v[i].ip6, ni->ip6, 16) && c->v[i].worker < 0)
+	for (i = 0; i < n; i++) {
+		if (c->v[i].worker >= 0)
+			continue;
+		if (v6 ? c->v[i].v6 && !memcmp(c->v[i].ip6, ni->ip6, 16) : c->v[i].ip == ni->ip)
 			return 0;
-	if (neigh6_collect_one(c, ni->ip6, ni->mac, ni->confirmed_ns))
+	}
+	if (v6)
+		err = neigh6_collect_one(c, ni->ip6, ni->mac, ni->confirmed_ns);
+	else
+		err = neigh_collect_one(c, ni->ip, ni->mac, ni->confirmed_ns);
+	if (err)
 		return 1;
 	if (!ni->confirmed_ns)
 		c->v[c->n - 1].age_ns = REPORT_AGE_NEVER;
 	c->v[c->n - 1].state = ni->state == NEIGH_INCOMPLETE ? "incomplete" : "failed";
 	c->v[c->n - 1].worker = c->worker;
 	return 0;
+}
+
+static int neigh_collect_pending(void *arg, const struct neigh_info *ni)
+{
+	return neigh_collect_unresolved(arg, ni, false);
+}
+
+static int neigh6_collect_pending(void *arg, const struct neigh_info *ni)
+{
+	return neigh_collect_unresolved(arg, ni, true);
 }
 
 /* IPv4 first, then IPv6, each in address order. */
