@@ -130,6 +130,59 @@ static void udp_reply_on_other_queue_is_handed_to_the_owner_and_delivered(void *
 	skiff_close(so);
 }
 
+/*
+ * An 8000-byte reply in six fragments lands on worker 1, which reassembles
+ * it; the datagram's port is worker 0's.  Handed over whole (a run of
+ * slots, from the first fragment's MAC header) and delivered there; the
+ * reassembled datagram was once dropped here (it had no MAC header and did
+ * not fit one slot: drop.handoff_drop), a fragmented reply lost whenever
+ * the peer's queue choice put it on the other worker.
+ */
+static void reassembled_reply_on_other_queue_is_handed_over_whole(void **state)
+{
+	struct pair *p = *state;
+	struct harness *a = &p->w[0], *b = &p->w[1];
+	static uint8_t payload[8000], seg[8008], buf[9000];
+	struct sockaddr_in from;
+	uint8_t frame[2048];
+	struct socket *so;
+	uint32_t off, len, i;
+	uint16_t port;
+	size_t slen, n;
+
+	so = udp_ephemeral(a, &port);
+	assert_int_equal(port % 2, 0);
+	for (i = 0; i < sizeof(payload); i++)
+		payload[i] = (uint8_t)(i * 7 + (i >> 8));
+	slen = t_udp_seg(seg, H_PEER, H_ADDR, 53, port, payload, sizeof(payload), T_CSUM_OK);
+	for (off = 0; off < slen; off += len) {
+		len = slen - off > 1480 ? 1480 : (uint32_t)(slen - off);
+		n = harness_ip_frame(frame, sizeof(frame), H_PEER, H_ADDR, IPPROTO_UDP, 4242,
+				     (uint16_t)(off / 8 | (off + len < slen ? 0x2000 : 0)),
+				     seg + off, len);
+		assert_true(n > 0);
+		harness_rx(b, frame, n);
+	}
+	assert_int_equal(b->fd.stats.ip_reasm_ok, 1);
+	assert_int_equal(b->fd.stats.handoff_out, 1);
+	assert_int_equal(b->fd.stats.drop.handoff_drop, 0);
+	assert_int_equal(b->fd.stats.udp_no_port, 0);
+	assert_null(fakedev_pop_tx(&b->fd));	/* no ICMP port unreachable */
+	assert_true(handoff_pending(p->h, 1, 0) > 1);	/* a run of slots */
+
+	assert_int_equal(stack_poll(&a->st), 1);
+	assert_int_equal(a->fd.stats.handoff_in, 1);
+	assert_int_equal(handoff_pending(p->h, 1, 0), 0);
+	assert_int_equal(skiff_recvfrom(so, buf, sizeof(buf), &from), (int)sizeof(payload));
+	assert_memory_equal(buf, payload, sizeof(payload));
+	assert_int_equal(ntohs(from.sin_port), 53);
+	/* and the ring goes on with one-slot frames after it */
+	t_rx_udp(b, H_ADDR, 53, port, "next", 4, T_CSUM_OK);
+	assert_int_equal(stack_poll(&a->st), 1);
+	assert_int_equal(skiff_recvfrom(so, buf, sizeof(buf), &from), 4);
+	skiff_close(so);
+}
+
 static void udp_to_own_ephemeral_port_without_socket_gets_port_unreachable(void **state)
 {
 	struct pair *p = *state;
@@ -623,7 +676,7 @@ static void full_ring_drops_and_counts_then_delivers_the_rest(void **state)
 static void ring_rejects_bad_workers_and_oversized_frames(void **state)
 {
 	struct handoff *h;
-	static uint8_t big[4096];
+	static uint8_t big[HANDOFF_FRAME_BIG + 1];
 	uint32_t len;
 
 	(void)state;
@@ -640,6 +693,28 @@ static void ring_rejects_bad_workers_and_oversized_frames(void **state)
 	assert_null(handoff_peek(h, 1, 2, &len));	/* the other direction is its own ring */
 	handoff_pop(h, 2, 1);
 	assert_null(handoff_peek(h, 2, 1, &len));
+	handoff_destroy(h);
+	/* a run of slots never wraps: the ring's end is skipped, its order kept */
+	assert_int_equal(handoff_create(&h, 2, 4, 0), 0);
+	assert_int_equal(handoff_frame_max(h), 4 * 2048 - 8);
+	memset(big, 'a', sizeof(big));
+	assert_int_equal(handoff_push(h, 0, 1, big, 10), 0);		/* slot 0 */
+	assert_int_equal(handoff_push(h, 0, 1, big, 3000), 0);		/* slots 1-2 */
+	handoff_pop(h, 0, 1);
+	assert_int_equal(handoff_pending(h, 0, 1), 2);
+	assert_int_equal(handoff_push(h, 0, 1, big, 2100), -ENOBUFS);	/* slot 3 + wrap */
+	handoff_pop(h, 0, 1);
+	assert_int_equal(handoff_push(h, 0, 1, big, 2100), 0);		/* pad 3, slots 0-1 */
+	assert_int_equal(handoff_push(h, 0, 1, big, 3000), -ENOBUFS);
+	assert_int_equal(handoff_push(h, 0, 1, big, 2000), 0);		/* slot 2 */
+	assert_non_null(handoff_peek(h, 0, 1, &len));
+	assert_int_equal(len, 2100);
+	handoff_pop(h, 0, 1);
+	assert_non_null(handoff_peek(h, 0, 1, &len));
+	assert_int_equal(len, 2000);
+	handoff_pop(h, 0, 1);
+	assert_null(handoff_peek(h, 0, 1, &len));
+	assert_int_equal(handoff_pending(h, 0, 1), 0);
 	handoff_destroy(h);
 	/* many workers: fewer slots per ring, never fewer than the minimum */
 	assert_int_equal(handoff_create(&h, 64, 0, 0), 0);
@@ -746,6 +821,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(
 			udp_reply_on_other_queue_is_handed_to_the_owner_and_delivered, pair_setup,
 			pair_teardown),
+		cmocka_unit_test_setup_teardown(reassembled_reply_on_other_queue_is_handed_over_whole,
+						pair_setup, pair_teardown),
 		cmocka_unit_test_setup_teardown(
 			udp_to_own_ephemeral_port_without_socket_gets_port_unreachable, pair_setup,
 			pair_teardown),

@@ -27,6 +27,7 @@
 
 #define HANDOFF_CACHELINE	64
 #define HANDOFF_SLOT_HDR	8	/* uint32_t len, padded */
+#define HANDOFF_PAD		UINT32_MAX	/* len of a slot that skips to the ring's start */
 
 struct handoff_ring {
 	_Alignas(HANDOFF_CACHELINE) atomic_uint tail;	/* producer's */
@@ -38,7 +39,8 @@ struct handoff {
 	uint32_t n;		/* workers */
 	uint32_t n_slots;	/* per ring, a power of two */
 	uint32_t stride;	/* bytes per slot */
-	uint32_t frame_max;
+	uint32_t frame_max;	/* the largest frame one slot holds */
+	uint32_t big_max;	/* the largest frame a run of slots holds */
 	struct handoff_ring *rings;	/* n * n, [from * n + to]; diagonal unused */
 	uint8_t *area;		/* every ring's slots, one mapping */
 	size_t area_len;
@@ -92,6 +94,11 @@ int handoff_create(struct handoff **hp, uint32_t n_workers, uint32_t slots, uint
 	h->frame_max = frame_max;
 	h->stride = (frame_max + HANDOFF_SLOT_HDR + HANDOFF_CACHELINE - 1) &
 		    ~(uint32_t)(HANDOFF_CACHELINE - 1);
+	h->big_max = (uint32_t)((uint64_t)slots * h->stride - HANDOFF_SLOT_HDR > HANDOFF_FRAME_BIG
+					? HANDOFF_FRAME_BIG
+					: (uint64_t)slots * h->stride - HANDOFF_SLOT_HDR);
+	if (h->big_max < frame_max)
+		h->big_max = frame_max;
 	h->rings = aligned_alloc(HANDOFF_CACHELINE,
 				 (size_t)n_workers * n_workers * sizeof(*h->rings));
 	if (!h->rings) {
@@ -149,7 +156,7 @@ uint32_t handoff_ring_slots(const struct handoff *h)
 
 uint32_t handoff_frame_max(const struct handoff *h)
 {
-	return h->frame_max;
+	return h->big_max;
 }
 
 static struct handoff_ring *ring_of(struct handoff *h, uint32_t from, uint32_t to)
@@ -164,25 +171,57 @@ static uint8_t *slot_of(const struct handoff *h, const struct handoff_ring *r, u
 	return r->slots + (size_t)(idx & (h->n_slots - 1)) * h->stride;
 }
 
+/* Slots a frame of len bytes takes (its header in the first). */
+static uint32_t slots_for(const struct handoff *h, uint32_t len)
+{
+	return (len + HANDOFF_SLOT_HDR + h->stride - 1) / h->stride;
+}
+
 int handoff_push(struct handoff *h, uint32_t from, uint32_t to, const void *frame, uint32_t len)
 {
 	struct handoff_ring *r = ring_of(h, from, to);
-	uint32_t tail, head;
+	uint32_t tail, head, k, idx, pad = 0, pad_len = HANDOFF_PAD;
 	uint8_t *slot;
 
 	if (!r)
 		return -EINVAL;
-	if (len > h->frame_max)
+	if (len > h->big_max)
 		return -EMSGSIZE;
+	/* a frame is contiguous: one that would wrap first fills the ring's
+	 * end with a pad slot, which the consumer skips */
+	k = slots_for(h, len);
 	tail = atomic_load_explicit(&r->tail, memory_order_relaxed);
 	head = atomic_load_explicit(&r->head, memory_order_acquire);
-	if (tail - head >= h->n_slots)
+	idx = tail & (h->n_slots - 1);
+	if (idx + k > h->n_slots)
+		pad = h->n_slots - idx;
+	if (tail - head + pad + k > h->n_slots)
 		return -ENOBUFS;
+	if (pad) {
+		memcpy(slot_of(h, r, tail), &pad_len, sizeof(pad_len));
+		tail += pad;
+	}
 	slot = slot_of(h, r, tail);
 	memcpy(slot, &len, sizeof(len));
 	memcpy(slot + HANDOFF_SLOT_HDR, frame, len);
-	atomic_store_explicit(&r->tail, tail + 1, memory_order_release);
+	atomic_store_explicit(&r->tail, tail + k, memory_order_release);
 	return 0;
+}
+
+/* The consumer's head past a pad slot; head == *tail when the ring is empty. */
+static uint32_t ring_head(const struct handoff *h, struct handoff_ring *r, uint32_t *tail)
+{
+	uint32_t head = atomic_load_explicit(&r->head, memory_order_relaxed), len;
+
+	*tail = atomic_load_explicit(&r->tail, memory_order_acquire);
+	if (head == *tail)
+		return head;
+	memcpy(&len, slot_of(h, r, head), sizeof(len));
+	if (len == HANDOFF_PAD) {
+		head += h->n_slots - (head & (h->n_slots - 1));
+		atomic_store_explicit(&r->head, head, memory_order_release);
+	}
+	return head;
 }
 
 const void *handoff_peek(struct handoff *h, uint32_t from, uint32_t to, uint32_t *len)
@@ -193,8 +232,7 @@ const void *handoff_peek(struct handoff *h, uint32_t from, uint32_t to, uint32_t
 
 	if (!r)
 		return NULL;
-	head = atomic_load_explicit(&r->head, memory_order_relaxed);
-	tail = atomic_load_explicit(&r->tail, memory_order_acquire);
+	head = ring_head(h, r, &tail);
 	if (head == tail)
 		return NULL;
 	slot = slot_of(h, r, head);
@@ -205,14 +243,15 @@ const void *handoff_peek(struct handoff *h, uint32_t from, uint32_t to, uint32_t
 void handoff_pop(struct handoff *h, uint32_t from, uint32_t to)
 {
 	struct handoff_ring *r = ring_of(h, from, to);
-	uint32_t head;
+	uint32_t head, tail, len;
 
 	if (!r)
 		return;
-	head = atomic_load_explicit(&r->head, memory_order_relaxed);
-	if (head == atomic_load_explicit(&r->tail, memory_order_acquire))
+	head = ring_head(h, r, &tail);
+	if (head == tail)
 		return;
-	atomic_store_explicit(&r->head, head + 1, memory_order_release);
+	memcpy(&len, slot_of(h, r, head), sizeof(len));
+	atomic_store_explicit(&r->head, head + slots_for(h, len), memory_order_release);
 }
 
 uint32_t handoff_pending(struct handoff *h, uint32_t from, uint32_t to)
@@ -233,8 +272,9 @@ static int handoff_push_pkb(struct stack *st, const struct pkb *pkb, uint32_t to
 	const uint8_t *mac;
 	int err;
 
-	/* the frame as received: a reassembled datagram has no MAC header of
-	 * its own and does not fit a slot either */
+	/* the frame as received; a reassembled datagram carries its first
+	 * fragment's Ethernet header (net/ip_fragment.c) and may take several
+	 * slots */
 	if (pkb->mac_header == PKB_HDR_UNSET || pkb_mac_header(pkb) >= pkb->tail)
 		return -EINVAL;
 	mac = pkb_mac_header(pkb);
@@ -304,10 +344,19 @@ int handoff_drain(struct stack *st, int budget)
 
 			if (!frame)
 				break;
-			/* as a driver receives: NET_IP_ALIGN into the data area */
+			/* as a driver receives: NET_IP_ALIGN into the data area;
+			 * a reassembled datagram into a big-pool buffer */
 			pkb = netdev_alloc_pkb(st->dev);
 			if (pkb)
 				pkb_reserve(pkb, NET_IP_ALIGN);
+			if (pkb && len > pkb_tailroom(pkb) && st->big_pool) {
+				pkb_free(pkb);
+				pkb = pkb_pool_get(st->big_pool);
+				if (pkb) {
+					pkb->dev = st->dev;
+					pkb_reserve(pkb, NET_IP_ALIGN);
+				}
+			}
 			if (!pkb || len > pkb_tailroom(pkb)) {
 				pkb_free(pkb);
 				st->stats->drop.handoff_drop++;

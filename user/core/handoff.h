@@ -42,6 +42,10 @@ struct handoff;
 #define HANDOFF_SLOT_SIZE	2048	/* default slot: a 1500-byte MTU frame + VLAN */
 #define HANDOFF_SLOTS_MAX	256	/* per ring; fewer with many workers */
 #define HANDOFF_SLOTS_MIN	32
+/* the largest frame handed over: a reassembled datagram (IPv6's 40-byte
+ * header and a 65535-byte payload) behind an Ethernet header and VLAN tag;
+ * it takes a run of consecutive slots */
+#define HANDOFF_FRAME_BIG	(18 + 40 + 65535)
 
 /*
  * n_workers rings to every other worker.  slots: per ring, a power of two
@@ -65,14 +69,15 @@ uint32_t handoff_frame_max(const struct handoff *h);
 /*
  * The ring from -> to.  Only the thread of worker `from` may push, only the
  * thread of worker `to` may peek and pop.
- * push: copy len bytes; 0, -ENOBUFS (ring full), -EMSGSIZE (len > frame_max)
+ * push: copy len bytes; 0, -ENOBUFS (ring full), -EMSGSIZE (len > handoff_frame_max())
  * or -EINVAL (bad worker numbers).
  * peek: the oldest frame (valid until pop), NULL when empty.
  */
 int handoff_push(struct handoff *h, uint32_t from, uint32_t to, const void *frame, uint32_t len);
 const void *handoff_peek(struct handoff *h, uint32_t from, uint32_t to, uint32_t *len);
 void handoff_pop(struct handoff *h, uint32_t from, uint32_t to);
-/* Frames waiting in the ring from -> to (either side may ask; a snapshot). */
+/* Slots in use in the ring from -> to (either side may ask; a snapshot):
+ * one a frame, more for a frame larger than a slot. */
 uint32_t handoff_pending(struct handoff *h, uint32_t from, uint32_t to);
 
 /* ---- the stack side (st->worker, st->n_workers, st->handoff) ---- */

@@ -61,8 +61,10 @@ static void ipq_kill(struct stack *st, struct ipq *q)
 }
 
 /* The first fragment's unfragmentable part back in front of the payload,
- * and for IPv6 its Ethernet header in front of that: the daemon's IPv6
- * replies go to the frame's source MAC (net/ipv6.c). */
+ * and its Ethernet header in front of that: the daemon's IPv6 replies go to
+ * the frame's source MAC (net/ipv6.c), and a datagram for another worker's
+ * ephemeral port is handed over whole, from the MAC header on
+ * (core/handoff.h). */
 static void ipq_put_hdr(struct ipq *q, struct pkb *buf, uint32_t len)
 {
 	uint8_t *payload = ipq_payload(q);
@@ -71,11 +73,8 @@ static void ipq_put_hdr(struct ipq *q, struct pkb *buf, uint32_t len)
 	memcpy(buf->data, q->hdr, q->hlen);
 	buf->tail = payload + len;
 	pkb_reset_network_header(buf);
-	buf->mac_header = PKB_HDR_UNSET;
-	if (q->key.family == AF_INET6) {
-		memcpy(buf->data - sizeof(q->eth), q->eth, sizeof(q->eth));
-		buf->mac_header = (uint16_t)(buf->data - sizeof(q->eth) - buf->head);
-	}
+	memcpy(buf->data - sizeof(q->eth), q->eth, sizeof(q->eth));
+	buf->mac_header = (uint16_t)(buf->data - sizeof(q->eth) - buf->head);
 	buf->pkt_type = q->pkt_type;
 }
 
