@@ -59,20 +59,23 @@ static void loss_and_recover(const struct tcp_cong_ops *ops, struct tcp_cong *c,
 
 /* ---- shared ---- */
 
+/* The loss-based algorithms, alike in slow start and the initial window. */
+static const struct tcp_cong_ops *const loss_based[] = { &tcp_newreno, &tcp_cubic };
+#define N_LOSS_BASED (sizeof(loss_based) / sizeof(loss_based[0]))
+
 static void initial_window_follows_rfc6928(void **state)
 {
-	const struct tcp_cong_ops *all[] = { &tcp_newreno, &tcp_cubic };
 	struct tcp_cong c;
 	size_t i;
 
 	(void)state;
-	for (i = 0; i < 2; i++) {
-		cong_new(all[i], &c, 1460);
+	for (i = 0; i < N_LOSS_BASED; i++) {
+		cong_new(loss_based[i], &c, 1460);
 		assert_int_equal(c.cwnd, 14600);	/* 10 segments */
 		assert_true(c.ssthresh >= 0x7fffffffU);
-		cong_new(all[i], &c, 536);
+		cong_new(loss_based[i], &c, 536);
 		assert_int_equal(c.cwnd, 5360);		/* min(10 * MSS, 14600) */
-		cong_new(all[i], &c, 8960);
+		cong_new(loss_based[i], &c, 8960);
 		assert_int_equal(c.cwnd, 17920);	/* max(2 * MSS, 14600) */
 		assert_int_equal(c.min_rtt_us, 0);
 	}
@@ -80,26 +83,25 @@ static void initial_window_follows_rfc6928(void **state)
 
 static void slow_start_doubles_cwnd_per_rtt(void **state)
 {
-	const struct tcp_cong_ops *all[] = { &tcp_newreno, &tcp_cubic };
 	size_t i;
 	int r;
 
 	(void)state;
-	for (i = 0; i < 2; i++) {
+	for (i = 0; i < N_LOSS_BASED; i++) {
 		struct tcp_cong c;
 		uint64_t now = SEC;
 		uint32_t w;
 
-		cong_new(all[i], &c, MSS);
+		cong_new(loss_based[i], &c, MSS);
 		for (r = 0; r < 5; r++) {
 			w = c.cwnd;
-			run_rtt(all[i], &c, &now, 50 * MS, MSS);
+			run_rtt(loss_based[i], &c, &now, 50 * MS, MSS);
 			assert_int_equal(c.cwnd, 2 * w);
 		}
 		/* Delayed ACKs (two segments each) double it too (L = 2). */
 		for (r = 0; r < 3; r++) {
 			w = c.cwnd;
-			run_rtt(all[i], &c, &now, 50 * MS, 2 * MSS);
+			run_rtt(loss_based[i], &c, &now, 50 * MS, 2 * MSS);
 			assert_int_equal(c.cwnd, 2 * w);
 		}
 	}
@@ -108,14 +110,14 @@ static void slow_start_doubles_cwnd_per_rtt(void **state)
 static void slow_start_counts_at_most_two_mss_per_ack(void **state)
 {
 	struct tcp_cong c;
+	size_t i;
 
 	(void)state;
-	cong_new(&tcp_newreno, &c, MSS);
-	tcp_newreno.cong_avoid(&c, 10 * MSS, c.cwnd, 1, 2 * SEC);
-	assert_int_equal(c.cwnd, 12 * MSS);
-	cong_new(&tcp_cubic, &c, MSS);
-	tcp_cubic.cong_avoid(&c, 10 * MSS, c.cwnd, 1, 2 * SEC);
-	assert_int_equal(c.cwnd, 12 * MSS);
+	for (i = 0; i < N_LOSS_BASED; i++) {
+		cong_new(loss_based[i], &c, MSS);
+		loss_based[i]->cong_avoid(&c, 10 * MSS, c.cwnd, 1, 2 * SEC);
+		assert_int_equal(c.cwnd, 12 * MSS);
+	}
 }
 
 static void slow_start_stops_at_ssthresh(void **state)
@@ -137,43 +139,41 @@ static void slow_start_stops_at_ssthresh(void **state)
 
 static void no_growth_when_not_cwnd_limited(void **state)
 {
-	const struct tcp_cong_ops *all[] = { &tcp_newreno, &tcp_cubic };
 	size_t i;
 	int k;
 
 	(void)state;
-	for (i = 0; i < 2; i++) {
+	for (i = 0; i < N_LOSS_BASED; i++) {
 		struct tcp_cong c;
 		uint64_t now = SEC;
 		uint32_t w;
 
-		cong_new(all[i], &c, MSS);
+		cong_new(loss_based[i], &c, MSS);
 		for (k = 0; k < 100; k++)	/* slow start */
-			all[i]->cong_avoid(&c, MSS, MSS, 0, now += MS);
+			loss_based[i]->cong_avoid(&c, MSS, MSS, 0, now += MS);
 		assert_int_equal(c.cwnd, 10 * MSS);
 		/* Congestion avoidance, after a loss. */
 		c.cwnd = 40 * MSS;
-		loss_and_recover(all[i], &c, now);
+		loss_and_recover(loss_based[i], &c, now);
 		w = c.cwnd;
 		for (k = 0; k < 10000; k++)
-			all[i]->cong_avoid(&c, MSS, 5 * MSS, 0, now += MS);
+			loss_based[i]->cong_avoid(&c, MSS, 5 * MSS, 0, now += MS);
 		assert_int_equal(c.cwnd, w);
 	}
 }
 
 static void rtt_samples_keep_the_minimum(void **state)
 {
-	const struct tcp_cong_ops *all[] = { &tcp_newreno, &tcp_cubic };
 	size_t i;
 
 	(void)state;
-	for (i = 0; i < 2; i++) {
+	for (i = 0; i < N_LOSS_BASED; i++) {
 		struct tcp_cong c;
 
-		cong_new(all[i], &c, MSS);
-		all[i]->rtt_sample(&c, 30000, SEC);
-		all[i]->rtt_sample(&c, 20000, SEC);
-		all[i]->rtt_sample(&c, 25000, SEC);
+		cong_new(loss_based[i], &c, MSS);
+		loss_based[i]->rtt_sample(&c, 30000, SEC);
+		loss_based[i]->rtt_sample(&c, 20000, SEC);
+		loss_based[i]->rtt_sample(&c, 25000, SEC);
 		assert_int_equal(c.min_rtt_us, 20000);
 	}
 }
