@@ -178,6 +178,63 @@ static uint32_t rack_last_hole_byte(const struct tcp_sock *tp, uint32_t seq)
 	return x;
 }
 
+/*
+ * [pseq, pend) of the hole [hs, ...) is lost: count it and grow the first
+ * lost range.  true ends the walk (the range is full, or a gap ends it).
+ */
+static bool rack_walk_lost(struct rack_walk *w, uint32_t pseq, uint32_t pend, uint32_t hs,
+			   uint32_t head_end)
+{
+	w->lost += pend - pseq;
+	/* the hole's first bytes, alone in a slot they share with a
+	 * retransmission just before the hole, look sent with it: resend
+	 * them with the rest of their segment, not on their own */
+	if (!w->first_len && pseq == head_end && head_end != hs)
+		pseq = hs;
+	if (!w->max || !tcp_after(pend, w->from))
+		return false;
+	if (tcp_before(pseq, w->from))
+		pseq = w->from;
+	if (!w->first_len)
+		w->first = pseq;
+	if (w->first + w->first_len != pseq)
+		return true; /* a gap ends the first range */
+	w->first_len += pend - pseq;
+	if (w->first_len < w->max)
+		return false;
+	w->first_len = w->max;
+	return true;
+}
+
+/*
+ * The slot at pseq (sent elapsed µs ago) is not lost yet: it waits
+ * thresh - elapsed more.  true ends the walk: a first range is wanted and
+ * found, or pseq is past every retransmission, so the rest were sent
+ * later; then the last of them before RACK's segment waits longest.
+ */
+static bool rack_walk_waiting(const struct tcp_sock *tp, struct rack_walk *w,
+			      struct tcp_stamp_iter *it, uint32_t pseq, uint32_t end,
+			      uint32_t thresh, uint32_t elapsed)
+{
+	uint32_t ds = sndq_seq(tp), last, ts;
+	size_t se;
+
+	if (thresh - elapsed > w->timeout_us)
+		w->timeout_us = thresh - elapsed;
+	if (w->max && w->first_len)
+		return true;
+	if (tcp_before(pseq, tp->rxt_high))
+		return false;
+	last = rack_last_hole_byte(tp, tp->rack_end_seq);
+	if (tcp_after(last, pseq) && tcp_before(last, end)) {
+		ts = tcp_stamp_iter_get(it, last - ds, &se);
+		elapsed = rack_elapsed(tp->st, ts);
+		if (it->c && elapsed < thresh && thresh - elapsed > w->timeout_us)
+			w->timeout_us = thresh - elapsed;
+	}
+	return true;
+}
+
 static void rack_walk(const struct tcp_sock *tp, struct rack_walk *w)
 {
 	uint32_t ds = sndq_seq(tp), seq, end, hs, he, ts, thresh;
@@ -220,47 +277,10 @@ static void rack_walk(const struct tcp_sock *tp, struct rack_walk *w)
 				if (!tcp_before(pseq, tp->rxt_high))
 					return;
 			} else if ((elapsed = rack_elapsed(tp->st, ts)) >= thresh) {
-				w->lost += pend - pseq;
-				/* the hole's first bytes, alone in a slot they
-				 * share with a retransmission just before the
-				 * hole, look sent with it: resend them with the
-				 * rest of their segment, not on their own */
-				if (!w->first_len && pseq == head_end && head_end != hs)
-					pseq = hs;
-				if (w->max && tcp_after(pend, w->from)) {
-					if (tcp_before(pseq, w->from))
-						pseq = w->from;
-					if (!w->first_len)
-						w->first = pseq;
-					if (w->first + w->first_len == pseq) {
-						w->first_len += pend - pseq;
-						if (w->first_len >= w->max) {
-							w->first_len = w->max;
-							return;
-						}
-					} else {
-						return; /* a gap ends the first range */
-					}
-				}
-			} else {
-				if (thresh - elapsed > w->timeout_us)
-					w->timeout_us = thresh - elapsed;
-				if (w->max && w->first_len)
+				if (rack_walk_lost(w, pseq, pend, hs, head_end))
 					return;
-				if (!tcp_before(pseq, tp->rxt_high)) {
-					/* the rest were sent later: the last of
-					 * them before RACK's segment waits longest */
-					pseq = rack_last_hole_byte(tp, tp->rack_end_seq);
-					if (tcp_after(pseq, ds + (uint32_t)off) &&
-					    tcp_before(pseq, end)) {
-						ts = tcp_stamp_iter_get(&it, pseq - ds, &se);
-						elapsed = rack_elapsed(tp->st, ts);
-						if (it.c && elapsed < thresh &&
-						    thresh - elapsed > w->timeout_us)
-							w->timeout_us = thresh - elapsed;
-					}
-					return;
-				}
+			} else if (rack_walk_waiting(tp, w, &it, pseq, end, thresh, elapsed)) {
+				return;
 			}
 			/* a first piece of the hole, shorter than a slot and
 			 * not lost: see above */
