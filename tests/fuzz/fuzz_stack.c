@@ -49,6 +49,7 @@
 #include "core/clock.h"
 #include "core/csum.h"
 #include "harness.h"
+#include "tsum.h"
 #include "sock/inet.h"
 #include "sock/socket.h"
 #include "transport/tcp_isn.h"
@@ -105,26 +106,7 @@ static const uint8_t fz_key[16] = { 'f', 'u', 'z', 'z', '-', 's', 't', 'a', 'c',
 static uint8_t fz_junk[65536];
 static bool fz_verbose;		/* FUZZ_STACK_VERBOSE=1: one line per frame sent */
 
-/* ---- checksums, computed here (independently of core/csum.c) ---- */
-
-static uint32_t fz_sum(const void *p, size_t len, uint32_t sum)
-{
-	const uint8_t *b = p;
-	size_t i;
-
-	for (i = 0; i + 1 < len; i += 2)
-		sum += (uint32_t)b[i] << 8 | b[i + 1];
-	if (len & 1)
-		sum += (uint32_t)b[len - 1] << 8;
-	return sum;
-}
-
-static uint16_t fz_fold(uint32_t sum)
-{
-	while (sum >> 16)
-		sum = (sum & 0xffff) + (sum >> 16);
-	return (uint16_t)sum;
-}
+/* ---- checksums, computed here (tsum.h: independently of core/csum.c) ---- */
 
 /* ~sum of the pseudo header (proto, len) and seg; 0 when seg is right. */
 static uint16_t fz_l4_csum(uint32_t saddr, uint32_t daddr, uint8_t proto, const uint8_t *seg,
@@ -133,12 +115,12 @@ static uint16_t fz_l4_csum(uint32_t saddr, uint32_t daddr, uint8_t proto, const 
 	uint32_t sum = 0;
 
 	if (proto != IPPROTO_ICMP) {
-		sum = fz_sum(&saddr, 4, sum);
-		sum = fz_sum(&daddr, 4, sum);
+		sum = t_sum(&saddr, 4, sum);
+		sum = t_sum(&daddr, 4, sum);
 		sum += proto;
 		sum += (uint32_t)len;
 	}
-	return (uint16_t)~fz_fold(fz_sum(seg, len, sum));
+	return (uint16_t)~t_fold(t_sum(seg, len, sum));
 }
 
 static void put16(uint8_t *p, uint16_t v)
@@ -234,7 +216,7 @@ static void fz_check_tx(struct pkb *pkb)
 	FZ_CHECK(ip[0] >> 4 == 4);
 	ihl = (ip[0] & 15u) * 4;
 	FZ_CHECK(ihl >= 20 && off + ihl <= len);
-	FZ_CHECK(fz_fold(fz_sum(ip, ihl, 0)) == 0xffff);
+	FZ_CHECK(t_fold(t_sum(ip, ihl, 0)) == 0xffff);
 	tot = (size_t)(ip[2] << 8 | ip[3]);
 	FZ_CHECK(tot >= ihl && off + tot <= len);
 	frag = (uint16_t)((ip[6] << 8 | ip[7]) & 0x3fff);
@@ -561,7 +543,7 @@ static void fz_icmp_err(const uint8_t *p, size_t n)
 	q[9] = ctl & 4 ? IPPROTO_UDP : IPPROTO_TCP;
 	memcpy(q + 12, &(uint32_t){ H_ADDR }, 4);
 	memcpy(q + 16, &(uint32_t){ H_PEER }, 4);
-	put16(q + 10, (uint16_t)~fz_fold(fz_sum(q, 20, 0)));
+	put16(q + 10, (uint16_t)~t_fold(t_sum(q, 20, 0)));
 	q += 20;
 	if (ctl & 4) {
 		put16(q, 7);
@@ -593,7 +575,7 @@ static void fz_ip(const uint8_t *p, size_t n)
 		ihl = (p[0] & 15u) * 4;
 		if (ihl >= 20 && ihl <= n) {
 			f[24] = f[25] = 0;
-			c = (uint16_t)~fz_fold(fz_sum(f + 14, ihl, 0));
+			c = (uint16_t)~t_fold(t_sum(f + 14, ihl, 0));
 			put16(f + 24, c);
 		}
 	}

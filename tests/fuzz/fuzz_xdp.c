@@ -43,6 +43,7 @@
 #include <skiff/skiff.h>
 
 #include "skiff_xdp.skel.h"
+#include "tsum.h"
 
 #define FZ_CHECK(cond)                                                                  \
 	do {                                                                            \
@@ -440,24 +441,6 @@ static void run_one(const uint8_t *in, size_t len)
 	}
 }
 
-static uint32_t sum16(const uint8_t *p, size_t len, uint32_t sum)
-{
-	size_t i;
-
-	for (i = 0; i + 1 < len; i += 2)
-		sum += (uint32_t)p[i] << 8 | p[i + 1];
-	if (len & 1)
-		sum += (uint32_t)p[len - 1] << 8;
-	return sum;
-}
-
-static uint16_t fold(uint32_t sum)
-{
-	while (sum >> 16)
-		sum = (sum & 0xffff) + (sum >> 16);
-	return (uint16_t)~sum;
-}
-
 /* Make the checksums the program checks right, where the frame has them. */
 static void fix_checksums(uint8_t *f, size_t len)
 {
@@ -474,14 +457,14 @@ static void fix_checksums(uint8_t *f, size_t len)
 		if (ihl < 20 || len < l3 + ihl)
 			return;
 		f[l3 + 10] = f[l3 + 11] = 0;
-		c = fold(sum16(f + l3, ihl, 0));
+		c = t_fold(t_sum(f + l3, ihl, 0));
 		f[l3 + 10] = (uint8_t)(c >> 8);
 		f[l3 + 11] = (uint8_t)c;
 		plen = be16(f + l3 + 2);
 		if (f[l3 + 9] != 1 || plen < ihl + 4 || len < l3 + plen)
 			return;
 		f[l3 + ihl + 2] = f[l3 + ihl + 3] = 0;
-		c = fold(sum16(f + l3 + ihl, plen - ihl, 0));
+		c = t_fold(t_sum(f + l3 + ihl, plen - ihl, 0));
 		f[l3 + ihl + 2] = (uint8_t)(c >> 8);
 		f[l3 + ihl + 3] = (uint8_t)c;
 	} else if (type == ETH_P_IPV6 && len >= l3 + 40 + 4 && f[l3 + 6] == 58) {
@@ -489,8 +472,8 @@ static void fix_checksums(uint8_t *f, size_t len)
 		if (plen < 4 || len < l3 + 40 + plen)
 			return;
 		f[l3 + 42] = f[l3 + 43] = 0;
-		s = sum16(f + l3 + 8, 32, 0) + (uint32_t)plen + 58;
-		c = fold(sum16(f + l3 + 40, plen, s));
+		s = t_sum(f + l3 + 8, 32, 0) + (uint32_t)plen + 58;
+		c = t_fold(t_sum(f + l3 + 40, plen, s));
 		f[l3 + 42] = (uint8_t)(c >> 8);
 		f[l3 + 43] = (uint8_t)c;
 	}
