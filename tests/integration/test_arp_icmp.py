@@ -4,6 +4,7 @@ counters prove it), learned into the shared neighbour map, and large pings
 that arrive fragmented answered by the daemon instead."""
 
 import re
+import time
 
 import pytest
 
@@ -69,3 +70,39 @@ def test_shared_address_ping_stays_with_the_kernel(topo, sk):
     d = sn.delta(sk.counters(), before)
     assert d["xdp.icmp_echo_reply"] == 0 and d["u.icmp_echo_reply"] == 0, sn.nonzero(d)
     assert d["xdp.to_kernel"] >= 3, sn.nonzero(d)
+
+
+def test_a_silent_ipv4_neighbour_is_listed_incomplete_then_failed(topo, sk):
+    """A SYN from an on-link address nobody answers ARP for: skiffd's RST
+    waits for the neighbour; `skiffctl neigh` lists the address as
+    incomplete, then failed after three requests (the IPv4 twin of
+    test_ipv6's silent-neighbour test)."""
+    from scapy.layers.inet import IP, TCP
+    from scapy.layers.l2 import Ether
+
+    ghost = topo.ded_ip.rsplit(".", 1)[0] + ".77"
+    tx = sn.RawSender(topo)
+    before = sk.counters()
+    try:
+        tx.send(Ether(src=topo.peer_mac, dst=topo.dut_mac) /
+                IP(src=ghost, dst=topo.ded_ip) / TCP(sport=40000, dport=8099, flags="S"))
+    finally:
+        tx.close()
+
+    def state():
+        for n in sn.json.loads(sk.ctl("neigh", "--json").stdout)["neighbours"]:
+            if n["ip"] == ghost:
+                return n["state"]
+        return None
+
+    deadline = time.monotonic() + 2
+    while state() is None and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert state() == "incomplete"
+    deadline = time.monotonic() + 6
+    while state() != "failed" and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert state() == "failed"
+    d = sn.delta(sk.counters(), before)
+    assert d["u.arp_req_sent"] >= 3 and d["u.arp_failed"] >= 1, sn.nonzero(d, "u.")
+    assert d["u.drop.arp_unresolved"] >= 1 and d["u.arp_resolved"] == 0, sn.nonzero(d, "u.")
