@@ -1001,6 +1001,48 @@ static void test_app_death_with_everything_read_sends_fin(void **state)
 	assert_int_equal(skiff_recv(f->peer_c, b, sizeof(b)), 0);
 }
 
+/*
+ * nc -N to a peer busy sending: stdin's end, shutdown(SHUT_WR), close()
+ * and exit come while the tx FIFO still holds bytes the socket had no room
+ * for.  Linux sends them and then the FIN (they were the kernel's from
+ * write() on); app_worker_destroy() once reset the connection instead, so
+ * the peer's read got ECONNRESET and the upload was cut short.
+ */
+static void test_app_death_after_close_sends_what_the_fifo_held_then_fin(void **state)
+{
+	struct fixture *f = *state;
+	static uint8_t b[8192];
+	uint32_t seq;
+	ssize_t n;
+	size_t got = 0;
+	int k;
+
+	connect_app_to_peer(f);
+	assert_int_equal(skiff_setsockopt(f->peer_c, SKIFF_SO_RCVBUF, 4096), 0);
+	seq = post(f, SKIFF_APP_OP_SETOPT, 0, 0, 0, SKIFF_APP_OPT_SNDBUF);
+	f->req->msg[(f->req->prod - 1) % SKIFF_APP_RING].arg2 = 4096;
+	run(f, SEC);
+	assert_int_equal(f->slots[0].rep_seq, seq);
+	assert_int_equal(f->slots[0].rep_res, 0);
+	app_send(f, 100000);
+	run(f, SEC);
+	assert_true(f->slots[0].tx.head - f->slots[0].tx.tail > 50000); /* no room for them */
+	post(f, SKIFF_APP_OP_SHUTDOWN, 0, 0, 0, SHUT_WR);
+	post(f, SKIFF_APP_OP_CLOSE, 0, 0, 0, 0);
+	app_worker_poll(f->aw, 64);
+	app_worker_destroy(f->aw);
+	f->aw = NULL;
+	for (k = 0; k < 1000; k++) {
+		twostack_run(&f->ts, SEC / 10, NULL, NULL);
+		while ((n = skiff_recv(f->peer_c, b, sizeof(b))) > 0)
+			got += (size_t)n;
+		if (n != -EAGAIN)
+			break;
+	}
+	assert_int_equal(n, 0); /* the FIN, not ECONNRESET */
+	assert_int_equal(got, 100000);
+}
+
 static void test_close_with_unread_bytes_in_the_fifo_resets(void **state)
 {
 	struct fixture *f = *state;
@@ -1334,6 +1376,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(
 			test_every_thread_ring_is_served_and_one_busy_ring_starves_none, setup,
 			teardown),
+		cmocka_unit_test_setup_teardown(
+			test_app_death_after_close_sends_what_the_fifo_held_then_fin, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_app_death_with_everything_read_sends_fin,
 						setup, teardown),
 		cmocka_unit_test_setup_teardown(test_close_with_unread_bytes_in_the_fifo_resets,

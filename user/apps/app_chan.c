@@ -13,6 +13,7 @@
  */
 #include <errno.h>
 #include <stdatomic.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -1143,6 +1144,18 @@ bool app_worker_may_sleep(struct app_worker *aw)
 	return true;
 }
 
+/* The application is gone with `unsent` bytes in the tx FIFO of ws: grow
+ * the socket's send buffer by them and drain the FIFO into it. */
+static void tx_take_all(struct app_wsock *ws, uint32_t unsent)
+{
+	int sb;
+
+	if (!skiff_getsockopt(ws->so, SKIFF_SO_SNDBUF, &sb) && sb > 0 &&
+	    (uint32_t)sb <= INT32_MAX - unsent)
+		skiff_setsockopt(ws->so, SKIFF_SO_SNDBUF_MIN, sb + (int)unsent);
+	tx_drain(ws);
+}
+
 void app_worker_destroy(struct app_worker *aw)
 {
 	struct app_wsock *ws;
@@ -1163,13 +1176,25 @@ void app_worker_destroy(struct app_worker *aw)
 		if (ws->kind == WS_FREE)
 			continue;
 		if (ws->kind == WS_CONN && !ws->connecting && !aw->poisoned) {
-			/* what the application sent before it died goes out
-			 * if the socket takes it; otherwise, and for bytes
-			 * it never read, RST (as Linux at process exit) */
+			/* what the application sent before it died (or before
+			 * its close(), which it need not wait for) goes out,
+			 * then the FIN: with Linux those bytes are the
+			 * kernel's from write() on.  Here they are still in
+			 * the FIFO, unmapped once we return, so the socket's
+			 * buffer takes them all (a FIFO's worth at most).
+			 * Only bytes it never read mean RST, as Linux at
+			 * close() or exit */
 			tx_drain(ws);
 			if (ws->kind == WS_FREE)
 				continue; /* the pending close finished */
 			unsent = tx_pending(ws);
+			if (unsent && unsent <= SKIFF_APP_FIFO &&
+			    ws->rx_head == load_acq(&aw->slots[i].rx.tail)) {
+				tx_take_all(ws, unsent);
+				if (ws->kind == WS_FREE)
+					continue;
+				unsent = tx_pending(ws);
+			}
 			if (unsent || ws->rx_head != load_acq(&aw->slots[i].rx.tail)) {
 				ws_release(ws, true);
 				continue;
