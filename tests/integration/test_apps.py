@@ -280,10 +280,12 @@ def test_an_idle_app_and_an_idle_skiffd_sleep(topo, sk, cleanup):
     assert_idle_app_and_skiffd_sleep(topo, sk, start_echo(topo, cleanup))
 
 
-def test_killed_app_mid_download_resets_the_peer_and_frees_everything(topo, sk, cleanup):
+def test_killed_app_mid_upload_ends_the_peers_stream_and_frees_everything(topo, sk, cleanup):
     """The application sends (skiff_nc uploading stdin to a kernel server)
-    and is SIGKILLed with bytes still in its tx FIFO: the kernel peer's
-    connection ends (RST), skiffd detaches it and keeps serving."""
+    and is SIGKILLed with bytes still in its tx FIFO that TCP had no room
+    for: as Linux sends a killed process's written bytes from its buffer,
+    the peer reads them and then EOF (no RST: nothing was unread);
+    skiffd detaches it and keeps serving."""
     srv = sn.ns_socket(topo.peer_ns, type=socket.SOCK_STREAM)
     srv.bind((topo.peer_ip, 0))
     srv.listen(1)
@@ -308,9 +310,10 @@ def test_killed_app_mid_download_resets_the_peer_and_frees_everything(topo, sk, 
     a.p.wait(10)
     wait_detached(sk)
     t.join(10)
-    with pytest.raises(ConnectionResetError):
-        while c.recv(1 << 20):
-            pass
+    got = 0
+    while b := c.recv(1 << 20):  # ConnectionResetError: the bytes were lost
+        got += len(b)
+    assert got > 0
     c.close()
     srv.close()
     n, sent, got = echo_roundtrip(topo, topo.ded_ip, 7, 64 << 10)  # the built-in echo
