@@ -1144,6 +1144,12 @@ bool app_worker_may_sleep(struct app_worker *aw)
 	return true;
 }
 
+/* What TCP's buffers take from the FIFOs of one application gone, on one
+ * worker, beyond what they had room for (the chunk pool is shared: a
+ * hostile application's many full FIFOs and a peer that never reads must
+ * not hold it all); the rest is reset, as before. */
+#define APP_EXIT_SEND_MAX	(1u << 20)
+
 /* The application is gone with `unsent` bytes in the tx FIFO of ws: grow
  * the socket's send buffer by them and drain the FIFO into it. */
 static void tx_take_all(struct app_wsock *ws, uint32_t unsent)
@@ -1158,8 +1164,8 @@ static void tx_take_all(struct app_wsock *ws, uint32_t unsent)
 
 void app_worker_destroy(struct app_worker *aw)
 {
+	uint32_t unsent, exit_budget = APP_EXIT_SEND_MAX;
 	struct app_wsock *ws;
-	uint32_t unsent;
 	int i;
 
 	if (!aw)
@@ -1181,15 +1187,17 @@ void app_worker_destroy(struct app_worker *aw)
 			 * then the FIN: with Linux those bytes are the
 			 * kernel's from write() on.  Here they are still in
 			 * the FIFO, unmapped once we return, so the socket's
-			 * buffer takes them all (a FIFO's worth at most).
-			 * Only bytes it never read mean RST, as Linux at
-			 * close() or exit */
+			 * buffer takes them all (a FIFO's worth at most,
+			 * APP_EXIT_SEND_MAX over them all; beyond: RST).
+			 * Bytes it never read mean RST, as Linux at close()
+			 * or exit */
 			tx_drain(ws);
 			if (ws->kind == WS_FREE)
 				continue; /* the pending close finished */
 			unsent = tx_pending(ws);
-			if (unsent && unsent <= SKIFF_APP_FIFO &&
+			if (unsent && unsent <= SKIFF_APP_FIFO && unsent <= exit_budget &&
 			    ws->rx_head == load_acq(&aw->slots[i].rx.tail)) {
+				exit_budget -= unsent;
 				tx_take_all(ws, unsent);
 				if (ws->kind == WS_FREE)
 					continue;
