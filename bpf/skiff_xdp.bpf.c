@@ -139,11 +139,23 @@ static __always_inline int skiff_to_stack(struct skiff_pkt *p)
 {
 	__u32 queue = p->ctx->rx_queue_index;
 	__u64 failover = p->cfg->failover_ns;
+	__u64 now;
 
-	/* Verifier: beat_ns[] is indexed by a value from the context. */
-	if (failover && (queue >= SKIFF_MAX_QUEUES ||
-			 bpf_ktime_get_ns() - p->cfg->beat_ns[queue] > failover))
-		return skiff_pass(p->st, pass_daemon_dead);
+	/*
+	 * Verifier: beat_ns[] is indexed by a value from the context.  The
+	 * worker may stamp its beat (its clock read, on another CPU) after
+	 * this program read the clock: a beat newer than now is a live
+	 * daemon, so the age is compared signed (unsigned, it wrapped to
+	 * 2^64 and failed open under a running daemon: the kernel then
+	 * reset one of its connections).
+	 */
+	if (failover) {
+		if (queue >= SKIFF_MAX_QUEUES)
+			return skiff_pass(p->st, pass_daemon_dead);
+		now = bpf_ktime_get_ns();
+		if ((__s64)(now - p->cfg->beat_ns[queue]) > (__s64)failover)
+			return skiff_pass(p->st, pass_daemon_dead);
+	}
 
 	/*
 	 * bpf_redirect_map() alone would fall back to XDP_PASS silently;

@@ -1408,9 +1408,12 @@ static void live_daemon_and_disabled_failover_steer_as_usual(void **state)
 	set_failover(500000000, mono_ns()); /* beat just now */
 	build_udp(&f, SHR_IP, SKIFF_PORT, 64, 0, 1);
 	assert_verdict(run(&f, &r), XDP_REDIRECT);
+	/* a beat stamped on another CPU after the program read the clock */
+	set_failover(500000000, mono_ns() + 1000000);
+	assert_verdict(run(&f, &r), XDP_REDIRECT);
 	set_failover(0, 0); /* never fail open, even with no beat at all */
 	assert_verdict(run(&f, &r), XDP_REDIRECT);
-	COUNTERS(C(to_stack, 2));
+	COUNTERS(C(to_stack, 3));
 }
 
 static void shared_address_steers_owned_ports_only(void **state)
